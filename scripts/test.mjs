@@ -1,0 +1,26 @@
+// Runs every test/**/*.test.ts with node's test runner, TypeScript through tsx.
+// (Node 20's runner has no glob support, so the files are collected here.)
+// Extra arguments are passed to node, e.g. `npm test -- --test-name-pattern=matmul`.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function collect(dir) {
+  const files = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) files.push(...collect(path));
+    else if (name.endsWith('.test.ts')) files.push(path);
+  }
+  return files;
+}
+
+const args = process.argv.slice(2);
+const explicit = args.filter((a) => a.endsWith('.ts'));
+const options = args.filter((a) => !a.endsWith('.ts'));
+const files = explicit.length > 0 ? explicit : collect('test');
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...options, ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, NEURONA_QUIET: process.env.NEURONA_QUIET ?? '1' },
+});
+process.exit(result.status ?? 1);

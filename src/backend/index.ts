@@ -1,0 +1,4 @@
+export * from './kernels.js';
+export {
+  kernels, setBackend, getBackend, registerBackend, kernelProvider, availableBackends, setNumThreads, getNumThreads,
+} from './registry.js';

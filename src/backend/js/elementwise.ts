@@ -1,0 +1,155 @@
+import type { TypedArray, FloatArray } from '../../core/index.js';
+import type { BinaryOp, UnaryOp, UnaryGradOp } from '../kernels.js';
+import { forEachRow, planRows } from './strided.js';
+
+/*
+ * Elementwise kernels. Each op has its own loop (no per-element function calls); JavaScript computes
+ * in float64 and the store into a Float32Array rounds once, which is float32's correct rounding.
+ */
+
+type UnaryLoop = (x: TypedArray, out: TypedArray, n: number, param: number) => void;
+
+const unaryLoops: Record<UnaryOp, UnaryLoop> = {
+  neg: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = -x[i]!; },
+  abs: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.abs(x[i]!); },
+  sign: (x, o, n) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? 1 : v < 0 ? -1 : v; } },
+  exp: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.exp(x[i]!); },
+  expm1: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.expm1(x[i]!); },
+  log: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.log(x[i]!); },
+  log1p: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.log1p(x[i]!); },
+  sqrt: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.sqrt(x[i]!); },
+  rsqrt: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = 1 / Math.sqrt(x[i]!); },
+  square: (x, o, n) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v * v; } },
+  reciprocal: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = 1 / x[i]!; },
+  sin: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.sin(x[i]!); },
+  cos: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.cos(x[i]!); },
+  tanh: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.tanh(x[i]!); },
+  // exp(-|v|) never overflows, so both branches stay finite for any input.
+  sigmoid: (x, o, n) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      const e = Math.exp(-Math.abs(v));
+      o[i] = v >= 0 ? 1 / (1 + e) : e / (1 + e);
+    }
+  },
+  relu: (x, o, n) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? v : 0; } },
+  leakyRelu: (x, o, n, alpha) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? v : alpha * v; } },
+  elu: (x, o, n, alpha) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? v : alpha * Math.expm1(v); } },
+  // log(1 + e^v) = max(v, 0) + log1p(e^-|v|): exact for large |v| where the naive form overflows.
+  softplus: (x, o, n) => {
+    for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(-Math.abs(v))); }
+  },
+  floor: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.floor(x[i]!); },
+  ceil: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.ceil(x[i]!); },
+  // Round half to even, as NumPy and PyTorch do.
+  round: (x, o, n) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      const r = Math.round(v);
+      o[i] = r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+    }
+  },
+  logicalNot: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = x[i] ? 0 : 1; },
+};
+
+export function unary(op: UnaryOp, x: TypedArray, out: TypedArray, param: number): void {
+  unaryLoops[op](x, out, out.length, param);
+}
+
+type GradLoop = (x: FloatArray, y: FloatArray, dy: FloatArray, out: FloatArray, n: number, param: number) => void;
+
+const gradLoops: Record<UnaryGradOp, GradLoop> = {
+  abs: (x, _y, d, o, n) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? d[i]! : v < 0 ? -d[i]! : 0; } },
+  exp: (_x, y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = d[i]! * y[i]!; },
+  expm1: (_x, y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = d[i]! * (y[i]! + 1); },
+  log: (x, _y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = d[i]! / x[i]!; },
+  log1p: (x, _y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = d[i]! / (1 + x[i]!); },
+  sqrt: (_x, y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = (0.5 * d[i]!) / y[i]!; },
+  rsqrt: (_x, y, d, o, n) => { for (let i = 0; i < n; i++) { const v = y[i]!; o[i] = -0.5 * d[i]! * v * v * v; } },
+  square: (x, _y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = 2 * x[i]! * d[i]!; },
+  reciprocal: (_x, y, d, o, n) => { for (let i = 0; i < n; i++) { const v = y[i]!; o[i] = -d[i]! * v * v; } },
+  sin: (x, _y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = d[i]! * Math.cos(x[i]!); },
+  cos: (x, _y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = -d[i]! * Math.sin(x[i]!); },
+  tanh: (_x, y, d, o, n) => { for (let i = 0; i < n; i++) { const v = y[i]!; o[i] = d[i]! * (1 - v * v); } },
+  sigmoid: (_x, y, d, o, n) => { for (let i = 0; i < n; i++) { const v = y[i]!; o[i] = d[i]! * v * (1 - v); } },
+  relu: (x, _y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = x[i]! > 0 ? d[i]! : 0; },
+  leakyRelu: (x, _y, d, o, n, alpha) => { for (let i = 0; i < n; i++) o[i] = x[i]! > 0 ? d[i]! : alpha * d[i]!; },
+  elu: (x, y, d, o, n, alpha) => { for (let i = 0; i < n; i++) o[i] = x[i]! > 0 ? d[i]! : d[i]! * (y[i]! + alpha); },
+  softplus: (x, _y, d, o, n) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      const e = Math.exp(-Math.abs(v));
+      o[i] = d[i]! * (v >= 0 ? 1 / (1 + e) : e / (1 + e));
+    }
+  },
+};
+
+export function unaryGrad(op: UnaryGradOp, x: FloatArray, y: FloatArray, dy: FloatArray, out: FloatArray, param: number): void {
+  gradLoops[op](x, y, dy, out, out.length, param);
+}
+
+type BinaryRow = (a: TypedArray, ai: number, as: number, b: TypedArray, bi: number, bs: number,
+  o: TypedArray, oi: number, n: number) => void;
+
+const binaryRows: Record<BinaryOp, BinaryRow> = {
+  add: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! + b[bi]!; },
+  sub: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! - b[bi]!; },
+  mul: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! * b[bi]!; },
+  div: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! / b[bi]!; },
+  pow: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = Math.pow(a[ai]!, b[bi]!); },
+  // NaN wins, as in PyTorch's maximum/minimum.
+  maximum: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) { const x = a[ai]!, y = b[bi]!; o[oi] = x > y || x !== x ? x : y; }
+  },
+  minimum: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) { const x = a[ai]!, y = b[bi]!; o[oi] = x < y || x !== x ? x : y; }
+  },
+  floorDiv: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = Math.floor(a[ai]! / b[bi]!); },
+  // Python's modulo: the result takes the divisor's sign.
+  mod: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) { const x = a[ai]!, y = b[bi]!; o[oi] = x - Math.floor(x / y) * y; }
+  },
+  equal: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai] === b[bi] ? 1 : 0; },
+  notEqual: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai] !== b[bi] ? 1 : 0; },
+  less: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! < b[bi]! ? 1 : 0; },
+  lessEqual: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! <= b[bi]! ? 1 : 0; },
+  greater: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! > b[bi]! ? 1 : 0; },
+  greaterEqual: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! >= b[bi]! ? 1 : 0; },
+  logicalAnd: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai] && b[bi] ? 1 : 0; },
+  logicalOr: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai] || b[bi] ? 1 : 0; },
+};
+
+export function binary(op: BinaryOp, a: TypedArray, aShape: readonly number[], b: TypedArray, bShape: readonly number[],
+  out: TypedArray, outShape: readonly number[]): void {
+  const row = binaryRows[op];
+  const n = out.length;
+  // Fast paths: equal sizes (same shape) and a scalar operand need no plan.
+  if (a.length === n && b.length === n) return row(a, 0, 1, b, 0, 1, out, 0, n);
+  if (b.length === 1 && a.length === n) return row(a, 0, 1, b, 0, 0, out, 0, n);
+  if (a.length === 1 && b.length === n) return row(a, 0, 0, b, 0, 1, out, 0, n);
+  const plan = planRows(outShape, [aShape, bShape]);
+  const [as, bs] = plan.rowStrides as [number, number];
+  const len = plan.rowLength;
+  forEachRow(plan, (offsets, oi) => row(a, offsets[0]!, as, b, offsets[1]!, bs, out, oi, len));
+}
+
+export function where(cond: Uint8Array, condShape: readonly number[], a: TypedArray, aShape: readonly number[],
+  b: TypedArray, bShape: readonly number[], out: TypedArray, outShape: readonly number[]): void {
+  const plan = planRows(outShape, [condShape, aShape, bShape]);
+  const [cs, as, bs] = plan.rowStrides as [number, number, number];
+  const len = plan.rowLength;
+  forEachRow(plan, (offsets, oi) => {
+    let ci = offsets[0]!, ai = offsets[1]!, bi = offsets[2]!;
+    for (let e = oi + len; oi < e; oi++, ci += cs, ai += as, bi += bs) out[oi] = cond[ci] ? a[ai]! : b[bi]!;
+  });
+}
+
+export function cast(x: TypedArray, out: TypedArray): void {
+  const n = out.length;
+  if (out instanceof Uint8Array) {
+    for (let i = 0; i < n; i++) out[i] = x[i] ? 1 : 0;
+  } else {
+    // Typed-array stores truncate toward zero for Int32Array and round for Float32Array.
+    for (let i = 0; i < n; i++) out[i] = x[i]!;
+  }
+}

@@ -1,0 +1,125 @@
+import { ConfigError, notice } from '../core/index.js';
+import { jsBackend, jsKernels } from './js/index.js';
+import { KERNEL_NAMES, type Backend, type KernelName, type Kernels } from './kernels.js';
+import { loadNativeBackend } from './native/index.js';
+
+/*
+ * Backend selection. The active backend's kernels are merged over `js` once, when the backend is
+ * chosen, so an op's kernel lookup is a property read and a missing kernel falls back per kernel.
+ */
+
+const registered = new Map<string, Backend>([['js', jsBackend]]);
+let nativeTried = false;
+let nativeFailure = '';
+let active: Backend | null = null;
+let table: Kernels = jsKernels;
+let numThreads = defaultThreads();
+
+function defaultThreads(): number {
+  const env = typeof process !== 'undefined' ? process.env.NEURONA_NUM_THREADS : undefined;
+  const fromEnv = env ? Number(env) : NaN;
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  return nav?.hardwareConcurrency ?? 1;
+}
+
+function tryNative(): Backend | null {
+  if (!nativeTried) {
+    nativeTried = true;
+    const loaded = loadNativeBackend();
+    if (loaded.ok) registered.set('native', loaded.backend);
+    else nativeFailure = loaded.reason;
+  }
+  return registered.get('native') ?? null;
+}
+
+function activate(backend: Backend): void {
+  active = backend;
+  const merged = { ...jsKernels };
+  for (const name of KERNEL_NAMES) {
+    const kernel = backend.kernels[name];
+    if (kernel) (merged as Record<KernelName, unknown>)[name] = kernel;
+  }
+  table = merged;
+  backend.setNumThreads?.(numThreads);
+}
+
+function ensureActive(): Backend {
+  if (active) return active;
+  const requested = typeof process !== 'undefined' ? process.env.NEURONA_BACKEND : undefined;
+  if (requested) {
+    setBackend(requested);
+    return active!;
+  }
+  const native = tryNative();
+  if (native) activate(native);
+  else {
+    notice(`native backend unavailable (${nativeFailure}); using the js backend`);
+    activate(jsBackend);
+  }
+  return active!;
+}
+
+/** The kernel table of the active backend (with `js` filling any gap). */
+export function kernels(): Kernels {
+  if (!active) ensureActive();
+  return table;
+}
+
+/**
+ * Chooses the backend by name: `'js'` (pure TypeScript, everywhere) or `'native'` (the C++ addon).
+ * The `NEURONA_BACKEND` environment variable does the same at start-up.
+ *
+ * ```ts
+ * nr.setBackend('js');
+ * nr.getBackend(); // 'js'
+ * ```
+ */
+export function setBackend(name: string): void {
+  if (name === 'native' && !tryNative()) {
+    throw new ConfigError(`setBackend: the 'native' backend is unavailable: ${nativeFailure}. Use setBackend('js').`);
+  }
+  const backend = registered.get(name);
+  if (!backend) {
+    throw new ConfigError(`setBackend: unknown backend ${JSON.stringify(name)}; available backends are ${[...registered.keys(), 'native'].filter((v, i, a) => a.indexOf(v) === i).join(', ')}`);
+  }
+  activate(backend);
+}
+
+/** The name of the active backend. */
+export function getBackend(): string {
+  return ensureActive().name;
+}
+
+/** Adds a backend under its name (used by the native binding and by tests of the fallback). */
+export function registerBackend(backend: Backend): void {
+  registered.set(backend.name, backend);
+}
+
+/** Which backend provides a given kernel right now. */
+export function kernelProvider(name: KernelName): string {
+  const backend = ensureActive();
+  return backend.kernels[name] ? backend.name : 'js';
+}
+
+/** The names of the backends that can be selected here (`native` only when its addon loads). */
+export function availableBackends(): string[] {
+  tryNative();
+  return [...registered.keys()];
+}
+
+/**
+ * Sets the number of threads of backends with a thread pool (default: the number of cores, or the
+ * `NEURONA_NUM_THREADS` environment variable). The js backend always runs on one thread.
+ */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ConfigError(`setNumThreads: expected a positive integer, got ${String(n)}`);
+  }
+  numThreads = n;
+  active?.setNumThreads?.(n);
+}
+
+export function getNumThreads(): number {
+  return numThreads;
+}

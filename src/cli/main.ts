@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The `neurona` command (package.json "bin").
+import { main } from './commands.js';
+
+process.exitCode = main(process.argv.slice(2));

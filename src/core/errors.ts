@@ -1,0 +1,31 @@
+/**
+ * The error family of neurona. Every error a user can trigger is a `NeuronaError`; the subclass says
+ * what kind of mistake it was, and the message names the op, layer or file, shows what was expected
+ * and what was received, and says what to change.
+ *
+ * ```ts
+ * try { nr.tensor([1, 2]).add(nr.tensor([1, 2, 3])); }
+ * catch (e) { if (e instanceof nr.ShapeError) console.log(e.message); }
+ * ```
+ */
+export class NeuronaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Shapes that do not fit together: broadcasting, matmul dimensions, reshape sizes, axes. */
+export class ShapeError extends NeuronaError {}
+
+/** A tensor of the wrong dtype for an op (e.g. float indices, gradients of an int tensor). */
+export class DTypeError extends NeuronaError {}
+
+/** A bad option or setting: unknown names, out-of-range values, wrong types of arguments. */
+export class ConfigError extends NeuronaError {}
+
+/** A file or byte buffer that does not follow its format. */
+export class FormatError extends NeuronaError {}
+
+/** A numerical problem the library detected, such as NaN where a finite value is required. */
+export class NumericsError extends NeuronaError {}

@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './dtype.js';
+export * from './shape.js';
+export * from './random.js';
+export * from './notice.js';

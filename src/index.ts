@@ -1,0 +1,22 @@
+/**
+ * neurona: deep learning for TypeScript.
+ *
+ * ```ts
+ * import * as nr from 'neurona';
+ * const x = nr.tensor([1, 2, 3]);
+ * x.requiresGrad = true;
+ * x.square().sum().backward();
+ * x.grad!.toArray(); // [2, 4, 6]
+ * ```
+ */
+export { VERSION } from './version.js';
+export {
+  NeuronaError, ShapeError, DTypeError, ConfigError, FormatError, NumericsError,
+  setSeed, type DType, type TypedArray, type Shape,
+} from './core/index.js';
+export { setBackend, getBackend, availableBackends, setNumThreads, getNumThreads } from './backend/index.js';
+export {
+  Tensor, tensor, zeros, ones, full, randn, randu, arange, eye, Variable, variable, noGrad, grad, valueAndGrad,
+  isGradEnabled, type TensorLike, type NestedArray,
+} from './tensor/index.js';
+export * from './ops/index.js';

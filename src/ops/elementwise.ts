@@ -1,0 +1,226 @@
+import { DTypeError, broadcastShapes, formatShape, isFloat, type DType } from '../core/index.js';
+import { kernels, type BinaryOp, type UnaryGradOp, type UnaryOp } from '../backend/index.js';
+import { Tensor, record } from '../tensor/index.js';
+import { castTo, empty, operands, requireFloat, resultType, toTensor, type Operand } from './helpers.js';
+import { unbroadcast } from './reduce.js';
+
+/*
+ * Elementwise ops. Unary ops share one definition table: what dtype the result has and how the
+ * gradient is computed (a fused `unaryGrad` kernel, or none for piecewise-constant functions).
+ */
+
+type UnaryKind = 'float' | 'keep' | 'bool';
+interface UnarySpec { result: UnaryKind; grad: UnaryGradOp | 'neg' | null }
+
+const UNARY: Record<UnaryOp, UnarySpec> = {
+  neg: { result: 'keep', grad: 'neg' },
+  abs: { result: 'keep', grad: 'abs' },
+  sign: { result: 'keep', grad: null },
+  exp: { result: 'float', grad: 'exp' },
+  expm1: { result: 'float', grad: 'expm1' },
+  log: { result: 'float', grad: 'log' },
+  log1p: { result: 'float', grad: 'log1p' },
+  sqrt: { result: 'float', grad: 'sqrt' },
+  rsqrt: { result: 'float', grad: 'rsqrt' },
+  square: { result: 'keep', grad: 'square' },
+  reciprocal: { result: 'float', grad: 'reciprocal' },
+  sin: { result: 'float', grad: 'sin' },
+  cos: { result: 'float', grad: 'cos' },
+  tanh: { result: 'float', grad: 'tanh' },
+  sigmoid: { result: 'float', grad: 'sigmoid' },
+  relu: { result: 'keep', grad: 'relu' },
+  leakyRelu: { result: 'float', grad: 'leakyRelu' },
+  elu: { result: 'float', grad: 'elu' },
+  softplus: { result: 'float', grad: 'softplus' },
+  floor: { result: 'keep', grad: null },
+  ceil: { result: 'keep', grad: null },
+  round: { result: 'keep', grad: null },
+  logicalNot: { result: 'bool', grad: null },
+};
+
+function unaryOp(op: UnaryOp, input: Operand, param = 0): Tensor {
+  const x = toTensor(input);
+  const spec = UNARY[op];
+  let dtype: DType = x.dtype;
+  if (spec.result === 'bool') dtype = 'bool';
+  else if (spec.result === 'float' && !isFloat(dtype)) dtype = 'float32';
+  else if (spec.result === 'keep' && dtype === 'bool') dtype = 'int32';
+  const y = empty(x.shape, dtype);
+  kernels().unary(op, x._data, y._data, param);
+  const grad = spec.grad;
+  if (grad === null) return y;
+  return record(op, y, [x], (g) => {
+    if (grad === 'neg') return [neg(g)];
+    const dx = empty(x.shape, g.dtype);
+    kernels().unaryGrad(grad, x._data as Float32Array, y._data as Float32Array, g._data as Float32Array, dx._data as Float32Array, param);
+    return [dx];
+  });
+}
+
+export const neg = (x: Operand) => unaryOp('neg', x);
+export const abs = (x: Operand) => unaryOp('abs', x);
+/** -1, 0 or 1 by the sign of each element (no gradient). */
+export const sign = (x: Operand) => unaryOp('sign', x);
+export const exp = (x: Operand) => unaryOp('exp', x);
+export const expm1 = (x: Operand) => unaryOp('expm1', x);
+export const log = (x: Operand) => unaryOp('log', x);
+export const log1p = (x: Operand) => unaryOp('log1p', x);
+export const sqrt = (x: Operand) => unaryOp('sqrt', x);
+export const rsqrt = (x: Operand) => unaryOp('rsqrt', x);
+export const square = (x: Operand) => unaryOp('square', x);
+export const reciprocal = (x: Operand) => unaryOp('reciprocal', x);
+export const sin = (x: Operand) => unaryOp('sin', x);
+export const cos = (x: Operand) => unaryOp('cos', x);
+export const tanh = (x: Operand) => unaryOp('tanh', x);
+/** 1 / (1 + e^-x), computed without overflow for any x. */
+export const sigmoid = (x: Operand) => unaryOp('sigmoid', x);
+export const relu = (x: Operand) => unaryOp('relu', x);
+/** x for x > 0, alpha * x otherwise (PyTorch's default slope 0.01). */
+export const leakyRelu = (x: Operand, alpha = 0.01) => unaryOp('leakyRelu', x, alpha);
+/** x for x > 0, alpha * (e^x - 1) otherwise. */
+export const elu = (x: Operand, alpha = 1) => unaryOp('elu', x, alpha);
+/** log(1 + e^x), exact for large |x|. */
+export const softplus = (x: Operand) => unaryOp('softplus', x);
+export const floor = (x: Operand) => unaryOp('floor', x);
+export const ceil = (x: Operand) => unaryOp('ceil', x);
+/** Rounds half to even, like NumPy and PyTorch. */
+export const round = (x: Operand) => unaryOp('round', x);
+export const logicalNot = (x: Operand) => unaryOp('logicalNot', x);
+
+const COMPARISONS = new Set<BinaryOp>(['equal', 'notEqual', 'less', 'lessEqual', 'greater', 'greaterEqual', 'logicalAnd', 'logicalOr']);
+
+function binaryOp(op: BinaryOp, left: Operand, right: Operand,
+  gradient?: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null]): Tensor {
+  const [a, b] = operands(left, right);
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  let dtype = resultType(a, b);
+  if (COMPARISONS.has(op)) dtype = 'bool';
+  else if ((op === 'div' || op === 'pow') && !isFloat(dtype)) dtype = 'float32';
+  else if (dtype === 'bool') dtype = 'int32';
+  const out = empty(shape, dtype);
+  kernels().binary(op, a._data, a.shape, b._data, b.shape, out._data, shape);
+  if (!gradient) return out;
+  return record(op, out, [a, b], (g) => {
+    const [ga, gb] = gradient(g, a, b, out);
+    return [
+      ga && a.requiresGrad ? unbroadcast(ga, a.shape) : null,
+      gb && b.requiresGrad ? unbroadcast(gb, b.shape) : null,
+    ];
+  });
+}
+
+export function add(a: Operand, b: Operand): Tensor {
+  return binaryOp('add', a, b, (g) => [g, g]);
+}
+
+export function sub(a: Operand, b: Operand): Tensor {
+  return binaryOp('sub', a, b, (g, _a, bt) => [g, bt.requiresGrad ? neg(g) : null]);
+}
+
+export function mul(a: Operand, b: Operand): Tensor {
+  return binaryOp('mul', a, b, (g, at, bt) => [
+    at.requiresGrad ? mul(g, bt) : null,
+    bt.requiresGrad ? mul(g, at) : null,
+  ]);
+}
+
+/** True division; integer inputs give a float32 result, as in PyTorch. */
+export function div(a: Operand, b: Operand): Tensor {
+  return binaryOp('div', a, b, (g, at, bt, out) => [
+    at.requiresGrad ? div(g, bt) : null,
+    bt.requiresGrad ? neg(div(mul(g, out), bt)) : null,
+  ]);
+}
+
+/** a^b elementwise. The gradient with respect to b is taken as 0 where a <= 0 (log a undefined). */
+export function pow(a: Operand, b: Operand): Tensor {
+  return binaryOp('pow', a, b, (g, at, bt, out) => [
+    at.requiresGrad ? mul(g, mul(bt, pow(at, sub(bt, 1)))) : null,
+    bt.requiresGrad ? mul(g, where(greater(at, 0), mul(out, log(at)), 0)) : null,
+  ]);
+}
+
+/** Elementwise maximum; at ties the gradient is split evenly, as PyTorch does. */
+export function maximum(a: Operand, b: Operand): Tensor {
+  return binaryOp('maximum', a, b, (g, at, bt) => tieSplit(g, greater(at, bt), equal(at, bt)));
+}
+
+/** Elementwise minimum; at ties the gradient is split evenly. */
+export function minimum(a: Operand, b: Operand): Tensor {
+  return binaryOp('minimum', a, b, (g, at, bt) => tieSplit(g, less(at, bt), equal(at, bt)));
+}
+
+function tieSplit(g: Tensor, wins: Tensor, ties: Tensor): [Tensor, Tensor] {
+  const share = add(cast(wins, g.dtype), mul(cast(ties, g.dtype), 0.5));
+  return [mul(g, share), mul(g, sub(1, share))];
+}
+
+/** floor(a / b) (no gradient). */
+export const floorDiv = (a: Operand, b: Operand) => binaryOp('floorDiv', a, b);
+/** a mod b with the divisor's sign, like Python's % (no gradient). */
+export const mod = (a: Operand, b: Operand) => binaryOp('mod', a, b);
+export const equal = (a: Operand, b: Operand) => binaryOp('equal', a, b);
+export const notEqual = (a: Operand, b: Operand) => binaryOp('notEqual', a, b);
+export const less = (a: Operand, b: Operand) => binaryOp('less', a, b);
+export const lessEqual = (a: Operand, b: Operand) => binaryOp('lessEqual', a, b);
+export const greater = (a: Operand, b: Operand) => binaryOp('greater', a, b);
+export const greaterEqual = (a: Operand, b: Operand) => binaryOp('greaterEqual', a, b);
+export const logicalAnd = (a: Operand, b: Operand) => binaryOp('logicalAnd', a, b);
+export const logicalOr = (a: Operand, b: Operand) => binaryOp('logicalOr', a, b);
+
+/**
+ * Picks `a` where `condition` is true and `b` elsewhere; all three broadcast together.
+ *
+ * ```ts
+ * nr.where(x.greater(0), x, 0); // relu
+ * ```
+ */
+export function where(condition: Operand, a: Operand, b: Operand): Tensor {
+  const cond = toTensor(condition);
+  if (cond.dtype !== 'bool') {
+    throw new DTypeError(`where: the condition must be a bool tensor, got ${cond.dtype} ${formatShape(cond.shape)}; build it with a comparison such as x.greater(0)`);
+  }
+  const [ta, tb] = operands(a, b);
+  const shape = broadcastShapes(broadcastShapes(cond.shape, ta.shape, 'where'), tb.shape, 'where');
+  const out = empty(shape, resultType(ta, tb));
+  kernels().where(cond._data as Uint8Array, cond.shape, ta._data, ta.shape, tb._data, tb.shape, out._data, shape);
+  return record('where', out, [ta, tb], (g) => {
+    const zero = toTensor(0, g);
+    return [
+      ta.requiresGrad ? unbroadcast(where(cond, g, zero), ta.shape) : null,
+      tb.requiresGrad ? unbroadcast(where(cond, zero, g), tb.shape) : null,
+    ];
+  });
+}
+
+/**
+ * Limits values to `[min, max]`. The gradient passes where min <= x <= max, as in PyTorch's clamp.
+ */
+export function clip(input: Operand, min: number, max: number): Tensor {
+  const x = toTensor(input);
+  const out = minimum(maximum(detach(x), min), max);
+  return record('clip', out, [x], (g) => [mul(g, cast(logicalAnd(greaterEqual(x, min), lessEqual(x, max)), g.dtype))]);
+}
+
+/** Converts to another dtype; gradients flow through float-to-float casts. */
+export function cast(input: Operand, dtype: DType): Tensor {
+  const x = toTensor(input);
+  const out = castTo(x, dtype);
+  if (out === x) return x;
+  if (!isFloat(dtype)) return out;
+  return record('cast', out, [x], (g) => [castTo(g, x.dtype)]);
+}
+
+/** A constant copy of the values that shares storage and records nothing (PyTorch's detach). */
+export function detach(x: Tensor): Tensor {
+  return new Tensor(x._data, x.shape, x.dtype);
+}
+
+/** A copy with its own storage; gradients flow through it. */
+export function clone(input: Operand): Tensor {
+  const x = toTensor(input);
+  const out = new Tensor(x._data.slice(), x.shape, x.dtype);
+  return record('clone', out, [x], (g) => [g]);
+}
+
+export { requireFloat };

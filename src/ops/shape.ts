@@ -1,0 +1,260 @@
+import {
+  ConfigError, DTypeError, ShapeError, allocate, broadcastShapes, checkShape, formatShape, normalizeAxis, shapesEqual, sizeOf,
+  type DType,
+} from '../core/index.js';
+import { kernels } from '../backend/index.js';
+import { Tensor, record, tensor } from '../tensor/index.js';
+import { empty, requireInt, toTensor, type Operand } from './helpers.js';
+import { unbroadcast } from './reduce.js';
+
+/*
+ * Ops that change shape or move data. `reshape` and its relatives share storage with their input;
+ * `transpose`, `slice`, `concat`, `pad` and `gather` copy.
+ */
+
+/** Same values, new shape (shares storage). One entry may be -1 to be inferred. */
+export function reshape(input: Operand, shape: readonly number[]): Tensor {
+  const x = toTensor(input);
+  const resolved = resolveShape(shape, x.size, x.shape);
+  if (shapesEqual(resolved, x.shape)) return x;
+  const out = new Tensor(x._data, resolved, x.dtype);
+  return record('reshape', out, [x], (g) => [reshape(g, x.shape)]);
+}
+
+function resolveShape(shape: readonly number[], size: number, from: readonly number[]): number[] {
+  const unknown = shape.indexOf(-1);
+  if (unknown !== shape.lastIndexOf(-1)) throw new ShapeError(`reshape: only one dimension can be -1, got ${formatShape(shape)}`);
+  const known = shape.filter((_, i) => i !== unknown);
+  checkShape(known, 'reshape');
+  const product = sizeOf(known);
+  const out = [...shape];
+  if (unknown >= 0) {
+    if (product === 0 || size % product !== 0) {
+      throw new ShapeError(`reshape: cannot reshape ${formatShape(from)} (${size} elements) into ${formatShape(shape)}`);
+    }
+    out[unknown] = size / product;
+  } else if (product !== size) {
+    throw new ShapeError(`reshape: cannot reshape ${formatShape(from)} (${size} elements) into ${formatShape(shape)} (${product} elements)`);
+  }
+  return out;
+}
+
+/** Merges axes `startAxis..endAxis` into one (all axes by default, giving a 1-D tensor). */
+export function flatten(input: Operand, startAxis = 0, endAxis = -1): Tensor {
+  const x = toTensor(input);
+  if (x.rank === 0) return reshape(x, [1]);
+  const start = normalizeAxis(startAxis, x.rank, 'flatten');
+  const end = normalizeAxis(endAxis, x.rank, 'flatten');
+  if (start > end) throw new ShapeError(`flatten: startAxis ${startAxis} comes after endAxis ${endAxis}`);
+  const merged = x.shape.slice(start, end + 1).reduce((a, b) => a * b, 1);
+  return reshape(x, [...x.shape.slice(0, start), merged, ...x.shape.slice(end + 1)]);
+}
+
+/** Inserts a dimension of size 1 at `axis` (which may be `rank`, or negative). */
+export function expandDims(input: Operand, axis = 0): Tensor {
+  const x = toTensor(input);
+  const a = normalizeAxis(axis, x.rank + 1, 'expandDims');
+  return reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)]);
+}
+
+/** Removes dimensions of size 1 (only `axes` when given; each must have size 1). */
+export function squeeze(input: Operand, axes?: number | readonly number[]): Tensor {
+  const x = toTensor(input);
+  if (axes === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  const list = (typeof axes === 'number' ? [axes] : axes).map((a) => normalizeAxis(a, x.rank, 'squeeze'));
+  for (const a of list) {
+    if (x.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of ${formatShape(x.shape)} has size ${x.shape[a]}, not 1`);
+  }
+  return reshape(x, x.shape.filter((_, i) => !list.includes(i)));
+}
+
+/**
+ * Permutes axes. `transpose()` reverses them; `transpose([0, 2, 1])` takes a permutation;
+ * `transpose(0, 1)` swaps two axes (PyTorch style).
+ */
+export function transpose(input: Operand, permOrAxis?: readonly number[] | number, otherAxis?: number): Tensor {
+  const x = toTensor(input);
+  let perm: number[];
+  if (permOrAxis === undefined) perm = x.shape.map((_, i) => x.rank - 1 - i);
+  else if (typeof permOrAxis === 'number') {
+    if (otherAxis === undefined) throw new ConfigError('transpose: give a permutation array, or two axes to swap');
+    const a = normalizeAxis(permOrAxis, x.rank, 'transpose');
+    const b = normalizeAxis(otherAxis, x.rank, 'transpose');
+    perm = x.shape.map((_, i) => (i === a ? b : i === b ? a : i));
+  } else {
+    perm = permOrAxis.map((p) => normalizeAxis(p, x.rank, 'transpose'));
+    if (perm.length !== x.rank || new Set(perm).size !== x.rank) {
+      throw new ShapeError(`transpose: [${permOrAxis.join(', ')}] is not a permutation of the ${x.rank} axes of ${formatShape(x.shape)}`);
+    }
+  }
+  if (perm.every((p, i) => p === i)) return x;
+  const out = empty(perm.map((p) => x.shape[p]!), x.dtype);
+  kernels().transpose(x._data, x.shape, perm, out._data);
+  const inverse = new Array<number>(perm.length);
+  perm.forEach((p, i) => { inverse[p] = i; });
+  return record('transpose', out, [x], (g) => [transpose(g, inverse)]);
+}
+
+/**
+ * Copies a box: `begin` per axis, `size` per axis (-1 = to the end). Short lists apply to the
+ * leading axes.
+ *
+ * ```ts
+ * x.slice([0, 1], [2, -1]); // rows 0-1, columns 1..end
+ * ```
+ */
+export function slice(input: Operand, begin: number | readonly number[], size?: number | readonly number[]): Tensor {
+  const x = toTensor(input);
+  const b = typeof begin === 'number' ? [begin] : [...begin];
+  const s = size === undefined ? [] : typeof size === 'number' ? [size] : [...size];
+  if (b.length > x.rank || s.length > x.rank) {
+    throw new ShapeError(`slice: begin [${b.join(', ')}] / size [${s.join(', ')}] has more entries than the rank of ${formatShape(x.shape)}`);
+  }
+  const start = x.shape.map((d, i) => {
+    const v = b[i] ?? 0;
+    return v < 0 ? d + v : v;
+  });
+  const extent = x.shape.map((d, i) => {
+    const v = s[i] ?? -1;
+    return v === -1 ? d - start[i]! : v;
+  });
+  x.shape.forEach((d, i) => {
+    if (!Number.isInteger(start[i]) || !Number.isInteger(extent[i]) || start[i]! < 0 || extent[i]! < 0 || start[i]! + extent[i]! > d) {
+      throw new ShapeError(`slice: begin ${formatShape(start)} with size ${formatShape(extent)} does not fit in ${formatShape(x.shape)} (axis ${i})`);
+    }
+  });
+  if (shapesEqual(extent, x.shape)) return x;
+  const out = empty(extent, x.dtype);
+  kernels().slice(x._data, x.shape, start, extent, out._data);
+  return record('slice', out, [x], (g) => [pad(g, x.shape.map((d, i) => [start[i]!, d - start[i]! - extent[i]!] as [number, number]))]);
+}
+
+/** Pads with a constant: `paddings[i] = [before, after]` for axis i. */
+export function pad(input: Operand, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
+  const x = toTensor(input);
+  if (paddings.length !== x.rank || paddings.some((p) => p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))) {
+    throw new ShapeError(`pad: expected ${x.rank} pairs [before, after] of non-negative integers for ${formatShape(x.shape)}, got ${JSON.stringify(paddings)}`);
+  }
+  const shape = x.shape.map((d, i) => d + paddings[i]![0] + paddings[i]![1]);
+  const out = empty(shape, x.dtype);
+  kernels().pad(x._data, x.shape, paddings, value, out._data);
+  return record('pad', out, [x], (g) => [slice(g, paddings.map((p) => p[0]), x.shape)]);
+}
+
+/**
+ * Joins tensors along an existing axis; every other dimension must match.
+ *
+ * ```ts
+ * nr.concat([nr.ones([2, 3]), nr.zeros([1, 3])], 0); // [3, 3]
+ * ```
+ */
+export function concat(inputs: readonly Operand[], axis = 0): Tensor {
+  if (inputs.length === 0) throw new ConfigError('concat: needs at least one tensor');
+  const xs = inputs.map((t) => toTensor(t));
+  const first = xs[0]!;
+  const a = normalizeAxis(axis, first.rank, 'concat');
+  const dtype = first.dtype;
+  xs.forEach((t, k) => {
+    if (t.dtype !== dtype) {
+      throw new DTypeError(`concat: all tensors must have one dtype; tensor 0 is ${dtype} but tensor ${k} is ${t.dtype}`);
+    }
+    if (t.rank !== first.rank || t.shape.some((d, i) => i !== a && d !== first.shape[i])) {
+      throw new ShapeError(`concat: tensor ${k} has shape ${formatShape(t.shape)}, which does not match ${formatShape(first.shape)} except along axis ${a}`);
+    }
+  });
+  const shape = [...first.shape];
+  shape[a] = xs.reduce((n, t) => n + t.shape[a]!, 0);
+  const outer = first.shape.slice(0, a).reduce((p, d) => p * d, 1);
+  const inner = first.shape.slice(a + 1).reduce((p, d) => p * d, 1);
+  const out = empty(shape, dtype);
+  kernels().concat(xs.map((t) => t._data), outer, xs.map((t) => t.shape[a]! * inner), out._data);
+  return record('concat', out, xs, (g) => {
+    let offset = 0;
+    return xs.map((t) => {
+      const begin = shape.map((_, i) => (i === a ? offset : 0));
+      offset += t.shape[a]!;
+      return t.requiresGrad ? slice(g, begin, t.shape) : null;
+    });
+  });
+}
+
+/** Joins tensors of the same shape along a new axis. */
+export function stack(inputs: readonly Operand[], axis = 0): Tensor {
+  if (inputs.length === 0) throw new ConfigError('stack: needs at least one tensor');
+  const xs = inputs.map((t) => toTensor(t));
+  const a = normalizeAxis(axis, xs[0]!.rank + 1, 'stack');
+  xs.forEach((t, k) => {
+    if (!shapesEqual(t.shape, xs[0]!.shape)) {
+      throw new ShapeError(`stack: tensor ${k} has shape ${formatShape(t.shape)} but tensor 0 has ${formatShape(xs[0]!.shape)}; stack needs equal shapes`);
+    }
+  });
+  return concat(xs.map((t) => expandDims(t, a)), a);
+}
+
+/** Repeats the values along broadcast dimensions to reach `shape` (a copy). */
+export function broadcastTo(input: Operand, shape: readonly number[]): Tensor {
+  const x = toTensor(input);
+  if (shapesEqual(x.shape, shape)) return x;
+  const target = broadcastShapes(x.shape, shape, 'broadcastTo');
+  if (!shapesEqual(target, shape)) {
+    throw new ShapeError(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
+  }
+  const out = empty(shape, x.dtype);
+  const yes = new Uint8Array([1]);
+  kernels().where(yes, [], x._data, x.shape, x._data, x.shape, out._data, shape);
+  return record('broadcastTo', out, [x], (g) => [unbroadcast(g, x.shape)]);
+}
+
+/**
+ * Takes entries along `axis` by index: the result's shape is x's with that axis replaced by the
+ * indices' shape.
+ *
+ * ```ts
+ * nr.tensor([[1, 2], [3, 4], [5, 6]]).gather([2, 0]); // [[5, 6], [1, 2]]
+ * ```
+ */
+export function gather(input: Operand, indices: Operand, axis = 0): Tensor {
+  const x = toTensor(input);
+  const idx = indices instanceof Tensor ? indices : tensor(indices as number[], undefined, 'int32');
+  requireInt(idx, 'gather', 'indices');
+  const a = normalizeAxis(axis, x.rank, 'gather');
+  const length = x.shape[a]!;
+  const data = idx._data as Int32Array;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v < 0 || v >= length) {
+      throw new ShapeError(`gather: index ${v} is out of range for axis ${a} of ${formatShape(x.shape)} (valid: 0..${length - 1})`);
+    }
+  }
+  const view = {
+    outer: x.shape.slice(0, a).reduce((p, d) => p * d, 1),
+    length,
+    inner: x.shape.slice(a + 1).reduce((p, d) => p * d, 1),
+  };
+  const shape = [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)];
+  const out = empty(shape, x.dtype);
+  kernels().gather(x._data, view, data, out._data);
+  return record('gather', out, [x], (g) => {
+    const dx = empty(x.shape, g.dtype);
+    kernels().scatterAdd(g._data, view, data, dx._data);
+    return [dx];
+  });
+}
+
+/**
+ * One-hot encoding: int32 class indices of any shape -> a tensor with a new last axis of `depth`.
+ * Indices outside `[0, depth)` give an all-`offValue` row, as in TensorFlow.
+ *
+ * ```ts
+ * nr.oneHot(nr.tensor([0, 2], undefined, 'int32'), 3); // [[1, 0, 0], [0, 0, 1]]
+ * ```
+ */
+export function oneHot(indices: Operand, depth: number,
+  options: { onValue?: number; offValue?: number; dtype?: DType } = {}): Tensor {
+  const idx = indices instanceof Tensor ? indices : tensor(indices as number[], undefined, 'int32');
+  requireInt(idx, 'oneHot', 'indices');
+  if (!Number.isInteger(depth) || depth < 1) throw new ConfigError(`oneHot: depth must be a positive integer, got ${depth}`);
+  const out = new Tensor(allocate(options.dtype ?? 'float32', idx.size * depth), [...idx.shape, depth], options.dtype ?? 'float32');
+  kernels().oneHot(idx._data as Int32Array, depth, options.onValue ?? 1, options.offValue ?? 0, out._data);
+  return out;
+}

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import * as nr from '../src/index.js';
+import { availableBackends } from '../src/backend/index.js';
+
+/**
+ * The tolerance for comparing a backend with the float64 reference: float32 rounding grows with the
+ * length of the reduction behind each value (sum, dot product). This is the one place it is stated.
+ */
+export function float32Tolerance(reductionLength = 1): { rtol: number; atol: number } {
+  const eps = 1.1920929e-7;
+  return { rtol: 4 * eps * Math.sqrt(Math.max(reductionLength, 1)) + 2 * eps, atol: 8 * eps * Math.sqrt(Math.max(reductionLength, 1)) };
+}
+
+/** Asserts |actual - expected| <= atol + rtol * |expected| elementwise (NaN matches NaN). */
+export function assertClose(actual: ArrayLike<number> | nr.Tensor, expected: ArrayLike<number> | nr.Tensor,
+  { rtol = 1e-6, atol = 1e-7, message = '' } = {}): void {
+  const a = actual instanceof nr.Tensor ? actual.data() : actual;
+  const e = expected instanceof nr.Tensor ? expected.data() : expected;
+  assert.equal(a.length, e.length, `${message} length ${a.length} vs ${e.length}`);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = e[i]!;
+    if (Number.isNaN(y) && Number.isNaN(x)) continue;
+    if (x === y) continue;
+    const tol = atol + rtol * Math.abs(y);
+    if (!(Math.abs(x - y) <= tol)) {
+      assert.fail(`${message} element ${i}: got ${x}, expected ${y} (|diff| ${Math.abs(x - y)} > tol ${tol})`);
+    }
+  }
+}
+
+/** The names of every backend that can run here: conformance tests loop over them. */
+export function backendsUnderTest(): string[] {
+  return availableBackends();
+}
+
+/** Runs `fn` with the named backend active, restoring the previous one afterwards. */
+export function withBackend<T>(name: string, fn: () => T): T {
+  const previous = nr.getBackend();
+  nr.setBackend(name);
+  try {
+    return fn();
+  } finally {
+    nr.setBackend(previous);
+  }
+}
+
+/** A float64 tensor of the given shape with values drawn from U[low, high) by a seeded stream. */
+export function randomFloat64(shape: number[], low = -1, high = 1): nr.Tensor {
+  return nr.randu(shape, { low, high, dtype: 'float64' });
+}
+
+/**
+ * Checks the gradients of `fn` with respect to each input against central finite differences in
+ * float64. Non-scalar outputs are contracted with fixed random weights so every output element
+ * contributes. Inputs must be float64 tensors (they are perturbed in place and restored).
+ */
+export function gradCheck(fn: (...xs: nr.Tensor[]) => nr.Tensor, inputs: nr.Tensor[],
+  { eps = 1e-6, rtol = 1e-5, atol = 1e-7, label = 'gradCheck' } = {}): void {
+  for (const x of inputs) assert.equal(x.dtype, 'float64', `${label}: inputs must be float64`);
+  const probe = nr.noGrad(() => fn(...inputs));
+  const weights = nr.randu([...probe.shape], { low: 0.5, high: 1.5, dtype: 'float64' });
+  const objective = (...xs: nr.Tensor[]) => fn(...xs).cast('float64').mul(weights).sum();
+  const { grads } = nr.valueAndGrad(objective)(...inputs);
+  inputs.forEach((x, k) => {
+    const values = x.data() as Float64Array;
+    const numeric = new Float64Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const saved = values[i]!;
+      values[i] = saved + eps;
+      const plus = nr.noGrad(() => objective(...inputs)).item();
+      values[i] = saved - eps;
+      const minus = nr.noGrad(() => objective(...inputs)).item();
+      values[i] = saved;
+      numeric[i] = (plus - minus) / (2 * eps);
+    }
+    assertClose(grads[k]!.data(), numeric, { rtol, atol, message: `${label}: gradient of input ${k} ${JSON.stringify(x.shape)}` });
+  });
+}
+
+export { nr, assert };
