@@ -205,6 +205,22 @@ export function broadcastTo(input: Operand, shape: readonly number[]): Tensor {
   return record('broadcastTo', out, [x], (g) => [unbroadcast(g, x.shape)]);
 }
 
+/** Indices as an int32 tensor; plain arrays must hold integers (a float index is a mistake, not a floor). */
+function indexTensor(indices: Operand, op: string): Tensor {
+  if (indices instanceof Tensor) {
+    requireInt(indices, op, 'indices');
+    return indices;
+  }
+  const asFloat = tensor(indices as number[], undefined, 'float64');
+  const values = asFloat._data;
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isInteger(values[i])) {
+      throw new DTypeError(`${op}: indices must be integers, got ${values[i]} at position ${i}; round them or build an int32 tensor`);
+    }
+  }
+  return tensor(asFloat, undefined, 'int32');
+}
+
 /**
  * Takes entries along `axis` by index: the result's shape is x's with that axis replaced by the
  * indices' shape.
@@ -215,8 +231,7 @@ export function broadcastTo(input: Operand, shape: readonly number[]): Tensor {
  */
 export function gather(input: Operand, indices: Operand, axis = 0): Tensor {
   const x = toTensor(input);
-  const idx = indices instanceof Tensor ? indices : tensor(indices as number[], undefined, 'int32');
-  requireInt(idx, 'gather', 'indices');
+  const idx = indexTensor(indices, 'gather');
   const a = normalizeAxis(axis, x.rank, 'gather');
   const length = x.shape[a]!;
   const data = idx._data as Int32Array;
@@ -251,8 +266,7 @@ export function gather(input: Operand, indices: Operand, axis = 0): Tensor {
  */
 export function oneHot(indices: Operand, depth: number,
   options: { onValue?: number; offValue?: number; dtype?: DType } = {}): Tensor {
-  const idx = indices instanceof Tensor ? indices : tensor(indices as number[], undefined, 'int32');
-  requireInt(idx, 'oneHot', 'indices');
+  const idx = indexTensor(indices, 'oneHot');
   if (!Number.isInteger(depth) || depth < 1) throw new ConfigError(`oneHot: depth must be a positive integer, got ${depth}`);
   const out = new Tensor(allocate(options.dtype ?? 'float32', idx.size * depth), [...idx.shape, depth], options.dtype ?? 'float32');
   kernels().oneHot(idx._data as Int32Array, depth, options.onValue ?? 1, options.offValue ?? 0, out._data);

@@ -1,4 +1,4 @@
-import { NeuronaError, ShapeError, formatShape, shapesEqual, allocate } from '../core/index.js';
+import { ConfigError, ShapeError, formatShape, shapesEqual, allocate } from '../core/index.js';
 import { kernels } from '../backend/index.js';
 import { Tensor, type BackwardFn } from './tensor.js';
 
@@ -113,7 +113,7 @@ export function propagate(root: Tensor, seed: Tensor, keep: ReadonlySet<Tensor> 
 
 function seedFor(root: Tensor, gradient: Tensor | undefined, where: string): Tensor {
   if (!root.requiresGrad) {
-    throw new NeuronaError(
+    throw new ConfigError(
       `${where}: the tensor ${formatShape(root.shape)} does not require grad and has no recorded op; ` +
         `set requiresGrad = true on the inputs you want gradients for before computing it`,
     );
@@ -168,7 +168,7 @@ export function valueAndGrad(fn: TensorFn): (...args: Tensor[]) => { value: Tens
       const value = fn(...args);
       gradEnabled = wasEnabled;
       if (!(value instanceof Tensor)) {
-        throw new NeuronaError('valueAndGrad: the function must return a Tensor (a scalar loss)');
+        throw new ConfigError('valueAndGrad: the function must return a Tensor (a scalar loss)');
       }
       const grads = new Map<Tensor, Tensor>();
       if (value.requiresGrad) {

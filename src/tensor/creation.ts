@@ -28,7 +28,7 @@ function flattenInto(data: NestedArray, shape: readonly number[], axis: number, 
     if (Array.isArray(data)) throw new ShapeError(`tensor: nested arrays are ragged (too deep at an element of axis ${axis}); every row must have the same length`);
     const v = typeof data === 'boolean' ? (data ? 1 : 0) : data;
     if (typeof v !== 'number') throw new ConfigError(`tensor: expected numbers or booleans, got ${typeof data}`);
-    out[offset.i++] = v;
+    out[offset.i++] = out instanceof Uint8Array ? (v ? 1 : 0) : v;
     return;
   }
   if (!Array.isArray(data) || data.length !== shape[axis]) {
@@ -104,7 +104,7 @@ function checkedShape(shape: readonly number[], size: number): number[] {
 function filled(shape: readonly number[], value: number, dtype: DType, where: string): Tensor {
   checkShape(shape, where);
   const data = allocate(parseDType(dtype, where), sizeOf(shape));
-  if (value !== 0) data.fill(value);
+  if (value !== 0) data.fill(dtype === 'bool' ? (value ? 1 : 0) : value);
   return new Tensor(data, [...shape], dtype);
 }
 

@@ -32,7 +32,8 @@ const unaryLoops: Record<UnaryOp, UnaryLoop> = {
       o[i] = v >= 0 ? 1 / (1 + e) : e / (1 + e);
     }
   },
-  relu: (x, o, n) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? v : 0; } },
+  // `v < 0 ? 0 : v` lets NaN through, as PyTorch's relu does.
+  relu: (x, o, n) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v < 0 ? 0 : v; } },
   leakyRelu: (x, o, n, alpha) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? v : alpha * v; } },
   elu: (x, o, n, alpha) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? v : alpha * Math.expm1(v); } },
   // log(1 + e^v) = max(v, 0) + log1p(e^-|v|): exact for large |v| where the naive form overflows.
@@ -49,7 +50,8 @@ const unaryLoops: Record<UnaryOp, UnaryLoop> = {
       o[i] = r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
     }
   },
-  logicalNot: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = x[i] ? 0 : 1; },
+  // Truth is `x != 0` as in C and PyTorch (so NaN is true, unlike JavaScript's truthiness).
+  logicalNot: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = x[i] !== 0 ? 0 : 1; },
 };
 
 export function unary(op: UnaryOp, x: TypedArray, out: TypedArray, param: number): void {
@@ -74,7 +76,8 @@ const gradLoops: Record<UnaryGradOp, GradLoop> = {
   sigmoid: (_x, y, d, o, n) => { for (let i = 0; i < n; i++) { const v = y[i]!; o[i] = d[i]! * v * (1 - v); } },
   relu: (x, _y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = x[i]! > 0 ? d[i]! : 0; },
   leakyRelu: (x, _y, d, o, n, alpha) => { for (let i = 0; i < n; i++) o[i] = x[i]! > 0 ? d[i]! : alpha * d[i]!; },
-  elu: (x, y, d, o, n, alpha) => { for (let i = 0; i < n; i++) o[i] = x[i]! > 0 ? d[i]! : d[i]! * (y[i]! + alpha); },
+  // alpha * e^x rather than y + alpha: the sum cancels for very negative x.
+  elu: (x, _y, d, o, n, alpha) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? d[i]! : d[i]! * alpha * Math.exp(v); } },
   softplus: (x, _y, d, o, n) => {
     for (let i = 0; i < n; i++) {
       const v = x[i]!;
@@ -96,7 +99,13 @@ const binaryRows: Record<BinaryOp, BinaryRow> = {
   sub: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! - b[bi]!; },
   mul: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! * b[bi]!; },
   div: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! / b[bi]!; },
-  pow: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = Math.pow(a[ai]!, b[bi]!); },
+  // C's pow (and PyTorch) give 1 for pow(1, NaN) and pow(-1, ±inf), where Math.pow gives NaN.
+  pow: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) {
+      const x = a[ai]!, y = b[bi]!;
+      o[oi] = x === 1 || (x === -1 && (y === Infinity || y === -Infinity)) ? 1 : Math.pow(x, y);
+    }
+  },
   // NaN wins, as in PyTorch's maximum/minimum.
   maximum: (a, ai, as, b, bi, bs, o, oi, n) => {
     for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) { const x = a[ai]!, y = b[bi]!; o[oi] = x > y || x !== x ? x : y; }
@@ -115,8 +124,8 @@ const binaryRows: Record<BinaryOp, BinaryRow> = {
   lessEqual: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! <= b[bi]! ? 1 : 0; },
   greater: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! > b[bi]! ? 1 : 0; },
   greaterEqual: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! >= b[bi]! ? 1 : 0; },
-  logicalAnd: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai] && b[bi] ? 1 : 0; },
-  logicalOr: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai] || b[bi] ? 1 : 0; },
+  logicalAnd: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai] !== 0 && b[bi] !== 0 ? 1 : 0; },
+  logicalOr: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai] !== 0 || b[bi] !== 0 ? 1 : 0; },
 };
 
 export function binary(op: BinaryOp, a: TypedArray, aShape: readonly number[], b: TypedArray, bShape: readonly number[],
@@ -147,7 +156,7 @@ export function where(cond: Uint8Array, condShape: readonly number[], a: TypedAr
 export function cast(x: TypedArray, out: TypedArray): void {
   const n = out.length;
   if (out instanceof Uint8Array) {
-    for (let i = 0; i < n; i++) out[i] = x[i] ? 1 : 0;
+    for (let i = 0; i < n; i++) out[i] = x[i] !== 0 ? 1 : 0;
   } else {
     // Typed-array stores truncate toward zero for Int32Array and round for Float32Array.
     for (let i = 0; i < n; i++) out[i] = x[i]!;

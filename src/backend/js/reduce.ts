@@ -27,6 +27,7 @@ export function reduce(op: ReduceOp, x: TypedArray, view: AxisView, out: TypedAr
             for (let i = 0; i < inner; i++) acc[i] *= x[row + i]!;
             break;
           case 'max':
+            // Once acc is NaN no comparison replaces it, so NaN propagates.
             for (let i = 0; i < inner; i++) { const v = x[row + i]!; if (v > acc[i]! || v !== v) acc[i] = v; }
             break;
           case 'min':
@@ -34,22 +35,9 @@ export function reduce(op: ReduceOp, x: TypedArray, view: AxisView, out: TypedAr
             break;
         }
       }
-      // NaN must stick once seen: a later larger value would replace it in the loop above.
-      if (op === 'max' || op === 'min') stickNaN(x, base, length, inner, acc);
     }
     const ob = o * inner;
     for (let i = 0; i < inner; i++) out[ob + i] = acc[i]!;
-  }
-}
-
-function stickNaN(x: TypedArray, base: number, length: number, inner: number, acc: Float64Array): void {
-  if (x instanceof Int32Array || x instanceof Uint8Array) return;
-  for (let i = 0; i < inner; i++) {
-    if (acc[i] !== acc[i]) continue;
-    for (let j = 0; j < length; j++) {
-      const v = x[base + j * inner + i]!;
-      if (v !== v) { acc[i] = NaN; break; }
-    }
   }
 }
 
