@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { assert } from './helpers.js';
+
+// Every example runs, at a small size, and exits cleanly.
+const small: Record<string, string[]> = { 'backprop-by-hand.ts': ['--steps', '5'] };
+
+for (const file of readdirSync('examples').filter((f) => f.endsWith('.ts'))) {
+  test(`examples/${file} runs`, () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', `examples/${file}`, ...(small[file] ?? [])], {
+      encoding: 'utf8', env: { ...process.env, NEURONA_QUIET: '1' }, timeout: 120_000,
+    });
+    assert.equal(run.status, 0, `examples/${file} failed:\n${run.stderr}`);
+    assert.ok(run.stdout.length > 0, `examples/${file} printed nothing`);
+  });
+}
+
+test('backprop-by-hand: autograd and the hand-derived gradients agree, and the error falls', () => {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'examples/backprop-by-hand.ts', '--steps', '5'], { encoding: 'utf8' });
+  const rows = run.stdout.split('\n').filter((l) => /^w\d\d /.test(l));
+  assert.equal(rows.length, 5);
+  for (const row of rows) {
+    const [, auto, hand] = row.trim().split(/\s+/);
+    assert.equal(auto, hand, row);
+  }
+  const errors = [...run.stdout.matchAll(/e = ([\d.]+)/g)].map((m) => Number(m[1]));
+  assert.ok(errors.at(-1)! < errors[0]!, `error did not fall: ${errors.join(', ')}`);
+});

@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import { assert, assertClose, gradCheck, nr, randomFloat64 } from '../helpers.js';
+
+/*
+ * Float64 central-difference checks of the activation functions: the elementwise ones (sigmoid,
+ * relu, leakyRelu, elu, softplus; kinked ones get inputs kept away from 0 so a finite difference
+ * never straddles the kink) and softmax / logSoftmax along every axis.
+ */
+
+/** Random values in [-range, range] pushed to |x| >= margin, both signs present. */
+function awayFromZero(shape: number[], margin = 0.05, range = 2): nr.Tensor {
+  const x = randomFloat64(shape, -range, range);
+  const d = x.data();
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]!;
+    d[i] = (v < 0 ? -1 : 1) * (margin + Math.abs(v));
+  }
+  return x;
+}
+
+const SHAPES: number[][] = [[], [5], [3, 1, 4]];
+
+const CASES: [string, (x: nr.Tensor) => nr.Tensor, (shape: number[]) => nr.Tensor][] = [
+  ['sigmoid', (x) => nr.sigmoid(x), (s) => randomFloat64(s, -4, 4)],
+  ['sigmoid (|x| up to 30)', (x) => nr.sigmoid(x), (s) => awayFromZero(s, 5, 25)],
+  ['relu', (x) => nr.relu(x), (s) => awayFromZero(s)],
+  ['leakyRelu (default alpha)', (x) => nr.leakyRelu(x), (s) => awayFromZero(s)],
+  ['leakyRelu (alpha 0.2)', (x) => nr.leakyRelu(x, 0.2), (s) => awayFromZero(s)],
+  ['elu (default alpha)', (x) => nr.elu(x), (s) => awayFromZero(s)],
+  ['elu (alpha 0.5)', (x) => x.elu(0.5), (s) => awayFromZero(s)],
+  ['softplus', (x) => nr.softplus(x), (s) => randomFloat64(s, -4, 4)],
+  ['softplus (|x| from 15 to 17)', (x) => x.softplus(), (s) => awayFromZero(s, 15)],
+  ['relu method then square', (x) => x.relu().square(), (s) => awayFromZero(s)],
+];
+
+CASES.forEach(([name, fn, input], k) => {
+  test(`gradcheck activation: ${name}`, () => {
+    nr.setSeed(600 + k);
+    for (const shape of SHAPES) gradCheck(fn, [input(shape)], { label: `${name} ${JSON.stringify(shape)}` });
+  });
+});
+
+test('activation gradients at known points (the slopes, not only their consistency)', () => {
+  const x = nr.tensor([-2, -0.5, 0.5, 3], undefined, 'float64');
+  const slopes: [string, (t: nr.Tensor) => nr.Tensor, (v: number) => number][] = [
+    ['relu', (t) => t.relu(), (v) => (v > 0 ? 1 : 0)],
+    ['leakyRelu 0.2', (t) => t.leakyRelu(0.2), (v) => (v > 0 ? 1 : 0.2)],
+    ['leakyRelu default', (t) => t.leakyRelu(), (v) => (v > 0 ? 1 : 0.01)],
+    ['elu 0.5', (t) => t.elu(0.5), (v) => (v > 0 ? 1 : 0.5 * Math.exp(v))],
+    ['sigmoid', (t) => t.sigmoid(), (v) => Math.exp(-v) / (1 + Math.exp(-v)) ** 2],
+    ['softplus', (t) => t.softplus(), (v) => 1 / (1 + Math.exp(-v))],
+  ];
+  for (const [name, fn, slope] of slopes) {
+    const [g] = nr.grad((t) => fn(t).sum())(x);
+    assertClose(g!.data(), Array.from(x.data(), slope), { rtol: 1e-12, atol: 1e-15, message: name });
+  }
+});
+for (const [name, axis] of [['last axis of a matrix', -1], ['axis 0 of a matrix', 0]] as const) {
+  test(`gradcheck softmax and logSoftmax: ${name}`, () => {
+    nr.setSeed(340 + axis);
+    const x = randomFloat64([4, 5], -3, 3);
+    gradCheck((t) => nr.softmax(t, axis), [x], { label: `softmax ${name}` });
+    gradCheck((t) => nr.logSoftmax(t, axis), [x], { label: `logSoftmax ${name}` });
+  });
+}
+
+test('gradcheck softmax and logSoftmax: every axis of a rank-3 tensor', () => {
+  nr.setSeed(345);
+  for (const axis of [0, 1, 2, -1, -2]) {
+    const x = randomFloat64([2, 3, 4], -3, 3);
+    gradCheck((t) => nr.softmax(t, axis), [x], { label: `softmax [2,3,4] axis ${axis}` });
+    gradCheck((t) => nr.logSoftmax(t, axis), [x], { label: `logSoftmax [2,3,4] axis ${axis}` });
+    gradCheck((t) => t.softmax(axis).log(), [x], { label: `log(softmax) [2,3,4] axis ${axis}` });
+  }
+});
+
+test('gradcheck softmax and logSoftmax: default axis is the last one, and a length-1 axis', () => {
+  nr.setSeed(346);
+  const x = randomFloat64([3, 4], -2, 2);
+  gradCheck((t) => nr.softmax(t), [x], { label: 'softmax default axis' });
+  gradCheck((t) => t.logSoftmax(), [x], { label: 'logSoftmax method default axis' });
+  gradCheck((t) => nr.softmax(t, 1).mul(t), [randomFloat64([3, 1])], { label: 'softmax over a length-1 axis' });
+  // softmax along axis 0 and along the last axis must differ: guard against an ignored axis.
+  const a = nr.noGrad(() => nr.softmax(x, 0).data());
+  const b = nr.noGrad(() => nr.softmax(x, -1).data());
+  assert.notDeepEqual(Array.from(a), Array.from(b));
+});
