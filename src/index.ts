@@ -12,7 +12,7 @@
 export { VERSION } from './version.js';
 export {
   NeuronaError, ShapeError, DTypeError, ConfigError, FormatError, NumericsError,
-  setSeed, type DType, type TypedArray, type Shape,
+  setSeed, epsilon, setEpsilon, floatx, setFloatx, type DType, type TypedArray, type Shape,
 } from './core/index.js';
 export { setBackend, getBackend, availableBackends, setNumThreads, getNumThreads } from './backend/index.js';
 export {

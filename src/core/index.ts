@@ -3,3 +3,4 @@ export * from './dtype.js';
 export * from './shape.js';
 export * from './random.js';
 export * from './notice.js';
+export * from './settings.js';
