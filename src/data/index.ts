@@ -1,0 +1,5 @@
+/** Datasets (`nr.datasets`): loaders that return `{train: [x, y], test: [x, y]}` like Keras. */
+export {
+  mnist, fashionMnist,
+  type IdxDataset, type Dataset, type RawDataset, type RawSplit, type DatasetSource, type LoadDataOptions,
+} from './mnist.js';

