@@ -1,0 +1,411 @@
+import { ConfigError, ShapeError, epsilon, floatx, formatShape } from '../core/index.js';
+import { Tensor, tensor } from '../tensor/index.js';
+import { cast, clip, oneHot, type Operand } from '../ops/index.js';
+
+/*
+ * Losses with Keras 3 semantics. A loss function (`meanSquaredError`, ...) maps yTrue and yPred to
+ * one value per sample (it reduces the last axis, as keras.losses.* do); a Loss class wraps it and
+ * reduces with 'sum_over_batch_size': sum(loss * sampleWeight) / number of loss values. Everything is
+ * composed from differentiable ops, so gradients come from autograd.
+ */
+
+/** A per-sample loss: `(yTrue, yPred) -> Tensor` with the last axis reduced. */
+export type LossFunction = (yTrue: Operand, yPred: Operand) => Tensor;
+
+const isFloatDType = (t: Tensor) => t.dtype === 'float32' || t.dtype === 'float64';
+
+/** yPred as a float tensor (int predictions are cast to floatx()). */
+function predictions(yPred: Operand): Tensor {
+  const p = yPred instanceof Tensor ? yPred : tensor(yPred as never);
+  return isFloatDType(p) ? p : cast(p, floatx());
+}
+
+/**
+ * Brings yTrue to yPred's shape the way Keras's squeeze_or_expand_to_same_rank does (a trailing
+ * axis of size 1 on either side is added or removed), then requires equal shapes: silently
+ * broadcasting [32] against [32, 1] into [32, 32] is the classic bug this check prevents.
+ */
+function alignTrue(yTrue: Operand, p: Tensor, name: string): Tensor {
+  let t = yTrue instanceof Tensor ? yTrue : tensor(yTrue as never);
+  if (t.rank === p.rank - 1 && p.shape[p.rank - 1] === 1) t = t.reshape([...t.shape, 1]);
+  else if (t.rank === p.rank + 1 && t.shape[t.rank - 1] === 1) t = t.reshape(t.shape.slice(0, -1));
+  if (t.rank !== p.rank || t.shape.some((d, i) => d !== p.shape[i])) {
+    throw new ShapeError(`${name}: yTrue and yPred must have the same shape, got yTrue ${formatShape(t.shape)} and yPred ${formatShape(p.shape)}; `
+      + `pass one target per prediction (for integer class labels use sparse_categorical_crossentropy)`);
+  }
+  if (p.rank === 0) throw new ShapeError(`${name}: expected yPred with at least one axis, got a scalar`);
+  return cast(t, p.dtype);
+}
+
+/**
+ * Mean of squared errors over the last axis.
+ *
+ * ```ts
+ * nr.losses.meanSquaredError(nr.tensor([[0, 1]]), nr.tensor([[1, 1]])).toArray(); // [0.5]
+ * ```
+ */
+export function meanSquaredError(yTrue: Operand, yPred: Operand): Tensor {
+  const p = predictions(yPred);
+  return alignTrue(yTrue, p, 'meanSquaredError').sub(p).square().mean(-1);
+}
+
+/**
+ * Mean of absolute errors over the last axis.
+ *
+ * ```ts
+ * nr.losses.meanAbsoluteError(nr.tensor([[0, 1]]), nr.tensor([[1, 3]])).toArray(); // [1.5]
+ * ```
+ */
+export function meanAbsoluteError(yTrue: Operand, yPred: Operand): Tensor {
+  const p = predictions(yPred);
+  return alignTrue(yTrue, p, 'meanAbsoluteError').sub(p).abs().mean(-1);
+}
+
+/**
+ * Hinge loss mean(max(1 - yTrue * yPred, 0)) over the last axis. Labels are -1/+1; if every label is
+ * 0 or 1 they are mapped to -1/+1 first, as Keras does.
+ *
+ * ```ts
+ * nr.losses.hinge(nr.tensor([[1, 0]]), nr.tensor([[0.5, -2]])).toArray(); // [0.25]
+ * ```
+ */
+export function hinge(yTrue: Operand, yPred: Operand): Tensor {
+  const p = predictions(yPred);
+  let t = alignTrue(yTrue, p, 'hinge');
+  const labels = t.data();
+  let binary = true;
+  for (let i = 0; i < labels.length; i++) if (labels[i] !== 0 && labels[i] !== 1) { binary = false; break; }
+  if (binary) t = t.mul(2).sub(1);
+  return t.mul(p).neg().add(1).relu().mean(-1);
+}
+
+/** Options of binary crossentropy. */
+export interface BinaryCrossentropyOptions {
+  /** yPred holds logits (unbounded scores) instead of probabilities. Default false. */
+  fromLogits?: boolean;
+  /** Moves targets towards 0.5: y * (1 - s) + 0.5 * s. Default 0. */
+  labelSmoothing?: number;
+}
+
+/**
+ * Binary crossentropy, averaged over the last axis. Probabilities are clipped to
+ * [epsilon(), 1 - epsilon()] as in Keras; with `fromLogits` the stable form
+ * max(x, 0) - x * z + log(1 + exp(-|x|)) is used.
+ *
+ * ```ts
+ * nr.losses.binaryCrossentropy(nr.tensor([[1, 0]]), nr.tensor([[0.9, 0.2]])).toArray(); // [0.164]
+ * ```
+ */
+export function binaryCrossentropy(yTrue: Operand, yPred: Operand, options: BinaryCrossentropyOptions = {}): Tensor {
+  const p = predictions(yPred);
+  let z = alignTrue(yTrue, p, 'binaryCrossentropy');
+  const smoothing = options.labelSmoothing ?? 0;
+  checkSmoothing(smoothing, 'binaryCrossentropy');
+  if (smoothing > 0) z = z.mul(1 - smoothing).add(0.5 * smoothing);
+  if (options.fromLogits) {
+    return p.relu().sub(p.mul(z)).add(p.abs().neg().exp().log1p()).mean(-1);
+  }
+  // Keras clips p to [eps, 1 - eps] and takes log(1 - p); in float32, 1 - eps rounds to 1 - 1.19e-7,
+  // which turns -log(eps) = 16.118 into 15.942 at p = 1. Clipping 1 - p itself is the same formula
+  // in exact arithmetic and keeps float32 at the float64 value.
+  const eps = epsilon();
+  const logP = clip(p, eps, 1 - eps).log();
+  const logNotP = clip(p.neg().add(1), eps, 1 - eps).log();
+  return z.mul(logP).add(z.neg().add(1).mul(logNotP)).neg().mean(-1);
+}
+
+/** Options of categorical and sparse categorical crossentropy. */
+export interface CategoricalCrossentropyOptions {
+  /** yPred holds logits instead of probabilities. Default false. */
+  fromLogits?: boolean;
+  /** Categorical only: moves one-hot targets towards uniform: y * (1 - s) + s / numClasses. Default 0. */
+  labelSmoothing?: number;
+}
+
+/** -sum(target * log p) over the last axis, with p = softmax(yPred) or the clipped, normalised yPred. */
+function crossentropyWithTargets(z: Tensor, p: Tensor, fromLogits: boolean): Tensor {
+  if (fromLogits) return z.mul(p.logSoftmax(-1)).sum(-1).neg();
+  // As Keras: rescale so each row sums to 1, then clip away from 0 and 1 before the log.
+  const eps = epsilon();
+  const q = clip(p.div(p.sum(-1, true)), eps, 1 - eps);
+  return z.mul(q.log()).sum(-1).neg();
+}
+
+/**
+ * Categorical crossentropy for one-hot (or soft) targets over the last axis.
+ *
+ * ```ts
+ * nr.losses.categoricalCrossentropy(nr.tensor([[0, 1, 0]]), nr.tensor([[0.1, 0.8, 0.1]])).toArray(); // [0.223]
+ * ```
+ */
+export function categoricalCrossentropy(yTrue: Operand, yPred: Operand, options: CategoricalCrossentropyOptions = {}): Tensor {
+  const p = predictions(yPred);
+  let z = alignTrue(yTrue, p, 'categoricalCrossentropy');
+  const smoothing = options.labelSmoothing ?? 0;
+  checkSmoothing(smoothing, 'categoricalCrossentropy');
+  if (smoothing > 0) z = z.mul(1 - smoothing).add(smoothing / p.shape[p.rank - 1]!);
+  return crossentropyWithTargets(z, p, options.fromLogits ?? false);
+}
+
+/**
+ * Categorical crossentropy for integer class labels: yTrue [...batch] (or [...batch, 1]) holds
+ * indices into the last axis of yPred [...batch, numClasses]. Labels outside [0, numClasses) are an
+ * error (Keras would silently give a loss of 0 for them).
+ *
+ * ```ts
+ * nr.losses.sparseCategoricalCrossentropy(nr.tensor([1]), nr.tensor([[0.1, 0.8, 0.1]])).toArray(); // [0.223]
+ * ```
+ */
+export function sparseCategoricalCrossentropy(yTrue: Operand, yPred: Operand, options: CategoricalCrossentropyOptions = {}): Tensor {
+  const p = predictions(yPred);
+  const z = sparseTargets(yTrue, p, 'sparseCategoricalCrossentropy');
+  return crossentropyWithTargets(z, p, options.fromLogits ?? false);
+}
+
+/** Checks integer labels against yPred [...batch, numClasses] and one-hot encodes them in yPred's dtype. */
+export function sparseTargets(yTrue: Operand, p: Tensor, name: string): Tensor {
+  let t = yTrue instanceof Tensor ? yTrue : tensor(yTrue as never);
+  if (p.rank === 0) throw new ShapeError(`${name}: expected yPred [...batch, numClasses], got a scalar`);
+  const batch = p.shape.slice(0, -1);
+  if (t.rank === p.rank && t.shape[t.rank - 1] === 1) t = t.reshape(t.shape.slice(0, -1));
+  if (t.rank !== batch.length || t.shape.some((d, i) => d !== batch[i])) {
+    throw new ShapeError(`${name}: expected integer labels of shape ${formatShape(batch)} for yPred ${formatShape(p.shape)}, `
+      + `got yTrue ${formatShape(t.shape)}; for one-hot targets use categorical_crossentropy`);
+  }
+  const numClasses = p.shape[p.rank - 1]!;
+  const labels = t.data();
+  for (let i = 0; i < labels.length; i++) {
+    const v = Number(labels[i]);
+    if (!Number.isInteger(v) || v < 0 || v >= numClasses) {
+      throw new ConfigError(`${name}: label ${v} (at flat index ${i}) is outside [0, ${numClasses}) for yPred with ${numClasses} classes; `
+        + `labels must be integer class indices`);
+    }
+  }
+  return oneHot(t.dtype === 'int32' ? t : cast(t, 'int32'), numClasses, { dtype: p.dtype });
+}
+
+function checkSmoothing(s: number, name: string): void {
+  if (!(s >= 0 && s <= 1)) throw new ConfigError(`${name}: labelSmoothing must be in [0, 1], got ${s}`);
+}
+
+/** Reductions of per-sample losses; Keras's default is 'sum_over_batch_size'. */
+export type Reduction = 'sum_over_batch_size' | 'sum' | 'none';
+
+/** Options shared by every Loss class. */
+export interface LossOptions {
+  /** Default 'sum_over_batch_size' (the mean over every loss value). */
+  reduction?: Reduction;
+  /** Defaults to the Keras snake_case name of the loss. */
+  name?: string;
+}
+
+/**
+ * The base of the Loss classes: `call(yTrue, yPred, sampleWeight?)` computes the per-sample losses,
+ * multiplies them by `sampleWeight` (broadcast over trailing axes) and reduces them.
+ *
+ * ```ts
+ * const loss = new nr.losses.MeanSquaredError();
+ * loss.call(nr.tensor([[0, 1], [1, 1]]), nr.tensor([[1, 1], [1, 1]])).item(); // 0.25
+ * ```
+ */
+export abstract class Loss {
+  readonly name: string;
+  readonly reduction: Reduction;
+
+  constructor(defaultName: string, options: LossOptions = {}) {
+    this.name = options.name ?? defaultName;
+    this.reduction = options.reduction ?? 'sum_over_batch_size';
+    if (!['sum_over_batch_size', 'sum', 'none'].includes(this.reduction)) {
+      throw new ConfigError(`${this.constructor.name}: unknown reduction ${JSON.stringify(this.reduction)}; use 'sum_over_batch_size', 'sum' or 'none'`);
+    }
+  }
+
+  /** The per-sample losses, with the last axis reduced. */
+  abstract fn(yTrue: Operand, yPred: Operand): Tensor;
+
+  /** The reduced loss (a scalar unless reduction is 'none'). */
+  call(yTrue: Operand, yPred: Operand, sampleWeight?: Operand): Tensor {
+    let values = this.fn(yTrue, yPred);
+    if (sampleWeight !== undefined) {
+      let w = sampleWeight instanceof Tensor ? sampleWeight : tensor(sampleWeight as never);
+      if (w.rank === values.rank + 1 && w.shape[w.rank - 1] === 1) w = w.reshape(w.shape.slice(0, -1));
+      if (w.rank > values.rank || w.shape.some((d, i) => d !== values.shape[i])) {
+        throw new ShapeError(`${this.name}: sampleWeight ${formatShape(w.shape)} does not match the per-sample losses ${formatShape(values.shape)}; `
+          + `pass one weight per sample`);
+      }
+      while (w.rank < values.rank) w = w.reshape([...w.shape, 1]);
+      values = values.mul(cast(w, values.dtype));
+    }
+    if (this.reduction === 'none') return values;
+    const total = values.sum();
+    return this.reduction === 'sum' ? total : total.div(Math.max(values.size, 1));
+  }
+
+  /** Keras-style config: the options the constructor takes. */
+  getConfig(): Record<string, unknown> {
+    return { name: this.name, reduction: this.reduction };
+  }
+}
+
+/**
+ * Mean squared error; `new nr.losses.MeanSquaredError().call(yTrue, yPred)` is the batch mean.
+ *
+ * ```ts
+ * new nr.losses.MeanSquaredError().call(nr.tensor([[0], [2]]), nr.tensor([[1], [2]])).item(); // 0.5
+ * ```
+ */
+export class MeanSquaredError extends Loss {
+  constructor(options: LossOptions = {}) { super('mean_squared_error', options); }
+  fn(yTrue: Operand, yPred: Operand): Tensor { return meanSquaredError(yTrue, yPred); }
+}
+
+/**
+ * Mean absolute error.
+ *
+ * ```ts
+ * new nr.losses.MeanAbsoluteError().call(nr.tensor([[0], [2]]), nr.tensor([[1], [2]])).item(); // 0.5
+ * ```
+ */
+export class MeanAbsoluteError extends Loss {
+  constructor(options: LossOptions = {}) { super('mean_absolute_error', options); }
+  fn(yTrue: Operand, yPred: Operand): Tensor { return meanAbsoluteError(yTrue, yPred); }
+}
+
+/**
+ * Hinge loss (labels -1/+1, or 0/1 converted).
+ *
+ * ```ts
+ * new nr.losses.Hinge().call(nr.tensor([[1], [-1]]), nr.tensor([[0.5], [-2]])).item(); // 0.25
+ * ```
+ */
+export class Hinge extends Loss {
+  constructor(options: LossOptions = {}) { super('hinge', options); }
+  fn(yTrue: Operand, yPred: Operand): Tensor { return hinge(yTrue, yPred); }
+}
+
+/**
+ * Binary crossentropy: options `fromLogits` (default false), `labelSmoothing` (default 0).
+ *
+ * ```ts
+ * const bce = new nr.losses.BinaryCrossentropy({ fromLogits: true });
+ * bce.call(nr.tensor([[1], [0]]), nr.tensor([[100], [-100]])).item(); // ~0
+ * ```
+ */
+export class BinaryCrossentropy extends Loss {
+  readonly fromLogits: boolean;
+  readonly labelSmoothing: number;
+  constructor(options: BinaryCrossentropyOptions & LossOptions = {}) {
+    super('binary_crossentropy', options);
+    this.fromLogits = options.fromLogits ?? false;
+    this.labelSmoothing = options.labelSmoothing ?? 0;
+    checkSmoothing(this.labelSmoothing, 'BinaryCrossentropy');
+  }
+  fn(yTrue: Operand, yPred: Operand): Tensor {
+    return binaryCrossentropy(yTrue, yPred, { fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing });
+  }
+  override getConfig() { return { ...super.getConfig(), fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing }; }
+}
+
+/**
+ * Categorical crossentropy for one-hot targets: options `fromLogits`, `labelSmoothing`.
+ *
+ * ```ts
+ * const cce = new nr.losses.CategoricalCrossentropy({ fromLogits: true });
+ * cce.call(nr.tensor([[0, 1]]), nr.tensor([[0, 0]])).item(); // log 2 = 0.693
+ * ```
+ */
+export class CategoricalCrossentropy extends Loss {
+  readonly fromLogits: boolean;
+  readonly labelSmoothing: number;
+  constructor(options: CategoricalCrossentropyOptions & LossOptions = {}) {
+    super('categorical_crossentropy', options);
+    this.fromLogits = options.fromLogits ?? false;
+    this.labelSmoothing = options.labelSmoothing ?? 0;
+    checkSmoothing(this.labelSmoothing, 'CategoricalCrossentropy');
+  }
+  fn(yTrue: Operand, yPred: Operand): Tensor {
+    return categoricalCrossentropy(yTrue, yPred, { fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing });
+  }
+  override getConfig() { return { ...super.getConfig(), fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing }; }
+}
+
+/**
+ * Categorical crossentropy for integer labels: option `fromLogits`.
+ *
+ * ```ts
+ * const loss = new nr.losses.SparseCategoricalCrossentropy({ fromLogits: true });
+ * loss.call(nr.tensor([1, 0], undefined, 'int32'), nr.tensor([[0, 0], [0, 0]])).item(); // 0.693
+ * ```
+ */
+export class SparseCategoricalCrossentropy extends Loss {
+  readonly fromLogits: boolean;
+  constructor(options: { fromLogits?: boolean } & LossOptions = {}) {
+    super('sparse_categorical_crossentropy', options);
+    this.fromLogits = options.fromLogits ?? false;
+  }
+  fn(yTrue: Operand, yPred: Operand): Tensor {
+    return sparseCategoricalCrossentropy(yTrue, yPred, { fromLogits: this.fromLogits });
+  }
+  override getConfig() { return { ...super.getConfig(), fromLogits: this.fromLogits }; }
+}
+
+/** 'categoricalCrossentropy', 'categorical_crossentropy', 'CategoricalCrossentropy' -> 'categoricalcrossentropy'. */
+export function normalizeIdentifier(name: string): string {
+  return name.replace(/_/g, '').toLowerCase();
+}
+
+const LOSSES: Record<string, { canonical: string; make: () => Loss }> = {};
+for (const [canonical, make, aliases] of [
+  ['mean_squared_error', () => new MeanSquaredError(), ['mse']],
+  ['mean_absolute_error', () => new MeanAbsoluteError(), ['mae']],
+  ['hinge', () => new Hinge(), []],
+  ['binary_crossentropy', () => new BinaryCrossentropy(), ['bce']],
+  ['categorical_crossentropy', () => new CategoricalCrossentropy(), ['cce']],
+  ['sparse_categorical_crossentropy', () => new SparseCategoricalCrossentropy(), ['scce']],
+] as const) {
+  for (const key of [canonical, ...aliases]) LOSSES[normalizeIdentifier(key)] = { canonical, make };
+}
+
+/** The Keras snake_case names (and aliases) getLoss accepts. */
+export const LOSS_NAMES: readonly string[] = [
+  'mean_squared_error', 'mse', 'mean_absolute_error', 'mae', 'hinge', 'binary_crossentropy', 'bce',
+  'categorical_crossentropy', 'cce', 'sparse_categorical_crossentropy', 'scce',
+];
+
+/** A loss wrapping a user function `(yTrue, yPred) => per-sample losses`. */
+class FunctionLoss extends Loss {
+  constructor(private readonly lossFn: LossFunction) { super(lossFn.name || 'custom_loss'); }
+  fn(yTrue: Operand, yPred: Operand): Tensor { return this.lossFn(yTrue, yPred); }
+}
+
+/**
+ * Resolves a loss identifier: a name in snake_case or camelCase (`'categorical_crossentropy'`,
+ * `'categoricalCrossentropy'`, `'CategoricalCrossentropy'`, aliases `'mse'`, `'mae'`, `'bce'`,
+ * `'cce'`, `'scce'`), a Loss instance (returned as is) or a per-sample function (wrapped).
+ *
+ * ```ts
+ * const loss = nr.losses.getLoss('sparseCategoricalCrossentropy');
+ * console.log(loss.name); // 'sparse_categorical_crossentropy'
+ * ```
+ */
+export function getLoss(identifier: string | Loss | LossFunction): Loss {
+  if (identifier instanceof Loss) return identifier;
+  if (typeof identifier === 'function') return new FunctionLoss(identifier);
+  if (typeof identifier === 'string') {
+    const entry = LOSSES[normalizeIdentifier(identifier)];
+    if (entry) return entry.make();
+  }
+  throw new ConfigError(`getLoss: unknown loss ${JSON.stringify(identifier)}; valid names are ${LOSS_NAMES.map((n) => `'${n}'`).join(', ')} `
+    + `(camelCase spellings such as 'categoricalCrossentropy' work too), a Loss instance or a function (yTrue, yPred) => Tensor`);
+}
+
+/** The canonical snake_case name of a loss identifier, or undefined when it is not a built-in name. */
+export function canonicalLossName(identifier: string | Loss | LossFunction | undefined): string | undefined {
+  if (identifier === undefined) return undefined;
+  if (identifier instanceof Loss) return LOSSES[normalizeIdentifier(identifier.constructor.name)]?.canonical ?? LOSSES[normalizeIdentifier(identifier.name)]?.canonical;
+  if (typeof identifier === 'string') return LOSSES[normalizeIdentifier(identifier)]?.canonical;
+  return undefined;
+}
+
+// Shared with metrics.ts so both use one copy of the shape rules (internal: not documented API).
+export { alignTrue as alignTargets, predictions as floatPredictions };

@@ -1,0 +1,331 @@
+import { ConfigError, ShapeError, formatShape } from '../core/index.js';
+import { Tensor, tensor, noGrad } from '../tensor/index.js';
+import { cast, type Operand } from '../ops/index.js';
+import {
+  alignTargets, canonicalLossName, floatPredictions, meanAbsoluteError, meanSquaredError, normalizeIdentifier,
+  type Loss, type LossFunction,
+} from './losses.js';
+
+/*
+ * Stateful metrics with Keras semantics: `updateState(yTrue, yPred)` adds a batch, `result()` gives
+ * the value over every batch since `resetState()`. Mean metrics accumulate a total and a count of
+ * per-sample values, so batches are weighted by their size as in Keras. Everything runs under noGrad.
+ */
+
+/**
+ * The base of every metric.
+ *
+ * ```ts
+ * const m = new nr.metrics.MeanSquaredError();
+ * m.updateState(nr.tensor([[0], [1]]), nr.tensor([[1], [1]]));
+ * m.result(); // 0.5
+ * ```
+ */
+export abstract class Metric {
+  constructor(readonly name: string) {}
+  /** Adds one batch. */
+  abstract updateState(yTrue: Operand, yPred: Operand): void;
+  /** The value over every batch added since the last reset (0 before any batch). */
+  abstract result(): number;
+  /** Forgets every batch. */
+  abstract resetState(): void;
+}
+
+/**
+ * A metric that averages a per-sample function over every sample seen (Keras's MeanMetricWrapper).
+ *
+ * ```ts
+ * const m = new nr.metrics.MeanMetricWrapper((t, p) => p.sub(t).abs().mean(-1), 'my_mae');
+ * m.updateState(nr.tensor([[0]]), nr.tensor([[2]]));
+ * m.result(); // 2
+ * ```
+ */
+export class MeanMetricWrapper extends Metric {
+  private total = 0;
+  private count = 0;
+  constructor(private readonly fn: (yTrue: Tensor, yPred: Tensor) => Tensor, name: string) { super(name); }
+
+  updateState(yTrue: Operand, yPred: Operand): void {
+    const values = noGrad(() => this.fn(asTensor(yTrue), asTensor(yPred))).data();
+    for (let i = 0; i < values.length; i++) this.total += Number(values[i]);
+    this.count += values.length;
+  }
+
+  result(): number { return this.count === 0 ? 0 : this.total / this.count; }
+
+  resetState(): void { this.total = 0; this.count = 0; }
+}
+
+const asTensor = (x: Operand): Tensor => (x instanceof Tensor ? x : tensor(x as never));
+
+/** 1 where yPred > threshold equals yTrue (as 0/1), averaged over the last axis. */
+function binaryAccuracyValues(threshold: number) {
+  return (yTrue: Tensor, yPred: Tensor): Tensor => {
+    const p = floatPredictions(yPred);
+    const t = alignTargets(yTrue, p, 'binaryAccuracy');
+    return cast(t.equal(cast(p.greater(threshold), t.dtype)), 'float32').mean(-1);
+  };
+}
+
+function categoricalAccuracyValues(yTrue: Tensor, yPred: Tensor): Tensor {
+  const p = floatPredictions(yPred);
+  const t = alignTargets(yTrue, p, 'categoricalAccuracy');
+  return cast(t.argmax(-1).equal(p.argmax(-1)), 'float32');
+}
+
+function sparseCategoricalAccuracyValues(yTrue: Tensor, yPred: Tensor): Tensor {
+  const p = floatPredictions(yPred);
+  let t = yTrue;
+  const batch = p.shape.slice(0, -1);
+  if (t.rank === p.rank && t.shape[t.rank - 1] === 1) t = t.reshape(t.shape.slice(0, -1));
+  if (p.rank === 0 || t.rank !== batch.length || t.shape.some((d, i) => d !== batch[i])) {
+    throw new ShapeError(`sparseCategoricalAccuracy: expected integer labels of shape ${formatShape(batch)} for yPred ${formatShape(p.shape)}, got yTrue ${formatShape(yTrue.shape)}`);
+  }
+  return cast(cast(t, 'int32').equal(p.argmax(-1)), 'float32');
+}
+
+/**
+ * Fraction of predictions p > threshold (default 0.5) that match 0/1 labels.
+ *
+ * ```ts
+ * const m = new nr.metrics.BinaryAccuracy();
+ * m.updateState(nr.tensor([[1], [0]]), nr.tensor([[0.7], [0.6]]));
+ * m.result(); // 0.5
+ * ```
+ */
+export class BinaryAccuracy extends MeanMetricWrapper {
+  constructor({ name = 'binary_accuracy', threshold = 0.5 }: { name?: string; threshold?: number } = {}) {
+    super(binaryAccuracyValues(threshold), name);
+  }
+}
+
+/**
+ * Fraction of samples whose argmax of yPred equals the argmax of one-hot yTrue.
+ *
+ * ```ts
+ * const m = new nr.metrics.CategoricalAccuracy();
+ * m.updateState(nr.tensor([[0, 1], [1, 0]]), nr.tensor([[0.2, 0.8], [0.3, 0.7]]));
+ * m.result(); // 0.5
+ * ```
+ */
+export class CategoricalAccuracy extends MeanMetricWrapper {
+  constructor({ name = 'categorical_accuracy' }: { name?: string } = {}) { super(categoricalAccuracyValues, name); }
+}
+
+/**
+ * Fraction of samples whose argmax of yPred equals the integer label yTrue.
+ *
+ * ```ts
+ * const m = new nr.metrics.SparseCategoricalAccuracy();
+ * m.updateState(nr.tensor([1, 1]), nr.tensor([[0.2, 0.8], [0.7, 0.3]]));
+ * m.result(); // 0.5
+ * ```
+ */
+export class SparseCategoricalAccuracy extends MeanMetricWrapper {
+  constructor({ name = 'sparse_categorical_accuracy' }: { name?: string } = {}) { super(sparseCategoricalAccuracyValues, name); }
+}
+
+/**
+ * Mean absolute error over every sample seen.
+ *
+ * ```ts
+ * const m = new nr.metrics.MeanAbsoluteError();
+ * m.updateState(nr.tensor([[0], [1]]), nr.tensor([[2], [1]]));
+ * m.result(); // 1
+ * ```
+ */
+export class MeanAbsoluteError extends MeanMetricWrapper {
+  constructor({ name = 'mean_absolute_error' }: { name?: string } = {}) { super(meanAbsoluteError, name); }
+}
+
+/**
+ * Mean squared error over every sample seen.
+ *
+ * ```ts
+ * const m = new nr.metrics.MeanSquaredError();
+ * m.updateState(nr.tensor([[0], [1]]), nr.tensor([[2], [1]]));
+ * m.result(); // 2
+ * ```
+ */
+export class MeanSquaredError extends MeanMetricWrapper {
+  constructor({ name = 'mean_squared_error' }: { name?: string } = {}) { super(meanSquaredError, name); }
+}
+
+/** Counts true positives, false positives and false negatives of p > threshold against 0/1 labels. */
+abstract class ConfusionCounts extends Metric {
+  protected truePositives = 0;
+  protected falsePositives = 0;
+  protected falseNegatives = 0;
+  constructor(name: string, readonly threshold: number) { super(name); }
+
+  updateState(yTrue: Operand, yPred: Operand): void {
+    noGrad(() => {
+      const p = floatPredictions(asTensor(yPred));
+      const t = alignTargets(asTensor(yTrue), p, this.constructor.name).data();
+      const q = p.data();
+      for (let i = 0; i < q.length; i++) {
+        const predicted = q[i]! > this.threshold;
+        const actual = Number(t[i]) !== 0;
+        if (predicted && actual) this.truePositives++;
+        else if (predicted) this.falsePositives++;
+        else if (actual) this.falseNegatives++;
+      }
+    });
+  }
+
+  resetState(): void { this.truePositives = 0; this.falsePositives = 0; this.falseNegatives = 0; }
+}
+
+/**
+ * Precision tp / (tp + fp) of binary predictions p > threshold (default 0.5); 0 when nothing is
+ * predicted positive (Keras's divide_no_nan).
+ *
+ * ```ts
+ * const m = new nr.metrics.Precision();
+ * m.updateState(nr.tensor([1, 0, 1]), nr.tensor([0.9, 0.8, 0.1]));
+ * m.result(); // 0.5
+ * ```
+ */
+export class Precision extends ConfusionCounts {
+  constructor({ name = 'precision', threshold = 0.5 }: { name?: string; threshold?: number } = {}) { super(name, threshold); }
+  result(): number {
+    const d = this.truePositives + this.falsePositives;
+    return d === 0 ? 0 : this.truePositives / d;
+  }
+}
+
+/**
+ * Recall tp / (tp + fn) of binary predictions p > threshold (default 0.5); 0 when there are no
+ * positive labels.
+ *
+ * ```ts
+ * const m = new nr.metrics.Recall();
+ * m.updateState(nr.tensor([1, 0, 1]), nr.tensor([0.9, 0.8, 0.1]));
+ * m.result(); // 0.5
+ * ```
+ */
+export class Recall extends ConfusionCounts {
+  constructor({ name = 'recall', threshold = 0.5 }: { name?: string; threshold?: number } = {}) { super(name, threshold); }
+  result(): number {
+    const d = this.truePositives + this.falseNegatives;
+    return d === 0 ? 0 : this.truePositives / d;
+  }
+}
+
+/**
+ * 'accuracy' whose kind is decided from the shapes of the first batch, as Keras 3 does: yPred with a
+ * last axis of 1 -> binary; yTrue of lower rank than yPred (or last axis 1 against more classes) ->
+ * sparse categorical; otherwise categorical.
+ */
+class AutoAccuracy extends Metric {
+  private inner: MeanMetricWrapper | undefined;
+  updateState(yTrue: Operand, yPred: Operand): void {
+    const t = asTensor(yTrue);
+    const p = asTensor(yPred);
+    if (!this.inner) {
+      const pLast = p.shape[p.rank - 1];
+      const tLast = t.shape[t.rank - 1];
+      if (pLast === 1) this.inner = new BinaryAccuracy({ name: this.name });
+      else if (t.rank < p.rank || (tLast === 1 && (pLast ?? 1) > 1)) this.inner = new SparseCategoricalAccuracy({ name: this.name });
+      else this.inner = new CategoricalAccuracy({ name: this.name });
+    }
+    this.inner.updateState(t, p);
+  }
+  result(): number { return this.inner?.result() ?? 0; }
+  resetState(): void { this.inner?.resetState(); }
+}
+
+/** The names getMetric accepts (camelCase spellings work too). */
+export const METRIC_NAMES: readonly string[] = [
+  'accuracy', 'acc', 'binary_accuracy', 'categorical_accuracy', 'sparse_categorical_accuracy',
+  'mean_absolute_error', 'mae', 'mean_squared_error', 'mse', 'precision', 'recall',
+];
+
+const METRICS: Record<string, (name: string) => Metric> = {
+  binaryaccuracy: (name) => new BinaryAccuracy({ name }),
+  categoricalaccuracy: (name) => new CategoricalAccuracy({ name }),
+  sparsecategoricalaccuracy: (name) => new SparseCategoricalAccuracy({ name }),
+  meanabsoluteerror: (name) => new MeanAbsoluteError({ name }),
+  mae: (name) => new MeanAbsoluteError({ name }),
+  meansquarederror: (name) => new MeanSquaredError({ name }),
+  mse: (name) => new MeanSquaredError({ name }),
+  precision: (name) => new Precision({ name }),
+  recall: (name) => new Recall({ name }),
+};
+
+/**
+ * Resolves a metric identifier (snake_case or camelCase; a Metric instance is returned as is). The
+ * metric keeps the name it was asked by ('acc' stays 'acc'), as history keys do in Keras.
+ * 'accuracy' / 'acc' pick the kind from the loss when it is a crossentropy
+ * (binary_crossentropy -> binary, sparse_categorical_crossentropy -> sparse categorical,
+ * categorical_crossentropy -> categorical); for other losses, or none, they decide from the shapes
+ * of the first batch as Keras 3 does.
+ *
+ * ```ts
+ * const m = nr.metrics.getMetric('accuracy', 'sparse_categorical_crossentropy');
+ * m.updateState(nr.tensor([2]), nr.tensor([[0.1, 0.2, 0.7]]));
+ * m.result(); // 1
+ * ```
+ */
+export function getMetric(identifier: string | Metric, loss?: string | Loss | LossFunction): Metric {
+  if (identifier instanceof Metric) return identifier;
+  if (typeof identifier === 'string') {
+    const key = normalizeIdentifier(identifier);
+    if (key === 'accuracy' || key === 'acc') {
+      const lossName = canonicalLossName(loss);
+      if (lossName === 'binary_crossentropy') return new BinaryAccuracy({ name: identifier });
+      if (lossName === 'sparse_categorical_crossentropy') return new SparseCategoricalAccuracy({ name: identifier });
+      if (lossName === 'categorical_crossentropy') return new CategoricalAccuracy({ name: identifier });
+      return new AutoAccuracy(identifier);
+    }
+    const make = METRICS[key];
+    if (make) return make(identifier);
+  }
+  throw new ConfigError(`getMetric: unknown metric ${JSON.stringify(identifier)}; valid names are ${METRIC_NAMES.map((n) => `'${n}'`).join(', ')} `
+    + `(camelCase spellings such as 'sparseCategoricalAccuracy' work too) or a Metric instance`);
+}
+
+/** Class indices from labels [n] or from one-hot / probability rows [n, k] (argmax). */
+function classIndices(x: Tensor, role: string, numClasses: number): Int32Array {
+  let idx: Tensor;
+  if (x.rank === 1) idx = x;
+  else if (x.rank === 2 && x.shape[1] === 1) idx = x.reshape([x.shape[0]!]);
+  else if (x.rank === 2) idx = x.argmax(-1);
+  else throw new ShapeError(`confusionMatrix: ${role} must be class indices [n] or rows of scores [n, ${numClasses}], got ${formatShape(x.shape)}`);
+  const values = idx.data();
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = Number(values[i]);
+    if (!Number.isInteger(v) || v < 0 || v >= numClasses) {
+      throw new ConfigError(`confusionMatrix: ${role} holds class ${v} (at index ${i}), outside [0, ${numClasses}); raise numClasses or fix the labels`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * The confusion matrix as an int32 tensor [numClasses, numClasses]: entry [i, j] counts samples of
+ * true class i predicted as class j (rows are true classes, as in scikit-learn and TensorFlow).
+ * yTrue and yPred are class indices [n], or rows of one-hot / probabilities [n, numClasses] that are
+ * reduced with argmax.
+ *
+ * ```ts
+ * nr.metrics.confusionMatrix(nr.tensor([0, 1, 1]), nr.tensor([0, 0, 1]), 2).toArray(); // [[1, 0], [1, 1]]
+ * ```
+ */
+export function confusionMatrix(yTrue: Operand, yPred: Operand, numClasses: number): Tensor {
+  if (!Number.isInteger(numClasses) || numClasses < 1) {
+    throw new ConfigError(`confusionMatrix: numClasses must be a positive integer, got ${numClasses}`);
+  }
+  return noGrad(() => {
+    const t = classIndices(asTensor(yTrue), 'yTrue', numClasses);
+    const p = classIndices(asTensor(yPred), 'yPred', numClasses);
+    if (t.length !== p.length) {
+      throw new ShapeError(`confusionMatrix: yTrue has ${t.length} samples but yPred has ${p.length} (shapes ${formatShape(asTensor(yTrue).shape)} and ${formatShape(asTensor(yPred).shape)})`);
+    }
+    const counts = new Int32Array(numClasses * numClasses);
+    for (let i = 0; i < t.length; i++) counts[t[i]! * numClasses + p[i]!]!++;
+    return tensor(counts, [numClasses, numClasses], 'int32');
+  });
+}
