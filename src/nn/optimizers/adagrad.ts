@@ -1,0 +1,48 @@
+import { Tensor, Variable, full } from '../../tensor/index.js';
+import { Optimizer, checkOption, type OptimizerOptions, type Slots } from './optimizer.js';
+
+export interface AdagradOptions extends OptimizerOptions {
+  /** Default 0.001. */
+  learningRate?: OptimizerOptions['learningRate'];
+  /** Starting value of the squared-gradient sum. Default 0.1. */
+  initialAccumulatorValue?: number;
+  /** Default 1e-7. */
+  epsilon?: number;
+}
+
+/**
+ * Adagrad, Keras 3 rule: `acc += g^2; w -= lr * g / sqrt(acc + epsilon)`, acc starting at
+ * initialAccumulatorValue. (PyTorch: acc starts at 0 by default and eps = 1e-10 is added outside
+ * the sqrt.)
+ *
+ * ```ts
+ * const w = nr.variable(nr.tensor([1, -1]));
+ * const adagrad = new nr.optimizers.Adagrad({ learningRate: 0.1 });
+ * adagrad.applyGradients([[nr.tensor([0.5, 0.5]), w]]);
+ * ```
+ */
+export class Adagrad extends Optimizer {
+  readonly className = 'Adagrad';
+  readonly initialAccumulatorValue: number;
+  readonly epsilon: number;
+
+  constructor(options: AdagradOptions = {}) {
+    super(options, 0.001, 'Adagrad');
+    this.initialAccumulatorValue = checkOption('Adagrad', 'initialAccumulatorValue', options.initialAccumulatorValue ?? 0.1, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0');
+    this.epsilon = checkOption('Adagrad', 'epsilon', options.epsilon ?? 1e-7, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0');
+  }
+
+  protected initialSlots(variable: Variable): Record<string, Tensor> {
+    return { accumulator: full(variable.shape, this.initialAccumulatorValue, variable.dtype) };
+  }
+
+  protected updateStep(g: Tensor, w: Variable, slots: Slots, lr: number): void {
+    const acc = slots.accumulator!;
+    acc.assign(acc.add(g.square()));
+    w.assign(w.sub(g.mul(lr).div(acc.add(this.epsilon).sqrt())));
+  }
+
+  protected ownConfig() {
+    return { initialAccumulatorValue: this.initialAccumulatorValue, epsilon: this.epsilon };
+  }
+}

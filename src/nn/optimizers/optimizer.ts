@@ -1,0 +1,244 @@
+import { ConfigError, ShapeError, formatShape, shapesEqual } from '../../core/index.js';
+import { Tensor, Variable, noGrad, tensor, type TensorLike } from '../../tensor/index.js';
+import { clip } from '../../ops/index.js';
+import { LearningRateSchedule, deserializeSchedule, type ScheduleConfig } from './schedules.js';
+
+/*
+ * The optimizer lifecycle, as in Keras 3's BaseOptimizer: per step, gradients are clipped
+ * (clipnorm | clipvalue | globalClipnorm), weight decay is applied (variable -= variable * wd * lr),
+ * then each subclass's `updateStep` writes the new value with Variable.assign, and `iterations`
+ * grows by one. The learning rate of a step is the schedule evaluated at `iterations` before the
+ * increment. Slot variables (momentums, ...) are created the first time a variable is updated.
+ */
+
+/** Options every optimizer accepts. */
+export interface OptimizerOptions {
+  /** A number or a LearningRateSchedule (or its `{className, config}` form). */
+  learningRate?: number | LearningRateSchedule | ScheduleConfig;
+  /** Decoupled weight decay: before each update, variable -= variable * weightDecay * lr. */
+  weightDecay?: number | null;
+  /** Rescales each gradient so its L2 norm is at most this. */
+  clipnorm?: number | null;
+  /** Clips each gradient element to [-clipvalue, clipvalue]. */
+  clipvalue?: number | null;
+  /** Rescales all gradients together so their joint L2 norm is at most this. */
+  globalClipnorm?: number | null;
+  name?: string;
+}
+
+/** Per-variable optimizer state: slot name -> tensor of the variable's shape. */
+export type Slots = Record<string, Variable>;
+
+/** What `getState()` returns and `setState()` accepts (a later issue saves it with the model). */
+export interface OptimizerState {
+  iterations: number;
+  /** The variables with slots, in the order they were first updated (or built). */
+  variables: Variable[];
+  /** slots[i] holds the slot tensors of variables[i], by slot name. */
+  slots: Record<string, Tensor>[];
+}
+
+/** Throws a ConfigError naming the option unless `rule` holds. */
+export function checkOption(owner: string, option: string, value: unknown, rule: (v: number) => boolean, ruleText: string): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || !rule(value)) {
+    throw new ConfigError(`${owner}: option "${option}" must be ${ruleText}, got ${String(value)}`);
+  }
+  return value;
+}
+
+const nonNegative = (v: number) => v >= 0 && Number.isFinite(v);
+const positive = (v: number) => v > 0 && Number.isFinite(v);
+const optionalPositive = (owner: string, option: string, value: number | null | undefined) =>
+  value === undefined || value === null ? null : checkOption(owner, option, value, positive, 'a finite number > 0 (or null to turn it off)');
+
+/**
+ * Base class of optimizers: subclasses declare their slots and write `updateStep`.
+ *
+ * ```ts
+ * const w = nr.variable(nr.tensor([1, 2]));
+ * const optimizer = new nr.optimizers.SGD({ learningRate: 0.1 });
+ * optimizer.applyGradients([[nr.tensor([1, 1]), w]]);
+ * w.toArray(); // [0.9, 1.9]
+ * ```
+ */
+export abstract class Optimizer {
+  name: string;
+  /** Number of update steps applied so far. */
+  iterations = 0;
+  readonly weightDecay: number | null;
+  readonly clipnorm: number | null;
+  readonly clipvalue: number | null;
+  readonly globalClipnorm: number | null;
+  private rate: number | LearningRateSchedule;
+  private readonly slotsByVariable = new Map<Variable, Slots>();
+  private readonly tracked: Variable[] = [];
+
+  /** The Keras class name ('SGD', 'Adam', ...). */
+  abstract readonly className: string;
+
+  constructor(options: OptimizerOptions, defaultLearningRate: number, defaultName: string) {
+    this.name = options.name ?? defaultName;
+    this.rate = Optimizer.checkRate(defaultName, options.learningRate ?? defaultLearningRate);
+    this.weightDecay = options.weightDecay === undefined || options.weightDecay === null ? null
+      : checkOption(defaultName, 'weightDecay', options.weightDecay, nonNegative, 'a finite number >= 0');
+    this.clipnorm = optionalPositive(defaultName, 'clipnorm', options.clipnorm);
+    this.clipvalue = optionalPositive(defaultName, 'clipvalue', options.clipvalue);
+    this.globalClipnorm = optionalPositive(defaultName, 'globalClipnorm', options.globalClipnorm);
+    const clips = [this.clipnorm, this.clipvalue, this.globalClipnorm].filter((c) => c !== null).length;
+    if (clips > 1) {
+      throw new ConfigError(`${defaultName}: set at most one of "clipnorm", "clipvalue" and "globalClipnorm", got clipnorm=${this.clipnorm}, clipvalue=${this.clipvalue}, globalClipnorm=${this.globalClipnorm}`);
+    }
+  }
+
+  private static checkRate(owner: string, value: number | LearningRateSchedule | ScheduleConfig): number | LearningRateSchedule {
+    if (value instanceof LearningRateSchedule) return value;
+    if (typeof value === 'object' && value !== null && 'className' in value) return deserializeSchedule(value);
+    return checkOption(owner, 'learningRate', value, nonNegative, 'a finite number >= 0 or a LearningRateSchedule');
+  }
+
+  /** The learning rate of the next step (a schedule is evaluated at `iterations`). */
+  get learningRate(): number {
+    return typeof this.rate === 'number' ? this.rate : this.rate.call(this.iterations);
+  }
+
+  /** Sets a constant learning rate (callbacks such as ReduceLROnPlateau use this). */
+  set learningRate(value: number) {
+    if (this.rate instanceof LearningRateSchedule) {
+      throw new ConfigError(`${this.className}: the learning rate is a ${this.rate.className} schedule and cannot be set to a number; build a new optimizer instead`);
+    }
+    this.rate = checkOption(this.className, 'learningRate', value, nonNegative, 'a finite number >= 0');
+  }
+
+  /** The schedule, when the learning rate is one. */
+  get learningRateSchedule(): LearningRateSchedule | null {
+    return typeof this.rate === 'number' ? null : this.rate;
+  }
+
+  /** The initial values of a variable's slots; names are the slot names. */
+  protected abstract initialSlots(variable: Variable): Record<string, Tensor>;
+
+  /** Updates one variable in place. `step` is iterations + 1 (1 at the first update). */
+  protected abstract updateStep(gradient: Tensor, variable: Variable, slots: Slots, learningRate: number, step: number): void;
+
+  /** The subclass's own options for getConfig(). */
+  protected abstract ownConfig(): Record<string, unknown>;
+
+  /** Creates the slots of every variable now (otherwise they are made at its first update). */
+  build(variables: readonly Variable[]): void {
+    for (const v of variables) this.slotsFor(v);
+  }
+
+  private slotsFor(variable: Variable): Slots {
+    let slots = this.slotsByVariable.get(variable);
+    if (!slots) {
+      slots = {};
+      for (const [slot, initial] of Object.entries(this.initialSlots(variable))) {
+        slots[slot] = new Variable(initial.cast(variable.dtype), { trainable: false, name: `${variable.name}/${slot}` });
+      }
+      this.slotsByVariable.set(variable, slots);
+      this.tracked.push(variable);
+    }
+    return slots;
+  }
+
+  /** Applies one step of `[gradient, variable]` pairs. Null gradients and non-trainable variables are skipped. */
+  applyGradients(pairs: ReadonlyArray<readonly [Tensor | null | undefined, Variable]>): void {
+    const kept = pairs.filter(([g, v]) => g !== null && g !== undefined && v.trainable) as [Tensor, Variable][];
+    for (const [g, v] of kept) {
+      if (!(v instanceof Variable)) throw new ConfigError(`${this.className}.applyGradients: expected Variables to update, got ${typeof v}`);
+      if (g.shape.length !== v.shape.length || g.shape.some((d, i) => d !== v.shape[i])) {
+        throw new ShapeError(`${this.className}.applyGradients: gradient of shape ${formatShape(g.shape)} does not match variable "${v.name}" of shape ${formatShape(v.shape)}`);
+      }
+    }
+    noGrad(() => {
+      const learningRate = this.learningRate;
+      const step = this.iterations + 1;
+      const grads = this.clipGradients(kept.map(([g, v]) => g.cast(v.dtype)));
+      kept.forEach(([, variable], i) => {
+        const slots = this.slotsFor(variable);
+        if (this.weightDecay !== null && this.weightDecay > 0) {
+          variable.assign(variable.sub(variable.mul(this.weightDecay).mul(learningRate)));
+        }
+        this.updateStep(grads[i]!, variable, slots, learningRate, step);
+      });
+    });
+    this.iterations += 1;
+  }
+
+  /** Same as `applyGradients(grads.map((g, i) => [g, variables[i]]))`. */
+  apply(grads: ReadonlyArray<Tensor | null | undefined>, variables: readonly Variable[]): void {
+    if (grads.length !== variables.length) {
+      throw new ConfigError(`${this.className}.apply: got ${grads.length} gradients for ${variables.length} variables; pass one gradient per variable`);
+    }
+    this.applyGradients(variables.map((v, i) => [grads[i], v] as const));
+  }
+
+  private clipGradients(grads: Tensor[]): Tensor[] {
+    const norm = (g: Tensor) => Math.sqrt(g.square().sum().item());
+    if (this.clipnorm !== null) {
+      const c = this.clipnorm;
+      return grads.map((g) => g.mul(c).div(Math.max(norm(g), c)));
+    }
+    if (this.globalClipnorm !== null) {
+      const c = this.globalClipnorm;
+      const total = Math.sqrt(grads.reduce((s, g) => s + g.square().sum().item(), 0));
+      const scale = c * Math.min(1 / total, 1 / c);
+      return grads.map((g) => g.mul(scale));
+    }
+    if (this.clipvalue !== null) {
+      const c = this.clipvalue;
+      return grads.map((g) => clip(g, -c, c));
+    }
+    return grads;
+  }
+
+  /** Keras-style config: learning rate (number or schedule config), clipping, weight decay, own options. */
+  getConfig(): Record<string, unknown> {
+    const learningRate = typeof this.rate === 'number' ? this.rate : { className: this.rate.className, config: this.rate.getConfig() };
+    return {
+      name: this.name, learningRate, weightDecay: this.weightDecay, clipnorm: this.clipnorm,
+      clipvalue: this.clipvalue, globalClipnorm: this.globalClipnorm, ...this.ownConfig(),
+    };
+  }
+
+  /** Copies of the step counter and every slot tensor. */
+  getState(): OptimizerState {
+    return {
+      iterations: this.iterations,
+      variables: [...this.tracked],
+      slots: this.tracked.map((v) => Object.fromEntries(Object.entries(this.slotsByVariable.get(v)!).map(([k, s]) => [k, tensor(s)]))),
+    };
+  }
+
+  /**
+   * Restores a state from getState(). `variables` (default: state.variables) are the variables the
+   * slots belong to, in the same order, e.g. the same model's weights after loading.
+   */
+  setState(state: { iterations: number; slots: Record<string, TensorLike>[]; variables?: Variable[] }, variables?: readonly Variable[]): void {
+    const targets = variables ?? state.variables ?? [];
+    checkOption(this.className, 'iterations', state.iterations, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0');
+    if (targets.length !== state.slots.length) {
+      throw new ConfigError(`${this.className}.setState: the state has slots for ${state.slots.length} variables but ${targets.length} variables were given`);
+    }
+    targets.forEach((v, i) => {
+      const slots = this.slotsFor(v);
+      const given = state.slots[i]!;
+      const expected = Object.keys(slots).sort().join(', ');
+      if (Object.keys(given).sort().join(', ') !== expected) {
+        throw new ConfigError(`${this.className}.setState: variable "${v.name}" needs slots [${expected}], got [${Object.keys(given).join(', ')}]`);
+      }
+      // Every shape is checked before anything is assigned, so a bad state changes nothing.
+      for (const [k, value] of Object.entries(given)) {
+        const shape = value instanceof Tensor ? value.shape : tensor(value).shape;
+        if (!shapesEqual(shape, slots[k]!.shape)) {
+          throw new ShapeError(`${this.className}.setState: slot "${k}" of variable "${v.name}" must have shape ${formatShape(slots[k]!.shape)}, got ${formatShape(shape)}`);
+        }
+      }
+    });
+    targets.forEach((v, i) => {
+      const slots = this.slotsFor(v);
+      for (const [k, value] of Object.entries(state.slots[i]!)) slots[k]!.assign(value);
+    });
+    this.iterations = state.iterations;
+  }
+}

@@ -1,0 +1,78 @@
+import { Tensor, Variable, zeros } from '../../tensor/index.js';
+import { Optimizer, checkOption, type OptimizerOptions, type Slots } from './optimizer.js';
+
+export interface RMSpropOptions extends OptimizerOptions {
+  /** Default 0.001. */
+  learningRate?: OptimizerOptions['learningRate'];
+  /** Decay of the squared-gradient average, in [0, 1). Default 0.9. */
+  rho?: number;
+  /** In [0, 1]. Default 0. */
+  momentum?: number;
+  /** Default 1e-7. */
+  epsilon?: number;
+  /** Divide by the estimated variance (v - mean(g)^2) instead of v. Default false. */
+  centered?: boolean;
+}
+
+/**
+ * RMSprop, Keras 3 rule:
+ *   v = rho * v + (1 - rho) * g^2;  (centered: a = rho * a + (1 - rho) * g, denominator v - a^2 + eps)
+ *   increment = lr * g / sqrt(v + epsilon)
+ *   momentum > 0: mom = momentum * mom + increment, w -= mom;  else w -= increment
+ * Epsilon sits inside the sqrt (PyTorch adds it outside: sqrt(v) + eps); the momentum buffer holds
+ * lr-scaled increments (PyTorch scales by lr afterwards); they agree when eps = 0 and lr is constant.
+ *
+ * ```ts
+ * const w = nr.variable(nr.tensor([1, -1]));
+ * const rmsprop = new nr.optimizers.RMSprop({ learningRate: 0.01, centered: true });
+ * rmsprop.applyGradients([[nr.tensor([0.5, 0.5]), w]]);
+ * ```
+ */
+export class RMSprop extends Optimizer {
+  readonly className = 'RMSprop';
+  readonly rho: number;
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly centered: boolean;
+
+  constructor(options: RMSpropOptions = {}) {
+    super(options, 0.001, 'RMSprop');
+    this.rho = checkOption('RMSprop', 'rho', options.rho ?? 0.9, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+    this.momentum = checkOption('RMSprop', 'momentum', options.momentum ?? 0, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
+    this.epsilon = checkOption('RMSprop', 'epsilon', options.epsilon ?? 1e-7, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0');
+    this.centered = options.centered ?? false;
+  }
+
+  protected initialSlots(variable: Variable): Record<string, Tensor> {
+    const slots: Record<string, Tensor> = { velocity: zeros(variable.shape, variable.dtype) };
+    if (this.momentum > 0) slots.momentum = zeros(variable.shape, variable.dtype);
+    if (this.centered) slots.averageGradient = zeros(variable.shape, variable.dtype);
+    return slots;
+  }
+
+  protected updateStep(g: Tensor, w: Variable, slots: Slots, lr: number): void {
+    const rho = this.rho;
+    const v = slots.velocity!;
+    v.assign(v.mul(rho).add(g.square().mul(1 - rho)));
+    let denominator: Tensor;
+    if (this.centered) {
+      const a = slots.averageGradient!;
+      a.assign(a.mul(rho).add(g.mul(1 - rho)));
+      denominator = v.sub(a.square()).add(this.epsilon);
+    } else {
+      denominator = v.add(this.epsilon);
+    }
+    const increment = g.mul(lr).div(denominator.sqrt());
+    if (this.momentum > 0) {
+      const mom = slots.momentum!;
+      mom.assign(mom.mul(this.momentum).add(increment));
+      w.assign(w.sub(mom));
+    } else {
+      w.assign(w.sub(increment));
+    }
+  }
+
+  protected ownConfig() {
+    return { rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
+  }
+}
