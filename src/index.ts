@@ -20,3 +20,7 @@ export {
   isGradEnabled, type TensorLike, type NestedArray,
 } from './tensor/index.js';
 export * from './ops/index.js';
+export * as losses from './nn/losses.js';
+export * as metrics from './nn/metrics.js';
+export * as optimizers from './nn/optimizers/index.js';
+export * as datasets from './data/index.js';
