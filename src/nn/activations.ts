@@ -1,0 +1,86 @@
+import { ConfigError } from '../core/index.js';
+import { Tensor, record } from '../tensor/index.js';
+import * as ops from '../ops/index.js';
+
+/*
+ * Activation functions by Keras name. Each is a function of a tensor built from differentiable ops.
+ * `sign` and `step` (perceptron units) have no useful gradient: training through them raises an
+ * error that says so instead of silently producing zero gradients.
+ */
+
+export type ActivationFn = (x: Tensor) => Tensor;
+export type ActivationIdentifier = string | ActivationFn | null | undefined;
+
+/** erf by Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7), built from ops so it differentiates. */
+function erf(x: Tensor): Tensor {
+  const s = ops.sign(x);
+  const a = ops.abs(x);
+  const t = ops.reciprocal(ops.add(ops.mul(a, 0.3275911), 1));
+  const poly = ops.mul(t, ops.add(0.254829592, ops.mul(t, ops.add(-0.284496736, ops.mul(t, ops.add(1.421413741,
+    ops.mul(t, ops.add(-1.453152027, ops.mul(t, 1.061405429)))))))));
+  return ops.mul(s, ops.sub(1, ops.mul(poly, ops.exp(ops.neg(ops.square(a))))));
+}
+
+function noGradient(name: string, forward: (x: Tensor) => Tensor): ActivationFn {
+  return (x) => record(name, forward(x), [x], () => {
+    throw new ConfigError(
+      `activation '${name}' has no gradient (it is piecewise constant), so a model cannot be trained through it with backpropagation; ` +
+        `use the perceptron learning rule (nr.Perceptron) or a smooth activation such as 'sigmoid' or 'tanh'`,
+    );
+  });
+}
+
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
+
+const ACTIVATIONS: Record<string, ActivationFn> = {
+  linear: (x) => x,
+  sigmoid: ops.sigmoid,
+  tanh: ops.tanh,
+  relu: ops.relu,
+  leakyrelu: (x) => ops.leakyRelu(x, 0.2), // Keras's activations.leaky_relu default negative_slope
+  softmax: (x) => ops.softmax(x, -1),
+  elu: (x) => ops.elu(x, 1),
+  selu: (x) => ops.mul(ops.elu(x, SELU_ALPHA), SELU_SCALE),
+  gelu: (x) => ops.mul(ops.mul(x, 0.5), ops.add(erf(ops.mul(x, Math.SQRT1_2)), 1)),
+  swish: (x) => ops.mul(x, ops.sigmoid(x)),
+  silu: (x) => ops.mul(x, ops.sigmoid(x)),
+  softplus: ops.softplus,
+  softsign: (x) => ops.div(x, ops.add(ops.abs(x), 1)),
+  // Keras 3: relu6(x + 3) / 6, i.e. clip(x / 6 + 0.5, 0, 1).
+  hardsigmoid: (x) => ops.clip(ops.add(ops.div(x, 6), 0.5), 0, 1),
+  exponential: ops.exp,
+  sign: noGradient('sign', (x) => ops.sign(x)),
+  step: noGradient('step', (x) => ops.cast(ops.greaterEqual(x, 0), x.dtype)),
+};
+
+/** Valid activation names (snake_case or camelCase). */
+export const ACTIVATION_NAMES = [
+  'linear', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'softmax', 'elu', 'selu', 'gelu', 'swish', 'silu',
+  'softplus', 'softsign', 'hard_sigmoid', 'exponential', 'sign', 'step',
+];
+
+/**
+ * Resolves an activation by name (`'relu'`, `'leaky_relu'` = `'leakyRelu'`), or passes a function
+ * through; `null`/`undefined` mean linear.
+ *
+ * ```ts
+ * const act = nr.activations.getActivation('relu');
+ * act(nr.tensor([-1, 2])).toArray(); // [0, 2]
+ * ```
+ */
+export function getActivation(identifier: ActivationIdentifier, where = 'activation'): ActivationFn {
+  if (identifier === null || identifier === undefined) return ACTIVATIONS.linear!;
+  if (typeof identifier === 'function') return identifier;
+  const fn = ACTIVATIONS[identifier.replace(/_/g, '').toLowerCase()];
+  if (!fn) throw new ConfigError(`${where}: unknown activation ${JSON.stringify(identifier)}; valid names are ${ACTIVATION_NAMES.join(', ')}`);
+  return fn;
+}
+
+/** The canonical snake_case name of an activation identifier, for getConfig (functions: 'custom'). */
+export function activationName(identifier: ActivationIdentifier): string {
+  if (identifier === null || identifier === undefined) return 'linear';
+  if (typeof identifier === 'function') return identifier.name || 'custom';
+  const key = identifier.replace(/_/g, '').toLowerCase();
+  return ACTIVATION_NAMES.find((n) => n.replace(/_/g, '') === key) ?? identifier;
+}

@@ -1,0 +1,92 @@
+import { ConfigError, globalRandom, type DType } from '../core/index.js';
+import { Tensor, full, randn, randu, tensor, zeros } from '../tensor/index.js';
+
+/*
+ * Weight initializers with Keras 3's names and defaults. Variance-scaling initializers compute
+ * fan-in / fan-out as Keras does: a dense kernel [in, out] has fanIn = in, fanOut = out; a conv
+ * kernel [kh, kw, in, out] multiplies both by kh * kw.
+ */
+
+export type Initializer = (shape: readonly number[], dtype?: DType) => Tensor;
+export type InitializerIdentifier = string | Initializer | { className: string; config?: Record<string, unknown> };
+
+export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
+  if (shape.length === 0) return { fanIn: 1, fanOut: 1 };
+  if (shape.length === 1) return { fanIn: shape[0]!, fanOut: shape[0]! };
+  if (shape.length === 2) return { fanIn: shape[0]!, fanOut: shape[1]! };
+  const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+  return { fanIn: shape.at(-2)! * receptive, fanOut: shape.at(-1)! * receptive };
+}
+
+/** Normal samples redrawn until within two standard deviations (Keras's truncated normal). */
+export function truncatedNormal(shape: readonly number[], mean = 0, stddev = 0.05, dtype: DType = 'float32'): Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const values = new Float64Array(size);
+  const random = globalRandom();
+  for (let i = 0; i < size; i++) {
+    let v: number;
+    do v = random.nextNormal(); while (v < -2 || v > 2);
+    values[i] = mean + stddev * v;
+  }
+  return tensor(values, [...shape], dtype);
+}
+
+type Mode = 'fanIn' | 'fanOut' | 'fanAvg';
+type Distribution = 'truncatedNormal' | 'untruncatedNormal' | 'uniform';
+
+/** Keras's VarianceScaling: variance scale / n, n chosen by `mode`. */
+export function varianceScaling(scale: number, mode: Mode, distribution: Distribution): Initializer {
+  return (shape, dtype = 'float32') => {
+    const { fanIn, fanOut } = fans(shape);
+    const n = Math.max(1, mode === 'fanIn' ? fanIn : mode === 'fanOut' ? fanOut : (fanIn + fanOut) / 2);
+    const variance = scale / n;
+    if (distribution === 'uniform') {
+      const limit = Math.sqrt(3 * variance);
+      return randu(shape, { low: -limit, high: limit, dtype });
+    }
+    if (distribution === 'untruncatedNormal') return randn(shape, { std: Math.sqrt(variance), dtype });
+    // 0.8796... is the standard deviation of a unit normal truncated to [-2, 2].
+    return truncatedNormal(shape, 0, Math.sqrt(variance) / 0.87962566103423978, dtype);
+  };
+}
+
+const FACTORIES: Record<string, (config: Record<string, number>) => Initializer> = {
+  glorotuniform: () => varianceScaling(1, 'fanAvg', 'uniform'),
+  glorotnormal: () => varianceScaling(1, 'fanAvg', 'truncatedNormal'),
+  heuniform: () => varianceScaling(2, 'fanIn', 'uniform'),
+  henormal: () => varianceScaling(2, 'fanIn', 'truncatedNormal'),
+  lecununiform: () => varianceScaling(1, 'fanIn', 'uniform'),
+  lecunnormal: () => varianceScaling(1, 'fanIn', 'truncatedNormal'),
+  randomnormal: (c) => (shape, dtype = 'float32') => randn(shape, { mean: c.mean ?? 0, std: c.stddev ?? 0.05, dtype }),
+  randomuniform: (c) => (shape, dtype = 'float32') => randu(shape, { low: c.minval ?? -0.05, high: c.maxval ?? 0.05, dtype }),
+  truncatednormal: (c) => (shape, dtype = 'float32') => truncatedNormal(shape, c.mean ?? 0, c.stddev ?? 0.05, dtype),
+  zeros: () => (shape, dtype = 'float32') => zeros(shape, dtype),
+  ones: () => (shape, dtype = 'float32') => full(shape, 1, dtype),
+  constant: (c) => (shape, dtype = 'float32') => full(shape, c.value ?? 0, dtype),
+};
+
+/** Valid initializer names (each also accepted in snake_case or camelCase). */
+export const INITIALIZER_NAMES = [
+  'glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'lecun_uniform', 'lecun_normal',
+  'random_normal', 'random_uniform', 'truncated_normal', 'zeros', 'ones', 'constant',
+];
+
+const canonical = (name: string) => name.replace(/_/g, '').toLowerCase();
+
+/**
+ * Resolves an initializer from a name (`'he_normal'`, `'heNormal'`), a `{className, config}`
+ * object, or a function.
+ *
+ * ```ts
+ * const init = nr.initializers.getInitializer('glorot_uniform');
+ * init([784, 8]).shape; // [784, 8]
+ * ```
+ */
+export function getInitializer(identifier: InitializerIdentifier, where = 'initializer'): Initializer {
+  if (typeof identifier === 'function') return identifier;
+  const name = typeof identifier === 'string' ? identifier : identifier.className;
+  const config = (typeof identifier === 'string' ? {} : identifier.config ?? {}) as Record<string, number>;
+  const factory = FACTORIES[canonical(name)];
+  if (!factory) throw new ConfigError(`${where}: unknown initializer ${JSON.stringify(name)}; valid names are ${INITIALIZER_NAMES.join(', ')}`);
+  return factory(config);
+}

@@ -1,0 +1,226 @@
+import { ConfigError, NeuronaError, ShapeError, DTypeError, FormatError, NumericsError, floatx } from '../core/index.js';
+import { Tensor, Variable, variable } from '../tensor/index.js';
+import { getInitializer, type InitializerIdentifier } from './initializers.js';
+
+/*
+ * The life of every layer, as in Keras 3: the constructor validates options; `build(inputShape)`
+ * creates the weights once the input shape is known; `call(inputs, {training})` computes; and
+ * `getConfig()` returns the options that rebuild it. `apply` ties them together for both eager
+ * tensors and symbolic ones (the functional API).
+ */
+
+/** A shape whose batch dimension (and possibly others) is unknown: `[null, 28, 28]`. */
+export type LayerShape = readonly (number | null)[];
+
+export interface LayerOptions {
+  name?: string;
+  trainable?: boolean;
+  /** Shape of one sample (without the batch axis), for the first layer of a Sequential model. */
+  inputShape?: readonly (number | null)[];
+  batchSize?: number;
+  dtype?: 'float32' | 'float64';
+}
+
+export interface CallOptions {
+  /** True inside `fit` (dropout and augmentation act only then). */
+  training?: boolean;
+}
+
+/** A placeholder flowing through layers to describe a functional model (see `nr.Input`). */
+export class SymbolicTensor {
+  constructor(
+    readonly shape: LayerShape,
+    readonly dtype: 'float32' | 'float64' | 'int32',
+    /** The layer that produced it (null for a model input). */
+    readonly layer: Layer | null,
+    /** The symbolic inputs of that layer call. */
+    readonly inputs: readonly SymbolicTensor[],
+    readonly name: string,
+  ) {}
+}
+
+const nameCounts = new Map<string, number>();
+
+/** `Dense` -> `dense`, `MaxPooling2D` -> `max_pooling2d`, as Keras names layers. */
+export function snakeCase(className: string): string {
+  return className.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
+}
+
+/** A unique name: `dense`, then `dense_1`, `dense_2`, ... (one counter per base name). */
+export function uniqueName(base: string): string {
+  const n = nameCounts.get(base) ?? 0;
+  nameCounts.set(base, n + 1);
+  return n === 0 ? base : `${base}_${n}`;
+}
+
+/** Restarts automatic layer naming (Keras's clear_session for names), e.g. between tests. */
+export function resetLayerNames(): void {
+  nameCounts.clear();
+}
+
+export function formatLayerShape(shape: LayerShape): string {
+  return `(${shape.map((d) => (d === null ? 'None' : String(d))).join(', ')}${shape.length === 1 ? ',' : ''})`;
+}
+
+function rethrow(error: unknown, prefix: string, own: string): never {
+  if (!(error instanceof NeuronaError)) throw error;
+  const Class = [ShapeError, DTypeError, ConfigError, FormatError, NumericsError].find((c) => error instanceof c) ?? NeuronaError;
+  // A message the layer itself wrote already names it: keep one prefix, with the input shape.
+  const message = error.message.startsWith(`${own}: `) ? error.message.slice(own.length + 2) : error.message;
+  const wrapped = new Class(`${prefix}: ${message}`);
+  wrapped.stack = error.stack;
+  throw wrapped;
+}
+
+export abstract class Layer {
+  name: string;
+  trainable: boolean;
+  built = false;
+  readonly dtype: 'float32' | 'float64';
+  /** Shape of one sample given as `inputShape` (null when not given). */
+  readonly batchInputShape: LayerShape | null;
+  protected readonly variables: Variable[] = [];
+  /** Regularization penalties of the last call (added to the loss by `fit`). */
+  losses: Tensor[] = [];
+  private regularizers: [Variable, (w: Tensor) => Tensor][] = [];
+
+  constructor(options: LayerOptions = {}) {
+    const className = this.constructor.name;
+    if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) {
+      throw new ConfigError(`${className}: name must be a non-empty string, got ${JSON.stringify(options.name)}`);
+    }
+    this.name = options.name ?? uniqueName(snakeCase(className));
+    this.trainable = options.trainable ?? true;
+    this.dtype = options.dtype ?? floatx();
+    this.batchInputShape = options.inputShape ? [options.batchSize ?? null, ...options.inputShape] : null;
+  }
+
+  /** The class name used in configs and summaries (`Dense`). */
+  get className(): string {
+    return this.constructor.name;
+  }
+
+  /** Creates weights for the given input shape (batch axis included, usually null). */
+  build(_inputShape: LayerShape): void {
+    this.built = true;
+  }
+
+  /** The computation, on concrete tensors. */
+  abstract call(inputs: Tensor, options: CallOptions): Tensor;
+
+  /** Output shape for an input shape (batch axis included). Layers that keep the shape need not override. */
+  computeOutputShape(inputShape: LayerShape): LayerShape {
+    return inputShape;
+  }
+
+  /** The options that rebuild this layer with `fromConfig`. */
+  getConfig(): Record<string, unknown> {
+    const config: Record<string, unknown> = { name: this.name, trainable: this.trainable, dtype: this.dtype };
+    if (this.batchInputShape) config.batchInputShape = [...this.batchInputShape];
+    return config;
+  }
+
+  /** Creates a weight during `build`. */
+  protected addWeight(options: {
+    name: string; shape: readonly number[]; initializer: InitializerIdentifier; trainable?: boolean;
+    regularizer?: ((w: Tensor) => Tensor) | null;
+  }): Variable {
+    const init = getInitializer(options.initializer, `${this.className} "${this.name}" (${options.name})`);
+    const weight = variable(init(options.shape, this.dtype), { name: `${this.name}/${options.name}`, trainable: options.trainable ?? true });
+    this.variables.push(weight);
+    if (options.regularizer) this.regularizers.push([weight, options.regularizer]);
+    return weight;
+  }
+
+  /** All weights, trainable first (Keras's order). */
+  get weights(): Variable[] {
+    return [...this.trainableWeights, ...this.nonTrainableWeights];
+  }
+
+  get trainableWeights(): Variable[] {
+    return this.trainable ? this.variables.filter((v) => v.trainable) : [];
+  }
+
+  get nonTrainableWeights(): Variable[] {
+    return this.trainable ? this.variables.filter((v) => !v.trainable) : [...this.variables];
+  }
+
+  /** Number of scalars in the weights. */
+  countParams(): number {
+    return this.variables.reduce((n, v) => n + v.size, 0);
+  }
+
+  /** The weight values as tensors, in `weights` order. */
+  getWeights(): Tensor[] {
+    return this.weights.map((w) => new Tensor(w.data().slice(), w.shape, w.dtype));
+  }
+
+  /** Replaces the weight values; shapes must match `weights` one to one (nothing changes on error). */
+  setWeights(values: readonly Tensor[]): void {
+    const weights = this.weights;
+    if (values.length !== weights.length) {
+      throw new ConfigError(`${this.className} "${this.name}".setWeights: expected ${weights.length} arrays, got ${values.length}`);
+    }
+    weights.forEach((w, i) => {
+      const v = values[i]!;
+      if (v.shape.length !== w.shape.length || v.shape.some((d, k) => d !== w.shape[k])) {
+        throw new ShapeError(`${this.className} "${this.name}".setWeights: weight ${w.name} has shape [${w.shape.join(', ')}], got [${v.shape.join(', ')}]`);
+      }
+    });
+    weights.forEach((w, i) => w.assign(values[i]!));
+  }
+
+  /** Applies the layer: eagerly to a Tensor, or symbolically to a SymbolicTensor (functional API). */
+  apply(inputs: Tensor, options?: CallOptions): Tensor;
+  apply(inputs: SymbolicTensor, options?: CallOptions): SymbolicTensor;
+  apply(inputs: Tensor | SymbolicTensor, options: CallOptions = {}): Tensor | SymbolicTensor {
+    const prefix = () => `${this.className} "${this.name}" (input shape ${inputs instanceof Tensor ? `[${inputs.shape.join(', ')}]` : formatLayerShape(inputs.shape)})`;
+    if (inputs instanceof SymbolicTensor) {
+      try {
+        this.ensureBuilt(inputs.shape);
+        const shape = this.computeOutputShape(inputs.shape);
+        return new SymbolicTensor(shape, inputs.dtype === 'int32' ? this.dtype : inputs.dtype, this, [inputs], this.name);
+      } catch (e) {
+        rethrow(e, prefix(), `${this.className} "${this.name}"`);
+      }
+    }
+    if (!(inputs instanceof Tensor)) {
+      throw new ConfigError(`${this.className} "${this.name}": apply() expects a Tensor or a SymbolicTensor from nr.Input, got ${typeof inputs}`);
+    }
+    try {
+      this.ensureBuilt([null, ...inputs.shape.slice(1)]);
+      this.losses = [];
+      const out = this.call(inputs, options);
+      for (const [w, reg] of this.regularizers) if (w.trainable) this.losses.push(reg(w));
+      return out;
+    } catch (e) {
+      rethrow(e, prefix(), `${this.className} "${this.name}"`);
+    }
+  }
+
+  private ensureBuilt(shape: LayerShape): void {
+    if (!this.built) {
+      this.build(shape);
+      this.built = true;
+    }
+  }
+}
+
+/** The class registry used by `fromConfig` and model loading (custom layers register here). */
+export const LAYER_CLASSES = new Map<string, new (config: never) => Layer>();
+
+/** Registers a layer class so models containing it can be rebuilt from configs. */
+export function registerLayer(cls: new (config: never) => Layer): void {
+  LAYER_CLASSES.set(cls.name, cls);
+}
+
+/** Rebuilds a layer from `{className, config}`. */
+export function layerFromConfig(spec: { className: string; config: Record<string, unknown> }): Layer {
+  const cls = LAYER_CLASSES.get(spec.className);
+  if (!cls) {
+    throw new ConfigError(`unknown layer class ${JSON.stringify(spec.className)}; known: ${[...LAYER_CLASSES.keys()].sort().join(', ')}. Register custom layers with nr.layers.registerLayer(MyLayer)`);
+  }
+  const { batchInputShape, ...rest } = spec.config as { batchInputShape?: (number | null)[] } & Record<string, unknown>;
+  const options = batchInputShape ? { ...rest, inputShape: batchInputShape.slice(1), batchSize: batchInputShape[0] ?? undefined } : rest;
+  return new cls(options as never);
+}
