@@ -1,5 +1,6 @@
 /**
- * neurona: deep learning for TypeScript.
+ * neurona: deep learning for TypeScript (the Node entry: the browser entry, browser.ts, is the same
+ * without the dataset loaders).
  *
  * ```ts
  * import * as nr from 'neurona';
@@ -9,22 +10,5 @@
  * x.grad!.toArray(); // [2, 4, 6]
  * ```
  */
-export { VERSION } from './version.js';
-export {
-  NeuronaError, ShapeError, DTypeError, ConfigError, FormatError, NumericsError,
-  setSeed, epsilon, setEpsilon, floatx, setFloatx, type DType, type TypedArray, type Shape,
-} from './core/index.js';
-export { setBackend, getBackend, availableBackends, setNumThreads, getNumThreads } from './backend/index.js';
-export {
-  Tensor, tensor, zeros, ones, full, randn, randu, arange, eye, Variable, variable, noGrad, grad, valueAndGrad,
-  isGradEnabled, type TensorLike, type NestedArray,
-} from './tensor/index.js';
-export * from './ops/index.js';
-export * as losses from './nn/losses.js';
-export * as metrics from './nn/metrics.js';
-export * as optimizers from './nn/optimizers/index.js';
+export * from './api.js';
 export * as datasets from './data/index.js';
-export * as layers from './nn/layers/index.js';
-export * as activations from './nn/activations.js';
-export * as initializers from './nn/initializers.js';
-export * as regularizers from './nn/regularizers.js';
