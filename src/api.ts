@@ -28,3 +28,5 @@ export * as layers from './nn/layers/index.js';
 export * as activations from './nn/activations.js';
 export * as initializers from './nn/initializers.js';
 export * as regularizers from './nn/regularizers.js';
+export { Sequential, Model, Input, InputLayer } from './nn/models/index.js';
+export type { CompileOptions, FitOptions, EvaluateOptions, PredictOptions, ModelArgs, InputOptions } from './nn/models/index.js';

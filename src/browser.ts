@@ -4,3 +4,4 @@
  * that nothing reachable from here imports a `node:` module.
  */
 export * from './api.js';
+export * as callbacks from './nn/callbacks/browser.js';

@@ -12,3 +12,4 @@
  */
 export * from './api.js';
 export * as datasets from './data/index.js';
+export * as callbacks from './nn/callbacks/index.js';

@@ -10,19 +10,19 @@ test('VERSION equals package.json version', () => {
   assert.equal(nr.VERSION, pkg.version);
 });
 
-test('neurona --version and --help', () => {
+test('neurona --version and --help', async () => {
   let out = '';
-  assert.equal(main(['--version'], (s) => { out += s; }), 0);
+  assert.equal(await main(['--version'], (s) => { out += s; }), 0);
   assert.equal(out.trim(), pkg.version);
   out = '';
-  assert.equal(main(['--help'], (s) => { out += s; }), 0);
+  assert.equal(await main(['--help'], (s) => { out += s; }), 0);
   assert.match(out, /Usage:/);
   assert.match(out, /--version/);
 });
 
-test('an unknown command prints one clear line and exits non-zero', () => {
+test('an unknown command prints one clear line and exits non-zero', async () => {
   let err = '';
-  assert.equal(main(['frobnicate'], () => {}, (s) => { err += s; }), 2);
+  assert.equal(await main(['frobnicate'], () => {}, (s) => { err += s; }), 2);
   assert.match(err, /unknown command 'frobnicate'/);
   assert.equal(err.trim().split('\n').length, 1);
 });

@@ -4,7 +4,13 @@ import { readdirSync } from 'node:fs';
 import { assert } from './helpers.js';
 
 // Every example runs, at a small size, and exits cleanly.
-const small: Record<string, string[]> = { 'backprop-by-hand.ts': ['--steps', '5'] };
+const small: Record<string, string[]> = {
+  'backprop-by-hand.ts': ['--steps', '5'],
+  'xor.ts': ['--epochs', '300'],
+  'output-heads.ts': ['--epochs', '3', '--samples', '128'],
+  'mnist-mlp-deep.ts': ['--epochs', '1', '--limit', '2000'],
+  'optimizers-comparison.ts': ['--epochs', '2'],
+};
 
 for (const file of readdirSync('examples').filter((f) => f.endsWith('.ts'))) {
   test(`examples/${file} runs`, () => {

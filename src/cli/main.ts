@@ -2,4 +2,4 @@
 // The `neurona` command (package.json "bin").
 import { main } from './commands.js';
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -191,7 +191,8 @@ export abstract class Layer {
       this.ensureBuilt([null, ...inputs.shape.slice(1)]);
       this.losses = [];
       const out = this.call(inputs, options);
-      for (const [w, reg] of this.regularizers) if (w.trainable) this.losses.push(reg(w));
+      // As Keras: only trainable weights are penalised, so a frozen layer adds nothing to the loss.
+      if (this.trainable) for (const [w, reg] of this.regularizers) if (w.trainable) this.losses.push(reg(w));
       return out;
     } catch (e) {
       rethrow(e, prefix(), `${this.className} "${this.name}"`);

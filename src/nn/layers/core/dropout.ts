@@ -1,0 +1,80 @@
+import { ConfigError, Random, ShapeError } from '../../../core/index.js';
+import { randu, tensor, type Tensor } from '../../../tensor/index.js';
+import * as ops from '../../../ops/index.js';
+import { Layer, registerLayer, type CallOptions, type LayerOptions } from '../../layer.js';
+
+export interface DropoutOptions extends LayerOptions {
+  /** Fraction of inputs to drop, in [0, 1). */
+  rate: number;
+  /**
+   * Shape of the binary mask, broadcast against the input (batch axis included); `null` entries
+   * take the input's size. `[null, 1, 1, null]` drops whole channels of NHWC maps.
+   */
+  noiseShape?: readonly (number | null)[] | null;
+  /** Seed of this layer's own random stream (default: the global stream set by `nr.setSeed`). */
+  seed?: number | null;
+}
+
+/**
+ * Inverted dropout (Srivastava et al., 2014): in training each element is kept with probability
+ * `1 - rate` and scaled by `1 / (1 - rate)`, so the expected value is unchanged and inference is
+ * the identity. Acts only when called with `{training: true}` (as inside `fit`). Any input shape;
+ * output has the same shape.
+ *
+ * ```ts
+ * const layer = new nr.layers.Dropout({ rate: 0.5 });
+ * layer.apply(nr.ones([2, 4]), { training: true }).toArray(); // zeros and 2s
+ * layer.apply(nr.ones([2, 4])).toArray(); // all 1s
+ * ```
+ */
+export class Dropout extends Layer {
+  readonly rate: number;
+  readonly noiseShape: readonly (number | null)[] | null;
+  readonly seed: number | null;
+  private readonly random: Random | null;
+
+  constructor(options: DropoutOptions) {
+    super(options);
+    const rate = options?.rate;
+    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) {
+      throw new ConfigError(`Dropout "${this.name}": rate must be a number in [0, 1), got ${String(rate)}`);
+    }
+    this.rate = rate;
+    this.noiseShape = options.noiseShape ? [...options.noiseShape] : null;
+    if (this.noiseShape?.some((d) => d !== null && (!Number.isInteger(d) || d < 1))) {
+      throw new ConfigError(`Dropout "${this.name}": noiseShape entries must be positive integers or null, got ${JSON.stringify(this.noiseShape)}`);
+    }
+    this.seed = options.seed ?? null;
+    if (this.seed !== null && !Number.isFinite(this.seed)) throw new ConfigError(`Dropout "${this.name}": seed must be a finite number, got ${String(this.seed)}`);
+    this.random = this.seed === null ? null : new Random(this.seed);
+  }
+
+  private maskShape(inputs: Tensor): number[] {
+    if (!this.noiseShape) return [...inputs.shape];
+    if (this.noiseShape.length !== inputs.rank || this.noiseShape.some((d, i) => d !== null && d !== 1 && d !== inputs.shape[i])) {
+      throw new ShapeError(`Dropout "${this.name}": noiseShape ${JSON.stringify(this.noiseShape)} does not broadcast to the input shape [${inputs.shape.join(', ')}]; each entry must be null, 1 or the input's size`);
+    }
+    return this.noiseShape.map((d, i) => d ?? inputs.shape[i]!);
+  }
+
+  override call(inputs: Tensor, options: CallOptions): Tensor {
+    if (!options.training || this.rate === 0) return inputs;
+    const shape = this.maskShape(inputs);
+    const dtype = inputs.dtype === 'float64' ? 'float64' : 'float32';
+    const uniform = this.random ? this.ownUniform(shape, dtype) : randu(shape, { dtype });
+    const keep = ops.cast(ops.greaterEqual(uniform, this.rate), dtype);
+    return ops.mul(inputs, ops.mul(keep, 1 / (1 - this.rate)));
+  }
+
+  /** Uniform draws from this layer's seeded stream (so a seeded layer ignores nr.setSeed). */
+  private ownUniform(shape: number[], dtype: 'float32' | 'float64'): Tensor {
+    const values = new Float64Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < values.length; i++) values[i] = this.random!.next();
+    return tensor(values, shape, dtype);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), rate: this.rate, noiseShape: this.noiseShape ? [...this.noiseShape] : null, seed: this.seed };
+  }
+}
+registerLayer(Dropout);

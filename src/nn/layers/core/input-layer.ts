@@ -1,0 +1,44 @@
+import { ConfigError, ShapeError, formatShape } from '../../../core/index.js';
+import type { Tensor } from '../../../tensor/index.js';
+import { Layer, formatLayerShape, registerLayer, type CallOptions, type LayerShape } from '../../layer.js';
+
+/**
+ * The entry point of a model (what `nr.Input` creates): records the input shape
+ * (`batchInputShape`, batch axis first) and passes inputs through, checking that they match it.
+ *
+ * ```ts
+ * const layer = new nr.layers.InputLayer({ inputShape: [28, 28] });
+ * layer.batchInputShape; // [null, 28, 28]
+ * layer.apply(nr.zeros([5, 28, 28])).shape; // [5, 28, 28]
+ * ```
+ */
+export class InputLayer extends Layer {
+  readonly inputDtype: 'float32' | 'float64' | 'int32';
+
+  constructor(options: { inputShape?: readonly (number | null)[]; batchSize?: number; name?: string; dtype?: 'float32' | 'float64' | 'int32'; batchInputShape?: LayerShape }) {
+    const inputShape = options.inputShape ?? options.batchInputShape?.slice(1);
+    if (!Array.isArray(inputShape) || inputShape.some((d) => d !== null && !(Number.isInteger(d) && d > 0))) {
+      throw new ConfigError(`Input: shape must be an array of positive integers (or null for unknown sizes), e.g. {shape: [784]}, got ${JSON.stringify(inputShape)}`);
+    }
+    if (options.batchSize !== undefined && options.batchSize !== null && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
+      throw new ConfigError(`InputLayer: batchSize must be a positive integer, got ${String(options.batchSize)}`);
+    }
+    const dtype = options.dtype ?? 'float32';
+    super({ name: options.name, inputShape, batchSize: options.batchSize ?? (options.batchInputShape?.[0] ?? undefined), dtype: dtype === 'int32' ? undefined : dtype });
+    this.inputDtype = dtype;
+    this.built = true;
+  }
+
+  override call(inputs: Tensor, _options: CallOptions): Tensor {
+    const expected = this.batchInputShape!;
+    if (inputs.rank !== expected.length || expected.some((d, i) => d !== null && d !== inputs.shape[i])) {
+      throw new ShapeError(`InputLayer "${this.name}": expected input of shape ${formatLayerShape(expected)}, got ${formatShape(inputs.shape)}`);
+    }
+    return inputs;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { name: this.name, batchInputShape: [...this.batchInputShape!], dtype: this.inputDtype };
+  }
+}
+registerLayer(InputLayer);

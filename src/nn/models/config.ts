@@ -1,0 +1,84 @@
+import { ConfigError } from '../../core/index.js';
+import { Layer, SymbolicTensor, layerFromConfig } from '../layer.js';
+import type { Graph } from './functional.js';
+import { InputLayer, inputLayerOf, symbolicInput } from './input.js';
+
+/*
+ * Model configs (Keras-like, JSON-safe). A functional model lists its distinct layers once (shared
+ * layers keep one entry) and its nodes in topological order, each naming its layer and the indices
+ * of the nodes it consumes; `inputs` and `outputs` are node indices.
+ */
+
+/** Rebuilders of model classes by className ('Sequential', 'Functional'), filled by their modules. */
+const MODEL_BUILDERS = new Map<string, (config: Record<string, unknown>) => Layer>();
+
+export function registerModelBuilder(className: string, build: (config: Record<string, unknown>) => Layer): void {
+  MODEL_BUILDERS.set(className, build);
+}
+
+/** `{className, config}` of a layer or a nested model. */
+export function serializeLayer(layer: Layer): { className: string; config: Record<string, unknown> } {
+  return { className: layer.className, config: layer.getConfig() };
+}
+
+/** Rebuilds a layer or a nested model from `{className, config}`. */
+export function deserializeLayer(spec: { className: string; config: Record<string, unknown> }): Layer {
+  if (!spec || typeof spec !== 'object' || typeof spec.className !== 'string' || typeof spec.config !== 'object') {
+    throw new ConfigError(`model config: expected a layer entry {className, config}, got ${JSON.stringify(spec)}`);
+  }
+  const build = MODEL_BUILDERS.get(spec.className);
+  return build ? build(spec.config) : layerFromConfig(spec);
+}
+
+export function graphConfig(name: string, graph: Graph): Record<string, unknown> {
+  const index = new Map<SymbolicTensor, number>(graph.nodes.map((n, i) => [n, i]));
+  return {
+    name,
+    layers: graph.layers.map(serializeLayer),
+    nodes: graph.nodes.map((n) => ({ layer: (n.layer ?? inputLayerOf(n)!).name, inputs: n.inputs.map((t) => index.get(t)!) })),
+    inputs: graph.inputs.map((t) => index.get(t)!),
+    outputs: graph.outputs.map((t) => index.get(t)!),
+  };
+}
+
+interface GraphConfig {
+  name?: string;
+  layers: { className: string; config: Record<string, unknown> }[];
+  nodes: { layer: string; inputs: number[] }[];
+  inputs: number[];
+  outputs: number[];
+}
+
+export function graphFromConfig(raw: Record<string, unknown>): { name?: string; inputs: SymbolicTensor[]; outputs: SymbolicTensor[] } {
+  const config = raw as unknown as GraphConfig;
+  if (!Array.isArray(config.layers) || !Array.isArray(config.nodes) || !Array.isArray(config.inputs) || !Array.isArray(config.outputs)) {
+    throw new ConfigError('Model.fromConfig: expected {name, layers, nodes, inputs, outputs} as produced by getConfig()');
+  }
+  const layers = new Map<string, Layer>();
+  for (const spec of config.layers) {
+    const layer = deserializeLayer(spec);
+    layers.set(layer.name, layer);
+  }
+  const nodes: SymbolicTensor[] = [];
+  config.nodes.forEach((node, i) => {
+    const layer = layers.get(node.layer);
+    if (!layer) throw new ConfigError(`Model.fromConfig: node ${i} uses layer "${node.layer}", which is not in layers`);
+    if (layer instanceof InputLayer) {
+      nodes.push(symbolicInput(layer));
+      return;
+    }
+    const args = node.inputs.map((k) => {
+      const t = Number.isInteger(k) && k >= 0 && k < i ? nodes[k] : undefined;
+      if (!t) throw new ConfigError(`Model.fromConfig: node ${i} ("${node.layer}") consumes node ${k}, which does not come before it`);
+      return t;
+    });
+    const apply = layer.apply as (inputs: unknown) => SymbolicTensor;
+    nodes.push(apply.call(layer, args.length === 1 ? args[0] : args));
+  });
+  const pick = (k: number) => {
+    const t = nodes[k];
+    if (!t) throw new ConfigError(`Model.fromConfig: no node ${k}`);
+    return t;
+  };
+  return { name: config.name, inputs: config.inputs.map(pick), outputs: config.outputs.map(pick) };
+}

@@ -1,0 +1,120 @@
+import { ConfigError, ShapeError, formatShape } from '../../core/index.js';
+import type { Tensor } from '../../tensor/index.js';
+import { Layer, SymbolicTensor, formatLayerShape, type CallOptions } from '../layer.js';
+import { inputLayerOf } from './input.js';
+
+/*
+ * The graph of a functional model: the SymbolicTensors between the inputs and the outputs, in
+ * topological order. A layer applied twice appears in two nodes but once in `layers` (its weights
+ * are shared).
+ */
+
+export interface Graph {
+  inputs: SymbolicTensor[];
+  outputs: SymbolicTensor[];
+  /** Every node (inputs included) in an order where each comes after its inputs. */
+  nodes: SymbolicTensor[];
+  /** The distinct layers in order of first use, InputLayers included (Keras's `model.layers`). */
+  layers: Layer[];
+}
+
+function asList(x: SymbolicTensor | readonly SymbolicTensor[] | undefined, role: string, model: string): SymbolicTensor[] {
+  const list = x instanceof SymbolicTensor ? [x] : Array.isArray(x) ? [...x] : [];
+  if (list.length === 0 || list.some((t) => !(t instanceof SymbolicTensor))) {
+    throw new ConfigError(`Model "${model}": ${role} must be a SymbolicTensor (from nr.Input or a layer applied to one) or a non-empty array of them`);
+  }
+  return list;
+}
+
+/** Orders the graph from `inputs` to `outputs` (iterative depth-first post-order). */
+export function buildGraph(inputsArg: SymbolicTensor | readonly SymbolicTensor[], outputsArg: SymbolicTensor | readonly SymbolicTensor[], model: string): Graph {
+  const inputs = asList(inputsArg, 'inputs', model);
+  const outputs = asList(outputsArg, 'outputs', model);
+  for (const t of inputs) {
+    if (!inputLayerOf(t)) throw new ConfigError(`Model "${model}": every input must come from nr.Input(...); "${t.name}" is the output of a layer`);
+  }
+  const inputSet = new Set(inputs);
+  const order: SymbolicTensor[] = [];
+  const done = new Set<SymbolicTensor>();
+  const onStack = new Set<SymbolicTensor>();
+  for (const output of outputs) {
+    const stack: [SymbolicTensor, number][] = [[output, 0]];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const [node, next] = top;
+      if (done.has(node)) { stack.pop(); continue; }
+      if (next === 0) {
+        if (node.inputs.length === 0 && !inputSet.has(node)) {
+          throw new ConfigError(`Model "${model}": the outputs depend on the input "${node.name}" ${formatLayerShape(node.shape)}, which is not among the model's inputs; add it to inputs`);
+        }
+        onStack.add(node);
+      }
+      if (next < node.inputs.length) {
+        top[1] = next + 1;
+        const child = node.inputs[next]!;
+        if (onStack.has(child)) throw new ConfigError(`Model "${model}": the graph has a cycle through "${child.name}"`);
+        if (!done.has(child)) stack.push([child, 0]);
+      } else {
+        stack.pop();
+        onStack.delete(node);
+        done.add(node);
+        order.push(node);
+      }
+    }
+  }
+  // Inputs first, in the order given (so InputLayers lead `layers` as in Keras).
+  const nodes = [...inputs, ...order.filter((n) => !inputSet.has(n))];
+  const layers: Layer[] = [];
+  const seen = new Set<Layer>();
+  for (const node of nodes) {
+    const layer = node.layer ?? inputLayerOf(node)!;
+    if (!seen.has(layer)) { seen.add(layer); layers.push(layer); }
+  }
+  const names = new Map<string, Layer>();
+  for (const layer of layers) {
+    const other = names.get(layer.name);
+    if (other && other !== layer) throw new ConfigError(`Model "${model}": two different layers are named "${layer.name}"; layer names in a model must be unique`);
+    names.set(layer.name, layer);
+  }
+  return { inputs, outputs, nodes, layers };
+}
+
+/** Checks a concrete input against the shape its Input declared. */
+export function checkInputShape(input: SymbolicTensor, x: Tensor, model: string): void {
+  const expected = input.shape;
+  if (x.rank !== expected.length || expected.some((d, i) => d !== null && d !== x.shape[i])) {
+    throw new ShapeError(`Model "${model}": input "${input.name}" expects shape ${formatLayerShape(expected)}, got ${formatShape(x.shape)}; `
+      + 'the batch axis comes first, then the shape given to nr.Input');
+  }
+}
+
+/** Runs the graph on concrete inputs; returns one tensor per output. */
+export function runGraph(graph: Graph, xs: readonly Tensor[], options: CallOptions, model: string): Tensor[] {
+  if (xs.length !== graph.inputs.length) {
+    throw new ConfigError(`Model "${model}" has ${graph.inputs.length} input${graph.inputs.length > 1 ? 's' : ''} (${graph.inputs.map((i) => i.name).join(', ')}) but got ${xs.length} tensor${xs.length > 1 ? 's' : ''}`);
+  }
+  const values = new Map<SymbolicTensor, Tensor>();
+  graph.inputs.forEach((input, i) => {
+    checkInputShape(input, xs[i]!, model);
+    values.set(input, xs[i]!);
+  });
+  for (const node of graph.nodes) {
+    if (values.has(node)) continue;
+    const args = node.inputs.map((t) => values.get(t)!);
+    // Multi-input layers (Add, Concatenate, nested models) take an array.
+    const apply = node.layer!.apply as (inputs: unknown, options: CallOptions) => Tensor;
+    values.set(node, apply.call(node.layer, args.length === 1 ? args[0] : args, options));
+  }
+  return graph.outputs.map((o) => values.get(o)!);
+}
+
+/** Names of the outputs (their layers' names; repeated names get `_1`, `_2`). */
+export function outputNames(graph: Graph): string[] {
+  const counts = new Map<string, number>();
+  return graph.outputs.map((o) => {
+    const base = o.layer?.name ?? o.name;
+    const n = counts.get(base) ?? 0;
+    counts.set(base, n + 1);
+    return n === 0 ? base : `${base}_${n}`;
+  });
+}

@@ -1,0 +1,48 @@
+import { ConfigError } from '../../core/index.js';
+import { SymbolicTensor } from '../layer.js';
+import { InputLayer } from '../layers/core/input-layer.js';
+
+export { InputLayer };
+
+/*
+ * The entry point of a functional model. `Input` returns a SymbolicTensor whose `layer` is null (the
+ * contract in layer.ts); the InputLayer that describes it (for summaries, `model.layers` and
+ * configs) is found through `inputLayerOf`.
+ */
+
+export interface InputOptions {
+  /** Shape of one sample, without the batch axis (null for an unknown size). */
+  shape: readonly (number | null)[];
+  /** A fixed batch size (default unknown). */
+  batchSize?: number;
+  name?: string;
+  dtype?: 'float32' | 'float64' | 'int32';
+}
+
+
+const inputLayers = new WeakMap<SymbolicTensor, InputLayer>();
+
+/** The InputLayer behind a model input, or undefined for other symbolic tensors. */
+export function inputLayerOf(t: SymbolicTensor): InputLayer | undefined {
+  return inputLayers.get(t);
+}
+
+/** A symbolic tensor for a given InputLayer. */
+export function symbolicInput(layer: InputLayer): SymbolicTensor {
+  const t = new SymbolicTensor(layer.batchInputShape!, layer.inputDtype, null, [], layer.name);
+  inputLayers.set(t, layer);
+  return t;
+}
+
+/**
+ * A model input: the start of a functional model. Shape excludes the batch axis.
+ *
+ * ```ts
+ * const x = nr.Input({ shape: [784] });
+ * x.shape; // [null, 784]
+ * ```
+ */
+export function Input(options: InputOptions): SymbolicTensor {
+  if (!options || typeof options !== 'object') throw new ConfigError('Input: expected options {shape: [...]}, e.g. nr.Input({shape: [784]})');
+  return symbolicInput(new InputLayer({ inputShape: options.shape, batchSize: options.batchSize, name: options.name, dtype: options.dtype }));
+}

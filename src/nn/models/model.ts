@@ -1,0 +1,266 @@
+import { ConfigError } from '../../core/index.js';
+import { Tensor, noGrad, type Variable } from '../../tensor/index.js';
+import { Layer, SymbolicTensor, type CallOptions, type LayerOptions, type LayerShape } from '../layer.js';
+import type { History } from '../callbacks/history.js';
+import type { Logs } from '../callbacks/callback.js';
+import { CompiledState, type CompileOptions } from '../training/compile.js';
+import { fit, evaluate, predict, trainOnBatch, testOnBatch, type FitOptions, type EvaluateOptions, type PredictOptions, type TrainableModel } from '../training/loop.js';
+import type { TensorOrList } from '../training/data.js';
+import { buildGraph, outputNames, runGraph, type Graph } from './functional.js';
+import { printSummary, type SummaryRow } from './summary.js';
+import { graphConfig, graphFromConfig, registerModelBuilder } from './config.js';
+import { uniqueName } from '../layer.js';
+
+/*
+ * A model is a layer (so models nest) that can be compiled and trained. Three ways to make one, as
+ * in Keras: `new Sequential([...])`; functional, `new Model({inputs, outputs})` over the graph of
+ * SymbolicTensors from `nr.Input`; or a subclass that defines its layers as fields and `call`.
+ */
+
+export interface ModelArgs {
+  inputs: SymbolicTensor | readonly SymbolicTensor[];
+  outputs: SymbolicTensor | readonly SymbolicTensor[];
+  name?: string;
+  trainable?: boolean;
+}
+
+type Inputs = SymbolicTensor | readonly SymbolicTensor[];
+
+function isSymbolic(x: unknown): x is Inputs {
+  return x instanceof SymbolicTensor || (Array.isArray(x) && x.length > 0 && x.every((t) => t instanceof SymbolicTensor));
+}
+
+/**
+ * The model base class: functional (`new nr.Model({inputs, outputs})` or `new nr.Model(inputs,
+ * outputs)`) or subclassed (`class Net extends nr.Model { dense = ...; call(x) {...} }`).
+ *
+ * ```ts
+ * const input = nr.Input({ shape: [4] });
+ * const output = new nr.layers.Dense({ units: 1 }).apply(input);
+ * const model = new nr.Model({ inputs: input, outputs: output });
+ * model.predict(nr.ones([2, 4])).shape; // [2, 1]
+ * ```
+ */
+export class Model extends Layer implements TrainableModel {
+  /** Set by callbacks (EarlyStopping) to end `fit` after the current batch/epoch. */
+  stopTraining = false;
+  /** What `compile` resolved (null before). */
+  compiled: CompiledState | null = null;
+  protected graph: Graph | null = null;
+
+  constructor(args?: ModelArgs | Inputs | LayerOptions, outputs?: Inputs, options: { name?: string; trainable?: boolean } = {}) {
+    super(Model.layerOptions(args, outputs, options));
+    if (isSymbolic(args)) {
+      if (!isSymbolic(outputs)) throw new ConfigError(`Model "${this.name}": new Model(inputs, outputs) needs outputs, SymbolicTensors from layers applied to the inputs`);
+      this.graph = buildGraph(args, outputs, this.name);
+    } else if (args && typeof args === 'object' && ('inputs' in args || 'outputs' in args)) {
+      const a = args as ModelArgs;
+      this.graph = buildGraph(a.inputs, a.outputs, this.name);
+    }
+    if (this.graph) this.built = true;
+  }
+
+  private static layerOptions(args: unknown, _outputs: unknown, options: { name?: string; trainable?: boolean }): LayerOptions {
+    if (isSymbolic(args)) return { name: options.name ?? uniqueName('functional'), trainable: options.trainable };
+    if (args && typeof args === 'object' && ('inputs' in args || 'outputs' in args)) {
+      const a = args as ModelArgs;
+      return { name: a.name ?? uniqueName('functional'), trainable: a.trainable };
+    }
+    return (args ?? {}) as LayerOptions;
+  }
+
+  override get className(): string {
+    return this.graph ? 'Functional' : this.constructor.name;
+  }
+
+  /** The layers, in order (functional models list their InputLayers first, as Keras does). */
+  get layers(): Layer[] {
+    if (this.graph) return [...this.graph.layers];
+    // Subclassed: Layer-valued own fields and arrays of layers, in definition order.
+    const found: Layer[] = [];
+    const seen = new Set<Layer>();
+    const visit = (v: unknown) => {
+      if (v instanceof Layer && v !== this && !seen.has(v)) { seen.add(v); found.push(v); }
+    };
+    for (const value of Object.values(this)) {
+      if (Array.isArray(value)) value.forEach(visit);
+      else visit(value);
+    }
+    return found;
+  }
+
+  /** A layer by name or by index in `layers`. */
+  getLayer(nameOrIndex: string | number): Layer {
+    const layers = this.layers;
+    if (typeof nameOrIndex === 'number') {
+      if (!Number.isInteger(nameOrIndex) || nameOrIndex < 0 || nameOrIndex >= layers.length) {
+        throw new ConfigError(`Model "${this.name}".getLayer: index ${nameOrIndex} is out of range; the model has ${layers.length} layers (0..${layers.length - 1})`);
+      }
+      return layers[nameOrIndex]!;
+    }
+    const layer = layers.find((l) => l.name === nameOrIndex);
+    if (!layer) throw new ConfigError(`Model "${this.name}".getLayer: no layer named ${JSON.stringify(nameOrIndex)}; the layers are ${layers.map((l) => `"${l.name}"`).join(', ')}`);
+    return layer;
+  }
+
+  private collect(pick: (l: Layer) => Variable[]): Variable[] {
+    const out: Variable[] = [];
+    const seen = new Set<Variable>();
+    for (const layer of this.layers) for (const v of pick(layer)) if (!seen.has(v)) { seen.add(v); out.push(v); }
+    return out;
+  }
+
+  override get trainableWeights(): Variable[] {
+    if (!this.trainable) return [];
+    return [...super.trainableWeights, ...this.collect((l) => l.trainableWeights)];
+  }
+
+  override get nonTrainableWeights(): Variable[] {
+    if (!this.trainable) return [...super.nonTrainableWeights, ...this.collect((l) => l.weights)];
+    return [...super.nonTrainableWeights, ...this.collect((l) => l.nonTrainableWeights)];
+  }
+
+  override countParams(): number {
+    return this.weights.reduce((n, v) => n + v.size, 0);
+  }
+
+  /** The regularization penalties of the last forward pass, from every layer (nested models included). */
+  regularizationLosses(): Tensor[] {
+    const out: Tensor[] = [...this.losses];
+    for (const layer of this.layers) out.push(...(layer instanceof Model ? layer.regularizationLosses() : layer.losses));
+    return out;
+  }
+
+  /** The computation. Subclasses override it; functional models run their graph. */
+  override call(inputs: any, options: CallOptions = {}): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (this.graph) {
+      const outs = runGraph(this.graph, inputs instanceof Tensor ? [inputs] : inputs, options, this.name);
+      return outs.length === 1 ? outs[0] : outs;
+    }
+    throw new ConfigError(`Model "${this.name}": a subclass of Model must define call(inputs, {training}); or build a functional model with new nr.Model({inputs, outputs})`);
+  }
+
+  /** One tensor per output. */
+  forward(inputs: readonly Tensor[], training: boolean): Tensor[] {
+    this.buildFor(inputs);
+    const out: unknown = this.call(inputs.length === 1 ? inputs[0] : [...inputs], { training });
+    const list = out instanceof Tensor ? [out] : Array.isArray(out) ? out : null;
+    if (!list || list.some((t) => !(t instanceof Tensor))) {
+      throw new ConfigError(`Model "${this.name}": call() must return a Tensor or an array of Tensors, got ${typeof out}`);
+    }
+    return list as Tensor[];
+  }
+
+  /** Subclassed models create their weights with one forward pass (no gradients, training false). */
+  buildFor(inputs: readonly Tensor[]): void {
+    if (this.built) return;
+    this.built = true;
+    try {
+      noGrad(() => this.call(inputs.length === 1 ? inputs[0] : [...inputs], { training: false }));
+    } catch (e) {
+      this.built = false;
+      throw e;
+    }
+  }
+
+  /** Applies the model as a layer: to tensors (eager) or to symbolic tensors (nesting in a functional model). */
+  override apply(inputs: Tensor, options?: CallOptions): Tensor;
+  override apply(inputs: SymbolicTensor, options?: CallOptions): SymbolicTensor;
+  override apply(inputs: readonly Tensor[] | readonly SymbolicTensor[], options?: CallOptions): Tensor | Tensor[] | SymbolicTensor;
+  override apply(inputs: Tensor | SymbolicTensor | readonly Tensor[] | readonly SymbolicTensor[], options: CallOptions = {}): Tensor | Tensor[] | SymbolicTensor {
+    if (isSymbolic(inputs)) {
+      const list = inputs instanceof SymbolicTensor ? [inputs] : [...inputs];
+      const shapes = this.symbolicOutputShapes(list.map((t) => t.shape));
+      if (shapes.length !== 1) throw new ConfigError(`Model "${this.name}": a model with ${shapes.length} outputs cannot be nested as a layer yet; split it into single-output models`);
+      return new SymbolicTensor(shapes[0]!, list[0]!.dtype === 'int32' ? this.dtype : list[0]!.dtype, this, list, this.name);
+    }
+    const list = inputs instanceof Tensor ? [inputs] : [...(inputs as readonly Tensor[])];
+    const outs = this.forward(list, options.training ?? false);
+    return outs.length === 1 ? outs[0]! : outs;
+  }
+
+  /** Output shapes for input shapes (builds the model when it can). */
+  protected symbolicOutputShapes(_inputShapes: LayerShape[]): LayerShape[] {
+    if (this.graph) return this.graph.outputs.map((o) => o.shape);
+    throw new ConfigError(`Model "${this.name}": a subclassed model cannot be applied to nr.Input symbols; call it on tensors`);
+  }
+
+  override computeOutputShape(inputShape: LayerShape): LayerShape {
+    return this.symbolicOutputShapes([inputShape])[0]!;
+  }
+
+  /** Names of the outputs, for per-output losses, metrics and log keys. */
+  get outputNames(): string[] {
+    if (this.graph) return outputNames(this.graph);
+    return ['output'];
+  }
+
+  /** The compiled optimizer (null before compile). */
+  get optimizer(): CompiledState['optimizer'] | null {
+    return this.compiled?.optimizer ?? null;
+  }
+
+  /** Configures training: `{optimizer, loss, metrics, lossWeights}` (names or instances). */
+  compile(options: CompileOptions): void {
+    let names = this.outputNames;
+    if (!this.graph && Array.isArray(options?.loss) && options.loss.length > 1 && names.length === 1) names = options.loss.map((_, i) => `output_${i + 1}`);
+    this.compiled = new CompiledState(options, names);
+  }
+
+  /** Trains for `epochs`; resolves to the History callback (`history.history.loss`, ...). */
+  fit(x: TensorOrList, y: TensorOrList, options: FitOptions = {}): Promise<History> {
+    return fit(this, x, y, options);
+  }
+
+  /** Loss and metrics on the given data, as a record `{loss, accuracy, ...}`. */
+  evaluate(x: TensorOrList, y: TensorOrList, options: EvaluateOptions = {}): Promise<Logs> {
+    return evaluate(this, x, y, options);
+  }
+
+  /**
+   * Outputs for the inputs (training false, no gradients, batches concatenated): one Tensor, or an
+   * array for a multi-output model (`model.predict<nr.Tensor[]>(x)`).
+   */
+  predict<T extends Tensor | Tensor[] = Tensor>(x: TensorOrList, options: PredictOptions = {}): NoInfer<T> {
+    const outs = predict(this, x, options);
+    return (outs.length === 1 ? outs[0]! : outs) as T;
+  }
+
+  /** One optimization step on one batch; returns that batch's logs. */
+  trainOnBatch(x: TensorOrList, y: TensorOrList, options: { sampleWeight?: Tensor; classWeight?: Readonly<Record<number, number>> } = {}): Logs {
+    return trainOnBatch(this, x, y, options);
+  }
+
+  /** Loss and metrics on one batch. */
+  testOnBatch(x: TensorOrList, y: TensorOrList, options: { sampleWeight?: Tensor } = {}): Logs {
+    return testOnBatch(this, x, y, options);
+  }
+
+  /** Rows of the summary table: one per layer. */
+  protected summaryRows(): SummaryRow[] {
+    if (this.graph) {
+      return this.graph.layers.map((layer) => {
+        const node = this.graph!.nodes.find((n) => n.layer === layer) ?? this.graph!.inputs.find((n) => n.name === layer.name);
+        return { layer, outputShape: node ? node.shape : null };
+      });
+    }
+    return this.layers.map((layer) => ({ layer, outputShape: null }));
+  }
+
+  /** Prints Keras 3's summary table (name, layers with output shapes and parameter counts, totals). */
+  summary(printFn: (line: string) => void = console.log): void {
+    printSummary(this.name, this.summaryRows(), this.trainableWeights, this.nonTrainableWeights, printFn);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    if (this.graph) return graphConfig(this.name, this.graph);
+    return { ...super.getConfig() };
+  }
+
+  /** Rebuilds a functional model from `getConfig()`. */
+  static fromConfig(config: Record<string, unknown>): Model {
+    const { name, inputs, outputs } = graphFromConfig(config);
+    return new Model({ inputs, outputs, name });
+  }
+}
+registerModelBuilder('Functional', (config) => Model.fromConfig(config));

@@ -1,0 +1,130 @@
+import { ConfigError } from '../../core/index.js';
+import type { Tensor } from '../../tensor/index.js';
+import { Layer, SymbolicTensor, type CallOptions, type LayerShape } from '../layer.js';
+import { InputLayer, inputLayerOf } from './input.js';
+import { Model } from './model.js';
+import { deserializeLayer, registerModelBuilder, serializeLayer } from './config.js';
+import type { SummaryRow } from './summary.js';
+
+/**
+ * A plain stack of layers, each feeding the next. Given an input shape (the first layer's
+ * `inputShape`, or an `nr.Input` / InputLayer first), it builds at once so `summary()` works before
+ * `fit`; otherwise it builds on the first data.
+ *
+ * ```ts
+ * const model = new nr.Sequential([
+ *   new nr.layers.Dense({ units: 8, activation: 'relu', inputShape: [4] }),
+ *   new nr.layers.Dense({ units: 1 }),
+ * ]);
+ * model.predict(nr.ones([3, 4])).shape; // [3, 1]
+ * ```
+ */
+export class Sequential extends Model {
+  private stack: Layer[] = [];
+  private inputLayer: InputLayer | null = null;
+  /** Output shape of each layer in `stack` (once built). */
+  private shapes: LayerShape[] = [];
+
+  constructor(layers: readonly (Layer | SymbolicTensor)[] = [], options: { name?: string; trainable?: boolean } = {}) {
+    super({ name: options.name, trainable: options.trainable });
+    if (!Array.isArray(layers)) throw new ConfigError(`Sequential "${this.name}": expected an array of layers, got ${typeof layers}`);
+    for (const layer of layers) this.add(layer);
+  }
+
+  override get layers(): Layer[] {
+    return [...this.stack];
+  }
+
+  /** Appends a layer (or sets the input with an `nr.Input` / InputLayer first). */
+  add(layer: Layer | SymbolicTensor): void {
+    const input = layer instanceof SymbolicTensor ? inputLayerOf(layer) : layer instanceof InputLayer ? layer : undefined;
+    if (input) {
+      if (this.stack.length > 0 || this.inputLayer) throw new ConfigError(`Sequential "${this.name}": an Input can only be added first`);
+      this.inputLayer = input;
+      return;
+    }
+    if (!(layer instanceof Layer)) {
+      throw new ConfigError(`Sequential "${this.name}".add: expected a Layer, got ${layer === null ? 'null' : typeof layer}${layer instanceof SymbolicTensor ? ' (a symbolic tensor; pass the layer itself)' : ''}`);
+    }
+    if (this.stack.some((l) => l.name === layer.name)) {
+      throw new ConfigError(`Sequential "${this.name}": a layer named "${layer.name}" is already in the model; layer names must be unique`);
+    }
+    this.stack.push(layer);
+    const inputShape = this.declaredInputShape();
+    if (inputShape) this.buildFrom(inputShape);
+    else this.built = false;
+  }
+
+  /** Removes the last layer. */
+  pop(): Layer {
+    const layer = this.stack.pop();
+    if (!layer) throw new ConfigError(`Sequential "${this.name}".pop: the model has no layers`);
+    this.shapes = this.shapes.slice(0, this.stack.length);
+    return layer;
+  }
+
+  private declaredInputShape(): LayerShape | null {
+    return this.inputLayer?.batchInputShape ?? this.stack[0]?.batchInputShape ?? null;
+  }
+
+  /** Builds every layer for an input shape (batch axis included) by a symbolic pass. */
+  private buildFrom(inputShape: LayerShape): void {
+    if (this.stack.length === 0) return;
+    let x = new SymbolicTensor(inputShape, 'float32', null, [], `${this.name}_input`);
+    const shapes: LayerShape[] = [];
+    for (const layer of this.stack) {
+      x = layer.apply(x);
+      shapes.push(x.shape);
+    }
+    this.shapes = shapes;
+    this.built = true;
+  }
+
+  override build(inputShape: LayerShape): void {
+    this.buildFrom(this.declaredInputShape() ?? inputShape);
+  }
+
+  override buildFor(inputs: readonly Tensor[]): void {
+    if (this.built && this.shapes.length === this.stack.length) return;
+    if (this.stack.length === 0) throw new ConfigError(`Sequential "${this.name}" has no layers; add some with model.add(layer)`);
+    if (inputs.length !== 1) throw new ConfigError(`Sequential "${this.name}" takes one input, got ${inputs.length} tensors; use a functional model for several inputs`);
+    this.buildFrom(this.declaredInputShape() ?? [null, ...inputs[0]!.shape.slice(1)]);
+  }
+
+  override call(inputs: Tensor | readonly Tensor[], options: CallOptions = {}): Tensor {
+    if (Array.isArray(inputs)) {
+      if (inputs.length !== 1) throw new ConfigError(`Sequential "${this.name}" takes one input, got ${inputs.length} tensors; use a functional model for several inputs`);
+      inputs = inputs[0]!;
+    }
+    let x = inputs as Tensor;
+    for (const layer of this.stack) x = layer.apply(x, options);
+    return x;
+  }
+
+  protected override symbolicOutputShapes(inputShapes: LayerShape[]): LayerShape[] {
+    if (!this.built || this.shapes.length !== this.stack.length) this.buildFrom(this.declaredInputShape() ?? inputShapes[0]!);
+    return [this.shapes.at(-1)!];
+  }
+
+  override get outputNames(): string[] {
+    return [this.stack.at(-1)?.name ?? 'output'];
+  }
+
+  protected override summaryRows(): SummaryRow[] {
+    return this.stack.map((layer, i) => ({ layer, outputShape: this.shapes[i] ?? null }));
+  }
+
+  override getConfig(): Record<string, unknown> {
+    const layers = this.stack.map(serializeLayer);
+    if (this.inputLayer) layers.unshift(serializeLayer(this.inputLayer));
+    return { name: this.name, trainable: this.trainable, layers };
+  }
+
+  /** Rebuilds a Sequential model from `getConfig()`. */
+  static override fromConfig(config: Record<string, unknown>): Sequential {
+    if (!Array.isArray(config.layers)) throw new ConfigError('Sequential.fromConfig: expected {name, layers: [{className, config}, ...]}');
+    return new Sequential((config.layers as { className: string; config: Record<string, unknown> }[]).map(deserializeLayer),
+      { name: config.name as string | undefined, trainable: config.trainable as boolean | undefined });
+  }
+}
+registerModelBuilder('Sequential', (config) => Sequential.fromConfig(config));

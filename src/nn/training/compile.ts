@@ -1,0 +1,144 @@
+import { ConfigError } from '../../core/index.js';
+import { Tensor, noGrad } from '../../tensor/index.js';
+import { getLoss, type Loss, type LossFunction } from '../losses.js';
+import { getMetric, type Metric } from '../metrics.js';
+import { getOptimizer, type Optimizer } from '../optimizers/index.js';
+
+/*
+ * What `compile` resolves: the optimizer, one loss per model output (summed with lossWeights), and
+ * the metrics of each output. Log names follow Keras 3: `loss` and the metric names for a single
+ * output; `loss`, `<output>_loss` and `<output>_<metric>` for several.
+ */
+
+export type LossIdentifier = string | Loss | LossFunction;
+export type MetricIdentifier = string | Metric;
+
+/** The options of `model.compile`. */
+export interface CompileOptions {
+  /** An optimizer name ('adam', 'sgd', ...), an Optimizer, or `{className, config}`. */
+  optimizer: string | Optimizer | { className: string; config?: Record<string, unknown> };
+  /** A loss for every output, a list (one per output), or a record by output layer name. */
+  loss: LossIdentifier | readonly LossIdentifier[] | Readonly<Record<string, LossIdentifier>>;
+  /** Metric names or instances (applied to every output), or a record by output layer name. */
+  metrics?: readonly MetricIdentifier[] | Readonly<Record<string, MetricIdentifier | readonly MetricIdentifier[]>>;
+  /** Weights of the per-output losses in the total (default 1 each). */
+  lossWeights?: readonly number[] | Readonly<Record<string, number>>;
+}
+
+/** A weighted running mean (Keras's Mean metric): the loss of an epoch weighted by batch sizes. */
+export class RunningMean {
+  private total = 0;
+  private count = 0;
+  update(value: number, weight: number): void {
+    this.total += value * weight;
+    this.count += weight;
+  }
+  result(): number { return this.count === 0 ? 0 : this.total / this.count; }
+  reset(): void { this.total = 0; this.count = 0; }
+}
+
+const isLossIdentifier = (x: unknown): x is LossIdentifier => typeof x === 'string' || typeof x === 'function' || (typeof x === 'object' && x !== null && 'call' in x && 'fn' in x);
+
+/** One entry per output from a single value, a list or a record keyed by output name. */
+function perOutput<T>(value: T | readonly T[] | Readonly<Record<string, T>>, outputNames: readonly string[], what: string, isSingle: (v: unknown) => v is T): T[] {
+  if (isSingle(value)) return outputNames.map(() => value);
+  if (Array.isArray(value)) {
+    if (value.length !== outputNames.length) {
+      throw new ConfigError(`compile: ${what} has ${value.length} entries but the model has ${outputNames.length} outputs (${outputNames.join(', ')}); give one per output`);
+    }
+    return [...value] as T[];
+  }
+  const record = value as Readonly<Record<string, T>>;
+  const unknown = Object.keys(record).filter((k) => !outputNames.includes(k));
+  if (unknown.length > 0) {
+    throw new ConfigError(`compile: ${what} names ${unknown.map((k) => `"${k}"`).join(', ')}, which ${unknown.length > 1 ? 'are not outputs' : 'is not an output'}; the outputs are ${outputNames.map((k) => `"${k}"`).join(', ')}`);
+  }
+  return outputNames.map((name) => {
+    const v = record[name];
+    if (v === undefined) throw new ConfigError(`compile: ${what} has no entry for output "${name}"; give one for every output (${outputNames.join(', ')})`);
+    return v;
+  });
+}
+
+export class CompiledState {
+  readonly optimizer: Optimizer;
+  readonly losses: Loss[];
+  readonly lossWeights: number[];
+  readonly metrics: Metric[][];
+  readonly lossTracker = new RunningMean();
+  readonly outputLossTrackers: RunningMean[];
+  readonly config: Record<string, unknown>;
+
+  constructor(options: CompileOptions, readonly outputNames: readonly string[]) {
+    if (!options || typeof options !== 'object') throw new ConfigError('compile: expected an options object {optimizer, loss, metrics}');
+    if (options.optimizer === undefined) throw new ConfigError(`compile: option "optimizer" is required, e.g. 'adam'`);
+    if (options.loss === undefined) throw new ConfigError(`compile: option "loss" is required, e.g. 'mse' or 'sparse_categorical_crossentropy'`);
+    this.optimizer = getOptimizer(options.optimizer);
+    const lossIds = perOutput(options.loss, outputNames, 'loss', isLossIdentifier);
+    this.losses = lossIds.map((id) => getLoss(id));
+    this.lossWeights = options.lossWeights === undefined ? outputNames.map(() => 1)
+      : perOutput(options.lossWeights, outputNames, 'lossWeights', (v): v is number => typeof v === 'number');
+    this.lossWeights.forEach((w, i) => {
+      if (!Number.isFinite(w)) throw new ConfigError(`compile: lossWeights for output "${outputNames[i]}" must be a finite number, got ${w}`);
+    });
+    const metricIds: MetricIdentifier[][] = options.metrics === undefined ? outputNames.map(() => [])
+      : Array.isArray(options.metrics) ? outputNames.map(() => [...options.metrics as MetricIdentifier[]])
+        : perOutput(options.metrics as Record<string, MetricIdentifier | readonly MetricIdentifier[]>, outputNames, 'metrics',
+          (_v): _v is MetricIdentifier => false).map((m) => (Array.isArray(m) ? [...m] : [m as MetricIdentifier]));
+    // A Metric instance shared by several outputs would mix them: only names are reused per output.
+    this.metrics = metricIds.map((ids, i) => ids.map((id) => getMetric(id, lossIds[i])));
+    this.outputLossTrackers = outputNames.map(() => new RunningMean());
+    this.config = {
+      optimizer: { className: this.optimizer.className, config: this.optimizer.getConfig() },
+      loss: lossIds.map((l) => (typeof l === 'string' ? l : typeof l === 'function' ? l.name : l.name)),
+      metrics: metricIds.map((ids) => ids.map((m) => (typeof m === 'string' ? m : m.name))),
+      lossWeights: this.lossWeights,
+    };
+  }
+
+  get multiOutput(): boolean { return this.outputNames.length > 1; }
+
+  /** Log names in order: loss, per-output losses, metrics. */
+  get logNames(): string[] {
+    const names = ['loss'];
+    if (this.multiOutput) this.outputNames.forEach((o) => names.push(`${o}_loss`));
+    this.metrics.forEach((ms, i) => ms.forEach((m) => names.push(this.metricKey(i, m))));
+    return names;
+  }
+
+  private metricKey(output: number, metric: Metric): string {
+    return this.multiOutput ? `${this.outputNames[output]}_${metric.name}` : metric.name;
+  }
+
+  /** The weighted total of the per-output losses, and each output's loss (with autograd). */
+  computeLoss(yTrue: readonly Tensor[], yPred: readonly Tensor[], sampleWeight?: Tensor): { total: Tensor; perOutput: Tensor[] } {
+    if (yTrue.length !== yPred.length) {
+      throw new ConfigError(`the model has ${yPred.length} output${yPred.length > 1 ? 's' : ''} but ${yTrue.length} target${yTrue.length > 1 ? 's were' : ' was'} given; pass y as ${yPred.length > 1 ? `an array of ${yPred.length} Tensors` : 'one Tensor'}`);
+    }
+    const perOutput = this.losses.map((loss, i) => loss.call(yTrue[i]!, yPred[i]!, sampleWeight));
+    let total = this.lossWeights[0] === 1 ? perOutput[0]! : perOutput[0]!.mul(this.lossWeights[0]!);
+    for (let i = 1; i < perOutput.length; i++) total = total.add(this.lossWeights[i] === 1 ? perOutput[i]! : perOutput[i]!.mul(this.lossWeights[i]!));
+    return { total, perOutput };
+  }
+
+  /** Adds one batch to the running loss and metrics. */
+  update(batchSize: number, loss: number, perOutput: readonly number[], yTrue: readonly Tensor[], yPred: readonly Tensor[]): void {
+    this.lossTracker.update(loss, batchSize);
+    perOutput.forEach((l, i) => this.outputLossTrackers[i]!.update(l, batchSize));
+    noGrad(() => this.metrics.forEach((ms, i) => ms.forEach((m) => m.updateState(yTrue[i]!, yPred[i]!))));
+  }
+
+  /** The current logs (running averages since the last reset). */
+  results(): Record<string, number> {
+    const logs: Record<string, number> = { loss: this.lossTracker.result() };
+    if (this.multiOutput) this.outputNames.forEach((o, i) => { logs[`${o}_loss`] = this.outputLossTrackers[i]!.result(); });
+    this.metrics.forEach((ms, i) => ms.forEach((m) => { logs[this.metricKey(i, m)] = m.result(); }));
+    return logs;
+  }
+
+  reset(): void {
+    this.lossTracker.reset();
+    this.outputLossTrackers.forEach((t) => t.reset());
+    this.metrics.forEach((ms) => ms.forEach((m) => m.resetState()));
+  }
+}

@@ -1,0 +1,124 @@
+import { ConfigError, ShapeError, formatShape, globalRandom } from '../../core/index.js';
+import { Tensor, tensor } from '../../tensor/index.js';
+import * as ops from '../../ops/index.js';
+
+/*
+ * The data side of fit/evaluate/predict: inputs arrive as one Tensor or a list (multi-input /
+ * multi-output models), are checked once here, and are cut into batches along axis 0.
+ */
+
+/** One tensor, or one per model input / output. */
+export type TensorOrList = Tensor | readonly Tensor[];
+
+/** A list of tensors from one tensor or a list; `role` names the argument in errors. */
+export function toList(x: TensorOrList | undefined, role: string): Tensor[] {
+  if (x === undefined || x === null) throw new ConfigError(`${role} is missing; pass a Tensor (or an array of Tensors for a multi-input/output model)`);
+  const list = x instanceof Tensor ? [x] : Array.isArray(x) ? [...x] : null;
+  if (!list || list.length === 0 || list.some((t) => !(t instanceof Tensor))) {
+    throw new ConfigError(`${role} must be a Tensor or a non-empty array of Tensors, got ${describe(x)}; wrap arrays with nr.tensor(...)`);
+  }
+  for (const t of list) {
+    if (t.rank === 0) throw new ShapeError(`${role}: expected a batch of samples (rank >= 1, samples on axis 0), got a scalar`);
+  }
+  return list;
+}
+
+function describe(x: unknown): string {
+  if (Array.isArray(x)) return `an array of ${x.length} ${x.length > 0 && !(x[0] instanceof Tensor) ? 'non-Tensor values' : 'items'}`;
+  return x === null ? 'null' : typeof x;
+}
+
+/** The number of samples; every tensor must have the same length on axis 0. */
+export function sampleCount(groups: readonly (readonly [string, readonly Tensor[]])[]): number {
+  let n: number | null = null;
+  let first = '';
+  for (const [role, list] of groups) {
+    for (const [i, t] of list.entries()) {
+      const name = list.length > 1 ? `${role}[${i}]` : role;
+      const length = t.shape[0]!;
+      if (n === null) {
+        n = length;
+        first = name;
+      } else if (length !== n) {
+        throw new ShapeError(`data cardinality is ambiguous: ${first} has ${n} samples but ${name} has ${length} (shape ${formatShape(t.shape)}); `
+          + `every input and target must have the same number of samples on axis 0`);
+      }
+    }
+  }
+  return n ?? 0;
+}
+
+/** Checks a batch size: a positive integer. */
+export function checkBatchSize(batchSize: unknown, where: string): number {
+  if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize <= 0) {
+    throw new ConfigError(`${where}: batchSize must be a positive integer, got ${String(batchSize)}`);
+  }
+  return batchSize;
+}
+
+/** Rows [start, end) of every tensor. */
+export function sliceRows(list: readonly Tensor[], start: number, end: number): Tensor[] {
+  return list.map((t) => (start === 0 && end === t.shape[0] ? t : ops.slice(t, [start], [end - start])));
+}
+
+/** The rows at `indices` of every tensor. */
+export function takeRows(list: readonly Tensor[], indices: Int32Array): Tensor[] {
+  const idx = tensor(indices, [indices.length], 'int32');
+  return list.map((t) => ops.gather(t, idx, 0));
+}
+
+/** A permutation of 0..n-1 from the seeded global stream (Fisher-Yates). */
+export function shuffledIndices(n: number): Int32Array {
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const random = globalRandom();
+  for (let i = n - 1; i > 0; i--) {
+    const j = random.nextInt(i + 1);
+    const tmp = order[i]!;
+    order[i] = order[j]!;
+    order[j] = tmp;
+  }
+  return order;
+}
+
+/**
+ * Splits off the LAST `fraction` of the samples for validation, before any shuffling (Keras's
+ * rule): `splitAt = floor(n * (1 - fraction))`.
+ */
+export function splitValidation(lists: readonly Tensor[][], n: number, fraction: number): { train: Tensor[][]; validation: Tensor[][] } {
+  const splitAt = Math.floor(n * (1 - fraction));
+  if (splitAt === 0 || splitAt === n) {
+    throw new ConfigError(`fit: validationSplit ${fraction} of ${n} samples leaves ${splitAt === 0 ? 'no training' : 'no validation'} samples; use a larger dataset or another split`);
+  }
+  return {
+    train: lists.map((l) => sliceRows(l, 0, splitAt)),
+    validation: lists.map((l) => sliceRows(l, splitAt, n)),
+  };
+}
+
+/** One weight per sample from a class-weight table (labels as indices [n], [n, 1] or one-hot [n, k]). */
+export function classWeightsToSampleWeights(y: Tensor, classWeight: Readonly<Record<number, number>>): Tensor {
+  let classes: ArrayLike<number>;
+  if (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1)) {
+    const values = y.data();
+    classes = Array.from(values, (v) => Math.round(Number(v)));
+  } else if (y.rank === 2) {
+    classes = ops.argmax(y, -1).data() as Int32Array;
+  } else {
+    throw new ShapeError(`fit: classWeight needs targets of shape [n], [n, 1] or [n, classes], got ${formatShape(y.shape)}`);
+  }
+  const out = new Float32Array(classes.length);
+  for (let i = 0; i < classes.length; i++) {
+    const w = classWeight[classes[i]!];
+    if (w === undefined) {
+      throw new ConfigError(`fit: classWeight has no entry for class ${classes[i]} (sample ${i}); give a weight for every class, e.g. {0: 1, 1: 5}`);
+    }
+    out[i] = w;
+  }
+  return tensor(out, [out.length], 'float32');
+}
+
+/** Resolves after the event loop had a turn (so progress output and timers run during fit). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}

@@ -1,0 +1,287 @@
+import { ConfigError } from '../../core/index.js';
+import { Tensor, noGrad, valueAndGrad, type Variable } from '../../tensor/index.js';
+import * as ops from '../../ops/index.js';
+import { Callback, CallbackList, type CallbackModel, type Logs } from '../callbacks/callback.js';
+import { History } from '../callbacks/history.js';
+import { ProgbarLogger } from '../callbacks/progbar.js';
+import type { CompiledState } from './compile.js';
+import {
+  checkBatchSize, classWeightsToSampleWeights, sampleCount, shuffledIndices, sliceRows, splitValidation, takeRows, toList,
+  yieldToEventLoop, type TensorOrList,
+} from './data.js';
+
+/*
+ * fit / evaluate / predict / trainOnBatch over any model that can run a forward pass (Sequential,
+ * functional and subclassed models share this loop). One training step: forward with training
+ * true, loss = compiled loss + every layer's regularization penalties, gradients of the trainable
+ * weights by valueAndGrad, optimizer.apply; the metrics are updated from the same forward pass.
+ */
+
+/** What the loop needs from a model. */
+export interface TrainableModel extends CallbackModel {
+  readonly name: string;
+  readonly compiled: CompiledState | null;
+  readonly trainableWeights: Variable[];
+  /** The model's outputs for a batch of inputs (one tensor per output). */
+  forward(inputs: readonly Tensor[], training: boolean): Tensor[];
+  /** Creates the weights (if not yet) for inputs like these, so they can be differentiated. */
+  buildFor(inputs: readonly Tensor[]): void;
+  /** The regularization penalties of the last forward pass. */
+  regularizationLosses(): Tensor[];
+}
+
+export type Verbose = 0 | 1 | 2 | 'auto';
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  /** Shuffle the training samples before each epoch (seeded by nr.setSeed). Default true. */
+  shuffle?: boolean;
+  /** `[xVal, yVal]` or `[xVal, yVal, sampleWeightVal]`, evaluated after each epoch. */
+  validationData?: readonly [TensorOrList, TensorOrList] | readonly [TensorOrList, TensorOrList, Tensor];
+  /** Fraction in [0, 1) of the samples, taken from the END before shuffling, used for validation. */
+  validationSplit?: number;
+  validationBatchSize?: number;
+  /** Validate every this many epochs (default 1). */
+  validationFreq?: number;
+  /** 0 silent, 1 progress bar, 2 one line per epoch; 'auto' is 1. Default 1. */
+  verbose?: Verbose;
+  callbacks?: readonly Callback[];
+  /** Epoch to start from (for resuming). Default 0. */
+  initialEpoch?: number;
+  /** Weight of each class in the loss, e.g. `{0: 1, 1: 10}`. */
+  classWeight?: Readonly<Record<number, number>>;
+  /** One weight per sample, shape [n]. */
+  sampleWeight?: Tensor;
+}
+
+export interface EvaluateOptions {
+  batchSize?: number;
+  verbose?: Verbose;
+  sampleWeight?: Tensor;
+  callbacks?: readonly Callback[];
+}
+
+export interface PredictOptions {
+  batchSize?: number;
+}
+
+/** Milliseconds between yields to the event loop during training. */
+const YIELD_EVERY_MS = 40;
+
+function requireCompiled(model: TrainableModel, method: string): CompiledState {
+  if (!model.compiled) {
+    throw new ConfigError(`${method}: the model "${model.name}" is not compiled; call model.compile({optimizer, loss, metrics}) first`);
+  }
+  return model.compiled;
+}
+
+function checkVerbose(verbose: unknown, where: string): 0 | 1 | 2 {
+  if (verbose === 'auto') return 1;
+  if (verbose === 0 || verbose === 1 || verbose === 2) return verbose;
+  throw new ConfigError(`${where}: verbose must be 0, 1, 2 or 'auto', got ${JSON.stringify(verbose)}`);
+}
+
+function checkCount(value: unknown, name: string, where: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new ConfigError(`${where}: ${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Combines sampleWeight and classWeight into one weight per sample (or undefined). */
+function sampleWeightsFor(ys: readonly Tensor[], options: FitOptions): Tensor | undefined {
+  let weights = options.sampleWeight;
+  if (weights !== undefined && !(weights instanceof Tensor)) throw new ConfigError(`fit: sampleWeight must be a Tensor of shape [n], got ${typeof weights}`);
+  if (options.classWeight !== undefined) {
+    if (ys.length > 1) throw new ConfigError('fit: classWeight is only supported for models with one output; pass sampleWeight instead');
+    const fromClasses = classWeightsToSampleWeights(ys[0]!, options.classWeight);
+    weights = weights === undefined ? fromClasses : ops.mul(weights, fromClasses);
+  }
+  return weights;
+}
+
+/** One optimization step on one batch; updates the compiled loss and metric trackers. */
+export function trainStep(model: TrainableModel, compiled: CompiledState, xs: readonly Tensor[], ys: readonly Tensor[], sampleWeight?: Tensor): void {
+  model.buildFor(xs);
+  const variables = model.trainableWeights;
+  let predictions: Tensor[] = [];
+  let perOutput: Tensor[] = [];
+  const { value, grads } = valueAndGrad(() => {
+    predictions = model.forward(xs, true);
+    const losses = compiled.computeLoss(ys, predictions, sampleWeight);
+    perOutput = losses.perOutput;
+    let total = losses.total;
+    for (const penalty of model.regularizationLosses()) total = total.add(penalty);
+    return total;
+  })(...variables);
+  compiled.optimizer.apply(grads, variables);
+  compiled.update(xs[0]!.shape[0]!, value.item(), perOutput.map((l) => l.item()), ys, predictions);
+}
+
+/** One evaluation step (no gradients, training false). */
+function testStep(model: TrainableModel, compiled: CompiledState, xs: readonly Tensor[], ys: readonly Tensor[], sampleWeight?: Tensor): void {
+  noGrad(() => {
+    const predictions = model.forward(xs, false);
+    const losses = compiled.computeLoss(ys, predictions, sampleWeight);
+    let total = losses.total;
+    for (const penalty of model.regularizationLosses()) total = total.add(penalty);
+    compiled.update(xs[0]!.shape[0]!, total.item(), losses.perOutput.map((l) => l.item()), ys, predictions);
+  });
+}
+
+/** Keras's `fit`; returns the History callback. */
+export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrList, options: FitOptions = {}): Promise<History> {
+  const compiled = requireCompiled(model, 'fit');
+  const epochs = checkCount(options.epochs ?? 1, 'epochs', 'fit', 1);
+  const batchSize = checkBatchSize(options.batchSize ?? 32, 'fit');
+  const initialEpoch = checkCount(options.initialEpoch ?? 0, 'initialEpoch', 'fit', 0);
+  const verbose = checkVerbose(options.verbose ?? 1, 'fit');
+  const validationFreq = checkCount(options.validationFreq ?? 1, 'validationFreq', 'fit', 1);
+  const split = options.validationSplit ?? 0;
+  if (typeof split !== 'number' || !(split >= 0 && split < 1)) {
+    throw new ConfigError(`fit: validationSplit must be a number in [0, 1), got ${String(split)}`);
+  }
+  let xs = toList(x, 'fit: x');
+  let ys = toList(y, 'fit: y');
+  let weights = sampleWeightsFor(ys, options);
+  const n = sampleCount([['x', xs], ['y', ys], ...(weights ? [['sampleWeight', [weights]] as const] : [])]);
+  if (n === 0) throw new ConfigError('fit: x and y hold no samples');
+
+  let validation: { xs: Tensor[]; ys: Tensor[]; weights?: Tensor } | null = null;
+  if (options.validationData !== undefined) {
+    const data = options.validationData;
+    if (!Array.isArray(data) || data.length < 2 || data.length > 3) {
+      throw new ConfigError('fit: validationData must be [xVal, yVal] or [xVal, yVal, sampleWeightVal]');
+    }
+    validation = { xs: toList(data[0], 'fit: validationData x'), ys: toList(data[1], 'fit: validationData y'), weights: data[2] as Tensor | undefined };
+    sampleCount([['validationData x', validation.xs], ['validationData y', validation.ys]]);
+  } else if (split > 0) {
+    const parts = splitValidation(weights ? [xs, ys, [weights]] : [xs, ys], n, split);
+    validation = { xs: parts.validation[0]!, ys: parts.validation[1]!, weights: parts.validation[2]?.[0] };
+    xs = parts.train[0]!;
+    ys = parts.train[1]!;
+    weights = parts.train[2]?.[0];
+  }
+  const trainCount = xs[0]!.shape[0]!;
+  const steps = Math.ceil(trainCount / batchSize);
+
+  const callbacks = [...(options.callbacks ?? [])];
+  for (const c of callbacks) {
+    if (!(c instanceof Callback)) throw new ConfigError(`fit: callbacks must be Callback instances, got ${typeof c}`);
+  }
+  let history = callbacks.find((c): c is History => c instanceof History);
+  if (!history) {
+    history = new History();
+    callbacks.push(history);
+  }
+  if (verbose > 0 && !callbacks.some((c) => c instanceof ProgbarLogger)) callbacks.push(new ProgbarLogger({ verbose: verbose as 1 | 2 }));
+  const list = new CallbackList(callbacks);
+  const names = compiled.logNames;
+  list.configure(model, { epochs, steps, verbose, metrics: validation ? [...names, ...names.map((m) => `val_${m}`)] : names });
+
+  model.stopTraining = false;
+  let lastYield = Date.now();
+  let epochLogs: Logs = {};
+  await list.call('onTrainBegin');
+  for (let epoch = initialEpoch; epoch < epochs; epoch++) {
+    compiled.reset();
+    await list.callIndexed('onEpochBegin', epoch);
+    const order = options.shuffle === false ? null : shuffledIndices(trainCount);
+    const batchData = weights ? [...xs, ...ys, weights] : [...xs, ...ys];
+    for (let step = 0; step < steps; step++) {
+      await list.callIndexed('onTrainBatchBegin', step);
+      const start = step * batchSize;
+      const end = Math.min(start + batchSize, trainCount);
+      const batch = order ? takeRows(batchData, order.subarray(start, end)) : sliceRows(batchData, start, end);
+      trainStep(model, compiled, batch.slice(0, xs.length), batch.slice(xs.length, xs.length + ys.length), weights ? batch.at(-1) : undefined);
+      await list.callIndexed('onTrainBatchEnd', step, compiled.results());
+      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        lastYield = Date.now();
+      }
+      if (model.stopTraining) break;
+    }
+    epochLogs = compiled.results();
+    if (validation && (epoch + 1 - initialEpoch) % validationFreq === 0) {
+      const valLogs = await runEvaluation(model, compiled, validation.xs, validation.ys, validation.weights,
+        checkBatchSize(options.validationBatchSize ?? batchSize, 'fit (validationBatchSize)'), list);
+      for (const [k, v] of Object.entries(valLogs)) epochLogs[`val_${k}`] = v;
+    }
+    await list.callIndexed('onEpochEnd', epoch, epochLogs);
+    if (model.stopTraining) break;
+  }
+  await list.call('onTrainEnd', epochLogs);
+  return history;
+}
+
+async function runEvaluation(model: TrainableModel, compiled: CompiledState, xs: readonly Tensor[], ys: readonly Tensor[],
+  weights: Tensor | undefined, batchSize: number, list: CallbackList): Promise<Logs> {
+  const n = sampleCount([['x', xs], ['y', ys], ...(weights ? [['sampleWeight', [weights]] as const] : [])]);
+  compiled.reset();
+  await list.call('onTestBegin');
+  let lastYield = Date.now();
+  for (let step = 0, start = 0; start < n; step++, start += batchSize) {
+    const end = Math.min(start + batchSize, n);
+    testStep(model, compiled, sliceRows(xs, start, end), sliceRows(ys, start, end), weights ? sliceRows([weights], start, end)[0] : undefined);
+    await list.callIndexed('onTestBatchEnd', step, compiled.results());
+    if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+      await yieldToEventLoop();
+      lastYield = Date.now();
+    }
+  }
+  const logs = compiled.results();
+  await list.call('onTestEnd', logs);
+  return logs;
+}
+
+/** Keras's `evaluate`, returning the logs as a record (`{loss, accuracy, ...}`). */
+export async function evaluate(model: TrainableModel, x: TensorOrList, y: TensorOrList, options: EvaluateOptions = {}): Promise<Logs> {
+  const compiled = requireCompiled(model, 'evaluate');
+  const batchSize = checkBatchSize(options.batchSize ?? 32, 'evaluate');
+  const verbose = checkVerbose(options.verbose ?? 1, 'evaluate');
+  const xs = toList(x, 'evaluate: x');
+  const ys = toList(y, 'evaluate: y');
+  const n = sampleCount([['x', xs], ['y', ys], ...(options.sampleWeight ? [['sampleWeight', [options.sampleWeight]] as const] : [])]);
+  const callbacks = [...(options.callbacks ?? [])];
+  if (verbose > 0 && !callbacks.some((c) => c instanceof ProgbarLogger)) callbacks.push(new ProgbarLogger({ verbose }));
+  const list = new CallbackList(callbacks);
+  list.configure(model, { epochs: 1, steps: Math.ceil(n / batchSize), verbose, metrics: compiled.logNames });
+  return runEvaluation(model, compiled, xs, ys, options.sampleWeight, batchSize, list);
+}
+
+/** Keras's `predict`: batched forward passes (training false, no gradients), concatenated. */
+export function predict(model: TrainableModel, x: TensorOrList, options: PredictOptions = {}): Tensor[] {
+  const batchSize = checkBatchSize(options.batchSize ?? 32, 'predict');
+  const xs = toList(x, 'predict: x');
+  const n = sampleCount([['x', xs]]);
+  return noGrad(() => {
+    const parts: Tensor[][] = [];
+    for (let start = 0; start < n; start += batchSize) parts.push(model.forward(sliceRows(xs, start, Math.min(start + batchSize, n)), false));
+    if (parts.length === 0) throw new ConfigError('predict: x holds no samples');
+    return parts[0]!.map((_, o) => (parts.length === 1 ? parts[0]![o]! : ops.concat(parts.map((p) => p[o]!), 0)));
+  });
+}
+
+/** One training step on one batch; returns the logs of that batch alone. */
+export function trainOnBatch(model: TrainableModel, x: TensorOrList, y: TensorOrList, options: { sampleWeight?: Tensor; classWeight?: Readonly<Record<number, number>> } = {}): Logs {
+  const compiled = requireCompiled(model, 'trainOnBatch');
+  const xs = toList(x, 'trainOnBatch: x');
+  const ys = toList(y, 'trainOnBatch: y');
+  const weights = sampleWeightsFor(ys, options);
+  sampleCount([['x', xs], ['y', ys], ...(weights ? [['sampleWeight', [weights]] as const] : [])]);
+  compiled.reset();
+  trainStep(model, compiled, xs, ys, weights);
+  return compiled.results();
+}
+
+/** Evaluates one batch; returns its logs. */
+export function testOnBatch(model: TrainableModel, x: TensorOrList, y: TensorOrList, options: { sampleWeight?: Tensor } = {}): Logs {
+  const compiled = requireCompiled(model, 'testOnBatch');
+  const xs = toList(x, 'testOnBatch: x');
+  const ys = toList(y, 'testOnBatch: y');
+  sampleCount([['x', xs], ['y', ys]]);
+  compiled.reset();
+  testStep(model, compiled, xs, ys, options.sampleWeight);
+  return compiled.results();
+}

@@ -1,0 +1,85 @@
+import type { Layer } from '../../src/nn/layers/index.js';
+import { assert, assertClose, gradCheck as checkGradients, nr, randomFloat64 } from '../helpers.js';
+
+export interface LayerTestOptions {
+  /** Full input shape, batch axis included (keep it small: gradients are checked element by element). */
+  inputShape: number[];
+  /** Full output shape expected for that input. */
+  expectedOutputShape: number[];
+  /** Check gradients w.r.t. inputs and trainable weights in float64 (default true). */
+  gradCheck?: boolean;
+  /** The layer acts differently with {training: true} (dropout, augmentation; default false). */
+  trainingDiffers?: boolean;
+  /** The layer has no weights and is built on construction (InputLayer, as in Keras). */
+  builtOnCreation?: boolean;
+}
+
+const sameValues = (a: nr.Tensor, b: nr.Tensor) =>
+  a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]) && a.data().every((v, i) => Object.is(v, b.data()[i]));
+
+/**
+ * The one check every layer passes (CONVENTIONS habit 7): output shape and computeOutputShape,
+ * config round-trip through JSON and layerFromConfig (same config, same outputs after setWeights),
+ * weight bookkeeping, float64 gradients of the outputs w.r.t. inputs and weights, and training vs
+ * inference behaviour. `factory` must return a fresh, unbuilt layer each call.
+ */
+export function runLayerTest(factory: () => Layer, options: LayerTestOptions): void {
+  const { inputShape, expectedOutputShape, gradCheck = true, trainingDiffers = false } = options;
+  const layer = factory();
+  const label = `${layer.className} "${layer.name}"`;
+  assert.equal(layer.built, options.builtOnCreation ?? false, `${label}: built on creation should be ${options.builtOnCreation ?? false}`);
+  const x = nr.randu(inputShape, { low: -2, high: 2 });
+
+  // Shapes: eager output and computeOutputShape with an unknown batch.
+  const y = layer.apply(x);
+  assert.ok(layer.built, `${label}: apply must build the layer`);
+  assert.deepEqual(y.shape, expectedOutputShape, `${label}: output shape`);
+  assert.deepEqual(layer.computeOutputShape([null, ...inputShape.slice(1)]), [null, ...expectedOutputShape.slice(1)], `${label}: computeOutputShape`);
+  const symbolic = factory().apply(new nr.layers.SymbolicTensor([null, ...inputShape.slice(1)], 'float32', null, [], 'input'));
+  assert.deepEqual(symbolic.shape, [null, ...expectedOutputShape.slice(1)], `${label}: symbolic output shape`);
+
+  // Config: JSON-serializable, rebuilds an equal layer that computes the same outputs.
+  const config = layer.getConfig();
+  const serialized = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  assert.deepEqual(serialized, config, `${label}: getConfig must survive JSON`);
+  const clone = nr.layers.layerFromConfig({ className: layer.className, config: serialized });
+  assert.equal(clone.className, layer.className);
+  assert.deepEqual(clone.getConfig(), config, `${label}: config round-trip`);
+  clone.apply(x);
+  clone.setWeights(layer.getWeights());
+  assert.ok(sameValues(clone.apply(x), layer.apply(x)), `${label}: the rebuilt layer must compute the same outputs`);
+
+  // Weight bookkeeping.
+  const weights = layer.weights;
+  assert.equal(weights.length, layer.trainableWeights.length + layer.nonTrainableWeights.length, `${label}: weights = trainable + non-trainable`);
+  assert.equal(layer.countParams(), weights.reduce((n, w) => n + w.size, 0), `${label}: countParams`);
+  assert.equal(new Set(weights.map((w) => w.name)).size, weights.length, `${label}: weight names must be unique`);
+  assert.deepEqual(layer.getWeights().map((w) => w.shape), weights.map((w) => w.shape));
+  layer.trainable = false;
+  assert.equal(layer.trainableWeights.length, 0, `${label}: a frozen layer has no trainable weights`);
+  assert.equal(layer.nonTrainableWeights.length, weights.length, `${label}: a frozen layer keeps its weights as non-trainable`);
+  assert.equal(layer.countParams(), weights.reduce((n, w) => n + w.size, 0));
+  layer.trainable = true;
+
+  // Training vs inference.
+  const inference = nr.noGrad(() => layer.apply(x, { training: false }));
+  assert.ok(sameValues(inference, nr.noGrad(() => layer.apply(x))), `${label}: inference must be deterministic and the default`);
+  const training = nr.noGrad(() => layer.apply(x, { training: true }));
+  assert.deepEqual(training.shape, expectedOutputShape, `${label}: training output shape`);
+  if (trainingDiffers) assert.ok(!sameValues(training, inference), `${label}: training output should differ from inference`);
+  else assert.ok(sameValues(training, inference), `${label}: training and inference outputs must be equal`);
+
+  // Gradients in float64, w.r.t. the input and every trainable weight.
+  if (gradCheck) {
+    const layer64 = nr.layers.layerFromConfig({ className: layer.className, config: { ...config, name: `${layer.name}_f64`, dtype: 'float64' } });
+    const x64 = randomFloat64(inputShape, -2, 2);
+    const out64 = layer64.apply(x64);
+    assert.equal(out64.dtype, 'float64', `${label}: a float64 layer must compute in float64`);
+    if (layer64.trainableWeights.length > 0) {
+      // Non-zero biases, so that a gradient that ignores them cannot pass.
+      layer64.setWeights(layer64.getWeights().map((w) => randomFloat64([...w.shape], -1, 1)));
+    }
+    checkGradients((input) => layer64.apply(input), [x64, ...layer64.trainableWeights], { label: `${label} gradients` });
+  }
+  assertClose(y, layer.apply(x), { message: `${label}: repeated apply` });
+}
