@@ -17,7 +17,7 @@ for (const file of files) {
     const dir = mkdtempSync(join(tmpdir(), 'neurona-doc-'));
     try {
       blocks.forEach((block, i) => {
-        const path = join(dir, `snippet-${i}.ts`);
+        const path = join(dir, `snippet-${i}.mts`);
         writeFileSync(path, block.replaceAll(`from 'neurona'`, `from '${entry}'`));
         const run = spawnSync(process.execPath, ['--import', 'tsx', path], { encoding: 'utf8', env: { ...process.env, NEURONA_QUIET: '1' } });
         assert.equal(run.status, 0, `${file} snippet ${i + 1} failed:\n${block}\n--- stderr ---\n${run.stderr}`);
