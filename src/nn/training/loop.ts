@@ -203,7 +203,10 @@ export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrLis
       if (model.stopTraining) break;
     }
     epochLogs = compiled.results();
-    if (validation && (epoch + 1 - initialEpoch) % validationFreq === 0) {
+    // Keras's _should_eval counts the absolute 1-based epoch, so a resumed fit (initialEpoch > 0)
+    // validates at the same epochs as an uninterrupted one (caught by the integration test
+    // 'validationFreq counts epochs from 1 as Keras does, also with initialEpoch').
+    if (validation && (epoch + 1) % validationFreq === 0) {
       const valLogs = await runEvaluation(model, compiled, validation.xs, validation.ys, validation.weights,
         checkBatchSize(options.validationBatchSize ?? batchSize, 'fit (validationBatchSize)'), list);
       for (const [k, v] of Object.entries(valLogs)) epochLogs[`val_${k}`] = v;
