@@ -23,8 +23,8 @@ import {
  */
 export abstract class Metric {
   constructor(readonly name: string) {}
-  /** Adds one batch. */
-  abstract updateState(yTrue: Operand, yPred: Operand): void;
+  /** Adds one batch; `sampleWeight` ([batch]) weights each sample, as Keras does. */
+  abstract updateState(yTrue: Operand, yPred: Operand, sampleWeight?: Tensor): void;
   /** The value over every batch added since the last reset (0 before any batch). */
   abstract result(): number;
   /** Forgets every batch. */
@@ -45,10 +45,21 @@ export class MeanMetricWrapper extends Metric {
   private count = 0;
   constructor(private readonly fn: (yTrue: Tensor, yPred: Tensor) => Tensor, name: string) { super(name); }
 
-  updateState(yTrue: Operand, yPred: Operand): void {
+  updateState(yTrue: Operand, yPred: Operand, sampleWeight?: Tensor): void {
     const values = noGrad(() => this.fn(asTensor(yTrue), asTensor(yPred))).data();
-    for (let i = 0; i < values.length; i++) this.total += Number(values[i]);
-    this.count += values.length;
+    if (!sampleWeight) {
+      for (let i = 0; i < values.length; i++) this.total += Number(values[i]);
+      this.count += values.length;
+      return;
+    }
+    // Each sample's values share its weight (Keras: weighted sum / sum of weights).
+    const w = sampleWeight.data();
+    const perSample = values.length / Math.max(w.length, 1);
+    for (let i = 0; i < values.length; i++) {
+      const weight = Number(w[Math.floor(i / perSample)]);
+      this.total += Number(values[i]) * weight;
+      this.count += weight;
+    }
   }
 
   result(): number { return this.count === 0 ? 0 : this.total / this.count; }
@@ -158,17 +169,20 @@ abstract class ConfusionCounts extends Metric {
   protected falseNegatives = 0;
   constructor(name: string, readonly threshold: number) { super(name); }
 
-  updateState(yTrue: Operand, yPred: Operand): void {
+  updateState(yTrue: Operand, yPred: Operand, sampleWeight?: Tensor): void {
     noGrad(() => {
       const p = floatPredictions(asTensor(yPred));
       const t = alignTargets(asTensor(yTrue), p, this.constructor.name).data();
       const q = p.data();
+      const w = sampleWeight?.data();
+      const perSample = w ? q.length / Math.max(w.length, 1) : 1;
       for (let i = 0; i < q.length; i++) {
+        const weight = w ? Number(w[Math.floor(i / perSample)]) : 1;
         const predicted = q[i]! > this.threshold;
         const actual = Number(t[i]) !== 0;
-        if (predicted && actual) this.truePositives++;
-        else if (predicted) this.falsePositives++;
-        else if (actual) this.falseNegatives++;
+        if (predicted && actual) this.truePositives += weight;
+        else if (predicted) this.falsePositives += weight;
+        else if (actual) this.falseNegatives += weight;
       }
     });
   }
@@ -219,7 +233,7 @@ export class Recall extends ConfusionCounts {
  */
 class AutoAccuracy extends Metric {
   private inner: MeanMetricWrapper | undefined;
-  updateState(yTrue: Operand, yPred: Operand): void {
+  updateState(yTrue: Operand, yPred: Operand, sampleWeight?: Tensor): void {
     const t = asTensor(yTrue);
     const p = asTensor(yPred);
     if (!this.inner) {
@@ -229,7 +243,7 @@ class AutoAccuracy extends Metric {
       else if (t.rank < p.rank || (tLast === 1 && (pLast ?? 1) > 1)) this.inner = new SparseCategoricalAccuracy({ name: this.name });
       else this.inner = new CategoricalAccuracy({ name: this.name });
     }
-    this.inner.updateState(t, p);
+    this.inner.updateState(t, p, sampleWeight);
   }
   result(): number { return this.inner?.result() ?? 0; }
   resetState(): void { this.inner?.resetState(); }

@@ -126,3 +126,33 @@ test('confusionMatrix: rows are true classes, from indices or from score rows', 
   assert.throws(() => metrics.confusionMatrix([0, 1], [0, 1, 1], 3), nr.ShapeError);
   assert.throws(() => metrics.confusionMatrix([0], [0], 0), nr.ConfigError);
 });
+
+test('sample weights weight each sample in mean metrics and in precision/recall (Keras semantics)', () => {
+  const acc = new nr.metrics.BinaryAccuracy();
+  // sample 0 right, sample 1 wrong; weights 1 and 3 -> 1 / 4
+  acc.updateState(nr.tensor([[1], [1]]), nr.tensor([[0.9], [0.1]]), nr.tensor([1, 3]));
+  assert.equal(acc.result(), 0.25);
+  const precision = new nr.metrics.Precision();
+  // predicted positive: samples 0 (true positive, weight 2) and 1 (false positive, weight 6)
+  precision.updateState(nr.tensor([1, 0, 1]), nr.tensor([0.9, 0.8, 0.1]), nr.tensor([2, 6, 5]));
+  assert.equal(precision.result(), 0.25);
+  const recall = new nr.metrics.Recall();
+  recall.updateState(nr.tensor([1, 0, 1]), nr.tensor([0.9, 0.8, 0.1]), nr.tensor([2, 6, 5]));
+  assert.equal(recall.result(), 2 / 7);
+  const sparse = new nr.metrics.SparseCategoricalAccuracy();
+  sparse.updateState(nr.tensor([0, 1]), nr.tensor([[0.9, 0.1], [0.8, 0.2]]), nr.tensor([0.5, 1.5]));
+  assert.equal(sparse.result(), 0.25);
+});
+
+test('fit weights the accuracy metric by classWeight, as Keras does', async () => {
+  nr.setSeed(0);
+  const model = new nr.Sequential([new nr.layers.Dense({ units: 1, activation: 'sigmoid', inputShape: [1], kernelInitializer: 'zeros' })]);
+  model.compile({ optimizer: new nr.optimizers.SGD({ learningRate: 0 }), loss: 'binary_crossentropy', metrics: ['accuracy'] });
+  // Every prediction is 0.5 (zero weights, lr 0) -> predicted class 0: class-0 samples right, class-1 wrong.
+  const x = nr.tensor([[1], [2], [3], [4]]);
+  const y = nr.tensor([[0], [0], [0], [1]]);
+  const plain = await model.fit(x, y, { epochs: 1, batchSize: 4, verbose: 0, shuffle: false });
+  assert.equal(plain.history.accuracy![0], 0.75);
+  const weighted = await model.fit(x, y, { epochs: 1, batchSize: 4, verbose: 0, shuffle: false, classWeight: { 0: 1, 1: 3 } });
+  assert.equal(weighted.history.accuracy![0], 0.5); // (1+1+1+0) / (1+1+1+3)
+});

@@ -122,10 +122,11 @@ export class CompiledState {
   }
 
   /** Adds one batch to the running loss and metrics. */
-  update(batchSize: number, loss: number, perOutput: readonly number[], yTrue: readonly Tensor[], yPred: readonly Tensor[]): void {
+  update(batchSize: number, loss: number, perOutput: readonly number[], yTrue: readonly Tensor[], yPred: readonly Tensor[],
+    sampleWeight?: Tensor): void {
     this.lossTracker.update(loss, batchSize);
     perOutput.forEach((l, i) => this.outputLossTrackers[i]!.update(l, batchSize));
-    noGrad(() => this.metrics.forEach((ms, i) => ms.forEach((m) => m.updateState(yTrue[i]!, yPred[i]!))));
+    noGrad(() => this.metrics.forEach((ms, i) => ms.forEach((m) => m.updateState(yTrue[i]!, yPred[i]!, sampleWeight))));
   }
 
   /** The current logs (running averages since the last reset). */

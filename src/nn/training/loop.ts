@@ -116,7 +116,7 @@ export function trainStep(model: TrainableModel, compiled: CompiledState, xs: re
     return total;
   })(...variables);
   compiled.optimizer.apply(grads, variables);
-  compiled.update(xs[0]!.shape[0]!, value.item(), perOutput.map((l) => l.item()), ys, predictions);
+  compiled.update(xs[0]!.shape[0]!, value.item(), perOutput.map((l) => l.item()), ys, predictions, sampleWeight);
 }
 
 /** One evaluation step (no gradients, training false). */
@@ -126,7 +126,7 @@ function testStep(model: TrainableModel, compiled: CompiledState, xs: readonly T
     const losses = compiled.computeLoss(ys, predictions, sampleWeight);
     let total = losses.total;
     for (const penalty of model.regularizationLosses()) total = total.add(penalty);
-    compiled.update(xs[0]!.shape[0]!, total.item(), losses.perOutput.map((l) => l.item()), ys, predictions);
+    compiled.update(xs[0]!.shape[0]!, total.item(), losses.perOutput.map((l) => l.item()), ys, predictions, sampleWeight);
   });
 }
 
