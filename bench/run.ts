@@ -5,14 +5,15 @@
  * a table. Never part of `npm test`.
  *
  * Today: W1 (GEMM) and W2, W2b (MNIST MLP training; data from $DATA_DIR, default /tmp/peers/data)
- * on the backends available here. W3-W5 are still to come.
+ * on the backends available here; W6 (the classic Perceptron, scikit-learn's W6 peer). W3-W5 are still to come.
  */
 import * as nr from '../src/index.js';
 import { availableBackends } from '../src/backend/index.js';
 import { MLP_WORKLOADS, dataDir, loadMnist, mlp, type Mnist, type MlpWorkload } from './mlp.js';
+import { perceptronW6 } from './perceptron.js';
 import { median, type Row } from './util.js';
 
-const WORKLOADS = ['W1', ...MLP_WORKLOADS];
+const WORKLOADS = ['W1', ...MLP_WORKLOADS, 'W6'];
 
 interface Args { workloads: string[]; sizes: number[]; reps: number; runs: number; epochs: number; backends: string[] }
 
@@ -87,6 +88,7 @@ for (const workload of args.workloads) {
     }
     mnist = loaded;
   }
+  if (workload === 'W6') { emit(perceptronW6(mnist!, args.runs)); continue; }
   for (const backend of args.backends) {
     emit(workload === 'W1' ? w1(backend, args.sizes, args.reps) : await mlp(workload as MlpWorkload, backend, mnist!, args.runs, args.epochs));
   }
@@ -98,7 +100,7 @@ if (gemm.length > 0) {
     console.log(`${String(r.workload).padEnd(10)}${String(r.backend).padEnd(9)}${String(r.n).padEnd(7)}${String(r.median_gflops).padEnd(16)}${r.best_gflops}`);
   }
 }
-const train = results.filter((r) => r.workload !== 'W1');
+const train = results.filter((r) => r.workload !== 'W1' && r.workload !== 'W6');
 if (train.length > 0) {
   console.log('\nworkload  backend  run  samples/s (median ep 2-5)  test acc  per epoch');
   for (const r of train) {
@@ -111,5 +113,13 @@ if (train.length > 0) {
     const acc = rs.map((r) => r.test_acc as number);
     console.log(`${w.padEnd(19)}median of ${rs.length} runs: ${Math.round(median(sps))} samples/s `
       + `(${Math.min(...sps)}-${Math.max(...sps)}), test acc ${median(acc)} (${Math.min(...acc)}-${Math.max(...acc)})`);
+  }
+}
+const perceptron = results.filter((r) => r.workload === 'W6');
+if (perceptron.length > 0) {
+  console.log('\nworkload  model       fit s (median)  all fits                  test acc  n_iter');
+  for (const r of perceptron) {
+    console.log(`${String(r.workload).padEnd(10)}${String(r.model).padEnd(12)}${String(r.fit_s_median).padEnd(16)}`
+      + `${(r.fit_s_all as number[]).join(', ').padEnd(26)}${String(r.test_acc).padEnd(10)}${r.n_iter}`);
   }
 }

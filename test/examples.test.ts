@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { assert } from './helpers.js';
 
 // Every example runs, at a small size, and exits cleanly.
@@ -10,6 +12,8 @@ const small: Record<string, string[]> = {
   'output-heads.ts': ['--epochs', '3', '--samples', '128'],
   'mnist-mlp-deep.ts': ['--epochs', '1', '--limit', '2000'],
   'optimizers-comparison.ts': ['--epochs', '2'],
+  'mnist-perceptron.ts': ['--samples', '600', '--out', join(tmpdir(), `neurona-mnist-perceptron-${process.pid}`)],
+  'som-digits.ts': ['--samples', '300', '--epochs', '1', '--out', `${process.env.TMPDIR ?? '/tmp'}/neurona-som-digits-${process.pid}`],
 };
 
 for (const file of readdirSync('examples').filter((f) => f.endsWith('.ts'))) {

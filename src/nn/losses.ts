@@ -79,6 +79,30 @@ export function hinge(yTrue: Operand, yPred: Operand): Tensor {
   return t.mul(p).neg().add(1).relu().mean(-1);
 }
 
+/**
+ * The perceptron criterion mean(max(0, -yTrue * yPred)) over the last axis: zero for a correctly
+ * classified sample, -y * (w.x + b) for a misclassified one. It is the "smooth surrogate" of the
+ * step unit's error: its gradient with respect to w is -y * x on misclassified samples, so a
+ * `Dense({units: 1})` unit with the linear activation trained by plain SGD (batch size 1) on this
+ * loss performs Rosenblatt's rule w <- w + eta * y * x; predict with sign(yPred) (or `sign` as the
+ * activation of an inference model: training through `sign` has no gradient). Labels are -1/+1; if
+ * every label is 0 or 1 they are mapped to -1/+1 first, as for hinge. At yPred = 0 exactly the
+ * gradient is 0 (relu'(0) = 0), whereas scikit-learn's Perceptron also updates there.
+ *
+ * ```ts
+ * nr.losses.perceptron(nr.tensor([[1, 0]]), nr.tensor([[0.5, 2]])).toArray(); // [1]
+ * ```
+ */
+export function perceptron(yTrue: Operand, yPred: Operand): Tensor {
+  const p = predictions(yPred);
+  let t = alignTrue(yTrue, p, 'perceptron');
+  const labels = t.data();
+  let binary = true;
+  for (let i = 0; i < labels.length; i++) if (labels[i] !== 0 && labels[i] !== 1) { binary = false; break; }
+  if (binary) t = t.mul(2).sub(1);
+  return t.mul(p).neg().relu().mean(-1);
+}
+
 /** Options of binary crossentropy. */
 export interface BinaryCrossentropyOptions {
   /** yPred holds logits (unbounded scores) instead of probabilities. Default false. */
@@ -284,6 +308,18 @@ export class Hinge extends Loss {
 }
 
 /**
+ * The perceptron criterion max(0, -y * yPred) (labels -1/+1, or 0/1 converted); see `perceptron`.
+ *
+ * ```ts
+ * new nr.losses.PerceptronCriterion().call(nr.tensor([[1], [-1]]), nr.tensor([[0.5], [2]])).item(); // 1
+ * ```
+ */
+export class PerceptronCriterion extends Loss {
+  constructor(options: LossOptions = {}) { super('perceptron', options); }
+  fn(yTrue: Operand, yPred: Operand): Tensor { return perceptron(yTrue, yPred); }
+}
+
+/**
  * Binary crossentropy: options `fromLogits` (default false), `labelSmoothing` (default 0).
  *
  * ```ts
@@ -359,6 +395,7 @@ for (const [canonical, make, aliases] of [
   ['mean_squared_error', () => new MeanSquaredError(), ['mse']],
   ['mean_absolute_error', () => new MeanAbsoluteError(), ['mae']],
   ['hinge', () => new Hinge(), []],
+  ['perceptron', () => new PerceptronCriterion(), ['perceptron_criterion']],
   ['binary_crossentropy', () => new BinaryCrossentropy(), ['bce']],
   ['categorical_crossentropy', () => new CategoricalCrossentropy(), ['cce']],
   ['sparse_categorical_crossentropy', () => new SparseCategoricalCrossentropy(), ['scce']],
@@ -368,7 +405,7 @@ for (const [canonical, make, aliases] of [
 
 /** The Keras snake_case names (and aliases) getLoss accepts. */
 export const LOSS_NAMES: readonly string[] = [
-  'mean_squared_error', 'mse', 'mean_absolute_error', 'mae', 'hinge', 'binary_crossentropy', 'bce',
+  'mean_squared_error', 'mse', 'mean_absolute_error', 'mae', 'hinge', 'perceptron', 'perceptron_criterion', 'binary_crossentropy', 'bce',
   'categorical_crossentropy', 'cce', 'sparse_categorical_crossentropy', 'scce',
 ];
 
