@@ -1,6 +1,7 @@
 import { VERSION } from '../version.js';
 import { getBackend, setBackend, setNumThreads } from '../backend/index.js';
 import { mnistMlp, type JobOptions } from './jobs/mnist-mlp.js';
+import { inspect } from '../nn/saving/index.js';
 
 /** Training jobs that `neurona train <name>` runs. */
 export const JOBS: Record<string, { description: string; run: (options: JobOptions) => Promise<unknown> }> = {
@@ -11,6 +12,8 @@ const HELP = `neurona ${VERSION}: deep learning for TypeScript
 
 Usage:
   neurona train <job> [--epochs N] [--batch-size N] [--seed N] [--limit N] [--backend js] [--threads N] [--verbose 0|1|2]
+  neurona inspect <model dir | file.safetensors>
+                        print the format, layers, tensors and parameter count (builds nothing)
   neurona jobs          list the training jobs
   neurona info          print the version and the active backend
   neurona --version     print the version
@@ -58,6 +61,20 @@ export async function main(args: readonly string[], out: Out = (s) => process.st
   if (command === 'jobs') {
     for (const [name, job] of Object.entries(JOBS)) out(`${name.padEnd(14)}${job.description}\n`);
     return 0;
+  }
+  if (command === 'inspect') {
+    const [path] = rest;
+    if (!path) {
+      err(`neurona: inspect needs a model directory or a .safetensors file, e.g. 'neurona inspect my-model'\n`);
+      return 2;
+    }
+    try {
+      for (const line of await inspect(path)) out(`${line}\n`);
+      return 0;
+    } catch (e) {
+      err(`neurona: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`);
+      return 1;
+    }
   }
   if (command === 'train') {
     const [name, ...flags] = rest;

@@ -10,6 +10,7 @@ import { buildGraph, outputNames, runGraph, type Graph } from './functional.js';
 import { printSummary, type SummaryRow } from './summary.js';
 import { graphConfig, graphFromConfig, registerModelBuilder } from './config.js';
 import { uniqueName } from '../layer.js';
+import { persistence, type SaveOptions } from '../saving/hooks.js';
 
 /*
  * A model is a layer (so models nest) that can be compiled and trained. Three ways to make one, as
@@ -250,6 +251,25 @@ export class Model extends Layer implements TrainableModel {
   /** Prints Keras 3's summary table (name, layers with output shapes and parameter counts, totals). */
   summary(printFn: (line: string) => void = console.log): void {
     printSummary(this.name, this.summaryRows(), this.trainableWeights, this.nonTrainableWeights, printFn);
+  }
+
+  /**
+   * Saves the model into directory `dir` (created if needed): `model.json` (architecture, compile
+   * config, weight names) and `model.safetensors` (weights, and the optimizer state unless
+   * `includeOptimizer: false`), each written atomically. Node only; load with `nr.loadModel(dir)`.
+   */
+  save(dir: string, options: SaveOptions = {}): Promise<void> {
+    return persistence('save').save(this, dir, options);
+  }
+
+  /** Writes the weights alone to a .safetensors file, by stable names (`dense/kernel`). Node only. */
+  saveWeights(path: string): Promise<void> {
+    return persistence('saveWeights').saveWeights(this, path);
+  }
+
+  /** Loads weights from a .safetensors file by name; nothing is assigned unless every weight matches. Node only. */
+  loadWeights(path: string): Promise<void> {
+    return persistence('loadWeights').loadWeights(this, path);
   }
 
   override getConfig(): Record<string, unknown> {

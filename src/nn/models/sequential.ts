@@ -24,6 +24,8 @@ export class Sequential extends Model {
   private inputLayer: InputLayer | null = null;
   /** Output shape of each layer in `stack` (once built). */
   private shapes: LayerShape[] = [];
+  /** The input shape (batch axis first) the layers were last built for (saved with the model). */
+  builtInputShape: LayerShape | null = null;
 
   constructor(layers: readonly (Layer | SymbolicTensor)[] = [], options: { name?: string; trainable?: boolean } = {}) {
     super({ name: options.name, trainable: options.trainable });
@@ -77,6 +79,7 @@ export class Sequential extends Model {
       shapes.push(x.shape);
     }
     this.shapes = shapes;
+    this.builtInputShape = inputShape;
     this.built = true;
   }
 
