@@ -1,10 +1,20 @@
-// `npm run fuzz [-- cases seed]`: the long safetensors fuzz run (CI runs 20,000 cases of the same harness).
+// `npm run fuzz [-- cases seed [modelCases]]`: the long fuzz runs. Phase 1: the safetensors reader
+// (CI runs 20,000 cases of the same harness); phase 2: nr.loadModel on mutant model directories
+// (CI runs 6,000). Defaults: 100,000 + 20,000 cases.
 import { runSafetensorsFuzz } from '../test/io/safetensors.fuzz.js';
+import { runSavingFuzz } from '../test/nn/models/saving-fuzz.js';
 
 const cases = Number(process.argv[2] ?? 100_000);
 const seed = Number(process.argv[3] ?? 1);
+const modelCases = Number(process.argv[4] ?? 20_000);
 const report = runSafetensorsFuzz(cases, seed);
 console.log(`safetensors fuzz: ${report.cases} cases (seed ${seed}) in ${report.seconds.toFixed(1)} s: ` +
   `${report.accepted} accepted, ${report.rejected} rejected with FormatError, ${report.crashes} crashes, ${report.hangs} hangs`);
 for (const example of report.examples) console.log(`  ${example}`);
-process.exit(report.crashes === 0 && report.hangs === 0 ? 0 : 1);
+const models = await runSavingFuzz(modelCases, seed);
+console.log(`model-directory fuzz: ${models.cases} cases (seed ${seed}) in ${models.seconds.toFixed(1)} s: ` +
+  `${models.accepted} loaded and predicted, ${models.rejected} rejected with FormatError, ${models.crashes} crashes, ${models.hangs} hangs, ` +
+  `${models.escapes} file-system escapes, ${models.pollutions} prototype pollutions`);
+for (const example of models.examples) console.log(`  ${example}`);
+const ok = report.crashes === 0 && report.hangs === 0 && models.crashes === 0 && models.hangs === 0 && models.escapes === 0 && models.pollutions === 0;
+process.exit(ok ? 0 : 1);

@@ -72,6 +72,37 @@ function rethrow(error: unknown, prefix: string, own: string): never {
   throw wrapped;
 }
 
+/*
+ * While a model is rebuilt from an untrusted file, weight creation draws on a budget: the number of
+ * values the weights file holds. A config asking for more (say units: 1e9) is rejected before the
+ * initializer allocates anything.
+ */
+let weightBudget: { remaining: number; total: number; where: string } | null = null;
+
+/** Runs `fn` with weight creation limited to `elements` values in all (see loadModel). */
+export function withWeightBudget<T>(elements: number, where: string, fn: () => T): T {
+  const previous = weightBudget;
+  weightBudget = { remaining: elements, total: elements, where };
+  try {
+    return fn();
+  } finally {
+    weightBudget = previous;
+  }
+}
+
+function chargeWeightBudget(layer: string, weight: string, shape: readonly number[]): void {
+  if (!weightBudget) return;
+  let size = 1;
+  for (const d of shape) size *= d;
+  if (!Number.isSafeInteger(size) || size > weightBudget.remaining) {
+    throw new FormatError(
+      `${weightBudget.where}: layer "${layer}" would create weight "${weight}" of shape [${shape.join(', ')}], more values than the ` +
+        `${weightBudget.total} the weights file holds; the architecture does not match the weights`,
+    );
+  }
+  weightBudget.remaining -= size;
+}
+
 export abstract class Layer {
   name: string;
   trainable: boolean;
@@ -126,6 +157,7 @@ export abstract class Layer {
     regularizer?: ((w: Tensor) => Tensor) | null;
   }): Variable {
     const init = getInitializer(options.initializer, `${this.className} "${this.name}" (${options.name})`);
+    chargeWeightBudget(this.name, options.name, options.shape);
     const weight = variable(init(options.shape, this.dtype), { name: `${this.name}/${options.name}`, trainable: options.trainable ?? true });
     this.variables.push(weight);
     if (options.regularizer) this.regularizers.push([weight, options.regularizer]);

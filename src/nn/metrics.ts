@@ -29,6 +29,19 @@ export abstract class Metric {
   abstract result(): number;
   /** Forgets every batch. */
   abstract resetState(): void;
+  /**
+   * The accumulated state as plain JSON (for BackupAndRestore): by default the metric's own numeric
+   * fields (totals and counts), which is all the built-in metrics keep.
+   */
+  getState(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(this)) if (typeof v === 'number') out[k] = v;
+    return out;
+  }
+  /** Restores what getState returned. */
+  setState(state: Record<string, unknown>): void {
+    for (const [k, v] of Object.entries(state)) if (typeof v === 'number' && typeof (this as Record<string, unknown>)[k] === 'number') (this as Record<string, unknown>)[k] = v;
+  }
 }
 
 /**
@@ -247,6 +260,20 @@ class AutoAccuracy extends Metric {
   }
   result(): number { return this.inner?.result() ?? 0; }
   resetState(): void { this.inner?.resetState(); }
+  // The inner metric is chosen from the first batch's shapes: its kind is part of the state.
+  override getState(): Record<string, unknown> {
+    return this.inner ? { kind: this.inner.constructor.name, inner: this.inner.getState() } : {};
+  }
+  override setState(state: Record<string, unknown>): void {
+    const kinds: Record<string, () => MeanMetricWrapper> = {
+      BinaryAccuracy: () => new BinaryAccuracy({ name: this.name }),
+      SparseCategoricalAccuracy: () => new SparseCategoricalAccuracy({ name: this.name }),
+      CategoricalAccuracy: () => new CategoricalAccuracy({ name: this.name }),
+    };
+    const make = typeof state.kind === 'string' ? kinds[state.kind] : undefined;
+    this.inner = make?.();
+    this.inner?.setState(state.inner as Record<string, unknown>);
+  }
 }
 
 /** The names getMetric accepts (camelCase spellings work too). */

@@ -19,8 +19,8 @@ export interface FuzzReport {
   seconds: number;
 }
 
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
+/** mulberry32: small, fast, seeded (also used by test/nn/models/saving-fuzz.ts). */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -73,8 +73,8 @@ function replaceOne(text: string, pattern: RegExp, replacement: (match: string) 
 
 const HUGE = ['-1', '1e400', '9007199254740993', '18446744073709551616', '4294967296', '1.5', '"7"', 'null', 'true', '[]', '{}'];
 
-/** The mutation strategies, each a pure function of a valid file and the generator. */
-const MUTATIONS: ((bytes: Uint8Array, random: () => number) => Uint8Array)[] = [
+/** The mutation strategies, each a pure function of a valid file and the generator (reused by the model-directory fuzz). */
+export const MUTATIONS: ((bytes: Uint8Array, random: () => number) => Uint8Array)[] = [
   // bit flips anywhere
   (b, r) => { const out = b.slice(); for (let k = 1 + Math.floor(r() * 4); k > 0; k--) { const i = Math.floor(r() * out.length); out[i]! ^= 1 << Math.floor(r() * 8); } return out; },
   // bit flips in the header only

@@ -28,9 +28,41 @@ export interface CallbackParams {
   metrics: string[];
 }
 
+/**
+ * Where `fit` stands, for BackupAndRestore (set on every callback by `fit`). `epoch`/`step` name the
+ * next batch to run; `epochRandomState` is the global RNG state just before this epoch's shuffle.
+ */
+export interface FitContext {
+  readonly callbacks: readonly Callback[];
+  epoch: number;
+  step: number;
+  epochRandomState: import('../../core/random.js').RandomState | null;
+  trackerState(): unknown;
+}
+
+/** Where a restored fit continues (returned by `Callback.restoreTraining`). */
+export interface ResumePoint {
+  epoch: number;
+  step: number;
+  epochRandomState: import('../../core/random.js').RandomState | null;
+  randomState: import('../../core/random.js').RandomState;
+  trackerState: unknown;
+  stopTraining: boolean;
+}
+
 export abstract class Callback {
   model: CallbackModel | null = null;
   params: CallbackParams | null = null;
+  fitContext: FitContext | null = null;
+
+  /** Optional: the callback's state as JSON, saved by BackupAndRestore (undefined: nothing to save). */
+  getState?(): unknown;
+  /** Optional: restores what getState returned (called after onTrainBegin on a resumed fit). */
+  setState?(state: unknown): void;
+  /** Called by `fit` after onTrainBegin; a callback that restores a backup returns where to resume. */
+  restoreTraining?(): Promise<ResumePoint | null>;
+  /** Called by `fit` after every batch's and every epoch's hooks have all run (a consistent save point). */
+  onSavePoint?(kind: 'batch' | 'epoch'): Promise<void>;
 
   setModel(model: CallbackModel): void {
     this.model = model;

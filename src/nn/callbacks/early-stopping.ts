@@ -112,6 +112,20 @@ export class EarlyStopping extends Callback {
     }
   }
 
+  override getState(): unknown {
+    return {
+      stoppedEpoch: this.stoppedEpoch, bestEpoch: this.bestEpoch, best: this.best, wait: this.wait, direction: this.direction,
+      bestWeights: this.bestWeights?.map((w) => ({ shape: [...w.shape], dtype: w.dtype, data: Array.from(w.data() as ArrayLike<number>) })) ?? null,
+    };
+  }
+
+  override setState(state: unknown): void {
+    const s = state as { stoppedEpoch: number; bestEpoch: number; best: number; wait: number; direction: 'min' | 'max' | null;
+      bestWeights: { shape: number[]; dtype: string; data: number[] }[] | null };
+    Object.assign(this, { stoppedEpoch: s.stoppedEpoch, bestEpoch: s.bestEpoch, best: s.best, wait: s.wait, direction: s.direction });
+    this.bestWeights = s.bestWeights?.map((w) => tensor(w.data, w.shape, w.dtype as 'float32')) ?? null;
+  }
+
   override onTrainEnd(): void {
     if (this.stoppedEpoch > 0 && this.verbose > 0) this.print(`Epoch ${this.stoppedEpoch + 1}: early stopping`);
     if (this.restoreBestWeights && this.bestWeights !== null) {

@@ -16,4 +16,14 @@ export class History extends Callback {
     this.epoch.push(epoch);
     for (const [key, value] of Object.entries(logs)) (this.history[key] ??= []).push(value);
   }
+
+  override getState(): unknown {
+    return { history: this.history, epoch: this.epoch };
+  }
+
+  override setState(state: unknown): void {
+    const s = state as { history: Record<string, number[]>; epoch: number[] };
+    this.history = Object.fromEntries(Object.entries(s.history).map(([k, v]) => [k, [...v]]));
+    this.epoch = [...s.epoch];
+  }
 }

@@ -114,6 +114,15 @@ export class ReduceLROnPlateau extends Callback {
     this.reset();
   }
 
+  override getState(): unknown {
+    return { best: this.best, wait: this.wait, cooldownCounter: this.cooldownCounter };
+  }
+
+  override setState(state: unknown): void {
+    const s = state as { best: number; wait: number; cooldownCounter: number };
+    Object.assign(this, { best: s.best, wait: s.wait, cooldownCounter: s.cooldownCounter });
+  }
+
   override onEpochEnd(epoch: number, logs: Logs = {}): void {
     const optimizer = optimizerOf('ReduceLROnPlateau', this.model);
     logs.learning_rate = optimizer.learningRate;

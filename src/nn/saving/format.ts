@@ -157,11 +157,25 @@ function checkLayerSpec(spec: unknown, path: string, unknownClasses: Set<string>
   const { className, config } = spec as { className: string; config: Record<string, unknown> };
   if (config.name !== undefined && typeof config.name !== 'string') throw new FormatError(`model.json: ${path}.config.name must be a string`);
   if (config.trainable !== undefined && typeof config.trainable !== 'boolean') throw new FormatError(`model.json: ${path}.config.trainable must be a boolean`);
+  // Fuzzing found these unchecked: layerFromConfig takes batchInputShape[0] as the batch size
+  // as is, so `"batchInputShape": ["relu", 4]` loaded into a model whose input shape held a string.
+  const dim = (d: unknown) => d === null || isDimension(d);
+  if (config.batchInputShape !== undefined && config.batchInputShape !== null
+    && !(Array.isArray(config.batchInputShape) && config.batchInputShape.length > 0 && config.batchInputShape.every(dim)
+      && (config.batchInputShape[0] === null || (config.batchInputShape[0] as number) > 0))) {
+    throw new FormatError(`model.json: ${path}.config.batchInputShape must be an array of non-negative integers and nulls, the first (the batch size) null or positive`);
+  }
+  if (config.inputShape !== undefined && config.inputShape !== null && !(Array.isArray(config.inputShape) && config.inputShape.every(dim))) {
+    throw new FormatError(`model.json: ${path}.config.inputShape must be an array of non-negative integers and nulls`);
+  }
+  if (config.batchSize !== undefined && config.batchSize !== null && !(isDimension(config.batchSize) && (config.batchSize as number) > 0)) {
+    throw new FormatError(`model.json: ${path}.config.batchSize must be a positive integer or null`);
+  }
   if (MODEL_CLASSES.includes(className)) {
     if (!Array.isArray(config.layers)) throw new FormatError(`model.json: ${path}.config.layers must be an array of layer entries`);
     config.layers.forEach((l, i) => checkLayerSpec(l, `${path}.config.layers[${i}]`, unknownClasses, depth + 1));
     if (className === 'Functional') {
-      const ints = (v: unknown) => Array.isArray(v) && v.every((k) => Number.isInteger(k) && (k as number) >= 0);
+      const ints = (v: unknown) => Array.isArray(v) && v.every(isDimension);
       if (!Array.isArray(config.nodes) || !config.nodes.every((n) => isObject(n) && typeof n.layer === 'string' && ints(n.inputs))
         || !ints(config.inputs) || !ints(config.outputs)) {
         throw new FormatError(`model.json: ${path}.config must have nodes [{layer: string, inputs: [int]}], inputs [int] and outputs [int]`);
@@ -172,7 +186,15 @@ function checkLayerSpec(spec: unknown, path: string, unknownClasses: Set<string>
   if (!LAYER_CLASSES.has(className)) unknownClasses.add(className);
 }
 
-const isShape = (v: unknown) => Array.isArray(v) && v.every((d) => d === null || (Number.isInteger(d) && (d as number) >= 0));
+/**
+ * A size a tensor axis can have: a safe integer that a typed array can hold. Fuzzing found
+ * 2^53 + 2 (an integer, not a safe one) accepted as a batch size and failing only at predict.
+ */
+const MAX_DIMENSION = 2 ** 31 - 1;
+function isDimension(d: unknown): boolean {
+  return Number.isSafeInteger(d) && (d as number) >= 0 && (d as number) <= MAX_DIMENSION;
+}
+const isShape = (v: unknown) => Array.isArray(v) && v.every((d) => d === null || isDimension(d));
 
 /** Checks a parsed model.json against the schema; returns it typed. */
 export function validateModelJson(raw: unknown): ModelJson {

@@ -7,6 +7,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, FormatError } from '../../core/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { withWeightBudget } from '../layer.js';
 import { Model } from '../models/model.js';
 import { Sequential } from '../models/sequential.js';
 import {
@@ -106,7 +107,10 @@ export async function loadModel(dir: string): Promise<Model> {
   const json = await readModelJson(dir);
   const weightsPath = join(dir, MODEL_WEIGHTS);
   const { tensors } = await readSafetensors(weightsPath);
-  const model = buildModel(json);
+  // The architecture may not create more weight values than the file holds (checked before allocating).
+  let stored = 0;
+  for (const [name, t] of Object.entries(tensors)) if (!name.startsWith('optimizer/')) stored += t.shape.reduce((a, b) => a * b, 1);
+  const model = withWeightBudget(stored, `loadModel: ${join(dir, MODEL_JSON)}`, () => buildModel(json));
   const listed = new Set(json.weights);
   const named = namedWeights(model);
   const notListed = [...named.keys()].filter((n) => !listed.has(n));

@@ -35,6 +35,8 @@ export class RunningMean {
   }
   result(): number { return this.count === 0 ? 0 : this.total / this.count; }
   reset(): void { this.total = 0; this.count = 0; }
+  getState(): [number, number] { return [this.total, this.count]; }
+  setState(state: readonly number[]): void { [this.total, this.count] = [state[0]!, state[1]!]; }
 }
 
 const isLossIdentifier = (x: unknown): x is LossIdentifier => typeof x === 'string' || typeof x === 'function' || (typeof x === 'object' && x !== null && 'call' in x && 'fn' in x);
@@ -135,6 +137,21 @@ export class CompiledState {
     if (this.multiOutput) this.outputNames.forEach((o, i) => { logs[`${o}_loss`] = this.outputLossTrackers[i]!.result(); });
     this.metrics.forEach((ms, i) => ms.forEach((m) => { logs[this.metricKey(i, m)] = m.result(); }));
     return logs;
+  }
+
+  /** The running loss and metric trackers as JSON (BackupAndRestore resumes mid-epoch with them). */
+  getTrackerState(): { loss: number[]; outputs: number[][]; metrics: Record<string, unknown>[][] } {
+    return {
+      loss: this.lossTracker.getState(),
+      outputs: this.outputLossTrackers.map((t) => t.getState()),
+      metrics: this.metrics.map((ms) => ms.map((m) => m.getState())),
+    };
+  }
+
+  setTrackerState(state: { loss: number[]; outputs: number[][]; metrics: Record<string, unknown>[][] }): void {
+    this.lossTracker.setState(state.loss);
+    this.outputLossTrackers.forEach((t, i) => t.setState(state.outputs[i]!));
+    this.metrics.forEach((ms, i) => ms.forEach((m, j) => m.setState(state.metrics[i]![j]!)));
   }
 
   reset(): void {

@@ -1,7 +1,7 @@
-import { ConfigError } from '../../core/index.js';
+import { ConfigError, globalRandom } from '../../core/index.js';
 import { Tensor, noGrad, valueAndGrad, type Variable } from '../../tensor/index.js';
 import * as ops from '../../ops/index.js';
-import { Callback, CallbackList, type CallbackModel, type Logs } from '../callbacks/callback.js';
+import { Callback, CallbackList, type CallbackModel, type FitContext, type Logs, type ResumePoint } from '../callbacks/callback.js';
 import { History } from '../callbacks/history.js';
 import { ProgbarLogger } from '../callbacks/progbar.js';
 import type { CompiledState } from './compile.js';
@@ -180,22 +180,55 @@ export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrLis
   const names = compiled.logNames;
   list.configure(model, { epochs, steps, verbose, metrics: validation ? [...names, ...names.map((m) => `val_${m}`)] : names });
 
+  // BackupAndRestore: every callback sees where fit stands (epoch, next step, RNG state before the
+  // epoch's shuffle, running trackers) and may save it at the save points below.
+  const context: FitContext = { callbacks, epoch: initialEpoch, step: 0, epochRandomState: null, trackerState: () => compiled.getTrackerState() };
+  for (const c of callbacks) c.fitContext = context;
+  const savePoint = async (kind: 'batch' | 'epoch') => {
+    for (const c of callbacks) await c.onSavePoint?.(kind);
+  };
+
   model.stopTraining = false;
   let lastYield = Date.now();
   let epochLogs: Logs = {};
   await list.call('onTrainBegin');
-  for (let epoch = initialEpoch; epoch < epochs; epoch++) {
-    compiled.reset();
-    await list.callIndexed('onEpochBegin', epoch);
-    const order = options.shuffle === false ? null : shuffledIndices(trainCount);
+  // A callback restoring a backup (after every onTrainBegin reset) says where to resume.
+  let resume: ResumePoint | null = null;
+  for (const c of callbacks) resume = (await c.restoreTraining?.()) ?? resume;
+  const resumedStopped = resume?.stopTraining === true; // the backed-up run had already stopped early
+  if (resumedStopped) model.stopTraining = true;
+  for (let epoch = resume ? resume.epoch : initialEpoch; epoch < epochs && !resumedStopped; epoch++) {
+    // Resuming inside an epoch: its onEpochBegin already ran; the same shuffle is drawn again from the
+    // saved pre-shuffle RNG state, then the RNG and trackers continue from the saved batch.
+    const midEpoch = resume !== null && resume.step > 0 && epoch === resume.epoch;
+    let firstStep = 0;
+    let order: Int32Array | null;
+    context.epoch = epoch;
+    context.step = 0;
+    if (midEpoch) {
+      if (resume!.epochRandomState) globalRandom().setState(resume!.epochRandomState);
+      context.epochRandomState = resume!.epochRandomState;
+      order = options.shuffle === false ? null : shuffledIndices(trainCount);
+      globalRandom().setState(resume!.randomState);
+      compiled.setTrackerState(resume!.trackerState as ReturnType<CompiledState['getTrackerState']>);
+      firstStep = context.step = resume!.step;
+    } else {
+      if (resume !== null && epoch === resume.epoch) globalRandom().setState(resume.randomState);
+      compiled.reset();
+      await list.callIndexed('onEpochBegin', epoch);
+      context.epochRandomState = globalRandom().getState();
+      order = options.shuffle === false ? null : shuffledIndices(trainCount);
+    }
     const batchData = weights ? [...xs, ...ys, weights] : [...xs, ...ys];
-    for (let step = 0; step < steps; step++) {
+    for (let step = firstStep; step < steps; step++) {
       await list.callIndexed('onTrainBatchBegin', step);
       const start = step * batchSize;
       const end = Math.min(start + batchSize, trainCount);
       const batch = order ? takeRows(batchData, order.subarray(start, end)) : sliceRows(batchData, start, end);
       trainStep(model, compiled, batch.slice(0, xs.length), batch.slice(xs.length, xs.length + ys.length), weights ? batch.at(-1) : undefined);
       await list.callIndexed('onTrainBatchEnd', step, compiled.results());
+      context.step = step + 1;
+      await savePoint('batch');
       if (Date.now() - lastYield >= YIELD_EVERY_MS) {
         await yieldToEventLoop();
         lastYield = Date.now();
@@ -212,6 +245,9 @@ export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrLis
       for (const [k, v] of Object.entries(valLogs)) epochLogs[`val_${k}`] = v;
     }
     await list.callIndexed('onEpochEnd', epoch, epochLogs);
+    context.epoch = epoch + 1;
+    context.step = 0;
+    await savePoint('epoch');
     if (model.stopTraining) break;
   }
   await list.call('onTrainEnd', epochLogs);
