@@ -302,13 +302,20 @@ const PROTO_SNAPSHOT = () => [Object.prototype, Array.prototype, Function.protot
 
 /** Inputs for a loaded model; unknown feature dims get `fill` (the batch axis 2). */
 function inputsFor(model: nr.Model, fill: number): nr.Tensor[] {
+  return inputsShapes(model).map((s) => nr.randn(s.map((d, i) => d ?? (i === 0 ? 2 : fill))));
+}
+
+function inputsShapes(model: nr.Model): (number | null)[][] {
   const m = model as unknown as { builtInputShape?: (number | null)[] | null; graph?: { inputs: { shape: (number | null)[] }[] } | null };
-  const shapes = m.graph ? m.graph.inputs.map((t) => t.shape) : [m.builtInputShape ?? [null, 4]];
-  return shapes.map((s) => nr.randn(s.map((d, i) => d ?? (i === 0 ? 2 : fill))));
+  return m.graph ? m.graph.inputs.map((t) => [...t.shape]) : [m.builtInputShape ?? [null, 4]];
 }
 
 /** Predicts with unknown dims 4 (every seed's width), then 1 (a mutant may make [null, null, 4] legal). */
 function predictRuns(model: nr.Model): void {
+  // A mutant may declare a huge fixed size (e.g. batchInputShape [1e9, 4]): a valid model, whose input
+  // would take gigabytes to build here. Such models count as loaded without a prediction.
+  const declared = inputsShapes(model);
+  if (declared.some((s) => s.reduce<number>((n, d) => n * (d ?? 4), 1) > 1e7)) return;
   let error: unknown;
   for (const fill of [4, 1]) {
     try {
