@@ -50,6 +50,17 @@ export function randomFloat64(shape: number[], low = -1, high = 1): nr.Tensor {
   return nr.randu(shape, { low, high, dtype: 'float64' });
 }
 
+/** Values drawn from U[-range, range) and pushed to |x| >= margin, away from kinks at 0. */
+export function awayFromZero(shape: number[], margin = 0.05, range = 2): nr.Tensor {
+  const x = randomFloat64(shape, -range, range);
+  const d = x.data();
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]!;
+    d[i] = (v < 0 ? -1 : 1) * (margin + Math.abs(v));
+  }
+  return x;
+}
+
 /**
  * Checks the gradients of `fn` with respect to each input against central finite differences in
  * float64. Non-scalar outputs are contracted with fixed random weights so every output element

@@ -1,6 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import type { KernelName } from '../../src/backend/index.js';
 import { assert, assertClose, backendsUnderTest, float32Tolerance, nr, withBackend } from '../helpers.js';
+import { stridesOf } from '../../src/core/index.js';
 
 /*
  * The conformance harness: every case runs once per backend in `backendsUnderTest()`, through the
@@ -135,16 +136,7 @@ export function assertExact(actual: nr.Tensor, expected: ArrayLike<number>, dtyp
   }
 }
 
-/** Row-major strides. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let stride = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = stride;
-    stride *= shape[i]!;
-  }
-  return strides;
-}
+export { stridesOf };
 
 /** The multi-index of flat position `flat` in `shape`. */
 export function unravel(flat: number, shape: readonly number[]): number[] {

@@ -1,22 +1,11 @@
 import { test } from 'node:test';
-import { assert, assertClose, gradCheck, nr, randomFloat64 } from '../helpers.js';
+import { assert, assertClose, awayFromZero, gradCheck, nr, randomFloat64 } from '../helpers.js';
 
 /*
  * Float64 central-difference checks of the activation functions: the elementwise ones (sigmoid,
  * relu, leakyRelu, elu, softplus; kinked ones get inputs kept away from 0 so a finite difference
  * never straddles the kink) and softmax / logSoftmax along every axis.
  */
-
-/** Random values in [-range, range] pushed to |x| >= margin, both signs present. */
-function awayFromZero(shape: number[], margin = 0.05, range = 2): nr.Tensor {
-  const x = randomFloat64(shape, -range, range);
-  const d = x.data();
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i]!;
-    d[i] = (v < 0 ? -1 : 1) * (margin + Math.abs(v));
-  }
-  return x;
-}
 
 const SHAPES: number[][] = [[], [5], [3, 1, 4]];
 

@@ -1,22 +1,11 @@
 import { test } from 'node:test';
-import { assert, gradCheck, nr, randomFloat64 } from '../helpers.js';
+import { assert, awayFromZero, gradCheck, nr, randomFloat64 } from '../helpers.js';
 
 /*
  * Float64 central-difference checks of the differentiable elementwise math ops, clip, cast and clone
  * (the activation functions are in activation.test.ts). abs gets inputs kept away from 0 so a finite
  * difference never straddles the kink; log-like functions get strictly positive inputs.
  */
-
-/** Random values in [-1, 1] pushed to |x| >= margin, both signs present. */
-function awayFromZero(shape: number[], margin = 0.05): nr.Tensor {
-  const x = randomFloat64(shape);
-  const d = x.data();
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i]!;
-    d[i] = (v < 0 ? -1 : 1) * (margin + Math.abs(v));
-  }
-  return x;
-}
 
 const SHAPES: number[][] = [[], [5], [3, 1, 4]];
 
@@ -31,7 +20,7 @@ const positive = (shape: number[]) => randomFloat64(shape, 0.3, 2.5);
 
 const CASES: Case[] = [
   { name: 'neg', fn: (x) => nr.neg(x), input: anyReal },
-  { name: 'abs', fn: (x) => nr.abs(x), input: (s) => awayFromZero(s) },
+  { name: 'abs', fn: (x) => nr.abs(x), input: (s) => awayFromZero(s, 0.05, 1) },
   { name: 'exp', fn: (x) => nr.exp(x), input: anyReal },
   { name: 'expm1', fn: (x) => nr.expm1(x), input: anyReal },
   { name: 'log', fn: (x) => nr.log(x), input: positive },
