@@ -1,21 +1,14 @@
-import { ConfigError, ShapeError, formatShape } from '../../../core/index.js';
-import type { Tensor, Variable } from '../../../tensor/index.js';
-import * as ops from '../../../ops/index.js';
+import { ConfigError } from '../../../core/index.js';
+import type { Tensor } from '../../../tensor/index.js';
 import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
-import type { InitializerIdentifier } from '../../initializers.js';
-import { Layer, registerLayer, type CallOptions, type LayerOptions, type LayerShape } from '../../layer.js';
-import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../../regularizers.js';
+import { registerLayer, type CallOptions, type LayerShape } from '../../layer.js';
+import { LinearLayer, type LinearOptions } from './linear.js';
 
-export interface DenseOptions extends LayerOptions {
+export interface DenseOptions extends LinearOptions {
   /** Number of output features. */
   units: number;
   /** Activation name or function (default linear). */
   activation?: ActivationIdentifier;
-  useBias?: boolean;
-  kernelInitializer?: InitializerIdentifier;
-  biasInitializer?: InitializerIdentifier;
-  kernelRegularizer?: RegularizerIdentifier;
-  biasRegularizer?: RegularizerIdentifier;
 }
 
 /**
@@ -27,17 +20,10 @@ export interface DenseOptions extends LayerOptions {
  * layer.apply(nr.ones([2, 4])).shape; // [2, 8]
  * ```
  */
-export class Dense extends Layer {
+export class Dense extends LinearLayer {
   readonly units: number;
   readonly activation: ActivationIdentifier;
-  readonly useBias: boolean;
-  private readonly kernelInitializer: InitializerIdentifier;
-  private readonly biasInitializer: InitializerIdentifier;
-  private readonly kernelRegularizer: Regularizer | null;
-  private readonly biasRegularizer: Regularizer | null;
   private readonly activationFn: ActivationFn;
-  kernel: Variable | null = null;
-  bias: Variable | null = null;
 
   constructor(options: DenseOptions) {
     super(options);
@@ -47,31 +33,14 @@ export class Dense extends Layer {
     this.units = options.units;
     this.activation = options.activation ?? null;
     this.activationFn = getActivation(this.activation, `Dense "${this.name}"`);
-    this.useBias = options.useBias ?? true;
-    this.kernelInitializer = options.kernelInitializer ?? 'glorot_uniform';
-    this.biasInitializer = options.biasInitializer ?? 'zeros';
-    this.kernelRegularizer = getRegularizer(options.kernelRegularizer);
-    this.biasRegularizer = getRegularizer(options.biasRegularizer);
   }
 
-  override build(inputShape: LayerShape): void {
-    const inFeatures = inputShape.at(-1);
-    if (inputShape.length < 2 || inFeatures === null || inFeatures === undefined) {
-      throw new ShapeError(`Dense "${this.name}": expected input of rank >= 2 with a known last dimension, got ${formatShape(inputShape.map((d) => d ?? -1))}; add a Flatten layer before it for images`);
-    }
-    this.kernel = this.addWeight({ name: 'kernel', shape: [inFeatures, this.units], initializer: this.kernelInitializer, regularizer: this.kernelRegularizer });
-    if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: [this.units], initializer: this.biasInitializer, regularizer: this.biasRegularizer });
-    super.build(inputShape);
+  protected get width(): number {
+    return this.units;
   }
 
   override call(inputs: Tensor, _options: CallOptions): Tensor {
-    const kernel = this.kernel!;
-    if (inputs.rank < 2 || inputs.shape.at(-1) !== kernel.shape[0]) {
-      throw new ShapeError(`Dense "${this.name}": expected input with last dimension ${kernel.shape[0]}, got ${formatShape(inputs.shape)}`);
-    }
-    let out = ops.matmul(inputs.dtype === kernel.dtype ? inputs : ops.cast(inputs, kernel.dtype), kernel);
-    if (this.bias) out = ops.add(out, this.bias);
-    return this.activationFn(out);
+    return this.activationFn(this.affine(inputs));
   }
 
   override computeOutputShape(inputShape: LayerShape): LayerShape {
@@ -79,13 +48,7 @@ export class Dense extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    const config: Record<string, unknown> = {
-      ...super.getConfig(), units: this.units, activation: activationName(this.activation), useBias: this.useBias,
-      kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer,
-    };
-    if (this.kernelRegularizer?.config) config.kernelRegularizer = this.kernelRegularizer.config;
-    if (this.biasRegularizer?.config) config.biasRegularizer = this.biasRegularizer.config;
-    return config;
+    return { ...super.getConfig(), units: this.units, activation: activationName(this.activation), ...this.linearConfig() };
   }
 }
 registerLayer(Dense);

@@ -1,20 +1,14 @@
-import { ConfigError, ShapeError, formatShape } from '../../../core/index.js';
-import type { Tensor, Variable } from '../../../tensor/index.js';
+import { ConfigError } from '../../../core/index.js';
+import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import type { InitializerIdentifier } from '../../initializers.js';
-import { Layer, registerLayer, type CallOptions, type LayerOptions, type LayerShape } from '../../layer.js';
-import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../../regularizers.js';
+import { registerLayer, type CallOptions, type LayerShape } from '../../layer.js';
+import { LinearLayer, type LinearOptions } from './linear.js';
 
-export interface MaxoutOptions extends LayerOptions {
+export interface MaxoutOptions extends LinearOptions {
   /** Number of output features. */
   units: number;
   /** Number of linear pieces each output takes the maximum of (>= 1). */
   pieces: number;
-  useBias?: boolean;
-  kernelInitializer?: InitializerIdentifier;
-  biasInitializer?: InitializerIdentifier;
-  kernelRegularizer?: RegularizerIdentifier;
-  biasRegularizer?: RegularizerIdentifier;
 }
 
 /**
@@ -29,16 +23,9 @@ export interface MaxoutOptions extends LayerOptions {
  * layer.apply(nr.ones([2, 4])).shape; // [2, 8]
  * ```
  */
-export class Maxout extends Layer {
+export class Maxout extends LinearLayer {
   readonly units: number;
   readonly pieces: number;
-  readonly useBias: boolean;
-  private readonly kernelInitializer: InitializerIdentifier;
-  private readonly biasInitializer: InitializerIdentifier;
-  private readonly kernelRegularizer: Regularizer | null;
-  private readonly biasRegularizer: Regularizer | null;
-  kernel: Variable | null = null;
-  bias: Variable | null = null;
 
   constructor(options: MaxoutOptions) {
     super(options);
@@ -49,31 +36,14 @@ export class Maxout extends Layer {
     }
     this.units = options.units;
     this.pieces = options.pieces;
-    this.useBias = options.useBias ?? true;
-    this.kernelInitializer = options.kernelInitializer ?? 'glorot_uniform';
-    this.biasInitializer = options.biasInitializer ?? 'zeros';
-    this.kernelRegularizer = getRegularizer(options.kernelRegularizer);
-    this.biasRegularizer = getRegularizer(options.biasRegularizer);
   }
 
-  override build(inputShape: LayerShape): void {
-    const inFeatures = inputShape.at(-1);
-    if (inputShape.length < 2 || inFeatures === null || inFeatures === undefined) {
-      throw new ShapeError(`Maxout "${this.name}": expected input of rank >= 2 with a known last dimension, got ${formatShape(inputShape.map((d) => d ?? -1))}; add a Flatten layer before it for images`);
-    }
-    const width = this.units * this.pieces;
-    this.kernel = this.addWeight({ name: 'kernel', shape: [inFeatures, width], initializer: this.kernelInitializer, regularizer: this.kernelRegularizer });
-    if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: [width], initializer: this.biasInitializer, regularizer: this.biasRegularizer });
-    super.build(inputShape);
+  protected get width(): number {
+    return this.units * this.pieces;
   }
 
   override call(inputs: Tensor, _options: CallOptions): Tensor {
-    const kernel = this.kernel!;
-    if (inputs.rank < 2 || inputs.shape.at(-1) !== kernel.shape[0]) {
-      throw new ShapeError(`Maxout "${this.name}": expected input with last dimension ${kernel.shape[0]}, got ${formatShape(inputs.shape)}`);
-    }
-    let z = ops.matmul(inputs.dtype === kernel.dtype ? inputs : ops.cast(inputs, kernel.dtype), kernel);
-    if (this.bias) z = ops.add(z, this.bias);
+    const z = this.affine(inputs);
     return ops.max(ops.reshape(z, [...z.shape.slice(0, -1), this.units, this.pieces]), -1);
   }
 
@@ -82,13 +52,7 @@ export class Maxout extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    const config: Record<string, unknown> = {
-      ...super.getConfig(), units: this.units, pieces: this.pieces, useBias: this.useBias,
-      kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer,
-    };
-    if (this.kernelRegularizer?.config) config.kernelRegularizer = this.kernelRegularizer.config;
-    if (this.biasRegularizer?.config) config.biasRegularizer = this.biasRegularizer.config;
-    return config;
+    return { ...super.getConfig(), units: this.units, pieces: this.pieces, ...this.linearConfig() };
   }
 }
 registerLayer(Maxout);

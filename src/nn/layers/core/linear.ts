@@ -1,0 +1,71 @@
+import { ShapeError, formatShape } from '../../../core/index.js';
+import type { Tensor, Variable } from '../../../tensor/index.js';
+import * as ops from '../../../ops/index.js';
+import type { InitializerIdentifier } from '../../initializers.js';
+import { Layer, type LayerOptions, type LayerShape } from '../../layer.js';
+import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../../regularizers.js';
+
+/** The weight options every affine layer takes (Keras's names and defaults). */
+export interface LinearOptions extends LayerOptions {
+  useBias?: boolean;
+  kernelInitializer?: InitializerIdentifier;
+  biasInitializer?: InitializerIdentifier;
+  kernelRegularizer?: RegularizerIdentifier;
+  biasRegularizer?: RegularizerIdentifier;
+}
+
+/**
+ * The affine part shared by Dense and Maxout: a kernel `[inFeatures, width]`, an optional bias
+ * `[width]`, and `inputs @ kernel + bias`. Subclasses say how wide it is and what follows it.
+ */
+export abstract class LinearLayer extends Layer {
+  readonly useBias: boolean;
+  private readonly kernelInitializer: InitializerIdentifier;
+  private readonly biasInitializer: InitializerIdentifier;
+  private readonly kernelRegularizer: Regularizer | null;
+  private readonly biasRegularizer: Regularizer | null;
+  kernel: Variable | null = null;
+  bias: Variable | null = null;
+
+  constructor(options: LinearOptions) {
+    super(options);
+    this.useBias = options?.useBias ?? true;
+    this.kernelInitializer = options?.kernelInitializer ?? 'glorot_uniform';
+    this.biasInitializer = options?.biasInitializer ?? 'zeros';
+    this.kernelRegularizer = getRegularizer(options?.kernelRegularizer);
+    this.biasRegularizer = getRegularizer(options?.biasRegularizer);
+  }
+
+  /** Number of kernel columns. */
+  protected abstract get width(): number;
+
+  override build(inputShape: LayerShape): void {
+    const inFeatures = inputShape.at(-1);
+    if (inputShape.length < 2 || inFeatures === null || inFeatures === undefined) {
+      throw new ShapeError(`${this.className} "${this.name}": expected input of rank >= 2 with a known last dimension, got ${formatShape(inputShape.map((d) => d ?? -1))}; add a Flatten layer before it for images`);
+    }
+    this.kernel = this.addWeight({ name: 'kernel', shape: [inFeatures, this.width], initializer: this.kernelInitializer, regularizer: this.kernelRegularizer });
+    if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: [this.width], initializer: this.biasInitializer, regularizer: this.biasRegularizer });
+    super.build(inputShape);
+  }
+
+  /** `inputs @ kernel + bias`, after checking the input's last dimension. */
+  protected affine(inputs: Tensor): Tensor {
+    const kernel = this.kernel!;
+    if (inputs.rank < 2 || inputs.shape.at(-1) !== kernel.shape[0]) {
+      throw new ShapeError(`${this.className} "${this.name}": expected input with last dimension ${kernel.shape[0]}, got ${formatShape(inputs.shape)}`);
+    }
+    const out = ops.matmul(inputs.dtype === kernel.dtype ? inputs : ops.cast(inputs, kernel.dtype), kernel);
+    return this.bias ? ops.add(out, this.bias) : out;
+  }
+
+  /** The weight options, for getConfig. */
+  protected linearConfig(): Record<string, unknown> {
+    const config: Record<string, unknown> = {
+      useBias: this.useBias, kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer,
+    };
+    if (this.kernelRegularizer?.config) config.kernelRegularizer = this.kernelRegularizer.config;
+    if (this.biasRegularizer?.config) config.biasRegularizer = this.biasRegularizer.config;
+    return config;
+  }
+}
