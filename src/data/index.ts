@@ -3,3 +3,4 @@ export {
   mnist, fashionMnist,
   type IdxDataset, type Dataset, type RawDataset, type RawSplit, type DatasetSource, type LoadDataOptions,
 } from './mnist.js';
+export { cifar10, type CifarRawDataset, type CifarSplit } from './cifar10.js';

@@ -12,9 +12,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConfigError, FormatError } from '../core/index.js';
+import { cacheRoot, fetchBytes } from './common.js';
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseIdx, readIdxFile } from '../io/idx.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { tensor, type Tensor } from '../tensor/index.js';
@@ -90,10 +90,6 @@ type FileKey = keyof typeof FILES;
 const FILE_KEYS = Object.keys(FILES) as FileKey[];
 const SIDE = 28;
 
-function cacheRoot(options: LoadDataOptions): string {
-  return options.cacheDir ?? (process.env.NEURONA_CACHE_DIR || join(homedir(), '.neurona'));
-}
-
 /** The file of `key` in `dir`, plain or gzipped, or undefined. */
 function findFile(dir: string, key: FileKey): string | undefined {
   for (const candidate of [FILES[key], `${FILES[key]}.gz`]) {
@@ -166,17 +162,7 @@ async function download(spec: DatasetSpec, baseUrl: string, cacheDir: string): P
   // All four are fetched and validated before any is cached, so the cache never holds a partial set.
   await Promise.all(FILE_KEYS.map(async (key) => {
     const url = `${base}${FILES[key]}.gz`;
-    let response: Response;
-    try {
-      response = await fetch(url);
-    } catch (error) {
-      const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-      throw new ConfigError(`${spec.apiName}.loadData: could not download ${url} (${cause}). ${howToProvide(spec, cacheDir)}`);
-    }
-    if (!response.ok) {
-      throw new ConfigError(`${spec.apiName}.loadData: downloading ${url} failed with HTTP ${response.status}. ${howToProvide(spec, cacheDir)}`);
-    }
-    fetched[key] = { bytes: new Uint8Array(await response.arrayBuffer()), url };
+    fetched[key] = { bytes: await fetchBytes(url, `${spec.apiName}.loadData`, howToProvide(spec, cacheDir)), url };
   }));
   const data = parseAll(spec, (key) => ({ bytes: fetched[key].bytes, path: fetched[key].url }));
   await mkdir(cacheDir, { recursive: true });
@@ -198,7 +184,7 @@ async function loadRaw(spec: DatasetSpec, options: LoadDataOptions = {}): Promis
     }
     return finish(loadDir(spec, options.path), { kind: 'path', dir: options.path });
   }
-  const cacheDir = join(cacheRoot(options), 'datasets', spec.name);
+  const cacheDir = join(cacheRoot(options.cacheDir), 'datasets', spec.name);
   if (hasAllFiles(cacheDir)) return finish(loadDir(spec, cacheDir), { kind: 'cache', dir: cacheDir });
   const fromPackage = packageDir(spec);
   if (fromPackage && hasAllFiles(fromPackage)) return finish(loadDir(spec, fromPackage), { kind: 'package', dir: fromPackage });
