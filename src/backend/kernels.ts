@@ -61,6 +61,60 @@ export interface MatmulArgs {
   bBatchStride: number;
 }
 
+/**
+ * The geometry of a 2-D convolution or pooling window over NHWC images. Padding is explicit (ops turn
+ * 'same'/'valid' into `padTop`/`padLeft` with TensorFlow's rule); the bottom/right padding is whatever
+ * makes `outHeight`/`outWidth` come out. Input pixel of output (oy, ox) and tap (ky, kx):
+ * `iy = oy * strideHeight - padTop + ky * dilationHeight`, taps outside the image read zero (or are
+ * skipped by pooling).
+ */
+export interface Conv2DGeometry {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  /** conv2d: filters; depthwise: inChannels * depthMultiplier; pooling: inChannels. */
+  outChannels: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  padTop: number;
+  padLeft: number;
+}
+
+export type PoolOp = 'max' | 'avg';
+
+/** The optimizer update rules with a fused, in-place kernel (Keras 3's formulas). */
+export type UpdateRule = 'sgd' | 'adam' | 'rmsprop' | 'adagrad' | 'adadelta';
+
+/**
+ * Hyper-parameters of one fused update. `learningRate` is the step's rate; for 'adam' it is already
+ * the bias-corrected step size `lr * sqrt(1 - beta2^t) / (1 - beta1^t)`.
+ */
+export interface UpdateParams {
+  learningRate: number;
+  /** sgd and rmsprop: momentum (0 = none). */
+  momentum: number;
+  /** sgd: Nesterov momentum. */
+  nesterov: boolean;
+  /** adam: decay of the first moment. */
+  beta1: number;
+  /** adam: decay of the second moment. */
+  beta2: number;
+  /** rmsprop, adadelta: decay of the squared-gradient average. */
+  rho: number;
+  epsilon: number;
+  /** adam: keep the running maximum of the second moment. */
+  amsgrad: boolean;
+  /** rmsprop: divide by the variance instead of the mean square. */
+  centered: boolean;
+}
+
 export interface Kernels {
   unary(op: UnaryOp, x: TypedArray, out: TypedArray, param: number): void;
   unaryGrad(op: UnaryGradOp, x: FloatArray, y: FloatArray, dy: FloatArray, out: FloatArray, param: number): void;
@@ -92,6 +146,41 @@ export interface Kernels {
   scatterAdd(dy: TypedArray, view: AxisView, indices: Int32Array, out: TypedArray): void;
   /** `out[i, indices[i]] = onValue`, every other entry `offValue`; out is `[indices.length, depth]`. */
   oneHot(indices: Int32Array, depth: number, onValue: number, offValue: number, out: TypedArray): void;
+  /** x `[batch, inH, inW, inC]`, filter `[fh, fw, inC, outC]` (Keras layout), out `[batch, outH, outW, outC]`. */
+  conv2d(x: FloatArray, filter: FloatArray, out: FloatArray, g: Conv2DGeometry): void;
+  /** The gradient of conv2d with respect to x (also the forward pass of a transposed conv); writes all of dx. */
+  conv2dBackpropInput(dy: FloatArray, filter: FloatArray, dx: FloatArray, g: Conv2DGeometry): void;
+  /** The gradient of conv2d with respect to the filter; writes all of dFilter. */
+  conv2dBackpropFilter(x: FloatArray, dy: FloatArray, dFilter: FloatArray, g: Conv2DGeometry): void;
+  /** filter `[fh, fw, inC, multiplier]`; output channel `c * multiplier + m` reads input channel c only. */
+  depthwiseConv2d(x: FloatArray, filter: FloatArray, out: FloatArray, g: Conv2DGeometry): void;
+  depthwiseConv2dBackpropInput(dy: FloatArray, filter: FloatArray, dx: FloatArray, g: Conv2DGeometry): void;
+  depthwiseConv2dBackpropFilter(x: FloatArray, dy: FloatArray, dFilter: FloatArray, g: Conv2DGeometry): void;
+  /**
+   * Max or average pooling (filter taps = the window, dilation allowed). Padded taps are skipped:
+   * a max ignores them and an average divides by the number of taps inside the image (TensorFlow).
+   * A NaN in a window makes its max NaN (PyTorch); a window with no tap inside the image gives 0.
+   */
+  pool2d(op: PoolOp, x: FloatArray, out: FloatArray, g: Conv2DGeometry): void;
+  /** Writes all of dx: max routes each dy to the first maximum of its window (row by row; the first NaN, if any), avg spreads it evenly over the taps inside the image. */
+  pool2dBackward(op: PoolOp, x: FloatArray, dy: FloatArray, dx: FloatArray, g: Conv2DGeometry): void;
+  /**
+   * Training-mode batch normalization over `[outer, length, inner]` with `length` channels: each
+   * channel's mean and biased variance over outer*inner, `out = (x - mean) * invStd * gamma + beta`;
+   * writes `mean` and `invStd = 1 / sqrt(variance + epsilon)` (length each) for the backward pass.
+   */
+  batchNormTraining(x: FloatArray, view: AxisView, gamma: FloatArray, beta: FloatArray, epsilon: number,
+    out: FloatArray, mean: FloatArray, invStd: FloatArray): void;
+  /** The gradients of batchNormTraining given its saved mean and invStd. */
+  batchNormBackward(x: FloatArray, dy: FloatArray, view: AxisView, gamma: FloatArray, mean: FloatArray,
+    invStd: FloatArray, dx: FloatArray, dGamma: FloatArray, dBeta: FloatArray): void;
+  /**
+   * One optimizer step on one variable, in place: `param` and the slot arrays are updated with the
+   * gradient `grad` (all the same length and dtype). Slots, in order: sgd [momentum] (none when
+   * momentum is 0); adam [m, v] (+ vHat with amsgrad); rmsprop [velocity] (+ momentum when > 0, +
+   * averageGradient when centered); adagrad [accumulator]; adadelta [accumulatedGrad, accumulatedDelta].
+   */
+  applyUpdate(rule: UpdateRule, param: FloatArray, grad: FloatArray, slots: readonly FloatArray[], p: UpdateParams): void;
   fillUniform(out: TypedArray, low: number, high: number, random: Random): void;
   fillNormal(out: TypedArray, mean: number, std: number, random: Random): void;
 }
@@ -101,7 +190,9 @@ export type KernelName = keyof Kernels;
 export const KERNEL_NAMES: readonly KernelName[] = [
   'unary', 'unaryGrad', 'binary', 'where', 'cast', 'reduce', 'argReduce', 'matmul', 'softmax',
   'logSoftmax', 'transpose', 'slice', 'concat', 'pad', 'gather', 'scatterAdd', 'oneHot',
-  'fillUniform', 'fillNormal',
+  'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'depthwiseConv2d',
+  'depthwiseConv2dBackpropInput', 'depthwiseConv2dBackpropFilter', 'pool2d', 'pool2dBackward',
+  'batchNormTraining', 'batchNormBackward', 'applyUpdate', 'fillUniform', 'fillNormal',
 ];
 
 /** A backend: a name and the kernels it implements (any it lacks come from `js`). */

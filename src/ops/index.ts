@@ -5,3 +5,11 @@ export { sum, mean, max, min, logsumexp, argmax, argmin, unbroadcast, type Axes 
 export * from './shape.js';
 export * from './linalg.js';
 export type { Operand } from './helpers.js';
+export {
+  conv2d, depthwiseConv2d, conv2dTranspose, convPadding,
+  type Conv2DOptions, type Conv2DTransposeOptions, type ConvPadding, type Padding, type Pair,
+} from './conv.js';
+export { maxPool2d, avgPool2d, type Pool2DOptions } from './pool.js';
+export { batchNorm, batchNormInference, type BatchNormOptions, type BatchNormResult } from './norm.js';
+export { zeroPad2d, crop2d, upSample2d, type Sides2D, type Interpolation } from './image.js';
+export { applyOptimizerUpdate, type UpdateParams, type UpdateRule } from './optimizer.js';

@@ -38,13 +38,7 @@ export class Adadelta extends Optimizer {
   }
 
   protected updateStep(g: Tensor, w: Variable, slots: Slots, lr: number): void {
-    const rho = this.rho;
-    const accGrad = slots.accumulatedGrad!;
-    const accDelta = slots.accumulatedDelta!;
-    accGrad.assign(accGrad.mul(rho).add(g.square().mul(1 - rho)));
-    const delta = accDelta.add(this.epsilon).sqrt().mul(g).div(accGrad.add(this.epsilon).sqrt()).neg();
-    accDelta.assign(accDelta.mul(rho).add(delta.square().mul(1 - rho)));
-    w.assign(w.add(delta.mul(lr)));
+    this.fusedUpdate('adadelta', g, w, [slots.accumulatedGrad!, slots.accumulatedDelta!], { learningRate: lr, rho: this.rho, epsilon: this.epsilon });
   }
 
   protected ownConfig() {

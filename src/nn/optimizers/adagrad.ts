@@ -37,9 +37,7 @@ export class Adagrad extends Optimizer {
   }
 
   protected updateStep(g: Tensor, w: Variable, slots: Slots, lr: number): void {
-    const acc = slots.accumulator!;
-    acc.assign(acc.add(g.square()));
-    w.assign(w.sub(g.mul(lr).div(acc.add(this.epsilon).sqrt())));
+    this.fusedUpdate('adagrad', g, w, [slots.accumulator!], { learningRate: lr, epsilon: this.epsilon });
   }
 
   protected ownConfig() {

@@ -59,15 +59,8 @@ export class Adam extends Optimizer {
 
   protected updateStep(g: Tensor, w: Variable, slots: Slots, lr: number, t: number): void {
     const alpha = lr * Math.sqrt(1 - this.beta2 ** t) / (1 - this.beta1 ** t);
-    const m = slots.m!;
-    let v: Tensor = slots.v!;
-    m.assign(m.add(g.sub(m).mul(1 - this.beta1)));
-    slots.v!.assign(v.add(g.square().sub(v).mul(1 - this.beta2)));
-    if (this.amsgrad) {
-      slots.vHat!.assign(slots.vHat!.maximum(v));
-      v = slots.vHat!;
-    }
-    w.assign(w.sub(m.mul(alpha).div(v.sqrt().add(this.epsilon))));
+    const moments = this.amsgrad ? [slots.m!, slots.v!, slots.vHat!] : [slots.m!, slots.v!];
+    this.fusedUpdate('adam', g, w, moments, { learningRate: alpha, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, amsgrad: this.amsgrad });
   }
 
   protected ownConfig(): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { ConfigError, ShapeError, formatShape, shapesEqual } from '../../core/index.js';
 import { Tensor, Variable, noGrad, tensor, type TensorLike } from '../../tensor/index.js';
-import { clip } from '../../ops/index.js';
+import { applyOptimizerUpdate, clip, type UpdateParams, type UpdateRule } from '../../ops/index.js';
 import { LearningRateSchedule, deserializeSchedule, type ScheduleConfig } from './schedules.js';
 
 /*
@@ -118,6 +118,14 @@ export abstract class Optimizer {
   protected abstract initialSlots(variable: Variable): Record<string, Tensor>;
 
   /** Updates one variable in place. `step` is iterations + 1 (1 at the first update). */
+  /**
+   * Runs the backend's fused in-place update for `rule` on one variable and its slots (in the order
+   * the kernel documents); options left out are unused by that rule.
+   */
+  protected fusedUpdate(rule: UpdateRule, g: Tensor, w: Variable, slots: readonly Tensor[], options: Partial<UpdateParams>): void {
+    applyOptimizerUpdate(rule, w, g, slots, options);
+  }
+
   protected abstract updateStep(gradient: Tensor, variable: Variable, slots: Slots, learningRate: number, step: number): void;
 
   /** The subclass's own options for getConfig(). */

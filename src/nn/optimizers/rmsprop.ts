@@ -51,25 +51,10 @@ export class RMSprop extends Optimizer {
   }
 
   protected updateStep(g: Tensor, w: Variable, slots: Slots, lr: number): void {
-    const rho = this.rho;
-    const v = slots.velocity!;
-    v.assign(v.mul(rho).add(g.square().mul(1 - rho)));
-    let denominator: Tensor;
-    if (this.centered) {
-      const a = slots.averageGradient!;
-      a.assign(a.mul(rho).add(g.mul(1 - rho)));
-      denominator = v.sub(a.square()).add(this.epsilon);
-    } else {
-      denominator = v.add(this.epsilon);
-    }
-    const increment = g.mul(lr).div(denominator.sqrt());
-    if (this.momentum > 0) {
-      const mom = slots.momentum!;
-      mom.assign(mom.mul(this.momentum).add(increment));
-      w.assign(w.sub(mom));
-    } else {
-      w.assign(w.sub(increment));
-    }
+    const order = [slots.velocity!];
+    if (this.momentum > 0) order.push(slots.momentum!);
+    if (this.centered) order.push(slots.averageGradient!);
+    this.fusedUpdate('rmsprop', g, w, order, { learningRate: lr, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered });
   }
 
   protected ownConfig() {

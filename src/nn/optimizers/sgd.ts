@@ -40,13 +40,7 @@ export class SGD extends Optimizer {
   }
 
   protected updateStep(g: Tensor, w: Variable, slots: Slots, lr: number): void {
-    if (this.momentum === 0) {
-      w.assign(w.sub(g.mul(lr)));
-      return;
-    }
-    const m = slots.momentum!;
-    m.assign(m.mul(this.momentum).sub(g.mul(lr)));
-    w.assign(this.nesterov ? w.add(m.mul(this.momentum).sub(g.mul(lr))) : w.add(m));
+    this.fusedUpdate('sgd', g, w, this.momentum === 0 ? [] : [slots.momentum!], { learningRate: lr, momentum: this.momentum, nesterov: this.nesterov });
   }
 
   protected ownConfig() {

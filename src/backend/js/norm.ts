@@ -1,0 +1,111 @@
+import type { FloatArray } from '../../core/index.js';
+import type { AxisView } from '../kernels.js';
+
+/*
+ * Training-mode batch normalization over a tensor seen as [outer, length, inner], one statistic per
+ * index along `length` (the channel axis). Statistics are accumulated in float64 and the variance is
+ * computed in a second pass over (x - mean), which avoids the cancellation of E[x^2] - E[x]^2 on
+ * inputs with a large mean (un-normalized pixel values, for instance).
+ */
+
+/** Writes the mean over outer and inner of each channel l into `mean[l]`. */
+function channelMeans(x: FloatArray, view: AxisView, mean: Float64Array): void {
+  const { outer, length, inner } = view;
+  mean.fill(0);
+  let p = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let l = 0; l < length; l++) {
+      let s = 0;
+      for (let i = 0; i < inner; i++) s += x[p++]!;
+      mean[l] += s;
+    }
+  }
+  const count = outer * inner;
+  for (let l = 0; l < length; l++) mean[l] = mean[l]! / count;
+}
+
+export function batchNormTraining(x: FloatArray, view: AxisView, gamma: FloatArray, beta: FloatArray, epsilon: number,
+  out: FloatArray, mean: FloatArray, invStd: FloatArray): void {
+  const { outer, length, inner } = view;
+  const mu = new Float64Array(length);
+  channelMeans(x, view, mu);
+  const squares = new Float64Array(length);
+  let p = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let l = 0; l < length; l++) {
+      const m = mu[l]!;
+      let s = 0;
+      for (let i = 0; i < inner; i++) {
+        const d = x[p++]! - m;
+        s += d * d;
+      }
+      squares[l] += s;
+    }
+  }
+  const count = outer * inner;
+  const scale = new Float64Array(length);
+  const shift = new Float64Array(length);
+  for (let l = 0; l < length; l++) {
+    const r = 1 / Math.sqrt(squares[l]! / count + epsilon);
+    mean[l] = mu[l]!;
+    invStd[l] = r;
+    // out = (x - mean) * r * gamma + beta, folded into one multiply-add per element.
+    scale[l] = r * gamma[l]!;
+    shift[l] = beta[l]! - mu[l]! * scale[l]!;
+  }
+  p = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let l = 0; l < length; l++) {
+      const a = scale[l]!;
+      const c = shift[l]!;
+      for (let i = 0; i < inner; i++, p++) out[p] = x[p]! * a + c;
+    }
+  }
+}
+
+/*
+ * With n = outer * inner, xhat = (x - mean) * invStd and y = xhat * gamma + beta:
+ *   dBeta = sum(dy), dGamma = sum(dy * xhat),
+ *   dx = gamma * invStd / n * (n * dy - dBeta - xhat * dGamma),
+ * the usual closed form that accounts for the mean and variance depending on x.
+ */
+export function batchNormBackward(x: FloatArray, dy: FloatArray, view: AxisView, gamma: FloatArray, mean: FloatArray,
+  invStd: FloatArray, dx: FloatArray, dGamma: FloatArray, dBeta: FloatArray): void {
+  const { outer, length, inner } = view;
+  const sumDy = new Float64Array(length);
+  const sumDyXhat = new Float64Array(length);
+  let p = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let l = 0; l < length; l++) {
+      const m = mean[l]!;
+      const r = invStd[l]!;
+      let s = 0;
+      let t = 0;
+      for (let i = 0; i < inner; i++, p++) {
+        const g = dy[p]!;
+        s += g;
+        t += g * (x[p]! - m) * r;
+      }
+      sumDy[l] += s;
+      sumDyXhat[l] += t;
+    }
+  }
+  const n = outer * inner;
+  const coefficient = new Float64Array(length);
+  for (let l = 0; l < length; l++) {
+    dBeta[l] = sumDy[l]!;
+    dGamma[l] = sumDyXhat[l]!;
+    coefficient[l] = gamma[l]! * invStd[l]! / n;
+  }
+  p = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let l = 0; l < length; l++) {
+      const m = mean[l]!;
+      const r = invStd[l]!;
+      const k = coefficient[l]!;
+      const s = sumDy[l]!;
+      const t = sumDyXhat[l]!;
+      for (let i = 0; i < inner; i++, p++) dx[p] = k * (n * dy[p]! - s - (x[p]! - m) * r * t);
+    }
+  }
+}

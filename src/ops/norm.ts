@@ -1,0 +1,148 @@
+import { ConfigError, DTypeError, ShapeError, formatShape, normalizeAxis } from '../core/index.js';
+import { kernels, type AxisView } from '../backend/index.js';
+import { Tensor, record } from '../tensor/index.js';
+import { add, mul, rsqrt, sub } from './elementwise.js';
+import { castTo, empty, requireFloat, toTensor, type Operand } from './helpers.js';
+import { reshape } from './shape.js';
+
+export interface BatchNormOptions {
+  /** The channel axis: one mean and variance per index along it (default -1, channels last). */
+  axis?: number;
+  /** Added to the variance before the square root (default 1e-3, Keras's). */
+  epsilon?: number;
+}
+
+export interface BatchNormResult {
+  /** `(x - mean) / sqrt(variance + epsilon) * gamma + beta`, same shape as x. */
+  output: Tensor;
+  /** The batch mean of each channel, [channels] (carries no gradient). */
+  mean: Tensor;
+  /** The biased (divide by n) batch variance of each channel, [channels] (carries no gradient). */
+  variance: Tensor;
+}
+
+interface Checked {
+  x: Tensor;
+  axis: number;
+  channels: number;
+  epsilon: number;
+}
+
+function checkInput(input: Operand, options: BatchNormOptions, op: string): Checked {
+  const x = toTensor(input);
+  requireFloat(x, op);
+  if (x.rank === 0) throw new ShapeError(`${op}: expected an input with a channel axis, got a scalar`);
+  const axis = normalizeAxis(options.axis ?? -1, x.rank, op);
+  const epsilon = options.epsilon ?? 1e-3;
+  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon < 0) {
+    throw new ConfigError(`${op}: epsilon must be a finite number >= 0, got ${epsilon}`);
+  }
+  return { x, axis, channels: x.shape[axis]!, epsilon };
+}
+
+/** A per-channel parameter as a tensor of shape [channels] and x's dtype, or null when absent. */
+function channelParameter(value: Operand | null | undefined, c: Checked, op: string, role: string): Tensor | null {
+  if (value === null || value === undefined) return null;
+  const t = toTensor(value, c.x);
+  requireFloat(t, op, role);
+  if (t.rank !== 1 || t.shape[0] !== c.channels) {
+    throw new ShapeError(
+      `${op}: ${role} must have shape [${c.channels}] (one value per index of axis ${c.axis} of the input ` +
+        `${formatShape(c.x.shape)}), got ${formatShape(t.shape)}`,
+    );
+  }
+  if (t.dtype !== c.x.dtype) {
+    throw new DTypeError(`${op}: ${role} is ${t.dtype} but the input is ${c.x.dtype} ${formatShape(c.x.shape)}; cast one to match`);
+  }
+  return t;
+}
+
+/**
+ * Batch normalization in training mode: normalizes each channel (index along `axis`) with the mean
+ * and biased variance of the batch, then scales by `gamma` and shifts by `beta` (either may be null,
+ * meaning 1 and 0, like Keras's `scale`/`center` false). Returns the output and the batch statistics
+ * (for the moving averages of a BatchNormalization layer). Gradients flow to x, gamma and beta.
+ *
+ * ```ts
+ * const x = nr.randn([8, 4, 4, 3]);
+ * const { output, mean, variance } = nr.batchNorm(x, nr.ones([3]), nr.zeros([3]));
+ * output.shape; // [8, 4, 4, 3]; mean.shape and variance.shape: [3]
+ * ```
+ */
+export function batchNorm(input: Operand, gamma: Operand | null, beta: Operand | null,
+  options: BatchNormOptions = {}): BatchNormResult {
+  const op = 'batchNorm';
+  const c = checkInput(input, options, op);
+  const { x, axis, channels, epsilon } = c;
+  const scale = channelParameter(gamma, c, op, 'gamma');
+  const center = channelParameter(beta, c, op, 'beta');
+  const view: AxisView = {
+    outer: x.shape.slice(0, axis).reduce((p, d) => p * d, 1),
+    length: channels,
+    inner: x.shape.slice(axis + 1).reduce((p, d) => p * d, 1),
+  };
+  if (view.outer * view.inner === 0) {
+    throw new ShapeError(`${op}: the input ${formatShape(x.shape)} has no values per channel to take statistics over`);
+  }
+  const ones = (): Float32Array => {
+    const t = empty([channels], x.dtype)._data as Float32Array;
+    t.fill(1);
+    return t;
+  };
+  const gammaData = scale ? (scale._data as Float32Array) : ones();
+  const betaData = center ? (center._data as Float32Array) : (empty([channels], x.dtype)._data as Float32Array);
+  const output = empty(x.shape, x.dtype);
+  const mean = empty([channels], x.dtype);
+  const invStd = empty([channels], x.dtype);
+  kernels().batchNormTraining(x._data as Float32Array, view, gammaData, betaData, epsilon, output._data as Float32Array,
+    mean._data as Float32Array, invStd._data as Float32Array);
+  // variance = 1 / invStd^2 - epsilon, in float64: its absolute error is about 1e-7 * (variance +
+  // epsilon) in float32, below the float32 resolution of the variance itself once variance >= epsilon.
+  const variance = empty([channels], x.dtype);
+  const r = invStd._data;
+  const v = variance._data;
+  for (let l = 0; l < channels; l++) v[l] = Math.max(1 / (r[l]! * r[l]!) - epsilon, 0);
+  const inputs = [x, ...(scale ? [scale] : []), ...(center ? [center] : [])];
+  record(op, output, inputs, (grad) => {
+    const dx = empty(x.shape, x.dtype);
+    const dGamma = empty([channels], x.dtype);
+    const dBeta = empty([channels], x.dtype);
+    kernels().batchNormBackward(x._data as Float32Array, castTo(grad, x.dtype)._data as Float32Array, view, gammaData,
+      mean._data as Float32Array, invStd._data as Float32Array, dx._data as Float32Array, dGamma._data as Float32Array,
+      dBeta._data as Float32Array);
+    return [x.requiresGrad ? dx : null, ...(scale ? [dGamma] : []), ...(center ? [dBeta] : [])];
+  });
+  return { output, mean, variance };
+}
+
+/**
+ * Batch normalization in inference mode, with given (moving) statistics:
+ * `(x - mean) / sqrt(variance + epsilon) * gamma + beta`, each a [channels] tensor applied along
+ * `axis` (gamma/beta may be null). Composed from elementwise ops, so gradients flow to every input.
+ *
+ * ```ts
+ * const y = nr.batchNormInference(nr.randn([2, 3]), nr.zeros([3]), nr.ones([3]), null, null, { epsilon: 0 });
+ * ```
+ */
+export function batchNormInference(input: Operand, mean: Operand, variance: Operand, gamma: Operand | null,
+  beta: Operand | null, options: BatchNormOptions = {}): Tensor {
+  const op = 'batchNormInference';
+  const c = checkInput(input, options, op);
+  const { x, axis } = c;
+  const trailing = new Array<number>(x.rank - axis - 1).fill(1);
+  const shaped = (t: Tensor) => reshape(t, [c.channels, ...trailing]);
+  if (mean === null || mean === undefined || variance === null || variance === undefined) {
+    throw new ConfigError(`${op}: mean and variance are required (the moving statistics); only gamma and beta may be null`);
+  }
+  const m = channelParameter(mean, c, op, 'mean')!;
+  const v = channelParameter(variance, c, op, 'variance')!;
+  const scale = channelParameter(gamma, c, op, 'gamma');
+  const center = channelParameter(beta, c, op, 'beta');
+  // Folded like Keras: x * k + (beta - mean * k) with k = gamma / sqrt(variance + epsilon), so the
+  // full-size tensor goes through two ops and the rest works on [channels].
+  let k = rsqrt(add(v, c.epsilon));
+  if (scale) k = mul(k, scale);
+  let shift = mul(m, k);
+  shift = center ? sub(center, shift) : mul(shift, -1);
+  return add(mul(x, shaped(k)), shaped(shift));
+}

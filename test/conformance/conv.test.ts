@@ -1,0 +1,163 @@
+import { nr } from '../helpers.js';
+import { TestRandom, assertConforms, conformance, randomTensor, valuesOf } from './harness.js';
+
+/*
+ * Conformance of the six convolution kernels (conv2d, its two backprops, and the depthwise three)
+ * through nr.conv2d / nr.depthwiseConv2d / nr.conv2dTranspose and their gradients. The reference is
+ * one direct float64 loop over every (output pixel, tap) pair that computes the forward value and
+ * both gradients together, with TensorFlow's padding rule written out again here. The backprop
+ * kernels are reached as the gradients of sum(conv(x, w) * dy), which are exactly dx and dw.
+ */
+
+interface Case {
+  name: string;
+  batch: number;
+  size: [number, number];
+  inChannels: number;
+  /** Filters for conv2d; depth multiplier for depthwise. */
+  outChannels: number;
+  kernel: [number, number];
+  strides: [number, number];
+  dilation: [number, number];
+  padding: 'valid' | 'same';
+}
+
+/** Output size and leading padding of one axis, TensorFlow's rule. */
+function axisGeometry(n: number, k: number, s: number, d: number, padding: 'valid' | 'same'): { out: number; before: number } {
+  const effective = (k - 1) * d + 1;
+  if (padding === 'valid') return { out: Math.floor((n - effective) / s) + 1, before: 0 };
+  const out = Math.ceil(n / s);
+  return { out, before: Math.floor(Math.max((out - 1) * s + effective - n, 0) / 2) };
+}
+
+interface Reference {
+  out: Float64Array;
+  dx: Float64Array;
+  dw: Float64Array;
+  outShape: number[];
+}
+
+/**
+ * Forward and gradients of a conv (depthwise when `depthwise`), from x [b, h, w, c], filter
+ * [kh, kw, c, o] (o = multiplier when depthwise) and dy shaped like the output.
+ */
+function convReference(c: Case, x: ArrayLike<number>, f: ArrayLike<number>, dy: ArrayLike<number> | null,
+  depthwise: boolean): Reference {
+  const [h, w] = c.size;
+  const rows = axisGeometry(h, c.kernel[0], c.strides[0], c.dilation[0], c.padding);
+  const cols = axisGeometry(w, c.kernel[1], c.strides[1], c.dilation[1], c.padding);
+  const ci = c.inChannels;
+  const fo = c.outChannels;
+  const co = depthwise ? ci * fo : fo;
+  const out = new Float64Array(c.batch * rows.out * cols.out * co);
+  const dx = new Float64Array(c.batch * h * w * ci);
+  const dw = new Float64Array(c.kernel[0] * c.kernel[1] * ci * fo);
+  for (let b = 0; b < c.batch; b++) {
+    for (let oy = 0; oy < rows.out; oy++) {
+      for (let ox = 0; ox < cols.out; ox++) {
+        const o0 = ((b * rows.out + oy) * cols.out + ox) * co;
+        for (let ky = 0; ky < c.kernel[0]; ky++) {
+          for (let kx = 0; kx < c.kernel[1]; kx++) {
+            const iy = oy * c.strides[0] - rows.before + ky * c.dilation[0];
+            const ix = ox * c.strides[1] - cols.before + kx * c.dilation[1];
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            const x0 = ((b * h + iy) * w + ix) * ci;
+            const f0 = (ky * c.kernel[1] + kx) * ci * fo;
+            for (let cc = 0; cc < ci; cc++) {
+              for (let m = 0; m < fo; m++) {
+                const oc = depthwise ? cc * fo + m : m;
+                const fi = f0 + cc * fo + m;
+                out[o0 + oc] += x[x0 + cc]! * f[fi]!;
+                if (dy) {
+                  dx[x0 + cc] += dy[o0 + oc]! * f[fi]!;
+                  dw[fi] += x[x0 + cc]! * dy[o0 + oc]!;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return { out, dx, dw, outShape: [c.batch, rows.out, cols.out, co] };
+}
+
+const CASES: Case[] = [
+  { name: 'valid 3x3 stride 1', batch: 2, size: [7, 9], inChannels: 3, outChannels: 5, kernel: [3, 3], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
+  { name: 'same 3x3 stride 1', batch: 1, size: [6, 5], inChannels: 5, outChannels: 7, kernel: [3, 3], strides: [1, 1], dilation: [1, 1], padding: 'same' },
+  { name: 'same 2x2 stride 2 (asymmetric padding)', batch: 3, size: [7, 6], inChannels: 3, outChannels: 2, kernel: [2, 2], strides: [2, 2], dilation: [1, 1], padding: 'same' },
+  { name: 'same 4x3 strides [2, 3]', batch: 2, size: [9, 10], inChannels: 6, outChannels: 3, kernel: [4, 3], strides: [2, 3], dilation: [1, 1], padding: 'same' },
+  { name: 'valid 2x3 stride 2 (rows left over)', batch: 2, size: [8, 9], inChannels: 1, outChannels: 9, kernel: [2, 3], strides: [2, 2], dilation: [1, 1], padding: 'valid' },
+  { name: 'same 3x3 dilation 2', batch: 2, size: [8, 7], inChannels: 3, outChannels: 4, kernel: [3, 3], strides: [1, 1], dilation: [2, 2], padding: 'same' },
+  { name: 'valid 2x2 dilation [2, 3]', batch: 1, size: [6, 9], inChannels: 2, outChannels: 3, kernel: [2, 2], strides: [1, 1], dilation: [2, 3], padding: 'valid' },
+  { name: '1x1 stride 1 (no im2col)', batch: 3, size: [5, 4], inChannels: 7, outChannels: 5, kernel: [1, 1], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
+  { name: '1x1 stride 2', batch: 2, size: [5, 6], inChannels: 3, outChannels: 4, kernel: [1, 1], strides: [2, 2], dilation: [1, 1], padding: 'same' },
+  { name: 'kernel as large as the image', batch: 2, size: [5, 5], inChannels: 2, outChannels: 3, kernel: [5, 5], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
+];
+
+/** Big enough that im2col runs in two chunks and the GEMM's k (5*5*16 = 400) spans two KC blocks. */
+const LARGE: Case = {
+  name: 'LeNet-sized, im2col in chunks', batch: 48, size: [28, 28], inChannels: 16, outChannels: 12, kernel: [5, 5],
+  strides: [1, 1], dilation: [1, 1], padding: 'same',
+};
+
+function run(c: Case, seed: number, depthwise: boolean): void {
+  const rng = new TestRandom(seed);
+  const x = randomTensor(rng, [c.batch, ...c.size, c.inChannels]);
+  const w = randomTensor(rng, [...c.kernel, c.inChannels, c.outChannels]);
+  const options = { strides: c.strides, padding: c.padding, dilationRate: c.dilation };
+  const op = depthwise ? nr.depthwiseConv2d : nr.conv2d;
+  const probe = nr.noGrad(() => op(x, w, options));
+  const dy = randomTensor(rng, [...probe.shape]);
+  const ref = convReference(c, valuesOf(x), valuesOf(w), valuesOf(dy), depthwise);
+  const taps = c.kernel[0] * c.kernel[1];
+  const label = `${depthwise ? 'depthwiseConv2d' : 'conv2d'} ${c.name}`;
+  assertConforms(probe, ref.out, taps * (depthwise ? 1 : c.inChannels), `${label}: forward`, ref.outShape);
+  const [dx, dw] = nr.grad((a, b) => op(a, b, options).mul(dy).sum())(x, w);
+  const pixels = c.batch * ref.outShape[1]! * ref.outShape[2]!;
+  assertConforms(dx!, ref.dx, taps * c.outChannels, `${label}: backprop input`, x.shape);
+  assertConforms(dw!, ref.dw, pixels, `${label}: backprop filter`, w.shape);
+}
+
+CASES.forEach((c, i) => {
+  conformance(`conv2d, conv2dBackpropInput, conv2dBackpropFilter: ${c.name}`, () => run(c, 7100 + i, false));
+  conformance(`depthwiseConv2d and its backprops: ${c.name}`, () => run(c, 7200 + i, true));
+});
+
+conformance(`conv2d and backprops: ${LARGE.name}`, () => run(LARGE, 7300, false));
+
+conformance('depthwiseConv2d: depth multiplier 1 (the fast path)', () => {
+  run({ name: 'multiplier 1', batch: 2, size: [6, 7], inChannels: 5, outChannels: 1, kernel: [3, 2], strides: [2, 1], dilation: [1, 1], padding: 'same' }, 7400, true);
+});
+
+/*
+ * conv2dTranspose runs conv2dBackpropInput forwards (and conv2d / conv2dBackpropFilter backwards):
+ * its output is the reference's dx with x in the place of dy, and its gradients are the reference's
+ * forward value (for x) and dw (with the roles of input and gradient swapped).
+ */
+conformance('conv2dTranspose: conv2dBackpropInput as the forward pass, stride 2, same and valid', () => {
+  const rng = new TestRandom(7500);
+  const transposeCases: { c: Case; outputPadding?: [number, number] }[] = [
+    { c: { name: 'same 3x3 s2', batch: 2, size: [10, 8], inChannels: 3, outChannels: 5, kernel: [3, 3], strides: [2, 2], dilation: [1, 1], padding: 'same' } },
+    { c: { name: 'valid 2x3 s2 outputPadding [1, 0]', batch: 1, size: [9, 7], inChannels: 4, outChannels: 2, kernel: [2, 3], strides: [2, 2], dilation: [1, 1], padding: 'valid' }, outputPadding: [1, 0] },
+    { c: { name: 'valid 3x3 s2', batch: 2, size: [9, 7], inChannels: 2, outChannels: 3, kernel: [3, 3], strides: [2, 2], dilation: [1, 1], padding: 'valid' } },
+    { c: { name: 'same 3x3 dilation 2', batch: 1, size: [6, 7], inChannels: 3, outChannels: 2, kernel: [3, 3], strides: [1, 1], dilation: [2, 2], padding: 'same' } },
+    { c: { name: 'same 4x4 s2 outputPadding 1', batch: 2, size: [7, 9], inChannels: 2, outChannels: 3, kernel: [4, 4], strides: [2, 2], dilation: [1, 1], padding: 'same' }, outputPadding: [1, 1] },
+  ];
+  for (const { c, outputPadding } of transposeCases) {
+    // c describes the forward conv from the transposed output (size c.size) back to x.
+    const rows = axisGeometry(c.size[0], c.kernel[0], c.strides[0], c.dilation[0], c.padding);
+    const cols = axisGeometry(c.size[1], c.kernel[1], c.strides[1], c.dilation[1], c.padding);
+    const x = randomTensor(rng, [c.batch, rows.out, cols.out, c.outChannels]);
+    const w = randomTensor(rng, [...c.kernel, c.inChannels, c.outChannels]);
+    const options = { strides: c.strides, padding: c.padding, dilationRate: c.dilation, outputPadding };
+    const y = nr.conv2dTranspose(x, w, options);
+    const dy = randomTensor(rng, [...y.shape]);
+    const ref = convReference(c, valuesOf(dy), valuesOf(w), valuesOf(x), false);
+    const taps = c.kernel[0] * c.kernel[1];
+    assertConforms(y, ref.dx, taps * c.outChannels, `conv2dTranspose ${c.name}: forward`, [c.batch, ...c.size, c.inChannels]);
+    const [dx, dw] = nr.grad((a, b) => nr.conv2dTranspose(a, b, options).mul(dy).sum())(x, w);
+    assertConforms(dx!, ref.out, taps * c.inChannels, `conv2dTranspose ${c.name}: gradient of x`, x.shape);
+    assertConforms(dw!, ref.dw, c.batch * rows.out * cols.out, `conv2dTranspose ${c.name}: gradient of the filter`, w.shape);
+  }
+});

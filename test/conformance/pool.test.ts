@@ -1,0 +1,96 @@
+import { nr } from '../helpers.js';
+import { TestRandom, assertConforms, assertExact, conformance, pickTensor, randomTensor, valuesOf } from './harness.js';
+
+/*
+ * Conformance of pool2d and pool2dBackward through nr.maxPool2d / nr.avgPool2d and their gradients,
+ * against direct float64 loops. Padded taps are skipped (a max ignores them, an average divides by
+ * the taps inside the image); max routes each gradient to the first maximum of its window, which the
+ * tie cases (inputs drawn from a few values) pin down.
+ */
+
+interface Case {
+  name: string;
+  batch: number;
+  size: [number, number];
+  channels: number;
+  pool: [number, number];
+  strides: [number, number];
+  padding: 'valid' | 'same';
+}
+
+function axisGeometry(n: number, k: number, s: number, padding: 'valid' | 'same'): { out: number; before: number } {
+  if (padding === 'valid') return { out: Math.floor((n - k) / s) + 1, before: 0 };
+  const out = Math.ceil(n / s);
+  return { out, before: Math.floor(Math.max((out - 1) * s + k - n, 0) / 2) };
+}
+
+function poolReference(c: Case, op: 'max' | 'avg', x: number[], dy: number[]): { out: number[]; dx: number[]; shape: number[] } {
+  const [h, w] = c.size;
+  const rows = axisGeometry(h, c.pool[0], c.strides[0], c.padding);
+  const cols = axisGeometry(w, c.pool[1], c.strides[1], c.padding);
+  const out: number[] = [];
+  const dx = new Array<number>(x.length).fill(0);
+  for (let b = 0; b < c.batch; b++) {
+    for (let oy = 0; oy < rows.out; oy++) {
+      for (let ox = 0; ox < cols.out; ox++) {
+        for (let ch = 0; ch < c.channels; ch++) {
+          const taps: number[] = [];
+          for (let ky = 0; ky < c.pool[0]; ky++) {
+            for (let kx = 0; kx < c.pool[1]; kx++) {
+              const iy = oy * c.strides[0] - rows.before + ky;
+              const ix = ox * c.strides[1] - cols.before + kx;
+              if (iy >= 0 && iy < h && ix >= 0 && ix < w) taps.push(((b * h + iy) * w + ix) * c.channels + ch);
+            }
+          }
+          const g = dy[out.length]!;
+          if (op === 'max') {
+            let best = taps[0]!;
+            for (const t of taps) if (x[t]! > x[best]!) best = t;
+            out.push(x[best]!);
+            dx[best] += g;
+          } else {
+            out.push(taps.reduce((s, t) => s + x[t]!, 0) / taps.length);
+            for (const t of taps) dx[t] += g / taps.length;
+          }
+        }
+      }
+    }
+  }
+  return { out, dx, shape: [c.batch, rows.out, cols.out, c.channels] };
+}
+
+const CASES: Case[] = [
+  { name: '2x2 valid (LeNet)', batch: 2, size: [8, 6], channels: 5, pool: [2, 2], strides: [2, 2], padding: 'valid' },
+  { name: '2x2 valid, odd size (last row dropped)', batch: 1, size: [7, 9], channels: 3, pool: [2, 2], strides: [2, 2], padding: 'valid' },
+  { name: '2x2 same, odd size (padded after)', batch: 3, size: [7, 5], channels: 2, pool: [2, 2], strides: [2, 2], padding: 'same' },
+  { name: '3x3 stride 2 same (overlapping)', batch: 2, size: [9, 8], channels: 7, pool: [3, 3], strides: [2, 2], padding: 'same' },
+  { name: '3x2 stride 1 same', batch: 1, size: [5, 6], channels: 3, pool: [3, 2], strides: [1, 1], padding: 'same' },
+  { name: '3x3 stride [1, 2] valid', batch: 2, size: [6, 9], channels: 1, pool: [3, 3], strides: [1, 2], padding: 'valid' },
+  { name: 'window = image (global)', batch: 2, size: [4, 5], channels: 6, pool: [4, 5], strides: [1, 1], padding: 'valid' },
+];
+
+CASES.forEach((c, i) => {
+  for (const op of ['max', 'avg'] as const) {
+    conformance(`pool2d and pool2dBackward (${op}): ${c.name}`, () => {
+      const rng = new TestRandom(8100 + i * 2 + (op === 'max' ? 0 : 1));
+      // Half the cases draw from five values, so windows hold ties.
+      const x = i % 2 === 0 ? randomTensor(rng, [c.batch, ...c.size, c.channels]) : pickTensor(rng, [c.batch, ...c.size, c.channels], [-1, -0.5, 0, 0.25, 1]);
+      const fn = op === 'max' ? nr.maxPool2d : nr.avgPool2d;
+      const options = { poolSize: c.pool, strides: c.strides, padding: c.padding };
+      const y = nr.noGrad(() => fn(x, options));
+      const dy = randomTensor(rng, [...y.shape]);
+      const ref = poolReference(c, op, valuesOf(x), valuesOf(dy));
+      const window = c.pool[0] * c.pool[1];
+      assertConforms(y, ref.out, op === 'max' ? 1 : window, `${op}Pool2d ${c.name}: forward`, ref.shape);
+      const [dx] = nr.grad((a) => fn(a, options).mul(dy).sum())(x);
+      assertConforms(dx!, ref.dx, window, `${op}Pool2d ${c.name}: backward`, x.shape);
+    });
+  }
+});
+
+conformance('pool2d (max): NaN propagates, -Infinity is a value', () => {
+  // Windows: [1, NaN, 2, 3] (NaN after a number), [NaN, 5, 4, 6] (NaN first), all -Infinity.
+  const x = nr.tensor([1, NaN, NaN, 5, -Infinity, -Infinity, 2, 3, 4, 6, -Infinity, -Infinity], [1, 2, 6, 1]);
+  const y = nr.maxPool2d(x, { poolSize: 2 });
+  assertExact(y, [NaN, NaN, -Infinity], 'float32', 'maxPool2d NaN and -Infinity', [1, 1, 3, 1]);
+});
