@@ -21,6 +21,15 @@ export interface LayerOptions {
   dtype?: 'float32' | 'float64';
 }
 
+/** What a layer expects of each input (see `Layer.inputSpec`). */
+export interface InputSpec {
+  rank: number;
+  /** The axes in words, for the error: `'batch, height, width, channels'`. */
+  axes: string;
+  /** Extra advice for an input of the given wrong rank (starting with '; '). */
+  hint?: (rank: number) => string;
+}
+
 export interface CallOptions {
   /** True inside `fit` (dropout and augmentation act only then). */
   training?: boolean;
@@ -43,7 +52,9 @@ const nameCounts = new Map<string, number>();
 
 /** `Dense` -> `dense`, `MaxPooling2D` -> `max_pooling2d`, as Keras names layers. */
 export function snakeCase(className: string): string {
-  return className.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
+  // Keras's two rules, in its order: a break before each capitalised word, then between a lower-case
+  // letter and a capital. Digits join the word before them, so `Conv2D` is `conv2d`.
+  return className.replace(/(.)([A-Z][a-z]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
 }
 
 /** A unique name: `dense`, then `dense_1`, `dense_2`, ... (one counter per base name). */
@@ -202,32 +213,79 @@ export abstract class Layer {
     weights.forEach((w, i) => w.assign(values[i]!));
   }
 
-  /** Applies the layer: eagerly to a Tensor, or symbolically to a SymbolicTensor (functional API). */
+  /**
+   * The rank the layer expects of each input and how its axes read (Keras's input_spec), or null
+   * for any rank. `apply` checks it before build and call, so the error shows the shape received.
+   */
+  get inputSpec(): InputSpec | null {
+    return null;
+  }
+
+  private checkInputSpec(shapes: readonly (readonly (number | null)[])[], concrete: boolean): void {
+    const spec = this.inputSpec;
+    if (!spec) return;
+    for (const shape of shapes) {
+      if (shape.length === spec.rank) continue;
+      const shown = concrete ? `[${shape.join(', ')}]` : formatLayerShape(shape);
+      throw new ShapeError(`${this.className} "${this.name}": expected input of rank ${spec.rank} [${spec.axes}], got ${shown}${spec.hint?.(shape.length) ?? ''}`);
+    }
+  }
+
+  /**
+   * Whether `apply` takes a list of inputs (merge layers such as Add and Concatenate). Such a layer
+   * receives the list of input shapes in `build` and `computeOutputShape` (as a `LayerShape[]`) and
+   * the list of tensors in `call`.
+   */
+  get takesInputList(): boolean {
+    return false;
+  }
+
+  /**
+   * Applies the layer: eagerly to a Tensor, or symbolically to a SymbolicTensor (functional API).
+   * Merge layers take a list of either.
+   */
   apply(inputs: Tensor, options?: CallOptions): Tensor;
   apply(inputs: SymbolicTensor, options?: CallOptions): SymbolicTensor;
-  apply(inputs: Tensor | SymbolicTensor, options: CallOptions = {}): Tensor | SymbolicTensor {
-    const prefix = () => `${this.className} "${this.name}" (input shape ${inputs instanceof Tensor ? `[${inputs.shape.join(', ')}]` : formatLayerShape(inputs.shape)})`;
-    if (inputs instanceof SymbolicTensor) {
+  apply(inputs: readonly SymbolicTensor[], options?: CallOptions): SymbolicTensor;
+  /** A list gives one Tensor (merge layers); a multi-output model gives a list: `model.apply<nr.Tensor[]>([a, b])`. */
+  apply<T extends Tensor | Tensor[] = Tensor>(inputs: readonly Tensor[], options?: CallOptions): NoInfer<T>;
+  apply(inputs: Tensor | SymbolicTensor | readonly Tensor[] | readonly SymbolicTensor[], options: CallOptions = {}): Tensor | SymbolicTensor {
+    const own = `${this.className} "${this.name}"`;
+    const list: readonly unknown[] = Array.isArray(inputs) ? inputs : [inputs];
+    const describe = (t: unknown) => (t instanceof Tensor ? `[${t.shape.join(', ')}]` : t instanceof SymbolicTensor ? formatLayerShape(t.shape) : typeof t);
+    const prefix = () => `${own} (input shape${list.length > 1 ? 's' : ''} ${list.map(describe).join(', ')})`;
+    if (Array.isArray(inputs) && !this.takesInputList) {
+      throw new ConfigError(`${own}: takes one input, got a list of ${inputs.length}; merge the inputs first (nr.layers.Concatenate, Add, ...) or apply the layer to each`);
+    }
+    if (list.every((t) => t instanceof SymbolicTensor) && list.length > 0) {
+      const symbols = list as readonly SymbolicTensor[];
+      // A list layer sees the list of shapes; any other layer the one shape.
+      const shapes = (Array.isArray(inputs) ? symbols.map((t) => t.shape) : symbols[0]!.shape) as LayerShape;
       try {
-        this.ensureBuilt(inputs.shape);
-        const shape = this.computeOutputShape(inputs.shape);
-        return new SymbolicTensor(shape, inputs.dtype === 'int32' ? this.dtype : inputs.dtype, this, [inputs], this.name);
+        this.checkInputSpec(symbols.map((t) => t.shape), false);
+        this.ensureBuilt(shapes);
+        const shape = this.computeOutputShape(shapes);
+        const dtype = symbols[0]!.dtype;
+        return new SymbolicTensor(shape, dtype === 'int32' ? this.dtype : dtype, this, [...symbols], this.name);
       } catch (e) {
-        rethrow(e, prefix(), `${this.className} "${this.name}"`);
+        rethrow(e, prefix(), own);
       }
     }
-    if (!(inputs instanceof Tensor)) {
-      throw new ConfigError(`${this.className} "${this.name}": apply() expects a Tensor or a SymbolicTensor from nr.Input, got ${typeof inputs}`);
+    if (list.length === 0 || !list.every((t) => t instanceof Tensor)) {
+      throw new ConfigError(`${own}: apply() expects a Tensor or a SymbolicTensor from nr.Input${this.takesInputList ? ' (or a list of them, all of one kind)' : ''}, got ${list.length === 0 ? 'an empty list' : list.map(describe).join(', ')}`);
     }
+    const tensors = list as readonly Tensor[];
     try {
-      this.ensureBuilt([null, ...inputs.shape.slice(1)]);
+      this.checkInputSpec(tensors.map((t) => t.shape), true);
+      const shapes = (Array.isArray(inputs) ? tensors.map((t) => [null, ...t.shape.slice(1)]) : [null, ...tensors[0]!.shape.slice(1)]) as LayerShape;
+      this.ensureBuilt(shapes);
       this.losses = [];
-      const out = this.call(inputs, options);
+      const out = this.call((Array.isArray(inputs) ? [...tensors] : tensors[0]) as Tensor, options);
       // As Keras: only trainable weights are penalised, so a frozen layer adds nothing to the loss.
       if (this.trainable) for (const [w, reg] of this.regularizers) if (w.trainable) this.losses.push(reg(w));
       return out;
     } catch (e) {
-      rethrow(e, prefix(), `${this.className} "${this.name}"`);
+      rethrow(e, prefix(), own);
     }
   }
 

@@ -2,8 +2,11 @@ import type { Layer } from '../../src/nn/layers/index.js';
 import { assert, assertClose, gradCheck as checkGradients, nr, randomFloat64 } from '../helpers.js';
 
 export interface LayerTestOptions {
-  /** Full input shape, batch axis included (keep it small: gradients are checked element by element). */
-  inputShape: number[];
+  /**
+   * Full input shape, batch axis included (keep it small: gradients are checked element by element);
+   * a list of shapes for a layer that takes a list of inputs (merge layers).
+   */
+  inputShape: number[] | number[][];
   /** Full output shape expected for that input. */
   expectedOutputShape: number[];
   /** Check gradients w.r.t. inputs and trainable weights in float64 (default true). */
@@ -28,14 +31,19 @@ export function runLayerTest(factory: () => Layer, options: LayerTestOptions): v
   const layer = factory();
   const label = `${layer.className} "${layer.name}"`;
   assert.equal(layer.built, options.builtOnCreation ?? false, `${label}: built on creation should be ${options.builtOnCreation ?? false}`);
-  const x = nr.randu(inputShape, { low: -2, high: 2 });
+  // One input, or a list of them for merge layers: `each` maps a function over the shapes.
+  const listed = Array.isArray(inputShape[0]);
+  const shapes = (listed ? inputShape : [inputShape]) as number[][];
+  const each = <T>(make: (shape: number[]) => T): any => (listed ? shapes.map(make) : make(shapes[0]!)); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const unknownBatch = (shape: number[]) => [null, ...shape.slice(1)];
+  const x = each((shape) => nr.randu(shape, { low: -2, high: 2 }));
 
   // Shapes: eager output and computeOutputShape with an unknown batch.
   const y = layer.apply(x);
   assert.ok(layer.built, `${label}: apply must build the layer`);
   assert.deepEqual(y.shape, expectedOutputShape, `${label}: output shape`);
-  assert.deepEqual(layer.computeOutputShape([null, ...inputShape.slice(1)]), [null, ...expectedOutputShape.slice(1)], `${label}: computeOutputShape`);
-  const symbolic = factory().apply(new nr.layers.SymbolicTensor([null, ...inputShape.slice(1)], 'float32', null, [], 'input'));
+  assert.deepEqual(layer.computeOutputShape(each(unknownBatch)), [null, ...expectedOutputShape.slice(1)], `${label}: computeOutputShape`);
+  const symbolic = factory().apply(each((shape) => new nr.layers.SymbolicTensor(unknownBatch(shape), 'float32', null, [], 'input')));
   assert.deepEqual(symbolic.shape, [null, ...expectedOutputShape.slice(1)], `${label}: symbolic output shape`);
 
   // Config: JSON-serializable, rebuilds an equal layer that computes the same outputs.
@@ -61,10 +69,13 @@ export function runLayerTest(factory: () => Layer, options: LayerTestOptions): v
   assert.equal(layer.countParams(), weights.reduce((n, w) => n + w.size, 0));
   layer.trainable = true;
 
-  // Training vs inference.
+  // Training vs inference. A training call may update state (BatchNormalization's moving
+  // statistics): it is put back so that the checks below see the same layer.
   const inference = nr.noGrad(() => layer.apply(x, { training: false }));
   assert.ok(sameValues(inference, nr.noGrad(() => layer.apply(x))), `${label}: inference must be deterministic and the default`);
+  const state = layer.getWeights();
   const training = nr.noGrad(() => layer.apply(x, { training: true }));
+  layer.setWeights(state);
   assert.deepEqual(training.shape, expectedOutputShape, `${label}: training output shape`);
   if (trainingDiffers) assert.ok(!sameValues(training, inference), `${label}: training output should differ from inference`);
   else assert.ok(sameValues(training, inference), `${label}: training and inference outputs must be equal`);
@@ -72,14 +83,16 @@ export function runLayerTest(factory: () => Layer, options: LayerTestOptions): v
   // Gradients in float64, w.r.t. the input and every trainable weight.
   if (gradCheck) {
     const layer64 = nr.layers.layerFromConfig({ className: layer.className, config: { ...config, name: `${layer.name}_f64`, dtype: 'float64' } });
-    const x64 = randomFloat64(inputShape, -2, 2);
-    const out64 = layer64.apply(x64);
+    const x64: nr.Tensor[] = shapes.map((shape) => randomFloat64(shape, -2, 2));
+    const out64 = listed ? layer64.apply(x64) : layer64.apply(x64[0]!);
     assert.equal(out64.dtype, 'float64', `${label}: a float64 layer must compute in float64`);
     if (layer64.trainableWeights.length > 0) {
       // Non-zero biases, so that a gradient that ignores them cannot pass.
-      layer64.setWeights(layer64.getWeights().map((w) => randomFloat64([...w.shape], -1, 1)));
+      // (Trainable ones only: a random moving variance could be negative.)
+      for (const w of layer64.trainableWeights) w.assign(randomFloat64([...w.shape], -1, 1));
     }
-    checkGradients((input) => layer64.apply(input), [x64, ...layer64.trainableWeights], { label: `${label} gradients` });
+    // The weights are read from the layer itself; gradCheck perturbs them in place.
+    checkGradients((...inputs) => (listed ? layer64.apply(inputs.slice(0, shapes.length)) : layer64.apply(inputs[0]!)), [...x64, ...layer64.trainableWeights], { label: `${label} gradients` });
   }
   assertClose(y, layer.apply(x), { message: `${label}: repeated apply` });
 }

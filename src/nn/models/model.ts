@@ -167,7 +167,8 @@ export class Model extends Layer implements TrainableModel {
   /** Applies the model as a layer: to tensors (eager) or to symbolic tensors (nesting in a functional model). */
   override apply(inputs: Tensor, options?: CallOptions): Tensor;
   override apply(inputs: SymbolicTensor, options?: CallOptions): SymbolicTensor;
-  override apply(inputs: readonly Tensor[] | readonly SymbolicTensor[], options?: CallOptions): Tensor | Tensor[] | SymbolicTensor;
+  override apply(inputs: readonly SymbolicTensor[], options?: CallOptions): SymbolicTensor;
+  override apply<T extends Tensor | Tensor[] = Tensor>(inputs: readonly Tensor[], options?: CallOptions): NoInfer<T>;
   override apply(inputs: Tensor | SymbolicTensor | readonly Tensor[] | readonly SymbolicTensor[], options: CallOptions = {}): Tensor | Tensor[] | SymbolicTensor {
     if (isSymbolic(inputs)) {
       const list = inputs instanceof SymbolicTensor ? [inputs] : [...inputs];

@@ -1,22 +1,9 @@
 import { test } from 'node:test';
 import { assert, assertClose, nr } from '../../helpers.js';
 import { Sequential, Model, Input } from '../../../src/nn/models/index.js';
-import { Layer, type CallOptions } from '../../../src/nn/layer.js';
+import type { CallOptions } from '../../../src/nn/layer.js';
 
 const { Dense } = nr.layers;
-
-/** A two-input sum, standing in for nr.layers.Add (written elsewhere). */
-class SumLayer extends Layer {
-  override call(inputs: nr.Tensor, _options: CallOptions): nr.Tensor {
-    const list = inputs as unknown as nr.Tensor[];
-    return list[0]!.add(list[1]!);
-  }
-  override apply(inputs: any, options: CallOptions = {}): any { // eslint-disable-line @typescript-eslint/no-explicit-any
-    if (Array.isArray(inputs) && inputs[0] instanceof nr.Tensor) return this.call(inputs as never, options);
-    if (Array.isArray(inputs)) return new (inputs[0].constructor)(inputs[0].shape, inputs[0].dtype, this, inputs, this.name);
-    return super.apply(inputs, options);
-  }
-}
 
 test('functional model: two inputs, two outputs, per-output losses and lossWeights; trains', async () => {
   nr.setSeed(10);
@@ -25,12 +12,12 @@ test('functional model: two inputs, two outputs, per-output losses and lossWeigh
   const b = Input({ shape: [2], name: 'b' });
   const ha = new Dense({ units: 4, activation: 'tanh' }).apply(a);
   const hb = new Dense({ units: 4, activation: 'tanh' }).apply(b);
-  const merged = new SumLayer().apply([ha, hb] as never) as unknown as nr.layers.SymbolicTensor;
+  const merged = new nr.layers.Add().apply([ha, hb]);
   const reg = new Dense({ units: 1, name: 'reg' }).apply(merged);
   const cls = new Dense({ units: 1, activation: 'sigmoid', name: 'cls' }).apply(merged);
   const model = new Model({ inputs: [a, b], outputs: [reg, cls] });
   assert.equal(model.name, 'functional');
-  assert.deepEqual(model.layers.map((l) => l.name), ['a', 'b', 'dense', 'dense_1', 'sum_layer', 'reg', 'cls']);
+  assert.deepEqual(model.layers.map((l) => l.name), ['a', 'b', 'dense', 'dense_1', 'add', 'reg', 'cls']);
   model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.05 }), loss: { reg: 'mse', cls: 'binary_crossentropy' }, lossWeights: [1, 0.5], metrics: { cls: ['accuracy'], reg: [] } });
   const xa = nr.randn([32, 3]);
   const xb = nr.randn([32, 2]);

@@ -1,0 +1,219 @@
+import { ConfigError, DTypeError, ShapeError, formatShape } from '../../../core/index.js';
+import type { Tensor } from '../../../tensor/index.js';
+import * as ops from '../../../ops/index.js';
+import { Layer, formatLayerShape, registerLayer, type CallOptions, type LayerOptions, type LayerShape } from '../../layer.js';
+
+/*
+ * Merge layers take a list of inputs (`new nr.layers.Add().apply([a, b])`, eagerly or on symbolic
+ * tensors) and combine them into one. The elementwise ones broadcast as Keras does: shapes are
+ * aligned from the right and a dimension of 1 stretches to the other's size.
+ */
+
+const formatShapes = (shapes: readonly LayerShape[]) => shapes.map(formatLayerShape).join(', ');
+
+/** The base of the merge layers: checks the list of inputs once, in build and in call. */
+abstract class Merge extends Layer {
+  /** How many inputs the layer takes (Subtract: exactly 2). */
+  protected readonly minInputs: number = 2;
+  protected readonly maxInputs: number = Number.POSITIVE_INFINITY;
+
+  override get takesInputList(): boolean {
+    return true;
+  }
+
+  /** The list of input shapes, after checking that it is a list of the right length. */
+  protected shapeList(inputShape: LayerShape | readonly LayerShape[]): LayerShape[] {
+    const shapes = inputShape as readonly unknown[];
+    if (!shapes.every((s) => Array.isArray(s))) {
+      throw new ConfigError(`${this.className} "${this.name}": expects a list of inputs, got one input of shape ${formatLayerShape(inputShape as LayerShape)}; call apply([a, b, ...])`);
+    }
+    const count = this.minInputs === this.maxInputs ? `exactly ${this.minInputs}` : `at least ${this.minInputs}`;
+    if (shapes.length < this.minInputs || shapes.length > this.maxInputs) {
+      throw new ConfigError(`${this.className} "${this.name}": expects ${count} inputs, got ${shapes.length} (shapes ${formatShapes(shapes as unknown as LayerShape[])})`);
+    }
+    return shapes as unknown as LayerShape[];
+  }
+
+  override build(inputShape: LayerShape | readonly LayerShape[]): void {
+    this.computeOutputShape(inputShape);
+    super.build(inputShape as LayerShape);
+  }
+
+  /** Keras's broadcasting of two shapes: aligned right, 1 stretches, null (unknown) stays unknown. */
+  override computeOutputShape(inputShape: LayerShape | readonly LayerShape[]): LayerShape {
+    const shapes = this.shapeList(inputShape);
+    const batches = new Set(shapes.map((s) => s[0]).filter((d) => d !== null && d !== undefined));
+    if (batches.size > 1) {
+      throw new ShapeError(`${this.className} "${this.name}": cannot merge inputs with different batch sizes; got shapes ${formatShapes(shapes)}`);
+    }
+    return shapes.reduce((a, b) => {
+      const [long, short] = a.length >= b.length ? [a, b] : [b, a];
+      const lead = long.slice(0, long.length - short.length);
+      const tail = short.map((j, k) => {
+        const i = long[long.length - short.length + k]!;
+        if (i === null || j === null) return i === 1 ? j : j === 1 ? i : null;
+        if (i === 1) return j;
+        if (j === 1 || i === j) return i;
+        throw new ShapeError(`${this.className} "${this.name}": inputs have incompatible shapes ${formatShapes(shapes)}; `
+          + 'each dimension must be equal or 1 (aligned from the right)');
+      });
+      return [...lead, ...tail];
+    });
+  }
+
+  override call(inputs: Tensor | readonly Tensor[], _options: CallOptions): Tensor {
+    const list = Array.isArray(inputs) ? inputs as readonly Tensor[] : [inputs as Tensor];
+    this.computeOutputShape(list.map((t) => t.shape));
+    return this.merge(list);
+  }
+
+  /** Combines the checked inputs. */
+  protected abstract merge(inputs: readonly Tensor[]): Tensor;
+}
+
+/**
+ * Adds a list of inputs elementwise (broadcasting as Keras). Input: a list of tensors of the same
+ * (or broadcastable) shape; output: that shape. Used for residual connections.
+ *
+ * ```ts
+ * const sum = new nr.layers.Add().apply([nr.ones([2, 3]), nr.full([2, 3], 2)]);
+ * sum.toArray(); // [[3, 3, 3], [3, 3, 3]]
+ * ```
+ */
+export class Add extends Merge {
+  constructor(options: LayerOptions = {}) {
+    super(options);
+  }
+
+  protected merge(inputs: readonly Tensor[]): Tensor {
+    return inputs.slice(1).reduce((a, b) => ops.add(a, b), inputs[0]!);
+  }
+}
+registerLayer(Add);
+
+/**
+ * Subtracts the second input from the first: exactly two inputs, `a - b`.
+ *
+ * ```ts
+ * new nr.layers.Subtract().apply([nr.full([1, 2], 5), nr.ones([1, 2])]).toArray(); // [[4, 4]]
+ * ```
+ */
+export class Subtract extends Merge {
+  protected override readonly maxInputs = 2;
+
+  constructor(options: LayerOptions = {}) {
+    super(options);
+  }
+
+  protected merge(inputs: readonly Tensor[]): Tensor {
+    return ops.sub(inputs[0]!, inputs[1]!);
+  }
+}
+registerLayer(Subtract);
+
+/**
+ * Multiplies a list of inputs elementwise (broadcasting as Keras).
+ *
+ * ```ts
+ * new nr.layers.Multiply().apply([nr.full([1, 2], 3), nr.full([1, 2], 2)]).toArray(); // [[6, 6]]
+ * ```
+ */
+export class Multiply extends Merge {
+  constructor(options: LayerOptions = {}) {
+    super(options);
+  }
+
+  protected merge(inputs: readonly Tensor[]): Tensor {
+    return inputs.slice(1).reduce((a, b) => ops.mul(a, b), inputs[0]!);
+  }
+}
+registerLayer(Multiply);
+
+/**
+ * The elementwise mean of a list of inputs.
+ *
+ * ```ts
+ * new nr.layers.Average().apply([nr.full([1, 2], 1), nr.full([1, 2], 4)]).toArray(); // [[2.5, 2.5]]
+ * ```
+ */
+export class Average extends Merge {
+  constructor(options: LayerOptions = {}) {
+    super(options);
+  }
+
+  protected merge(inputs: readonly Tensor[]): Tensor {
+    return ops.mul(inputs.slice(1).reduce((a, b) => ops.add(a, b), inputs[0]!), 1 / inputs.length);
+  }
+}
+registerLayer(Average);
+
+/**
+ * The elementwise maximum of a list of inputs.
+ *
+ * ```ts
+ * new nr.layers.Maximum().apply([nr.tensor([[1, 5]]), nr.tensor([[3, 2]])]).toArray(); // [[3, 5]]
+ * ```
+ */
+export class Maximum extends Merge {
+  constructor(options: LayerOptions = {}) {
+    super(options);
+  }
+
+  protected merge(inputs: readonly Tensor[]): Tensor {
+    return inputs.slice(1).reduce((a, b) => ops.maximum(a, b), inputs[0]!);
+  }
+}
+registerLayer(Maximum);
+
+export interface ConcatenateOptions extends LayerOptions {
+  /** The axis to join along (default -1, the channels of NHWC images). */
+  axis?: number;
+}
+
+/**
+ * Joins a list of inputs along `axis` (default -1). All inputs have one rank, and every dimension
+ * but `axis` must match; the output's `axis` is the sum of theirs.
+ *
+ * ```ts
+ * new nr.layers.Concatenate().apply([nr.ones([2, 3]), nr.zeros([2, 1])]).shape; // [2, 4]
+ * ```
+ */
+export class Concatenate extends Merge {
+  readonly axis: number;
+
+  constructor(options: ConcatenateOptions = {}) {
+    super(options);
+    this.axis = options.axis ?? -1;
+    if (!Number.isInteger(this.axis)) throw new ConfigError(`Concatenate "${this.name}": axis must be an integer, got ${String(options.axis)}`);
+  }
+
+  override computeOutputShape(inputShape: LayerShape | readonly LayerShape[]): LayerShape {
+    const shapes = this.shapeList(inputShape);
+    const rank = shapes[0]!.length;
+    const axis = this.axis < 0 ? this.axis + rank : this.axis;
+    if (axis < 1 || axis >= rank) {
+      throw new ShapeError(`Concatenate "${this.name}": axis ${this.axis} is out of range for inputs of rank ${rank} (shapes ${formatShapes(shapes)}); `
+        + `use an axis in 1..${rank - 1} or -${rank - 1}..-1 (the batch axis cannot be joined)`);
+    }
+    const mismatch = shapes.some((s) => s.length !== rank || s.some((d, i) => i !== axis && d !== null && shapes[0]![i] !== null && d !== shapes[0]![i]));
+    if (mismatch) {
+      throw new ShapeError(`Concatenate "${this.name}": inputs must have one rank and equal dimensions except along axis ${this.axis}; got shapes ${formatShapes(shapes)}`);
+    }
+    const out = shapes[0]!.map((_, i) => shapes.map((s) => s[i]!).find((d) => d !== null) ?? null);
+    out[axis] = shapes.some((s) => s[axis] === null) ? null : shapes.reduce((n, s) => n + s[axis]!, 0);
+    return out;
+  }
+
+  protected merge(inputs: readonly Tensor[]): Tensor {
+    const dtype = inputs[0]!.dtype;
+    if (inputs.some((t) => t.dtype !== dtype)) {
+      throw new DTypeError(`Concatenate "${this.name}": inputs have different dtypes (${inputs.map((t) => t.dtype).join(', ')}) with shapes ${inputs.map((t) => formatShape(t.shape)).join(', ')}`);
+    }
+    return ops.concat(inputs, this.axis);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), axis: this.axis };
+  }
+}
+registerLayer(Concatenate);

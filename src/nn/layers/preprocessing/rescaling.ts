@@ -1,0 +1,46 @@
+import { ConfigError } from '../../../core/index.js';
+import type { Tensor } from '../../../tensor/index.js';
+import * as ops from '../../../ops/index.js';
+import { Layer, registerLayer, type CallOptions, type LayerOptions } from '../../layer.js';
+
+export interface RescalingOptions extends LayerOptions {
+  /** Multiplier (e.g. 1 / 255). */
+  scale: number;
+  /** Added after scaling (default 0). */
+  offset?: number;
+}
+
+/**
+ * `inputs * scale + offset`, always (in training and inference, unlike augmentation): puts raw
+ * pixel values in the range the model expects, e.g. `scale: 1 / 255` maps [0, 255] to [0, 1], and
+ * `scale: 1 / 127.5, offset: -1` maps it to [-1, 1]. Any input shape.
+ *
+ * ```ts
+ * const rescale = new nr.layers.Rescaling({ scale: 1 / 255 });
+ * rescale.apply(nr.tensor([[0, 255]])).toArray(); // [[0, 1]]
+ * ```
+ */
+export class Rescaling extends Layer {
+  readonly scale: number;
+  readonly offset: number;
+
+  constructor(options: RescalingOptions) {
+    super(options);
+    this.scale = options?.scale;
+    this.offset = options?.offset ?? 0;
+    for (const [key, value] of [['scale', this.scale], ['offset', this.offset]] as const) {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(`Rescaling "${this.name}": ${key} must be a finite number, got ${String(value)}`);
+    }
+  }
+
+  override call(inputs: Tensor, _options: CallOptions): Tensor {
+    const x = inputs.dtype === 'float32' || inputs.dtype === 'float64' ? inputs : ops.cast(inputs, this.dtype);
+    const scaled = ops.mul(x, this.scale);
+    return this.offset === 0 ? scaled : ops.add(scaled, this.offset);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), scale: this.scale, offset: this.offset };
+  }
+}
+registerLayer(Rescaling);
