@@ -5,3 +5,4 @@
  */
 export * from './api.js';
 export * as callbacks from './nn/callbacks/browser.js';
+export * as vis from './vis/browser.js';

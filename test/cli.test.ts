@@ -1,30 +1,49 @@
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { assert, nr } from './helpers.js';
 import { main } from '../src/cli/commands.js';
+import { benchUnavailable } from '../src/cli/bench.js';
+import { preprocessImage, probabilitiesOf, resizeImage } from '../src/cli/predict.js';
+import { encodePng, type PngImage } from '../src/io/png.js';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string; bin: Record<string, string> };
+
+/** Runs the CLI in-process; returns the exit code and what it printed. */
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, (s) => { out += s; }, (s) => { err += s; });
+  return { code, out, err };
+}
+
+/** Asserts a failure: exit code, exactly one line on stderr, matching `pattern`. */
+function assertOneLineError(result: { code: number; err: string }, code: number, pattern: RegExp): void {
+  assert.equal(result.code, code, result.err);
+  assert.equal(result.err.trimEnd().split('\n').length, 1, `one line, got: ${result.err}`);
+  assert.match(result.err, /^neurona: /);
+  assert.match(result.err, pattern);
+}
 
 test('VERSION equals package.json version', () => {
   assert.equal(nr.VERSION, pkg.version);
 });
 
 test('neurona --version and --help', async () => {
-  let out = '';
-  assert.equal(await main(['--version'], (s) => { out += s; }), 0);
-  assert.equal(out.trim(), pkg.version);
-  out = '';
-  assert.equal(await main(['--help'], (s) => { out += s; }), 0);
-  assert.match(out, /Usage:/);
-  assert.match(out, /--version/);
+  const version = await cli('--version');
+  assert.equal(version.code, 0);
+  assert.equal(version.out.trim(), pkg.version);
+  const help = await cli('--help');
+  assert.equal(help.code, 0);
+  for (const word of ['Usage:', '--version', 'examples', 'train <example>', 'summary <model dir>', 'predict <model dir>', 'bench', 'inspect', '--report', '--save']) {
+    assert.ok(help.out.includes(word), `help mentions ${word}`);
+  }
 });
 
 test('an unknown command prints one clear line and exits non-zero', async () => {
-  let err = '';
-  assert.equal(await main(['frobnicate'], () => {}, (s) => { err += s; }), 2);
-  assert.match(err, /unknown command 'frobnicate'/);
-  assert.equal(err.trim().split('\n').length, 1);
+  assertOneLineError(await cli('frobnicate'), 2, /unknown command 'frobnicate'/);
 });
 
 test('the bin entry runs as a program', () => {
@@ -32,4 +51,197 @@ test('the bin entry runs as a program', () => {
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout.trim(), pkg.version);
   assert.equal(pkg.bin.neurona, './dist/cli/main.js');
+});
+
+test('neurona examples lists each example with a description; jobs is an alias', async () => {
+  const examples = await cli('examples');
+  assert.equal(examples.code, 0);
+  assert.match(examples.out, /^mnist-mlp\s+deck 001: Flatten -> Dense\(8, relu\) -> Dense\(10, softmax\)/m);
+  assert.equal((await cli('jobs')).out, examples.out);
+});
+
+test('train errors: unknown example lists the available ones; bad flags name the flag', async () => {
+  assertOneLineError(await cli('train', 'mnist-nope'), 2, /unknown example 'mnist-nope'; available: mnist-mlp/);
+  assertOneLineError(await cli('train'), 2, /train needs an example name; available: mnist-mlp/);
+  assertOneLineError(await cli('train', 'mnist-mlp', '--epochs', 'two'), 2, /option --epochs needs a positive integer, got 'two'/);
+  assertOneLineError(await cli('train', 'mnist-mlp', '--verbose', '5'), 2, /option --verbose must be one of 0, 1, 2, got '5'/);
+  assertOneLineError(await cli('train', 'mnist-mlp', '--speed', '9'), 2, /unknown option '--speed'/);
+  assertOneLineError(await cli('train', 'mnist-mlp', '--save'), 2, /option --save needs a value/);
+  const missing = join(tmpdir(), 'neurona-no-such-mnist');
+  assertOneLineError(await cli('train', 'mnist-mlp', '--data', missing, '--verbose', '0'), 1, new RegExp(`path ${missing} lacks train-images-idx3-ubyte`));
+});
+
+test('train mnist-mlp --limit --epochs 1 --save --report, then summary of the saved model', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurona-cli-'));
+  try {
+    const train = await cli('train', 'mnist-mlp', '--limit', '6000', '--epochs', '1', '--batch-size', '32', '--seed', '3', '--verbose', '0',
+      '--save', join(dir, 'model'), '--report', join(dir, 'report'));
+    assert.equal(train.code, 0, train.err);
+    const accuracy = Number(/Test accuracy: ([\d.]+) - test loss: ([\d.]+)/.exec(train.out)?.[1]);
+    assert.ok(accuracy > 0.5 && accuracy <= 1, `one epoch on 6000 digits learns (test accuracy ${accuracy}; chance is 0.1)`);
+    assert.match(train.out, /Total params: 6,370/);
+    assert.match(train.out, /Saved the model to .*model/);
+
+    const summary = await cli('summary', join(dir, 'model'));
+    assert.equal(summary.code, 0, summary.err);
+    assert.match(summary.out, /Total params: 6,370 \(24\.88 KB\)/);
+    assert.match(summary.out, /dense_1 \(Dense\)\s+│ \(None, 10\)\s+│\s+90 │/);
+
+    const page = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
+    for (const id of ['final-metrics', 'summary', 'curves', 'confusion-matrix', 'samples']) assert.ok(page.includes(`id="${id}"`), `report has #${id}`);
+    assert.match(page, /Validation data: 1000 examples/); // the test split, 6000 / 6
+    assert.equal(page.match(/<figure /g)?.length, 32, '32 test images as samples');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('summary and predict name a missing model directory in one line', async () => {
+  const missing = join(tmpdir(), 'neurona-no-such-model');
+  assertOneLineError(await cli('summary', missing), 1, new RegExp(`no model directory at ${missing}`));
+  assertOneLineError(await cli('predict', missing, 'x.png'), 1, new RegExp(`no model directory at ${missing}`));
+  const empty = mkdtempSync(join(tmpdir(), 'neurona-empty-'));
+  try {
+    assertOneLineError(await cli('summary', empty), 1, new RegExp(`${empty} holds no model\\.json`));
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
+  assertOneLineError(await cli('summary'), 2, /summary needs one model directory/);
+  assertOneLineError(await cli('predict', missing), 2, /predict needs a model directory and one or more PNG images/);
+});
+
+/**
+ * Draws a digit the way a person would in a paint program, not taken from MNIST: a "1" (an upright
+ * bar) or a "0" (an elliptic ring), antialiased by 4x4 supersampling, in a size x size image laid out
+ * like MNIST (about 20 units of 28 tall). White on black, or black on white; gray or RGB.
+ */
+function drawDigit(digit: 0 | 1, size: number, { darkOnLight = false, rgb = false } = {}): PngImage {
+  const channels = rgb ? 3 : 1;
+  const pixels = new Uint8Array(size * size * channels);
+  const unit = size / 28;
+  const inside = (x: number, y: number): boolean => {
+    const [u, v] = [x / unit - 14, y / unit - 14]; // coordinates on a 28-unit canvas, centred
+    if (digit === 1) return Math.abs(u + v * 0.08) <= 1.6 && Math.abs(v) <= 9.5; // slightly slanted, like handwriting
+    const r = Math.hypot(u / 5.5, v / 8.5);
+    return Math.abs(r - 1) * 6.5 <= 1.6;
+  };
+  for (let py = 0; py < size; py++) {
+    for (let px = 0; px < size; px++) {
+      let covered = 0;
+      for (let sy = 0; sy < 4; sy++) for (let sx = 0; sx < 4; sx++) if (inside(px + (sx + 0.5) / 4, py + (sy + 0.5) / 4)) covered++;
+      const level = Math.round((covered / 16) * 255);
+      const value = darkOnLight ? 255 - level : level;
+      for (let c = 0; c < channels; c++) pixels[(py * size + px) * channels + c] = value;
+    }
+  }
+  return { width: size, height: size, channels: channels as 1 | 3, pixels };
+}
+
+test('predict: a model trained here recognises digits drawn here, on black or on white, at any size', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurona-predict-'));
+  try {
+    nr.setSeed(11);
+    const { train, test: testSplit } = await nr.datasets.mnist.loadData();
+    const x = train[0].slice(0, 10000).cast('float32').div(255);
+    const y = train[1].slice(0, 10000);
+    const model = new nr.Sequential([
+      new nr.layers.Flatten({ inputShape: [28, 28] }),
+      new nr.layers.Dense({ units: 64, activation: 'relu' }),
+      new nr.layers.Dense({ units: 10, activation: 'softmax' }),
+    ]);
+    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+    await model.fit(x, y, { epochs: 5, batchSize: 32, verbose: 0 });
+    const { accuracy } = await model.evaluate(testSplit[0].slice(0, 2000).cast('float32').div(255), testSplit[1].slice(0, 2000), { verbose: 0 });
+    assert.ok(accuracy! >= 0.9, `the model is good enough to judge by (test accuracy ${accuracy})`);
+    await model.save(join(dir, 'model'));
+
+    const cases: Array<{ file: string; digit: 0 | 1; image: PngImage; inverted: boolean }> = [
+      { file: 'one-white-on-black.png', digit: 1, image: drawDigit(1, 28), inverted: false },
+      { file: 'one-black-on-white-112px.png', digit: 1, image: drawDigit(1, 112, { darkOnLight: true }), inverted: true },
+      { file: 'zero-white-on-black.png', digit: 0, image: drawDigit(0, 28), inverted: false },
+      { file: 'zero-black-on-white-rgb-56px.png', digit: 0, image: drawDigit(0, 56, { darkOnLight: true, rgb: true }), inverted: true },
+    ];
+    for (const c of cases) writeFileSync(join(dir, c.file), encodePng(c.image));
+    const result = await cli('predict', join(dir, 'model'), ...cases.map((c) => join(dir, c.file)));
+    assert.equal(result.code, 0, result.err);
+    const lines = result.out.trimEnd().split('\n');
+    assert.equal(lines.length, cases.length);
+    cases.forEach((c, i) => {
+      const match = /^(.+): (\d) \(([\d.]+)%\), (\d) \(([\d.]+)%\), (\d) \(([\d.]+)%\)(.*)$/.exec(lines[i]!);
+      assert.ok(match, `top-3 line: ${lines[i]}`);
+      assert.equal(match[1], join(dir, c.file));
+      assert.equal(Number(match[2]), c.digit, `${c.file} is read as ${c.digit}: ${lines[i]}`);
+      const [p1, p2, p3] = [Number(match[3]), Number(match[5]), Number(match[7])];
+      assert.ok(p1 >= p2 && p2 >= p3 && p1 + p2 + p3 <= 100.2, `probabilities ranked: ${lines[i]}`);
+      assert.equal(match[8]!.includes('inverted to white on black'), c.inverted, `inversion note: ${lines[i]}`);
+    });
+    // The printed probabilities are the model's: run the same 28x28 input through it directly.
+    const direct = model.predict(nr.tensor(drawDigit(1, 28).pixels, [1, 28, 28], 'int32').cast('float32').div(255)).data();
+    assert.match(lines[0]!, new RegExp(`: 1 \\(${(100 * direct[1]!).toFixed(1)}%\\)`));
+
+    // --invert no keeps the black-on-white image as is: the model then sees a white page.
+    const kept = await cli('predict', join(dir, 'model'), join(dir, cases[1]!.file), '--invert', 'no', '--top', '1');
+    assert.equal(kept.code, 0, kept.err);
+    assert.match(kept.out, /^.+: \d \([\d.]+%\)\n$/);
+    assert.ok(!kept.out.includes('inverted'));
+
+    // A file that is not a PNG, and one that does not exist, are named.
+    const notPng = join(dir, 'digit.jpg');
+    writeFileSync(notPng, new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16]));
+    assertOneLineError(await cli('predict', join(dir, 'model'), notPng), 1, new RegExp(`${notPng} is not a PNG file`));
+    assertOneLineError(await cli('predict', join(dir, 'model'), join(dir, 'nope.png')), 1, new RegExp(`cannot read image ${join(dir, 'nope.png')} \\(no such file\\)`));
+    assertOneLineError(await cli('predict', join(dir, 'model'), notPng, '--resize', 'cubic'), 2, /--resize must be one of bilinear, nearest/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('resizeImage: area averaging when shrinking, linear between centres when enlarging, nearest', () => {
+  // 4x1 -> 2x1 averages pairs; 2x1 -> 4x1 interpolates between the two centres (clamped at the ends).
+  assert.deepEqual(Array.from(resizeImage(new Float32Array([0, 1, 0.5, 0.5]), 4, 1, 1, 2, 1)), [0.5, 0.5]);
+  assert.deepEqual(Array.from(resizeImage(new Float32Array([0, 1]), 2, 1, 1, 4, 1)), [0, 0.25, 0.75, 1]);
+  assert.deepEqual(Array.from(resizeImage(new Float32Array([0, 1]), 2, 1, 1, 4, 1, 'nearest')), [0, 0, 1, 1]);
+  // 3 -> 2: each output covers 1.5 source pixels.
+  const shrunk = Array.from(resizeImage(new Float32Array([0.3, 0.6, 0.9]), 3, 1, 1, 2, 1));
+  assert.ok(Math.abs(shrunk[0]! - (0.3 + 0.6 * 0.5) / 1.5) < 1e-6 && Math.abs(shrunk[1]! - (0.6 * 0.5 + 0.9) / 1.5) < 1e-6, String(shrunk));
+  // 2-D and channels: a 2x2 RGB image to 1x1 is the mean colour.
+  const rgb = resizeImage(new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1]), 2, 2, 3, 1, 1);
+  assert.deepEqual(Array.from(rgb).map((v) => Number(v.toFixed(6))), [0.5, 0.5, 0.5]);
+});
+
+test('preprocessImage: luma, alpha over white, and inversion of bright borders for gray models', () => {
+  const input = { height: 1, width: 3, channels: 1 as const, shape: [1, 3] };
+  // RGBA: opaque red, half-transparent black, fully transparent -> luma 0.299, 0.5 (half over white), 1.
+  const rgba: PngImage = { width: 3, height: 1, channels: 4, pixels: new Uint8Array([255, 0, 0, 255, 0, 0, 0, 128, 0, 0, 0, 0]) };
+  const kept = preprocessImage(rgba, input, { invert: 'no' });
+  assert.deepEqual(Array.from(kept.values).map((v) => Number(v.toFixed(3))), [0.299, Number((1 - 128 / 255).toFixed(3)), 1]);
+  const auto = preprocessImage(rgba, input);
+  assert.equal(auto.inverted, true, 'the border (every pixel here) is bright');
+  assert.deepEqual(Array.from(auto.values).map((v) => Number(v.toFixed(3))), [0.701, Number((128 / 255).toFixed(3)), 0]);
+  const dark: PngImage = { width: 3, height: 1, channels: 1, pixels: new Uint8Array([0, 255, 0]) };
+  assert.equal(preprocessImage(dark, input).inverted, false);
+  assert.equal(preprocessImage(dark, { ...input, channels: 3 }, {}).inverted, false, 'RGB models are never inverted by auto');
+});
+
+test('probabilitiesOf keeps distributions and applies softmax or sigmoid to scores', () => {
+  assert.deepEqual(probabilitiesOf(nr.tensor([[0.25, 0.75]])), [[0.25, 0.75]]);
+  const logits = probabilitiesOf(nr.tensor([[0, Math.log(3)]]))[0]!;
+  assert.ok(Math.abs(logits[0]! - 0.25) < 1e-6 && Math.abs(logits[1]! - 0.75) < 1e-6, String(logits));
+  const binary = probabilitiesOf(nr.tensor([[0.8], [0]]));
+  assert.ok(Math.abs(binary[0]![1]! - 0.8) < 1e-6 && binary[1]![1] === 0, JSON.stringify(binary));
+});
+
+test('bench runs bench/run.ts from a checkout, and says why it cannot elsewhere', async () => {
+  const elsewhere = mkdtempSync(join(tmpdir(), 'neurona-installed-'));
+  try {
+    assert.match(benchUnavailable(elsewhere)!, /bench needs the source checkout: .*bench\/run\.ts is not in this installation/);
+  } finally {
+    rmSync(elsewhere, { recursive: true, force: true });
+  }
+  assert.equal(benchUnavailable(), null);
+  const run = await cli('bench', 'W1', '--sizes', '8', '--reps', '1', '--backend', 'js');
+  assert.equal(run.code, 0, run.err);
+  const line = run.out.split('\n').find((l) => l.startsWith('{"workload":"W1"'));
+  assert.ok(line, run.out);
+  assert.equal(JSON.parse(line).n, 8);
 });

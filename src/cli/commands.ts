@@ -1,20 +1,30 @@
 import { VERSION } from '../version.js';
 import { getBackend, setBackend, setNumThreads } from '../backend/index.js';
-import { mnistMlp, type JobOptions } from './jobs/mnist-mlp.js';
+import { NeuronaError } from '../core/index.js';
 import { inspect } from '../nn/saving/index.js';
+import { benchUnavailable, runBench } from './bench.js';
+import { EXAMPLES } from './examples.js';
+import { trainExample, type TrainOptions } from './jobs/example.js';
+import { loadModelDir, predictImages, type InvertMode, type ResizeMode } from './predict.js';
 
-/** Training jobs that `neurona train <name>` runs. */
-export const JOBS: Record<string, { description: string; run: (options: JobOptions) => Promise<unknown> }> = {
-  'mnist-mlp': { description: 'deck 001: Flatten -> Dense(8, relu) -> Dense(10, softmax) with Adam on full MNIST', run: mnistMlp },
-};
+export { EXAMPLES } from './examples.js';
 
 const HELP = `neurona ${VERSION}: deep learning for TypeScript
 
 Usage:
-  neurona train <job> [--epochs N] [--batch-size N] [--seed N] [--limit N] [--backend js] [--threads N] [--verbose 0|1|2]
+  neurona examples      list the examples that 'train' runs ('jobs' is an alias)
+  neurona train <example> [--epochs N] [--batch-size N] [--seed N] [--limit N] [--verbose 0|1|2]
+                [--backend js|native] [--threads N] [--data <dir>] [--report <dir>] [--save <dir>]
+                        train an example; --data: dataset files, --limit: first N training examples,
+                        --report: write a live HTML run report, --save: save the trained model
+  neurona summary <model dir>
+                        load a saved model and print its summary
+  neurona predict <model dir> <image.png ...> [--top N] [--resize bilinear|nearest] [--invert auto|yes|no]
+                        top classes with probabilities for each PNG (resized and converted to the
+                        model's input; 'auto' inverts dark-on-light images for gray digit models)
   neurona inspect <model dir | file.safetensors>
                         print the format, layers, tensors and parameter count (builds nothing)
-  neurona jobs          list the training jobs
+  neurona bench [args]  run the benchmarks (bench/run.ts; needs the source checkout)
   neurona info          print the version and the active backend
   neurona --version     print the version
   neurona --help        print this help
@@ -22,77 +32,127 @@ Usage:
 
 type Out = (s: string) => void;
 
-function parseFlags(args: readonly string[], err: Out): JobOptions | null {
-  const options: JobOptions = {};
-  const numeric: Record<string, keyof JobOptions> = { '--epochs': 'epochs', '--batch-size': 'batchSize', '--seed': 'seed', '--limit': 'limit', '--verbose': 'verbose' };
+/** A mistake in the command line: printed as one line, exit code 2. */
+class UsageError extends Error {}
+/** A command that cannot run here (e.g. bench outside a checkout): printed as one line, exit code 1. */
+class CommandError extends Error {}
+
+type FlagKind = 'count' | 'positive' | 'text' | readonly string[];
+
+const TRAIN_FLAGS: Record<string, FlagKind> = {
+  '--epochs': 'positive', '--batch-size': 'positive', '--seed': 'count', '--limit': 'positive', '--verbose': ['0', '1', '2'],
+  '--backend': 'text', '--threads': 'positive', '--data': 'text', '--report': 'text', '--save': 'text',
+};
+const PREDICT_FLAGS: Record<string, FlagKind> = { '--top': 'positive', '--resize': ['bilinear', 'nearest'], '--invert': ['auto', 'yes', 'no'] };
+
+/** Splits `args` into positional arguments and `--flag value` / `--flag=value` pairs checked against `spec`. */
+function parseArgs(command: string, args: readonly string[], spec: Record<string, FlagKind>): { positional: string[]; flags: Record<string, string> } {
+  const positional: string[] = [];
+  const flags: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    const value = args[i + 1];
-    if (flag === '--backend' && value) { setBackend(value); i++; continue; }
-    if (flag === '--threads' && value) { setNumThreads(Number(value)); i++; continue; }
-    const key = numeric[flag];
-    const n = Number(value);
-    if (!key || value === undefined || !Number.isInteger(n) || n < 0) {
-      err(`neurona: bad option '${flag}${value === undefined ? '' : ` ${value}`}'. Run 'neurona --help' for the options.\n`);
-      return null;
+    const arg = args[i]!;
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
     }
-    (options as Record<string, number>)[key] = n;
-    i++;
+    const equals = arg.indexOf('=');
+    const flag = equals < 0 ? arg : arg.slice(0, equals);
+    const kind = spec[flag];
+    if (!kind) throw new UsageError(`${command}: unknown option '${flag}'; options: ${Object.keys(spec).join(' ')}`);
+    const value = equals < 0 ? args[++i] : arg.slice(equals + 1);
+    if (value === undefined || value === '') throw new UsageError(`${command}: option ${flag} needs a value`);
+    if (Array.isArray(kind) && !kind.includes(value)) throw new UsageError(`${command}: option ${flag} must be one of ${kind.join(', ')}, got '${value}'`);
+    if (kind === 'count' || kind === 'positive') {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < (kind === 'positive' ? 1 : 0)) throw new UsageError(`${command}: option ${flag} needs a ${kind === 'positive' ? 'positive' : 'non-negative'} integer, got '${value}'`);
+    }
+    flags[flag] = value;
   }
-  return options;
+  return { positional, flags };
+}
+
+async function train(args: readonly string[], out: Out): Promise<number> {
+  const { positional, flags } = parseArgs('train', args, TRAIN_FLAGS);
+  const [name, ...extra] = positional;
+  const available = Object.keys(EXAMPLES).join(', ');
+  if (!name) throw new UsageError(`train needs an example name; available: ${available}`);
+  const example = EXAMPLES[name];
+  if (!example) throw new UsageError(`unknown example '${name}'; available: ${available}`);
+  if (extra.length > 0) throw new UsageError(`train: unexpected argument '${extra[0]}'`);
+  if (flags['--backend']) setBackend(flags['--backend'] as 'js' | 'native');
+  if (flags['--threads']) setNumThreads(Number(flags['--threads']));
+  const number = (flag: string) => (flags[flag] === undefined ? undefined : Number(flags[flag]));
+  const options: TrainOptions = {
+    epochs: number('--epochs'), batchSize: number('--batch-size'), seed: number('--seed'), limit: number('--limit'),
+    verbose: number('--verbose') as TrainOptions['verbose'], data: flags['--data'], report: flags['--report'], save: flags['--save'],
+    print: (line) => out(`${line}\n`),
+  };
+  await trainExample(name, example, options);
+  return 0;
+}
+
+async function predict(args: readonly string[], out: Out): Promise<number> {
+  const { positional, flags } = parseArgs('predict', args, PREDICT_FLAGS);
+  const [modelDir, ...images] = positional;
+  if (!modelDir || images.length === 0) throw new UsageError(`predict needs a model directory and one or more PNG images, e.g. 'neurona predict my-model digit.png'`);
+  const lines = await predictImages(modelDir, images, {
+    top: flags['--top'] ? Number(flags['--top']) : undefined,
+    resize: flags['--resize'] as ResizeMode | undefined, invert: flags['--invert'] as InvertMode | undefined,
+  });
+  for (const line of lines) out(`${line}\n`);
+  return 0;
+}
+
+/** One line for an error: the message of a neurona error, the name too for anything unexpected. */
+function oneLine(e: unknown): string {
+  const text = e instanceof UsageError || e instanceof CommandError || e instanceof NeuronaError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return text.replace(/\s*\n\s*/g, ' ');
 }
 
 /** Runs the CLI with the given arguments and resolves to the exit code. */
 export async function main(args: readonly string[], out: Out = (s) => process.stdout.write(s),
   err: Out = (s) => process.stderr.write(s)): Promise<number> {
   const [command, ...rest] = args;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    out(HELP);
-    return 0;
-  }
-  if (command === '--version' || command === '-v') {
-    out(`${VERSION}\n`);
-    return 0;
-  }
-  if (command === 'info') {
-    out(`neurona ${VERSION}\nbackend: ${getBackend()}\nnode: ${process.version}\n`);
-    return 0;
-  }
-  if (command === 'jobs') {
-    for (const [name, job] of Object.entries(JOBS)) out(`${name.padEnd(14)}${job.description}\n`);
-    return 0;
-  }
-  if (command === 'inspect') {
-    const [path] = rest;
-    if (!path) {
-      err(`neurona: inspect needs a model directory or a .safetensors file, e.g. 'neurona inspect my-model'\n`);
-      return 2;
+  try {
+    switch (command) {
+      case undefined: case '--help': case '-h': case 'help':
+        out(HELP);
+        return 0;
+      case '--version': case '-v':
+        out(`${VERSION}\n`);
+        return 0;
+      case 'info':
+        out(`neurona ${VERSION}\nbackend: ${getBackend()}\nnode: ${process.version}\n`);
+        return 0;
+      case 'examples': case 'jobs':
+        for (const [name, example] of Object.entries(EXAMPLES)) out(`${name.padEnd(14)}${example.description}\n`);
+        return 0;
+      case 'train':
+        return await train(rest, out);
+      case 'summary': {
+        const [dir, ...extra] = rest;
+        if (!dir || extra.length > 0) throw new UsageError(`summary needs one model directory, e.g. 'neurona summary my-model'`);
+        (await loadModelDir(dir)).summary((line) => out(`${line}\n`));
+        return 0;
+      }
+      case 'predict':
+        return await predict(rest, out);
+      case 'inspect': {
+        const [path] = rest;
+        if (!path) throw new UsageError(`inspect needs a model directory or a .safetensors file, e.g. 'neurona inspect my-model'`);
+        for (const line of await inspect(path)) out(`${line}\n`);
+        return 0;
+      }
+      case 'bench': {
+        const reason = benchUnavailable();
+        if (reason) throw new CommandError(reason);
+        return await runBench(rest, out, err);
+      }
+      default:
+        throw new UsageError(`unknown command '${command}'. Run 'neurona --help' for the list of commands.`);
     }
-    try {
-      for (const line of await inspect(path)) out(`${line}\n`);
-      return 0;
-    } catch (e) {
-      err(`neurona: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`);
-      return 1;
-    }
+  } catch (e) {
+    err(`neurona: ${oneLine(e)}\n`);
+    return e instanceof UsageError ? 2 : 1;
   }
-  if (command === 'train') {
-    const [name, ...flags] = rest;
-    const job = name ? JOBS[name] : undefined;
-    if (!job) {
-      err(`neurona: unknown job '${name ?? ''}'; available: ${Object.keys(JOBS).join(', ')}\n`);
-      return 2;
-    }
-    try {
-      const options = parseFlags(flags, err);
-      if (!options) return 2;
-      await job.run({ ...options, print: (line) => out(`${line}\n`) });
-      return 0;
-    } catch (e) {
-      err(`neurona: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`);
-      return 1;
-    }
-  }
-  err(`neurona: unknown command '${command}'. Run 'neurona --help' for the list of commands.\n`);
-  return 2;
 }

@@ -1,0 +1,79 @@
+/**
+ * Chart rendering shared by the plot functions: a Vega-Lite spec becomes an SVG string through Vega's
+ * headless renderer. Platform-independent (no `node:` imports), so charts work in browsers too; vega
+ * and vega-lite are imported on first use, keeping `import 'neurona'` fast.
+ */
+import { ConfigError } from '../core/index.js';
+
+/**
+ * The colours of series and classes, in order (Vega's "tableau10"): blue, orange, red, teal, green,
+ * yellow, purple, pink, brown, gray. Plots assign them by index so a class or optimizer keeps its
+ * colour across charts.
+ */
+export const PALETTE: readonly string[] = [
+  '#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac',
+];
+
+/** Size options every chart takes (pixels of one plot area; axes, titles and legends add to them). */
+export interface ChartSizeOptions {
+  /** Width of the plot area in pixels. */
+  width?: number;
+  /** Height of the plot area in pixels. */
+  height?: number;
+  /** A title above the chart (default none). */
+  title?: string;
+}
+
+/** A Vega-Lite specification (plain JSON). */
+export type VegaLiteSpec = Record<string, unknown>;
+
+/** Shared look: no frame around views, quiet grid lines, white background (PNG output has no transparency). */
+const BASE_CONFIG = {
+  background: 'white',
+  view: { stroke: null },
+  axis: { gridColor: '#e6e6e6', labelFontSize: 10, titleFontSize: 11 },
+  legend: { labelFontSize: 10, titleFontSize: 11 },
+  header: { labelFontSize: 12, titleFontSize: 12 },
+};
+
+/**
+ * Compiles a Vega-Lite spec and renders it to an SVG string with Vega's headless renderer. The spec's
+ * own `config` entries override the shared look.
+ *
+ * ```ts
+ * import * as nr from 'neurona';
+ * const svg = await nr.vis.renderVegaLite({ data: { values: [{ a: 1, b: 2 }] }, mark: 'point', encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' } } });
+ * svg.startsWith('<svg'); // true
+ * ```
+ */
+export async function renderVegaLite(spec: VegaLiteSpec): Promise<string> {
+  const [vegaLite, vega] = await Promise.all([import('vega-lite'), import('vega')]);
+  const config = { ...BASE_CONFIG, ...(spec.config as Record<string, unknown> | undefined) };
+  // Vega-Lite's TopLevelSpec type is a large union; the spec is plain JSON built by our plot functions.
+  const compiled = vegaLite.compile({ ...spec, config } as Parameters<typeof vegaLite.compile>[0]).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Checks an optional pixel size option. */
+export function sizeOption(where: string, name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 10 || value > 10000) {
+    throw new ConfigError(`${where}: ${name} must be a number of pixels between 10 and 10000, got ${value}`);
+  }
+  return value;
+}
+
+/** The colour of series or class `index` (the palette repeats after ten). */
+export function paletteColor(index: number): string {
+  return PALETTE[index % PALETTE.length]!;
+}
+
+/** Optional title entry for a spec. */
+export function titleEntry(title: string | undefined): VegaLiteSpec {
+  return title ? { title } : {};
+}
