@@ -13,6 +13,13 @@ const small: Record<string, string[]> = {
   'mnist-mlp-deep.ts': ['--epochs', '1', '--limit', '2000'],
   'optimizers-comparison.ts': ['--epochs', '2'],
   'mnist-perceptron.ts': ['--samples', '600', '--out', join(tmpdir(), `neurona-mnist-perceptron-${process.pid}`)],
+  'cifar10-v1.ts': ['--synthetic', '--limit', '64', '--epochs', '1'],
+  'cifar10-v2.ts': ['--synthetic', '--limit', '64', '--epochs', '1'],
+  'cifar10-v3.ts': ['--synthetic', '--limit', '64', '--epochs', '1'],
+  'cifar10-v4.ts': ['--synthetic', '--limit', '64', '--epochs', '1'],
+  'cifar10-v5.ts': ['--synthetic', '--limit', '64', '--epochs', '1'],
+  'fashion-mnist-progression.ts': ['--synthetic', '--limit', '64', '--epochs', '1'],
+  'mnist-lenet.ts': ['--epochs', '1', '--limit', '256'],
   'som-digits.ts': ['--samples', '300', '--epochs', '1', '--out', `${process.env.TMPDIR ?? '/tmp'}/neurona-som-digits-${process.pid}`],
 };
 

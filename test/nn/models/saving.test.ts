@@ -313,7 +313,7 @@ test('neurona inspect: a model directory and a .safetensors file', async () => {
     assert.match(out2.join(''), /parameters: 13\n/);
     const err3: string[] = [];
     assert.equal(await main(['inspect', join(dir, 'nope')], () => {}, (s) => err3.push(s)), 1);
-    assert.match(err3.join(''), /FormatError/);
+    assert.match(err3.join(''), /^neurona: inspect: .*nope does not exist\n$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

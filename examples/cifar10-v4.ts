@@ -1,0 +1,18 @@
+/*
+ * Deck 004, CIFAR-10 version 4: v3 behind a data-augmentation Sequential.
+ * The model, as the deck builds it, is version4 in src/cli/jobs/deck004.ts (`neurona train cifar10-v4` runs it too).
+ *
+ * Run: npx tsx examples/cifar10-v4.ts --data <cifar-10-binary.tar.gz or its directory> [--epochs 10] [--limit N]
+ *      npx tsx examples/cifar10-v4.ts --synthetic [--limit 256] [--epochs 1]   (random images of the same shape)
+ */
+import * as nr from '../src/index.js';
+import { version4 } from '../src/cli/jobs/deck004.js';
+import { loadCifar, parseFlags, train } from './lib/deck004-run.js';
+
+const flags = parseFlags();
+nr.setSeed(flags.seed);
+const data = await loadCifar(flags);
+const model = version4([32, 32, 3]);
+model.summary();
+const result = await train(model, data, flags);
+console.log(`cifar10-v4 on ${data.name}: train accuracy ${result.trainAccuracy.toFixed(4)}, test accuracy ${result.testAccuracy.toFixed(4)} (${result.seconds.toFixed(1)} s)`);
