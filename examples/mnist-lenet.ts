@@ -8,14 +8,11 @@
  */
 import * as nr from '../src/index.js';
 import { compiled, lenet } from '../src/cli/jobs/deck004.js';
+import { parseFlags } from './lib/deck004-run.js';
 
-const argv = process.argv.slice(2);
-const arg = (flag: string, fallback: number) => Number(argv[argv.indexOf(flag) + 1] ?? fallback) || fallback;
-const epochs = arg('--epochs', 3);
-const limit = arg('--limit', 60000);
-const batchSize = arg('--batch-size', 32);
+const { epochs, limit, batchSize, seed } = parseFlags({ epochs: 3, batchSize: 32 });
 
-nr.setSeed(1);
+nr.setSeed(seed);
 const { train, test } = await nr.datasets.mnist.loadData();
 const prepare = (x: nr.Tensor) => x.cast('float32').div(255).reshape([-1, 28, 28, 1]);
 const count = Math.min(limit, train[0].shape[0]!);

@@ -44,3 +44,18 @@ test('backprop-by-hand: autograd and the hand-derived gradients agree, and the e
   const errors = [...run.stdout.matchAll(/e = ([\d.]+)/g)].map((m) => Number(m[1]));
   assert.ok(errors.at(-1)! < errors[0]!, `error did not fall: ${errors.join(', ')}`);
 });
+
+test('fashion-mnist-progression prints one table row per version, v1..v5, with train and test accuracy', () => {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'examples/fashion-mnist-progression.ts', '--synthetic', '--limit', '64', '--epochs', '1'], {
+    encoding: 'utf8', env: { ...process.env, NEURONA_QUIET: '1' }, timeout: 120_000,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const table = run.stdout.slice(run.stdout.indexOf('| version |'));
+  const rows = table.split('\n').filter((l) => /^\| v\d /.test(l));
+  assert.deepEqual(rows.map((r) => r.split('|')[1]!.trim()), ['v1', 'v2', 'v3', 'v4', 'v5']);
+  for (const row of rows) {
+    const [, , params, trainAcc, testAcc] = row.split('|').map((c) => c.trim());
+    assert.match(params!, /^[\d,]+$/);
+    for (const acc of [trainAcc, testAcc]) assert.ok(Number(acc) >= 0 && Number(acc) <= 1, row);
+  }
+});

@@ -2,6 +2,8 @@
  * What deck 004's examples share: command-line flags, the data (CIFAR-10, Fashion-MNIST or synthetic
  * images of the same shape) and one training run that reports train and test accuracy.
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import * as nr from '../../src/index.js';
 import { compiled, loadCifar10, loadFashionMnist } from '../../src/cli/jobs/deck004.js';
 
@@ -54,7 +56,7 @@ const HOW_TO_GET_CIFAR = [
   'CIFAR-10 is not on this machine. To get it:',
   '  1. download https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz (about 160 MB),',
   '  2. run this example with --data <the .tar.gz, or the directory with data_batch_1.bin ... test_batch.bin>,',
-  '     or unpack the six .bin files into ~/.neurona/datasets/cifar-10/ (an online machine downloads them there itself).',
+  `     or unpack the six .bin files into ${join(process.env.NEURONA_CACHE_DIR || join(homedir(), '.neurona'), 'datasets', 'cifar-10')}/ (an online machine downloads them there itself).`,
   'Or run on random images of the same shape: add --synthetic.',
 ].join('\n');
 

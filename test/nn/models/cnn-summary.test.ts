@@ -119,3 +119,18 @@ test('BatchNormalization in a summary: moving statistics count as non-trainable 
   assert.ok(lines.includes(' Trainable params: 120 (480.00 B)'), lines.join('\n'));
   assert.ok(lines.includes(' Non-trainable params: 8 (32.00 B)'), lines.join('\n'));
 });
+
+test('the examples\' own models (src/cli/jobs/deck004.ts) have the totals and output shapes the issue states', async () => {
+  const { version1, version3, version5, lenet } = await import('../../../src/cli/jobs/deck004.js');
+  const shapes = (model: nr.Model) => rows(summaryOf(model)).map((r) => r[1]);
+  const total = (model: nr.Model) => summaryOf(model).find((l) => l.includes('Total params'))!.trim();
+  nr.layers.resetLayerNames();
+  const v1 = version1([32, 32, 3]);
+  assert.deepEqual(shapes(v1), ['(None, 16, 16, 10)', '(None, 8, 8, 20)', '(None, 1280)', '(None, 10)']);
+  assert.match(total(v1), /^Total params: 15,120 /);
+  assert.match(total(version3([32, 32, 3])), /^Total params: 591,274 /);
+  assert.match(total(lenet()), /^Total params: 144,766 /);
+  // v5 adds BatchNormalization (4 parameters per channel, half of them non-trainable) to v3.
+  const v5 = version5([32, 32, 3]);
+  assert.equal(v5.countParams(), 591_274 + 4 * (32 + 32 + 64 + 64 + 128));
+});
