@@ -1,7 +1,8 @@
 /*
  * neurona's benchmarks, on the workloads of ../shared/bench/peers/README.md (same names, sizes and
  * units, so the figures sit beside the peers'). Run with `npm run bench [-- W1 --sizes 128,512]`
- * or `npm run bench -- W2 W2b [--runs 3] [--epochs 5]`. Prints one JSON line per measurement, then
+ * or `npm run bench -- W2 W2b [--runs 3] [--epochs 5]`; `--backend js,native` picks backends and
+ * `--threads 1,2` the thread counts W1 runs on with native. Prints one JSON line per measurement, then
  * a table. Never part of `npm test`.
  *
  * Today: W1 (GEMM) and W2, W2b (MNIST MLP training; data from $DATA_DIR, default /tmp/peers/data)
@@ -9,16 +10,23 @@
  */
 import * as nr from '../src/index.js';
 import { availableBackends } from '../src/backend/index.js';
+import { nativeInfo } from '../src/backend/native/index.js';
 import { MLP_WORKLOADS, dataDir, loadMnist, mlp, type Mnist, type MlpWorkload } from './mlp.js';
 import { perceptronW6 } from './perceptron.js';
 import { median, type Row } from './util.js';
 
 const WORKLOADS = ['W1', ...MLP_WORKLOADS, 'W6'];
 
-interface Args { workloads: string[]; sizes: number[]; reps: number; runs: number; epochs: number; backends: string[] }
+interface Args {
+  workloads: string[]; sizes: number[]; reps: number; runs: number; epochs: number; backends: string[];
+  /** W1 on a backend with a thread pool runs once per count here (js always runs on one thread). */
+  threads: number[];
+}
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { workloads: [], sizes: [128, 256, 512, 1024, 2048], reps: 5, runs: 3, epochs: 5, backends: availableBackends() };
+  const args: Args = {
+    workloads: [], sizes: [128, 256, 512, 1024, 2048], reps: 5, runs: 3, epochs: 5, backends: availableBackends(), threads: [1, 2],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--sizes') args.sizes = argv[++i]!.split(',').map(Number);
@@ -26,6 +34,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--runs') args.runs = Number(argv[++i]);
     else if (a === '--epochs') args.epochs = Number(argv[++i]);
     else if (a === '--backend') args.backends = argv[++i]!.split(',');
+    else if (a === '--threads') args.threads = argv[++i]!.split(',').map(Number);
     else args.workloads.push(a);
   }
   if (args.workloads.length === 0) args.workloads = ['W1'];
@@ -68,7 +77,11 @@ if (unknown.length > 0) {
   console.error(`bench: unknown workload(s) ${unknown.join(', ')} (available: ${WORKLOADS.join(', ')})`);
   process.exit(2);
 }
-console.log(JSON.stringify({ info: { node: process.version, version: nr.VERSION, backends: args.backends, date: new Date().toISOString() } }));
+const native = nativeInfo();
+console.log(JSON.stringify({ info: {
+  node: process.version, version: nr.VERSION, backends: args.backends, native: native.available ? native.isa : native.reason,
+  date: new Date().toISOString(),
+} }));
 const results: Row[] = [];
 const emit = (rows: Row[]) => { for (const row of rows) { console.log(JSON.stringify(row)); results.push(row); } };
 let mnist: Mnist | undefined;
@@ -90,14 +103,25 @@ for (const workload of args.workloads) {
   }
   if (workload === 'W6') { emit(perceptronW6(mnist!, args.runs)); continue; }
   for (const backend of args.backends) {
-    emit(workload === 'W1' ? w1(backend, args.sizes, args.reps) : await mlp(workload as MlpWorkload, backend, mnist!, args.runs, args.epochs));
+    if (workload !== 'W1') {
+      emit(await mlp(workload as MlpWorkload, backend, mnist!, args.runs, args.epochs));
+      continue;
+    }
+    const threadCounts = backend === 'js' ? [1] : args.threads;
+    const before = nr.getNumThreads();
+    for (const threads of threadCounts) {
+      nr.setNumThreads(threads);
+      emit(w1(backend, args.sizes, args.reps));
+    }
+    nr.setNumThreads(before);
   }
 }
 const gemm = results.filter((r) => r.workload === 'W1');
 if (gemm.length > 0) {
-  console.log('\nworkload  backend  n      median GFLOP/s  best GFLOP/s');
+  console.log('\nworkload  backend  threads  n      median GFLOP/s  best GFLOP/s');
   for (const r of gemm) {
-    console.log(`${String(r.workload).padEnd(10)}${String(r.backend).padEnd(9)}${String(r.n).padEnd(7)}${String(r.median_gflops).padEnd(16)}${r.best_gflops}`);
+    console.log(`${String(r.workload).padEnd(10)}${String(r.backend).padEnd(9)}${String(r.threads).padEnd(9)}${String(r.n).padEnd(7)}`
+      + `${String(r.median_gflops).padEnd(16)}${r.best_gflops}`);
   }
 }
 const train = results.filter((r) => r.workload !== 'W1' && r.workload !== 'W6');

@@ -15,7 +15,7 @@ export {
   NeuronaError, ShapeError, DTypeError, ConfigError, FormatError, NumericsError,
   setSeed, epsilon, setEpsilon, floatx, setFloatx, type DType, type TypedArray, type Shape,
 } from './core/index.js';
-export { setBackend, getBackend, availableBackends, setNumThreads, getNumThreads } from './backend/index.js';
+export { setBackend, getBackend, availableBackends, setNumThreads, getNumThreads, nativeInfo, type NativeInfo } from './backend/index.js';
 export {
   Tensor, tensor, zeros, ones, full, randn, randu, arange, eye, Variable, variable, noGrad, grad, valueAndGrad,
   isGradEnabled, type TensorLike, type NestedArray,

@@ -20,7 +20,12 @@ function defaultThreads(): number {
   const fromEnv = env ? Number(env) : NaN;
   if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  return nav?.hardwareConcurrency ?? 1;
+  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
+  // Node 20 has no navigator; its os module knows the cores (reached without a top-level import,
+  // which the browser entry could not resolve).
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
+  return os?.availableParallelism?.() ?? 1;
 }
 
 function tryNative(): Backend | null {

@@ -41,6 +41,11 @@ const SIZES: readonly (readonly [number, number, number])[] = [
   [5, 1, 9],
   [70, 300, 530],
   [130, 513, 67],
+  // Across the native GEMM's blocking: k past one and two KC slices (256), m past one MC block
+  // (192) with ragged micro-tiles, n not a multiple of any vector width; large enough to run threaded.
+  [193, 257, 97],
+  [9, 1031, 65],
+  [2, 513, 1],
 ];
 
 for (const [m, k, n] of SIZES) {

@@ -1,0 +1,343 @@
+// The N-API glue of the native backend, and nothing else: it converts arguments (typed arrays are
+// used in place, zero-copy), checks every napi_status, turns bad arguments into JavaScript errors,
+// and calls the plain C++ kernels in kernels/. Shapes were validated by the ops before the call;
+// the checks here only keep a wrong call from reading or writing outside an array.
+#include <node_api.h>
+
+#include <cstdio>
+#include <string>
+
+#include "kernels/isa.h"
+#include "kernels/thread_pool.h"
+
+namespace {
+
+// Throws a JavaScript Error carrying N-API's own message when a call fails, then returns nullptr
+// from the enclosing function (a pending exception is what JavaScript sees).
+#define NAPI_CALL(env, call)                                                           \
+  do {                                                                                 \
+    napi_status status_ = (call);                                                      \
+    if (status_ != napi_ok) {                                                          \
+      throw_napi_error((env), status_, #call);                                         \
+      return nullptr;                                                                  \
+    }                                                                                  \
+  } while (0)
+
+void throw_napi_error(napi_env env, napi_status status, const char* call) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return;
+  const napi_extended_error_info* info = nullptr;
+  napi_get_last_error_info(env, &info);
+  std::string message = "neurona native addon: ";
+  message += info && info->error_message ? info->error_message : "unknown N-API error";
+  message += " (status " + std::to_string(static_cast<int>(status)) + " in " + call + ")";
+  napi_throw_error(env, nullptr, message.c_str());
+}
+
+// Reads exactly `expected` arguments; a different count is a programming error in the TypeScript
+// wrapper, reported as a TypeError naming the function.
+bool get_args(napi_env env, napi_callback_info info, const char* name, size_t expected, napi_value* argv) {
+  size_t argc = expected;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) {
+    throw_napi_error(env, napi_generic_failure, "napi_get_cb_info");
+    return false;
+  }
+  if (argc != expected) {
+    const std::string message = std::string("neurona native ") + name + ": expected " + std::to_string(expected) +
+                                " arguments, got " + std::to_string(argc);
+    napi_throw_type_error(env, nullptr, message.c_str());
+    return false;
+  }
+  return true;
+}
+
+bool get_float32_array(napi_env env, napi_value value, const char* name, const char* what, float** data,
+                       long* length) {
+  bool is_typed_array = false;
+  napi_typedarray_type type = napi_int8_array;
+  size_t count = 0;
+  void* pointer = nullptr;
+  if (napi_is_typedarray(env, value, &is_typed_array) == napi_ok && is_typed_array &&
+      napi_get_typedarray_info(env, value, &type, &count, &pointer, nullptr, nullptr) == napi_ok &&
+      type == napi_float32_array) {
+    *data = static_cast<float*>(pointer);
+    *length = static_cast<long>(count);
+    return true;
+  }
+  const std::string message = std::string("neurona native ") + name + ": " + what + " must be a Float32Array";
+  napi_throw_type_error(env, nullptr, message.c_str());
+  return false;
+}
+
+bool get_long(napi_env env, napi_value value, const char* name, const char* what, long* out) {
+  int64_t v = 0;
+  if (napi_get_value_int64(env, value, &v) != napi_ok || v < 0) {
+    const std::string message = std::string("neurona native ") + name + ": " + what + " must be a non-negative integer";
+    napi_throw_type_error(env, nullptr, message.c_str());
+    return false;
+  }
+  *out = static_cast<long>(v);
+  return true;
+}
+
+bool get_bool(napi_env env, napi_value value, const char* name, const char* what, bool* out) {
+  if (napi_get_value_bool(env, value, out) != napi_ok) {
+    const std::string message = std::string("neurona native ") + name + ": " + what + " must be a boolean";
+    napi_throw_type_error(env, nullptr, message.c_str());
+    return false;
+  }
+  return true;
+}
+
+bool check_extent(napi_env env, const char* name, const char* what, long needed, long length) {
+  if (needed <= length) return true;
+  const std::string message = std::string("neurona native ") + name + ": " + what + " has " + std::to_string(length) +
+                              " elements but the shape needs " + std::to_string(needed);
+  napi_throw_range_error(env, nullptr, message.c_str());
+  return false;
+}
+
+// matmul(a, b, out, batch, m, n, k, transA, transB, aBatchStride, bBatchStride)
+napi_value Matmul(napi_env env, napi_callback_info info) {
+  const char* name = "matmul";
+  napi_value argv[11];
+  if (!get_args(env, info, name, 11, argv)) return nullptr;
+  float *a, *b, *out;
+  long a_length, b_length, out_length;
+  neurona::MatmulShape s;
+  if (!get_float32_array(env, argv[0], name, "a", &a, &a_length) ||
+      !get_float32_array(env, argv[1], name, "b", &b, &b_length) ||
+      !get_float32_array(env, argv[2], name, "out", &out, &out_length) ||
+      !get_long(env, argv[3], name, "batch", &s.batch) || !get_long(env, argv[4], name, "m", &s.m) ||
+      !get_long(env, argv[5], name, "n", &s.n) || !get_long(env, argv[6], name, "k", &s.k) ||
+      !get_bool(env, argv[7], name, "transA", &s.trans_a) || !get_bool(env, argv[8], name, "transB", &s.trans_b) ||
+      !get_long(env, argv[9], name, "aBatchStride", &s.a_batch_stride) ||
+      !get_long(env, argv[10], name, "bBatchStride", &s.b_batch_stride)) {
+    return nullptr;
+  }
+  if (s.batch > 0 && s.m * s.n > 0) {
+    const long last = s.batch - 1;
+    if (!check_extent(env, name, "out", s.batch * s.m * s.n, out_length) ||
+        (s.k > 0 && (!check_extent(env, name, "a", last * s.a_batch_stride + s.m * s.k, a_length) ||
+                     !check_extent(env, name, "b", last * s.b_batch_stride + s.k * s.n, b_length)))) {
+      return nullptr;
+    }
+    neurona::active_kernels().matmul(a, b, out, s, neurona::num_threads());
+  }
+  return nullptr;
+}
+
+bool get_code(napi_env env, napi_value value, const char* name, int count, int* code) {
+  int32_t v = -1;
+  if (napi_get_value_int32(env, value, &v) != napi_ok || v < 0 || v >= count) {
+    const std::string message = std::string("neurona native ") + name + ": op must be an integer code below " +
+                                std::to_string(count);
+    napi_throw_type_error(env, nullptr, message.c_str());
+    return false;
+  }
+  *code = v;
+  return true;
+}
+
+bool get_float(napi_env env, napi_value value, const char* name, const char* what, float* out) {
+  double v = 0;
+  if (napi_get_value_double(env, value, &v) != napi_ok) {
+    const std::string message = std::string("neurona native ") + name + ": " + what + " must be a number";
+    napi_throw_type_error(env, nullptr, message.c_str());
+    return false;
+  }
+  *out = static_cast<float>(v);
+  return true;
+}
+
+constexpr int kUnaryCount = static_cast<int>(neurona::UnaryKernel::kCount);
+constexpr int kUnaryGradCount = static_cast<int>(neurona::UnaryGradKernel::kCount);
+constexpr int kBinaryCount = static_cast<int>(neurona::BinaryKernel::kCount);
+constexpr int kReduceCount = static_cast<int>(neurona::ReduceKernel::kCount);
+
+// unary(op, x, out, param)
+napi_value Unary(napi_env env, napi_callback_info info) {
+  const char* name = "unary";
+  napi_value argv[4];
+  if (!get_args(env, info, name, 4, argv)) return nullptr;
+  int op;
+  float *x, *out, param;
+  long x_length, n;
+  if (!get_code(env, argv[0], name, kUnaryCount, &op) || !get_float32_array(env, argv[1], name, "x", &x, &x_length) ||
+      !get_float32_array(env, argv[2], name, "out", &out, &n) || !get_float(env, argv[3], name, "param", &param) ||
+      !check_extent(env, name, "x", n, x_length)) {
+    return nullptr;
+  }
+  neurona::active_kernels().unary(op, x, out, n, param, neurona::num_threads());
+  return nullptr;
+}
+
+// unaryGrad(op, x, y, dy, out, param)
+napi_value UnaryGrad(napi_env env, napi_callback_info info) {
+  const char* name = "unaryGrad";
+  napi_value argv[6];
+  if (!get_args(env, info, name, 6, argv)) return nullptr;
+  int op;
+  float *x, *y, *dy, *out, param;
+  long x_length, y_length, dy_length, n;
+  if (!get_code(env, argv[0], name, kUnaryGradCount, &op) ||
+      !get_float32_array(env, argv[1], name, "x", &x, &x_length) ||
+      !get_float32_array(env, argv[2], name, "y", &y, &y_length) ||
+      !get_float32_array(env, argv[3], name, "dy", &dy, &dy_length) ||
+      !get_float32_array(env, argv[4], name, "out", &out, &n) || !get_float(env, argv[5], name, "param", &param) ||
+      !check_extent(env, name, "x", n, x_length) || !check_extent(env, name, "y", n, y_length) ||
+      !check_extent(env, name, "dy", n, dy_length)) {
+    return nullptr;
+  }
+  neurona::active_kernels().unary_grad(op, x, y, dy, out, n, param, neurona::num_threads());
+  return nullptr;
+}
+
+// binary(op, a, b, period, repeat, aIsSmall, out): the operand named by aIsSmall follows the
+// broadcast pattern (see BroadcastPattern), the other has out's length.
+napi_value Binary(napi_env env, napi_callback_info info) {
+  const char* name = "binary";
+  napi_value argv[7];
+  if (!get_args(env, info, name, 7, argv)) return nullptr;
+  int op;
+  float *a, *b, *out;
+  long a_length, b_length, n;
+  neurona::BroadcastPattern pattern;
+  bool a_is_small;
+  if (!get_code(env, argv[0], name, kBinaryCount, &op) || !get_float32_array(env, argv[1], name, "a", &a, &a_length) ||
+      !get_float32_array(env, argv[2], name, "b", &b, &b_length) ||
+      !get_long(env, argv[3], name, "period", &pattern.period) || !get_long(env, argv[4], name, "repeat", &pattern.repeat) ||
+      !get_bool(env, argv[5], name, "aIsSmall", &a_is_small) ||
+      !get_float32_array(env, argv[6], name, "out", &out, &n)) {
+    return nullptr;
+  }
+  if (n == 0) return nullptr;
+  if (pattern.period < 1 || pattern.repeat < 1 || pattern.period * pattern.repeat > n || n % (pattern.period * pattern.repeat) != 0) {
+    const std::string message = "neurona native binary: period " + std::to_string(pattern.period) + " x repeat " +
+                                std::to_string(pattern.repeat) + " does not tile an output of " + std::to_string(n);
+    napi_throw_range_error(env, nullptr, message.c_str());
+    return nullptr;
+  }
+  if (!check_extent(env, name, a_is_small ? "a" : "b", pattern.period, a_is_small ? a_length : b_length) ||
+      !check_extent(env, name, a_is_small ? "b" : "a", n, a_is_small ? b_length : a_length)) {
+    return nullptr;
+  }
+  neurona::active_kernels().binary(op, a, b, pattern, a_is_small, out, n, neurona::num_threads());
+  return nullptr;
+}
+
+// reduce(op, x, outer, length, inner, out)
+napi_value Reduce(napi_env env, napi_callback_info info) {
+  const char* name = "reduce";
+  napi_value argv[6];
+  if (!get_args(env, info, name, 6, argv)) return nullptr;
+  int op;
+  float *x, *out;
+  long x_length, out_length, outer, length, inner;
+  if (!get_code(env, argv[0], name, kReduceCount, &op) || !get_float32_array(env, argv[1], name, "x", &x, &x_length) ||
+      !get_long(env, argv[2], name, "outer", &outer) || !get_long(env, argv[3], name, "length", &length) ||
+      !get_long(env, argv[4], name, "inner", &inner) ||
+      !get_float32_array(env, argv[5], name, "out", &out, &out_length) ||
+      !check_extent(env, name, "x", outer * length * inner, x_length) ||
+      !check_extent(env, name, "out", outer * inner, out_length)) {
+    return nullptr;
+  }
+  if (length < 1) {
+    napi_throw_range_error(env, nullptr, "neurona native reduce: length must be at least 1 (the js kernel handles empty axes)");
+    return nullptr;
+  }
+  neurona::active_kernels().reduce(op, x, outer, length, inner, out, neurona::num_threads());
+  return nullptr;
+}
+
+// softmax(x, outer, length, out, log): over contiguous rows.
+napi_value Softmax(napi_env env, napi_callback_info info) {
+  const char* name = "softmax";
+  napi_value argv[5];
+  if (!get_args(env, info, name, 5, argv)) return nullptr;
+  float *x, *out;
+  long x_length, out_length, outer, length;
+  bool log;
+  if (!get_float32_array(env, argv[0], name, "x", &x, &x_length) || !get_long(env, argv[1], name, "outer", &outer) ||
+      !get_long(env, argv[2], name, "length", &length) ||
+      !get_float32_array(env, argv[3], name, "out", &out, &out_length) || !get_bool(env, argv[4], name, "log", &log) ||
+      !check_extent(env, name, "x", outer * length, x_length) ||
+      !check_extent(env, name, "out", outer * length, out_length)) {
+    return nullptr;
+  }
+  neurona::active_kernels().softmax(x, outer, length, out, log, neurona::num_threads());
+  return nullptr;
+}
+
+napi_value NameList(napi_env env, const char* const* names, int count) {
+  napi_value list;
+  NAPI_CALL(env, napi_create_array_with_length(env, count, &list));
+  for (int i = 0; i < count; i++) {
+    napi_value name;
+    NAPI_CALL(env, napi_create_string_utf8(env, names[i], NAPI_AUTO_LENGTH, &name));
+    NAPI_CALL(env, napi_set_element(env, list, i, name));
+  }
+  return list;
+}
+
+napi_value SetNumThreads(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, "setNumThreads", 1, argv)) return nullptr;
+  long n = 0;
+  if (!get_long(env, argv[0], "setNumThreads", "n", &n)) return nullptr;
+  if (n < 1) {
+    napi_throw_range_error(env, nullptr, "neurona native setNumThreads: n must be at least 1");
+    return nullptr;
+  }
+  neurona::set_num_threads(static_cast<int>(n > neurona::kMaxThreads ? neurona::kMaxThreads : n));
+  return nullptr;
+}
+
+// info() -> { isa: 'avx512' | 'avx2' | 'portable', threads, maxThreads }
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value result, isa, threads, max_threads;
+  NAPI_CALL(env, napi_create_object(env, &result));
+  NAPI_CALL(env, napi_create_string_utf8(env, neurona::active_kernels().name, NAPI_AUTO_LENGTH, &isa));
+  NAPI_CALL(env, napi_create_int32(env, neurona::num_threads(), &threads));
+  NAPI_CALL(env, napi_create_int32(env, neurona::kMaxThreads, &max_threads));
+  NAPI_CALL(env, napi_set_named_property(env, result, "isa", isa));
+  NAPI_CALL(env, napi_set_named_property(env, result, "threads", threads));
+  NAPI_CALL(env, napi_set_named_property(env, result, "maxThreads", max_threads));
+  return result;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor properties[] = {
+      {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setNumThreads", nullptr, SetNumThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unaryGrad", nullptr, UnaryGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmax", nullptr, Softmax, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  NAPI_CALL(env, napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties));
+  // The op names behind each code, in code order: the TypeScript side maps names to codes by these.
+  const struct {
+    const char* property;
+    const char* const* names;
+    int count;
+  } lists[] = {
+      {"unaryOps", neurona::kUnaryNames, kUnaryCount},
+      {"unaryGradOps", neurona::kUnaryGradNames, kUnaryGradCount},
+      {"binaryOps", neurona::kBinaryNames, kBinaryCount},
+      {"reduceOps", neurona::kReduceNames, kReduceCount},
+  };
+  for (const auto& entry : lists) {
+    napi_value list = NameList(env, entry.names, entry.count);
+    if (list == nullptr) return nullptr;
+    NAPI_CALL(env, napi_set_named_property(env, exports, entry.property, list));
+  }
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,265 @@
+// The blocked GEMM driver, after the Goto/BLIS scheme, written once and compiled once per ISA: each
+// isa_*.cc defines NEURONA_ISA (its namespace) and a micro-kernel type, then includes this file, so
+// every function here is built with that translation unit's target flags. Everything lives in the
+// per-ISA namespace; nothing inline is shared between the differently compiled units (an inline
+// function compiled for AVX-512 must never be what the portable path links to).
+//
+// For each NC-wide slice of op(B) and each KC-deep slice of k, the B block is packed into column
+// panels NR wide and the A block (MC rows) into row panels MR high, in exactly the order the
+// micro-kernel reads them, zero-padded at ragged edges. Packing absorbs the transposes, so one
+// micro-kernel serves all four cases. The micro-kernel keeps an MR x NR tile of C in registers for
+// the whole KC loop.
+//
+// Determinism: every element of C is summed over k in the same order (KC slices in turn, the
+// micro-kernel's order inside a slice) whatever the thread count, because threads split C into
+// whole tiles on the same tile grid and never split k.
+#ifndef NEURONA_ISA
+#error "define NEURONA_ISA before including gemm_impl.h"
+#endif
+
+#include <cstring>
+
+#include "isa.h"
+#include "thread_pool.h"
+
+namespace neurona {
+namespace NEURONA_ISA {
+
+inline long min_long(long a, long b) { return a < b ? a : b; }
+inline long round_up(long x, long unit) { return (x + unit - 1) / unit * unit; }
+
+template <class Micro>
+struct Gemm {
+  static constexpr long MR = Micro::MR;
+  static constexpr long NR = Micro::NR;
+  static constexpr long KC = Micro::KC;
+  static constexpr long MC = Micro::MC;
+  static constexpr long NC = Micro::NC;
+
+  // Element (i, p) of op(A) is a[i * a_row + p * a_col]; element (p, j) of op(B) is b[p * b_row + j * b_col].
+  struct Operands {
+    const float* a;
+    long a_row;
+    long a_col;
+    const float* b;
+    long b_row;
+    long b_col;
+    float* c;
+    long ldc;
+    long k;
+  };
+
+  // Packs rows [0, mc) x k-slice [0, kc) of op(A) starting at `a` into panels of MR rows:
+  // panel-major, then p, then the MR rows.
+  static void pack_a(const float* a, long row, long col, long mc, long kc, float* dst) {
+    for (long i0 = 0; i0 < mc; i0 += MR) {
+      const long rows = min_long(MR, mc - i0);
+      if (row == 1) {
+        // op(A) is a transposed matrix: the MR rows of one k are contiguous.
+        for (long p = 0; p < kc; p++) {
+          const float* src = a + i0 + p * col;
+          long ii = 0;
+          for (; ii < rows; ii++) dst[ii] = src[ii];
+          for (; ii < MR; ii++) dst[ii] = 0.0f;
+          dst += MR;
+        }
+      } else {
+        for (long ii = 0; ii < rows; ii++) {
+          const float* src = a + (i0 + ii) * row;
+          for (long p = 0; p < kc; p++) dst[p * MR + ii] = src[p * col];
+        }
+        for (long ii = rows; ii < MR; ii++) {
+          for (long p = 0; p < kc; p++) dst[p * MR + ii] = 0.0f;
+        }
+        dst += kc * MR;
+      }
+    }
+  }
+
+  // Packs k-slice [0, kc) x columns [0, nc) of op(B) into panels of NR columns: panel-major, then p,
+  // then the NR columns.
+  static void pack_b(const float* b, long row, long col, long kc, long nc, float* dst) {
+    for (long j0 = 0; j0 < nc; j0 += NR) {
+      const long cols = min_long(NR, nc - j0);
+      if (col == 1) {
+        for (long p = 0; p < kc; p++) {
+          const float* src = b + p * row + j0;
+          if (cols == NR) {
+            std::memcpy(dst, src, NR * sizeof(float));
+          } else {
+            long jj = 0;
+            for (; jj < cols; jj++) dst[jj] = src[jj];
+            for (; jj < NR; jj++) dst[jj] = 0.0f;
+          }
+          dst += NR;
+        }
+      } else {
+        // op(B) is a transposed matrix: read each stored row (one column of op(B)) contiguously.
+        for (long jj = 0; jj < cols; jj++) {
+          const float* src = b + (j0 + jj) * col;
+          for (long p = 0; p < kc; p++) dst[p * NR + jj] = src[p * row];
+        }
+        for (long jj = cols; jj < NR; jj++) {
+          for (long p = 0; p < kc; p++) dst[p * NR + jj] = 0.0f;
+        }
+        dst += kc * NR;
+      }
+    }
+  }
+
+  // C[m0:m1, n0:n1] = op(A)[m0:m1, :] @ op(B)[:, n0:n1], every element written. pa holds MC * KC
+  // floats, pb KC * min(NC, round_up(n1 - n0, NR)).
+  static void block(const Operands& o, long m0, long m1, long n0, long n1, float* pa, float* pb) {
+    alignas(64) float edge[MR * NR];
+    for (long jc = n0; jc < n1; jc += NC) {
+      const long nc = min_long(NC, n1 - jc);
+      for (long pc = 0; pc < o.k; pc += KC) {
+        const long kc = min_long(KC, o.k - pc);
+        const bool accumulate = pc > 0;
+        pack_b(o.b + pc * o.b_row + jc * o.b_col, o.b_row, o.b_col, kc, nc, pb);
+        for (long ic = m0; ic < m1; ic += MC) {
+          const long mc = min_long(MC, m1 - ic);
+          pack_a(o.a + ic * o.a_row + pc * o.a_col, o.a_row, o.a_col, mc, kc, pa);
+          for (long jr = 0; jr < nc; jr += NR) {
+            const long cols = min_long(NR, nc - jr);
+            const float* panel_b = pb + jr * kc;
+            for (long ir = 0; ir < mc; ir += MR) {
+              const long rows = min_long(MR, mc - ir);
+              float* c = o.c + (ic + ir) * o.ldc + jc + jr;
+              if (rows == MR && cols == NR) {
+                Micro::kernel(kc, pa + ir * kc, panel_b, c, o.ldc, accumulate);
+                continue;
+              }
+              // A ragged tile: the same micro-kernel into a local tile, then the valid part.
+              Micro::kernel(kc, pa + ir * kc, panel_b, edge, NR, false);
+              for (long i = 0; i < rows; i++) {
+                float* ci = c + i * o.ldc;
+                const float* ei = edge + i * NR;
+                if (accumulate) {
+                  for (long j = 0; j < cols; j++) ci[j] += ei[j];
+                } else {
+                  for (long j = 0; j < cols; j++) ci[j] = ei[j];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // Below this many multiply-adds a product runs on one thread: waking the pool costs more.
+  static constexpr long kParallelWork = 48L * 48 * 48;
+
+  struct Job {
+    Operands o;
+    const MatmulShape* shape;
+    const float* a;
+    const float* b;
+    float* out;
+    bool split_batch;
+    bool split_n;
+  };
+
+  static Operands operands_for(const MatmulShape& s, const float* a, const float* b, float* c) {
+    Operands o;
+    o.a = a;
+    o.a_row = s.trans_a ? 1 : s.k;
+    o.a_col = s.trans_a ? s.m : 1;
+    o.b = b;
+    o.b_row = s.trans_b ? 1 : s.n;
+    o.b_col = s.trans_b ? s.k : 1;
+    o.c = c;
+    o.ldc = s.n;
+    o.k = s.k;
+    return o;
+  }
+
+  static void run_part(void* context, int thread, int threads) {
+    const Job& job = *static_cast<const Job*>(context);
+    const MatmulShape& s = *job.shape;
+    float* pa = scratch_buffer(thread * kScratchSlotsPerThread);
+    float* pb = scratch_buffer(thread * kScratchSlotsPerThread + 1);
+    long begin, end;
+    if (job.split_batch) {
+      split_range(s.batch, threads, thread, &begin, &end);
+      for (long bi = begin; bi < end; bi++) {
+        const Operands o = operands_for(s, job.a + bi * s.a_batch_stride, job.b + bi * s.b_batch_stride,
+                                        job.out + bi * s.m * s.n);
+        block(o, 0, s.m, 0, s.n, pa, pb);
+      }
+    } else if (job.split_n) {
+      split_range((s.n + NR - 1) / NR, threads, thread, &begin, &end);
+      block(job.o, 0, s.m, begin * NR, min_long(end * NR, s.n), pa, pb);
+    } else {
+      split_range((s.m + MR - 1) / MR, threads, thread, &begin, &end);
+      block(job.o, begin * MR, min_long(end * MR, s.m), 0, s.n, pa, pb);
+    }
+  }
+
+  static void matmul(const float* a, const float* b, float* out, const MatmulShape& s, int threads) {
+    if (s.batch == 0 || s.m == 0 || s.n == 0) return;
+    if (s.k == 0) {
+      std::memset(out, 0, sizeof(float) * s.batch * s.m * s.n);
+      return;
+    }
+    const long work = s.m * s.n * s.k;
+    if (threads < 1) threads = 1;
+    if (work * s.batch < kParallelWork) threads = 1;
+    Job job;
+    job.shape = &s;
+    job.a = a;
+    job.b = b;
+    job.out = out;
+    // Whole matrices per thread when there are enough of them and each is small; otherwise split
+    // every product over tiles of C, along its longer side.
+    job.split_batch = s.batch >= threads && (work < kParallelWork * 8 || s.batch % threads == 0);
+    const long tiles_m = (s.m + MR - 1) / MR;
+    const long tiles_n = (s.n + NR - 1) / NR;
+    job.split_n = tiles_n >= threads && (tiles_n * NR >= tiles_m * MR || tiles_m < threads);
+    if (!job.split_batch && tiles_m < threads && tiles_n < threads) {
+      threads = static_cast<int>(tiles_m > tiles_n ? tiles_m : tiles_n);
+      job.split_n = tiles_n >= tiles_m;
+    }
+    if (threads < 1) threads = 1;
+    const long n_per_thread = job.split_n && !job.split_batch ? round_up((tiles_n + threads - 1) / threads, 1) * NR
+                                                              : round_up(s.n, NR);
+    ScratchLock lock;
+    for (int t = 0; t < threads; t++) {
+      if (!lock.reserve(t * kScratchSlotsPerThread, MC * KC) ||
+          !lock.reserve(t * kScratchSlotsPerThread + 1, KC * min_long(NC, n_per_thread))) {
+        threads = t;  // out of memory: fewer threads, or the plain loop below
+        break;
+      }
+    }
+    if (threads == 0) {
+      naive(a, b, out, s);
+      return;
+    }
+    if (job.split_batch) {
+      parallel_run(threads, run_part, &job);
+      return;
+    }
+    for (long bi = 0; bi < s.batch; bi++) {
+      job.o = operands_for(s, a + bi * s.a_batch_stride, b + bi * s.b_batch_stride, out + bi * s.m * s.n);
+      parallel_run(threads, run_part, &job);
+    }
+  }
+
+  // Only when scratch memory cannot be had: slow but correct.
+  static void naive(const float* a, const float* b, float* out, const MatmulShape& s) {
+    for (long bi = 0; bi < s.batch; bi++) {
+      const Operands o = operands_for(s, a + bi * s.a_batch_stride, b + bi * s.b_batch_stride, out + bi * s.m * s.n);
+      for (long i = 0; i < s.m; i++) {
+        for (long j = 0; j < s.n; j++) {
+          float sum = 0.0f;
+          for (long p = 0; p < s.k; p++) sum += o.a[i * o.a_row + p * o.a_col] * o.b[p * o.b_row + j * o.b_col];
+          o.c[i * o.ldc + j] = sum;
+        }
+      }
+    }
+  }
+};
+
+}  // namespace NEURONA_ISA
+}  // namespace neurona

@@ -1,0 +1,52 @@
+// The kernels that exist once per instruction set. Each ISA's translation unit (isa_avx512.cc,
+// isa_avx2.cc, isa_portable.cc) is compiled with its own target flags and fills one IsaKernels table;
+// dispatch.cc picks the best table the CPU supports, once, at load.
+#pragma once
+
+#include "elementwise.h"
+
+namespace neurona {
+
+// out[b] = op(A[b]) @ op(B[b]), row-major; A is [m, k] ([k, m] when trans_a), B is [k, n] ([n, k]
+// when trans_b), out is [batch, m, n]. A batch stride of 0 broadcasts one matrix over the batch.
+struct MatmulShape {
+  long batch;
+  long m;
+  long n;
+  long k;
+  bool trans_a;
+  bool trans_b;
+  long a_batch_stride;
+  long b_batch_stride;
+};
+
+struct IsaKernels {
+  const char* name;
+  // Writes every element of out; runs on up to `threads` threads of the pool.
+  void (*matmul)(const float* a, const float* b, float* out, const MatmulShape& shape, int threads);
+  // op: a UnaryKernel code; out[i] = f(x[i]) for i < n (x may be out).
+  void (*unary)(int op, const float* x, float* out, long n, float param, int threads);
+  // op: a UnaryGradKernel code; out[i] = dy[i] * f'(x[i]), from x or the forward output y.
+  void (*unary_grad)(int op, const float* x, const float* y, const float* dy, float* out, long n, float param,
+                     int threads);
+  // op: a BinaryKernel code. One operand has n elements; the other (`a` when a_is_small) follows
+  // `pattern`.
+  void (*binary)(int op, const float* a, const float* b, BroadcastPattern pattern, bool a_is_small, float* out,
+                 long n, int threads);
+  // op: a ReduceKernel code; x is [outer, length, inner] with length >= 1, out [outer, inner].
+  void (*reduce)(int op, const float* x, long outer, long length, long inner, float* out, int threads);
+  // Over contiguous rows: x and out are [outer, length].
+  void (*softmax)(const float* x, long outer, long length, float* out, bool log, int threads);
+};
+
+const IsaKernels* portable_kernels();
+#if defined(__x86_64__) || defined(_M_X64)
+const IsaKernels* avx2_kernels();
+const IsaKernels* avx512_kernels();
+#endif
+
+// The table for this CPU, chosen on first use. NEURONA_ISA=portable|avx2|avx512 (lower only: a
+// request above what the CPU supports is ignored) lets tests and benchmarks compare the paths.
+const IsaKernels& active_kernels();
+
+}  // namespace neurona

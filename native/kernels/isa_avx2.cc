@@ -1,0 +1,65 @@
+// The AVX2 + FMA kernels. This file alone is compiled with -mavx2 -mfma (see binding.gyp); dispatch.cc
+// calls into it only when the CPU reports both.
+#define NEURONA_ISA avx2
+
+#include <immintrin.h>
+
+#include "elementwise_impl.h"
+#include "gemm_impl.h"
+
+namespace neurona {
+namespace avx2 {
+
+// A 6 x 16 tile of C in 12 ymm accumulators (of 16 registers): two loads of B and six broadcasts of
+// A per k step feed 12 FMAs.
+struct Micro {
+  static constexpr long MR = 6;
+  static constexpr long NR = 16;
+  static constexpr long KC = 256;
+  static constexpr long MC = 6 * 24;
+  static constexpr long NC = 2048;
+
+  static void kernel(long kc, const float* __restrict pa, const float* __restrict pb, float* __restrict c,
+                     long ldc, bool accumulate) {
+    __m256 acc[MR][2];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      acc[i][0] = _mm256_setzero_ps();
+      acc[i][1] = _mm256_setzero_ps();
+    }
+    for (long p = 0; p < kc; p++) {
+      const __m256 b0 = _mm256_load_ps(pb);
+      const __m256 b1 = _mm256_load_ps(pb + 8);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; i++) {
+        const __m256 a = _mm256_broadcast_ss(pa + i);
+        acc[i][0] = _mm256_fmadd_ps(a, b0, acc[i][0]);
+        acc[i][1] = _mm256_fmadd_ps(a, b1, acc[i][1]);
+      }
+      pa += MR;
+      pb += NR;
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      float* ci = c + i * ldc;
+      if (accumulate) {
+        acc[i][0] = _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][0]);
+        acc[i][1] = _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc[i][1]);
+      }
+      _mm256_storeu_ps(ci, acc[i][0]);
+      _mm256_storeu_ps(ci + 8, acc[i][1]);
+    }
+  }
+};
+
+void matmul(const float* a, const float* b, float* out, const MatmulShape& shape, int threads) {
+  Gemm<Micro>::matmul(a, b, out, shape, threads);
+}
+
+const IsaKernels kTable = {"avx2", matmul, unary, unary_grad, binary, reduce, softmax};
+
+}  // namespace avx2
+
+const IsaKernels* avx2_kernels() { return &avx2::kTable; }
+
+}  // namespace neurona

@@ -1,0 +1,70 @@
+// The AVX-512 kernels. This file alone is compiled with -mavx512f -mavx2 -mfma (see binding.gyp);
+// dispatch.cc calls into it only when the CPU reports avx512f.
+#define NEURONA_ISA avx512
+
+#include <immintrin.h>
+
+#include "elementwise_impl.h"
+#include "gemm_impl.h"
+
+namespace neurona {
+namespace avx512 {
+
+// An 8 x 32 tile of C in 16 zmm accumulators: per k step, two 16-wide loads of B and eight
+// broadcasts of A feed 16 FMAs. Measured against 12 x 32 and 14 x 32 on Zen 5: the same speed at
+// 512 and 1024 and a little faster at 2048, and smaller ragged edges for the thin products that
+// training produces.
+struct Micro {
+  static constexpr long MR = 8;
+  static constexpr long NR = 32;
+  static constexpr long KC = 256;
+  static constexpr long MC = 8 * 24;
+  static constexpr long NC = 2048;
+
+  static void kernel(long kc, const float* __restrict pa, const float* __restrict pb, float* __restrict c,
+                     long ldc, bool accumulate) {
+    __m512 acc[MR][2];
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; i++) {
+      acc[i][0] = _mm512_setzero_ps();
+      acc[i][1] = _mm512_setzero_ps();
+      // The tile of C is read (or written) only after the k loop: fetch it meanwhile.
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 31), _MM_HINT_T0);
+    }
+    for (long p = 0; p < kc; p++) {
+      const __m512 b0 = _mm512_load_ps(pb);
+      const __m512 b1 = _mm512_load_ps(pb + 16);
+#pragma GCC unroll 32
+      for (int i = 0; i < MR; i++) {
+        const __m512 a = _mm512_set1_ps(pa[i]);
+        acc[i][0] = _mm512_fmadd_ps(a, b0, acc[i][0]);
+        acc[i][1] = _mm512_fmadd_ps(a, b1, acc[i][1]);
+      }
+      pa += MR;
+      pb += NR;
+    }
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; i++) {
+      float* ci = c + i * ldc;
+      if (accumulate) {
+        acc[i][0] = _mm512_add_ps(_mm512_loadu_ps(ci), acc[i][0]);
+        acc[i][1] = _mm512_add_ps(_mm512_loadu_ps(ci + 16), acc[i][1]);
+      }
+      _mm512_storeu_ps(ci, acc[i][0]);
+      _mm512_storeu_ps(ci + 16, acc[i][1]);
+    }
+  }
+};
+
+void matmul(const float* a, const float* b, float* out, const MatmulShape& shape, int threads) {
+  Gemm<Micro>::matmul(a, b, out, shape, threads);
+}
+
+const IsaKernels kTable = {"avx512", matmul, unary, unary_grad, binary, reduce, softmax};
+
+}  // namespace avx512
+
+const IsaKernels* avx512_kernels() { return &avx512::kTable; }
+
+}  // namespace neurona

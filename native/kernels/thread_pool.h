@@ -1,0 +1,56 @@
+// A fixed-size pool of worker threads for the CPU kernels. Plain C++17 with no N-API, so the kernels
+// keep building without Node (and later for WebAssembly, where the pool degrades to one thread).
+//
+// Work is split statically: parallel_run(threads, fn, context) calls fn(context, t, threads) once for
+// every t in [0, threads), t == 0 on the calling thread, and returns when all calls have returned.
+// A kernel derives its share of the work from (t, threads) alone, so the same thread count always
+// gives the same split and therefore the same bits.
+#pragma once
+
+#include <cstddef>
+
+namespace neurona {
+
+using ParallelFn = void (*)(void* context, int thread, int threads);
+
+// Resizes the pool to n threads in all (the caller counts as one). n < 1 is treated as 1.
+void set_num_threads(int n);
+int num_threads();
+
+// Runs fn on min(threads, num_threads()) threads and blocks until every call has returned. If another
+// thread is already running a parallel job (two Node worker threads calling in), the calls run one
+// after another on the caller instead: same split, same results, no deadlock.
+void parallel_run(int threads, ParallelFn fn, void* context);
+
+// The most threads the pool runs; set_num_threads clamps to it.
+constexpr int kMaxThreads = 256;
+
+// Per-thread scratch memory (64-byte aligned), kept between calls so that a training step does not
+// fault in fresh pages every time. A kernel takes a ScratchLock on the calling thread, reserves what
+// each thread needs (slot = thread * kScratchSlotsPerThread + which), runs its parallel job, and
+// releases the lock when done; inside the job, scratch_buffer only reads the pointer. The lock keeps
+// two callers (Node worker threads) from sharing the buffers.
+constexpr int kScratchSlotsPerThread = 2;
+
+class ScratchLock {
+ public:
+  ScratchLock();
+  ~ScratchLock();
+  ScratchLock(const ScratchLock&) = delete;
+  ScratchLock& operator=(const ScratchLock&) = delete;
+  // Grows the slot to at least `floats` floats; returns nullptr when memory runs out.
+  float* reserve(int slot, std::size_t floats);
+};
+
+float* scratch_buffer(int slot);
+
+// Splits [0, total) into `parts` contiguous ranges that differ by at most one unit and returns the
+// range of part `index`. Deterministic in (total, parts, index).
+inline void split_range(long total, int parts, int index, long* begin, long* end) {
+  const long base = total / parts;
+  const long extra = total % parts;
+  *begin = index * base + (index < extra ? index : extra);
+  *end = *begin + base + (index < extra ? 1 : 0);
+}
+
+}  // namespace neurona

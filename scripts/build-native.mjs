@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+/*
+ * Builds the native backend (native/, with node-gyp) into build/Release/neurona.node.
+ *
+ * As the package's `install` script it must never fail the install: on any error it prints one line
+ * saying why and that neurona will use the js backend, records that reason in
+ * build/native-build.txt (the runtime notice repeats it) and the full output in
+ * build/native-build.log, and exits 0. `npm run build:native` (--verbose) shows the compiler's
+ * output as it goes and exits 1 on failure, for someone fixing the build by hand.
+ *
+ * NEURONA_SKIP_NATIVE=1 skips the build (neurona then runs on js).
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const nativeDir = join(root, 'native');
+const buildDir = join(root, 'build');
+const target = join(buildDir, 'Release', 'neurona.node');
+const reasonFile = join(buildDir, 'native-build.txt');
+const logFile = join(buildDir, 'native-build.log');
+const verbose = process.argv.includes('--verbose');
+
+function fail(reason, log = '') {
+  try {
+    // A stale addon from an earlier build would no longer match this source tree.
+    rmSync(target, { force: true });
+    mkdirSync(buildDir, { recursive: true });
+    writeFileSync(reasonFile, `${reason}\n`);
+    if (log) writeFileSync(logFile, log);
+  } catch {
+    // A read-only install folder: the one line below still says why.
+  }
+  console.log(`neurona: native backend not built (${reason}); neurona will use the js backend${
+    log ? ` (full output: ${logFile})` : ''}`);
+  process.exit(verbose ? 1 : 0);
+}
+
+/** node-gyp: npm's own (npm_config_node_gyp in lifecycle scripts), a local install, or the one beside npm. */
+function findNodeGyp() {
+  const candidates = [process.env.npm_config_node_gyp];
+  try {
+    candidates.push(createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js'));
+  } catch {
+    // not installed locally
+  }
+  const prefix = dirname(dirname(process.execPath));
+  candidates.push(join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  candidates.push(join(dirname(process.execPath), 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  return candidates.find((c) => c && existsSync(c));
+}
+
+/** The C++ compiler make will call: $CXX, else the first of c++, g++, clang++ that runs. */
+function findCompiler() {
+  const names = process.env.CXX ? [process.env.CXX] : ['c++', 'g++', 'clang++'];
+  for (const name of names) {
+    const probe = spawnSync(name, ['--version'], { encoding: 'utf8', shell: false });
+    if (!probe.error && probe.status === 0) return { ok: true, name };
+  }
+  return { ok: false, names };
+}
+
+/** The first line that says what went wrong, from a compiler or from gyp. */
+function firstError(output) {
+  const lines = output.split('\n');
+  const compiler = lines.find((l) => /\berror\b/i.test(l) && !/^gyp (ERR|info)/.test(l) && !/^make:/.test(l));
+  const gyp = lines.find((l) => /^gyp ERR! (stack|find|configure)? ?Error/.test(l) || /^gyp ERR! .*(not found|Could not|find)/i.test(l));
+  return (compiler ?? gyp ?? lines.filter((l) => l.startsWith('gyp ERR!'))[0] ?? 'unknown error').replace(/^gyp ERR! /, '').trim();
+}
+
+if (process.env.NEURONA_SKIP_NATIVE === '1') fail('NEURONA_SKIP_NATIVE=1');
+if (process.platform === 'win32') fail('building the native backend on Windows is not supported yet');
+if (!existsSync(join(nativeDir, 'binding.gyp'))) fail(`${join(nativeDir, 'binding.gyp')} is missing`);
+const compiler = findCompiler();
+if (!compiler.ok) fail(`no C++ compiler found (tried ${compiler.names.join(', ')})`);
+const nodeGyp = findNodeGyp();
+if (!nodeGyp) fail('node-gyp not found (it comes with npm; set npm_config_node_gyp to its bin/node-gyp.js)');
+
+const args = [nodeGyp, 'rebuild'];
+// Headers shipped with this Node (distribution tarballs and Debian's nodejs-dev both have them) let
+// node-gyp build offline instead of downloading them.
+const prefix = dirname(dirname(process.execPath));
+if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))
+  && existsSync(join(prefix, 'include', 'node', 'common.gypi'))) {
+  args.push(`--nodedir=${prefix}`);
+}
+const env = { ...process.env, CXX: compiler.name };
+const started = Date.now();
+const build = spawnSync(process.execPath, args, {
+  cwd: nativeDir, env, encoding: 'utf8', stdio: verbose ? 'inherit' : 'pipe', timeout: 10 * 60 * 1000,
+  maxBuffer: 64 * 1024 * 1024,
+});
+const output = `${build.stdout ?? ''}${build.stderr ?? ''}`;
+if (build.error) fail(`node-gyp could not run: ${build.error.message}`, output);
+if (build.status !== 0) fail(`node-gyp failed: ${verbose ? `exit code ${build.status}` : firstError(output)}`, output);
+
+const built = join(nativeDir, 'build', 'Release', 'neurona.node');
+if (!existsSync(built)) fail(`node-gyp succeeded but ${built} is missing`, output);
+try {
+  mkdirSync(dirname(target), { recursive: true });
+  // Copy, then rename over the old file: a process that has the old addon loaded keeps its mapping.
+  copyFileSync(built, `${target}.tmp`);
+  renameSync(`${target}.tmp`, target);
+  rmSync(reasonFile, { force: true });
+  rmSync(logFile, { force: true });
+} catch (error) {
+  fail(`could not copy the addon to ${target}: ${error.message}`, output);
+}
+
+// Load it once here, so a broken build is reported now rather than as a notice at every start.
+try {
+  const addon = createRequire(import.meta.url)(target);
+  const info = addon.info();
+  console.log(`neurona: native backend built in ${((Date.now() - started) / 1000).toFixed(0)} s `
+    + `(${info.isa} kernels, ${info.threads} threads)`);
+} catch (error) {
+  rmSync(target, { force: true });
+  fail(`the built addon does not load: ${String(error.message).split('\n')[0]}`, output);
+}
