@@ -4,8 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert, nr } from './helpers.js';
-import { main } from '../src/cli/commands.js';
+import { EXAMPLES, main } from '../src/cli/commands.js';
 import { benchUnavailable } from '../src/cli/bench.js';
+import { trainExample } from '../src/cli/jobs/example.js';
 import { preprocessImage, probabilitiesOf, resizeImage } from '../src/cli/predict.js';
 import { encodePng, type PngImage } from '../src/io/png.js';
 
@@ -58,6 +59,13 @@ test('neurona examples lists each example with a description; jobs is an alias',
   assert.equal(examples.code, 0);
   assert.match(examples.out, /^mnist-mlp\s+deck 001: Flatten -> Dense\(8, relu\) -> Dense\(10, softmax\)/m);
   assert.equal((await cli('jobs')).out, examples.out);
+  // Every registered example, each description starting in one column: two spaces after the longest name.
+  const names = Object.keys(EXAMPLES);
+  assert.ok(names.includes('fashion-mnist-v5') && names.length === 12, names.join(' '));
+  const column = Math.max(...names.map((name) => name.length)) + 2;
+  const lines = examples.out.trimEnd().split('\n');
+  assert.deepEqual(lines.map((line) => line.slice(0, column).trimEnd()), names);
+  lines.forEach((line, i) => assert.equal(line.slice(column), EXAMPLES[names[i]!]!.description, line));
 });
 
 test('train errors: unknown example lists the available ones; bad flags name the flag', async () => {
@@ -67,6 +75,7 @@ test('train errors: unknown example lists the available ones; bad flags name the
   assertOneLineError(await cli('train', 'mnist-mlp', '--verbose', '5'), 2, /option --verbose must be one of 0, 1, 2, got '5'/);
   assertOneLineError(await cli('train', 'mnist-mlp', '--speed', '9'), 2, /unknown option '--speed'/);
   assertOneLineError(await cli('train', 'mnist-mlp', '--save'), 2, /option --save needs a value/);
+  assertOneLineError(await cli('train', 'mnist-mlp', '--backend', 'foo'), 2, /option --backend must be one of js, native, got 'foo'/);
   const missing = join(tmpdir(), 'neurona-no-such-mnist');
   assertOneLineError(await cli('train', 'mnist-mlp', '--data', missing, '--verbose', '0'), 1, new RegExp(`path ${missing} lacks train-images-idx3-ubyte`));
 });
@@ -91,6 +100,49 @@ test('train mnist-mlp --limit --epochs 1 --save --report, then summary of the sa
     for (const id of ['final-metrics', 'summary', 'curves', 'confusion-matrix', 'samples']) assert.ok(page.includes(`id="${id}"`), `report has #${id}`);
     assert.match(page, /Validation data: 1000 examples/); // the test split, 6000 / 6
     assert.equal(page.match(/<figure /g)?.length, 32, '32 test images as samples');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('train mnist-lenet --report: validation figures in the progress, the final metrics and the curves', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurona-cli-'));
+  try {
+    const train = await cli('train', 'mnist-lenet', '--epochs', '1', '--limit', '600', '--verbose', '0', '--report', dir);
+    assert.equal(train.code, 0, train.err);
+    assert.match(train.out, /Total params: 144,766/);
+    const testAccuracy = /Test accuracy: ([\d.]+) - test loss: ([\d.]+)/.exec(train.out);
+    assert.ok(testAccuracy, train.out);
+
+    const page = readFileSync(join(dir, 'index.html'), 'utf8');
+    for (const id of ['final-metrics', 'summary', 'curves', 'confusion-matrix', 'samples']) assert.ok(page.includes(`id="${id}"`), `report has #${id}`);
+    assert.match(page, /<pre id="summary">[\s\S]*Total params: 144,766/);
+    // fit got the test split as validation data: its last val_accuracy is what evaluate printed.
+    const metric = (name: string) => Number(new RegExp(`<tr data-metric="${name}"><th>[^<]*</th><td class="number" data-value="([^"]+)"`).exec(page)?.[1]);
+    for (const name of ['loss', 'accuracy', 'val_loss', 'val_accuracy']) assert.ok(Number.isFinite(metric(name)), `final metrics have ${name}`);
+    assert.equal(metric('val_accuracy').toFixed(4), testAccuracy[1]);
+    assert.equal(metric('val_loss').toFixed(4), testAccuracy[2]);
+    // The curves draw the validation series (orange) beside the training one.
+    const curves = page.slice(page.indexOf('id="curves"'), page.indexOf('</section>', page.indexOf('id="curves"')));
+    assert.match(curves, /<svg/);
+    assert.ok(/aria-label="[^"]*split: validation/.test(curves), 'a validation mark in the curves');
+    assert.match(page, /Validation data: 100 examples/); // the test split, 600 / 6
+    assert.equal(page.match(/<figure /g)?.length, 32, '32 test images as samples');
+    assert.ok(!page.includes('<script'), 'the finished page does not reload');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a train run that fails leaves a report page that says so instead of reloading forever', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurona-cli-'));
+  try {
+    const crash = new nr.callbacks.LambdaCallback({ onTrainBatchEnd: (batch) => { if (batch === 1) throw new Error('disk full'); } });
+    await assert.rejects(trainExample('mnist-mlp', EXAMPLES['mnist-mlp']!, { limit: 120, epochs: 1, verbose: 0, report: dir, callbacks: [crash], print: () => {} }), /disk full/);
+    const page = readFileSync(join(dir, 'index.html'), 'utf8');
+    assert.match(page, /<span id="status" class="failed">/);
+    assert.match(page, /<pre>Error: disk full<\/pre>/);
+    assert.ok(!page.includes('<script'), 'no reload script');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

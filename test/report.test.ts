@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
 import { assert, nr } from './helpers.js';
 import { Report } from '../src/vis/report.js';
-import { escapeHtml, formatMetric, inlineSvg } from '../src/vis/report-page.js';
+import { escapeHtml, formatMetric, inlineSvg, renderReportPage, type ReportState } from '../src/vis/report-page.js';
 import { decodePng } from '../src/io/png.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -81,6 +82,32 @@ function section(html: string, id: string): string {
   return html.slice(start, sectionEnd < 0 ? undefined : sectionEnd);
 }
 
+/** The live page's reload script (its text). */
+function liveScript(html: string): string {
+  const match = /<script id="live-reload">([\s\S]*?)<\/script>/.exec(html);
+  assert.ok(match, 'the page has the live-reload script');
+  return match[1]!;
+}
+
+/**
+ * Runs a page's live script `secondsLater` after the page was written (`writtenAt`) against a stub
+ * of the browser: returns the reload delay it scheduled (null: none) and the status line it left.
+ */
+function runLiveScript(html: string, writtenAt: Date, secondsLater: number): { reloadAfterMs: number | null; status: { className: string; textContent: string } } {
+  let reloadAfterMs: number | null = null;
+  let reloaded = false;
+  const status = { className: 'running', textContent: 'training' };
+  runInNewContext(liveScript(html), {
+    Date: { now: () => writtenAt.getTime() + secondsLater * 1000 },
+    Math,
+    setTimeout: (callback: () => void, ms: number) => { reloadAfterMs = ms; callback(); },
+    location: { reload: () => { reloaded = true; } },
+    document: { getElementById: (id: string) => (id === 'status' ? status : null) },
+  });
+  assert.equal(reloaded, reloadAfterMs !== null, 'the scheduled callback reloads the page');
+  return { reloadAfterMs, status };
+}
+
 function metricValue(html: string, table: string, metric: string): { value: number; text: string } {
   const match = new RegExp(`<tr data-metric="${metric}"><th>[^<]*</th><td class="number" data-value="([^"]+)">([^<]+)</td>`).exec(section(html, table));
   assert.ok(match, `#${table} has a row for ${metric}`);
@@ -95,7 +122,7 @@ test('Report writes a live page during training and a complete one at the end', 
     assert.ok(h.accuracy!.at(-1)! > 0.9, `the bars are learnable (final accuracy ${h.accuracy!.at(-1)})`);
 
     // During training: reload script, progress, current metrics = the first epoch's logs, curves.
-    assert.match(run.livePage, /<script id="live-reload">setTimeout\(function \(\) \{ location\.reload\(\); \}, 300\);<\/script>/);
+    assert.match(liveScript(run.livePage), /setTimeout\(function \(\) \{ location\.reload\(\); \}, 300\)/);
     assert.match(run.livePage, /id="status" class="running"/);
     assert.equal(metricValue(run.livePage, 'current-metrics', 'loss').value, h.loss![0]);
     assert.equal(metricValue(run.livePage, 'current-metrics', 'val_accuracy').value, h.val_accuracy![0]);
@@ -209,6 +236,15 @@ test('the report renders in headless Chromium without console errors and shows t
     await page.waitForTimeout(1500);
     assert.ok(loads >= 3, `the live page reloaded itself (${loads} loads in 1.5 s)`);
 
+    // A running page written 10 minutes ago (its process died): it stays put and says why.
+    const stalePath = join(run.dir, 'stale.html');
+    writeFileSync(stalePath, renderReportPage(runningState(new Date(Date.now() - 600_000), 120)).replace(', 2000)', ', 300)'));
+    loads = 0;
+    await page.goto(`file://${stalePath}`);
+    await page.waitForTimeout(900);
+    assert.equal(loads, 1, 'the stale page does not reload');
+    assert.match((await page.locator('#status').textContent())!, /^no update for 10 min: training has stopped/);
+
     // The final page: stays put, shows the History's final accuracy, draws the charts and thumbnails.
     loads = 0;
     await page.goto(`file://${join(run.dir, 'index.html')}`);
@@ -240,5 +276,87 @@ test('the report renders in headless Chromium without console errors and shows t
     await context.close();
     rmSync(profile, { recursive: true, force: true });
     rmSync(run.dir, { recursive: true, force: true });
+  }
+});
+
+/** A running page's state, written at `writtenAt`. */
+function runningState(writtenAt: Date, staleSeconds: number): ReportState {
+  return {
+    title: 'Stale?', status: 'running', startedAt: writtenAt, elapsedSeconds: 3, epoch: 1, epochs: 2, step: 1, steps: 4,
+    currentMetrics: { loss: 1 }, epochSeconds: [], curvesSvg: null, refreshSeconds: 2, staleSeconds, writtenAt,
+  };
+}
+
+test('a live page reloads while fresh and stops, saying so, once the file is staleSeconds old', () => {
+  const writtenAt = new Date('2024-05-01T10:00:00Z');
+  const page = renderReportPage(runningState(writtenAt, 60));
+  assert.ok(page.indexOf('id="live-reload"') > page.indexOf('id="status"'), 'the script follows the status line it may rewrite');
+  for (const secondsLater of [0, 5, 59.9, 60]) {
+    const { reloadAfterMs, status } = runLiveScript(page, writtenAt, secondsLater);
+    assert.equal(reloadAfterMs, 2000, `${secondsLater} s after the write it reloads every refreshSeconds`);
+    assert.equal(status.className, 'running');
+  }
+  const stale = runLiveScript(page, writtenAt, 61);
+  assert.equal(stale.reloadAfterMs, null, 'no reload once stale');
+  assert.equal(stale.status.className, 'stale');
+  assert.equal(stale.status.textContent, 'no update for 61 s: training has stopped, or is busy in a long step; reload the page to look again');
+  assert.match(runLiveScript(page, writtenAt, 3 * 3600).status.textContent, /^no update for 180 min:/);
+  // The Report's default: 120 s, or 3 x updateSeconds when longer; checked like the other durations.
+  assert.equal(new Report({ dir: 'r' }).staleSeconds, 120);
+  assert.equal(new Report({ dir: 'r', updateSeconds: 100 }).staleSeconds, 300);
+  assert.equal(new Report({ dir: 'r', staleSeconds: 5 }).staleSeconds, 5);
+  assert.throws(() => new Report({ dir: 'r', staleSeconds: 0 }), /Report: option staleSeconds must be a positive number of seconds, got 0/);
+});
+
+test('Report.fail writes a final page with the error when fit throws, and the live page before it was fresh', async () => {
+  nr.setSeed(7);
+  const dir = mkdtempSync(join(tmpdir(), 'neurona-report-'));
+  try {
+    const [x, y] = bars(96, 1);
+    const model = buildModel();
+    const report = new Report({ dir, title: 'Crash', samples: { x, y, classNames: CLASS_NAMES }, refreshSeconds: 0.5 });
+    let livePage = '';
+    const crash = new nr.callbacks.LambdaCallback({
+      onEpochEnd: (epoch) => {
+        livePage = readFileSync(join(dir, 'index.html'), 'utf8');
+        if (epoch === 1) throw new RangeError('out of memory <in batch 3>');
+      },
+    });
+    const history = new nr.callbacks.History();
+    let error: unknown = null;
+    try {
+      await model.fit(x, y, { epochs: 5, batchSize: 32, verbose: 0, callbacks: [report, crash, history] });
+    } catch (e) {
+      error = e;
+      await report.fail(e);
+    }
+    assert.ok(error instanceof RangeError, 'fit threw the callback error');
+    // Before the crash: a running page, written just now, so its script reloads.
+    const writtenAt = new Date();
+    assert.match(livePage, /id="status" class="running"/);
+    assert.equal(runLiveScript(livePage, writtenAt, 1).reloadAfterMs, 500);
+
+    const page = readFileSync(join(dir, 'index.html'), 'utf8');
+    assert.ok(!page.includes('<script'), 'the failed page does not reload');
+    assert.match(page, /<span id="status" class="failed">stopped by an error<\/span>/);
+    assert.match(section(page, 'error'), /<pre>RangeError: out of memory &lt;in batch 3&gt;<\/pre>/);
+    assert.match(page, /<title>Crash \(stopped\)<\/title>/);
+    // What was recorded survives: two epochs of curves and times, the last logs, the summary.
+    assert.equal(section(page, 'epoch-times').match(/<tr>/g)?.length, 2);
+    assert.equal(metricValue(page, 'current-metrics', 'loss').value, report.history.loss![1]);
+    assert.match(section(page, 'curves'), /<svg[\s\S]*<path/);
+    assert.match(section(page, 'summary'), /Total params: 643/);
+    assert.ok(!page.includes('id="final-metrics"') && !page.includes('id="confusion-matrix"'), 'no final results of a run that did not end');
+
+    // A Report whose fit failed before training began (an uncompiled model) still writes the page.
+    const early = new Report({ dir: join(dir, 'early') });
+    const uncompiled = new nr.Sequential([new nr.layers.Dense({ units: 2, inputShape: [3] })]);
+    await assert.rejects(uncompiled.fit(nr.zeros([2, 3]), nr.zeros([2, 2]), { verbose: 0, callbacks: [early] }).catch(async (e) => { await early.fail(e); throw e; }), /is not compiled/);
+    const earlyPage = readFileSync(join(dir, 'early', 'index.html'), 'utf8');
+    assert.match(earlyPage, /class="failed"/);
+    assert.match(section(earlyPage, 'error'), /ConfigError: fit: the model &quot;sequential(_\d+)?&quot; is not compiled/);
+    assert.match(earlyPage, /after <span id="total-time">0\.0 s<\/span>/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

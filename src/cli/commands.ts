@@ -14,8 +14,9 @@ const HELP = `neurona ${VERSION}: deep learning for TypeScript
 Usage:
   neurona examples      list the examples that 'train' runs ('jobs' is an alias)
   neurona train <example> [--epochs N] [--batch-size N] [--seed N] [--limit N] [--verbose 0|1|2]
-                [--backend js|native] [--threads N] [--data <dir>] [--report <dir>] [--save <dir>]
-                        train an example; --data: dataset files, --limit: first N training examples,
+                [--backend js|native] [--threads N] [--data <path>] [--report <dir>] [--save <dir>]
+                        train an example; --data: the dataset's directory (CIFAR-10: or its .tar.gz),
+                        --limit: first N training examples,
                         --report: write a live HTML run report, --save: save the trained model
   neurona summary <model dir>
                         load a saved model and print its summary
@@ -41,7 +42,7 @@ type FlagKind = 'count' | 'positive' | 'text' | readonly string[];
 
 const TRAIN_FLAGS: Record<string, FlagKind> = {
   '--epochs': 'positive', '--batch-size': 'positive', '--seed': 'count', '--limit': 'positive', '--verbose': ['0', '1', '2'],
-  '--backend': 'text', '--threads': 'positive', '--data': 'text', '--report': 'text', '--save': 'text',
+  '--backend': ['js', 'native'], '--threads': 'positive', '--data': 'text', '--report': 'text', '--save': 'text',
 };
 const PREDICT_FLAGS: Record<string, FlagKind> = { '--top': 'positive', '--resize': ['bilinear', 'nearest'], '--invert': ['auto', 'yes', 'no'] };
 
@@ -79,7 +80,7 @@ async function train(args: readonly string[], out: Out): Promise<number> {
   const example = EXAMPLES[name];
   if (!example) throw new UsageError(`unknown example '${name}'; available: ${available}`);
   if (extra.length > 0) throw new UsageError(`train: unexpected argument '${extra[0]}'`);
-  if (flags['--backend']) setBackend(flags['--backend'] as 'js' | 'native');
+  if (flags['--backend']) setBackend(flags['--backend']);
   if (flags['--threads']) setNumThreads(Number(flags['--threads']));
   const number = (flag: string) => (flags[flag] === undefined ? undefined : Number(flags[flag]));
   const options: TrainOptions = {
@@ -124,9 +125,12 @@ export async function main(args: readonly string[], out: Out = (s) => process.st
       case 'info':
         out(`neurona ${VERSION}\nbackend: ${getBackend()}\nnode: ${process.version}\n`);
         return 0;
-      case 'examples': case 'jobs':
-        for (const [name, example] of Object.entries(EXAMPLES)) out(`${name.padEnd(14)}${example.description}\n`);
+      case 'examples': case 'jobs': {
+        // Names are padded to the longest one plus two spaces, so every description starts in one column.
+        const width = Math.max(...Object.keys(EXAMPLES).map((name) => name.length)) + 2;
+        for (const [name, example] of Object.entries(EXAMPLES)) out(`${name.padEnd(width)}${example.description}\n`);
         return 0;
+      }
       case 'train':
         return await train(rest, out);
       case 'summary': {

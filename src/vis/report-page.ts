@@ -20,8 +20,11 @@ export interface SamplePrediction {
 /** Everything the page shows; fields that are not known yet are left out. */
 export interface ReportState {
   title: string;
-  /** 'running' pages reload themselves every `refreshSeconds`; finished pages do not. */
-  status: 'running' | 'finished';
+  /**
+   * 'running' pages reload themselves every `refreshSeconds`; 'finished' pages and 'failed' ones
+   * (training stopped by `error`) do not.
+   */
+  status: 'running' | 'finished' | 'failed';
   startedAt: Date;
   /** Seconds since training began. */
   elapsedSeconds: number;
@@ -38,6 +41,12 @@ export interface ReportState {
   /** Learning curves as inline SVG (null until the first epoch ends). */
   curvesSvg: string | null;
   refreshSeconds: number;
+  /** A running page older than this (by `writtenAt`) stops reloading and says so. */
+  staleSeconds: number;
+  /** When the page was written. */
+  writtenAt: Date;
+  /** Why training stopped (status 'failed'). */
+  error?: string;
   /** At the end: `model.summary()` text. */
   summary?: string;
   /** At the end: the last epoch's logs (the History's final values). */
@@ -53,7 +62,7 @@ export interface ReportState {
 const STYLE = `
 body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #1b1b1b; background: #fff; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; }
-.status { color: #555; } .running { color: #b35c00; } .finished { color: #17702c; }
+.status { color: #555; } .running { color: #b35c00; } .finished { color: #17702c; } .failed, .stale { color: #c00; }
 table { border-collapse: collapse; } th, td { padding: 3px 10px; border-bottom: 1px solid #ddd; text-align: left; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
 progress { width: 320px; vertical-align: middle; }
@@ -106,6 +115,30 @@ function metricsTable(id: string, metrics: MetricRecord): string {
   return `<table id="${id}">${rows.join('')}</table>`;
 }
 
+/** Status line texts; the live script puts the stale one in place (`AGE` becomes the file's age). */
+const STATUS_TEXT = {
+  running: 'training&hellip; (this page reloads itself)',
+  finished: 'finished',
+  failed: 'stopped by an error',
+  stale: 'no update for AGE: training has stopped, or is busy in a long step; reload the page to look again',
+} as const;
+
+/**
+ * The script of a running page. It reloads the page every `refreshSeconds` so an open tab follows
+ * the run, unless the file is older than `staleSeconds`: a process that died (killed, or `fit`
+ * threw without `Report.fail`) never writes the final page, and the tab would otherwise reload
+ * forever saying "training". Page and file share the clock of the machine that trains.
+ */
+function liveScript(state: ReportState): string {
+  return `<script id="live-reload">(function () {
+var age = (Date.now() - ${state.writtenAt.getTime()}) / 1000;
+if (age <= ${state.staleSeconds}) { setTimeout(function () { location.reload(); }, ${Math.round(state.refreshSeconds * 1000)}); return; }
+var status = document.getElementById('status');
+status.className = 'stale';
+status.textContent = '${STATUS_TEXT.stale}'.replace('AGE', age < 120 ? Math.round(age) + ' s' : Math.round(age / 60) + ' min');
+})();</script>`;
+}
+
 function progressSection(state: ReportState): string {
   const total = state.epochs * Math.max(state.steps, 1);
   const done = state.status === 'finished' ? total : Math.min(total, (state.epoch - 1) * Math.max(state.steps, 1) + state.step);
@@ -135,11 +168,14 @@ export function renderReportPage(state: ReportState): string {
   const parts: string[] = [];
   parts.push(`<h1>${escapeHtml(state.title)}</h1>
 <p class="status">Started ${escapeHtml(state.startedAt.toISOString().replace('T', ' ').slice(0, 19))} UTC &middot;
-<span id="status" class="${state.status}">${running ? 'training&hellip; (this page reloads itself)' : 'finished'}</span>
-${running ? '' : ` &middot; total time <span id="total-time">${formatDuration(state.elapsedSeconds)}</span>`}</p>`);
+<span id="status" class="${state.status}">${STATUS_TEXT[state.status]}</span>
+${running ? '' : ` &middot; ${state.status === 'failed' ? 'after' : 'total time'} <span id="total-time">${formatDuration(state.elapsedSeconds)}</span>`}</p>`);
+  if (state.error !== undefined) parts.push(`<section id="error"><h2>Training stopped</h2><pre>${escapeHtml(state.error)}</pre></section>`);
   if (state.finalMetrics) parts.push(`<section><h2>Final metrics</h2>${metricsTable('final-metrics', state.finalMetrics)}</section>`);
   parts.push(progressSection(state));
-  if (running) parts.push(`<section><h2>Current metrics</h2>${metricsTable('current-metrics', state.currentMetrics)}</section>`);
+  if (state.status !== 'finished') {
+    parts.push(`<section><h2>${running ? 'Current' : 'Last'} metrics</h2>${metricsTable('current-metrics', state.currentMetrics)}</section>`);
+  }
   parts.push(`<section id="curves" class="chart"><h2>Learning curves</h2>${state.curvesSvg ? inlineSvg(state.curvesSvg, 'curves') : '<p class="note">The curves appear when the first epoch ends.</p>'}</section>`);
   if (state.confusionSvg) {
     parts.push(`<section id="confusion-matrix" class="chart"><h2>Confusion matrix</h2><p>${escapeHtml(state.confusionCaption ?? '')}</p>${inlineSvg(state.confusionSvg, 'confusion')}</section>`);
@@ -148,14 +184,15 @@ ${running ? '' : ` &middot; total time <span id="total-time">${formatDuration(st
   if (state.summary !== undefined) parts.push(`<section><h2>Model summary</h2><pre id="summary">${escapeHtml(state.summary)}</pre></section>`);
   for (const note of state.notes ?? []) parts.push(`<p class="note">${escapeHtml(note)}</p>`);
   // While training runs the page reloads itself so an open tab follows along; the final page drops
-  // the script. Each write replaces the file atomically, so a reload never sees half a page.
-  const reload = running ? `<script id="live-reload">setTimeout(function () { location.reload(); }, ${Math.round(state.refreshSeconds * 1000)});</script>` : '';
+  // the script. Each write replaces the file atomically, so a reload never sees half a page. The
+  // script comes last so that the status line it may rewrite already exists.
+  if (running) parts.push(liveScript(state));
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
-<title>${escapeHtml(state.title)}${running ? ' (training)' : ''}</title>
-<style>${STYLE}</style>${reload}</head>
+<title>${escapeHtml(state.title)}${running ? ' (training)' : state.status === 'failed' ? ' (stopped)' : ''}</title>
+<style>${STYLE}</style></head>
 <body>
 ${parts.join('\n')}
 </body></html>

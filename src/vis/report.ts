@@ -43,9 +43,20 @@ export interface ReportOptions {
   refreshSeconds?: number;
   /** Least seconds between rewrites of the page on batch end (default 2); every epoch end rewrites it. */
   updateSeconds?: number;
+  /**
+   * An open page stops reloading once the file is this many seconds old and says that training
+   * seems to have stopped (default 120, or 3 x updateSeconds when that is longer).
+   */
+  staleSeconds?: number;
 }
 
 const DEFAULT_SAMPLE_COUNT = 24;
+const DEFAULT_STALE_SECONDS = 120;
+
+/** One line for an error shown on the page: the name and message of an Error, else its text. */
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
 
 function checkLabels(owner: string, role: string, x: Tensor, y: Tensor): void {
   if (!(x instanceof Tensor) || !(y instanceof Tensor)) throw new ConfigError(`${owner}: ${role} needs tensors x and y`);
@@ -128,6 +139,10 @@ function thumbnail(x: Tensor, values: ArrayLike<number>, unitRange: boolean, ind
  * class, misclassified ones marked) and `model.summary()`. Everything is inline: no server, no
  * network. Node only.
  *
+ * `fit` has no hook for a failure, so when it throws the page would still say "training". Call
+ * `report.fail(error)` where `fit` is awaited to write a final page with the error; and as a safety
+ * net an open page stops reloading once the file is `staleSeconds` old (a crashed process).
+ *
  * ```ts
  * import * as nr from 'neurona';
  * import { tmpdir } from 'node:os';
@@ -141,6 +156,7 @@ export class Report extends Callback {
   readonly validationData: readonly [Tensor, Tensor] | null;
   readonly refreshSeconds: number;
   readonly updateSeconds: number;
+  readonly staleSeconds: number;
   /** Per-epoch logs so far, as in `History.history`. */
   history: Record<string, number[]> = {};
   private startTime = 0;
@@ -153,6 +169,8 @@ export class Report extends Callback {
   private lastEpochLogs: Logs = {};
   private epochSeconds: number[] = [];
   private curvesSvg: string | null = null;
+  /** Between onTrainBegin and the final page (onTrainEnd or fail): only then are live pages written. */
+  private training = false;
 
   constructor(options: ReportOptions) {
     super();
@@ -162,12 +180,13 @@ export class Report extends Callback {
     }
     this.dir = options.dir;
     this.title = options.title ?? 'Training report';
-    for (const key of ['refreshSeconds', 'updateSeconds'] as const) {
+    for (const key of ['refreshSeconds', 'updateSeconds', 'staleSeconds'] as const) {
       const v = options[key];
       if (v !== undefined && (typeof v !== 'number' || !(v > 0))) throw new ConfigError(`${owner}: option ${key} must be a positive number of seconds, got ${JSON.stringify(v)}`);
     }
     this.refreshSeconds = options.refreshSeconds ?? 2;
     this.updateSeconds = options.updateSeconds ?? 2;
+    this.staleSeconds = options.staleSeconds ?? Math.max(DEFAULT_STALE_SECONDS, 3 * this.updateSeconds);
     this.samples = options.samples ?? null;
     if (this.samples) {
       checkLabels(owner, 'samples', this.samples.x, this.samples.y);
@@ -201,6 +220,7 @@ export class Report extends Callback {
     this.startedAt = new Date();
     this.epoch = 1;
     this.step = 0;
+    this.training = true;
     await this.write();
   }
 
@@ -213,7 +233,12 @@ export class Report extends Callback {
   override async onTrainBatchEnd(batch: number, logs: Logs = {}): Promise<void> {
     this.step = batch + 1;
     this.currentMetrics = { ...logs };
-    if (performance.now() - this.lastWrite >= this.updateSeconds * 1000) await this.write();
+    if (this.training && performance.now() - this.lastWrite >= this.updateSeconds * 1000) await this.write();
+  }
+
+  /** Validation can take long: rewriting the page keeps it fresh, so it is not taken for stale. */
+  override async onTestBatchEnd(): Promise<void> {
+    if (this.training && performance.now() - this.lastWrite >= this.updateSeconds * 1000) await this.write();
   }
 
   override async onEpochEnd(epoch: number, logs: Logs = {}): Promise<void> {
@@ -233,6 +258,7 @@ export class Report extends Callback {
   }
 
   override async onTrainEnd(): Promise<void> {
+    this.training = false;
     const model = this.model as unknown as Model;
     const state = this.state('finished');
     state.finalMetrics = { ...this.lastEpochLogs };
@@ -262,6 +288,26 @@ export class Report extends Callback {
     await writeFileAtomic(this.path, renderReportPage(state));
   }
 
+  /**
+   * Writes the final page of a run that stopped with `error`: the error, the progress, metrics and
+   * curves recorded so far and the summary, with no reload script. `fit` calls no hook when it
+   * throws, so call this where it is awaited:
+   * `try { await model.fit(x, y, {callbacks: [report]}); } catch (e) { await report.fail(e); throw e; }`.
+   */
+  async fail(error: unknown): Promise<void> {
+    this.training = false;
+    const state = this.state('failed');
+    state.error = errorText(error);
+    if (this.startTime === 0) state.elapsedSeconds = 0; // fit threw before training began
+    if (this.model instanceof Model && this.model.built) {
+      const summary: string[] = [];
+      this.model.summary((line) => summary.push(line));
+      state.summary = summary.join('\n');
+    }
+    await mkdir(this.dir, { recursive: true });
+    await writeFileAtomic(this.path, renderReportPage(state));
+  }
+
   private samplePredictions(model: Model, samples: ReportSamples): SamplePrediction[] {
     const count = Math.min(samples.count ?? DEFAULT_SAMPLE_COUNT, samples.x.shape[0]!);
     const x = samples.x.slice(0, count);
@@ -285,7 +331,7 @@ export class Report extends Callback {
       title: this.title, status, startedAt: this.startedAt, elapsedSeconds: (performance.now() - this.startTime) / 1000,
       epoch: this.epoch, epochs: this.params?.epochs ?? this.epoch, step: this.step, steps: this.params?.steps ?? 0,
       currentMetrics: this.currentMetrics, epochSeconds: [...this.epochSeconds], curvesSvg: this.curvesSvg,
-      refreshSeconds: this.refreshSeconds,
+      refreshSeconds: this.refreshSeconds, staleSeconds: this.staleSeconds, writtenAt: new Date(),
     };
   }
 

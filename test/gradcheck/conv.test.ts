@@ -42,6 +42,9 @@ const DEPTHWISE: ConvCase[] = [
   { name: 'same 2x2 stride 2, batch 3', x: [3, 5, 4, 3], filter: [2, 2, 3, 1], options: { padding: 'same', strides: 2 }, out: [3, 3, 2, 3] },
   { name: 'same 3x2 stride [1, 2]', x: [1, 4, 7, 5], filter: [3, 2, 5, 1], options: { padding: 'same', strides: [1, 2] }, out: [1, 4, 4, 5] },
   { name: 'same 3x3 dilation 2, multiplier 3', x: [1, 6, 5, 2], filter: [3, 3, 2, 3], options: { padding: 'same', dilationRate: 2 }, out: [1, 6, 5, 6] },
+  // 'valid' with stride 2 and even kernels: the last row or column of an odd remainder is never read.
+  { name: 'valid 2x2 stride 2 (even kernel), multiplier 2, batch 1', x: [1, 6, 7, 3], filter: [2, 2, 3, 2], options: { strides: 2 }, out: [1, 3, 3, 6] },
+  { name: 'valid 4x2 stride 2 (even kernel), batch 3', x: [3, 7, 5, 2], filter: [4, 2, 2, 1], options: { padding: 'valid', strides: 2 }, out: [3, 2, 2, 2] },
 ];
 
 for (const c of DEPTHWISE) {
@@ -163,5 +166,20 @@ test('gradcheck upSample2d nearest and bilinear, square and non-square factors',
       assert.deepEqual(nr.upSample2d(x, size, mode).shape, [2, 3 * factors[0]!, 4 * factors[1]!, 3]);
       gradCheck((a) => nr.upSample2d(a, size, mode), [x], { label: `upSample2d ${mode} ${JSON.stringify(size)}` });
     }
+  }
+});
+
+test('gradcheck zeroPad2d, crop2d and upSample2d at batch 1', () => {
+  const x = awayFromZero([1, 3, 5, 2]);
+  for (const padding of [1, [[0, 2], [3, 1]]] as const) {
+    const expected = typeof padding === 'number' ? [1, 5, 7, 2] : [1, 5, 9, 2];
+    assert.deepEqual(nr.zeroPad2d(x, padding).shape, expected);
+    gradCheck((a) => nr.zeroPad2d(a, padding), [x], { label: `zeroPad2d batch 1 ${JSON.stringify(padding)}` });
+  }
+  assert.deepEqual(nr.crop2d(x, [[1, 1], [0, 2]]).shape, [1, 1, 3, 2]);
+  gradCheck((a) => nr.crop2d(a, [[1, 1], [0, 2]]), [x], { label: 'crop2d batch 1' });
+  for (const mode of ['nearest', 'bilinear'] as const) {
+    assert.deepEqual(nr.upSample2d(x, [2, 3], mode).shape, [1, 6, 15, 2]);
+    gradCheck((a) => nr.upSample2d(a, [2, 3], mode), [x], { label: `upSample2d ${mode} batch 1` });
   }
 });

@@ -63,17 +63,25 @@ export async function trainExample(name: string, example: Example, options: Trai
   const { train, test, classNames } = await example.loadData({ data: options.data, limit: options.limit });
   const model = example.buildModel();
   const callbacks = [...(options.callbacks ?? [])];
-  if (options.report) {
-    callbacks.push(new Report({
-      dir: options.report, title: `neurona train ${name}`,
-      samples: { x: test[0], y: test[1], classNames, count: REPORT_SAMPLES },
-      validationData: test,
-    }));
+  const report = options.report ? new Report({
+    dir: options.report, title: `neurona train ${name}`,
+    samples: { x: test[0], y: test[1], classNames, count: REPORT_SAMPLES },
+    validationData: test,
+  }) : null;
+  if (report) callbacks.push(report);
+  let history: nr.callbacks.History;
+  try {
+    // The test split doubles as validation data, so the progress lines, the report's curves and its
+    // final metrics show val_loss and val_accuracy beside the training figures.
+    history = await model.fit(train[0], train[1], {
+      epochs: options.epochs ?? example.epochs, batchSize: options.batchSize ?? example.batchSize,
+      verbose: options.verbose ?? 1, callbacks, validationData: test,
+    });
+  } catch (error) {
+    // Without this the open report page would keep saying "training..." and reload forever.
+    await report?.fail(error);
+    throw error;
   }
-  const history = await model.fit(train[0], train[1], {
-    epochs: options.epochs ?? example.epochs, batchSize: options.batchSize ?? example.batchSize,
-    verbose: options.verbose ?? 1, callbacks,
-  });
   const result = await model.evaluate(test[0], test[1], { verbose: 0 });
   print(`Test accuracy: ${result.accuracy!.toFixed(4)} - test loss: ${result.loss!.toFixed(4)}`);
   model.summary(print);

@@ -34,8 +34,9 @@ export function pairOfPairs(value: unknown, option: string, where: string): [[nu
   throw new ConfigError(`${where}: ${option} must be an integer >= 0, a pair [height, width], or [[top, bottom], [left, right]], got ${JSON.stringify(value)}`);
 }
 
+/** 'valid' or 'same' in any case (Keras lowercases it, so `'SAME'` from TensorFlow code works); default 'valid'. */
 export function checkPadding(value: unknown, where: string): Padding {
-  const padding = value ?? 'valid';
+  const padding = typeof value === 'string' ? value.toLowerCase() : value ?? 'valid';
   if (padding !== 'valid' && padding !== 'same') throw new ConfigError(`${where}: padding must be 'valid' or 'same', got ${JSON.stringify(value)}`);
   return padding;
 }

@@ -168,3 +168,21 @@ test('conv regularizers add penalties; configs keep them', () => {
   separable.apply(nr.ones([1, 3, 3, 1]));
   assert.equal(separable.losses.length, 1);
 });
+
+test("padding in any case ('SAME', 'Valid') means the same as lowercase, as Keras lowercases it", () => {
+  const x = nr.randu([1, 5, 5, 2], { dtype: 'float64' });
+  for (const [given, padding, size] of [['SAME', 'same', 3], ['Valid', 'valid', 2]] as const) {
+    const upper = new nr.layers.Conv2D({ filters: 2, kernelSize: 3, strides: 2, padding: given as never, dtype: 'float64' });
+    const lower = new nr.layers.Conv2D({ filters: 2, kernelSize: 3, strides: 2, padding, dtype: 'float64' });
+    const y = upper.apply(x);
+    lower.apply(x);
+    lower.setWeights(upper.getWeights());
+    assert.deepEqual(y.shape, [1, size, size, 2], given);
+    assertClose(y, lower.apply(x), { rtol: 1e-12, message: given });
+    assert.equal(upper.getConfig().padding, padding, 'the config holds the lowercase word');
+  }
+  assert.deepEqual(new nr.layers.DepthwiseConv2D({ kernelSize: 2, padding: 'SAME' as never }).apply(nr.zeros([1, 3, 3, 1])).shape, [1, 3, 3, 1]);
+  assert.deepEqual(new nr.layers.MaxPooling2D({ poolSize: 2, padding: 'Same' as never }).apply(nr.zeros([1, 3, 3, 1])).shape, [1, 2, 2, 1]);
+  assert.deepEqual(new nr.layers.AveragePooling2D({ poolSize: 2, padding: 'VALID' as never }).apply(nr.zeros([1, 3, 3, 1])).shape, [1, 1, 1, 1]);
+  assert.throws(() => new nr.layers.Conv2D({ filters: 1, kernelSize: 3, padding: 'FULL' as never }), /padding must be 'valid' or 'same', got "FULL"/);
+});

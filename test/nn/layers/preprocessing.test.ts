@@ -161,3 +161,39 @@ test('Rescaling scales and offsets in training and inference, casting integer pi
   assert.throws(() => new nr.layers.Rescaling({ scale: Number.NaN }), /scale must be a finite number/);
   assert.deepEqual(layer.getConfig().offset, -1);
 });
+
+test('augmentation takes one image [H, W, C] as Keras does: the same draw as a batch of one', () => {
+  const one = nr.randu([5, 6, 2], { dtype: 'float64' });
+  const layers = (seed: number) => [
+    new nr.layers.RandomFlip({ seed }), new nr.layers.RandomTranslation({ heightFactor: 0.3, widthFactor: 0.3, seed }),
+    new nr.layers.RandomRotation({ factor: 0.2, seed }), new nr.layers.RandomZoom({ heightFactor: 0.3, seed }),
+    new nr.layers.RandomContrast({ factor: 0.4, valueRange: [0, 1], seed }),
+  ];
+  const batched = layers(3).map((layer) => layer.apply(one.reshape([1, 5, 6, 2]), { training: true }));
+  layers(3).forEach((layer, i) => {
+    const y = layer.apply(one, { training: true });
+    assert.deepEqual(y.shape, [5, 6, 2], layer.className);
+    assert.deepEqual(Array.from(y.data()), Array.from(batched[i]!.data()), `${layer.className}: the same pixels as [1, 5, 6, 2]`);
+    assert.notDeepEqual(Array.from(y.data()), Array.from(one.data()), `${layer.className} changed the image`);
+    assert.equal(layer.apply(one), one, `${layer.className}: identity outside training`);
+  });
+  // Integer pixels come back as floats, as for a batch.
+  assert.equal(new nr.layers.RandomRotation({ factor: 0.1 }).apply(nr.zeros([4, 4, 1], 'int32'), { training: true }).dtype, 'float32');
+  // Any other rank is refused, and a symbolic [None, H, W] still lacks its channels axis.
+  assert.throws(() => new nr.layers.RandomFlip().apply(nr.ones([1, 2, 4, 4, 1]), { training: true }),
+    /expected input of rank 4 \[batch, height, width, channels\] or one image of rank 3 \[height, width, channels\], got \[1, 2, 4, 4, 1\]/);
+  assert.throws(() => new nr.layers.RandomFlip().apply(nr.Input({ shape: [28, 28] })), /expected input of rank 4 \[batch, height, width, channels\], got \(None, 28, 28\); add the channels axis/);
+});
+
+test('augmentation option errors: a missing factor is named as required', () => {
+  assert.throws(() => new nr.layers.RandomRotation({} as never), (e: Error) => {
+    assert.ok(e instanceof nr.ConfigError);
+    assert.match(e.message, /^RandomRotation "random_rotation(_\d+)?": option factor is required: a number f \(drawn from \[-f, f\]\) or a pair \[lower, upper\]$/);
+    return true;
+  });
+  assert.throws(() => new nr.layers.RandomRotation({ factor: [0.2, 0.1] }), /factor must be a number or a pair \[lower, upper\] \(lower <= upper\) with finite values, got \[0.2,0.1\]/);
+  assert.throws(() => new nr.layers.RandomTranslation({ heightFactor: 0.1 } as never), /option widthFactor is required/);
+  assert.throws(() => new nr.layers.RandomZoom({} as never), /option heightFactor is required/);
+  assert.throws(() => new nr.layers.RandomZoom({ heightFactor: -1 }), /heightFactor must be a number or a pair \[lower, upper\] \(lower <= upper\) with values > -1, got -1/);
+  assert.throws(() => new nr.layers.RandomContrast({} as never), /option factor is required/);
+});

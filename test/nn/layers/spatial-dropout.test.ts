@@ -28,3 +28,14 @@ test('SpatialDropout2D drops whole channels, scales the rest by 1 / (1 - rate), 
   assert.equal(layer.getConfig().noiseShape, undefined);
   assert.throws(() => layer.apply(nr.ones([2, 3]), { training: true }), /expected input of rank 4 \[batch, height, width, channels\], got \[2, 3\]/);
 });
+
+test('option errors name the layer by its own class, not Dropout', () => {
+  nr.layers.resetLayerNames();
+  assert.throws(() => new nr.layers.SpatialDropout2D({ rate: 1 }), (e: Error) => {
+    assert.ok(e instanceof nr.ConfigError);
+    assert.match(e.message, /^SpatialDropout2D "spatial_dropout2d": rate must be a number in \[0, 1\), got 1$/);
+    return true;
+  });
+  assert.throws(() => new nr.layers.SpatialDropout2D({ rate: 0.5, seed: Number.NaN }), /SpatialDropout2D "spatial_dropout2d(_\d+)?": seed must be a finite number/);
+  assert.throws(() => new nr.layers.Dropout({ rate: 1 }), /: Dropout "dropout(_\d+)?": rate must be/);
+});

@@ -37,22 +37,22 @@ export class Dropout extends Layer {
     super(options);
     const rate = options?.rate;
     if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) {
-      throw new ConfigError(`Dropout "${this.name}": rate must be a number in [0, 1), got ${String(rate)}`);
+      throw new ConfigError(`${this.className} "${this.name}": rate must be a number in [0, 1), got ${String(rate)}`);
     }
     this.rate = rate;
     this.noiseShape = options.noiseShape ? [...options.noiseShape] : null;
     if (this.noiseShape?.some((d) => d !== null && (!Number.isInteger(d) || d < 1))) {
-      throw new ConfigError(`Dropout "${this.name}": noiseShape entries must be positive integers or null, got ${JSON.stringify(this.noiseShape)}`);
+      throw new ConfigError(`${this.className} "${this.name}": noiseShape entries must be positive integers or null, got ${JSON.stringify(this.noiseShape)}`);
     }
     this.seed = options.seed ?? null;
-    if (this.seed !== null && !Number.isFinite(this.seed)) throw new ConfigError(`Dropout "${this.name}": seed must be a finite number, got ${String(this.seed)}`);
+    if (this.seed !== null && !Number.isFinite(this.seed)) throw new ConfigError(`${this.className} "${this.name}": seed must be a finite number, got ${String(this.seed)}`);
     this.random = this.seed === null ? null : new Random(this.seed);
   }
 
   private maskShape(inputs: Tensor): number[] {
     if (!this.noiseShape) return [...inputs.shape];
     if (this.noiseShape.length !== inputs.rank || this.noiseShape.some((d, i) => d !== null && d !== 1 && d !== inputs.shape[i])) {
-      throw new ShapeError(`Dropout "${this.name}": noiseShape ${JSON.stringify(this.noiseShape)} does not broadcast to the input shape [${inputs.shape.join(', ')}]; each entry must be null, 1 or the input's size`);
+      throw new ShapeError(`${this.className} "${this.name}": noiseShape ${JSON.stringify(this.noiseShape)} does not broadcast to the input shape [${inputs.shape.join(', ')}]; each entry must be null, 1 or the input's size`);
     }
     return this.noiseShape.map((d, i) => d ?? inputs.shape[i]!);
   }

@@ -1,4 +1,4 @@
-import { ConfigError, Random, globalRandom } from '../../../core/index.js';
+import { ConfigError, Random, ShapeError, formatShape, globalRandom } from '../../../core/index.js';
 import { tensor, type Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { Layer, registerLayer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape } from '../../layer.js';
@@ -11,7 +11,8 @@ import {
  * Data augmentation layers (Keras 3's preprocessing family): each draws random parameters per
  * image and acts only in training (inside `fit`, or with `{training: true}`); otherwise it returns
  * its input unchanged, so `predict` and `evaluate` see the real images and gradients pass through.
- * Input and output `[N, H, W, C]`. Random draws come from the layer's own stream when it has a
+ * Input and output `[N, H, W, C]`, or one image `[H, W, C]` when called on a tensor (as Keras
+ * accepts an unbatched image; in a model the batch axis is always there). Random draws come from the layer's own stream when it has a
  * `seed`, else from the global stream that `nr.setSeed` seeds.
  */
 
@@ -25,8 +26,9 @@ export type Factor = number | readonly [number, number];
 
 /** The base of the augmentation layers: seed handling, the training switch, the image check. */
 export abstract class RandomAugmentation extends Layer {
-  override get inputSpec(): InputSpec {
-    return IMAGE_INPUT_SPEC;
+  /** None for `apply` to check: `call` takes rank 3 or 4 and checks the rank itself. */
+  override get inputSpec(): InputSpec | null {
+    return null;
   }
 
   readonly seed: number | null;
@@ -52,17 +54,32 @@ export abstract class RandomAugmentation extends Layer {
     return low + (high - low) * this.random.next();
   }
 
-  /** `[lower, upper]` from a Factor, checked against [min, max]. */
-  protected factorRange(value: unknown, option: string, min: number, max: number): [number, number] {
+  /**
+   * `[lower, upper]` from a Factor, checked against [min, max]; `rule` words the bounds in errors
+   * (default: from min and max).
+   */
+  protected factorRange(value: unknown, option: string, min: number, max: number, rule?: string): [number, number] {
+    if (value === undefined || value === null) {
+      throw new ConfigError(`${this.where}: option ${option} is required: a number f (drawn from [-f, f]) or a pair [lower, upper]`);
+    }
     const range = typeof value === 'number' ? [-Math.abs(value), Math.abs(value)] : value;
     if (!Array.isArray(range) || range.length !== 2 || range.some((v) => typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) || range[0] > range[1]) {
-      throw new ConfigError(`${this.where}: ${option} must be a number or a pair [lower, upper] (lower <= upper) with values in [${min}, ${max}], got ${JSON.stringify(value)}`);
+      const bounds = rule ?? (Number.isFinite(min) && Number.isFinite(max) ? `values in [${min}, ${max}]` : Number.isFinite(min) ? `values >= ${min}` : 'finite values');
+      throw new ConfigError(`${this.where}: ${option} must be a number or a pair [lower, upper] (lower <= upper) with ${bounds}, got ${JSON.stringify(value)}`);
     }
     return [range[0], range[1]];
   }
 
   override call(inputs: Tensor, options: CallOptions): Tensor {
-    requireImages(inputs, this.where);
+    if (inputs.rank === 3) {
+      // One image [H, W, C]: augmented as a batch of one, returned without the batch axis.
+      if (!options.training) return inputs;
+      return this.augment(floatInput(inputs, this.dtype).reshape([1, ...inputs.shape])).reshape([...inputs.shape]);
+    }
+    if (inputs.rank !== 4) {
+      throw new ShapeError(`${this.where}: expected input of rank 4 [${IMAGE_INPUT_SPEC.axes}] or one image of rank 3 [height, width, channels], `
+        + `got ${formatShape(inputs.shape)}${IMAGE_INPUT_SPEC.hint!(inputs.rank)}`);
+    }
     return options.training ? this.augment(floatInput(inputs, this.dtype)) : inputs;
   }
 
@@ -260,8 +277,8 @@ export class RandomZoom extends ResamplingAugmentation {
   constructor(options: RandomZoomOptions) {
     super(options);
     // A zoom of exactly -1 would sample a single point; Keras also requires > -1.
-    this.heightFactor = this.factorRange(options?.heightFactor, 'heightFactor', -0.999999, Infinity);
-    this.widthFactor = options?.widthFactor === undefined || options.widthFactor === null ? null : this.factorRange(options.widthFactor, 'widthFactor', -0.999999, Infinity);
+    this.heightFactor = this.factorRange(options?.heightFactor, 'heightFactor', -0.999999, Infinity, 'values > -1');
+    this.widthFactor = options?.widthFactor === undefined || options.widthFactor === null ? null : this.factorRange(options.widthFactor, 'widthFactor', -0.999999, Infinity, 'values > -1');
   }
 
   protected drawTransform(height: number, width: number): number[] {
@@ -300,6 +317,7 @@ export class RandomContrast extends RandomAugmentation {
   constructor(options: RandomContrastOptions) {
     super(options);
     const factor = options?.factor;
+    if (factor === undefined || factor === null) throw new ConfigError(`${this.where}: option factor is required: a number f in [0, 1] (drawn from [1 - f, 1 + f]) or a pair [lower, upper]`);
     // Keras: one number f means lower = upper = f, so the factor is drawn from [1 - f, 1 + f].
     const pair = typeof factor === 'number' ? [factor, factor] : factor;
     if (!Array.isArray(pair) || pair.length !== 2 || pair.some((v) => typeof v !== 'number' || !(v >= 0 && v <= 1))) {
