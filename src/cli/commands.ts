@@ -1,5 +1,5 @@
 import { VERSION } from '../version.js';
-import { getBackend, setBackend, setNumThreads } from '../backend/index.js';
+import { getBackend, nativeInfo, setBackend, setNumThreads } from '../backend/index.js';
 import { NeuronaError } from '../core/index.js';
 import { inspect } from '../nn/saving/index.js';
 import { benchUnavailable, runBench } from './bench.js';
@@ -123,7 +123,11 @@ export async function main(args: readonly string[], out: Out = (s) => process.st
         out(`${VERSION}\n`);
         return 0;
       case 'info':
-        out(`neurona ${VERSION}\nbackend: ${getBackend()}\nnode: ${process.version}\n`);
+        {
+          const native = nativeInfo();
+          const nativeLine = native.available ? `native: ${native.isa}, ${native.threads} threads (${native.path})` : `native: unavailable (${native.reason})`;
+          out(`neurona ${VERSION}\nbackend: ${getBackend()}\n${nativeLine}\nnode: ${process.version}\n`);
+        }
         return 0;
       case 'examples': case 'jobs': {
         // Names are padded to the longest one plus two spaces, so every description starts in one column.

@@ -148,8 +148,8 @@ export interface ModelWithLayers extends HasLayers {
 }
 
 /**
- * The outputs of the named layers when the model predicts `x` (one input, with or without the batch
- * axis: [H, W, C] is read as [1, H, W, C]). Each layer's `call` is observed for the duration of one
+ * The outputs of the named layers when the model predicts `x` (one input, batch axis included:
+ * pass one image as [1, H, W, C]; saveFeatureMaps adds that axis itself). Each layer's `call` is observed for the duration of one
  * `predict`, so it works for Sequential, functional and subclassed models alike.
  *
  * ```ts
