@@ -11,30 +11,20 @@
  * test accuracy after epoch 3.
  */
 import * as nr from '../src/index.js';
-import type { Mnist } from './mlp.js';
-import { median, type Row } from './util.js';
+import { lenet } from '../src/cli/jobs/deck004.js';
+import { accuracy, epochTimer, median, oneHot, threadsOf, type Mnist, type Row } from './util.js';
 
 export const CNN_WORKLOADS = ['W3', 'W4', 'W5'] as const;
 export type CnnWorkload = (typeof CNN_WORKLOADS)[number];
 
+/** W5 is deck 004's LeNet-like CNN (`neurona train mnist-lenet`), layer for layer the peers' W5. */
 function build(which: CnnWorkload): nr.Sequential {
   const L = nr.layers;
-  const layers: nr.layers.Layer[] = [];
+  let model: nr.Sequential;
   if (which === 'W5') {
-    layers.push(
-      new L.ZeroPadding2D({ padding: 2, inputShape: [28, 28, 1] }),
-      new L.Conv2D({ filters: 16, kernelSize: 5, padding: 'valid', activation: 'relu' }),
-      new L.MaxPooling2D({ poolSize: 2 }),
-      new L.Conv2D({ filters: 32, kernelSize: 5, padding: 'same', activation: 'relu' }),
-      new L.MaxPooling2D({ poolSize: 2 }),
-      new L.Conv2D({ filters: 64, kernelSize: 5, padding: 'same', activation: 'relu' }),
-      new L.MaxPooling2D({ poolSize: 2 }),
-      new L.Flatten(),
-      new L.Dense({ units: 120, activation: 'relu' }),
-      new L.Dense({ units: 84, activation: 'relu' }),
-      new L.Dense({ units: 10, activation: 'softmax' }),
-    );
+    model = lenet();
   } else {
+    const layers: nr.layers.Layer[] = [];
     const bn = which === 'W4';
     ([[32, 1], [32, 2], [64, 1], [64, 2]] as const).forEach(([filters, strides], i) => {
       layers.push(new L.Conv2D({ filters, kernelSize: 3, strides, padding: 'same', activation: 'relu', ...(i === 0 ? { inputShape: [32, 32, 3] } : {}) }));
@@ -43,23 +33,10 @@ function build(which: CnnWorkload): nr.Sequential {
     layers.push(new L.Flatten(), new L.Dense({ units: 128, activation: 'relu' }));
     if (bn) layers.push(new L.BatchNormalization(), new L.Dropout({ rate: 0.5 }));
     layers.push(new L.Dense({ units: 10, activation: 'softmax' }));
+    model = new nr.Sequential(layers);
   }
-  const model = new nr.Sequential(layers);
   model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 1e-3, epsilon: 1e-7 }), loss: 'categorical_crossentropy' });
   return model;
-}
-
-function oneHot(labels: ArrayLike<number>, k = 10): nr.Tensor {
-  const out = new Float32Array(labels.length * k);
-  for (let i = 0; i < labels.length; i++) out[i * k + labels[i]!] = 1;
-  return nr.tensor(out, [labels.length, k]);
-}
-
-function accuracy(probs: nr.Tensor, labels: Uint8Array): number {
-  const predicted = probs.argmax(1).data();
-  let correct = 0;
-  for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) correct++;
-  return correct / labels.length;
 }
 
 /** One run per `runs` of a CNN workload on `backend`; `data` is needed for W5 only. */
@@ -85,16 +62,11 @@ export async function cnn(which: CnnWorkload, backend: string, data: Mnist | und
   for (let run = 0; run < runs; run++) {
     nr.setSeed(1 + run);
     const model = build(which);
-    const perEpoch: number[] = [];
-    let t0 = 0;
-    const timer = new nr.callbacks.LambdaCallback({
-      onEpochBegin: () => { t0 = performance.now(); },
-      onEpochEnd: () => { perEpoch.push(n / ((performance.now() - t0) / 1000)); },
-    });
-    await model.fit(x, y, { batchSize, epochs, shuffle: true, verbose: 0, callbacks: [timer] });
+    const timer = epochTimer(n);
+    await model.fit(x, y, { batchSize, epochs, shuffle: true, verbose: 0, callbacks: [timer.callback] });
     const row: Row = {
-      workload: which, library: 'neurona', backend, threads: backend === 'js' ? 1 : nr.getNumThreads(), run, batchSize, epochs,
-      train_samples_per_s: Math.round(median(perEpoch.slice(1))), per_epoch: perEpoch.map(Math.round),
+      workload: which, library: 'neurona', backend, threads: threadsOf(backend), run, batchSize, epochs,
+      train_samples_per_s: Math.round(median(timer.perEpoch.slice(1))), per_epoch: timer.perEpoch.map(Math.round),
     };
     if (which === 'W5') {
       const testX = nr.tensor(data!.testX, [data!.testY.length, 28, 28, 1]);

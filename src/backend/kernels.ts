@@ -87,6 +87,13 @@ export interface Conv2DGeometry {
   padLeft: number;
 }
 
+/**
+ * Activations a Dense layer's product can be finished with in the same pass (`matmulBiasActivation`).
+ * Each one's derivative is a function of its output, so the backward pass needs only the result.
+ */
+export const LINEAR_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
+export type LinearActivation = (typeof LINEAR_ACTIVATIONS)[number];
+
 export type PoolOp = 'max' | 'avg';
 
 /** The optimizer update rules with a fused, in-place kernel (Keras 3's formulas). */
@@ -130,8 +137,26 @@ export interface Kernels {
   /** Index of the first maximum / minimum along the axis. */
   argReduce(op: ArgReduceOp, x: TypedArray, view: AxisView, out: Int32Array): void;
   matmul(a: FloatArray, b: FloatArray, out: FloatArray, args: MatmulArgs): void;
+  /**
+   * `out = activation(op(A) @ op(B) + bias)` for one product (`args.batch` is 1): the matmul of
+   * `matmul` with an epilogue that adds `bias` (length n, or null for none) to every row and applies
+   * the activation, with the same rounding as the separate `matmul`, `binary('add')` and `unary`
+   * kernels. Backends that lack it fall back to js, so an op uses it only where the active backend
+   * provides it together with `matmul` (see ops/linalg.ts `linear`).
+   */
+  matmulBiasActivation(a: FloatArray, b: FloatArray, bias: FloatArray | null, out: FloatArray, args: MatmulArgs,
+    activation: LinearActivation): void;
   softmax(x: FloatArray, view: AxisView, out: FloatArray): void;
   logSoftmax(x: FloatArray, view: AxisView, out: FloatArray): void;
+  /**
+   * The gradient, with respect to the logits, of Keras's categorical crossentropy of softmax
+   * probabilities, `loss[r] = -sum_j targets[r, j] * log(clip(q[r, j], lower, upper))`, with q the
+   * softmax output of row r (`classes` values per row): `dx[r, j] = dy[r] * (q[r, j] * s - t[r, j] * u[r, j])`
+   * where `u = 1` inside `lower <= q <= upper` (the clip passes the gradient there) and `s = sum_j t * u`.
+   * For one-hot targets of an unclipped class this is the familiar `dy * (q - t)`.
+   */
+  softmaxCrossentropyBackward(q: FloatArray, targets: FloatArray, dy: FloatArray, classes: number, lower: number, upper: number,
+    dx: FloatArray): void;
   /** Permutes the axes: output axis i is input axis `perm[i]`. */
   transpose(x: TypedArray, shape: readonly number[], perm: readonly number[], out: TypedArray): void;
   /** Copies the box starting at `begin` with extent `size`. */
@@ -188,8 +213,8 @@ export interface Kernels {
 export type KernelName = keyof Kernels;
 
 export const KERNEL_NAMES: readonly KernelName[] = [
-  'unary', 'unaryGrad', 'binary', 'where', 'cast', 'reduce', 'argReduce', 'matmul', 'softmax',
-  'logSoftmax', 'transpose', 'slice', 'concat', 'pad', 'gather', 'scatterAdd', 'oneHot',
+  'unary', 'unaryGrad', 'binary', 'where', 'cast', 'reduce', 'argReduce', 'matmul', 'matmulBiasActivation', 'softmax',
+  'logSoftmax', 'softmaxCrossentropyBackward', 'transpose', 'slice', 'concat', 'pad', 'gather', 'scatterAdd', 'oneHot',
   'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'depthwiseConv2d',
   'depthwiseConv2dBackpropInput', 'depthwiseConv2dBackpropFilter', 'pool2d', 'pool2dBackward',
   'batchNormTraining', 'batchNormBackward', 'applyUpdate', 'fillUniform', 'fillNormal',

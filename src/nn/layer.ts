@@ -250,6 +250,8 @@ export abstract class Layer {
   /** A list gives one Tensor (merge layers); a multi-output model gives a list: `model.apply<nr.Tensor[]>([a, b])`. */
   apply<T extends Tensor | Tensor[] = Tensor>(inputs: readonly Tensor[], options?: CallOptions): NoInfer<T>;
   apply(inputs: Tensor | SymbolicTensor | readonly Tensor[] | readonly SymbolicTensor[], options: CallOptions = {}): Tensor | SymbolicTensor {
+    // The common case, one concrete tensor into a built layer, without the general path's lists and closures.
+    if (inputs instanceof Tensor && this.built && !this.takesInputList) return this.applyToTensor(inputs, options);
     const own = `${this.className} "${this.name}"`;
     const list: readonly unknown[] = Array.isArray(inputs) ? inputs : [inputs];
     const describe = (t: unknown) => (t instanceof Tensor ? `[${t.shape.join(', ')}]` : t instanceof SymbolicTensor ? formatLayerShape(t.shape) : typeof t);
@@ -286,6 +288,20 @@ export abstract class Layer {
       return out;
     } catch (e) {
       rethrow(e, prefix(), own);
+    }
+  }
+
+  private applyToTensor(inputs: Tensor, options: CallOptions): Tensor {
+    try {
+      const spec = this.inputSpec;
+      if (spec && inputs.rank !== spec.rank) this.checkInputSpec([inputs.shape], true);
+      if (this.losses.length > 0) this.losses = [];
+      const out = this.call(inputs, options);
+      if (this.trainable) for (const [w, reg] of this.regularizers) if (w.trainable) this.losses.push(reg(w));
+      return out;
+    } catch (e) {
+      const own = `${this.className} "${this.name}"`;
+      rethrow(e, `${own} (input shape [${inputs.shape.join(', ')}])`, own);
     }
   }
 

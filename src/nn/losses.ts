@@ -1,6 +1,7 @@
 import { ConfigError, ShapeError, epsilon, floatx, formatShape } from '../core/index.js';
 import { Tensor, tensor } from '../tensor/index.js';
 import { cast, clip, oneHot, type Operand } from '../ops/index.js';
+import { probabilityCrossentropy } from '../ops/crossentropy.js';
 
 /*
  * Losses with Keras 3 semantics. A loss function (`meanSquaredError`, ...) maps yTrue and yPred to
@@ -149,10 +150,9 @@ export interface CategoricalCrossentropyOptions {
 /** -sum(target * log p) over the last axis, with p = softmax(yPred) or the clipped, normalised yPred. */
 function crossentropyWithTargets(z: Tensor, p: Tensor, fromLogits: boolean): Tensor {
   if (fromLogits) return z.mul(p.logSoftmax(-1)).sum(-1).neg();
-  // As Keras: rescale so each row sums to 1, then clip away from 0 and 1 before the log.
-  const eps = epsilon();
-  const q = clip(p.div(p.sum(-1, true)), eps, 1 - eps);
-  return z.mul(q.log()).sum(-1).neg();
+  // As Keras: rescale so each row sums to 1, then clip to [eps, 1 - eps] before the log. When p is a
+  // softmax output the gradient goes straight to its logits (same value; see ops/crossentropy.ts).
+  return probabilityCrossentropy(z, p, epsilon());
 }
 
 /**
@@ -261,8 +261,9 @@ export abstract class Loss {
       values = values.mul(cast(w, values.dtype));
     }
     if (this.reduction === 'none') return values;
-    const total = values.sum();
-    return this.reduction === 'sum' ? total : total.div(Math.max(values.size, 1));
+    if (this.reduction === 'sum') return values.sum();
+    // The mean op is sum / count as one node; an empty batch gives 0 (sum 0 over at least 1).
+    return values.size > 0 ? values.mean() : values.sum();
   }
 
   /** Keras-style config: the options the constructor takes. */

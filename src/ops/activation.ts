@@ -2,6 +2,7 @@ import { normalizeAxis } from '../core/index.js';
 import { kernels } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
 import { exp, mul, sub } from './elementwise.js';
+import { rememberSoftmaxLogits } from './crossentropy.js';
 import { empty, requireFloat, toTensor, type Operand } from './helpers.js';
 import { sum } from './reduce.js';
 
@@ -31,7 +32,10 @@ export function softmax(input: Operand, axis = -1): Tensor {
   const y = empty(x.shape, x.dtype);
   if (x.size > 0) kernels().softmax(x._data as Float32Array, view, y._data as Float32Array);
   // dx = y * (g - sum(g * y))
-  return record('softmax', y, [x], (g) => [mul(y, sub(g, sum(mul(g, y), a, true)))]);
+  record('softmax', y, [x], (g) => [mul(y, sub(g, sum(mul(g, y), a, true)))]);
+  // A crossentropy loss on y can then send its gradient straight to x (ops/crossentropy.ts).
+  if (y._node !== null && a === x.rank - 1) rememberSoftmaxLogits(y, x);
+  return y;
 }
 
 /** x - logsumexp(x) along `axis` (default the last), computed stably. */

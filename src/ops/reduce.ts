@@ -70,12 +70,21 @@ export function sum(input: Operand, axes?: Axes, keepDims = false): Tensor {
   return record('sum', out, [x], (g) => [spread(g, p, x.shape)]);
 }
 
-/** Mean over the given axes (all when omitted); int inputs give float32. */
+/**
+ * Mean over the given axes (all when omitted); int inputs give float32. The value is the sum divided
+ * by the count (the same kernels as `div(sum(x), count)`), recorded as one node: every loss ends in it.
+ */
 export function mean(input: Operand, axes?: Axes, keepDims = false): Tensor {
   const x = toTensor(input);
-  const total = sum(isFloat(x.dtype) ? x : cast(x, 'float32'), axes, keepDims);
-  const count = x.size / Math.max(total.size, 1);
-  return div(total, x.size === 0 ? NaN : count);
+  const source = isFloat(x.dtype) ? x : cast(x, 'float32');
+  const p = plan(source, axes, keepDims, 'mean');
+  const total = runReduce('sum', p, source.dtype);
+  const count = x.size === 0 ? NaN : x.size / Math.max(total.size, 1);
+  const divisor = empty([], source.dtype);
+  divisor._data[0] = count;
+  const out = empty(p.outShape, source.dtype);
+  if (out.size > 0) kernels().binary('div', total._data, total.shape, divisor._data, divisor.shape, out._data, out.shape);
+  return record('mean', out, [source], (g) => [spread(div(g, divisor), p, source.shape)]);
 }
 
 function extreme(op: 'max' | 'min', input: Operand, axes: Axes | undefined, keepDims: boolean): Tensor {

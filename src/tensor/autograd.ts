@@ -10,9 +10,20 @@ import { Tensor, type BackwardFn } from './tensor.js';
  */
 
 let gradEnabled = true;
+let computedTargets = false;
 
 export function isGradEnabled(): boolean {
   return gradEnabled;
+}
+
+/**
+ * Whether an op may record one node that goes past the intermediate results of earlier ops (the
+ * fused softmax crossentropy sends its gradient straight to the softmax's logits). That is exact
+ * unless someone asks for the gradient of such an intermediate itself, which only `valueAndGrad`
+ * of a computed (non-leaf) argument can do; while it runs, this is false.
+ */
+export function mayBypassIntermediates(): boolean {
+  return gradEnabled && !computedTargets;
 }
 
 /**
@@ -162,11 +173,14 @@ export function valueAndGrad(fn: TensorFn): (...args: Tensor[]) => { value: Tens
   return (...args: Tensor[]) => {
     const previous = args.map((a) => a.requiresGrad);
     const wasEnabled = gradEnabled;
+    const hadComputedTargets = computedTargets;
     try {
       gradEnabled = true;
+      if (args.some((a) => a._node !== null)) computedTargets = true;
       for (const a of args) if (!a._node) a.requiresGrad = true;
       const value = fn(...args);
       gradEnabled = wasEnabled;
+      computedTargets = hadComputedTargets;
       if (!(value instanceof Tensor)) {
         throw new ConfigError('valueAndGrad: the function must return a Tensor (a scalar loss)');
       }
@@ -181,6 +195,7 @@ export function valueAndGrad(fn: TensorFn): (...args: Tensor[]) => { value: Tens
       return { value: detachValue(value), grads: args.map((a) => grads.get(a) ?? zerosLike(a)) };
     } finally {
       gradEnabled = wasEnabled;
+      computedTargets = hadComputedTargets;
       args.forEach((a, i) => { if (!a._node) a.requiresGrad = previous[i]!; });
     }
   };

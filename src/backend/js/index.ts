@@ -5,16 +5,16 @@ import {
 } from './conv.js';
 import { binary, cast, unary, unaryGrad, where } from './elementwise.js';
 import { concat, gather, oneHot, pad, scatterAdd, slice, transpose } from './layout.js';
-import { matmul } from './matmul.js';
+import { matmul, matmulBiasActivation } from './matmul.js';
 import { batchNormBackward, batchNormTraining } from './norm.js';
 import { pool2d, pool2dBackward } from './pool.js';
 import { applyUpdate } from './optimizer.js';
 import { fillNormal, fillUniform } from './random.js';
-import { argReduce, logSoftmax, reduce, softmax } from './reduce.js';
+import { argReduce, logSoftmax, reduce, softmax, softmaxCrossentropyBackward } from './reduce.js';
 
 /** The reference backend: every kernel, in plain TypeScript, for every dtype. */
 export const jsKernels: Kernels = {
-  unary, unaryGrad, binary, where, cast, reduce, argReduce, matmul, softmax, logSoftmax,
+  unary, unaryGrad, binary, where, cast, reduce, argReduce, matmul, matmulBiasActivation, softmax, logSoftmax, softmaxCrossentropyBackward,
   transpose, slice, concat, pad, gather, scatterAdd, oneHot,
   conv2d, conv2dBackpropInput, conv2dBackpropFilter, depthwiseConv2d, depthwiseConv2dBackpropInput,
   depthwiseConv2dBackpropFilter, pool2d, pool2dBackward, batchNormTraining, batchNormBackward, applyUpdate,

@@ -1,5 +1,6 @@
 import type { FloatArray } from '../../core/index.js';
-import type { MatmulArgs } from '../kernels.js';
+import type { LinearActivation, MatmulArgs } from '../kernels.js';
+import { unary } from './elementwise.js';
 
 /*
  * Cache-blocked GEMM in plain JavaScript, after the Goto/BLIS scheme: C is computed in blocks of
@@ -26,6 +27,22 @@ export function matmul(a: FloatArray, b: FloatArray, out: FloatArray, args: Matm
   for (let bi = 0; bi < batch; bi++) {
     gemm(a, bi * aBatchStride, b, bi * bBatchStride, out, bi * m * n, m, n, k, transA, transB);
   }
+}
+
+/**
+ * The product, then the bias row and the activation in place over the result (the js kernels read
+ * element i before writing it, so running them in place rounds exactly as separate calls do).
+ */
+export function matmulBiasActivation(a: FloatArray, b: FloatArray, bias: FloatArray | null, out: FloatArray, args: MatmulArgs,
+  activation: LinearActivation): void {
+  matmul(a, b, out, args);
+  const { m, n } = args;
+  if (bias) {
+    for (let i = 0, row = 0; i < m; i++, row += n) {
+      for (let j = 0; j < n; j++) out[row + j] = out[row + j]! + bias[j]!;
+    }
+  }
+  if (activation !== 'linear') unary(activation, out, out, 0);
 }
 
 function gemm(a: FloatArray, aOff: number, b: FloatArray, bOff: number, c: FloatArray, cOff: number,

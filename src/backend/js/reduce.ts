@@ -118,3 +118,24 @@ function softmaxLike(x: FloatArray, view: AxisView, out: FloatArray, log: boolea
     }
   }
 }
+
+export function softmaxCrossentropyBackward(q: FloatArray, targets: FloatArray, dy: FloatArray, classes: number, lower: number, upper: number,
+  dx: FloatArray): void {
+  const rows = dy.length;
+  for (let r = 0; r < rows; r++) {
+    const start = r * classes;
+    const end = start + classes;
+    // s = the target mass on classes whose probability the clip let through.
+    let s = 0;
+    for (let j = start; j < end; j++) {
+      const v = q[j]!;
+      if (v >= lower && v <= upper) s += targets[j]!;
+    }
+    const g = dy[r]!;
+    for (let j = start; j < end; j++) {
+      const v = q[j]!;
+      const passed = v >= lower && v <= upper ? targets[j]! : 0;
+      dx[j] = g * (v * s - passed);
+    }
+  }
+}

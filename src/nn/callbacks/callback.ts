@@ -105,4 +105,28 @@ export class CallbackList {
   async callIndexed(hook: IndexedHook, index: number, logs?: Logs): Promise<void> {
     for (const c of this.callbacks) await c[hook](index, logs);
   }
+
+  /**
+   * Same order and waiting as `callIndexed`, but synchronous until a hook returns a promise: it
+   * returns undefined when every hook finished synchronously, else a promise for the rest. `fit`
+   * calls the per-batch hooks through this, since a microtask turn per hook per batch is a measurable
+   * share of a small model's step (W2 runs 250 steps per epoch).
+   */
+  callIndexedSync(hook: IndexedHook, index: number, logs?: Logs): Promise<void> | undefined {
+    const callbacks = this.callbacks;
+    for (let i = 0; i < callbacks.length; i++) {
+      const result = callbacks[i]![hook](index, logs);
+      if (isPromiseLike(result)) return this.finishIndexed(result, i + 1, hook, index, logs);
+    }
+    return undefined;
+  }
+
+  private async finishIndexed(pending: PromiseLike<void>, next: number, hook: IndexedHook, index: number, logs?: Logs): Promise<void> {
+    await pending;
+    for (let i = next; i < this.callbacks.length; i++) await this.callbacks[i]![hook](index, logs);
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<void> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -184,8 +184,9 @@ export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrLis
   // epoch's shuffle, running trackers) and may save it at the save points below.
   const context: FitContext = { callbacks, epoch: initialEpoch, step: 0, epochRandomState: null, trackerState: () => compiled.getTrackerState() };
   for (const c of callbacks) c.fitContext = context;
+  const savers = callbacks.filter((c) => c.onSavePoint !== undefined);
   const savePoint = async (kind: 'batch' | 'epoch') => {
-    for (const c of callbacks) await c.onSavePoint?.(kind);
+    for (const c of savers) await c.onSavePoint!(kind);
   };
 
   model.stopTraining = false;
@@ -221,14 +222,17 @@ export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrLis
     }
     const batchData = weights ? [...xs, ...ys, weights] : [...xs, ...ys];
     for (let step = firstStep; step < steps; step++) {
-      await list.callIndexed('onTrainBatchBegin', step);
+      // Hooks that finish synchronously are not awaited: no microtask turn per hook and step.
+      const begun = list.callIndexedSync('onTrainBatchBegin', step);
+      if (begun) await begun;
       const start = step * batchSize;
       const end = Math.min(start + batchSize, trainCount);
       const batch = order ? takeRows(batchData, order.subarray(start, end)) : sliceRows(batchData, start, end);
       trainStep(model, compiled, batch.slice(0, xs.length), batch.slice(xs.length, xs.length + ys.length), weights ? batch.at(-1) : undefined);
-      await list.callIndexed('onTrainBatchEnd', step, compiled.results());
+      const ended = list.callIndexedSync('onTrainBatchEnd', step, compiled.results());
+      if (ended) await ended;
       context.step = step + 1;
-      await savePoint('batch');
+      if (savers.length > 0) await savePoint('batch');
       if (Date.now() - lastYield >= YIELD_EVERY_MS) {
         await yieldToEventLoop();
         lastYield = Date.now();
@@ -263,7 +267,8 @@ async function runEvaluation(model: TrainableModel, compiled: CompiledState, xs:
   for (let step = 0, start = 0; start < n; step++, start += batchSize) {
     const end = Math.min(start + batchSize, n);
     testStep(model, compiled, sliceRows(xs, start, end), sliceRows(ys, start, end), weights ? sliceRows([weights], start, end)[0] : undefined);
-    await list.callIndexed('onTestBatchEnd', step, compiled.results());
+    const ended = list.callIndexedSync('onTestBatchEnd', step, compiled.results());
+    if (ended) await ended;
     if (Date.now() - lastYield >= YIELD_EVERY_MS) {
       await yieldToEventLoop();
       lastYield = Date.now();

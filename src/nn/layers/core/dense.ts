@@ -1,5 +1,6 @@
 import { ConfigError } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
+import * as ops from '../../../ops/index.js';
 import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
 import { registerLayer, type CallOptions, type LayerShape } from '../../layer.js';
 import { LinearLayer, type LinearOptions } from './linear.js';
@@ -24,6 +25,8 @@ export class Dense extends LinearLayer {
   readonly units: number;
   readonly activation: ActivationIdentifier;
   private readonly activationFn: ActivationFn;
+  /** The activation when `ops.linear` applies it itself, else null (it is applied after). */
+  private readonly fusedActivation: ops.LinearActivation | null;
 
   constructor(options: DenseOptions) {
     super(options);
@@ -33,6 +36,7 @@ export class Dense extends LinearLayer {
     this.units = options.units;
     this.activation = options.activation ?? null;
     this.activationFn = getActivation(this.activation, `Dense "${this.name}"`);
+    this.fusedActivation = fusedActivationOf(this.activationFn);
   }
 
   protected get width(): number {
@@ -40,6 +44,7 @@ export class Dense extends LinearLayer {
   }
 
   override call(inputs: Tensor, _options: CallOptions): Tensor {
+    if (this.fusedActivation !== null) return this.affine(inputs, this.fusedActivation);
     return this.activationFn(this.affine(inputs));
   }
 
@@ -52,3 +57,12 @@ export class Dense extends LinearLayer {
   }
 }
 registerLayer(Dense);
+
+/** Which of the activations `ops.linear` fuses `fn` is (the functions getActivation returns for them). */
+function fusedActivationOf(fn: ActivationFn): ops.LinearActivation | null {
+  if (fn === getActivation('linear')) return 'linear';
+  if (fn === ops.relu) return 'relu';
+  if (fn === ops.sigmoid) return 'sigmoid';
+  if (fn === ops.tanh) return 'tanh';
+  return null;
+}

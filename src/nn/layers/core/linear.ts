@@ -49,14 +49,16 @@ export abstract class LinearLayer extends Layer {
     super.build(inputShape);
   }
 
-  /** `inputs @ kernel + bias`, after checking the input's last dimension. */
-  protected affine(inputs: Tensor): Tensor {
+  /**
+   * `activation(inputs @ kernel + bias)` as one op (`ops.linear`), after checking the input's last
+   * dimension; `activation` is one of the few the op fuses (default none).
+   */
+  protected affine(inputs: Tensor, activation: ops.LinearActivation = 'linear'): Tensor {
     const kernel = this.kernel!;
-    if (inputs.rank < 2 || inputs.shape.at(-1) !== kernel.shape[0]) {
+    if (inputs.rank < 2 || inputs.shape[inputs.rank - 1] !== kernel.shape[0]) {
       throw new ShapeError(`${this.className} "${this.name}": expected input with last dimension ${kernel.shape[0]}, got ${formatShape(inputs.shape)}`);
     }
-    const out = ops.matmul(inputs.dtype === kernel.dtype ? inputs : ops.cast(inputs, kernel.dtype), kernel);
-    return this.bias ? ops.add(out, this.bias) : out;
+    return ops.linear(inputs.dtype === kernel.dtype ? inputs : ops.cast(inputs, kernel.dtype), kernel, this.bias, activation);
   }
 
   /** The weight options, for getConfig. */
