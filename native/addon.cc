@@ -7,96 +7,14 @@
 #include <cstdio>
 #include <string>
 
+#include "addon_args.h"
 #include "kernels/isa.h"
 #include "kernels/thread_pool.h"
 
 namespace {
 
-// Throws a JavaScript Error carrying N-API's own message when a call fails, then returns nullptr
-// from the enclosing function (a pending exception is what JavaScript sees).
-#define NAPI_CALL(env, call)                                                           \
-  do {                                                                                 \
-    napi_status status_ = (call);                                                      \
-    if (status_ != napi_ok) {                                                          \
-      throw_napi_error((env), status_, #call);                                         \
-      return nullptr;                                                                  \
-    }                                                                                  \
-  } while (0)
+using namespace neurona::glue;
 
-void throw_napi_error(napi_env env, napi_status status, const char* call) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (pending) return;
-  const napi_extended_error_info* info = nullptr;
-  napi_get_last_error_info(env, &info);
-  std::string message = "neurona native addon: ";
-  message += info && info->error_message ? info->error_message : "unknown N-API error";
-  message += " (status " + std::to_string(static_cast<int>(status)) + " in " + call + ")";
-  napi_throw_error(env, nullptr, message.c_str());
-}
-
-// Reads exactly `expected` arguments; a different count is a programming error in the TypeScript
-// wrapper, reported as a TypeError naming the function.
-bool get_args(napi_env env, napi_callback_info info, const char* name, size_t expected, napi_value* argv) {
-  size_t argc = expected;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) {
-    throw_napi_error(env, napi_generic_failure, "napi_get_cb_info");
-    return false;
-  }
-  if (argc != expected) {
-    const std::string message = std::string("neurona native ") + name + ": expected " + std::to_string(expected) +
-                                " arguments, got " + std::to_string(argc);
-    napi_throw_type_error(env, nullptr, message.c_str());
-    return false;
-  }
-  return true;
-}
-
-bool get_float32_array(napi_env env, napi_value value, const char* name, const char* what, float** data,
-                       long* length) {
-  bool is_typed_array = false;
-  napi_typedarray_type type = napi_int8_array;
-  size_t count = 0;
-  void* pointer = nullptr;
-  if (napi_is_typedarray(env, value, &is_typed_array) == napi_ok && is_typed_array &&
-      napi_get_typedarray_info(env, value, &type, &count, &pointer, nullptr, nullptr) == napi_ok &&
-      type == napi_float32_array) {
-    *data = static_cast<float*>(pointer);
-    *length = static_cast<long>(count);
-    return true;
-  }
-  const std::string message = std::string("neurona native ") + name + ": " + what + " must be a Float32Array";
-  napi_throw_type_error(env, nullptr, message.c_str());
-  return false;
-}
-
-bool get_long(napi_env env, napi_value value, const char* name, const char* what, long* out) {
-  int64_t v = 0;
-  if (napi_get_value_int64(env, value, &v) != napi_ok || v < 0) {
-    const std::string message = std::string("neurona native ") + name + ": " + what + " must be a non-negative integer";
-    napi_throw_type_error(env, nullptr, message.c_str());
-    return false;
-  }
-  *out = static_cast<long>(v);
-  return true;
-}
-
-bool get_bool(napi_env env, napi_value value, const char* name, const char* what, bool* out) {
-  if (napi_get_value_bool(env, value, out) != napi_ok) {
-    const std::string message = std::string("neurona native ") + name + ": " + what + " must be a boolean";
-    napi_throw_type_error(env, nullptr, message.c_str());
-    return false;
-  }
-  return true;
-}
-
-bool check_extent(napi_env env, const char* name, const char* what, long needed, long length) {
-  if (needed <= length) return true;
-  const std::string message = std::string("neurona native ") + name + ": " + what + " has " + std::to_string(length) +
-                              " elements but the shape needs " + std::to_string(needed);
-  napi_throw_range_error(env, nullptr, message.c_str());
-  return false;
-}
 
 // matmul(a, b, out, batch, m, n, k, transA, transB, aBatchStride, bBatchStride)
 napi_value Matmul(napi_env env, napi_callback_info info) {
@@ -126,29 +44,6 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
     neurona::active_kernels().matmul(a, b, out, s, neurona::num_threads());
   }
   return nullptr;
-}
-
-bool get_code(napi_env env, napi_value value, const char* name, int count, int* code) {
-  int32_t v = -1;
-  if (napi_get_value_int32(env, value, &v) != napi_ok || v < 0 || v >= count) {
-    const std::string message = std::string("neurona native ") + name + ": op must be an integer code below " +
-                                std::to_string(count);
-    napi_throw_type_error(env, nullptr, message.c_str());
-    return false;
-  }
-  *code = v;
-  return true;
-}
-
-bool get_float(napi_env env, napi_value value, const char* name, const char* what, float* out) {
-  double v = 0;
-  if (napi_get_value_double(env, value, &v) != napi_ok) {
-    const std::string message = std::string("neurona native ") + name + ": " + what + " must be a number";
-    napi_throw_type_error(env, nullptr, message.c_str());
-    return false;
-  }
-  *out = static_cast<float>(v);
-  return true;
 }
 
 constexpr int kUnaryCount = static_cast<int>(neurona::UnaryKernel::kCount);
@@ -335,6 +230,7 @@ napi_value Init(napi_env env, napi_value exports) {
     if (list == nullptr) return nullptr;
     NAPI_CALL(env, napi_set_named_property(env, exports, entry.property, list));
   }
+  if (!define_training_kernels(env, exports)) return nullptr;
   return exports;
 }
 

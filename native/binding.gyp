@@ -24,6 +24,7 @@
       'target_name': 'neurona',
       'sources': [
         'addon.cc',
+        'addon_training.cc',
         'kernels/dispatch.cc',
         'kernels/thread_pool.cc',
         'kernels/isa_portable.cc',

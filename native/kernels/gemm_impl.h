@@ -107,15 +107,17 @@ struct Gemm {
     }
   }
 
-  // C[m0:m1, n0:n1] = op(A)[m0:m1, :] @ op(B)[:, n0:n1], every element written. pa holds MC * KC
-  // floats, pb KC * min(NC, round_up(n1 - n0, NR)).
-  static void block(const Operands& o, long m0, long m1, long n0, long n1, float* pa, float* pb) {
+  // C[m0:m1, n0:n1] = op(A)[m0:m1, :] @ op(B)[:, n0:n1], every element written (or, with
+  // accumulate_into_c, C += the product: each KC slice's partial is added to C as it comes). pa holds
+  // MC * KC floats, pb KC * min(NC, round_up(n1 - n0, NR)).
+  static void block(const Operands& o, long m0, long m1, long n0, long n1, float* pa, float* pb,
+                    bool accumulate_into_c = false) {
     alignas(64) float edge[MR * NR];
     for (long jc = n0; jc < n1; jc += NC) {
       const long nc = min_long(NC, n1 - jc);
       for (long pc = 0; pc < o.k; pc += KC) {
         const long kc = min_long(KC, o.k - pc);
-        const bool accumulate = pc > 0;
+        const bool accumulate = accumulate_into_c || pc > 0;
         pack_b(o.b + pc * o.b_row + jc * o.b_col, o.b_row, o.b_col, kc, nc, pb);
         for (long ic = m0; ic < m1; ic += MC) {
           const long mc = min_long(MC, m1 - ic);

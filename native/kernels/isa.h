@@ -4,6 +4,7 @@
 #pragma once
 
 #include "elementwise.h"
+#include "training.h"
 
 namespace neurona {
 
@@ -37,6 +38,30 @@ struct IsaKernels {
   void (*reduce)(int op, const float* x, long outer, long length, long inner, float* out, int threads);
   // Over contiguous rows: x and out are [outer, length].
   void (*softmax)(const float* x, long outer, long length, float* out, bool log, int threads);
+
+  // The training kernels of kernels.ts over NHWC images (conv_impl.h, depthwise_impl.h,
+  // pool_norm_impl.h, optimizer_impl.h); each writes all of its outputs. Those returning bool return false, having
+  // written nothing, only when their scratch memory cannot be allocated.
+  bool (*conv2d)(const float* x, const float* filter, float* out, const ConvGeometry& g, int threads);
+  bool (*conv2d_backprop_input)(const float* dy, const float* filter, float* dx, const ConvGeometry& g, int threads);
+  bool (*conv2d_backprop_filter)(const float* x, const float* dy, float* dfilter, const ConvGeometry& g, int threads);
+  void (*depthwise_conv2d)(const float* x, const float* filter, float* out, const ConvGeometry& g, int threads);
+  void (*depthwise_conv2d_backprop_input)(const float* dy, const float* filter, float* dx, const ConvGeometry& g,
+                                          int threads);
+  bool (*depthwise_conv2d_backprop_filter)(const float* x, const float* dy, float* dfilter, const ConvGeometry& g,
+                                           int threads);
+  // op: a PoolKernel code.
+  void (*pool2d)(int op, const float* x, float* out, const ConvGeometry& g, int threads);
+  void (*pool2d_backward)(int op, const float* x, const float* dy, float* dx, const ConvGeometry& g, int threads);
+  // x [outer, length, inner]; statistics per index along length.
+  bool (*batch_norm_training)(const float* x, long outer, long length, long inner, const float* gamma,
+                              const float* beta, double epsilon, float* out, float* mean, float* inv_std, int threads);
+  bool (*batch_norm_backward)(const float* x, const float* dy, long outer, long length, long inner, const float* gamma,
+                              const float* mean, const float* inv_std, float* dx, float* dgamma, float* dbeta,
+                              int threads);
+  // rule: an UpdateKernel code; slots holds update_slot_count(rule, p) arrays of n floats.
+  void (*apply_update)(int rule, float* param, const float* grad, float* const* slots, long n, const UpdateParams& p,
+                       int threads);
 };
 
 const IsaKernels* portable_kernels();

@@ -5,6 +5,10 @@
 
 #include "elementwise_impl.h"
 #include "gemm_impl.h"
+#include "conv_impl.h"
+#include "depthwise_impl.h"
+#include "pool_norm_impl.h"
+#include "optimizer_impl.h"
 
 namespace neurona {
 namespace portable {
@@ -44,7 +48,13 @@ void matmul(const float* a, const float* b, float* out, const MatmulShape& shape
   Gemm<Micro>::matmul(a, b, out, shape, threads);
 }
 
-const IsaKernels kTable = {"portable", matmul, unary, unary_grad, binary, reduce, softmax};
+using ConvKernels = Conv<Micro>;
+
+const IsaKernels kTable = {"portable", matmul, unary, unary_grad, binary, reduce, softmax,
+                            ConvKernels::conv2d, ConvKernels::conv2d_backprop_input,
+                            ConvKernels::conv2d_backprop_filter, depthwise_conv2d, depthwise_conv2d_backprop_input,
+                            depthwise_conv2d_backprop_filter, pool2d, pool2d_backward, batch_norm_training,
+                            batch_norm_backward, apply_update};
 
 }  // namespace portable
 

@@ -165,7 +165,7 @@ struct ScratchSlot {
   float* data = nullptr;
   std::size_t capacity = 0;
 };
-ScratchSlot scratch_slots[kMaxThreads * kScratchSlotsPerThread];
+ScratchSlot scratch_slots[kMaxThreads * kScratchSlotsPerThread + 1];
 std::mutex scratch_mutex;
 
 }  // namespace

@@ -29,8 +29,11 @@ constexpr int kMaxThreads = 256;
 // fault in fresh pages every time. A kernel takes a ScratchLock on the calling thread, reserves what
 // each thread needs (slot = thread * kScratchSlotsPerThread + which), runs its parallel job, and
 // releases the lock when done; inside the job, scratch_buffer only reads the pointer. The lock keeps
-// two callers (Node worker threads) from sharing the buffers.
-constexpr int kScratchSlotsPerThread = 2;
+// two callers (Node worker threads) from sharing the buffers. Slots 0 and 1 of a thread are the GEMM's
+// packed panels, slot 2 a kernel's own (im2col's matrix); kSharedScratchSlot is one buffer for the
+// whole job (partial sums that a reduction combines at the end).
+constexpr int kScratchSlotsPerThread = 3;
+constexpr int kSharedScratchSlot = kMaxThreads * kScratchSlotsPerThread;
 
 class ScratchLock {
  public:

@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { availableBackends, kernels } from '../../src/backend/index.js';
+import { availableBackends, kernels, type UpdateParams, type UpdateRule } from '../../src/backend/index.js';
 import { nativeInfo } from '../../src/backend/native/index.js';
 import { assert, nr, withBackend } from '../helpers.js';
 
@@ -140,7 +140,8 @@ for (const isa of ['portable', 'avx2', 'avx512']) {
 test('every native kernel passes the conformance suite at every size (no js cut-off for small arrays)', skipUnbuilt, () => {
   // The wrapper sends arrays below a size cut-off to js; with the cut-off at 0 the native loops also
   // meet the small edge cases (NaN, infinities, extreme exponents, ties) the suite spells out.
-  const files = ['elementwise', 'binary', 'reduce', 'matmul', 'threads'].map((f) => `test/conformance/${f}.test.ts`);
+  const files = ['elementwise', 'binary', 'reduce', 'matmul', 'conv', 'pool', 'norm', 'optimizer', 'threads']
+    .map((f) => `test/conformance/${f}.test.ts`);
   // Without NODE_TEST_CONTEXT the child reports in plain TAP instead of to this runner.
   const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
   const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--import', 'tsx', ...files], {
@@ -151,3 +152,113 @@ test('every native kernel passes the conformance suite at every size (no js cut-
   assert.equal(child.status, 0, child.stderr.slice(-2000));
   assert.match(child.stdout, /\[native\]/, 'the native backend took part');
 });
+
+// The training kernels' glue (native/addon_training.cc): a geometry arrives as an Int32Array in
+// Conv2DGeometry's field order, and no geometry, however wrong, may reach memory outside the arrays.
+test('the training kernels reject bad geometries, short arrays and missing slots with errors that name the kernel', skipUnbuilt, () => {
+  const info = nativeInfo();
+  const addon = createRequire(import.meta.url)(info.available ? info.path : '') as Record<string, (...args: unknown[]) => void>;
+  const f = (n: number) => new Float32Array(n);
+  // batch 1, 4x4x2 in, 4x4x3 out, 3x3 filter, stride 1, dilation 1, padding 1.
+  const geometry = (changes: Record<number, number> = {}) => {
+    const g = Int32Array.of(1, 4, 4, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1);
+    for (const [i, v] of Object.entries(changes)) g[Number(i)] = v;
+    return g;
+  };
+  addon.conv2d!(f(32), f(54), f(48), geometry()); // the right sizes pass
+  assert.throws(() => addon.conv2d!(f(32), f(54), f(47), geometry()),
+    (e: Error) => e instanceof RangeError && /conv2d: out has 47 elements but the shape needs 48/.test(e.message));
+  assert.throws(() => addon.conv2dBackpropFilter!(f(32), f(48), f(53), geometry()),
+    (e: Error) => e instanceof RangeError && /conv2dBackpropFilter: dFilter has 53 elements but the shape needs 54/.test(e.message));
+  assert.throws(() => addon.conv2dBackpropInput!(f(47), f(54), f(32), geometry()),
+    (e: Error) => e instanceof RangeError && /conv2dBackpropInput: dy has 47 elements/.test(e.message));
+  assert.throws(() => addon.conv2d!(f(32), f(54), f(48), geometry({ 9: 0 })),
+    (e: Error) => e instanceof RangeError && /conv2d: bad geometry \(sizes must be >= 0, strides and dilations >= 1\): \[1, 4, 4, 2, 4, 4, 3, 3, 3, 0,/.test(e.message));
+  assert.throws(() => addon.conv2d!(f(32), f(54), f(48), geometry({ 1: -4 })), /conv2d: bad geometry/);
+  assert.throws(() => addon.conv2d!(f(32), f(54), f(48), Int32Array.of(1, 4, 4)),
+    (e: Error) => e instanceof RangeError && /conv2d: geometry must have 15 fields, got 3/.test(e.message));
+  assert.throws(() => addon.conv2d!(f(32), f(54), f(48), [1, 4, 4, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1]),
+    (e: Error) => e instanceof TypeError && /conv2d: geometry must be an Int32Array/.test(e.message));
+  // Products that overflow 64 bits are rejected, not wrapped around.
+  assert.throws(() => addon.conv2d!(f(32), f(54), f(48), geometry({ 0: 2 ** 31 - 1, 1: 2 ** 31 - 1, 2: 2 ** 31 - 1, 3: 2 ** 31 - 1 })),
+    (e: Error) => e instanceof RangeError && /conv2d: x has 32 elements but the shape needs 9223372036854775807/.test(e.message));
+  assert.throws(() => addon.depthwiseConv2d!(f(32), f(45), f(80), geometry({ 6: 5 })),
+    (e: Error) => e instanceof RangeError && /depthwiseConv2d: bad geometry .*outChannels a multiple of inChannels/.test(e.message));
+  assert.throws(() => addon.pool2d!(0, f(32), f(31), geometry({ 6: 2 })),
+    (e: Error) => e instanceof RangeError && /pool2d: out has 31 elements but the shape needs 32/.test(e.message));
+  assert.throws(() => addon.pool2d!(7, f(32), f(32), geometry()), (e: Error) => e instanceof TypeError && /pool2d: op must be an integer code below 2/.test(e.message));
+  assert.throws(() => addon.batchNormTraining!(f(12), 2, 3, 2, f(3), f(2), 1e-3, f(12), f(3), f(3)),
+    (e: Error) => e instanceof RangeError && /batchNormTraining: beta has 2 elements but the shape needs 3/.test(e.message));
+  assert.throws(() => addon.batchNormBackward!(f(12), f(11), 2, 3, 2, f(3), f(3), f(3), f(12), f(3), f(3)),
+    (e: Error) => e instanceof RangeError && /batchNormBackward: dy has 11 elements but the shape needs 12/.test(e.message));
+  // adam with amsgrad reads three slots.
+  const hyper = Float64Array.of(0.01, 0, 0, 0.9, 0.999, 0, 1e-7, 1, 0);
+  assert.throws(() => addon.applyUpdate!(1, f(8), f(8), [f(8), f(8)], hyper),
+    (e: Error) => e instanceof TypeError && /applyUpdate: slots must be an array of at least 3 Float32Arrays for rule adam/.test(e.message));
+  assert.throws(() => addon.applyUpdate!(1, f(8), f(8), [f(8), f(7), f(8)], hyper),
+    (e: Error) => e instanceof RangeError && /applyUpdate: slots\[1\] has 7 elements but the shape needs 8/.test(e.message));
+  assert.throws(() => addon.applyUpdate!(1, f(8), f(8), [f(8), new Float64Array(8), f(8)], hyper),
+    (e: Error) => e instanceof TypeError && /applyUpdate: slots\[1\] must be a Float32Array/.test(e.message));
+  assert.throws(() => addon.applyUpdate!(1, f(8), f(8), [f(8), f(8), f(8)], Float64Array.of(0.01)),
+    (e: Error) => e instanceof RangeError && /applyUpdate: hyperParameters has 1 elements but the shape needs 9/.test(e.message));
+});
+
+test('the native backend runs its own training kernels on float32 and hands float64 to js', skipUnbuilt, () => {
+  const names = ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'depthwiseConv2d', 'depthwiseConv2dBackpropInput',
+    'depthwiseConv2dBackpropFilter', 'pool2d', 'pool2dBackward', 'batchNormTraining', 'batchNormBackward', 'applyUpdate'] as const;
+  const jsTable = withBackend('js', () => kernels());
+  const nativeTable = withBackend('native', () => kernels());
+  for (const name of names) assert.notEqual(nativeTable[name], jsTable[name], `native registers its own ${name}`);
+  // float64 (gradient checks) goes to the js kernel, bit for bit.
+  const x = nr.randu([2, 7, 6, 3], { dtype: 'float64' });
+  const w = nr.randu([3, 2, 3, 4], { dtype: 'float64' });
+  const viaJs = withBackend('js', () => nr.conv2d(x, w, { padding: 'same' }).data());
+  const viaNative = withBackend('native', () => nr.conv2d(x, w, { padding: 'same' }).data());
+  assert.ok(viaNative instanceof Float64Array);
+  assert.deepEqual(viaNative, viaJs);
+});
+
+test('applyUpdate on native equals the js kernel bit for bit for every rule and option', skipUnbuilt, () => {
+  // The native loops compute in float64 with the js kernel's terms in its order, and without fused
+  // multiply-adds; any reordering or contraction would change some of these 3 x 10,007 values.
+  const n = 10007;
+  const base = { learningRate: 0.01, momentum: 0, nesterov: false, beta1: 0.9, beta2: 0.999, rho: 0.9, epsilon: 1e-7, amsgrad: false, centered: false };
+  const cases: [UpdateRule, Partial<UpdateParams>, number][] = [
+    ['sgd', {}, 0], ['sgd', { momentum: 0.9 }, 1], ['sgd', { momentum: 0.9, nesterov: true }, 1],
+    ['adam', {}, 2], ['adam', { amsgrad: true }, 3],
+    ['rmsprop', {}, 1], ['rmsprop', { momentum: 0.5 }, 2], ['rmsprop', { centered: true }, 2], ['rmsprop', { momentum: 0.5, centered: true }, 3],
+    ['adagrad', {}, 1], ['adadelta', { learningRate: 1, rho: 0.95 }, 2],
+  ];
+  let seed = 12345;
+  const values = (scale: number, positive = false) => Float32Array.from({ length: n }, () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const v = ((seed / 2147483648) * 2 - 1) * scale;
+    return positive ? Math.abs(v) : v;
+  });
+  for (const [rule, options, slotCount] of cases) {
+    const w = values(1);
+    const slots = Array.from({ length: slotCount }, () => values(0.1, rule !== 'sgd'));
+    const grads = [values(3), values(3), values(3)];
+    const run = (backend: string) => withBackend(backend, () => {
+      const state = [w.slice(), ...slots.map((s) => s.slice())];
+      for (const g of grads) kernels().applyUpdate(rule, state[0]!, g, state.slice(1), { ...base, ...options });
+      return state;
+    });
+    assert.deepEqual(run('native'), run('js'), `${rule} ${JSON.stringify(options)}`);
+  }
+});
+
+// The other instruction-set paths on the training kernels' conformance cases (this machine's best
+// path runs them in the test above): conv_impl.h and the rest are compiled once per ISA.
+for (const isa of ['portable', 'avx2']) {
+  test(`the ${isa} training kernels pass the conv, pool, norm and optimizer conformance cases`, skipUnbuilt, () => {
+    const files = ['conv', 'pool', 'norm', 'optimizer'].map((f) => `test/conformance/${f}.test.ts`);
+    const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
+    const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--import', 'tsx', ...files], {
+      cwd: root, encoding: 'utf8', env: { ...env, NEURONA_ISA: isa, NEURONA_NATIVE_MIN_ELEMENTS: '0', NEURONA_QUIET: '1' },
+    });
+    const failed = child.stdout.split('\n').filter((l) => l.startsWith('not ok'));
+    assert.deepEqual(failed, [], child.stdout.slice(-4000));
+    assert.equal(child.status, 0, child.stderr.slice(-2000));
+  });
+}

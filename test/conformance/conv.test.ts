@@ -126,6 +126,22 @@ CASES.forEach((c, i) => {
 
 conformance(`conv2d and backprops: ${LARGE.name}`, () => run(LARGE, 7300, false));
 
+/*
+ * Shapes that cut the pixels into several im2col chunks on native (about 64K floats of the im2col
+ * matrix each: 171 taps give chunks of a few hundred pixels, a 1x1 filter chunks of about 13,000),
+ * with a chunk boundary inside an image, filters wider than one register tile and not a multiple
+ * of it, and a pointwise conv that runs without im2col.
+ */
+const CHUNKED: Case[] = [
+  { name: 'chunks across images, 37 filters, strides [2, 1]', batch: 5, size: [13, 11], inChannels: 19, outChannels: 37, kernel: [3, 3], strides: [2, 1], dilation: [1, 1], padding: 'same' },
+  { name: 'chunks across images, 35 filters, dilation [1, 2]', batch: 3, size: [12, 11], inChannels: 19, outChannels: 35, kernel: [3, 3], strides: [1, 1], dilation: [1, 2], padding: 'same' },
+  { name: '1x1 over 18,000 pixels (two chunks, no im2col)', batch: 6, size: [60, 50], inChannels: 5, outChannels: 33, kernel: [1, 1], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
+];
+CHUNKED.forEach((c, i) => conformance(`conv2d and backprops: ${c.name}`, () => run(c, 7600 + i, false)));
+conformance('depthwiseConv2d and its backprops: 300 channels, multiplier 3, stride 2', () => {
+  run({ name: '300 channels', batch: 2, size: [7, 6], inChannels: 300, outChannels: 3, kernel: [3, 3], strides: [2, 2], dilation: [1, 1], padding: 'same' }, 7700, true);
+});
+
 conformance('depthwiseConv2d: depth multiplier 1 (the fast path)', () => {
   run({ name: 'multiplier 1', batch: 2, size: [6, 7], inChannels: 5, outChannels: 1, kernel: [3, 2], strides: [2, 1], dilation: [1, 1], padding: 'same' }, 7400, true);
 });

@@ -67,6 +67,8 @@ const CASES: Case[] = [
   { name: '3x2 stride 1 same', batch: 1, size: [5, 6], channels: 3, pool: [3, 2], strides: [1, 1], padding: 'same' },
   { name: '3x3 stride [1, 2] valid', batch: 2, size: [6, 9], channels: 1, pool: [3, 3], strides: [1, 2], padding: 'valid' },
   { name: 'window = image (global)', batch: 2, size: [4, 5], channels: 6, pool: [4, 5], strides: [1, 1], padding: 'valid' },
+  // More channels than native's block of 256 channels per pass.
+  { name: '300 channels, 3x3 stride 2 same', batch: 2, size: [5, 4], channels: 300, pool: [3, 3], strides: [2, 2], padding: 'same' },
 ];
 
 CASES.forEach((c, i) => {

@@ -68,3 +68,77 @@ conformance('elementwise, reductions and softmax: 1, 2 and 3 threads give the sa
   assert.deepEqual(withThreads(2, results), reference, '2 threads vs 1');
   assert.deepEqual(withThreads(3, results), reference, '3 threads vs 1');
 });
+
+/*
+ * The training kernels. Convolutions cut the pixels into chunks fixed by the geometry (the shapes
+ * here give several chunks, and several images per thread), batch norm sums fixed groups of rows,
+ * and the filter gradients combine fixed groups in order: no sum depends on the thread count, so 1, 2
+ * and 3 threads must agree bit for bit.
+ */
+conformance('conv2d and both backprops, depthwise, pooling: 1, 2 and 3 threads give the same bits', () => {
+  const rng = new TestRandom(74);
+  const cases = [
+    { x: [5, 21, 19, 8], w: [3, 3, 8, 37], options: { padding: 'same' as const } }, // 3 chunks of pixels
+    { x: [4, 20, 20, 8], w: [3, 3, 8, 16], options: { strides: 2, padding: 'same' as const, dilationRate: 1 } },
+    { x: [3, 15, 17, 6], w: [2, 3, 6, 9], options: { padding: 'valid' as const, dilationRate: [2, 1] as [number, number] } },
+    { x: [6, 48, 48, 5], w: [1, 1, 5, 33], options: {} }, // pointwise: no im2col, 2 chunks
+  ];
+  for (const { x: xShape, w: wShape, options } of cases) {
+    const x = randomTensor(rng, xShape);
+    const w = randomTensor(rng, wShape);
+    const dy = randomTensor(rng, [...nr.noGrad(() => nr.conv2d(x, w, options)).shape]);
+    const results = () => {
+      const [dx, dw] = nr.grad((a, b) => nr.conv2d(a, b, options).mul(dy).sum())(x, w);
+      return [nr.noGrad(() => nr.conv2d(x, w, options)), dx!, dw!].map(bitsOf);
+    };
+    const reference = withThreads(1, results);
+    const label = `conv2d x ${xShape} w ${wShape}`;
+    assert.deepEqual(withThreads(2, results), reference, `${label}: 2 threads vs 1`);
+    assert.deepEqual(withThreads(3, results), reference, `${label}: 3 threads vs 1`);
+  }
+  const x = randomTensor(rng, [5, 20, 18, 16]);
+  const w = randomTensor(rng, [3, 3, 16, 2]);
+  const depthwiseDy = randomTensor(rng, [5, 20, 18, 32]);
+  const poolDy = randomTensor(rng, [5, 10, 9, 16]);
+  const pool = { poolSize: 3, strides: 2, padding: 'same' as const };
+  const results = () => {
+    const [dx, dw] = nr.grad((a, b) => nr.depthwiseConv2d(a, b, { padding: 'same' }).mul(depthwiseDy).sum())(x, w);
+    const [dxMax] = nr.grad((a) => nr.maxPool2d(a, pool).mul(poolDy).sum())(x);
+    const [dxAvg] = nr.grad((a) => nr.avgPool2d(a, pool).mul(poolDy).sum())(x);
+    return [nr.noGrad(() => nr.depthwiseConv2d(x, w, { padding: 'same' })), dx!, dw!, nr.maxPool2d(x, pool),
+      nr.avgPool2d(x, pool), dxMax!, dxAvg!].map(bitsOf);
+  };
+  const reference = withThreads(1, results);
+  assert.deepEqual(withThreads(2, results), reference, 'depthwise and pooling: 2 threads vs 1');
+  assert.deepEqual(withThreads(3, results), reference, 'depthwise and pooling: 3 threads vs 1');
+});
+
+conformance('batchNormTraining, batchNormBackward and applyUpdate: 1, 2 and 3 threads give the same bits', () => {
+  const rng = new TestRandom(75);
+  for (const [shape, axis] of [[[16, 16, 16, 17], -1], [[6, 16, 30, 30], 1]] as const) {
+    const x = randomTensor(rng, shape, 2, 5);
+    const length = shape[axis < 0 ? shape.length - 1 : axis];
+    const gamma = randomTensor(rng, [length], 0.5, 2);
+    const beta = randomTensor(rng, [length]);
+    const dy = randomTensor(rng, shape);
+    const results = () => {
+      const forward = nr.batchNorm(x, gamma, beta, { axis, epsilon: 1e-3 });
+      const grads = nr.grad((a, g, b) => nr.batchNorm(a, g, b, { axis, epsilon: 1e-3 }).output.mul(dy).sum())(x, gamma, beta);
+      return [forward.output, forward.mean, forward.variance, ...grads.map((t) => t!)].map(bitsOf);
+    };
+    const reference = withThreads(1, results);
+    assert.deepEqual(withThreads(2, results), reference, `batchNorm ${shape} axis ${axis}: 2 threads vs 1`);
+    assert.deepEqual(withThreads(3, results), reference, `batchNorm ${shape} axis ${axis}: 3 threads vs 1`);
+  }
+  const initial = randomTensor(rng, [70001]);
+  const gradients = [1, 2, 3].map(() => randomTensor(rng, [70001]));
+  const train = () => {
+    const w = nr.variable(nr.tensor(initial.data().slice(), [70001]));
+    const optimizer = new nr.optimizers.Adam({ learningRate: 0.01, amsgrad: true });
+    for (const g of gradients) optimizer.applyGradients([[g, w]]);
+    return [bitsOf(w)];
+  };
+  const reference = withThreads(1, train);
+  assert.deepEqual(withThreads(2, train), reference, 'adam: 2 threads vs 1');
+  assert.deepEqual(withThreads(3, train), reference, 'adam: 3 threads vs 1');
+});

@@ -1,4 +1,4 @@
-import type { Backend, Kernels } from '../kernels.js';
+import type { Backend, Conv2DGeometry, Kernels, UpdateParams } from '../kernels.js';
 import { jsKernels } from '../js/index.js';
 
 /*
@@ -19,13 +19,50 @@ interface Addon {
   binary(op: number, a: Float32Array, b: Float32Array, period: number, repeat: number, aIsSmall: boolean, out: Float32Array): void;
   reduce(op: number, x: Float32Array, outer: number, length: number, inner: number, out: Float32Array): void;
   softmax(x: Float32Array, outer: number, length: number, out: Float32Array, log: boolean): void;
+  /** The convolution kernels take (image-shaped, filter or gradient, out, geometry): see GEOMETRY_FIELDS. */
+  conv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dFilter: Float32Array, geometry: Int32Array): void;
+  depthwiseConv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  depthwiseConv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  depthwiseConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dFilter: Float32Array, geometry: Int32Array): void;
+  pool2d(op: number, x: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  pool2dBackward(op: number, x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  batchNormTraining(x: Float32Array, outer: number, length: number, inner: number, gamma: Float32Array,
+    beta: Float32Array, epsilon: number, out: Float32Array, mean: Float32Array, invStd: Float32Array): void;
+  batchNormBackward(x: Float32Array, dy: Float32Array, outer: number, length: number, inner: number,
+    gamma: Float32Array, mean: Float32Array, invStd: Float32Array, dx: Float32Array, dGamma: Float32Array,
+    dBeta: Float32Array): void;
+  /** hyperParameters: see UPDATE_FIELDS. */
+  applyUpdate(rule: number, param: Float32Array, grad: Float32Array, slots: readonly Float32Array[],
+    hyperParameters: Float64Array): void;
   setNumThreads(n: number): void;
   info(): { isa: string; threads: number; maxThreads: number };
   unaryOps: string[];
   unaryGradOps: string[];
   binaryOps: string[];
   reduceOps: string[];
+  poolOps: string[];
+  updateRules: string[];
 }
+
+/** The order of a Conv2DGeometry's fields in the Int32Array the addon reads (native/kernels/training.h). */
+const GEOMETRY_FIELDS = [
+  'batch', 'inHeight', 'inWidth', 'inChannels', 'outHeight', 'outWidth', 'outChannels', 'filterHeight',
+  'filterWidth', 'strideHeight', 'strideWidth', 'dilationHeight', 'dilationWidth', 'padTop', 'padLeft',
+] as const satisfies readonly (keyof Conv2DGeometry)[];
+
+/** The order of UpdateParams in the Float64Array the addon reads (native/addon_training.cc); booleans as 0 / 1. */
+const UPDATE_FIELDS = [
+  'learningRate', 'momentum', 'nesterov', 'beta1', 'beta2', 'rho', 'epsilon', 'amsgrad', 'centered',
+] as const satisfies readonly (keyof UpdateParams)[];
+
+/** The functions load() insists on: an addon without one is an older build. */
+const REQUIRED_FUNCTIONS = [
+  'matmul', 'unary', 'unaryGrad', 'binary', 'reduce', 'softmax', 'setNumThreads', 'info', 'conv2d',
+  'conv2dBackpropInput', 'conv2dBackpropFilter', 'depthwiseConv2d', 'depthwiseConv2dBackpropInput',
+  'depthwiseConv2dBackpropFilter', 'pool2d', 'pool2dBackward', 'batchNormTraining', 'batchNormBackward', 'applyUpdate',
+] as const satisfies readonly (keyof Addon)[];
 
 export type NativeLoad = { ok: true; backend: Backend } | { ok: false; reason: string };
 
@@ -91,7 +128,7 @@ function load(): NonNullable<typeof cached> {
   } catch (error) {
     return { reason: `${path} failed to load: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
   }
-  for (const name of ['matmul', 'unary', 'unaryGrad', 'binary', 'reduce', 'softmax', 'setNumThreads', 'info'] as const) {
+  for (const name of REQUIRED_FUNCTIONS) {
     if (typeof addon[name] !== 'function') {
       return { reason: `${path} is an older or foreign build without \`${name}\`; run \`npm run build:native\`` };
     }
@@ -100,8 +137,8 @@ function load(): NonNullable<typeof cached> {
 }
 
 /**
- * Below this many elements an elementwise, reduction or softmax call stays in js: crossing into the
- * addon costs about as much as the js loop itself. Measured on Zen 5 against the js kernels: at 128
+ * Below this many elements an elementwise, reduction, softmax, pooling, batch-norm or optimizer call
+ * stays in js: crossing into the addon costs about as much as the js loop itself. Measured on Zen 5 against the js kernels: at 128
  * elements add and relu run at 0.8-0.9x of js, at 256 elements 2-3x, at 4096 elements 15-25x.
  */
 const MIN_NATIVE_ELEMENTS = minNativeElements();
@@ -156,7 +193,16 @@ function wrapKernels(addon: Addon): Partial<Kernels> {
   const unaryGradCodes = codes(addon.unaryGradOps);
   const binaryCodes = codes(addon.binaryOps);
   const reduceCodes = codes(addon.reduceOps);
+  const poolCodes = codes(addon.poolOps);
+  const updateCodes = codes(addon.updateRules);
   const f32 = (x: unknown): x is Float32Array => x instanceof Float32Array;
+  // Filled per call and handed over (calls are synchronous), so no call allocates.
+  const geometry = new Int32Array(GEOMETRY_FIELDS.length);
+  const pack = (g: Conv2DGeometry): Int32Array => {
+    for (let i = 0; i < GEOMETRY_FIELDS.length; i++) geometry[i] = g[GEOMETRY_FIELDS[i]!];
+    return geometry;
+  };
+  const hyperParameters = new Float64Array(UPDATE_FIELDS.length);
   return {
     matmul(a, b, out, args) {
       if (f32(a) && f32(b) && f32(out)) {
@@ -208,6 +254,68 @@ function wrapKernels(addon: Addon): Partial<Kernels> {
     logSoftmax(x, view, out) {
       if (f32(x) && f32(out) && view.inner === 1 && x.length >= MIN_NATIVE_ELEMENTS) addon.softmax(x, view.outer, view.length, out, true);
       else jsKernels.logSoftmax(x, view, out);
+    },
+    // Convolutions do enough work per element that even the smallest is faster natively.
+    conv2d(x, filter, out, g) {
+      if (f32(x) && f32(filter) && f32(out)) addon.conv2d(x, filter, out, pack(g));
+      else jsKernels.conv2d(x, filter, out, g);
+    },
+    conv2dBackpropInput(dy, filter, dx, g) {
+      if (f32(dy) && f32(filter) && f32(dx)) addon.conv2dBackpropInput(dy, filter, dx, pack(g));
+      else jsKernels.conv2dBackpropInput(dy, filter, dx, g);
+    },
+    conv2dBackpropFilter(x, dy, dFilter, g) {
+      if (f32(x) && f32(dy) && f32(dFilter)) addon.conv2dBackpropFilter(x, dy, dFilter, pack(g));
+      else jsKernels.conv2dBackpropFilter(x, dy, dFilter, g);
+    },
+    depthwiseConv2d(x, filter, out, g) {
+      if (f32(x) && f32(filter) && f32(out)) addon.depthwiseConv2d(x, filter, out, pack(g));
+      else jsKernels.depthwiseConv2d(x, filter, out, g);
+    },
+    depthwiseConv2dBackpropInput(dy, filter, dx, g) {
+      if (f32(dy) && f32(filter) && f32(dx)) addon.depthwiseConv2dBackpropInput(dy, filter, dx, pack(g));
+      else jsKernels.depthwiseConv2dBackpropInput(dy, filter, dx, g);
+    },
+    depthwiseConv2dBackpropFilter(x, dy, dFilter, g) {
+      if (f32(x) && f32(dy) && f32(dFilter)) addon.depthwiseConv2dBackpropFilter(x, dy, dFilter, pack(g));
+      else jsKernels.depthwiseConv2dBackpropFilter(x, dy, dFilter, g);
+    },
+    pool2d(op, x, out, g) {
+      const code = poolCodes.get(op);
+      if (code !== undefined && f32(x) && f32(out) && x.length >= MIN_NATIVE_ELEMENTS) addon.pool2d(code, x, out, pack(g));
+      else jsKernels.pool2d(op, x, out, g);
+    },
+    pool2dBackward(op, x, dy, dx, g) {
+      const code = poolCodes.get(op);
+      if (code !== undefined && f32(x) && f32(dy) && f32(dx) && x.length >= MIN_NATIVE_ELEMENTS) {
+        addon.pool2dBackward(code, x, dy, dx, pack(g));
+      } else {
+        jsKernels.pool2dBackward(op, x, dy, dx, g);
+      }
+    },
+    batchNormTraining(x, view, gamma, beta, epsilon, out, mean, invStd) {
+      if (f32(x) && f32(gamma) && f32(beta) && f32(out) && f32(mean) && f32(invStd) && x.length >= MIN_NATIVE_ELEMENTS) {
+        addon.batchNormTraining(x, view.outer, view.length, view.inner, gamma, beta, epsilon, out, mean, invStd);
+      } else {
+        jsKernels.batchNormTraining(x, view, gamma, beta, epsilon, out, mean, invStd);
+      }
+    },
+    batchNormBackward(x, dy, view, gamma, mean, invStd, dx, dGamma, dBeta) {
+      if (f32(x) && f32(dy) && f32(gamma) && f32(mean) && f32(invStd) && f32(dx) && f32(dGamma) && f32(dBeta)
+        && x.length >= MIN_NATIVE_ELEMENTS) {
+        addon.batchNormBackward(x, dy, view.outer, view.length, view.inner, gamma, mean, invStd, dx, dGamma, dBeta);
+      } else {
+        jsKernels.batchNormBackward(x, dy, view, gamma, mean, invStd, dx, dGamma, dBeta);
+      }
+    },
+    applyUpdate(rule, param, grad, slots, p) {
+      const code = updateCodes.get(rule);
+      if (code !== undefined && f32(param) && f32(grad) && slots.every(f32) && param.length >= MIN_NATIVE_ELEMENTS) {
+        for (let i = 0; i < UPDATE_FIELDS.length; i++) hyperParameters[i] = Number(p[UPDATE_FIELDS[i]!]);
+        addon.applyUpdate(code, param, grad, slots as readonly Float32Array[], hyperParameters);
+      } else {
+        jsKernels.applyUpdate(rule, param, grad, slots, p);
+      }
     },
   };
 }

@@ -1,0 +1,373 @@
+// Convolution kernels over NHWC images, compiled once per ISA: each isa_*.cc includes this file after
+// gemm_impl.h and elementwise_impl.h (whose helpers it uses) and instantiates Conv<Micro> with its
+// GEMM micro-kernel.
+//
+// conv2d and its two backprops are matrix products over im2col's matrix `col` [pixels, taps] (row p
+// holds output pixel p's receptive field in the filter's (ky, kx, c) order, zeros for padding), with
+// the Keras filter [fh, fw, inC, outC] read as a [taps, outC] matrix:
+//   forward          out  = col @ filter
+//   backprop input   dcol = dy @ filter^T, then col2im adds each row back onto its pixels
+//   backprop filter  dF   = col^T @ dy
+// The pixels are cut into chunks whose im2col block (about 256 KB) stays in L2 while the GEMM driver
+// packs it; each thread fills its own im2col buffer (kept between calls, grown when needed, never
+// freed per call) and runs the single-threaded GEMM block on it. A 1x1 filter with stride 1 and no
+// padding needs no im2col: x (or dx) already is `col`.
+//
+// Determinism: the chunking depends only on the geometry, never on the thread count. Forward, every
+// output element is one GEMM sum whatever chunk it falls in. Backprop input, threads take whole
+// images, and within an image the chunks add onto dx in order. Backprop filter, the chunks form a
+// fixed number of groups, each summed in order into its own float32 partial, and the partials are
+// combined in group order in float64. So 1, 2 or any number of threads give the same bits.
+#ifndef NEURONA_ISA
+#error "define NEURONA_ISA and include gemm_impl.h and elementwise_impl.h before conv_impl.h"
+#endif
+
+#include <cstring>
+
+#include "thread_pool.h"
+#include "training.h"
+
+namespace neurona {
+namespace NEURONA_ISA {
+
+inline void copy_floats(float* __restrict dst, const float* __restrict src, long count) {
+  for (long i = 0; i < count; i++) dst[i] = src[i];
+}
+
+inline void add_floats(float* __restrict dst, const float* __restrict src, long count) {
+  for (long i = 0; i < count; i++) dst[i] += src[i];
+}
+
+inline void zero_floats(float* dst, long count) {
+  if (count > 0) std::memset(dst, 0, sizeof(float) * count);
+}
+
+// The filter-gradient partial sums (groups * taps * outC floats) are held to this many floats; more
+// groups would only add memory, not parallelism on the machines this targets.
+constexpr long kMaxGroupFloats = 1L << 24;
+constexpr long kMaxGroups = 8;
+
+// Walks output pixels [p0, p1) (global index (b * outH + oy) * outW + ox) and calls
+// body(b, oy, ox) for each, without a division per pixel.
+template <class F>
+inline void for_pixels(const ConvGeometry& g, long p0, long p1, F&& body) {
+  const long image_pixels = g.out_height * g.out_width;
+  long b = p0 / image_pixels;
+  const long rest = p0 - b * image_pixels;
+  long oy = rest / g.out_width;
+  long ox = rest - oy * g.out_width;
+  for (long p = p0; p < p1; p++) {
+    body(b, oy, ox);
+    if (++ox == g.out_width) {
+      ox = 0;
+      if (++oy == g.out_height) {
+        oy = 0;
+        b++;
+      }
+    }
+  }
+}
+
+// Fills col [p1 - p0, taps] with the receptive fields of output pixels [p0, p1).
+inline void im2col(const float* x, const ConvGeometry& g, long p0, long p1, float* col) {
+  const long c = g.in_channels;
+  const long tap_row = g.filter_width * c;
+  for_pixels(g, p0, p1, [&](long b, long oy, long ox) {
+    const float* image = x + b * g.in_height * g.in_width * c;
+    const long ix0 = ox * g.stride_width - g.pad_left;
+    // A filter row that lies inside the image with dilation 1 is one contiguous run of x.
+    const bool row_inside = g.dilation_width == 1 && ix0 >= 0 && ix0 + g.filter_width <= g.in_width;
+    for (long ky = 0; ky < g.filter_height; ky++) {
+      const long iy = oy * g.stride_height - g.pad_top + ky * g.dilation_height;
+      if (iy < 0 || iy >= g.in_height) {
+        zero_floats(col, tap_row);
+        col += tap_row;
+        continue;
+      }
+      const float* source = image + iy * g.in_width * c;
+      if (row_inside) {
+        copy_floats(col, source + ix0 * c, tap_row);
+        col += tap_row;
+        continue;
+      }
+      for (long kx = 0; kx < g.filter_width; kx++) {
+        const long ix = ix0 + kx * g.dilation_width;
+        if (ix < 0 || ix >= g.in_width) zero_floats(col, c);
+        else copy_floats(col, source + ix * c, c);
+        col += c;
+      }
+    }
+  });
+}
+
+// The adjoint of im2col: adds each row of col onto the input pixels it was read from, in pixel order.
+inline void col2im(const float* col, const ConvGeometry& g, long p0, long p1, float* dx) {
+  const long c = g.in_channels;
+  const long tap_row = g.filter_width * c;
+  for_pixels(g, p0, p1, [&](long b, long oy, long ox) {
+    float* image = dx + b * g.in_height * g.in_width * c;
+    const long ix0 = ox * g.stride_width - g.pad_left;
+    const bool row_inside = g.dilation_width == 1 && ix0 >= 0 && ix0 + g.filter_width <= g.in_width;
+    for (long ky = 0; ky < g.filter_height; ky++) {
+      const long iy = oy * g.stride_height - g.pad_top + ky * g.dilation_height;
+      if (iy < 0 || iy >= g.in_height) {
+        col += tap_row;
+        continue;
+      }
+      float* target = image + iy * g.in_width * c;
+      if (row_inside) {
+        add_floats(target + ix0 * c, col, tap_row);
+        col += tap_row;
+        continue;
+      }
+      for (long kx = 0; kx < g.filter_width; kx++) {
+        const long ix = ix0 + kx * g.dilation_width;
+        if (ix >= 0 && ix < g.in_width) add_floats(target + ix * c, col, c);
+        col += c;
+      }
+    }
+  });
+}
+
+template <class Micro>
+struct Conv {
+  using Engine = Gemm<Micro>;
+  using Operands = typename Engine::Operands;
+  static constexpr long MR = Micro::MR;
+  static constexpr long NR = Micro::NR;
+  static constexpr long KC = Micro::KC;
+  static constexpr long MC = Micro::MC;
+  static constexpr long NC = Micro::NC;
+
+  struct Job {
+    const float* x;       // x, or dy for the backprop input
+    const float* filter;  // the filter, or dy for the backprop filter
+    float* out;
+    const ConvGeometry* g;
+    long taps;
+    long n;  // outC
+    long pixels;
+    long chunk;
+    long chunks;
+    long groups;
+    bool pointwise;
+    float* group_sums;
+  };
+
+  static long taps_of(const ConvGeometry& g) { return g.filter_height * g.filter_width * g.in_channels; }
+
+  static bool is_pointwise(const ConvGeometry& g) {
+    return g.filter_height == 1 && g.filter_width == 1 && g.stride_height == 1 && g.stride_width == 1 &&
+           g.pad_top == 0 && g.pad_left == 0 && g.out_height == g.in_height && g.out_width == g.in_width;
+  }
+
+  // Pixels per chunk: about 64K floats of col, in whole micro-tile rows. A function of the
+  // geometry only (see Determinism above).
+  static long chunk_pixels(long taps) {
+    long pixels = (1L << 16) / (taps > 0 ? taps : 1);
+    pixels = pixels / MR * MR;
+    return pixels < MR ? MR : pixels;
+  }
+
+  static Job make_job(const ConvGeometry& g) {
+    Job job{};
+    job.g = &g;
+    job.taps = taps_of(g);
+    job.n = g.out_channels;
+    job.pixels = g.batch * g.out_height * g.out_width;
+    job.pointwise = is_pointwise(g);
+    job.chunk = chunk_pixels(job.taps);
+    job.chunks = (job.pixels + job.chunk - 1) / job.chunk;
+    return job;
+  }
+
+  static int threads_for_work(long multiply_adds, long units, int threads) {
+    if (multiply_adds < Engine::kParallelWork || threads < 1) threads = 1;
+    if (threads > units) threads = static_cast<int>(units < 1 ? 1 : units);
+    return threads;
+  }
+
+  // Reserves each thread's packed panels (B panels `b_width` wide) and im2col buffer of `col_floats`,
+  // plus `shared_floats` for the job; returns the thread count it could serve (0: out of memory).
+  static int reserve(ScratchLock& lock, int threads, long b_width, long col_floats, long shared_floats) {
+    if (shared_floats > 0 && !lock.reserve(kSharedScratchSlot, shared_floats)) return 0;
+    const long b_floats = KC * min_long(NC, round_up(b_width, NR));
+    for (int t = 0; t < threads; t++) {
+      const int slot = t * kScratchSlotsPerThread;
+      if (!lock.reserve(slot, MC * KC) || !lock.reserve(slot + 1, b_floats) ||
+          (col_floats > 0 && !lock.reserve(slot + 2, col_floats))) {
+        return t;
+      }
+    }
+    return threads;
+  }
+
+  static void forward_part(void* context, int thread, int threads) {
+    const Job& job = *static_cast<const Job*>(context);
+    float* pa = scratch_buffer(thread * kScratchSlotsPerThread);
+    float* pb = scratch_buffer(thread * kScratchSlotsPerThread + 1);
+    float* col = scratch_buffer(thread * kScratchSlotsPerThread + 2);
+    long begin, end;
+    split_range(job.chunks, threads, thread, &begin, &end);
+    for (long chunk = begin; chunk < end; chunk++) {
+      const long p0 = chunk * job.chunk;
+      const long p1 = min_long(p0 + job.chunk, job.pixels);
+      const float* a = job.x + p0 * job.taps;
+      if (!job.pointwise) {
+        im2col(job.x, *job.g, p0, p1, col);
+        a = col;
+      }
+      const Operands o{a, job.taps, 1, job.filter, job.n, 1, job.out + p0 * job.n, job.n, job.taps};
+      Engine::block(o, 0, p1 - p0, 0, job.n, pa, pb);
+    }
+  }
+
+  // Returns false when the scratch memory cannot be had (nothing was written then).
+  static bool conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g, int threads) {
+    Job job = make_job(g);
+    job.x = x;
+    job.filter = filter;
+    job.out = out;
+    if (job.pixels == 0 || job.n == 0) return true;
+    if (job.taps == 0) {
+      zero_floats(out, job.pixels * job.n);
+      return true;
+    }
+    threads = threads_for_work(job.pixels * job.taps * job.n, job.chunks, threads);
+    ScratchLock lock;
+    threads = reserve(lock, threads, job.n, job.pointwise ? 0 : job.chunk * job.taps, 0);
+    if (threads == 0) return false;
+    parallel_run(threads, forward_part, &job);
+    return true;
+  }
+
+  // Threads take whole images (col2im's writes overlap within an image, never across images); a
+  // pointwise conv has no overlap and splits its chunks like the forward pass.
+  static void input_part(void* context, int thread, int threads) {
+    const Job& job = *static_cast<const Job*>(context);
+    const ConvGeometry& g = *job.g;
+    float* pa = scratch_buffer(thread * kScratchSlotsPerThread);
+    float* pb = scratch_buffer(thread * kScratchSlotsPerThread + 1);
+    float* col = scratch_buffer(thread * kScratchSlotsPerThread + 2);
+    const float* dy = job.x;
+    float* dx = job.out;
+    long begin, end;
+    if (job.pointwise) {
+      split_range(job.chunks, threads, thread, &begin, &end);
+      for (long chunk = begin; chunk < end; chunk++) {
+        const long p0 = chunk * job.chunk;
+        const long p1 = min_long(p0 + job.chunk, job.pixels);
+        const Operands o{dy + p0 * job.n, job.n, 1, job.filter, 1, job.n, dx + p0 * job.taps, job.taps, job.n};
+        Engine::block(o, 0, p1 - p0, 0, job.taps, pa, pb);
+      }
+      return;
+    }
+    const long image_pixels = g.out_height * g.out_width;
+    const long image_size = g.in_height * g.in_width * g.in_channels;
+    split_range(g.batch, threads, thread, &begin, &end);
+    for (long b = begin; b < end; b++) {
+      zero_floats(dx + b * image_size, image_size);
+      for (long p0 = b * image_pixels; p0 < (b + 1) * image_pixels; p0 += job.chunk) {
+        const long p1 = min_long(p0 + job.chunk, (b + 1) * image_pixels);
+        const Operands o{dy + p0 * job.n, job.n, 1, job.filter, 1, job.n, col, job.taps, job.n};
+        Engine::block(o, 0, p1 - p0, 0, job.taps, pa, pb);
+        col2im(col, g, p0, p1, dx);
+      }
+    }
+  }
+
+  static bool conv2d_backprop_input(const float* dy, const float* filter, float* dx, const ConvGeometry& g,
+                                    int threads) {
+    Job job = make_job(g);
+    job.x = dy;
+    job.filter = filter;
+    job.out = dx;
+    const long dx_size = g.batch * g.in_height * g.in_width * g.in_channels;
+    if (dx_size == 0) return true;
+    if (job.pixels == 0 || job.n == 0) {
+      zero_floats(dx, dx_size);
+      return true;
+    }
+    const long units = job.pointwise ? job.chunks : g.batch;
+    threads = threads_for_work(job.pixels * job.taps * job.n, units, threads);
+    ScratchLock lock;
+    threads = reserve(lock, threads, job.taps, job.pointwise ? 0 : job.chunk * job.taps, 0);
+    if (threads == 0) return false;
+    parallel_run(threads, input_part, &job);
+    return true;
+  }
+
+  // Thread `thread` sums its groups of chunks; group g covers the chunks split_range(chunks, groups, g).
+  static void filter_part(void* context, int thread, int threads) {
+    const Job& job = *static_cast<const Job*>(context);
+    float* pa = scratch_buffer(thread * kScratchSlotsPerThread);
+    float* pb = scratch_buffer(thread * kScratchSlotsPerThread + 1);
+    float* col = scratch_buffer(thread * kScratchSlotsPerThread + 2);
+    const float* dy = job.filter;
+    long group_begin, group_end;
+    split_range(job.groups, threads, thread, &group_begin, &group_end);
+    for (long group = group_begin; group < group_end; group++) {
+      float* sums = job.group_sums + group * job.taps * job.n;
+      long begin, end;
+      split_range(job.chunks, static_cast<int>(job.groups), static_cast<int>(group), &begin, &end);
+      for (long chunk = begin; chunk < end; chunk++) {
+        const long p0 = chunk * job.chunk;
+        const long p1 = min_long(p0 + job.chunk, job.pixels);
+        const float* a = job.x + p0 * job.taps;
+        if (!job.pointwise) {
+          im2col(job.x, *job.g, p0, p1, col);
+          a = col;
+        }
+        // col^T @ dy: op(A) is col read down its columns.
+        const Operands o{a, 1, job.taps, dy + p0 * job.n, job.n, 1, sums, job.n, p1 - p0};
+        Engine::block(o, 0, job.taps, 0, job.n, pa, pb, chunk > begin);
+      }
+    }
+  }
+
+  struct Combine {
+    const float* group_sums;
+    float* out;
+    long size;
+    long groups;
+  };
+
+  static void combine_part(void* context, int thread, int threads) {
+    const Combine& c = *static_cast<const Combine*>(context);
+    long begin, end;
+    split_range(c.size, threads, thread, &begin, &end);
+    for (long i = begin; i < end; i++) {
+      double sum = c.group_sums[i];
+      for (long group = 1; group < c.groups; group++) sum += c.group_sums[group * c.size + i];
+      c.out[i] = static_cast<float>(sum);
+    }
+  }
+
+  static bool conv2d_backprop_filter(const float* x, const float* dy, float* dfilter, const ConvGeometry& g,
+                                     int threads) {
+    Job job = make_job(g);
+    job.x = x;
+    job.filter = dy;
+    job.out = dfilter;
+    const long size = job.taps * job.n;
+    if (size == 0) return true;
+    if (job.pixels == 0) {
+      zero_floats(dfilter, size);
+      return true;
+    }
+    job.groups = min_long(min_long(kMaxGroups, job.chunks), kMaxGroupFloats / size);
+    if (job.groups < 1) job.groups = 1;
+    threads = threads_for_work(job.pixels * size, job.groups, threads);
+    ScratchLock lock;
+    threads = reserve(lock, threads, job.n, job.pointwise ? 0 : job.chunk * job.taps, job.groups * size);
+    if (threads == 0) return false;
+    job.group_sums = scratch_buffer(kSharedScratchSlot);
+    parallel_run(threads, filter_part, &job);
+    Combine combine{job.group_sums, dfilter, size, job.groups};
+    parallel_run(threads_for(size * job.groups, threads), combine_part, &combine);
+    return true;
+  }
+};
+
+}  // namespace NEURONA_ISA
+}  // namespace neurona

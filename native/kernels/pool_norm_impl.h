@@ -1,0 +1,423 @@
+// Pooling and batch-normalization kernels, compiled once per ISA (included by each isa_*.cc after
+// elementwise_impl.h and conv_impl.h, whose helpers they use). They follow the js kernels in
+// src/backend/js/pool.ts and norm.ts: the same tap rules, the same first-maximum and NaN choices, the
+// same float64 statistics; loops run over channels innermost (contiguous in NHWC), so they vectorize.
+//
+// Determinism: pooling splits output rows (forward) or whole images (backward, whose writes overlap
+// within an image) over threads. Batch normalization sums each channel over a fixed number of groups
+// of rows, each in float64, and combines the groups in order, so any thread count gives the same bits.
+#ifndef NEURONA_ISA
+#error "define NEURONA_ISA and include elementwise_impl.h and conv_impl.h before pool_norm_impl.h"
+#endif
+
+#include <cmath>
+
+#include "thread_pool.h"
+#include "training.h"
+
+namespace neurona {
+namespace NEURONA_ISA {
+
+// Channels handled per pass over a window: the float64 sums of an average fit on the stack.
+constexpr long kChannelBlock = 256;
+
+struct PoolJob {
+  bool max;
+  const float* x;
+  const float* dy;
+  float* out;
+  const ConvGeometry* g;
+};
+
+// `x > best`, or a NaN replacing a number: the first maximum wins, and NaN propagates (as in js).
+inline float max_step(float v, float best) { return v > best || (v != v && best == best) ? v : best; }
+
+inline void pool_forward_part(void* context, int thread, int threads) {
+  const PoolJob& job = *static_cast<const PoolJob*>(context);
+  const ConvGeometry& g = *job.g;
+  const long channels = g.in_channels;
+  long begin, end;
+  split_range(g.batch * g.out_height, threads, thread, &begin, &end);
+  double sums[kChannelBlock];
+  for (long row = begin; row < end; row++) {
+    const long b = row / g.out_height;
+    const long oy = row - b * g.out_height;
+    for (long ox = 0; ox < g.out_width; ox++) {
+      float* out = job.out + (row * g.out_width + ox) * channels;
+      for (long c0 = 0; c0 < channels; c0 += kChannelBlock) {
+        const long width = min_long(kChannelBlock, channels - c0);
+        float* __restrict dst = out + c0;
+        long count = 0;
+        for (long ky = 0; ky < g.filter_height; ky++) {
+          const long iy = oy * g.stride_height - g.pad_top + ky * g.dilation_height;
+          if (iy < 0 || iy >= g.in_height) continue;
+          for (long kx = 0; kx < g.filter_width; kx++) {
+            const long ix = ox * g.stride_width - g.pad_left + kx * g.dilation_width;
+            if (ix < 0 || ix >= g.in_width) continue;
+            const float* __restrict src = job.x + ((b * g.in_height + iy) * g.in_width + ix) * channels + c0;
+            if (job.max) {
+              if (count == 0) copy_floats(dst, src, width);
+              else for (long c = 0; c < width; c++) dst[c] = max_step(src[c], dst[c]);
+            } else {
+              if (count == 0) for (long c = 0; c < width; c++) sums[c] = src[c];
+              else for (long c = 0; c < width; c++) sums[c] += src[c];
+            }
+            count++;
+          }
+        }
+        if (count == 0) zero_floats(dst, width);
+        else if (!job.max) for (long c = 0; c < width; c++) dst[c] = static_cast<float>(sums[c] / count);
+      }
+    }
+  }
+}
+
+inline void pool_backward_part(void* context, int thread, int threads) {
+  const PoolJob& job = *static_cast<const PoolJob*>(context);
+  const ConvGeometry& g = *job.g;
+  const long channels = g.in_channels;
+  const long image_size = g.in_height * g.in_width * channels;
+  long begin, end;
+  split_range(g.batch, threads, thread, &begin, &end);
+  float best[kChannelBlock];
+  long where[kChannelBlock];
+  for (long b = begin; b < end; b++) {
+    float* image = job.out + b * image_size;
+    const float* x_image = job.x + b * image_size;
+    zero_floats(image, image_size);
+    for (long oy = 0; oy < g.out_height; oy++) {
+      for (long ox = 0; ox < g.out_width; ox++) {
+        const float* d = job.dy + ((b * g.out_height + oy) * g.out_width + ox) * channels;
+        if (!job.max) {
+          long rows = 0, cols = 0;
+          for (long ky = 0; ky < g.filter_height; ky++) {
+            const long iy = oy * g.stride_height - g.pad_top + ky * g.dilation_height;
+            if (iy >= 0 && iy < g.in_height) rows++;
+          }
+          for (long kx = 0; kx < g.filter_width; kx++) {
+            const long ix = ox * g.stride_width - g.pad_left + kx * g.dilation_width;
+            if (ix >= 0 && ix < g.in_width) cols++;
+          }
+          if (rows * cols == 0) continue;
+          const double scale = 1.0 / static_cast<double>(rows * cols);
+          for (long ky = 0; ky < g.filter_height; ky++) {
+            const long iy = oy * g.stride_height - g.pad_top + ky * g.dilation_height;
+            if (iy < 0 || iy >= g.in_height) continue;
+            for (long kx = 0; kx < g.filter_width; kx++) {
+              const long ix = ox * g.stride_width - g.pad_left + kx * g.dilation_width;
+              if (ix < 0 || ix >= g.in_width) continue;
+              float* __restrict target = image + (iy * g.in_width + ix) * channels;
+              for (long c = 0; c < channels; c++) target[c] += static_cast<float>(d[c] * scale);
+            }
+          }
+          continue;
+        }
+        for (long c0 = 0; c0 < channels; c0 += kChannelBlock) {
+          const long width = min_long(kChannelBlock, channels - c0);
+          long count = 0;
+          for (long ky = 0; ky < g.filter_height; ky++) {
+            const long iy = oy * g.stride_height - g.pad_top + ky * g.dilation_height;
+            if (iy < 0 || iy >= g.in_height) continue;
+            for (long kx = 0; kx < g.filter_width; kx++) {
+              const long ix = ox * g.stride_width - g.pad_left + kx * g.dilation_width;
+              if (ix < 0 || ix >= g.in_width) continue;
+              const long local = (iy * g.in_width + ix) * channels + c0;
+              const float* __restrict src = x_image + local;
+              if (count == 0) {
+                for (long c = 0; c < width; c++) {
+                  best[c] = src[c];
+                  where[c] = local + c;
+                }
+              } else {
+                for (long c = 0; c < width; c++) {
+                  const float v = src[c];
+                  const bool take = v > best[c] || (v != v && best[c] == best[c]);
+                  best[c] = take ? v : best[c];
+                  where[c] = take ? local + c : where[c];
+                }
+              }
+              count++;
+            }
+          }
+          if (count > 0) for (long c = 0; c < width; c++) image[where[c]] += d[c0 + c];
+        }
+      }
+    }
+  }
+}
+
+inline long pool_work(const ConvGeometry& g) {
+  return g.batch * g.out_height * g.out_width * g.filter_height * g.filter_width * g.in_channels;
+}
+
+inline void pool2d(int op, const float* x, float* out, const ConvGeometry& g, int threads) {
+  PoolJob job{op == static_cast<int>(PoolKernel::kMax), x, nullptr, out, &g};
+  const long rows = g.batch * g.out_height;
+  if (rows == 0 || g.out_width == 0 || g.in_channels == 0) return;
+  int n = threads_for(pool_work(g), threads);
+  if (n > rows) n = static_cast<int>(rows);
+  parallel_run(n, pool_forward_part, &job);
+}
+
+inline void pool2d_backward(int op, const float* x, const float* dy, float* dx, const ConvGeometry& g, int threads) {
+  PoolJob job{op == static_cast<int>(PoolKernel::kMax), x, dy, dx, &g};
+  if (g.batch == 0 || g.in_channels == 0) return;
+  int n = threads_for(pool_work(g) + g.batch * g.in_height * g.in_width * g.in_channels, threads);
+  if (n > g.batch) n = static_cast<int>(g.batch);
+  parallel_run(n, pool_backward_part, &job);
+}
+
+// ---- batch normalization over [outer, length, inner] ----------------------------------------------
+
+struct NormJob {
+  const float* x;
+  const float* dy;
+  long outer;
+  long length;
+  long inner;
+  long groups;
+  // Per channel, float64: the statistics the current pass reads (mean; or mean and invStd as saved).
+  const double* center;
+  const double* scale;
+  // groups * length float64 partial sums for each of the two sums a pass takes.
+  double* first;
+  double* second;
+  // The elementwise pass: out = x * a + c (forward), or dx = k * (n * dy - s - (x - m) * r * t).
+  const double* a;
+  const double* c;
+  float* out;
+  const double* sum_dy;
+  const double* sum_dy_xhat;
+  const double* coefficient;
+  double n;
+};
+
+enum class NormPass { kMean, kSquares, kOutput, kGradientSums, kGradient };
+
+template <NormPass pass>
+inline void norm_sums_rows(const NormJob& job, long o0, long o1, double* first, double* second) {
+  const long length = job.length;
+  const long inner = job.inner;
+  for (long l = 0; l < length; l++) {
+    first[l] = 0.0;
+    if (pass == NormPass::kGradientSums) second[l] = 0.0;
+  }
+  for (long o = o0; o < o1; o++) {
+    const float* __restrict x = job.x + o * length * inner;
+    const float* __restrict dy = job.dy + o * length * inner;
+    if (inner == 1) {
+      // Channels last: one row of `length` channels, summed channel-wise (vectorized across channels).
+      if (pass == NormPass::kMean) {
+        for (long l = 0; l < length; l++) first[l] += x[l];
+      } else if (pass == NormPass::kSquares) {
+        for (long l = 0; l < length; l++) {
+          const double d = x[l] - job.center[l];
+          first[l] += d * d;
+        }
+      } else {
+        for (long l = 0; l < length; l++) {
+          const double g = dy[l];
+          first[l] += g;
+          second[l] += g * (x[l] - job.center[l]) * job.scale[l];
+        }
+      }
+      continue;
+    }
+    for (long l = 0; l < length; l++) {
+      const float* __restrict xs = x + l * inner;
+      const float* __restrict gs = dy + l * inner;
+      double s = 0.0, t = 0.0;
+      if (pass == NormPass::kMean) {
+        for (long i = 0; i < inner; i++) s += xs[i];
+      } else if (pass == NormPass::kSquares) {
+        const double m = job.center[l];
+        for (long i = 0; i < inner; i++) {
+          const double d = xs[i] - m;
+          s += d * d;
+        }
+      } else {
+        const double m = job.center[l];
+        const double r = job.scale[l];
+        for (long i = 0; i < inner; i++) {
+          const double g = gs[i];
+          s += g;
+          t += g * (xs[i] - m) * r;
+        }
+      }
+      first[l] += s;
+      if (pass == NormPass::kGradientSums) second[l] += t;
+    }
+  }
+}
+
+template <NormPass pass>
+inline void norm_part(void* context, int thread, int threads) {
+  const NormJob& job = *static_cast<const NormJob*>(context);
+  const long length = job.length;
+  const long inner = job.inner;
+  if (pass == NormPass::kOutput || pass == NormPass::kGradient) {
+    long begin, end;
+    split_range(job.outer, threads, thread, &begin, &end);
+    for (long o = begin; o < end; o++) {
+      const long base = o * length * inner;
+      const float* __restrict x = job.x + base;
+      const float* __restrict dy = job.dy + base;
+      float* __restrict out = job.out + base;
+      if (inner == 1) {
+        // Channels last: one vectorized pass over the row's channels.
+        if (pass == NormPass::kOutput) {
+          for (long l = 0; l < length; l++) out[l] = static_cast<float>(x[l] * job.a[l] + job.c[l]);
+        } else {
+          for (long l = 0; l < length; l++) {
+            out[l] = static_cast<float>(job.coefficient[l] * (job.n * dy[l] - job.sum_dy[l] -
+                                                              (x[l] - job.center[l]) * job.scale[l] * job.sum_dy_xhat[l]));
+          }
+        }
+        continue;
+      }
+      for (long l = 0; l < length; l++) {
+        const float* __restrict xs = x + l * inner;
+        float* __restrict outs = out + l * inner;
+        if (pass == NormPass::kOutput) {
+          const double a = job.a[l], c = job.c[l];
+          for (long i = 0; i < inner; i++) outs[i] = static_cast<float>(xs[i] * a + c);
+        } else {
+          const float* __restrict gs = dy + l * inner;
+          const double k = job.coefficient[l], m = job.center[l], r = job.scale[l], s = job.sum_dy[l],
+                       t = job.sum_dy_xhat[l];
+          for (long i = 0; i < inner; i++) outs[i] = static_cast<float>(k * (job.n * gs[i] - s - (xs[i] - m) * r * t));
+        }
+      }
+    }
+    return;
+  }
+  long group_begin, group_end;
+  split_range(job.groups, threads, thread, &group_begin, &group_end);
+  for (long group = group_begin; group < group_end; group++) {
+    long begin, end;
+    split_range(job.outer, static_cast<int>(job.groups), static_cast<int>(group), &begin, &end);
+    norm_sums_rows<pass>(job, begin, end, job.first + group * length, job.second + group * length);
+  }
+}
+
+// Sums the groups' partials in group order into partials[0 .. length).
+inline void combine_groups(double* partials, long groups, long length) {
+  for (long group = 1; group < groups; group++) {
+    for (long l = 0; l < length; l++) partials[l] += partials[group * length + l];
+  }
+}
+
+// Reserves the float64 scratch of a batch-norm call: `arrays` per-channel arrays after the two
+// groups * length partial buffers. Returns null when memory runs out.
+inline double* reserve_norm(ScratchLock& lock, NormJob& job, long arrays) {
+  const long doubles = 2 * job.groups * job.length + arrays * job.length;
+  float* base = lock.reserve(kSharedScratchSlot, 2 * doubles);
+  if (base == nullptr) return nullptr;
+  double* d = reinterpret_cast<double*>(base);
+  job.first = d;
+  job.second = d + job.groups * job.length;
+  return d + 2 * job.groups * job.length;
+}
+
+inline void norm_groups(NormJob& job, int threads, long work, int* threads_out) {
+  job.groups = min_long(16, job.outer);
+  if (job.groups < 1) job.groups = 1;
+  int n = threads_for(work, threads);
+  if (n > job.groups) n = static_cast<int>(job.groups);
+  *threads_out = n;
+}
+
+inline bool batch_norm_training(const float* x, long outer, long length, long inner, const float* gamma,
+                                const float* beta, double epsilon, float* out, float* mean, float* inv_std,
+                                int threads) {
+  NormJob job{};
+  job.x = x;
+  job.dy = x;
+  job.outer = outer;
+  job.length = length;
+  job.inner = inner;
+  job.out = out;
+  const long size = outer * length * inner;
+  if (length == 0) return true;
+  int n;
+  norm_groups(job, threads, size, &n);
+  const int elementwise_threads = threads_for(size, threads) > outer ? static_cast<int>(outer) : threads_for(size, threads);
+  ScratchLock lock;
+  double* arrays = reserve_norm(lock, job, 3);
+  if (arrays == nullptr) return false;
+  double* mu = arrays;
+  double* a = arrays + length;
+  double* c = arrays + 2 * length;
+  const double count = static_cast<double>(outer * inner);
+  parallel_run(n, norm_part<NormPass::kMean>, &job);
+  combine_groups(job.first, job.groups, length);
+  for (long l = 0; l < length; l++) mu[l] = job.first[l] / count;
+  job.center = mu;
+  parallel_run(n, norm_part<NormPass::kSquares>, &job);
+  combine_groups(job.first, job.groups, length);
+  for (long l = 0; l < length; l++) {
+    const double r = 1.0 / std::sqrt(job.first[l] / count + epsilon);
+    mean[l] = static_cast<float>(mu[l]);
+    inv_std[l] = static_cast<float>(r);
+    // out = (x - mean) * r * gamma + beta, folded into one multiply-add per element (as js).
+    a[l] = r * gamma[l];
+    c[l] = beta[l] - mu[l] * a[l];
+  }
+  job.a = a;
+  job.c = c;
+  parallel_run(elementwise_threads, norm_part<NormPass::kOutput>, &job);
+  return true;
+}
+
+// With n = outer * inner and xhat = (x - mean) * invStd: dBeta = sum(dy), dGamma = sum(dy * xhat),
+// dx = gamma * invStd / n * (n * dy - dBeta - xhat * dGamma), as the js kernel.
+inline bool batch_norm_backward(const float* x, const float* dy, long outer, long length, long inner,
+                                const float* gamma, const float* mean, const float* inv_std, float* dx, float* dgamma,
+                                float* dbeta, int threads) {
+  NormJob job{};
+  job.x = x;
+  job.dy = dy;
+  job.outer = outer;
+  job.length = length;
+  job.inner = inner;
+  job.out = dx;
+  const long size = outer * length * inner;
+  if (length == 0) return true;
+  int n;
+  norm_groups(job, threads, size, &n);
+  const int elementwise_threads = threads_for(size, threads) > outer ? static_cast<int>(outer) : threads_for(size, threads);
+  ScratchLock lock;
+  double* arrays = reserve_norm(lock, job, 5);
+  if (arrays == nullptr) return false;
+  double* m = arrays;
+  double* r = arrays + length;
+  double* coefficient = arrays + 2 * length;
+  double* sum_dy = arrays + 3 * length;
+  double* sum_dy_xhat = arrays + 4 * length;
+  for (long l = 0; l < length; l++) {
+    m[l] = mean[l];
+    r[l] = inv_std[l];
+  }
+  job.center = m;
+  job.scale = r;
+  parallel_run(n, norm_part<NormPass::kGradientSums>, &job);
+  combine_groups(job.first, job.groups, length);
+  combine_groups(job.second, job.groups, length);
+  const double count = static_cast<double>(outer * inner);
+  for (long l = 0; l < length; l++) {
+    sum_dy[l] = job.first[l];
+    sum_dy_xhat[l] = job.second[l];
+    dbeta[l] = static_cast<float>(sum_dy[l]);
+    dgamma[l] = static_cast<float>(sum_dy_xhat[l]);
+    coefficient[l] = static_cast<double>(gamma[l]) * r[l] / count;
+  }
+  job.sum_dy = sum_dy;
+  job.sum_dy_xhat = sum_dy_xhat;
+  job.coefficient = coefficient;
+  job.n = count;
+  parallel_run(elementwise_threads, norm_part<NormPass::kGradient>, &job);
+  return true;
+}
+
+}  // namespace NEURONA_ISA
+}  // namespace neurona
