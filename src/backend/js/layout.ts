@@ -88,14 +88,24 @@ export function pad(x: TypedArray, shape: readonly number[], padding: readonly (
   if (rank === 0) { out[0] = x[0]!; return; }
   const outShape = shape.map((d, i) => d + padding[i]![0] + padding[i]![1]);
   const outStrides = stridesOf(outShape);
-  const innerLen = shape[rank - 1]!;
+  // Trailing axes without padding travel with the last padded axis as one contiguous run, so an
+  // NHWC image with one channel copies whole rows instead of one pixel at a time.
+  let last = rank - 1;
+  while (last > 0 && padding[last]![0] === 0 && padding[last]![1] === 0) last--;
+  let innerLen = 1;
+  for (let i = last; i < rank; i++) innerLen *= shape[i]!;
   const rows = x.length / innerLen;
-  const index = new Array<number>(rank - 1).fill(0);
+  const index = new Array<number>(Math.max(last, 0)).fill(0);
   let dst = 0;
   for (let i = 0; i < rank; i++) dst += padding[i]![0] * outStrides[i]!;
   for (let r = 0; r < rows; r++) {
-    out.set(x.subarray(r * innerLen, (r + 1) * innerLen), dst);
-    for (let axis = rank - 2; axis >= 0; axis--) {
+    const src = r * innerLen;
+    if (innerLen < 16) {
+      for (let k = 0; k < innerLen; k++) out[dst + k] = x[src + k]!;
+    } else {
+      out.set(x.subarray(src, src + innerLen), dst);
+    }
+    for (let axis = last - 1; axis >= 0; axis--) {
       index[axis]!++;
       dst += outStrides[axis]!;
       if (index[axis]! < shape[axis]!) break;
@@ -111,7 +121,10 @@ export function gather(x: TypedArray, view: AxisView, indices: Int32Array, out: 
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < count; j++) {
       const src = (o * length + indices[j]!) * inner;
-      out.set(x.subarray(src, src + inner), (o * count + j) * inner);
+      const dst = (o * count + j) * inner;
+      // A subarray per short row costs more than copying it element by element.
+      if (inner < 16) for (let k = 0; k < inner; k++) out[dst + k] = x[src + k]!;
+      else out.set(x.subarray(src, src + inner), dst);
     }
   }
 }
