@@ -5,7 +5,13 @@
 #include <node_api.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "addon_args.h"
 #include "kernels/isa.h"
@@ -41,7 +47,43 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
                      !check_extent(env, name, "b", last * s.b_batch_stride + s.k * s.n, b_length)))) {
       return nullptr;
     }
-    neurona::active_kernels().matmul(a, b, out, s, neurona::num_threads());
+    neurona::active_kernels().matmul(a, b, out, s, nullptr, neurona::num_threads());
+  }
+  return nullptr;
+}
+
+constexpr int kActivationCount = static_cast<int>(neurona::Activation::kCount);
+
+// matmulBiasActivation(a, b, bias, out, m, n, k, transA, transB, activation): one product (batch 1)
+// finished in the GEMM's store epilogue; bias is a Float32Array of n or null.
+napi_value MatmulBiasActivation(napi_env env, napi_callback_info info) {
+  const char* name = "matmulBiasActivation";
+  napi_value argv[10];
+  if (!get_args(env, info, name, 10, argv)) return nullptr;
+  float *a, *b, *out, *bias = nullptr;
+  long a_length, b_length, out_length, bias_length = 0;
+  int activation;
+  neurona::MatmulShape s{1, 0, 0, 0, false, false, 0, 0};
+  napi_valuetype bias_type = napi_undefined;
+  NAPI_CALL(env, napi_typeof(env, argv[2], &bias_type));
+  if (!get_float32_array(env, argv[0], name, "a", &a, &a_length) ||
+      !get_float32_array(env, argv[1], name, "b", &b, &b_length) ||
+      (bias_type != napi_null && !get_float32_array(env, argv[2], name, "bias (or null)", &bias, &bias_length)) ||
+      !get_float32_array(env, argv[3], name, "out", &out, &out_length) || !get_long(env, argv[4], name, "m", &s.m) ||
+      !get_long(env, argv[5], name, "n", &s.n) || !get_long(env, argv[6], name, "k", &s.k) ||
+      !get_bool(env, argv[7], name, "transA", &s.trans_a) || !get_bool(env, argv[8], name, "transB", &s.trans_b) ||
+      !get_code(env, argv[9], name, kActivationCount, &activation)) {
+    return nullptr;
+  }
+  if (s.m > 0 && s.n > 0) {
+    if (!check_extent(env, name, "out", extent({s.m, s.n}), out_length) ||
+        (bias && !check_extent(env, name, "bias", s.n, bias_length)) ||
+        (s.k > 0 && (!check_extent(env, name, "a", extent({s.m, s.k}), a_length) ||
+                     !check_extent(env, name, "b", extent({s.k, s.n}), b_length)))) {
+      return nullptr;
+    }
+    const neurona::MatmulEpilogue epilogue{bias, static_cast<neurona::Activation>(activation)};
+    neurona::active_kernels().matmul(a, b, out, s, &epilogue, neurona::num_threads());
   }
   return nullptr;
 }
@@ -202,9 +244,32 @@ napi_value Info(napi_env env, napi_callback_info) {
   return result;
 }
 
+// Typed arrays' memory comes from malloc/calloc (Node's ArrayBuffer allocator), and glibc serves
+// blocks above its mmap threshold (at most 32 MiB, grown on the fly) with fresh mmap'd pages that
+// the kernel must fault in and zero on first touch, then returns them to the system when freed. A
+// training step allocates its large activations and gradients anew every time, so it paid those page
+// faults on every step: a relu into a new 33 MB array took 10 ms against 1.1 ms into a reused one.
+// Raising the mmap and trim thresholds keeps such blocks in the heap, where the next step reuses them
+// (calloc then clears them with a memset, much cheaper than faulting). The cost: memory freed by
+// JavaScript stays with the process, up to about the peak working set. NEURONA_MALLOC_TUNING=0
+// leaves glibc's defaults.
+void tune_malloc() {
+#if defined(__GLIBC__)
+  static bool done = false;
+  if (done) return;
+  done = true;
+  const char* setting = std::getenv("NEURONA_MALLOC_TUNING");
+  if (setting && std::strcmp(setting, "0") == 0) return;
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
 napi_value Init(napi_env env, napi_value exports) {
+  tune_malloc();
   const napi_property_descriptor properties[] = {
       {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"matmulBiasActivation", nullptr, MatmulBiasActivation, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setNumThreads", nullptr, SetNumThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -224,6 +289,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"unaryGradOps", neurona::kUnaryGradNames, kUnaryGradCount},
       {"binaryOps", neurona::kBinaryNames, kBinaryCount},
       {"reduceOps", neurona::kReduceNames, kReduceCount},
+      {"activationOps", neurona::kActivationNames, kActivationCount},
   };
   for (const auto& entry : lists) {
     napi_value list = NameList(env, entry.names, entry.count);

@@ -187,14 +187,14 @@ struct Conv {
     return threads;
   }
 
-  // Reserves each thread's packed panels (B panels `b_width` wide) and im2col buffer of `col_floats`,
-  // plus `shared_floats` for the job; returns the thread count it could serve (0: out of memory).
-  static int reserve(ScratchLock& lock, int threads, long b_width, long col_floats, long shared_floats) {
+  // Reserves each thread's packed panels and im2col buffer of `col_floats`, plus `shared_floats` for
+  // the job; returns the thread count it could serve (0: out of memory). The B panels get the GEMM's
+  // full size: a narrow product turned around (Gemm::block) packs the long side as B.
+  static int reserve(ScratchLock& lock, int threads, long col_floats, long shared_floats) {
     if (shared_floats > 0 && !lock.reserve(kSharedScratchSlot, shared_floats)) return 0;
-    const long b_floats = KC * min_long(NC, round_up(b_width, NR));
     for (int t = 0; t < threads; t++) {
       const int slot = t * kScratchSlotsPerThread;
-      if (!lock.reserve(slot, MC * KC) || !lock.reserve(slot + 1, b_floats) ||
+      if (!lock.reserve(slot, MC * KC) || !lock.reserve(slot + 1, Engine::kPackedBFloats) ||
           (col_floats > 0 && !lock.reserve(slot + 2, col_floats))) {
         return t;
       }
@@ -233,12 +233,176 @@ struct Conv {
       zero_floats(out, job.pixels * job.n);
       return true;
     }
+    if (direct_width(g) > 0) return direct_conv2d(x, filter, out, g, threads);
     threads = threads_for_work(job.pixels * job.taps * job.n, job.chunks, threads);
     ScratchLock lock;
-    threads = reserve(lock, threads, job.n, job.pointwise ? 0 : job.chunk * job.taps, 0);
+    threads = reserve(lock, threads, job.pointwise ? 0 : job.chunk * job.taps, 0);
     if (threads == 0) return false;
     parallel_run(threads, forward_part, &job);
     return true;
+  }
+
+  // Direct convolution for the first layer of a network: few input channels (an image's 1 or 3) and
+  // one or two vectors of filters. Through im2col and the GEMM, such a layer is mostly overhead: its
+  // k (the taps, 25 or 27) is too short to amortize packing, and the im2col matrix is written and
+  // packed for only a few multiply-adds per element. Here each output row is computed straight from
+  // a zero-padded copy of its image: R pixels x V vectors of filters stay in registers while the
+  // taps stream by, each tap one broadcast of the input per pixel and one load of the filter row.
+  //
+  // Every output element is the same chain of fused multiply-adds, in the same tap order, as the
+  // GEMM path computes (taps <= KC: one k slice; padding taps multiply a zero, as im2col's zeros do),
+  // so the choice of path does not change a bit.
+  static constexpr long kDirectMaxChannels = 4;
+  static constexpr long kDirectMaxPaddedFloats = 1L << 20;
+
+  // The number of filter vectors (1 or 2) when the direct path serves this geometry, else 0.
+  static long direct_width(const ConvGeometry& g) {
+    if constexpr (!Micro::kDirect) {
+      return 0;
+    } else {
+      const long v = g.out_channels / Micro::kVector;
+      if (v < 1 || v > 2 || g.out_channels % Micro::kVector != 0) return 0;
+      if (g.in_channels > kDirectMaxChannels || taps_of(g) > KC) return 0;
+      if (g.out_width < (v == 1 ? Micro::kDirectPixels1 : Micro::kDirectPixels2)) return 0;
+      if (padded_height(g) * padded_width(g) * g.in_channels > kDirectMaxPaddedFloats) return 0;
+      return v;
+    }
+  }
+
+  // The extent of all receptive fields of an image, padding included.
+  static long padded_height(const ConvGeometry& g) {
+    return (g.out_height - 1) * g.stride_height + (g.filter_height - 1) * g.dilation_height + 1;
+  }
+  static long padded_width(const ConvGeometry& g) {
+    return (g.out_width - 1) * g.stride_width + (g.filter_width - 1) * g.dilation_width + 1;
+  }
+
+  // Copies image b into `padded` [padded_height, padded_width, C], zeros where the padding is.
+  static void pad_image(const float* x, const ConvGeometry& g, long b, float* padded) {
+    const long c = g.in_channels;
+    const long height = padded_height(g);
+    const long width = padded_width(g);
+    const float* image = x + b * g.in_height * g.in_width * c;
+    for (long py = 0; py < height; py++) {
+      float* row = padded + py * width * c;
+      const long iy = py - g.pad_top;
+      if (iy < 0 || iy >= g.in_height) {
+        zero_floats(row, width * c);
+        continue;
+      }
+      // Columns [begin, end) of the padded row come from the image.
+      const long begin = g.pad_left < 0 ? 0 : g.pad_left > width ? width : g.pad_left;
+      long end = g.pad_left + g.in_width;
+      end = end < begin ? begin : end > width ? width : end;
+      zero_floats(row, begin * c);
+      copy_floats(row + begin * c, image + (iy * g.in_width + begin - g.pad_left) * c, (end - begin) * c);
+      zero_floats(row + end * c, (width - end) * c);
+    }
+  }
+
+  // R output pixels x V filter vectors: out[r * n + ...] = sum over taps t of x[t_offset[t] + r * step] * filter[t].
+  template <int V, int R>
+  static void direct_pixels(const float* x, long step, const long* tap_offsets, long taps, const float* filter, long n,
+                            float* out) {
+    using Vec = typename Micro::Vec;
+    Vec acc[R][V];
+#pragma GCC unroll 32
+    for (int r = 0; r < R; r++) {
+#pragma GCC unroll 2
+      for (int v = 0; v < V; v++) acc[r][v] = Micro::zero();
+    }
+    for (long t = 0; t < taps; t++) {
+      const float* source = x + tap_offsets[t];
+      Vec f[V];
+#pragma GCC unroll 2
+      for (int v = 0; v < V; v++) f[v] = Micro::load(filter + t * n + v * Micro::kVector);
+#pragma GCC unroll 32
+      for (int r = 0; r < R; r++) {
+        const Vec a = Micro::broadcast(source + r * step);
+#pragma GCC unroll 2
+        for (int v = 0; v < V; v++) acc[r][v] = Micro::fma(a, f[v], acc[r][v]);
+      }
+    }
+#pragma GCC unroll 32
+    for (int r = 0; r < R; r++) {
+#pragma GCC unroll 2
+      for (int v = 0; v < V; v++) Micro::store(out + r * n + v * Micro::kVector, acc[r][v]);
+    }
+  }
+
+  struct DirectJob {
+    const float* x;
+    const float* filter;
+    float* out;
+    const ConvGeometry* g;
+    long taps;
+    long tap_offsets[KC];
+  };
+
+  template <int V, int R>
+  static void direct_part(void* context, int thread, int threads) {
+    const DirectJob& job = *static_cast<const DirectJob*>(context);
+    const ConvGeometry& g = *job.g;
+    float* padded = scratch_buffer(thread * kScratchSlotsPerThread + 2);
+    const long n = g.out_channels;
+    const long c = g.in_channels;
+    const long width = padded_width(g);
+    const long step = g.stride_width * c;
+    long begin, end;
+    split_range(g.batch * g.out_height, threads, thread, &begin, &end);
+    long image = -1;
+    for (long row = begin; row < end; row++) {
+      const long b = row / g.out_height;
+      const long oy = row - b * g.out_height;
+      if (b != image) {
+        pad_image(job.x, g, b, padded);
+        image = b;
+      }
+      const float* origin = padded + oy * g.stride_height * width * c;
+      float* out = job.out + row * g.out_width * n;
+      // Runs of R pixels; the last one ends at the row's end and may overlap the one before it,
+      // rewriting the same values.
+      for (long ox = 0; ox < g.out_width; ox += R) {
+        const long start = ox + R <= g.out_width ? ox : g.out_width - R;
+        direct_pixels<V, R>(origin + start * step, step, job.tap_offsets, job.taps, job.filter, n, out + start * n);
+      }
+    }
+  }
+
+  static bool direct_conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g, int threads) {
+    if constexpr (!Micro::kDirect) {
+      return false;
+    } else {
+      DirectJob job;
+      job.x = x;
+      job.filter = filter;
+      job.out = out;
+      job.g = &g;
+      job.taps = taps_of(g);
+      const long c = g.in_channels;
+      const long width = padded_width(g);
+      long t = 0;
+      for (long ky = 0; ky < g.filter_height; ky++) {
+        for (long kx = 0; kx < g.filter_width; kx++) {
+          for (long ci = 0; ci < c; ci++) {
+            job.tap_offsets[t++] = (ky * g.dilation_height * width + kx * g.dilation_width) * c + ci;
+          }
+        }
+      }
+      const long rows = g.batch * g.out_height;
+      threads = threads_for_work(rows * g.out_width * job.taps * g.out_channels, rows, threads);
+      ScratchLock lock;
+      const long padded_floats = padded_height(g) * width * c;
+      int reserved = 0;
+      while (reserved < threads && lock.reserve(reserved * kScratchSlotsPerThread + 2, padded_floats)) reserved++;
+      if (reserved == 0) return false;
+      if (direct_width(g) == 1) {
+        parallel_run(reserved, direct_part<1, Micro::kDirectPixels1>, &job);
+      } else {
+        parallel_run(reserved, direct_part<2, Micro::kDirectPixels2>, &job);
+      }
+      return true;
+    }
   }
 
   // Threads take whole images (col2im's writes overlap within an image, never across images); a
@@ -291,7 +455,7 @@ struct Conv {
     const long units = job.pointwise ? job.chunks : g.batch;
     threads = threads_for_work(job.pixels * job.taps * job.n, units, threads);
     ScratchLock lock;
-    threads = reserve(lock, threads, job.taps, job.pointwise ? 0 : job.chunk * job.taps, 0);
+    threads = reserve(lock, threads, job.pointwise ? 0 : job.chunk * job.taps, 0);
     if (threads == 0) return false;
     parallel_run(threads, input_part, &job);
     return true;
@@ -359,7 +523,7 @@ struct Conv {
     if (job.groups < 1) job.groups = 1;
     threads = threads_for_work(job.pixels * size, job.groups, threads);
     ScratchLock lock;
-    threads = reserve(lock, threads, job.n, job.pointwise ? 0 : job.chunk * job.taps, job.groups * size);
+    threads = reserve(lock, threads, job.pointwise ? 0 : job.chunk * job.taps, job.groups * size);
     if (threads == 0) return false;
     job.group_sums = scratch_buffer(kSharedScratchSlot);
     parallel_run(threads, filter_part, &job);

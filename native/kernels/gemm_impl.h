@@ -10,11 +10,12 @@
 // micro-kernel serves all four cases. The micro-kernel keeps an MR x NR tile of C in registers for
 // the whole KC loop.
 //
-// Determinism: every element of C is summed over k in the same order (KC slices in turn, the
-// micro-kernel's order inside a slice) whatever the thread count, because threads split C into
-// whole tiles on the same tile grid and never split k.
+// Determinism: every element of C is summed over k in the same order (KC slices in turn, each slice
+// summed from zero in the micro-kernel's order and then added to C) whatever the thread count,
+// because threads split C into whole tiles and never split k; where a tile starts, and whether the
+// product is computed transposed (block()), does not change that order.
 #ifndef NEURONA_ISA
-#error "define NEURONA_ISA before including gemm_impl.h"
+#error "define NEURONA_ISA and include elementwise_impl.h (its activations) before gemm_impl.h"
 #endif
 
 #include <cstring>
@@ -36,7 +37,8 @@ struct Gemm {
   static constexpr long MC = Micro::MC;
   static constexpr long NC = Micro::NC;
 
-  // Element (i, p) of op(A) is a[i * a_row + p * a_col]; element (p, j) of op(B) is b[p * b_row + j * b_col].
+  // Element (i, p) of op(A) is a[i * a_row + p * a_col]; element (p, j) of op(B) is b[p * b_row + j * b_col];
+  // element (i, j) of the product goes to c[i * ldc + j], or to c[j * ldc + i] when c_transposed.
   struct Operands {
     const float* a;
     long a_row;
@@ -47,6 +49,12 @@ struct Gemm {
     float* c;
     long ldc;
     long k;
+    // The epilogue (MatmulEpilogue), applied to each tile once its last k slice is stored; bias is
+    // indexed by the column of c in memory.
+    bool epilogue = false;
+    const float* bias = nullptr;
+    Activation activation = Activation::kLinear;
+    bool c_transposed = false;
   };
 
   // Packs rows [0, mc) x k-slice [0, kc) of op(A) starting at `a` into panels of MR rows:
@@ -107,17 +115,82 @@ struct Gemm {
     }
   }
 
+  // bias (when given), then the activation, over `count` contiguous elements of the result, as the
+  // binary 'add' and unary kernels compute them.
+  static void finish_run(float* __restrict x, const float* __restrict bias, long count, Activation activation) {
+    if (bias) {
+      for (long j = 0; j < count; j++) x[j] = x[j] + bias[j];
+    }
+    switch (activation) {
+      case Activation::kRelu:
+        for (long j = 0; j < count; j++) x[j] = x[j] < 0.0f ? 0.0f : x[j];
+        break;
+      case Activation::kSigmoid:
+        for (long j = 0; j < count; j++) x[j] = sigmoid_f32(x[j]);
+        break;
+      case Activation::kTanh:
+        for (long j = 0; j < count; j++) x[j] = tanh_f32(x[j]);
+        break;
+      case Activation::kLinear:
+      case Activation::kCount:
+        break;
+    }
+  }
+
+  // The epilogue over the product's rows [i0, i0 + rows) x columns [j0, j0 + cols), all stored.
+  static void finish(const Operands& o, long i0, long j0, long rows, long cols) {
+    if (!o.c_transposed) {
+      for (long i = i0; i < i0 + rows; i++) finish_run(o.c + i * o.ldc + j0, o.bias ? o.bias + j0 : nullptr, cols, o.activation);
+    } else {
+      for (long j = j0; j < j0 + cols; j++) finish_run(o.c + j * o.ldc + i0, o.bias ? o.bias + i0 : nullptr, rows, o.activation);
+    }
+  }
+
+  // The share of a tile grid's multiply-adds that does useful work for a rows x cols product.
+  static double tile_fill(long rows, long cols) {
+    return static_cast<double>(rows) / round_up(rows, MR) * static_cast<double>(cols) / round_up(cols, NR);
+  }
+
+  // A product much narrower than NR (a Dense layer with 8 or 10 units, a first conv with 16 filters)
+  // wastes most of each NR-wide tile; computing its transpose, op(B)^T @ op(A)^T, puts the long side
+  // along NR instead. Every element is the same sum of the same products in the same order (FMA is
+  // commutative in its two factors, and the k slices do not change), so the bits do not depend on
+  // this choice.
+  static bool prefer_transposed(long rows, long cols) {
+    return cols < NR && tile_fill(cols, rows) > 1.5 * tile_fill(rows, cols);
+  }
+
   // C[m0:m1, n0:n1] = op(A)[m0:m1, :] @ op(B)[:, n0:n1], every element written (or, with
   // accumulate_into_c, C += the product: each KC slice's partial is added to C as it comes). pa holds
-  // MC * KC floats, pb KC * min(NC, round_up(n1 - n0, NR)).
+  // MC * KC floats, pb kPackedBFloats.
   static void block(const Operands& o, long m0, long m1, long n0, long n1, float* pa, float* pb,
                     bool accumulate_into_c = false) {
+    if (o.c_transposed || !prefer_transposed(m1 - m0, n1 - n0)) {
+      oriented_block(o, m0, m1, n0, n1, pa, pb, accumulate_into_c);
+      return;
+    }
+    Operands t = o;
+    t.a = o.b;
+    t.a_row = o.b_col;
+    t.a_col = o.b_row;
+    t.b = o.a;
+    t.b_row = o.a_col;
+    t.b_col = o.a_row;
+    t.c_transposed = true;
+    oriented_block(t, n0, n1, m0, m1, pa, pb, accumulate_into_c);
+  }
+
+  static constexpr long kPackedBFloats = KC * NC;
+
+  static void oriented_block(const Operands& o, long m0, long m1, long n0, long n1, float* pa, float* pb,
+                             bool accumulate_into_c) {
     alignas(64) float edge[MR * NR];
     for (long jc = n0; jc < n1; jc += NC) {
       const long nc = min_long(NC, n1 - jc);
       for (long pc = 0; pc < o.k; pc += KC) {
         const long kc = min_long(KC, o.k - pc);
         const bool accumulate = accumulate_into_c || pc > 0;
+        const bool last = o.epilogue && pc + kc == o.k;
         pack_b(o.b + pc * o.b_row + jc * o.b_col, o.b_row, o.b_col, kc, nc, pb);
         for (long ic = m0; ic < m1; ic += MC) {
           const long mc = min_long(MC, m1 - ic);
@@ -127,22 +200,37 @@ struct Gemm {
             const float* panel_b = pb + jr * kc;
             for (long ir = 0; ir < mc; ir += MR) {
               const long rows = min_long(MR, mc - ir);
-              float* c = o.c + (ic + ir) * o.ldc + jc + jr;
-              if (rows == MR && cols == NR) {
-                Micro::kernel(kc, pa + ir * kc, panel_b, c, o.ldc, accumulate);
-                continue;
-              }
-              // A ragged tile: the same micro-kernel into a local tile, then the valid part.
-              Micro::kernel(kc, pa + ir * kc, panel_b, edge, NR, false);
-              for (long i = 0; i < rows; i++) {
-                float* ci = c + i * o.ldc;
-                const float* ei = edge + i * NR;
-                if (accumulate) {
-                  for (long j = 0; j < cols; j++) ci[j] += ei[j];
+              const long i0 = ic + ir;
+              const long j0 = jc + jr;
+              if (!o.c_transposed && rows == MR && cols == NR) {
+                Micro::kernel(kc, pa + ir * kc, panel_b, o.c + i0 * o.ldc + j0, o.ldc, accumulate);
+              } else {
+                // A ragged or turned-around tile: the same micro-kernel into a local tile, then the
+                // valid part.
+                Micro::kernel(kc, pa + ir * kc, panel_b, edge, NR, false);
+                if (!o.c_transposed) {
+                  for (long i = 0; i < rows; i++) {
+                    float* ci = o.c + (i0 + i) * o.ldc + j0;
+                    const float* ei = edge + i * NR;
+                    if (accumulate) {
+                      for (long j = 0; j < cols; j++) ci[j] += ei[j];
+                    } else {
+                      for (long j = 0; j < cols; j++) ci[j] = ei[j];
+                    }
+                  }
                 } else {
-                  for (long j = 0; j < cols; j++) ci[j] = ei[j];
+                  for (long j = 0; j < cols; j++) {
+                    float* cj = o.c + (j0 + j) * o.ldc + i0;
+                    const float* ej = edge + j;
+                    if (accumulate) {
+                      for (long i = 0; i < rows; i++) cj[i] += ej[i * NR];
+                    } else {
+                      for (long i = 0; i < rows; i++) cj[i] = ej[i * NR];
+                    }
+                  }
                 }
               }
+              if (last) finish(o, i0, j0, rows, cols);
             }
           }
         }
@@ -150,8 +238,10 @@ struct Gemm {
     }
   }
 
-  // Below this many multiply-adds a product runs on one thread: waking the pool costs more.
-  static constexpr long kParallelWork = 48L * 48 * 48;
+  // Below this many multiply-adds a product runs on one thread: a second thread would mostly repeat
+  // the packing (each packs its own copy of the shared operand) and pay the hand-over. Measured on
+  // Zen 5 (2 cores): 2 threads win from about 64^3 on.
+  static constexpr long kParallelWork = 64L * 64 * 64;
 
   struct Job {
     Operands o;
@@ -159,11 +249,15 @@ struct Gemm {
     const float* a;
     const float* b;
     float* out;
+    const MatmulEpilogue* epilogue;
     bool split_batch;
     bool split_n;
+    long unit_m;
+    long unit_n;
   };
 
-  static Operands operands_for(const MatmulShape& s, const float* a, const float* b, float* c) {
+  static Operands operands_for(const MatmulShape& s, const float* a, const float* b, float* c,
+                               const MatmulEpilogue* epilogue) {
     Operands o;
     o.a = a;
     o.a_row = s.trans_a ? 1 : s.k;
@@ -174,6 +268,11 @@ struct Gemm {
     o.c = c;
     o.ldc = s.n;
     o.k = s.k;
+    if (epilogue) {
+      o.epilogue = true;
+      o.bias = epilogue->bias;
+      o.activation = epilogue->activation;
+    }
     return o;
   }
 
@@ -187,22 +286,28 @@ struct Gemm {
       split_range(s.batch, threads, thread, &begin, &end);
       for (long bi = begin; bi < end; bi++) {
         const Operands o = operands_for(s, job.a + bi * s.a_batch_stride, job.b + bi * s.b_batch_stride,
-                                        job.out + bi * s.m * s.n);
+                                        job.out + bi * s.m * s.n, job.epilogue);
         block(o, 0, s.m, 0, s.n, pa, pb);
       }
     } else if (job.split_n) {
-      split_range((s.n + NR - 1) / NR, threads, thread, &begin, &end);
-      block(job.o, 0, s.m, begin * NR, min_long(end * NR, s.n), pa, pb);
+      split_range((s.n + job.unit_n - 1) / job.unit_n, threads, thread, &begin, &end);
+      block(job.o, 0, s.m, begin * job.unit_n, min_long(end * job.unit_n, s.n), pa, pb);
     } else {
-      split_range((s.m + MR - 1) / MR, threads, thread, &begin, &end);
-      block(job.o, begin * MR, min_long(end * MR, s.m), 0, s.n, pa, pb);
+      split_range((s.m + job.unit_m - 1) / job.unit_m, threads, thread, &begin, &end);
+      block(job.o, begin * job.unit_m, min_long(end * job.unit_m, s.m), 0, s.n, pa, pb);
     }
   }
 
-  static void matmul(const float* a, const float* b, float* out, const MatmulShape& s, int threads) {
+  static void matmul(const float* a, const float* b, float* out, const MatmulShape& s, const MatmulEpilogue* epilogue,
+                     int threads) {
     if (s.batch == 0 || s.m == 0 || s.n == 0) return;
     if (s.k == 0) {
       std::memset(out, 0, sizeof(float) * s.batch * s.m * s.n);
+      if (epilogue) {
+        for (long bi = 0; bi < s.batch; bi++) {
+          finish(operands_for(s, a, b, out + bi * s.m * s.n, epilogue), 0, 0, s.m, s.n);
+        }
+      }
       return;
     }
     const long work = s.m * s.n * s.k;
@@ -213,29 +318,32 @@ struct Gemm {
     job.a = a;
     job.b = b;
     job.out = out;
+    job.epilogue = epilogue;
+    // The tile grid that block() will use: MR x NR, or NR x MR for a product it turns around.
+    const bool turned = prefer_transposed(s.m, s.n);
+    job.unit_m = turned ? NR : MR;
+    job.unit_n = turned ? MR : NR;
     // Whole matrices per thread when there are enough of them and each is small; otherwise split
     // every product over tiles of C, along its longer side.
     job.split_batch = s.batch >= threads && (work < kParallelWork * 8 || s.batch % threads == 0);
-    const long tiles_m = (s.m + MR - 1) / MR;
-    const long tiles_n = (s.n + NR - 1) / NR;
-    job.split_n = tiles_n >= threads && (tiles_n * NR >= tiles_m * MR || tiles_m < threads);
+    const long tiles_m = (s.m + job.unit_m - 1) / job.unit_m;
+    const long tiles_n = (s.n + job.unit_n - 1) / job.unit_n;
+    job.split_n = tiles_n >= threads && (tiles_n * job.unit_n >= tiles_m * job.unit_m || tiles_m < threads);
     if (!job.split_batch && tiles_m < threads && tiles_n < threads) {
       threads = static_cast<int>(tiles_m > tiles_n ? tiles_m : tiles_n);
       job.split_n = tiles_n >= tiles_m;
     }
     if (threads < 1) threads = 1;
-    const long n_per_thread = job.split_n && !job.split_batch ? round_up((tiles_n + threads - 1) / threads, 1) * NR
-                                                              : round_up(s.n, NR);
     ScratchLock lock;
     for (int t = 0; t < threads; t++) {
       if (!lock.reserve(t * kScratchSlotsPerThread, MC * KC) ||
-          !lock.reserve(t * kScratchSlotsPerThread + 1, KC * min_long(NC, n_per_thread))) {
+          !lock.reserve(t * kScratchSlotsPerThread + 1, kPackedBFloats)) {
         threads = t;  // out of memory: fewer threads, or the plain loop below
         break;
       }
     }
     if (threads == 0) {
-      naive(a, b, out, s);
+      naive(a, b, out, s, epilogue);
       return;
     }
     if (job.split_batch) {
@@ -243,15 +351,16 @@ struct Gemm {
       return;
     }
     for (long bi = 0; bi < s.batch; bi++) {
-      job.o = operands_for(s, a + bi * s.a_batch_stride, b + bi * s.b_batch_stride, out + bi * s.m * s.n);
+      job.o = operands_for(s, a + bi * s.a_batch_stride, b + bi * s.b_batch_stride, out + bi * s.m * s.n, epilogue);
       parallel_run(threads, run_part, &job);
     }
   }
 
   // Only when scratch memory cannot be had: slow but correct.
-  static void naive(const float* a, const float* b, float* out, const MatmulShape& s) {
+  static void naive(const float* a, const float* b, float* out, const MatmulShape& s, const MatmulEpilogue* epilogue) {
     for (long bi = 0; bi < s.batch; bi++) {
-      const Operands o = operands_for(s, a + bi * s.a_batch_stride, b + bi * s.b_batch_stride, out + bi * s.m * s.n);
+      const Operands o = operands_for(s, a + bi * s.a_batch_stride, b + bi * s.b_batch_stride, out + bi * s.m * s.n,
+                                      epilogue);
       for (long i = 0; i < s.m; i++) {
         for (long j = 0; j < s.n; j++) {
           float sum = 0.0f;
@@ -259,6 +368,7 @@ struct Gemm {
           o.c[i * o.ldc + j] = sum;
         }
       }
+      if (epilogue) finish(o, 0, 0, s.m, s.n);
     }
   }
 };

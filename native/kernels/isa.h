@@ -21,10 +21,26 @@ struct MatmulShape {
   long b_batch_stride;
 };
 
+// What matmul does to each element of a product before storing it for good: add bias[j] (the
+// product's column j; none when bias is null), then apply the activation. The rounding is that of
+// separate kernels: the sum over k rounded to float32, then the float32 addition, then the activation
+// computed as the unary kernel computes it.
+enum class Activation { kLinear, kRelu, kSigmoid, kTanh, kCount };
+constexpr const char* kActivationNames[] = {"linear", "relu", "sigmoid", "tanh"};
+static_assert(sizeof(kActivationNames) / sizeof(kActivationNames[0]) == static_cast<int>(Activation::kCount),
+              "activation names");
+
+struct MatmulEpilogue {
+  const float* bias;
+  Activation activation;
+};
+
 struct IsaKernels {
   const char* name;
-  // Writes every element of out; runs on up to `threads` threads of the pool.
-  void (*matmul)(const float* a, const float* b, float* out, const MatmulShape& shape, int threads);
+  // Writes every element of out; runs on up to `threads` threads of the pool. epilogue: null for the
+  // plain product.
+  void (*matmul)(const float* a, const float* b, float* out, const MatmulShape& shape, const MatmulEpilogue* epilogue,
+                 int threads);
   // op: a UnaryKernel code; out[i] = f(x[i]) for i < n (x may be out).
   void (*unary)(int op, const float* x, float* out, long n, float param, int threads);
   // op: a UnaryGradKernel code; out[i] = dy[i] * f'(x[i]), from x or the forward output y.

@@ -23,6 +23,19 @@ struct Micro {
   static constexpr long MC = 6 * 24;
   static constexpr long NC = 2048;
 
+  // Vector operations for the direct convolution (conv_impl.h), and its register blocking: pixels
+  // per run for one and for two vectors of filters (12 accumulators of 16 registers).
+  static constexpr bool kDirect = true;
+  static constexpr long kVector = 8;
+  static constexpr int kDirectPixels1 = 12;
+  static constexpr int kDirectPixels2 = 6;
+  using Vec = __m256;
+  static Vec zero() { return _mm256_setzero_ps(); }
+  static Vec load(const float* p) { return _mm256_loadu_ps(p); }
+  static Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+  static Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+  static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+
   static void kernel(long kc, const float* __restrict pa, const float* __restrict pb, float* __restrict c,
                      long ldc, bool accumulate) {
     __m256 acc[MR][2];
@@ -56,8 +69,9 @@ struct Micro {
   }
 };
 
-void matmul(const float* a, const float* b, float* out, const MatmulShape& shape, int threads) {
-  Gemm<Micro>::matmul(a, b, out, shape, threads);
+void matmul(const float* a, const float* b, float* out, const MatmulShape& shape, const MatmulEpilogue* epilogue,
+            int threads) {
+  Gemm<Micro>::matmul(a, b, out, shape, epilogue, threads);
 }
 
 using ConvKernels = Conv<Micro>;

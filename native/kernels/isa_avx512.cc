@@ -25,6 +25,19 @@ struct Micro {
   static constexpr long MC = 8 * 24;
   static constexpr long NC = 2048;
 
+  // Vector operations for the direct convolution (conv_impl.h), and its register blocking: pixels
+  // per run for one and for two vectors of filters (16 and 24 accumulators of 32 registers).
+  static constexpr bool kDirect = true;
+  static constexpr long kVector = 16;
+  static constexpr int kDirectPixels1 = 16;
+  static constexpr int kDirectPixels2 = 12;
+  using Vec = __m512;
+  static Vec zero() { return _mm512_setzero_ps(); }
+  static Vec load(const float* p) { return _mm512_loadu_ps(p); }
+  static Vec broadcast(const float* p) { return _mm512_set1_ps(*p); }
+  static Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+  static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+
   static void kernel(long kc, const float* __restrict pa, const float* __restrict pb, float* __restrict c,
                      long ldc, bool accumulate) {
     __m512 acc[MR][2];
@@ -61,8 +74,9 @@ struct Micro {
   }
 };
 
-void matmul(const float* a, const float* b, float* out, const MatmulShape& shape, int threads) {
-  Gemm<Micro>::matmul(a, b, out, shape, threads);
+void matmul(const float* a, const float* b, float* out, const MatmulShape& shape, const MatmulEpilogue* epilogue,
+            int threads) {
+  Gemm<Micro>::matmul(a, b, out, shape, epilogue, threads);
 }
 
 using ConvKernels = Conv<Micro>;

@@ -22,6 +22,9 @@ struct Micro {
   static constexpr long MC = 4 * 32;
   static constexpr long NC = 2048;
 
+  // No direct convolution here (conv_impl.h): without FMA it could not match the GEMM path's bits.
+  static constexpr bool kDirect = false;
+
   static void kernel(long kc, const float* __restrict pa, const float* __restrict pb, float* __restrict c,
                      long ldc, bool accumulate) {
     float acc[MR][NR] = {};
@@ -44,8 +47,9 @@ struct Micro {
   }
 };
 
-void matmul(const float* a, const float* b, float* out, const MatmulShape& shape, int threads) {
-  Gemm<Micro>::matmul(a, b, out, shape, threads);
+void matmul(const float* a, const float* b, float* out, const MatmulShape& shape, const MatmulEpilogue* epilogue,
+            int threads) {
+  Gemm<Micro>::matmul(a, b, out, shape, epilogue, threads);
 }
 
 using ConvKernels = Conv<Micro>;

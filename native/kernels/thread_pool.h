@@ -2,9 +2,11 @@
 // keep building without Node (and later for WebAssembly, where the pool degrades to one thread).
 //
 // Work is split statically: parallel_run(threads, fn, context) calls fn(context, t, threads) once for
-// every t in [0, threads), t == 0 on the calling thread, and returns when all calls have returned.
-// A kernel derives its share of the work from (t, threads) alone, so the same thread count always
-// gives the same split and therefore the same bits.
+// every part t in [0, threads) and returns when all calls have returned. A kernel derives part t's
+// share of the work from (t, threads) alone, so the same thread count always gives the same split and
+// therefore the same bits. Which thread runs which part is decided at run time (the caller runs every
+// part that no worker has claimed yet, see thread_pool.cc), so a kernel must not assume that part 0 is
+// the calling thread; no two threads ever run the same part, so per-part scratch stays private.
 #pragma once
 
 #include <cstddef>
@@ -17,9 +19,9 @@ using ParallelFn = void (*)(void* context, int thread, int threads);
 void set_num_threads(int n);
 int num_threads();
 
-// Runs fn on min(threads, num_threads()) threads and blocks until every call has returned. If another
-// thread is already running a parallel job (two Node worker threads calling in), the calls run one
-// after another on the caller instead: same split, same results, no deadlock.
+// Runs fn for min(threads, num_threads()) parts on the pool and blocks until every call has returned.
+// If another thread is already running a parallel job (two Node worker threads calling in), the parts
+// run one after another on the caller instead: same split, same results, no deadlock.
 void parallel_run(int threads, ParallelFn fn, void* context);
 
 // The most threads the pool runs; set_num_threads clamps to it.

@@ -218,6 +218,54 @@ test('the native backend runs its own training kernels on float32 and hands floa
   assert.deepEqual(viaNative, viaJs);
 });
 
+// Paths that the native kernels choose by shape must not change a bit (native/kernels/gemm_impl.h,
+// conv_impl.h): a first layer's direct convolution against the im2col + GEMM path (one more filter
+// sends the same problem there, and the other filters' sums are untouched by it), and a narrow
+// product, which the GEMM computes transposed, against the same columns inside a wide one.
+test('the direct first-layer convolution and the transposed narrow GEMM give the general paths\' bits', skipUnbuilt, () => {
+  withBackend('native', () => {
+    const bits = (t: nr.Tensor) => new Uint32Array((t.data() as Float32Array).slice().buffer);
+    for (const [xShape, filters, padding] of [[[3, 24, 26, 1], 16, 'valid'], [[2, 20, 18, 3], 32, 'same']] as const) {
+      const x = nr.randu([...xShape], { low: -1, high: 1 });
+      const wide = nr.randu([3, 3, xShape[3], filters + 1], { low: -1, high: 1 });
+      const narrow = nr.slice(wide, [0, 0, 0, 0], [3, 3, xShape[3], filters]);
+      const direct = nr.conv2d(x, narrow, { padding });
+      const general = nr.slice(nr.conv2d(x, wide, { padding }), [0, 0, 0, 0], [...direct.shape]);
+      assert.deepEqual(bits(direct), bits(general), `conv2d x ${xShape}, ${filters} filters`);
+    }
+    const a = nr.randu([70, 300], { low: -1, high: 1 });
+    const b = nr.randu([300, 40], { low: -1, high: 1 });
+    const narrowColumns = nr.slice(b, [0, 0], [300, 9]);
+    assert.deepEqual(bits(nr.matmul(a, narrowColumns)), bits(nr.slice(nr.matmul(a, b), [0, 0], [70, 9])), 'matmul 70x300x9');
+  });
+});
+
+test('matmulBiasActivation on native rounds as its matmul, add and activation kernels do, bit for bit', skipUnbuilt, () => {
+  withBackend('native', () => {
+    const table = kernels();
+    for (const [m, k, n] of [[40, 33, 70], [64, 50, 10], [300, 20, 9], [9, 700, 40]] as const) {
+      const a = nr.randu([m, k], { low: -2, high: 2 }).data() as Float32Array;
+      const b = nr.randu([k, n], { low: -2, high: 2 }).data() as Float32Array;
+      const bias = nr.randu([n], { low: -2, high: 2 }).data() as Float32Array;
+      const args = { batch: 1, m, n, k, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 };
+      const product = new Float32Array(m * n);
+      table.matmul(a, b, product, args);
+      for (const activation of ['linear', 'relu', 'sigmoid', 'tanh'] as const) {
+        for (const withBias of [true, false]) {
+          // m * n >= 256: the separate kernels run natively too (below that the wrapper uses js).
+          const separate = new Float32Array(m * n);
+          if (withBias) table.binary('add', product, [m, n], bias, [n], separate, [m, n]);
+          else separate.set(product);
+          if (activation !== 'linear') table.unary(activation, separate.slice(), separate, 0);
+          const fused = new Float32Array(m * n);
+          table.matmulBiasActivation(a, b, withBias ? bias : null, fused, args, activation);
+          assert.deepEqual(new Uint32Array(fused.buffer), new Uint32Array(separate.buffer), `${m}x${k}x${n} ${activation} bias=${withBias}`);
+        }
+      }
+    }
+  });
+});
+
 test('applyUpdate on native equals the js kernel bit for bit for every rule and option', skipUnbuilt, () => {
   // The native loops compute in float64 with the js kernel's terms in its order, and without fused
   // multiply-adds; any reordering or contraction would change some of these 3 x 10,007 values.
@@ -249,10 +297,11 @@ test('applyUpdate on native equals the js kernel bit for bit for every rule and 
 });
 
 // The other instruction-set paths on the training kernels' conformance cases (this machine's best
-// path runs them in the test above): conv_impl.h and the rest are compiled once per ISA.
+// path runs them in the test above): conv_impl.h and the rest are compiled once per ISA, and so are
+// the GEMM's epilogue (fused) and its splits over threads.
 for (const isa of ['portable', 'avx2']) {
-  test(`the ${isa} training kernels pass the conv, pool, norm and optimizer conformance cases`, skipUnbuilt, () => {
-    const files = ['conv', 'pool', 'norm', 'optimizer'].map((f) => `test/conformance/${f}.test.ts`);
+  test(`the ${isa} training kernels pass the conv, pool, norm, optimizer, fused and threads conformance cases`, skipUnbuilt, () => {
+    const files = ['conv', 'pool', 'norm', 'optimizer', 'fused', 'threads'].map((f) => `test/conformance/${f}.test.ts`);
     const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
     const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--import', 'tsx', ...files], {
       cwd: root, encoding: 'utf8', env: { ...env, NEURONA_ISA: isa, NEURONA_NATIVE_MIN_ELEMENTS: '0', NEURONA_QUIET: '1' },

@@ -138,6 +138,20 @@ const CHUNKED: Case[] = [
   { name: '1x1 over 18,000 pixels (two chunks, no im2col)', batch: 6, size: [60, 50], inChannels: 5, outChannels: 33, kernel: [1, 1], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
 ];
 CHUNKED.forEach((c, i) => conformance(`conv2d and backprops: ${c.name}`, () => run(c, 7600 + i, false)));
+
+/*
+ * First layers: 1 to 4 input channels and 16 or 32 filters, with output rows at least 16 pixels wide.
+ * On native these run the direct convolution (native/kernels/conv_impl.h) instead of im2col + GEMM:
+ * padding, strides, dilation, a row width that leaves a ragged run of pixels, and the tallest filter
+ * the direct path takes.
+ */
+const FIRST_LAYERS: Case[] = [
+  { name: 'LeNet conv1: 5x5, 1 channel, 16 filters', batch: 3, size: [20, 21], inChannels: 1, outChannels: 16, kernel: [5, 5], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
+  { name: 'CIFAR conv1: 3x3 same, 3 channels, 32 filters', batch: 2, size: [14, 30], inChannels: 3, outChannels: 32, kernel: [3, 3], strides: [1, 1], dilation: [1, 1], padding: 'same' },
+  { name: '7x7 stride 2 same, 3 channels, 16 filters', batch: 2, size: [19, 37], inChannels: 3, outChannels: 16, kernel: [7, 7], strides: [2, 2], dilation: [1, 1], padding: 'same' },
+  { name: '3x5 dilation [2, 1], 4 channels, 32 filters', batch: 1, size: [11, 40], inChannels: 4, outChannels: 32, kernel: [3, 5], strides: [1, 1], dilation: [2, 1], padding: 'same' },
+];
+FIRST_LAYERS.forEach((c, i) => conformance(`conv2d and backprops: ${c.name}`, () => run(c, 7800 + i, false)));
 conformance('depthwiseConv2d and its backprops: 300 channels, multiplier 3, stride 2', () => {
   run({ name: '300 channels', batch: 2, size: [7, 6], inChannels: 300, outChannels: 3, kernel: [3, 3], strides: [2, 2], dilation: [1, 1], padding: 'same' }, 7700, true);
 });

@@ -3,9 +3,10 @@ import { TestRandom, conformance, randomTensor } from './harness.js';
 
 /*
  * Thread-count determinism (DESIGN.md section 6): with the same thread count a kernel gives the same
- * bits on every run. The native GEMM splits C into whole tiles on one fixed tile grid and never
- * splits k, so every element is summed in the same order whatever the thread count: 1 and 2 threads
- * must agree bit for bit too (a looser float32 tolerance would hide a split that reorders sums).
+ * bits on every run. The native GEMM splits C into whole tiles and never splits k, so every element
+ * is summed in the same order whatever the thread count (and whichever thread of the pool runs a
+ * part): 1 and 2 threads must agree bit for bit too (a looser float32 tolerance would hide a split
+ * that reorders sums).
  */
 
 function bitsOf(t: nr.Tensor): Uint32Array {
@@ -28,6 +29,8 @@ const SHAPES: readonly (readonly [number, number, number, boolean, boolean])[] =
   [65, 300, 700, false, true], // split along n
   [97, 1031, 97, true, true],
   [3, 64, 2000, true, false], // fewer row tiles than threads
+  [300, 517, 9, false, false], // narrow: native computes the transposed product, split along m
+  [1000, 64, 10, true, true],
 ];
 
 conformance('matmul: two runs on the same thread count give the same bits; 1, 2 and 3 threads agree exactly', () => {
@@ -82,6 +85,8 @@ conformance('conv2d and both backprops, depthwise, pooling: 1, 2 and 3 threads g
     { x: [4, 20, 20, 8], w: [3, 3, 8, 16], options: { strides: 2, padding: 'same' as const, dilationRate: 1 } },
     { x: [3, 15, 17, 6], w: [2, 3, 6, 9], options: { padding: 'valid' as const, dilationRate: [2, 1] as [number, number] } },
     { x: [6, 48, 48, 5], w: [1, 1, 5, 33], options: {} }, // pointwise: no im2col, 2 chunks
+    { x: [5, 28, 30, 3], w: [3, 3, 3, 32], options: { padding: 'same' as const } }, // direct first layer (native)
+    { x: [4, 24, 24, 1], w: [5, 5, 1, 16], options: {} },
   ];
   for (const { x: xShape, w: wShape, options } of cases) {
     const x = randomTensor(rng, xShape);

@@ -14,6 +14,9 @@ import { jsKernels } from '../js/index.js';
 interface Addon {
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, batch: number, m: number, n: number, k: number,
     transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number): void;
+  /** One product (batch 1) finished with the bias row and an activation (a code of `activationOps`) as it is stored. */
+  matmulBiasActivation(a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, m: number, n: number,
+    k: number, transA: boolean, transB: boolean, activation: number): void;
   unary(op: number, x: Float32Array, out: Float32Array, param: number): void;
   unaryGrad(op: number, x: Float32Array, y: Float32Array, dy: Float32Array, out: Float32Array, param: number): void;
   binary(op: number, a: Float32Array, b: Float32Array, period: number, repeat: number, aIsSmall: boolean, out: Float32Array): void;
@@ -42,6 +45,7 @@ interface Addon {
   unaryGradOps: string[];
   binaryOps: string[];
   reduceOps: string[];
+  activationOps: string[];
   poolOps: string[];
   updateRules: string[];
 }
@@ -59,7 +63,7 @@ const UPDATE_FIELDS = [
 
 /** The functions load() insists on: an addon without one is an older build. */
 const REQUIRED_FUNCTIONS = [
-  'matmul', 'unary', 'unaryGrad', 'binary', 'reduce', 'softmax', 'setNumThreads', 'info', 'conv2d',
+  'matmul', 'matmulBiasActivation', 'unary', 'unaryGrad', 'binary', 'reduce', 'softmax', 'setNumThreads', 'info', 'conv2d',
   'conv2dBackpropInput', 'conv2dBackpropFilter', 'depthwiseConv2d', 'depthwiseConv2dBackpropInput',
   'depthwiseConv2dBackpropFilter', 'pool2d', 'pool2dBackward', 'batchNormTraining', 'batchNormBackward', 'applyUpdate',
 ] as const satisfies readonly (keyof Addon)[];
@@ -193,6 +197,7 @@ function wrapKernels(addon: Addon): Partial<Kernels> {
   const unaryGradCodes = codes(addon.unaryGradOps);
   const binaryCodes = codes(addon.binaryOps);
   const reduceCodes = codes(addon.reduceOps);
+  const activationCodes = codes(addon.activationOps);
   const poolCodes = codes(addon.poolOps);
   const updateCodes = codes(addon.updateRules);
   const f32 = (x: unknown): x is Float32Array => x instanceof Float32Array;
@@ -210,6 +215,14 @@ function wrapKernels(addon: Addon): Partial<Kernels> {
           args.aBatchStride, args.bBatchStride);
       } else {
         jsKernels.matmul(a, b, out, args);
+      }
+    },
+    matmulBiasActivation(a, b, bias, out, args, activation) {
+      const code = activationCodes.get(activation);
+      if (code !== undefined && args.batch === 1 && f32(a) && f32(b) && f32(out) && (bias === null || f32(bias))) {
+        addon.matmulBiasActivation(a, b, bias, out, args.m, args.n, args.k, args.transA, args.transB, code);
+      } else {
+        jsKernels.matmulBiasActivation(a, b, bias, out, args, activation);
       }
     },
     unary(op, x, out, param) {
