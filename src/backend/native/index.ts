@@ -220,7 +220,13 @@ function wrapKernels(addon: Addon): Partial<Kernels> {
     matmulBiasActivation(a, b, bias, out, args, activation) {
       const code = activationCodes.get(activation);
       if (code !== undefined && args.batch === 1 && f32(a) && f32(b) && f32(out) && (bias === null || f32(bias))) {
-        addon.matmulBiasActivation(a, b, bias, out, args.m, args.n, args.k, args.transA, args.transB, code);
+        // Below the size where the separate unary kernel runs natively, sigmoid and tanh come from js
+        // (a different rounding than the vectorized ones): finish those the same way, so the fused
+        // result always equals matmul + add + activation on this backend.
+        const jsActivation = out.length < MIN_NATIVE_ELEMENTS && (activation === 'sigmoid' || activation === 'tanh');
+        addon.matmulBiasActivation(a, b, bias, out, args.m, args.n, args.k, args.transA, args.transB,
+          jsActivation ? activationCodes.get('linear')! : code);
+        if (jsActivation) jsKernels.unary(activation, out, out, 0);
       } else {
         jsKernels.matmulBiasActivation(a, b, bias, out, args, activation);
       }
