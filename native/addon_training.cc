@@ -95,7 +95,7 @@ napi_value Convolution(napi_env env, napi_callback_info info) {
   const int threads = num_threads();
   bool ok = true;
   if (layout == FilterLayout::kConv) {
-    if (kind == ConvKind::kForward) ok = k.conv2d(first, second, out, g, threads);
+    if (kind == ConvKind::kForward) ok = k.conv2d(first, second, out, g, nullptr, threads);
     if (kind == ConvKind::kBackpropInput) ok = k.conv2d_backprop_input(first, second, out, g, threads);
     if (kind == ConvKind::kBackpropFilter) ok = k.conv2d_backprop_filter(first, second, out, g, threads);
   } else {
@@ -104,6 +104,40 @@ napi_value Convolution(napi_env env, napi_callback_info info) {
     if (kind == ConvKind::kBackpropFilter) ok = k.depthwise_conv2d_backprop_filter(first, second, out, g, threads);
   }
   if (!ok) throw_out_of_memory(env, name);
+  return nullptr;
+}
+
+constexpr int kActivationCount = static_cast<int>(Activation::kCount);
+
+// conv2dBiasActivation(x, filter, bias, out, geometry, activation): conv2d with each output finished
+// by bias[channel] (bias: a Float32Array of outChannels, or null) and an activation code of
+// `activationOps`, as its tiles are stored.
+napi_value Conv2dBiasActivation(napi_env env, napi_callback_info info) {
+  const char* name = "conv2dBiasActivation";
+  napi_value argv[6];
+  if (!get_args(env, info, name, 6, argv)) return nullptr;
+  float *x, *filter, *out, *bias = nullptr;
+  long x_length, filter_length, out_length, bias_length = 0;
+  int activation;
+  ConvGeometry g;
+  napi_valuetype bias_type = napi_undefined;
+  NAPI_CALL(env, napi_typeof(env, argv[2], &bias_type));
+  if (!get_float32_array(env, argv[0], name, "x", &x, &x_length) ||
+      !get_float32_array(env, argv[1], name, "filter", &filter, &filter_length) ||
+      (bias_type != napi_null && !get_float32_array(env, argv[2], name, "bias (or null)", &bias, &bias_length)) ||
+      !get_float32_array(env, argv[3], name, "out", &out, &out_length) ||
+      !get_geometry(env, argv[4], name, FilterLayout::kConv, &g) ||
+      !get_code(env, argv[5], name, kActivationCount, &activation)) {
+    return nullptr;
+  }
+  if (!check_extent(env, name, "x", input_size(g), x_length) ||
+      !check_extent(env, name, "filter", filter_size(g, FilterLayout::kConv), filter_length) ||
+      !check_extent(env, name, "out", output_size(g, g.out_channels), out_length) ||
+      (bias && !check_extent(env, name, "bias", g.out_channels, bias_length))) {
+    return nullptr;
+  }
+  const MatmulEpilogue epilogue{bias, static_cast<Activation>(activation)};
+  if (!active_kernels().conv2d(x, filter, out, g, &epilogue, num_threads())) throw_out_of_memory(env, name);
   return nullptr;
 }
 
@@ -297,6 +331,7 @@ bool define_training_kernels(napi_env env, napi_value exports) {
   const napi_property_descriptor properties[] = {
       {"conv2d", nullptr, Convolution<ConvKind::kForward, FilterLayout::kConv>, nullptr, nullptr, nullptr,
        napi_default, nullptr},
+      {"conv2dBiasActivation", nullptr, Conv2dBiasActivation, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropInput", nullptr, Convolution<ConvKind::kBackpropInput, FilterLayout::kConv>, nullptr, nullptr,
        nullptr, napi_default, nullptr},
       {"conv2dBackpropFilter", nullptr, Convolution<ConvKind::kBackpropFilter, FilterLayout::kConv>, nullptr, nullptr,

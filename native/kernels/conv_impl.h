@@ -152,6 +152,7 @@ struct Conv {
     long groups;
     bool pointwise;
     float* group_sums;
+    const MatmulEpilogue* epilogue;  // forward only: null, or bias + activation applied as tiles are stored
   };
 
   static long taps_of(const ConvGeometry& g) { return g.filter_height * g.filter_width * g.in_channels; }
@@ -217,23 +218,33 @@ struct Conv {
         im2col(job.x, *job.g, p0, p1, col);
         a = col;
       }
-      const Operands o{a, job.taps, 1, job.filter, job.n, 1, job.out + p0 * job.n, job.n, job.taps};
+      Operands o{a, job.taps, 1, job.filter, job.n, 1, job.out + p0 * job.n, job.n, job.taps};
+      if (job.epilogue) {
+        o.epilogue = true;
+        o.bias = job.epilogue->bias;
+        o.activation = job.epilogue->activation;
+      }
       Engine::block(o, 0, p1 - p0, 0, job.n, pa, pb);
     }
   }
 
   // Returns false when the scratch memory cannot be had (nothing was written then).
-  static bool conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g, int threads) {
+  static bool conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g,
+                     const MatmulEpilogue* epilogue, int threads) {
     Job job = make_job(g);
     job.x = x;
     job.filter = filter;
     job.out = out;
+    job.epilogue = epilogue;
     if (job.pixels == 0 || job.n == 0) return true;
     if (job.taps == 0) {
       zero_floats(out, job.pixels * job.n);
+      if (epilogue) {
+        for (long p = 0; p < job.pixels; p++) Engine::finish_run(out + p * job.n, epilogue->bias, job.n, epilogue->activation);
+      }
       return true;
     }
-    if (direct_width(g) > 0) return direct_conv2d(x, filter, out, g, threads);
+    if (direct_width(g) > 0) return direct_conv2d(x, filter, out, g, epilogue, threads);
     threads = threads_for_work(job.pixels * job.taps * job.n, job.chunks, threads);
     ScratchLock lock;
     threads = reserve(lock, threads, job.pointwise ? 0 : job.chunk * job.taps, 0);
@@ -335,6 +346,7 @@ struct Conv {
     const float* filter;
     float* out;
     const ConvGeometry* g;
+    const MatmulEpilogue* epilogue;
     long taps;
     long tap_offsets[KC];
   };
@@ -365,11 +377,19 @@ struct Conv {
       for (long ox = 0; ox < g.out_width; ox += R) {
         const long start = ox + R <= g.out_width ? ox : g.out_width - R;
         direct_pixels<V, R>(origin + start * step, step, job.tap_offsets, job.taps, job.filter, n, out + start * n);
+        if (job.epilogue) {
+          // Finished while the run is in L1, as the GEMM's epilogue does (an overlapping last run
+          // recomputes its pixels from scratch, so finishing them again gives the same values).
+          for (long r = 0; r < R; r++) {
+            Engine::finish_run(out + (start + r) * n, job.epilogue->bias, n, job.epilogue->activation);
+          }
+        }
       }
     }
   }
 
-  static bool direct_conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g, int threads) {
+  static bool direct_conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g,
+                            const MatmulEpilogue* epilogue, int threads) {
     if constexpr (!Micro::kDirect) {
       return false;
     } else {
@@ -378,6 +398,7 @@ struct Conv {
       job.filter = filter;
       job.out = out;
       job.g = &g;
+      job.epilogue = epilogue;
       job.taps = taps_of(g);
       const long c = g.in_channels;
       const long width = padded_width(g);
@@ -507,6 +528,189 @@ struct Conv {
     }
   }
 
+  // Direct filter gradient for the first layers the direct forward serves (1-4 input channels, one or
+  // two vectors of filters): dF[t, :] += x[pixel, tap t] * dy[pixel, :] straight from the (padded)
+  // images, T taps x V vectors of dF in registers while the pixels stream by. Through im2col and the
+  // GEMM, such a product (m = taps ~ 25, n = 16 or 32, k = every pixel of the batch) is mostly
+  // im2col and packing.
+  //
+  // It reproduces the GEMM path's order exactly: the same chunks and groups, and within a chunk the
+  // pixels in KC-long slices, each summed from zero in pixel order with one FMA per pixel and then
+  // stored (the group's first slice) or added onto the group's partial; padding taps multiply the
+  // zeros im2col would have written. So its bits are the GEMM path's, and as deterministic.
+  struct DirectFilterJob {
+    const Job* job;
+    const float* images;  // x, or its zero-padded copy
+    long image_floats;    // per image in `images`
+    long row_floats;      // per row of an image in `images`
+    long tap_offsets[KC];
+    long tap_blocks;
+    long block_taps;      // the first taps % tap_blocks blocks have one tap more than the others
+    long block_extra;
+  };
+
+  static long direct_filter_width(const ConvGeometry& g) {
+    if constexpr (!Micro::kDirect) {
+      return 0;
+    } else {
+      const long v = g.out_channels / Micro::kVector;
+      if (v < 1 || v > 2 || g.out_channels % Micro::kVector != 0) return 0;
+      if (g.in_channels > kDirectMaxChannels || taps_of(g) > KC) return 0;
+      return v;
+    }
+  }
+
+  // Whether the receptive fields all lie inside the image, so that x serves without a padded copy.
+  static bool needs_no_padding(const ConvGeometry& g) {
+    return g.pad_top == 0 && g.pad_left == 0 && padded_height(g) <= g.in_height && padded_width(g) <= g.in_width;
+  }
+
+  // sums[t * n + v * kVector ...] (+)= sum over `count` pixels of images[bases[i] + offsets[t]] * dy[i * n + ...].
+  template <int V, int T>
+  static void filter_taps(const float* images, const long* bases, long count, const long* offsets, const float* dy,
+                          long n, float* sums, bool first) {
+    using Vec = typename Micro::Vec;
+    Vec acc[T][V];
+#pragma GCC unroll 16
+    for (int t = 0; t < T; t++) {
+#pragma GCC unroll 2
+      for (int v = 0; v < V; v++) acc[t][v] = Micro::zero();
+    }
+    for (long i = 0; i < count; i++) {
+      const float* source = images + bases[i];
+      Vec d[V];
+#pragma GCC unroll 2
+      for (int v = 0; v < V; v++) d[v] = Micro::load(dy + i * n + v * Micro::kVector);
+#pragma GCC unroll 16
+      for (int t = 0; t < T; t++) {
+        const Vec a = Micro::broadcast(source + offsets[t]);
+#pragma GCC unroll 2
+        for (int v = 0; v < V; v++) acc[t][v] = Micro::fma(a, d[v], acc[t][v]);
+      }
+    }
+#pragma GCC unroll 16
+    for (int t = 0; t < T; t++) {
+#pragma GCC unroll 2
+      for (int v = 0; v < V; v++) {
+        float* target = sums + t * n + v * Micro::kVector;
+        Micro::store(target, first ? acc[t][v] : Micro::add(Micro::load(target), acc[t][v]));
+      }
+    }
+  }
+
+  // filter_taps with T = taps (1 <= taps <= T_MAX), chosen at run time.
+  template <int V, int T_MAX>
+  static void filter_taps_any(long taps, const float* images, const long* bases, long count, const long* offsets,
+                              const float* dy, long n, float* sums, bool first) {
+    if constexpr (T_MAX >= 1) {
+      if (taps == T_MAX) {
+        filter_taps<V, T_MAX>(images, bases, count, offsets, dy, n, sums, first);
+      } else {
+        filter_taps_any<V, T_MAX - 1>(taps, images, bases, count, offsets, dy, n, sums, first);
+      }
+    }
+  }
+
+  template <int V>
+  static void direct_filter_part(void* context, int thread, int threads) {
+    constexpr int kMaxTaps = V == 1 ? Micro::kDirectPixels1 : Micro::kDirectPixels2;
+    const DirectFilterJob& d = *static_cast<const DirectFilterJob*>(context);
+    const Job& job = *d.job;
+    const ConvGeometry& g = *job.g;
+    const long c = g.in_channels;
+    long bases[KC];
+    long group_begin, group_end;
+    split_range(job.groups, threads, thread, &group_begin, &group_end);
+    for (long group = group_begin; group < group_end; group++) {
+      float* sums = job.group_sums + group * job.taps * job.n;
+      long begin, end;
+      split_range(job.chunks, static_cast<int>(job.groups), static_cast<int>(group), &begin, &end);
+      for (long chunk = begin; chunk < end; chunk++) {
+        const long p1 = min_long(chunk * job.chunk + job.chunk, job.pixels);
+        for (long s0 = chunk * job.chunk; s0 < p1; s0 += KC) {
+          const long s1 = min_long(s0 + KC, p1);
+          long* base = bases;
+          for_pixels(g, s0, s1, [&](long b, long oy, long ox) {
+            *base++ = b * d.image_floats + oy * g.stride_height * d.row_floats + ox * g.stride_width * c;
+          });
+          const bool first = chunk == begin && s0 == chunk * job.chunk;
+          long t0 = 0;
+          for (long block = 0; block < d.tap_blocks; block++) {
+            const long count = d.block_taps + (block < d.block_extra ? 1 : 0);
+            filter_taps_any<V, kMaxTaps>(count, d.images, bases, s1 - s0, d.tap_offsets + t0, job.filter + s0 * job.n,
+                                         job.n, sums + t0 * job.n, first);
+            t0 += count;
+          }
+        }
+      }
+    }
+  }
+
+  struct PadJob {
+    const float* x;
+    const ConvGeometry* g;
+    float* padded;
+    long image_floats;
+  };
+
+  static void pad_part(void* context, int thread, int threads) {
+    const PadJob& p = *static_cast<const PadJob*>(context);
+    long begin, end;
+    split_range(p.g->batch, threads, thread, &begin, &end);
+    for (long b = begin; b < end; b++) pad_image(p.x, *p.g, b, p.padded + b * p.image_floats);
+  }
+
+  // The largest padded copy of a batch the direct filter gradient makes; beyond it the GEMM path runs.
+  static constexpr long kDirectMaxPaddedBatchFloats = 1L << 24;
+
+  // The direct filter gradient of `job` (whose groups are set): 1 done, 0 out of scratch memory, -1 not
+  // taken (a padded copy of the batch would be too large; the GEMM path runs instead).
+  static int direct_backprop_filter(Job& job, long direct, int threads) {
+    if constexpr (!Micro::kDirect) {
+      return -1;
+    } else {
+      const ConvGeometry& g = *job.g;
+      const long size = job.taps * job.n;
+      const bool padded = !needs_no_padding(g);
+      const long padded_image = padded_height(g) * padded_width(g) * g.in_channels;
+      if (padded && g.batch * padded_image > kDirectMaxPaddedBatchFloats) return -1;
+      ScratchLock lock;
+      const long sums_floats = round_up(job.groups * size, 16);
+      if (!lock.reserve(kSharedScratchSlot, sums_floats + (padded ? g.batch * padded_image : 0))) return 0;
+      job.group_sums = scratch_buffer(kSharedScratchSlot);
+      DirectFilterJob d;
+      d.job = &job;
+      if (padded) {
+        PadJob pad{job.x, &g, job.group_sums + sums_floats, padded_image};
+        parallel_run(threads_for(g.batch * padded_image, threads), pad_part, &pad);
+        d.images = pad.padded;
+        d.image_floats = padded_image;
+        d.row_floats = padded_width(g) * g.in_channels;
+      } else {
+        d.images = job.x;
+        d.image_floats = g.in_height * g.in_width * g.in_channels;
+        d.row_floats = g.in_width * g.in_channels;
+      }
+      long t = 0;
+      for (long ky = 0; ky < g.filter_height; ky++) {
+        for (long kx = 0; kx < g.filter_width; kx++) {
+          for (long ci = 0; ci < g.in_channels; ci++) {
+            d.tap_offsets[t++] = ky * g.dilation_height * d.row_floats + kx * g.dilation_width * g.in_channels + ci;
+          }
+        }
+      }
+      // Balanced blocks of at most the register budget's taps.
+      const long max_taps = direct == 1 ? Micro::kDirectPixels1 : Micro::kDirectPixels2;
+      d.tap_blocks = (job.taps + max_taps - 1) / max_taps;
+      d.block_taps = job.taps / d.tap_blocks;
+      d.block_extra = job.taps % d.tap_blocks;
+      parallel_run(threads, direct == 1 ? direct_filter_part<1> : direct_filter_part<2>, &d);
+      Combine combine{job.group_sums, job.out, size, job.groups};
+      parallel_run(threads_for(size * job.groups, threads), combine_part, &combine);
+      return 1;
+    }
+  }
+
   static bool conv2d_backprop_filter(const float* x, const float* dy, float* dfilter, const ConvGeometry& g,
                                      int threads) {
     Job job = make_job(g);
@@ -522,6 +726,11 @@ struct Conv {
     job.groups = min_long(min_long(kMaxGroups, job.chunks), kMaxGroupFloats / size);
     if (job.groups < 1) job.groups = 1;
     threads = threads_for_work(job.pixels * size, job.groups, threads);
+    const long direct = direct_filter_width(g);
+    if (direct > 0) {
+      const int result = direct_backprop_filter(job, direct, threads);
+      if (result >= 0) return result == 1;
+    }
     ScratchLock lock;
     threads = reserve(lock, threads, job.pointwise ? 0 : job.chunk * job.taps, job.groups * size);
     if (threads == 0) return false;

@@ -58,7 +58,10 @@ struct IsaKernels {
   // The training kernels of kernels.ts over NHWC images (conv_impl.h, depthwise_impl.h,
   // pool_norm_impl.h, optimizer_impl.h); each writes all of its outputs. Those returning bool return false, having
   // written nothing, only when their scratch memory cannot be allocated.
-  bool (*conv2d)(const float* x, const float* filter, float* out, const ConvGeometry& g, int threads);
+  // epilogue: null, or the bias (per output channel) and activation to finish each output with, rounded
+  // as the separate binary add and unary kernels round (conv2dBiasActivation).
+  bool (*conv2d)(const float* x, const float* filter, float* out, const ConvGeometry& g, const MatmulEpilogue* epilogue,
+                 int threads);
   bool (*conv2d_backprop_input)(const float* dy, const float* filter, float* dx, const ConvGeometry& g, int threads);
   bool (*conv2d_backprop_filter)(const float* x, const float* dy, float* dfilter, const ConvGeometry& g, int threads);
   void (*depthwise_conv2d)(const float* x, const float* filter, float* out, const ConvGeometry& g, int threads);

@@ -34,6 +34,7 @@ struct Micro {
   static Vec load(const float* p) { return _mm256_loadu_ps(p); }
   static Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }
   static Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+  static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
   static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
 
   static void kernel(long kc, const float* __restrict pa, const float* __restrict pb, float* __restrict c,

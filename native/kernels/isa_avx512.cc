@@ -36,6 +36,7 @@ struct Micro {
   static Vec load(const float* p) { return _mm512_loadu_ps(p); }
   static Vec broadcast(const float* p) { return _mm512_set1_ps(*p); }
   static Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+  static Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
   static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
 
   static void kernel(long kc, const float* __restrict pa, const float* __restrict pb, float* __restrict c,

@@ -88,7 +88,8 @@ export interface Conv2DGeometry {
 }
 
 /**
- * Activations a Dense layer's product can be finished with in the same pass (`matmulBiasActivation`).
+ * Activations a Dense layer's product or a Conv2D layer's convolution can be finished with in the same pass
+ * (`matmulBiasActivation`, `conv2dBiasActivation`).
  * Each one's derivative is a function of its output, so the backward pass needs only the result.
  */
 export const LINEAR_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
@@ -173,6 +174,14 @@ export interface Kernels {
   oneHot(indices: Int32Array, depth: number, onValue: number, offValue: number, out: TypedArray): void;
   /** x `[batch, inH, inW, inC]`, filter `[fh, fw, inC, outC]` (Keras layout), out `[batch, outH, outW, outC]`. */
   conv2d(x: FloatArray, filter: FloatArray, out: FloatArray, g: Conv2DGeometry): void;
+  /**
+   * `out = activation(conv2d(x, filter) + bias)`: conv2d finished with the bias (length outC, or null)
+   * and the activation, with the same rounding as the separate `conv2d`, `binary('add')` and `unary`
+   * kernels. Ops use it only where the active backend provides it together with `conv2d` (see
+   * ops/conv.ts `conv2d` with its `bias`/`activation` options), as for `matmulBiasActivation`.
+   */
+  conv2dBiasActivation(x: FloatArray, filter: FloatArray, bias: FloatArray | null, out: FloatArray, g: Conv2DGeometry,
+    activation: LinearActivation): void;
   /** The gradient of conv2d with respect to x (also the forward pass of a transposed conv); writes all of dx. */
   conv2dBackpropInput(dy: FloatArray, filter: FloatArray, dx: FloatArray, g: Conv2DGeometry): void;
   /** The gradient of conv2d with respect to the filter; writes all of dFilter. */
@@ -215,7 +224,7 @@ export type KernelName = keyof Kernels;
 export const KERNEL_NAMES: readonly KernelName[] = [
   'unary', 'unaryGrad', 'binary', 'where', 'cast', 'reduce', 'argReduce', 'matmul', 'matmulBiasActivation', 'softmax',
   'logSoftmax', 'softmaxCrossentropyBackward', 'transpose', 'slice', 'concat', 'pad', 'gather', 'scatterAdd', 'oneHot',
-  'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'depthwiseConv2d',
+  'conv2d', 'conv2dBiasActivation', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'depthwiseConv2d',
   'depthwiseConv2dBackpropInput', 'depthwiseConv2dBackpropFilter', 'pool2d', 'pool2dBackward',
   'batchNormTraining', 'batchNormBackward', 'applyUpdate', 'fillUniform', 'fillNormal',
 ];

@@ -1,5 +1,5 @@
 import { ConfigError, DTypeError, ShapeError, formatShape } from '../core/index.js';
-import { kernels, type Conv2DGeometry } from '../backend/index.js';
+import { LINEAR_ACTIVATIONS, kernelProvider, kernels, type Conv2DGeometry, type LinearActivation } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
 import { castTo, empty, requireFloat, toTensor, type Operand } from './helpers.js';
 
@@ -22,6 +22,14 @@ export interface Conv2DOptions {
   padding?: Padding;
   /** Gap between filter taps, per axis (default 1; > 1 needs strides 1, as in TensorFlow). */
   dilationRate?: Pair;
+}
+
+/** conv2d's options: the window's, plus a bias and an activation it applies in the same op. */
+export interface Conv2DBiasActivationOptions extends Conv2DOptions {
+  /** Added to every output pixel: `[filters]`, of the input's dtype (default none). */
+  bias?: Operand | null;
+  /** Applied after the bias: 'linear' (default), 'relu', 'sigmoid' or 'tanh'. */
+  activation?: LinearActivation;
 }
 
 export interface Conv2DTransposeOptions extends Conv2DOptions {
@@ -150,16 +158,22 @@ const data = (t: Tensor, dtype: Tensor['dtype']) => castTo(t, dtype)._data as Fl
 /**
  * 2-D convolution (cross-correlation, as in every framework) of NHWC images `x` [batch, height,
  * width, inChannels] with a Keras filter [kernelHeight, kernelWidth, inChannels, filters]; returns
- * [batch, outHeight, outWidth, filters]. Options: `strides` (1), `padding` ('valid'), `dilationRate` (1).
+ * [batch, outHeight, outWidth, filters]. Options: `strides` (1), `padding` ('valid'), `dilationRate`
+ * (1), and what a Conv2D layer does next: `bias` ([filters], added to every pixel) and `activation`
+ * ('linear', 'relu', 'sigmoid' or 'tanh'). With those the op computes `activation(conv2d(x, filter)
+ * + bias)` in one pass where the backend can (the `conv2dBiasActivation` kernel) and records a single
+ * node whose gradient gives dx, dFilter and dBias, where conv2d, add and the activation would record
+ * three nodes and keep two more image-sized temporaries.
  *
  * ```ts
  * const x = nr.randn([2, 28, 28, 1]);
  * const w = nr.randn([5, 5, 1, 16]);
  * nr.conv2d(x, w).shape;                                  // [2, 24, 24, 16]
  * nr.conv2d(x, w, { padding: 'same', strides: 2 }).shape; // [2, 14, 14, 16]
+ * nr.conv2d(x, w, { bias: nr.zeros([16]), activation: 'relu' }).min().item(); // 0
  * ```
  */
-export function conv2d(input: Operand, filter: Operand, options: Conv2DOptions = {}): Tensor {
+export function conv2d(input: Operand, filter: Operand, options: Conv2DBiasActivationOptions = {}): Tensor {
   const op = 'conv2d';
   const x = toTensor(input);
   const w = toTensor(filter);
@@ -173,22 +187,73 @@ export function conv2d(input: Operand, filter: Operand, options: Conv2DOptions =
     );
   }
   const { strides, dilation, padding } = convOptions(options, op);
+  const b = options.bias === undefined || options.bias === null ? null : toTensor(options.bias);
+  const activation = options.activation ?? 'linear';
+  if (!LINEAR_ACTIVATIONS.includes(activation)) {
+    throw new ConfigError(
+      `${op}: activation must be one of ${LINEAR_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(activation)}; apply other activations to the result`,
+    );
+  }
+  if (b !== null) {
+    if (b.rank !== 1 || b.shape[0] !== filters) {
+      throw new ShapeError(`${op}: the bias must be [${filters}] for the filter ${formatShape(w.shape)}, got ${formatShape(b.shape)}`);
+    }
+    if (b.dtype !== x.dtype) {
+      throw new DTypeError(`${op}: the bias must have the input's dtype ${x.dtype}, got ${b.dtype} ${formatShape(b.shape)}; cast one of them`);
+    }
+  }
   const g = windowGeometry(op, 'kernel', x.shape, [kh, kw], strides, dilation, padding, filters);
-  const out = empty([g.batch, g.outHeight, g.outWidth, filters], x.dtype);
-  kernels().conv2d(x._data as Float32Array, w._data as Float32Array, out._data as Float32Array, g);
-  return record(op, out, [x, w], (grad) => {
-    const dy = data(grad, x.dtype);
+  const shape = [g.batch, g.outHeight, g.outWidth, filters];
+  const table = kernels();
+  const xData = x._data as Float32Array;
+  const wData = w._data as Float32Array;
+  const bData = b === null ? null : b._data as Float32Array;
+  let out = empty(shape, x.dtype);
+  if (bData === null && activation === 'linear') {
+    table.conv2d(xData, wData, out._data as Float32Array, g);
+  } else if (kernelProvider('conv2dBiasActivation') === kernelProvider('conv2d')) {
+    // The backend that convolves also finishes the result in the same pass.
+    table.conv2dBiasActivation(xData, wData, bData, out._data as Float32Array, g, activation);
+  } else {
+    // Its conv2d, then its elementwise kernels (separate outputs: kernels are not promised to run in place).
+    table.conv2d(xData, wData, out._data as Float32Array, g);
+    if (bData !== null) {
+      const biased = empty(shape, x.dtype);
+      table.binary('add', out._data, shape, bData, [filters], biased._data, shape);
+      out = biased;
+    }
+    if (activation !== 'linear') {
+      const activated = empty(shape, x.dtype);
+      table.unary(activation, out._data, activated._data, 0);
+      out = activated;
+    }
+  }
+  const y = out;
+  return record(op, y, b === null ? [x, w] : [x, w, b], (grad) => {
+    // dz = grad * activation'(z), from the output alone (relu's test z > 0 is y > 0).
+    let dy = data(grad, x.dtype);
+    if (activation !== 'linear') {
+      const dz = empty(shape, x.dtype);
+      kernels().unaryGrad(activation, y._data as Float32Array, y._data as Float32Array, dy, dz._data as Float32Array, 0);
+      dy = dz._data as Float32Array;
+    }
     let dx: Tensor | null = null;
     let dw: Tensor | null = null;
+    let db: Tensor | null = null;
     if (x.requiresGrad) {
       dx = empty(x.shape, x.dtype);
-      kernels().conv2dBackpropInput(dy, w._data as Float32Array, dx._data as Float32Array, g);
+      kernels().conv2dBackpropInput(dy, wData, dx._data as Float32Array, g);
     }
     if (w.requiresGrad) {
       dw = empty(w.shape, w.dtype);
-      kernels().conv2dBackpropFilter(x._data as Float32Array, dy, dw._data as Float32Array, g);
+      kernels().conv2dBackpropFilter(xData, dy, dw._data as Float32Array, g);
     }
-    return [dx, dw];
+    if (b !== null && b.requiresGrad) {
+      db = empty(b.shape, b.dtype);
+      const pixels = g.batch * g.outHeight * g.outWidth;
+      if (pixels > 0) kernels().reduce('sum', dy, { outer: 1, length: pixels, inner: filters }, db._data);
+    }
+    return b === null ? [dx, dw] : [dx, dw, db];
   });
 }
 

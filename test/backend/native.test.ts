@@ -168,6 +168,14 @@ test('the training kernels reject bad geometries, short arrays and missing slots
   addon.conv2d!(f(32), f(54), f(48), geometry()); // the right sizes pass
   assert.throws(() => addon.conv2d!(f(32), f(54), f(47), geometry()),
     (e: Error) => e instanceof RangeError && /conv2d: out has 47 elements but the shape needs 48/.test(e.message));
+  addon.conv2dBiasActivation!(f(32), f(54), f(3), f(48), geometry(), 1);
+  addon.conv2dBiasActivation!(f(32), f(54), null, f(48), geometry(), 0);
+  assert.throws(() => addon.conv2dBiasActivation!(f(32), f(54), f(2), f(48), geometry(), 1),
+    (e: Error) => e instanceof RangeError && /conv2dBiasActivation: bias has 2 elements but the shape needs 3/.test(e.message));
+  assert.throws(() => addon.conv2dBiasActivation!(f(32), f(54), f(3), f(47), geometry(), 1),
+    (e: Error) => e instanceof RangeError && /conv2dBiasActivation: out has 47 elements but the shape needs 48/.test(e.message));
+  assert.throws(() => addon.conv2dBiasActivation!(f(32), f(54), f(3), f(48), geometry(), 4),
+    (e: Error) => e instanceof TypeError && /conv2dBiasActivation: op must be an integer code below 4/.test(e.message));
   assert.throws(() => addon.conv2dBackpropFilter!(f(32), f(48), f(53), geometry()),
     (e: Error) => e instanceof RangeError && /conv2dBackpropFilter: dFilter has 53 elements but the shape needs 54/.test(e.message));
   assert.throws(() => addon.conv2dBackpropInput!(f(47), f(54), f(32), geometry()),
@@ -204,7 +212,7 @@ test('the training kernels reject bad geometries, short arrays and missing slots
 });
 
 test('the native backend runs its own training kernels on float32 and hands float64 to js', skipUnbuilt, () => {
-  const names = ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'depthwiseConv2d', 'depthwiseConv2dBackpropInput',
+  const names = ['conv2d', 'conv2dBiasActivation', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'depthwiseConv2d', 'depthwiseConv2dBackpropInput',
     'depthwiseConv2dBackpropFilter', 'pool2d', 'pool2dBackward', 'batchNormTraining', 'batchNormBackward', 'applyUpdate'] as const;
   const jsTable = withBackend('js', () => kernels());
   const nativeTable = withBackend('native', () => kernels());
@@ -219,10 +227,11 @@ test('the native backend runs its own training kernels on float32 and hands floa
 });
 
 // Paths that the native kernels choose by shape must not change a bit (native/kernels/gemm_impl.h,
-// conv_impl.h): a first layer's direct convolution against the im2col + GEMM path (one more filter
-// sends the same problem there, and the other filters' sums are untouched by it), and a narrow
+// conv_impl.h): a first layer's direct convolution and direct filter gradient against the im2col +
+// GEMM path (one more filter sends the same problem there, and the other filters' sums are untouched
+// by it), and a narrow
 // product, which the GEMM computes transposed, against the same columns inside a wide one.
-test('the direct first-layer convolution and the transposed narrow GEMM give the general paths\' bits', skipUnbuilt, () => {
+test('the direct first-layer convolution, its filter gradient and the transposed narrow GEMM give the general paths\' bits', skipUnbuilt, () => {
   withBackend('native', () => {
     const bits = (t: nr.Tensor) => new Uint32Array((t.data() as Float32Array).slice().buffer);
     for (const [xShape, filters, padding] of [[[3, 24, 26, 1], 16, 'valid'], [[2, 20, 18, 3], 32, 'same']] as const) {
@@ -232,6 +241,24 @@ test('the direct first-layer convolution and the transposed narrow GEMM give the
       const direct = nr.conv2d(x, narrow, { padding });
       const general = nr.slice(nr.conv2d(x, wide, { padding }), [0, 0, 0, 0], [...direct.shape]);
       assert.deepEqual(bits(direct), bits(general), `conv2d x ${xShape}, ${filters} filters`);
+    }
+    // The filter gradient: each column of dFilter sums over the pixels on its own, so the direct
+    // kernel's columns must equal the GEMM path's for the same x and dy columns. Shapes: padding
+    // (a padded copy), none (x read in place), a stride, a dilation, and enough pixels for several
+    // chunks and groups.
+    const filterCases = [
+      [[3, 24, 26, 1], 5, 16, 'valid', 1, 1], [[4, 30, 28, 3], 3, 32, 'same', 1, 1], [[3, 21, 19, 2], 3, 16, 'same', 2, 1],
+      [[2, 17, 23, 4], 3, 32, 'same', 1, 2], [[40, 32, 32, 3], 3, 32, 'same', 1, 1],
+    ] as const;
+    for (const [xShape, size, filters, padding, stride, dilation] of filterCases) {
+      const x = nr.randu([...xShape], { low: -1, high: 1 });
+      const options = { padding, strides: stride, dilationRate: dilation };
+      const outShape = nr.conv2d(x, nr.zeros([size, size, xShape[3], filters]), options).shape;
+      const dyWide = nr.randu([...outShape.slice(0, 3), filters + 1], { low: -1, high: 1 });
+      const dyNarrow = nr.slice(dyWide, [0, 0, 0, 0], [...outShape]);
+      const [direct] = nr.grad((w) => nr.conv2d(x, w, options).mul(dyNarrow).sum())(nr.zeros([size, size, xShape[3], filters]));
+      const [general] = nr.grad((w) => nr.conv2d(x, w, options).mul(dyWide).sum())(nr.zeros([size, size, xShape[3], filters + 1]));
+      assert.deepEqual(bits(direct!), bits(nr.slice(general!, [0, 0, 0, 0], [...direct!.shape])), `conv2dBackpropFilter x ${xShape}, ${filters} filters`);
     }
     const a = nr.randu([70, 300], { low: -1, high: 1 });
     const b = nr.randu([300, 40], { low: -1, high: 1 });
@@ -265,6 +292,49 @@ test('matmulBiasActivation on native rounds as its matmul, add and activation ke
     }
   });
 });
+
+test('conv2dBiasActivation on native rounds as its conv2d, add and activation kernels do, bit for bit', skipUnbuilt, () => {
+  withBackend('native', () => {
+    const table = kernels();
+    // [x shape, kernel, filters, padding, stride]: the direct first-layer path (1 and 3 channels), the
+    // im2col + GEMM path with a wide and a narrow (transposed) product, a pointwise conv without
+    // im2col, and one below the size where the separate elementwise kernels run natively.
+    const cases = [
+      [[2, 20, 21, 1], 5, 16, 'valid', 1], [[2, 18, 17, 3], 3, 32, 'same', 1], [[3, 9, 11, 20], 3, 40, 'same', 1],
+      [[2, 13, 12, 19], 3, 7, 'same', 2], [[2, 8, 9, 5], 1, 33, 'valid', 1], [[1, 4, 4, 3], 3, 3, 'valid', 1],
+    ] as const;
+    for (const [xShape, size, filters, padding, stride] of cases) {
+      const x = nr.randu([...xShape], { low: -1, high: 1 });
+      const w = nr.randu([size, size, xShape[3], filters], { low: -1, high: 1 });
+      const bias = nr.randu([filters], { low: -1, high: 1 }).data() as Float32Array;
+      const convolved = nr.conv2d(x, w, { padding, strides: stride });
+      const g = geometryOf(x.shape, w.shape, convolved.shape, padding, stride);
+      const n = convolved.size;
+      for (const activation of ['linear', 'relu', 'sigmoid', 'tanh'] as const) {
+        for (const withBias of [true, false]) {
+          const separate = new Float32Array(n);
+          if (withBias) table.binary('add', convolved.data(), convolved.shape, bias, [filters], separate, convolved.shape);
+          else separate.set(convolved.data());
+          if (activation !== 'linear') table.unary(activation, separate.slice(), separate, 0);
+          const fused = new Float32Array(n);
+          table.conv2dBiasActivation(x.data() as Float32Array, w.data() as Float32Array, withBias ? bias : null, fused, g, activation);
+          assert.deepEqual(new Uint32Array(fused.buffer), new Uint32Array(separate.buffer), `${xShape} ${size}x${size}x${filters} ${activation} bias=${withBias}`);
+        }
+      }
+    }
+  });
+});
+
+/** The kernel geometry of a conv2d whose output shape is known (TensorFlow's leading padding). */
+function geometryOf(xShape: readonly number[], wShape: readonly number[], outShape: readonly number[], padding: 'valid' | 'same', stride: number) {
+  const before = (inSize: number, outSize: number, kernel: number) =>
+    padding === 'valid' ? 0 : Math.floor(Math.max((outSize - 1) * stride + kernel - inSize, 0) / 2);
+  return {
+    batch: xShape[0]!, inHeight: xShape[1]!, inWidth: xShape[2]!, inChannels: xShape[3]!, outHeight: outShape[1]!, outWidth: outShape[2]!,
+    outChannels: wShape[3]!, filterHeight: wShape[0]!, filterWidth: wShape[1]!, strideHeight: stride, strideWidth: stride,
+    dilationHeight: 1, dilationWidth: 1, padTop: before(xShape[1]!, outShape[1]!, wShape[0]!), padLeft: before(xShape[2]!, outShape[2]!, wShape[1]!),
+  };
+}
 
 test('applyUpdate on native equals the js kernel bit for bit for every rule and option', skipUnbuilt, () => {
   // The native loops compute in float64 with the js kernel's terms in its order, and without fused

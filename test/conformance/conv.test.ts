@@ -1,8 +1,10 @@
 import { nr } from '../helpers.js';
+import { kernels, kernelProvider } from '../../src/backend/index.js';
 import { TestRandom, assertConforms, conformance, randomTensor, valuesOf } from './harness.js';
 
 /*
- * Conformance of the six convolution kernels (conv2d, its two backprops, and the depthwise three)
+ * Conformance of the six convolution kernels (conv2d, its two backprops, and the depthwise three, plus
+ * the fused conv2dBiasActivation at the end)
  * through nr.conv2d / nr.depthwiseConv2d / nr.conv2dTranspose and their gradients. The reference is
  * one direct float64 loop over every (output pixel, tap) pair that computes the forward value and
  * both gradients together, with TensorFlow's padding rule written out again here. The backprop
@@ -190,4 +192,72 @@ conformance('conv2dTranspose: conv2dBackpropInput as the forward pass, stride 2,
     assertConforms(dx!, ref.out, taps * c.inChannels, `conv2dTranspose ${c.name}: gradient of x`, x.shape);
     assertConforms(dw!, ref.dw, c.batch * rows.out * cols.out, `conv2dTranspose ${c.name}: gradient of the filter`, w.shape);
   }
+});
+
+/*
+ * conv2dBiasActivation: nr.conv2d with a bias and an activation, whose forward pass runs the fused
+ * kernel where the active backend provides it together with conv2d (and conv2d, add and the
+ * activation otherwise), and whose single backward node gives dx, dFilter and dBias. The reference
+ * finishes the float64 convolution as the kernels round: the sum rounded to float32, plus the bias,
+ * then the activation; the gradient through the activation is taken at the op's own output (relu's
+ * mask, sigmoid's y(1 - y), tanh's 1 - y^2), so a sum that lands within rounding of zero cannot flip
+ * the reference's relu mask.
+ */
+const ACTIVATIONS: Record<nr.LinearActivation, { f: (v: number) => number; derivative: (y: number) => number }> = {
+  linear: { f: (v) => v, derivative: () => 1 },
+  relu: { f: (v) => (v < 0 ? 0 : v), derivative: (y) => (y > 0 ? 1 : 0) },
+  sigmoid: { f: (v) => 1 / (1 + Math.exp(-v)), derivative: (y) => y * (1 - y) },
+  tanh: { f: Math.tanh, derivative: (y) => 1 - y * y },
+};
+
+const FUSED_CASES: Case[] = [
+  CASES[0]!, CASES[2]!, CASES[7]!, FIRST_LAYERS[0]!, FIRST_LAYERS[1]!, CHUNKED[0]!,
+  { name: '1 pixel, 2 filters (below the native elementwise size)', batch: 1, size: [3, 3], inChannels: 2, outChannels: 2, kernel: [3, 3], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
+];
+
+FUSED_CASES.forEach((c, i) => {
+  conformance(`conv2dBiasActivation (nr.conv2d with bias and activation, and the kernel): ${c.name}`, () => {
+    const rng = new TestRandom(7900 + i);
+    const x = randomTensor(rng, [c.batch, ...c.size, c.inChannels]);
+    const w = randomTensor(rng, [...c.kernel, c.inChannels, c.outChannels]);
+    const bias = randomTensor(rng, [c.outChannels]);
+    const geometryOptions = { strides: c.strides, padding: c.padding, dilationRate: c.dilation };
+    const plain = convReference(c, valuesOf(x), valuesOf(w), null, false);
+    const taps = c.kernel[0] * c.kernel[1] * c.inChannels;
+    const pixels = plain.out.length / c.outChannels;
+    const dy = randomTensor(rng, plain.outShape);
+    const dyValues = valuesOf(dy);
+    for (const activation of Object.keys(ACTIVATIONS) as nr.LinearActivation[]) {
+      for (const b of [bias, null]) {
+        const label = `${c.name} ${activation} bias=${b !== null}`;
+        const options = { ...geometryOptions, bias: b, activation };
+        const biasValues = b ? valuesOf(b) : null;
+        const expected = Array.from(plain.out, (v, j) => ACTIVATIONS[activation].f(Math.fround(v) + (biasValues ? biasValues[j % c.outChannels]! : 0)));
+        const y = nr.conv2d(x, w, options);
+        assertConforms(y, expected, taps, `${label}: forward`, plain.outShape);
+        if (kernelProvider('conv2dBiasActivation') === kernelProvider('conv2d')) {
+          const out = new Float32Array(plain.out.length);
+          const g = { batch: c.batch, inHeight: c.size[0], inWidth: c.size[1], inChannels: c.inChannels, outHeight: plain.outShape[1]!,
+            outWidth: plain.outShape[2]!, outChannels: c.outChannels, filterHeight: c.kernel[0], filterWidth: c.kernel[1], strideHeight: c.strides[0],
+            strideWidth: c.strides[1], dilationHeight: c.dilation[0], dilationWidth: c.dilation[1],
+            padTop: axisGeometry(c.size[0], c.kernel[0], c.strides[0], c.dilation[0], c.padding).before,
+            padLeft: axisGeometry(c.size[1], c.kernel[1], c.strides[1], c.dilation[1], c.padding).before };
+          kernels().conv2dBiasActivation(x.data() as Float32Array, w.data() as Float32Array, b && b.data() as Float32Array, out, g, activation);
+          assertConforms(nr.tensor(out, plain.outShape), expected, taps, `${label}: kernel`);
+        }
+        // The gradients of sum(y * dy): dz = dy * activation'(y), then the plain conv's backprops and the bias's sum.
+        const yValues = valuesOf(y);
+        const dz = dyValues.map((v, j) => v * ACTIVATIONS[activation].derivative(yValues[j]!));
+        const ref = convReference(c, valuesOf(x), valuesOf(w), dz, false);
+        const dBias = new Float64Array(c.outChannels);
+        dz.forEach((v, j) => { dBias[j % c.outChannels] += v; });
+        const grads = b
+          ? nr.grad((xv, wv, bv) => nr.conv2d(xv, wv, { ...geometryOptions, bias: bv, activation }).mul(dy).sum())(x, w, b)
+          : nr.grad((xv, wv) => nr.conv2d(xv, wv, options).mul(dy).sum())(x, w);
+        assertConforms(grads[0]!, ref.dx, c.kernel[0] * c.kernel[1] * c.outChannels, `${label}: gradient of x`, x.shape);
+        assertConforms(grads[1]!, ref.dw, pixels, `${label}: gradient of the filter`, w.shape);
+        if (b) assertConforms(grads[2]!, dBias, pixels, `${label}: gradient of the bias`, b.shape);
+      }
+    }
+  });
 });

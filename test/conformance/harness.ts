@@ -55,6 +55,7 @@ export const KERNEL_COVERAGE: Record<KernelName, string> = {
   scatterAdd: 'layout.test.ts',
   oneHot: 'layout.test.ts',
   conv2d: 'conv.test.ts',
+  conv2dBiasActivation: 'conv.test.ts',
   conv2dBackpropInput: 'conv.test.ts',
   conv2dBackpropFilter: 'conv.test.ts',
   depthwiseConv2d: 'conv.test.ts',

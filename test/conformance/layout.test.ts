@@ -76,6 +76,10 @@ conformance('slice: boxes of every rank, -1 sizes and negative begins', () => {
     [[2, 3, 4, 5], [1, 0, 1, 2], [1, 3, 2, 3]],
     [[3, 33], [0, 32], [3, 1]],
     [[6, 4], [2, 1], [0, 3]],
+    // Whole trailing axes: one copy (leading axis only), runs of 28 and of 4 elements.
+    [[6, 4, 5, 3], [2, 0, 0, 0], [3, 4, 5, 3]],
+    [[3, 5, 4, 7], [1, 1, 0, 0], [2, 3, 4, 7]],
+    [[4, 3, 2], [1, 1, 0], [2, 2, 2]],
   ];
   for (const [shape, begin, size] of cases) {
     const x = randomTensor(rng, shape);

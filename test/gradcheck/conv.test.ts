@@ -37,6 +37,30 @@ for (const c of CONV) {
   });
 }
 
+// conv2d with a bias and an activation is one op with its own backward node (dz through the
+// activation's output, then both backprops and the bias's sum): check it against the differences.
+for (const activation of ['linear', 'sigmoid', 'tanh'] as const) {
+  test(`gradcheck conv2d with bias and activation '${activation}'`, () => {
+    const x = randomFloat64([2, 5, 6, 3]);
+    const w = randomFloat64([3, 2, 3, 4]);
+    const b = randomFloat64([4]);
+    const options = { padding: 'same' as const, strides: [1, 2] as [number, number] };
+    assert.deepEqual(nr.conv2d(x, w, { ...options, bias: b, activation }).shape, [2, 5, 3, 4]);
+    gradCheck((xv, wv, bv) => nr.conv2d(xv, wv, { ...options, bias: bv, activation }), [x, w, b], { label: `conv2d bias ${activation}` });
+  });
+}
+
+test("gradcheck conv2d with bias and activation 'relu', away from the kink", () => {
+  // Positive pixels, an all-positive first filter and an all-negative second: every output of the
+  // first is well above 0 and every one of the second well below, so both sides of relu are checked.
+  const x = randomFloat64([2, 4, 5, 2], 0.5, 1.5);
+  const w = nr.concat([randomFloat64([3, 3, 2, 1], 0.2, 1), randomFloat64([3, 3, 2, 1], -1, -0.2)], 3);
+  const b = nr.tensor([0.1, -0.1], [2], 'float64');
+  gradCheck((xv, wv, bv) => nr.conv2d(xv, wv, { bias: bv, activation: 'relu' }), [x, w, b], { label: 'conv2d bias relu' });
+  const [, , db] = nr.grad((xv, wv, bv) => nr.conv2d(xv, wv, { bias: bv, activation: 'relu' }).sum())(x, w, b);
+  assert.deepEqual(Array.from(db!.data()), [2 * 2 * 3, 0], 'the bias gradient counts the outputs that pass relu');
+});
+
 const DEPTHWISE: ConvCase[] = [
   { name: 'valid 3x3 multiplier 2, batch 1', x: [1, 5, 6, 3], filter: [3, 3, 3, 2], options: {}, out: [1, 3, 4, 6] },
   { name: 'same 2x2 stride 2, batch 3', x: [3, 5, 4, 3], filter: [2, 2, 3, 1], options: { padding: 'same', strides: 2 }, out: [3, 3, 2, 3] },

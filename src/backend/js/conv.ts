@@ -1,5 +1,6 @@
 import type { FloatArray } from '../../core/index.js';
-import type { Conv2DGeometry } from '../kernels.js';
+import type { Conv2DGeometry, LinearActivation } from '../kernels.js';
+import { unary } from './elementwise.js';
 import { matmul } from './matmul.js';
 
 /*
@@ -133,6 +134,22 @@ export function conv2d(x: FloatArray, filter: FloatArray, out: FloatArray, g: Co
     const start = row * pixelsPerRow * g.outChannels;
     gemm(col, filter, out.subarray(start, start + pixels * g.outChannels), pixels, g.outChannels, taps, false, false);
   }
+}
+
+/**
+ * conv2d, then the bias and the activation in place over its result (the js kernels read element i
+ * before writing it, so running them in place rounds exactly as separate calls do).
+ */
+export function conv2dBiasActivation(x: FloatArray, filter: FloatArray, bias: FloatArray | null, out: FloatArray,
+  g: Conv2DGeometry, activation: LinearActivation): void {
+  conv2d(x, filter, out, g);
+  const n = g.outChannels;
+  if (bias) {
+    for (let row = 0; row < out.length; row += n) {
+      for (let j = 0; j < n; j++) out[row + j] = out[row + j]! + bias[j]!;
+    }
+  }
+  if (activation !== 'linear') unary(activation, out, out, 0);
 }
 
 export function conv2dBackpropInput(dy: FloatArray, filter: FloatArray, dx: FloatArray, g: Conv2DGeometry): void {

@@ -1,7 +1,7 @@
 import type { Backend, Kernels } from '../kernels.js';
 import {
-  conv2d, conv2dBackpropFilter, conv2dBackpropInput, depthwiseConv2d, depthwiseConv2dBackpropFilter,
-  depthwiseConv2dBackpropInput,
+  conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dBiasActivation, depthwiseConv2d,
+  depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput,
 } from './conv.js';
 import { binary, cast, unary, unaryGrad, where } from './elementwise.js';
 import { concat, gather, oneHot, pad, scatterAdd, slice, transpose } from './layout.js';
@@ -16,7 +16,7 @@ import { argReduce, logSoftmax, reduce, softmax, softmaxCrossentropyBackward } f
 export const jsKernels: Kernels = {
   unary, unaryGrad, binary, where, cast, reduce, argReduce, matmul, matmulBiasActivation, softmax, logSoftmax, softmaxCrossentropyBackward,
   transpose, slice, concat, pad, gather, scatterAdd, oneHot,
-  conv2d, conv2dBackpropInput, conv2dBackpropFilter, depthwiseConv2d, depthwiseConv2dBackpropInput,
+  conv2d, conv2dBiasActivation, conv2dBackpropInput, conv2dBackpropFilter, depthwiseConv2d, depthwiseConv2dBackpropInput,
   depthwiseConv2dBackpropFilter, pool2d, pool2dBackward, batchNormTraining, batchNormBackward, applyUpdate,
   fillUniform, fillNormal,
 };

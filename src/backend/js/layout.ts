@@ -49,15 +49,28 @@ export function slice(x: TypedArray, shape: readonly number[], begin: readonly n
   const rank = shape.length;
   if (out.length === 0) return;
   if (rank === 0) { out[0] = x[0]!; return; }
+  // Trailing axes taken whole join the last partial axis into one contiguous run per outer index, so
+  // a slice along the leading axis only (a batch of images) is a single copy, not one per row.
+  let last = rank - 1;
+  while (last > 0 && size[last] === shape[last]) last--;
   const strides = stridesOf(shape);
-  const innerLen = size[rank - 1]!;
-  const rows = out.length / innerLen;
-  const index = new Array<number>(rank - 1).fill(0);
+  const run = size[last]! * strides[last]!;
   let src = 0;
-  for (let i = 0; i < rank; i++) src += begin[i]! * strides[i]!;
-  for (let r = 0; r < rows; r++) {
-    out.set(x.subarray(src, src + innerLen), r * innerLen);
-    for (let axis = rank - 2; axis >= 0; axis--) {
+  for (let i = 0; i <= last; i++) src += begin[i]! * strides[i]!;
+  if (last === 0) {
+    out.set(x.subarray(src, src + run));
+    return;
+  }
+  const rows = out.length / run;
+  const index = new Array<number>(last).fill(0);
+  for (let r = 0, dst = 0; r < rows; r++, dst += run) {
+    // Short runs element by element: below about 16 elements a subarray + set costs more than the loop.
+    if (run < 16) {
+      for (let j = 0; j < run; j++) out[dst + j] = x[src + j]!;
+    } else {
+      out.set(x.subarray(src, src + run), dst);
+    }
+    for (let axis = last - 1; axis >= 0; axis--) {
       index[axis]!++;
       src += strides[axis]!;
       if (index[axis]! < size[axis]!) break;

@@ -24,6 +24,9 @@ interface Addon {
   softmax(x: Float32Array, outer: number, length: number, out: Float32Array, log: boolean): void;
   /** The convolution kernels take (image-shaped, filter or gradient, out, geometry): see GEOMETRY_FIELDS. */
   conv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  /** conv2d finished with bias[channel] (or none) and an activation (a code of `activationOps`) as it is stored. */
+  conv2dBiasActivation(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array,
+    geometry: Int32Array, activation: number): void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dFilter: Float32Array, geometry: Int32Array): void;
   depthwiseConv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geometry: Int32Array): void;
@@ -64,7 +67,7 @@ const UPDATE_FIELDS = [
 /** The functions load() insists on: an addon without one is an older build. */
 const REQUIRED_FUNCTIONS = [
   'matmul', 'matmulBiasActivation', 'unary', 'unaryGrad', 'binary', 'reduce', 'softmax', 'setNumThreads', 'info', 'conv2d',
-  'conv2dBackpropInput', 'conv2dBackpropFilter', 'depthwiseConv2d', 'depthwiseConv2dBackpropInput',
+  'conv2dBiasActivation', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'depthwiseConv2d', 'depthwiseConv2dBackpropInput',
   'depthwiseConv2dBackpropFilter', 'pool2d', 'pool2dBackward', 'batchNormTraining', 'batchNormBackward', 'applyUpdate',
 ] as const satisfies readonly (keyof Addon)[];
 
@@ -113,12 +116,15 @@ function addonPath(node: BuiltinModules): { path: string; root: string } {
 /** Why the file is missing: the install script's own reason when it left one. */
 function missingReason(node: BuiltinModules, path: string, root: string): string {
   let why = '';
-  try {
-    why = node.fs.readFileSync(node.path.join(root, 'build', 'native-build.txt'), 'utf8').trim();
-  } catch {
-    // No record: the install script did not run (e.g. `npm install --ignore-scripts`).
+  // The install script's record speaks of the default build only, not of a NEURONA_NATIVE_ADDON path.
+  if (path === node.path.join(root, 'build', 'Release', 'neurona.node')) {
+    try {
+      why = node.fs.readFileSync(node.path.join(root, 'build', 'native-build.txt'), 'utf8').trim();
+    } catch {
+      // No record: the install script did not run (e.g. `npm install --ignore-scripts`).
+    }
   }
-  return `${path} is missing${why ? `: ${why}` : ''}; run \`npm run build:native\` to build it`;
+  return `the native addon ${path} is missing${why ? `: ${why}` : ''}; run \`npm run build:native\` to build it`;
 }
 
 function load(): NonNullable<typeof cached> {
@@ -278,6 +284,18 @@ function wrapKernels(addon: Addon): Partial<Kernels> {
     conv2d(x, filter, out, g) {
       if (f32(x) && f32(filter) && f32(out)) addon.conv2d(x, filter, out, pack(g));
       else jsKernels.conv2d(x, filter, out, g);
+    },
+    conv2dBiasActivation(x, filter, bias, out, g, activation) {
+      const code = activationCodes.get(activation);
+      if (code !== undefined && f32(x) && f32(filter) && f32(out) && (bias === null || f32(bias))) {
+        // As in matmulBiasActivation: where the separate unary kernel would run in js, sigmoid and
+        // tanh are finished by js too, so the fused result equals conv2d + add + activation here.
+        const jsActivation = out.length < MIN_NATIVE_ELEMENTS && (activation === 'sigmoid' || activation === 'tanh');
+        addon.conv2dBiasActivation(x, filter, bias, out, pack(g), jsActivation ? activationCodes.get('linear')! : code);
+        if (jsActivation) jsKernels.unary(activation, out, out, 0);
+      } else {
+        jsKernels.conv2dBiasActivation(x, filter, bias, out, g, activation);
+      }
     },
     conv2dBackpropInput(dy, filter, dx, g) {
       if (f32(dy) && f32(filter) && f32(dx)) addon.conv2dBackpropInput(dy, filter, dx, pack(g));

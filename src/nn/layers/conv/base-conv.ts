@@ -44,6 +44,8 @@ export abstract class BaseConv extends Layer {
   protected readonly biasInitializer: InitializerIdentifier;
   protected readonly biasRegularizer: Regularizer | null;
   private readonly activationFn: ActivationFn;
+  /** The activation when the convolution op can apply it itself (see `convolveBiasActivation`), else null. */
+  private readonly fusedActivation: ops.LinearActivation | null;
   bias: Variable | null = null;
   /** Input channels, known once built. */
   protected inputChannels = 0;
@@ -63,6 +65,7 @@ export abstract class BaseConv extends Layer {
     }
     this.activation = options.activation ?? null;
     this.activationFn = getActivation(this.activation, where);
+    this.fusedActivation = fusedActivationOf(this.activationFn);
     this.useBias = options.useBias ?? true;
     this.biasInitializer = options.biasInitializer ?? 'zeros';
     this.biasRegularizer = getRegularizer(options.biasRegularizer);
@@ -80,6 +83,14 @@ export abstract class BaseConv extends Layer {
 
   /** The convolution itself, on an input already checked and cast to the layer's dtype. */
   protected abstract convolve(inputs: Tensor): Tensor;
+
+  /**
+   * The convolution finished with the bias and a fusable activation in one op, or null where the
+   * subclass has no such op (then `call` adds the bias and applies the activation after `convolve`).
+   */
+  protected convolveBiasActivation(_inputs: Tensor, _bias: Tensor | null, _activation: ops.LinearActivation): Tensor | null {
+    return null;
+  }
 
   /** Output height and width for the input's. */
   protected abstract spatialOutputShape(inputShape: LayerShape): [number | null, number | null];
@@ -106,6 +117,10 @@ export abstract class BaseConv extends Layer {
     }
     this.spatialOutputShape(inputs.shape);
     const x = inputs.dtype === this.dtype ? inputs : ops.cast(inputs, this.dtype);
+    if (this.fusedActivation !== null) {
+      const fused = this.convolveBiasActivation(x, this.bias, this.fusedActivation);
+      if (fused) return fused;
+    }
     const out = this.convolve(x);
     return this.activationFn(this.bias ? ops.add(out, this.bias) : out);
   }
@@ -124,6 +139,15 @@ export abstract class BaseConv extends Layer {
     if (this.biasRegularizer?.config) config.biasRegularizer = this.biasRegularizer.config;
     return config;
   }
+}
+
+/** Which of the activations the fused convolution applies `fn` is (the functions getActivation returns for them). */
+function fusedActivationOf(fn: ActivationFn): ops.LinearActivation | null {
+  if (fn === getActivation('linear')) return 'linear';
+  if (fn === ops.relu) return 'relu';
+  if (fn === ops.sigmoid) return 'sigmoid';
+  if (fn === ops.tanh) return 'tanh';
+  return null;
 }
 
 /** Checks Keras's `filters` option. */

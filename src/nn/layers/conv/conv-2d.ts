@@ -56,6 +56,10 @@ export class Conv2D extends BaseConv {
     return ops.conv2d(inputs, this.kernel!, { strides: this.strides, padding: this.padding, dilationRate: this.dilationRate });
   }
 
+  protected override convolveBiasActivation(inputs: Tensor, bias: Tensor | null, activation: ops.LinearActivation): Tensor {
+    return ops.conv2d(inputs, this.kernel!, { strides: this.strides, padding: this.padding, dilationRate: this.dilationRate, bias, activation });
+  }
+
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(), filters: this.filters, kernelInitializer: this.kernelInitializer,
