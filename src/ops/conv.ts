@@ -156,6 +156,26 @@ function convOptions(options: Conv2DOptions, op: string) {
 const data = (t: Tensor, dtype: Tensor['dtype']) => castTo(t, dtype)._data as Float32Array;
 
 /**
+ * The gradients of the two operands of a convolution-like op, each allocated and computed by its
+ * kernel call only when that operand needs one.
+ */
+function inputAndFilterGradients(x: Tensor, w: Tensor, dy: Float32Array,
+  inputGradient: (dy: Float32Array, dx: Float32Array) => void,
+  filterGradient: (dy: Float32Array, dw: Float32Array) => void): [Tensor | null, Tensor | null] {
+  let dx: Tensor | null = null;
+  let dw: Tensor | null = null;
+  if (x.requiresGrad) {
+    dx = empty(x.shape, x.dtype);
+    inputGradient(dy, dx._data as Float32Array);
+  }
+  if (w.requiresGrad) {
+    dw = empty(w.shape, w.dtype);
+    filterGradient(dy, dw._data as Float32Array);
+  }
+  return [dx, dw];
+}
+
+/**
  * 2-D convolution (cross-correlation, as in every framework) of NHWC images `x` [batch, height,
  * width, inChannels] with a Keras filter [kernelHeight, kernelWidth, inChannels, filters]; returns
  * [batch, outHeight, outWidth, filters]. Options: `strides` (1), `padding` ('valid'), `dilationRate`
@@ -237,17 +257,10 @@ export function conv2d(input: Operand, filter: Operand, options: Conv2DBiasActiv
       kernels().unaryGrad(activation, y._data as Float32Array, y._data as Float32Array, dy, dz._data as Float32Array, 0);
       dy = dz._data as Float32Array;
     }
-    let dx: Tensor | null = null;
-    let dw: Tensor | null = null;
+    const [dx, dw] = inputAndFilterGradients(x, w, dy,
+      (d, out) => kernels().conv2dBackpropInput(d, wData, out, g),
+      (d, out) => kernels().conv2dBackpropFilter(xData, d, out, g));
     let db: Tensor | null = null;
-    if (x.requiresGrad) {
-      dx = empty(x.shape, x.dtype);
-      kernels().conv2dBackpropInput(dy, wData, dx._data as Float32Array, g);
-    }
-    if (w.requiresGrad) {
-      dw = empty(w.shape, w.dtype);
-      kernels().conv2dBackpropFilter(xData, dy, dw._data as Float32Array, g);
-    }
     if (b !== null && b.requiresGrad) {
       db = empty(b.shape, b.dtype);
       const pixels = g.batch * g.outHeight * g.outWidth;
@@ -283,20 +296,9 @@ export function depthwiseConv2d(input: Operand, filter: Operand, options: Conv2D
   const g = windowGeometry(op, 'kernel', x.shape, [kh, kw], strides, dilation, padding, inChannels * multiplier);
   const out = empty([g.batch, g.outHeight, g.outWidth, g.outChannels], x.dtype);
   kernels().depthwiseConv2d(x._data as Float32Array, w._data as Float32Array, out._data as Float32Array, g);
-  return record(op, out, [x, w], (grad) => {
-    const dy = data(grad, x.dtype);
-    let dx: Tensor | null = null;
-    let dw: Tensor | null = null;
-    if (x.requiresGrad) {
-      dx = empty(x.shape, x.dtype);
-      kernels().depthwiseConv2dBackpropInput(dy, w._data as Float32Array, dx._data as Float32Array, g);
-    }
-    if (w.requiresGrad) {
-      dw = empty(w.shape, w.dtype);
-      kernels().depthwiseConv2dBackpropFilter(x._data as Float32Array, dy, dw._data as Float32Array, g);
-    }
-    return [dx, dw];
-  });
+  return record(op, out, [x, w], (grad) => inputAndFilterGradients(x, w, data(grad, x.dtype),
+    (dy, dx) => kernels().depthwiseConv2dBackpropInput(dy, w._data as Float32Array, dx, g),
+    (dy, dw) => kernels().depthwiseConv2dBackpropFilter(x._data as Float32Array, dy, dw, g)));
 }
 
 /**
@@ -375,18 +377,8 @@ export function conv2dTranspose(input: Operand, filter: Operand, options: Conv2D
   };
   const out = empty([batch, g.inHeight, g.inWidth, filters], x.dtype);
   kernels().conv2dBackpropInput(x._data as Float32Array, w._data as Float32Array, out._data as Float32Array, g);
-  return record(op, out, [x, w], (grad) => {
-    const dy = data(grad, x.dtype);
-    let dx: Tensor | null = null;
-    let dw: Tensor | null = null;
-    if (x.requiresGrad) {
-      dx = empty(x.shape, x.dtype);
-      kernels().conv2d(dy, w._data as Float32Array, dx._data as Float32Array, g);
-    }
-    if (w.requiresGrad) {
-      dw = empty(w.shape, w.dtype);
-      kernels().conv2dBackpropFilter(dy, x._data as Float32Array, dw._data as Float32Array, g);
-    }
-    return [dx, dw];
-  });
+  // The transpose's input gradient is the forward convolution; its filter gradient swaps the roles.
+  return record(op, out, [x, w], (grad) => inputAndFilterGradients(x, w, data(grad, x.dtype),
+    (dy, dx) => kernels().conv2d(dy, w._data as Float32Array, dx, g),
+    (dy, dw) => kernels().conv2dBackpropFilter(dy, x._data as Float32Array, dw, g)));
 }
