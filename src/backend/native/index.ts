@@ -1,4 +1,5 @@
 import type { Backend, Conv2DGeometry, Kernels, UpdateParams } from '../kernels.js';
+import type { FloatArray } from '../../core/index.js';
 import { jsKernels } from '../js/index.js';
 
 /*
@@ -198,6 +199,10 @@ export function broadcastPattern(shape: readonly number[], outShape: readonly nu
  * gradient checks, int32, bool outputs, ops or broadcasts it has no loop for, tiny arrays) to the js
  * kernel, deciding per call, so every call on `native` works.
  */
+/** The kernels that take two arrays, an output and a Conv2DGeometry, the same way on both backends. */
+type GeometryKernelName = 'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter' | 'depthwiseConv2d'
+  | 'depthwiseConv2dBackpropInput' | 'depthwiseConv2dBackpropFilter';
+
 function wrapKernels(addon: Addon): Partial<Kernels> {
   const unaryCodes = codes(addon.unaryOps);
   const unaryGradCodes = codes(addon.unaryGradOps);
@@ -207,6 +212,12 @@ function wrapKernels(addon: Addon): Partial<Kernels> {
   const poolCodes = codes(addon.poolOps);
   const updateCodes = codes(addon.updateRules);
   const f32 = (x: unknown): x is Float32Array => x instanceof Float32Array;
+  /** A (tensor, tensor, out, geometry) kernel: native for float32, js for anything else. */
+  const geometryKernel = (name: GeometryKernelName) =>
+    (a: FloatArray, b: FloatArray, out: FloatArray, g: Conv2DGeometry): void => {
+      if (f32(a) && f32(b) && f32(out)) addon[name](a, b, out, pack(g));
+      else jsKernels[name](a, b, out, g);
+    };
   // Filled per call and handed over (calls are synchronous), so no call allocates.
   const geometry = new Int32Array(GEOMETRY_FIELDS.length);
   const pack = (g: Conv2DGeometry): Int32Array => {
@@ -281,10 +292,7 @@ function wrapKernels(addon: Addon): Partial<Kernels> {
       else jsKernels.logSoftmax(x, view, out);
     },
     // Convolutions do enough work per element that even the smallest is faster natively.
-    conv2d(x, filter, out, g) {
-      if (f32(x) && f32(filter) && f32(out)) addon.conv2d(x, filter, out, pack(g));
-      else jsKernels.conv2d(x, filter, out, g);
-    },
+    conv2d: geometryKernel('conv2d'),
     conv2dBiasActivation(x, filter, bias, out, g, activation) {
       const code = activationCodes.get(activation);
       if (code !== undefined && f32(x) && f32(filter) && f32(out) && (bias === null || f32(bias))) {
@@ -297,26 +305,11 @@ function wrapKernels(addon: Addon): Partial<Kernels> {
         jsKernels.conv2dBiasActivation(x, filter, bias, out, g, activation);
       }
     },
-    conv2dBackpropInput(dy, filter, dx, g) {
-      if (f32(dy) && f32(filter) && f32(dx)) addon.conv2dBackpropInput(dy, filter, dx, pack(g));
-      else jsKernels.conv2dBackpropInput(dy, filter, dx, g);
-    },
-    conv2dBackpropFilter(x, dy, dFilter, g) {
-      if (f32(x) && f32(dy) && f32(dFilter)) addon.conv2dBackpropFilter(x, dy, dFilter, pack(g));
-      else jsKernels.conv2dBackpropFilter(x, dy, dFilter, g);
-    },
-    depthwiseConv2d(x, filter, out, g) {
-      if (f32(x) && f32(filter) && f32(out)) addon.depthwiseConv2d(x, filter, out, pack(g));
-      else jsKernels.depthwiseConv2d(x, filter, out, g);
-    },
-    depthwiseConv2dBackpropInput(dy, filter, dx, g) {
-      if (f32(dy) && f32(filter) && f32(dx)) addon.depthwiseConv2dBackpropInput(dy, filter, dx, pack(g));
-      else jsKernels.depthwiseConv2dBackpropInput(dy, filter, dx, g);
-    },
-    depthwiseConv2dBackpropFilter(x, dy, dFilter, g) {
-      if (f32(x) && f32(dy) && f32(dFilter)) addon.depthwiseConv2dBackpropFilter(x, dy, dFilter, pack(g));
-      else jsKernels.depthwiseConv2dBackpropFilter(x, dy, dFilter, g);
-    },
+    conv2dBackpropInput: geometryKernel('conv2dBackpropInput'),
+    conv2dBackpropFilter: geometryKernel('conv2dBackpropFilter'),
+    depthwiseConv2d: geometryKernel('depthwiseConv2d'),
+    depthwiseConv2dBackpropInput: geometryKernel('depthwiseConv2dBackpropInput'),
+    depthwiseConv2dBackpropFilter: geometryKernel('depthwiseConv2dBackpropFilter'),
     pool2d(op, x, out, g) {
       const code = poolCodes.get(op);
       if (code !== undefined && f32(x) && f32(out) && x.length >= MIN_NATIVE_ELEMENTS) addon.pool2d(code, x, out, pack(g));
