@@ -1,4 +1,5 @@
 import type { FloatArray } from '../../core/index.js';
+import { tapBuffers, windowTaps } from './window.js';
 import type { Conv2DGeometry, LinearActivation } from '../kernels.js';
 import { unary } from './elementwise.js';
 import { matmul } from './matmul.js';
@@ -204,28 +205,25 @@ export function conv2dBackpropFilter(x: FloatArray, dy: FloatArray, dFilter: Flo
  */
 
 export function depthwiseConv2d(x: FloatArray, filter: FloatArray, out: FloatArray, g: Conv2DGeometry): void {
-  const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = g;
+  const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = g;
   const multiplier = outChannels / inChannels;
   const acc = new Float64Array(outChannels);
+  const { offsets, taps } = tapBuffers(g);
   for (let b = 0; b < batch; b++) {
+    const imageStart = b * inHeight * inWidth * inChannels;
     for (let oy = 0; oy < outHeight; oy++) {
       for (let ox = 0; ox < outWidth; ox++) {
         acc.fill(0);
-        for (let ky = 0; ky < filterHeight; ky++) {
-          const iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight;
-          if (iy < 0 || iy >= inHeight) continue;
-          for (let kx = 0; kx < filterWidth; kx++) {
-            const ix = ox * g.strideWidth - g.padLeft + kx * g.dilationWidth;
-            if (ix < 0 || ix >= inWidth) continue;
-            const xBase = ((b * inHeight + iy) * inWidth + ix) * inChannels;
-            const fBase = (ky * filterWidth + kx) * outChannels;
-            if (multiplier === 1) {
-              for (let c = 0; c < inChannels; c++) acc[c] += x[xBase + c]! * filter[fBase + c]!;
-            } else {
-              for (let c = 0, o = 0; c < inChannels; c++) {
-                const v = x[xBase + c]!;
-                for (let m = 0; m < multiplier; m++, o++) acc[o] += v * filter[fBase + o]!;
-              }
+        const n = windowTaps(g, oy, ox, offsets, taps);
+        for (let t = 0; t < n; t++) {
+          const xBase = imageStart + offsets[t]!;
+          const fBase = taps[t]! * outChannels;
+          if (multiplier === 1) {
+            for (let c = 0; c < inChannels; c++) acc[c] += x[xBase + c]! * filter[fBase + c]!;
+          } else {
+            for (let c = 0, o = 0; c < inChannels; c++) {
+              const v = x[xBase + c]!;
+              for (let m = 0; m < multiplier; m++, o++) acc[o] += v * filter[fBase + o]!;
             }
           }
         }
@@ -237,28 +235,24 @@ export function depthwiseConv2d(x: FloatArray, filter: FloatArray, out: FloatArr
 }
 
 export function depthwiseConv2dBackpropInput(dy: FloatArray, filter: FloatArray, dx: FloatArray, g: Conv2DGeometry): void {
-  const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = g;
+  const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = g;
   const multiplier = outChannels / inChannels;
   // One image's gradient is accumulated in float64, then rounded once into dx.
   const image = new Float64Array(inHeight * inWidth * inChannels);
+  const { offsets, taps } = tapBuffers(g);
   for (let b = 0; b < batch; b++) {
     image.fill(0);
     for (let oy = 0; oy < outHeight; oy++) {
       for (let ox = 0; ox < outWidth; ox++) {
         const dyBase = ((b * outHeight + oy) * outWidth + ox) * outChannels;
-        for (let ky = 0; ky < filterHeight; ky++) {
-          const iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight;
-          if (iy < 0 || iy >= inHeight) continue;
-          for (let kx = 0; kx < filterWidth; kx++) {
-            const ix = ox * g.strideWidth - g.padLeft + kx * g.dilationWidth;
-            if (ix < 0 || ix >= inWidth) continue;
-            const xBase = (iy * inWidth + ix) * inChannels;
-            const fBase = (ky * filterWidth + kx) * outChannels;
-            for (let c = 0, o = 0; c < inChannels; c++) {
-              let s = 0;
-              for (let m = 0; m < multiplier; m++, o++) s += dy[dyBase + o]! * filter[fBase + o]!;
-              image[xBase + c] += s;
-            }
+        const n = windowTaps(g, oy, ox, offsets, taps);
+        for (let t = 0; t < n; t++) {
+          const xBase = offsets[t]!;
+          const fBase = taps[t]! * outChannels;
+          for (let c = 0, o = 0; c < inChannels; c++) {
+            let s = 0;
+            for (let m = 0; m < multiplier; m++, o++) s += dy[dyBase + o]! * filter[fBase + o]!;
+            image[xBase + c] += s;
           }
         }
       }
@@ -269,25 +263,22 @@ export function depthwiseConv2dBackpropInput(dy: FloatArray, filter: FloatArray,
 }
 
 export function depthwiseConv2dBackpropFilter(x: FloatArray, dy: FloatArray, dFilter: FloatArray, g: Conv2DGeometry): void {
-  const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = g;
+  const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = g;
   const multiplier = outChannels / inChannels;
   const acc = new Float64Array(dFilter.length);
+  const { offsets, taps } = tapBuffers(g);
   for (let b = 0; b < batch; b++) {
+    const imageStart = b * inHeight * inWidth * inChannels;
     for (let oy = 0; oy < outHeight; oy++) {
       for (let ox = 0; ox < outWidth; ox++) {
         const dyBase = ((b * outHeight + oy) * outWidth + ox) * outChannels;
-        for (let ky = 0; ky < filterHeight; ky++) {
-          const iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight;
-          if (iy < 0 || iy >= inHeight) continue;
-          for (let kx = 0; kx < filterWidth; kx++) {
-            const ix = ox * g.strideWidth - g.padLeft + kx * g.dilationWidth;
-            if (ix < 0 || ix >= inWidth) continue;
-            const xBase = ((b * inHeight + iy) * inWidth + ix) * inChannels;
-            const fBase = (ky * filterWidth + kx) * outChannels;
-            for (let c = 0, o = 0; c < inChannels; c++) {
-              const v = x[xBase + c]!;
-              for (let m = 0; m < multiplier; m++, o++) acc[fBase + o] += v * dy[dyBase + o]!;
-            }
+        const n = windowTaps(g, oy, ox, offsets, taps);
+        for (let t = 0; t < n; t++) {
+          const xBase = imageStart + offsets[t]!;
+          const fBase = taps[t]! * outChannels;
+          for (let c = 0, o = 0; c < inChannels; c++) {
+            const v = x[xBase + c]!;
+            for (let m = 0; m < multiplier; m++, o++) acc[fBase + o] += v * dy[dyBase + o]!;
           }
         }
       }
