@@ -53,30 +53,50 @@ inline bool get_args(napi_env env, napi_callback_info info, const char* name, si
   return true;
 }
 
-inline bool get_float32_array(napi_env env, napi_value value, const char* name, const char* what, float** data,
-                       long* length) {
+// Throws a TypeError "neurona native <name>: <what> <requirement>" and returns false.
+inline bool throw_argument_error(napi_env env, const char* name, const char* what, const char* requirement) {
+  const std::string message = std::string("neurona native ") + name + ": " + what + " " + requirement;
+  napi_throw_type_error(env, nullptr, message.c_str());
+  return false;
+}
+
+// Reads a typed array of one element type without copying: its data pointer and element count.
+template <typename T>
+inline bool get_typed_array(napi_env env, napi_value value, const char* name, const char* what,
+                            napi_typedarray_type expected, const char* requirement, T** data, long* length) {
   bool is_typed_array = false;
   napi_typedarray_type type = napi_int8_array;
   size_t count = 0;
   void* pointer = nullptr;
   if (napi_is_typedarray(env, value, &is_typed_array) == napi_ok && is_typed_array &&
       napi_get_typedarray_info(env, value, &type, &count, &pointer, nullptr, nullptr) == napi_ok &&
-      type == napi_float32_array) {
-    *data = static_cast<float*>(pointer);
+      type == expected) {
+    *data = static_cast<T*>(pointer);
     *length = static_cast<long>(count);
     return true;
   }
-  const std::string message = std::string("neurona native ") + name + ": " + what + " must be a Float32Array";
-  napi_throw_type_error(env, nullptr, message.c_str());
-  return false;
+  return throw_argument_error(env, name, what, requirement);
+}
+
+inline bool get_float32_array(napi_env env, napi_value value, const char* name, const char* what, float** data,
+                              long* length) {
+  return get_typed_array(env, value, name, what, napi_float32_array, "must be a Float32Array", data, length);
+}
+
+inline bool get_int32_array(napi_env env, napi_value value, const char* name, const char* what, int32_t** data,
+                            long* length) {
+  return get_typed_array(env, value, name, what, napi_int32_array, "must be an Int32Array", data, length);
+}
+
+inline bool get_float64_array(napi_env env, napi_value value, const char* name, const char* what, double** data,
+                              long* length) {
+  return get_typed_array(env, value, name, what, napi_float64_array, "must be a Float64Array", data, length);
 }
 
 inline bool get_long(napi_env env, napi_value value, const char* name, const char* what, long* out) {
   int64_t v = 0;
   if (napi_get_value_int64(env, value, &v) != napi_ok || v < 0) {
-    const std::string message = std::string("neurona native ") + name + ": " + what + " must be a non-negative integer";
-    napi_throw_type_error(env, nullptr, message.c_str());
-    return false;
+    return throw_argument_error(env, name, what, "must be a non-negative integer");
   }
   *out = static_cast<long>(v);
   return true;
@@ -84,9 +104,7 @@ inline bool get_long(napi_env env, napi_value value, const char* name, const cha
 
 inline bool get_bool(napi_env env, napi_value value, const char* name, const char* what, bool* out) {
   if (napi_get_value_bool(env, value, out) != napi_ok) {
-    const std::string message = std::string("neurona native ") + name + ": " + what + " must be a boolean";
-    napi_throw_type_error(env, nullptr, message.c_str());
-    return false;
+    return throw_argument_error(env, name, what, "must be a boolean");
   }
   return true;
 }
@@ -114,55 +132,15 @@ inline bool get_code(napi_env env, napi_value value, const char* name, int count
 inline bool get_float(napi_env env, napi_value value, const char* name, const char* what, float* out) {
   double v = 0;
   if (napi_get_value_double(env, value, &v) != napi_ok) {
-    const std::string message = std::string("neurona native ") + name + ": " + what + " must be a number";
-    napi_throw_type_error(env, nullptr, message.c_str());
-    return false;
+    return throw_argument_error(env, name, what, "must be a number");
   }
   *out = static_cast<float>(v);
   return true;
 }
 
-inline bool get_int32_array(napi_env env, napi_value value, const char* name, const char* what, int32_t** data,
-                            long* length) {
-  bool is_typed_array = false;
-  napi_typedarray_type type = napi_int8_array;
-  size_t count = 0;
-  void* pointer = nullptr;
-  if (napi_is_typedarray(env, value, &is_typed_array) == napi_ok && is_typed_array &&
-      napi_get_typedarray_info(env, value, &type, &count, &pointer, nullptr, nullptr) == napi_ok &&
-      type == napi_int32_array) {
-    *data = static_cast<int32_t*>(pointer);
-    *length = static_cast<long>(count);
-    return true;
-  }
-  const std::string message = std::string("neurona native ") + name + ": " + what + " must be an Int32Array";
-  napi_throw_type_error(env, nullptr, message.c_str());
-  return false;
-}
-
-inline bool get_float64_array(napi_env env, napi_value value, const char* name, const char* what, double** data,
-                              long* length) {
-  bool is_typed_array = false;
-  napi_typedarray_type type = napi_int8_array;
-  size_t count = 0;
-  void* pointer = nullptr;
-  if (napi_is_typedarray(env, value, &is_typed_array) == napi_ok && is_typed_array &&
-      napi_get_typedarray_info(env, value, &type, &count, &pointer, nullptr, nullptr) == napi_ok &&
-      type == napi_float64_array) {
-    *data = static_cast<double*>(pointer);
-    *length = static_cast<long>(count);
-    return true;
-  }
-  const std::string message = std::string("neurona native ") + name + ": " + what + " must be a Float64Array";
-  napi_throw_type_error(env, nullptr, message.c_str());
-  return false;
-}
-
 inline bool get_double(napi_env env, napi_value value, const char* name, const char* what, double* out) {
   if (napi_get_value_double(env, value, out) != napi_ok) {
-    const std::string message = std::string("neurona native ") + name + ": " + what + " must be a number";
-    napi_throw_type_error(env, nullptr, message.c_str());
-    return false;
+    return throw_argument_error(env, name, what, "must be a number");
   }
   return true;
 }
