@@ -51,16 +51,10 @@ inline void depthwise_forward_part(void* context, int thread, int threads) {
     for (long ox = 0; ox < g.out_width; ox++) {
       float* acc = job.out + (row * g.out_width + ox) * g.out_channels;
       zero_floats(acc, g.out_channels);
-      for (long ky = 0; ky < g.filter_height; ky++) {
-        const long iy = oy * g.stride_height - g.pad_top + ky * g.dilation_height;
-        if (iy < 0 || iy >= g.in_height) continue;
-        for (long kx = 0; kx < g.filter_width; kx++) {
-          const long ix = ox * g.stride_width - g.pad_left + kx * g.dilation_width;
-          if (ix < 0 || ix >= g.in_width) continue;
-          depthwise_tap(acc, job.x + ((b * g.in_height + iy) * g.in_width + ix) * channels,
-                        job.filter + (ky * g.filter_width + kx) * g.out_channels, channels, multiplier);
-        }
-      }
+      const float* x_image = job.x + b * g.in_height * g.in_width * channels;
+      for_each_window_tap(g, oy, ox, [&](long offset, long tap) {
+        depthwise_tap(acc, x_image + offset, job.filter + tap * g.out_channels, channels, multiplier);
+      });
     }
   }
 }
@@ -80,25 +74,19 @@ inline void depthwise_input_part(void* context, int thread, int threads) {
     for (long oy = 0; oy < g.out_height; oy++) {
       for (long ox = 0; ox < g.out_width; ox++) {
         const float* d = job.dy + ((b * g.out_height + oy) * g.out_width + ox) * g.out_channels;
-        for (long ky = 0; ky < g.filter_height; ky++) {
-          const long iy = oy * g.stride_height - g.pad_top + ky * g.dilation_height;
-          if (iy < 0 || iy >= g.in_height) continue;
-          for (long kx = 0; kx < g.filter_width; kx++) {
-            const long ix = ox * g.stride_width - g.pad_left + kx * g.dilation_width;
-            if (ix < 0 || ix >= g.in_width) continue;
-            float* __restrict target = image + (iy * g.in_width + ix) * channels;
-            const float* __restrict f = job.filter + (ky * g.filter_width + kx) * g.out_channels;
-            if (multiplier == 1) {
-              for (long c = 0; c < channels; c++) target[c] += d[c] * f[c];
-            } else {
-              for (long c = 0; c < channels; c++) {
-                float s = 0.0f;
-                for (long m = 0; m < multiplier; m++) s += d[c * multiplier + m] * f[c * multiplier + m];
-                target[c] += s;
-              }
+        for_each_window_tap(g, oy, ox, [&](long offset, long tap) {
+          float* __restrict target = image + offset;
+          const float* __restrict f = job.filter + tap * g.out_channels;
+          if (multiplier == 1) {
+            for (long c = 0; c < channels; c++) target[c] += d[c] * f[c];
+          } else {
+            for (long c = 0; c < channels; c++) {
+              float s = 0.0f;
+              for (long m = 0; m < multiplier; m++) s += d[c * multiplier + m] * f[c * multiplier + m];
+              target[c] += s;
             }
           }
-        }
+        });
       }
     }
   }
@@ -125,26 +113,21 @@ inline void depthwise_filter_part(void* context, int thread, int threads) {
       const long oy = row - b * g.out_height;
       for (long ox = 0; ox < g.out_width; ox++) {
         const float* __restrict d = job.dy + (row * g.out_width + ox) * g.out_channels;
-        for (long ky = 0; ky < g.filter_height; ky++) {
-          const long iy = oy * g.stride_height - g.pad_top + ky * g.dilation_height;
-          if (iy < 0 || iy >= g.in_height) continue;
-          for (long kx = 0; kx < g.filter_width; kx++) {
-            const long ix = ox * g.stride_width - g.pad_left + kx * g.dilation_width;
-            if (ix < 0 || ix >= g.in_width) continue;
-            const float* __restrict source = job.x + ((b * g.in_height + iy) * g.in_width + ix) * channels;
-            double* __restrict acc = sums + (ky * g.filter_width + kx) * g.out_channels;
-            if (multiplier == 1) {
-              for (long c = 0; c < channels; c++) acc[c] += static_cast<double>(source[c]) * d[c];
-            } else {
-              for (long c = 0; c < channels; c++) {
-                const float v = source[c];
-                for (long m = 0; m < multiplier; m++) {
-                  acc[c * multiplier + m] += static_cast<double>(v) * d[c * multiplier + m];
-                }
+        const float* x_image = job.x + b * g.in_height * g.in_width * channels;
+        for_each_window_tap(g, oy, ox, [&](long offset, long tap) {
+          const float* __restrict source = x_image + offset;
+          double* __restrict acc = sums + tap * g.out_channels;
+          if (multiplier == 1) {
+            for (long c = 0; c < channels; c++) acc[c] += static_cast<double>(source[c]) * d[c];
+          } else {
+            for (long c = 0; c < channels; c++) {
+              const float v = source[c];
+              for (long m = 0; m < multiplier; m++) {
+                acc[c * multiplier + m] += static_cast<double>(v) * d[c * multiplier + m];
               }
             }
           }
-        }
+        });
       }
     }
   }

@@ -48,23 +48,18 @@ inline void pool_forward_part(void* context, int thread, int threads) {
         const long width = min_long(kChannelBlock, channels - c0);
         float* __restrict dst = out + c0;
         long count = 0;
-        for (long ky = 0; ky < g.filter_height; ky++) {
-          const long iy = oy * g.stride_height - g.pad_top + ky * g.dilation_height;
-          if (iy < 0 || iy >= g.in_height) continue;
-          for (long kx = 0; kx < g.filter_width; kx++) {
-            const long ix = ox * g.stride_width - g.pad_left + kx * g.dilation_width;
-            if (ix < 0 || ix >= g.in_width) continue;
-            const float* __restrict src = job.x + ((b * g.in_height + iy) * g.in_width + ix) * channels + c0;
-            if (job.max) {
-              if (count == 0) copy_floats(dst, src, width);
-              else for (long c = 0; c < width; c++) dst[c] = max_step(src[c], dst[c]);
-            } else {
-              if (count == 0) for (long c = 0; c < width; c++) sums[c] = src[c];
-              else for (long c = 0; c < width; c++) sums[c] += src[c];
-            }
-            count++;
+        const float* x_image = job.x + b * g.in_height * g.in_width * channels + c0;
+        for_each_window_tap(g, oy, ox, [&](long offset, long) {
+          const float* __restrict src = x_image + offset;
+          if (job.max) {
+            if (count == 0) copy_floats(dst, src, width);
+            else for (long c = 0; c < width; c++) dst[c] = max_step(src[c], dst[c]);
+          } else {
+            if (count == 0) for (long c = 0; c < width; c++) sums[c] = src[c];
+            else for (long c = 0; c < width; c++) sums[c] += src[c];
           }
-        }
+          count++;
+        });
         if (count == 0) zero_floats(dst, width);
         else if (!job.max) for (long c = 0; c < width; c++) dst[c] = static_cast<float>(sums[c] / count);
       }
@@ -89,56 +84,37 @@ inline void pool_backward_part(void* context, int thread, int threads) {
       for (long ox = 0; ox < g.out_width; ox++) {
         const float* d = job.dy + ((b * g.out_height + oy) * g.out_width + ox) * channels;
         if (!job.max) {
-          long rows = 0, cols = 0;
-          for (long ky = 0; ky < g.filter_height; ky++) {
-            const long iy = oy * g.stride_height - g.pad_top + ky * g.dilation_height;
-            if (iy >= 0 && iy < g.in_height) rows++;
-          }
-          for (long kx = 0; kx < g.filter_width; kx++) {
-            const long ix = ox * g.stride_width - g.pad_left + kx * g.dilation_width;
-            if (ix >= 0 && ix < g.in_width) cols++;
-          }
-          if (rows * cols == 0) continue;
-          const double scale = 1.0 / static_cast<double>(rows * cols);
-          for (long ky = 0; ky < g.filter_height; ky++) {
-            const long iy = oy * g.stride_height - g.pad_top + ky * g.dilation_height;
-            if (iy < 0 || iy >= g.in_height) continue;
-            for (long kx = 0; kx < g.filter_width; kx++) {
-              const long ix = ox * g.stride_width - g.pad_left + kx * g.dilation_width;
-              if (ix < 0 || ix >= g.in_width) continue;
-              float* __restrict target = image + (iy * g.in_width + ix) * channels;
-              for (long c = 0; c < channels; c++) target[c] += static_cast<float>(d[c] * scale);
-            }
-          }
+          long count = 0;
+          for_each_window_tap(g, oy, ox, [&](long, long) { count++; });
+          if (count == 0) continue;
+          const double scale = 1.0 / static_cast<double>(count);
+          for_each_window_tap(g, oy, ox, [&](long offset, long) {
+            float* __restrict target = image + offset;
+            for (long c = 0; c < channels; c++) target[c] += static_cast<float>(d[c] * scale);
+          });
           continue;
         }
         for (long c0 = 0; c0 < channels; c0 += kChannelBlock) {
           const long width = min_long(kChannelBlock, channels - c0);
           long count = 0;
-          for (long ky = 0; ky < g.filter_height; ky++) {
-            const long iy = oy * g.stride_height - g.pad_top + ky * g.dilation_height;
-            if (iy < 0 || iy >= g.in_height) continue;
-            for (long kx = 0; kx < g.filter_width; kx++) {
-              const long ix = ox * g.stride_width - g.pad_left + kx * g.dilation_width;
-              if (ix < 0 || ix >= g.in_width) continue;
-              const long local = (iy * g.in_width + ix) * channels + c0;
-              const float* __restrict src = x_image + local;
-              if (count == 0) {
-                for (long c = 0; c < width; c++) {
-                  best[c] = src[c];
-                  where[c] = local + c;
-                }
-              } else {
-                for (long c = 0; c < width; c++) {
-                  const float v = src[c];
-                  const bool take = v > best[c] || (v != v && best[c] == best[c]);
-                  best[c] = take ? v : best[c];
-                  where[c] = take ? local + c : where[c];
-                }
+          for_each_window_tap(g, oy, ox, [&](long offset, long) {
+            const long local = offset + c0;
+            const float* __restrict src = x_image + local;
+            if (count == 0) {
+              for (long c = 0; c < width; c++) {
+                best[c] = src[c];
+                where[c] = local + c;
               }
-              count++;
+            } else {
+              for (long c = 0; c < width; c++) {
+                const float v = src[c];
+                const bool take = v > best[c] || (v != v && best[c] == best[c]);
+                best[c] = take ? v : best[c];
+                where[c] = take ? local + c : where[c];
+              }
             }
-          }
+            count++;
+          });
           if (count > 0) for (long c = 0; c < width; c++) image[where[c]] += d[c0 + c];
         }
       }

@@ -29,6 +29,23 @@ struct ConvGeometry {
   long pad_left;
 };
 
+// The taps of output pixel (oy, ox)'s window that fall inside the image, in window order (row by
+// row): calls visit(offset, tap) with the input pixel's element offset within its image,
+// (iy * in_width + ix) * in_channels, and the tap index ky * filter_width + kx. Depthwise
+// convolution and pooling walk their windows through this one loop.
+template <typename Visit>
+inline void for_each_window_tap(const ConvGeometry& g, long oy, long ox, Visit&& visit) {
+  for (long ky = 0; ky < g.filter_height; ky++) {
+    const long iy = oy * g.stride_height - g.pad_top + ky * g.dilation_height;
+    if (iy < 0 || iy >= g.in_height) continue;
+    for (long kx = 0; kx < g.filter_width; kx++) {
+      const long ix = ox * g.stride_width - g.pad_left + kx * g.dilation_width;
+      if (ix < 0 || ix >= g.in_width) continue;
+      visit((iy * g.in_width + ix) * g.in_channels, ky * g.filter_width + kx);
+    }
+  }
+}
+
 // The order in which the addon receives a geometry (an Int32Array), as in Conv2DGeometry.
 constexpr int kConvGeometryFields = 15;
 
