@@ -303,21 +303,30 @@ inline void norm_groups(NormJob& job, int threads, long work, int* threads_out) 
   *threads_out = n;
 }
 
-inline bool batch_norm_training(const float* x, long outer, long length, long inner, const float* gamma,
-                                const float* beta, double epsilon, float* out, float* mean, float* inv_std,
-                                int threads) {
+// A NormJob over [outer, length, inner] with its groups chosen, plus the thread counts of the
+// reduction passes (`threads_out`) and of the elementwise pass (`elementwise_out`, at most `outer`).
+inline NormJob norm_job(const float* x, const float* dy, long outer, long length, long inner, float* out, int threads,
+                        int* threads_out, int* elementwise_out) {
   NormJob job{};
   job.x = x;
-  job.dy = x;
+  job.dy = dy;
   job.outer = outer;
   job.length = length;
   job.inner = inner;
   job.out = out;
   const long size = outer * length * inner;
+  norm_groups(job, threads, size, threads_out);
+  const int elementwise = threads_for(size, threads);
+  *elementwise_out = elementwise > outer ? static_cast<int>(outer) : elementwise;
+  return job;
+}
+
+inline bool batch_norm_training(const float* x, long outer, long length, long inner, const float* gamma,
+                                const float* beta, double epsilon, float* out, float* mean, float* inv_std,
+                                int threads) {
   if (length == 0) return true;
-  int n;
-  norm_groups(job, threads, size, &n);
-  const int elementwise_threads = threads_for(size, threads) > outer ? static_cast<int>(outer) : threads_for(size, threads);
+  int n, elementwise_threads;
+  NormJob job = norm_job(x, x, outer, length, inner, out, threads, &n, &elementwise_threads);
   ScratchLock lock;
   double* arrays = reserve_norm(lock, job, 3);
   if (arrays == nullptr) return false;
@@ -350,18 +359,9 @@ inline bool batch_norm_training(const float* x, long outer, long length, long in
 inline bool batch_norm_backward(const float* x, const float* dy, long outer, long length, long inner,
                                 const float* gamma, const float* mean, const float* inv_std, float* dx, float* dgamma,
                                 float* dbeta, int threads) {
-  NormJob job{};
-  job.x = x;
-  job.dy = dy;
-  job.outer = outer;
-  job.length = length;
-  job.inner = inner;
-  job.out = dx;
-  const long size = outer * length * inner;
   if (length == 0) return true;
-  int n;
-  norm_groups(job, threads, size, &n);
-  const int elementwise_threads = threads_for(size, threads) > outer ? static_cast<int>(outer) : threads_for(size, threads);
+  int n, elementwise_threads;
+  NormJob job = norm_job(x, dy, outer, length, inner, dx, threads, &n, &elementwise_threads);
   ScratchLock lock;
   double* arrays = reserve_norm(lock, job, 5);
   if (arrays == nullptr) return false;
