@@ -23,6 +23,7 @@
 #endif
 
 #include <cstring>
+#include <vector>
 
 #include "thread_pool.h"
 #include "training.h"
@@ -244,7 +245,7 @@ struct Conv {
       }
       return true;
     }
-    if (direct_width(g) > 0) return direct_conv2d(x, filter, out, g, epilogue, threads);
+    if (direct_serves(g)) return direct_conv2d(x, filter, out, g, epilogue, threads);
     threads = threads_for_work(job.pixels * job.taps * job.n, job.chunks, threads);
     ScratchLock lock;
     threads = reserve(lock, threads, job.pointwise ? 0 : job.chunk * job.taps, 0);
@@ -253,32 +254,24 @@ struct Conv {
     return true;
   }
 
-  // Direct convolution for the first layer of a network: few input channels (an image's 1 or 3) and
-  // one or two vectors of filters. Through im2col and the GEMM, such a layer is mostly overhead: its
-  // k (the taps, 25 or 27) is too short to amortize packing, and the im2col matrix is written and
-  // packed for only a few multiply-adds per element. Here each output row is computed straight from
-  // a zero-padded copy of its image: R pixels x V vectors of filters stay in registers while the
-  // taps stream by, each tap one broadcast of the input per pixel and one load of the filter row.
+  // Direct convolution: no im2col matrix and no packing. A run of R consecutive output pixels (in
+  // the global (image, row, column) order, so a run may cross rows and images) times V vectors of
+  // filters stays in registers while the taps stream by: per tap, V loads of the filter row and one
+  // broadcast of the input per pixel feed R x V fused multiply-adds. The input is read in place, or
+  // from a zero-padded copy of the batch when the windows reach into the padding, so no tap needs a
+  // bounds check. Wider filter banks run in passes of two vectors.
   //
-  // Every output element is the same chain of fused multiply-adds, in the same tap order, as the
-  // GEMM path computes (taps <= KC: one k slice; padding taps multiply a zero, as im2col's zeros do),
-  // so the choice of path does not change a bit.
-  static constexpr long kDirectMaxChannels = 4;
-  static constexpr long kDirectMaxPaddedFloats = 1L << 20;
-
-  // The number of filter vectors (1 or 2) when the direct path serves this geometry, else 0.
-  static long direct_width(const ConvGeometry& g) {
-    if constexpr (!Micro::kDirect) {
-      return 0;
-    } else {
-      const long v = g.out_channels / Micro::kVector;
-      if (v < 1 || v > 2 || g.out_channels % Micro::kVector != 0) return 0;
-      if (g.in_channels > kDirectMaxChannels || taps_of(g) > KC) return 0;
-      if (g.out_width < (v == 1 ? Micro::kDirectPixels1 : Micro::kDirectPixels2)) return 0;
-      if (padded_height(g) * padded_width(g) * g.in_channels > kDirectMaxPaddedFloats) return 0;
-      return v;
-    }
-  }
+  // Through im2col + GEMM, the products that CNN training at small batches makes (k = taps in the
+  // hundreds, n = 16 to 64 filters) spend as long writing and packing the im2col matrix as
+  // multiplying it; here the only traffic besides the FMAs is the filter, which stays in L2.
+  //
+  // Every output element is the same chain of fused multiply-adds, in the same tap order and KC-long
+  // tap slices (each summed from zero, then added to the partial stored before), as the GEMM path
+  // computes; padding taps multiply a zero, as im2col's zeros do. So the choice of path does not
+  // change a bit.
+  static constexpr long kDirectMaxFilterFloats = 1L << 17;
+  // The largest padded copy of a batch the direct kernels make; beyond it the GEMM path runs.
+  static constexpr long kDirectMaxPaddedBatchFloats = 1L << 24;
 
   // The extent of all receptive fields of an image, padding included.
   static long padded_height(const ConvGeometry& g) {
@@ -286,6 +279,26 @@ struct Conv {
   }
   static long padded_width(const ConvGeometry& g) {
     return (g.out_width - 1) * g.stride_width + (g.filter_width - 1) * g.dilation_width + 1;
+  }
+
+  // Whether the receptive fields all lie inside the image, so that x serves without a padded copy.
+  static bool needs_no_padding(const ConvGeometry& g) {
+    return g.pad_top == 0 && g.pad_left == 0 && padded_height(g) <= g.in_height && padded_width(g) <= g.in_width;
+  }
+
+  static long padded_batch_floats(const ConvGeometry& g) {
+    return needs_no_padding(g) ? 0 : g.batch * padded_height(g) * padded_width(g) * g.in_channels;
+  }
+
+  // Whether the direct forward serves this geometry: whole vectors of filters, a filter bank that
+  // stays in L2, and a padded copy of bounded size.
+  static bool direct_serves(const ConvGeometry& g) {
+    if constexpr (!Micro::kDirect) {
+      return false;
+    } else {
+      return g.out_channels % Micro::kVector == 0 && taps_of(g) * g.out_channels <= kDirectMaxFilterFloats &&
+             padded_batch_floats(g) <= kDirectMaxPaddedBatchFloats;
+    }
   }
 
   // Copies image b into `padded` [padded_height, padded_width, C], zeros where the padding is.
@@ -311,119 +324,264 @@ struct Conv {
     }
   }
 
-  // R output pixels x V filter vectors: out[r * n + ...] = sum over taps t of x[t_offset[t] + r * step] * filter[t].
-  template <int V, int R>
-  static void direct_pixels(const float* x, long step, const long* tap_offsets, long taps, const float* filter, long n,
-                            float* out) {
-    using Vec = typename Micro::Vec;
-    Vec acc[R][V];
-#pragma GCC unroll 32
-    for (int r = 0; r < R; r++) {
-#pragma GCC unroll 2
-      for (int v = 0; v < V; v++) acc[r][v] = Micro::zero();
-    }
-    for (long t = 0; t < taps; t++) {
-      const float* source = x + tap_offsets[t];
-      Vec f[V];
-#pragma GCC unroll 2
-      for (int v = 0; v < V; v++) f[v] = Micro::load(filter + t * n + v * Micro::kVector);
-#pragma GCC unroll 32
-      for (int r = 0; r < R; r++) {
-        const Vec a = Micro::broadcast(source + r * step);
-#pragma GCC unroll 2
-        for (int v = 0; v < V; v++) acc[r][v] = Micro::fma(a, f[v], acc[r][v]);
+  // The batch as the direct kernels read it: x itself, or its padded copy in `padded`.
+  struct Images {
+    const float* data;
+    long image_floats;
+    long row_floats;
+  };
+
+  struct PadJob {
+    const float* x;
+    const ConvGeometry* g;
+    float* padded;
+    long image_floats;
+  };
+
+  static void pad_part(void* context, int thread, int threads) {
+    const PadJob& p = *static_cast<const PadJob*>(context);
+    long begin, end;
+    split_range(p.g->batch, threads, thread, &begin, &end);
+    for (long b = begin; b < end; b++) pad_image(p.x, *p.g, b, p.padded + b * p.image_floats);
+  }
+
+  // Pads the batch into `padded` (padded_batch_floats(g) of room) when the geometry needs it.
+  static Images prepare_images(const float* x, const ConvGeometry& g, float* padded, int threads) {
+    if (needs_no_padding(g)) return Images{x, g.in_height * g.in_width * g.in_channels, g.in_width * g.in_channels};
+    const long image_floats = padded_height(g) * padded_width(g) * g.in_channels;
+    PadJob pad{x, &g, padded, image_floats};
+    parallel_run(threads_for(g.batch * image_floats, threads), pad_part, &pad);
+    return Images{padded, image_floats, padded_width(g) * g.in_channels};
+  }
+
+  // The offset of each tap (ky, kx, c) from its window's origin in `images`.
+  static std::vector<long> tap_offsets(const ConvGeometry& g, const Images& images) {
+    std::vector<long> offsets(static_cast<size_t>(taps_of(g)));
+    long t = 0;
+    for (long ky = 0; ky < g.filter_height; ky++) {
+      for (long kx = 0; kx < g.filter_width; kx++) {
+        for (long ci = 0; ci < g.in_channels; ci++) {
+          offsets[t++] = ky * g.dilation_height * images.row_floats + kx * g.dilation_width * g.in_channels + ci;
+        }
       }
     }
+    return offsets;
+  }
+
+  // The window origins of output pixels [p0, p0 + count) in `images`.
+  static void window_origins(const ConvGeometry& g, const Images& images, long p0, long count, long* origins) {
+    for_pixels(g, p0, p0 + count, [&](long b, long oy, long ox) {
+      *origins++ = b * images.image_floats + oy * g.stride_height * images.row_floats + ox * g.stride_width * g.in_channels;
+    });
+  }
+
+  // R pixels x V filter vectors: out[r * n + ...] = sum over taps t of images[origins[r] + offsets[t]] * filter[t].
+  // With IN_ROW, the R windows lie in one row, step floats apart (origins[r] = origins[0] + r * step),
+  // and are addressed from one pointer: R pointers would not all stay in registers.
+  template <int V, int R, bool IN_ROW = false>
+  static void direct_pixels(const float* images, const long* origins, const long* offsets, long taps,
+                            const float* filter, long n, float* out, long step = 0) {
+    using Vec = typename Micro::Vec;
+    const float* source[R];
 #pragma GCC unroll 32
-    for (int r = 0; r < R; r++) {
+    for (int r = 0; r < R; r++) source[r] = images + origins[r];
+    for (long t0 = 0; t0 < taps; t0 += KC) {
+      const long t1 = min_long(t0 + KC, taps);
+      Vec acc[R][V];
+#pragma GCC unroll 32
+      for (int r = 0; r < R; r++) {
 #pragma GCC unroll 2
-      for (int v = 0; v < V; v++) Micro::store(out + r * n + v * Micro::kVector, acc[r][v]);
+        for (int v = 0; v < V; v++) acc[r][v] = Micro::zero();
+      }
+      for (long t = t0; t < t1; t++) {
+        const long offset = offsets[t];
+        Vec f[V];
+#pragma GCC unroll 2
+        for (int v = 0; v < V; v++) f[v] = Micro::load(filter + t * n + v * Micro::kVector);
+#pragma GCC unroll 32
+        for (int r = 0; r < R; r++) {
+          const Vec a = Micro::broadcast(IN_ROW ? source[0] + offset + r * step : source[r] + offset);
+#pragma GCC unroll 2
+          for (int v = 0; v < V; v++) acc[r][v] = Micro::fma(a, f[v], acc[r][v]);
+        }
+      }
+#pragma GCC unroll 32
+      for (int r = 0; r < R; r++) {
+#pragma GCC unroll 2
+        for (int v = 0; v < V; v++) {
+          float* target = out + r * n + v * Micro::kVector;
+          Micro::store(target, t0 == 0 ? acc[r][v] : Micro::add(Micro::load(target), acc[r][v]));
+        }
+      }
+    }
+  }
+
+  // direct_pixels with R = count (1 <= count <= R_MAX), chosen at run time.
+  template <int V, int R_MAX, bool IN_ROW>
+  static void direct_pixels_any(long count, const float* images, const long* origins, const long* offsets, long taps,
+                                const float* filter, long n, float* out, long step) {
+    if constexpr (R_MAX >= 1) {
+      if (count == R_MAX) {
+        direct_pixels<V, R_MAX, IN_ROW>(images, origins, offsets, taps, filter, n, out, step);
+      } else {
+        direct_pixels_any<V, R_MAX - 1, IN_ROW>(count, images, origins, offsets, taps, filter, n, out, step);
+      }
     }
   }
 
   struct DirectJob {
-    const float* x;
+    Images images;
+    const long* offsets;
     const float* filter;
     float* out;
     const ConvGeometry* g;
     const MatmulEpilogue* epilogue;
     long taps;
-    long tap_offsets[KC];
+    long pixels;
+    bool by_rows;
   };
 
-  template <int V, int R>
-  static void direct_part(void* context, int thread, int threads) {
-    const DirectJob& job = *static_cast<const DirectJob*>(context);
+  // Output pixels [p0, p0 + count), count <= R, for every pass of filters, then the epilogue.
+  template <int R>
+  static void direct_run(const DirectJob& job, long p0, long count) {
     const ConvGeometry& g = *job.g;
-    float* padded = scratch_buffer(thread * kScratchSlotsPerThread + 2);
     const long n = g.out_channels;
-    const long c = g.in_channels;
-    const long width = padded_width(g);
-    const long step = g.stride_width * c;
-    long begin, end;
-    split_range(g.batch * g.out_height, threads, thread, &begin, &end);
-    long image = -1;
-    for (long row = begin; row < end; row++) {
-      const long b = row / g.out_height;
-      const long oy = row - b * g.out_height;
-      if (b != image) {
-        pad_image(job.x, g, b, padded);
-        image = b;
+    const long vectors = n / Micro::kVector;
+    long origins[R];
+    window_origins(g, job.images, p0, count, origins);
+    const long step = g.stride_width * g.in_channels;
+    const bool in_row = origins[count - 1] - origins[0] == (count - 1) * step;
+    for (long v0 = 0; v0 < vectors; v0 += 2) {
+      const float* filter = job.filter + v0 * Micro::kVector;
+      float* out = job.out + p0 * n + v0 * Micro::kVector;
+      const float* images = job.images.data;
+      if (vectors - v0 >= 2) {
+        if (in_row) direct_pixels_any<2, R, true>(count, images, origins, job.offsets, job.taps, filter, n, out, step);
+        else direct_pixels_any<2, R, false>(count, images, origins, job.offsets, job.taps, filter, n, out, step);
+      } else {
+        if (in_row) direct_pixels_any<1, R, true>(count, images, origins, job.offsets, job.taps, filter, n, out, step);
+        else direct_pixels_any<1, R, false>(count, images, origins, job.offsets, job.taps, filter, n, out, step);
       }
-      const float* origin = padded + oy * g.stride_height * width * c;
-      float* out = job.out + row * g.out_width * n;
-      // Runs of R pixels; the last one ends at the row's end and may overlap the one before it,
-      // rewriting the same values.
-      for (long ox = 0; ox < g.out_width; ox += R) {
-        const long start = ox + R <= g.out_width ? ox : g.out_width - R;
-        direct_pixels<V, R>(origin + start * step, step, job.tap_offsets, job.taps, job.filter, n, out + start * n);
-        if (job.epilogue) {
-          // Finished while the run is in L1, as the GEMM's epilogue does (an overlapping last run
-          // recomputes its pixels from scratch, so finishing them again gives the same values).
-          for (long r = 0; r < R; r++) {
-            Engine::finish_run(out + (start + r) * n, job.epilogue->bias, n, job.epilogue->activation);
-          }
-        }
+    }
+    if (job.epilogue) {
+      // Finished while the run is in L1, as the GEMM's epilogue does.
+      for (long r = 0; r < count; r++) {
+        Engine::finish_run(job.out + (p0 + r) * n, job.epilogue->bias, n, job.epilogue->activation);
       }
     }
   }
 
-  static bool direct_conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g,
-                            const MatmulEpilogue* epilogue, int threads) {
-    if constexpr (!Micro::kDirect) {
-      return false;
-    } else {
+  // Rows at least R wide go row by row, each cut into near-equal runs that stay inside it (one
+  // pointer addresses a run); narrower rows go in runs of R consecutive pixels across rows.
+  template <int R>
+  static void direct_part(void* context, int thread, int threads) {
+    const DirectJob& job = *static_cast<const DirectJob*>(context);
+    const ConvGeometry& g = *job.g;
+    long begin, end;
+    if (job.by_rows) {
+      const long width = g.out_width;
+      const long runs = (width + R - 1) / R;
+      split_range(g.batch * g.out_height, threads, thread, &begin, &end);
+      for (long row = begin; row < end; row++) {
+        long x0 = 0;
+        for (long run = 0; run < runs; run++) {
+          const long count = width / runs + (run < width % runs ? 1 : 0);
+          direct_run<R>(job, row * width + x0, count);
+          x0 += count;
+        }
+      }
+      return;
+    }
+    split_range((job.pixels + R - 1) / R, threads, thread, &begin, &end);
+    for (long run = begin; run < end; run++) direct_run<R>(job, run * R, min_long(R, job.pixels - run * R));
+  }
+
+  // The direct forward into `out`; `padded` has padded_batch_floats(g) of room.
+  static void run_direct(const float* x, const float* filter, float* out, const ConvGeometry& g,
+                         const MatmulEpilogue* epilogue, float* padded, int threads) {
+    if constexpr (Micro::kDirect) {
       DirectJob job;
-      job.x = x;
+      job.images = prepare_images(x, g, padded, threads);
+      const std::vector<long> offsets = tap_offsets(g, job.images);
+      job.offsets = offsets.data();
       job.filter = filter;
       job.out = out;
       job.g = &g;
       job.epilogue = epilogue;
       job.taps = taps_of(g);
-      const long c = g.in_channels;
-      const long width = padded_width(g);
-      long t = 0;
-      for (long ky = 0; ky < g.filter_height; ky++) {
-        for (long kx = 0; kx < g.filter_width; kx++) {
-          for (long ci = 0; ci < c; ci++) {
-            job.tap_offsets[t++] = (ky * g.dilation_height * width + kx * g.dilation_width) * c + ci;
-          }
+      job.pixels = g.batch * g.out_height * g.out_width;
+      const long rows = g.batch * g.out_height;
+      // One vector of filters: longer runs (more accumulators fit); else runs for two vectors.
+      if (g.out_channels == Micro::kVector) {
+        constexpr int R = Micro::kDirectPixels1;
+        job.by_rows = g.out_width >= R;
+        const long runs = job.by_rows ? rows : (job.pixels + R - 1) / R;
+        parallel_run(threads_for_work(job.pixels * job.taps * g.out_channels, runs, threads), direct_part<R>, &job);
+      } else {
+        constexpr int R = Micro::kDirectPixels2;
+        job.by_rows = g.out_width >= R;
+        const long runs = job.by_rows ? rows : (job.pixels + R - 1) / R;
+        parallel_run(threads_for_work(job.pixels * job.taps * g.out_channels, runs, threads), direct_part<R>, &job);
+      }
+    }
+  }
+
+  // Returns false when the scratch memory cannot be had.
+  static bool direct_conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g,
+                            const MatmulEpilogue* epilogue, int threads) {
+    const long padded_floats = padded_batch_floats(g);
+    ScratchLock lock;
+    if (padded_floats > 0 && !lock.reserve(kSharedScratchSlot, padded_floats)) return false;
+    run_direct(x, filter, out, g, epilogue, padded_floats > 0 ? scratch_buffer(kSharedScratchSlot) : nullptr, threads);
+    return true;
+  }
+
+  // The input gradient of a stride-1, dilation-1 convolution is itself such a convolution: of dy,
+  // zero-padded by (filter - 1 - padding) before, with the filter turned by 180 degrees and its in
+  // and out channels swapped. The direct forward then serves it whenever the input channels come in
+  // whole vectors; it sums each dx element over its taps in (ky, kx, out channel) order, where the
+  // im2col path adds the pixels' contributions in pixel order.
+  static bool input_as_conv(const ConvGeometry& g, ConvGeometry* turned) {
+    if (g.stride_height != 1 || g.stride_width != 1 || g.dilation_height != 1 || g.dilation_width != 1) return false;
+    if (g.pad_top < 0 || g.pad_left < 0 || g.pad_top > g.filter_height - 1 || g.pad_left > g.filter_width - 1) return false;
+    ConvGeometry t = g;
+    t.in_height = g.out_height;
+    t.in_width = g.out_width;
+    t.in_channels = g.out_channels;
+    t.out_height = g.in_height;
+    t.out_width = g.in_width;
+    t.out_channels = g.in_channels;
+    t.pad_top = g.filter_height - 1 - g.pad_top;
+    t.pad_left = g.filter_width - 1 - g.pad_left;
+    if (!direct_serves(t)) return false;
+    *turned = t;
+    return true;
+  }
+
+  // 1 done, 0 out of scratch memory, -1 not taken.
+  static int direct_backprop_input(const float* dy, const float* filter, float* dx, const ConvGeometry& g,
+                                   int threads) {
+    ConvGeometry t;
+    if (!input_as_conv(g, &t)) return -1;
+    const long filter_floats = round_up(taps_of(g) * g.out_channels, 16);
+    const long padded_floats = padded_batch_floats(t);
+    ScratchLock lock;
+    if (!lock.reserve(kSharedScratchSlot, filter_floats + padded_floats)) return 0;
+    float* turned_filter = scratch_buffer(kSharedScratchSlot);
+    // turned[ky][kx][n][c] = filter[fh - 1 - ky][fw - 1 - kx][c][n]
+    const long c = g.in_channels;
+    const long n = g.out_channels;
+    for (long ky = 0; ky < g.filter_height; ky++) {
+      for (long kx = 0; kx < g.filter_width; kx++) {
+        const float* source = filter + ((g.filter_height - 1 - ky) * g.filter_width + (g.filter_width - 1 - kx)) * c * n;
+        float* target = turned_filter + (ky * g.filter_width + kx) * n * c;
+        for (long ci = 0; ci < c; ci++) {
+          for (long ni = 0; ni < n; ni++) target[ni * c + ci] = source[ci * n + ni];
         }
       }
-      const long rows = g.batch * g.out_height;
-      threads = threads_for_work(rows * g.out_width * job.taps * g.out_channels, rows, threads);
-      ScratchLock lock;
-      const long padded_floats = padded_height(g) * width * c;
-      int reserved = 0;
-      while (reserved < threads && lock.reserve(reserved * kScratchSlotsPerThread + 2, padded_floats)) reserved++;
-      if (reserved == 0) return false;
-      if (direct_width(g) == 1) {
-        parallel_run(reserved, direct_part<1, Micro::kDirectPixels1>, &job);
-      } else {
-        parallel_run(reserved, direct_part<2, Micro::kDirectPixels2>, &job);
-      }
-      return true;
     }
+    run_direct(dy, turned_filter, dx, t, nullptr, turned_filter + filter_floats, threads);
+    return 1;
   }
 
   // Threads take whole images (col2im's writes overlap within an image, never across images); a
@@ -473,6 +631,8 @@ struct Conv {
       zero_floats(dx, dx_size);
       return true;
     }
+    const int direct = direct_backprop_input(dy, filter, dx, g, threads);
+    if (direct >= 0) return direct == 1;
     const long units = job.pointwise ? job.chunks : g.batch;
     threads = threads_for_work(job.pixels * job.taps * job.n, units, threads);
     ScratchLock lock;
@@ -528,11 +688,10 @@ struct Conv {
     }
   }
 
-  // Direct filter gradient for the first layers the direct forward serves (1-4 input channels, one or
-  // two vectors of filters): dF[t, :] += x[pixel, tap t] * dy[pixel, :] straight from the (padded)
-  // images, T taps x V vectors of dF in registers while the pixels stream by. Through im2col and the
-  // GEMM, such a product (m = taps ~ 25, n = 16 or 32, k = every pixel of the batch) is mostly
-  // im2col and packing.
+  // Direct filter gradient, for the geometries the direct forward serves: dF[t, :] += x[pixel, tap t] *
+  // dy[pixel, :] straight from the (padded) images, T taps x V vectors of dF in registers while the
+  // pixels stream by (wider filter banks in passes of two vectors). Through im2col and the GEMM, such
+  // a product (m = taps, n = 16 to 64, k = every pixel of the batch) is mostly im2col and packing.
   //
   // It reproduces the GEMM path's order exactly: the same chunks and groups, and within a chunk the
   // pixels in KC-long slices, each summed from zero in pixel order with one FMA per pixel and then
@@ -540,30 +699,14 @@ struct Conv {
   // zeros im2col would have written. So its bits are the GEMM path's, and as deterministic.
   struct DirectFilterJob {
     const Job* job;
-    const float* images;  // x, or its zero-padded copy
-    long image_floats;    // per image in `images`
-    long row_floats;      // per row of an image in `images`
-    long tap_offsets[KC];
+    Images images;  // x, or its zero-padded copy
+    const long* tap_offsets;
     long tap_blocks;
     long block_taps;      // the first taps % tap_blocks blocks have one tap more than the others
     long block_extra;
   };
 
-  static long direct_filter_width(const ConvGeometry& g) {
-    if constexpr (!Micro::kDirect) {
-      return 0;
-    } else {
-      const long v = g.out_channels / Micro::kVector;
-      if (v < 1 || v > 2 || g.out_channels % Micro::kVector != 0) return 0;
-      if (g.in_channels > kDirectMaxChannels || taps_of(g) > KC) return 0;
-      return v;
-    }
-  }
 
-  // Whether the receptive fields all lie inside the image, so that x serves without a padded copy.
-  static bool needs_no_padding(const ConvGeometry& g) {
-    return g.pad_top == 0 && g.pad_left == 0 && padded_height(g) <= g.in_height && padded_width(g) <= g.in_width;
-  }
 
   // sums[t * n + v * kVector ...] (+)= sum over `count` pixels of images[bases[i] + offsets[t]] * dy[i * n + ...].
   template <int V, int T>
@@ -611,13 +754,12 @@ struct Conv {
     }
   }
 
-  template <int V>
+  template <int T_MAX>
   static void direct_filter_part(void* context, int thread, int threads) {
-    constexpr int kMaxTaps = V == 1 ? Micro::kDirectPixels1 : Micro::kDirectPixels2;
     const DirectFilterJob& d = *static_cast<const DirectFilterJob*>(context);
     const Job& job = *d.job;
     const ConvGeometry& g = *job.g;
-    const long c = g.in_channels;
+    const long vectors = job.n / Micro::kVector;
     long bases[KC];
     long group_begin, group_end;
     split_range(job.groups, threads, thread, &group_begin, &group_end);
@@ -629,82 +771,52 @@ struct Conv {
         const long p1 = min_long(chunk * job.chunk + job.chunk, job.pixels);
         for (long s0 = chunk * job.chunk; s0 < p1; s0 += KC) {
           const long s1 = min_long(s0 + KC, p1);
-          long* base = bases;
-          for_pixels(g, s0, s1, [&](long b, long oy, long ox) {
-            *base++ = b * d.image_floats + oy * g.stride_height * d.row_floats + ox * g.stride_width * c;
-          });
+          window_origins(g, d.images, s0, s1 - s0, bases);
           const bool first = chunk == begin && s0 == chunk * job.chunk;
-          long t0 = 0;
-          for (long block = 0; block < d.tap_blocks; block++) {
-            const long count = d.block_taps + (block < d.block_extra ? 1 : 0);
-            filter_taps_any<V, kMaxTaps>(count, d.images, bases, s1 - s0, d.tap_offsets + t0, job.filter + s0 * job.n,
-                                         job.n, sums + t0 * job.n, first);
-            t0 += count;
+          for (long v0 = 0; v0 < vectors; v0 += 2) {
+            const float* dy = job.filter + s0 * job.n + v0 * Micro::kVector;
+            long t0 = 0;
+            for (long block = 0; block < d.tap_blocks; block++) {
+              const long count = d.block_taps + (block < d.block_extra ? 1 : 0);
+              float* target = sums + t0 * job.n + v0 * Micro::kVector;
+              if (vectors - v0 >= 2) {
+                filter_taps_any<2, T_MAX>(count, d.images.data, bases, s1 - s0, d.tap_offsets + t0, dy, job.n, target, first);
+              } else {
+                filter_taps_any<1, T_MAX>(count, d.images.data, bases, s1 - s0, d.tap_offsets + t0, dy, job.n, target, first);
+              }
+              t0 += count;
+            }
           }
         }
       }
     }
   }
 
-  struct PadJob {
-    const float* x;
-    const ConvGeometry* g;
-    float* padded;
-    long image_floats;
-  };
-
-  static void pad_part(void* context, int thread, int threads) {
-    const PadJob& p = *static_cast<const PadJob*>(context);
-    long begin, end;
-    split_range(p.g->batch, threads, thread, &begin, &end);
-    for (long b = begin; b < end; b++) pad_image(p.x, *p.g, b, p.padded + b * p.image_floats);
-  }
-
-  // The largest padded copy of a batch the direct filter gradient makes; beyond it the GEMM path runs.
-  static constexpr long kDirectMaxPaddedBatchFloats = 1L << 24;
-
   // The direct filter gradient of `job` (whose groups are set): 1 done, 0 out of scratch memory, -1 not
   // taken (a padded copy of the batch would be too large; the GEMM path runs instead).
-  static int direct_backprop_filter(Job& job, long direct, int threads) {
+  static int direct_backprop_filter(Job& job, int threads) {
     if constexpr (!Micro::kDirect) {
       return -1;
     } else {
       const ConvGeometry& g = *job.g;
+      if (!direct_serves(g)) return -1;
       const long size = job.taps * job.n;
-      const bool padded = !needs_no_padding(g);
-      const long padded_image = padded_height(g) * padded_width(g) * g.in_channels;
-      if (padded && g.batch * padded_image > kDirectMaxPaddedBatchFloats) return -1;
       ScratchLock lock;
       const long sums_floats = round_up(job.groups * size, 16);
-      if (!lock.reserve(kSharedScratchSlot, sums_floats + (padded ? g.batch * padded_image : 0))) return 0;
+      if (!lock.reserve(kSharedScratchSlot, sums_floats + padded_batch_floats(g))) return 0;
       job.group_sums = scratch_buffer(kSharedScratchSlot);
       DirectFilterJob d;
       d.job = &job;
-      if (padded) {
-        PadJob pad{job.x, &g, job.group_sums + sums_floats, padded_image};
-        parallel_run(threads_for(g.batch * padded_image, threads), pad_part, &pad);
-        d.images = pad.padded;
-        d.image_floats = padded_image;
-        d.row_floats = padded_width(g) * g.in_channels;
-      } else {
-        d.images = job.x;
-        d.image_floats = g.in_height * g.in_width * g.in_channels;
-        d.row_floats = g.in_width * g.in_channels;
-      }
-      long t = 0;
-      for (long ky = 0; ky < g.filter_height; ky++) {
-        for (long kx = 0; kx < g.filter_width; kx++) {
-          for (long ci = 0; ci < g.in_channels; ci++) {
-            d.tap_offsets[t++] = ky * g.dilation_height * d.row_floats + kx * g.dilation_width * g.in_channels + ci;
-          }
-        }
-      }
+      d.images = prepare_images(job.x, g, job.group_sums + sums_floats, threads);
+      const std::vector<long> offsets = tap_offsets(g, d.images);
+      d.tap_offsets = offsets.data();
       // Balanced blocks of at most the register budget's taps.
-      const long max_taps = direct == 1 ? Micro::kDirectPixels1 : Micro::kDirectPixels2;
+      const bool one_vector = job.n == Micro::kVector;
+      const long max_taps = one_vector ? Micro::kDirectPixels1 : Micro::kDirectPixels2;
       d.tap_blocks = (job.taps + max_taps - 1) / max_taps;
       d.block_taps = job.taps / d.tap_blocks;
       d.block_extra = job.taps % d.tap_blocks;
-      parallel_run(threads, direct == 1 ? direct_filter_part<1> : direct_filter_part<2>, &d);
+      parallel_run(threads, one_vector ? direct_filter_part<Micro::kDirectPixels1> : direct_filter_part<Micro::kDirectPixels2>, &d);
       Combine combine{job.group_sums, job.out, size, job.groups};
       parallel_run(threads_for(size * job.groups, threads), combine_part, &combine);
       return 1;
@@ -726,11 +838,8 @@ struct Conv {
     job.groups = min_long(min_long(kMaxGroups, job.chunks), kMaxGroupFloats / size);
     if (job.groups < 1) job.groups = 1;
     threads = threads_for_work(job.pixels * size, job.groups, threads);
-    const long direct = direct_filter_width(g);
-    if (direct > 0) {
-      const int result = direct_backprop_filter(job, direct, threads);
-      if (result >= 0) return result == 1;
-    }
+    const int direct = direct_backprop_filter(job, threads);
+    if (direct >= 0) return direct == 1;
     ScratchLock lock;
     threads = reserve(lock, threads, job.pointwise ? 0 : job.chunk * job.taps, job.groups * size);
     if (threads == 0) return false;

@@ -234,10 +234,11 @@ test('the native backend runs its own training kernels on float32 and hands floa
 test('the direct first-layer convolution, its filter gradient and the transposed narrow GEMM give the general paths\' bits', skipUnbuilt, () => {
   withBackend('native', () => {
     const bits = (t: nr.Tensor) => new Uint32Array((t.data() as Float32Array).slice().buffer);
-    for (const [xShape, filters, padding] of [[[3, 24, 26, 1], 16, 'valid'], [[2, 20, 18, 3], 32, 'same']] as const) {
+    // The last case has 5 x 5 x 16 = 400 taps: two KC slices, and runs across rows.
+    for (const [xShape, filters, padding, size] of [[[3, 24, 26, 1], 16, 'valid', 3], [[2, 20, 18, 3], 32, 'same', 3], [[3, 7, 7, 16], 32, 'same', 5]] as const) {
       const x = nr.randu([...xShape], { low: -1, high: 1 });
-      const wide = nr.randu([3, 3, xShape[3], filters + 1], { low: -1, high: 1 });
-      const narrow = nr.slice(wide, [0, 0, 0, 0], [3, 3, xShape[3], filters]);
+      const wide = nr.randu([size, size, xShape[3], filters + 1], { low: -1, high: 1 });
+      const narrow = nr.slice(wide, [0, 0, 0, 0], [size, size, xShape[3], filters]);
       const direct = nr.conv2d(x, narrow, { padding });
       const general = nr.slice(nr.conv2d(x, wide, { padding }), [0, 0, 0, 0], [...direct.shape]);
       assert.deepEqual(bits(direct), bits(general), `conv2d x ${xShape}, ${filters} filters`);
@@ -248,7 +249,8 @@ test('the direct first-layer convolution, its filter gradient and the transposed
     // chunks and groups.
     const filterCases = [
       [[3, 24, 26, 1], 5, 16, 'valid', 1, 1], [[4, 30, 28, 3], 3, 32, 'same', 1, 1], [[3, 21, 19, 2], 3, 16, 'same', 2, 1],
-      [[2, 17, 23, 4], 3, 32, 'same', 1, 2], [[40, 32, 32, 3], 3, 32, 'same', 1, 1],
+      [[2, 17, 23, 4], 3, 32, 'same', 1, 2], [[40, 32, 32, 3], 3, 32, 'same', 1, 1], [[3, 7, 7, 32], 5, 64, 'same', 1, 1],
+      [[2, 11, 10, 20], 3, 48, 'valid', 2, 1],
     ] as const;
     for (const [xShape, size, filters, padding, stride, dilation] of filterCases) {
       const x = nr.randu([...xShape], { low: -1, high: 1 });
