@@ -69,6 +69,11 @@ const CASES: Case[] = [
   { name: 'window = image (global)', batch: 2, size: [4, 5], channels: 6, pool: [4, 5], strides: [1, 1], padding: 'valid' },
   // More channels than native's block of 256 channels per pass.
   { name: '300 channels, 3x3 stride 2 same', batch: 2, size: [5, 4], channels: 300, pool: [3, 3], strides: [2, 2], padding: 'same' },
+  // Windows that tile the image, with rows and columns no window covers, and with more channels than
+  // native's block.
+  { name: '3x3 stride 3 valid, 16 channels, rows and columns left over', batch: 3, size: [11, 10], channels: 16, pool: [3, 3], strides: [3, 3], padding: 'valid' },
+  { name: '2x2 valid, 300 channels, odd size', batch: 2, size: [5, 7], channels: 300, pool: [2, 2], strides: [2, 2], padding: 'valid' },
+  { name: '2x1 stride [2, 1] valid, 33 channels', batch: 2, size: [9, 6], channels: 33, pool: [2, 1], strides: [2, 1], padding: 'valid' },
 ];
 
 CASES.forEach((c, i) => {
@@ -95,4 +100,7 @@ conformance('pool2d (max): NaN propagates, -Infinity is a value', () => {
   const x = nr.tensor([1, NaN, NaN, 5, -Infinity, -Infinity, 2, 3, 4, 6, -Infinity, -Infinity], [1, 2, 6, 1]);
   const y = nr.maxPool2d(x, { poolSize: 2 });
   assertExact(y, [NaN, NaN, -Infinity], 'float32', 'maxPool2d NaN and -Infinity', [1, 1, 3, 1]);
+  // The gradient goes to the first NaN of a window (and to the first -Infinity of the last one).
+  const [dx] = nr.grad((a) => nr.maxPool2d(a, { poolSize: 2 }).mul(nr.tensor([10, 20, 30], [1, 1, 3, 1])).sum())(x);
+  assertExact(dx!, [0, 10, 20, 0, 30, 0, 0, 0, 0, 0, 0, 0], 'float32', 'maxPool2d gradient with NaN and -Infinity', [1, 2, 6, 1]);
 });
