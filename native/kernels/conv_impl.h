@@ -8,6 +8,10 @@
 //   forward          out  = col @ filter
 //   backprop input   dcol = dy @ filter^T, then col2im adds each row back onto its pixels
 //   backprop filter  dF   = col^T @ dy
+// Where the filters come in whole vectors and the filter bank fits in L2, the forward pass and the
+// filter gradient skip the im2col matrix and run direct kernels on the (padded) images instead, and
+// so does the input gradient of a stride-1 convolution, as a convolution of dy (see direct_serves).
+// Otherwise:
 // The pixels are cut into chunks whose im2col block (about 256 KB) stays in L2 while the GEMM driver
 // packs it; each thread fills its own im2col buffer (kept between calls, grown when needed, never
 // freed per call) and runs the single-threaded GEMM block on it. A 1x1 filter with stride 1 and no

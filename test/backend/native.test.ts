@@ -227,11 +227,11 @@ test('the native backend runs its own training kernels on float32 and hands floa
 });
 
 // Paths that the native kernels choose by shape must not change a bit (native/kernels/gemm_impl.h,
-// conv_impl.h): a first layer's direct convolution and direct filter gradient against the im2col +
+// conv_impl.h): the direct convolution and direct filter gradient against the im2col +
 // GEMM path (one more filter sends the same problem there, and the other filters' sums are untouched
 // by it), and a narrow
 // product, which the GEMM computes transposed, against the same columns inside a wide one.
-test('the direct first-layer convolution, its filter gradient and the transposed narrow GEMM give the general paths\' bits', skipUnbuilt, () => {
+test('the direct convolution, its filter gradient and the transposed narrow GEMM give the general paths\' bits', skipUnbuilt, () => {
   withBackend('native', () => {
     const bits = (t: nr.Tensor) => new Uint32Array((t.data() as Float32Array).slice().buffer);
     // The last case has 5 x 5 x 16 = 400 taps: two KC slices, and runs across rows.
