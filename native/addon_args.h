@@ -75,6 +75,9 @@ inline bool get_typed_array(napi_env env, napi_value value, const char* name, co
     *length = static_cast<long>(count);
     return true;
   }
+  // Defined even on failure (the caller returns at once), which keeps -Wmaybe-uninitialized quiet.
+  *data = nullptr;
+  *length = 0;
   return throw_argument_error(env, name, what, requirement);
 }
 
@@ -96,6 +99,7 @@ inline bool get_float64_array(napi_env env, napi_value value, const char* name, 
 inline bool get_long(napi_env env, napi_value value, const char* name, const char* what, long* out) {
   int64_t v = 0;
   if (napi_get_value_int64(env, value, &v) != napi_ok || v < 0) {
+    *out = 0;
     return throw_argument_error(env, name, what, "must be a non-negative integer");
   }
   *out = static_cast<long>(v);
@@ -104,6 +108,7 @@ inline bool get_long(napi_env env, napi_value value, const char* name, const cha
 
 inline bool get_bool(napi_env env, napi_value value, const char* name, const char* what, bool* out) {
   if (napi_get_value_bool(env, value, out) != napi_ok) {
+    *out = false;
     return throw_argument_error(env, name, what, "must be a boolean");
   }
   return true;
@@ -132,6 +137,7 @@ inline bool get_code(napi_env env, napi_value value, const char* name, int count
 inline bool get_float(napi_env env, napi_value value, const char* name, const char* what, float* out) {
   double v = 0;
   if (napi_get_value_double(env, value, &v) != napi_ok) {
+    *out = 0.0f;
     return throw_argument_error(env, name, what, "must be a number");
   }
   *out = static_cast<float>(v);
