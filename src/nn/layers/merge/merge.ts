@@ -81,10 +81,6 @@ abstract class Merge extends Layer {
  * ```
  */
 export class Add extends Merge {
-  constructor(options: LayerOptions = {}) {
-    super(options);
-  }
-
   protected merge(inputs: readonly Tensor[]): Tensor {
     return inputs.slice(1).reduce((a, b) => ops.add(a, b), inputs[0]!);
   }
@@ -101,10 +97,6 @@ registerLayer(Add);
 export class Subtract extends Merge {
   protected override readonly maxInputs = 2;
 
-  constructor(options: LayerOptions = {}) {
-    super(options);
-  }
-
   protected merge(inputs: readonly Tensor[]): Tensor {
     return ops.sub(inputs[0]!, inputs[1]!);
   }
@@ -119,10 +111,6 @@ registerLayer(Subtract);
  * ```
  */
 export class Multiply extends Merge {
-  constructor(options: LayerOptions = {}) {
-    super(options);
-  }
-
   protected merge(inputs: readonly Tensor[]): Tensor {
     return inputs.slice(1).reduce((a, b) => ops.mul(a, b), inputs[0]!);
   }
@@ -137,10 +125,6 @@ registerLayer(Multiply);
  * ```
  */
 export class Average extends Merge {
-  constructor(options: LayerOptions = {}) {
-    super(options);
-  }
-
   protected merge(inputs: readonly Tensor[]): Tensor {
     return ops.mul(inputs.slice(1).reduce((a, b) => ops.add(a, b), inputs[0]!), 1 / inputs.length);
   }
@@ -155,10 +139,6 @@ registerLayer(Average);
  * ```
  */
 export class Maximum extends Merge {
-  constructor(options: LayerOptions = {}) {
-    super(options);
-  }
-
   protected merge(inputs: readonly Tensor[]): Tensor {
     return inputs.slice(1).reduce((a, b) => ops.maximum(a, b), inputs[0]!);
   }

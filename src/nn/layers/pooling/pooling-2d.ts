@@ -24,7 +24,7 @@ abstract class Pooling2D extends Layer {
   readonly strides: [number, number];
   readonly padding: Padding;
 
-  constructor(options: Pooling2DOptions) {
+  constructor(options: Pooling2DOptions = {}) {
     super(options);
     const where = `${this.className} "${this.name}"`;
     checkDataFormat(options?.dataFormat, where);
@@ -67,10 +67,6 @@ abstract class Pooling2D extends Layer {
  * ```
  */
 export class MaxPooling2D extends Pooling2D {
-  constructor(options: Pooling2DOptions = {}) {
-    super(options);
-  }
-
   protected pool(inputs: Tensor, options: { poolSize: [number, number]; strides: [number, number]; padding: Padding }): Tensor {
     return ops.maxPool2d(inputs, options);
   }
@@ -86,10 +82,6 @@ registerLayer(MaxPooling2D);
  * ```
  */
 export class AveragePooling2D extends Pooling2D {
-  constructor(options: Pooling2DOptions = {}) {
-    super(options);
-  }
-
   protected pool(inputs: Tensor, options: { poolSize: [number, number]; strides: [number, number]; padding: Padding }): Tensor {
     return ops.avgPool2d(inputs, options);
   }
@@ -109,7 +101,7 @@ abstract class GlobalPooling2D extends Layer {
 
   readonly keepdims: boolean;
 
-  constructor(options: GlobalPooling2DOptions) {
+  constructor(options: GlobalPooling2DOptions = {}) {
     super(options);
     checkDataFormat(options?.dataFormat, `${this.className} "${this.name}"`);
     this.keepdims = options?.keepdims ?? false;
@@ -142,10 +134,6 @@ abstract class GlobalPooling2D extends Layer {
  * ```
  */
 export class GlobalAveragePooling2D extends GlobalPooling2D {
-  constructor(options: GlobalPooling2DOptions = {}) {
-    super(options);
-  }
-
   protected reduce(inputs: Tensor): Tensor {
     return ops.mean(inputs, [1, 2], this.keepdims);
   }
@@ -160,10 +148,6 @@ registerLayer(GlobalAveragePooling2D);
  * ```
  */
 export class GlobalMaxPooling2D extends GlobalPooling2D {
-  constructor(options: GlobalPooling2DOptions = {}) {
-    super(options);
-  }
-
   protected reduce(inputs: Tensor): Tensor {
     return ops.max(inputs, [1, 2], this.keepdims);
   }
