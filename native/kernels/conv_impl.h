@@ -139,10 +139,8 @@ struct Conv {
   using Engine = Gemm<Micro>;
   using Operands = typename Engine::Operands;
   static constexpr long MR = Micro::MR;
-  static constexpr long NR = Micro::NR;
   static constexpr long KC = Micro::KC;
   static constexpr long MC = Micro::MC;
-  static constexpr long NC = Micro::NC;
 
   struct Job {
     const float* x;       // x, or dy for the backprop input
@@ -379,6 +377,21 @@ struct Conv {
     });
   }
 
+  // Stores a ROWS x V tile of accumulators at `out` (rows n floats apart), or adds it onto what is there
+  // (a later KC slice, a later chunk of a group). Inlined into the register-tile kernels below, so the
+  // tile goes from registers straight to its store.
+  template <int ROWS, int V, class Vec>
+  __attribute__((always_inline)) static inline void store_tile(Vec (&acc)[ROWS][V], float* out, long n, bool add) {
+#pragma GCC unroll 32
+    for (int r = 0; r < ROWS; r++) {
+#pragma GCC unroll 2
+      for (int v = 0; v < V; v++) {
+        float* target = out + r * n + v * Micro::kVector;
+        Micro::store(target, add ? Micro::add(Micro::load(target), acc[r][v]) : acc[r][v]);
+      }
+    }
+  }
+
   // R pixels x V filter vectors: out[r * n + ...] = sum over taps t of images[origins[r] + offsets[t]] * filter[t].
   // With IN_ROW, the R windows lie in one row, step floats apart (origins[r] = origins[0] + r * step),
   // and are addressed from one pointer: R pointers would not all stay in registers.
@@ -409,14 +422,7 @@ struct Conv {
           for (int v = 0; v < V; v++) acc[r][v] = Micro::fma(a, f[v], acc[r][v]);
         }
       }
-#pragma GCC unroll 32
-      for (int r = 0; r < R; r++) {
-#pragma GCC unroll 2
-        for (int v = 0; v < V; v++) {
-          float* target = out + r * n + v * Micro::kVector;
-          Micro::store(target, t0 == 0 ? acc[r][v] : Micro::add(Micro::load(target), acc[r][v]));
-        }
-      }
+      store_tile(acc, out, n, t0 > 0);
     }
   }
 
@@ -500,6 +506,15 @@ struct Conv {
     for (long run = begin; run < end; run++) direct_run<R>(job, run * R, min_long(R, job.pixels - run * R));
   }
 
+  // Runs direct_part<R> over the job: by rows when they are at least R wide, else in runs across rows.
+  template <int R>
+  static void launch_direct(DirectJob& job, int threads) {
+    const ConvGeometry& g = *job.g;
+    job.by_rows = g.out_width >= R;
+    const long units = job.by_rows ? g.batch * g.out_height : (job.pixels + R - 1) / R;
+    parallel_run(threads_for_work(job.pixels * job.taps * g.out_channels, units, threads), direct_part<R>, &job);
+  }
+
   // The direct forward into `out`; `padded` has padded_batch_floats(g) of room.
   static void run_direct(const float* x, const float* filter, float* out, const ConvGeometry& g,
                          const MatmulEpilogue* epilogue, float* padded, int threads) {
@@ -514,18 +529,11 @@ struct Conv {
       job.epilogue = epilogue;
       job.taps = taps_of(g);
       job.pixels = g.batch * g.out_height * g.out_width;
-      const long rows = g.batch * g.out_height;
       // One vector of filters: longer runs (more accumulators fit); else runs for two vectors.
       if (g.out_channels == Micro::kVector) {
-        constexpr int R = Micro::kDirectPixels1;
-        job.by_rows = g.out_width >= R;
-        const long runs = job.by_rows ? rows : (job.pixels + R - 1) / R;
-        parallel_run(threads_for_work(job.pixels * job.taps * g.out_channels, runs, threads), direct_part<R>, &job);
+        launch_direct<Micro::kDirectPixels1>(job, threads);
       } else {
-        constexpr int R = Micro::kDirectPixels2;
-        job.by_rows = g.out_width >= R;
-        const long runs = job.by_rows ? rows : (job.pixels + R - 1) / R;
-        parallel_run(threads_for_work(job.pixels * job.taps * g.out_channels, runs, threads), direct_part<R>, &job);
+        launch_direct<Micro::kDirectPixels2>(job, threads);
       }
     }
   }
@@ -735,14 +743,7 @@ struct Conv {
         for (int v = 0; v < V; v++) acc[t][v] = Micro::fma(a, d[v], acc[t][v]);
       }
     }
-#pragma GCC unroll 16
-    for (int t = 0; t < T; t++) {
-#pragma GCC unroll 2
-      for (int v = 0; v < V; v++) {
-        float* target = sums + t * n + v * Micro::kVector;
-        Micro::store(target, first ? acc[t][v] : Micro::add(Micro::load(target), acc[t][v]));
-      }
-    }
+    store_tile(acc, sums, n, !first);
   }
 
   // filter_taps with T = taps (1 <= taps <= T_MAX), chosen at run time.
