@@ -2,6 +2,7 @@ import { ConfigError, ShapeError, formatShape } from '../../../core/index.js';
 import type { Tensor, Variable } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
+import { fusedActivationOf } from '../fused-activation.js';
 import type { InitializerIdentifier } from '../../initializers.js';
 import { Layer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape } from '../../layer.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../../regularizers.js';
@@ -141,14 +142,6 @@ export abstract class BaseConv extends Layer {
   }
 }
 
-/** Which of the activations the fused convolution applies `fn` is (the functions getActivation returns for them). */
-function fusedActivationOf(fn: ActivationFn): ops.LinearActivation | null {
-  if (fn === getActivation('linear')) return 'linear';
-  if (fn === ops.relu) return 'relu';
-  if (fn === ops.sigmoid) return 'sigmoid';
-  if (fn === ops.tanh) return 'tanh';
-  return null;
-}
 
 /** Checks Keras's `filters` option. */
 export function checkFilters(value: unknown, where: string): number {

@@ -2,6 +2,7 @@ import { ConfigError } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
+import { fusedActivationOf } from '../fused-activation.js';
 import { registerLayer, type CallOptions, type LayerShape } from '../../layer.js';
 import { LinearLayer, type LinearOptions } from './linear.js';
 
@@ -57,12 +58,3 @@ export class Dense extends LinearLayer {
   }
 }
 registerLayer(Dense);
-
-/** Which of the activations `ops.linear` fuses `fn` is (the functions getActivation returns for them). */
-function fusedActivationOf(fn: ActivationFn): ops.LinearActivation | null {
-  if (fn === getActivation('linear')) return 'linear';
-  if (fn === ops.relu) return 'relu';
-  if (fn === ops.sigmoid) return 'sigmoid';
-  if (fn === ops.tanh) return 'tanh';
-  return null;
-}
