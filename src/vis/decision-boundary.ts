@@ -6,7 +6,7 @@
 import { ConfigError, ShapeError, formatShape } from '../core/index.js';
 import { Tensor, noGrad, tensor } from '../tensor/index.js';
 import { Perceptron, type Label } from '../classic/index.js';
-import { paletteColor, renderVegaLite, sizeOption, titleEntry, type ChartSizeOptions, type VegaLiteSpec } from './vega.js';
+import { paletteColor, planeCellsLayer, renderVegaLite, sizeOption, titleEntry, type ChartSizeOptions, type VegaLiteSpec } from './vega.js';
 
 /**
  * What can draw a boundary: a model (anything with `predict(x)` returning a Tensor), a fitted
@@ -184,24 +184,13 @@ export function decisionBoundarySpec(classifier: Classifier2D, x: Tensor | reado
   const used = names.slice(0, classCount);
   const width = sizeOption(where, 'width', options.width, 300);
   const height = sizeOption(where, 'height', options.height, 300);
-  const xScale = { domain: [extent[0], extent[1]], nice: false, zero: false };
-  const yScale = { domain: [extent[2], extent[3]], nice: false, zero: false };
   return {
     ...titleEntry(options.title),
     width,
     height,
     layer: [
-      {
-        data: { values: cells },
-        mark: { type: 'rect', clip: true },
-        encoding: {
-          x: { field: 'x', type: 'quantitative', scale: xScale, title: 'x[0]' },
-          x2: { field: 'x2' },
-          y: { field: 'y', type: 'quantitative', scale: yScale, title: 'x[1]' },
-          y2: { field: 'y2' },
-          fill: { field: 'region', type: 'nominal', scale: { domain: used, range: used.map((_, i) => regionColor(i)) }, legend: null },
-        },
-      },
+      planeCellsLayer(cells, extent, ['x[0]', 'x[1]'],
+        { field: 'region', type: 'nominal', scale: { domain: used, range: used.map((_, i) => regionColor(i)) }, legend: null }),
       {
         data: { values: dots },
         mark: { type: 'point', filled: true, size: 36, stroke: '#333333', strokeWidth: 0.7, opacity: 1 },

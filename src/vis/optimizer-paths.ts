@@ -7,7 +7,7 @@ import { ConfigError } from '../core/index.js';
 import { Tensor, tensor, valueAndGrad, variable } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 import { Optimizer, SGD, Adam, RMSprop, Adagrad, Adadelta, AdamW } from '../nn/optimizers/index.js';
-import { paletteColor, renderVegaLite, sizeOption, titleEntry, type ChartSizeOptions, type VegaLiteSpec } from './vega.js';
+import { paletteColor, planeCellsLayer, renderVegaLite, sizeOption, titleEntry, type ChartSizeOptions, type VegaLiteSpec } from './vega.js';
 
 /** A test function of two variables, written with tensor ops so it works elementwise and with autograd. */
 export interface TestFunction {
@@ -209,23 +209,13 @@ export function optimizerPathsSpec(fnName: string, paths: readonly OptimizerPath
   const rows = paths.flatMap((p) => p.points.map(([x, y], step) => ({ optimizer: p.name, step, x, y })));
   const width = sizeOption(where, 'width', options.width, 360);
   const height = sizeOption(where, 'height', options.height, Math.round(width * (y1 - y0) / (x1 - x0)));
-  const xScale = { domain: [x0, x1], nice: false, zero: false };
-  const yScale = { domain: [y0, y1], nice: false, zero: false };
   const starts = paths.filter((p) => p.points.length > 0).slice(0, 1).map((p) => ({ x: p.points[0]![0], y: p.points[0]![1] }));
   return {
     ...titleEntry(options.title ?? fn.name),
     width,
     height,
     layer: [
-      {
-        data: { values: cells },
-        mark: { type: 'rect', clip: true },
-        encoding: {
-          x: { field: 'x', type: 'quantitative', scale: xScale, title: 'x' }, x2: { field: 'x2' },
-          y: { field: 'y', type: 'quantitative', scale: yScale, title: 'y' }, y2: { field: 'y2' },
-          fill: { field: 'fill', type: 'nominal', scale: null },
-        },
-      },
+      planeCellsLayer(cells, [x0, x1, y0, y1], ['x', 'y'], { field: 'fill', type: 'nominal', scale: null }),
       {
         data: { values: rows },
         mark: { type: 'line', strokeWidth: 2, clip: true },

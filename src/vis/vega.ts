@@ -73,6 +73,25 @@ export function paletteColor(index: number): string {
   return PALETTE[index % PALETTE.length]!;
 }
 
+/**
+ * The background layer of a 2-D plane chart: rectangles `{x, x2, y, y2}` filling the plane
+ * [x0, x1] x [y0, y1] (clipped to it, no axis padding), coloured by `fill` (a Vega-Lite fill
+ * encoding). The layers drawn over it share its scales.
+ */
+export function planeCellsLayer(cells: readonly object[], [x0, x1, y0, y1]: readonly number[], titles: [string, string], fill: object): VegaLiteSpec {
+  return {
+    data: { values: cells },
+    mark: { type: 'rect', clip: true },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', scale: { domain: [x0, x1], nice: false, zero: false }, title: titles[0] },
+      x2: { field: 'x2' },
+      y: { field: 'y', type: 'quantitative', scale: { domain: [y0, y1], nice: false, zero: false }, title: titles[1] },
+      y2: { field: 'y2' },
+      fill,
+    },
+  };
+}
+
 /** Optional title entry for a spec. */
 export function titleEntry(title: string | undefined): VegaLiteSpec {
   return title ? { title } : {};
