@@ -4,25 +4,15 @@
  * which class colour, where the optimizer paths end.
  */
 import { test } from 'node:test';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { assert } from '../helpers.js';
 import * as nr from '../../src/index.js';
 import * as vis from '../../src/vis/index.js';
 import { decodePng } from '../../src/io/png.js';
 import {
-  colorDistance, countPixels, hexToRgb, luminance, meanRowInColumn, median, near, pixelAt, regions, svgSize, type Rgb,
+  colorDistance, countPixels, hexToRgb, luminance, meanRowInColumn, median, near, pixelAt, regions, svgSize, withDir, type Rgb,
 } from './pixels.js';
-
-const withDir = async (fn: (dir: string) => Promise<void>) => {
-  const dir = mkdtempSync(join(tmpdir(), 'neurona-vis-'));
-  try {
-    await fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-};
 
 test('learning curves: the training line passes through each epoch\'s loss; validation is dashed', async () => {
   const loss = [2.0, 1.2, 0.8, 0.55, 0.45, 0.4];

@@ -3,23 +3,14 @@
  * PNG, decoded, and its pixels compared with the values they stand for.
  */
 import { test } from 'node:test';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { assert, assertClose } from '../helpers.js';
 import * as nr from '../../src/index.js';
 import * as vis from '../../src/vis/index.js';
 import { decodePng } from '../../src/io/png.js';
 import type { RgbaImage } from '../../src/vis/grid.js';
-
-const withDir = async (fn: (dir: string) => Promise<void>) => {
-  const dir = mkdtempSync(join(tmpdir(), 'neurona-vis-'));
-  try {
-    await fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-};
+import { withDir } from './pixels.js';
 
 const gray = (image: RgbaImage, x: number, y: number) => image.rgba[(y * image.width + x) * 4]!;
 

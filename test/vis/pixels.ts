@@ -1,8 +1,21 @@
 /*
  * Pixel helpers for the plot tests: colour matching, connected regions and their bounding boxes in
- * rendered RGBA images.
+ * rendered RGBA images, and a temporary directory for the files the tests write.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import type { RgbaImage } from '../../src/vis/grid.js';
+
+/** Runs `fn` with a fresh temporary directory, removed afterwards. */
+export async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'neurona-vis-'));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 export type Rgb = [number, number, number];
 
