@@ -4,3 +4,4 @@ export * from './shape.js';
 export * from './random.js';
 export * from './notice.js';
 export * from './settings.js';
+export * from './buffer-pool.js';

@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, formatShape, shapesEqual, allocate } from '../core/index.js';
+import { ConfigError, ShapeError, formatShape, shapesEqual, allocate, releaseFloat32 } from '../core/index.js';
 import { kernels } from '../backend/index.js';
 import { Tensor, type BackwardFn } from './tensor.js';
 
@@ -96,9 +96,10 @@ function asGradientFor(t: Tensor, g: Tensor, op: string): Tensor {
 
 /**
  * Back-propagates from `root` and returns the gradient of every tensor in `keep` (and of every leaf
- * when `keep` is null). Intermediate gradients are dropped as soon as they are used.
+ * when `keep` is null). Intermediate gradients are dropped as soon as they are used; when `made` is
+ * given, every gradient tensor computed on the way is also pushed onto it.
  */
-export function propagate(root: Tensor, seed: Tensor, keep: ReadonlySet<Tensor> | null): Map<Tensor, Tensor> {
+export function propagate(root: Tensor, seed: Tensor, keep: ReadonlySet<Tensor> | null, made: Tensor[] | null = null): Map<Tensor, Tensor> {
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   const result = new Map<Tensor, Tensor>();
   noGrad(() => {
@@ -115,7 +116,9 @@ export function propagate(root: Tensor, seed: Tensor, keep: ReadonlySet<Tensor> 
         if (!gi || !input.requiresGrad) return;
         const fitted = asGradientFor(input, gi, node.op);
         const existing = grads.get(input);
-        grads.set(input, existing ? addInto(existing, fitted) : fitted);
+        const sum = existing ? addInto(existing, fitted) : fitted;
+        if (made) made.push(gi, fitted, sum);
+        grads.set(input, sum);
       });
     }
   });
@@ -171,34 +174,94 @@ type TensorFn = (...args: Tensor[]) => Tensor;
  */
 export function valueAndGrad(fn: TensorFn): (...args: Tensor[]) => { value: Tensor; grads: Tensor[] } {
   return (...args: Tensor[]) => {
-    const previous = args.map((a) => a.requiresGrad);
-    const wasEnabled = gradEnabled;
-    const hadComputedTargets = computedTargets;
-    try {
-      gradEnabled = true;
-      if (args.some((a) => a._node !== null)) computedTargets = true;
-      for (const a of args) if (!a._node) a.requiresGrad = true;
-      const value = fn(...args);
-      gradEnabled = wasEnabled;
-      computedTargets = hadComputedTargets;
-      if (!(value instanceof Tensor)) {
-        throw new ConfigError('valueAndGrad: the function must return a Tensor (a scalar loss)');
-      }
-      const grads = new Map<Tensor, Tensor>();
-      if (value.requiresGrad) {
-        const seed = seedFor(value, undefined, 'valueAndGrad');
-        for (const [t, g] of propagate(value, seed, new Set(args))) grads.set(t, g);
-      } else if (value.size !== 1) {
-        seedFor(value, undefined, 'valueAndGrad');
-      }
-      const zerosLike = (t: Tensor) => new Tensor(allocate(t.dtype, t.size), t.shape, t.dtype);
-      return { value: detachValue(value), grads: args.map((a) => grads.get(a) ?? zerosLike(a)) };
-    } finally {
-      gradEnabled = wasEnabled;
-      computedTargets = hadComputedTargets;
-      args.forEach((a, i) => { if (!a._node) a.requiresGrad = previous[i]!; });
-    }
+    const { value, grads } = evaluateWithGrads(fn, args, null);
+    return { value, grads };
   };
+}
+
+/** @internal `valueAndGrad` of one training step, and a way to recycle the step's storage. */
+export interface StepGradients {
+  value: Tensor;
+  grads: Tensor[];
+  /**
+   * Gives the float32 storage of the step's graph (every op output recorded while `fn` ran) and of
+   * every gradient computed in the backward pass back to the buffer pool. Call it only once nothing
+   * will read those tensors again (after the optimizer update and the metrics); the storage of
+   * leaves and constants (weights, inputs, targets) is never given back.
+   */
+  release: () => void;
+}
+
+/** @internal For `fit`'s training step: `valueAndGrad(fn)(...args)` plus `release`. */
+export function valueAndGradOfStep(fn: TensorFn, args: readonly Tensor[]): StepGradients {
+  const made: Tensor[] = [];
+  const { value, grads, root } = evaluateWithGrads(fn, args, made);
+  return { value, grads, release: () => releaseStep(root, made) };
+}
+
+function evaluateWithGrads(fn: TensorFn, args: readonly Tensor[], made: Tensor[] | null): { value: Tensor; grads: Tensor[]; root: Tensor } {
+  const previous = args.map((a) => a.requiresGrad);
+  const wasEnabled = gradEnabled;
+  const hadComputedTargets = computedTargets;
+  try {
+    gradEnabled = true;
+    if (args.some((a) => a._node !== null)) computedTargets = true;
+    for (const a of args) if (!a._node) a.requiresGrad = true;
+    const value = fn(...args);
+    gradEnabled = wasEnabled;
+    computedTargets = hadComputedTargets;
+    if (!(value instanceof Tensor)) {
+      throw new ConfigError('valueAndGrad: the function must return a Tensor (a scalar loss)');
+    }
+    const grads = new Map<Tensor, Tensor>();
+    if (value.requiresGrad) {
+      const seed = seedFor(value, undefined, 'valueAndGrad');
+      for (const [t, g] of propagate(value, seed, new Set(args), made)) grads.set(t, g);
+    } else if (value.size !== 1) {
+      seedFor(value, undefined, 'valueAndGrad');
+    }
+    const zerosLike = (t: Tensor) => new Tensor(allocate(t.dtype, t.size), t.shape, t.dtype);
+    return { value: detachValue(value), grads: args.map((a) => grads.get(a) ?? zerosLike(a)), root: value };
+  } finally {
+    gradEnabled = wasEnabled;
+    computedTargets = hadComputedTargets;
+    args.forEach((a, i) => { if (!a._node) a.requiresGrad = previous[i]!; });
+  }
+}
+
+/**
+ * Hands the storage of `root`'s graph and of the gradients in `made` to the buffer pool. Tensors
+ * without a node (weights, inputs, targets, constants) keep theirs, and so does every op output
+ * that shares storage with one of them (a reshape of a weight, say).
+ */
+function releaseStep(root: Tensor, made: readonly Tensor[]): void {
+  const kept = new Set<ArrayBufferLike>();
+  const candidates: Tensor[] = [...made];
+  const seen = new Set<Tensor>([root]);
+  const stack = [root];
+  while (stack.length > 0) {
+    const t = stack.pop()!;
+    if (!t._node) {
+      kept.add(t._data.buffer);
+      continue;
+    }
+    candidates.push(t);
+    for (const input of t._node.inputs) {
+      if (!seen.has(input)) {
+        seen.add(input);
+        stack.push(input);
+      }
+    }
+  }
+  const given = new Set<ArrayBufferLike>();
+  const arrays: Float32Array[] = [];
+  for (const t of candidates) {
+    const data = t._data;
+    if (!(data instanceof Float32Array) || kept.has(data.buffer) || given.has(data.buffer)) continue;
+    given.add(data.buffer);
+    arrays.push(data);
+  }
+  releaseFloat32(arrays);
 }
 
 /**

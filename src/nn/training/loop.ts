@@ -1,5 +1,5 @@
-import { ConfigError, globalRandom } from '../../core/index.js';
-import { Tensor, noGrad, valueAndGrad, type Variable } from '../../tensor/index.js';
+import { ConfigError, clearBufferPool, globalRandom, releaseFloat32 } from '../../core/index.js';
+import { Tensor, noGrad, valueAndGradOfStep, type Variable } from '../../tensor/index.js';
 import * as ops from '../../ops/index.js';
 import { Callback, CallbackList, type CallbackModel, type FitContext, type Logs, type ResumePoint } from '../callbacks/callback.js';
 import { History } from '../callbacks/history.js';
@@ -107,16 +107,18 @@ export function trainStep(model: TrainableModel, compiled: CompiledState, xs: re
   const variables = model.trainableWeights;
   let predictions: Tensor[] = [];
   let perOutput: Tensor[] = [];
-  const { value, grads } = valueAndGrad(() => {
+  const { value, grads, release } = valueAndGradOfStep(() => {
     predictions = model.forward(xs, true);
     const losses = compiled.computeLoss(ys, predictions, sampleWeight);
     perOutput = losses.perOutput;
     let total = losses.total;
     for (const penalty of model.regularizationLosses()) total = total.add(penalty);
     return total;
-  })(...variables);
+  }, variables);
   compiled.optimizer.apply(grads, variables);
   compiled.update(xs[0]!.shape[0]!, value.item(), perOutput.map((l) => l.item()), ys, predictions, sampleWeight);
+  // Nothing reads the step's activations and gradients any more: the next step reuses their storage.
+  release();
 }
 
 /** One evaluation step (no gradients, training false). */
@@ -132,6 +134,15 @@ function testStep(model: TrainableModel, compiled: CompiledState, xs: readonly T
 
 /** Keras's `fit`; returns the History callback. */
 export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrList, options: FitOptions = {}): Promise<History> {
+  try {
+    return await fitLoop(model, x, y, options);
+  } finally {
+    // The steps' recycled storage goes back to the garbage collector with the end of training.
+    clearBufferPool();
+  }
+}
+
+async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, options: FitOptions): Promise<History> {
   const compiled = requireCompiled(model, 'fit');
   const epochs = checkCount(options.epochs ?? 1, 'epochs', 'fit', 1);
   const batchSize = checkBatchSize(options.batchSize ?? 32, 'fit');
@@ -229,6 +240,8 @@ export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrLis
       const end = Math.min(start + batchSize, trainCount);
       const batch = order ? takeRows(batchData, order.subarray(start, end)) : sliceRows(batchData, start, end);
       trainStep(model, compiled, batch.slice(0, xs.length), batch.slice(xs.length, xs.length + ys.length), weights ? batch.at(-1) : undefined);
+      // A shuffled batch is a copy that only this step read: its storage can serve the next one.
+      if (order) releaseFloat32(batch.flatMap((t) => (t._data instanceof Float32Array ? [t._data] : [])));
       const ended = list.callIndexedSync('onTrainBatchEnd', step, compiled.results());
       if (ended) await ended;
       context.step = step + 1;
