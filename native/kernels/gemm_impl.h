@@ -20,6 +20,10 @@
 
 #include <cstring>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include "isa.h"
 #include "thread_pool.h"
 
@@ -57,6 +61,47 @@ struct Gemm {
     bool c_transposed = false;
   };
 
+  // dst[q * dst_stride + r] = src[r * src_stride + q] for r, q < 8: one 8 x 8 block turned over, the
+  // packing step that would otherwise be a strided scalar store per element (it dominated thin
+  // products such as a Dense layer's 32 x 784 x 8).
+  static void transpose8(const float* src, long src_stride, float* dst, long dst_stride) {
+#if defined(__AVX2__)
+    const __m256 r0 = _mm256_loadu_ps(src);
+    const __m256 r1 = _mm256_loadu_ps(src + src_stride);
+    const __m256 r2 = _mm256_loadu_ps(src + 2 * src_stride);
+    const __m256 r3 = _mm256_loadu_ps(src + 3 * src_stride);
+    const __m256 r4 = _mm256_loadu_ps(src + 4 * src_stride);
+    const __m256 r5 = _mm256_loadu_ps(src + 5 * src_stride);
+    const __m256 r6 = _mm256_loadu_ps(src + 6 * src_stride);
+    const __m256 r7 = _mm256_loadu_ps(src + 7 * src_stride);
+    // Pairs of rows interleaved, then quadruples: u0 holds column 0 (rows 0-3) and column 4, ...
+    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    _mm256_storeu_ps(dst, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(dst + dst_stride, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(dst + 2 * dst_stride, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(dst + 3 * dst_stride, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(dst + 4 * dst_stride, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(dst + 5 * dst_stride, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(dst + 6 * dst_stride, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(dst + 7 * dst_stride, _mm256_permute2f128_ps(u3, u7, 0x31));
+#else
+    for (long r = 0; r < 8; r++) {
+      for (long q = 0; q < 8; q++) dst[q * dst_stride + r] = src[r * src_stride + q];
+    }
+#endif
+  }
+
   // Packs rows [0, mc) x k-slice [0, kc) of op(A) starting at `a` into panels of MR rows:
   // panel-major, then p, then the MR rows.
   static void pack_a(const float* a, long row, long col, long mc, long kc, float* dst) {
@@ -72,9 +117,16 @@ struct Gemm {
           dst += MR;
         }
       } else {
+        long p0 = 0;
+        if (MR % 8 == 0 && rows == MR && col == 1) {
+          // Whole 8 x 8 blocks turned over at once; the last kc % 8 columns below.
+          for (; p0 + 8 <= kc; p0 += 8) {
+            for (long r0 = 0; r0 < MR; r0 += 8) transpose8(a + (i0 + r0) * row + p0, row, dst + p0 * MR + r0, MR);
+          }
+        }
         for (long ii = 0; ii < rows; ii++) {
           const float* src = a + (i0 + ii) * row;
-          for (long p = 0; p < kc; p++) dst[p * MR + ii] = src[p * col];
+          for (long p = p0; p < kc; p++) dst[p * MR + ii] = src[p * col];
         }
         for (long ii = rows; ii < MR; ii++) {
           for (long p = 0; p < kc; p++) dst[p * MR + ii] = 0.0f;
@@ -103,9 +155,15 @@ struct Gemm {
         }
       } else {
         // op(B) is a transposed matrix: read each stored row (one column of op(B)) contiguously.
+        long p0 = 0;
+        if (NR % 8 == 0 && cols == NR && row == 1) {
+          for (; p0 + 8 <= kc; p0 += 8) {
+            for (long jj = 0; jj < NR; jj += 8) transpose8(b + (j0 + jj) * col + p0, col, dst + p0 * NR + jj, NR);
+          }
+        }
         for (long jj = 0; jj < cols; jj++) {
           const float* src = b + (j0 + jj) * col;
-          for (long p = 0; p < kc; p++) dst[p * NR + jj] = src[p * row];
+          for (long p = p0; p < kc; p++) dst[p * NR + jj] = src[p * row];
         }
         for (long jj = cols; jj < NR; jj++) {
           for (long p = 0; p < kc; p++) dst[p * NR + jj] = 0.0f;
