@@ -8,7 +8,7 @@
  */
 
 /** Arrays smaller than this are left to the garbage collector (pooling them gains nothing). */
-export const POOL_MIN_ELEMENTS = 4096;
+export const POOL_MIN_ELEMENTS = 16;
 
 /** The most the pool keeps, in bytes; buffers beyond it are left to the garbage collector. */
 const POOL_MAX_BYTES = 512 * 1024 * 1024;
