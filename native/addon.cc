@@ -15,6 +15,7 @@
 
 #include "addon_args.h"
 #include "kernels/isa.h"
+#include "kernels/layout.h"
 #include "kernels/thread_pool.h"
 
 namespace {
@@ -207,6 +208,34 @@ napi_value Softmax(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// gather(x, outer, length, inner, indices, out): rows of x picked by indices (see gather_rows).
+napi_value Gather(napi_env env, napi_callback_info info) {
+  const char* name = "gather";
+  napi_value argv[6];
+  if (!get_args(env, info, name, 6, argv)) return nullptr;
+  float *x, *out;
+  int32_t* indices;
+  long x_length, out_length, count, outer, length, inner;
+  if (!get_float32_array(env, argv[0], name, "x", &x, &x_length) || !get_long(env, argv[1], name, "outer", &outer) ||
+      !get_long(env, argv[2], name, "length", &length) || !get_long(env, argv[3], name, "inner", &inner) ||
+      !get_int32_array(env, argv[4], name, "indices", &indices, &count) ||
+      !get_float32_array(env, argv[5], name, "out", &out, &out_length) ||
+      !check_extent(env, name, "x", outer * length * inner, x_length) ||
+      !check_extent(env, name, "out", outer * count * inner, out_length)) {
+    return nullptr;
+  }
+  for (long j = 0; j < count; j++) {
+    if (indices[j] < 0 || indices[j] >= length) {
+      const std::string message = "neurona native gather: index " + std::to_string(indices[j]) + " at position " +
+                                  std::to_string(j) + " is outside [0, " + std::to_string(length) + ")";
+      napi_throw_range_error(env, nullptr, message.c_str());
+      return nullptr;
+    }
+  }
+  neurona::gather_rows(x, outer, length, inner, indices, count, out);
+  return nullptr;
+}
+
 napi_value NameList(napi_env env, const char* const* names, int count) {
   napi_value list;
   NAPI_CALL(env, napi_create_array_with_length(env, count, &list));
@@ -277,6 +306,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"softmax", nullptr, Softmax, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gather", nullptr, Gather, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties));
   // The op names behind each code, in code order: the TypeScript side maps names to codes by these.

@@ -27,6 +27,7 @@
         'addon_training.cc',
         'kernels/dispatch.cc',
         'kernels/thread_pool.cc',
+        'kernels/layout.cc',
         'kernels/isa_portable.cc',
       ],
       'conditions': [

@@ -185,6 +185,13 @@ conformance('gather: along each axis, with repeated indices and index tensors of
     const ref = gatherReference(valuesOf(x), x.shape, indices, indexShape, a);
     assertExact(nr.gather(x, idx, axis), ref.data, 'float32', `gather ${JSON.stringify(indices)} axis ${axis}`, ref.shape);
   }
+  // Rows of 16 floats and more: the native backend copies them whole (one memcpy per row), here with
+  // several outer blocks and repeated rows.
+  const wide = randomTensor(rng, [3, 9, 40]);
+  for (const [indices, axis] of [[[8, 0, 8, 3, 5], 1], [[2, 0, 1, 2], 0]] as [number[], number][]) {
+    const ref = gatherReference(valuesOf(wide), wide.shape, indices, [indices.length], axis);
+    assertExact(nr.gather(wide, nr.tensor(indices, [indices.length], 'int32'), axis), ref.data, 'float32', `gather wide rows axis ${axis}`, ref.shape);
+  }
   const table = pickTensor(rng, [1031, 3], [7, 8, 9], 'int32');
   const rows = Array.from({ length: 33 }, (_, i) => (i * 97) % 1031);
   const ref = gatherReference(valuesOf(table), table.shape, rows, [33], 0);

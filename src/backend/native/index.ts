@@ -23,6 +23,7 @@ interface Addon {
   binary(op: number, a: Float32Array, b: Float32Array, period: number, repeat: number, aIsSmall: boolean, out: Float32Array): void;
   reduce(op: number, x: Float32Array, outer: number, length: number, inner: number, out: Float32Array): void;
   softmax(x: Float32Array, outer: number, length: number, out: Float32Array, log: boolean): void;
+  gather(x: Float32Array, outer: number, length: number, inner: number, indices: Int32Array, out: Float32Array): void;
   /** The convolution kernels take (image-shaped, filter or gradient, out, geometry): see GEOMETRY_FIELDS. */
   conv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geometry: Int32Array): void;
   /** conv2d finished with bias[channel] (or none) and an activation (a code of `activationOps`) as it is stored. */
@@ -67,7 +68,7 @@ const UPDATE_FIELDS = [
 
 /** The functions load() insists on: an addon without one is an older build. */
 const REQUIRED_FUNCTIONS = [
-  'matmul', 'matmulBiasActivation', 'unary', 'unaryGrad', 'binary', 'reduce', 'softmax', 'setNumThreads', 'info', 'conv2d',
+  'matmul', 'matmulBiasActivation', 'unary', 'unaryGrad', 'binary', 'reduce', 'softmax', 'gather', 'setNumThreads', 'info', 'conv2d',
   'conv2dBiasActivation', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'depthwiseConv2d', 'depthwiseConv2dBackpropInput',
   'depthwiseConv2dBackpropFilter', 'pool2d', 'pool2dBackward', 'batchNormTraining', 'batchNormBackward', 'applyUpdate',
 ] as const satisfies readonly (keyof Addon)[];
@@ -290,6 +291,12 @@ function wrapKernels(addon: Addon): Partial<Kernels> {
     logSoftmax(x, view, out) {
       if (f32(x) && f32(out) && view.inner === 1 && x.length >= MIN_NATIVE_ELEMENTS) addon.softmax(x, view.outer, view.length, out, true);
       else jsKernels.logSoftmax(x, view, out);
+    },
+    gather(x, view, indices, out) {
+      // Rows of 16 floats or more: one memcpy each, where js needs a subarray object per row (fit
+      // assembles every shuffled batch this way).
+      if (f32(x) && f32(out) && view.inner >= 16) addon.gather(x, view.outer, view.length, view.inner, indices, out);
+      else jsKernels.gather(x, view, indices, out);
     },
     // Convolutions do enough work per element that even the smallest is faster natively.
     conv2d: geometryKernel('conv2d'),
