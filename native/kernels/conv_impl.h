@@ -206,11 +206,20 @@ struct Conv {
     return threads;
   }
 
+  // A thread's scratch, as reserve() sized it: packed A, packed B, im2col columns.
+  struct Scratch {
+    float* pa;
+    float* pb;
+    float* col;
+  };
+  static Scratch scratch_of(int thread) {
+    const int slot = thread * kScratchSlotsPerThread;
+    return {scratch_buffer(slot), scratch_buffer(slot + 1), scratch_buffer(slot + 2)};
+  }
+
   static void forward_part(void* context, int thread, int threads) {
     const Job& job = *static_cast<const Job*>(context);
-    float* pa = scratch_buffer(thread * kScratchSlotsPerThread);
-    float* pb = scratch_buffer(thread * kScratchSlotsPerThread + 1);
-    float* col = scratch_buffer(thread * kScratchSlotsPerThread + 2);
+    const auto [pa, pb, col] = scratch_of(thread);
     long begin, end;
     split_range(job.chunks, threads, thread, &begin, &end);
     for (long chunk = begin; chunk < end; chunk++) {
@@ -601,9 +610,7 @@ struct Conv {
   static void input_part(void* context, int thread, int threads) {
     const Job& job = *static_cast<const Job*>(context);
     const ConvGeometry& g = *job.g;
-    float* pa = scratch_buffer(thread * kScratchSlotsPerThread);
-    float* pb = scratch_buffer(thread * kScratchSlotsPerThread + 1);
-    float* col = scratch_buffer(thread * kScratchSlotsPerThread + 2);
+    const auto [pa, pb, col] = scratch_of(thread);
     const float* dy = job.x;
     float* dx = job.out;
     long begin, end;
@@ -657,9 +664,7 @@ struct Conv {
   // Thread `thread` sums its groups of chunks; group g covers the chunks split_range(chunks, groups, g).
   static void filter_part(void* context, int thread, int threads) {
     const Job& job = *static_cast<const Job*>(context);
-    float* pa = scratch_buffer(thread * kScratchSlotsPerThread);
-    float* pb = scratch_buffer(thread * kScratchSlotsPerThread + 1);
-    float* col = scratch_buffer(thread * kScratchSlotsPerThread + 2);
+    const auto [pa, pb, col] = scratch_of(thread);
     const float* dy = job.filter;
     long group_begin, group_end;
     split_range(job.groups, threads, thread, &group_begin, &group_end);

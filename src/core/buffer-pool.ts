@@ -2,9 +2,10 @@
  * Float32 storage handed back by a finished training step, so the next step's activations and
  * gradients land in memory that is already mapped and warm instead of fresh zeroed pages (fresh
  * large typed arrays cost page faults on first touch, and their external memory drives extra
- * garbage collections). Only `fit`'s training step gives buffers back, and only those of tensors
- * nothing can reach any more (see `valueAndGradOfStep` in src/tensor/autograd.ts); `allocate`
- * takes from here first. Buffers come back zero-filled, as a fresh typed array would.
+ * garbage collections). Only the training loop gives buffers back (src/nn/training/loop.ts: a
+ * step's graph and gradients, see `valueAndGradOfStep` in src/tensor/autograd.ts, and the batch
+ * copies it made), and only those nothing can reach any more; `allocate` takes from here first.
+ * Buffers come back zero-filled, as a fresh typed array would.
  */
 
 /** Arrays smaller than this are left to the garbage collector (pooling them gains nothing). */
@@ -28,6 +29,7 @@ export function setBufferPooling(on: boolean): void {
 
 /** A zero-filled pooled array of exactly `size` elements, or undefined when none is free. */
 export function takePooledFloat32(size: number): Float32Array | undefined {
+  if (size < POOL_MIN_ELEMENTS) return undefined;
   const list = free.get(size);
   const array = list?.pop();
   if (!array) return undefined;

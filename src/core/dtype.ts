@@ -1,5 +1,5 @@
 import { ConfigError } from './errors.js';
-import { POOL_MIN_ELEMENTS, takePooledFloat32 } from './buffer-pool.js';
+import { takePooledFloat32 } from './buffer-pool.js';
 
 /**
  * Element types. `float32` is the default; `float64` exists for gradient checks on the `js`
@@ -24,7 +24,7 @@ export interface DTypeToArray {
 export function allocate(dtype: DType, size: number): TypedArray {
   switch (dtype) {
     case 'float32':
-      return (size >= POOL_MIN_ELEMENTS ? takePooledFloat32(size) : undefined) ?? new Float32Array(size);
+      return takePooledFloat32(size) ?? new Float32Array(size);
     case 'float64':
       return new Float64Array(size);
     case 'int32':

@@ -240,8 +240,9 @@ async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, 
       const end = Math.min(start + batchSize, trainCount);
       const batch = order ? takeRows(batchData, order.subarray(start, end)) : sliceRows(batchData, start, end);
       trainStep(model, compiled, batch.slice(0, xs.length), batch.slice(xs.length, xs.length + ys.length), weights ? batch.at(-1) : undefined);
-      // A shuffled batch is a copy that only this step read: its storage can serve the next one.
-      if (order) releaseFloat32(batch.flatMap((t) => (t._data instanceof Float32Array ? [t._data] : [])));
+      // A batch that is a copy (not the caller's own tensor) was read by this step alone: its
+      // storage can serve the next one.
+      releaseFloat32(batch.flatMap((t, i) => (t !== batchData[i] && t._data instanceof Float32Array ? [t._data] : [])));
       const ended = list.callIndexedSync('onTrainBatchEnd', step, compiled.results());
       if (ended) await ended;
       context.step = step + 1;
