@@ -1,7 +1,7 @@
 import { ConfigError, DTypeError, ShapeError, formatShape } from '../core/index.js';
 import { LINEAR_ACTIVATIONS, kernelProvider, kernels, type Conv2DGeometry, type LinearActivation } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
-import { castTo, empty, requireFloat, toTensor, type Operand } from './helpers.js';
+import { castTo, empty, requireFloat, scratch, toTensor, type Operand } from './helpers.js';
 
 /*
  * 2-D convolutions over NHWC images with Keras's weight layouts. Each op checks its arguments, turns
@@ -253,7 +253,7 @@ export function conv2d(input: Operand, filter: Operand, options: Conv2DBiasActiv
     // dz = grad * activation'(z), from the output alone (relu's test z > 0 is y > 0).
     let dy = data(grad, x.dtype);
     if (activation !== 'linear') {
-      const dz = empty(shape, x.dtype);
+      const dz = scratch(shape, x.dtype);
       kernels().unaryGrad(activation, y._data as Float32Array, y._data as Float32Array, dy, dz._data as Float32Array, 0);
       dy = dz._data as Float32Array;
     }

@@ -2,7 +2,7 @@ import { isFloat } from '../core/index.js';
 import { kernels } from '../backend/index.js';
 import { Tensor, mayBypassIntermediates, record } from '../tensor/index.js';
 import { clip, div, log, mul, neg } from './elementwise.js';
-import { empty } from './helpers.js';
+import { empty, scratch } from './helpers.js';
 import { sum } from './reduce.js';
 
 /*
@@ -70,21 +70,21 @@ function formulaByKernels(targets: Tensor, p: Tensor, lower: number, upper: numb
   const view = { outer: p.size / classes, length: classes, inner: 1 };
   const keptShape = [...shape.slice(0, -1), 1];
   const rowShape = shape.slice(0, -1);
-  const rowSums = empty(keptShape, p.dtype);
+  const rowSums = scratch(keptShape, p.dtype);
   table.reduce('sum', p._data, view, rowSums._data);
-  const q = empty(shape, p.dtype);
+  const q = scratch(shape, p.dtype);
   table.binary('div', p._data, shape, rowSums._data, keptShape, q._data, shape);
   // clip(q, lower, upper) = minimum(maximum(q, lower), upper) with scalar operands of q's dtype.
   const bound = (v: number) => { const t = empty([], p.dtype); t._data[0] = v; return t._data; };
-  const raised = empty(shape, p.dtype);
+  const raised = scratch(shape, p.dtype);
   table.binary('maximum', q._data, shape, bound(lower), [], raised._data, shape);
-  const clipped = empty(shape, p.dtype);
+  const clipped = scratch(shape, p.dtype);
   table.binary('minimum', raised._data, shape, bound(upper), [], clipped._data, shape);
-  const logs = empty(shape, p.dtype);
+  const logs = scratch(shape, p.dtype);
   table.unary('log', clipped._data, logs._data, 0);
-  const products = empty(shape, p.dtype);
+  const products = scratch(shape, p.dtype);
   table.binary('mul', targets._data, shape, logs._data, shape, products._data, shape);
-  const sums = empty(rowShape, p.dtype);
+  const sums = scratch(rowShape, p.dtype);
   table.reduce('sum', products._data, view, sums._data);
   const value = empty(rowShape, p.dtype);
   table.unary('neg', sums._data, value._data, 0);

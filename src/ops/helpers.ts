@@ -1,6 +1,6 @@
 import { DTypeError, allocate, formatShape, isFloat, promoteTypes, type DType, type Shape } from '../core/index.js';
 import { kernels } from '../backend/index.js';
-import { Tensor, tensor, type TensorLike } from '../tensor/index.js';
+import { Tensor, stepScratchTensor, tensor, type TensorLike } from '../tensor/index.js';
 
 /** Anything an op accepts as a tensor operand: a tensor, a number, or nested arrays. */
 export type Operand = TensorLike;
@@ -10,6 +10,14 @@ export function empty(shape: Shape, dtype: DType): Tensor {
   let size = 1;
   for (const d of shape) size *= d;
   return new Tensor(allocate(dtype, size), shape, dtype);
+}
+
+/**
+ * `empty` for an op's working array that nothing reads after the op (or its backward function) is
+ * done with it: during `fit`'s step its storage is recycled with the step's (see stepScratchTensor).
+ */
+export function scratch(shape: Shape, dtype: DType): Tensor {
+  return stepScratchTensor(empty(shape, dtype));
 }
 
 /**

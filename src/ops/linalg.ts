@@ -1,7 +1,7 @@
 import { ConfigError, DTypeError, ShapeError, broadcastShapes, formatShape } from '../core/index.js';
 import { LINEAR_ACTIVATIONS, kernelProvider, kernels, type LinearActivation, type MatmulArgs } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
-import { empty, requireFloat, toTensor, type Operand } from './helpers.js';
+import { empty, requireFloat, scratch, toTensor, type Operand } from './helpers.js';
 import { unbroadcast } from './reduce.js';
 import { broadcastTo, reshape } from './shape.js';
 
@@ -159,7 +159,7 @@ function recordLinear(y: Tensor, x: Tensor, w: Tensor, b: Tensor | null, activat
     // dz = g * activation'(z), from the output alone (relu's test z > 0 is y > 0).
     let dz = g;
     if (activation !== 'linear') {
-      dz = empty(y.shape, g.dtype);
+      dz = scratch(y.shape, g.dtype);
       table.unaryGrad(activation, y._data as Float32Array, y._data as Float32Array, g._data as Float32Array, dz._data as Float32Array, 0);
     }
     const dzData = dz._data as Float32Array;

@@ -195,8 +195,30 @@ export interface StepGradients {
 /** @internal For `fit`'s training step: `valueAndGrad(fn)(...args)` plus `release`. */
 export function valueAndGradOfStep(fn: TensorFn, args: readonly Tensor[]): StepGradients {
   const made: Tensor[] = [];
-  const { value, grads, root } = evaluateWithGrads(fn, args, made);
-  return { value, grads, release: () => releaseStep(root, made) };
+  const outer = stepScratch;
+  const scratch: Tensor[] = [];
+  stepScratch = scratch;
+  try {
+    const { value, grads, root } = evaluateWithGrads(fn, args, made);
+    return { value, grads, release: () => releaseStep(root, made.concat(scratch)) };
+  } finally {
+    stepScratch = outer;
+  }
+}
+
+/** The working tensors of the training step being evaluated (see `stepScratch`), or null. */
+let stepScratch: Tensor[] | null = null;
+
+/**
+ * @internal For ops: `t` is a working array of this op (forward or backward) that nothing reads
+ * once the op has returned, except the op's own backward function. Inside `fit`'s training step its
+ * storage then goes back to the buffer pool with the step's graph instead of to the garbage
+ * collector (a CNN step makes megabytes of them: activation gradients); elsewhere this does nothing.
+ * Returns `t`.
+ */
+export function stepScratchTensor(t: Tensor): Tensor {
+  if (stepScratch !== null) stepScratch.push(t);
+  return t;
 }
 
 function evaluateWithGrads(fn: TensorFn, args: readonly Tensor[], made: Tensor[] | null): { value: Tensor; grads: Tensor[]; root: Tensor } {

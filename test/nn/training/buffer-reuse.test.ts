@@ -15,7 +15,7 @@ function bits(model: nr.Model): Uint32Array[] {
 }
 
 /** A CNN whose activations and gradients are well above the pooling threshold. */
-function cnn(): nr.Sequential {
+function cnn(loss = 'sparse_categorical_crossentropy'): nr.Sequential {
   nr.setSeed(7);
   const model = new nr.Sequential([
     new nr.layers.Conv2D({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [12, 12, 2] }),
@@ -26,7 +26,7 @@ function cnn(): nr.Sequential {
     new nr.layers.Dense({ units: 32, activation: 'relu' }),
     new nr.layers.Dense({ units: 3, activation: 'softmax' }),
   ]);
-  model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer: 'adam', loss, metrics: ['accuracy'] });
   return model;
 }
 
@@ -37,12 +37,14 @@ function data(): { x: nr.Tensor; y: nr.Tensor } {
   return { x, y };
 }
 
-async function train(pooling: boolean, shuffle = true): Promise<{ weights: Uint32Array[]; loss: number[]; pooledAfter: number; x: Float32Array }> {
+async function train(pooling: boolean, shuffle = true, oneHot = false): Promise<{ weights: Uint32Array[]; loss: number[]; pooledAfter: number; x: Float32Array }> {
   setBufferPooling(pooling);
   try {
-    const { x, y } = data();
+    const { x, y: labels } = data();
+    // One-hot targets take categorical crossentropy's softmax shortcut (ops/crossentropy.ts).
+    const y = oneHot ? nr.oneHot(labels, 3) : labels;
     const xBefore = Float32Array.from(x.data() as Float32Array);
-    const model = cnn();
+    const model = cnn(oneHot ? 'categorical_crossentropy' : 'sparse_categorical_crossentropy');
     const history = await model.fit(x, y, { epochs: 3, batchSize: 32, shuffle, verbose: 0 });
     assert.deepEqual(Array.from(x.data() as Float32Array), Array.from(xBefore), 'fit changed its input');
     return { weights: bits(model), loss: history.history.loss as number[], pooledAfter: pooledBufferBytes(), x: xBefore };
@@ -52,12 +54,13 @@ async function train(pooling: boolean, shuffle = true): Promise<{ weights: Uint3
 }
 
 test('fit with recycled step storage gives bit-identical weights and losses to fit without it', async () => {
-  for (const shuffle of [true, false]) {
-    const off = await train(false, shuffle);
-    const on = await train(true, shuffle);
-    assert.deepEqual(on.loss, off.loss, `shuffle ${shuffle}`);
+  for (const [shuffle, oneHot] of [[true, false], [false, false], [true, true]]) {
+    const off = await train(false, shuffle, oneHot);
+    const on = await train(true, shuffle, oneHot);
+    const what = `shuffle ${shuffle}, one-hot ${oneHot}`;
+    assert.deepEqual(on.loss, off.loss, what);
     assert.equal(on.weights.length, off.weights.length);
-    on.weights.forEach((w, i) => assert.deepEqual(Array.from(w), Array.from(off.weights[i]!), `shuffle ${shuffle}: weight ${i} differs`));
+    on.weights.forEach((w, i) => assert.deepEqual(Array.from(w), Array.from(off.weights[i]!), `${what}: weight ${i} differs`));
     assert.equal(on.pooledAfter, 0, 'fit must leave nothing in the pool');
   }
 });
@@ -97,6 +100,31 @@ test('a step never gives back storage of weights, inputs or views of them', () =
   assert.ok(!pooled.has((x.data() as Float32Array).buffer), 'the input\'s storage was given back');
   assert.deepEqual(Array.from(w.data() as Float32Array), Array.from(wBefore));
   clearBufferPool();
+});
+
+test('a step also recycles the working arrays of its ops (a fused activation\'s gradient), and only inside a step', () => {
+  nr.setSeed(5);
+  const x = nr.randn([2, 4, 4, 3]);
+  const w = nr.variable(nr.randn([3, 3, 3, 8]));
+  const size = 2 * 4 * 4 * 8;
+  const pooledAfterStep = (activation: 'relu' | 'linear') => {
+    clearBufferPool();
+    const step = valueAndGradOfStep(() => nr.conv2d(x, w, { padding: 'same', activation }).sum(), [w]);
+    step.release();
+    let count = 0;
+    while (allocateIfPooled(size)) count++;
+    return count;
+  };
+  // The conv output and its gradient either way; with relu also the gradient before the activation,
+  // which no graph node holds (conv2d's backward makes it for its own use).
+  const linear = pooledAfterStep('linear');
+  assert.ok(linear >= 2, `linear: ${linear}`);
+  assert.equal(pooledAfterStep('relu'), linear + 1);
+  // Outside a training step nothing is handed to the pool.
+  clearBufferPool();
+  const { grads } = nr.valueAndGrad((v: nr.Tensor) => nr.conv2d(x, v, { padding: 'same', activation: 'relu' }).sum())(w);
+  assert.equal(grads[0]!.size, w.size);
+  assert.equal(pooledBufferBytes(), 0);
 });
 
 /** The next pooled array of `n` floats, or undefined when the pool has none left. */
