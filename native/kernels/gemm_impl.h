@@ -242,57 +242,116 @@ struct Gemm {
 
   static void oriented_block(const Operands& o, long m0, long m1, long n0, long n1, float* pa, float* pb,
                              bool accumulate_into_c) {
-    alignas(64) float edge[MR * NR];
     for (long jc = n0; jc < n1; jc += NC) {
       const long nc = min_long(NC, n1 - jc);
       for (long pc = 0; pc < o.k; pc += KC) {
         const long kc = min_long(KC, o.k - pc);
-        const bool accumulate = accumulate_into_c || pc > 0;
-        const bool last = o.epilogue && pc + kc == o.k;
         pack_b(o.b + pc * o.b_row + jc * o.b_col, o.b_row, o.b_col, kc, nc, pb);
         for (long ic = m0; ic < m1; ic += MC) {
           const long mc = min_long(MC, m1 - ic);
           pack_a(o.a + ic * o.a_row + pc * o.a_col, o.a_row, o.a_col, mc, kc, pa);
-          for (long jr = 0; jr < nc; jr += NR) {
-            const long cols = min_long(NR, nc - jr);
-            const float* panel_b = pb + jr * kc;
-            for (long ir = 0; ir < mc; ir += MR) {
-              const long rows = min_long(MR, mc - ir);
-              const long i0 = ic + ir;
-              const long j0 = jc + jr;
-              if (!o.c_transposed && rows == MR && cols == NR) {
-                Micro::kernel(kc, pa + ir * kc, panel_b, o.c + i0 * o.ldc + j0, o.ldc, accumulate);
+          multiply_packed(o, ic, mc, jc, nc, pc, kc, pa, pb, accumulate_into_c);
+        }
+      }
+    }
+  }
+
+  // C[ic:ic+mc, jc:jc+nc] (+)= the packed A rows `pa` (panels of MR, from row ic) times the packed B
+  // columns `pb` (panels of NR, from column jc), for the k slice [pc, pc + kc).
+  static void multiply_packed(const Operands& o, long ic, long mc, long jc, long nc, long pc, long kc, const float* pa,
+                              const float* pb, bool accumulate_into_c) {
+    alignas(64) float edge[MR * NR];
+    const bool accumulate = accumulate_into_c || pc > 0;
+    const bool last = o.epilogue && pc + kc == o.k;
+    for (long jr = 0; jr < nc; jr += NR) {
+      const long cols = min_long(NR, nc - jr);
+      const float* panel_b = pb + jr * kc;
+      for (long ir = 0; ir < mc; ir += MR) {
+        const long rows = min_long(MR, mc - ir);
+        const long i0 = ic + ir;
+        const long j0 = jc + jr;
+        if (!o.c_transposed && rows == MR && cols == NR) {
+          Micro::kernel(kc, pa + ir * kc, panel_b, o.c + i0 * o.ldc + j0, o.ldc, accumulate);
+        } else {
+          // A ragged or turned-around tile: the same micro-kernel into a local tile, then the
+          // valid part.
+          Micro::kernel(kc, pa + ir * kc, panel_b, edge, NR, false);
+          if (!o.c_transposed) {
+            for (long i = 0; i < rows; i++) {
+              float* ci = o.c + (i0 + i) * o.ldc + j0;
+              const float* ei = edge + i * NR;
+              if (accumulate) {
+                for (long j = 0; j < cols; j++) ci[j] += ei[j];
               } else {
-                // A ragged or turned-around tile: the same micro-kernel into a local tile, then the
-                // valid part.
-                Micro::kernel(kc, pa + ir * kc, panel_b, edge, NR, false);
-                if (!o.c_transposed) {
-                  for (long i = 0; i < rows; i++) {
-                    float* ci = o.c + (i0 + i) * o.ldc + j0;
-                    const float* ei = edge + i * NR;
-                    if (accumulate) {
-                      for (long j = 0; j < cols; j++) ci[j] += ei[j];
-                    } else {
-                      for (long j = 0; j < cols; j++) ci[j] = ei[j];
-                    }
-                  }
-                } else {
-                  for (long j = 0; j < cols; j++) {
-                    float* cj = o.c + (j0 + j) * o.ldc + i0;
-                    const float* ej = edge + j;
-                    if (accumulate) {
-                      for (long i = 0; i < rows; i++) cj[i] += ej[i * NR];
-                    } else {
-                      for (long i = 0; i < rows; i++) cj[i] = ej[i * NR];
-                    }
-                  }
-                }
+                for (long j = 0; j < cols; j++) ci[j] = ei[j];
               }
-              if (last) finish(o, i0, j0, rows, cols);
+            }
+          } else {
+            for (long j = 0; j < cols; j++) {
+              float* cj = o.c + (j0 + j) * o.ldc + i0;
+              const float* ej = edge + j;
+              if (accumulate) {
+                for (long i = 0; i < rows; i++) cj[i] += ej[i * NR];
+              } else {
+                for (long i = 0; i < rows; i++) cj[i] = ej[i * NR];
+              }
             }
           }
         }
+        if (last) finish(o, i0, j0, rows, cols);
       }
+    }
+  }
+
+  // A large product split over threads along n makes every thread pack all of op(A) for itself. From
+  // this many rows on, the threads instead pack each k slice of op(A) once, together, into one
+  // shared buffer (a parallel run), then multiply their own columns with it (a second one). The sums
+  // are the ones oriented_block computes, tile by tile.
+  static constexpr long kSharedAMinRows = 2 * MC;
+
+  struct SharedJob {
+    const Operands* o;
+    long m;
+    long n;
+    long unit_n;
+    long pc;
+    long kc;
+    float* shared_a;  // round_up(m, MR) rows of the k slice, in panels of MR
+  };
+
+  // Part `part`'s columns of the product, in whole NR tiles.
+  static void shared_columns(const SharedJob& job, int part, int parts, long* n0, long* n1) {
+    long begin, end;
+    split_range((job.n + job.unit_n - 1) / job.unit_n, parts, part, &begin, &end);
+    *n0 = begin * job.unit_n;
+    *n1 = min_long(end * job.unit_n, job.n);
+  }
+
+  static void shared_pack_part(void* context, int part, int parts) {
+    const SharedJob& job = *static_cast<const SharedJob*>(context);
+    const Operands& o = *job.o;
+    long begin, end;
+    split_range((job.m + MR - 1) / MR, parts, part, &begin, &end);
+    const long r0 = begin * MR;
+    const long r1 = min_long(end * MR, job.m);
+    if (r1 > r0) pack_a(o.a + r0 * o.a_row + job.pc * o.a_col, o.a_row, o.a_col, r1 - r0, job.kc, job.shared_a + r0 * job.kc);
+    long n0, n1;
+    shared_columns(job, part, parts, &n0, &n1);
+    if (n1 > n0) {
+      pack_b(o.b + job.pc * o.b_row + n0 * o.b_col, o.b_row, o.b_col, job.kc, n1 - n0,
+             scratch_buffer(part * kScratchSlotsPerThread + 1));
+    }
+  }
+
+  static void shared_multiply_part(void* context, int part, int parts) {
+    const SharedJob& job = *static_cast<const SharedJob*>(context);
+    long n0, n1;
+    shared_columns(job, part, parts, &n0, &n1);
+    if (n1 <= n0) return;
+    const float* pb = scratch_buffer(part * kScratchSlotsPerThread + 1);
+    for (long ic = 0; ic < job.m; ic += MC) {
+      multiply_packed(*job.o, ic, min_long(MC, job.m - ic), n0, n1 - n0, job.pc, job.kc, job.shared_a + ic * job.kc, pb,
+                      false);
     }
   }
 
@@ -408,9 +467,23 @@ struct Gemm {
       parallel_run(threads, run_part, &job);
       return;
     }
+    // Each thread's columns must fit one packed B block for the shared-A path.
+    const bool share_a = threads > 1 && job.split_n && !turned && s.m >= kSharedAMinRows &&
+                         (tiles_n + threads - 1) / threads * job.unit_n <= NC &&
+                         lock.reserve(kSharedScratchSlot, round_up(s.m, MR) * KC);
     for (long bi = 0; bi < s.batch; bi++) {
       job.o = operands_for(s, a + bi * s.a_batch_stride, b + bi * s.b_batch_stride, out + bi * s.m * s.n, epilogue);
-      parallel_run(threads, run_part, &job);
+      if (!share_a) {
+        parallel_run(threads, run_part, &job);
+        continue;
+      }
+      SharedJob shared{&job.o, s.m, s.n, job.unit_n, 0, 0, scratch_buffer(kSharedScratchSlot)};
+      for (long pc = 0; pc < s.k; pc += KC) {
+        shared.pc = pc;
+        shared.kc = min_long(KC, s.k - pc);
+        parallel_run(threads, shared_pack_part, &shared);
+        parallel_run(threads, shared_multiply_part, &shared);
+      }
     }
   }
 

@@ -106,7 +106,7 @@ import * as nr from './src/index.ts';
 import { nativeInfo } from './src/backend/native/index.ts';
 nr.setBackend('native');
 let worst = 0;
-for (const [m, k, n] of [[1, 1, 1], [7, 300, 33], [70, 517, 129], [130, 31, 9]]) {
+for (const [m, k, n] of [[1, 1, 1], [7, 300, 33], [70, 517, 129], [130, 31, 9], [390, 260, 420]]) {
   for (const ta of [false, true]) for (const tb of [false, true]) {
     const a = nr.randu(ta ? [k, m] : [m, k], { low: -1, high: 1 }), b = nr.randu(tb ? [n, k] : [k, n], { low: -1, high: 1 });
     const c = nr.matmul(a, b, { transposeA: ta, transposeB: tb }).data();

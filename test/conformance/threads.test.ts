@@ -31,6 +31,8 @@ const SHAPES: readonly (readonly [number, number, number, boolean, boolean])[] =
   [3, 64, 2000, true, false], // fewer row tiles than threads
   [300, 517, 9, false, false], // narrow: native computes the transposed product, split along m
   [1000, 64, 10, true, true],
+  [403, 300, 700, false, false], // >= 2 * MC rows, split along n: the threads pack each k slice of A together
+  [403, 300, 700, true, true],
 ];
 
 conformance('matmul: two runs on the same thread count give the same bits; 1, 2 and 3 threads agree exactly', () => {
@@ -55,6 +57,13 @@ conformance('matmul: batched products split over threads keep their bits', () =>
   const reference = withThreads(1, once);
   assert.deepEqual(withThreads(2, once), reference, 'batch of 6 on 2 threads');
   assert.deepEqual(withThreads(4, once), reference, 'batch of 6 on 4 threads');
+  // Three large products: one after the other, each split over the threads (with A packed together).
+  const big = randomTensor(rng, [3, 400, 40]);
+  const wide = randomTensor(rng, [40, 520]);
+  const each = () => bitsOf(nr.matmul(big, wide));
+  const single = withThreads(1, each);
+  assert.deepEqual(withThreads(2, each), single, 'batch of 3 large products on 2 threads');
+  assert.deepEqual(withThreads(3, each), single, 'batch of 3 large products on 3 threads');
 });
 
 conformance('elementwise, reductions and softmax: 1, 2 and 3 threads give the same bits', () => {
