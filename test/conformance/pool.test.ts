@@ -1,4 +1,5 @@
-import { nr } from '../helpers.js';
+import { assert, nr } from '../helpers.js';
+import { kernels } from '../../src/backend/index.js';
 import { TestRandom, assertConforms, assertExact, conformance, pickTensor, randomTensor, valuesOf } from './harness.js';
 
 /*
@@ -103,4 +104,29 @@ conformance('pool2d (max): NaN propagates, -Infinity is a value', () => {
   // The gradient goes to the first NaN of a window (and to the first -Infinity of the last one).
   const [dx] = nr.grad((a) => nr.maxPool2d(a, { poolSize: 2 }).mul(nr.tensor([10, 20, 30], [1, 1, 3, 1])).sum())(x);
   assertExact(dx!, [0, 10, 20, 0, 30, 0, 0, 0, 0, 0, 0, 0], 'float32', 'maxPool2d gradient with NaN and -Infinity', [1, 2, 6, 1]);
+});
+
+conformance('pool2dBackward writes every element of dx, whatever the array held before', () => {
+  // The kernel is handed a dx full of NaN: elements outside every window (the row and column that
+  // 'valid' drops), in padded or overlapping windows, and in windows that tile the image must all
+  // come out as they do from a zeroed array.
+  const rng = new TestRandom(8300);
+  for (const c of CASES) {
+    const rows = axisGeometry(c.size[0], c.pool[0], c.strides[0], c.padding);
+    const cols = axisGeometry(c.size[1], c.pool[1], c.strides[1], c.padding);
+    const g = {
+      batch: c.batch, inHeight: c.size[0], inWidth: c.size[1], inChannels: c.channels, outHeight: rows.out, outWidth: cols.out,
+      outChannels: c.channels, filterHeight: c.pool[0], filterWidth: c.pool[1], strideHeight: c.strides[0], strideWidth: c.strides[1],
+      dilationHeight: 1, dilationWidth: 1, padTop: rows.before, padLeft: cols.before,
+    };
+    const x = new Float32Array(valuesOf(pickTensor(rng, [c.batch, ...c.size, c.channels], [-1, 0, 0.5, 1])));
+    const dy = new Float32Array(valuesOf(randomTensor(rng, [c.batch, rows.out, cols.out, c.channels])));
+    for (const op of ['max', 'avg'] as const) {
+      const clean = new Float32Array(x.length);
+      kernels().pool2dBackward(op, x, dy, clean, g);
+      const dirty = new Float32Array(x.length).fill(NaN);
+      kernels().pool2dBackward(op, x, dy, dirty, g);
+      assert.deepEqual(Array.from(dirty), Array.from(clean), `${op} ${c.name}`);
+    }
+  }
 });
