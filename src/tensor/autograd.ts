@@ -206,7 +206,7 @@ export function valueAndGradOfStep(fn: TensorFn, args: readonly Tensor[]): StepG
   }
 }
 
-/** The working tensors of the training step being evaluated (see `stepScratch`), or null. */
+/** The working tensors of the training step being evaluated (see `stepScratchTensor`), or null. */
 let stepScratch: Tensor[] | null = null;
 
 /**
