@@ -12,6 +12,7 @@ OB=${OPENBLAS_DIR:-/tmp/oblas/root/usr/lib/x86_64-linux-gnu/openblas-pthread}
 T="$P/torch/bench_torch.py"
 PY=${PYTHON:-/usr/bin/python3}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)  # absolute: the TF.js runs below work from the peers' folder
 cd "$ROOT"
 log() { echo "== $(date +%T) $*" | tee -a "$OUT/log.txt"; }
 torch() { LD_LIBRARY_PATH=$OB "$PY" "$T" "$@"; }
