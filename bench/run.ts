@@ -5,8 +5,8 @@
  * `--threads 1,2` the thread counts W1 runs on with native. Prints one JSON line per measurement, then
  * a table per kind of workload. Never part of `npm test`.
  *
- * W1 (GEMM, through `nr.matmul` and through the backend's kernel into a preallocated output); W2, W2b (MNIST MLP training); W3, W4 (CIFAR-shaped CNN training on synthetic data, and
- * inference at batch 256); W5 (LeNet-like MNIST CNN training and test accuracy); W6 (the classic
+ * W1 (GEMM, through `nr.matmul` and through the backend's kernel into a preallocated output); W2, W2b
+ * (MNIST MLP training); W3, W4 (CIFAR-shaped CNN training on synthetic data, and inference at batch 256); W5 (LeNet-like MNIST CNN training and test accuracy); W6 (the classic
  * Perceptron, scikit-learn's W6 peer). MNIST comes from $DATA_DIR (default /tmp/peers/data).
  * `--epochs` overrides the epochs of the training workloads.
  */
@@ -51,7 +51,7 @@ function parseArgs(argv: string[]): Args {
 /**
  * W1: C = A.B for square float32 n x n, A, B ~ U[0, 1); GFLOP/s = 2n^3 / time per multiply. Measured
  * twice: `op`, what a user's `nr.matmul(a, b)` costs (a new output tensor each call, which the GC later
- * reclaims: at 512 its fresh megabyte and the collections it triggers are a tenth of the time), and
+ * reclaims: at 512 on 2 threads its fresh megabyte and the collections it triggers cost 10-40 %), and
  * `kernel`, the backend's GEMM into one preallocated output (the kernel's own speed, as the C++ kernels
  * compute it).
  */
