@@ -6,8 +6,9 @@
  * a table per kind of workload. Never part of `npm test`.
  *
  * W1 (GEMM, through `nr.matmul` and through the backend's kernel into a preallocated output); W2, W2b
- * (MNIST MLP training); W3, W4 (CIFAR-shaped CNN training on synthetic data, and inference at batch 256); W5 (LeNet-like MNIST CNN training and test accuracy); W6 (the classic
- * Perceptron, scikit-learn's W6 peer). MNIST comes from $DATA_DIR (default /tmp/peers/data).
+ * (MNIST MLP training); W3, W4 (CIFAR-shaped CNN training on synthetic data, and inference at batch
+ * 256); W5 (LeNet-like MNIST CNN training and test accuracy); W6 (the classic Perceptron,
+ * scikit-learn's W6 peer). MNIST comes from $DATA_DIR (default /tmp/peers/data).
  * `--epochs` overrides the epochs of the training workloads.
  */
 import * as nr from '../src/index.js';
