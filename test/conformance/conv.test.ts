@@ -158,7 +158,8 @@ FIRST_LAYERS.forEach((c, i) => conformance(`conv2d and backprops: ${c.name}`, ()
 /*
  * The direct kernels beyond first layers (native/kernels/conv_impl.h): any input channels with the
  * filters in whole vectors (16 on AVX-512, 8 on AVX2). More than 256 taps (two KC slices), rows
- * narrower than a run (runs across rows and images) and wider ones (near-equal runs inside a row),
+ * narrower than half a run (runs across rows and images, for one vector of filters and for two),
+ * rows of half a run to a run (one run per row) and wider ones (near-equal runs inside a row),
  * a filter bank done in a pass of two vectors and one of one, strides, and the input gradient of
  * stride-1 convolutions computed as a convolution of dy ('same' and 'valid').
  */
@@ -168,6 +169,7 @@ const DIRECT: Case[] = [
   { name: '5x5 valid, 32 channels, 16 filters', batch: 2, size: [12, 9], inChannels: 32, outChannels: 16, kernel: [5, 5], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
   { name: '3x3 valid, 20 channels, 48 filters', batch: 2, size: [9, 13], inChannels: 20, outChannels: 48, kernel: [3, 3], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
   { name: '3x3 same stride 2, 32 channels, 64 filters', batch: 2, size: [10, 11], inChannels: 32, outChannels: 64, kernel: [3, 3], strides: [2, 2], dilation: [1, 1], padding: 'same' },
+  { name: '3x3 same, 16 channels, 32 filters, 5-wide rows (two vectors, runs across rows and images)', batch: 3, size: [4, 5], inChannels: 16, outChannels: 32, kernel: [3, 3], strides: [1, 1], dilation: [1, 1], padding: 'same' },
   { name: '3x3 same dilation 2, 16 channels, 16 filters', batch: 2, size: [11, 12], inChannels: 16, outChannels: 16, kernel: [3, 3], strides: [1, 1], dilation: [2, 2], padding: 'same' },
 ];
 DIRECT.forEach((c, i) => conformance(`conv2d and backprops: ${c.name}`, () => run(c, 7900 + i, false)));
