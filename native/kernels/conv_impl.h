@@ -664,11 +664,12 @@ struct Conv {
     return true;
   }
 
-  // Thread `thread` sums its groups of chunks; group g covers the chunks split_range(chunks, groups, g).
-  static void filter_part(void* context, int thread, int threads) {
-    const Job& job = *static_cast<const Job*>(context);
-    const auto [pa, pb, col] = scratch_of(thread);
-    const float* dy = job.filter;
+  // The filter gradient's fixed order, shared by the GEMM and direct paths: thread `thread` takes its
+  // share of the groups, group g covers the chunks split_range(chunks, groups, g) and sums them in
+  // order into its own partial. Calls body(sums, p0, p1, first) for each chunk, pixels [p0, p1), with
+  // first set for a group's first chunk (store into sums rather than add).
+  template <class Body>
+  static void for_group_chunks(const Job& job, int thread, int threads, Body&& body) {
     long group_begin, group_end;
     split_range(job.groups, threads, thread, &group_begin, &group_end);
     for (long group = group_begin; group < group_end; group++) {
@@ -677,17 +678,24 @@ struct Conv {
       split_range(job.chunks, static_cast<int>(job.groups), static_cast<int>(group), &begin, &end);
       for (long chunk = begin; chunk < end; chunk++) {
         const long p0 = chunk * job.chunk;
-        const long p1 = min_long(p0 + job.chunk, job.pixels);
-        const float* a = job.x + p0 * job.taps;
-        if (!job.pointwise) {
-          im2col(job.x, *job.g, p0, p1, col);
-          a = col;
-        }
-        // col^T @ dy: op(A) is col read down its columns.
-        const Operands o{a, 1, job.taps, dy + p0 * job.n, job.n, 1, sums, job.n, p1 - p0};
-        Engine::block(o, 0, job.taps, 0, job.n, pa, pb, chunk > begin);
+        body(sums, p0, min_long(p0 + job.chunk, job.pixels), chunk == begin);
       }
     }
+  }
+
+  static void filter_part(void* context, int thread, int threads) {
+    const Job& job = *static_cast<const Job*>(context);
+    const auto [pa, pb, col] = scratch_of(thread);
+    for_group_chunks(job, thread, threads, [&](float* sums, long p0, long p1, bool first) {
+      const float* a = job.x + p0 * job.taps;
+      if (!job.pointwise) {
+        im2col(job.x, *job.g, p0, p1, col);
+        a = col;
+      }
+      // col^T @ dy: op(A) is col read down its columns.
+      const Operands o{a, 1, job.taps, job.filter + p0 * job.n, job.n, 1, sums, job.n, p1 - p0};
+      Engine::block(o, 0, job.taps, 0, job.n, pa, pb, !first);
+    });
   }
 
   struct Combine {
@@ -767,42 +775,41 @@ struct Conv {
     }
   }
 
+  // One chunk, pixels [p0, p1), of the direct filter gradient into a group's partial `sums`. Kept out
+  // of line: inlined into the group walk's lambda, its tap-block loop compiled about 10 % slower.
   template <int T_MAX>
-  static void direct_filter_part(void* context, int thread, int threads) {
-    const DirectFilterJob& d = *static_cast<const DirectFilterJob*>(context);
+  __attribute__((noinline)) static void direct_filter_chunk(const DirectFilterJob& d, float* sums, long p0, long p1,
+                                                           bool first_chunk) {
     const Job& job = *d.job;
-    const ConvGeometry& g = *job.g;
     const long vectors = job.n / Micro::kVector;
     long bases[KC];
-    long group_begin, group_end;
-    split_range(job.groups, threads, thread, &group_begin, &group_end);
-    for (long group = group_begin; group < group_end; group++) {
-      float* sums = job.group_sums + group * job.taps * job.n;
-      long begin, end;
-      split_range(job.chunks, static_cast<int>(job.groups), static_cast<int>(group), &begin, &end);
-      for (long chunk = begin; chunk < end; chunk++) {
-        const long p1 = min_long(chunk * job.chunk + job.chunk, job.pixels);
-        for (long s0 = chunk * job.chunk; s0 < p1; s0 += KC) {
-          const long s1 = min_long(s0 + KC, p1);
-          window_origins(g, d.images, s0, s1 - s0, bases);
-          const bool first = chunk == begin && s0 == chunk * job.chunk;
-          for (long v0 = 0; v0 < vectors; v0 += 2) {
-            const float* dy = job.filter + s0 * job.n + v0 * Micro::kVector;
-            long t0 = 0;
-            for (long block = 0; block < d.tap_blocks; block++) {
-              const long count = d.block_taps + (block < d.block_extra ? 1 : 0);
-              float* target = sums + t0 * job.n + v0 * Micro::kVector;
-              if (vectors - v0 >= 2) {
-                filter_taps_any<2, T_MAX>(count, d.images.data, bases, s1 - s0, d.tap_offsets + t0, dy, job.n, target, first);
-              } else {
-                filter_taps_any<1, T_MAX>(count, d.images.data, bases, s1 - s0, d.tap_offsets + t0, dy, job.n, target, first);
-              }
-              t0 += count;
-            }
+    for (long s0 = p0; s0 < p1; s0 += KC) {
+      const long s1 = min_long(s0 + KC, p1);
+      window_origins(*job.g, d.images, s0, s1 - s0, bases);
+      const bool first = first_chunk && s0 == p0;
+      for (long v0 = 0; v0 < vectors; v0 += 2) {
+        const float* dy = job.filter + s0 * job.n + v0 * Micro::kVector;
+        long t0 = 0;
+        for (long block = 0; block < d.tap_blocks; block++) {
+          const long count = d.block_taps + (block < d.block_extra ? 1 : 0);
+          float* target = sums + t0 * job.n + v0 * Micro::kVector;
+          if (vectors - v0 >= 2) {
+            filter_taps_any<2, T_MAX>(count, d.images.data, bases, s1 - s0, d.tap_offsets + t0, dy, job.n, target, first);
+          } else {
+            filter_taps_any<1, T_MAX>(count, d.images.data, bases, s1 - s0, d.tap_offsets + t0, dy, job.n, target, first);
           }
+          t0 += count;
         }
       }
     }
+  }
+
+  template <int T_MAX>
+  static void direct_filter_part(void* context, int thread, int threads) {
+    const DirectFilterJob& d = *static_cast<const DirectFilterJob*>(context);
+    for_group_chunks(*d.job, thread, threads, [&](float* sums, long p0, long p1, bool first) {
+      direct_filter_chunk<T_MAX>(d, sums, p0, p1, first);
+    });
   }
 
   // The direct filter gradient of `job` (whose groups are set): 1 done, 0 out of scratch memory, -1 not
