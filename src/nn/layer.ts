@@ -1,4 +1,4 @@
-import { ConfigError, NeuronaError, ShapeError, DTypeError, FormatError, NumericsError, floatx } from '../core/index.js';
+import { ConfigError, NeuronaError, ShapeError, DTypeError, FormatError, NumericsError, floatx, isPlainObject, declareOptions, declaresOptions, is, optionsOf, parseArguments, type Check, type OptionsSpec } from '../core/index.js';
 import { Tensor, Variable, variable } from '../tensor/index.js';
 import { getInitializer, type InitializerIdentifier } from './initializers.js';
 
@@ -17,9 +17,17 @@ export interface LayerOptions {
   trainable?: boolean;
   /** Shape of one sample (without the batch axis), for the first layer of a Sequential model. */
   inputShape?: readonly (number | null)[];
+  /** Keras's shorthand for a flat input: `inputDim: 784` is `inputShape: [784]`. */
+  inputDim?: number;
   batchSize?: number;
   dtype?: 'float32' | 'float64';
 }
+
+/** The options every layer takes; a layer class adds its own with `declareOptions`. */
+export const LAYER_OPTIONS = {
+  name: is.string, trainable: is.boolean, inputShape: is.shape, inputDim: is.positiveInteger, batchSize: is.positiveInteger,
+  dtype: is.oneOf('float32', 'float64'),
+} satisfies Record<keyof LayerOptions, unknown>;
 
 /** What a layer expects of each input (see `Layer.inputSpec`). */
 export interface InputSpec {
@@ -126,15 +134,41 @@ export abstract class Layer {
   losses: Tensor[] = [];
   private regularizers: [Variable, (w: Tensor) => Tensor][] = [];
 
-  constructor(options: LayerOptions = {}) {
-    const className = this.constructor.name;
-    if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) {
-      throw new ConfigError(`${className}: name must be a non-empty string, got ${JSON.stringify(options.name)}`);
+  /**
+   * The constructor's arguments as one checked options object (camelCase keys, positional forms
+   * folded in); subclasses read their options from it (see `options()`).
+   */
+  private readonly layerOptions: LayerOptions;
+
+  /*
+   * Arguments are checked once, here, against the options the class being constructed declared
+   * (see `declareOptions`): positional forms, snake_case aliases, unknown keys, value types. A
+   * user's subclass that declares none gets the base options checked and its own passed through.
+   */
+  constructor(...args: unknown[]) {
+    const cls = new.target;
+    const className = cls.name;
+    // The name first, so that every later error names the layer as the user will see it.
+    const last = args.at(-1);
+    const given = isPlainObject(last) ? last.name : undefined;
+    if (given !== undefined && (typeof given !== 'string' || given.length === 0)) {
+      throw new ConfigError(`${className}: name must be a non-empty string, got ${JSON.stringify(given)}`);
     }
-    this.name = options.name ?? uniqueName(snakeCase(className));
+    this.name = given ?? uniqueName(snakeCase(className));
+    const options = parseArguments<LayerOptions>(`${className} "${this.name}"`, args, optionsOf(cls) ?? { keys: LAYER_OPTIONS }, !declaresOptions(cls));
+    if (options.inputDim !== undefined) {
+      if (options.inputShape !== undefined) throw new ConfigError(`${className} "${this.name}": give inputShape or inputDim, not both`);
+      options.inputShape = [options.inputDim];
+    }
+    this.layerOptions = options;
     this.trainable = options.trainable ?? true;
     this.dtype = options.dtype ?? floatx();
     this.batchInputShape = options.inputShape ? [options.batchSize ?? null, ...options.inputShape] : null;
+  }
+
+  /** The checked options object (see the constructor), typed as the subclass's options. */
+  protected options<T extends LayerOptions>(): T {
+    return this.layerOptions as T;
   }
 
   /** The class name used in configs and summaries (`Dense`). */
@@ -311,6 +345,19 @@ export abstract class Layer {
       this.built = true;
     }
   }
+}
+
+declareOptions(Layer, { keys: LAYER_OPTIONS });
+
+/** The checks of the keys an options interface `T` adds to its parent `P` (so the two cannot drift apart). */
+export type OwnOptionChecks<T, P> = Record<Exclude<keyof T, keyof P>, Check>;
+
+/**
+ * Declares a layer class's own options (checks for each, and the keys Keras lets one give
+ * positionally); the parent's are inherited. Layers constructed from then on reject unknown keys.
+ */
+export function declareLayerOptions(cls: abstract new (...args: never[]) => Layer, spec: OptionsSpec): void {
+  declareOptions(cls, spec);
 }
 
 /** The class registry used by `fromConfig` and model loading (custom layers register here). */

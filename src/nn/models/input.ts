@@ -1,4 +1,4 @@
-import { ConfigError } from '../../core/index.js';
+import { ConfigError, is, parseArguments } from '../../core/index.js';
 import { SymbolicTensor } from '../layer.js';
 import { InputLayer } from '../layers/core/input-layer.js';
 
@@ -34,15 +34,25 @@ export function symbolicInput(layer: InputLayer): SymbolicTensor {
   return t;
 }
 
+const INPUT_OPTIONS = {
+  positional: ['shape'],
+  keys: { shape: is.any, batchSize: is.nullable(is.positiveInteger), name: is.string, dtype: is.oneOf('float32', 'float64', 'int32') },
+};
+
 /**
- * A model input: the start of a functional model. Shape excludes the batch axis.
+ * A model input: the start of a functional model. Shape excludes the batch axis. Keras's
+ * positional form works too: `nr.Input([32, 32, 3])`.
  *
  * ```ts
  * const x = nr.Input({ shape: [784] });
  * x.shape; // [null, 784]
+ * nr.Input([32, 32, 3]).shape; // [null, 32, 32, 3]
  * ```
  */
-export function Input(options: InputOptions): SymbolicTensor {
-  if (!options || typeof options !== 'object') throw new ConfigError('Input: expected options {shape: [...]}, e.g. nr.Input({shape: [784]})');
+export function Input(shape: readonly (number | null)[], options?: Omit<InputOptions, 'shape'>): SymbolicTensor;
+export function Input(options: InputOptions): SymbolicTensor;
+export function Input(...args: unknown[]): SymbolicTensor {
+  const options = parseArguments<InputOptions>('Input', args, INPUT_OPTIONS);
+  if (options.shape === undefined) throw new ConfigError('Input: shape is required, e.g. nr.Input({shape: [784]}) or nr.Input([784])');
   return symbolicInput(new InputLayer({ inputShape: options.shape, batchSize: options.batchSize, name: options.name, dtype: options.dtype }));
 }

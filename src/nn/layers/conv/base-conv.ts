@@ -1,10 +1,10 @@
-import { ConfigError, ShapeError, formatShape } from '../../../core/index.js';
+import { ConfigError, ShapeError, formatShape, is } from '../../../core/index.js';
 import type { Tensor, Variable } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
 import { fusedActivationOf } from '../fused-activation.js';
 import type { InitializerIdentifier } from '../../initializers.js';
-import { Layer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape } from '../../layer.js';
+import { Layer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../../regularizers.js';
 import { IMAGE_INPUT_SPEC, checkDataFormat, checkPadding, intPair, requireImages, type IntPair, type Padding } from '../spatial.js';
 
@@ -51,8 +51,9 @@ export abstract class BaseConv extends Layer {
   /** Input channels, known once built. */
   protected inputChannels = 0;
 
-  constructor(options: BaseConvOptions) {
-    super(options);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<BaseConvOptions>();
     const where = this.where;
     if (!options || typeof options !== 'object') throw new ConfigError(`${where}: expected an options object, e.g. {filters: 32, kernelSize: 3}`);
     checkDataFormat(options.dataFormat, where);
@@ -141,6 +142,7 @@ export abstract class BaseConv extends Layer {
     return config;
   }
 }
+declareLayerOptions(BaseConv, { keys: { kernelSize: is.any, strides: is.any, padding: is.any, dilationRate: is.any, activation: is.nullable(is.identifier), useBias: is.boolean, biasInitializer: is.identifier, biasRegularizer: is.nullable(is.identifier), dataFormat: is.any } satisfies OwnOptionChecks<BaseConvOptions, LayerOptions> });
 
 
 /** Checks Keras's `filters` option. */

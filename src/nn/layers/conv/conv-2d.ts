@@ -1,8 +1,8 @@
-import { ConfigError, ShapeError } from '../../../core/index.js';
+import { ConfigError, ShapeError, is } from '../../../core/index.js';
 import type { Tensor, Variable } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import type { InitializerIdentifier } from '../../initializers.js';
-import { formatLayerShape, registerLayer, type LayerShape } from '../../layer.js';
+import { formatLayerShape, registerLayer, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../../regularizers.js';
 import { intPair, windowOutputShape, type IntPair } from '../spatial.js';
 import { BaseConv, checkFilters, regularizerConfig, type BaseConvOptions } from './base-conv.js';
@@ -31,8 +31,11 @@ export class Conv2D extends BaseConv {
   private readonly kernelRegularizer: Regularizer | null;
   kernel: Variable | null = null;
 
-  constructor(options: Conv2DOptions) {
-    super(options);
+  constructor(filters: number, kernelSize: IntPair, options?: Omit<Conv2DOptions, 'filters' | 'kernelSize'>);
+  constructor(options: Conv2DOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<Conv2DOptions>();
     this.filters = checkFilters(options.filters, this.where);
     this.kernelInitializer = options.kernelInitializer ?? 'glorot_uniform';
     this.kernelRegularizer = getRegularizer(options.kernelRegularizer);
@@ -67,6 +70,8 @@ export class Conv2D extends BaseConv {
     };
   }
 }
+const CONV2D_OPTIONS = { filters: is.any, kernelInitializer: is.identifier, kernelRegularizer: is.nullable(is.identifier) } satisfies OwnOptionChecks<Conv2DOptions, BaseConvOptions>;
+declareLayerOptions(Conv2D, { positional: ['filters', 'kernelSize'], keys: CONV2D_OPTIONS });
 registerLayer(Conv2D);
 
 export interface Conv2DTransposeOptions extends Conv2DOptions {
@@ -94,8 +99,11 @@ export class Conv2DTranspose extends BaseConv {
   private readonly kernelRegularizer: Regularizer | null;
   kernel: Variable | null = null;
 
-  constructor(options: Conv2DTransposeOptions) {
-    super(options);
+  constructor(filters: number, kernelSize: IntPair, options?: Omit<Conv2DTransposeOptions, 'filters' | 'kernelSize'>);
+  constructor(options: Conv2DTransposeOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<Conv2DTransposeOptions>();
     this.filters = checkFilters(options.filters, this.where);
     this.kernelInitializer = options.kernelInitializer ?? 'glorot_uniform';
     this.kernelRegularizer = getRegularizer(options.kernelRegularizer);
@@ -145,4 +153,5 @@ export class Conv2DTranspose extends BaseConv {
     };
   }
 }
+declareLayerOptions(Conv2DTranspose, { positional: ['filters', 'kernelSize'], keys: { ...CONV2D_OPTIONS, ...({ outputPadding: is.any } satisfies OwnOptionChecks<Conv2DTransposeOptions, Conv2DOptions>) } });
 registerLayer(Conv2DTranspose);

@@ -1,10 +1,10 @@
-import { ConfigError } from '../../../core/index.js';
+import { ConfigError, is } from '../../../core/index.js';
 import type { Tensor, Variable } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import type { InitializerIdentifier } from '../../initializers.js';
-import { registerLayer, type LayerShape } from '../../layer.js';
+import { registerLayer, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../../regularizers.js';
-import { windowOutputShape } from '../spatial.js';
+import { windowOutputShape, type IntPair } from '../spatial.js';
 import { BaseConv, checkFilters, regularizerConfig, type BaseConvOptions } from './base-conv.js';
 
 export interface DepthwiseConv2DOptions extends BaseConvOptions {
@@ -36,8 +36,11 @@ export class DepthwiseConv2D extends BaseConv {
   private readonly depthwiseRegularizer: Regularizer | null;
   kernel: Variable | null = null;
 
-  constructor(options: DepthwiseConv2DOptions) {
-    super(options);
+  constructor(kernelSize: IntPair, options?: Omit<DepthwiseConv2DOptions, 'kernelSize'>);
+  constructor(options: DepthwiseConv2DOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<DepthwiseConv2DOptions>();
     this.depthMultiplier = checkMultiplier(options.depthMultiplier, this.where);
     this.depthwiseInitializer = options.depthwiseInitializer ?? 'glorot_uniform';
     this.depthwiseRegularizer = getRegularizer(options.depthwiseRegularizer);
@@ -68,6 +71,8 @@ export class DepthwiseConv2D extends BaseConv {
     };
   }
 }
+const DEPTHWISE_OPTIONS = { depthMultiplier: is.any, depthwiseInitializer: is.identifier, depthwiseRegularizer: is.nullable(is.identifier) } satisfies OwnOptionChecks<DepthwiseConv2DOptions, BaseConvOptions>;
+declareLayerOptions(DepthwiseConv2D, { positional: ['kernelSize'], keys: DEPTHWISE_OPTIONS });
 registerLayer(DepthwiseConv2D);
 
 export interface SeparableConv2DOptions extends DepthwiseConv2DOptions {
@@ -98,8 +103,11 @@ export class SeparableConv2D extends BaseConv {
   depthwiseKernel: Variable | null = null;
   pointwiseKernel: Variable | null = null;
 
-  constructor(options: SeparableConv2DOptions) {
-    super(options);
+  constructor(filters: number, kernelSize: IntPair, options?: Omit<SeparableConv2DOptions, 'filters' | 'kernelSize'>);
+  constructor(options: SeparableConv2DOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<SeparableConv2DOptions>();
     this.filters = checkFilters(options.filters, this.where);
     this.depthMultiplier = checkMultiplier(options.depthMultiplier, this.where);
     this.depthwiseInitializer = options.depthwiseInitializer ?? 'glorot_uniform';
@@ -138,4 +146,5 @@ export class SeparableConv2D extends BaseConv {
     };
   }
 }
+declareLayerOptions(SeparableConv2D, { positional: ['filters', 'kernelSize'], keys: { ...DEPTHWISE_OPTIONS, ...({ filters: is.any, pointwiseInitializer: is.identifier, pointwiseRegularizer: is.nullable(is.identifier) } satisfies OwnOptionChecks<SeparableConv2DOptions, DepthwiseConv2DOptions>) } });
 registerLayer(SeparableConv2D);

@@ -1,8 +1,8 @@
-import { ConfigError, normalizeAxis } from '../../../core/index.js';
+import { ConfigError, normalizeAxis, is } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
-import { Layer, registerLayer, type CallOptions, type LayerOptions } from '../../layer.js';
+import { Layer, registerLayer, type CallOptions, type LayerOptions, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
 
 /*
  * The activation layers: shape-preserving, weightless, the same in training and inference.
@@ -25,9 +25,12 @@ export class Activation extends Layer {
   readonly activation: ActivationIdentifier;
   private readonly activationFn: ActivationFn;
 
-  constructor(options: ActivationOptions) {
-    super(options);
-    if (options?.activation === undefined) {
+  constructor(activation: ActivationIdentifier, options?: Omit<ActivationOptions, 'activation'>);
+  constructor(options: ActivationOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<ActivationOptions>();
+    if (options.activation === undefined) {
       throw new ConfigError(`Activation "${this.name}": the activation option is required, e.g. {activation: 'relu'}`);
     }
     this.activation = options.activation;
@@ -42,6 +45,7 @@ export class Activation extends Layer {
     return { ...super.getConfig(), activation: activationName(this.activation) };
   }
 }
+declareLayerOptions(Activation, { positional: ['activation'], keys: { activation: is.nullable(is.identifier) } satisfies OwnOptionChecks<ActivationOptions, LayerOptions> });
 registerLayer(Activation);
 
 function nonNegative(layer: string, option: string, value: number): number {
@@ -75,8 +79,11 @@ export class ReLU extends Layer {
   readonly negativeSlope: number;
   readonly threshold: number;
 
-  constructor(options: ReLUOptions = {}) {
-    super(options);
+  constructor(maxValue?: number | null, negativeSlope?: number, threshold?: number, options?: Omit<ReLUOptions, 'maxValue' | 'negativeSlope' | 'threshold'>);
+  constructor(options?: ReLUOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<ReLUOptions>();
     const where = `ReLU "${this.name}"`;
     this.maxValue = options.maxValue === undefined || options.maxValue === null ? null : nonNegative(where, 'maxValue', options.maxValue);
     this.negativeSlope = nonNegative(where, 'negativeSlope', options.negativeSlope ?? 0);
@@ -98,6 +105,7 @@ export class ReLU extends Layer {
     return { ...super.getConfig(), maxValue: this.maxValue, negativeSlope: this.negativeSlope, threshold: this.threshold };
   }
 }
+declareLayerOptions(ReLU, { positional: ['maxValue', 'negativeSlope', 'threshold'], keys: { maxValue: is.nullable(is.number), negativeSlope: is.number, threshold: is.number } satisfies OwnOptionChecks<ReLUOptions, LayerOptions> });
 registerLayer(ReLU);
 
 export interface LeakyReLUOptions extends LayerOptions {
@@ -120,8 +128,11 @@ export interface LeakyReLUOptions extends LayerOptions {
 export class LeakyReLU extends Layer {
   readonly negativeSlope: number;
 
-  constructor(options: LeakyReLUOptions = {}) {
-    super(options);
+  constructor(negativeSlope: number, options?: Omit<LeakyReLUOptions, 'negativeSlope' | 'alpha'>);
+  constructor(options?: LeakyReLUOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<LeakyReLUOptions>();
     const where = `LeakyReLU "${this.name}"`;
     if (options.negativeSlope !== undefined && options.alpha !== undefined && options.negativeSlope !== options.alpha) {
       throw new ConfigError(`${where}: negativeSlope (${options.negativeSlope}) and its alias alpha (${options.alpha}) disagree; give only negativeSlope`);
@@ -137,6 +148,7 @@ export class LeakyReLU extends Layer {
     return { ...super.getConfig(), negativeSlope: this.negativeSlope };
   }
 }
+declareLayerOptions(LeakyReLU, { positional: ['negativeSlope'], keys: { negativeSlope: is.number, alpha: is.number } satisfies OwnOptionChecks<LeakyReLUOptions, LayerOptions> });
 registerLayer(LeakyReLU);
 
 export interface SoftmaxOptions extends LayerOptions {
@@ -156,8 +168,11 @@ export interface SoftmaxOptions extends LayerOptions {
 export class Softmax extends Layer {
   readonly axis: number;
 
-  constructor(options: SoftmaxOptions = {}) {
-    super(options);
+  constructor(axis: number, options?: Omit<SoftmaxOptions, 'axis'>);
+  constructor(options?: SoftmaxOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<SoftmaxOptions>();
     this.axis = options.axis ?? -1;
     if (!Number.isInteger(this.axis)) throw new ConfigError(`Softmax "${this.name}": axis must be an integer, got ${String(options.axis)}`);
   }
@@ -175,4 +190,5 @@ export class Softmax extends Layer {
     return { ...super.getConfig(), axis: this.axis };
   }
 }
+declareLayerOptions(Softmax, { positional: ['axis'], keys: { axis: is.integer } satisfies OwnOptionChecks<SoftmaxOptions, LayerOptions> });
 registerLayer(Softmax);

@@ -1,9 +1,9 @@
-import { ConfigError } from '../../../core/index.js';
+import { ConfigError, is } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
 import { fusedActivationOf } from '../fused-activation.js';
-import { registerLayer, type CallOptions, type LayerShape } from '../../layer.js';
+import { declareLayerOptions, registerLayer, type CallOptions, type LayerShape, type OwnOptionChecks } from '../../layer.js';
 import { LinearLayer, type LinearOptions } from './linear.js';
 
 export interface DenseOptions extends LinearOptions {
@@ -18,7 +18,7 @@ export interface DenseOptions extends LinearOptions {
  * Keras. Input `[batch, ..., inFeatures]`, output `[batch, ..., units]`.
  *
  * ```ts
- * const layer = new nr.layers.Dense({ units: 8, activation: 'relu' });
+ * const layer = new nr.layers.Dense({ units: 8, activation: 'relu' }); // or Keras's new Dense(8, {activation: 'relu'})
  * layer.apply(nr.ones([2, 4])).shape; // [2, 8]
  * ```
  */
@@ -29,10 +29,13 @@ export class Dense extends LinearLayer {
   /** The activation when `ops.linear` applies it itself, else null (it is applied after). */
   private readonly fusedActivation: ops.LinearActivation | null;
 
-  constructor(options: DenseOptions) {
-    super(options);
-    if (!Number.isInteger(options?.units) || options.units < 1) {
-      throw new ConfigError(`Dense "${this.name}": units must be a positive integer, got ${String(options?.units)}`);
+  constructor(units: number, options?: Omit<DenseOptions, 'units'>);
+  constructor(options: DenseOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<DenseOptions>();
+    if (!Number.isInteger(options.units) || options.units < 1) {
+      throw new ConfigError(`Dense "${this.name}": units must be a positive integer, got ${String(options.units)}`);
     }
     this.units = options.units;
     this.activation = options.activation ?? null;
@@ -57,4 +60,8 @@ export class Dense extends LinearLayer {
     return { ...super.getConfig(), units: this.units, activation: activationName(this.activation), ...this.linearConfig() };
   }
 }
+declareLayerOptions(Dense, {
+  positional: ['units'],
+  keys: { units: is.any, activation: is.nullable(is.identifier) } satisfies OwnOptionChecks<DenseOptions, LinearOptions>,
+});
 registerLayer(Dense);

@@ -1,7 +1,7 @@
-import { ConfigError, Random, ShapeError } from '../../../core/index.js';
+import { ConfigError, Random, ShapeError, is } from '../../../core/index.js';
 import { randu, tensor, type Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import { Layer, registerLayer, type CallOptions, type LayerOptions } from '../../layer.js';
+import { Layer, registerLayer, type CallOptions, type LayerOptions, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
 
 export interface DropoutOptions extends LayerOptions {
   /** Fraction of inputs to drop, in [0, 1). */
@@ -33,20 +33,28 @@ export class Dropout extends Layer {
   readonly seed: number | null;
   private readonly random: Random | null;
 
-  constructor(options: DropoutOptions) {
-    super(options);
-    const rate = options?.rate;
+  constructor(rate: number, options?: Omit<DropoutOptions, 'rate'>);
+  constructor(options: DropoutOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<DropoutOptions>();
+    const rate = options.rate;
     if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) {
       throw new ConfigError(`${this.className} "${this.name}": rate must be a number in [0, 1), got ${String(rate)}`);
     }
     this.rate = rate;
-    this.noiseShape = options.noiseShape ? [...options.noiseShape] : null;
+    this.noiseShape = options.noiseShape ? [...options.noiseShape] : this.defaultNoiseShape();
     if (this.noiseShape?.some((d) => d !== null && (!Number.isInteger(d) || d < 1))) {
       throw new ConfigError(`${this.className} "${this.name}": noiseShape entries must be positive integers or null, got ${JSON.stringify(this.noiseShape)}`);
     }
     this.seed = options.seed ?? null;
     if (this.seed !== null && !Number.isFinite(this.seed)) throw new ConfigError(`${this.className} "${this.name}": seed must be a finite number, got ${String(this.seed)}`);
     this.random = this.seed === null ? null : new Random(this.seed);
+  }
+
+  /** The mask's shape when no noiseShape is given (null: the input's). */
+  protected defaultNoiseShape(): readonly (number | null)[] | null {
+    return null;
   }
 
   private maskShape(inputs: Tensor): number[] {
@@ -77,4 +85,5 @@ export class Dropout extends Layer {
     return { ...super.getConfig(), rate: this.rate, noiseShape: this.noiseShape ? [...this.noiseShape] : null, seed: this.seed };
   }
 }
+declareLayerOptions(Dropout, { positional: ['rate'], keys: { rate: is.any, noiseShape: is.nullable(is.any), seed: is.nullable(is.number) } satisfies OwnOptionChecks<DropoutOptions, LayerOptions> });
 registerLayer(Dropout);

@@ -1,6 +1,21 @@
-import { ConfigError, ShapeError, formatShape } from '../../../core/index.js';
+import { ConfigError, ShapeError, formatShape, is, parseOptions } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import { Layer, formatLayerShape, registerLayer, type CallOptions, type LayerShape } from '../../layer.js';
+
+export interface InputLayerOptions {
+  inputShape?: readonly (number | null)[];
+  batchSize?: number | null;
+  name?: string;
+  dtype?: 'float32' | 'float64' | 'int32';
+  batchInputShape?: LayerShape;
+}
+
+const INPUT_LAYER_OPTIONS = {
+  keys: {
+    inputShape: is.any, batchSize: is.nullable(is.positiveInteger), name: is.string, dtype: is.oneOf('float32', 'float64', 'int32'),
+    batchInputShape: is.arrayOf(is.nullable(is.positiveInteger), 'an array of positive integers or null'),
+  } satisfies Record<keyof InputLayerOptions, unknown>,
+};
 
 /**
  * The entry point of a model (what `nr.Input` creates): records the input shape
@@ -15,7 +30,8 @@ import { Layer, formatLayerShape, registerLayer, type CallOptions, type LayerSha
 export class InputLayer extends Layer {
   readonly inputDtype: 'float32' | 'float64' | 'int32';
 
-  constructor(options: { inputShape?: readonly (number | null)[]; batchSize?: number; name?: string; dtype?: 'float32' | 'float64' | 'int32'; batchInputShape?: LayerShape }) {
+  constructor(raw: InputLayerOptions) {
+    const options = parseOptions<InputLayerOptions>('InputLayer', raw, INPUT_LAYER_OPTIONS);
     const inputShape = options.inputShape ?? options.batchInputShape?.slice(1);
     if (!Array.isArray(inputShape) || inputShape.some((d) => d !== null && !(Number.isInteger(d) && d > 0))) {
       throw new ConfigError(`Input: shape must be an array of positive integers (or null for unknown sizes), e.g. {shape: [784]}, got ${JSON.stringify(inputShape)}`);

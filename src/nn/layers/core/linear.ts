@@ -1,8 +1,8 @@
-import { ShapeError, formatShape } from '../../../core/index.js';
+import { ShapeError, formatShape, is } from '../../../core/index.js';
 import type { Tensor, Variable } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import type { InitializerIdentifier } from '../../initializers.js';
-import { Layer, type LayerOptions, type LayerShape } from '../../layer.js';
+import { Layer, declareLayerOptions, type LayerOptions, type LayerShape, type OwnOptionChecks } from '../../layer.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../../regularizers.js';
 
 /** The weight options every affine layer takes (Keras's names and defaults). */
@@ -27,13 +27,14 @@ export abstract class LinearLayer extends Layer {
   kernel: Variable | null = null;
   bias: Variable | null = null;
 
-  constructor(options: LinearOptions) {
-    super(options);
-    this.useBias = options?.useBias ?? true;
-    this.kernelInitializer = options?.kernelInitializer ?? 'glorot_uniform';
-    this.biasInitializer = options?.biasInitializer ?? 'zeros';
-    this.kernelRegularizer = getRegularizer(options?.kernelRegularizer);
-    this.biasRegularizer = getRegularizer(options?.biasRegularizer);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<LinearOptions>();
+    this.useBias = options.useBias ?? true;
+    this.kernelInitializer = options.kernelInitializer ?? 'glorot_uniform';
+    this.biasInitializer = options.biasInitializer ?? 'zeros';
+    this.kernelRegularizer = getRegularizer(options.kernelRegularizer);
+    this.biasRegularizer = getRegularizer(options.biasRegularizer);
   }
 
   /** Number of kernel columns. */
@@ -71,3 +72,10 @@ export abstract class LinearLayer extends Layer {
     return config;
   }
 }
+
+/** The checks of the weight options, shared by every layer with a kernel and a bias. */
+export const LINEAR_OPTIONS = {
+  useBias: is.boolean, kernelInitializer: is.identifier, biasInitializer: is.identifier,
+  kernelRegularizer: is.nullable(is.identifier), biasRegularizer: is.nullable(is.identifier),
+} satisfies OwnOptionChecks<LinearOptions, LayerOptions>;
+declareLayerOptions(LinearLayer, { keys: LINEAR_OPTIONS });

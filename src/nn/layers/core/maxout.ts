@@ -1,7 +1,7 @@
-import { ConfigError } from '../../../core/index.js';
+import { ConfigError, is } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import { registerLayer, type CallOptions, type LayerShape } from '../../layer.js';
+import { registerLayer, type CallOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
 import { LinearLayer, type LinearOptions } from './linear.js';
 
 export interface MaxoutOptions extends LinearOptions {
@@ -27,11 +27,13 @@ export class Maxout extends LinearLayer {
   readonly units: number;
   readonly pieces: number;
 
-  constructor(options: MaxoutOptions) {
-    super(options);
+  constructor(options: MaxoutOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<MaxoutOptions>();
     for (const key of ['units', 'pieces'] as const) {
-      if (!Number.isInteger(options?.[key]) || options[key] < 1) {
-        throw new ConfigError(`Maxout "${this.name}": ${key} must be a positive integer, got ${String(options?.[key])}`);
+      if (!Number.isInteger(options[key]) || options[key] < 1) {
+        throw new ConfigError(`Maxout "${this.name}": ${key} must be a positive integer, got ${String(options[key])}`);
       }
     }
     this.units = options.units;
@@ -55,4 +57,5 @@ export class Maxout extends LinearLayer {
     return { ...super.getConfig(), units: this.units, pieces: this.pieces, ...this.linearConfig() };
   }
 }
+declareLayerOptions(Maxout, { keys: { units: is.any, pieces: is.any } satisfies OwnOptionChecks<MaxoutOptions, LinearOptions> });
 registerLayer(Maxout);

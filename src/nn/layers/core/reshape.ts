@@ -1,7 +1,7 @@
-import { ConfigError, ShapeError, formatShape } from '../../../core/index.js';
+import { ConfigError, ShapeError, formatShape, is } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import { Layer, formatLayerShape, registerLayer, type CallOptions, type LayerOptions, type LayerShape } from '../../layer.js';
+import { Layer, formatLayerShape, registerLayer, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
 
 /*
  * Shape-changing layers. Both keep the batch axis and share storage with their input (reshape is a
@@ -21,8 +21,10 @@ const product = (dims: readonly (number | null)[]): number | null =>
  * ```
  */
 export class Flatten extends Layer {
-  constructor(options: LayerOptions = {}) {
-    super(options);
+  constructor(options?: LayerOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<LayerOptions>();
   }
 
   override call(inputs: Tensor, _options: CallOptions): Tensor {
@@ -34,6 +36,7 @@ export class Flatten extends Layer {
     return [inputShape[0] ?? null, product(inputShape.slice(1))];
   }
 }
+declareLayerOptions(Flatten, { keys: {} });
 registerLayer(Flatten);
 
 export interface ReshapeOptions extends LayerOptions {
@@ -53,9 +56,12 @@ export interface ReshapeOptions extends LayerOptions {
 export class Reshape extends Layer {
   readonly targetShape: readonly number[];
 
-  constructor(options: ReshapeOptions) {
-    super(options);
-    const target = options?.targetShape;
+  constructor(targetShape: readonly number[], options?: Omit<ReshapeOptions, 'targetShape'>);
+  constructor(options: ReshapeOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<ReshapeOptions>();
+    const target = options.targetShape;
     if (!Array.isArray(target) || target.some((d) => !Number.isInteger(d) || (d < 1 && d !== -1)) || target.filter((d) => d === -1).length > 1) {
       throw new ConfigError(`Reshape "${this.name}": targetShape must be an array of positive integers with at most one -1, got ${JSON.stringify(target)}`);
     }
@@ -95,4 +101,5 @@ export class Reshape extends Layer {
     return { ...super.getConfig(), targetShape: [...this.targetShape] };
   }
 }
+declareLayerOptions(Reshape, { positional: ['targetShape'], keys: { targetShape: is.any } satisfies OwnOptionChecks<ReshapeOptions, LayerOptions> });
 registerLayer(Reshape);

@@ -1,7 +1,7 @@
-import { ConfigError, DTypeError, ShapeError, formatShape } from '../../../core/index.js';
+import { ConfigError, DTypeError, ShapeError, formatShape, is } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import { Layer, formatLayerShape, registerLayer, type CallOptions, type LayerOptions, type LayerShape } from '../../layer.js';
+import { Layer, formatLayerShape, registerLayer, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
 
 /*
  * Merge layers take a list of inputs (`new nr.layers.Add().apply([a, b])`, eagerly or on symbolic
@@ -85,6 +85,7 @@ export class Add extends Merge {
     return inputs.slice(1).reduce((a, b) => ops.add(a, b), inputs[0]!);
   }
 }
+declareLayerOptions(Add, {});
 registerLayer(Add);
 
 /**
@@ -101,6 +102,7 @@ export class Subtract extends Merge {
     return ops.sub(inputs[0]!, inputs[1]!);
   }
 }
+declareLayerOptions(Subtract, {});
 registerLayer(Subtract);
 
 /**
@@ -115,6 +117,7 @@ export class Multiply extends Merge {
     return inputs.slice(1).reduce((a, b) => ops.mul(a, b), inputs[0]!);
   }
 }
+declareLayerOptions(Multiply, {});
 registerLayer(Multiply);
 
 /**
@@ -129,6 +132,7 @@ export class Average extends Merge {
     return ops.mul(inputs.slice(1).reduce((a, b) => ops.add(a, b), inputs[0]!), 1 / inputs.length);
   }
 }
+declareLayerOptions(Average, {});
 registerLayer(Average);
 
 /**
@@ -143,6 +147,7 @@ export class Maximum extends Merge {
     return inputs.slice(1).reduce((a, b) => ops.maximum(a, b), inputs[0]!);
   }
 }
+declareLayerOptions(Maximum, {});
 registerLayer(Maximum);
 
 export interface ConcatenateOptions extends LayerOptions {
@@ -161,8 +166,11 @@ export interface ConcatenateOptions extends LayerOptions {
 export class Concatenate extends Merge {
   readonly axis: number;
 
-  constructor(options: ConcatenateOptions = {}) {
-    super(options);
+  constructor(axis: number, options?: Omit<ConcatenateOptions, 'axis'>);
+  constructor(options?: ConcatenateOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<ConcatenateOptions>();
     this.axis = options.axis ?? -1;
     if (!Number.isInteger(this.axis)) throw new ConfigError(`Concatenate "${this.name}": axis must be an integer, got ${String(options.axis)}`);
   }
@@ -196,4 +204,5 @@ export class Concatenate extends Merge {
     return { ...super.getConfig(), axis: this.axis };
   }
 }
+declareLayerOptions(Concatenate, { positional: ['axis'], keys: { axis: is.integer } satisfies OwnOptionChecks<ConcatenateOptions, LayerOptions> });
 registerLayer(Concatenate);

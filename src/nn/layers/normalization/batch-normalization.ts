@@ -1,8 +1,8 @@
-import { ConfigError, ShapeError, formatShape } from '../../../core/index.js';
+import { ConfigError, ShapeError, formatShape, is } from '../../../core/index.js';
 import { noGrad, type Tensor, type Variable } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import type { InitializerIdentifier } from '../../initializers.js';
-import { Layer, formatLayerShape, registerLayer, type CallOptions, type LayerOptions, type LayerShape } from '../../layer.js';
+import { Layer, formatLayerShape, registerLayer, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../../regularizers.js';
 import { regularizerConfig } from '../conv/base-conv.js';
 
@@ -56,8 +56,10 @@ export class BatchNormalization extends Layer {
   /** Rank of the input the layer was built for. */
   private builtRank = 0;
 
-  constructor(options: BatchNormalizationOptions = {}) {
-    super(options);
+  constructor(options?: BatchNormalizationOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<BatchNormalizationOptions>();
     const where = `BatchNormalization "${this.name}"`;
     this.axis = options.axis ?? -1;
     if (!Number.isInteger(this.axis)) throw new ConfigError(`${where}: axis must be an integer, got ${JSON.stringify(options.axis)}`);
@@ -131,4 +133,5 @@ export class BatchNormalization extends Layer {
     };
   }
 }
+declareLayerOptions(BatchNormalization, { positional: ['axis', 'momentum', 'epsilon'], keys: { axis: is.integer, momentum: is.number, epsilon: is.number, center: is.boolean, scale: is.boolean, betaInitializer: is.identifier, gammaInitializer: is.identifier, movingMeanInitializer: is.identifier, movingVarianceInitializer: is.identifier, betaRegularizer: is.nullable(is.identifier), gammaRegularizer: is.nullable(is.identifier) } satisfies OwnOptionChecks<BatchNormalizationOptions, LayerOptions> });
 registerLayer(BatchNormalization);

@@ -1,7 +1,7 @@
-import { ConfigError } from '../../../core/index.js';
+import { ConfigError, is } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import { Layer, registerLayer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape } from '../../layer.js';
+import { Layer, registerLayer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
 import { IMAGE_INPUT_SPEC, checkDataFormat, floatInput, checkPadding, intPair, requireImages, windowOutputShape, type IntPair, type Padding } from '../spatial.js';
 
 export interface Pooling2DOptions extends LayerOptions {
@@ -24,13 +24,14 @@ abstract class Pooling2D extends Layer {
   readonly strides: [number, number];
   readonly padding: Padding;
 
-  constructor(options: Pooling2DOptions = {}) {
-    super(options);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<Pooling2DOptions>();
     const where = `${this.className} "${this.name}"`;
-    checkDataFormat(options?.dataFormat, where);
-    this.poolSize = intPair(options?.poolSize ?? 2, 'poolSize', where);
-    this.strides = intPair(options?.strides ?? this.poolSize, 'strides', where);
-    this.padding = checkPadding(options?.padding, where);
+    checkDataFormat(options.dataFormat, where);
+    this.poolSize = intPair(options.poolSize ?? 2, 'poolSize', where);
+    this.strides = intPair(options.strides ?? this.poolSize, 'strides', where);
+    this.padding = checkPadding(options.padding, where);
   }
 
   override build(inputShape: LayerShape): void {
@@ -56,6 +57,7 @@ abstract class Pooling2D extends Layer {
     return { ...super.getConfig(), poolSize: [...this.poolSize], strides: [...this.strides], padding: this.padding };
   }
 }
+declareLayerOptions(Pooling2D, { positional: ['poolSize', 'strides', 'padding'], keys: { poolSize: is.any, strides: is.any, padding: is.any, dataFormat: is.any } satisfies OwnOptionChecks<Pooling2DOptions, LayerOptions> });
 
 /**
  * The maximum of each window: `[N, H, W, C]` -> `[N, H', W', C]` with `H' = floor((H - poolH) /
@@ -71,6 +73,7 @@ export class MaxPooling2D extends Pooling2D {
     return ops.maxPool2d(inputs, options);
   }
 }
+declareLayerOptions(MaxPooling2D, {});
 registerLayer(MaxPooling2D);
 
 /**
@@ -86,6 +89,7 @@ export class AveragePooling2D extends Pooling2D {
     return ops.avgPool2d(inputs, options);
   }
 }
+declareLayerOptions(AveragePooling2D, {});
 registerLayer(AveragePooling2D);
 
 export interface GlobalPooling2DOptions extends LayerOptions {
@@ -101,10 +105,11 @@ abstract class GlobalPooling2D extends Layer {
 
   readonly keepdims: boolean;
 
-  constructor(options: GlobalPooling2DOptions = {}) {
-    super(options);
-    checkDataFormat(options?.dataFormat, `${this.className} "${this.name}"`);
-    this.keepdims = options?.keepdims ?? false;
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<GlobalPooling2DOptions>();
+    checkDataFormat(options.dataFormat, `${this.className} "${this.name}"`);
+    this.keepdims = options.keepdims ?? false;
     if (typeof this.keepdims !== 'boolean') throw new ConfigError(`${this.className} "${this.name}": keepdims must be a boolean, got ${JSON.stringify(options.keepdims)}`);
   }
 
@@ -124,6 +129,7 @@ abstract class GlobalPooling2D extends Layer {
     return { ...super.getConfig(), keepdims: this.keepdims };
   }
 }
+declareLayerOptions(GlobalPooling2D, { keys: { keepdims: is.boolean, dataFormat: is.any } satisfies OwnOptionChecks<GlobalPooling2DOptions, LayerOptions> });
 
 /**
  * The mean over height and width of each channel: `[N, H, W, C]` -> `[N, C]` (or `[N, 1, 1, C]`
@@ -138,6 +144,7 @@ export class GlobalAveragePooling2D extends GlobalPooling2D {
     return ops.mean(inputs, [1, 2], this.keepdims);
   }
 }
+declareLayerOptions(GlobalAveragePooling2D, {});
 registerLayer(GlobalAveragePooling2D);
 
 /**
@@ -152,4 +159,5 @@ export class GlobalMaxPooling2D extends GlobalPooling2D {
     return ops.max(inputs, [1, 2], this.keepdims);
   }
 }
+declareLayerOptions(GlobalMaxPooling2D, {});
 registerLayer(GlobalMaxPooling2D);

@@ -1,7 +1,7 @@
-import { ConfigError, Random, ShapeError, formatShape, globalRandom } from '../../../core/index.js';
+import { ConfigError, Random, ShapeError, formatShape, globalRandom, is } from '../../../core/index.js';
 import { tensor, type Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import { Layer, registerLayer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape } from '../../layer.js';
+import { Layer, registerLayer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
 import { IMAGE_INPUT_SPEC, floatInput, requireImages } from '../spatial.js';
 import {
   checkTransformOptions, rotationTransform, transformImages, translationTransform, zoomTransform, type FillMode, type Interpolation,
@@ -34,9 +34,10 @@ export abstract class RandomAugmentation extends Layer {
   readonly seed: number | null;
   private readonly ownRandom: Random | null;
 
-  constructor(options: AugmentationOptions) {
-    super(options);
-    this.seed = options?.seed ?? null;
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<AugmentationOptions>();
+    this.seed = options.seed ?? null;
     if (this.seed !== null && !Number.isFinite(this.seed)) throw new ConfigError(`${this.where}: seed must be a finite number, got ${String(this.seed)}`);
     this.ownRandom = this.seed === null ? null : new Random(this.seed);
   }
@@ -94,6 +95,7 @@ export abstract class RandomAugmentation extends Layer {
     return { ...super.getConfig(), seed: this.seed };
   }
 }
+declareLayerOptions(RandomAugmentation, { keys: { seed: is.nullable(is.number) } satisfies OwnOptionChecks<AugmentationOptions, LayerOptions> });
 
 export type FlipMode = 'horizontal' | 'vertical' | 'horizontal_and_vertical';
 
@@ -114,8 +116,11 @@ export interface RandomFlipOptions extends AugmentationOptions {
 export class RandomFlip extends RandomAugmentation {
   readonly mode: FlipMode;
 
-  constructor(options: RandomFlipOptions = {}) {
-    super(options);
+  constructor(mode: FlipMode, options?: Omit<RandomFlipOptions, 'mode'>);
+  constructor(options?: RandomFlipOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<RandomFlipOptions>();
     this.mode = options.mode ?? 'horizontal_and_vertical';
     if (!['horizontal', 'vertical', 'horizontal_and_vertical'].includes(this.mode)) {
       throw new ConfigError(`${this.where}: mode must be 'horizontal', 'vertical' or 'horizontal_and_vertical', got ${JSON.stringify(options.mode)}`);
@@ -146,6 +151,7 @@ export class RandomFlip extends RandomAugmentation {
     return { ...super.getConfig(), mode: this.mode };
   }
 }
+declareLayerOptions(RandomFlip, { positional: ['mode'], keys: { mode: is.oneOf('horizontal', 'vertical', 'horizontal_and_vertical') } satisfies OwnOptionChecks<RandomFlipOptions, AugmentationOptions> });
 registerLayer(RandomFlip);
 
 /** Options of the layers that resample images (translation, rotation, zoom). */
@@ -163,9 +169,10 @@ abstract class ResamplingAugmentation extends RandomAugmentation {
   readonly interpolation: Interpolation;
   readonly fillValue: number;
 
-  constructor(options: ResamplingOptions) {
-    super(options);
-    ({ fillMode: this.fillMode, interpolation: this.interpolation, fillValue: this.fillValue } = checkTransformOptions(options ?? {}, this.where));
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<ResamplingOptions>();
+    ({ fillMode: this.fillMode, interpolation: this.interpolation, fillValue: this.fillValue } = checkTransformOptions(options, this.where));
   }
 
   /** The transform of one image of the given size. */
@@ -181,6 +188,7 @@ abstract class ResamplingAugmentation extends RandomAugmentation {
     return { ...super.getConfig(), fillMode: this.fillMode, interpolation: this.interpolation, fillValue: this.fillValue };
   }
 }
+declareLayerOptions(ResamplingAugmentation, { keys: { fillMode: is.string, interpolation: is.string, fillValue: is.number } satisfies OwnOptionChecks<ResamplingOptions, AugmentationOptions> });
 
 export interface RandomTranslationOptions extends ResamplingOptions {
   /** Vertical shift as a fraction of the height: `f` means [-f, f], or `[lower, upper]`; within [-1, 1]. */
@@ -202,10 +210,13 @@ export class RandomTranslation extends ResamplingAugmentation {
   readonly heightFactor: [number, number];
   readonly widthFactor: [number, number];
 
-  constructor(options: RandomTranslationOptions) {
-    super(options);
-    this.heightFactor = this.factorRange(options?.heightFactor, 'heightFactor', -1, 1);
-    this.widthFactor = this.factorRange(options?.widthFactor, 'widthFactor', -1, 1);
+  constructor(heightFactor: Factor, widthFactor: Factor, options?: Omit<RandomTranslationOptions, 'heightFactor' | 'widthFactor'>);
+  constructor(options: RandomTranslationOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<RandomTranslationOptions>();
+    this.heightFactor = this.factorRange(options.heightFactor, 'heightFactor', -1, 1);
+    this.widthFactor = this.factorRange(options.widthFactor, 'widthFactor', -1, 1);
   }
 
   protected drawTransform(height: number, width: number): number[] {
@@ -218,6 +229,7 @@ export class RandomTranslation extends ResamplingAugmentation {
     return { ...super.getConfig(), heightFactor: [...this.heightFactor], widthFactor: [...this.widthFactor] };
   }
 }
+declareLayerOptions(RandomTranslation, { positional: ['heightFactor', 'widthFactor'], keys: { heightFactor: is.any, widthFactor: is.any } satisfies OwnOptionChecks<RandomTranslationOptions, ResamplingOptions> });
 registerLayer(RandomTranslation);
 
 export interface RandomRotationOptions extends ResamplingOptions {
@@ -237,9 +249,12 @@ export interface RandomRotationOptions extends ResamplingOptions {
 export class RandomRotation extends ResamplingAugmentation {
   readonly factor: [number, number];
 
-  constructor(options: RandomRotationOptions) {
-    super(options);
-    this.factor = this.factorRange(options?.factor, 'factor', -Infinity, Infinity);
+  constructor(factor: Factor, options?: Omit<RandomRotationOptions, 'factor'>);
+  constructor(options: RandomRotationOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<RandomRotationOptions>();
+    this.factor = this.factorRange(options.factor, 'factor', -Infinity, Infinity);
   }
 
   protected drawTransform(height: number, width: number): number[] {
@@ -250,6 +265,7 @@ export class RandomRotation extends ResamplingAugmentation {
     return { ...super.getConfig(), factor: [...this.factor] };
   }
 }
+declareLayerOptions(RandomRotation, { positional: ['factor'], keys: { factor: is.any } satisfies OwnOptionChecks<RandomRotationOptions, ResamplingOptions> });
 registerLayer(RandomRotation);
 
 export interface RandomZoomOptions extends ResamplingOptions {
@@ -274,11 +290,14 @@ export class RandomZoom extends ResamplingAugmentation {
   readonly heightFactor: [number, number];
   readonly widthFactor: [number, number] | null;
 
-  constructor(options: RandomZoomOptions) {
-    super(options);
+  constructor(heightFactor: Factor, widthFactor?: Factor | null, options?: Omit<RandomZoomOptions, 'heightFactor' | 'widthFactor'>);
+  constructor(options: RandomZoomOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<RandomZoomOptions>();
     // A zoom of exactly -1 would sample a single point; Keras also requires > -1.
-    this.heightFactor = this.factorRange(options?.heightFactor, 'heightFactor', -0.999999, Infinity, 'values > -1');
-    this.widthFactor = options?.widthFactor === undefined || options.widthFactor === null ? null : this.factorRange(options.widthFactor, 'widthFactor', -0.999999, Infinity, 'values > -1');
+    this.heightFactor = this.factorRange(options.heightFactor, 'heightFactor', -0.999999, Infinity, 'values > -1');
+    this.widthFactor = options.widthFactor === undefined || options.widthFactor === null ? null : this.factorRange(options.widthFactor, 'widthFactor', -0.999999, Infinity, 'values > -1');
   }
 
   protected drawTransform(height: number, width: number): number[] {
@@ -291,6 +310,7 @@ export class RandomZoom extends ResamplingAugmentation {
     return { ...super.getConfig(), heightFactor: [...this.heightFactor], widthFactor: this.widthFactor ? [...this.widthFactor] : null };
   }
 }
+declareLayerOptions(RandomZoom, { positional: ['heightFactor', 'widthFactor'], keys: { heightFactor: is.any, widthFactor: is.any } satisfies OwnOptionChecks<RandomZoomOptions, ResamplingOptions> });
 registerLayer(RandomZoom);
 
 export interface RandomContrastOptions extends AugmentationOptions {
@@ -314,9 +334,12 @@ export class RandomContrast extends RandomAugmentation {
   readonly factor: [number, number];
   readonly valueRange: [number, number];
 
-  constructor(options: RandomContrastOptions) {
-    super(options);
-    const factor = options?.factor;
+  constructor(factor: Factor, options?: Omit<RandomContrastOptions, 'factor'>);
+  constructor(options: RandomContrastOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<RandomContrastOptions>();
+    const factor = options.factor;
     if (factor === undefined || factor === null) throw new ConfigError(`${this.where}: option factor is required: a number f in [0, 1] (drawn from [1 - f, 1 + f]) or a pair [lower, upper]`);
     // Keras: one number f means lower = upper = f, so the factor is drawn from [1 - f, 1 + f].
     const pair = typeof factor === 'number' ? [factor, factor] : factor;
@@ -343,4 +366,5 @@ export class RandomContrast extends RandomAugmentation {
     return { ...super.getConfig(), factor: [...this.factor], valueRange: [...this.valueRange] };
   }
 }
+declareLayerOptions(RandomContrast, { positional: ['factor'], keys: { factor: is.any, valueRange: is.any } satisfies OwnOptionChecks<RandomContrastOptions, AugmentationOptions> });
 registerLayer(RandomContrast);

@@ -1,7 +1,7 @@
-import { ConfigError } from '../../../core/index.js';
+import { ConfigError, is } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import { Layer, registerLayer, type CallOptions, type LayerOptions } from '../../layer.js';
+import { Layer, registerLayer, type CallOptions, type LayerOptions, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
 
 export interface RescalingOptions extends LayerOptions {
   /** Multiplier (e.g. 1 / 255). */
@@ -24,10 +24,13 @@ export class Rescaling extends Layer {
   readonly scale: number;
   readonly offset: number;
 
-  constructor(options: RescalingOptions) {
-    super(options);
-    this.scale = options?.scale;
-    this.offset = options?.offset ?? 0;
+  constructor(scale: number, offset?: number, options?: Omit<RescalingOptions, 'scale' | 'offset'>);
+  constructor(options: RescalingOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<RescalingOptions>();
+    this.scale = options.scale;
+    this.offset = options.offset ?? 0;
     for (const [key, value] of [['scale', this.scale], ['offset', this.offset]] as const) {
       if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(`Rescaling "${this.name}": ${key} must be a finite number, got ${String(value)}`);
     }
@@ -43,4 +46,5 @@ export class Rescaling extends Layer {
     return { ...super.getConfig(), scale: this.scale, offset: this.offset };
   }
 }
+declareLayerOptions(Rescaling, { positional: ['scale', 'offset'], keys: { scale: is.any, offset: is.any } satisfies OwnOptionChecks<RescalingOptions, LayerOptions> });
 registerLayer(Rescaling);

@@ -1,5 +1,6 @@
+import { ConfigError, is } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
-import { registerLayer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape } from '../../layer.js';
+import { declareLayerOptions, registerLayer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape } from '../../layer.js';
 import { Dropout } from '../core/dropout.js';
 import { IMAGE_INPUT_SPEC, checkDataFormat, requireImages } from '../spatial.js';
 
@@ -27,9 +28,17 @@ export class SpatialDropout2D extends Dropout {
     return IMAGE_INPUT_SPEC;
   }
 
-  constructor(options: SpatialDropout2DOptions) {
-    super({ ...options, noiseShape: [null, 1, 1, null] });
+  constructor(rate: number, options?: Omit<SpatialDropout2DOptions, 'rate'>);
+  constructor(options: SpatialDropout2DOptions);
+  constructor(...args: unknown[]) {
+    super(...(args as [SpatialDropout2DOptions]));
+    const options = this.options<SpatialDropout2DOptions & { noiseShape?: unknown }>();
+    if (options.noiseShape !== undefined) throw new ConfigError(`SpatialDropout2D "${this.name}": noiseShape is fixed to whole channels [null, 1, 1, null]; use Dropout for another noiseShape`);
     checkDataFormat(options.dataFormat, `SpatialDropout2D "${this.name}"`);
+  }
+
+  protected override defaultNoiseShape(): readonly (number | null)[] | null {
+    return [null, 1, 1, null];
   }
 
   override call(inputs: Tensor, options: CallOptions): Tensor {
@@ -46,4 +55,5 @@ export class SpatialDropout2D extends Dropout {
     return config;
   }
 }
+declareLayerOptions(SpatialDropout2D, { keys: { dataFormat: is.any } });
 registerLayer(SpatialDropout2D);

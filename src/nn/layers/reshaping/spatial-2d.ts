@@ -1,7 +1,7 @@
-import { ConfigError, ShapeError } from '../../../core/index.js';
+import { ConfigError, ShapeError, is } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import { Layer, formatLayerShape, registerLayer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape } from '../../layer.js';
+import { Layer, formatLayerShape, registerLayer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
 import { IMAGE_INPUT_SPEC, checkDataFormat, intPair, pairOfPairs, requireImages, type IntPair, type PairOfPairs } from '../spatial.js';
 
 /* Layers that change the height and width of NHWC images without weights. */
@@ -29,8 +29,11 @@ export class ZeroPadding2D extends Layer {
 
   readonly padding: [[number, number], [number, number]];
 
-  constructor(options: ZeroPadding2DOptions = {}) {
-    super(options);
+  constructor(padding: PairOfPairs, options?: Omit<ZeroPadding2DOptions, 'padding'>);
+  constructor(options?: ZeroPadding2DOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<ZeroPadding2DOptions>();
     checkDataFormat(options.dataFormat, `ZeroPadding2D "${this.name}"`);
     this.padding = pairOfPairs(options.padding ?? 1, 'padding', `ZeroPadding2D "${this.name}"`);
   }
@@ -49,6 +52,7 @@ export class ZeroPadding2D extends Layer {
     return { ...super.getConfig(), padding: this.padding.map((p) => [...p]) };
   }
 }
+declareLayerOptions(ZeroPadding2D, { positional: ['padding'], keys: { padding: is.any, dataFormat: is.any } satisfies OwnOptionChecks<ZeroPadding2DOptions, LayerOptions> });
 registerLayer(ZeroPadding2D);
 
 export interface Cropping2DOptions extends LayerOptions {
@@ -72,8 +76,11 @@ export class Cropping2D extends Layer {
 
   readonly cropping: [[number, number], [number, number]];
 
-  constructor(options: Cropping2DOptions = {}) {
-    super(options);
+  constructor(cropping: PairOfPairs, options?: Omit<Cropping2DOptions, 'cropping'>);
+  constructor(options?: Cropping2DOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<Cropping2DOptions>();
     checkDataFormat(options.dataFormat, `Cropping2D "${this.name}"`);
     this.cropping = pairOfPairs(options.cropping ?? 0, 'cropping', `Cropping2D "${this.name}"`);
   }
@@ -102,6 +109,7 @@ export class Cropping2D extends Layer {
     return { ...super.getConfig(), cropping: this.cropping.map((p) => [...p]) };
   }
 }
+declareLayerOptions(Cropping2D, { positional: ['cropping'], keys: { cropping: is.any, dataFormat: is.any } satisfies OwnOptionChecks<Cropping2DOptions, LayerOptions> });
 registerLayer(Cropping2D);
 
 export interface UpSampling2DOptions extends LayerOptions {
@@ -128,8 +136,11 @@ export class UpSampling2D extends Layer {
   readonly size: [number, number];
   readonly interpolation: 'nearest' | 'bilinear';
 
-  constructor(options: UpSampling2DOptions = {}) {
-    super(options);
+  constructor(size: IntPair, options?: Omit<UpSampling2DOptions, 'size'>);
+  constructor(options?: UpSampling2DOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<UpSampling2DOptions>();
     checkDataFormat(options.dataFormat, `UpSampling2D "${this.name}"`);
     this.size = intPair(options.size ?? 2, 'size', `UpSampling2D "${this.name}"`);
     this.interpolation = options.interpolation ?? 'nearest';
@@ -152,4 +163,5 @@ export class UpSampling2D extends Layer {
     return { ...super.getConfig(), size: [...this.size], interpolation: this.interpolation };
   }
 }
+declareLayerOptions(UpSampling2D, { positional: ['size'], keys: { size: is.any, interpolation: is.string, dataFormat: is.any } satisfies OwnOptionChecks<UpSampling2DOptions, LayerOptions> });
 registerLayer(UpSampling2D);
