@@ -1,4 +1,4 @@
-import { ConfigError, NumericsError, Random, ShapeError, formatShape, globalRandom, notice } from '../core/index.js';
+import { ConfigError, NumericsError, Random, ShapeError, formatShape, globalRandom, is, notice, parseOptions } from '../core/index.js';
 import { Tensor, fromStorage } from '../tensor/index.js';
 import { matmul } from '../ops/index.js';
 import {
@@ -44,7 +44,24 @@ export interface PerceptronOptions {
   classWeight?: 'balanced' | Record<string, number> | null;
   /** `fit` starts from the current coef and intercept instead of zeros. Default false. */
   warmStart?: boolean;
+  /**
+   * scikit-learn's n_jobs: how many cores may share the one-vs-rest problems (-1: all). Accepted for
+   * scikit-learn's signature; it never changes the result, and neurona solves the problems one after
+   * another on the calling thread (they are small: a full MNIST epoch takes well under a second).
+   */
+  nJobs?: number | null;
 }
+
+const PERCEPTRON_OPTIONS = {
+  keys: {
+    penalty: is.nullable(is.string), alpha: is.any, l1Ratio: is.any, fitIntercept: is.boolean, maxIter: is.any, tol: is.any, shuffle: is.boolean,
+    verbose: is.any, eta0: is.any, randomState: is.any, earlyStopping: is.boolean, validationFraction: is.any, nIterNoChange: is.any,
+    classWeight: is.any, warmStart: is.boolean,
+    nJobs: (v: unknown, what: string) => {
+      if (v !== null && v !== -1 && !(Number.isInteger(v) && (v as number) >= 1)) throw new ConfigError(`${what} must be null, -1 (all cores) or an integer >= 1, got ${JSON.stringify(v)}`);
+    },
+  } satisfies Record<keyof PerceptronOptions, unknown>,
+};
 
 interface Matrix { data: Float64Array; rows: number; cols: number }
 
@@ -83,6 +100,7 @@ export class Perceptron {
   readonly nIterNoChange: number;
   readonly classWeight: 'balanced' | Record<string, number> | null;
   readonly warmStart: boolean;
+  readonly nJobs: number | null;
   /** The epochs run by the last fit (the most over the one-vs-rest problems); 1 after partialFit. */
   nIter = 0;
   private classList: Label[] | null = null;
@@ -91,12 +109,7 @@ export class Perceptron {
   private features = 0;
 
   constructor(options: PerceptronOptions = {}) {
-    const o = options ?? {};
-    const known = ['penalty', 'alpha', 'l1Ratio', 'fitIntercept', 'maxIter', 'tol', 'shuffle', 'verbose', 'eta0', 'randomState',
-      'earlyStopping', 'validationFraction', 'nIterNoChange', 'classWeight', 'warmStart'];
-    for (const key of Object.keys(o)) {
-      if (!known.includes(key)) throw new ConfigError(`Perceptron: unknown option "${key}"; valid options are ${known.join(', ')}`);
-    }
+    const o = parseOptions<PerceptronOptions>('Perceptron', options, PERCEPTRON_OPTIONS);
     this.penalty = o.penalty ?? null;
     if (this.penalty !== null && !['l2', 'l1', 'elasticnet'].includes(this.penalty)) {
       throw new ConfigError(`Perceptron: penalty must be null, 'l2', 'l1' or 'elasticnet', got ${JSON.stringify(this.penalty)}`);
@@ -118,6 +131,7 @@ export class Perceptron {
       throw new ConfigError(`Perceptron: classWeight must be null, 'balanced' or an object {label: weight}, got ${JSON.stringify(this.classWeight)}`);
     }
     this.warmStart = o.warmStart ?? false;
+    this.nJobs = o.nJobs ?? null;
     for (const [name, flag] of [['fitIntercept', this.fitIntercept], ['shuffle', this.shuffle], ['earlyStopping', this.earlyStopping], ['warmStart', this.warmStart]] as const) {
       if (typeof flag !== 'boolean') throw new ConfigError(`Perceptron: ${name} must be true or false, got ${JSON.stringify(flag)}`);
     }

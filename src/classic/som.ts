@@ -27,7 +27,7 @@
  * (c + 0.5 * (r mod 2), r * sqrt(3) / 2), so each inner unit has 6 neighbours at distance 1.
  * Units are numbered row by row: unit index = r * columns + c.
  */
-import { ConfigError, NumericsError, Random, ShapeError, formatShape, globalRandom } from '../core/index.js';
+import { ConfigError, NumericsError, Random, ShapeError, formatShape, globalRandom, is, parseOptions } from '../core/index.js';
 import { Tensor, noGrad, tensor } from '../tensor/index.js';
 import { matmul } from '../ops/index.js';
 
@@ -58,6 +58,13 @@ export interface SOMOptions {
   randomState?: number;
 }
 
+const SOM_OPTIONS = {
+  keys: {
+    rows: is.any, columns: is.any, topology: is.any, neighborhood: is.any, learningRate: is.any, finalLearningRate: is.any, sigma: is.any,
+    finalSigma: is.any, epochs: is.any, mode: is.any, initialization: is.any, randomState: is.any,
+  } satisfies Record<keyof SOMOptions, unknown>,
+};
+
 type Resolved = Required<Omit<SOMOptions, 'randomState'>> & { randomState: number | undefined };
 
 /**
@@ -79,7 +86,8 @@ export class SOM {
   /** Grid coordinates, [units, 2] flattened (x, y). */
   private readonly positions: Float64Array;
 
-  constructor(options: SOMOptions = {}) {
+  constructor(raw: SOMOptions = {}) {
+    const options = parseOptions<SOMOptions>('SOM', raw, SOM_OPTIONS);
     const rows = options.rows ?? 10;
     const columns = options.columns ?? 10;
     integerAtLeast(rows, 1, 'rows');

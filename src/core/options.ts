@@ -129,8 +129,14 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   autocast: 'mixed precision is not supported; drop the option',
   synchronized: 'there is one device, so BatchNormalization is always synchronized; drop the option',
   jitCompile: 'there is no JIT compilation to turn on or off; drop the option',
-  steps_per_execution: 'drop the option; each step runs as it comes',
   stepsPerExecution: 'drop the option; each step runs as it comes',
+  lr: "it is Keras 2's name of the learning rate; write learningRate (or learning_rate)",
+  useEma: 'exponential moving averages of the weights are not supported; drop the option',
+  emaMomentum: 'exponential moving averages of the weights are not supported; drop the option',
+  emaOverwriteFrequency: 'exponential moving averages of the weights are not supported; drop the option',
+  lossScaleFactor: 'loss scaling (mixed precision) is not supported; drop the option',
+  gradientAccumulationSteps: 'gradient accumulation is not supported; use a larger batchSize',
+  weightedMetrics: 'weighted metrics are not supported; give metrics (sampleWeight weighs the loss only)',
 };
 
 /** Levenshtein distance, for "did you mean". */

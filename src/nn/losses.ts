@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, epsilon, floatx, formatShape } from '../core/index.js';
+import { ConfigError, ShapeError, epsilon, floatx, formatShape, is, parseOptions } from '../core/index.js';
 import { Tensor, tensor } from '../tensor/index.js';
 import { cast, clip, oneHot, type Operand } from '../ops/index.js';
 import { probabilityCrossentropy } from '../ops/crossentropy.js';
@@ -223,6 +223,11 @@ export interface LossOptions {
   name?: string;
 }
 
+/** The options of the built-in Loss classes (each parses its own before calling Loss's constructor). */
+const LOSS_OPTIONS = { keys: { reduction: is.oneOf('sum_over_batch_size', 'sum', 'none'), name: is.string } satisfies Record<keyof LossOptions, unknown> };
+const SPARSE_CROSSENTROPY_OPTIONS = { keys: { ...LOSS_OPTIONS.keys, fromLogits: is.boolean } };
+const CROSSENTROPY_OPTIONS = { keys: { ...SPARSE_CROSSENTROPY_OPTIONS.keys, labelSmoothing: is.number } };
+
 /**
  * The base of the Loss classes: `call(yTrue, yPred, sampleWeight?)` computes the per-sample losses,
  * multiplies them by `sampleWeight` (broadcast over trailing axes) and reduces them.
@@ -280,7 +285,7 @@ export abstract class Loss {
  * ```
  */
 export class MeanSquaredError extends Loss {
-  constructor(options: LossOptions = {}) { super('mean_squared_error', options); }
+  constructor(options: LossOptions = {}) { super('mean_squared_error', parseOptions('MeanSquaredError', options, LOSS_OPTIONS)); }
   fn(yTrue: Operand, yPred: Operand): Tensor { return meanSquaredError(yTrue, yPred); }
 }
 
@@ -292,7 +297,7 @@ export class MeanSquaredError extends Loss {
  * ```
  */
 export class MeanAbsoluteError extends Loss {
-  constructor(options: LossOptions = {}) { super('mean_absolute_error', options); }
+  constructor(options: LossOptions = {}) { super('mean_absolute_error', parseOptions('MeanAbsoluteError', options, LOSS_OPTIONS)); }
   fn(yTrue: Operand, yPred: Operand): Tensor { return meanAbsoluteError(yTrue, yPred); }
 }
 
@@ -304,7 +309,7 @@ export class MeanAbsoluteError extends Loss {
  * ```
  */
 export class Hinge extends Loss {
-  constructor(options: LossOptions = {}) { super('hinge', options); }
+  constructor(options: LossOptions = {}) { super('hinge', parseOptions('Hinge', options, LOSS_OPTIONS)); }
   fn(yTrue: Operand, yPred: Operand): Tensor { return hinge(yTrue, yPred); }
 }
 
@@ -316,7 +321,7 @@ export class Hinge extends Loss {
  * ```
  */
 export class PerceptronCriterion extends Loss {
-  constructor(options: LossOptions = {}) { super('perceptron', options); }
+  constructor(options: LossOptions = {}) { super('perceptron', parseOptions('PerceptronCriterion', options, LOSS_OPTIONS)); }
   fn(yTrue: Operand, yPred: Operand): Tensor { return perceptron(yTrue, yPred); }
 }
 
@@ -331,7 +336,8 @@ export class PerceptronCriterion extends Loss {
 export class BinaryCrossentropy extends Loss {
   readonly fromLogits: boolean;
   readonly labelSmoothing: number;
-  constructor(options: BinaryCrossentropyOptions & LossOptions = {}) {
+  constructor(raw: BinaryCrossentropyOptions & LossOptions = {}) {
+    const options = parseOptions<BinaryCrossentropyOptions & LossOptions>('BinaryCrossentropy', raw, CROSSENTROPY_OPTIONS);
     super('binary_crossentropy', options);
     this.fromLogits = options.fromLogits ?? false;
     this.labelSmoothing = options.labelSmoothing ?? 0;
@@ -354,7 +360,8 @@ export class BinaryCrossentropy extends Loss {
 export class CategoricalCrossentropy extends Loss {
   readonly fromLogits: boolean;
   readonly labelSmoothing: number;
-  constructor(options: CategoricalCrossentropyOptions & LossOptions = {}) {
+  constructor(raw: CategoricalCrossentropyOptions & LossOptions = {}) {
+    const options = parseOptions<CategoricalCrossentropyOptions & LossOptions>('CategoricalCrossentropy', raw, CROSSENTROPY_OPTIONS);
     super('categorical_crossentropy', options);
     this.fromLogits = options.fromLogits ?? false;
     this.labelSmoothing = options.labelSmoothing ?? 0;
@@ -376,7 +383,8 @@ export class CategoricalCrossentropy extends Loss {
  */
 export class SparseCategoricalCrossentropy extends Loss {
   readonly fromLogits: boolean;
-  constructor(options: { fromLogits?: boolean } & LossOptions = {}) {
+  constructor(raw: { fromLogits?: boolean } & LossOptions = {}) {
+    const options = parseOptions<{ fromLogits?: boolean } & LossOptions>('SparseCategoricalCrossentropy', raw, SPARSE_CROSSENTROPY_OPTIONS);
     super('sparse_categorical_crossentropy', options);
     this.fromLogits = options.fromLogits ?? false;
   }

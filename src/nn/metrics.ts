@@ -1,10 +1,14 @@
-import { ConfigError, ShapeError, formatShape } from '../core/index.js';
+import { ConfigError, ShapeError, formatShape, is, parseOptions } from '../core/index.js';
 import { Tensor, tensor, noGrad } from '../tensor/index.js';
 import { cast, type Operand } from '../ops/index.js';
 import {
   alignTargets, canonicalLossName, floatPredictions, meanAbsoluteError, meanSquaredError, normalizeIdentifier,
   type Loss, type LossFunction,
 } from './losses.js';
+
+const METRIC_OPTIONS = { keys: { name: is.string } };
+// Keras's Precision and Recall call it thresholds; one threshold here.
+const THRESHOLD_METRIC_OPTIONS = { keys: { name: is.string, threshold: is.number }, aliases: { thresholds: 'threshold' } };
 
 /*
  * Stateful metrics with Keras semantics: `updateState(yTrue, yPred)` adds a batch, `result()` gives
@@ -118,7 +122,8 @@ function sparseCategoricalAccuracyValues(yTrue: Tensor, yPred: Tensor): Tensor {
  * ```
  */
 export class BinaryAccuracy extends MeanMetricWrapper {
-  constructor({ name = 'binary_accuracy', threshold = 0.5 }: { name?: string; threshold?: number } = {}) {
+  constructor(options: { name?: string; threshold?: number } = {}) {
+    const { name = 'binary_accuracy', threshold = 0.5 } = parseOptions<{ name?: string; threshold?: number }>('BinaryAccuracy', options, THRESHOLD_METRIC_OPTIONS);
     super(binaryAccuracyValues(threshold), name);
   }
 }
@@ -133,7 +138,7 @@ export class BinaryAccuracy extends MeanMetricWrapper {
  * ```
  */
 export class CategoricalAccuracy extends MeanMetricWrapper {
-  constructor({ name = 'categorical_accuracy' }: { name?: string } = {}) { super(categoricalAccuracyValues, name); }
+  constructor(options: { name?: string } = {}) { super(categoricalAccuracyValues, parseOptions<{ name?: string }>('CategoricalAccuracy', options, METRIC_OPTIONS).name ?? 'categorical_accuracy'); }
 }
 
 /**
@@ -146,7 +151,9 @@ export class CategoricalAccuracy extends MeanMetricWrapper {
  * ```
  */
 export class SparseCategoricalAccuracy extends MeanMetricWrapper {
-  constructor({ name = 'sparse_categorical_accuracy' }: { name?: string } = {}) { super(sparseCategoricalAccuracyValues, name); }
+  constructor(options: { name?: string } = {}) {
+    super(sparseCategoricalAccuracyValues, parseOptions<{ name?: string }>('SparseCategoricalAccuracy', options, METRIC_OPTIONS).name ?? 'sparse_categorical_accuracy');
+  }
 }
 
 /**
@@ -159,7 +166,7 @@ export class SparseCategoricalAccuracy extends MeanMetricWrapper {
  * ```
  */
 export class MeanAbsoluteError extends MeanMetricWrapper {
-  constructor({ name = 'mean_absolute_error' }: { name?: string } = {}) { super(meanAbsoluteError, name); }
+  constructor(options: { name?: string } = {}) { super(meanAbsoluteError, parseOptions<{ name?: string }>('MeanAbsoluteError', options, METRIC_OPTIONS).name ?? 'mean_absolute_error'); }
 }
 
 /**
@@ -172,7 +179,7 @@ export class MeanAbsoluteError extends MeanMetricWrapper {
  * ```
  */
 export class MeanSquaredError extends MeanMetricWrapper {
-  constructor({ name = 'mean_squared_error' }: { name?: string } = {}) { super(meanSquaredError, name); }
+  constructor(options: { name?: string } = {}) { super(meanSquaredError, parseOptions<{ name?: string }>('MeanSquaredError', options, METRIC_OPTIONS).name ?? 'mean_squared_error'); }
 }
 
 /** Counts true positives, false positives and false negatives of p > threshold against 0/1 labels. */
@@ -214,7 +221,10 @@ abstract class ConfusionCounts extends Metric {
  * ```
  */
 export class Precision extends ConfusionCounts {
-  constructor({ name = 'precision', threshold = 0.5 }: { name?: string; threshold?: number } = {}) { super(name, threshold); }
+  constructor(options: { name?: string; threshold?: number } = {}) {
+    const { name = 'precision', threshold = 0.5 } = parseOptions<{ name?: string; threshold?: number }>('Precision', options, THRESHOLD_METRIC_OPTIONS);
+    super(name, threshold);
+  }
   result(): number {
     const d = this.truePositives + this.falsePositives;
     return d === 0 ? 0 : this.truePositives / d;
@@ -232,7 +242,10 @@ export class Precision extends ConfusionCounts {
  * ```
  */
 export class Recall extends ConfusionCounts {
-  constructor({ name = 'recall', threshold = 0.5 }: { name?: string; threshold?: number } = {}) { super(name, threshold); }
+  constructor(options: { name?: string; threshold?: number } = {}) {
+    const { name = 'recall', threshold = 0.5 } = parseOptions<{ name?: string; threshold?: number }>('Recall', options, THRESHOLD_METRIC_OPTIONS);
+    super(name, threshold);
+  }
   result(): number {
     const d = this.truePositives + this.falseNegatives;
     return d === 0 ? 0 : this.truePositives / d;

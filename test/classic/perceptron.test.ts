@@ -154,7 +154,7 @@ test('Perceptron errors: unfitted, feature count, one class, NaN, bad options, b
   assert.throws(() => new Perceptron({ eta0: -1 }), nr.ConfigError);
   assert.throws(() => new Perceptron({ alpha: NaN }), nr.ConfigError);
   assert.throws(() => new Perceptron({ validationFraction: 1 }), nr.ConfigError);
-  assert.throws(() => new Perceptron({ maxiter: 5 } as never), /unknown option "maxiter"/);
+  assert.throws(() => new Perceptron({ maxiter: 5 } as never), /Perceptron: unknown option 'maxiter'; did you mean 'maxIter'\?/);
   assert.throws(() => new Perceptron().partialFit(X, [0, 1, 1]), /pass \{classes\}/);
   assert.throws(() => new Perceptron().partialFit(X, [0, 1, 2], { classes: [0, 1] }), /label 2 \(sample 2\) is not among classes/);
   assert.throws(() => new Perceptron({ earlyStopping: true }).partialFit(X, [0, 1, 1], { classes: [0, 1] }), nr.ConfigError);

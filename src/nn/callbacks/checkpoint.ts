@@ -3,7 +3,7 @@
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ConfigError, FormatError, globalRandom, notice, type RandomState } from '../../core/index.js';
+import { ConfigError, FormatError, globalRandom, notice, type RandomState, is, parseOptions } from '../../core/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
 import { Model } from '../models/model.js';
@@ -53,6 +53,14 @@ export interface ModelCheckpointOptions {
   print?: (line: string) => void;
 }
 
+const CHECKPOINT_OPTIONS = {
+  keys: {
+    monitor: is.string, verbose: is.any, saveBestOnly: is.boolean, saveWeightsOnly: is.boolean, mode: is.any, saveFreq: is.any,
+    initialValueThreshold: is.number, print: is.function,
+  } satisfies Record<keyof ModelCheckpointOptions, unknown>,
+};
+
+
 /**
  * Saves the model (a directory, `model.save`) or its weights (`.safetensors`, `model.saveWeights`)
  * during `fit`, Keras 3 semantics. `filepath` is a Python format template: `{epoch}` (1-based),
@@ -73,9 +81,10 @@ export class ModelCheckpoint extends Callback {
   private currentEpoch = 0;
   private readonly print: (line: string) => void;
 
-  constructor(filepath: string, options: ModelCheckpointOptions = {}) {
+  constructor(filepath: string, raw: ModelCheckpointOptions = {}) {
     super();
     const owner = 'ModelCheckpoint';
+    const options = parseOptions<ModelCheckpointOptions>(owner, raw, CHECKPOINT_OPTIONS);
     if (typeof filepath !== 'string' || filepath.length === 0) throw new ConfigError(`${owner}: expected a filepath template, got ${JSON.stringify(filepath)}`);
     this.filepath = filepath;
     this.monitor = options.monitor ?? 'val_loss';
@@ -183,6 +192,9 @@ interface BackupState {
   callbacks: { className: string; state: unknown }[];
 }
 
+const BACKUP_OPTIONS = { keys: { backupDir: is.any, saveFreq: is.any, deleteCheckpoint: is.boolean } satisfies Record<keyof BackupAndRestoreOptions, unknown> };
+
+
 /**
  * Backs training up to `backupDir` and, when `fit` starts and a backup is there, restores it and
  * resumes at the exact next batch: weights, optimizer state and step, learning rate, the global RNG
@@ -198,9 +210,10 @@ export class BackupAndRestore extends Callback {
   readonly deleteCheckpoint: boolean;
   private batchesSinceSave = 0;
 
-  constructor(options: BackupAndRestoreOptions) {
+  constructor(raw: BackupAndRestoreOptions) {
     super();
     const owner = 'BackupAndRestore';
+    const options = parseOptions<BackupAndRestoreOptions>(owner, raw, BACKUP_OPTIONS);
     if (!options || typeof options.backupDir !== 'string' || options.backupDir.length === 0) {
       throw new ConfigError(`${owner}: option backupDir (a directory path) is required`);
     }

@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { ConfigError } from '../../core/index.js';
+import { ConfigError, is, parseOptions } from '../../core/index.js';
 import { formatPythonFloat } from '../../core/format.js';
 import { Callback, type Logs } from './callback.js';
 
@@ -9,6 +9,9 @@ export interface CSVLoggerOptions {
   /** Append to an existing file (writing the header only if the file is empty). Default false. */
   append?: boolean;
 }
+
+const CSV_LOGGER_OPTIONS = { keys: { separator: is.string, append: is.boolean } satisfies Record<keyof CSVLoggerOptions, unknown> };
+
 
 /**
  * Streams epoch results to a CSV file: a header `epoch,<log keys sorted>` then one row per epoch
@@ -26,8 +29,9 @@ export class CSVLogger extends Callback {
   private keys: string[] | null = null;
   private writeHeader = true;
 
-  constructor(readonly filename: string, options: CSVLoggerOptions = {}) {
+  constructor(readonly filename: string, raw: CSVLoggerOptions = {}) {
     super();
+    const options = parseOptions<CSVLoggerOptions>('CSVLogger', raw, CSV_LOGGER_OPTIONS);
     if (typeof filename !== 'string' || filename.length === 0) {
       throw new ConfigError(`CSVLogger: option filename must be a non-empty path, got ${JSON.stringify(filename)}`);
     }

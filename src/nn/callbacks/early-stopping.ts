@@ -1,4 +1,4 @@
-import { notice } from '../../core/index.js';
+import { notice, is, parseOptions } from '../../core/index.js';
 import { tensor, type Tensor } from '../../tensor/index.js';
 import { Callback, type Logs } from './callback.js';
 import { checkMode, checkNumber, missingMonitorText, resolveMode, type MonitorMode } from './monitor.js';
@@ -27,6 +27,14 @@ export interface EarlyStoppingOptions {
   verbose?: 0 | 1;
 }
 
+const EARLY_STOPPING_OPTIONS = {
+  keys: {
+    monitor: is.string, minDelta: is.any, patience: is.any, mode: is.any, baseline: is.nullable(is.number), restoreBestWeights: is.boolean,
+    startFromEpoch: is.any, verbose: is.any, print: is.function,
+  } satisfies Record<keyof EarlyStoppingOptions | 'print', unknown>,
+};
+
+
 /**
  * Stops training when `monitor` has stopped improving (Keras 3 semantics).
  *
@@ -53,9 +61,10 @@ export class EarlyStopping extends Callback {
   private direction: 'min' | 'max' | null = null;
   private readonly print: (line: string) => void;
 
-  constructor(options: EarlyStoppingOptions & { print?: (line: string) => void } = {}) {
+  constructor(raw: EarlyStoppingOptions & { print?: (line: string) => void } = {}) {
     super();
     const owner = 'EarlyStopping';
+    const options = parseOptions<EarlyStoppingOptions & { print?: (line: string) => void }>(owner, raw, EARLY_STOPPING_OPTIONS);
     this.monitor = options.monitor ?? 'val_loss';
     this.minDelta = Math.abs(checkNumber(owner, 'minDelta', options.minDelta ?? 0));
     this.patience = checkNumber(owner, 'patience', options.patience ?? 0, { min: 0, integer: true });

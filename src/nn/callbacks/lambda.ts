@@ -1,4 +1,4 @@
-import { ConfigError } from '../../core/index.js';
+import { is, parseOptions } from '../../core/index.js';
 import { Callback, type Logs } from './callback.js';
 
 type EpochHook = (epoch: number, logs?: Logs) => void | Promise<void>;
@@ -14,6 +14,13 @@ export interface LambdaCallbackOptions {
   onTrainEnd?: TrainHook;
 }
 
+
+const LAMBDA_OPTIONS = {
+  keys: {
+    onEpochBegin: is.function, onEpochEnd: is.function, onTrainBatchBegin: is.function, onTrainBatchEnd: is.function,
+    onTrainBegin: is.function, onTrainEnd: is.function,
+  } satisfies Record<keyof LambdaCallbackOptions, unknown>,
+};
 /**
  * A callback made of plain functions, for one-off hooks.
  *
@@ -26,14 +33,7 @@ export class LambdaCallback extends Callback {
 
   constructor(hooks: LambdaCallbackOptions = {}) {
     super();
-    const known = ['onEpochBegin', 'onEpochEnd', 'onTrainBatchBegin', 'onTrainBatchEnd', 'onTrainBegin', 'onTrainEnd'];
-    for (const [name, hook] of Object.entries(hooks)) {
-      if (!known.includes(name)) throw new ConfigError(`LambdaCallback: unknown option ${name}; expected one of ${known.join(', ')}`);
-      if (hook !== undefined && typeof hook !== 'function') {
-        throw new ConfigError(`LambdaCallback: option ${name} must be a function, got ${typeof hook}`);
-      }
-    }
-    this.hooks = hooks;
+    this.hooks = parseOptions<LambdaCallbackOptions>('LambdaCallback', hooks, LAMBDA_OPTIONS);
   }
 
   override onEpochBegin(epoch: number, logs?: Logs): void | Promise<void> { return this.hooks.onEpochBegin?.(epoch, logs); }

@@ -1,6 +1,8 @@
-import { ConfigError, notice } from '../../core/index.js';
+import { ConfigError, notice, is, parseOptions } from '../../core/index.js';
 import { Callback, type CallbackModel, type Logs } from './callback.js';
 import { checkMode, checkNumber, missingMonitorText, type MonitorMode } from './monitor.js';
+
+const PRINT_OPTIONS = { keys: { print: is.function } };
 
 function optimizerOf(owner: string, model: CallbackModel | null): { learningRate: number } {
   const optimizer = model?.optimizer;
@@ -20,8 +22,9 @@ export class LearningRateScheduler extends Callback {
   private readonly print: (line: string) => void;
 
   constructor(readonly schedule: (epoch: number, learningRate: number) => number, readonly verbose: 0 | 1 = 0,
-    options: { print?: (line: string) => void } = {}) {
+    raw: { print?: (line: string) => void } = {}) {
     super();
+    const options = parseOptions<{ print?: (line: string) => void }>('LearningRateScheduler', raw, PRINT_OPTIONS);
     if (typeof schedule !== 'function') {
       throw new ConfigError(`LearningRateScheduler: option schedule must be a function (epoch, lr) => lr, got ${typeof schedule}`);
     }
@@ -62,6 +65,14 @@ export interface ReduceLROnPlateauOptions {
   verbose?: 0 | 1;
 }
 
+const REDUCE_LR_OPTIONS = {
+  keys: {
+    monitor: is.string, factor: is.any, patience: is.any, mode: is.any, minDelta: is.any, cooldown: is.any, minLr: is.any, verbose: is.any, print: is.function,
+  } satisfies Record<keyof ReduceLROnPlateauOptions | 'print', unknown>,
+  aliases: { min_lr: 'minLr' },
+};
+
+
 /**
  * Multiplies the learning rate by `factor` when `monitor` has not improved for `patience` epochs
  * (Keras 3 semantics, including cooldown and `minLr`); adds `learning_rate` to the epoch's logs.
@@ -84,9 +95,10 @@ export class ReduceLROnPlateau extends Callback {
   cooldownCounter = 0;
   private readonly print: (line: string) => void;
 
-  constructor(options: ReduceLROnPlateauOptions & { print?: (line: string) => void } = {}) {
+  constructor(raw: ReduceLROnPlateauOptions & { print?: (line: string) => void } = {}) {
     super();
     const owner = 'ReduceLROnPlateau';
+    const options = parseOptions<ReduceLROnPlateauOptions & { print?: (line: string) => void }>(owner, raw, REDUCE_LR_OPTIONS);
     this.monitor = options.monitor ?? 'val_loss';
     this.factor = checkNumber(owner, 'factor', options.factor ?? 0.1, { min: 0 });
     if (this.factor >= 1) throw new ConfigError(`${owner}: option factor must be below 1.0, got ${this.factor}`);

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../core/index.js';
+import { ConfigError, is, parseOptions } from '../../core/index.js';
 import { formatEpochLine, formatProgressLine, stripAnsi } from '../../core/format.js';
 import { Callback, type CallbackParams, type Logs } from './callback.js';
 
@@ -36,6 +36,9 @@ function defaultStream(): ProgressStream {
   };
 }
 
+const PROGBAR_OPTIONS = { keys: { verbose: is.any, stream: is.any, color: is.boolean, intervalMs: is.number, now: is.function } satisfies Record<keyof ProgbarLoggerOptions, unknown> };
+
+
 /**
  * Prints Keras 3 progress during `fit`: `Epoch 3/10` (when there is more than one epoch), then
  * `250/250 ━━━━━━━━━━━━━━━━━━━━ 2s 8ms/step - accuracy: 0.9123 - loss: 0.2871 - val_accuracy: ...`.
@@ -64,8 +67,9 @@ export class ProgbarLogger extends Callback {
   /** Inside fit, validation runs silently (as in Keras); `evaluate` alone gets its own bar. */
   private inFit = false;
 
-  constructor(options: ProgbarLoggerOptions = {}) {
+  constructor(raw: ProgbarLoggerOptions = {}) {
     super();
+    const options = parseOptions<ProgbarLoggerOptions>('ProgbarLogger', raw, PROGBAR_OPTIONS);
     if (options.verbose !== undefined && options.verbose !== 0 && options.verbose !== 1 && options.verbose !== 2) {
       throw new ConfigError(`ProgbarLogger: option verbose must be 0, 1 or 2, got ${String(options.verbose)}`);
     }

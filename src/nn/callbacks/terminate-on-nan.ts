@@ -1,3 +1,4 @@
+import { is, parseOptions } from '../../core/index.js';
 import { Callback, type Logs } from './callback.js';
 
 /**
@@ -10,8 +11,9 @@ import { Callback, type Logs } from './callback.js';
 export class TerminateOnNaN extends Callback {
   private readonly print: (line: string) => void;
 
-  constructor(options: { print?: (line: string) => void } = {}) {
+  constructor(raw: { print?: (line: string) => void } = {}) {
     super();
+    const options = parseOptions<{ print?: (line: string) => void }>('TerminateOnNaN', raw, { keys: { print: is.function } });
     this.print = options.print ?? ((line) => console.log(line));
   }
 

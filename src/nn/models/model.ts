@@ -1,10 +1,10 @@
-import { ConfigError } from '../../core/index.js';
+import { ConfigError, is, parseOptions } from '../../core/index.js';
 import { Tensor, noGrad, type Variable } from '../../tensor/index.js';
 import { Layer, SymbolicTensor, type CallOptions, type LayerOptions, type LayerShape } from '../layer.js';
 import type { History } from '../callbacks/history.js';
 import type { Logs } from '../callbacks/callback.js';
 import { CompiledState, type CompileOptions } from '../training/compile.js';
-import { fit, evaluate, predict, trainOnBatch, testOnBatch, type FitOptions, type EvaluateOptions, type PredictOptions, type TrainableModel } from '../training/loop.js';
+import { fit, evaluate, predict, trainOnBatch, testOnBatch, type BatchOptions, type FitOptions, type EvaluateOptions, type PredictOptions, type TrainableModel } from '../training/loop.js';
 import type { TensorOrList } from '../training/data.js';
 import { buildGraph, outputNames, runGraph, type Graph } from './functional.js';
 import { printSummary, type SummaryRow } from './summary.js';
@@ -26,6 +26,8 @@ export interface ModelArgs {
 }
 
 type Inputs = SymbolicTensor | readonly SymbolicTensor[];
+
+const MODEL_OPTIONS = { keys: { inputs: is.any, outputs: is.any, name: is.string, trainable: is.boolean } satisfies Record<keyof ModelArgs, unknown> };
 
 function isSymbolic(x: unknown): x is Inputs {
   return x instanceof SymbolicTensor || (Array.isArray(x) && x.length > 0 && x.every((t) => t instanceof SymbolicTensor));
@@ -61,10 +63,13 @@ export class Model extends Layer implements TrainableModel {
     if (this.graph) this.built = true;
   }
 
-  private static layerOptions(args: unknown, _outputs: unknown, options: { name?: string; trainable?: boolean }): LayerOptions {
-    if (isSymbolic(args)) return { name: options.name ?? uniqueName('functional'), trainable: options.trainable };
+  private static layerOptions(args: unknown, _outputs: unknown, raw: { name?: string; trainable?: boolean }): LayerOptions {
+    if (isSymbolic(args)) {
+      const options = parseOptions<{ name?: string; trainable?: boolean }>('Model', raw, { keys: { name: is.string, trainable: is.boolean } });
+      return { name: options.name ?? uniqueName('functional'), trainable: options.trainable };
+    }
     if (args && typeof args === 'object' && ('inputs' in args || 'outputs' in args)) {
-      const a = args as ModelArgs;
+      const a = parseOptions<ModelArgs>('Model', args, MODEL_OPTIONS);
       return { name: a.name ?? uniqueName('functional'), trainable: a.trainable };
     }
     return (args ?? {}) as LayerOptions;
@@ -229,7 +234,7 @@ export class Model extends Layer implements TrainableModel {
   }
 
   /** One optimization step on one batch; returns that batch's logs. */
-  trainOnBatch(x: TensorOrList, y: TensorOrList, options: { sampleWeight?: Tensor; classWeight?: Readonly<Record<number, number>> } = {}): Logs {
+  trainOnBatch(x: TensorOrList, y: TensorOrList, options: BatchOptions = {}): Logs {
     return trainOnBatch(this, x, y, options);
   }
 

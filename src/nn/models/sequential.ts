@@ -1,10 +1,12 @@
-import { ConfigError } from '../../core/index.js';
+import { ConfigError, is, parseArguments } from '../../core/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import { Layer, SymbolicTensor, type CallOptions, type LayerShape } from '../layer.js';
 import { InputLayer, inputLayerOf } from './input.js';
 import { Model } from './model.js';
 import { deserializeLayer, registerModelBuilder, serializeLayer } from './config.js';
 import type { SummaryRow } from './summary.js';
+
+const SEQUENTIAL_OPTIONS = { positional: ['layers'], keys: { layers: is.any, name: is.string, trainable: is.boolean } };
 
 /**
  * A plain stack of layers, each feeding the next. Given an input shape (the first layer's
@@ -27,8 +29,11 @@ export class Sequential extends Model {
   /** The input shape (batch axis first) the layers were last built for (saved with the model). */
   builtInputShape: LayerShape | null = null;
 
-  constructor(layers: readonly (Layer | SymbolicTensor)[] = [], options: { name?: string; trainable?: boolean } = {}) {
-    super({ name: options.name, trainable: options.trainable });
+  constructor(layers?: readonly (Layer | SymbolicTensor)[], options?: { name?: string; trainable?: boolean });
+  constructor(options: { layers?: readonly (Layer | SymbolicTensor)[]; name?: string; trainable?: boolean });
+  constructor(...args: unknown[]) {
+    const { layers = [], name, trainable } = parseArguments<{ layers?: readonly (Layer | SymbolicTensor)[]; name?: string; trainable?: boolean }>('Sequential', args, SEQUENTIAL_OPTIONS);
+    super({ name, trainable });
     if (!Array.isArray(layers)) throw new ConfigError(`Sequential "${this.name}": expected an array of layers, got ${typeof layers}`);
     for (const layer of layers) this.add(layer);
   }

@@ -1,5 +1,6 @@
+import { is, parseOptions } from '../../core/index.js';
 import { Tensor, Variable, zeros } from '../../tensor/index.js';
-import { Optimizer, checkOption, type OptimizerOptions, type Slots } from './optimizer.js';
+import { Optimizer, checkOption, optimizerOptions, type OptimizerOptions, type Slots } from './optimizer.js';
 
 export interface AdadeltaOptions extends OptimizerOptions {
   /** Default 0.001 (Keras; PyTorch's default is 1.0). */
@@ -9,6 +10,8 @@ export interface AdadeltaOptions extends OptimizerOptions {
   /** Default 1e-7. */
   epsilon?: number;
 }
+
+const ADADELTA_OPTIONS = optimizerOptions({ rho: is.any, epsilon: is.any } satisfies Record<Exclude<keyof AdadeltaOptions, keyof OptimizerOptions>, unknown>);
 
 /**
  * Adadelta (Zeiler), Keras 3 rule, the same as PyTorch's (only the defaults differ):
@@ -27,7 +30,8 @@ export class Adadelta extends Optimizer {
   readonly rho: number;
   readonly epsilon: number;
 
-  constructor(options: AdadeltaOptions = {}) {
+  constructor(raw: AdadeltaOptions = {}) {
+    const options = parseOptions<AdadeltaOptions>('Adadelta', raw, ADADELTA_OPTIONS);
     super(options, 0.001, 'Adadelta');
     this.rho = checkOption('Adadelta', 'rho', options.rho ?? 0.95, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
     this.epsilon = checkOption('Adadelta', 'epsilon', options.epsilon ?? 1e-7, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0');

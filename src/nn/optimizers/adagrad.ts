@@ -1,5 +1,6 @@
+import { is, parseOptions } from '../../core/index.js';
 import { Tensor, Variable, full } from '../../tensor/index.js';
-import { Optimizer, checkOption, type OptimizerOptions, type Slots } from './optimizer.js';
+import { Optimizer, checkOption, optimizerOptions, type OptimizerOptions, type Slots } from './optimizer.js';
 
 export interface AdagradOptions extends OptimizerOptions {
   /** Default 0.001. */
@@ -9,6 +10,8 @@ export interface AdagradOptions extends OptimizerOptions {
   /** Default 1e-7. */
   epsilon?: number;
 }
+
+const ADAGRAD_OPTIONS = optimizerOptions({ initialAccumulatorValue: is.any, epsilon: is.any } satisfies Record<Exclude<keyof AdagradOptions, keyof OptimizerOptions>, unknown>);
 
 /**
  * Adagrad, Keras 3 rule: `acc += g^2; w -= lr * g / sqrt(acc + epsilon)`, acc starting at
@@ -26,7 +29,8 @@ export class Adagrad extends Optimizer {
   readonly initialAccumulatorValue: number;
   readonly epsilon: number;
 
-  constructor(options: AdagradOptions = {}) {
+  constructor(raw: AdagradOptions = {}) {
+    const options = parseOptions<AdagradOptions>('Adagrad', raw, ADAGRAD_OPTIONS);
     super(options, 0.001, 'Adagrad');
     this.initialAccumulatorValue = checkOption('Adagrad', 'initialAccumulatorValue', options.initialAccumulatorValue ?? 0.1, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0');
     this.epsilon = checkOption('Adagrad', 'epsilon', options.epsilon ?? 1e-7, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0');

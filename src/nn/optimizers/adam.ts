@@ -1,5 +1,6 @@
+import { is, parseOptions } from '../../core/index.js';
 import { Tensor, Variable, zeros } from '../../tensor/index.js';
-import { Optimizer, checkOption, type OptimizerOptions, type Slots } from './optimizer.js';
+import { Optimizer, checkOption, optimizerOptions, type OptimizerOptions, type Slots } from './optimizer.js';
 
 export interface AdamOptions extends OptimizerOptions {
   /** Default 0.001. */
@@ -13,6 +14,12 @@ export interface AdamOptions extends OptimizerOptions {
   /** Use the running maximum of the second moment (AMSGrad). Default false. */
   amsgrad?: boolean;
 }
+
+/** Adam's options; AdamW takes the same. Keras spells the betas beta_1 and beta_2. */
+export const ADAM_OPTIONS = optimizerOptions(
+  { beta1: is.any, beta2: is.any, epsilon: is.any, amsgrad: is.boolean } satisfies Record<Exclude<keyof AdamOptions, keyof OptimizerOptions>, unknown>,
+  { beta_1: 'beta1', beta_2: 'beta2' },
+);
 
 export function checkAdamOptions(owner: string, options: AdamOptions) {
   const unitOpen = (v: number) => v >= 0 && v < 1;
@@ -46,7 +53,8 @@ export class Adam extends Optimizer {
   readonly epsilon: number;
   readonly amsgrad: boolean;
 
-  constructor(options: AdamOptions = {}, name = 'Adam') {
+  constructor(raw: AdamOptions = {}, name = 'Adam') {
+    const options = parseOptions<AdamOptions>(name, raw, ADAM_OPTIONS);
     super(options, 0.001, name);
     ({ beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, amsgrad: this.amsgrad } = checkAdamOptions(name, options));
   }

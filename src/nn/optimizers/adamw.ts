@@ -1,4 +1,5 @@
-import { Adam, type AdamOptions } from './adam.js';
+import { parseOptions } from '../../core/index.js';
+import { ADAM_OPTIONS, Adam, type AdamOptions } from './adam.js';
 
 export interface AdamWOptions extends AdamOptions {
   /** Decoupled weight decay. Default 0.004. */
@@ -19,7 +20,8 @@ export interface AdamWOptions extends AdamOptions {
 export class AdamW extends Adam {
   override readonly className: string = 'AdamW';
 
-  constructor(options: AdamWOptions = {}) {
+  constructor(raw: AdamWOptions = {}) {
+    const options = parseOptions<AdamWOptions>('AdamW', raw, ADAM_OPTIONS);
     super({ ...options, weightDecay: options.weightDecay ?? 0.004 }, 'AdamW');
   }
 }

@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, formatShape, shapesEqual } from '../../core/index.js';
+import { ConfigError, ShapeError, formatShape, is, shapesEqual, type OptionKeys } from '../../core/index.js';
 import { Tensor, Variable, noGrad, tensor, type TensorLike } from '../../tensor/index.js';
 import { applyOptimizerUpdate, clip, type UpdateParams, type UpdateRule } from '../../ops/index.js';
 import { LearningRateSchedule, deserializeSchedule, type ScheduleConfig } from './schedules.js';
@@ -24,6 +24,16 @@ export interface OptimizerOptions {
   /** Rescales all gradients together so their joint L2 norm is at most this. */
   globalClipnorm?: number | null;
   name?: string;
+}
+
+/** The checks of the options every optimizer takes (the constructors check the ranges). */
+export const OPTIMIZER_OPTIONS = {
+  learningRate: is.any, weightDecay: is.any, clipnorm: is.any, clipvalue: is.any, globalClipnorm: is.any, name: is.string,
+} satisfies Record<keyof OptimizerOptions, unknown>;
+
+/** An optimizer's options spec: the shared keys and its own. */
+export function optimizerOptions(own: OptionKeys, aliases?: Record<string, string>) {
+  return { keys: { ...OPTIMIZER_OPTIONS, ...own }, aliases };
 }
 
 /** Per-variable optimizer state: slot name -> tensor of the variable's shape. */

@@ -1,5 +1,6 @@
+import { is, parseOptions } from '../../core/index.js';
 import { Tensor, Variable, zeros } from '../../tensor/index.js';
-import { Optimizer, checkOption, type OptimizerOptions, type Slots } from './optimizer.js';
+import { Optimizer, checkOption, optimizerOptions, type OptimizerOptions, type Slots } from './optimizer.js';
 
 export interface RMSpropOptions extends OptimizerOptions {
   /** Default 0.001. */
@@ -13,6 +14,8 @@ export interface RMSpropOptions extends OptimizerOptions {
   /** Divide by the estimated variance (v - mean(g)^2) instead of v. Default false. */
   centered?: boolean;
 }
+
+const RMSPROP_OPTIONS = optimizerOptions({ rho: is.any, momentum: is.any, epsilon: is.any, centered: is.boolean } satisfies Record<Exclude<keyof RMSpropOptions, keyof OptimizerOptions>, unknown>);
 
 /**
  * RMSprop, Keras 3 rule:
@@ -35,7 +38,8 @@ export class RMSprop extends Optimizer {
   readonly epsilon: number;
   readonly centered: boolean;
 
-  constructor(options: RMSpropOptions = {}) {
+  constructor(raw: RMSpropOptions = {}) {
+    const options = parseOptions<RMSpropOptions>('RMSprop', raw, RMSPROP_OPTIONS);
     super(options, 0.001, 'RMSprop');
     this.rho = checkOption('RMSprop', 'rho', options.rho ?? 0.9, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
     this.momentum = checkOption('RMSprop', 'momentum', options.momentum ?? 0, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');

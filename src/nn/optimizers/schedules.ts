@@ -1,4 +1,4 @@
-import { ConfigError } from '../../core/index.js';
+import { ConfigError, is, parseOptions } from '../../core/index.js';
 
 /*
  * Learning rate schedules with Keras 3 semantics (keras.optimizers.schedules). A schedule maps the
@@ -48,8 +48,9 @@ export class ExponentialDecay extends LearningRateSchedule {
   readonly decayRate: number;
   readonly staircase: boolean;
 
-  constructor(options: ExponentialDecayOptions) {
+  constructor(raw: ExponentialDecayOptions) {
     super();
+    const options = parseOptions<ExponentialDecayOptions>('ExponentialDecay', raw, { keys: { initialLearningRate: is.any, decaySteps: is.any, decayRate: is.any, staircase: is.boolean } satisfies Record<keyof ExponentialDecayOptions, unknown> });
     this.initialLearningRate = requireFinite('ExponentialDecay', 'initialLearningRate', options.initialLearningRate, (v) => v >= 0, 'a number >= 0');
     this.decaySteps = requireFinite('ExponentialDecay', 'decaySteps', options.decaySteps, (v) => v > 0, 'a number > 0');
     this.decayRate = requireFinite('ExponentialDecay', 'decayRate', options.decayRate, (v) => v > 0, 'a number > 0');
@@ -89,8 +90,9 @@ export class PiecewiseConstantDecay extends LearningRateSchedule {
   readonly boundaries: number[];
   readonly values: number[];
 
-  constructor(options: PiecewiseConstantDecayOptions) {
+  constructor(raw: PiecewiseConstantDecayOptions) {
     super();
+    const options = parseOptions<PiecewiseConstantDecayOptions>('PiecewiseConstantDecay', raw, { keys: { boundaries: is.any, values: is.any } satisfies Record<keyof PiecewiseConstantDecayOptions, unknown> });
     const { boundaries, values } = options;
     if (!Array.isArray(boundaries) || !Array.isArray(values) || values.length !== boundaries.length + 1) {
       throw new ConfigError(`PiecewiseConstantDecay: option "values" must have one more element than "boundaries", got ${values?.length} values and ${boundaries?.length} boundaries`);
@@ -141,8 +143,9 @@ export class CosineDecay extends LearningRateSchedule {
   readonly warmupTarget: number | null;
   readonly warmupSteps: number;
 
-  constructor(options: CosineDecayOptions) {
+  constructor(raw: CosineDecayOptions) {
     super();
+    const options = parseOptions<CosineDecayOptions>('CosineDecay', raw, { keys: { initialLearningRate: is.any, decaySteps: is.any, alpha: is.any, warmupTarget: is.any, warmupSteps: is.any } satisfies Record<keyof CosineDecayOptions, unknown> });
     this.initialLearningRate = requireFinite('CosineDecay', 'initialLearningRate', options.initialLearningRate, (v) => v >= 0, 'a number >= 0');
     this.decaySteps = requireFinite('CosineDecay', 'decaySteps', options.decaySteps, (v) => v > 0, 'a number > 0');
     this.alpha = requireFinite('CosineDecay', 'alpha', options.alpha ?? 0, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');

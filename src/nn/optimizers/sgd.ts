@@ -1,5 +1,6 @@
+import { is, parseOptions } from '../../core/index.js';
 import { Tensor, Variable, zeros } from '../../tensor/index.js';
-import { Optimizer, checkOption, type OptimizerOptions, type Slots } from './optimizer.js';
+import { Optimizer, checkOption, optimizerOptions, type OptimizerOptions, type Slots } from './optimizer.js';
 
 export interface SGDOptions extends OptimizerOptions {
   /** Default 0.01. */
@@ -9,6 +10,8 @@ export interface SGDOptions extends OptimizerOptions {
   /** Nesterov momentum. Default false. */
   nesterov?: boolean;
 }
+
+const SGD_OPTIONS = optimizerOptions({ momentum: is.any, nesterov: is.boolean } satisfies Record<Exclude<keyof SGDOptions, keyof OptimizerOptions>, unknown>);
 
 /**
  * Stochastic gradient descent, with optional (Nesterov) momentum; Keras 3 rule:
@@ -29,7 +32,8 @@ export class SGD extends Optimizer {
   readonly momentum: number;
   readonly nesterov: boolean;
 
-  constructor(options: SGDOptions = {}) {
+  constructor(raw: SGDOptions = {}) {
+    const options = parseOptions<SGDOptions>('SGD', raw, SGD_OPTIONS);
     super(options, 0.01, 'SGD');
     this.momentum = checkOption('SGD', 'momentum', options.momentum ?? 0, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
     this.nesterov = options.nesterov ?? false;

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../core/index.js';
+import { ConfigError, is, parseOptions } from '../../core/index.js';
 import { Tensor, noGrad } from '../../tensor/index.js';
 import { getLoss, type Loss, type LossFunction } from '../losses.js';
 import { getMetric, type Metric } from '../metrics.js';
@@ -23,7 +23,18 @@ export interface CompileOptions {
   metrics?: readonly MetricIdentifier[] | Readonly<Record<string, MetricIdentifier | readonly MetricIdentifier[]>>;
   /** Weights of the per-output losses in the total (default 1 each). */
   lossWeights?: readonly number[] | Readonly<Record<string, number>>;
+  /** Keras's switch between graph and eager execution; neurona always runs eagerly, so only true (or leaving it out) is accepted. */
+  runEagerly?: true;
 }
+
+const COMPILE_OPTIONS = {
+  keys: {
+    optimizer: is.identifier, loss: is.any, metrics: is.any, lossWeights: is.any,
+    runEagerly: (v: unknown, what: string) => {
+      if (v !== true) throw new ConfigError(`${what} must be true: neurona always runs eagerly (there is no graph mode to turn on), got ${JSON.stringify(v)}`);
+    },
+  } satisfies Record<keyof CompileOptions, unknown>,
+};
 
 /** A weighted running mean (Keras's Mean metric): the loss of an epoch weighted by batch sizes. */
 export class RunningMean {
@@ -71,8 +82,9 @@ export class CompiledState {
   readonly outputLossTrackers: RunningMean[];
   readonly config: Record<string, unknown>;
 
-  constructor(options: CompileOptions, readonly outputNames: readonly string[]) {
-    if (!options || typeof options !== 'object') throw new ConfigError('compile: expected an options object {optimizer, loss, metrics}');
+  constructor(raw: CompileOptions, readonly outputNames: readonly string[]) {
+    if (!raw || typeof raw !== 'object') throw new ConfigError('compile: expected an options object {optimizer, loss, metrics}');
+    const options = parseOptions<CompileOptions>('compile', raw, COMPILE_OPTIONS);
     if (options.optimizer === undefined) throw new ConfigError(`compile: option "optimizer" is required, e.g. 'adam'`);
     if (options.loss === undefined) throw new ConfigError(`compile: option "loss" is required, e.g. 'mse' or 'sparse_categorical_crossentropy'`);
     this.optimizer = getOptimizer(options.optimizer);

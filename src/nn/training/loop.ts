@@ -1,4 +1,4 @@
-import { ConfigError, clearBufferPool, globalRandom, releaseFloat32 } from '../../core/index.js';
+import { ConfigError, clearBufferPool, globalRandom, is, parseOptions, releaseFloat32 } from '../../core/index.js';
 import { Tensor, noGrad, valueAndGradOfStep, type Variable } from '../../tensor/index.js';
 import * as ops from '../../ops/index.js';
 import { Callback, CallbackList, type CallbackModel, type FitContext, type Logs, type ResumePoint } from '../callbacks/callback.js';
@@ -64,7 +64,36 @@ export interface EvaluateOptions {
 
 export interface PredictOptions {
   batchSize?: number;
+  /** Keras's `verbose=0`: predict prints no progress, so 0 is the only value accepted. */
+  verbose?: 0;
 }
+
+export interface BatchOptions {
+  sampleWeight?: Tensor;
+  classWeight?: Readonly<Record<number, number>>;
+}
+
+const tensorCheck = (value: unknown, what: string) => {
+  if (!(value instanceof Tensor)) throw new ConfigError(`${what} must be a Tensor, got ${typeof value}`);
+};
+const COMMON = { batchSize: is.any, verbose: is.any, callbacks: is.arrayOf(is.any, 'an array of callbacks'), sampleWeight: tensorCheck };
+const FIT_OPTIONS = {
+  keys: {
+    ...COMMON, epochs: is.any, shuffle: is.boolean, validationData: is.arrayOf(is.any, 'an array [xVal, yVal] or [xVal, yVal, sampleWeightVal]'),
+    validationSplit: is.any, validationBatchSize: is.any, validationFreq: is.any, initialEpoch: is.any, classWeight: is.object,
+  } satisfies Record<keyof FitOptions, unknown>,
+};
+const EVALUATE_OPTIONS = { keys: COMMON satisfies Record<keyof EvaluateOptions, unknown> };
+const PREDICT_OPTIONS = {
+  keys: {
+    batchSize: is.any,
+    verbose: (v: unknown, what: string) => {
+      if (v !== 0) throw new ConfigError(`${what}: predict prints no progress bar in neurona; give verbose: 0 or leave it out, got ${JSON.stringify(v)}`);
+    },
+  },
+};
+const TRAIN_ON_BATCH_OPTIONS = { keys: { sampleWeight: tensorCheck, classWeight: is.object } satisfies Record<keyof BatchOptions, unknown> };
+const TEST_ON_BATCH_OPTIONS = { keys: { sampleWeight: tensorCheck } };
 
 /** Milliseconds between yields to the event loop during training. */
 const YIELD_EVERY_MS = 40;
@@ -133,7 +162,8 @@ function testStep(model: TrainableModel, compiled: CompiledState, xs: readonly T
 }
 
 /** Keras's `fit`; returns the History callback. */
-export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrList, options: FitOptions = {}): Promise<History> {
+export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrList, raw: FitOptions = {}): Promise<History> {
+  const options = parseOptions<FitOptions>('fit', raw, FIT_OPTIONS);
   try {
     return await fitLoop(model, x, y, options);
   } finally {
@@ -294,7 +324,8 @@ async function runEvaluation(model: TrainableModel, compiled: CompiledState, xs:
 }
 
 /** Keras's `evaluate`, returning the logs as a record (`{loss, accuracy, ...}`). */
-export async function evaluate(model: TrainableModel, x: TensorOrList, y: TensorOrList, options: EvaluateOptions = {}): Promise<Logs> {
+export async function evaluate(model: TrainableModel, x: TensorOrList, y: TensorOrList, raw: EvaluateOptions = {}): Promise<Logs> {
+  const options = parseOptions<EvaluateOptions>('evaluate', raw, EVALUATE_OPTIONS);
   const compiled = requireCompiled(model, 'evaluate');
   const batchSize = checkBatchSize(options.batchSize ?? 32, 'evaluate');
   const verbose = checkVerbose(options.verbose ?? 1, 'evaluate');
@@ -309,7 +340,8 @@ export async function evaluate(model: TrainableModel, x: TensorOrList, y: Tensor
 }
 
 /** Keras's `predict`: batched forward passes (training false, no gradients), concatenated. */
-export function predict(model: TrainableModel, x: TensorOrList, options: PredictOptions = {}): Tensor[] {
+export function predict(model: TrainableModel, x: TensorOrList, raw: PredictOptions = {}): Tensor[] {
+  const options = parseOptions<PredictOptions>('predict', raw, PREDICT_OPTIONS);
   const batchSize = checkBatchSize(options.batchSize ?? 32, 'predict');
   const xs = toList(x, 'predict: x');
   const n = sampleCount([['x', xs]]);
@@ -322,7 +354,8 @@ export function predict(model: TrainableModel, x: TensorOrList, options: Predict
 }
 
 /** One training step on one batch; returns the logs of that batch alone. */
-export function trainOnBatch(model: TrainableModel, x: TensorOrList, y: TensorOrList, options: { sampleWeight?: Tensor; classWeight?: Readonly<Record<number, number>> } = {}): Logs {
+export function trainOnBatch(model: TrainableModel, x: TensorOrList, y: TensorOrList, raw: BatchOptions = {}): Logs {
+  const options = parseOptions<BatchOptions>('trainOnBatch', raw, TRAIN_ON_BATCH_OPTIONS);
   const compiled = requireCompiled(model, 'trainOnBatch');
   const xs = toList(x, 'trainOnBatch: x');
   const ys = toList(y, 'trainOnBatch: y');
@@ -334,7 +367,8 @@ export function trainOnBatch(model: TrainableModel, x: TensorOrList, y: TensorOr
 }
 
 /** Evaluates one batch; returns its logs. */
-export function testOnBatch(model: TrainableModel, x: TensorOrList, y: TensorOrList, options: { sampleWeight?: Tensor } = {}): Logs {
+export function testOnBatch(model: TrainableModel, x: TensorOrList, y: TensorOrList, raw: { sampleWeight?: Tensor } = {}): Logs {
+  const options = parseOptions<{ sampleWeight?: Tensor }>('testOnBatch', raw, TEST_ON_BATCH_OPTIONS);
   const compiled = requireCompiled(model, 'testOnBatch');
   const xs = toList(x, 'testOnBatch: x');
   const ys = toList(y, 'testOnBatch: y');

@@ -100,7 +100,7 @@ test('CSVLogger writes a sorted header and one row per epoch; append keeps the h
   }
 });
 
-test('LambdaCallback forwards hooks and rejects unknown names', async () => {
+test('LambdaCallback forwards hooks, takes Keras\'s snake_case names and rejects unknown ones', async () => {
   const events: string[] = [];
   await fit([new LambdaCallback({
     onTrainBegin: () => { events.push('begin'); },
@@ -108,5 +108,7 @@ test('LambdaCallback forwards hooks and rejects unknown names', async () => {
     onTrainEnd: () => { events.push('end'); },
   })], 2, 1);
   assert.deepEqual(events, ['begin', 'epoch 0 0.25', 'epoch 1 0.25', 'end']);
-  assert.throws(() => new LambdaCallback({ on_epoch_end: () => {} } as never), /on_epoch_end/);
+  // Keras's snake_case names are aliases; a misspelt one is rejected with the nearest name.
+  assert.doesNotThrow(() => new LambdaCallback({ on_epoch_end: () => {} } as never));
+  assert.throws(() => new LambdaCallback({ on_epoch_ends: () => {} } as never), /LambdaCallback: unknown option 'on_epoch_ends'; did you mean 'on_epoch_end'\?/);
 });
