@@ -18,7 +18,7 @@ export {
 export { setBackend, getBackend, availableBackends, setNumThreads, getNumThreads, nativeInfo, type NativeInfo } from './backend/index.js';
 export {
   Tensor, tensor, zeros, ones, full, randn, randu, arange, eye, Variable, variable, noGrad, grad, valueAndGrad,
-  isGradEnabled, type TensorLike, type NestedArray,
+  isGradEnabled, type TensorLike, type NestedArray, type BackwardOptions, type GradOptions,
 } from './tensor/index.js';
 export * from './ops/index.js';
 export * as losses from './nn/losses.js';

@@ -89,4 +89,47 @@ export function gradCheck(fn: (...xs: nr.Tensor[]) => nr.Tensor, inputs: nr.Tens
   });
 }
 
+/**
+ * Checks the second derivatives of `fn` in float64. With h(xs) = sum(weights * phi(fn(xs))), where
+ * phi(u) = u^2 + sin(u), and fixed random directions v_k, S(xs) = sum_k <dh/dx_k, v_k> is computed
+ * from first-order gradients alone, and its gradient (a Hessian-vector product of h) by nesting
+ * `nr.grad`; the nested result must match central differences of S. phi'' >= 1 makes the gradient
+ * flowing into fn depend on the inputs (and phi is not undone by any op, as a square is by sqrt),
+ * so the check fails unless fn's gradient rule is itself differentiable, for linear ops too.
+ */
+export function gradGradCheck(fn: (...xs: nr.Tensor[]) => nr.Tensor, inputs: nr.Tensor[],
+  { eps = 1e-5, rtol = 1e-5, atol = 1e-6, label = 'gradGradCheck' } = {}): void {
+  for (const x of inputs) assert.equal(x.dtype, 'float64', `${label}: inputs must be float64`);
+  const probe = nr.noGrad(() => fn(...inputs));
+  const weights = nr.randu([...probe.shape], { low: 0.5, high: 1.5, dtype: 'float64' });
+  const directions = inputs.map((x) => nr.randu([...x.shape], { low: -1, high: 1, dtype: 'float64' }));
+  const h = (...xs: nr.Tensor[]) => {
+    const u = fn(...xs).cast('float64');
+    return u.square().add(u.sin()).mul(weights).sum();
+  };
+  const projected = (...xs: nr.Tensor[]) => nr.grad(h)(...xs).map((g, k) => g.mul(directions[k]!).sum()).reduce((a, b) => a.add(b));
+  const analytic = nr.grad(projected)(...inputs);
+  const numericS = (): number => nr.grad(h)(...inputs).reduce((total, g, k) => {
+    const gd = g.data();
+    const vd = directions[k]!.data();
+    let dot = 0;
+    for (let i = 0; i < gd.length; i++) dot += gd[i]! * vd[i]!;
+    return total + dot;
+  }, 0);
+  inputs.forEach((x, k) => {
+    const values = x.data() as Float64Array;
+    const numeric = new Float64Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const saved = values[i]!;
+      values[i] = saved + eps;
+      const plus = numericS();
+      values[i] = saved - eps;
+      const minus = numericS();
+      values[i] = saved;
+      numeric[i] = (plus - minus) / (2 * eps);
+    }
+    assertClose(analytic[k]!.data(), numeric, { rtol, atol, message: `${label}: second derivative, input ${k} ${JSON.stringify(x.shape)}` });
+  });
+}
+
 export { nr, assert };

@@ -27,12 +27,13 @@ function erf(x: Tensor): Tensor {
 }
 
 function noGradient(name: string, forward: (x: Tensor) => Tensor): ActivationFn {
+  // Marked differentiable so that a higher-order pass reaches the rule and shows its clearer error.
   return (x) => record(name, forward(x), [x], () => {
     throw new ConfigError(
       `activation '${name}' has no gradient (it is piecewise constant), so a model cannot be trained through it with backpropagation; ` +
         `use the perceptron learning rule (nr.Perceptron) or a smooth activation such as 'sigmoid' or 'tanh'`,
     );
-  });
+  }, true);
 }
 
 const SELU_ALPHA = 1.6732632423543772;

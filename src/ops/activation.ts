@@ -32,7 +32,7 @@ export function softmax(input: Operand, axis = -1): Tensor {
   const y = empty(x.shape, x.dtype);
   if (x.size > 0) kernels().softmax(x._data as Float32Array, view, y._data as Float32Array);
   // dx = y * (g - sum(g * y))
-  record('softmax', y, [x], (g) => [mul(y, sub(g, sum(mul(g, y), a, true)))]);
+  record('softmax', y, [x], (g) => [mul(y, sub(g, sum(mul(g, y), a, true)))], true);
   // A crossentropy loss on y can then send its gradient straight to x (ops/crossentropy.ts).
   if (y._node !== null && a === x.rank - 1) rememberSoftmaxLogits(y, x);
   return y;
@@ -46,5 +46,5 @@ export function logSoftmax(input: Operand, axis = -1): Tensor {
   const y = empty(x.shape, x.dtype);
   if (x.size > 0) kernels().logSoftmax(x._data as Float32Array, view, y._data as Float32Array);
   // dx = g - softmax(x) * sum(g)
-  return record('logSoftmax', y, [x], (g) => [sub(g, mul(exp(y), sum(g, a, true)))]);
+  return record('logSoftmax', y, [x], (g) => [sub(g, mul(exp(y), sum(g, a, true)))], true);
 }

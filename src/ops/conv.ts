@@ -1,7 +1,9 @@
 import { ConfigError, DTypeError, ShapeError, formatShape } from '../core/index.js';
 import { LINEAR_ACTIVATIONS, kernelProvider, kernels, type Conv2DGeometry, type LinearActivation } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
+import { unaryGradient } from './elementwise.js';
 import { castTo, empty, requireFloat, scratch, toTensor, type Operand } from './helpers.js';
+import { sum } from './reduce.js';
 
 /*
  * 2-D convolutions over NHWC images with Keras's weight layouts. Each op checks its arguments, turns
@@ -249,7 +251,12 @@ export function conv2d(input: Operand, filter: Operand, options: Conv2DBiasActiv
     }
   }
   const y = out;
-  return record(op, y, b === null ? [x, w] : [x, w, b], (grad) => {
+  return record(op, y, b === null ? [x, w] : [x, w, b], (grad, createGraph) => {
+    if (createGraph) {
+      const dz = activation === 'linear' ? grad : unaryGradient(activation, y, y, grad);
+      const [dx, dw] = convolutionGradients(CONV2D, x, w, dz, g);
+      return b === null ? [dx, dw] : [dx, dw, b.requiresGrad ? sum(dz, [0, 1, 2]) : null];
+    }
     // dz = grad * activation'(z), from the output alone (relu's test z > 0 is y > 0).
     let dy = data(grad, x.dtype);
     if (activation !== 'linear') {
@@ -267,7 +274,7 @@ export function conv2d(input: Operand, filter: Operand, options: Conv2DBiasActiv
       if (pixels > 0) kernels().reduce('sum', dy, { outer: 1, length: pixels, inner: filters }, db._data);
     }
     return b === null ? [dx, dw] : [dx, dw, db];
-  });
+  }, true);
 }
 
 /**
@@ -296,9 +303,11 @@ export function depthwiseConv2d(input: Operand, filter: Operand, options: Conv2D
   const g = windowGeometry(op, 'kernel', x.shape, [kh, kw], strides, dilation, padding, inChannels * multiplier);
   const out = empty([g.batch, g.outHeight, g.outWidth, g.outChannels], x.dtype);
   kernels().depthwiseConv2d(x._data as Float32Array, w._data as Float32Array, out._data as Float32Array, g);
-  return record(op, out, [x, w], (grad) => inputAndFilterGradients(x, w, data(grad, x.dtype),
-    (dy, dx) => kernels().depthwiseConv2dBackpropInput(dy, w._data as Float32Array, dx, g),
-    (dy, dw) => kernels().depthwiseConv2dBackpropFilter(x._data as Float32Array, dy, dw, g)));
+  return record(op, out, [x, w], (grad, createGraph) => (createGraph
+    ? convolutionGradients(DEPTHWISE, x, w, grad, g)
+    : inputAndFilterGradients(x, w, data(grad, x.dtype),
+      (dy, dx) => kernels().depthwiseConv2dBackpropInput(dy, w._data as Float32Array, dx, g),
+      (dy, dw) => kernels().depthwiseConv2dBackpropFilter(x._data as Float32Array, dy, dw, g))), true);
 }
 
 /**
@@ -378,7 +387,54 @@ export function conv2dTranspose(input: Operand, filter: Operand, options: Conv2D
   const out = empty([batch, g.inHeight, g.inWidth, filters], x.dtype);
   kernels().conv2dBackpropInput(x._data as Float32Array, w._data as Float32Array, out._data as Float32Array, g);
   // The transpose's input gradient is the forward convolution; its filter gradient swaps the roles.
-  return record(op, out, [x, w], (grad) => inputAndFilterGradients(x, w, data(grad, x.dtype),
-    (dy, dx) => kernels().conv2d(dy, w._data as Float32Array, dx, g),
-    (dy, dw) => kernels().conv2dBackpropFilter(dy, x._data as Float32Array, dw, g)));
+  return record(op, out, [x, w], (grad, createGraph) => (createGraph
+    ? [x.requiresGrad ? convolve(CONV2D, grad, w, g) : null, w.requiresGrad ? filterGradient(CONV2D, grad, x, g, w.shape) : null]
+    : inputAndFilterGradients(x, w, data(grad, x.dtype),
+      (dy, dx) => kernels().conv2d(dy, w._data as Float32Array, dx, g),
+      (dy, dw) => kernels().conv2dBackpropFilter(dy, x._data as Float32Array, dw, g))), true);
+}
+
+/*
+ * Differentiable forms of the convolution gradients, for higher-order gradients. A convolution
+ * family has three kernels (forward, input gradient, filter gradient), each bilinear in its two
+ * operands, and the gradient of each one is made of the other two: recorded as ops with one
+ * geometry, they differentiate each other to any order.
+ */
+
+interface ConvFamily {
+  forward: 'conv2d' | 'depthwiseConv2d';
+  input: 'conv2dBackpropInput' | 'depthwiseConv2dBackpropInput';
+  filter: 'conv2dBackpropFilter' | 'depthwiseConv2dBackpropFilter';
+}
+
+const CONV2D: ConvFamily = { forward: 'conv2d', input: 'conv2dBackpropInput', filter: 'conv2dBackpropFilter' };
+const DEPTHWISE: ConvFamily = { forward: 'depthwiseConv2d', input: 'depthwiseConv2dBackpropInput', filter: 'depthwiseConv2dBackpropFilter' };
+
+/** [dx, dw] of `forward(x, w)` for the output gradient dy, as ops (null where not needed). */
+function convolutionGradients(family: ConvFamily, x: Tensor, w: Tensor, dy: Tensor, g: Conv2DGeometry): [Tensor | null, Tensor | null] {
+  return [x.requiresGrad ? inputGradient(family, dy, w, g, x.shape) : null, w.requiresGrad ? filterGradient(family, x, dy, g, w.shape) : null];
+}
+
+function convolve(family: ConvFamily, x: Tensor, w: Tensor, g: Conv2DGeometry): Tensor {
+  const y = empty([g.batch, g.outHeight, g.outWidth, g.outChannels], x.dtype);
+  kernels()[family.forward](x._data as Float32Array, w._data as Float32Array, y._data as Float32Array, g);
+  return record(family.forward, y, [x, w], (gy) => convolutionGradients(family, x, w, gy, g), true);
+}
+
+function inputGradient(family: ConvFamily, dy: Tensor, w: Tensor, g: Conv2DGeometry, shape: readonly number[]): Tensor {
+  const dx = empty(shape, dy.dtype);
+  kernels()[family.input](dy._data as Float32Array, w._data as Float32Array, dx._data as Float32Array, g);
+  return record(family.input, dx, [dy, w], (gx) => [
+    dy.requiresGrad ? convolve(family, gx, w, g) : null,
+    w.requiresGrad ? filterGradient(family, gx, dy, g, w.shape) : null,
+  ], true);
+}
+
+function filterGradient(family: ConvFamily, x: Tensor, dy: Tensor, g: Conv2DGeometry, shape: readonly number[]): Tensor {
+  const dw = empty(shape, x.dtype);
+  kernels()[family.filter](x._data as Float32Array, dy._data as Float32Array, dw._data as Float32Array, g);
+  return record(family.filter, dw, [x, dy], (gw) => [
+    x.requiresGrad ? inputGradient(family, dy, gw, g, x.shape) : null,
+    dy.requiresGrad ? convolve(family, x, gw, g) : null,
+  ], true);
 }

@@ -1,9 +1,10 @@
 import { isFloat } from '../core/index.js';
 import { kernels } from '../backend/index.js';
 import { Tensor, mayBypassIntermediates, record } from '../tensor/index.js';
-import { clip, div, log, mul, neg } from './elementwise.js';
+import { cast, clip, div, greaterEqual, lessEqual, log, logicalAnd, mul, neg, sub } from './elementwise.js';
 import { empty, scratch } from './helpers.js';
 import { sum } from './reduce.js';
+import { expandDims } from './shape.js';
 
 /*
  * Categorical crossentropy on probabilities, with a shortcut for the usual classifier head
@@ -48,14 +49,21 @@ export function probabilityCrossentropy(targets: Tensor, probabilities: Tensor, 
   const lower = asStored(epsilon, p.dtype);
   const upper = asStored(1 - epsilon, p.dtype);
   const { q, value } = formulaByKernels(targets, p, lower, upper);
-  return record('softmaxCrossentropy', value, [logits], (g) => {
+  return record('softmaxCrossentropy', value, [logits], (g, createGraph) => {
+    if (createGraph) {
+      // The kernel's formula from ops. q is recomputed from the recorded probabilities so that it
+      // depends on the logits; the clip mask is piecewise constant.
+      const passed = mul(targets, cast(logicalAnd(greaterEqual(q, lower), lessEqual(q, upper)), p.dtype));
+      const normalised = div(p, sum(p, -1, true));
+      return [mul(expandDims(g, -1), sub(mul(normalised, sum(passed, -1, true)), passed))];
+    }
     const dx = empty(logits.shape, g.dtype);
     if (dx.size > 0) {
       kernels().softmaxCrossentropyBackward(q._data as Float32Array, targets._data as Float32Array, g._data as Float32Array,
         classes, lower, upper, dx._data as Float32Array);
     }
     return [dx];
-  });
+  }, true);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { DTypeError, broadcastShapes, formatShape, isFloat, type DType } from '../core/index.js';
 import { kernels, type BinaryOp, type UnaryGradOp, type UnaryOp } from '../backend/index.js';
-import { Tensor, record } from '../tensor/index.js';
+import { Tensor, provideGraphOps, record } from '../tensor/index.js';
 import { castTo, empty, operands, requireFloat, resultType, toTensor, type Operand } from './helpers.js';
 import { unbroadcast } from './reduce.js';
 
@@ -49,12 +49,45 @@ function unaryOp(op: UnaryOp, input: Operand, param = 0): Tensor {
   kernels().unary(op, x._data, y._data, param);
   const grad = spec.grad;
   if (grad === null) return y;
-  return record(op, y, [x], (g) => {
+  return record(op, y, [x], (g, createGraph) => {
     if (grad === 'neg') return [neg(g)];
+    if (createGraph) return [unaryGradient(grad, x, y, g, param)];
     const dx = empty(x.shape, g.dtype);
     kernels().unaryGrad(grad, x._data as Float32Array, y._data as Float32Array, g._data as Float32Array, dx._data as Float32Array, param);
     return [dx];
-  });
+  }, true);
+}
+
+type GradientRule = (x: Tensor, y: Tensor, g: Tensor, param: number) => Tensor;
+
+/** The `unaryGrad` kernel's rules as differentiable ops (the same formulas, for higher-order gradients). */
+const GRADIENT_RULES: Record<UnaryGradOp, GradientRule> = {
+  abs: (x, _y, g) => mul(g, sign(x)),
+  exp: (_x, y, g) => mul(g, y),
+  expm1: (_x, y, g) => mul(g, add(y, 1)),
+  log: (x, _y, g) => div(g, x),
+  log1p: (x, _y, g) => div(g, add(x, 1)),
+  sqrt: (_x, y, g) => div(mul(g, 0.5), y),
+  rsqrt: (_x, y, g) => mul(mul(g, -0.5), mul(square(y), y)),
+  square: (x, _y, g) => mul(mul(x, 2), g),
+  reciprocal: (_x, y, g) => neg(mul(g, square(y))),
+  sin: (x, _y, g) => mul(g, cos(x)),
+  cos: (x, _y, g) => neg(mul(g, sin(x))),
+  tanh: (_x, y, g) => mul(g, sub(1, square(y))),
+  sigmoid: (_x, y, g) => mul(g, mul(y, sub(1, y))),
+  relu: (x, _y, g) => mul(g, cast(greater(x, 0), g.dtype)),
+  leakyRelu: (x, _y, g, alpha) => where(greater(x, 0), g, mul(g, alpha)),
+  elu: (x, _y, g, alpha) => where(greater(x, 0), g, mul(g, mul(exp(x), alpha))),
+  softplus: (x, _y, g) => mul(g, sigmoid(x)),
+};
+
+/**
+ * @internal The gradient `g * op'(x)` of a unary op with output `y`, built from differentiable ops
+ * (what the `unaryGrad` kernel computes, for higher-order gradients). Fused ops pass y for x, as
+ * they do to the kernel: relu's test x > 0 is y > 0, and sigmoid and tanh read only y.
+ */
+export function unaryGradient(op: UnaryGradOp, x: Tensor, y: Tensor, g: Tensor, param = 0): Tensor {
+  return GRADIENT_RULES[op](x, y, g, param);
 }
 
 export const neg = (x: Operand) => unaryOp('neg', x);
@@ -106,7 +139,7 @@ function binaryOp(op: BinaryOp, left: Operand, right: Operand,
       ga && a.requiresGrad ? unbroadcast(ga, a.shape) : null,
       gb && b.requiresGrad ? unbroadcast(gb, b.shape) : null,
     ];
-  });
+  }, true);
 }
 
 export function add(a: Operand, b: Operand): Tensor {
@@ -136,7 +169,8 @@ export function div(a: Operand, b: Operand): Tensor {
 export function pow(a: Operand, b: Operand): Tensor {
   return binaryOp('pow', a, b, (g, at, bt, out) => [
     at.requiresGrad ? mul(g, mul(bt, pow(at, sub(bt, 1)))) : null,
-    bt.requiresGrad ? mul(g, where(greater(at, 0), mul(out, log(at)), 0)) : null,
+    // log of 1 where a <= 0 keeps the masked branch finite, so its own derivative is 0 there, not NaN.
+    bt.requiresGrad ? mul(g, where(greater(at, 0), mul(out, log(where(greater(at, 0), at, 1))), 0)) : null,
   ]);
 }
 
@@ -190,7 +224,7 @@ export function where(condition: Operand, a: Operand, b: Operand): Tensor {
       ta.requiresGrad ? unbroadcast(where(cond, g, zero), ta.shape) : null,
       tb.requiresGrad ? unbroadcast(where(cond, zero, g), tb.shape) : null,
     ];
-  });
+  }, true);
 }
 
 /**
@@ -199,7 +233,7 @@ export function where(condition: Operand, a: Operand, b: Operand): Tensor {
 export function clip(input: Operand, min: number, max: number): Tensor {
   const x = toTensor(input);
   const out = minimum(maximum(detach(x), min), max);
-  return record('clip', out, [x], (g) => [mul(g, cast(logicalAnd(greaterEqual(x, min), lessEqual(x, max)), g.dtype))]);
+  return record('clip', out, [x], (g) => [mul(g, cast(logicalAnd(greaterEqual(x, min), lessEqual(x, max)), g.dtype))], true);
 }
 
 /** Converts to another dtype; gradients flow through float-to-float casts. */
@@ -208,7 +242,7 @@ export function cast(input: Operand, dtype: DType): Tensor {
   const out = castTo(x, dtype);
   if (out === x) return x;
   if (!isFloat(dtype)) return out;
-  return record('cast', out, [x], (g) => [castTo(g, x.dtype)]);
+  return record('cast', out, [x], (g, createGraph) => [createGraph ? cast(g, x.dtype) : castTo(g, x.dtype)], true);
 }
 
 /** A constant copy of the values that shares storage and records nothing (PyTorch's detach). */
@@ -220,7 +254,9 @@ export function detach(x: Tensor): Tensor {
 export function clone(input: Operand): Tensor {
   const x = toTensor(input);
   const out = new Tensor(x._data.slice(), x.shape, x.dtype);
-  return record('clone', out, [x], (g) => [g]);
+  return record('clone', out, [x], (g) => [g], true);
 }
+
+provideGraphOps({ add, cast });
 
 export { requireFloat };

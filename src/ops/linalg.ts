@@ -1,8 +1,9 @@
 import { ConfigError, DTypeError, ShapeError, broadcastShapes, formatShape } from '../core/index.js';
 import { LINEAR_ACTIVATIONS, kernelProvider, kernels, type LinearActivation, type MatmulArgs } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
+import { unaryGradient } from './elementwise.js';
 import { empty, requireFloat, scratch, toTensor, type Operand } from './helpers.js';
-import { unbroadcast } from './reduce.js';
+import { sum, unbroadcast } from './reduce.js';
 import { broadcastTo, reshape } from './shape.js';
 
 export interface MatmulOptions {
@@ -83,7 +84,7 @@ function matmulBatched(a: Tensor, b: Tensor, transA: boolean, transB: boolean): 
     b.requiresGrad
       ? unbroadcast(transB ? matmulBatched(g, a, true, transA) : matmulBatched(a, g, !transA, false), b.shape)
       : null,
-  ]);
+  ], true);
 }
 
 export type { LinearActivation };
@@ -154,7 +155,8 @@ export function linear(input: Operand, kernel: Operand, bias: Operand | null = n
 
 function recordLinear(y: Tensor, x: Tensor, w: Tensor, b: Tensor | null, activation: LinearActivation, args: MatmulArgs): Tensor {
   const { m, n, k } = args;
-  return record('linear', y, b === null ? [x, w] : [x, w, b], (g) => {
+  return record('linear', y, b === null ? [x, w] : [x, w, b], (g, createGraph) => {
+    if (createGraph) return linearGradientByOps(g, y, x, w, b, activation);
     const table = kernels();
     // dz = g * activation'(z), from the output alone (relu's test z > 0 is y > 0).
     let dz = g;
@@ -183,5 +185,16 @@ function recordLinear(y: Tensor, x: Tensor, w: Tensor, b: Tensor | null, activat
       if (m > 0 && n > 0) table.reduce('sum', dzData, { outer: 1, length: m, inner: n }, db._data);
     }
     return b === null ? [dx, dw] : [dx, dw, db];
-  });
+  }, true);
+}
+
+/** The gradients of `linear` built from differentiable ops (for higher-order gradients). */
+function linearGradientByOps(g: Tensor, y: Tensor, x: Tensor, w: Tensor, b: Tensor | null, activation: LinearActivation): (Tensor | null)[] {
+  const [k, n] = w.shape as [number, number];
+  const m = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+  const dz = reshape(activation === 'linear' ? g : unaryGradient(activation, y, y, g), [m, n]);
+  const dx = x.requiresGrad ? reshape(matmul(dz, w, { transposeB: true }), x.shape) : null;
+  const dw = w.requiresGrad ? matmul(reshape(x, [m, k]), dz, { transposeA: true }) : null;
+  const db = b !== null && b.requiresGrad ? sum(dz, 0) : null;
+  return b === null ? [dx, dw] : [dx, dw, db];
 }

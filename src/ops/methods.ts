@@ -1,5 +1,5 @@
 import type { DType } from '../core/index.js';
-import { Tensor, backward } from '../tensor/index.js';
+import { Tensor, backward, type BackwardOptions } from '../tensor/index.js';
 import * as ew from './elementwise.js';
 import * as act from './activation.js';
 import * as red from './reduce.js';
@@ -77,8 +77,11 @@ declare module '../tensor/tensor.js' {
     pad(paddings: readonly (readonly [number, number])[], value?: number): Tensor;
     gather(indices: Operand, axis?: number): Tensor;
     broadcastTo(shape: readonly number[]): Tensor;
-    /** Back-propagates from this tensor into the `.grad` of every leaf that requires grad. */
-    backward(gradient?: Tensor): void;
+    /**
+     * Back-propagates from this tensor into the `.grad` of every leaf that requires grad;
+     * `{createGraph: true}` makes those gradients differentiable (for second derivatives).
+     */
+    backward(gradient?: Tensor | BackwardOptions, options?: BackwardOptions): void;
   }
 }
 
@@ -100,7 +103,7 @@ for (const name of ['reshape', 'flatten', 'expandDims', 'squeeze', 'transpose', 
   methods[name] = bind1(shp[name] as (x: Tensor, ...rest: never[]) => Tensor);
 }
 methods.matmul = bind1(matmul as (x: Tensor, ...rest: never[]) => Tensor);
-methods.backward = function (this: Tensor, gradient?: Tensor) { backward(this, gradient); } as Method;
+methods.backward = function (this: Tensor, gradient?: Tensor | BackwardOptions, options?: BackwardOptions) { backward(this, gradient, options); } as Method;
 
 for (const [name, fn] of Object.entries(methods)) {
   Object.defineProperty(Tensor.prototype, name, { value: fn, writable: true, configurable: true, enumerable: false });

@@ -1,8 +1,9 @@
 import { ConfigError, DTypeError, ShapeError, formatShape, normalizeAxis } from '../core/index.js';
 import { kernels, type AxisView } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
-import { add, mul, rsqrt, sub } from './elementwise.js';
+import { add, mul, rsqrt, square, sub } from './elementwise.js';
 import { castTo, empty, requireFloat, toTensor, type Operand } from './helpers.js';
+import { mean as meanOf, sum } from './reduce.js';
 import { reshape } from './shape.js';
 
 export interface BatchNormOptions {
@@ -103,7 +104,8 @@ export function batchNorm(input: Operand, gamma: Operand | null, beta: Operand |
   const v = variance._data;
   for (let l = 0; l < channels; l++) v[l] = Math.max(1 / (r[l]! * r[l]!) - epsilon, 0);
   const inputs = [x, ...(scale ? [scale] : []), ...(center ? [center] : [])];
-  record(op, output, inputs, (grad) => {
+  record(op, output, inputs, (grad, createGraph) => {
+    if (createGraph) return batchNormGradientByOps(grad, x, axis, epsilon, scale, center);
     const dx = empty(x.shape, x.dtype);
     const dGamma = empty([channels], x.dtype);
     const dBeta = empty([channels], x.dtype);
@@ -111,8 +113,29 @@ export function batchNorm(input: Operand, gamma: Operand | null, beta: Operand |
       mean._data as Float32Array, invStd._data as Float32Array, dx._data as Float32Array, dGamma._data as Float32Array,
       dBeta._data as Float32Array);
     return [x.requiresGrad ? dx : null, ...(scale ? [dGamma] : []), ...(center ? [dBeta] : [])];
-  });
+  }, true);
   return { output, mean, variance };
+}
+
+/**
+ * batchNorm's gradients built from differentiable ops (for higher-order gradients). The statistics
+ * are recomputed from x by ops, since the second derivative goes through them:
+ * dx = invStd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) with dxhat = g * gamma.
+ */
+function batchNormGradientByOps(g: Tensor, x: Tensor, axis: number, epsilon: number, gamma: Tensor | null,
+  beta: Tensor | null): (Tensor | null)[] {
+  const axes = x.shape.map((_, i) => i).filter((i) => i !== axis);
+  const perChannel = (t: Tensor) => reshape(t, [x.shape[axis]!, ...new Array<number>(x.rank - axis - 1).fill(1)]);
+  const centered = sub(x, meanOf(x, axes, true));
+  const invStd = rsqrt(add(meanOf(square(centered), axes, true), epsilon));
+  const normalized = mul(centered, invStd);
+  const dNormalized = gamma ? mul(g, perChannel(gamma)) : g;
+  const dx = x.requiresGrad
+    ? mul(invStd, sub(sub(dNormalized, meanOf(dNormalized, axes, true)), mul(normalized, meanOf(mul(dNormalized, normalized), axes, true))))
+    : null;
+  const dGamma = gamma && gamma.requiresGrad ? sum(mul(g, normalized), axes) : null;
+  const dBeta = beta && beta.requiresGrad ? sum(g, axes) : null;
+  return [dx, ...(gamma ? [dGamma] : []), ...(beta ? [dBeta] : [])];
 }
 
 /**

@@ -1,7 +1,10 @@
 import { ConfigError } from '../core/index.js';
-import { kernels, type PoolOp } from '../backend/index.js';
+import { kernels, type Conv2DGeometry, type PoolOp } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
 import { castTo, empty, toTensor, type Operand } from './helpers.js';
+import { argmax } from './reduce.js';
+import { detach } from './elementwise.js';
+import { gather, reshape, scatterAdd } from './shape.js';
 import { pairOption, paddingOption, requireImages, windowGeometry, type Pair, type Padding } from './conv.js';
 
 export interface Pool2DOptions {
@@ -22,14 +25,78 @@ function pool2d(op: PoolOp, name: string, input: Operand, options: Pool2DOptions
   const poolSize = pairOption(options.poolSize, 2, name, 'poolSize');
   const strides = pairOption(options.strides ?? undefined, poolSize, name, 'strides');
   const padding = paddingOption(options.padding, name);
-  const g = windowGeometry(name, 'pool', x.shape, poolSize, strides, [1, 1], padding, x.shape[3]!);
+  return pooled(op, name, x, windowGeometry(name, 'pool', x.shape, poolSize, strides, [1, 1], padding, x.shape[3]!));
+}
+
+function pooled(op: PoolOp, name: string, x: Tensor, g: Conv2DGeometry): Tensor {
   const out = empty([g.batch, g.outHeight, g.outWidth, g.outChannels], x.dtype);
   kernels().pool2d(op, x._data as Float32Array, out._data as Float32Array, g);
-  return record(name, out, [x], (grad) => {
+  return record(name, out, [x], (grad, createGraph) => {
+    if (createGraph) return [op === 'avg' ? avgPoolGradient(x, grad, g) : maxPoolGradient(x, grad, g)];
     const dx = empty(x.shape, x.dtype);
     kernels().pool2dBackward(op, x._data as Float32Array, castTo(grad, x.dtype)._data as Float32Array, dx._data as Float32Array, g);
     return [dx];
-  });
+  }, true);
+}
+
+/*
+ * Differentiable forms of the pooling gradients, for higher-order gradients. Average pooling is
+ * linear, so its gradient is an op of `grad` alone whose own gradient is the average pooling again.
+ * Max pooling routes each output's gradient to its window's (first) maximum: a scatter-add at fixed
+ * indices (piecewise constant in x), whose gradient is a gather at the same indices.
+ */
+
+function avgPoolGradient(x: Tensor, grad: Tensor, g: Conv2DGeometry): Tensor {
+  const dx = empty(x.shape, grad.dtype);
+  // The kernel reads x only for 'max'; x is passed for its size.
+  kernels().pool2dBackward('avg', x._data as Float32Array, grad._data as Float32Array, dx._data as Float32Array, g);
+  return record('avgPool2dGradient', dx, [grad], (gg) => [pooled('avg', 'avgPool2d', gg, g)], true);
+}
+
+function maxPoolGradient(x: Tensor, grad: Tensor, g: Conv2DGeometry): Tensor {
+  const flat = reshape(grad, [grad.size]);
+  return reshape(scatterAdd(flat, maxIndices(x, g), 0, [x.size]), x.shape);
+}
+
+/**
+ * For each output of max pooling (in output order), the flat index in x of its window's first
+ * maximum: the choice the pool kernels make. The taps of every window are gathered, with a padded
+ * tap repeating the window's first inside tap (so it never wins a tie), and argmax picks one.
+ */
+function maxIndices(x: Tensor, g: Conv2DGeometry): Tensor {
+  const { batch, inHeight, inWidth, inChannels: channels, outHeight, outWidth, filterHeight, filterWidth } = g;
+  const taps = filterHeight * filterWidth;
+  const pixels = batch * outHeight * outWidth;
+  const tapIndex = new Int32Array(pixels * taps * channels);
+  const pixelOf = new Int32Array(taps);
+  for (let b = 0, o = 0; b < batch; b++) {
+    for (let oy = 0; oy < outHeight; oy++) {
+      for (let ox = 0; ox < outWidth; ox++, o++) {
+        let first = -1;
+        for (let ky = 0; ky < filterHeight; ky++) {
+          for (let kx = 0; kx < filterWidth; kx++) {
+            const iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight;
+            const ix = ox * g.strideWidth - g.padLeft + kx * g.dilationWidth;
+            const inside = iy >= 0 && iy < inHeight && ix >= 0 && ix < inWidth;
+            const pixel = inside ? (b * inHeight + iy) * inWidth + ix : -1;
+            if (first < 0 && inside) first = pixel;
+            pixelOf[ky * filterWidth + kx] = pixel;
+          }
+        }
+        for (let t = 0; t < taps; t++) {
+          const pixel = pixelOf[t]! < 0 ? Math.max(first, 0) : pixelOf[t]!;
+          for (let c = 0; c < channels; c++) tapIndex[(o * taps + t) * channels + c] = pixel * channels + c;
+        }
+      }
+    }
+  }
+  const indices = new Tensor(tapIndex, [pixels, taps, channels], 'int32');
+  const best = argmax(gather(reshape(detach(x), [x.size]), indices), 1)._data as Int32Array;
+  const chosen = new Int32Array(pixels * channels);
+  for (let o = 0; o < pixels; o++) {
+    for (let c = 0; c < channels; c++) chosen[o * channels + c] = tapIndex[(o * taps + best[o * channels + c]!) * channels + c]!;
+  }
+  return new Tensor(chosen, [pixels * channels], 'int32');
 }
 
 /**

@@ -67,7 +67,7 @@ export function sum(input: Operand, axes?: Axes, keepDims = false): Tensor {
   const x = toTensor(input);
   const p = plan(x, axes, keepDims, 'sum');
   const out = runReduce('sum', p, isFloat(x.dtype) ? x.dtype : 'int32');
-  return record('sum', out, [x], (g) => [spread(g, p, x.shape)]);
+  return record('sum', out, [x], (g) => [spread(g, p, x.shape)], true);
 }
 
 /**
@@ -84,7 +84,7 @@ export function mean(input: Operand, axes?: Axes, keepDims = false): Tensor {
   divisor._data[0] = count;
   const out = empty(p.outShape, source.dtype);
   if (out.size > 0) kernels().binary('div', total._data, total.shape, divisor._data, divisor.shape, out._data, out.shape);
-  return record('mean', out, [source], (g) => [spread(div(g, divisor), p, source.shape)]);
+  return record('mean', out, [source], (g) => [spread(div(g, divisor), p, source.shape)], true);
 }
 
 function extreme(op: 'max' | 'min', input: Operand, axes: Axes | undefined, keepDims: boolean): Tensor {
@@ -97,7 +97,7 @@ function extreme(op: 'max' | 'min', input: Operand, axes: Axes | undefined, keep
     const mask = cast(equal(x, reshape(out, p.keptShape)), g.dtype);
     const count = sum(mask, axes, true);
     return [div(mul(mask, spread(g, p, x.shape)), count)];
-  });
+  }, true);
 }
 
 /** Maximum over the given axes (all when omitted). NaN propagates. */
@@ -115,7 +115,7 @@ export function logsumexp(input: Operand, axes?: Axes, keepDims = false): Tensor
   const x = toTensor(input);
   const p = plan(x, axes, keepDims, 'logsumexp');
   const out = runReduce('logsumexp', p, isFloat(x.dtype) ? x.dtype : 'float32');
-  return record('logsumexp', out, [x], (g) => [mul(spread(g, p, x.shape), exp(sub(x, reshape(out, p.keptShape))))]);
+  return record('logsumexp', out, [x], (g) => [mul(spread(g, p, x.shape), exp(sub(x, reshape(out, p.keptShape))))], true);
 }
 
 function argExtreme(op: 'argmax' | 'argmin', input: Operand, axis: number | undefined, keepDims: boolean): Tensor {

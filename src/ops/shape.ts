@@ -18,7 +18,7 @@ export function reshape(input: Operand, shape: readonly number[]): Tensor {
   const resolved = resolveShape(shape, x.size, x.shape);
   if (shapesEqual(resolved, x.shape)) return x;
   const out = new Tensor(x._data, resolved, x.dtype);
-  return record('reshape', out, [x], (g) => [reshape(g, x.shape)]);
+  return record('reshape', out, [x], (g) => [reshape(g, x.shape)], true);
 }
 
 function resolveShape(shape: readonly number[], size: number, from: readonly number[]): number[] {
@@ -92,7 +92,7 @@ export function transpose(input: Operand, permOrAxis?: readonly number[] | numbe
   kernels().transpose(x._data, x.shape, perm, out._data);
   const inverse = new Array<number>(perm.length);
   perm.forEach((p, i) => { inverse[p] = i; });
-  return record('transpose', out, [x], (g) => [transpose(g, inverse)]);
+  return record('transpose', out, [x], (g) => [transpose(g, inverse)], true);
 }
 
 /**
@@ -126,7 +126,7 @@ export function slice(input: Operand, begin: number | readonly number[], size?: 
   if (shapesEqual(extent, x.shape)) return x;
   const out = empty(extent, x.dtype);
   kernels().slice(x._data, x.shape, start, extent, out._data);
-  return record('slice', out, [x], (g) => [pad(g, x.shape.map((d, i) => [start[i]!, d - start[i]! - extent[i]!] as [number, number]))]);
+  return record('slice', out, [x], (g) => [pad(g, x.shape.map((d, i) => [start[i]!, d - start[i]! - extent[i]!] as [number, number]))], true);
 }
 
 /** Pads with a constant: `paddings[i] = [before, after]` for axis i. */
@@ -138,7 +138,7 @@ export function pad(input: Operand, paddings: readonly (readonly [number, number
   const shape = x.shape.map((d, i) => d + paddings[i]![0] + paddings[i]![1]);
   const out = empty(shape, x.dtype);
   kernels().pad(x._data, x.shape, paddings, value, out._data);
-  return record('pad', out, [x], (g) => [slice(g, paddings.map((p) => p[0]), x.shape)]);
+  return record('pad', out, [x], (g) => [slice(g, paddings.map((p) => p[0]), x.shape)], true);
 }
 
 /**
@@ -175,7 +175,7 @@ export function concat(inputs: readonly Operand[], axis = 0): Tensor {
       offset += t.shape[a]!;
       return t.requiresGrad ? slice(g, begin, t.shape) : null;
     });
-  });
+  }, true);
 }
 
 /** Joins tensors of the same shape along a new axis. */
@@ -202,7 +202,7 @@ export function broadcastTo(input: Operand, shape: readonly number[]): Tensor {
   const out = empty(shape, x.dtype);
   const yes = new Uint8Array([1]);
   kernels().where(yes, [], x._data, x.shape, x._data, x.shape, out._data, shape);
-  return record('broadcastTo', out, [x], (g) => [unbroadcast(g, x.shape)]);
+  return record('broadcastTo', out, [x], (g) => [unbroadcast(g, x.shape)], true);
 }
 
 /** Indices as an int32 tensor; plain arrays must hold integers (a float index is a mistake, not a floor). */
@@ -241,19 +241,35 @@ export function gather(input: Operand, indices: Operand, axis = 0): Tensor {
       throw new ShapeError(`gather: index ${v} is out of range for axis ${a} of ${formatShape(x.shape)} (valid: 0..${length - 1})`);
     }
   }
-  const view = {
-    outer: x.shape.slice(0, a).reduce((p, d) => p * d, 1),
-    length,
-    inner: x.shape.slice(a + 1).reduce((p, d) => p * d, 1),
-  };
+  const view = gatherView(x.shape, a);
   const shape = [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)];
   const out = empty(shape, x.dtype);
   kernels().gather(x._data, view, data, out._data);
-  return record('gather', out, [x], (g) => {
+  return record('gather', out, [x], (g, createGraph) => {
+    if (createGraph) return [scatterAdd(g, idx, a, x.shape)];
     const dx = empty(x.shape, g.dtype);
     kernels().scatterAdd(g._data, view, data, dx._data);
     return [dx];
-  });
+  }, true);
+}
+
+function gatherView(shape: readonly number[], axis: number) {
+  return {
+    outer: shape.slice(0, axis).reduce((p, d) => p * d, 1),
+    length: shape[axis]!,
+    inner: shape.slice(axis + 1).reduce((p, d) => p * d, 1),
+  };
+}
+
+/**
+ * @internal The gradient of `gather(x, indices, axis)` as an op: zeros of x's `shape` into which
+ * each slice of `g` is added at its index (indices already checked by gather). Its own gradient is
+ * that gather again, so higher-order gradients pass through gather.
+ */
+export function scatterAdd(g: Tensor, indices: Tensor, axis: number, shape: readonly number[]): Tensor {
+  const out = empty(shape, g.dtype);
+  kernels().scatterAdd(g._data, gatherView(shape, axis), indices._data as Int32Array, out._data);
+  return record('scatterAdd', out, [g], (gg) => [gather(gg, indices, axis)], true);
 }
 
 /**

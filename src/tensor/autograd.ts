@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, formatShape, shapesEqual, allocate, releaseFloat32 } from '../core/index.js';
+import { ConfigError, ShapeError, formatShape, shapesEqual, allocate, releaseFloat32, type DType } from '../core/index.js';
 import { kernels } from '../backend/index.js';
 import { Tensor, type BackwardFn } from './tensor.js';
 
@@ -7,10 +7,33 @@ import { Tensor, type BackwardFn } from './tensor.js';
  * mode is on and an input requires grad, the output keeps its inputs and the op's gradient rule.
  * `backward` orders the graph with an explicit stack (deep graphs cannot overflow the call stack),
  * then applies the rules from the output back to the leaves.
+ *
+ * Higher-order gradients (PyTorch's `create_graph`): when asked for, the backward pass itself runs
+ * in grad mode and every rule builds its gradient from differentiable ops, so the gradients are
+ * graph nodes that can be differentiated again. The first-order pass stays as fast as before: rules
+ * call kernels directly and nothing is recorded. A rule declares at `record` time whether it can do
+ * this (`differentiable`); a higher-order gradient through one that cannot raises a ConfigError
+ * naming the op, never a silent zero. It is requested by `backward(..., {createGraph: true})`,
+ * `grad(fn, {createGraph: true})`, or implicitly by a `grad`/`valueAndGrad` evaluated inside the
+ * function of another one (nested, as in JAX: the inner gradients join the outer graph).
  */
 
 let gradEnabled = true;
 let computedTargets = false;
+/** How many `grad`/`valueAndGrad` functions are being evaluated right now (nesting depth). */
+let differentiating = 0;
+
+/** The differentiable add and cast that accumulate gradients in a higher-order pass (ops/ provides them). */
+interface GraphOps {
+  add(a: Tensor, b: Tensor): Tensor;
+  cast(t: Tensor, dtype: DType): Tensor;
+}
+let graphOps: GraphOps | null = null;
+
+/** @internal Called once by ops/ (tensor/ cannot import it): the ops a higher-order pass accumulates with. */
+export function provideGraphOps(ops: GraphOps): void {
+  graphOps = ops;
+}
 
 export function isGradEnabled(): boolean {
   return gradEnabled;
@@ -43,12 +66,16 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** Attaches `backward` to `out` when grad mode is on and some input requires grad; returns `out`. */
-export function record(op: string, out: Tensor, inputs: readonly Tensor[], backward: BackwardFn): Tensor {
+/**
+ * Attaches `backward` to `out` when grad mode is on and some input requires grad; returns `out`.
+ * `differentiable` says that `backward(g, true)` builds its result from differentiable ops (see
+ * BackwardFn), so that higher-order gradients can pass through the op; leave it false otherwise.
+ */
+export function record(op: string, out: Tensor, inputs: readonly Tensor[], backward: BackwardFn, differentiable = false): Tensor {
   if (!gradEnabled) return out;
   for (const input of inputs) {
     if (input.requiresGrad) {
-      out._setNode({ op, inputs, backward });
+      out._setNode({ op, inputs, backward, differentiable });
       break;
     }
   }
@@ -78,31 +105,46 @@ function topologicalOrder(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
-function addInto(a: Tensor, b: Tensor): Tensor {
+function addInto(a: Tensor, b: Tensor, createGraph: boolean): Tensor {
+  if (createGraph) return graphOps!.add(a, b);
   const out = allocate(a.dtype, a.size);
   kernels().binary('add', a._data, a.shape, b._data, b.shape, out, a.shape);
   return new Tensor(out, a.shape, a.dtype);
 }
 
-function asGradientFor(t: Tensor, g: Tensor, op: string): Tensor {
+function asGradientFor(t: Tensor, g: Tensor, op: string, createGraph: boolean): Tensor {
   if (!shapesEqual(t.shape, g.shape)) {
     throw new ShapeError(`backward: the gradient rule of '${op}' produced shape ${formatShape(g.shape)} for an input of shape ${formatShape(t.shape)}`);
   }
   if (g.dtype === t.dtype) return g;
+  if (createGraph) return graphOps!.cast(g, t.dtype);
   const out = allocate(t.dtype, t.size);
   kernels().cast(g._data, out);
   return new Tensor(out, t.shape, t.dtype);
 }
 
+/** Runs `fn` with grad mode set to `enabled`, restoring the previous mode afterwards. */
+function withGradMode<T>(enabled: boolean, fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = enabled;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
 /**
  * Back-propagates from `root` and returns the gradient of every tensor in `keep` (and of every leaf
  * when `keep` is null). Intermediate gradients are dropped as soon as they are used; when `made` is
- * given, every gradient tensor computed on the way is also pushed onto it.
+ * given, every gradient tensor computed on the way is also pushed onto it. With `createGraph` the
+ * pass records (see the top of this file), so the gradients it returns are differentiable.
  */
-export function propagate(root: Tensor, seed: Tensor, keep: ReadonlySet<Tensor> | null, made: Tensor[] | null = null): Map<Tensor, Tensor> {
+export function propagate(root: Tensor, seed: Tensor, keep: ReadonlySet<Tensor> | null, made: Tensor[] | null = null,
+  createGraph = false): Map<Tensor, Tensor> {
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   const result = new Map<Tensor, Tensor>();
-  noGrad(() => {
+  withGradMode(createGraph, () => {
     for (const t of topologicalOrder(root)) {
       const g = grads.get(t);
       if (!g) continue;
@@ -110,13 +152,20 @@ export function propagate(root: Tensor, seed: Tensor, keep: ReadonlySet<Tensor> 
       if (keep ? keep.has(t) : !node) result.set(t, g);
       if (!node) continue;
       grads.delete(t);
-      const inputGrads = node.backward(g);
+      if (createGraph && !node.differentiable) {
+        throw new ConfigError(
+          `backward: a higher-order gradient was requested (createGraph, or a grad nested inside grad) but the op '${node.op}' ` +
+            `has no differentiable gradient rule, so its second derivative is not supported; keep '${node.op}' out of the ` +
+            'function you differentiate twice (compose it from other ops), or request first-order gradients only',
+        );
+      }
+      const inputGrads = node.backward(g, createGraph);
       node.inputs.forEach((input, i) => {
         const gi = inputGrads[i];
         if (!gi || !input.requiresGrad) return;
-        const fitted = asGradientFor(input, gi, node.op);
+        const fitted = asGradientFor(input, gi, node.op, createGraph);
         const existing = grads.get(input);
-        const sum = existing ? addInto(existing, fitted) : fitted;
+        const sum = existing ? addInto(existing, fitted, createGraph) : fitted;
         if (made) made.push(gi, fitted, sum);
         grads.set(input, sum);
       });
@@ -149,15 +198,41 @@ function seedFor(root: Tensor, gradient: Tensor | undefined, where: string): Ten
   return gradient;
 }
 
+/** Options of `backward`. */
+export interface BackwardOptions {
+  /**
+   * Build the gradients from differentiable ops so that `.grad` is itself differentiable (PyTorch's
+   * `create_graph`; default false): `x.grad` can then enter a loss that is back-propagated again.
+   */
+  createGraph?: boolean;
+}
+
+/** Options of `grad` and `valueAndGrad`. */
+export interface GradOptions {
+  /**
+   * Whether the returned gradients (and value) are differentiable graph nodes. Default: true when
+   * the call is evaluated inside the function of another `grad`/`valueAndGrad` in grad mode (nested
+   * gradients just work, as in JAX), false otherwise (the fast first-order path). `false` gives
+   * constants even when nested (PyTorch's default for `autograd.grad`).
+   */
+  createGraph?: boolean;
+}
+
 /**
  * Computes the gradient of `root` with respect to every leaf that requires grad and adds it to the
  * leaf's `.grad` (gradients accumulate over calls, as in PyTorch; reset with `x.grad = null`).
+ * `gradient` is the output's gradient (implied 1 for a one-element output); `{createGraph: true}`
+ * makes the gradients differentiable (see BackwardOptions). Either argument may be left out:
+ * `backward()`, `backward(g)`, `backward({createGraph: true})`, `backward(g, {createGraph: true})`.
  */
-export function backward(root: Tensor, gradient?: Tensor): void {
+export function backward(root: Tensor, gradientOrOptions?: Tensor | BackwardOptions, options: BackwardOptions = {}): void {
+  const gradient = gradientOrOptions instanceof Tensor ? gradientOrOptions : undefined;
+  const { createGraph = false } = gradientOrOptions instanceof Tensor || gradientOrOptions === undefined ? options : gradientOrOptions;
   const seed = seedFor(root, gradient, 'backward');
-  for (const [leaf, g] of propagate(root, seed, null)) {
-    leaf.grad = leaf.grad ? addInto(leaf.grad, g) : g;
-  }
+  const grads = propagate(root, seed, null, null, createGraph);
+  withGradMode(createGraph, () => {
+    for (const [leaf, g] of grads) leaf.grad = leaf.grad ? addInto(leaf.grad, g, createGraph) : g;
+  });
 }
 
 type TensorFn = (...args: Tensor[]) => Tensor;
@@ -165,6 +240,8 @@ type TensorFn = (...args: Tensor[]) => Tensor;
 /**
  * Wraps a function of tensors that returns a scalar into one that returns its value and its
  * gradients with respect to each argument, without touching any `.grad` (like `tf.GradientTape`).
+ * Nested inside the function of another `grad`/`valueAndGrad`, its value and gradients are
+ * differentiable, so higher derivatives compose (see GradOptions for `createGraph`).
  *
  * ```ts
  * const f = (x: nr.Tensor) => x.mul(x).sum();
@@ -172,9 +249,9 @@ type TensorFn = (...args: Tensor[]) => Tensor;
  * // value 14, grads[0] = [2, 4, 6]
  * ```
  */
-export function valueAndGrad(fn: TensorFn): (...args: Tensor[]) => { value: Tensor; grads: Tensor[] } {
+export function valueAndGrad(fn: TensorFn, options: GradOptions = {}): (...args: Tensor[]) => { value: Tensor; grads: Tensor[] } {
   return (...args: Tensor[]) => {
-    const { value, grads } = evaluateWithGrads(fn, args, null);
+    const { value, grads } = evaluateWithGrads(fn, args, null, options.createGraph);
     return { value, grads };
   };
 }
@@ -221,15 +298,23 @@ export function stepScratchTensor(t: Tensor): Tensor {
   return t;
 }
 
-function evaluateWithGrads(fn: TensorFn, args: readonly Tensor[], made: Tensor[] | null): { value: Tensor; grads: Tensor[]; root: Tensor } {
+function evaluateWithGrads(fn: TensorFn, args: readonly Tensor[], made: Tensor[] | null,
+  createGraphOption?: boolean): { value: Tensor; grads: Tensor[]; root: Tensor } {
   const previous = args.map((a) => a.requiresGrad);
   const wasEnabled = gradEnabled;
   const hadComputedTargets = computedTargets;
+  const createGraph = createGraphOption ?? (wasEnabled && differentiating > 0);
   try {
     gradEnabled = true;
     if (args.some((a) => a._node !== null)) computedTargets = true;
     for (const a of args) if (!a._node) a.requiresGrad = true;
-    const value = fn(...args);
+    differentiating++;
+    let value: Tensor;
+    try {
+      value = fn(...args);
+    } finally {
+      differentiating--;
+    }
     gradEnabled = wasEnabled;
     computedTargets = hadComputedTargets;
     if (!(value instanceof Tensor)) {
@@ -238,12 +323,12 @@ function evaluateWithGrads(fn: TensorFn, args: readonly Tensor[], made: Tensor[]
     const grads = new Map<Tensor, Tensor>();
     if (value.requiresGrad) {
       const seed = seedFor(value, undefined, 'valueAndGrad');
-      for (const [t, g] of propagate(value, seed, new Set(args), made)) grads.set(t, g);
+      for (const [t, g] of propagate(value, seed, new Set(args), made, createGraph)) grads.set(t, g);
     } else if (value.size !== 1) {
       seedFor(value, undefined, 'valueAndGrad');
     }
     const zerosLike = (t: Tensor) => new Tensor(allocate(t.dtype, t.size), t.shape, t.dtype);
-    return { value: detachValue(value), grads: args.map((a) => grads.get(a) ?? zerosLike(a)), root: value };
+    return { value: createGraph ? value : detachValue(value), grads: args.map((a) => grads.get(a) ?? zerosLike(a)), root: value };
   } finally {
     gradEnabled = wasEnabled;
     computedTargets = hadComputedTargets;
@@ -287,14 +372,16 @@ function releaseStep(root: Tensor, made: readonly Tensor[]): void {
 }
 
 /**
- * Like `valueAndGrad` but returns only the gradients.
+ * Like `valueAndGrad` but returns only the gradients. Nest it for higher derivatives.
  *
  * ```ts
  * const [dx] = nr.grad((x) => x.square().sum())(nr.tensor([3]));  // [6]
+ * const d2 = nr.grad((x) => nr.grad((y) => y.pow(3).sum())(x)[0]!.sum());
+ * d2(nr.tensor([2]))[0]!.item();                                   // 12 = 6x
  * ```
  */
-export function grad(fn: TensorFn): (...args: Tensor[]) => Tensor[] {
-  const inner = valueAndGrad(fn);
+export function grad(fn: TensorFn, options: GradOptions = {}): (...args: Tensor[]) => Tensor[] {
+  const inner = valueAndGrad(fn, options);
   return (...args: Tensor[]) => inner(...args).grads;
 }
 

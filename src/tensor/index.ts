@@ -1,4 +1,7 @@
 export { Tensor, type NestedArray, type GradNode, type BackwardFn } from './tensor.js';
 export { tensor, zeros, ones, full, randn, randu, arange, eye, fromStorage, type TensorLike } from './creation.js';
 export { Variable, variable } from './variable.js';
-export { noGrad, isGradEnabled, mayBypassIntermediates, record, backward, grad, valueAndGrad, valueAndGradOfStep, stepScratchTensor, detachValue, type StepGradients } from './autograd.js';
+export {
+  noGrad, isGradEnabled, mayBypassIntermediates, record, backward, grad, valueAndGrad, valueAndGradOfStep, stepScratchTensor, detachValue,
+  provideGraphOps, type StepGradients, type BackwardOptions, type GradOptions,
+} from './autograd.js';

@@ -2,14 +2,21 @@ import {
   DTypeError, ShapeError, formatShape, isFloat, sizeOf, type DType, type TypedArray,
 } from '../core/index.js';
 
-/** A gradient rule recorded by an op: maps the output's gradient to one gradient per input. */
-export type BackwardFn = (gradient: Tensor) => readonly (Tensor | null)[];
+/**
+ * A gradient rule recorded by an op: maps the output's gradient to one gradient per input. With
+ * `createGraph` true (a higher-order gradient was requested) the rule runs in grad mode and must
+ * build its result from differentiable ops, so that the gradient is itself differentiable; with it
+ * false it may call kernels directly (the fast first-order path).
+ */
+export type BackwardFn = (gradient: Tensor, createGraph: boolean) => readonly (Tensor | null)[];
 
 /** The record an op leaves on its output while grad mode is on. */
 export interface GradNode {
   readonly op: string;
   readonly inputs: readonly Tensor[];
   readonly backward: BackwardFn;
+  /** Whether `backward` honours `createGraph`; a higher-order gradient through a node without it raises. */
+  readonly differentiable: boolean;
 }
 
 export type NestedArray = number | boolean | readonly NestedArray[];
