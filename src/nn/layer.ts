@@ -53,6 +53,11 @@ export class SymbolicTensor {
     /** The symbolic inputs of that layer call. */
     readonly inputs: readonly SymbolicTensor[],
     readonly name: string,
+    /**
+     * The options given when the layer was applied to build the graph (`base.apply(x, {training:
+     * false})`). A `training` given there wins over the one the model is run with, as in Keras.
+     */
+    readonly callOptions: CallOptions = {},
   ) {}
 }
 
@@ -124,7 +129,7 @@ function chargeWeightBudget(layer: string, weight: string, shape: readonly numbe
 
 export abstract class Layer {
   name: string;
-  trainable: boolean;
+  private trainableFlag: boolean;
   built = false;
   readonly dtype: 'float32' | 'float64';
   /** Shape of one sample given as `inputShape` (null when not given). */
@@ -161,7 +166,7 @@ export abstract class Layer {
       options.inputShape = [options.inputDim];
     }
     this.layerOptions = options;
-    this.trainable = options.trainable ?? true;
+    this.trainableFlag = options.trainable ?? true;
     this.dtype = options.dtype ?? floatx();
     this.batchInputShape = options.inputShape ? [options.batchSize ?? null, ...options.inputShape] : null;
   }
@@ -169,6 +174,20 @@ export abstract class Layer {
   /** The checked options object (see the constructor), typed as the subclass's options. */
   protected options<T extends LayerOptions>(): T {
     return this.layerOptions as T;
+  }
+
+  /**
+   * Whether `fit` updates this layer's weights. False freezes it, as in Keras: its weights move to
+   * `nonTrainableWeights`, its regularizers add nothing, and a BatchNormalization runs in inference
+   * mode (its moving statistics stay). On a model, setting it sets every sublayer (see Model).
+   */
+  get trainable(): boolean {
+    return this.trainableFlag;
+  }
+
+  set trainable(value: boolean) {
+    if (typeof value !== 'boolean') throw new ConfigError(`${this.className} "${this.name}": trainable must be true or false, got ${JSON.stringify(value)}`);
+    this.trainableFlag = value;
   }
 
   /** The class name used in configs and summaries (`Dense`). */
@@ -302,7 +321,7 @@ export abstract class Layer {
         this.ensureBuilt(shapes);
         const shape = this.computeOutputShape(shapes);
         const dtype = symbols[0]!.dtype;
-        return new SymbolicTensor(shape, dtype === 'int32' ? this.dtype : dtype, this, [...symbols], this.name);
+        return new SymbolicTensor(shape, dtype === 'int32' ? this.dtype : dtype, this, [...symbols], this.name, { ...options });
       } catch (e) {
         rethrow(e, prefix(), own);
       }

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../core/index.js';
-import { Layer, SymbolicTensor, layerFromConfig } from '../layer.js';
+import { Layer, SymbolicTensor, layerFromConfig, type CallOptions } from '../layer.js';
 import type { Graph } from './functional.js';
 import { InputLayer, inputLayerOf, symbolicInput } from './input.js';
 
@@ -35,7 +35,11 @@ export function graphConfig(name: string, graph: Graph): Record<string, unknown>
   return {
     name,
     layers: graph.layers.map(serializeLayer),
-    nodes: graph.nodes.map((n) => ({ layer: (n.layer ?? inputLayerOf(n)!).name, inputs: n.inputs.map((t) => index.get(t)!) })),
+    // A training flag given when the graph was built (base.apply(x, {training: false})) is kept.
+    nodes: graph.nodes.map((n) => ({
+      layer: (n.layer ?? inputLayerOf(n)!).name, inputs: n.inputs.map((t) => index.get(t)!),
+      ...(n.callOptions.training === undefined ? {} : { training: n.callOptions.training }),
+    })),
     inputs: graph.inputs.map((t) => index.get(t)!),
     outputs: graph.outputs.map((t) => index.get(t)!),
   };
@@ -44,7 +48,7 @@ export function graphConfig(name: string, graph: Graph): Record<string, unknown>
 interface GraphConfig {
   name?: string;
   layers: { className: string; config: Record<string, unknown> }[];
-  nodes: { layer: string; inputs: number[] }[];
+  nodes: { layer: string; inputs: number[]; training?: boolean }[];
   inputs: number[];
   outputs: number[];
 }
@@ -72,8 +76,11 @@ export function graphFromConfig(raw: Record<string, unknown>): { name?: string; 
       if (!t) throw new ConfigError(`Model.fromConfig: node ${i} ("${node.layer}") consumes node ${k}, which does not come before it`);
       return t;
     });
-    const apply = layer.apply as (inputs: unknown) => SymbolicTensor;
-    nodes.push(apply.call(layer, args.length === 1 ? args[0] : args));
+    if (node.training !== undefined && typeof node.training !== 'boolean') {
+      throw new ConfigError(`Model.fromConfig: node ${i} ("${node.layer}") has training ${JSON.stringify(node.training)}; it must be true or false when given`);
+    }
+    const apply = layer.apply as (inputs: unknown, options: CallOptions) => SymbolicTensor;
+    nodes.push(apply.call(layer, args.length === 1 ? args[0] : args, node.training === undefined ? {} : { training: node.training }));
   });
   const pick = (k: number) => {
     const t = nodes[k];

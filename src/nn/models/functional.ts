@@ -103,7 +103,9 @@ export function runGraph(graph: Graph, xs: readonly Tensor[], options: CallOptio
     const args = node.inputs.map((t) => values.get(t)!);
     // Multi-input layers (Add, Concatenate, nested models) take an array.
     const apply = node.layer!.apply as (inputs: unknown, options: CallOptions) => Tensor;
-    values.set(node, apply.call(node.layer, args.length === 1 ? args[0] : args, options));
+    const training = node.callOptions.training;
+    const nodeOptions = training === undefined || training === options.training ? options : { ...options, training };
+    values.set(node, apply.call(node.layer, args.length === 1 ? args[0] : args, nodeOptions));
   }
   return graph.outputs.map((o) => values.get(o)!);
 }

@@ -61,6 +61,8 @@ export class Model extends Layer implements TrainableModel {
       this.graph = buildGraph(a.inputs, a.outputs, this.name);
     }
     if (this.graph) this.built = true;
+    // A model made frozen (trainable: false) freezes its layers, as setting it later would.
+    if (this.graph && !this.trainable) this.trainable = false;
   }
 
   private static layerOptions(args: unknown, _outputs: unknown, raw: { name?: string; trainable?: boolean }): LayerOptions {
@@ -114,6 +116,21 @@ export class Model extends Layer implements TrainableModel {
     const seen = new Set<Variable>();
     for (const layer of this.layers) for (const v of pick(layer)) if (!seen.has(v)) { seen.add(v); out.push(v); }
     return out;
+  }
+
+  /**
+   * Freezing or unfreezing a model sets every sublayer (nested models too), as Keras does: after
+   * `base.trainable = false` each layer reports false and a BatchNormalization inside runs in
+   * inference mode; `base.trainable = true` makes every sublayer trainable again, after which
+   * single layers can be frozen (`base.layers.slice(0, fineTuneAt)`). Recompile after a change.
+   */
+  override get trainable(): boolean {
+    return super.trainable;
+  }
+
+  override set trainable(value: boolean) {
+    super.trainable = value;
+    for (const layer of this.layers) layer.trainable = value;
   }
 
   override get trainableWeights(): Variable[] {
@@ -179,7 +196,7 @@ export class Model extends Layer implements TrainableModel {
       const list = inputs instanceof SymbolicTensor ? [inputs] : [...inputs];
       const shapes = this.symbolicOutputShapes(list.map((t) => t.shape));
       if (shapes.length !== 1) throw new ConfigError(`Model "${this.name}": a model with ${shapes.length} outputs cannot be nested as a layer yet; split it into single-output models`);
-      return new SymbolicTensor(shapes[0]!, list[0]!.dtype === 'int32' ? this.dtype : list[0]!.dtype, this, list, this.name);
+      return new SymbolicTensor(shapes[0]!, list[0]!.dtype === 'int32' ? this.dtype : list[0]!.dtype, this, list, this.name, { ...options });
     }
     const list = inputs instanceof Tensor ? [inputs] : [...(inputs as readonly Tensor[])];
     const outs = this.forward(list, options.training ?? false);

@@ -36,6 +36,7 @@ export class Sequential extends Model {
     super({ name, trainable });
     if (!Array.isArray(layers)) throw new ConfigError(`Sequential "${this.name}": expected an array of layers, got ${typeof layers}`);
     for (const layer of layers) this.add(layer);
+    if (!this.trainable) this.trainable = false;
   }
 
   override get layers(): Layer[] {
