@@ -13,7 +13,7 @@
 export { VERSION } from './version.js';
 export {
   NeuronaError, ShapeError, DTypeError, ConfigError, FormatError, NumericsError,
-  setSeed, epsilon, setEpsilon, floatx, setFloatx, type DType, type TypedArray, type Shape,
+  setSeed, epsilon, setEpsilon, floatx, setFloatx, maxTensorElements, setMaxTensorElements, type DType, type TypedArray, type Shape,
 } from './core/index.js';
 export { setBackend, getBackend, availableBackends, setNumThreads, getNumThreads, nativeInfo, type NativeInfo } from './backend/index.js';
 export {
