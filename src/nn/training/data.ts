@@ -127,8 +127,8 @@ export function splitValidation(lists: readonly Tensor[][], n: number, fraction:
 
 /** One weight per sample from a class-weight table (labels as indices [n], [n, 1] or one-hot [n, k]). */
 export function classWeightsToSampleWeights(y: Tensor, classWeight: Readonly<Record<number, number>>): Tensor {
-  if (typeof classWeight !== 'object' || classWeight === null || Array.isArray(classWeight)) {
-    throw new ConfigError(`fit: classWeight must be an object mapping class indices to weights, e.g. {0: 1, 1: 5}, got ${Array.isArray(classWeight) ? 'an array' : classWeight === null ? 'null' : typeof classWeight}`);
+  if (typeof classWeight !== 'object' || classWeight === null) {
+    throw new ConfigError(`fit: classWeight must be an object mapping class indices to weights, e.g. {0: 1, 1: 5}, got ${classWeight === null ? 'null' : typeof classWeight}`);
   }
   for (const [key, w] of Object.entries(classWeight)) {
     if (!/^(0|[1-9]\d*)$/.test(key)) throw new ConfigError(`fit: classWeight key ${JSON.stringify(key)} is not a class index; keys must be integers >= 0`);
