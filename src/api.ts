@@ -12,8 +12,8 @@
  */
 export { VERSION } from './version.js';
 export {
-  NeuronaError, ShapeError, DTypeError, ConfigError, FormatError, NumericsError,
-  setSeed, epsilon, setEpsilon, floatx, setFloatx, type DType, type TypedArray, type Shape,
+  NeuronaError, ShapeError, DTypeError, ConfigError, FormatError, NumericsError, MAX_ERROR_MESSAGE_LENGTH,
+  setSeed, epsilon, setEpsilon, floatx, setFloatx, maxTensorElements, setMaxTensorElements, type DType, type TypedArray, type Shape,
 } from './core/index.js';
 export { setBackend, getBackend, availableBackends, setNumThreads, getNumThreads, nativeInfo, type NativeInfo } from './backend/index.js';
 export {

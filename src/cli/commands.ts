@@ -21,8 +21,10 @@ Usage:
   neurona summary <model dir>
                         load a saved model and print its summary
   neurona predict <model dir> <image.png ...> [--top N] [--resize bilinear|nearest] [--invert auto|yes|no]
+                [--max-pixels N]
                         top classes with probabilities for each PNG (resized and converted to the
-                        model's input; 'auto' inverts dark-on-light images for gray digit models)
+                        model's input; 'auto' inverts dark-on-light images for gray digit models;
+                        a file that cannot be read is reported, the others are still predicted)
   neurona inspect <model dir | file.safetensors>
                         print the format, layers, tensors and parameter count (builds nothing)
   neurona bench [args]  run the benchmarks (bench/run.ts; needs the source checkout)
@@ -44,7 +46,9 @@ const TRAIN_FLAGS: Record<string, FlagKind> = {
   '--epochs': 'positive', '--batch-size': 'positive', '--seed': 'count', '--limit': 'positive', '--verbose': ['0', '1', '2'],
   '--backend': ['js', 'native'], '--threads': 'positive', '--data': 'text', '--report': 'text', '--save': 'text',
 };
-const PREDICT_FLAGS: Record<string, FlagKind> = { '--top': 'positive', '--resize': ['bilinear', 'nearest'], '--invert': ['auto', 'yes', 'no'] };
+const PREDICT_FLAGS: Record<string, FlagKind> = {
+  '--top': 'positive', '--resize': ['bilinear', 'nearest'], '--invert': ['auto', 'yes', 'no'], '--max-pixels': 'positive',
+};
 
 /** Splits `args` into positional arguments and `--flag value` / `--flag=value` pairs checked against `spec`. */
 function parseArgs(command: string, args: readonly string[], spec: Record<string, FlagKind>): { positional: string[]; flags: Record<string, string> } {
@@ -92,16 +96,18 @@ async function train(args: readonly string[], out: Out): Promise<number> {
   return 0;
 }
 
-async function predict(args: readonly string[], out: Out): Promise<number> {
+async function predict(args: readonly string[], out: Out, err: Out): Promise<number> {
   const { positional, flags } = parseArgs('predict', args, PREDICT_FLAGS);
   const [modelDir, ...images] = positional;
   if (!modelDir || images.length === 0) throw new UsageError(`predict needs a model directory and one or more PNG images, e.g. 'neurona predict my-model digit.png'`);
-  const lines = await predictImages(modelDir, images, {
-    top: flags['--top'] ? Number(flags['--top']) : undefined,
+  const { lines, failures } = await predictImages(modelDir, images, {
+    top: flags['--top'] ? Number(flags['--top']) : undefined, maxPixels: flags['--max-pixels'] ? Number(flags['--max-pixels']) : undefined,
     resize: flags['--resize'] as ResizeMode | undefined, invert: flags['--invert'] as InvertMode | undefined,
   });
   for (const line of lines) out(`${line}\n`);
-  return 0;
+  // A file that could not be read is reported and the others are still predicted; the exit status says so.
+  for (const failure of failures) err(`neurona: ${failure}\n`);
+  return failures.length > 0 ? 1 : 0;
 }
 
 /** One line for an error: the message of a neurona error, the name too for anything unexpected. */
@@ -139,15 +145,15 @@ export async function main(args: readonly string[], out: Out = (s) => process.st
         return await train(rest, out);
       case 'summary': {
         const [dir, ...extra] = rest;
-        if (!dir || extra.length > 0) throw new UsageError(`summary needs one model directory, e.g. 'neurona summary my-model'`);
+        if (!dir || extra.length > 0) throw new UsageError(`summary needs one model directory${extra.length > 0 ? `, got an extra argument '${extra[0]}'` : ''}, e.g. 'neurona summary my-model'`);
         (await loadModelDir(dir)).summary((line) => out(`${line}\n`));
         return 0;
       }
       case 'predict':
-        return await predict(rest, out);
+        return await predict(rest, out, err);
       case 'inspect': {
-        const [path] = rest;
-        if (!path) throw new UsageError(`inspect needs a model directory or a .safetensors file, e.g. 'neurona inspect my-model'`);
+        const [path, ...extra] = rest;
+        if (!path || extra.length > 0) throw new UsageError(`inspect needs one model directory or .safetensors file${extra.length > 0 ? `, got an extra argument '${extra[0]}'` : ''}, e.g. 'neurona inspect my-model'`);
         for (const line of await inspect(path)) out(`${line}\n`);
         return 0;
       }

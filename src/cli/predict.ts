@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as nr from '../index.js';
-import { ConfigError, FormatError } from '../core/index.js';
+import { ConfigError, FormatError, NeuronaError } from '../core/index.js';
 import { PNG_SIGNATURE, decodePng, type PngImage } from '../io/png.js';
 
 /** How the model wants its images: size, channels and the layout of one input row. */
@@ -107,7 +107,10 @@ function toChannels(image: PngImage, channels: 1 | 3): Float32Array {
   for (let i = 0; i < n; i++) {
     let r: number; let g: number; let b: number;
     if (image.channels === 1) r = g = b = p[i]! / 255;
-    else {
+    else if (image.channels === 2) {
+      const alpha = p[i * 2 + 1]! / 255;
+      r = g = b = (p[i * 2]! / 255) * alpha + (1 - alpha);
+    } else {
       const base = i * image.channels;
       const alpha = image.channels === 4 ? p[base + 3]! / 255 : 1;
       [r, g, b] = [0, 1, 2].map((c) => (p[base + c]! / 255) * alpha + (1 - alpha)) as [number, number, number];
@@ -142,7 +145,7 @@ export function preprocessImage(image: PngImage, input: ImageInput, options: Pre
 }
 
 /** Reads and decodes a PNG file; any other file is refused with a message that names it. */
-export async function readPng(path: string): Promise<PngImage> {
+export async function readPng(path: string, options: { maxPixels?: number } = {}): Promise<PngImage> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(path));
@@ -153,7 +156,7 @@ export async function readPng(path: string): Promise<PngImage> {
   if (bytes.length < PNG_SIGNATURE.length || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) {
     throw new FormatError(`${path} is not a PNG file (predict reads PNG images only; convert it first)`);
   }
-  return decodePng(bytes, path);
+  return decodePng(bytes, path, { maxPixels: options.maxPixels });
 }
 
 /** Loads a model directory, with a one-line error that names the path when it is not one. */
@@ -192,26 +195,40 @@ export function probabilitiesOf(outputs: nr.Tensor): number[][] {
 export interface PredictOptions extends PreprocessOptions {
   /** Classes printed per image (default 3). */
   top?: number;
+  /** The largest image accepted, in pixels (default 64 megapixels, see decodePng). */
+  maxPixels?: number;
 }
 
-/** Runs the model on PNG files; one line per image: `file: class (p%), class (p%), class (p%)`. */
-export async function predictImages(modelDir: string, files: readonly string[], options: PredictOptions = {}): Promise<string[]> {
+/**
+ * Runs the model on PNG files: one line per image, `file: class (p%), class (p%), class (p%)`, in
+ * `lines`. A file that cannot be read or decoded does not stop the others: its error is in
+ * `failures` (one line each, naming the file) and it gets no line in `lines`.
+ */
+export async function predictImages(modelDir: string, files: readonly string[], options: PredictOptions = {}): Promise<{ lines: string[]; failures: string[] }> {
   const model = await loadModelDir(modelDir);
   const input = imageInputOf(model);
   const rowSize = input.height * input.width * input.channels;
-  const batch = new Float32Array(files.length * rowSize);
-  const inverted: boolean[] = [];
-  for (const [i, file] of files.entries()) {
-    const row = preprocessImage(await readPng(file), input, options);
-    batch.set(row.values, i * rowSize);
-    inverted.push(row.inverted);
+  const rows: { file: string; values: Float32Array; inverted: boolean }[] = [];
+  const failures: string[] = [];
+  for (const file of files) {
+    try {
+      const row = preprocessImage(await readPng(file, { maxPixels: options.maxPixels }), input, options);
+      rows.push({ file, ...row });
+    } catch (error) {
+      if (!(error instanceof NeuronaError)) throw error;
+      failures.push(error.message.replace(/\s*\n\s*/g, ' '));
+    }
   }
-  const outputs = model.predict(nr.tensor(batch, [files.length, ...input.shape]));
+  if (rows.length === 0) return { lines: [], failures };
+  const batch = new Float32Array(rows.length * rowSize);
+  rows.forEach((row, i) => batch.set(row.values, i * rowSize));
+  const outputs = model.predict(nr.tensor(batch, [rows.length, ...input.shape]));
   const top = options.top ?? 3;
-  return probabilitiesOf(outputs).map((probabilities, i) => {
+  const lines = probabilitiesOf(outputs).map((probabilities, i) => {
     const ranked = probabilities.map((p, c) => [c, p] as const).sort((a, b) => b[1] - a[1]).slice(0, top);
     const classes = ranked.map(([c, p]) => `${c} (${(100 * p).toFixed(1)}%)`).join(', ');
-    const note = inverted[i] && (options.invert ?? 'auto') === 'auto' ? '  [dark on light: inverted to white on black, as MNIST]' : '';
-    return `${files[i]}: ${classes}${note}`;
+    const note = rows[i]!.inverted && (options.invert ?? 'auto') === 'auto' ? '  [dark on light: inverted to white on black, as MNIST]' : '';
+    return `${rows[i]!.file}: ${classes}${note}`;
   });
+  return { lines, failures };
 }

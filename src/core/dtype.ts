@@ -1,5 +1,6 @@
-import { ConfigError } from './errors.js';
+import { ConfigError, ShapeError } from './errors.js';
 import { takePooledFloat32 } from './buffer-pool.js';
+import { maxTensorElements } from './settings.js';
 
 /**
  * Element types. `float32` is the default; `float64` exists for gradient checks on the `js`
@@ -20,8 +21,33 @@ export interface DTypeToArray {
   bool: Uint8Array;
 }
 
-/** Allocates a zero-filled typed array of `size` elements for `dtype`. */
-export function allocate(dtype: DType, size: number): TypedArray {
+const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+
+function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  let i = 0;
+  while (bytes >= 1000 && i < units.length - 1) { bytes /= 1000; i++; }
+  return i === 0 ? `${bytes} bytes` : `${bytes.toPrecision(3)} ${units[i]}`;
+}
+
+/**
+ * Checks, before anything is allocated, that `size` elements of `dtype` stay within
+ * `maxTensorElements()`; the ShapeError names `what` (an op and shape, a layer weight) and states
+ * the size and the limit.
+ */
+export function checkTensorSize(size: number, dtype: DType, what: string): void {
+  const limit = maxTensorElements();
+  if (size <= limit) return;
+  const count = Number.isFinite(size) ? size.toLocaleString('en-US') : String(size);
+  throw new ShapeError(
+    `${what} holds ${count} elements (${formatBytes(size * BYTES[dtype])} as ${dtype}), more than the limit of ` +
+      `${limit.toLocaleString('en-US')} elements per tensor; use a smaller shape, or raise the limit with nr.setMaxTensorElements(n)`,
+  );
+}
+
+/** Allocates a zero-filled typed array of `size` elements for `dtype` (at most `maxTensorElements()`). */
+export function allocate(dtype: DType, size: number, what = 'a tensor'): TypedArray {
+  checkTensorSize(size, dtype, what);
   switch (dtype) {
     case 'float32':
       return takePooledFloat32(size) ?? new Float32Array(size);

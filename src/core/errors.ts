@@ -10,9 +10,24 @@
  */
 export class NeuronaError extends Error {
   constructor(message: string) {
-    super(message);
+    super(shortened(message));
     this.name = new.target.name;
   }
+}
+
+/**
+ * The longest message an error carries, in characters. Messages that quote user values (a huge
+ * string passed as an option, a list of a million names) would otherwise run to megabytes; the
+ * call sites that list names show the first few and a count, and this cap is the backstop.
+ */
+export const MAX_ERROR_MESSAGE_LENGTH = 4096;
+
+function shortened(message: string): string {
+  message = String(message);
+  if (message.length <= MAX_ERROR_MESSAGE_LENGTH) return message;
+  const tail = 512;
+  const omitted = message.length - (MAX_ERROR_MESSAGE_LENGTH - tail - 64) - tail;
+  return `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH - tail - 64)} [... ${omitted} characters omitted ...] ${message.slice(-tail)}`;
 }
 
 /** Shapes that do not fit together: broadcasting, matmul dimensions, reshape sizes, axes. */

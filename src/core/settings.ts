@@ -9,6 +9,16 @@ import { ConfigError } from './errors.js';
 let fuzz = 1e-7;
 let defaultFloat: 'float32' | 'float64' = 'float32';
 
+/**
+ * The default cap on the elements of one tensor: 2^31 - 1, the largest count a signed 32-bit
+ * integer holds. Native kernels count elements in a C `long`, which is 32 bits on Windows; int32
+ * tensors (gather, argmax) index with it; and it is 8 GiB of float32, past what a CPU training run
+ * allocates on purpose. Above it, an allocation is a mistake (a shape like [1e6, 1e6]) that the
+ * engine would otherwise report as a bare RangeError or an out-of-memory crash.
+ */
+export const DEFAULT_MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
+let maxElements = DEFAULT_MAX_TENSOR_ELEMENTS;
+
 /** The small constant Keras calls `epsilon()` (default 1e-7). */
 export function epsilon(): number {
   return fuzz;
@@ -29,4 +39,21 @@ export function setFloatx(dtype: 'float32' | 'float64'): void {
     throw new ConfigError(`setFloatx: expected 'float32' or 'float64', got ${JSON.stringify(dtype)}`);
   }
   defaultFloat = dtype;
+}
+
+/** The most elements one tensor may hold (default 2^31 - 1, see `setMaxTensorElements`). */
+export function maxTensorElements(): number {
+  return maxElements;
+}
+
+/**
+ * Changes the cap on the elements of one tensor, checked before any storage is allocated (a
+ * ShapeError stating the size and the limit). Raise it only for tensors that need it; the engine
+ * has its own cap (2^32 elements on Node 20).
+ */
+export function setMaxTensorElements(value: number): void {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError(`setMaxTensorElements: expected a positive integer, got ${String(value)}`);
+  }
+  maxElements = value;
 }

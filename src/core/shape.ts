@@ -33,6 +33,10 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 
 /** Checks that every entry is a non-negative integer; `where` names the caller for the message. */
 export function checkShape(shape: Shape, where: string): void {
+  if (!Array.isArray(shape)) {
+    const got = typeof shape === 'string' ? JSON.stringify(shape) : shape === null ? 'null' : typeof shape;
+    throw new ShapeError(`${where}: shape must be an array of non-negative integers (e.g. [2, 3]), got ${got}`);
+  }
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new ShapeError(`${where}: shape ${formatShape(shape)} must hold non-negative integers`);

@@ -1,11 +1,18 @@
 /**
- * PNG encode and decode on plain bytes (no tensors; Node-only, through node:zlib).
+ * PNG encode and decode on plain bytes (no tensors).
  *
- * The encoder writes 8-bit grayscale, RGB or RGBA, non-interlaced, every scanline with filter type 0
- * (None): the images neurona writes (digit grids, heatmaps) are small, and zlib alone compresses
- * their flat areas well. The decoder reads 8-bit gray, RGB and RGBA with any of the five scanline
- * filters (so files from other tools load too); other bit depths, palettes, gray+alpha and interlaced
- * files are rejected with a FormatError that says so.
+ * The encoder writes 8-bit grayscale, gray + alpha, RGB or RGBA, non-interlaced, every scanline
+ * with filter type 0 (None), through node:zlib: the images neurona writes (digit grids, heatmaps)
+ * are small, and zlib alone compresses their flat areas well. It stays hand-written because it is
+ * short and faster than the alternative (a 512x512 RGBA image: 4 ms vs 18 ms for fast-png's
+ * encoder on a smooth image, 38 ms vs 55 ms on noise).
+ *
+ * The decoder reads every valid PNG (bit depths 1, 2, 4, 8 and 16; gray, gray + alpha, RGB, RGBA
+ * and palette; tRNS transparency; Adam7 interlacing) through the fast-png library, which also runs
+ * in browsers. Before fast-png sees the file, this module walks its chunks (lengths, CRCs, IHDR
+ * fields), refuses images above the pixel limit, and inflates the image data once as a stream to
+ * check that it holds exactly the bytes the header promises, so that no file, however crafted, makes
+ * the decoder allocate more than its header declares. Samples come out as 8 bits.
  *
  * ```ts
  * import { encodePng, decodePng } from './src/io/png.js'; // internal module: run from the repository root
@@ -13,23 +20,24 @@
  * decodePng(png).pixels; // Uint8Array [0, 255]
  * ```
  */
-import { deflateSync, inflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
+import { decode } from 'fast-png';
+import { Unzlib, zlibSync } from 'fflate';
 import { ConfigError, FormatError } from '../core/index.js';
 
 /** An 8-bit image: `pixels` holds `height` rows of `width * channels` bytes, no padding. */
 export interface PngImage {
   width: number;
   height: number;
-  /** 1 gray, 3 RGB, 4 RGBA. */
-  channels: 1 | 3 | 4;
+  /** 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA. */
+  channels: 1 | 2 | 3 | 4;
   pixels: Uint8Array;
 }
 
 export const PNG_SIGNATURE = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** PNG color type for each channel count (PNG spec, section 11.2.2). */
-const COLOR_TYPE: Record<1 | 3 | 4, number> = { 1: 0, 3: 2, 4: 6 };
-const CHANNELS_OF_COLOR_TYPE: Record<number, 1 | 3 | 4 | undefined> = { 0: 1, 2: 3, 6: 4 };
+const COLOR_TYPE: Record<1 | 2 | 3 | 4, number> = { 1: 0, 2: 4, 3: 2, 4: 6 };
 
 let crcTable: Uint32Array | undefined;
 
@@ -58,14 +66,14 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Encodes an 8-bit gray, RGB or RGBA image as a PNG file (signature, IHDR, one IDAT, IEND). */
+/** Encodes an 8-bit gray, gray + alpha, RGB or RGBA image as a PNG file (signature, IHDR, one IDAT, IEND). */
 export function encodePng(image: PngImage): Uint8Array {
   const { width, height, channels, pixels } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 0x7fffffff || height > 0x7fffffff) {
     throw new ConfigError(`encodePng: width and height must be positive integers, got ${width}x${height}`);
   }
-  if (channels !== 1 && channels !== 3 && channels !== 4) {
-    throw new ConfigError(`encodePng: channels must be 1 (gray), 3 (RGB) or 4 (RGBA), got ${String(channels)}`);
+  if (channels !== 1 && channels !== 2 && channels !== 3 && channels !== 4) {
+    throw new ConfigError(`encodePng: channels must be 1 (gray), 2 (gray + alpha), 3 (RGB) or 4 (RGBA), got ${String(channels)}`);
   }
   const rowBytes = width * channels;
   if (pixels.length !== rowBytes * height) {
@@ -83,21 +91,70 @@ export function encodePng(image: PngImage): Uint8Array {
   return concat([PNG_SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
 }
 
+/** Options of `decodePng`. */
+export interface DecodePngOptions {
+  /**
+   * The most pixels (width x height) accepted, checked from the header before anything is decoded.
+   * Default `DEFAULT_MAX_PNG_PIXELS`, 64 megapixels (8192 x 8192).
+   */
+  maxPixels?: number;
+}
+
+/** 64 megapixels (8192 x 8192): 256 MB as 8-bit RGBA. Larger files need `maxPixels`. */
+export const DEFAULT_MAX_PNG_PIXELS = 8192 * 8192;
+
+/** The bit depths the PNG spec (table 11.1) allows for each color type, and its samples per pixel. */
+const COLOR_TYPES: Record<number, { samples: number; depths: readonly number[]; name: string }> = {
+  0: { samples: 1, depths: [1, 2, 4, 8, 16], name: 'gray' },
+  2: { samples: 3, depths: [8, 16], name: 'RGB' },
+  3: { samples: 1, depths: [1, 2, 4, 8], name: 'palette' },
+  4: { samples: 2, depths: [8, 16], name: 'gray + alpha' },
+  6: { samples: 4, depths: [8, 16], name: 'RGBA' },
+};
+
+/** Adam7 passes: first column, first row, column step, row step (PNG spec section 8.2). */
+const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+
+interface Header {
+  width: number; height: number; depth: number; colorType: number; interlaced: boolean;
+}
+
+/** The sub-images a file's data holds: the whole image, or the non-empty Adam7 passes. */
+function passesOf(h: Header): { x0: number; y0: number; dx: number; dy: number; width: number; height: number }[] {
+  const all = h.interlaced ? ADAM7 : [[0, 0, 1, 1] as const];
+  return all.map(([x0, y0, dx, dy]) => ({ x0, y0, dx, dy, width: Math.ceil((h.width - x0) / dx), height: Math.ceil((h.height - y0) / dy) }))
+    .filter((p) => p.width > 0 && p.height > 0);
+}
+
+/** Bytes of filtered scanlines (one filter byte per row) a sub-image of this size needs. */
+function rawBytes(width: number, height: number, h: Header): number {
+  return height * (1 + Math.ceil((width * COLOR_TYPES[h.colorType]!.samples * h.depth) / 8));
+}
+
 /**
- * Decodes a non-interlaced 8-bit gray, RGB or RGBA PNG (any of the five scanline filters). Every
- * chunk length and CRC is checked before use; anything else is a FormatError naming the problem.
- * `name` is used in messages (a file path, say).
+ * Decodes any valid PNG into 8-bit samples: gray (1 channel), gray + alpha (2), RGB (3) or RGBA
+ * (4). Depths below 8 are scaled to 0..255, 16-bit samples keep their high byte (as Pillow and
+ * libpng's strip_16 do), palettes are expanded to RGB, and a tRNS chunk becomes an alpha channel.
+ * Every chunk length and CRC is checked, and the image size against `options.maxPixels`, before
+ * anything is decoded; any problem is a FormatError naming `name` (a file path, say) and the
+ * problem.
  */
-export function decodePng(bytes: Uint8Array, name = 'PNG data'): PngImage {
+export function decodePng(bytes: Uint8Array, name = 'PNG data', options: DecodePngOptions = {}): PngImage {
   const fail = (what: string): never => {
     throw new FormatError(`${name}: ${what}`);
   };
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PNG_PIXELS;
+  if (!Number.isSafeInteger(maxPixels) || maxPixels < 1) {
+    throw new ConfigError(`decodePng: maxPixels must be a positive integer, got ${String(maxPixels)}`);
+  }
+  if (!(bytes instanceof Uint8Array)) throw new ConfigError(`decodePng: expected the file's bytes as a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
   if (bytes.length < PNG_SIGNATURE.length || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) {
     fail('not a PNG file (the 8-byte signature 89 50 4E 47 0D 0A 1A 0A is missing)');
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = PNG_SIGNATURE.length;
-  let header: { width: number; height: number; channels: 1 | 3 | 4 } | undefined;
+  let header: Header | undefined;
+  let paletteEntries = 0;
   const idat: Uint8Array[] = [];
   let ended = false;
   while (!ended) {
@@ -117,17 +174,26 @@ export function decodePng(bytes: Uint8Array, name = 'PNG data'): PngImage {
     if (type === 'IHDR') {
       if (header) fail('more than one IHDR chunk');
       if (length !== 13) fail(`IHDR must hold 13 bytes, got ${length}`);
-      const width = view.getUint32(offset - 12 - length + 8, false);
-      const height = view.getUint32(offset - 12 - length + 12, false);
-      const [depth, colorType, compression, filter, interlace] = data.subarray(8, 13);
+      const fields = new DataView(data.buffer, data.byteOffset, 13);
+      const width = fields.getUint32(0, false);
+      const height = fields.getUint32(4, false);
+      const [depth, colorType, compression, filter, interlace] = data.subarray(8, 13) as unknown as number[];
       if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) fail(`bad image size ${width}x${height}`);
-      const channels = CHANNELS_OF_COLOR_TYPE[colorType!];
-      if (depth !== 8 || channels === undefined) {
-        fail(`unsupported pixel format: bit depth ${depth}, color type ${colorType} (supported: 8-bit gray (0), RGB (2), RGBA (6))`);
+      if (width * height > maxPixels) {
+        fail(`the image is ${width} x ${height} = ${(width * height).toLocaleString('en-US')} pixels, more than the limit of `
+          + `${maxPixels.toLocaleString('en-US')} (pass a larger maxPixels to read it)`);
+      }
+      const kind = COLOR_TYPES[colorType!];
+      if (!kind || !kind.depths.includes(depth!)) {
+        fail(`invalid pixel format: bit depth ${depth}, color type ${colorType} (the PNG spec allows gray (0) at 1, 2, 4, 8, 16 bits; `
+          + 'RGB (2), gray + alpha (4), RGBA (6) at 8, 16; palette (3) at 1, 2, 4, 8)');
       }
       if (compression !== 0 || filter !== 0) fail(`unknown compression method ${compression} or filter method ${filter} (both must be 0)`);
-      if (interlace !== 0) fail('interlaced (Adam7) images are not supported');
-      header = { width, height, channels: channels! };
+      if (interlace !== 0 && interlace !== 1) fail(`unknown interlace method ${interlace} (0 none, 1 Adam7)`);
+      header = { width, height, depth: depth!, colorType: colorType!, interlaced: interlace === 1 };
+    } else if (type === 'PLTE') {
+      if (length % 3 !== 0 || length === 0 || length > 768) fail(`PLTE must hold 1 to 256 RGB entries (a multiple of 3 bytes), got ${length} bytes`);
+      paletteEntries = length / 3;
     } else if (type === 'IDAT') {
       idat.push(data);
     } else if (type === 'IEND') {
@@ -137,47 +203,141 @@ export function decodePng(bytes: Uint8Array, name = 'PNG data'): PngImage {
     }
   }
   if (idat.length === 0) fail('no IDAT chunk (no image data)');
-  const { width, height, channels } = header!;
-  const rowBytes = width * channels;
-  const expected = (rowBytes + 1) * height;
-  let raw: Uint8Array;
+  const h = header!;
+  if (h.colorType === 3 && paletteEntries === 0) fail('a palette image (color type 3) without a PLTE chunk');
+  const passes = passesOf(h);
+  const expected = passes.reduce((n, p) => n + rawBytes(p.width, p.height, h), 0);
+  const raw = inflateBounded(idat, expected, fail);
+
+  let decoded: { data: Uint8Array | Uint16Array | Uint8ClampedArray; palette?: number[][]; transparency?: Uint16Array };
   try {
-    raw = inflateSync(concat(idat), { maxOutputLength: expected + 1 });
+    // fast-png's Adam7 path assumes whole bytes per pixel; for depths below 8, each pass is decoded
+    // as an image of its own and the passes are put together here.
+    decoded = h.interlaced && h.depth < 8 ? decodePassesApart(bytes, h, passes, raw) : decode(bytes, { checkCrc: false });
   } catch (error) {
-    return fail(`image data does not inflate: ${(error as Error).message}`);
+    return fail(`cannot decode the image data (${error instanceof Error ? error.message : String(error)})`);
   }
-  if (raw.length !== expected) fail(`image data inflates to ${raw.length} bytes, a ${width}x${height} image with ${channels} channel(s) needs ${expected}`);
-  const pixels = new Uint8Array(rowBytes * height);
+  return toEightBit(h, decoded, fail);
+}
+
+/** Inflates the IDAT stream in pieces, stopping as soon as it outgrows `expected` bytes. */
+function inflateBounded(idat: Uint8Array[], expected: number, fail: (what: string) => never): Uint8Array {
+  const out = new Uint8Array(expected);
+  let filled = 0;
+  let overflow = false;
+  const stream = new Unzlib((chunk) => {
+    if (filled + chunk.length > expected) overflow = true;
+    else out.set(chunk, filled);
+    filled += chunk.length;
+  });
+  const piece = 16384; // at most ~16 MB of output per push, even for a maximally compressed stream
+  try {
+    for (const [k, data] of idat.entries()) {
+      for (let at = 0; at < data.length && !overflow; at += piece) stream.push(data.subarray(at, at + piece), false);
+      if (overflow) break;
+      if (k === idat.length - 1) stream.push(new Uint8Array(0), true);
+    }
+  } catch (error) {
+    return fail(`image data does not inflate: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (overflow) fail(`image data inflates to more than the ${expected} bytes the header's size and pixel format need`);
+  if (filled !== expected) fail(`image data inflates to ${filled} bytes, the header's size and pixel format need ${expected}`);
+  return out;
+}
+
+/** Decodes each Adam7 pass of a sub-byte image as a non-interlaced image, and interleaves them. */
+function decodePassesApart(bytes: Uint8Array, h: Header, passes: ReturnType<typeof passesOf>, raw: Uint8Array): { data: Uint8Array; palette?: number[][]; transparency?: Uint16Array } {
+  const samples = COLOR_TYPES[h.colorType]!.samples;
+  const data = new Uint8Array(h.width * h.height * samples);
+  let at = 0;
+  let result: { palette?: number[][]; transparency?: Uint16Array } = {};
+  for (const p of passes) {
+    const size = rawBytes(p.width, p.height, h);
+    const header = new Uint8Array(13);
+    new DataView(header.buffer).setUint32(0, p.width, false);
+    new DataView(header.buffer).setUint32(4, p.height, false);
+    header.set([h.depth, h.colorType, 0, 0, 0], 8);
+    const extra = ancillaryForPalette(bytes);
+    const file = concat([PNG_SIGNATURE, chunk('IHDR', header), ...extra, chunk('IDAT', zlibSync(raw.subarray(at, at + size), { level: 0 })), chunk('IEND', new Uint8Array(0))]);
+    at += size;
+    const pass = decode(file, { checkCrc: false });
+    result = { palette: pass.palette, transparency: pass.transparency };
+    const unpacked = unpack(pass.data as Uint8Array, p.width, p.height, samples, h.depth);
+    for (let y = 0; y < p.height; y++) {
+      for (let x = 0; x < p.width; x++) {
+        const to = ((p.y0 + y * p.dy) * h.width + p.x0 + x * p.dx) * samples;
+        for (let c = 0; c < samples; c++) data[to + c] = unpacked[(y * p.width + x) * samples + c]!;
+      }
+    }
+  }
+  return { data, ...result };
+}
+
+/** The PLTE and tRNS chunks of a file, copied whole (they are needed to decode a pass alone). */
+function ancillaryForPalette(bytes: Uint8Array): Uint8Array[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Uint8Array[] = [];
+  for (let offset = PNG_SIGNATURE.length; offset + 12 <= bytes.length;) {
+    const length = view.getUint32(offset, false);
+    const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
+    if (type === 'PLTE' || type === 'tRNS') out.push(bytes.subarray(offset, offset + 12 + length));
+    if (type === 'IEND') break;
+    offset += 12 + length;
+  }
+  return out;
+}
+
+/** Sub-byte samples (rows padded to whole bytes) to one byte per sample, values unchanged. */
+function unpack(packed: Uint8Array, width: number, height: number, samples: number, depth: number): Uint8Array {
+  if (depth >= 8) return packed;
+  const perRow = width * samples;
+  const rowBytes = Math.ceil((perRow * depth) / 8);
+  const out = new Uint8Array(perRow * height);
+  const mask = (1 << depth) - 1;
   for (let y = 0; y < height; y++) {
-    const filterType = raw[y * (rowBytes + 1)]!;
-    if (filterType > 4) fail(`scanline ${y} has unknown filter type ${filterType} (0 to 4 allowed)`);
-    unfilter(filterType, raw.subarray(y * (rowBytes + 1) + 1, (y + 1) * (rowBytes + 1)), pixels, y * rowBytes, rowBytes, channels, y > 0);
+    for (let i = 0; i < perRow; i++) {
+      const bit = i * depth;
+      out[y * perRow + i] = (packed[y * rowBytes + (bit >> 3)]! >> (8 - depth - (bit & 7))) & mask;
+    }
   }
-  return { width, height, channels, pixels };
+  return out;
 }
 
-/** Undoes one scanline's filter (PNG spec section 9) into `out` at `at`; the row above is at `at - rowBytes`. */
-function unfilter(type: number, line: Uint8Array, out: Uint8Array, at: number, rowBytes: number, bpp: number, hasPrior: boolean): void {
-  for (let i = 0; i < rowBytes; i++) {
-    const a = i >= bpp ? out[at + i - bpp]! : 0;
-    const b = hasPrior ? out[at + i - rowBytes]! : 0;
-    const c = hasPrior && i >= bpp ? out[at + i - rowBytes - bpp]! : 0;
-    let predictor = 0;
-    if (type === 1) predictor = a;
-    else if (type === 2) predictor = b;
-    else if (type === 3) predictor = (a + b) >> 1;
-    else if (type === 4) predictor = paeth(a, b, c);
-    out[at + i] = (line[i]! + predictor) & 0xff;
+/** fast-png's samples (packed sub-byte rows, 16-bit, palette indices) as 8-bit gray, gray + alpha, RGB or RGBA. */
+function toEightBit(h: Header, decoded: { data: Uint8Array | Uint16Array | Uint8ClampedArray; palette?: number[][]; transparency?: Uint16Array },
+  fail: (what: string) => never): PngImage {
+  const { width, height, depth, colorType } = h;
+  const samples = COLOR_TYPES[colorType]!.samples;
+  const n = width * height;
+  const values = decoded.data instanceof Uint16Array ? decoded.data
+    : unpack(decoded.data as Uint8Array, h.interlaced ? width * height : width, h.interlaced ? 1 : height, samples, h.interlaced ? 8 : depth);
+  const trns = decoded.transparency;
+  if (colorType === 3) {
+    // fast-png appends each entry's tRNS alpha (255 past the end of tRNS) to the palette.
+    const palette = decoded.palette ?? fail('a palette image without a palette');
+    const channels = palette[0]!.length === 4 ? 4 : 3;
+    const pixels = new Uint8Array(n * channels);
+    for (let i = 0; i < n; i++) {
+      const index = values[i]!;
+      const entry = palette[index] ?? fail(`pixel ${i} uses palette entry ${index}, but the palette holds ${palette.length}`);
+      pixels.set(entry, i * channels);
+    }
+    return { width, height, channels: channels as 3 | 4, pixels };
   }
-}
-
-function paeth(a: number, b: number, c: number): number {
-  const p = a + b - c;
-  const pa = Math.abs(p - a);
-  const pb = Math.abs(p - b);
-  const pc = Math.abs(p - c);
-  if (pa <= pb && pa <= pc) return a;
-  return pb <= pc ? b : c;
+  const scale = depth === 16 ? (v: number) => v >> 8 : depth === 8 ? (v: number) => v : (v: number) => (v * 255) / ((1 << depth) - 1);
+  const keyed = trns !== undefined && (colorType === 0 || colorType === 2);
+  const channels = samples + (keyed ? 1 : 0);
+  const pixels = new Uint8Array(n * channels);
+  for (let i = 0; i < n; i++) {
+    let transparent = keyed;
+    for (let c = 0; c < samples; c++) {
+      const v = values[i * samples + c]!;
+      pixels[i * channels + c] = scale(v);
+      if (keyed && v !== trns![c]) transparent = false;
+    }
+    if (keyed) pixels[i * channels + samples] = transparent ? 0 : 255;
+  }
+  return { width, height, channels: channels as 1 | 2 | 3 | 4, pixels };
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -173,12 +173,15 @@ export function encodeSafetensors(tensors: Record<string, SafetensorsInput>, met
 
 /**
  * One pass over the header text, before `JSON.parse`: rejects nesting deeper than the format needs
- * (a deep-JSON attack then never reaches the parser) and collects every object's keys, so that
- * duplicates, which `JSON.parse` silently merges, can be reported. Returns the first duplicate key.
+ * (a deep-JSON attack then never reaches the parser), counts the top-level keys other than
+ * `__metadata__` (the tensors, so that too many are refused before the parser builds them), and
+ * collects every object's keys, so that duplicates, which `JSON.parse` silently merges, can be
+ * reported. Returns the first duplicate key and the tensor count.
  */
-function scanJson(text: string, fail: (problem: string) => never): string | undefined {
+function scanJson(text: string, fail: (problem: string) => never): { duplicate: string | undefined; tensorCount: number } {
   const stack: { keys: Set<string> | undefined; expectKey: boolean }[] = [];
   let duplicate: string | undefined;
+  let tensorCount = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
@@ -189,6 +192,7 @@ function scanJson(text: string, fail: (problem: string) => never): string | unde
         else if (d === 0x22) break;
       }
       const top = stack[stack.length - 1];
+      if (stack.length === 1 && top!.expectKey && text.slice(start, i + 1) !== '"__metadata__"') tensorCount++;
       if (top?.keys && top.expectKey && duplicate === undefined) {
         let key: string;
         try {
@@ -198,8 +202,8 @@ function scanJson(text: string, fail: (problem: string) => never): string | unde
         }
         if (top.keys.has(key)) duplicate = key;
         top.keys.add(key);
-        top.expectKey = false;
       }
+      if (top) top.expectKey = false;
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       if (stack.length >= MAX_JSON_DEPTH) {
         fail(`JSON header nests deeper than ${MAX_JSON_DEPTH} levels, more than the format ever needs`);
@@ -212,7 +216,7 @@ function scanJson(text: string, fail: (problem: string) => never): string | unde
       if (top?.keys) top.expectKey = true;
     }
   }
-  return duplicate;
+  return { duplicate, tensorCount };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -265,7 +269,10 @@ export function decodeSafetensors(
   } catch {
     return fail('the header is not valid UTF-8');
   }
-  const duplicate = scanJson(text, fail);
+  const { duplicate, tensorCount } = scanJson(text, fail);
+  if (tensorCount > maxTensors) {
+    fail(`${tensorCount} tensors exceed the limit of ${maxTensors} (counted before parsing the JSON header; raise limits.maxTensors to read the file)`);
+  }
   let header: unknown;
   try {
     header = JSON.parse(text);

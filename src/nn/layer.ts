@@ -1,4 +1,4 @@
-import { ConfigError, NeuronaError, ShapeError, DTypeError, FormatError, NumericsError, floatx, isPlainObject, declareOptions, declaresOptions, is, optionsOf, parseArguments, type Check, type OptionsSpec } from '../core/index.js';
+import { ConfigError, NeuronaError, ShapeError, DTypeError, FormatError, NumericsError, checkTensorSize, floatx, isPlainObject, declareOptions, declaresOptions, is, optionsOf, parseArguments, type Check, type OptionsSpec } from '../core/index.js';
 import { Tensor, Variable, variable } from '../tensor/index.js';
 import { getInitializer, type InitializerIdentifier } from './initializers.js';
 
@@ -222,6 +222,7 @@ export abstract class Layer {
   }): Variable {
     const init = getInitializer(options.initializer, `${this.className} "${this.name}" (${options.name})`);
     chargeWeightBudget(this.name, options.name, options.shape);
+    checkTensorSize(options.shape.reduce((n, d) => n * d, 1), this.dtype, `weight "${options.name}" of shape [${options.shape.join(', ')}]`);
     const weight = variable(init(options.shape, this.dtype), { name: `${this.name}/${options.name}`, trainable: options.trainable ?? true });
     this.variables.push(weight);
     if (options.regularizer) this.regularizers.push([weight, options.regularizer]);

@@ -200,7 +200,11 @@ export function sparseTargets(yTrue: Operand, p: Tensor, name: string): Tensor {
   const labels = t.data();
   for (let i = 0; i < labels.length; i++) {
     const v = Number(labels[i]);
-    if (!Number.isInteger(v) || v < 0 || v >= numClasses) {
+    if (!Number.isInteger(v)) {
+      throw new ConfigError(`${name}: labels must be integers (class indices), got ${v} at flat index ${i} of yTrue ${formatShape(t.shape)}; `
+        + `round them, or use categorical_crossentropy for one-hot or soft targets`);
+    }
+    if (v < 0 || v >= numClasses) {
       throw new ConfigError(`${name}: label ${v} (at flat index ${i}) is outside [0, ${numClasses}) for yPred with ${numClasses} classes; `
         + `labels must be integer class indices`);
     }

@@ -130,7 +130,7 @@ function binaryOp(op: BinaryOp, left: Operand, right: Operand,
   if (COMPARISONS.has(op)) dtype = 'bool';
   else if ((op === 'div' || op === 'pow') && !isFloat(dtype)) dtype = 'float32';
   else if (dtype === 'bool') dtype = 'int32';
-  const out = empty(shape, dtype);
+  const out = empty(shape, dtype, op);
   kernels().binary(op, a._data, a.shape, b._data, b.shape, out._data, shape);
   if (!gradient) return out;
   return record(op, out, [a, b], (g) => {
@@ -216,7 +216,7 @@ export function where(condition: Operand, a: Operand, b: Operand): Tensor {
   }
   const [ta, tb] = operands(a, b);
   const shape = broadcastShapes(broadcastShapes(cond.shape, ta.shape, 'where'), tb.shape, 'where');
-  const out = empty(shape, resultType(ta, tb));
+  const out = empty(shape, resultType(ta, tb), 'where');
   kernels().where(cond._data as Uint8Array, cond.shape, ta._data, ta.shape, tb._data, tb.shape, out._data, shape);
   return record('where', out, [ta, tb], (g) => {
     const zero = toTensor(0, g);

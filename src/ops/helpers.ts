@@ -5,11 +5,11 @@ import { Tensor, stepScratchTensor, tensor, type TensorLike } from '../tensor/in
 /** Anything an op accepts as a tensor operand: a tensor, a number, or nested arrays. */
 export type Operand = TensorLike;
 
-/** A fresh tensor of zeros to be written by a kernel. */
-export function empty(shape: Shape, dtype: DType): Tensor {
+/** A fresh tensor of zeros to be written by a kernel; `op` names the op if it is too large. */
+export function empty(shape: Shape, dtype: DType, op?: string): Tensor {
   let size = 1;
   for (const d of shape) size *= d;
-  return new Tensor(allocate(dtype, size), shape, dtype);
+  return new Tensor(allocate(dtype, size, `${op ? `${op}: the result` : 'a result'} of shape ${formatShape(shape)}`), shape, dtype);
 }
 
 /**

@@ -73,7 +73,7 @@ function matmulBatched(a: Tensor, b: Tensor, transA: boolean, transB: boolean): 
   };
   const fa = fit(a, aBatch);
   const fb = fit(b, bBatch);
-  const out = empty([...batchShape, m, n], a.dtype);
+  const out = empty([...batchShape, m, n], a.dtype, 'matmul');
   kernels().matmul(fa.t._data as Float32Array, fb.t._data as Float32Array, out._data as Float32Array, {
     batch, m, n, k, transA, transB, aBatchStride: fa.stride, bBatchStride: fb.stride,
   });

@@ -274,7 +274,8 @@ export function scatterAdd(g: Tensor, indices: Tensor, axis: number, shape: read
 
 /**
  * One-hot encoding: int32 class indices of any shape -> a tensor with a new last axis of `depth`.
- * Indices outside `[0, depth)` give an all-`offValue` row, as in TensorFlow.
+ * Indices outside `[0, depth)` are a ShapeError naming the first one (TensorFlow silently gives an
+ * all-`offValue` row, which hides wrong labels).
  *
  * ```ts
  * nr.oneHot(nr.tensor([0, 2], undefined, 'int32'), 3); // [[1, 0, 0], [0, 0, 1]]
@@ -284,7 +285,14 @@ export function oneHot(indices: Operand, depth: number,
   options: { onValue?: number; offValue?: number; dtype?: DType } = {}): Tensor {
   const idx = indexTensor(indices, 'oneHot');
   if (!Number.isInteger(depth) || depth < 1) throw new ConfigError(`oneHot: depth must be a positive integer, got ${depth}`);
-  const out = new Tensor(allocate(options.dtype ?? 'float32', idx.size * depth), [...idx.shape, depth], options.dtype ?? 'float32');
+  const data = idx._data as Int32Array;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v < 0 || v >= depth) {
+      throw new ShapeError(`oneHot: index ${v} (at flat position ${i}) is out of range for depth ${depth} (valid: 0..${depth - 1}); fix the labels or raise depth`);
+    }
+  }
+  const out = new Tensor(allocate(options.dtype ?? 'float32', idx.size * depth, `oneHot: the result of shape ${formatShape([...idx.shape, depth])}`), [...idx.shape, depth], options.dtype ?? 'float32');
   kernels().oneHot(idx._data as Int32Array, depth, options.onValue ?? 1, options.offValue ?? 0, out._data);
   return out;
 }

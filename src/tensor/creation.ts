@@ -103,7 +103,11 @@ function checkedShape(shape: readonly number[], size: number): number[] {
 
 function filled(shape: readonly number[], value: number, dtype: DType, where: string): Tensor {
   checkShape(shape, where);
-  const data = allocate(parseDType(dtype, where), sizeOf(shape));
+  dtype = parseDType(dtype, where);
+  if (typeof value !== 'number' && typeof value !== 'boolean') {
+    throw new ConfigError(`${where}: the fill value must be a number${dtype === 'bool' ? ' or a boolean' : ''}, got ${typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : typeof value}`);
+  }
+  const data = allocate(dtype, sizeOf(shape), `${where}: shape ${formatShape(shape)}`);
   if (value !== 0) data.fill(dtype === 'bool' ? (value ? 1 : 0) : value);
   return new Tensor(data, [...shape], dtype);
 }
@@ -164,7 +168,7 @@ export function arange(start: number, stop?: number, step = 1, dtype?: DType): T
   }
   const target = dtype ?? ([start, stop, step].every(Number.isInteger) ? 'int32' : 'float32');
   const n = Math.max(0, Math.ceil((stop - start) / step));
-  const data = allocate(parseDType(target, 'arange'), n);
+  const data = allocate(parseDType(target, 'arange'), n, `arange(${start}, ${stop}, ${step})`);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return new Tensor(data, [n], target);
 }

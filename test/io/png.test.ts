@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import { deflateSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { assert } from '../helpers.js';
 import * as nr from '../../src/index.js';
@@ -18,7 +20,7 @@ function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-function randomImage(width: number, height: number, channels: 1 | 3 | 4, seed: number): PngImage {
+function randomImage(width: number, height: number, channels: 1 | 2 | 3 | 4, seed: number): PngImage {
   const random = new Random(seed);
   const pixels = new Uint8Array(width * height * channels);
   for (let i = 0; i < pixels.length; i++) pixels[i] = random.nextInt(256);
@@ -80,8 +82,8 @@ sys.stdout.write((b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBB
   assert.equal(hex(encodePng(image)), run.stdout.trim());
 });
 
-test('gray, RGB and RGBA images survive an encode/decode round trip', () => {
-  for (const channels of [1, 3, 4] as const) {
+test('gray, gray + alpha, RGB and RGBA images survive an encode/decode round trip', () => {
+  for (const channels of [1, 2, 3, 4] as const) {
     for (const [width, height] of [[1, 1], [7, 3], [40, 33]] as const) {
       const image = randomImage(width, height, channels, width * 100 + channels);
       const back = decodePng(encodePng(image));
@@ -125,7 +127,7 @@ test('the decoder undoes filter types 1-4 (Sub, Up, Average, Paeth) on hand-buil
     const decoded = decodePng(handBuilt(width, rows.length, 2, new Uint8Array(raw)));
     assert.deepEqual([...decoded.pixels], rows.flat(), `filters ${types.join(',')}`);
   }
-  assertFormatError(() => decodePng(handBuilt(1, 1, 0, new Uint8Array([5, 0]))), /scanline 0 has unknown filter type 5/);
+  assertFormatError(() => decodePng(handBuilt(1, 1, 0, new Uint8Array([5, 0]))), /cannot decode the image data \(Unsupported filter: 5\)/);
 });
 
 test('a corrupted CRC is a FormatError naming the chunk', () => {
@@ -146,12 +148,56 @@ test('truncated and malformed files are FormatErrors that say what is wrong', ()
   const notPng = Buffer.from('GIF89a and more bytes');
   assertFormatError(() => decodePng(notPng), /signature/);
   assertFormatError(() => decodePng(handBuilt(2, 2, 0, new Uint8Array(3))), /inflates to 3 bytes/);
-  assertFormatError(() => decodePng(handBuilt(1, 1, 3, new Uint8Array(2))), /color type 3/);
-  assertFormatError(() => decodePng(handBuilt(1, 1, 0, new Uint8Array(3), 16)), /bit depth 16/);
+  assertFormatError(() => decodePng(handBuilt(1, 1, 3, new Uint8Array(2))), /palette image \(color type 3\) without a PLTE chunk/);
+  assertFormatError(() => decodePng(handBuilt(1, 1, 2, new Uint8Array(3), 4)), /invalid pixel format: bit depth 4, color type 2/);
+  assertFormatError(() => decodePng(handBuilt(1, 1, 0, new Uint8Array(3), 16).subarray(0, 33)), /truncated/);
 });
 
 test('the encoder rejects sizes that do not match the pixel buffer', () => {
   assert.throws(() => encodePng({ width: 2, height: 2, channels: 3, pixels: new Uint8Array(11) }), nr.ConfigError);
   assert.throws(() => encodePng({ width: 0, height: 2, channels: 1, pixels: new Uint8Array(0) }), nr.ConfigError);
-  assert.throws(() => encodePng({ width: 1, height: 1, channels: 2 as 1, pixels: new Uint8Array(2) }), nr.ConfigError);
+  assert.throws(() => encodePng({ width: 1, height: 1, channels: 5 as 1, pixels: new Uint8Array(5) }), nr.ConfigError);
+});
+
+test('every kind of valid PNG decodes: bit depths 1-16, palette, gray + alpha, tRNS, Adam7 (fixtures from generate_png.py)', () => {
+  // Written by test/fixtures/generate_png.py with an encoder of its own and checked there against Pillow.
+  const dir = 'test/fixtures/png';
+  const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Record<string, { width: number; height: number; channels: number; pixels: number[] }>;
+  const names = Object.keys(expected);
+  assert.equal(names.length, 29);
+  for (const kind of ['gray-1', 'gray-2', 'gray-4', 'gray-16', 'palette-1', 'palette-8-trns', 'gray-alpha-16', 'rgb-16-trns', 'gray-1-interlaced', 'palette-4-interlaced', 'rgba-16-interlaced']) {
+    assert.ok(names.includes(kind), kind);
+  }
+  for (const name of names) {
+    const image = decodePng(readFileSync(join(dir, `${name}.png`)), name);
+    const want = expected[name]!;
+    assert.deepEqual([image.width, image.height, image.channels], [want.width, want.height, want.channels], name);
+    assert.deepEqual([...image.pixels], want.pixels, name);
+  }
+});
+
+/** A PNG whose IHDR declares any size, with `raw` (unchecked) as its image data. */
+function declared(width: number, height: number, raw: Uint8Array): Uint8Array {
+  const png = handBuilt(1, 1, 0, raw);
+  const view = new DataView(png.buffer, png.byteOffset);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  view.setUint32(29, crc32(png, 12, 29));
+  return png;
+}
+
+test('the pixel limit is checked from the header, before anything is inflated; maxPixels raises it', () => {
+  assertFormatError(() => decodePng(declared(100000, 100000, new Uint8Array(2)), 'huge.png'),
+    /huge\.png: the image is 100000 x 100000 = 10,000,000,000 pixels, more than the limit of 67,108,864/);
+  const png = readFileSync('test/fixtures/png/rgb-8.png'); // 9 x 7
+  assertFormatError(() => decodePng(png, 'small.png', { maxPixels: 62 }), /9 x 7 = 63 pixels, more than the limit of 62/);
+  assert.equal(decodePng(png, 'small.png', { maxPixels: 63 }).width, 9);
+  assert.throws(() => decodePng(png, 'x', { maxPixels: 0 }), nr.ConfigError);
+});
+
+test('image data that inflates past what the header declares is refused without inflating it all', () => {
+  // 1 x 1 gray needs 2 bytes; this stream inflates to 64 MB from a few tens of kilobytes.
+  const bomb = declared(1, 1, new Uint8Array(64 * 1024 * 1024));
+  assert.ok(bomb.length < 200_000);
+  assertFormatError(() => decodePng(bomb, 'bomb.png'), /bomb\.png: image data inflates to more than the 2 bytes/);
 });

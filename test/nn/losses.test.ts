@@ -118,7 +118,7 @@ test('sparse labels out of range name the label and the class count', () => {
       return true;
     });
   }
-  assert.throws(() => losses.sparseCategoricalCrossentropy(nr.tensor([0.5, 1]), p), /label 0.5/);
+  assert.throws(() => losses.sparseCategoricalCrossentropy(nr.tensor([0.5, 1]), p), /labels must be integers \(class indices\), got 0\.5/);
   // [batch, 1] labels are accepted, as in Keras.
   assertClose(losses.sparseCategoricalCrossentropy(nr.tensor([[2], [2]], undefined, 'int32'), p), [-Math.log(0.5), -Math.log(0.8)], { rtol: 1e-6 });
 });

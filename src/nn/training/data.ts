@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, formatShape, globalRandom } from '../../core/index.js';
+import { ConfigError, NumericsError, ShapeError, formatShape, globalRandom } from '../../core/index.js';
 import { Tensor, tensor } from '../../tensor/index.js';
 import * as ops from '../../ops/index.js';
 
@@ -26,6 +26,35 @@ export function toList(x: TensorOrList | undefined, role: string): Tensor[] {
 function describe(x: unknown): string {
   if (Array.isArray(x)) return `an array of ${x.length} ${x.length > 0 && !(x[0] instanceof Tensor) ? 'non-Tensor values' : 'items'}`;
   return x === null ? 'null' : typeof x;
+}
+
+/**
+ * Checks that every value of float tensors is finite, in one pass per tensor; the NumericsError
+ * names the argument (`role`, with `[i]` for one of a list) and the first bad element's index. Int
+ * and bool tensors cannot hold NaN or Infinity and are skipped.
+ */
+export function checkFinite(list: readonly Tensor[], role: string): void {
+  for (const [i, t] of list.entries()) {
+    if (t.dtype !== 'float32' && t.dtype !== 'float64') continue;
+    const values = t._data;
+    let bad = -1;
+    // v - v is 0 for every finite v and NaN for NaN and +-Infinity: one comparison per element.
+    for (let k = 0; k < values.length; k++) {
+      if (values[k]! - values[k]! !== 0) {
+        bad = k;
+        break;
+      }
+    }
+    if (bad < 0) continue;
+    const index: number[] = [];
+    for (let axis = t.rank - 1, rest = bad; axis >= 0; axis--) {
+      index.unshift(rest % t.shape[axis]!);
+      rest = Math.floor(rest / t.shape[axis]!);
+    }
+    const name = list.length > 1 ? `${role}[${i}]` : role;
+    throw new NumericsError(`${name} holds ${values[bad]} at index ${formatShape(index)} (sample ${index[0]}) of shape ${formatShape(t.shape)}; `
+      + `every value must be finite: clean or impute the data first`);
+  }
 }
 
 /** The number of samples; every tensor must have the same length on axis 0. */
@@ -98,6 +127,15 @@ export function splitValidation(lists: readonly Tensor[][], n: number, fraction:
 
 /** One weight per sample from a class-weight table (labels as indices [n], [n, 1] or one-hot [n, k]). */
 export function classWeightsToSampleWeights(y: Tensor, classWeight: Readonly<Record<number, number>>): Tensor {
+  if (typeof classWeight !== 'object' || classWeight === null) {
+    throw new ConfigError(`fit: classWeight must be an object mapping class indices to weights, e.g. {0: 1, 1: 5}, got ${classWeight === null ? 'null' : typeof classWeight}`);
+  }
+  for (const [key, w] of Object.entries(classWeight)) {
+    if (!/^(0|[1-9]\d*)$/.test(key)) throw new ConfigError(`fit: classWeight key ${JSON.stringify(key)} is not a class index; keys must be integers >= 0`);
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
+      throw new ConfigError(`fit: classWeight[${key}] is ${typeof w === 'number' ? w : JSON.stringify(w) ?? String(w)}; class weights must be finite numbers >= 0`);
+    }
+  }
   let classes: ArrayLike<number>;
   if (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1)) {
     const values = y.data();

@@ -6,7 +6,7 @@ import { History } from '../callbacks/history.js';
 import { ProgbarLogger } from '../callbacks/progbar.js';
 import type { CompiledState } from './compile.js';
 import {
-  checkBatchSize, classWeightsToSampleWeights, sampleCount, shuffledIndices, sliceRows, splitValidation, takeRows, toList,
+  checkBatchSize, checkFinite, classWeightsToSampleWeights, sampleCount, shuffledIndices, sliceRows, splitValidation, takeRows, toList,
   yieldToEventLoop, type TensorOrList,
 } from './data.js';
 
@@ -188,6 +188,10 @@ async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, 
   let weights = sampleWeightsFor(ys, options);
   const n = sampleCount([['x', xs], ['y', ys], ...(weights ? [['sampleWeight', [weights]] as const] : [])]);
   if (n === 0) throw new ConfigError('fit: x and y hold no samples');
+  // Checked once, before the first step: NaN in the data would otherwise surface as a NaN loss.
+  checkFinite(xs, 'fit: x');
+  checkFinite(ys, 'fit: y');
+  if (weights) checkFinite([weights], 'fit: sampleWeight');
 
   let validation: { xs: Tensor[]; ys: Tensor[]; weights?: Tensor } | null = null;
   if (options.validationData !== undefined) {
@@ -197,6 +201,8 @@ async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, 
     }
     validation = { xs: toList(data[0], 'fit: validationData x'), ys: toList(data[1], 'fit: validationData y'), weights: data[2] as Tensor | undefined };
     sampleCount([['validationData x', validation.xs], ['validationData y', validation.ys]]);
+    checkFinite(validation.xs, 'fit: validationData x');
+    checkFinite(validation.ys, 'fit: validationData y');
   } else if (split > 0) {
     const parts = splitValidation(weights ? [xs, ys, [weights]] : [xs, ys], n, split);
     validation = { xs: parts.validation[0]!, ys: parts.validation[1]!, weights: parts.validation[2]?.[0] };
@@ -332,6 +338,8 @@ export async function evaluate(model: TrainableModel, x: TensorOrList, y: Tensor
   const xs = toList(x, 'evaluate: x');
   const ys = toList(y, 'evaluate: y');
   const n = sampleCount([['x', xs], ['y', ys], ...(options.sampleWeight ? [['sampleWeight', [options.sampleWeight]] as const] : [])]);
+  checkFinite(xs, 'evaluate: x');
+  checkFinite(ys, 'evaluate: y');
   const callbacks = [...(options.callbacks ?? [])];
   if (verbose > 0 && !callbacks.some((c) => c instanceof ProgbarLogger)) callbacks.push(new ProgbarLogger({ verbose }));
   const list = new CallbackList(callbacks);
