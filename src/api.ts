@@ -32,3 +32,4 @@ export { Sequential, Model, Input, InputLayer } from './nn/models/index.js';
 export type { CompileOptions, FitOptions, EvaluateOptions, PredictOptions, ModelArgs, InputOptions } from './nn/models/index.js';
 export { SOM, type SOMOptions } from './classic/index.js';
 export { Perceptron, type PerceptronOptions } from './classic/index.js';
+export { trainTestSplit, type TrainTestSplitOptions } from './data/split.js';
