@@ -1,4 +1,5 @@
-export { Layer, SymbolicTensor, registerLayer, layerFromConfig, resetLayerNames, type LayerOptions, type CallOptions, type LayerShape, type InputSpec } from '../layer.js';
+export { is } from '../../core/options.js';
+export { Layer, SymbolicTensor, registerLayer, declareLayerOptions, layerFromConfig, resetLayerNames, type LayerOptions, type CallOptions, type LayerShape, type InputSpec } from '../layer.js';
 export { Dense, type DenseOptions } from './core/dense.js';
 export { Activation, ReLU, LeakyReLU, Softmax, type ActivationOptions, type ReLUOptions, type LeakyReLUOptions, type SoftmaxOptions } from './core/activation.js';
 export { Flatten, Reshape, type ReshapeOptions } from './core/reshape.js';
