@@ -5,3 +5,4 @@ export * from './random.js';
 export * from './notice.js';
 export * from './settings.js';
 export * from './buffer-pool.js';
+export * from './names.js';
