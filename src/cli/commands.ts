@@ -1,6 +1,6 @@
 import { VERSION } from '../version.js';
 import { getBackend, nativeInfo, setBackend, setNumThreads } from '../backend/index.js';
-import { NeuronaError } from '../core/index.js';
+import { NeuronaError, ownEntry } from '../core/index.js';
 import { inspect } from '../nn/saving/index.js';
 import { benchUnavailable, runBench } from './bench.js';
 import { EXAMPLES } from './examples.js';
@@ -62,7 +62,7 @@ function parseArgs(command: string, args: readonly string[], spec: Record<string
     }
     const equals = arg.indexOf('=');
     const flag = equals < 0 ? arg : arg.slice(0, equals);
-    const kind = spec[flag];
+    const kind = ownEntry(spec, flag);
     if (!kind) throw new UsageError(`${command}: unknown option '${flag}'; options: ${Object.keys(spec).join(' ')}`);
     const value = equals < 0 ? args[++i] : arg.slice(equals + 1);
     if (value === undefined || value === '') throw new UsageError(`${command}: option ${flag} needs a value`);
@@ -81,7 +81,7 @@ async function train(args: readonly string[], out: Out): Promise<number> {
   const [name, ...extra] = positional;
   const available = Object.keys(EXAMPLES).join(', ');
   if (!name) throw new UsageError(`train needs an example name; available: ${available}`);
-  const example = EXAMPLES[name];
+  const example = ownEntry(EXAMPLES, name);
   if (!example) throw new UsageError(`unknown example '${name}'; available: ${available}`);
   if (extra.length > 0) throw new UsageError(`train: unexpected argument '${extra[0]}'`);
   if (flags['--backend']) setBackend(flags['--backend']);

@@ -6,3 +6,4 @@ export * from './notice.js';
 export * from './settings.js';
 export * from './buffer-pool.js';
 export * from './options.js';
+export * from './names.js';

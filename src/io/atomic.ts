@@ -37,6 +37,37 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array | string):
   await syncDirectory(dir);
 }
 
+/**
+ * Writes `bytes` to a new file `path` (it must not exist) and flushes the file and its directory
+ * entry: once this resolves, the file survives a crash. Used for files that are only read after a
+ * later commit step names them (a model's staged weights); a crash midway leaves a partial file
+ * that nothing refers to.
+ */
+export async function writeNewFileDurably(path: string, bytes: Uint8Array | string): Promise<void> {
+  const file = await open(path, 'wx');
+  try {
+    try {
+      await file.writeFile(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
+    await unlink(path).catch(() => undefined);
+    throw error;
+  }
+  await syncDirectory(dirname(path));
+}
+
+/** Renames `from` to `to` (same directory) and flushes the directory so the rename survives a crash. */
+export async function renameDurably(from: string, to: string): Promise<void> {
+  await rename(from, to);
+  await syncDirectory(dirname(to));
+}
+
+/** The name writeFileAtomic gives the temporary file of `name`: `.<name>.<pid>.<random hex>.tmp`. */
+export const ATOMIC_TEMP_PATTERN = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/;
+
 async function syncDirectory(dir: string): Promise<void> {
   // Directories cannot be opened for fsync on Windows (EPERM/EISDIR); there the rename is as durable as it gets.
   let handle;

@@ -1,4 +1,4 @@
-import { ConfigError } from '../core/index.js';
+import { ConfigError, ownEntry } from '../core/index.js';
 import { Tensor, record } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 
@@ -78,7 +78,7 @@ export const ACTIVATION_NAMES = [
 export function getActivation(identifier: ActivationIdentifier, where = 'activation'): ActivationFn {
   if (identifier === null || identifier === undefined) return ACTIVATIONS.linear!;
   if (typeof identifier === 'function') return identifier;
-  const fn = ACTIVATIONS[identifier.replace(/_/g, '').toLowerCase()];
+  const fn = typeof identifier === 'string' ? ownEntry(ACTIVATIONS, identifier.replace(/_/g, '').toLowerCase()) : undefined;
   if (!fn) throw new ConfigError(`${where}: unknown activation ${JSON.stringify(identifier)}; valid names are ${ACTIVATION_NAMES.join(', ')}`);
   return fn;
 }

@@ -1,4 +1,4 @@
-import { ConfigError, globalRandom, type DType } from '../core/index.js';
+import { ConfigError, globalRandom, type DType, ownEntry } from '../core/index.js';
 import { Tensor, full, randn, randu, tensor, zeros } from '../tensor/index.js';
 
 /*
@@ -86,7 +86,7 @@ export function getInitializer(identifier: InitializerIdentifier, where = 'initi
   if (typeof identifier === 'function') return identifier;
   const name = typeof identifier === 'string' ? identifier : identifier.className;
   const config = (typeof identifier === 'string' ? {} : identifier.config ?? {}) as Record<string, number>;
-  const factory = FACTORIES[canonical(name)];
+  const factory = typeof name === 'string' ? ownEntry(FACTORIES, canonical(name)) : undefined;
   if (!factory) throw new ConfigError(`${where}: unknown initializer ${JSON.stringify(name)}; valid names are ${INITIALIZER_NAMES.join(', ')}`);
   return factory(config);
 }

@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, epsilon, floatx, formatShape, is, parseOptions } from '../core/index.js';
+import { ConfigError, ShapeError, epsilon, floatx, formatShape, is, parseOptions, ownEntry } from '../core/index.js';
 import { Tensor, tensor } from '../tensor/index.js';
 import { cast, clip, oneHot, type Operand } from '../ops/index.js';
 import { probabilityCrossentropy } from '../ops/crossentropy.js';
@@ -442,7 +442,7 @@ export function getLoss(identifier: string | Loss | LossFunction): Loss {
   if (identifier instanceof Loss) return identifier;
   if (typeof identifier === 'function') return new FunctionLoss(identifier);
   if (typeof identifier === 'string') {
-    const entry = LOSSES[normalizeIdentifier(identifier)];
+    const entry = ownEntry(LOSSES, normalizeIdentifier(identifier));
     if (entry) return entry.make();
   }
   throw new ConfigError(`getLoss: unknown loss ${JSON.stringify(identifier)}; valid names are ${LOSS_NAMES.map((n) => `'${n}'`).join(', ')} `
@@ -452,8 +452,8 @@ export function getLoss(identifier: string | Loss | LossFunction): Loss {
 /** The canonical snake_case name of a loss identifier, or undefined when it is not a built-in name. */
 export function canonicalLossName(identifier: string | Loss | LossFunction | undefined): string | undefined {
   if (identifier === undefined) return undefined;
-  if (identifier instanceof Loss) return LOSSES[normalizeIdentifier(identifier.constructor.name)]?.canonical ?? LOSSES[normalizeIdentifier(identifier.name)]?.canonical;
-  if (typeof identifier === 'string') return LOSSES[normalizeIdentifier(identifier)]?.canonical;
+  if (identifier instanceof Loss) return ownEntry(LOSSES, normalizeIdentifier(identifier.constructor.name))?.canonical ?? ownEntry(LOSSES, normalizeIdentifier(identifier.name))?.canonical;
+  if (typeof identifier === 'string') return ownEntry(LOSSES, normalizeIdentifier(identifier))?.canonical;
   return undefined;
 }
 

@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, formatShape, is, parseOptions } from '../core/index.js';
+import { ConfigError, ShapeError, formatShape, is, parseOptions, ownEntry } from '../core/index.js';
 import { Tensor, tensor, noGrad } from '../tensor/index.js';
 import { cast, type Operand } from '../ops/index.js';
 import {
@@ -283,7 +283,7 @@ class AutoAccuracy extends Metric {
       SparseCategoricalAccuracy: () => new SparseCategoricalAccuracy({ name: this.name }),
       CategoricalAccuracy: () => new CategoricalAccuracy({ name: this.name }),
     };
-    const make = typeof state.kind === 'string' ? kinds[state.kind] : undefined;
+    const make = ownEntry(kinds, state.kind);
     this.inner = make?.();
     this.inner?.setState(state.inner as Record<string, unknown>);
   }
@@ -332,7 +332,7 @@ export function getMetric(identifier: string | Metric, loss?: string | Loss | Lo
       if (lossName === 'categorical_crossentropy') return new CategoricalAccuracy({ name: identifier });
       return new AutoAccuracy(identifier);
     }
-    const make = METRICS[key];
+    const make = ownEntry(METRICS, key);
     if (make) return make(identifier);
   }
   throw new ConfigError(`getMetric: unknown metric ${JSON.stringify(identifier)}; valid names are ${METRIC_NAMES.map((n) => `'${n}'`).join(', ')} `

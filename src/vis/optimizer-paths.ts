@@ -3,7 +3,7 @@
  * the gradients our autograd computes for N steps; the chart shows the function as shaded bands (a
  * filled contour plot on a log scale) with one path per optimizer.
  */
-import { ConfigError } from '../core/index.js';
+import { ConfigError, ownEntry } from '../core/index.js';
 import { Tensor, tensor, valueAndGrad, variable } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 import { Optimizer, SGD, Adam, RMSprop, Adagrad, Adadelta, AdamW } from '../nn/optimizers/index.js';
@@ -89,7 +89,7 @@ export interface OptimizerPath {
 }
 
 function testFunction(fnName: string, where: string): TestFunction {
-  const fn = TEST_FUNCTIONS[String(fnName).toLowerCase()];
+  const fn = ownEntry(TEST_FUNCTIONS, String(fnName).toLowerCase());
   if (!fn) throw new ConfigError(`${where}: unknown test function ${JSON.stringify(fnName)}; expected one of ${Object.keys(TEST_FUNCTIONS).map((n) => `'${n}'`).join(', ')}`);
   return fn;
 }
@@ -102,7 +102,7 @@ function makeOptimizer(entry: PathOptimizer, fn: TestFunction, where: string): {
     return { name: entry.name, optimizer };
   }
   const key = entry.replace(/[_\-\s]/g, '').toLowerCase();
-  const learningRate = fn.learningRates[key];
+  const learningRate = ownEntry(fn.learningRates, key);
   if (learningRate === undefined) {
     throw new ConfigError(`${where}: unknown optimizer ${JSON.stringify(entry)}; expected one of ${Object.keys(fn.learningRates).map((n) => `'${n}'`).join(', ')} or {name, optimizer}`);
   }

@@ -3,7 +3,7 @@
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ConfigError, FormatError, globalRandom, notice, type RandomState, is, parseOptions } from '../../core/index.js';
+import { ConfigError, FormatError, globalRandom, notice, type RandomState, is, parseOptions, ownEntry } from '../../core/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
 import { Model } from '../models/model.js';
@@ -134,7 +134,7 @@ export class ModelCheckpoint extends Callback {
   private async saveModel(epoch: number, batch: number | null, logs: Logs): Promise<void> {
     const path = this.filePath(epoch, batch, logs);
     if (this.saveBestOnly) {
-      const current = logs[this.monitor];
+      const current = ownEntry(logs, this.monitor);
       if (current === undefined) {
         notice(`ModelCheckpoint: can save best model only with "${this.monitor}" available, skipping; available: ${Object.keys(logs).join(', ') || '(none)'}`);
         return;

@@ -1,4 +1,4 @@
-import { notice, is, parseOptions } from '../../core/index.js';
+import { notice, is, parseOptions, ownEntry } from '../../core/index.js';
 import { tensor, type Tensor } from '../../tensor/index.js';
 import { Callback, type Logs } from './callback.js';
 import { checkMode, checkNumber, missingMonitorText, resolveMode, type MonitorMode } from './monitor.js';
@@ -91,7 +91,7 @@ export class EarlyStopping extends Callback {
   }
 
   override onEpochEnd(epoch: number, logs: Logs = {}): void {
-    const current = logs[this.monitor];
+    const current = ownEntry(logs, this.monitor);
     if (current === undefined) {
       notice(missingMonitorText('EarlyStopping', this.monitor, logs));
       return;

@@ -1,4 +1,4 @@
-import { ConfigError, notice, is, parseOptions } from '../../core/index.js';
+import { ConfigError, notice, is, parseOptions, ownEntry } from '../../core/index.js';
 import { Callback, type CallbackModel, type Logs } from './callback.js';
 import { checkMode, checkNumber, missingMonitorText, type MonitorMode } from './monitor.js';
 
@@ -138,7 +138,7 @@ export class ReduceLROnPlateau extends Callback {
   override onEpochEnd(epoch: number, logs: Logs = {}): void {
     const optimizer = optimizerOf('ReduceLROnPlateau', this.model);
     logs.learning_rate = optimizer.learningRate;
-    const current = logs[this.monitor];
+    const current = ownEntry(logs, this.monitor);
     if (current === undefined) {
       notice(missingMonitorText('ReduceLROnPlateau', this.monitor, logs));
       return;

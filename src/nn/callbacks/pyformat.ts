@@ -1,4 +1,4 @@
-import { ConfigError } from '../../core/index.js';
+import { ConfigError, ownEntry } from '../../core/index.js';
 
 /*
  * Python's str.format for ModelCheckpoint's filepath template: `{epoch}`, `{epoch:02d}`,
@@ -105,7 +105,7 @@ export function pyFormat(template: string, values: Record<string, number>, ints:
     const colon = field.indexOf(':');
     const name = colon < 0 ? field : field.slice(0, colon);
     const spec = colon < 0 ? '' : field.slice(colon + 1);
-    const value = values[name];
+    const value = ownEntry(values, name);
     if (value === undefined) {
       throw new ConfigError(`ModelCheckpoint: failed to format the filepath "${template}": no key "${name}" in the logs (available: ${Object.keys(values).join(', ')})`);
     }

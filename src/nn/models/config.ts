@@ -21,13 +21,49 @@ export function serializeLayer(layer: Layer): { className: string; config: Recor
   return { className: layer.className, config: layer.getConfig() };
 }
 
+/** Where an error was thrown while a config was being rebuilt (see `rebuildContextOf`). */
+export interface RebuildContext {
+  kind: 'layer' | 'model';
+  name: string;
+  className: string;
+  /** The entry's place in the config: `modelConfig.config.layers[2]`. */
+  path: string;
+  config: Record<string, unknown>;
+}
+
+/** The entries being rebuilt, outermost first (deserializeLayer nests through the model builders). */
+const rebuilding: { spec: { className: string; config: Record<string, unknown> }; path: string }[] = [];
+const contexts = new WeakMap<object, RebuildContext>();
+
+/**
+ * The innermost layer or model entry whose rebuild threw `error`, so that a loader can say which
+ * entry of a file was wrong (the constructor's own message does not know where its options came from).
+ */
+export function rebuildContextOf(error: unknown): RebuildContext | undefined {
+  return typeof error === 'object' && error !== null ? contexts.get(error) : undefined;
+}
+
 /** Rebuilds a layer or a nested model from `{className, config}`. */
 export function deserializeLayer(spec: { className: string; config: Record<string, unknown> }): Layer {
-  if (!spec || typeof spec !== 'object' || typeof spec.className !== 'string' || typeof spec.config !== 'object') {
+  if (!spec || typeof spec !== 'object' || typeof spec.className !== 'string' || typeof spec.config !== 'object' || spec.config === null) {
     throw new ConfigError(`model config: expected a layer entry {className, config}, got ${JSON.stringify(spec)}`);
   }
+  const parent = rebuilding.at(-1);
+  const index = parent && Array.isArray(parent.spec.config.layers) ? parent.spec.config.layers.indexOf(spec) : -1;
+  const path = parent ? `${parent.path}.config.layers[${index}]` : 'modelConfig';
   const build = MODEL_BUILDERS.get(spec.className);
-  return build ? build(spec.config) : layerFromConfig(spec);
+  rebuilding.push({ spec, path });
+  try {
+    return build ? build(spec.config) : layerFromConfig(spec);
+  } catch (e) {
+    if (typeof e === 'object' && e !== null && !contexts.has(e)) {
+      const name = typeof spec.config.name === 'string' ? spec.config.name : '(unnamed)';
+      contexts.set(e, { kind: build ? 'model' : 'layer', name, className: spec.className, path, config: spec.config });
+    }
+    throw e;
+  } finally {
+    rebuilding.pop();
+  }
 }
 
 export function graphConfig(name: string, graph: Graph): Record<string, unknown> {
@@ -61,11 +97,12 @@ export function graphFromConfig(raw: Record<string, unknown>): { name?: string; 
   const layers = new Map<string, Layer>();
   for (const spec of config.layers) {
     const layer = deserializeLayer(spec);
+    if (layers.has(layer.name)) throw new ConfigError(`Model.fromConfig: two layers are named "${layer.name}"; layer names in a model must be unique`);
     layers.set(layer.name, layer);
   }
   const nodes: SymbolicTensor[] = [];
   config.nodes.forEach((node, i) => {
-    const layer = layers.get(node.layer);
+    const layer = typeof node?.layer === 'string' ? layers.get(node.layer) : undefined;
     if (!layer) throw new ConfigError(`Model.fromConfig: node ${i} uses layer "${node.layer}", which is not in layers`);
     if (layer instanceof InputLayer) {
       nodes.push(symbolicInput(layer));

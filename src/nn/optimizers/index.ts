@@ -1,4 +1,4 @@
-import { ConfigError } from '../../core/index.js';
+import { ConfigError, ownEntry } from '../../core/index.js';
 import { Optimizer } from './optimizer.js';
 import { SGD } from './sgd.js';
 import { Adam } from './adam.js';
@@ -38,7 +38,7 @@ const normalize = (name: string) => name.replace(/[_\-\s]/g, '').toLowerCase();
 export function getOptimizer(identifier: string | Optimizer | { className: string; config?: Record<string, unknown> }): Optimizer {
   if (identifier instanceof Optimizer) return identifier;
   const name = typeof identifier === 'string' ? identifier : identifier?.className;
-  const ctor = typeof name === 'string' ? OPTIMIZERS[normalize(name)] : undefined;
+  const ctor = typeof name === 'string' ? ownEntry(OPTIMIZERS, normalize(name)) : undefined;
   if (!ctor) {
     throw new ConfigError(`unknown optimizer ${JSON.stringify(name ?? identifier)}; expected one of ${Object.keys(OPTIMIZERS).map((n) => `'${n}'`).join(', ')} or an Optimizer instance`);
   }

@@ -1,4 +1,4 @@
-import { ConfigError, is, parseOptions } from '../../core/index.js';
+import { ConfigError, is, parseOptions, ownEntry } from '../../core/index.js';
 
 /*
  * Learning rate schedules with Keras 3 semantics (keras.optimizers.schedules). A schedule maps the
@@ -179,7 +179,7 @@ const SCHEDULES: Record<string, new (options: never) => LearningRateSchedule> = 
 
 /** Rebuilds a schedule from `{className, config}` (the form `getConfig()` writes). */
 export function deserializeSchedule(config: ScheduleConfig): LearningRateSchedule {
-  const ctor = SCHEDULES[config.className];
+  const ctor = ownEntry(SCHEDULES, config?.className);
   if (!ctor) {
     throw new ConfigError(`unknown learning rate schedule "${config.className}"; expected one of ${Object.keys(SCHEDULES).join(', ')}`);
   }

@@ -1,9 +1,9 @@
-import { ConfigError, FormatError, NeuronaError } from '../../core/index.js';
+import { ConfigError, FormatError, NeuronaError, ownEntry } from '../../core/index.js';
 import { Tensor, type Variable } from '../../tensor/index.js';
-import { LAYER_CLASSES, Layer } from '../layer.js';
+import type { Layer } from '../layer.js';
 import { Model } from '../models/model.js';
 import { Sequential } from '../models/sequential.js';
-import { deserializeLayer } from '../models/config.js';
+import { deserializeLayer, rebuildContextOf } from '../models/config.js';
 import * as lossesModule from '../losses.js';
 import { Loss, canonicalLossName } from '../losses.js';
 import type { CompileOptions, LossIdentifier } from '../training/compile.js';
@@ -16,11 +16,9 @@ import { encodeSafetensors, decodeSafetensors, typedArrayOf, type SafetensorsTen
  * module (./index.ts) reads and writes the files; this one stays importable from a browser.
  */
 
-export const FORMAT_NAME = 'neurona';
-export const FORMAT_VERSION = 1;
-/** Model classes rebuilt by config.ts in addition to the registered layers. */
-const MODEL_CLASSES = ['Sequential', 'Functional'];
-const MAX_JSON_DEPTH = 64;
+import { FORMAT_NAME, FORMAT_VERSION, validateModelJson } from './validate.js';
+
+export { FORMAT_NAME, FORMAT_VERSION, validateModelJson };
 
 export interface LayerSpec { className: string; config: Record<string, unknown> }
 
@@ -33,6 +31,8 @@ export interface ModelJson {
   weights: string[];
   /** Input shape a Sequential model without a declared input was built for (batch axis first). */
   buildInputShape?: (number | null)[] | null;
+  /** Which save wrote this file; its weights file carries the same id (see saving/index.ts). */
+  saveId?: string;
 }
 
 export interface CompileConfig {
@@ -73,7 +73,7 @@ export function namedWeights(model: Model): Map<string, Variable> {
 }
 
 function lossEntry(loss: Loss): string | LayerSpec {
-  const cls = (lossesModule as Record<string, unknown>)[loss.constructor.name];
+  const cls = ownEntry(lossesModule as Record<string, unknown>, loss.constructor.name);
   if (typeof cls === 'function' && cls.prototype instanceof Loss) return { className: loss.constructor.name, config: loss.getConfig() };
   const canonical = canonicalLossName(loss);
   if (canonical) return canonical;
@@ -94,7 +94,7 @@ export function compileConfigOf(model: Model): CompileConfig | null {
 export function compileOptionsOf(config: CompileConfig, outputNames: readonly string[]): CompileOptions {
   const loss = config.loss.map((l): LossIdentifier => {
     if (typeof l === 'string') return l;
-    const cls = (lossesModule as Record<string, unknown>)[l.className];
+    const cls = ownEntry(lossesModule as Record<string, unknown>, l.className);
     if (typeof cls !== 'function' || !(cls.prototype instanceof Loss)) throw new FormatError(`model.json: compileConfig.loss names an unknown loss class ${JSON.stringify(l.className)}`);
     return new (cls as new (c: unknown) => Loss)(l.config);
   });
@@ -125,109 +125,17 @@ export function weightTensors(model: Model, includeOptimizer: boolean): { names:
   return { names: [...named.keys()], tensors };
 }
 
-export function encodeWeights(model: Model, includeOptimizer: boolean): { names: string[]; bytes: Uint8Array } {
+/** The metadata key of model.safetensors that holds its save id (the `saveId` of its model.json). */
+export const SAVE_ID_KEY = 'neurona_save_id';
+
+export function encodeWeights(model: Model, includeOptimizer: boolean, saveId?: string): { names: string[]; bytes: Uint8Array } {
   const { names, tensors } = weightTensors(model, includeOptimizer);
-  return { names, bytes: encodeSafetensors(tensors as never, { format: FORMAT_NAME, formatVersion: String(FORMAT_VERSION) }) };
+  const metadata: Record<string, string> = { format: FORMAT_NAME, formatVersion: String(FORMAT_VERSION) };
+  if (saveId !== undefined) metadata[SAVE_ID_KEY] = saveId;
+  return { names, bytes: encodeSafetensors(tensors as never, metadata) };
 }
 
 export { decodeSafetensors, typedArrayOf };
-
-// ---------------------------------------------------------------------------------------------
-// Validation of model.json (never evaluates anything; every field's type is checked).
-
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-const BAD_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-function checkPlainJson(x: unknown, path: string, depth: number): void {
-  if (depth > MAX_JSON_DEPTH) throw new FormatError(`model.json: ${path} is nested more than ${MAX_JSON_DEPTH} levels deep`);
-  if (Array.isArray(x)) { x.forEach((v, i) => checkPlainJson(v, `${path}[${i}]`, depth + 1)); return; }
-  if (isObject(x)) {
-    for (const [k, v] of Object.entries(x)) {
-      if (BAD_KEYS.has(k)) throw new FormatError(`model.json: ${path} has the forbidden key ${JSON.stringify(k)}`);
-      checkPlainJson(v, `${path}.${k}`, depth + 1);
-    }
-  }
-}
-
-function checkLayerSpec(spec: unknown, path: string, unknownClasses: Set<string>, depth = 0): void {
-  if (depth > MAX_JSON_DEPTH) throw new FormatError(`model.json: ${path} nests models more than ${MAX_JSON_DEPTH} deep`);
-  if (!isObject(spec) || typeof spec.className !== 'string' || !isObject(spec.config)) {
-    throw new FormatError(`model.json: ${path} must be {className: string, config: object}`);
-  }
-  const { className, config } = spec as { className: string; config: Record<string, unknown> };
-  if (config.name !== undefined && typeof config.name !== 'string') throw new FormatError(`model.json: ${path}.config.name must be a string`);
-  if (config.trainable !== undefined && typeof config.trainable !== 'boolean') throw new FormatError(`model.json: ${path}.config.trainable must be a boolean`);
-  // Fuzzing found these unchecked: layerFromConfig takes batchInputShape[0] as the batch size
-  // as is, so `"batchInputShape": ["relu", 4]` loaded into a model whose input shape held a string.
-  const dim = (d: unknown) => d === null || isDimension(d);
-  if (config.batchInputShape !== undefined && config.batchInputShape !== null
-    && !(Array.isArray(config.batchInputShape) && config.batchInputShape.length > 0 && config.batchInputShape.every(dim)
-      && (config.batchInputShape[0] === null || (config.batchInputShape[0] as number) > 0))) {
-    throw new FormatError(`model.json: ${path}.config.batchInputShape must be an array of non-negative integers and nulls, the first (the batch size) null or positive`);
-  }
-  if (config.inputShape !== undefined && config.inputShape !== null && !(Array.isArray(config.inputShape) && config.inputShape.every(dim))) {
-    throw new FormatError(`model.json: ${path}.config.inputShape must be an array of non-negative integers and nulls`);
-  }
-  if (config.batchSize !== undefined && config.batchSize !== null && !(isDimension(config.batchSize) && (config.batchSize as number) > 0)) {
-    throw new FormatError(`model.json: ${path}.config.batchSize must be a positive integer or null`);
-  }
-  if (MODEL_CLASSES.includes(className)) {
-    if (!Array.isArray(config.layers)) throw new FormatError(`model.json: ${path}.config.layers must be an array of layer entries`);
-    config.layers.forEach((l, i) => checkLayerSpec(l, `${path}.config.layers[${i}]`, unknownClasses, depth + 1));
-    if (className === 'Functional') {
-      const ints = (v: unknown) => Array.isArray(v) && v.every(isDimension);
-      if (!Array.isArray(config.nodes) || !config.nodes.every((n) => isObject(n) && typeof n.layer === 'string' && ints(n.inputs))
-        || !ints(config.inputs) || !ints(config.outputs)) {
-        throw new FormatError(`model.json: ${path}.config must have nodes [{layer: string, inputs: [int]}], inputs [int] and outputs [int]`);
-      }
-    }
-    return;
-  }
-  if (!LAYER_CLASSES.has(className)) unknownClasses.add(className);
-}
-
-/**
- * A size a tensor axis can have: a safe integer that a typed array can hold. Fuzzing found
- * 2^53 + 2 (an integer, not a safe one) accepted as a batch size and failing only at predict.
- */
-const MAX_DIMENSION = 2 ** 31 - 1;
-function isDimension(d: unknown): boolean {
-  return Number.isSafeInteger(d) && (d as number) >= 0 && (d as number) <= MAX_DIMENSION;
-}
-const isShape = (v: unknown) => Array.isArray(v) && v.every((d) => d === null || isDimension(d));
-
-/** Checks a parsed model.json against the schema; returns it typed. */
-export function validateModelJson(raw: unknown): ModelJson {
-  if (!isObject(raw)) throw new FormatError('model.json: expected a JSON object');
-  checkPlainJson(raw, 'model.json', 0);
-  if (raw.format !== FORMAT_NAME) throw new FormatError(`model.json: "format" must be "${FORMAT_NAME}", got ${JSON.stringify(raw.format)}; this is not a neurona model`);
-  if (raw.formatVersion !== FORMAT_VERSION) {
-    throw new FormatError(`model.json: formatVersion ${JSON.stringify(raw.formatVersion)} is not supported; this neurona reads version ${FORMAT_VERSION}${typeof raw.formatVersion === 'number' && raw.formatVersion > FORMAT_VERSION ? ' (the file is from a newer neurona: upgrade)' : ''}`);
-  }
-  const unknownClasses = new Set<string>();
-  checkLayerSpec(raw.modelConfig, 'modelConfig', unknownClasses);
-  if (unknownClasses.size > 0) {
-    const names = [...unknownClasses].map((n) => `"${n}"`).join(', ');
-    throw new FormatError(`model.json: unknown layer class${unknownClasses.size > 1 ? 'es' : ''} ${names}. If ${unknownClasses.size > 1 ? 'they are' : 'it is a'} custom layer${unknownClasses.size > 1 ? 's' : ''}, `
-      + `register ${unknownClasses.size > 1 ? 'them' : 'it'} before loading: nr.layers.registerLayer(MyLayer) (the class name must match and its constructor must accept its getConfig()). `
-      + `Known classes: ${[...MODEL_CLASSES, ...LAYER_CLASSES.keys()].sort().join(', ')}`);
-  }
-  if (!Array.isArray(raw.weights) || !raw.weights.every((w) => typeof w === 'string')) throw new FormatError('model.json: "weights" must be an array of weight names (strings)');
-  if (new Set(raw.weights).size !== raw.weights.length) throw new FormatError('model.json: "weights" lists a name twice');
-  if (raw.buildInputShape !== undefined && raw.buildInputShape !== null && !isShape(raw.buildInputShape)) throw new FormatError('model.json: "buildInputShape" must be null or an array of integers and nulls');
-  const cc = raw.compileConfig;
-  if (cc !== null) {
-    if (!isObject(cc)) throw new FormatError('model.json: "compileConfig" must be an object or null');
-    const opt = cc.optimizer;
-    if (!isObject(opt) || typeof opt.className !== 'string' || !isObject(opt.config)) throw new FormatError('model.json: compileConfig.optimizer must be {className: string, config: object}');
-    if (!Array.isArray(cc.loss) || cc.loss.length === 0 || !cc.loss.every((l) => typeof l === 'string' || (isObject(l) && typeof l.className === 'string' && isObject(l.config)))) {
-      throw new FormatError('model.json: compileConfig.loss must be a non-empty array of loss names or {className, config}');
-    }
-    if (!Array.isArray(cc.metrics) || !cc.metrics.every((m) => Array.isArray(m) && m.every((s) => typeof s === 'string'))) throw new FormatError('model.json: compileConfig.metrics must be an array of arrays of metric names');
-    if (!Array.isArray(cc.lossWeights) || !cc.lossWeights.every((w) => typeof w === 'number' && Number.isFinite(w))) throw new FormatError('model.json: compileConfig.lossWeights must be an array of finite numbers');
-  }
-  return raw as unknown as ModelJson;
-}
 
 /** Parses model.json text (FormatError on bad JSON). */
 export function parseModelJson(text: string): ModelJson {
@@ -240,19 +148,48 @@ export function parseModelJson(text: string): ModelJson {
   return validateModelJson(raw);
 }
 
-/** Rebuilds the (unweighted) model from validated model.json; configuration errors become FormatErrors. */
-export function buildModel(json: ModelJson): Model {
+/**
+ * Rebuilds the (unweighted) model from validated model.json. What a constructor throws while a layer
+ * is rebuilt (a bad option, a shape that does not fit) becomes a FormatError that names `source`
+ * (the file), the layer's name, class and place in the file, and the field the message is about,
+ * with the constructor's message kept whole.
+ */
+export function buildModel(json: ModelJson, source = 'model.json'): Model {
   let layer: Layer;
   try {
     layer = deserializeLayer(json.modelConfig);
     if (!(layer instanceof Model)) throw new ConfigError(`modelConfig describes a ${json.modelConfig.className} layer, not a model`);
     if (json.buildInputShape && layer instanceof Sequential && !layer.built) layer.build(json.buildInputShape);
   } catch (e) {
-    if (e instanceof FormatError) throw e;
-    if (e instanceof NeuronaError) throw new FormatError(`model.json: the model config does not rebuild a model: ${e.message}`);
-    throw new FormatError(`model.json: the model config does not rebuild a model: ${e instanceof Error ? e.message : String(e)}`);
+    // A NeuronaError is the file's fault; anything else is a bug here, and must not be disguised.
+    if (e instanceof FormatError || !(e instanceof NeuronaError)) throw e;
+    const message = e.message;
+    const context = rebuildContextOf(e);
+    if (!context) throw new FormatError(`${source}: the model config does not rebuild a model: ${message}`);
+    const field = fieldNamed(message, context.config);
+    throw new FormatError(`${source}: ${context.kind} ${JSON.stringify(context.name)} (${context.className}) at ${context.path}`
+      + `${field ? `, field ${JSON.stringify(field)}` : ''}: ${message}`);
   }
   return layer;
+}
+
+/** The config field an error message is about: the option it quotes, else the first field it names, else the field holding a value it quotes. */
+function fieldNamed(message: string, config: Record<string, unknown>): string | null {
+  const quoted = /option ['"]([^'"]+)['"]/.exec(message)?.[1];
+  if (quoted) return quoted;
+  let best: { key: string; at: number } | null = null;
+  for (const key of Object.keys(config)) {
+    if (key === 'name') continue;
+    const at = new RegExp(`\\b${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).exec(message)?.index;
+    if (at !== undefined && (best === null || at < best.at)) best = { key, at };
+  }
+  if (best) return best.key;
+  // Else the field whose value the message quotes (`unknown regularizer "l3"` for kernelRegularizer: {className: "l3"}).
+  for (const quotedValue of message.match(/"(?:[^"\\]|\\.)*"/g) ?? []) {
+    const key = Object.keys(config).find((k) => k !== 'name' && (JSON.stringify(config[k]) ?? '').includes(quotedValue));
+    if (key) return key;
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,7 +231,7 @@ export function matchWeights(model: Model, tensors: Record<string, SafetensorsTe
 
 function tensorProblem(t: SafetensorsTensor, v: { shape: readonly number[]; dtype: string }): string | null {
   if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) return `expected shape ${shapeText(v.shape)}, got ${shapeText(t.shape)}`;
-  if (FROM_DTYPES[t.dtype] !== v.dtype) return `expected dtype ${DTYPES[v.dtype] ?? v.dtype}, got ${t.dtype}`;
+  if (ownEntry(FROM_DTYPES, t.dtype) !== v.dtype) return `expected dtype ${ownEntry(DTYPES, v.dtype) ?? v.dtype}, got ${t.dtype}`;
   return null;
 }
 

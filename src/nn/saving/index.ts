@@ -3,17 +3,19 @@
  * entry). Importing this module registers the file-system side of `model.save`, `model.saveWeights`
  * and `model.loadWeights` (see hooks.ts).
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, FormatError } from '../../core/index.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { randomBytes } from 'node:crypto';
+import { ConfigError, FormatError, NeuronaError } from '../../core/index.js';
+import { ATOMIC_TEMP_PATTERN, renameDurably, writeFileAtomic, writeNewFileDurably } from '../../io/atomic.js';
 import { withWeightBudget } from '../layer.js';
 import { Model } from '../models/model.js';
 import { Sequential } from '../models/sequential.js';
 import {
-  FORMAT_NAME, FORMAT_VERSION, buildModel, compileConfigOf, compileOptionsOf, decodeSafetensors, encodeWeights, matchWeights,
+  FORMAT_NAME, FORMAT_VERSION, SAVE_ID_KEY, buildModel, compileConfigOf, compileOptionsOf, decodeSafetensors, encodeWeights, matchWeights,
   namedWeights, parseModelJson, prepareOptimizerState, type ModelJson,
 } from './format.js';
+import { SAVE_ID_PATTERN } from './validate.js';
 import { registerPersistence, type SaveOptions } from './hooks.js';
 import type { SafetensorsTensor } from '../../io/safetensors.js';
 
@@ -26,17 +28,95 @@ export const MODEL_WEIGHTS = 'model.safetensors';
 /** model.json larger than this is refused before parsing. */
 const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
 
-async function readBounded(path: string, what: string, max = Number.MAX_SAFE_INTEGER): Promise<Uint8Array> {
+async function readBounded(path: string, what: string, max = Number.MAX_SAFE_INTEGER, missingOk = false): Promise<Uint8Array> {
   let info;
   try {
     info = await stat(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    if (missingOk && code === 'ENOENT') throw new MissingFile(`${what}: ${path} does not exist`);
     throw new FormatError(`${what}: cannot read ${path} (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`);
   }
   if (!info.isFile()) throw new FormatError(`${what}: ${path} is not a file`);
   if (info.size > max) throw new FormatError(`${what}: ${path} is ${info.size} bytes, more than the ${max} allowed`);
-  return new Uint8Array(await readFile(path));
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (missingOk && code === 'ENOENT') throw new MissingFile(`${what}: ${path} does not exist`); // renamed away after the stat
+    throw new FormatError(`${what}: cannot read ${path} (${code ?? String(e)})`);
+  }
+}
+
+/*
+ * The two files of a model are committed together (DESIGN.md section 7: after a crash at any
+ * instant, loadModel gives the old model or the new one, never new weights with an old model.json).
+ * Each save has an id, `<pid>-<16 random hex digits>`, written into model.json (`saveId`) and into
+ * the weights' metadata. A save
+ *   1. writes the weights to a new file named by the id, `model.<id>.safetensors`, and flushes it;
+ *   2. commits: model.json (with the id) replaces the old one by an atomic rename;
+ *   3. renames `model.<id>.safetensors` over `model.safetensors`.
+ * A reader takes model.json's id and reads `model.<id>.safetensors` when it exists (a save that
+ * stopped between steps 2 and 3), else `model.safetensors`. Before step 2 model.json and
+ * model.safetensors are the old pair; from step 2 on model.json names the new weights, which are in
+ * the staged file until step 3 moves them, in one rename, to model.safetensors. A reader that reads
+ * model.json, then the weights, while another process saves can still see one of each: the id in
+ * the weights' metadata then differs from model.json's and the reader starts again.
+ * Why not one rename of a directory: replacing a non-empty directory is not atomic on POSIX (and
+ * not possible on Windows), so there would be an instant with no model at all; and why not a
+ * content hash: it costs a pass over the weights at every load and says only that they changed.
+ * The next save into the directory first finishes a save stopped between steps 2 and 3, then
+ * removes what saves killed earlier left behind (staged weights and temporary files of processes
+ * that no longer run). Directories written before save ids (no `saveId`) load as before.
+ */
+
+/** The staged weights of the save with this id (the id is validated, so this stays a plain name). */
+const stagedWeightsName = (saveId: string) => `model.${saveId}.safetensors`;
+const STAGED_PATTERN = /^model\.(\d+)-[0-9a-f]{16}\.safetensors$/;
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // it runs, under another user
+  }
+}
+
+/** Makes `dir` a directory to save into: created when missing, a clear error when it is a file. */
+async function prepareDirectory(dir: string): Promise<void> {
+  const advice = 'a saved model is a directory holding model.json and model.safetensors: choose another path, or use model.saveWeights(path) to write the weights alone to one .safetensors file';
+  const info = await stat(dir).catch(() => null);
+  if (info && !info.isDirectory()) throw new ConfigError(`model.save: ${dir} exists and is a file, not a directory; ${advice}`);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new ConfigError(`model.save: cannot create the directory ${dir}: part of the path is a file (${code}); ${advice}`);
+    throw e;
+  }
+}
+
+/** Finishes a save stopped between its steps 2 and 3, then removes what killed saves left behind. */
+async function recoverDirectory(dir: string): Promise<void> {
+  let current: ModelJson | null = null;
+  try {
+    current = await readModelJson(dir);
+  } catch {
+    // no model (or a broken one) to finish: it is about to be replaced
+  }
+  if (current?.saveId) {
+    const staged = join(dir, stagedWeightsName(current.saveId));
+    if (await stat(staged).then((i) => i.isFile(), () => false)) await renameDurably(staged, join(dir, MODEL_WEIGHTS));
+  }
+  for (const name of await readdir(dir)) {
+    const temp = ATOMIC_TEMP_PATTERN.exec(name);
+    const ours = temp && (temp[1] === MODEL_JSON || temp[1] === MODEL_WEIGHTS) ? temp[2] : STAGED_PATTERN.exec(name)?.[1];
+    if (ours === undefined) continue;
+    const pid = Number(ours);
+    if (pid === process.pid || processRuns(pid)) continue; // a save in flight, maybe: leave it
+    await unlink(join(dir, name)).catch(() => undefined);
+  }
 }
 
 async function saveModel(model: Model, dir: string, options: SaveOptions = {}): Promise<void> {
@@ -51,21 +131,30 @@ async function saveModel(model: Model, dir: string, options: SaveOptions = {}): 
   if (!model.built) {
     throw new ConfigError(`model.save: model "${model.name}" is not built yet, so it has no weights; give the first layer an inputShape, start with nr.Input, or call/fit the model once`);
   }
+  const saveId = `${process.pid}-${randomBytes(8).toString('hex')}`;
   const modelConfig = { className, config: model.getConfig() };
-  const { names, bytes } = encodeWeights(model, includeOptimizer);
+  const { names, bytes } = encodeWeights(model, includeOptimizer, saveId);
   const json: ModelJson = {
     format: FORMAT_NAME, formatVersion: FORMAT_VERSION, modelConfig,
     compileConfig: compileConfigOf(model),
     weights: names,
     buildInputShape: model instanceof Sequential && model.builtInputShape ? [...model.builtInputShape] : null,
+    saveId,
   };
   const text = JSON.stringify(json, null, 2);
   parseModelJson(text); // the file we write must be one we read (e.g. no unregistered layer classes)
-  await mkdir(dir, { recursive: true });
-  // Weights first, model.json last: a crash between the two leaves an old model.json, whose weight
-  // list then fails loudly against the new weights rather than loading a silent mix.
-  await writeFileAtomic(join(dir, MODEL_WEIGHTS), bytes);
-  await writeFileAtomic(join(dir, MODEL_JSON), `${text}\n`);
+  await prepareDirectory(dir);
+  await recoverDirectory(dir);
+  // The three steps of the commit protocol described above.
+  const staged = join(dir, stagedWeightsName(saveId));
+  await writeNewFileDurably(staged, bytes);
+  try {
+    await writeFileAtomic(join(dir, MODEL_JSON), `${text}\n`);
+  } catch (e) {
+    await unlink(staged).catch(() => undefined);
+    throw e;
+  }
+  await renameDurably(staged, join(dir, MODEL_WEIGHTS));
 }
 
 /** Reads and validates `<dir>/model.json` without building anything. */
@@ -80,9 +169,41 @@ export async function readModelJson(dir: string): Promise<ModelJson> {
   return parseModelJson(text);
 }
 
+/**
+ * Reads model.json and the weights that belong to it (see the commit protocol above): the staged
+ * weights of its save when a save stopped before moving them, else model.safetensors. Reads again
+ * when the two come from different saves (another process saved in between).
+ */
+async function readModelFiles(dir: string): Promise<{ json: ModelJson; weightsPath: string; tensors: Record<string, SafetensorsTensor>; metadata: Record<string, string> }> {
+  for (let attempt = 1; ; attempt++) {
+    const json = await readModelJson(dir);
+    let weightsPath = join(dir, MODEL_WEIGHTS);
+    let file;
+    if (json.saveId !== undefined && SAVE_ID_PATTERN.test(json.saveId)) {
+      const staged = join(dir, stagedWeightsName(json.saveId));
+      try {
+        file = await readSafetensors(staged, true);
+        weightsPath = staged;
+      } catch (e) {
+        if (!(e instanceof MissingFile)) throw e;
+      }
+    }
+    file ??= await readSafetensors(weightsPath);
+    const id = file.metadata[SAVE_ID_KEY];
+    // No id in the weights: written before save ids, or by model.saveWeights; they load as before.
+    if (json.saveId === undefined || id === undefined || id === json.saveId) return { json, weightsPath, ...file };
+    if (attempt === 3) {
+      throw new FormatError(`loadModel: ${weightsPath} was written by another save than ${join(dir, MODEL_JSON)} (save ids ${JSON.stringify(id)} and ${JSON.stringify(json.saveId)}); `
+        + 'save the model again, or load these weights into a model with model.loadWeights(path)');
+    }
+  }
+}
+
+class MissingFile extends FormatError {}
+
 /** Reads and decodes a .safetensors file (FormatError on any inconsistency). */
-export async function readSafetensors(path: string): Promise<{ tensors: Record<string, SafetensorsTensor>; metadata: Record<string, string> }> {
-  const bytes = await readBounded(path, 'safetensors');
+export async function readSafetensors(path: string, missingOk = false): Promise<{ tensors: Record<string, SafetensorsTensor>; metadata: Record<string, string> }> {
+  const bytes = await readBounded(path, 'safetensors', Number.MAX_SAFE_INTEGER, missingOk);
   return decodeSafetensors(bytes, path);
 }
 
@@ -104,13 +225,12 @@ export async function readSafetensors(path: string): Promise<{ tensors: Record<s
  */
 export async function loadModel(dir: string): Promise<Model> {
   if (typeof dir !== 'string' || dir.length === 0) throw new ConfigError(`loadModel: expected a directory path, got ${JSON.stringify(dir)}`);
-  const json = await readModelJson(dir);
-  const weightsPath = join(dir, MODEL_WEIGHTS);
-  const { tensors } = await readSafetensors(weightsPath);
+  const { json, weightsPath, tensors } = await readModelFiles(dir);
   // The architecture may not create more weight values than the file holds (checked before allocating).
   let stored = 0;
   for (const [name, t] of Object.entries(tensors)) if (!name.startsWith('optimizer/')) stored += t.shape.reduce((a, b) => a * b, 1);
-  const model = withWeightBudget(stored, `loadModel: ${join(dir, MODEL_JSON)}`, () => buildModel(json));
+  const source = `loadModel: ${join(dir, MODEL_JSON)}`;
+  const model = withWeightBudget(stored, source, () => buildModel(json, source));
   const listed = new Set(json.weights);
   const named = namedWeights(model);
   const notListed = [...named.keys()].filter((n) => !listed.has(n));
@@ -124,8 +244,9 @@ export async function loadModel(dir: string): Promise<Model> {
     try {
       model.compile(compileOptionsOf(json.compileConfig, model.outputNames));
     } catch (e) {
-      if (e instanceof FormatError) throw e;
-      throw new FormatError(`loadModel: compileConfig in model.json does not compile: ${(e as Error).message}`);
+      // A NeuronaError is the file's fault; anything else is a bug here, and must not be disguised.
+      if (e instanceof FormatError || !(e instanceof NeuronaError)) throw e;
+      throw new FormatError(`loadModel: compileConfig in ${join(dir, MODEL_JSON)} does not compile: ${e.message}`);
     }
     restoreOptimizer = prepareOptimizerState(model, match.named, tensors, weightsPath);
   }
@@ -159,10 +280,10 @@ export async function inspect(path: string): Promise<string[]> {
   } catch {
     throw new FormatError(`inspect: ${path} does not exist`);
   }
-  let weightsPath = path;
+  let file;
   if (info.isDirectory()) {
-    const json = await readModelJson(path);
-    weightsPath = join(path, MODEL_WEIGHTS);
+    const { json, ...weights } = await readModelFiles(path);
+    file = weights;
     lines.push(`format: ${json.format} version ${json.formatVersion}`);
     lines.push(`model: ${json.modelConfig.className} "${String(json.modelConfig.config.name ?? '')}"`);
     lines.push('layers:');
@@ -176,7 +297,7 @@ export async function inspect(path: string): Promise<string[]> {
     const cc = json.compileConfig;
     lines.push(cc ? `compiled: optimizer ${cc.optimizer.className}, loss ${cc.loss.map((l) => (typeof l === 'string' ? l : l.className)).join(', ')}` : 'compiled: no');
   }
-  const { tensors, metadata } = await readSafetensors(weightsPath);
+  const { tensors, metadata } = file ?? await readSafetensors(path);
   if (!info.isDirectory()) lines.push(`format: safetensors${metadata.format ? ` (written by ${metadata.format} format version ${metadata.formatVersion ?? '?'})` : ''}`);
   lines.push(`tensors (${Object.keys(tensors).length}):`);
   let params = 0;

@@ -1,4 +1,4 @@
-import { ConfigError, is, parseOptions } from '../../core/index.js';
+import { ConfigError, is, parseOptions, ownEntry } from '../../core/index.js';
 import { Tensor, noGrad } from '../../tensor/index.js';
 import { getLoss, type Loss, type LossFunction } from '../losses.js';
 import { getMetric, type Metric } from '../metrics.js';
@@ -67,7 +67,7 @@ function perOutput<T>(value: T | readonly T[] | Readonly<Record<string, T>>, out
     throw new ConfigError(`compile: ${what} names ${unknown.map((k) => `"${k}"`).join(', ')}, which ${unknown.length > 1 ? 'are not outputs' : 'is not an output'}; the outputs are ${outputNames.map((k) => `"${k}"`).join(', ')}`);
   }
   return outputNames.map((name) => {
-    const v = record[name];
+    const v = ownEntry(record, name);
     if (v === undefined) throw new ConfigError(`compile: ${what} has no entry for output "${name}"; give one for every output (${outputNames.join(', ')})`);
     return v;
   });

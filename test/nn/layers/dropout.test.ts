@@ -68,3 +68,9 @@ test('Dropout rate must be in [0, 1)', () => {
   const x = nr.ones([2, 2]);
   assert.equal(new nr.layers.Dropout({ rate: 0 }).apply(x, { training: true }), x);
 });
+
+test('Dropout noiseShape that is not an array is a ConfigError (found by the model.json fuzz: it was a TypeError)', () => {
+  for (const noiseShape of [3, 'x', true, {}]) {
+    assert.throws(() => new nr.layers.Dropout({ rate: 0.5, noiseShape: noiseShape as never }), (e: unknown) => e instanceof nr.ConfigError && /noiseShape must be an array of positive integers and nulls \(or null\), got /.test((e as Error).message));
+  }
+});

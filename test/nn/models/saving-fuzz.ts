@@ -11,7 +11,9 @@
  *   fs functions are wrapped and every path they receive is checked), the case directory holds the
  *   same two files afterwards and nothing new appeared beside it;
  * - Object.prototype and Array.prototype are unchanged.
- * Used by saving-fuzz.test.ts (CI) and scripts/fuzz.ts (`npm run fuzz`, second phase).
+ * model.json edits include type swaps (a value replaced by one of another JSON type) and the
+ * names every object inherits in name-valued fields; exceptions that are not NeuronaErrors are
+ * counted on their own. Used by saving-fuzz.test.ts (CI) and scripts/fuzz.ts (`npm run fuzz`, second phase).
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { cpSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,8 +27,15 @@ export interface SavingFuzzReport {
   cases: number;
   accepted: number;
   rejected: number;
-  /** Exceptions other than FormatError, failed predictions of accepted models. */
+  /** Exceptions other than FormatError, failed predictions of accepted models (the two below included). */
   crashes: number;
+  /** Exceptions that are not NeuronaErrors at all (a TypeError, a RangeError, ...): bugs in a check. */
+  nonNeuronaErrors: number;
+  /** NeuronaErrors of another class than FormatError escaping loadModel. */
+  wrongErrorClass: number;
+  /** Cases whose model.json had a field's value replaced by another JSON type, or a hostile name. */
+  typeSwaps: number;
+  hostileNames: number;
   /** Cases slower than the time box. */
   hangs: number;
   /** Files touched outside the case directory, or directory listings that changed. */
@@ -115,6 +124,33 @@ function randomValue(r: () => number, depth = 0): Json {
   return structuredClone(pick(OTHER_VALUES, r)); // a copy: later edits must not change the shared constant
 }
 
+/** Names every object inherits: name tables must not resolve them. */
+const HOSTILE_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
+/** Fields whose value is looked up by name somewhere (classes, activations, losses, ...). */
+const NAME_FIELDS = new Set(['className', 'activation', 'kernelInitializer', 'biasInitializer', 'depthwiseInitializer', 'pointwiseInitializer',
+  'kernelRegularizer', 'biasRegularizer', 'padding', 'dtype', 'mode', 'interpolation', 'fillMode', 'layer', 'name', 'reduction']);
+
+/** A value of another JSON type than `v`: string, number, boolean, null, object or array. */
+function otherType(v: Json, r: () => number): Json {
+  const kind = (x: Json) => (x === null ? 'null' : Array.isArray(x) ? 'array' : typeof x);
+  const candidates: Json[] = ['Dense', 'x', '', 0, 1.5, -1, true, false, null, {}, { className: 'Dense', config: {} }, [], [1, 2], ['relu'], pick(HOSTILE_NAMES, r)];
+  const others = candidates.filter((c) => kind(c) !== kind(v));
+  return structuredClone(pick(others, r));
+}
+
+/** Type swaps and hostile names (counted: the issue asks for these by name). */
+const SWAP_EDITS: ((root: Json, r: () => number) => 'swap' | 'name' | null)[] = [
+  // a field replaced by a value of another JSON type
+  (root, r) => { const locs = locations(root); if (!locs.length) return null; const l = pick(locs, r); set(l, otherType(l.value, r)); return 'swap'; },
+  // a hostile name in a name-valued field (or in a loss / metric list)
+  (root, r) => {
+    const locs = locations(root).filter((x) => typeof x.value === 'string' && (NAME_FIELDS.has(String(x.key)) || (typeof x.key === 'number' && Array.isArray(x.parent))));
+    if (!locs.length) return null;
+    set(pick(locs, r), pick(HOSTILE_NAMES, r));
+    return 'name';
+  },
+];
+
 /** Object-level edits on the parsed model.json. */
 const JSON_EDITS: ((loc: Loc, root: Json, r: () => number) => void)[] = [
   // delete a field / array element
@@ -184,10 +220,18 @@ function byteEdit(bytes: Uint8Array, r: () => number): Uint8Array {
   const out = bytes.slice(); for (let n = 1 + Math.floor(r() * 4); n > 0; n--) out[Math.floor(r() * out.length)]! ^= 1 << Math.floor(r() * 8); return out;
 }
 
-function mutateJson(text: string, r: () => number): Uint8Array {
+function mutateJson(text: string, r: () => number, counts: { typeSwaps: number; hostileNames: number }): Uint8Array {
   let out = text;
   const mode = r();
-  if (mode < 0.6) {
+  if (mode < 0.25) {
+    // One or two type swaps / hostile names alone, so most cases get past the other checks to them.
+    const root = JSON.parse(text) as Json;
+    const done = new Set<string>();
+    for (let n = 1 + Math.floor(r() * 2); n > 0; n--) { const what = pick(SWAP_EDITS, r)(root, r); if (what) done.add(what); }
+    if (done.has('swap')) counts.typeSwaps++;
+    if (done.has('name')) counts.hostileNames++;
+    out = JSON.stringify(root, null, 2);
+  } else if (mode < 0.65) {
     const root = JSON.parse(text) as Json;
     for (let n = 1 + Math.floor(r() * 3); n > 0; n--) {
       const locs = locations(root);
@@ -340,7 +384,7 @@ function isLoadError(e: unknown): boolean {
 export async function runSavingFuzz(cases: number, seed = 1, timeBoxMs = 2000): Promise<SavingFuzzReport> {
   installFsWatch();
   const random = rng(seed);
-  const report: SavingFuzzReport = { cases: 0, accepted: 0, rejected: 0, crashes: 0, hangs: 0, escapes: 0, pollutions: 0, examples: [], seconds: 0 };
+  const report: SavingFuzzReport = { cases: 0, accepted: 0, rejected: 0, crashes: 0, nonNeuronaErrors: 0, wrongErrorClass: 0, typeSwaps: 0, hostileNames: 0, hangs: 0, escapes: 0, pollutions: 0, examples: [], seconds: 0 };
   const note = (s: string) => { if (report.examples.length < 10) report.examples.push(s); };
   const base = mkdtempSync(join(tmpdir(), 'neurona-fuzz-'));
   const started = performance.now();
@@ -359,7 +403,7 @@ export async function runSavingFuzz(cases: number, seed = 1, timeBoxMs = 2000): 
     for (let i = 0; i < cases; i++) {
       const s = pick(seeds, random);
       const what = random();
-      const jsonBytes = what < 0.55 || what >= 0.85 ? mutateJson(s.json, random) : new TextEncoder().encode(s.json);
+      const jsonBytes = what < 0.55 || what >= 0.85 ? mutateJson(s.json, random, report) : new TextEncoder().encode(s.json);
       let weights = s.weights;
       try {
         weights = what >= 0.55 ? mutateWeights(s.weights, random) : s.weights;
@@ -381,7 +425,12 @@ export async function runSavingFuzz(cases: number, seed = 1, timeBoxMs = 2000): 
         model = await nr.loadModel(dir);
       } catch (e) {
         if (isLoadError(e)) report.rejected++;
-        else { report.crashes++; note(`${label}: ${e instanceof Error ? `${e.constructor.name}: ${e.message.slice(0, 300)}` : String(e)}`); }
+        else {
+          report.crashes++;
+          if (e instanceof nr.NeuronaError) report.wrongErrorClass++;
+          else report.nonNeuronaErrors++;
+          note(`${label}: ${e instanceof Error ? `${e.constructor.name}: ${e.message.slice(0, 300)}` : String(e)}`);
+        }
       } finally {
         watched.active = false;
       }
@@ -392,6 +441,7 @@ export async function runSavingFuzz(cases: number, seed = 1, timeBoxMs = 2000): 
           report.accepted++;
         } catch (e) {
           report.crashes++;
+          if (!(e instanceof nr.NeuronaError)) report.nonNeuronaErrors++;
           note(`${label}: accepted, but predict failed: ${e instanceof Error ? `${e.constructor.name}: ${e.message.slice(0, 300)}` : String(e)}`);
         }
       }

@@ -176,7 +176,7 @@ test('corrupt or missing files are rejected with FormatError', async () => {
     setJson({ ...base, weights: 'x' }); await expectFormat('weights type', /weights/);
     setJson({ ...base, compileConfig: { optimizer: 'adam' } }); await expectFormat('compileConfig type', /optimizer/);
     setJson({ ...base, modelConfig: { className: 'Sequential', config: { layers: [{ className: 'Dense', config: { units: 'many' } }] } } });
-    await expectFormat('bad layer option', /does not rebuild/);
+    await expectFormat('bad layer option', /model\.json: layer "\(unnamed\)" \(Dense\) at modelConfig\.config\.layers\[0\], field "units": .*units must be a positive integer/);
     setJson({ ...base, weights: ['d1/kernel'] }); await expectFormat('weight list', /weight list/);
     setJson(jsonText);
     writeFileSync(join(dir, 'model.safetensors'), weights.subarray(0, weights.length - 3)); await expectFormat('truncated weights');

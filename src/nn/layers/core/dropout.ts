@@ -43,6 +43,9 @@ export class Dropout extends Layer {
       throw new ConfigError(`${this.className} "${this.name}": rate must be a number in [0, 1), got ${String(rate)}`);
     }
     this.rate = rate;
+    if (options.noiseShape !== undefined && options.noiseShape !== null && !Array.isArray(options.noiseShape)) {
+      throw new ConfigError(`${this.className} "${this.name}": noiseShape must be an array of positive integers and nulls (or null), got ${JSON.stringify(options.noiseShape)}`);
+    }
     this.noiseShape = options.noiseShape ? [...options.noiseShape] : this.defaultNoiseShape();
     if (this.noiseShape?.some((d) => d !== null && (!Number.isInteger(d) || d < 1))) {
       throw new ConfigError(`${this.className} "${this.name}": noiseShape entries must be positive integers or null, got ${JSON.stringify(this.noiseShape)}`);

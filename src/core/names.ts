@@ -1,0 +1,14 @@
+/**
+ * Lookups by name in the library's name tables (activations, losses, optimizers, metrics,
+ * initializers, schedules, log keys, ...). The tables are plain objects, so a plain `table[name]`
+ * would also find what every object inherits: `'constructor'` resolved to `Object` (an activation
+ * named "constructor" in a model.json silently became the identity), and `'toString'`,
+ * `'hasOwnProperty'`, `'valueOf'` or `'__proto__'` resolve to functions or objects that are not
+ * entries. Every lookup by a name that comes from a user or a file goes through `ownEntry`, so those
+ * names are unknown like any other misspelling and get the table's "unknown X, known: ..." error.
+ */
+
+/** The entry of `table` named `name` when it is the table's own property, else undefined. */
+export function ownEntry<T>(table: Readonly<Record<string, T>>, name: unknown): T | undefined {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
+}

@@ -1,0 +1,264 @@
+import { FormatError, ownEntry } from '../../core/index.js';
+import { LAYER_CLASSES } from '../layer.js';
+import * as lossesModule from '../losses.js';
+import { Loss, getLoss } from '../losses.js';
+import { getMetric } from '../metrics.js';
+import { getOptimizer, ExponentialDecay, PiecewiseConstantDecay, CosineDecay, type LearningRateSchedule } from '../optimizers/index.js';
+import type { ModelJson } from './format.js';
+
+/*
+ * Validation of a parsed model.json, before anything is built. Everything that is not a layer's own
+ * option is checked here, field by field: the top-level structure and format version, every class
+ * name (own entries of the registries only), the wiring of functional graphs, and the training
+ * configuration (optimizer, losses and metrics by name, and the type of each of their options).
+ * Unknown fields are errors that name the field. A layer's own options are checked by its
+ * constructor; loadModel turns what it throws into a FormatError naming the layer (format.ts).
+ * Nothing here evaluates anything from the file.
+ */
+
+export const FORMAT_NAME = 'neurona';
+export const FORMAT_VERSION = 1;
+/** Model classes rebuilt by config.ts in addition to the registered layers. */
+export const MODEL_CLASSES = ['Sequential', 'Functional'];
+const MAX_JSON_DEPTH = 64;
+/** The shape of the save id that ties model.json to its weights file (see saving/index.ts). */
+export const SAVE_ID_PATTERN = /^[0-9]{1,10}-[0-9a-f]{16}$/;
+
+const TOP_LEVEL_FIELDS = ['format', 'formatVersion', 'modelConfig', 'compileConfig', 'weights', 'buildInputShape', 'saveId'];
+const SPEC_FIELDS = ['className', 'config'];
+const COMPILE_FIELDS = ['optimizer', 'loss', 'metrics', 'lossWeights'];
+const MODEL_CONFIG_FIELDS: Record<string, string[]> = {
+  Sequential: ['name', 'trainable', 'layers'],
+  Functional: ['name', 'layers', 'nodes', 'inputs', 'outputs'],
+};
+/** A node's fields; `training` is the flag given when the graph was built (base.apply(x, {training: false})). */
+const NODE_FIELDS = ['layer', 'inputs', 'training'];
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const BAD_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A value as shown in an error: JSON, cut short. */
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 80)}...` : text;
+}
+
+function fail(message: string): never {
+  throw new FormatError(`model.json: ${message}`);
+}
+
+function onlyFields(object: Record<string, unknown>, allowed: readonly string[], path: string, owner?: string): void {
+  for (const key of Object.keys(object)) {
+    if (!allowed.includes(key)) fail(`${path} has unknown field ${JSON.stringify(key)}${owner ? ` (${owner})` : ''}; the fields are ${allowed.join(', ')}`);
+  }
+}
+
+function checkPlainJson(x: unknown, path: string, depth: number): void {
+  if (depth > MAX_JSON_DEPTH) fail(`${path} is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  if (Array.isArray(x)) { x.forEach((v, i) => checkPlainJson(v, `${path}[${i}]`, depth + 1)); return; }
+  if (isObject(x)) {
+    for (const [k, v] of Object.entries(x)) {
+      if (BAD_KEYS.has(k)) fail(`${path} has the forbidden key ${JSON.stringify(k)}`);
+      checkPlainJson(v, `${path}.${k}`, depth + 1);
+    }
+  }
+}
+
+/**
+ * A size a tensor axis can have: a safe integer that a typed array can hold. Fuzzing found
+ * 2^53 + 2 (an integer, not a safe one) accepted as a batch size and failing only at predict.
+ */
+const MAX_DIMENSION = 2 ** 31 - 1;
+function isDimension(d: unknown): boolean {
+  return Number.isSafeInteger(d) && (d as number) >= 0 && (d as number) <= MAX_DIMENSION;
+}
+const isShape = (v: unknown) => Array.isArray(v) && v.every((d) => d === null || isDimension(d));
+
+function checkSpecObject(spec: unknown, path: string): asserts spec is { className: string; config: Record<string, unknown> } {
+  if (!isObject(spec) || typeof spec.className !== 'string' || !isObject(spec.config)) fail(`${path} must be {className: string, config: object}, got ${show(spec)}`);
+  onlyFields(spec, SPEC_FIELDS, path);
+}
+
+/** The fields every layer's config may have, checked here (the layer's own options are its constructor's). */
+function checkBaseLayerFields(className: string, config: Record<string, unknown>, path: string): void {
+  if (config.name !== undefined && (typeof config.name !== 'string' || config.name.length === 0)) fail(`${path}.config.name must be a non-empty string, got ${show(config.name)}`);
+  if (config.trainable !== undefined && typeof config.trainable !== 'boolean') fail(`${path}.config.trainable must be true or false, got ${show(config.trainable)}`);
+  const dtypes = className === 'InputLayer' ? ['float32', 'float64', 'int32'] : ['float32', 'float64'];
+  if (config.dtype !== undefined && !dtypes.includes(config.dtype as string)) {
+    fail(`${path}.config.dtype must be one of ${dtypes.map((d) => `"${d}"`).join(', ')}, got ${show(config.dtype)}`);
+  }
+  // Fuzzing found these unchecked: layerFromConfig takes batchInputShape[0] as the batch size
+  // as is, so `"batchInputShape": ["relu", 4]` loaded into a model whose input shape held a string.
+  const dim = (d: unknown) => d === null || isDimension(d);
+  if (config.batchInputShape !== undefined && config.batchInputShape !== null
+    && !(Array.isArray(config.batchInputShape) && config.batchInputShape.length > 0 && config.batchInputShape.every(dim)
+      && (config.batchInputShape[0] === null || (config.batchInputShape[0] as number) > 0))) {
+    fail(`${path}.config.batchInputShape must be an array of non-negative integers and nulls, the first (the batch size) null or positive`);
+  }
+  if (config.inputShape !== undefined && config.inputShape !== null && !(Array.isArray(config.inputShape) && config.inputShape.every(dim))) {
+    fail(`${path}.config.inputShape must be an array of non-negative integers and nulls`);
+  }
+  if (config.batchSize !== undefined && config.batchSize !== null && !(isDimension(config.batchSize) && (config.batchSize as number) > 0)) {
+    fail(`${path}.config.batchSize must be a positive integer or null`);
+  }
+}
+
+/** A functional graph's wiring: node entries, layer references, node order, inputs and outputs. */
+function checkGraph(config: Record<string, unknown>, path: string): void {
+  const ints = (v: unknown) => Array.isArray(v) && v.every(isDimension);
+  if (!Array.isArray(config.nodes) || !ints(config.inputs) || !ints(config.outputs)) {
+    fail(`${path}.config must have nodes [{layer: string, inputs: [int]}], inputs [int] and outputs [int]`);
+  }
+  const layers = config.layers as { className: string; config: Record<string, unknown> }[];
+  const byName = new Map<string, string>();
+  layers.forEach((l, i) => {
+    const name = l.config.name;
+    if (typeof name !== 'string') fail(`${path}.config.layers[${i}] (${l.className}) has no name; a functional model's nodes refer to layers by name`);
+    if (byName.has(name)) fail(`${path}.config.layers has two layers named ${JSON.stringify(name)}; layer names in a model must be unique`);
+    byName.set(name, l.className);
+  });
+  const nodes = config.nodes as unknown[];
+  const used = new Set<string>();
+  nodes.forEach((node, i) => {
+    const where = `${path}.config.nodes[${i}]`;
+    if (!isObject(node) || typeof node.layer !== 'string' || !ints(node.inputs)) fail(`${where} must be {layer: string, inputs: [int]}, got ${show(node)}`);
+    onlyFields(node, NODE_FIELDS, where);
+    if (node.training !== undefined && typeof node.training !== 'boolean') fail(`${where}.training must be true or false when given, got ${show(node.training)}`);
+    const className = byName.get(node.layer);
+    if (className === undefined) fail(`${where} uses layer ${JSON.stringify(node.layer)}, which is not in ${path}.config.layers`);
+    used.add(node.layer);
+    const inputs = node.inputs as number[];
+    if (className === 'InputLayer' && inputs.length > 0) fail(`${where}: the input layer ${JSON.stringify(node.layer)} takes no inputs, got [${inputs.join(', ')}]`);
+    if (className !== 'InputLayer' && inputs.length === 0) fail(`${where}: layer ${JSON.stringify(node.layer)} consumes no node; give the indices of its input nodes`);
+    for (const k of inputs) if (k >= i) fail(`${where} (${JSON.stringify(node.layer)}) consumes node ${k}, which does not come before it`);
+  });
+  const unused = [...byName.keys()].filter((n) => !used.has(n));
+  if (unused.length > 0) fail(`${path}.config.layers has layer${unused.length > 1 ? 's' : ''} ${unused.map((n) => JSON.stringify(n)).join(', ')} that no node uses`);
+  const inputs = config.inputs as number[];
+  const outputs = config.outputs as number[];
+  if (inputs.length === 0 || outputs.length === 0) fail(`${path}.config: a functional model needs at least one input and one output node`);
+  const nodeLayerClass = (k: number) => byName.get((nodes[k] as { layer: string }).layer);
+  for (const k of inputs) {
+    if (k >= nodes.length) fail(`${path}.config.inputs names node ${k}, but there are ${nodes.length} nodes`);
+    if (nodeLayerClass(k) !== 'InputLayer') fail(`${path}.config.inputs names node ${k}, which is not an input layer's node`);
+  }
+  for (const k of outputs) if (k >= nodes.length) fail(`${path}.config.outputs names node ${k}, but there are ${nodes.length} nodes`);
+}
+
+function checkLayerSpec(spec: unknown, path: string, unknownClasses: Set<string>, depth = 0): void {
+  if (depth > MAX_JSON_DEPTH) fail(`${path} nests models more than ${MAX_JSON_DEPTH} deep`);
+  checkSpecObject(spec, path);
+  const { className, config } = spec;
+  checkBaseLayerFields(className, config, path);
+  const modelFields = ownEntry(MODEL_CONFIG_FIELDS, className);
+  if (modelFields) {
+    onlyFields(config, modelFields, `${path}.config`, className);
+    if (!Array.isArray(config.layers)) fail(`${path}.config.layers must be an array of layer entries`);
+    config.layers.forEach((l, i) => checkLayerSpec(l, `${path}.config.layers[${i}]`, unknownClasses, depth + 1));
+    if (className === 'Functional') checkGraph(config, path);
+    return;
+  }
+  if (!LAYER_CLASSES.has(className)) unknownClasses.add(className);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The training configuration
+
+/** Examples of each schedule (the smallest valid options): their configs give each option's type. */
+const SCHEDULE_EXAMPLES: Record<string, () => LearningRateSchedule> = {
+  ExponentialDecay: () => new ExponentialDecay({ initialLearningRate: 1, decaySteps: 1, decayRate: 1 }),
+  PiecewiseConstantDecay: () => new PiecewiseConstantDecay({ boundaries: [1], values: [1, 1] }),
+  CosineDecay: () => new CosineDecay({ initialLearningRate: 1, decaySteps: 1 }),
+};
+
+/**
+ * Checks `given` options against `reference`, the config of an instance built with default (or
+ * example) options: every key must be one the reference has, and each value of the reference's
+ * type (null in the reference: null or a number; a learning rate may be a schedule's config).
+ */
+function checkOptionTypes(reference: Record<string, unknown>, given: Record<string, unknown>, path: string, owner: string): void {
+  for (const [key, value] of Object.entries(given)) {
+    if (!Object.hasOwn(reference, key)) fail(`${path} has unknown field ${JSON.stringify(key)} (${owner}); the fields are ${Object.keys(reference).join(', ')}`);
+    const r = reference[key];
+    if (key === 'learningRate' && isObject(value)) { checkSchedule(value, `${path}.learningRate`); continue; }
+    const [ok, rule] = typeof r === 'number' ? [isFiniteNumber(value), 'a finite number']
+      : typeof r === 'boolean' ? [typeof value === 'boolean', 'true or false']
+        : typeof r === 'string' ? [typeof value === 'string', 'a string']
+          : r === null ? [value === null || isFiniteNumber(value), 'null or a finite number']
+            : Array.isArray(r) ? [Array.isArray(value) && value.every(isFiniteNumber), 'an array of finite numbers']
+              : [true, ''];
+    if (!ok) fail(`${path}.${key} (${owner}) must be ${rule}${key === 'learningRate' ? ' or a schedule {className, config}' : ''}, got ${show(value)}`);
+  }
+}
+
+function checkSchedule(spec: Record<string, unknown>, path: string): void {
+  checkSpecObject(spec, path);
+  const example = ownEntry(SCHEDULE_EXAMPLES, spec.className);
+  if (!example) fail(`${path}.className: unknown learning rate schedule ${JSON.stringify(spec.className)}; expected one of ${Object.keys(SCHEDULE_EXAMPLES).join(', ')}`);
+  checkOptionTypes(example().getConfig(), spec.config, `${path}.config`, spec.className);
+}
+
+/** Runs `make`, turning the ConfigError of an unknown name into a FormatError at `path`. */
+function resolve<T>(make: () => T, path: string): T {
+  try {
+    return make();
+  } catch (e) {
+    fail(`${path}: ${(e as Error).message}`);
+  }
+}
+
+function checkCompileConfig(cc: unknown): void {
+  if (!isObject(cc)) fail(`"compileConfig" must be an object or null, got ${show(cc)}`);
+  onlyFields(cc, COMPILE_FIELDS, 'compileConfig');
+  checkSpecObject(cc.optimizer, 'compileConfig.optimizer');
+  const { className, config } = cc.optimizer;
+  const optimizer = resolve(() => getOptimizer({ className, config: {} }), 'compileConfig.optimizer.className');
+  checkOptionTypes(optimizer.getConfig(), config, 'compileConfig.optimizer.config', optimizer.className);
+  if (!Array.isArray(cc.loss) || cc.loss.length === 0) fail('compileConfig.loss must be a non-empty array of loss names or {className, config}');
+  cc.loss.forEach((l, i) => {
+    const path = `compileConfig.loss[${i}]`;
+    if (typeof l === 'string') { resolve(() => getLoss(l), path); return; }
+    checkSpecObject(l, path);
+    const cls = ownEntry(lossesModule as Record<string, unknown>, l.className);
+    if (typeof cls !== 'function' || !(cls.prototype instanceof Loss)) {
+      const known = Object.entries(lossesModule).filter(([, v]) => typeof v === 'function' && v.prototype instanceof Loss).map(([k]) => k);
+      fail(`${path}.className: unknown loss class ${JSON.stringify(l.className)}; known: ${known.join(', ')}`);
+    }
+    const reference = resolve(() => new (cls as new () => Loss)().getConfig(), `${path}.className`);
+    checkOptionTypes(reference, l.config, `${path}.config`, l.className);
+  });
+  if (!Array.isArray(cc.metrics) || !cc.metrics.every((m) => Array.isArray(m))) fail('compileConfig.metrics must be an array of arrays of metric names');
+  cc.metrics.forEach((list: unknown[], i) => list.forEach((m, j) => {
+    const path = `compileConfig.metrics[${i}][${j}]`;
+    if (typeof m !== 'string') fail(`${path} must be a metric name (a string), got ${show(m)}`);
+    resolve(() => getMetric(m), path);
+  }));
+  if (!Array.isArray(cc.lossWeights) || !cc.lossWeights.every(isFiniteNumber)) fail(`compileConfig.lossWeights must be an array of finite numbers, got ${show(cc.lossWeights)}`);
+}
+
+/** Checks a parsed model.json against the schema; returns it typed. */
+export function validateModelJson(raw: unknown): ModelJson {
+  if (!isObject(raw)) fail('expected a JSON object');
+  checkPlainJson(raw, 'model.json', 0);
+  if (raw.format !== FORMAT_NAME) fail(`"format" must be "${FORMAT_NAME}", got ${show(raw.format)}; this is not a neurona model`);
+  if (raw.formatVersion !== FORMAT_VERSION) {
+    fail(`formatVersion ${show(raw.formatVersion)} is not supported; this neurona reads version ${FORMAT_VERSION}${typeof raw.formatVersion === 'number' && raw.formatVersion > FORMAT_VERSION ? ' (the file is from a newer neurona: upgrade)' : ''}`);
+  }
+  onlyFields(raw, TOP_LEVEL_FIELDS, 'the top level');
+  const unknownClasses = new Set<string>();
+  checkLayerSpec(raw.modelConfig, 'modelConfig', unknownClasses);
+  if (unknownClasses.size > 0) {
+    const names = [...unknownClasses].map((n) => `"${n}"`).join(', ');
+    fail(`unknown layer class${unknownClasses.size > 1 ? 'es' : ''} ${names}. If ${unknownClasses.size > 1 ? 'they are' : 'it is a'} custom layer${unknownClasses.size > 1 ? 's' : ''}, `
+      + `register ${unknownClasses.size > 1 ? 'them' : 'it'} before loading: nr.layers.registerLayer(MyLayer) (the class name must match and its constructor must accept its getConfig()). `
+      + `Known classes: ${[...MODEL_CLASSES, ...LAYER_CLASSES.keys()].sort().join(', ')}`);
+  }
+  if (!Array.isArray(raw.weights) || !raw.weights.every((w) => typeof w === 'string')) fail('"weights" must be an array of weight names (strings)');
+  if (new Set(raw.weights).size !== raw.weights.length) fail('"weights" lists a name twice');
+  if (raw.buildInputShape !== undefined && raw.buildInputShape !== null && !isShape(raw.buildInputShape)) fail('"buildInputShape" must be null or an array of integers and nulls');
+  if (raw.saveId !== undefined && !(typeof raw.saveId === 'string' && SAVE_ID_PATTERN.test(raw.saveId))) fail(`"saveId" must be a string like "1234-0123456789abcdef", got ${show(raw.saveId)}`);
+  if (raw.compileConfig === undefined) fail('"compileConfig" is missing (null for a model saved before compile)');
+  if (raw.compileConfig !== null) checkCompileConfig(raw.compileConfig);
+  return raw as unknown as ModelJson;
+}
