@@ -23,7 +23,7 @@ const targets = {
   multiclass: nr.oneHot(x.argmax(1), 3),
 };
 
-const heads: [string, nr.layers.Layer, string, string[], nr.Tensor][] = [
+const heads: [string, nr.layers.Layer, nr.losses.LossName, nr.metrics.MetricName[], nr.Tensor][] = [
   ['regression 3->1', new nr.layers.Dense({ units: 1 }), 'mse', ['mae'], targets.regression],
   ['multivariate 3->2', new nr.layers.Dense({ units: 2 }), 'mse', ['mae'], targets.multivariate],
   ['binary (sigmoid)', new nr.layers.Dense({ units: 1, activation: 'sigmoid' }), 'binary_crossentropy', ['accuracy'], targets.binary],

@@ -32,7 +32,7 @@ const withNaN = (shape: number[], at: number, value = Number.NaN) => {
 };
 
 /** A compiled 4 -> 3 classifier (sparse labels) and one with two inputs. */
-function classifier(loss = 'sparse_categorical_crossentropy'): nr.Sequential {
+function classifier(loss: nr.losses.LossName = 'sparse_categorical_crossentropy'): nr.Sequential {
   nr.setSeed(1);
   const model = new nr.Sequential([new nr.layers.Dense({ units: 3, activation: 'softmax', inputShape: [4] })]);
   model.compile({ optimizer: 'sgd', loss });

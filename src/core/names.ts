@@ -12,3 +12,13 @@
 export function ownEntry<T>(table: Readonly<Record<string, T>>, name: unknown): T | undefined {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
 }
+
+/** `sparse_categorical_crossentropy` -> `sparseCategoricalCrossentropy`. */
+export type CamelCaseName<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<CamelCaseName<Tail>>}` : S;
+
+/**
+ * The spellings of a Keras name that the types list: snake_case (`'categorical_crossentropy'`),
+ * camelCase (`'categoricalCrossentropy'`) and the class name (`'CategoricalCrossentropy'`). At run
+ * time any case and underscores are accepted; the types list these so that a typo fails `tsc`.
+ */
+export type KerasName<S extends string> = S | CamelCaseName<S> | Capitalize<CamelCaseName<S>>;

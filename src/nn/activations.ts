@@ -1,4 +1,4 @@
-import { ConfigError, ownEntry } from '../core/index.js';
+import { ConfigError, ownEntry, type KerasName } from '../core/index.js';
 import { Tensor, record } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 
@@ -9,7 +9,9 @@ import * as ops from '../ops/index.js';
  */
 
 export type ActivationFn = (x: Tensor) => Tensor;
-export type ActivationIdentifier = string | ActivationFn | null | undefined;
+/** The activation names the types accept (any spelling of them works at run time, see KerasName). */
+export type ActivationName = KerasName<(typeof ACTIVATION_NAMES)[number]>;
+export type ActivationIdentifier = ActivationName | ActivationFn | null | undefined;
 
 /**
  * erf from the Chebyshev fit of erfc in Numerical Recipes (erfcc: relative error of erfc below
@@ -64,7 +66,7 @@ const ACTIVATIONS: Record<string, ActivationFn> = {
 export const ACTIVATION_NAMES = [
   'linear', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'softmax', 'elu', 'selu', 'gelu', 'swish', 'silu',
   'softplus', 'softsign', 'hard_sigmoid', 'exponential', 'sign', 'step',
-];
+] as const;
 
 /**
  * Resolves an activation by name (`'relu'`, `'leaky_relu'` = `'leakyRelu'`), or passes a function
@@ -75,7 +77,7 @@ export const ACTIVATION_NAMES = [
  * act(nr.tensor([-1, 2])).toArray(); // [0, 2]
  * ```
  */
-export function getActivation(identifier: ActivationIdentifier, where = 'activation'): ActivationFn {
+export function getActivation(identifier: ActivationIdentifier | string, where = 'activation'): ActivationFn {
   if (identifier === null || identifier === undefined) return ACTIVATIONS.linear!;
   if (typeof identifier === 'function') return identifier;
   const fn = typeof identifier === 'string' ? ownEntry(ACTIVATIONS, identifier.replace(/_/g, '').toLowerCase()) : undefined;
@@ -84,7 +86,7 @@ export function getActivation(identifier: ActivationIdentifier, where = 'activat
 }
 
 /** The canonical snake_case name of an activation identifier, for getConfig (functions: 'custom'). */
-export function activationName(identifier: ActivationIdentifier): string {
+export function activationName(identifier: ActivationIdentifier | string): string {
   if (identifier === null || identifier === undefined) return 'linear';
   if (typeof identifier === 'function') return identifier.name || 'custom';
   const key = identifier.replace(/_/g, '').toLowerCase();

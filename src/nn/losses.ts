@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, epsilon, floatx, formatShape, is, parseOptions, ownEntry } from '../core/index.js';
+import { ConfigError, ShapeError, epsilon, floatx, formatShape, is, parseOptions, ownEntry, type KerasName } from '../core/index.js';
 import { Tensor, tensor } from '../tensor/index.js';
 import { cast, clip, oneHot, type Operand } from '../ops/index.js';
 import { probabilityCrossentropy } from '../ops/crossentropy.js';
@@ -417,10 +417,13 @@ for (const [canonical, make, aliases] of [
 }
 
 /** The Keras snake_case names (and aliases) getLoss accepts. */
-export const LOSS_NAMES: readonly string[] = [
+export const LOSS_NAMES = [
   'mean_squared_error', 'mse', 'mean_absolute_error', 'mae', 'hinge', 'perceptron', 'perceptron_criterion', 'binary_crossentropy', 'bce',
   'categorical_crossentropy', 'cce', 'sparse_categorical_crossentropy', 'scce',
-];
+] as const;
+
+/** The loss names the types accept (any spelling of them works at run time, see KerasName). */
+export type LossName = KerasName<(typeof LOSS_NAMES)[number]>;
 
 /** A loss wrapping a user function `(yTrue, yPred) => per-sample losses`. */
 class FunctionLoss extends Loss {

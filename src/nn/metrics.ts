@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, formatShape, is, parseOptions, ownEntry } from '../core/index.js';
+import { ConfigError, ShapeError, formatShape, is, parseOptions, ownEntry, type KerasName } from '../core/index.js';
 import { Tensor, tensor, noGrad } from '../tensor/index.js';
 import { cast, type Operand } from '../ops/index.js';
 import {
@@ -290,10 +290,13 @@ class AutoAccuracy extends Metric {
 }
 
 /** The names getMetric accepts (camelCase spellings work too). */
-export const METRIC_NAMES: readonly string[] = [
+export const METRIC_NAMES = [
   'accuracy', 'acc', 'binary_accuracy', 'categorical_accuracy', 'sparse_categorical_accuracy',
   'mean_absolute_error', 'mae', 'mean_squared_error', 'mse', 'precision', 'recall',
-];
+] as const;
+
+/** The metric names the types accept (any spelling of them works at run time, see KerasName). */
+export type MetricName = KerasName<(typeof METRIC_NAMES)[number]>;
 
 const METRICS: Record<string, (name: string) => Metric> = {
   binaryaccuracy: (name) => new BinaryAccuracy({ name }),

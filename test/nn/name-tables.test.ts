@@ -38,9 +38,9 @@ test('name tables: inherited names are unknown activations, losses, metrics, opt
     rejects(() => nr.optimizers.deserializeSchedule({ className: name, config: {} }), nr.ConfigError, new RegExp(`unknown learning rate schedule "${name}"; expected one of ExponentialDecay`), `schedule ${name}`);
     rejects(() => nr.layers.layerFromConfig({ className: name, config: {} }), nr.ConfigError, new RegExp(`unknown layer class ${quoted(name)}; known: .*Dense`), `layer class ${name}`);
     const model = new nr.Sequential([new nr.layers.Dense({ units: 1, inputShape: [2] })]);
-    rejects(() => model.compile({ optimizer: 'sgd', loss: name }), nr.ConfigError, new RegExp(`unknown loss ${quoted(name)}`), `compile loss ${name}`);
-    rejects(() => model.compile({ optimizer: name, loss: 'mse' }), nr.ConfigError, new RegExp(`unknown optimizer ${quoted(name)}`), `compile optimizer ${name}`);
-    rejects(() => model.compile({ optimizer: 'sgd', loss: 'mse', metrics: [name] }), nr.ConfigError, new RegExp(`unknown metric ${quoted(name)}`), `compile metric ${name}`);
+    rejects(() => model.compile({ optimizer: 'sgd', loss: name as never }), nr.ConfigError, new RegExp(`unknown loss ${quoted(name)}`), `compile loss ${name}`);
+    rejects(() => model.compile({ optimizer: name as never, loss: 'mse' }), nr.ConfigError, new RegExp(`unknown optimizer ${quoted(name)}`), `compile optimizer ${name}`);
+    rejects(() => model.compile({ optimizer: 'sgd', loss: 'mse', metrics: [name as never] }), nr.ConfigError, new RegExp(`unknown metric ${quoted(name)}`), `compile metric ${name}`);
   }
 });
 

@@ -19,6 +19,9 @@ export {
   type ExponentialDecayOptions, type PiecewiseConstantDecayOptions, type CosineDecayOptions, type ScheduleConfig,
 } from './schedules.js';
 
+/** The optimizer names the types accept (Keras's class names and lower-case ones; any case works at run time). */
+export type OptimizerName = 'sgd' | 'SGD' | 'adam' | 'Adam' | 'adamw' | 'AdamW' | 'rmsprop' | 'RMSprop' | 'adagrad' | 'Adagrad' | 'adadelta' | 'Adadelta';
+
 const OPTIMIZERS: Record<string, new (options?: never) => Optimizer> = {
   sgd: SGD, adam: Adam, adamw: AdamW, rmsprop: RMSprop, adagrad: Adagrad, adadelta: Adadelta,
 };

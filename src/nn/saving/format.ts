@@ -93,12 +93,12 @@ export function compileConfigOf(model: Model): CompileConfig | null {
 /** The CompileOptions that rebuild a CompileConfig. */
 export function compileOptionsOf(config: CompileConfig, outputNames: readonly string[]): CompileOptions {
   const loss = config.loss.map((l): LossIdentifier => {
-    if (typeof l === 'string') return l;
+    if (typeof l === 'string') return l as LossIdentifier; // checked by getLoss when compile resolves it
     const cls = ownEntry(lossesModule as Record<string, unknown>, l.className);
     if (typeof cls !== 'function' || !(cls.prototype instanceof Loss)) throw new FormatError(`model.json: compileConfig.loss names an unknown loss class ${JSON.stringify(l.className)}`);
     return new (cls as new (c: unknown) => Loss)(l.config);
   });
-  return { optimizer: config.optimizer, loss: loss.length === 1 ? loss[0]! : loss, metrics: config.metrics.length === 1 ? config.metrics[0]! : Object.fromEntries(outputNames.map((n, i) => [n, config.metrics[i] ?? []])), lossWeights: config.lossWeights };
+  return { optimizer: config.optimizer, loss: loss.length === 1 ? loss[0]! : loss, metrics: (config.metrics.length === 1 ? config.metrics[0]! : Object.fromEntries(outputNames.map((n, i) => [n, config.metrics[i] ?? []]))) as CompileOptions['metrics'], lossWeights: config.lossWeights };
 }
 
 /** The tensors of model.safetensors: the weights and, when asked, the optimizer's slots and step. */

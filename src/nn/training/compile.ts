@@ -1,8 +1,8 @@
 import { ConfigError, is, parseOptions, ownEntry } from '../../core/index.js';
 import { Tensor, noGrad } from '../../tensor/index.js';
-import { getLoss, type Loss, type LossFunction } from '../losses.js';
-import { getMetric, type Metric } from '../metrics.js';
-import { getOptimizer, type Optimizer } from '../optimizers/index.js';
+import { getLoss, type Loss, type LossFunction, type LossName } from '../losses.js';
+import { getMetric, type Metric, type MetricName } from '../metrics.js';
+import { getOptimizer, type Optimizer, type OptimizerName } from '../optimizers/index.js';
 
 /*
  * What `compile` resolves: the optimizer, one loss per model output (summed with lossWeights), and
@@ -10,13 +10,13 @@ import { getOptimizer, type Optimizer } from '../optimizers/index.js';
  * output; `loss`, `<output>_loss` and `<output>_<metric>` for several.
  */
 
-export type LossIdentifier = string | Loss | LossFunction;
-export type MetricIdentifier = string | Metric;
+export type LossIdentifier = LossName | Loss | LossFunction;
+export type MetricIdentifier = MetricName | Metric;
 
 /** The options of `model.compile`. */
 export interface CompileOptions {
   /** An optimizer name ('adam', 'sgd', ...), an Optimizer, or `{className, config}`. */
-  optimizer: string | Optimizer | { className: string; config?: Record<string, unknown> };
+  optimizer: OptimizerName | Optimizer | { className: string; config?: Record<string, unknown> };
   /** A loss for every output, a list (one per output), or a record by output layer name. */
   loss: LossIdentifier | readonly LossIdentifier[] | Readonly<Record<string, LossIdentifier>>;
   /** Metric names or instances (applied to every output), or a record by output layer name. */

@@ -18,7 +18,7 @@ test('Activation applies the named function and rejects unknown names', () => {
   assert.deepEqual(layer.apply(nr.tensor([[-1, 2]])).toArray(), [[0, 2]]);
   assert.equal(layer.getConfig().activation, 'relu');
   assert.equal(new nr.layers.Activation({ activation: 'leakyRelu' }).getConfig().activation, 'leaky_relu');
-  assert.throws(() => new nr.layers.Activation({ activation: 'nope' }), (e: Error) => e instanceof nr.ConfigError && /valid names are linear, sigmoid/.test(e.message));
+  assert.throws(() => new nr.layers.Activation({ activation: 'nope' as never }), (e: Error) => e instanceof nr.ConfigError && /valid names are linear, sigmoid/.test(e.message));
 });
 
 test('ReLU follows Keras 3: threshold, negativeSlope, maxValue', () => {

@@ -33,7 +33,7 @@ test('Dense misuse names the layer and both shapes', () => {
 });
 
 test('Dense rejects an unknown activation listing the valid names', () => {
-  assert.throws(() => new nr.layers.Dense({ units: 2, activation: 'rleu' }), (e: Error) => {
+  assert.throws(() => new nr.layers.Dense({ units: 2, activation: 'rleu' as never }), (e: Error) => {
     assert.ok(e instanceof nr.ConfigError);
     assert.match(e.message, /unknown activation "rleu"/);
     assert.match(e.message, /relu, leaky_relu/);

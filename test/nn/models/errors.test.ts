@@ -9,9 +9,9 @@ test('bad input to fit/evaluate/compile gives clear NeuronaErrors', async () => 
   const model = make();
   await assert.rejects(model.fit(nr.ones([4, 4]), nr.ones([4, 3])), (e: Error) => e instanceof nr.ConfigError && /call model\.compile\(\{optimizer, loss, metrics\}\) first/.test(e.message));
   await assert.rejects(model.evaluate(nr.ones([4, 4]), nr.ones([4, 3])), /not compiled; call model\.compile/);
-  assert.throws(() => model.compile({ optimizer: 'adamm', loss: 'mse' }), nr.ConfigError);
-  assert.throws(() => model.compile({ optimizer: 'adam', loss: 'msee' }), /unknown loss "msee"/);
-  assert.throws(() => model.compile({ optimizer: 'adam', loss: 'mse', metrics: ['acuracy'] }), /unknown metric "acuracy"/);
+  assert.throws(() => model.compile({ optimizer: 'adamm' as never, loss: 'mse' }), nr.ConfigError);
+  assert.throws(() => model.compile({ optimizer: 'adam', loss: 'msee' as never }), /unknown loss "msee"/);
+  assert.throws(() => model.compile({ optimizer: 'adam', loss: 'mse', metrics: ['acuracy' as never] }), /unknown metric "acuracy"/);
   model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
   await assert.rejects(model.fit(nr.ones([5, 4]), nr.tensor([0, 1, 2, 0])), (e: Error) => e instanceof nr.ShapeError && /x has 5 samples but y has 4/.test(e.message));
   await assert.rejects(model.fit(nr.ones([4, 5]), nr.tensor([0, 1, 2, 0]), { verbose: 0 }), (e: Error) => e instanceof nr.ShapeError && /Dense "probs".*expected input with last dimension 4, got \[4, 5\]/.test(e.message));

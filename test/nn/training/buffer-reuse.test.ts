@@ -15,7 +15,7 @@ function bits(model: nr.Model): Uint32Array[] {
 }
 
 /** A CNN whose activations and gradients are well above the pooling threshold. */
-function cnn(loss = 'sparse_categorical_crossentropy'): nr.Sequential {
+function cnn(loss: nr.losses.LossName = 'sparse_categorical_crossentropy'): nr.Sequential {
   nr.setSeed(7);
   const model = new nr.Sequential([
     new nr.layers.Conv2D({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [12, 12, 2] }),
