@@ -7,6 +7,7 @@ import { assert, nr } from './helpers.js';
 import { EXAMPLES, main } from '../src/cli/commands.js';
 import { benchUnavailable } from '../src/cli/bench.js';
 import { trainExample } from '../src/cli/jobs/example.js';
+import { mnistMlp } from '../src/cli/jobs/mnist-mlp.js';
 import { preprocessImage, probabilitiesOf, resizeImage } from '../src/cli/predict.js';
 import { encodePng, type PngImage } from '../src/io/png.js';
 
@@ -138,7 +139,7 @@ test('a train run that fails leaves a report page that says so instead of reload
   const dir = mkdtempSync(join(tmpdir(), 'neurona-cli-'));
   try {
     const crash = new nr.callbacks.LambdaCallback({ onTrainBatchEnd: (batch) => { if (batch === 1) throw new Error('disk full'); } });
-    await assert.rejects(trainExample('mnist-mlp', EXAMPLES['mnist-mlp']!, { limit: 120, epochs: 1, verbose: 0, report: dir, callbacks: [crash], print: () => {} }), /disk full/);
+    await assert.rejects(trainExample('mnist-mlp', mnistMlp, { limit: 120, epochs: 1, verbose: 0, report: dir, callbacks: [crash], print: () => {} }), /disk full/);
     const page = readFileSync(join(dir, 'index.html'), 'utf8');
     assert.match(page, /<span id="status" class="failed">/);
     assert.match(page, /<pre>Error: disk full<\/pre>/);

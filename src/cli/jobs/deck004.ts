@@ -4,7 +4,7 @@
  * LeNet-like MNIST CNN. `neurona train <name>` and the scripts in examples/ both use these.
  */
 import * as nr from '../../index.js';
-import type { DataOptions, Example, ExampleData } from './example.js';
+import type { DataOptions, ModelExample, ExampleData } from './example.js';
 import { loadMnist } from './mnist-data.js';
 
 type ImageShape = [number, number, number];
@@ -115,7 +115,7 @@ async function loadSplits(dataset: { loadData(o: { path?: string }): Promise<nr.
 export const loadFashionMnist = (options: DataOptions) => loadSplits(nr.datasets.fashionMnist, options);
 export const loadCifar10 = (options: DataOptions) => loadSplits(nr.datasets.cifar10, options);
 
-export const mnistLenet: Example = {
+export const mnistLenet: ModelExample = {
   description: 'deck 004: LeNet-like CNN (ZeroPadding2D, three 5x5 convs with max pooling, Dense 120/84/10) on MNIST, about 0.99',
   epochs: 3,
   batchSize: 32,
@@ -131,7 +131,7 @@ const LESSONS: Record<VersionName, string> = {
   v5: 'v4 with BatchNormalization and Dropout',
 };
 
-function versionExample(dataset: 'cifar10' | 'fashion-mnist', version: VersionName): Example {
+function versionExample(dataset: 'cifar10' | 'fashion-mnist', version: VersionName): ModelExample {
   const cifar = dataset === 'cifar10';
   return {
     description: `deck 004 ${version} on ${cifar ? 'CIFAR-10 (--data <dir or .tar.gz>)' : 'Fashion-MNIST'}: ${LESSONS[version]}`,
@@ -143,7 +143,7 @@ function versionExample(dataset: 'cifar10' | 'fashion-mnist', version: VersionNa
 }
 
 /** cifar10-v1..v5 and fashion-mnist-v1..v5, by name. */
-export const DECK004_EXAMPLES: Record<string, Example> = Object.fromEntries(
+export const DECK004_EXAMPLES: Record<string, ModelExample> = Object.fromEntries(
   (['cifar10', 'fashion-mnist'] as const).flatMap((dataset) =>
     (Object.keys(VERSIONS) as VersionName[]).map((v) => [`${dataset}-${v}`, versionExample(dataset, v)])),
 );
