@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert, nr } from './helpers.js';
@@ -62,7 +62,9 @@ test('neurona examples lists each example with a description; jobs is an alias',
   assert.equal((await cli('jobs')).out, examples.out);
   // Every registered example, each description starting in one column: two spaces after the longest name.
   const names = Object.keys(EXAMPLES);
-  assert.ok(names.includes('fashion-mnist-v5') && names.length === 12, names.join(' '));
+  assert.ok(names.includes('fashion-mnist-v5') && names.length === 21, names.join(' '));
+  // Every script in examples/ is an example of the command (the course's exercises run both ways).
+  for (const file of readdirSync('examples').filter((f) => f.endsWith('.ts'))) assert.ok(names.includes(file.slice(0, -3)), `${file} is listed`);
   const column = Math.max(...names.map((name) => name.length)) + 2;
   const lines = examples.out.trimEnd().split('\n');
   assert.deepEqual(lines.map((line) => line.slice(0, column).trimEnd()), names);
