@@ -26,20 +26,14 @@ export const mnistPerceptron = program({
     });
     print(`2. wrote ${join(out, 'samples.png')}`);
 
-    // 3. Split 80 / 20 after a seeded shuffle (scikit-learn's train_test_split).
-    nr.setSeed(40);
-    const order = shuffledIndices(samples);
-    const cut = Math.floor(samples * 0.8);
-    const features = images.reshape([samples, 784]).cast('float32').div(255);
-    const xTrain = features.gather(order.slice(0, cut));
-    const yTrain = labels.gather(order.slice(0, cut));
-    const xTest = features.gather(order.slice(cut));
-    const yTest = labels.gather(order.slice(cut));
-    print(`3. ${cut} digits to train on, ${samples - cut} to test`);
+    // 3. Split 80 / 20: train_test_split(X, y, test_size=0.2, random_state=40).
+    const X = images.reshape([-1, 784]).cast('float32').div(255);
+    const [xTrain, xTest, yTrain, yTest] = nr.trainTestSplit(X, labels, { testSize: 0.2, randomState: 40 });
+    print(`3. ${xTrain.shape[0]} digits to train on, ${xTest.shape[0]} to test`);
 
-    // 4. Train: Perceptron(max_iter=2000, random_state=40), one-vs-rest over the 10 digits.
+    // 4. Train: Perceptron(max_iter=2000, random_state=40, n_jobs=-1), one-vs-rest over the 10 digits.
     const started = performance.now();
-    const perceptron = new nr.Perceptron({ maxIter: 2000, randomState: 40 }).fit(xTrain, yTrain);
+    const perceptron = new nr.Perceptron({ maxIter: 2000, randomState: 40, nJobs: -1 }).fit(xTrain, yTrain);
     print(`4. trained in ${((performance.now() - started) / 1000).toFixed(2)} s, ${perceptron.nIter} epochs; ` +
       `coef shape [${perceptron.coef.shape.join(', ')}], intercept shape [${perceptron.intercept.shape.join(', ')}]`);
 
@@ -55,21 +49,9 @@ export const mnistPerceptron = program({
     const guess = predicted.data();
     const wrong: number[] = [];
     for (let i = 0; i < truth.length && wrong.length < 30; i++) if (truth[i] !== guess[i]) wrong.push(i);
-    const testImages = images.gather(order.slice(cut));
-    await nr.saveImageGrid(join(out, 'misclassified.png'), testImages.gather(wrong), {
-      columns: 10, scale: 2, captions: wrong.map((i) => `${truth[i]} -> ${guess[i]}`),
+    await nr.saveImageGrid(join(out, 'misclassified.png'), xTest.reshape([-1, 28, 28]).gather(wrong), {
+      columns: 10, scale: 2, range: 'unit', captions: wrong.map((i) => `${truth[i]} -> ${guess[i]}`),
     });
     print(`6. wrote ${join(out, 'misclassified.png')} (${wrong.length} mistakes shown)`);
   },
 });
-
-/** A seeded permutation of 0..n-1 (Fisher-Yates on the shared stream). */
-function shuffledIndices(n: number): nr.Tensor {
-  const u = nr.randu([n]).data();
-  const index = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(u[i]! * (i + 1));
-    [index[i], index[j]] = [index[j]!, index[i]!];
-  }
-  return nr.tensor(index, undefined, 'int32');
-}
