@@ -7,12 +7,12 @@
  */
 import * as nr from '../src/index.js';
 import { version5 } from '../src/cli/jobs/deck004.js';
-import { loadCifar, parseFlags, train } from './lib/deck004-run.js';
+import { loadCifar, parseFlags, trainAndEvaluate } from './lib/deck004-run.js';
 
 const flags = parseFlags();
 nr.setSeed(flags.seed);
 const data = await loadCifar(flags);
 const model = version5([32, 32, 3]);
 model.summary();
-const result = await train(model, data, flags);
+const result = await trainAndEvaluate(model, data, flags);
 console.log(`cifar10-v5 on ${data.name}: train accuracy ${result.trainAccuracy.toFixed(4)}, test accuracy ${result.testAccuracy.toFixed(4)} (${result.seconds.toFixed(1)} s)`);

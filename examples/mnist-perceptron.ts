@@ -3,72 +3,11 @@
  *   1. read the data      2. look at sample digits (PNG grid)      3. split train / test
  *   4. train              5. predict: accuracy and confusion matrix  6. look at the mistakes (PNG grid)
  *
+ * The exercise is in src/cli/jobs/mnist-perceptron.ts; this script runs it as `neurona train mnist-perceptron`
+ * does, with the same flags (and --backend, --threads).
+ *
  * Run: npx tsx examples/mnist-perceptron.ts [--samples 10000] [--out out/mnist-perceptron]
  */
-import { join } from 'node:path';
-import * as nr from '../src/index.js';
+import { main } from '../src/cli/commands.js';
 
-const flag = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-};
-const samples = Number(flag('--samples', '10000'));
-const out = flag('--out', 'out/mnist-perceptron');
-
-// 1. Read the data: 28x28 digits with pixel values 0..255, and their labels.
-const { train } = await nr.datasets.mnist.loadData();
-const images = train[0].slice(0, samples);
-const labels = train[1].slice(0, samples);
-console.log(`1. read ${images.shape[0]} digits of ${images.shape[1]}x${images.shape[2]} pixels`);
-
-// 2. Look at the first 20 digits with their labels.
-await nr.saveImageGrid(join(out, 'samples.png'), images.slice(0, 20), {
-  columns: 10, scale: 2, captions: Array.from(labels.slice(0, 20).data(), String),
-});
-console.log(`2. wrote ${join(out, 'samples.png')}`);
-
-// 3. Split 80 / 20 after a seeded shuffle (scikit-learn's train_test_split).
-nr.setSeed(40);
-const order = shuffledIndices(samples);
-const cut = Math.floor(samples * 0.8);
-const features = images.reshape([samples, 784]).cast('float32').div(255);
-const xTrain = features.gather(order.slice(0, cut));
-const yTrain = labels.gather(order.slice(0, cut));
-const xTest = features.gather(order.slice(cut));
-const yTest = labels.gather(order.slice(cut));
-console.log(`3. ${cut} digits to train on, ${samples - cut} to test`);
-
-// 4. Train: Perceptron(max_iter=2000, random_state=40), one-vs-rest over the 10 digits.
-const started = performance.now();
-const perceptron = new nr.Perceptron({ maxIter: 2000, randomState: 40 }).fit(xTrain, yTrain);
-console.log(`4. trained in ${((performance.now() - started) / 1000).toFixed(2)} s, ${perceptron.nIter} epochs; ` +
-  `coef shape [${perceptron.coef!.shape.join(', ')}], intercept shape [${perceptron.intercept!.shape.join(', ')}]`);
-
-// 5. Predict the test digits: accuracy and confusion matrix (rows: true digit, columns: predicted).
-const predicted = nr.tensor(perceptron.predict(xTest) as number[], undefined, 'int32');
-const accuracy = predicted.equal(yTest).cast('float32').mean().item();
-console.log(`5. test accuracy ${accuracy.toFixed(4)}; confusion matrix:`);
-const matrix = nr.metrics.confusionMatrix(yTest, predicted, 10).toArray() as number[][];
-matrix.forEach((row, digit) => console.log(`   ${digit}: ${row.map((n) => String(n).padStart(4)).join('')}`));
-
-// 6. The first 30 mistakes, captioned "true -> predicted".
-const truth = yTest.data();
-const guess = predicted.data();
-const wrong: number[] = [];
-for (let i = 0; i < truth.length && wrong.length < 30; i++) if (truth[i] !== guess[i]) wrong.push(i);
-const testImages = images.gather(order.slice(cut));
-await nr.saveImageGrid(join(out, 'misclassified.png'), testImages.gather(wrong), {
-  columns: 10, scale: 2, captions: wrong.map((i) => `${truth[i]} -> ${guess[i]}`),
-});
-console.log(`6. wrote ${join(out, 'misclassified.png')} (${wrong.length} mistakes shown)`);
-
-/** A seeded permutation of 0..n-1 (Fisher-Yates on the shared stream). */
-function shuffledIndices(n: number): nr.Tensor {
-  const u = nr.randu([n]).data();
-  const index = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(u[i]! * (i + 1));
-    [index[i], index[j]] = [index[j]!, index[i]!];
-  }
-  return nr.tensor(index, undefined, 'int32');
-}
+process.exitCode = await main(['train', 'mnist-perceptron', ...process.argv.slice(2)]);

@@ -5,35 +5,11 @@
  * - binary classification: one sigmoid unit, binary crossentropy
  * - multi-class classification: softmax over 3 classes, categorical crossentropy
  *
+ * The exercise is in src/cli/jobs/output-heads.ts; this script runs it as `neurona train output-heads`
+ * does, with the same flags (and --backend, --threads).
+ *
  * Run: npx tsx examples/output-heads.ts [--epochs 40] [--samples 512]
  */
-import * as nr from '../src/index.js';
+import { main } from '../src/cli/commands.js';
 
-const arg = (flag: string, fallback: number) => Number(process.argv[process.argv.indexOf(flag) + 1] ?? fallback) || fallback;
-const epochs = arg('--epochs', 40);
-const samples = arg('--samples', 512);
-
-nr.setSeed(11);
-const x = nr.randu([samples, 3], { low: -1, high: 1 });
-const wRegression = nr.tensor([[2], [-1], [0.5]]);
-const targets = {
-  regression: x.matmul(wRegression).add(0.3),
-  multivariate: x.matmul(nr.tensor([[1, 0], [0.5, -2], [0, 1]])),
-  binary: x.matmul(wRegression).greater(0).cast('float32'),
-  multiclass: nr.oneHot(x.argmax(1), 3),
-};
-
-const heads: [string, nr.layers.Layer, nr.losses.LossName, nr.metrics.MetricName[], nr.Tensor][] = [
-  ['regression 3->1', new nr.layers.Dense({ units: 1 }), 'mse', ['mae'], targets.regression],
-  ['multivariate 3->2', new nr.layers.Dense({ units: 2 }), 'mse', ['mae'], targets.multivariate],
-  ['binary (sigmoid)', new nr.layers.Dense({ units: 1, activation: 'sigmoid' }), 'binary_crossentropy', ['accuracy'], targets.binary],
-  ['multi-class (softmax)', new nr.layers.Dense({ units: 3, activation: 'softmax' }), 'categorical_crossentropy', ['accuracy'], targets.multiclass],
-];
-
-for (const [title, head, loss, metrics, y] of heads) {
-  const model = new nr.Sequential([new nr.layers.Dense({ units: 16, activation: 'relu', inputShape: [3] }), head]);
-  model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.01 }), loss, metrics });
-  const history = await model.fit(x, y, { epochs, batchSize: 32, verbose: 0 });
-  const last = Object.entries(history.history).map(([k, v]) => `${k} ${v.at(-1)!.toFixed(4)}`).join(', ');
-  console.log(`${title.padEnd(24)} ${last}`);
-}
+process.exitCode = await main(['train', 'output-heads', ...process.argv.slice(2)]);

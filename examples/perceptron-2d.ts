@@ -4,60 +4,11 @@
  * many epochs; on XOR no line exists, the rule never settles and the fit ends with a
  * non-convergence notice at maxIter.
  *
+ * The exercise is in src/cli/jobs/perceptron-2d.ts; this script runs it as `neurona train perceptron-2d`
+ * does, with the same flags (and --backend, --threads).
+ *
  * Run: npx tsx examples/perceptron-2d.ts [--points 200]
  */
-import * as nr from '../src/index.js';
-import { Perceptron } from '../src/classic/index.js';
-import { setNoticeSink } from '../src/core/index.js';
+import { main } from '../src/cli/commands.js';
 
-const points = Number(process.argv[process.argv.indexOf('--points') + 1] ?? 200) || 200;
-// Print notices here even under NEURONA_QUIET, since showing one is the point of the XOR case.
-setNoticeSink((line) => console.log(line));
-
-/** Points uniform in [-3, 3]^2 labelled by the side of `a x1 + b x2 + c = 0`, keeping a margin. */
-function separable(a: number, b: number, c: number, margin: number, seed: number): { X: number[][]; y: number[] } {
-  nr.setSeed(seed);
-  const X: number[][] = [];
-  const y: number[] = [];
-  for (const [x1, x2] of nr.randu([8 * points, 2], { low: -3, high: 3 }).toArray() as number[][]) {
-    const distance = (a * x1! + b * x2! + c) / Math.hypot(a, b);
-    if (Math.abs(distance) < margin) continue;
-    X.push([x1!, x2!]);
-    y.push(distance > 0 ? 1 : 0);
-    if (X.length === points) break;
-  }
-  return { X, y };
-}
-
-const line = (clf: Perceptron) => {
-  const [[w1, w2]] = clf.coef.toArray() as number[][];
-  const [b] = clf.intercept.toArray() as number[];
-  return `${w1!.toFixed(3)} * x1 + ${w2!.toFixed(3)} * x2 + ${b!.toFixed(3)} = 0`;
-};
-
-const cases = [
-  { name: 'through the origin, x2 = x1', line: [1, -1, 0] },
-  { name: 'offset, x1 + 2 x2 = 2', line: [1, 2, -2] },
-  { name: 'vertical, x1 = 1', line: [1, 0, -1] },
-  { name: 'narrow margin 0.05, x2 = 0.5 x1 + 0.3', line: [0.5, -1, 0.3], margin: 0.05 },
-];
-for (const [i, c] of cases.entries()) {
-  const { X, y } = separable(c.line[0]!, c.line[1]!, c.line[2]!, c.margin ?? 0.3, 10 + i);
-  const clf = new Perceptron({ randomState: 0, tol: null, maxIter: 1 });
-  // One epoch at a time (partialFit), stopping after the first epoch without a mistake.
-  let epochs = 0;
-  while (epochs < 1000) {
-    clf.partialFit(X, y, { classes: [0, 1] });
-    epochs++;
-    if (clf.score(X, y) === 1) break;
-  }
-  console.log(`${c.name}: ${points} points, learned line ${line(clf)}, converged after ${epochs} epoch(s), accuracy ${clf.score(X, y)}`);
-  const sk = new Perceptron({ randomState: 0 }).fit(X, y);
-  console.log(`  fit() with scikit-learn's stopping rule: ${sk.nIter} epochs, accuracy ${sk.score(X, y)}`);
-}
-
-const xorX = [[0, 0], [0, 1], [1, 0], [1, 1]];
-const xorY = [0, 1, 1, 0];
-const xor = new Perceptron({ maxIter: 100, nIterNoChange: 1000, shuffle: false }).fit(xorX, xorY);
-console.log(`XOR: after ${xor.nIter} epochs the line is ${line(xor)}, predictions ${JSON.stringify(xor.predict(xorX))} `
-  + `for targets ${JSON.stringify(xorY)}, accuracy ${xor.score(xorX, xorY)} (< 1: no line separates XOR)`);
+process.exitCode = await main(['train', 'perceptron-2d', ...process.argv.slice(2)]);

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert, nr } from './helpers.js';
 import { EXAMPLES, main } from '../src/cli/commands.js';
 import { benchUnavailable } from '../src/cli/bench.js';
 import { trainExample } from '../src/cli/jobs/example.js';
+import { mnistMlp } from '../src/cli/jobs/mnist-mlp.js';
 import { preprocessImage, probabilitiesOf, resizeImage } from '../src/cli/predict.js';
 import { encodePng, type PngImage } from '../src/io/png.js';
 
@@ -61,7 +62,9 @@ test('neurona examples lists each example with a description; jobs is an alias',
   assert.equal((await cli('jobs')).out, examples.out);
   // Every registered example, each description starting in one column: two spaces after the longest name.
   const names = Object.keys(EXAMPLES);
-  assert.ok(names.includes('fashion-mnist-v5') && names.length === 12, names.join(' '));
+  assert.ok(names.includes('fashion-mnist-v5') && names.length === 21, names.join(' '));
+  // Every script in examples/ is an example of the command (the course's exercises run both ways).
+  for (const file of readdirSync('examples').filter((f) => f.endsWith('.ts'))) assert.ok(names.includes(file.slice(0, -3)), `${file} is listed`);
   const column = Math.max(...names.map((name) => name.length)) + 2;
   const lines = examples.out.trimEnd().split('\n');
   assert.deepEqual(lines.map((line) => line.slice(0, column).trimEnd()), names);
@@ -78,6 +81,52 @@ test('train errors: unknown example lists the available ones; bad flags name the
   assertOneLineError(await cli('train', 'mnist-mlp', '--backend', 'foo'), 2, /option --backend must be one of js, native, got 'foo'/);
   const missing = join(tmpdir(), 'neurona-no-such-mnist');
   assertOneLineError(await cli('train', 'mnist-mlp', '--data', missing, '--verbose', '0'), 1, new RegExp(`path ${missing} lacks train-images-idx3-ubyte`));
+});
+
+test('train rejects a flag the example does not take, listing the flags it takes', async () => {
+  assertOneLineError(await cli('train', 'xor', '--limit', '5'), 2,
+    /^neurona: train: unknown option '--limit'; xor takes --epochs N \(default 1000\), --backend js\|native, --threads N$/m);
+  assertOneLineError(await cli('train', 'perceptron-2d', '--epochs', '5'), 2, /perceptron-2d takes --points N \(default 200\), --backend/);
+  assertOneLineError(await cli('train', 'mnist-perceptron', '--report', 'x'), 2, /mnist-perceptron takes --samples N \(default 10000\), --out <text> \(default out\/mnist-perceptron\),/);
+  assertOneLineError(await cli('train', 'mnist-mlp', '--samples', '5'), 2, /mnist-mlp takes --epochs N \(default 5\), --batch-size N \(default 32\), .*--save <dir>, --backend js\|native, --threads N$/m);
+  assertOneLineError(await cli('train', 'fashion-mnist-progression', '--synthetic=yes'), 2, /option --synthetic takes no value, got 'yes'/);
+  assertOneLineError(await cli('train', 'som-digits', '--samples', '0'), 2, /option --samples needs a positive integer, got '0'/);
+  assertOneLineError(await cli('train', '--epochs', '3', 'xor'), 2, /train needs the example name before the flags/);
+  // --help lists them with a line of help each.
+  const help = await cli('train', 'mnist-perceptron', '--help');
+  assert.equal(help.code, 0, help.err);
+  assert.equal(help.out.split('\n')[0], `neurona train mnist-perceptron [flags]: ${EXAMPLES['mnist-perceptron']!.description}`);
+  assert.match(help.out, /^ {2}--samples N \(default 10000\) +the first N training digits, split 80 \/ 20$/m);
+  assert.match(help.out, /^ {2}--threads N +threads of the native backend/m);
+  assert.match((await cli('train', 'cifar10-v3', '-h')).out, /^ {2}--epochs N \(default 10\) +epochs to train$/m);
+});
+
+test('train perceptron-2d: a program example runs in the command, its notice included', async () => {
+  const run = await cli('train', 'perceptron-2d', '--points', '50');
+  assert.equal(run.code, 0, run.err);
+  const separable = run.out.split('\n').filter((line) => /: 50 points, learned line .* converged after \d+ epoch\(s\), accuracy 1$/.test(line));
+  assert.equal(separable.length, 4, run.out);
+  assert.match(run.out, /neurona: Perceptron: maximum number of iterations \(maxIter = 100\) reached/);
+  assert.match(run.out, /XOR: after 100 epochs .* accuracy 0\.5 \(< 1: no line separates XOR\)/);
+});
+
+test("train mnist-perceptron --samples 600: deck 003's six steps, the split of train_test_split, both PNGs", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurona-cli-'));
+  try {
+    const run = await cli('train', 'mnist-perceptron', '--samples', '600', `--out=${dir}`);
+    assert.equal(run.code, 0, run.err);
+    assert.match(run.out, /^1\. read 600 digits of 28x28 pixels$/m);
+    assert.match(run.out, /^3\. 480 digits to train on, 120 to test$/m);
+    assert.match(run.out, /^4\. trained in [\d.]+ s, \d+ epochs; coef shape \[10, 784\], intercept shape \[10\]$/m);
+    const accuracy = Number(/^5\. test accuracy ([\d.]+)/m.exec(run.out)?.[1]);
+    assert.ok(accuracy > 0.7, `the perceptron learns digits (test accuracy ${accuracy})`);
+    const matrix = run.out.split('\n').filter((line) => /^ {3}\d: /.test(line)).map((line) => line.slice(6).trim().split(/\s+/).map(Number));
+    assert.equal(matrix.length, 10);
+    assert.equal(matrix.flat().reduce((a, b) => a + b, 0), 120, 'the confusion matrix counts the 120 test digits');
+    for (const png of ['samples.png', 'misclassified.png']) assert.ok(existsSync(join(dir, png)), `${png} written`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('train mnist-mlp --limit --epochs 1 --save --report, then summary of the saved model', async () => {
@@ -138,7 +187,7 @@ test('a train run that fails leaves a report page that says so instead of reload
   const dir = mkdtempSync(join(tmpdir(), 'neurona-cli-'));
   try {
     const crash = new nr.callbacks.LambdaCallback({ onTrainBatchEnd: (batch) => { if (batch === 1) throw new Error('disk full'); } });
-    await assert.rejects(trainExample('mnist-mlp', EXAMPLES['mnist-mlp']!, { limit: 120, epochs: 1, verbose: 0, report: dir, callbacks: [crash], print: () => {} }), /disk full/);
+    await assert.rejects(trainExample('mnist-mlp', mnistMlp, { limit: 120, epochs: 1, verbose: 0, report: dir, callbacks: [crash], print: () => {} }), /disk full/);
     const page = readFileSync(join(dir, 'index.html'), 'utf8');
     assert.match(page, /<span id="status" class="failed">/);
     assert.match(page, /<pre>Error: disk full<\/pre>/);

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert } from './helpers.js';
 
-// Every example runs, at a small size, and exits cleanly.
+// Every example runs, at a small size, and exits cleanly. The scripts of the course's exercises run
+// them through `neurona train <name>` (src/cli/jobs/), so this also runs those jobs, each once.
 const small: Record<string, string[]> = {
   'backprop-by-hand.ts': ['--steps', '5'],
   'xor.ts': ['--epochs', '300'],
@@ -23,34 +24,41 @@ const small: Record<string, string[]> = {
   'som-digits.ts': ['--samples', '300', '--epochs', '1', '--out', `${process.env.TMPDIR ?? '/tmp'}/neurona-som-digits-${process.pid}`],
 };
 
+/** Each script is run once; the tests that check what it printed reuse the run. */
+const runs = new Map<string, SpawnSyncReturns<string>>();
+function run(file: string): SpawnSyncReturns<string> {
+  if (!runs.has(file)) {
+    runs.set(file, spawnSync(process.execPath, ['--import', 'tsx', `examples/${file}`, ...(small[file] ?? [])], {
+      encoding: 'utf8', env: { ...process.env, NEURONA_QUIET: '1' }, timeout: 120_000,
+    }));
+  }
+  return runs.get(file)!;
+}
+
 for (const file of readdirSync('examples').filter((f) => f.endsWith('.ts'))) {
   test(`examples/${file} runs`, () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', `examples/${file}`, ...(small[file] ?? [])], {
-      encoding: 'utf8', env: { ...process.env, NEURONA_QUIET: '1' }, timeout: 120_000,
-    });
-    assert.equal(run.status, 0, `examples/${file} failed:\n${run.stderr}`);
-    assert.ok(run.stdout.length > 0, `examples/${file} printed nothing`);
+    const result = run(file);
+    assert.equal(result.status, 0, `examples/${file} failed:\n${result.stderr}`);
+    assert.ok(result.stdout.length > 0, `examples/${file} printed nothing`);
   });
 }
 
 test('backprop-by-hand: autograd and the hand-derived gradients agree, and the error falls', () => {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'examples/backprop-by-hand.ts', '--steps', '5'], { encoding: 'utf8' });
-  const rows = run.stdout.split('\n').filter((l) => /^w\d\d /.test(l));
+  const { stdout } = run('backprop-by-hand.ts');
+  const rows = stdout.split('\n').filter((l) => /^w\d\d /.test(l));
   assert.equal(rows.length, 5);
   for (const row of rows) {
     const [, auto, hand] = row.trim().split(/\s+/);
     assert.equal(auto, hand, row);
   }
-  const errors = [...run.stdout.matchAll(/e = ([\d.]+)/g)].map((m) => Number(m[1]));
+  const errors = [...stdout.matchAll(/e = ([\d.]+)/g)].map((m) => Number(m[1]));
   assert.ok(errors.at(-1)! < errors[0]!, `error did not fall: ${errors.join(', ')}`);
 });
 
 test('fashion-mnist-progression prints one table row per version, v1..v5, with train and test accuracy', () => {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'examples/fashion-mnist-progression.ts', '--synthetic', '--limit', '64', '--epochs', '1'], {
-    encoding: 'utf8', env: { ...process.env, NEURONA_QUIET: '1' }, timeout: 120_000,
-  });
-  assert.equal(run.status, 0, run.stderr);
-  const table = run.stdout.slice(run.stdout.indexOf('| version |'));
+  const { status, stdout, stderr } = run('fashion-mnist-progression.ts');
+  assert.equal(status, 0, stderr);
+  const table = stdout.slice(stdout.indexOf('| version |'));
   const rows = table.split('\n').filter((l) => /^\| v\d /.test(l));
   assert.deepEqual(rows.map((r) => r.split('|')[1]!.trim()), ['v1', 'v2', 'v3', 'v4', 'v5']);
   for (const row of rows) {

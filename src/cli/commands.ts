@@ -4,7 +4,7 @@ import { NeuronaError, ownEntry } from '../core/index.js';
 import { inspect } from '../nn/saving/index.js';
 import { benchUnavailable, runBench } from './bench.js';
 import { EXAMPLES } from './examples.js';
-import { trainExample, type TrainOptions } from './jobs/example.js';
+import { flagName, isProgram, trainExample, type Flag, type ModelExample, type ProgramExample, type TrainOptions } from './jobs/example.js';
 import { loadModelDir, predictImages, type InvertMode, type ResizeMode } from './predict.js';
 
 export { EXAMPLES } from './examples.js';
@@ -13,11 +13,14 @@ const HELP = `neurona ${VERSION}: deep learning for TypeScript
 
 Usage:
   neurona examples      list the examples that 'train' runs ('jobs' is an alias)
-  neurona train <example> [--epochs N] [--batch-size N] [--seed N] [--limit N] [--verbose 0|1|2]
-                [--backend js|native] [--threads N] [--data <path>] [--report <dir>] [--save <dir>]
-                        train an example; --data: the dataset's directory (CIFAR-10: or its .tar.gz),
-                        --limit: first N training examples,
-                        --report: write a live HTML run report, --save: save the trained model
+  neurona train <example> [flags]
+                        run an example. All take [--backend js|native] [--threads N].
+                        The model examples (mnist-mlp, mnist-lenet, cifar10-v1..v5, fashion-mnist-v1..v5) take
+                        [--epochs N] [--batch-size N] [--seed N] [--limit N] [--verbose 0|1|2]
+                        [--data <path>] [--report <dir>] [--save <dir>]: --data: the dataset's directory
+                        (CIFAR-10: or its .tar.gz), --limit: first N training examples,
+                        --report: write a live HTML run report, --save: save the trained model.
+                        The others take their own flags: 'neurona train <example> --help' lists an example's flags
   neurona summary <model dir>
                         load a saved model and print its summary
   neurona predict <model dir> <image.png ...> [--top N] [--resize bilinear|nearest] [--invert auto|yes|no]
@@ -40,18 +43,72 @@ class UsageError extends Error {}
 /** A command that cannot run here (e.g. bench outside a checkout): printed as one line, exit code 1. */
 class CommandError extends Error {}
 
-type FlagKind = 'count' | 'positive' | 'text' | readonly string[];
+/** How a flag's value is checked: an integer >= 0 or >= 1, any text, no value at all, or one of a list. */
+type FlagKind = 'count' | 'positive' | 'text' | 'switch' | readonly string[];
+/**
+ * The flags a command takes: how each value is checked, how it is shown in a message (default: from
+ * the kind), e.g. `--epochs N (default 5)`, and a line of help for `neurona train <example> --help`.
+ */
+type FlagSpec = Record<string, { kind: FlagKind; shown?: string; help?: string }>;
 
-const TRAIN_FLAGS: Record<string, FlagKind> = {
-  '--epochs': 'positive', '--batch-size': 'positive', '--seed': 'count', '--limit': 'positive', '--verbose': ['0', '1', '2'],
-  '--backend': ['js', 'native'], '--threads': 'positive', '--data': 'text', '--report': 'text', '--save': 'text',
+/** Flags every example takes: where it runs. */
+const RUN_FLAGS: FlagSpec = {
+  '--backend': { kind: ['js', 'native'], help: 'the backend (default: native if its addon loads, else js)' },
+  '--threads': { kind: 'positive', help: 'threads of the native backend (default: the number of cores)' },
 };
-const PREDICT_FLAGS: Record<string, FlagKind> = {
-  '--top': 'positive', '--resize': ['bilinear', 'nearest'], '--invert': ['auto', 'yes', 'no'], '--max-pixels': 'positive',
+/** Flags of the model examples (trainExample). */
+const MODEL_FLAGS: FlagSpec = {
+  '--epochs': { kind: 'positive', help: 'epochs to train' },
+  '--batch-size': { kind: 'positive', help: 'batch size' },
+  '--seed': { kind: 'count', help: 'nr.setSeed (default 42)' },
+  '--limit': { kind: 'positive', help: 'train on the first N examples and test on the first N/6 (default: all)' },
+  '--verbose': { kind: ['0', '1', '2'], help: 'progress output as in fit (default 1)' },
+  '--data': { kind: 'text', shown: '<path>', help: "the dataset's directory (CIFAR-10: or its .tar.gz)" },
+  '--report': { kind: 'text', shown: '<dir>', help: 'write a live HTML run report there' },
+  '--save': { kind: 'text', shown: '<dir>', help: 'save the trained model there' },
+};
+const PREDICT_FLAGS: FlagSpec = {
+  '--top': { kind: 'positive' }, '--resize': { kind: ['bilinear', 'nearest'] }, '--invert': { kind: ['auto', 'yes', 'no'] },
+  '--max-pixels': { kind: 'positive' },
 };
 
-/** Splits `args` into positional arguments and `--flag value` / `--flag=value` pairs checked against `spec`. */
-function parseArgs(command: string, args: readonly string[], spec: Record<string, FlagKind>): { positional: string[]; flags: Record<string, string> } {
+/** The model examples' flags, with this example's default epochs and batch size. */
+const modelSpec = (example: ModelExample): FlagSpec => ({
+  ...MODEL_FLAGS,
+  '--epochs': { ...MODEL_FLAGS['--epochs']!, shown: `N (default ${example.epochs})` },
+  '--batch-size': { ...MODEL_FLAGS['--batch-size']!, shown: `N (default ${example.batchSize})` },
+});
+
+/** What a flag's value looks like in a message: `N`, `js|native`, `<text>`, nothing for a switch. */
+const placeholder = (kind: FlagKind): string => (kind === 'switch' ? '' : Array.isArray(kind) ? kind.join('|') : kind === 'text' ? '<text>' : 'N');
+
+/** `--epochs N (default 5), --data <path>, --synthetic`: the flags listed in a message. */
+const describeFlags = (spec: FlagSpec): string =>
+  Object.entries(spec).map(([flag, { kind, shown }]) => [flag, shown ?? placeholder(kind)].filter(Boolean).join(' ')).join(', ');
+
+/** A program example's flags as the parser's spec, each shown with its default. */
+function programSpec(flags: Record<string, Flag>): FlagSpec {
+  return Object.fromEntries(Object.entries(flags).map(([key, flag]) => {
+    const fallback = 'default' in flag && flag.default !== undefined ? `(default ${flag.default === Infinity ? 'all' : flag.default})` : '';
+    return [flagName(key), { kind: flag.kind, shown: [placeholder(flag.kind), fallback].filter(Boolean).join(' '), help: flag.help }];
+  }));
+}
+
+/** The options a program example's run gets: each flag's value from the command line, or its default. */
+function programOptions(flags: Record<string, Flag>, given: Record<string, string>): Parameters<ProgramExample['run']>[0] {
+  return Object.fromEntries(Object.entries(flags).map(([key, flag]) => {
+    const value = given[flagName(key)];
+    if (flag.kind === 'switch') return [key, value !== undefined];
+    if (value === undefined) return [key, flag.default];
+    return [key, flag.kind === 'text' ? value : Number(value)];
+  })) as Parameters<ProgramExample['run']>[0];
+}
+
+/**
+ * Splits `args` into positional arguments and `--flag value` / `--flag=value` pairs (a switch: `--flag`)
+ * checked against `spec`; an unknown flag is answered with the list of flags that `owner` takes.
+ */
+function parseArgs(command: string, args: readonly string[], spec: FlagSpec, owner = command): { positional: string[]; flags: Record<string, string> } {
   const positional: string[] = [];
   const flags: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
@@ -62,8 +119,13 @@ function parseArgs(command: string, args: readonly string[], spec: Record<string
     }
     const equals = arg.indexOf('=');
     const flag = equals < 0 ? arg : arg.slice(0, equals);
-    const kind = ownEntry(spec, flag);
-    if (!kind) throw new UsageError(`${command}: unknown option '${flag}'; options: ${Object.keys(spec).join(' ')}`);
+    const kind = ownEntry(spec, flag)?.kind;
+    if (!kind) throw new UsageError(`${command}: unknown option '${flag}'; ${owner} takes ${describeFlags(spec)}`);
+    if (kind === 'switch') {
+      if (equals >= 0) throw new UsageError(`${command}: option ${flag} takes no value, got '${arg.slice(equals + 1)}'`);
+      flags[flag] = 'true';
+      continue;
+    }
     const value = equals < 0 ? args[++i] : arg.slice(equals + 1);
     if (value === undefined || value === '') throw new UsageError(`${command}: option ${flag} needs a value`);
     if (Array.isArray(kind) && !kind.includes(value)) throw new UsageError(`${command}: option ${flag} must be one of ${kind.join(', ')}, got '${value}'`);
@@ -77,20 +139,32 @@ function parseArgs(command: string, args: readonly string[], spec: Record<string
 }
 
 async function train(args: readonly string[], out: Out): Promise<number> {
-  const { positional, flags } = parseArgs('train', args, TRAIN_FLAGS);
-  const [name, ...extra] = positional;
+  const [name, ...rest] = args;
   const available = Object.keys(EXAMPLES).join(', ');
   if (!name) throw new UsageError(`train needs an example name; available: ${available}`);
+  if (name.startsWith('--')) throw new UsageError(`train needs the example name before the flags, e.g. 'neurona train mnist-mlp ${name} ...'; available: ${available}`);
   const example = ownEntry(EXAMPLES, name);
   if (!example) throw new UsageError(`unknown example '${name}'; available: ${available}`);
-  if (extra.length > 0) throw new UsageError(`train: unexpected argument '${extra[0]}'`);
+  const spec = { ...(isProgram(example) ? programSpec(example.flags) : modelSpec(example)), ...RUN_FLAGS };
+  if (rest.includes('--help') || rest.includes('-h')) {
+    const usage = Object.entries(spec).map(([flag, { kind, shown, help }]) => [[flag, shown ?? placeholder(kind)].filter(Boolean).join(' '), help ?? '']);
+    const width = Math.max(...usage.map(([flag]) => flag!.length)) + 2;
+    out(`neurona train ${name} [flags]: ${example.description}\n${usage.map(([flag, help]) => `  ${flag!.padEnd(width)}${help}\n`).join('')}`);
+    return 0;
+  }
+  const { positional, flags } = parseArgs('train', rest, spec, name);
+  if (positional.length > 0) throw new UsageError(`train: unexpected argument '${positional[0]}'`);
   if (flags['--backend']) setBackend(flags['--backend']);
   if (flags['--threads']) setNumThreads(Number(flags['--threads']));
+  const print = (line: string) => out(`${line}\n`);
+  if (isProgram(example)) {
+    await example.run(programOptions(example.flags, flags), print);
+    return 0;
+  }
   const number = (flag: string) => (flags[flag] === undefined ? undefined : Number(flags[flag]));
   const options: TrainOptions = {
     epochs: number('--epochs'), batchSize: number('--batch-size'), seed: number('--seed'), limit: number('--limit'),
-    verbose: number('--verbose') as TrainOptions['verbose'], data: flags['--data'], report: flags['--report'], save: flags['--save'],
-    print: (line) => out(`${line}\n`),
+    verbose: number('--verbose') as TrainOptions['verbose'], data: flags['--data'], report: flags['--report'], save: flags['--save'], print,
   };
   await trainExample(name, example, options);
   return 0;

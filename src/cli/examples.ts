@@ -1,13 +1,32 @@
 /**
- * The examples `neurona train <name>` runs. Registering one is one line here (plus its import):
- * `'mnist-lenet': mnistLenet,` with `mnistLenet: Example` in src/cli/jobs/mnist-lenet.ts.
+ * The examples `neurona train <name>` runs, in the order `neurona examples` lists them (the course's
+ * order). Registering one is one line here (plus its import): `'mnist-lenet': mnistLenet,` with
+ * `mnistLenet: ModelExample` (or a `program({...})`) in src/cli/jobs/<name>.ts.
  */
 import type { Example } from './jobs/example.js';
 import { mnistMlp } from './jobs/mnist-mlp.js';
 import { DECK004_EXAMPLES, mnistLenet } from './jobs/deck004.js';
+import { backpropByHand } from './jobs/backprop-by-hand.js';
+import { xor } from './jobs/xor.js';
+import { outputHeads } from './jobs/output-heads.js';
+import { mnistMlpDeep } from './jobs/mnist-mlp-deep.js';
+import { optimizersComparison } from './jobs/optimizers-comparison.js';
+import { perceptron2d } from './jobs/perceptron-2d.js';
+import { mnistPerceptron } from './jobs/mnist-perceptron.js';
+import { somDigits } from './jobs/som-digits.js';
+import { fashionMnistProgression } from './jobs/fashion-mnist-progression.js';
 
 export const EXAMPLES: Record<string, Example> = {
   'mnist-mlp': mnistMlp,
+  'backprop-by-hand': backpropByHand,
+  'xor': xor,
+  'output-heads': outputHeads,
+  'mnist-mlp-deep': mnistMlpDeep,
+  'optimizers-comparison': optimizersComparison,
+  'perceptron-2d': perceptron2d,
+  'mnist-perceptron': mnistPerceptron,
+  'som-digits': somDigits,
   'mnist-lenet': mnistLenet,
   ...DECK004_EXAMPLES,
+  'fashion-mnist-progression': fashionMnistProgression,
 };

@@ -4,7 +4,7 @@
  * LeNet-like MNIST CNN. `neurona train <name>` and the scripts in examples/ both use these.
  */
 import * as nr from '../../index.js';
-import type { DataOptions, Example, ExampleData } from './example.js';
+import type { DataOptions, ModelExample, ExampleData } from './example.js';
 import { loadMnist } from './mnist-data.js';
 
 type ImageShape = [number, number, number];
@@ -115,7 +115,50 @@ async function loadSplits(dataset: { loadData(o: { path?: string }): Promise<nr.
 export const loadFashionMnist = (options: DataOptions) => loadSplits(nr.datasets.fashionMnist, options);
 export const loadCifar10 = (options: DataOptions) => loadSplits(nr.datasets.cifar10, options);
 
-export const mnistLenet: Example = {
+/** Train and test images with their labels, and what they are (printed by the scripts). */
+export interface ImageData {
+  train: [nr.Tensor, nr.Tensor];
+  test: [nr.Tensor, nr.Tensor];
+  name: string;
+}
+
+/**
+ * Random images of the given shape (from the global seed) whose class brightens one of ten horizontal
+ * bands, so a CNN can learn them and CI sees accuracy move; only the shapes match the real data.
+ */
+export function syntheticImages(count: number, shape: ImageShape): [nr.Tensor, nr.Tensor] {
+  const [height, width, channels] = shape;
+  const y = nr.randu([count], { low: 0, high: 10 }).floor().cast('int32');
+  const x = nr.randu([count, height, width, channels], { low: 0, high: 0.5 }).data() as Float32Array;
+  const labels = y.data() as Int32Array;
+  for (let i = 0; i < count; i++) {
+    for (let r = 0; r < height; r++) {
+      if (Math.floor((r * 10) / height) !== labels[i]) continue;
+      for (let k = 0; k < width * channels; k++) x[(i * height + r) * width * channels + k]! += 0.5;
+    }
+  }
+  return [nr.tensor(x, [count, height, width, channels]), y];
+}
+
+/** `limit` synthetic training images (2048 when unlimited) and a sixth as many test images. */
+export function syntheticData(shape: ImageShape, limit: number, name: string): ImageData {
+  const n = Number.isFinite(limit) ? limit : 2048;
+  return { train: syntheticImages(n, shape), test: syntheticImages(Math.max(10, Math.floor(n / 6)), shape), name };
+}
+
+/** Compiles as the deck does, fits with the test split as validation data, and scores both splits. */
+export async function trainAndEvaluate(model: nr.Model, data: ImageData, options: { epochs: number; batchSize: number }, verbose: 0 | 1 | 2 = 2):
+  Promise<{ trainAccuracy: number; testAccuracy: number; seconds: number }> {
+  compiled(model);
+  const start = performance.now();
+  await model.fit(data.train[0], data.train[1], { epochs: options.epochs, batchSize: options.batchSize, validationData: data.test, verbose });
+  const seconds = (performance.now() - start) / 1000;
+  const trainAccuracy = (await model.evaluate(data.train[0], data.train[1], { batchSize: 256, verbose: 0 })).accuracy!;
+  const testAccuracy = (await model.evaluate(data.test[0], data.test[1], { batchSize: 256, verbose: 0 })).accuracy!;
+  return { trainAccuracy, testAccuracy, seconds };
+}
+
+export const mnistLenet: ModelExample = {
   description: 'deck 004: LeNet-like CNN (ZeroPadding2D, three 5x5 convs with max pooling, Dense 120/84/10) on MNIST, about 0.99',
   epochs: 3,
   batchSize: 32,
@@ -131,7 +174,7 @@ const LESSONS: Record<VersionName, string> = {
   v5: 'v4 with BatchNormalization and Dropout',
 };
 
-function versionExample(dataset: 'cifar10' | 'fashion-mnist', version: VersionName): Example {
+function versionExample(dataset: 'cifar10' | 'fashion-mnist', version: VersionName): ModelExample {
   const cifar = dataset === 'cifar10';
   return {
     description: `deck 004 ${version} on ${cifar ? 'CIFAR-10 (--data <dir or .tar.gz>)' : 'Fashion-MNIST'}: ${LESSONS[version]}`,
@@ -143,7 +186,7 @@ function versionExample(dataset: 'cifar10' | 'fashion-mnist', version: VersionNa
 }
 
 /** cifar10-v1..v5 and fashion-mnist-v1..v5, by name. */
-export const DECK004_EXAMPLES: Record<string, Example> = Object.fromEntries(
+export const DECK004_EXAMPLES: Record<string, ModelExample> = Object.fromEntries(
   (['cifar10', 'fashion-mnist'] as const).flatMap((dataset) =>
     (Object.keys(VERSIONS) as VersionName[]).map((v) => [`${dataset}-${v}`, versionExample(dataset, v)])),
 );

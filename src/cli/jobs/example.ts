@@ -1,7 +1,10 @@
 /**
- * What `neurona train <example>` runs. An example declares its data and its model; `trainExample`
- * does the rest the same way for all of them (seed, fit with progress, test metrics, summary, and
- * optionally a run report and a saved model).
+ * What `neurona train <example>` runs. There are two kinds of example:
+ * - a model example declares its data and its model; `trainExample` does the rest the same way for
+ *   all of them (seed, fit with progress, test metrics, summary, and optionally a run report and a
+ *   saved model);
+ * - a program example (a course exercise that is more than one fit: several models, a classic
+ *   model, gradients by hand) declares its flags and a `run` function that does everything itself.
  */
 import * as nr from '../../index.js';
 import { Report } from '../../vis/report.js';
@@ -22,7 +25,10 @@ export interface DataOptions {
 }
 
 /** One runnable example; register it in src/cli/examples.ts (one line). */
-export interface Example {
+export type Example = ModelExample | ProgramExample;
+
+/** An example that is one model trained on one dataset. */
+export interface ModelExample {
   /** One line for `neurona examples`. */
   description: string;
   /** Defaults of --epochs and --batch-size. */
@@ -32,6 +38,41 @@ export interface Example {
   /** A new compiled model. */
   buildModel(): nr.Model;
 }
+
+/**
+ * A flag of a program example: `--kebab-case-name value` on the command line, the camelCase key in
+ * the options `run` gets. `positive`/`count`: an integer >= 1 / >= 0; `text`: any string (no
+ * default: undefined); `switch`: no value, true when given.
+ */
+export type Flag =
+  | { kind: 'positive' | 'count'; default: number; help: string }
+  | { kind: 'text'; default?: string; help: string }
+  | { kind: 'switch'; help: string };
+
+/** The options `run` gets: every flag's value or its default, typed by its kind. */
+export type FlagValues<F extends Record<string, Flag>> = {
+  [K in keyof F]: F[K] extends { kind: 'switch' } ? boolean
+    : F[K] extends { kind: 'text' } ? (F[K] extends { default: string } ? string : string | undefined)
+    : number;
+};
+
+/** An example that is a program of its own; `program({...})` types `run`'s options from the flags. */
+export interface ProgramExample<F extends Record<string, Flag> = Record<string, Flag>> {
+  /** One line for `neurona examples`. */
+  description: string;
+  flags: F;
+  /** Runs the exercise with every flag's value (or default), printing through `print`. */
+  run(options: FlagValues<F>, print: (line: string) => void): Promise<void>;
+}
+
+export function program<F extends Record<string, Flag>>(example: ProgramExample<F>): ProgramExample {
+  return example as unknown as ProgramExample;
+}
+
+export const isProgram = (example: Example): example is ProgramExample => 'run' in example;
+
+/** `batchSize` -> `--batch-size`. */
+export const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 export interface TrainOptions extends DataOptions {
   epochs?: number;
@@ -57,7 +98,7 @@ export interface TrainResult {
 const REPORT_SAMPLES = 32;
 
 /** Trains an example: prints Keras-style progress, the test metrics and the summary. */
-export async function trainExample(name: string, example: Example, options: TrainOptions = {}): Promise<TrainResult> {
+export async function trainExample(name: string, example: ModelExample, options: TrainOptions = {}): Promise<TrainResult> {
   const print = options.print ?? ((line: string) => console.log(line));
   nr.setSeed(options.seed ?? 42);
   const { train, test, classNames } = await example.loadData({ data: options.data, limit: options.limit });

@@ -1,12 +1,12 @@
 import * as nr from '../../index.js';
-import type { Example } from './example.js';
+import type { ModelExample } from './example.js';
 import { loadMnist } from './mnist-data.js';
 
 /**
  * The model of the course's first deck on full MNIST: Flatten(28x28) -> Dense(8, relu) ->
  * Dense(10, softmax), Adam, sparse categorical crossentropy (about 0.91 test accuracy after 5 epochs).
  */
-export const mnistMlp: Example = {
+export const mnistMlp: ModelExample = {
   description: 'deck 001: Flatten -> Dense(8, relu) -> Dense(10, softmax) with Adam on MNIST',
   epochs: 5,
   batchSize: 32,
