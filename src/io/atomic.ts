@@ -21,14 +21,8 @@ import { randomBytes } from 'node:crypto';
 export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const file = await open(temp, 'wx');
+  await writeAndSync(temp, bytes);
   try {
-    try {
-      await file.writeFile(bytes);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
     await rename(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
@@ -37,13 +31,8 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array | string):
   await syncDirectory(dir);
 }
 
-/**
- * Writes `bytes` to a new file `path` (it must not exist) and flushes the file and its directory
- * entry: once this resolves, the file survives a crash. Used for files that are only read after a
- * later commit step names them (a model's staged weights); a crash midway leaves a partial file
- * that nothing refers to.
- */
-export async function writeNewFileDurably(path: string, bytes: Uint8Array | string): Promise<void> {
+/** Creates `path` (it must not exist) holding `bytes`, flushed to disk; on any error nothing is left. */
+async function writeAndSync(path: string, bytes: Uint8Array | string): Promise<void> {
   const file = await open(path, 'wx');
   try {
     try {
@@ -56,6 +45,16 @@ export async function writeNewFileDurably(path: string, bytes: Uint8Array | stri
     await unlink(path).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Writes `bytes` to a new file `path` (it must not exist) and flushes the file and its directory
+ * entry: once this resolves, the file survives a crash. Used for files that are only read after a
+ * later commit step names them (a model's staged weights); a crash midway leaves a partial file
+ * that nothing refers to.
+ */
+export async function writeNewFileDurably(path: string, bytes: Uint8Array | string): Promise<void> {
+  await writeAndSync(path, bytes);
   await syncDirectory(dirname(path));
 }
 
