@@ -127,7 +127,7 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   activityRegularizer: 'activity regularizers are not supported; use kernelRegularizer, or add a penalty in a custom loss',
   loraRank: 'LoRA is not supported; drop the option',
   autocast: 'mixed precision is not supported; drop the option',
-  synchronized: 'there is one device, so BatchNormalization is always synchronized; drop the option',
+  synchronized: 'there is one device, so batch statistics are always synchronized; drop the option',
   jitCompile: 'there is no JIT compilation to turn on or off; drop the option',
   stepsPerExecution: 'drop the option; each step runs as it comes',
   lr: "it is Keras 2's name of the learning rate; write learningRate (or learning_rate)",
@@ -138,6 +138,17 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   gradientAccumulationSteps: 'gradient accumulation is not supported; use a larger batchSize',
   weightedMetrics: 'weighted metrics are not supported; give metrics (sampleWeight weighs the loss only)',
 };
+
+/*
+ * The values of those options that ask for nothing (what Keras's get_config() writes when they are
+ * off: kernel_constraint None, use_ema False, steps_per_execution 1, jit_compile False): accepted and
+ * dropped, so a config copied from Keras loads; any other value is the error above.
+ */
+function isNoOpValue(given: string, value: unknown): boolean {
+  const camel = given.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  if (!Object.hasOwn(UNSUPPORTED, camel) || camel === 'lr') return false;
+  return value === null || value === undefined || value === false || (camel === 'stepsPerExecution' && value === 1);
+}
 
 /** Levenshtein distance, for "did you mean". */
 function distance(a: string, b: string): number {
@@ -222,9 +233,11 @@ export function parseOptions<T = Record<string, unknown>>(owner: string, raw: un
   for (const given of Object.keys(raw)) {
     const value = raw[given];
     const key = r.names.get(given);
+    if (key === undefined && isNoOpValue(given, value)) continue;
     if (key === undefined) {
       if (lenient) {
-        if (value !== undefined) out[given] = value;
+        // Defined, not assigned: a '__proto__' key from JSON must not become the result's prototype.
+        if (value !== undefined) Object.defineProperty(out, given, { value, enumerable: true, writable: true, configurable: true });
         continue;
       }
       throw unknownKey(owner, given, r);

@@ -69,7 +69,7 @@ class LegacyNumpyRandom {
 }
 
 export interface TrainTestSplitOptions {
-  /** A fraction in (0, 1) of the samples, or a count, for the test set (default 0.25 when trainSize is also unset). */
+  /** A fraction in (0, 1) of the samples, or a count (a whole number: 1.0 is one sample), for the test set (default 0.25 when trainSize is also unset). */
   testSize?: number | null;
   /** A fraction in (0, 1) or a count for the training set (default: the rest). */
   trainSize?: number | null;
@@ -83,7 +83,9 @@ export interface TrainTestSplitOptions {
 
 const SPLIT_OPTIONS = {
   keys: {
-    testSize: is.nullable(is.number), trainSize: is.nullable(is.number), randomState: is.nullable(is.nonNegativeInteger), shuffle: is.boolean,
+    testSize: is.nullable(is.number), trainSize: is.nullable(is.number), randomState: is.nullable((v: unknown, what: string) => {
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff) throw new ConfigError(`${what} must be an integer in [0, 2**32 - 1] (numpy's seed range), got ${JSON.stringify(v)}`);
+    }), shuffle: is.boolean,
     stratify: is.any,
   } satisfies Record<keyof TrainTestSplitOptions, unknown>,
 };
@@ -106,14 +108,18 @@ function splitSizes(n: number, testSize: number | null | undefined, trainSize: n
   const test = testSize ?? (trainSize === undefined || trainSize === null ? 0.25 : null);
   const check = (value: number | null | undefined, name: string) => {
     if (value === null || value === undefined) return;
-    const fraction = !Number.isInteger(value) || (value > 0 && value < 1);
+    // A JavaScript number cannot tell 1.0 from 1: whole numbers are counts, others fractions.
+    const fraction = !Number.isInteger(value);
     if (fraction ? !(value > 0 && value < 1) : !(value > 0 && value < n)) {
       throw new ConfigError(`trainTestSplit: ${name}=${value} should be a fraction in (0, 1) or a count in [1, ${n - 1}] for ${n} samples`);
     }
   };
   check(test, 'testSize');
   check(trainSize, 'trainSize');
-  const isFraction = (v: number) => !Number.isInteger(v) || (v > 0 && v < 1);
+  const isFraction = (v: number) => !Number.isInteger(v);
+  if (test !== null && test !== undefined && trainSize !== null && trainSize !== undefined && isFraction(test) && isFraction(trainSize) && test + trainSize > 1) {
+    throw new ConfigError(`trainTestSplit: testSize + trainSize = ${test + trainSize} should be at most 1; give smaller fractions`);
+  }
   let nTest = test === null || test === undefined ? null : isFraction(test) ? Math.ceil(test * n) : test;
   let nTrain = trainSize === null || trainSize === undefined ? null : isFraction(trainSize) ? Math.floor(trainSize * n) : trainSize;
   if (nTrain === null) nTrain = n - nTest!;

@@ -55,7 +55,9 @@ export class SymbolicTensor {
     readonly name: string,
     /**
      * The options given when the layer was applied to build the graph (`base.apply(x, {training:
-     * false})`). A `training` given there wins over the one the model is run with, as in Keras.
+     * false})`). A `training` given there wins over the one the model is run with: tf.keras 2's
+     * rule and the transfer-learning guide's recipe (Keras 3.x lets the outer call's flag win; see
+     * docs/models.md).
      */
     readonly callOptions: CallOptions = {},
   ) {}
@@ -186,6 +188,11 @@ export abstract class Layer {
   }
 
   set trainable(value: boolean) {
+    this.setOwnTrainable(value);
+  }
+
+  /** Sets this layer's own flag only (a model rebuilt from a config keeps each sublayer's saved flag). */
+  protected setOwnTrainable(value: boolean): void {
     if (typeof value !== 'boolean') throw new ConfigError(`${this.className} "${this.name}": trainable must be true or false, got ${JSON.stringify(value)}`);
     this.trainableFlag = value;
   }

@@ -226,6 +226,10 @@ export interface GradOptions {
  * `backward()`, `backward(g)`, `backward({createGraph: true})`, `backward(g, {createGraph: true})`.
  */
 export function backward(root: Tensor, gradientOrOptions?: Tensor | BackwardOptions, options: BackwardOptions = {}): void {
+  const isOptions = gradientOrOptions !== null && typeof gradientOrOptions === 'object' && Object.getPrototypeOf(gradientOrOptions) === Object.prototype;
+  if (gradientOrOptions !== undefined && !(gradientOrOptions instanceof Tensor) && !isOptions) {
+    throw new ConfigError(`backward: the output's gradient must be a Tensor (or leave it out for a one-element output), got ${JSON.stringify(gradientOrOptions)}; e.g. y.backward(nr.tensor(2))`);
+  }
   const gradient = gradientOrOptions instanceof Tensor ? gradientOrOptions : undefined;
   const { createGraph = false } = gradientOrOptions instanceof Tensor || gradientOrOptions === undefined ? options : gradientOrOptions;
   const seed = seedFor(root, gradient, 'backward');

@@ -54,11 +54,13 @@ test('trainTestSplit: bad input says what to change', () => {
   const cases: [() => unknown, RegExp][] = [
     [() => nr.trainTestSplit(x, nr.zeros([9]), { randomState: 0 }), /different numbers of samples: \[10, 9\]/],
     [() => nr.trainTestSplit(x, { testSize: 1.5 }), /testSize=1.5 should be a fraction in \(0, 1\) or a count in \[1, 9\]/],
-    [() => nr.trainTestSplit(x, { testSize: 0.5, trainSize: 0.6 }), /\(6\) \+ testSize \(5\) samples are more than the 10/],
+    [() => nr.trainTestSplit(x, { testSize: 5, trainSize: 6 }), /\(6\) \+ testSize \(5\) samples are more than the 10/],
     [() => nr.trainTestSplit(x, { shuffle: false, stratify: [0, 1, 0, 1, 0, 1, 0, 1, 0, 1] }), /stratified splits need shuffle/],
     [() => nr.trainTestSplit(x, { stratify: [0, 0, 0, 0, 0, 0, 0, 0, 0, 1] }), /least populated class .* has only 1 member/],
     [() => nr.trainTestSplit(x, { test_sise: 0.2 } as never), /trainTestSplit: unknown option 'test_sise'; did you mean 'test_size'\?/],
     [() => nr.trainTestSplit({ testSize: 0.2 }), /give at least one array/],
+    [() => nr.trainTestSplit(x, { testSize: 0.05, trainSize: 0.96 }), /testSize \+ trainSize = 1.01 should be at most 1/],
+    [() => nr.trainTestSplit(x, { randomState: 2 ** 32 }), /randomState must be an integer in \[0, 2\*\*32 - 1\]/],
   ];
   for (const [fn, message] of cases) assert.throws(fn, (e: Error) => e instanceof nr.NeuronaError && message.test(e.message), String(message));
 });

@@ -3,7 +3,7 @@
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ConfigError, FormatError, globalRandom, notice, type RandomState, is, parseOptions, ownEntry } from '../../core/index.js';
+import { ConfigError, FormatError, globalRandom, notice, type RandomState, is, parseOptions, parseArguments, ownEntry } from '../../core/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
 import { Model } from '../models/model.js';
@@ -192,7 +192,7 @@ interface BackupState {
   callbacks: { className: string; state: unknown }[];
 }
 
-const BACKUP_OPTIONS = { keys: { backupDir: is.any, saveFreq: is.any, deleteCheckpoint: is.boolean } satisfies Record<keyof BackupAndRestoreOptions, unknown> };
+const BACKUP_OPTIONS = { positional: ['backupDir'], keys: { backupDir: is.any, saveFreq: is.any, deleteCheckpoint: is.boolean } satisfies Record<keyof BackupAndRestoreOptions, unknown> };
 
 
 /**
@@ -210,11 +210,13 @@ export class BackupAndRestore extends Callback {
   readonly deleteCheckpoint: boolean;
   private batchesSinceSave = 0;
 
-  constructor(raw: BackupAndRestoreOptions) {
+  constructor(backupDir: string, options?: Omit<BackupAndRestoreOptions, 'backupDir'>);
+  constructor(options: BackupAndRestoreOptions);
+  constructor(...args: unknown[]) {
     super();
     const owner = 'BackupAndRestore';
-    const options = parseOptions<BackupAndRestoreOptions>(owner, raw, BACKUP_OPTIONS);
-    if (!options || typeof options.backupDir !== 'string' || options.backupDir.length === 0) {
+    const options = parseArguments<BackupAndRestoreOptions>(owner, args, BACKUP_OPTIONS);
+    if (typeof options.backupDir !== 'string' || options.backupDir.length === 0) {
       throw new ConfigError(`${owner}: option backupDir (a directory path) is required`);
     }
     this.backupDir = options.backupDir;

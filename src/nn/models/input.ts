@@ -12,7 +12,9 @@ export { InputLayer };
 
 export interface InputOptions {
   /** Shape of one sample, without the batch axis (null for an unknown size). */
-  shape: readonly (number | null)[];
+  shape?: readonly (number | null)[];
+  /** Keras 3's batch_shape: the whole shape, batch axis first (instead of shape and batchSize). */
+  batchShape?: readonly (number | null)[];
   /** A fixed batch size (default unknown). */
   batchSize?: number;
   name?: string;
@@ -36,7 +38,11 @@ export function symbolicInput(layer: InputLayer): SymbolicTensor {
 
 const INPUT_OPTIONS = {
   positional: ['shape'],
-  keys: { shape: is.any, batchSize: is.nullable(is.positiveInteger), name: is.string, dtype: is.oneOf('float32', 'float64', 'int32') },
+  keys: {
+    shape: is.any, batchSize: is.nullable(is.positiveInteger), name: is.string, dtype: is.oneOf('float32', 'float64', 'int32'),
+    /** Keras 3's batch_shape: the batch axis first. */
+    batchShape: is.arrayOf(is.nullable(is.positiveInteger), 'an array of positive integers or null, the batch axis first'),
+  },
 };
 
 /**
@@ -53,6 +59,9 @@ export function Input(shape: readonly (number | null)[], options?: Omit<InputOpt
 export function Input(options: InputOptions): SymbolicTensor;
 export function Input(...args: unknown[]): SymbolicTensor {
   const options = parseArguments<InputOptions>('Input', args, INPUT_OPTIONS);
-  if (options.shape === undefined) throw new ConfigError('Input: shape is required, e.g. nr.Input({shape: [784]}) or nr.Input([784])');
+  const { batchShape } = options;
+  if (options.shape === undefined && batchShape === undefined) throw new ConfigError('Input: shape is required, e.g. nr.Input({shape: [784]}) or nr.Input([784])');
+  if (options.shape !== undefined && batchShape !== undefined) throw new ConfigError('Input: give shape or batchShape, not both');
+  if (batchShape !== undefined) return symbolicInput(new InputLayer({ batchInputShape: batchShape, name: options.name, dtype: options.dtype }));
   return symbolicInput(new InputLayer({ inputShape: options.shape, batchSize: options.batchSize, name: options.name, dtype: options.dtype }));
 }

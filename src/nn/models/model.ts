@@ -296,14 +296,17 @@ export class Model extends Layer implements TrainableModel {
   }
 
   override getConfig(): Record<string, unknown> {
-    if (this.graph) return graphConfig(this.name, this.graph);
+    if (this.graph) return { ...graphConfig(this.name, this.graph), ...(this.trainable ? {} : { trainable: false }) };
     return { ...super.getConfig() };
   }
 
   /** Rebuilds a functional model from `getConfig()`. */
   static fromConfig(config: Record<string, unknown>): Model {
     const { name, inputs, outputs } = graphFromConfig(config);
-    return new Model({ inputs, outputs, name });
+    const model = new Model({ inputs, outputs, name });
+    // The model's own flag, not propagated: each layer's config carries its own.
+    if (config.trainable === false) model.setOwnTrainable(false);
+    return model;
   }
 }
 registerModelBuilder('Functional', (config) => Model.fromConfig(config));

@@ -132,8 +132,11 @@ export class Sequential extends Model {
   /** Rebuilds a Sequential model from `getConfig()`. */
   static override fromConfig(config: Record<string, unknown>): Sequential {
     if (!Array.isArray(config.layers)) throw new ConfigError('Sequential.fromConfig: expected {name, layers: [{className, config}, ...]}');
-    return new Sequential((config.layers as { className: string; config: Record<string, unknown> }[]).map(deserializeLayer),
-      { name: config.name as string | undefined, trainable: config.trainable as boolean | undefined });
+    const model = new Sequential((config.layers as { className: string; config: Record<string, unknown> }[]).map(deserializeLayer),
+      { name: config.name as string | undefined });
+    // The model's own flag, not propagated: each layer's config carries its own.
+    if (config.trainable !== undefined) model.setOwnTrainable(config.trainable as boolean);
+    return model;
   }
 }
 registerModelBuilder('Sequential', (config) => Sequential.fromConfig(config));

@@ -1,4 +1,4 @@
-import { is, parseOptions } from '../../core/index.js';
+import { is, parseArguments } from '../../core/index.js';
 import { Tensor, Variable, zeros } from '../../tensor/index.js';
 import { Optimizer, checkOption, optimizerOptions, type OptimizerOptions, type Slots } from './optimizer.js';
 
@@ -30,8 +30,10 @@ export class Adadelta extends Optimizer {
   readonly rho: number;
   readonly epsilon: number;
 
-  constructor(raw: AdadeltaOptions = {}) {
-    const options = parseOptions<AdadeltaOptions>('Adadelta', raw, ADADELTA_OPTIONS);
+  constructor(learningRate?: AdadeltaOptions['learningRate'], options?: Omit<AdadeltaOptions, 'learningRate'>);
+  constructor(options?: AdadeltaOptions);
+  constructor(...args: unknown[]) {
+    const options = parseArguments<AdadeltaOptions>('Adadelta', args, ADADELTA_OPTIONS);
     super(options, 0.001, 'Adadelta');
     this.rho = checkOption('Adadelta', 'rho', options.rho ?? 0.95, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
     this.epsilon = checkOption('Adadelta', 'epsilon', options.epsilon ?? 1e-7, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0');

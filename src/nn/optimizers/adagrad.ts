@@ -1,4 +1,4 @@
-import { is, parseOptions } from '../../core/index.js';
+import { is, parseArguments } from '../../core/index.js';
 import { Tensor, Variable, full } from '../../tensor/index.js';
 import { Optimizer, checkOption, optimizerOptions, type OptimizerOptions, type Slots } from './optimizer.js';
 
@@ -29,8 +29,10 @@ export class Adagrad extends Optimizer {
   readonly initialAccumulatorValue: number;
   readonly epsilon: number;
 
-  constructor(raw: AdagradOptions = {}) {
-    const options = parseOptions<AdagradOptions>('Adagrad', raw, ADAGRAD_OPTIONS);
+  constructor(learningRate?: AdagradOptions['learningRate'], options?: Omit<AdagradOptions, 'learningRate'>);
+  constructor(options?: AdagradOptions);
+  constructor(...args: unknown[]) {
+    const options = parseArguments<AdagradOptions>('Adagrad', args, ADAGRAD_OPTIONS);
     super(options, 0.001, 'Adagrad');
     this.initialAccumulatorValue = checkOption('Adagrad', 'initialAccumulatorValue', options.initialAccumulatorValue ?? 0.1, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0');
     this.epsilon = checkOption('Adagrad', 'epsilon', options.epsilon ?? 1e-7, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0');

@@ -1,4 +1,4 @@
-import { is, parseOptions } from '../../core/index.js';
+import { is, parseArguments } from '../../core/index.js';
 import { Tensor, Variable, zeros } from '../../tensor/index.js';
 import { Optimizer, checkOption, optimizerOptions, type OptimizerOptions, type Slots } from './optimizer.js';
 
@@ -53,8 +53,12 @@ export class Adam extends Optimizer {
   readonly epsilon: number;
   readonly amsgrad: boolean;
 
-  constructor(raw: AdamOptions = {}, name = 'Adam') {
-    const options = parseOptions<AdamOptions>(name, raw, ADAM_OPTIONS);
+  constructor(learningRate?: AdamOptions['learningRate'], options?: Omit<AdamOptions, 'learningRate'>);
+  constructor(options?: AdamOptions);
+  constructor(...args: unknown[]) {
+    // AdamW passes its parsed options on; errors name the class being built.
+    const name = new.target.name;
+    const options = parseArguments<AdamOptions>(name, args, ADAM_OPTIONS);
     super(options, 0.001, name);
     ({ beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, amsgrad: this.amsgrad } = checkAdamOptions(name, options));
   }

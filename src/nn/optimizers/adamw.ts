@@ -1,4 +1,4 @@
-import { parseOptions } from '../../core/index.js';
+import { parseArguments } from '../../core/index.js';
 import { ADAM_OPTIONS, Adam, type AdamOptions } from './adam.js';
 
 export interface AdamWOptions extends AdamOptions {
@@ -20,8 +20,10 @@ export interface AdamWOptions extends AdamOptions {
 export class AdamW extends Adam {
   override readonly className: string = 'AdamW';
 
-  constructor(raw: AdamWOptions = {}) {
-    const options = parseOptions<AdamWOptions>('AdamW', raw, ADAM_OPTIONS);
-    super({ ...options, weightDecay: options.weightDecay ?? 0.004 }, 'AdamW');
+  constructor(learningRate?: AdamWOptions['learningRate'], options?: Omit<AdamWOptions, 'learningRate'>);
+  constructor(options?: AdamWOptions);
+  constructor(...args: unknown[]) {
+    const options = parseArguments<AdamWOptions>('AdamW', args, ADAM_OPTIONS);
+    super({ ...options, weightDecay: options.weightDecay ?? 0.004 });
   }
 }

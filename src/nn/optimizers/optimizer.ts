@@ -33,7 +33,8 @@ export const OPTIMIZER_OPTIONS = {
 
 /** An optimizer's options spec: the shared keys and its own. */
 export function optimizerOptions(own: OptionKeys, aliases?: Record<string, string>) {
-  return { keys: { ...OPTIMIZER_OPTIONS, ...own }, aliases };
+  // Keras's optimizers take the learning rate first: new Adam(1e-3) as Adam(1e-3).
+  return { keys: { ...OPTIMIZER_OPTIONS, ...own }, aliases, positional: ['learningRate'] };
 }
 
 /** Per-variable optimizer state: slot name -> tensor of the variable's shape. */

@@ -1,4 +1,4 @@
-import { is, parseOptions } from '../../core/index.js';
+import { is, parseArguments } from '../../core/index.js';
 import { Tensor, Variable, zeros } from '../../tensor/index.js';
 import { Optimizer, checkOption, optimizerOptions, type OptimizerOptions, type Slots } from './optimizer.js';
 
@@ -38,8 +38,10 @@ export class RMSprop extends Optimizer {
   readonly epsilon: number;
   readonly centered: boolean;
 
-  constructor(raw: RMSpropOptions = {}) {
-    const options = parseOptions<RMSpropOptions>('RMSprop', raw, RMSPROP_OPTIONS);
+  constructor(learningRate?: RMSpropOptions['learningRate'], options?: Omit<RMSpropOptions, 'learningRate'>);
+  constructor(options?: RMSpropOptions);
+  constructor(...args: unknown[]) {
+    const options = parseArguments<RMSpropOptions>('RMSprop', args, RMSPROP_OPTIONS);
     super(options, 0.001, 'RMSprop');
     this.rho = checkOption('RMSprop', 'rho', options.rho ?? 0.9, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
     this.momentum = checkOption('RMSprop', 'momentum', options.momentum ?? 0, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');

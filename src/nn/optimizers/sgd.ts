@@ -1,4 +1,4 @@
-import { is, parseOptions } from '../../core/index.js';
+import { is, parseArguments } from '../../core/index.js';
 import { Tensor, Variable, zeros } from '../../tensor/index.js';
 import { Optimizer, checkOption, optimizerOptions, type OptimizerOptions, type Slots } from './optimizer.js';
 
@@ -32,8 +32,10 @@ export class SGD extends Optimizer {
   readonly momentum: number;
   readonly nesterov: boolean;
 
-  constructor(raw: SGDOptions = {}) {
-    const options = parseOptions<SGDOptions>('SGD', raw, SGD_OPTIONS);
+  constructor(learningRate?: SGDOptions['learningRate'], options?: Omit<SGDOptions, 'learningRate'>);
+  constructor(options?: SGDOptions);
+  constructor(...args: unknown[]) {
+    const options = parseArguments<SGDOptions>('SGD', args, SGD_OPTIONS);
     super(options, 0.01, 'SGD');
     this.momentum = checkOption('SGD', 'momentum', options.momentum ?? 0, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
     this.nesterov = options.nesterov ?? false;

@@ -29,7 +29,7 @@ const SPEC_FIELDS = ['className', 'config'];
 const COMPILE_FIELDS = ['optimizer', 'loss', 'metrics', 'lossWeights'];
 const MODEL_CONFIG_FIELDS: Record<string, string[]> = {
   Sequential: ['name', 'trainable', 'layers'],
-  Functional: ['name', 'layers', 'nodes', 'inputs', 'outputs'],
+  Functional: ['name', 'layers', 'nodes', 'inputs', 'outputs', 'trainable'],
 };
 /** A node's fields; `training` is the flag given when the graph was built (base.apply(x, {training: false})). */
 const NODE_FIELDS = ['layer', 'inputs', 'training'];

@@ -162,3 +162,38 @@ test('a training flag recorded in the graph survives getConfig / fromConfig and 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a frozen model saves its own flag; each sublayer keeps its own on load', async () => {
+  nr.setSeed(9);
+  const input = nr.Input([3]);
+  const model = new nr.Model({ inputs: input, outputs: new nr.layers.Dense(2, { name: 'head' }).apply(new nr.layers.Dense(4, { name: 'body' }).apply(input)) });
+  model.trainable = false;
+  model.getLayer('head').trainable = true; // the model's own flag still freezes everything
+  assert.equal(model.trainableWeights.length, 0);
+  const again = nr.Model.fromConfig(model.getConfig());
+  assert.equal(again.trainable, false);
+  assert.equal(again.getLayer('head').trainable, true);
+  assert.equal(again.getLayer('body').trainable, false);
+  assert.equal(again.trainableWeights.length, 0);
+  const seq = new nr.Sequential([new nr.layers.Dense(2, { inputShape: [3], name: 'first' }), new nr.layers.Dense(1, { name: 'second' })]);
+  seq.trainable = false;
+  seq.getLayer('second').trainable = true;
+  const seqAgain = nr.Sequential.fromConfig(seq.getConfig());
+  assert.deepEqual([seqAgain.trainable, seqAgain.getLayer('first').trainable, seqAgain.getLayer('second').trainable], [false, false, true]);
+});
+
+test('Keras call forms from the course: Adam(1e-3), Dense(8, "relu"), InputLayer({shape}), BackupAndRestore(dir), and configs with no-op Keras keys', () => {
+  assert.equal(new nr.optimizers.Adam(1e-3).learningRate, 1e-3);
+  assert.equal(new nr.optimizers.SGD(0.1, { momentum: 0.9 }).momentum, 0.9);
+  assert.equal(new nr.optimizers.AdamW(0.01).weightDecay, 0.004);
+  assert.equal(new nr.layers.Dense(8, 'relu').getConfig().activation, 'relu');
+  assert.deepEqual(new nr.layers.InputLayer({ shape: [784] } as never).batchInputShape, [null, 784]);
+  assert.deepEqual(nr.Input({ batchShape: [8, 4] }).shape, [8, 4]);
+  assert.equal(new nr.callbacks.BackupAndRestore('/tmp/neurona-backup-form').backupDir, '/tmp/neurona-backup-form');
+  // Keras's get_config() writes the options it has switched off; those load, real values do not.
+  assert.equal(new nr.layers.Dense({ units: 2, kernel_constraint: null, activity_regularizer: null } as never).units, 2);
+  assert.throws(() => new nr.layers.Dense({ units: 2, kernel_constraint: 'max_norm' } as never), /kernel_constraint' \(Keras's\) is not supported/);
+  // A JSON '__proto__' key passed to a user's layer stays a plain key.
+  class Passthrough extends nr.layers.Layer { call(x: nr.Tensor): nr.Tensor { return x; } }
+  assert.equal(new Passthrough(JSON.parse('{"__proto__": {"trainable": "yes"}}')).trainable, true);
+});

@@ -30,6 +30,7 @@ export class Dense extends LinearLayer {
   private readonly fusedActivation: ops.LinearActivation | null;
 
   constructor(units: number, options?: Omit<DenseOptions, 'units'>);
+  constructor(units: number, activation: ActivationIdentifier, options?: Omit<DenseOptions, 'units' | 'activation'>);
   constructor(options: DenseOptions);
   constructor(...args: unknown[]) {
     super(...args);
@@ -61,7 +62,7 @@ export class Dense extends LinearLayer {
   }
 }
 declareLayerOptions(Dense, {
-  positional: ['units'],
+  positional: ['units', 'activation'],
   keys: { units: is.any, activation: is.nullable(is.identifier) } satisfies OwnOptionChecks<DenseOptions, LinearOptions>,
 });
 registerLayer(Dense);

@@ -15,6 +15,8 @@ const INPUT_LAYER_OPTIONS = {
     inputShape: is.any, batchSize: is.nullable(is.positiveInteger), name: is.string, dtype: is.oneOf('float32', 'float64', 'int32'),
     batchInputShape: is.arrayOf(is.nullable(is.positiveInteger), 'an array of positive integers or null'),
   } satisfies Record<keyof InputLayerOptions, unknown>,
+  // Keras 3's names: shape (one sample) and batch_shape (with the batch axis).
+  aliases: { shape: 'inputShape', batchShape: 'batchInputShape', batch_shape: 'batchInputShape' },
 };
 
 /**
@@ -34,10 +36,8 @@ export class InputLayer extends Layer {
     const options = parseOptions<InputLayerOptions>('InputLayer', raw, INPUT_LAYER_OPTIONS);
     const inputShape = options.inputShape ?? options.batchInputShape?.slice(1);
     if (!Array.isArray(inputShape) || inputShape.some((d) => d !== null && !(Number.isInteger(d) && d > 0))) {
-      throw new ConfigError(`Input: shape must be an array of positive integers (or null for unknown sizes), e.g. {shape: [784]}, got ${JSON.stringify(inputShape)}`);
-    }
-    if (options.batchSize !== undefined && options.batchSize !== null && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
-      throw new ConfigError(`InputLayer: batchSize must be a positive integer, got ${String(options.batchSize)}`);
+      throw new ConfigError(`InputLayer${options.name ? ` "${options.name}"` : ''}: shape must be an array of positive integers (or null for unknown sizes), `
+        + `e.g. nr.Input([784]) or new nr.layers.InputLayer({shape: [784]}), got ${JSON.stringify(inputShape)}`);
     }
     const dtype = options.dtype ?? 'float32';
     super({ name: options.name, inputShape, batchSize: options.batchSize ?? (options.batchInputShape?.[0] ?? undefined), dtype: dtype === 'int32' ? undefined : dtype });

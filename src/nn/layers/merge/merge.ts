@@ -17,6 +17,11 @@ abstract class Merge extends Layer {
   protected readonly minInputs: number = 2;
   protected readonly maxInputs: number = Number.POSITIVE_INFINITY;
 
+  constructor(options?: LayerOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+  }
+
   override get takesInputList(): boolean {
     return true;
   }
@@ -169,7 +174,7 @@ export class Concatenate extends Merge {
   constructor(axis: number, options?: Omit<ConcatenateOptions, 'axis'>);
   constructor(options?: ConcatenateOptions);
   constructor(...args: unknown[]) {
-    super(...args);
+    super(...(args as [LayerOptions]));
     const options = this.options<ConcatenateOptions>();
     this.axis = options.axis ?? -1;
     if (!Number.isInteger(this.axis)) throw new ConfigError(`Concatenate "${this.name}": axis must be an integer, got ${String(options.axis)}`);

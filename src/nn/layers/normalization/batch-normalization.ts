@@ -56,6 +56,7 @@ export class BatchNormalization extends Layer {
   /** Rank of the input the layer was built for. */
   private builtRank = 0;
 
+  constructor(axis?: number, momentum?: number, epsilon?: number, options?: Omit<BatchNormalizationOptions, 'axis' | 'momentum' | 'epsilon'>);
   constructor(options?: BatchNormalizationOptions);
   constructor(...args: unknown[]) {
     super(...args);

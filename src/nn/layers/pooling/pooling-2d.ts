@@ -24,6 +24,8 @@ abstract class Pooling2D extends Layer {
   readonly strides: [number, number];
   readonly padding: Padding;
 
+  constructor(poolSize?: IntPair, strides?: IntPair | null, padding?: Padding, options?: Omit<Pooling2DOptions, 'poolSize' | 'strides' | 'padding'>);
+  constructor(options?: Pooling2DOptions);
   constructor(...args: unknown[]) {
     super(...args);
     const options = this.options<Pooling2DOptions>();
@@ -105,6 +107,7 @@ abstract class GlobalPooling2D extends Layer {
 
   readonly keepdims: boolean;
 
+  constructor(options?: GlobalPooling2DOptions);
   constructor(...args: unknown[]) {
     super(...args);
     const options = this.options<GlobalPooling2DOptions>();
