@@ -146,7 +146,7 @@ test('model.json: the wiring of a functional graph is checked before anything is
       ['no outputs', (j) => { j.modelConfig.config.outputs = []; }, /needs at least one input and one output node/],
       ['a layer no node uses', (j) => { nodes(j).pop(); j.modelConfig.config.outputs = [1]; }, /modelConfig\.config\.layers has layer "out" that no node uses/],
       ['an input layer given inputs', (j) => { nodes(j)[0].inputs = [0]; }, /nodes\[0\]: the input layer "in" takes no inputs/],
-      ['unknown Functional config field', (j) => { j.modelConfig.config.trainable = true; }, /modelConfig\.config has unknown field "trainable" \(Functional\)/],
+      ['unknown Functional config field', (j) => { j.modelConfig.config.frozen = true; }, /modelConfig\.config has unknown field "frozen" \(Functional\)/],
     ];
     for (const [what, change, pattern] of cases) await expectRejected(root, 'fn', edit(fn, change), what, pattern);
   } finally {
