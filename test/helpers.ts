@@ -74,17 +74,7 @@ export function gradCheck(fn: (...xs: nr.Tensor[]) => nr.Tensor, inputs: nr.Tens
   const objective = (...xs: nr.Tensor[]) => fn(...xs).cast('float64').mul(weights).sum();
   const { grads } = nr.valueAndGrad(objective)(...inputs);
   inputs.forEach((x, k) => {
-    const values = x.data() as Float64Array;
-    const numeric = new Float64Array(values.length);
-    for (let i = 0; i < values.length; i++) {
-      const saved = values[i]!;
-      values[i] = saved + eps;
-      const plus = nr.noGrad(() => objective(...inputs)).item();
-      values[i] = saved - eps;
-      const minus = nr.noGrad(() => objective(...inputs)).item();
-      values[i] = saved;
-      numeric[i] = (plus - minus) / (2 * eps);
-    }
+    const numeric = centralDifferences(x, eps, () => nr.noGrad(() => objective(...inputs)).item());
     assertClose(grads[k]!.data(), numeric, { rtol, atol, message: `${label}: gradient of input ${k} ${JSON.stringify(x.shape)}` });
   });
 }
@@ -117,19 +107,25 @@ export function gradGradCheck(fn: (...xs: nr.Tensor[]) => nr.Tensor, inputs: nr.
     return total + dot;
   }, 0);
   inputs.forEach((x, k) => {
-    const values = x.data() as Float64Array;
-    const numeric = new Float64Array(values.length);
-    for (let i = 0; i < values.length; i++) {
-      const saved = values[i]!;
-      values[i] = saved + eps;
-      const plus = numericS();
-      values[i] = saved - eps;
-      const minus = numericS();
-      values[i] = saved;
-      numeric[i] = (plus - minus) / (2 * eps);
-    }
+    const numeric = centralDifferences(x, eps, numericS);
     assertClose(analytic[k]!.data(), numeric, { rtol, atol, message: `${label}: second derivative, input ${k} ${JSON.stringify(x.shape)}` });
   });
+}
+
+/** d f / d x[i] for every element of the float64 tensor x, by central differences (x is restored). */
+function centralDifferences(x: nr.Tensor, eps: number, f: () => number): Float64Array {
+  const values = x.data() as Float64Array;
+  const numeric = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const saved = values[i]!;
+    values[i] = saved + eps;
+    const plus = f();
+    values[i] = saved - eps;
+    const minus = f();
+    values[i] = saved;
+    numeric[i] = (plus - minus) / (2 * eps);
+  }
+  return numeric;
 }
 
 export { nr, assert };
