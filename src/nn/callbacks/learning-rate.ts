@@ -69,7 +69,6 @@ const REDUCE_LR_OPTIONS = {
   keys: {
     monitor: is.string, factor: is.any, patience: is.any, mode: is.any, minDelta: is.any, cooldown: is.any, minLr: is.any, verbose: is.any, print: is.function,
   } satisfies Record<keyof ReduceLROnPlateauOptions | 'print', unknown>,
-  aliases: { min_lr: 'minLr' },
 };
 
 

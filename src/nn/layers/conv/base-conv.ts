@@ -55,7 +55,6 @@ export abstract class BaseConv extends Layer {
     super(...args);
     const options = this.options<BaseConvOptions>();
     const where = this.where;
-    if (!options || typeof options !== 'object') throw new ConfigError(`${where}: expected an options object, e.g. {filters: 32, kernelSize: 3}`);
     checkDataFormat(options.dataFormat, where);
     if (options.kernelSize === undefined) throw new ConfigError(`${where}: kernelSize is required (an int or [height, width]), e.g. kernelSize: 3`);
     this.kernelSize = intPair(options.kernelSize, 'kernelSize', where);

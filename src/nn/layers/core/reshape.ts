@@ -24,7 +24,6 @@ export class Flatten extends Layer {
   constructor(options?: LayerOptions);
   constructor(...args: unknown[]) {
     super(...args);
-    const options = this.options<LayerOptions>();
   }
 
   override call(inputs: Tensor, _options: CallOptions): Tensor {
