@@ -44,3 +44,59 @@ export class FormatError extends NeuronaError {}
 
 /** A numerical problem the library detected, such as NaN where a finite value is required. */
 export class NumericsError extends NeuronaError {}
+
+/**
+ * The parts of an error message. Every message reads the same way:
+ * `<where>: <expected>, got <got> (<rule>); <hint>`, e.g.
+ * `conv2d: padding must be 'valid' or 'same', got "full"; pass padding: 'same' to keep the size`.
+ */
+export interface Problem {
+  /** What was expected, or the rule the input broke: "units must be a positive integer". */
+  expected: string;
+  /** What came instead, already rendered: `show(value)` for values, `formatShape(shape)` for shapes. */
+  got?: string;
+  /** Why the rule exists, when that helps: "TensorFlow has the same rule". */
+  rule?: string;
+  /** What to change. */
+  hint?: string;
+}
+
+/** The text of a message: see {@link Problem}. `where` names the op ('conv2d'), layer ('Dense "dense_1"') or file. */
+export function problem(where: string, parts: Problem): string {
+  let text = where ? `${where}: ${parts.expected}` : parts.expected;
+  if (parts.got !== undefined) text += `, got ${parts.got}`;
+  if (parts.rule) text += ` (${parts.rule})`;
+  if (parts.hint) text += `; ${parts.hint}`;
+  return text;
+}
+
+/**
+ * A user's value as a message shows it: strings quoted, numbers as JavaScript prints them, functions by
+ * name, objects as JSON; anything long is cut at 80 characters, so that a hostile or huge value never
+ * turns a message into megabytes.
+ */
+export function show(value: unknown): string {
+  if (typeof value === 'function') return `a function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'number' || typeof value === 'undefined' || typeof value === 'symbol') return String(value);
+  try {
+    const text = JSON.stringify(value);
+    if (text === undefined) return String(value);
+    return text.length > 80 ? `${text.slice(0, 80)}...` : text;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** An error of `kind` whose message is built from `parts`; the call site throws it (`throw error(...)`). */
+export function error<E extends NeuronaError>(kind: new (message: string) => E, where: string, parts: Problem): E {
+  return new kind(problem(where, parts));
+}
+
+/** Shorthands for the five kinds: `throw shapeError('matmul', { expected: ..., got: formatShape(b.shape) })`. */
+export const shapeError = (where: string, parts: Problem): ShapeError => error(ShapeError, where, parts);
+export const dtypeError = (where: string, parts: Problem): DTypeError => error(DTypeError, where, parts);
+export const configError = (where: string, parts: Problem): ConfigError => error(ConfigError, where, parts);
+export const formatError = (where: string, parts: Problem): FormatError => error(FormatError, where, parts);
+export const numericsError = (where: string, parts: Problem): NumericsError => error(NumericsError, where, parts);

@@ -1,4 +1,4 @@
-import { ConfigError } from './errors.js';
+import { ConfigError, show } from './errors.js';
 
 /*
  * The one normaliser of options objects. Every public constructor and function that takes options
@@ -25,20 +25,6 @@ export interface OptionsSpec {
   positional?: readonly string[];
   /** Other accepted names: alias -> key (Keras spellings the snake_case rule does not produce). */
   aliases?: Readonly<Record<string, string>>;
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'function') return `a function ${value.name || '(anonymous)'}`;
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'number') return String(value);
-  try {
-    const text = JSON.stringify(value);
-    if (text === undefined) return String(value);
-    return text.length > 80 ? `${text.slice(0, 80)}...` : text;
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
 }
 
 function check(test: (v: unknown) => boolean, rule: string): Check {

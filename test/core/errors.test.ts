@@ -1,4 +1,8 @@
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
+import {
+  ConfigError, DTypeError, FormatError, NumericsError, ShapeError,
+  configError, dtypeError, formatError, numericsError, problem, shapeError, show,
+} from '../../src/core/errors.js';
 import { assert, nr } from '../helpers.js';
 
 const SUBCLASSES = [nr.ShapeError, nr.DTypeError, nr.ConfigError, nr.FormatError, nr.NumericsError] as const;
@@ -366,4 +370,34 @@ test('a rejected requiresGrad leaves the tensor unchanged, and a failed op leave
   x.requiresGrad = true;
   assert.throws(() => x.mul(2).backward(nr.ones([3, 2])), nr.ShapeError);
   assert.equal(x.grad, null, 'a rejected backward must not write .grad');
+});
+
+describe('the message builder', () => {
+  it('puts where, expected, got, rule and hint in one order', () => {
+    const e = shapeError('conv2d', {
+      expected: 'expected a rank-4 input', got: '[2, 3]', rule: 'images are [batch, height, width, channels]', hint: 'add a batch axis',
+    });
+    assert.ok(e instanceof ShapeError);
+    assert.equal(e.message, 'conv2d: expected a rank-4 input, got [2, 3] (images are [batch, height, width, channels]); add a batch axis');
+    assert.equal(problem('', { expected: 'x must be 1' }), 'x must be 1');
+    assert.ok(configError('a', { expected: 'b' }) instanceof ConfigError);
+    assert.ok(dtypeError('a', { expected: 'b' }) instanceof DTypeError);
+    assert.ok(formatError('a', { expected: 'b' }) instanceof FormatError);
+    assert.ok(numericsError('a', { expected: 'b' }) instanceof NumericsError);
+  });
+
+  it('shows values short and safe', () => {
+    assert.equal(show('same'), '"same"');
+    assert.equal(show(3), '3');
+    assert.equal(show(undefined), 'undefined');
+    assert.equal(show(NaN), 'NaN');
+    assert.equal(show(10n), '10n');
+    assert.equal(show(function relu() {}), 'a function relu');
+    assert.equal(show({ a: [1, 2] }), '{"a":[1,2]}');
+    assert.equal(show('x'.repeat(500)), JSON.stringify(`${'x'.repeat(60)}...`));
+    assert.equal(show(new Array(100).fill(1)).length, 83);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    assert.equal(show(cyclic), '[object Object]');
+  });
 });

@@ -1,4 +1,4 @@
-import { FormatError, ownEntry } from '../../core/index.js';
+import { FormatError, ownEntry, show } from '../../core/index.js';
 import { LAYER_CLASSES } from '../layer.js';
 import * as lossesModule from '../losses.js';
 import { Loss, getLoss } from '../losses.js';
@@ -37,12 +37,6 @@ const NODE_FIELDS = ['layer', 'inputs', 'training'];
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const BAD_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-/** A value as shown in an error: JSON, cut short. */
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 80)}...` : text;
-}
 
 function fail(message: string): never {
   throw new FormatError(`model.json: ${message}`);
