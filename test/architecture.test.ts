@@ -1,6 +1,6 @@
 /*
- * The layering of src/ (DESIGN.md section 1): each folder imports only from the folders listed
- * before it. Every import specifier of every .ts file under src/ is parsed with the TypeScript
+ * The layering of src/ (docs/architecture.md, "Layers of the code"): each folder imports only from
+ * the folders listed before it. Every import specifier of every .ts file under src/ is parsed with the TypeScript
  * compiler (static imports, `export ... from`, dynamic `import()`, `import x = require()` and
  * `import('...')` types), resolved to a file under src/, and checked against the rules below.
  */
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { assert } from './helpers.js';
 
-/** DESIGN.md section 1, in order: a folder may import only from itself and the folders before it. */
+/** The order of docs/architecture.md, "Layers of the code": a folder imports only from itself and the folders before it. */
 const LAYER_ORDER = ['core', 'io', 'backend', 'tensor', 'ops', 'data', 'nn', 'classic', 'interop', 'vis', 'cli'] as const;
 
 /** Files at the root of src/ (they may import anything). */
@@ -80,7 +80,7 @@ function resolveSpecifier(from: string, specifier: string): string {
  * - `core-imports-nothing`: src/core imports nothing from another src folder (src/version.ts excepted);
  * - `kernels-know-no-autograd`: src/backend/js and src/backend/native never import src/tensor or src/ops;
  * - `nn-not-backend`: src/nn never imports src/backend directly;
- * - `unknown-folder`: every folder of src/ appears in DESIGN.md's order;
+ * - `unknown-folder`: every folder of src/ appears in the order of docs/architecture.md;
  * - `package-entry`: only src/cli may import the package entry src/index.ts (it re-exports every layer);
  * - `outside-src` / `self-reference`: src never imports files outside src/ or itself by package name.
  * Root files (src/index.ts, src/version.ts) may import anything; any folder may import src/version.ts.
@@ -90,7 +90,11 @@ function checkLayering(files: readonly SourceFile[]): Violation[] {
   for (const file of files) {
     const from = folderOf(file.path);
     if (from !== null && !(LAYER_ORDER as readonly string[]).includes(from)) {
-      violations.push({ file: file.path, specifier: '(none)', line: 0, rule: `unknown-folder: src/${from}/ is not in DESIGN.md section 1's order (${LAYER_ORDER.join(', ')}); add it there first` });
+      violations.push({
+        file: file.path, specifier: '(none)', line: 0,
+        rule: `unknown-folder: src/${from}/ is not in the layer order (${LAYER_ORDER.join(', ')}); `
+          + 'add it to LAYER_ORDER here and to docs/architecture.md first',
+      });
     }
     for (const ref of importsOf(file.path, file.text)) {
       const report = (rule: string) => violations.push({ file: file.path, specifier: ref.specifier, line: ref.line, rule });
@@ -150,7 +154,7 @@ function collectSources(dir: string): SourceFile[] {
   return files;
 }
 
-test('every import under src/ follows the layer order of DESIGN.md section 1', () => {
+test('every import under src/ follows the layer order of docs/architecture.md', () => {
   const files = collectSources(srcRoot);
   // Guard against a vacuous pass (wrong directory, parser finding nothing).
   assert.ok(files.length >= 20, `expected the source tree under ${srcRoot}, found ${files.length} .ts files`);

@@ -1,5 +1,5 @@
 /**
- * Atomic file writes (DESIGN.md section 7): readers see either the old file or the complete new one,
+ * Atomic file writes (docs/architecture.md, "Saving and loading"): readers see either the old file or the complete new one,
  * never a partial write, even if the process dies midway.
  */
 import { open, rename, unlink } from 'node:fs/promises';

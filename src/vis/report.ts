@@ -4,7 +4,7 @@
  * matrix and sample predictions. Node only (it writes files).
  *
  * It lives in src/vis rather than src/nn/callbacks because it draws with the chart functions here,
- * and src/nn may not import src/vis (DESIGN.md section 1).
+ * and src/nn may not import src/vis (docs/architecture.md, "Layers of the code").
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import { assert, backendsUnderTest, nr } from '../helpers.js';
 
 /*
- * DESIGN section 6: the same seed and thread count give bitwise-identical training. Each backend
+ * docs/architecture.md, "Determinism": the same seed and thread count give bitwise-identical training. Each backend
  * trains the same small CNN (conv, batch norm, pooling, dropout, dense; Adam) twice from setSeed(5)
  * and must end with identical weights and losses; with a thread pool, also at 1 and 2 threads.
  */

@@ -12,7 +12,7 @@ import { stridesOf } from '../../src/core/index.js';
 
 /**
  * Cases a backend is excused from, with the reason. This is the one visible place for exclusions
- * (CONVENTIONS.md habit 5); it is empty because every backend must pass every case.
+ * (docs/contributing.md, "How code is written", habit 5); it is empty because every backend must pass every case.
  */
 export const EXCLUSIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {};
 

@@ -2,7 +2,7 @@ import { assert, nr } from '../helpers.js';
 import { TestRandom, conformance, randomTensor } from './harness.js';
 
 /*
- * Thread-count determinism (DESIGN.md section 6): with the same thread count a kernel gives the same
+ * Thread-count determinism (docs/architecture.md, "Determinism"): with the same thread count a kernel gives the same
  * bits on every run. The native GEMM splits C into whole tiles and never splits k, so every element
  * is summed in the same order whatever the thread count (and whichever thread of the pool runs a
  * part): 1 and 2 threads must agree bit for bit too (a looser float32 tolerance would hide a split

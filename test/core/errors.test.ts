@@ -126,7 +126,7 @@ const CASES: BadCase[] = [
     mentions: ['backward', '[2, 3]', '[3, 2]'],
   },
   {
-    // DESIGN.md does not say which subclass fits; the base class is accepted here.
+    // docs/errors.md names no subclass for this case; the base class is accepted here.
     name: 'backward() on a tensor that does not require grad',
     run: () => nr.ones([1]).mul(3).backward(),
     expected: nr.NeuronaError,

@@ -21,7 +21,7 @@ const sameValues = (a: nr.Tensor, b: nr.Tensor) =>
   a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]) && a.data().every((v, i) => Object.is(v, b.data()[i]));
 
 /**
- * The one check every layer passes (CONVENTIONS habit 7): output shape and computeOutputShape,
+ * The one check every layer passes (docs/contributing.md, "How code is written", habit 7): output shape and computeOutputShape,
  * config round-trip through JSON and layerFromConfig (same config, same outputs after setWeights),
  * weight bookkeeping, float64 gradients of the outputs w.r.t. inputs and weights, and training vs
  * inference behaviour. `factory` must return a fresh, unbuilt layer each call.

@@ -1,5 +1,5 @@
 /*
- * Storage is owned by JavaScript and freed by the garbage collector (DESIGN.md section 2): there is
+ * Storage is owned by JavaScript and freed by the garbage collector (docs/architecture.md, "Tensors"): there is
  * no dispose()/tidy(), and a long loop of small ops keeps memory flat. The loop runs in a child
  * process (test/tensor/fixtures/memory-loop.ts) so its resident set size is not mixed with the
  * test runner's or other tests'.

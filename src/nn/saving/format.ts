@@ -11,7 +11,7 @@ import { getOptimizer } from '../optimizers/index.js';
 import { encodeSafetensors, decodeSafetensors, typedArrayOf, type SafetensorsTensor } from '../../io/safetensors.js';
 
 /*
- * The saved-model format (DESIGN.md section 8), without any file system: what goes into model.json
+ * The saved-model format (docs/architecture.md, "Saving and loading"), without any file system: what goes into model.json
  * and model.safetensors, how it is validated, and how weights are matched and assigned. The Node
  * module (./index.ts) reads and writes the files; this one stays importable from a browser.
  */

@@ -49,7 +49,7 @@ async function readBounded(path: string, what: string, max = Number.MAX_SAFE_INT
 }
 
 /*
- * The two files of a model are committed together (DESIGN.md section 7: after a crash at any
+ * The two files of a model are committed together (docs/architecture.md, "Saving and loading": after a crash at any
  * instant, loadModel gives the old model or the new one, never new weights with an old model.json).
  * Each save has an id, `<pid>-<16 random hex digits>`, written into model.json (`saveId`) and into
  * the weights' metadata. A save
