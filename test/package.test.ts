@@ -141,17 +141,35 @@ test('a plain install pulls in only what every user needs: the chart packages ar
     assert.equal(pkg.peerDependenciesMeta[name]?.optional, true, `${name} is optional`);
     assert.equal(pkg.devDependencies[name], pkg.peerDependencies[name], `${name}: the tests run against the peer range`);
   }
-  // Every package that src/ imports statically must be a dependency; the optional ones are imported
-  // dynamically, on first use.
+  // Every package that src/ imports statically must be a dependency. The optional ones are imported
+  // on first use as `import('name').catch(...)`: esbuild fails a build on a bare import() it cannot
+  // resolve unless the import() itself has a .catch (or sits in a try block).
   const builtins = new Set(builtinModules);
+  const packageOf = (spec: string) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+  const dynamic: string[] = [];
   for (const source of sources()) {
     const file = ts.createSourceFile(source, readFileSync(source, 'utf8'), ts.ScriptTarget.ES2022, true);
     for (const statement of file.statements) {
       if (!ts.isImportDeclaration(statement) || statement.importClause?.isTypeOnly) continue;
       const spec = (statement.moduleSpecifier as ts.StringLiteral).text;
       if (spec.startsWith('.') || spec.startsWith('node:') || builtins.has(spec)) continue;
-      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
-      assert.ok(pkg.dependencies[name], `${source} imports ${name} statically, but it is not a dependency`);
+      assert.ok(pkg.dependencies[packageOf(spec)], `${source} imports ${packageOf(spec)} statically, but it is not a dependency`);
     }
+    const visit = (node: ts.Node): void => {
+      if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+        const spec = (node.arguments[0] as ts.StringLiteral).text;
+        if (!spec.startsWith('.')) {
+          const name = packageOf(spec);
+          dynamic.push(name);
+          assert.equal(pkg.peerDependenciesMeta[name]?.optional, true, `${source} imports ${name} on demand; it should be an optional peer`);
+          const parent = node.parent;
+          const caught = ts.isPropertyAccessExpression(parent) && parent.name.text === 'catch' && ts.isCallExpression(parent.parent);
+          assert.ok(caught, `${source}: write import('${spec}').catch(...) so that bundlers accept the package missing`);
+        }
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(file);
   }
+  assert.deepEqual([...new Set(dynamic)].sort(), [...CHART_PACKAGES].sort(), 'every chart package is imported on demand');
 });

@@ -4,7 +4,7 @@
  * and vega-lite are optional peer dependencies, imported on first use (src/vis/optional.ts).
  */
 import { ConfigError } from '../core/index.js';
-import { importChartPackage } from './optional.js';
+import { chartImportFailed } from './optional.js';
 
 /**
  * The colours of series and classes, in order (Vega's "tableau10"): blue, orange, red, teal, green,
@@ -49,8 +49,8 @@ const BASE_CONFIG = {
  */
 export async function renderVegaLite(spec: VegaLiteSpec): Promise<string> {
   // One at a time, so that with both missing the message names the first of the install command.
-  const vega = await importChartPackage('renderVegaLite', 'vega', () => import('vega'));
-  const vegaLite = await importChartPackage('renderVegaLite', 'vega-lite', () => import('vega-lite'));
+  const vega = await import('vega').catch((error) => chartImportFailed('renderVegaLite', 'vega', error));
+  const vegaLite = await import('vega-lite').catch((error) => chartImportFailed('renderVegaLite', 'vega-lite', error));
   const config = { ...BASE_CONFIG, ...(spec.config as Record<string, unknown> | undefined) };
   // Vega-Lite's TopLevelSpec type is a large union; the spec is plain JSON built by our plot functions.
   const compiled = vegaLite.compile({ ...spec, config } as Parameters<typeof vegaLite.compile>[0]).spec;

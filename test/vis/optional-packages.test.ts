@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { assert } from '../helpers.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { CHART_INSTALL_COMMAND, CHART_PACKAGES, importChartPackage } from '../../src/vis/optional.js';
+import { CHART_INSTALL_COMMAND, CHART_PACKAGES, chartImportFailed } from '../../src/vis/optional.js';
 
 const REGISTER = fileURLToPath(new URL('../fixtures/hide-packages/register.mjs', import.meta.url));
 const ENTRY = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
@@ -83,12 +83,13 @@ test('a chart package that is installed but broken keeps its own error (not the 
   assert.ok(!line!.includes(CHART_INSTALL_COMMAND), line);
 });
 
-test('importChartPackage: a browser\'s unresolved bare specifier is "not installed"; other failures pass through', async () => {
+test('chartImportFailed: a browser\'s unresolved bare specifier is "not installed"; other failures pass through', () => {
   const unresolved = new TypeError('Failed to resolve module specifier "vega". Relative references must start with either "/", "./", or "../".');
-  await assert.rejects(importChartPackage('renderVegaLite', 'vega', () => Promise.reject(unresolved)),
+  assert.throws(() => chartImportFailed('renderVegaLite', 'vega', unresolved),
     (error: unknown) => error instanceof ConfigError && error.message === message('vega', 'renderVegaLite').replace(/^ConfigError: /, '')
       && error.cause === unresolved);
   const other = new TypeError('vega.View is not a constructor');
-  await assert.rejects(importChartPackage('renderVegaLite', 'vega', () => Promise.reject(other)), (error: unknown) => error === other);
-  assert.equal(await importChartPackage('renderVegaLite', 'vega', () => Promise.resolve(42)), 42);
+  assert.throws(() => chartImportFailed('renderVegaLite', 'vega', other), (error: unknown) => error === other);
+  const elsewhere = Object.assign(new Error("Cannot find package 'vega-util' imported from /x/node_modules/vega/index.js"), { code: 'ERR_MODULE_NOT_FOUND' });
+  assert.throws(() => chartImportFailed('renderVegaLite', 'vega', elsewhere), (error: unknown) => error === elsewhere);
 });
