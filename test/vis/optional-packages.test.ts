@@ -62,6 +62,20 @@ console.log('grid written ' + existsSync(join(dir, 'grid.png')));
   ]);
 });
 
+test('Report fails before the first batch when a chart package is missing, not after an epoch', () => {
+  const lines = runWithout(['vega'], `
+const x = nr.randn([16, 2]);
+const y = x.sum(1).greater(0).cast('int32');
+const model = new nr.Sequential([new nr.layers.Dense(2, 'softmax')]);
+model.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy' });
+let batches = 0;
+const counter = new (class extends nr.callbacks.Callback { onTrainBatchEnd() { batches++; } })();
+await attempt('fit', () => model.fit(x, y, { epochs: 1, verbose: 0, callbacks: [counter, new nr.callbacks.Report({ dir: join(dir, 'report') })] }));
+console.log('batches ' + batches);
+`);
+  assert.deepEqual(lines, [`fit ${message('vega', 'Report')}`, 'batches 0']);
+});
+
 test('the message names the package that is missing: vega-lite alone', () => {
   const lines = runWithout(['vega-lite'], `await attempt('svg', () => nr.vis.renderLearningCurves({ loss: [1, 0.5] }));`);
   assert.deepEqual(lines, [`svg ${message('vega-lite', 'renderVegaLite')}`]);
