@@ -37,7 +37,8 @@ const distPath = (source: string) => `./dist/${relative('src', source).replace(/
 
 /** A sideEffects glob as webpack and esbuild read it: `**` spans folders, `*` stays within one. */
 function globRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\//g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '(?:.*/)?');
+  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*\*\//g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '(?:.*/)?');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -59,9 +60,11 @@ test('sideEffects lists exactly the modules whose evaluation does something, so 
   const globs = (pkg.sideEffects as string[]).map((glob) => ({ glob, re: globRegExp(glob) }));
   const all = sources();
   const effectful = all.filter((s) => effects(s).length > 0);
-  assert.ok(effectful.includes('src/ops/methods.ts') && effectful.includes('src/nn/layers/core/dense.ts'), 'the scan finds the known registrations');
+  assert.ok(effectful.includes('src/ops/methods.ts') && effectful.includes('src/nn/layers/core/dense.ts'),
+    'the scan finds the known registrations');
   for (const source of effectful) {
-    assert.ok(globs.some(({ re }) => re.test(distPath(source))), `${source} runs ${JSON.stringify(effects(source)[0])} when loaded; add ${distPath(source)} to sideEffects`);
+    assert.ok(globs.some(({ re }) => re.test(distPath(source))),
+      `${source} runs ${JSON.stringify(effects(source)[0])} when loaded; add ${distPath(source)} to sideEffects`);
   }
   for (const { glob, re } of globs) {
     const matched = all.filter((s) => re.test(distPath(s)));
@@ -88,8 +91,8 @@ function requireShim(nodeFlags: string[]): ReturnType<typeof spawnSync> {
     copyFileSync('cjs/index.cjs', join(dir, 'cjs', 'index.cjs'));
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
     writeFileSync(join(dir, 'dist', 'index.js'), 'export const answer = 42;\n');
-    return spawnSync(process.execPath, [...nodeFlags, '-e', `console.log(require(${JSON.stringify(join(dir, 'cjs', 'index.cjs'))}).answer)`],
-      { encoding: 'utf8' });
+    const program = `console.log(require(${JSON.stringify(join(dir, 'cjs', 'index.cjs'))}).answer)`;
+    return spawnSync(process.execPath, [...nodeFlags, '-e', program], { encoding: 'utf8' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -107,7 +110,8 @@ test('require(\'neurona\') hands over the ES module where Node can require() one
   assert.notEqual(child.status, 0);
   const error = String(child.stderr).split('\n').find((l) => l.startsWith('Error: '));
   assert.ok(error, String(child.stderr));
-  assert.match(error, /^Error: neurona is an ES module, and this Node \(v[\d.]+\) cannot require\(\) ES modules .*: write `import \* as nr from 'neurona'`/);
+  assert.match(error, /^Error: neurona is an ES module, and this Node \(v[\d.]+\) cannot require\(\) ES modules .*: /);
+  assert.match(error, /: write `import \* as nr from 'neurona'`/);
   assert.match(error, /`const nr = await import\('neurona'\)` in CommonJS$/);
 });
 
@@ -115,7 +119,8 @@ test('the tarball holds sources and the addon\'s C++ but no build intermediates'
   // npm reads the real "files" list in a scratch copy that has the intermediates node-gyp leaves.
   const dir = mkdtempSync(join(tmpdir(), 'neurona-pack-'));
   try {
-    const present = ['native/addon.cc', 'native/addon_args.h', 'native/binding.gyp', 'native/kernels/gemm_impl.h', 'native/kernels/dispatch.cc',
+    const present = ['native/addon.cc', 'native/addon_args.h', 'native/binding.gyp',
+      'native/kernels/gemm_impl.h', 'native/kernels/dispatch.cc',
       'native/build/Makefile', 'native/build/Release/obj.target/neurona/addon.o', 'native/build/Release/neurona.node',
       'native/build/addon.cc', 'native/kernels/dispatch.o', 'native/kernels/.deps/dispatch.o.d', 'build/Release/neurona.node',
       'build/native-build.log', 'cjs/index.cjs', 'dist/index.js', 'src/index.ts', 'scripts/build-native.mjs', 'scripts/test.mjs'];
@@ -124,7 +129,8 @@ test('the tarball holds sources and the addon\'s C++ but no build intermediates'
       writeFileSync(join(dir, file), '');
     }
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'neurona', version: '0.0.0', files: pkg.files }));
-    const npm = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: dir, encoding: 'utf8', shell: process.platform === 'win32' });
+    const npm = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'],
+      { cwd: dir, encoding: 'utf8', shell: process.platform === 'win32' });
     assert.equal(npm.status, 0, npm.stderr);
     const packed = (JSON.parse(npm.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path).sort();
     assert.deepEqual(packed, ['cjs/index.cjs', 'dist/index.js', 'native/addon.cc', 'native/addon_args.h', 'native/binding.gyp',
@@ -161,7 +167,8 @@ test('a plain install pulls in only what every user needs: the chart packages ar
         if (!spec.startsWith('.')) {
           const name = packageOf(spec);
           dynamic.push(name);
-          assert.equal(pkg.peerDependenciesMeta[name]?.optional, true, `${source} imports ${name} on demand; it should be an optional peer`);
+          assert.equal(pkg.peerDependenciesMeta[name]?.optional, true,
+            `${source} imports ${name} on demand; it should be an optional peer`);
           const parent = node.parent;
           const caught = ts.isPropertyAccessExpression(parent) && parent.name.text === 'catch' && ts.isCallExpression(parent.parent);
           assert.ok(caught, `${source}: write import('${spec}').catch(...) so that bundlers accept the package missing`);

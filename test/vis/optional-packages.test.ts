@@ -70,7 +70,8 @@ const model = new nr.Sequential([new nr.layers.Dense(2, 'softmax')]);
 model.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy' });
 let batches = 0;
 const counter = new (class extends nr.callbacks.Callback { onTrainBatchEnd() { batches++; } })();
-await attempt('fit', () => model.fit(x, y, { epochs: 1, verbose: 0, callbacks: [counter, new nr.callbacks.Report({ dir: join(dir, 'report') })] }));
+const report = new nr.callbacks.Report({ dir: join(dir, 'report') });
+await attempt('fit', () => model.fit(x, y, { epochs: 1, verbose: 0, callbacks: [counter, report] }));
 console.log('batches ' + batches);
 `);
   assert.deepEqual(lines, [`fit ${message('vega', 'Report')}`, 'batches 0']);
@@ -98,12 +99,14 @@ test('a chart package that is installed but broken keeps its own error (not the 
 });
 
 test('chartImportFailed: a browser\'s unresolved bare specifier is "not installed"; other failures pass through', () => {
-  const unresolved = new TypeError('Failed to resolve module specifier "vega". Relative references must start with either "/", "./", or "../".');
+  const unresolved = new TypeError('Failed to resolve module specifier "vega". '
+    + 'Relative references must start with either "/", "./", or "../".');
   assert.throws(() => chartImportFailed('renderVegaLite', 'vega', unresolved),
     (error: unknown) => error instanceof ConfigError && error.message === message('vega', 'renderVegaLite').replace(/^ConfigError: /, '')
       && error.cause === unresolved);
   const other = new TypeError('vega.View is not a constructor');
   assert.throws(() => chartImportFailed('renderVegaLite', 'vega', other), (error: unknown) => error === other);
-  const elsewhere = Object.assign(new Error("Cannot find package 'vega-util' imported from /x/node_modules/vega/index.js"), { code: 'ERR_MODULE_NOT_FOUND' });
+  const elsewhere = Object.assign(new Error("Cannot find package 'vega-util' imported from /x/node_modules/vega/index.js"),
+    { code: 'ERR_MODULE_NOT_FOUND' });
   assert.throws(() => chartImportFailed('renderVegaLite', 'vega', elsewhere), (error: unknown) => error === elsewhere);
 });
