@@ -9,6 +9,11 @@
  * output as it goes and exits 1 on failure, for someone fixing the build by hand.
  *
  * NEURONA_SKIP_NATIVE=1 skips the build (neurona then runs on js).
+ *
+ * node-gyp's intermediate files (native/build: objects, archives, Makefiles; about 2.8 MB) are removed
+ * afterwards, so an installed package keeps only build/Release/neurona.node; --verbose keeps them for
+ * whoever is debugging the build. In a project that depends on neurona, `npm rebuild neurona` runs
+ * this script again.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +27,18 @@ const buildDir = join(root, 'build');
 const target = join(buildDir, 'Release', 'neurona.node');
 const reasonFile = join(buildDir, 'native-build.txt');
 const logFile = join(buildDir, 'native-build.log');
+const gypBuildDir = join(nativeDir, 'build');
 const verbose = process.argv.includes('--verbose');
+
+/** Removes node-gyp's intermediates (see the header); a failure here only costs disk space. */
+function removeIntermediates() {
+  if (verbose) return;
+  try {
+    rmSync(gypBuildDir, { recursive: true, force: true });
+  } catch {
+    // A read-only install folder: nothing to clean then.
+  }
+}
 
 function fail(reason, log = '') {
   try {
@@ -34,6 +50,7 @@ function fail(reason, log = '') {
   } catch {
     // A read-only install folder: the one line below still says why.
   }
+  removeIntermediates();
   console.log(`neurona: native backend not built (${reason}); neurona will use the js backend${
     log ? ` (full output: ${logFile})` : ''}`);
   process.exit(verbose ? 1 : 0);
@@ -97,7 +114,7 @@ const output = `${build.stdout ?? ''}${build.stderr ?? ''}`;
 if (build.error) fail(`node-gyp could not run: ${build.error.message}`, output);
 if (build.status !== 0) fail(`node-gyp failed: ${verbose ? `exit code ${build.status}` : firstError(output)}`, output);
 
-const built = join(nativeDir, 'build', 'Release', 'neurona.node');
+const built = join(gypBuildDir, 'Release', 'neurona.node');
 if (!existsSync(built)) fail(`node-gyp succeeded but ${built} is missing`, output);
 try {
   mkdirSync(dirname(target), { recursive: true });
@@ -109,6 +126,7 @@ try {
 } catch (error) {
   fail(`could not copy the addon to ${target}: ${error.message}`, output);
 }
+removeIntermediates();
 
 // Load it once here, so a broken build is reported now rather than as a notice at every start.
 try {

@@ -9,8 +9,9 @@
  * ```
  */
 export class NeuronaError extends Error {
-  constructor(message: string) {
-    super(shortened(message));
+  /** `options.cause`: the lower-level error this one explains (kept for debugging, not shown in the message). */
+  constructor(message: string, options?: ErrorOptions) {
+    super(shortened(message), options);
     this.name = new.target.name;
   }
 }

@@ -2,6 +2,7 @@
  * SVG to PNG and file output for the plot functions (Node-only: reads the WebAssembly module and the
  * font from disk, writes files). resvg, compiled to WebAssembly, rasterises the SVG; it sees no system
  * fonts, so text is drawn with the DejaVu Sans subset shipped in assets/fonts (see its README).
+ * @resvg/resvg-wasm is an optional peer dependency, like vega (src/vis/optional.ts).
  */
 import { readFile, mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -9,6 +10,7 @@ import { dirname, extname } from 'node:path';
 import { ConfigError } from '../core/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { encodeRgbaPng, type RgbaImage } from './grid.js';
+import { chartImportFailed } from './optional.js';
 
 type ResvgModule = typeof import('@resvg/resvg-wasm');
 
@@ -20,7 +22,7 @@ let ready: Promise<{ resvg: ResvgModule; font: Uint8Array }> | null = null;
 /** Loads resvg's WebAssembly and the font once per process (initWasm may only run once). */
 function loadRenderer(): Promise<{ resvg: ResvgModule; font: Uint8Array }> {
   ready ??= (async () => {
-    const resvg = await import('@resvg/resvg-wasm');
+    const resvg = await import('@resvg/resvg-wasm').catch((error) => chartImportFailed('svgToImage', '@resvg/resvg-wasm', error));
     const wasmPath = createRequire(import.meta.url).resolve('@resvg/resvg-wasm/index_bg.wasm');
     const [wasm, font] = await Promise.all([readFile(wasmPath), readFile(FONT_URL)]);
     await resvg.initWasm(wasm);

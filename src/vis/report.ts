@@ -17,6 +17,7 @@ import { Model } from '../nn/models/model.js';
 import { Tensor, tensor } from '../tensor/index.js';
 import { renderConfusionMatrix } from './confusion.js';
 import { renderLearningCurves } from './curves.js';
+import { loadVega } from './vega.js';
 import { renderReportPage, type ReportState, type SamplePrediction } from './report-page.js';
 
 export interface ReportSamples {
@@ -210,6 +211,8 @@ export class Report extends Callback {
 
   override async onTrainBegin(): Promise<void> {
     if (!(this.model instanceof Model)) throw new ConfigError('Report: needs a neurona Model (Sequential, functional or subclassed)');
+    // The charts are drawn at the first epoch's end; a missing chart package should fail before it.
+    await loadVega('Report');
     await mkdir(this.dir, { recursive: true });
     this.history = {};
     this.epochSeconds = [];

@@ -1,9 +1,10 @@
 /**
  * Chart rendering shared by the plot functions: a Vega-Lite spec becomes an SVG string through Vega's
  * headless renderer. Platform-independent (no `node:` imports), so charts work in browsers too; vega
- * and vega-lite are imported on first use, keeping `import 'neurona'` fast.
+ * and vega-lite are optional peer dependencies, imported on first use (src/vis/optional.ts).
  */
 import { ConfigError } from '../core/index.js';
+import { chartImportFailed } from './optional.js';
 
 /**
  * The colours of series and classes, in order (Vega's "tableau10"): blue, orange, red, teal, green,
@@ -47,7 +48,7 @@ const BASE_CONFIG = {
  * ```
  */
 export async function renderVegaLite(spec: VegaLiteSpec): Promise<string> {
-  const [vegaLite, vega] = await Promise.all([import('vega-lite'), import('vega')]);
+  const { vega, vegaLite } = await loadVega('renderVegaLite');
   const config = { ...BASE_CONFIG, ...(spec.config as Record<string, unknown> | undefined) };
   // Vega-Lite's TopLevelSpec type is a large union; the spec is plain JSON built by our plot functions.
   const compiled = vegaLite.compile({ ...spec, config } as Parameters<typeof vegaLite.compile>[0]).spec;
@@ -57,6 +58,18 @@ export async function renderVegaLite(spec: VegaLiteSpec): Promise<string> {
   } finally {
     view.finalize();
   }
+}
+
+/**
+ * vega and vega-lite (optional peer dependencies), imported on first use; `where` names the caller in
+ * the error when one is not installed. Report calls it before training, so that a missing package
+ * does not cost an epoch.
+ */
+export async function loadVega(where: string): Promise<{ vega: typeof import('vega'); vegaLite: typeof import('vega-lite') }> {
+  // One at a time, so that with both missing the message names the first of the install command.
+  const vega = await import('vega').catch((error) => chartImportFailed(where, 'vega', error));
+  const vegaLite = await import('vega-lite').catch((error) => chartImportFailed(where, 'vega-lite', error));
+  return { vega, vegaLite };
 }
 
 /** Checks an optional pixel size option. */

@@ -27,7 +27,8 @@ test('without the native addon, neurona runs on js and says why in exactly one l
   assert.equal(lines.length, 1, child.stderr);
   assert.match(lines[0]!, /native backend unavailable \(.+\); using the js backend/);
   assert.ok(lines[0]!.includes(`${MISSING_ADDON} is missing`), lines[0]);
-  assert.match(lines[0]!, /npm run build:native/);
+  // The remedy works in a project that depends on neurona, and in a checkout of neurona itself.
+  assert.match(lines[0]!, /run `npm rebuild neurona` to build it \(in a checkout of neurona: `npm run build:native`\)/);
 });
 
 test('an addon file that is not a loadable module gives a notice naming it and the loader error', () => {

@@ -115,6 +115,9 @@ function addonPath(node: BuiltinModules): { path: string; root: string } {
   return { path: override || node.path.join(root, 'build', 'Release', 'neurona.node'), root };
 }
 
+/** How to build the addon: the first form works in a project that depends on neurona, the second in its checkout. */
+const REBUILD = 'run `npm rebuild neurona` to build it (in a checkout of neurona: `npm run build:native`)';
+
 /** Why the file is missing: the install script's own reason when it left one. */
 function missingReason(node: BuiltinModules, path: string, root: string): string {
   let why = '';
@@ -126,7 +129,7 @@ function missingReason(node: BuiltinModules, path: string, root: string): string
       // No record: the install script did not run (e.g. `npm install --ignore-scripts`).
     }
   }
-  return `the native addon ${path} is missing${why ? `: ${why}` : ''}; run \`npm run build:native\` to build it`;
+  return `the native addon ${path} is missing${why ? `: ${why}` : ''}; ${REBUILD}`;
 }
 
 function load(): NonNullable<typeof cached> {
@@ -142,7 +145,7 @@ function load(): NonNullable<typeof cached> {
   }
   for (const name of REQUIRED_FUNCTIONS) {
     if (typeof addon[name] !== 'function') {
-      return { reason: `${path} is an older or foreign build without \`${name}\`; run \`npm run build:native\`` };
+      return { reason: `${path} is an older or foreign build without \`${name}\`; ${REBUILD}` };
     }
   }
   return { addon, path, backend: { name: 'native', kernels: wrapKernels(addon), setNumThreads: (n) => addon.setNumThreads(n) } };
