@@ -1,9 +1,12 @@
 // Runs every test/**/*.test.ts with node's test runner, TypeScript through tsx.
 // (Node 20's runner has no glob support, so the files are collected here.)
 // Extra arguments are passed to node, e.g. `npm test -- --test-name-pattern=matmul`.
+// Output goes through scripts/reporter.mjs (a line per file, failures in full, node's summary last);
+// NEURONA_TEST_REPORTER=tap (or spec, dot) picks one of node's own reporters, as does --test-reporter=...
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 function collect(dir) {
   const files = [];
@@ -19,7 +22,12 @@ const args = process.argv.slice(2);
 const explicit = args.filter((a) => a.endsWith('.ts'));
 const options = args.filter((a) => !a.endsWith('.ts'));
 const files = explicit.length > 0 ? explicit : collect('test');
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...options, ...files], {
+const reporter = [];
+if (!options.some((a) => a.startsWith('--test-reporter'))) {
+  const name = process.env.NEURONA_TEST_REPORTER;
+  reporter.push(`--test-reporter=${name ? name : fileURLToPath(new URL('reporter.mjs', import.meta.url))}`);
+}
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...reporter, ...options, ...files], {
   stdio: 'inherit',
   env: { ...process.env, NEURONA_QUIET: process.env.NEURONA_QUIET ?? '1' },
 });

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -193,6 +195,27 @@ test('a train run that fails leaves a report page that says so instead of reload
     assert.match(page, /<pre>Error: disk full<\/pre>/);
     assert.ok(!page.includes('<script'), 'no reload script');
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('train cifar10-v1 with no data and no network: one line that says to give the files with --data', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurona-cli-'));
+  // A port nothing listens on: the download is refused at once.
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  server.close();
+  const saved = { NEURONA_CACHE_DIR: process.env.NEURONA_CACHE_DIR, NEURONA_DATASETS_MIRROR: process.env.NEURONA_DATASETS_MIRROR };
+  process.env.NEURONA_CACHE_DIR = dir;
+  process.env.NEURONA_DATASETS_MIRROR = `http://127.0.0.1:${port}/`;
+  try {
+    assertOneLineError(await cli('train', 'cifar10-v1', '--epochs', '1'), 1, /cifar10\.loadData: could not download .*--data <path>/);
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 });

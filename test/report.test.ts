@@ -270,6 +270,24 @@ test('the report renders in headless Chromium without console errors and shows t
     const widths = await page.locator('#samples img').evaluateAll((images) => images.map((image) => (image as unknown as { naturalWidth: number }).naturalWidth));
     assert.deepEqual(widths, new Array(9).fill(SIDE), 'every thumbnail decodes');
     assert.match((await page.locator('#summary').textContent())!, /Total params: 643/);
+    // The summary's box lines meet from row to row (the body's line height left a gap under each row's
+    // glyphs): some pixel column, the table's left border, is dark through all of the table's rows.
+    const summary = page.locator('#summary');
+    const shot = decodePng(new Uint8Array(await summary.screenshot()), 'summary screenshot');
+    const lineHeight = Number.parseFloat(await page.evaluate<string>("getComputedStyle(document.querySelector('#summary')).lineHeight"));
+    const tableRows = (await summary.textContent())!.split('\n').filter((line) => /^[┏┃┡│├└]/.test(line)).length;
+    const dark = (x: number, y: number) => {
+      const at = (y * shot.width + x) * shot.channels;
+      return shot.pixels[at]! + shot.pixels[at + 1]! + shot.pixels[at + 2]! < 3 * 128;
+    };
+    let longest = 0;
+    for (let x = 0; x < shot.width; x++) {
+      let run = 0;
+      for (let y = 0; y < shot.height; y++) longest = Math.max(longest, (run = dark(x, y) ? run + 1 : 0));
+    }
+    assert.ok(tableRows >= 5 && lineHeight > 0, `${tableRows} table rows, line height ${lineHeight}`);
+    assert.ok(longest >= (tableRows - 1) * lineHeight,
+      `the longest unbroken box line is ${longest} px; the table is ${tableRows} rows of ${lineHeight} px`);
     assert.deepEqual(requested.filter((url) => !url.startsWith('file://') && !url.startsWith('data:')), [], 'no network requests');
     assert.deepEqual(problems, []);
   } finally {

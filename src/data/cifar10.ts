@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError } from '../core/index.js';
+import { configError } from '../core/index.js';
 import { CIFAR_CHANNELS, CIFAR_SIDE, parseCifarBatch, type CifarBatch } from '../io/cifar.js';
 import { gunzipIfNeeded } from '../io/idx.js';
 import { readTar } from '../io/tar.js';
@@ -47,10 +47,12 @@ function batchesIn(dir: string): string | undefined {
   return undefined;
 }
 
+/** The ways to get the files without a network, for the library's callers and the CLI's users alike. */
 function howToProvide(cacheDir: string): string {
   return `To load CIFAR-10 without a network, download ${MIRROR}${ARCHIVE} elsewhere and either unpack its six files ` +
-    `(${ALL_FILES.join(', ')}) into ${cacheDir}, or pass {path: '<the .tar.gz or the directory with the .bin files>'} ` +
-    'to loadData; to download from another mirror set {baseUrl} or NEURONA_DATASETS_MIRROR.';
+    `(${ALL_FILES.join(', ')}) into ${cacheDir}, or give the .tar.gz or the directory with the .bin files as ` +
+    "{path: '<path>'} to loadData or as --data <path> to the CLI (neurona train cifar10-v1 --data <path>); " +
+    'to download from another mirror set {baseUrl} or NEURONA_DATASETS_MIRROR.';
 }
 
 /** Both splits from `read(file)` (each file any whole number of records: the real ones hold 10,000, test files fewer). */
@@ -78,7 +80,11 @@ function unpackArchive(archive: Uint8Array, name: string): Map<string, Uint8Arra
   }
   const missing = ALL_FILES.filter((f) => !files.has(f));
   if (missing.length > 0) {
-    throw new ConfigError(`cifar10.loadData: ${name} lacks ${missing.join(', ')}; expected the CIFAR-10 binary version (${ARCHIVE}), not the Python or MATLAB one`);
+    throw configError('cifar10.loadData', {
+      expected: `the archive must be the CIFAR-10 binary version (${ARCHIVE}) with its six .bin files`,
+      got: `${name}, which lacks ${missing.join(', ')}`,
+      hint: 'the Python and MATLAB versions hold other files: download the binary one',
+    });
   }
   return files;
 }
@@ -97,8 +103,11 @@ async function loadRaw(options: LoadDataOptions = {}): Promise<CifarRawDataset> 
     const dir = batchesIn(path);
     if (!dir) {
       const missing = existsSync(path) ? ALL_FILES.filter((f) => !existsSync(join(path, f))) : ALL_FILES;
-      throw new ConfigError(`cifar10.loadData: path ${path} lacks ${missing.join(', ')} (also looked in ${join(path, SUBDIR)}); ` +
-        `give the directory with the six .bin files or the ${ARCHIVE} file, or leave out path to use the cache or a download`);
+      throw configError('cifar10.loadData', {
+        expected: `path must be the directory with the six .bin files or the ${ARCHIVE} file`,
+        got: `${path}, which lacks ${missing.join(', ')} (also looked in ${join(path, SUBDIR)})`,
+        hint: 'leave out path to use the cache or a download',
+      });
     }
     return finish(readDir(dir), 'path', dir);
   }

@@ -66,6 +66,10 @@ export function learningCurvesSpec(history: HistoryLike, options: LearningCurves
   const width = sizeOption(where, 'width', options.width, 260);
   const height = sizeOption(where, 'height', options.height, 160);
   const splits = { domain: ['train', 'validation'] };
+  // The x axis runs from epoch 1 to the last; a single epoch gets half an epoch either side, so its point
+  // stands in the middle of the panel rather than half hidden on the y axis.
+  const single = epochs <= 1;
+  const xDomain = single ? [0.5, 1.5] : [1, epochs];
   return {
     ...titleEntry(options.title),
     data: { values: rows },
@@ -75,9 +79,11 @@ export function learningCurvesSpec(history: HistoryLike, options: LearningCurves
       width,
       height,
       // A single epoch is one point, which a line cannot show.
-      mark: { type: 'line', strokeWidth: 2, clip: true, ...(epochs <= 1 ? { point: { filled: true, size: 40 } } : {}) },
+      mark: { type: 'line', strokeWidth: 2, clip: true, ...(single ? { point: { filled: true, size: 60 } } : {}) },
       encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { domain: [1, Math.max(2, epochs)], nice: false }, axis: { tickMinStep: 1, format: 'd' } },
+        x: {
+          field: 'epoch', type: 'quantitative', title: 'epoch', scale: { domain: xDomain, nice: false }, axis: { tickMinStep: 1, format: 'd' },
+        },
         // Padding keeps a flat line at the extreme of the data (accuracy 1.0) off the plot's clipped edge.
         y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false, padding: 6 } },
         color: { field: 'split', type: 'nominal', title: null, scale: { ...splits, range: [TRAIN_COLOR, VALIDATION_COLOR] }, legend: { orient: 'bottom' } },

@@ -67,6 +67,7 @@ table { border-collapse: collapse; } th, td { padding: 3px 10px; border-bottom: 
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
 progress { width: 320px; vertical-align: middle; }
 pre { background: #f6f6f6; padding: 10px; overflow-x: auto; font-size: 12px; }
+#summary { line-height: 1; }
 .chart svg { max-width: 100%; height: auto; }
 #samples .grid { display: flex; flex-wrap: wrap; gap: 10px; }
 figure { margin: 0; padding: 4px; border: 2px solid #cfe8d4; border-radius: 4px; text-align: center; font-size: 12px; }

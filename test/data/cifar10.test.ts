@@ -96,7 +96,8 @@ test('cifar10.loadData offline: a clear error saying where to put the files; not
   server.close();
   await assert.rejects(cifar10.loadData({ cacheDir, baseUrl: `http://127.0.0.1:${port}/` }), (e: unknown) =>
     e instanceof ConfigError && /cifar10\.loadData: could not download/.test(e.message) &&
-    e.message.includes(join(cacheDir, 'datasets', 'cifar-10')) && /data_batch_1\.bin/.test(e.message) && /\{path:/.test(e.message));
+    e.message.includes(join(cacheDir, 'datasets', 'cifar-10')) && /data_batch_1\.bin/.test(e.message) && /\{path:/.test(e.message) &&
+    /--data <path> to the CLI/.test(e.message));
   assert.ok(!existsSync(join(cacheDir, 'datasets', 'cifar-10', 'data_batch_1.bin')));
 });
 

@@ -47,6 +47,32 @@ test('learning curves: the training line passes through each epoch\'s loss; vali
   assert.ok(dashes.length >= 6, `only ${dashes.length} validation dashes`);
 });
 
+test('learning curves: one epoch is a whole point in the middle of an axis that reads 1 alone', async () => {
+  const width = 200;
+  const height = 100;
+  // The two-epoch chart shares the y range [0.5, 0.6], so its plot area sits where the one-epoch chart's does.
+  const lineImage = await vis.svgToImage(await vis.renderLearningCurves({ loss: [0.5, 0.6] }, { width, height }));
+  const [line] = regions(lineImage, near(vis.TRAIN_COLOR));
+  assert.ok(line && Math.abs(line.x1 - line.x0 - width) <= 2, 'with two epochs the line runs from epoch 1 to 2 across the plot');
+
+  const svg = await vis.renderLearningCurves({ loss: [0.5], val_loss: [0.6] }, { width, height });
+  assert.ok(svg.includes('>1<') && !svg.includes('>2<'), 'the x axis has the one epoch there was, and no epoch 2');
+  const image = await vis.svgToImage(svg);
+  // The legend's symbols are below the plot; the dots are the regions inside it.
+  const inPlot = (r: { y1: number }) => r.y1 < line.y1 + 10;
+  const [train] = regions(image, near(vis.TRAIN_COLOR)).filter(inPlot);
+  const [validation] = regions(image, near(vis.VALIDATION_COLOR)).filter(inPlot);
+  assert.ok(train && validation, 'both splits are drawn');
+  for (const [name, dot] of [['training', train], ['validation', validation]] as const) {
+    const [w, h] = [dot.x1 - dot.x0 + 1, dot.y1 - dot.y0 + 1];
+    assert.ok(w >= 6 && h >= 6 && Math.abs(w - h) <= 1, `the ${name} point is a whole dot, not cut by the axis (${w} x ${h} px)`);
+    const centre = (dot.x0 + dot.x1) / 2;
+    const middle = (line.x0 + line.x1) / 2;
+    assert.ok(Math.abs(centre - middle) <= 2, `the ${name} point is at x ${centre}, the plot's middle is ${middle}`);
+  }
+  assert.ok(validation.y1 < train.y0, 'the higher validation loss is drawn above the training loss');
+});
+
 test('learning curves: one panel per quantity, with metrics from a real History', async () => {
   nr.setSeed(3);
   const model = new nr.Sequential([new nr.layers.Dense({ units: 1, activation: 'sigmoid', inputShape: [2] })]);
