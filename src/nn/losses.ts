@@ -329,6 +329,28 @@ export class PerceptronCriterion extends Loss {
   fn(yTrue: Operand, yPred: Operand): Tensor { return perceptron(yTrue, yPred); }
 }
 
+/** What the crossentropy losses share: the `fromLogits` option, parsed by the subclass, and its config. */
+export abstract class CrossentropyLoss extends Loss {
+  readonly fromLogits: boolean;
+  protected constructor(defaultName: string, options: { fromLogits?: boolean } & LossOptions) {
+    super(defaultName, options);
+    this.fromLogits = options.fromLogits ?? false;
+  }
+  override getConfig(): Record<string, unknown> { return { ...super.getConfig(), fromLogits: this.fromLogits }; }
+}
+
+/** The crossentropy losses that also take `labelSmoothing` (binary and categorical; the sparse one does not, as in Keras). */
+export abstract class SmoothedCrossentropyLoss extends CrossentropyLoss {
+  readonly labelSmoothing: number;
+  protected constructor(className: string, defaultName: string, raw: CategoricalCrossentropyOptions & LossOptions) {
+    const options = parseOptions<CategoricalCrossentropyOptions & LossOptions>(className, raw, CROSSENTROPY_OPTIONS);
+    super(defaultName, options);
+    this.labelSmoothing = options.labelSmoothing ?? 0;
+    checkSmoothing(this.labelSmoothing, className);
+  }
+  override getConfig(): Record<string, unknown> { return { ...super.getConfig(), labelSmoothing: this.labelSmoothing }; }
+}
+
 /**
  * Binary crossentropy: options `fromLogits` (default false), `labelSmoothing` (default 0).
  *
@@ -337,20 +359,11 @@ export class PerceptronCriterion extends Loss {
  * bce.call(nr.tensor([[1], [0]]), nr.tensor([[100], [-100]])).item(); // ~0
  * ```
  */
-export class BinaryCrossentropy extends Loss {
-  readonly fromLogits: boolean;
-  readonly labelSmoothing: number;
-  constructor(raw: BinaryCrossentropyOptions & LossOptions = {}) {
-    const options = parseOptions<BinaryCrossentropyOptions & LossOptions>('BinaryCrossentropy', raw, CROSSENTROPY_OPTIONS);
-    super('binary_crossentropy', options);
-    this.fromLogits = options.fromLogits ?? false;
-    this.labelSmoothing = options.labelSmoothing ?? 0;
-    checkSmoothing(this.labelSmoothing, 'BinaryCrossentropy');
-  }
+export class BinaryCrossentropy extends SmoothedCrossentropyLoss {
+  constructor(options: BinaryCrossentropyOptions & LossOptions = {}) { super('BinaryCrossentropy', 'binary_crossentropy', options); }
   fn(yTrue: Operand, yPred: Operand): Tensor {
     return binaryCrossentropy(yTrue, yPred, { fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing });
   }
-  override getConfig() { return { ...super.getConfig(), fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing }; }
 }
 
 /**
@@ -361,20 +374,11 @@ export class BinaryCrossentropy extends Loss {
  * cce.call(nr.tensor([[0, 1]]), nr.tensor([[0, 0]])).item(); // log 2 = 0.693
  * ```
  */
-export class CategoricalCrossentropy extends Loss {
-  readonly fromLogits: boolean;
-  readonly labelSmoothing: number;
-  constructor(raw: CategoricalCrossentropyOptions & LossOptions = {}) {
-    const options = parseOptions<CategoricalCrossentropyOptions & LossOptions>('CategoricalCrossentropy', raw, CROSSENTROPY_OPTIONS);
-    super('categorical_crossentropy', options);
-    this.fromLogits = options.fromLogits ?? false;
-    this.labelSmoothing = options.labelSmoothing ?? 0;
-    checkSmoothing(this.labelSmoothing, 'CategoricalCrossentropy');
-  }
+export class CategoricalCrossentropy extends SmoothedCrossentropyLoss {
+  constructor(options: CategoricalCrossentropyOptions & LossOptions = {}) { super('CategoricalCrossentropy', 'categorical_crossentropy', options); }
   fn(yTrue: Operand, yPred: Operand): Tensor {
     return categoricalCrossentropy(yTrue, yPred, { fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing });
   }
-  override getConfig() { return { ...super.getConfig(), fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing }; }
 }
 
 /**
@@ -385,17 +389,13 @@ export class CategoricalCrossentropy extends Loss {
  * loss.call(nr.tensor([1, 0], undefined, 'int32'), nr.tensor([[0, 0], [0, 0]])).item(); // 0.693
  * ```
  */
-export class SparseCategoricalCrossentropy extends Loss {
-  readonly fromLogits: boolean;
+export class SparseCategoricalCrossentropy extends CrossentropyLoss {
   constructor(raw: { fromLogits?: boolean } & LossOptions = {}) {
-    const options = parseOptions<{ fromLogits?: boolean } & LossOptions>('SparseCategoricalCrossentropy', raw, SPARSE_CROSSENTROPY_OPTIONS);
-    super('sparse_categorical_crossentropy', options);
-    this.fromLogits = options.fromLogits ?? false;
+    super('sparse_categorical_crossentropy', parseOptions<{ fromLogits?: boolean } & LossOptions>('SparseCategoricalCrossentropy', raw, SPARSE_CROSSENTROPY_OPTIONS));
   }
   fn(yTrue: Operand, yPred: Operand): Tensor {
     return sparseCategoricalCrossentropy(yTrue, yPred, { fromLogits: this.fromLogits });
   }
-  override getConfig() { return { ...super.getConfig(), fromLogits: this.fromLogits }; }
 }
 
 /** 'categoricalCrossentropy', 'categorical_crossentropy', 'CategoricalCrossentropy' -> 'categoricalcrossentropy'. */
