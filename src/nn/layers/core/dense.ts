@@ -41,7 +41,7 @@ export class Dense extends LinearLayer {
     this.units = options.units;
     this.activation = options.activation ?? null;
     this.activationFn = getActivation(this.activation, `Dense "${this.name}"`);
-    this.fusedActivation = fusedActivationOf(this.activationFn);
+    this.fusedActivation = fusedActivationOf(this.activation);
   }
 
   protected get width(): number {
