@@ -1,13 +1,17 @@
-import { ConfigError, ShapeError, epsilon, floatx, formatShape, is, parseOptions, ownEntry, type KerasName } from '../core/index.js';
+import {
+  ConfigError, ShapeError, configError, epsilon, floatx, formatShape, is, parseOptions, ownEntry, show, type KerasName,
+} from '../core/index.js';
 import { Tensor, tensor } from '../tensor/index.js';
 import { cast, clip, oneHot, type Operand } from '../ops/index.js';
-import { probabilityCrossentropy } from '../ops/crossentropy.js';
+import { probabilityCrossentropy, softmaxCrossentropy } from '../ops/crossentropy.js';
 
 /*
  * Losses with Keras 3 semantics. A loss function (`meanSquaredError`, ...) maps yTrue and yPred to
  * one value per sample (it reduces the last axis, as keras.losses.* do); a Loss class wraps it and
  * reduces with 'sum_over_batch_size': sum(loss * sampleWeight) / number of loss values. Everything is
- * composed from differentiable ops, so gradients come from autograd.
+ * composed from differentiable ops, so gradients come from autograd. The one fused loss,
+ * FusedSoftmaxCrossentropy (end of the file), is used where it is named: by `compile` for a softmax
+ * classifier head, or by a user who builds it.
  */
 
 /** A per-sample loss: `(yTrue, yPred) -> Tensor` with the last axis reduced. */
@@ -147,12 +151,21 @@ export interface CategoricalCrossentropyOptions {
   labelSmoothing?: number;
 }
 
-/** -sum(target * log p) over the last axis, with p = softmax(yPred) or the clipped, normalised yPred. */
+/**
+ * -sum(target * log p) over the last axis, with p = softmax(yPred) or the clipped, normalised yPred:
+ * Keras's formula on probabilities, recorded op by op whatever made them (a softmax included; the
+ * fused gradient to a softmax's logits is FusedSoftmaxCrossentropy, chosen by name).
+ */
 function crossentropyWithTargets(z: Tensor, p: Tensor, fromLogits: boolean): Tensor {
   if (fromLogits) return z.mul(p.logSoftmax(-1)).sum(-1).neg();
-  // As Keras: rescale so each row sums to 1, then clip to [eps, 1 - eps] before the log. When p is a
-  // softmax output the gradient goes straight to its logits (same value; see ops/crossentropy.ts).
   return probabilityCrossentropy(z, p, epsilon());
+}
+
+/** yTrue aligned with yPred's shape and dtype, moved towards uniform by `smoothing`. */
+function categoricalTargets(yTrue: Operand, p: Tensor, smoothing: number): Tensor {
+  const z = alignTrue(yTrue, p, 'categoricalCrossentropy');
+  checkSmoothing(smoothing, 'categoricalCrossentropy');
+  return smoothing > 0 ? z.mul(1 - smoothing).add(smoothing / p.shape[p.rank - 1]!) : z;
 }
 
 /**
@@ -164,11 +177,7 @@ function crossentropyWithTargets(z: Tensor, p: Tensor, fromLogits: boolean): Ten
  */
 export function categoricalCrossentropy(yTrue: Operand, yPred: Operand, options: CategoricalCrossentropyOptions = {}): Tensor {
   const p = predictions(yPred);
-  let z = alignTrue(yTrue, p, 'categoricalCrossentropy');
-  const smoothing = options.labelSmoothing ?? 0;
-  checkSmoothing(smoothing, 'categoricalCrossentropy');
-  if (smoothing > 0) z = z.mul(1 - smoothing).add(smoothing / p.shape[p.rank - 1]!);
-  return crossentropyWithTargets(z, p, options.fromLogits ?? false);
+  return crossentropyWithTargets(categoricalTargets(yTrue, p, options.labelSmoothing ?? 0), p, options.fromLogits ?? false);
 }
 
 /**
@@ -258,7 +267,11 @@ export abstract class Loss {
 
   /** The reduced loss (a scalar unless reduction is 'none'). */
   call(yTrue: Operand, yPred: Operand, sampleWeight?: Operand): Tensor {
-    let values = this.fn(yTrue, yPred);
+    return this.reduce(this.fn(yTrue, yPred), sampleWeight);
+  }
+
+  /** Per-sample losses multiplied by `sampleWeight` (broadcast over trailing axes), then reduced as this loss reduces. */
+  reduce(values: Tensor, sampleWeight?: Operand): Tensor {
     if (sampleWeight !== undefined) {
       let w = sampleWeight instanceof Tensor ? sampleWeight : tensor(sampleWeight as never);
       if (w.rank === values.rank + 1 && w.shape[w.rank - 1] === 1) w = w.reshape(w.shape.slice(0, -1));
@@ -458,6 +471,79 @@ export function canonicalLossName(identifier: string | Loss | LossFunction | und
   if (identifier instanceof Loss) return ownEntry(LOSSES, normalizeIdentifier(identifier.constructor.name))?.canonical ?? ownEntry(LOSSES, normalizeIdentifier(identifier.name))?.canonical;
   if (typeof identifier === 'string') return ownEntry(LOSSES, normalizeIdentifier(identifier))?.canonical;
   return undefined;
+}
+
+/**
+ * Categorical (or sparse categorical) crossentropy on the output of a softmax over the last axis,
+ * fused with that softmax: `call(yTrue, probabilities, logits, sampleWeight?)` where
+ * `probabilities = nr.softmax(logits)` was computed in the same graph. The value is bit for bit what
+ * `loss.call(yTrue, probabilities, sampleWeight)` gives (Keras's clipped formula on the
+ * probabilities, label smoothing, sample weights and reduction included); the gradient goes from
+ * each per-sample loss to the logits in one step (ops/crossentropy.ts, `softmaxCrossentropy`),
+ * instead of back through the formula's ten-odd ops and the softmax. Equal in exact arithmetic, it
+ * differs from autograd of the formula only by rounding. The probabilities themselves get no
+ * gradient from it, and the targets must be constants.
+ *
+ * Where it is used: `model.compile` builds one (`FusedSoftmaxCrossentropy.of`) for each output that
+ * a built-in layer computes as a softmax over the last axis (Dense or Activation with activation
+ * 'softmax', a Softmax layer over the last axis) and whose loss is the built-in categorical or sparse
+ * categorical crossentropy on probabilities, and fit's training step calls it with the output's
+ * logits. A custom activation or loss function, `fromLogits`, a subclassed model, evaluation,
+ * prediction and metrics use the plain loss, and so does calling a loss on probabilities yourself.
+ * In a training loop of your own, name it:
+ *
+ * ```ts
+ * const fused = new nr.losses.FusedSoftmaxCrossentropy(new nr.losses.SparseCategoricalCrossentropy());
+ * const logits = nr.tensor([[2, 0, -1], [0.5, 0.5, 3]]);
+ * logits.requiresGrad = true;
+ * const loss = fused.call(nr.tensor([0, 2], undefined, 'int32'), nr.softmax(logits), logits);
+ * loss.backward(); // logits.grad = (softmax(logits) - onehot) / 2
+ * ```
+ */
+export class FusedSoftmaxCrossentropy {
+  /** The loss whose value this computes (its name, reduction and label smoothing apply). */
+  readonly loss: CategoricalCrossentropy | SparseCategoricalCrossentropy;
+
+  constructor(loss: CategoricalCrossentropy | SparseCategoricalCrossentropy) {
+    if (!(loss instanceof CategoricalCrossentropy || loss instanceof SparseCategoricalCrossentropy)) {
+      throw configError('FusedSoftmaxCrossentropy', {
+        expected: 'the loss must be a CategoricalCrossentropy or SparseCategoricalCrossentropy', got: show(loss),
+      });
+    }
+    if (loss.fromLogits) {
+      throw configError('FusedSoftmaxCrossentropy', {
+        expected: 'the loss must take probabilities', got: `${loss.constructor.name} with fromLogits: true`,
+        hint: 'a loss from logits already skips the softmax; call it on the logits instead',
+      });
+    }
+    this.loss = loss;
+  }
+
+  /**
+   * The fused form of `loss` when it is the built-in categorical or sparse categorical crossentropy
+   * on probabilities (not a subclass, whose `fn` may compute something else), else null.
+   */
+  static of(loss: Loss): FusedSoftmaxCrossentropy | null {
+    const builtIn = loss.constructor === CategoricalCrossentropy || loss.constructor === SparseCategoricalCrossentropy;
+    return builtIn && !(loss as CrossentropyLoss).fromLogits ? new FusedSoftmaxCrossentropy(loss as CategoricalCrossentropy) : null;
+  }
+
+  get name(): string {
+    return this.loss.name;
+  }
+
+  /** The per-sample losses (last axis reduced), as `loss.fn(yTrue, probabilities)` gives them. */
+  fn(yTrue: Operand, probabilities: Tensor, logits: Tensor): Tensor {
+    const p = probabilities;
+    const z = this.loss instanceof SparseCategoricalCrossentropy ? sparseTargets(yTrue, p, 'sparseCategoricalCrossentropy')
+      : categoricalTargets(yTrue, p, this.loss.labelSmoothing);
+    return softmaxCrossentropy(z, p, logits, epsilon());
+  }
+
+  /** The reduced loss, as `loss.call(yTrue, probabilities, sampleWeight)` gives it. */
+  call(yTrue: Operand, probabilities: Tensor, logits: Tensor, sampleWeight?: Operand): Tensor {
+    return this.loss.reduce(this.fn(yTrue, probabilities, logits), sampleWeight);
+  }
 }
 
 // Shared with metrics.ts so both use one copy of the shape rules (internal: not documented API).

@@ -1,6 +1,7 @@
 import { ConfigError, is, parseOptions, ownEntry } from '../../core/index.js';
 import { Tensor, noGrad } from '../../tensor/index.js';
-import { getLoss, type Loss, type LossFunction, type LossName } from '../losses.js';
+import { recordedSoftmaxInput } from '../../ops/crossentropy.js';
+import { FusedSoftmaxCrossentropy, getLoss, type Loss, type LossFunction, type LossName } from '../losses.js';
 import { getMetric, type Metric, type MetricName } from '../metrics.js';
 import { getOptimizer, type Optimizer, type OptimizerName } from '../optimizers/index.js';
 
@@ -8,6 +9,11 @@ import { getOptimizer, type Optimizer, type OptimizerName } from '../optimizers/
  * What `compile` resolves: the optimizer, one loss per model output (summed with lossWeights), and
  * the metrics of each output. Log names follow Keras 3: `loss` and the metric names for a single
  * output; `loss`, `<output>_loss` and `<output>_<metric>` for several.
+ *
+ * Compile is also where the one fused loss is chosen: an output that the model reports as a softmax
+ * over its last axis (`Model.softmaxOutputs`), trained with the built-in categorical or sparse
+ * categorical crossentropy on probabilities, gets a FusedSoftmaxCrossentropy, which fit's training
+ * step calls with the output's logits (see `computeLoss`). The logged loss is the same number.
  */
 
 export type LossIdentifier = LossName | Loss | LossFunction;
@@ -76,13 +82,16 @@ function perOutput<T>(value: T | readonly T[] | Readonly<Record<string, T>>, out
 export class CompiledState {
   readonly optimizer: Optimizer;
   readonly losses: Loss[];
+  /** Per output, the fused form of its loss that training steps use (see `chooseFusedLosses`), or null. */
+  fusedLosses: (FusedSoftmaxCrossentropy | null)[] = [];
   readonly lossWeights: number[];
   readonly metrics: Metric[][];
   readonly lossTracker = new RunningMean();
   readonly outputLossTrackers: RunningMean[];
   readonly config: Record<string, unknown>;
 
-  constructor(raw: CompileOptions, readonly outputNames: readonly string[]) {
+  /** `softmaxOutputs[i]`: output i is a softmax over its last axis computed by a built-in layer (missing: false). */
+  constructor(raw: CompileOptions, readonly outputNames: readonly string[], softmaxOutputs: readonly boolean[] = []) {
     if (!raw || typeof raw !== 'object') throw new ConfigError('compile: expected an options object {optimizer, loss, metrics}');
     const options = parseOptions<CompileOptions>('compile', raw, COMPILE_OPTIONS);
     if (options.optimizer === undefined) throw new ConfigError(`compile: option "optimizer" is required, e.g. 'adam'`);
@@ -90,6 +99,7 @@ export class CompiledState {
     this.optimizer = getOptimizer(options.optimizer);
     const lossIds = perOutput(options.loss, outputNames, 'loss', isLossIdentifier);
     this.losses = lossIds.map((id) => getLoss(id));
+    this.chooseFusedLosses(softmaxOutputs);
     this.lossWeights = options.lossWeights === undefined ? outputNames.map(() => 1)
       : perOutput(options.lossWeights, outputNames, 'lossWeights', (v): v is number => typeof v === 'number');
     this.lossWeights.forEach((w, i) => {
@@ -110,6 +120,15 @@ export class CompiledState {
     };
   }
 
+  /**
+   * Chooses, per output, the FusedSoftmaxCrossentropy of its loss when the output is a softmax over
+   * its last axis (`softmaxOutputs[i]`) and the loss has a fused form, else null. Called at compile,
+   * and again when a compiled Sequential model gains or loses a layer.
+   */
+  chooseFusedLosses(softmaxOutputs: readonly boolean[]): void {
+    this.fusedLosses = this.losses.map((loss, i) => (softmaxOutputs[i] === true ? FusedSoftmaxCrossentropy.of(loss) : null));
+  }
+
   get multiOutput(): boolean { return this.outputNames.length > 1; }
 
   /** Log names in order: loss, per-output losses, metrics. */
@@ -124,12 +143,23 @@ export class CompiledState {
     return this.multiOutput ? `${this.outputNames[output]}_${metric.name}` : metric.name;
   }
 
-  /** The weighted total of the per-output losses, and each output's loss (with autograd). */
-  computeLoss(yTrue: readonly Tensor[], yPred: readonly Tensor[], sampleWeight?: Tensor): { total: Tensor; perOutput: Tensor[] } {
+  /**
+   * The weighted total of the per-output losses, and each output's loss (with autograd). With
+   * `fused` (fit's training step), an output that has a fused loss gets it, with its logits read as
+   * the input of the output's recorded softmax node; an output that is not a recorded softmax
+   * (nothing below it trains, so it needs no gradient) gets the plain loss, which gives the same value.
+   */
+  computeLoss(yTrue: readonly Tensor[], yPred: readonly Tensor[], sampleWeight?: Tensor, fused = false):
+    { total: Tensor; perOutput: Tensor[] } {
     if (yTrue.length !== yPred.length) {
       throw new ConfigError(`the model has ${yPred.length} output${yPred.length > 1 ? 's' : ''} but ${yTrue.length} target${yTrue.length > 1 ? 's were' : ' was'} given; pass y as ${yPred.length > 1 ? `an array of ${yPred.length} Tensors` : 'one Tensor'}`);
     }
-    const perOutput = this.losses.map((loss, i) => loss.call(yTrue[i]!, yPred[i]!, sampleWeight));
+    const perOutput = this.losses.map((loss, i) => {
+      const fusedLoss = fused ? this.fusedLosses[i] : null;
+      const logits = fusedLoss ? recordedSoftmaxInput(yPred[i]!) : null;
+      if (fusedLoss && logits) return fusedLoss.call(yTrue[i]!, yPred[i]!, logits, sampleWeight);
+      return loss.call(yTrue[i]!, yPred[i]!, sampleWeight);
+    });
     let total = this.lossWeights[0] === 1 ? perOutput[0]! : perOutput[0]!.mul(this.lossWeights[0]!);
     for (let i = 1; i < perOutput.length; i++) total = total.add(this.lossWeights[i] === 1 ? perOutput[i]! : perOutput[i]!.mul(this.lossWeights[i]!));
     return { total, perOutput };

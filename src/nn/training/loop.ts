@@ -13,8 +13,9 @@ import {
 /*
  * fit / evaluate / predict / trainOnBatch over any model that can run a forward pass (Sequential,
  * functional and subclassed models share this loop). One training step: forward with training
- * true, loss = compiled loss + every layer's regularization penalties, gradients of the trainable
- * weights by valueAndGrad, optimizer.apply; the metrics are updated from the same forward pass.
+ * true, loss = compiled loss (with the fused losses compile chose) + every layer's regularization
+ * penalties, gradients of the trainable weights by valueAndGrad, optimizer.apply; the metrics are
+ * updated from the same forward pass.
  */
 
 /** What the loop needs from a model. */
@@ -138,7 +139,7 @@ export function trainStep(model: TrainableModel, compiled: CompiledState, xs: re
   let perOutput: Tensor[] = [];
   const { value, grads, release } = valueAndGradOfStep(() => {
     predictions = model.forward(xs, true);
-    const losses = compiled.computeLoss(ys, predictions, sampleWeight);
+    const losses = compiled.computeLoss(ys, predictions, sampleWeight, true);
     perOutput = losses.perOutput;
     let total = losses.total;
     for (const penalty of model.regularizationLosses()) total = total.add(penalty);
