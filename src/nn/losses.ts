@@ -1,6 +1,4 @@
-import {
-  ConfigError, ShapeError, configError, epsilon, floatx, formatShape, is, parseOptions, ownEntry, show, type KerasName,
-} from '../core/index.js';
+import { configError, epsilon, floatx, formatShape, is, parseOptions, ownEntry, shapeError, show, type KerasName } from '../core/index.js';
 import { Tensor, tensor } from '../tensor/index.js';
 import { cast, clip, oneHot, type Operand } from '../ops/index.js';
 import { probabilityCrossentropy, softmaxCrossentropy } from '../ops/crossentropy.js';
@@ -35,10 +33,12 @@ function alignTrue(yTrue: Operand, p: Tensor, name: string): Tensor {
   if (t.rank === p.rank - 1 && p.shape[p.rank - 1] === 1) t = t.reshape([...t.shape, 1]);
   else if (t.rank === p.rank + 1 && t.shape[t.rank - 1] === 1) t = t.reshape(t.shape.slice(0, -1));
   if (t.rank !== p.rank || t.shape.some((d, i) => d !== p.shape[i])) {
-    throw new ShapeError(`${name}: yTrue and yPred must have the same shape, got yTrue ${formatShape(t.shape)} and yPred ${formatShape(p.shape)}; `
-      + `pass one target per prediction (for integer class labels use sparse_categorical_crossentropy)`);
+    throw shapeError(name, {
+      expected: 'yTrue and yPred must have the same shape', got: `yTrue ${formatShape(t.shape)} and yPred ${formatShape(p.shape)}`,
+      hint: 'pass one target per prediction (for integer class labels use sparse_categorical_crossentropy)',
+    });
   }
-  if (p.rank === 0) throw new ShapeError(`${name}: expected yPred with at least one axis, got a scalar`);
+  if (p.rank === 0) throw shapeError(name, { expected: 'yPred must have at least one axis', got: 'a scalar' });
   return cast(t, p.dtype);
 }
 
@@ -198,31 +198,38 @@ export function sparseCategoricalCrossentropy(yTrue: Operand, yPred: Operand, op
 /** Checks integer labels against yPred [...batch, numClasses] and one-hot encodes them in yPred's dtype. */
 export function sparseTargets(yTrue: Operand, p: Tensor, name: string): Tensor {
   let t = yTrue instanceof Tensor ? yTrue : tensor(yTrue as never);
-  if (p.rank === 0) throw new ShapeError(`${name}: expected yPred [...batch, numClasses], got a scalar`);
+  if (p.rank === 0) throw shapeError(name, { expected: 'yPred must be [...batch, numClasses]', got: 'a scalar' });
   const batch = p.shape.slice(0, -1);
   if (t.rank === p.rank && t.shape[t.rank - 1] === 1) t = t.reshape(t.shape.slice(0, -1));
   if (t.rank !== batch.length || t.shape.some((d, i) => d !== batch[i])) {
-    throw new ShapeError(`${name}: expected integer labels of shape ${formatShape(batch)} for yPred ${formatShape(p.shape)}, `
-      + `got yTrue ${formatShape(t.shape)}; for one-hot targets use categorical_crossentropy`);
+    throw shapeError(name, {
+      expected: `integer labels must have the shape ${formatShape(batch)} for yPred ${formatShape(p.shape)}`,
+      got: `yTrue ${formatShape(t.shape)}`,
+      hint: 'for one-hot targets use categorical_crossentropy',
+    });
   }
   const numClasses = p.shape[p.rank - 1]!;
   const labels = t.data();
   for (let i = 0; i < labels.length; i++) {
     const v = Number(labels[i]);
     if (!Number.isInteger(v)) {
-      throw new ConfigError(`${name}: labels must be integers (class indices), got ${v} at flat index ${i} of yTrue ${formatShape(t.shape)}; `
-        + `round them, or use categorical_crossentropy for one-hot or soft targets`);
+      throw configError(name, {
+        expected: 'labels must be integers (class indices)', got: `${v} at flat index ${i} of yTrue ${formatShape(t.shape)}`,
+        hint: 'round them, or use categorical_crossentropy for one-hot or soft targets',
+      });
     }
     if (v < 0 || v >= numClasses) {
-      throw new ConfigError(`${name}: label ${v} (at flat index ${i}) is outside [0, ${numClasses}) for yPred with ${numClasses} classes; `
-        + `labels must be integer class indices`);
+      throw configError(name, {
+        expected: `label ${v} (at flat index ${i}) is outside [0, ${numClasses}) for yPred with ${numClasses} classes`,
+        hint: 'labels must be integer class indices',
+      });
     }
   }
   return oneHot(t.dtype === 'int32' ? t : cast(t, 'int32'), numClasses, { dtype: p.dtype });
 }
 
 function checkSmoothing(s: number, name: string): void {
-  if (!(s >= 0 && s <= 1)) throw new ConfigError(`${name}: labelSmoothing must be in [0, 1], got ${s}`);
+  if (!(s >= 0 && s <= 1)) throw configError(name, { expected: 'labelSmoothing must be in [0, 1]', got: show(s) });
 }
 
 /** Reductions of per-sample losses; Keras's default is 'sum_over_batch_size'. */
@@ -258,7 +265,10 @@ export abstract class Loss {
     this.name = options.name ?? defaultName;
     this.reduction = options.reduction ?? 'sum_over_batch_size';
     if (!['sum_over_batch_size', 'sum', 'none'].includes(this.reduction)) {
-      throw new ConfigError(`${this.constructor.name}: unknown reduction ${JSON.stringify(this.reduction)}; use 'sum_over_batch_size', 'sum' or 'none'`);
+      throw configError(this.constructor.name, {
+        expected: `unknown reduction ${show(this.reduction)}`,
+        hint: "use 'sum_over_batch_size', 'sum' or 'none'",
+      });
     }
   }
 
@@ -276,8 +286,10 @@ export abstract class Loss {
       let w = sampleWeight instanceof Tensor ? sampleWeight : tensor(sampleWeight as never);
       if (w.rank === values.rank + 1 && w.shape[w.rank - 1] === 1) w = w.reshape(w.shape.slice(0, -1));
       if (w.rank > values.rank || w.shape.some((d, i) => d !== values.shape[i])) {
-        throw new ShapeError(`${this.name}: sampleWeight ${formatShape(w.shape)} does not match the per-sample losses ${formatShape(values.shape)}; `
-          + `pass one weight per sample`);
+        throw shapeError(this.name, {
+          expected: `sampleWeight ${formatShape(w.shape)} does not match the per-sample losses ${formatShape(values.shape)}`,
+          hint: 'pass one weight per sample',
+        });
       }
       while (w.rank < values.rank) w = w.reshape([...w.shape, 1]);
       values = values.mul(cast(w, values.dtype));
@@ -461,8 +473,11 @@ export function getLoss(identifier: string | Loss | LossFunction): Loss {
     const entry = ownEntry(LOSSES, normalizeIdentifier(identifier));
     if (entry) return entry.make();
   }
-  throw new ConfigError(`getLoss: unknown loss ${JSON.stringify(identifier)}; valid names are ${LOSS_NAMES.map((n) => `'${n}'`).join(', ')} `
-    + `(camelCase spellings such as 'categoricalCrossentropy' work too), a Loss instance or a function (yTrue, yPred) => Tensor`);
+  throw configError('getLoss', {
+    expected: `unknown loss ${show(identifier)}`,
+    hint: `valid names are ${LOSS_NAMES.map((n) => `'${n}'`).join(', ')} (camelCase spellings such as 'categoricalCrossentropy' work too), `
+      + 'a Loss instance or a function (yTrue, yPred) => Tensor',
+  });
 }
 
 /** The canonical snake_case name of a loss identifier, or undefined when it is not a built-in name. */
