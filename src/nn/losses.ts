@@ -1,13 +1,15 @@
-import { ConfigError, ShapeError, epsilon, floatx, formatShape, is, parseOptions, ownEntry, type KerasName } from '../core/index.js';
+import { configError, epsilon, floatx, formatShape, is, parseOptions, ownEntry, shapeError, show, type KerasName } from '../core/index.js';
 import { Tensor, tensor } from '../tensor/index.js';
 import { cast, clip, oneHot, type Operand } from '../ops/index.js';
-import { probabilityCrossentropy } from '../ops/crossentropy.js';
+import { probabilityCrossentropy, softmaxCrossentropy } from '../ops/crossentropy.js';
 
 /*
  * Losses with Keras 3 semantics. A loss function (`meanSquaredError`, ...) maps yTrue and yPred to
  * one value per sample (it reduces the last axis, as keras.losses.* do); a Loss class wraps it and
  * reduces with 'sum_over_batch_size': sum(loss * sampleWeight) / number of loss values. Everything is
- * composed from differentiable ops, so gradients come from autograd.
+ * composed from differentiable ops, so gradients come from autograd. The one fused loss,
+ * FusedSoftmaxCrossentropy (end of the file), is used where it is named: by `compile` for a softmax
+ * classifier head, or by a user who builds it.
  */
 
 /** A per-sample loss: `(yTrue, yPred) -> Tensor` with the last axis reduced. */
@@ -31,10 +33,12 @@ function alignTrue(yTrue: Operand, p: Tensor, name: string): Tensor {
   if (t.rank === p.rank - 1 && p.shape[p.rank - 1] === 1) t = t.reshape([...t.shape, 1]);
   else if (t.rank === p.rank + 1 && t.shape[t.rank - 1] === 1) t = t.reshape(t.shape.slice(0, -1));
   if (t.rank !== p.rank || t.shape.some((d, i) => d !== p.shape[i])) {
-    throw new ShapeError(`${name}: yTrue and yPred must have the same shape, got yTrue ${formatShape(t.shape)} and yPred ${formatShape(p.shape)}; `
-      + `pass one target per prediction (for integer class labels use sparse_categorical_crossentropy)`);
+    throw shapeError(name, {
+      expected: 'yTrue and yPred must have the same shape', got: `yTrue ${formatShape(t.shape)} and yPred ${formatShape(p.shape)}`,
+      hint: 'pass one target per prediction (for integer class labels use sparse_categorical_crossentropy)',
+    });
   }
-  if (p.rank === 0) throw new ShapeError(`${name}: expected yPred with at least one axis, got a scalar`);
+  if (p.rank === 0) throw shapeError(name, { expected: 'yPred must have at least one axis', got: 'a scalar' });
   return cast(t, p.dtype);
 }
 
@@ -147,12 +151,21 @@ export interface CategoricalCrossentropyOptions {
   labelSmoothing?: number;
 }
 
-/** -sum(target * log p) over the last axis, with p = softmax(yPred) or the clipped, normalised yPred. */
+/**
+ * -sum(target * log p) over the last axis, with p = softmax(yPred) or the clipped, normalised yPred:
+ * Keras's formula on probabilities, recorded op by op whatever made them (a softmax included; the
+ * fused gradient to a softmax's logits is FusedSoftmaxCrossentropy, chosen by name).
+ */
 function crossentropyWithTargets(z: Tensor, p: Tensor, fromLogits: boolean): Tensor {
   if (fromLogits) return z.mul(p.logSoftmax(-1)).sum(-1).neg();
-  // As Keras: rescale so each row sums to 1, then clip to [eps, 1 - eps] before the log. When p is a
-  // softmax output the gradient goes straight to its logits (same value; see ops/crossentropy.ts).
   return probabilityCrossentropy(z, p, epsilon());
+}
+
+/** yTrue aligned with yPred's shape and dtype, moved towards uniform by `smoothing`. */
+function categoricalTargets(yTrue: Operand, p: Tensor, smoothing: number): Tensor {
+  const z = alignTrue(yTrue, p, 'categoricalCrossentropy');
+  checkSmoothing(smoothing, 'categoricalCrossentropy');
+  return smoothing > 0 ? z.mul(1 - smoothing).add(smoothing / p.shape[p.rank - 1]!) : z;
 }
 
 /**
@@ -164,11 +177,7 @@ function crossentropyWithTargets(z: Tensor, p: Tensor, fromLogits: boolean): Ten
  */
 export function categoricalCrossentropy(yTrue: Operand, yPred: Operand, options: CategoricalCrossentropyOptions = {}): Tensor {
   const p = predictions(yPred);
-  let z = alignTrue(yTrue, p, 'categoricalCrossentropy');
-  const smoothing = options.labelSmoothing ?? 0;
-  checkSmoothing(smoothing, 'categoricalCrossentropy');
-  if (smoothing > 0) z = z.mul(1 - smoothing).add(smoothing / p.shape[p.rank - 1]!);
-  return crossentropyWithTargets(z, p, options.fromLogits ?? false);
+  return crossentropyWithTargets(categoricalTargets(yTrue, p, options.labelSmoothing ?? 0), p, options.fromLogits ?? false);
 }
 
 /**
@@ -189,31 +198,38 @@ export function sparseCategoricalCrossentropy(yTrue: Operand, yPred: Operand, op
 /** Checks integer labels against yPred [...batch, numClasses] and one-hot encodes them in yPred's dtype. */
 export function sparseTargets(yTrue: Operand, p: Tensor, name: string): Tensor {
   let t = yTrue instanceof Tensor ? yTrue : tensor(yTrue as never);
-  if (p.rank === 0) throw new ShapeError(`${name}: expected yPred [...batch, numClasses], got a scalar`);
+  if (p.rank === 0) throw shapeError(name, { expected: 'yPred must be [...batch, numClasses]', got: 'a scalar' });
   const batch = p.shape.slice(0, -1);
   if (t.rank === p.rank && t.shape[t.rank - 1] === 1) t = t.reshape(t.shape.slice(0, -1));
   if (t.rank !== batch.length || t.shape.some((d, i) => d !== batch[i])) {
-    throw new ShapeError(`${name}: expected integer labels of shape ${formatShape(batch)} for yPred ${formatShape(p.shape)}, `
-      + `got yTrue ${formatShape(t.shape)}; for one-hot targets use categorical_crossentropy`);
+    throw shapeError(name, {
+      expected: `integer labels must have the shape ${formatShape(batch)} for yPred ${formatShape(p.shape)}`,
+      got: `yTrue ${formatShape(t.shape)}`,
+      hint: 'for one-hot targets use categorical_crossentropy',
+    });
   }
   const numClasses = p.shape[p.rank - 1]!;
   const labels = t.data();
   for (let i = 0; i < labels.length; i++) {
     const v = Number(labels[i]);
     if (!Number.isInteger(v)) {
-      throw new ConfigError(`${name}: labels must be integers (class indices), got ${v} at flat index ${i} of yTrue ${formatShape(t.shape)}; `
-        + `round them, or use categorical_crossentropy for one-hot or soft targets`);
+      throw configError(name, {
+        expected: 'labels must be integers (class indices)', got: `${v} at flat index ${i} of yTrue ${formatShape(t.shape)}`,
+        hint: 'round them, or use categorical_crossentropy for one-hot or soft targets',
+      });
     }
     if (v < 0 || v >= numClasses) {
-      throw new ConfigError(`${name}: label ${v} (at flat index ${i}) is outside [0, ${numClasses}) for yPred with ${numClasses} classes; `
-        + `labels must be integer class indices`);
+      throw configError(name, {
+        expected: `label ${v} (at flat index ${i}) is outside [0, ${numClasses}) for yPred with ${numClasses} classes`,
+        hint: 'labels must be integer class indices',
+      });
     }
   }
   return oneHot(t.dtype === 'int32' ? t : cast(t, 'int32'), numClasses, { dtype: p.dtype });
 }
 
 function checkSmoothing(s: number, name: string): void {
-  if (!(s >= 0 && s <= 1)) throw new ConfigError(`${name}: labelSmoothing must be in [0, 1], got ${s}`);
+  if (!(s >= 0 && s <= 1)) throw configError(name, { expected: 'labelSmoothing must be in [0, 1]', got: show(s) });
 }
 
 /** Reductions of per-sample losses; Keras's default is 'sum_over_batch_size'. */
@@ -249,7 +265,10 @@ export abstract class Loss {
     this.name = options.name ?? defaultName;
     this.reduction = options.reduction ?? 'sum_over_batch_size';
     if (!['sum_over_batch_size', 'sum', 'none'].includes(this.reduction)) {
-      throw new ConfigError(`${this.constructor.name}: unknown reduction ${JSON.stringify(this.reduction)}; use 'sum_over_batch_size', 'sum' or 'none'`);
+      throw configError(this.constructor.name, {
+        expected: `unknown reduction ${show(this.reduction)}`,
+        hint: "use 'sum_over_batch_size', 'sum' or 'none'",
+      });
     }
   }
 
@@ -258,13 +277,19 @@ export abstract class Loss {
 
   /** The reduced loss (a scalar unless reduction is 'none'). */
   call(yTrue: Operand, yPred: Operand, sampleWeight?: Operand): Tensor {
-    let values = this.fn(yTrue, yPred);
+    return this.reduce(this.fn(yTrue, yPred), sampleWeight);
+  }
+
+  /** Per-sample losses multiplied by `sampleWeight` (broadcast over trailing axes), then reduced as this loss reduces. */
+  reduce(values: Tensor, sampleWeight?: Operand): Tensor {
     if (sampleWeight !== undefined) {
       let w = sampleWeight instanceof Tensor ? sampleWeight : tensor(sampleWeight as never);
       if (w.rank === values.rank + 1 && w.shape[w.rank - 1] === 1) w = w.reshape(w.shape.slice(0, -1));
       if (w.rank > values.rank || w.shape.some((d, i) => d !== values.shape[i])) {
-        throw new ShapeError(`${this.name}: sampleWeight ${formatShape(w.shape)} does not match the per-sample losses ${formatShape(values.shape)}; `
-          + `pass one weight per sample`);
+        throw shapeError(this.name, {
+          expected: `sampleWeight ${formatShape(w.shape)} does not match the per-sample losses ${formatShape(values.shape)}`,
+          hint: 'pass one weight per sample',
+        });
       }
       while (w.rank < values.rank) w = w.reshape([...w.shape, 1]);
       values = values.mul(cast(w, values.dtype));
@@ -329,6 +354,28 @@ export class PerceptronCriterion extends Loss {
   fn(yTrue: Operand, yPred: Operand): Tensor { return perceptron(yTrue, yPred); }
 }
 
+/** What the crossentropy losses share: the `fromLogits` option, parsed by the subclass, and its config. */
+export abstract class CrossentropyLoss extends Loss {
+  readonly fromLogits: boolean;
+  protected constructor(defaultName: string, options: { fromLogits?: boolean } & LossOptions) {
+    super(defaultName, options);
+    this.fromLogits = options.fromLogits ?? false;
+  }
+  override getConfig(): Record<string, unknown> { return { ...super.getConfig(), fromLogits: this.fromLogits }; }
+}
+
+/** The crossentropy losses that also take `labelSmoothing` (binary and categorical; the sparse one does not, as in Keras). */
+export abstract class SmoothedCrossentropyLoss extends CrossentropyLoss {
+  readonly labelSmoothing: number;
+  protected constructor(className: string, defaultName: string, raw: CategoricalCrossentropyOptions & LossOptions) {
+    const options = parseOptions<CategoricalCrossentropyOptions & LossOptions>(className, raw, CROSSENTROPY_OPTIONS);
+    super(defaultName, options);
+    this.labelSmoothing = options.labelSmoothing ?? 0;
+    checkSmoothing(this.labelSmoothing, className);
+  }
+  override getConfig(): Record<string, unknown> { return { ...super.getConfig(), labelSmoothing: this.labelSmoothing }; }
+}
+
 /**
  * Binary crossentropy: options `fromLogits` (default false), `labelSmoothing` (default 0).
  *
@@ -337,20 +384,11 @@ export class PerceptronCriterion extends Loss {
  * bce.call(nr.tensor([[1], [0]]), nr.tensor([[100], [-100]])).item(); // ~0
  * ```
  */
-export class BinaryCrossentropy extends Loss {
-  readonly fromLogits: boolean;
-  readonly labelSmoothing: number;
-  constructor(raw: BinaryCrossentropyOptions & LossOptions = {}) {
-    const options = parseOptions<BinaryCrossentropyOptions & LossOptions>('BinaryCrossentropy', raw, CROSSENTROPY_OPTIONS);
-    super('binary_crossentropy', options);
-    this.fromLogits = options.fromLogits ?? false;
-    this.labelSmoothing = options.labelSmoothing ?? 0;
-    checkSmoothing(this.labelSmoothing, 'BinaryCrossentropy');
-  }
+export class BinaryCrossentropy extends SmoothedCrossentropyLoss {
+  constructor(options: BinaryCrossentropyOptions & LossOptions = {}) { super('BinaryCrossentropy', 'binary_crossentropy', options); }
   fn(yTrue: Operand, yPred: Operand): Tensor {
     return binaryCrossentropy(yTrue, yPred, { fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing });
   }
-  override getConfig() { return { ...super.getConfig(), fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing }; }
 }
 
 /**
@@ -361,20 +399,11 @@ export class BinaryCrossentropy extends Loss {
  * cce.call(nr.tensor([[0, 1]]), nr.tensor([[0, 0]])).item(); // log 2 = 0.693
  * ```
  */
-export class CategoricalCrossentropy extends Loss {
-  readonly fromLogits: boolean;
-  readonly labelSmoothing: number;
-  constructor(raw: CategoricalCrossentropyOptions & LossOptions = {}) {
-    const options = parseOptions<CategoricalCrossentropyOptions & LossOptions>('CategoricalCrossentropy', raw, CROSSENTROPY_OPTIONS);
-    super('categorical_crossentropy', options);
-    this.fromLogits = options.fromLogits ?? false;
-    this.labelSmoothing = options.labelSmoothing ?? 0;
-    checkSmoothing(this.labelSmoothing, 'CategoricalCrossentropy');
-  }
+export class CategoricalCrossentropy extends SmoothedCrossentropyLoss {
+  constructor(options: CategoricalCrossentropyOptions & LossOptions = {}) { super('CategoricalCrossentropy', 'categorical_crossentropy', options); }
   fn(yTrue: Operand, yPred: Operand): Tensor {
     return categoricalCrossentropy(yTrue, yPred, { fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing });
   }
-  override getConfig() { return { ...super.getConfig(), fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing }; }
 }
 
 /**
@@ -385,17 +414,13 @@ export class CategoricalCrossentropy extends Loss {
  * loss.call(nr.tensor([1, 0], undefined, 'int32'), nr.tensor([[0, 0], [0, 0]])).item(); // 0.693
  * ```
  */
-export class SparseCategoricalCrossentropy extends Loss {
-  readonly fromLogits: boolean;
+export class SparseCategoricalCrossentropy extends CrossentropyLoss {
   constructor(raw: { fromLogits?: boolean } & LossOptions = {}) {
-    const options = parseOptions<{ fromLogits?: boolean } & LossOptions>('SparseCategoricalCrossentropy', raw, SPARSE_CROSSENTROPY_OPTIONS);
-    super('sparse_categorical_crossentropy', options);
-    this.fromLogits = options.fromLogits ?? false;
+    super('sparse_categorical_crossentropy', parseOptions<{ fromLogits?: boolean } & LossOptions>('SparseCategoricalCrossentropy', raw, SPARSE_CROSSENTROPY_OPTIONS));
   }
   fn(yTrue: Operand, yPred: Operand): Tensor {
     return sparseCategoricalCrossentropy(yTrue, yPred, { fromLogits: this.fromLogits });
   }
-  override getConfig() { return { ...super.getConfig(), fromLogits: this.fromLogits }; }
 }
 
 /** 'categoricalCrossentropy', 'categorical_crossentropy', 'CategoricalCrossentropy' -> 'categoricalcrossentropy'. */
@@ -448,8 +473,11 @@ export function getLoss(identifier: string | Loss | LossFunction): Loss {
     const entry = ownEntry(LOSSES, normalizeIdentifier(identifier));
     if (entry) return entry.make();
   }
-  throw new ConfigError(`getLoss: unknown loss ${JSON.stringify(identifier)}; valid names are ${LOSS_NAMES.map((n) => `'${n}'`).join(', ')} `
-    + `(camelCase spellings such as 'categoricalCrossentropy' work too), a Loss instance or a function (yTrue, yPred) => Tensor`);
+  throw configError('getLoss', {
+    expected: `unknown loss ${show(identifier)}`,
+    hint: `valid names are ${LOSS_NAMES.map((n) => `'${n}'`).join(', ')} (camelCase spellings such as 'categoricalCrossentropy' work too), `
+      + 'a Loss instance or a function (yTrue, yPred) => Tensor',
+  });
 }
 
 /** The canonical snake_case name of a loss identifier, or undefined when it is not a built-in name. */
@@ -458,6 +486,79 @@ export function canonicalLossName(identifier: string | Loss | LossFunction | und
   if (identifier instanceof Loss) return ownEntry(LOSSES, normalizeIdentifier(identifier.constructor.name))?.canonical ?? ownEntry(LOSSES, normalizeIdentifier(identifier.name))?.canonical;
   if (typeof identifier === 'string') return ownEntry(LOSSES, normalizeIdentifier(identifier))?.canonical;
   return undefined;
+}
+
+/**
+ * Categorical (or sparse categorical) crossentropy on the output of a softmax over the last axis,
+ * fused with that softmax: `call(yTrue, probabilities, logits, sampleWeight?)` where
+ * `probabilities = nr.softmax(logits)` was computed in the same graph. The value is bit for bit what
+ * `loss.call(yTrue, probabilities, sampleWeight)` gives (Keras's clipped formula on the
+ * probabilities, label smoothing, sample weights and reduction included); the gradient goes from
+ * each per-sample loss to the logits in one step (ops/crossentropy.ts, `softmaxCrossentropy`),
+ * instead of back through the formula's ten-odd ops and the softmax. Equal in exact arithmetic, it
+ * differs from autograd of the formula only by rounding. The probabilities themselves get no
+ * gradient from it, and the targets must be constants.
+ *
+ * Where it is used: `model.compile` builds one (`FusedSoftmaxCrossentropy.of`) for each output that
+ * a built-in layer computes as a softmax over the last axis (Dense or Activation with activation
+ * 'softmax', a Softmax layer over the last axis) and whose loss is the built-in categorical or sparse
+ * categorical crossentropy on probabilities, and fit's training step calls it with the output's
+ * logits. A custom activation or loss function, `fromLogits`, a subclassed model, evaluation,
+ * prediction and metrics use the plain loss, and so does calling a loss on probabilities yourself.
+ * In a training loop of your own, name it:
+ *
+ * ```ts
+ * const fused = new nr.losses.FusedSoftmaxCrossentropy(new nr.losses.SparseCategoricalCrossentropy());
+ * const logits = nr.tensor([[2, 0, -1], [0.5, 0.5, 3]]);
+ * logits.requiresGrad = true;
+ * const loss = fused.call(nr.tensor([0, 2], undefined, 'int32'), nr.softmax(logits), logits);
+ * loss.backward(); // logits.grad = (softmax(logits) - onehot) / 2
+ * ```
+ */
+export class FusedSoftmaxCrossentropy {
+  /** The loss whose value this computes (its name, reduction and label smoothing apply). */
+  readonly loss: CategoricalCrossentropy | SparseCategoricalCrossentropy;
+
+  constructor(loss: CategoricalCrossentropy | SparseCategoricalCrossentropy) {
+    if (!(loss instanceof CategoricalCrossentropy || loss instanceof SparseCategoricalCrossentropy)) {
+      throw configError('FusedSoftmaxCrossentropy', {
+        expected: 'the loss must be a CategoricalCrossentropy or SparseCategoricalCrossentropy', got: show(loss),
+      });
+    }
+    if (loss.fromLogits) {
+      throw configError('FusedSoftmaxCrossentropy', {
+        expected: 'the loss must take probabilities', got: `${loss.constructor.name} with fromLogits: true`,
+        hint: 'a loss from logits already skips the softmax; call it on the logits instead',
+      });
+    }
+    this.loss = loss;
+  }
+
+  /**
+   * The fused form of `loss` when it is the built-in categorical or sparse categorical crossentropy
+   * on probabilities (not a subclass, whose `fn` may compute something else), else null.
+   */
+  static of(loss: Loss): FusedSoftmaxCrossentropy | null {
+    const builtIn = loss.constructor === CategoricalCrossentropy || loss.constructor === SparseCategoricalCrossentropy;
+    return builtIn && !(loss as CrossentropyLoss).fromLogits ? new FusedSoftmaxCrossentropy(loss as CategoricalCrossentropy) : null;
+  }
+
+  get name(): string {
+    return this.loss.name;
+  }
+
+  /** The per-sample losses (last axis reduced), as `loss.fn(yTrue, probabilities)` gives them. */
+  fn(yTrue: Operand, probabilities: Tensor, logits: Tensor): Tensor {
+    const p = probabilities;
+    const z = this.loss instanceof SparseCategoricalCrossentropy ? sparseTargets(yTrue, p, 'sparseCategoricalCrossentropy')
+      : categoricalTargets(yTrue, p, this.loss.labelSmoothing);
+    return softmaxCrossentropy(z, p, logits, epsilon());
+  }
+
+  /** The reduced loss, as `loss.call(yTrue, probabilities, sampleWeight)` gives it. */
+  call(yTrue: Operand, probabilities: Tensor, logits: Tensor, sampleWeight?: Operand): Tensor {
+    return this.loss.reduce(this.fn(yTrue, probabilities, logits), sampleWeight);
+  }
 }
 
 // Shared with metrics.ts so both use one copy of the shape rules (internal: not documented API).

@@ -19,7 +19,6 @@ import { Tensor, type BackwardFn } from './tensor.js';
  */
 
 let gradEnabled = true;
-let computedTargets = false;
 /** How many `grad`/`valueAndGrad` functions are being evaluated right now (nesting depth). */
 let differentiating = 0;
 
@@ -37,16 +36,6 @@ export function provideGraphOps(ops: GraphOps): void {
 
 export function isGradEnabled(): boolean {
   return gradEnabled;
-}
-
-/**
- * Whether an op may record one node that goes past the intermediate results of earlier ops (the
- * fused softmax crossentropy sends its gradient straight to the softmax's logits). That is exact
- * unless someone asks for the gradient of such an intermediate itself, which only `valueAndGrad`
- * of a computed (non-leaf) argument can do; while it runs, this is false.
- */
-export function mayBypassIntermediates(): boolean {
-  return gradEnabled && !computedTargets;
 }
 
 /**
@@ -306,11 +295,9 @@ function evaluateWithGrads(fn: TensorFn, args: readonly Tensor[], made: Tensor[]
   createGraphOption?: boolean): { value: Tensor; grads: Tensor[]; root: Tensor } {
   const previous = args.map((a) => a.requiresGrad);
   const wasEnabled = gradEnabled;
-  const hadComputedTargets = computedTargets;
   const createGraph = createGraphOption ?? (wasEnabled && differentiating > 0);
   try {
     gradEnabled = true;
-    if (args.some((a) => a._node !== null)) computedTargets = true;
     for (const a of args) if (!a._node) a.requiresGrad = true;
     differentiating++;
     let value: Tensor;
@@ -320,7 +307,6 @@ function evaluateWithGrads(fn: TensorFn, args: readonly Tensor[], made: Tensor[]
       differentiating--;
     }
     gradEnabled = wasEnabled;
-    computedTargets = hadComputedTargets;
     if (!(value instanceof Tensor)) {
       throw new ConfigError('valueAndGrad: the function must return a Tensor (a scalar loss)');
     }
@@ -335,7 +321,6 @@ function evaluateWithGrads(fn: TensorFn, args: readonly Tensor[], made: Tensor[]
     return { value: createGraph ? value : detachValue(value), grads: args.map((a) => grads.get(a) ?? zerosLike(a)), root: value };
   } finally {
     gradEnabled = wasEnabled;
-    computedTargets = hadComputedTargets;
     args.forEach((a, i) => { if (!a._node) a.requiresGrad = previous[i]!; });
   }
 }

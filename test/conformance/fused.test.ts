@@ -6,8 +6,8 @@ import { TestRandom, assertConforms, conformance, randomTensor, valuesOf } from 
  * Conformance of the fused kernels of the training step, on every backend and against float64
  * reference loops: matmulBiasActivation (through nr.linear, which uses it where the active backend
  * provides it together with matmul, and is checked here whichever path it takes, plus the kernel
- * itself) and softmaxCrossentropyBackward (through the gradient of a softmax + categorical
- * crossentropy head, plus the kernel itself on clipped probabilities and soft targets).
+ * itself) and softmaxCrossentropyBackward (through the gradient of nr.losses.FusedSoftmaxCrossentropy,
+ * plus the kernel itself on clipped probabilities and soft targets).
  */
 
 const ACTIVATION: Record<string, (v: number) => number> = {
@@ -87,7 +87,8 @@ for (const [rows, classes] of [[1, 1], [3, 7], [33, 10], [130, 17]] as const) {
     for (let r = 0; r < rows; r += 3) data[r * classes] = 30;
     const labels = Array.from({ length: rows }, () => rng.int(0, classes));
     const oneHot = nr.oneHot(nr.tensor(labels, [rows], 'int32'), classes);
-    const [grad] = nr.grad((z: nr.Tensor) => nr.losses.categoricalCrossentropy(oneHot, nr.softmax(z)).sum())(logits);
+    const fused = new nr.losses.FusedSoftmaxCrossentropy(new nr.losses.CategoricalCrossentropy());
+    const [grad] = nr.grad((z: nr.Tensor) => fused.fn(oneHot, nr.softmax(z), z).sum())(logits);
     const p = valuesOf(nr.softmax(logits));
     const reference = crossentropyBackwardReference(p, valuesOf(oneHot), new Array<number>(rows).fill(1), classes, lower, upper);
     assert.deepEqual(grad!.shape, [rows, classes]);

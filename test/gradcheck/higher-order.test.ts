@@ -199,6 +199,8 @@ test('second derivatives, linear (the fused dense op) with every activation, ran
 test('second derivatives, categorical crossentropy on a softmax (the fused gradient to the logits)', () => {
   nr.setSeed(1520);
   const targets = nr.tensor([[0, 1, 0], [0.2, 0.3, 0.5]], undefined, 'float64');
+  const fused = new nr.losses.FusedSoftmaxCrossentropy(new nr.losses.CategoricalCrossentropy());
+  gradGradCheck((z) => fused.fn(targets, z.softmax(), z), [randomFloat64([2, 3], -2, 2)], { label: 'fused crossentropy(softmax)' });
   gradGradCheck((z) => nr.losses.categoricalCrossentropy(targets, z.softmax()), [randomFloat64([2, 3], -2, 2)], { label: 'crossentropy(softmax)' });
   gradGradCheck((z) => nr.losses.categoricalCrossentropy(targets, z, { fromLogits: true }), [randomFloat64([2, 3], -2, 2)], { label: 'from logits' });
 });

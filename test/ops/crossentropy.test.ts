@@ -2,10 +2,12 @@ import { test } from 'node:test';
 import { assert, assertClose, backendsUnderTest, float32Tolerance, gradCheck, nr, randomFloat64, withBackend } from '../helpers.js';
 
 /*
- * The classifier-head shortcut of categorical crossentropy (src/ops/crossentropy.ts): when yPred is
- * a recorded softmax output, the loss value must be bit for bit Keras's clipped formula computed op
- * by op, and the gradient (sent straight to the logits) must equal autograd of that formula and of
- * the softmax, including soft targets, rows whose probabilities hit the clip, and rank-3 outputs.
+ * The fused softmax crossentropy (nr.losses.FusedSoftmaxCrossentropy over src/ops/crossentropy.ts):
+ * its loss value must be bit for bit Keras's clipped formula computed op by op on the probabilities,
+ * and its gradient (sent straight to the logits) must equal autograd of that formula and of the
+ * softmax, including soft targets, rows whose probabilities hit the clip, and rank-3 outputs. The
+ * loss functions themselves, called on a softmax output, run the plain formula: nothing is fused
+ * unless it is named.
  */
 
 const EPSILON = 1e-7;
@@ -36,6 +38,19 @@ function targetsFor(kind: 'one-hot' | 'soft', shape: number[], dtype: 'float32' 
   return nr.tensor(data, shape, dtype);
 }
 
+const fusedCategorical = new nr.losses.FusedSoftmaxCrossentropy(new nr.losses.CategoricalCrossentropy());
+const fusedSparse = new nr.losses.FusedSoftmaxCrossentropy(new nr.losses.SparseCategoricalCrossentropy());
+
+/** The per-sample fused losses of softmax(z), asserting that they are the one fused node. */
+function fused(targets: nr.Tensor, z: nr.Tensor, loss = fusedCategorical): nr.Tensor {
+  const perSample = loss.fn(targets, nr.softmax(z), z);
+  // gradCheck also evaluates the loss without autograd: nothing is recorded then.
+  if (nr.isGradEnabled()) {
+    assert.equal((perSample as unknown as { _node: { op: string } })._node.op, 'softmaxCrossentropy', 'the fused node is recorded');
+  }
+  return perSample;
+}
+
 for (const backend of backendsUnderTest()) {
   for (const shape of [[6, 5], [2, 3, 4], [7]]) {
     for (const kind of ['one-hot', 'soft'] as const) {
@@ -43,17 +58,11 @@ for (const backend of backendsUnderTest()) {
         nr.setSeed(41);
         const logits = logitsWithClippedRows(shape, 'float32');
         const targets = targetsFor(kind, shape, 'float32');
-        const fused = nr.valueAndGrad((z: nr.Tensor) => {
-          const perSample = nr.losses.categoricalCrossentropy(targets, nr.softmax(z));
-          assert.equal((perSample as unknown as { _node: { op: string } })._node.op, 'softmaxCrossentropy', 'the shortcut is taken');
-          return perSample.mul(nr.arange(1, perSample.size + 1).reshape(perSample.shape)).sum();
-        })(logits);
-        const reference = nr.valueAndGrad((z: nr.Tensor) => {
-          const perSample = formula(targets, nr.softmax(z));
-          return perSample.mul(nr.arange(1, perSample.size + 1).reshape(perSample.shape)).sum();
-        })(logits);
-        assert.equal(fused.value.item(), reference.value.item(), 'loss value');
-        assertClose(fused.grads[0]!, reference.grads[0]!, { ...float32Tolerance(shape.at(-1)!), message: 'dLoss/dlogits' });
+        const weighted = (perSample: nr.Tensor) => perSample.mul(nr.arange(1, perSample.size + 1).reshape(perSample.shape)).sum();
+        const viaFused = nr.valueAndGrad((z: nr.Tensor) => weighted(fused(targets, z)))(logits);
+        const reference = nr.valueAndGrad((z: nr.Tensor) => weighted(formula(targets, nr.softmax(z))))(logits);
+        assert.equal(viaFused.value.item(), reference.value.item(), 'loss value');
+        assertClose(viaFused.grads[0]!, reference.grads[0]!, { ...float32Tolerance(shape.at(-1)!), message: 'dLoss/dlogits' });
       }));
     }
   }
@@ -63,10 +72,42 @@ for (const backend of backendsUnderTest()) {
     const logits = logitsWithClippedRows([9, 10], 'float32');
     logits.requiresGrad = true;
     const targets = targetsFor('soft', [9, 10], 'float32');
-    const recorded = nr.losses.categoricalCrossentropy(targets, nr.softmax(logits));
+    const recorded = fused(targets, logits);
     const plain = nr.noGrad(() => formula(targets, nr.softmax(logits)));
     assert.deepEqual(Array.from(recorded.data()), Array.from(plain.data()));
+    const probabilities = nr.noGrad(() => nr.softmax(logits));
+    const unrecorded = nr.noGrad(() => fusedCategorical.fn(targets, probabilities, logits));
+    assert.deepEqual(Array.from(unrecorded.data()), Array.from(plain.data()), 'without autograd');
   }));
+
+  test(`the loss functions on a softmax output run the plain formula, same gradient bits [${backend}]`, () => withBackend(backend, () => {
+    nr.setSeed(48);
+    const logits = logitsWithClippedRows([6, 5], 'float32');
+    const targets = targetsFor('soft', [6, 5], 'float32');
+    const labels = nr.tensor([0, 4, 1, 2, 3, 1], undefined, 'int32');
+    const [viaLoss] = nr.grad((z: nr.Tensor) => {
+      const perSample = nr.losses.categoricalCrossentropy(targets, nr.softmax(z));
+      assert.notEqual((perSample as unknown as { _node: { op: string } })._node.op, 'softmaxCrossentropy', 'not fused unless named');
+      return perSample.sum();
+    })(logits);
+    const [viaFormula] = nr.grad((z: nr.Tensor) => formula(targets, nr.softmax(z)).sum())(logits);
+    assert.deepEqual(Array.from(viaLoss!.data()), Array.from(viaFormula!.data()));
+    const [sparse] = nr.grad((z: nr.Tensor) => new nr.losses.SparseCategoricalCrossentropy().call(labels, nr.softmax(z)))(logits);
+    const [sparseFormula] = nr.grad((z: nr.Tensor) => formula(nr.oneHot(labels, 5), nr.softmax(z)).mean())(logits);
+    assert.deepEqual(Array.from(sparse!.data()), Array.from(sparseFormula!.data()));
+  }));
+}
+
+for (const shape of [[6, 5], [2, 3, 4]]) {
+  test(`float64: the fused value is the formula's bits and its gradient the formula's autograd gradient ${JSON.stringify(shape)}`, () => {
+    nr.setSeed(49);
+    const logits = logitsWithClippedRows(shape, 'float64');
+    const targets = targetsFor('soft', shape, 'float64');
+    const viaFused = nr.valueAndGrad((z: nr.Tensor) => fused(targets, z).sum())(logits);
+    const reference = nr.valueAndGrad((z: nr.Tensor) => formula(targets, nr.softmax(z)).sum())(logits);
+    assert.equal(viaFused.value.item(), reference.value.item(), 'loss value');
+    assertClose(viaFused.grads[0]!, reference.grads[0]!, { rtol: 1e-13, atol: 1e-15, message: 'dLoss/dlogits' });
+  });
 }
 
 for (const [name, targets] of [
@@ -77,29 +118,25 @@ for (const [name, targets] of [
   test(`gradcheck softmax + categorical crossentropy (${name}), clipped rows included`, () => {
     nr.setSeed(43);
     const logits = logitsWithClippedRows([...targets.shape], 'float64');
-    gradCheck((z) => nr.losses.categoricalCrossentropy(targets, nr.softmax(z)), [logits], { label: name });
+    gradCheck((z) => fused(targets, z), [logits], { label: name });
+    gradCheck((z) => nr.losses.categoricalCrossentropy(targets, nr.softmax(z)), [logits], { label: `${name}, plain formula` });
   });
 }
 
-test('sparse categorical crossentropy on a softmax takes the shortcut with the same gradient', () => {
+test('the fused sparse categorical crossentropy has the same gradient', () => {
   nr.setSeed(44);
   const logits = randomFloat64([5, 4], -2, 2);
   const labels = nr.tensor([0, 3, 1, 1, 2], undefined, 'int32');
-  const loss = (z: nr.Tensor) => {
-    const perSample = nr.losses.sparseCategoricalCrossentropy(labels, nr.softmax(z));
-    assert.equal((perSample as unknown as { _node: { op: string } })._node.op, 'softmaxCrossentropy', 'the shortcut is taken');
-    return perSample.sum();
-  };
-  const fused = nr.grad(loss)(logits)[0]!;
+  const fusedGrad = nr.grad((z: nr.Tensor) => fused(labels, z, fusedSparse).sum())(logits)[0]!;
   const reference = nr.grad((z: nr.Tensor) => formula(nr.oneHot(labels, 4, { dtype: 'float64' }), nr.softmax(z)).sum())(logits)[0]!;
-  assertClose(fused, reference, { rtol: 1e-12, atol: 1e-14 });
+  assertClose(fusedGrad, reference, { rtol: 1e-12, atol: 1e-14 });
   // dL/dz = softmax(z) - onehot for unclipped one-hot rows.
   const expected = nr.softmax(logits).sub(nr.oneHot(labels, 4, { dtype: 'float64' }));
-  assertClose(fused, expected, { rtol: 1e-12, atol: 1e-14 });
+  assertClose(fusedGrad, expected, { rtol: 1e-12, atol: 1e-14 });
 });
 
-test('the gradient with respect to the probabilities themselves is still exact (no shortcut then)', () => {
-  // valueAndGrad of a computed tensor: the shortcut would skip it, so the loss is recorded op by op.
+test('the gradient of the loss with respect to softmax probabilities themselves is exact', () => {
+  // valueAndGrad of a computed tensor: the loss, recorded op by op, reaches it.
   nr.setSeed(45);
   const logits = randomFloat64([3, 4], -2, 2);
   logits.requiresGrad = true;
@@ -111,7 +148,7 @@ test('the gradient with respect to the probabilities themselves is still exact (
   assertClose(dp!, expected, { rtol: 1e-10, atol: 1e-12 });
 });
 
-test('targets that require grad get their gradient (no shortcut then)', () => {
+test('targets that require grad get their gradient from the loss, and the fused loss refuses them', () => {
   nr.setSeed(46);
   const logits = randomFloat64([3, 4], -2, 2);
   const targets = nr.softmax(randomFloat64([3, 4], -1, 1));
@@ -119,9 +156,31 @@ test('targets that require grad get their gradient (no shortcut then)', () => {
   const [rz, rt] = nr.grad((z: nr.Tensor, t: nr.Tensor) => formula(t, nr.softmax(z)).sum())(logits, targets);
   assertClose(dz!, rz!, { rtol: 1e-12, atol: 1e-14 });
   assertClose(dt!, rt!, { rtol: 1e-12, atol: 1e-14 });
+  assert.throws(() => nr.grad((z: nr.Tensor, t: nr.Tensor) => fusedCategorical.call(t, nr.softmax(z), z))(logits, targets),
+    (e: Error) => e instanceof nr.ConfigError
+      && /softmaxCrossentropy: the targets must be constants, got targets that require grad \(the fused gradient goes to the logits alone\)/
+        .test(e.message));
 });
 
-test('a softmax over another axis is not mistaken for the classifier head', () => {
+test('the fused loss refuses probabilities that are not the recorded softmax of the logits, and fromLogits losses', () => {
+  nr.setSeed(50);
+  const logits = randomFloat64([3, 4], -2, 2);
+  const targets = targetsFor('one-hot', [3, 4], 'float64');
+  const refused = (fn: (z: nr.Tensor) => nr.Tensor, pattern: RegExp) => assert.throws(() => nr.grad((z: nr.Tensor) => fn(z).sum())(logits),
+    (e: Error) => e instanceof nr.ConfigError && pattern.test(e.message));
+  refused((z) => fusedCategorical.fn(targets, nr.softmax(z.mul(2)), z),
+    /softmaxCrossentropy: the probabilities must be softmax\(logits\) recorded for autograd, got the softmax of another tensor/);
+  refused((z) => fusedCategorical.fn(targets, nr.softmax(randomFloat64([3, 4])), z), /got probabilities with no graph node/);
+  refused((z) => fusedCategorical.fn(targets, z.sigmoid(), z), /got the output of 'sigmoid'/);
+  assert.throws(() => fusedCategorical.fn(targets, nr.softmax(logits), randomFloat64([3, 5])),
+    /softmaxCrossentropy: targets, probabilities and logits must have one shape, got \[3, 4\], \[3, 4\] and \[3, 5\]/);
+  assert.throws(() => new nr.losses.FusedSoftmaxCrossentropy(new nr.losses.CategoricalCrossentropy({ fromLogits: true })),
+    /FusedSoftmaxCrossentropy: the loss must take probabilities, got CategoricalCrossentropy with fromLogits: true/);
+  assert.throws(() => new nr.losses.FusedSoftmaxCrossentropy(new nr.losses.MeanSquaredError() as never),
+    /FusedSoftmaxCrossentropy: the loss must be a CategoricalCrossentropy or SparseCategoricalCrossentropy, got /);
+});
+
+test('the loss on a softmax over another axis differentiates through that softmax', () => {
   nr.setSeed(47);
   const logits = randomFloat64([3, 4], -2, 2);
   const targets = targetsFor('soft', [3, 4], 'float64');

@@ -88,10 +88,14 @@ test('linear rejects bad operands with errors naming the op and the shapes', () 
   assert.throws(() => nr.linear(nr.ones([4, 3], 'int32'), w), /linear: expected a float input, got int32/);
 });
 
-test('Dense records one linear node for its fused activations and applies others after it', () => {
+test('Dense records one linear node for its fused activations (by name) and applies others, functions included, after it', () => {
   nr.setSeed(91);
   const x = nr.randu([4, 3]);
-  for (const [activation, op] of [['relu', 'linear'], ['tanh', 'linear'], [undefined, 'linear'], ['softmax', 'softmax'], ['elu', 'elu']] as const) {
+  const cases: [nr.activations.ActivationIdentifier, string][] = [
+    ['relu', 'linear'], ['tanh', 'linear'], [undefined, 'linear'], ['softmax', 'softmax'], ['elu', 'elu'],
+    ['Sigmoid' as never, 'linear'], [nr.relu, 'relu'], [(t: nr.Tensor) => t.tanh(), 'tanh'],
+  ];
+  for (const [activation, op] of cases) {
     const layer = new nr.layers.Dense({ units: 2, activation });
     const out = nr.valueAndGrad(() => {
       const y = layer.apply(x);
@@ -105,5 +109,19 @@ test('Dense records one linear node for its fused activations and applies others
       return activation === undefined ? z : new nr.layers.Activation({ activation }).apply(z);
     });
     assert.deepEqual(Array.from(layer.apply(x).data()), Array.from(expected.data()), `Dense ${activation} value`);
+  }
+});
+
+test('Conv2D, too, fuses its activation by name and applies a function after the convolution', () => {
+  nr.setSeed(92);
+  const x = nr.randu([1, 5, 5, 2]);
+  for (const [activation, op] of [['relu', 'conv2d'], ['tanh', 'conv2d'], [nr.relu, 'relu']] as const) {
+    const layer = new nr.layers.Conv2D({ filters: 3, kernelSize: 3, padding: 'same', activation });
+    layer.apply(x); // builds the weights
+    nr.valueAndGrad(() => {
+      const y = layer.apply(x);
+      assert.equal((y as unknown as { _node: { op: string } })._node.op, op, `Conv2D ${typeof activation === 'string' ? activation : 'relu function'}`);
+      return y.sum();
+    })(...layer.trainableWeights);
   }
 });

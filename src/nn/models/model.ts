@@ -11,6 +11,9 @@ import { printSummary, type SummaryRow } from './summary.js';
 import { graphConfig, graphFromConfig, registerModelBuilder } from './config.js';
 import { uniqueName } from '../layer.js';
 import { persistence, type SaveOptions } from '../saving/hooks.js';
+import { activationName, type ActivationIdentifier } from '../activations.js';
+import { Dense } from '../layers/core/dense.js';
+import { Activation, Softmax } from '../layers/core/activation.js';
 
 /*
  * A model is a layer (so models nest) that can be compiled and trained. Three ways to make one, as
@@ -31,6 +34,29 @@ const MODEL_OPTIONS = { keys: { inputs: is.any, outputs: is.any, name: is.string
 
 function isSymbolic(x: unknown): x is Inputs {
   return x instanceof SymbolicTensor || (Array.isArray(x) && x.length > 0 && x.every((t) => t instanceof SymbolicTensor));
+}
+
+/**
+ * Whether `layer`, applied to give an output of rank `rank` (null: not known yet), computes a softmax
+ * over the output's last axis: Dense or Activation with the activation named 'softmax', a Softmax
+ * layer over the last axis, or a model whose single output is one. Only these exact classes count (a
+ * subclass may override `call`), and a function given as the activation never does, even one that
+ * calls softmax. `compile` fuses such an output's crossentropy with the softmax.
+ */
+export function computesLastAxisSoftmax(layer: Layer | null, rank: number | null): boolean {
+  if (layer === null) return false;
+  const named = (a: ActivationIdentifier) => typeof a === 'string' && activationName(a) === 'softmax';
+  if (layer.constructor === Dense) return named((layer as Dense).activation);
+  if (layer.constructor === Activation) return named((layer as Activation).activation);
+  if (layer.constructor === Softmax) {
+    const axis = (layer as Softmax).axis;
+    return axis === -1 || (rank !== null && axis === rank - 1);
+  }
+  if (layer instanceof Model) {
+    const outputs = layer.softmaxOutputs();
+    return outputs.length === 1 && outputs[0]!;
+  }
+  return false;
 }
 
 /**
@@ -224,11 +250,25 @@ export class Model extends Layer implements TrainableModel {
     return this.compiled?.optimizer ?? null;
   }
 
-  /** Configures training: `{optimizer, loss, metrics, lossWeights}` (names or instances). */
+  /**
+   * Per output, whether a built-in layer computes it as a softmax over its last axis (see
+   * `computesLastAxisSoftmax`); compile fuses the crossentropy of such an output. A subclassed
+   * model's outputs are only known when `call` runs, so they are all false.
+   */
+  softmaxOutputs(): boolean[] {
+    if (!this.graph) return this.outputNames.map(() => false);
+    return this.graph.outputs.map((o) => computesLastAxisSoftmax(o.layer, o.shape.length));
+  }
+
+  /**
+   * Configures training: `{optimizer, loss, metrics, lossWeights}` (names or instances). This is
+   * also where a softmax output trained with categorical crossentropy gets its fused loss
+   * (`nr.losses.FusedSoftmaxCrossentropy`; `model.compiled.fusedLosses` shows the choice).
+   */
   compile(options: CompileOptions): void {
     let names = this.outputNames;
     if (!this.graph && Array.isArray(options?.loss) && options.loss.length > 1 && names.length === 1) names = options.loss.map((_, i) => `output_${i + 1}`);
-    this.compiled = new CompiledState(options, names);
+    this.compiled = new CompiledState(options, names, this.softmaxOutputs());
   }
 
   /** Trains for `epochs`; resolves to the History callback (`history.history.loss`, ...). */

@@ -2,7 +2,7 @@ import { ConfigError, is, parseArguments } from '../../core/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import { Layer, SymbolicTensor, type CallOptions, type LayerShape } from '../layer.js';
 import { InputLayer, inputLayerOf } from './input.js';
-import { Model } from './model.js';
+import { Model, computesLastAxisSoftmax } from './model.js';
 import { deserializeLayer, registerModelBuilder, serializeLayer } from './config.js';
 import type { SummaryRow } from './summary.js';
 
@@ -61,6 +61,7 @@ export class Sequential extends Model {
     const inputShape = this.declaredInputShape();
     if (inputShape) this.buildFrom(inputShape);
     else this.built = false;
+    this.compiled?.chooseFusedLosses(this.softmaxOutputs());
   }
 
   /** Removes the last layer. */
@@ -68,6 +69,7 @@ export class Sequential extends Model {
     const layer = this.stack.pop();
     if (!layer) throw new ConfigError(`Sequential "${this.name}".pop: the model has no layers`);
     this.shapes = this.shapes.slice(0, this.stack.length);
+    this.compiled?.chooseFusedLosses(this.softmaxOutputs());
     return layer;
   }
 
@@ -117,6 +119,11 @@ export class Sequential extends Model {
 
   override get outputNames(): string[] {
     return [this.stack.at(-1)?.name ?? 'output'];
+  }
+
+  override softmaxOutputs(): boolean[] {
+    const built = this.stack.length > 0 && this.shapes.length === this.stack.length;
+    return [computesLastAxisSoftmax(this.stack.at(-1) ?? null, built ? this.shapes.at(-1)!.length : null)];
   }
 
   protected override summaryRows(): SummaryRow[] {

@@ -1,6 +1,7 @@
-import { ConfigError, is, parseOptions, ownEntry } from '../../core/index.js';
+import { configError, is, parseOptions, ownEntry, show } from '../../core/index.js';
 import { Tensor, noGrad } from '../../tensor/index.js';
-import { getLoss, type Loss, type LossFunction, type LossName } from '../losses.js';
+import { recordedSoftmaxInput } from '../../ops/crossentropy.js';
+import { FusedSoftmaxCrossentropy, getLoss, type Loss, type LossFunction, type LossName } from '../losses.js';
 import { getMetric, type Metric, type MetricName } from '../metrics.js';
 import { getOptimizer, type Optimizer, type OptimizerName } from '../optimizers/index.js';
 
@@ -8,6 +9,11 @@ import { getOptimizer, type Optimizer, type OptimizerName } from '../optimizers/
  * What `compile` resolves: the optimizer, one loss per model output (summed with lossWeights), and
  * the metrics of each output. Log names follow Keras 3: `loss` and the metric names for a single
  * output; `loss`, `<output>_loss` and `<output>_<metric>` for several.
+ *
+ * Compile is also where the one fused loss is chosen: an output that the model reports as a softmax
+ * over its last axis (`Model.softmaxOutputs`), trained with the built-in categorical or sparse
+ * categorical crossentropy on probabilities, gets a FusedSoftmaxCrossentropy, which fit's training
+ * step calls with the output's logits (see `computeLoss`). The logged loss is the same number.
  */
 
 export type LossIdentifier = LossName | Loss | LossFunction;
@@ -31,7 +37,13 @@ const COMPILE_OPTIONS = {
   keys: {
     optimizer: is.identifier, loss: is.any, metrics: is.any, lossWeights: is.any,
     runEagerly: (v: unknown, what: string) => {
-      if (v !== true) throw new ConfigError(`${what} must be true: neurona always runs eagerly (there is no graph mode to turn on), got ${JSON.stringify(v)}`);
+      if (v !== true) {
+        throw configError('', {
+          expected: `${what} must be true`,
+          got: show(v),
+          rule: 'neurona always runs eagerly: there is no graph mode to turn on',
+        });
+      }
     },
   } satisfies Record<keyof CompileOptions, unknown>,
 };
@@ -57,18 +69,29 @@ function perOutput<T>(value: T | readonly T[] | Readonly<Record<string, T>>, out
   if (isSingle(value)) return outputNames.map(() => value);
   if (Array.isArray(value)) {
     if (value.length !== outputNames.length) {
-      throw new ConfigError(`compile: ${what} has ${value.length} entries but the model has ${outputNames.length} outputs (${outputNames.join(', ')}); give one per output`);
+      throw configError('compile', {
+        expected: `${what} has ${value.length} entries but the model has ${outputNames.length} outputs (${outputNames.join(', ')})`,
+        hint: 'give one per output',
+      });
     }
     return [...value] as T[];
   }
   const record = value as Readonly<Record<string, T>>;
   const unknown = Object.keys(record).filter((k) => !outputNames.includes(k));
   if (unknown.length > 0) {
-    throw new ConfigError(`compile: ${what} names ${unknown.map((k) => `"${k}"`).join(', ')}, which ${unknown.length > 1 ? 'are not outputs' : 'is not an output'}; the outputs are ${outputNames.map((k) => `"${k}"`).join(', ')}`);
+    throw configError('compile', {
+      expected: `${what} names ${unknown.map(show).join(', ')}, which ${unknown.length > 1 ? 'are not outputs' : 'is not an output'}`,
+      hint: `the outputs are ${outputNames.map(show).join(', ')}`,
+    });
   }
   return outputNames.map((name) => {
     const v = ownEntry(record, name);
-    if (v === undefined) throw new ConfigError(`compile: ${what} has no entry for output "${name}"; give one for every output (${outputNames.join(', ')})`);
+    if (v === undefined) {
+      throw configError('compile', {
+        expected: `${what} has no entry for output ${show(name)}`,
+        hint: `give one for every output (${outputNames.join(', ')})`,
+      });
+    }
     return v;
   });
 }
@@ -76,24 +99,40 @@ function perOutput<T>(value: T | readonly T[] | Readonly<Record<string, T>>, out
 export class CompiledState {
   readonly optimizer: Optimizer;
   readonly losses: Loss[];
+  /** Per output, the fused form of its loss that training steps use (see `chooseFusedLosses`), or null. */
+  fusedLosses: (FusedSoftmaxCrossentropy | null)[] = [];
   readonly lossWeights: number[];
   readonly metrics: Metric[][];
   readonly lossTracker = new RunningMean();
   readonly outputLossTrackers: RunningMean[];
   readonly config: Record<string, unknown>;
 
-  constructor(raw: CompileOptions, readonly outputNames: readonly string[]) {
-    if (!raw || typeof raw !== 'object') throw new ConfigError('compile: expected an options object {optimizer, loss, metrics}');
+  /** `softmaxOutputs[i]`: output i is a softmax over its last axis computed by a built-in layer (missing: false). */
+  constructor(raw: CompileOptions, readonly outputNames: readonly string[], softmaxOutputs: readonly boolean[] = []) {
+    if (!raw || typeof raw !== 'object') {
+      throw configError('compile', {
+        expected: 'the options must be an object {optimizer, loss, metrics}',
+        got: show(raw),
+      });
+    }
     const options = parseOptions<CompileOptions>('compile', raw, COMPILE_OPTIONS);
-    if (options.optimizer === undefined) throw new ConfigError(`compile: option "optimizer" is required, e.g. 'adam'`);
-    if (options.loss === undefined) throw new ConfigError(`compile: option "loss" is required, e.g. 'mse' or 'sparse_categorical_crossentropy'`);
+    if (options.optimizer === undefined) throw configError('compile', { expected: 'option "optimizer" is required', hint: "e.g. 'adam'" });
+    if (options.loss === undefined) {
+      throw configError('compile', { expected: 'option "loss" is required', hint: "e.g. 'mse' or 'sparse_categorical_crossentropy'" });
+    }
     this.optimizer = getOptimizer(options.optimizer);
     const lossIds = perOutput(options.loss, outputNames, 'loss', isLossIdentifier);
     this.losses = lossIds.map((id) => getLoss(id));
+    this.chooseFusedLosses(softmaxOutputs);
     this.lossWeights = options.lossWeights === undefined ? outputNames.map(() => 1)
       : perOutput(options.lossWeights, outputNames, 'lossWeights', (v): v is number => typeof v === 'number');
     this.lossWeights.forEach((w, i) => {
-      if (!Number.isFinite(w)) throw new ConfigError(`compile: lossWeights for output "${outputNames[i]}" must be a finite number, got ${w}`);
+      if (!Number.isFinite(w)) {
+        throw configError('compile', {
+          expected: `lossWeights for output ${show(outputNames[i])} must be a finite number`,
+          got: show(w),
+        });
+      }
     });
     const metricIds: MetricIdentifier[][] = options.metrics === undefined ? outputNames.map(() => [])
       : Array.isArray(options.metrics) ? outputNames.map(() => [...options.metrics as MetricIdentifier[]])
@@ -110,6 +149,15 @@ export class CompiledState {
     };
   }
 
+  /**
+   * Chooses, per output, the FusedSoftmaxCrossentropy of its loss when the output is a softmax over
+   * its last axis (`softmaxOutputs[i]`) and the loss has a fused form, else null. Called at compile,
+   * and again when a compiled Sequential model gains or loses a layer.
+   */
+  chooseFusedLosses(softmaxOutputs: readonly boolean[]): void {
+    this.fusedLosses = this.losses.map((loss, i) => (softmaxOutputs[i] === true ? FusedSoftmaxCrossentropy.of(loss) : null));
+  }
+
   get multiOutput(): boolean { return this.outputNames.length > 1; }
 
   /** Log names in order: loss, per-output losses, metrics. */
@@ -124,12 +172,27 @@ export class CompiledState {
     return this.multiOutput ? `${this.outputNames[output]}_${metric.name}` : metric.name;
   }
 
-  /** The weighted total of the per-output losses, and each output's loss (with autograd). */
-  computeLoss(yTrue: readonly Tensor[], yPred: readonly Tensor[], sampleWeight?: Tensor): { total: Tensor; perOutput: Tensor[] } {
+  /**
+   * The weighted total of the per-output losses, and each output's loss (with autograd). With
+   * `fused` (fit's training step), an output that has a fused loss gets it, with its logits read as
+   * the input of the output's recorded softmax node; an output that is not a recorded softmax
+   * (nothing below it trains, so it needs no gradient) gets the plain loss, which gives the same value.
+   */
+  computeLoss(yTrue: readonly Tensor[], yPred: readonly Tensor[], sampleWeight?: Tensor, fused = false):
+    { total: Tensor; perOutput: Tensor[] } {
     if (yTrue.length !== yPred.length) {
-      throw new ConfigError(`the model has ${yPred.length} output${yPred.length > 1 ? 's' : ''} but ${yTrue.length} target${yTrue.length > 1 ? 's were' : ' was'} given; pass y as ${yPred.length > 1 ? `an array of ${yPred.length} Tensors` : 'one Tensor'}`);
+      const outputs = `${yPred.length} output${yPred.length > 1 ? 's' : ''}`;
+      throw configError('', {
+        expected: `the model has ${outputs} but ${yTrue.length} target${yTrue.length > 1 ? 's were' : ' was'} given`,
+        hint: `pass y as ${yPred.length > 1 ? `an array of ${yPred.length} Tensors` : 'one Tensor'}`,
+      });
     }
-    const perOutput = this.losses.map((loss, i) => loss.call(yTrue[i]!, yPred[i]!, sampleWeight));
+    const perOutput = this.losses.map((loss, i) => {
+      const fusedLoss = fused ? this.fusedLosses[i] : null;
+      const logits = fusedLoss ? recordedSoftmaxInput(yPred[i]!) : null;
+      if (fusedLoss && logits) return fusedLoss.call(yTrue[i]!, yPred[i]!, logits, sampleWeight);
+      return loss.call(yTrue[i]!, yPred[i]!, sampleWeight);
+    });
     let total = this.lossWeights[0] === 1 ? perOutput[0]! : perOutput[0]!.mul(this.lossWeights[0]!);
     for (let i = 1; i < perOutput.length; i++) total = total.add(this.lossWeights[i] === 1 ? perOutput[i]! : perOutput[i]!.mul(this.lossWeights[i]!));
     return { total, perOutput };

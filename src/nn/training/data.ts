@@ -1,4 +1,4 @@
-import { ConfigError, NumericsError, ShapeError, formatShape, globalRandom } from '../../core/index.js';
+import { configError, formatShape, globalRandom, numericsError, shapeError, show } from '../../core/index.js';
 import { Tensor, tensor } from '../../tensor/index.js';
 import * as ops from '../../ops/index.js';
 
@@ -10,15 +10,27 @@ import * as ops from '../../ops/index.js';
 /** One tensor, or one per model input / output. */
 export type TensorOrList = Tensor | readonly Tensor[];
 
-/** A list of tensors from one tensor or a list; `role` names the argument in errors. */
+/**
+ * A list of tensors from one tensor or a list; `role` names the call and the argument in errors
+ * (`'fit: x'`), so their messages start with it rather than with a separate place.
+ */
 export function toList(x: TensorOrList | undefined, role: string): Tensor[] {
-  if (x === undefined || x === null) throw new ConfigError(`${role} is missing; pass a Tensor (or an array of Tensors for a multi-input/output model)`);
+  if (x === undefined || x === null) {
+    throw configError('', {
+      expected: `${role} is missing`,
+      hint: 'pass a Tensor (or an array of Tensors for a multi-input/output model)',
+    });
+  }
   const list = x instanceof Tensor ? [x] : Array.isArray(x) ? [...x] : null;
   if (!list || list.length === 0 || list.some((t) => !(t instanceof Tensor))) {
-    throw new ConfigError(`${role} must be a Tensor or a non-empty array of Tensors, got ${describe(x)}; wrap arrays with nr.tensor(...)`);
+    throw configError('', {
+      expected: `${role} must be a Tensor or a non-empty array of Tensors`,
+      got: describe(x),
+      hint: 'wrap arrays with nr.tensor(...)',
+    });
   }
   for (const t of list) {
-    if (t.rank === 0) throw new ShapeError(`${role}: expected a batch of samples (rank >= 1, samples on axis 0), got a scalar`);
+    if (t.rank === 0) throw shapeError(role, { expected: 'a batch of samples is needed (rank >= 1, samples on axis 0)', got: 'a scalar' });
   }
   return list;
 }
@@ -52,8 +64,10 @@ export function checkFinite(list: readonly Tensor[], role: string): void {
       rest = Math.floor(rest / t.shape[axis]!);
     }
     const name = list.length > 1 ? `${role}[${i}]` : role;
-    throw new NumericsError(`${name} holds ${values[bad]} at index ${formatShape(index)} (sample ${index[0]}) of shape ${formatShape(t.shape)}; `
-      + `every value must be finite: clean or impute the data first`);
+    throw numericsError('', {
+      expected: `${name} holds ${values[bad]} at index ${formatShape(index)} (sample ${index[0]}) of shape ${formatShape(t.shape)}`,
+      hint: 'every value must be finite: clean or impute the data first',
+    });
   }
 }
 
@@ -69,8 +83,10 @@ export function sampleCount(groups: readonly (readonly [string, readonly Tensor[
         n = length;
         first = name;
       } else if (length !== n) {
-        throw new ShapeError(`data cardinality is ambiguous: ${first} has ${n} samples but ${name} has ${length} (shape ${formatShape(t.shape)}); `
-          + `every input and target must have the same number of samples on axis 0`);
+        throw shapeError('', {
+          expected: `data cardinality is ambiguous: ${first} has ${n} samples but ${name} has ${length} (shape ${formatShape(t.shape)})`,
+          hint: 'every input and target must have the same number of samples on axis 0',
+        });
       }
     }
   }
@@ -80,7 +96,7 @@ export function sampleCount(groups: readonly (readonly [string, readonly Tensor[
 /** Checks a batch size: a positive integer. */
 export function checkBatchSize(batchSize: unknown, where: string): number {
   if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize <= 0) {
-    throw new ConfigError(`${where}: batchSize must be a positive integer, got ${String(batchSize)}`);
+    throw configError(where, { expected: 'batchSize must be a positive integer', got: show(batchSize) });
   }
   return batchSize;
 }
@@ -117,7 +133,10 @@ export function shuffledIndices(n: number): Int32Array {
 export function splitValidation(lists: readonly Tensor[][], n: number, fraction: number): { train: Tensor[][]; validation: Tensor[][] } {
   const splitAt = Math.floor(n * (1 - fraction));
   if (splitAt === 0 || splitAt === n) {
-    throw new ConfigError(`fit: validationSplit ${fraction} of ${n} samples leaves ${splitAt === 0 ? 'no training' : 'no validation'} samples; use a larger dataset or another split`);
+    throw configError('fit', {
+      expected: `validationSplit ${fraction} of ${n} samples leaves ${splitAt === 0 ? 'no training' : 'no validation'} samples`,
+      hint: 'use a larger dataset or another split',
+    });
   }
   return {
     train: lists.map((l) => sliceRows(l, 0, splitAt)),
@@ -128,12 +147,19 @@ export function splitValidation(lists: readonly Tensor[][], n: number, fraction:
 /** One weight per sample from a class-weight table (labels as indices [n], [n, 1] or one-hot [n, k]). */
 export function classWeightsToSampleWeights(y: Tensor, classWeight: Readonly<Record<number, number>>): Tensor {
   if (typeof classWeight !== 'object' || classWeight === null) {
-    throw new ConfigError(`fit: classWeight must be an object mapping class indices to weights, e.g. {0: 1, 1: 5}, got ${classWeight === null ? 'null' : typeof classWeight}`);
+    throw configError('fit', {
+      expected: 'classWeight must be an object mapping class indices to weights, e.g. {0: 1, 1: 5}', got: show(classWeight),
+    });
   }
   for (const [key, w] of Object.entries(classWeight)) {
-    if (!/^(0|[1-9]\d*)$/.test(key)) throw new ConfigError(`fit: classWeight key ${JSON.stringify(key)} is not a class index; keys must be integers >= 0`);
+    if (!/^(0|[1-9]\d*)$/.test(key)) {
+      throw configError('fit', {
+        expected: `classWeight key ${show(key)} is not a class index`,
+        hint: 'keys must be integers >= 0',
+      });
+    }
     if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
-      throw new ConfigError(`fit: classWeight[${key}] is ${typeof w === 'number' ? w : JSON.stringify(w) ?? String(w)}; class weights must be finite numbers >= 0`);
+      throw configError('fit', { expected: `classWeight[${key}] is ${show(w)}`, hint: 'class weights must be finite numbers >= 0' });
     }
   }
   let classes: ArrayLike<number>;
@@ -143,13 +169,16 @@ export function classWeightsToSampleWeights(y: Tensor, classWeight: Readonly<Rec
   } else if (y.rank === 2) {
     classes = ops.argmax(y, -1).data() as Int32Array;
   } else {
-    throw new ShapeError(`fit: classWeight needs targets of shape [n], [n, 1] or [n, classes], got ${formatShape(y.shape)}`);
+    throw shapeError('fit', { expected: 'classWeight needs targets of shape [n], [n, 1] or [n, classes]', got: formatShape(y.shape) });
   }
   const out = new Float32Array(classes.length);
   for (let i = 0; i < classes.length; i++) {
     const w = classWeight[classes[i]!];
     if (w === undefined) {
-      throw new ConfigError(`fit: classWeight has no entry for class ${classes[i]} (sample ${i}); give a weight for every class, e.g. {0: 1, 1: 5}`);
+      throw configError('fit', {
+        expected: `classWeight has no entry for class ${classes[i]} (sample ${i})`,
+        hint: 'give a weight for every class, e.g. {0: 1, 1: 5}',
+      });
     }
     out[i] = w;
   }

@@ -1,4 +1,4 @@
-import { ConfigError, clearBufferPool, globalRandom, is, parseOptions, releaseFloat32 } from '../../core/index.js';
+import { clearBufferPool, configError, globalRandom, is, parseOptions, releaseFloat32, show } from '../../core/index.js';
 import { Tensor, noGrad, valueAndGradOfStep, type Variable } from '../../tensor/index.js';
 import * as ops from '../../ops/index.js';
 import { Callback, CallbackList, type CallbackModel, type FitContext, type Logs, type ResumePoint } from '../callbacks/callback.js';
@@ -13,8 +13,9 @@ import {
 /*
  * fit / evaluate / predict / trainOnBatch over any model that can run a forward pass (Sequential,
  * functional and subclassed models share this loop). One training step: forward with training
- * true, loss = compiled loss + every layer's regularization penalties, gradients of the trainable
- * weights by valueAndGrad, optimizer.apply; the metrics are updated from the same forward pass.
+ * true, loss = compiled loss (with the fused losses compile chose) + every layer's regularization
+ * penalties, gradients of the trainable weights by valueAndGrad, optimizer.apply; the metrics are
+ * updated from the same forward pass.
  */
 
 /** What the loop needs from a model. */
@@ -74,7 +75,7 @@ export interface BatchOptions {
 }
 
 const tensorCheck = (value: unknown, what: string) => {
-  if (!(value instanceof Tensor)) throw new ConfigError(`${what} must be a Tensor, got ${typeof value}`);
+  if (!(value instanceof Tensor)) throw configError('', { expected: `${what} must be a Tensor`, got: typeof value });
 };
 const COMMON = { batchSize: is.any, verbose: is.any, callbacks: is.arrayOf(is.any, 'an array of callbacks'), sampleWeight: tensorCheck };
 const FIT_OPTIONS = {
@@ -88,7 +89,13 @@ const PREDICT_OPTIONS = {
   keys: {
     batchSize: is.any,
     verbose: (v: unknown, what: string) => {
-      if (v !== 0) throw new ConfigError(`${what}: predict prints no progress bar in neurona; give verbose: 0 or leave it out, got ${JSON.stringify(v)}`);
+      if (v !== 0) {
+        throw configError(what, {
+          expected: 'predict prints no progress bar in neurona',
+          got: show(v),
+          hint: 'give verbose: 0 or leave it out',
+        });
+      }
     },
   },
 };
@@ -100,7 +107,10 @@ const YIELD_EVERY_MS = 40;
 
 function requireCompiled(model: TrainableModel, method: string): CompiledState {
   if (!model.compiled) {
-    throw new ConfigError(`${method}: the model "${model.name}" is not compiled; call model.compile({optimizer, loss, metrics}) first`);
+    throw configError(method, {
+      expected: `the model ${show(model.name)} is not compiled`,
+      hint: 'call model.compile({optimizer, loss, metrics}) first',
+    });
   }
   return model.compiled;
 }
@@ -108,12 +118,12 @@ function requireCompiled(model: TrainableModel, method: string): CompiledState {
 function checkVerbose(verbose: unknown, where: string): 0 | 1 | 2 {
   if (verbose === 'auto') return 1;
   if (verbose === 0 || verbose === 1 || verbose === 2) return verbose;
-  throw new ConfigError(`${where}: verbose must be 0, 1, 2 or 'auto', got ${JSON.stringify(verbose)}`);
+  throw configError(where, { expected: "verbose must be 0, 1, 2 or 'auto'", got: show(verbose) });
 }
 
 function checkCount(value: unknown, name: string, where: string, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new ConfigError(`${where}: ${name} must be an integer >= ${min}, got ${String(value)}`);
+    throw configError(where, { expected: `${name} must be an integer >= ${min}`, got: show(value) });
   }
   return value;
 }
@@ -121,9 +131,20 @@ function checkCount(value: unknown, name: string, where: string, min: number): n
 /** Combines sampleWeight and classWeight into one weight per sample (or undefined). */
 function sampleWeightsFor(ys: readonly Tensor[], options: FitOptions): Tensor | undefined {
   let weights = options.sampleWeight;
-  if (weights !== undefined && !(weights instanceof Tensor)) throw new ConfigError(`fit: sampleWeight must be a Tensor of shape [n], got ${typeof weights}`);
+  if (weights !== undefined && !(weights instanceof Tensor)) {
+    throw configError('fit', {
+      expected: 'sampleWeight must be a Tensor of shape [n]',
+      got: typeof weights,
+    });
+  }
   if (options.classWeight !== undefined) {
-    if (ys.length > 1) throw new ConfigError('fit: classWeight is only supported for models with one output; pass sampleWeight instead');
+    if (ys.length > 1) {
+      throw configError('fit', {
+        expected: 'classWeight is only supported for models with one output',
+        got: `${ys.length} outputs`,
+        hint: 'pass sampleWeight instead',
+      });
+    }
     const fromClasses = classWeightsToSampleWeights(ys[0]!, options.classWeight);
     weights = weights === undefined ? fromClasses : ops.mul(weights, fromClasses);
   }
@@ -138,7 +159,7 @@ export function trainStep(model: TrainableModel, compiled: CompiledState, xs: re
   let perOutput: Tensor[] = [];
   const { value, grads, release } = valueAndGradOfStep(() => {
     predictions = model.forward(xs, true);
-    const losses = compiled.computeLoss(ys, predictions, sampleWeight);
+    const losses = compiled.computeLoss(ys, predictions, sampleWeight, true);
     perOutput = losses.perOutput;
     let total = losses.total;
     for (const penalty of model.regularizationLosses()) total = total.add(penalty);
@@ -181,13 +202,13 @@ async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, 
   const validationFreq = checkCount(options.validationFreq ?? 1, 'validationFreq', 'fit', 1);
   const split = options.validationSplit ?? 0;
   if (typeof split !== 'number' || !(split >= 0 && split < 1)) {
-    throw new ConfigError(`fit: validationSplit must be a number in [0, 1), got ${String(split)}`);
+    throw configError('fit', { expected: 'validationSplit must be a number in [0, 1)', got: show(split) });
   }
   let xs = toList(x, 'fit: x');
   let ys = toList(y, 'fit: y');
   let weights = sampleWeightsFor(ys, options);
   const n = sampleCount([['x', xs], ['y', ys], ...(weights ? [['sampleWeight', [weights]] as const] : [])]);
-  if (n === 0) throw new ConfigError('fit: x and y hold no samples');
+  if (n === 0) throw configError('fit', { expected: 'x and y must hold samples', got: 'none (0 rows on axis 0)' });
   // Checked once, before the first step: NaN in the data would otherwise surface as a NaN loss.
   checkFinite(xs, 'fit: x');
   checkFinite(ys, 'fit: y');
@@ -197,7 +218,10 @@ async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, 
   if (options.validationData !== undefined) {
     const data = options.validationData;
     if (!Array.isArray(data) || data.length < 2 || data.length > 3) {
-      throw new ConfigError('fit: validationData must be [xVal, yVal] or [xVal, yVal, sampleWeightVal]');
+      throw configError('fit', {
+        expected: 'validationData must be [xVal, yVal] or [xVal, yVal, sampleWeightVal]',
+        got: Array.isArray(data) ? `an array of ${data.length}` : show(data),
+      });
     }
     validation = { xs: toList(data[0], 'fit: validationData x'), ys: toList(data[1], 'fit: validationData y'), weights: data[2] as Tensor | undefined };
     sampleCount([['validationData x', validation.xs], ['validationData y', validation.ys]]);
@@ -215,7 +239,7 @@ async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, 
 
   const callbacks = [...(options.callbacks ?? [])];
   for (const c of callbacks) {
-    if (!(c instanceof Callback)) throw new ConfigError(`fit: callbacks must be Callback instances, got ${typeof c}`);
+    if (!(c instanceof Callback)) throw configError('fit', { expected: 'callbacks must be Callback instances', got: typeof c });
   }
   let history = callbacks.find((c): c is History => c instanceof History);
   if (!history) {
@@ -356,7 +380,7 @@ export function predict(model: TrainableModel, x: TensorOrList, raw: PredictOpti
   return noGrad(() => {
     const parts: Tensor[][] = [];
     for (let start = 0; start < n; start += batchSize) parts.push(model.forward(sliceRows(xs, start, Math.min(start + batchSize, n)), false));
-    if (parts.length === 0) throw new ConfigError('predict: x holds no samples');
+    if (parts.length === 0) throw configError('predict', { expected: 'x must hold samples', got: 'none (0 rows on axis 0)' });
     return parts[0]!.map((_, o) => (parts.length === 1 ? parts[0]![o]! : ops.concat(parts.map((p) => p[o]!), 0)));
   });
 }

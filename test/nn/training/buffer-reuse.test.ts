@@ -41,7 +41,7 @@ async function train(pooling: boolean, shuffle = true, oneHot = false): Promise<
   setBufferPooling(pooling);
   try {
     const { x, y: labels } = data();
-    // One-hot targets take categorical crossentropy's softmax shortcut (ops/crossentropy.ts).
+    // Both losses on the Dense softmax head train through the fused loss compile chooses.
     const y = oneHot ? nr.oneHot(labels, 3) : labels;
     const xBefore = Float32Array.from(x.data() as Float32Array);
     const model = cnn(oneHot ? 'categorical_crossentropy' : 'sparse_categorical_crossentropy');

@@ -66,7 +66,7 @@ export abstract class BaseConv extends Layer {
     }
     this.activation = options.activation ?? null;
     this.activationFn = getActivation(this.activation, where);
-    this.fusedActivation = fusedActivationOf(this.activationFn);
+    this.fusedActivation = fusedActivationOf(this.activation);
     this.useBias = options.useBias ?? true;
     this.biasInitializer = options.biasInitializer ?? 'zeros';
     this.biasRegularizer = getRegularizer(options.biasRegularizer);

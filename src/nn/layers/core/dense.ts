@@ -1,4 +1,4 @@
-import { ConfigError, is } from '../../../core/index.js';
+import { configError, is } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
@@ -36,12 +36,12 @@ export class Dense extends LinearLayer {
     super(...args);
     const options = this.options<DenseOptions>();
     if (!Number.isInteger(options.units) || options.units < 1) {
-      throw new ConfigError(`Dense "${this.name}": units must be a positive integer, got ${String(options.units)}`);
+      throw configError(`Dense "${this.name}"`, { expected: 'units must be a positive integer', got: String(options.units) });
     }
     this.units = options.units;
     this.activation = options.activation ?? null;
     this.activationFn = getActivation(this.activation, `Dense "${this.name}"`);
-    this.fusedActivation = fusedActivationOf(this.activationFn);
+    this.fusedActivation = fusedActivationOf(this.activation);
   }
 
   protected get width(): number {
