@@ -1,8 +1,7 @@
 import { DTypeError, broadcastShapes, formatShape, isFloat, type DType } from '../core/index.js';
 import { kernels, type BinaryOp, type UnaryGradOp, type UnaryOp } from '../backend/index.js';
 import { Tensor, provideGraphOps, record } from '../tensor/index.js';
-import { castTo, empty, operands, requireFloat, resultType, toTensor, type Operand } from './helpers.js';
-import { unbroadcast } from './reduce.js';
+import { castTo, empty, operands, requireFloat, resultType, toTensor, unbroadcast, type Operand } from './helpers.js';
 
 /*
  * Elementwise ops. Unary ops share one definition table: what dtype the result has and how the

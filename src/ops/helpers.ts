@@ -1,6 +1,6 @@
-import { DTypeError, allocate, formatShape, isFloat, promoteTypes, type DType, type Shape } from '../core/index.js';
+import { DTypeError, allocate, formatShape, isFloat, promoteTypes, shapeError, shapesEqual, type DType, type Shape } from '../core/index.js';
 import { kernels } from '../backend/index.js';
-import { Tensor, stepScratchTensor, tensor, type TensorLike } from '../tensor/index.js';
+import { Tensor, record, stepScratchTensor, tensor, type TensorLike } from '../tensor/index.js';
 
 /** Anything an op accepts as a tensor operand: a tensor, a number, or nested arrays. */
 export type Operand = TensorLike;
@@ -68,4 +68,67 @@ export function castTo(t: Tensor, dtype: DType): Tensor {
   const out = empty(t.shape, dtype);
   kernels().cast(t._data, out._data);
   return out;
+}
+
+/*
+ * The pair every broadcasting op's gradient needs: `unbroadcast` sums a gradient back to an input's
+ * shape, and `expand` copies values out to a broadcast shape; each is the other's gradient. They
+ * live here, on the kernels alone, so that elementwise.ts, shape.ts and linalg.ts use them without
+ * importing reduce.ts, whose own gradients use elementwise.ts and shape.ts.
+ */
+
+/**
+ * Sums a broadcast gradient back to the shape of the input it came from: over the leading axes
+ * broadcasting added, and over the axes where the input had size 1. Every binary op uses this.
+ * The sum is the one `sum(g, axes, true)` computes (the same kernel over the same view), so the
+ * values are the same bits.
+ */
+export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
+  if (shapesEqual(g.shape, shape)) return g;
+  const lead = g.rank - shape.length;
+  if (lead < 0 || shape.some((d, i) => d !== 1 && d !== g.shape[i + lead])) {
+    throw shapeError('unbroadcast', {
+      expected: `the gradient must have a shape that ${formatShape(shape)} broadcasts to`, got: formatShape(g.shape),
+      hint: 'a backward function must return one gradient of each input\'s shape',
+    });
+  }
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  let count = 1;
+  for (const a of axes) count *= g.shape[a]!;
+  const first = axes[0]!;
+  const last = axes[axes.length - 1]!;
+  let source = g._data;
+  let outer = g.size / Math.max(count, 1);
+  let inner = 1;
+  if (last - first + 1 === axes.length) {
+    // Adjacent axes: one [outer, count, inner] view of g as it is.
+    outer = 1;
+    for (let i = 0; i < first; i++) outer *= g.shape[i]!;
+    for (let i = last + 1; i < g.rank; i++) inner *= g.shape[i]!;
+  } else {
+    // Kept axes first, summed axes last (reduce.ts's plan does the same).
+    const perm = [...g.shape.keys()].filter((i) => !axes.includes(i)).concat(axes);
+    source = scratch(perm.map((p) => g.shape[p]!), g.dtype)._data;
+    kernels().transpose(g._data, g.shape, perm, source);
+  }
+  const out = empty(shape, isFloat(g.dtype) ? g.dtype : 'int32');
+  if (out.size > 0) kernels().reduce('sum', source, { outer, length: count, inner }, out._data);
+  return record('unbroadcast', out, [g], (gg) => [expand(gg, g.shape)], true);
+}
+
+/** `where`'s condition when it only broadcasts: always take the first operand. */
+const ALWAYS = new Uint8Array([1]);
+
+/**
+ * Copies `x` out to `shape`, which it must broadcast to (broadcastTo in shape.ts checks that for
+ * users); the gradient sums back with `unbroadcast`.
+ */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  if (shapesEqual(x.shape, shape)) return x;
+  const out = empty(shape, x.dtype);
+  kernels().where(ALWAYS, [], x._data, x.shape, x._data, x.shape, out._data, shape);
+  return record('broadcastTo', out, [x], (g) => [unbroadcast(g, x.shape)], true);
 }

@@ -1,4 +1,4 @@
-import { ShapeError, formatShape, isFloat, normalizeAxes, normalizeAxis, shapesEqual, type DType } from '../core/index.js';
+import { ShapeError, formatShape, isFloat, normalizeAxes, normalizeAxis, type DType } from '../core/index.js';
 import { kernels, type AxisView, type ReduceOp } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
 import { div, equal, exp, mul, sub, cast } from './elementwise.js';
@@ -141,19 +141,4 @@ export function argmax(input: Operand, axis?: number, keepDims = false): Tensor 
 /** Index of the smallest value along `axis` (of the flattened tensor when omitted); int32. */
 export function argmin(input: Operand, axis?: number, keepDims = false): Tensor {
   return argExtreme('argmin', input, axis, keepDims);
-}
-
-/**
- * Sums a broadcast gradient back to the shape of the input it came from: over the leading axes
- * broadcasting added, and over the axes where the input had size 1. Every binary op uses this.
- */
-export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
-  if (shapesEqual(g.shape, shape)) return g;
-  const lead = g.rank - shape.length;
-  if (lead < 0) throw new ShapeError(`unbroadcast: gradient ${formatShape(g.shape)} has lower rank than ${formatShape(shape)}`);
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) {
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  }
-  return reshape(sum(g, axes, true), shape);
 }

@@ -4,8 +4,7 @@ import {
 } from '../core/index.js';
 import { kernels } from '../backend/index.js';
 import { Tensor, record, tensor } from '../tensor/index.js';
-import { empty, requireInt, toTensor, type Operand } from './helpers.js';
-import { unbroadcast } from './reduce.js';
+import { empty, expand, requireInt, toTensor, type Operand } from './helpers.js';
 
 /*
  * Ops that change shape or move data. `reshape` and its relatives share storage with their input;
@@ -199,10 +198,7 @@ export function broadcastTo(input: Operand, shape: readonly number[]): Tensor {
   if (!shapesEqual(target, shape)) {
     throw new ShapeError(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
   }
-  const out = empty(shape, x.dtype);
-  const yes = new Uint8Array([1]);
-  kernels().where(yes, [], x._data, x.shape, x._data, x.shape, out._data, shape);
-  return record('broadcastTo', out, [x], (g) => [unbroadcast(g, x.shape)], true);
+  return expand(x, shape);
 }
 
 /** Indices as an int32 tensor; plain arrays must hold integers (a float index is a mistake, not a floor). */
