@@ -1,4 +1,7 @@
-import { DTypeError, allocate, formatShape, isFloat, promoteTypes, shapeError, shapesEqual, type DType, type Shape } from '../core/index.js';
+import {
+  DTypeError, POOL_DEBUG, allocate, formatShape, isFloat, numericsError, promoteTypes, shapeError, shapesEqual, wasGivenBack,
+  type DType, type Shape,
+} from '../core/index.js';
 import { kernels } from '../backend/index.js';
 import { Tensor, record, stepScratchTensor, tensor, type TensorLike } from '../tensor/index.js';
 
@@ -26,7 +29,10 @@ export function scratch(shape: Shape, dtype: DType): Tensor {
  * treats Python scalars.
  */
 export function toTensor(x: Operand, like?: Tensor): Tensor {
-  if (x instanceof Tensor) return x;
+  if (x instanceof Tensor) {
+    if (POOL_DEBUG && wasGivenBack(x._data)) throw givenBackError(x);
+    return x;
+  }
   if (typeof x === 'number' && like) {
     const dtype = isFloat(like.dtype) ? like.dtype : Number.isInteger(x) ? 'int32' : 'float32';
     const data = allocate(dtype, 1);
@@ -35,6 +41,17 @@ export function toTensor(x: Operand, like?: Tensor): Tensor {
   }
   if (typeof x === 'boolean' && like) return tensor(x);
   return tensor(x);
+}
+
+/** NEURONA_DEBUG_POOL=1 caught an op reading storage that a finished training step gave back. */
+function givenBackError(x: Tensor): Error {
+  return numericsError('NEURONA_DEBUG_POOL', {
+    expected: 'an op must not read a tensor whose storage a finished training step gave back to the buffer pool',
+    got: `a ${x.dtype} tensor of shape ${formatShape(x.shape)}, now filled with NaN`,
+    rule: 'fit recycles every activation and gradient of a step once the weights are updated',
+    hint: 'a custom layer, loss, metric or callback kept a tensor it computed during an earlier step; keep t.clone() '
+      + 'instead, or compute it under nr.noGrad',
+  });
 }
 
 /** Both operands of a binary op as tensors, each scalar adapting to the other side. */
