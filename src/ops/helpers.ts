@@ -1,5 +1,5 @@
 import {
-  DTypeError, POOL_DEBUG, allocate, formatShape, isFloat, numericsError, promoteTypes, shapeError, shapesEqual, wasGivenBack,
+  POOL_DEBUG, allocate, dtypeError, formatShape, isFloat, numericsError, promoteTypes, shapeError, shapesEqual, wasGivenBack,
   type DType, type Shape,
 } from '../core/index.js';
 import { kernels } from '../backend/index.js';
@@ -68,14 +68,22 @@ export function resultType(a: Tensor, b: Tensor): DType {
 /** Throws a DTypeError unless `t` is float32 or float64. */
 export function requireFloat(t: Tensor, op: string, role = 'input'): void {
   if (!isFloat(t.dtype)) {
-    throw new DTypeError(`${op}: expected a float ${role}, got ${t.dtype} ${formatShape(t.shape)}; convert it with .cast('float32')`);
+    throw dtypeError(op, {
+      expected: `expected a float ${role}`,
+      got: `${t.dtype} ${formatShape(t.shape)}`,
+      hint: "convert it with .cast('float32')",
+    });
   }
 }
 
 /** Throws a DTypeError unless `t` is int32. */
 export function requireInt(t: Tensor, op: string, role: string): void {
   if (t.dtype !== 'int32') {
-    throw new DTypeError(`${op}: ${role} must be int32, got ${t.dtype} ${formatShape(t.shape)}; convert it with .cast('int32')`);
+    throw dtypeError(op, {
+      expected: `${role} must be int32`,
+      got: `${t.dtype} ${formatShape(t.shape)}`,
+      hint: "convert it with .cast('int32')",
+    });
   }
 }
 

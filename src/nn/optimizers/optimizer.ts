@@ -1,5 +1,5 @@
 import {
-  ConfigError, ShapeError, formatShape, is, parseArguments, shapesEqual, type OptionKeys, type OptionsSpec,
+  configError, formatShape, is, parseArguments, shapeError, shapesEqual, show, type OptionKeys, type OptionsSpec,
 } from '../../core/index.js';
 import { Tensor, Variable, full, noGrad, tensor, type TensorLike } from '../../tensor/index.js';
 import { applyOptimizerUpdate, clip, type UpdateParams, type UpdateRule } from '../../ops/index.js';
@@ -54,10 +54,14 @@ export interface OptimizerState {
 /** Throws a ConfigError naming the option unless `rule` holds. */
 function checkOption(owner: string, option: string, value: unknown, rule: (v: number) => boolean, ruleText: string): number {
   if (typeof value !== 'number' || Number.isNaN(value) || !rule(value)) {
-    throw new ConfigError(`${owner}: option "${option}" must be ${ruleText}, got ${String(value)}`);
+    throw configError(owner, { expected: `option "${option}" must be ${ruleText}`, got: show(value) });
   }
   return value;
 }
+
+/** What came instead of a Variable: a plain tensor (the usual mistake) by its shape, anything else by its type. */
+const describe = (value: unknown) =>
+  (value instanceof Tensor ? `a Tensor of shape ${formatShape(value.shape)}, not a Variable` : typeof value);
 
 const nonNegative = (v: number) => v >= 0 && Number.isFinite(v);
 const positive = (v: number) => v > 0 && Number.isFinite(v);
@@ -99,7 +103,10 @@ export abstract class Optimizer {
     this.globalClipnorm = optionalPositive(defaultName, 'globalClipnorm', options.globalClipnorm);
     const clips = [this.clipnorm, this.clipvalue, this.globalClipnorm].filter((c) => c !== null).length;
     if (clips > 1) {
-      throw new ConfigError(`${defaultName}: set at most one of "clipnorm", "clipvalue" and "globalClipnorm", got clipnorm=${this.clipnorm}, clipvalue=${this.clipvalue}, globalClipnorm=${this.globalClipnorm}`);
+      throw configError(defaultName, {
+        expected: 'set at most one of "clipnorm", "clipvalue" and "globalClipnorm"',
+        got: `clipnorm=${this.clipnorm}, clipvalue=${this.clipvalue}, globalClipnorm=${this.globalClipnorm}`,
+      });
     }
   }
 
@@ -117,7 +124,10 @@ export abstract class Optimizer {
   /** Sets a constant learning rate (callbacks such as ReduceLROnPlateau use this). */
   set learningRate(value: number) {
     if (this.rate instanceof LearningRateSchedule) {
-      throw new ConfigError(`${this.className}: the learning rate is a ${this.rate.className} schedule and cannot be set to a number; build a new optimizer instead`);
+      throw configError(this.className, {
+        expected: `the learning rate is a schedule (${this.rate.className}) and cannot be set to a number`, got: show(value),
+        hint: 'build a new optimizer instead',
+      });
     }
     this.rate = checkOption(this.className, 'learningRate', value, nonNegative, 'a finite number >= 0');
   }
@@ -166,9 +176,16 @@ export abstract class Optimizer {
   applyGradients(pairs: ReadonlyArray<readonly [Tensor | null | undefined, Variable]>): void {
     const kept = pairs.filter(([g, v]) => g !== null && g !== undefined && v.trainable) as [Tensor, Variable][];
     for (const [g, v] of kept) {
-      if (!(v instanceof Variable)) throw new ConfigError(`${this.className}.applyGradients: expected Variables to update, got ${typeof v}`);
+      if (!(v instanceof Variable)) {
+        throw configError(`${this.className}.applyGradients`, {
+          expected: 'expected Variables to update', got: describe(v as unknown),
+          hint: 'wrap a weight in nr.variable() to make it trainable',
+        });
+      }
       if (g.shape.length !== v.shape.length || g.shape.some((d, i) => d !== v.shape[i])) {
-        throw new ShapeError(`${this.className}.applyGradients: gradient of shape ${formatShape(g.shape)} does not match variable "${v.name}" of shape ${formatShape(v.shape)}`);
+        throw shapeError(`${this.className}.applyGradients`, {
+          expected: `the gradient of variable "${v.name}" must have its shape ${formatShape(v.shape)}`, got: formatShape(g.shape),
+        });
       }
     }
     noGrad(() => {
@@ -189,7 +206,9 @@ export abstract class Optimizer {
   /** Same as `applyGradients(grads.map((g, i) => [g, variables[i]]))`. */
   apply(grads: ReadonlyArray<Tensor | null | undefined>, variables: readonly Variable[]): void {
     if (grads.length !== variables.length) {
-      throw new ConfigError(`${this.className}.apply: got ${grads.length} gradients for ${variables.length} variables; pass one gradient per variable`);
+      throw configError(`${this.className}.apply`, {
+        expected: `expected one gradient per variable (${variables.length} variables)`, got: `${grads.length} gradients`,
+      });
     }
     this.applyGradients(variables.map((v, i) => [grads[i], v] as const));
   }
@@ -239,20 +258,27 @@ export abstract class Optimizer {
     const targets = variables ?? state.variables ?? [];
     checkOption(this.className, 'iterations', state.iterations, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0');
     if (targets.length !== state.slots.length) {
-      throw new ConfigError(`${this.className}.setState: the state has slots for ${state.slots.length} variables but ${targets.length} variables were given`);
+      throw configError(`${this.className}.setState`, {
+        expected: `expected one variable per entry of state.slots (${state.slots.length})`, got: `${targets.length} variables`,
+      });
     }
     targets.forEach((v, i) => {
       const slots = this.slotsFor(v);
       const given = state.slots[i]!;
       const expected = Object.keys(slots).sort().join(', ');
       if (Object.keys(given).sort().join(', ') !== expected) {
-        throw new ConfigError(`${this.className}.setState: variable "${v.name}" needs slots [${expected}], got [${Object.keys(given).join(', ')}]`);
+        throw configError(`${this.className}.setState`, {
+          expected: `variable "${v.name}" needs slots [${expected}]`,
+          got: `[${Object.keys(given).join(', ')}]`,
+        });
       }
       // Every shape is checked before anything is assigned, so a bad state changes nothing.
       for (const [k, value] of Object.entries(given)) {
         const shape = value instanceof Tensor ? value.shape : tensor(value).shape;
         if (!shapesEqual(shape, slots[k]!.shape)) {
-          throw new ShapeError(`${this.className}.setState: slot "${k}" of variable "${v.name}" must have shape ${formatShape(slots[k]!.shape)}, got ${formatShape(shape)}`);
+          throw shapeError(`${this.className}.setState`, {
+            expected: `slot "${k}" of variable "${v.name}" must have shape ${formatShape(slots[k]!.shape)}`, got: formatShape(shape),
+          });
         }
       }
     });
