@@ -2,7 +2,8 @@
  * The layering of src/ (docs/architecture.md, "Layers of the code"): each folder imports only from
  * the folders listed before it. Every import specifier of every .ts file under src/ is parsed with the TypeScript
  * compiler (static imports, `export ... from`, dynamic `import()`, `import x = require()` and
- * `import('...')` types), resolved to a file under src/, and checked against the rules below.
+ * `import('...')` types), resolved to a file under src/, and checked against the rules below; the
+ * imports that exist at run time must also form no cycle between files (see findCycles).
  */
 import { test } from 'node:test';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -27,6 +28,8 @@ interface ImportRef {
   specifier: string;
   line: number;
   kind: 'import' | 'export-from' | 'dynamic-import' | 'import-type' | 'import-equals';
+  /** Erased by the compiler: `import type`, `export type`, every named binding marked `type`, `import('...')` types. */
+  typeOnly: boolean;
 }
 
 interface Violation {
@@ -40,21 +43,32 @@ interface Violation {
 function importsOf(fileName: string, text: string): ImportRef[] {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const found: ImportRef[] = [];
-  const add = (node: ts.Node, literal: ts.Expression | undefined, kind: ImportRef['kind']) => {
+  const add = (node: ts.Node, literal: ts.Expression | undefined, kind: ImportRef['kind'], typeOnly = false) => {
     if (literal && ts.isStringLiteralLike(literal)) {
       const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
-      found.push({ specifier: literal.text, line, kind });
+      found.push({ specifier: literal.text, line, kind, typeOnly });
     }
   };
+  // `import { type A, type B }` names types only; `import {}` or a side-effect import runs the module.
+  const allTypes = (elements: ts.NodeArray<ts.ImportSpecifier | ts.ExportSpecifier>) =>
+    elements.length > 0 && elements.every((e) => e.isTypeOnly);
   const visit = (node: ts.Node): void => {
-    if (ts.isImportDeclaration(node)) add(node, node.moduleSpecifier, 'import');
-    else if (ts.isExportDeclaration(node) && node.moduleSpecifier) add(node, node.moduleSpecifier, 'export-from');
-    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
-      add(node, node.moduleReference.expression, 'import-equals');
+    if (ts.isImportDeclaration(node)) {
+      const clause = node.importClause;
+      const bindings = clause?.namedBindings;
+      const namesTypes = !clause?.name && !!bindings && ts.isNamedImports(bindings) && allTypes(bindings.elements);
+      const typeOnly = !!clause && (clause.isTypeOnly || namesTypes);
+      add(node, node.moduleSpecifier, 'import', typeOnly);
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier) {
+      const clause = node.exportClause;
+      const namesTypes = !!clause && ts.isNamedExports(clause) && allTypes(clause.elements);
+      add(node, node.moduleSpecifier, 'export-from', node.isTypeOnly || namesTypes);
+    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
+      add(node, node.moduleReference.expression, 'import-equals', node.isTypeOnly);
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       add(node, node.arguments[0], 'dynamic-import');
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
-      add(node, node.argument.literal, 'import-type');
+      add(node, node.argument.literal, 'import-type', true);
     }
     ts.forEachChild(node, visit);
   };
@@ -136,6 +150,106 @@ function checkLayering(files: readonly SourceFile[]): Violation[] {
   return violations;
 }
 
+/*
+ * Import cycles. A file-level cycle among src/'s modules means one of them runs before a module it
+ * imports has finished: a class it extends, a table it reads or a registration it relies on at load
+ * time is then undefined or in its temporal dead zone, and whether that bites depends on which file
+ * an application happens to import first (the Node and browser entries differ). The graph therefore
+ * holds the edges that exist when the code runs: static imports and `export ... from` (side-effect
+ * imports included). Type-only imports are left out: the compiler erases them, so they cannot order
+ * evaluation, and two types that mention each other (a Model and the persistence hook that takes a
+ * Model) say something true about the design. An import without `type` counts even when tsc would
+ * elide it because only types are used; mark it `type` if that is all it is. Dynamic `import()` is
+ * left out too: it runs after every static import has loaded (src/cli/main.ts loads the commands
+ * lazily this way). No cycle is allowed: a new one is broken by moving the shared code down into a
+ * module both sides import (ops/helpers.ts took `unbroadcast` for this reason).
+ */
+
+interface ImportEdge {
+  to: string;
+  line: number;
+  specifier: string;
+}
+
+/** The run-time import graph of `files` (paths relative to src/): each file's edges to files of the set. */
+function importGraph(files: readonly SourceFile[]): Map<string, ImportEdge[]> {
+  const known = new Set(files.map((f) => f.path));
+  const graph = new Map<string, ImportEdge[]>();
+  for (const file of files) {
+    const edges: ImportEdge[] = [];
+    for (const ref of importsOf(file.path, file.text)) {
+      const runs = ref.kind === 'import' || ref.kind === 'export-from' || ref.kind === 'import-equals';
+      if (!runs || ref.typeOnly || !ref.specifier.startsWith('.')) continue;
+      const to = resolveSpecifier(file.path, ref.specifier);
+      if (known.has(to)) edges.push({ to, line: ref.line, specifier: ref.specifier });
+    }
+    graph.set(file.path, edges);
+  }
+  return graph;
+}
+
+/**
+ * Every import cycle of `graph`, one per strongly connected component (Tarjan's algorithm): the
+ * shortest cycle through the component's first file in path order, as the edges that close it.
+ */
+function findCycles(graph: ReadonlyMap<string, readonly ImportEdge[]>): { from: string; edge: ImportEdge }[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const components: string[][] = [];
+  const connect = (v: string): void => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    onStack.add(v);
+    for (const { to } of graph.get(v) ?? []) {
+      if (!index.has(to)) {
+        connect(to);
+        low.set(v, Math.min(low.get(v)!, low.get(to)!));
+      } else if (onStack.has(to)) low.set(v, Math.min(low.get(v)!, index.get(to)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1 || (graph.get(v) ?? []).some((e) => e.to === v)) components.push(component.sort());
+    }
+  };
+  for (const v of [...graph.keys()].sort()) if (!index.has(v)) connect(v);
+  return components.map((component) => {
+    // Breadth-first from the first file back to itself, inside the component.
+    const inside = new Set(component);
+    const start = component[0]!;
+    const via = new Map<string, { from: string; edge: ImportEdge }>();
+    const queue = [start];
+    for (let i = 0; i < queue.length && !via.has(start); i++) {
+      const v = queue[i]!;
+      for (const edge of graph.get(v) ?? []) {
+        if (!inside.has(edge.to) || via.has(edge.to)) continue;
+        via.set(edge.to, { from: v, edge });
+        queue.push(edge.to);
+      }
+    }
+    const path: { from: string; edge: ImportEdge }[] = [];
+    let at = start;
+    do {
+      const step = via.get(at)!;
+      path.unshift(step);
+      at = step.from;
+    } while (at !== start);
+    return path;
+  }).sort((a, b) => a[0]!.from.localeCompare(b[0]!.from));
+}
+
+function formatCycle(cycle: readonly { from: string; edge: ImportEdge }[]): string {
+  return `${cycle.map((s) => `src/${s.from}:${s.edge.line} imports '${s.edge.specifier}'`).join(' -> ')} -> back to src/${cycle[0]!.from}`;
+}
+
 function formatViolations(violations: readonly Violation[]): string {
   return violations.map((v) => `src/${v.file}:${v.line} imports '${v.specifier}': ${v.rule}`).join('\n');
 }
@@ -162,6 +276,51 @@ test('every import under src/ follows the layer order of docs/architecture.md', 
   assert.ok(total >= 40, `expected many import specifiers in src/, parsed only ${total}`);
   const violations = checkLayering(files);
   assert.equal(violations.length, 0, `layering violations:\n${formatViolations(violations)}`);
+});
+
+test('the run-time import graph of src/ has no cycle', () => {
+  const graph = importGraph(collectSources(srcRoot));
+  // Guard against a vacuous pass: the graph must hold edges we know exist.
+  const edges = [...graph.values()].reduce((n, e) => n + e.length, 0);
+  assert.ok(edges >= 100, `expected many run-time imports between files of src/, found ${edges}`);
+  assert.ok(graph.get('ops/reduce.ts')?.some((e) => e.to === 'ops/elementwise.ts'), 'ops/reduce.ts imports ops/elementwise.ts');
+  const cycles = findCycles(graph);
+  const list = cycles.map(formatCycle).join('\n');
+  assert.equal(cycles.length, 0, `import cycles (break each by moving the shared code into a module both sides import):\n${list}`);
+});
+
+test('the cycle finder reports each cycle once with the imports that close it, and skips type-only and dynamic imports', () => {
+  const files: SourceFile[] = [
+    // A three-file cycle, closed through an `export ... from` and a side-effect import.
+    { path: 'ops/a.ts', text: "import { b } from './b.js';\nexport const a = 1;" },
+    { path: 'ops/b.ts', text: "// b\nexport { c as b } from './c.js';" },
+    { path: 'ops/c.ts', text: "import './a.js';\nexport const c = 2;" },
+    // A file that imports itself.
+    { path: 'nn/self.ts', text: "export * from './self.js';" },
+    // Not cycles: type-only in every spelling, a dynamic import, and an edge into a cycle from outside it.
+    { path: 'nn/x.ts', text: "import type { Y } from './y.js';\nimport { type Z } from './z.js';\nexport const x = 1;" },
+    { path: 'nn/y.ts', text: "import { x } from './x.js';\nexport type Y = typeof x;" },
+    { path: 'nn/z.ts', text: "import { x } from './x.js';\nexport type { Y } from './y.js';\nexport type Z = typeof x;" },
+    { path: 'nn/w.ts', text: "import { x } from './x.js';\ntype T = import('./v.js').T;\nexport const w = () => import('./v.js');" },
+    { path: 'nn/v.ts', text: "import { w } from './w.js';\nexport type T = typeof w;" },
+    { path: 'nn/u.ts', text: "import { a } from '../ops/a.js';\nexport const u = a;" },
+  ];
+  const cycles = findCycles(importGraph(files));
+  assert.deepEqual(cycles.map(formatCycle), [
+    "src/nn/self.ts:1 imports './self.js' -> back to src/nn/self.ts",
+    "src/ops/a.ts:1 imports './b.js' -> src/ops/b.ts:2 imports './c.js' -> src/ops/c.ts:1 imports './a.js' -> back to src/ops/a.ts",
+  ]);
+  // The same sources with `import type` turned into run-time imports do close cycles.
+  const valued = files.map((f) => ({
+    ...f, text: f.text.replace(/import type \{|import \{ type /g, 'import { ').replace(/export type \{/g, 'export {'),
+  }));
+  const paths = findCycles(importGraph(valued)).map((c) => c.map((s) => s.from).join(' '));
+  assert.deepEqual(paths, ['nn/self.ts', 'nn/x.ts nn/y.ts', 'ops/a.ts ops/b.ts ops/c.ts']);
+  // And the test that guards src/ fails on them, naming the files.
+  assert.throws(
+    () => assert.equal(cycles.length, 0, `import cycles:\n${cycles.map(formatCycle).join('\n')}`),
+    (e: Error) => /src\/ops\/c\.ts:1 imports '\.\/a\.js' -> back to src\/ops\/a\.ts/.test(e.message),
+  );
 });
 
 test('the import parser finds every form of import and ignores comments and strings', () => {
@@ -193,6 +352,8 @@ test('the import parser finds every form of import and ignores comments and stri
   ]);
   const lines = importsOf('x/file.ts', text).map((r) => r.line);
   assert.equal(lines[4], 5, 'a multi-line import is reported at its first line');
+  const typeOnly = importsOf('x/file.ts', text).filter((r) => r.typeOnly).map((r) => r.specifier);
+  assert.deepEqual(typeOnly, ['../b/index.js', './i.js', '../k/index.js']);
 });
 
 test('the layering checker reports violations on synthetic sources, naming the file, the import and the rule', () => {

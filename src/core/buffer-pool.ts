@@ -2,10 +2,18 @@
  * Float32 storage handed back by a finished training step, so the next step's activations and
  * gradients land in memory that is already mapped and warm instead of fresh zeroed pages (fresh
  * large typed arrays cost page faults on first touch, and their external memory drives extra
- * garbage collections). Only the training loop gives buffers back (src/nn/training/loop.ts: a
- * step's graph and gradients, see `valueAndGradOfStep` in src/tensor/autograd.ts, and the batch
- * copies it made), and only those nothing can reach any more; `allocate` takes from here first.
+ * garbage collections). The pool has one way in and one way out: `takeFloat32` hands out float32
+ * storage (`allocate` in dtype.ts calls it, so every float32 tensor comes through it) and
+ * `releaseFloat32` takes storage back. Only the training loop gives buffers back
+ * (src/nn/training/loop.ts: a step's graph and gradients, see `valueAndGradOfStep` in
+ * src/tensor/autograd.ts, and the batch copies it made), and only those nothing can reach any more.
  * Buffers come back zero-filled, as a fresh typed array would.
+ *
+ * NEURONA_DEBUG_POOL=1 (read once, when neurona loads) checks that last promise: every array given
+ * back is filled with NaN and never handed out again (a fresh array takes its place in the pool), and
+ * an op that receives one throws a NumericsError (see `wasGivenBack`). A custom layer or callback that
+ * keeps a tensor computed during one step and reads it in a later one then fails at once, instead of
+ * reading whatever a later step wrote into the recycled storage.
  */
 
 /** Arrays smaller than this are left to the garbage collector (pooling them gains nothing). */
@@ -18,6 +26,13 @@ const free = new Map<number, Float32Array[]>();
 let pooledBytes = 0;
 let enabled = true;
 
+/** @internal Whether NEURONA_DEBUG_POOL=1 was set when neurona loaded; it is read only then. */
+export const POOL_DEBUG: boolean = (globalThis as { process?: { env?: Record<string, string | undefined> } })
+  .process?.env?.NEURONA_DEBUG_POOL === '1';
+
+/** Under POOL_DEBUG, the arrays given back (and poisoned); null otherwise, so nothing is kept. */
+const givenBack: WeakSet<Float32Array> | null = POOL_DEBUG ? new WeakSet() : null;
+
 /**
  * @internal Turns recycling on or off (on by default); off, `releaseFloat32` keeps nothing. The
  * tests train with it off to show that recycling changes no result.
@@ -27,12 +42,10 @@ export function setBufferPooling(on: boolean): void {
   if (!on) clearBufferPool();
 }
 
-/** A zero-filled pooled array of exactly `size` elements, or undefined when none is free. */
-export function takePooledFloat32(size: number): Float32Array | undefined {
-  if (size < POOL_MIN_ELEMENTS) return undefined;
-  const list = free.get(size);
-  const array = list?.pop();
-  if (!array) return undefined;
+/** A zero-filled float32 array of `size` elements: a pooled one when one of that size is free, else a new one. */
+export function takeFloat32(size: number): Float32Array {
+  const array = size >= POOL_MIN_ELEMENTS ? free.get(size)?.pop() : undefined;
+  if (!array) return new Float32Array(size);
   pooledBytes -= array.byteLength;
   array.fill(0);
   return array;
@@ -41,17 +54,37 @@ export function takePooledFloat32(size: number): Float32Array | undefined {
 /**
  * Gives arrays back for reuse. The caller guarantees that nothing will read or write them again;
  * each must own its whole ArrayBuffer (a view into a larger buffer is skipped) and appear once.
+ * Under NEURONA_DEBUG_POOL=1 each array is filled with NaN and kept out of circulation instead.
  */
 export function releaseFloat32(arrays: Iterable<Float32Array>): void {
   if (!enabled) return;
   for (const array of arrays) {
     if (array.length < POOL_MIN_ELEMENTS || array.byteOffset !== 0 || array.byteLength !== array.buffer.byteLength) continue;
-    if (pooledBytes + array.byteLength > POOL_MAX_BYTES) continue;
-    let list = free.get(array.length);
-    if (!list) free.set(array.length, (list = []));
-    list.push(array);
-    pooledBytes += array.byteLength;
+    const kept = givenBack === null ? array : poisoned(array, givenBack);
+    if (pooledBytes + kept.byteLength > POOL_MAX_BYTES) continue;
+    let list = free.get(kept.length);
+    if (!list) free.set(kept.length, (list = []));
+    list.push(kept);
+    pooledBytes += kept.byteLength;
   }
+}
+
+/**
+ * NEURONA_DEBUG_POOL's release: fills `array` with NaN, remembers it, and returns a fresh array of
+ * its size to pool in its place, so the pool's sizes and counts stay as they are without the mode.
+ */
+function poisoned(array: Float32Array, into: WeakSet<Float32Array>): Float32Array {
+  array.fill(NaN);
+  into.add(array);
+  return new Float32Array(array.length);
+}
+
+/**
+ * @internal Under NEURONA_DEBUG_POOL=1: whether `array` is storage a training step gave back (it
+ * then holds NaN). Always false without the debug mode. Ops check their inputs with it.
+ */
+export function wasGivenBack(array: ArrayBufferView): boolean {
+  return givenBack !== null && givenBack.has(array as Float32Array);
 }
 
 /** Drops every pooled array (the garbage collector frees them); `fit` calls it when it ends. */

@@ -1,5 +1,5 @@
 import { ConfigError, ShapeError } from './errors.js';
-import { takePooledFloat32 } from './buffer-pool.js';
+import { takeFloat32 } from './buffer-pool.js';
 import { maxTensorElements } from './settings.js';
 
 /**
@@ -50,7 +50,7 @@ export function allocate(dtype: DType, size: number, what = 'a tensor'): TypedAr
   checkTensorSize(size, dtype, what);
   switch (dtype) {
     case 'float32':
-      return takePooledFloat32(size) ?? new Float32Array(size);
+      return takeFloat32(size);
     case 'float64':
       return new Float64Array(size);
     case 'int32':

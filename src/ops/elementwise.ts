@@ -1,8 +1,7 @@
-import { DTypeError, broadcastShapes, formatShape, isFloat, type DType } from '../core/index.js';
+import { broadcastShapes, dtypeError, formatShape, isFloat, type DType } from '../core/index.js';
 import { kernels, type BinaryOp, type UnaryGradOp, type UnaryOp } from '../backend/index.js';
 import { Tensor, provideGraphOps, record } from '../tensor/index.js';
-import { castTo, empty, operands, requireFloat, resultType, toTensor, type Operand } from './helpers.js';
-import { unbroadcast } from './reduce.js';
+import { castTo, empty, operands, requireFloat, resultType, toTensor, unbroadcast, type Operand } from './helpers.js';
 
 /*
  * Elementwise ops. Unary ops share one definition table: what dtype the result has and how the
@@ -212,7 +211,10 @@ export const logicalOr = (a: Operand, b: Operand) => binaryOp('logicalOr', a, b)
 export function where(condition: Operand, a: Operand, b: Operand): Tensor {
   const cond = toTensor(condition);
   if (cond.dtype !== 'bool') {
-    throw new DTypeError(`where: the condition must be a bool tensor, got ${cond.dtype} ${formatShape(cond.shape)}; build it with a comparison such as x.greater(0)`);
+    throw dtypeError('where', {
+      expected: 'the condition must be a bool tensor', got: `${cond.dtype} ${formatShape(cond.shape)}`,
+      hint: 'build it with a comparison such as x.greater(0)',
+    });
   }
   const [ta, tb] = operands(a, b);
   const shape = broadcastShapes(broadcastShapes(cond.shape, ta.shape, 'where'), tb.shape, 'where');

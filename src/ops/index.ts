@@ -1,7 +1,8 @@
 import './methods.js';
 export * from './elementwise.js';
 export * from './activation.js';
-export { sum, mean, max, min, logsumexp, argmax, argmin, unbroadcast, type Axes } from './reduce.js';
+export { sum, mean, max, min, logsumexp, argmax, argmin, type Axes } from './reduce.js';
+export { unbroadcast } from './helpers.js';
 export { reshape, flatten, expandDims, squeeze, transpose, slice, pad, concat, stack, broadcastTo, gather, oneHot } from './shape.js';
 export * from './linalg.js';
 export type { Operand } from './helpers.js';

@@ -2,8 +2,8 @@ import { ConfigError, DTypeError, ShapeError, broadcastShapes, formatShape } fro
 import { LINEAR_ACTIVATIONS, kernelProvider, kernels, type LinearActivation, type MatmulArgs } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
 import { unaryGradient } from './elementwise.js';
-import { empty, requireFloat, scratch, toTensor, type Operand } from './helpers.js';
-import { sum, unbroadcast } from './reduce.js';
+import { empty, requireFloat, scratch, toTensor, unbroadcast, type Operand } from './helpers.js';
+import { sum } from './reduce.js';
 import { broadcastTo, reshape } from './shape.js';
 
 export interface MatmulOptions {

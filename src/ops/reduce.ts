@@ -1,4 +1,4 @@
-import { ShapeError, formatShape, isFloat, normalizeAxes, normalizeAxis, shapesEqual, type DType } from '../core/index.js';
+import { formatShape, isFloat, normalizeAxes, normalizeAxis, shapeError, type DType } from '../core/index.js';
 import { kernels, type AxisView, type ReduceOp } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
 import { div, equal, exp, mul, sub, cast } from './elementwise.js';
@@ -90,7 +90,13 @@ export function mean(input: Operand, axes?: Axes, keepDims = false): Tensor {
 function extreme(op: 'max' | 'min', input: Operand, axes: Axes | undefined, keepDims: boolean): Tensor {
   const x = toTensor(input);
   const p = plan(x, axes, keepDims, op);
-  if (x.size === 0) throw new ShapeError(`${op}: cannot reduce an empty tensor ${formatShape(x.shape)}`);
+  if (x.size === 0) {
+    throw shapeError(op, {
+      expected: 'cannot reduce an empty tensor',
+      got: `shape ${formatShape(x.shape)}`,
+      rule: `the ${op} of no values is undefined`,
+    });
+  }
   const out = runReduce(op, p, x.dtype === 'bool' ? 'int32' : x.dtype);
   return record(op, out, [x], (g) => {
     // Ties share the gradient evenly (PyTorch's amax/amin rule).
@@ -120,7 +126,13 @@ export function logsumexp(input: Operand, axes?: Axes, keepDims = false): Tensor
 
 function argExtreme(op: 'argmax' | 'argmin', input: Operand, axis: number | undefined, keepDims: boolean): Tensor {
   const x = toTensor(input);
-  if (x.size === 0) throw new ShapeError(`${op}: cannot take the ${op} of an empty tensor ${formatShape(x.shape)}`);
+  if (x.size === 0) {
+    throw shapeError(op, {
+      expected: `cannot take the ${op} of an empty tensor`,
+      got: `shape ${formatShape(x.shape)}`,
+      rule: 'it has no elements to point at',
+    });
+  }
   if (axis === undefined) {
     const out = empty(keepDims ? x.shape.map(() => 1) : [], 'int32');
     kernels().argReduce(op, x._data, { outer: 1, length: x.size, inner: 1 }, out._data as Int32Array);
@@ -141,19 +153,4 @@ export function argmax(input: Operand, axis?: number, keepDims = false): Tensor 
 /** Index of the smallest value along `axis` (of the flattened tensor when omitted); int32. */
 export function argmin(input: Operand, axis?: number, keepDims = false): Tensor {
   return argExtreme('argmin', input, axis, keepDims);
-}
-
-/**
- * Sums a broadcast gradient back to the shape of the input it came from: over the leading axes
- * broadcasting added, and over the axes where the input had size 1. Every binary op uses this.
- */
-export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
-  if (shapesEqual(g.shape, shape)) return g;
-  const lead = g.rank - shape.length;
-  if (lead < 0) throw new ShapeError(`unbroadcast: gradient ${formatShape(g.shape)} has lower rank than ${formatShape(shape)}`);
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) {
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  }
-  return reshape(sum(g, axes, true), shape);
 }

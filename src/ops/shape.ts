@@ -1,11 +1,10 @@
 import {
-  ConfigError, DTypeError, ShapeError, allocate, broadcastShapes, checkShape, formatShape, normalizeAxis, shapesEqual, sizeOf,
+  allocate, broadcastShapes, checkShape, configError, dtypeError, formatShape, normalizeAxis, shapeError, shapesEqual, show, sizeOf,
   type DType,
 } from '../core/index.js';
 import { kernels } from '../backend/index.js';
 import { Tensor, record, tensor } from '../tensor/index.js';
-import { empty, requireInt, toTensor, type Operand } from './helpers.js';
-import { unbroadcast } from './reduce.js';
+import { empty, expand, requireInt, toTensor, type Operand } from './helpers.js';
 
 /*
  * Ops that change shape or move data. `reshape` and its relatives share storage with their input;
@@ -23,18 +22,24 @@ export function reshape(input: Operand, shape: readonly number[]): Tensor {
 
 function resolveShape(shape: readonly number[], size: number, from: readonly number[]): number[] {
   const unknown = shape.indexOf(-1);
-  if (unknown !== shape.lastIndexOf(-1)) throw new ShapeError(`reshape: only one dimension can be -1, got ${formatShape(shape)}`);
+  if (unknown !== shape.lastIndexOf(-1)) throw shapeError('reshape', { expected: 'only one dimension can be -1', got: formatShape(shape) });
   const known = shape.filter((_, i) => i !== unknown);
   checkShape(known, 'reshape');
   const product = sizeOf(known);
   const out = [...shape];
   if (unknown >= 0) {
     if (product === 0 || size % product !== 0) {
-      throw new ShapeError(`reshape: cannot reshape ${formatShape(from)} (${size} elements) into ${formatShape(shape)}`);
+      throw shapeError('reshape', {
+        expected: `the new shape must hold the ${size} elements of ${formatShape(from)}`, got: formatShape(shape),
+        rule: `no size for -1 makes ${product} x ? = ${size}`,
+      });
     }
     out[unknown] = size / product;
   } else if (product !== size) {
-    throw new ShapeError(`reshape: cannot reshape ${formatShape(from)} (${size} elements) into ${formatShape(shape)} (${product} elements)`);
+    throw shapeError('reshape', {
+      expected: `the new shape must hold the ${size} elements of ${formatShape(from)}`, got: `${formatShape(shape)} (${product} elements)`,
+      hint: 'give one dimension as -1 to have it inferred',
+    });
   }
   return out;
 }
@@ -45,7 +50,12 @@ export function flatten(input: Operand, startAxis = 0, endAxis = -1): Tensor {
   if (x.rank === 0) return reshape(x, [1]);
   const start = normalizeAxis(startAxis, x.rank, 'flatten');
   const end = normalizeAxis(endAxis, x.rank, 'flatten');
-  if (start > end) throw new ShapeError(`flatten: startAxis ${startAxis} comes after endAxis ${endAxis}`);
+  if (start > end) {
+    throw shapeError('flatten', {
+      expected: 'startAxis must not come after endAxis',
+      got: `startAxis ${startAxis} and endAxis ${endAxis}`,
+    });
+  }
   const merged = x.shape.slice(start, end + 1).reduce((a, b) => a * b, 1);
   return reshape(x, [...x.shape.slice(0, start), merged, ...x.shape.slice(end + 1)]);
 }
@@ -63,7 +73,12 @@ export function squeeze(input: Operand, axes?: number | readonly number[]): Tens
   if (axes === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
   const list = (typeof axes === 'number' ? [axes] : axes).map((a) => normalizeAxis(a, x.rank, 'squeeze'));
   for (const a of list) {
-    if (x.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of ${formatShape(x.shape)} has size ${x.shape[a]}, not 1`);
+    if (x.shape[a] !== 1) {
+      throw shapeError('squeeze', {
+        expected: `axis ${a} must have size 1 to be removed`,
+        got: `size ${x.shape[a]} in ${formatShape(x.shape)}`,
+      });
+    }
   }
   return reshape(x, x.shape.filter((_, i) => !list.includes(i)));
 }
@@ -77,14 +92,18 @@ export function transpose(input: Operand, permOrAxis?: readonly number[] | numbe
   let perm: number[];
   if (permOrAxis === undefined) perm = x.shape.map((_, i) => x.rank - 1 - i);
   else if (typeof permOrAxis === 'number') {
-    if (otherAxis === undefined) throw new ConfigError('transpose: give a permutation array, or two axes to swap');
+    if (otherAxis === undefined) {
+      throw configError('transpose', { expected: 'give a permutation array, or two axes to swap', got: `only the axis ${permOrAxis}` });
+    }
     const a = normalizeAxis(permOrAxis, x.rank, 'transpose');
     const b = normalizeAxis(otherAxis, x.rank, 'transpose');
     perm = x.shape.map((_, i) => (i === a ? b : i === b ? a : i));
   } else {
     perm = permOrAxis.map((p) => normalizeAxis(p, x.rank, 'transpose'));
     if (perm.length !== x.rank || new Set(perm).size !== x.rank) {
-      throw new ShapeError(`transpose: [${permOrAxis.join(', ')}] is not a permutation of the ${x.rank} axes of ${formatShape(x.shape)}`);
+      throw shapeError('transpose', {
+        expected: `the permutation must list each of the ${x.rank} axes of ${formatShape(x.shape)} once`, got: `[${permOrAxis.join(', ')}]`,
+      });
     }
   }
   if (perm.every((p, i) => p === i)) return x;
@@ -108,7 +127,10 @@ export function slice(input: Operand, begin: number | readonly number[], size?: 
   const b = typeof begin === 'number' ? [begin] : [...begin];
   const s = size === undefined ? [] : typeof size === 'number' ? [size] : [...size];
   if (b.length > x.rank || s.length > x.rank) {
-    throw new ShapeError(`slice: begin [${b.join(', ')}] / size [${s.join(', ')}] has more entries than the rank of ${formatShape(x.shape)}`);
+    throw shapeError('slice', {
+      expected: `begin and size must have at most one entry per axis of ${formatShape(x.shape)}`,
+      got: `begin [${b.join(', ')}] and size [${s.join(', ')}]`,
+    });
   }
   const start = x.shape.map((d, i) => {
     const v = b[i] ?? 0;
@@ -120,7 +142,10 @@ export function slice(input: Operand, begin: number | readonly number[], size?: 
   });
   x.shape.forEach((d, i) => {
     if (!Number.isInteger(start[i]) || !Number.isInteger(extent[i]) || start[i]! < 0 || extent[i]! < 0 || start[i]! + extent[i]! > d) {
-      throw new ShapeError(`slice: begin ${formatShape(start)} with size ${formatShape(extent)} does not fit in ${formatShape(x.shape)} (axis ${i})`);
+      throw shapeError('slice', {
+        expected: `the box must fit in ${formatShape(x.shape)}`, got: `begin ${formatShape(start)} with size ${formatShape(extent)}`,
+        rule: `it passes the end of axis ${i}`,
+      });
     }
   });
   if (shapesEqual(extent, x.shape)) return x;
@@ -133,7 +158,10 @@ export function slice(input: Operand, begin: number | readonly number[], size?: 
 export function pad(input: Operand, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
   const x = toTensor(input);
   if (paddings.length !== x.rank || paddings.some((p) => p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))) {
-    throw new ShapeError(`pad: expected ${x.rank} pairs [before, after] of non-negative integers for ${formatShape(x.shape)}, got ${JSON.stringify(paddings)}`);
+    throw shapeError('pad', {
+      expected: `expected ${x.rank} pairs [before, after] of non-negative integers for ${formatShape(x.shape)}`,
+      got: show(paddings),
+    });
   }
   const shape = x.shape.map((d, i) => d + paddings[i]![0] + paddings[i]![1]);
   const out = empty(shape, x.dtype);
@@ -149,17 +177,23 @@ export function pad(input: Operand, paddings: readonly (readonly [number, number
  * ```
  */
 export function concat(inputs: readonly Operand[], axis = 0): Tensor {
-  if (inputs.length === 0) throw new ConfigError('concat: needs at least one tensor');
+  if (inputs.length === 0) throw configError('concat', { expected: 'needs at least one tensor', got: 'an empty list' });
   const xs = inputs.map((t) => toTensor(t));
   const first = xs[0]!;
   const a = normalizeAxis(axis, first.rank, 'concat');
   const dtype = first.dtype;
   xs.forEach((t, k) => {
     if (t.dtype !== dtype) {
-      throw new DTypeError(`concat: all tensors must have one dtype; tensor 0 is ${dtype} but tensor ${k} is ${t.dtype}`);
+      throw dtypeError('concat', {
+        expected: `all tensors must have one dtype, that of tensor 0 (${dtype})`, got: `${t.dtype} for tensor ${k}`,
+        hint: 'cast them to one dtype first',
+      });
     }
     if (t.rank !== first.rank || t.shape.some((d, i) => i !== a && d !== first.shape[i])) {
-      throw new ShapeError(`concat: tensor ${k} has shape ${formatShape(t.shape)}, which does not match ${formatShape(first.shape)} except along axis ${a}`);
+      throw shapeError('concat', {
+        expected: `every tensor must have the shape of tensor 0, ${formatShape(first.shape)}, except along axis ${a}`,
+        got: `${formatShape(t.shape)} for tensor ${k}`,
+      });
     }
   });
   const shape = [...first.shape];
@@ -180,12 +214,15 @@ export function concat(inputs: readonly Operand[], axis = 0): Tensor {
 
 /** Joins tensors of the same shape along a new axis. */
 export function stack(inputs: readonly Operand[], axis = 0): Tensor {
-  if (inputs.length === 0) throw new ConfigError('stack: needs at least one tensor');
+  if (inputs.length === 0) throw configError('stack', { expected: 'needs at least one tensor', got: 'an empty list' });
   const xs = inputs.map((t) => toTensor(t));
   const a = normalizeAxis(axis, xs[0]!.rank + 1, 'stack');
   xs.forEach((t, k) => {
     if (!shapesEqual(t.shape, xs[0]!.shape)) {
-      throw new ShapeError(`stack: tensor ${k} has shape ${formatShape(t.shape)} but tensor 0 has ${formatShape(xs[0]!.shape)}; stack needs equal shapes`);
+      throw shapeError('stack', {
+        expected: `every tensor must have the shape of tensor 0, ${formatShape(xs[0]!.shape)}`,
+        got: `${formatShape(t.shape)} for tensor ${k}`,
+      });
     }
   });
   return concat(xs.map((t) => expandDims(t, a)), a);
@@ -197,12 +234,12 @@ export function broadcastTo(input: Operand, shape: readonly number[]): Tensor {
   if (shapesEqual(x.shape, shape)) return x;
   const target = broadcastShapes(x.shape, shape, 'broadcastTo');
   if (!shapesEqual(target, shape)) {
-    throw new ShapeError(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
+    throw shapeError('broadcastTo', {
+      expected: `the target must be a shape that ${formatShape(x.shape)} broadcasts to`, got: formatShape(shape),
+      rule: `broadcasting adds leading axes and stretches axes of size 1, so the two give ${formatShape(target)}`,
+    });
   }
-  const out = empty(shape, x.dtype);
-  const yes = new Uint8Array([1]);
-  kernels().where(yes, [], x._data, x.shape, x._data, x.shape, out._data, shape);
-  return record('broadcastTo', out, [x], (g) => [unbroadcast(g, x.shape)], true);
+  return expand(x, shape);
 }
 
 /** Indices as an int32 tensor; plain arrays must hold integers (a float index is a mistake, not a floor). */
@@ -215,7 +252,11 @@ function indexTensor(indices: Operand, op: string): Tensor {
   const values = asFloat._data;
   for (let i = 0; i < values.length; i++) {
     if (!Number.isInteger(values[i])) {
-      throw new DTypeError(`${op}: indices must be integers, got ${values[i]} at position ${i}; round them or build an int32 tensor`);
+      throw dtypeError(op, {
+        expected: 'indices must be integers',
+        got: `${values[i]} at position ${i}`,
+        hint: 'round them or build an int32 tensor',
+      });
     }
   }
   return tensor(asFloat, undefined, 'int32');
@@ -238,7 +279,10 @@ export function gather(input: Operand, indices: Operand, axis = 0): Tensor {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v < 0 || v >= length) {
-      throw new ShapeError(`gather: index ${v} is out of range for axis ${a} of ${formatShape(x.shape)} (valid: 0..${length - 1})`);
+      throw shapeError('gather', {
+        expected: `index ${v} is out of range for axis ${a} of ${formatShape(x.shape)}`,
+        rule: `valid: 0..${length - 1}`,
+      });
     }
   }
   const view = gatherView(x.shape, a);
@@ -284,12 +328,18 @@ export function scatterAdd(g: Tensor, indices: Tensor, axis: number, shape: read
 export function oneHot(indices: Operand, depth: number,
   options: { onValue?: number; offValue?: number; dtype?: DType } = {}): Tensor {
   const idx = indexTensor(indices, 'oneHot');
-  if (!Number.isInteger(depth) || depth < 1) throw new ConfigError(`oneHot: depth must be a positive integer, got ${depth}`);
+  if (!Number.isInteger(depth) || depth < 1) throw configError('oneHot', {
+    expected: 'depth must be a positive integer',
+    got: show(depth),
+  });
   const data = idx._data as Int32Array;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v < 0 || v >= depth) {
-      throw new ShapeError(`oneHot: index ${v} (at flat position ${i}) is out of range for depth ${depth} (valid: 0..${depth - 1}); fix the labels or raise depth`);
+      throw shapeError('oneHot', {
+        expected: `index ${v} (at flat position ${i}) is out of range for depth ${depth}`, rule: `valid: 0..${depth - 1}`,
+        hint: 'fix the labels or raise depth',
+      });
     }
   }
   const out = new Tensor(allocate(options.dtype ?? 'float32', idx.size * depth, `oneHot: the result of shape ${formatShape([...idx.shape, depth])}`), [...idx.shape, depth], options.dtype ?? 'float32');

@@ -1,6 +1,4 @@
-import { is, parseArguments } from '../../core/index.js';
-import { Tensor, Variable, full } from '../../tensor/index.js';
-import { Optimizer, checkOption, optimizerOptions, type OptimizerOptions, type Slots } from './optimizer.js';
+import { FusedOptimizer, defineOptimizer, type OptimizerArguments, type OptimizerOptions } from './optimizer.js';
 
 export interface AdagradOptions extends OptimizerOptions {
   /** Default 0.001. */
@@ -11,7 +9,14 @@ export interface AdagradOptions extends OptimizerOptions {
   epsilon?: number;
 }
 
-const ADAGRAD_OPTIONS = optimizerOptions({ initialAccumulatorValue: is.any, epsilon: is.any } satisfies Record<Exclude<keyof AdagradOptions, keyof OptimizerOptions>, unknown>);
+const ADAGRAD_TABLE = defineOptimizer<AdagradOptions>({
+  learningRate: 0.001,
+  rule: 'adagrad',
+  hyperparameters: {
+    initialAccumulatorValue: { default: 0.1, range: 'a finite number >= 0' }, epsilon: { default: 1e-7, range: 'a finite number >= 0' },
+  },
+  slots: ({ initialAccumulatorValue }) => ({ accumulator: initialAccumulatorValue }),
+});
 
 /**
  * Adagrad, Keras 3 rule: `acc += g^2; w -= lr * g / sqrt(acc + epsilon)`, acc starting at
@@ -24,29 +29,12 @@ const ADAGRAD_OPTIONS = optimizerOptions({ initialAccumulatorValue: is.any, epsi
  * adagrad.applyGradients([[nr.tensor([0.5, 0.5]), w]]);
  * ```
  */
-export class Adagrad extends Optimizer {
+export class Adagrad extends FusedOptimizer {
   readonly className = 'Adagrad';
-  readonly initialAccumulatorValue: number;
-  readonly epsilon: number;
+  declare readonly initialAccumulatorValue: number;
+  declare readonly epsilon: number;
 
-  constructor(learningRate?: AdagradOptions['learningRate'], options?: Omit<AdagradOptions, 'learningRate'>);
-  constructor(options?: AdagradOptions);
-  constructor(...args: unknown[]) {
-    const options = parseArguments<AdagradOptions>('Adagrad', args, ADAGRAD_OPTIONS);
-    super(options, 0.001, 'Adagrad');
-    this.initialAccumulatorValue = checkOption('Adagrad', 'initialAccumulatorValue', options.initialAccumulatorValue ?? 0.1, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0');
-    this.epsilon = checkOption('Adagrad', 'epsilon', options.epsilon ?? 1e-7, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0');
-  }
-
-  protected initialSlots(variable: Variable): Record<string, Tensor> {
-    return { accumulator: full(variable.shape, this.initialAccumulatorValue, variable.dtype) };
-  }
-
-  protected updateStep(g: Tensor, w: Variable, slots: Slots, lr: number): void {
-    this.fusedUpdate('adagrad', g, w, [slots.accumulator!], { learningRate: lr, epsilon: this.epsilon });
-  }
-
-  protected ownConfig() {
-    return { initialAccumulatorValue: this.initialAccumulatorValue, epsilon: this.epsilon };
+  constructor(...args: OptimizerArguments<AdagradOptions>) {
+    super('Adagrad', args, ADAGRAD_TABLE);
   }
 }

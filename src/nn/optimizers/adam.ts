@@ -1,6 +1,4 @@
-import { is, parseArguments } from '../../core/index.js';
-import { Tensor, Variable, zeros } from '../../tensor/index.js';
-import { Optimizer, checkOption, optimizerOptions, type OptimizerOptions, type Slots } from './optimizer.js';
+import { FusedOptimizer, defineOptimizer, type OptimizerArguments, type OptimizerOptions } from './optimizer.js';
 
 export interface AdamOptions extends OptimizerOptions {
   /** Default 0.001. */
@@ -15,21 +13,17 @@ export interface AdamOptions extends OptimizerOptions {
   amsgrad?: boolean;
 }
 
-/** Adam's options; AdamW takes the same. Keras spells the betas beta_1 and beta_2. */
-export const ADAM_OPTIONS = optimizerOptions(
-  { beta1: is.any, beta2: is.any, epsilon: is.any, amsgrad: is.boolean } satisfies Record<Exclude<keyof AdamOptions, keyof OptimizerOptions>, unknown>,
-  { beta_1: 'beta1', beta_2: 'beta2' },
-);
-
-export function checkAdamOptions(owner: string, options: AdamOptions) {
-  const unitOpen = (v: number) => v >= 0 && v < 1;
-  return {
-    beta1: checkOption(owner, 'beta1', options.beta1 ?? 0.9, unitOpen, 'a number in [0, 1)'),
-    beta2: checkOption(owner, 'beta2', options.beta2 ?? 0.999, unitOpen, 'a number in [0, 1)'),
-    epsilon: checkOption(owner, 'epsilon', options.epsilon ?? 1e-7, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0'),
-    amsgrad: options.amsgrad ?? false,
-  };
-}
+/** Adam's table; AdamW takes the same options. Keras spells the betas beta_1 and beta_2. */
+export const ADAM_TABLE = defineOptimizer<AdamOptions>({
+  learningRate: 0.001,
+  rule: 'adam',
+  hyperparameters: {
+    beta1: { default: 0.9, range: 'a number in [0, 1)' }, beta2: { default: 0.999, range: 'a number in [0, 1)' },
+    epsilon: { default: 1e-7, range: 'a finite number >= 0' }, amsgrad: { default: false },
+  },
+  aliases: { beta_1: 'beta1', beta_2: 'beta2' },
+  slots: ({ amsgrad }) => ({ m: 0, v: 0, ...(amsgrad ? { vHat: 0 } : {}) }),
+});
 
 /**
  * Adam, with Keras 3's update rule (t = step, counted from 1):
@@ -46,36 +40,19 @@ export function checkAdamOptions(owner: string, options: AdamOptions) {
  * w.toArray(); // about [0.9, -0.9]: the first step moves each weight by about lr
  * ```
  */
-export class Adam extends Optimizer {
+export class Adam extends FusedOptimizer {
   readonly className: string = 'Adam';
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly epsilon: number;
-  readonly amsgrad: boolean;
+  declare readonly beta1: number;
+  declare readonly beta2: number;
+  declare readonly epsilon: number;
+  declare readonly amsgrad: boolean;
 
-  constructor(learningRate?: AdamOptions['learningRate'], options?: Omit<AdamOptions, 'learningRate'>);
-  constructor(options?: AdamOptions);
-  constructor(...args: unknown[]) {
+  constructor(...args: OptimizerArguments<AdamOptions>) {
     // AdamW passes its parsed options on; errors name the class being built.
-    const name = new.target.name;
-    const options = parseArguments<AdamOptions>(name, args, ADAM_OPTIONS);
-    super(options, 0.001, name);
-    ({ beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, amsgrad: this.amsgrad } = checkAdamOptions(name, options));
+    super(new.target.name, args, ADAM_TABLE);
   }
 
-  protected initialSlots(variable: Variable): Record<string, Tensor> {
-    const slots: Record<string, Tensor> = { m: zeros(variable.shape, variable.dtype), v: zeros(variable.shape, variable.dtype) };
-    if (this.amsgrad) slots.vHat = zeros(variable.shape, variable.dtype);
-    return slots;
-  }
-
-  protected updateStep(g: Tensor, w: Variable, slots: Slots, lr: number, t: number): void {
-    const alpha = lr * Math.sqrt(1 - this.beta2 ** t) / (1 - this.beta1 ** t);
-    const moments = this.amsgrad ? [slots.m!, slots.v!, slots.vHat!] : [slots.m!, slots.v!];
-    this.fusedUpdate('adam', g, w, moments, { learningRate: alpha, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, amsgrad: this.amsgrad });
-  }
-
-  protected ownConfig(): Record<string, unknown> {
-    return { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, amsgrad: this.amsgrad };
+  protected override stepSize(lr: number, t: number): number {
+    return lr * Math.sqrt(1 - this.beta2 ** t) / (1 - this.beta1 ** t);
   }
 }

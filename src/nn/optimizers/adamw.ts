@@ -1,5 +1,6 @@
 import { parseArguments } from '../../core/index.js';
-import { ADAM_OPTIONS, Adam, type AdamOptions } from './adam.js';
+import { ADAM_TABLE, Adam, type AdamOptions } from './adam.js';
+import type { OptimizerArguments } from './optimizer.js';
 
 export interface AdamWOptions extends AdamOptions {
   /** Decoupled weight decay. Default 0.004. */
@@ -20,10 +21,8 @@ export interface AdamWOptions extends AdamOptions {
 export class AdamW extends Adam {
   override readonly className: string = 'AdamW';
 
-  constructor(learningRate?: AdamWOptions['learningRate'], options?: Omit<AdamWOptions, 'learningRate'>);
-  constructor(options?: AdamWOptions);
-  constructor(...args: unknown[]) {
-    const options = parseArguments<AdamWOptions>('AdamW', args, ADAM_OPTIONS);
+  constructor(...args: OptimizerArguments<AdamWOptions>) {
+    const options = parseArguments<AdamWOptions>('AdamW', args, ADAM_TABLE.options);
     super({ ...options, weightDecay: options.weightDecay ?? 0.004 });
   }
 }

@@ -1,4 +1,4 @@
-import { ConfigError, ownEntry } from '../../core/index.js';
+import { configError, ownEntry, show } from '../../core/index.js';
 import { Optimizer } from './optimizer.js';
 import { SGD } from './sgd.js';
 import { Adam } from './adam.js';
@@ -43,7 +43,11 @@ export function getOptimizer(identifier: string | Optimizer | { className: strin
   const name = typeof identifier === 'string' ? identifier : identifier?.className;
   const ctor = typeof name === 'string' ? ownEntry(OPTIMIZERS, normalize(name)) : undefined;
   if (!ctor) {
-    throw new ConfigError(`unknown optimizer ${JSON.stringify(name ?? identifier)}; expected one of ${Object.keys(OPTIMIZERS).map((n) => `'${n}'`).join(', ')} or an Optimizer instance`);
+    // No `where`: compile and model.json put their own place in front of this message.
+    throw configError('', {
+      expected: `unknown optimizer ${show(name ?? identifier)}`,
+      hint: `expected one of ${Object.keys(OPTIMIZERS).map((n) => `'${n}'`).join(', ')} or an Optimizer instance`,
+    });
   }
   const config = typeof identifier === 'string' ? {} : { ...(identifier.config ?? {}) };
   return new ctor(config as never);

@@ -1,5 +1,7 @@
-import { ConfigError, ShapeError, formatShape, is, shapesEqual, type OptionKeys } from '../../core/index.js';
-import { Tensor, Variable, noGrad, tensor, type TensorLike } from '../../tensor/index.js';
+import {
+  configError, formatShape, is, parseArguments, shapeError, shapesEqual, show, type OptionKeys, type OptionsSpec,
+} from '../../core/index.js';
+import { Tensor, Variable, full, noGrad, tensor, type TensorLike } from '../../tensor/index.js';
 import { applyOptimizerUpdate, clip, type UpdateParams, type UpdateRule } from '../../ops/index.js';
 import { LearningRateSchedule, deserializeSchedule, type ScheduleConfig } from './schedules.js';
 
@@ -27,12 +29,12 @@ export interface OptimizerOptions {
 }
 
 /** The checks of the options every optimizer takes (the constructors check the ranges). */
-export const OPTIMIZER_OPTIONS = {
+const OPTIMIZER_OPTIONS = {
   learningRate: is.any, weightDecay: is.any, clipnorm: is.any, clipvalue: is.any, globalClipnorm: is.any, name: is.string,
 } satisfies Record<keyof OptimizerOptions, unknown>;
 
 /** An optimizer's options spec: the shared keys and its own. */
-export function optimizerOptions(own: OptionKeys, aliases?: Record<string, string>) {
+function optimizerOptions(own: OptionKeys, aliases?: Record<string, string>) {
   // Keras's optimizers take the learning rate first: new Adam(1e-3) as Adam(1e-3).
   return { keys: { ...OPTIMIZER_OPTIONS, ...own }, aliases, positional: ['learningRate'] };
 }
@@ -50,12 +52,16 @@ export interface OptimizerState {
 }
 
 /** Throws a ConfigError naming the option unless `rule` holds. */
-export function checkOption(owner: string, option: string, value: unknown, rule: (v: number) => boolean, ruleText: string): number {
+function checkOption(owner: string, option: string, value: unknown, rule: (v: number) => boolean, ruleText: string): number {
   if (typeof value !== 'number' || Number.isNaN(value) || !rule(value)) {
-    throw new ConfigError(`${owner}: option "${option}" must be ${ruleText}, got ${String(value)}`);
+    throw configError(owner, { expected: `option "${option}" must be ${ruleText}`, got: show(value) });
   }
   return value;
 }
+
+/** What came instead of a Variable: a plain tensor (the usual mistake) by its shape, anything else by its type. */
+const describe = (value: unknown) =>
+  (value instanceof Tensor ? `a Tensor of shape ${formatShape(value.shape)}, not a Variable` : typeof value);
 
 const nonNegative = (v: number) => v >= 0 && Number.isFinite(v);
 const positive = (v: number) => v > 0 && Number.isFinite(v);
@@ -97,7 +103,10 @@ export abstract class Optimizer {
     this.globalClipnorm = optionalPositive(defaultName, 'globalClipnorm', options.globalClipnorm);
     const clips = [this.clipnorm, this.clipvalue, this.globalClipnorm].filter((c) => c !== null).length;
     if (clips > 1) {
-      throw new ConfigError(`${defaultName}: set at most one of "clipnorm", "clipvalue" and "globalClipnorm", got clipnorm=${this.clipnorm}, clipvalue=${this.clipvalue}, globalClipnorm=${this.globalClipnorm}`);
+      throw configError(defaultName, {
+        expected: 'set at most one of "clipnorm", "clipvalue" and "globalClipnorm"',
+        got: `clipnorm=${this.clipnorm}, clipvalue=${this.clipvalue}, globalClipnorm=${this.globalClipnorm}`,
+      });
     }
   }
 
@@ -115,7 +124,10 @@ export abstract class Optimizer {
   /** Sets a constant learning rate (callbacks such as ReduceLROnPlateau use this). */
   set learningRate(value: number) {
     if (this.rate instanceof LearningRateSchedule) {
-      throw new ConfigError(`${this.className}: the learning rate is a ${this.rate.className} schedule and cannot be set to a number; build a new optimizer instead`);
+      throw configError(this.className, {
+        expected: `the learning rate is a schedule (${this.rate.className}) and cannot be set to a number`, got: show(value),
+        hint: 'build a new optimizer instead',
+      });
     }
     this.rate = checkOption(this.className, 'learningRate', value, nonNegative, 'a finite number >= 0');
   }
@@ -128,7 +140,6 @@ export abstract class Optimizer {
   /** The initial values of a variable's slots; names are the slot names. */
   protected abstract initialSlots(variable: Variable): Record<string, Tensor>;
 
-  /** Updates one variable in place. `step` is iterations + 1 (1 at the first update). */
   /**
    * Runs the backend's fused in-place update for `rule` on one variable and its slots (in the order
    * the kernel documents); options left out are unused by that rule.
@@ -137,6 +148,7 @@ export abstract class Optimizer {
     applyOptimizerUpdate(rule, w, g, slots, options);
   }
 
+  /** Updates one variable in place. `step` is iterations + 1 (1 at the first update). */
   protected abstract updateStep(gradient: Tensor, variable: Variable, slots: Slots, learningRate: number, step: number): void;
 
   /** The subclass's own options for getConfig(). */
@@ -164,9 +176,16 @@ export abstract class Optimizer {
   applyGradients(pairs: ReadonlyArray<readonly [Tensor | null | undefined, Variable]>): void {
     const kept = pairs.filter(([g, v]) => g !== null && g !== undefined && v.trainable) as [Tensor, Variable][];
     for (const [g, v] of kept) {
-      if (!(v instanceof Variable)) throw new ConfigError(`${this.className}.applyGradients: expected Variables to update, got ${typeof v}`);
+      if (!(v instanceof Variable)) {
+        throw configError(`${this.className}.applyGradients`, {
+          expected: 'expected Variables to update', got: describe(v as unknown),
+          hint: 'wrap a weight in nr.variable() to make it trainable',
+        });
+      }
       if (g.shape.length !== v.shape.length || g.shape.some((d, i) => d !== v.shape[i])) {
-        throw new ShapeError(`${this.className}.applyGradients: gradient of shape ${formatShape(g.shape)} does not match variable "${v.name}" of shape ${formatShape(v.shape)}`);
+        throw shapeError(`${this.className}.applyGradients`, {
+          expected: `the gradient of variable "${v.name}" must have its shape ${formatShape(v.shape)}`, got: formatShape(g.shape),
+        });
       }
     }
     noGrad(() => {
@@ -187,7 +206,9 @@ export abstract class Optimizer {
   /** Same as `applyGradients(grads.map((g, i) => [g, variables[i]]))`. */
   apply(grads: ReadonlyArray<Tensor | null | undefined>, variables: readonly Variable[]): void {
     if (grads.length !== variables.length) {
-      throw new ConfigError(`${this.className}.apply: got ${grads.length} gradients for ${variables.length} variables; pass one gradient per variable`);
+      throw configError(`${this.className}.apply`, {
+        expected: `expected one gradient per variable (${variables.length} variables)`, got: `${grads.length} gradients`,
+      });
     }
     this.applyGradients(variables.map((v, i) => [grads[i], v] as const));
   }
@@ -237,20 +258,27 @@ export abstract class Optimizer {
     const targets = variables ?? state.variables ?? [];
     checkOption(this.className, 'iterations', state.iterations, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0');
     if (targets.length !== state.slots.length) {
-      throw new ConfigError(`${this.className}.setState: the state has slots for ${state.slots.length} variables but ${targets.length} variables were given`);
+      throw configError(`${this.className}.setState`, {
+        expected: `expected one variable per entry of state.slots (${state.slots.length})`, got: `${targets.length} variables`,
+      });
     }
     targets.forEach((v, i) => {
       const slots = this.slotsFor(v);
       const given = state.slots[i]!;
       const expected = Object.keys(slots).sort().join(', ');
       if (Object.keys(given).sort().join(', ') !== expected) {
-        throw new ConfigError(`${this.className}.setState: variable "${v.name}" needs slots [${expected}], got [${Object.keys(given).join(', ')}]`);
+        throw configError(`${this.className}.setState`, {
+          expected: `variable "${v.name}" needs slots [${expected}]`,
+          got: `[${Object.keys(given).join(', ')}]`,
+        });
       }
       // Every shape is checked before anything is assigned, so a bad state changes nothing.
       for (const [k, value] of Object.entries(given)) {
         const shape = value instanceof Tensor ? value.shape : tensor(value).shape;
         if (!shapesEqual(shape, slots[k]!.shape)) {
-          throw new ShapeError(`${this.className}.setState: slot "${k}" of variable "${v.name}" must have shape ${formatShape(slots[k]!.shape)}, got ${formatShape(shape)}`);
+          throw shapeError(`${this.className}.setState`, {
+            expected: `slot "${k}" of variable "${v.name}" must have shape ${formatShape(slots[k]!.shape)}`, got: formatShape(shape),
+          });
         }
       }
     });
@@ -259,5 +287,113 @@ export abstract class Optimizer {
       for (const [k, value] of Object.entries(state.slots[i]!)) slots[k]!.assign(value);
     });
     this.iterations = state.iterations;
+  }
+}
+
+/*
+ * The built-in optimizers differ only in a table: their own hyperparameters (default and range, in
+ * the order getConfig lists them), the default learning rate, the applyUpdate kernel rule that does
+ * the step, and the slots a variable gets. `FusedOptimizer` does the rest once for all of them.
+ */
+
+/** The ranges a numeric hyperparameter may be restricted to, by the words its error shows. */
+const RANGES = {
+  'a number in [0, 1)': (v: number) => v >= 0 && v < 1,
+  'a number in [0, 1]': (v: number) => v >= 0 && v <= 1,
+  'a finite number >= 0': nonNegative,
+} satisfies Record<string, (v: number) => boolean>;
+
+/** The hyperparameters the applyUpdate kernel reads (its learning rate comes from the schedule). */
+const KERNEL_PARAMS = {
+  momentum: true, nesterov: true, beta1: true, beta2: true, rho: true, epsilon: true, amsgrad: true, centered: true,
+} satisfies Record<Exclude<keyof UpdateParams, 'learningRate'>, true>;
+
+/** A built-in optimizer's constructor arguments, Keras's forms: `(learningRate?, options?)` or `(options?)`. */
+export type OptimizerArguments<O extends OptimizerOptions> =
+  | [learningRate?: O['learningRate'], options?: Omit<O, 'learningRate'>]
+  | [options?: O];
+
+/** An optimizer's options beyond those every optimizer takes. */
+type Own<O> = Exclude<keyof O, keyof OptimizerOptions>;
+
+/** A hyperparameter's entry: booleans have a default; numbers a default and a range. */
+type Hyperparameter<V> = V extends boolean ? { default: boolean } : { default: number; range: keyof typeof RANGES };
+
+/** What sets one built-in optimizer apart; `O` is its options interface. */
+export interface OptimizerTable<O extends OptimizerOptions> {
+  learningRate: number;
+  rule: UpdateRule;
+  /** Every option of O beyond OptimizerOptions, in the order of getConfig (and of the checks). */
+  hyperparameters: { [K in Own<O>]-?: Hyperparameter<NonNullable<O[K]>> };
+  /** Other spellings Keras uses (beta_1 for beta1). */
+  aliases?: Record<string, string>;
+  /** The slots of a variable, in the order the kernel takes them, each with the value it starts at. */
+  slots(hyperparameters: { [K in Own<O>]-?: NonNullable<O[K]> }): Record<string, number>;
+}
+
+/** A table as FusedOptimizer reads it at run time (option types erased), with its options spec made once. */
+export interface OptimizerDefinition {
+  learningRate: number;
+  rule: UpdateRule;
+  hyperparameters: Record<string, { default: number | boolean; range?: keyof typeof RANGES }>;
+  slots(hyperparameters: Record<string, number | boolean>): Record<string, number>;
+  /** What parseArguments checks the constructor's arguments against. */
+  options: OptionsSpec;
+}
+
+export function defineOptimizer<O extends OptimizerOptions>(table: OptimizerTable<O>): OptimizerDefinition {
+  const definition = table as unknown as Omit<OptimizerDefinition, 'options'>;
+  // Numbers are checked against their range once parsed; booleans only need to be booleans.
+  const keys = Object.fromEntries(Object.entries(definition.hyperparameters)
+    .map(([k, h]) => [k, typeof h.default === 'boolean' ? is.boolean : is.any]));
+  return { ...definition, options: optimizerOptions(keys, table.aliases) };
+}
+
+/**
+ * The base of the built-in optimizers: parses and checks the options of a table, creates the slots
+ * and runs the table's kernel rule each step. The hyperparameters become readonly fields of the
+ * optimizer (`sgd.momentum`); subclasses declare them with `declare readonly`.
+ */
+export abstract class FusedOptimizer extends Optimizer {
+  private readonly definition: OptimizerDefinition;
+  private readonly hyperparameters: Record<string, number | boolean> = {};
+  /** The kernel's options, made once; each step only sets the learning rate. */
+  private readonly params: Partial<UpdateParams> = {};
+
+  /** `owner` names the class in errors; `args` are the constructor's (Keras's positional forms included). */
+  protected constructor(owner: string, args: readonly unknown[], definition: OptimizerDefinition) {
+    const options = parseArguments<Record<string, unknown>>(owner, args, definition.options);
+    super(options, definition.learningRate, owner);
+    this.definition = definition;
+    for (const [key, entry] of Object.entries(definition.hyperparameters)) {
+      const given = options[key] ?? entry.default;
+      const value = entry.range === undefined ? (given as boolean) : checkOption(owner, key, given, RANGES[entry.range], entry.range);
+      this.hyperparameters[key] = value;
+      (this as unknown as Record<string, unknown>)[key] = value;
+      if (Object.hasOwn(KERNEL_PARAMS, key)) (this.params as Record<string, unknown>)[key] = value;
+    }
+  }
+
+  protected initialSlots(variable: Variable): Record<string, Tensor> {
+    const slots: Record<string, Tensor> = {};
+    for (const [name, value] of Object.entries(this.definition.slots(this.hyperparameters))) {
+      slots[name] = full(variable.shape, value, variable.dtype);
+    }
+    return slots;
+  }
+
+  /** The step size the kernel gets: the learning rate, or Adam's bias-corrected form of it. */
+  protected stepSize(learningRate: number, _step: number): number {
+    return learningRate;
+  }
+
+  protected updateStep(g: Tensor, w: Variable, slots: Slots, lr: number, step: number): void {
+    this.params.learningRate = this.stepSize(lr, step);
+    // Slots were created in the kernel's order, and Object.values keeps it (no slot name is an index).
+    this.fusedUpdate(this.definition.rule, g, w, Object.values(slots), this.params);
+  }
+
+  protected ownConfig(): Record<string, unknown> {
+    return { ...this.hyperparameters };
   }
 }

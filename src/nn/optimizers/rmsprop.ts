@@ -1,6 +1,4 @@
-import { is, parseArguments } from '../../core/index.js';
-import { Tensor, Variable, zeros } from '../../tensor/index.js';
-import { Optimizer, checkOption, optimizerOptions, type OptimizerOptions, type Slots } from './optimizer.js';
+import { FusedOptimizer, defineOptimizer, type OptimizerArguments, type OptimizerOptions } from './optimizer.js';
 
 export interface RMSpropOptions extends OptimizerOptions {
   /** Default 0.001. */
@@ -15,7 +13,17 @@ export interface RMSpropOptions extends OptimizerOptions {
   centered?: boolean;
 }
 
-const RMSPROP_OPTIONS = optimizerOptions({ rho: is.any, momentum: is.any, epsilon: is.any, centered: is.boolean } satisfies Record<Exclude<keyof RMSpropOptions, keyof OptimizerOptions>, unknown>);
+const RMSPROP_TABLE = defineOptimizer<RMSpropOptions>({
+  learningRate: 0.001,
+  rule: 'rmsprop',
+  hyperparameters: {
+    rho: { default: 0.9, range: 'a number in [0, 1)' }, momentum: { default: 0, range: 'a number in [0, 1]' },
+    epsilon: { default: 1e-7, range: 'a finite number >= 0' }, centered: { default: false },
+  },
+  slots: ({ momentum, centered }) => ({
+    velocity: 0, ...(momentum > 0 ? { momentum: 0 } : {}), ...(centered ? { averageGradient: 0 } : {}),
+  }),
+});
 
 /**
  * RMSprop, Keras 3 rule:
@@ -31,39 +39,14 @@ const RMSPROP_OPTIONS = optimizerOptions({ rho: is.any, momentum: is.any, epsilo
  * rmsprop.applyGradients([[nr.tensor([0.5, 0.5]), w]]);
  * ```
  */
-export class RMSprop extends Optimizer {
+export class RMSprop extends FusedOptimizer {
   readonly className = 'RMSprop';
-  readonly rho: number;
-  readonly momentum: number;
-  readonly epsilon: number;
-  readonly centered: boolean;
+  declare readonly rho: number;
+  declare readonly momentum: number;
+  declare readonly epsilon: number;
+  declare readonly centered: boolean;
 
-  constructor(learningRate?: RMSpropOptions['learningRate'], options?: Omit<RMSpropOptions, 'learningRate'>);
-  constructor(options?: RMSpropOptions);
-  constructor(...args: unknown[]) {
-    const options = parseArguments<RMSpropOptions>('RMSprop', args, RMSPROP_OPTIONS);
-    super(options, 0.001, 'RMSprop');
-    this.rho = checkOption('RMSprop', 'rho', options.rho ?? 0.9, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
-    this.momentum = checkOption('RMSprop', 'momentum', options.momentum ?? 0, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
-    this.epsilon = checkOption('RMSprop', 'epsilon', options.epsilon ?? 1e-7, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0');
-    this.centered = options.centered ?? false;
-  }
-
-  protected initialSlots(variable: Variable): Record<string, Tensor> {
-    const slots: Record<string, Tensor> = { velocity: zeros(variable.shape, variable.dtype) };
-    if (this.momentum > 0) slots.momentum = zeros(variable.shape, variable.dtype);
-    if (this.centered) slots.averageGradient = zeros(variable.shape, variable.dtype);
-    return slots;
-  }
-
-  protected updateStep(g: Tensor, w: Variable, slots: Slots, lr: number): void {
-    const order = [slots.velocity!];
-    if (this.momentum > 0) order.push(slots.momentum!);
-    if (this.centered) order.push(slots.averageGradient!);
-    this.fusedUpdate('rmsprop', g, w, order, { learningRate: lr, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered });
-  }
-
-  protected ownConfig() {
-    return { rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
+  constructor(...args: OptimizerArguments<RMSpropOptions>) {
+    super('RMSprop', args, RMSPROP_TABLE);
   }
 }

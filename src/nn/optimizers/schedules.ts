@@ -1,4 +1,4 @@
-import { ConfigError, is, parseOptions, ownEntry } from '../../core/index.js';
+import { configError, is, parseOptions, ownEntry, show } from '../../core/index.js';
 
 /*
  * Learning rate schedules with Keras 3 semantics (keras.optimizers.schedules). A schedule maps the
@@ -19,7 +19,7 @@ export abstract class LearningRateSchedule {
 
 function requireFinite(owner: string, option: string, value: unknown, rule: (v: number) => boolean, ruleText: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || !rule(value)) {
-    throw new ConfigError(`${owner}: option "${option}" must be ${ruleText}, got ${String(value)}`);
+    throw configError(owner, { expected: `option "${option}" must be ${ruleText}`, got: show(value) });
   }
   return value;
 }
@@ -95,7 +95,10 @@ export class PiecewiseConstantDecay extends LearningRateSchedule {
     const options = parseOptions<PiecewiseConstantDecayOptions>('PiecewiseConstantDecay', raw, { keys: { boundaries: is.any, values: is.any } satisfies Record<keyof PiecewiseConstantDecayOptions, unknown> });
     const { boundaries, values } = options;
     if (!Array.isArray(boundaries) || !Array.isArray(values) || values.length !== boundaries.length + 1) {
-      throw new ConfigError(`PiecewiseConstantDecay: option "values" must have one more element than "boundaries", got ${values?.length} values and ${boundaries?.length} boundaries`);
+      throw configError('PiecewiseConstantDecay', {
+        expected: 'option "values" must have one more element than "boundaries"',
+        got: `${values?.length} values and ${boundaries?.length} boundaries`,
+      });
     }
     boundaries.forEach((b, i) => requireFinite('PiecewiseConstantDecay', `boundaries[${i}]`, b, (v) => i === 0 || v > boundaries[i - 1]!, 'a number greater than the previous boundary'));
     values.forEach((v, i) => requireFinite('PiecewiseConstantDecay', `values[${i}]`, v, () => true, 'a finite number'));
@@ -181,7 +184,10 @@ const SCHEDULES: Record<string, new (options: never) => LearningRateSchedule> = 
 export function deserializeSchedule(config: ScheduleConfig): LearningRateSchedule {
   const ctor = ownEntry(SCHEDULES, config?.className);
   if (!ctor) {
-    throw new ConfigError(`unknown learning rate schedule "${config.className}"; expected one of ${Object.keys(SCHEDULES).join(', ')}`);
+    throw configError('', {
+      expected: `unknown learning rate schedule ${show(config.className)}`,
+      hint: `expected one of ${Object.keys(SCHEDULES).join(', ')}`,
+    });
   }
   return new ctor(config.config as never);
 }

@@ -1,6 +1,4 @@
-import { is, parseArguments } from '../../core/index.js';
-import { Tensor, Variable, zeros } from '../../tensor/index.js';
-import { Optimizer, checkOption, optimizerOptions, type OptimizerOptions, type Slots } from './optimizer.js';
+import { FusedOptimizer, defineOptimizer, type OptimizerArguments, type OptimizerOptions } from './optimizer.js';
 
 export interface SGDOptions extends OptimizerOptions {
   /** Default 0.01. */
@@ -11,7 +9,12 @@ export interface SGDOptions extends OptimizerOptions {
   nesterov?: boolean;
 }
 
-const SGD_OPTIONS = optimizerOptions({ momentum: is.any, nesterov: is.boolean } satisfies Record<Exclude<keyof SGDOptions, keyof OptimizerOptions>, unknown>);
+const SGD_TABLE = defineOptimizer<SGDOptions>({
+  learningRate: 0.01,
+  rule: 'sgd',
+  hyperparameters: { momentum: { default: 0, range: 'a number in [0, 1]' }, nesterov: { default: false } },
+  slots: ({ momentum }) => ({ ...(momentum > 0 ? { momentum: 0 } : {}) }),
+});
 
 /**
  * Stochastic gradient descent, with optional (Nesterov) momentum; Keras 3 rule:
@@ -27,29 +30,12 @@ const SGD_OPTIONS = optimizerOptions({ momentum: is.any, nesterov: is.boolean } 
  * w.toArray(); // [0.9, -1.1]
  * ```
  */
-export class SGD extends Optimizer {
+export class SGD extends FusedOptimizer {
   readonly className = 'SGD';
-  readonly momentum: number;
-  readonly nesterov: boolean;
+  declare readonly momentum: number;
+  declare readonly nesterov: boolean;
 
-  constructor(learningRate?: SGDOptions['learningRate'], options?: Omit<SGDOptions, 'learningRate'>);
-  constructor(options?: SGDOptions);
-  constructor(...args: unknown[]) {
-    const options = parseArguments<SGDOptions>('SGD', args, SGD_OPTIONS);
-    super(options, 0.01, 'SGD');
-    this.momentum = checkOption('SGD', 'momentum', options.momentum ?? 0, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
-    this.nesterov = options.nesterov ?? false;
-  }
-
-  protected initialSlots(variable: Variable): Record<string, Tensor> {
-    return this.momentum === 0 ? {} : { momentum: zeros(variable.shape, variable.dtype) };
-  }
-
-  protected updateStep(g: Tensor, w: Variable, slots: Slots, lr: number): void {
-    this.fusedUpdate('sgd', g, w, this.momentum === 0 ? [] : [slots.momentum!], { learningRate: lr, momentum: this.momentum, nesterov: this.nesterov });
-  }
-
-  protected ownConfig() {
-    return { momentum: this.momentum, nesterov: this.nesterov };
+  constructor(...args: OptimizerArguments<SGDOptions>) {
+    super('SGD', args, SGD_TABLE);
   }
 }
