@@ -1,4 +1,8 @@
-import { ConfigError, DTypeError, ShapeError, formatShape } from '../core/index.js';
+import { configError, dtypeError, formatShape, shapeError, show } from '../core/index.js';
+import {
+  checkImageRank, checkTransposeOutput, checkWindowFits, convOutputLength, convPadBefore, convWindow, outputPaddingOption,
+  transposeOutputLength, type ConvWindow, type Padding, type Pair,
+} from '../core/geometry.js';
 import { LINEAR_ACTIVATIONS, kernelProvider, kernels, type Conv2DGeometry, type LinearActivation } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
 import { unaryGradient } from './elementwise.js';
@@ -6,16 +10,15 @@ import { castTo, empty, requireFloat, scratch, toTensor, type Operand } from './
 import { sum } from './reduce.js';
 
 /*
- * 2-D convolutions over NHWC images with Keras's weight layouts. Each op checks its arguments, turns
- * 'valid'/'same' into explicit padding with TensorFlow's rule (convPadding) and calls the conv
- * kernels; the gradient of one conv is another conv kernel (conv2dTranspose is conv2d run backwards,
- * so the two share their three kernels with the roles swapped).
+ * 2-D convolutions over NHWC images with Keras's weight layouts. Each op reads its options with
+ * src/core/geometry.ts (the rules the conv layers use too), checks its tensors, turns 'valid'/'same'
+ * into explicit padding with TensorFlow's rule and calls the conv kernels; the gradient of one conv
+ * is another conv kernel (conv2dTranspose is conv2d run backwards, so the two share their three
+ * kernels with the roles swapped). The layers, whose options were read once at construction, call
+ * the `...Parsed` forms, which check only the tensors.
  */
 
-export type Padding = 'valid' | 'same';
-
-/** A number for both spatial axes, or `[height, width]`. */
-export type Pair = number | readonly [number, number];
+export { convPadding, type ConvPadding, type Padding, type Pair } from '../core/geometry.js';
 
 export interface Conv2DOptions {
   /** Step between windows, per axis (default 1). */
@@ -39,120 +42,69 @@ export interface Conv2DTransposeOptions extends Conv2DOptions {
   outputPadding?: Pair | null;
 }
 
-export interface ConvPadding {
-  outSize: number;
-  padBefore: number;
-  padAfter: number;
+/** Throws unless `x` is a float rank-4 NHWC tensor; `where` names the op (or the layer) in the message. */
+export function requireImages(x: Tensor, where: string): void {
+  checkImageRank(x.shape, where, 'op');
+  requireFloat(x, where);
 }
+
+const NO_DILATION = [1, 1] as const;
 
 /**
- * The output size and padding of one spatial axis under TensorFlow's rule (also Keras's).
- * 'valid': no padding, `outSize = floor((inSize - effectiveKernel) / stride) + 1` (0 when the window
- * does not fit). 'same': `outSize = ceil(inSize / stride)`, total padding
- * `max((outSize - 1) * stride + effectiveKernel - inSize, 0)` split with the odd row/column after,
- * so even kernels and strides > 1 pad asymmetrically. `effectiveKernel = (kernel - 1) * dilation + 1`.
- *
- * ```ts
- * nr.convPadding(28, 4, 2, 1, 'same'); // { outSize: 14, padBefore: 1, padAfter: 1 }
- * nr.convPadding(5, 2, 2, 1, 'same');  // { outSize: 3, padBefore: 0, padAfter: 1 }
- * ```
+ * The kernel geometry of a `what` ('kernel' or 'pool') of kh x kw taps sliding over the images
+ * `shape`, after checking that a 'valid' window fits (a window that does not would give an empty
+ * output, which no framework returns silently).
  */
-export function convPadding(inSize: number, kernel: number, stride: number, dilation: number, padding: Padding): ConvPadding {
-  const effective = (kernel - 1) * dilation + 1;
-  if (padding === 'valid') {
-    const outSize = inSize >= effective ? Math.floor((inSize - effective) / stride) + 1 : 0;
-    return { outSize, padBefore: 0, padAfter: 0 };
-  }
-  const outSize = Math.ceil(inSize / stride);
-  const total = Math.max((outSize - 1) * stride + effective - inSize, 0);
-  const padBefore = Math.floor(total / 2);
-  return { outSize, padBefore, padAfter: total - padBefore };
-}
-
-/** Reads a number-or-pair option as two positive integers. */
-export function pairOption(value: Pair | undefined, fallback: Pair, op: string, name: string): [number, number] {
-  const v = value ?? fallback;
-  const pair = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : null;
-  if (!pair || pair.some((n) => typeof n !== 'number' || !Number.isInteger(n) || n <= 0)) {
-    throw new ConfigError(`${op}: ${name} must be a positive integer or a pair [height, width] of them, got ${JSON.stringify(v)}`);
-  }
-  return pair as [number, number];
-}
-
-/** Reads the padding option ('valid' or 'same', any case). */
-export function paddingOption(value: string | undefined, op: string): Padding {
-  const p = (value ?? 'valid').toLowerCase();
-  if (p !== 'valid' && p !== 'same') {
-    throw new ConfigError(`${op}: padding must be 'valid' or 'same', got ${JSON.stringify(value)}`);
-  }
-  return p;
-}
-
-/** Throws unless `x` is a float rank-4 NHWC tensor. */
-export function requireImages(x: Tensor, op: string): void {
-  if (x.rank !== 4) {
-    throw new ShapeError(
-      `${op}: expected a rank-4 input [batch, height, width, channels], got ${formatShape(x.shape)}` +
-        (x.rank === 3 ? '; add a batch axis with expandDims(x, 0)' : x.rank === 2 ? '; reshape flat images, e.g. x.reshape([-1, 28, 28, 1])' : ''),
-    );
-  }
-  requireFloat(x, op);
-}
-
-/** Throws unless dilation > 1 and stride > 1 are not used together (TensorFlow refuses them too). */
-export function checkDilationWithStrides(strides: [number, number], dilation: [number, number], op: string): void {
-  if (dilation.some((d) => d > 1) && strides.some((s) => s > 1)) {
-    throw new ConfigError(
-      `${op}: dilationRate [${dilation.join(', ')}] cannot be combined with strides [${strides.join(', ')}]; ` +
-        'use strides 1 with a dilation, or dilation 1 with strides (TensorFlow has the same rule)',
-    );
-  }
-}
-
-/**
- * The kernel geometry of a window (`what` = 'kernel' or 'pool') of `window` taps sliding over the
- * images `shape`, checking that a 'valid' window fits.
- */
-export function windowGeometry(op: string, what: string, shape: readonly number[], window: [number, number],
-  strides: [number, number], dilation: [number, number], padding: Padding, outChannels: number): Conv2DGeometry {
+function windowGeometry(where: string, what: string, shape: readonly number[], kh: number, kw: number,
+  strides: readonly [number, number], dilation: readonly [number, number], padding: Padding, outChannels: number): Conv2DGeometry {
+  checkWindowFits(shape, kh, kw, dilation, padding, where, what);
   const [batch, inHeight, inWidth, inChannels] = shape as [number, number, number, number];
-  const effective = window.map((k, i) => (k - 1) * dilation[i]! + 1);
-  if (padding === 'valid' && (effective[0]! > inHeight || effective[1]! > inWidth)) {
-    const dilated = dilation.some((d) => d > 1) ? ` (${effective[0]}x${effective[1]} with dilation)` : '';
-    throw new ShapeError(
-      `${op}: ${what} ${window[0]}x${window[1]}${dilated} with 'valid' padding does not fit the ${inHeight}x${inWidth} ` +
-        `input ${formatShape(shape)}; use padding 'same', a smaller ${what}, or a larger input`,
-    );
-  }
-  const rows = convPadding(inHeight, window[0], strides[0], dilation[0], padding);
-  const cols = convPadding(inWidth, window[1], strides[1], dilation[1], padding);
+  const outHeight = convOutputLength(inHeight, kh, strides[0], dilation[0], padding);
+  const outWidth = convOutputLength(inWidth, kw, strides[1], dilation[1], padding);
   return {
-    batch, inHeight, inWidth, inChannels, outHeight: rows.outSize, outWidth: cols.outSize, outChannels,
-    filterHeight: window[0], filterWidth: window[1], strideHeight: strides[0], strideWidth: strides[1],
-    dilationHeight: dilation[0], dilationWidth: dilation[1], padTop: rows.padBefore, padLeft: cols.padBefore,
+    batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels,
+    filterHeight: kh, filterWidth: kw, strideHeight: strides[0], strideWidth: strides[1],
+    dilationHeight: dilation[0], dilationWidth: dilation[1],
+    padTop: convPadBefore(inHeight, outHeight, kh, strides[0], dilation[0], padding),
+    padLeft: convPadBefore(inWidth, outWidth, kw, strides[1], dilation[1], padding),
   };
 }
 
-/** Throws unless the filter is a float rank-4 tensor of x's dtype with no dimension of size 0. */
-function checkFilter(x: Tensor, filter: Tensor, op: string, layout: string): void {
-  requireFloat(filter, op, 'filter');
-  if (filter.dtype !== x.dtype) {
-    throw new DTypeError(`${op}: the input is ${x.dtype} ${formatShape(x.shape)} but the filter is ${filter.dtype} ${formatShape(filter.shape)}; cast one to match`);
-  }
-  if (filter.rank !== 4) {
-    throw new ShapeError(`${op}: expected a rank-4 filter ${layout}, got ${formatShape(filter.shape)}`);
-  }
-  if (filter.shape.some((d) => d <= 0)) {
-    throw new ShapeError(`${op}: the filter ${formatShape(filter.shape)} has a dimension of size 0; kernel sizes and filter counts must be positive`);
-  }
-}
+/** Pooling windows have no dilation. */
+export const poolGeometry = (where: string, shape: readonly number[], size: readonly [number, number],
+  strides: readonly [number, number], padding: Padding): Conv2DGeometry =>
+  windowGeometry(where, 'pool', shape, size[0], size[1], strides, NO_DILATION, padding, shape[3]!);
 
-function convOptions(options: Conv2DOptions, op: string) {
-  const strides = pairOption(options.strides, 1, op, 'strides');
-  const dilation = pairOption(options.dilationRate, 1, op, 'dilationRate');
-  const padding = paddingOption(options.padding, op);
-  checkDilationWithStrides(strides, dilation, op);
-  return { strides, dilation, padding };
+const ORDINAL = ['first', 'second', 'third', 'fourth'];
+
+/**
+ * Checks the two operands every conv kernel reads: float NHWC images x, and a float rank-4 filter
+ * w (its axes named by `layout`) of x's dtype, with no dimension of size 0, whose `channelAxis`
+ * is x's channels. These guard the kernels' memory accesses, so no caller skips them.
+ */
+function checkOperands(where: string, x: Tensor, w: Tensor, layout: string, channelAxis: 2 | 3): void {
+  requireImages(x, where);
+  requireFloat(w, where, 'filter');
+  if (w.dtype !== x.dtype) {
+    throw dtypeError(where, {
+      expected: `the input is ${x.dtype} ${formatShape(x.shape)} but the filter is ${w.dtype} ${formatShape(w.shape)}`,
+      hint: 'cast one to match',
+    });
+  }
+  if (w.rank !== 4) throw shapeError(where, { expected: `expected a rank-4 filter ${layout}`, got: formatShape(w.shape) });
+  if (w.size === 0) {
+    throw shapeError(where, {
+      expected: `the filter ${formatShape(w.shape)} has a dimension of size 0`, hint: 'kernel sizes and filter counts must be positive',
+    });
+  }
+  const channels = w.shape[channelAxis]!;
+  if (channels !== x.shape[3]) {
+    throw shapeError(where, {
+      expected: `expected input with ${channels} channels (last axis)`, got: formatShape(x.shape),
+      rule: `the filter ${formatShape(w.shape)} expects ${channels} input channels, its ${ORDINAL[channelAxis]} dimension in ${layout}`,
+      hint: "give the input the filter's channels, or build the filter for the input's",
+    });
+  }
 }
 
 const data = (t: Tensor, dtype: Tensor['dtype']) => castTo(t, dtype)._data as Float32Array;
@@ -197,34 +149,41 @@ function inputAndFilterGradients(x: Tensor, w: Tensor, dy: Float32Array,
  */
 export function conv2d(input: Operand, filter: Operand, options: Conv2DBiasActivationOptions = {}): Tensor {
   const op = 'conv2d';
-  const x = toTensor(input);
-  const w = toTensor(filter);
-  requireImages(x, op);
-  checkFilter(x, w, op, '[kernelHeight, kernelWidth, inChannels, filters]');
-  const [kh, kw, inChannels, filters] = w.shape as [number, number, number, number];
-  if (inChannels !== x.shape[3]) {
-    throw new ShapeError(
-      `${op}: the filter ${formatShape(w.shape)} expects ${inChannels} input channels but the input ${formatShape(x.shape)} ` +
-        `has ${x.shape[3]}; the filter's third dimension must equal the input's last`,
-    );
-  }
-  const { strides, dilation, padding } = convOptions(options, op);
-  const b = options.bias === undefined || options.bias === null ? null : toTensor(options.bias);
   const activation = options.activation ?? 'linear';
   if (!LINEAR_ACTIVATIONS.includes(activation)) {
-    throw new ConfigError(
-      `${op}: activation must be one of ${LINEAR_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(activation)}; apply other activations to the result`,
-    );
+    throw configError(op, {
+      expected: `activation must be one of ${LINEAR_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}`, got: show(activation),
+      hint: 'apply other activations to the result',
+    });
   }
+  const bias = options.bias === undefined || options.bias === null ? null : toTensor(options.bias);
+  return conv2dParsed(op, toTensor(input), toTensor(filter), convWindow(options, op), bias, activation);
+}
+
+/**
+ * conv2d with its options already read. Trusted internal path for the conv layers, which read
+ * them once at construction: `window` must come from `convWindow` and `activation` be one of
+ * LINEAR_ACTIVATIONS. The tensors are checked here all the same, since they reach the kernels.
+ * `where` names the caller (the op, or the layer) in errors.
+ */
+export function conv2dParsed(where: string, x: Tensor, w: Tensor, window: ConvWindow, b: Tensor | null,
+  activation: LinearActivation): Tensor {
+  const op = 'conv2d';
+  checkOperands(where, x, w, '[kernelHeight, kernelWidth, inChannels, filters]', 2);
+  const filters = w.shape[3]!;
   if (b !== null) {
     if (b.rank !== 1 || b.shape[0] !== filters) {
-      throw new ShapeError(`${op}: the bias must be [${filters}] for the filter ${formatShape(w.shape)}, got ${formatShape(b.shape)}`);
+      throw shapeError(where, {
+        expected: `the bias must be [${filters}] for the filter ${formatShape(w.shape)}`, got: formatShape(b.shape),
+      });
     }
     if (b.dtype !== x.dtype) {
-      throw new DTypeError(`${op}: the bias must have the input's dtype ${x.dtype}, got ${b.dtype} ${formatShape(b.shape)}; cast one of them`);
+      throw dtypeError(where, {
+        expected: `the bias must have the input's dtype ${x.dtype}`, got: `${b.dtype} ${formatShape(b.shape)}`, hint: 'cast one of them',
+      });
     }
   }
-  const g = windowGeometry(op, 'kernel', x.shape, [kh, kw], strides, dilation, padding, filters);
+  const g = windowGeometry(where, 'kernel', x.shape, w.shape[0]!, w.shape[1]!, window.strides, window.dilation, window.padding, filters);
   const shape = [g.batch, g.outHeight, g.outWidth, filters];
   const table = kernels();
   const xData = x._data as Float32Array;
@@ -288,19 +247,15 @@ export function conv2d(input: Operand, filter: Operand, options: Conv2DBiasActiv
  */
 export function depthwiseConv2d(input: Operand, filter: Operand, options: Conv2DOptions = {}): Tensor {
   const op = 'depthwiseConv2d';
-  const x = toTensor(input);
-  const w = toTensor(filter);
-  requireImages(x, op);
-  checkFilter(x, w, op, '[kernelHeight, kernelWidth, inChannels, depthMultiplier]');
+  return depthwiseConv2dParsed(op, toTensor(input), toTensor(filter), convWindow(options, op));
+}
+
+/** depthwiseConv2d with its window already read: the trusted internal path of `conv2dParsed`, for the depthwise layers. */
+export function depthwiseConv2dParsed(where: string, x: Tensor, w: Tensor, window: ConvWindow): Tensor {
+  const op = 'depthwiseConv2d';
+  checkOperands(where, x, w, '[kernelHeight, kernelWidth, inChannels, depthMultiplier]', 2);
   const [kh, kw, inChannels, multiplier] = w.shape as [number, number, number, number];
-  if (inChannels !== x.shape[3]) {
-    throw new ShapeError(
-      `${op}: the filter ${formatShape(w.shape)} is for ${inChannels} input channels but the input ${formatShape(x.shape)} ` +
-        `has ${x.shape[3]}; the filter's third dimension must equal the input's last`,
-    );
-  }
-  const { strides, dilation, padding } = convOptions(options, op);
-  const g = windowGeometry(op, 'kernel', x.shape, [kh, kw], strides, dilation, padding, inChannels * multiplier);
+  const g = windowGeometry(where, 'kernel', x.shape, kh, kw, window.strides, window.dilation, window.padding, inChannels * multiplier);
   const out = empty([g.batch, g.outHeight, g.outWidth, g.outChannels], x.dtype);
   kernels().depthwiseConv2d(x._data as Float32Array, w._data as Float32Array, out._data as Float32Array, g);
   return record(op, out, [x, w], (grad, createGraph) => (createGraph
@@ -308,22 +263,6 @@ export function depthwiseConv2d(input: Operand, filter: Operand, options: Conv2D
     : inputAndFilterGradients(x, w, data(grad, x.dtype),
       (dy, dx) => kernels().depthwiseConv2dBackpropInput(dy, w._data as Float32Array, dx, g),
       (dy, dw) => kernels().depthwiseConv2dBackpropFilter(x._data as Float32Array, dy, dw, g))), true);
-}
-
-/**
- * Keras's output length of a transposed convolution along one axis (`deconv_output_length`).
- * Without outputPadding: 'valid' gives `in * stride + max(effectiveKernel - stride, 0)`, 'same'
- * gives `in * stride`; with it, `(in - 1) * stride + effectiveKernel - 2 * pad + outputPadding`
- * where pad is `floor(effectiveKernel / 2)` for 'same' and 0 for 'valid'.
- */
-function transposeOutputLength(inSize: number, kernel: number, stride: number, dilation: number, padding: Padding,
-  outputPadding: number | null): number {
-  const effective = (kernel - 1) * dilation + 1;
-  if (outputPadding === null) {
-    return padding === 'valid' ? inSize * stride + Math.max(effective - stride, 0) : inSize * stride;
-  }
-  const pad = padding === 'same' ? Math.floor(effective / 2) : 0;
-  return (inSize - 1) * stride + effective - 2 * pad + outputPadding;
 }
 
 /**
@@ -340,49 +279,32 @@ function transposeOutputLength(inSize: number, kernel: number, stride: number, d
  */
 export function conv2dTranspose(input: Operand, filter: Operand, options: Conv2DTransposeOptions = {}): Tensor {
   const op = 'conv2dTranspose';
-  const x = toTensor(input);
-  const w = toTensor(filter);
-  requireImages(x, op);
-  checkFilter(x, w, op, '[kernelHeight, kernelWidth, filters, inChannels]');
+  const window = convWindow(options, op);
+  const outputPadding = outputPaddingOption(options.outputPadding, window.strides, op);
+  return conv2dTransposeParsed(op, toTensor(input), toTensor(filter), window, outputPadding);
+}
+
+/**
+ * conv2dTranspose with its options already read: the trusted internal path of `conv2dParsed`, for
+ * Conv2DTranspose; `outputPadding` must come from `outputPaddingOption`.
+ */
+export function conv2dTransposeParsed(where: string, x: Tensor, w: Tensor, window: ConvWindow,
+  outputPadding: readonly [number, number] | null): Tensor {
+  const op = 'conv2dTranspose';
+  checkOperands(where, x, w, '[kernelHeight, kernelWidth, filters, inChannels]', 3);
   const [kh, kw, filters, inChannels] = w.shape as [number, number, number, number];
-  if (inChannels !== x.shape[3]) {
-    throw new ShapeError(
-      `${op}: the filter ${formatShape(w.shape)} expects ${inChannels} input channels (its last dimension) but the input ` +
-        `${formatShape(x.shape)} has ${x.shape[3]}; Conv2DTranspose filters are [kernelHeight, kernelWidth, filters, inChannels]`,
-    );
-  }
-  const { strides, dilation, padding } = convOptions(options, op);
-  let outputPadding: [number, number] | null = null;
-  if (options.outputPadding !== undefined && options.outputPadding !== null) {
-    const raw = options.outputPadding;
-    const pair = typeof raw === 'number' ? [raw, raw] : Array.isArray(raw) && raw.length === 2 ? [raw[0], raw[1]] : null;
-    if (!pair || pair.some((p, i) => typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p >= strides[i]!)) {
-      throw new ConfigError(
-        `${op}: outputPadding must be integers >= 0 and less than the strides [${strides.join(', ')}], got ${JSON.stringify(raw)}`,
-      );
-    }
-    outputPadding = pair as [number, number];
-  }
   const [batch, height, width] = x.shape as [number, number, number, number];
-  const window: [number, number] = [kh, kw];
-  const outSize = [height, width].map((n, i) =>
-    transposeOutputLength(n, window[i]!, strides[i]!, dilation[i]!, padding, outputPadding?.[i] ?? null));
-  // The transposed conv is the input-gradient of the conv that maps the output back onto x; that
-  // conv's own padding rule must give x's size back, which Keras's formula guarantees except for an
-  // even kernel with 'same' and outputPadding 0.
-  const rows = convPadding(outSize[0]!, kh, strides[0], dilation[0], padding);
-  const cols = convPadding(outSize[1]!, kw, strides[1], dilation[1], padding);
-  if (outSize.some((n) => n <= 0) || rows.outSize !== height || cols.outSize !== width) {
-    throw new ConfigError(
-      `${op}: kernel ${kh}x${kw} with strides [${strides.join(', ')}], padding '${padding}' and outputPadding ` +
-        `${JSON.stringify(outputPadding)} gives a ${outSize[0]}x${outSize[1]} output that does not map back onto the ` +
-        `${height}x${width} input ${formatShape(x.shape)}; change outputPadding (or leave it out)`,
-    );
-  }
+  const { strides, dilation, padding } = window;
+  const outHeight = transposeOutputLength(height, kh, strides[0], dilation[0], padding, outputPadding === null ? null : outputPadding[0]);
+  const outWidth = transposeOutputLength(width, kw, strides[1], dilation[1], padding, outputPadding === null ? null : outputPadding[1]);
+  // The transposed conv runs as the input gradient of the conv that maps its output back onto x.
+  checkTransposeOutput(x.shape, outHeight, outWidth, kh, kw, window, outputPadding, where);
   const g: Conv2DGeometry = {
-    batch, inHeight: outSize[0]!, inWidth: outSize[1]!, inChannels: filters, outHeight: height, outWidth: width,
+    batch, inHeight: outHeight, inWidth: outWidth, inChannels: filters, outHeight: height, outWidth: width,
     outChannels: inChannels, filterHeight: kh, filterWidth: kw, strideHeight: strides[0], strideWidth: strides[1],
-    dilationHeight: dilation[0], dilationWidth: dilation[1], padTop: rows.padBefore, padLeft: cols.padBefore,
+    dilationHeight: dilation[0], dilationWidth: dilation[1],
+    padTop: convPadBefore(outHeight, height, kh, strides[0], dilation[0], padding),
+    padLeft: convPadBefore(outWidth, width, kw, strides[1], dilation[1], padding),
   };
   const out = empty([batch, g.inHeight, g.inWidth, filters], x.dtype);
   kernels().conv2dBackpropInput(x._data as Float32Array, w._data as Float32Array, out._data as Float32Array, g);

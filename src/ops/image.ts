@@ -1,9 +1,10 @@
-import { ConfigError, ShapeError, formatShape } from '../core/index.js';
+import { configError, show } from '../core/index.js';
+import { checkCropping, pairOfPairsOption, pairOption, type Pair, type PairOfPairs } from '../core/geometry.js';
 import { Tensor, tensor } from '../tensor/index.js';
 import { toTensor, type Operand } from './helpers.js';
 import { matmul } from './linalg.js';
 import { broadcastTo, pad, reshape, slice } from './shape.js';
-import { pairOption, requireImages, type Pair } from './conv.js';
+import { requireImages } from './conv.js';
 
 /*
  * Spatial ops on NHWC images, all composed from differentiable ops (pad, slice, broadcastTo, matmul),
@@ -14,22 +15,7 @@ import { pairOption, requireImages, type Pair } from './conv.js';
  * Amounts per side of the height and width axes, as Keras takes them: one number for all four
  * sides, `[height, width]` for symmetric amounts, or `[[top, bottom], [left, right]]`.
  */
-export type Sides2D = number | readonly [number, number] | readonly [readonly [number, number], readonly [number, number]];
-
-function sides(value: Sides2D, op: string, name: string): [[number, number], [number, number]] {
-  let result: number[][] | null = null;
-  if (typeof value === 'number') result = [[value, value], [value, value]];
-  else if (Array.isArray(value) && value.length === 2) {
-    if (typeof value[0] === 'number' && typeof value[1] === 'number') result = [[value[0], value[0]], [value[1], value[1]]];
-    else if (value.every((p) => Array.isArray(p) && p.length === 2)) result = (value as readonly (readonly number[])[]).map((p) => [...p]);
-  }
-  if (!result || result.flat().some((n) => typeof n !== 'number' || !Number.isInteger(n) || n < 0)) {
-    throw new ConfigError(
-      `${op}: ${name} must be a non-negative integer, [height, width], or [[top, bottom], [left, right]], got ${JSON.stringify(value)}`,
-    );
-  }
-  return result as [[number, number], [number, number]];
-}
+export type Sides2D = PairOfPairs;
 
 /**
  * Pads the height and width of NHWC images with zeros (Keras ZeroPadding2D).
@@ -41,7 +27,7 @@ function sides(value: Sides2D, op: string, name: string): [[number, number], [nu
 export function zeroPad2d(input: Operand, padding: Sides2D): Tensor {
   const x = toTensor(input);
   requireImages(x, 'zeroPad2d');
-  const [rows, cols] = sides(padding, 'zeroPad2d', 'padding');
+  const [rows, cols] = pairOfPairsOption(padding, 'zeroPad2d', 'padding');
   return pad(x, [[0, 0], rows, cols, [0, 0]]);
 }
 
@@ -55,14 +41,17 @@ export function zeroPad2d(input: Operand, padding: Sides2D): Tensor {
 export function crop2d(input: Operand, cropping: Sides2D): Tensor {
   const x = toTensor(input);
   requireImages(x, 'crop2d');
-  const [[top, bottom], [left, right]] = sides(cropping, 'crop2d', 'cropping');
+  return crop2dParsed('crop2d', x, pairOfPairsOption(cropping, 'crop2d', 'cropping'));
+}
+
+/**
+ * crop2d with its amounts already read: the trusted internal path for Cropping2D, with `cropping`
+ * from `pairOfPairsOption`; images of another rank fail in slice, which checks its own arguments.
+ */
+export function crop2dParsed(where: string, x: Tensor, cropping: readonly [readonly [number, number], readonly [number, number]]): Tensor {
+  checkCropping(x.shape, cropping, where);
+  const [[top, bottom], [left, right]] = cropping;
   const [batch, height, width, channels] = x.shape as [number, number, number, number];
-  if (top + bottom >= height || left + right >= width) {
-    throw new ShapeError(
-      `crop2d: cropping [[${top}, ${bottom}], [${left}, ${right}]] removes all of the ${height}x${width} input ` +
-        `${formatShape(x.shape)}; at least one row and one column must remain`,
-    );
-  }
   return slice(x, [0, top, left, 0], [batch, height - top - bottom, width - left - right, channels]);
 }
 
@@ -100,16 +89,23 @@ function interpolationMatrix(inSize: number, scale: number, dtype: Tensor['dtype
  */
 export function upSample2d(input: Operand, size: Pair, interpolation: Interpolation = 'nearest'): Tensor {
   const op = 'upSample2d';
-  const x = toTensor(input);
-  requireImages(x, op);
-  const [sh, sw] = pairOption(size, 2, op, 'size');
+  const [sh, sw] = pairOption(size ?? 2, op, 'size');
+  if (interpolation !== 'nearest' && interpolation !== 'bilinear') {
+    throw configError(op, { expected: "interpolation must be 'nearest' or 'bilinear'", got: show(interpolation) });
+  }
+  return upSample2dParsed(op, toTensor(input), sh, sw, interpolation);
+}
+
+/**
+ * upSample2d with its options already read. Trusted internal path for UpSampling2D, which reads
+ * them once at construction: factors integers >= 1, interpolation 'nearest' or 'bilinear'.
+ */
+export function upSample2dParsed(where: string, x: Tensor, sh: number, sw: number, interpolation: Interpolation): Tensor {
+  requireImages(x, where);
   const [batch, height, width, channels] = x.shape as [number, number, number, number];
   if (interpolation === 'nearest') {
     const spread = broadcastTo(reshape(x, [batch, height, 1, width, 1, channels]), [batch, height, sh, width, sw, channels]);
     return reshape(spread, [batch, height * sh, width * sw, channels]);
-  }
-  if (interpolation !== 'bilinear') {
-    throw new ConfigError(`${op}: interpolation must be 'nearest' or 'bilinear', got ${JSON.stringify(interpolation)}`);
   }
   // Interpolation is linear in x: one matrix along the height, then one along the width, and matmul
   // provides the gradient.

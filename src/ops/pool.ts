@@ -1,11 +1,12 @@
-import { ConfigError } from '../core/index.js';
+import { configError } from '../core/index.js';
+import { poolWindow, type Pair, type Padding, type PoolWindow } from '../core/geometry.js';
 import { kernels, type Conv2DGeometry, type PoolOp } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
 import { castTo, empty, toTensor, type Operand } from './helpers.js';
 import { argmax } from './reduce.js';
 import { detach } from './elementwise.js';
 import { gather, reshape, scatterAdd } from './shape.js';
-import { pairOption, paddingOption, requireImages, windowGeometry, type Pair, type Padding } from './conv.js';
+import { poolGeometry, requireImages } from './conv.js';
 
 export interface Pool2DOptions {
   /** Window size, per axis (required). */
@@ -17,15 +18,20 @@ export interface Pool2DOptions {
 }
 
 function pool2d(op: PoolOp, name: string, input: Operand, options: Pool2DOptions): Tensor {
-  const x = toTensor(input);
-  requireImages(x, name);
   if (options === undefined || options.poolSize === undefined) {
-    throw new ConfigError(`${name}: poolSize is required, e.g. ${name}(x, { poolSize: 2 })`);
+    throw configError(name, { expected: 'poolSize is required', hint: `e.g. ${name}(x, { poolSize: 2 })` });
   }
-  const poolSize = pairOption(options.poolSize, 2, name, 'poolSize');
-  const strides = pairOption(options.strides ?? undefined, poolSize, name, 'strides');
-  const padding = paddingOption(options.padding, name);
-  return pooled(op, name, x, windowGeometry(name, 'pool', x.shape, poolSize, strides, [1, 1], padding, x.shape[3]!));
+  return pool2dParsed(op, name, toTensor(input), poolWindow(options, name));
+}
+
+/**
+ * Pooling with its window already read. Trusted internal path for the pooling layers, which read
+ * it once at construction: `window` must come from `poolWindow`. The images are checked here all
+ * the same, since they reach the kernels; `where` names the caller in errors.
+ */
+export function pool2dParsed(op: PoolOp, where: string, x: Tensor, window: PoolWindow): Tensor {
+  requireImages(x, where);
+  return pooled(op, op === 'max' ? 'maxPool2d' : 'avgPool2d', x, poolGeometry(where, x.shape, window.size, window.strides, window.padding));
 }
 
 function pooled(op: PoolOp, name: string, x: Tensor, g: Conv2DGeometry): Tensor {

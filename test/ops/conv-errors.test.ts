@@ -23,14 +23,14 @@ const image = (shape: number[]) => nr.zeros(shape);
 
 test('conv2d: a rank-2 input names the expected layout and the shape received', () => {
   expectError(() => nr.conv2d(image([32, 784]), image([3, 3, 1, 8])), nr.ShapeError,
-    ['conv2d: expected a rank-4 input [batch, height, width, channels], got [32, 784]', 'reshape']);
+    ['conv2d: expected input of rank 4 [batch, height, width, channels], got [32, 784]', 'reshape']);
   expectError(() => nr.conv2d(image([28, 28, 1]), image([3, 3, 1, 8])), nr.ShapeError, ['got [28, 28, 1]', 'expandDims']);
   expectError(() => nr.conv2d(image([1, 5, 5, 1]), image([3, 3, 1])), nr.ShapeError, ['conv2d', 'rank-4 filter', '[3, 3, 1]']);
 });
 
 test('conv2d, depthwiseConv2d, conv2dTranspose: channel mismatches show both shapes', () => {
   expectError(() => nr.conv2d(image([2, 5, 5, 3]), image([3, 3, 4, 8])), nr.ShapeError,
-    ['conv2d', '[3, 3, 4, 8]', '[2, 5, 5, 3]', 'expects 4 input channels', 'has 3']);
+    ['conv2d', '[3, 3, 4, 8]', 'expected input with 4 channels (last axis), got [2, 5, 5, 3]', 'expects 4 input channels']);
   expectError(() => nr.depthwiseConv2d(image([2, 5, 5, 3]), image([3, 3, 2, 1])), nr.ShapeError,
     ['depthwiseConv2d', '[3, 3, 2, 1]', '[2, 5, 5, 3]']);
   expectError(() => nr.conv2dTranspose(image([1, 4, 4, 3]), image([3, 3, 3, 5])), nr.ShapeError,
@@ -44,6 +44,8 @@ test('conv2d: kernel sizes of 0, strides and dilation <= 0, and bad padding name
   expectError(() => nr.conv2d(image([1, 5, 5, 1]), image([3, 3, 1, 8]), { dilationRate: 1.5 }), nr.ConfigError, ['conv2d', 'dilationRate', '1.5']);
   expectError(() => nr.conv2d(image([1, 5, 5, 1]), image([3, 3, 1, 8]), { padding: 'full' as nr.Padding }), nr.ConfigError,
     ['conv2d', "'valid' or 'same'", '"full"']);
+  expectError(() => nr.conv2d(image([1, 5, 5, 1]), image([3, 3, 1, 8]), { padding: 1 as never }), nr.ConfigError,
+    ['conv2d', "'valid' or 'same'", 'got 1']);
 });
 
 test('conv2d: dilation > 1 together with strides > 1 is refused, as in TensorFlow', () => {
@@ -70,7 +72,7 @@ test('pooling: poolSize and strides must be positive integers; poolSize is requi
   expectError(() => nr.maxPool2d(image([1, 4, 4, 1]), { poolSize: 0 }), nr.ConfigError, ['maxPool2d', 'poolSize', 'got 0']);
   expectError(() => nr.avgPool2d(image([1, 4, 4, 1]), { poolSize: 2, strides: [0, 1] }), nr.ConfigError, ['avgPool2d', 'strides', '[0,1]']);
   expectError(() => nr.maxPool2d(image([1, 4, 4, 1]), {} as nr.Pool2DOptions), nr.ConfigError, ['maxPool2d', 'poolSize is required']);
-  expectError(() => nr.maxPool2d(image([4, 4, 1]), { poolSize: 2 }), nr.ShapeError, ['maxPool2d', 'rank-4', '[4, 4, 1]']);
+  expectError(() => nr.maxPool2d(image([4, 4, 1]), { poolSize: 2 }), nr.ShapeError, ['maxPool2d', 'rank 4', '[4, 4, 1]']);
 });
 
 test('conv2dTranspose: outputPadding must be less than the stride and map back onto the input', () => {
@@ -104,7 +106,7 @@ test('zeroPad2d, crop2d, upSample2d: bad amounts and modes', () => {
   expectError(() => nr.zeroPad2d(image([1, 4, 4, 1]), [[1, -1], [0, 0]]), nr.ConfigError, ['zeroPad2d', 'padding', '[[1,-1],[0,0]]']);
   expectError(() => nr.zeroPad2d(image([4, 4]), 1), nr.ShapeError, ['zeroPad2d', '[4, 4]']);
   expectError(() => nr.crop2d(image([1, 4, 5, 1]), [[2, 2], [0, 0]]), nr.ShapeError,
-    ['crop2d', '[[2, 2], [0, 0]]', '4x5 input [1, 4, 5, 1]']);
+    ['crop2d', '[[2,2],[0,0]]', '4x5 input [1, 4, 5, 1]']);
   expectError(() => nr.upSample2d(image([1, 4, 4, 1]), 0), nr.ConfigError, ['upSample2d', 'size', 'got 0']);
   expectError(() => nr.upSample2d(image([1, 4, 4, 1]), 2, 'bicubic' as nr.Interpolation), nr.ConfigError,
     ['upSample2d', "'nearest' or 'bilinear'", '"bicubic"']);

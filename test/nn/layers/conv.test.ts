@@ -142,7 +142,8 @@ test('Conv2D bad input: rank 2, wrong channels, kernel larger than the input, ba
   conv.apply(nr.zeros([1, 5, 5, 3]));
   assert.throws(() => conv.apply(nr.zeros([1, 5, 5, 4])), /Conv2D "conv2d" \(input shape \[1, 5, 5, 4\]\): expected input with 3 channels \(last axis\), got \[1, 5, 5, 4\]/);
   assert.throws(() => new nr.layers.Conv2D({ filters: 1, kernelSize: 5 }).apply(nr.zeros([1, 4, 4, 1])),
-    (e: Error) => e instanceof nr.ShapeError && /the kernel 5x5 is larger than the input 4x4/.test(e.message) && /padding 'same'/.test(e.message));
+    (e: Error) => e instanceof nr.ShapeError && /kernel 5x5 with 'valid' padding does not fit the 4x4 input/.test(e.message)
+      && /padding 'same'/.test(e.message));
   const input = nr.Input({ shape: [784] });
   assert.throws(() => new nr.layers.Conv2D({ filters: 1, kernelSize: 3 }).apply(input), /expected input of rank 4 \[batch, height, width, channels\], got \(None, 784\)/);
   for (const kernelSize of [0, -1, 2.5, [3, 0]] as never[]) {
@@ -153,7 +154,8 @@ test('Conv2D bad input: rank 2, wrong channels, kernel larger than the input, ba
   assert.throws(() => new nr.layers.Conv2D({ filters: 1, kernelSize: 3, padding: 'full' as never }), /padding must be 'valid' or 'same'/);
   assert.throws(() => new nr.layers.Conv2D({ filters: 1, kernelSize: 3, strides: 2, dilationRate: 2 }), /cannot be combined with dilationRate/);
   assert.throws(() => new nr.layers.Conv2D({ filters: 1, kernelSize: 3, dataFormat: 'channels_first' as never }), /only dataFormat 'channels_last'/);
-  assert.throws(() => new nr.layers.Conv2DTranspose({ filters: 1, kernelSize: 3, strides: 2, outputPadding: 2 }), /outputPadding \[2,2\] must be smaller than strides/);
+  assert.throws(() => new nr.layers.Conv2DTranspose({ filters: 1, kernelSize: 3, strides: 2, outputPadding: 2 }),
+    /outputPadding \[2, 2\] must be smaller than strides \[2, 2\]/);
   assert.throws(() => new nr.layers.DepthwiseConv2D({ kernelSize: 3, depthMultiplier: 0 }), /depthMultiplier must be a positive integer/);
 });
 
@@ -185,4 +187,24 @@ test("padding in any case ('SAME', 'Valid') means the same as lowercase, as Kera
   assert.deepEqual(new nr.layers.MaxPooling2D({ poolSize: 2, padding: 'Same' as never }).apply(nr.zeros([1, 3, 3, 1])).shape, [1, 2, 2, 1]);
   assert.deepEqual(new nr.layers.AveragePooling2D({ poolSize: 2, padding: 'VALID' as never }).apply(nr.zeros([1, 3, 3, 1])).shape, [1, 1, 1, 1]);
   assert.throws(() => new nr.layers.Conv2D({ filters: 1, kernelSize: 3, padding: 'FULL' as never }), /padding must be 'valid' or 'same', got "FULL"/);
+});
+
+test('conv layers read their window once: later calls check the tensors in the op, in the layer\'s name', () => {
+  nr.layers.resetLayerNames();
+  const conv = new nr.layers.Conv2D({ filters: 2, kernelSize: 3 });
+  conv.apply(nr.zeros([1, 5, 5, 1]));
+  assert.throws(() => conv.apply(nr.zeros([1, 2, 2, 1])), (e: Error) => {
+    assert.ok(e instanceof nr.ShapeError, e.constructor.name);
+    assert.equal(e.message, 'Conv2D "conv2d" (input shape [1, 2, 2, 1]): kernel 3x3 with \'valid\' padding does not fit the 2x2 input '
+      + "[1, 2, 2, 1]; use padding 'same', a smaller kernel, or a larger input");
+    return true;
+  });
+  // The ops trust the window the constructor read, so it cannot be changed afterwards.
+  assert.throws(() => { (conv.strides as unknown as number[])[0] = 0; }, TypeError);
+  assert.throws(() => { (conv.kernelSize as unknown as number[])[0] = 0; }, TypeError);
+  const transpose = new nr.layers.Conv2DTranspose({ filters: 1, kernelSize: 2, padding: 'same', outputPadding: 0, name: 'up' });
+  assert.throws(() => transpose.apply(nr.zeros([1, 4, 4, 1])), (e: Error) => e instanceof nr.ConfigError
+    && /^Conv2DTranspose "up" \(input shape \[1, 4, 4, 1\]\): kernel 2x2 with strides \[1, 1\], padding 'same'/.test(e.message)
+    && /and outputPadding \[0, 0\] gives a 3x3 output .*; change outputPadding/.test(e.message));
+  assert.equal(transpose.built, false, 'the output size is checked before any weight is made');
 });

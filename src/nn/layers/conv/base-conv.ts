@@ -1,15 +1,16 @@
-import { ConfigError, ShapeError, formatShape, is } from '../../../core/index.js';
+import { configError, is, shapeError, show } from '../../../core/index.js';
+import { convWindow, pairOption, windowOutputSize, type ConvWindow } from '../../../core/geometry.js';
 import type { Tensor, Variable } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
 import { fusedActivationOf } from '../fused-activation.js';
 import type { InitializerIdentifier } from '../../initializers.js';
-import { Layer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
+import { formatLayerShape, type CallOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../../regularizers.js';
-import { IMAGE_INPUT_SPEC, checkDataFormat, checkPadding, intPair, requireImages, type IntPair, type Padding } from '../spatial.js';
+import { ImageLayer, requireImages, type ImageLayerOptions, type IntPair, type Padding } from '../spatial.js';
 
 /** The options every 2D convolution takes (Keras's names and defaults). */
-export interface BaseConvOptions extends LayerOptions {
+export interface BaseConvOptions extends ImageLayerOptions {
   /** Window size: an int or `[height, width]`. */
   kernelSize: IntPair;
   /** Step of the window (default 1). */
@@ -23,47 +24,67 @@ export interface BaseConvOptions extends LayerOptions {
   useBias?: boolean;
   biasInitializer?: InitializerIdentifier;
   biasRegularizer?: RegularizerIdentifier;
-  dataFormat?: 'channels_last';
+}
+
+/** The Keras prefix of a kernel's options: `kernelInitializer`, `depthwiseRegularizer`, ... */
+type KernelRole = 'kernel' | 'depthwise' | 'pointwise';
+
+/** A kernel's initializer (`<role>Initializer`, default glorot_uniform) and regularizer (`<role>Regularizer`). */
+export interface KernelOptions {
+  readonly role: KernelRole;
+  readonly initializer: InitializerIdentifier;
+  readonly regularizer: Regularizer | null;
+}
+
+export function kernelOptions(options: object, role: KernelRole): KernelOptions {
+  const given = options as Record<string, unknown>;
+  return {
+    role,
+    initializer: (given[`${role}Initializer`] as InitializerIdentifier | undefined) ?? 'glorot_uniform',
+    regularizer: getRegularizer(given[`${role}Regularizer`] as RegularizerIdentifier | undefined),
+  };
+}
+
+/** A kernel's options as getConfig writes them (the regularizer only when there is one). */
+export function kernelConfig(kernel: KernelOptions): Record<string, unknown> {
+  return { [`${kernel.role}Initializer`]: kernel.initializer, ...regularizerConfig(`${kernel.role}Regularizer`, kernel.regularizer) };
 }
 
 /**
  * The shared part of Conv2D, Conv2DTranspose, DepthwiseConv2D and SeparableConv2D: option checks,
- * the bias, the activation, input checks and the common config keys. A subclass creates its kernels
- * in `buildKernels` and computes in `convolve`.
+ * the bias, the activation and the common config keys. The window is read here once, into the
+ * form the conv ops take, and the input shape is checked in computeOutputShape (so in build); each
+ * call then goes to the op, which checks the tensors it hands to the kernels and names this layer
+ * in its errors. A subclass creates its kernels in `buildKernels` and computes in `convolve`.
  */
-export abstract class BaseConv extends Layer {
-  override get inputSpec(): InputSpec {
-    return IMAGE_INPUT_SPEC;
-  }
-
-  readonly kernelSize: [number, number];
-  readonly strides: [number, number];
+export abstract class BaseConv extends ImageLayer {
+  readonly kernelSize: readonly [number, number];
+  readonly strides: readonly [number, number];
   readonly padding: Padding;
-  readonly dilationRate: [number, number];
+  readonly dilationRate: readonly [number, number];
   readonly activation: ActivationIdentifier;
   readonly useBias: boolean;
+  /** strides, dilationRate and padding as the conv ops take them. */
+  protected readonly window: ConvWindow;
   protected readonly biasInitializer: InitializerIdentifier;
   protected readonly biasRegularizer: Regularizer | null;
   private readonly activationFn: ActivationFn;
   /** The activation when the convolution op can apply it itself (see `convolveBiasActivation`), else null. */
   private readonly fusedActivation: ops.LinearActivation | null;
   bias: Variable | null = null;
-  /** Input channels, known once built. */
-  protected inputChannels = 0;
 
   constructor(...args: unknown[]) {
     super(...args);
     const options = this.options<BaseConvOptions>();
     const where = this.where;
-    checkDataFormat(options.dataFormat, where);
-    if (options.kernelSize === undefined) throw new ConfigError(`${where}: kernelSize is required (an int or [height, width]), e.g. kernelSize: 3`);
-    this.kernelSize = intPair(options.kernelSize, 'kernelSize', where);
-    this.strides = intPair(options.strides ?? 1, 'strides', where);
-    this.padding = checkPadding(options.padding, where);
-    this.dilationRate = intPair(options.dilationRate ?? 1, 'dilationRate', where);
-    if (this.strides.some((s) => s > 1) && this.dilationRate.some((d) => d > 1)) {
-      throw new ConfigError(`${where}: strides ${JSON.stringify(this.strides)} > 1 cannot be combined with dilationRate ${JSON.stringify(this.dilationRate)} > 1 (as in Keras); use one of them`);
+    if (options.kernelSize === undefined) {
+      throw configError(where, { expected: 'kernelSize is required (an int or [height, width])', hint: 'e.g. kernelSize: 3' });
     }
+    this.kernelSize = Object.freeze(pairOption(options.kernelSize, where, 'kernelSize'));
+    this.window = convWindow(options, where);
+    this.strides = this.window.strides;
+    this.dilationRate = this.window.dilation;
+    this.padding = this.window.padding;
     this.activation = options.activation ?? null;
     this.activationFn = getActivation(this.activation, where);
     this.fusedActivation = fusedActivationOf(this.activation);
@@ -72,17 +93,18 @@ export abstract class BaseConv extends Layer {
     this.biasRegularizer = getRegularizer(options.biasRegularizer);
   }
 
-  protected get where(): string {
-    return `${this.className} "${this.name}"`;
-  }
-
   /** Number of output channels for `inputChannels` input channels. */
   protected abstract outputChannels(inputChannels: number): number;
 
   /** Creates the kernel weights (the bias is created after them, as in Keras). */
   protected abstract buildKernels(inputChannels: number): void;
 
-  /** The convolution itself, on an input already checked and cast to the layer's dtype. */
+  /** Creates one kernel weight named `name` with its initializer and regularizer. */
+  protected addKernel(name: string, shape: readonly number[], kernel: KernelOptions): Variable {
+    return this.addWeight({ name, shape, initializer: kernel.initializer, regularizer: kernel.regularizer });
+  }
+
+  /** The convolution itself, on an input cast to the layer's dtype (the op checks it). */
   protected abstract convolve(inputs: Tensor): Tensor;
 
   /**
@@ -93,17 +115,18 @@ export abstract class BaseConv extends Layer {
     return null;
   }
 
-  /** Output height and width for the input's. */
-  protected abstract spatialOutputShape(inputShape: LayerShape): [number | null, number | null];
+  /** Output height and width for the input's, after checking that the window fits (Conv2DTranspose has its own rule). */
+  protected spatialOutputShape(inputShape: LayerShape): [number | null, number | null] {
+    const { strides, dilation, padding } = this.window;
+    return windowOutputSize(inputShape, this.kernelSize[0], this.kernelSize[1], strides, dilation, padding, this.where, 'kernel');
+  }
 
   override build(inputShape: LayerShape): void {
-    requireImages(inputShape, this.where);
-    const channels = inputShape[3];
-    if (channels === null || channels === undefined) {
-      throw new ShapeError(`${this.where}: the channels axis of the input must be known, got ${formatShape(inputShape.map((d) => d ?? -1))}`);
+    this.computeOutputShape(inputShape);
+    const channels = inputShape[3] ?? null;
+    if (channels === null) {
+      throw shapeError(this.where, { expected: 'the channels axis of the input must be known', got: formatLayerShape(inputShape) });
     }
-    this.spatialOutputShape(inputShape);
-    this.inputChannels = channels;
     this.buildKernels(channels);
     if (this.useBias) {
       this.bias = this.addWeight({ name: 'bias', shape: [this.outputChannels(channels)], initializer: this.biasInitializer, regularizer: this.biasRegularizer });
@@ -112,11 +135,6 @@ export abstract class BaseConv extends Layer {
   }
 
   override call(inputs: Tensor, _options: CallOptions): Tensor {
-    requireImages(inputs, this.where);
-    if (inputs.shape[3] !== this.inputChannels) {
-      throw new ShapeError(`${this.where}: expected input with ${this.inputChannels} channels (last axis), got ${formatShape(inputs.shape)}`);
-    }
-    this.spatialOutputShape(inputs.shape);
     const x = inputs.dtype === this.dtype ? inputs : ops.cast(inputs, this.dtype);
     if (this.fusedActivation !== null) {
       const fused = this.convolveBiasActivation(x, this.bias, this.fusedActivation);
@@ -141,12 +159,18 @@ export abstract class BaseConv extends Layer {
     return config;
   }
 }
-declareLayerOptions(BaseConv, { keys: { kernelSize: is.any, strides: is.any, padding: is.any, dilationRate: is.any, activation: is.nullable(is.identifier), useBias: is.boolean, biasInitializer: is.identifier, biasRegularizer: is.nullable(is.identifier), dataFormat: is.any } satisfies OwnOptionChecks<BaseConvOptions, LayerOptions> });
+declareLayerOptions(BaseConv, {
+  keys: {
+    kernelSize: is.any, strides: is.any, padding: is.any, dilationRate: is.any, activation: is.nullable(is.identifier), useBias: is.boolean,
+    biasInitializer: is.identifier, biasRegularizer: is.nullable(is.identifier),
+  } satisfies OwnOptionChecks<BaseConvOptions, ImageLayerOptions>,
+});
 
-
-/** Checks Keras's `filters` option. */
-export function checkFilters(value: unknown, where: string): number {
-  if (!Number.isInteger(value) || (value as number) < 1) throw new ConfigError(`${where}: filters must be a positive integer, got ${JSON.stringify(value)}`);
+/** Checks a count option of Keras's (`filters`, `depthMultiplier`): a positive integer. */
+export function checkCount(value: unknown, option: string, where: string): number {
+  if (!Number.isInteger(value) || (value as number) < 1) {
+    throw configError(where, { expected: `${option} must be a positive integer`, got: show(value) });
+  }
   return value as number;
 }
 

@@ -1,23 +1,18 @@
-import { ConfigError, is } from '../../../core/index.js';
+import { is } from '../../../core/index.js';
 import type { Tensor, Variable } from '../../../tensor/index.js';
-import * as ops from '../../../ops/index.js';
+import { conv2dParsed, depthwiseConv2dParsed } from '../../../ops/conv.js';
+import { convWindow } from '../../../core/geometry.js';
 import type { InitializerIdentifier } from '../../initializers.js';
-import { registerLayer, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
-import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../../regularizers.js';
-import { windowOutputShape, type IntPair } from '../spatial.js';
-import { BaseConv, checkFilters, regularizerConfig, type BaseConvOptions } from './base-conv.js';
+import { registerLayer, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
+import type { RegularizerIdentifier } from '../../regularizers.js';
+import type { IntPair } from '../spatial.js';
+import { BaseConv, checkCount, kernelConfig, kernelOptions, type BaseConvOptions, type KernelOptions } from './base-conv.js';
 
 export interface DepthwiseConv2DOptions extends BaseConvOptions {
   /** Output channels per input channel (default 1). */
   depthMultiplier?: number;
   depthwiseInitializer?: InitializerIdentifier;
   depthwiseRegularizer?: RegularizerIdentifier;
-}
-
-function checkMultiplier(value: unknown, where: string): number {
-  const multiplier = value ?? 1;
-  if (!Number.isInteger(multiplier) || (multiplier as number) < 1) throw new ConfigError(`${where}: depthMultiplier must be a positive integer, got ${JSON.stringify(value)}`);
-  return multiplier as number;
 }
 
 /**
@@ -32,8 +27,7 @@ function checkMultiplier(value: unknown, where: string): number {
  */
 export class DepthwiseConv2D extends BaseConv {
   readonly depthMultiplier: number;
-  private readonly depthwiseInitializer: InitializerIdentifier;
-  private readonly depthwiseRegularizer: Regularizer | null;
+  private readonly depthwise: KernelOptions;
   kernel: Variable | null = null;
 
   constructor(kernelSize: IntPair, options?: Omit<DepthwiseConv2DOptions, 'kernelSize'>);
@@ -41,9 +35,8 @@ export class DepthwiseConv2D extends BaseConv {
   constructor(...args: unknown[]) {
     super(...args);
     const options = this.options<DepthwiseConv2DOptions>();
-    this.depthMultiplier = checkMultiplier(options.depthMultiplier, this.where);
-    this.depthwiseInitializer = options.depthwiseInitializer ?? 'glorot_uniform';
-    this.depthwiseRegularizer = getRegularizer(options.depthwiseRegularizer);
+    this.depthMultiplier = checkCount(options.depthMultiplier ?? 1, 'depthMultiplier', this.where);
+    this.depthwise = kernelOptions(options, 'depthwise');
   }
 
   protected outputChannels(inputChannels: number): number {
@@ -51,24 +44,15 @@ export class DepthwiseConv2D extends BaseConv {
   }
 
   protected buildKernels(inputChannels: number): void {
-    this.kernel = this.addWeight({
-      name: 'kernel', shape: [...this.kernelSize, inputChannels, this.depthMultiplier], initializer: this.depthwiseInitializer, regularizer: this.depthwiseRegularizer,
-    });
-  }
-
-  protected spatialOutputShape(inputShape: LayerShape): [number | null, number | null] {
-    return windowOutputShape(inputShape, this.kernelSize, this.strides, this.dilationRate, this.padding, this.where, 'kernel');
+    this.kernel = this.addKernel('kernel', [...this.kernelSize, inputChannels, this.depthMultiplier], this.depthwise);
   }
 
   protected convolve(inputs: Tensor): Tensor {
-    return ops.depthwiseConv2d(inputs, this.kernel!, { strides: this.strides, padding: this.padding, dilationRate: this.dilationRate });
+    return depthwiseConv2dParsed(this.where, inputs, this.kernel!, this.window);
   }
 
   override getConfig(): Record<string, unknown> {
-    return {
-      ...super.getConfig(), depthMultiplier: this.depthMultiplier, depthwiseInitializer: this.depthwiseInitializer,
-      ...regularizerConfig('depthwiseRegularizer', this.depthwiseRegularizer),
-    };
+    return { ...super.getConfig(), depthMultiplier: this.depthMultiplier, ...kernelConfig(this.depthwise) };
   }
 }
 const DEPTHWISE_OPTIONS = { depthMultiplier: is.any, depthwiseInitializer: is.identifier, depthwiseRegularizer: is.nullable(is.identifier) } satisfies OwnOptionChecks<DepthwiseConv2DOptions, BaseConvOptions>;
@@ -81,6 +65,9 @@ export interface SeparableConv2DOptions extends DepthwiseConv2DOptions {
   pointwiseInitializer?: InitializerIdentifier;
   pointwiseRegularizer?: RegularizerIdentifier;
 }
+
+/** The pointwise step of SeparableConv2D: a 1x1 convolution, stride 1, no padding. */
+const POINTWISE = convWindow({}, 'SeparableConv2D');
 
 /**
  * A depthwise convolution followed by a pointwise 1x1 convolution that mixes the channels: far
@@ -96,10 +83,8 @@ export interface SeparableConv2DOptions extends DepthwiseConv2DOptions {
 export class SeparableConv2D extends BaseConv {
   readonly filters: number;
   readonly depthMultiplier: number;
-  private readonly depthwiseInitializer: InitializerIdentifier;
-  private readonly depthwiseRegularizer: Regularizer | null;
-  private readonly pointwiseInitializer: InitializerIdentifier;
-  private readonly pointwiseRegularizer: Regularizer | null;
+  private readonly depthwise: KernelOptions;
+  private readonly pointwise: KernelOptions;
   depthwiseKernel: Variable | null = null;
   pointwiseKernel: Variable | null = null;
 
@@ -108,12 +93,10 @@ export class SeparableConv2D extends BaseConv {
   constructor(...args: unknown[]) {
     super(...args);
     const options = this.options<SeparableConv2DOptions>();
-    this.filters = checkFilters(options.filters, this.where);
-    this.depthMultiplier = checkMultiplier(options.depthMultiplier, this.where);
-    this.depthwiseInitializer = options.depthwiseInitializer ?? 'glorot_uniform';
-    this.depthwiseRegularizer = getRegularizer(options.depthwiseRegularizer);
-    this.pointwiseInitializer = options.pointwiseInitializer ?? 'glorot_uniform';
-    this.pointwiseRegularizer = getRegularizer(options.pointwiseRegularizer);
+    this.filters = checkCount(options.filters, 'filters', this.where);
+    this.depthMultiplier = checkCount(options.depthMultiplier ?? 1, 'depthMultiplier', this.where);
+    this.depthwise = kernelOptions(options, 'depthwise');
+    this.pointwise = kernelOptions(options, 'pointwise');
   }
 
   protected outputChannels(): number {
@@ -121,28 +104,19 @@ export class SeparableConv2D extends BaseConv {
   }
 
   protected buildKernels(inputChannels: number): void {
-    this.depthwiseKernel = this.addWeight({
-      name: 'depthwise_kernel', shape: [...this.kernelSize, inputChannels, this.depthMultiplier], initializer: this.depthwiseInitializer, regularizer: this.depthwiseRegularizer,
-    });
-    this.pointwiseKernel = this.addWeight({
-      name: 'pointwise_kernel', shape: [1, 1, inputChannels * this.depthMultiplier, this.filters], initializer: this.pointwiseInitializer, regularizer: this.pointwiseRegularizer,
-    });
-  }
-
-  protected spatialOutputShape(inputShape: LayerShape): [number | null, number | null] {
-    return windowOutputShape(inputShape, this.kernelSize, this.strides, this.dilationRate, this.padding, this.where, 'kernel');
+    this.depthwiseKernel = this.addKernel('depthwise_kernel', [...this.kernelSize, inputChannels, this.depthMultiplier], this.depthwise);
+    this.pointwiseKernel = this.addKernel('pointwise_kernel', [1, 1, inputChannels * this.depthMultiplier, this.filters], this.pointwise);
   }
 
   protected convolve(inputs: Tensor): Tensor {
-    const depthwise = ops.depthwiseConv2d(inputs, this.depthwiseKernel!, { strides: this.strides, padding: this.padding, dilationRate: this.dilationRate });
-    return ops.conv2d(depthwise, this.pointwiseKernel!, { strides: 1, padding: 'valid' });
+    const depthwise = depthwiseConv2dParsed(this.where, inputs, this.depthwiseKernel!, this.window);
+    return conv2dParsed(this.where, depthwise, this.pointwiseKernel!, POINTWISE, null, 'linear');
   }
 
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(), filters: this.filters, depthMultiplier: this.depthMultiplier,
-      depthwiseInitializer: this.depthwiseInitializer, pointwiseInitializer: this.pointwiseInitializer,
-      ...regularizerConfig('depthwiseRegularizer', this.depthwiseRegularizer), ...regularizerConfig('pointwiseRegularizer', this.pointwiseRegularizer),
+      ...kernelConfig(this.depthwise), ...kernelConfig(this.pointwise),
     };
   }
 }

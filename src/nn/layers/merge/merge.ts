@@ -1,4 +1,4 @@
-import { ConfigError, DTypeError, ShapeError, formatShape, is } from '../../../core/index.js';
+import { configError, dtypeError, formatShape, is, shapeError } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { Layer, formatLayerShape, registerLayer, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
@@ -22,6 +22,11 @@ abstract class Merge extends Layer {
     super(...args);
   }
 
+  /** How errors name the layer: `Add "add"`. */
+  protected get where(): string {
+    return `${this.className} "${this.name}"`;
+  }
+
   override get takesInputList(): boolean {
     return true;
   }
@@ -30,11 +35,16 @@ abstract class Merge extends Layer {
   protected shapeList(inputShape: LayerShape | readonly LayerShape[]): LayerShape[] {
     const shapes = inputShape as readonly unknown[];
     if (!shapes.every((s) => Array.isArray(s))) {
-      throw new ConfigError(`${this.className} "${this.name}": expects a list of inputs, got one input of shape ${formatLayerShape(inputShape as LayerShape)}; call apply([a, b, ...])`);
+      throw configError(this.where, {
+        expected: 'expects a list of inputs', got: `one input of shape ${formatLayerShape(inputShape as LayerShape)}`,
+        hint: 'call apply([a, b, ...])',
+      });
     }
     const count = this.minInputs === this.maxInputs ? `exactly ${this.minInputs}` : `at least ${this.minInputs}`;
     if (shapes.length < this.minInputs || shapes.length > this.maxInputs) {
-      throw new ConfigError(`${this.className} "${this.name}": expects ${count} inputs, got ${shapes.length} (shapes ${formatShapes(shapes as unknown as LayerShape[])})`);
+      throw configError(this.where, {
+        expected: `expects ${count} inputs`, got: `${shapes.length} (shapes ${formatShapes(shapes as unknown as LayerShape[])})`,
+      });
     }
     return shapes as unknown as LayerShape[];
   }
@@ -49,7 +59,10 @@ abstract class Merge extends Layer {
     const shapes = this.shapeList(inputShape);
     const batches = new Set(shapes.map((s) => s[0]).filter((d) => d !== null && d !== undefined));
     if (batches.size > 1) {
-      throw new ShapeError(`${this.className} "${this.name}": cannot merge inputs with different batch sizes; got shapes ${formatShapes(shapes)}`);
+      throw shapeError(this.where, {
+        expected: 'cannot merge inputs with different batch sizes', got: `shapes ${formatShapes(shapes)}`,
+        hint: 'give every input the same batch size',
+      });
     }
     return shapes.reduce((a, b) => {
       const [long, short] = a.length >= b.length ? [a, b] : [b, a];
@@ -59,8 +72,10 @@ abstract class Merge extends Layer {
         if (i === null || j === null) return i === 1 ? j : j === 1 ? i : null;
         if (i === 1) return j;
         if (j === 1 || i === j) return i;
-        throw new ShapeError(`${this.className} "${this.name}": inputs have incompatible shapes ${formatShapes(shapes)}; `
-          + 'each dimension must be equal or 1 (aligned from the right)');
+        throw shapeError(this.where, {
+          expected: `inputs have incompatible shapes ${formatShapes(shapes)}`,
+          rule: 'each dimension must be equal or 1, aligned from the right',
+        });
       });
       return [...lead, ...tail];
     });
@@ -76,6 +91,23 @@ abstract class Merge extends Layer {
   protected abstract merge(inputs: readonly Tensor[]): Tensor;
 }
 
+/** A merge that folds the list from the left with one broadcasting binary op. */
+abstract class ElementwiseMerge extends Merge {
+  protected abstract readonly combine: (a: Tensor, b: Tensor) => Tensor;
+
+  protected merge(inputs: readonly Tensor[]): Tensor {
+    let out = inputs[0]!;
+    for (let i = 1; i < inputs.length; i++) out = this.combine(out, inputs[i]!);
+    return out;
+  }
+}
+
+/** Declares that a merge layer has no options of its own (so a misspelt one fails) and registers it for model loading. */
+function registerMerge(cls: new (options?: LayerOptions) => Merge): void {
+  declareLayerOptions(cls, {});
+  registerLayer(cls);
+}
+
 /**
  * Adds a list of inputs elementwise (broadcasting as Keras). Input: a list of tensors of the same
  * (or broadcastable) shape; output: that shape. Used for residual connections.
@@ -85,13 +117,10 @@ abstract class Merge extends Layer {
  * sum.toArray(); // [[3, 3, 3], [3, 3, 3]]
  * ```
  */
-export class Add extends Merge {
-  protected merge(inputs: readonly Tensor[]): Tensor {
-    return inputs.slice(1).reduce((a, b) => ops.add(a, b), inputs[0]!);
-  }
+export class Add extends ElementwiseMerge {
+  protected readonly combine = ops.add;
 }
-declareLayerOptions(Add, {});
-registerLayer(Add);
+registerMerge(Add);
 
 /**
  * Subtracts the second input from the first: exactly two inputs, `a - b`.
@@ -100,15 +129,11 @@ registerLayer(Add);
  * new nr.layers.Subtract().apply([nr.full([1, 2], 5), nr.ones([1, 2])]).toArray(); // [[4, 4]]
  * ```
  */
-export class Subtract extends Merge {
+export class Subtract extends ElementwiseMerge {
   protected override readonly maxInputs = 2;
-
-  protected merge(inputs: readonly Tensor[]): Tensor {
-    return ops.sub(inputs[0]!, inputs[1]!);
-  }
+  protected readonly combine = ops.sub;
 }
-declareLayerOptions(Subtract, {});
-registerLayer(Subtract);
+registerMerge(Subtract);
 
 /**
  * Multiplies a list of inputs elementwise (broadcasting as Keras).
@@ -117,13 +142,10 @@ registerLayer(Subtract);
  * new nr.layers.Multiply().apply([nr.full([1, 2], 3), nr.full([1, 2], 2)]).toArray(); // [[6, 6]]
  * ```
  */
-export class Multiply extends Merge {
-  protected merge(inputs: readonly Tensor[]): Tensor {
-    return inputs.slice(1).reduce((a, b) => ops.mul(a, b), inputs[0]!);
-  }
+export class Multiply extends ElementwiseMerge {
+  protected readonly combine = ops.mul;
 }
-declareLayerOptions(Multiply, {});
-registerLayer(Multiply);
+registerMerge(Multiply);
 
 /**
  * The elementwise mean of a list of inputs.
@@ -132,13 +154,14 @@ registerLayer(Multiply);
  * new nr.layers.Average().apply([nr.full([1, 2], 1), nr.full([1, 2], 4)]).toArray(); // [[2.5, 2.5]]
  * ```
  */
-export class Average extends Merge {
-  protected merge(inputs: readonly Tensor[]): Tensor {
-    return ops.mul(inputs.slice(1).reduce((a, b) => ops.add(a, b), inputs[0]!), 1 / inputs.length);
+export class Average extends ElementwiseMerge {
+  protected readonly combine = ops.add;
+
+  protected override merge(inputs: readonly Tensor[]): Tensor {
+    return ops.mul(super.merge(inputs), 1 / inputs.length);
   }
 }
-declareLayerOptions(Average, {});
-registerLayer(Average);
+registerMerge(Average);
 
 /**
  * The elementwise maximum of a list of inputs.
@@ -147,13 +170,10 @@ registerLayer(Average);
  * new nr.layers.Maximum().apply([nr.tensor([[1, 5]]), nr.tensor([[3, 2]])]).toArray(); // [[3, 5]]
  * ```
  */
-export class Maximum extends Merge {
-  protected merge(inputs: readonly Tensor[]): Tensor {
-    return inputs.slice(1).reduce((a, b) => ops.maximum(a, b), inputs[0]!);
-  }
+export class Maximum extends ElementwiseMerge {
+  protected readonly combine = ops.maximum;
 }
-declareLayerOptions(Maximum, {});
-registerLayer(Maximum);
+registerMerge(Maximum);
 
 export interface ConcatenateOptions extends LayerOptions {
   /** The axis to join along (default -1, the channels of NHWC images). */
@@ -169,15 +189,13 @@ export interface ConcatenateOptions extends LayerOptions {
  * ```
  */
 export class Concatenate extends Merge {
-  readonly axis: number;
+  /** Checked by the options declaration below (an integer); its range depends on the inputs' rank. */
+  readonly axis: number = this.options<ConcatenateOptions>().axis ?? -1;
 
   constructor(axis: number, options?: Omit<ConcatenateOptions, 'axis'>);
   constructor(options?: ConcatenateOptions);
   constructor(...args: unknown[]) {
     super(...(args as [LayerOptions]));
-    const options = this.options<ConcatenateOptions>();
-    this.axis = options.axis ?? -1;
-    if (!Number.isInteger(this.axis)) throw new ConfigError(`Concatenate "${this.name}": axis must be an integer, got ${String(options.axis)}`);
   }
 
   override computeOutputShape(inputShape: LayerShape | readonly LayerShape[]): LayerShape {
@@ -185,12 +203,16 @@ export class Concatenate extends Merge {
     const rank = shapes[0]!.length;
     const axis = this.axis < 0 ? this.axis + rank : this.axis;
     if (axis < 1 || axis >= rank) {
-      throw new ShapeError(`Concatenate "${this.name}": axis ${this.axis} is out of range for inputs of rank ${rank} (shapes ${formatShapes(shapes)}); `
-        + `use an axis in 1..${rank - 1} or -${rank - 1}..-1 (the batch axis cannot be joined)`);
+      throw shapeError(this.where, {
+        expected: `axis ${this.axis} is out of range for inputs of rank ${rank}`, got: `shapes ${formatShapes(shapes)}`,
+        hint: `use an axis in 1..${rank - 1} or -${rank - 1}..-1 (the batch axis cannot be joined)`,
+      });
     }
     const mismatch = shapes.some((s) => s.length !== rank || s.some((d, i) => i !== axis && d !== null && shapes[0]![i] !== null && d !== shapes[0]![i]));
     if (mismatch) {
-      throw new ShapeError(`Concatenate "${this.name}": inputs must have one rank and equal dimensions except along axis ${this.axis}; got shapes ${formatShapes(shapes)}`);
+      throw shapeError(this.where, {
+        expected: `inputs must have one rank and equal dimensions except along axis ${this.axis}`, got: `shapes ${formatShapes(shapes)}`,
+      });
     }
     const out = shapes[0]!.map((_, i) => shapes.map((s) => s[i]!).find((d) => d !== null) ?? null);
     out[axis] = shapes.some((s) => s[axis] === null) ? null : shapes.reduce((n, s) => n + s[axis]!, 0);
@@ -200,7 +222,11 @@ export class Concatenate extends Merge {
   protected merge(inputs: readonly Tensor[]): Tensor {
     const dtype = inputs[0]!.dtype;
     if (inputs.some((t) => t.dtype !== dtype)) {
-      throw new DTypeError(`Concatenate "${this.name}": inputs have different dtypes (${inputs.map((t) => t.dtype).join(', ')}) with shapes ${inputs.map((t) => formatShape(t.shape)).join(', ')}`);
+      throw dtypeError(this.where, {
+        expected: 'inputs must have one dtype',
+        got: `${inputs.map((t) => t.dtype).join(', ')} with shapes ${inputs.map((t) => formatShape(t.shape)).join(', ')}`,
+        hint: 'cast them to one dtype',
+      });
     }
     return ops.concat(inputs, this.axis);
   }

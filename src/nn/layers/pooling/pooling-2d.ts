@@ -1,39 +1,40 @@
-import { ConfigError, is } from '../../../core/index.js';
+import { is } from '../../../core/index.js';
+import { poolWindow, windowOutputSize, type PoolWindow } from '../../../core/geometry.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import { Layer, registerLayer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
-import { IMAGE_INPUT_SPEC, checkDataFormat, floatInput, checkPadding, intPair, requireImages, windowOutputShape, type IntPair, type Padding } from '../spatial.js';
+import { pool2dParsed } from '../../../ops/pool.js';
+import { registerLayer, type CallOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
+import { ImageLayer, floatInput, requireImages, type ImageLayerOptions, type IntPair, type Padding } from '../spatial.js';
 
-export interface Pooling2DOptions extends LayerOptions {
+export interface Pooling2DOptions extends ImageLayerOptions {
   /** Window size: an int or `[height, width]` (default 2). */
   poolSize?: IntPair;
   /** Step between windows (default: poolSize, so windows do not overlap). */
   strides?: IntPair | null;
   /** 'valid' (default) keeps the windows that fit; 'same' pads so the output is ceil(size / strides). */
   padding?: Padding;
-  dataFormat?: 'channels_last';
 }
 
-/** The shared part of MaxPooling2D and AveragePooling2D: options, checks, output shape, config. */
-abstract class Pooling2D extends Layer {
-  override get inputSpec(): InputSpec {
-    return IMAGE_INPUT_SPEC;
-  }
-
-  readonly poolSize: [number, number];
-  readonly strides: [number, number];
+/**
+ * The shared part of MaxPooling2D and AveragePooling2D: the window, read once here into the form
+ * the pooling op takes; the input shape, checked in computeOutputShape (so in build); and the config.
+ * Each call goes to the op, which checks the images it hands to the kernel.
+ */
+abstract class Pooling2D extends ImageLayer {
+  readonly poolSize: readonly [number, number];
+  readonly strides: readonly [number, number];
   readonly padding: Padding;
+  private readonly window: PoolWindow;
+  protected abstract readonly op: 'max' | 'avg';
 
   constructor(poolSize?: IntPair, strides?: IntPair | null, padding?: Padding, options?: Omit<Pooling2DOptions, 'poolSize' | 'strides' | 'padding'>);
   constructor(options?: Pooling2DOptions);
   constructor(...args: unknown[]) {
     super(...args);
-    const options = this.options<Pooling2DOptions>();
-    const where = `${this.className} "${this.name}"`;
-    checkDataFormat(options.dataFormat, where);
-    this.poolSize = intPair(options.poolSize ?? 2, 'poolSize', where);
-    this.strides = intPair(options.strides ?? this.poolSize, 'strides', where);
-    this.padding = checkPadding(options.padding, where);
+    this.window = poolWindow(this.options<Pooling2DOptions>(), this.where);
+    this.poolSize = this.window.size;
+    this.strides = this.window.strides;
+    this.padding = this.window.padding;
   }
 
   override build(inputShape: LayerShape): void {
@@ -42,16 +43,13 @@ abstract class Pooling2D extends Layer {
   }
 
   override call(inputs: Tensor, _options: CallOptions): Tensor {
-    this.computeOutputShape(inputs.shape);
-    return this.pool(floatInput(inputs, this.dtype), { poolSize: this.poolSize, strides: this.strides, padding: this.padding });
+    return pool2dParsed(this.op, this.where, floatInput(inputs, this.dtype), this.window);
   }
 
-  protected abstract pool(inputs: Tensor, options: { poolSize: [number, number]; strides: [number, number]; padding: Padding }): Tensor;
-
   override computeOutputShape(inputShape: LayerShape): LayerShape {
-    const where = `${this.className} "${this.name}"`;
-    const [n, , , c] = requireImages(inputShape, where);
-    const [h, w] = windowOutputShape(inputShape, this.poolSize, this.strides, [1, 1], this.padding, where, 'pool window');
+    const [n, , , c] = requireImages(inputShape, this.where);
+    const { size, strides, padding } = this.window;
+    const [h, w] = windowOutputSize(inputShape, size[0], size[1], strides, [1, 1], padding, this.where, 'pool');
     return [n!, h, w, c!];
   }
 
@@ -59,7 +57,10 @@ abstract class Pooling2D extends Layer {
     return { ...super.getConfig(), poolSize: [...this.poolSize], strides: [...this.strides], padding: this.padding };
   }
 }
-declareLayerOptions(Pooling2D, { positional: ['poolSize', 'strides', 'padding'], keys: { poolSize: is.any, strides: is.any, padding: is.any, dataFormat: is.any } satisfies OwnOptionChecks<Pooling2DOptions, LayerOptions> });
+declareLayerOptions(Pooling2D, {
+  positional: ['poolSize', 'strides', 'padding'],
+  keys: { poolSize: is.any, strides: is.any, padding: is.any } satisfies OwnOptionChecks<Pooling2DOptions, ImageLayerOptions>,
+});
 
 /**
  * The maximum of each window: `[N, H, W, C]` -> `[N, H', W', C]` with `H' = floor((H - poolH) /
@@ -71,9 +72,7 @@ declareLayerOptions(Pooling2D, { positional: ['poolSize', 'strides', 'padding'],
  * ```
  */
 export class MaxPooling2D extends Pooling2D {
-  protected pool(inputs: Tensor, options: { poolSize: [number, number]; strides: [number, number]; padding: Padding }): Tensor {
-    return ops.maxPool2d(inputs, options);
-  }
+  protected readonly op = 'max';
 }
 declareLayerOptions(MaxPooling2D, {});
 registerLayer(MaxPooling2D);
@@ -87,44 +86,34 @@ registerLayer(MaxPooling2D);
  * ```
  */
 export class AveragePooling2D extends Pooling2D {
-  protected pool(inputs: Tensor, options: { poolSize: [number, number]; strides: [number, number]; padding: Padding }): Tensor {
-    return ops.avgPool2d(inputs, options);
-  }
+  protected readonly op = 'avg';
 }
 declareLayerOptions(AveragePooling2D, {});
 registerLayer(AveragePooling2D);
 
-export interface GlobalPooling2DOptions extends LayerOptions {
+export interface GlobalPooling2DOptions extends ImageLayerOptions {
   /** Keep the height and width axes with size 1: `[N, 1, 1, C]` instead of `[N, C]` (default false). */
   keepdims?: boolean;
-  dataFormat?: 'channels_last';
 }
 
-abstract class GlobalPooling2D extends Layer {
-  override get inputSpec(): InputSpec {
-    return IMAGE_INPUT_SPEC;
-  }
-
+abstract class GlobalPooling2D extends ImageLayer {
   readonly keepdims: boolean;
 
   constructor(options?: GlobalPooling2DOptions);
   constructor(...args: unknown[]) {
     super(...args);
-    const options = this.options<GlobalPooling2DOptions>();
-    checkDataFormat(options.dataFormat, `${this.className} "${this.name}"`);
-    this.keepdims = options.keepdims ?? false;
-    if (typeof this.keepdims !== 'boolean') throw new ConfigError(`${this.className} "${this.name}": keepdims must be a boolean, got ${JSON.stringify(options.keepdims)}`);
+    this.keepdims = this.options<GlobalPooling2DOptions>().keepdims ?? false;
   }
 
+  /** The images, whose rank `apply` checked against the input spec, as floats. */
   override call(inputs: Tensor, _options: CallOptions): Tensor {
-    requireImages(inputs, `${this.className} "${this.name}"`);
     return this.reduce(floatInput(inputs, this.dtype));
   }
 
   protected abstract reduce(inputs: Tensor): Tensor;
 
   override computeOutputShape(inputShape: LayerShape): LayerShape {
-    const [n, , , c] = requireImages(inputShape, `${this.className} "${this.name}"`);
+    const [n, , , c] = requireImages(inputShape, this.where);
     return this.keepdims ? [n!, 1, 1, c!] : [n!, c!];
   }
 
@@ -132,7 +121,9 @@ abstract class GlobalPooling2D extends Layer {
     return { ...super.getConfig(), keepdims: this.keepdims };
   }
 }
-declareLayerOptions(GlobalPooling2D, { keys: { keepdims: is.boolean, dataFormat: is.any } satisfies OwnOptionChecks<GlobalPooling2DOptions, LayerOptions> });
+declareLayerOptions(GlobalPooling2D, {
+  keys: { keepdims: is.boolean } satisfies OwnOptionChecks<GlobalPooling2DOptions, ImageLayerOptions>,
+});
 
 /**
  * The mean over height and width of each channel: `[N, H, W, C]` -> `[N, C]` (or `[N, 1, 1, C]`

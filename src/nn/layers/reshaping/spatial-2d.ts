@@ -1,17 +1,50 @@
-import { ConfigError, ShapeError, is } from '../../../core/index.js';
+import { is } from '../../../core/index.js';
+import { checkCropping, pairOfPairsOption, pairOption } from '../../../core/geometry.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import { Layer, formatLayerShape, registerLayer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
-import { IMAGE_INPUT_SPEC, checkDataFormat, intPair, pairOfPairs, requireImages, type IntPair, type PairOfPairs } from '../spatial.js';
+import { crop2dParsed, upSample2dParsed } from '../../../ops/image.js';
+import { registerLayer, type CallOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
+import { ImageLayer, requireImages, type ImageLayerOptions, type IntPair, type PairOfPairs } from '../spatial.js';
 
-/* Layers that change the height and width of NHWC images without weights. */
+/*
+ * Layers that change the height and width of NHWC images without weights. Each reads its amounts
+ * once, at construction; `apply` has checked the images' rank against the input spec by the time
+ * `call` runs, and the ops check what reaches memory.
+ */
 
 const grow = (d: number | null, by: number) => (d === null ? null : d + by);
 
-export interface ZeroPadding2DOptions extends LayerOptions {
+type Sides = readonly [readonly [number, number], readonly [number, number]];
+
+/** ZeroPadding2D and Cropping2D: an amount per side of the height and width, read from one option. */
+abstract class Sides2D extends ImageLayer {
+  /** `[[top, bottom], [left, right]]`. */
+  protected readonly sides: Sides;
+  /** The option that holds the amounts. */
+  private readonly sidesOption: 'padding' | 'cropping';
+
+  constructor(option: 'padding' | 'cropping', fallback: number, args: readonly unknown[]) {
+    super(...args);
+    this.sidesOption = option;
+    this.sides = pairOfPairsOption(this.options<Record<string, unknown>>()[option] ?? fallback, this.where, option);
+  }
+
+  /** The image shape with each known height and width changed by `sign` times its two amounts. */
+  protected resized(inputShape: LayerShape, sign: 1 | -1): LayerShape {
+    const [n, h, w, c] = requireImages(inputShape, this.where);
+    const [[top, bottom], [left, right]] = this.sides;
+    return [n!, grow(h!, sign * (top + bottom)), grow(w!, sign * (left + right)), c!];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), [this.sidesOption]: this.sides.map((p) => [...p]) };
+  }
+}
+declareLayerOptions(Sides2D, {});
+
+export interface ZeroPadding2DOptions extends ImageLayerOptions {
   /** An int (all four sides), `[height, width]` (top = bottom, left = right) or `[[top, bottom], [left, right]]`. Default 1. */
   padding?: PairOfPairs;
-  dataFormat?: 'channels_last';
 }
 
 /**
@@ -22,43 +55,34 @@ export interface ZeroPadding2DOptions extends LayerOptions {
  * layer.apply(nr.ones([1, 28, 28, 1])).shape; // [1, 32, 32, 1]
  * ```
  */
-export class ZeroPadding2D extends Layer {
-  override get inputSpec(): InputSpec {
-    return IMAGE_INPUT_SPEC;
-  }
-
-  readonly padding: [[number, number], [number, number]];
+export class ZeroPadding2D extends Sides2D {
+  /** `[[top, bottom], [left, right]]`. */
+  readonly padding: Sides = this.sides;
+  /** The amounts as pad takes them, for all four axes (the batch and channels get none). */
+  private readonly widths: (readonly [number, number])[] = [[0, 0], this.sides[0], this.sides[1], [0, 0]];
 
   constructor(padding: PairOfPairs, options?: Omit<ZeroPadding2DOptions, 'padding'>);
   constructor(options?: ZeroPadding2DOptions);
   constructor(...args: unknown[]) {
-    super(...args);
-    const options = this.options<ZeroPadding2DOptions>();
-    checkDataFormat(options.dataFormat, `ZeroPadding2D "${this.name}"`);
-    this.padding = pairOfPairs(options.padding ?? 1, 'padding', `ZeroPadding2D "${this.name}"`);
+    super('padding', 1, args);
   }
 
   override call(inputs: Tensor, _options: CallOptions): Tensor {
-    requireImages(inputs, `ZeroPadding2D "${this.name}"`);
-    return ops.pad(inputs, [[0, 0], this.padding[0], this.padding[1], [0, 0]]);
+    return ops.pad(inputs, this.widths);
   }
 
   override computeOutputShape(inputShape: LayerShape): LayerShape {
-    const [n, h, w, c] = requireImages(inputShape, `ZeroPadding2D "${this.name}"`);
-    return [n!, grow(h!, this.padding[0][0] + this.padding[0][1]), grow(w!, this.padding[1][0] + this.padding[1][1]), c!];
-  }
-
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), padding: this.padding.map((p) => [...p]) };
+    return this.resized(inputShape, 1);
   }
 }
-declareLayerOptions(ZeroPadding2D, { positional: ['padding'], keys: { padding: is.any, dataFormat: is.any } satisfies OwnOptionChecks<ZeroPadding2DOptions, LayerOptions> });
+declareLayerOptions(ZeroPadding2D, {
+  positional: ['padding'], keys: { padding: is.any } satisfies OwnOptionChecks<ZeroPadding2DOptions, ImageLayerOptions>,
+});
 registerLayer(ZeroPadding2D);
 
-export interface Cropping2DOptions extends LayerOptions {
+export interface Cropping2DOptions extends ImageLayerOptions {
   /** An int (all four sides), `[height, width]` or `[[top, bottom], [left, right]]`. Default 0. */
   cropping?: PairOfPairs;
-  dataFormat?: 'channels_last';
 }
 
 /**
@@ -69,20 +93,14 @@ export interface Cropping2DOptions extends LayerOptions {
  * layer.apply(nr.ones([1, 5, 5, 3])).shape; // [1, 3, 3, 3]
  * ```
  */
-export class Cropping2D extends Layer {
-  override get inputSpec(): InputSpec {
-    return IMAGE_INPUT_SPEC;
-  }
-
-  readonly cropping: [[number, number], [number, number]];
+export class Cropping2D extends Sides2D {
+  /** `[[top, bottom], [left, right]]`. */
+  readonly cropping: Sides = this.sides;
 
   constructor(cropping: PairOfPairs, options?: Omit<Cropping2DOptions, 'cropping'>);
   constructor(options?: Cropping2DOptions);
   constructor(...args: unknown[]) {
-    super(...args);
-    const options = this.options<Cropping2DOptions>();
-    checkDataFormat(options.dataFormat, `Cropping2D "${this.name}"`);
-    this.cropping = pairOfPairs(options.cropping ?? 0, 'cropping', `Cropping2D "${this.name}"`);
+    super('cropping', 0, args);
   }
 
   override build(inputShape: LayerShape): void {
@@ -91,33 +109,25 @@ export class Cropping2D extends Layer {
   }
 
   override call(inputs: Tensor, _options: CallOptions): Tensor {
-    const [, h, w] = this.computeOutputShape(inputs.shape) as number[];
-    return ops.slice(inputs, [0, this.cropping[0][0], this.cropping[1][0], 0], [-1, h!, w!, -1]);
+    return crop2dParsed(this.where, inputs, this.sides);
   }
 
   override computeOutputShape(inputShape: LayerShape): LayerShape {
-    const [n, h, w, c] = requireImages(inputShape, `Cropping2D "${this.name}"`);
-    const out = [grow(h!, -this.cropping[0][0] - this.cropping[0][1]), grow(w!, -this.cropping[1][0] - this.cropping[1][1])];
-    if (out.some((d) => d !== null && d < 1)) {
-      throw new ShapeError(`Cropping2D "${this.name}": cropping ${JSON.stringify(this.cropping)} removes all of the input ${formatLayerShape(inputShape)}; `
-        + 'crop less than the height and width');
-    }
-    return [n!, out[0]!, out[1]!, c!];
-  }
-
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), cropping: this.cropping.map((p) => [...p]) };
+    const shape = this.resized(inputShape, -1);
+    checkCropping(inputShape, this.sides, this.where);
+    return shape;
   }
 }
-declareLayerOptions(Cropping2D, { positional: ['cropping'], keys: { cropping: is.any, dataFormat: is.any } satisfies OwnOptionChecks<Cropping2DOptions, LayerOptions> });
+declareLayerOptions(Cropping2D, {
+  positional: ['cropping'], keys: { cropping: is.any } satisfies OwnOptionChecks<Cropping2DOptions, ImageLayerOptions>,
+});
 registerLayer(Cropping2D);
 
-export interface UpSampling2DOptions extends LayerOptions {
+export interface UpSampling2DOptions extends ImageLayerOptions {
   /** Factor for rows and columns: an int or `[height, width]` (default 2). */
   size?: IntPair;
   /** 'nearest' repeats pixels (default); 'bilinear' interpolates. */
   interpolation?: 'nearest' | 'bilinear';
-  dataFormat?: 'channels_last';
 }
 
 /**
@@ -128,12 +138,8 @@ export interface UpSampling2DOptions extends LayerOptions {
  * layer.apply(nr.ones([1, 3, 4, 2])).shape; // [1, 6, 8, 2]
  * ```
  */
-export class UpSampling2D extends Layer {
-  override get inputSpec(): InputSpec {
-    return IMAGE_INPUT_SPEC;
-  }
-
-  readonly size: [number, number];
+export class UpSampling2D extends ImageLayer {
+  readonly size: readonly [number, number];
   readonly interpolation: 'nearest' | 'bilinear';
 
   constructor(size: IntPair, options?: Omit<UpSampling2DOptions, 'size'>);
@@ -141,21 +147,16 @@ export class UpSampling2D extends Layer {
   constructor(...args: unknown[]) {
     super(...args);
     const options = this.options<UpSampling2DOptions>();
-    checkDataFormat(options.dataFormat, `UpSampling2D "${this.name}"`);
-    this.size = intPair(options.size ?? 2, 'size', `UpSampling2D "${this.name}"`);
+    this.size = Object.freeze(pairOption(options.size ?? 2, this.where, 'size'));
     this.interpolation = options.interpolation ?? 'nearest';
-    if (this.interpolation !== 'nearest' && this.interpolation !== 'bilinear') {
-      throw new ConfigError(`UpSampling2D "${this.name}": interpolation must be 'nearest' or 'bilinear', got ${JSON.stringify(options.interpolation)}`);
-    }
   }
 
   override call(inputs: Tensor, _options: CallOptions): Tensor {
-    requireImages(inputs, `UpSampling2D "${this.name}"`);
-    return ops.upSample2d(inputs, this.size, this.interpolation);
+    return upSample2dParsed(this.where, inputs, this.size[0], this.size[1], this.interpolation);
   }
 
   override computeOutputShape(inputShape: LayerShape): LayerShape {
-    const [n, h, w, c] = requireImages(inputShape, `UpSampling2D "${this.name}"`);
+    const [n, h, w, c] = requireImages(inputShape, this.where);
     return [n!, h === null ? null : h! * this.size[0], w === null ? null : w! * this.size[1], c!];
   }
 
@@ -163,5 +164,8 @@ export class UpSampling2D extends Layer {
     return { ...super.getConfig(), size: [...this.size], interpolation: this.interpolation };
   }
 }
-declareLayerOptions(UpSampling2D, { positional: ['size'], keys: { size: is.any, interpolation: is.string, dataFormat: is.any } satisfies OwnOptionChecks<UpSampling2DOptions, LayerOptions> });
+declareLayerOptions(UpSampling2D, {
+  positional: ['size'],
+  keys: { size: is.any, interpolation: is.oneOf('nearest', 'bilinear') } satisfies OwnOptionChecks<UpSampling2DOptions, ImageLayerOptions>,
+});
 registerLayer(UpSampling2D);
