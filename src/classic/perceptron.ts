@@ -1,4 +1,6 @@
-import { ConfigError, NumericsError, Random, ShapeError, formatShape, globalRandom, is, notice, parseOptions } from '../core/index.js';
+import {
+  Random, configError, formatShape, globalRandom, is, notice, numericsError, parseOptions, shapeError, show,
+} from '../core/index.js';
 import { Tensor, fromStorage } from '../tensor/index.js';
 import { matmul } from '../ops/index.js';
 import {
@@ -58,7 +60,9 @@ const PERCEPTRON_OPTIONS = {
     verbose: is.any, eta0: is.any, randomState: is.any, earlyStopping: is.boolean, validationFraction: is.any, nIterNoChange: is.any,
     classWeight: is.any, warmStart: is.boolean,
     nJobs: (v: unknown, what: string) => {
-      if (v !== null && v !== -1 && !(Number.isInteger(v) && (v as number) >= 1)) throw new ConfigError(`${what} must be null, -1 (all cores) or an integer >= 1, got ${JSON.stringify(v)}`);
+      if (v !== null && v !== -1 && !(Number.isInteger(v) && (v as number) >= 1)) {
+        throw configError('', { expected: `${what} must be null, -1 (all cores) or an integer >= 1`, got: show(v) });
+      }
     },
   } satisfies Record<keyof PerceptronOptions, unknown>,
 };
@@ -112,7 +116,7 @@ export class Perceptron {
     const o = parseOptions<PerceptronOptions>('Perceptron', options, PERCEPTRON_OPTIONS);
     this.penalty = o.penalty ?? null;
     if (this.penalty !== null && !['l2', 'l1', 'elasticnet'].includes(this.penalty)) {
-      throw new ConfigError(`Perceptron: penalty must be null, 'l2', 'l1' or 'elasticnet', got ${JSON.stringify(this.penalty)}`);
+      throw configError('Perceptron', { expected: "penalty must be null, 'l2', 'l1' or 'elasticnet'", got: show(this.penalty) });
     }
     this.alpha = check('alpha', o.alpha ?? 0.0001, (v) => v >= 0, 'a number >= 0');
     this.l1Ratio = check('l1Ratio', o.l1Ratio ?? 0.15, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
@@ -128,12 +132,14 @@ export class Perceptron {
     this.nIterNoChange = check('nIterNoChange', o.nIterNoChange ?? 5, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
     this.classWeight = o.classWeight ?? null;
     if (this.classWeight !== null && this.classWeight !== 'balanced' && typeof this.classWeight !== 'object') {
-      throw new ConfigError(`Perceptron: classWeight must be null, 'balanced' or an object {label: weight}, got ${JSON.stringify(this.classWeight)}`);
+      throw configError('Perceptron', {
+        expected: "classWeight must be null, 'balanced' or an object {label: weight}", got: show(this.classWeight),
+      });
     }
     this.warmStart = o.warmStart ?? false;
     this.nJobs = o.nJobs ?? null;
     for (const [name, flag] of [['fitIntercept', this.fitIntercept], ['shuffle', this.shuffle], ['earlyStopping', this.earlyStopping], ['warmStart', this.warmStart]] as const) {
-      if (typeof flag !== 'boolean') throw new ConfigError(`Perceptron: ${name} must be true or false, got ${JSON.stringify(flag)}`);
+      if (typeof flag !== 'boolean') throw configError('Perceptron', { expected: `${name} must be true or false`, got: show(flag) });
     }
   }
 
@@ -161,14 +167,19 @@ export class Perceptron {
     const labels = toLabels(y, x.rows, 'fit');
     const classes = uniqueSorted(labels);
     if (classes.length < 2) {
-      throw new ConfigError(`Perceptron.fit: y must hold at least two classes, got only ${JSON.stringify(classes[0])} in ${labels.length} samples`);
+      throw configError('Perceptron.fit', {
+        expected: 'y must hold at least two classes', got: `only ${show(classes[0])} in ${labels.length} samples`,
+      });
     }
     const rowsOfCoef = classes.length === 2 ? 1 : classes.length;
     let init: { weights: Float64Array; biases: Float64Array } | null = null;
     if (this.warmStart && this.weights !== null) {
       if (this.weights.length !== rowsOfCoef * x.cols) {
-        throw new ShapeError(`Perceptron.fit: warmStart needs coef of shape [${rowsOfCoef}, ${x.cols}] for ${classes.length} classes and ${x.cols} features, `
-          + `but the current coef is [${this.weights.length / this.features}, ${this.features}]; create a new Perceptron or set warmStart false`);
+        throw shapeError('Perceptron.fit', {
+          expected: `warmStart needs coef of shape [${rowsOfCoef}, ${x.cols}] for ${classes.length} classes and ${x.cols} features`,
+          got: `the current coef [${this.weights.length / this.features}, ${this.features}]`,
+          hint: 'create a new Perceptron or set warmStart false',
+        });
       }
       init = { weights: this.weights.slice(), biases: this.biases!.slice() };
     }
@@ -186,16 +197,22 @@ export class Perceptron {
 
   /** One epoch over (X, y) from the current weights; the first call needs every label in `classes`. */
   partialFit(X: MatrixLike, y: LabelsLike, options: { classes?: ArrayLike<Label> } = {}): this {
-    if (this.earlyStopping) throw new ConfigError('Perceptron.partialFit: earlyStopping must be false with partialFit');
+    if (this.earlyStopping) throw configError('Perceptron.partialFit', { expected: 'earlyStopping must be false with partialFit' });
     const x = toMatrix(X, 'partialFit');
     const labels = toLabels(y, x.rows, 'partialFit');
     const given = options.classes === undefined ? null : uniqueSorted(Array.from(options.classes));
     if (this.classList === null) {
-      if (given === null) throw new ConfigError('Perceptron.partialFit: pass {classes} (every label there will ever be) on the first call');
-      if (this.classWeight === 'balanced') {
-        throw new ConfigError("Perceptron.partialFit: classWeight 'balanced' is not supported with partialFit; compute the weights once and pass {label: weight}");
+      if (given === null) {
+        throw configError('Perceptron.partialFit', { expected: 'pass {classes} (every label there will ever be) on the first call' });
       }
-      if (given.length < 2) throw new ConfigError(`Perceptron.partialFit: classes must hold at least two labels, got ${JSON.stringify(given)}`);
+      if (this.classWeight === 'balanced') {
+        throw configError('Perceptron.partialFit', {
+          expected: "classWeight 'balanced' is not supported with partialFit", hint: 'compute the weights once and pass {label: weight}',
+        });
+      }
+      if (given.length < 2) {
+        throw configError('Perceptron.partialFit', { expected: 'classes must hold at least two labels', got: show(given) });
+      }
       this.classList = given;
       this.features = x.cols;
       const rowsOfCoef = given.length === 2 ? 1 : given.length;
@@ -203,14 +220,18 @@ export class Perceptron {
       this.biases = new Float64Array(rowsOfCoef);
     } else {
       if (given !== null && (given.length !== this.classList.length || given.some((c, i) => c !== this.classList![i]))) {
-        throw new ConfigError(`Perceptron.partialFit: classes ${JSON.stringify(given)} differ from those of the first call ${JSON.stringify(this.classList)}`);
+        throw configError('Perceptron.partialFit', {
+          expected: `classes must be those of the first call ${show(this.classList)}`, got: show(given),
+        });
       }
       this.checkFeatures(x, 'partialFit');
     }
     const known = new Set<Label>(this.classList);
     for (let i = 0; i < labels.length; i++) {
       if (!known.has(labels[i]!)) {
-        throw new ConfigError(`Perceptron.partialFit: label ${JSON.stringify(labels[i])} (sample ${i}) is not among classes ${JSON.stringify(this.classList)}`);
+        throw configError('Perceptron.partialFit', {
+          expected: `label ${show(labels[i])} (sample ${i}) is not among classes ${show(this.classList)}`,
+        });
       }
     }
     this.train(x, labels, 1, false);
@@ -256,14 +277,20 @@ export class Perceptron {
   }
 
   private fitted(what: string): Float64Array {
-    if (this.weights === null) throw new ConfigError(`Perceptron.${what}: this Perceptron is not fitted yet; call fit(X, y) (or partialFit) first`);
+    if (this.weights === null) {
+      throw configError(`Perceptron.${what}`, {
+        expected: 'this Perceptron is not fitted yet', hint: 'call fit(X, y) (or partialFit) first',
+      });
+    }
     return this.weights;
   }
 
   private checkFeatures(x: Matrix, what: string): void {
     if (x.cols !== this.features) {
-      throw new ShapeError(`Perceptron.${what}: X has ${x.cols} features per sample, but the Perceptron was fitted with ${this.features}; `
-        + `got X [${x.rows}, ${x.cols}], expected [${x.rows}, ${this.features}]`);
+      throw shapeError(`Perceptron.${what}`, {
+        expected: `X has ${x.cols} features per sample, but the Perceptron was fitted with ${this.features}`,
+        rule: `expected X [${x.rows}, ${this.features}], got [${x.rows}, ${x.cols}]`,
+      });
     }
   }
 
@@ -296,7 +323,10 @@ export class Perceptron {
         weightPos: classWeights[positive]!, weightNeg: rowsOfCoef === 1 ? classWeights[0]! : 1, eta0: this.eta0,
       });
       if (result.overflow) {
-        throw new NumericsError(`Perceptron.fit: floating-point overflow at epoch ${result.epochs}; scale the inputs (for example to [0, 1] or to zero mean and unit variance) or lower eta0`);
+        throw numericsError('Perceptron.fit', {
+          expected: `floating-point overflow at epoch ${result.epochs}`,
+          hint: 'scale the inputs (for example to [0, 1] or to zero mean and unit variance) or lower eta0',
+        });
       }
       this.biases![r] = result.intercept;
       nIter = Math.max(nIter, result.epochs);
@@ -313,14 +343,20 @@ export class Perceptron {
       return counts.map((count) => classIndex.length / (classes.length * count));
     }
     for (const key of Object.keys(cw)) {
-      if (!classes.some((c) => String(c) === key)) throw new ConfigError(`Perceptron: classWeight names label "${key}", which is not among classes ${JSON.stringify(classes)}`);
+      if (!classes.some((c) => String(c) === key)) {
+        throw configError('Perceptron', {
+          expected: `classWeight names label ${JSON.stringify(key)}, which is not among classes ${show(classes)}`,
+        });
+      }
     }
     return classes.map((c) => cw[String(c)] ?? 1);
   }
 }
 
 function check(name: string, value: number, ok: (v: number) => boolean, rule: string): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || !ok(value)) throw new ConfigError(`Perceptron: ${name} must be ${rule}, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || Number.isNaN(value) || !ok(value)) {
+    throw configError('Perceptron', { expected: `${name} must be ${rule}`, got: show(value) });
+  }
   return value;
 }
 
@@ -330,14 +366,16 @@ function toMatrix(X: MatrixLike, what: string): Matrix {
   let cols: number;
   if (X instanceof Tensor) {
     if (X.rank !== 2) {
-      throw new ShapeError(`Perceptron.${what}: expected X of rank 2 [samples, features], got ${formatShape(X.shape)}; `
-        + `reshape it first (images: x.reshape([n, -1]) or x.flatten(1))`);
+      throw shapeError(`Perceptron.${what}`, {
+        expected: 'expected X of rank 2 [samples, features]', got: formatShape(X.shape),
+        hint: 'reshape it first (images: x.reshape([n, -1]) or x.flatten(1))',
+      });
     }
     [rows, cols] = X.shape as [number, number];
     data = Float64Array.from(X.data() as ArrayLike<number>);
   } else {
     if (X === null || typeof X !== 'object' || typeof X.length !== 'number') {
-      throw new ConfigError(`Perceptron.${what}: X must be a rank-2 tensor or an array of rows, got ${typeof X}`);
+      throw configError(`Perceptron.${what}`, { expected: 'X must be a rank-2 tensor or an array of rows', got: show(X) });
     }
     rows = X.length;
     cols = rows > 0 ? X[0]!.length : 0;
@@ -345,16 +383,24 @@ function toMatrix(X: MatrixLike, what: string): Matrix {
     for (let i = 0; i < rows; i++) {
       const row = X[i]!;
       if (row === null || typeof row !== 'object' || row.length !== cols) {
-        throw new ShapeError(`Perceptron.${what}: every row of X must have ${cols} features (as row 0), but row ${i} has ${row?.length ?? 'none'}`);
+        throw shapeError(`Perceptron.${what}`, {
+          expected: `every row of X must have ${cols} features (as row 0)`, got: `row ${i} with ${row?.length ?? 'none'}`,
+        });
       }
       for (let j = 0; j < cols; j++) data[i * cols + j] = Number(row[j]);
     }
   }
-  if (rows === 0 || cols === 0) throw new ShapeError(`Perceptron.${what}: X must have at least one sample and one feature, got [${rows}, ${cols}]`);
+  if (rows === 0 || cols === 0) {
+    throw shapeError(`Perceptron.${what}`, {
+      expected: 'X must have at least one sample and one feature', got: formatShape([rows, cols]),
+    });
+  }
   for (let k = 0; k < data.length; k++) {
     if (!Number.isFinite(data[k]!)) {
-      throw new NumericsError(`Perceptron.${what}: X holds ${data[k]} at sample ${Math.floor(k / cols)}, feature ${k % cols}; `
-        + 'remove or impute non-finite values first');
+      throw numericsError(`Perceptron.${what}`, {
+        expected: `X holds ${data[k]} at sample ${Math.floor(k / cols)}, feature ${k % cols}`,
+        hint: 'remove or impute non-finite values first',
+      });
     }
   }
   return { data, rows, cols };
@@ -364,18 +410,28 @@ function toLabels(y: LabelsLike, rows: number, what: string): Label[] {
   let labels: Label[];
   if (y instanceof Tensor) {
     if (y.rank !== 1 && !(y.rank === 2 && y.shape[1] === 1)) {
-      throw new ShapeError(`Perceptron.${what}: expected y of shape [${rows}] (one label per sample), got ${formatShape(y.shape)}; for one-hot targets pass y.argmax(-1)`);
+      throw shapeError(`Perceptron.${what}`, {
+        expected: `expected y of shape [${rows}] (one label per sample)`,
+        got: formatShape(y.shape),
+        hint: 'for one-hot targets pass y.argmax(-1)',
+      });
     }
     labels = Array.from(y.data() as ArrayLike<number>, Number);
   } else {
     labels = Array.from(y);
   }
-  if (labels.length !== rows) throw new ShapeError(`Perceptron.${what}: X has ${rows} samples but y has ${labels.length} labels; pass one label per sample`);
+  if (labels.length !== rows) {
+    throw shapeError(`Perceptron.${what}`, {
+      expected: `X has ${rows} samples but y has ${labels.length} labels`, hint: 'pass one label per sample',
+    });
+  }
   const kind = typeof labels[0];
   for (let i = 0; i < labels.length; i++) {
     const v = labels[i];
     if (typeof v !== kind || (kind !== 'number' && kind !== 'string') || (kind === 'number' && Number.isNaN(v))) {
-      throw new ConfigError(`Perceptron.${what}: labels must be all numbers or all strings (no NaN), got ${JSON.stringify(v)} at sample ${i}`);
+      throw configError(`Perceptron.${what}`, {
+        expected: 'labels must be all numbers or all strings (no NaN)', got: `${show(v)} at sample ${i}`,
+      });
     }
   }
   return labels;
@@ -416,8 +472,10 @@ function validationSplit(classIndex: number[], fraction: number, random: Random)
   const n = classIndex.length;
   const nTest = Math.ceil(fraction * n);
   if (nTest === 0 || n - nTest === 0) {
-    throw new ConfigError(`Perceptron.fit: splitting ${n} samples with validationFraction ${fraction} leaves an empty training or validation set; `
-      + 'change validationFraction, add samples or set earlyStopping false');
+    throw configError('Perceptron.fit', {
+      expected: `splitting ${n} samples with validationFraction ${fraction} leaves an empty training or validation set`,
+      hint: 'change validationFraction, add samples or set earlyStopping false',
+    });
   }
   const byClass = new Map<number, number[]>();
   classIndex.forEach((c, i) => { if (!byClass.has(c)) byClass.set(c, []); byClass.get(c)!.push(i); });

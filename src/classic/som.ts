@@ -27,7 +27,7 @@
  * (c + 0.5 * (r mod 2), r * sqrt(3) / 2), so each inner unit has 6 neighbours at distance 1.
  * Units are numbered row by row: unit index = r * columns + c.
  */
-import { ConfigError, NumericsError, Random, ShapeError, formatShape, globalRandom, is, parseOptions } from '../core/index.js';
+import { Random, configError, formatShape, globalRandom, is, numericsError, parseOptions, shapeError, show } from '../core/index.js';
 import { Tensor, noGrad, tensor } from '../tensor/index.js';
 import { matmul } from '../ops/index.js';
 
@@ -96,13 +96,19 @@ export class SOM {
     positive(sigma, 'sigma');
     const finalSigma = options.finalSigma ?? Math.min(1, sigma);
     positive(finalSigma, 'finalSigma');
-    if (finalSigma > sigma) throw new ConfigError(`SOM: finalSigma (${finalSigma}) must not exceed sigma (${sigma}); the radius only shrinks`);
+    if (finalSigma > sigma) {
+      throw configError('SOM', {
+        expected: `finalSigma (${finalSigma}) must not exceed sigma (${sigma})`, rule: 'the radius only shrinks',
+      });
+    }
     const learningRate = options.learningRate ?? 0.5;
     positive(learningRate, 'learningRate');
     const finalLearningRate = options.finalLearningRate ?? Math.min(0.01, learningRate);
     positive(finalLearningRate, 'finalLearningRate');
     if (finalLearningRate > learningRate) {
-      throw new ConfigError(`SOM: finalLearningRate (${finalLearningRate}) must not exceed learningRate (${learningRate}); the rate only decays`);
+      throw configError('SOM', {
+        expected: `finalLearningRate (${finalLearningRate}) must not exceed learningRate (${learningRate})`, rule: 'the rate only decays',
+      });
     }
     const epochs = options.epochs ?? 10;
     integerAtLeast(epochs, 1, 'epochs');
@@ -111,7 +117,7 @@ export class SOM {
     const mode = oneOf(options.mode ?? 'online', ['online', 'batch'] as const, 'mode');
     const initialization = oneOf(options.initialization ?? 'sample', ['sample', 'uniform'] as const, 'initialization');
     if (options.randomState !== undefined && !Number.isFinite(options.randomState)) {
-      throw new ConfigError(`SOM: randomState must be a finite number, got ${options.randomState}`);
+      throw configError('SOM', { expected: 'randomState must be a finite number', got: show(options.randomState) });
     }
     this.options = Object.freeze({
       rows, columns, topology, neighborhood, learningRate, finalLearningRate, sigma, finalSigma, epochs, mode,
@@ -142,7 +148,9 @@ export class SOM {
     const { rows, columns } = this.options;
     const ok = (w.rank === 2 && w.shape[0] === this.units) || (w.rank === 3 && w.shape[0] === rows && w.shape[1] === columns);
     if (!ok || w.shape[w.rank - 1]! < 1) {
-      throw new ShapeError(`SOM.setWeights: expected [${this.units}, features] or [${rows}, ${columns}, features], got ${formatShape(w.shape)}`);
+      throw shapeError('SOM.setWeights', {
+        expected: `expected [${this.units}, features] or [${rows}, ${columns}, features]`, got: formatShape(w.shape),
+      });
     }
     const data = Float64Array.from(w.data());
     checkFinite(data, 'SOM.setWeights', 'weights');
@@ -355,7 +363,9 @@ export class SOM {
   }
 
   private fitted(where: string): Float64Array {
-    if (!this.codebookData) throw new ConfigError(`SOM.${where}: the map is not fitted yet; call fit(x) (or setWeights) first`);
+    if (!this.codebookData) {
+      throw configError(`SOM.${where}`, { expected: 'the map is not fitted yet', hint: 'call fit(x) (or setWeights) first' });
+    }
     return this.codebookData;
   }
 
@@ -363,13 +373,21 @@ export class SOM {
   private input(x: Tensor | number[][], where: string, needFitted: boolean): { data: Float64Array; samples: number; features: number } {
     if (needFitted) this.fitted(where);
     const t = x instanceof Tensor ? x : tensor(x);
-    if (t.rank !== 2) throw new ShapeError(`SOM.${where}: expected X of shape [samples, features], got ${formatShape(t.shape)}; reshape images with x.reshape([n, -1])`);
-    const [samples, features] = t.shape as [number, number];
-    if (samples < 1 || features < 1) throw new ShapeError(`SOM.${where}: X needs at least one sample and one feature, got ${formatShape(t.shape)}`);
-    if (needFitted && features !== this.features) {
-      throw new ShapeError(`SOM.${where}: the map was fitted on ${this.features} features, got X of shape ${formatShape(t.shape)}`);
+    if (t.rank !== 2) {
+      throw shapeError(`SOM.${where}`, {
+        expected: 'expected X of shape [samples, features]', got: formatShape(t.shape), hint: 'reshape images with x.reshape([n, -1])',
+      });
     }
-    if (t.dtype === 'bool') throw new ConfigError(`SOM.${where}: X must be numeric, got a bool tensor`);
+    const [samples, features] = t.shape as [number, number];
+    if (samples < 1 || features < 1) {
+      throw shapeError(`SOM.${where}`, { expected: 'X needs at least one sample and one feature', got: formatShape(t.shape) });
+    }
+    if (needFitted && features !== this.features) {
+      throw shapeError(`SOM.${where}`, {
+        expected: `the map was fitted on ${this.features} features`, got: `X of shape ${formatShape(t.shape)}`,
+      });
+    }
+    if (t.dtype === 'bool') throw configError(`SOM.${where}`, { expected: 'X must be numeric', got: 'a bool tensor' });
     const data = Float64Array.from(t.data());
     checkFinite(data, `SOM.${where}`, 'X', features);
     return { data, samples, features };
@@ -465,22 +483,28 @@ function checkFinite(data: Float64Array, where: string, name: string, features =
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i]!)) {
       const place = features > 0 ? `row ${Math.floor(i / features)}, column ${i % features}` : `flat index ${i}`;
-      throw new NumericsError(`${where}: ${name} must be finite, found ${data[i]} at ${place}; drop or impute missing values first`);
+      throw numericsError(where, {
+        expected: `${name} must be finite`, got: `${data[i]} at ${place}`, hint: 'drop or impute missing values first',
+      });
     }
   }
 }
 
 function integerAtLeast(value: number, min: number, name: string): void {
-  if (!Number.isInteger(value) || value < min) throw new ConfigError(`SOM: ${name} must be an integer >= ${min}, got ${value}`);
+  if (!Number.isInteger(value) || value < min) {
+    throw configError('SOM', { expected: `${name} must be an integer >= ${min}`, got: show(value) });
+  }
 }
 
 function positive(value: number, name: string): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ConfigError(`SOM: ${name} must be a finite number > 0, got ${value}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw configError('SOM', { expected: `${name} must be a finite number > 0`, got: show(value) });
+  }
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], name: string): T {
   if (!allowed.includes(value as T)) {
-    throw new ConfigError(`SOM: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got '${value}'`);
+    throw configError('SOM', { expected: `${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`, got: show(value) });
   }
   return value as T;
 }

@@ -1,6 +1,6 @@
 import { VERSION } from '../version.js';
 import { getBackend, nativeInfo, setBackend, setNumThreads } from '../backend/index.js';
-import { NeuronaError, ownEntry } from '../core/index.js';
+import { NeuronaError, ownEntry, problem, type Problem } from '../core/index.js';
 import { inspect } from '../nn/saving/index.js';
 import { benchUnavailable, runBench } from './bench.js';
 import { EXAMPLES } from './examples.js';
@@ -40,6 +40,13 @@ type Out = (s: string) => void;
 
 /** A mistake in the command line: printed as one line, exit code 2. */
 class UsageError extends Error {}
+/**
+ * A UsageError worded like every other error (`where: expected, got X; hint`). Command-line values are
+ * quoted as a shell user writes them ('two'), not as JSON.
+ */
+function usage(where: string, parts: Problem): UsageError {
+  return new UsageError(problem(where, parts));
+}
 /** A command that cannot run here (e.g. bench outside a checkout): printed as one line, exit code 1. */
 class CommandError extends Error {}
 
@@ -120,18 +127,24 @@ function parseArgs(command: string, args: readonly string[], spec: FlagSpec, own
     const equals = arg.indexOf('=');
     const flag = equals < 0 ? arg : arg.slice(0, equals);
     const kind = ownEntry(spec, flag)?.kind;
-    if (!kind) throw new UsageError(`${command}: unknown option '${flag}'; ${owner} takes ${describeFlags(spec)}`);
+    if (!kind) throw usage(command, { expected: `unknown option '${flag}'`, hint: `${owner} takes ${describeFlags(spec)}` });
     if (kind === 'switch') {
-      if (equals >= 0) throw new UsageError(`${command}: option ${flag} takes no value, got '${arg.slice(equals + 1)}'`);
+      if (equals >= 0) throw usage(command, { expected: `option ${flag} takes no value`, got: `'${arg.slice(equals + 1)}'` });
       flags[flag] = 'true';
       continue;
     }
     const value = equals < 0 ? args[++i] : arg.slice(equals + 1);
-    if (value === undefined || value === '') throw new UsageError(`${command}: option ${flag} needs a value`);
-    if (Array.isArray(kind) && !kind.includes(value)) throw new UsageError(`${command}: option ${flag} must be one of ${kind.join(', ')}, got '${value}'`);
+    if (value === undefined || value === '') throw usage(command, { expected: `option ${flag} needs a value` });
+    if (Array.isArray(kind) && !kind.includes(value)) {
+      throw usage(command, { expected: `option ${flag} must be one of ${kind.join(', ')}`, got: `'${value}'` });
+    }
     if (kind === 'count' || kind === 'positive') {
       const n = Number(value);
-      if (!Number.isInteger(n) || n < (kind === 'positive' ? 1 : 0)) throw new UsageError(`${command}: option ${flag} needs a ${kind === 'positive' ? 'positive' : 'non-negative'} integer, got '${value}'`);
+      if (!Number.isInteger(n) || n < (kind === 'positive' ? 1 : 0)) {
+        throw usage(command, {
+          expected: `option ${flag} needs a ${kind === 'positive' ? 'positive' : 'non-negative'} integer`, got: `'${value}'`,
+        });
+      }
     }
     flags[flag] = value;
   }
@@ -141,10 +154,15 @@ function parseArgs(command: string, args: readonly string[], spec: FlagSpec, own
 async function train(args: readonly string[], out: Out): Promise<number> {
   const [name, ...rest] = args;
   const available = Object.keys(EXAMPLES).join(', ');
-  if (!name) throw new UsageError(`train needs an example name; available: ${available}`);
-  if (name.startsWith('--')) throw new UsageError(`train needs the example name before the flags, e.g. 'neurona train mnist-mlp ${name} ...'; available: ${available}`);
+  if (!name) throw usage('', { expected: 'train needs an example name', hint: `available: ${available}` });
+  if (name.startsWith('--')) {
+    throw usage('', {
+      expected: `train needs the example name before the flags, e.g. 'neurona train mnist-mlp ${name} ...'`,
+      hint: `available: ${available}`,
+    });
+  }
   const example = ownEntry(EXAMPLES, name);
-  if (!example) throw new UsageError(`unknown example '${name}'; available: ${available}`);
+  if (!example) throw usage('', { expected: `unknown example '${name}'`, hint: `available: ${available}` });
   const spec = { ...(isProgram(example) ? programSpec(example.flags) : modelSpec(example)), ...RUN_FLAGS };
   if (rest.includes('--help') || rest.includes('-h')) {
     const usage = Object.entries(spec).map(([flag, { kind, shown, help }]) => [[flag, shown ?? placeholder(kind)].filter(Boolean).join(' '), help ?? '']);
@@ -153,7 +171,7 @@ async function train(args: readonly string[], out: Out): Promise<number> {
     return 0;
   }
   const { positional, flags } = parseArgs('train', rest, spec, name);
-  if (positional.length > 0) throw new UsageError(`train: unexpected argument '${positional[0]}'`);
+  if (positional.length > 0) throw usage('train', { expected: `unexpected argument '${positional[0]}'` });
   if (flags['--backend']) setBackend(flags['--backend']);
   if (flags['--threads']) setNumThreads(Number(flags['--threads']));
   const print = (line: string) => out(`${line}\n`);
@@ -173,7 +191,11 @@ async function train(args: readonly string[], out: Out): Promise<number> {
 async function predict(args: readonly string[], out: Out, err: Out): Promise<number> {
   const { positional, flags } = parseArgs('predict', args, PREDICT_FLAGS);
   const [modelDir, ...images] = positional;
-  if (!modelDir || images.length === 0) throw new UsageError(`predict needs a model directory and one or more PNG images, e.g. 'neurona predict my-model digit.png'`);
+  if (!modelDir || images.length === 0) {
+    throw usage('', {
+      expected: 'predict needs a model directory and one or more PNG images', hint: "e.g. 'neurona predict my-model digit.png'",
+    });
+  }
   const { lines, failures } = await predictImages(modelDir, images, {
     top: flags['--top'] ? Number(flags['--top']) : undefined, maxPixels: flags['--max-pixels'] ? Number(flags['--max-pixels']) : undefined,
     resize: flags['--resize'] as ResizeMode | undefined, invert: flags['--invert'] as InvertMode | undefined,
@@ -219,7 +241,12 @@ export async function main(args: readonly string[], out: Out = (s) => process.st
         return await train(rest, out);
       case 'summary': {
         const [dir, ...extra] = rest;
-        if (!dir || extra.length > 0) throw new UsageError(`summary needs one model directory${extra.length > 0 ? `, got an extra argument '${extra[0]}'` : ''}, e.g. 'neurona summary my-model'`);
+        if (!dir || extra.length > 0) {
+          throw usage('', {
+            expected: 'summary needs one model directory', got: extra.length > 0 ? `an extra argument '${extra[0]}'` : undefined,
+            hint: "e.g. 'neurona summary my-model'",
+          });
+        }
         (await loadModelDir(dir)).summary((line) => out(`${line}\n`));
         return 0;
       }
@@ -227,7 +254,13 @@ export async function main(args: readonly string[], out: Out = (s) => process.st
         return await predict(rest, out, err);
       case 'inspect': {
         const [path, ...extra] = rest;
-        if (!path || extra.length > 0) throw new UsageError(`inspect needs one model directory or .safetensors file${extra.length > 0 ? `, got an extra argument '${extra[0]}'` : ''}, e.g. 'neurona inspect my-model'`);
+        if (!path || extra.length > 0) {
+          throw usage('', {
+            expected: 'inspect needs one model directory or .safetensors file',
+            got: extra.length > 0 ? `an extra argument '${extra[0]}'` : undefined,
+            hint: "e.g. 'neurona inspect my-model'",
+          });
+        }
         for (const line of await inspect(path)) out(`${line}\n`);
         return 0;
       }
@@ -237,7 +270,7 @@ export async function main(args: readonly string[], out: Out = (s) => process.st
         return await runBench(rest, out, err);
       }
       default:
-        throw new UsageError(`unknown command '${command}'. Run 'neurona --help' for the list of commands.`);
+        throw usage('', { expected: `unknown command '${command}'`, hint: "run 'neurona --help' for the list of commands" });
     }
   } catch (e) {
     err(`neurona: ${oneLine(e)}\n`);

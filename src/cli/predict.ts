@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as nr from '../index.js';
-import { ConfigError, FormatError, NeuronaError } from '../core/index.js';
+import { NeuronaError, configError, formatError, show } from '../core/index.js';
 import { PNG_SIGNATURE, decodePng, type PngImage } from '../io/png.js';
 
 /** How the model wants its images: size, channels and the layout of one input row. */
@@ -41,8 +41,10 @@ export function imageInputOf(model: nr.Model): ImageInput {
     const side = Math.round(Math.sqrt(dims[0] ?? 0));
     if (dims.length === 1 && side * side === dims[0]) return { height: side, width: side, channels: 1, shape: dims };
   }
-  throw new ConfigError(`predict: model "${model.name}" takes inputs of shape ${JSON.stringify(batchShape ?? null)}, which is not an image `
-    + '([batch, height, width], [batch, height, width, 1 or 3] or a flat square [batch, height*width])');
+  throw configError('predict', {
+    expected: `model "${model.name}" takes inputs of shape ${show(batchShape ?? null)}, which is not an image`,
+    rule: '[batch, height, width], [batch, height, width, 1 or 3] or a flat square [batch, height*width]',
+  });
 }
 
 /**
@@ -151,19 +153,24 @@ export async function readPng(path: string, options: { maxPixels?: number } = {}
     bytes = new Uint8Array(await readFile(path));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new FormatError(`cannot read image ${path} (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : code ?? String(e)})`);
+    throw formatError('', {
+      expected: `cannot read image ${path}`,
+      rule: code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : code ?? String(e),
+    });
   }
   if (bytes.length < PNG_SIGNATURE.length || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) {
-    throw new FormatError(`${path} is not a PNG file (predict reads PNG images only; convert it first)`);
+    throw formatError('', { expected: `${path} is not a PNG file`, rule: 'predict reads PNG images only', hint: 'convert it first' });
   }
   return decodePng(bytes, path, { maxPixels: options.maxPixels });
 }
 
 /** Loads a model directory, with a one-line error that names the path when it is not one. */
 export async function loadModelDir(dir: string): Promise<nr.Model> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`no model directory at ${dir}`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw configError('', { expected: `no model directory at ${dir}` });
   if (!existsSync(join(dir, 'model.json'))) {
-    throw new ConfigError(`${dir} holds no model.json; give a directory written by model.save() or 'neurona train <example> --save <dir>'`);
+    throw configError('', {
+      expected: `${dir} holds no model.json`, hint: "give a directory written by model.save() or 'neurona train <example> --save <dir>'",
+    });
   }
   return nr.loadModel(dir);
 }

@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError } from './errors.js';
+import { configError, shapeError, show } from './errors.js';
 import { takeFloat32 } from './buffer-pool.js';
 import { maxTensorElements } from './settings.js';
 
@@ -39,10 +39,11 @@ export function checkTensorSize(size: number, dtype: DType, what: string): void 
   const limit = maxTensorElements();
   if (size <= limit) return;
   const count = Number.isFinite(size) ? size.toLocaleString('en-US') : String(size);
-  throw new ShapeError(
-    `${what} holds ${count} elements (${formatBytes(size * BYTES[dtype])} as ${dtype}), more than the limit of ` +
-      `${limit.toLocaleString('en-US')} elements per tensor; use a smaller shape, or raise the limit with nr.setMaxTensorElements(n)`,
-  );
+  throw shapeError('', {
+    expected: `${what} holds ${count} elements (${formatBytes(size * BYTES[dtype])} as ${dtype}), more than the limit of ` +
+      `${limit.toLocaleString('en-US')} elements per tensor`,
+    hint: 'use a smaller shape, or raise the limit with nr.setMaxTensorElements(n)',
+  });
 }
 
 /** Allocates a zero-filled typed array of `size` elements for `dtype` (at most `maxTensorElements()`). */
@@ -84,5 +85,5 @@ export function promoteTypes(a: DType, b: DType): DType {
 /** Checks a user-supplied dtype name and returns it typed. */
 export function parseDType(value: unknown, where: string): DType {
   if (typeof value === 'string' && (DTYPES as readonly string[]).includes(value)) return value as DType;
-  throw new ConfigError(`${where}: unknown dtype ${JSON.stringify(value)}; valid dtypes are ${DTYPES.join(', ')}`);
+  throw configError(where, { expected: `unknown dtype ${show(value)}`, hint: `valid dtypes are ${DTYPES.join(', ')}` });
 }

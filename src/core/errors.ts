@@ -73,14 +73,17 @@ export function problem(where: string, parts: Problem): string {
 
 /**
  * A user's value as a message shows it: strings quoted, numbers as JavaScript prints them, functions by
- * name, objects as JSON; anything long is cut at 80 characters, so that a hostile or huge value never
- * turns a message into megabytes.
+ * name, plain objects and arrays as JSON, tensors by dtype and shape, other class instances by class;
+ * anything long is cut at 80 characters, so that a hostile or huge value never turns a message into
+ * megabytes.
  */
 export function show(value: unknown): string {
   if (typeof value === 'function') return `a function ${value.name || '(anonymous)'}`;
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'number' || typeof value === 'undefined' || typeof value === 'symbol') return String(value);
+  const instance = instanceName(value);
+  if (instance) return instance;
   try {
     const text = JSON.stringify(value);
     if (text === undefined) return String(value);
@@ -88,6 +91,28 @@ export function show(value: unknown): string {
   } catch {
     return Object.prototype.toString.call(value);
   }
+}
+
+/**
+ * How `show` names an object that JSON would render badly: a tensor (its fields are storage, read by
+ * shape and dtype so that core need not import the tensor module), a typed array, a class instance.
+ */
+function instanceName(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  if (ArrayBuffer.isView(value)) {
+    const length = (value as { length?: unknown }).length;
+    return `${article(value.constructor.name)} of ${typeof length === 'number' ? `length ${length}` : `${value.byteLength} bytes`}`;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) return undefined;
+  const { shape, dtype } = value as { shape?: unknown; dtype?: unknown };
+  if (Array.isArray(shape) && typeof dtype === 'string') return `a ${dtype} tensor of shape [${shape.join(', ')}]`;
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  return article(typeof name === 'string' && name ? name : 'object');
+}
+
+function article(noun: string): string {
+  return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
 }
 
 /** An error of `kind` whose message is built from `parts`; the call site throws it (`throw error(...)`). */

@@ -1,4 +1,4 @@
-import { ConfigError, show } from './errors.js';
+import { ConfigError, configError, show } from './errors.js';
 
 /*
  * The one normaliser of options objects. Every public constructor and function that takes options
@@ -29,7 +29,7 @@ export interface OptionsSpec {
 
 function check(test: (v: unknown) => boolean, rule: string): Check {
   return (value, what) => {
-    if (!test(value)) throw new ConfigError(`${what} must be ${rule}, got ${show(value)}`);
+    if (!test(value)) throw configError('', { expected: `${what} must be ${rule}`, got: show(value) });
   };
 }
 
@@ -74,7 +74,7 @@ export const is = {
   /** An array whose every item passes `inner`. */
   arrayOf(inner: Check, rule: string): Check {
     return (value, what) => {
-      if (!Array.isArray(value)) throw new ConfigError(`${what} must be ${rule}, got ${show(value)}`);
+      if (!Array.isArray(value)) throw configError('', { expected: `${what} must be ${rule}`, got: show(value) });
       value.forEach((item, i) => inner(item, `${what}[${i}]`));
     };
   },
@@ -89,7 +89,7 @@ export const is = {
           if (!(e instanceof ConfigError)) throw e;
         }
       }
-      throw new ConfigError(`${what} must be ${rule}, got ${show(value)}`);
+      throw configError('', { expected: `${what} must be ${rule}`, got: show(value) });
     };
   },
 };
@@ -195,12 +195,12 @@ function resolved(spec: OptionsSpec): ResolvedSpec {
 function unknownKey(owner: string, given: string, spec: ResolvedSpec): ConfigError {
   const camel = given.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
   const unsupported = Object.hasOwn(UNSUPPORTED, camel) ? UNSUPPORTED[camel] : undefined;
-  if (unsupported) return new ConfigError(`${owner}: option '${given}' (Keras's) is not supported by neurona: ${unsupported}`);
+  if (unsupported) return configError(owner, { expected: `option '${given}' (Keras's) is not supported by neurona: ${unsupported}` });
   // Suggest in the spelling the user writes: snake_case for snake_case, camelCase otherwise.
   const keys = Object.keys(spec.keys);
   const near = nearestName(given, given.includes('_') ? [...spec.names.keys()].filter((n) => !/[A-Z]/.test(n)) : keys);
   const valid = `the options are: ${keys.join(', ')}`;
-  return new ConfigError(`${owner}: unknown option '${given}'; ${near ? `did you mean '${near}'? (${valid})` : valid}`);
+  return configError(owner, { expected: `unknown option '${given}'`, hint: near ? `did you mean '${near}'? (${valid})` : valid });
 }
 
 /**
@@ -211,7 +211,7 @@ function unknownKey(owner: string, given: string, spec: ResolvedSpec): ConfigErr
 export function parseOptions<T = Record<string, unknown>>(owner: string, raw: unknown, spec: OptionsSpec, lenient = false): T {
   if (raw === undefined || raw === null) return {} as T;
   if (!isPlainObject(raw)) {
-    throw new ConfigError(`${owner}: expected an options object {...}, got ${show(raw)}`);
+    throw configError(owner, { expected: 'expected an options object {...}', got: show(raw) });
   }
   const r = resolved(spec);
   const out: Record<string, unknown> = {};
@@ -231,7 +231,7 @@ export function parseOptions<T = Record<string, unknown>>(owner: string, raw: un
     if (value === undefined) continue;
     const other = givenAs.get(key);
     if (other !== undefined) {
-      throw new ConfigError(`${owner}: option '${key}' is given twice, as '${other}' and as '${given}'; give one of them`);
+      throw configError(owner, { expected: `option '${key}' is given twice, as '${other}' and as '${given}'`, hint: 'give one of them' });
     }
     givenAs.set(key, given);
     r.keys[key]!(value, `${owner}: ${given}`);
@@ -254,14 +254,14 @@ export function parseArguments<T = Record<string, unknown>>(owner: string, args:
     const allowed = r.positional.length === 0
       ? 'takes one options object'
       : `takes at most ${r.positional.length} positional argument${r.positional.length > 1 ? 's' : ''} (${r.positional.join(', ')}) before its options object`;
-    throw new ConfigError(`${owner}: ${allowed}, got ${args.length} arguments: ${args.map(show).join(', ')}`);
+    throw configError(owner, { expected: allowed, got: `${args.length} arguments: ${args.map(show).join(', ')}` });
   }
   const options = parseOptions<Record<string, unknown>>(owner, hasObject ? last : undefined, spec, lenient);
   positional.forEach((value, i) => {
     const key = r.positional[i]!;
     if (value === undefined) return;
     if (options[key] !== undefined) {
-      throw new ConfigError(`${owner}: ${key} is given both as argument ${i + 1} and in the options object; give it once`);
+      throw configError(owner, { expected: `${key} is given both as argument ${i + 1} and in the options object`, hint: 'give it once' });
     }
     r.keys[key]!(value, `${owner}: ${key} (argument ${i + 1})`);
     options[key] = value;

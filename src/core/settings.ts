@@ -1,4 +1,4 @@
-import { ConfigError } from './errors.js';
+import { configError, show } from './errors.js';
 
 /*
  * Global numeric settings, named as in Keras's backend module: the fuzz factor used to keep
@@ -25,7 +25,7 @@ export function epsilon(): number {
 }
 
 export function setEpsilon(value: number): void {
-  if (!(value > 0 && value < 1)) throw new ConfigError(`setEpsilon: expected a number in (0, 1), got ${value}`);
+  if (!(value > 0 && value < 1)) throw configError('setEpsilon', { expected: 'expected a number in (0, 1)', got: show(value) });
   fuzz = value;
 }
 
@@ -36,7 +36,7 @@ export function floatx(): 'float32' | 'float64' {
 
 export function setFloatx(dtype: 'float32' | 'float64'): void {
   if (dtype !== 'float32' && dtype !== 'float64') {
-    throw new ConfigError(`setFloatx: expected 'float32' or 'float64', got ${JSON.stringify(dtype)}`);
+    throw configError('setFloatx', { expected: "expected 'float32' or 'float64'", got: show(dtype) });
   }
   defaultFloat = dtype;
 }
@@ -53,7 +53,7 @@ export function maxTensorElements(): number {
  */
 export function setMaxTensorElements(value: number): void {
   if (!Number.isSafeInteger(value) || value < 1) {
-    throw new ConfigError(`setMaxTensorElements: expected a positive integer, got ${String(value)}`);
+    throw configError('setMaxTensorElements', { expected: 'expected a positive integer', got: show(value) });
   }
   maxElements = value;
 }

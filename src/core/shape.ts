@@ -1,4 +1,4 @@
-import { ShapeError } from './errors.js';
+import { shapeError, show } from './errors.js';
 
 export type Shape = readonly number[];
 
@@ -34,12 +34,11 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 /** Checks that every entry is a non-negative integer; `where` names the caller for the message. */
 export function checkShape(shape: Shape, where: string): void {
   if (!Array.isArray(shape)) {
-    const got = typeof shape === 'string' ? JSON.stringify(shape) : shape === null ? 'null' : typeof shape;
-    throw new ShapeError(`${where}: shape must be an array of non-negative integers (e.g. [2, 3]), got ${got}`);
+    throw shapeError(where, { expected: 'shape must be an array of non-negative integers (e.g. [2, 3])', got: show(shape) });
   }
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`${where}: shape ${formatShape(shape)} must hold non-negative integers`);
+      throw shapeError(where, { expected: `shape ${formatShape(shape)} must hold non-negative integers` });
     }
   }
 }
@@ -55,11 +54,11 @@ export function broadcastShapes(a: Shape, b: Shape, op: string): number[] {
     const da = i < rank - a.length ? 1 : a[i - (rank - a.length)]!;
     const db = i < rank - b.length ? 1 : b[i - (rank - b.length)]!;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new ShapeError(
-        `${op}: shapes ${formatShape(a)} and ${formatShape(b)} cannot be broadcast together ` +
-          `(dimension ${i - rank} is ${da} vs ${db}; each pair must be equal or one of them 1). ` +
-          `Reshape or expand one operand so the trailing dimensions match.`,
-      );
+      throw shapeError(op, {
+        expected: `shapes ${formatShape(a)} and ${formatShape(b)} cannot be broadcast together`,
+        rule: `dimension ${i - rank} is ${da} vs ${db}; each pair must be equal or one of them 1`,
+        hint: 'reshape or expand one operand so the trailing dimensions match',
+      });
     }
     out[i] = da === 1 ? db : da;
   }
@@ -69,7 +68,10 @@ export function broadcastShapes(a: Shape, b: Shape, op: string): number[] {
 /** Turns a possibly negative axis into an index in `[0, rank)`, or throws naming the op. */
 export function normalizeAxis(axis: number, rank: number, op: string): number {
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw new ShapeError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank} (valid: ${-rank}..${rank - 1})`);
+    throw shapeError(op, {
+      expected: `axis ${show(axis)} is out of range for a tensor of rank ${rank}`,
+      rule: `valid: ${-rank}..${rank - 1}`,
+    });
   }
   return axis < 0 ? axis + rank : axis;
 }
@@ -79,6 +81,8 @@ export function normalizeAxes(axes: number | readonly number[] | undefined, rank
   if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
   const list = typeof axes === 'number' ? [axes] : axes;
   const out = [...new Set(list.map((a) => normalizeAxis(a, rank, op)))].sort((x, y) => x - y);
-  if (out.length !== list.length) throw new ShapeError(`${op}: repeated axis in [${list.join(', ')}]`);
+  if (out.length !== list.length) {
+    throw shapeError(op, { expected: 'each axis may appear once', got: `a repeated axis in [${list.join(', ')}]` });
+  }
   return out;
 }

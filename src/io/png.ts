@@ -23,7 +23,7 @@
 import { deflateSync } from 'node:zlib';
 import { decode } from 'fast-png';
 import { Unzlib, zlibSync } from 'fflate';
-import { ConfigError, FormatError } from '../core/index.js';
+import { configError, formatError, show, type Problem } from '../core/index.js';
 
 /** An 8-bit image: `pixels` holds `height` rows of `width * channels` bytes, no padding. */
 export interface PngImage {
@@ -70,14 +70,16 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 export function encodePng(image: PngImage): Uint8Array {
   const { width, height, channels, pixels } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 0x7fffffff || height > 0x7fffffff) {
-    throw new ConfigError(`encodePng: width and height must be positive integers, got ${width}x${height}`);
+    throw configError('encodePng', { expected: 'width and height must be positive integers', got: `${show(width)}x${show(height)}` });
   }
   if (channels !== 1 && channels !== 2 && channels !== 3 && channels !== 4) {
-    throw new ConfigError(`encodePng: channels must be 1 (gray), 2 (gray + alpha), 3 (RGB) or 4 (RGBA), got ${String(channels)}`);
+    throw configError('encodePng', { expected: 'channels must be 1 (gray), 2 (gray + alpha), 3 (RGB) or 4 (RGBA)', got: show(channels) });
   }
   const rowBytes = width * channels;
   if (pixels.length !== rowBytes * height) {
-    throw new ConfigError(`encodePng: a ${width}x${height} image with ${channels} channel(s) needs ${rowBytes * height} bytes, got ${pixels.length}`);
+    throw configError('encodePng', {
+      expected: `a ${width}x${height} image with ${channels} channel(s) needs ${rowBytes * height} bytes`, got: String(pixels.length),
+    });
   }
   const header = new Uint8Array(13);
   const view = new DataView(header.buffer);
@@ -115,6 +117,9 @@ const COLOR_TYPES: Record<number, { samples: number; depths: readonly number[]; 
 /** Adam7 passes: first column, first row, column step, row step (PNG spec section 8.2). */
 const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
 
+/** Throws the FormatError that names the file being decoded. */
+type Fail = (parts: Problem) => never;
+
 interface Header {
   width: number; height: number; depth: number; colorType: number; interlaced: boolean;
 }
@@ -140,16 +145,18 @@ function rawBytes(width: number, height: number, h: Header): number {
  * problem.
  */
 export function decodePng(bytes: Uint8Array, name = 'PNG data', options: DecodePngOptions = {}): PngImage {
-  const fail = (what: string): never => {
-    throw new FormatError(`${name}: ${what}`);
+  const fail: Fail = (parts) => {
+    throw formatError(name, parts);
   };
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PNG_PIXELS;
   if (!Number.isSafeInteger(maxPixels) || maxPixels < 1) {
-    throw new ConfigError(`decodePng: maxPixels must be a positive integer, got ${String(maxPixels)}`);
+    throw configError('decodePng', { expected: 'maxPixels must be a positive integer', got: show(maxPixels) });
   }
-  if (!(bytes instanceof Uint8Array)) throw new ConfigError(`decodePng: expected the file's bytes as a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  if (!(bytes instanceof Uint8Array)) {
+    throw configError('decodePng', { expected: "expected the file's bytes as a Uint8Array", got: show(bytes) });
+  }
   if (bytes.length < PNG_SIGNATURE.length || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) {
-    fail('not a PNG file (the 8-byte signature 89 50 4E 47 0D 0A 1A 0A is missing)');
+    fail({ expected: 'not a PNG file', rule: 'the 8-byte signature 89 50 4E 47 0D 0A 1A 0A is missing' });
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = PNG_SIGNATURE.length;
@@ -158,53 +165,75 @@ export function decodePng(bytes: Uint8Array, name = 'PNG data', options: DecodeP
   const idat: Uint8Array[] = [];
   let ended = false;
   while (!ended) {
-    if (offset + 12 > bytes.length) fail(`truncated: a chunk header at byte ${offset} needs 12 bytes, only ${bytes.length - offset} left (no IEND chunk)`);
+    if (offset + 12 > bytes.length) {
+      fail({
+        expected: `truncated: a chunk header at byte ${offset} needs 12 bytes, only ${bytes.length - offset} left`, rule: 'no IEND chunk',
+      });
+    }
     const length = view.getUint32(offset, false);
     const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
-    if (!/^[A-Za-z]{4}$/.test(type)) fail(`bad chunk type ${JSON.stringify(type)} at byte ${offset + 4}`);
+    if (!/^[A-Za-z]{4}$/.test(type)) fail({ expected: `bad chunk type ${show(type)} at byte ${offset + 4}` });
     if (length > 0x7fffffff || offset + 12 + length > bytes.length) {
-      fail(`truncated: chunk ${type} at byte ${offset} declares ${length} data bytes, only ${Math.max(0, bytes.length - offset - 12)} left`);
+      const left = Math.max(0, bytes.length - offset - 12);
+      fail({ expected: `truncated: chunk ${type} at byte ${offset} declares ${length} data bytes, only ${left} left` });
     }
     const data = bytes.subarray(offset + 8, offset + 8 + length);
     const stored = view.getUint32(offset + 8 + length, false);
     const computed = crc32(bytes, offset + 4, offset + 8 + length);
-    if (stored !== computed) fail(`CRC mismatch in chunk ${type} at byte ${offset}: stored 0x${hex(stored)}, computed 0x${hex(computed)} (the file is corrupt)`);
+    if (stored !== computed) {
+      fail({
+        expected: `CRC mismatch in chunk ${type} at byte ${offset}: stored 0x${hex(stored)}, computed 0x${hex(computed)}`,
+        rule: 'the file is corrupt',
+      });
+    }
     offset += 12 + length;
-    if (!header && type !== 'IHDR') fail(`the first chunk must be IHDR, got ${type}`);
+    if (!header && type !== 'IHDR') fail({ expected: 'the first chunk must be IHDR', got: type });
     if (type === 'IHDR') {
-      if (header) fail('more than one IHDR chunk');
-      if (length !== 13) fail(`IHDR must hold 13 bytes, got ${length}`);
+      if (header) fail({ expected: 'expected one IHDR chunk', got: 'more than one' });
+      if (length !== 13) fail({ expected: 'IHDR must hold 13 bytes', got: String(length) });
       const fields = new DataView(data.buffer, data.byteOffset, 13);
       const width = fields.getUint32(0, false);
       const height = fields.getUint32(4, false);
       const [depth, colorType, compression, filter, interlace] = data.subarray(8, 13) as unknown as number[];
-      if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) fail(`bad image size ${width}x${height}`);
+      if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) {
+        fail({ expected: 'width and height from 1 to 2^31 - 1', got: `a bad image size ${width}x${height}` });
+      }
       if (width * height > maxPixels) {
-        fail(`the image is ${width} x ${height} = ${(width * height).toLocaleString('en-US')} pixels, more than the limit of `
-          + `${maxPixels.toLocaleString('en-US')} (pass a larger maxPixels to read it)`);
+        fail({
+          expected: `the image is ${width} x ${height} = ${(width * height).toLocaleString('en-US')} pixels, more than the limit of `
+            + maxPixels.toLocaleString('en-US'),
+          hint: 'pass a larger maxPixels to read it',
+        });
       }
       const kind = COLOR_TYPES[colorType!];
       if (!kind || !kind.depths.includes(depth!)) {
-        fail(`invalid pixel format: bit depth ${depth}, color type ${colorType} (the PNG spec allows gray (0) at 1, 2, 4, 8, 16 bits; `
-          + 'RGB (2), gray + alpha (4), RGBA (6) at 8, 16; palette (3) at 1, 2, 4, 8)');
+        fail({
+          expected: `invalid pixel format: bit depth ${depth}, color type ${colorType}`,
+          rule: 'the PNG spec allows gray (0) at 1, 2, 4, 8, 16 bits; '
+            + 'RGB (2), gray + alpha (4), RGBA (6) at 8, 16; palette (3) at 1, 2, 4, 8',
+        });
       }
-      if (compression !== 0 || filter !== 0) fail(`unknown compression method ${compression} or filter method ${filter} (both must be 0)`);
-      if (interlace !== 0 && interlace !== 1) fail(`unknown interlace method ${interlace} (0 none, 1 Adam7)`);
+      if (compression !== 0 || filter !== 0) {
+        fail({ expected: `unknown compression method ${compression} or filter method ${filter}`, rule: 'both must be 0' });
+      }
+      if (interlace !== 0 && interlace !== 1) fail({ expected: `unknown interlace method ${interlace}`, rule: '0 none, 1 Adam7' });
       header = { width, height, depth: depth!, colorType: colorType!, interlaced: interlace === 1 };
     } else if (type === 'PLTE') {
-      if (length % 3 !== 0 || length === 0 || length > 768) fail(`PLTE must hold 1 to 256 RGB entries (a multiple of 3 bytes), got ${length} bytes`);
+      if (length % 3 !== 0 || length === 0 || length > 768) {
+        fail({ expected: 'PLTE must hold 1 to 256 RGB entries (a multiple of 3 bytes)', got: `${length} bytes` });
+      }
       paletteEntries = length / 3;
     } else if (type === 'IDAT') {
       idat.push(data);
     } else if (type === 'IEND') {
       ended = true;
     } else if ((type.charCodeAt(0) & 0x20) === 0) {
-      fail(`unknown critical chunk ${type}`); // ancillary chunks (lowercase first letter) are skipped
+      fail({ expected: `unknown critical chunk ${type}` }); // ancillary chunks (lowercase first letter) are skipped
     }
   }
-  if (idat.length === 0) fail('no IDAT chunk (no image data)');
+  if (idat.length === 0) fail({ expected: 'no IDAT chunk', rule: 'no image data' });
   const h = header!;
-  if (h.colorType === 3 && paletteEntries === 0) fail('a palette image (color type 3) without a PLTE chunk');
+  if (h.colorType === 3 && paletteEntries === 0) fail({ expected: 'a palette image (color type 3) without a PLTE chunk' });
   const passes = passesOf(h);
   const expected = passes.reduce((n, p) => n + rawBytes(p.width, p.height, h), 0);
   const raw = inflateBounded(idat, expected, fail);
@@ -215,13 +244,13 @@ export function decodePng(bytes: Uint8Array, name = 'PNG data', options: DecodeP
     // as an image of its own and the passes are put together here.
     decoded = h.interlaced && h.depth < 8 ? decodePassesApart(bytes, h, passes, raw) : decode(bytes, { checkCrc: false });
   } catch (error) {
-    return fail(`cannot decode the image data (${error instanceof Error ? error.message : String(error)})`);
+    return fail({ expected: 'cannot decode the image data', rule: error instanceof Error ? error.message : String(error) });
   }
   return toEightBit(h, decoded, fail);
 }
 
 /** Inflates the IDAT stream in pieces, stopping as soon as it outgrows `expected` bytes. */
-function inflateBounded(idat: Uint8Array[], expected: number, fail: (what: string) => never): Uint8Array {
+function inflateBounded(idat: Uint8Array[], expected: number, fail: Fail): Uint8Array {
   const out = new Uint8Array(expected);
   let filled = 0;
   let overflow = false;
@@ -238,10 +267,12 @@ function inflateBounded(idat: Uint8Array[], expected: number, fail: (what: strin
       if (k === idat.length - 1) stream.push(new Uint8Array(0), true);
     }
   } catch (error) {
-    return fail(`image data does not inflate: ${error instanceof Error ? error.message : String(error)}`);
+    return fail({ expected: `image data does not inflate: ${error instanceof Error ? error.message : String(error)}` });
   }
-  if (overflow) fail(`image data inflates to more than the ${expected} bytes the header's size and pixel format need`);
-  if (filled !== expected) fail(`image data inflates to ${filled} bytes, the header's size and pixel format need ${expected}`);
+  if (overflow) fail({ expected: `image data inflates to more than the ${expected} bytes the header's size and pixel format need` });
+  if (filled !== expected) {
+    fail({ expected: `image data inflates to ${filled} bytes, the header's size and pixel format need ${expected}` });
+  }
   return out;
 }
 
@@ -305,7 +336,7 @@ function unpack(packed: Uint8Array, width: number, height: number, samples: numb
 
 /** fast-png's samples (packed sub-byte rows, 16-bit, palette indices) as 8-bit gray, gray + alpha, RGB or RGBA. */
 function toEightBit(h: Header, decoded: { data: Uint8Array | Uint16Array | Uint8ClampedArray; palette?: number[][]; transparency?: Uint16Array },
-  fail: (what: string) => never): PngImage {
+  fail: Fail): PngImage {
   const { width, height, depth, colorType } = h;
   const samples = COLOR_TYPES[colorType]!.samples;
   const n = width * height;
@@ -314,12 +345,13 @@ function toEightBit(h: Header, decoded: { data: Uint8Array | Uint16Array | Uint8
   const trns = decoded.transparency;
   if (colorType === 3) {
     // fast-png appends each entry's tRNS alpha (255 past the end of tRNS) to the palette.
-    const palette = decoded.palette ?? fail('a palette image without a palette');
+    const palette = decoded.palette ?? fail({ expected: 'a palette image without a palette' });
     const channels = palette[0]!.length === 4 ? 4 : 3;
     const pixels = new Uint8Array(n * channels);
     for (let i = 0; i < n; i++) {
       const index = values[i]!;
-      const entry = palette[index] ?? fail(`pixel ${i} uses palette entry ${index}, but the palette holds ${palette.length}`);
+      const entry = palette[index]
+        ?? fail({ expected: `pixel ${i} uses palette entry ${index}, but the palette holds ${palette.length}` });
       pixels.set(entry, i * channels);
     }
     return { width, height, channels: channels as 3 | 4, pixels };

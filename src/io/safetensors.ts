@@ -17,7 +17,7 @@
  * duplicate JSON keys, unknown tensor fields and JSON nesting deeper than the format needs are
  * rejected. Every rejection is a `FormatError` that names the file and the problem.
  */
-import { ConfigError, FormatError } from '../core/index.js';
+import { configError, formatError, show, type Problem } from '../core/index.js';
 
 /** The dtype names of the safetensors spec, in the reference's increasing-alignment order. */
 export const SAFETENSORS_DTYPES = [
@@ -95,7 +95,9 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 
 function checkText(value: string, what: string): void {
   if (LONE_SURROGATE.test(value)) {
-    throw new ConfigError(`encodeSafetensors: ${what} ${JSON.stringify(value)} contains a lone UTF-16 surrogate, which UTF-8 cannot encode; fix the string`);
+    throw configError('encodeSafetensors', {
+      expected: `${what} ${show(value)} contains a lone UTF-16 surrogate, which UTF-8 cannot encode`, hint: 'fix the string',
+    });
   }
 }
 
@@ -113,24 +115,36 @@ function checkText(value: string, what: string): void {
 export function encodeSafetensors(tensors: Record<string, SafetensorsInput>, metadata?: Record<string, string>): Uint8Array {
   const entries = Object.entries(tensors).map(([name, tensor]) => {
     if (name === '__metadata__') {
-      throw new ConfigError('encodeSafetensors: "__metadata__" is reserved by the format for the metadata map; rename the tensor');
+      throw configError('encodeSafetensors', {
+        expected: '"__metadata__" is reserved by the format for the metadata map', hint: 'rename the tensor',
+      });
     }
     checkText(name, 'tensor name');
     const { dtype, shape, data } = tensor;
     if (!isDType(dtype)) {
-      throw new ConfigError(`encodeSafetensors: tensor "${name}" has unknown dtype ${JSON.stringify(dtype)}; expected one of ${SAFETENSORS_DTYPES.join(', ')}`);
+      throw configError('encodeSafetensors', {
+        expected: `tensor ${JSON.stringify(name)} has unknown dtype ${show(dtype)}`,
+        hint: `expected one of ${SAFETENSORS_DTYPES.join(', ')}`,
+      });
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new ConfigError(`encodeSafetensors: tensor "${name}" has shape ${JSON.stringify(shape)}; every dimension must be a non-negative integer`);
+      throw configError('encodeSafetensors', {
+        expected: `tensor ${JSON.stringify(name)}: every dimension must be a non-negative integer`, got: `shape ${show(shape)}`,
+      });
     }
     if (!ArrayBuffer.isView(data)) {
-      throw new ConfigError(`encodeSafetensors: tensor "${name}" data must be a typed array or DataView holding its little-endian bytes`);
+      throw configError('encodeSafetensors', {
+        expected: `tensor ${JSON.stringify(name)} data must be a typed array or DataView holding its little-endian bytes`, got: show(data),
+      });
     }
     const bits = DTYPE_BITS[dtype];
     const count = elementCount(shape, Number.MAX_SAFE_INTEGER / bits);
     if (count === undefined || (count * bits) % 8 !== 0 || (count * bits) / 8 !== data.byteLength) {
       const expected = count === undefined ? 'more than 2^53' : (count * bits) % 8 !== 0 ? 'a fractional number of' : `${(count * bits) / 8}`;
-      throw new ConfigError(`encodeSafetensors: tensor "${name}" (${dtype}, shape [${shape.join(', ')}]) needs ${expected} bytes, but its data holds ${data.byteLength}`);
+      throw configError('encodeSafetensors', {
+        expected: `tensor ${JSON.stringify(name)} (${dtype}, shape [${shape.join(', ')}]) needs ${expected} bytes, `
+          + `but its data holds ${data.byteLength}`,
+      });
     }
     return { name, dtype, shape: [...shape], bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   });
@@ -143,7 +157,10 @@ export function encodeSafetensors(tensors: Record<string, SafetensorsInput>, met
     const items = keys.map((key) => {
       const value: unknown = metadata[key];
       if (typeof value !== 'string') {
-        throw new ConfigError(`encodeSafetensors: metadata "${key}" is ${typeof value}; the format allows only string values (use JSON.stringify)`);
+        throw configError('encodeSafetensors', {
+          expected: `metadata ${JSON.stringify(key)} is ${typeof value}`,
+          rule: 'the format allows only string values', hint: 'use JSON.stringify',
+        });
       }
       checkText(key, 'metadata key');
       checkText(value, 'metadata value');
@@ -178,7 +195,7 @@ export function encodeSafetensors(tensors: Record<string, SafetensorsInput>, met
  * collects every object's keys, so that duplicates, which `JSON.parse` silently merges, can be
  * reported. Returns the first duplicate key and the tensor count.
  */
-function scanJson(text: string, fail: (problem: string) => never): { duplicate: string | undefined; tensorCount: number } {
+function scanJson(text: string, fail: (parts: Problem) => never): { duplicate: string | undefined; tensorCount: number } {
   const stack: { keys: Set<string> | undefined; expectKey: boolean }[] = [];
   let duplicate: string | undefined;
   let tensorCount = 0;
@@ -206,7 +223,7 @@ function scanJson(text: string, fail: (problem: string) => never): { duplicate: 
       if (top) top.expectKey = false;
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       if (stack.length >= MAX_JSON_DEPTH) {
-        fail(`JSON header nests deeper than ${MAX_JSON_DEPTH} levels, more than the format ever needs`);
+        fail({ expected: `JSON header nests deeper than ${MAX_JSON_DEPTH} levels, more than the format ever needs` });
       }
       stack.push({ keys: c === 0x7b ? new Set() : undefined, expectKey: c === 0x7b });
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
@@ -243,57 +260,67 @@ function isIndex(value: unknown): value is number {
 export function decodeSafetensors(
   bytes: Uint8Array, name = 'safetensors data', limits: SafetensorsLimits = {},
 ): { tensors: Record<string, SafetensorsTensor>; metadata: Record<string, string> } {
-  const fail = (problem: string): never => {
-    throw new FormatError(`${name}: invalid safetensors file: ${problem}`);
+  const fail = (parts: Problem): never => {
+    throw formatError(`${name}: invalid safetensors file`, parts);
   };
   const maxHeaderBytes = limits.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   const maxTensors = limits.maxTensors ?? DEFAULT_MAX_TENSORS;
-  if (!(bytes instanceof Uint8Array)) fail('expected the file contents as a Uint8Array');
-  if (bytes.length < 8) fail(`${bytes.length} bytes, but the header length alone takes 8 (truncated or empty file)`);
+  if (!(bytes instanceof Uint8Array)) fail({ expected: 'expected the file contents as a Uint8Array', got: show(bytes) });
+  if (bytes.length < 8) fail({ expected: `${bytes.length} bytes, but the header length alone takes 8`, rule: 'truncated or empty file' });
 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const low = view.getUint32(0, true);
   const high = view.getUint32(4, true);
   const headerLength = high * 2 ** 32 + low; // may be inexact above 2^53; it is then far above every cap
   if (headerLength > maxHeaderBytes) {
-    fail(`header length ${high === 0 ? headerLength : `about ${headerLength.toExponential(3)}`} exceeds the limit of ${maxHeaderBytes} bytes`);
+    const length = high === 0 ? headerLength : `about ${headerLength.toExponential(3)}`;
+    fail({ expected: `header length ${length} exceeds the limit of ${maxHeaderBytes} bytes` });
   }
   if (8 + headerLength > bytes.length) {
-    fail(`header length ${headerLength} runs past the end of the ${bytes.length}-byte file (truncated file or corrupt length)`);
+    fail({
+      expected: `header length ${headerLength} runs past the end of the ${bytes.length}-byte file`,
+      rule: 'truncated file or corrupt length',
+    });
   }
-  if (headerLength < 2 || bytes[8] !== 0x7b) fail('the JSON header must start with "{"');
+  if (headerLength < 2 || bytes[8] !== 0x7b) fail({ expected: 'the JSON header must start with "{"' });
 
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
   } catch {
-    return fail('the header is not valid UTF-8');
+    return fail({ expected: 'the header is not valid UTF-8' });
   }
   const { duplicate, tensorCount } = scanJson(text, fail);
   if (tensorCount > maxTensors) {
-    fail(`${tensorCount} tensors exceed the limit of ${maxTensors} (counted before parsing the JSON header; raise limits.maxTensors to read the file)`);
+    fail({
+      expected: `${tensorCount} tensors exceed the limit of ${maxTensors}`,
+      rule: 'counted before parsing the JSON header', hint: 'raise limits.maxTensors to read the file',
+    });
   }
   let header: unknown;
   try {
     header = JSON.parse(text);
   } catch (error) {
-    return fail(`the header is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    return fail({ expected: 'the header is not valid JSON', rule: error instanceof Error ? error.message : String(error) });
   }
-  if (duplicate !== undefined) fail(`the header repeats the key ${JSON.stringify(duplicate)}`);
-  if (!isPlainObject(header)) fail('the header must be a JSON object');
+  if (duplicate !== undefined) fail({ expected: `the header repeats the key ${JSON.stringify(duplicate)}` });
+  if (!isPlainObject(header)) fail({ expected: 'the header must be a JSON object', got: show(header) });
   const root = header as Record<string, unknown>;
 
   const metadata: [string, string][] = [];
   const rawMetadata = root['__metadata__'];
   if (rawMetadata !== undefined) {
-    if (!isPlainObject(rawMetadata)) fail('"__metadata__" must be an object of strings');
+    if (!isPlainObject(rawMetadata)) fail({ expected: '"__metadata__" must be an object of strings', got: show(rawMetadata) });
     for (const [key, value] of Object.entries(rawMetadata as Record<string, unknown>)) {
-      if (typeof value !== 'string') fail(`metadata "${key}" is ${value === null ? 'null' : typeof value}; the format allows only string values`);
+      if (typeof value !== 'string') {
+        const kind = value === null ? 'null' : typeof value;
+        fail({ expected: `metadata ${JSON.stringify(key)} is ${kind}`, rule: 'the format allows only string values' });
+      }
       metadata.push([key, value as string]);
     }
   }
   const names = Object.keys(root).filter((key) => key !== '__metadata__');
-  if (names.length > maxTensors) fail(`${names.length} tensors exceed the limit of ${maxTensors}`);
+  if (names.length > maxTensors) fail({ expected: `${names.length} tensors exceed the limit of ${maxTensors}` });
 
   const bufferStart = 8 + headerLength;
   const bufferLength = bytes.length - bufferStart;
@@ -301,31 +328,34 @@ export function decodeSafetensors(
   for (const tensorName of names) {
     const entry = root[tensorName];
     const where = `tensor ${JSON.stringify(tensorName)}`;
-    if (!isPlainObject(entry)) fail(`${where} must be an object with "dtype", "shape" and "data_offsets"`);
+    if (!isPlainObject(entry)) fail({ expected: `${where} must be an object with "dtype", "shape" and "data_offsets"`, got: show(entry) });
     const fields = entry as Record<string, unknown>;
     const extra = Object.keys(fields).filter((k) => k !== 'dtype' && k !== 'shape' && k !== 'data_offsets');
-    if (extra.length > 0) fail(`${where} has unknown field ${JSON.stringify(extra[0])}; only "dtype", "shape" and "data_offsets" are defined`);
+    if (extra.length > 0) {
+      fail({ expected: `${where} has unknown field ${show(extra[0])}`, rule: 'only "dtype", "shape" and "data_offsets" are defined' });
+    }
     const { dtype, shape, data_offsets: offsets } = fields;
     if (!isDType(dtype)) {
-      fail(`${where} has unknown dtype ${JSON.stringify(dtype) ?? 'undefined'}; the format defines ${SAFETENSORS_DTYPES.join(', ')}`);
+      fail({ expected: `${where} has unknown dtype ${show(dtype)}`, rule: `the format defines ${SAFETENSORS_DTYPES.join(', ')}` });
     }
     if (!Array.isArray(shape) || !shape.every(isIndex)) {
-      fail(`${where} has shape ${JSON.stringify(shape) ?? 'undefined'}; it must be an array of non-negative integers`);
+      fail({ expected: `${where} has shape ${show(shape)}`, rule: 'it must be an array of non-negative integers' });
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
-      fail(`${where} has data_offsets ${JSON.stringify(offsets) ?? 'undefined'}; they must be [begin, end], two non-negative integers`);
+      fail({ expected: `${where} has data_offsets ${show(offsets)}`, rule: 'they must be [begin, end], two non-negative integers' });
     }
     const [begin, end] = offsets as [number, number];
     if (begin > end || end > bufferLength) {
-      fail(`${where} has data_offsets [${begin}, ${end}] outside the ${bufferLength}-byte data buffer`);
+      fail({ expected: `${where} has data_offsets [${begin}, ${end}] outside the ${bufferLength}-byte data buffer` });
     }
     const bits = DTYPE_BITS[dtype as SafetensorsDType];
     const count = elementCount(shape as number[], (bufferLength * 8) / bits);
-    if (count === undefined) fail(`${where} (${dtype as string}, shape [${(shape as number[]).join(', ')}]) needs more bytes than the whole ${bufferLength}-byte data buffer`);
-    if (((count as number) * bits) % 8 !== 0) fail(`${where} (${dtype as string}, shape [${(shape as number[]).join(', ')}]) does not fill a whole number of bytes`);
+    const described = `${where} (${dtype as string}, shape [${(shape as number[]).join(', ')}])`;
+    if (count === undefined) fail({ expected: `${described} needs more bytes than the whole ${bufferLength}-byte data buffer` });
+    if (((count as number) * bits) % 8 !== 0) fail({ expected: `${described} does not fill a whole number of bytes` });
     const expected = ((count as number) * bits) / 8;
     if (end - begin !== expected) {
-      fail(`${where} (${dtype as string}, shape [${(shape as number[]).join(', ')}]) needs ${expected} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`);
+      fail({ expected: `${described} needs ${expected} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}` });
     }
     infos.push({ name: tensorName, dtype: dtype as SafetensorsDType, shape: shape as number[], begin, end });
   }
@@ -335,14 +365,17 @@ export function decodeSafetensors(
   let covered = 0;
   for (const info of infos) {
     if (info.begin !== covered) {
+      const tensor = `tensor ${JSON.stringify(info.name)}`;
       fail(info.begin > covered
-        ? `tensor ${JSON.stringify(info.name)} starts at ${info.begin}, leaving bytes ${covered}..${info.begin} of the data buffer unused (a gap)`
-        : `tensor ${JSON.stringify(info.name)} starts at ${info.begin}, overlapping the tensor that ends at ${covered}`);
+        ? { expected: `${tensor} starts at ${info.begin}, leaving bytes ${covered}..${info.begin} of the data buffer unused`, rule: 'a gap' }
+        : { expected: `${tensor} starts at ${info.begin}, overlapping the tensor that ends at ${covered}` });
     }
     covered = info.end;
   }
   if (covered !== bufferLength) {
-    fail(`the tensors cover ${covered} bytes, but the data buffer holds ${bufferLength} (truncated file or trailing bytes)`);
+    fail({
+      expected: `the tensors cover ${covered} bytes, but the data buffer holds ${bufferLength}`, rule: 'truncated file or trailing bytes',
+    });
   }
 
   // Object.fromEntries defines own properties, so a tensor named "__proto__" stays an ordinary key.
@@ -368,7 +401,9 @@ export function typedArrayOf(t: SafetensorsTensor): SafetensorsTypedArray {
   const copy = t.data.slice();
   const size = { F64: 8, I64: 8, U64: 8, C64: 4, F32: 4, I32: 4, U32: 4, I16: 2, U16: 2, F16: 2, BF16: 2 }[t.dtype as string] ?? 1;
   if (copy.byteLength % size !== 0) {
-    throw new FormatError(`typedArrayOf: ${t.dtype} data of ${copy.byteLength} bytes is not a whole number of ${size}-byte elements`);
+    throw formatError('typedArrayOf', {
+      expected: `${t.dtype} data of ${copy.byteLength} bytes is not a whole number of ${size}-byte elements`,
+    });
   }
   const length = copy.byteLength / size;
   switch (t.dtype) {

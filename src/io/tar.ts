@@ -3,7 +3,7 @@
  * header blocks, each followed by the file's bytes padded to a multiple of 512. Enough for dataset
  * archives such as cifar-10-binary.tar.gz; links, devices and directories are skipped.
  */
-import { FormatError } from '../core/index.js';
+import { formatError, show } from '../core/index.js';
 
 const BLOCK = 512;
 
@@ -21,7 +21,7 @@ function text(bytes: Uint8Array, start: number, length: number): string {
 
 function octal(bytes: Uint8Array, start: number, length: number, name: string, field: string): number {
   const raw = text(bytes, start, length).trim();
-  if (!/^[0-7]*$/.test(raw)) throw new FormatError(`${name}: tar header field ${field} is not an octal number: ${JSON.stringify(raw)}`);
+  if (!/^[0-7]*$/.test(raw)) throw formatError(name, { expected: `tar header field ${field} must be an octal number`, got: show(raw) });
   return raw === '' ? 0 : parseInt(raw, 8);
 }
 
@@ -39,14 +39,22 @@ export function readTar(archive: Uint8Array, name: string): TarEntry[] {
     const stored = octal(header, 148, 8, name, 'checksum');
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i]!;
-    if (sum !== stored) throw new FormatError(`${name}: tar header at byte ${offset} has checksum ${stored} but its bytes sum to ${sum}; the archive is corrupt or not a tar file`);
+    if (sum !== stored) {
+      throw formatError(name, {
+        expected: `tar header at byte ${offset} has checksum ${stored} but its bytes sum to ${sum}`,
+        hint: 'the archive is corrupt or not a tar file',
+      });
+    }
     const size = octal(header, 124, 12, name, 'size');
     const type = String.fromCharCode(header[156]!);
     const prefix = text(header, 345, 155);
     const entryName = longName ?? (prefix ? `${prefix}/${text(header, 0, 100)}` : text(header, 0, 100));
     const start = offset + BLOCK;
     if (start + size > archive.length) {
-      throw new FormatError(`${name}: tar entry ${entryName} needs ${size} bytes but the archive ends after ${archive.length - start}; the download is truncated`);
+      throw formatError(name, {
+        expected: `tar entry ${entryName} needs ${size} bytes but the archive ends after ${archive.length - start}`,
+        hint: 'the download is truncated',
+      });
     }
     const bytes = archive.subarray(start, start + size);
     longName = undefined;

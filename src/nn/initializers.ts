@@ -1,4 +1,4 @@
-import { ConfigError, globalRandom, type DType, ownEntry } from '../core/index.js';
+import { configError, globalRandom, type DType, ownEntry, show } from '../core/index.js';
 import { Tensor, full, randn, randu, tensor, zeros } from '../tensor/index.js';
 
 /*
@@ -87,6 +87,8 @@ export function getInitializer(identifier: InitializerIdentifier, where = 'initi
   const name = typeof identifier === 'string' ? identifier : identifier.className;
   const config = (typeof identifier === 'string' ? {} : identifier.config ?? {}) as Record<string, number>;
   const factory = typeof name === 'string' ? ownEntry(FACTORIES, canonical(name)) : undefined;
-  if (!factory) throw new ConfigError(`${where}: unknown initializer ${JSON.stringify(name)}; valid names are ${INITIALIZER_NAMES.join(', ')}`);
+  if (!factory) {
+    throw configError(where, { expected: `unknown initializer ${show(name)}`, hint: `valid names are ${INITIALIZER_NAMES.join(', ')}` });
+  }
   return factory(config);
 }

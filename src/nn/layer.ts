@@ -1,4 +1,8 @@
-import { ConfigError, NeuronaError, ShapeError, DTypeError, FormatError, NumericsError, checkTensorSize, floatx, isPlainObject, declareOptions, declaresOptions, is, optionsOf, parseArguments, type Check, type OptionsSpec } from '../core/index.js';
+import {
+  ConfigError, NeuronaError, ShapeError, DTypeError, FormatError, NumericsError, checkTensorSize, configError, floatx, formatError,
+  formatShape, isPlainObject, declareOptions, declaresOptions, is, optionsOf, parseArguments, problem, shapeError, show,
+  type Check, type OptionsSpec,
+} from '../core/index.js';
 import { Tensor, Variable, variable } from '../tensor/index.js';
 import { getInitializer, type InitializerIdentifier } from './initializers.js';
 
@@ -93,7 +97,7 @@ function rethrow(error: unknown, prefix: string, own: string): never {
   const Class = [ShapeError, DTypeError, ConfigError, FormatError, NumericsError].find((c) => error instanceof c) ?? NeuronaError;
   // A message the layer itself wrote already names it: keep one prefix, with the input shape.
   const message = error.message.startsWith(`${own}: `) ? error.message.slice(own.length + 2) : error.message;
-  const wrapped = new Class(`${prefix}: ${message}`);
+  const wrapped = new Class(problem(prefix, { expected: message }));
   wrapped.stack = error.stack;
   throw wrapped;
 }
@@ -121,10 +125,11 @@ function chargeWeightBudget(layer: string, weight: string, shape: readonly numbe
   let size = 1;
   for (const d of shape) size *= d;
   if (!Number.isSafeInteger(size) || size > weightBudget.remaining) {
-    throw new FormatError(
-      `${weightBudget.where}: layer "${layer}" would create weight "${weight}" of shape [${shape.join(', ')}], more values than the ` +
-        `${weightBudget.total} the weights file holds; the architecture does not match the weights`,
-    );
+    throw formatError(weightBudget.where, {
+      expected: `layer "${layer}" would create weight "${weight}" of shape [${shape.join(', ')}], more values than the ` +
+        `${weightBudget.total} the weights file holds`,
+      rule: 'the architecture does not match the weights',
+    });
   }
   weightBudget.remaining -= size;
 }
@@ -159,12 +164,14 @@ export abstract class Layer {
     const last = args.at(-1);
     const given = isPlainObject(last) ? last.name : undefined;
     if (given !== undefined && (typeof given !== 'string' || given.length === 0)) {
-      throw new ConfigError(`${className}: name must be a non-empty string, got ${JSON.stringify(given)}`);
+      throw configError(className, { expected: 'name must be a non-empty string', got: show(given) });
     }
     this.name = given ?? uniqueName(snakeCase(className));
     const options = parseArguments<LayerOptions>(`${className} "${this.name}"`, args, optionsOf(cls) ?? { keys: LAYER_OPTIONS }, !declaresOptions(cls));
     if (options.inputDim !== undefined) {
-      if (options.inputShape !== undefined) throw new ConfigError(`${className} "${this.name}": give inputShape or inputDim, not both`);
+      if (options.inputShape !== undefined) {
+        throw configError(`${className} "${this.name}"`, { expected: 'give inputShape or inputDim, not both' });
+      }
       options.inputShape = [options.inputDim];
     }
     this.layerOptions = options;
@@ -193,7 +200,9 @@ export abstract class Layer {
 
   /** Sets this layer's own flag only (a model rebuilt from a config keeps each sublayer's saved flag). */
   protected setOwnTrainable(value: boolean): void {
-    if (typeof value !== 'boolean') throw new ConfigError(`${this.className} "${this.name}": trainable must be true or false, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'boolean') {
+      throw configError(`${this.className} "${this.name}"`, { expected: 'trainable must be true or false', got: show(value) });
+    }
     this.trainableFlag = value;
   }
 
@@ -263,12 +272,16 @@ export abstract class Layer {
   setWeights(values: readonly Tensor[]): void {
     const weights = this.weights;
     if (values.length !== weights.length) {
-      throw new ConfigError(`${this.className} "${this.name}".setWeights: expected ${weights.length} arrays, got ${values.length}`);
+      throw configError(`${this.className} "${this.name}".setWeights`, {
+        expected: `expected ${weights.length} arrays`, got: String(values.length),
+      });
     }
     weights.forEach((w, i) => {
       const v = values[i]!;
       if (v.shape.length !== w.shape.length || v.shape.some((d, k) => d !== w.shape[k])) {
-        throw new ShapeError(`${this.className} "${this.name}".setWeights: weight ${w.name} has shape [${w.shape.join(', ')}], got [${v.shape.join(', ')}]`);
+        throw shapeError(`${this.className} "${this.name}".setWeights`, {
+          expected: `weight ${w.name} has shape ${formatShape(w.shape)}`, got: formatShape(v.shape),
+        });
       }
     });
     weights.forEach((w, i) => w.assign(values[i]!));
@@ -288,7 +301,9 @@ export abstract class Layer {
     for (const shape of shapes) {
       if (shape.length === spec.rank) continue;
       const shown = concrete ? `[${shape.join(', ')}]` : formatLayerShape(shape);
-      throw new ShapeError(`${this.className} "${this.name}": expected input of rank ${spec.rank} [${spec.axes}], got ${shown}${spec.hint?.(shape.length) ?? ''}`);
+      throw shapeError(`${this.className} "${this.name}"`, {
+        expected: `expected input of rank ${spec.rank} [${spec.axes}]`, got: shown, hint: spec.hint?.(shape.length).replace(/^; /, ''),
+      });
     }
   }
 
@@ -318,7 +333,10 @@ export abstract class Layer {
     const describe = (t: unknown) => (t instanceof Tensor ? `[${t.shape.join(', ')}]` : t instanceof SymbolicTensor ? formatLayerShape(t.shape) : typeof t);
     const prefix = () => `${own} (input shape${list.length > 1 ? 's' : ''} ${list.map(describe).join(', ')})`;
     if (Array.isArray(inputs) && !this.takesInputList) {
-      throw new ConfigError(`${own}: takes one input, got a list of ${inputs.length}; merge the inputs first (nr.layers.Concatenate, Add, ...) or apply the layer to each`);
+      throw configError(own, {
+        expected: 'takes one input', got: `a list of ${inputs.length}`,
+        hint: 'merge the inputs first (nr.layers.Concatenate, Add, ...) or apply the layer to each',
+      });
     }
     if (list.every((t) => t instanceof SymbolicTensor) && list.length > 0) {
       const symbols = list as readonly SymbolicTensor[];
@@ -335,7 +353,11 @@ export abstract class Layer {
       }
     }
     if (list.length === 0 || !list.every((t) => t instanceof Tensor)) {
-      throw new ConfigError(`${own}: apply() expects a Tensor or a SymbolicTensor from nr.Input${this.takesInputList ? ' (or a list of them, all of one kind)' : ''}, got ${list.length === 0 ? 'an empty list' : list.map(describe).join(', ')}`);
+      throw configError(own, {
+        expected: 'apply() expects a Tensor or a SymbolicTensor from nr.Input'
+          + (this.takesInputList ? ' (or a list of them, all of one kind)' : ''),
+        got: list.length === 0 ? 'an empty list' : list.map(describe).join(', '),
+      });
     }
     const tensors = list as readonly Tensor[];
     try {
@@ -399,7 +421,10 @@ export function registerLayer(cls: new (config: never) => Layer): void {
 export function layerFromConfig(spec: { className: string; config: Record<string, unknown> }): Layer {
   const cls = LAYER_CLASSES.get(spec.className);
   if (!cls) {
-    throw new ConfigError(`unknown layer class ${JSON.stringify(spec.className)}; known: ${[...LAYER_CLASSES.keys()].sort().join(', ')}. Register custom layers with nr.layers.registerLayer(MyLayer)`);
+    throw configError('layerFromConfig', {
+      expected: `unknown layer class ${show(spec.className)}`,
+      hint: `known: ${[...LAYER_CLASSES.keys()].sort().join(', ')}. Register custom layers with nr.layers.registerLayer(MyLayer)`,
+    });
   }
   const { batchInputShape, ...rest } = spec.config as { batchInputShape?: (number | null)[] } & Record<string, unknown>;
   const options = batchInputShape ? { ...rest, inputShape: batchInputShape.slice(1), batchSize: batchInputShape[0] ?? undefined } : rest;

@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, formatShape, is, parseOptions, ownEntry, type KerasName } from '../core/index.js';
+import { configError, formatShape, is, parseOptions, ownEntry, shapeError, show, type KerasName } from '../core/index.js';
 import { Tensor, tensor, noGrad } from '../tensor/index.js';
 import { cast, type Operand } from '../ops/index.js';
 import {
@@ -107,7 +107,10 @@ function sparseCategoricalAccuracyValues(yTrue: Tensor, yPred: Tensor): Tensor {
   const batch = p.shape.slice(0, -1);
   if (t.rank === p.rank && t.shape[t.rank - 1] === 1) t = t.reshape(t.shape.slice(0, -1));
   if (p.rank === 0 || t.rank !== batch.length || t.shape.some((d, i) => d !== batch[i])) {
-    throw new ShapeError(`sparseCategoricalAccuracy: expected integer labels of shape ${formatShape(batch)} for yPred ${formatShape(p.shape)}, got yTrue ${formatShape(yTrue.shape)}`);
+    throw shapeError('sparseCategoricalAccuracy', {
+      expected: `expected integer labels of shape ${formatShape(batch)} for yPred ${formatShape(p.shape)}`,
+      got: `yTrue ${formatShape(yTrue.shape)}`,
+    });
   }
   return cast(cast(t, 'int32').equal(p.argmax(-1)), 'float32');
 }
@@ -338,8 +341,11 @@ export function getMetric(identifier: string | Metric, loss?: string | Loss | Lo
     const make = ownEntry(METRICS, key);
     if (make) return make(identifier);
   }
-  throw new ConfigError(`getMetric: unknown metric ${JSON.stringify(identifier)}; valid names are ${METRIC_NAMES.map((n) => `'${n}'`).join(', ')} `
-    + `(camelCase spellings such as 'sparseCategoricalAccuracy' work too) or a Metric instance`);
+  throw configError('getMetric', {
+    expected: `unknown metric ${show(identifier)}`,
+    hint: `valid names are ${METRIC_NAMES.map((n) => `'${n}'`).join(', ')} `
+      + "(camelCase spellings such as 'sparseCategoricalAccuracy' work too) or a Metric instance",
+  });
 }
 
 /** Class indices from labels [n] or from one-hot / probability rows [n, k] (argmax). */
@@ -348,13 +354,17 @@ function classIndices(x: Tensor, role: string, numClasses: number): Int32Array {
   if (x.rank === 1) idx = x;
   else if (x.rank === 2 && x.shape[1] === 1) idx = x.reshape([x.shape[0]!]);
   else if (x.rank === 2) idx = x.argmax(-1);
-  else throw new ShapeError(`confusionMatrix: ${role} must be class indices [n] or rows of scores [n, ${numClasses}], got ${formatShape(x.shape)}`);
+  else throw shapeError('confusionMatrix', {
+    expected: `${role} must be class indices [n] or rows of scores [n, ${numClasses}]`, got: formatShape(x.shape),
+  });
   const values = idx.data();
   const out = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = Number(values[i]);
     if (!Number.isInteger(v) || v < 0 || v >= numClasses) {
-      throw new ConfigError(`confusionMatrix: ${role} holds class ${v} (at index ${i}), outside [0, ${numClasses}); raise numClasses or fix the labels`);
+      throw configError('confusionMatrix', {
+        expected: `${role} holds class ${v} (at index ${i}), outside [0, ${numClasses})`, hint: 'raise numClasses or fix the labels',
+      });
     }
     out[i] = v;
   }
@@ -373,13 +383,16 @@ function classIndices(x: Tensor, role: string, numClasses: number): Int32Array {
  */
 export function confusionMatrix(yTrue: Operand, yPred: Operand, numClasses: number): Tensor {
   if (!Number.isInteger(numClasses) || numClasses < 1) {
-    throw new ConfigError(`confusionMatrix: numClasses must be a positive integer, got ${numClasses}`);
+    throw configError('confusionMatrix', { expected: 'numClasses must be a positive integer', got: show(numClasses) });
   }
   return noGrad(() => {
     const t = classIndices(asTensor(yTrue), 'yTrue', numClasses);
     const p = classIndices(asTensor(yPred), 'yPred', numClasses);
     if (t.length !== p.length) {
-      throw new ShapeError(`confusionMatrix: yTrue has ${t.length} samples but yPred has ${p.length} (shapes ${formatShape(asTensor(yTrue).shape)} and ${formatShape(asTensor(yPred).shape)})`);
+      throw shapeError('confusionMatrix', {
+        expected: `yTrue has ${t.length} samples but yPred has ${p.length}`,
+        rule: `shapes ${formatShape(asTensor(yTrue).shape)} and ${formatShape(asTensor(yPred).shape)}`,
+      });
     }
     const counts = new Int32Array(numClasses * numClasses);
     for (let i = 0; i < t.length; i++) counts[t[i]! * numClasses + p[i]!]!++;

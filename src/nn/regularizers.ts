@@ -1,4 +1,4 @@
-import { ConfigError } from '../core/index.js';
+import { configError, show } from '../core/index.js';
 import type { Tensor } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 
@@ -7,7 +7,9 @@ export type Regularizer = ((w: Tensor) => Tensor) & { config?: { className: stri
 export type RegularizerIdentifier = string | Regularizer | { className: string; config?: Record<string, number> } | null | undefined;
 
 function check(name: string, value: number): number {
-  if (!(value >= 0) || !Number.isFinite(value)) throw new ConfigError(`regularizers.${name}: factor must be a finite number >= 0, got ${value}`);
+  if (!(value >= 0) || !Number.isFinite(value)) {
+    throw configError(`regularizers.${name}`, { expected: 'factor must be a finite number >= 0', got: show(value) });
+  }
   return value;
 }
 
@@ -48,6 +50,6 @@ export function getRegularizer(identifier: RegularizerIdentifier): Regularizer |
     case 'l1': return l1(config.l1);
     case 'l2': return l2(config.l2);
     case 'l1l2': return l1l2(config);
-    default: throw new ConfigError(`unknown regularizer ${JSON.stringify(name)}; valid names are l1, l2, l1_l2`);
+    default: throw configError('getRegularizer', { expected: `unknown regularizer ${show(name)}`, hint: 'valid names are l1, l2, l1_l2' });
   }
 }

@@ -1,5 +1,5 @@
 import {
-  ConfigError, DTypeError, ShapeError, allocate, checkShape, formatShape, globalRandom, isFloat, parseDType, sizeOf,
+  allocate, checkShape, configError, dtypeError, formatShape, globalRandom, isFloat, parseDType, shapeError, show, sizeOf,
   type DType, type TypedArray,
 } from '../core/index.js';
 import { kernels } from '../backend/index.js';
@@ -25,17 +25,22 @@ function inferShape(data: NestedArray): number[] {
 
 function flattenInto(data: NestedArray, shape: readonly number[], axis: number, out: TypedArray, offset: { i: number }): void {
   if (axis === shape.length) {
-    if (Array.isArray(data)) throw new ShapeError(`tensor: nested arrays are ragged (too deep at an element of axis ${axis}); every row must have the same length`);
+    if (Array.isArray(data)) {
+      throw shapeError('tensor', {
+        expected: 'nested arrays are ragged', rule: `too deep at an element of axis ${axis}`, hint: 'every row must have the same length',
+      });
+    }
     const v = typeof data === 'boolean' ? (data ? 1 : 0) : data;
-    if (typeof v !== 'number') throw new ConfigError(`tensor: expected numbers or booleans, got ${typeof data}`);
+    if (typeof v !== 'number') throw configError('tensor', { expected: 'expected numbers or booleans', got: `${typeof data} ${show(data)}` });
     out[offset.i++] = out instanceof Uint8Array ? (v ? 1 : 0) : v;
     return;
   }
   if (!Array.isArray(data) || data.length !== shape[axis]) {
-    throw new ShapeError(
-      `tensor: nested arrays are ragged: axis ${axis} should have length ${shape[axis]} (from the first row) ` +
-        `but an element has ${Array.isArray(data) ? `length ${data.length}` : 'no sub-array'}`,
-    );
+    throw shapeError('tensor', {
+      expected: `nested arrays are ragged: axis ${axis} should have length ${shape[axis]} (from the first row)`,
+      got: `an element with ${Array.isArray(data) ? `length ${data.length}` : 'no sub-array'}`,
+      hint: 'every row must have the same length',
+    });
   }
   for (const item of data) flattenInto(item, shape, axis + 1, out, offset);
 }
@@ -88,7 +93,10 @@ export function tensor(data: TensorLike, shape?: readonly number[], dtype?: DTyp
     flattenInto(data as NestedArray, inferred, 0, flat, { i: 0 });
     dtype = target;
   } else {
-    throw new ConfigError(`tensor: cannot make a tensor from ${data === null ? 'null' : typeof data}; pass a number, nested arrays or a typed array`);
+    throw configError('tensor', {
+      expected: `cannot make a tensor from ${data === null || data === undefined ? String(data) : `${typeof data} ${show(data)}`}`,
+      hint: 'pass a number, nested arrays or a typed array',
+    });
   }
   return new Tensor(flat, shape ? checkedShape(shape, flat.length) : inferred, dtype);
 }
@@ -96,7 +104,7 @@ export function tensor(data: TensorLike, shape?: readonly number[], dtype?: DTyp
 function checkedShape(shape: readonly number[], size: number): number[] {
   checkShape(shape, 'tensor');
   if (sizeOf(shape) !== size) {
-    throw new ShapeError(`tensor: ${size} values cannot fill shape ${formatShape(shape)} (${sizeOf(shape)} elements)`);
+    throw shapeError('tensor', { expected: `${size} values cannot fill shape ${formatShape(shape)}`, rule: `${sizeOf(shape)} elements` });
   }
   return [...shape];
 }
@@ -105,7 +113,7 @@ function filled(shape: readonly number[], value: number, dtype: DType, where: st
   checkShape(shape, where);
   dtype = parseDType(dtype, where);
   if (typeof value !== 'number' && typeof value !== 'boolean') {
-    throw new ConfigError(`${where}: the fill value must be a number${dtype === 'bool' ? ' or a boolean' : ''}, got ${typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : typeof value}`);
+    throw configError(where, { expected: `the fill value must be a number${dtype === 'bool' ? ' or a boolean' : ''}`, got: show(value) });
   }
   const data = allocate(dtype, sizeOf(shape), `${where}: shape ${formatShape(shape)}`);
   if (value !== 0) data.fill(dtype === 'bool' ? (value ? 1 : 0) : value);
@@ -129,7 +137,7 @@ export function full(shape: readonly number[], value: number, dtype: DType = 'fl
 
 function floatDType(dtype: DType, where: string): DType {
   const d = parseDType(dtype, where);
-  if (!isFloat(d)) throw new DTypeError(`${where}: random samples need a float dtype, got ${d}`);
+  if (!isFloat(d)) throw dtypeError(where, { expected: 'random samples need a float dtype', got: d });
   return d;
 }
 
@@ -151,7 +159,7 @@ export function randn(shape: readonly number[], options: { mean?: number; std?: 
 export function randu(shape: readonly number[], options: { low?: number; high?: number; dtype?: DType } = {}): Tensor {
   const low = options.low ?? 0;
   const high = options.high ?? 1;
-  if (!(high >= low)) throw new ConfigError(`randu: high (${high}) must be at least low (${low})`);
+  if (!(high >= low)) throw configError('randu', { expected: `high (${show(high)}) must be at least low (${show(low)})` });
   const t = filled(shape, 0, floatDType(options.dtype ?? 'float32', 'randu'), 'randu');
   kernels().fillUniform(t._data, low, high, globalRandom());
   return t;
@@ -164,7 +172,9 @@ export function randu(shape: readonly number[], options: { low?: number; high?: 
 export function arange(start: number, stop?: number, step = 1, dtype?: DType): Tensor {
   if (stop === undefined) { stop = start; start = 0; }
   if (step === 0 || !Number.isFinite(step) || !Number.isFinite(start) || !Number.isFinite(stop)) {
-    throw new ConfigError(`arange: start, stop and step must be finite and step non-zero (got ${start}, ${stop}, ${step})`);
+    throw configError('arange', {
+      expected: 'start, stop and step must be finite and step non-zero', got: [start, stop, step].map(show).join(', '),
+    });
   }
   const target = dtype ?? ([start, stop, step].every(Number.isInteger) ? 'int32' : 'float32');
   const n = Math.max(0, Math.ceil((stop - start) / step));

@@ -1,5 +1,5 @@
 import {
-  DTypeError, ShapeError, formatShape, isFloat, sizeOf, type DType, type TypedArray,
+  dtypeError, shapeError, formatShape, isFloat, sizeOf, type DType, type TypedArray,
 } from '../core/index.js';
 
 /**
@@ -73,13 +73,15 @@ export class Tensor {
 
   set requiresGrad(value: boolean) {
     if (value && !isFloat(this.dtype)) {
-      throw new DTypeError(
-        `requiresGrad: only float tensors can require gradients, but this tensor is ${this.dtype} ` +
-          `${formatShape(this.shape)}; cast it first with .cast('float32')`,
-      );
+      throw dtypeError('requiresGrad', {
+        expected: 'only float tensors can require gradients', got: `a ${this.dtype} tensor ${formatShape(this.shape)}`,
+        hint: "cast it first with .cast('float32')",
+      });
     }
     if (!value && this._node) {
-      throw new ShapeError('requiresGrad: cannot turn off gradients of a computed tensor; use .detach() for a constant copy');
+      throw shapeError('requiresGrad', {
+        expected: 'cannot turn off gradients of a computed tensor', hint: 'use .detach() for a constant copy',
+      });
     }
     this._requiresGrad = value;
   }
@@ -116,7 +118,9 @@ export class Tensor {
   /** The single value of a one-element tensor. */
   item(): number {
     if (this._data.length !== 1) {
-      throw new ShapeError(`item: expected a tensor with exactly one element, got shape ${formatShape(this.shape)}; reduce it first (e.g. .sum())`);
+      throw shapeError('item', {
+        expected: 'expected a tensor with exactly one element', got: `shape ${formatShape(this.shape)}`, hint: 'reduce it first (e.g. .sum())',
+      });
     }
     return this._data[0]!;
   }

@@ -1,4 +1,4 @@
-import { ShapeError, formatShape, shapesEqual, DTypeError } from '../core/index.js';
+import { dtypeError, formatShape, shapeError, shapesEqual } from '../core/index.js';
 import { kernels } from '../backend/index.js';
 import { tensor, type TensorLike } from './creation.js';
 import { Tensor } from './tensor.js';
@@ -30,10 +30,10 @@ export class Variable extends Tensor {
   assign(value: TensorLike): this {
     const source = value instanceof Tensor ? value : tensor(value, undefined, this.dtype);
     if (!shapesEqual(source.shape, this.shape)) {
-      throw new ShapeError(`Variable "${this.name}".assign: expected shape ${formatShape(this.shape)}, got ${formatShape(source.shape)}`);
+      throw shapeError(`Variable "${this.name}".assign`, { expected: `expected shape ${formatShape(this.shape)}`, got: formatShape(source.shape) });
     }
     if (source.dtype === 'bool' && this.dtype !== 'bool') {
-      throw new DTypeError(`Variable "${this.name}".assign: cannot assign a bool tensor to a ${this.dtype} variable`);
+      throw dtypeError(`Variable "${this.name}".assign`, { expected: `cannot assign a bool tensor to a ${this.dtype} variable` });
     }
     kernels().cast(source._data, this._data);
     return this;

@@ -3,7 +3,7 @@
  * columns (the layout of nr.metrics.confusionMatrix), darker cells for larger counts, each count
  * written in its cell.
  */
-import { ConfigError, ShapeError, formatShape } from '../core/index.js';
+import { configError, formatShape, shapeError, show } from '../core/index.js';
 import { Tensor } from '../tensor/index.js';
 import { renderVegaLite, sizeOption, titleEntry, type ChartSizeOptions, type VegaLiteSpec } from './vega.js';
 
@@ -22,20 +22,26 @@ function matrixRows(matrix: readonly (readonly number[])[] | Tensor, where: stri
   let rows: number[][];
   if (matrix instanceof Tensor) {
     if (matrix.rank !== 2 || matrix.shape[0] !== matrix.shape[1]) {
-      throw new ShapeError(`${where}: expected a square matrix [numClasses, numClasses], got ${formatShape(matrix.shape)}`);
+      throw shapeError(where, { expected: 'expected a square matrix [numClasses, numClasses]', got: formatShape(matrix.shape) });
     }
     const n = matrix.shape[0]!;
     const values = matrix.data();
     rows = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => Number(values[i * n + j])));
   } else {
     if (!Array.isArray(matrix) || matrix.some((row) => !Array.isArray(row) || row.length !== matrix.length)) {
-      throw new ShapeError(`${where}: expected a square matrix (numClasses rows of numClasses counts), got rows of lengths [${Array.isArray(matrix) ? matrix.map((r) => (Array.isArray(r) ? r.length : typeof r)).join(', ') : typeof matrix}]`);
+      throw shapeError(where, {
+        expected: 'expected a square matrix (numClasses rows of numClasses counts)',
+        got: Array.isArray(matrix)
+          ? `rows of lengths [${matrix.map((r) => (Array.isArray(r) ? r.length : typeof r)).join(', ')}]` : show(matrix),
+      });
     }
     rows = matrix.map((row) => row.map(Number));
   }
-  if (rows.length === 0) throw new ShapeError(`${where}: the matrix is empty; it needs at least one class`);
+  if (rows.length === 0) throw shapeError(where, { expected: 'the matrix is empty', hint: 'it needs at least one class' });
   rows.forEach((row, i) => row.forEach((v, j) => {
-    if (!Number.isFinite(v) || v < 0) throw new ConfigError(`${where}: counts must be finite and >= 0, got ${v} at [${i}, ${j}]`);
+    if (!Number.isFinite(v) || v < 0) {
+      throw configError(where, { expected: 'counts must be finite and >= 0', got: `${v} at [${i}, ${j}]` });
+    }
   }));
   return rows;
 }
@@ -46,8 +52,12 @@ export function confusionMatrixSpec(matrix: readonly (readonly number[])[] | Ten
   const rows = matrixRows(matrix, where);
   const n = rows.length;
   const names = options.classNames ? [...options.classNames] : rows.map((_, i) => String(i));
-  if (names.length !== n) throw new ConfigError(`${where}: got ${names.length} classNames for a ${n} x ${n} matrix; pass one name per class`);
-  if (new Set(names).size !== n) throw new ConfigError(`${where}: classNames must be distinct, got ${JSON.stringify(names)}`);
+  if (names.length !== n) {
+    throw configError(where, {
+      expected: `classNames must hold one name per class of the ${n} x ${n} matrix`, got: `${names.length} names`,
+    });
+  }
+  if (new Set(names).size !== n) throw configError(where, { expected: 'classNames must be distinct', got: show(names) });
   const cells = rows.flatMap((row, i) => {
     const total = row.reduce((a, b) => a + b, 0);
     return row.map((count, j) => ({ actual: names[i], predicted: names[j], count, share: total > 0 ? count / total : 0 }));

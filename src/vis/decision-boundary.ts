@@ -3,7 +3,7 @@
  * is coloured by the class predicted at its centre, and the data points are drawn on top in their
  * true class's colour.
  */
-import { ConfigError, ShapeError, formatShape } from '../core/index.js';
+import { configError, formatShape, shapeError, show } from '../core/index.js';
 import { Tensor, noGrad, tensor } from '../tensor/index.js';
 import { Perceptron, type Label } from '../classic/index.js';
 import { paletteColor, planeCellsLayer, renderVegaLite, sizeOption, titleEntry, type ChartSizeOptions, type VegaLiteSpec } from './vega.js';
@@ -43,8 +43,12 @@ export function regionColor(classIndex: number): string {
 
 function points(x: Tensor | readonly (readonly number[])[], where: string): Tensor {
   const t = x instanceof Tensor ? x : tensor(x as number[][]);
-  if (t.rank !== 2 || t.shape[1] !== 2) throw new ShapeError(`${where}: expected points of shape [n, 2], got ${formatShape(t.shape)}; the plot needs exactly two features`);
-  if (t.shape[0] === 0) throw new ShapeError(`${where}: no points to draw (shape ${formatShape(t.shape)})`);
+  if (t.rank !== 2 || t.shape[1] !== 2) {
+    throw shapeError(where, {
+      expected: 'expected points of shape [n, 2]', got: formatShape(t.shape), rule: 'the plot needs exactly two features',
+    });
+  }
+  if (t.shape[0] === 0) throw shapeError(where, { expected: 'no points to draw', rule: `shape ${formatShape(t.shape)}` });
   return t.dtype === 'float32' || t.dtype === 'float64' ? t : t.cast('float32');
 }
 
@@ -58,8 +62,13 @@ function classesFromOutput(output: Tensor | readonly Label[], count: number, whe
     return out;
   }
   let t = output as Tensor;
-  if (!(t instanceof Tensor)) throw new ConfigError(`${where}: the classifier must return a Tensor, got ${typeof output}`);
-  if (t.shape[0] !== count || t.rank > 2) throw new ShapeError(`${where}: the classifier returned ${formatShape(t.shape)} for ${count} points; expected [${count}], [${count}, 1] or [${count}, numClasses]`);
+  if (!(t instanceof Tensor)) throw configError(where, { expected: 'the classifier must return a Tensor', got: show(output) });
+  if (t.shape[0] !== count || t.rank > 2) {
+    throw shapeError(where, {
+      expected: `the classifier must return [${count}], [${count}, 1] or [${count}, numClasses] for ${count} points`,
+      got: formatShape(t.shape),
+    });
+  }
   if (t.rank === 2 && t.shape[1]! > 1) t = t.argmax(-1);
   const values = t.data();
   const binary = t.rank === 2 || Array.from(values, Number).some((v) => !Number.isInteger(v));
@@ -70,7 +79,7 @@ function classesFromOutput(output: Tensor | readonly Label[], count: number, whe
   }
   for (let i = 0; i < count; i++) {
     const v = Number(values[i]);
-    if (v < 0) throw new ConfigError(`${where}: the classifier predicted class ${v}; class indices must be >= 0`);
+    if (v < 0) throw configError(where, { expected: `the classifier predicted class ${v}`, rule: 'class indices must be >= 0' });
     out[i] = v;
   }
   return out;
@@ -86,7 +95,7 @@ export function predictClasses(classifier: Classifier2D, x: Tensor, where = 'pre
       const out = classifier.predict(x);
       return classesFromOutput(Array.isArray(out) ? out[0]! : out as Tensor, n, where, null);
     }
-    throw new ConfigError(`${where}: expected a model, a Perceptron or a function (x: Tensor) => Tensor, got ${typeof classifier}`);
+    throw configError(where, { expected: 'expected a model, a Perceptron or a function (x: Tensor) => Tensor', got: show(classifier) });
   });
 }
 
@@ -96,17 +105,27 @@ function trueClasses(y: Tensor | readonly Label[], n: number, where: string, per
     const classes = perceptron.classes;
     const out = Int32Array.from(y, (label) => classes.indexOf(label));
     const unknown = out.indexOf(-1);
-    if (unknown >= 0) throw new ConfigError(`${where}: y[${unknown}] = ${JSON.stringify(y[unknown])} is not one of the Perceptron's classes ${JSON.stringify(classes)}`);
-    if (out.length !== n) throw new ShapeError(`${where}: y has ${out.length} labels for ${n} points`);
+    if (unknown >= 0) {
+      throw configError(where, {
+        expected: `y[${unknown}] = ${show(y[unknown])} is not one of the Perceptron's classes ${show(classes)}`,
+      });
+    }
+    if (out.length !== n) {
+      throw shapeError(where, { expected: `y needs one label for each of the ${n} points`, got: `${out.length} labels` });
+    }
     return out;
   }
   let t = y instanceof Tensor ? y : tensor(y as number[]);
   if (t.rank === 2 && t.shape[1]! > 1) t = t.argmax(-1);
-  if (t.size !== n) throw new ShapeError(`${where}: y has shape ${formatShape(t.shape)} for ${n} points; pass one class index per point`);
+  if (t.size !== n) {
+    throw shapeError(where, { expected: `y has shape ${formatShape(t.shape)} for ${n} points`, hint: 'pass one class index per point' });
+  }
   if (perceptron) return classesFromOutput(Array.from(t.data(), Number), n, where, perceptron);
   const out = Int32Array.from(t.data(), Number);
   out.forEach((v, i) => {
-    if (!Number.isInteger(Number(t.data()[i])) || v < 0) throw new ConfigError(`${where}: y[${i}] = ${t.data()[i]} is not a class index (an integer >= 0)`);
+    if (!Number.isInteger(Number(t.data()[i])) || v < 0) {
+      throw configError(where, { expected: `y[${i}] = ${t.data()[i]} is not a class index`, rule: 'an integer >= 0' });
+    }
   });
   return out;
 }
@@ -125,15 +144,19 @@ export function decisionGrid(classifier: Classifier2D, x: Tensor | readonly (rea
   const where = 'decisionGrid';
   const p = points(x, where);
   const resolution = options.resolution ?? 60;
-  if (!Number.isInteger(resolution) || resolution < 2 || resolution > 1000) throw new ConfigError(`${where}: resolution must be an integer in [2, 1000], got ${resolution}`);
+  if (!Number.isInteger(resolution) || resolution < 2 || resolution > 1000) {
+    throw configError(where, { expected: 'resolution must be an integer in [2, 1000]', got: show(resolution) });
+  }
   const margin = options.margin ?? 0.1;
-  if (!Number.isFinite(margin) || margin < 0) throw new ConfigError(`${where}: margin must be a number >= 0, got ${margin}`);
+  if (!Number.isFinite(margin) || margin < 0) throw configError(where, { expected: 'margin must be a number >= 0', got: show(margin) });
   const values = p.data();
   let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
   for (let i = 0; i < values.length; i += 2) {
     const a = Number(values[i]);
     const b = Number(values[i + 1]);
-    if (!Number.isFinite(a) || !Number.isFinite(b)) throw new ConfigError(`${where}: point ${i / 2} is (${a}, ${b}); every coordinate must be finite`);
+    if (!Number.isFinite(a) || !Number.isFinite(b)) {
+      throw configError(where, { expected: 'every coordinate must be finite', got: `point ${i / 2} at (${a}, ${b})` });
+    }
     x0 = Math.min(x0, a); x1 = Math.max(x1, a); y0 = Math.min(y0, b); y1 = Math.max(y1, b);
   }
   // A zero range (all points on a line) still needs an area to draw.
@@ -163,7 +186,11 @@ export function decisionBoundarySpec(classifier: Classifier2D, x: Tensor | reado
   const { extent, resolution, classes } = grid;
   const classCount = Math.max(...labels, ...classes) + 1;
   const names = options.classNames ? [...options.classNames] : perceptron ? perceptron.classes.map(String) : Array.from({ length: classCount }, (_, i) => String(i));
-  if (names.length < classCount) throw new ConfigError(`${where}: got ${names.length} classNames but the data and predictions use ${classCount} classes`);
+  if (names.length < classCount) {
+    throw configError(where, {
+      expected: `classNames for the ${classCount} classes the data and predictions use`, got: `${names.length} names`,
+    });
+  }
   const cellWidth = (extent[1] - extent[0]) / resolution;
   const cellHeight = (extent[3] - extent[2]) / resolution;
   // One rect per run of equal cells along a row keeps the SVG small (a few rects per row, not 60).

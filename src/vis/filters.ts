@@ -2,7 +2,7 @@
  * What a convolutional network learned and sees: its filters as a grid of small images, and the
  * feature maps one input produces in chosen layers, one row per layer. Node-only (writes files).
  */
-import { ConfigError, ShapeError, formatShape } from '../core/index.js';
+import { configError, formatShape, shapeError, show } from '../core/index.js';
 import { Tensor, noGrad, tensor } from '../tensor/index.js';
 import type { Layer } from '../nn/layer.js';
 import { imageGrid, type ImageGridOptions, type RgbaImage } from './grid.js';
@@ -41,12 +41,17 @@ function normalizeBlocks(values: Float32Array, count: number, size: number): Flo
 export function filterImages(kernel: Tensor, channel = 0): Tensor {
   const where = 'filterImages';
   if (!(kernel instanceof Tensor) || kernel.rank !== 4) {
-    throw new ShapeError(`${where}: expected a conv kernel [kernelHeight, kernelWidth, inChannels, filters], got ${kernel instanceof Tensor ? formatShape(kernel.shape) : typeof kernel}`);
+    throw shapeError(where, {
+      expected: 'expected a conv kernel [kernelHeight, kernelWidth, inChannels, filters]',
+      got: kernel instanceof Tensor ? formatShape(kernel.shape) : show(kernel),
+    });
   }
   const [kh, kw, inChannels, filters] = kernel.shape as [number, number, number, number];
   const rgb = inChannels === 3;
   if (!rgb && (!Number.isInteger(channel) || channel < 0 || channel >= inChannels)) {
-    throw new ConfigError(`${where}: channel must be an integer in [0, ${inChannels}) for a kernel of shape ${formatShape(kernel.shape)}, got ${channel}`);
+    throw configError(where, {
+      expected: `channel must be an integer in [0, ${inChannels}) for a kernel of shape ${formatShape(kernel.shape)}`, got: show(channel),
+    });
   }
   const source = kernel.data();
   const depth = rgb ? 3 : 1;
@@ -57,7 +62,9 @@ export function filterImages(kernel: Tensor, channel = 0): Tensor {
       for (let c = 0; c < depth; c++) out[f * size + p * depth + c] = Number(source[(p * inChannels + (rgb ? c : channel)) * filters + f]);
     }
   }
-  if (out.some((v) => !Number.isFinite(v))) throw new ConfigError(`${where}: the kernel holds non-finite values; the training diverged`);
+  if (out.some((v) => !Number.isFinite(v))) {
+    throw configError(where, { expected: 'the kernel holds non-finite values', rule: 'the training diverged' });
+  }
   return tensor(normalizeBlocks(out, filters, size), rgb ? [filters, kh, kw, 3] : [filters, kh, kw]);
 }
 
@@ -106,7 +113,11 @@ export function kernelOf(layer: Layer): Tensor {
   const named = fourD.find((w) => w.name === 'kernel' || w.name.endsWith('/kernel'));
   const kernel = named ?? (fourD.length === 1 ? fourD[0] : undefined);
   if (!kernel) {
-    throw new ConfigError(`${layer.className} "${layer.name}": has no conv kernel to draw (weights: ${weights.map((w) => `${w.name} ${formatShape(w.shape)}`).join(', ') || 'none, is the layer built?'}); pick a Conv2D layer`);
+    throw configError(`${layer.className} "${layer.name}"`, {
+      expected: 'has no conv kernel to draw',
+      rule: `weights: ${weights.map((w) => `${w.name} ${formatShape(w.shape)}`).join(', ') || 'none, is the layer built?'}`,
+      hint: 'pick a Conv2D layer',
+    });
   }
   return kernel;
 }
@@ -136,7 +147,9 @@ export async function saveFilters(target: Layer | HasLayers, a: string, b?: stri
   const layer = byName ? (target as HasLayers).getLayer(a) : target as Layer;
   const path = byName ? b : a;
   const options = (byName ? c : b as FilterGridOptions | undefined) ?? {};
-  if (!layer || typeof (layer as Layer).weights === 'undefined') throw new ConfigError(`saveFilters: expected a layer, or a model and a layer name, got ${typeof target}`);
+  if (!layer || typeof (layer as Layer).weights === 'undefined') {
+    throw configError('saveFilters', { expected: 'expected a layer, or a model and a layer name', got: show(target) });
+  }
   const image = filterGrid(kernelOf(layer as Layer), options);
   await saveImage('saveFilters', image, path);
   return image;
@@ -161,7 +174,9 @@ export interface ModelWithLayers extends HasLayers {
  */
 export function featureMaps(model: ModelWithLayers, x: Tensor, layerNames: readonly string[]): Tensor[] {
   const where = 'featureMaps';
-  if (!Array.isArray(layerNames) || layerNames.length === 0) throw new ConfigError(`${where}: layerNames must be a non-empty array of layer names`);
+  if (!Array.isArray(layerNames) || layerNames.length === 0) {
+    throw configError(where, { expected: 'layerNames must be a non-empty array of layer names', got: show(layerNames) });
+  }
   const layers = layerNames.map((name) => model.getLayer(name));
   const captured = new Map<Layer, Tensor>();
   const restore: (() => void)[] = [];
@@ -186,7 +201,11 @@ export function featureMaps(model: ModelWithLayers, x: Tensor, layerNames: reado
   }
   return layers.map((layer, i) => {
     const out = captured.get(layer);
-    if (!out) throw new ConfigError(`${where}: layer "${layerNames[i]}" was not called while predicting; is it part of the model's path from input to output?`);
+    if (!out) {
+      throw configError(where, {
+        expected: `layer "${layerNames[i]}" was not called while predicting`, hint: "is it part of the model's path from input to output?",
+      });
+    }
     return out;
   });
 }
@@ -225,7 +244,10 @@ function mapTiles(output: Tensor, maxChannels: number, name: string): Tensor {
     tile.set(unit);
     return tensor(tile, [1, rows, side]);
   }
-  throw new ShapeError(`saveFeatureMaps: layer "${name}" outputs ${formatShape(shape)}; only [batch, units], [batch, H, W] and [batch, H, W, C] can be drawn`);
+  throw shapeError('saveFeatureMaps', {
+    expected: 'only [batch, units], [batch, H, W] and [batch, H, W, C] can be drawn',
+    got: `layer "${name}" with outputs ${formatShape(shape)}`,
+  });
 }
 
 /** Stacks images vertically, each under a text label, left-aligned on `background`. */
@@ -265,9 +287,15 @@ export async function saveFeatureMaps(model: ModelWithLayers, x: Tensor, layerNa
   const where = 'saveFeatureMaps';
   const maxChannels = options.maxChannels ?? 16;
   const tileSize = options.tileSize ?? 48;
-  if (!Number.isInteger(maxChannels) || maxChannels < 1) throw new ConfigError(`${where}: maxChannels must be a positive integer, got ${maxChannels}`);
-  if (!Number.isFinite(tileSize) || tileSize < 1) throw new ConfigError(`${where}: tileSize must be a number of pixels >= 1, got ${tileSize}`);
-  if (!(x instanceof Tensor)) throw new ConfigError(`${where}: x must be a Tensor (one input, with or without the batch axis)`);
+  if (!Number.isInteger(maxChannels) || maxChannels < 1) {
+    throw configError(where, { expected: 'maxChannels must be a positive integer', got: show(maxChannels) });
+  }
+  if (!Number.isFinite(tileSize) || tileSize < 1) {
+    throw configError(where, { expected: 'tileSize must be a number of pixels >= 1', got: show(tileSize) });
+  }
+  if (!(x instanceof Tensor)) {
+    throw configError(where, { expected: 'x must be a Tensor (one input, with or without the batch axis)', got: show(x) });
+  }
   const input = x.shape[0] === 1 ? x : x.reshape([1, ...x.shape]);
   const outputs = featureMaps(model, input, layerNames);
   const rows = outputs.map((output, i) => {

@@ -3,7 +3,7 @@
  * optional caption drawn underneath in a built-in 5x7 font, and saved as a PNG. Node-only
  * (`saveImageGrid` writes files through node:zlib and node:fs).
  */
-import { ConfigError, NumericsError, ShapeError, formatShape } from '../core/index.js';
+import { configError, formatShape, numericsError, shapeError, show } from '../core/index.js';
 import { encodePng } from '../io/png.js';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -55,31 +55,43 @@ export interface RgbaImage {
 export function imageGrid(images: Tensor, options: ImageGridOptions = {}): RgbaImage {
   const where = 'imageGrid';
   if (images.rank !== 3 && images.rank !== 4) {
-    throw new ShapeError(`${where}: expected images of shape [N, H, W] or [N, H, W, C], got ${formatShape(images.shape)}`);
+    throw shapeError(where, { expected: 'expected images of shape [N, H, W] or [N, H, W, C]', got: formatShape(images.shape) });
   }
   const [count, tileHeight, tileWidth] = images.shape as [number, number, number];
   const channels = images.rank === 4 ? images.shape[3]! : 1;
   if (channels !== 1 && channels !== 3 && channels !== 4) {
-    throw new ShapeError(`${where}: the channel axis must have 1, 3 or 4 entries (gray, RGB, RGBA), got ${formatShape(images.shape)}`);
+    throw shapeError(where, {
+      expected: 'the channel axis must have 1, 3 or 4 entries (gray, RGB, RGBA)', got: formatShape(images.shape),
+    });
   }
-  if (count === 0 || tileHeight === 0 || tileWidth === 0) throw new ShapeError(`${where}: no pixels to draw in images of shape ${formatShape(images.shape)}`);
+  if (count === 0 || tileHeight === 0 || tileWidth === 0) {
+    throw shapeError(where, { expected: `no pixels to draw in images of shape ${formatShape(images.shape)}` });
+  }
   const columns = positiveInteger(options.columns ?? Math.ceil(Math.sqrt(count)), 'columns');
   const scale = positiveInteger(options.scale ?? 1, 'scale');
   const textScale = positiveInteger(options.textScale ?? 1, 'textScale');
   const padding = options.padding ?? 2;
-  if (!Number.isInteger(padding) || padding < 0) throw new ConfigError(`${where}: padding must be an integer >= 0, got ${padding}`);
+  if (!Number.isInteger(padding) || padding < 0) {
+    throw configError(where, { expected: 'padding must be an integer >= 0', got: show(padding) });
+  }
   const background = grayLevel(options.background ?? 255, 'background');
   const textColor = grayLevel(options.textColor ?? 0, 'textColor');
   const captions = options.captions;
   if (captions && captions.length !== count) {
-    throw new ConfigError(`${where}: got ${captions.length} captions for ${count} images; pass one caption per image (use '' for none)`);
+    throw configError(where, {
+      expected: `one caption per image for the ${count} images (use '' for none)`, got: `${captions.length} captions`,
+    });
   }
   const values = images.data();
   for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i]!)) throw new NumericsError(`${where}: image values must be finite, found ${values[i]} at flat index ${i}`);
+    if (!Number.isFinite(values[i]!)) {
+      throw numericsError(where, { expected: 'image values must be finite', got: `${values[i]} at flat index ${i}` });
+    }
   }
   const range = options.range ?? 'auto';
-  if (range !== 'auto' && range !== 'unit' && range !== 'byte') throw new ConfigError(`${where}: range must be 'auto', 'unit' or 'byte', got ${String(range)}`);
+  if (range !== 'auto' && range !== 'unit' && range !== 'byte') {
+    throw configError(where, { expected: "range must be 'auto', 'unit' or 'byte'", got: show(range) });
+  }
   const unit = range === 'unit' || (range === 'auto' && isUnitRange(images));
   const factor = unit ? 255 : 1;
 
@@ -178,11 +190,15 @@ function toByte(value: number, factor: number): number {
 }
 
 function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`imageGrid: ${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1) {
+    throw configError('imageGrid', { expected: `${name} must be a positive integer`, got: show(value) });
+  }
   return value;
 }
 
 function grayLevel(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 0 || value > 255) throw new ConfigError(`imageGrid: ${name} must be an integer gray level 0..255, got ${value}`);
+  if (!Number.isInteger(value) || value < 0 || value > 255) {
+    throw configError('imageGrid', { expected: `${name} must be an integer gray level 0..255`, got: show(value) });
+  }
   return value;
 }

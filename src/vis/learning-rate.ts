@@ -8,7 +8,7 @@
  * exactly when the rate is below 2 / 2 = 1: at 0.5 it settles in a few steps, at 0.005 it has barely
  * moved after 30, and at 1.1 every step overshoots by more than it corrects and the loss grows.
  */
-import { ConfigError } from '../core/index.js';
+import { configError, show } from '../core/index.js';
 import { tensor, valueAndGrad, variable, type Tensor } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 import { SGD } from '../nn/optimizers/index.js';
@@ -53,10 +53,12 @@ export function learningRateEffect(options: LearningRateEffectOptions = {}): Lea
   const where = 'learningRateEffect';
   const rates = options.rates ?? DEFAULT_LEARNING_RATES;
   if (!Array.isArray(rates) || rates.length === 0 || rates.some((r) => typeof r !== 'number' || !(r > 0) || !Number.isFinite(r))) {
-    throw new ConfigError(`${where}: rates must be a non-empty array of finite numbers > 0, got ${JSON.stringify(rates)}`);
+    throw configError(where, { expected: 'rates must be a non-empty array of finite numbers > 0', got: show(rates) });
   }
   const epochs = options.epochs ?? 30;
-  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 100000) throw new ConfigError(`${where}: epochs must be an integer in [1, 100000], got ${epochs}`);
+  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 100000) {
+    throw configError(where, { expected: 'epochs must be an integer in [1, 100000]', got: show(epochs) });
+  }
   const { x, y } = lineData();
   const loss = valueAndGrad((w: Tensor, b: Tensor) => ops.mean(ops.square(ops.sub(ops.add(ops.mul(x, w), b), y))));
   return rates.map((rate) => {

@@ -3,7 +3,7 @@
  * the gradients our autograd computes for N steps; the chart shows the function as shaded bands (a
  * filled contour plot on a log scale) with one path per optimizer.
  */
-import { ConfigError, ownEntry } from '../core/index.js';
+import { configError, ownEntry, show } from '../core/index.js';
 import { Tensor, tensor, valueAndGrad, variable } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 import { Optimizer, SGD, Adam, RMSprop, Adagrad, Adadelta, AdamW } from '../nn/optimizers/index.js';
@@ -90,21 +90,33 @@ export interface OptimizerPath {
 
 function testFunction(fnName: string, where: string): TestFunction {
   const fn = ownEntry(TEST_FUNCTIONS, String(fnName).toLowerCase());
-  if (!fn) throw new ConfigError(`${where}: unknown test function ${JSON.stringify(fnName)}; expected one of ${Object.keys(TEST_FUNCTIONS).map((n) => `'${n}'`).join(', ')}`);
+  if (!fn) {
+    throw configError(where, {
+      expected: `unknown test function ${show(fnName)}`,
+      hint: `expected one of ${Object.keys(TEST_FUNCTIONS).map((n) => `'${n}'`).join(', ')}`,
+    });
+  }
   return fn;
 }
 
 function makeOptimizer(entry: PathOptimizer, fn: TestFunction, where: string): { name: string; optimizer: Optimizer } {
   if (typeof entry !== 'string') {
-    if (!entry || typeof entry.name !== 'string') throw new ConfigError(`${where}: an optimizer entry must be a name or {name, optimizer}, got ${JSON.stringify(entry)}`);
+    if (!entry || typeof entry.name !== 'string') {
+      throw configError(where, { expected: 'an optimizer entry must be a name or {name, optimizer}', got: show(entry) });
+    }
     const optimizer = typeof entry.optimizer === 'function' ? entry.optimizer() : entry.optimizer;
-    if (!(optimizer instanceof Optimizer)) throw new ConfigError(`${where}: optimizer "${entry.name}" is not an nr.optimizers.Optimizer`);
+    if (!(optimizer instanceof Optimizer)) {
+      throw configError(where, { expected: `optimizer "${entry.name}" must be an nr.optimizers.Optimizer`, got: show(optimizer) });
+    }
     return { name: entry.name, optimizer };
   }
   const key = entry.replace(/[_\-\s]/g, '').toLowerCase();
   const learningRate = ownEntry(fn.learningRates, key);
   if (learningRate === undefined) {
-    throw new ConfigError(`${where}: unknown optimizer ${JSON.stringify(entry)}; expected one of ${Object.keys(fn.learningRates).map((n) => `'${n}'`).join(', ')} or {name, optimizer}`);
+    throw configError(where, {
+      expected: `unknown optimizer ${show(entry)}`,
+      hint: `expected one of ${Object.keys(fn.learningRates).map((n) => `'${n}'`).join(', ')} or {name, optimizer}`,
+    });
   }
   const optimizer = key === 'sgd' ? new SGD({ learningRate })
     : key === 'momentum' ? new SGD({ learningRate, momentum: 0.9 })
@@ -131,9 +143,13 @@ export function optimizerPaths(fnName: string, options: OptimizerPathsOptions = 
   const where = 'optimizerPaths';
   const fn = testFunction(fnName, where);
   const steps = options.steps ?? 500;
-  if (!Number.isInteger(steps) || steps < 0 || steps > 100000) throw new ConfigError(`${where}: steps must be an integer in [0, 100000], got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 0 || steps > 100000) {
+    throw configError(where, { expected: 'steps must be an integer in [0, 100000]', got: show(steps) });
+  }
   const start = options.start ?? fn.start;
-  if (!Array.isArray(start) || start.length !== 2 || !start.every(Number.isFinite)) throw new ConfigError(`${where}: start must be a point [x, y] of finite numbers, got ${JSON.stringify(start)}`);
+  if (!Array.isArray(start) || start.length !== 2 || !start.every(Number.isFinite)) {
+    throw configError(where, { expected: 'start must be a point [x, y] of finite numbers', got: show(start) });
+  }
   const entries = (options.optimizers ?? DEFAULT_PATH_OPTIMIZERS).map((entry) => makeOptimizer(entry, fn, where));
   const objective = valueAndGrad((p: Tensor) => {
     const x = ops.slice(p, [0], [1]);
@@ -170,8 +186,12 @@ export function optimizerPathsSpec(fnName: string, paths: readonly OptimizerPath
   const fn = testFunction(fnName, where);
   const resolution = options.resolution ?? 80;
   const levels = options.levels ?? 14;
-  if (!Number.isInteger(resolution) || resolution < 2 || resolution > 1000) throw new ConfigError(`${where}: resolution must be an integer in [2, 1000], got ${resolution}`);
-  if (!Number.isInteger(levels) || levels < 2 || levels > 64) throw new ConfigError(`${where}: levels must be an integer in [2, 64], got ${levels}`);
+  if (!Number.isInteger(resolution) || resolution < 2 || resolution > 1000) {
+    throw configError(where, { expected: 'resolution must be an integer in [2, 1000]', got: show(resolution) });
+  }
+  if (!Number.isInteger(levels) || levels < 2 || levels > 64) {
+    throw configError(where, { expected: 'levels must be an integer in [2, 64]', got: show(levels) });
+  }
   const [x0, x1, y0, y1] = fn.extent;
   const cellWidth = (x1 - x0) / resolution;
   const cellHeight = (y1 - y0) / resolution;

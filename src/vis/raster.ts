@@ -7,7 +7,7 @@
 import { readFile, mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname } from 'node:path';
-import { ConfigError } from '../core/index.js';
+import { configError, show } from '../core/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { encodeRgbaPng, type RgbaImage } from './grid.js';
 import { chartImportFailed } from './optional.js';
@@ -49,7 +49,9 @@ export interface RasterOptions {
  */
 export async function svgToImage(svg: string, options: RasterOptions = {}): Promise<RgbaImage> {
   const scale = options.scale ?? 1;
-  if (!Number.isFinite(scale) || scale <= 0 || scale > 16) throw new ConfigError(`svgToImage: scale must be a number in (0, 16], got ${scale}`);
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 16) {
+    throw configError('svgToImage', { expected: 'scale must be a number in (0, 16]', got: show(scale) });
+  }
   const { resvg, font } = await loadRenderer();
   const renderer = new resvg.Resvg(svg, {
     font: { fontBuffers: [font], defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY, serifFamily: FONT_FAMILY, monospaceFamily: FONT_FAMILY },
@@ -73,7 +75,9 @@ function outputKind(where: string, path: string): 'svg' | 'png' {
   const extension = extname(path).toLowerCase();
   if (extension === '.svg') return 'svg';
   if (extension === '.png') return 'png';
-  throw new ConfigError(`${where}: cannot tell the image format of ${JSON.stringify(path)}; end the path with .png or .svg`);
+  throw configError(where, {
+    expected: `cannot tell the image format of ${JSON.stringify(path)}`, hint: 'end the path with .png or .svg',
+  });
 }
 
 /**

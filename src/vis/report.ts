@@ -8,7 +8,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, ShapeError, formatShape } from '../core/index.js';
+import { configError, formatShape, shapeError, show } from '../core/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { encodePng } from '../io/png.js';
 import { Callback, type Logs } from '../nn/callbacks/callback.js';
@@ -60,10 +60,16 @@ function errorText(error: unknown): string {
 }
 
 function checkLabels(owner: string, role: string, x: Tensor, y: Tensor): void {
-  if (!(x instanceof Tensor) || !(y instanceof Tensor)) throw new ConfigError(`${owner}: ${role} needs tensors x and y`);
-  if (x.rank < 2) throw new ShapeError(`${owner}: ${role} x must have a batch axis, got shape ${formatShape(x.shape)}`);
+  if (!(x instanceof Tensor) || !(y instanceof Tensor)) {
+    throw configError(owner, { expected: `${role} needs tensors x and y`, got: `${show(x)} and ${show(y)}` });
+  }
+  if (x.rank < 2) throw shapeError(owner, { expected: `${role} x must have a batch axis`, got: `shape ${formatShape(x.shape)}` });
   if (y.rank < 1 || y.rank > 2 || y.shape[0] !== x.shape[0]) {
-    throw new ShapeError(`${owner}: ${role} y must be class indices [${x.shape[0]}] or one-hot rows [${x.shape[0]}, classes] matching x ${formatShape(x.shape)}, got ${formatShape(y.shape)}`);
+    throw shapeError(owner, {
+      expected: `${role} y must be class indices [${x.shape[0]}] or one-hot rows [${x.shape[0]}, classes] `
+        + `matching x ${formatShape(x.shape)}`,
+      got: formatShape(y.shape),
+    });
   }
 }
 
@@ -177,13 +183,15 @@ export class Report extends Callback {
     super();
     const owner = 'Report';
     if (!options || typeof options.dir !== 'string' || options.dir.length === 0) {
-      throw new ConfigError(`${owner}: option dir must be a non-empty directory path, got ${JSON.stringify(options?.dir)}`);
+      throw configError(owner, { expected: 'option dir must be a non-empty directory path', got: show(options?.dir) });
     }
     this.dir = options.dir;
     this.title = options.title ?? 'Training report';
     for (const key of ['refreshSeconds', 'updateSeconds', 'staleSeconds'] as const) {
       const v = options[key];
-      if (v !== undefined && (typeof v !== 'number' || !(v > 0))) throw new ConfigError(`${owner}: option ${key} must be a positive number of seconds, got ${JSON.stringify(v)}`);
+      if (v !== undefined && (typeof v !== 'number' || !(v > 0))) {
+        throw configError(owner, { expected: `option ${key} must be a positive number of seconds`, got: show(v) });
+      }
     }
     this.refreshSeconds = options.refreshSeconds ?? 2;
     this.updateSeconds = options.updateSeconds ?? 2;
@@ -192,14 +200,18 @@ export class Report extends Callback {
     if (this.samples) {
       checkLabels(owner, 'samples', this.samples.x, this.samples.y);
       const { count, classNames } = this.samples;
-      if (count !== undefined && (!Number.isInteger(count) || count < 1)) throw new ConfigError(`${owner}: samples.count must be a positive integer, got ${JSON.stringify(count)}`);
+      if (count !== undefined && (!Number.isInteger(count) || count < 1)) {
+        throw configError(owner, { expected: 'samples.count must be a positive integer', got: show(count) });
+      }
       if (classNames !== undefined && (!Array.isArray(classNames) || classNames.some((c) => typeof c !== 'string'))) {
-        throw new ConfigError(`${owner}: samples.classNames must be an array of strings, one per class`);
+        throw configError(owner, { expected: 'samples.classNames must be an array of strings, one per class', got: show(classNames) });
       }
     }
     this.validationData = options.validationData ?? null;
     if (this.validationData) {
-      if (!Array.isArray(this.validationData) || this.validationData.length !== 2) throw new ConfigError(`${owner}: validationData must be [x, y]`);
+      if (!Array.isArray(this.validationData) || this.validationData.length !== 2) {
+        throw configError(owner, { expected: 'validationData must be [x, y]', got: show(this.validationData) });
+      }
       checkLabels(owner, 'validationData', this.validationData[0], this.validationData[1]);
     }
   }
@@ -210,7 +222,9 @@ export class Report extends Callback {
   }
 
   override async onTrainBegin(): Promise<void> {
-    if (!(this.model instanceof Model)) throw new ConfigError('Report: needs a neurona Model (Sequential, functional or subclassed)');
+    if (!(this.model instanceof Model)) {
+      throw configError('Report', { expected: 'needs a neurona Model (Sequential, functional or subclassed)', got: show(this.model) });
+    }
     // The charts are drawn at the first epoch's end; a missing chart package should fail before it.
     await loadVega('Report');
     await mkdir(this.dir, { recursive: true });
@@ -276,7 +290,10 @@ export class Report extends Callback {
       const predicted = predictionsOf(model.predict(x));
       const numClasses = predicted.numClasses;
       if (classNames && classNames.length !== numClasses) {
-        throw new ConfigError(`Report: samples.classNames has ${classNames.length} names but the model predicts ${numClasses} classes; give one name per class`);
+        throw configError('Report', {
+          expected: `samples.classNames has ${classNames.length} names but the model predicts ${numClasses} classes`,
+          hint: 'give one name per class',
+        });
       }
       const truth = classIndicesOf(y);
       const matrix = confusionMatrix(tensor(truth, [truth.length], 'int32'), tensor(predicted.classes, [truth.length], 'int32'), numClasses);

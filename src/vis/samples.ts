@@ -2,7 +2,7 @@
  * Sample images with their labels, and the images a model gets wrong captioned "true -> predicted".
  * Node-only (writes files).
  */
-import { ConfigError, ShapeError, formatShape } from '../core/index.js';
+import { configError, formatShape, shapeError, show } from '../core/index.js';
 import { Tensor, tensor } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 import { imageGrid, type ImageGridOptions, type RgbaImage } from './grid.js';
@@ -23,11 +23,13 @@ export interface SampleGridOptions extends Omit<ImageGridOptions, 'captions'> {
 
 /** `x` as images [n, H, W] or [n, H, W, C]: flat rows [n, F] become square gray images when F is a square. */
 function asImages(x: Tensor, imageShape: readonly number[] | undefined, where: string): Tensor {
-  if (!(x instanceof Tensor)) throw new ConfigError(`${where}: x must be a Tensor of images`);
+  if (!(x instanceof Tensor)) throw configError(where, { expected: 'x must be a Tensor of images', got: show(x) });
   const n = x.shape[0]!;
   if (imageShape) {
     const size = imageShape.reduce((a, b) => a * b, 1);
-    if (size * n !== x.size) throw new ShapeError(`${where}: imageShape ${formatShape(imageShape)} does not fit x of shape ${formatShape(x.shape)}`);
+    if (size * n !== x.size) {
+      throw shapeError(where, { expected: `imageShape ${formatShape(imageShape)} does not fit x of shape ${formatShape(x.shape)}` });
+    }
     return x.reshape([n, ...imageShape]);
   }
   if (x.rank === 3 || x.rank === 4) return x;
@@ -35,18 +37,27 @@ function asImages(x: Tensor, imageShape: readonly number[] | undefined, where: s
     const side = Math.round(Math.sqrt(x.shape[1]!));
     if (side * side === x.shape[1]) return x.reshape([n, side, side]);
   }
-  throw new ShapeError(`${where}: cannot draw x of shape ${formatShape(x.shape)} as images; pass images [n, H, W] or [n, H, W, C], or give imageShape`);
+  throw shapeError(where, {
+    expected: `cannot draw x of shape ${formatShape(x.shape)} as images`,
+    hint: 'pass images [n, H, W] or [n, H, W, C], or give imageShape',
+  });
 }
 
 /** Class indices from labels: indices [n] (or [n, 1]), or one-hot rows [n, k]. */
 function labelIndices(y: Tensor | readonly number[], n: number, where: string): Int32Array {
   let t = y instanceof Tensor ? y : tensor(y as number[]);
   if (t.rank === 2 && t.shape[1]! > 1) t = ops.argmax(t, -1);
-  if (t.size !== n) throw new ShapeError(`${where}: y has shape ${formatShape(t.shape)} for ${n} images; pass one class index (or one-hot row) per image`);
+  if (t.size !== n) {
+    throw shapeError(where, {
+      expected: `y has shape ${formatShape(t.shape)} for ${n} images`, hint: 'pass one class index (or one-hot row) per image',
+    });
+  }
   const values = t.data();
   return Int32Array.from(values, (v, i) => {
     const c = Number(v);
-    if (!Number.isInteger(c) || c < 0) throw new ConfigError(`${where}: y[${i}] = ${c} is not a class index (an integer >= 0)`);
+    if (!Number.isInteger(c) || c < 0) {
+      throw configError(where, { expected: `y[${i}] = ${c} is not a class index`, rule: 'an integer >= 0' });
+    }
     return c;
   });
 }
@@ -54,13 +65,15 @@ function labelIndices(y: Tensor | readonly number[], n: number, where: string): 
 function nameOf(c: number, classNames: readonly string[] | undefined, where: string): string {
   if (!classNames) return String(c);
   const name = classNames[c];
-  if (name === undefined) throw new ConfigError(`${where}: class ${c} has no name; classNames has ${classNames.length} entries`);
+  if (name === undefined) {
+    throw configError(where, { expected: `class ${c} has no name`, rule: `classNames has ${classNames.length} entries` });
+  }
   return name;
 }
 
 function countOption(count: number | undefined, where: string): number {
   const value = count ?? 25;
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${where}: count must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1) throw configError(where, { expected: 'count must be a positive integer', got: show(value) });
   return value;
 }
 
@@ -85,7 +98,7 @@ export async function saveSamples(x: Tensor, y: Tensor | readonly number[] | nul
   const { classNames, count, imageShape, ...grid } = options;
   const images = asImages(x, imageShape, where);
   const n = Math.min(images.shape[0]!, countOption(count, where));
-  if (n === 0) throw new ShapeError(`${where}: x holds no images (shape ${formatShape(x.shape)})`);
+  if (n === 0) throw shapeError(where, { expected: 'x holds no images', rule: `shape ${formatShape(x.shape)}` });
   const picked = Array.from({ length: n }, (_, i) => i);
   const labels = y === null ? null : labelIndices(y, images.shape[0]!, where);
   const image = imageGrid(rows(images, picked), { scale: 2, padding: 6, ...grid, ...(labels ? { captions: picked.map((i) => nameOf(labels[i]!, classNames, where)) } : {}) });

@@ -394,6 +394,11 @@ describe('the message builder', () => {
     assert.equal(show(10n), '10n');
     assert.equal(show(function relu() {}), 'a function relu');
     assert.equal(show({ a: [1, 2] }), '{"a":[1,2]}');
+    assert.equal(show(nr.zeros([2, 3])), 'a float32 tensor of shape [2, 3]');
+    assert.equal(show(new Float32Array(4)), 'a Float32Array of length 4');
+    assert.equal(show(new Int32Array(2)), 'an Int32Array of length 2');
+    assert.equal(show(new Map()), 'a Map');
+    assert.equal(show(Object.create(null)), '{}');
     assert.equal(show('x'.repeat(500)), JSON.stringify(`${'x'.repeat(60)}...`));
     assert.equal(show(new Array(100).fill(1)).length, 83);
     const cyclic: Record<string, unknown> = {};

@@ -5,6 +5,7 @@
  * augmentation plus BatchNormalization and Dropout narrow the gap.
  */
 import * as nr from '../../index.js';
+import { configError, show } from '../../core/index.js';
 import { program } from './example.js';
 import { loadFashionMnist, syntheticData, trainAndEvaluate, VERSIONS, type ImageData, type VersionName } from './deck004.js';
 
@@ -24,7 +25,11 @@ export const fashionMnistProgression = program({
   async run(options, print) {
     const versions = options.versions.split(',').filter((v) => v !== '');
     const unknown = versions.find((v) => !(NAMES as string[]).includes(v));
-    if (unknown !== undefined) throw new nr.ConfigError(`fashion-mnist-progression: unknown version '${unknown}' in --versions; the versions are ${NAMES.join(', ')}`);
+    if (unknown !== undefined) {
+      throw configError('fashion-mnist-progression', {
+        expected: `unknown version ${show(unknown)} in --versions`, hint: `the versions are ${NAMES.join(', ')}`,
+      });
+    }
     nr.setSeed(options.seed); // the synthetic images too come from the seeded stream
     let data: ImageData;
     if (options.synthetic) {

@@ -3,7 +3,9 @@
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ConfigError, FormatError, globalRandom, notice, type RandomState, is, parseOptions, parseArguments, ownEntry } from '../../core/index.js';
+import {
+  FormatError, configError, formatError, globalRandom, notice, type RandomState, is, parseOptions, parseArguments, ownEntry, show,
+} from '../../core/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
 import { Model } from '../models/model.js';
@@ -23,14 +25,16 @@ export function parseState(text: string): unknown {
 }
 
 function modelOf(owner: string, model: unknown): Model {
-  if (!(model instanceof Model)) throw new ConfigError(`${owner}: needs a neurona Model (Sequential, functional or subclassed)`);
+  if (!(model instanceof Model)) {
+    throw configError(owner, { expected: 'needs a neurona Model (Sequential, functional or subclassed)', got: show(model) });
+  }
   return model;
 }
 
 function checkSaveFreq(owner: string, saveFreq: unknown): 'epoch' | number {
   if (saveFreq === 'epoch') return saveFreq;
   if (typeof saveFreq !== 'number' || !Number.isInteger(saveFreq) || saveFreq < 1) {
-    throw new ConfigError(`${owner}: option saveFreq must be 'epoch' or a positive integer number of batches, got ${JSON.stringify(saveFreq)}`);
+    throw configError(owner, { expected: "option saveFreq must be 'epoch' or a positive integer number of batches", got: show(saveFreq) });
   }
   return saveFreq;
 }
@@ -85,7 +89,9 @@ export class ModelCheckpoint extends Callback {
     super();
     const owner = 'ModelCheckpoint';
     const options = parseOptions<ModelCheckpointOptions>(owner, raw, CHECKPOINT_OPTIONS);
-    if (typeof filepath !== 'string' || filepath.length === 0) throw new ConfigError(`${owner}: expected a filepath template, got ${JSON.stringify(filepath)}`);
+    if (typeof filepath !== 'string' || filepath.length === 0) {
+      throw configError(owner, { expected: 'expected a filepath template', got: JSON.stringify(filepath) });
+    }
     this.filepath = filepath;
     this.monitor = options.monitor ?? 'val_loss';
     this.verbose = checkNumber(owner, 'verbose', options.verbose ?? 0, { min: 0, integer: true });
@@ -94,10 +100,13 @@ export class ModelCheckpoint extends Callback {
     this.mode = checkMode(owner, options.mode ?? 'auto');
     this.saveFreq = checkSaveFreq(owner, options.saveFreq ?? 'epoch');
     if (this.saveWeightsOnly && !filepath.endsWith('.safetensors')) {
-      throw new ConfigError(`${owner}: with saveWeightsOnly the filepath must end in .safetensors, got "${filepath}"`);
+      throw configError(owner, { expected: 'with saveWeightsOnly the filepath must end in .safetensors', got: JSON.stringify(filepath) });
     }
     if (!this.saveWeightsOnly && filepath.endsWith('.safetensors')) {
-      throw new ConfigError(`${owner}: "${filepath}" names a .safetensors file, but a whole model is saved as a directory; pass saveWeightsOnly: true or drop the extension`);
+      throw configError(owner, {
+        expected: `${JSON.stringify(filepath)} names a .safetensors file, but a whole model is saved as a directory`,
+        hint: 'pass saveWeightsOnly: true or drop the extension',
+      });
     }
     // Keras 3: 'auto' maximizes accuracies and fmeasures, minimizes everything else.
     this.maximize = this.mode === 'max' || (this.mode === 'auto' && (this.monitor.includes('acc') || this.monitor.startsWith('fmeasure')));
@@ -217,7 +226,7 @@ export class BackupAndRestore extends Callback {
     const owner = 'BackupAndRestore';
     const options = parseArguments<BackupAndRestoreOptions>(owner, args, BACKUP_OPTIONS);
     if (typeof options.backupDir !== 'string' || options.backupDir.length === 0) {
-      throw new ConfigError(`${owner}: option backupDir (a directory path) is required`);
+      throw configError(owner, { expected: 'option backupDir (a directory path) is required', got: show(options.backupDir) });
     }
     this.backupDir = options.backupDir;
     this.saveFreq = checkSaveFreq(owner, options.saveFreq ?? 'epoch');
@@ -249,7 +258,7 @@ export class BackupAndRestore extends Callback {
   async backup(): Promise<void> {
     const model = modelOf('BackupAndRestore', this.model);
     const context = this.fitContext;
-    if (!context) throw new ConfigError('BackupAndRestore: can only back up during fit');
+    if (!context) throw configError('BackupAndRestore', { expected: 'can only back up during fit' });
     const state: BackupState = {
       epoch: context.epoch,
       step: context.step,
@@ -290,14 +299,24 @@ export class BackupAndRestore extends Callback {
       throw e;
     }
     const model = modelOf('BackupAndRestore', this.model);
-    if (!model.built) throw new ConfigError(`BackupAndRestore: model "${model.name}" must be built before fit to restore ${this.backupPath}; give the first layer an inputShape or start with nr.Input`);
+    if (!model.built) {
+      throw configError('BackupAndRestore', {
+        expected: `model "${model.name}" must be built before fit to restore ${this.backupPath}`,
+        hint: 'give the first layer an inputShape or start with nr.Input',
+      });
+    }
     const text = file.metadata[STATE_KEY];
-    if (text === undefined) throw new FormatError(`BackupAndRestore: ${this.backupPath} has no "${STATE_KEY}" metadata; it is not a backup`);
+    if (text === undefined) {
+      throw formatError('BackupAndRestore', { expected: `${this.backupPath} has no "${STATE_KEY}" metadata`, rule: 'it is not a backup' });
+    }
     const state = parseState(text) as BackupState;
     const callbacks = this.fitContext?.callbacks ?? [];
     if (state.callbacks.length !== callbacks.length || state.callbacks.some((c, i) => c.className !== callbacks[i]!.constructor.name)) {
-      throw new ConfigError(`BackupAndRestore: the backup in ${this.backupDir} was made with callbacks [${state.callbacks.map((c) => c.className).join(', ')}], `
-        + `but fit has [${callbacks.map((c) => c.constructor.name).join(', ')}]; pass the same callbacks or delete the backup`);
+      throw configError('BackupAndRestore', {
+        expected: `the backup in ${this.backupDir} was made with callbacks [${state.callbacks.map((c) => c.className).join(', ')}]`,
+        got: `fit with [${callbacks.map((c) => c.constructor.name).join(', ')}]`,
+        hint: 'pass the same callbacks or delete the backup',
+      });
     }
     // Everything is checked before anything is assigned.
     const match = matchWeights(model, file.tensors, this.backupPath, FormatError, (k) => k.startsWith('optimizer/'));

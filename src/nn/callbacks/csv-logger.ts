@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { ConfigError, is, parseOptions } from '../../core/index.js';
+import { configError, is, parseOptions, show } from '../../core/index.js';
 import { formatPythonFloat } from '../../core/format.js';
 import { Callback, type Logs } from './callback.js';
 
@@ -33,11 +33,13 @@ export class CSVLogger extends Callback {
     super();
     const options = parseOptions<CSVLoggerOptions>('CSVLogger', raw, CSV_LOGGER_OPTIONS);
     if (typeof filename !== 'string' || filename.length === 0) {
-      throw new ConfigError(`CSVLogger: option filename must be a non-empty path, got ${JSON.stringify(filename)}`);
+      throw configError('CSVLogger', { expected: 'option filename must be a non-empty path', got: show(filename) });
     }
     this.separator = options.separator ?? ',';
     if (typeof this.separator !== 'string' || this.separator.length === 0 || /[\n\r"]/.test(this.separator)) {
-      throw new ConfigError(`CSVLogger: option separator must be a non-empty string without quotes or newlines, got ${JSON.stringify(this.separator)}`);
+      throw configError('CSVLogger', {
+        expected: 'option separator must be a non-empty string without quotes or newlines', got: show(this.separator),
+      });
     }
     this.append = options.append ?? false;
   }

@@ -1,4 +1,4 @@
-import { ConfigError, notice, is, parseOptions, ownEntry } from '../../core/index.js';
+import { configError, notice, is, parseOptions, ownEntry, show } from '../../core/index.js';
 import { Callback, type CallbackModel, type Logs } from './callback.js';
 import { checkMode, checkNumber, missingMonitorText, type MonitorMode } from './monitor.js';
 
@@ -6,7 +6,7 @@ const PRINT_OPTIONS = { keys: { print: is.function } };
 
 function optimizerOf(owner: string, model: CallbackModel | null): { learningRate: number } {
   const optimizer = model?.optimizer;
-  if (!optimizer) throw new ConfigError(`${owner}: the model has no optimizer; compile it before fit`);
+  if (!optimizer) throw configError(owner, { expected: 'the model has no optimizer', hint: 'compile it before fit' });
   return optimizer;
 }
 
@@ -26,7 +26,9 @@ export class LearningRateScheduler extends Callback {
     super();
     const options = parseOptions<{ print?: (line: string) => void }>('LearningRateScheduler', raw, PRINT_OPTIONS);
     if (typeof schedule !== 'function') {
-      throw new ConfigError(`LearningRateScheduler: option schedule must be a function (epoch, lr) => lr, got ${typeof schedule}`);
+      throw configError('LearningRateScheduler', {
+        expected: 'option schedule must be a function (epoch, lr) => lr', got: show(schedule),
+      });
     }
     this.print = options.print ?? ((line) => console.log(line));
   }
@@ -35,7 +37,9 @@ export class LearningRateScheduler extends Callback {
     const optimizer = optimizerOf('LearningRateScheduler', this.model);
     const learningRate = this.schedule(epoch, optimizer.learningRate);
     if (typeof learningRate !== 'number' || !Number.isFinite(learningRate)) {
-      throw new ConfigError(`LearningRateScheduler: schedule must return a finite number, got ${String(learningRate)} at epoch ${epoch}`);
+      throw configError('LearningRateScheduler', {
+        expected: 'schedule must return a finite number', got: `${show(learningRate)} at epoch ${epoch}`,
+      });
     }
     optimizer.learningRate = learningRate;
     if (this.verbose > 0) this.print(`\nEpoch ${epoch + 1}: LearningRateScheduler setting learning rate to ${learningRate}.`);
@@ -100,7 +104,7 @@ export class ReduceLROnPlateau extends Callback {
     const options = parseOptions<ReduceLROnPlateauOptions & { print?: (line: string) => void }>(owner, raw, REDUCE_LR_OPTIONS);
     this.monitor = options.monitor ?? 'val_loss';
     this.factor = checkNumber(owner, 'factor', options.factor ?? 0.1, { min: 0 });
-    if (this.factor >= 1) throw new ConfigError(`${owner}: option factor must be below 1.0, got ${this.factor}`);
+    if (this.factor >= 1) throw configError(owner, { expected: 'option factor must be below 1.0', got: show(this.factor) });
     this.patience = checkNumber(owner, 'patience', options.patience ?? 10, { min: 0, integer: true });
     this.mode = checkMode(owner, options.mode ?? 'auto');
     this.minDelta = checkNumber(owner, 'minDelta', options.minDelta ?? 1e-4);

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../core/index.js';
+import { configError, show } from '../../core/index.js';
 
 export type MonitorMode = 'auto' | 'min' | 'max';
 
@@ -16,13 +16,15 @@ export function resolveMode(owner: string, monitor: string, mode: MonitorMode): 
   const name = monitor.replace(/^val_/, '');
   if (LOWER_IS_BETTER.test(name)) return 'min';
   if (HIGHER_IS_BETTER.test(name)) return 'max';
-  throw new ConfigError(`${owner}: cannot tell whether monitor "${monitor}" should be minimized or maximized; ` +
-    `pass mode: 'min' or mode: 'max'`);
+  throw configError(owner, {
+    expected: `cannot tell whether monitor ${JSON.stringify(monitor)} should be minimized or maximized`,
+    hint: "pass mode: 'min' or mode: 'max'",
+  });
 }
 
 export function checkMode(owner: string, mode: unknown): MonitorMode {
   if (mode !== 'auto' && mode !== 'min' && mode !== 'max') {
-    throw new ConfigError(`${owner}: option mode must be 'auto', 'min' or 'max', got ${JSON.stringify(mode)}`);
+    throw configError(owner, { expected: "option mode must be 'auto', 'min' or 'max'", got: show(mode) });
   }
   return mode;
 }
@@ -30,7 +32,7 @@ export function checkMode(owner: string, mode: unknown): MonitorMode {
 export function checkNumber(owner: string, option: string, value: unknown, { min = -Infinity, integer = false } = {}): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value < min || (integer && !Number.isInteger(value))) {
     const rule = `${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` >= ${min}` : ''}`;
-    throw new ConfigError(`${owner}: option ${option} must be ${rule}, got ${String(value)}`);
+    throw configError(owner, { expected: `option ${option} must be ${rule}`, got: show(value) });
   }
   return value;
 }

@@ -1,4 +1,4 @@
-import { ConfigError, is, parseOptions } from '../../core/index.js';
+import { configError, is, parseOptions, show } from '../../core/index.js';
 import { formatEpochLine, formatProgressLine, stripAnsi } from '../../core/format.js';
 import { Callback, type CallbackParams, type Logs } from './callback.js';
 
@@ -71,7 +71,7 @@ export class ProgbarLogger extends Callback {
     super();
     const options = parseOptions<ProgbarLoggerOptions>('ProgbarLogger', raw, PROGBAR_OPTIONS);
     if (options.verbose !== undefined && options.verbose !== 0 && options.verbose !== 1 && options.verbose !== 2) {
-      throw new ConfigError(`ProgbarLogger: option verbose must be 0, 1 or 2, got ${String(options.verbose)}`);
+      throw configError('ProgbarLogger', { expected: 'option verbose must be 0, 1 or 2', got: show(options.verbose) });
     }
     this.explicitVerbose = options.verbose !== undefined;
     this.verbose = options.verbose ?? 1;

@@ -1,4 +1,4 @@
-import { ConfigError, ownEntry } from '../../core/index.js';
+import { configError, ownEntry } from '../../core/index.js';
 
 /*
  * Python's str.format for ModelCheckpoint's filepath template: `{epoch}`, `{epoch:02d}`,
@@ -40,7 +40,7 @@ export function pyRepr(x: number): string {
 
 function formatNumber(value: number, isInt: boolean, spec: string, name: string): string {
   const m = SPEC.exec(spec);
-  if (!m) throw new ConfigError(`ModelCheckpoint: invalid format spec "${spec}" for {${name}}`);
+  if (!m) throw configError('ModelCheckpoint', { expected: `invalid format spec ${JSON.stringify(spec)} for {${name}}` });
   const [, fillChar, align, sign = '-', , zero, widthText, grouping, precisionText, type] = m;
   const precision = precisionText === undefined ? undefined : Number(precisionText);
   let body: string;
@@ -48,7 +48,11 @@ function formatNumber(value: number, isInt: boolean, spec: string, name: string)
   const negative = value < 0 || Object.is(value, -0);
   switch (type) {
     case 'd':
-      if (!isInt) throw new ConfigError(`ModelCheckpoint: format code 'd' needs an integer, but {${name}} is ${value} (a float); use e.g. {${name}:.4f}`);
+      if (!isInt) {
+        throw configError('ModelCheckpoint', {
+          expected: `format code 'd' needs an integer, but {${name}} is ${value} (a float)`, hint: `use e.g. {${name}:.4f}`,
+        });
+      }
       body = String(abs);
       break;
     case 'f': case 'F': body = Number.isFinite(abs) ? toFixedEven(abs, precision ?? 6) : (abs === Infinity ? 'inf' : 'nan'); break;
@@ -97,17 +101,20 @@ export function pyFormat(template: string, values: Record<string, number>, ints:
     const ch = template[i]!;
     if (ch === '{' && template[i + 1] === '{') { out += '{'; i++; continue; }
     if (ch === '}' && template[i + 1] === '}') { out += '}'; i++; continue; }
-    if (ch === '}') throw new ConfigError(`ModelCheckpoint: single '}' in filepath template "${template}"`);
+    if (ch === '}') throw configError('ModelCheckpoint', { expected: `single '}' in filepath template ${JSON.stringify(template)}` });
     if (ch !== '{') { out += ch; continue; }
     const close = template.indexOf('}', i);
-    if (close < 0) throw new ConfigError(`ModelCheckpoint: unclosed '{' in filepath template "${template}"`);
+    if (close < 0) throw configError('ModelCheckpoint', { expected: `unclosed '{' in filepath template ${JSON.stringify(template)}` });
     const field = template.slice(i + 1, close);
     const colon = field.indexOf(':');
     const name = colon < 0 ? field : field.slice(0, colon);
     const spec = colon < 0 ? '' : field.slice(colon + 1);
     const value = ownEntry(values, name);
     if (value === undefined) {
-      throw new ConfigError(`ModelCheckpoint: failed to format the filepath "${template}": no key "${name}" in the logs (available: ${Object.keys(values).join(', ')})`);
+      throw configError('ModelCheckpoint', {
+        expected: `failed to format the filepath ${JSON.stringify(template)}: no key ${JSON.stringify(name)} in the logs`,
+        rule: `available: ${Object.keys(values).join(', ')}`,
+      });
     }
     out += formatNumber(value, ints.has(name), spec, name);
     i = close;

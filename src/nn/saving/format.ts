@@ -1,4 +1,4 @@
-import { ConfigError, FormatError, NeuronaError, ownEntry } from '../../core/index.js';
+import { FormatError, NeuronaError, configError, formatError, ownEntry, problem } from '../../core/index.js';
 import { Tensor, type Variable } from '../../tensor/index.js';
 import type { Layer } from '../layer.js';
 import { Model } from '../models/model.js';
@@ -59,7 +59,11 @@ export function namedWeights(model: Model): Map<string, Variable> {
         seen.add(v);
         const short = v.name.startsWith(`${layer.name}/`) ? v.name.slice(layer.name.length + 1) : v.name;
         const name = `${prefix}${layer.name}/${short}`;
-        if (out.has(name)) throw new ConfigError(`Model "${model.name}": two weights would be saved as "${name}"; give the layers unique names`);
+        if (out.has(name)) {
+          throw configError(`Model "${model.name}"`, {
+            expected: `two weights would be saved as "${name}"`, hint: 'give the layers unique names',
+          });
+        }
         out.set(name, v);
       }
     }
@@ -67,7 +71,10 @@ export function namedWeights(model: Model): Map<string, Variable> {
   walk(model, '');
   const missed = model.weights.filter((v) => !seen.has(v));
   if (missed.length > 0) {
-    throw new ConfigError(`Model "${model.name}": weights ${missed.map((v) => `"${v.name}"`).join(', ')} belong to no layer and cannot be saved; create weights in layers`);
+    throw configError(`Model "${model.name}"`, {
+      expected: `weights ${missed.map((v) => `"${v.name}"`).join(', ')} belong to no layer and cannot be saved`,
+      hint: 'create weights in layers',
+    });
   }
   return out;
 }
@@ -77,8 +84,11 @@ function lossEntry(loss: Loss): string | LayerSpec {
   if (typeof cls === 'function' && cls.prototype instanceof Loss) return { className: loss.constructor.name, config: loss.getConfig() };
   const canonical = canonicalLossName(loss);
   if (canonical) return canonical;
-  throw new ConfigError(`model.save: the loss ${JSON.stringify(loss.name)} is not a built-in loss, so it cannot be saved in model.json; `
-    + 'compile with a built-in loss name or class, or save the weights alone with model.saveWeights(path) and rebuild and compile the model in code');
+  throw configError('model.save', {
+    expected: `the loss ${JSON.stringify(loss.name)} is not a built-in loss, so it cannot be saved in model.json`,
+    hint: 'compile with a built-in loss name or class, '
+      + 'or save the weights alone with model.saveWeights(path) and rebuild and compile the model in code',
+  });
 }
 
 /** What model.json records of `compile` (null before compile). */
@@ -95,7 +105,9 @@ export function compileOptionsOf(config: CompileConfig, outputNames: readonly st
   const loss = config.loss.map((l): LossIdentifier => {
     if (typeof l === 'string') return l as LossIdentifier; // checked by getLoss when compile resolves it
     const cls = ownEntry(lossesModule as Record<string, unknown>, l.className);
-    if (typeof cls !== 'function' || !(cls.prototype instanceof Loss)) throw new FormatError(`model.json: compileConfig.loss names an unknown loss class ${JSON.stringify(l.className)}`);
+    if (typeof cls !== 'function' || !(cls.prototype instanceof Loss)) {
+      throw formatError('model.json', { expected: `compileConfig.loss names an unknown loss class ${JSON.stringify(l.className)}` });
+    }
     return new (cls as new (c: unknown) => Loss)(l.config);
   });
   return { optimizer: config.optimizer, loss: loss.length === 1 ? loss[0]! : loss, metrics: (config.metrics.length === 1 ? config.metrics[0]! : Object.fromEntries(outputNames.map((n, i) => [n, config.metrics[i] ?? []]))) as CompileOptions['metrics'], lossWeights: config.lossWeights };
@@ -107,7 +119,7 @@ export function weightTensors(model: Model, includeOptimizer: boolean): { names:
   const tensors: Record<string, { dtype: string; shape: readonly number[]; data: ArrayBufferView }> = {};
   const put = (name: string, t: Tensor) => {
     const dtype = DTYPES[t.dtype];
-    if (!dtype) throw new ConfigError(`model.save: tensor "${name}" has dtype ${t.dtype}, which cannot be saved`);
+    if (!dtype) throw configError('model.save', { expected: `tensor "${name}" has dtype ${t.dtype}, which cannot be saved` });
     tensors[name] = { dtype, shape: [...t.shape], data: t.data().slice() };
   };
   for (const [name, v] of named) put(name, v);
@@ -143,7 +155,7 @@ export function parseModelJson(text: string): ModelJson {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new FormatError(`model.json: not valid JSON (${(e as Error).message})`);
+    throw formatError('model.json', { expected: 'not valid JSON', rule: (e as Error).message });
   }
   return validateModelJson(raw);
 }
@@ -158,17 +170,21 @@ export function buildModel(json: ModelJson, source = 'model.json'): Model {
   let layer: Layer;
   try {
     layer = deserializeLayer(json.modelConfig);
-    if (!(layer instanceof Model)) throw new ConfigError(`modelConfig describes a ${json.modelConfig.className} layer, not a model`);
+    if (!(layer instanceof Model)) {
+      throw configError('', { expected: `modelConfig describes a ${json.modelConfig.className} layer, not a model` });
+    }
     if (json.buildInputShape && layer instanceof Sequential && !layer.built) layer.build(json.buildInputShape);
   } catch (e) {
     // A NeuronaError is the file's fault; anything else is a bug here, and must not be disguised.
     if (e instanceof FormatError || !(e instanceof NeuronaError)) throw e;
     const message = e.message;
     const context = rebuildContextOf(e);
-    if (!context) throw new FormatError(`${source}: the model config does not rebuild a model: ${message}`);
+    // The constructor's message is kept whole after the place in the file it came from.
+    if (!context) throw formatError(source, { expected: `the model config does not rebuild a model: ${message}` });
     const field = fieldNamed(message, context.config);
-    throw new FormatError(`${source}: ${context.kind} ${JSON.stringify(context.name)} (${context.className}) at ${context.path}`
-      + `${field ? `, field ${JSON.stringify(field)}` : ''}: ${message}`);
+    const place = `${context.kind} ${JSON.stringify(context.name)} (${context.className}) at ${context.path}`
+      + (field ? `, field ${JSON.stringify(field)}` : '');
+    throw formatError(source, { expected: `${place}: ${message}` });
   }
   return layer;
 }
@@ -213,8 +229,8 @@ export function matchWeights(model: Model, tensors: Record<string, SafetensorsTe
   for (const [name, v] of named) {
     const t = tensors[name];
     if (!t) { missing.push(name); continue; }
-    const problem = tensorProblem(t, v);
-    if (problem) { wrong.push(`"${name}": ${problem}`); continue; }
+    const mismatch = tensorProblem(t, v);
+    if (mismatch) { wrong.push(`"${name}": ${mismatch}`); continue; }
     values.push([v, toTensor(t, v.dtype)]);
   }
   const unexpected = Object.keys(tensors).filter((k) => !named.has(k) && !ignore(k));
@@ -223,8 +239,10 @@ export function matchWeights(model: Model, tensors: Record<string, SafetensorsTe
     if (missing.length) parts.push(`missing ${missing.length}: ${missing.map((n) => `"${n}"`).join(', ')}`);
     if (unexpected.length) parts.push(`unexpected ${unexpected.length}: ${unexpected.map((n) => `"${n}"`).join(', ')}`);
     if (wrong.length) parts.push(`mis-shaped ${wrong.length}: ${wrong.join('; ')}`);
-    throw new ErrorClass(`${source} does not match model "${model.name}" (nothing was loaded): ${parts.join('; ')}. `
-      + `The model's weights are ${[...named.keys()].map((n) => `"${n}"`).join(', ') || '(none)'}`);
+    throw new ErrorClass(problem(source, {
+      expected: `does not match model "${model.name}" (nothing was loaded): ${parts.join('; ')}`,
+      hint: `the model's weights are ${[...named.keys()].map((n) => `"${n}"`).join(', ') || '(none)'}`,
+    }));
   }
   return { named, assign: () => values.forEach(([v, t]) => v.assign(t)) };
 }
@@ -249,9 +267,15 @@ export function prepareOptimizerState(model: Model, named: Map<string, Variable>
   const keys = Object.keys(tensors).filter((k) => k.startsWith('optimizer/'));
   if (!optimizer || keys.length === 0) return null;
   const it = tensors['optimizer/iterations'];
-  if (!it || it.dtype !== 'I32' || it.shape.length !== 0) throw new FormatError(`${source}: "optimizer/iterations" must be an I32 scalar`);
+  if (!it || it.dtype !== 'I32' || it.shape.length !== 0) {
+    throw formatError(source, {
+      expected: '"optimizer/iterations" must be an I32 scalar', got: it ? `${it.dtype} of shape [${it.shape.join(', ')}]` : 'none',
+    });
+  }
   const iterations = Number(typedArrayOf(it)[0]);
-  if (!Number.isInteger(iterations) || iterations < 0) throw new FormatError(`${source}: "optimizer/iterations" must be >= 0, got ${iterations}`);
+  if (!Number.isInteger(iterations) || iterations < 0) {
+    throw formatError(source, { expected: '"optimizer/iterations" must be >= 0', got: String(iterations) });
+  }
   const slots = new Map<string, Record<string, Tensor>>();
   for (const key of keys) {
     if (key === 'optimizer/iterations') continue;
@@ -260,9 +284,9 @@ export function prepareOptimizerState(model: Model, named: Map<string, Variable>
     const weight = rest.slice(0, cut);
     const slot = rest.slice(cut + 1);
     const v = named.get(weight);
-    if (cut <= 0 || !v) throw new FormatError(`${source}: optimizer entry "${key}" names no weight of the model`);
-    const problem = tensorProblem(tensors[key]!, v);
-    if (problem) throw new FormatError(`${source}: optimizer entry "${key}": ${problem}`);
+    if (cut <= 0 || !v) throw formatError(source, { expected: `optimizer entry "${key}" names no weight of the model` });
+    const mismatch = tensorProblem(tensors[key]!, v);
+    if (mismatch) throw formatError(source, { expected: `optimizer entry "${key}": ${mismatch}` });
     const record = slots.get(weight) ?? {};
     record[slot] = toTensor(tensors[key]!, v.dtype);
     slots.set(weight, record);
@@ -273,13 +297,13 @@ export function prepareOptimizerState(model: Model, named: Map<string, Variable>
   try {
     getOptimizer({ className: optimizer.className, config: optimizer.getConfig() }).setState(state, variables);
   } catch (e) {
-    throw new FormatError(`${source}: the optimizer state does not fit ${optimizer.className}: ${(e as Error).message}`);
+    throw formatError(source, { expected: `the optimizer state does not fit ${optimizer.className}: ${(e as Error).message}` });
   }
   return () => {
     try {
       optimizer.setState(state, variables);
     } catch (e) {
-      throw new FormatError(`${source}: the optimizer state does not fit ${optimizer.className}: ${(e as Error).message}`);
+      throw formatError(source, { expected: `the optimizer state does not fit ${optimizer.className}: ${(e as Error).message}` });
     }
   };
 }

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../core/index.js';
+import { configError } from '../../core/index.js';
 import type { Model } from '../models/model.js';
 
 /*
@@ -25,6 +25,8 @@ export function registerPersistence(p: ModelPersistence): void {
 }
 
 export function persistence(method: string): ModelPersistence {
-  if (!impl) throw new ConfigError(`model.${method} needs a file system: import it from the Node entry ('neurona'), not the browser entry`);
+  if (!impl) {
+    throw configError(`model.${method}`, { expected: 'needs a file system', hint: "import it from the Node entry ('neurona'), not the browser entry" });
+  }
   return impl;
 }

@@ -6,7 +6,7 @@
 import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, FormatError, NeuronaError } from '../../core/index.js';
+import { ConfigError, FormatError, NeuronaError, configError, formatError, problem, show } from '../../core/index.js';
 import { ATOMIC_TEMP_PATTERN, renameDurably, writeFileAtomic, writeNewFileDurably } from '../../io/atomic.js';
 import { withWeightBudget } from '../layer.js';
 import { Model } from '../models/model.js';
@@ -34,17 +34,19 @@ async function readBounded(path: string, what: string, max = Number.MAX_SAFE_INT
     info = await stat(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (missingOk && code === 'ENOENT') throw new MissingFile(`${what}: ${path} does not exist`);
-    throw new FormatError(`${what}: cannot read ${path} (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`);
+    if (missingOk && code === 'ENOENT') throw new MissingFile(problem(what, { expected: `${path} does not exist` }));
+    throw formatError(what, { expected: `cannot read ${path}`, rule: code === 'ENOENT' ? 'no such file' : code ?? String(e) });
   }
-  if (!info.isFile()) throw new FormatError(`${what}: ${path} is not a file`);
-  if (info.size > max) throw new FormatError(`${what}: ${path} is ${info.size} bytes, more than the ${max} allowed`);
+  if (!info.isFile()) throw formatError(what, { expected: `${path} is not a file` });
+  if (info.size > max) throw formatError(what, { expected: `${path} is ${info.size} bytes, more than the ${max} allowed` });
   try {
     return new Uint8Array(await readFile(path));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (missingOk && code === 'ENOENT') throw new MissingFile(`${what}: ${path} does not exist`); // renamed away after the stat
-    throw new FormatError(`${what}: cannot read ${path} (${code ?? String(e)})`);
+    if (missingOk && code === 'ENOENT') {
+      throw new MissingFile(problem(what, { expected: `${path} does not exist` })); // renamed away after the stat
+    }
+    throw formatError(what, { expected: `cannot read ${path}`, rule: code ?? String(e) });
   }
 }
 
@@ -87,12 +89,18 @@ function processRuns(pid: number): boolean {
 async function prepareDirectory(dir: string): Promise<void> {
   const advice = 'a saved model is a directory holding model.json and model.safetensors: choose another path, or use model.saveWeights(path) to write the weights alone to one .safetensors file';
   const info = await stat(dir).catch(() => null);
-  if (info && !info.isDirectory()) throw new ConfigError(`model.save: ${dir} exists and is a file, not a directory; ${advice}`);
+  if (info && !info.isDirectory()) {
+    throw configError('model.save', { expected: `${dir} exists and is a file, not a directory`, hint: advice });
+  }
   try {
     await mkdir(dir, { recursive: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ENOTDIR') throw new ConfigError(`model.save: cannot create the directory ${dir}: part of the path is a file (${code}); ${advice}`);
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw configError('model.save', {
+        expected: `cannot create the directory ${dir}: part of the path is a file`, rule: code, hint: advice,
+      });
+    }
     throw e;
   }
 }
@@ -120,16 +128,23 @@ async function recoverDirectory(dir: string): Promise<void> {
 }
 
 async function saveModel(model: Model, dir: string, options: SaveOptions = {}): Promise<void> {
-  if (!(model instanceof Model)) throw new ConfigError('model.save: expected a Model');
-  if (typeof dir !== 'string' || dir.length === 0) throw new ConfigError(`model.save: expected a directory path, got ${JSON.stringify(dir)}`);
+  if (!(model instanceof Model)) throw configError('model.save', { expected: 'expected a Model', got: show(model) });
+  if (typeof dir !== 'string' || dir.length === 0) {
+    throw configError('model.save', { expected: 'expected a directory path', got: show(dir) });
+  }
   const includeOptimizer = options.includeOptimizer ?? true;
   const className = model.className;
   if (className !== 'Sequential' && className !== 'Functional') {
-    throw new ConfigError(`model.save: "${model.name}" is a subclassed model (${className}), whose architecture is code and cannot be saved as a config; `
-      + 'save its weights with model.saveWeights(path) and rebuild it in code, or build it as nr.Sequential or a functional nr.Model');
+    throw configError('model.save', {
+      expected: `"${model.name}" is a subclassed model (${className}), whose architecture is code and cannot be saved as a config`,
+      hint: 'save its weights with model.saveWeights(path) and rebuild it in code, or build it as nr.Sequential or a functional nr.Model',
+    });
   }
   if (!model.built) {
-    throw new ConfigError(`model.save: model "${model.name}" is not built yet, so it has no weights; give the first layer an inputShape, start with nr.Input, or call/fit the model once`);
+    throw configError('model.save', {
+      expected: `model "${model.name}" is not built yet, so it has no weights`,
+      hint: 'give the first layer an inputShape, start with nr.Input, or call/fit the model once',
+    });
   }
   const saveId = `${process.pid}-${randomBytes(8).toString('hex')}`;
   const modelConfig = { className, config: model.getConfig() };
@@ -164,7 +179,7 @@ export async function readModelJson(dir: string): Promise<ModelJson> {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new FormatError(`loadModel: ${join(dir, MODEL_JSON)} is not UTF-8 text`);
+    throw formatError('loadModel', { expected: `${join(dir, MODEL_JSON)} is not UTF-8 text` });
   }
   return parseModelJson(text);
 }
@@ -193,8 +208,11 @@ async function readModelFiles(dir: string): Promise<{ json: ModelJson; weightsPa
     // No id in the weights: written before save ids, or by model.saveWeights; they load as before.
     if (json.saveId === undefined || id === undefined || id === json.saveId) return { json, weightsPath, ...file };
     if (attempt === 3) {
-      throw new FormatError(`loadModel: ${weightsPath} was written by another save than ${join(dir, MODEL_JSON)} (save ids ${JSON.stringify(id)} and ${JSON.stringify(json.saveId)}); `
-        + 'save the model again, or load these weights into a model with model.loadWeights(path)');
+      throw formatError('loadModel', {
+        expected: `${weightsPath} was written by another save than ${join(dir, MODEL_JSON)}`,
+        rule: `save ids ${JSON.stringify(id)} and ${JSON.stringify(json.saveId)}`,
+        hint: 'save the model again, or load these weights into a model with model.loadWeights(path)',
+      });
     }
   }
 }
@@ -224,7 +242,9 @@ export async function readSafetensors(path: string, missingOk = false): Promise<
  * ```
  */
 export async function loadModel(dir: string): Promise<Model> {
-  if (typeof dir !== 'string' || dir.length === 0) throw new ConfigError(`loadModel: expected a directory path, got ${JSON.stringify(dir)}`);
+  if (typeof dir !== 'string' || dir.length === 0) {
+    throw configError('loadModel', { expected: 'expected a directory path', got: show(dir) });
+  }
   const { json, weightsPath, tensors } = await readModelFiles(dir);
   // The architecture may not create more weight values than the file holds (checked before allocating).
   let stored = 0;
@@ -236,7 +256,10 @@ export async function loadModel(dir: string): Promise<Model> {
   const notListed = [...named.keys()].filter((n) => !listed.has(n));
   const extra = json.weights.filter((n) => !named.has(n));
   if (notListed.length > 0 || extra.length > 0) {
-    throw new FormatError(`loadModel: model.json's weight list does not match its architecture (${[...notListed.map((n) => `not listed "${n}"`), ...extra.map((n) => `no such weight "${n}"`)].join(', ')})`);
+    throw formatError('loadModel', {
+      expected: "model.json's weight list does not match its architecture",
+      rule: [...notListed.map((n) => `not listed "${n}"`), ...extra.map((n) => `no such weight "${n}"`)].join(', '),
+    });
   }
   const match = matchWeights(model, tensors, weightsPath, FormatError, (k) => k.startsWith('optimizer/'));
   let restoreOptimizer: (() => void) | null = null;
@@ -246,7 +269,7 @@ export async function loadModel(dir: string): Promise<Model> {
     } catch (e) {
       // A NeuronaError is the file's fault; anything else is a bug here, and must not be disguised.
       if (e instanceof FormatError || !(e instanceof NeuronaError)) throw e;
-      throw new FormatError(`loadModel: compileConfig in ${join(dir, MODEL_JSON)} does not compile: ${e.message}`);
+      throw formatError('loadModel', { expected: `compileConfig in ${join(dir, MODEL_JSON)} does not compile: ${e.message}` });
     }
     restoreOptimizer = prepareOptimizerState(model, match.named, tensors, weightsPath);
   }
@@ -257,13 +280,17 @@ export async function loadModel(dir: string): Promise<Model> {
 }
 
 async function saveWeights(model: Model, path: string): Promise<void> {
-  if (typeof path !== 'string' || path.length === 0) throw new ConfigError(`model.saveWeights: expected a file path, got ${JSON.stringify(path)}`);
+  if (typeof path !== 'string' || path.length === 0) {
+    throw configError('model.saveWeights', { expected: 'expected a file path', got: show(path) });
+  }
   const { bytes } = encodeWeights(model, false);
   await writeFileAtomic(path, bytes);
 }
 
 async function loadWeights(model: Model, path: string): Promise<void> {
-  if (typeof path !== 'string' || path.length === 0) throw new ConfigError(`model.loadWeights: expected a file path, got ${JSON.stringify(path)}`);
+  if (typeof path !== 'string' || path.length === 0) {
+    throw configError('model.loadWeights', { expected: 'expected a file path', got: show(path) });
+  }
   const { tensors } = await readSafetensors(path);
   // A file saved with the optimizer (model.safetensors) loads too: its optimizer entries are ignored.
   matchWeights(model, tensors, path, ConfigError, (k) => k.startsWith('optimizer/')).assign();
@@ -278,7 +305,7 @@ export async function inspect(path: string): Promise<string[]> {
   try {
     info = await stat(path);
   } catch {
-    throw new FormatError(`inspect: ${path} does not exist`);
+    throw formatError('inspect', { expected: `${path} does not exist` });
   }
   let file;
   if (info.isDirectory()) {

@@ -1,4 +1,4 @@
-import { ConfigError, normalizeAxis, is } from '../../../core/index.js';
+import { configError, normalizeAxis, is, show } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
@@ -31,7 +31,7 @@ export class Activation extends Layer {
     super(...args);
     const options = this.options<ActivationOptions>();
     if (options.activation === undefined) {
-      throw new ConfigError(`Activation "${this.name}": the activation option is required, e.g. {activation: 'relu'}`);
+      throw configError(`Activation "${this.name}"`, { expected: 'the activation option is required', hint: "e.g. {activation: 'relu'}" });
     }
     this.activation = options.activation;
     this.activationFn = getActivation(this.activation, `Activation "${this.name}"`);
@@ -50,7 +50,7 @@ registerLayer(Activation);
 
 function nonNegative(layer: string, option: string, value: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ConfigError(`${layer}: ${option} must be a finite number >= 0, got ${String(value)}`);
+    throw configError(layer, { expected: `${option} must be a finite number >= 0`, got: show(value) });
   }
   return value;
 }
@@ -135,7 +135,10 @@ export class LeakyReLU extends Layer {
     const options = this.options<LeakyReLUOptions>();
     const where = `LeakyReLU "${this.name}"`;
     if (options.negativeSlope !== undefined && options.alpha !== undefined && options.negativeSlope !== options.alpha) {
-      throw new ConfigError(`${where}: negativeSlope (${options.negativeSlope}) and its alias alpha (${options.alpha}) disagree; give only negativeSlope`);
+      throw configError(where, {
+        expected: `negativeSlope (${show(options.negativeSlope)}) and its alias alpha (${show(options.alpha)}) disagree`,
+        hint: 'give only negativeSlope',
+      });
     }
     this.negativeSlope = nonNegative(where, 'negativeSlope', options.negativeSlope ?? options.alpha ?? 0.3);
   }
@@ -174,7 +177,9 @@ export class Softmax extends Layer {
     super(...args);
     const options = this.options<SoftmaxOptions>();
     this.axis = options.axis ?? -1;
-    if (!Number.isInteger(this.axis)) throw new ConfigError(`Softmax "${this.name}": axis must be an integer, got ${String(options.axis)}`);
+    if (!Number.isInteger(this.axis)) {
+      throw configError(`Softmax "${this.name}"`, { expected: 'axis must be an integer', got: show(options.axis) });
+    }
   }
 
   override build(inputShape: readonly (number | null)[]): void {

@@ -1,4 +1,4 @@
-import { ConfigError, Random, ShapeError, is } from '../../../core/index.js';
+import { Random, configError, formatShape, is, shapeError, show } from '../../../core/index.js';
 import { randu, tensor, type Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { Layer, registerLayer, type CallOptions, type LayerOptions, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
@@ -40,18 +40,24 @@ export class Dropout extends Layer {
     const options = this.options<DropoutOptions>();
     const rate = options.rate;
     if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) {
-      throw new ConfigError(`${this.className} "${this.name}": rate must be a number in [0, 1), got ${String(rate)}`);
+      throw configError(`${this.className} "${this.name}"`, { expected: 'rate must be a number in [0, 1)', got: show(rate) });
     }
     this.rate = rate;
     if (options.noiseShape !== undefined && options.noiseShape !== null && !Array.isArray(options.noiseShape)) {
-      throw new ConfigError(`${this.className} "${this.name}": noiseShape must be an array of positive integers and nulls (or null), got ${JSON.stringify(options.noiseShape)}`);
+      throw configError(`${this.className} "${this.name}"`, {
+        expected: 'noiseShape must be an array of positive integers and nulls (or null)', got: show(options.noiseShape),
+      });
     }
     this.noiseShape = options.noiseShape ? [...options.noiseShape] : this.defaultNoiseShape();
     if (this.noiseShape?.some((d) => d !== null && (!Number.isInteger(d) || d < 1))) {
-      throw new ConfigError(`${this.className} "${this.name}": noiseShape entries must be positive integers or null, got ${JSON.stringify(this.noiseShape)}`);
+      throw configError(`${this.className} "${this.name}"`, {
+        expected: 'noiseShape entries must be positive integers or null', got: show(this.noiseShape),
+      });
     }
     this.seed = options.seed ?? null;
-    if (this.seed !== null && !Number.isFinite(this.seed)) throw new ConfigError(`${this.className} "${this.name}": seed must be a finite number, got ${String(this.seed)}`);
+    if (this.seed !== null && !Number.isFinite(this.seed)) {
+      throw configError(`${this.className} "${this.name}"`, { expected: 'seed must be a finite number', got: show(this.seed) });
+    }
     this.random = this.seed === null ? null : new Random(this.seed);
   }
 
@@ -63,7 +69,10 @@ export class Dropout extends Layer {
   private maskShape(inputs: Tensor): number[] {
     if (!this.noiseShape) return [...inputs.shape];
     if (this.noiseShape.length !== inputs.rank || this.noiseShape.some((d, i) => d !== null && d !== 1 && d !== inputs.shape[i])) {
-      throw new ShapeError(`${this.className} "${this.name}": noiseShape ${JSON.stringify(this.noiseShape)} does not broadcast to the input shape [${inputs.shape.join(', ')}]; each entry must be null, 1 or the input's size`);
+      throw shapeError(`${this.className} "${this.name}"`, {
+        expected: `noiseShape ${show(this.noiseShape)} does not broadcast to the input shape ${formatShape(inputs.shape)}`,
+        rule: "each entry must be null, 1 or the input's size",
+      });
     }
     return this.noiseShape.map((d, i) => d ?? inputs.shape[i]!);
   }

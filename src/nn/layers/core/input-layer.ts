@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, formatShape, is, parseOptions } from '../../../core/index.js';
+import { configError, formatShape, is, parseOptions, shapeError, show } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import { Layer, formatLayerShape, registerLayer, type CallOptions, type LayerShape } from '../../layer.js';
 
@@ -36,8 +36,11 @@ export class InputLayer extends Layer {
     const options = parseOptions<InputLayerOptions>('InputLayer', raw, INPUT_LAYER_OPTIONS);
     const inputShape = options.inputShape ?? options.batchInputShape?.slice(1);
     if (!Array.isArray(inputShape) || inputShape.some((d) => d !== null && !(Number.isInteger(d) && d > 0))) {
-      throw new ConfigError(`InputLayer${options.name ? ` "${options.name}"` : ''}: shape must be an array of positive integers (or null for unknown sizes), `
-        + `e.g. nr.Input([784]) or new nr.layers.InputLayer({shape: [784]}), got ${JSON.stringify(inputShape)}`);
+      throw configError(`InputLayer${options.name ? ` "${options.name}"` : ''}`, {
+        expected: 'shape must be an array of positive integers (or null for unknown sizes), '
+          + 'e.g. nr.Input([784]) or new nr.layers.InputLayer({shape: [784]})',
+        got: show(inputShape),
+      });
     }
     const dtype = options.dtype ?? 'float32';
     super({ name: options.name, inputShape, batchSize: options.batchSize ?? (options.batchInputShape?.[0] ?? undefined), dtype: dtype === 'int32' ? undefined : dtype });
@@ -48,7 +51,9 @@ export class InputLayer extends Layer {
   override call(inputs: Tensor, _options: CallOptions): Tensor {
     const expected = this.batchInputShape!;
     if (inputs.rank !== expected.length || expected.some((d, i) => d !== null && d !== inputs.shape[i])) {
-      throw new ShapeError(`InputLayer "${this.name}": expected input of shape ${formatLayerShape(expected)}, got ${formatShape(inputs.shape)}`);
+      throw shapeError(`InputLayer "${this.name}"`, {
+        expected: `expected input of shape ${formatLayerShape(expected)}`, got: formatShape(inputs.shape),
+      });
     }
     return inputs;
   }

@@ -1,4 +1,4 @@
-import { ShapeError, formatShape, is } from '../../../core/index.js';
+import { formatShape, is, shapeError } from '../../../core/index.js';
 import type { Tensor, Variable } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import type { InitializerIdentifier } from '../../initializers.js';
@@ -43,7 +43,10 @@ export abstract class LinearLayer extends Layer {
   override build(inputShape: LayerShape): void {
     const inFeatures = inputShape.at(-1);
     if (inputShape.length < 2 || inFeatures === null || inFeatures === undefined) {
-      throw new ShapeError(`${this.className} "${this.name}": expected input of rank >= 2 with a known last dimension, got ${formatShape(inputShape.map((d) => d ?? -1))}; add a Flatten layer before it for images`);
+      throw shapeError(`${this.className} "${this.name}"`, {
+        expected: 'expected input of rank >= 2 with a known last dimension', got: formatShape(inputShape.map((d) => d ?? -1)),
+        hint: 'add a Flatten layer before it for images',
+      });
     }
     this.kernel = this.addWeight({ name: 'kernel', shape: [inFeatures, this.width], initializer: this.kernelInitializer, regularizer: this.kernelRegularizer });
     if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: [this.width], initializer: this.biasInitializer, regularizer: this.biasRegularizer });
@@ -57,7 +60,9 @@ export abstract class LinearLayer extends Layer {
   protected affine(inputs: Tensor, activation: ops.LinearActivation = 'linear'): Tensor {
     const kernel = this.kernel!;
     if (inputs.rank < 2 || inputs.shape[inputs.rank - 1] !== kernel.shape[0]) {
-      throw new ShapeError(`${this.className} "${this.name}": expected input with last dimension ${kernel.shape[0]}, got ${formatShape(inputs.shape)}`);
+      throw shapeError(`${this.className} "${this.name}"`, {
+        expected: `expected input with last dimension ${kernel.shape[0]}`, got: formatShape(inputs.shape),
+      });
     }
     return ops.linear(inputs.dtype === kernel.dtype ? inputs : ops.cast(inputs, kernel.dtype), kernel, this.bias, activation);
   }

@@ -1,4 +1,4 @@
-import { ConfigError, is } from '../../../core/index.js';
+import { configError, is, show } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { registerLayer, type CallOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
@@ -33,7 +33,7 @@ export class Maxout extends LinearLayer {
     const options = this.options<MaxoutOptions>();
     for (const key of ['units', 'pieces'] as const) {
       if (!Number.isInteger(options[key]) || options[key] < 1) {
-        throw new ConfigError(`Maxout "${this.name}": ${key} must be a positive integer, got ${String(options[key])}`);
+        throw configError(`Maxout "${this.name}"`, { expected: `${key} must be a positive integer`, got: show(options[key]) });
       }
     }
     this.units = options.units;

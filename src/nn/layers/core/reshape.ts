@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, formatShape, is } from '../../../core/index.js';
+import { configError, formatShape, is, shapeError, show } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { Layer, formatLayerShape, registerLayer, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
@@ -27,7 +27,9 @@ export class Flatten extends Layer {
   }
 
   override call(inputs: Tensor, _options: CallOptions): Tensor {
-    if (inputs.rank === 0) throw new ShapeError(`Flatten "${this.name}": expected an input with a batch axis, got a scalar`);
+    if (inputs.rank === 0) {
+      throw shapeError(`Flatten "${this.name}"`, { expected: 'expected an input with a batch axis', got: 'a scalar' });
+    }
     return ops.reshape(inputs, [inputs.shape[0]!, product(inputs.shape.slice(1))!]);
   }
 
@@ -62,7 +64,9 @@ export class Reshape extends Layer {
     const options = this.options<ReshapeOptions>();
     const target = options.targetShape;
     if (!Array.isArray(target) || target.some((d) => !Number.isInteger(d) || (d < 1 && d !== -1)) || target.filter((d) => d === -1).length > 1) {
-      throw new ConfigError(`Reshape "${this.name}": targetShape must be an array of positive integers with at most one -1, got ${JSON.stringify(target)}`);
+      throw configError(`Reshape "${this.name}"`, {
+        expected: 'targetShape must be an array of positive integers with at most one -1', got: show(target),
+      });
     }
     this.targetShape = [...target];
   }
@@ -74,10 +78,12 @@ export class Reshape extends Layer {
     const known = this.targetShape.reduce((a, d) => (d === -1 ? a : a * d), 1);
     const hasWildcard = this.targetShape.includes(-1);
     if (hasWildcard ? size % known !== 0 : size !== known) {
-      throw new ShapeError(
-        `Reshape "${this.name}": cannot reshape a sample of shape ${formatLayerShape(sampleShape)} (${size} elements) to targetShape ${formatLayerShape(this.targetShape)}` +
-          `${hasWildcard ? ` (${size} is not a multiple of ${known})` : ` (${known} elements)`}; the total size must stay the same`,
-      );
+      throw shapeError(`Reshape "${this.name}"`, {
+        expected: `cannot reshape a sample of shape ${formatLayerShape(sampleShape)} (${size} elements) `
+          + `to targetShape ${formatLayerShape(this.targetShape)}`,
+        rule: hasWildcard ? `${size} is not a multiple of ${known}` : `${known} elements`,
+        hint: 'the total size must stay the same',
+      });
     }
     return this.targetShape.map((d) => (d === -1 ? size / known : d));
   }
@@ -88,7 +94,9 @@ export class Reshape extends Layer {
   }
 
   override call(inputs: Tensor, _options: CallOptions): Tensor {
-    if (inputs.rank === 0) throw new ShapeError(`Reshape "${this.name}": expected an input with a batch axis, got ${formatShape(inputs.shape)}`);
+    if (inputs.rank === 0) {
+      throw shapeError(`Reshape "${this.name}"`, { expected: 'expected an input with a batch axis', got: formatShape(inputs.shape) });
+    }
     return ops.reshape(inputs, [inputs.shape[0]!, ...(this.resolve(inputs.shape.slice(1)) as number[])]);
   }
 

@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, formatShape, is } from '../../../core/index.js';
+import { configError, formatShape, is, shapeError, show } from '../../../core/index.js';
 import { noGrad, type Tensor, type Variable } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import type { InitializerIdentifier } from '../../initializers.js';
@@ -63,11 +63,15 @@ export class BatchNormalization extends Layer {
     const options = this.options<BatchNormalizationOptions>();
     const where = `BatchNormalization "${this.name}"`;
     this.axis = options.axis ?? -1;
-    if (!Number.isInteger(this.axis)) throw new ConfigError(`${where}: axis must be an integer, got ${JSON.stringify(options.axis)}`);
+    if (!Number.isInteger(this.axis)) throw configError(where, { expected: 'axis must be an integer', got: show(options.axis) });
     this.momentum = options.momentum ?? 0.99;
-    if (typeof this.momentum !== 'number' || !(this.momentum >= 0 && this.momentum <= 1)) throw new ConfigError(`${where}: momentum must be a number in [0, 1], got ${String(options.momentum)}`);
+    if (typeof this.momentum !== 'number' || !(this.momentum >= 0 && this.momentum <= 1)) {
+      throw configError(where, { expected: 'momentum must be a number in [0, 1]', got: show(options.momentum) });
+    }
     this.epsilon = options.epsilon ?? 1e-3;
-    if (typeof this.epsilon !== 'number' || !(this.epsilon > 0) || !Number.isFinite(this.epsilon)) throw new ConfigError(`${where}: epsilon must be a positive number, got ${String(options.epsilon)}`);
+    if (typeof this.epsilon !== 'number' || !(this.epsilon > 0) || !Number.isFinite(this.epsilon)) {
+      throw configError(where, { expected: 'epsilon must be a positive number', got: show(options.epsilon) });
+    }
     this.center = options.center ?? true;
     this.scale = options.scale ?? true;
     this.initializers = {
@@ -83,8 +87,10 @@ export class BatchNormalization extends Layer {
     const rank = shape.length;
     const axis = this.axis < 0 ? this.axis + rank : this.axis;
     if (axis < 1 || axis >= rank) {
-      throw new ShapeError(`BatchNormalization "${this.name}": axis ${this.axis} is out of range for an input of shape ${formatLayerShape(shape)}; `
-        + `it must name a features axis, 1..${rank - 1} or -${rank - 1}..-1 (not the batch axis)`);
+      throw shapeError(`BatchNormalization "${this.name}"`, {
+        expected: `axis ${this.axis} is out of range for an input of shape ${formatLayerShape(shape)}`,
+        hint: `it must name a features axis, 1..${rank - 1} or -${rank - 1}..-1 (not the batch axis)`,
+      });
     }
     return axis;
   }
@@ -93,7 +99,9 @@ export class BatchNormalization extends Layer {
     const axis = this.resolveAxis(inputShape);
     const size = inputShape[axis];
     if (size === null || size === undefined) {
-      throw new ShapeError(`BatchNormalization "${this.name}": axis ${this.axis} of the input ${formatLayerShape(inputShape)} must have a known size`);
+      throw shapeError(`BatchNormalization "${this.name}"`, {
+        expected: `axis ${this.axis} of the input ${formatLayerShape(inputShape)} must have a known size`,
+      });
     }
     this.builtRank = inputShape.length;
     if (this.scale) this.gamma = this.addWeight({ name: 'gamma', shape: [size], initializer: this.initializers.gamma, regularizer: this.gammaRegularizer });
@@ -107,7 +115,9 @@ export class BatchNormalization extends Layer {
     const size = this.movingMean!.shape[0]!;
     const axis = inputs.rank === this.builtRank ? this.resolveAxis(inputs.shape) : -1;
     if (axis < 0 || inputs.shape[axis] !== size) {
-      throw new ShapeError(`BatchNormalization "${this.name}": expected input of rank ${this.builtRank} with ${size} features on axis ${this.axis}, got ${formatShape(inputs.shape)}`);
+      throw shapeError(`BatchNormalization "${this.name}"`, {
+        expected: `expected input of rank ${this.builtRank} with ${size} features on axis ${this.axis}`, got: formatShape(inputs.shape),
+      });
     }
     const x = inputs.dtype === this.dtype ? inputs : ops.cast(inputs, this.dtype);
     const settings = { axis, epsilon: this.epsilon };

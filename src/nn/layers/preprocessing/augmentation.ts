@@ -1,4 +1,4 @@
-import { ConfigError, Random, ShapeError, formatShape, globalRandom, is } from '../../../core/index.js';
+import { Random, configError, formatShape, globalRandom, is, shapeError, show } from '../../../core/index.js';
 import { tensor, type Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { Layer, registerLayer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
@@ -38,7 +38,9 @@ export abstract class RandomAugmentation extends Layer {
     super(...args);
     const options = this.options<AugmentationOptions>();
     this.seed = options.seed ?? null;
-    if (this.seed !== null && !Number.isFinite(this.seed)) throw new ConfigError(`${this.where}: seed must be a finite number, got ${String(this.seed)}`);
+    if (this.seed !== null && !Number.isFinite(this.seed)) {
+      throw configError(this.where, { expected: 'seed must be a finite number', got: show(this.seed) });
+    }
     this.ownRandom = this.seed === null ? null : new Random(this.seed);
   }
 
@@ -61,12 +63,16 @@ export abstract class RandomAugmentation extends Layer {
    */
   protected factorRange(value: unknown, option: string, min: number, max: number, rule?: string): [number, number] {
     if (value === undefined || value === null) {
-      throw new ConfigError(`${this.where}: option ${option} is required: a number f (drawn from [-f, f]) or a pair [lower, upper]`);
+      throw configError(this.where, {
+        expected: `option ${option} is required: a number f (drawn from [-f, f]) or a pair [lower, upper]`,
+      });
     }
     const range = typeof value === 'number' ? [-Math.abs(value), Math.abs(value)] : value;
     if (!Array.isArray(range) || range.length !== 2 || range.some((v) => typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) || range[0] > range[1]) {
       const bounds = rule ?? (Number.isFinite(min) && Number.isFinite(max) ? `values in [${min}, ${max}]` : Number.isFinite(min) ? `values >= ${min}` : 'finite values');
-      throw new ConfigError(`${this.where}: ${option} must be a number or a pair [lower, upper] (lower <= upper) with ${bounds}, got ${JSON.stringify(value)}`);
+      throw configError(this.where, {
+        expected: `${option} must be a number or a pair [lower, upper] (lower <= upper) with ${bounds}`, got: show(value),
+      });
     }
     return [range[0], range[1]];
   }
@@ -78,8 +84,10 @@ export abstract class RandomAugmentation extends Layer {
       return this.augment(floatInput(inputs, this.dtype).reshape([1, ...inputs.shape])).reshape([...inputs.shape]);
     }
     if (inputs.rank !== 4) {
-      throw new ShapeError(`${this.where}: expected input of rank 4 [${IMAGE_INPUT_SPEC.axes}] or one image of rank 3 [height, width, channels], `
-        + `got ${formatShape(inputs.shape)}${IMAGE_INPUT_SPEC.hint!(inputs.rank)}`);
+      throw shapeError(this.where, {
+        expected: `expected input of rank 4 [${IMAGE_INPUT_SPEC.axes}] or one image of rank 3 [height, width, channels]`,
+        got: formatShape(inputs.shape), hint: IMAGE_INPUT_SPEC.hint!(inputs.rank).replace(/^; /, ''),
+      });
     }
     return options.training ? this.augment(floatInput(inputs, this.dtype)) : inputs;
   }
@@ -123,7 +131,9 @@ export class RandomFlip extends RandomAugmentation {
     const options = this.options<RandomFlipOptions>();
     this.mode = options.mode ?? 'horizontal_and_vertical';
     if (!['horizontal', 'vertical', 'horizontal_and_vertical'].includes(this.mode)) {
-      throw new ConfigError(`${this.where}: mode must be 'horizontal', 'vertical' or 'horizontal_and_vertical', got ${JSON.stringify(options.mode)}`);
+      throw configError(this.where, {
+        expected: "mode must be 'horizontal', 'vertical' or 'horizontal_and_vertical'", got: show(options.mode),
+      });
     }
   }
 
@@ -340,16 +350,20 @@ export class RandomContrast extends RandomAugmentation {
     super(...args);
     const options = this.options<RandomContrastOptions>();
     const factor = options.factor;
-    if (factor === undefined || factor === null) throw new ConfigError(`${this.where}: option factor is required: a number f in [0, 1] (drawn from [1 - f, 1 + f]) or a pair [lower, upper]`);
+    if (factor === undefined || factor === null) {
+      throw configError(this.where, {
+        expected: 'option factor is required: a number f in [0, 1] (drawn from [1 - f, 1 + f]) or a pair [lower, upper]',
+      });
+    }
     // Keras: one number f means lower = upper = f, so the factor is drawn from [1 - f, 1 + f].
     const pair = typeof factor === 'number' ? [factor, factor] : factor;
     if (!Array.isArray(pair) || pair.length !== 2 || pair.some((v) => typeof v !== 'number' || !(v >= 0 && v <= 1))) {
-      throw new ConfigError(`${this.where}: factor must be a number in [0, 1] or a pair [lower, upper] of them, got ${JSON.stringify(factor)}`);
+      throw configError(this.where, { expected: 'factor must be a number in [0, 1] or a pair [lower, upper] of them', got: show(factor) });
     }
     this.factor = [pair[0], pair[1]];
     const range = options.valueRange ?? [0, 255];
     if (!Array.isArray(range) || range.length !== 2 || !range.every(Number.isFinite) || !(range[0] < range[1])) {
-      throw new ConfigError(`${this.where}: valueRange must be a pair [low, high] with low < high, got ${JSON.stringify(options.valueRange)}`);
+      throw configError(this.where, { expected: 'valueRange must be a pair [low, high] with low < high', got: show(options.valueRange) });
     }
     this.valueRange = [range[0], range[1]];
   }

@@ -1,4 +1,4 @@
-import { ConfigError, is } from '../../../core/index.js';
+import { configError, is, show } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { Layer, registerLayer, type CallOptions, type LayerOptions, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
@@ -32,7 +32,9 @@ export class Rescaling extends Layer {
     this.scale = options.scale;
     this.offset = options.offset ?? 0;
     for (const [key, value] of [['scale', this.scale], ['offset', this.offset]] as const) {
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(`Rescaling "${this.name}": ${key} must be a finite number, got ${String(value)}`);
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        throw configError(`Rescaling "${this.name}"`, { expected: `${key} must be a finite number`, got: show(value) });
+      }
     }
   }
 

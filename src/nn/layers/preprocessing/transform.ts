@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, formatShape } from '../../../core/index.js';
+import { configError, formatShape, shapeError, show } from '../../../core/index.js';
 import { tensor, type Tensor } from '../../../tensor/index.js';
 
 /*
@@ -52,9 +52,17 @@ export function checkTransformOptions(options: TransformOptions, where: string):
   const fillMode = options.fillMode ?? 'reflect';
   const interpolation = options.interpolation ?? 'bilinear';
   const fillValue = options.fillValue ?? 0;
-  if (!FILL_MODES.includes(fillMode)) throw new ConfigError(`${where}: fillMode must be one of ${FILL_MODES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(options.fillMode)}`);
-  if (!INTERPOLATIONS.includes(interpolation)) throw new ConfigError(`${where}: interpolation must be 'bilinear' or 'nearest', got ${JSON.stringify(options.interpolation)}`);
-  if (typeof fillValue !== 'number' || !Number.isFinite(fillValue)) throw new ConfigError(`${where}: fillValue must be a finite number, got ${String(options.fillValue)}`);
+  if (!FILL_MODES.includes(fillMode)) {
+    throw configError(where, {
+      expected: `fillMode must be one of ${FILL_MODES.map((m) => `'${m}'`).join(', ')}`, got: show(options.fillMode),
+    });
+  }
+  if (!INTERPOLATIONS.includes(interpolation)) {
+    throw configError(where, { expected: "interpolation must be 'bilinear' or 'nearest'", got: show(options.interpolation) });
+  }
+  if (typeof fillValue !== 'number' || !Number.isFinite(fillValue)) {
+    throw configError(where, { expected: 'fillValue must be a finite number', got: show(options.fillValue) });
+  }
   return { fillMode, interpolation, fillValue };
 }
 
@@ -63,10 +71,16 @@ export function checkTransformOptions(options: TransformOptions, where: string):
  * above). Returns a new tensor of the same shape and dtype, with no gradient.
  */
 export function transformImages(images: Tensor, transforms: readonly (readonly number[])[], options: TransformOptions = {}): Tensor {
-  if (images.rank !== 4) throw new ShapeError(`transformImages: expected images [batch, height, width, channels], got ${formatShape(images.shape)}`);
+  if (images.rank !== 4) {
+    throw shapeError('transformImages', { expected: 'expected images [batch, height, width, channels]', got: formatShape(images.shape) });
+  }
   const [n, height, width, channels] = images.shape as [number, number, number, number];
   if (transforms.length !== n || transforms.some((t) => t.length !== 8)) {
-    throw new ShapeError(`transformImages: expected ${n} transforms of 8 numbers (one per image), got ${transforms.length}`);
+    const short = transforms.findIndex((t) => t.length !== 8);
+    throw shapeError('transformImages', {
+      expected: `expected ${n} transforms of 8 numbers (one per image)`,
+      got: transforms.length !== n ? String(transforms.length) : `transform ${short} of ${transforms[short]!.length} numbers`,
+    });
   }
   const { interpolation, fillMode, fillValue } = checkTransformOptions(options, 'transformImages');
   const input = images.data() as Float32Array | Float64Array;

@@ -1,4 +1,4 @@
-import { ConfigError, is } from '../../../core/index.js';
+import { configError, is } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import { declareLayerOptions, registerLayer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape } from '../../layer.js';
 import { Dropout } from '../core/dropout.js';
@@ -33,7 +33,11 @@ export class SpatialDropout2D extends Dropout {
   constructor(...args: unknown[]) {
     super(...(args as [SpatialDropout2DOptions]));
     const options = this.options<SpatialDropout2DOptions & { noiseShape?: unknown }>();
-    if (options.noiseShape !== undefined) throw new ConfigError(`SpatialDropout2D "${this.name}": noiseShape is fixed to whole channels [null, 1, 1, null]; use Dropout for another noiseShape`);
+    if (options.noiseShape !== undefined) {
+      throw configError(`SpatialDropout2D "${this.name}"`, {
+        expected: 'noiseShape is fixed to whole channels [null, 1, 1, null]', hint: 'use Dropout for another noiseShape',
+      });
+    }
     checkDataFormat(options.dataFormat, `SpatialDropout2D "${this.name}"`);
   }
 
