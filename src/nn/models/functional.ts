@@ -1,6 +1,7 @@
 import { configError, formatShape, shapeError, show } from '../../core/index.js';
-import { Tensor } from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/index.js';
 import { Layer, SymbolicTensor, formatLayerShape, type CallOptions } from '../layer.js';
+import { describeValue } from '../describe.js';
 import { inputLayerOf } from './input.js';
 
 /*
@@ -16,23 +17,6 @@ export interface Graph {
   nodes: SymbolicTensor[];
   /** The distinct layers in order of first use, InputLayers included (Keras's `model.layers`). */
   layers: Layer[];
-}
-
-/**
- * A value where a model wanted a tensor or a layer, as a message shows it: tensors by shape and layers
- * by name rather than by their storage (show() alone would print a tensor's data as JSON).
- */
-export function describeValue(value: unknown): string {
-  if (value instanceof Tensor) return `a Tensor of shape ${formatShape(value.shape)}`;
-  if (value instanceof SymbolicTensor) return `a SymbolicTensor of shape ${formatLayerShape(value.shape)}`;
-  if (value instanceof Layer) return `the layer ${value.constructor.name} ${show(value.name)}`;
-  if (Array.isArray(value)) {
-    return `[${value.slice(0, 3).map(describeValue).join(', ')}${value.length > 3 ? `, ... (${value.length} in all)` : ''}]`;
-  }
-  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) !== Object.prototype) {
-    return `a ${(value as object).constructor?.name || 'object'}`;
-  }
-  return show(value);
 }
 
 function asList(x: SymbolicTensor | readonly SymbolicTensor[] | undefined, role: string, model: string): SymbolicTensor[] {

@@ -4,7 +4,7 @@ import { Layer, SymbolicTensor, type CallOptions, type LayerShape } from '../lay
 import { InputLayer, inputLayerOf } from './input.js';
 import { Model, computesLastAxisSoftmax } from './model.js';
 import { deserializeLayer, registerModelBuilder, serializeLayer } from './config.js';
-import { describeValue } from './functional.js';
+import { describeValue } from '../describe.js';
 import type { SummaryRow } from './summary.js';
 
 const SEQUENTIAL_OPTIONS = { positional: ['layers'], keys: { layers: is.any, name: is.string, trainable: is.boolean } };

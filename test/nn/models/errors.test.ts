@@ -21,6 +21,10 @@ test('bad input to fit/evaluate/compile gives clear NeuronaErrors', async () => 
   await assert.rejects(model.fit(nr.ones([4, 4]), nr.tensor([0, 1, 2, 0]), { validationSplit: 1 }), /validationSplit must be a number in \[0, 1\), got 1/);
   await assert.rejects(model.fit(nr.ones([4, 4]), nr.tensor([0, 1, 2, 0]), { validationSplit: -0.1 }), /validationSplit must be a number in \[0, 1\)/);
   assert.throws(() => model.predict(nr.ones([2, 4]), { batchSize: 0 }), /predict: batchSize must be a positive integer/);
+  await assert.rejects(model.fit(nr.ones([4, 4]), nr.tensor([0, 1, 2, 0]), { sampleWeight: [1, 2, 3, 4] as never }),
+    /fit: sampleWeight must be a Tensor, got \[1,2,3,4\]$/);
+  await assert.rejects(model.fit(nr.ones([4, 4]), nr.tensor([0, 1, 2, 0]), { callbacks: [new (class Logger {})()] as never }),
+    /fit: callbacks must be Callback instances, got a Logger$/);
 });
 
 test('building and rebuilding models: each mistake names the model, what it needed and what came', () => {
