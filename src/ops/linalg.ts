@@ -1,4 +1,4 @@
-import { ConfigError, DTypeError, ShapeError, broadcastShapes, formatShape } from '../core/index.js';
+import { broadcastShapes, configError, dtypeError, formatShape, shapeError, show } from '../core/index.js';
 import { LINEAR_ACTIVATIONS, kernelProvider, kernels, type LinearActivation, type MatmulArgs } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
 import { unaryGradient } from './elementwise.js';
@@ -28,10 +28,16 @@ export function matmul(left: Operand, right: Operand, options: MatmulOptions = {
   requireFloat(a0, 'matmul', 'left operand');
   requireFloat(b0, 'matmul', 'right operand');
   if (a0.dtype !== b0.dtype) {
-    throw new DTypeError(`matmul: operands must have the same dtype, got ${a0.dtype} ${formatShape(a0.shape)} and ${b0.dtype} ${formatShape(b0.shape)}`);
+    throw dtypeError('matmul', {
+      expected: 'operands must have the same dtype', got: `${a0.dtype} ${formatShape(a0.shape)} and ${b0.dtype} ${formatShape(b0.shape)}`,
+      hint: 'cast one of them',
+    });
   }
   if (a0.rank === 0 || b0.rank === 0) {
-    throw new ShapeError(`matmul: operands must have at least one dimension, got ${formatShape(a0.shape)} and ${formatShape(b0.shape)}; use mul for scalars`);
+    throw shapeError('matmul', {
+      expected: 'operands must have at least one dimension', got: `${formatShape(a0.shape)} and ${formatShape(b0.shape)}`,
+      hint: 'use mul for scalars',
+    });
   }
   const transA = options.transposeA ?? false;
   const transB = options.transposeB ?? false;
@@ -55,10 +61,12 @@ function matmulBatched(a: Tensor, b: Tensor, transA: boolean, transB: boolean): 
   const kb = transB ? bc : br;
   const n = transB ? br : bc;
   if (k !== kb) {
-    throw new ShapeError(
-      `matmul: inner dimensions do not match: a ${formatShape(a.shape)}${transA ? ' (transposed)' : ''} has k = ${k} ` +
-        `but b ${formatShape(b.shape)}${transB ? ' (transposed)' : ''} has k = ${kb}; the last axis of a must equal the second-to-last of b`,
-    );
+    throw shapeError('matmul', {
+      expected: 'inner dimensions must match',
+      got: `a ${formatShape(a.shape)}${transA ? ' (transposed)' : ''} with k = ${k} `
+        + `and b ${formatShape(b.shape)}${transB ? ' (transposed)' : ''} with k = ${kb}`,
+      rule: 'the last axis of a must equal the second-to-last of b',
+    });
   }
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
@@ -107,19 +115,26 @@ export function linear(input: Operand, kernel: Operand, bias: Operand | null = n
   requireFloat(x, 'linear', 'input');
   requireFloat(w, 'linear', 'kernel');
   if (!LINEAR_ACTIVATIONS.includes(activation)) {
-    throw new ConfigError(`linear: activation must be one of ${LINEAR_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(activation)}; apply other activations to the result`);
+    throw configError('linear', {
+      expected: `activation must be one of ${LINEAR_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}`, got: show(activation),
+      hint: 'apply other activations to the result',
+    });
   }
-  if (w.rank !== 2) throw new ShapeError(`linear: the kernel must be [inFeatures, units], got ${formatShape(w.shape)}`);
+  if (w.rank !== 2) throw shapeError('linear', { expected: 'the kernel must be [inFeatures, units]', got: formatShape(w.shape) });
   const [k, n] = w.shape as [number, number];
   if (x.rank === 0 || x.shape[x.rank - 1] !== k) {
-    throw new ShapeError(`linear: expected an input with last dimension ${k} for the kernel ${formatShape(w.shape)}, got ${formatShape(x.shape)}`);
+    throw shapeError('linear', {
+      expected: `expected an input with last dimension ${k} for the kernel ${formatShape(w.shape)}`, got: formatShape(x.shape),
+    });
   }
   if (b !== null && (b.rank !== 1 || b.shape[0] !== n)) {
-    throw new ShapeError(`linear: the bias must be [${n}] for the kernel ${formatShape(w.shape)}, got ${formatShape(b.shape)}`);
+    throw shapeError('linear', { expected: `the bias must be [${n}] for the kernel ${formatShape(w.shape)}`, got: formatShape(b.shape) });
   }
   for (const [t, role] of [[w, 'kernel'], [b, 'bias']] as const) {
     if (t !== null && t.dtype !== x.dtype) {
-      throw new DTypeError(`linear: the ${role} must have the input's dtype ${x.dtype}, got ${t.dtype} ${formatShape(t.shape)}; cast one of them`);
+      throw dtypeError('linear', {
+        expected: `the ${role} must have the input's dtype ${x.dtype}`, got: `${t.dtype} ${formatShape(t.shape)}`, hint: 'cast one of them',
+      });
     }
   }
   let m = 1;

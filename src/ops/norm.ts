@@ -1,4 +1,4 @@
-import { ConfigError, DTypeError, ShapeError, formatShape, normalizeAxis } from '../core/index.js';
+import { configError, dtypeError, formatShape, normalizeAxis, shapeError, show } from '../core/index.js';
 import { kernels, type AxisView } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
 import { add, mul, rsqrt, square, sub } from './elementwise.js';
@@ -32,11 +32,11 @@ interface Checked {
 function checkInput(input: Operand, options: BatchNormOptions, op: string): Checked {
   const x = toTensor(input);
   requireFloat(x, op);
-  if (x.rank === 0) throw new ShapeError(`${op}: expected an input with a channel axis, got a scalar`);
+  if (x.rank === 0) throw shapeError(op, { expected: 'expected an input with a channel axis', got: 'a scalar' });
   const axis = normalizeAxis(options.axis ?? -1, x.rank, op);
   const epsilon = options.epsilon ?? 1e-3;
   if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon < 0) {
-    throw new ConfigError(`${op}: epsilon must be a finite number >= 0, got ${epsilon}`);
+    throw configError(op, { expected: 'epsilon must be a finite number >= 0', got: show(epsilon) });
   }
   return { x, axis, channels: x.shape[axis]!, epsilon };
 }
@@ -47,13 +47,15 @@ function channelParameter(value: Operand | null | undefined, c: Checked, op: str
   const t = toTensor(value, c.x);
   requireFloat(t, op, role);
   if (t.rank !== 1 || t.shape[0] !== c.channels) {
-    throw new ShapeError(
-      `${op}: ${role} must have shape [${c.channels}] (one value per index of axis ${c.axis} of the input ` +
-        `${formatShape(c.x.shape)}), got ${formatShape(t.shape)}`,
-    );
+    throw shapeError(op, {
+      expected: `${role} must have shape [${c.channels}]`, got: formatShape(t.shape),
+      rule: `one value per index of axis ${c.axis} of the input ${formatShape(c.x.shape)}`,
+    });
   }
   if (t.dtype !== c.x.dtype) {
-    throw new DTypeError(`${op}: ${role} is ${t.dtype} but the input is ${c.x.dtype} ${formatShape(c.x.shape)}; cast one to match`);
+    throw dtypeError(op, {
+      expected: `${role} must have the dtype of the input, ${c.x.dtype} ${formatShape(c.x.shape)}`, got: t.dtype, hint: 'cast one to match',
+    });
   }
   return t;
 }
@@ -83,7 +85,7 @@ export function batchNorm(input: Operand, gamma: Operand | null, beta: Operand |
     inner: x.shape.slice(axis + 1).reduce((p, d) => p * d, 1),
   };
   if (view.outer * view.inner === 0) {
-    throw new ShapeError(`${op}: the input ${formatShape(x.shape)} has no values per channel to take statistics over`);
+    throw shapeError(op, { expected: 'the input must have values per channel to take statistics over', got: formatShape(x.shape) });
   }
   const ones = (): Float32Array => {
     const t = empty([channels], x.dtype)._data as Float32Array;
@@ -155,7 +157,11 @@ export function batchNormInference(input: Operand, mean: Operand, variance: Oper
   const trailing = new Array<number>(x.rank - axis - 1).fill(1);
   const shaped = (t: Tensor) => reshape(t, [c.channels, ...trailing]);
   if (mean === null || mean === undefined || variance === null || variance === undefined) {
-    throw new ConfigError(`${op}: mean and variance are required (the moving statistics); only gamma and beta may be null`);
+    const missing = ([['mean', mean], ['variance', variance]] as const).filter(([, v]) => v === null || v === undefined);
+    throw configError(op, {
+      expected: 'mean and variance are required (the moving statistics)', got: missing.map(([name, v]) => `${name} ${v}`).join(' and '),
+      hint: 'only gamma and beta may be null',
+    });
   }
   const m = channelParameter(mean, c, op, 'mean')!;
   const v = channelParameter(variance, c, op, 'variance')!;

@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, formatShape, shapesEqual, allocate, releaseFloat32, type DType } from '../core/index.js';
+import { configError, shapeError, show, formatShape, shapesEqual, allocate, releaseFloat32, type DType } from '../core/index.js';
 import { kernels } from '../backend/index.js';
 import { Tensor, type BackwardFn } from './tensor.js';
 
@@ -103,7 +103,9 @@ function addInto(a: Tensor, b: Tensor, createGraph: boolean): Tensor {
 
 function asGradientFor(t: Tensor, g: Tensor, op: string, createGraph: boolean): Tensor {
   if (!shapesEqual(t.shape, g.shape)) {
-    throw new ShapeError(`backward: the gradient rule of '${op}' produced shape ${formatShape(g.shape)} for an input of shape ${formatShape(t.shape)}`);
+    throw shapeError('backward', {
+      expected: `the gradient rule of '${op}' must produce its input's shape ${formatShape(t.shape)}`, got: formatShape(g.shape),
+    });
   }
   if (g.dtype === t.dtype) return g;
   if (createGraph) return graphOps!.cast(g, t.dtype);
@@ -142,11 +144,12 @@ export function propagate(root: Tensor, seed: Tensor, keep: ReadonlySet<Tensor> 
       if (!node) continue;
       grads.delete(t);
       if (createGraph && !node.differentiable) {
-        throw new ConfigError(
-          `backward: a higher-order gradient was requested (createGraph, or a grad nested inside grad) but the op '${node.op}' ` +
-            `has no differentiable gradient rule, so its second derivative is not supported; keep '${node.op}' out of the ` +
-            'function you differentiate twice (compose it from other ops), or request first-order gradients only',
-        );
+        throw configError('backward', {
+          expected: 'a higher-order gradient (createGraph, or a grad nested inside grad) needs ops with differentiable gradient rules',
+          got: `the op '${node.op}', which has none, so its second derivative is not supported`,
+          hint: `keep '${node.op}' out of the function you differentiate twice (compose it from other ops), `
+            + 'or request first-order gradients only',
+        });
       }
       const inputGrads = node.backward(g, createGraph);
       node.inputs.forEach((input, i) => {
@@ -165,24 +168,27 @@ export function propagate(root: Tensor, seed: Tensor, keep: ReadonlySet<Tensor> 
 
 function seedFor(root: Tensor, gradient: Tensor | undefined, where: string): Tensor {
   if (!root.requiresGrad) {
-    throw new ConfigError(
-      `${where}: the tensor ${formatShape(root.shape)} does not require grad and has no recorded op; ` +
-        `set requiresGrad = true on the inputs you want gradients for before computing it`,
-    );
+    throw configError(where, {
+      expected: 'the output must require grad', got: `a tensor ${formatShape(root.shape)} without requiresGrad and with no recorded op`,
+      hint: 'set requiresGrad = true on the inputs you want gradients for before computing it',
+    });
   }
   if (gradient === undefined) {
     if (root.size !== 1) {
-      throw new ShapeError(
-        `${where}: called on a tensor of shape ${formatShape(root.shape)} without a gradient; a gradient can only be ` +
-          `implied for a one-element output. Reduce it first (e.g. loss.mean().backward()) or pass backward(gradient) of shape ${formatShape(root.shape)}`,
-      );
+      throw shapeError(where, {
+        expected: 'a gradient can only be implied for a one-element output',
+        got: `a tensor of shape ${formatShape(root.shape)} and no gradient`,
+        hint: `reduce it first (e.g. loss.mean().backward()) or pass backward(gradient) of shape ${formatShape(root.shape)}`,
+      });
     }
     const one = allocate(root.dtype, 1);
     one[0] = 1;
     return new Tensor(one, root.shape, root.dtype);
   }
   if (!shapesEqual(gradient.shape, root.shape)) {
-    throw new ShapeError(`${where}: gradient of shape ${formatShape(gradient.shape)} does not match the output's shape ${formatShape(root.shape)}`);
+    throw shapeError(where, {
+      expected: `the gradient must have the output's shape ${formatShape(root.shape)}`, got: formatShape(gradient.shape),
+    });
   }
   return gradient;
 }
@@ -217,7 +223,10 @@ export interface GradOptions {
 export function backward(root: Tensor, gradientOrOptions?: Tensor | BackwardOptions, options: BackwardOptions = {}): void {
   const isOptions = gradientOrOptions !== null && typeof gradientOrOptions === 'object' && Object.getPrototypeOf(gradientOrOptions) === Object.prototype;
   if (gradientOrOptions !== undefined && !(gradientOrOptions instanceof Tensor) && !isOptions) {
-    throw new ConfigError(`backward: the output's gradient must be a Tensor (or leave it out for a one-element output), got ${JSON.stringify(gradientOrOptions)}; e.g. y.backward(nr.tensor(2))`);
+    throw configError('backward', {
+      expected: "the output's gradient must be a Tensor (or leave it out for a one-element output)", got: show(gradientOrOptions),
+      hint: 'e.g. y.backward(nr.tensor(2))',
+    });
   }
   const gradient = gradientOrOptions instanceof Tensor ? gradientOrOptions : undefined;
   const { createGraph = false } = gradientOrOptions instanceof Tensor || gradientOrOptions === undefined ? options : gradientOrOptions;
@@ -308,7 +317,10 @@ function evaluateWithGrads(fn: TensorFn, args: readonly Tensor[], made: Tensor[]
     }
     gradEnabled = wasEnabled;
     if (!(value instanceof Tensor)) {
-      throw new ConfigError('valueAndGrad: the function must return a Tensor (a scalar loss)');
+      const returned: unknown = value;
+      const got = returned === null || typeof returned !== 'object' ? show(returned)
+        : Array.isArray(returned) ? `an array of ${returned.length}` : `an object with keys ${show(Object.keys(returned))}`;
+      throw configError('valueAndGrad', { expected: 'the function must return a Tensor (a scalar loss)', got });
     }
     const grads = new Map<Tensor, Tensor>();
     if (value.requiresGrad) {

@@ -2,7 +2,7 @@
  * Learning curves: one panel per quantity a History recorded (the loss, then each metric), training
  * as a solid line and validation (`val_` keys) dashed, against the 1-based epoch.
  */
-import { ConfigError } from '../core/index.js';
+import { configError, show } from '../core/index.js';
 import { PALETTE, renderVegaLite, sizeOption, titleEntry, type ChartSizeOptions, type VegaLiteSpec } from './vega.js';
 
 /** A History (anything with a `history` record) or the record itself: key -> one value per epoch. */
@@ -28,7 +28,9 @@ function recordOf(history: HistoryLike): Record<string, readonly number[]> {
   const record = maybe && typeof maybe === 'object' && !Array.isArray(maybe) ? maybe as Record<string, readonly number[]> : history as Record<string, readonly number[]>;
   for (const [key, values] of Object.entries(record)) {
     if (!Array.isArray(values) || values.some((v) => typeof v !== 'number')) {
-      throw new ConfigError(`renderLearningCurves: history["${key}"] must be an array of numbers (one per epoch), got ${JSON.stringify(values).slice(0, 80)}`);
+      throw configError('renderLearningCurves', {
+        expected: `history[${show(key)}] must be an array of numbers (one per epoch)`, got: show(values),
+      });
     }
   }
   return record;
@@ -47,10 +49,17 @@ export function learningCurvesSpec(history: HistoryLike, options: LearningCurves
   const quantities = options.quantities ? [...options.quantities] : recorded;
   for (const q of quantities) {
     if (!(q in record) && !(`val_${q}` in record)) {
-      throw new ConfigError(`${where}: the history has no "${q}" (nor "val_${q}"); it holds ${Object.keys(record).map((k) => `"${k}"`).join(', ') || 'nothing'}`);
+      const keys = Object.keys(record);
+      const held = keys.slice(0, 20).map(show).join(', ') + (keys.length > 20 ? `, ... (${keys.length} in all)` : '');
+      throw configError(where, {
+        expected: `the history has no ${show(q)} (nor ${show(`val_${q}`)})`, hint: `it holds ${held || 'nothing'}`,
+      });
     }
   }
-  if (quantities.length === 0) throw new ConfigError(`${where}: the history is empty; train for at least one epoch (model.fit returns the History)`);
+  if (quantities.length === 0) {
+    if (options.quantities) throw configError(where, { expected: 'quantities must name at least one quantity', got: '[]' });
+    throw configError(where, { expected: 'the history is empty', hint: 'train for at least one epoch (model.fit returns the History)' });
+  }
   const rows: { quantity: string; split: string; epoch: number; value: number | null }[] = [];
   let epochs = 0;
   for (const quantity of quantities) {
@@ -62,7 +71,9 @@ export function learningCurvesSpec(history: HistoryLike, options: LearningCurves
     }
   }
   const columns = options.columns ?? Math.min(3, quantities.length);
-  if (!Number.isInteger(columns) || columns < 1) throw new ConfigError(`${where}: columns must be a positive integer, got ${columns}`);
+  if (!Number.isInteger(columns) || columns < 1) {
+    throw configError(where, { expected: 'columns must be a positive integer', got: show(columns) });
+  }
   const width = sizeOption(where, 'width', options.width, 260);
   const height = sizeOption(where, 'height', options.height, 160);
   const splits = { domain: ['train', 'validation'] };

@@ -3,7 +3,7 @@
  * headless renderer. Platform-independent (no `node:` imports), so charts work in browsers too; vega
  * and vega-lite are optional peer dependencies, imported on first use (src/vis/optional.ts).
  */
-import { ConfigError } from '../core/index.js';
+import { configError, show } from '../core/index.js';
 import { chartImportFailed } from './optional.js';
 
 /**
@@ -76,7 +76,7 @@ export async function loadVega(where: string): Promise<{ vega: typeof import('ve
 export function sizeOption(where: string, name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < 10 || value > 10000) {
-    throw new ConfigError(`${where}: ${name} must be a number of pixels between 10 and 10000, got ${value}`);
+    throw configError(where, { expected: `${name} must be a number of pixels between 10 and 10000`, got: show(value) });
   }
   return value;
 }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { nr, assert, assertClose } from '../helpers.js';
 import * as optimizers from '../../src/nn/optimizers/index.js';
+import { applyOptimizerUpdate } from '../../src/ops/index.js';
 
 interface Case { optimizer: string; options: Record<string, unknown>; steps: [number[][], number[]][] }
 const fixture = JSON.parse(readFileSync('test/fixtures/optimizers.json', 'utf8')) as {
@@ -216,4 +217,18 @@ test('setState checks every slot shape before assigning anything', () => {
   const after = optimizer.getState();
   assert.equal(after.iterations, before.iterations);
   after.slots.forEach((s, i) => Object.entries(s).forEach(([k, t]) => assert.deepEqual(Array.from(t.data()), saved[i]![k])));
+});
+
+test('the fused update op names the rule and which tensor does not fit the parameter', () => {
+  const param = nr.ones([3]);
+  assert.throws(() => applyOptimizerUpdate('sgd', param, nr.ones([3]), [nr.ones([2])], {}),
+    (e: Error) => e instanceof nr.ShapeError
+      && /^applyOptimizerUpdate \(sgd\): .* parameter's shape \[3\], got \[2\] for slot 0$/.test(e.message));
+  assert.throws(() => applyOptimizerUpdate('sgd', param, nr.ones([1, 3]), [], {}),
+    (e: Error) => e instanceof nr.ShapeError && /got \[1, 3\] for the gradient$/.test(e.message));
+  assert.throws(() => applyOptimizerUpdate('adam', param, nr.ones([3]), [nr.ones([3]), nr.ones([3], 'float64')], {}),
+    (e: Error) => e instanceof nr.DTypeError
+      && /^applyOptimizerUpdate \(adam\): slots must have the parameter's dtype float32, got float64 for slot 1$/.test(e.message));
+  assert.throws(() => applyOptimizerUpdate('sgd', nr.ones([3], 'int32'), nr.ones([3]), [], {}),
+    (e: Error) => e instanceof nr.DTypeError && /the parameter must be float32 or float64, got int32$/.test(e.message));
 });

@@ -287,6 +287,10 @@ test('save functions write .png (rasterised) or .svg by the extension, and rejec
 test('bad chart inputs are NeuronaErrors that say what to change', async () => {
   await assert.rejects(vis.renderLearningCurves({}), /history is empty/);
   await assert.rejects(vis.renderLearningCurves({ loss: [1] }, { quantities: ['accuracy'] }), /no "accuracy"/);
+  await assert.rejects(vis.renderLearningCurves({ loss: [1] }, { quantities: [] }),
+    /quantities must name at least one quantity, got \[\]$/);
+  await assert.rejects(vis.renderLearningCurves({ loss: [1, 'x'] } as never),
+    /history\["loss"\] must be an array of numbers \(one per epoch\), got \[1,"x"\]$/);
   await assert.rejects(vis.renderConfusionMatrix([[1, 2], [3]]), nr.ShapeError);
   await assert.rejects(vis.renderConfusionMatrix([[1, 2], [3, 4]], { classNames: ['a'] }), /2 x 2/);
   await assert.rejects(vis.renderConfusionMatrix([[1, -2], [3, 4]]), nr.ConfigError);

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../core/index.js';
+import { configError, show } from '../../core/index.js';
 import { Layer, SymbolicTensor, layerFromConfig, type CallOptions } from '../layer.js';
 import type { Graph } from './functional.js';
 import { InputLayer, inputLayerOf, symbolicInput } from './input.js';
@@ -46,7 +46,7 @@ export function rebuildContextOf(error: unknown): RebuildContext | undefined {
 /** Rebuilds a layer or a nested model from `{className, config}`. */
 export function deserializeLayer(spec: { className: string; config: Record<string, unknown> }): Layer {
   if (!spec || typeof spec !== 'object' || typeof spec.className !== 'string' || typeof spec.config !== 'object' || spec.config === null) {
-    throw new ConfigError(`model config: expected a layer entry {className, config}, got ${JSON.stringify(spec)}`);
+    throw configError('model config', { expected: 'expected a layer entry {className, config}', got: show(spec) });
   }
   const parent = rebuilding.at(-1);
   const index = parent && Array.isArray(parent.spec.config.layers) ? parent.spec.config.layers.indexOf(spec) : -1;
@@ -92,36 +92,51 @@ interface GraphConfig {
 export function graphFromConfig(raw: Record<string, unknown>): { name?: string; inputs: SymbolicTensor[]; outputs: SymbolicTensor[] } {
   const config = raw as unknown as GraphConfig;
   if (!Array.isArray(config.layers) || !Array.isArray(config.nodes) || !Array.isArray(config.inputs) || !Array.isArray(config.outputs)) {
-    throw new ConfigError('Model.fromConfig: expected {name, layers, nodes, inputs, outputs} as produced by getConfig()');
+    throw configError('Model.fromConfig', {
+      expected: 'expected {name, layers, nodes, inputs, outputs} as produced by getConfig()',
+      got: typeof raw === 'object' && raw !== null ? `an object with keys ${show(Object.keys(raw))}` : show(raw),
+    });
   }
   const layers = new Map<string, Layer>();
   for (const spec of config.layers) {
     const layer = deserializeLayer(spec);
-    if (layers.has(layer.name)) throw new ConfigError(`Model.fromConfig: two layers are named "${layer.name}"; layer names in a model must be unique`);
+    if (layers.has(layer.name)) {
+      throw configError('Model.fromConfig', {
+        expected: 'layer names in a model must be unique', got: `two layers named ${show(layer.name)}`,
+      });
+    }
     layers.set(layer.name, layer);
   }
   const nodes: SymbolicTensor[] = [];
   config.nodes.forEach((node, i) => {
     const layer = typeof node?.layer === 'string' ? layers.get(node.layer) : undefined;
-    if (!layer) throw new ConfigError(`Model.fromConfig: node ${i} uses layer "${node.layer}", which is not in layers`);
+    if (!layer) throw configError('Model.fromConfig', { expected: `node ${i} must use a layer listed in layers`, got: show(node?.layer) });
     if (layer instanceof InputLayer) {
       nodes.push(symbolicInput(layer));
       return;
     }
     const args = node.inputs.map((k) => {
       const t = Number.isInteger(k) && k >= 0 && k < i ? nodes[k] : undefined;
-      if (!t) throw new ConfigError(`Model.fromConfig: node ${i} ("${node.layer}") consumes node ${k}, which does not come before it`);
+      if (!t) {
+        throw configError('Model.fromConfig', {
+          expected: `node ${i} (${show(node.layer)}) may only consume nodes that come before it`, got: `node ${show(k)}`,
+        });
+      }
       return t;
     });
     if (node.training !== undefined && typeof node.training !== 'boolean') {
-      throw new ConfigError(`Model.fromConfig: node ${i} ("${node.layer}") has training ${JSON.stringify(node.training)}; it must be true or false when given`);
+      throw configError('Model.fromConfig', {
+        expected: `node ${i} (${show(node.layer)}) must have training true or false when given`, got: show(node.training),
+      });
     }
     const apply = layer.apply as (inputs: unknown, options: CallOptions) => SymbolicTensor;
     nodes.push(apply.call(layer, args.length === 1 ? args[0] : args, node.training === undefined ? {} : { training: node.training }));
   });
   const pick = (k: number) => {
     const t = nodes[k];
-    if (!t) throw new ConfigError(`Model.fromConfig: no node ${k}`);
+    if (!t) {
+      throw configError('Model.fromConfig', { expected: `inputs and outputs must be indices of the ${nodes.length} nodes`, got: show(k) });
+    }
     return t;
   };
   return { name: config.name, inputs: config.inputs.map(pick), outputs: config.outputs.map(pick) };

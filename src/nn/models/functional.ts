@@ -1,6 +1,7 @@
-import { ConfigError, ShapeError, formatShape } from '../../core/index.js';
+import { configError, formatShape, shapeError, show } from '../../core/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import { Layer, SymbolicTensor, formatLayerShape, type CallOptions } from '../layer.js';
+import { describeValue } from '../describe.js';
 import { inputLayerOf } from './input.js';
 
 /*
@@ -21,7 +22,10 @@ export interface Graph {
 function asList(x: SymbolicTensor | readonly SymbolicTensor[] | undefined, role: string, model: string): SymbolicTensor[] {
   const list = x instanceof SymbolicTensor ? [x] : Array.isArray(x) ? [...x] : [];
   if (list.length === 0 || list.some((t) => !(t instanceof SymbolicTensor))) {
-    throw new ConfigError(`Model "${model}": ${role} must be a SymbolicTensor (from nr.Input or a layer applied to one) or a non-empty array of them`);
+    throw configError(`Model "${model}"`, {
+      expected: `${role} must be a SymbolicTensor (from nr.Input or a layer applied to one) or a non-empty array of them`,
+      got: Array.isArray(x) && x.length === 0 ? 'an empty array' : describeValue(x),
+    });
   }
   return list;
 }
@@ -31,7 +35,11 @@ export function buildGraph(inputsArg: SymbolicTensor | readonly SymbolicTensor[]
   const inputs = asList(inputsArg, 'inputs', model);
   const outputs = asList(outputsArg, 'outputs', model);
   for (const t of inputs) {
-    if (!inputLayerOf(t)) throw new ConfigError(`Model "${model}": every input must come from nr.Input(...); "${t.name}" is the output of a layer`);
+    if (!inputLayerOf(t)) {
+      throw configError(`Model "${model}"`, {
+        expected: 'every input must come from nr.Input(...)', got: `${show(t.name)}, the output of a layer`,
+      });
+    }
   }
   const inputSet = new Set(inputs);
   const order: SymbolicTensor[] = [];
@@ -45,14 +53,20 @@ export function buildGraph(inputsArg: SymbolicTensor | readonly SymbolicTensor[]
       if (done.has(node)) { stack.pop(); continue; }
       if (next === 0) {
         if (node.inputs.length === 0 && !inputSet.has(node)) {
-          throw new ConfigError(`Model "${model}": the outputs depend on the input "${node.name}" ${formatLayerShape(node.shape)}, which is not among the model's inputs; add it to inputs`);
+          throw configError(`Model "${model}"`, {
+            expected: "the outputs must depend only on the model's inputs",
+            got: `the input ${show(node.name)} ${formatLayerShape(node.shape)}, which is not among them`,
+            hint: 'add it to inputs',
+          });
         }
         onStack.add(node);
       }
       if (next < node.inputs.length) {
         top[1] = next + 1;
         const child = node.inputs[next]!;
-        if (onStack.has(child)) throw new ConfigError(`Model "${model}": the graph has a cycle through "${child.name}"`);
+        if (onStack.has(child)) {
+          throw configError(`Model "${model}"`, { expected: 'the graph must have no cycle', got: `a cycle through ${show(child.name)}` });
+        }
         if (!done.has(child)) stack.push([child, 0]);
       } else {
         stack.pop();
@@ -73,7 +87,12 @@ export function buildGraph(inputsArg: SymbolicTensor | readonly SymbolicTensor[]
   const names = new Map<string, Layer>();
   for (const layer of layers) {
     const other = names.get(layer.name);
-    if (other && other !== layer) throw new ConfigError(`Model "${model}": two different layers are named "${layer.name}"; layer names in a model must be unique`);
+    if (other && other !== layer) {
+      throw configError(`Model "${model}"`, {
+        expected: 'layer names in a model must be unique', got: `two different layers named ${show(layer.name)}`,
+        hint: 'give one of them another name',
+      });
+    }
     names.set(layer.name, layer);
   }
   return { inputs, outputs, nodes, layers };
@@ -83,15 +102,21 @@ export function buildGraph(inputsArg: SymbolicTensor | readonly SymbolicTensor[]
 export function checkInputShape(input: SymbolicTensor, x: Tensor, model: string): void {
   const expected = input.shape;
   if (x.rank !== expected.length || expected.some((d, i) => d !== null && d !== x.shape[i])) {
-    throw new ShapeError(`Model "${model}": input "${input.name}" expects shape ${formatLayerShape(expected)}, got ${formatShape(x.shape)}; `
-      + 'the batch axis comes first, then the shape given to nr.Input');
+    throw shapeError(`Model "${model}"`, {
+      expected: `input ${show(input.name)} expects shape ${formatLayerShape(expected)}`, got: formatShape(x.shape),
+      hint: 'the batch axis comes first, then the shape given to nr.Input',
+    });
   }
 }
 
 /** Runs the graph on concrete inputs; returns one tensor per output. */
 export function runGraph(graph: Graph, xs: readonly Tensor[], options: CallOptions, model: string): Tensor[] {
   if (xs.length !== graph.inputs.length) {
-    throw new ConfigError(`Model "${model}" has ${graph.inputs.length} input${graph.inputs.length > 1 ? 's' : ''} (${graph.inputs.map((i) => i.name).join(', ')}) but got ${xs.length} tensor${xs.length > 1 ? 's' : ''}`);
+    const tensors = (n: number) => `${n} tensor${n === 1 ? '' : 's'}`;
+    throw configError(`Model "${model}"`, {
+      expected: `takes ${tensors(graph.inputs.length)}, one per input (${graph.inputs.map((i) => i.name).join(', ')})`,
+      got: tensors(xs.length), hint: 'pass one tensor per input, in that order',
+    });
   }
   const values = new Map<SymbolicTensor, Tensor>();
   graph.inputs.forEach((input, i) => {

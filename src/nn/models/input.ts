@@ -1,4 +1,4 @@
-import { ConfigError, is, parseArguments } from '../../core/index.js';
+import { configError, is, parseArguments, show } from '../../core/index.js';
 import { SymbolicTensor } from '../layer.js';
 import { InputLayer } from '../layers/core/input-layer.js';
 
@@ -60,8 +60,14 @@ export function Input(options: InputOptions): SymbolicTensor;
 export function Input(...args: unknown[]): SymbolicTensor {
   const options = parseArguments<InputOptions>('Input', args, INPUT_OPTIONS);
   const { batchShape } = options;
-  if (options.shape === undefined && batchShape === undefined) throw new ConfigError('Input: shape is required, e.g. nr.Input({shape: [784]}) or nr.Input([784])');
-  if (options.shape !== undefined && batchShape !== undefined) throw new ConfigError('Input: give shape or batchShape, not both');
+  if (options.shape === undefined && batchShape === undefined) {
+    throw configError('Input', { expected: 'shape is required', hint: 'e.g. nr.Input({shape: [784]}) or nr.Input([784])' });
+  }
+  if (options.shape !== undefined && batchShape !== undefined) {
+    throw configError('Input', {
+      expected: 'give shape or batchShape, not both', got: `shape ${show(options.shape)} and batchShape ${show(batchShape)}`,
+    });
+  }
   if (batchShape !== undefined) return symbolicInput(new InputLayer({ batchInputShape: batchShape, name: options.name, dtype: options.dtype }));
   return symbolicInput(new InputLayer({ inputShape: options.shape, batchSize: options.batchSize, name: options.name, dtype: options.dtype }));
 }

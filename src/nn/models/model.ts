@@ -1,4 +1,4 @@
-import { ConfigError, is, parseOptions } from '../../core/index.js';
+import { configError, is, parseOptions, show } from '../../core/index.js';
 import { Tensor, noGrad, type Variable } from '../../tensor/index.js';
 import { Layer, SymbolicTensor, type CallOptions, type LayerOptions, type LayerShape } from '../layer.js';
 import type { History } from '../callbacks/history.js';
@@ -7,6 +7,7 @@ import { CompiledState, type CompileOptions } from '../training/compile.js';
 import { fit, evaluate, predict, trainOnBatch, testOnBatch, type BatchOptions, type FitOptions, type EvaluateOptions, type PredictOptions, type TrainableModel } from '../training/loop.js';
 import type { TensorOrList } from '../training/data.js';
 import { buildGraph, outputNames, runGraph, type Graph } from './functional.js';
+import { describeValue } from '../describe.js';
 import { printSummary, type SummaryRow } from './summary.js';
 import { graphConfig, graphFromConfig, registerModelBuilder } from './config.js';
 import { uniqueName } from '../layer.js';
@@ -80,7 +81,12 @@ export class Model extends Layer implements TrainableModel {
   constructor(args?: ModelArgs | Inputs | LayerOptions, outputs?: Inputs, options: { name?: string; trainable?: boolean } = {}) {
     super(Model.layerOptions(args, outputs, options));
     if (isSymbolic(args)) {
-      if (!isSymbolic(outputs)) throw new ConfigError(`Model "${this.name}": new Model(inputs, outputs) needs outputs, SymbolicTensors from layers applied to the inputs`);
+      if (!isSymbolic(outputs)) {
+        throw configError(`Model "${this.name}"`, {
+          expected: 'new Model(inputs, outputs) needs outputs, SymbolicTensors from layers applied to the inputs',
+          got: describeValue(outputs),
+        });
+      }
       this.graph = buildGraph(args, outputs, this.name);
     } else if (args && typeof args === 'object' && ('inputs' in args || 'outputs' in args)) {
       const a = args as ModelArgs;
@@ -128,12 +134,20 @@ export class Model extends Layer implements TrainableModel {
     const layers = this.layers;
     if (typeof nameOrIndex === 'number') {
       if (!Number.isInteger(nameOrIndex) || nameOrIndex < 0 || nameOrIndex >= layers.length) {
-        throw new ConfigError(`Model "${this.name}".getLayer: index ${nameOrIndex} is out of range; the model has ${layers.length} layers (0..${layers.length - 1})`);
+        throw configError(`Model "${this.name}".getLayer`, {
+          expected: `index ${nameOrIndex} is out of range`, hint: `the model has ${layers.length} layers (0..${layers.length - 1})`,
+        });
       }
       return layers[nameOrIndex]!;
     }
     const layer = layers.find((l) => l.name === nameOrIndex);
-    if (!layer) throw new ConfigError(`Model "${this.name}".getLayer: no layer named ${JSON.stringify(nameOrIndex)}; the layers are ${layers.map((l) => `"${l.name}"`).join(', ')}`);
+    if (!layer) {
+      const shown = layers.slice(0, 20).map((l) => show(l.name)).join(', ');
+      throw configError(`Model "${this.name}".getLayer`, {
+        expected: `no layer named ${show(nameOrIndex)}`,
+        hint: `the layers are ${shown}${layers.length > 20 ? `, ... (${layers.length} in all)` : ''}`,
+      });
+    }
     return layer;
   }
 
@@ -186,7 +200,10 @@ export class Model extends Layer implements TrainableModel {
       const outs = runGraph(this.graph, inputs instanceof Tensor ? [inputs] : inputs, options, this.name);
       return outs.length === 1 ? outs[0] : outs;
     }
-    throw new ConfigError(`Model "${this.name}": a subclass of Model must define call(inputs, {training}); or build a functional model with new nr.Model({inputs, outputs})`);
+    throw configError(`Model "${this.name}"`, {
+      expected: 'a subclass of Model must define call(inputs, {training})',
+      hint: 'or build a functional model with new nr.Model({inputs, outputs})',
+    });
   }
 
   /** One tensor per output. */
@@ -195,7 +212,9 @@ export class Model extends Layer implements TrainableModel {
     const out: unknown = this.call(inputs.length === 1 ? inputs[0] : [...inputs], { training });
     const list = out instanceof Tensor ? [out] : Array.isArray(out) ? out : null;
     if (!list || list.some((t) => !(t instanceof Tensor))) {
-      throw new ConfigError(`Model "${this.name}": call() must return a Tensor or an array of Tensors, got ${typeof out}`);
+      throw configError(`Model "${this.name}"`, {
+        expected: 'call() must return a Tensor or an array of Tensors', got: describeValue(out),
+      });
     }
     return list as Tensor[];
   }
@@ -221,7 +240,12 @@ export class Model extends Layer implements TrainableModel {
     if (isSymbolic(inputs)) {
       const list = inputs instanceof SymbolicTensor ? [inputs] : [...inputs];
       const shapes = this.symbolicOutputShapes(list.map((t) => t.shape));
-      if (shapes.length !== 1) throw new ConfigError(`Model "${this.name}": a model with ${shapes.length} outputs cannot be nested as a layer yet; split it into single-output models`);
+      if (shapes.length !== 1) {
+        throw configError(`Model "${this.name}"`, {
+          expected: 'only a model with one output can be nested as a layer yet', got: `${shapes.length} outputs`,
+          hint: 'split it into single-output models',
+        });
+      }
       return new SymbolicTensor(shapes[0]!, list[0]!.dtype === 'int32' ? this.dtype : list[0]!.dtype, this, list, this.name, { ...options });
     }
     const list = inputs instanceof Tensor ? [inputs] : [...(inputs as readonly Tensor[])];
@@ -232,7 +256,9 @@ export class Model extends Layer implements TrainableModel {
   /** Output shapes for input shapes (builds the model when it can). */
   protected symbolicOutputShapes(_inputShapes: LayerShape[]): LayerShape[] {
     if (this.graph) return this.graph.outputs.map((o) => o.shape);
-    throw new ConfigError(`Model "${this.name}": a subclassed model cannot be applied to nr.Input symbols; call it on tensors`);
+    throw configError(`Model "${this.name}"`, {
+      expected: 'a subclassed model cannot be applied to nr.Input symbols', hint: 'call it on tensors',
+    });
   }
 
   override computeOutputShape(inputShape: LayerShape): LayerShape {

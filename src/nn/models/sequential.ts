@@ -1,9 +1,10 @@
-import { ConfigError, is, parseArguments } from '../../core/index.js';
+import { configError, is, parseArguments, show } from '../../core/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import { Layer, SymbolicTensor, type CallOptions, type LayerShape } from '../layer.js';
 import { InputLayer, inputLayerOf } from './input.js';
 import { Model, computesLastAxisSoftmax } from './model.js';
 import { deserializeLayer, registerModelBuilder, serializeLayer } from './config.js';
+import { describeValue } from '../describe.js';
 import type { SummaryRow } from './summary.js';
 
 const SEQUENTIAL_OPTIONS = { positional: ['layers'], keys: { layers: is.any, name: is.string, trainable: is.boolean } };
@@ -34,7 +35,9 @@ export class Sequential extends Model {
   constructor(...args: unknown[]) {
     const { layers = [], name, trainable } = parseArguments<{ layers?: readonly (Layer | SymbolicTensor)[]; name?: string; trainable?: boolean }>('Sequential', args, SEQUENTIAL_OPTIONS);
     super({ name, trainable });
-    if (!Array.isArray(layers)) throw new ConfigError(`Sequential "${this.name}": expected an array of layers, got ${typeof layers}`);
+    if (!Array.isArray(layers)) {
+      throw configError(`Sequential "${this.name}"`, { expected: 'expected an array of layers', got: describeValue(layers) });
+    }
     for (const layer of layers) this.add(layer);
     if (!this.trainable) this.trainable = false;
   }
@@ -47,15 +50,26 @@ export class Sequential extends Model {
   add(layer: Layer | SymbolicTensor): void {
     const input = layer instanceof SymbolicTensor ? inputLayerOf(layer) : layer instanceof InputLayer ? layer : undefined;
     if (input) {
-      if (this.stack.length > 0 || this.inputLayer) throw new ConfigError(`Sequential "${this.name}": an Input can only be added first`);
+      if (this.stack.length > 0 || this.inputLayer) {
+        throw configError(`Sequential "${this.name}"`, {
+          expected: 'an Input can only be added first',
+          got: `one after ${this.inputLayer ? 'another Input' : `${this.stack.length} layer${this.stack.length === 1 ? '' : 's'}`}`,
+        });
+      }
       this.inputLayer = input;
       return;
     }
     if (!(layer instanceof Layer)) {
-      throw new ConfigError(`Sequential "${this.name}".add: expected a Layer, got ${layer === null ? 'null' : typeof layer}${layer instanceof SymbolicTensor ? ' (a symbolic tensor; pass the layer itself)' : ''}`);
+      throw configError(`Sequential "${this.name}".add`, {
+        expected: 'expected a Layer', got: describeValue(layer),
+        hint: layer instanceof SymbolicTensor ? 'pass the layer itself' : undefined,
+      });
     }
     if (this.stack.some((l) => l.name === layer.name)) {
-      throw new ConfigError(`Sequential "${this.name}": a layer named "${layer.name}" is already in the model; layer names must be unique`);
+      throw configError(`Sequential "${this.name}"`, {
+        expected: 'layer names must be unique', got: `a layer named ${show(layer.name)}, which is already in the model`,
+        hint: 'give it another name',
+      });
     }
     this.stack.push(layer);
     const inputShape = this.declaredInputShape();
@@ -67,7 +81,7 @@ export class Sequential extends Model {
   /** Removes the last layer. */
   pop(): Layer {
     const layer = this.stack.pop();
-    if (!layer) throw new ConfigError(`Sequential "${this.name}".pop: the model has no layers`);
+    if (!layer) throw configError(`Sequential "${this.name}".pop`, { expected: 'the model has no layers to remove' });
     this.shapes = this.shapes.slice(0, this.stack.length);
     this.compiled?.chooseFusedLosses(this.softmaxOutputs());
     return layer;
@@ -97,14 +111,22 @@ export class Sequential extends Model {
 
   override buildFor(inputs: readonly Tensor[]): void {
     if (this.built && this.shapes.length === this.stack.length) return;
-    if (this.stack.length === 0) throw new ConfigError(`Sequential "${this.name}" has no layers; add some with model.add(layer)`);
-    if (inputs.length !== 1) throw new ConfigError(`Sequential "${this.name}" takes one input, got ${inputs.length} tensors; use a functional model for several inputs`);
+    if (this.stack.length === 0) {
+      throw configError(`Sequential "${this.name}"`, { expected: 'the model has no layers', hint: 'add some with model.add(layer)' });
+    }
+    if (inputs.length !== 1) throw this.oneInputError(inputs.length);
     this.buildFrom(this.declaredInputShape() ?? [null, ...inputs[0]!.shape.slice(1)]);
+  }
+
+  private oneInputError(count: number): Error {
+    return configError(`Sequential "${this.name}"`, {
+      expected: 'takes one input', got: `${count} tensors`, hint: 'use a functional model for several inputs',
+    });
   }
 
   override call(inputs: Tensor | readonly Tensor[], options: CallOptions = {}): Tensor {
     if (Array.isArray(inputs)) {
-      if (inputs.length !== 1) throw new ConfigError(`Sequential "${this.name}" takes one input, got ${inputs.length} tensors; use a functional model for several inputs`);
+      if (inputs.length !== 1) throw this.oneInputError(inputs.length);
       inputs = inputs[0]!;
     }
     let x = inputs as Tensor;
@@ -138,7 +160,11 @@ export class Sequential extends Model {
 
   /** Rebuilds a Sequential model from `getConfig()`. */
   static override fromConfig(config: Record<string, unknown>): Sequential {
-    if (!Array.isArray(config.layers)) throw new ConfigError('Sequential.fromConfig: expected {name, layers: [{className, config}, ...]}');
+    if (!Array.isArray(config.layers)) {
+      throw configError('Sequential.fromConfig', {
+        expected: 'expected {name, layers: [{className, config}, ...]}', got: `layers ${show(config.layers)}`,
+      });
+    }
     const model = new Sequential((config.layers as { className: string; config: Record<string, unknown> }[]).map(deserializeLayer),
       { name: config.name as string | undefined });
     // The model's own flag, not propagated: each layer's config carries its own.

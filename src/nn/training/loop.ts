@@ -4,6 +4,7 @@ import * as ops from '../../ops/index.js';
 import { Callback, CallbackList, type CallbackModel, type FitContext, type Logs, type ResumePoint } from '../callbacks/callback.js';
 import { History } from '../callbacks/history.js';
 import { ProgbarLogger } from '../callbacks/progbar.js';
+import { describeValue } from '../describe.js';
 import type { CompiledState } from './compile.js';
 import {
   checkBatchSize, checkFinite, classWeightsToSampleWeights, sampleCount, shuffledIndices, sliceRows, splitValidation, takeRows, toList,
@@ -75,7 +76,7 @@ export interface BatchOptions {
 }
 
 const tensorCheck = (value: unknown, what: string) => {
-  if (!(value instanceof Tensor)) throw configError('', { expected: `${what} must be a Tensor`, got: typeof value });
+  if (!(value instanceof Tensor)) throw configError('', { expected: `${what} must be a Tensor`, got: describeValue(value) });
 };
 const COMMON = { batchSize: is.any, verbose: is.any, callbacks: is.arrayOf(is.any, 'an array of callbacks'), sampleWeight: tensorCheck };
 const FIT_OPTIONS = {
@@ -134,7 +135,7 @@ function sampleWeightsFor(ys: readonly Tensor[], options: FitOptions): Tensor | 
   if (weights !== undefined && !(weights instanceof Tensor)) {
     throw configError('fit', {
       expected: 'sampleWeight must be a Tensor of shape [n]',
-      got: typeof weights,
+      got: describeValue(weights),
     });
   }
   if (options.classWeight !== undefined) {
@@ -239,7 +240,7 @@ async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, 
 
   const callbacks = [...(options.callbacks ?? [])];
   for (const c of callbacks) {
-    if (!(c instanceof Callback)) throw configError('fit', { expected: 'callbacks must be Callback instances', got: typeof c });
+    if (!(c instanceof Callback)) throw configError('fit', { expected: 'callbacks must be Callback instances', got: describeValue(c) });
   }
   let history = callbacks.find((c): c is History => c instanceof History);
   if (!history) {

@@ -34,7 +34,7 @@ test('functional model: two inputs, two outputs, per-output losses and lossWeigh
   const lines: string[] = [];
   model.summary((l) => lines.push(l));
   assert.ok(lines.some((l) => /a \(InputLayer\)\s+│ \(None, 3\)\s+│\s+0 │/.test(l)), lines.join('\n'));
-  assert.throws(() => model.predict([xa]), /has 2 inputs \(a, b\) but got 1 tensor/);
+  assert.throws(() => model.predict([xa]), /takes 2 tensors, one per input \(a, b\), got 1 tensor;/);
   assert.throws(() => model.predict([xa, nr.ones([32, 5])]), /input "b" expects shape \(None, 2\), got \[32, 5\]/);
 });
 

@@ -1,4 +1,4 @@
-import { configError, is } from '../../../core/index.js';
+import { configError, is, show } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
@@ -36,7 +36,7 @@ export class Dense extends LinearLayer {
     super(...args);
     const options = this.options<DenseOptions>();
     if (!Number.isInteger(options.units) || options.units < 1) {
-      throw configError(`Dense "${this.name}"`, { expected: 'units must be a positive integer', got: String(options.units) });
+      throw configError(`Dense "${this.name}"`, { expected: 'units must be a positive integer', got: show(options.units) });
     }
     this.units = options.units;
     this.activation = options.activation ?? null;
