@@ -60,6 +60,8 @@ export interface Problem {
   rule?: string;
   /** What to change. */
   hint?: string;
+  /** The lower-level error this one explains: kept on the error's `cause`, not shown in the message. */
+  cause?: unknown;
 }
 
 /** The text of a message: see {@link Problem}. `where` names the op ('conv2d'), layer ('Dense "dense_1"') or file. */
@@ -116,11 +118,10 @@ function article(noun: string): string {
 }
 
 /** An error of `kind` whose message is built from `parts`; the call site throws it (`throw error(...)`). */
-export function error<E extends NeuronaError>(kind: new (message: string) => E, where: string, parts: Problem): E {
-  return new kind(problem(where, parts));
+export function error<E extends NeuronaError>(kind: new (message: string, options?: ErrorOptions) => E, where: string, parts: Problem): E {
+  return parts.cause === undefined ? new kind(problem(where, parts)) : new kind(problem(where, parts), { cause: parts.cause });
 }
 
-/** Shorthands for the five kinds: `throw shapeError('matmul', { expected: ..., got: formatShape(b.shape) })`. */
 export const shapeError = (where: string, parts: Problem): ShapeError => error(ShapeError, where, parts);
 export const dtypeError = (where: string, parts: Problem): DTypeError => error(DTypeError, where, parts);
 export const configError = (where: string, parts: Problem): ConfigError => error(ConfigError, where, parts);

@@ -6,7 +6,7 @@
  * line that says what to install. Platform-independent (no `node:` imports): the browser
  * entry's charts use it too.
  */
-import { ConfigError, problem } from '../core/index.js';
+import { configError } from '../core/index.js';
 
 /** The packages that charts need, in the order of the install command. */
 export const CHART_PACKAGES: readonly string[] = ['vega', 'vega-lite', '@resvg/resvg-wasm'];
@@ -40,9 +40,9 @@ function isNotInstalled(error: unknown, name: string): boolean {
  */
 export function chartImportFailed(where: string, name: string, error: unknown): never {
   if (!isNotInstalled(error, name)) throw error;
-  // Built with new so that the import's own error stays attached as the cause.
-  throw new ConfigError(problem(where, {
+  throw configError(where, {
     expected: `charts need the optional packages ${CHART_PACKAGES.join(', ')}, and ${name} is not installed`,
     hint: `run \`${CHART_INSTALL_COMMAND}\``,
-  }), { cause: error });
+    cause: error,
+  });
 }

@@ -34,7 +34,7 @@ test('building and rebuilding models: each mistake names the model, what it need
   const config = () => JSON.parse(JSON.stringify(model.getConfig())) as { nodes: { layer: string; inputs: number[] }[]; outputs: number[] };
   const cases: [string, () => unknown, RegExp][] = [
     ['a concrete tensor as inputs', () => new nr.Model({ inputs: nr.ones([2, 3]) as never, outputs: hidden }),
-      /^Model "[^"]+": inputs must be a SymbolicTensor .*, got a Tensor of shape \[2, 3\]$/],
+      /^Model "[^"]+": inputs must be a SymbolicTensor .*, got a float32 tensor of shape \[2, 3\]$/],
     ['an empty inputs list', () => new nr.Model({ inputs: [], outputs: hidden }), /non-empty array of them, got an empty array$/],
     ['a layer output as input', () => new nr.Model({ inputs: hidden, outputs: hidden }),
       /every input must come from nr\.Input\(\.\.\.\), got "h", the output of a layer$/],
