@@ -20,8 +20,14 @@ export interface Flags {
 
 export function parseFlags(defaults: Partial<Flags> = {}): Flags {
   const argv = process.argv.slice(2);
-  const value = (flag: string) => { const i = argv.indexOf(flag); return i >= 0 ? argv[i + 1] : undefined; };
-  const number = (flag: string, fallback: number) => { const v = Number(value(flag)); return Number.isFinite(v) && v > 0 ? v : fallback; };
+  const value = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const number = (flag: string, fallback: number) => {
+    const v = Number(value(flag));
+    return Number.isFinite(v) && v > 0 ? v : fallback;
+  };
   return {
     epochs: number('--epochs', defaults.epochs ?? 10),
     batchSize: number('--batch-size', defaults.batchSize ?? 32),

@@ -27,7 +27,8 @@ export const fashionMnistProgression = program({
     const unknown = versions.find((v) => !(NAMES as string[]).includes(v));
     if (unknown !== undefined) {
       throw configError('fashion-mnist-progression', {
-        expected: `unknown version ${show(unknown)} in --versions`, hint: `the versions are ${NAMES.join(', ')}`,
+        expected: `unknown version ${show(unknown)} in --versions`,
+        hint: `the versions are ${NAMES.join(', ')}`,
       });
     }
     nr.setSeed(options.seed); // the synthetic images too come from the seeded stream
@@ -38,7 +39,9 @@ export const fashionMnistProgression = program({
       const { train, test } = await loadFashionMnist({ data: options.data, limit: options.limit });
       data = { train, test, name: 'Fashion-MNIST' };
     }
-    print(`Fashion-MNIST progression on ${data.name}: ${data.train[0].shape[0]} training and ${data.test[0].shape[0]} test images, ${options.epochs} epochs each`);
+    print(
+      `Fashion-MNIST progression on ${data.name}: ${data.train[0].shape[0]} training and ${data.test[0].shape[0]} test images, ${options.epochs} epochs each`,
+    );
 
     const rows: string[] = [];
     for (const name of versions as VersionName[]) {
