@@ -14,7 +14,10 @@ export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Why the benchmarks cannot run from `root`, or null when they can. */
 export function benchUnavailable(root = PACKAGE_ROOT): string | null {
   if (!existsSync(join(root, 'bench', 'run.ts'))) {
-    return `bench needs the source checkout: ${join(root, 'bench', 'run.ts')} is not in this installation (the npm package leaves bench/ out); clone the repository and run 'npm run bench' there`;
+    return (
+      `bench needs the source checkout: ${join(root, 'bench', 'run.ts')} is not in this installation ` +
+      "(the npm package leaves bench/ out); clone the repository and run 'npm run bench' there"
+    );
   }
   try {
     createRequire(join(root, 'package.json')).resolve('tsx');

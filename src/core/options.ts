@@ -266,7 +266,8 @@ export function parseArguments<T = Record<string, unknown>>(
     const allowed =
       r.positional.length === 0
         ? 'takes one options object'
-        : `takes at most ${r.positional.length} positional argument${r.positional.length > 1 ? 's' : ''} (${r.positional.join(', ')}) before its options object`;
+        : `takes at most ${r.positional.length} positional argument${r.positional.length > 1 ? 's' : ''} ` +
+          `(${r.positional.join(', ')}) before its options object`;
     throw configError(owner, { expected: allowed, got: `${args.length} arguments: ${args.map(show).join(', ')}` });
   }
   const options = parseOptions<Record<string, unknown>>(owner, hasObject ? last : undefined, spec, lenient);

@@ -69,7 +69,10 @@ class LegacyNumpyRandom {
 }
 
 export interface TrainTestSplitOptions {
-  /** A fraction in (0, 1) of the samples, or a count (a whole number: 1.0 is one sample), for the test set (default 0.25 when trainSize is also unset). */
+  /**
+   * A fraction in (0, 1) of the samples, or a count (a whole number: 1.0 is one sample), for the test set
+   * (default 0.25 when trainSize is also unset).
+   */
   testSize?: number | null;
   /** A fraction in (0, 1) or a count for the training set (default: the rest). */
   trainSize?: number | null;

@@ -297,8 +297,10 @@ function isIndex(value: unknown): value is number {
  * into `bytes`.
  *
  * ```ts
- * import { encodeSafetensors, decodeSafetensors, typedArrayOf } from './src/io/safetensors.js'; // internal module: run from the repository root
- * const file = decodeSafetensors(encodeSafetensors({ b: { dtype: 'I32', shape: [3], data: new Int32Array([1, 2, 3]) } }), 'weights.safetensors');
+ * // An internal module: run from the repository root.
+ * import { encodeSafetensors, decodeSafetensors, typedArrayOf } from './src/io/safetensors.js';
+ * const bytes = encodeSafetensors({ b: { dtype: 'I32', shape: [3], data: new Int32Array([1, 2, 3]) } });
+ * const file = decodeSafetensors(bytes, 'weights.safetensors');
  * typedArrayOf(file.tensors.b!); // Int32Array [1, 2, 3]
  * ```
  */

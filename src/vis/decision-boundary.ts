@@ -143,7 +143,8 @@ function trueClasses(y: Tensor | readonly Label[], n: number, where: string, per
  *
  * ```ts
  * import * as nr from 'neurona';
- * const grid = nr.vis.decisionGrid((p) => p.slice([0, 0], [-1, 1]).reshape([-1]).greater(0).cast('int32'), nr.tensor([[-1, -1], [1, 1]]), { resolution: 4, margin: 0 });
+ * const rightOfZero = (p: nr.Tensor) => p.slice([0, 0], [-1, 1]).reshape([-1]).greater(0).cast('int32');
+ * const grid = nr.vis.decisionGrid(rightOfZero, nr.tensor([[-1, -1], [1, 1]]), { resolution: 4, margin: 0 });
  * Array.from(grid.classes.slice(0, 4)); // [0, 0, 1, 1]: class 1 right of x = 0
  * ```
  */

@@ -136,7 +136,10 @@ export function kernelOf(layer: Layer): Tensor {
  * import { tmpdir } from 'node:os';
  * // Any layer with a 4-D kernel weight works; a Conv2D is the usual one.
  * class Filters extends nr.layers.Layer {
- *   override build(shape: (number | null)[]) { this.addWeight({ name: 'kernel', shape: [3, 3, 1, 4], initializer: 'glorotUniform' }); super.build(shape); }
+ *   override build(shape: (number | null)[]) {
+ *     this.addWeight({ name: 'kernel', shape: [3, 3, 1, 4], initializer: 'glorotUniform' });
+ *     super.build(shape);
+ *   }
  *   override call(x: nr.Tensor) { return x; }
  * }
  * const layer = new Filters({});

@@ -45,7 +45,8 @@ export interface RasterOptions {
  *
  * ```ts
  * import * as nr from 'neurona';
- * const image = await nr.vis.svgToImage('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"><rect width="2" height="2" fill="red"/></svg>');
+ * const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"><rect width="2" height="2" fill="red"/></svg>';
+ * const image = await nr.vis.svgToImage(svg);
  * [image.width, image.height, ...image.rgba.subarray(0, 4)]; // [4, 2, 255, 0, 0, 255]
  * ```
  */
@@ -110,8 +111,10 @@ export async function saveImage(where: string, image: RgbaImage, path: string): 
   const bytes =
     kind === 'png'
       ? png
-      : `<svg xmlns="http://www.w3.org/2000/svg" width="${image.width}" height="${image.height}" viewBox="0 0 ${image.width} ${image.height}">` +
-        `<image width="${image.width}" height="${image.height}" style="image-rendering:pixelated" href="data:image/png;base64,${Buffer.from(png).toString('base64')}"/></svg>`;
+      : `<svg xmlns="http://www.w3.org/2000/svg" width="${image.width}" height="${image.height}" ` +
+        `viewBox="0 0 ${image.width} ${image.height}">` +
+        `<image width="${image.width}" height="${image.height}" style="image-rendering:pixelated" ` +
+        `href="data:image/png;base64,${Buffer.from(png).toString('base64')}"/></svg>`;
   await mkdir(dirname(path) || '.', { recursive: true });
   await writeFileAtomic(path, bytes);
 }

@@ -113,7 +113,8 @@ export function formatMetric(value: number): string {
 function metricsTable(id: string, metrics: MetricRecord): string {
   const rows = Object.entries(metrics).map(
     ([name, value]) =>
-      `<tr data-metric="${escapeHtml(name)}"><th>${escapeHtml(name)}</th><td class="number" data-value="${value}">${formatMetric(value)}</td></tr>`,
+      `<tr data-metric="${escapeHtml(name)}"><th>${escapeHtml(name)}</th>` +
+      `<td class="number" data-value="${value}">${formatMetric(value)}</td></tr>`,
   );
   return `<table id="${id}">${rows.join('')}</table>`;
 }
@@ -161,8 +162,10 @@ function samplesSection(samples: readonly SamplePrediction[]): string {
     const correct = s.trueLabel === s.predictedLabel;
     const image = s.image ? `<img src="${s.image}" alt="sample, true ${escapeHtml(s.trueLabel)}">` : '';
     return (
-      `<figure class="${correct ? 'right' : 'wrong'}" data-true="${escapeHtml(s.trueLabel)}" data-predicted="${escapeHtml(s.predictedLabel)}">${image}` +
-      `<figcaption>${correct ? '' : '&#10007; '}true ${escapeHtml(s.trueLabel)} &rarr; ${escapeHtml(s.predictedLabel)}<br>${(100 * s.confidence).toFixed(1)}%</figcaption></figure>`
+      `<figure class="${correct ? 'right' : 'wrong'}" data-true="${escapeHtml(s.trueLabel)}" ` +
+      `data-predicted="${escapeHtml(s.predictedLabel)}">${image}` +
+      `<figcaption>${correct ? '' : '&#10007; '}true ${escapeHtml(s.trueLabel)} &rarr; ${escapeHtml(s.predictedLabel)}` +
+      `<br>${(100 * s.confidence).toFixed(1)}%</figcaption></figure>`
     );
   });
   return `<section id="samples"><h2>Sample predictions</h2>
@@ -173,10 +176,14 @@ function samplesSection(samples: readonly SamplePrediction[]): string {
 export function renderReportPage(state: ReportState): string {
   const running = state.status === 'running';
   const parts: string[] = [];
+  const totalTime = running
+    ? ''
+    : ` &middot; ${state.status === 'failed' ? 'after' : 'total time'} ` +
+      `<span id="total-time">${formatDuration(state.elapsedSeconds)}</span>`;
   parts.push(`<h1>${escapeHtml(state.title)}</h1>
 <p class="status">Started ${escapeHtml(state.startedAt.toISOString().replace('T', ' ').slice(0, 19))} UTC &middot;
 <span id="status" class="${state.status}">${STATUS_TEXT[state.status]}</span>
-${running ? '' : ` &middot; ${state.status === 'failed' ? 'after' : 'total time'} <span id="total-time">${formatDuration(state.elapsedSeconds)}</span>`}</p>`);
+${totalTime}</p>`);
   if (state.error !== undefined) parts.push(`<section id="error"><h2>Training stopped</h2><pre>${escapeHtml(state.error)}</pre></section>`);
   if (state.finalMetrics) parts.push(`<section><h2>Final metrics</h2>${metricsTable('final-metrics', state.finalMetrics)}</section>`);
   parts.push(progressSection(state));
@@ -186,11 +193,14 @@ ${running ? '' : ` &middot; ${state.status === 'failed' ? 'after' : 'total time'
     );
   }
   parts.push(
-    `<section id="curves" class="chart"><h2>Learning curves</h2>${state.curvesSvg ? inlineSvg(state.curvesSvg, 'curves') : '<p class="note">The curves appear when the first epoch ends.</p>'}</section>`,
+    `<section id="curves" class="chart"><h2>Learning curves</h2>${
+      state.curvesSvg ? inlineSvg(state.curvesSvg, 'curves') : '<p class="note">The curves appear when the first epoch ends.</p>'
+    }</section>`,
   );
   if (state.confusionSvg) {
     parts.push(
-      `<section id="confusion-matrix" class="chart"><h2>Confusion matrix</h2><p>${escapeHtml(state.confusionCaption ?? '')}</p>${inlineSvg(state.confusionSvg, 'confusion')}</section>`,
+      `<section id="confusion-matrix" class="chart"><h2>Confusion matrix</h2><p>${escapeHtml(state.confusionCaption ?? '')}</p>` +
+        `${inlineSvg(state.confusionSvg, 'confusion')}</section>`,
     );
   }
   if (state.samples && state.samples.length > 0) parts.push(samplesSection(state.samples));

@@ -305,7 +305,9 @@ export class Report extends Callback {
       );
       state.confusionSvg = await renderConfusionMatrix(matrix, classNames ? { classNames: [...classNames] } : {});
       const correct = predicted.classes.filter((c, i) => c === truth[i]).length;
-      state.confusionCaption = `${this.validationData ? 'Validation data' : 'Samples'}: ${x.shape[0]} examples, ${correct} classified correctly (${((100 * correct) / x.shape[0]!).toFixed(2)}%). Rows: true class, columns: predicted class.`;
+      state.confusionCaption =
+        `${this.validationData ? 'Validation data' : 'Samples'}: ${x.shape[0]} examples, ${correct} classified correctly ` +
+        `(${((100 * correct) / x.shape[0]!).toFixed(2)}%). Rows: true class, columns: predicted class.`;
     } else {
       state.notes.push('No confusion matrix: give the Report samples or validationData to see one.');
     }

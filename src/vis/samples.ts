@@ -91,7 +91,8 @@ function rows(x: Tensor, indices: readonly number[]): Tensor {
  * ```ts
  * import * as nr from 'neurona';
  * import { tmpdir } from 'node:os';
- * await nr.vis.saveSamples(nr.randu([6, 28, 28]), [0, 1, 2, 0, 1, 2], `${tmpdir()}/neurona-samples.png`, { classNames: ['zero', 'one', 'two'] });
+ * const path = `${tmpdir()}/neurona-samples.png`;
+ * await nr.vis.saveSamples(nr.randu([6, 28, 28]), [0, 1, 2, 0, 1, 2], path, { classNames: ['zero', 'one', 'two'] });
  * ```
  */
 export async function saveSamples(
@@ -167,7 +168,10 @@ export function misclassified(
  * ```ts
  * import * as nr from 'neurona';
  * import { tmpdir } from 'node:os';
- * const model = new nr.Sequential([new nr.layers.Flatten({ inputShape: [8, 8] }), new nr.layers.Dense({ units: 3, activation: 'softmax' })]);
+ * const model = new nr.Sequential([
+ *   new nr.layers.Flatten({ inputShape: [8, 8] }),
+ *   new nr.layers.Dense({ units: 3, activation: 'softmax' }),
+ * ]);
  * const found = await nr.vis.saveMisclassified(model, nr.randu([20, 8, 8]), nr.zeros([20]), `${tmpdir()}/neurona-wrong.png`, { count: 9 });
  * console.log(`${found.total} of 20 wrong`);
  * ```

@@ -58,7 +58,10 @@ export async function saveConfusionMatrix(
  * import { tmpdir } from 'node:os';
  * const x = nr.randn([40, 2]);
  * const y = nr.tensor((x.toArray() as number[][]).map(([a, b]) => (a * b > 0 ? 1 : 0)));
- * const model = new nr.Sequential([new nr.layers.Dense({ units: 8, activation: 'tanh', inputShape: [2] }), new nr.layers.Dense({ units: 2, activation: 'softmax' })]);
+ * const model = new nr.Sequential([
+ *   new nr.layers.Dense({ units: 8, activation: 'tanh', inputShape: [2] }),
+ *   new nr.layers.Dense({ units: 2, activation: 'softmax' }),
+ * ]);
  * await nr.vis.saveDecisionBoundary(model, x, y, `${tmpdir()}/neurona-boundary.png`);
  * ```
  */

@@ -89,7 +89,8 @@ import zlib, struct, sys
 w, h, px = 5, 3, bytes.fromhex(sys.argv[1])
 raw = b''.join(b'\\x00' + px[y*w*3:(y+1)*w*3] for y in range(h))
 def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
-sys.stdout.write((b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b'')).hex())`;
+ihdr = chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
+sys.stdout.write((b'\\x89PNG\\r\\n\\x1a\\n' + ihdr + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b'')).hex())`;
   const run = spawnSync('python3', ['-c', script, hex(image.pixels)], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   assert.equal(hex(encodePng(image)), run.stdout.trim());

@@ -106,7 +106,8 @@ test('safetensors: layout matches the reference writer (dtype alignment, then na
   const header = new TextDecoder().decode(bytes.subarray(8, 8 + n));
   assert.equal(
     header.trimEnd(),
-    '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"U8","shape":[1],"data_offsets":[4,5]},"b":{"dtype":"U8","shape":[1],"data_offsets":[5,6]}}',
+    '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"U8","shape":[1],"data_offsets":[4,5]},' +
+      '"b":{"dtype":"U8","shape":[1],"data_offsets":[5,6]}}',
   );
   // The reference's own test vectors (safetensors/src/tensor.rs, test_empty).
   assert.deepEqual([...encodeSafetensors({})], [8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32]);
@@ -164,7 +165,8 @@ test('safetensors: the file neurona writes is unchanged from the committed fixtu
   assert.deepEqual(
     bytes,
     new Uint8Array(readFileSync(path)),
-    'neurona_written.safetensors differs: rerun with NEURONA_UPDATE_FIXTURES=1, then /usr/bin/python3 test/fixtures/generate_safetensors.py',
+    'neurona_written.safetensors differs: rerun with NEURONA_UPDATE_FIXTURES=1, ' +
+      'then /usr/bin/python3 test/fixtures/generate_safetensors.py',
   );
   const decoded = decodeSafetensors(bytes);
   assert.deepEqual(decoded.tensors['été']!.shape, [1]);

@@ -25,7 +25,8 @@ function rejects(fn: () => unknown, Class: typeof nr.NeuronaError, pattern: RegE
 
 const quoted = (name: string) => JSON.stringify(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-test('name tables: inherited names are unknown activations, losses, metrics, optimizers, initializers, regularizers, schedules, layer classes', () => {
+const TABLES = 'activations, losses, metrics, optimizers, initializers, regularizers, schedules, layer classes';
+test(`name tables: inherited names are unknown ${TABLES}`, () => {
   for (const name of HOSTILE) {
     rejects(
       () => nr.activations.getActivation(name),

@@ -40,7 +40,8 @@ export const fashionMnistProgression = program({
       data = { train, test, name: 'Fashion-MNIST' };
     }
     print(
-      `Fashion-MNIST progression on ${data.name}: ${data.train[0].shape[0]} training and ${data.test[0].shape[0]} test images, ${options.epochs} epochs each`,
+      `Fashion-MNIST progression on ${data.name}: ${data.train[0].shape[0]} training and ${data.test[0].shape[0]} test images, ` +
+        `${options.epochs} epochs each`,
     );
 
     const rows: string[] = [];
@@ -48,7 +49,10 @@ export const fashionMnistProgression = program({
       nr.setSeed(options.seed);
       const model = VERSIONS[name]([28, 28, 1]);
       const result = await trainAndEvaluate(model, data, options, 0);
-      const row = `| ${name} | ${model.countParams().toLocaleString('en-US').padStart(9)} | ${result.trainAccuracy.toFixed(4)} | ${result.testAccuracy.toFixed(4)} | ${(result.trainAccuracy - result.testAccuracy).toFixed(4).padStart(7)} | ${result.seconds.toFixed(1).padStart(6)} |`;
+      const gap = (result.trainAccuracy - result.testAccuracy).toFixed(4).padStart(7);
+      const row =
+        `| ${name} | ${model.countParams().toLocaleString('en-US').padStart(9)} | ${result.trainAccuracy.toFixed(4)} | ` +
+        `${result.testAccuracy.toFixed(4)} | ${gap} | ${result.seconds.toFixed(1).padStart(6)} |`;
       print(row);
       rows.push(row);
     }

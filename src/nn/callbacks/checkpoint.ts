@@ -167,7 +167,8 @@ export class ModelCheckpoint extends Callback {
       const current = ownEntry(logs, this.monitor);
       if (current === undefined) {
         notice(
-          `ModelCheckpoint: can save best model only with "${this.monitor}" available, skipping; available: ${Object.keys(logs).join(', ') || '(none)'}`,
+          `ModelCheckpoint: can save best model only with "${this.monitor}" available, skipping; ` +
+            `available: ${Object.keys(logs).join(', ') || '(none)'}`,
         );
         return;
       }

@@ -208,7 +208,10 @@ export function buildModel(json: ModelJson, source = 'model.json'): Model {
   return layer;
 }
 
-/** The config field an error message is about: the option it quotes, else the first field it names, else the field holding a value it quotes. */
+/**
+ * The config field an error message is about: the option it quotes, else the first field it names, else the field
+ * holding a value it quotes.
+ */
 function fieldNamed(message: string, config: Record<string, unknown>): string | null {
   const quoted = /option ['"]([^'"]+)['"]/.exec(message)?.[1];
   if (quoted) return quoted;

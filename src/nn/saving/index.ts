@@ -99,7 +99,8 @@ function processRuns(pid: number): boolean {
 /** Makes `dir` a directory to save into: created when missing, a clear error when it is a file. */
 async function prepareDirectory(dir: string): Promise<void> {
   const advice =
-    'a saved model is a directory holding model.json and model.safetensors: choose another path, or use model.saveWeights(path) to write the weights alone to one .safetensors file';
+    'a saved model is a directory holding model.json and model.safetensors: choose another path, ' +
+    'or use model.saveWeights(path) to write the weights alone to one .safetensors file';
   const info = await stat(dir).catch(() => null);
   if (info && !info.isDirectory()) {
     throw configError('model.save', { expected: `${dir} exists and is a file, not a directory`, hint: advice });
