@@ -95,7 +95,7 @@ export function plainSgd(a: PlainSgdArgs): { intercept: number; epochs: number; 
     }
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
-      if (validationMask !== null && validationMask[i]) continue;
+      if (validationMask?.[i]) continue;
       const start = indptr[i]!;
       const end = indptr[i + 1]!;
       let dot = 0;

@@ -35,7 +35,7 @@ export function imageInputOf(model: nr.Model): ImageInput {
   const batchShape =
     model instanceof nr.Sequential ? (model.builtInputShape ?? model.layers[0]?.batchInputShape) : model.layers[0]?.batchInputShape;
   const shape = batchShape ? batchShape.slice(1) : null;
-  if (shape && shape.every((d) => typeof d === 'number' && d > 0)) {
+  if (shape?.every((d) => typeof d === 'number' && d > 0)) {
     const dims = shape as number[];
     if (dims.length === 2) return { height: dims[0]!, width: dims[1]!, channels: 1, shape: dims };
     if (dims.length === 3 && (dims[2] === 1 || dims[2] === 3)) return { height: dims[0]!, width: dims[1]!, channels: dims[2], shape: dims };

@@ -194,7 +194,10 @@ const cache = new WeakMap<OptionsSpec, ResolvedSpec>();
 
 function resolved(spec: OptionsSpec): ResolvedSpec {
   let r = cache.get(spec);
-  if (!r) cache.set(spec, (r = resolve(spec)));
+  if (!r) {
+    r = resolve(spec);
+    cache.set(spec, r);
+  }
   return r;
 }
 

@@ -222,7 +222,7 @@ export function decodePng(bytes: Uint8Array, name = 'PNG data', options: DecodeP
         });
       }
       const kind = COLOR_TYPES[colorType!];
-      if (!kind || !kind.depths.includes(depth!)) {
+      if (!kind?.depths.includes(depth!)) {
         fail({
           expected: `invalid pixel format: bit depth ${depth}, color type ${colorType}`,
           rule:

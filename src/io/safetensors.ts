@@ -358,7 +358,7 @@ export function decodeSafetensors(
   const root = header as Record<string, unknown>;
 
   const metadata: [string, string][] = [];
-  const rawMetadata = root['__metadata__'];
+  const rawMetadata = root.__metadata__;
   if (rawMetadata !== undefined) {
     if (!isPlainObject(rawMetadata)) fail({ expected: '"__metadata__" must be an object of strings', got: show(rawMetadata) });
     for (const [key, value] of Object.entries(rawMetadata as Record<string, unknown>)) {

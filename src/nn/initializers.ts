@@ -1,5 +1,5 @@
 import { configError, globalRandom, type DType, ownEntry, show } from '../core/index.js';
-import { Tensor, full, randn, randu, tensor, zeros } from '../tensor/index.js';
+import { type Tensor, full, randn, randu, tensor, zeros } from '../tensor/index.js';
 
 /*
  * Weight initializers with Keras 3's names and defaults. Variance-scaling initializers compute

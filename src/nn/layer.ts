@@ -22,7 +22,7 @@ import {
   type Check,
   type OptionsSpec,
 } from '../core/index.js';
-import { Tensor, Variable, variable } from '../tensor/index.js';
+import { Tensor, type Variable, variable } from '../tensor/index.js';
 import { getInitializer, type InitializerIdentifier } from './initializers.js';
 
 /*

@@ -159,7 +159,7 @@ function formatTensor(t: Tensor): string {
       }
       parts.push(build(axis + 1, offset + i * step, step));
     }
-    const sep = axis === shape.length - 1 ? ', ' : ',\n' + ' '.repeat(axis + 8);
+    const sep = axis === shape.length - 1 ? ', ' : `,\n${' '.repeat(axis + 8)}`;
     return `[${parts.join(sep)}]`;
   };
   const body = shape.length === 0 ? fmt(values[0]!) : build(0, 0, sizeOf(shape));

@@ -193,7 +193,7 @@ export function featureMaps(model: ModelWithLayers, x: Tensor, layerNames: reado
   const captured = new Map<Layer, Tensor>();
   const restore: (() => void)[] = [];
   for (const layer of new Set(layers)) {
-    const own = Object.prototype.hasOwnProperty.call(layer, 'call');
+    const own = Object.hasOwn(layer, 'call');
     const original = layer.call;
     // An instance property shadows the class's call for this layer only, and is removed afterwards.
     layer.call = function observed(this: Layer, inputs: Tensor, options) {

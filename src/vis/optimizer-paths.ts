@@ -4,7 +4,7 @@
  * filled contour plot on a log scale) with one path per optimizer.
  */
 import { configError, ownEntry, show } from '../core/index.js';
-import { Tensor, tensor, valueAndGrad, variable } from '../tensor/index.js';
+import { type Tensor, tensor, valueAndGrad, variable } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 import { Optimizer, SGD, Adam, RMSprop, Adagrad, Adadelta, AdamW } from '../nn/optimizers/index.js';
 import { paletteColor, planeCellsLayer, renderVegaLite, sizeOption, titleEntry, type ChartSizeOptions, type VegaLiteSpec } from './vega.js';

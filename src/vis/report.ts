@@ -264,7 +264,11 @@ export class Report extends Callback {
     this.epochSeconds.push((performance.now() - this.epochStart) / 1000);
     for (const [key, value] of Object.entries(logs)) {
       // A key that first appears late (or skips epochs) is padded with NaN so epochs stay aligned.
-      const series = this.history[key] ?? (this.history[key] = new Array<number>(epoch).fill(Number.NaN));
+      let series = this.history[key];
+      if (series === undefined) {
+        series = new Array<number>(epoch).fill(Number.NaN);
+        this.history[key] = series;
+      }
       while (series.length < epoch) series.push(Number.NaN);
       series.push(value);
     }

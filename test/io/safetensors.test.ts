@@ -169,7 +169,7 @@ test('safetensors: the file neurona writes is unchanged from the committed fixtu
       'then /usr/bin/python3 test/fixtures/generate_safetensors.py',
   );
   const decoded = decodeSafetensors(bytes);
-  assert.deepEqual(decoded.tensors['été']!.shape, [1]);
+  assert.deepEqual(decoded.tensors.été!.shape, [1]);
   assert.ok(Number.isNaN((typedArrayOf(decoded.tensors['layer_0/kernel']!) as Float32Array)[0]));
 });
 
@@ -235,7 +235,7 @@ test('safetensors: tensor-level rejections: dtype, shape, byte count, offsets, c
   assert.deepEqual(Object.keys(ok.tensors).sort(), ['a', 'b']);
   // A tensor named "__proto__" is an ordinary key, never the prototype.
   const proto = decodeSafetensors(rawFile(`{"__proto__":${entry('"U8"', '[1]', '[0,1]')}}`, new Uint8Array(1)), f);
-  assert.ok(Object.prototype.hasOwnProperty.call(proto.tensors, '__proto__'));
+  assert.ok(Object.hasOwn(proto.tensors, '__proto__'));
 });
 
 test('safetensors: encode rejects bad arguments with ConfigError', () => {

@@ -34,7 +34,8 @@ export function runLayerTest(factory: () => Layer, options: LayerTestOptions): v
   // One input, or a list of them for merge layers: `each` maps a function over the shapes.
   const listed = Array.isArray(inputShape[0]);
   const shapes = (listed ? inputShape : [inputShape]) as number[][];
-  const each = <T>(make: (shape: number[]) => T): any => (listed ? shapes.map(make) : make(shapes[0]!)); // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: T or T[] by `listed`; apply's overloads take one or the other, not the union
+  const each = <T>(make: (shape: number[]) => T): any => (listed ? shapes.map(make) : make(shapes[0]!));
   const unknownBatch = (shape: number[]) => [null, ...shape.slice(1)];
   const x = each((shape) => nr.randu(shape, { low: -2, high: 2 }));
 

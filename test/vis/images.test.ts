@@ -89,7 +89,7 @@ test('featureMaps observes the chosen layers during one predict and leaves them 
   const [hidden, out] = vis.featureMaps(model, x, ['hidden', 'out']);
   assertClose(hidden!, [3, 3, 3]);
   assertClose(out!, [9]);
-  assert.equal(Object.prototype.hasOwnProperty.call(model.getLayer('hidden'), 'call'), false, 'the observer is removed');
+  assert.equal(Object.hasOwn(model.getLayer('hidden'), 'call'), false, 'the observer is removed');
   assert.throws(() => vis.featureMaps(model, x, ['nope']), nr.ConfigError);
 });
 

@@ -40,7 +40,7 @@ export const somDigits = program({
     let purity = 0;
     votes.forEach((v) => (purity += Math.max(...v)));
     print('majority label of the digits mapped to each unit:');
-    for (let r = 0; r < rows; r++) print('  ' + majority.slice(r * columns, (r + 1) * columns).join(' '));
+    for (let r = 0; r < rows; r++) print(`  ${majority.slice(r * columns, (r + 1) * columns).join(' ')}`);
     print(`digits that share their unit's majority label: ${((100 * purity) / samples).toFixed(1)}%`);
 
     mkdirSync(out, { recursive: true });

@@ -325,7 +325,7 @@ export class BackupAndRestore extends Callback {
 
   override async restoreTraining(): Promise<ResumePoint | null> {
     await this.removeStaleTemporaries();
-    let file;
+    let file: Awaited<ReturnType<typeof readSafetensors>>;
     try {
       file = await readSafetensors(this.backupPath);
     } catch (e) {

@@ -60,10 +60,10 @@ export class CSVLogger extends Callback {
   override onEpochEnd(epoch: number, logs: Logs = {}): void {
     if (this.keys === null) {
       this.keys = Object.keys(logs).sort();
-      if (this.writeHeader) appendFileSync(this.filename, ['epoch', ...this.keys].join(this.separator) + '\n');
+      if (this.writeHeader) appendFileSync(this.filename, `${['epoch', ...this.keys].join(this.separator)}\n`);
       this.writeHeader = false;
     }
     const values = this.keys.map((k) => (logs[k] === undefined ? 'NA' : formatPythonFloat(logs[k]!)));
-    appendFileSync(this.filename, [String(epoch), ...values].join(this.separator) + '\n');
+    appendFileSync(this.filename, `${[String(epoch), ...values].join(this.separator)}\n`);
   }
 }

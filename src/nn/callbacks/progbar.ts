@@ -183,7 +183,7 @@ export class ProgbarLogger extends Callback {
     const elapsedSeconds = (now - this.epochStart) / 1000;
     const secondsPerStep = this.secondsPerStep(steps, now);
     if (this.verbose === 2) {
-      this.stream.write(formatEpochLine({ steps, elapsedSeconds, secondsPerStep, logs, keys: this.keys }) + '\n');
+      this.stream.write(`${formatEpochLine({ steps, elapsedSeconds, secondsPerStep, logs, keys: this.keys })}\n`);
       return;
     }
     this.draw(

@@ -310,7 +310,7 @@ export function prepareOptimizerState(
   const keys = Object.keys(tensors).filter((k) => k.startsWith('optimizer/'));
   if (!optimizer || keys.length === 0) return null;
   const it = tensors['optimizer/iterations'];
-  if (!it || it.dtype !== 'I32' || it.shape.length !== 0) {
+  if (it?.dtype !== 'I32' || it.shape.length !== 0) {
     throw formatError(source, {
       expected: '"optimizer/iterations" must be an I32 scalar',
       got: it ? `${it.dtype} of shape [${it.shape.join(', ')}]` : 'none',

@@ -3,6 +3,7 @@
  * entry). Importing this module registers the file-system side of `model.save`, `model.saveWeights`
  * and `model.loadWeights` (see hooks.ts).
  */
+import type { Stats } from 'node:fs';
 import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -33,6 +34,9 @@ import type { SafetensorsTensor } from '../../io/safetensors.js';
 export type { SaveOptions } from './hooks.js';
 export { FORMAT_NAME, FORMAT_VERSION, namedWeights } from './format.js';
 
+/** A decoded .safetensors file: its tensors by name and its string metadata. */
+type SafetensorsFile = ReturnType<typeof decodeSafetensors>;
+
 /** The two files of a saved model: fixed names inside the directory (no path is read from the files). */
 export const MODEL_JSON = 'model.json';
 export const MODEL_WEIGHTS = 'model.safetensors';
@@ -40,7 +44,7 @@ export const MODEL_WEIGHTS = 'model.safetensors';
 const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
 
 async function readBounded(path: string, what: string, max = Number.MAX_SAFE_INTEGER, missingOk = false): Promise<Uint8Array> {
-  let info;
+  let info: Stats;
   try {
     info = await stat(path);
   } catch (e) {
@@ -218,7 +222,7 @@ async function readModelFiles(
   for (let attempt = 1; ; attempt++) {
     const json = await readModelJson(dir);
     let weightsPath = join(dir, MODEL_WEIGHTS);
-    let file;
+    let file: SafetensorsFile | undefined;
     if (json.saveId !== undefined && SAVE_ID_PATTERN.test(json.saveId)) {
       const staged = join(dir, stagedWeightsName(json.saveId));
       try {
@@ -329,13 +333,13 @@ registerPersistence({ save: saveModel, saveWeights, loadWeights });
 /** What `neurona inspect` prints for a model directory or a .safetensors file (nothing is built). */
 export async function inspect(path: string): Promise<string[]> {
   const lines: string[] = [];
-  let info;
+  let info: Stats;
   try {
     info = await stat(path);
   } catch {
     throw formatError('inspect', { expected: `${path} does not exist` });
   }
-  let file;
+  let file: SafetensorsFile | undefined;
   if (info.isDirectory()) {
     const { json, ...weights } = await readModelFiles(path);
     file = weights;

@@ -76,7 +76,7 @@ async function runWithCrash(crashAt: number | null, saveFreq: 'epoch' | number):
     }),
   ];
   let model = makeModel();
-  let history;
+  let history: nr.callbacks.History;
   try {
     history = await model.fit(x, y, { ...fitOptions, callbacks: callbacks() });
   } catch (e) {

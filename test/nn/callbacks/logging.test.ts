@@ -105,7 +105,7 @@ test('CSVLogger writes a sorted header and one row per epoch; append keeps the h
     const expected = 'epoch,accuracy,loss,val_accuracy,val_loss\n0,0.9123,0.25,0.905,0.3012\n1,0.9123,0.25,0.905,0.3012\n';
     assert.equal(readFileSync(path, 'utf8'), expected);
     await fit([new CSVLogger(path, { append: true, separator: ';' })], 1, 1);
-    assert.equal(readFileSync(path, 'utf8'), expected + '0;0.9123;0.25;0.905;0.3012\n');
+    assert.equal(readFileSync(path, 'utf8'), `${expected}0;0.9123;0.25;0.905;0.3012\n`);
     const tiny = join(dir, 'tiny.csv');
     const logger = new CSVLogger(tiny);
     logger.onTrainBegin();
