@@ -20,8 +20,14 @@ export interface Flags {
 
 export function parseFlags(defaults: Partial<Flags> = {}): Flags {
   const argv = process.argv.slice(2);
-  const value = (flag: string) => { const i = argv.indexOf(flag); return i >= 0 ? argv[i + 1] : undefined; };
-  const number = (flag: string, fallback: number) => { const v = Number(value(flag)); return Number.isFinite(v) && v > 0 ? v : fallback; };
+  const value = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const number = (flag: string, fallback: number) => {
+    const v = Number(value(flag));
+    return Number.isFinite(v) && v > 0 ? v : fallback;
+  };
   return {
     epochs: number('--epochs', defaults.epochs ?? 10),
     batchSize: number('--batch-size', defaults.batchSize ?? 32),
@@ -32,11 +38,12 @@ export function parseFlags(defaults: Partial<Flags> = {}): Flags {
   };
 }
 
+const CIFAR_CACHE = join(process.env.NEURONA_CACHE_DIR || join(homedir(), '.neurona'), 'datasets', 'cifar-10');
 const HOW_TO_GET_CIFAR = [
   'CIFAR-10 is not on this machine. To get it:',
   '  1. download https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz (about 160 MB),',
   '  2. run this example with --data <the .tar.gz, or the directory with data_batch_1.bin ... test_batch.bin>,',
-  `     or unpack the six .bin files into ${join(process.env.NEURONA_CACHE_DIR || join(homedir(), '.neurona'), 'datasets', 'cifar-10')}/ (an online machine downloads them there itself).`,
+  `     or unpack the six .bin files into ${CIFAR_CACHE}/ (an online machine downloads them there itself).`,
   'Or run on random images of the same shape: add --synthetic.',
 ].join('\n');
 

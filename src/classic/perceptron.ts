@@ -1,11 +1,18 @@
 import {
-  Random, configError, formatShape, globalRandom, is, notice, numericsError, parseOptions, shapeError, show,
+  Random,
+  configError,
+  formatShape,
+  globalRandom,
+  is,
+  notice,
+  numericsError,
+  parseOptions,
+  shapeError,
+  show,
 } from '../core/index.js';
 import { Tensor, fromStorage } from '../tensor/index.js';
 import { matmul } from '../ops/index.js';
-import {
-  PENALTY_ELASTICNET, PENALTY_L1, PENALTY_L2, PENALTY_NONE, plainSgd, type SampleRows,
-} from './plain-sgd.js';
+import { PENALTY_ELASTICNET, PENALTY_L1, PENALTY_L2, PENALTY_NONE, plainSgd, type SampleRows } from './plain-sgd.js';
 
 /** A class label: a number or a string. */
 export type Label = number | string;
@@ -56,9 +63,21 @@ export interface PerceptronOptions {
 
 const PERCEPTRON_OPTIONS = {
   keys: {
-    penalty: is.nullable(is.string), alpha: is.any, l1Ratio: is.any, fitIntercept: is.boolean, maxIter: is.any, tol: is.any, shuffle: is.boolean,
-    verbose: is.any, eta0: is.any, randomState: is.any, earlyStopping: is.boolean, validationFraction: is.any, nIterNoChange: is.any,
-    classWeight: is.any, warmStart: is.boolean,
+    penalty: is.nullable(is.string),
+    alpha: is.any,
+    l1Ratio: is.any,
+    fitIntercept: is.boolean,
+    maxIter: is.any,
+    tol: is.any,
+    shuffle: is.boolean,
+    verbose: is.any,
+    eta0: is.any,
+    randomState: is.any,
+    earlyStopping: is.boolean,
+    validationFraction: is.any,
+    nIterNoChange: is.any,
+    classWeight: is.any,
+    warmStart: is.boolean,
     nJobs: (v: unknown, what: string) => {
       if (v !== null && v !== -1 && !(Number.isInteger(v) && (v as number) >= 1)) {
         throw configError('', { expected: `${what} must be null, -1 (all cores) or an integer >= 1`, got: show(v) });
@@ -67,7 +86,11 @@ const PERCEPTRON_OPTIONS = {
   } satisfies Record<keyof PerceptronOptions, unknown>,
 };
 
-interface Matrix { data: Float64Array; rows: number; cols: number }
+interface Matrix {
+  data: Float64Array;
+  rows: number;
+  cols: number;
+}
 
 const PENALTIES: Record<string, number> = { none: PENALTY_NONE, l2: PENALTY_L2, l1: PENALTY_L1, elasticnet: PENALTY_ELASTICNET };
 
@@ -126,19 +149,28 @@ export class Perceptron {
     this.shuffle = o.shuffle ?? true;
     this.verbose = check('verbose', o.verbose ?? 0, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0');
     this.eta0 = check('eta0', o.eta0 ?? 1, (v) => v > 0, 'a number > 0');
-    this.randomState = o.randomState === null ? null : check('randomState', o.randomState ?? 0, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0 or null');
+    this.randomState =
+      o.randomState === null
+        ? null
+        : check('randomState', o.randomState ?? 0, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0 or null');
     this.earlyStopping = o.earlyStopping ?? false;
     this.validationFraction = check('validationFraction', o.validationFraction ?? 0.1, (v) => v > 0 && v < 1, 'a number in (0, 1)');
     this.nIterNoChange = check('nIterNoChange', o.nIterNoChange ?? 5, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
     this.classWeight = o.classWeight ?? null;
     if (this.classWeight !== null && this.classWeight !== 'balanced' && typeof this.classWeight !== 'object') {
       throw configError('Perceptron', {
-        expected: "classWeight must be null, 'balanced' or an object {label: weight}", got: show(this.classWeight),
+        expected: "classWeight must be null, 'balanced' or an object {label: weight}",
+        got: show(this.classWeight),
       });
     }
     this.warmStart = o.warmStart ?? false;
     this.nJobs = o.nJobs ?? null;
-    for (const [name, flag] of [['fitIntercept', this.fitIntercept], ['shuffle', this.shuffle], ['earlyStopping', this.earlyStopping], ['warmStart', this.warmStart]] as const) {
+    for (const [name, flag] of [
+      ['fitIntercept', this.fitIntercept],
+      ['shuffle', this.shuffle],
+      ['earlyStopping', this.earlyStopping],
+      ['warmStart', this.warmStart],
+    ] as const) {
       if (typeof flag !== 'boolean') throw configError('Perceptron', { expected: `${name} must be true or false`, got: show(flag) });
     }
   }
@@ -168,7 +200,8 @@ export class Perceptron {
     const classes = uniqueSorted(labels);
     if (classes.length < 2) {
       throw configError('Perceptron.fit', {
-        expected: 'y must hold at least two classes', got: `only ${show(classes[0])} in ${labels.length} samples`,
+        expected: 'y must hold at least two classes',
+        got: `only ${show(classes[0])} in ${labels.length} samples`,
       });
     }
     const rowsOfCoef = classes.length === 2 ? 1 : classes.length;
@@ -189,8 +222,10 @@ export class Perceptron {
     this.biases = init?.biases ?? new Float64Array(rowsOfCoef);
     this.train(x, labels, this.maxIter, true);
     if (this.tol !== null && this.nIter === this.maxIter) {
-      notice(`Perceptron: maximum number of iterations (maxIter = ${this.maxIter}) reached before convergence (ConvergenceWarning); `
-        + 'the data may not be linearly separable; consider increasing maxIter');
+      notice(
+        `Perceptron: maximum number of iterations (maxIter = ${this.maxIter}) reached before convergence (ConvergenceWarning); ` +
+          'the data may not be linearly separable; consider increasing maxIter',
+      );
     }
     return this;
   }
@@ -207,7 +242,8 @@ export class Perceptron {
       }
       if (this.classWeight === 'balanced') {
         throw configError('Perceptron.partialFit', {
-          expected: "classWeight 'balanced' is not supported with partialFit", hint: 'compute the weights once and pass {label: weight}',
+          expected: "classWeight 'balanced' is not supported with partialFit",
+          hint: 'compute the weights once and pass {label: weight}',
         });
       }
       if (given.length < 2) {
@@ -221,7 +257,8 @@ export class Perceptron {
     } else {
       if (given !== null && (given.length !== this.classList.length || given.some((c, i) => c !== this.classList![i]))) {
         throw configError('Perceptron.partialFit', {
-          expected: `classes must be those of the first call ${show(this.classList)}`, got: show(given),
+          expected: `classes must be those of the first call ${show(this.classList)}`,
+          got: show(given),
         });
       }
       this.checkFeatures(x, 'partialFit');
@@ -244,8 +281,9 @@ export class Perceptron {
     const x = toMatrix(X, 'decisionFunction');
     this.checkFeatures(x, 'decisionFunction');
     const rowsOfCoef = this.biases!.length;
-    const scores = matmul(fromStorage(x.data, [x.rows, x.cols], 'float64'), fromStorage(w, [rowsOfCoef, x.cols], 'float64'), { transposeB: true })
-      .add(fromStorage(this.biases!, [rowsOfCoef], 'float64'));
+    const scores = matmul(fromStorage(x.data, [x.rows, x.cols], 'float64'), fromStorage(w, [rowsOfCoef, x.cols], 'float64'), {
+      transposeB: true,
+    }).add(fromStorage(this.biases!, [rowsOfCoef], 'float64'));
     return rowsOfCoef === 1 ? scores.reshape([x.rows]) : scores;
   }
 
@@ -279,7 +317,8 @@ export class Perceptron {
   private fitted(what: string): Float64Array {
     if (this.weights === null) {
       throw configError(`Perceptron.${what}`, {
-        expected: 'this Perceptron is not fitted yet', hint: 'call fit(X, y) (or partialFit) first',
+        expected: 'this Perceptron is not fitted yet',
+        hint: 'call fit(X, y) (or partialFit) first',
       });
     }
     return this.weights;
@@ -306,9 +345,14 @@ export class Perceptron {
     const random = new Random(seed);
     // scikit-learn draws one seed per binary problem from the estimator's stream.
     const seeds = Array.from({ length: rowsOfCoef }, () => random.nextUint32());
-    const mask = forFit && this.earlyStopping
-      ? validationSplit(rowsOfCoef === 1 ? classIndex.map((c) => (c === 1 ? 1 : 0)) : classIndex, this.validationFraction, new Random(seed))
-      : null;
+    const mask =
+      forFit && this.earlyStopping
+        ? validationSplit(
+            rowsOfCoef === 1 ? classIndex.map((c) => (c === 1 ? 1 : 0)) : classIndex,
+            this.validationFraction,
+            new Random(seed),
+          )
+        : null;
     let nIter = 0;
     for (let r = 0; r < rowsOfCoef; r++) {
       const positive = rowsOfCoef === 1 ? 1 : r;
@@ -316,11 +360,24 @@ export class Perceptron {
       for (let i = 0; i < x.rows; i++) y[i] = classIndex[i] === positive ? 1 : -1;
       const weights = this.weights!.subarray(r * x.cols, (r + 1) * x.cols);
       const result = plainSgd({
-        rows, y, weights, intercept: this.biases![r]!, penaltyType, alpha: this.alpha, l1Ratio: this.l1Ratio,
-        validationMask: mask, earlyStopping: forFit && this.earlyStopping, nIterNoChange: this.nIterNoChange, maxIter,
-        tol: this.tol ?? -Infinity, fitIntercept: this.fitIntercept, verbose: this.verbose,
+        rows,
+        y,
+        weights,
+        intercept: this.biases![r]!,
+        penaltyType,
+        alpha: this.alpha,
+        l1Ratio: this.l1Ratio,
+        validationMask: mask,
+        earlyStopping: forFit && this.earlyStopping,
+        nIterNoChange: this.nIterNoChange,
+        maxIter,
+        tol: this.tol ?? -Infinity,
+        fitIntercept: this.fitIntercept,
+        verbose: this.verbose,
         shuffleRandom: this.shuffle ? new Random(seeds[r]!) : null,
-        weightPos: classWeights[positive]!, weightNeg: rowsOfCoef === 1 ? classWeights[0]! : 1, eta0: this.eta0,
+        weightPos: classWeights[positive]!,
+        weightNeg: rowsOfCoef === 1 ? classWeights[0]! : 1,
+        eta0: this.eta0,
       });
       if (result.overflow) {
         throw numericsError('Perceptron.fit', {
@@ -367,7 +424,8 @@ function toMatrix(X: MatrixLike, what: string): Matrix {
   if (X instanceof Tensor) {
     if (X.rank !== 2) {
       throw shapeError(`Perceptron.${what}`, {
-        expected: 'expected X of rank 2 [samples, features]', got: formatShape(X.shape),
+        expected: 'expected X of rank 2 [samples, features]',
+        got: formatShape(X.shape),
         hint: 'reshape it first (images: x.reshape([n, -1]) or x.flatten(1))',
       });
     }
@@ -384,7 +442,8 @@ function toMatrix(X: MatrixLike, what: string): Matrix {
       const row = X[i]!;
       if (row === null || typeof row !== 'object' || row.length !== cols) {
         throw shapeError(`Perceptron.${what}`, {
-          expected: `every row of X must have ${cols} features (as row 0)`, got: `row ${i} with ${row?.length ?? 'none'}`,
+          expected: `every row of X must have ${cols} features (as row 0)`,
+          got: `row ${i} with ${row?.length ?? 'none'}`,
         });
       }
       for (let j = 0; j < cols; j++) data[i * cols + j] = Number(row[j]);
@@ -392,7 +451,8 @@ function toMatrix(X: MatrixLike, what: string): Matrix {
   }
   if (rows === 0 || cols === 0) {
     throw shapeError(`Perceptron.${what}`, {
-      expected: 'X must have at least one sample and one feature', got: formatShape([rows, cols]),
+      expected: 'X must have at least one sample and one feature',
+      got: formatShape([rows, cols]),
     });
   }
   for (let k = 0; k < data.length; k++) {
@@ -422,7 +482,8 @@ function toLabels(y: LabelsLike, rows: number, what: string): Label[] {
   }
   if (labels.length !== rows) {
     throw shapeError(`Perceptron.${what}`, {
-      expected: `X has ${rows} samples but y has ${labels.length} labels`, hint: 'pass one label per sample',
+      expected: `X has ${rows} samples but y has ${labels.length} labels`,
+      hint: 'pass one label per sample',
     });
   }
   const kind = typeof labels[0];
@@ -430,7 +491,8 @@ function toLabels(y: LabelsLike, rows: number, what: string): Label[] {
     const v = labels[i];
     if (typeof v !== kind || (kind !== 'number' && kind !== 'string') || (kind === 'number' && Number.isNaN(v))) {
       throw configError(`Perceptron.${what}`, {
-        expected: 'labels must be all numbers or all strings (no NaN)', got: `${show(v)} at sample ${i}`,
+        expected: 'labels must be all numbers or all strings (no NaN)',
+        got: `${show(v)} at sample ${i}`,
       });
     }
   }
@@ -449,7 +511,10 @@ function uniqueSorted(labels: Label[]): Label[] {
 function toRows(x: Matrix, keepZeros: boolean): SampleRows {
   const { data, rows, cols } = x;
   let stored = data.length;
-  if (!keepZeros) { stored = 0; for (let k = 0; k < data.length; k++) if (data[k] !== 0) stored++; }
+  if (!keepZeros) {
+    stored = 0;
+    for (let k = 0; k < data.length; k++) if (data[k] !== 0) stored++;
+  }
   const indptr = new Int32Array(rows + 1);
   const indices = new Int32Array(stored);
   const values = new Float64Array(stored);
@@ -457,7 +522,11 @@ function toRows(x: Matrix, keepZeros: boolean): SampleRows {
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
       const v = data[i * cols + j]!;
-      if (keepZeros || v !== 0) { indices[s] = j; values[s] = v; s++; }
+      if (keepZeros || v !== 0) {
+        indices[s] = j;
+        values[s] = v;
+        s++;
+      }
     }
     indptr[i + 1] = s;
   }
@@ -478,16 +547,28 @@ function validationSplit(classIndex: number[], fraction: number, random: Random)
     });
   }
   const byClass = new Map<number, number[]>();
-  classIndex.forEach((c, i) => { if (!byClass.has(c)) byClass.set(c, []); byClass.get(c)!.push(i); });
+  classIndex.forEach((c, i) => {
+    if (!byClass.has(c)) byClass.set(c, []);
+    byClass.get(c)!.push(i);
+  });
   const groups = [...byClass.values()];
   const exact = groups.map((g) => (g.length * nTest) / n);
   const take = exact.map(Math.floor);
   let left = nTest - take.reduce((a, b) => a + b, 0);
   const byRemainder = exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0]);
-  for (const [, i] of byRemainder) { if (left === 0) break; take[i]!++; left--; }
+  for (const [, i] of byRemainder) {
+    if (left === 0) break;
+    take[i]!++;
+    left--;
+  }
   const mask = new Uint8Array(n);
   groups.forEach((g, gi) => {
-    for (let i = g.length - 1; i > 0; i--) { const j = random.nextInt(i + 1); const t = g[i]!; g[i] = g[j]!; g[j] = t; }
+    for (let i = g.length - 1; i > 0; i--) {
+      const j = random.nextInt(i + 1);
+      const t = g[i]!;
+      g[i] = g[j]!;
+      g[j] = t;
+    }
     for (let k = 0; k < take[gi]!; k++) mask[g[k]!] = 1;
   });
   return mask;

@@ -88,12 +88,14 @@ export function plainSgd(a: PlainSgdArgs): { intercept: number; epochs: number; 
       const random = a.shuffleRandom;
       for (let i = n - 1; i > 0; i--) {
         const j = random.nextInt(i + 1);
-        const t = order[i]!; order[i] = order[j]!; order[j] = t;
+        const t = order[i]!;
+        order[i] = order[j]!;
+        order[j] = t;
       }
     }
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
-      if (validationMask !== null && validationMask[i]) continue;
+      if (validationMask?.[i]) continue;
       const start = indptr[i]!;
       const end = indptr[i + 1]!;
       let dot = 0;
@@ -132,11 +134,19 @@ export function plainSgd(a: PlainSgdArgs): { intercept: number; epochs: number; 
     if (verbose > 0) {
       let squares = 0;
       let nonZero = 0;
-      for (let j = 0; j < features; j++) { squares += w[j]! * w[j]!; if (w[j] !== 0) nonZero++; }
-      console.log(`Norm: ${(Math.sqrt(squares) * Math.abs(wscale)).toFixed(2)}, NNZs: ${nonZero}, Bias: ${intercept.toFixed(6)}, `
-        + `T: ${count}, Avg. loss: ${(sumLoss / n).toFixed(6)}`);
+      for (let j = 0; j < features; j++) {
+        squares += w[j]! * w[j]!;
+        if (w[j] !== 0) nonZero++;
+      }
+      console.log(
+        `Norm: ${(Math.sqrt(squares) * Math.abs(wscale)).toFixed(2)}, NNZs: ${nonZero}, Bias: ${intercept.toFixed(6)}, ` +
+          `T: ${count}, Avg. loss: ${(sumLoss / n).toFixed(6)}`,
+      );
     }
-    if (!Number.isFinite(intercept) || !allFinite(w)) { overflow = true; break; }
+    if (!Number.isFinite(intercept) || !allFinite(w)) {
+      overflow = true;
+      break;
+    }
     if (earlyStopping) {
       const score = validationAccuracy(rows, y, w, wscale, intercept, validationMask!);
       if (tol > -Infinity && score < bestScore + tol) noImprovement++;
@@ -166,7 +176,14 @@ function allFinite(w: Float64Array): boolean {
  * callback reads the raw weight array without the pending scale; the scaled weights are used here
  * (they differ only with an L2 term, where the raw array gives a wrong score).
  */
-function validationAccuracy(rows: SampleRows, y: Float64Array, w: Float64Array, wscale: number, intercept: number, mask: Uint8Array): number {
+function validationAccuracy(
+  rows: SampleRows,
+  y: Float64Array,
+  w: Float64Array,
+  wscale: number,
+  intercept: number,
+  mask: Uint8Array,
+): number {
   let correct = 0;
   let total = 0;
   for (let i = 0; i < rows.n; i++) {

@@ -60,8 +60,18 @@ export interface SOMOptions {
 
 const SOM_OPTIONS = {
   keys: {
-    rows: is.any, columns: is.any, topology: is.any, neighborhood: is.any, learningRate: is.any, finalLearningRate: is.any, sigma: is.any,
-    finalSigma: is.any, epochs: is.any, mode: is.any, initialization: is.any, randomState: is.any,
+    rows: is.any,
+    columns: is.any,
+    topology: is.any,
+    neighborhood: is.any,
+    learningRate: is.any,
+    finalLearningRate: is.any,
+    sigma: is.any,
+    finalSigma: is.any,
+    epochs: is.any,
+    mode: is.any,
+    initialization: is.any,
+    randomState: is.any,
   } satisfies Record<keyof SOMOptions, unknown>,
 };
 
@@ -98,7 +108,8 @@ export class SOM {
     positive(finalSigma, 'finalSigma');
     if (finalSigma > sigma) {
       throw configError('SOM', {
-        expected: `finalSigma (${finalSigma}) must not exceed sigma (${sigma})`, rule: 'the radius only shrinks',
+        expected: `finalSigma (${finalSigma}) must not exceed sigma (${sigma})`,
+        rule: 'the radius only shrinks',
       });
     }
     const learningRate = options.learningRate ?? 0.5;
@@ -107,7 +118,8 @@ export class SOM {
     positive(finalLearningRate, 'finalLearningRate');
     if (finalLearningRate > learningRate) {
       throw configError('SOM', {
-        expected: `finalLearningRate (${finalLearningRate}) must not exceed learningRate (${learningRate})`, rule: 'the rate only decays',
+        expected: `finalLearningRate (${finalLearningRate}) must not exceed learningRate (${learningRate})`,
+        rule: 'the rate only decays',
       });
     }
     const epochs = options.epochs ?? 10;
@@ -120,8 +132,18 @@ export class SOM {
       throw configError('SOM', { expected: 'randomState must be a finite number', got: show(options.randomState) });
     }
     this.options = Object.freeze({
-      rows, columns, topology, neighborhood, learningRate, finalLearningRate, sigma, finalSigma, epochs, mode,
-      initialization, randomState: options.randomState,
+      rows,
+      columns,
+      topology,
+      neighborhood,
+      learningRate,
+      finalLearningRate,
+      sigma,
+      finalSigma,
+      epochs,
+      mode,
+      initialization,
+      randomState: options.randomState,
     });
     this.positions = gridPositions(rows, columns, topology);
   }
@@ -149,7 +171,8 @@ export class SOM {
     const ok = (w.rank === 2 && w.shape[0] === this.units) || (w.rank === 3 && w.shape[0] === rows && w.shape[1] === columns);
     if (!ok || w.shape[w.rank - 1]! < 1) {
       throw shapeError('SOM.setWeights', {
-        expected: `expected [${this.units}, features] or [${rows}, ${columns}, features]`, got: formatShape(w.shape),
+        expected: `expected [${this.units}, features] or [${rows}, ${columns}, features]`,
+        got: formatShape(w.shape),
       });
     }
     const data = Float64Array.from(w.data());
@@ -375,7 +398,9 @@ export class SOM {
     const t = x instanceof Tensor ? x : tensor(x);
     if (t.rank !== 2) {
       throw shapeError(`SOM.${where}`, {
-        expected: 'expected X of shape [samples, features]', got: formatShape(t.shape), hint: 'reshape images with x.reshape([n, -1])',
+        expected: 'expected X of shape [samples, features]',
+        got: formatShape(t.shape),
+        hint: 'reshape images with x.reshape([n, -1])',
       });
     }
     const [samples, features] = t.shape as [number, number];
@@ -384,7 +409,8 @@ export class SOM {
     }
     if (needFitted && features !== this.features) {
       throw shapeError(`SOM.${where}`, {
-        expected: `the map was fitted on ${this.features} features`, got: `X of shape ${formatShape(t.shape)}`,
+        expected: `the map was fitted on ${this.features} features`,
+        got: `X of shape ${formatShape(t.shape)}`,
       });
     }
     if (t.dtype === 'bool') throw configError(`SOM.${where}`, { expected: 'X must be numeric', got: 'a bool tensor' });
@@ -394,7 +420,14 @@ export class SOM {
   }
 }
 
-function initialize(data: Float64Array, samples: number, features: number, units: number, how: 'sample' | 'uniform', random: Random): Float64Array {
+function initialize(
+  data: Float64Array,
+  samples: number,
+  features: number,
+  units: number,
+  how: 'sample' | 'uniform',
+  random: Random,
+): Float64Array {
   const codebook = new Float64Array(units * features);
   if (how === 'sample') {
     // Distinct rows while there are enough (a partial Fisher-Yates), then rows drawn with replacement.
@@ -484,7 +517,9 @@ function checkFinite(data: Float64Array, where: string, name: string, features =
     if (!Number.isFinite(data[i]!)) {
       const place = features > 0 ? `row ${Math.floor(i / features)}, column ${i % features}` : `flat index ${i}`;
       throw numericsError(where, {
-        expected: `${name} must be finite`, got: `${data[i]} at ${place}`, hint: 'drop or impute missing values first',
+        expected: `${name} must be finite`,
+        got: `${data[i]} at ${place}`,
+        hint: 'drop or impute missing values first',
       });
     }
   }

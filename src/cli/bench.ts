@@ -14,7 +14,10 @@ export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Why the benchmarks cannot run from `root`, or null when they can. */
 export function benchUnavailable(root = PACKAGE_ROOT): string | null {
   if (!existsSync(join(root, 'bench', 'run.ts'))) {
-    return `bench needs the source checkout: ${join(root, 'bench', 'run.ts')} is not in this installation (the npm package leaves bench/ out); clone the repository and run 'npm run bench' there`;
+    return (
+      `bench needs the source checkout: ${join(root, 'bench', 'run.ts')} is not in this installation ` +
+      "(the npm package leaves bench/ out); clone the repository and run 'npm run bench' there"
+    );
   }
   try {
     createRequire(join(root, 'package.json')).resolve('tsx');
@@ -25,12 +28,23 @@ export function benchUnavailable(root = PACKAGE_ROOT): string | null {
 }
 
 /** Runs bench/run.ts with `args`, forwarding its output; resolves to its exit code. */
-export function runBench(args: readonly string[], out: (s: string) => void, err: (s: string) => void, root = PACKAGE_ROOT): Promise<number> {
+export function runBench(
+  args: readonly string[],
+  out: (s: string) => void,
+  err: (s: string) => void,
+  root = PACKAGE_ROOT,
+): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join('bench', 'run.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join('bench', 'run.ts'), ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.setEncoding('utf8').on('data', out);
     child.stderr.setEncoding('utf8').on('data', err);
-    child.on('error', (e) => { err(`neurona: could not start the benchmark: ${e.message}\n`); resolve(1); });
+    child.on('error', (e) => {
+      err(`neurona: could not start the benchmark: ${e.message}\n`);
+      resolve(1);
+    });
     child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }

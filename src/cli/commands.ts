@@ -75,7 +75,9 @@ const MODEL_FLAGS: FlagSpec = {
   '--save': { kind: 'text', shown: '<dir>', help: 'save the trained model there' },
 };
 const PREDICT_FLAGS: FlagSpec = {
-  '--top': { kind: 'positive' }, '--resize': { kind: ['bilinear', 'nearest'] }, '--invert': { kind: ['auto', 'yes', 'no'] },
+  '--top': { kind: 'positive' },
+  '--resize': { kind: ['bilinear', 'nearest'] },
+  '--invert': { kind: ['auto', 'yes', 'no'] },
   '--max-pixels': { kind: 'positive' },
 };
 
@@ -87,35 +89,48 @@ const modelSpec = (example: ModelExample): FlagSpec => ({
 });
 
 /** What a flag's value looks like in a message: `N`, `js|native`, `<text>`, nothing for a switch. */
-const placeholder = (kind: FlagKind): string => (kind === 'switch' ? '' : Array.isArray(kind) ? kind.join('|') : kind === 'text' ? '<text>' : 'N');
+const placeholder = (kind: FlagKind): string =>
+  kind === 'switch' ? '' : Array.isArray(kind) ? kind.join('|') : kind === 'text' ? '<text>' : 'N';
 
 /** `--epochs N (default 5), --data <path>, --synthetic`: the flags listed in a message. */
 const describeFlags = (spec: FlagSpec): string =>
-  Object.entries(spec).map(([flag, { kind, shown }]) => [flag, shown ?? placeholder(kind)].filter(Boolean).join(' ')).join(', ');
+  Object.entries(spec)
+    .map(([flag, { kind, shown }]) => [flag, shown ?? placeholder(kind)].filter(Boolean).join(' '))
+    .join(', ');
 
 /** A program example's flags as the parser's spec, each shown with its default. */
 function programSpec(flags: Record<string, Flag>): FlagSpec {
-  return Object.fromEntries(Object.entries(flags).map(([key, flag]) => {
-    const fallback = 'default' in flag && flag.default !== undefined ? `(default ${flag.default === Infinity ? 'all' : flag.default})` : '';
-    return [flagName(key), { kind: flag.kind, shown: [placeholder(flag.kind), fallback].filter(Boolean).join(' '), help: flag.help }];
-  }));
+  return Object.fromEntries(
+    Object.entries(flags).map(([key, flag]) => {
+      const fallback =
+        'default' in flag && flag.default !== undefined ? `(default ${flag.default === Infinity ? 'all' : flag.default})` : '';
+      return [flagName(key), { kind: flag.kind, shown: [placeholder(flag.kind), fallback].filter(Boolean).join(' '), help: flag.help }];
+    }),
+  );
 }
 
 /** The options a program example's run gets: each flag's value from the command line, or its default. */
 function programOptions(flags: Record<string, Flag>, given: Record<string, string>): Parameters<ProgramExample['run']>[0] {
-  return Object.fromEntries(Object.entries(flags).map(([key, flag]) => {
-    const value = given[flagName(key)];
-    if (flag.kind === 'switch') return [key, value !== undefined];
-    if (value === undefined) return [key, flag.default];
-    return [key, flag.kind === 'text' ? value : Number(value)];
-  })) as Parameters<ProgramExample['run']>[0];
+  return Object.fromEntries(
+    Object.entries(flags).map(([key, flag]) => {
+      const value = given[flagName(key)];
+      if (flag.kind === 'switch') return [key, value !== undefined];
+      if (value === undefined) return [key, flag.default];
+      return [key, flag.kind === 'text' ? value : Number(value)];
+    }),
+  ) as Parameters<ProgramExample['run']>[0];
 }
 
 /**
  * Splits `args` into positional arguments and `--flag value` / `--flag=value` pairs (a switch: `--flag`)
  * checked against `spec`; an unknown flag is answered with the list of flags that `owner` takes.
  */
-function parseArgs(command: string, args: readonly string[], spec: FlagSpec, owner = command): { positional: string[]; flags: Record<string, string> } {
+function parseArgs(
+  command: string,
+  args: readonly string[],
+  spec: FlagSpec,
+  owner = command,
+): { positional: string[]; flags: Record<string, string> } {
   const positional: string[] = [];
   const flags: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
@@ -142,7 +157,8 @@ function parseArgs(command: string, args: readonly string[], spec: FlagSpec, own
       const n = Number(value);
       if (!Number.isInteger(n) || n < (kind === 'positive' ? 1 : 0)) {
         throw usage(command, {
-          expected: `option ${flag} needs a ${kind === 'positive' ? 'positive' : 'non-negative'} integer`, got: `'${value}'`,
+          expected: `option ${flag} needs a ${kind === 'positive' ? 'positive' : 'non-negative'} integer`,
+          got: `'${value}'`,
         });
       }
     }
@@ -165,9 +181,14 @@ async function train(args: readonly string[], out: Out): Promise<number> {
   if (!example) throw usage('', { expected: `unknown example '${name}'`, hint: `available: ${available}` });
   const spec = { ...(isProgram(example) ? programSpec(example.flags) : modelSpec(example)), ...RUN_FLAGS };
   if (rest.includes('--help') || rest.includes('-h')) {
-    const usage = Object.entries(spec).map(([flag, { kind, shown, help }]) => [[flag, shown ?? placeholder(kind)].filter(Boolean).join(' '), help ?? '']);
+    const usage = Object.entries(spec).map(([flag, { kind, shown, help }]) => [
+      [flag, shown ?? placeholder(kind)].filter(Boolean).join(' '),
+      help ?? '',
+    ]);
     const width = Math.max(...usage.map(([flag]) => flag!.length)) + 2;
-    out(`neurona train ${name} [flags]: ${example.description}\n${usage.map(([flag, help]) => `  ${flag!.padEnd(width)}${help}\n`).join('')}`);
+    out(
+      `neurona train ${name} [flags]: ${example.description}\n${usage.map(([flag, help]) => `  ${flag!.padEnd(width)}${help}\n`).join('')}`,
+    );
     return 0;
   }
   const { positional, flags } = parseArgs('train', rest, spec, name);
@@ -181,8 +202,15 @@ async function train(args: readonly string[], out: Out): Promise<number> {
   }
   const number = (flag: string) => (flags[flag] === undefined ? undefined : Number(flags[flag]));
   const options: TrainOptions = {
-    epochs: number('--epochs'), batchSize: number('--batch-size'), seed: number('--seed'), limit: number('--limit'),
-    verbose: number('--verbose') as TrainOptions['verbose'], data: flags['--data'], report: flags['--report'], save: flags['--save'], print,
+    epochs: number('--epochs'),
+    batchSize: number('--batch-size'),
+    seed: number('--seed'),
+    limit: number('--limit'),
+    verbose: number('--verbose') as TrainOptions['verbose'],
+    data: flags['--data'],
+    report: flags['--report'],
+    save: flags['--save'],
+    print,
   };
   await trainExample(name, example, options);
   return 0;
@@ -193,12 +221,15 @@ async function predict(args: readonly string[], out: Out, err: Out): Promise<num
   const [modelDir, ...images] = positional;
   if (!modelDir || images.length === 0) {
     throw usage('', {
-      expected: 'predict needs a model directory and one or more PNG images', hint: "e.g. 'neurona predict my-model digit.png'",
+      expected: 'predict needs a model directory and one or more PNG images',
+      hint: "e.g. 'neurona predict my-model digit.png'",
     });
   }
   const { lines, failures } = await predictImages(modelDir, images, {
-    top: flags['--top'] ? Number(flags['--top']) : undefined, maxPixels: flags['--max-pixels'] ? Number(flags['--max-pixels']) : undefined,
-    resize: flags['--resize'] as ResizeMode | undefined, invert: flags['--invert'] as InvertMode | undefined,
+    top: flags['--top'] ? Number(flags['--top']) : undefined,
+    maxPixels: flags['--max-pixels'] ? Number(flags['--max-pixels']) : undefined,
+    resize: flags['--resize'] as ResizeMode | undefined,
+    invert: flags['--invert'] as InvertMode | undefined,
   });
   for (const line of lines) out(`${line}\n`);
   // A file that could not be read is reported and the others are still predicted; the exit status says so.
@@ -208,30 +239,45 @@ async function predict(args: readonly string[], out: Out, err: Out): Promise<num
 
 /** One line for an error: the message of a neurona error, the name too for anything unexpected. */
 function oneLine(e: unknown): string {
-  const text = e instanceof UsageError || e instanceof CommandError || e instanceof NeuronaError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const text =
+    e instanceof UsageError || e instanceof CommandError || e instanceof NeuronaError
+      ? e.message
+      : e instanceof Error
+        ? `${e.name}: ${e.message}`
+        : String(e);
   return text.replace(/\s*\n\s*/g, ' ');
 }
 
 /** Runs the CLI with the given arguments and resolves to the exit code. */
-export async function main(args: readonly string[], out: Out = (s) => process.stdout.write(s),
-  err: Out = (s) => process.stderr.write(s)): Promise<number> {
+export async function main(
+  args: readonly string[],
+  out: Out = (s) => process.stdout.write(s),
+  err: Out = (s) => process.stderr.write(s),
+): Promise<number> {
   const [command, ...rest] = args;
   try {
     switch (command) {
-      case undefined: case '--help': case '-h': case 'help':
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
         out(HELP);
         return 0;
-      case '--version': case '-v':
+      case '--version':
+      case '-v':
         out(`${VERSION}\n`);
         return 0;
       case 'info':
         {
           const native = nativeInfo();
-          const nativeLine = native.available ? `native: ${native.isa}, ${native.threads} threads (${native.path})` : `native: unavailable (${native.reason})`;
+          const nativeLine = native.available
+            ? `native: ${native.isa}, ${native.threads} threads (${native.path})`
+            : `native: unavailable (${native.reason})`;
           out(`neurona ${VERSION}\nbackend: ${getBackend()}\n${nativeLine}\nnode: ${process.version}\n`);
         }
         return 0;
-      case 'examples': case 'jobs': {
+      case 'examples':
+      case 'jobs': {
         // Names are padded to the longest one plus two spaces, so every description starts in one column.
         const width = Math.max(...Object.keys(EXAMPLES).map((name) => name.length)) + 2;
         for (const [name, example] of Object.entries(EXAMPLES)) out(`${name.padEnd(width)}${example.description}\n`);
@@ -243,7 +289,8 @@ export async function main(args: readonly string[], out: Out = (s) => process.st
         const [dir, ...extra] = rest;
         if (!dir || extra.length > 0) {
           throw usage('', {
-            expected: 'summary needs one model directory', got: extra.length > 0 ? `an extra argument '${extra[0]}'` : undefined,
+            expected: 'summary needs one model directory',
+            got: extra.length > 0 ? `an extra argument '${extra[0]}'` : undefined,
             hint: "e.g. 'neurona summary my-model'",
           });
         }

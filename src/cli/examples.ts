@@ -19,7 +19,7 @@ import { fashionMnistProgression } from './jobs/fashion-mnist-progression.js';
 export const EXAMPLES: Record<string, Example> = {
   'mnist-mlp': mnistMlp,
   'backprop-by-hand': backpropByHand,
-  'xor': xor,
+  xor: xor,
   'output-heads': outputHeads,
   'mnist-mlp-deep': mnistMlpDeep,
   'optimizers-comparison': optimizersComparison,

@@ -32,9 +32,10 @@ export interface PreprocessOptions {
 
 /** The image input of a model, read from its input shape ([H, W], [H, W, 1|3] or a square [H*W]). */
 export function imageInputOf(model: nr.Model): ImageInput {
-  const batchShape = model instanceof nr.Sequential ? model.builtInputShape ?? model.layers[0]?.batchInputShape : model.layers[0]?.batchInputShape;
+  const batchShape =
+    model instanceof nr.Sequential ? (model.builtInputShape ?? model.layers[0]?.batchInputShape) : model.layers[0]?.batchInputShape;
   const shape = batchShape ? batchShape.slice(1) : null;
-  if (shape && shape.every((d) => typeof d === 'number' && d > 0)) {
+  if (shape?.every((d) => typeof d === 'number' && d > 0)) {
     const dims = shape as number[];
     if (dims.length === 2) return { height: dims[0]!, width: dims[1]!, channels: 1, shape: dims };
     if (dims.length === 3 && (dims[2] === 1 || dims[2] === 3)) return { height: dims[0]!, width: dims[1]!, channels: dims[2], shape: dims };
@@ -72,15 +73,29 @@ function resampleWeights(from: number, to: number, mode: ResizeMode): Array<Arra
       const left = Math.floor(centre);
       const right = Math.min(from - 1, left + 1);
       const t = centre - left;
-      weights.push(t === 0 ? [[left, 1]] : [[left, 1 - t], [right, t]]);
+      weights.push(
+        t === 0
+          ? [[left, 1]]
+          : [
+              [left, 1 - t],
+              [right, t],
+            ],
+      );
     }
   }
   return weights;
 }
 
 /** Resizes `channels`-interleaved float pixels, rows then columns. */
-export function resizeImage(pixels: Float32Array, width: number, height: number, channels: number,
-  toWidth: number, toHeight: number, mode: ResizeMode = 'bilinear'): Float32Array {
+export function resizeImage(
+  pixels: Float32Array,
+  width: number,
+  height: number,
+  channels: number,
+  toWidth: number,
+  toHeight: number,
+  mode: ResizeMode = 'bilinear',
+): Float32Array {
   if (width === toWidth && height === toHeight) return pixels;
   const across = resampleWeights(width, toWidth, mode);
   const down = resampleWeights(height, toHeight, mode);
@@ -107,7 +122,9 @@ function toChannels(image: PngImage, channels: 1 | 3): Float32Array {
   const out = new Float32Array(n * channels);
   const p = image.pixels;
   for (let i = 0; i < n; i++) {
-    let r: number; let g: number; let b: number;
+    let r: number;
+    let g: number;
+    let b: number;
     if (image.channels === 1) r = g = b = p[i]! / 255;
     else if (image.channels === 2) {
       const alpha = p[i * 2 + 1]! / 255;
@@ -117,7 +134,8 @@ function toChannels(image: PngImage, channels: 1 | 3): Float32Array {
       const alpha = image.channels === 4 ? p[base + 3]! / 255 : 1;
       [r, g, b] = [0, 1, 2].map((c) => (p[base + c]! / 255) * alpha + (1 - alpha)) as [number, number, number];
     }
-    if (channels === 1) out[i] = 0.299 * r + 0.587 * g + 0.114 * b; // ITU-R BT.601 luma, as PIL's convert('L')
+    if (channels === 1)
+      out[i] = 0.299 * r + 0.587 * g + 0.114 * b; // ITU-R BT.601 luma, as PIL's convert('L')
     else out.set([r, g, b], i * 3);
   }
   return out;
@@ -138,10 +156,23 @@ function borderMean(pixels: Float32Array, width: number, height: number, channel
 }
 
 /** A decoded image as one model input row, and whether it was inverted. */
-export function preprocessImage(image: PngImage, input: ImageInput, options: PreprocessOptions = {}): { values: Float32Array; inverted: boolean } {
-  const values = resizeImage(toChannels(image, input.channels), image.width, image.height, input.channels, input.width, input.height, options.resize ?? 'bilinear');
+export function preprocessImage(
+  image: PngImage,
+  input: ImageInput,
+  options: PreprocessOptions = {},
+): { values: Float32Array; inverted: boolean } {
+  const values = resizeImage(
+    toChannels(image, input.channels),
+    image.width,
+    image.height,
+    input.channels,
+    input.width,
+    input.height,
+    options.resize ?? 'bilinear',
+  );
   const invert = options.invert ?? 'auto';
-  const inverted = invert === 'yes' || (invert === 'auto' && input.channels === 1 && borderMean(values, input.width, input.height, 1) > 0.5);
+  const inverted =
+    invert === 'yes' || (invert === 'auto' && input.channels === 1 && borderMean(values, input.width, input.height, 1) > 0.5);
   if (inverted) for (let i = 0; i < values.length; i++) values[i] = 1 - values[i]!;
   return { values, inverted };
 }
@@ -155,7 +186,7 @@ export async function readPng(path: string, options: { maxPixels?: number } = {}
     const code = (e as NodeJS.ErrnoException).code;
     throw formatError('', {
       expected: `cannot read image ${path}`,
-      rule: code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : code ?? String(e),
+      rule: code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : (code ?? String(e)),
     });
   }
   if (bytes.length < PNG_SIGNATURE.length || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) {
@@ -169,7 +200,8 @@ export async function loadModelDir(dir: string): Promise<nr.Model> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw configError('', { expected: `no model directory at ${dir}` });
   if (!existsSync(join(dir, 'model.json'))) {
     throw configError('', {
-      expected: `${dir} holds no model.json`, hint: "give a directory written by model.save() or 'neurona train <example> --save <dir>'",
+      expected: `${dir} holds no model.json`,
+      hint: "give a directory written by model.save() or 'neurona train <example> --save <dir>'",
     });
   }
   return nr.loadModel(dir);
@@ -211,7 +243,11 @@ export interface PredictOptions extends PreprocessOptions {
  * `lines`. A file that cannot be read or decoded does not stop the others: its error is in
  * `failures` (one line each, naming the file) and it gets no line in `lines`.
  */
-export async function predictImages(modelDir: string, files: readonly string[], options: PredictOptions = {}): Promise<{ lines: string[]; failures: string[] }> {
+export async function predictImages(
+  modelDir: string,
+  files: readonly string[],
+  options: PredictOptions = {},
+): Promise<{ lines: string[]; failures: string[] }> {
   const model = await loadModelDir(modelDir);
   const input = imageInputOf(model);
   const rowSize = input.height * input.width * input.channels;
@@ -232,9 +268,13 @@ export async function predictImages(modelDir: string, files: readonly string[], 
   const outputs = model.predict(nr.tensor(batch, [rows.length, ...input.shape]));
   const top = options.top ?? 3;
   const lines = probabilitiesOf(outputs).map((probabilities, i) => {
-    const ranked = probabilities.map((p, c) => [c, p] as const).sort((a, b) => b[1] - a[1]).slice(0, top);
+    const ranked = probabilities
+      .map((p, c) => [c, p] as const)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top);
     const classes = ranked.map(([c, p]) => `${c} (${(100 * p).toFixed(1)}%)`).join(', ');
-    const note = rows[i]!.inverted && (options.invert ?? 'auto') === 'auto' ? '  [dark on light: inverted to white on black, as MNIST]' : '';
+    const note =
+      rows[i]!.inverted && (options.invert ?? 'auto') === 'auto' ? '  [dark on light: inverted to white on black, as MNIST]' : '';
     return `${rows[i]!.file}: ${classes}${note}`;
   });
   return { lines, failures };

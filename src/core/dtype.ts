@@ -26,7 +26,10 @@ const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1
 function formatBytes(bytes: number): string {
   const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB'];
   let i = 0;
-  while (bytes >= 1000 && i < units.length - 1) { bytes /= 1000; i++; }
+  while (bytes >= 1000 && i < units.length - 1) {
+    bytes /= 1000;
+    i++;
+  }
   return i === 0 ? `${bytes} bytes` : `${bytes.toPrecision(3)} ${units[i]}`;
 }
 
@@ -40,7 +43,8 @@ export function checkTensorSize(size: number, dtype: DType, what: string): void 
   if (size <= limit) return;
   const count = Number.isFinite(size) ? size.toLocaleString('en-US') : String(size);
   throw shapeError('', {
-    expected: `${what} holds ${count} elements (${formatBytes(size * BYTES[dtype])} as ${dtype}), more than the limit of ` +
+    expected:
+      `${what} holds ${count} elements (${formatBytes(size * BYTES[dtype])} as ${dtype}), more than the limit of ` +
       `${limit.toLocaleString('en-US')} elements per tensor`,
     hint: 'use a smaller shape, or raise the limit with nr.setMaxTensorElements(n)',
   });

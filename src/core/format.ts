@@ -88,7 +88,9 @@ function orderedKeys(logs: Record<string, number>, keys?: readonly string[]): st
 }
 
 function metricsText(logs: Record<string, number>, keys?: readonly string[]): string {
-  return orderedKeys(logs, keys).map((k) => ` - ${k}: ${formatMetricValue(logs[k]!)}`).join('');
+  return orderedKeys(logs, keys)
+    .map((k) => ` - ${k}: ${formatMetricValue(logs[k]!)}`)
+    .join('');
 }
 
 export interface ProgressLineOptions {
@@ -130,7 +132,11 @@ export function formatProgressLine(options: ProgressLineOptions): string {
 
 /** Keras 3's verbose=2 epoch line: `250/250 - 2s - 8ms/step - accuracy: 0.9123 - loss: 0.2871`. */
 export function formatEpochLine(options: {
-  steps: number; elapsedSeconds: number; secondsPerStep: number; logs: Record<string, number>; keys?: readonly string[];
+  steps: number;
+  elapsedSeconds: number;
+  secondsPerStep: number;
+  logs: Record<string, number>;
+  keys?: readonly string[];
 }): string {
   const { steps, elapsedSeconds, secondsPerStep, logs, keys } = options;
   return `${steps}/${steps} - ${formatElapsed(elapsedSeconds)} - ${formatStepTime(secondsPerStep)}${metricsText(logs, keys)}`;
@@ -138,7 +144,7 @@ export function formatEpochLine(options: {
 
 /** Removes ANSI colour codes (for measuring or comparing lines). */
 export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC (\x1b) opens every ANSI code; matching it is the point
   return text.replace(/\x1b\[[0-9;]*m/g, '');
 }
 
@@ -180,17 +186,21 @@ export interface TableColumn {
  * ```
  */
 export function formatTable(rows: readonly (readonly string[])[], columns: readonly TableColumn[]): string {
-  const widths = columns.map((c, i) =>
-    Math.max(c.width ?? 0, [...c.header].length, ...rows.map((r) => [...(r[i] ?? '')].length)));
+  const widths = columns.map((c, i) => Math.max(c.width ?? 0, [...c.header].length, ...rows.map((r) => [...(r[i] ?? '')].length)));
   const cell = (text: string, i: number) => {
     const pad = ' '.repeat(widths[i]! - [...text].length);
     return columns[i]!.align === 'right' ? pad + text : text + pad;
   };
-  const rule = (left: string, fill: string, join: string, right: string) =>
-    left + widths.map((w) => fill.repeat(w + 2)).join(join) + right;
-  const line = (cells: readonly string[], edge: string) =>
-    edge + columns.map((_, i) => ` ${cell(cells[i] ?? '', i)} `).join(edge) + edge;
-  const out = [rule('┏', '━', '┳', '┓'), line(columns.map((c) => c.header), '┃'), rule('┡', '━', '╇', '┩')];
+  const rule = (left: string, fill: string, join: string, right: string) => left + widths.map((w) => fill.repeat(w + 2)).join(join) + right;
+  const line = (cells: readonly string[], edge: string) => edge + columns.map((_, i) => ` ${cell(cells[i] ?? '', i)} `).join(edge) + edge;
+  const out = [
+    rule('┏', '━', '┳', '┓'),
+    line(
+      columns.map((c) => c.header),
+      '┃',
+    ),
+    rule('┡', '━', '╇', '┩'),
+  ];
   rows.forEach((r, i) => {
     if (i > 0) out.push(rule('├', '─', '┼', '┤'));
     out.push(line(r, '│'));

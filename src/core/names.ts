@@ -10,7 +10,7 @@
 
 /** The entry of `table` named `name` when it is the table's own property, else undefined. */
 export function ownEntry<T>(table: Readonly<Record<string, T>>, name: unknown): T | undefined {
-  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
+  return typeof name === 'string' && Object.hasOwn(table, name) ? table[name] : undefined;
 }
 
 /** `sparse_categorical_crossentropy` -> `sparseCategoricalCrossentropy`. */

@@ -56,9 +56,15 @@ export const is = {
   function: check((v) => typeof v === 'function', 'a function'),
   object: check(isPlainObject, 'an object {...}'),
   /** One sample's shape: positive integers, `null` for a size left open. */
-  shape: check((v) => Array.isArray(v) && v.every((d) => d === null || (isInt(d) && d > 0)), 'an array of positive integers (null for a size left open), e.g. [28, 28, 1]'),
+  shape: check(
+    (v) => Array.isArray(v) && v.every((d) => d === null || (isInt(d) && d > 0)),
+    'an array of positive integers (null for a size left open), e.g. [28, 28, 1]',
+  ),
   /** A name, a function, or an object form (activations, initializers, regularizers, losses). */
-  identifier: check((v) => typeof v === 'string' || typeof v === 'function' || (v !== null && typeof v === 'object' && !Array.isArray(v)), 'a name (string), a function or an object'),
+  identifier: check(
+    (v) => typeof v === 'string' || typeof v === 'function' || (v !== null && typeof v === 'object' && !Array.isArray(v)),
+    'a name (string), a function or an object',
+  ),
   /** One of the given strings. */
   oneOf(...values: readonly string[]): Check {
     const quoted = values.map((s) => `'${s}'`);
@@ -188,7 +194,10 @@ const cache = new WeakMap<OptionsSpec, ResolvedSpec>();
 
 function resolved(spec: OptionsSpec): ResolvedSpec {
   let r = cache.get(spec);
-  if (!r) cache.set(spec, (r = resolve(spec)));
+  if (!r) {
+    r = resolve(spec);
+    cache.set(spec, r);
+  }
   return r;
 }
 
@@ -244,16 +253,24 @@ export function parseOptions<T = Record<string, unknown>>(owner: string, raw: un
  * Keras's call forms: positional values first, then an optional options object
  * (`new Conv2D(32, 3, {strides: 2})`). Returns one options object, checked by `parseOptions`.
  */
-export function parseArguments<T = Record<string, unknown>>(owner: string, args: readonly unknown[], spec: OptionsSpec, lenient = false): T {
+export function parseArguments<T = Record<string, unknown>>(
+  owner: string,
+  args: readonly unknown[],
+  spec: OptionsSpec,
+  lenient = false,
+): T {
   const r = resolved(spec);
   const last = args.length > 0 ? args[args.length - 1] : undefined;
   // A trailing {...} is the options object; so is a trailing null/undefined past the positional slots.
-  const hasObject = args.length > 0 && (isPlainObject(last) || ((last === undefined || last === null) && args.length > r.positional.length));
+  const hasObject =
+    args.length > 0 && (isPlainObject(last) || ((last === undefined || last === null) && args.length > r.positional.length));
   const positional = hasObject ? args.slice(0, -1) : args;
   if (positional.length > r.positional.length) {
-    const allowed = r.positional.length === 0
-      ? 'takes one options object'
-      : `takes at most ${r.positional.length} positional argument${r.positional.length > 1 ? 's' : ''} (${r.positional.join(', ')}) before its options object`;
+    const allowed =
+      r.positional.length === 0
+        ? 'takes one options object'
+        : `takes at most ${r.positional.length} positional argument${r.positional.length > 1 ? 's' : ''} ` +
+          `(${r.positional.join(', ')}) before its options object`;
     throw configError(owner, { expected: allowed, got: `${args.length} arguments: ${args.map(show).join(', ')}` });
   }
   const options = parseOptions<Record<string, unknown>>(owner, hasObject ? last : undefined, spec, lenient);
@@ -278,11 +295,16 @@ const declared = new WeakMap<object, OptionsSpec>();
  */
 export function declareOptions(cls: object, spec: OptionsSpec): void {
   const parent = optionsOf(Object.getPrototypeOf(cls));
-  declared.set(cls, parent ? {
-    keys: { ...parent.keys, ...spec.keys },
-    positional: spec.positional ?? parent.positional,
-    aliases: { ...parent.aliases, ...spec.aliases },
-  } : spec);
+  declared.set(
+    cls,
+    parent
+      ? {
+          keys: { ...parent.keys, ...spec.keys },
+          positional: spec.positional ?? parent.positional,
+          aliases: { ...parent.aliases, ...spec.aliases },
+        }
+      : spec,
+  );
 }
 
 /** The options `cls` declared itself (with its ancestors'), or, when it declared none, its nearest ancestor's. */

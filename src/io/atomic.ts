@@ -2,7 +2,7 @@
  * Atomic file writes (docs/architecture.md, "Saving and loading"): readers see either the old file or the complete new one,
  * never a partial write, even if the process dies midway.
  */
-import { open, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -69,7 +69,7 @@ export const ATOMIC_TEMP_PATTERN = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/;
 
 async function syncDirectory(dir: string): Promise<void> {
   // Directories cannot be opened for fsync on Windows (EPERM/EISDIR); there the rename is as durable as it gets.
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(dir, 'r');
     await handle.sync();

@@ -72,7 +72,8 @@ export function encodeCifarBatch(images: Uint8Array, labels: Uint8Array): Uint8A
   const count = labels.length;
   if (images.length !== count * plane * CIFAR_CHANNELS) {
     throw formatError('encodeCifarBatch', {
-      expected: `${count} labels need ${count * plane * CIFAR_CHANNELS} pixel bytes`, got: String(images.length),
+      expected: `${count} labels need ${count * plane * CIFAR_CHANNELS} pixel bytes`,
+      got: String(images.length),
     });
   }
   const bytes = new Uint8Array(count * CIFAR_RECORD_BYTES);

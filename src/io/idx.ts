@@ -66,7 +66,9 @@ export function gunzipIfNeeded(bytes: Uint8Array, name = 'data'): Uint8Array {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw formatError(name, {
-      expected: 'starts with the gzip magic but does not decompress', rule: reason, hint: 're-download the file',
+      expected: 'starts with the gzip magic but does not decompress',
+      rule: reason,
+      hint: 're-download the file',
     });
   }
 }
@@ -123,7 +125,8 @@ export function parseIdx(bytes: Uint8Array, name = 'IDX data', expect?: { magic?
     // Stop before the product can leave the range of exact doubles; any such size exceeds the file.
     if (count * elementType.bytes > available) {
       throw formatError(name, {
-        expected: `IDX dimensions [${shape.join(', ')}${i + 1 < rank ? ', ...' : ''}] need more than ` +
+        expected:
+          `IDX dimensions [${shape.join(', ')}${i + 1 < rank ? ', ...' : ''}] need more than ` +
           `${available} bytes of ${elementType.type} data, but that is all the file holds after its header`,
         rule: 'truncated or corrupt file',
       });
@@ -132,7 +135,8 @@ export function parseIdx(bytes: Uint8Array, name = 'IDX data', expect?: { magic?
   const dataBytes = count * elementType.bytes;
   if (dataBytes !== available) {
     throw formatError(name, {
-      expected: `IDX dimensions [${shape.join(', ')}] of ${elementType.type} need ${dataBytes} data bytes, ` +
+      expected:
+        `IDX dimensions [${shape.join(', ')}] of ${elementType.type} need ${dataBytes} data bytes, ` +
         `but the file holds ${available} after its ${headerBytes}-byte header`,
       rule: `${available - dataBytes} extra bytes`,
     });
@@ -168,7 +172,8 @@ export function encodeIdx(data: IdxData | ArrayLike<number>, shape: readonly num
   const count = shape.reduce((a, b) => a * b, 1);
   if (shape.length > 255 || shape.some((d) => !Number.isInteger(d) || d < 0 || d > 0xffffffff) || count !== data.length) {
     throw formatError('encodeIdx', {
-      expected: `shape [${shape.join(', ')}] does not describe ${data.length} elements`, rule: 'rank <= 255, dimensions uint32',
+      expected: `shape [${shape.join(', ')}] does not describe ${data.length} elements`,
+      rule: 'rank <= 255, dimensions uint32',
     });
   }
   const headerBytes = 4 + 4 * shape.length;
@@ -181,12 +186,24 @@ export function encodeIdx(data: IdxData | ArrayLike<number>, shape: readonly num
     const v = data[i]!;
     const at = headerBytes + i * entry[1].bytes;
     switch (type) {
-      case 'uint8': view.setUint8(at, v); break;
-      case 'int8': view.setInt8(at, v); break;
-      case 'int16': view.setInt16(at, v, false); break;
-      case 'int32': view.setInt32(at, v, false); break;
-      case 'float32': view.setFloat32(at, v, false); break;
-      case 'float64': view.setFloat64(at, v, false); break;
+      case 'uint8':
+        view.setUint8(at, v);
+        break;
+      case 'int8':
+        view.setInt8(at, v);
+        break;
+      case 'int16':
+        view.setInt16(at, v, false);
+        break;
+      case 'int32':
+        view.setInt32(at, v, false);
+        break;
+      case 'float32':
+        view.setFloat32(at, v, false);
+        break;
+      case 'float64':
+        view.setFloat64(at, v, false);
+        break;
     }
   }
   return out;
@@ -207,10 +224,26 @@ function decode(raw: Uint8Array, offset: number, count: number, type: IdxType): 
   const view = new DataView(raw.buffer, raw.byteOffset + offset);
   // Multi-byte elements are big-endian in IDX, so they are read one by one rather than viewed.
   switch (type) {
-    case 'int16': { const out = new Int16Array(count); for (let i = 0; i < count; i++) out[i] = view.getInt16(2 * i, false); return out; }
-    case 'int32': { const out = new Int32Array(count); for (let i = 0; i < count; i++) out[i] = view.getInt32(4 * i, false); return out; }
-    case 'float32': { const out = new Float32Array(count); for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, false); return out; }
-    default: { const out = new Float64Array(count); for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, false); return out; }
+    case 'int16': {
+      const out = new Int16Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getInt16(2 * i, false);
+      return out;
+    }
+    case 'int32': {
+      const out = new Int32Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getInt32(4 * i, false);
+      return out;
+    }
+    case 'float32': {
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, false);
+      return out;
+    }
+    default: {
+      const out = new Float64Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, false);
+      return out;
+    }
   }
 }
 

@@ -78,7 +78,8 @@ export function encodePng(image: PngImage): Uint8Array {
   const rowBytes = width * channels;
   if (pixels.length !== rowBytes * height) {
     throw configError('encodePng', {
-      expected: `a ${width}x${height} image with ${channels} channel(s) needs ${rowBytes * height} bytes`, got: String(pixels.length),
+      expected: `a ${width}x${height} image with ${channels} channel(s) needs ${rowBytes * height} bytes`,
+      got: String(pixels.length),
     });
   }
   const header = new Uint8Array(13);
@@ -115,19 +116,32 @@ const COLOR_TYPES: Record<number, { samples: number; depths: readonly number[]; 
 };
 
 /** Adam7 passes: first column, first row, column step, row step (PNG spec section 8.2). */
-const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
 
 /** Throws the FormatError that names the file being decoded. */
 type Fail = (parts: Problem) => never;
 
 interface Header {
-  width: number; height: number; depth: number; colorType: number; interlaced: boolean;
+  width: number;
+  height: number;
+  depth: number;
+  colorType: number;
+  interlaced: boolean;
 }
 
 /** The sub-images a file's data holds: the whole image, or the non-empty Adam7 passes. */
 function passesOf(h: Header): { x0: number; y0: number; dx: number; dy: number; width: number; height: number }[] {
   const all = h.interlaced ? ADAM7 : [[0, 0, 1, 1] as const];
-  return all.map(([x0, y0, dx, dy]) => ({ x0, y0, dx, dy, width: Math.ceil((h.width - x0) / dx), height: Math.ceil((h.height - y0) / dy) }))
+  return all
+    .map(([x0, y0, dx, dy]) => ({ x0, y0, dx, dy, width: Math.ceil((h.width - x0) / dx), height: Math.ceil((h.height - y0) / dy) }))
     .filter((p) => p.width > 0 && p.height > 0);
 }
 
@@ -167,7 +181,8 @@ export function decodePng(bytes: Uint8Array, name = 'PNG data', options: DecodeP
   while (!ended) {
     if (offset + 12 > bytes.length) {
       fail({
-        expected: `truncated: a chunk header at byte ${offset} needs 12 bytes, only ${bytes.length - offset} left`, rule: 'no IEND chunk',
+        expected: `truncated: a chunk header at byte ${offset} needs 12 bytes, only ${bytes.length - offset} left`,
+        rule: 'no IEND chunk',
       });
     }
     const length = view.getUint32(offset, false);
@@ -200,17 +215,19 @@ export function decodePng(bytes: Uint8Array, name = 'PNG data', options: DecodeP
       }
       if (width * height > maxPixels) {
         fail({
-          expected: `the image is ${width} x ${height} = ${(width * height).toLocaleString('en-US')} pixels, more than the limit of `
-            + maxPixels.toLocaleString('en-US'),
+          expected:
+            `the image is ${width} x ${height} = ${(width * height).toLocaleString('en-US')} pixels, more than the limit of ` +
+            maxPixels.toLocaleString('en-US'),
           hint: 'pass a larger maxPixels to read it',
         });
       }
       const kind = COLOR_TYPES[colorType!];
-      if (!kind || !kind.depths.includes(depth!)) {
+      if (!kind?.depths.includes(depth!)) {
         fail({
           expected: `invalid pixel format: bit depth ${depth}, color type ${colorType}`,
-          rule: 'the PNG spec allows gray (0) at 1, 2, 4, 8, 16 bits; '
-            + 'RGB (2), gray + alpha (4), RGBA (6) at 8, 16; palette (3) at 1, 2, 4, 8',
+          rule:
+            'the PNG spec allows gray (0) at 1, 2, 4, 8, 16 bits; ' +
+            'RGB (2), gray + alpha (4), RGBA (6) at 8, 16; palette (3) at 1, 2, 4, 8',
         });
       }
       if (compression !== 0 || filter !== 0) {
@@ -277,7 +294,12 @@ function inflateBounded(idat: Uint8Array[], expected: number, fail: Fail): Uint8
 }
 
 /** Decodes each Adam7 pass of a sub-byte image as a non-interlaced image, and interleaves them. */
-function decodePassesApart(bytes: Uint8Array, h: Header, passes: ReturnType<typeof passesOf>, raw: Uint8Array): { data: Uint8Array; palette?: number[][]; transparency?: Uint16Array } {
+function decodePassesApart(
+  bytes: Uint8Array,
+  h: Header,
+  passes: ReturnType<typeof passesOf>,
+  raw: Uint8Array,
+): { data: Uint8Array; palette?: number[][]; transparency?: Uint16Array } {
   const samples = COLOR_TYPES[h.colorType]!.samples;
   const data = new Uint8Array(h.width * h.height * samples);
   let at = 0;
@@ -289,7 +311,13 @@ function decodePassesApart(bytes: Uint8Array, h: Header, passes: ReturnType<type
     new DataView(header.buffer).setUint32(4, p.height, false);
     header.set([h.depth, h.colorType, 0, 0, 0], 8);
     const extra = ancillaryForPalette(bytes);
-    const file = concat([PNG_SIGNATURE, chunk('IHDR', header), ...extra, chunk('IDAT', zlibSync(raw.subarray(at, at + size), { level: 0 })), chunk('IEND', new Uint8Array(0))]);
+    const file = concat([
+      PNG_SIGNATURE,
+      chunk('IHDR', header),
+      ...extra,
+      chunk('IDAT', zlibSync(raw.subarray(at, at + size), { level: 0 })),
+      chunk('IEND', new Uint8Array(0)),
+    ]);
     at += size;
     const pass = decode(file, { checkCrc: false });
     result = { palette: pass.palette, transparency: pass.transparency };
@@ -308,7 +336,7 @@ function decodePassesApart(bytes: Uint8Array, h: Header, passes: ReturnType<type
 function ancillaryForPalette(bytes: Uint8Array): Uint8Array[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Uint8Array[] = [];
-  for (let offset = PNG_SIGNATURE.length; offset + 12 <= bytes.length;) {
+  for (let offset = PNG_SIGNATURE.length; offset + 12 <= bytes.length; ) {
     const length = view.getUint32(offset, false);
     const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
     if (type === 'PLTE' || type === 'tRNS') out.push(bytes.subarray(offset, offset + 12 + length));
@@ -335,13 +363,24 @@ function unpack(packed: Uint8Array, width: number, height: number, samples: numb
 }
 
 /** fast-png's samples (packed sub-byte rows, 16-bit, palette indices) as 8-bit gray, gray + alpha, RGB or RGBA. */
-function toEightBit(h: Header, decoded: { data: Uint8Array | Uint16Array | Uint8ClampedArray; palette?: number[][]; transparency?: Uint16Array },
-  fail: Fail): PngImage {
+function toEightBit(
+  h: Header,
+  decoded: { data: Uint8Array | Uint16Array | Uint8ClampedArray; palette?: number[][]; transparency?: Uint16Array },
+  fail: Fail,
+): PngImage {
   const { width, height, depth, colorType } = h;
   const samples = COLOR_TYPES[colorType]!.samples;
   const n = width * height;
-  const values = decoded.data instanceof Uint16Array ? decoded.data
-    : unpack(decoded.data as Uint8Array, h.interlaced ? width * height : width, h.interlaced ? 1 : height, samples, h.interlaced ? 8 : depth);
+  const values =
+    decoded.data instanceof Uint16Array
+      ? decoded.data
+      : unpack(
+          decoded.data as Uint8Array,
+          h.interlaced ? width * height : width,
+          h.interlaced ? 1 : height,
+          samples,
+          h.interlaced ? 8 : depth,
+        );
   const trns = decoded.transparency;
   if (colorType === 3) {
     // fast-png appends each entry's tRNS alpha (255 past the end of tRNS) to the palette.
@@ -350,8 +389,7 @@ function toEightBit(h: Header, decoded: { data: Uint8Array | Uint16Array | Uint8
     const pixels = new Uint8Array(n * channels);
     for (let i = 0; i < n; i++) {
       const index = values[i]!;
-      const entry = palette[index]
-        ?? fail({ expected: `pixel ${i} uses palette entry ${index}, but the palette holds ${palette.length}` });
+      const entry = palette[index] ?? fail({ expected: `pixel ${i} uses palette entry ${index}, but the palette holds ${palette.length}` });
       pixels.set(entry, i * channels);
     }
     return { width, height, channels: channels as 3 | 4, pixels };

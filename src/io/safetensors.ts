@@ -21,8 +21,26 @@ import { configError, formatError, show, type Problem } from '../core/index.js';
 
 /** The dtype names of the safetensors spec, in the reference's increasing-alignment order. */
 export const SAFETENSORS_DTYPES = [
-  'BOOL', 'F4', 'F6_E2M3', 'F6_E3M2', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0',
-  'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'C64', 'F64', 'I64', 'U64',
+  'BOOL',
+  'F4',
+  'F6_E2M3',
+  'F6_E3M2',
+  'U8',
+  'I8',
+  'F8_E5M2',
+  'F8_E4M3',
+  'F8_E8M0',
+  'I16',
+  'U16',
+  'F16',
+  'BF16',
+  'I32',
+  'U32',
+  'F32',
+  'C64',
+  'F64',
+  'I64',
+  'U64',
 ] as const;
 
 /** A dtype name as written in a safetensors header. */
@@ -59,8 +77,26 @@ export const DEFAULT_MAX_TENSORS = 1_000_000;
 const MAX_JSON_DEPTH = 3;
 
 const DTYPE_BITS: Readonly<Record<SafetensorsDType, number>> = {
-  BOOL: 8, F4: 4, F6_E2M3: 6, F6_E3M2: 6, U8: 8, I8: 8, F8_E5M2: 8, F8_E4M3: 8, F8_E8M0: 8,
-  I16: 16, U16: 16, F16: 16, BF16: 16, I32: 32, U32: 32, F32: 32, C64: 64, F64: 64, I64: 64, U64: 64,
+  BOOL: 8,
+  F4: 4,
+  F6_E2M3: 6,
+  F6_E3M2: 6,
+  U8: 8,
+  I8: 8,
+  F8_E5M2: 8,
+  F8_E4M3: 8,
+  F8_E8M0: 8,
+  I16: 16,
+  U16: 16,
+  F16: 16,
+  BF16: 16,
+  I32: 32,
+  U32: 32,
+  F32: 32,
+  C64: 64,
+  F64: 64,
+  I64: 64,
+  U64: 64,
 };
 const DTYPE_RANK: ReadonlyMap<string, number> = new Map(SAFETENSORS_DTYPES.map((d, i) => [d, i]));
 
@@ -96,7 +132,8 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 function checkText(value: string, what: string): void {
   if (LONE_SURROGATE.test(value)) {
     throw configError('encodeSafetensors', {
-      expected: `${what} ${show(value)} contains a lone UTF-16 surrogate, which UTF-8 cannot encode`, hint: 'fix the string',
+      expected: `${what} ${show(value)} contains a lone UTF-16 surrogate, which UTF-8 cannot encode`,
+      hint: 'fix the string',
     });
   }
 }
@@ -116,7 +153,8 @@ export function encodeSafetensors(tensors: Record<string, SafetensorsInput>, met
   const entries = Object.entries(tensors).map(([name, tensor]) => {
     if (name === '__metadata__') {
       throw configError('encodeSafetensors', {
-        expected: '"__metadata__" is reserved by the format for the metadata map', hint: 'rename the tensor',
+        expected: '"__metadata__" is reserved by the format for the metadata map',
+        hint: 'rename the tensor',
       });
     }
     checkText(name, 'tensor name');
@@ -129,21 +167,25 @@ export function encodeSafetensors(tensors: Record<string, SafetensorsInput>, met
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw configError('encodeSafetensors', {
-        expected: `tensor ${JSON.stringify(name)}: every dimension must be a non-negative integer`, got: `shape ${show(shape)}`,
+        expected: `tensor ${JSON.stringify(name)}: every dimension must be a non-negative integer`,
+        got: `shape ${show(shape)}`,
       });
     }
     if (!ArrayBuffer.isView(data)) {
       throw configError('encodeSafetensors', {
-        expected: `tensor ${JSON.stringify(name)} data must be a typed array or DataView holding its little-endian bytes`, got: show(data),
+        expected: `tensor ${JSON.stringify(name)} data must be a typed array or DataView holding its little-endian bytes`,
+        got: show(data),
       });
     }
     const bits = DTYPE_BITS[dtype];
     const count = elementCount(shape, Number.MAX_SAFE_INTEGER / bits);
     if (count === undefined || (count * bits) % 8 !== 0 || (count * bits) / 8 !== data.byteLength) {
-      const expected = count === undefined ? 'more than 2^53' : (count * bits) % 8 !== 0 ? 'a fractional number of' : `${(count * bits) / 8}`;
+      const expected =
+        count === undefined ? 'more than 2^53' : (count * bits) % 8 !== 0 ? 'a fractional number of' : `${(count * bits) / 8}`;
       throw configError('encodeSafetensors', {
-        expected: `tensor ${JSON.stringify(name)} (${dtype}, shape [${shape.join(', ')}]) needs ${expected} bytes, `
-          + `but its data holds ${data.byteLength}`,
+        expected:
+          `tensor ${JSON.stringify(name)} (${dtype}, shape [${shape.join(', ')}]) needs ${expected} bytes, ` +
+          `but its data holds ${data.byteLength}`,
       });
     }
     return { name, dtype, shape: [...shape], bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
@@ -159,7 +201,8 @@ export function encodeSafetensors(tensors: Record<string, SafetensorsInput>, met
       if (typeof value !== 'string') {
         throw configError('encodeSafetensors', {
           expected: `metadata ${JSON.stringify(key)} is ${typeof value}`,
-          rule: 'the format allows only string values', hint: 'use JSON.stringify',
+          rule: 'the format allows only string values',
+          hint: 'use JSON.stringify',
         });
       }
       checkText(key, 'metadata key');
@@ -171,7 +214,9 @@ export function encodeSafetensors(tensors: Record<string, SafetensorsInput>, met
   let offset = 0;
   for (const entry of entries) {
     const end = offset + entry.bytes.byteLength;
-    parts.push(`${JSON.stringify(entry.name)}:{"dtype":"${entry.dtype}","shape":[${entry.shape.join(',')}],"data_offsets":[${offset},${end}]}`);
+    parts.push(
+      `${JSON.stringify(entry.name)}:{"dtype":"${entry.dtype}","shape":[${entry.shape.join(',')}],"data_offsets":[${offset},${end}]}`,
+    );
     offset = end;
   }
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
@@ -252,13 +297,17 @@ function isIndex(value: unknown): value is number {
  * into `bytes`.
  *
  * ```ts
- * import { encodeSafetensors, decodeSafetensors, typedArrayOf } from './src/io/safetensors.js'; // internal module: run from the repository root
- * const file = decodeSafetensors(encodeSafetensors({ b: { dtype: 'I32', shape: [3], data: new Int32Array([1, 2, 3]) } }), 'weights.safetensors');
+ * // An internal module: run from the repository root.
+ * import { encodeSafetensors, decodeSafetensors, typedArrayOf } from './src/io/safetensors.js';
+ * const bytes = encodeSafetensors({ b: { dtype: 'I32', shape: [3], data: new Int32Array([1, 2, 3]) } });
+ * const file = decodeSafetensors(bytes, 'weights.safetensors');
  * typedArrayOf(file.tensors.b!); // Int32Array [1, 2, 3]
  * ```
  */
 export function decodeSafetensors(
-  bytes: Uint8Array, name = 'safetensors data', limits: SafetensorsLimits = {},
+  bytes: Uint8Array,
+  name = 'safetensors data',
+  limits: SafetensorsLimits = {},
 ): { tensors: Record<string, SafetensorsTensor>; metadata: Record<string, string> } {
   const fail = (parts: Problem): never => {
     throw formatError(`${name}: invalid safetensors file`, parts);
@@ -294,7 +343,8 @@ export function decodeSafetensors(
   if (tensorCount > maxTensors) {
     fail({
       expected: `${tensorCount} tensors exceed the limit of ${maxTensors}`,
-      rule: 'counted before parsing the JSON header', hint: 'raise limits.maxTensors to read the file',
+      rule: 'counted before parsing the JSON header',
+      hint: 'raise limits.maxTensors to read the file',
     });
   }
   let header: unknown;
@@ -308,7 +358,7 @@ export function decodeSafetensors(
   const root = header as Record<string, unknown>;
 
   const metadata: [string, string][] = [];
-  const rawMetadata = root['__metadata__'];
+  const rawMetadata = root.__metadata__;
   if (rawMetadata !== undefined) {
     if (!isPlainObject(rawMetadata)) fail({ expected: '"__metadata__" must be an object of strings', got: show(rawMetadata) });
     for (const [key, value] of Object.entries(rawMetadata as Record<string, unknown>)) {
@@ -366,29 +416,50 @@ export function decodeSafetensors(
   for (const info of infos) {
     if (info.begin !== covered) {
       const tensor = `tensor ${JSON.stringify(info.name)}`;
-      fail(info.begin > covered
-        ? { expected: `${tensor} starts at ${info.begin}, leaving bytes ${covered}..${info.begin} of the data buffer unused`, rule: 'a gap' }
-        : { expected: `${tensor} starts at ${info.begin}, overlapping the tensor that ends at ${covered}` });
+      fail(
+        info.begin > covered
+          ? {
+              expected: `${tensor} starts at ${info.begin}, leaving bytes ${covered}..${info.begin} of the data buffer unused`,
+              rule: 'a gap',
+            }
+          : { expected: `${tensor} starts at ${info.begin}, overlapping the tensor that ends at ${covered}` },
+      );
     }
     covered = info.end;
   }
   if (covered !== bufferLength) {
     fail({
-      expected: `the tensors cover ${covered} bytes, but the data buffer holds ${bufferLength}`, rule: 'truncated file or trailing bytes',
+      expected: `the tensors cover ${covered} bytes, but the data buffer holds ${bufferLength}`,
+      rule: 'truncated file or trailing bytes',
     });
   }
 
   // Object.fromEntries defines own properties, so a tensor named "__proto__" stays an ordinary key.
-  const tensors = Object.fromEntries(infos.map((info) => [info.name, {
-    dtype: info.dtype, shape: info.shape, data: bytes.subarray(bufferStart + info.begin, bufferStart + info.end),
-  }])) as Record<string, SafetensorsTensor>;
+  const tensors = Object.fromEntries(
+    infos.map((info) => [
+      info.name,
+      {
+        dtype: info.dtype,
+        shape: info.shape,
+        data: bytes.subarray(bufferStart + info.begin, bufferStart + info.end),
+      },
+    ]),
+  ) as Record<string, SafetensorsTensor>;
   return { tensors, metadata: Object.fromEntries(metadata) };
 }
 
 /** The typed array `typedArrayOf` returns for each dtype. */
 export type SafetensorsTypedArray =
-  | Float64Array | Float32Array | BigInt64Array | BigUint64Array | Int32Array | Uint32Array
-  | Int16Array | Uint16Array | Int8Array | Uint8Array;
+  | Float64Array
+  | Float32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Int32Array
+  | Uint32Array
+  | Int16Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array;
 
 /**
  * Copies a tensor's bytes into a fresh, aligned typed array: F64 → Float64Array, F32 → Float32Array,
@@ -407,15 +478,28 @@ export function typedArrayOf(t: SafetensorsTensor): SafetensorsTypedArray {
   }
   const length = copy.byteLength / size;
   switch (t.dtype) {
-    case 'F64': return new Float64Array(copy.buffer, 0, length);
-    case 'F32': case 'C64': return new Float32Array(copy.buffer, 0, length);
-    case 'I64': return new BigInt64Array(copy.buffer, 0, length);
-    case 'U64': return new BigUint64Array(copy.buffer, 0, length);
-    case 'I32': return new Int32Array(copy.buffer, 0, length);
-    case 'U32': return new Uint32Array(copy.buffer, 0, length);
-    case 'I16': return new Int16Array(copy.buffer, 0, length);
-    case 'U16': case 'F16': case 'BF16': return new Uint16Array(copy.buffer, 0, length);
-    case 'I8': return new Int8Array(copy.buffer, 0, length);
-    default: return copy;
+    case 'F64':
+      return new Float64Array(copy.buffer, 0, length);
+    case 'F32':
+    case 'C64':
+      return new Float32Array(copy.buffer, 0, length);
+    case 'I64':
+      return new BigInt64Array(copy.buffer, 0, length);
+    case 'U64':
+      return new BigUint64Array(copy.buffer, 0, length);
+    case 'I32':
+      return new Int32Array(copy.buffer, 0, length);
+    case 'U32':
+      return new Uint32Array(copy.buffer, 0, length);
+    case 'I16':
+      return new Int16Array(copy.buffer, 0, length);
+    case 'U16':
+    case 'F16':
+    case 'BF16':
+      return new Uint16Array(copy.buffer, 0, length);
+    case 'I8':
+      return new Int8Array(copy.buffer, 0, length);
+    default:
+      return copy;
   }
 }

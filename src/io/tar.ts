@@ -58,7 +58,8 @@ export function readTar(archive: Uint8Array, name: string): TarEntry[] {
     }
     const bytes = archive.subarray(start, start + size);
     longName = undefined;
-    if (type === 'L') longName = text(bytes, 0, bytes.length); // GNU long name for the next entry
+    if (type === 'L')
+      longName = text(bytes, 0, bytes.length); // GNU long name for the next entry
     else if (type === '0' || type === '\0' || type === '7') entries.push({ name: entryName, bytes });
     offset = start + Math.ceil(size / BLOCK) * BLOCK;
   }

@@ -1,5 +1,5 @@
 import { configError, globalRandom, type DType, ownEntry, show } from '../core/index.js';
-import { Tensor, full, randn, randu, tensor, zeros } from '../tensor/index.js';
+import { type Tensor, full, randn, randu, tensor, zeros } from '../tensor/index.js';
 
 /*
  * Weight initializers with Keras 3's names and defaults. Variance-scaling initializers compute
@@ -25,7 +25,8 @@ export function truncatedNormal(shape: readonly number[], mean = 0, stddev = 0.0
   const random = globalRandom();
   for (let i = 0; i < size; i++) {
     let v: number;
-    do v = random.nextNormal(); while (v < -2 || v > 2);
+    do v = random.nextNormal();
+    while (v < -2 || v > 2);
     values[i] = mean + stddev * v;
   }
   return tensor(values, [...shape], dtype);
@@ -57,18 +58,46 @@ const FACTORIES: Record<string, (config: Record<string, number>) => Initializer>
   henormal: () => varianceScaling(2, 'fanIn', 'truncatedNormal'),
   lecununiform: () => varianceScaling(1, 'fanIn', 'uniform'),
   lecunnormal: () => varianceScaling(1, 'fanIn', 'truncatedNormal'),
-  randomnormal: (c) => (shape, dtype = 'float32') => randn(shape, { mean: c.mean ?? 0, std: c.stddev ?? 0.05, dtype }),
-  randomuniform: (c) => (shape, dtype = 'float32') => randu(shape, { low: c.minval ?? -0.05, high: c.maxval ?? 0.05, dtype }),
-  truncatednormal: (c) => (shape, dtype = 'float32') => truncatedNormal(shape, c.mean ?? 0, c.stddev ?? 0.05, dtype),
-  zeros: () => (shape, dtype = 'float32') => zeros(shape, dtype),
-  ones: () => (shape, dtype = 'float32') => full(shape, 1, dtype),
-  constant: (c) => (shape, dtype = 'float32') => full(shape, c.value ?? 0, dtype),
+  randomnormal:
+    (c) =>
+    (shape, dtype = 'float32') =>
+      randn(shape, { mean: c.mean ?? 0, std: c.stddev ?? 0.05, dtype }),
+  randomuniform:
+    (c) =>
+    (shape, dtype = 'float32') =>
+      randu(shape, { low: c.minval ?? -0.05, high: c.maxval ?? 0.05, dtype }),
+  truncatednormal:
+    (c) =>
+    (shape, dtype = 'float32') =>
+      truncatedNormal(shape, c.mean ?? 0, c.stddev ?? 0.05, dtype),
+  zeros:
+    () =>
+    (shape, dtype = 'float32') =>
+      zeros(shape, dtype),
+  ones:
+    () =>
+    (shape, dtype = 'float32') =>
+      full(shape, 1, dtype),
+  constant:
+    (c) =>
+    (shape, dtype = 'float32') =>
+      full(shape, c.value ?? 0, dtype),
 };
 
 /** Valid initializer names (each also accepted in snake_case or camelCase). */
 export const INITIALIZER_NAMES = [
-  'glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'lecun_uniform', 'lecun_normal',
-  'random_normal', 'random_uniform', 'truncated_normal', 'zeros', 'ones', 'constant',
+  'glorot_uniform',
+  'glorot_normal',
+  'he_uniform',
+  'he_normal',
+  'lecun_uniform',
+  'lecun_normal',
+  'random_normal',
+  'random_uniform',
+  'truncated_normal',
+  'zeros',
+  'ones',
+  'constant',
 ];
 
 const canonical = (name: string) => name.replace(/_/g, '').toLowerCase();
@@ -85,7 +114,7 @@ const canonical = (name: string) => name.replace(/_/g, '').toLowerCase();
 export function getInitializer(identifier: InitializerIdentifier, where = 'initializer'): Initializer {
   if (typeof identifier === 'function') return identifier;
   const name = typeof identifier === 'string' ? identifier : identifier.className;
-  const config = (typeof identifier === 'string' ? {} : identifier.config ?? {}) as Record<string, number>;
+  const config = (typeof identifier === 'string' ? {} : (identifier.config ?? {})) as Record<string, number>;
   const factory = typeof name === 'string' ? ownEntry(FACTORIES, canonical(name)) : undefined;
   if (!factory) {
     throw configError(where, { expected: `unknown initializer ${show(name)}`, hint: `valid names are ${INITIALIZER_NAMES.join(', ')}` });

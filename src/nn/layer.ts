@@ -1,9 +1,28 @@
 import {
-  ConfigError, NeuronaError, ShapeError, DTypeError, FormatError, NumericsError, checkTensorSize, configError, floatx, formatError,
-  formatShape, isPlainObject, declareOptions, declaresOptions, is, optionsOf, parseArguments, problem, shapeError, show,
-  type Check, type OptionsSpec,
+  ConfigError,
+  NeuronaError,
+  ShapeError,
+  DTypeError,
+  FormatError,
+  NumericsError,
+  checkTensorSize,
+  configError,
+  floatx,
+  formatError,
+  formatShape,
+  isPlainObject,
+  declareOptions,
+  declaresOptions,
+  is,
+  optionsOf,
+  parseArguments,
+  problem,
+  shapeError,
+  show,
+  type Check,
+  type OptionsSpec,
 } from '../core/index.js';
-import { Tensor, Variable, variable } from '../tensor/index.js';
+import { Tensor, type Variable, variable } from '../tensor/index.js';
 import { getInitializer, type InitializerIdentifier } from './initializers.js';
 
 /*
@@ -29,7 +48,11 @@ export interface LayerOptions {
 
 /** The options every layer takes; a layer class adds its own with `declareOptions`. */
 export const LAYER_OPTIONS = {
-  name: is.string, trainable: is.boolean, inputShape: is.shape, inputDim: is.positiveInteger, batchSize: is.positiveInteger,
+  name: is.string,
+  trainable: is.boolean,
+  inputShape: is.shape,
+  inputDim: is.positiveInteger,
+  batchSize: is.positiveInteger,
   dtype: is.oneOf('float32', 'float64'),
 } satisfies Record<keyof LayerOptions, unknown>;
 
@@ -73,7 +96,10 @@ const nameCounts = new Map<string, number>();
 export function snakeCase(className: string): string {
   // Keras's two rules, in its order: a break before each capitalised word, then between a lower-case
   // letter and a capital. Digits join the word before them, so `Conv2D` is `conv2d`.
-  return className.replace(/(.)([A-Z][a-z]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+  return className
+    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
 }
 
 /** A unique name: `dense`, then `dense_1`, `dense_2`, ... (one counter per base name). */
@@ -126,7 +152,8 @@ function chargeWeightBudget(layer: string, weight: string, shape: readonly numbe
   for (const d of shape) size *= d;
   if (!Number.isSafeInteger(size) || size > weightBudget.remaining) {
     throw formatError(weightBudget.where, {
-      expected: `layer "${layer}" would create weight "${weight}" of shape [${shape.join(', ')}], more values than the ` +
+      expected:
+        `layer "${layer}" would create weight "${weight}" of shape [${shape.join(', ')}], more values than the ` +
         `${weightBudget.total} the weights file holds`,
       rule: 'the architecture does not match the weights',
     });
@@ -167,7 +194,12 @@ export abstract class Layer {
       throw configError(className, { expected: 'name must be a non-empty string', got: show(given) });
     }
     this.name = given ?? uniqueName(snakeCase(className));
-    const options = parseArguments<LayerOptions>(`${className} "${this.name}"`, args, optionsOf(cls) ?? { keys: LAYER_OPTIONS }, !declaresOptions(cls));
+    const options = parseArguments<LayerOptions>(
+      `${className} "${this.name}"`,
+      args,
+      optionsOf(cls) ?? { keys: LAYER_OPTIONS },
+      !declaresOptions(cls),
+    );
     if (options.inputDim !== undefined) {
       if (options.inputShape !== undefined) {
         throw configError(`${className} "${this.name}"`, { expected: 'give inputShape or inputDim, not both' });
@@ -233,13 +265,23 @@ export abstract class Layer {
 
   /** Creates a weight during `build`. */
   protected addWeight(options: {
-    name: string; shape: readonly number[]; initializer: InitializerIdentifier; trainable?: boolean;
+    name: string;
+    shape: readonly number[];
+    initializer: InitializerIdentifier;
+    trainable?: boolean;
     regularizer?: ((w: Tensor) => Tensor) | null;
   }): Variable {
     const init = getInitializer(options.initializer, `${this.className} "${this.name}" (${options.name})`);
     chargeWeightBudget(this.name, options.name, options.shape);
-    checkTensorSize(options.shape.reduce((n, d) => n * d, 1), this.dtype, `weight "${options.name}" of shape [${options.shape.join(', ')}]`);
-    const weight = variable(init(options.shape, this.dtype), { name: `${this.name}/${options.name}`, trainable: options.trainable ?? true });
+    checkTensorSize(
+      options.shape.reduce((n, d) => n * d, 1),
+      this.dtype,
+      `weight "${options.name}" of shape [${options.shape.join(', ')}]`,
+    );
+    const weight = variable(init(options.shape, this.dtype), {
+      name: `${this.name}/${options.name}`,
+      trainable: options.trainable ?? true,
+    });
     this.variables.push(weight);
     if (options.regularizer) this.regularizers.push([weight, options.regularizer]);
     return weight;
@@ -273,14 +315,16 @@ export abstract class Layer {
     const weights = this.weights;
     if (values.length !== weights.length) {
       throw configError(`${this.className} "${this.name}".setWeights`, {
-        expected: `expected ${weights.length} arrays`, got: String(values.length),
+        expected: `expected ${weights.length} arrays`,
+        got: String(values.length),
       });
     }
     weights.forEach((w, i) => {
       const v = values[i]!;
       if (v.shape.length !== w.shape.length || v.shape.some((d, k) => d !== w.shape[k])) {
         throw shapeError(`${this.className} "${this.name}".setWeights`, {
-          expected: `weight ${w.name} has shape ${formatShape(w.shape)}`, got: formatShape(v.shape),
+          expected: `weight ${w.name} has shape ${formatShape(w.shape)}`,
+          got: formatShape(v.shape),
         });
       }
     });
@@ -302,7 +346,9 @@ export abstract class Layer {
       if (shape.length === spec.rank) continue;
       const shown = concrete ? `[${shape.join(', ')}]` : formatLayerShape(shape);
       throw shapeError(`${this.className} "${this.name}"`, {
-        expected: `expected input of rank ${spec.rank} [${spec.axes}]`, got: shown, hint: spec.hint?.(shape.length).replace(/^; /, ''),
+        expected: `expected input of rank ${spec.rank} [${spec.axes}]`,
+        got: shown,
+        hint: spec.hint?.(shape.length).replace(/^; /, ''),
       });
     }
   }
@@ -325,16 +371,21 @@ export abstract class Layer {
   apply(inputs: readonly SymbolicTensor[], options?: CallOptions): SymbolicTensor;
   /** A list gives one Tensor (merge layers); a multi-output model gives a list: `model.apply<nr.Tensor[]>([a, b])`. */
   apply<T extends Tensor | Tensor[] = Tensor>(inputs: readonly Tensor[], options?: CallOptions): NoInfer<T>;
-  apply(inputs: Tensor | SymbolicTensor | readonly Tensor[] | readonly SymbolicTensor[], options: CallOptions = {}): Tensor | SymbolicTensor {
+  apply(
+    inputs: Tensor | SymbolicTensor | readonly Tensor[] | readonly SymbolicTensor[],
+    options: CallOptions = {},
+  ): Tensor | SymbolicTensor {
     // The common case, one concrete tensor into a built layer, without the general path's lists and closures.
     if (inputs instanceof Tensor && this.built && !this.takesInputList) return this.applyToTensor(inputs, options);
     const own = `${this.className} "${this.name}"`;
     const list: readonly unknown[] = Array.isArray(inputs) ? inputs : [inputs];
-    const describe = (t: unknown) => (t instanceof Tensor ? `[${t.shape.join(', ')}]` : t instanceof SymbolicTensor ? formatLayerShape(t.shape) : typeof t);
+    const describe = (t: unknown) =>
+      t instanceof Tensor ? `[${t.shape.join(', ')}]` : t instanceof SymbolicTensor ? formatLayerShape(t.shape) : typeof t;
     const prefix = () => `${own} (input shape${list.length > 1 ? 's' : ''} ${list.map(describe).join(', ')})`;
     if (Array.isArray(inputs) && !this.takesInputList) {
       throw configError(own, {
-        expected: 'takes one input', got: `a list of ${inputs.length}`,
+        expected: 'takes one input',
+        got: `a list of ${inputs.length}`,
         hint: 'merge the inputs first (nr.layers.Concatenate, Add, ...) or apply the layer to each',
       });
     }
@@ -343,7 +394,10 @@ export abstract class Layer {
       // A list layer sees the list of shapes; any other layer the one shape.
       const shapes = (Array.isArray(inputs) ? symbols.map((t) => t.shape) : symbols[0]!.shape) as LayerShape;
       try {
-        this.checkInputSpec(symbols.map((t) => t.shape), false);
+        this.checkInputSpec(
+          symbols.map((t) => t.shape),
+          false,
+        );
         this.ensureBuilt(shapes);
         const shape = this.computeOutputShape(shapes);
         const dtype = symbols[0]!.dtype;
@@ -354,15 +408,21 @@ export abstract class Layer {
     }
     if (list.length === 0 || !list.every((t) => t instanceof Tensor)) {
       throw configError(own, {
-        expected: 'apply() expects a Tensor or a SymbolicTensor from nr.Input'
-          + (this.takesInputList ? ' (or a list of them, all of one kind)' : ''),
+        expected:
+          'apply() expects a Tensor or a SymbolicTensor from nr.Input' +
+          (this.takesInputList ? ' (or a list of them, all of one kind)' : ''),
         got: list.length === 0 ? 'an empty list' : list.map(describe).join(', '),
       });
     }
     const tensors = list as readonly Tensor[];
     try {
-      this.checkInputSpec(tensors.map((t) => t.shape), true);
-      const shapes = (Array.isArray(inputs) ? tensors.map((t) => [null, ...t.shape.slice(1)]) : [null, ...tensors[0]!.shape.slice(1)]) as LayerShape;
+      this.checkInputSpec(
+        tensors.map((t) => t.shape),
+        true,
+      );
+      const shapes = (
+        Array.isArray(inputs) ? tensors.map((t) => [null, ...t.shape.slice(1)]) : [null, ...tensors[0]!.shape.slice(1)]
+      ) as LayerShape;
       this.ensureBuilt(shapes);
       this.losses = [];
       const out = this.call((Array.isArray(inputs) ? [...tensors] : tensors[0]) as Tensor, options);

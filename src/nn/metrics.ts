@@ -2,8 +2,14 @@ import { configError, formatShape, is, parseOptions, ownEntry, shapeError, show,
 import { Tensor, tensor, noGrad } from '../tensor/index.js';
 import { cast, type Operand } from '../ops/index.js';
 import {
-  alignTargets, canonicalLossName, floatPredictions, meanAbsoluteError, meanSquaredError, normalizeIdentifier,
-  type Loss, type LossFunction,
+  alignTargets,
+  canonicalLossName,
+  floatPredictions,
+  meanAbsoluteError,
+  meanSquaredError,
+  normalizeIdentifier,
+  type Loss,
+  type LossFunction,
 } from './losses.js';
 
 const METRIC_OPTIONS = { keys: { name: is.string } };
@@ -44,7 +50,8 @@ export abstract class Metric {
   }
   /** Restores what getState returned. */
   setState(state: Record<string, unknown>): void {
-    for (const [k, v] of Object.entries(state)) if (typeof v === 'number' && typeof (this as Record<string, unknown>)[k] === 'number') (this as Record<string, unknown>)[k] = v;
+    for (const [k, v] of Object.entries(state))
+      if (typeof v === 'number' && typeof (this as Record<string, unknown>)[k] === 'number') (this as Record<string, unknown>)[k] = v;
   }
 }
 
@@ -60,7 +67,12 @@ export abstract class Metric {
 export class MeanMetricWrapper extends Metric {
   private total = 0;
   private count = 0;
-  constructor(private readonly fn: (yTrue: Tensor, yPred: Tensor) => Tensor, name: string) { super(name); }
+  constructor(
+    private readonly fn: (yTrue: Tensor, yPred: Tensor) => Tensor,
+    name: string,
+  ) {
+    super(name);
+  }
 
   updateState(yTrue: Operand, yPred: Operand, sampleWeight?: Tensor): void {
     const values = noGrad(() => this.fn(asTensor(yTrue), asTensor(yPred))).data();
@@ -79,9 +91,14 @@ export class MeanMetricWrapper extends Metric {
     }
   }
 
-  result(): number { return this.count === 0 ? 0 : this.total / this.count; }
+  result(): number {
+    return this.count === 0 ? 0 : this.total / this.count;
+  }
 
-  resetState(): void { this.total = 0; this.count = 0; }
+  resetState(): void {
+    this.total = 0;
+    this.count = 0;
+  }
 }
 
 const asTensor = (x: Operand): Tensor => (x instanceof Tensor ? x : tensor(x as never));
@@ -126,7 +143,11 @@ function sparseCategoricalAccuracyValues(yTrue: Tensor, yPred: Tensor): Tensor {
  */
 export class BinaryAccuracy extends MeanMetricWrapper {
   constructor(options: { name?: string; threshold?: number } = {}) {
-    const { name = 'binary_accuracy', threshold = 0.5 } = parseOptions<{ name?: string; threshold?: number }>('BinaryAccuracy', options, THRESHOLD_METRIC_OPTIONS);
+    const { name = 'binary_accuracy', threshold = 0.5 } = parseOptions<{ name?: string; threshold?: number }>(
+      'BinaryAccuracy',
+      options,
+      THRESHOLD_METRIC_OPTIONS,
+    );
     super(binaryAccuracyValues(threshold), name);
   }
 }
@@ -141,7 +162,12 @@ export class BinaryAccuracy extends MeanMetricWrapper {
  * ```
  */
 export class CategoricalAccuracy extends MeanMetricWrapper {
-  constructor(options: { name?: string } = {}) { super(categoricalAccuracyValues, parseOptions<{ name?: string }>('CategoricalAccuracy', options, METRIC_OPTIONS).name ?? 'categorical_accuracy'); }
+  constructor(options: { name?: string } = {}) {
+    super(
+      categoricalAccuracyValues,
+      parseOptions<{ name?: string }>('CategoricalAccuracy', options, METRIC_OPTIONS).name ?? 'categorical_accuracy',
+    );
+  }
 }
 
 /**
@@ -155,7 +181,10 @@ export class CategoricalAccuracy extends MeanMetricWrapper {
  */
 export class SparseCategoricalAccuracy extends MeanMetricWrapper {
   constructor(options: { name?: string } = {}) {
-    super(sparseCategoricalAccuracyValues, parseOptions<{ name?: string }>('SparseCategoricalAccuracy', options, METRIC_OPTIONS).name ?? 'sparse_categorical_accuracy');
+    super(
+      sparseCategoricalAccuracyValues,
+      parseOptions<{ name?: string }>('SparseCategoricalAccuracy', options, METRIC_OPTIONS).name ?? 'sparse_categorical_accuracy',
+    );
   }
 }
 
@@ -169,7 +198,9 @@ export class SparseCategoricalAccuracy extends MeanMetricWrapper {
  * ```
  */
 export class MeanAbsoluteError extends MeanMetricWrapper {
-  constructor(options: { name?: string } = {}) { super(meanAbsoluteError, parseOptions<{ name?: string }>('MeanAbsoluteError', options, METRIC_OPTIONS).name ?? 'mean_absolute_error'); }
+  constructor(options: { name?: string } = {}) {
+    super(meanAbsoluteError, parseOptions<{ name?: string }>('MeanAbsoluteError', options, METRIC_OPTIONS).name ?? 'mean_absolute_error');
+  }
 }
 
 /**
@@ -182,7 +213,9 @@ export class MeanAbsoluteError extends MeanMetricWrapper {
  * ```
  */
 export class MeanSquaredError extends MeanMetricWrapper {
-  constructor(options: { name?: string } = {}) { super(meanSquaredError, parseOptions<{ name?: string }>('MeanSquaredError', options, METRIC_OPTIONS).name ?? 'mean_squared_error'); }
+  constructor(options: { name?: string } = {}) {
+    super(meanSquaredError, parseOptions<{ name?: string }>('MeanSquaredError', options, METRIC_OPTIONS).name ?? 'mean_squared_error');
+  }
 }
 
 /** Counts true positives, false positives and false negatives of p > threshold against 0/1 labels. */
@@ -190,7 +223,12 @@ abstract class ConfusionCounts extends Metric {
   protected truePositives = 0;
   protected falsePositives = 0;
   protected falseNegatives = 0;
-  constructor(name: string, readonly threshold: number) { super(name); }
+  constructor(
+    name: string,
+    readonly threshold: number,
+  ) {
+    super(name);
+  }
 
   updateState(yTrue: Operand, yPred: Operand, sampleWeight?: Tensor): void {
     noGrad(() => {
@@ -210,7 +248,11 @@ abstract class ConfusionCounts extends Metric {
     });
   }
 
-  resetState(): void { this.truePositives = 0; this.falsePositives = 0; this.falseNegatives = 0; }
+  resetState(): void {
+    this.truePositives = 0;
+    this.falsePositives = 0;
+    this.falseNegatives = 0;
+  }
 }
 
 /**
@@ -225,7 +267,11 @@ abstract class ConfusionCounts extends Metric {
  */
 export class Precision extends ConfusionCounts {
   constructor(options: { name?: string; threshold?: number } = {}) {
-    const { name = 'precision', threshold = 0.5 } = parseOptions<{ name?: string; threshold?: number }>('Precision', options, THRESHOLD_METRIC_OPTIONS);
+    const { name = 'precision', threshold = 0.5 } = parseOptions<{ name?: string; threshold?: number }>(
+      'Precision',
+      options,
+      THRESHOLD_METRIC_OPTIONS,
+    );
     super(name, threshold);
   }
   result(): number {
@@ -246,7 +292,11 @@ export class Precision extends ConfusionCounts {
  */
 export class Recall extends ConfusionCounts {
   constructor(options: { name?: string; threshold?: number } = {}) {
-    const { name = 'recall', threshold = 0.5 } = parseOptions<{ name?: string; threshold?: number }>('Recall', options, THRESHOLD_METRIC_OPTIONS);
+    const { name = 'recall', threshold = 0.5 } = parseOptions<{ name?: string; threshold?: number }>(
+      'Recall',
+      options,
+      THRESHOLD_METRIC_OPTIONS,
+    );
     super(name, threshold);
   }
   result(): number {
@@ -274,8 +324,12 @@ class AutoAccuracy extends Metric {
     }
     this.inner.updateState(t, p, sampleWeight);
   }
-  result(): number { return this.inner?.result() ?? 0; }
-  resetState(): void { this.inner?.resetState(); }
+  result(): number {
+    return this.inner?.result() ?? 0;
+  }
+  resetState(): void {
+    this.inner?.resetState();
+  }
   // The inner metric is chosen from the first batch's shapes: its kind is part of the state.
   override getState(): Record<string, unknown> {
     return this.inner ? { kind: this.inner.constructor.name, inner: this.inner.getState() } : {};
@@ -294,8 +348,17 @@ class AutoAccuracy extends Metric {
 
 /** The names getMetric accepts (camelCase spellings work too). */
 export const METRIC_NAMES = [
-  'accuracy', 'acc', 'binary_accuracy', 'categorical_accuracy', 'sparse_categorical_accuracy',
-  'mean_absolute_error', 'mae', 'mean_squared_error', 'mse', 'precision', 'recall',
+  'accuracy',
+  'acc',
+  'binary_accuracy',
+  'categorical_accuracy',
+  'sparse_categorical_accuracy',
+  'mean_absolute_error',
+  'mae',
+  'mean_squared_error',
+  'mse',
+  'precision',
+  'recall',
 ] as const;
 
 /** The metric names the types accept (any spelling of them works at run time, see KerasName). */
@@ -343,8 +406,9 @@ export function getMetric(identifier: string | Metric, loss?: string | Loss | Lo
   }
   throw configError('getMetric', {
     expected: `unknown metric ${show(identifier)}`,
-    hint: `valid names are ${METRIC_NAMES.map((n) => `'${n}'`).join(', ')} `
-      + "(camelCase spellings such as 'sparseCategoricalAccuracy' work too) or a Metric instance",
+    hint:
+      `valid names are ${METRIC_NAMES.map((n) => `'${n}'`).join(', ')} ` +
+      "(camelCase spellings such as 'sparseCategoricalAccuracy' work too) or a Metric instance",
   });
 }
 
@@ -354,16 +418,19 @@ function classIndices(x: Tensor, role: string, numClasses: number): Int32Array {
   if (x.rank === 1) idx = x;
   else if (x.rank === 2 && x.shape[1] === 1) idx = x.reshape([x.shape[0]!]);
   else if (x.rank === 2) idx = x.argmax(-1);
-  else throw shapeError('confusionMatrix', {
-    expected: `${role} must be class indices [n] or rows of scores [n, ${numClasses}]`, got: formatShape(x.shape),
-  });
+  else
+    throw shapeError('confusionMatrix', {
+      expected: `${role} must be class indices [n] or rows of scores [n, ${numClasses}]`,
+      got: formatShape(x.shape),
+    });
   const values = idx.data();
   const out = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = Number(values[i]);
     if (!Number.isInteger(v) || v < 0 || v >= numClasses) {
       throw configError('confusionMatrix', {
-        expected: `${role} holds class ${v} (at index ${i}), outside [0, ${numClasses})`, hint: 'raise numClasses or fix the labels',
+        expected: `${role} holds class ${v} (at index ${i}), outside [0, ${numClasses})`,
+        hint: 'raise numClasses or fix the labels',
       });
     }
     out[i] = v;

@@ -45,11 +45,15 @@ export function getRegularizer(identifier: RegularizerIdentifier): Regularizer |
   if (identifier === null || identifier === undefined) return null;
   if (typeof identifier === 'function') return identifier;
   const name = typeof identifier === 'string' ? identifier : identifier.className;
-  const config = typeof identifier === 'string' ? {} : identifier.config ?? {};
+  const config = typeof identifier === 'string' ? {} : (identifier.config ?? {});
   switch (name.replace(/_/g, '').toLowerCase()) {
-    case 'l1': return l1(config.l1);
-    case 'l2': return l2(config.l2);
-    case 'l1l2': return l1l2(config);
-    default: throw configError('getRegularizer', { expected: `unknown regularizer ${show(name)}`, hint: 'valid names are l1, l2, l1_l2' });
+    case 'l1':
+      return l1(config.l1);
+    case 'l2':
+      return l2(config.l2);
+    case 'l1l2':
+      return l1l2(config);
+    default:
+      throw configError('getRegularizer', { expected: `unknown regularizer ${show(name)}`, hint: 'valid names are l1, l2, l1_l2' });
   }
 }

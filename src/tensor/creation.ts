@@ -1,6 +1,17 @@
 import {
-  allocate, checkShape, configError, dtypeError, formatShape, globalRandom, isFloat, parseDType, shapeError, show, sizeOf,
-  type DType, type TypedArray,
+  allocate,
+  checkShape,
+  configError,
+  dtypeError,
+  formatShape,
+  globalRandom,
+  isFloat,
+  parseDType,
+  shapeError,
+  show,
+  sizeOf,
+  type DType,
+  type TypedArray,
 } from '../core/index.js';
 import { kernels } from '../backend/index.js';
 import { Tensor, type NestedArray } from './tensor.js';
@@ -27,11 +38,14 @@ function flattenInto(data: NestedArray, shape: readonly number[], axis: number, 
   if (axis === shape.length) {
     if (Array.isArray(data)) {
       throw shapeError('tensor', {
-        expected: 'nested arrays are ragged', rule: `too deep at an element of axis ${axis}`, hint: 'every row must have the same length',
+        expected: 'nested arrays are ragged',
+        rule: `too deep at an element of axis ${axis}`,
+        hint: 'every row must have the same length',
       });
     }
     const v = typeof data === 'boolean' ? (data ? 1 : 0) : data;
-    if (typeof v !== 'number') throw configError('tensor', { expected: 'expected numbers or booleans', got: `${typeof data} ${show(data)}` });
+    if (typeof v !== 'number')
+      throw configError('tensor', { expected: 'expected numbers or booleans', got: `${typeof data} ${show(data)}` });
     out[offset.i++] = out instanceof Uint8Array ? (v ? 1 : 0) : v;
     return;
   }
@@ -77,8 +91,13 @@ export function tensor(data: TensorLike, shape?: readonly number[], dtype?: DTyp
   let inferred: number[];
   if (ArrayBuffer.isView(data)) {
     const view = data as unknown as ArrayLike<number>;
-    const isInt = data instanceof Int32Array || data instanceof Uint8Array || data instanceof Uint8ClampedArray ||
-      data instanceof Int8Array || data instanceof Int16Array || data instanceof Uint16Array;
+    const isInt =
+      data instanceof Int32Array ||
+      data instanceof Uint8Array ||
+      data instanceof Uint8ClampedArray ||
+      data instanceof Int8Array ||
+      data instanceof Int16Array ||
+      data instanceof Uint16Array;
     const target = dtype ?? (isInt ? 'int32' : 'float32');
     flat = allocate(target, view.length);
     if (target === 'bool') for (let i = 0; i < view.length; i++) flat[i] = view[i] ? 1 : 0;
@@ -170,10 +189,14 @@ export function randu(shape: readonly number[], options: { low?: number; high?: 
  * is `[1, 1.25, 1.5, 1.75]`. The dtype is int32 when every argument is an integer, else float32.
  */
 export function arange(start: number, stop?: number, step = 1, dtype?: DType): Tensor {
-  if (stop === undefined) { stop = start; start = 0; }
+  if (stop === undefined) {
+    stop = start;
+    start = 0;
+  }
   if (step === 0 || !Number.isFinite(step) || !Number.isFinite(start) || !Number.isFinite(stop)) {
     throw configError('arange', {
-      expected: 'start, stop and step must be finite and step non-zero', got: [start, stop, step].map(show).join(', '),
+      expected: 'start, stop and step must be finite and step non-zero',
+      got: [start, stop, step].map(show).join(', '),
     });
   }
   const target = dtype ?? ([start, stop, step].every(Number.isInteger) ? 'int32' : 'float32');

@@ -2,6 +2,17 @@ export { Tensor, type NestedArray, type GradNode, type BackwardFn } from './tens
 export { tensor, zeros, ones, full, randn, randu, arange, eye, fromStorage, type TensorLike } from './creation.js';
 export { Variable, variable } from './variable.js';
 export {
-  noGrad, isGradEnabled, record, backward, grad, valueAndGrad, valueAndGradOfStep, stepScratchTensor, detachValue,
-  provideGraphOps, type StepGradients, type BackwardOptions, type GradOptions,
+  noGrad,
+  isGradEnabled,
+  record,
+  backward,
+  grad,
+  valueAndGrad,
+  valueAndGradOfStep,
+  stepScratchTensor,
+  detachValue,
+  provideGraphOps,
+  type StepGradients,
+  type BackwardOptions,
+  type GradOptions,
 } from './autograd.js';

@@ -1,6 +1,4 @@
-import {
-  dtypeError, shapeError, formatShape, isFloat, sizeOf, type DType, type TypedArray,
-} from '../core/index.js';
+import { dtypeError, shapeError, formatShape, isFloat, sizeOf, type DType, type TypedArray } from '../core/index.js';
 
 /**
  * A gradient rule recorded by an op: maps the output's gradient to one gradient per input. With
@@ -74,13 +72,15 @@ export class Tensor {
   set requiresGrad(value: boolean) {
     if (value && !isFloat(this.dtype)) {
       throw dtypeError('requiresGrad', {
-        expected: 'only float tensors can require gradients', got: `a ${this.dtype} tensor ${formatShape(this.shape)}`,
+        expected: 'only float tensors can require gradients',
+        got: `a ${this.dtype} tensor ${formatShape(this.shape)}`,
         hint: "cast it first with .cast('float32')",
       });
     }
     if (!value && this._node) {
       throw shapeError('requiresGrad', {
-        expected: 'cannot turn off gradients of a computed tensor', hint: 'use .detach() for a constant copy',
+        expected: 'cannot turn off gradients of a computed tensor',
+        hint: 'use .detach() for a constant copy',
       });
     }
     this._requiresGrad = value;
@@ -119,7 +119,9 @@ export class Tensor {
   item(): number {
     if (this._data.length !== 1) {
       throw shapeError('item', {
-        expected: 'expected a tensor with exactly one element', got: `shape ${formatShape(this.shape)}`, hint: 'reduce it first (e.g. .sum())',
+        expected: 'expected a tensor with exactly one element',
+        got: `shape ${formatShape(this.shape)}`,
+        hint: 'reduce it first (e.g. .sum())',
       });
     }
     return this._data[0]!;
@@ -150,10 +152,14 @@ function formatTensor(t: Tensor): string {
     const step = stride / n;
     const parts: string[] = [];
     for (let i = 0; i < n; i++) {
-      if (n > 2 * edge && i === edge) { parts.push('...'); i = n - edge - 1; continue; }
+      if (n > 2 * edge && i === edge) {
+        parts.push('...');
+        i = n - edge - 1;
+        continue;
+      }
       parts.push(build(axis + 1, offset + i * step, step));
     }
-    const sep = axis === shape.length - 1 ? ', ' : ',\n' + ' '.repeat(axis + 8);
+    const sep = axis === shape.length - 1 ? ', ' : `,\n${' '.repeat(axis + 8)}`;
     return `[${parts.join(sep)}]`;
   };
   const body = shape.length === 0 ? fmt(values[0]!) : build(0, 0, sizeOf(shape));

@@ -30,7 +30,10 @@ export class Variable extends Tensor {
   assign(value: TensorLike): this {
     const source = value instanceof Tensor ? value : tensor(value, undefined, this.dtype);
     if (!shapesEqual(source.shape, this.shape)) {
-      throw shapeError(`Variable "${this.name}".assign`, { expected: `expected shape ${formatShape(this.shape)}`, got: formatShape(source.shape) });
+      throw shapeError(`Variable "${this.name}".assign`, {
+        expected: `expected shape ${formatShape(this.shape)}`,
+        got: formatShape(source.shape),
+      });
     }
     if (source.dtype === 'bool' && this.dtype !== 'bool') {
       throw dtypeError(`Variable "${this.name}".assign`, { expected: `cannot assign a bool tensor to a ${this.dtype} variable` });
@@ -41,7 +44,10 @@ export class Variable extends Tensor {
 }
 
 /** Makes a `Variable` from a tensor or array: `nr.variable(nr.randn([3, 3]))`. */
-export function variable(initial: TensorLike, options: { trainable?: boolean; name?: string; dtype?: 'float32' | 'float64' } = {}): Variable {
+export function variable(
+  initial: TensorLike,
+  options: { trainable?: boolean; name?: string; dtype?: 'float32' | 'float64' } = {},
+): Variable {
   const t = initial instanceof Tensor && options.dtype === undefined ? initial : tensor(initial, undefined, options.dtype);
   return new Variable(t, options);
 }

@@ -32,17 +32,20 @@ function matrixRows(matrix: readonly (readonly number[])[] | Tensor, where: stri
       throw shapeError(where, {
         expected: 'expected a square matrix (numClasses rows of numClasses counts)',
         got: Array.isArray(matrix)
-          ? `rows of lengths [${matrix.map((r) => (Array.isArray(r) ? r.length : typeof r)).join(', ')}]` : show(matrix),
+          ? `rows of lengths [${matrix.map((r) => (Array.isArray(r) ? r.length : typeof r)).join(', ')}]`
+          : show(matrix),
       });
     }
     rows = matrix.map((row) => row.map(Number));
   }
   if (rows.length === 0) throw shapeError(where, { expected: 'the matrix is empty', hint: 'it needs at least one class' });
-  rows.forEach((row, i) => row.forEach((v, j) => {
-    if (!Number.isFinite(v) || v < 0) {
-      throw configError(where, { expected: 'counts must be finite and >= 0', got: `${v} at [${i}, ${j}]` });
-    }
-  }));
+  rows.forEach((row, i) =>
+    row.forEach((v, j) => {
+      if (!Number.isFinite(v) || v < 0) {
+        throw configError(where, { expected: 'counts must be finite and >= 0', got: `${v} at [${i}, ${j}]` });
+      }
+    }),
+  );
   return rows;
 }
 
@@ -54,7 +57,8 @@ export function confusionMatrixSpec(matrix: readonly (readonly number[])[] | Ten
   const names = options.classNames ? [...options.classNames] : rows.map((_, i) => String(i));
   if (names.length !== n) {
     throw configError(where, {
-      expected: `classNames must hold one name per class of the ${n} x ${n} matrix`, got: `${names.length} names`,
+      expected: `classNames must hold one name per class of the ${n} x ${n} matrix`,
+      got: `${names.length} names`,
     });
   }
   if (new Set(names).size !== n) throw configError(where, { expected: 'classNames must be distinct', got: show(names) });
@@ -81,7 +85,12 @@ export function confusionMatrixSpec(matrix: readonly (readonly number[])[] | Ten
         mark: { type: 'rect' },
         encoding: {
           // Linear from 0, so an empty cell is the lightest and the largest count the darkest.
-          color: { field: shade, type: 'quantitative', scale: { scheme: 'blues', domain: [0, Math.max(top, 1e-12)] }, title: options.normalize ? 'share of row' : 'count' },
+          color: {
+            field: shade,
+            type: 'quantitative',
+            scale: { scheme: 'blues', domain: [0, Math.max(top, 1e-12)] },
+            title: options.normalize ? 'share of row' : 'count',
+          },
         },
       },
       {
@@ -109,6 +118,9 @@ export function confusionMatrixSpec(matrix: readonly (readonly number[])[] | Ten
  * svg.includes('bird'); // true
  * ```
  */
-export async function renderConfusionMatrix(matrix: readonly (readonly number[])[] | Tensor, options: ConfusionMatrixOptions = {}): Promise<string> {
+export async function renderConfusionMatrix(
+  matrix: readonly (readonly number[])[] | Tensor,
+  options: ConfusionMatrixOptions = {},
+): Promise<string> {
   return renderVegaLite(confusionMatrixSpec(matrix, options));
 }

@@ -37,7 +37,10 @@ export interface DecisionGrid {
 /** Mixes a palette colour with white so points drawn in the full colour stand out on their region. */
 export function regionColor(classIndex: number): string {
   const hex = paletteColor(classIndex);
-  const mix = (at: number) => Math.round(255 - 0.35 * (255 - parseInt(hex.slice(at, at + 2), 16))).toString(16).padStart(2, '0');
+  const mix = (at: number) =>
+    Math.round(255 - 0.35 * (255 - parseInt(hex.slice(at, at + 2), 16)))
+      .toString(16)
+      .padStart(2, '0');
   return `#${mix(1)}${mix(3)}${mix(5)}`;
 }
 
@@ -45,7 +48,9 @@ function points(x: Tensor | readonly (readonly number[])[], where: string): Tens
   const t = x instanceof Tensor ? x : tensor(x as number[][]);
   if (t.rank !== 2 || t.shape[1] !== 2) {
     throw shapeError(where, {
-      expected: 'expected points of shape [n, 2]', got: formatShape(t.shape), rule: 'the plot needs exactly two features',
+      expected: 'expected points of shape [n, 2]',
+      got: formatShape(t.shape),
+      rule: 'the plot needs exactly two features',
     });
   }
   if (t.shape[0] === 0) throw shapeError(where, { expected: 'no points to draw', rule: `shape ${formatShape(t.shape)}` });
@@ -58,7 +63,9 @@ function classesFromOutput(output: Tensor | readonly Label[], count: number, whe
   if (perceptron) {
     const labels = output as readonly Label[];
     const classes = perceptron.classes;
-    labels.forEach((label, i) => { out[i] = classes.indexOf(label); });
+    labels.forEach((label, i) => {
+      out[i] = classes.indexOf(label);
+    });
     return out;
   }
   let t = output as Tensor;
@@ -93,7 +100,7 @@ export function predictClasses(classifier: Classifier2D, x: Tensor, where = 'pre
     if (typeof classifier === 'function') return classesFromOutput(classifier(x), n, where, null);
     if (classifier && typeof classifier.predict === 'function') {
       const out = classifier.predict(x);
-      return classesFromOutput(Array.isArray(out) ? out[0]! : out as Tensor, n, where, null);
+      return classesFromOutput(Array.isArray(out) ? out[0]! : (out as Tensor), n, where, null);
     }
     throw configError(where, { expected: 'expected a model, a Perceptron or a function (x: Tensor) => Tensor', got: show(classifier) });
   });
@@ -136,11 +143,16 @@ function trueClasses(y: Tensor | readonly Label[], n: number, where: string, per
  *
  * ```ts
  * import * as nr from 'neurona';
- * const grid = nr.vis.decisionGrid((p) => p.slice([0, 0], [-1, 1]).reshape([-1]).greater(0).cast('int32'), nr.tensor([[-1, -1], [1, 1]]), { resolution: 4, margin: 0 });
+ * const rightOfZero = (p: nr.Tensor) => p.slice([0, 0], [-1, 1]).reshape([-1]).greater(0).cast('int32');
+ * const grid = nr.vis.decisionGrid(rightOfZero, nr.tensor([[-1, -1], [1, 1]]), { resolution: 4, margin: 0 });
  * Array.from(grid.classes.slice(0, 4)); // [0, 0, 1, 1]: class 1 right of x = 0
  * ```
  */
-export function decisionGrid(classifier: Classifier2D, x: Tensor | readonly (readonly number[])[], options: Pick<DecisionBoundaryOptions, 'resolution' | 'margin'> = {}): DecisionGrid {
+export function decisionGrid(
+  classifier: Classifier2D,
+  x: Tensor | readonly (readonly number[])[],
+  options: Pick<DecisionBoundaryOptions, 'resolution' | 'margin'> = {},
+): DecisionGrid {
   const where = 'decisionGrid';
   const p = points(x, where);
   const resolution = options.resolution ?? 60;
@@ -157,7 +169,10 @@ export function decisionGrid(classifier: Classifier2D, x: Tensor | readonly (rea
     if (!Number.isFinite(a) || !Number.isFinite(b)) {
       throw configError(where, { expected: 'every coordinate must be finite', got: `point ${i / 2} at (${a}, ${b})` });
     }
-    x0 = Math.min(x0, a); x1 = Math.max(x1, a); y0 = Math.min(y0, b); y1 = Math.max(y1, b);
+    x0 = Math.min(x0, a);
+    x1 = Math.max(x1, a);
+    y0 = Math.min(y0, b);
+    y1 = Math.max(y1, b);
   }
   // A zero range (all points on a line) still needs an area to draw.
   const padX = (x1 - x0 || 1) * margin + (x1 === x0 ? 0.5 : 0);
@@ -171,12 +186,21 @@ export function decisionGrid(classifier: Classifier2D, x: Tensor | readonly (rea
       centres[at + 1] = extent[2] + ((j + 0.5) / resolution) * (extent[3] - extent[2]);
     }
   }
-  const classes = predictClasses(classifier, tensor(centres, [resolution * resolution, 2], p.dtype === 'float64' ? 'float64' : 'float32'), where);
+  const classes = predictClasses(
+    classifier,
+    tensor(centres, [resolution * resolution, 2], p.dtype === 'float64' ? 'float64' : 'float32'),
+    where,
+  );
   return { extent, resolution, classes };
 }
 
 /** The Vega-Lite spec behind `renderDecisionBoundary`. */
-export function decisionBoundarySpec(classifier: Classifier2D, x: Tensor | readonly (readonly number[])[], y: Tensor | readonly Label[], options: DecisionBoundaryOptions = {}): VegaLiteSpec {
+export function decisionBoundarySpec(
+  classifier: Classifier2D,
+  x: Tensor | readonly (readonly number[])[],
+  y: Tensor | readonly Label[],
+  options: DecisionBoundaryOptions = {},
+): VegaLiteSpec {
   const where = 'renderDecisionBoundary';
   const p = points(x, where);
   const n = p.shape[0]!;
@@ -185,10 +209,15 @@ export function decisionBoundarySpec(classifier: Classifier2D, x: Tensor | reado
   const grid = decisionGrid(classifier, p, options);
   const { extent, resolution, classes } = grid;
   const classCount = Math.max(...labels, ...classes) + 1;
-  const names = options.classNames ? [...options.classNames] : perceptron ? perceptron.classes.map(String) : Array.from({ length: classCount }, (_, i) => String(i));
+  const names = options.classNames
+    ? [...options.classNames]
+    : perceptron
+      ? perceptron.classes.map(String)
+      : Array.from({ length: classCount }, (_, i) => String(i));
   if (names.length < classCount) {
     throw configError(where, {
-      expected: `classNames for the ${classCount} classes the data and predictions use`, got: `${names.length} names`,
+      expected: `classNames for the ${classCount} classes the data and predictions use`,
+      got: `${names.length} names`,
     });
   }
   const cellWidth = (extent[1] - extent[0]) / resolution;
@@ -196,13 +225,19 @@ export function decisionBoundarySpec(classifier: Classifier2D, x: Tensor | reado
   // One rect per run of equal cells along a row keeps the SVG small (a few rects per row, not 60).
   const cells: { x: number; x2: number; y: number; y2: number; region: string }[] = [];
   for (let j = 0; j < resolution; j++) {
-    for (let start = 0; start < resolution;) {
+    for (let start = 0; start < resolution; ) {
       const c = classes[j * resolution + start]!;
       let end = start + 1;
       while (end < resolution && classes[j * resolution + end] === c) end++;
       // Each rect reaches half a cell into its right and upper neighbours, which are drawn later and
       // cover the overlap: edges then blend two shades instead of showing a light anti-aliased seam.
-      cells.push({ x: extent[0] + start * cellWidth, x2: extent[0] + (end + 0.5) * cellWidth, y: extent[2] + j * cellHeight, y2: extent[2] + (j + 1.5) * cellHeight, region: names[c]! });
+      cells.push({
+        x: extent[0] + start * cellWidth,
+        x2: extent[0] + (end + 0.5) * cellWidth,
+        y: extent[2] + j * cellHeight,
+        y2: extent[2] + (j + 1.5) * cellHeight,
+        region: names[c]!,
+      });
       start = end;
     }
   }
@@ -216,8 +251,12 @@ export function decisionBoundarySpec(classifier: Classifier2D, x: Tensor | reado
     width,
     height,
     layer: [
-      planeCellsLayer(cells, extent, ['x[0]', 'x[1]'],
-        { field: 'region', type: 'nominal', scale: { domain: used, range: used.map((_, i) => regionColor(i)) }, legend: null }),
+      planeCellsLayer(cells, extent, ['x[0]', 'x[1]'], {
+        field: 'region',
+        type: 'nominal',
+        scale: { domain: used, range: used.map((_, i) => regionColor(i)) },
+        legend: null,
+      }),
       {
         data: { values: dots },
         mark: { type: 'point', filled: true, size: 36, stroke: '#333333', strokeWidth: 0.7, opacity: 1 },
@@ -246,6 +285,11 @@ export function decisionBoundarySpec(classifier: Classifier2D, x: Tensor | reado
  * const svg = await nr.vis.renderDecisionBoundary(perceptron, x, y, { resolution: 20 });
  * ```
  */
-export async function renderDecisionBoundary(classifier: Classifier2D, x: Tensor | readonly (readonly number[])[], y: Tensor | readonly Label[], options: DecisionBoundaryOptions = {}): Promise<string> {
+export async function renderDecisionBoundary(
+  classifier: Classifier2D,
+  x: Tensor | readonly (readonly number[])[],
+  y: Tensor | readonly Label[],
+  options: DecisionBoundaryOptions = {},
+): Promise<string> {
   return renderVegaLite(decisionBoundarySpec(classifier, x, y, options));
 }

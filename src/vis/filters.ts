@@ -21,7 +21,10 @@ function normalizeBlocks(values: Float32Array, count: number, size: number): Flo
   for (let n = 0; n < count; n++) {
     let low = Infinity;
     let high = -Infinity;
-    for (let i = n * size; i < (n + 1) * size; i++) { low = Math.min(low, values[i]!); high = Math.max(high, values[i]!); }
+    for (let i = n * size; i < (n + 1) * size; i++) {
+      low = Math.min(low, values[i]!);
+      high = Math.max(high, values[i]!);
+    }
     const span = high - low;
     for (let i = n * size; i < (n + 1) * size; i++) values[i] = span > 0 ? (values[i]! - low) / span : 0.5;
   }
@@ -50,7 +53,8 @@ export function filterImages(kernel: Tensor, channel = 0): Tensor {
   const rgb = inChannels === 3;
   if (!rgb && (!Number.isInteger(channel) || channel < 0 || channel >= inChannels)) {
     throw configError(where, {
-      expected: `channel must be an integer in [0, ${inChannels}) for a kernel of shape ${formatShape(kernel.shape)}`, got: show(channel),
+      expected: `channel must be an integer in [0, ${inChannels}) for a kernel of shape ${formatShape(kernel.shape)}`,
+      got: show(channel),
     });
   }
   const source = kernel.data();
@@ -132,7 +136,10 @@ export function kernelOf(layer: Layer): Tensor {
  * import { tmpdir } from 'node:os';
  * // Any layer with a 4-D kernel weight works; a Conv2D is the usual one.
  * class Filters extends nr.layers.Layer {
- *   override build(shape: (number | null)[]) { this.addWeight({ name: 'kernel', shape: [3, 3, 1, 4], initializer: 'glorotUniform' }); super.build(shape); }
+ *   override build(shape: (number | null)[]) {
+ *     this.addWeight({ name: 'kernel', shape: [3, 3, 1, 4], initializer: 'glorotUniform' });
+ *     super.build(shape);
+ *   }
  *   override call(x: nr.Tensor) { return x; }
  * }
  * const layer = new Filters({});
@@ -142,11 +149,16 @@ export function kernelOf(layer: Layer): Tensor {
  */
 export async function saveFilters(layer: Layer, path: string, options?: FilterGridOptions): Promise<RgbaImage>;
 export async function saveFilters(model: HasLayers, layerName: string, path: string, options?: FilterGridOptions): Promise<RgbaImage>;
-export async function saveFilters(target: Layer | HasLayers, a: string, b?: string | FilterGridOptions, c?: FilterGridOptions): Promise<RgbaImage> {
+export async function saveFilters(
+  target: Layer | HasLayers,
+  a: string,
+  b?: string | FilterGridOptions,
+  c?: FilterGridOptions,
+): Promise<RgbaImage> {
   const byName = typeof b === 'string';
-  const layer = byName ? (target as HasLayers).getLayer(a) : target as Layer;
+  const layer = byName ? (target as HasLayers).getLayer(a) : (target as Layer);
   const path = byName ? b : a;
-  const options = (byName ? c : b as FilterGridOptions | undefined) ?? {};
+  const options = (byName ? c : (b as FilterGridOptions | undefined)) ?? {};
   if (!layer || typeof (layer as Layer).weights === 'undefined') {
     throw configError('saveFilters', { expected: 'expected a layer, or a model and a layer name', got: show(target) });
   }
@@ -181,7 +193,7 @@ export function featureMaps(model: ModelWithLayers, x: Tensor, layerNames: reado
   const captured = new Map<Layer, Tensor>();
   const restore: (() => void)[] = [];
   for (const layer of new Set(layers)) {
-    const own = Object.prototype.hasOwnProperty.call(layer, 'call');
+    const own = Object.hasOwn(layer, 'call');
     const original = layer.call;
     // An instance property shadows the class's call for this layer only, and is removed afterwards.
     layer.call = function observed(this: Layer, inputs: Tensor, options) {
@@ -203,7 +215,8 @@ export function featureMaps(model: ModelWithLayers, x: Tensor, layerNames: reado
     const out = captured.get(layer);
     if (!out) {
       throw configError(where, {
-        expected: `layer "${layerNames[i]}" was not called while predicting`, hint: "is it part of the model's path from input to output?",
+        expected: `layer "${layerNames[i]}" was not called while predicting`,
+        hint: "is it part of the model's path from input to output?",
       });
     }
     return out;
@@ -261,7 +274,8 @@ function stackWithLabels(rows: readonly { label: string; image: RgbaImage }[], b
   for (const { label, image } of rows) {
     drawText(rgba, width, height, label, 3, top + 4, [0, 0, 0]);
     top += labelHeight;
-    for (let y = 0; y < image.height; y++) rgba.set(image.rgba.subarray(y * image.width * 4, (y + 1) * image.width * 4), ((top + y) * width) * 4);
+    for (let y = 0; y < image.height; y++)
+      rgba.set(image.rgba.subarray(y * image.width * 4, (y + 1) * image.width * 4), (top + y) * width * 4);
     top += image.height;
   }
   return { width, height, rgba };
@@ -283,7 +297,13 @@ function stackWithLabels(rows: readonly { label: string; image: RgbaImage }[], b
  * await nr.vis.saveFeatureMaps(model, nr.randu([1, 4, 4, 1]), ['mix', 'maps'], `${tmpdir()}/neurona-maps.png`);
  * ```
  */
-export async function saveFeatureMaps(model: ModelWithLayers, x: Tensor, layerNames: readonly string[], path: string, options: FeatureMapOptions = {}): Promise<RgbaImage> {
+export async function saveFeatureMaps(
+  model: ModelWithLayers,
+  x: Tensor,
+  layerNames: readonly string[],
+  path: string,
+  options: FeatureMapOptions = {},
+): Promise<RgbaImage> {
   const where = 'saveFeatureMaps';
   const maxChannels = options.maxChannels ?? 16;
   const tileSize = options.tileSize ?? 48;
@@ -300,7 +320,12 @@ export async function saveFeatureMaps(model: ModelWithLayers, x: Tensor, layerNa
   const outputs = featureMaps(model, input, layerNames);
   const rows = outputs.map((output, i) => {
     const tiles = mapTiles(output, maxChannels, layerNames[i]!);
-    const image = imageGrid(tiles, { columns: tiles.shape[0]!, scale: scaleFor(tiles.shape[1]!, tileSize), padding: options.padding ?? 2, range: 'unit' });
+    const image = imageGrid(tiles, {
+      columns: tiles.shape[0]!,
+      scale: scaleFor(tiles.shape[1]!, tileSize),
+      padding: options.padding ?? 2,
+      range: 'unit',
+    });
     // The bitmap font has no brackets: the shape is written 26x26x8.
     return { label: `${layerNames[i]} ${output.shape.slice(1).join('x')}`, image };
   });

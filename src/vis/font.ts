@@ -76,8 +76,16 @@ export function textWidth(text: string, scale = 1): number {
  * Draws `text` into an RGBA buffer of width `width` with its top-left corner at (x, y), each font
  * pixel a `scale` x `scale` square of `color` ([r, g, b]); pixels outside the buffer are skipped.
  */
-export function drawText(rgba: Uint8Array, width: number, height: number, text: string, x: number, y: number,
-  color: readonly [number, number, number], scale = 1): void {
+export function drawText(
+  rgba: Uint8Array,
+  width: number,
+  height: number,
+  text: string,
+  x: number,
+  y: number,
+  color: readonly [number, number, number],
+  scale = 1,
+): void {
   for (let k = 0; k < text.length; k++) {
     const rows = glyph(text[k]!);
     const left = x + k * GLYPH_ADVANCE * scale;

@@ -61,7 +61,8 @@ export function imageGrid(images: Tensor, options: ImageGridOptions = {}): RgbaI
   const channels = images.rank === 4 ? images.shape[3]! : 1;
   if (channels !== 1 && channels !== 3 && channels !== 4) {
     throw shapeError(where, {
-      expected: 'the channel axis must have 1, 3 or 4 entries (gray, RGB, RGBA)', got: formatShape(images.shape),
+      expected: 'the channel axis must have 1, 3 or 4 entries (gray, RGB, RGBA)',
+      got: formatShape(images.shape),
     });
   }
   if (count === 0 || tileHeight === 0 || tileWidth === 0) {
@@ -79,7 +80,8 @@ export function imageGrid(images: Tensor, options: ImageGridOptions = {}): RgbaI
   const captions = options.captions;
   if (captions && captions.length !== count) {
     throw configError(where, {
-      expected: `one caption per image for the ${count} images (use '' for none)`, got: `${captions.length} captions`,
+      expected: `one caption per image for the ${count} images (use '' for none)`,
+      got: `${captions.length} captions`,
     });
   }
   const values = images.data();

@@ -7,7 +7,22 @@ export { svgToImage, type RasterOptions } from './raster.js';
 export { saveLearningCurves, saveConfusionMatrix, saveDecisionBoundary, saveOptimizerPaths, saveLearningRateEffect } from './save.js';
 export { imageGrid, saveImageGrid, encodeRgbaPng, type ImageGridOptions, type RgbaImage } from './grid.js';
 export {
-  filterImages, filterGrid, saveFilterGrid, saveFilters, kernelOf, featureMaps, saveFeatureMaps,
-  type FilterGridOptions, type FeatureMapOptions, type ModelWithLayers,
+  filterImages,
+  filterGrid,
+  saveFilterGrid,
+  saveFilters,
+  kernelOf,
+  featureMaps,
+  saveFeatureMaps,
+  type FilterGridOptions,
+  type FeatureMapOptions,
+  type ModelWithLayers,
 } from './filters.js';
-export { saveSamples, misclassified, saveMisclassified, type Misclassified, type SampleGridOptions, type ImageClassifier } from './samples.js';
+export {
+  saveSamples,
+  misclassified,
+  saveMisclassified,
+  type Misclassified,
+  type SampleGridOptions,
+  type ImageClassifier,
+} from './samples.js';

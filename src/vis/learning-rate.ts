@@ -69,7 +69,11 @@ export function learningRateEffect(options: LearningRateEffectOptions = {}): Lea
     for (let epoch = 0; epoch <= epochs; epoch++) {
       const { value, grads } = loss(w, b);
       losses.push(value.item());
-      if (epoch < epochs) optimizer.applyGradients([[grads[0]!, w], [grads[1]!, b]]);
+      if (epoch < epochs)
+        optimizer.applyGradients([
+          [grads[0]!, w],
+          [grads[1]!, b],
+        ]);
     }
     return { rate, losses };
   });
@@ -89,7 +93,9 @@ export function learningRateEffectSpec(runs: readonly LearningRateRun[], options
   const rates = runs.map((r) => r.rate);
   const labels = runs.map((r, i) => rateLabel(r.rate, i, rates));
   // Log scale (the losses span many orders of magnitude); values beyond float range are left out.
-  const rows = runs.flatMap((run, i) => run.losses.map((loss, epoch) => ({ run: labels[i], epoch, loss: Number.isFinite(loss) && loss > 0 ? loss : null })));
+  const rows = runs.flatMap((run, i) =>
+    run.losses.map((loss, epoch) => ({ run: labels[i], epoch, loss: Number.isFinite(loss) && loss > 0 ? loss : null })),
+  );
   const width = sizeOption(where, 'width', options.width, 320);
   const height = sizeOption(where, 'height', options.height, 200);
   return {
@@ -101,7 +107,14 @@ export function learningRateEffectSpec(runs: readonly LearningRateRun[], options
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'step', scale: { nice: false } },
       y: { field: 'loss', type: 'quantitative', title: 'loss (log scale)', scale: { type: 'log' } },
-      color: { field: 'run', type: 'nominal', title: null, sort: labels, scale: { domain: labels, range: labels.map((_, i) => paletteColor(i)) }, legend: { orient: 'bottom', labelLimit: 400 } },
+      color: {
+        field: 'run',
+        type: 'nominal',
+        title: null,
+        sort: labels,
+        scale: { domain: labels, range: labels.map((_, i) => paletteColor(i)) },
+        legend: { orient: 'bottom', labelLimit: 400 },
+      },
     },
   };
 }

@@ -4,7 +4,7 @@
  * filled contour plot on a log scale) with one path per optimizer.
  */
 import { configError, ownEntry, show } from '../core/index.js';
-import { Tensor, tensor, valueAndGrad, variable } from '../tensor/index.js';
+import { type Tensor, tensor, valueAndGrad, variable } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 import { Optimizer, SGD, Adam, RMSprop, Adagrad, Adadelta, AdamW } from '../nn/optimizers/index.js';
 import { paletteColor, planeCellsLayer, renderVegaLite, sizeOption, titleEntry, type ChartSizeOptions, type VegaLiteSpec } from './vega.js';
@@ -93,7 +93,9 @@ function testFunction(fnName: string, where: string): TestFunction {
   if (!fn) {
     throw configError(where, {
       expected: `unknown test function ${show(fnName)}`,
-      hint: `expected one of ${Object.keys(TEST_FUNCTIONS).map((n) => `'${n}'`).join(', ')}`,
+      hint: `expected one of ${Object.keys(TEST_FUNCTIONS)
+        .map((n) => `'${n}'`)
+        .join(', ')}`,
     });
   }
   return fn;
@@ -115,17 +117,27 @@ function makeOptimizer(entry: PathOptimizer, fn: TestFunction, where: string): {
   if (learningRate === undefined) {
     throw configError(where, {
       expected: `unknown optimizer ${show(entry)}`,
-      hint: `expected one of ${Object.keys(fn.learningRates).map((n) => `'${n}'`).join(', ')} or {name, optimizer}`,
+      hint: `expected one of ${Object.keys(fn.learningRates)
+        .map((n) => `'${n}'`)
+        .join(', ')} or {name, optimizer}`,
     });
   }
-  const optimizer = key === 'sgd' ? new SGD({ learningRate })
-    : key === 'momentum' ? new SGD({ learningRate, momentum: 0.9 })
-      : key === 'nesterov' ? new SGD({ learningRate, momentum: 0.9, nesterov: true })
-        : key === 'rmsprop' ? new RMSprop({ learningRate })
-          : key === 'adagrad' ? new Adagrad({ learningRate })
-            : key === 'adadelta' ? new Adadelta({ learningRate })
-              : key === 'adamw' ? new AdamW({ learningRate })
-                : new Adam({ learningRate });
+  const optimizer =
+    key === 'sgd'
+      ? new SGD({ learningRate })
+      : key === 'momentum'
+        ? new SGD({ learningRate, momentum: 0.9 })
+        : key === 'nesterov'
+          ? new SGD({ learningRate, momentum: 0.9, nesterov: true })
+          : key === 'rmsprop'
+            ? new RMSprop({ learningRate })
+            : key === 'adagrad'
+              ? new Adagrad({ learningRate })
+              : key === 'adadelta'
+                ? new Adadelta({ learningRate })
+                : key === 'adamw'
+                  ? new AdamW({ learningRate })
+                  : new Adam({ learningRate });
   return { name: entry, optimizer };
 }
 
@@ -181,7 +193,11 @@ export interface OptimizerPathsChartOptions extends OptimizerPathsOptions, Chart
 }
 
 /** The Vega-Lite spec behind `renderOptimizerPaths`, from paths already computed. */
-export function optimizerPathsSpec(fnName: string, paths: readonly OptimizerPath[], options: Omit<OptimizerPathsChartOptions, keyof OptimizerPathsOptions> = {}): VegaLiteSpec {
+export function optimizerPathsSpec(
+  fnName: string,
+  paths: readonly OptimizerPath[],
+  options: Omit<OptimizerPathsChartOptions, keyof OptimizerPathsOptions> = {},
+): VegaLiteSpec {
   const where = 'renderOptimizerPaths';
   const fn = testFunction(fnName, where);
   const resolution = options.resolution ?? 80;
@@ -206,30 +222,44 @@ export function optimizerPathsSpec(fnName: string, paths: readonly OptimizerPath
   const values = fn.f(tensor(xs), tensor(ys)).data();
   let low = Infinity;
   let high = -Infinity;
-  for (const v of values) { low = Math.min(low, v); high = Math.max(high, v); }
+  for (const v of values) {
+    low = Math.min(low, v);
+    high = Math.max(high, v);
+  }
   // log(1 + f - min) spreads the narrow valleys and the steep walls over the bands.
   const shade = (v: number) => Math.log1p(v - low) / Math.log1p(high - low || 1);
   const band = (v: number) => Math.min(levels - 1, Math.floor(shade(v) * levels));
   const gray = (b: number) => {
-    const level = Math.round(250 - (b / (levels - 1)) * 110).toString(16).padStart(2, '0');
+    const level = Math.round(250 - (b / (levels - 1)) * 110)
+      .toString(16)
+      .padStart(2, '0');
     return `#${level}${level}${level}`;
   };
   const cells: { x: number; x2: number; y: number; y2: number; fill: string }[] = [];
   for (let j = 0; j < resolution; j++) {
-    for (let start = 0; start < resolution;) {
+    for (let start = 0; start < resolution; ) {
       const b = band(values[j * resolution + start]!);
       let end = start + 1;
       while (end < resolution && band(values[j * resolution + end]!) === b) end++;
       // Half a cell of overlap into the later-drawn neighbours hides anti-aliased seams (as in decision-boundary.ts).
-      cells.push({ x: x0 + start * cellWidth, x2: x0 + (end + 0.5) * cellWidth, y: y0 + j * cellHeight, y2: y0 + (j + 1.5) * cellHeight, fill: gray(b) });
+      cells.push({
+        x: x0 + start * cellWidth,
+        x2: x0 + (end + 0.5) * cellWidth,
+        y: y0 + j * cellHeight,
+        y2: y0 + (j + 1.5) * cellHeight,
+        fill: gray(b),
+      });
       start = end;
     }
   }
   const names = paths.map((p) => p.name);
   const rows = paths.flatMap((p) => p.points.map(([x, y], step) => ({ optimizer: p.name, step, x, y })));
   const width = sizeOption(where, 'width', options.width, 360);
-  const height = sizeOption(where, 'height', options.height, Math.round(width * (y1 - y0) / (x1 - x0)));
-  const starts = paths.filter((p) => p.points.length > 0).slice(0, 1).map((p) => ({ x: p.points[0]![0], y: p.points[0]![1] }));
+  const height = sizeOption(where, 'height', options.height, Math.round((width * (y1 - y0)) / (x1 - x0)));
+  const starts = paths
+    .filter((p) => p.points.length > 0)
+    .slice(0, 1)
+    .map((p) => ({ x: p.points[0]![0], y: p.points[0]![1] }));
   return {
     ...titleEntry(options.title ?? fn.name),
     width,
@@ -244,7 +274,13 @@ export function optimizerPathsSpec(fnName: string, paths: readonly OptimizerPath
           y: { field: 'y', type: 'quantitative' },
           // Draw each path in step order, not sorted by x.
           order: { field: 'step', type: 'quantitative' },
-          color: { field: 'optimizer', type: 'nominal', title: 'optimizer', sort: names, scale: { domain: names, range: names.map((_, i) => paletteColor(i)) } },
+          color: {
+            field: 'optimizer',
+            type: 'nominal',
+            title: 'optimizer',
+            sort: names,
+            scale: { domain: names, range: names.map((_, i) => paletteColor(i)) },
+          },
         },
       },
       {

@@ -28,7 +28,9 @@ function loadRenderer(): Promise<{ resvg: ResvgModule; font: Uint8Array }> {
     await resvg.initWasm(wasm);
     return { resvg, font: new Uint8Array(font) };
   })();
-  ready.catch(() => { ready = null; });
+  ready.catch(() => {
+    ready = null;
+  });
   return ready;
 }
 
@@ -43,7 +45,8 @@ export interface RasterOptions {
  *
  * ```ts
  * import * as nr from 'neurona';
- * const image = await nr.vis.svgToImage('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"><rect width="2" height="2" fill="red"/></svg>');
+ * const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"><rect width="2" height="2" fill="red"/></svg>';
+ * const image = await nr.vis.svgToImage(svg);
  * [image.width, image.height, ...image.rgba.subarray(0, 4)]; // [4, 2, 255, 0, 0, 255]
  * ```
  */
@@ -54,7 +57,13 @@ export async function svgToImage(svg: string, options: RasterOptions = {}): Prom
   }
   const { resvg, font } = await loadRenderer();
   const renderer = new resvg.Resvg(svg, {
-    font: { fontBuffers: [font], defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY, serifFamily: FONT_FAMILY, monospaceFamily: FONT_FAMILY },
+    font: {
+      fontBuffers: [font],
+      defaultFontFamily: FONT_FAMILY,
+      sansSerifFamily: FONT_FAMILY,
+      serifFamily: FONT_FAMILY,
+      monospaceFamily: FONT_FAMILY,
+    },
     fitTo: { mode: 'zoom', value: scale },
     background: 'white',
   });
@@ -76,7 +85,8 @@ function outputKind(where: string, path: string): 'svg' | 'png' {
   if (extension === '.svg') return 'svg';
   if (extension === '.png') return 'png';
   throw configError(where, {
-    expected: `cannot tell the image format of ${JSON.stringify(path)}`, hint: 'end the path with .png or .svg',
+    expected: `cannot tell the image format of ${JSON.stringify(path)}`,
+    hint: 'end the path with .png or .svg',
   });
 }
 
@@ -98,9 +108,13 @@ export async function saveSvg(where: string, svg: string, path: string, options:
 export async function saveImage(where: string, image: RgbaImage, path: string): Promise<void> {
   const kind = outputKind(where, path);
   const png = encodeRgbaPng(image);
-  const bytes = kind === 'png' ? png
-    : `<svg xmlns="http://www.w3.org/2000/svg" width="${image.width}" height="${image.height}" viewBox="0 0 ${image.width} ${image.height}">`
-      + `<image width="${image.width}" height="${image.height}" style="image-rendering:pixelated" href="data:image/png;base64,${Buffer.from(png).toString('base64')}"/></svg>`;
+  const bytes =
+    kind === 'png'
+      ? png
+      : `<svg xmlns="http://www.w3.org/2000/svg" width="${image.width}" height="${image.height}" ` +
+        `viewBox="0 0 ${image.width} ${image.height}">` +
+        `<image width="${image.width}" height="${image.height}" style="image-rendering:pixelated" ` +
+        `href="data:image/png;base64,${Buffer.from(png).toString('base64')}"/></svg>`;
   await mkdir(dirname(path) || '.', { recursive: true });
   await writeFileAtomic(path, bytes);
 }

@@ -111,8 +111,11 @@ export function formatMetric(value: number): string {
 
 /** A table of metrics; each value cell carries the exact number in `data-value` (tests read it). */
 function metricsTable(id: string, metrics: MetricRecord): string {
-  const rows = Object.entries(metrics).map(([name, value]) =>
-    `<tr data-metric="${escapeHtml(name)}"><th>${escapeHtml(name)}</th><td class="number" data-value="${value}">${formatMetric(value)}</td></tr>`);
+  const rows = Object.entries(metrics).map(
+    ([name, value]) =>
+      `<tr data-metric="${escapeHtml(name)}"><th>${escapeHtml(name)}</th>` +
+      `<td class="number" data-value="${value}">${formatMetric(value)}</td></tr>`,
+  );
   return `<table id="${id}">${rows.join('')}</table>`;
 }
 
@@ -144,7 +147,9 @@ function progressSection(state: ReportState): string {
   const total = state.epochs * Math.max(state.steps, 1);
   const done = state.status === 'finished' ? total : Math.min(total, (state.epoch - 1) * Math.max(state.steps, 1) + state.step);
   const percent = total > 0 ? Math.round((100 * done) / total) : 0;
-  const epochTimes = state.epochSeconds.map((s, i) => `<tr><th>epoch ${i + 1}</th><td class="number">${formatDuration(s)}</td></tr>`).join('');
+  const epochTimes = state.epochSeconds
+    .map((s, i) => `<tr><th>epoch ${i + 1}</th><td class="number">${formatDuration(s)}</td></tr>`)
+    .join('');
   return `<section id="progress"><h2>Progress</h2>
 <p>Epoch <span id="epoch">${state.epoch}</span>/${state.epochs}, batch ${state.step}/${state.steps}
 <progress value="${done}" max="${total}">${percent}%</progress> ${percent}%, elapsed ${formatDuration(state.elapsedSeconds)}</p>
@@ -156,8 +161,12 @@ function samplesSection(samples: readonly SamplePrediction[]): string {
   const figures = samples.map((s) => {
     const correct = s.trueLabel === s.predictedLabel;
     const image = s.image ? `<img src="${s.image}" alt="sample, true ${escapeHtml(s.trueLabel)}">` : '';
-    return `<figure class="${correct ? 'right' : 'wrong'}" data-true="${escapeHtml(s.trueLabel)}" data-predicted="${escapeHtml(s.predictedLabel)}">${image}`
-      + `<figcaption>${correct ? '' : '&#10007; '}true ${escapeHtml(s.trueLabel)} &rarr; ${escapeHtml(s.predictedLabel)}<br>${(100 * s.confidence).toFixed(1)}%</figcaption></figure>`;
+    return (
+      `<figure class="${correct ? 'right' : 'wrong'}" data-true="${escapeHtml(s.trueLabel)}" ` +
+      `data-predicted="${escapeHtml(s.predictedLabel)}">${image}` +
+      `<figcaption>${correct ? '' : '&#10007; '}true ${escapeHtml(s.trueLabel)} &rarr; ${escapeHtml(s.predictedLabel)}` +
+      `<br>${(100 * s.confidence).toFixed(1)}%</figcaption></figure>`
+    );
   });
   return `<section id="samples"><h2>Sample predictions</h2>
 <p>${samples.length} samples, ${wrong} misclassified (red, marked &#10007;).</p><div class="grid">${figures.join('')}</div></section>`;
@@ -167,22 +176,36 @@ function samplesSection(samples: readonly SamplePrediction[]): string {
 export function renderReportPage(state: ReportState): string {
   const running = state.status === 'running';
   const parts: string[] = [];
+  const totalTime = running
+    ? ''
+    : ` &middot; ${state.status === 'failed' ? 'after' : 'total time'} ` +
+      `<span id="total-time">${formatDuration(state.elapsedSeconds)}</span>`;
   parts.push(`<h1>${escapeHtml(state.title)}</h1>
 <p class="status">Started ${escapeHtml(state.startedAt.toISOString().replace('T', ' ').slice(0, 19))} UTC &middot;
 <span id="status" class="${state.status}">${STATUS_TEXT[state.status]}</span>
-${running ? '' : ` &middot; ${state.status === 'failed' ? 'after' : 'total time'} <span id="total-time">${formatDuration(state.elapsedSeconds)}</span>`}</p>`);
+${totalTime}</p>`);
   if (state.error !== undefined) parts.push(`<section id="error"><h2>Training stopped</h2><pre>${escapeHtml(state.error)}</pre></section>`);
   if (state.finalMetrics) parts.push(`<section><h2>Final metrics</h2>${metricsTable('final-metrics', state.finalMetrics)}</section>`);
   parts.push(progressSection(state));
   if (state.status !== 'finished') {
-    parts.push(`<section><h2>${running ? 'Current' : 'Last'} metrics</h2>${metricsTable('current-metrics', state.currentMetrics)}</section>`);
+    parts.push(
+      `<section><h2>${running ? 'Current' : 'Last'} metrics</h2>${metricsTable('current-metrics', state.currentMetrics)}</section>`,
+    );
   }
-  parts.push(`<section id="curves" class="chart"><h2>Learning curves</h2>${state.curvesSvg ? inlineSvg(state.curvesSvg, 'curves') : '<p class="note">The curves appear when the first epoch ends.</p>'}</section>`);
+  parts.push(
+    `<section id="curves" class="chart"><h2>Learning curves</h2>${
+      state.curvesSvg ? inlineSvg(state.curvesSvg, 'curves') : '<p class="note">The curves appear when the first epoch ends.</p>'
+    }</section>`,
+  );
   if (state.confusionSvg) {
-    parts.push(`<section id="confusion-matrix" class="chart"><h2>Confusion matrix</h2><p>${escapeHtml(state.confusionCaption ?? '')}</p>${inlineSvg(state.confusionSvg, 'confusion')}</section>`);
+    parts.push(
+      `<section id="confusion-matrix" class="chart"><h2>Confusion matrix</h2><p>${escapeHtml(state.confusionCaption ?? '')}</p>` +
+        `${inlineSvg(state.confusionSvg, 'confusion')}</section>`,
+    );
   }
   if (state.samples && state.samples.length > 0) parts.push(samplesSection(state.samples));
-  if (state.summary !== undefined) parts.push(`<section><h2>Model summary</h2><pre id="summary">${escapeHtml(state.summary)}</pre></section>`);
+  if (state.summary !== undefined)
+    parts.push(`<section><h2>Model summary</h2><pre id="summary">${escapeHtml(state.summary)}</pre></section>`);
   for (const note of state.notes ?? []) parts.push(`<p class="note">${escapeHtml(note)}</p>`);
   // While training runs the page reloads itself so an open tab follows along; the final page drops
   // the script. Each write replaces the file atomically, so a reload never sees half a page. The

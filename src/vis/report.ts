@@ -66,8 +66,8 @@ function checkLabels(owner: string, role: string, x: Tensor, y: Tensor): void {
   if (x.rank < 2) throw shapeError(owner, { expected: `${role} x must have a batch axis`, got: `shape ${formatShape(x.shape)}` });
   if (y.rank < 1 || y.rank > 2 || y.shape[0] !== x.shape[0]) {
     throw shapeError(owner, {
-      expected: `${role} y must be class indices [${x.shape[0]}] or one-hot rows [${x.shape[0]}, classes] `
-        + `matching x ${formatShape(x.shape)}`,
+      expected:
+        `${role} y must be class indices [${x.shape[0]}] or one-hot rows [${x.shape[0]}, classes] ` + `matching x ${formatShape(x.shape)}`,
       got: formatShape(y.shape),
     });
   }
@@ -118,7 +118,9 @@ function predictionsOf(outputs: Tensor): { classes: Int32Array; confidence: Floa
  * all lie in [0, 1] are read as 0..1, anything else as 0..255 (clipped).
  */
 function thumbnail(x: Tensor, values: ArrayLike<number>, unitRange: boolean, index: number): string | null {
-  let height: number; let width: number; let channels: number;
+  let height: number;
+  let width: number;
+  let channels: number;
   if (x.rank === 2) {
     const side = Math.round(Math.sqrt(x.shape[1]!));
     if (side * side !== x.shape[1]) return null;
@@ -262,7 +264,11 @@ export class Report extends Callback {
     this.epochSeconds.push((performance.now() - this.epochStart) / 1000);
     for (const [key, value] of Object.entries(logs)) {
       // A key that first appears late (or skips epochs) is padded with NaN so epochs stay aligned.
-      const series = this.history[key] ?? (this.history[key] = new Array<number>(epoch).fill(Number.NaN));
+      let series = this.history[key];
+      if (series === undefined) {
+        series = new Array<number>(epoch).fill(Number.NaN);
+        this.history[key] = series;
+      }
       while (series.length < epoch) series.push(Number.NaN);
       series.push(value);
     }
@@ -283,7 +289,7 @@ export class Report extends Callback {
     model.summary((line) => summary.push(line));
     state.summary = summary.join('\n');
     state.notes = [];
-    const confusionData = this.validationData ?? (this.samples ? [this.samples.x, this.samples.y] as const : null);
+    const confusionData = this.validationData ?? (this.samples ? ([this.samples.x, this.samples.y] as const) : null);
     const classNames = this.samples?.classNames;
     if (confusionData) {
       const [x, y] = confusionData;
@@ -296,10 +302,16 @@ export class Report extends Callback {
         });
       }
       const truth = classIndicesOf(y);
-      const matrix = confusionMatrix(tensor(truth, [truth.length], 'int32'), tensor(predicted.classes, [truth.length], 'int32'), numClasses);
+      const matrix = confusionMatrix(
+        tensor(truth, [truth.length], 'int32'),
+        tensor(predicted.classes, [truth.length], 'int32'),
+        numClasses,
+      );
       state.confusionSvg = await renderConfusionMatrix(matrix, classNames ? { classNames: [...classNames] } : {});
       const correct = predicted.classes.filter((c, i) => c === truth[i]).length;
-      state.confusionCaption = `${this.validationData ? 'Validation data' : 'Samples'}: ${x.shape[0]} examples, ${correct} classified correctly (${((100 * correct) / x.shape[0]!).toFixed(2)}%). Rows: true class, columns: predicted class.`;
+      state.confusionCaption =
+        `${this.validationData ? 'Validation data' : 'Samples'}: ${x.shape[0]} examples, ${correct} classified correctly ` +
+        `(${((100 * correct) / x.shape[0]!).toFixed(2)}%). Rows: true class, columns: predicted class.`;
     } else {
       state.notes.push('No confusion matrix: give the Report samples or validationData to see one.');
     }
@@ -348,10 +360,20 @@ export class Report extends Callback {
 
   private state(status: ReportState['status']): ReportState {
     return {
-      title: this.title, status, startedAt: this.startedAt, elapsedSeconds: (performance.now() - this.startTime) / 1000,
-      epoch: this.epoch, epochs: this.params?.epochs ?? this.epoch, step: this.step, steps: this.params?.steps ?? 0,
-      currentMetrics: this.currentMetrics, epochSeconds: [...this.epochSeconds], curvesSvg: this.curvesSvg,
-      refreshSeconds: this.refreshSeconds, staleSeconds: this.staleSeconds, writtenAt: new Date(),
+      title: this.title,
+      status,
+      startedAt: this.startedAt,
+      elapsedSeconds: (performance.now() - this.startTime) / 1000,
+      epoch: this.epoch,
+      epochs: this.params?.epochs ?? this.epoch,
+      step: this.step,
+      steps: this.params?.steps ?? 0,
+      currentMetrics: this.currentMetrics,
+      epochSeconds: [...this.epochSeconds],
+      curvesSvg: this.curvesSvg,
+      refreshSeconds: this.refreshSeconds,
+      staleSeconds: this.staleSeconds,
+      writtenAt: new Date(),
     };
   }
 

@@ -49,7 +49,8 @@ function labelIndices(y: Tensor | readonly number[], n: number, where: string): 
   if (t.rank === 2 && t.shape[1]! > 1) t = ops.argmax(t, -1);
   if (t.size !== n) {
     throw shapeError(where, {
-      expected: `y has shape ${formatShape(t.shape)} for ${n} images`, hint: 'pass one class index (or one-hot row) per image',
+      expected: `y has shape ${formatShape(t.shape)} for ${n} images`,
+      hint: 'pass one class index (or one-hot row) per image',
     });
   }
   const values = t.data();
@@ -90,10 +91,16 @@ function rows(x: Tensor, indices: readonly number[]): Tensor {
  * ```ts
  * import * as nr from 'neurona';
  * import { tmpdir } from 'node:os';
- * await nr.vis.saveSamples(nr.randu([6, 28, 28]), [0, 1, 2, 0, 1, 2], `${tmpdir()}/neurona-samples.png`, { classNames: ['zero', 'one', 'two'] });
+ * const path = `${tmpdir()}/neurona-samples.png`;
+ * await nr.vis.saveSamples(nr.randu([6, 28, 28]), [0, 1, 2, 0, 1, 2], path, { classNames: ['zero', 'one', 'two'] });
  * ```
  */
-export async function saveSamples(x: Tensor, y: Tensor | readonly number[] | null, path: string, options: SampleGridOptions = {}): Promise<RgbaImage> {
+export async function saveSamples(
+  x: Tensor,
+  y: Tensor | readonly number[] | null,
+  path: string,
+  options: SampleGridOptions = {},
+): Promise<RgbaImage> {
   const where = 'saveSamples';
   const { classNames, count, imageShape, ...grid } = options;
   const images = asImages(x, imageShape, where);
@@ -101,7 +108,12 @@ export async function saveSamples(x: Tensor, y: Tensor | readonly number[] | nul
   if (n === 0) throw shapeError(where, { expected: 'x holds no images', rule: `shape ${formatShape(x.shape)}` });
   const picked = Array.from({ length: n }, (_, i) => i);
   const labels = y === null ? null : labelIndices(y, images.shape[0]!, where);
-  const image = imageGrid(rows(images, picked), { scale: 2, padding: 6, ...grid, ...(labels ? { captions: picked.map((i) => nameOf(labels[i]!, classNames, where)) } : {}) });
+  const image = imageGrid(rows(images, picked), {
+    scale: 2,
+    padding: 6,
+    ...grid,
+    ...(labels ? { captions: picked.map((i) => nameOf(labels[i]!, classNames, where)) } : {}),
+  });
   await saveImage(where, image, path);
   return image;
 }
@@ -125,7 +137,12 @@ export interface Misclassified {
  * nr.vis.misclassified(always1, nr.zeros([3, 2, 2]), [1, 0, 1]).indices; // [1]
  * ```
  */
-export function misclassified(model: ImageClassifier, x: Tensor, y: Tensor | readonly number[], options: { count?: number } = {}): Misclassified {
+export function misclassified(
+  model: ImageClassifier,
+  x: Tensor,
+  y: Tensor | readonly number[],
+  options: { count?: number } = {},
+): Misclassified {
   const where = 'misclassified';
   const n = x.shape[0]!;
   const truth = labelIndices(y, n, where);
@@ -151,19 +168,29 @@ export function misclassified(model: ImageClassifier, x: Tensor, y: Tensor | rea
  * ```ts
  * import * as nr from 'neurona';
  * import { tmpdir } from 'node:os';
- * const model = new nr.Sequential([new nr.layers.Flatten({ inputShape: [8, 8] }), new nr.layers.Dense({ units: 3, activation: 'softmax' })]);
+ * const model = new nr.Sequential([
+ *   new nr.layers.Flatten({ inputShape: [8, 8] }),
+ *   new nr.layers.Dense({ units: 3, activation: 'softmax' }),
+ * ]);
  * const found = await nr.vis.saveMisclassified(model, nr.randu([20, 8, 8]), nr.zeros([20]), `${tmpdir()}/neurona-wrong.png`, { count: 9 });
  * console.log(`${found.total} of 20 wrong`);
  * ```
  */
-export async function saveMisclassified(model: ImageClassifier, x: Tensor, y: Tensor | readonly number[], path: string,
-  options: SampleGridOptions = {}): Promise<Misclassified & { image: RgbaImage | null }> {
+export async function saveMisclassified(
+  model: ImageClassifier,
+  x: Tensor,
+  y: Tensor | readonly number[],
+  path: string,
+  options: SampleGridOptions = {},
+): Promise<Misclassified & { image: RgbaImage | null }> {
   const where = 'saveMisclassified';
   const { classNames, count, imageShape, ...grid } = options;
   const images = asImages(x, imageShape, where);
   const found = misclassified(model, x, y, { count: countOption(count, where) });
   if (found.indices.length === 0) return { ...found, image: null };
-  const captions = found.indices.map((_, k) => `${nameOf(found.trueClasses[k]!, classNames, where)} -> ${nameOf(found.predictedClasses[k]!, classNames, where)}`);
+  const captions = found.indices.map(
+    (_, k) => `${nameOf(found.trueClasses[k]!, classNames, where)} -> ${nameOf(found.predictedClasses[k]!, classNames, where)}`,
+  );
   const image = imageGrid(rows(images, found.indices), { scale: 2, padding: 6, ...grid, captions });
   await saveImage(where, image, path);
   return { ...found, image };

@@ -21,7 +21,11 @@ import { saveSvg, type RasterOptions } from './raster.js';
  * await nr.vis.saveLearningCurves({ loss: [1, 0.6, 0.4], val_loss: [1.1, 0.8, 0.7] }, `${tmpdir()}/neurona-curves.png`);
  * ```
  */
-export async function saveLearningCurves(history: HistoryLike, path: string, options: LearningCurvesOptions & RasterOptions = {}): Promise<string> {
+export async function saveLearningCurves(
+  history: HistoryLike,
+  path: string,
+  options: LearningCurvesOptions & RasterOptions = {},
+): Promise<string> {
   const svg = await renderLearningCurves(history, options);
   await saveSvg('saveLearningCurves', svg, path, options);
   return svg;
@@ -36,7 +40,11 @@ export async function saveLearningCurves(history: HistoryLike, path: string, opt
  * await nr.vis.saveConfusionMatrix([[5, 1], [2, 7]], `${tmpdir()}/neurona-confusion.svg`, { classNames: ['no', 'yes'] });
  * ```
  */
-export async function saveConfusionMatrix(matrix: readonly (readonly number[])[] | Tensor, path: string, options: ConfusionMatrixOptions & RasterOptions = {}): Promise<string> {
+export async function saveConfusionMatrix(
+  matrix: readonly (readonly number[])[] | Tensor,
+  path: string,
+  options: ConfusionMatrixOptions & RasterOptions = {},
+): Promise<string> {
   const svg = await renderConfusionMatrix(matrix, options);
   await saveSvg('saveConfusionMatrix', svg, path, options);
   return svg;
@@ -50,12 +58,20 @@ export async function saveConfusionMatrix(matrix: readonly (readonly number[])[]
  * import { tmpdir } from 'node:os';
  * const x = nr.randn([40, 2]);
  * const y = nr.tensor((x.toArray() as number[][]).map(([a, b]) => (a * b > 0 ? 1 : 0)));
- * const model = new nr.Sequential([new nr.layers.Dense({ units: 8, activation: 'tanh', inputShape: [2] }), new nr.layers.Dense({ units: 2, activation: 'softmax' })]);
+ * const model = new nr.Sequential([
+ *   new nr.layers.Dense({ units: 8, activation: 'tanh', inputShape: [2] }),
+ *   new nr.layers.Dense({ units: 2, activation: 'softmax' }),
+ * ]);
  * await nr.vis.saveDecisionBoundary(model, x, y, `${tmpdir()}/neurona-boundary.png`);
  * ```
  */
-export async function saveDecisionBoundary(classifier: Classifier2D, x: Tensor | readonly (readonly number[])[], y: Tensor | readonly Label[], path: string,
-  options: DecisionBoundaryOptions & RasterOptions = {}): Promise<string> {
+export async function saveDecisionBoundary(
+  classifier: Classifier2D,
+  x: Tensor | readonly (readonly number[])[],
+  y: Tensor | readonly Label[],
+  path: string,
+  options: DecisionBoundaryOptions & RasterOptions = {},
+): Promise<string> {
   const svg = await renderDecisionBoundary(classifier, x, y, options);
   await saveSvg('saveDecisionBoundary', svg, path, options);
   return svg;
@@ -70,7 +86,11 @@ export async function saveDecisionBoundary(classifier: Classifier2D, x: Tensor |
  * await nr.vis.saveOptimizerPaths('beale', `${tmpdir()}/neurona-beale.png`, { optimizers: ['sgd', 'adam'], steps: 300 });
  * ```
  */
-export async function saveOptimizerPaths(fnName: string, path: string, options: OptimizerPathsChartOptions & RasterOptions = {}): Promise<string> {
+export async function saveOptimizerPaths(
+  fnName: string,
+  path: string,
+  options: OptimizerPathsChartOptions & RasterOptions = {},
+): Promise<string> {
   const svg = await renderOptimizerPaths(fnName, options);
   await saveSvg('saveOptimizerPaths', svg, path, options);
   return svg;

@@ -7,10 +7,19 @@ import { setNoticeSink } from '../../src/core/index.js';
 
 // Fixture from test/fixtures/generate_perceptron.py (scikit-learn 1.2, shuffle=False).
 interface Case {
-  name: string; options: Record<string, unknown>; partialFitCalls: number | null;
-  X: number[][]; y: (number | string)[]; T: number[][]; classes: (number | string)[];
-  coef: number[][]; intercept: number[]; nIter: number; converged: boolean;
-  predict: (number | string)[]; decisionFunction: number[] | number[][];
+  name: string;
+  options: Record<string, unknown>;
+  partialFitCalls: number | null;
+  X: number[][];
+  y: (number | string)[];
+  T: number[][];
+  classes: (number | string)[];
+  coef: number[][];
+  intercept: number[];
+  nIter: number;
+  converged: boolean;
+  predict: (number | string)[];
+  decisionFunction: number[] | number[][];
 }
 const fixture = JSON.parse(readFileSync('test/fixtures/perceptron.json', 'utf8')) as { cases: Case[] };
 const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -18,7 +27,11 @@ const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUp
 function captureNotices<T>(body: () => T): { value: T; notices: string[] } {
   const notices: string[] = [];
   const previous = setNoticeSink((line) => notices.push(line));
-  try { return { value: body(), notices }; } finally { setNoticeSink(previous); }
+  try {
+    return { value: body(), notices };
+  } finally {
+    setNoticeSink(previous);
+  }
 }
 
 for (const c of fixture.cases) {
@@ -60,7 +73,9 @@ function separable(n: number, margin: number, seed: number): { X: number[][]; y:
 
 test('Perceptron converges on linearly separable data with a margin in finitely many epochs', () => {
   const { X, y } = separable(100, 0.3, 3);
-  const { value: clf, notices } = captureNotices(() => new Perceptron({ tol: null, maxIter: 1000, randomState: 1, nIterNoChange: 1000 }).fit(X, y));
+  const { value: clf, notices } = captureNotices(() =>
+    new Perceptron({ tol: null, maxIter: 1000, randomState: 1, nIterNoChange: 1000 }).fit(X, y),
+  );
   // tol null: it runs all epochs, but after convergence no sample is misclassified (the rule stops changing).
   assert.equal(clf.score(X, y), 1);
   const noTol = captureNotices(() => new Perceptron({ randomState: 1 }).fit(X, y));
@@ -83,7 +98,12 @@ test('Perceptron converges on linearly separable data with a margin in finitely 
 });
 
 test('Perceptron reports non-convergence on XOR with a ConvergenceWarning-like notice', () => {
-  const X = [[0, 0], [0, 1], [1, 0], [1, 1]];
+  const X = [
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ];
   const y = [0, 1, 1, 0];
   const { value: clf, notices } = captureNotices(() => new Perceptron({ maxIter: 50, nIterNoChange: 1000, shuffle: false }).fit(X, y));
   assert.equal(clf.nIter, 50);
@@ -98,12 +118,25 @@ test('Perceptron reports non-convergence on XOR with a ConvergenceWarning-like n
 });
 
 test('Perceptron maps string labels through sorted classes and accepts tensors', () => {
-  const X = nr.tensor([[0, 0], [0, 1], [1, 0], [1, 1], [3, 3], [3, 4]]);
+  const X = nr.tensor([
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+    [3, 3],
+    [3, 4],
+  ]);
   const y = ['zebra', 'zebra', 'zebra', 'ant', 'ant', 'ant'];
   const clf = new Perceptron({ shuffle: false }).fit(X, y);
   assert.deepEqual(clf.classes, ['ant', 'zebra']);
   assert.deepEqual(clf.coef.shape, [1, 2]);
-  assert.deepEqual(clf.predict([[0, 0], [3, 3]]), ['zebra', 'ant']);
+  assert.deepEqual(
+    clf.predict([
+      [0, 0],
+      [3, 3],
+    ]),
+    ['zebra', 'ant'],
+  );
   assert.equal(clf.score(X, y), 1);
   const numeric = new Perceptron({ shuffle: false }).fit(X, nr.tensor([10, 10, 10, 2, 2, 2]));
   assert.deepEqual(numeric.classes, [2, 10]);
@@ -135,21 +168,63 @@ test('Perceptron earlyStopping holds out samples and stops', () => {
 });
 
 test('Perceptron errors: unfitted, feature count, one class, NaN, bad options, bad labels', () => {
-  const X = [[0, 0], [1, 1], [2, 0]];
-  assert.throws(() => new Perceptron().predict(X), (e: unknown) => e instanceof nr.ConfigError && /not fitted yet; call fit/.test((e as Error).message));
+  const X = [
+    [0, 0],
+    [1, 1],
+    [2, 0],
+  ];
+  assert.throws(
+    () => new Perceptron().predict(X),
+    (e: unknown) => e instanceof nr.ConfigError && /not fitted yet; call fit/.test((e as Error).message),
+  );
   assert.throws(() => new Perceptron().coef, nr.ConfigError);
   const clf = new Perceptron().fit(X, [0, 1, 1]);
-  assert.throws(() => clf.predict([[1, 2, 3]]), (e: unknown) => e instanceof nr.ShapeError && /3 features per sample.*fitted with 2/.test((e as Error).message));
+  assert.throws(
+    () => clf.predict([[1, 2, 3]]),
+    (e: unknown) => e instanceof nr.ShapeError && /3 features per sample.*fitted with 2/.test((e as Error).message),
+  );
   assert.throws(() => clf.partialFit([[1, 2, 3]], [0]), nr.ShapeError);
-  assert.throws(() => new Perceptron().fit(X, [1, 1, 1]), (e: unknown) => e instanceof nr.ConfigError && /at least two classes, got only 1/.test((e as Error).message));
-  assert.throws(() => new Perceptron().fit([[0, NaN], [1, 1]], [0, 1]), (e: unknown) => e instanceof nr.NumericsError && /NaN at sample 0, feature 1/.test((e as Error).message));
-  assert.throws(() => new Perceptron().fit([[0, Infinity], [1, 1]], [0, 1]), nr.NumericsError);
+  assert.throws(
+    () => new Perceptron().fit(X, [1, 1, 1]),
+    (e: unknown) => e instanceof nr.ConfigError && /at least two classes, got only 1/.test((e as Error).message),
+  );
+  assert.throws(
+    () =>
+      new Perceptron().fit(
+        [
+          [0, NaN],
+          [1, 1],
+        ],
+        [0, 1],
+      ),
+    (e: unknown) => e instanceof nr.NumericsError && /NaN at sample 0, feature 1/.test((e as Error).message),
+  );
+  assert.throws(
+    () =>
+      new Perceptron().fit(
+        [
+          [0, Infinity],
+          [1, 1],
+        ],
+        [0, 1],
+      ),
+    nr.NumericsError,
+  );
   assert.throws(() => clf.predict([[NaN, 0]]), nr.NumericsError);
-  assert.throws(() => new Perceptron().fit(X, [0, 1]), (e: unknown) => e instanceof nr.ShapeError && /3 samples but y has 2/.test((e as Error).message));
+  assert.throws(
+    () => new Perceptron().fit(X, [0, 1]),
+    (e: unknown) => e instanceof nr.ShapeError && /3 samples but y has 2/.test((e as Error).message),
+  );
   assert.throws(() => new Perceptron().fit([[0, 0], [1]], [0, 1]), nr.ShapeError);
-  assert.throws(() => new Perceptron().fit(nr.ones([2, 2, 2]), [0, 1]), (e: unknown) => e instanceof nr.ShapeError && /rank 2/.test((e as Error).message));
+  assert.throws(
+    () => new Perceptron().fit(nr.ones([2, 2, 2]), [0, 1]),
+    (e: unknown) => e instanceof nr.ShapeError && /rank 2/.test((e as Error).message),
+  );
   assert.throws(() => new Perceptron().fit(X, [0, 'a', 1]), nr.ConfigError);
-  assert.throws(() => new Perceptron({ penalty: 'l3' as never }), (e: unknown) => e instanceof nr.ConfigError && /penalty/.test((e as Error).message));
+  assert.throws(
+    () => new Perceptron({ penalty: 'l3' as never }),
+    (e: unknown) => e instanceof nr.ConfigError && /penalty/.test((e as Error).message),
+  );
   assert.throws(() => new Perceptron({ maxIter: 0 }), /maxIter must be an integer >= 1, got 0/);
   assert.throws(() => new Perceptron({ eta0: -1 }), nr.ConfigError);
   assert.throws(() => new Perceptron({ alpha: NaN }), nr.ConfigError);
@@ -159,7 +234,17 @@ test('Perceptron errors: unfitted, feature count, one class, NaN, bad options, b
   assert.throws(() => new Perceptron().partialFit(X, [0, 1, 2], { classes: [0, 1] }), /label 2 \(sample 2\) is not among classes/);
   assert.throws(() => new Perceptron({ earlyStopping: true }).partialFit(X, [0, 1, 1], { classes: [0, 1] }), nr.ConfigError);
   assert.throws(() => new Perceptron({ classWeight: { 5: 2 } }).fit(X, [0, 1, 1]), /classWeight names label "5"/);
-  assert.throws(() => new Perceptron({ eta0: 1e308 }).fit([[1e308, 1e308], [-1e308, 1]], [0, 1]), nr.NumericsError);
+  assert.throws(
+    () =>
+      new Perceptron({ eta0: 1e308 }).fit(
+        [
+          [1e308, 1e308],
+          [-1e308, 1],
+        ],
+        [0, 1],
+      ),
+    nr.NumericsError,
+  );
 });
 
 test('perceptron criterion: value, names, and a Dense unit trained with fit + SGD separates 2-D data', async () => {
@@ -170,7 +255,10 @@ test('perceptron criterion: value, names, and a Dense unit trained with fit + SG
   assert.ok(nr.losses.getLoss('perceptronCriterion') instanceof nr.losses.PerceptronCriterion);
   // Gradient -y x on a misclassified sample, 0 on a correct one.
   const w = nr.variable(nr.tensor([[1], [-1]]));
-  const x = nr.tensor([[2, 1], [1, 3]]);
+  const x = nr.tensor([
+    [2, 1],
+    [1, 3],
+  ]);
   const loss = nr.losses.getLoss('perceptron').call(nr.tensor([[-1], [-1]]), nr.matmul(x, w), undefined);
   loss.backward();
   assert.deepEqual(w.grad!.toArray(), [[1], [0.5]]); // only sample 0 (score 1, label -1) counts: -y x / 2

@@ -59,7 +59,11 @@ test('an unordered map (prototypes shuffled across the grid) has a large topogra
 });
 
 test('the same seed gives bitwise identical weights; another seed gives different ones', () => {
-  for (const options of [{ mode: 'online' }, { mode: 'batch' }, { mode: 'online', initialization: 'uniform', topology: 'hexagonal', neighborhood: 'bubble' }] as SOMOptions[]) {
+  for (const options of [
+    { mode: 'online' },
+    { mode: 'batch' },
+    { mode: 'online', initialization: 'uniform', topology: 'hexagonal', neighborhood: 'bubble' },
+  ] as SOMOptions[]) {
     const fit = (seed: number) => new SOM({ rows: 6, columns: 7, epochs: 3, randomState: seed, ...options }).fit(square).weights.data();
     assert.deepEqual(fit(5), fit(5), JSON.stringify(options));
     assert.notDeepEqual(fit(5), fit(6), JSON.stringify(options));
@@ -96,7 +100,10 @@ test('predict, transform and quantizationError agree with a direct float64 compu
   assertClose(transformed, direct.flat(), { atol: 2e-3, rtol: 1e-3 }); // float32 matmul expansion
   const predicted = som.predict(x);
   assert.equal(predicted.dtype, 'int32');
-  assert.deepEqual([...predicted.data()], direct.map((d) => d.indexOf(Math.min(...d))));
+  assert.deepEqual(
+    [...predicted.data()],
+    direct.map((d) => d.indexOf(Math.min(...d))),
+  );
   const qe = direct.reduce((s, d) => s + Math.min(...d), 0) / 50;
   assertClose([som.quantizationError(x)], [qe], { rtol: 1e-6 });
   assert.deepEqual(som.weights.shape, [12, 2]);
@@ -126,7 +133,12 @@ test('uMatrix on a hand-made codebook', () => {
   // (1,0): |0-0|, |0-1| -> 0.5; (1,1): |1-0|, |1-7|, |1-1| -> 7/3; (1,2): |7-1|, |7-3| -> 5.
   assertClose(u, [0.5, 1, 3, 0.5, 7 / 3, 5], { rtol: 1e-6 });
   // Hexagonal 2x2, 2 features: every pair but (0,0)-(1,1)... in odd-r layout unit 2 (1,0) touches 0 and 1.
-  const hex = new SOM({ rows: 2, columns: 2, topology: 'hexagonal' }).setWeights([[0, 0], [3, 4], [0, 0], [0, 0]]);
+  const hex = new SOM({ rows: 2, columns: 2, topology: 'hexagonal' }).setWeights([
+    [0, 0],
+    [3, 4],
+    [0, 0],
+    [0, 0],
+  ]);
   // Neighbours: 0-1, 0-2, 1-2, 1-3, 2-3 (not 0-3). Unit 1 at (3,4) is 5 from each of 0, 2, 3.
   assertClose(hex.uMatrix(), [2.5, 5, 5 / 3, 2.5], { rtol: 1e-6 });
 });
@@ -142,19 +154,43 @@ test('the decay schedule: initial value at the first step, final value at the la
 
 test('bad input and bad options are NeuronaErrors that say what to change', () => {
   const som = new SOM({ rows: 3, columns: 3, epochs: 1, randomState: 0 });
-  assert.throws(() => som.predict(square), (e: unknown) => e instanceof nr.ConfigError && /not fitted/.test((e as Error).message));
+  assert.throws(
+    () => som.predict(square),
+    (e: unknown) => e instanceof nr.ConfigError && /not fitted/.test((e as Error).message),
+  );
   assert.throws(() => som.uMatrix(), nr.ConfigError);
   assert.throws(() => som.weights, nr.ConfigError);
   som.fit(square);
-  assert.throws(() => som.predict(nr.zeros([4, 3])), (e: unknown) => e instanceof nr.ShapeError && /fitted on 2 features, got X of shape \[4, 3\]/.test((e as Error).message));
+  assert.throws(
+    () => som.predict(nr.zeros([4, 3])),
+    (e: unknown) => e instanceof nr.ShapeError && /fitted on 2 features, got X of shape \[4, 3\]/.test((e as Error).message),
+  );
   assert.throws(() => som.transform(nr.zeros([4])), nr.ShapeError);
   assert.throws(() => som.fit(nr.zeros([0, 2])), nr.ShapeError);
-  assert.throws(() => som.fit(nr.tensor([[0, 1], [NaN, 2]])), (e: unknown) => e instanceof nr.NumericsError && /row 1, column 0/.test((e as Error).message));
+  assert.throws(
+    () =>
+      som.fit(
+        nr.tensor([
+          [0, 1],
+          [NaN, 2],
+        ]),
+      ),
+    (e: unknown) => e instanceof nr.NumericsError && /row 1, column 0/.test((e as Error).message),
+  );
   assert.throws(() => som.quantizationError(nr.tensor([[0, Infinity]])), nr.NumericsError);
   const bad: SOMOptions[] = [
-    { rows: 0 }, { columns: 2.5 }, { sigma: -1 }, { learningRate: 0 }, { epochs: 0 }, { sigma: 2, finalSigma: 3 },
-    { learningRate: 0.1, finalLearningRate: 0.2 }, { topology: 'square' as 'hexagonal' }, { neighborhood: 'mexican' as 'bubble' },
-    { mode: 'minibatch' as 'batch' }, { initialization: 'pca' as 'sample' }, { randomState: NaN },
+    { rows: 0 },
+    { columns: 2.5 },
+    { sigma: -1 },
+    { learningRate: 0 },
+    { epochs: 0 },
+    { sigma: 2, finalSigma: 3 },
+    { learningRate: 0.1, finalLearningRate: 0.2 },
+    { topology: 'square' as 'hexagonal' },
+    { neighborhood: 'mexican' as 'bubble' },
+    { mode: 'minibatch' as 'batch' },
+    { initialization: 'pca' as 'sample' },
+    { randomState: NaN },
   ];
   for (const options of bad) assert.throws(() => new SOM(options), nr.ConfigError, JSON.stringify(options));
   assert.throws(() => new SOM({ rows: 2, columns: 2 }).setWeights(nr.zeros([3, 2])), nr.ShapeError);

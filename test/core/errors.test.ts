@@ -1,7 +1,17 @@
 import { describe, it, test } from 'node:test';
 import {
-  ConfigError, DTypeError, FormatError, NumericsError, ShapeError,
-  configError, dtypeError, formatError, numericsError, problem, shapeError, show,
+  ConfigError,
+  DTypeError,
+  FormatError,
+  NumericsError,
+  ShapeError,
+  configError,
+  dtypeError,
+  formatError,
+  numericsError,
+  problem,
+  shapeError,
+  show,
 } from '../../src/core/errors.js';
 import { assert, nr } from '../helpers.js';
 
@@ -101,7 +111,9 @@ const CASES: BadCase[] = [
   },
   {
     name: 'requiresGrad = true on an int32 tensor',
-    run: () => { int32([1, 2]).requiresGrad = true; },
+    run: () => {
+      int32([1, 2]).requiresGrad = true;
+    },
     expected: nr.DTypeError,
     mentions: ['requiresGrad', 'int32'],
   },
@@ -341,7 +353,10 @@ for (const c of CASES) {
       // Never a bare TypeError/RangeError from deep inside, always one of ours.
       assert.ok(!(error instanceof TypeError), `${c.name}: threw a TypeError: ${String(error)}`);
       assert.ok(error instanceof nr.NeuronaError, `${c.name}: expected a NeuronaError, got ${String(error)}`);
-      assert.ok(error instanceof c.expected, `${c.name}: expected ${c.expected.name}, got ${(error as Error).name}: ${(error as Error).message}`);
+      assert.ok(
+        error instanceof c.expected,
+        `${c.name}: expected ${c.expected.name}, got ${(error as Error).name}: ${(error as Error).message}`,
+      );
       const message = (error as Error).message;
       for (const m of c.mentions) {
         if (typeof m === 'string') assert.ok(message.includes(m), `${c.name}: message should mention ${JSON.stringify(m)}: ${message}`);
@@ -364,7 +379,9 @@ test('the specific classes are distinct: a ShapeError case is not reported as a 
 
 test('a rejected requiresGrad leaves the tensor unchanged, and a failed op leaves no half-made gradient', () => {
   const t = nr.tensor([1, 2], undefined, 'int32');
-  assert.throws(() => { t.requiresGrad = true; }, nr.DTypeError);
+  assert.throws(() => {
+    t.requiresGrad = true;
+  }, nr.DTypeError);
   assert.equal(t.requiresGrad, false);
   const x = nr.ones([2, 3]);
   x.requiresGrad = true;
@@ -375,7 +392,10 @@ test('a rejected requiresGrad leaves the tensor unchanged, and a failed op leave
 describe('the message builder', () => {
   it('puts where, expected, got, rule and hint in one order', () => {
     const e = shapeError('conv2d', {
-      expected: 'expected a rank-4 input', got: '[2, 3]', rule: 'images are [batch, height, width, channels]', hint: 'add a batch axis',
+      expected: 'expected a rank-4 input',
+      got: '[2, 3]',
+      rule: 'images are [batch, height, width, channels]',
+      hint: 'add a batch axis',
     });
     assert.ok(e instanceof ShapeError);
     assert.equal(e.message, 'conv2d: expected a rank-4 input, got [2, 3] (images are [batch, height, width, channels]); add a batch axis');
@@ -392,7 +412,10 @@ describe('the message builder', () => {
     assert.equal(show(undefined), 'undefined');
     assert.equal(show(NaN), 'NaN');
     assert.equal(show(10n), '10n');
-    assert.equal(show(function relu() {}), 'a function relu');
+    assert.equal(
+      show(function relu() {}),
+      'a function relu',
+    );
     assert.equal(show({ a: [1, 2] }), '{"a":[1,2]}');
     assert.equal(show(nr.zeros([2, 3])), 'a float32 tensor of shape [2, 3]');
     assert.equal(show(new Float32Array(4)), 'a Float32Array of length 4');

@@ -1,8 +1,18 @@
 import { test } from 'node:test';
 import { assert } from '../helpers.js';
 import {
-  formatBytes, formatElapsed, formatEpochLine, formatEta, formatExponential, formatMetricValue, formatNumberWithCommas,
-  formatProgressLine, formatPythonFloat, formatStepTime, formatTable, stripAnsi,
+  formatBytes,
+  formatElapsed,
+  formatEpochLine,
+  formatEta,
+  formatExponential,
+  formatMetricValue,
+  formatNumberWithCommas,
+  formatProgressLine,
+  formatPythonFloat,
+  formatStepTime,
+  formatTable,
+  stripAnsi,
 } from '../../src/core/format.js';
 
 test('thousands separators and Keras summary byte sizes', () => {
@@ -55,30 +65,47 @@ test('metric values: 4 decimals, scientific when |v| <= 1e-3, Python spellings',
 
 test('the progress line has Keras 3 shape', () => {
   const logs = { val_loss: 0.3012, loss: 0.2871, val_accuracy: 0.905, accuracy: 0.9123 };
-  assert.equal(formatProgressLine({ step: 250, steps: 250, elapsedSeconds: 2.1, secondsPerStep: 0.0084, logs, finished: true }),
-    '250/250 ━━━━━━━━━━━━━━━━━━━━ 2s 8ms/step - accuracy: 0.9123 - loss: 0.2871 - val_accuracy: 0.9050 - val_loss: 0.3012');
+  assert.equal(
+    formatProgressLine({ step: 250, steps: 250, elapsedSeconds: 2.1, secondsPerStep: 0.0084, logs, finished: true }),
+    '250/250 ━━━━━━━━━━━━━━━━━━━━ 2s 8ms/step - accuracy: 0.9123 - loss: 0.2871 - val_accuracy: 0.9050 - val_loss: 0.3012',
+  );
   // Running: padded count, partial bar, ETA.
-  assert.equal(formatProgressLine({ step: 25, steps: 250, elapsedSeconds: 0.4, secondsPerStep: 0.014, logs: { loss: 0.5 }, finished: false }),
-    ` 25/250 ━━${' '.repeat(18)} 3s 14ms/step - loss: 0.5000`);
-  assert.equal(formatProgressLine({ step: 5, steps: 250, elapsedSeconds: 0.1, secondsPerStep: 0.5, logs: {}, finished: false }),
-    `  5/250 ${' '.repeat(20)} 2:02 500ms/step`);
+  assert.equal(
+    formatProgressLine({ step: 25, steps: 250, elapsedSeconds: 0.4, secondsPerStep: 0.014, logs: { loss: 0.5 }, finished: false }),
+    ` 25/250 ━━${' '.repeat(18)} 3s 14ms/step - loss: 0.5000`,
+  );
+  assert.equal(
+    formatProgressLine({ step: 5, steps: 250, elapsedSeconds: 0.1, secondsPerStep: 0.5, logs: {}, finished: false }),
+    `  5/250 ${' '.repeat(20)} 2:02 500ms/step`,
+  );
   const colored = formatProgressLine({ step: 125, steps: 250, elapsedSeconds: 1, logs: { loss: 1 }, finished: false, color: true });
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ANSI colour codes (ESC, \x1b) are what this checks
   assert.match(colored, /\x1b\[32m━{10}\x1b\[0m\x1b\[37m━{10}\x1b\[0m/);
   assert.equal(stripAnsi(colored), '125/250 ━━━━━━━━━━━━━━━━━━━━ 1s 8ms/step - loss: 1.0000');
-  assert.equal(formatEpochLine({ steps: 250, elapsedSeconds: 2, secondsPerStep: 0.008, logs: { loss: 0.2871, accuracy: 0.9123 } }),
-    '250/250 - 2s - 8ms/step - accuracy: 0.9123 - loss: 0.2871');
+  assert.equal(
+    formatEpochLine({ steps: 250, elapsedSeconds: 2, secondsPerStep: 0.008, logs: { loss: 0.2871, accuracy: 0.9123 } }),
+    '250/250 - 2s - 8ms/step - accuracy: 0.9123 - loss: 0.2871',
+  );
 });
 
 test('formatTable draws a Keras 3 summary box', () => {
-  const table = formatTable([['dense (Dense)', '650'], ['dense_1 (Dense)', '11']],
-    [{ header: 'Layer (type)' }, { header: 'Param #', align: 'right' }]);
-  assert.equal(table, [
-    '┏━━━━━━━━━━━━━━━━━┳━━━━━━━━━┓',
-    '┃ Layer (type)    ┃ Param # ┃',
-    '┡━━━━━━━━━━━━━━━━━╇━━━━━━━━━┩',
-    '│ dense (Dense)   │     650 │',
-    '├─────────────────┼─────────┤',
-    '│ dense_1 (Dense) │      11 │',
-    '└─────────────────┴─────────┘',
-  ].join('\n'));
+  const table = formatTable(
+    [
+      ['dense (Dense)', '650'],
+      ['dense_1 (Dense)', '11'],
+    ],
+    [{ header: 'Layer (type)' }, { header: 'Param #', align: 'right' }],
+  );
+  assert.equal(
+    table,
+    [
+      '┏━━━━━━━━━━━━━━━━━┳━━━━━━━━━┓',
+      '┃ Layer (type)    ┃ Param # ┃',
+      '┡━━━━━━━━━━━━━━━━━╇━━━━━━━━━┩',
+      '│ dense (Dense)   │     650 │',
+      '├─────────────────┼─────────┤',
+      '│ dense_1 (Dense) │      11 │',
+      '└─────────────────┴─────────┘',
+    ].join('\n'),
+  );
 });

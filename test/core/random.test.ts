@@ -11,7 +11,12 @@ function seededComputation(seed: number): Uint8Array {
   const a = nr.randn([64, 16]);
   const b = nr.randu([16, 8], { low: -2, high: 3 });
   const c = nr.randn([8], { mean: 1, std: 0.5 });
-  const y = a.matmul(b).add(c).tanh().mul(nr.randu([64, 1])).sub(nr.randn([1, 8]).exp());
+  const y = a
+    .matmul(b)
+    .add(c)
+    .tanh()
+    .mul(nr.randu([64, 1]))
+    .sub(nr.randn([1, 8]).exp());
   const out = y.data() as Float32Array;
   return new Uint8Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
 }
@@ -61,7 +66,8 @@ test('a seeded computation gives the same bits in a fresh process (no hidden sta
     process.stdout.write(Buffer.from(y.data().buffer).toString('hex'));
   `;
   const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-    encoding: 'utf8', env: { ...process.env, NEURONA_QUIET: '1', NEURONA_BACKEND: nr.getBackend() },
+    encoding: 'utf8',
+    env: { ...process.env, NEURONA_QUIET: '1', NEURONA_BACKEND: nr.getBackend() },
   });
   assert.equal(child.status, 0, `child failed: ${child.stderr}`);
   assert.equal(child.stdout, Buffer.from(seededComputation(7)).toString('hex'));
@@ -73,7 +79,14 @@ test('getState/setState continue the exact stream, including a pending Box-Mulle
   random.nextNormal(); // leaves the second value of the pair pending
   const state = random.getState();
   assert.notEqual(state.spareNormal, null, 'one normal draw should leave a spare');
-  const draw = () => [random.nextNormal(), random.nextNormal(), random.nextNormal(), random.next(), random.nextUint32(), random.nextInt(1000)];
+  const draw = () => [
+    random.nextNormal(),
+    random.nextNormal(),
+    random.nextNormal(),
+    random.next(),
+    random.nextUint32(),
+    random.nextInt(1000),
+  ];
   const expected = draw();
   const expectedTensor = Array.from(nr.randn([5]).data());
   random.setState(state);
@@ -125,7 +138,11 @@ test('uniform samples lie in [0, 1) and in [low, high)', () => {
     let lo = Infinity;
     let hi = -Infinity;
     let total = 0;
-    for (const v of u) { lo = Math.min(lo, v); hi = Math.max(hi, v); total += v; }
+    for (const v of u) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+      total += v;
+    }
     assert.ok(lo >= 0 && hi < 1, `randu ${dtype} out of [0, 1): min ${lo}, max ${hi}`);
     // Mean 0.5, standard error sqrt(1/12 / n).
     assert.ok(Math.abs(total / u.length - 0.5) < 4 * Math.sqrt(1 / 12 / u.length), `randu ${dtype} mean ${total / u.length}`);
@@ -151,10 +168,16 @@ test('randu never returns high, even when a draw just below 1 rounds up in float
   random.next = () => draws[i++ % draws.length]!;
   try {
     const unit = Array.from(nr.randu([3]).data());
-    assert.ok(unit.every((v) => v >= 0 && v < 1), `randu float32 returned ${JSON.stringify(unit)}, outside [0, 1)`);
+    assert.ok(
+      unit.every((v) => v >= 0 && v < 1),
+      `randu float32 returned ${JSON.stringify(unit)}, outside [0, 1)`,
+    );
     i = 0;
     const ranged = Array.from(nr.randu([3], { low: -1, high: 2 }).data());
-    assert.ok(ranged.every((v) => v >= -1 && v < 2), `randu float32 returned ${JSON.stringify(ranged)}, outside [-1, 2)`);
+    assert.ok(
+      ranged.every((v) => v >= -1 && v < 2),
+      `randu float32 returned ${JSON.stringify(ranged)}, outside [-1, 2)`,
+    );
   } finally {
     delete (random as { next?: unknown }).next;
     assert.equal(random.next, Random.prototype.next);
@@ -171,8 +194,8 @@ test('normal samples have mean and standard deviation within 4 standard errors',
     for (let i = 0; i < values.length; i++) squares += (values[i]! - m) ** 2;
     const s = Math.sqrt(squares / (values.length - 1));
     // Standard error of the mean std/sqrt(n); of the sample std about std/sqrt(2n).
-    assert.ok(Math.abs(m - mean) < 4 * std / Math.sqrt(n), `${label}: mean ${m}, expected ${mean}`);
-    assert.ok(Math.abs(s - std) < 4 * std / Math.sqrt(2 * n), `${label}: std ${s}, expected ${std}`);
+    assert.ok(Math.abs(m - mean) < (4 * std) / Math.sqrt(n), `${label}: mean ${m}, expected ${mean}`);
+    assert.ok(Math.abs(s - std) < (4 * std) / Math.sqrt(2 * n), `${label}: std ${s}, expected ${std}`);
   };
   nr.setSeed(3);
   check(nr.randn([n], { dtype: 'float64' }).data(), 0, 1, 'randn float64');

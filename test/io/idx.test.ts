@@ -5,9 +5,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { assert } from '../helpers.js';
 import * as nr from '../../src/index.js';
-import {
-  IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, encodeIdx, gunzipIfNeeded, isGzip, parseIdx, readIdxFile,
-} from '../../src/io/idx.js';
+import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, encodeIdx, gunzipIfNeeded, isGzip, parseIdx, readIdxFile } from '../../src/io/idx.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
 
 /** Asserts that `fn` throws a FormatError whose message matches every pattern. */
@@ -31,7 +29,10 @@ function header(type: number, dims: number[]): Uint8Array {
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -99,13 +100,19 @@ test('idx: malformed files are rejected with a FormatError naming the file and t
   assertFormatError(() => parseIdx(good.subarray(0, 9), 'f'), /truncated IDX header: rank 2 needs 12 header bytes, the file has 9/);
   assertFormatError(() => parseIdx(good.subarray(0, good.length - 1), 'short.idx'), /short\.idx: .*\[3, 4\].*need more than 11 bytes/);
   assertFormatError(() => parseIdx(concat(good, new Uint8Array(2)), 'long.idx'), /long\.idx: .*need 12 data bytes.*holds 14.*2 extra/);
-  const badZero = good.slice(); badZero[0] = 0x50; // e.g. a PNG or text file
+  const badZero = good.slice();
+  badZero[0] = 0x50; // e.g. a PNG or text file
   assertFormatError(() => parseIdx(badZero, 'x.png'), /x\.png: not an IDX file: magic number 0x50000802/);
-  const badSecond = good.slice(); badSecond[1] = 1;
+  const badSecond = good.slice();
+  badSecond[1] = 1;
   assertFormatError(() => parseIdx(badSecond, 'f'), /not an IDX file/);
-  const badType = good.slice(); badType[2] = 0x0a;
+  const badType = good.slice();
+  badType[2] = 0x0a;
   assertFormatError(() => parseIdx(badType, 'f'), /unsupported IDX element type code 0x0a/);
-  assertFormatError(() => parseIdx(good, 'labels', { magic: IDX_LABELS_MAGIC }), /labels: wrong IDX magic number: expected 0x00000801, got 0x00000802/);
+  assertFormatError(
+    () => parseIdx(good, 'labels', { magic: IDX_LABELS_MAGIC }),
+    /labels: wrong IDX magic number: expected 0x00000801, got 0x00000802/,
+  );
   // Forged dimensions whose product overflows 2^32 and even 2^53 are caught before any allocation.
   const huge = concat(header(0x08, [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff]), new Uint8Array(16));
   assertFormatError(() => parseIdx(huge, 'huge.idx'), /huge\.idx: IDX dimensions \[4294967295, \.\.\.\] need more than 16 bytes/);
@@ -115,7 +122,10 @@ test('idx: malformed files are rejected with a FormatError naming the file and t
   assertFormatError(() => parseIdx(float64Short, 'f'), /need more than 12 bytes of float64/);
   // Corrupt gzip: correct magic, garbage or truncated stream.
   const gz = new Uint8Array(gzipSync(good));
-  assertFormatError(() => parseIdx(gz.subarray(0, gz.length - 10), 'cut.gz'), /cut\.gz: starts with the gzip magic but does not decompress/);
+  assertFormatError(
+    () => parseIdx(gz.subarray(0, gz.length - 10), 'cut.gz'),
+    /cut\.gz: starts with the gzip magic but does not decompress/,
+  );
   assertFormatError(() => parseIdx(new Uint8Array([0x1f, 0x8b, 1, 2, 3]), 'junk.gz'), /junk\.gz: .*does not decompress/);
 });
 

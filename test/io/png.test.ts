@@ -45,11 +45,13 @@ function handBuilt(width: number, height: number, colorType: number, raw: Uint8A
   header[9] = colorType;
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0)),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', new Uint8Array(0)),
   ]);
 }
 
-test('crc32 matches the standard check value and PNG\'s IEND CRC', () => {
+test("crc32 matches the standard check value and PNG's IEND CRC", () => {
   assert.equal(crc32(Buffer.from('123456789')), 0xcbf43926); // the CRC-32 catalogue's check value
   assert.equal(crc32(Buffer.from('IEND')), 0xae426082); // the last 4 bytes of every PNG file
 });
@@ -57,10 +59,21 @@ test('crc32 matches the standard check value and PNG\'s IEND CRC', () => {
 test('a 1x1 gray PNG is byte-exact against the bytes the PNG spec prescribes', () => {
   // Built from the spec by hand (and identical to Python's zlib.crc32/zlib.compress at level 6):
   // signature | IHDR len 13, 1x1, depth 8, color 0, CRC 3A7E9B55 | IDAT zlib("00 80") | IEND AE426082.
-  const expected = '89504e470d0a1a0a' +
-    '0000000d' + '49484452' + '00000001' + '00000001' + '0800000000' + '3a7e9b55' +
-    '0000000a' + '49444154' + '789c6368000000820081' + '77cd72b6' +
-    '00000000' + '49454e44' + 'ae426082';
+  const expected =
+    '89504e470d0a1a0a' +
+    '0000000d' +
+    '49484452' +
+    '00000001' +
+    '00000001' +
+    '0800000000' +
+    '3a7e9b55' +
+    '0000000a' +
+    '49444154' +
+    '789c6368000000820081' +
+    '77cd72b6' +
+    '00000000' +
+    '49454e44' +
+    'ae426082';
   assert.equal(hex(encodePng({ width: 1, height: 1, channels: 1, pixels: new Uint8Array([128]) })), expected);
 });
 
@@ -76,7 +89,8 @@ import zlib, struct, sys
 w, h, px = 5, 3, bytes.fromhex(sys.argv[1])
 raw = b''.join(b'\\x00' + px[y*w*3:(y+1)*w*3] for y in range(h))
 def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
-sys.stdout.write((b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b'')).hex())`;
+ihdr = chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
+sys.stdout.write((b'\\x89PNG\\r\\n\\x1a\\n' + ihdr + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b'')).hex())`;
   const run = spawnSync('python3', ['-c', script, hex(image.pixels)], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   assert.equal(hex(encodePng(image)), run.stdout.trim());
@@ -84,7 +98,11 @@ sys.stdout.write((b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBB
 
 test('gray, gray + alpha, RGB and RGBA images survive an encode/decode round trip', () => {
   for (const channels of [1, 2, 3, 4] as const) {
-    for (const [width, height] of [[1, 1], [7, 3], [40, 33]] as const) {
+    for (const [width, height] of [
+      [1, 1],
+      [7, 3],
+      [40, 33],
+    ] as const) {
       const image = randomImage(width, height, channels, width * 100 + channels);
       const back = decodePng(encodePng(image));
       assert.deepEqual([back.width, back.height, back.channels], [width, height, channels]);
@@ -112,7 +130,13 @@ test('the decoder undoes filter types 1-4 (Sub, Up, Average, Paeth) on hand-buil
     const [pa, pb, pc] = [Math.abs(p - a), Math.abs(p - b), Math.abs(p - c)];
     return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
   };
-  for (const types of [[1, 2, 3, 0, 4], [4, 4, 4, 4, 4], [3, 1, 2, 3, 1], [2, 3, 4, 1, 2], [0, 4, 1, 2, 3]]) {
+  for (const types of [
+    [1, 2, 3, 0, 4],
+    [4, 4, 4, 4, 4],
+    [3, 1, 2, 3, 1],
+    [2, 3, 4, 1, 2],
+    [0, 4, 1, 2, 3],
+  ]) {
     const raw: number[] = [];
     rows.forEach((row, y) => {
       raw.push(types[y]!);
@@ -162,10 +186,25 @@ test('the encoder rejects sizes that do not match the pixel buffer', () => {
 test('every kind of valid PNG decodes: bit depths 1-16, palette, gray + alpha, tRNS, Adam7 (fixtures from generate_png.py)', () => {
   // Written by test/fixtures/generate_png.py with an encoder of its own and checked there against Pillow.
   const dir = 'test/fixtures/png';
-  const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Record<string, { width: number; height: number; channels: number; pixels: number[] }>;
+  const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Record<
+    string,
+    { width: number; height: number; channels: number; pixels: number[] }
+  >;
   const names = Object.keys(expected);
   assert.equal(names.length, 29);
-  for (const kind of ['gray-1', 'gray-2', 'gray-4', 'gray-16', 'palette-1', 'palette-8-trns', 'gray-alpha-16', 'rgb-16-trns', 'gray-1-interlaced', 'palette-4-interlaced', 'rgba-16-interlaced']) {
+  for (const kind of [
+    'gray-1',
+    'gray-2',
+    'gray-4',
+    'gray-16',
+    'palette-1',
+    'palette-8-trns',
+    'gray-alpha-16',
+    'rgb-16-trns',
+    'gray-1-interlaced',
+    'palette-4-interlaced',
+    'rgba-16-interlaced',
+  ]) {
     assert.ok(names.includes(kind), kind);
   }
   for (const name of names) {
@@ -187,8 +226,10 @@ function declared(width: number, height: number, raw: Uint8Array): Uint8Array {
 }
 
 test('the pixel limit is checked from the header, before anything is inflated; maxPixels raises it', () => {
-  assertFormatError(() => decodePng(declared(100000, 100000, new Uint8Array(2)), 'huge.png'),
-    /huge\.png: the image is 100000 x 100000 = 10,000,000,000 pixels, more than the limit of 67,108,864/);
+  assertFormatError(
+    () => decodePng(declared(100000, 100000, new Uint8Array(2)), 'huge.png'),
+    /huge\.png: the image is 100000 x 100000 = 10,000,000,000 pixels, more than the limit of 67,108,864/,
+  );
   const png = readFileSync('test/fixtures/png/rgb-8.png'); // 9 x 7
   assertFormatError(() => decodePng(png, 'small.png', { maxPixels: 62 }), /9 x 7 = 63 pixels, more than the limit of 62/);
   assert.equal(decodePng(png, 'small.png', { maxPixels: 63 }).width, 9);

@@ -2,9 +2,7 @@ import { test } from 'node:test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { assert } from '../helpers.js';
 import * as nr from '../../src/index.js';
-import {
-  SAFETENSORS_DTYPES, decodeSafetensors, encodeSafetensors, typedArrayOf, type SafetensorsDType,
-} from '../../src/io/safetensors.js';
+import { SAFETENSORS_DTYPES, decodeSafetensors, encodeSafetensors, typedArrayOf, type SafetensorsDType } from '../../src/io/safetensors.js';
 
 const FIXTURES = 'test/fixtures';
 
@@ -28,8 +26,23 @@ function rawFile(header: string, data: Uint8Array = new Uint8Array(0)): Uint8Arr
 
 const BITS: Record<string, number> = { F4: 4, F6_E2M3: 6, F6_E3M2: 6 };
 const BYTES: Record<string, number> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, F8_E8M0: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4, C64: 8, F64: 8, I64: 8, U64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  F8_E8M0: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  C64: 8,
+  F64: 8,
+  I64: 8,
+  U64: 8,
 };
 
 test('safetensors: every spec dtype round-trips bit for bit, with metadata', () => {
@@ -77,7 +90,9 @@ test('safetensors: typedArrayOf returns aligned copies of the right type', () =>
     assert.equal(array.constructor.name, type, dtype);
     assert.deepEqual([...(array as unknown as Iterable<unknown>)], [...(data as unknown as Iterable<unknown>)], dtype);
   }
-  const complex = typedArrayOf(decodeSafetensors(encodeSafetensors({ c: { dtype: 'C64', shape: [1], data: new Float32Array([1, -2]) } })).tensors.c!);
+  const complex = typedArrayOf(
+    decodeSafetensors(encodeSafetensors({ c: { dtype: 'C64', shape: [1], data: new Float32Array([1, -2]) } })).tensors.c!,
+  );
   assert.deepEqual([...(complex as Float32Array)], [1, -2]);
 });
 
@@ -89,11 +104,17 @@ test('safetensors: layout matches the reference writer (dtype alignment, then na
   });
   const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
   const header = new TextDecoder().decode(bytes.subarray(8, 8 + n));
-  assert.equal(header.trimEnd(), '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"U8","shape":[1],"data_offsets":[4,5]},"b":{"dtype":"U8","shape":[1],"data_offsets":[5,6]}}');
+  assert.equal(
+    header.trimEnd(),
+    '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"U8","shape":[1],"data_offsets":[4,5]},' +
+      '"b":{"dtype":"U8","shape":[1],"data_offsets":[5,6]}}',
+  );
   // The reference's own test vectors (safetensors/src/tensor.rs, test_empty).
   assert.deepEqual([...encodeSafetensors({})], [8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32]);
-  assert.deepEqual([...encodeSafetensors({}, { framework: 'pt' })], [40, 0, 0, 0, 0, 0, 0, 0,
-    ...new TextEncoder().encode('{"__metadata__":{"framework":"pt"}}'), 32, 32, 32, 32, 32]);
+  assert.deepEqual(
+    [...encodeSafetensors({}, { framework: 'pt' })],
+    [40, 0, 0, 0, 0, 0, 0, 0, ...new TextEncoder().encode('{"__metadata__":{"framework":"pt"}}'), 32, 32, 32, 32, 32],
+  );
 });
 
 test('safetensors: reads the file written by the spec-only Python script, and writes it byte for byte', () => {
@@ -122,26 +143,33 @@ test('safetensors: reads the file written by the spec-only Python script, and wr
 
 /** Mirrors NEURONA_CASE in test/fixtures/generate_safetensors.py, which verifies this file. */
 function neuronaCase(): Uint8Array {
-  return encodeSafetensors({
-    'layer_0/kernel': { dtype: 'F32', shape: [2, 2], data: new Float32Array([NaN, Infinity, -Infinity, -0]) },
-    z: { dtype: 'U16', shape: [2], data: new Uint16Array([0, 65535]) },
-    Z: { dtype: 'U32', shape: [1], data: new Uint32Array([4294967295]) },
-    'été': { dtype: 'U64', shape: [1], data: new BigUint64Array([2n ** 64n - 1n]) },
-    'optimizer/step': { dtype: 'I64', shape: [1], data: new BigInt64Array([-(2n ** 63n)]) },
-    complex: { dtype: 'C64', shape: [1], data: new Float32Array([1.5, -2]) },
-    fp8: { dtype: 'F8_E4M3', shape: [2], data: new Uint8Array([0x38, 0xb8]) },
-    scalar: { dtype: 'F64', shape: [], data: new Float64Array([0.1]) },
-  }, { format: 'neurona', note: 'quote " backslash \\ newline \n tab \t café 😀' });
+  return encodeSafetensors(
+    {
+      'layer_0/kernel': { dtype: 'F32', shape: [2, 2], data: new Float32Array([NaN, Infinity, -Infinity, -0]) },
+      z: { dtype: 'U16', shape: [2], data: new Uint16Array([0, 65535]) },
+      Z: { dtype: 'U32', shape: [1], data: new Uint32Array([4294967295]) },
+      été: { dtype: 'U64', shape: [1], data: new BigUint64Array([2n ** 64n - 1n]) },
+      'optimizer/step': { dtype: 'I64', shape: [1], data: new BigInt64Array([-(2n ** 63n)]) },
+      complex: { dtype: 'C64', shape: [1], data: new Float32Array([1.5, -2]) },
+      fp8: { dtype: 'F8_E4M3', shape: [2], data: new Uint8Array([0x38, 0xb8]) },
+      scalar: { dtype: 'F64', shape: [], data: new Float64Array([0.1]) },
+    },
+    { format: 'neurona', note: 'quote " backslash \\ newline \n tab \t café 😀' },
+  );
 }
 
 test('safetensors: the file neurona writes is unchanged from the committed fixture the Python reader checked', () => {
   const bytes = neuronaCase();
   const path = `${FIXTURES}/neurona_written.safetensors`;
   if (process.env.NEURONA_UPDATE_FIXTURES === '1') writeFileSync(path, bytes);
-  assert.deepEqual(bytes, new Uint8Array(readFileSync(path)),
-    'neurona_written.safetensors differs: rerun with NEURONA_UPDATE_FIXTURES=1, then /usr/bin/python3 test/fixtures/generate_safetensors.py');
+  assert.deepEqual(
+    bytes,
+    new Uint8Array(readFileSync(path)),
+    'neurona_written.safetensors differs: rerun with NEURONA_UPDATE_FIXTURES=1, ' +
+      'then /usr/bin/python3 test/fixtures/generate_safetensors.py',
+  );
   const decoded = decodeSafetensors(bytes);
-  assert.deepEqual(decoded.tensors['été']!.shape, [1]);
+  assert.deepEqual(decoded.tensors.été!.shape, [1]);
   assert.ok(Number.isNaN((typedArrayOf(decoded.tensors['layer_0/kernel']!) as Float32Array)[0]));
 });
 
@@ -164,7 +192,10 @@ test('safetensors: header-level rejections name the file and the problem', () =>
   assertFormatError(() => decodeSafetensors(rawFile(`{"a":${'['.repeat(100000)}`), f), /nests deeper/);
   assertFormatError(() => decodeSafetensors(rawFile('{"a":{"b":[[1]]}}'), f), /nests deeper than 3/);
   assertFormatError(() => decodeSafetensors(rawFile('{"__metadata__":{"k":"1","k":"2"}}'), f), /repeats the key "k"/);
-  assertFormatError(() => decodeSafetensors(rawFile('{"x":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},"\\u0078":{}}'), f), /repeats the key "x"/);
+  assertFormatError(
+    () => decodeSafetensors(rawFile('{"x":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},"\\u0078":{}}'), f),
+    /repeats the key "x"/,
+  );
   assertFormatError(() => decodeSafetensors(rawFile('{"__metadata__":{"k":1}}'), f), /metadata "k" is number/);
   assertFormatError(() => decodeSafetensors(rawFile('{"__metadata__":["a"]}'), f), /must be an object/);
 });
@@ -192,18 +223,24 @@ test('safetensors: tensor-level rejections: dtype, shape, byte count, offsets, c
   assertFormatError(() => two(entry('"U8"', '[4]', '[0,4]'), entry('"U8"', '[4]', '[2,6]'), 6), /overlapping/);
   assertFormatError(() => two(entry('"U8"', '[2]', '[0,2]'), entry('"U8"', '[2]', '[4,6]'), 6), /gap/);
   assertFormatError(() => two(entry('"U8"', '[2]', '[2,4]'), entry('"U8"', '[2]', '[2,4]'), 4), /gap|overlapping/);
-  assertFormatError(() => decodeSafetensors(
-    rawFile(`{"a":${entry('"U8"', '[2]', '[0,2]')},"b":${entry('"U8"', '[2]', '[2,4]')}}`, new Uint8Array(4)), f, { maxTensors: 1 }), /2 tensors exceed the limit of 1/);
+  assertFormatError(
+    () =>
+      decodeSafetensors(rawFile(`{"a":${entry('"U8"', '[2]', '[0,2]')},"b":${entry('"U8"', '[2]', '[2,4]')}}`, new Uint8Array(4)), f, {
+        maxTensors: 1,
+      }),
+    /2 tensors exceed the limit of 1/,
+  );
   // Out-of-order entries are fine as long as the offsets tile the buffer (the reference sorts them).
   const ok = two(entry('"U8"', '[2]', '[2,4]'), entry('"U8"', '[2]', '[0,2]'), 4);
   assert.deepEqual(Object.keys(ok.tensors).sort(), ['a', 'b']);
   // A tensor named "__proto__" is an ordinary key, never the prototype.
   const proto = decodeSafetensors(rawFile(`{"__proto__":${entry('"U8"', '[1]', '[0,1]')}}`, new Uint8Array(1)), f);
-  assert.ok(Object.prototype.hasOwnProperty.call(proto.tensors, '__proto__'));
+  assert.ok(Object.hasOwn(proto.tensors, '__proto__'));
 });
 
 test('safetensors: encode rejects bad arguments with ConfigError', () => {
-  const bad = (fn: () => unknown, pattern: RegExp) => assert.throws(fn, (e: unknown) => e instanceof nr.ConfigError && pattern.test((e as Error).message));
+  const bad = (fn: () => unknown, pattern: RegExp) =>
+    assert.throws(fn, (e: unknown) => e instanceof nr.ConfigError && pattern.test((e as Error).message));
   bad(() => encodeSafetensors({ a: { dtype: 'F32', shape: [3], data: new Float32Array(2) } }), /needs 12 bytes, but its data holds 8/);
   bad(() => encodeSafetensors({ a: { dtype: 'X' as SafetensorsDType, shape: [1], data: new Uint8Array(1) } }), /unknown dtype/);
   bad(() => encodeSafetensors({ a: { dtype: 'U8', shape: [-1], data: new Uint8Array(1) } }), /non-negative/);

@@ -14,7 +14,10 @@ test('glorot_uniform stays within sqrt(6 / (fanIn + fanOut)) and fills it', () =
   assert.deepEqual(w.shape, [300, 200]);
   const limit = Math.sqrt(6 / 500);
   const v = values(w);
-  assert.ok(v.every((x) => Math.abs(x) <= limit), 'within the limit');
+  assert.ok(
+    v.every((x) => Math.abs(x) <= limit),
+    'within the limit',
+  );
   assert.ok(Math.max(...v) > 0.99 * limit && Math.min(...v) < -0.99 * limit, 'reaches the limit');
   assert.ok(Math.abs(std(v) - limit / Math.sqrt(3)) < 0.01 * limit);
   // Conv kernels multiply fans by the receptive field: [3, 3, 16, 32] -> fanIn 144, fanOut 288.
@@ -30,7 +33,10 @@ test('he_normal has std sqrt(2 / fanIn), truncated at 2 standard deviations', ()
   assert.ok(Math.abs(std(v) - target) < 0.02 * target, `std ${std(v)} vs ${target}`);
   // The untruncated stddev is target / 0.8796; samples are cut at twice that.
   const cut = (2 * target) / 0.87962566103423978;
-  assert.ok(v.every((x) => Math.abs(x) <= cut + 1e-7), 'truncated');
+  assert.ok(
+    v.every((x) => Math.abs(x) <= cut + 1e-7),
+    'truncated',
+  );
   assert.ok(Math.max(...v.map(Math.abs)) > 0.97 * cut, 'truncation bound is the one expected');
 });
 
@@ -64,8 +70,12 @@ test('initializers are deterministic under nr.setSeed', () => {
 });
 
 test('an unknown initializer name lists the valid ones', () => {
-  assert.throws(() => getInitializer('glorot'), (e: Error) =>
-    e instanceof nr.ConfigError && e.message.includes('"glorot"') && e.message.includes(INITIALIZER_NAMES.join(', ')));
-  assert.throws(() => new nr.layers.Dense({ units: 2, kernelInitializer: 'nope' }).apply(nr.ones([1, 2])), (e: Error) =>
-    e instanceof nr.ConfigError && /Dense "dense(_\d+)?" .*kernel.*unknown initializer "nope"/.test(e.message));
+  assert.throws(
+    () => getInitializer('glorot'),
+    (e: Error) => e instanceof nr.ConfigError && e.message.includes('"glorot"') && e.message.includes(INITIALIZER_NAMES.join(', ')),
+  );
+  assert.throws(
+    () => new nr.layers.Dense({ units: 2, kernelInitializer: 'nope' }).apply(nr.ones([1, 2])),
+    (e: Error) => e instanceof nr.ConfigError && /Dense "dense(_\d+)?" .*kernel.*unknown initializer "nope"/.test(e.message),
+  );
 });

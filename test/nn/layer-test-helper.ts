@@ -34,7 +34,8 @@ export function runLayerTest(factory: () => Layer, options: LayerTestOptions): v
   // One input, or a list of them for merge layers: `each` maps a function over the shapes.
   const listed = Array.isArray(inputShape[0]);
   const shapes = (listed ? inputShape : [inputShape]) as number[][];
-  const each = <T>(make: (shape: number[]) => T): any => (listed ? shapes.map(make) : make(shapes[0]!)); // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: T or T[] by `listed`; apply's overloads take one or the other, not the union
+  const each = <T>(make: (shape: number[]) => T): any => (listed ? shapes.map(make) : make(shapes[0]!));
   const unknownBatch = (shape: number[]) => [null, ...shape.slice(1)];
   const x = each((shape) => nr.randu(shape, { low: -2, high: 2 }));
 
@@ -59,20 +60,40 @@ export function runLayerTest(factory: () => Layer, options: LayerTestOptions): v
 
   // Weight bookkeeping.
   const weights = layer.weights;
-  assert.equal(weights.length, layer.trainableWeights.length + layer.nonTrainableWeights.length, `${label}: weights = trainable + non-trainable`);
-  assert.equal(layer.countParams(), weights.reduce((n, w) => n + w.size, 0), `${label}: countParams`);
+  assert.equal(
+    weights.length,
+    layer.trainableWeights.length + layer.nonTrainableWeights.length,
+    `${label}: weights = trainable + non-trainable`,
+  );
+  assert.equal(
+    layer.countParams(),
+    weights.reduce((n, w) => n + w.size, 0),
+    `${label}: countParams`,
+  );
   assert.equal(new Set(weights.map((w) => w.name)).size, weights.length, `${label}: weight names must be unique`);
-  assert.deepEqual(layer.getWeights().map((w) => w.shape), weights.map((w) => w.shape));
+  assert.deepEqual(
+    layer.getWeights().map((w) => w.shape),
+    weights.map((w) => w.shape),
+  );
   layer.trainable = false;
   assert.equal(layer.trainableWeights.length, 0, `${label}: a frozen layer has no trainable weights`);
   assert.equal(layer.nonTrainableWeights.length, weights.length, `${label}: a frozen layer keeps its weights as non-trainable`);
-  assert.equal(layer.countParams(), weights.reduce((n, w) => n + w.size, 0));
+  assert.equal(
+    layer.countParams(),
+    weights.reduce((n, w) => n + w.size, 0),
+  );
   layer.trainable = true;
 
   // Training vs inference. A training call may update state (BatchNormalization's moving
   // statistics): it is put back so that the checks below see the same layer.
   const inference = nr.noGrad(() => layer.apply(x, { training: false }));
-  assert.ok(sameValues(inference, nr.noGrad(() => layer.apply(x))), `${label}: inference must be deterministic and the default`);
+  assert.ok(
+    sameValues(
+      inference,
+      nr.noGrad(() => layer.apply(x)),
+    ),
+    `${label}: inference must be deterministic and the default`,
+  );
   const state = layer.getWeights();
   const training = nr.noGrad(() => layer.apply(x, { training: true }));
   layer.setWeights(state);
@@ -82,7 +103,10 @@ export function runLayerTest(factory: () => Layer, options: LayerTestOptions): v
 
   // Gradients in float64, w.r.t. the input and every trainable weight.
   if (gradCheck) {
-    const layer64 = nr.layers.layerFromConfig({ className: layer.className, config: { ...config, name: `${layer.name}_f64`, dtype: 'float64' } });
+    const layer64 = nr.layers.layerFromConfig({
+      className: layer.className,
+      config: { ...config, name: `${layer.name}_f64`, dtype: 'float64' },
+    });
     const x64: nr.Tensor[] = shapes.map((shape) => randomFloat64(shape, -2, 2));
     const out64 = listed ? layer64.apply(x64) : layer64.apply(x64[0]!);
     assert.equal(out64.dtype, 'float64', `${label}: a float64 layer must compute in float64`);
@@ -92,7 +116,11 @@ export function runLayerTest(factory: () => Layer, options: LayerTestOptions): v
       for (const w of layer64.trainableWeights) w.assign(randomFloat64([...w.shape], -1, 1));
     }
     // The weights are read from the layer itself; gradCheck perturbs them in place.
-    checkGradients((...inputs) => (listed ? layer64.apply(inputs.slice(0, shapes.length)) : layer64.apply(inputs[0]!)), [...x64, ...layer64.trainableWeights], { label: `${label} gradients` });
+    checkGradients(
+      (...inputs) => (listed ? layer64.apply(inputs.slice(0, shapes.length)) : layer64.apply(inputs[0]!)),
+      [...x64, ...layer64.trainableWeights],
+      { label: `${label} gradients` },
+    );
   }
   assertClose(y, layer.apply(x), { message: `${label}: repeated apply` });
 }

@@ -3,11 +3,21 @@ import { readFileSync } from 'node:fs';
 import { nr, assert, assertClose } from '../helpers.js';
 import * as metrics from '../../src/nn/metrics.js';
 
-interface Encoded { shape: number[]; data: number[] }
+interface Encoded {
+  shape: number[];
+  data: number[];
+}
 type Batch = [Encoded, Encoded];
 const fixture = JSON.parse(readFileSync('test/fixtures/losses.json', 'utf8')).metrics as {
   binary: { batches: Batch[]; binaryAccuracy: number; precision: number; recall: number; mse: number; mae: number };
-  categorical: { sparseBatches: Batch[]; oneHotBatches: Batch[]; accuracy: number; labels: number[]; predicted: number[]; confusionMatrix: number[][] };
+  categorical: {
+    sparseBatches: Batch[];
+    oneHotBatches: Batch[];
+    accuracy: number;
+    labels: number[];
+    predicted: number[];
+    confusionMatrix: number[][];
+  };
 };
 const t = (e: Encoded, dtype: nr.DType = 'float32') => nr.tensor(e.data, e.shape, dtype);
 
@@ -79,10 +89,17 @@ test('accuracy without a crossentropy loss decides from the shapes (Keras 3)', (
 
 test('getMetric resolves both spellings and rejects unknown names listing the valid ones', () => {
   const cases: [string, abstract new (...a: never[]) => metrics.Metric][] = [
-    ['mae', metrics.MeanAbsoluteError], ['meanAbsoluteError', metrics.MeanAbsoluteError], ['mean_absolute_error', metrics.MeanAbsoluteError],
-    ['mse', metrics.MeanSquaredError], ['meanSquaredError', metrics.MeanSquaredError], ['precision', metrics.Precision],
-    ['recall', metrics.Recall], ['binary_accuracy', metrics.BinaryAccuracy], ['binaryAccuracy', metrics.BinaryAccuracy],
-    ['sparse_categorical_accuracy', metrics.SparseCategoricalAccuracy], ['categoricalAccuracy', metrics.CategoricalAccuracy],
+    ['mae', metrics.MeanAbsoluteError],
+    ['meanAbsoluteError', metrics.MeanAbsoluteError],
+    ['mean_absolute_error', metrics.MeanAbsoluteError],
+    ['mse', metrics.MeanSquaredError],
+    ['meanSquaredError', metrics.MeanSquaredError],
+    ['precision', metrics.Precision],
+    ['recall', metrics.Recall],
+    ['binary_accuracy', metrics.BinaryAccuracy],
+    ['binaryAccuracy', metrics.BinaryAccuracy],
+    ['sparse_categorical_accuracy', metrics.SparseCategoricalAccuracy],
+    ['categoricalAccuracy', metrics.CategoricalAccuracy],
   ];
   for (const [name, cls] of cases) {
     const m = metrics.getMetric(name);
@@ -91,12 +108,15 @@ test('getMetric resolves both spellings and rejects unknown names listing the va
   }
   const own = new metrics.Recall();
   assert.equal(metrics.getMetric(own), own);
-  assert.throws(() => metrics.getMetric('f1'), (e: Error) => {
-    assert.ok(e instanceof nr.ConfigError);
-    assert.match(e.message, /"f1"/);
-    for (const n of metrics.METRIC_NAMES) assert.ok(e.message.includes(`'${n}'`), n);
-    return true;
-  });
+  assert.throws(
+    () => metrics.getMetric('f1'),
+    (e: Error) => {
+      assert.ok(e instanceof nr.ConfigError);
+      assert.match(e.message, /"f1"/);
+      for (const n of metrics.METRIC_NAMES) assert.ok(e.message.includes(`'${n}'`), n);
+      return true;
+    },
+  );
 });
 
 test('metrics run under noGrad and reject shape mismatches naming both shapes', () => {
@@ -105,10 +125,14 @@ test('metrics run under noGrad and reject shape mismatches naming both shapes', 
   const m = new metrics.MeanSquaredError();
   m.updateState(nr.tensor([[1], [0]]), p);
   assertClose([m.result()], [0.025], { rtol: 1e-6 });
-  assert.throws(() => new metrics.CategoricalAccuracy().updateState(nr.zeros([2, 3]), nr.zeros([2, 4])), (e: Error) =>
-    e instanceof nr.ShapeError && e.message.includes('[2, 3]') && e.message.includes('[2, 4]'));
-  assert.throws(() => new metrics.SparseCategoricalAccuracy().updateState(nr.zeros([3]), nr.zeros([2, 4])), (e: Error) =>
-    e instanceof nr.ShapeError && e.message.includes('[3]') && e.message.includes('[2, 4]'));
+  assert.throws(
+    () => new metrics.CategoricalAccuracy().updateState(nr.zeros([2, 3]), nr.zeros([2, 4])),
+    (e: Error) => e instanceof nr.ShapeError && e.message.includes('[2, 3]') && e.message.includes('[2, 4]'),
+  );
+  assert.throws(
+    () => new metrics.SparseCategoricalAccuracy().updateState(nr.zeros([3]), nr.zeros([2, 4])),
+    (e: Error) => e instanceof nr.ShapeError && e.message.includes('[3]') && e.message.includes('[2, 4]'),
+  );
   assert.throws(() => new metrics.Precision().updateState(nr.zeros([3]), nr.zeros([4])), nr.ShapeError);
 });
 
@@ -121,8 +145,14 @@ test('confusionMatrix: rows are true classes, from indices or from score rows', 
   const scores = nr.concat(c.sparseBatches.map(([, yp]) => t(yp)));
   const oneHot = nr.concat(c.oneHotBatches.map(([yt]) => t(yt)));
   assert.deepEqual(metrics.confusionMatrix(oneHot, scores, 3).toArray(), c.confusionMatrix);
-  assert.deepEqual(metrics.confusionMatrix([0, 1, 1], [0, 0, 1], 2).toArray(), [[1, 0], [1, 1]]);
-  assert.throws(() => metrics.confusionMatrix([0, 3], [0, 1], 3), (e: Error) => e instanceof nr.ConfigError && /class 3/.test(e.message) && /\[0, 3\)/.test(e.message));
+  assert.deepEqual(metrics.confusionMatrix([0, 1, 1], [0, 0, 1], 2).toArray(), [
+    [1, 0],
+    [1, 1],
+  ]);
+  assert.throws(
+    () => metrics.confusionMatrix([0, 3], [0, 1], 3),
+    (e: Error) => e instanceof nr.ConfigError && /class 3/.test(e.message) && /\[0, 3\)/.test(e.message),
+  );
   assert.throws(() => metrics.confusionMatrix([0, 1], [0, 1, 1], 3), nr.ShapeError);
   assert.throws(() => metrics.confusionMatrix([0], [0], 0), nr.ConfigError);
 });
@@ -140,7 +170,14 @@ test('sample weights weight each sample in mean metrics and in precision/recall 
   recall.updateState(nr.tensor([1, 0, 1]), nr.tensor([0.9, 0.8, 0.1]), nr.tensor([2, 6, 5]));
   assert.equal(recall.result(), 2 / 7);
   const sparse = new nr.metrics.SparseCategoricalAccuracy();
-  sparse.updateState(nr.tensor([0, 1]), nr.tensor([[0.9, 0.1], [0.8, 0.2]]), nr.tensor([0.5, 1.5]));
+  sparse.updateState(
+    nr.tensor([0, 1]),
+    nr.tensor([
+      [0.9, 0.1],
+      [0.8, 0.2],
+    ]),
+    nr.tensor([0.5, 1.5]),
+  );
   assert.equal(sparse.result(), 0.25);
 });
 

@@ -18,7 +18,8 @@ test('activation, loss, metric and optimizer names: typos fail the typecheck and
   // @ts-expect-error 'acuracy' is not a metric
   assert.throws(() => model.compile({ optimizer: 'adam', loss: 'mse', metrics: ['acuracy'] }), nr.ConfigError);
   // Every spelling Keras users write type-checks and runs.
-  for (const activation of ['leaky_relu', 'leakyRelu', 'LeakyRelu', 'hard_sigmoid', 'hardSigmoid'] as const) new nr.layers.Dense(2, { activation });
+  for (const activation of ['leaky_relu', 'leakyRelu', 'LeakyRelu', 'hard_sigmoid', 'hardSigmoid'] as const)
+    new nr.layers.Dense(2, { activation });
   model.compile({ optimizer: 'Adam', loss: 'categorical_crossentropy', metrics: ['accuracy', 'categoricalAccuracy'] });
   model.compile({ optimizer: 'RMSprop', loss: 'CategoricalCrossentropy', metrics: ['acc'] });
   model.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy', metrics: ['sparse_categorical_accuracy'] });

@@ -50,9 +50,11 @@ test('10 million small tensors in a loop keep memory flat (RSS growth under 64 M
   const iterations = 10_000_000;
   const report = runLoop(iterations, 'free');
   const growth = report.rssAtEnd - report.rssAtCheckpoint;
-  t.diagnostic(`${iterations} iterations in ${(report.totalMs / 1000).toFixed(2)} s ` +
-    `(first 1M: ${(report.msAtCheckpoint / 1000).toFixed(2)} s); RSS after 1M ${(report.rssAtCheckpoint / MB).toFixed(1)} MB, ` +
-    `at the end ${(report.rssAtEnd / MB).toFixed(1)} MB, growth ${(growth / MB).toFixed(1)} MB`);
+  t.diagnostic(
+    `${iterations} iterations in ${(report.totalMs / 1000).toFixed(2)} s ` +
+      `(first 1M: ${(report.msAtCheckpoint / 1000).toFixed(2)} s); RSS after 1M ${(report.rssAtCheckpoint / MB).toFixed(1)} MB, ` +
+      `at the end ${(report.rssAtEnd / MB).toFixed(1)} MB, growth ${(growth / MB).toFixed(1)} MB`,
+  );
   assert.equal(report.iterations, iterations);
   assert.deepEqual(report.values, [iterations, iterations], 'the loop computed the wrong values');
   assert.equal(report.requiresGrad, false);
@@ -64,5 +66,8 @@ test('the memory measure detects a leak: keeping every result alive grows RSS pa
   const report = runLoop(1_500_000, 'retain');
   assert.equal(report.kept, 1_500_000);
   const growth = report.rssAtEnd - report.rssAtCheckpoint;
-  assert.ok(growth > 64 * MB, `retaining 500k more tensors after the first million grew RSS by only ${(growth / MB).toFixed(1)} MB; the measure cannot see leaks`);
+  assert.ok(
+    growth > 64 * MB,
+    `retaining 500k more tensors after the first million grew RSS by only ${(growth / MB).toFixed(1)} MB; the measure cannot see leaks`,
+  );
 });

@@ -2,25 +2,43 @@ import { test } from 'node:test';
 import { assert, assertClose, nr } from '../helpers.js';
 
 test('tensor() from nested arrays infers shape and float32', () => {
-  const t = nr.tensor([[1, 2, 3], [4, 5, 6]]);
+  const t = nr.tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   assert.deepEqual(t.shape, [2, 3]);
   assert.equal(t.dtype, 'float32');
   assert.equal(t.size, 6);
   assert.equal(t.rank, 2);
   assert.ok(t.data() instanceof Float32Array);
   assert.deepEqual(Array.from(t.data()), [1, 2, 3, 4, 5, 6]);
-  assert.deepEqual(t.toArray(), [[1, 2, 3], [4, 5, 6]]);
-  const deep = nr.tensor([[[1], [2]], [[3], [4]]]);
+  assert.deepEqual(t.toArray(), [
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
+  const deep = nr.tensor([
+    [[1], [2]],
+    [[3], [4]],
+  ]);
   assert.deepEqual(deep.shape, [2, 2, 1]);
-  assert.deepEqual(deep.toArray(), [[[1], [2]], [[3], [4]]]);
+  assert.deepEqual(deep.toArray(), [
+    [[1], [2]],
+    [[3], [4]],
+  ]);
   // Integers in plain arrays are still float32 (the library default), as documented.
   assert.equal(nr.tensor([1, 2, 3]).dtype, 'float32');
   assert.equal(nr.tensor([0.5, 1.5]).dtype, 'float32');
-  const bools = nr.tensor([[true, false], [false, true]]);
+  const bools = nr.tensor([
+    [true, false],
+    [false, true],
+  ]);
   assert.equal(bools.dtype, 'bool');
   assert.ok(bools.data() instanceof Uint8Array);
   assert.deepEqual(Array.from(bools.data()), [1, 0, 0, 1]);
-  assert.deepEqual(bools.toArray(), [[true, false], [false, true]]);
+  assert.deepEqual(bools.toArray(), [
+    [true, false],
+    [false, true],
+  ]);
 });
 
 test('tensor() from scalars, empty arrays, with an explicit shape or dtype', () => {
@@ -42,7 +60,11 @@ test('tensor() from scalars, empty arrays, with an explicit shape or dtype', () 
   assert.deepEqual(nr.tensor([[]]).shape, [1, 0]);
   const shaped = nr.tensor([1, 2, 3, 4, 5, 6], [3, 2]);
   assert.deepEqual(shaped.shape, [3, 2]);
-  assert.deepEqual(shaped.toArray(), [[1, 2], [3, 4], [5, 6]]);
+  assert.deepEqual(shaped.toArray(), [
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
   const ints = nr.tensor([1.9, -2.7, 3], undefined, 'int32');
   assert.equal(ints.dtype, 'int32');
   assert.deepEqual(Array.from(ints.data()), [1, -2, 3]);
@@ -79,8 +101,14 @@ test('tensor() from typed arrays copies and infers int32 for integer arrays, flo
   source[0] = 100;
   assert.equal(t.data()[0], 1, 'tensor() must copy a typed array');
   assert.deepEqual(nr.tensor(new Float32Array(4)).shape, [4]);
-  for (const array of [new Int32Array([1, -2]), new Int16Array([1, -2]), new Int8Array([1, -2]), new Uint16Array([1, 2]),
-    new Uint8Array([1, 2]), new Uint8ClampedArray([1, 2])]) {
+  for (const array of [
+    new Int32Array([1, -2]),
+    new Int16Array([1, -2]),
+    new Int8Array([1, -2]),
+    new Uint16Array([1, 2]),
+    new Uint8Array([1, 2]),
+    new Uint8ClampedArray([1, 2]),
+  ]) {
     const it = nr.tensor(array);
     assert.equal(it.dtype, 'int32', `${array.constructor.name} -> int32`);
     assert.ok(it.data() instanceof Int32Array);
@@ -108,14 +136,28 @@ test('zeros, ones, full and eye', () => {
   assert.equal(o.dtype, 'int32');
   assert.deepEqual(o.toArray(), [1, 1, 1, 1]);
   const f = nr.full([2, 2], 7.25);
-  assert.deepEqual(f.toArray(), [[7.25, 7.25], [7.25, 7.25]]);
+  assert.deepEqual(f.toArray(), [
+    [7.25, 7.25],
+    [7.25, 7.25],
+  ]);
   assert.deepEqual(nr.full([3], 1, 'bool').toArray(), [true, true, true]);
   assert.deepEqual(nr.zeros([]).shape, []);
   assert.equal(nr.zeros([]).item(), 0);
   assert.equal(nr.zeros([0, 5]).size, 0);
-  assert.deepEqual(nr.eye(3).toArray(), [[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
-  assert.deepEqual(nr.eye(2, 3).toArray(), [[1, 0, 0], [0, 1, 0]]);
-  assert.deepEqual(nr.eye(3, 2).toArray(), [[1, 0], [0, 1], [0, 0]]);
+  assert.deepEqual(nr.eye(3).toArray(), [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ]);
+  assert.deepEqual(nr.eye(2, 3).toArray(), [
+    [1, 0, 0],
+    [0, 1, 0],
+  ]);
+  assert.deepEqual(nr.eye(3, 2).toArray(), [
+    [1, 0],
+    [0, 1],
+    [0, 0],
+  ]);
   assert.equal(nr.eye(2, 2, 'int32').dtype, 'int32');
 });
 
@@ -145,7 +187,11 @@ test('arange: integer, float and negative steps', () => {
   // 0.1 steps: ten values, the last below 1 (the count must not drift to 11).
   const tenths = nr.arange(0, 1, 0.1);
   assert.equal(tenths.size, 10);
-  assertClose(tenths, Array.from({ length: 10 }, (_, i) => i / 10), { rtol: 1e-6 });
+  assertClose(
+    tenths,
+    Array.from({ length: 10 }, (_, i) => i / 10),
+    { rtol: 1e-6 },
+  );
   const down = nr.arange(5, 0, -2);
   assert.equal(down.dtype, 'int32');
   assert.deepEqual(down.toArray(), [5, 3, 1]);
@@ -165,7 +211,15 @@ test('item() on one-element tensors of any rank, and toArray() on each dtype', (
 });
 
 test('toString prints values, dtype and grad state', () => {
-  assert.equal(String(nr.tensor([[1, 2], [3, 4]])), 'tensor([[1., 2.],\n        [3., 4.]], dtype=float32)');
+  assert.equal(
+    String(
+      nr.tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    ),
+    'tensor([[1., 2.],\n        [3., 4.]], dtype=float32)',
+  );
   assert.equal(String(nr.tensor(3)), 'tensor(3., dtype=float32)');
   assert.equal(String(nr.tensor([1, -2], undefined, 'int32')), 'tensor([1, -2], dtype=int32)');
   assert.equal(String(nr.tensor([true, false])), 'tensor([true, false], dtype=bool)');
@@ -184,12 +238,23 @@ test('reshape, flatten, expandDims and squeeze share storage; transpose, slice a
   const x = nr.arange(6).reshape([2, 3]);
   const shared = [x.reshape([3, 2]), x.reshape([-1]), x.flatten(), x.expandDims(0), x.reshape([1, 2, 3]).squeeze()];
   for (const view of shared) assert.equal(view.data(), x.data(), `${JSON.stringify(view.shape)} should share storage`);
-  assert.deepEqual(x.reshape([3, 2]).toArray(), [[0, 1], [2, 3], [4, 5]]);
+  assert.deepEqual(x.reshape([3, 2]).toArray(), [
+    [0, 1],
+    [2, 3],
+    [4, 5],
+  ]);
   const t = x.transpose();
-  assert.deepEqual(t.toArray(), [[0, 3], [1, 4], [2, 5]]);
+  assert.deepEqual(t.toArray(), [
+    [0, 3],
+    [1, 4],
+    [2, 5],
+  ]);
   assert.notEqual(t.data().buffer, x.data().buffer, 'transpose must copy');
   const s = x.slice([0, 1], [2, 2]);
-  assert.deepEqual(s.toArray(), [[1, 2], [4, 5]]);
+  assert.deepEqual(s.toArray(), [
+    [1, 2],
+    [4, 5],
+  ]);
   assert.notEqual(s.data().buffer, x.data().buffer, 'slice must copy');
   const c = nr.concat([x, x], 0);
   assert.notEqual(c.data().buffer, x.data().buffer, 'concat must copy');
@@ -204,22 +269,47 @@ test('Variable.assign updates in place: views made by reshape see the new values
   assert.equal(v.name, 'w');
   const view = v.reshape([6]);
   const storage = v.data();
-  const returned = v.assign(nr.tensor([[1, 2, 3], [4, 5, 6]]));
+  const returned = v.assign(
+    nr.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]),
+  );
   assert.equal(returned, v);
   assert.equal(v.data(), storage, 'assign must write into the existing storage');
   assert.deepEqual(Array.from(view.data()), [1, 2, 3, 4, 5, 6]);
   assert.deepEqual(Array.from(initial.data()), [0, 0, 0, 0, 0, 0], 'the variable must not alias the tensor it was made from');
-  v.assign([[6, 5, 4], [3, 2, 1]]);
+  v.assign([
+    [6, 5, 4],
+    [3, 2, 1],
+  ]);
   assert.deepEqual(Array.from(view.data()), [6, 5, 4, 3, 2, 1]);
   // The dtype is converted to the variable's.
-  v.assign(nr.tensor([[1, 1, 1], [2, 2, 2]], undefined, 'int32'));
+  v.assign(
+    nr.tensor(
+      [
+        [1, 1, 1],
+        [2, 2, 2],
+      ],
+      undefined,
+      'int32',
+    ),
+  );
   assert.equal(v.dtype, 'float32');
-  assert.deepEqual(v.toArray(), [[1, 1, 1], [2, 2, 2]]);
+  assert.deepEqual(v.toArray(), [
+    [1, 1, 1],
+    [2, 2, 2],
+  ]);
   // Shape check: wrong shapes are rejected with both shapes, and nothing is written.
-  assert.throws(() => v.assign(nr.ones([3, 2])), (e: Error) =>
-    e instanceof nr.ShapeError && e.message.includes('[2, 3]') && e.message.includes('[3, 2]') && e.message.includes('"w"'));
+  assert.throws(
+    () => v.assign(nr.ones([3, 2])),
+    (e: Error) => e instanceof nr.ShapeError && e.message.includes('[2, 3]') && e.message.includes('[3, 2]') && e.message.includes('"w"'),
+  );
   assert.throws(() => v.assign(nr.ones([6])), nr.ShapeError);
-  assert.deepEqual(v.toArray(), [[1, 1, 1], [2, 2, 2]]);
+  assert.deepEqual(v.toArray(), [
+    [1, 1, 1],
+    [2, 2, 2],
+  ]);
   assert.equal(nr.variable(nr.ones([2]), { trainable: false }).requiresGrad, false);
 });
 
@@ -244,10 +334,19 @@ test('noGrad disables recording and restores the mode afterwards, even after a t
   assert.equal(y._node, null);
   assert.deepEqual(y.toArray(), [3, 5, 7]);
   assert.equal(nr.isGradEnabled(), true);
-  assert.throws(() => nr.noGrad(() => { throw new Error('inside'); }), /inside/);
+  assert.throws(
+    () =>
+      nr.noGrad(() => {
+        throw new Error('inside');
+      }),
+    /inside/,
+  );
   assert.equal(nr.isGradEnabled(), true, 'grad mode must be restored after an exception');
   // Nested noGrad keeps it off until the outermost returns.
-  nr.noGrad(() => { nr.noGrad(() => undefined); assert.equal(nr.isGradEnabled(), false); });
+  nr.noGrad(() => {
+    nr.noGrad(() => undefined);
+    assert.equal(nr.isGradEnabled(), false);
+  });
   const z = x.mul(2);
   assert.equal(z.requiresGrad, true);
   assert.equal(z._node?.op, 'mul');
@@ -276,9 +375,18 @@ test('grad() and valueAndGrad() leave .grad alone and restore requiresGrad of th
   assert.equal(a.grad, null);
   // A gradient of an argument the result does not depend on is zeros of its shape.
   const unused = nr.grad((x: nr.Tensor, _y: nr.Tensor) => x.sum())(a, nr.ones([2, 2]));
-  assert.deepEqual(unused[1]!.toArray(), [[0, 0], [0, 0]]);
+  assert.deepEqual(unused[1]!.toArray(), [
+    [0, 0],
+    [0, 0],
+  ]);
   // Flags are restored when the function throws, and grad mode stays as it was inside noGrad.
-  assert.throws(() => nr.grad(() => { throw new Error('boom'); })(a), /boom/);
+  assert.throws(
+    () =>
+      nr.grad(() => {
+        throw new Error('boom');
+      })(a),
+    /boom/,
+  );
   assert.equal(a.requiresGrad, false);
   const inside = nr.noGrad(() => {
     const [g] = nr.grad((x: nr.Tensor) => x.mul(3).sum())(a);

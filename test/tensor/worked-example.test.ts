@@ -35,11 +35,13 @@ function closedForm(round: (v: number) => number) {
 
 function runNetwork(dtype: 'float32' | 'float64') {
   const scalar = (v: number) => nr.tensor(v, undefined, dtype);
-  const w = Object.fromEntries(NAMES.map((n) => {
-    const t = scalar(WEIGHTS[n]);
-    t.requiresGrad = true;
-    return [n, t];
-  })) as Record<Name, nr.Tensor>;
+  const w = Object.fromEntries(
+    NAMES.map((n) => {
+      const t = scalar(WEIGHTS[n]);
+      t.requiresGrad = true;
+      return [n, t];
+    }),
+  ) as Record<Name, nr.Tensor>;
   const x1 = scalar(X1);
   const x2 = scalar(X2);
   const y = scalar(Y);

@@ -50,8 +50,24 @@ test('values 0..1 and 0..255 are detected (and can be forced)', () => {
 });
 
 test('RGB and RGBA images keep their colours', () => {
-  const rgb = imageGrid(nr.tensor([[[[1, 0, 0], [0, 0, 1]]]]), { padding: 0 });
-  assert.deepEqual([pixel(rgb, 0, 0), pixel(rgb, 1, 0)], [[255, 0, 0, 255], [0, 0, 255, 255]]);
+  const rgb = imageGrid(
+    nr.tensor([
+      [
+        [
+          [1, 0, 0],
+          [0, 0, 1],
+        ],
+      ],
+    ]),
+    { padding: 0 },
+  );
+  assert.deepEqual(
+    [pixel(rgb, 0, 0), pixel(rgb, 1, 0)],
+    [
+      [255, 0, 0, 255],
+      [0, 0, 255, 255],
+    ],
+  );
   const rgba = imageGrid(nr.tensor([[[[0, 255, 0, 100]]]]), { padding: 0 });
   assert.deepEqual(pixel(rgba, 0, 0), [0, 255, 0, 100]);
 });

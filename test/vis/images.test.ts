@@ -16,7 +16,10 @@ const gray = (image: RgbaImage, x: number, y: number) => image.rgba[(y * image.w
 
 /** A layer with a 4-D kernel weight, standing in for Conv2D. */
 class KernelLayer extends nr.layers.Layer {
-  constructor(private readonly kernelShape: number[], options: nr.layers.LayerOptions = {}) {
+  constructor(
+    private readonly kernelShape: number[],
+    options: nr.layers.LayerOptions = {},
+  ) {
     super(options);
   }
   override build(shape: nr.layers.LayerShape): void {
@@ -69,7 +72,10 @@ test('saveFilterGrid / saveFilters write the filters as scaled tiles with the ri
     model.predict(nr.zeros([1, 5, 5, 3]));
     const fromModel = await vis.saveFilters(model, 'rgb', join(dir, 'model.svg'), { scale: 2, numbered: true });
     const svg = readFileSync(join(dir, 'model.svg'), 'utf8');
-    assert.match(svg, new RegExp(`^<svg [^>]*width="${fromModel.width}" height="${fromModel.height}"[^>]*><image [^>]*href="data:image/png;base64,`));
+    assert.match(
+      svg,
+      new RegExp(`^<svg [^>]*width="${fromModel.width}" height="${fromModel.height}"[^>]*><image [^>]*href="data:image/png;base64,`),
+    );
     await assert.rejects(vis.saveFilters(new nr.layers.Dense({ units: 2, name: 'flat' }), join(dir, 'x.png')), /no conv kernel/);
   });
 });
@@ -83,7 +89,7 @@ test('featureMaps observes the chosen layers during one predict and leaves them 
   const [hidden, out] = vis.featureMaps(model, x, ['hidden', 'out']);
   assertClose(hidden!, [3, 3, 3]);
   assertClose(out!, [9]);
-  assert.equal(Object.prototype.hasOwnProperty.call(model.getLayer('hidden'), 'call'), false, 'the observer is removed');
+  assert.equal(Object.hasOwn(model.getLayer('hidden'), 'call'), false, 'the observer is removed');
   assert.throws(() => vis.featureMaps(model, x, ['nope']), nr.ConfigError);
 });
 
@@ -119,7 +125,10 @@ test('saveFeatureMaps draws one labelled row per layer, each map normalised (dar
 test('saveMisclassified captions the wrong ones "true -> predicted"; saveSamples captions labels', async () => {
   await withDir(async (dir) => {
     // 6 images whose brightness encodes the index; the "model" predicts class 1 for all.
-    const x = nr.tensor(Array.from({ length: 6 * 16 }, (_, i) => Math.floor(i / 16) / 5), [6, 16]);
+    const x = nr.tensor(
+      Array.from({ length: 6 * 16 }, (_, i) => Math.floor(i / 16) / 5),
+      [6, 16],
+    );
     const y = [1, 0, 1, 2, 1, 0];
     const model = (input: nr.Tensor) => nr.oneHot(nr.tensor(Array(input.shape[0]).fill(1), undefined, 'int32'), 3);
     const found = vis.misclassified(model, x, y);
@@ -147,7 +156,12 @@ test('saveMisclassified captions the wrong ones "true -> predicted"; saveSamples
     assert.equal(none.image, null);
     assert.equal(none.total, 0);
 
-    const samples = await vis.saveSamples(x, y, join(dir, 'samples.png'), { count: 4, scale: 2, columns: 4, classNames: ['zero', 'one', 'two'] });
+    const samples = await vis.saveSamples(x, y, join(dir, 'samples.png'), {
+      count: 4,
+      scale: 2,
+      columns: 4,
+      classNames: ['zero', 'one', 'two'],
+    });
     // Default padding 6 keeps neighbouring captions apart.
     assert.equal(samples.width, 6 + 4 * (4 * 6 - 1 + 6)); // "zero" is the widest caption
     assert.throws(() => vis.misclassified(model, x, [1, 2]), nr.ShapeError);

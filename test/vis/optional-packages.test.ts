@@ -29,18 +29,21 @@ ${body}
 } finally { rmSync(dir, { recursive: true, force: true }); }
 `;
   const child = spawnSync(process.execPath, ['--import', 'tsx', '--import', REGISTER, '--input-type=module', '-e', program], {
-    encoding: 'utf8', env: { ...process.env, NEURONA_QUIET: '1', NEURONA_HIDE_PACKAGES: hidden.join(',') },
+    encoding: 'utf8',
+    env: { ...process.env, NEURONA_QUIET: '1', NEURONA_HIDE_PACKAGES: hidden.join(',') },
   });
   assert.equal(child.status, 0, child.stderr);
   return child.stdout.trim().split('\n');
 }
 
 const message = (name: string, where: string) =>
-  `ConfigError: ${where}: charts need the optional packages vega, vega-lite, @resvg/resvg-wasm, and ${name} is not installed; `
-  + `run \`npm install vega vega-lite @resvg/resvg-wasm\``;
+  `ConfigError: ${where}: charts need the optional packages vega, vega-lite, @resvg/resvg-wasm, and ${name} is not installed; ` +
+  `run \`npm install vega vega-lite @resvg/resvg-wasm\``;
 
 test('without any chart package, neurona imports and trains, and a chart fails with one line saying what to install', () => {
-  const lines = runWithout([...CHART_PACKAGES], `
+  const lines = runWithout(
+    [...CHART_PACKAGES],
+    `
 nr.setSeed(1);
 const x = nr.randn([32, 2]);
 const y = x.sum(1).greater(0).cast('int32');
@@ -52,7 +55,8 @@ await attempt('png', () => nr.vis.saveLearningCurves(history, join(dir, 'curves.
 await attempt('svg', () => nr.vis.renderConfusionMatrix([[1, 2], [3, 4]]));
 await attempt('grid', () => nr.vis.saveImageGrid(join(dir, 'grid.png'), nr.zeros([2, 4, 4])));
 console.log('grid written ' + existsSync(join(dir, 'grid.png')));
-`);
+`,
+  );
   assert.deepEqual(lines, [
     'trained 2',
     `png ${message('vega', 'renderVegaLite')}`,
@@ -63,7 +67,9 @@ console.log('grid written ' + existsSync(join(dir, 'grid.png')));
 });
 
 test('Report fails before the first batch when a chart package is missing, not after an epoch', () => {
-  const lines = runWithout(['vega'], `
+  const lines = runWithout(
+    ['vega'],
+    `
 const x = nr.randn([16, 2]);
 const y = x.sum(1).greater(0).cast('int32');
 const model = new nr.Sequential([new nr.layers.Dense(2, 'softmax')]);
@@ -73,7 +79,8 @@ const counter = new (class extends nr.callbacks.Callback { onTrainBatchEnd() { b
 const report = new nr.callbacks.Report({ dir: join(dir, 'report') });
 await attempt('fit', () => model.fit(x, y, { epochs: 1, verbose: 0, callbacks: [counter, report] }));
 console.log('batches ' + batches);
-`);
+`,
+  );
   assert.deepEqual(lines, [`fit ${message('vega', 'Report')}`, 'batches 0']);
 });
 
@@ -83,11 +90,14 @@ test('the message names the package that is missing: vega-lite alone', () => {
 });
 
 test('without resvg, SVG charts still work and PNG charts say what to install', () => {
-  const lines = runWithout(['@resvg/resvg-wasm'], `
+  const lines = runWithout(
+    ['@resvg/resvg-wasm'],
+    `
 await attempt('svg', () => nr.vis.saveLearningCurves({ loss: [1, 0.5] }, join(dir, 'curves.svg')));
 await attempt('png', () => nr.vis.saveLearningCurves({ loss: [1, 0.5] }, join(dir, 'curves.png')));
 console.log('png written ' + existsSync(join(dir, 'curves.png')));
-`);
+`,
+  );
   assert.deepEqual(lines, ['svg ok', `png ${message('@resvg/resvg-wasm', 'svgToImage')}`, 'png written false']);
 });
 
@@ -99,14 +109,26 @@ test('a chart package that is installed but broken keeps its own error (not the 
 });
 
 test('chartImportFailed: a browser\'s unresolved bare specifier is "not installed"; other failures pass through', () => {
-  const unresolved = new TypeError('Failed to resolve module specifier "vega". '
-    + 'Relative references must start with either "/", "./", or "../".');
-  assert.throws(() => chartImportFailed('renderVegaLite', 'vega', unresolved),
-    (error: unknown) => error instanceof ConfigError && error.message === message('vega', 'renderVegaLite').replace(/^ConfigError: /, '')
-      && error.cause === unresolved);
+  const unresolved = new TypeError(
+    'Failed to resolve module specifier "vega". ' + 'Relative references must start with either "/", "./", or "../".',
+  );
+  assert.throws(
+    () => chartImportFailed('renderVegaLite', 'vega', unresolved),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.message === message('vega', 'renderVegaLite').replace(/^ConfigError: /, '') &&
+      error.cause === unresolved,
+  );
   const other = new TypeError('vega.View is not a constructor');
-  assert.throws(() => chartImportFailed('renderVegaLite', 'vega', other), (error: unknown) => error === other);
-  const elsewhere = Object.assign(new Error("Cannot find package 'vega-util' imported from /x/node_modules/vega/index.js"),
-    { code: 'ERR_MODULE_NOT_FOUND' });
-  assert.throws(() => chartImportFailed('renderVegaLite', 'vega', elsewhere), (error: unknown) => error === elsewhere);
+  assert.throws(
+    () => chartImportFailed('renderVegaLite', 'vega', other),
+    (error: unknown) => error === other,
+  );
+  const elsewhere = Object.assign(new Error("Cannot find package 'vega-util' imported from /x/node_modules/vega/index.js"), {
+    code: 'ERR_MODULE_NOT_FOUND',
+  });
+  assert.throws(
+    () => chartImportFailed('renderVegaLite', 'vega', elsewhere),
+    (error: unknown) => error === elsewhere,
+  );
 });

@@ -47,7 +47,12 @@ export function countPixels(image: RgbaImage, test: PixelTest, box?: Box): numbe
   return n;
 }
 
-export interface Box { x0: number; y0: number; x1: number; y1: number }
+export interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
 
 export interface Region extends Box {
   /** Pixel indices (y * width + x). */
@@ -71,15 +76,20 @@ export function regions(image: RgbaImage, test: PixelTest): Region[] {
       const x = p % width;
       const y = (p - x) / width;
       region.pixels.push(p);
-      region.x0 = Math.min(region.x0, x); region.x1 = Math.max(region.x1, x);
-      region.y0 = Math.min(region.y0, y); region.y1 = Math.max(region.y1, y);
+      region.x0 = Math.min(region.x0, x);
+      region.x1 = Math.max(region.x1, x);
+      region.y0 = Math.min(region.y0, y);
+      region.y1 = Math.max(region.y1, y);
       for (let dy = -1; dy <= 1; dy++) {
         for (let dx = -1; dx <= 1; dx++) {
           const nx = x + dx;
           const ny = y + dy;
           if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
           const q = ny * width + nx;
-          if (inside[q] && !seen[q]) { seen[q] = 1; stack.push(q); }
+          if (inside[q] && !seen[q]) {
+            seen[q] = 1;
+            stack.push(q);
+          }
         }
       }
     }
@@ -92,7 +102,11 @@ export function regions(image: RgbaImage, test: PixelTest): Region[] {
 export function meanRowInColumn(region: Region, width: number, x: number): number {
   let sum = 0;
   let n = 0;
-  for (const p of region.pixels) if (p % width === x) { sum += (p - x) / width; n++; }
+  for (const p of region.pixels)
+    if (p % width === x) {
+      sum += (p - x) / width;
+      n++;
+    }
   return n === 0 ? NaN : sum / n;
 }
 

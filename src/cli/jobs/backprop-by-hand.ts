@@ -11,7 +11,9 @@ export const backpropByHand = program({
   description: 'deck 001: a 2-1-1 network differentiated by autograd and by hand, then gradient descent',
   flags: { steps: { kind: 'positive', default: 20, help: 'gradient-descent steps' } },
   async run({ steps }, print) {
-    const x1 = 0.5, x2 = -1.2, y = 1;
+    const x1 = 0.5,
+      x2 = -1.2,
+      y = 1;
     const names = ['w10', 'w11', 'w12', 'w20', 'w21'] as const;
     const start = [0.1, -0.3, 0.8, 0.2, 0.7];
     const w = start.map((v, i) => nr.variable(nr.tensor(v, undefined, 'float64'), { name: names[i] }));
@@ -41,7 +43,9 @@ export const backpropByHand = program({
 
     const learningRate = 0.5;
     for (let step = 1; step <= steps; step++) {
-      w.forEach((v) => { v.grad = null; });
+      w.forEach((v) => {
+        v.grad = null;
+      });
       const loss = error();
       loss.backward();
       nr.noGrad(() => w.forEach((v) => v.assign(v.sub(v.grad!.mul(learningRate)))));

@@ -33,10 +33,7 @@ export function version2(inputShape: ImageShape): nr.Sequential {
 
 /** The deck's augmentation, as it types it: left-right flips and shifts of up to 10 %, only while training. */
 export function augmentation(): nr.Sequential {
-  return new nr.Sequential([
-    new nr.layers.RandomFlip('horizontal'),
-    new nr.layers.RandomTranslation(0.1, 0.1),
-  ], { name: 'augmentation' });
+  return new nr.Sequential([new nr.layers.RandomFlip('horizontal'), new nr.layers.RandomTranslation(0.1, 0.1)], { name: 'augmentation' });
 }
 
 /**
@@ -47,7 +44,12 @@ export function augmentation(): nr.Sequential {
 function deepVersion(inputShape: ImageShape, options: { augment: boolean; batchNorm: boolean }): nr.Model {
   const inputs = nr.Input({ shape: inputShape });
   let x = options.augment ? augmentation().apply(inputs) : inputs;
-  for (const [filters, strides] of [[32, 1], [32, 2], [64, 1], [64, 2]] as const) {
+  for (const [filters, strides] of [
+    [32, 1],
+    [32, 2],
+    [64, 1],
+    [64, 2],
+  ] as const) {
     x = new nr.layers.Conv2D({ filters, kernelSize: 3, strides, padding: 'same', activation: 'relu' }).apply(x);
     if (options.batchNorm) x = new nr.layers.BatchNormalization().apply(x);
   }
@@ -101,8 +103,10 @@ function scaleImages(x: nr.Tensor): nr.Tensor {
   return scaled.rank === 3 ? scaled.reshape([...scaled.shape, 1]) : scaled;
 }
 
-async function loadSplits(dataset: { loadData(o: { path?: string }): Promise<nr.datasets.Dataset>; classNames: readonly string[] },
-  options: DataOptions): Promise<ExampleData> {
+async function loadSplits(
+  dataset: { loadData(o: { path?: string }): Promise<nr.datasets.Dataset>; classNames: readonly string[] },
+  options: DataOptions,
+): Promise<ExampleData> {
   const { train, test } = await dataset.loadData(options.data ? { path: options.data } : {});
   const take = ([x, y]: [nr.Tensor, nr.Tensor], n: number): [nr.Tensor, nr.Tensor] => {
     const count = Math.min(n, x.shape[0]!);
@@ -147,11 +151,20 @@ export function syntheticData(shape: ImageShape, limit: number, name: string): I
 }
 
 /** Compiles as the deck does, fits with the test split as validation data, and scores both splits. */
-export async function trainAndEvaluate(model: nr.Model, data: ImageData, options: { epochs: number; batchSize: number }, verbose: 0 | 1 | 2 = 2):
-  Promise<{ trainAccuracy: number; testAccuracy: number; seconds: number }> {
+export async function trainAndEvaluate(
+  model: nr.Model,
+  data: ImageData,
+  options: { epochs: number; batchSize: number },
+  verbose: 0 | 1 | 2 = 2,
+): Promise<{ trainAccuracy: number; testAccuracy: number; seconds: number }> {
   compiled(model);
   const start = performance.now();
-  await model.fit(data.train[0], data.train[1], { epochs: options.epochs, batchSize: options.batchSize, validationData: data.test, verbose });
+  await model.fit(data.train[0], data.train[1], {
+    epochs: options.epochs,
+    batchSize: options.batchSize,
+    validationData: data.test,
+    verbose,
+  });
   const seconds = (performance.now() - start) / 1000;
   const trainAccuracy = (await model.evaluate(data.train[0], data.train[1], { batchSize: 256, verbose: 0 })).accuracy!;
   const testAccuracy = (await model.evaluate(data.test[0], data.test[1], { batchSize: 256, verbose: 0 })).accuracy!;
@@ -188,5 +201,6 @@ function versionExample(dataset: 'cifar10' | 'fashion-mnist', version: VersionNa
 /** cifar10-v1..v5 and fashion-mnist-v1..v5, by name. */
 export const DECK004_EXAMPLES: Record<string, ModelExample> = Object.fromEntries(
   (['cifar10', 'fashion-mnist'] as const).flatMap((dataset) =>
-    (Object.keys(VERSIONS) as VersionName[]).map((v) => [`${dataset}-${v}`, versionExample(dataset, v)])),
+    (Object.keys(VERSIONS) as VersionName[]).map((v) => [`${dataset}-${v}`, versionExample(dataset, v)]),
+  ),
 );

@@ -51,9 +51,13 @@ export type Flag =
 
 /** The options `run` gets: every flag's value or its default, typed by its kind. */
 export type FlagValues<F extends Record<string, Flag>> = {
-  [K in keyof F]: F[K] extends { kind: 'switch' } ? boolean
-    : F[K] extends { kind: 'text' } ? (F[K] extends { default: string } ? string : string | undefined)
-    : number;
+  [K in keyof F]: F[K] extends { kind: 'switch' }
+    ? boolean
+    : F[K] extends { kind: 'text' }
+      ? F[K] extends { default: string }
+        ? string
+        : string | undefined
+      : number;
 };
 
 /** An example that is a program of its own; `program({...})` types `run`'s options from the flags. */
@@ -104,19 +108,25 @@ export async function trainExample(name: string, example: ModelExample, options:
   const { train, test, classNames } = await example.loadData({ data: options.data, limit: options.limit });
   const model = example.buildModel();
   const callbacks = [...(options.callbacks ?? [])];
-  const report = options.report ? new Report({
-    dir: options.report, title: `neurona train ${name}`,
-    samples: { x: test[0], y: test[1], classNames, count: REPORT_SAMPLES },
-    validationData: test,
-  }) : null;
+  const report = options.report
+    ? new Report({
+        dir: options.report,
+        title: `neurona train ${name}`,
+        samples: { x: test[0], y: test[1], classNames, count: REPORT_SAMPLES },
+        validationData: test,
+      })
+    : null;
   if (report) callbacks.push(report);
   let history: nr.callbacks.History;
   try {
     // The test split doubles as validation data, so the progress lines, the report's curves and its
     // final metrics show val_loss and val_accuracy beside the training figures.
     history = await model.fit(train[0], train[1], {
-      epochs: options.epochs ?? example.epochs, batchSize: options.batchSize ?? example.batchSize,
-      verbose: options.verbose ?? 1, callbacks, validationData: test,
+      epochs: options.epochs ?? example.epochs,
+      batchSize: options.batchSize ?? example.batchSize,
+      verbose: options.verbose ?? 1,
+      callbacks,
+      validationData: test,
     });
   } catch (error) {
     // Without this the open report page would keep saying "training..." and reload forever.

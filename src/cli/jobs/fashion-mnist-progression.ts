@@ -27,7 +27,8 @@ export const fashionMnistProgression = program({
     const unknown = versions.find((v) => !(NAMES as string[]).includes(v));
     if (unknown !== undefined) {
       throw configError('fashion-mnist-progression', {
-        expected: `unknown version ${show(unknown)} in --versions`, hint: `the versions are ${NAMES.join(', ')}`,
+        expected: `unknown version ${show(unknown)} in --versions`,
+        hint: `the versions are ${NAMES.join(', ')}`,
       });
     }
     nr.setSeed(options.seed); // the synthetic images too come from the seeded stream
@@ -38,14 +39,20 @@ export const fashionMnistProgression = program({
       const { train, test } = await loadFashionMnist({ data: options.data, limit: options.limit });
       data = { train, test, name: 'Fashion-MNIST' };
     }
-    print(`Fashion-MNIST progression on ${data.name}: ${data.train[0].shape[0]} training and ${data.test[0].shape[0]} test images, ${options.epochs} epochs each`);
+    print(
+      `Fashion-MNIST progression on ${data.name}: ${data.train[0].shape[0]} training and ${data.test[0].shape[0]} test images, ` +
+        `${options.epochs} epochs each`,
+    );
 
     const rows: string[] = [];
     for (const name of versions as VersionName[]) {
       nr.setSeed(options.seed);
       const model = VERSIONS[name]([28, 28, 1]);
       const result = await trainAndEvaluate(model, data, options, 0);
-      const row = `| ${name} | ${model.countParams().toLocaleString('en-US').padStart(9)} | ${result.trainAccuracy.toFixed(4)} | ${result.testAccuracy.toFixed(4)} | ${(result.trainAccuracy - result.testAccuracy).toFixed(4).padStart(7)} | ${result.seconds.toFixed(1).padStart(6)} |`;
+      const gap = (result.trainAccuracy - result.testAccuracy).toFixed(4).padStart(7);
+      const row =
+        `| ${name} | ${model.countParams().toLocaleString('en-US').padStart(9)} | ${result.trainAccuracy.toFixed(4)} | ` +
+        `${result.testAccuracy.toFixed(4)} | ${gap} | ${result.seconds.toFixed(1).padStart(6)} |`;
       print(row);
       rows.push(row);
     }

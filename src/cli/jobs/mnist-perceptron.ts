@@ -22,7 +22,9 @@ export const mnistPerceptron = program({
 
     // 2. Look at the first 20 digits with their labels.
     await nr.saveImageGrid(join(out, 'samples.png'), images.slice(0, 20), {
-      columns: 10, scale: 2, captions: Array.from(labels.slice(0, 20).data(), String),
+      columns: 10,
+      scale: 2,
+      captions: Array.from(labels.slice(0, 20).data(), String),
     });
     print(`2. wrote ${join(out, 'samples.png')}`);
 
@@ -34,8 +36,10 @@ export const mnistPerceptron = program({
     // 4. Train: Perceptron(max_iter=2000, random_state=40, n_jobs=-1), one-vs-rest over the 10 digits.
     const started = performance.now();
     const perceptron = new nr.Perceptron({ maxIter: 2000, randomState: 40, nJobs: -1 }).fit(xTrain, yTrain);
-    print(`4. trained in ${((performance.now() - started) / 1000).toFixed(2)} s, ${perceptron.nIter} epochs; ` +
-      `coef shape [${perceptron.coef.shape.join(', ')}], intercept shape [${perceptron.intercept.shape.join(', ')}]`);
+    print(
+      `4. trained in ${((performance.now() - started) / 1000).toFixed(2)} s, ${perceptron.nIter} epochs; ` +
+        `coef shape [${perceptron.coef.shape.join(', ')}], intercept shape [${perceptron.intercept.shape.join(', ')}]`,
+    );
 
     // 5. Predict the test digits: accuracy and confusion matrix (rows: true digit, columns: predicted).
     const predicted = nr.tensor(perceptron.predict(xTest) as number[], undefined, 'int32');
@@ -50,7 +54,10 @@ export const mnistPerceptron = program({
     const wrong: number[] = [];
     for (let i = 0; i < truth.length && wrong.length < 30; i++) if (truth[i] !== guess[i]) wrong.push(i);
     await nr.saveImageGrid(join(out, 'misclassified.png'), xTest.reshape([-1, 28, 28]).gather(wrong), {
-      columns: 10, scale: 2, range: 'unit', captions: wrong.map((i) => `${truth[i]} -> ${guess[i]}`),
+      columns: 10,
+      scale: 2,
+      range: 'unit',
+      captions: wrong.map((i) => `${truth[i]} -> ${guess[i]}`),
     });
     print(`6. wrote ${join(out, 'misclassified.png')} (${wrong.length} mistakes shown)`);
   },

@@ -58,11 +58,18 @@ export const perceptron2d = program({
         print(`  fit() with scikit-learn's stopping rule: ${sk.nIter} epochs, accuracy ${sk.score(X, y)}`);
       }
 
-      const xorX = [[0, 0], [0, 1], [1, 0], [1, 1]];
+      const xorX = [
+        [0, 0],
+        [0, 1],
+        [1, 0],
+        [1, 1],
+      ];
       const xorY = [0, 1, 1, 0];
       const xor = new nr.Perceptron({ maxIter: 100, nIterNoChange: 1000, shuffle: false }).fit(xorX, xorY);
-      print(`XOR: after ${xor.nIter} epochs the line is ${line(xor)}, predictions ${JSON.stringify(xor.predict(xorX))} `
-        + `for targets ${JSON.stringify(xorY)}, accuracy ${xor.score(xorX, xorY)} (< 1: no line separates XOR)`);
+      print(
+        `XOR: after ${xor.nIter} epochs the line is ${line(xor)}, predictions ${JSON.stringify(xor.predict(xorX))} ` +
+          `for targets ${JSON.stringify(xorY)}, accuracy ${xor.score(xorX, xorY)} (< 1: no line separates XOR)`,
+      );
     } finally {
       setNoticeSink(previousSink);
     }

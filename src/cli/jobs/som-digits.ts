@@ -26,7 +26,9 @@ export const somDigits = program({
 
     const start = performance.now();
     const som = new nr.SOM({ rows, columns, epochs, mode: 'online', randomState: 0 }).fit(x);
-    print(`trained a ${rows}x${columns} map on ${samples} digits for ${epochs} epochs in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+    print(
+      `trained a ${rows}x${columns} map on ${samples} digits for ${epochs} epochs in ${((performance.now() - start) / 1000).toFixed(1)} s`,
+    );
     print(`quantization error: ${som.quantizationError(x).toFixed(4)}`);
     print(`topographic error:  ${som.topographicError(x).toFixed(4)}`);
 
@@ -38,7 +40,7 @@ export const somDigits = program({
     let purity = 0;
     votes.forEach((v) => (purity += Math.max(...v)));
     print('majority label of the digits mapped to each unit:');
-    for (let r = 0; r < rows; r++) print('  ' + majority.slice(r * columns, (r + 1) * columns).join(' '));
+    for (let r = 0; r < rows; r++) print(`  ${majority.slice(r * columns, (r + 1) * columns).join(' ')}`);
     print(`digits that share their unit's majority label: ${((100 * purity) / samples).toFixed(1)}%`);
 
     mkdirSync(out, { recursive: true });
@@ -46,7 +48,12 @@ export const somDigits = program({
     const uNormalized = u.sub(u.min()).div(u.max().sub(u.min()).add(1e-12)).reshape([1, rows, columns]);
     await nr.saveImageGrid(join(out, 'u-matrix.png'), uNormalized, { scale: 24, padding: 0, range: 'unit' });
     await nr.saveImageGrid(join(out, 'prototypes.png'), som.weights.reshape([rows * columns, 28, 28]), {
-      columns, padding: 2, scale: 2, range: 'unit', background: 128, captions: majority,
+      columns,
+      padding: 2,
+      scale: 2,
+      range: 'unit',
+      background: 128,
+      captions: majority,
     });
     print(`wrote ${join(out, 'u-matrix.png')} and ${join(out, 'prototypes.png')}`);
   },

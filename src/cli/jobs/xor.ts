@@ -10,7 +10,12 @@ export const xor = program({
   description: 'deck 001: XOR by hand-set perceptron weights, and by a trained 2-2-1 network',
   flags: { epochs: { kind: 'positive', default: 1000, help: 'epochs of each training run' } },
   async run({ epochs }, print) {
-    const x = nr.tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
+    const x = nr.tensor([
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]);
     const y = nr.tensor([[0], [1], [1], [0]]);
 
     // 1. Hand-set perceptron weights: h1 = step(x1 + x2 - 0.5) (OR), h2 = step(-x1 - x2 + 1.5) (NAND),
@@ -18,7 +23,13 @@ export const xor = program({
     const hidden = new nr.layers.Dense(2, { activation: 'step', inputShape: [2] });
     const output = new nr.layers.Dense(1, { activation: 'step' });
     const byHand = new nr.Sequential([hidden, output]);
-    hidden.setWeights([nr.tensor([[1, -1], [1, -1]]), nr.tensor([-0.5, 1.5])]);
+    hidden.setWeights([
+      nr.tensor([
+        [1, -1],
+        [1, -1],
+      ]),
+      nr.tensor([-0.5, 1.5]),
+    ]);
     output.setWeights([nr.tensor([[1], [1]]), nr.tensor([-1.5])]);
     print(`hand-set perceptrons: [ ${Array.from(byHand.predict(x).data()).join(', ')} ]`);
 

@@ -4,7 +4,17 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
-  FormatError, configError, formatError, globalRandom, notice, type RandomState, is, parseOptions, parseArguments, ownEntry, show,
+  FormatError,
+  configError,
+  formatError,
+  globalRandom,
+  notice,
+  type RandomState,
+  is,
+  parseOptions,
+  parseArguments,
+  ownEntry,
+  show,
 } from '../../core/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
@@ -21,7 +31,9 @@ export function stringifyState(value: unknown): string {
 }
 
 export function parseState(text: string): unknown {
-  return JSON.parse(text, (_k, v: unknown) => (v && typeof v === 'object' && '$number' in v && Object.keys(v).length === 1 ? Number((v as { $number: string }).$number) : v));
+  return JSON.parse(text, (_k, v: unknown) =>
+    v && typeof v === 'object' && '$number' in v && Object.keys(v).length === 1 ? Number((v as { $number: string }).$number) : v,
+  );
 }
 
 function modelOf(owner: string, model: unknown): Model {
@@ -59,11 +71,16 @@ export interface ModelCheckpointOptions {
 
 const CHECKPOINT_OPTIONS = {
   keys: {
-    monitor: is.string, verbose: is.any, saveBestOnly: is.boolean, saveWeightsOnly: is.boolean, mode: is.any, saveFreq: is.any,
-    initialValueThreshold: is.number, print: is.function,
+    monitor: is.string,
+    verbose: is.any,
+    saveBestOnly: is.boolean,
+    saveWeightsOnly: is.boolean,
+    mode: is.any,
+    saveFreq: is.any,
+    initialValueThreshold: is.number,
+    print: is.function,
   } satisfies Record<keyof ModelCheckpointOptions, unknown>,
 };
-
 
 /**
  * Saves the model (a directory, `model.save`) or its weights (`.safetensors`, `model.saveWeights`)
@@ -110,7 +127,8 @@ export class ModelCheckpoint extends Callback {
     }
     // Keras 3: 'auto' maximizes accuracies and fmeasures, minimizes everything else.
     this.maximize = this.mode === 'max' || (this.mode === 'auto' && (this.monitor.includes('acc') || this.monitor.startsWith('fmeasure')));
-    const threshold = options.initialValueThreshold === undefined ? undefined : checkNumber(owner, 'initialValueThreshold', options.initialValueThreshold);
+    const threshold =
+      options.initialValueThreshold === undefined ? undefined : checkNumber(owner, 'initialValueThreshold', options.initialValueThreshold);
     this.best = threshold ?? (this.maximize ? -Infinity : Infinity);
     this.print = options.print ?? ((line) => console.log(line));
   }
@@ -136,7 +154,10 @@ export class ModelCheckpoint extends Callback {
   filePath(epoch: number, batch: number | null, logs: Logs): string {
     const values: Record<string, number> = { ...logs, epoch: epoch + 1 };
     const ints = new Set(['epoch']);
-    if (batch !== null) { values.batch = batch + 1; ints.add('batch'); }
+    if (batch !== null) {
+      values.batch = batch + 1;
+      ints.add('batch');
+    }
     return pyFormat(this.filepath, values, ints);
   }
 
@@ -145,7 +166,10 @@ export class ModelCheckpoint extends Callback {
     if (this.saveBestOnly) {
       const current = ownEntry(logs, this.monitor);
       if (current === undefined) {
-        notice(`ModelCheckpoint: can save best model only with "${this.monitor}" available, skipping; available: ${Object.keys(logs).join(', ') || '(none)'}`);
+        notice(
+          `ModelCheckpoint: can save best model only with "${this.monitor}" available, skipping; ` +
+            `available: ${Object.keys(logs).join(', ') || '(none)'}`,
+        );
         return;
       }
       const improved = this.maximize ? current > this.best : current < this.best;
@@ -153,7 +177,8 @@ export class ModelCheckpoint extends Callback {
         if (this.verbose > 0) this.print(`\nEpoch ${epoch + 1}: ${this.monitor} did not improve from ${this.best}`);
         return;
       }
-      if (this.verbose > 0) this.print(`\nEpoch ${epoch + 1}: ${this.monitor} improved from ${this.best} to ${current}, saving model to ${path}`);
+      if (this.verbose > 0)
+        this.print(`\nEpoch ${epoch + 1}: ${this.monitor} improved from ${this.best} to ${current}, saving model to ${path}`);
       this.best = current;
     } else if (this.verbose > 0) {
       this.print(`\nEpoch ${epoch + 1}: saving model to ${path}`);
@@ -201,8 +226,10 @@ interface BackupState {
   callbacks: { className: string; state: unknown }[];
 }
 
-const BACKUP_OPTIONS = { positional: ['backupDir'], keys: { backupDir: is.any, saveFreq: is.any, deleteCheckpoint: is.boolean } satisfies Record<keyof BackupAndRestoreOptions, unknown> };
-
+const BACKUP_OPTIONS = {
+  positional: ['backupDir'],
+  keys: { backupDir: is.any, saveFreq: is.any, deleteCheckpoint: is.boolean } satisfies Record<keyof BackupAndRestoreOptions, unknown>,
+};
 
 /**
  * Backs training up to `backupDir` and, when `fit` starts and a backup is there, restores it and
@@ -267,10 +294,17 @@ export class BackupAndRestore extends Callback {
       trackerState: context.trackerState(),
       stopTraining: model.stopTraining,
       learningRate: model.compiled?.optimizer.learningRate ?? null,
-      callbacks: context.callbacks.map((c) => ({ className: c.constructor.name, state: c === this ? { batchesSinceSave: this.batchesSinceSave } : c.getState?.() ?? null })),
+      callbacks: context.callbacks.map((c) => ({
+        className: c.constructor.name,
+        state: c === this ? { batchesSinceSave: this.batchesSinceSave } : (c.getState?.() ?? null),
+      })),
     };
     const { tensors } = weightTensors(model, true);
-    const bytes = encodeSafetensors(tensors as never, { format: FORMAT_NAME, formatVersion: String(FORMAT_VERSION), [STATE_KEY]: stringifyState(state) });
+    const bytes = encodeSafetensors(tensors as never, {
+      format: FORMAT_NAME,
+      formatVersion: String(FORMAT_VERSION),
+      [STATE_KEY]: stringifyState(state),
+    });
     await mkdir(this.backupDir, { recursive: true });
     await writeFileAtomic(this.backupPath, bytes);
   }
@@ -291,7 +325,7 @@ export class BackupAndRestore extends Callback {
 
   override async restoreTraining(): Promise<ResumePoint | null> {
     await this.removeStaleTemporaries();
-    let file;
+    let file: Awaited<ReturnType<typeof readSafetensors>>;
     try {
       file = await readSafetensors(this.backupPath);
     } catch (e) {
@@ -324,15 +358,20 @@ export class BackupAndRestore extends Callback {
     match.assign();
     restoreOptimizer?.();
     // Only a changed rate (ReduceLROnPlateau) is set: a schedule's rate follows the restored step.
-    if (state.learningRate !== null && model.compiled && model.compiled.optimizer.learningRate !== state.learningRate) model.compiled.optimizer.learningRate = state.learningRate;
+    if (state.learningRate !== null && model.compiled && model.compiled.optimizer.learningRate !== state.learningRate)
+      model.compiled.optimizer.learningRate = state.learningRate;
     callbacks.forEach((c, i) => {
       const s = state.callbacks[i]!.state;
       if (c === this) this.batchesSinceSave = (s as { batchesSinceSave: number }).batchesSinceSave;
       else if (s !== null) c.setState?.(s);
     });
     return {
-      epoch: state.epoch, step: state.step, epochRandomState: state.epochRandomState, randomState: state.randomState,
-      trackerState: state.trackerState, stopTraining: state.stopTraining,
+      epoch: state.epoch,
+      step: state.step,
+      epochRandomState: state.epochRandomState,
+      randomState: state.randomState,
+      trackerState: state.trackerState,
+      stopTraining: state.stopTraining,
     };
   }
 

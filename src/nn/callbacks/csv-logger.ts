@@ -12,7 +12,6 @@ export interface CSVLoggerOptions {
 
 const CSV_LOGGER_OPTIONS = { keys: { separator: is.string, append: is.boolean } satisfies Record<keyof CSVLoggerOptions, unknown> };
 
-
 /**
  * Streams epoch results to a CSV file: a header `epoch,<log keys sorted>` then one row per epoch
  * (epoch 0-based, values as Python prints floats, as Keras's CSVLogger writes them; a key missing
@@ -29,7 +28,10 @@ export class CSVLogger extends Callback {
   private keys: string[] | null = null;
   private writeHeader = true;
 
-  constructor(readonly filename: string, raw: CSVLoggerOptions = {}) {
+  constructor(
+    readonly filename: string,
+    raw: CSVLoggerOptions = {},
+  ) {
     super();
     const options = parseOptions<CSVLoggerOptions>('CSVLogger', raw, CSV_LOGGER_OPTIONS);
     if (typeof filename !== 'string' || filename.length === 0) {
@@ -38,7 +40,8 @@ export class CSVLogger extends Callback {
     this.separator = options.separator ?? ',';
     if (typeof this.separator !== 'string' || this.separator.length === 0 || /[\n\r"]/.test(this.separator)) {
       throw configError('CSVLogger', {
-        expected: 'option separator must be a non-empty string without quotes or newlines', got: show(this.separator),
+        expected: 'option separator must be a non-empty string without quotes or newlines',
+        got: show(this.separator),
       });
     }
     this.append = options.append ?? false;
@@ -57,10 +60,10 @@ export class CSVLogger extends Callback {
   override onEpochEnd(epoch: number, logs: Logs = {}): void {
     if (this.keys === null) {
       this.keys = Object.keys(logs).sort();
-      if (this.writeHeader) appendFileSync(this.filename, ['epoch', ...this.keys].join(this.separator) + '\n');
+      if (this.writeHeader) appendFileSync(this.filename, `${['epoch', ...this.keys].join(this.separator)}\n`);
       this.writeHeader = false;
     }
     const values = this.keys.map((k) => (logs[k] === undefined ? 'NA' : formatPythonFloat(logs[k]!)));
-    appendFileSync(this.filename, [String(epoch), ...values].join(this.separator) + '\n');
+    appendFileSync(this.filename, `${[String(epoch), ...values].join(this.separator)}\n`);
   }
 }

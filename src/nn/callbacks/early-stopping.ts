@@ -29,11 +29,17 @@ export interface EarlyStoppingOptions {
 
 const EARLY_STOPPING_OPTIONS = {
   keys: {
-    monitor: is.string, minDelta: is.any, patience: is.any, mode: is.any, baseline: is.nullable(is.number), restoreBestWeights: is.boolean,
-    startFromEpoch: is.any, verbose: is.any, print: is.function,
+    monitor: is.string,
+    minDelta: is.any,
+    patience: is.any,
+    mode: is.any,
+    baseline: is.nullable(is.number),
+    restoreBestWeights: is.boolean,
+    startFromEpoch: is.any,
+    verbose: is.any,
+    print: is.function,
   } satisfies Record<keyof EarlyStoppingOptions | 'print', unknown>,
 };
-
 
 /**
  * Stops training when `monitor` has stopped improving (Keras 3 semantics).
@@ -123,14 +129,25 @@ export class EarlyStopping extends Callback {
 
   override getState(): unknown {
     return {
-      stoppedEpoch: this.stoppedEpoch, bestEpoch: this.bestEpoch, best: this.best, wait: this.wait, direction: this.direction,
-      bestWeights: this.bestWeights?.map((w) => ({ shape: [...w.shape], dtype: w.dtype, data: Array.from(w.data() as ArrayLike<number>) })) ?? null,
+      stoppedEpoch: this.stoppedEpoch,
+      bestEpoch: this.bestEpoch,
+      best: this.best,
+      wait: this.wait,
+      direction: this.direction,
+      bestWeights:
+        this.bestWeights?.map((w) => ({ shape: [...w.shape], dtype: w.dtype, data: Array.from(w.data() as ArrayLike<number>) })) ?? null,
     };
   }
 
   override setState(state: unknown): void {
-    const s = state as { stoppedEpoch: number; bestEpoch: number; best: number; wait: number; direction: 'min' | 'max' | null;
-      bestWeights: { shape: number[]; dtype: string; data: number[] }[] | null };
+    const s = state as {
+      stoppedEpoch: number;
+      bestEpoch: number;
+      best: number;
+      wait: number;
+      direction: 'min' | 'max' | null;
+      bestWeights: { shape: number[]; dtype: string; data: number[] }[] | null;
+    };
     Object.assign(this, { stoppedEpoch: s.stoppedEpoch, bestEpoch: s.bestEpoch, best: s.best, wait: s.wait, direction: s.direction });
     this.bestWeights = s.bestWeights?.map((w) => tensor(w.data, w.shape, w.dtype as 'float32')) ?? null;
   }

@@ -14,11 +14,14 @@ export interface LambdaCallbackOptions {
   onTrainEnd?: TrainHook;
 }
 
-
 const LAMBDA_OPTIONS = {
   keys: {
-    onEpochBegin: is.function, onEpochEnd: is.function, onTrainBatchBegin: is.function, onTrainBatchEnd: is.function,
-    onTrainBegin: is.function, onTrainEnd: is.function,
+    onEpochBegin: is.function,
+    onEpochEnd: is.function,
+    onTrainBatchBegin: is.function,
+    onTrainBatchEnd: is.function,
+    onTrainBegin: is.function,
+    onTrainEnd: is.function,
   } satisfies Record<keyof LambdaCallbackOptions, unknown>,
 };
 /**
@@ -36,10 +39,22 @@ export class LambdaCallback extends Callback {
     this.hooks = parseOptions<LambdaCallbackOptions>('LambdaCallback', hooks, LAMBDA_OPTIONS);
   }
 
-  override onEpochBegin(epoch: number, logs?: Logs): void | Promise<void> { return this.hooks.onEpochBegin?.(epoch, logs); }
-  override onEpochEnd(epoch: number, logs?: Logs): void | Promise<void> { return this.hooks.onEpochEnd?.(epoch, logs); }
-  override onTrainBatchBegin(batch: number, logs?: Logs): void | Promise<void> { return this.hooks.onTrainBatchBegin?.(batch, logs); }
-  override onTrainBatchEnd(batch: number, logs?: Logs): void | Promise<void> { return this.hooks.onTrainBatchEnd?.(batch, logs); }
-  override onTrainBegin(logs?: Logs): void | Promise<void> { return this.hooks.onTrainBegin?.(logs); }
-  override onTrainEnd(logs?: Logs): void | Promise<void> { return this.hooks.onTrainEnd?.(logs); }
+  override onEpochBegin(epoch: number, logs?: Logs): void | Promise<void> {
+    return this.hooks.onEpochBegin?.(epoch, logs);
+  }
+  override onEpochEnd(epoch: number, logs?: Logs): void | Promise<void> {
+    return this.hooks.onEpochEnd?.(epoch, logs);
+  }
+  override onTrainBatchBegin(batch: number, logs?: Logs): void | Promise<void> {
+    return this.hooks.onTrainBatchBegin?.(batch, logs);
+  }
+  override onTrainBatchEnd(batch: number, logs?: Logs): void | Promise<void> {
+    return this.hooks.onTrainBatchEnd?.(batch, logs);
+  }
+  override onTrainBegin(logs?: Logs): void | Promise<void> {
+    return this.hooks.onTrainBegin?.(logs);
+  }
+  override onTrainEnd(logs?: Logs): void | Promise<void> {
+    return this.hooks.onTrainEnd?.(logs);
+  }
 }

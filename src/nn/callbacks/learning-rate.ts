@@ -21,13 +21,17 @@ function optimizerOf(owner: string, model: CallbackModel | null): { learningRate
 export class LearningRateScheduler extends Callback {
   private readonly print: (line: string) => void;
 
-  constructor(readonly schedule: (epoch: number, learningRate: number) => number, readonly verbose: 0 | 1 = 0,
-    raw: { print?: (line: string) => void } = {}) {
+  constructor(
+    readonly schedule: (epoch: number, learningRate: number) => number,
+    readonly verbose: 0 | 1 = 0,
+    raw: { print?: (line: string) => void } = {},
+  ) {
     super();
     const options = parseOptions<{ print?: (line: string) => void }>('LearningRateScheduler', raw, PRINT_OPTIONS);
     if (typeof schedule !== 'function') {
       throw configError('LearningRateScheduler', {
-        expected: 'option schedule must be a function (epoch, lr) => lr', got: show(schedule),
+        expected: 'option schedule must be a function (epoch, lr) => lr',
+        got: show(schedule),
       });
     }
     this.print = options.print ?? ((line) => console.log(line));
@@ -38,7 +42,8 @@ export class LearningRateScheduler extends Callback {
     const learningRate = this.schedule(epoch, optimizer.learningRate);
     if (typeof learningRate !== 'number' || !Number.isFinite(learningRate)) {
       throw configError('LearningRateScheduler', {
-        expected: 'schedule must return a finite number', got: `${show(learningRate)} at epoch ${epoch}`,
+        expected: 'schedule must return a finite number',
+        got: `${show(learningRate)} at epoch ${epoch}`,
       });
     }
     optimizer.learningRate = learningRate;
@@ -71,10 +76,17 @@ export interface ReduceLROnPlateauOptions {
 
 const REDUCE_LR_OPTIONS = {
   keys: {
-    monitor: is.string, factor: is.any, patience: is.any, mode: is.any, minDelta: is.any, cooldown: is.any, minLr: is.any, verbose: is.any, print: is.function,
+    monitor: is.string,
+    factor: is.any,
+    patience: is.any,
+    mode: is.any,
+    minDelta: is.any,
+    cooldown: is.any,
+    minLr: is.any,
+    verbose: is.any,
+    print: is.function,
   } satisfies Record<keyof ReduceLROnPlateauOptions | 'print', unknown>,
 };
-
 
 /**
  * Multiplies the learning rate by `factor` when `monitor` has not improved for `patience` epochs

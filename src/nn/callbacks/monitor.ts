@@ -4,7 +4,8 @@ export type MonitorMode = 'auto' | 'min' | 'max';
 
 /** Metrics that improve upwards; everything else named here improves downwards. */
 const HIGHER_IS_BETTER = /^(acc|accuracy|.*_accuracy|auc|precision|recall|f1_score|r2_score)$/;
-const LOWER_IS_BETTER = /^(loss|.*_loss|mse|mae|mape|msle|.*error|.*crossentropy|hinge|squared_hinge|categorical_hinge|kl_divergence|poisson|log_cosh)$/;
+const LOWER_IS_BETTER =
+  /^(loss|.*_loss|mse|mae|mape|msle|.*error|.*crossentropy|hinge|squared_hinge|categorical_hinge|kl_divergence|poisson|log_cosh)$/;
 
 /**
  * Whether `monitor` improves when it falls ('min') or rises ('max'). 'auto' reads the metric name

@@ -36,8 +36,12 @@ function defaultStream(): ProgressStream {
   };
 }
 
-const PROGBAR_OPTIONS = { keys: { verbose: is.any, stream: is.any, color: is.boolean, intervalMs: is.number, now: is.function } satisfies Record<keyof ProgbarLoggerOptions, unknown> };
-
+const PROGBAR_OPTIONS = {
+  keys: { verbose: is.any, stream: is.any, color: is.boolean, intervalMs: is.number, now: is.function } satisfies Record<
+    keyof ProgbarLoggerOptions,
+    unknown
+  >,
+};
 
 /**
  * Prints Keras 3 progress during `fit`: `Epoch 3/10` (when there is more than one epoch), then
@@ -145,10 +149,19 @@ export class ProgbarLogger extends Callback {
     const steps = this.params?.steps ?? step;
     if (now - this.lastDraw < this.intervalMs && step < steps) return;
     this.lastDraw = now;
-    this.draw(formatProgressLine({
-      step, steps, elapsedSeconds: (now - this.epochStart) / 1000, logs, finished: false,
-      secondsPerStep: this.secondsPerStep(step, now), keys: this.keys, color: this.color,
-    }), false);
+    this.draw(
+      formatProgressLine({
+        step,
+        steps,
+        elapsedSeconds: (now - this.epochStart) / 1000,
+        logs,
+        finished: false,
+        secondsPerStep: this.secondsPerStep(step, now),
+        keys: this.keys,
+        color: this.color,
+      }),
+      false,
+    );
   }
 
   private draw(line: string, final: boolean): void {
@@ -170,11 +183,21 @@ export class ProgbarLogger extends Callback {
     const elapsedSeconds = (now - this.epochStart) / 1000;
     const secondsPerStep = this.secondsPerStep(steps, now);
     if (this.verbose === 2) {
-      this.stream.write(formatEpochLine({ steps, elapsedSeconds, secondsPerStep, logs, keys: this.keys }) + '\n');
+      this.stream.write(`${formatEpochLine({ steps, elapsedSeconds, secondsPerStep, logs, keys: this.keys })}\n`);
       return;
     }
-    this.draw(formatProgressLine({
-      step: steps, steps, elapsedSeconds, logs, finished: true, secondsPerStep, keys: this.keys, color: this.color,
-    }), true);
+    this.draw(
+      formatProgressLine({
+        step: steps,
+        steps,
+        elapsedSeconds,
+        logs,
+        finished: true,
+        secondsPerStep,
+        keys: this.keys,
+        color: this.color,
+      }),
+      true,
+    );
   }
 }

@@ -50,22 +50,33 @@ function formatNumber(value: number, isInt: boolean, spec: string, name: string)
     case 'd':
       if (!isInt) {
         throw configError('ModelCheckpoint', {
-          expected: `format code 'd' needs an integer, but {${name}} is ${value} (a float)`, hint: `use e.g. {${name}:.4f}`,
+          expected: `format code 'd' needs an integer, but {${name}} is ${value} (a float)`,
+          hint: `use e.g. {${name}:.4f}`,
         });
       }
       body = String(abs);
       break;
-    case 'f': case 'F': body = Number.isFinite(abs) ? toFixedEven(abs, precision ?? 6) : (abs === Infinity ? 'inf' : 'nan'); break;
-    case '%': body = `${toFixedEven(abs * 100, precision ?? 6)}%`; break;
-    case 'e': case 'E': {
+    case 'f':
+    case 'F':
+      body = Number.isFinite(abs) ? toFixedEven(abs, precision ?? 6) : abs === Infinity ? 'inf' : 'nan';
+      break;
+    case '%':
+      body = `${toFixedEven(abs * 100, precision ?? 6)}%`;
+      break;
+    case 'e':
+    case 'E': {
       const [mm, e] = abs.toExponential(precision ?? 6).split('e') as [string, string];
       body = pyExp(mm, Number(e));
       if (type === 'E') body = body.toUpperCase();
       break;
     }
-    case 'g': case 'G': {
+    case 'g':
+    case 'G': {
       const p = Math.max(precision ?? 6, 1);
-      if (abs === 0) { body = '0'; break; }
+      if (abs === 0) {
+        body = '0';
+        break;
+      }
       const exp = Number(abs.toExponential(p - 1).split('e')[1]);
       if (exp >= -4 && exp < p) body = toFixedEven(abs, p - 1 - exp).replace(/\.?0+$/, '');
       else {
@@ -75,8 +86,7 @@ function formatNumber(value: number, isInt: boolean, spec: string, name: string)
       break;
     }
     default:
-      body = isInt ? String(abs) : precision !== undefined
-        ? formatNumber(abs, false, `.${precision}g`, name) : pyRepr(abs);
+      body = isInt ? String(abs) : precision !== undefined ? formatNumber(abs, false, `.${precision}g`, name) : pyRepr(abs);
   }
   if (grouping) {
     const [int, frac] = body.split('.') as [string, string | undefined];
@@ -99,10 +109,21 @@ export function pyFormat(template: string, values: Record<string, number>, ints:
   let out = '';
   for (let i = 0; i < template.length; i++) {
     const ch = template[i]!;
-    if (ch === '{' && template[i + 1] === '{') { out += '{'; i++; continue; }
-    if (ch === '}' && template[i + 1] === '}') { out += '}'; i++; continue; }
+    if (ch === '{' && template[i + 1] === '{') {
+      out += '{';
+      i++;
+      continue;
+    }
+    if (ch === '}' && template[i + 1] === '}') {
+      out += '}';
+      i++;
+      continue;
+    }
     if (ch === '}') throw configError('ModelCheckpoint', { expected: `single '}' in filepath template ${JSON.stringify(template)}` });
-    if (ch !== '{') { out += ch; continue; }
+    if (ch !== '{') {
+      out += ch;
+      continue;
+    }
     const close = template.indexOf('}', i);
     if (close < 0) throw configError('ModelCheckpoint', { expected: `unclosed '{' in filepath template ${JSON.stringify(template)}` });
     const field = template.slice(i + 1, close);

@@ -1,7 +1,27 @@
 export { is } from '../../core/options.js';
-export { Layer, SymbolicTensor, registerLayer, declareLayerOptions, layerFromConfig, resetLayerNames, type LayerOptions, type CallOptions, type LayerShape, type InputSpec } from '../layer.js';
+export {
+  Layer,
+  SymbolicTensor,
+  registerLayer,
+  declareLayerOptions,
+  layerFromConfig,
+  resetLayerNames,
+  type LayerOptions,
+  type CallOptions,
+  type LayerShape,
+  type InputSpec,
+} from '../layer.js';
 export { Dense, type DenseOptions } from './core/dense.js';
-export { Activation, ReLU, LeakyReLU, Softmax, type ActivationOptions, type ReLUOptions, type LeakyReLUOptions, type SoftmaxOptions } from './core/activation.js';
+export {
+  Activation,
+  ReLU,
+  LeakyReLU,
+  Softmax,
+  type ActivationOptions,
+  type ReLUOptions,
+  type LeakyReLUOptions,
+  type SoftmaxOptions,
+} from './core/activation.js';
 export { Flatten, Reshape, type ReshapeOptions } from './core/reshape.js';
 export { Dropout, type DropoutOptions } from './core/dropout.js';
 export { Maxout, type MaxoutOptions } from './core/maxout.js';
@@ -9,17 +29,36 @@ export { InputLayer } from './core/input-layer.js';
 export { Conv2D, Conv2DTranspose, type Conv2DOptions, type Conv2DTransposeOptions } from './conv/conv-2d.js';
 export { DepthwiseConv2D, SeparableConv2D, type DepthwiseConv2DOptions, type SeparableConv2DOptions } from './conv/depthwise-conv-2d.js';
 export {
-  MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, type Pooling2DOptions, type GlobalPooling2DOptions,
+  MaxPooling2D,
+  AveragePooling2D,
+  GlobalAveragePooling2D,
+  GlobalMaxPooling2D,
+  type Pooling2DOptions,
+  type GlobalPooling2DOptions,
 } from './pooling/pooling-2d.js';
 export { BatchNormalization, type BatchNormalizationOptions } from './normalization/batch-normalization.js';
 export {
-  ZeroPadding2D, Cropping2D, UpSampling2D, type ZeroPadding2DOptions, type Cropping2DOptions, type UpSampling2DOptions,
+  ZeroPadding2D,
+  Cropping2D,
+  UpSampling2D,
+  type ZeroPadding2DOptions,
+  type Cropping2DOptions,
+  type UpSampling2DOptions,
 } from './reshaping/spatial-2d.js';
 export { SpatialDropout2D, type SpatialDropout2DOptions } from './regularization/spatial-dropout.js';
 export { Add, Subtract, Multiply, Average, Maximum, Concatenate, type ConcatenateOptions } from './merge/merge.js';
 export { Rescaling, type RescalingOptions } from './preprocessing/rescaling.js';
 export {
-  RandomFlip, RandomTranslation, RandomRotation, RandomZoom, RandomContrast, type RandomFlipOptions, type RandomTranslationOptions,
-  type RandomRotationOptions, type RandomZoomOptions, type RandomContrastOptions, type FlipMode,
+  RandomFlip,
+  RandomTranslation,
+  RandomRotation,
+  RandomZoom,
+  RandomContrast,
+  type RandomFlipOptions,
+  type RandomTranslationOptions,
+  type RandomRotationOptions,
+  type RandomZoomOptions,
+  type RandomContrastOptions,
+  type FlipMode,
 } from './preprocessing/augmentation.js';
 export { transformImages, type FillMode, type Interpolation } from './preprocessing/transform.js';

@@ -20,7 +20,10 @@ import { FORMAT_NAME, FORMAT_VERSION, validateModelJson } from './validate.js';
 
 export { FORMAT_NAME, FORMAT_VERSION, validateModelJson };
 
-export interface LayerSpec { className: string; config: Record<string, unknown> }
+export interface LayerSpec {
+  className: string;
+  config: Record<string, unknown>;
+}
 
 export interface ModelJson {
   format: 'neurona';
@@ -53,7 +56,10 @@ export function namedWeights(model: Model): Map<string, Variable> {
   const seen = new Set<Variable>();
   const walk = (m: Model, prefix: string) => {
     for (const layer of m.layers) {
-      if (layer instanceof Model) { walk(layer, `${prefix}${layer.name}/`); continue; }
+      if (layer instanceof Model) {
+        walk(layer, `${prefix}${layer.name}/`);
+        continue;
+      }
       for (const v of layer.weights) {
         if (seen.has(v)) continue;
         seen.add(v);
@@ -61,7 +67,8 @@ export function namedWeights(model: Model): Map<string, Variable> {
         const name = `${prefix}${layer.name}/${short}`;
         if (out.has(name)) {
           throw configError(`Model "${model.name}"`, {
-            expected: `two weights would be saved as "${name}"`, hint: 'give the layers unique names',
+            expected: `two weights would be saved as "${name}"`,
+            hint: 'give the layers unique names',
           });
         }
         out.set(name, v);
@@ -86,8 +93,9 @@ function lossEntry(loss: Loss): string | LayerSpec {
   if (canonical) return canonical;
   throw configError('model.save', {
     expected: `the loss ${JSON.stringify(loss.name)} is not a built-in loss, so it cannot be saved in model.json`,
-    hint: 'compile with a built-in loss name or class, '
-      + 'or save the weights alone with model.saveWeights(path) and rebuild and compile the model in code',
+    hint:
+      'compile with a built-in loss name or class, ' +
+      'or save the weights alone with model.saveWeights(path) and rebuild and compile the model in code',
   });
 }
 
@@ -110,11 +118,21 @@ export function compileOptionsOf(config: CompileConfig, outputNames: readonly st
     }
     return new (cls as new (c: unknown) => Loss)(l.config);
   });
-  return { optimizer: config.optimizer, loss: loss.length === 1 ? loss[0]! : loss, metrics: (config.metrics.length === 1 ? config.metrics[0]! : Object.fromEntries(outputNames.map((n, i) => [n, config.metrics[i] ?? []]))) as CompileOptions['metrics'], lossWeights: config.lossWeights };
+  return {
+    optimizer: config.optimizer,
+    loss: loss.length === 1 ? loss[0]! : loss,
+    metrics: (config.metrics.length === 1
+      ? config.metrics[0]!
+      : Object.fromEntries(outputNames.map((n, i) => [n, config.metrics[i] ?? []]))) as CompileOptions['metrics'],
+    lossWeights: config.lossWeights,
+  };
 }
 
 /** The tensors of model.safetensors: the weights and, when asked, the optimizer's slots and step. */
-export function weightTensors(model: Model, includeOptimizer: boolean): { names: string[]; tensors: Record<string, { dtype: string; shape: readonly number[]; data: ArrayBufferView }> } {
+export function weightTensors(
+  model: Model,
+  includeOptimizer: boolean,
+): { names: string[]; tensors: Record<string, { dtype: string; shape: readonly number[]; data: ArrayBufferView }> } {
   const named = namedWeights(model);
   const tensors: Record<string, { dtype: string; shape: readonly number[]; data: ArrayBufferView }> = {};
   const put = (name: string, t: Tensor) => {
@@ -182,14 +200,18 @@ export function buildModel(json: ModelJson, source = 'model.json'): Model {
     // The constructor's message is kept whole after the place in the file it came from.
     if (!context) throw formatError(source, { expected: `the model config does not rebuild a model: ${message}` });
     const field = fieldNamed(message, context.config);
-    const place = `${context.kind} ${JSON.stringify(context.name)} (${context.className}) at ${context.path}`
-      + (field ? `, field ${JSON.stringify(field)}` : '');
+    const place =
+      `${context.kind} ${JSON.stringify(context.name)} (${context.className}) at ${context.path}` +
+      (field ? `, field ${JSON.stringify(field)}` : '');
     throw formatError(source, { expected: `${place}: ${message}` });
   }
   return layer;
 }
 
-/** The config field an error message is about: the option it quotes, else the first field it names, else the field holding a value it quotes. */
+/**
+ * The config field an error message is about: the option it quotes, else the first field it names, else the field
+ * holding a value it quotes.
+ */
 function fieldNamed(message: string, config: Record<string, unknown>): string | null {
   const quoted = /option ['"]([^'"]+)['"]/.exec(message)?.[1];
   if (quoted) return quoted;
@@ -211,7 +233,9 @@ function fieldNamed(message: string, config: Record<string, unknown>): string | 
 // ---------------------------------------------------------------------------------------------
 // Matching tensors to weights (everything is checked before anything is assigned).
 
-export interface WeightMatch { assign: () => void }
+export interface WeightMatch {
+  assign: () => void;
+}
 
 const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
 
@@ -220,17 +244,28 @@ const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
  * Throws (ErrorClass) listing every missing, unexpected and mis-shaped or mis-typed entry.
  * `ignore(name)` marks file entries that are not weights (optimizer state).
  */
-export function matchWeights(model: Model, tensors: Record<string, SafetensorsTensor>, source: string,
-  ErrorClass: new (m: string) => Error, ignore: (name: string) => boolean = () => false): { named: Map<string, Variable>; assign: () => void } {
+export function matchWeights(
+  model: Model,
+  tensors: Record<string, SafetensorsTensor>,
+  source: string,
+  ErrorClass: new (m: string) => Error,
+  ignore: (name: string) => boolean = () => false,
+): { named: Map<string, Variable>; assign: () => void } {
   const named = namedWeights(model);
   const missing: string[] = [];
   const wrong: string[] = [];
   const values: [Variable, Tensor][] = [];
   for (const [name, v] of named) {
     const t = tensors[name];
-    if (!t) { missing.push(name); continue; }
+    if (!t) {
+      missing.push(name);
+      continue;
+    }
     const mismatch = tensorProblem(t, v);
-    if (mismatch) { wrong.push(`"${name}": ${mismatch}`); continue; }
+    if (mismatch) {
+      wrong.push(`"${name}": ${mismatch}`);
+      continue;
+    }
     values.push([v, toTensor(t, v.dtype)]);
   }
   const unexpected = Object.keys(tensors).filter((k) => !named.has(k) && !ignore(k));
@@ -239,16 +274,19 @@ export function matchWeights(model: Model, tensors: Record<string, SafetensorsTe
     if (missing.length) parts.push(`missing ${missing.length}: ${missing.map((n) => `"${n}"`).join(', ')}`);
     if (unexpected.length) parts.push(`unexpected ${unexpected.length}: ${unexpected.map((n) => `"${n}"`).join(', ')}`);
     if (wrong.length) parts.push(`mis-shaped ${wrong.length}: ${wrong.join('; ')}`);
-    throw new ErrorClass(problem(source, {
-      expected: `does not match model "${model.name}" (nothing was loaded): ${parts.join('; ')}`,
-      hint: `the model's weights are ${[...named.keys()].map((n) => `"${n}"`).join(', ') || '(none)'}`,
-    }));
+    throw new ErrorClass(
+      problem(source, {
+        expected: `does not match model "${model.name}" (nothing was loaded): ${parts.join('; ')}`,
+        hint: `the model's weights are ${[...named.keys()].map((n) => `"${n}"`).join(', ') || '(none)'}`,
+      }),
+    );
   }
   return { named, assign: () => values.forEach(([v, t]) => v.assign(t)) };
 }
 
 function tensorProblem(t: SafetensorsTensor, v: { shape: readonly number[]; dtype: string }): string | null {
-  if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) return `expected shape ${shapeText(v.shape)}, got ${shapeText(t.shape)}`;
+  if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i]))
+    return `expected shape ${shapeText(v.shape)}, got ${shapeText(t.shape)}`;
   if (ownEntry(FROM_DTYPES, t.dtype) !== v.dtype) return `expected dtype ${ownEntry(DTYPES, v.dtype) ?? v.dtype}, got ${t.dtype}`;
   return null;
 }
@@ -262,14 +300,20 @@ function toTensor(t: SafetensorsTensor, dtype: 'float32' | 'float64' | 'int32' |
  * Prepares the optimizer state of `model` (already compiled) from the file's `optimizer/...`
  * entries; returns the function that applies it. Throws FormatError on any inconsistency.
  */
-export function prepareOptimizerState(model: Model, named: Map<string, Variable>, tensors: Record<string, SafetensorsTensor>, source: string): (() => void) | null {
+export function prepareOptimizerState(
+  model: Model,
+  named: Map<string, Variable>,
+  tensors: Record<string, SafetensorsTensor>,
+  source: string,
+): (() => void) | null {
   const optimizer = model.compiled?.optimizer;
   const keys = Object.keys(tensors).filter((k) => k.startsWith('optimizer/'));
   if (!optimizer || keys.length === 0) return null;
   const it = tensors['optimizer/iterations'];
-  if (!it || it.dtype !== 'I32' || it.shape.length !== 0) {
+  if (it?.dtype !== 'I32' || it.shape.length !== 0) {
     throw formatError(source, {
-      expected: '"optimizer/iterations" must be an I32 scalar', got: it ? `${it.dtype} of shape [${it.shape.join(', ')}]` : 'none',
+      expected: '"optimizer/iterations" must be an I32 scalar',
+      got: it ? `${it.dtype} of shape [${it.shape.join(', ')}]` : 'none',
     });
   }
   const iterations = Number(typedArrayOf(it)[0]);

@@ -26,7 +26,10 @@ export function registerPersistence(p: ModelPersistence): void {
 
 export function persistence(method: string): ModelPersistence {
   if (!impl) {
-    throw configError(`model.${method}`, { expected: 'needs a file system', hint: "import it from the Node entry ('neurona'), not the browser entry" });
+    throw configError(`model.${method}`, {
+      expected: 'needs a file system',
+      hint: "import it from the Node entry ('neurona'), not the browser entry",
+    });
   }
   return impl;
 }

@@ -3,6 +3,7 @@
  * entry). Importing this module registers the file-system side of `model.save`, `model.saveWeights`
  * and `model.loadWeights` (see hooks.ts).
  */
+import type { Stats } from 'node:fs';
 import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -12,8 +13,19 @@ import { withWeightBudget } from '../layer.js';
 import { Model } from '../models/model.js';
 import { Sequential } from '../models/sequential.js';
 import {
-  FORMAT_NAME, FORMAT_VERSION, SAVE_ID_KEY, buildModel, compileConfigOf, compileOptionsOf, decodeSafetensors, encodeWeights, matchWeights,
-  namedWeights, parseModelJson, prepareOptimizerState, type ModelJson,
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  SAVE_ID_KEY,
+  buildModel,
+  compileConfigOf,
+  compileOptionsOf,
+  decodeSafetensors,
+  encodeWeights,
+  matchWeights,
+  namedWeights,
+  parseModelJson,
+  prepareOptimizerState,
+  type ModelJson,
 } from './format.js';
 import { SAVE_ID_PATTERN } from './validate.js';
 import { registerPersistence, type SaveOptions } from './hooks.js';
@@ -22,6 +34,9 @@ import type { SafetensorsTensor } from '../../io/safetensors.js';
 export type { SaveOptions } from './hooks.js';
 export { FORMAT_NAME, FORMAT_VERSION, namedWeights } from './format.js';
 
+/** A decoded .safetensors file: its tensors by name and its string metadata. */
+type SafetensorsFile = ReturnType<typeof decodeSafetensors>;
+
 /** The two files of a saved model: fixed names inside the directory (no path is read from the files). */
 export const MODEL_JSON = 'model.json';
 export const MODEL_WEIGHTS = 'model.safetensors';
@@ -29,13 +44,13 @@ export const MODEL_WEIGHTS = 'model.safetensors';
 const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
 
 async function readBounded(path: string, what: string, max = Number.MAX_SAFE_INTEGER, missingOk = false): Promise<Uint8Array> {
-  let info;
+  let info: Stats;
   try {
     info = await stat(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (missingOk && code === 'ENOENT') throw new MissingFile(problem(what, { expected: `${path} does not exist` }));
-    throw formatError(what, { expected: `cannot read ${path}`, rule: code === 'ENOENT' ? 'no such file' : code ?? String(e) });
+    throw formatError(what, { expected: `cannot read ${path}`, rule: code === 'ENOENT' ? 'no such file' : (code ?? String(e)) });
   }
   if (!info.isFile()) throw formatError(what, { expected: `${path} is not a file` });
   if (info.size > max) throw formatError(what, { expected: `${path} is ${info.size} bytes, more than the ${max} allowed` });
@@ -87,7 +102,9 @@ function processRuns(pid: number): boolean {
 
 /** Makes `dir` a directory to save into: created when missing, a clear error when it is a file. */
 async function prepareDirectory(dir: string): Promise<void> {
-  const advice = 'a saved model is a directory holding model.json and model.safetensors: choose another path, or use model.saveWeights(path) to write the weights alone to one .safetensors file';
+  const advice =
+    'a saved model is a directory holding model.json and model.safetensors: choose another path, ' +
+    'or use model.saveWeights(path) to write the weights alone to one .safetensors file';
   const info = await stat(dir).catch(() => null);
   if (info && !info.isDirectory()) {
     throw configError('model.save', { expected: `${dir} exists and is a file, not a directory`, hint: advice });
@@ -98,7 +115,9 @@ async function prepareDirectory(dir: string): Promise<void> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || code === 'ENOTDIR') {
       throw configError('model.save', {
-        expected: `cannot create the directory ${dir}: part of the path is a file`, rule: code, hint: advice,
+        expected: `cannot create the directory ${dir}: part of the path is a file`,
+        rule: code,
+        hint: advice,
       });
     }
     throw e;
@@ -115,7 +134,13 @@ async function recoverDirectory(dir: string): Promise<void> {
   }
   if (current?.saveId) {
     const staged = join(dir, stagedWeightsName(current.saveId));
-    if (await stat(staged).then((i) => i.isFile(), () => false)) await renameDurably(staged, join(dir, MODEL_WEIGHTS));
+    if (
+      await stat(staged).then(
+        (i) => i.isFile(),
+        () => false,
+      )
+    )
+      await renameDurably(staged, join(dir, MODEL_WEIGHTS));
   }
   for (const name of await readdir(dir)) {
     const temp = ATOMIC_TEMP_PATTERN.exec(name);
@@ -150,7 +175,9 @@ async function saveModel(model: Model, dir: string, options: SaveOptions = {}): 
   const modelConfig = { className, config: model.getConfig() };
   const { names, bytes } = encodeWeights(model, includeOptimizer, saveId);
   const json: ModelJson = {
-    format: FORMAT_NAME, formatVersion: FORMAT_VERSION, modelConfig,
+    format: FORMAT_NAME,
+    formatVersion: FORMAT_VERSION,
+    modelConfig,
     compileConfig: compileConfigOf(model),
     weights: names,
     buildInputShape: model instanceof Sequential && model.builtInputShape ? [...model.builtInputShape] : null,
@@ -189,11 +216,13 @@ export async function readModelJson(dir: string): Promise<ModelJson> {
  * weights of its save when a save stopped before moving them, else model.safetensors. Reads again
  * when the two come from different saves (another process saved in between).
  */
-async function readModelFiles(dir: string): Promise<{ json: ModelJson; weightsPath: string; tensors: Record<string, SafetensorsTensor>; metadata: Record<string, string> }> {
+async function readModelFiles(
+  dir: string,
+): Promise<{ json: ModelJson; weightsPath: string; tensors: Record<string, SafetensorsTensor>; metadata: Record<string, string> }> {
   for (let attempt = 1; ; attempt++) {
     const json = await readModelJson(dir);
     let weightsPath = join(dir, MODEL_WEIGHTS);
-    let file;
+    let file: SafetensorsFile | undefined;
     if (json.saveId !== undefined && SAVE_ID_PATTERN.test(json.saveId)) {
       const staged = join(dir, stagedWeightsName(json.saveId));
       try {
@@ -220,7 +249,10 @@ async function readModelFiles(dir: string): Promise<{ json: ModelJson; weightsPa
 class MissingFile extends FormatError {}
 
 /** Reads and decodes a .safetensors file (FormatError on any inconsistency). */
-export async function readSafetensors(path: string, missingOk = false): Promise<{ tensors: Record<string, SafetensorsTensor>; metadata: Record<string, string> }> {
+export async function readSafetensors(
+  path: string,
+  missingOk = false,
+): Promise<{ tensors: Record<string, SafetensorsTensor>; metadata: Record<string, string> }> {
   const bytes = await readBounded(path, 'safetensors', Number.MAX_SAFE_INTEGER, missingOk);
   return decodeSafetensors(bytes, path);
 }
@@ -301,13 +333,13 @@ registerPersistence({ save: saveModel, saveWeights, loadWeights });
 /** What `neurona inspect` prints for a model directory or a .safetensors file (nothing is built). */
 export async function inspect(path: string): Promise<string[]> {
   const lines: string[] = [];
-  let info;
+  let info: Stats;
   try {
     info = await stat(path);
   } catch {
     throw formatError('inspect', { expected: `${path} does not exist` });
   }
-  let file;
+  let file: SafetensorsFile | undefined;
   if (info.isDirectory()) {
     const { json, ...weights } = await readModelFiles(path);
     file = weights;
@@ -315,17 +347,24 @@ export async function inspect(path: string): Promise<string[]> {
     lines.push(`model: ${json.modelConfig.className} "${String(json.modelConfig.config.name ?? '')}"`);
     lines.push('layers:');
     const walk = (spec: { className: string; config: Record<string, unknown> }, indent: string) => {
-      for (const l of (spec.config.layers as { className: string; config: Record<string, unknown> }[])) {
+      for (const l of spec.config.layers as { className: string; config: Record<string, unknown> }[]) {
         lines.push(`${indent}${String(l.config.name ?? '?')} (${l.className})`);
         if (Array.isArray(l.config.layers)) walk(l, `${indent}  `);
       }
     };
     walk(json.modelConfig, '  ');
     const cc = json.compileConfig;
-    lines.push(cc ? `compiled: optimizer ${cc.optimizer.className}, loss ${cc.loss.map((l) => (typeof l === 'string' ? l : l.className)).join(', ')}` : 'compiled: no');
+    lines.push(
+      cc
+        ? `compiled: optimizer ${cc.optimizer.className}, loss ${cc.loss.map((l) => (typeof l === 'string' ? l : l.className)).join(', ')}`
+        : 'compiled: no',
+    );
   }
-  const { tensors, metadata } = file ?? await readSafetensors(path);
-  if (!info.isDirectory()) lines.push(`format: safetensors${metadata.format ? ` (written by ${metadata.format} format version ${metadata.formatVersion ?? '?'})` : ''}`);
+  const { tensors, metadata } = file ?? (await readSafetensors(path));
+  if (!info.isDirectory())
+    lines.push(
+      `format: safetensors${metadata.format ? ` (written by ${metadata.format} format version ${metadata.formatVersion ?? '?'})` : ''}`,
+    );
   lines.push(`tensors (${Object.keys(tensors).length}):`);
   let params = 0;
   let optimizerValues = 0;

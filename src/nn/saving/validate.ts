@@ -55,7 +55,10 @@ function onlyFields(object: Record<string, unknown>, allowed: readonly string[],
 
 function checkPlainJson(x: unknown, path: string, depth: number): void {
   if (depth > MAX_JSON_DEPTH) fail({ expected: `${path} is nested more than ${MAX_JSON_DEPTH} levels deep` });
-  if (Array.isArray(x)) { x.forEach((v, i) => checkPlainJson(v, `${path}[${i}]`, depth + 1)); return; }
+  if (Array.isArray(x)) {
+    x.forEach((v, i) => checkPlainJson(v, `${path}[${i}]`, depth + 1));
+    return;
+  }
   if (isObject(x)) {
     for (const [k, v] of Object.entries(x)) {
       if (BAD_KEYS.has(k)) fail({ expected: `${path} has the forbidden key ${JSON.stringify(k)}` });
@@ -96,16 +99,28 @@ function checkBaseLayerFields(className: string, config: Record<string, unknown>
   // Fuzzing found these unchecked: layerFromConfig takes batchInputShape[0] as the batch size
   // as is, so `"batchInputShape": ["relu", 4]` loaded into a model whose input shape held a string.
   const dim = (d: unknown) => d === null || isDimension(d);
-  if (config.batchInputShape !== undefined && config.batchInputShape !== null
-    && !(Array.isArray(config.batchInputShape) && config.batchInputShape.length > 0 && config.batchInputShape.every(dim)
-      && (config.batchInputShape[0] === null || (config.batchInputShape[0] as number) > 0))) {
+  if (
+    config.batchInputShape !== undefined &&
+    config.batchInputShape !== null &&
+    !(
+      Array.isArray(config.batchInputShape) &&
+      config.batchInputShape.length > 0 &&
+      config.batchInputShape.every(dim) &&
+      (config.batchInputShape[0] === null || (config.batchInputShape[0] as number) > 0)
+    )
+  ) {
     fail({
-      expected: `${path}.config.batchInputShape must be an array of non-negative integers and nulls, `
-        + 'the first (the batch size) null or positive',
+      expected:
+        `${path}.config.batchInputShape must be an array of non-negative integers and nulls, ` +
+        'the first (the batch size) null or positive',
       got: show(config.batchInputShape),
     });
   }
-  if (config.inputShape !== undefined && config.inputShape !== null && !(Array.isArray(config.inputShape) && config.inputShape.every(dim))) {
+  if (
+    config.inputShape !== undefined &&
+    config.inputShape !== null &&
+    !(Array.isArray(config.inputShape) && config.inputShape.every(dim))
+  ) {
     fail({ expected: `${path}.config.inputShape must be an array of non-negative integers and nulls`, got: show(config.inputShape) });
   }
   if (config.batchSize !== undefined && config.batchSize !== null && !(isDimension(config.batchSize) && (config.batchSize as number) > 0)) {
@@ -125,12 +140,14 @@ function checkGraph(config: Record<string, unknown>, path: string): void {
     const name = l.config.name;
     if (typeof name !== 'string') {
       fail({
-        expected: `${path}.config.layers[${i}] (${l.className}) has no name`, rule: "a functional model's nodes refer to layers by name",
+        expected: `${path}.config.layers[${i}] (${l.className}) has no name`,
+        rule: "a functional model's nodes refer to layers by name",
       });
     }
     if (byName.has(name)) {
       fail({
-        expected: `${path}.config.layers has two layers named ${JSON.stringify(name)}`, rule: 'layer names in a model must be unique',
+        expected: `${path}.config.layers has two layers named ${JSON.stringify(name)}`,
+        rule: 'layer names in a model must be unique',
       });
     }
     byName.set(name, l.className);
@@ -158,9 +175,10 @@ function checkGraph(config: Record<string, unknown>, path: string): void {
     if (className !== 'InputLayer' && inputs.length === 0) {
       fail({ expected: `${where}: layer ${JSON.stringify(node.layer)} consumes no node`, hint: 'give the indices of its input nodes' });
     }
-    for (const k of inputs) if (k >= i) {
-      fail({ expected: `${where} (${JSON.stringify(node.layer)}) consumes node ${k}, which does not come before it` });
-    }
+    for (const k of inputs)
+      if (k >= i) {
+        fail({ expected: `${where} (${JSON.stringify(node.layer)}) consumes node ${k}, which does not come before it` });
+      }
   });
   const unused = [...byName.keys()].filter((n) => !used.has(n));
   if (unused.length > 0) {
@@ -179,9 +197,10 @@ function checkGraph(config: Record<string, unknown>, path: string): void {
       fail({ expected: `${path}.config.inputs names node ${k}, which is not an input layer's node` });
     }
   }
-  for (const k of outputs) if (k >= nodes.length) {
-    fail({ expected: `${path}.config.outputs names node ${k}, but there are ${nodes.length} nodes` });
-  }
+  for (const k of outputs)
+    if (k >= nodes.length) {
+      fail({ expected: `${path}.config.outputs names node ${k}, but there are ${nodes.length} nodes` });
+    }
 }
 
 function checkLayerSpec(spec: unknown, path: string, unknownClasses: Set<string>, depth = 0): void {
@@ -226,13 +245,22 @@ function checkOptionTypes(reference: Record<string, unknown>, given: Record<stri
       });
     }
     const r = reference[key];
-    if (key === 'learningRate' && isObject(value)) { checkSchedule(value, `${path}.learningRate`); continue; }
-    const [ok, rule] = typeof r === 'number' ? [isFiniteNumber(value), 'a finite number']
-      : typeof r === 'boolean' ? [typeof value === 'boolean', 'true or false']
-        : typeof r === 'string' ? [typeof value === 'string', 'a string']
-          : r === null ? [value === null || isFiniteNumber(value), 'null or a finite number']
-            : Array.isArray(r) ? [Array.isArray(value) && value.every(isFiniteNumber), 'an array of finite numbers']
-              : [true, ''];
+    if (key === 'learningRate' && isObject(value)) {
+      checkSchedule(value, `${path}.learningRate`);
+      continue;
+    }
+    const [ok, rule] =
+      typeof r === 'number'
+        ? [isFiniteNumber(value), 'a finite number']
+        : typeof r === 'boolean'
+          ? [typeof value === 'boolean', 'true or false']
+          : typeof r === 'string'
+            ? [typeof value === 'string', 'a string']
+            : r === null
+              ? [value === null || isFiniteNumber(value), 'null or a finite number']
+              : Array.isArray(r)
+                ? [Array.isArray(value) && value.every(isFiniteNumber), 'an array of finite numbers']
+                : [true, ''];
     if (!ok) {
       fail({
         expected: `${path}.${key} (${owner}) must be ${rule}${key === 'learningRate' ? ' or a schedule {className, config}' : ''}`,
@@ -275,11 +303,16 @@ function checkCompileConfig(cc: unknown): void {
   }
   cc.loss.forEach((l, i) => {
     const path = `compileConfig.loss[${i}]`;
-    if (typeof l === 'string') { resolve(() => getLoss(l), path); return; }
+    if (typeof l === 'string') {
+      resolve(() => getLoss(l), path);
+      return;
+    }
     checkSpecObject(l, path);
     const cls = ownEntry(lossesModule as Record<string, unknown>, l.className);
     if (typeof cls !== 'function' || !(cls.prototype instanceof Loss)) {
-      const known = Object.entries(lossesModule).filter(([, v]) => typeof v === 'function' && v.prototype instanceof Loss).map(([k]) => k);
+      const known = Object.entries(lossesModule)
+        .filter(([, v]) => typeof v === 'function' && v.prototype instanceof Loss)
+        .map(([k]) => k);
       fail({ expected: `${path}.className: unknown loss class ${JSON.stringify(l.className)}`, hint: `known: ${known.join(', ')}` });
     }
     const reference = resolve(() => new (cls as new () => Loss)().getConfig(), `${path}.className`);
@@ -288,11 +321,13 @@ function checkCompileConfig(cc: unknown): void {
   if (!Array.isArray(cc.metrics) || !cc.metrics.every((m) => Array.isArray(m))) {
     fail({ expected: 'compileConfig.metrics must be an array of arrays of metric names', got: show(cc.metrics) });
   }
-  cc.metrics.forEach((list: unknown[], i) => list.forEach((m, j) => {
-    const path = `compileConfig.metrics[${i}][${j}]`;
-    if (typeof m !== 'string') fail({ expected: `${path} must be a metric name (a string)`, got: show(m) });
-    resolve(() => getMetric(m), path);
-  }));
+  cc.metrics.forEach((list: unknown[], i) =>
+    list.forEach((m, j) => {
+      const path = `compileConfig.metrics[${i}][${j}]`;
+      if (typeof m !== 'string') fail({ expected: `${path} must be a metric name (a string)`, got: show(m) });
+      resolve(() => getMetric(m), path);
+    }),
+  );
   if (!Array.isArray(cc.lossWeights) || !cc.lossWeights.every(isFiniteNumber)) {
     fail({ expected: 'compileConfig.lossWeights must be an array of finite numbers', got: show(cc.lossWeights) });
   }
@@ -320,9 +355,10 @@ export function validateModelJson(raw: unknown): ModelJson {
     const many = unknownClasses.size > 1;
     fail({
       expected: `unknown layer class${many ? 'es' : ''} ${names}`,
-      hint: `if ${many ? 'they are' : 'it is a'} custom layer${many ? 's' : ''}, register ${many ? 'them' : 'it'} before loading: `
-        + 'nr.layers.registerLayer(MyLayer) (the class name must match and its constructor must accept its getConfig()). '
-        + `Known classes: ${[...MODEL_CLASSES, ...LAYER_CLASSES.keys()].sort().join(', ')}`,
+      hint:
+        `if ${many ? 'they are' : 'it is a'} custom layer${many ? 's' : ''}, register ${many ? 'them' : 'it'} before loading: ` +
+        'nr.layers.registerLayer(MyLayer) (the class name must match and its constructor must accept its getConfig()). ' +
+        `Known classes: ${[...MODEL_CLASSES, ...LAYER_CLASSES.keys()].sort().join(', ')}`,
     });
   }
   if (!Array.isArray(raw.weights) || !raw.weights.every((w) => typeof w === 'string')) {

@@ -15,9 +15,15 @@ test('BackupAndRestore removes temporary files a killed process left in backupDi
   const model = new nr.Sequential([new nr.layers.Dense({ units: 1, inputShape: [2], name: 'cleanup_dense' })]);
   model.compile({ optimizer: 'sgd', loss: 'mse' });
   let seenDuringTraining: boolean | null = null;
-  const probe = new nr.callbacks.LambdaCallback({ onEpochBegin: () => { seenDuringTraining = existsSync(stale); } });
+  const probe = new nr.callbacks.LambdaCallback({
+    onEpochBegin: () => {
+      seenDuringTraining = existsSync(stale);
+    },
+  });
   await model.fit(nr.randn([8, 2]), nr.randn([8, 1]), {
-    epochs: 1, verbose: 0, callbacks: [new nr.callbacks.BackupAndRestore({ backupDir, deleteCheckpoint: false }), probe],
+    epochs: 1,
+    verbose: 0,
+    callbacks: [new nr.callbacks.BackupAndRestore({ backupDir, deleteCheckpoint: false }), probe],
   });
   assert.equal(seenDuringTraining, false, 'the stale temporary file was still there when training started');
   assert.equal(existsSync(unrelated), true, 'files that are not backup temporaries must stay');

@@ -9,16 +9,31 @@ import { Callback, CallbackList } from '../../../src/nn/callbacks/callback.js';
  */
 
 class Recorder extends Callback {
-  constructor(private readonly log: string[], private readonly tag: string, private readonly delayMs: number | null) { super(); }
-  override onTrainBatchBegin(batch: number): void | Promise<void> { return this.hook(`begin ${batch}`); }
-  override onTrainBatchEnd(batch: number): void | Promise<void> { return this.hook(`end ${batch}`); }
+  constructor(
+    private readonly log: string[],
+    private readonly tag: string,
+    private readonly delayMs: number | null,
+  ) {
+    super();
+  }
+  override onTrainBatchBegin(batch: number): void | Promise<void> {
+    return this.hook(`begin ${batch}`);
+  }
+  override onTrainBatchEnd(batch: number): void | Promise<void> {
+    return this.hook(`end ${batch}`);
+  }
   private hook(what: string): void | Promise<void> {
     if (this.delayMs === null) {
       this.log.push(`${this.tag} ${what}`);
       return undefined;
     }
     this.log.push(`${this.tag} ${what} start`);
-    return new Promise((resolve) => setTimeout(() => { this.log.push(`${this.tag} ${what} done`); resolve(); }, this.delayMs!));
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        this.log.push(`${this.tag} ${what} done`);
+        resolve();
+      }, this.delayMs!),
+    );
   }
 }
 
@@ -46,9 +61,25 @@ test('fit awaits an async batch hook before the next batch and keeps the hook or
   const log: string[] = [];
   const x = nr.randu([6, 3]);
   const y = nr.oneHot(nr.tensor([0, 1, 0, 1, 1, 0], undefined, 'int32'), 2);
-  await model.fit(x, y, { batchSize: 3, epochs: 1, verbose: 0, shuffle: false, callbacks: [new Recorder(log, 'slow', 2), new Recorder(log, 'sync', null)] });
+  await model.fit(x, y, {
+    batchSize: 3,
+    epochs: 1,
+    verbose: 0,
+    shuffle: false,
+    callbacks: [new Recorder(log, 'slow', 2), new Recorder(log, 'sync', null)],
+  });
   assert.deepEqual(log, [
-    'slow begin 0 start', 'slow begin 0 done', 'sync begin 0', 'slow end 0 start', 'slow end 0 done', 'sync end 0',
-    'slow begin 1 start', 'slow begin 1 done', 'sync begin 1', 'slow end 1 start', 'slow end 1 done', 'sync end 1',
+    'slow begin 0 start',
+    'slow begin 0 done',
+    'sync begin 0',
+    'slow end 0 start',
+    'slow end 0 done',
+    'sync end 0',
+    'slow begin 1 start',
+    'slow begin 1 done',
+    'sync begin 1',
+    'slow end 1 start',
+    'slow end 1 done',
+    'sync end 1',
   ]);
 });

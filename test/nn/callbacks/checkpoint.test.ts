@@ -22,14 +22,24 @@ test('pyFormat formats like Python str.format', () => {
 test('ModelCheckpoint: template names, saveBestOnly, batch frequency, weights-only files load', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'neurona-mc-'));
   const model = makeModel();
-  await model.fit(x, y, { ...fitOptions, callbacks: [
-    new nr.callbacks.ModelCheckpoint(join(dir, 'all', 'e{epoch:02d}-{loss:.3f}.safetensors'), { saveWeightsOnly: true, monitor: 'loss' }),
-    new nr.callbacks.ModelCheckpoint(join(dir, 'best', 'e{epoch:02d}'), { saveBestOnly: true, monitor: 'val_loss', initialValueThreshold: 1e9 }),
-    new nr.callbacks.ModelCheckpoint(join(dir, 'batch', 'e{epoch}-b{batch}.safetensors'), { saveWeightsOnly: true, saveFreq: 5 }),
-  ] });
+  await model.fit(x, y, {
+    ...fitOptions,
+    callbacks: [
+      new nr.callbacks.ModelCheckpoint(join(dir, 'all', 'e{epoch:02d}-{loss:.3f}.safetensors'), { saveWeightsOnly: true, monitor: 'loss' }),
+      new nr.callbacks.ModelCheckpoint(join(dir, 'best', 'e{epoch:02d}'), {
+        saveBestOnly: true,
+        monitor: 'val_loss',
+        initialValueThreshold: 1e9,
+      }),
+      new nr.callbacks.ModelCheckpoint(join(dir, 'batch', 'e{epoch}-b{batch}.safetensors'), { saveWeightsOnly: true, saveFreq: 5 }),
+    ],
+  });
   const all = readdirSync(join(dir, 'all')).sort();
   assert.equal(all.length, 4);
-  assert.ok(all.every((f, i) => new RegExp(`^e0${i + 1}-\\d\\.\\d{3}\\.safetensors$`).test(f)), all.join(','));
+  assert.ok(
+    all.every((f, i) => new RegExp(`^e0${i + 1}-\\d\\.\\d{3}\\.safetensors$`).test(f)),
+    all.join(','),
+  );
   const loaded = makeModel();
   await loaded.loadWeights(join(dir, 'all', all[3]!));
   assert.ok(weightBytes(loaded).equals(weightBytes(model)), 'the last epoch file holds the final weights');
@@ -42,7 +52,11 @@ test('ModelCheckpoint: template names, saveBestOnly, batch frequency, weights-on
   const reloaded = await nr.loadModel(join(dir, 'best', best.sort().at(-1)!));
   assert.equal(reloaded.getWeights().length, model.getWeights().length);
   const neverImproves = join(dir, 'none', 'm');
-  await makeModel().fit(x, y, { ...fitOptions, epochs: 2, callbacks: [new nr.callbacks.ModelCheckpoint(neverImproves, { saveBestOnly: true, initialValueThreshold: -1 })] });
+  await makeModel().fit(x, y, {
+    ...fitOptions,
+    epochs: 2,
+    callbacks: [new nr.callbacks.ModelCheckpoint(neverImproves, { saveBestOnly: true, initialValueThreshold: -1 })],
+  });
   assert.ok(!existsSync(neverImproves));
   assert.throws(() => new nr.callbacks.ModelCheckpoint('a.safetensors'), /saveWeightsOnly/);
 });
@@ -55,10 +69,14 @@ async function runWithCrash(crashAt: number | null, saveFreq: 'epoch' | number):
     new nr.callbacks.EarlyStopping({ monitor: 'val_loss', patience: 100 }),
     new nr.callbacks.ReduceLROnPlateau({ monitor: 'val_loss', patience: 1, factor: 0.5 }),
     new nr.callbacks.BackupAndRestore({ backupDir, saveFreq }),
-    new nr.callbacks.LambdaCallback({ onTrainBatchEnd: () => { if (++seen === crashAt) throw new Error('simulated crash'); } }),
+    new nr.callbacks.LambdaCallback({
+      onTrainBatchEnd: () => {
+        if (++seen === crashAt) throw new Error('simulated crash');
+      },
+    }),
   ];
   let model = makeModel();
-  let history;
+  let history: nr.callbacks.History;
   try {
     history = await model.fit(x, y, { ...fitOptions, callbacks: callbacks() });
   } catch (e) {
@@ -73,7 +91,12 @@ async function runWithCrash(crashAt: number | null, saveFreq: 'epoch' | number):
 
 test('BackupAndRestore resumes bit-identically after a crash (epoch and batch granularity)', async () => {
   const reference = await runWithCrash(null, 'epoch');
-  for (const [crashAt, freq] of [[20, 'epoch'], [17, 3], [30, 1], [23, 4]] as const) {
+  for (const [crashAt, freq] of [
+    [20, 'epoch'],
+    [17, 3],
+    [30, 1],
+    [23, 4],
+  ] as const) {
     const resumed = await runWithCrash(crashAt, freq);
     assert.ok(resumed.crashed);
     assert.ok(resumed.w.equals(reference.w), `final weights differ (crash at batch ${crashAt}, saveFreq ${freq})`);

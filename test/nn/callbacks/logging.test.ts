@@ -25,7 +25,16 @@ async function fit(callbacks: Callback[], epochs: number, steps: number, clock =
 
 function captured(isTTY: boolean) {
   const chunks: string[] = [];
-  return { chunks, stream: { isTTY, write: (s: string) => { chunks.push(s); } }, text: () => chunks.join('') };
+  return {
+    chunks,
+    stream: {
+      isTTY,
+      write: (s: string) => {
+        chunks.push(s);
+      },
+    },
+    text: () => chunks.join(''),
+  };
 }
 
 const FINAL = /^(\d+)\/\1 ━{20} \d+m?s \d+(ms|s|us)\/step - accuracy: 0\.9123 - loss: 0\.2500 - val_accuracy: 0\.9050 - val_loss: 0\.3012$/;
@@ -41,10 +50,16 @@ test('ProgbarLogger on a TTY redraws in place and ends each epoch with the final
   // 20 steps of 10 ms with a 50 ms interval: steps 1, 6, 11, 16, 20 are drawn, then the final line.
   const redraws = out.chunks.filter((c) => c.startsWith('\r') && !c.endsWith('\n'));
   assert.equal(redraws.length, 10);
-  const finals = stripAnsi(text).split('\n').filter((l) => l.includes('val_loss')).map((l) => l.slice(l.lastIndexOf('\r') + 1).trimEnd());
+  const finals = stripAnsi(text)
+    .split('\n')
+    .filter((l) => l.includes('val_loss'))
+    .map((l) => l.slice(l.lastIndexOf('\r') + 1).trimEnd());
   assert.equal(finals.length, 2);
   for (const line of finals) assert.match(line, FINAL);
-  assert.equal(finals[0], '20/20 ━━━━━━━━━━━━━━━━━━━━ 0s 10ms/step - accuracy: 0.9123 - loss: 0.2500 - val_accuracy: 0.9050 - val_loss: 0.3012');
+  assert.equal(
+    finals[0],
+    '20/20 ━━━━━━━━━━━━━━━━━━━━ 0s 10ms/step - accuracy: 0.9123 - loss: 0.2500 - val_accuracy: 0.9050 - val_loss: 0.3012',
+  );
   assert.match(stripAnsi(out.chunks[1]!), /^\r 1\/20 ━{20} 0s 10ms\/step - accuracy: 0\.5000 - loss: 1\.0000$/);
 });
 
@@ -57,7 +72,10 @@ test('ProgbarLogger verbose 1 off a TTY prints only the header and the final lin
   assert.equal(lines.length, 4);
   assert.equal(lines[0], 'Epoch 1/2');
   assert.equal(lines[2], 'Epoch 2/2');
-  assert.equal(lines[1], '250/250 ━━━━━━━━━━━━━━━━━━━━ 2s 10ms/step - accuracy: 0.9123 - loss: 0.2500 - val_accuracy: 0.9050 - val_loss: 0.3012');
+  assert.equal(
+    lines[1],
+    '250/250 ━━━━━━━━━━━━━━━━━━━━ 2s 10ms/step - accuracy: 0.9123 - loss: 0.2500 - val_accuracy: 0.9050 - val_loss: 0.3012',
+  );
   assert.match(lines[3]!, FINAL);
   assert.ok(!out.text().includes('\r') && !out.text().includes('\x1b'));
 });
@@ -87,7 +105,7 @@ test('CSVLogger writes a sorted header and one row per epoch; append keeps the h
     const expected = 'epoch,accuracy,loss,val_accuracy,val_loss\n0,0.9123,0.25,0.905,0.3012\n1,0.9123,0.25,0.905,0.3012\n';
     assert.equal(readFileSync(path, 'utf8'), expected);
     await fit([new CSVLogger(path, { append: true, separator: ';' })], 1, 1);
-    assert.equal(readFileSync(path, 'utf8'), expected + '0;0.9123;0.25;0.905;0.3012\n');
+    assert.equal(readFileSync(path, 'utf8'), `${expected}0;0.9123;0.25;0.905;0.3012\n`);
     const tiny = join(dir, 'tiny.csv');
     const logger = new CSVLogger(tiny);
     logger.onTrainBegin();
@@ -100,15 +118,30 @@ test('CSVLogger writes a sorted header and one row per epoch; append keeps the h
   }
 });
 
-test('LambdaCallback forwards hooks, takes Keras\'s snake_case names and rejects unknown ones', async () => {
+test("LambdaCallback forwards hooks, takes Keras's snake_case names and rejects unknown ones", async () => {
   const events: string[] = [];
-  await fit([new LambdaCallback({
-    onTrainBegin: () => { events.push('begin'); },
-    onEpochEnd: (epoch, logs) => { events.push(`epoch ${epoch} ${logs?.loss}`); },
-    onTrainEnd: () => { events.push('end'); },
-  })], 2, 1);
+  await fit(
+    [
+      new LambdaCallback({
+        onTrainBegin: () => {
+          events.push('begin');
+        },
+        onEpochEnd: (epoch, logs) => {
+          events.push(`epoch ${epoch} ${logs?.loss}`);
+        },
+        onTrainEnd: () => {
+          events.push('end');
+        },
+      }),
+    ],
+    2,
+    1,
+  );
   assert.deepEqual(events, ['begin', 'epoch 0 0.25', 'epoch 1 0.25', 'end']);
   // Keras's snake_case names are aliases; a misspelt one is rejected with the nearest name.
   assert.doesNotThrow(() => new LambdaCallback({ on_epoch_end: () => {} } as never));
-  assert.throws(() => new LambdaCallback({ on_epoch_ends: () => {} } as never), /LambdaCallback: unknown option 'on_epoch_ends'; did you mean 'on_epoch_end'\?/);
+  assert.throws(
+    () => new LambdaCallback({ on_epoch_ends: () => {} } as never),
+    /LambdaCallback: unknown option 'on_epoch_ends'; did you mean 'on_epoch_end'\?/,
+  );
 });

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import { nr, assert } from '../../helpers.js';
-import { EarlyStopping, ReduceLROnPlateau, LearningRateScheduler, TerminateOnNaN, CallbackList, type Callback } from '../../../src/nn/callbacks/index.js';
+import {
+  EarlyStopping,
+  ReduceLROnPlateau,
+  LearningRateScheduler,
+  TerminateOnNaN,
+  CallbackList,
+  type Callback,
+} from '../../../src/nn/callbacks/index.js';
 import { setNoticeSink } from '../../../src/core/index.js';
 import { FakeModel } from './fake-model.js';
 
@@ -61,7 +68,9 @@ test('EarlyStopping restores the best epoch weights bitwise, stopped early or no
 test('EarlyStopping keeps a snapshot even when the model updates weights in place', async () => {
   const model = new FakeModel();
   const es = new EarlyStopping({ patience: 5, restoreBestWeights: true });
-  model.train = (value: number) => { (model.weights[0]!.data() as Float32Array).fill(value); };
+  model.train = (value: number) => {
+    (model.weights[0]!.data() as Float32Array).fill(value);
+  };
   await run(es, model, losses([0.1, 0.5, 0.6]));
   assert.deepEqual([...model.weights[0]!.data()], [1, 1, 1]);
 });
@@ -89,8 +98,14 @@ test('EarlyStopping: a missing monitor warns once and does not crash; bad option
   }
   assert.equal(lines.length, 1);
   assert.match(lines[0]!, /val_los.*available: val_loss/);
-  assert.throws(() => new EarlyStopping({ patience: -1 }), (e: Error) => e instanceof nr.ConfigError && /patience/.test(e.message));
-  assert.throws(() => new EarlyStopping({ mode: 'up' as never }), (e: Error) => e instanceof nr.ConfigError && /mode/.test(e.message));
+  assert.throws(
+    () => new EarlyStopping({ patience: -1 }),
+    (e: Error) => e instanceof nr.ConfigError && /patience/.test(e.message),
+  );
+  assert.throws(
+    () => new EarlyStopping({ mode: 'up' as never }),
+    (e: Error) => e instanceof nr.ConfigError && /mode/.test(e.message),
+  );
   await assert.rejects(run(new EarlyStopping({ monitor: 'val_zebra' }), new FakeModel(), [{ val_zebra: 1 }]), nr.ConfigError);
 });
 
@@ -130,7 +145,10 @@ test('ReduceLROnPlateau resets the wait on improvement larger than minDelta', as
 test('LearningRateScheduler sets the rate at epoch begin and logs it', async () => {
   const model = new FakeModel();
   const seen: number[][] = [];
-  const cb = new LearningRateScheduler((epoch, lr) => { seen.push([epoch, lr]); return epoch < 1 ? lr : lr / 2; });
+  const cb = new LearningRateScheduler((epoch, lr) => {
+    seen.push([epoch, lr]);
+    return epoch < 1 ? lr : lr / 2;
+  });
   const list = new CallbackList([cb]);
   list.configure(model, { epochs: 3, steps: 1, verbose: 0, metrics: ['loss'] });
   const logs: Record<string, number>[] = [];
@@ -140,8 +158,15 @@ test('LearningRateScheduler sets the rate at epoch begin and logs it', async () 
     await list.callIndexed('onEpochEnd', e, l);
     logs.push(l);
   }
-  assert.deepEqual(seen, [[0, 0.1], [1, 0.1], [2, 0.05]]);
-  assert.deepEqual(logs.map((l) => l.learning_rate), [0.1, 0.05, 0.025]);
+  assert.deepEqual(seen, [
+    [0, 0.1],
+    [1, 0.1],
+    [2, 0.05],
+  ]);
+  assert.deepEqual(
+    logs.map((l) => l.learning_rate),
+    [0.1, 0.05, 0.025],
+  );
   const bad = new LearningRateScheduler(() => NaN);
   bad.setModel(model);
   assert.throws(() => bad.onEpochBegin(0), nr.ConfigError);

@@ -4,7 +4,11 @@ import { runLayerTest } from '../layer-test-helper.js';
 
 test('Dropout passes the shared layer test', () => {
   runLayerTest(() => new nr.layers.Dropout({ rate: 0.5 }), { inputShape: [4, 8], expectedOutputShape: [4, 8], trainingDiffers: true });
-  runLayerTest(() => new nr.layers.Dropout({ rate: 0.3, seed: 3, noiseShape: [null, 1, null] }), { inputShape: [4, 3, 8], expectedOutputShape: [4, 3, 8], trainingDiffers: true });
+  runLayerTest(() => new nr.layers.Dropout({ rate: 0.3, seed: 3, noiseShape: [null, 1, null] }), {
+    inputShape: [4, 3, 8],
+    expectedOutputShape: [4, 3, 8],
+    trainingDiffers: true,
+  });
 });
 
 test('Dropout zeroes about rate of the inputs, scales the rest and keeps the mean', () => {
@@ -46,15 +50,30 @@ test('Dropout masks repeat for the same seed', () => {
 
 test('Dropout noiseShape shares the mask along broadcast axes', () => {
   nr.setSeed(5);
-  const y = new nr.layers.Dropout({ rate: 0.5, noiseShape: [null, 1] }).apply(nr.ones([64, 10]), { training: true }).toArray() as number[][];
-  for (const row of y) assert.ok(row.every((v) => v === row[0]), `one mask value per row, got ${row}`);
+  const y = new nr.layers.Dropout({ rate: 0.5, noiseShape: [null, 1] })
+    .apply(nr.ones([64, 10]), { training: true })
+    .toArray() as number[][];
+  for (const row of y)
+    assert.ok(
+      row.every((v) => v === row[0]),
+      `one mask value per row, got ${row}`,
+    );
   assert.ok(y.some((r) => r[0] === 0) && y.some((r) => r[0] === 2));
-  assert.throws(() => new nr.layers.Dropout({ rate: 0.5, noiseShape: [null, 3] }).apply(nr.ones([2, 10]), { training: true }), nr.ShapeError);
+  assert.throws(
+    () => new nr.layers.Dropout({ rate: 0.5, noiseShape: [null, 3] }).apply(nr.ones([2, 10]), { training: true }),
+    nr.ShapeError,
+  );
 });
 
 test('Dropout gradient in training is the mask', () => {
   const layer = new nr.layers.Dropout({ rate: 0.4, dtype: 'float64' });
-  gradCheck((x) => { nr.setSeed(11); return layer.apply(x, { training: true }); }, [randomFloat64([3, 5])]);
+  gradCheck(
+    (x) => {
+      nr.setSeed(11);
+      return layer.apply(x, { training: true });
+    },
+    [randomFloat64([3, 5])],
+  );
   nr.setSeed(11);
   const x = nr.ones([3, 5], 'float64');
   x.requiresGrad = true;
@@ -71,6 +90,11 @@ test('Dropout rate must be in [0, 1)', () => {
 
 test('Dropout noiseShape that is not an array is a ConfigError (found by the model.json fuzz: it was a TypeError)', () => {
   for (const noiseShape of [3, 'x', true, {}]) {
-    assert.throws(() => new nr.layers.Dropout({ rate: 0.5, noiseShape: noiseShape as never }), (e: unknown) => e instanceof nr.ConfigError && /noiseShape must be an array of positive integers and nulls \(or null\), got /.test((e as Error).message));
+    assert.throws(
+      () => new nr.layers.Dropout({ rate: 0.5, noiseShape: noiseShape as never }),
+      (e: unknown) =>
+        e instanceof nr.ConfigError &&
+        /noiseShape must be an array of positive integers and nulls \(or null\), got /.test((e as Error).message),
+    );
   }
 });

@@ -21,11 +21,14 @@ test('Flatten keeps the batch axis and the element order', () => {
 test('Reshape infers -1 and rejects sizes that do not fit, naming both shapes', () => {
   assert.deepEqual(new nr.layers.Reshape({ targetShape: [-1, 2] }).apply(nr.zeros([4, 3, 4])).shape, [4, 6, 2]);
   assert.deepEqual(new nr.layers.Reshape({ targetShape: [3, 4] }).computeOutputShape([null, 12]), [null, 3, 4]);
-  assert.throws(() => new nr.layers.Reshape({ targetShape: [5] }).apply(nr.zeros([2, 3, 4])), (e: Error) => {
-    assert.ok(e instanceof nr.ShapeError);
-    assert.ok(e.message.includes('(3, 4)') && e.message.includes('(5,)'), e.message);
-    return true;
-  });
+  assert.throws(
+    () => new nr.layers.Reshape({ targetShape: [5] }).apply(nr.zeros([2, 3, 4])),
+    (e: Error) => {
+      assert.ok(e instanceof nr.ShapeError);
+      assert.ok(e.message.includes('(3, 4)') && e.message.includes('(5,)'), e.message);
+      return true;
+    },
+  );
   assert.throws(() => new nr.layers.Reshape({ targetShape: [5, -1] }).apply(nr.zeros([2, 12])), /not a multiple of 5/);
   assert.throws(() => new nr.layers.Reshape({ targetShape: [-1, -1] }), nr.ConfigError);
   assert.throws(() => new nr.layers.Reshape({ targetShape: [0, 2] }), nr.ConfigError);

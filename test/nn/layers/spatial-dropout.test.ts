@@ -3,7 +3,11 @@ import { assert, nr } from '../../helpers.js';
 import { runLayerTest } from '../layer-test-helper.js';
 
 test('SpatialDropout2D passes the shared layer test', () => {
-  runLayerTest(() => new nr.layers.SpatialDropout2D({ rate: 0.5, seed: 2 }), { inputShape: [4, 3, 3, 6], expectedOutputShape: [4, 3, 3, 6], trainingDiffers: true });
+  runLayerTest(() => new nr.layers.SpatialDropout2D({ rate: 0.5, seed: 2 }), {
+    inputShape: [4, 3, 3, 6],
+    expectedOutputShape: [4, 3, 3, 6],
+    trainingDiffers: true,
+  });
 });
 
 test('SpatialDropout2D drops whole channels, scales the rest by 1 / (1 - rate), and only in training', () => {
@@ -26,16 +30,25 @@ test('SpatialDropout2D drops whole channels, scales the rest by 1 / (1 - rate), 
   const x = nr.ones([1, 2, 2, 3]);
   assert.equal(layer.apply(x), x, 'identity outside training');
   assert.equal(layer.getConfig().noiseShape, undefined);
-  assert.throws(() => layer.apply(nr.ones([2, 3]), { training: true }), /expected input of rank 4 \[batch, height, width, channels\], got \[2, 3\]/);
+  assert.throws(
+    () => layer.apply(nr.ones([2, 3]), { training: true }),
+    /expected input of rank 4 \[batch, height, width, channels\], got \[2, 3\]/,
+  );
 });
 
 test('option errors name the layer by its own class, not Dropout', () => {
   nr.layers.resetLayerNames();
-  assert.throws(() => new nr.layers.SpatialDropout2D({ rate: 1 }), (e: Error) => {
-    assert.ok(e instanceof nr.ConfigError);
-    assert.match(e.message, /^SpatialDropout2D "spatial_dropout2d": rate must be a number in \[0, 1\), got 1$/);
-    return true;
-  });
-  assert.throws(() => new nr.layers.SpatialDropout2D({ rate: 0.5, seed: Number.NaN }), /SpatialDropout2D "spatial_dropout2d(_\d+)?": seed must be a finite number/);
+  assert.throws(
+    () => new nr.layers.SpatialDropout2D({ rate: 1 }),
+    (e: Error) => {
+      assert.ok(e instanceof nr.ConfigError);
+      assert.match(e.message, /^SpatialDropout2D "spatial_dropout2d": rate must be a number in \[0, 1\), got 1$/);
+      return true;
+    },
+  );
+  assert.throws(
+    () => new nr.layers.SpatialDropout2D({ rate: 0.5, seed: Number.NaN }),
+    /SpatialDropout2D "spatial_dropout2d(_\d+)?": seed must be a finite number/,
+  );
   assert.throws(() => new nr.layers.Dropout({ rate: 1 }), /: Dropout "dropout(_\d+)?": rate must be/);
 });

@@ -45,7 +45,10 @@ export class Activation extends Layer {
     return { ...super.getConfig(), activation: activationName(this.activation) };
   }
 }
-declareLayerOptions(Activation, { positional: ['activation'], keys: { activation: is.nullable(is.identifier) } satisfies OwnOptionChecks<ActivationOptions, LayerOptions> });
+declareLayerOptions(Activation, {
+  positional: ['activation'],
+  keys: { activation: is.nullable(is.identifier) } satisfies OwnOptionChecks<ActivationOptions, LayerOptions>,
+});
 registerLayer(Activation);
 
 function nonNegative(layer: string, option: string, value: number): number {
@@ -79,7 +82,12 @@ export class ReLU extends Layer {
   readonly negativeSlope: number;
   readonly threshold: number;
 
-  constructor(maxValue?: number | null, negativeSlope?: number, threshold?: number, options?: Omit<ReLUOptions, 'maxValue' | 'negativeSlope' | 'threshold'>);
+  constructor(
+    maxValue?: number | null,
+    negativeSlope?: number,
+    threshold?: number,
+    options?: Omit<ReLUOptions, 'maxValue' | 'negativeSlope' | 'threshold'>,
+  );
   constructor(options?: ReLUOptions);
   constructor(...args: unknown[]) {
     super(...args);
@@ -105,7 +113,13 @@ export class ReLU extends Layer {
     return { ...super.getConfig(), maxValue: this.maxValue, negativeSlope: this.negativeSlope, threshold: this.threshold };
   }
 }
-declareLayerOptions(ReLU, { positional: ['maxValue', 'negativeSlope', 'threshold'], keys: { maxValue: is.nullable(is.number), negativeSlope: is.number, threshold: is.number } satisfies OwnOptionChecks<ReLUOptions, LayerOptions> });
+declareLayerOptions(ReLU, {
+  positional: ['maxValue', 'negativeSlope', 'threshold'],
+  keys: { maxValue: is.nullable(is.number), negativeSlope: is.number, threshold: is.number } satisfies OwnOptionChecks<
+    ReLUOptions,
+    LayerOptions
+  >,
+});
 registerLayer(ReLU);
 
 export interface LeakyReLUOptions extends LayerOptions {
@@ -151,7 +165,10 @@ export class LeakyReLU extends Layer {
     return { ...super.getConfig(), negativeSlope: this.negativeSlope };
   }
 }
-declareLayerOptions(LeakyReLU, { positional: ['negativeSlope'], keys: { negativeSlope: is.number, alpha: is.number } satisfies OwnOptionChecks<LeakyReLUOptions, LayerOptions> });
+declareLayerOptions(LeakyReLU, {
+  positional: ['negativeSlope'],
+  keys: { negativeSlope: is.number, alpha: is.number } satisfies OwnOptionChecks<LeakyReLUOptions, LayerOptions>,
+});
 registerLayer(LeakyReLU);
 
 export interface SoftmaxOptions extends LayerOptions {

@@ -45,13 +45,15 @@ export class Dropout extends Layer {
     this.rate = rate;
     if (options.noiseShape !== undefined && options.noiseShape !== null && !Array.isArray(options.noiseShape)) {
       throw configError(`${this.className} "${this.name}"`, {
-        expected: 'noiseShape must be an array of positive integers and nulls (or null)', got: show(options.noiseShape),
+        expected: 'noiseShape must be an array of positive integers and nulls (or null)',
+        got: show(options.noiseShape),
       });
     }
     this.noiseShape = options.noiseShape ? [...options.noiseShape] : this.defaultNoiseShape();
     if (this.noiseShape?.some((d) => d !== null && (!Number.isInteger(d) || d < 1))) {
       throw configError(`${this.className} "${this.name}"`, {
-        expected: 'noiseShape entries must be positive integers or null', got: show(this.noiseShape),
+        expected: 'noiseShape entries must be positive integers or null',
+        got: show(this.noiseShape),
       });
     }
     this.seed = options.seed ?? null;
@@ -97,5 +99,11 @@ export class Dropout extends Layer {
     return { ...super.getConfig(), rate: this.rate, noiseShape: this.noiseShape ? [...this.noiseShape] : null, seed: this.seed };
   }
 }
-declareLayerOptions(Dropout, { positional: ['rate'], keys: { rate: is.any, noiseShape: is.nullable(is.any), seed: is.nullable(is.number) } satisfies OwnOptionChecks<DropoutOptions, LayerOptions> });
+declareLayerOptions(Dropout, {
+  positional: ['rate'],
+  keys: { rate: is.any, noiseShape: is.nullable(is.any), seed: is.nullable(is.number) } satisfies OwnOptionChecks<
+    DropoutOptions,
+    LayerOptions
+  >,
+});
 registerLayer(Dropout);

@@ -12,7 +12,10 @@ export interface InputLayerOptions {
 
 const INPUT_LAYER_OPTIONS = {
   keys: {
-    inputShape: is.any, batchSize: is.nullable(is.positiveInteger), name: is.string, dtype: is.oneOf('float32', 'float64', 'int32'),
+    inputShape: is.any,
+    batchSize: is.nullable(is.positiveInteger),
+    name: is.string,
+    dtype: is.oneOf('float32', 'float64', 'int32'),
     batchInputShape: is.arrayOf(is.nullable(is.positiveInteger), 'an array of positive integers or null'),
   } satisfies Record<keyof InputLayerOptions, unknown>,
   // Keras 3's names: shape (one sample) and batch_shape (with the batch axis).
@@ -37,13 +40,19 @@ export class InputLayer extends Layer {
     const inputShape = options.inputShape ?? options.batchInputShape?.slice(1);
     if (!Array.isArray(inputShape) || inputShape.some((d) => d !== null && !(Number.isInteger(d) && d > 0))) {
       throw configError(`InputLayer${options.name ? ` "${options.name}"` : ''}`, {
-        expected: 'shape must be an array of positive integers (or null for unknown sizes), '
-          + 'e.g. nr.Input([784]) or new nr.layers.InputLayer({shape: [784]})',
+        expected:
+          'shape must be an array of positive integers (or null for unknown sizes), ' +
+          'e.g. nr.Input([784]) or new nr.layers.InputLayer({shape: [784]})',
         got: show(inputShape),
       });
     }
     const dtype = options.dtype ?? 'float32';
-    super({ name: options.name, inputShape, batchSize: options.batchSize ?? (options.batchInputShape?.[0] ?? undefined), dtype: dtype === 'int32' ? undefined : dtype });
+    super({
+      name: options.name,
+      inputShape,
+      batchSize: options.batchSize ?? options.batchInputShape?.[0] ?? undefined,
+      dtype: dtype === 'int32' ? undefined : dtype,
+    });
     this.inputDtype = dtype;
     this.built = true;
   }
@@ -52,7 +61,8 @@ export class InputLayer extends Layer {
     const expected = this.batchInputShape!;
     if (inputs.rank !== expected.length || expected.some((d, i) => d !== null && d !== inputs.shape[i])) {
       throw shapeError(`InputLayer "${this.name}"`, {
-        expected: `expected input of shape ${formatLayerShape(expected)}`, got: formatShape(inputs.shape),
+        expected: `expected input of shape ${formatLayerShape(expected)}`,
+        got: formatShape(inputs.shape),
       });
     }
     return inputs;

@@ -44,12 +44,24 @@ export abstract class LinearLayer extends Layer {
     const inFeatures = inputShape.at(-1);
     if (inputShape.length < 2 || inFeatures === null || inFeatures === undefined) {
       throw shapeError(`${this.className} "${this.name}"`, {
-        expected: 'expected input of rank >= 2 with a known last dimension', got: formatShape(inputShape.map((d) => d ?? -1)),
+        expected: 'expected input of rank >= 2 with a known last dimension',
+        got: formatShape(inputShape.map((d) => d ?? -1)),
         hint: 'add a Flatten layer before it for images',
       });
     }
-    this.kernel = this.addWeight({ name: 'kernel', shape: [inFeatures, this.width], initializer: this.kernelInitializer, regularizer: this.kernelRegularizer });
-    if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: [this.width], initializer: this.biasInitializer, regularizer: this.biasRegularizer });
+    this.kernel = this.addWeight({
+      name: 'kernel',
+      shape: [inFeatures, this.width],
+      initializer: this.kernelInitializer,
+      regularizer: this.kernelRegularizer,
+    });
+    if (this.useBias)
+      this.bias = this.addWeight({
+        name: 'bias',
+        shape: [this.width],
+        initializer: this.biasInitializer,
+        regularizer: this.biasRegularizer,
+      });
     super.build(inputShape);
   }
 
@@ -61,7 +73,8 @@ export abstract class LinearLayer extends Layer {
     const kernel = this.kernel!;
     if (inputs.rank < 2 || inputs.shape[inputs.rank - 1] !== kernel.shape[0]) {
       throw shapeError(`${this.className} "${this.name}"`, {
-        expected: `expected input with last dimension ${kernel.shape[0]}`, got: formatShape(inputs.shape),
+        expected: `expected input with last dimension ${kernel.shape[0]}`,
+        got: formatShape(inputs.shape),
       });
     }
     return ops.linear(inputs.dtype === kernel.dtype ? inputs : ops.cast(inputs, kernel.dtype), kernel, this.bias, activation);
@@ -70,7 +83,9 @@ export abstract class LinearLayer extends Layer {
   /** The weight options, for getConfig. */
   protected linearConfig(): Record<string, unknown> {
     const config: Record<string, unknown> = {
-      useBias: this.useBias, kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer,
+      useBias: this.useBias,
+      kernelInitializer: this.kernelInitializer,
+      biasInitializer: this.biasInitializer,
     };
     if (this.kernelRegularizer?.config) config.kernelRegularizer = this.kernelRegularizer.config;
     if (this.biasRegularizer?.config) config.biasRegularizer = this.biasRegularizer.config;
@@ -80,7 +95,10 @@ export abstract class LinearLayer extends Layer {
 
 /** The checks of the weight options, shared by every layer with a kernel and a bias. */
 export const LINEAR_OPTIONS = {
-  useBias: is.boolean, kernelInitializer: is.identifier, biasInitializer: is.identifier,
-  kernelRegularizer: is.nullable(is.identifier), biasRegularizer: is.nullable(is.identifier),
+  useBias: is.boolean,
+  kernelInitializer: is.identifier,
+  biasInitializer: is.identifier,
+  kernelRegularizer: is.nullable(is.identifier),
+  biasRegularizer: is.nullable(is.identifier),
 } satisfies OwnOptionChecks<LinearOptions, LayerOptions>;
 declareLayerOptions(LinearLayer, { keys: LINEAR_OPTIONS });

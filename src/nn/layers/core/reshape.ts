@@ -1,7 +1,16 @@
 import { configError, formatShape, is, shapeError, show } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import { Layer, formatLayerShape, registerLayer, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
+import {
+  Layer,
+  formatLayerShape,
+  registerLayer,
+  type CallOptions,
+  type LayerOptions,
+  type LayerShape,
+  declareLayerOptions,
+  type OwnOptionChecks,
+} from '../../layer.js';
 
 /*
  * Shape-changing layers. Both keep the batch axis and share storage with their input (reshape is a
@@ -63,9 +72,14 @@ export class Reshape extends Layer {
     super(...args);
     const options = this.options<ReshapeOptions>();
     const target = options.targetShape;
-    if (!Array.isArray(target) || target.some((d) => !Number.isInteger(d) || (d < 1 && d !== -1)) || target.filter((d) => d === -1).length > 1) {
+    if (
+      !Array.isArray(target) ||
+      target.some((d) => !Number.isInteger(d) || (d < 1 && d !== -1)) ||
+      target.filter((d) => d === -1).length > 1
+    ) {
       throw configError(`Reshape "${this.name}"`, {
-        expected: 'targetShape must be an array of positive integers with at most one -1', got: show(target),
+        expected: 'targetShape must be an array of positive integers with at most one -1',
+        got: show(target),
       });
     }
     this.targetShape = [...target];
@@ -79,8 +93,9 @@ export class Reshape extends Layer {
     const hasWildcard = this.targetShape.includes(-1);
     if (hasWildcard ? size % known !== 0 : size !== known) {
       throw shapeError(`Reshape "${this.name}"`, {
-        expected: `cannot reshape a sample of shape ${formatLayerShape(sampleShape)} (${size} elements) `
-          + `to targetShape ${formatLayerShape(this.targetShape)}`,
+        expected:
+          `cannot reshape a sample of shape ${formatLayerShape(sampleShape)} (${size} elements) ` +
+          `to targetShape ${formatLayerShape(this.targetShape)}`,
         rule: hasWildcard ? `${size} is not a multiple of ${known}` : `${known} elements`,
         hint: 'the total size must stay the same',
       });
@@ -108,5 +123,8 @@ export class Reshape extends Layer {
     return { ...super.getConfig(), targetShape: [...this.targetShape] };
   }
 }
-declareLayerOptions(Reshape, { positional: ['targetShape'], keys: { targetShape: is.any } satisfies OwnOptionChecks<ReshapeOptions, LayerOptions> });
+declareLayerOptions(Reshape, {
+  positional: ['targetShape'],
+  keys: { targetShape: is.any } satisfies OwnOptionChecks<ReshapeOptions, LayerOptions>,
+});
 registerLayer(Reshape);

@@ -2,7 +2,16 @@ import { configError, formatShape, is, shapeError, show } from '../../../core/in
 import { noGrad, type Tensor, type Variable } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import type { InitializerIdentifier } from '../../initializers.js';
-import { Layer, formatLayerShape, registerLayer, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
+import {
+  Layer,
+  formatLayerShape,
+  registerLayer,
+  type CallOptions,
+  type LayerOptions,
+  type LayerShape,
+  declareLayerOptions,
+  type OwnOptionChecks,
+} from '../../layer.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../../regularizers.js';
 import { regularizerConfig } from '../conv/base-conv.js';
 
@@ -46,7 +55,12 @@ export class BatchNormalization extends Layer {
   readonly epsilon: number;
   readonly center: boolean;
   readonly scale: boolean;
-  private readonly initializers: { beta: InitializerIdentifier; gamma: InitializerIdentifier; movingMean: InitializerIdentifier; movingVariance: InitializerIdentifier };
+  private readonly initializers: {
+    beta: InitializerIdentifier;
+    gamma: InitializerIdentifier;
+    movingMean: InitializerIdentifier;
+    movingVariance: InitializerIdentifier;
+  };
   private readonly betaRegularizer: Regularizer | null;
   private readonly gammaRegularizer: Regularizer | null;
   gamma: Variable | null = null;
@@ -56,7 +70,12 @@ export class BatchNormalization extends Layer {
   /** Rank of the input the layer was built for. */
   private builtRank = 0;
 
-  constructor(axis?: number, momentum?: number, epsilon?: number, options?: Omit<BatchNormalizationOptions, 'axis' | 'momentum' | 'epsilon'>);
+  constructor(
+    axis?: number,
+    momentum?: number,
+    epsilon?: number,
+    options?: Omit<BatchNormalizationOptions, 'axis' | 'momentum' | 'epsilon'>,
+  );
   constructor(options?: BatchNormalizationOptions);
   constructor(...args: unknown[]) {
     super(...args);
@@ -75,8 +94,10 @@ export class BatchNormalization extends Layer {
     this.center = options.center ?? true;
     this.scale = options.scale ?? true;
     this.initializers = {
-      beta: options.betaInitializer ?? 'zeros', gamma: options.gammaInitializer ?? 'ones',
-      movingMean: options.movingMeanInitializer ?? 'zeros', movingVariance: options.movingVarianceInitializer ?? 'ones',
+      beta: options.betaInitializer ?? 'zeros',
+      gamma: options.gammaInitializer ?? 'ones',
+      movingMean: options.movingMeanInitializer ?? 'zeros',
+      movingVariance: options.movingVarianceInitializer ?? 'ones',
     };
     this.betaRegularizer = getRegularizer(options.betaRegularizer);
     this.gammaRegularizer = getRegularizer(options.gammaRegularizer);
@@ -104,10 +125,22 @@ export class BatchNormalization extends Layer {
       });
     }
     this.builtRank = inputShape.length;
-    if (this.scale) this.gamma = this.addWeight({ name: 'gamma', shape: [size], initializer: this.initializers.gamma, regularizer: this.gammaRegularizer });
-    if (this.center) this.beta = this.addWeight({ name: 'beta', shape: [size], initializer: this.initializers.beta, regularizer: this.betaRegularizer });
+    if (this.scale)
+      this.gamma = this.addWeight({
+        name: 'gamma',
+        shape: [size],
+        initializer: this.initializers.gamma,
+        regularizer: this.gammaRegularizer,
+      });
+    if (this.center)
+      this.beta = this.addWeight({ name: 'beta', shape: [size], initializer: this.initializers.beta, regularizer: this.betaRegularizer });
     this.movingMean = this.addWeight({ name: 'moving_mean', shape: [size], initializer: this.initializers.movingMean, trainable: false });
-    this.movingVariance = this.addWeight({ name: 'moving_variance', shape: [size], initializer: this.initializers.movingVariance, trainable: false });
+    this.movingVariance = this.addWeight({
+      name: 'moving_variance',
+      shape: [size],
+      initializer: this.initializers.movingVariance,
+      trainable: false,
+    });
     super.build(inputShape);
   }
 
@@ -116,7 +149,8 @@ export class BatchNormalization extends Layer {
     const axis = inputs.rank === this.builtRank ? this.resolveAxis(inputs.shape) : -1;
     if (axis < 0 || inputs.shape[axis] !== size) {
       throw shapeError(`BatchNormalization "${this.name}"`, {
-        expected: `expected input of rank ${this.builtRank} with ${size} features on axis ${this.axis}`, got: formatShape(inputs.shape),
+        expected: `expected input of rank ${this.builtRank} with ${size} features on axis ${this.axis}`,
+        got: formatShape(inputs.shape),
       });
     }
     const x = inputs.dtype === this.dtype ? inputs : ops.cast(inputs, this.dtype);
@@ -128,7 +162,10 @@ export class BatchNormalization extends Layer {
     // The moving statistics are state, not part of the computation being differentiated: updated
     // in place outside the tape, so backward never sees them.
     noGrad(() => {
-      for (const [moving, batch] of [[this.movingMean!, mean], [this.movingVariance!, variance]] as const) {
+      for (const [moving, batch] of [
+        [this.movingMean!, mean],
+        [this.movingVariance!, variance],
+      ] as const) {
         moving.assign(ops.add(ops.mul(moving, this.momentum), ops.mul(ops.detach(batch), 1 - this.momentum)));
       }
     });
@@ -137,12 +174,35 @@ export class BatchNormalization extends Layer {
 
   override getConfig(): Record<string, unknown> {
     return {
-      ...super.getConfig(), axis: this.axis, momentum: this.momentum, epsilon: this.epsilon, center: this.center, scale: this.scale,
-      betaInitializer: this.initializers.beta, gammaInitializer: this.initializers.gamma,
-      movingMeanInitializer: this.initializers.movingMean, movingVarianceInitializer: this.initializers.movingVariance,
-      ...regularizerConfig('betaRegularizer', this.betaRegularizer), ...regularizerConfig('gammaRegularizer', this.gammaRegularizer),
+      ...super.getConfig(),
+      axis: this.axis,
+      momentum: this.momentum,
+      epsilon: this.epsilon,
+      center: this.center,
+      scale: this.scale,
+      betaInitializer: this.initializers.beta,
+      gammaInitializer: this.initializers.gamma,
+      movingMeanInitializer: this.initializers.movingMean,
+      movingVarianceInitializer: this.initializers.movingVariance,
+      ...regularizerConfig('betaRegularizer', this.betaRegularizer),
+      ...regularizerConfig('gammaRegularizer', this.gammaRegularizer),
     };
   }
 }
-declareLayerOptions(BatchNormalization, { positional: ['axis', 'momentum', 'epsilon'], keys: { axis: is.integer, momentum: is.number, epsilon: is.number, center: is.boolean, scale: is.boolean, betaInitializer: is.identifier, gammaInitializer: is.identifier, movingMeanInitializer: is.identifier, movingVarianceInitializer: is.identifier, betaRegularizer: is.nullable(is.identifier), gammaRegularizer: is.nullable(is.identifier) } satisfies OwnOptionChecks<BatchNormalizationOptions, LayerOptions> });
+declareLayerOptions(BatchNormalization, {
+  positional: ['axis', 'momentum', 'epsilon'],
+  keys: {
+    axis: is.integer,
+    momentum: is.number,
+    epsilon: is.number,
+    center: is.boolean,
+    scale: is.boolean,
+    betaInitializer: is.identifier,
+    gammaInitializer: is.identifier,
+    movingMeanInitializer: is.identifier,
+    movingVarianceInitializer: is.identifier,
+    betaRegularizer: is.nullable(is.identifier),
+    gammaRegularizer: is.nullable(is.identifier),
+  } satisfies OwnOptionChecks<BatchNormalizationOptions, LayerOptions>,
+});
 registerLayer(BatchNormalization);

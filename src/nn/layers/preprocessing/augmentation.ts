@@ -1,10 +1,25 @@
 import { Random, configError, formatShape, globalRandom, is, shapeError, show } from '../../../core/index.js';
 import { tensor, type Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import { Layer, registerLayer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
+import {
+  Layer,
+  registerLayer,
+  type InputSpec,
+  type CallOptions,
+  type LayerOptions,
+  type LayerShape,
+  declareLayerOptions,
+  type OwnOptionChecks,
+} from '../../layer.js';
 import { IMAGE_INPUT_SPEC, floatInput, requireImages } from '../spatial.js';
 import {
-  checkTransformOptions, rotationTransform, transformImages, translationTransform, zoomTransform, type FillMode, type Interpolation,
+  checkTransformOptions,
+  rotationTransform,
+  transformImages,
+  translationTransform,
+  zoomTransform,
+  type FillMode,
+  type Interpolation,
 } from './transform.js';
 
 /*
@@ -68,10 +83,22 @@ export abstract class RandomAugmentation extends Layer {
       });
     }
     const range = typeof value === 'number' ? [-Math.abs(value), Math.abs(value)] : value;
-    if (!Array.isArray(range) || range.length !== 2 || range.some((v) => typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) || range[0] > range[1]) {
-      const bounds = rule ?? (Number.isFinite(min) && Number.isFinite(max) ? `values in [${min}, ${max}]` : Number.isFinite(min) ? `values >= ${min}` : 'finite values');
+    if (
+      !Array.isArray(range) ||
+      range.length !== 2 ||
+      range.some((v) => typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) ||
+      range[0] > range[1]
+    ) {
+      const bounds =
+        rule ??
+        (Number.isFinite(min) && Number.isFinite(max)
+          ? `values in [${min}, ${max}]`
+          : Number.isFinite(min)
+            ? `values >= ${min}`
+            : 'finite values');
       throw configError(this.where, {
-        expected: `${option} must be a number or a pair [lower, upper] (lower <= upper) with ${bounds}`, got: show(value),
+        expected: `${option} must be a number or a pair [lower, upper] (lower <= upper) with ${bounds}`,
+        got: show(value),
       });
     }
     return [range[0], range[1]];
@@ -86,7 +113,8 @@ export abstract class RandomAugmentation extends Layer {
     if (inputs.rank !== 4) {
       throw shapeError(this.where, {
         expected: `expected input of rank 4 [${IMAGE_INPUT_SPEC.axes}] or one image of rank 3 [height, width, channels]`,
-        got: formatShape(inputs.shape), hint: IMAGE_INPUT_SPEC.hint!(inputs.rank).replace(/^; /, ''),
+        got: formatShape(inputs.shape),
+        hint: IMAGE_INPUT_SPEC.hint!(inputs.rank).replace(/^; /, ''),
       });
     }
     return options.training ? this.augment(floatInput(inputs, this.dtype)) : inputs;
@@ -103,7 +131,9 @@ export abstract class RandomAugmentation extends Layer {
     return { ...super.getConfig(), seed: this.seed };
   }
 }
-declareLayerOptions(RandomAugmentation, { keys: { seed: is.nullable(is.number) } satisfies OwnOptionChecks<AugmentationOptions, LayerOptions> });
+declareLayerOptions(RandomAugmentation, {
+  keys: { seed: is.nullable(is.number) } satisfies OwnOptionChecks<AugmentationOptions, LayerOptions>,
+});
 
 export type FlipMode = 'horizontal' | 'vertical' | 'horizontal_and_vertical';
 
@@ -132,7 +162,8 @@ export class RandomFlip extends RandomAugmentation {
     this.mode = options.mode ?? 'horizontal_and_vertical';
     if (!['horizontal', 'vertical', 'horizontal_and_vertical'].includes(this.mode)) {
       throw configError(this.where, {
-        expected: "mode must be 'horizontal', 'vertical' or 'horizontal_and_vertical'", got: show(options.mode),
+        expected: "mode must be 'horizontal', 'vertical' or 'horizontal_and_vertical'",
+        got: show(options.mode),
       });
     }
   }
@@ -161,7 +192,13 @@ export class RandomFlip extends RandomAugmentation {
     return { ...super.getConfig(), mode: this.mode };
   }
 }
-declareLayerOptions(RandomFlip, { positional: ['mode'], keys: { mode: is.oneOf('horizontal', 'vertical', 'horizontal_and_vertical') } satisfies OwnOptionChecks<RandomFlipOptions, AugmentationOptions> });
+declareLayerOptions(RandomFlip, {
+  positional: ['mode'],
+  keys: { mode: is.oneOf('horizontal', 'vertical', 'horizontal_and_vertical') } satisfies OwnOptionChecks<
+    RandomFlipOptions,
+    AugmentationOptions
+  >,
+});
 registerLayer(RandomFlip);
 
 /** Options of the layers that resample images (translation, rotation, zoom). */
@@ -182,7 +219,11 @@ abstract class ResamplingAugmentation extends RandomAugmentation {
   constructor(...args: unknown[]) {
     super(...args);
     const options = this.options<ResamplingOptions>();
-    ({ fillMode: this.fillMode, interpolation: this.interpolation, fillValue: this.fillValue } = checkTransformOptions(options, this.where));
+    ({
+      fillMode: this.fillMode,
+      interpolation: this.interpolation,
+      fillValue: this.fillValue,
+    } = checkTransformOptions(options, this.where));
   }
 
   /** The transform of one image of the given size. */
@@ -198,7 +239,12 @@ abstract class ResamplingAugmentation extends RandomAugmentation {
     return { ...super.getConfig(), fillMode: this.fillMode, interpolation: this.interpolation, fillValue: this.fillValue };
   }
 }
-declareLayerOptions(ResamplingAugmentation, { keys: { fillMode: is.string, interpolation: is.string, fillValue: is.number } satisfies OwnOptionChecks<ResamplingOptions, AugmentationOptions> });
+declareLayerOptions(ResamplingAugmentation, {
+  keys: { fillMode: is.string, interpolation: is.string, fillValue: is.number } satisfies OwnOptionChecks<
+    ResamplingOptions,
+    AugmentationOptions
+  >,
+});
 
 export interface RandomTranslationOptions extends ResamplingOptions {
   /** Vertical shift as a fraction of the height: `f` means [-f, f], or `[lower, upper]`; within [-1, 1]. */
@@ -239,7 +285,10 @@ export class RandomTranslation extends ResamplingAugmentation {
     return { ...super.getConfig(), heightFactor: [...this.heightFactor], widthFactor: [...this.widthFactor] };
   }
 }
-declareLayerOptions(RandomTranslation, { positional: ['heightFactor', 'widthFactor'], keys: { heightFactor: is.any, widthFactor: is.any } satisfies OwnOptionChecks<RandomTranslationOptions, ResamplingOptions> });
+declareLayerOptions(RandomTranslation, {
+  positional: ['heightFactor', 'widthFactor'],
+  keys: { heightFactor: is.any, widthFactor: is.any } satisfies OwnOptionChecks<RandomTranslationOptions, ResamplingOptions>,
+});
 registerLayer(RandomTranslation);
 
 export interface RandomRotationOptions extends ResamplingOptions {
@@ -275,7 +324,10 @@ export class RandomRotation extends ResamplingAugmentation {
     return { ...super.getConfig(), factor: [...this.factor] };
   }
 }
-declareLayerOptions(RandomRotation, { positional: ['factor'], keys: { factor: is.any } satisfies OwnOptionChecks<RandomRotationOptions, ResamplingOptions> });
+declareLayerOptions(RandomRotation, {
+  positional: ['factor'],
+  keys: { factor: is.any } satisfies OwnOptionChecks<RandomRotationOptions, ResamplingOptions>,
+});
 registerLayer(RandomRotation);
 
 export interface RandomZoomOptions extends ResamplingOptions {
@@ -307,7 +359,10 @@ export class RandomZoom extends ResamplingAugmentation {
     const options = this.options<RandomZoomOptions>();
     // A zoom of exactly -1 would sample a single point; Keras also requires > -1.
     this.heightFactor = this.factorRange(options.heightFactor, 'heightFactor', -0.999999, Infinity, 'values > -1');
-    this.widthFactor = options.widthFactor === undefined || options.widthFactor === null ? null : this.factorRange(options.widthFactor, 'widthFactor', -0.999999, Infinity, 'values > -1');
+    this.widthFactor =
+      options.widthFactor === undefined || options.widthFactor === null
+        ? null
+        : this.factorRange(options.widthFactor, 'widthFactor', -0.999999, Infinity, 'values > -1');
   }
 
   protected drawTransform(height: number, width: number): number[] {
@@ -320,7 +375,10 @@ export class RandomZoom extends ResamplingAugmentation {
     return { ...super.getConfig(), heightFactor: [...this.heightFactor], widthFactor: this.widthFactor ? [...this.widthFactor] : null };
   }
 }
-declareLayerOptions(RandomZoom, { positional: ['heightFactor', 'widthFactor'], keys: { heightFactor: is.any, widthFactor: is.any } satisfies OwnOptionChecks<RandomZoomOptions, ResamplingOptions> });
+declareLayerOptions(RandomZoom, {
+  positional: ['heightFactor', 'widthFactor'],
+  keys: { heightFactor: is.any, widthFactor: is.any } satisfies OwnOptionChecks<RandomZoomOptions, ResamplingOptions>,
+});
 registerLayer(RandomZoom);
 
 export interface RandomContrastOptions extends AugmentationOptions {
@@ -380,5 +438,8 @@ export class RandomContrast extends RandomAugmentation {
     return { ...super.getConfig(), factor: [...this.factor], valueRange: [...this.valueRange] };
   }
 }
-declareLayerOptions(RandomContrast, { positional: ['factor'], keys: { factor: is.any, valueRange: is.any } satisfies OwnOptionChecks<RandomContrastOptions, AugmentationOptions> });
+declareLayerOptions(RandomContrast, {
+  positional: ['factor'],
+  keys: { factor: is.any, valueRange: is.any } satisfies OwnOptionChecks<RandomContrastOptions, AugmentationOptions>,
+});
 registerLayer(RandomContrast);

@@ -31,7 +31,10 @@ export class Rescaling extends Layer {
     const options = this.options<RescalingOptions>();
     this.scale = options.scale;
     this.offset = options.offset ?? 0;
-    for (const [key, value] of [['scale', this.scale], ['offset', this.offset]] as const) {
+    for (const [key, value] of [
+      ['scale', this.scale],
+      ['offset', this.offset],
+    ] as const) {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
         throw configError(`Rescaling "${this.name}"`, { expected: `${key} must be a finite number`, got: show(value) });
       }
@@ -48,5 +51,8 @@ export class Rescaling extends Layer {
     return { ...super.getConfig(), scale: this.scale, offset: this.offset };
   }
 }
-declareLayerOptions(Rescaling, { positional: ['scale', 'offset'], keys: { scale: is.any, offset: is.any } satisfies OwnOptionChecks<RescalingOptions, LayerOptions> });
+declareLayerOptions(Rescaling, {
+  positional: ['scale', 'offset'],
+  keys: { scale: is.any, offset: is.any } satisfies OwnOptionChecks<RescalingOptions, LayerOptions>,
+});
 registerLayer(Rescaling);

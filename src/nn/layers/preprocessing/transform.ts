@@ -54,7 +54,8 @@ export function checkTransformOptions(options: TransformOptions, where: string):
   const fillValue = options.fillValue ?? 0;
   if (!FILL_MODES.includes(fillMode)) {
     throw configError(where, {
-      expected: `fillMode must be one of ${FILL_MODES.map((m) => `'${m}'`).join(', ')}`, got: show(options.fillMode),
+      expected: `fillMode must be one of ${FILL_MODES.map((m) => `'${m}'`).join(', ')}`,
+      got: show(options.fillMode),
     });
   }
   if (!INTERPOLATIONS.includes(interpolation)) {

@@ -35,7 +35,8 @@ export class SpatialDropout2D extends Dropout {
     const options = this.options<SpatialDropout2DOptions & { noiseShape?: unknown }>();
     if (options.noiseShape !== undefined) {
       throw configError(`SpatialDropout2D "${this.name}"`, {
-        expected: 'noiseShape is fixed to whole channels [null, 1, 1, null]', hint: 'use Dropout for another noiseShape',
+        expected: 'noiseShape is fixed to whole channels [null, 1, 1, null]',
+        hint: 'use Dropout for another noiseShape',
       });
     }
     checkDataFormat(options.dataFormat, `SpatialDropout2D "${this.name}"`);
