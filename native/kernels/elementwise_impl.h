@@ -1,5 +1,5 @@
 // Elementwise, reduction and softmax kernels on float32, written once as plain loops and compiled
-// once per ISA (included by each isa_*.cc after it defines NEURONA_ISA), so that the compiler
+// once per ISA (included by isa_table.h, for the NEURONA_ISA being compiled), so that the compiler
 // vectorizes them for that instruction set. No -ffast-math anywhere: results follow IEEE float32,
 // and sums keep a fixed order.
 //
