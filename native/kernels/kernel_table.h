@@ -18,7 +18,7 @@ enum class PoolKernel;
 enum class UpdateKernel;
 
 // tableHash() in table.ts: the addon exports it, and the binding refuses a build of another table.
-constexpr uint32_t kTableHash = 0x580760b4u;
+constexpr uint32_t kTableHash = 0xa0e80113u;
 
 // Conv2DGeometry in src/backend/kernels.ts, sent as an Int32Array of its fields.
 struct ConvGeometry {
@@ -194,6 +194,42 @@ struct GatherArgs {
     return r(x, "x") && r(outer, "outer") && r(length, "length") && r(inner, "inner") && r(indices, "indices")
         && r(out, "out");
   }
+};
+
+// gelu(x, out, approximate)
+struct GeluArgs {
+  static constexpr const char* kName = "gelu";
+  static constexpr int kCount = 3;
+  F32Array x, out;
+  bool approximate;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(x, "x") && r(out, "out") && r(approximate, "approximate");
+  }
+  // The float32 arrays, the output last.
+  template <class Visit>
+  bool arrays(Visit&& v) const {
+    return v(x) && v(out);
+  }
+  const F32Array& output() const { return out; }
+};
+
+// geluBackward(x, dy, dx, approximate)
+struct GeluBackwardArgs {
+  static constexpr const char* kName = "geluBackward";
+  static constexpr int kCount = 4;
+  F32Array x, dy, dx;
+  bool approximate;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(x, "x") && r(dy, "dy") && r(dx, "dx") && r(approximate, "approximate");
+  }
+  // The float32 arrays, the output last.
+  template <class Visit>
+  bool arrays(Visit&& v) const {
+    return v(x) && v(dy) && v(dx);
+  }
+  const F32Array& output() const { return dx; }
 };
 
 // conv2d(x, filter, out, geometry)
@@ -388,6 +424,8 @@ struct InfoArgs {
   X(ReduceArgs) \
   X(SoftmaxArgs) \
   X(GatherArgs) \
+  X(GeluArgs) \
+  X(GeluBackwardArgs) \
   X(Conv2dArgs) \
   X(Conv2dBiasActivationArgs) \
   X(Conv2dBackpropInputArgs) \
@@ -404,7 +442,9 @@ struct InfoArgs {
   X(InfoArgs)
 
 // The elementwise kernels: X(IsaKernels field, argument struct); each ISA defines field(args, n, threads).
-#define NEURONA_ELEMENTWISE_KERNELS(X)
+#define NEURONA_ELEMENTWISE_KERNELS(X) \
+  X(gelu, GeluArgs) \
+  X(gelu_backward, GeluBackwardArgs)
 
 // The op-code lists the addon exports: X(property, enum, names in code order).
 #define NEURONA_CODE_LISTS(X) \

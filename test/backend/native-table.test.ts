@@ -42,6 +42,25 @@ test('KERNEL_NAMES, the js backend and the native table name the same kernels', 
   for (const [name, spec] of functions) if (spec.elementwise) assert.ok(wrapped.includes(name), `native does not wrap ${name}`);
 });
 
+test('the elementwise wrappers call the addon with the table\'s arguments for float32, and js otherwise', () => {
+  const calls: { name: string; args: unknown[] }[] = [];
+  const kernels = wrapKernels(fakeAddon(calls)) as Record<string, (...args: unknown[]) => void>;
+  for (const [name, spec] of functions.filter(([, s]) => s.elementwise)) {
+    // Arrays past the size cut-off, and a plain value for each parameter (the table's elementwise
+    // kernels take booleans and numbers after their arrays).
+    const build = (array: () => Float32Array | Float64Array) => spec.args.map((a) => {
+      const type = parseArg(a).type;
+      return type === 'f32' ? array() : type === 'bool' ? false : 0;
+    });
+    calls.length = 0;
+    kernels[name]!(...build(() => new Float32Array(4096)));
+    assert.deepEqual(calls.map((c) => c.name), [name], `${name} on float32 goes to the addon`);
+    calls.length = 0;
+    kernels[name]!(...build(() => new Float64Array(4096)));
+    assert.deepEqual(calls, [], `${name} on float64 stays in js`);
+  }
+});
+
 const skipUnbuilt = { skip: !availableBackends().includes('native') && 'the native addon is not built here' };
 
 test('the built addon exports exactly the table\'s functions and op-code lists, and the table\'s hash', skipUnbuilt, () => {

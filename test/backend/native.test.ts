@@ -87,6 +87,28 @@ test('the addon rejects wrong arguments with errors that name the kernel', skipU
   assert.throws(() => addon.setNumThreads(0), (e: Error) => e instanceof RangeError && /at least 1/.test(e.message));
 });
 
+test('the elementwise kernels of the table reject short arrays and wrong types, naming the kernel and argument', skipUnbuilt, () => {
+  const info = nativeInfo();
+  const addon = createRequire(import.meta.url)(info.available ? info.path : '') as Record<string, (...args: unknown[]) => void>;
+  const f = (n: number) => new Float32Array(n);
+  addon.gelu!(f(5), f(5), false);
+  addon.geluBackward!(f(6), f(5), f(5), true); // longer inputs are fine: the output's length rules
+  assert.throws(() => addon.gelu!(f(4), f(5), false),
+    (e: Error) => e instanceof RangeError && /^neurona native gelu: x has 4 elements but the shape needs 5$/.test(e.message));
+  assert.throws(() => addon.geluBackward!(f(5), f(4), f(5), false),
+    (e: Error) => e instanceof RangeError && /geluBackward: dy has 4 elements but the shape needs 5/.test(e.message));
+  assert.throws(() => addon.geluBackward!(f(5), new Float64Array(5), f(5), false),
+    (e: Error) => e instanceof TypeError && /geluBackward: dy must be a Float32Array/.test(e.message));
+  assert.throws(() => addon.gelu!(f(5), f(5), 1),
+    (e: Error) => e instanceof TypeError && /gelu: approximate must be a boolean/.test(e.message));
+  assert.throws(() => addon.gelu!(f(5), f(5)),
+    (e: Error) => e instanceof TypeError && /gelu: expected 3 arguments, got 2/.test(e.message));
+  const native = withBackend('native', () => kernels());
+  const js = withBackend('js', () => kernels());
+  assert.notEqual(native.gelu, js.gelu, 'native registers its own gelu');
+  assert.notEqual(native.geluBackward, js.geluBackward, 'native registers its own geluBackward');
+});
+
 test('float64 matmul on the native backend falls back to the js kernel, bit for bit', skipUnbuilt, () => {
   const a = nr.randu([13, 29], { dtype: 'float64' });
   const b = nr.randu([29, 7], { dtype: 'float64' });
@@ -140,7 +162,7 @@ for (const isa of ['portable', 'avx2', 'avx512']) {
 test('every native kernel passes the conformance suite at every size (no js cut-off for small arrays)', skipUnbuilt, () => {
   // The wrapper sends arrays below a size cut-off to js; with the cut-off at 0 the native loops also
   // meet the small edge cases (NaN, infinities, extreme exponents, ties) the suite spells out.
-  const files = ['elementwise', 'binary', 'reduce', 'matmul', 'conv', 'pool', 'norm', 'optimizer', 'threads']
+  const files = ['elementwise', 'gelu', 'binary', 'reduce', 'matmul', 'conv', 'pool', 'norm', 'optimizer', 'threads']
     .map((f) => `test/conformance/${f}.test.ts`);
   // Without NODE_TEST_CONTEXT the child reports in plain TAP instead of to this runner.
   const { NODE_TEST_CONTEXT: _context, ...env } = process.env;

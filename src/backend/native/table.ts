@@ -119,6 +119,8 @@ export const NATIVE_FUNCTIONS = {
   /** Over contiguous rows; `log` gives logSoftmax. */
   softmax: glue('x: f32', 'outer: count', 'length: count', 'out: f32', 'log: bool'),
   gather: glue('x: f32', 'outer: count', 'length: count', 'inner: count', 'indices: i32', 'out: f32'),
+  gelu: elementwise('x: f32', 'out: f32', 'approximate: bool'),
+  geluBackward: elementwise('x: f32', 'dy: f32', 'dx: f32', 'approximate: bool'),
   conv2d: glue('x: f32', 'filter: f32', 'out: f32', 'geometry: geometry'),
   /** conv2d finished with bias[channel] (or none) and an activation as it is stored. */
   conv2dBiasActivation: glue('x: f32', 'filter: f32', 'bias: f32?', 'out: f32', 'geometry: geometry',
