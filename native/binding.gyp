@@ -24,7 +24,8 @@
       'target_name': 'neurona',
       'sources': [
         'addon.cc',
-        'addon_training.cc',
+        'addon_arrays.cc',
+        'addon_images.cc',
         'kernels/dispatch.cc',
         'kernels/thread_pool.cc',
         'kernels/layout.cc',

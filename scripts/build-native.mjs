@@ -8,6 +8,10 @@
  * build/native-build.log, and exits 0. `npm run build:native` (--verbose) shows the compiler's
  * output as it goes and exits 1 on failure, for someone fixing the build by hand.
  *
+ * In a development checkout (src/ and tsx at hand) it first rewrites native/kernels/kernel_table.h
+ * from the kernel table, src/backend/native/table.ts, when the two differ; an installed package
+ * compiles the header it ships.
+ *
  * NEURONA_SKIP_NATIVE=1 skips the build (neurona then runs on js).
  *
  * node-gyp's intermediate files (native/build: objects, archives, Makefiles; about 2.8 MB) are removed
@@ -16,7 +20,7 @@
  * this script again.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,9 +92,36 @@ function firstError(output) {
   return (compiler ?? gyp ?? lines.filter((l) => l.startsWith('gyp ERR!'))[0] ?? 'unknown error').replace(/^gyp ERR! /, '').trim();
 }
 
+/** Rewrites native/kernels/kernel_table.h from src/backend/native/table.ts, through tsx, when they differ. */
+function regenerateKernelTable() {
+  const generator = join(root, 'src', 'backend', 'native', 'cpp-header.ts');
+  try {
+    createRequire(join(root, 'package.json')).resolve('tsx');
+  } catch {
+    return; // an installed package: no tsx, and the header it ships matches its table
+  }
+  if (!existsSync(generator)) return;
+  const render = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
+    `import { HEADER_PATH, renderKernelTableHeader } from ${JSON.stringify(generator)};
+     process.stdout.write(JSON.stringify({ path: HEADER_PATH, text: renderKernelTableHeader() }));`], {
+    cwd: root, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024,
+  });
+  if (render.status !== 0) {
+    fail(`could not generate the kernel table header from ${generator}: ${(render.stderr || '').trim().split('\n')[0]}`,
+      render.stderr);
+  }
+  const { path, text } = JSON.parse(render.stdout);
+  const header = join(root, path);
+  if (!existsSync(header) || readFileSync(header, 'utf8') !== text) {
+    writeFileSync(header, text);
+    if (verbose) console.log(`neurona: rewrote ${path} from src/backend/native/table.ts`);
+  }
+}
+
 if (process.env.NEURONA_SKIP_NATIVE === '1') fail('NEURONA_SKIP_NATIVE=1');
 if (process.platform === 'win32') fail('building the native backend on Windows is not supported yet');
 if (!existsSync(join(nativeDir, 'binding.gyp'))) fail(`${join(nativeDir, 'binding.gyp')} is missing`);
+regenerateKernelTable();
 const compiler = findCompiler();
 if (!compiler.ok) fail(`no C++ compiler found (tried ${compiler.names.join(', ')})`);
 const nodeGyp = findNodeGyp();

@@ -1,6 +1,6 @@
-// Convolution kernels over NHWC images, compiled once per ISA: each isa_*.cc includes this file after
-// gemm_impl.h and elementwise_impl.h (whose helpers it uses) and instantiates Conv<Micro> with its
-// GEMM micro-kernel.
+// Convolution kernels over NHWC images, compiled once per ISA: isa_table.h includes this file after
+// gemm_impl.h and elementwise_impl.h (whose helpers it uses) and instantiates Conv<Micro> with the
+// ISA's GEMM micro-kernel.
 //
 // conv2d and its two backprops are matrix products over im2col's matrix `col` [pixels, taps] (row p
 // holds output pixel p's receptive field in the filter's (ky, kx, c) order, zeros for padding), with
@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "thread_pool.h"
-#include "training.h"
+#include "window.h"
 
 namespace neurona {
 namespace NEURONA_ISA {

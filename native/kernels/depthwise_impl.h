@@ -1,4 +1,4 @@
-// Depthwise convolution and its two backprops, compiled once per ISA (included by each isa_*.cc after
+// Depthwise convolution and its two backprops, compiled once per ISA (included by isa_table.h after
 // conv_impl.h, whose helpers it uses). Each output channel c * multiplier + m reads input channel c
 // only, so there is too little work per tap for a GEMM: direct loops with the channel loop innermost
 // (contiguous in NHWC), which vectorize. Output rows (forward) or whole images (backprop input, whose
@@ -9,7 +9,7 @@
 #endif
 
 #include "thread_pool.h"
-#include "training.h"
+#include "window.h"
 
 namespace neurona {
 namespace NEURONA_ISA {

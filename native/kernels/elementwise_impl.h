@@ -1,5 +1,5 @@
-// Elementwise, reduction and softmax kernels on float32, written once as plain loops and compiled
-// once per ISA (included by each isa_*.cc after it defines NEURONA_ISA), so that the compiler
+// Elementwise (gelu among them), reduction and softmax kernels on float32, written once as plain loops and compiled
+// once per ISA (included by isa_table.h, for the NEURONA_ISA being compiled), so that the compiler
 // vectorizes them for that instruction set. No -ffast-math anywhere: results follow IEEE float32,
 // and sums keep a fixed order.
 //
@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "elementwise.h"
+#include "kernel_table.h"
 #include "thread_pool.h"
 
 namespace neurona {
@@ -68,6 +69,76 @@ inline float tanh_f32(float x) {
   const float small = p * z * x + x;
   const float large = std::copysign(1.0f - 2.0f / (exp_f32(2.0f * ax) + 1.0f), x);
   return ax >= 0.625f ? large : small;
+}
+
+// Phi(-|x|) = erfc(|x| / sqrt 2) / 2, the standard normal's lower tail, within about 5 ulp, and,
+// through *density, exp(-x^2 / 2). erfc(z) = t * exp(-z^2 + h(s)) with t = 2 / (2 + z) and
+// s = 2t - 1 = (2 - z) / (2 + z): h is smooth on [-1, 1] and its Chebyshev series (the leading
+// terms of src/backend/js/elementwise.ts's, from test/fixtures/fit_normal_tail.py) converges fast.
+// -x^2 / 2 is split exactly as -hi^2 / 2 - lo * (|x| + hi) / 2, hi being |x| to 12 bits, whose
+// square float32 holds exactly: rounding x^2 would cost ulps growing with x^2.
+inline float normal_tail_f32(float x, float* density) {
+  constexpr float kCoefficients[] = {-0.65132686f,    0.641969792f,    0.0194764732f, -0.00956151479f,
+                                     -0.000946595344f, 0.000366839498f, 4.25233248e-05f, -2.02785781e-05f,
+                                     -1.62429e-06f,   1.30365584e-06f, 1.56264417e-08f, -8.52380959e-08f};
+  constexpr int kTerms = sizeof(kCoefficients) / sizeof(kCoefficients[0]);
+  // Beyond 16 both results are 0 in float32; the bound also keeps infinity (and NaN, which the
+  // callers' x carries through) out of s.
+  float a = std::fabs(x);
+  a = a < 16.0f ? a : 16.0f;
+  const float z = a * 0.707106781f;
+  const float inverse = 1.0f / (2.0f + z);
+  const float s = (2.0f - z) * inverse;
+  float b1 = 0.0f, b2 = 0.0f;
+  for (int k = kTerms - 1; k >= 1; k--) {
+    const float b = kCoefficients[k] + 2.0f * s * b1 - b2;
+    b2 = b1;
+    b1 = b;
+  }
+  const float h = kCoefficients[0] + s * b1 - b2;
+  std::int32_t bits;
+  std::memcpy(&bits, &a, sizeof bits);
+  const float hi = bits_to_float(bits & ~0xFFF);
+  const float lo = a - hi;
+  const float gauss_hi = exp_f32(-0.5f * hi * hi);
+  const float gauss_lo = exp_f32(-0.5f * lo * (a + hi));
+  *density = gauss_hi * gauss_lo;
+  return inverse * *density * exp_f32(h);
+}
+
+constexpr float kInvSqrt2Pi = 0.398942280f;
+// sqrt(2 / pi) and 0.044715: the tanh form of gelu (Keras's approximate=True, PyTorch's 'tanh').
+constexpr float kGeluTanhScale = 0.797884561f;
+constexpr float kGeluTanhCubic = 0.044715f;
+
+// x * Phi(x); Phi(x) = 1 - Phi(-x) for x >= 0. gelu(-inf) is NaN, as in PyTorch.
+inline float gelu_f32(float x) {
+  float density;
+  const float tail = normal_tail_f32(x, &density);
+  return x < 0.0f ? x * tail : x * (1.0f - tail);
+}
+
+// d/dx x * Phi(x) = Phi(x) + x * phi(x).
+inline float gelu_slope_f32(float x) {
+  float density;
+  const float tail = normal_tail_f32(x, &density);
+  return (x < 0.0f ? tail : 1.0f - tail) + x * kInvSqrt2Pi * density;
+}
+
+// The tanh form 0.5 x (1 + tanh(u)), u = sqrt(2 / pi) (x + 0.044715 x^3), as x * sigmoid(2u): the
+// same function without the cancellation of 1 + tanh(u) for negative x.
+inline float gelu_tanh_f32(float x) {
+  return x * sigmoid_f32(2.0f * kGeluTanhScale * x * (1.0f + kGeluTanhCubic * x * x));
+}
+
+// p + x p (1 - p) 2u' with p = sigmoid(2u); p and 1 - p each come without cancellation.
+inline float gelu_tanh_slope_f32(float x) {
+  const float w = 2.0f * kGeluTanhScale * x * (1.0f + kGeluTanhCubic * x * x);
+  const float e = exp_f32(-std::fabs(w));
+  const float r = 1.0f / (1.0f + e);
+  const float p = w >= 0.0f ? r : e * r;
+  const float q = w >= 0.0f ? e * r : r;
+  return p + x * p * q * 2.0f * kGeluTanhScale * (1.0f + 3.0f * kGeluTanhCubic * x * x);
 }
 
 // Below this many elements (or element visits) a kernel runs on one thread: waking the pool costs more.
@@ -192,6 +263,31 @@ inline void unary_grad_range(int op, const float* __restrict x, const float* __r
 
 void unary_grad(int op, const float* x, const float* y, const float* dy, float* out, long n, float param, int threads) {
   parallel_chunks(n, 16, threads_for(n, threads), [&](long begin, long end) { unary_grad_range(op, x, y, dy, out, begin, end, param); });
+}
+
+void gelu(const GeluArgs& args, long n, int threads) {
+  const float* __restrict x = args.x.data;
+  float* __restrict out = args.out.data;
+  parallel_chunks(n, 16, threads_for(n * 8, threads), [&](long begin, long end) {
+    if (args.approximate) {
+      for (long i = begin; i < end; i++) out[i] = gelu_tanh_f32(x[i]);
+    } else {
+      for (long i = begin; i < end; i++) out[i] = gelu_f32(x[i]);
+    }
+  });
+}
+
+void gelu_backward(const GeluBackwardArgs& args, long n, int threads) {
+  const float* __restrict x = args.x.data;
+  const float* __restrict dy = args.dy.data;
+  float* __restrict dx = args.dx.data;
+  parallel_chunks(n, 16, threads_for(n * 8, threads), [&](long begin, long end) {
+    if (args.approximate) {
+      for (long i = begin; i < end; i++) dx[i] = dy[i] * gelu_tanh_slope_f32(x[i]);
+    } else {
+      for (long i = begin; i < end; i++) dx[i] = dy[i] * gelu_slope_f32(x[i]);
+    }
+  });
 }
 
 template <class F>

@@ -1,6 +1,6 @@
 // The blocked GEMM driver, after the Goto/BLIS scheme, written once and compiled once per ISA: each
-// isa_*.cc defines NEURONA_ISA (its namespace) and a micro-kernel type, then includes this file, so
-// every function here is built with that translation unit's target flags. Everything lives in the
+// isa_*.cc defines NEURONA_ISA (its namespace) and a micro-kernel type, then includes isa_table.h,
+// which includes this file, so every function here is built with that translation unit's target flags. Everything lives in the
 // per-ISA namespace; nothing inline is shared between the differently compiled units (an inline
 // function compiled for AVX-512 must never be what the portable path links to).
 //

@@ -1,10 +1,12 @@
 // The kernels that exist once per instruction set. Each ISA's translation unit (isa_avx512.cc,
-// isa_avx2.cc, isa_portable.cc) is compiled with its own target flags and fills one IsaKernels table;
-// dispatch.cc picks the best table the CPU supports, once, at load.
+// isa_avx2.cc, isa_portable.cc) is compiled with its own target flags and fills one IsaKernels table
+// by field name (isa_table.h); dispatch.cc picks the best table the CPU supports, once, at load.
 #pragma once
 
 #include "elementwise.h"
-#include "training.h"
+#include "kernel_table.h"
+#include "optimizer.h"
+#include "window.h"
 
 namespace neurona {
 
@@ -55,7 +57,7 @@ struct IsaKernels {
   // Over contiguous rows: x and out are [outer, length].
   void (*softmax)(const float* x, long outer, long length, float* out, bool log, int threads);
 
-  // The training kernels of kernels.ts over NHWC images (conv_impl.h, depthwise_impl.h,
+  // The image, normalization and optimizer kernels of kernels.ts (conv_impl.h, depthwise_impl.h,
   // pool_norm_impl.h, optimizer_impl.h); each writes all of its outputs. Those returning bool return false, having
   // written nothing, only when their scratch memory cannot be allocated.
   // epilogue: null, or the bias (per output channel) and activation to finish each output with, rounded
@@ -81,7 +83,28 @@ struct IsaKernels {
   // rule: an UpdateKernel code; slots holds update_slot_count(rule, p) arrays of n floats.
   void (*apply_update)(int rule, float* param, const float* grad, float* const* slots, long n, const UpdateParams& p,
                        int threads);
+
+  // The table's elementwise kernels (kernel_table.h): each writes args.output()'s first n elements,
+  // every array of args holding at least n.
+#define NEURONA_ISA_FIELD(field, Args) void (*field)(const Args& args, long n, int threads);
+  NEURONA_ELEMENTWISE_KERNELS(NEURONA_ISA_FIELD)
+#undef NEURONA_ISA_FIELD
 };
+
+// The fields of IsaKernels written above by hand, which isa_table.h fills by name (the elementwise
+// ones follow NEURONA_ELEMENTWISE_KERNELS). A field missing here fails the static_assert below.
+#define NEURONA_ISA_KERNELS(X)                                                                           \
+  X(matmul) X(unary) X(unary_grad) X(binary) X(reduce) X(softmax) X(conv2d) X(conv2d_backprop_input)     \
+  X(conv2d_backprop_filter) X(depthwise_conv2d) X(depthwise_conv2d_backprop_input)                       \
+  X(depthwise_conv2d_backprop_filter) X(pool2d) X(pool2d_backward) X(batch_norm_training)                \
+  X(batch_norm_backward) X(apply_update)
+
+#define NEURONA_COUNT_FIELD(...) +1
+static_assert(sizeof(IsaKernels) == sizeof(const char*) + (0 NEURONA_ISA_KERNELS(NEURONA_COUNT_FIELD)
+                                                               NEURONA_ELEMENTWISE_KERNELS(NEURONA_COUNT_FIELD)) *
+                                                              sizeof(void (*)()),
+              "every kernel of IsaKernels is listed in NEURONA_ISA_KERNELS or NEURONA_ELEMENTWISE_KERNELS");
+#undef NEURONA_COUNT_FIELD
 
 const IsaKernels* portable_kernels();
 #if defined(__x86_64__) || defined(_M_X64)

@@ -4,12 +4,7 @@
 
 #include <immintrin.h>
 
-#include "elementwise_impl.h"
-#include "gemm_impl.h"
-#include "conv_impl.h"
-#include "depthwise_impl.h"
-#include "pool_norm_impl.h"
-#include "optimizer_impl.h"
+#include "isa.h"
 
 namespace neurona {
 namespace avx512 {
@@ -75,20 +70,12 @@ struct Micro {
   }
 };
 
-void matmul(const float* a, const float* b, float* out, const MatmulShape& shape, const MatmulEpilogue* epilogue,
-            int threads) {
-  Gemm<Micro>::matmul(a, b, out, shape, epilogue, threads);
-}
-
-using ConvKernels = Conv<Micro>;
-
-const IsaKernels kTable = {"avx512", matmul, unary, unary_grad, binary, reduce, softmax,
-                            ConvKernels::conv2d, ConvKernels::conv2d_backprop_input,
-                            ConvKernels::conv2d_backprop_filter, depthwise_conv2d, depthwise_conv2d_backprop_input,
-                            depthwise_conv2d_backprop_filter, pool2d, pool2d_backward, batch_norm_training,
-                            batch_norm_backward, apply_update};
-
 }  // namespace avx512
+}  // namespace neurona
+
+#include "isa_table.h"
+
+namespace neurona {
 
 const IsaKernels* avx512_kernels() { return &avx512::kTable; }
 

@@ -1,4 +1,4 @@
-// The fused optimizer updates (applyUpdate), compiled once per ISA (included by each isa_*.cc after
+// The fused optimizer updates (applyUpdate), compiled once per ISA (included by isa_table.h after
 // elementwise_impl.h). Each rule is one pass over the variable, in place, with the exact terms and
 // order of src/backend/js/optimizer.ts: the arithmetic is float64 (as JavaScript numbers), a slot
 // is stored to float32 and read back before the next term uses it, so the results equal the js
@@ -11,7 +11,7 @@
 #include <cmath>
 
 #include "thread_pool.h"
-#include "training.h"
+#include "optimizer.h"
 
 #if defined(__clang__)
 #pragma clang fp contract(off)

@@ -1,4 +1,4 @@
-// Pooling and batch-normalization kernels, compiled once per ISA (included by each isa_*.cc after
+// Pooling and batch-normalization kernels, compiled once per ISA (included by isa_table.h after
 // elementwise_impl.h and conv_impl.h, whose helpers they use). They follow the js kernels in
 // src/backend/js/pool.ts and norm.ts: the same tap rules, the same first-maximum and NaN choices, the
 // same float64 statistics; loops run over channels innermost (contiguous in NHWC), so they vectorize.
@@ -13,7 +13,7 @@
 #include <cmath>
 
 #include "thread_pool.h"
-#include "training.h"
+#include "window.h"
 
 namespace neurona {
 namespace NEURONA_ISA {

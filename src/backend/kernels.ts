@@ -147,6 +147,14 @@ export interface Kernels {
    */
   matmulBiasActivation(a: FloatArray, b: FloatArray, bias: FloatArray | null, out: FloatArray, args: MatmulArgs,
     activation: LinearActivation): void;
+  /**
+   * The Gaussian error linear unit `out = x * Phi(x)`, Phi the standard normal's CDF (Keras's and
+   * PyTorch's default, exact erf form), or with `approximate` the tanh form
+   * `0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))`.
+   */
+  gelu(x: FloatArray, out: FloatArray, approximate: boolean): void;
+  /** The gradient of gelu: `dx = dy * gelu'(x)`. */
+  geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, approximate: boolean): void;
   softmax(x: FloatArray, view: AxisView, out: FloatArray): void;
   logSoftmax(x: FloatArray, view: AxisView, out: FloatArray): void;
   /**
@@ -222,7 +230,8 @@ export interface Kernels {
 export type KernelName = keyof Kernels;
 
 export const KERNEL_NAMES: readonly KernelName[] = [
-  'unary', 'unaryGrad', 'binary', 'where', 'cast', 'reduce', 'argReduce', 'matmul', 'matmulBiasActivation', 'softmax',
+  'unary', 'unaryGrad', 'binary', 'where', 'cast', 'reduce', 'argReduce', 'matmul', 'matmulBiasActivation', 'gelu',
+  'geluBackward', 'softmax',
   'logSoftmax', 'softmaxCrossentropyBackward', 'transpose', 'slice', 'concat', 'pad', 'gather', 'scatterAdd', 'oneHot',
   'conv2d', 'conv2dBiasActivation', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'depthwiseConv2d',
   'depthwiseConv2dBackpropInput', 'depthwiseConv2dBackpropFilter', 'pool2d', 'pool2dBackward',

@@ -13,21 +13,6 @@ export type ActivationFn = (x: Tensor) => Tensor;
 export type ActivationName = KerasName<(typeof ACTIVATION_NAMES)[number]>;
 export type ActivationIdentifier = ActivationName | ActivationFn | null | undefined;
 
-/**
- * erf from the Chebyshev fit of erfc in Numerical Recipes (erfcc: relative error of erfc below
- * 1.2e-7 everywhere), built from ops so it differentiates. Abramowitz-Stegun 7.1.26 (absolute
- * error 1.5e-7) put gelu 2e-7 off the exact form near |x| = 3.
- */
-function erf(x: Tensor): Tensor {
-  const a = ops.abs(x);
-  const t = ops.reciprocal(ops.add(ops.mul(a, 0.5), 1));
-  const coefficients = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
-  let poly: Tensor | number = coefficients.at(-1)!;
-  for (let i = coefficients.length - 2; i >= 0; i--) poly = ops.add(ops.mul(t, poly), coefficients[i]!);
-  const erfc = ops.mul(t, ops.exp(ops.sub(poly as Tensor, ops.square(a))));
-  return ops.mul(ops.sign(x), ops.sub(1, erfc));
-}
-
 function noGradient(name: string, forward: (x: Tensor) => Tensor): ActivationFn {
   // Marked differentiable so that a higher-order pass reaches the rule and shows its clearer error.
   return (x) => record(name, forward(x), [x], () => {
@@ -50,7 +35,7 @@ const ACTIVATIONS: Record<string, ActivationFn> = {
   softmax: (x) => ops.softmax(x, -1),
   elu: (x) => ops.elu(x, 1),
   selu: (x) => ops.mul(ops.elu(x, SELU_ALPHA), SELU_SCALE),
-  gelu: (x) => ops.mul(ops.mul(x, 0.5), ops.add(erf(ops.mul(x, Math.SQRT1_2)), 1)),
+  gelu: (x) => ops.gelu(x), // Keras's default, the exact erf form
   swish: (x) => ops.mul(x, ops.sigmoid(x)),
   silu: (x) => ops.mul(x, ops.sigmoid(x)),
   softplus: ops.softplus,

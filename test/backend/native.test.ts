@@ -87,6 +87,28 @@ test('the addon rejects wrong arguments with errors that name the kernel', skipU
   assert.throws(() => addon.setNumThreads(0), (e: Error) => e instanceof RangeError && /at least 1/.test(e.message));
 });
 
+test('the elementwise kernels of the table reject short arrays and wrong types, naming the kernel and argument', skipUnbuilt, () => {
+  const info = nativeInfo();
+  const addon = createRequire(import.meta.url)(info.available ? info.path : '') as Record<string, (...args: unknown[]) => void>;
+  const f = (n: number) => new Float32Array(n);
+  addon.gelu!(f(5), f(5), false);
+  addon.geluBackward!(f(6), f(5), f(5), true); // longer inputs are fine: the output's length rules
+  assert.throws(() => addon.gelu!(f(4), f(5), false),
+    (e: Error) => e instanceof RangeError && /^neurona native gelu: x has 4 elements but the shape needs 5$/.test(e.message));
+  assert.throws(() => addon.geluBackward!(f(5), f(4), f(5), false),
+    (e: Error) => e instanceof RangeError && /geluBackward: dy has 4 elements but the shape needs 5/.test(e.message));
+  assert.throws(() => addon.geluBackward!(f(5), new Float64Array(5), f(5), false),
+    (e: Error) => e instanceof TypeError && /geluBackward: dy must be a Float32Array/.test(e.message));
+  assert.throws(() => addon.gelu!(f(5), f(5), 1),
+    (e: Error) => e instanceof TypeError && /gelu: approximate must be a boolean/.test(e.message));
+  assert.throws(() => addon.gelu!(f(5), f(5)),
+    (e: Error) => e instanceof TypeError && /gelu: expected 3 arguments, got 2/.test(e.message));
+  const native = withBackend('native', () => kernels());
+  const js = withBackend('js', () => kernels());
+  assert.notEqual(native.gelu, js.gelu, 'native registers its own gelu');
+  assert.notEqual(native.geluBackward, js.geluBackward, 'native registers its own geluBackward');
+});
+
 test('float64 matmul on the native backend falls back to the js kernel, bit for bit', skipUnbuilt, () => {
   const a = nr.randu([13, 29], { dtype: 'float64' });
   const b = nr.randu([29, 7], { dtype: 'float64' });
@@ -140,7 +162,7 @@ for (const isa of ['portable', 'avx2', 'avx512']) {
 test('every native kernel passes the conformance suite at every size (no js cut-off for small arrays)', skipUnbuilt, () => {
   // The wrapper sends arrays below a size cut-off to js; with the cut-off at 0 the native loops also
   // meet the small edge cases (NaN, infinities, extreme exponents, ties) the suite spells out.
-  const files = ['elementwise', 'binary', 'reduce', 'matmul', 'conv', 'pool', 'norm', 'optimizer', 'threads']
+  const files = ['elementwise', 'gelu', 'binary', 'reduce', 'matmul', 'conv', 'pool', 'norm', 'optimizer', 'threads']
     .map((f) => `test/conformance/${f}.test.ts`);
   // Without NODE_TEST_CONTEXT the child reports in plain TAP instead of to this runner.
   const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
@@ -153,8 +175,8 @@ test('every native kernel passes the conformance suite at every size (no js cut-
   assert.match(child.stdout, /\[native\]/, 'the native backend took part');
 });
 
-// The training kernels' glue (native/addon_training.cc): a geometry arrives as an Int32Array in
-// Conv2DGeometry's field order, and no geometry, however wrong, may reach memory outside the arrays.
+// The image kernels' glue (native/addon_images.cc) and the others': a geometry arrives as an Int32Array
+// in the kernel table's field order, and no geometry, however wrong, may reach memory outside the arrays.
 test('the training kernels reject bad geometries, short arrays and missing slots with errors that name the kernel', skipUnbuilt, () => {
   const info = nativeInfo();
   const addon = createRequire(import.meta.url)(info.available ? info.path : '') as Record<string, (...args: unknown[]) => void>;
@@ -175,7 +197,9 @@ test('the training kernels reject bad geometries, short arrays and missing slots
   assert.throws(() => addon.conv2dBiasActivation!(f(32), f(54), f(3), f(47), geometry(), 1),
     (e: Error) => e instanceof RangeError && /conv2dBiasActivation: out has 47 elements but the shape needs 48/.test(e.message));
   assert.throws(() => addon.conv2dBiasActivation!(f(32), f(54), f(3), f(48), geometry(), 4),
-    (e: Error) => e instanceof TypeError && /conv2dBiasActivation: op must be an integer code below 4/.test(e.message));
+    (e: Error) => e instanceof TypeError && /conv2dBiasActivation: activation must be an integer code below 4/.test(e.message));
+  assert.throws(() => addon.conv2dBiasActivation!(f(32), f(54), [1, 2, 3], f(48), geometry(), 1),
+    (e: Error) => e instanceof TypeError && /conv2dBiasActivation: bias must be a Float32Array or null/.test(e.message));
   assert.throws(() => addon.conv2dBackpropFilter!(f(32), f(48), f(53), geometry()),
     (e: Error) => e instanceof RangeError && /conv2dBackpropFilter: dFilter has 53 elements but the shape needs 54/.test(e.message));
   assert.throws(() => addon.conv2dBackpropInput!(f(47), f(54), f(32), geometry()),
@@ -191,7 +215,8 @@ test('the training kernels reject bad geometries, short arrays and missing slots
   assert.throws(() => addon.conv2d!(f(32), f(54), f(48), geometry({ 0: 2 ** 31 - 1, 1: 2 ** 31 - 1, 2: 2 ** 31 - 1, 3: 2 ** 31 - 1 })),
     (e: Error) => e instanceof RangeError && /conv2d: x has 32 elements but the shape needs 9223372036854775807/.test(e.message));
   assert.throws(() => addon.depthwiseConv2d!(f(32), f(45), f(80), geometry({ 6: 5 })),
-    (e: Error) => e instanceof RangeError && /depthwiseConv2d: bad geometry .*outChannels a multiple of inChannels/.test(e.message));
+    (e: Error) => e instanceof RangeError
+      && /depthwiseConv2d: bad geometry \(outChannels 5 is not a multiple of inChannels 2\)/.test(e.message));
   assert.throws(() => addon.pool2d!(0, f(32), f(31), geometry({ 6: 2 })),
     (e: Error) => e instanceof RangeError && /pool2d: out has 31 elements but the shape needs 32/.test(e.message));
   assert.throws(() => addon.pool2d!(7, f(32), f(32), geometry()), (e: Error) => e instanceof TypeError && /pool2d: op must be an integer code below 2/.test(e.message));
@@ -208,7 +233,11 @@ test('the training kernels reject bad geometries, short arrays and missing slots
   assert.throws(() => addon.applyUpdate!(1, f(8), f(8), [f(8), new Float64Array(8), f(8)], hyper),
     (e: Error) => e instanceof TypeError && /applyUpdate: slots\[1\] must be a Float32Array/.test(e.message));
   assert.throws(() => addon.applyUpdate!(1, f(8), f(8), [f(8), f(8), f(8)], Float64Array.of(0.01)),
-    (e: Error) => e instanceof RangeError && /applyUpdate: hyperParameters has 1 elements but the shape needs 9/.test(e.message));
+    (e: Error) => e instanceof RangeError && /applyUpdate: hyperParameters must have 9 fields, got 1/.test(e.message));
+  assert.throws(() => addon.applyUpdate!(1, f(8), f(7), [f(8), f(8), f(8)], hyper),
+    (e: Error) => e instanceof RangeError && /applyUpdate: grad has 7 elements but the shape needs 8/.test(e.message));
+  assert.throws(() => addon.applyUpdate!(1, f(8), f(8), f(8), hyper),
+    (e: Error) => e instanceof TypeError && /applyUpdate: slots must be an array/.test(e.message));
 });
 
 test('the native backend runs its own training kernels on float32 and hands float64 to js', skipUnbuilt, () => {

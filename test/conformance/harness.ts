@@ -44,6 +44,8 @@ export const KERNEL_COVERAGE: Record<KernelName, string> = {
   argReduce: 'reduce.test.ts',
   matmul: 'matmul.test.ts',
   matmulBiasActivation: 'fused.test.ts',
+  gelu: 'gelu.test.ts',
+  geluBackward: 'gelu.test.ts',
   softmax: 'reduce.test.ts',
   logSoftmax: 'reduce.test.ts',
   softmaxCrossentropyBackward: 'fused.test.ts',

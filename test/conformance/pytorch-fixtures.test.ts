@@ -17,7 +17,7 @@ type Encoded = { shape: number[]; data: (number | string)[] };
 interface FixtureCase {
   name: string;
   op: string;
-  args: { axis?: number; axes?: number[]; keepDims?: boolean; alpha?: number };
+  args: { axis?: number; axes?: number[]; keepDims?: boolean; alpha?: number; approximate?: 'none' | 'tanh' };
   dtype: 'float64' | 'int32';
   inputs: Encoded[];
   output: Encoded;
@@ -49,6 +49,7 @@ const OPS: Record<string, Op> = {
   softplus: ([x]) => nr.softplus(x!),
   elu: ([x], { alpha }) => nr.elu(x!, alpha),
   leakyRelu: ([x], { alpha }) => nr.leakyRelu(x!, alpha),
+  gelu: ([x], { approximate }) => nr.gelu(x!, approximate === 'tanh'),
   matmul: ([a, b]) => nr.matmul(a!, b!),
   maximum: ([a, b]) => nr.maximum(a!, b!),
   minimum: ([a, b]) => nr.minimum(a!, b!),

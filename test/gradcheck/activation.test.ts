@@ -1,9 +1,9 @@
 import { test } from 'node:test';
-import { assert, assertClose, awayFromZero, gradCheck, nr, randomFloat64 } from '../helpers.js';
+import { assert, assertClose, awayFromZero, gradCheck, gradGradCheck, nr, randomFloat64 } from '../helpers.js';
 
 /*
  * Float64 central-difference checks of the activation functions: the elementwise ones (sigmoid,
- * relu, leakyRelu, elu, softplus; kinked ones get inputs kept away from 0 so a finite difference
+ * relu, leakyRelu, elu, softplus, gelu; kinked ones get inputs kept away from 0 so a finite difference
  * never straddles the kink) and softmax / logSoftmax along every axis.
  */
 
@@ -20,6 +20,10 @@ const CASES: [string, (x: nr.Tensor) => nr.Tensor, (shape: number[]) => nr.Tenso
   ['softplus', (x) => nr.softplus(x), (s) => randomFloat64(s, -4, 4)],
   ['softplus (|x| from 15 to 17)', (x) => x.softplus(), (s) => awayFromZero(s, 15)],
   ['relu method then square', (x) => x.relu().square(), (s) => awayFromZero(s)],
+  ['gelu', (x) => nr.gelu(x), (s) => randomFloat64(s, -4, 4)],
+  ['gelu (|x| from 5 to 9, the tails)', (x) => nr.gelu(x), (s) => awayFromZero(s, 5, 4)],
+  ['gelu tanh form', (x) => nr.gelu(x, true), (s) => randomFloat64(s, -4, 4)],
+  ['gelu tanh form (|x| from 3 to 6)', (x) => nr.gelu(x, true), (s) => awayFromZero(s, 3, 3)],
 ];
 
 CASES.forEach(([name, fn, input], k) => {
@@ -28,6 +32,14 @@ CASES.forEach(([name, fn, input], k) => {
     for (const shape of SHAPES) gradCheck(fn, [input(shape)], { label: `${name} ${JSON.stringify(shape)}` });
   });
 });
+
+/** gelu'(v) = Phi(v) + v phi(v) at the points below, Phi(v) = (1 + erf(v / sqrt 2)) / 2 with erf from mpmath. */
+const GELU_SLOPES = new Map([
+  [-2, 0.5 * (1 - 0.95449973610364158560) - 2 * Math.exp(-2) / Math.sqrt(2 * Math.PI)],
+  [-0.5, 0.5 * (1 - 0.38292492254802620727) - 0.5 * Math.exp(-0.125) / Math.sqrt(2 * Math.PI)],
+  [0.5, 0.5 * (1 + 0.38292492254802620727) + 0.5 * Math.exp(-0.125) / Math.sqrt(2 * Math.PI)],
+  [3, 0.5 * (1 + 0.99730020393673981094) + 3 * Math.exp(-4.5) / Math.sqrt(2 * Math.PI)],
+]);
 
 test('activation gradients at known points (the slopes, not only their consistency)', () => {
   const x = nr.tensor([-2, -0.5, 0.5, 3], undefined, 'float64');
@@ -38,6 +50,8 @@ test('activation gradients at known points (the slopes, not only their consisten
     ['elu 0.5', (t) => t.elu(0.5), (v) => (v > 0 ? 1 : 0.5 * Math.exp(v))],
     ['sigmoid', (t) => t.sigmoid(), (v) => Math.exp(-v) / (1 + Math.exp(-v)) ** 2],
     ['softplus', (t) => t.softplus(), (v) => 1 / (1 + Math.exp(-v))],
+    // Phi(v) + v phi(v), with erf at the points from mpmath (30 digits).
+    ['gelu', (t) => nr.gelu(t), (v) => GELU_SLOPES.get(v)!],
   ];
   for (const [name, fn, slope] of slopes) {
     const [g] = nr.grad((t) => fn(t).sum())(x);
@@ -73,4 +87,15 @@ test('gradcheck softmax and logSoftmax: default axis is the last one, and a leng
   const a = nr.noGrad(() => nr.softmax(x, 0).data());
   const b = nr.noGrad(() => nr.softmax(x, -1).data());
   assert.notDeepEqual(Array.from(a), Array.from(b));
+});
+
+test('gradGradCheck gelu: second and third derivatives through the fused kernel, both forms', () => {
+  nr.setSeed(620);
+  for (const approximate of [false, true]) {
+    const x = randomFloat64([7], -3, 3);
+    gradGradCheck((t) => nr.gelu(t, approximate), [x], { label: `gelu approximate=${approximate}` });
+    // The second derivative's own gradient: the backward node is differentiable again.
+    gradGradCheck((t) => nr.grad((u: nr.Tensor) => nr.gelu(u, approximate).sum())(t)[0]!, [x],
+      { label: `gelu' approximate=${approximate}` });
+  }
 });

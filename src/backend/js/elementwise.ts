@@ -91,6 +91,106 @@ export function unaryGrad(op: UnaryGradOp, x: FloatArray, y: FloatArray, dy: Flo
   gradLoops[op](x, y, dy, out, out.length, param);
 }
 
+/*
+ * gelu. Phi(-a) = erfc(a / sqrt 2) / 2 for a >= 0 is computed as erfc(z) = t exp(-z^2 + h(s)), with
+ * t = 2 / (2 + z) and s = 2t - 1 = (2 - z) / (2 + z): h is smooth on [-1, 1], and the Chebyshev
+ * series below (test/fixtures/fit_normal_tail.py) gives erfc to about 2 ulp of float64 for every z.
+ * native/kernels/elementwise_impl.h uses its first twelve terms in float32.
+ */
+const NORMAL_TAIL_SERIES = [
+  -0.6513268598908547, 0.64196979235649021, 0.019476473204185836, -0.0095615147868086323, -0.00094659534448203692,
+  0.00036683949785276145, 4.2523324806907769e-05, -2.0278578112534242e-05, -1.6242900046470256e-06,
+  1.3036558355805232e-06, 1.5626441722066142e-08, -8.5238095914926541e-08, 6.5290544390988515e-09,
+  5.0593434955514693e-09, -9.9136415649303307e-10, -2.273651222931836e-10, 9.646791102015527e-11,
+  2.3940380830391146e-12, -6.8860275264975532e-12, 8.9448792730907253e-13, 3.1309213993429581e-13,
+  -1.1270822361367252e-13, 3.8109052551892321e-16, 7.1060976136092371e-15, -1.5230282014571043e-15,
+  -9.4574945712912334e-17, 1.210237189224279e-16, -2.8166630877471771e-17, 5.0030055594459019e-20,
+];
+const INV_SQRT_2PI = 0.3989422804014327;
+/** sqrt(2 / pi) and 0.044715: the tanh form (Keras's approximate=True, PyTorch's approximate='tanh'). */
+const TANH_SCALE = 0.7978845608028654;
+const TANH_CUBIC = 0.044715;
+
+/** exp(-a^2 / 2), a >= 0: a to float32's 24 bits squares exactly, so the rounding of a^2 costs nothing. */
+function gaussian(a: number): number {
+  const hi = Math.fround(a);
+  const lo = a - hi;
+  return Math.exp(-0.5 * hi * hi) * Math.exp(-0.5 * lo * (a + hi));
+}
+
+/** Phi(-a) / exp(-a^2 / 2) for a >= 0, so that Phi(-a) = tailRatio(a) * gaussian(a). */
+function tailRatio(a: number): number {
+  const z = a * Math.SQRT1_2;
+  const inverse = 1 / (2 + z);
+  const s = (2 - z) * inverse;
+  let b1 = 0;
+  let b2 = 0;
+  for (let k = NORMAL_TAIL_SERIES.length - 1; k >= 1; k--) {
+    const b = NORMAL_TAIL_SERIES[k]! + 2 * s * b1 - b2;
+    b2 = b1;
+    b1 = b;
+  }
+  return inverse * Math.exp(NORMAL_TAIL_SERIES[0]! + s * b1 - b2);
+}
+
+/** |v| up to 40, beyond which Phi(-|v|) is 0 in float64: keeps infinities out of the series (NaN gives 40; v carries it). */
+function bounded(v: number): number {
+  const a = Math.abs(v);
+  return a < 40 ? a : 40;
+}
+
+/**
+ * 2u, u = sqrt(2 / pi) (x + 0.044715 x^3): the tanh form is computed as x * sigmoid(2u), which equals
+ * 0.5 x (1 + tanh(u)) without its cancellation for negative x.
+ */
+function tanhFormArgument(v: number): number {
+  return 2 * TANH_SCALE * v * (1 + TANH_CUBIC * v * v);
+}
+
+/** x * Phi(x) (Phi(x) = 1 - Phi(-x) for x >= 0), or the tanh form; gelu(-inf) is NaN, as in PyTorch. */
+export function gelu(x: FloatArray, out: FloatArray, approximate: boolean): void {
+  const n = out.length;
+  if (approximate) {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      const w = tanhFormArgument(v);
+      const e = Math.exp(-Math.abs(w));
+      out[i] = v * (w >= 0 ? 1 / (1 + e) : e / (1 + e));
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const v = x[i]!;
+    const a = bounded(v);
+    const tail = tailRatio(a) * gaussian(a);
+    out[i] = v < 0 ? v * tail : v * (1 - tail);
+  }
+}
+
+/** dx = dy * (Phi(x) + x phi(x)), or the tanh form's derivative. */
+export function geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, approximate: boolean): void {
+  const n = dx.length;
+  if (approximate) {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      const w = tanhFormArgument(v);
+      // sigmoid(w) and 1 - sigmoid(w), each without cancellation.
+      const e = Math.exp(-Math.abs(w));
+      const p = w >= 0 ? 1 / (1 + e) : e / (1 + e);
+      const q = w >= 0 ? e / (1 + e) : 1 / (1 + e);
+      dx[i] = dy[i]! * (p + v * p * q * 2 * TANH_SCALE * (1 + 3 * TANH_CUBIC * v * v));
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const v = x[i]!;
+    const a = bounded(v);
+    const density = gaussian(a);
+    const tail = tailRatio(a) * density;
+    dx[i] = dy[i]! * ((v < 0 ? tail : 1 - tail) + v * INV_SQRT_2PI * density);
+  }
+}
+
 type BinaryRow = (a: TypedArray, ai: number, as: number, b: TypedArray, bi: number, bs: number,
   o: TypedArray, oi: number, n: number) => void;
 

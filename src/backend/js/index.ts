@@ -1,24 +1,21 @@
 import type { Backend, Kernels } from '../kernels.js';
-import {
-  conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dBiasActivation, depthwiseConv2d,
-  depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput,
-} from './conv.js';
-import { binary, cast, unary, unaryGrad, where } from './elementwise.js';
-import { concat, gather, oneHot, pad, scatterAdd, slice, transpose } from './layout.js';
-import { matmul, matmulBiasActivation } from './matmul.js';
-import { batchNormBackward, batchNormTraining } from './norm.js';
-import { pool2d, pool2dBackward } from './pool.js';
-import { applyUpdate } from './optimizer.js';
-import { fillNormal, fillUniform } from './random.js';
-import { argReduce, logSoftmax, reduce, softmax, softmaxCrossentropyBackward } from './reduce.js';
+import * as conv from './conv.js';
+import * as elementwise from './elementwise.js';
+import * as layout from './layout.js';
+import * as matmul from './matmul.js';
+import * as norm from './norm.js';
+import * as optimizer from './optimizer.js';
+import * as pool from './pool.js';
+import * as random from './random.js';
+import * as reduce from './reduce.js';
 
-/** The reference backend: every kernel, in plain TypeScript, for every dtype. */
+/**
+ * The reference backend: every kernel, in plain TypeScript, for every dtype. Each family file
+ * exports its kernels and nothing else, so a kernel added to one needs no line here (the helpers
+ * they share live in strided.ts and window.ts).
+ */
 export const jsKernels: Kernels = {
-  unary, unaryGrad, binary, where, cast, reduce, argReduce, matmul, matmulBiasActivation, softmax, logSoftmax, softmaxCrossentropyBackward,
-  transpose, slice, concat, pad, gather, scatterAdd, oneHot,
-  conv2d, conv2dBiasActivation, conv2dBackpropInput, conv2dBackpropFilter, depthwiseConv2d, depthwiseConv2dBackpropInput,
-  depthwiseConv2dBackpropFilter, pool2d, pool2dBackward, batchNormTraining, batchNormBackward, applyUpdate,
-  fillUniform, fillNormal,
+  ...conv, ...elementwise, ...layout, ...matmul, ...norm, ...optimizer, ...pool, ...random, ...reduce,
 };
 
 export const jsBackend: Backend = { name: 'js', kernels: jsKernels };

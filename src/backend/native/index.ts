@@ -1,6 +1,7 @@
-import type { Backend, Conv2DGeometry, Kernels, UpdateParams } from '../kernels.js';
+import type { Backend, Conv2DGeometry, KernelName, Kernels, UpdateParams } from '../kernels.js';
 import type { FloatArray } from '../../core/index.js';
 import { jsKernels } from '../js/index.js';
+import { CODES, NATIVE_FUNCTIONS, STRUCTS, parseArg, tableHash, type Addon, type FunctionSpec } from './table.js';
 
 /*
  * The typed binding to the C++ addon (native/, built into build/Release/neurona.node at npm
@@ -11,67 +12,9 @@ import { jsKernels } from '../js/index.js';
  * top: the browser entry imports the registry, and so this file, too.
  */
 
-/** The functions the addon exports (native/addon.cc). Ops are passed as codes; `*Ops` name them in code order. */
-interface Addon {
-  matmul(a: Float32Array, b: Float32Array, out: Float32Array, batch: number, m: number, n: number, k: number,
-    transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number): void;
-  /** One product (batch 1) finished with the bias row and an activation (a code of `activationOps`) as it is stored. */
-  matmulBiasActivation(a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, m: number, n: number,
-    k: number, transA: boolean, transB: boolean, activation: number): void;
-  unary(op: number, x: Float32Array, out: Float32Array, param: number): void;
-  unaryGrad(op: number, x: Float32Array, y: Float32Array, dy: Float32Array, out: Float32Array, param: number): void;
-  binary(op: number, a: Float32Array, b: Float32Array, period: number, repeat: number, aIsSmall: boolean, out: Float32Array): void;
-  reduce(op: number, x: Float32Array, outer: number, length: number, inner: number, out: Float32Array): void;
-  softmax(x: Float32Array, outer: number, length: number, out: Float32Array, log: boolean): void;
-  gather(x: Float32Array, outer: number, length: number, inner: number, indices: Int32Array, out: Float32Array): void;
-  /** The convolution kernels take (image-shaped, filter or gradient, out, geometry): see GEOMETRY_FIELDS. */
-  conv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geometry: Int32Array): void;
-  /** conv2d finished with bias[channel] (or none) and an activation (a code of `activationOps`) as it is stored. */
-  conv2dBiasActivation(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array,
-    geometry: Int32Array, activation: number): void;
-  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
-  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dFilter: Float32Array, geometry: Int32Array): void;
-  depthwiseConv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geometry: Int32Array): void;
-  depthwiseConv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
-  depthwiseConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dFilter: Float32Array, geometry: Int32Array): void;
-  pool2d(op: number, x: Float32Array, out: Float32Array, geometry: Int32Array): void;
-  pool2dBackward(op: number, x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
-  batchNormTraining(x: Float32Array, outer: number, length: number, inner: number, gamma: Float32Array,
-    beta: Float32Array, epsilon: number, out: Float32Array, mean: Float32Array, invStd: Float32Array): void;
-  batchNormBackward(x: Float32Array, dy: Float32Array, outer: number, length: number, inner: number,
-    gamma: Float32Array, mean: Float32Array, invStd: Float32Array, dx: Float32Array, dGamma: Float32Array,
-    dBeta: Float32Array): void;
-  /** hyperParameters: see UPDATE_FIELDS. */
-  applyUpdate(rule: number, param: Float32Array, grad: Float32Array, slots: readonly Float32Array[],
-    hyperParameters: Float64Array): void;
-  setNumThreads(n: number): void;
-  info(): { isa: string; threads: number; maxThreads: number };
-  unaryOps: string[];
-  unaryGradOps: string[];
-  binaryOps: string[];
-  reduceOps: string[];
-  activationOps: string[];
-  poolOps: string[];
-  updateRules: string[];
-}
-
-/** The order of a Conv2DGeometry's fields in the Int32Array the addon reads (native/kernels/training.h). */
-const GEOMETRY_FIELDS = [
-  'batch', 'inHeight', 'inWidth', 'inChannels', 'outHeight', 'outWidth', 'outChannels', 'filterHeight',
-  'filterWidth', 'strideHeight', 'strideWidth', 'dilationHeight', 'dilationWidth', 'padTop', 'padLeft',
-] as const satisfies readonly (keyof Conv2DGeometry)[];
-
-/** The order of UpdateParams in the Float64Array the addon reads (native/addon_training.cc); booleans as 0 / 1. */
-const UPDATE_FIELDS = [
-  'learningRate', 'momentum', 'nesterov', 'beta1', 'beta2', 'rho', 'epsilon', 'amsgrad', 'centered',
-] as const satisfies readonly (keyof UpdateParams)[];
-
-/** The functions load() insists on: an addon without one is an older build. */
-const REQUIRED_FUNCTIONS = [
-  'matmul', 'matmulBiasActivation', 'unary', 'unaryGrad', 'binary', 'reduce', 'softmax', 'gather', 'setNumThreads', 'info', 'conv2d',
-  'conv2dBiasActivation', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'depthwiseConv2d', 'depthwiseConv2dBackpropInput',
-  'depthwiseConv2dBackpropFilter', 'pool2d', 'pool2dBackward', 'batchNormTraining', 'batchNormBackward', 'applyUpdate',
-] as const satisfies readonly (keyof Addon)[];
+/** The order of a struct's fields in the typed array the addon reads: the table's (table.ts). */
+const GEOMETRY_FIELDS = Object.keys(STRUCTS.geometry.fields) as (keyof Conv2DGeometry)[];
+const UPDATE_FIELDS = Object.keys(STRUCTS.updateParams.fields) as (keyof UpdateParams)[];
 
 export type NativeLoad = { ok: true; backend: Backend } | { ok: false; reason: string };
 
@@ -143,10 +86,15 @@ function load(): NonNullable<typeof cached> {
   } catch (error) {
     return { reason: `${path} failed to load: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
   }
-  for (const name of REQUIRED_FUNCTIONS) {
-    if (typeof addon[name] !== 'function') {
+  // Every function and op-code list of the table (table.ts), from a build of this very table.
+  for (const name of [...Object.keys(NATIVE_FUNCTIONS), ...Object.values(CODES).map((c) => c.list)]) {
+    const value = (addon as unknown as Record<string, unknown>)[name];
+    if (typeof value !== (name in NATIVE_FUNCTIONS ? 'function' : 'object')) {
       return { reason: `${path} is an older or foreign build without \`${name}\`; ${REBUILD}` };
     }
+  }
+  if (addon.tableHash !== tableHash()) {
+    return { reason: `${path} was built from another version of the kernel table; ${REBUILD}` };
   }
   return { addon, path, backend: { name: 'native', kernels: wrapKernels(addon), setNumThreads: (n) => addon.setNumThreads(n) } };
 }
@@ -198,16 +146,16 @@ export function broadcastPattern(shape: readonly number[], outShape: readonly nu
   return { period: size, repeat };
 }
 
-/**
- * The native kernels. Each takes float32 arrays natively and hands anything else (float64 for
- * gradient checks, int32, bool outputs, ops or broadcasts it has no loop for, tiny arrays) to the js
- * kernel, deciding per call, so every call on `native` works.
- */
 /** The kernels that take two arrays, an output and a Conv2DGeometry, the same way on both backends. */
 type GeometryKernelName = 'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter' | 'depthwiseConv2d'
   | 'depthwiseConv2dBackpropInput' | 'depthwiseConv2dBackpropFilter';
 
-function wrapKernels(addon: Addon): Partial<Kernels> {
+/**
+ * @internal The native kernels. Each takes float32 arrays natively and hands anything else (float64
+ * for gradient checks, int32, bool outputs, ops or broadcasts it has no loop for, tiny arrays) to the
+ * js kernel, deciding per call, so every call on `native` works.
+ */
+export function wrapKernels(addon: Addon): Partial<Kernels> {
   const unaryCodes = codes(addon.unaryOps);
   const unaryGradCodes = codes(addon.unaryGradOps);
   const binaryCodes = codes(addon.binaryOps);
@@ -230,6 +178,7 @@ function wrapKernels(addon: Addon): Partial<Kernels> {
   };
   const hyperParameters = new Float64Array(UPDATE_FIELDS.length);
   return {
+    ...elementwiseKernels(addon),
     matmul(a, b, out, args) {
       if (f32(a) && f32(b) && f32(out)) {
         addon.matmul(a, b, out, args.batch, args.m, args.n, args.k, args.transA, args.transB,
@@ -358,6 +307,27 @@ function wrapKernels(addon: Addon): Partial<Kernels> {
       }
     },
   };
+}
+
+/**
+ * The table's elementwise kernels (table.ts), wrapped alike: native when every array argument is a
+ * Float32Array and the output (the last of them) has MIN_NATIVE_ELEMENTS or more, js otherwise.
+ */
+function elementwiseKernels(addon: Addon): Partial<Kernels> {
+  const kernels: Partial<Record<KernelName, (...args: unknown[]) => void>> = {};
+  for (const [name, spec] of Object.entries(NATIVE_FUNCTIONS) as [KernelName, FunctionSpec][]) {
+    if (!spec.elementwise) continue;
+    const arrays = spec.args.flatMap((arg, i) => (parseArg(arg).type === 'f32' ? [i] : []));
+    const output = arrays.at(-1)!;
+    const native = (addon as unknown as Record<string, (...args: unknown[]) => void>)[name]!;
+    const js = jsKernels[name] as (...args: unknown[]) => void;
+    kernels[name] = (...args) => {
+      let f32 = (args[output] as FloatArray).length >= MIN_NATIVE_ELEMENTS;
+      for (let i = 0; f32 && i < arrays.length; i++) f32 = args[arrays[i]!] instanceof Float32Array;
+      (f32 ? native : js)(...args);
+    };
+  }
+  return kernels as Partial<Kernels>;
 }
 
 /** Loads the addon once; later calls return the same result. */

@@ -1,0 +1,197 @@
+// The glue of the kernels over flat arrays and [outer, length, inner] views: matmul, elementwise,
+// reduction, softmax, gather, batch normalization and the optimizer updates. Each run() checks the
+// lengths its shape arguments imply, then calls the kernel (see addon.h).
+#include <string>
+
+#include "addon.h"
+#include "kernels/layout.h"
+#include "kernels/thread_pool.h"
+
+namespace neurona {
+namespace glue {
+
+napi_value run(napi_env env, const MatmulArgs& args) {
+  const MatmulShape s{args.batch, args.m, args.n, args.k, args.trans_a, args.trans_b, args.a_batch_stride,
+                      args.b_batch_stride};
+  if (s.batch == 0 || s.m * s.n == 0) return nullptr;
+  const long last = s.batch - 1;
+  // With k = 0 the product is all zeros and reads neither operand.
+  const long a_needed = s.k > 0 ? last * s.a_batch_stride + s.m * s.k : 0;
+  const long b_needed = s.k > 0 ? last * s.b_batch_stride + s.k * s.n : 0;
+  return call_kernel(env, args.kName, {{args.out, extent({s.batch, s.m, s.n})}, {args.a, a_needed}, {args.b, b_needed}},
+                     [&] {
+                       active_kernels().matmul(args.a.data, args.b.data, args.out.data, s, nullptr, num_threads());
+                       return true;
+                     });
+}
+
+// One product (batch 1) finished in the GEMM's store epilogue; bias is n floats or null.
+napi_value run(napi_env env, const MatmulBiasActivationArgs& args) {
+  const MatmulShape s{1, args.m, args.n, args.k, args.trans_a, args.trans_b, 0, 0};
+  if (s.m == 0 || s.n == 0) return nullptr;
+  const MatmulEpilogue epilogue{args.bias.data, static_cast<Activation>(args.activation.value)};
+  return call_kernel(env, args.kName,
+                     {{args.out, extent({s.m, s.n})}, {args.bias, args.bias.data ? s.n : 0},
+                      {args.a, s.k > 0 ? extent({s.m, s.k}) : 0}, {args.b, s.k > 0 ? extent({s.k, s.n}) : 0}},
+                     [&] {
+                       active_kernels().matmul(args.a.data, args.b.data, args.out.data, s, &epilogue, num_threads());
+                       return true;
+                     });
+}
+
+napi_value run(napi_env env, const UnaryArgs& args) {
+  const long n = args.out.length;
+  return call_kernel(env, args.kName, {{args.x, n}}, [&] {
+    active_kernels().unary(args.op.value, args.x.data, args.out.data, n, args.param, num_threads());
+    return true;
+  });
+}
+
+napi_value run(napi_env env, const UnaryGradArgs& args) {
+  const long n = args.out.length;
+  return call_kernel(env, args.kName, {{args.x, n}, {args.y, n}, {args.dy, n}}, [&] {
+    active_kernels().unary_grad(args.op.value, args.x.data, args.y.data, args.dy.data, args.out.data, n, args.param,
+                                num_threads());
+    return true;
+  });
+}
+
+// The operand named by a_is_small follows the broadcast pattern (see BroadcastPattern), the other
+// has out's length.
+napi_value run(napi_env env, const BinaryArgs& args) {
+  const long n = args.out.length;
+  const BroadcastPattern pattern{args.period, args.repeat};
+  if (n == 0) return nullptr;
+  if (pattern.period < 1 || pattern.repeat < 1 || extent({pattern.period, pattern.repeat}) > n ||
+      n % (pattern.period * pattern.repeat) != 0) {
+    throw_range_error(env, args.kName, "period " + std::to_string(pattern.period) + " x repeat " +
+                                           std::to_string(pattern.repeat) + " does not tile an output of " +
+                                           std::to_string(n));
+    return nullptr;
+  }
+  const F32Array& small = args.a_is_small ? args.a : args.b;
+  const F32Array& full = args.a_is_small ? args.b : args.a;
+  return call_kernel(env, args.kName, {{small, pattern.period}, {full, n}}, [&] {
+    active_kernels().binary(args.op.value, args.a.data, args.b.data, pattern, args.a_is_small, args.out.data, n,
+                            num_threads());
+    return true;
+  });
+}
+
+napi_value run(napi_env env, const ReduceArgs& args) {
+  if (args.length < 1) {
+    throw_range_error(env, args.kName, "length must be at least 1 (the js kernel handles empty axes)");
+    return nullptr;
+  }
+  return call_kernel(env, args.kName,
+                     {{args.x, extent({args.outer, args.length, args.inner})}, {args.out, extent({args.outer, args.inner})}},
+                     [&] {
+                       active_kernels().reduce(args.op.value, args.x.data, args.outer, args.length, args.inner,
+                                               args.out.data, num_threads());
+                       return true;
+                     });
+}
+
+// Over contiguous rows.
+napi_value run(napi_env env, const SoftmaxArgs& args) {
+  const long size = extent({args.outer, args.length});
+  return call_kernel(env, args.kName, {{args.x, size}, {args.out, size}}, [&] {
+    active_kernels().softmax(args.x.data, args.outer, args.length, args.out.data, args.log, num_threads());
+    return true;
+  });
+}
+
+// Rows of x picked by indices (see gather_rows).
+napi_value run(napi_env env, const GatherArgs& args) {
+  const long count = args.indices.length;
+  for (long j = 0; j < count; j++) {
+    if (args.indices.data[j] < 0 || args.indices.data[j] >= args.length) {
+      throw_range_error(env, args.kName, "index " + std::to_string(args.indices.data[j]) + " at position " +
+                                             std::to_string(j) + " is outside [0, " + std::to_string(args.length) + ")");
+      return nullptr;
+    }
+  }
+  return call_kernel(env, args.kName,
+                     {{args.x, extent({args.outer, args.length, args.inner})},
+                      {args.out, extent({args.outer, count, args.inner})}},
+                     [&] {
+                       gather_rows(args.x.data, args.outer, args.length, args.inner, args.indices.data, count,
+                                   args.out.data);
+                       return true;
+                     });
+}
+
+// The table's elementwise kernels: every float32 array holds at least the output's length.
+template <class Args>
+napi_value run_elementwise(napi_env env, const Args& args, void (*kernel)(const Args&, long, int)) {
+  const long n = args.output().length;
+  if (args.arrays([&](const F32Array& array) { return check_lengths(env, args.kName, {{array, n}}); })) {
+    kernel(args, n, num_threads());
+  }
+  return nullptr;
+}
+
+#define NEURONA_ELEMENTWISE_RUN(field, Args) \
+  napi_value run(napi_env env, const Args& args) { return run_elementwise(env, args, active_kernels().field); }
+NEURONA_ELEMENTWISE_KERNELS(NEURONA_ELEMENTWISE_RUN)
+#undef NEURONA_ELEMENTWISE_RUN
+
+napi_value run(napi_env env, const BatchNormTrainingArgs& args) {
+  const long size = extent({args.outer, args.length, args.inner});
+  const long channels = args.length;
+  return call_kernel(env, args.kName,
+                     {{args.x, size}, {args.out, size}, {args.gamma, channels}, {args.beta, channels},
+                      {args.mean, channels}, {args.inv_std, channels}},
+                     [&] {
+                       return active_kernels().batch_norm_training(
+                           args.x.data, args.outer, args.length, args.inner, args.gamma.data, args.beta.data,
+                           args.epsilon, args.out.data, args.mean.data, args.inv_std.data, num_threads());
+                     });
+}
+
+napi_value run(napi_env env, const BatchNormBackwardArgs& args) {
+  const long size = extent({args.outer, args.length, args.inner});
+  const long channels = args.length;
+  return call_kernel(env, args.kName,
+                     {{args.x, size}, {args.dy, size}, {args.dx, size}, {args.gamma, channels}, {args.mean, channels},
+                      {args.inv_std, channels}, {args.d_gamma, channels}, {args.d_beta, channels}},
+                     [&] {
+                       return active_kernels().batch_norm_backward(
+                           args.x.data, args.dy.data, args.outer, args.length, args.inner, args.gamma.data,
+                           args.mean.data, args.inv_std.data, args.dx.data, args.d_gamma.data, args.d_beta.data,
+                           num_threads());
+                     });
+}
+
+// slots: the update_slot_count(rule, hyper-parameters) Float32Arrays the rule reads, each as long as param.
+napi_value run(napi_env env, const ApplyUpdateArgs& args) {
+  const char* name = args.kName;
+  const UpdateParams& p = args.hyper_parameters;
+  const int needed = update_slot_count(static_cast<UpdateKernel>(args.rule.value), p);
+  uint32_t slot_count = 0;
+  if (napi_get_array_length(env, args.slots.value, &slot_count) != napi_ok || slot_count < static_cast<uint32_t>(needed)) {
+    throw_type_error(env, name, "slots must be an array of at least " + std::to_string(needed) +
+                                    " Float32Arrays for rule " + kUpdateNames[args.rule.value]);
+    return nullptr;
+  }
+  static const char* const kSlotNames[] = {"slots[0]", "slots[1]", "slots[2]"};
+  F32Array slots[3] = {};
+  float* slot_data[3] = {nullptr, nullptr, nullptr};
+  for (int i = 0; i < needed; i++) {
+    napi_value element;
+    NAPI_CALL(env, napi_get_element(env, args.slots.value, static_cast<uint32_t>(i), &element));
+    if (!read_arg(env, element, name, kSlotNames[i], &slots[i])) return nullptr;
+    slot_data[i] = slots[i].data;
+  }
+  const long n = args.param.length;
+  return call_kernel(env, name, {{args.grad, n}, {slots[0], needed > 0 ? n : 0}, {slots[1], needed > 1 ? n : 0},
+                                 {slots[2], needed > 2 ? n : 0}},
+                     [&] {
+                       active_kernels().apply_update(args.rule.value, args.param.data, args.grad.data, slot_data, n, p,
+                                                     num_threads());
+                       return true;
+                     });
+}
+
+}  // namespace glue
+}  // namespace neurona
