@@ -1,4 +1,4 @@
-import { ConfigError, notice } from '../core/index.js';
+import { configError, notice, show } from '../core/index.js';
 import { jsBackend, jsKernels } from './js/index.js';
 import { KERNEL_NAMES, type Backend, type KernelName, type Kernels } from './kernels.js';
 import { loadNativeBackend } from './native/index.js';
@@ -82,11 +82,12 @@ export function kernels(): Kernels {
  */
 export function setBackend(name: string): void {
   if (name === 'native' && !tryNative()) {
-    throw new ConfigError(`setBackend: the 'native' backend is unavailable: ${nativeFailure}. Use setBackend('js').`);
+    throw configError('setBackend', { expected: `the 'native' backend is unavailable: ${nativeFailure}`, hint: "use setBackend('js')" });
   }
   const backend = registered.get(name);
   if (!backend) {
-    throw new ConfigError(`setBackend: unknown backend ${JSON.stringify(name)}; available backends are ${[...registered.keys(), 'native'].filter((v, i, a) => a.indexOf(v) === i).join(', ')}`);
+    const available = [...new Set([...registered.keys(), 'native'])].join(', ');
+    throw configError('setBackend', { expected: `unknown backend ${show(name)}`, hint: `available backends are ${available}` });
   }
   activate(backend);
 }
@@ -119,7 +120,7 @@ export function availableBackends(): string[] {
  */
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) {
-    throw new ConfigError(`setNumThreads: expected a positive integer, got ${String(n)}`);
+    throw configError('setNumThreads', { expected: 'expected a positive integer', got: show(n) });
   }
   numThreads = n;
   active?.setNumThreads?.(n);

@@ -1,4 +1,4 @@
-import { ConfigError, ownEntry, type KerasName } from '../core/index.js';
+import { configError, ownEntry, show, type KerasName } from '../core/index.js';
 import { Tensor, record } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 
@@ -16,10 +16,10 @@ export type ActivationIdentifier = ActivationName | ActivationFn | null | undefi
 function noGradient(name: string, forward: (x: Tensor) => Tensor): ActivationFn {
   // Marked differentiable so that a higher-order pass reaches the rule and shows its clearer error.
   return (x) => record(name, forward(x), [x], () => {
-    throw new ConfigError(
-      `activation '${name}' has no gradient (it is piecewise constant), so a model cannot be trained through it with backpropagation; ` +
-        `use the perceptron learning rule (nr.Perceptron) or a smooth activation such as 'sigmoid' or 'tanh'`,
-    );
+    throw configError('', {
+      expected: `activation '${name}' has no gradient (it is piecewise constant), so a model cannot be trained through it with backpropagation`,
+      hint: `use the perceptron learning rule (nr.Perceptron) or a smooth activation such as 'sigmoid' or 'tanh'`,
+    });
   }, true);
 }
 
@@ -66,7 +66,9 @@ export function getActivation(identifier: ActivationIdentifier | string, where =
   if (identifier === null || identifier === undefined) return ACTIVATIONS.linear!;
   if (typeof identifier === 'function') return identifier;
   const fn = typeof identifier === 'string' ? ownEntry(ACTIVATIONS, identifier.replace(/_/g, '').toLowerCase()) : undefined;
-  if (!fn) throw new ConfigError(`${where}: unknown activation ${JSON.stringify(identifier)}; valid names are ${ACTIVATION_NAMES.join(', ')}`);
+  if (!fn) {
+    throw configError(where, { expected: `unknown activation ${show(identifier)}`, hint: `valid names are ${ACTIVATION_NAMES.join(', ')}` });
+  }
   return fn;
 }
 
