@@ -119,7 +119,7 @@ test('the tarball holds sources and the addon\'s C++ but no build intermediates'
   // npm reads the real "files" list in a scratch copy that has the intermediates node-gyp leaves.
   const dir = mkdtempSync(join(tmpdir(), 'neurona-pack-'));
   try {
-    const present = ['native/addon.cc', 'native/addon_args.h', 'native/binding.gyp',
+    const present = ['native/addon.cc', 'native/addon.h', 'native/binding.gyp',
       'native/kernels/gemm_impl.h', 'native/kernels/dispatch.cc',
       'native/build/Makefile', 'native/build/Release/obj.target/neurona/addon.o', 'native/build/Release/neurona.node',
       'native/build/addon.cc', 'native/kernels/dispatch.o', 'native/kernels/.deps/dispatch.o.d', 'build/Release/neurona.node',
@@ -133,7 +133,7 @@ test('the tarball holds sources and the addon\'s C++ but no build intermediates'
       { cwd: dir, encoding: 'utf8', shell: process.platform === 'win32' });
     assert.equal(npm.status, 0, npm.stderr);
     const packed = (JSON.parse(npm.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path).sort();
-    assert.deepEqual(packed, ['cjs/index.cjs', 'dist/index.js', 'native/addon.cc', 'native/addon_args.h', 'native/binding.gyp',
+    assert.deepEqual(packed, ['cjs/index.cjs', 'dist/index.js', 'native/addon.cc', 'native/addon.h', 'native/binding.gyp',
       'native/kernels/dispatch.cc', 'native/kernels/gemm_impl.h', 'package.json', 'scripts/build-native.mjs', 'src/index.ts']);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -93,7 +93,7 @@ exports.info = () => ({ isa: 'portable', threads: 1, maxThreads: 1 });
 exports.tableHash = ${hash};`;
     const stale = load(module(names, (tableHash() + 1) >>> 0));
     assert.equal(stale.available, false);
-    assert.match(stale.reason!, /was built from another version of the kernel table; run `npm run build:native`/);
+    assert.match(stale.reason!, /was built from another version of the kernel table; run `npm rebuild neurona` to build it \(in a checkout of neurona: `npm run build:native`\)/);
     const older = load(module(names.filter((n) => n !== 'conv2d'), tableHash()));
     assert.match(older.reason!, /is an older or foreign build without `conv2d`/);
     assert.equal(load(module(names, tableHash())).available, true, 'the same table loads');
