@@ -9,8 +9,28 @@ import type { TypedArray, FloatArray, Random } from '../core/index.js';
 
 /** Elementwise functions of one input. `param` is the slope of `leakyRelu` and the alpha of `elu`. */
 export const UNARY_OPS = [
-  'neg', 'abs', 'sign', 'exp', 'expm1', 'log', 'log1p', 'sqrt', 'rsqrt', 'square', 'reciprocal',
-  'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'leakyRelu', 'elu', 'softplus', 'floor', 'ceil', 'round',
+  'neg',
+  'abs',
+  'sign',
+  'exp',
+  'expm1',
+  'log',
+  'log1p',
+  'sqrt',
+  'rsqrt',
+  'square',
+  'reciprocal',
+  'sin',
+  'cos',
+  'tanh',
+  'sigmoid',
+  'relu',
+  'leakyRelu',
+  'elu',
+  'softplus',
+  'floor',
+  'ceil',
+  'round',
   'logicalNot',
 ] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
@@ -20,15 +40,45 @@ export type UnaryOp = (typeof UNARY_OPS)[number];
  * dx = dy * f'(x), using x or the forward output y, whichever the derivative is cheaper in.
  */
 export const UNARY_GRAD_OPS = [
-  'abs', 'exp', 'expm1', 'log', 'log1p', 'sqrt', 'rsqrt', 'square', 'reciprocal', 'sin', 'cos',
-  'tanh', 'sigmoid', 'relu', 'leakyRelu', 'elu', 'softplus',
+  'abs',
+  'exp',
+  'expm1',
+  'log',
+  'log1p',
+  'sqrt',
+  'rsqrt',
+  'square',
+  'reciprocal',
+  'sin',
+  'cos',
+  'tanh',
+  'sigmoid',
+  'relu',
+  'leakyRelu',
+  'elu',
+  'softplus',
 ] as const;
 export type UnaryGradOp = (typeof UNARY_GRAD_OPS)[number];
 
 /** Broadcasting binary ops. Comparison and logical ops write 0/1 into a `Uint8Array`. */
 export const BINARY_OPS = [
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'floorDiv', 'mod',
-  'equal', 'notEqual', 'less', 'lessEqual', 'greater', 'greaterEqual', 'logicalAnd', 'logicalOr',
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'maximum',
+  'minimum',
+  'floorDiv',
+  'mod',
+  'equal',
+  'notEqual',
+  'less',
+  'lessEqual',
+  'greater',
+  'greaterEqual',
+  'logicalAnd',
+  'logicalOr',
 ] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 
@@ -126,11 +176,26 @@ export interface UpdateParams {
 export interface Kernels {
   unary(op: UnaryOp, x: TypedArray, out: TypedArray, param: number): void;
   unaryGrad(op: UnaryGradOp, x: FloatArray, y: FloatArray, dy: FloatArray, out: FloatArray, param: number): void;
-  binary(op: BinaryOp, a: TypedArray, aShape: readonly number[], b: TypedArray, bShape: readonly number[],
-    out: TypedArray, outShape: readonly number[]): void;
+  binary(
+    op: BinaryOp,
+    a: TypedArray,
+    aShape: readonly number[],
+    b: TypedArray,
+    bShape: readonly number[],
+    out: TypedArray,
+    outShape: readonly number[],
+  ): void;
   /** `out = cond ? a : b`, all three broadcast to `outShape`. */
-  where(cond: Uint8Array, condShape: readonly number[], a: TypedArray, aShape: readonly number[],
-    b: TypedArray, bShape: readonly number[], out: TypedArray, outShape: readonly number[]): void;
+  where(
+    cond: Uint8Array,
+    condShape: readonly number[],
+    a: TypedArray,
+    aShape: readonly number[],
+    b: TypedArray,
+    bShape: readonly number[],
+    out: TypedArray,
+    outShape: readonly number[],
+  ): void;
   /** Converts between dtypes (float to int truncates toward zero; anything to bool is `x != 0`). */
   cast(x: TypedArray, out: TypedArray): void;
   /** Reduces `[outer, length, inner]` over `length` into `out` of `[outer, inner]`. */
@@ -145,8 +210,14 @@ export interface Kernels {
    * kernels. Backends that lack it fall back to js, so an op uses it only where the active backend
    * provides it together with `matmul` (see ops/linalg.ts `linear`).
    */
-  matmulBiasActivation(a: FloatArray, b: FloatArray, bias: FloatArray | null, out: FloatArray, args: MatmulArgs,
-    activation: LinearActivation): void;
+  matmulBiasActivation(
+    a: FloatArray,
+    b: FloatArray,
+    bias: FloatArray | null,
+    out: FloatArray,
+    args: MatmulArgs,
+    activation: LinearActivation,
+  ): void;
   /**
    * The Gaussian error linear unit `out = x * Phi(x)`, Phi the standard normal's CDF (Keras's and
    * PyTorch's default, exact erf form), or with `approximate` the tanh form
@@ -164,8 +235,15 @@ export interface Kernels {
    * where `u = 1` inside `lower <= q <= upper` (the clip passes the gradient there) and `s = sum_j t * u`.
    * For one-hot targets of an unclipped class this is the familiar `dy * (q - t)`.
    */
-  softmaxCrossentropyBackward(q: FloatArray, targets: FloatArray, dy: FloatArray, classes: number, lower: number, upper: number,
-    dx: FloatArray): void;
+  softmaxCrossentropyBackward(
+    q: FloatArray,
+    targets: FloatArray,
+    dy: FloatArray,
+    classes: number,
+    lower: number,
+    upper: number,
+    dx: FloatArray,
+  ): void;
   /** Permutes the axes: output axis i is input axis `perm[i]`. */
   transpose(x: TypedArray, shape: readonly number[], perm: readonly number[], out: TypedArray): void;
   /** Copies the box starting at `begin` with extent `size`. */
@@ -188,8 +266,14 @@ export interface Kernels {
    * kernels. Ops use it only where the active backend provides it together with `conv2d` (see
    * ops/conv.ts `conv2d` with its `bias`/`activation` options), as for `matmulBiasActivation`.
    */
-  conv2dBiasActivation(x: FloatArray, filter: FloatArray, bias: FloatArray | null, out: FloatArray, g: Conv2DGeometry,
-    activation: LinearActivation): void;
+  conv2dBiasActivation(
+    x: FloatArray,
+    filter: FloatArray,
+    bias: FloatArray | null,
+    out: FloatArray,
+    g: Conv2DGeometry,
+    activation: LinearActivation,
+  ): void;
   /** The gradient of conv2d with respect to x (also the forward pass of a transposed conv); writes all of dx. */
   conv2dBackpropInput(dy: FloatArray, filter: FloatArray, dx: FloatArray, g: Conv2DGeometry): void;
   /** The gradient of conv2d with respect to the filter; writes all of dFilter. */
@@ -211,11 +295,28 @@ export interface Kernels {
    * channel's mean and biased variance over outer*inner, `out = (x - mean) * invStd * gamma + beta`;
    * writes `mean` and `invStd = 1 / sqrt(variance + epsilon)` (length each) for the backward pass.
    */
-  batchNormTraining(x: FloatArray, view: AxisView, gamma: FloatArray, beta: FloatArray, epsilon: number,
-    out: FloatArray, mean: FloatArray, invStd: FloatArray): void;
+  batchNormTraining(
+    x: FloatArray,
+    view: AxisView,
+    gamma: FloatArray,
+    beta: FloatArray,
+    epsilon: number,
+    out: FloatArray,
+    mean: FloatArray,
+    invStd: FloatArray,
+  ): void;
   /** The gradients of batchNormTraining given its saved mean and invStd. */
-  batchNormBackward(x: FloatArray, dy: FloatArray, view: AxisView, gamma: FloatArray, mean: FloatArray,
-    invStd: FloatArray, dx: FloatArray, dGamma: FloatArray, dBeta: FloatArray): void;
+  batchNormBackward(
+    x: FloatArray,
+    dy: FloatArray,
+    view: AxisView,
+    gamma: FloatArray,
+    mean: FloatArray,
+    invStd: FloatArray,
+    dx: FloatArray,
+    dGamma: FloatArray,
+    dBeta: FloatArray,
+  ): void;
   /**
    * One optimizer step on one variable, in place: `param` and the slot arrays are updated with the
    * gradient `grad` (all the same length and dtype). Slots, in order: sgd [momentum] (none when
@@ -230,12 +331,41 @@ export interface Kernels {
 export type KernelName = keyof Kernels;
 
 export const KERNEL_NAMES: readonly KernelName[] = [
-  'unary', 'unaryGrad', 'binary', 'where', 'cast', 'reduce', 'argReduce', 'matmul', 'matmulBiasActivation', 'gelu',
-  'geluBackward', 'softmax',
-  'logSoftmax', 'softmaxCrossentropyBackward', 'transpose', 'slice', 'concat', 'pad', 'gather', 'scatterAdd', 'oneHot',
-  'conv2d', 'conv2dBiasActivation', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'depthwiseConv2d',
-  'depthwiseConv2dBackpropInput', 'depthwiseConv2dBackpropFilter', 'pool2d', 'pool2dBackward',
-  'batchNormTraining', 'batchNormBackward', 'applyUpdate', 'fillUniform', 'fillNormal',
+  'unary',
+  'unaryGrad',
+  'binary',
+  'where',
+  'cast',
+  'reduce',
+  'argReduce',
+  'matmul',
+  'matmulBiasActivation',
+  'gelu',
+  'geluBackward',
+  'softmax',
+  'logSoftmax',
+  'softmaxCrossentropyBackward',
+  'transpose',
+  'slice',
+  'concat',
+  'pad',
+  'gather',
+  'scatterAdd',
+  'oneHot',
+  'conv2d',
+  'conv2dBiasActivation',
+  'conv2dBackpropInput',
+  'conv2dBackpropFilter',
+  'depthwiseConv2d',
+  'depthwiseConv2dBackpropInput',
+  'depthwiseConv2dBackpropFilter',
+  'pool2d',
+  'pool2dBackward',
+  'batchNormTraining',
+  'batchNormBackward',
+  'applyUpdate',
+  'fillUniform',
+  'fillNormal',
 ];
 
 /** A backend: a name and the kernels it implements (any it lacks come from `js`). */

@@ -15,12 +15,19 @@ export type ActivationIdentifier = ActivationName | ActivationFn | null | undefi
 
 function noGradient(name: string, forward: (x: Tensor) => Tensor): ActivationFn {
   // Marked differentiable so that a higher-order pass reaches the rule and shows its clearer error.
-  return (x) => record(name, forward(x), [x], () => {
-    throw configError('', {
-      expected: `activation '${name}' has no gradient (it is piecewise constant), so a model cannot be trained through it with backpropagation`,
-      hint: `use the perceptron learning rule (nr.Perceptron) or a smooth activation such as 'sigmoid' or 'tanh'`,
-    });
-  }, true);
+  return (x) =>
+    record(
+      name,
+      forward(x),
+      [x],
+      () => {
+        throw configError('', {
+          expected: `activation '${name}' has no gradient (it is piecewise constant), so a model cannot be trained through it with backpropagation`,
+          hint: `use the perceptron learning rule (nr.Perceptron) or a smooth activation such as 'sigmoid' or 'tanh'`,
+        });
+      },
+      true,
+    );
 }
 
 const SELU_ALPHA = 1.6732632423543772;
@@ -49,8 +56,23 @@ const ACTIVATIONS: Record<string, ActivationFn> = {
 
 /** Valid activation names (snake_case or camelCase). */
 export const ACTIVATION_NAMES = [
-  'linear', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'softmax', 'elu', 'selu', 'gelu', 'swish', 'silu',
-  'softplus', 'softsign', 'hard_sigmoid', 'exponential', 'sign', 'step',
+  'linear',
+  'sigmoid',
+  'tanh',
+  'relu',
+  'leaky_relu',
+  'softmax',
+  'elu',
+  'selu',
+  'gelu',
+  'swish',
+  'silu',
+  'softplus',
+  'softsign',
+  'hard_sigmoid',
+  'exponential',
+  'sign',
+  'step',
 ] as const;
 
 /**
@@ -67,7 +89,10 @@ export function getActivation(identifier: ActivationIdentifier | string, where =
   if (typeof identifier === 'function') return identifier;
   const fn = typeof identifier === 'string' ? ownEntry(ACTIVATIONS, identifier.replace(/_/g, '').toLowerCase()) : undefined;
   if (!fn) {
-    throw configError(where, { expected: `unknown activation ${show(identifier)}`, hint: `valid names are ${ACTIVATION_NAMES.join(', ')}` });
+    throw configError(where, {
+      expected: `unknown activation ${show(identifier)}`,
+      hint: `valid names are ${ACTIVATION_NAMES.join(', ')}`,
+    });
   }
   return fn;
 }

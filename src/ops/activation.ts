@@ -73,8 +73,13 @@ function geluGradient(x: Tensor, g: Tensor, approximate: boolean, createGraph: b
   const dx = empty(x.shape, g.dtype);
   kernels().geluBackward(x._data as FloatArray, g._data as FloatArray, dx._data as FloatArray, approximate);
   if (!createGraph) return dx;
-  return record('geluBackward', dx, [x, g], (h, deeper) =>
-    [mul(mul(h, g), geluCurvature(x, approximate)), geluGradient(x, h, approximate, deeper)], true);
+  return record(
+    'geluBackward',
+    dx,
+    [x, g],
+    (h, deeper) => [mul(mul(h, g), geluCurvature(x, approximate)), geluGradient(x, h, approximate, deeper)],
+    true,
+  );
 }
 
 const INV_SQRT_2PI = 0.3989422804014327;

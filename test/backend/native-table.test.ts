@@ -9,7 +9,13 @@ import { jsKernels } from '../../src/backend/js/index.js';
 import { nativeInfo, wrapKernels } from '../../src/backend/native/index.js';
 import { HEADER_PATH, renderKernelTableHeader } from '../../src/backend/native/cpp-header.js';
 import {
-  CODES, NATIVE_FUNCTIONS, parseArg, tableHash, type Addon, type ArgType, type FunctionSpec,
+  CODES,
+  NATIVE_FUNCTIONS,
+  parseArg,
+  tableHash,
+  type Addon,
+  type ArgType,
+  type FunctionSpec,
 } from '../../src/backend/native/table.js';
 import { assert } from '../helpers.js';
 
@@ -23,8 +29,10 @@ const functions = Object.entries(NATIVE_FUNCTIONS) as [string, FunctionSpec][];
 
 test('native/kernels/kernel_table.h is the header the table generates', () => {
   const committed = readFileSync(join(root, HEADER_PATH), 'utf8');
-  assert.ok(committed === renderKernelTableHeader(),
-    `${HEADER_PATH} is stale: run \`npm run build:native\`, which rewrites it from src/backend/native/table.ts`);
+  assert.ok(
+    committed === renderKernelTableHeader(),
+    `${HEADER_PATH} is stale: run \`npm run build:native\`, which rewrites it from src/backend/native/table.ts`,
+  );
 });
 
 test('KERNEL_NAMES, the js backend and the native table name the same kernels', () => {
@@ -32,8 +40,11 @@ test('KERNEL_NAMES, the js backend and the native table name the same kernels', 
   assert.deepEqual(Object.keys(jsKernels).sort(), [...KERNEL_NAMES].sort(), 'the js backend implements exactly KERNEL_NAMES');
   for (const [name, spec] of functions.filter(([, s]) => s.elementwise)) {
     assert.ok((KERNEL_NAMES as readonly string[]).includes(name), `elementwise table entry ${name} is not in KERNEL_NAMES`);
-    assert.equal(spec.args.length, jsKernels[name as KernelName].length,
-      `${name}: the table lists ${spec.args.length} arguments, the js kernel takes ${jsKernels[name as KernelName].length}`);
+    assert.equal(
+      spec.args.length,
+      jsKernels[name as KernelName].length,
+      `${name}: the table lists ${spec.args.length} arguments, the js kernel takes ${jsKernels[name as KernelName].length}`,
+    );
   }
   const wrapped = Object.keys(wrapKernels(fakeAddon([])));
   for (const name of wrapped) {
@@ -42,19 +53,24 @@ test('KERNEL_NAMES, the js backend and the native table name the same kernels', 
   for (const [name, spec] of functions) if (spec.elementwise) assert.ok(wrapped.includes(name), `native does not wrap ${name}`);
 });
 
-test('the elementwise wrappers call the addon with the table\'s arguments for float32, and js otherwise', () => {
+test("the elementwise wrappers call the addon with the table's arguments for float32, and js otherwise", () => {
   const calls: { name: string; args: unknown[] }[] = [];
   const kernels = wrapKernels(fakeAddon(calls)) as Record<string, (...args: unknown[]) => void>;
   for (const [name, spec] of functions.filter(([, s]) => s.elementwise)) {
     // Arrays past the size cut-off, and a plain value for each parameter (the table's elementwise
     // kernels take booleans and numbers after their arrays).
-    const build = (array: () => Float32Array | Float64Array) => spec.args.map((a) => {
-      const type = parseArg(a).type;
-      return type === 'f32' ? array() : type === 'bool' ? false : 0;
-    });
+    const build = (array: () => Float32Array | Float64Array) =>
+      spec.args.map((a) => {
+        const type = parseArg(a).type;
+        return type === 'f32' ? array() : type === 'bool' ? false : 0;
+      });
     calls.length = 0;
     kernels[name]!(...build(() => new Float32Array(4096)));
-    assert.deepEqual(calls.map((c) => c.name), [name], `${name} on float32 goes to the addon`);
+    assert.deepEqual(
+      calls.map((c) => c.name),
+      [name],
+      `${name} on float32 goes to the addon`,
+    );
     calls.length = 0;
     kernels[name]!(...build(() => new Float64Array(4096)));
     assert.deepEqual(calls, [], `${name} on float64 stays in js`);
@@ -63,10 +79,12 @@ test('the elementwise wrappers call the addon with the table\'s arguments for fl
 
 const skipUnbuilt = { skip: !availableBackends().includes('native') && 'the native addon is not built here' };
 
-test('the built addon exports exactly the table\'s functions and op-code lists, and the table\'s hash', skipUnbuilt, () => {
+test("the built addon exports exactly the table's functions and op-code lists, and the table's hash", skipUnbuilt, () => {
   const info = nativeInfo();
   const addon = createRequire(import.meta.url)(info.available ? info.path : '') as Record<string, unknown>;
-  const exported = Object.getOwnPropertyNames(addon).filter((k) => typeof addon[k] === 'function').sort();
+  const exported = Object.getOwnPropertyNames(addon)
+    .filter((k) => typeof addon[k] === 'function')
+    .sort();
   assert.deepEqual(exported, functions.map(([name]) => name).sort());
   for (const code of Object.values(CODES)) assert.ok(Array.isArray(addon[code.list]), `the addon exports ${code.list}`);
   assert.equal(addon.tableHash, tableHash());
@@ -78,10 +96,21 @@ test('load() refuses an addon built from another table, or one without a functio
     const load = (source: string) => {
       const path = join(dir, `addon-${Math.random().toString(36).slice(2)}.js`);
       writeFileSync(path, source);
-      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
-        "import { nativeInfo } from './src/backend/native/index.ts'; console.log(JSON.stringify(nativeInfo()));"], {
-        cwd: root, encoding: 'utf8', env: { ...process.env, NEURONA_NATIVE_ADDON: path },
-      });
+      const child = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          "import { nativeInfo } from './src/backend/native/index.ts'; console.log(JSON.stringify(nativeInfo()));",
+        ],
+        {
+          cwd: root,
+          encoding: 'utf8',
+          env: { ...process.env, NEURONA_NATIVE_ADDON: path },
+        },
+      );
       assert.equal(child.status, 0, child.stderr);
       return JSON.parse(child.stdout) as { available: boolean; reason?: string };
     };
@@ -93,8 +122,16 @@ exports.info = () => ({ isa: 'portable', threads: 1, maxThreads: 1 });
 exports.tableHash = ${hash};`;
     const stale = load(module(names, (tableHash() + 1) >>> 0));
     assert.equal(stale.available, false);
-    assert.match(stale.reason!, /was built from another version of the kernel table; run `npm rebuild neurona` to build it \(in a checkout of neurona: `npm run build:native`\)/);
-    const older = load(module(names.filter((n) => n !== 'conv2d'), tableHash()));
+    assert.match(
+      stale.reason!,
+      /was built from another version of the kernel table; run `npm rebuild neurona` to build it \(in a checkout of neurona: `npm run build:native`\)/,
+    );
+    const older = load(
+      module(
+        names.filter((n) => n !== 'conv2d'),
+        tableHash(),
+      ),
+    );
     assert.match(older.reason!, /is an older or foreign build without `conv2d`/);
     assert.equal(load(module(names, tableHash())).available, true, 'the same table loads');
   } finally {
@@ -107,10 +144,17 @@ function fakeAddon(calls: { name: string; args: unknown[] }[]): Addon {
   type Check = (v: unknown) => boolean;
   const codes = Object.fromEntries(Object.keys(CODES).map((k) => [k, Number.isInteger])) as Record<keyof typeof CODES, Check>;
   const check: Record<ArgType, Check> = {
-    f32: (v) => v instanceof Float32Array, 'f32?': (v) => v === null || v instanceof Float32Array, i32: (v) => v instanceof Int32Array,
-    'f32[]': Array.isArray, count: (v) => Number.isInteger(v) && (v as number) >= 0, bool: (v) => typeof v === 'boolean',
-    float: (v) => typeof v === 'number', double: (v) => typeof v === 'number',
-    geometry: (v) => v instanceof Int32Array, updateParams: (v) => v instanceof Float64Array, ...codes,
+    f32: (v) => v instanceof Float32Array,
+    'f32?': (v) => v === null || v instanceof Float32Array,
+    i32: (v) => v instanceof Int32Array,
+    'f32[]': Array.isArray,
+    count: (v) => Number.isInteger(v) && (v as number) >= 0,
+    bool: (v) => typeof v === 'boolean',
+    float: (v) => typeof v === 'number',
+    double: (v) => typeof v === 'number',
+    geometry: (v) => v instanceof Int32Array,
+    updateParams: (v) => v instanceof Float64Array,
+    ...codes,
   };
   const addon: Record<string, unknown> = { tableHash: tableHash() };
   for (const [name, spec] of functions) {

@@ -27,15 +27,21 @@ test('the install script exits 0 with one line saying why when no C++ compiler i
     copyFileSync(join(root, 'scripts', 'build-native.mjs'), join(dir, 'scripts', 'build-native.mjs'));
     copyFileSync(join(root, 'native', 'binding.gyp'), join(dir, 'native', 'binding.gyp'));
     const child = spawnSync(process.execPath, [join(dir, 'scripts', 'build-native.mjs')], {
-      encoding: 'utf8', env: { ...process.env, CXX: '/nonexistent/c++' },
+      encoding: 'utf8',
+      env: { ...process.env, CXX: '/nonexistent/c++' },
     });
     assert.equal(child.status, 0, child.stderr);
     const lines = child.stdout.trim().split('\n');
     assert.equal(lines.length, 1, child.stdout);
-    assert.equal(lines[0], 'neurona: native backend not built (no C++ compiler found (tried /nonexistent/c++)); '
-      + 'neurona will use the js backend');
-    assert.equal(readFileSync(join(dir, 'build', 'native-build.txt'), 'utf8').trim(),
-      'no C++ compiler found (tried /nonexistent/c++)', 'the reason is kept for the runtime notice');
+    assert.equal(
+      lines[0],
+      'neurona: native backend not built (no C++ compiler found (tried /nonexistent/c++)); ' + 'neurona will use the js backend',
+    );
+    assert.equal(
+      readFileSync(join(dir, 'build', 'native-build.txt'), 'utf8').trim(),
+      'no C++ compiler found (tried /nonexistent/c++)',
+      'the reason is kept for the runtime notice',
+    );
     assert.equal(existsSync(join(dir, 'build', 'Release', 'neurona.node')), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -60,10 +66,21 @@ test('nativeInfo names the instruction set and follows setNumThreads', skipUnbui
 });
 
 test('without the addon, nativeInfo says why', () => {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
-    "import { nativeInfo } from './src/backend/native/index.ts'; console.log(JSON.stringify(nativeInfo()));"], {
-    cwd: root, encoding: 'utf8', env: { ...process.env, NEURONA_NATIVE_ADDON: '/nonexistent/neurona.node' },
-  });
+  const child = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      "import { nativeInfo } from './src/backend/native/index.ts'; console.log(JSON.stringify(nativeInfo()));",
+    ],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NEURONA_NATIVE_ADDON: '/nonexistent/neurona.node' },
+    },
+  );
   assert.equal(child.status, 0, child.stderr);
   const info = JSON.parse(child.stdout) as { available: boolean; reason: string };
   assert.equal(info.available, false);
@@ -72,19 +89,34 @@ test('without the addon, nativeInfo says why', () => {
 
 test('the addon rejects wrong arguments with errors that name the kernel', skipUnbuilt, () => {
   const addon = createRequire(import.meta.url)(nativeInfo().available ? (nativeInfo() as { path: string }).path : '') as {
-    matmul: (...args: unknown[]) => void; setNumThreads: (n: unknown) => void;
+    matmul: (...args: unknown[]) => void;
+    setNumThreads: (n: unknown) => void;
   };
   const f = (n: number) => new Float32Array(n);
-  assert.throws(() => addon.matmul(new Float64Array(4), f(4), f(4), 1, 2, 2, 2, false, false, 0, 0),
-    (e: Error) => e instanceof TypeError && /matmul: a must be a Float32Array/.test(e.message));
-  assert.throws(() => addon.matmul(f(4), f(4), f(3), 1, 2, 2, 2, false, false, 0, 0),
-    (e: Error) => e instanceof RangeError && /matmul: out has 3 elements but the shape needs 4/.test(e.message));
-  assert.throws(() => addon.matmul(f(8), f(4), f(8), 2, 2, 2, 2, false, false, 4, 4),
-    (e: Error) => e instanceof RangeError && /matmul: b has 4 elements but the shape needs 8/.test(e.message));
-  assert.throws(() => addon.matmul(f(4), f(4), f(4), 1, -2, 2, 2, false, false, 0, 0),
-    (e: Error) => e instanceof TypeError && /matmul: m must be a non-negative integer/.test(e.message));
-  assert.throws(() => addon.matmul(f(4), f(4), f(4)), (e: Error) => e instanceof TypeError && /expected 11 arguments, got 3/.test(e.message));
-  assert.throws(() => addon.setNumThreads(0), (e: Error) => e instanceof RangeError && /at least 1/.test(e.message));
+  assert.throws(
+    () => addon.matmul(new Float64Array(4), f(4), f(4), 1, 2, 2, 2, false, false, 0, 0),
+    (e: Error) => e instanceof TypeError && /matmul: a must be a Float32Array/.test(e.message),
+  );
+  assert.throws(
+    () => addon.matmul(f(4), f(4), f(3), 1, 2, 2, 2, false, false, 0, 0),
+    (e: Error) => e instanceof RangeError && /matmul: out has 3 elements but the shape needs 4/.test(e.message),
+  );
+  assert.throws(
+    () => addon.matmul(f(8), f(4), f(8), 2, 2, 2, 2, false, false, 4, 4),
+    (e: Error) => e instanceof RangeError && /matmul: b has 4 elements but the shape needs 8/.test(e.message),
+  );
+  assert.throws(
+    () => addon.matmul(f(4), f(4), f(4), 1, -2, 2, 2, false, false, 0, 0),
+    (e: Error) => e instanceof TypeError && /matmul: m must be a non-negative integer/.test(e.message),
+  );
+  assert.throws(
+    () => addon.matmul(f(4), f(4), f(4)),
+    (e: Error) => e instanceof TypeError && /expected 11 arguments, got 3/.test(e.message),
+  );
+  assert.throws(
+    () => addon.setNumThreads(0),
+    (e: Error) => e instanceof RangeError && /at least 1/.test(e.message),
+  );
 });
 
 test('the elementwise kernels of the table reject short arrays and wrong types, naming the kernel and argument', skipUnbuilt, () => {
@@ -93,16 +125,26 @@ test('the elementwise kernels of the table reject short arrays and wrong types, 
   const f = (n: number) => new Float32Array(n);
   addon.gelu!(f(5), f(5), false);
   addon.geluBackward!(f(6), f(5), f(5), true); // longer inputs are fine: the output's length rules
-  assert.throws(() => addon.gelu!(f(4), f(5), false),
-    (e: Error) => e instanceof RangeError && /^neurona native gelu: x has 4 elements but the shape needs 5$/.test(e.message));
-  assert.throws(() => addon.geluBackward!(f(5), f(4), f(5), false),
-    (e: Error) => e instanceof RangeError && /geluBackward: dy has 4 elements but the shape needs 5/.test(e.message));
-  assert.throws(() => addon.geluBackward!(f(5), new Float64Array(5), f(5), false),
-    (e: Error) => e instanceof TypeError && /geluBackward: dy must be a Float32Array/.test(e.message));
-  assert.throws(() => addon.gelu!(f(5), f(5), 1),
-    (e: Error) => e instanceof TypeError && /gelu: approximate must be a boolean/.test(e.message));
-  assert.throws(() => addon.gelu!(f(5), f(5)),
-    (e: Error) => e instanceof TypeError && /gelu: expected 3 arguments, got 2/.test(e.message));
+  assert.throws(
+    () => addon.gelu!(f(4), f(5), false),
+    (e: Error) => e instanceof RangeError && /^neurona native gelu: x has 4 elements but the shape needs 5$/.test(e.message),
+  );
+  assert.throws(
+    () => addon.geluBackward!(f(5), f(4), f(5), false),
+    (e: Error) => e instanceof RangeError && /geluBackward: dy has 4 elements but the shape needs 5/.test(e.message),
+  );
+  assert.throws(
+    () => addon.geluBackward!(f(5), new Float64Array(5), f(5), false),
+    (e: Error) => e instanceof TypeError && /geluBackward: dy must be a Float32Array/.test(e.message),
+  );
+  assert.throws(
+    () => addon.gelu!(f(5), f(5), 1),
+    (e: Error) => e instanceof TypeError && /gelu: approximate must be a boolean/.test(e.message),
+  );
+  assert.throws(
+    () => addon.gelu!(f(5), f(5)),
+    (e: Error) => e instanceof TypeError && /gelu: expected 3 arguments, got 2/.test(e.message),
+  );
   const native = withBackend('native', () => kernels());
   const js = withBackend('js', () => kernels());
   assert.notEqual(native.gelu, js.gelu, 'native registers its own gelu');
@@ -114,7 +156,11 @@ test('float64 matmul on the native backend falls back to the js kernel, bit for 
   const b = nr.randu([29, 7], { dtype: 'float64' });
   const viaJs = withBackend('js', () => nr.matmul(a, b).data());
   const viaNative = withBackend('native', () => {
-    assert.notEqual(kernels().matmul, withBackend('js', () => kernels().matmul), 'native registers its own matmul');
+    assert.notEqual(
+      kernels().matmul,
+      withBackend('js', () => kernels().matmul),
+      'native registers its own matmul',
+    );
     return nr.matmul(a, b).data();
   });
   assert.ok(viaNative instanceof Float64Array);
@@ -146,7 +192,9 @@ console.log(JSON.stringify({ isa: nativeInfo().isa, worst }));
 for (const isa of ['portable', 'avx2', 'avx512']) {
   test(`the ${isa} GEMM agrees with a float64 reference on every transpose combination`, skipUnbuilt, (t) => {
     const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', isaCheck], {
-      cwd: root, encoding: 'utf8', env: { ...process.env, NEURONA_ISA: isa, NEURONA_QUIET: '1' },
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NEURONA_ISA: isa, NEURONA_QUIET: '1' },
     });
     assert.equal(child.status, 0, child.stderr);
     const result = JSON.parse(child.stdout) as { isa: string; worst: number };
@@ -162,12 +210,15 @@ for (const isa of ['portable', 'avx2', 'avx512']) {
 test('every native kernel passes the conformance suite at every size (no js cut-off for small arrays)', skipUnbuilt, () => {
   // The wrapper sends arrays below a size cut-off to js; with the cut-off at 0 the native loops also
   // meet the small edge cases (NaN, infinities, extreme exponents, ties) the suite spells out.
-  const files = ['elementwise', 'gelu', 'binary', 'reduce', 'matmul', 'conv', 'pool', 'norm', 'optimizer', 'threads']
-    .map((f) => `test/conformance/${f}.test.ts`);
+  const files = ['elementwise', 'gelu', 'binary', 'reduce', 'matmul', 'conv', 'pool', 'norm', 'optimizer', 'threads'].map(
+    (f) => `test/conformance/${f}.test.ts`,
+  );
   // Without NODE_TEST_CONTEXT the child reports in plain TAP instead of to this runner.
   const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
   const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--import', 'tsx', ...files], {
-    cwd: root, encoding: 'utf8', env: { ...env, NEURONA_NATIVE_MIN_ELEMENTS: '0', NEURONA_QUIET: '1' },
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...env, NEURONA_NATIVE_MIN_ELEMENTS: '0', NEURONA_QUIET: '1' },
   });
   const failed = child.stdout.split('\n').filter((l) => l.startsWith('not ok'));
   assert.deepEqual(failed, [], child.stdout.slice(-4000));
@@ -188,61 +239,120 @@ test('the training kernels reject bad geometries, short arrays and missing slots
     return g;
   };
   addon.conv2d!(f(32), f(54), f(48), geometry()); // the right sizes pass
-  assert.throws(() => addon.conv2d!(f(32), f(54), f(47), geometry()),
-    (e: Error) => e instanceof RangeError && /conv2d: out has 47 elements but the shape needs 48/.test(e.message));
+  assert.throws(
+    () => addon.conv2d!(f(32), f(54), f(47), geometry()),
+    (e: Error) => e instanceof RangeError && /conv2d: out has 47 elements but the shape needs 48/.test(e.message),
+  );
   addon.conv2dBiasActivation!(f(32), f(54), f(3), f(48), geometry(), 1);
   addon.conv2dBiasActivation!(f(32), f(54), null, f(48), geometry(), 0);
-  assert.throws(() => addon.conv2dBiasActivation!(f(32), f(54), f(2), f(48), geometry(), 1),
-    (e: Error) => e instanceof RangeError && /conv2dBiasActivation: bias has 2 elements but the shape needs 3/.test(e.message));
-  assert.throws(() => addon.conv2dBiasActivation!(f(32), f(54), f(3), f(47), geometry(), 1),
-    (e: Error) => e instanceof RangeError && /conv2dBiasActivation: out has 47 elements but the shape needs 48/.test(e.message));
-  assert.throws(() => addon.conv2dBiasActivation!(f(32), f(54), f(3), f(48), geometry(), 4),
-    (e: Error) => e instanceof TypeError && /conv2dBiasActivation: activation must be an integer code below 4/.test(e.message));
-  assert.throws(() => addon.conv2dBiasActivation!(f(32), f(54), [1, 2, 3], f(48), geometry(), 1),
-    (e: Error) => e instanceof TypeError && /conv2dBiasActivation: bias must be a Float32Array or null/.test(e.message));
-  assert.throws(() => addon.conv2dBackpropFilter!(f(32), f(48), f(53), geometry()),
-    (e: Error) => e instanceof RangeError && /conv2dBackpropFilter: dFilter has 53 elements but the shape needs 54/.test(e.message));
-  assert.throws(() => addon.conv2dBackpropInput!(f(47), f(54), f(32), geometry()),
-    (e: Error) => e instanceof RangeError && /conv2dBackpropInput: dy has 47 elements/.test(e.message));
-  assert.throws(() => addon.conv2d!(f(32), f(54), f(48), geometry({ 9: 0 })),
-    (e: Error) => e instanceof RangeError && /conv2d: bad geometry \(sizes must be >= 0, strides and dilations >= 1\): \[1, 4, 4, 2, 4, 4, 3, 3, 3, 0,/.test(e.message));
+  assert.throws(
+    () => addon.conv2dBiasActivation!(f(32), f(54), f(2), f(48), geometry(), 1),
+    (e: Error) => e instanceof RangeError && /conv2dBiasActivation: bias has 2 elements but the shape needs 3/.test(e.message),
+  );
+  assert.throws(
+    () => addon.conv2dBiasActivation!(f(32), f(54), f(3), f(47), geometry(), 1),
+    (e: Error) => e instanceof RangeError && /conv2dBiasActivation: out has 47 elements but the shape needs 48/.test(e.message),
+  );
+  assert.throws(
+    () => addon.conv2dBiasActivation!(f(32), f(54), f(3), f(48), geometry(), 4),
+    (e: Error) => e instanceof TypeError && /conv2dBiasActivation: activation must be an integer code below 4/.test(e.message),
+  );
+  assert.throws(
+    () => addon.conv2dBiasActivation!(f(32), f(54), [1, 2, 3], f(48), geometry(), 1),
+    (e: Error) => e instanceof TypeError && /conv2dBiasActivation: bias must be a Float32Array or null/.test(e.message),
+  );
+  assert.throws(
+    () => addon.conv2dBackpropFilter!(f(32), f(48), f(53), geometry()),
+    (e: Error) => e instanceof RangeError && /conv2dBackpropFilter: dFilter has 53 elements but the shape needs 54/.test(e.message),
+  );
+  assert.throws(
+    () => addon.conv2dBackpropInput!(f(47), f(54), f(32), geometry()),
+    (e: Error) => e instanceof RangeError && /conv2dBackpropInput: dy has 47 elements/.test(e.message),
+  );
+  assert.throws(
+    () => addon.conv2d!(f(32), f(54), f(48), geometry({ 9: 0 })),
+    (e: Error) =>
+      e instanceof RangeError &&
+      /conv2d: bad geometry \(sizes must be >= 0, strides and dilations >= 1\): \[1, 4, 4, 2, 4, 4, 3, 3, 3, 0,/.test(e.message),
+  );
   assert.throws(() => addon.conv2d!(f(32), f(54), f(48), geometry({ 1: -4 })), /conv2d: bad geometry/);
-  assert.throws(() => addon.conv2d!(f(32), f(54), f(48), Int32Array.of(1, 4, 4)),
-    (e: Error) => e instanceof RangeError && /conv2d: geometry must have 15 fields, got 3/.test(e.message));
-  assert.throws(() => addon.conv2d!(f(32), f(54), f(48), [1, 4, 4, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1]),
-    (e: Error) => e instanceof TypeError && /conv2d: geometry must be an Int32Array/.test(e.message));
+  assert.throws(
+    () => addon.conv2d!(f(32), f(54), f(48), Int32Array.of(1, 4, 4)),
+    (e: Error) => e instanceof RangeError && /conv2d: geometry must have 15 fields, got 3/.test(e.message),
+  );
+  assert.throws(
+    () => addon.conv2d!(f(32), f(54), f(48), [1, 4, 4, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1]),
+    (e: Error) => e instanceof TypeError && /conv2d: geometry must be an Int32Array/.test(e.message),
+  );
   // Products that overflow 64 bits are rejected, not wrapped around.
-  assert.throws(() => addon.conv2d!(f(32), f(54), f(48), geometry({ 0: 2 ** 31 - 1, 1: 2 ** 31 - 1, 2: 2 ** 31 - 1, 3: 2 ** 31 - 1 })),
-    (e: Error) => e instanceof RangeError && /conv2d: x has 32 elements but the shape needs 9223372036854775807/.test(e.message));
-  assert.throws(() => addon.depthwiseConv2d!(f(32), f(45), f(80), geometry({ 6: 5 })),
-    (e: Error) => e instanceof RangeError
-      && /depthwiseConv2d: bad geometry \(outChannels 5 is not a multiple of inChannels 2\)/.test(e.message));
-  assert.throws(() => addon.pool2d!(0, f(32), f(31), geometry({ 6: 2 })),
-    (e: Error) => e instanceof RangeError && /pool2d: out has 31 elements but the shape needs 32/.test(e.message));
-  assert.throws(() => addon.pool2d!(7, f(32), f(32), geometry()), (e: Error) => e instanceof TypeError && /pool2d: op must be an integer code below 2/.test(e.message));
-  assert.throws(() => addon.batchNormTraining!(f(12), 2, 3, 2, f(3), f(2), 1e-3, f(12), f(3), f(3)),
-    (e: Error) => e instanceof RangeError && /batchNormTraining: beta has 2 elements but the shape needs 3/.test(e.message));
-  assert.throws(() => addon.batchNormBackward!(f(12), f(11), 2, 3, 2, f(3), f(3), f(3), f(12), f(3), f(3)),
-    (e: Error) => e instanceof RangeError && /batchNormBackward: dy has 11 elements but the shape needs 12/.test(e.message));
+  assert.throws(
+    () => addon.conv2d!(f(32), f(54), f(48), geometry({ 0: 2 ** 31 - 1, 1: 2 ** 31 - 1, 2: 2 ** 31 - 1, 3: 2 ** 31 - 1 })),
+    (e: Error) => e instanceof RangeError && /conv2d: x has 32 elements but the shape needs 9223372036854775807/.test(e.message),
+  );
+  assert.throws(
+    () => addon.depthwiseConv2d!(f(32), f(45), f(80), geometry({ 6: 5 })),
+    (e: Error) =>
+      e instanceof RangeError && /depthwiseConv2d: bad geometry \(outChannels 5 is not a multiple of inChannels 2\)/.test(e.message),
+  );
+  assert.throws(
+    () => addon.pool2d!(0, f(32), f(31), geometry({ 6: 2 })),
+    (e: Error) => e instanceof RangeError && /pool2d: out has 31 elements but the shape needs 32/.test(e.message),
+  );
+  assert.throws(
+    () => addon.pool2d!(7, f(32), f(32), geometry()),
+    (e: Error) => e instanceof TypeError && /pool2d: op must be an integer code below 2/.test(e.message),
+  );
+  assert.throws(
+    () => addon.batchNormTraining!(f(12), 2, 3, 2, f(3), f(2), 1e-3, f(12), f(3), f(3)),
+    (e: Error) => e instanceof RangeError && /batchNormTraining: beta has 2 elements but the shape needs 3/.test(e.message),
+  );
+  assert.throws(
+    () => addon.batchNormBackward!(f(12), f(11), 2, 3, 2, f(3), f(3), f(3), f(12), f(3), f(3)),
+    (e: Error) => e instanceof RangeError && /batchNormBackward: dy has 11 elements but the shape needs 12/.test(e.message),
+  );
   // adam with amsgrad reads three slots.
   const hyper = Float64Array.of(0.01, 0, 0, 0.9, 0.999, 0, 1e-7, 1, 0);
-  assert.throws(() => addon.applyUpdate!(1, f(8), f(8), [f(8), f(8)], hyper),
-    (e: Error) => e instanceof TypeError && /applyUpdate: slots must be an array of at least 3 Float32Arrays for rule adam/.test(e.message));
-  assert.throws(() => addon.applyUpdate!(1, f(8), f(8), [f(8), f(7), f(8)], hyper),
-    (e: Error) => e instanceof RangeError && /applyUpdate: slots\[1\] has 7 elements but the shape needs 8/.test(e.message));
-  assert.throws(() => addon.applyUpdate!(1, f(8), f(8), [f(8), new Float64Array(8), f(8)], hyper),
-    (e: Error) => e instanceof TypeError && /applyUpdate: slots\[1\] must be a Float32Array/.test(e.message));
-  assert.throws(() => addon.applyUpdate!(1, f(8), f(8), [f(8), f(8), f(8)], Float64Array.of(0.01)),
-    (e: Error) => e instanceof RangeError && /applyUpdate: hyperParameters must have 9 fields, got 1/.test(e.message));
-  assert.throws(() => addon.applyUpdate!(1, f(8), f(7), [f(8), f(8), f(8)], hyper),
-    (e: Error) => e instanceof RangeError && /applyUpdate: grad has 7 elements but the shape needs 8/.test(e.message));
-  assert.throws(() => addon.applyUpdate!(1, f(8), f(8), f(8), hyper),
-    (e: Error) => e instanceof TypeError && /applyUpdate: slots must be an array/.test(e.message));
+  assert.throws(
+    () => addon.applyUpdate!(1, f(8), f(8), [f(8), f(8)], hyper),
+    (e: Error) => e instanceof TypeError && /applyUpdate: slots must be an array of at least 3 Float32Arrays for rule adam/.test(e.message),
+  );
+  assert.throws(
+    () => addon.applyUpdate!(1, f(8), f(8), [f(8), f(7), f(8)], hyper),
+    (e: Error) => e instanceof RangeError && /applyUpdate: slots\[1\] has 7 elements but the shape needs 8/.test(e.message),
+  );
+  assert.throws(
+    () => addon.applyUpdate!(1, f(8), f(8), [f(8), new Float64Array(8), f(8)], hyper),
+    (e: Error) => e instanceof TypeError && /applyUpdate: slots\[1\] must be a Float32Array/.test(e.message),
+  );
+  assert.throws(
+    () => addon.applyUpdate!(1, f(8), f(8), [f(8), f(8), f(8)], Float64Array.of(0.01)),
+    (e: Error) => e instanceof RangeError && /applyUpdate: hyperParameters must have 9 fields, got 1/.test(e.message),
+  );
+  assert.throws(
+    () => addon.applyUpdate!(1, f(8), f(7), [f(8), f(8), f(8)], hyper),
+    (e: Error) => e instanceof RangeError && /applyUpdate: grad has 7 elements but the shape needs 8/.test(e.message),
+  );
+  assert.throws(
+    () => addon.applyUpdate!(1, f(8), f(8), f(8), hyper),
+    (e: Error) => e instanceof TypeError && /applyUpdate: slots must be an array/.test(e.message),
+  );
 });
 
 test('the native backend runs its own training kernels on float32 and hands float64 to js', skipUnbuilt, () => {
-  const names = ['conv2d', 'conv2dBiasActivation', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'depthwiseConv2d', 'depthwiseConv2dBackpropInput',
-    'depthwiseConv2dBackpropFilter', 'pool2d', 'pool2dBackward', 'batchNormTraining', 'batchNormBackward', 'applyUpdate'] as const;
+  const names = [
+    'conv2d',
+    'conv2dBiasActivation',
+    'conv2dBackpropInput',
+    'conv2dBackpropFilter',
+    'depthwiseConv2d',
+    'depthwiseConv2dBackpropInput',
+    'depthwiseConv2dBackpropFilter',
+    'pool2d',
+    'pool2dBackward',
+    'batchNormTraining',
+    'batchNormBackward',
+    'applyUpdate',
+  ] as const;
   const jsTable = withBackend('js', () => kernels());
   const nativeTable = withBackend('native', () => kernels());
   for (const name of names) assert.notEqual(nativeTable[name], jsTable[name], `native registers its own ${name}`);
@@ -260,11 +370,15 @@ test('the native backend runs its own training kernels on float32 and hands floa
 // GEMM path (one more filter sends the same problem there, and the other filters' sums are untouched
 // by it), and a narrow
 // product, which the GEMM computes transposed, against the same columns inside a wide one.
-test('the direct convolution, its filter gradient and the transposed narrow GEMM give the general paths\' bits', skipUnbuilt, () => {
+test("the direct convolution, its filter gradient and the transposed narrow GEMM give the general paths' bits", skipUnbuilt, () => {
   withBackend('native', () => {
     const bits = (t: nr.Tensor) => new Uint32Array((t.data() as Float32Array).slice().buffer);
     // The last case has 5 x 5 x 16 = 400 taps: two KC slices, and runs across rows.
-    for (const [xShape, filters, padding, size] of [[[3, 24, 26, 1], 16, 'valid', 3], [[2, 20, 18, 3], 32, 'same', 3], [[3, 7, 7, 16], 32, 'same', 5]] as const) {
+    for (const [xShape, filters, padding, size] of [
+      [[3, 24, 26, 1], 16, 'valid', 3],
+      [[2, 20, 18, 3], 32, 'same', 3],
+      [[3, 7, 7, 16], 32, 'same', 5],
+    ] as const) {
       const x = nr.randu([...xShape], { low: -1, high: 1 });
       const wide = nr.randu([size, size, xShape[3], filters + 1], { low: -1, high: 1 });
       const narrow = nr.slice(wide, [0, 0, 0, 0], [size, size, xShape[3], filters]);
@@ -277,8 +391,12 @@ test('the direct convolution, its filter gradient and the transposed narrow GEMM
     // (a padded copy), none (x read in place), a stride, a dilation, and enough pixels for several
     // chunks and groups.
     const filterCases = [
-      [[3, 24, 26, 1], 5, 16, 'valid', 1, 1], [[4, 30, 28, 3], 3, 32, 'same', 1, 1], [[3, 21, 19, 2], 3, 16, 'same', 2, 1],
-      [[2, 17, 23, 4], 3, 32, 'same', 1, 2], [[40, 32, 32, 3], 3, 32, 'same', 1, 1], [[3, 7, 7, 32], 5, 64, 'same', 1, 1],
+      [[3, 24, 26, 1], 5, 16, 'valid', 1, 1],
+      [[4, 30, 28, 3], 3, 32, 'same', 1, 1],
+      [[3, 21, 19, 2], 3, 16, 'same', 2, 1],
+      [[2, 17, 23, 4], 3, 32, 'same', 1, 2],
+      [[40, 32, 32, 3], 3, 32, 'same', 1, 1],
+      [[3, 7, 7, 32], 5, 64, 'same', 1, 1],
       [[2, 11, 10, 20], 3, 48, 'valid', 2, 1],
     ] as const;
     for (const [xShape, size, filters, padding, stride, dilation] of filterCases) {
@@ -289,7 +407,11 @@ test('the direct convolution, its filter gradient and the transposed narrow GEMM
       const dyNarrow = nr.slice(dyWide, [0, 0, 0, 0], [...outShape]);
       const [direct] = nr.grad((w) => nr.conv2d(x, w, options).mul(dyNarrow).sum())(nr.zeros([size, size, xShape[3], filters]));
       const [general] = nr.grad((w) => nr.conv2d(x, w, options).mul(dyWide).sum())(nr.zeros([size, size, xShape[3], filters + 1]));
-      assert.deepEqual(bits(direct!), bits(nr.slice(general!, [0, 0, 0, 0], [...direct!.shape])), `conv2dBackpropFilter x ${xShape}, ${filters} filters`);
+      assert.deepEqual(
+        bits(direct!),
+        bits(nr.slice(general!, [0, 0, 0, 0], [...direct!.shape])),
+        `conv2dBackpropFilter x ${xShape}, ${filters} filters`,
+      );
     }
     const a = nr.randu([70, 300], { low: -1, high: 1 });
     const b = nr.randu([300, 40], { low: -1, high: 1 });
@@ -301,7 +423,12 @@ test('the direct convolution, its filter gradient and the transposed narrow GEMM
 test('matmulBiasActivation on native rounds as its matmul, add and activation kernels do, bit for bit', skipUnbuilt, () => {
   withBackend('native', () => {
     const table = kernels();
-    for (const [m, k, n] of [[40, 33, 70], [64, 50, 10], [300, 20, 9], [9, 700, 40]] as const) {
+    for (const [m, k, n] of [
+      [40, 33, 70],
+      [64, 50, 10],
+      [300, 20, 9],
+      [9, 700, 40],
+    ] as const) {
       const a = nr.randu([m, k], { low: -2, high: 2 }).data() as Float32Array;
       const b = nr.randu([k, n], { low: -2, high: 2 }).data() as Float32Array;
       const bias = nr.randu([n], { low: -2, high: 2 }).data() as Float32Array;
@@ -317,7 +444,11 @@ test('matmulBiasActivation on native rounds as its matmul, add and activation ke
           if (activation !== 'linear') table.unary(activation, separate.slice(), separate, 0);
           const fused = new Float32Array(m * n);
           table.matmulBiasActivation(a, b, withBias ? bias : null, fused, args, activation);
-          assert.deepEqual(new Uint32Array(fused.buffer), new Uint32Array(separate.buffer), `${m}x${k}x${n} ${activation} bias=${withBias}`);
+          assert.deepEqual(
+            new Uint32Array(fused.buffer),
+            new Uint32Array(separate.buffer),
+            `${m}x${k}x${n} ${activation} bias=${withBias}`,
+          );
         }
       }
     }
@@ -331,8 +462,12 @@ test('conv2dBiasActivation on native rounds as its conv2d, add and activation ke
     // im2col + GEMM path with a wide and a narrow (transposed) product, a pointwise conv without
     // im2col, and one below the size where the separate elementwise kernels run natively.
     const cases = [
-      [[2, 20, 21, 1], 5, 16, 'valid', 1], [[2, 18, 17, 3], 3, 32, 'same', 1], [[3, 9, 11, 20], 3, 40, 'same', 1],
-      [[2, 13, 12, 19], 3, 7, 'same', 2], [[2, 8, 9, 5], 1, 33, 'valid', 1], [[1, 4, 4, 3], 3, 3, 'valid', 1],
+      [[2, 20, 21, 1], 5, 16, 'valid', 1],
+      [[2, 18, 17, 3], 3, 32, 'same', 1],
+      [[3, 9, 11, 20], 3, 40, 'same', 1],
+      [[2, 13, 12, 19], 3, 7, 'same', 2],
+      [[2, 8, 9, 5], 1, 33, 'valid', 1],
+      [[1, 4, 4, 3], 3, 3, 'valid', 1],
     ] as const;
     for (const [xShape, size, filters, padding, stride] of cases) {
       const x = nr.randu([...xShape], { low: -1, high: 1 });
@@ -349,7 +484,11 @@ test('conv2dBiasActivation on native rounds as its conv2d, add and activation ke
           if (activation !== 'linear') table.unary(activation, separate.slice(), separate, 0);
           const fused = new Float32Array(n);
           table.conv2dBiasActivation(x.data() as Float32Array, w.data() as Float32Array, withBias ? bias : null, fused, g, activation);
-          assert.deepEqual(new Uint32Array(fused.buffer), new Uint32Array(separate.buffer), `${xShape} ${size}x${size}x${filters} ${activation} bias=${withBias}`);
+          assert.deepEqual(
+            new Uint32Array(fused.buffer),
+            new Uint32Array(separate.buffer),
+            `${xShape} ${size}x${size}x${filters} ${activation} bias=${withBias}`,
+          );
         }
       }
     }
@@ -357,13 +496,31 @@ test('conv2dBiasActivation on native rounds as its conv2d, add and activation ke
 });
 
 /** The kernel geometry of a conv2d whose output shape is known (TensorFlow's leading padding). */
-function geometryOf(xShape: readonly number[], wShape: readonly number[], outShape: readonly number[], padding: 'valid' | 'same', stride: number) {
+function geometryOf(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  outShape: readonly number[],
+  padding: 'valid' | 'same',
+  stride: number,
+) {
   const before = (inSize: number, outSize: number, kernel: number) =>
     padding === 'valid' ? 0 : Math.floor(Math.max((outSize - 1) * stride + kernel - inSize, 0) / 2);
   return {
-    batch: xShape[0]!, inHeight: xShape[1]!, inWidth: xShape[2]!, inChannels: xShape[3]!, outHeight: outShape[1]!, outWidth: outShape[2]!,
-    outChannels: wShape[3]!, filterHeight: wShape[0]!, filterWidth: wShape[1]!, strideHeight: stride, strideWidth: stride,
-    dilationHeight: 1, dilationWidth: 1, padTop: before(xShape[1]!, outShape[1]!, wShape[0]!), padLeft: before(xShape[2]!, outShape[2]!, wShape[1]!),
+    batch: xShape[0]!,
+    inHeight: xShape[1]!,
+    inWidth: xShape[2]!,
+    inChannels: xShape[3]!,
+    outHeight: outShape[1]!,
+    outWidth: outShape[2]!,
+    outChannels: wShape[3]!,
+    filterHeight: wShape[0]!,
+    filterWidth: wShape[1]!,
+    strideHeight: stride,
+    strideWidth: stride,
+    dilationHeight: 1,
+    dilationWidth: 1,
+    padTop: before(xShape[1]!, outShape[1]!, wShape[0]!),
+    padLeft: before(xShape[2]!, outShape[2]!, wShape[1]!),
   };
 }
 
@@ -371,28 +528,47 @@ test('applyUpdate on native equals the js kernel bit for bit for every rule and 
   // The native loops compute in float64 with the js kernel's terms in its order, and without fused
   // multiply-adds; any reordering or contraction would change some of these 3 x 10,007 values.
   const n = 10007;
-  const base = { learningRate: 0.01, momentum: 0, nesterov: false, beta1: 0.9, beta2: 0.999, rho: 0.9, epsilon: 1e-7, amsgrad: false, centered: false };
+  const base = {
+    learningRate: 0.01,
+    momentum: 0,
+    nesterov: false,
+    beta1: 0.9,
+    beta2: 0.999,
+    rho: 0.9,
+    epsilon: 1e-7,
+    amsgrad: false,
+    centered: false,
+  };
   const cases: [UpdateRule, Partial<UpdateParams>, number][] = [
-    ['sgd', {}, 0], ['sgd', { momentum: 0.9 }, 1], ['sgd', { momentum: 0.9, nesterov: true }, 1],
-    ['adam', {}, 2], ['adam', { amsgrad: true }, 3],
-    ['rmsprop', {}, 1], ['rmsprop', { momentum: 0.5 }, 2], ['rmsprop', { centered: true }, 2], ['rmsprop', { momentum: 0.5, centered: true }, 3],
-    ['adagrad', {}, 1], ['adadelta', { learningRate: 1, rho: 0.95 }, 2],
+    ['sgd', {}, 0],
+    ['sgd', { momentum: 0.9 }, 1],
+    ['sgd', { momentum: 0.9, nesterov: true }, 1],
+    ['adam', {}, 2],
+    ['adam', { amsgrad: true }, 3],
+    ['rmsprop', {}, 1],
+    ['rmsprop', { momentum: 0.5 }, 2],
+    ['rmsprop', { centered: true }, 2],
+    ['rmsprop', { momentum: 0.5, centered: true }, 3],
+    ['adagrad', {}, 1],
+    ['adadelta', { learningRate: 1, rho: 0.95 }, 2],
   ];
   let seed = 12345;
-  const values = (scale: number, positive = false) => Float32Array.from({ length: n }, () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    const v = ((seed / 2147483648) * 2 - 1) * scale;
-    return positive ? Math.abs(v) : v;
-  });
+  const values = (scale: number, positive = false) =>
+    Float32Array.from({ length: n }, () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      const v = ((seed / 2147483648) * 2 - 1) * scale;
+      return positive ? Math.abs(v) : v;
+    });
   for (const [rule, options, slotCount] of cases) {
     const w = values(1);
     const slots = Array.from({ length: slotCount }, () => values(0.1, rule !== 'sgd'));
     const grads = [values(3), values(3), values(3)];
-    const run = (backend: string) => withBackend(backend, () => {
-      const state = [w.slice(), ...slots.map((s) => s.slice())];
-      for (const g of grads) kernels().applyUpdate(rule, state[0]!, g, state.slice(1), { ...base, ...options });
-      return state;
-    });
+    const run = (backend: string) =>
+      withBackend(backend, () => {
+        const state = [w.slice(), ...slots.map((s) => s.slice())];
+        for (const g of grads) kernels().applyUpdate(rule, state[0]!, g, state.slice(1), { ...base, ...options });
+        return state;
+      });
     assert.deepEqual(run('native'), run('js'), `${rule} ${JSON.stringify(options)}`);
   }
 });
@@ -405,7 +581,9 @@ for (const isa of ['portable', 'avx2']) {
     const files = ['conv', 'pool', 'norm', 'optimizer', 'fused', 'threads'].map((f) => `test/conformance/${f}.test.ts`);
     const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
     const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--import', 'tsx', ...files], {
-      cwd: root, encoding: 'utf8', env: { ...env, NEURONA_ISA: isa, NEURONA_NATIVE_MIN_ELEMENTS: '0', NEURONA_QUIET: '1' },
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...env, NEURONA_ISA: isa, NEURONA_NATIVE_MIN_ELEMENTS: '0', NEURONA_QUIET: '1' },
     });
     const failed = child.stdout.split('\n').filter((l) => l.startsWith('not ok'));
     assert.deepEqual(failed, [], child.stdout.slice(-4000));

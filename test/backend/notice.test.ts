@@ -15,7 +15,8 @@ const MISSING_ADDON = '/nonexistent/neurona.node';
 function run(env: Record<string, string>) {
   const { NEURONA_QUIET: _quiet, NEURONA_BACKEND: _backend, NEURONA_NATIVE_ADDON: _addon, ...rest } = process.env;
   return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], {
-    encoding: 'utf8', env: { ...rest, ...env },
+    encoding: 'utf8',
+    env: { ...rest, ...env },
   });
 }
 
@@ -40,7 +41,9 @@ test('an addon file that is not a loadable module gives a notice naming it and t
   assert.match(lines[0]!, /package\.json (failed to load|is an older or foreign build)/);
 });
 
-test('with the addon built, neurona selects native silently', { skip: !availableBackends().includes('native') && 'the addon is not built here' }, () => {
+test('with the addon built, neurona selects native silently', {
+  skip: !availableBackends().includes('native') && 'the addon is not built here',
+}, () => {
   const child = run({});
   assert.equal(child.status, 0, child.stderr);
   assert.equal(child.stdout.trim(), 'native');

@@ -1,7 +1,18 @@
 import { BINARY_OPS, type BinaryOp } from '../../src/backend/index.js';
 import { assert, nr } from '../helpers.js';
 import {
-  TestRandom, assertConforms, assertExact, broadcastOffset, broadcastReference, broadcastShape, unravel, conformance, pickTensor, randomTensor, sizeOf, valuesOf,
+  TestRandom,
+  assertConforms,
+  assertExact,
+  broadcastOffset,
+  broadcastReference,
+  broadcastShape,
+  unravel,
+  conformance,
+  pickTensor,
+  randomTensor,
+  sizeOf,
+  valuesOf,
 } from './harness.js';
 
 /*
@@ -11,14 +22,14 @@ import {
 /** Python's float modulo: the result takes the divisor's sign (fmod, then one correction). */
 function pythonMod(x: number, y: number): number {
   const m = x % y;
-  return m !== 0 && (m < 0) !== (y < 0) ? m + y : m;
+  return m !== 0 && m < 0 !== y < 0 ? m + y : m;
 }
 
 /** Python's float floor division, through the same fmod identity Python uses. */
 function pythonFloorDiv(x: number, y: number): number {
   const m = x % y;
   let div = (x - m) / y;
-  if (m !== 0 && (m < 0) !== (y < 0)) div -= 1;
+  if (m !== 0 && m < 0 !== y < 0) div -= 1;
   if (div === 0) return 0 * Math.sign(x / y);
   const floored = Math.floor(div);
   return div - floored > 0.5 ? floored + 1 : floored;
@@ -26,7 +37,10 @@ function pythonFloorDiv(x: number, y: number): number {
 
 type Sampler = (rng: TestRandom, shape: readonly number[]) => nr.Tensor;
 
-const uniform = (low: number, high: number): Sampler => (rng, shape) => randomTensor(rng, shape, low, high);
+const uniform =
+  (low: number, high: number): Sampler =>
+  (rng, shape) =>
+    randomTensor(rng, shape, low, high);
 /** Values bounded away from zero, either sign (divisors). */
 const awayFromZero: Sampler = (rng, shape) => {
   const data = new Float32Array(sizeOf(shape));
@@ -72,19 +86,46 @@ const SHAPE_PAIRS: readonly (readonly [readonly number[], readonly number[]])[] 
   [[3], [3]],
   [[7], [7]],
   [[1031], [1031]],
-  [[17, 33], [17, 33]],
+  [
+    [17, 33],
+    [17, 33],
+  ],
   [[33], []],
   [[], [17]],
-  [[1, 1], [3, 7]],
+  [
+    [1, 1],
+    [3, 7],
+  ],
   [[17, 33], [33]],
-  [[17, 33], [1, 33]],
-  [[17, 33], [17, 1]],
-  [[17, 1], [1, 33]],
+  [
+    [17, 33],
+    [1, 33],
+  ],
+  [
+    [17, 33],
+    [17, 1],
+  ],
+  [
+    [17, 1],
+    [1, 33],
+  ],
   [[7], [3, 1]],
-  [[2, 1, 3, 1], [1, 4, 1, 5]],
-  [[2, 3, 1, 5], [3, 4, 1]],
-  [[5, 1, 7], [5, 3, 7]],
-  [[0, 3], [1, 3]],
+  [
+    [2, 1, 3, 1],
+    [1, 4, 1, 5],
+  ],
+  [
+    [2, 3, 1, 5],
+    [3, 4, 1],
+  ],
+  [
+    [5, 1, 7],
+    [5, 3, 7],
+  ],
+  [
+    [0, 3],
+    [1, 3],
+  ],
 ];
 
 function checkBinary(op: BinaryOp, a: nr.Tensor, b: nr.Tensor, label: string): void {
@@ -109,10 +150,34 @@ for (const op of BINARY_OPS) {
 conformance('binary: a plain number operand broadcasts on either side', () => {
   const rng = new TestRandom(31);
   const x = randomTensor(rng, [7, 3], 0.5, 2);
-  assertConforms(nr.sub(x, 2.5), valuesOf(x).map((v) => v - 2.5), 1, 'x - 2.5', [7, 3]);
-  assertConforms(nr.div(1.5, x), valuesOf(x).map((v) => 1.5 / v), 1, '1.5 / x', [7, 3]);
-  assertConforms(nr.pow(x, 2), valuesOf(x).map((v) => v * v), 1, 'x ** 2', [7, 3]);
-  assertConforms(nr.pow(2, x), valuesOf(x).map((v) => 2 ** v), 1, '2 ** x', [7, 3]);
+  assertConforms(
+    nr.sub(x, 2.5),
+    valuesOf(x).map((v) => v - 2.5),
+    1,
+    'x - 2.5',
+    [7, 3],
+  );
+  assertConforms(
+    nr.div(1.5, x),
+    valuesOf(x).map((v) => 1.5 / v),
+    1,
+    '1.5 / x',
+    [7, 3],
+  );
+  assertConforms(
+    nr.pow(x, 2),
+    valuesOf(x).map((v) => v * v),
+    1,
+    'x ** 2',
+    [7, 3],
+  );
+  assertConforms(
+    nr.pow(2, x),
+    valuesOf(x).map((v) => 2 ** v),
+    1,
+    '2 ** x',
+    [7, 3],
+  );
 });
 
 conformance('binary: int32 arithmetic, floorDiv and mod are exact and Python-style', () => {
@@ -132,13 +197,25 @@ conformance('binary: int32 arithmetic, floorDiv and mod are exact and Python-sty
     const ref = broadcastReference(valuesOf(a), a.shape, valuesOf(b), b.shape, value);
     assertExact(call(a, b), ref.data, 'int32', `int32 ${name}`, ref.shape);
   }
-  assertExact(nr.mod(nr.tensor([-7, 7, -7, 7, 0], undefined, 'int32'), nr.tensor([2, -2, -2, 2, -3], undefined, 'int32')),
-    [1, -1, -1, 1, 0], 'int32', 'torch.remainder([-7, 7, -7, 7, 0], [2, -2, -2, 2, -3])');
-  assertExact(nr.floorDiv(nr.tensor([-7, 7, -7, 7], undefined, 'int32'), nr.tensor([2, -2, -2, 2], undefined, 'int32')),
-    [-4, -4, 3, 3], 'int32', 'floor_divide ints');
+  assertExact(
+    nr.mod(nr.tensor([-7, 7, -7, 7, 0], undefined, 'int32'), nr.tensor([2, -2, -2, 2, -3], undefined, 'int32')),
+    [1, -1, -1, 1, 0],
+    'int32',
+    'torch.remainder([-7, 7, -7, 7, 0], [2, -2, -2, 2, -3])',
+  );
+  assertExact(
+    nr.floorDiv(nr.tensor([-7, 7, -7, 7], undefined, 'int32'), nr.tensor([2, -2, -2, 2], undefined, 'int32')),
+    [-4, -4, 3, 3],
+    'int32',
+    'floor_divide ints',
+  );
   // True division of ints gives float32, as in PyTorch.
-  assertConforms(nr.div(nr.tensor([7, -7, 1], undefined, 'int32'), nr.tensor([2, 2, 3], undefined, 'int32')),
-    [3.5, -3.5, 1 / 3], 1, 'int32 / int32');
+  assertConforms(
+    nr.div(nr.tensor([7, -7, 1], undefined, 'int32'), nr.tensor([2, 2, 3], undefined, 'int32')),
+    [3.5, -3.5, 1 / 3],
+    1,
+    'int32 / int32',
+  );
   for (const op of ['equal', 'notEqual', 'less', 'lessEqual', 'greater', 'greaterEqual'] as const) {
     const ref = broadcastReference(valuesOf(a), a.shape, valuesOf(b), b.shape, BINARY[op].value);
     assertExact(BINARY[op].call(a, b), ref.data, 'bool', `int32 ${op}`, ref.shape);
@@ -200,7 +277,11 @@ conformance('where: broadcast condition and operands, float32, int32 and scalars
   const shapes: [number[], number[], number[]][] = [
     [[1031], [1031], [1031]],
     [[4, 1, 5], [1, 3, 1], [5]],
-    [[2, 1, 3, 1], [1, 4, 1, 5], [2, 4, 3, 5]],
+    [
+      [2, 1, 3, 1],
+      [1, 4, 1, 5],
+      [2, 4, 3, 5],
+    ],
     [[], [7, 3], [3]],
     [[17, 33], [], []],
   ];
@@ -225,5 +306,10 @@ conformance('where: broadcast condition and operands, float32, int32 and scalars
     assertExact(nr.where(cond, ai, bi), pick(ai, bi), 'int32', `${label} int32`, shape);
   }
   const x = randomTensor(rng, [33]);
-  assertExact(nr.where(nr.greater(x, 0), x, 0), valuesOf(x).map((v) => (v > 0 ? v : 0)), 'float32', 'where as relu');
+  assertExact(
+    nr.where(nr.greater(x, 0), x, 0),
+    valuesOf(x).map((v) => (v > 0 ? v : 0)),
+    'float32',
+    'where as relu',
+  );
 });

@@ -43,8 +43,7 @@ interface Reference {
  * Forward and gradients of a conv (depthwise when `depthwise`), from x [b, h, w, c], filter
  * [kh, kw, c, o] (o = multiplier when depthwise) and dy shaped like the output.
  */
-function convReference(c: Case, x: ArrayLike<number>, f: ArrayLike<number>, dy: ArrayLike<number> | null,
-  depthwise: boolean): Reference {
+function convReference(c: Case, x: ArrayLike<number>, f: ArrayLike<number>, dy: ArrayLike<number> | null, depthwise: boolean): Reference {
   const [h, w] = c.size;
   const rows = axisGeometry(h, c.kernel[0], c.strides[0], c.dilation[0], c.padding);
   const cols = axisGeometry(w, c.kernel[1], c.strides[1], c.dilation[1], c.padding);
@@ -85,22 +84,129 @@ function convReference(c: Case, x: ArrayLike<number>, f: ArrayLike<number>, dy: 
 }
 
 const CASES: Case[] = [
-  { name: 'valid 3x3 stride 1', batch: 2, size: [7, 9], inChannels: 3, outChannels: 5, kernel: [3, 3], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
-  { name: 'same 3x3 stride 1', batch: 1, size: [6, 5], inChannels: 5, outChannels: 7, kernel: [3, 3], strides: [1, 1], dilation: [1, 1], padding: 'same' },
-  { name: 'same 2x2 stride 2 (asymmetric padding)', batch: 3, size: [7, 6], inChannels: 3, outChannels: 2, kernel: [2, 2], strides: [2, 2], dilation: [1, 1], padding: 'same' },
-  { name: 'same 4x3 strides [2, 3]', batch: 2, size: [9, 10], inChannels: 6, outChannels: 3, kernel: [4, 3], strides: [2, 3], dilation: [1, 1], padding: 'same' },
-  { name: 'valid 2x3 stride 2 (rows left over)', batch: 2, size: [8, 9], inChannels: 1, outChannels: 9, kernel: [2, 3], strides: [2, 2], dilation: [1, 1], padding: 'valid' },
-  { name: 'same 3x3 dilation 2', batch: 2, size: [8, 7], inChannels: 3, outChannels: 4, kernel: [3, 3], strides: [1, 1], dilation: [2, 2], padding: 'same' },
-  { name: 'valid 2x2 dilation [2, 3]', batch: 1, size: [6, 9], inChannels: 2, outChannels: 3, kernel: [2, 2], strides: [1, 1], dilation: [2, 3], padding: 'valid' },
-  { name: '1x1 stride 1 (no im2col)', batch: 3, size: [5, 4], inChannels: 7, outChannels: 5, kernel: [1, 1], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
-  { name: '1x1 stride 2', batch: 2, size: [5, 6], inChannels: 3, outChannels: 4, kernel: [1, 1], strides: [2, 2], dilation: [1, 1], padding: 'same' },
-  { name: 'kernel as large as the image', batch: 2, size: [5, 5], inChannels: 2, outChannels: 3, kernel: [5, 5], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
+  {
+    name: 'valid 3x3 stride 1',
+    batch: 2,
+    size: [7, 9],
+    inChannels: 3,
+    outChannels: 5,
+    kernel: [3, 3],
+    strides: [1, 1],
+    dilation: [1, 1],
+    padding: 'valid',
+  },
+  {
+    name: 'same 3x3 stride 1',
+    batch: 1,
+    size: [6, 5],
+    inChannels: 5,
+    outChannels: 7,
+    kernel: [3, 3],
+    strides: [1, 1],
+    dilation: [1, 1],
+    padding: 'same',
+  },
+  {
+    name: 'same 2x2 stride 2 (asymmetric padding)',
+    batch: 3,
+    size: [7, 6],
+    inChannels: 3,
+    outChannels: 2,
+    kernel: [2, 2],
+    strides: [2, 2],
+    dilation: [1, 1],
+    padding: 'same',
+  },
+  {
+    name: 'same 4x3 strides [2, 3]',
+    batch: 2,
+    size: [9, 10],
+    inChannels: 6,
+    outChannels: 3,
+    kernel: [4, 3],
+    strides: [2, 3],
+    dilation: [1, 1],
+    padding: 'same',
+  },
+  {
+    name: 'valid 2x3 stride 2 (rows left over)',
+    batch: 2,
+    size: [8, 9],
+    inChannels: 1,
+    outChannels: 9,
+    kernel: [2, 3],
+    strides: [2, 2],
+    dilation: [1, 1],
+    padding: 'valid',
+  },
+  {
+    name: 'same 3x3 dilation 2',
+    batch: 2,
+    size: [8, 7],
+    inChannels: 3,
+    outChannels: 4,
+    kernel: [3, 3],
+    strides: [1, 1],
+    dilation: [2, 2],
+    padding: 'same',
+  },
+  {
+    name: 'valid 2x2 dilation [2, 3]',
+    batch: 1,
+    size: [6, 9],
+    inChannels: 2,
+    outChannels: 3,
+    kernel: [2, 2],
+    strides: [1, 1],
+    dilation: [2, 3],
+    padding: 'valid',
+  },
+  {
+    name: '1x1 stride 1 (no im2col)',
+    batch: 3,
+    size: [5, 4],
+    inChannels: 7,
+    outChannels: 5,
+    kernel: [1, 1],
+    strides: [1, 1],
+    dilation: [1, 1],
+    padding: 'valid',
+  },
+  {
+    name: '1x1 stride 2',
+    batch: 2,
+    size: [5, 6],
+    inChannels: 3,
+    outChannels: 4,
+    kernel: [1, 1],
+    strides: [2, 2],
+    dilation: [1, 1],
+    padding: 'same',
+  },
+  {
+    name: 'kernel as large as the image',
+    batch: 2,
+    size: [5, 5],
+    inChannels: 2,
+    outChannels: 3,
+    kernel: [5, 5],
+    strides: [1, 1],
+    dilation: [1, 1],
+    padding: 'valid',
+  },
 ];
 
 /** Big enough that im2col runs in two chunks and the GEMM's k (5*5*16 = 400) spans two KC blocks. */
 const LARGE: Case = {
-  name: 'LeNet-sized, im2col in chunks', batch: 48, size: [28, 28], inChannels: 16, outChannels: 12, kernel: [5, 5],
-  strides: [1, 1], dilation: [1, 1], padding: 'same',
+  name: 'LeNet-sized, im2col in chunks',
+  batch: 48,
+  size: [28, 28],
+  inChannels: 16,
+  outChannels: 12,
+  kernel: [5, 5],
+  strides: [1, 1],
+  dilation: [1, 1],
+  padding: 'same',
 };
 
 function run(c: Case, seed: number, depthwise: boolean): void {
@@ -135,9 +241,39 @@ conformance(`conv2d and backprops: ${LARGE.name}`, () => run(LARGE, 7300, false)
  * of it, and a pointwise conv that runs without im2col.
  */
 const CHUNKED: Case[] = [
-  { name: 'chunks across images, 37 filters, strides [2, 1]', batch: 5, size: [13, 11], inChannels: 19, outChannels: 37, kernel: [3, 3], strides: [2, 1], dilation: [1, 1], padding: 'same' },
-  { name: 'chunks across images, 35 filters, dilation [1, 2]', batch: 3, size: [12, 11], inChannels: 19, outChannels: 35, kernel: [3, 3], strides: [1, 1], dilation: [1, 2], padding: 'same' },
-  { name: '1x1 over 18,000 pixels (two chunks, no im2col)', batch: 6, size: [60, 50], inChannels: 5, outChannels: 33, kernel: [1, 1], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
+  {
+    name: 'chunks across images, 37 filters, strides [2, 1]',
+    batch: 5,
+    size: [13, 11],
+    inChannels: 19,
+    outChannels: 37,
+    kernel: [3, 3],
+    strides: [2, 1],
+    dilation: [1, 1],
+    padding: 'same',
+  },
+  {
+    name: 'chunks across images, 35 filters, dilation [1, 2]',
+    batch: 3,
+    size: [12, 11],
+    inChannels: 19,
+    outChannels: 35,
+    kernel: [3, 3],
+    strides: [1, 1],
+    dilation: [1, 2],
+    padding: 'same',
+  },
+  {
+    name: '1x1 over 18,000 pixels (two chunks, no im2col)',
+    batch: 6,
+    size: [60, 50],
+    inChannels: 5,
+    outChannels: 33,
+    kernel: [1, 1],
+    strides: [1, 1],
+    dilation: [1, 1],
+    padding: 'valid',
+  },
 ];
 CHUNKED.forEach((c, i) => conformance(`conv2d and backprops: ${c.name}`, () => run(c, 7600 + i, false)));
 
@@ -148,10 +284,50 @@ CHUNKED.forEach((c, i) => conformance(`conv2d and backprops: ${c.name}`, () => r
  * the direct path takes.
  */
 const FIRST_LAYERS: Case[] = [
-  { name: 'LeNet conv1: 5x5, 1 channel, 16 filters', batch: 3, size: [20, 21], inChannels: 1, outChannels: 16, kernel: [5, 5], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
-  { name: 'CIFAR conv1: 3x3 same, 3 channels, 32 filters', batch: 2, size: [14, 30], inChannels: 3, outChannels: 32, kernel: [3, 3], strides: [1, 1], dilation: [1, 1], padding: 'same' },
-  { name: '7x7 stride 2 same, 3 channels, 16 filters', batch: 2, size: [19, 37], inChannels: 3, outChannels: 16, kernel: [7, 7], strides: [2, 2], dilation: [1, 1], padding: 'same' },
-  { name: '3x5 dilation [2, 1], 4 channels, 32 filters', batch: 1, size: [11, 40], inChannels: 4, outChannels: 32, kernel: [3, 5], strides: [1, 1], dilation: [2, 1], padding: 'same' },
+  {
+    name: 'LeNet conv1: 5x5, 1 channel, 16 filters',
+    batch: 3,
+    size: [20, 21],
+    inChannels: 1,
+    outChannels: 16,
+    kernel: [5, 5],
+    strides: [1, 1],
+    dilation: [1, 1],
+    padding: 'valid',
+  },
+  {
+    name: 'CIFAR conv1: 3x3 same, 3 channels, 32 filters',
+    batch: 2,
+    size: [14, 30],
+    inChannels: 3,
+    outChannels: 32,
+    kernel: [3, 3],
+    strides: [1, 1],
+    dilation: [1, 1],
+    padding: 'same',
+  },
+  {
+    name: '7x7 stride 2 same, 3 channels, 16 filters',
+    batch: 2,
+    size: [19, 37],
+    inChannels: 3,
+    outChannels: 16,
+    kernel: [7, 7],
+    strides: [2, 2],
+    dilation: [1, 1],
+    padding: 'same',
+  },
+  {
+    name: '3x5 dilation [2, 1], 4 channels, 32 filters',
+    batch: 1,
+    size: [11, 40],
+    inChannels: 4,
+    outChannels: 32,
+    kernel: [3, 5],
+    strides: [1, 1],
+    dilation: [2, 1],
+    padding: 'same',
+  },
 ];
 FIRST_LAYERS.forEach((c, i) => conformance(`conv2d and backprops: ${c.name}`, () => run(c, 7800 + i, false)));
 
@@ -164,21 +340,119 @@ FIRST_LAYERS.forEach((c, i) => conformance(`conv2d and backprops: ${c.name}`, ()
  * stride-1 convolutions computed as a convolution of dy ('same' and 'valid').
  */
 const DIRECT: Case[] = [
-  { name: 'LeNet conv3: 5x5 same, 32 channels, 64 filters, 7-wide rows', batch: 3, size: [7, 7], inChannels: 32, outChannels: 64, kernel: [5, 5], strides: [1, 1], dilation: [1, 1], padding: 'same' },
-  { name: 'LeNet conv2: 5x5 same, 16 channels, 32 filters, 15-wide rows', batch: 2, size: [14, 15], inChannels: 16, outChannels: 32, kernel: [5, 5], strides: [1, 1], dilation: [1, 1], padding: 'same' },
-  { name: '5x5 valid, 32 channels, 16 filters', batch: 2, size: [12, 9], inChannels: 32, outChannels: 16, kernel: [5, 5], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
-  { name: '3x3 valid, 20 channels, 48 filters', batch: 2, size: [9, 13], inChannels: 20, outChannels: 48, kernel: [3, 3], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
-  { name: '3x3 same stride 2, 32 channels, 64 filters', batch: 2, size: [10, 11], inChannels: 32, outChannels: 64, kernel: [3, 3], strides: [2, 2], dilation: [1, 1], padding: 'same' },
-  { name: '3x3 same, 16 channels, 32 filters, 5-wide rows (two vectors, runs across rows and images)', batch: 3, size: [4, 5], inChannels: 16, outChannels: 32, kernel: [3, 3], strides: [1, 1], dilation: [1, 1], padding: 'same' },
-  { name: '3x3 same dilation 2, 16 channels, 16 filters', batch: 2, size: [11, 12], inChannels: 16, outChannels: 16, kernel: [3, 3], strides: [1, 1], dilation: [2, 2], padding: 'same' },
+  {
+    name: 'LeNet conv3: 5x5 same, 32 channels, 64 filters, 7-wide rows',
+    batch: 3,
+    size: [7, 7],
+    inChannels: 32,
+    outChannels: 64,
+    kernel: [5, 5],
+    strides: [1, 1],
+    dilation: [1, 1],
+    padding: 'same',
+  },
+  {
+    name: 'LeNet conv2: 5x5 same, 16 channels, 32 filters, 15-wide rows',
+    batch: 2,
+    size: [14, 15],
+    inChannels: 16,
+    outChannels: 32,
+    kernel: [5, 5],
+    strides: [1, 1],
+    dilation: [1, 1],
+    padding: 'same',
+  },
+  {
+    name: '5x5 valid, 32 channels, 16 filters',
+    batch: 2,
+    size: [12, 9],
+    inChannels: 32,
+    outChannels: 16,
+    kernel: [5, 5],
+    strides: [1, 1],
+    dilation: [1, 1],
+    padding: 'valid',
+  },
+  {
+    name: '3x3 valid, 20 channels, 48 filters',
+    batch: 2,
+    size: [9, 13],
+    inChannels: 20,
+    outChannels: 48,
+    kernel: [3, 3],
+    strides: [1, 1],
+    dilation: [1, 1],
+    padding: 'valid',
+  },
+  {
+    name: '3x3 same stride 2, 32 channels, 64 filters',
+    batch: 2,
+    size: [10, 11],
+    inChannels: 32,
+    outChannels: 64,
+    kernel: [3, 3],
+    strides: [2, 2],
+    dilation: [1, 1],
+    padding: 'same',
+  },
+  {
+    name: '3x3 same, 16 channels, 32 filters, 5-wide rows (two vectors, runs across rows and images)',
+    batch: 3,
+    size: [4, 5],
+    inChannels: 16,
+    outChannels: 32,
+    kernel: [3, 3],
+    strides: [1, 1],
+    dilation: [1, 1],
+    padding: 'same',
+  },
+  {
+    name: '3x3 same dilation 2, 16 channels, 16 filters',
+    batch: 2,
+    size: [11, 12],
+    inChannels: 16,
+    outChannels: 16,
+    kernel: [3, 3],
+    strides: [1, 1],
+    dilation: [2, 2],
+    padding: 'same',
+  },
 ];
 DIRECT.forEach((c, i) => conformance(`conv2d and backprops: ${c.name}`, () => run(c, 7900 + i, false)));
 conformance('depthwiseConv2d and its backprops: 300 channels, multiplier 3, stride 2', () => {
-  run({ name: '300 channels', batch: 2, size: [7, 6], inChannels: 300, outChannels: 3, kernel: [3, 3], strides: [2, 2], dilation: [1, 1], padding: 'same' }, 7700, true);
+  run(
+    {
+      name: '300 channels',
+      batch: 2,
+      size: [7, 6],
+      inChannels: 300,
+      outChannels: 3,
+      kernel: [3, 3],
+      strides: [2, 2],
+      dilation: [1, 1],
+      padding: 'same',
+    },
+    7700,
+    true,
+  );
 });
 
 conformance('depthwiseConv2d: depth multiplier 1 (the fast path)', () => {
-  run({ name: 'multiplier 1', batch: 2, size: [6, 7], inChannels: 5, outChannels: 1, kernel: [3, 2], strides: [2, 1], dilation: [1, 1], padding: 'same' }, 7400, true);
+  run(
+    {
+      name: 'multiplier 1',
+      batch: 2,
+      size: [6, 7],
+      inChannels: 5,
+      outChannels: 1,
+      kernel: [3, 2],
+      strides: [2, 1],
+      dilation: [1, 1],
+      padding: 'same',
+    },
+    7400,
+    true,
+  );
 });
 
 /*
@@ -189,11 +463,73 @@ conformance('depthwiseConv2d: depth multiplier 1 (the fast path)', () => {
 conformance('conv2dTranspose: conv2dBackpropInput as the forward pass, stride 2, same and valid', () => {
   const rng = new TestRandom(7500);
   const transposeCases: { c: Case; outputPadding?: [number, number] }[] = [
-    { c: { name: 'same 3x3 s2', batch: 2, size: [10, 8], inChannels: 3, outChannels: 5, kernel: [3, 3], strides: [2, 2], dilation: [1, 1], padding: 'same' } },
-    { c: { name: 'valid 2x3 s2 outputPadding [1, 0]', batch: 1, size: [9, 7], inChannels: 4, outChannels: 2, kernel: [2, 3], strides: [2, 2], dilation: [1, 1], padding: 'valid' }, outputPadding: [1, 0] },
-    { c: { name: 'valid 3x3 s2', batch: 2, size: [9, 7], inChannels: 2, outChannels: 3, kernel: [3, 3], strides: [2, 2], dilation: [1, 1], padding: 'valid' } },
-    { c: { name: 'same 3x3 dilation 2', batch: 1, size: [6, 7], inChannels: 3, outChannels: 2, kernel: [3, 3], strides: [1, 1], dilation: [2, 2], padding: 'same' } },
-    { c: { name: 'same 4x4 s2 outputPadding 1', batch: 2, size: [7, 9], inChannels: 2, outChannels: 3, kernel: [4, 4], strides: [2, 2], dilation: [1, 1], padding: 'same' }, outputPadding: [1, 1] },
+    {
+      c: {
+        name: 'same 3x3 s2',
+        batch: 2,
+        size: [10, 8],
+        inChannels: 3,
+        outChannels: 5,
+        kernel: [3, 3],
+        strides: [2, 2],
+        dilation: [1, 1],
+        padding: 'same',
+      },
+    },
+    {
+      c: {
+        name: 'valid 2x3 s2 outputPadding [1, 0]',
+        batch: 1,
+        size: [9, 7],
+        inChannels: 4,
+        outChannels: 2,
+        kernel: [2, 3],
+        strides: [2, 2],
+        dilation: [1, 1],
+        padding: 'valid',
+      },
+      outputPadding: [1, 0],
+    },
+    {
+      c: {
+        name: 'valid 3x3 s2',
+        batch: 2,
+        size: [9, 7],
+        inChannels: 2,
+        outChannels: 3,
+        kernel: [3, 3],
+        strides: [2, 2],
+        dilation: [1, 1],
+        padding: 'valid',
+      },
+    },
+    {
+      c: {
+        name: 'same 3x3 dilation 2',
+        batch: 1,
+        size: [6, 7],
+        inChannels: 3,
+        outChannels: 2,
+        kernel: [3, 3],
+        strides: [1, 1],
+        dilation: [2, 2],
+        padding: 'same',
+      },
+    },
+    {
+      c: {
+        name: 'same 4x4 s2 outputPadding 1',
+        batch: 2,
+        size: [7, 9],
+        inChannels: 2,
+        outChannels: 3,
+        kernel: [4, 4],
+        strides: [2, 2],
+        dilation: [1, 1],
+        padding: 'same',
+      },
+      outputPadding: [1, 1],
+    },
   ];
   for (const { c, outputPadding } of transposeCases) {
     // c describes the forward conv from the transposed output (size c.size) back to x.
@@ -230,8 +566,23 @@ const ACTIVATIONS: Record<nr.LinearActivation, { f: (v: number) => number; deriv
 };
 
 const FUSED_CASES: Case[] = [
-  CASES[0]!, CASES[2]!, CASES[7]!, FIRST_LAYERS[0]!, FIRST_LAYERS[1]!, CHUNKED[0]!,
-  { name: '1 pixel, 2 filters (below the native elementwise size)', batch: 1, size: [3, 3], inChannels: 2, outChannels: 2, kernel: [3, 3], strides: [1, 1], dilation: [1, 1], padding: 'valid' },
+  CASES[0]!,
+  CASES[2]!,
+  CASES[7]!,
+  FIRST_LAYERS[0]!,
+  FIRST_LAYERS[1]!,
+  CHUNKED[0]!,
+  {
+    name: '1 pixel, 2 filters (below the native elementwise size)',
+    batch: 1,
+    size: [3, 3],
+    inChannels: 2,
+    outChannels: 2,
+    kernel: [3, 3],
+    strides: [1, 1],
+    dilation: [1, 1],
+    padding: 'valid',
+  },
 ];
 
 FUSED_CASES.forEach((c, i) => {
@@ -251,17 +602,38 @@ FUSED_CASES.forEach((c, i) => {
         const label = `${c.name} ${activation} bias=${b !== null}`;
         const options = { ...geometryOptions, bias: b, activation };
         const biasValues = b ? valuesOf(b) : null;
-        const expected = Array.from(plain.out, (v, j) => ACTIVATIONS[activation].f(Math.fround(v) + (biasValues ? biasValues[j % c.outChannels]! : 0)));
+        const expected = Array.from(plain.out, (v, j) =>
+          ACTIVATIONS[activation].f(Math.fround(v) + (biasValues ? biasValues[j % c.outChannels]! : 0)),
+        );
         const y = nr.conv2d(x, w, options);
         assertConforms(y, expected, taps, `${label}: forward`, plain.outShape);
         if (kernelProvider('conv2dBiasActivation') === kernelProvider('conv2d')) {
           const out = new Float32Array(plain.out.length);
-          const g = { batch: c.batch, inHeight: c.size[0], inWidth: c.size[1], inChannels: c.inChannels, outHeight: plain.outShape[1]!,
-            outWidth: plain.outShape[2]!, outChannels: c.outChannels, filterHeight: c.kernel[0], filterWidth: c.kernel[1], strideHeight: c.strides[0],
-            strideWidth: c.strides[1], dilationHeight: c.dilation[0], dilationWidth: c.dilation[1],
+          const g = {
+            batch: c.batch,
+            inHeight: c.size[0],
+            inWidth: c.size[1],
+            inChannels: c.inChannels,
+            outHeight: plain.outShape[1]!,
+            outWidth: plain.outShape[2]!,
+            outChannels: c.outChannels,
+            filterHeight: c.kernel[0],
+            filterWidth: c.kernel[1],
+            strideHeight: c.strides[0],
+            strideWidth: c.strides[1],
+            dilationHeight: c.dilation[0],
+            dilationWidth: c.dilation[1],
             padTop: axisGeometry(c.size[0], c.kernel[0], c.strides[0], c.dilation[0], c.padding).before,
-            padLeft: axisGeometry(c.size[1], c.kernel[1], c.strides[1], c.dilation[1], c.padding).before };
-          kernels().conv2dBiasActivation(x.data() as Float32Array, w.data() as Float32Array, b && b.data() as Float32Array, out, g, activation);
+            padLeft: axisGeometry(c.size[1], c.kernel[1], c.strides[1], c.dilation[1], c.padding).before,
+          };
+          kernels().conv2dBiasActivation(
+            x.data() as Float32Array,
+            w.data() as Float32Array,
+            b && (b.data() as Float32Array),
+            out,
+            g,
+            activation,
+          );
           assertConforms(nr.tensor(out, plain.outShape), expected, taps, `${label}: kernel`);
         }
         // The gradients of sum(y * dy): dz = dy * activation'(y), then the plain conv's backprops and the bias's sum.
@@ -269,9 +641,16 @@ FUSED_CASES.forEach((c, i) => {
         const dz = dyValues.map((v, j) => v * ACTIVATIONS[activation].derivative(yValues[j]!));
         const ref = convReference(c, valuesOf(x), valuesOf(w), dz, false);
         const dBias = new Float64Array(c.outChannels);
-        dz.forEach((v, j) => { dBias[j % c.outChannels] += v; });
+        dz.forEach((v, j) => {
+          dBias[j % c.outChannels] += v;
+        });
         const grads = b
-          ? nr.grad((xv, wv, bv) => nr.conv2d(xv, wv, { ...geometryOptions, bias: bv, activation }).mul(dy).sum())(x, w, b)
+          ? nr.grad((xv, wv, bv) =>
+              nr
+                .conv2d(xv, wv, { ...geometryOptions, bias: bv, activation })
+                .mul(dy)
+                .sum(),
+            )(x, w, b)
           : nr.grad((xv, wv) => nr.conv2d(xv, wv, options).mul(dy).sum())(x, w);
         assertConforms(grads[0]!, ref.dx, c.kernel[0] * c.kernel[1] * c.outChannels, `${label}: gradient of x`, x.shape);
         assertConforms(grads[1]!, ref.dw, pixels, `${label}: gradient of the filter`, w.shape);

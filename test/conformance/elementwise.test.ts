@@ -1,8 +1,6 @@
 import { UNARY_OPS, UNARY_GRAD_OPS, type UnaryOp, type UnaryGradOp } from '../../src/backend/index.js';
 import { assert, nr } from '../helpers.js';
-import {
-  ODD_LENGTHS, TestRandom, assertConforms, assertExact, conformance, randomTensor, valuesOf,
-} from './harness.js';
+import { ODD_LENGTHS, TestRandom, assertConforms, assertExact, conformance, randomTensor, valuesOf } from './harness.js';
 
 /*
  * Conformance of the unary, unaryGrad and cast kernels, through the public ops.
@@ -60,14 +58,29 @@ const UNARY: Record<UnaryOp, UnaryCase> = {
   tanh: { call: nr.tanh, value: Math.tanh, low: -6, high: 6, derivative: (x) => 1 - Math.tanh(x) ** 2, result: 'float' },
   sigmoid: { call: nr.sigmoid, value: sigmoid, low: -12, high: 12, derivative: (x) => sigmoid(x) * (1 - sigmoid(x)), result: 'float' },
   // NaN propagates, as in torch.relu and np.maximum(x, 0).
-  relu: { call: nr.relu, value: (x) => (x > 0 || Number.isNaN(x) ? x : 0), low: -5, high: 5, derivative: (x) => (x > 0 ? 1 : 0), result: 'keep' },
+  relu: {
+    call: nr.relu,
+    value: (x) => (x > 0 || Number.isNaN(x) ? x : 0),
+    low: -5,
+    high: 5,
+    derivative: (x) => (x > 0 ? 1 : 0),
+    result: 'keep',
+  },
   leakyRelu: {
-    call: (x) => nr.leakyRelu(x, LEAKY_SLOPE), value: (x) => (x > 0 ? x : LEAKY_SLOPE * x), low: -5, high: 5,
-    derivative: (x) => (x > 0 ? 1 : LEAKY_SLOPE), result: 'float',
+    call: (x) => nr.leakyRelu(x, LEAKY_SLOPE),
+    value: (x) => (x > 0 ? x : LEAKY_SLOPE * x),
+    low: -5,
+    high: 5,
+    derivative: (x) => (x > 0 ? 1 : LEAKY_SLOPE),
+    result: 'float',
   },
   elu: {
-    call: (x) => nr.elu(x, ELU_ALPHA), value: (x) => (x > 0 ? x : ELU_ALPHA * (Math.exp(x) - 1)), low: -6, high: 4,
-    derivative: (x) => (x > 0 ? 1 : ELU_ALPHA * Math.exp(x)), result: 'float',
+    call: (x) => nr.elu(x, ELU_ALPHA),
+    value: (x) => (x > 0 ? x : ELU_ALPHA * (Math.exp(x) - 1)),
+    low: -6,
+    high: 4,
+    derivative: (x) => (x > 0 ? 1 : ELU_ALPHA * Math.exp(x)),
+    result: 'float',
   },
   softplus: { call: nr.softplus, value: softplus, low: -20, high: 20, derivative: sigmoid, result: 'float' },
   floor: { call: nr.floor, value: Math.floor, low: -5, high: 5, result: 'keep' },
@@ -118,7 +131,10 @@ conformance('unary: sigmoid, softplus, tanh, exp at extreme inputs', () => {
   for (const op of ['sigmoid', 'softplus', 'tanh', 'exp', 'expm1', 'elu', 'leakyRelu', 'relu'] as const) {
     const y = UNARY[op].call(x);
     const got = valuesOf(y);
-    assert.ok(got.every((v) => !Number.isNaN(v)), `${op} gave NaN at extremes: ${got}`);
+    assert.ok(
+      got.every((v) => !Number.isNaN(v)),
+      `${op} gave NaN at extremes: ${got}`,
+    );
     assertConforms(y, referenceOf(op, extremes), 1, `${op} at extremes`);
   }
   // The exact limits PyTorch gives: softplus(x) = x for large x, 0 for very negative x.
@@ -129,10 +145,25 @@ conformance('unary: sigmoid, softplus, tanh, exp at extreme inputs', () => {
 
 conformance('unary: round is half to even; floor and ceil on halves', () => {
   const halves = [0.5, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5, -3.5, 0.49999997, -0.49999997, 2.4999998, 8388609, 1e10, -7];
-  assertExact(nr.round(nr.tensor(halves)), halves.map((v) => roundHalfEven(Math.fround(v))), 'float32', 'round');
+  assertExact(
+    nr.round(nr.tensor(halves)),
+    halves.map((v) => roundHalfEven(Math.fround(v))),
+    'float32',
+    'round',
+  );
   assertExact(nr.round(nr.tensor([0.5, 1.5, 2.5, -0.5])), [0, 2, 2, -0], 'float32', 'round literal cases');
-  assertExact(nr.floor(nr.tensor(halves)), halves.map((v) => Math.floor(Math.fround(v))), 'float32', 'floor');
-  assertExact(nr.ceil(nr.tensor(halves)), halves.map((v) => Math.ceil(Math.fround(v))), 'float32', 'ceil');
+  assertExact(
+    nr.floor(nr.tensor(halves)),
+    halves.map((v) => Math.floor(Math.fround(v))),
+    'float32',
+    'floor',
+  );
+  assertExact(
+    nr.ceil(nr.tensor(halves)),
+    halves.map((v) => Math.ceil(Math.fround(v))),
+    'float32',
+    'ceil',
+  );
 });
 
 conformance('unary: NaN and infinities pass through as IEEE prescribes', () => {
@@ -192,7 +223,10 @@ conformance('unaryGrad: derivatives at 0 and at extremes follow PyTorch', () => 
     leaf.requiresGrad = true;
     UNARY[op].call(leaf).sum().backward();
     const got = valuesOf(leaf.grad!);
-    assert.ok(got.every((v) => !Number.isNaN(v)), `d${op} gave NaN: ${got}`);
+    assert.ok(
+      got.every((v) => !Number.isNaN(v)),
+      `d${op} gave NaN: ${got}`,
+    );
     assertConforms(leaf.grad!, expected, 1, `d${op} at 0 and extremes`);
   }
 });
@@ -201,7 +235,12 @@ conformance('cast: float to int32 truncates toward zero', () => {
   const values = [-2.7, -2.5, -2, -0.5, -0, 0.5, 0.99, 2.5, 2.7, 1000000.5, -1000000.5, 16777215];
   const expected = values.map((v) => Math.trunc(Math.fround(v)) || 0);
   assertExact(nr.cast(nr.tensor(values), 'int32'), expected, 'int32', 'float32 -> int32');
-  assertExact(nr.cast(nr.tensor(values, undefined, 'float64'), 'int32'), values.map((v) => Math.trunc(v) || 0), 'int32', 'float64 -> int32');
+  assertExact(
+    nr.cast(nr.tensor(values, undefined, 'float64'), 'int32'),
+    values.map((v) => Math.trunc(v) || 0),
+    'int32',
+    'float64 -> int32',
+  );
 });
 
 conformance('cast: anything to bool is x != 0 (NaN is true)', () => {
@@ -220,14 +259,32 @@ conformance('cast: between float widths, int32 and bool, random and odd lengths'
     assertExact(as64, values, 'float64', `float32 -> float64 length ${length}`);
     assertExact(nr.cast(as64, 'float32'), values, 'float32', `float64 -> float32 round trip length ${length}`);
     const ints = nr.cast(x, 'int32');
-    assertExact(ints, values.map((v) => Math.trunc(v) || 0), 'int32', `float32 -> int32 length ${length}`);
-    assertExact(nr.cast(ints, 'float32'), values.map((v) => Math.trunc(v) || 0), 'float32', `int32 -> float32 length ${length}`);
+    assertExact(
+      ints,
+      values.map((v) => Math.trunc(v) || 0),
+      'int32',
+      `float32 -> int32 length ${length}`,
+    );
+    assertExact(
+      nr.cast(ints, 'float32'),
+      values.map((v) => Math.trunc(v) || 0),
+      'float32',
+      `int32 -> float32 length ${length}`,
+    );
   }
   // float64 -> float32 rounds to nearest; int32 -> float32 rounds above 2^24.
-  assertExact(nr.cast(nr.tensor([0.1, 1 / 3, 1e-50, 1e50], undefined, 'float64'), 'float32'),
-    [Math.fround(0.1), Math.fround(1 / 3), 0, Infinity], 'float32', 'float64 -> float32 rounding');
-  assertExact(nr.cast(nr.tensor([16777217, -16777217, 2147483647], undefined, 'int32'), 'float32'),
-    [16777216, -16777216, 2147483648], 'float32', 'int32 -> float32 rounding');
+  assertExact(
+    nr.cast(nr.tensor([0.1, 1 / 3, 1e-50, 1e50], undefined, 'float64'), 'float32'),
+    [Math.fround(0.1), Math.fround(1 / 3), 0, Infinity],
+    'float32',
+    'float64 -> float32 rounding',
+  );
+  assertExact(
+    nr.cast(nr.tensor([16777217, -16777217, 2147483647], undefined, 'int32'), 'float32'),
+    [16777216, -16777216, 2147483648],
+    'float32',
+    'int32 -> float32 rounding',
+  );
   assertExact(nr.cast(nr.tensor([true, false, true]), 'float32'), [1, 0, 1], 'float32', 'bool -> float32');
   assertExact(nr.cast(nr.tensor([true, false]), 'int32'), [1, 0], 'int32', 'bool -> int32');
 });

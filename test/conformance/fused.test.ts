@@ -30,7 +30,14 @@ function linearReference(x: number[], w: number[], b: number[] | null, m: number
 }
 
 // 403 x 300 x 520: on native with 2+ threads the threads pack A together (gemm_impl.h, kSharedAMinRows).
-for (const [m, k, n] of [[1, 1, 1], [3, 7, 5], [17, 33, 1], [33, 17, 70], [130, 257, 65], [403, 300, 520]] as const) {
+for (const [m, k, n] of [
+  [1, 1, 1],
+  [3, 7, 5],
+  [17, 33, 1],
+  [33, 17, 70],
+  [130, 257, 65],
+  [403, 300, 520],
+] as const) {
   conformance(`matmulBiasActivation ${m}x${k}x${n} (nr.linear and the kernel)`, () => {
     const rng = new TestRandom(7000 + m + k + n);
     const x = randomTensor(rng, [m, k]);
@@ -39,11 +46,23 @@ for (const [m, k, n] of [[1, 1, 1], [3, 7, 5], [17, 33, 1], [33, 17, 70], [130, 
     for (const activation of Object.keys(ACTIVATION)) {
       for (const bias of [b, null]) {
         const expected = linearReference(valuesOf(x), valuesOf(w), bias && valuesOf(bias), m, k, n, activation);
-        assertConforms(nr.linear(x, w, bias, activation as nr.LinearActivation), expected, k, `nr.linear ${activation} bias=${bias !== null}`, [m, n]);
+        assertConforms(
+          nr.linear(x, w, bias, activation as nr.LinearActivation),
+          expected,
+          k,
+          `nr.linear ${activation} bias=${bias !== null}`,
+          [m, n],
+        );
         if (kernelProvider('matmulBiasActivation') === kernelProvider('matmul')) {
           const out = new Float32Array(m * n);
-          kernels().matmulBiasActivation(x.data() as Float32Array, w.data() as Float32Array, bias && bias.data() as Float32Array, out,
-            { batch: 1, m, n, k, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 }, activation as nr.LinearActivation);
+          kernels().matmulBiasActivation(
+            x.data() as Float32Array,
+            w.data() as Float32Array,
+            bias && (bias.data() as Float32Array),
+            out,
+            { batch: 1, m, n, k, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 },
+            activation as nr.LinearActivation,
+          );
           assertConforms(nr.tensor(out, [m, n]), expected, k, `kernel ${activation} bias=${bias !== null}`);
         }
       }
@@ -65,7 +84,12 @@ function crossentropyBackwardReference(q: number[], t: number[], dy: number[], c
   return dx;
 }
 
-for (const [rows, classes] of [[1, 1], [3, 7], [33, 10], [130, 17]] as const) {
+for (const [rows, classes] of [
+  [1, 1],
+  [3, 7],
+  [33, 10],
+  [130, 17],
+] as const) {
   conformance(`softmaxCrossentropyBackward ${rows}x${classes} (kernel, and the gradient of softmax + crossentropy)`, () => {
     const rng = new TestRandom(8000 + rows * classes);
     const lower = Math.fround(1e-7);

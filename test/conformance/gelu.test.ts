@@ -38,7 +38,7 @@ interface Form {
 const FORMS: Record<'erf' | 'tanh', Form> = {
   erf: {
     value: (x) => (x === -Infinity ? NaN : x * phiCdf(x)),
-    slope: (x) => phiCdf(x) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI),
+    slope: (x) => phiCdf(x) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI),
   },
   tanh: {
     // 0.5 x (1 + tanh u) = x / (1 + e^(-2u)), the same function without cancellation.
@@ -50,8 +50,40 @@ const FORMS: Record<'erf' | 'tanh', Form> = {
   },
 };
 
-const SPECIAL = [0, -0, 1e-30, -1e-30, 1e-8, -1e-8, 0.5, -0.5, -0.7518, 1, -1, 3, -3, 5, -5, 8, -8, 9.5, -9.5, 12, -12,
-  13.5, -13.5, 20, -20, 40, -40, 1e6, -1e6, Infinity, -Infinity, NaN];
+const SPECIAL = [
+  0,
+  -0,
+  1e-30,
+  -1e-30,
+  1e-8,
+  -1e-8,
+  0.5,
+  -0.5,
+  -0.7518,
+  1,
+  -1,
+  3,
+  -3,
+  5,
+  -5,
+  8,
+  -8,
+  9.5,
+  -9.5,
+  12,
+  -12,
+  13.5,
+  -13.5,
+  20,
+  -20,
+  40,
+  -40,
+  1e6,
+  -1e6,
+  Infinity,
+  -Infinity,
+  NaN,
+];
 
 for (const [name, form] of Object.entries(FORMS)) {
   const approximate = name === 'tanh';

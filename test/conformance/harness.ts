@@ -112,8 +112,7 @@ export function randomTensor(rng: TestRandom, shape: readonly number[], low = -1
 }
 
 /** A float32 tensor whose values are drawn from `values` (to force ties and exact cases). */
-export function pickTensor(rng: TestRandom, shape: readonly number[], values: readonly number[],
-  dtype: nr.DType = 'float32'): nr.Tensor {
+export function pickTensor(rng: TestRandom, shape: readonly number[], values: readonly number[], dtype: nr.DType = 'float32'): nr.Tensor {
   const data = new Float64Array(sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = values[rng.int(0, values.length)]!;
   return nr.tensor(data, [...shape], dtype);
@@ -129,8 +128,13 @@ export function valuesOf(t: nr.Tensor): number[] {
  * rounded to float32 first (so overflow to Infinity and underflow are what float32 gives), then
  * compared with the one shared tolerance for this reduction length.
  */
-export function assertConforms(actual: nr.Tensor, expected: ArrayLike<number>, reductionLength: number,
-  message: string, expectedShape?: readonly number[]): void {
+export function assertConforms(
+  actual: nr.Tensor,
+  expected: ArrayLike<number>,
+  reductionLength: number,
+  message: string,
+  expectedShape?: readonly number[],
+): void {
   if (expectedShape) assert.deepEqual(actual.shape, expectedShape, `${message}: shape`);
   assert.equal(actual.dtype, 'float32', `${message}: dtype`);
   const rounded = Array.from(expected, (v) => Math.fround(v));
@@ -138,8 +142,13 @@ export function assertConforms(actual: nr.Tensor, expected: ArrayLike<number>, r
 }
 
 /** Asserts exact equality of values (NaN equals NaN; -0 equals 0), dtype and shape. */
-export function assertExact(actual: nr.Tensor, expected: ArrayLike<number>, dtype: nr.DType, message: string,
-  expectedShape?: readonly number[]): void {
+export function assertExact(
+  actual: nr.Tensor,
+  expected: ArrayLike<number>,
+  dtype: nr.DType,
+  message: string,
+  expectedShape?: readonly number[],
+): void {
   if (expectedShape) assert.deepEqual(actual.shape, expectedShape, `${message}: shape`);
   assert.equal(actual.dtype, dtype, `${message}: dtype`);
   const a = actual.data();
@@ -190,8 +199,13 @@ export function broadcastOffset(outIndex: readonly number[], shape: readonly num
 }
 
 /** Elementwise `f(a, b)` with broadcasting, in float64, by walking every output index. */
-export function broadcastReference(a: ArrayLike<number>, aShape: readonly number[], b: ArrayLike<number>,
-  bShape: readonly number[], f: (x: number, y: number) => number): { data: Float64Array; shape: number[] } {
+export function broadcastReference(
+  a: ArrayLike<number>,
+  aShape: readonly number[],
+  b: ArrayLike<number>,
+  bShape: readonly number[],
+  f: (x: number, y: number) => number,
+): { data: Float64Array; shape: number[] } {
   const shape = broadcastShape(aShape, bShape);
   const data = new Float64Array(sizeOf(shape));
   for (let i = 0; i < data.length; i++) {

@@ -1,6 +1,15 @@
 import { assert, nr } from '../helpers.js';
 import {
-  TestRandom, assertConforms, assertExact, conformance, pickTensor, randomTensor, sizeOf, stridesOf, unravel, valuesOf,
+  TestRandom,
+  assertConforms,
+  assertExact,
+  conformance,
+  pickTensor,
+  randomTensor,
+  sizeOf,
+  stridesOf,
+  unravel,
+  valuesOf,
 } from './harness.js';
 
 /*
@@ -14,7 +23,9 @@ function transposeReference(data: ArrayLike<number>, shape: readonly number[], p
   return Array.from({ length: sizeOf(shape) }, (_, i) => {
     const index = unravel(i, outShape);
     let src = 0;
-    index.forEach((v, axis) => { src += v * strides[perm[axis]!]!; });
+    index.forEach((v, axis) => {
+      src += v * strides[perm[axis]!]!;
+    });
     return data[src]!;
   });
 }
@@ -30,7 +41,16 @@ function permutations(n: number): number[][] {
 
 conformance('transpose: rank 2 through the blocked path (larger than 32x32) and odd sizes', () => {
   const rng = new TestRandom(61);
-  for (const shape of [[1, 1], [1, 33], [33, 1], [3, 7], [32, 32], [33, 31], [67, 45], [130, 257]]) {
+  for (const shape of [
+    [1, 1],
+    [1, 33],
+    [33, 1],
+    [3, 7],
+    [32, 32],
+    [33, 31],
+    [67, 45],
+    [130, 257],
+  ]) {
     const x = randomTensor(rng, shape);
     assertExact(nr.transpose(x), transposeReference(valuesOf(x), shape, [1, 0]), 'float32', `transpose ${shape}`, [shape[1]!, shape[0]!]);
   }
@@ -42,11 +62,20 @@ conformance('transpose: rank 2 through the blocked path (larger than 32x32) and 
 
 conformance('transpose: every permutation of rank 3 and rank 4', () => {
   const rng = new TestRandom(62);
-  for (const shape of [[3, 1, 7], [2, 3, 4, 5], [3, 1, 5, 2]]) {
+  for (const shape of [
+    [3, 1, 7],
+    [2, 3, 4, 5],
+    [3, 1, 5, 2],
+  ]) {
     const x = randomTensor(rng, shape);
     for (const perm of permutations(shape.length)) {
-      assertExact(nr.transpose(x, perm), transposeReference(valuesOf(x), shape, perm), 'float32',
-        `transpose ${JSON.stringify(shape)} by ${JSON.stringify(perm)}`, perm.map((p) => shape[p]!));
+      assertExact(
+        nr.transpose(x, perm),
+        transposeReference(valuesOf(x), shape, perm),
+        'float32',
+        `transpose ${JSON.stringify(shape)} by ${JSON.stringify(perm)}`,
+        perm.map((p) => shape[p]!),
+      );
     }
   }
   const x = randomTensor(rng, [5, 1, 7, 3]);
@@ -70,31 +99,81 @@ conformance('slice: boxes of every rank, -1 sizes and negative begins', () => {
   const rng = new TestRandom(63);
   const cases: [number[], number[], number[]][] = [
     [[1031], [17], [33]],
-    [[5, 7, 9], [1, 2, 3], [3, 4, 5]],
-    [[5, 7, 9], [0, 0, 8], [5, 7, 1]],
-    [[5, 7, 9], [4, 6, 0], [1, 1, 9]],
-    [[2, 3, 4, 5], [1, 0, 1, 2], [1, 3, 2, 3]],
-    [[3, 33], [0, 32], [3, 1]],
-    [[6, 4], [2, 1], [0, 3]],
+    [
+      [5, 7, 9],
+      [1, 2, 3],
+      [3, 4, 5],
+    ],
+    [
+      [5, 7, 9],
+      [0, 0, 8],
+      [5, 7, 1],
+    ],
+    [
+      [5, 7, 9],
+      [4, 6, 0],
+      [1, 1, 9],
+    ],
+    [
+      [2, 3, 4, 5],
+      [1, 0, 1, 2],
+      [1, 3, 2, 3],
+    ],
+    [
+      [3, 33],
+      [0, 32],
+      [3, 1],
+    ],
+    [
+      [6, 4],
+      [2, 1],
+      [0, 3],
+    ],
     // Whole trailing axes: one copy (leading axis only), runs of 28 and of 4 elements.
-    [[6, 4, 5, 3], [2, 0, 0, 0], [3, 4, 5, 3]],
-    [[3, 5, 4, 7], [1, 1, 0, 0], [2, 3, 4, 7]],
-    [[4, 3, 2], [1, 1, 0], [2, 2, 2]],
+    [
+      [6, 4, 5, 3],
+      [2, 0, 0, 0],
+      [3, 4, 5, 3],
+    ],
+    [
+      [3, 5, 4, 7],
+      [1, 1, 0, 0],
+      [2, 3, 4, 7],
+    ],
+    [
+      [4, 3, 2],
+      [1, 1, 0],
+      [2, 2, 2],
+    ],
   ];
   for (const [shape, begin, size] of cases) {
     const x = randomTensor(rng, shape);
-    assertExact(nr.slice(x, begin, size), sliceReference(valuesOf(x), shape, begin, size), 'float32',
-      `slice ${JSON.stringify(shape)} at ${JSON.stringify(begin)} size ${JSON.stringify(size)}`, size);
+    assertExact(
+      nr.slice(x, begin, size),
+      sliceReference(valuesOf(x), shape, begin, size),
+      'float32',
+      `slice ${JSON.stringify(shape)} at ${JSON.stringify(begin)} size ${JSON.stringify(size)}`,
+      size,
+    );
   }
   const x = randomTensor(rng, [5, 7, 9]);
-  assertExact(nr.slice(x, [1, -3], [-1, 2]), sliceReference(valuesOf(x), [5, 7, 9], [1, 4, 0], [4, 2, 9]), 'float32',
-    'slice with -1 size and negative begin', [4, 2, 9]);
+  assertExact(
+    nr.slice(x, [1, -3], [-1, 2]),
+    sliceReference(valuesOf(x), [5, 7, 9], [1, 4, 0], [4, 2, 9]),
+    'float32',
+    'slice with -1 size and negative begin',
+    [4, 2, 9],
+  );
   const ints = pickTensor(rng, [4, 9], [1, 2, 3, -4], 'int32');
   assertExact(nr.slice(ints, [1, 2], [2, 5]), sliceReference(valuesOf(ints), [4, 9], [1, 2], [2, 5]), 'int32', 'slice int32');
 });
 
-function padReference(data: ArrayLike<number>, shape: readonly number[], paddings: readonly (readonly [number, number])[],
-  value: number): { data: number[]; shape: number[] } {
+function padReference(
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  paddings: readonly (readonly [number, number])[],
+  value: number,
+): { data: number[]; shape: number[] } {
   const outShape = shape.map((d, i) => d + paddings[i]![0] + paddings[i]![1]);
   const strides = stridesOf(shape);
   const out = Array.from({ length: sizeOf(outShape) }, (_, i) => {
@@ -109,10 +188,41 @@ conformance('pad: constant padding on every axis, odd sizes and empty inputs', (
   const rng = new TestRandom(64);
   const cases: [number[], [number, number][], number][] = [
     [[1031], [[3, 17]], 0],
-    [[3, 4, 5], [[1, 2], [0, 3], [2, 0]], 7.5],
-    [[2, 3, 1, 5], [[0, 0], [1, 1], [3, 0], [0, 2]], -1],
-    [[0, 3], [[1, 1], [2, 0]], 4],
-    [[33, 1], [[0, 0], [0, 0]], 9],
+    [
+      [3, 4, 5],
+      [
+        [1, 2],
+        [0, 3],
+        [2, 0],
+      ],
+      7.5,
+    ],
+    [
+      [2, 3, 1, 5],
+      [
+        [0, 0],
+        [1, 1],
+        [3, 0],
+        [0, 2],
+      ],
+      -1,
+    ],
+    [
+      [0, 3],
+      [
+        [1, 1],
+        [2, 0],
+      ],
+      4,
+    ],
+    [
+      [33, 1],
+      [
+        [0, 0],
+        [0, 0],
+      ],
+      9,
+    ],
   ];
   for (const [shape, paddings, value] of cases) {
     const x = randomTensor(rng, shape);
@@ -120,8 +230,29 @@ conformance('pad: constant padding on every axis, odd sizes and empty inputs', (
     assertExact(nr.pad(x, paddings, value), ref.data, 'float32', `pad ${JSON.stringify(shape)} by ${JSON.stringify(paddings)}`, ref.shape);
   }
   const ints = pickTensor(rng, [3, 7], [5, 6], 'int32');
-  const ref = padReference(valuesOf(ints), [3, 7], [[2, 1], [1, 4]], -1);
-  assertExact(nr.pad(ints, [[2, 1], [1, 4]], -1), ref.data, 'int32', 'pad int32', ref.shape);
+  const ref = padReference(
+    valuesOf(ints),
+    [3, 7],
+    [
+      [2, 1],
+      [1, 4],
+    ],
+    -1,
+  );
+  assertExact(
+    nr.pad(
+      ints,
+      [
+        [2, 1],
+        [1, 4],
+      ],
+      -1,
+    ),
+    ref.data,
+    'int32',
+    'pad int32',
+    ref.shape,
+  );
 });
 
 conformance('concat: along every axis, many inputs of odd lengths, int32 and bool', () => {
@@ -129,13 +260,21 @@ conformance('concat: along every axis, many inputs of odd lengths, int32 and boo
   const base = [2, 3, 4];
   for (let axis = 0; axis < 3; axis++) {
     const lengths = [1, 5, 2, 0, 3];
-    const parts = lengths.map((len) => randomTensor(rng, base.map((d, i) => (i === axis ? len : d))));
+    const parts = lengths.map((len) =>
+      randomTensor(
+        rng,
+        base.map((d, i) => (i === axis ? len : d)),
+      ),
+    );
     const outShape = base.map((d, i) => (i === axis ? lengths.reduce((s, v) => s + v, 0) : d));
     const expected = Array.from({ length: sizeOf(outShape) }, (_, i) => {
       const index = unravel(i, outShape);
       let k = 0;
       let at = index[axis]!;
-      while (at >= lengths[k]!) { at -= lengths[k]!; k++; }
+      while (at >= lengths[k]!) {
+        at -= lengths[k]!;
+        k++;
+      }
       const part = parts[k]!;
       const local = [...index];
       local[axis] = at;
@@ -150,11 +289,22 @@ conformance('concat: along every axis, many inputs of odd lengths, int32 and boo
   const q = pickTensor(rng, [3, 2], [0, 1], 'bool');
   const pv = valuesOf(p);
   const qv = valuesOf(q);
-  assertExact(nr.concat([p, q], 1), [0, 1, 2].flatMap((r) => [pv[r]!, qv[2 * r]!, qv[2 * r + 1]!]), 'bool', 'concat bool', [3, 3]);
+  assertExact(
+    nr.concat([p, q], 1),
+    [0, 1, 2].flatMap((r) => [pv[r]!, qv[2 * r]!, qv[2 * r + 1]!]),
+    'bool',
+    'concat bool',
+    [3, 3],
+  );
 });
 
-function gatherReference(data: ArrayLike<number>, shape: readonly number[], indices: readonly number[], indexShape: readonly number[],
-  axis: number): { data: number[]; shape: number[] } {
+function gatherReference(
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  indices: readonly number[],
+  indexShape: readonly number[],
+  axis: number,
+): { data: number[]; shape: number[] } {
   const outShape = [...shape.slice(0, axis), ...indexShape, ...shape.slice(axis + 1)];
   const strides = stridesOf(shape);
   const out = Array.from({ length: sizeOf(outShape) }, (_, i) => {
@@ -188,9 +338,18 @@ conformance('gather: along each axis, with repeated indices and index tensors of
   // Rows of 16 floats and more: the native backend copies them whole (one memcpy per row), here with
   // several outer blocks and repeated rows.
   const wide = randomTensor(rng, [3, 9, 40]);
-  for (const [indices, axis] of [[[8, 0, 8, 3, 5], 1], [[2, 0, 1, 2], 0]] as [number[], number][]) {
+  for (const [indices, axis] of [
+    [[8, 0, 8, 3, 5], 1],
+    [[2, 0, 1, 2], 0],
+  ] as [number[], number][]) {
     const ref = gatherReference(valuesOf(wide), wide.shape, indices, [indices.length], axis);
-    assertExact(nr.gather(wide, nr.tensor(indices, [indices.length], 'int32'), axis), ref.data, 'float32', `gather wide rows axis ${axis}`, ref.shape);
+    assertExact(
+      nr.gather(wide, nr.tensor(indices, [indices.length], 'int32'), axis),
+      ref.data,
+      'float32',
+      `gather wide rows axis ${axis}`,
+      ref.shape,
+    );
   }
   const table = pickTensor(rng, [1031, 3], [7, 8, 9], 'int32');
   const rows = Array.from({ length: 33 }, (_, i) => (i * 97) % 1031);
@@ -226,15 +385,36 @@ conformance('scatterAdd: the gradient of gather accumulates repeated indices', (
 });
 
 conformance('oneHot: on/off values and dtypes; out-of-range indices are a ShapeError', () => {
-  assert.throws(() => nr.oneHot(nr.tensor([0, 2, 5, -1], undefined, 'int32'), 4), (e: Error) => e instanceof nr.ShapeError && /oneHot: index 5 \(at flat position 2\)/.test(e.message));
+  assert.throws(
+    () => nr.oneHot(nr.tensor([0, 2, 5, -1], undefined, 'int32'), 4),
+    (e: Error) => e instanceof nr.ShapeError && /oneHot: index 5 \(at flat position 2\)/.test(e.message),
+  );
   const indices = [0, 2, 3, 0, 3, 1];
   const depth = 4;
   const expected = indices.flatMap((k) => Array.from({ length: depth }, (_, j) => (j === k ? 1 : 0)));
   assertExact(nr.oneHot(nr.tensor(indices, undefined, 'int32'), depth), expected, 'float32', 'oneHot', [6, 4]);
-  assertExact(nr.oneHot(nr.tensor(indices, undefined, 'int32'), depth, { onValue: 5, offValue: -1, dtype: 'int32' }),
-    expected.map((v) => (v ? 5 : -1)), 'int32', 'oneHot int32 on/off', [6, 4]);
-  const grid = nr.tensor([[1, 0, 2], [2, 1, 0]], undefined, 'int32');
-  assertExact(nr.oneHot(grid, 3, { dtype: 'bool' }), [0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 0], 'bool', 'oneHot rank 2', [2, 3, 3]);
+  assertExact(
+    nr.oneHot(nr.tensor(indices, undefined, 'int32'), depth, { onValue: 5, offValue: -1, dtype: 'int32' }),
+    expected.map((v) => (v ? 5 : -1)),
+    'int32',
+    'oneHot int32 on/off',
+    [6, 4],
+  );
+  const grid = nr.tensor(
+    [
+      [1, 0, 2],
+      [2, 1, 0],
+    ],
+    undefined,
+    'int32',
+  );
+  assertExact(
+    nr.oneHot(grid, 3, { dtype: 'bool' }),
+    [0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 0],
+    'bool',
+    'oneHot rank 2',
+    [2, 3, 3],
+  );
   // A long index list and a depth not a multiple of the vector width.
   const long = Array.from({ length: 1031 }, (_, i) => (i * 13) % 33);
   const out = nr.oneHot(nr.tensor(long, undefined, 'int32'), 33);
@@ -242,6 +422,10 @@ conformance('oneHot: on/off values and dtypes; out-of-range indices are a ShapeE
   long.forEach((k, i) => {
     const row = values.slice(i * 33, i * 33 + 33);
     const hot = k >= 0 && k < 33 ? k : -1;
-    assert.deepEqual(row, Array.from({ length: 33 }, (_, j) => (j === hot ? 1 : 0)), `oneHot row ${i} (index ${k})`);
+    assert.deepEqual(
+      row,
+      Array.from({ length: 33 }, (_, j) => (j === hot ? 1 : 0)),
+      `oneHot row ${i} (index ${k})`,
+    );
   });
 });

@@ -8,8 +8,17 @@ import { TestRandom, assertConforms, assertExact, conformance, randomTensor, siz
  */
 
 /** C = op(A) @ op(B) for one matrix pair, naive triple loop in float64. */
-function matmulReference(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number,
-  transA: boolean, transB: boolean, aOffset = 0, bOffset = 0): number[] {
+function matmulReference(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+  aOffset = 0,
+  bOffset = 0,
+): number[] {
   const out = new Array<number>(m * n).fill(0);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -30,7 +39,12 @@ function storedShape(rows: number, cols: number, transposed: boolean): number[] 
   return transposed ? [cols, rows] : [rows, cols];
 }
 
-const TRANSPOSES = [[false, false], [true, false], [false, true], [true, true]] as const;
+const TRANSPOSES = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
 
 const SIZES: readonly (readonly [number, number, number])[] = [
   [1, 1, 1],
@@ -65,11 +79,31 @@ conformance('matmul: batched, with either operand broadcast over the batch (batc
   const rng = new TestRandom(51);
   const [m, k, n] = [7, 33, 9];
   const cases: [number[], number[], number[]][] = [
-    [[3, m, k], [3, k, n], [3, m, n]],
-    [[3, m, k], [k, n], [3, m, n]],
-    [[m, k], [4, k, n], [4, m, n]],
-    [[1, m, k], [5, k, n], [5, m, n]],
-    [[2, 1, m, k], [3, k, n], [2, 3, m, n]],
+    [
+      [3, m, k],
+      [3, k, n],
+      [3, m, n],
+    ],
+    [
+      [3, m, k],
+      [k, n],
+      [3, m, n],
+    ],
+    [
+      [m, k],
+      [4, k, n],
+      [4, m, n],
+    ],
+    [
+      [1, m, k],
+      [5, k, n],
+      [5, m, n],
+    ],
+    [
+      [2, 1, m, k],
+      [3, k, n],
+      [2, 3, m, n],
+    ],
   ];
   for (const [aShape, bShape, outShape] of cases) {
     for (const [transA, transB] of TRANSPOSES) {
@@ -87,13 +121,22 @@ conformance('matmul: batched, with either operand broadcast over the batch (batc
         const index = batchShape.map((_, i) => Math.floor(bi / sizeOf(batchShape.slice(i + 1))) % batchShape[i]!);
         const offsetOf = (batch: number[]) => {
           let o = 0;
-          batch.forEach((d, i) => { o = o * d + (d === 1 ? 0 : index[index.length - batch.length + i]!); });
+          batch.forEach((d, i) => {
+            o = o * d + (d === 1 ? 0 : index[index.length - batch.length + i]!);
+          });
           return o;
         };
-        expected.push(...matmulReference(valuesOf(a), valuesOf(b), m, k, n, transA, transB,
-          offsetOf(aBatch) * m * k, offsetOf(bBatch) * k * n));
+        expected.push(
+          ...matmulReference(valuesOf(a), valuesOf(b), m, k, n, transA, transB, offsetOf(aBatch) * m * k, offsetOf(bBatch) * k * n),
+        );
       }
-      assertConforms(out, expected, k, `batched ${JSON.stringify(aShape)} @ ${JSON.stringify(bShape)} transA=${transA} transB=${transB}`, outShape);
+      assertConforms(
+        out,
+        expected,
+        k,
+        `batched ${JSON.stringify(aShape)} @ ${JSON.stringify(bShape)} transA=${transA} transB=${transB}`,
+        outShape,
+      );
     }
   }
 });
@@ -101,8 +144,13 @@ conformance('matmul: batched, with either operand broadcast over the batch (batc
 conformance('matmul: k = 0 gives zeros; empty m or n gives an empty result', () => {
   assertExact(nr.matmul(nr.zeros([3, 0]), nr.zeros([0, 4])), new Array(12).fill(0), 'float32', 'k = 0', [3, 4]);
   assertExact(nr.matmul(nr.zeros([2, 3, 0]), nr.zeros([0, 5])), new Array(30).fill(0), 'float32', 'batched k = 0', [2, 3, 5]);
-  assertExact(nr.matmul(nr.ones([0, 3]), nr.ones([2, 0]), { transposeA: true, transposeB: true }), [0, 0, 0, 0, 0, 0], 'float32',
-    'k = 0 with both transposed', [3, 2]);
+  assertExact(
+    nr.matmul(nr.ones([0, 3]), nr.ones([2, 0]), { transposeA: true, transposeB: true }),
+    [0, 0, 0, 0, 0, 0],
+    'float32',
+    'k = 0 with both transposed',
+    [3, 2],
+  );
   assertExact(nr.matmul(nr.zeros([0, 5]), nr.ones([5, 4])), [], 'float32', 'm = 0', [0, 4]);
   assertExact(nr.matmul(nr.ones([3, 5]), nr.ones([5, 0])), [], 'float32', 'n = 0', [3, 0]);
 });
@@ -132,7 +180,7 @@ conformance('matmul: gradients are the transposed products', () => {
     const dOpA = matmulReference(valuesOf(dy), valuesOf(b), m, n, k, false, !transB);
     const dOpB = matmulReference(valuesOf(a), valuesOf(dy), k, m, n, !transA, false);
     const layout = (g: number[], rows: number, cols: number, transposed: boolean) =>
-      (transposed ? Array.from({ length: rows * cols }, (_, i) => g[(i % rows) * cols + Math.floor(i / rows)]!) : g);
+      transposed ? Array.from({ length: rows * cols }, (_, i) => g[(i % rows) * cols + Math.floor(i / rows)]!) : g;
     assert.ok(a.grad && b.grad, 'gradients missing');
     assertConforms(a.grad, layout(dOpA, m, k, transA), n, `dA transA=${transA} transB=${transB}`, a.shape);
     assertConforms(b.grad, layout(dOpB, k, n, transB), m, `dB transA=${transA} transB=${transB}`, b.shape);
@@ -149,7 +197,9 @@ conformance('matmul: a gradient broadcast over the batch is summed back', () => 
   const expected = new Array<number>(10).fill(0);
   for (let bi = 0; bi < 4; bi++) {
     const part = matmulReference(valuesOf(a), valuesOf(dy), 5, 3, 2, true, false, bi * 15, bi * 6);
-    part.forEach((v, i) => { expected[i]! += v; });
+    part.forEach((v, i) => {
+      expected[i]! += v;
+    });
   }
   assertConforms(b.grad!, expected, 12, 'dB summed over batch', [5, 2]);
 });

@@ -24,8 +24,16 @@ const CASES: Case[] = [
   { name: 'large mean (pixel values)', shape: [16, 4, 4, 3], axis: -1, offset: 200 },
 ];
 
-function reference(x: number[], gamma: number[], beta: number[], dy: number[], outer: number, length: number, inner: number,
-  epsilon: number) {
+function reference(
+  x: number[],
+  gamma: number[],
+  beta: number[],
+  dy: number[],
+  outer: number,
+  length: number,
+  inner: number,
+  epsilon: number,
+) {
   const n = outer * inner;
   const at = (o: number, l: number, i: number) => (o * length + l) * inner + i;
   const mean = new Array<number>(length).fill(0);

@@ -72,7 +72,15 @@ const CASES: Case[] = [
   { name: '300 channels, 3x3 stride 2 same', batch: 2, size: [5, 4], channels: 300, pool: [3, 3], strides: [2, 2], padding: 'same' },
   // Windows that tile the image, with rows and columns no window covers, and with more channels than
   // native's block.
-  { name: '3x3 stride 3 valid, 16 channels, rows and columns left over', batch: 3, size: [11, 10], channels: 16, pool: [3, 3], strides: [3, 3], padding: 'valid' },
+  {
+    name: '3x3 stride 3 valid, 16 channels, rows and columns left over',
+    batch: 3,
+    size: [11, 10],
+    channels: 16,
+    pool: [3, 3],
+    strides: [3, 3],
+    padding: 'valid',
+  },
   { name: '2x2 valid, 300 channels, odd size', batch: 2, size: [5, 7], channels: 300, pool: [2, 2], strides: [2, 2], padding: 'valid' },
   { name: '2x1 stride [2, 1] valid, 33 channels', batch: 2, size: [9, 6], channels: 33, pool: [2, 1], strides: [2, 1], padding: 'valid' },
 ];
@@ -82,7 +90,10 @@ CASES.forEach((c, i) => {
     conformance(`pool2d and pool2dBackward (${op}): ${c.name}`, () => {
       const rng = new TestRandom(8100 + i * 2 + (op === 'max' ? 0 : 1));
       // Half the cases draw from five values, so windows hold ties.
-      const x = i % 2 === 0 ? randomTensor(rng, [c.batch, ...c.size, c.channels]) : pickTensor(rng, [c.batch, ...c.size, c.channels], [-1, -0.5, 0, 0.25, 1]);
+      const x =
+        i % 2 === 0
+          ? randomTensor(rng, [c.batch, ...c.size, c.channels])
+          : pickTensor(rng, [c.batch, ...c.size, c.channels], [-1, -0.5, 0, 0.25, 1]);
       const fn = op === 'max' ? nr.maxPool2d : nr.avgPool2d;
       const options = { poolSize: c.pool, strides: c.strides, padding: c.padding };
       const y = nr.noGrad(() => fn(x, options));
@@ -102,7 +113,12 @@ conformance('pool2d (max): NaN propagates, -Infinity is a value', () => {
   const y = nr.maxPool2d(x, { poolSize: 2 });
   assertExact(y, [NaN, NaN, -Infinity], 'float32', 'maxPool2d NaN and -Infinity', [1, 1, 3, 1]);
   // The gradient goes to the first NaN of a window (and to the first -Infinity of the last one).
-  const [dx] = nr.grad((a) => nr.maxPool2d(a, { poolSize: 2 }).mul(nr.tensor([10, 20, 30], [1, 1, 3, 1])).sum())(x);
+  const [dx] = nr.grad((a) =>
+    nr
+      .maxPool2d(a, { poolSize: 2 })
+      .mul(nr.tensor([10, 20, 30], [1, 1, 3, 1]))
+      .sum(),
+  )(x);
   assertExact(dx!, [0, 10, 20, 0, 30, 0, 0, 0, 0, 0, 0, 0], 'float32', 'maxPool2d gradient with NaN and -Infinity', [1, 2, 6, 1]);
 });
 
@@ -115,9 +131,21 @@ conformance('pool2dBackward writes every element of dx, whatever the array held 
     const rows = axisGeometry(c.size[0], c.pool[0], c.strides[0], c.padding);
     const cols = axisGeometry(c.size[1], c.pool[1], c.strides[1], c.padding);
     const g = {
-      batch: c.batch, inHeight: c.size[0], inWidth: c.size[1], inChannels: c.channels, outHeight: rows.out, outWidth: cols.out,
-      outChannels: c.channels, filterHeight: c.pool[0], filterWidth: c.pool[1], strideHeight: c.strides[0], strideWidth: c.strides[1],
-      dilationHeight: 1, dilationWidth: 1, padTop: rows.before, padLeft: cols.before,
+      batch: c.batch,
+      inHeight: c.size[0],
+      inWidth: c.size[1],
+      inChannels: c.channels,
+      outHeight: rows.out,
+      outWidth: cols.out,
+      outChannels: c.channels,
+      filterHeight: c.pool[0],
+      filterWidth: c.pool[1],
+      strideHeight: c.strides[0],
+      strideWidth: c.strides[1],
+      dilationHeight: 1,
+      dilationWidth: 1,
+      padTop: rows.before,
+      padLeft: cols.before,
     };
     const x = new Float32Array(valuesOf(pickTensor(rng, [c.batch, ...c.size, c.channels], [-1, 0, 0.5, 1])));
     const dy = new Float32Array(valuesOf(randomTensor(rng, [c.batch, rows.out, cols.out, c.channels])));

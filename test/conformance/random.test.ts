@@ -26,8 +26,10 @@ function moments(values: ArrayLike<number>): { mean: number; variance: number } 
 }
 
 function within(value: number, expected: number, standardError: number, label: string): void {
-  assert.ok(Math.abs(value - expected) <= SIGMAS * standardError,
-    `${label}: ${value} is more than ${SIGMAS} standard errors (${standardError}) from ${expected}`);
+  assert.ok(
+    Math.abs(value - expected) <= SIGMAS * standardError,
+    `${label}: ${value} is more than ${SIGMAS} standard errors (${standardError}) from ${expected}`,
+  );
 }
 
 for (const [name, draw] of [
@@ -68,7 +70,10 @@ conformance('randu: 200k samples lie in [low, high) with mean and variance of U(
     nr.setSeed(2024);
     const [low, high] = [-2, 3];
     const values = valuesOf(nr.randu([SAMPLES], { low, high, dtype }));
-    assert.ok(values.every((v) => v >= low && v < high), `${dtype}: every sample in [${low}, ${high})`);
+    assert.ok(
+      values.every((v) => v >= low && v < high),
+      `${dtype}: every sample in [${low}, ${high})`,
+    );
     const { mean, variance } = moments(values);
     const width = high - low;
     within(mean, (low + high) / 2, width / Math.sqrt(12 * SAMPLES), `${dtype} uniform mean`);
@@ -80,7 +85,10 @@ conformance('randu: 200k samples lie in [low, high) with mean and variance of U(
     for (const count of bins) within(count / SAMPLES, 0.1, Math.sqrt(0.09 / SAMPLES), `${dtype} uniform decile`);
   }
   nr.setSeed(7);
-  assert.ok(valuesOf(nr.randu([1031])).every((v) => v >= 0 && v < 1), 'default range is [0, 1)');
+  assert.ok(
+    valuesOf(nr.randu([1031])).every((v) => v >= 0 && v < 1),
+    'default range is [0, 1)',
+  );
 });
 
 conformance('randn: 200k samples have the mean, variance and shape of N(mean, std^2)', () => {
@@ -92,9 +100,9 @@ conformance('randn: 200k samples have the mean, variance and shape of N(mean, st
     const { mean, variance } = moments(values);
     within(mean, mu, sigma / Math.sqrt(SAMPLES), `${dtype} normal mean`);
     // Var of (x - mu)^2 for a normal is 2 sigma^4.
-    within(variance, sigma ** 2, Math.sqrt(2 * sigma ** 4 / SAMPLES), `${dtype} normal variance`);
+    within(variance, sigma ** 2, Math.sqrt((2 * sigma ** 4) / SAMPLES), `${dtype} normal variance`);
     const inside = values.filter((v) => Math.abs(v - mu) < sigma).length / SAMPLES;
-    within(inside, 0.682689492, Math.sqrt(0.682689492 * 0.317310508 / SAMPLES), `${dtype} normal mass within one std`);
+    within(inside, 0.682689492, Math.sqrt((0.682689492 * 0.317310508) / SAMPLES), `${dtype} normal mass within one std`);
     const skew = values.reduce((s, v) => s + ((v - mean) / sigma) ** 3, 0) / SAMPLES;
     within(skew, 0, Math.sqrt(6 / SAMPLES), `${dtype} normal skewness`);
   }

@@ -1,7 +1,16 @@
 import { REDUCE_OPS, kernels, type ReduceOp } from '../../src/backend/index.js';
 import { assert, nr } from '../helpers.js';
 import {
-  TestRandom, assertConforms, assertExact, conformance, pickTensor, randomTensor, sizeOf, stridesOf, unravel, valuesOf,
+  TestRandom,
+  assertConforms,
+  assertExact,
+  conformance,
+  pickTensor,
+  randomTensor,
+  sizeOf,
+  stridesOf,
+  unravel,
+  valuesOf,
 } from './harness.js';
 
 /*
@@ -31,8 +40,13 @@ const FOLDS: Record<ReduceOp, Fold> = {
 };
 
 /** Reduces `data` of `shape` over `axes` (all when undefined) by gathering each output's values. */
-function reduceReference(data: ArrayLike<number>, shape: readonly number[], axes: readonly number[] | undefined, fold: Fold,
-  keepDims = false): { data: number[]; shape: number[]; count: number } {
+function reduceReference(
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  axes: readonly number[] | undefined,
+  fold: Fold,
+  keepDims = false,
+): { data: number[]; shape: number[]; count: number } {
   const list = (axes ?? shape.map((_, i) => i)).map((a) => (a < 0 ? a + shape.length : a));
   const keptShape = shape.map((d, i) => (list.includes(i) ? 1 : d));
   const outShape = keepDims ? keptShape : shape.filter((_, i) => !list.includes(i));
@@ -41,7 +55,9 @@ function reduceReference(data: ArrayLike<number>, shape: readonly number[], axes
   for (let i = 0; i < sizeOf(shape); i++) {
     const index = unravel(i, shape);
     let o = 0;
-    index.forEach((v, axis) => { if (!list.includes(axis)) o += v * keptStrides[axis]!; });
+    index.forEach((v, axis) => {
+      if (!list.includes(axis)) o += v * keptStrides[axis]!;
+    });
     groups[o]!.push(data[i]!);
   }
   const count = list.reduce((p, a) => p * shape[a]!, 1);
@@ -92,7 +108,13 @@ conformance('reduce sum and logsumexp: long rows of odd lengths', () => {
 conformance('reduce prod: the kernel over [outer, length, inner] views', () => {
   const rng = new TestRandom(42);
   const table = kernels();
-  for (const [outer, length, inner] of [[1, 1, 1], [3, 7, 1], [1, 17, 5], [4, 3, 33], [2, 0, 3]] as const) {
+  for (const [outer, length, inner] of [
+    [1, 1, 1],
+    [3, 7, 1],
+    [1, 17, 5],
+    [4, 3, 33],
+    [2, 0, 3],
+  ] as const) {
     const x = randomTensor(rng, [outer, length, inner], 0.5, 1.5);
     const out = new Float32Array(outer * inner);
     table.reduce('prod', x.data(), { outer, length, inner }, out);
@@ -115,12 +137,30 @@ conformance('reduce: int32 and bool inputs reduce exactly', () => {
 
 conformance('reduce max/min: NaN propagates wherever it sits', () => {
   // NaN first, in the middle, last, alone, and along a non-last axis.
-  const rows = [[NaN, 1, 2], [1, NaN, 2], [1, 2, NaN], [NaN, NaN, NaN], [3, -Infinity, Infinity]];
+  const rows = [
+    [NaN, 1, 2],
+    [1, NaN, 2],
+    [1, 2, NaN],
+    [NaN, NaN, NaN],
+    [3, -Infinity, Infinity],
+  ];
   const x = nr.tensor(rows);
   assertExact(nr.max(x, 1), [NaN, NaN, NaN, NaN, Infinity], 'float32', 'max rows');
   assertExact(nr.min(x, 1), [NaN, NaN, NaN, NaN, -Infinity], 'float32', 'min rows');
   assertExact(nr.max(x, 0), [NaN, NaN, NaN], 'float32', 'max columns (inner > 1)');
-  assertExact(nr.min(nr.tensor([[5, 1], [NaN, 0], [7, -1]]), 0), [NaN, -1], 'float32', 'min columns');
+  assertExact(
+    nr.min(
+      nr.tensor([
+        [5, 1],
+        [NaN, 0],
+        [7, -1],
+      ]),
+      0,
+    ),
+    [NaN, -1],
+    'float32',
+    'min columns',
+  );
   assertExact(nr.max(x), [NaN], 'float32', 'max of all');
   // A long row with one NaN far from the start.
   const long = new Float32Array(1031).map((_, i) => i);
@@ -144,7 +184,12 @@ conformance('reduce: empty reductions give the identity, like PyTorch', () => {
 });
 
 conformance('reduce logsumexp: huge and tiny values stay finite', () => {
-  const x = nr.tensor([[1000, 1000, -1000], [-1000, -1000, -1000], [88, 89, 90], [-Infinity, 0, -Infinity]]);
+  const x = nr.tensor([
+    [1000, 1000, -1000],
+    [-1000, -1000, -1000],
+    [88, 89, 90],
+    [-Infinity, 0, -Infinity],
+  ]);
   assertConforms(nr.logsumexp(x, 1), [1000 + Math.log(2), -1000 + Math.log(3), logsumexpOf([88, 89, 90]), 0], 3, 'logsumexp');
   assertExact(nr.logsumexp(nr.tensor([-Infinity, -Infinity])), [-Infinity], 'float32', 'logsumexp of -inf');
   assertExact(nr.logsumexp(nr.tensor([Infinity, 1])), [Infinity], 'float32', 'logsumexp with +inf');
@@ -161,7 +206,10 @@ function argReference(data: ArrayLike<number>, shape: readonly number[], axis: n
       let best = 0;
       for (let j = 0; j < length; j++) {
         const v = data[(o * length + j) * inner + i]!;
-        if (Number.isNaN(v)) { best = j; break; }
+        if (Number.isNaN(v)) {
+          best = j;
+          break;
+        }
         const b = data[(o * length + best) * inner + i]!;
         if (isMax ? v > b : v < b) best = j;
       }
@@ -194,7 +242,19 @@ conformance('argReduce: NaN wins at its first index', () => {
   assertExact(nr.argmax(nr.tensor([1, NaN, 5, NaN])), [1], 'int32', 'argmax NaN');
   assertExact(nr.argmin(nr.tensor([1, NaN, -5, NaN])), [1], 'int32', 'argmin NaN');
   assertExact(nr.argmax(nr.tensor([NaN, 9])), [0], 'int32', 'argmax NaN first');
-  assertExact(nr.argmax(nr.tensor([[1, 2], [NaN, 0], [3, NaN]]), 0), [1, 2], 'int32', 'argmax NaN along axis 0');
+  assertExact(
+    nr.argmax(
+      nr.tensor([
+        [1, 2],
+        [NaN, 0],
+        [3, NaN],
+      ]),
+      0,
+    ),
+    [1, 2],
+    'int32',
+    'argmax NaN along axis 0',
+  );
 });
 
 function softmaxReference(data: ArrayLike<number>, shape: readonly number[], axis: number, log: boolean): number[] {
@@ -224,22 +284,42 @@ for (const log of [false, true]) {
   conformance(`${name}: every axis of odd shapes, inner axis not last`, () => {
     const rng = new TestRandom(log ? 46 : 45);
     const cases: [number[], number][] = [
-      [[1], 0], [[7], 0], [[1031], -1], [[5, 33], -1], [[5, 33], 0], [[3, 17, 5], 1], [[3, 17, 5], 0], [[2, 3, 1], 2],
+      [[1], 0],
+      [[7], 0],
+      [[1031], -1],
+      [[5, 33], -1],
+      [[5, 33], 0],
+      [[3, 17, 5], 1],
+      [[3, 17, 5], 0],
+      [[2, 3, 1], 2],
     ];
     for (const [shape, axis] of cases) {
       const x = randomTensor(rng, shape, -8, 8);
       const a = axis < 0 ? axis + shape.length : axis;
-      assertConforms(call(x, axis), softmaxReference(valuesOf(x), shape, a, log), shape[a]!,
-        `${name} ${JSON.stringify(shape)} axis ${axis}`, shape);
+      assertConforms(
+        call(x, axis),
+        softmaxReference(valuesOf(x), shape, a, log),
+        shape[a]!,
+        `${name} ${JSON.stringify(shape)} axis ${axis}`,
+        shape,
+      );
     }
   });
 
   conformance(`${name}: rows of ±1000 and -Infinity stay exact`, () => {
-    const rows = [[1000, -1000, 0, 999], [-1000, -1000, -1000, -1000], [1000, 1000, 1000, 1000], [-Infinity, 0, 1, -Infinity]];
+    const rows = [
+      [1000, -1000, 0, 999],
+      [-1000, -1000, -1000, -1000],
+      [1000, 1000, 1000, 1000],
+      [-Infinity, 0, 1, -Infinity],
+    ];
     const x = nr.tensor(rows);
     const out = call(x, -1);
     const expected = softmaxReference(valuesOf(x), [4, 4], 1, log);
-    assert.ok(valuesOf(out).every((v) => !Number.isNaN(v)), `${name} gave NaN: ${valuesOf(out)}`);
+    assert.ok(
+      valuesOf(out).every((v) => !Number.isNaN(v)),
+      `${name} gave NaN: ${valuesOf(out)}`,
+    );
     assertConforms(out, expected, 4, `${name} of extreme rows`, [4, 4]);
     // The same rows along axis 0 (inner = 4).
     const t = nr.transpose(x);

@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
-import {
-  KERNEL_NAMES, availableBackends, kernelProvider, kernels, registerBackend, type Kernels,
-} from '../../src/backend/index.js';
+import { KERNEL_NAMES, availableBackends, kernelProvider, kernels, registerBackend, type Kernels } from '../../src/backend/index.js';
 import { assert, nr } from '../helpers.js';
 import { KERNEL_COVERAGE } from './harness.js';
 
@@ -31,7 +29,14 @@ test('registry: a backend with only `unary` is used for unary ops and falls back
     assert.deepEqual(Array.from(e.data()), [1, Math.fround(Math.E), Math.fround(1 / Math.E)]);
 
     const sum = nr.add(nr.tensor([1, 2, 3]), nr.tensor([[10], [20]]));
-    assert.deepEqual(sum.toArray(), [[11, 12, 13], [21, 22, 23]], 'nr.add works through the js fallback');
+    assert.deepEqual(
+      sum.toArray(),
+      [
+        [11, 12, 13],
+        [21, 22, 23],
+      ],
+      'nr.add works through the js fallback',
+    );
     assert.equal(calls, 1, 'nr.add did not go through unary');
 
     assert.equal(kernelProvider('unary'), 'unary-only');
@@ -51,13 +56,16 @@ test('registry: a backend with only `unary` is used for unary ops and falls back
 
 test('registry: setBackend with an unknown name throws a ConfigError listing the valid names', () => {
   const before = nr.getBackend();
-  assert.throws(() => nr.setBackend('nope'), (error: unknown) => {
-    assert.ok(error instanceof nr.ConfigError, `expected a ConfigError, got ${String(error)}`);
-    assert.match(error.message, /nope/);
-    assert.match(error.message, /\bjs\b/);
-    assert.match(error.message, /\bnative\b/);
-    return true;
-  });
+  assert.throws(
+    () => nr.setBackend('nope'),
+    (error: unknown) => {
+      assert.ok(error instanceof nr.ConfigError, `expected a ConfigError, got ${String(error)}`);
+      assert.match(error.message, /nope/);
+      assert.match(error.message, /\bjs\b/);
+      assert.match(error.message, /\bnative\b/);
+      return true;
+    },
+  );
   assert.equal(nr.getBackend(), before, 'a failed setBackend leaves the backend unchanged');
 });
 
@@ -68,15 +76,18 @@ test('registry: setBackend("native") says why the addon is unavailable, or selec
     nr.setBackend('js');
     return;
   }
-  assert.throws(() => nr.setBackend('native'), (error: unknown) => {
-    assert.ok(error instanceof nr.ConfigError, `expected a ConfigError, got ${String(error)}`);
-    assert.match(error.message, /native/);
-    assert.match(error.message, /unavailable/);
-    // The reason from the loader, and the way out.
-    assert.match(error.message, /addon/);
-    assert.match(error.message, /setBackend\('js'\)/);
-    return true;
-  });
+  assert.throws(
+    () => nr.setBackend('native'),
+    (error: unknown) => {
+      assert.ok(error instanceof nr.ConfigError, `expected a ConfigError, got ${String(error)}`);
+      assert.match(error.message, /native/);
+      assert.match(error.message, /unavailable/);
+      // The reason from the loader, and the way out.
+      assert.match(error.message, /addon/);
+      assert.match(error.message, /setBackend\('js'\)/);
+      return true;
+    },
+  );
   assert.equal(nr.getBackend(), 'js', 'the js backend stays active');
 });
 

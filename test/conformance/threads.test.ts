@@ -72,10 +72,19 @@ conformance('elementwise, reductions and softmax: 1, 2 and 3 threads give the sa
   const x = randomTensor(rng, [257, 301], -4, 4);
   const row = randomTensor(rng, [301]);
   const column = randomTensor(rng, [257, 1]);
-  const results = () => [
-    nr.add(x, row), nr.mul(x, column), nr.relu(x), nr.tanh(x), nr.exp(x),
-    nr.sum(x, 0), nr.sum(x, 1), nr.max(x, 0), nr.softmax(x, -1), nr.logSoftmax(x, -1),
-  ].map(bitsOf);
+  const results = () =>
+    [
+      nr.add(x, row),
+      nr.mul(x, column),
+      nr.relu(x),
+      nr.tanh(x),
+      nr.exp(x),
+      nr.sum(x, 0),
+      nr.sum(x, 1),
+      nr.max(x, 0),
+      nr.softmax(x, -1),
+      nr.logSoftmax(x, -1),
+    ].map(bitsOf);
   const reference = withThreads(1, results);
   assert.deepEqual(withThreads(2, results), reference, '2 threads vs 1');
   assert.deepEqual(withThreads(3, results), reference, '3 threads vs 1');
@@ -119,8 +128,15 @@ conformance('conv2d and both backprops, depthwise, pooling: 1, 2 and 3 threads g
     const [dx, dw] = nr.grad((a, b) => nr.depthwiseConv2d(a, b, { padding: 'same' }).mul(depthwiseDy).sum())(x, w);
     const [dxMax] = nr.grad((a) => nr.maxPool2d(a, pool).mul(poolDy).sum())(x);
     const [dxAvg] = nr.grad((a) => nr.avgPool2d(a, pool).mul(poolDy).sum())(x);
-    return [nr.noGrad(() => nr.depthwiseConv2d(x, w, { padding: 'same' })), dx!, dw!, nr.maxPool2d(x, pool),
-      nr.avgPool2d(x, pool), dxMax!, dxAvg!].map(bitsOf);
+    return [
+      nr.noGrad(() => nr.depthwiseConv2d(x, w, { padding: 'same' })),
+      dx!,
+      dw!,
+      nr.maxPool2d(x, pool),
+      nr.avgPool2d(x, pool),
+      dxMax!,
+      dxAvg!,
+    ].map(bitsOf);
   };
   const reference = withThreads(1, results);
   assert.deepEqual(withThreads(2, results), reference, 'depthwise and pooling: 2 threads vs 1');
@@ -129,7 +145,10 @@ conformance('conv2d and both backprops, depthwise, pooling: 1, 2 and 3 threads g
 
 conformance('batchNormTraining, batchNormBackward and applyUpdate: 1, 2 and 3 threads give the same bits', () => {
   const rng = new TestRandom(75);
-  for (const [shape, axis] of [[[16, 16, 16, 17], -1], [[6, 16, 30, 30], 1]] as const) {
+  for (const [shape, axis] of [
+    [[16, 16, 16, 17], -1],
+    [[6, 16, 30, 30], 1],
+  ] as const) {
     const x = randomTensor(rng, shape, 2, 5);
     const length = shape[axis < 0 ? shape.length - 1 : axis];
     const gamma = randomTensor(rng, [length], 0.5, 2);

@@ -37,8 +37,16 @@ function scratchLike(like: FloatArray, size: number): FloatArray {
 }
 
 function isPointwise(g: Conv2DGeometry): boolean {
-  return g.filterHeight === 1 && g.filterWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1 &&
-    g.padTop === 0 && g.padLeft === 0 && g.outHeight === g.inHeight && g.outWidth === g.inWidth;
+  return (
+    g.filterHeight === 1 &&
+    g.filterWidth === 1 &&
+    g.strideHeight === 1 &&
+    g.strideWidth === 1 &&
+    g.padTop === 0 &&
+    g.padLeft === 0 &&
+    g.outHeight === g.inHeight &&
+    g.outWidth === g.inWidth
+  );
 }
 
 /** How many output rows (one row = outWidth pixels of one image) go into one im2col chunk. */
@@ -113,8 +121,7 @@ function col2im(col: FloatArray, g: Conv2DGeometry, rowStart: number, rowEnd: nu
 }
 
 /** Plain (non-batched) matrix product `out = op(a) @ op(b)` with op(a) [m, k], op(b) [k, n]. */
-function gemm(a: FloatArray, b: FloatArray, out: FloatArray, m: number, n: number, k: number,
-  transA: boolean, transB: boolean): void {
+function gemm(a: FloatArray, b: FloatArray, out: FloatArray, m: number, n: number, k: number, transA: boolean, transB: boolean): void {
   matmul(a, b, out, { batch: 1, m, n, k, transA, transB, aBatchStride: 0, bBatchStride: 0 });
 }
 
@@ -141,8 +148,14 @@ export function conv2d(x: FloatArray, filter: FloatArray, out: FloatArray, g: Co
  * conv2d, then the bias and the activation in place over its result (the js kernels read element i
  * before writing it, so running them in place rounds exactly as separate calls do).
  */
-export function conv2dBiasActivation(x: FloatArray, filter: FloatArray, bias: FloatArray | null, out: FloatArray,
-  g: Conv2DGeometry, activation: LinearActivation): void {
+export function conv2dBiasActivation(
+  x: FloatArray,
+  filter: FloatArray,
+  bias: FloatArray | null,
+  out: FloatArray,
+  g: Conv2DGeometry,
+  activation: LinearActivation,
+): void {
   conv2d(x, filter, out, g);
   const n = g.outChannels;
   if (bias) {

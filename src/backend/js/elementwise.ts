@@ -10,20 +10,54 @@ import { forEachRow, planRows } from './strided.js';
 type UnaryLoop = (x: TypedArray, out: TypedArray, n: number, param: number) => void;
 
 const unaryLoops: Record<UnaryOp, UnaryLoop> = {
-  neg: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = -x[i]!; },
-  abs: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.abs(x[i]!); },
-  sign: (x, o, n) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? 1 : v < 0 ? -1 : v; } },
-  exp: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.exp(x[i]!); },
-  expm1: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.expm1(x[i]!); },
-  log: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.log(x[i]!); },
-  log1p: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.log1p(x[i]!); },
-  sqrt: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.sqrt(x[i]!); },
-  rsqrt: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = 1 / Math.sqrt(x[i]!); },
-  square: (x, o, n) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v * v; } },
-  reciprocal: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = 1 / x[i]!; },
-  sin: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.sin(x[i]!); },
-  cos: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.cos(x[i]!); },
-  tanh: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.tanh(x[i]!); },
+  neg: (x, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = -x[i]!;
+  },
+  abs: (x, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.abs(x[i]!);
+  },
+  sign: (x, o, n) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      o[i] = v > 0 ? 1 : v < 0 ? -1 : v;
+    }
+  },
+  exp: (x, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.exp(x[i]!);
+  },
+  expm1: (x, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.expm1(x[i]!);
+  },
+  log: (x, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.log(x[i]!);
+  },
+  log1p: (x, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.log1p(x[i]!);
+  },
+  sqrt: (x, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.sqrt(x[i]!);
+  },
+  rsqrt: (x, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = 1 / Math.sqrt(x[i]!);
+  },
+  square: (x, o, n) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      o[i] = v * v;
+    }
+  },
+  reciprocal: (x, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = 1 / x[i]!;
+  },
+  sin: (x, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.sin(x[i]!);
+  },
+  cos: (x, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.cos(x[i]!);
+  },
+  tanh: (x, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.tanh(x[i]!);
+  },
   // exp(-|v|) never overflows, so both branches stay finite for any input.
   sigmoid: (x, o, n) => {
     for (let i = 0; i < n; i++) {
@@ -33,15 +67,37 @@ const unaryLoops: Record<UnaryOp, UnaryLoop> = {
     }
   },
   // `v < 0 ? 0 : v` lets NaN through, as PyTorch's relu does.
-  relu: (x, o, n) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v < 0 ? 0 : v; } },
-  leakyRelu: (x, o, n, alpha) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? v : alpha * v; } },
-  elu: (x, o, n, alpha) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? v : alpha * Math.expm1(v); } },
+  relu: (x, o, n) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      o[i] = v < 0 ? 0 : v;
+    }
+  },
+  leakyRelu: (x, o, n, alpha) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      o[i] = v > 0 ? v : alpha * v;
+    }
+  },
+  elu: (x, o, n, alpha) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      o[i] = v > 0 ? v : alpha * Math.expm1(v);
+    }
+  },
   // log(1 + e^v) = max(v, 0) + log1p(e^-|v|): exact for large |v| where the naive form overflows.
   softplus: (x, o, n) => {
-    for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(-Math.abs(v))); }
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      o[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(-Math.abs(v)));
+    }
   },
-  floor: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.floor(x[i]!); },
-  ceil: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = Math.ceil(x[i]!); },
+  floor: (x, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.floor(x[i]!);
+  },
+  ceil: (x, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.ceil(x[i]!);
+  },
   // Round half to even, as NumPy and PyTorch do.
   round: (x, o, n) => {
     for (let i = 0; i < n; i++) {
@@ -51,7 +107,9 @@ const unaryLoops: Record<UnaryOp, UnaryLoop> = {
     }
   },
   // Truth is `x != 0` as in C and PyTorch (so NaN is true, unlike JavaScript's truthiness).
-  logicalNot: (x, o, n) => { for (let i = 0; i < n; i++) o[i] = x[i] !== 0 ? 0 : 1; },
+  logicalNot: (x, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = x[i] !== 0 ? 0 : 1;
+  },
 };
 
 export function unary(op: UnaryOp, x: TypedArray, out: TypedArray, param: number): void {
@@ -61,23 +119,73 @@ export function unary(op: UnaryOp, x: TypedArray, out: TypedArray, param: number
 type GradLoop = (x: FloatArray, y: FloatArray, dy: FloatArray, out: FloatArray, n: number, param: number) => void;
 
 const gradLoops: Record<UnaryGradOp, GradLoop> = {
-  abs: (x, _y, d, o, n) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? d[i]! : v < 0 ? -d[i]! : 0; } },
-  exp: (_x, y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = d[i]! * y[i]!; },
-  expm1: (_x, y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = d[i]! * (y[i]! + 1); },
-  log: (x, _y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = d[i]! / x[i]!; },
-  log1p: (x, _y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = d[i]! / (1 + x[i]!); },
-  sqrt: (_x, y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = (0.5 * d[i]!) / y[i]!; },
-  rsqrt: (_x, y, d, o, n) => { for (let i = 0; i < n; i++) { const v = y[i]!; o[i] = -0.5 * d[i]! * v * v * v; } },
-  square: (x, _y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = 2 * x[i]! * d[i]!; },
-  reciprocal: (_x, y, d, o, n) => { for (let i = 0; i < n; i++) { const v = y[i]!; o[i] = -d[i]! * v * v; } },
-  sin: (x, _y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = d[i]! * Math.cos(x[i]!); },
-  cos: (x, _y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = -d[i]! * Math.sin(x[i]!); },
-  tanh: (_x, y, d, o, n) => { for (let i = 0; i < n; i++) { const v = y[i]!; o[i] = d[i]! * (1 - v * v); } },
-  sigmoid: (_x, y, d, o, n) => { for (let i = 0; i < n; i++) { const v = y[i]!; o[i] = d[i]! * v * (1 - v); } },
-  relu: (x, _y, d, o, n) => { for (let i = 0; i < n; i++) o[i] = x[i]! > 0 ? d[i]! : 0; },
-  leakyRelu: (x, _y, d, o, n, alpha) => { for (let i = 0; i < n; i++) o[i] = x[i]! > 0 ? d[i]! : alpha * d[i]!; },
+  abs: (x, _y, d, o, n) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      o[i] = v > 0 ? d[i]! : v < 0 ? -d[i]! : 0;
+    }
+  },
+  exp: (_x, y, d, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = d[i]! * y[i]!;
+  },
+  expm1: (_x, y, d, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = d[i]! * (y[i]! + 1);
+  },
+  log: (x, _y, d, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = d[i]! / x[i]!;
+  },
+  log1p: (x, _y, d, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = d[i]! / (1 + x[i]!);
+  },
+  sqrt: (_x, y, d, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = (0.5 * d[i]!) / y[i]!;
+  },
+  rsqrt: (_x, y, d, o, n) => {
+    for (let i = 0; i < n; i++) {
+      const v = y[i]!;
+      o[i] = -0.5 * d[i]! * v * v * v;
+    }
+  },
+  square: (x, _y, d, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = 2 * x[i]! * d[i]!;
+  },
+  reciprocal: (_x, y, d, o, n) => {
+    for (let i = 0; i < n; i++) {
+      const v = y[i]!;
+      o[i] = -d[i]! * v * v;
+    }
+  },
+  sin: (x, _y, d, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = d[i]! * Math.cos(x[i]!);
+  },
+  cos: (x, _y, d, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = -d[i]! * Math.sin(x[i]!);
+  },
+  tanh: (_x, y, d, o, n) => {
+    for (let i = 0; i < n; i++) {
+      const v = y[i]!;
+      o[i] = d[i]! * (1 - v * v);
+    }
+  },
+  sigmoid: (_x, y, d, o, n) => {
+    for (let i = 0; i < n; i++) {
+      const v = y[i]!;
+      o[i] = d[i]! * v * (1 - v);
+    }
+  },
+  relu: (x, _y, d, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = x[i]! > 0 ? d[i]! : 0;
+  },
+  leakyRelu: (x, _y, d, o, n, alpha) => {
+    for (let i = 0; i < n; i++) o[i] = x[i]! > 0 ? d[i]! : alpha * d[i]!;
+  },
   // alpha * e^x rather than y + alpha: the sum cancels for very negative x.
-  elu: (x, _y, d, o, n, alpha) => { for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? d[i]! : d[i]! * alpha * Math.exp(v); } },
+  elu: (x, _y, d, o, n, alpha) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      o[i] = v > 0 ? d[i]! : d[i]! * alpha * Math.exp(v);
+    }
+  },
   softplus: (x, _y, d, o, n) => {
     for (let i = 0; i < n; i++) {
       const v = x[i]!;
@@ -98,13 +206,12 @@ export function unaryGrad(op: UnaryGradOp, x: FloatArray, y: FloatArray, dy: Flo
  * native/kernels/elementwise_impl.h uses its first twelve terms in float32.
  */
 const NORMAL_TAIL_SERIES = [
-  -0.6513268598908547, 0.64196979235649021, 0.019476473204185836, -0.0095615147868086323, -0.00094659534448203692,
-  0.00036683949785276145, 4.2523324806907769e-05, -2.0278578112534242e-05, -1.6242900046470256e-06,
-  1.3036558355805232e-06, 1.5626441722066142e-08, -8.5238095914926541e-08, 6.5290544390988515e-09,
-  5.0593434955514693e-09, -9.9136415649303307e-10, -2.273651222931836e-10, 9.646791102015527e-11,
-  2.3940380830391146e-12, -6.8860275264975532e-12, 8.9448792730907253e-13, 3.1309213993429581e-13,
-  -1.1270822361367252e-13, 3.8109052551892321e-16, 7.1060976136092371e-15, -1.5230282014571043e-15,
-  -9.4574945712912334e-17, 1.210237189224279e-16, -2.8166630877471771e-17, 5.0030055594459019e-20,
+  -0.6513268598908547, 0.64196979235649021, 0.019476473204185836, -0.0095615147868086323, -0.00094659534448203692, 0.00036683949785276145,
+  4.2523324806907769e-5, -2.0278578112534242e-5, -1.6242900046470256e-6, 1.3036558355805232e-6, 1.5626441722066142e-8,
+  -8.5238095914926541e-8, 6.5290544390988515e-9, 5.0593434955514693e-9, -9.9136415649303307e-10, -2.273651222931836e-10,
+  9.646791102015527e-11, 2.3940380830391146e-12, -6.8860275264975532e-12, 8.9448792730907253e-13, 3.1309213993429581e-13,
+  -1.1270822361367252e-13, 3.8109052551892321e-16, 7.1060976136092371e-15, -1.5230282014571043e-15, -9.4574945712912334e-17,
+  1.210237189224279e-16, -2.8166630877471771e-17, 5.0030055594459019e-20,
 ];
 const INV_SQRT_2PI = 0.3989422804014327;
 /** sqrt(2 / pi) and 0.044715: the tanh form (Keras's approximate=True, PyTorch's approximate='tanh'). */
@@ -191,45 +298,100 @@ export function geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, appr
   }
 }
 
-type BinaryRow = (a: TypedArray, ai: number, as: number, b: TypedArray, bi: number, bs: number,
-  o: TypedArray, oi: number, n: number) => void;
+type BinaryRow = (
+  a: TypedArray,
+  ai: number,
+  as: number,
+  b: TypedArray,
+  bi: number,
+  bs: number,
+  o: TypedArray,
+  oi: number,
+  n: number,
+) => void;
 
 const binaryRows: Record<BinaryOp, BinaryRow> = {
-  add: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! + b[bi]!; },
-  sub: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! - b[bi]!; },
-  mul: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! * b[bi]!; },
-  div: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! / b[bi]!; },
+  add: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! + b[bi]!;
+  },
+  sub: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! - b[bi]!;
+  },
+  mul: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! * b[bi]!;
+  },
+  div: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! / b[bi]!;
+  },
   // C's pow (and PyTorch) give 1 for pow(1, NaN) and pow(-1, ±inf), where Math.pow gives NaN.
   pow: (a, ai, as, b, bi, bs, o, oi, n) => {
     for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) {
-      const x = a[ai]!, y = b[bi]!;
+      const x = a[ai]!,
+        y = b[bi]!;
       o[oi] = x === 1 || (x === -1 && (y === Infinity || y === -Infinity)) ? 1 : Math.pow(x, y);
     }
   },
   // NaN wins, as in PyTorch's maximum/minimum.
   maximum: (a, ai, as, b, bi, bs, o, oi, n) => {
-    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) { const x = a[ai]!, y = b[bi]!; o[oi] = x > y || x !== x ? x : y; }
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) {
+      const x = a[ai]!,
+        y = b[bi]!;
+      o[oi] = x > y || x !== x ? x : y;
+    }
   },
   minimum: (a, ai, as, b, bi, bs, o, oi, n) => {
-    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) { const x = a[ai]!, y = b[bi]!; o[oi] = x < y || x !== x ? x : y; }
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) {
+      const x = a[ai]!,
+        y = b[bi]!;
+      o[oi] = x < y || x !== x ? x : y;
+    }
   },
-  floorDiv: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = Math.floor(a[ai]! / b[bi]!); },
+  floorDiv: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = Math.floor(a[ai]! / b[bi]!);
+  },
   // Python's modulo: the result takes the divisor's sign.
   mod: (a, ai, as, b, bi, bs, o, oi, n) => {
-    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) { const x = a[ai]!, y = b[bi]!; o[oi] = x - Math.floor(x / y) * y; }
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) {
+      const x = a[ai]!,
+        y = b[bi]!;
+      o[oi] = x - Math.floor(x / y) * y;
+    }
   },
-  equal: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai] === b[bi] ? 1 : 0; },
-  notEqual: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai] !== b[bi] ? 1 : 0; },
-  less: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! < b[bi]! ? 1 : 0; },
-  lessEqual: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! <= b[bi]! ? 1 : 0; },
-  greater: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! > b[bi]! ? 1 : 0; },
-  greaterEqual: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! >= b[bi]! ? 1 : 0; },
-  logicalAnd: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai] !== 0 && b[bi] !== 0 ? 1 : 0; },
-  logicalOr: (a, ai, as, b, bi, bs, o, oi, n) => { for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai] !== 0 || b[bi] !== 0 ? 1 : 0; },
+  equal: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai] === b[bi] ? 1 : 0;
+  },
+  notEqual: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai] !== b[bi] ? 1 : 0;
+  },
+  less: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! < b[bi]! ? 1 : 0;
+  },
+  lessEqual: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! <= b[bi]! ? 1 : 0;
+  },
+  greater: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! > b[bi]! ? 1 : 0;
+  },
+  greaterEqual: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai]! >= b[bi]! ? 1 : 0;
+  },
+  logicalAnd: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai] !== 0 && b[bi] !== 0 ? 1 : 0;
+  },
+  logicalOr: (a, ai, as, b, bi, bs, o, oi, n) => {
+    for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) o[oi] = a[ai] !== 0 || b[bi] !== 0 ? 1 : 0;
+  },
 };
 
-export function binary(op: BinaryOp, a: TypedArray, aShape: readonly number[], b: TypedArray, bShape: readonly number[],
-  out: TypedArray, outShape: readonly number[]): void {
+export function binary(
+  op: BinaryOp,
+  a: TypedArray,
+  aShape: readonly number[],
+  b: TypedArray,
+  bShape: readonly number[],
+  out: TypedArray,
+  outShape: readonly number[],
+): void {
   const row = binaryRows[op];
   const n = out.length;
   // Fast paths: equal sizes (same shape) and a scalar operand need no plan.
@@ -242,13 +404,23 @@ export function binary(op: BinaryOp, a: TypedArray, aShape: readonly number[], b
   forEachRow(plan, (offsets, oi) => row(a, offsets[0]!, as, b, offsets[1]!, bs, out, oi, len));
 }
 
-export function where(cond: Uint8Array, condShape: readonly number[], a: TypedArray, aShape: readonly number[],
-  b: TypedArray, bShape: readonly number[], out: TypedArray, outShape: readonly number[]): void {
+export function where(
+  cond: Uint8Array,
+  condShape: readonly number[],
+  a: TypedArray,
+  aShape: readonly number[],
+  b: TypedArray,
+  bShape: readonly number[],
+  out: TypedArray,
+  outShape: readonly number[],
+): void {
   const plan = planRows(outShape, [condShape, aShape, bShape]);
   const [cs, as, bs] = plan.rowStrides as [number, number, number];
   const len = plan.rowLength;
   forEachRow(plan, (offsets, oi) => {
-    let ci = offsets[0]!, ai = offsets[1]!, bi = offsets[2]!;
+    let ci = offsets[0]!,
+      ai = offsets[1]!,
+      bi = offsets[2]!;
     for (let e = oi + len; oi < e; oi++, ci += cs, ai += as, bi += bs) out[oi] = cond[ci] ? a[ai]! : b[bi]!;
   });
 }

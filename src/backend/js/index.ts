@@ -15,7 +15,15 @@ import * as reduce from './reduce.js';
  * they share live in strided.ts and window.ts).
  */
 export const jsKernels: Kernels = {
-  ...conv, ...elementwise, ...layout, ...matmul, ...norm, ...optimizer, ...pool, ...random, ...reduce,
+  ...conv,
+  ...elementwise,
+  ...layout,
+  ...matmul,
+  ...norm,
+  ...optimizer,
+  ...pool,
+  ...random,
+  ...reduce,
 };
 
 export const jsBackend: Backend = { name: 'js', kernels: jsKernels };

@@ -48,7 +48,10 @@ function transpose2d(x: TypedArray, rows: number, cols: number, out: TypedArray)
 export function slice(x: TypedArray, shape: readonly number[], begin: readonly number[], size: readonly number[], out: TypedArray): void {
   const rank = shape.length;
   if (out.length === 0) return;
-  if (rank === 0) { out[0] = x[0]!; return; }
+  if (rank === 0) {
+    out[0] = x[0]!;
+    return;
+  }
   // Trailing axes taken whole join the last partial axis into one contiguous run per outer index, so
   // a slice along the leading axis only (a batch of images) is a single copy, not one per row.
   let last = rank - 1;
@@ -93,12 +96,20 @@ export function concat(inputs: readonly TypedArray[], outer: number, chunks: rea
   }
 }
 
-export function pad(x: TypedArray, shape: readonly number[], padding: readonly (readonly [number, number])[], value: number,
-  out: TypedArray): void {
+export function pad(
+  x: TypedArray,
+  shape: readonly number[],
+  padding: readonly (readonly [number, number])[],
+  value: number,
+  out: TypedArray,
+): void {
   const rank = shape.length;
   out.fill(value);
   if (x.length === 0) return;
-  if (rank === 0) { out[0] = x[0]!; return; }
+  if (rank === 0) {
+    out[0] = x[0]!;
+    return;
+  }
   const outShape = shape.map((d, i) => d + padding[i]![0] + padding[i]![1]);
   const outStrides = stridesOf(outShape);
   // Trailing axes without padding travel with the last padded axis as one contiguous run, so an

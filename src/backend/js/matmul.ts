@@ -33,8 +33,14 @@ export function matmul(a: FloatArray, b: FloatArray, out: FloatArray, args: Matm
  * The product, then the bias row and the activation in place over the result (the js kernels read
  * element i before writing it, so running them in place rounds exactly as separate calls do).
  */
-export function matmulBiasActivation(a: FloatArray, b: FloatArray, bias: FloatArray | null, out: FloatArray, args: MatmulArgs,
-  activation: LinearActivation): void {
+export function matmulBiasActivation(
+  a: FloatArray,
+  b: FloatArray,
+  bias: FloatArray | null,
+  out: FloatArray,
+  args: MatmulArgs,
+  activation: LinearActivation,
+): void {
   matmul(a, b, out, args);
   const { m, n } = args;
   if (bias) {
@@ -45,8 +51,19 @@ export function matmulBiasActivation(a: FloatArray, b: FloatArray, bias: FloatAr
   if (activation !== 'linear') unary(activation, out, out, 0);
 }
 
-function gemm(a: FloatArray, aOff: number, b: FloatArray, bOff: number, c: FloatArray, cOff: number,
-  m: number, n: number, k: number, transA: boolean, transB: boolean): void {
+function gemm(
+  a: FloatArray,
+  aOff: number,
+  b: FloatArray,
+  bOff: number,
+  c: FloatArray,
+  cOff: number,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+): void {
   c.fill(0, cOff, cOff + m * n);
   if (k === 0) return;
   // Row/column strides of op(A) [m, k] and op(B) [k, n] in the stored arrays.
@@ -81,8 +98,7 @@ function gemm(a: FloatArray, aOff: number, b: FloatArray, bOff: number, c: Float
 }
 
 /** Packs an mc x kc block of op(A) into row panels of MR: panel-major, then k, then the MR rows. */
-function packPanelsA(a: FloatArray, off: number, rowStride: number, colStride: number, mc: number, kc: number,
-  dst: Float64Array): void {
+function packPanelsA(a: FloatArray, off: number, rowStride: number, colStride: number, mc: number, kc: number, dst: Float64Array): void {
   let d = 0;
   for (let i0 = 0; i0 < mc; i0 += MR) {
     const rows = Math.min(MR, mc - i0);
@@ -109,8 +125,7 @@ function packPanelsA(a: FloatArray, off: number, rowStride: number, colStride: n
 }
 
 /** Packs a kc x nc block of op(B) into column panels of NR: panel-major, then k, then the NR columns. */
-function packPanelsB(b: FloatArray, off: number, rowStride: number, colStride: number, kc: number, nc: number,
-  dst: Float64Array): void {
+function packPanelsB(b: FloatArray, off: number, rowStride: number, colStride: number, kc: number, nc: number, dst: Float64Array): void {
   let d = 0;
   for (let j0 = 0; j0 < nc; j0 += NR) {
     const cols = Math.min(NR, nc - j0);
@@ -134,8 +149,16 @@ function packPanelsB(b: FloatArray, off: number, rowStride: number, colStride: n
   }
 }
 
-function macroKernel(pa: Float64Array, pb: Float64Array, c: FloatArray, cOff: number, ldc: number,
-  mc: number, nc: number, kc: number): void {
+function macroKernel(
+  pa: Float64Array,
+  pb: Float64Array,
+  c: FloatArray,
+  cOff: number,
+  ldc: number,
+  mc: number,
+  nc: number,
+  kc: number,
+): void {
   for (let j0 = 0; j0 < nc; j0 += NR) {
     const bBase = (j0 / NR) * kc * NR;
     const cols = Math.min(NR, nc - j0);
@@ -147,32 +170,81 @@ function macroKernel(pa: Float64Array, pb: Float64Array, c: FloatArray, cOff: nu
   }
 }
 
-function microKernel(pa: Float64Array, ai: number, pb: Float64Array, bi: number, kc: number,
-  c: FloatArray, ci: number, ldc: number, rows: number, cols: number): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+function microKernel(
+  pa: Float64Array,
+  ai: number,
+  pb: Float64Array,
+  bi: number,
+  kc: number,
+  c: FloatArray,
+  ci: number,
+  ldc: number,
+  rows: number,
+  cols: number,
+): void {
+  let c00 = 0,
+    c01 = 0,
+    c02 = 0,
+    c03 = 0;
+  let c10 = 0,
+    c11 = 0,
+    c12 = 0,
+    c13 = 0;
+  let c20 = 0,
+    c21 = 0,
+    c22 = 0,
+    c23 = 0;
+  let c30 = 0,
+    c31 = 0,
+    c32 = 0,
+    c33 = 0;
   const end = ai + kc * MR;
   for (; ai < end; ai += 4, bi += 4) {
-    const b0 = pb[bi]!, b1 = pb[bi + 1]!, b2 = pb[bi + 2]!, b3 = pb[bi + 3]!;
+    const b0 = pb[bi]!,
+      b1 = pb[bi + 1]!,
+      b2 = pb[bi + 2]!,
+      b3 = pb[bi + 3]!;
     const a0 = pa[ai]!;
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    c00 += a0 * b0;
+    c01 += a0 * b1;
+    c02 += a0 * b2;
+    c03 += a0 * b3;
     const a1 = pa[ai + 1]!;
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    c10 += a1 * b0;
+    c11 += a1 * b1;
+    c12 += a1 * b2;
+    c13 += a1 * b3;
     const a2 = pa[ai + 2]!;
-    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    c20 += a2 * b0;
+    c21 += a2 * b1;
+    c22 += a2 * b2;
+    c23 += a2 * b3;
     const a3 = pa[ai + 3]!;
-    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    c30 += a3 * b0;
+    c31 += a3 * b1;
+    c32 += a3 * b2;
+    c33 += a3 * b3;
   }
   if (rows === MR && cols === NR) {
-    c[ci] += c00; c[ci + 1] += c01; c[ci + 2] += c02; c[ci + 3] += c03;
+    c[ci] += c00;
+    c[ci + 1] += c01;
+    c[ci + 2] += c02;
+    c[ci + 3] += c03;
     ci += ldc;
-    c[ci] += c10; c[ci + 1] += c11; c[ci + 2] += c12; c[ci + 3] += c13;
+    c[ci] += c10;
+    c[ci + 1] += c11;
+    c[ci + 2] += c12;
+    c[ci + 3] += c13;
     ci += ldc;
-    c[ci] += c20; c[ci + 1] += c21; c[ci + 2] += c22; c[ci + 3] += c23;
+    c[ci] += c20;
+    c[ci + 1] += c21;
+    c[ci + 2] += c22;
+    c[ci + 3] += c23;
     ci += ldc;
-    c[ci] += c30; c[ci + 1] += c31; c[ci + 2] += c32; c[ci + 3] += c33;
+    c[ci] += c30;
+    c[ci + 1] += c31;
+    c[ci + 2] += c32;
+    c[ci + 3] += c33;
     return;
   }
   const tile = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];

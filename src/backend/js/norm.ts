@@ -24,8 +24,16 @@ function channelMeans(x: FloatArray, view: AxisView, mean: Float64Array): void {
   for (let l = 0; l < length; l++) mean[l] = mean[l]! / count;
 }
 
-export function batchNormTraining(x: FloatArray, view: AxisView, gamma: FloatArray, beta: FloatArray, epsilon: number,
-  out: FloatArray, mean: FloatArray, invStd: FloatArray): void {
+export function batchNormTraining(
+  x: FloatArray,
+  view: AxisView,
+  gamma: FloatArray,
+  beta: FloatArray,
+  epsilon: number,
+  out: FloatArray,
+  mean: FloatArray,
+  invStd: FloatArray,
+): void {
   const { outer, length, inner } = view;
   const mu = new Float64Array(length);
   channelMeans(x, view, mu);
@@ -69,8 +77,17 @@ export function batchNormTraining(x: FloatArray, view: AxisView, gamma: FloatArr
  *   dx = gamma * invStd / n * (n * dy - dBeta - xhat * dGamma),
  * the usual closed form that accounts for the mean and variance depending on x.
  */
-export function batchNormBackward(x: FloatArray, dy: FloatArray, view: AxisView, gamma: FloatArray, mean: FloatArray,
-  invStd: FloatArray, dx: FloatArray, dGamma: FloatArray, dBeta: FloatArray): void {
+export function batchNormBackward(
+  x: FloatArray,
+  dy: FloatArray,
+  view: AxisView,
+  gamma: FloatArray,
+  mean: FloatArray,
+  invStd: FloatArray,
+  dx: FloatArray,
+  dGamma: FloatArray,
+  dBeta: FloatArray,
+): void {
   const { outer, length, inner } = view;
   const sumDy = new Float64Array(length);
   const sumDyXhat = new Float64Array(length);
@@ -95,7 +112,7 @@ export function batchNormBackward(x: FloatArray, dy: FloatArray, view: AxisView,
   for (let l = 0; l < length; l++) {
     dBeta[l] = sumDy[l]!;
     dGamma[l] = sumDyXhat[l]!;
-    coefficient[l] = gamma[l]! * invStd[l]! / n;
+    coefficient[l] = (gamma[l]! * invStd[l]!) / n;
   }
   p = 0;
   for (let o = 0; o < outer; o++) {

@@ -92,7 +92,11 @@ function adadelta(w: FloatArray, g: FloatArray, slots: readonly FloatArray[], p:
 }
 
 const RULES: Record<UpdateRule, (w: FloatArray, g: FloatArray, slots: readonly FloatArray[], p: UpdateParams) => void> = {
-  sgd, adam, rmsprop, adagrad, adadelta,
+  sgd,
+  adam,
+  rmsprop,
+  adagrad,
+  adadelta,
 };
 
 export function applyUpdate(rule: UpdateRule, param: FloatArray, grad: FloatArray, slots: readonly FloatArray[], p: UpdateParams): void {

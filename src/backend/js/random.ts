@@ -16,7 +16,8 @@ function float32Below(x: number): number {
   if (f < x) return f;
   const bits = new Float32Array([f]);
   const view = new Int32Array(bits.buffer);
-  if (f === 0) view[0] = 0x80000001; // the negative subnormal closest to zero
+  if (f === 0)
+    view[0] = 0x80000001; // the negative subnormal closest to zero
   else view[0]! += f > 0 ? -1 : 1;
   return bits[0]!;
 }

@@ -28,10 +28,16 @@ export function reduce(op: ReduceOp, x: TypedArray, view: AxisView, out: TypedAr
             break;
           case 'max':
             // Once acc is NaN no comparison replaces it, so NaN propagates.
-            for (let i = 0; i < inner; i++) { const v = x[row + i]!; if (v > acc[i]! || v !== v) acc[i] = v; }
+            for (let i = 0; i < inner; i++) {
+              const v = x[row + i]!;
+              if (v > acc[i]! || v !== v) acc[i] = v;
+            }
             break;
           case 'min':
-            for (let i = 0; i < inner; i++) { const v = x[row + i]!; if (v < acc[i]! || v !== v) acc[i] = v; }
+            for (let i = 0; i < inner; i++) {
+              const v = x[row + i]!;
+              if (v < acc[i]! || v !== v) acc[i] = v;
+            }
             break;
         }
       }
@@ -52,7 +58,10 @@ function logsumexp(x: TypedArray, view: AxisView, out: TypedArray): void {
     sum.fill(0);
     for (let j = 0; j < length; j++) {
       const row = base + j * inner;
-      for (let i = 0; i < inner; i++) { const v = x[row + i]!; if (v > max[i]!) max[i] = v; }
+      for (let i = 0; i < inner; i++) {
+        const v = x[row + i]!;
+        if (v > max[i]!) max[i] = v;
+      }
     }
     for (let j = 0; j < length; j++) {
       const row = base + j * inner;
@@ -80,8 +89,14 @@ export function argReduce(op: ArgReduceOp, x: TypedArray, view: AxisView, out: I
       if (best === best) {
         for (let j = 1; j < length; j++) {
           const v = x[base + j * inner + i]!;
-          if (v !== v) { bestIndex = j; break; } // the first NaN wins, as in NumPy
-          if (isMax ? v > best : v < best) { best = v; bestIndex = j; }
+          if (v !== v) {
+            bestIndex = j;
+            break;
+          } // the first NaN wins, as in NumPy
+          if (isMax ? v > best : v < best) {
+            best = v;
+            bestIndex = j;
+          }
         }
       }
       out[o * inner + i] = bestIndex;
@@ -119,8 +134,15 @@ function softmaxLike(x: FloatArray, view: AxisView, out: FloatArray, log: boolea
   }
 }
 
-export function softmaxCrossentropyBackward(q: FloatArray, targets: FloatArray, dy: FloatArray, classes: number, lower: number, upper: number,
-  dx: FloatArray): void {
+export function softmaxCrossentropyBackward(
+  q: FloatArray,
+  targets: FloatArray,
+  dy: FloatArray,
+  classes: number,
+  lower: number,
+  upper: number,
+  dx: FloatArray,
+): void {
   const rows = dy.length;
   for (let r = 0; r < rows; r++) {
     const start = r * classes;

@@ -1,6 +1,4 @@
-import {
-  CODES, NATIVE_FUNCTIONS, SCALAR_TYPES, STRUCTS, parseArg, tableHash, type ArgType, type FunctionSpec,
-} from './table.js';
+import { CODES, NATIVE_FUNCTIONS, SCALAR_TYPES, STRUCTS, parseArg, tableHash, type ArgType, type FunctionSpec } from './table.js';
 
 /*
  * Writes native/kernels/kernel_table.h from the table (table.ts). Nothing at run time imports this
@@ -49,7 +47,10 @@ function wrap(parts: readonly string[], indent: string, continuation = '    ', w
 /** `return a && b && ...;` over lines of the method body (`return true;` for none). */
 function returnAll(conditions: readonly string[]): string[] {
   if (conditions.length === 0) return ['    return true;'];
-  const lines = wrap(conditions.map((c, i) => (i === 0 ? `return ${c}` : `&& ${c}`)), '    ');
+  const lines = wrap(
+    conditions.map((c, i) => (i === 0 ? `return ${c}` : `&& ${c}`)),
+    '    ',
+  );
   lines[lines.length - 1] += ';';
   return lines;
 }
@@ -59,10 +60,10 @@ function renderStruct(name: keyof typeof STRUCTS): string[] {
   const fields = Object.entries(s.fields);
   const element = s.array === 'i32' ? 'int32_t' : 'double';
   const cpp = (kind: string) => (kind === 'bool' ? 'bool' : kind === 'double' ? 'double' : 'long');
-  const assignments = fields.map(([field, kind], i) =>
-    `${snakeCase(field)} = ${kind === 'bool' ? `f[${i}] != 0` : `f[${i}]`};`);
+  const assignments = fields.map(([field, kind], i) => `${snakeCase(field)} = ${kind === 'bool' ? `f[${i}] != 0` : `f[${i}]`};`);
   const checks = fields.flatMap(([field, kind]) =>
-    (kind === 'size' ? [`${snakeCase(field)} >= 0`] : kind === 'step' ? [`${snakeCase(field)} >= 1`] : []));
+    kind === 'size' ? [`${snakeCase(field)} >= 0`] : kind === 'step' ? [`${snakeCase(field)} >= 1`] : [],
+  );
   return [
     `// ${s.doc} in src/backend/kernels.ts, sent as ${s.array === 'i32' ? 'an Int32Array' : 'a Float64Array'} of its fields.`,
     `struct ${s.cpp} {`,
@@ -108,14 +109,16 @@ function renderArgs(name: string, spec: FunctionSpec): string[] {
     '  bool read(Read&& r) {',
     ...(visits.length ? returnAll(visits) : ['    (void)r;', '    return true;']),
     '  }',
-    ...(spec.elementwise ? [
-      '  // The float32 arrays, the output last.',
-      '  template <class Visit>',
-      '  bool arrays(Visit&& v) const {',
-      ...returnAll(arrays.map((a) => `v(${snakeCase(a.name)})`)),
-      '  }',
-      `  const F32Array& output() const { return ${snakeCase(arrays.at(-1)!.name)}; }`,
-    ] : []),
+    ...(spec.elementwise
+      ? [
+          '  // The float32 arrays, the output last.',
+          '  template <class Visit>',
+          '  bool arrays(Visit&& v) const {',
+          ...returnAll(arrays.map((a) => `v(${snakeCase(a.name)})`)),
+          '  }',
+          `  const F32Array& output() const { return ${snakeCase(arrays.at(-1)!.name)}; }`,
+        ]
+      : []),
     '};',
     '',
   ];
@@ -155,13 +158,21 @@ export function renderKernelTableHeader(): string {
     '// r(field, "jsName") for each until one fails.',
     '',
     ...functions.flatMap(([name, spec]) => renderArgs(name, spec)),
-    ...macro('NEURONA_NATIVE_FUNCTIONS', 'Every function the addon exports: X(argument struct).',
-      functions.map(([name]) => argsStruct(name))),
-    ...macro('NEURONA_ELEMENTWISE_KERNELS',
+    ...macro(
+      'NEURONA_NATIVE_FUNCTIONS',
+      'Every function the addon exports: X(argument struct).',
+      functions.map(([name]) => argsStruct(name)),
+    ),
+    ...macro(
+      'NEURONA_ELEMENTWISE_KERNELS',
       'The elementwise kernels: X(IsaKernels field, argument struct); each ISA defines field(args, n, threads).',
-      elementwise.map(([name]) => `${snakeCase(name)}, ${argsStruct(name)}`)),
-    ...macro('NEURONA_CODE_LISTS', 'The op-code lists the addon exports: X(property, enum, names in code order).',
-      Object.values(CODES).map((c) => `"${c.list}", ${c.enum}, ${c.names}`)),
+      elementwise.map(([name]) => `${snakeCase(name)}, ${argsStruct(name)}`),
+    ),
+    ...macro(
+      'NEURONA_CODE_LISTS',
+      'The op-code lists the addon exports: X(property, enum, names in code order).',
+      Object.values(CODES).map((c) => `"${c.list}", ${c.enum}, ${c.names}`),
+    ),
     '}  // namespace neurona',
     '',
   ];

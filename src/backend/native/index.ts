@@ -19,9 +19,7 @@ const UPDATE_FIELDS = Object.keys(STRUCTS.updateParams.fields) as (keyof UpdateP
 export type NativeLoad = { ok: true; backend: Backend } | { ok: false; reason: string };
 
 /** What `nativeInfo()` reports: the instruction set the addon chose and its thread count, or why it is missing. */
-export type NativeInfo =
-  | { available: true; isa: string; threads: number; path: string }
-  | { available: false; reason: string };
+export type NativeInfo = { available: true; isa: string; threads: number; path: string } | { available: false; reason: string };
 
 let cached: { addon: Addon; path: string; backend: Backend } | { reason: string } | undefined;
 
@@ -124,7 +122,11 @@ function codes(names: readonly string[]): Map<string, number> {
  * a scalar, and any operand whose non-1 dimensions are one contiguous run (a bias row [c] on
  * [r, c], a column [r, 1], per-channel [c, 1, 1] on [b, c, h, w]). Anything else: null.
  */
-export function broadcastPattern(shape: readonly number[], outShape: readonly number[], n: number): { period: number; repeat: number } | null {
+export function broadcastPattern(
+  shape: readonly number[],
+  outShape: readonly number[],
+  n: number,
+): { period: number; repeat: number } | null {
   let size = 1;
   for (const d of shape) size *= d;
   if (size === n) return { period: n, repeat: 1 };
@@ -147,8 +149,13 @@ export function broadcastPattern(shape: readonly number[], outShape: readonly nu
 }
 
 /** The kernels that take two arrays, an output and a Conv2DGeometry, the same way on both backends. */
-type GeometryKernelName = 'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter' | 'depthwiseConv2d'
-  | 'depthwiseConv2dBackpropInput' | 'depthwiseConv2dBackpropFilter';
+type GeometryKernelName =
+  | 'conv2d'
+  | 'conv2dBackpropInput'
+  | 'conv2dBackpropFilter'
+  | 'depthwiseConv2d'
+  | 'depthwiseConv2dBackpropInput'
+  | 'depthwiseConv2dBackpropFilter';
 
 /**
  * @internal The native kernels. Each takes float32 arrays natively and hands anything else (float64
@@ -165,7 +172,8 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
   const updateCodes = codes(addon.updateRules);
   const f32 = (x: unknown): x is Float32Array => x instanceof Float32Array;
   /** A (tensor, tensor, out, geometry) kernel: native for float32, js for anything else. */
-  const geometryKernel = (name: GeometryKernelName) =>
+  const geometryKernel =
+    (name: GeometryKernelName) =>
     (a: FloatArray, b: FloatArray, out: FloatArray, g: Conv2DGeometry): void => {
       if (f32(a) && f32(b) && f32(out)) addon[name](a, b, out, pack(g));
       else jsKernels[name](a, b, out, g);
@@ -181,8 +189,7 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
     ...elementwiseKernels(addon),
     matmul(a, b, out, args) {
       if (f32(a) && f32(b) && f32(out)) {
-        addon.matmul(a, b, out, args.batch, args.m, args.n, args.k, args.transA, args.transB,
-          args.aBatchStride, args.bBatchStride);
+        addon.matmul(a, b, out, args.batch, args.m, args.n, args.k, args.transA, args.transB, args.aBatchStride, args.bBatchStride);
       } else {
         jsKernels.matmul(a, b, out, args);
       }
@@ -194,8 +201,18 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
         // (a different rounding than the vectorized ones): finish those the same way, so the fused
         // result always equals matmul + add + activation on this backend.
         const jsActivation = out.length < MIN_NATIVE_ELEMENTS && (activation === 'sigmoid' || activation === 'tanh');
-        addon.matmulBiasActivation(a, b, bias, out, args.m, args.n, args.k, args.transA, args.transB,
-          jsActivation ? activationCodes.get('linear')! : code);
+        addon.matmulBiasActivation(
+          a,
+          b,
+          bias,
+          out,
+          args.m,
+          args.n,
+          args.k,
+          args.transA,
+          args.transB,
+          jsActivation ? activationCodes.get('linear')! : code,
+        );
         if (jsActivation) jsKernels.unary(activation, out, out, 0);
       } else {
         jsKernels.matmulBiasActivation(a, b, bias, out, args, activation);
@@ -219,8 +236,7 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
       const n = out.length;
       if (code !== undefined && f32(a) && f32(b) && f32(out) && n >= MIN_NATIVE_ELEMENTS) {
         const aIsSmall = a.length !== n;
-        const pattern = aIsSmall ? (b.length === n ? broadcastPattern(aShape, outShape, n) : null)
-          : broadcastPattern(bShape, outShape, n);
+        const pattern = aIsSmall ? (b.length === n ? broadcastPattern(aShape, outShape, n) : null) : broadcastPattern(bShape, outShape, n);
         if (pattern) {
           addon.binary(code, a, b, pattern.period, pattern.repeat, aIsSmall, out);
           return;
@@ -290,8 +306,17 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
       }
     },
     batchNormBackward(x, dy, view, gamma, mean, invStd, dx, dGamma, dBeta) {
-      if (f32(x) && f32(dy) && f32(gamma) && f32(mean) && f32(invStd) && f32(dx) && f32(dGamma) && f32(dBeta)
-        && x.length >= MIN_NATIVE_ELEMENTS) {
+      if (
+        f32(x) &&
+        f32(dy) &&
+        f32(gamma) &&
+        f32(mean) &&
+        f32(invStd) &&
+        f32(dx) &&
+        f32(dGamma) &&
+        f32(dBeta) &&
+        x.length >= MIN_NATIVE_ELEMENTS
+      ) {
         addon.batchNormBackward(x, dy, view.outer, view.length, view.inner, gamma, mean, invStd, dx, dGamma, dBeta);
       } else {
         jsKernels.batchNormBackward(x, dy, view, gamma, mean, invStd, dx, dGamma, dBeta);

@@ -30,8 +30,14 @@ interface ScalarTypes {
 
 /** The C++ type of each scalar argument type (native/kernels/arguments.h). */
 export const SCALAR_TYPES: Readonly<Record<keyof ScalarTypes, string>> = {
-  f32: 'F32Array', 'f32?': 'F32ArrayOrNull', i32: 'I32Array', 'f32[]': 'ArrayList',
-  count: 'long', bool: 'bool', float: 'float', double: 'double',
+  f32: 'F32Array',
+  'f32?': 'F32ArrayOrNull',
+  i32: 'I32Array',
+  'f32[]': 'ArrayList',
+  count: 'long',
+  bool: 'bool',
+  float: 'float',
+  double: 'double',
 };
 
 /**
@@ -58,18 +64,43 @@ type FieldKind = 'size' | 'step' | 'offset' | 'double' | 'bool';
  */
 export const STRUCTS = {
   geometry: {
-    cpp: 'ConvGeometry', array: 'i32', doc: 'Conv2DGeometry', rule: 'sizes must be >= 0, strides and dilations >= 1',
+    cpp: 'ConvGeometry',
+    array: 'i32',
+    doc: 'Conv2DGeometry',
+    rule: 'sizes must be >= 0, strides and dilations >= 1',
     fields: {
-      batch: 'size', inHeight: 'size', inWidth: 'size', inChannels: 'size', outHeight: 'size', outWidth: 'size',
-      outChannels: 'size', filterHeight: 'size', filterWidth: 'size', strideHeight: 'step', strideWidth: 'step',
-      dilationHeight: 'step', dilationWidth: 'step', padTop: 'offset', padLeft: 'offset',
+      batch: 'size',
+      inHeight: 'size',
+      inWidth: 'size',
+      inChannels: 'size',
+      outHeight: 'size',
+      outWidth: 'size',
+      outChannels: 'size',
+      filterHeight: 'size',
+      filterWidth: 'size',
+      strideHeight: 'step',
+      strideWidth: 'step',
+      dilationHeight: 'step',
+      dilationWidth: 'step',
+      padTop: 'offset',
+      padLeft: 'offset',
     } satisfies Record<keyof Conv2DGeometry, FieldKind>,
   },
   updateParams: {
-    cpp: 'UpdateParams', array: 'f64', doc: 'UpdateParams', rule: '',
+    cpp: 'UpdateParams',
+    array: 'f64',
+    doc: 'UpdateParams',
+    rule: '',
     fields: {
-      learningRate: 'double', momentum: 'double', nesterov: 'bool', beta1: 'double', beta2: 'double', rho: 'double',
-      epsilon: 'double', amsgrad: 'bool', centered: 'bool',
+      learningRate: 'double',
+      momentum: 'double',
+      nesterov: 'bool',
+      beta1: 'double',
+      beta2: 'double',
+      rho: 'double',
+      epsilon: 'double',
+      amsgrad: 'bool',
+      centered: 'bool',
     } satisfies Record<keyof UpdateParams, FieldKind>,
   },
 } as const;
@@ -77,9 +108,9 @@ export const STRUCTS = {
 type StructArrays = { i32: Int32Array; f64: Float64Array };
 
 /** Every argument type: scalars, op codes (numbers) and packed structs (their typed array). */
-export type ArgTypes = ScalarTypes
-  & { [K in keyof typeof CODES]: number }
-  & { [K in keyof typeof STRUCTS]: StructArrays[(typeof STRUCTS)[K]['array']] };
+export type ArgTypes = ScalarTypes & { [K in keyof typeof CODES]: number } & {
+  [K in keyof typeof STRUCTS]: StructArrays[(typeof STRUCTS)[K]['array']];
+};
 export type ArgType = keyof ArgTypes;
 
 /** One argument: `'name: type'`. */
@@ -106,11 +137,32 @@ function elementwise<const A extends readonly ArgSpec[]>(...args: A): FunctionSp
 
 /** The addon's functions. The convolution kernels read (image-shaped, filter or gradient, out, geometry). */
 export const NATIVE_FUNCTIONS = {
-  matmul: glue('a: f32', 'b: f32', 'out: f32', 'batch: count', 'm: count', 'n: count', 'k: count', 'transA: bool',
-    'transB: bool', 'aBatchStride: count', 'bBatchStride: count'),
+  matmul: glue(
+    'a: f32',
+    'b: f32',
+    'out: f32',
+    'batch: count',
+    'm: count',
+    'n: count',
+    'k: count',
+    'transA: bool',
+    'transB: bool',
+    'aBatchStride: count',
+    'bBatchStride: count',
+  ),
   /** One product (batch 1) finished with the bias row and an activation as it is stored. */
-  matmulBiasActivation: glue('a: f32', 'b: f32', 'bias: f32?', 'out: f32', 'm: count', 'n: count', 'k: count',
-    'transA: bool', 'transB: bool', 'activation: activation'),
+  matmulBiasActivation: glue(
+    'a: f32',
+    'b: f32',
+    'bias: f32?',
+    'out: f32',
+    'm: count',
+    'n: count',
+    'k: count',
+    'transA: bool',
+    'transB: bool',
+    'activation: activation',
+  ),
   unary: glue('op: unaryOp', 'x: f32', 'out: f32', 'param: float'),
   unaryGrad: glue('op: unaryGradOp', 'x: f32', 'y: f32', 'dy: f32', 'out: f32', 'param: float'),
   /** The operand named by aIsSmall follows the broadcast pattern (period, repeat); the other has out's length. */
@@ -123,8 +175,7 @@ export const NATIVE_FUNCTIONS = {
   geluBackward: elementwise('x: f32', 'dy: f32', 'dx: f32', 'approximate: bool'),
   conv2d: glue('x: f32', 'filter: f32', 'out: f32', 'geometry: geometry'),
   /** conv2d finished with bias[channel] (or none) and an activation as it is stored. */
-  conv2dBiasActivation: glue('x: f32', 'filter: f32', 'bias: f32?', 'out: f32', 'geometry: geometry',
-    'activation: activation'),
+  conv2dBiasActivation: glue('x: f32', 'filter: f32', 'bias: f32?', 'out: f32', 'geometry: geometry', 'activation: activation'),
   conv2dBackpropInput: glue('dy: f32', 'filter: f32', 'dx: f32', 'geometry: geometry'),
   conv2dBackpropFilter: glue('x: f32', 'dy: f32', 'dFilter: f32', 'geometry: geometry'),
   depthwiseConv2d: glue('x: f32', 'filter: f32', 'out: f32', 'geometry: geometry'),
@@ -132,10 +183,31 @@ export const NATIVE_FUNCTIONS = {
   depthwiseConv2dBackpropFilter: glue('x: f32', 'dy: f32', 'dFilter: f32', 'geometry: geometry'),
   pool2d: glue('op: poolOp', 'x: f32', 'out: f32', 'geometry: geometry'),
   pool2dBackward: glue('op: poolOp', 'x: f32', 'dy: f32', 'dx: f32', 'geometry: geometry'),
-  batchNormTraining: glue('x: f32', 'outer: count', 'length: count', 'inner: count', 'gamma: f32', 'beta: f32',
-    'epsilon: double', 'out: f32', 'mean: f32', 'invStd: f32'),
-  batchNormBackward: glue('x: f32', 'dy: f32', 'outer: count', 'length: count', 'inner: count', 'gamma: f32',
-    'mean: f32', 'invStd: f32', 'dx: f32', 'dGamma: f32', 'dBeta: f32'),
+  batchNormTraining: glue(
+    'x: f32',
+    'outer: count',
+    'length: count',
+    'inner: count',
+    'gamma: f32',
+    'beta: f32',
+    'epsilon: double',
+    'out: f32',
+    'mean: f32',
+    'invStd: f32',
+  ),
+  batchNormBackward: glue(
+    'x: f32',
+    'dy: f32',
+    'outer: count',
+    'length: count',
+    'inner: count',
+    'gamma: f32',
+    'mean: f32',
+    'invStd: f32',
+    'dx: f32',
+    'dGamma: f32',
+    'dBeta: f32',
+  ),
   applyUpdate: glue('rule: updateRule', 'param: f32', 'grad: f32', 'slots: f32[]', 'hyperParameters: updateParams'),
   setNumThreads: glue('n: count'),
   /** Returns { isa: 'avx512' | 'avx2' | 'portable', threads, maxThreads }. */
@@ -145,11 +217,11 @@ export const NATIVE_FUNCTIONS = {
 export type NativeFunctionName = keyof typeof NATIVE_FUNCTIONS;
 
 type TsArgs<A extends readonly ArgSpec[]> = {
-  -readonly [I in keyof A]: A[I] extends `${string}: ${infer T extends ArgType}` ? ArgTypes[T] : never
+  -readonly [I in keyof A]: A[I] extends `${string}: ${infer T extends ArgType}` ? ArgTypes[T] : never;
 };
 
 type Functions = {
-  [N in NativeFunctionName]: (...args: TsArgs<(typeof NATIVE_FUNCTIONS)[N]['args']>) => void
+  [N in NativeFunctionName]: (...args: TsArgs<(typeof NATIVE_FUNCTIONS)[N]['args']>) => void;
 };
 
 /** The addon as the binding sees it: the table's functions and op-code lists. */
@@ -167,10 +239,15 @@ export function parseArg(spec: ArgSpec): { name: string; type: ArgType } {
 
 /** The table as one line of text: what tableHash() hashes. */
 export function tableText(): string {
-  const functions = Object.entries(NATIVE_FUNCTIONS).map(([name, spec]: [string, FunctionSpec]) =>
-    `${spec.elementwise ? 'elementwise ' : ''}${name}(${spec.args.join(', ')})`);
-  const structs = Object.entries(STRUCTS).map(([name, s]) =>
-    `${name}{${Object.entries(s.fields).map(([field, kind]) => `${field}: ${kind}`).join(', ')}}`);
+  const functions = Object.entries(NATIVE_FUNCTIONS).map(
+    ([name, spec]: [string, FunctionSpec]) => `${spec.elementwise ? 'elementwise ' : ''}${name}(${spec.args.join(', ')})`,
+  );
+  const structs = Object.entries(STRUCTS).map(
+    ([name, s]) =>
+      `${name}{${Object.entries(s.fields)
+        .map(([field, kind]) => `${field}: ${kind}`)
+        .join(', ')}}`,
+  );
   const codes = Object.entries(CODES).map(([name, c]) => `${name}=${c.enum}`);
   return [...functions, ...structs, ...codes].join('; ');
 }
