@@ -288,7 +288,10 @@ export interface Kernels {
    * A NaN in a window makes its max NaN (PyTorch); a window with no tap inside the image gives 0.
    */
   pool2d(op: PoolOp, x: FloatArray, out: FloatArray, g: Conv2DGeometry): void;
-  /** Writes all of dx: max routes each dy to the first maximum of its window (row by row; the first NaN, if any), avg spreads it evenly over the taps inside the image. */
+  /**
+   * Writes all of dx: max routes each dy to the first maximum of its window (row by row; the first
+   * NaN, if any), avg spreads it evenly over the taps inside the image.
+   */
   pool2dBackward(op: PoolOp, x: FloatArray, dy: FloatArray, dx: FloatArray, g: Conv2DGeometry): void;
   /**
    * Training-mode batch normalization over `[outer, length, inner]` with `length` channels: each

@@ -1,5 +1,5 @@
 import { configError, ownEntry, show, type KerasName } from '../core/index.js';
-import { Tensor, record } from '../tensor/index.js';
+import { type Tensor, record } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 
 /*
@@ -22,7 +22,9 @@ function noGradient(name: string, forward: (x: Tensor) => Tensor): ActivationFn 
       [x],
       () => {
         throw configError('', {
-          expected: `activation '${name}' has no gradient (it is piecewise constant), so a model cannot be trained through it with backpropagation`,
+          expected:
+            `activation '${name}' has no gradient (it is piecewise constant), ` +
+            'so a model cannot be trained through it with backpropagation',
           hint: `use the perceptron learning rule (nr.Perceptron) or a smooth activation such as 'sigmoid' or 'tanh'`,
         });
       },

@@ -1,6 +1,6 @@
 import { isFloat, normalizeAxis, type FloatArray } from '../core/index.js';
 import { kernels } from '../backend/index.js';
-import { Tensor, record } from '../tensor/index.js';
+import { type Tensor, record } from '../tensor/index.js';
 import { add, exp, mul, sigmoid, square, sub } from './elementwise.js';
 import { castTo, empty, requireFloat, toTensor, type Operand } from './helpers.js';
 import { sum } from './reduce.js';

@@ -124,7 +124,7 @@ exports.tableHash = ${hash};`;
     assert.equal(stale.available, false);
     assert.match(
       stale.reason!,
-      /was built from another version of the kernel table; run `npm rebuild neurona` to build it \(in a checkout of neurona: `npm run build:native`\)/,
+      /was built from another version of the kernel table; run `npm rebuild neurona` to build it \(in a checkout of neurona: `npm run bu/,
     );
     const older = load(
       module(

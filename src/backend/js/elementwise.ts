@@ -328,7 +328,7 @@ const binaryRows: Record<BinaryOp, BinaryRow> = {
     for (let e = oi + n; oi < e; oi++, ai += as, bi += bs) {
       const x = a[ai]!,
         y = b[bi]!;
-      o[oi] = x === 1 || (x === -1 && (y === Infinity || y === -Infinity)) ? 1 : Math.pow(x, y);
+      o[oi] = x === 1 || (x === -1 && (y === Infinity || y === -Infinity)) ? 1 : x ** y;
     }
   },
   // NaN wins, as in PyTorch's maximum/minimum.
@@ -395,9 +395,18 @@ export function binary(
   const row = binaryRows[op];
   const n = out.length;
   // Fast paths: equal sizes (same shape) and a scalar operand need no plan.
-  if (a.length === n && b.length === n) return row(a, 0, 1, b, 0, 1, out, 0, n);
-  if (b.length === 1 && a.length === n) return row(a, 0, 1, b, 0, 0, out, 0, n);
-  if (a.length === 1 && b.length === n) return row(a, 0, 0, b, 0, 1, out, 0, n);
+  if (a.length === n && b.length === n) {
+    row(a, 0, 1, b, 0, 1, out, 0, n);
+    return;
+  }
+  if (b.length === 1 && a.length === n) {
+    row(a, 0, 1, b, 0, 0, out, 0, n);
+    return;
+  }
+  if (a.length === 1 && b.length === n) {
+    row(a, 0, 0, b, 0, 1, out, 0, n);
+    return;
+  }
   const plan = planRows(outShape, [aShape, bShape]);
   const [as, bs] = plan.rowStrides as [number, number];
   const len = plan.rowLength;

@@ -12,7 +12,10 @@ export function transpose(x: TypedArray, shape: readonly number[], perm: readonl
   const inStrides = stridesOf(shape);
   const outShape = perm.map((p) => shape[p]!);
   const strides = perm.map((p) => inStrides[p]!);
-  if (rank === 2 && perm[0] === 1) return transpose2d(x, shape[0]!, shape[1]!, out);
+  if (rank === 2 && perm[0] === 1) {
+    transpose2d(x, shape[0]!, shape[1]!, out);
+    return;
+  }
   const innerLen = rank === 0 ? 1 : outShape[rank - 1]!;
   const innerStride = rank === 0 ? 0 : strides[rank - 1]!;
   const rows = innerLen === 0 ? 0 : out.length / innerLen;

@@ -19,7 +19,7 @@ const KC = 256;
 const MC = 64;
 const NC = 512;
 
-let packA = new Float64Array(MC * KC);
+const packA = new Float64Array(MC * KC);
 let packB = new Float64Array(KC * NC);
 
 export function matmul(a: FloatArray, b: FloatArray, out: FloatArray, args: MatmulArgs): void {

@@ -9,7 +9,10 @@ import type { ArgReduceOp, AxisView, ReduceOp } from '../kernels.js';
 
 export function reduce(op: ReduceOp, x: TypedArray, view: AxisView, out: TypedArray): void {
   const { outer, length, inner } = view;
-  if (op === 'logsumexp') return logsumexp(x, view, out);
+  if (op === 'logsumexp') {
+    logsumexp(x, view, out);
+    return;
+  }
   const acc = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
     const base = o * length * inner;
