@@ -27,8 +27,8 @@ let pooledBytes = 0;
 let enabled = true;
 
 /** @internal Whether NEURONA_DEBUG_POOL=1 was set when neurona loaded; it is read only then. */
-export const POOL_DEBUG: boolean = (globalThis as { process?: { env?: Record<string, string | undefined> } })
-  .process?.env?.NEURONA_DEBUG_POOL === '1';
+export const POOL_DEBUG: boolean =
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURONA_DEBUG_POOL === '1';
 
 /** Under POOL_DEBUG, the arrays given back (and poisoned); null otherwise, so nothing is kept. */
 const givenBack: WeakSet<Float32Array> | null = POOL_DEBUG ? new WeakSet() : null;

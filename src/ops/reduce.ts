@@ -98,12 +98,18 @@ function extreme(op: 'max' | 'min', input: Operand, axes: Axes | undefined, keep
     });
   }
   const out = runReduce(op, p, x.dtype === 'bool' ? 'int32' : x.dtype);
-  return record(op, out, [x], (g) => {
-    // Ties share the gradient evenly (PyTorch's amax/amin rule).
-    const mask = cast(equal(x, reshape(out, p.keptShape)), g.dtype);
-    const count = sum(mask, axes, true);
-    return [div(mul(mask, spread(g, p, x.shape)), count)];
-  }, true);
+  return record(
+    op,
+    out,
+    [x],
+    (g) => {
+      // Ties share the gradient evenly (PyTorch's amax/amin rule).
+      const mask = cast(equal(x, reshape(out, p.keptShape)), g.dtype);
+      const count = sum(mask, axes, true);
+      return [div(mul(mask, spread(g, p, x.shape)), count)];
+    },
+    true,
+  );
 }
 
 /** Maximum over the given axes (all when omitted). NaN propagates. */
