@@ -17,8 +17,9 @@ const models = await runSavingFuzz(modelCases, seed);
 console.log(
   `model-directory fuzz: ${models.cases} cases (seed ${seed}) in ${models.seconds.toFixed(1)} s: ` +
     `${models.accepted} loaded and predicted, ${models.rejected} rejected with FormatError, ${models.crashes} crashes ` +
-    `(${models.nonNeuronaErrors} non-NeuronaError exceptions, ${models.wrongErrorClass} NeuronaErrors other than FormatError), ${models.hangs} hangs, ` +
-    `${models.escapes} file-system escapes, ${models.pollutions} prototype pollutions; ${models.typeSwaps} cases with type swaps, ${models.hostileNames} with hostile names`,
+    `(${models.nonNeuronaErrors} non-NeuronaError exceptions, ${models.wrongErrorClass} NeuronaErrors other than FormatError), ` +
+    `${models.hangs} hangs, ${models.escapes} file-system escapes, ${models.pollutions} prototype pollutions; ` +
+    `${models.typeSwaps} cases with type swaps, ${models.hostileNames} with hostile names`,
 );
 for (const example of models.examples) console.log(`  ${example}`);
 const ok =

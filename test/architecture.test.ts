@@ -143,15 +143,13 @@ function checkLayering(files: readonly SourceFile[]): Violation[] {
       if (from === 'nn' && to === 'backend')
         report('nn-not-backend: src/nn must not import src/backend directly; go through src/ops or src/tensor');
       if ((file.path.startsWith('backend/js/') || file.path.startsWith('backend/native/')) && (to === 'tensor' || to === 'ops')) {
-        report(
-          `kernels-know-no-autograd: ${file.path.startsWith('backend/js/') ? 'src/backend/js' : 'src/backend/native'} must not import src/${to}`,
-        );
+        const kernels = file.path.startsWith('backend/js/') ? 'src/backend/js' : 'src/backend/native';
+        report(`kernels-know-no-autograd: ${kernels} must not import src/${to}`);
       }
       if (toRank < 0) report(`layer-order: src/${to}/ is not a known folder (order: ${LAYER_ORDER.join(', ')})`);
       else if (fromRank >= 0 && toRank > fromRank) {
-        report(
-          `layer-order: src/${from}/ may import only from folders listed before it (${LAYER_ORDER.slice(0, fromRank).join(', ') || 'none'}), but src/${to}/ comes after it`,
-        );
+        const before = LAYER_ORDER.slice(0, fromRank).join(', ') || 'none';
+        report(`layer-order: src/${from}/ may import only from folders listed before it (${before}), but src/${to}/ comes after it`);
       }
     }
   }
@@ -387,7 +385,9 @@ test('the layering checker reports violations on synthetic sources, naming the f
     // Allowed: down the list, within a folder, node built-ins, version.ts, root files.
     {
       path: 'ops/ok.ts',
-      text: "import { x } from '../tensor/index.js';\nimport { y } from '../core/index.js';\nimport { z } from './helpers.js';\nimport fs from 'node:fs';\nimport { VERSION } from '../version.js';",
+      text:
+        "import { x } from '../tensor/index.js';\nimport { y } from '../core/index.js';\nimport { z } from './helpers.js';\n" +
+        "import fs from 'node:fs';\nimport { VERSION } from '../version.js';",
     },
     { path: 'index.ts', text: "export * from './cli/main.js';" },
     { path: 'core/ok.ts', text: "import { VERSION } from '../version.js';\nimport { e } from './errors.js';" },

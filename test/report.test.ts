@@ -259,7 +259,8 @@ test('Report checks its options and the class names', async () => {
 
 test('inlineSvg prefixes ids and their references and drops the XML prolog', () => {
   const svg =
-    '<?xml version="1.0"?><svg><defs><clipPath id="clip1"><rect/></clipPath></defs><g clip-path="url(#clip1)"><use href="#clip1"/></g></svg>';
+    '<?xml version="1.0"?><svg><defs><clipPath id="clip1"><rect/></clipPath></defs>' +
+    '<g clip-path="url(#clip1)"><use href="#clip1"/></g></svg>';
   assert.equal(
     inlineSvg(svg, 'a'),
     '<svg><defs><clipPath id="a-clip1"><rect/></clipPath></defs><g clip-path="url(#a-clip1)"><use href="#a-clip1"/></g></svg>',

@@ -52,7 +52,8 @@ const BASE_CONFIG = {
  *
  * ```ts
  * import * as nr from 'neurona';
- * const svg = await nr.vis.renderVegaLite({ data: { values: [{ a: 1, b: 2 }] }, mark: 'point', encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' } } });
+ * const encoding = { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' } };
+ * const svg = await nr.vis.renderVegaLite({ data: { values: [{ a: 1, b: 2 }] }, mark: 'point', encoding });
  * svg.startsWith('<svg'); // true
  * ```
  */

@@ -24,7 +24,8 @@ for (const backend of backendsUnderTest()) {
       [[33, 70], 20, false],
       [[130, 257], 65, true],
     ] as const) {
-      test(`linear ${activation} ${JSON.stringify(xShape)} -> ${units}${withBias ? '' : ' (no bias)'}: same bits as matmul + add + activation [${backend}]`, () =>
+      const bias = withBias ? '' : ' (no bias)';
+      test(`linear ${activation} ${JSON.stringify(xShape)} -> ${units}${bias}: same bits as matmul + add + activation [${backend}]`, () =>
         withBackend(backend, () => {
           nr.setSeed(70 + units);
           const x = nr.randu([...xShape], { low: -2, high: 2 });

@@ -219,7 +219,10 @@ test('Conv2D bad input: rank 2, wrong channels, kernel larger than the input, ba
       assert.ok(e instanceof nr.ShapeError, e.constructor.name);
       assert.match(
         e.message,
-        /^Conv2D "conv2d" \(input shape \[32, 784\]\): expected input of rank 4 \[batch, height, width, channels\], got \[32, 784\]; reshape/,
+        new RegExp(
+          String.raw`^Conv2D "conv2d" \(input shape \[32, 784\]\): ` +
+            String.raw`expected input of rank 4 \[batch, height, width, channels\], got \[32, 784\]; reshape`,
+        ),
       );
       return true;
     },

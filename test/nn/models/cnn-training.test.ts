@@ -47,7 +47,8 @@ class TrainingProbe extends L.Layer {
   }
 }
 
-test('a Sequential of augmentation layers as the first layer of a functional model: active in fit, identity in predict/evaluate', async () => {
+const AUGMENTATION = 'a Sequential of augmentation layers';
+test(`${AUGMENTATION} as the first layer of a functional model: active in fit, identity in predict/evaluate`, async () => {
   nr.setSeed(22);
   const probe = new TrainingProbe();
   const augmentation = new nr.Sequential(

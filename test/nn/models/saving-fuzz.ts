@@ -399,7 +399,8 @@ const TEXT_EDITS: ((text: string, r: () => number) => string)[] = [
     const fields = [...t.matchAll(/"(units|name|className|format|formatVersion|weights|rate|activation)": ("[^"]*"|-?\d+(\.\d+)?)/g)];
     if (!fields.length) return t;
     const m = pick(fields, r);
-    return `${t.slice(0, m.index! + m[0].length)}, ${m[0].replace(/: .*/, `: ${JSON.stringify(randomValue(r))}`)}${t.slice(m.index! + m[0].length)}`;
+    const end = m.index! + m[0].length;
+    return `${t.slice(0, end)}, ${m[0].replace(/: .*/, `: ${JSON.stringify(randomValue(r))}`)}${t.slice(end)}`;
   },
   // numbers JSON.stringify cannot produce
   (t, r) => {
@@ -801,9 +802,8 @@ export async function runSavingFuzz(cases: number, seed = 1, timeBoxMs = 2000): 
         } catch (e) {
           report.crashes++;
           if (!(e instanceof nr.NeuronaError)) report.nonNeuronaErrors++;
-          note(
-            `${label}: accepted, but predict failed: ${e instanceof Error ? `${e.constructor.name}: ${e.message.slice(0, 300)}` : String(e)}`,
-          );
+          const why = e instanceof Error ? `${e.constructor.name}: ${e.message.slice(0, 300)}` : String(e);
+          note(`${label}: accepted, but predict failed: ${why}`);
         }
       }
       if (elapsed > timeBoxMs) {
@@ -815,7 +815,8 @@ export async function runSavingFuzz(cases: number, seed = 1, timeBoxMs = 2000): 
       if (watched.escapes.length > 0 || listing !== 'model.json,model.safetensors' || siblings.length !== 1) {
         report.escapes++;
         note(
-          `${label}: touched ${watched.escapes.slice(0, 3).join(', ')}; dir holds [${listing}]; parent holds [${siblings.slice(0, 5).join(',')}]`,
+          `${label}: touched ${watched.escapes.slice(0, 3).join(', ')}; dir holds [${listing}]; ` +
+            `parent holds [${siblings.slice(0, 5).join(',')}]`,
         );
       }
       if (PROTO_SNAPSHOT() !== proto || ({} as Record<string, unknown>).polluted !== undefined) {

@@ -49,10 +49,8 @@ async function expectRejected(root: string, which: 'seq' | 'fn', json: Json, wha
   } catch (e) {
     error = e;
   }
-  assert.ok(
-    error instanceof nr.FormatError,
-    `${what}: expected a FormatError, got ${error instanceof Error ? `${error.constructor.name}: ${error.message}` : `no error (${String(error)})`}`,
-  );
+  const got = error instanceof Error ? `${error.constructor.name}: ${error.message}` : `no error (${String(error)})`;
+  assert.ok(error instanceof nr.FormatError, `${what}: expected a FormatError, got ${got}`);
   assert.match((error as Error).message, /model\.json/, `${what}: the message names the file`);
   for (const p of patterns) assert.match((error as Error).message, p, what);
 }
@@ -465,7 +463,8 @@ test('model.json: the wiring of a functional graph is checked before anything is
   }
 });
 
-test('model.json: a layer option of the wrong type or an unknown layer option is a FormatError naming the layer, class and field', async (t) => {
+const BAD_OPTION = 'a layer option of the wrong type or an unknown layer option';
+test(`model.json: ${BAD_OPTION} is a FormatError naming the layer, class and field`, async (t) => {
   const { root, seq } = await fixtures();
   try {
     // The constructor's own message is kept; the FormatError adds the file, layer, class and place.

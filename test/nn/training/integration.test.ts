@@ -57,7 +57,8 @@ async function captureStdout<T>(fn: () => Promise<T>): Promise<{ result: T; text
   }
 }
 
-test('EarlyStopping(val_loss, patience 1, restoreBestWeights) stops after the first worse epoch and restores the best weights bitwise', async () => {
+const EARLY_STOPPING = 'EarlyStopping(val_loss, patience 1, restoreBestWeights)';
+test(`${EARLY_STOPPING} stops after the first worse epoch and restores the best weights bitwise`, async () => {
   const { x, y } = regressionData(32);
   const xv = x.slice([24], [8]);
   const yv = y.slice([24], [8]);

@@ -215,7 +215,8 @@ test('a frozen model saves its own flag; each sublayer keeps its own on load', a
   assert.deepEqual([seqAgain.trainable, seqAgain.getLayer('first').trainable, seqAgain.getLayer('second').trainable], [false, false, true]);
 });
 
-test('Keras call forms from the course: Adam(1e-3), Dense(8, "relu"), InputLayer({shape}), BackupAndRestore(dir), and configs with no-op Keras keys', () => {
+const KERAS_FORMS = 'Adam(1e-3), Dense(8, "relu"), InputLayer({shape}), BackupAndRestore(dir)';
+test(`Keras call forms from the course: ${KERAS_FORMS}, and configs with no-op Keras keys`, () => {
   assert.equal(new nr.optimizers.Adam(1e-3).learningRate, 1e-3);
   assert.equal(new nr.optimizers.SGD(0.1, { momentum: 0.9 }).momentum, 0.9);
   assert.equal(new nr.optimizers.AdamW(0.01).weightDecay, 0.004);
