@@ -15,9 +15,6 @@ import { assert } from './helpers.js';
 /** The order of docs/architecture.md, "Layers of the code": a folder imports only from itself and the folders before it. */
 const LAYER_ORDER = ['core', 'io', 'backend', 'tensor', 'ops', 'data', 'nn', 'classic', 'interop', 'vis', 'cli'] as const;
 
-/** Files at the root of src/ (they may import anything). */
-const ROOT_FILES = new Set(['index.ts', 'version.ts']);
-
 interface SourceFile {
   /** Path relative to src/, with forward slashes: `ops/shape.ts`. */
   path: string;

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert, nr } from './helpers.js';
-import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
+import { decodeSafetensors } from '../src/io/safetensors.js';
 import { crc32, decodePng, encodePng } from '../src/io/png.js';
 import { encodeIdx, parseIdx } from '../src/io/idx.js';
 import { main } from '../src/cli/commands.js';
@@ -881,13 +881,10 @@ for (const row of rows) {
 
 for (const [what, args, code, pattern] of cliRows) {
   test(`bad input (CLI): ${what}`, async () => {
-    let out = '';
     let err = '';
     const status = await main(
       args(),
-      (s) => {
-        out += s;
-      },
+      () => {},
       (s) => {
         err += s;
       },

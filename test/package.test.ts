@@ -43,7 +43,7 @@ function globRegExp(glob: string): RegExp {
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')
     .replace(/\*\*\//g, '\u0000')
     .replace(/\*/g, '[^/]*')
-    .replace(/\u0000/g, '(?:.*/)?');
+    .replaceAll('\u0000', '(?:.*/)?');
   return new RegExp(`^${escaped}$`);
 }
 

@@ -25,7 +25,10 @@ const SIDE = 6;
 /** 6x6 gray images of three classes (a bright row, column or diagonal at a random place) plus noise. */
 function bars(n: number, seed: number): [nr.Tensor, nr.Tensor] {
   let state = seed;
-  const random = () => (state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const random = () => {
+    state = (state * 1103515245 + 12345) >>> 0;
+    return state / 2 ** 32;
+  };
   const x = new Float32Array(n * SIDE * SIDE);
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -352,7 +355,10 @@ test('the report renders in headless Chromium without console errors and shows t
     let longest = 0;
     for (let x = 0; x < shot.width; x++) {
       let run = 0;
-      for (let y = 0; y < shot.height; y++) longest = Math.max(longest, (run = dark(x, y) ? run + 1 : 0));
+      for (let y = 0; y < shot.height; y++) {
+        run = dark(x, y) ? run + 1 : 0;
+        longest = Math.max(longest, run);
+      }
     }
     assert.ok(tableRows >= 5 && lineHeight > 0, `${tableRows} table rows, line height ${lineHeight}`);
     assert.ok(

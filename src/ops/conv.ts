@@ -13,7 +13,7 @@ import {
   type Pair,
 } from '../core/geometry.js';
 import { LINEAR_ACTIVATIONS, kernelProvider, kernels, type Conv2DGeometry, type LinearActivation } from '../backend/index.js';
-import { Tensor, record } from '../tensor/index.js';
+import { type Tensor, record } from '../tensor/index.js';
 import { unaryGradient } from './elementwise.js';
 import { castTo, empty, requireFloat, scratch, toTensor, type Operand } from './helpers.js';
 import { sum } from './reduce.js';
@@ -283,7 +283,7 @@ export function conv2dParsed(
         (d, out) => kernels().conv2dBackpropFilter(xData, d, out, g),
       );
       let db: Tensor | null = null;
-      if (b !== null && b.requiresGrad) {
+      if (b?.requiresGrad) {
         db = empty(b.shape, b.dtype);
         const pixels = g.batch * g.outHeight * g.outWidth;
         if (pixels > 0) kernels().reduce('sum', dy, { outer: 1, length: pixels, inner: filters }, db._data);

@@ -1,6 +1,6 @@
 import { configError, formatShape, isFloat, shapeError } from '../core/index.js';
 import { kernels } from '../backend/index.js';
-import { Tensor, isGradEnabled, record } from '../tensor/index.js';
+import { type Tensor, isGradEnabled, record } from '../tensor/index.js';
 import { cast, clip, div, greaterEqual, lessEqual, log, logicalAnd, mul, neg, sub } from './elementwise.js';
 import { empty, scratch } from './helpers.js';
 import { sum } from './reduce.js';

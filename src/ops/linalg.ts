@@ -1,6 +1,6 @@
 import { broadcastShapes, configError, dtypeError, formatShape, shapeError, show } from '../core/index.js';
 import { LINEAR_ACTIVATIONS, kernelProvider, kernels, type LinearActivation, type MatmulArgs } from '../backend/index.js';
-import { Tensor, record } from '../tensor/index.js';
+import { type Tensor, record } from '../tensor/index.js';
 import { unaryGradient } from './elementwise.js';
 import { empty, requireFloat, scratch, toTensor, unbroadcast, type Operand } from './helpers.js';
 import { sum } from './reduce.js';
@@ -219,7 +219,7 @@ function recordLinear(y: Tensor, x: Tensor, w: Tensor, b: Tensor | null, activat
         }
       }
       let db: Tensor | null = null;
-      if (b !== null && b.requiresGrad) {
+      if (b?.requiresGrad) {
         db = empty(b.shape, g.dtype);
         if (m > 0 && n > 0) table.reduce('sum', dzData, { outer: 1, length: m, inner: n }, db._data);
       }
@@ -243,6 +243,6 @@ function linearGradientByOps(
   const dz = reshape(activation === 'linear' ? g : unaryGradient(activation, y, y, g), [m, n]);
   const dx = x.requiresGrad ? reshape(matmul(dz, w, { transposeB: true }), x.shape) : null;
   const dw = w.requiresGrad ? matmul(reshape(x, [m, k]), dz, { transposeA: true }) : null;
-  const db = b !== null && b.requiresGrad ? sum(dz, 0) : null;
+  const db = b?.requiresGrad ? sum(dz, 0) : null;
   return b === null ? [dx, dw] : [dx, dw, db];
 }

@@ -1,6 +1,6 @@
 import { configError, dtypeError, formatShape, normalizeAxis, shapeError, show } from '../core/index.js';
 import { kernels, type AxisView } from '../backend/index.js';
-import { Tensor, record } from '../tensor/index.js';
+import { type Tensor, record } from '../tensor/index.js';
 import { add, mul, rsqrt, square, sub } from './elementwise.js';
 import { castTo, empty, requireFloat, toTensor, type Operand } from './helpers.js';
 import { mean as meanOf, sum } from './reduce.js';
@@ -165,8 +165,8 @@ function batchNormGradientByOps(
   const dx = x.requiresGrad
     ? mul(invStd, sub(sub(dNormalized, meanOf(dNormalized, axes, true)), mul(normalized, meanOf(mul(dNormalized, normalized), axes, true))))
     : null;
-  const dGamma = gamma && gamma.requiresGrad ? sum(mul(g, normalized), axes) : null;
-  const dBeta = beta && beta.requiresGrad ? sum(g, axes) : null;
+  const dGamma = gamma?.requiresGrad ? sum(mul(g, normalized), axes) : null;
+  const dBeta = beta?.requiresGrad ? sum(g, axes) : null;
   return [dx, ...(gamma ? [dGamma] : []), ...(beta ? [dBeta] : [])];
 }
 

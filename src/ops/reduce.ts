@@ -1,6 +1,6 @@
 import { formatShape, isFloat, normalizeAxes, normalizeAxis, shapeError, type DType } from '../core/index.js';
 import { kernels, type AxisView, type ReduceOp } from '../backend/index.js';
-import { Tensor, record } from '../tensor/index.js';
+import { type Tensor, record } from '../tensor/index.js';
 import { div, equal, exp, mul, sub, cast } from './elementwise.js';
 import { empty, toTensor, type Operand } from './helpers.js';
 import { broadcastTo, reshape, transpose } from './shape.js';

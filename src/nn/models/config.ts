@@ -1,5 +1,5 @@
 import { configError, show } from '../../core/index.js';
-import { Layer, SymbolicTensor, layerFromConfig, type CallOptions } from '../layer.js';
+import { type Layer, type SymbolicTensor, layerFromConfig, type CallOptions } from '../layer.js';
 import type { Graph } from './functional.js';
 import { InputLayer, inputLayerOf, symbolicInput } from './input.js';
 

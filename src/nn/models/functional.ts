@@ -1,6 +1,6 @@
 import { configError, formatShape, shapeError, show } from '../../core/index.js';
 import type { Tensor } from '../../tensor/index.js';
-import { Layer, SymbolicTensor, formatLayerShape, type CallOptions } from '../layer.js';
+import { type Layer, SymbolicTensor, formatLayerShape, type CallOptions } from '../layer.js';
 import { describeValue } from '../describe.js';
 import { inputLayerOf } from './input.js';
 

@@ -222,8 +222,8 @@ export class Model extends Layer implements TrainableModel {
   }
 
   /** The computation. Subclasses override it; functional models run their graph. */
+  // biome-ignore lint/suspicious/noExplicitAny: a subclass's call takes and returns its own tensor or list of tensors; Layer's takes one
   override call(inputs: any, options: CallOptions = {}): any {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     if (this.graph) {
       const outs = runGraph(this.graph, inputs instanceof Tensor ? [inputs] : inputs, options, this.name);
       return outs.length === 1 ? outs[0] : outs;

@@ -1,5 +1,5 @@
 import { configError, is, parseOptions, ownEntry, show } from '../../core/index.js';
-import { Tensor, noGrad } from '../../tensor/index.js';
+import { type Tensor, noGrad } from '../../tensor/index.js';
 import { recordedSoftmaxInput } from '../../ops/crossentropy.js';
 import { FusedSoftmaxCrossentropy, getLoss, type Loss, type LossFunction, type LossName } from '../losses.js';
 import { getMetric, type Metric, type MetricName } from '../metrics.js';

@@ -392,7 +392,7 @@ const TEXT_EDITS: ((text: string, r: () => number) => string)[] = [
   (t, r) => {
     const keys = [...t.matchAll(/"([A-Za-z_]+)":/g)];
     const m = pick(keys, r);
-    return t.slice(0, m.index) + `"${pick(PROTO_KEYS, r)}":` + t.slice(m.index! + m[0].length);
+    return `${t.slice(0, m.index)}"${pick(PROTO_KEYS, r)}":${t.slice(m.index! + m[0].length)}`;
   },
   // duplicate keys (JSON.parse keeps the last one)
   (t, r) => {
@@ -671,15 +671,17 @@ function installFsWatch(): void {
 
 // ---------------------------------------------------------------------------------------------
 
-const PROTO_SNAPSHOT = () =>
-  [Object.prototype, Array.prototype, Function.prototype, String.prototype]
+const PROTO_SNAPSHOT = () => {
+  const own = [Object.prototype, Array.prototype, Function.prototype, String.prototype]
     .map((p) =>
       Reflect.ownKeys(p)
         .map((k) => `${String(k)}:${typeof Object.getOwnPropertyDescriptor(p, k)!.value}`)
         .sort()
         .join(','),
     )
-    .join('|') + `|${Object.getPrototypeOf(Object.prototype)}`;
+    .join('|');
+  return `${own}|${Object.getPrototypeOf(Object.prototype)}`;
+};
 
 /** Inputs for a loaded model; unknown feature dims get `fill` (the batch axis 2). */
 function inputsFor(model: nr.Model, fill: number): nr.Tensor[] {

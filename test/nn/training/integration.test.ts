@@ -249,7 +249,7 @@ test('CSVLogger writes one row per epoch with the same numbers as history', asyn
       verbose: 0,
       validationSplit: 0.25,
       // The scheduler comes first: it adds learning_rate to the logs object that CSVLogger then sees.
-      callbacks: [new LearningRateScheduler((e, lr) => lr * 0.5), new CSVLogger(file)],
+      callbacks: [new LearningRateScheduler((_epoch, lr) => lr * 0.5), new CSVLogger(file)],
     });
     const text = readFileSync(file, 'utf8');
     assert.ok(text.endsWith('\n'));
