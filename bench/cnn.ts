@@ -26,8 +26,24 @@ function build(which: CnnWorkload): nr.Sequential {
   } else {
     const layers: nr.layers.Layer[] = [];
     const bn = which === 'W4';
-    ([[32, 1], [32, 2], [64, 1], [64, 2]] as const).forEach(([filters, strides], i) => {
-      layers.push(new L.Conv2D({ filters, kernelSize: 3, strides, padding: 'same', activation: 'relu', ...(i === 0 ? { inputShape: [32, 32, 3] } : {}) }));
+    (
+      [
+        [32, 1],
+        [32, 2],
+        [64, 1],
+        [64, 2],
+      ] as const
+    ).forEach(([filters, strides], i) => {
+      layers.push(
+        new L.Conv2D({
+          filters,
+          kernelSize: 3,
+          strides,
+          padding: 'same',
+          activation: 'relu',
+          ...(i === 0 ? { inputShape: [32, 32, 3] } : {}),
+        }),
+      );
       if (bn) layers.push(new L.BatchNormalization());
     });
     layers.push(new L.Flatten(), new L.Dense({ units: 128, activation: 'relu' }));
@@ -40,7 +56,13 @@ function build(which: CnnWorkload): nr.Sequential {
 }
 
 /** One run per `runs` of a CNN workload on `backend`; `data` is needed for W5 only. */
-export async function cnn(which: CnnWorkload, backend: string, data: Mnist | undefined, runs: number, epochsOverride?: number): Promise<Row[]> {
+export async function cnn(
+  which: CnnWorkload,
+  backend: string,
+  data: Mnist | undefined,
+  runs: number,
+  epochsOverride?: number,
+): Promise<Row[]> {
   nr.setBackend(backend);
   const batchSize = 32;
   const rows: Row[] = [];
@@ -65,14 +87,25 @@ export async function cnn(which: CnnWorkload, backend: string, data: Mnist | und
     const timer = epochTimer(n);
     await model.fit(x, y, { batchSize, epochs, shuffle: true, verbose: 0, callbacks: [timer.callback] });
     const row: Row = {
-      workload: which, library: 'neurona', backend, threads: threadsOf(backend), run, batchSize, epochs,
-      train_samples_per_s: Math.round(median(timer.perEpoch.slice(1))), per_epoch: timer.perEpoch.map(Math.round),
+      workload: which,
+      library: 'neurona',
+      backend,
+      threads: threadsOf(backend),
+      run,
+      batchSize,
+      epochs,
+      train_samples_per_s: Math.round(median(timer.perEpoch.slice(1))),
+      per_epoch: timer.perEpoch.map(Math.round),
     };
     if (which === 'W5') {
       const testX = nr.tensor(data!.testX, [data!.testY.length, 28, 28, 1]);
       row.test_acc = +accuracy(model.predict(testX, { batchSize: 500 }), data!.testY).toFixed(4);
     } else {
-      const infer = () => { const t = performance.now(); model.predict(inferX!, { batchSize: 256 }).data(); return inferX!.shape[0]! / ((performance.now() - t) / 1000); };
+      const infer = () => {
+        const t = performance.now();
+        model.predict(inferX!, { batchSize: 256 }).data();
+        return inferX!.shape[0]! / ((performance.now() - t) / 1000);
+      };
       infer();
       const timed = [infer(), infer(), infer()];
       row.infer_batch = 256;

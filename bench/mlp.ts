@@ -15,9 +15,10 @@ export const MLP_WORKLOADS = ['W2', 'W2b'] as const;
 export type MlpWorkload = (typeof MLP_WORKLOADS)[number];
 
 function build(which: MlpWorkload): nr.Sequential {
-  const hidden = which === 'W2'
-    ? [new nr.layers.Dense({ units: 8, activation: 'relu' })]
-    : [new nr.layers.Dense({ units: 256, activation: 'relu' }), new nr.layers.Dense({ units: 256, activation: 'relu' })];
+  const hidden =
+    which === 'W2'
+      ? [new nr.layers.Dense({ units: 8, activation: 'relu' })]
+      : [new nr.layers.Dense({ units: 256, activation: 'relu' }), new nr.layers.Dense({ units: 256, activation: 'relu' })];
   const model = new nr.Sequential([
     new nr.layers.Flatten({ inputShape: [28, 28] }),
     ...hidden,
@@ -43,10 +44,17 @@ export async function mlp(which: MlpWorkload, backend: string, data: Mnist, runs
     const acc = accuracy(model.predict(xte, { batchSize: 500 }), data.testY);
     const loss = history.history.loss!;
     rows.push({
-      workload: which, library: 'neurona', backend, threads: threadsOf(backend), run, batchSize, epochs,
+      workload: which,
+      library: 'neurona',
+      backend,
+      threads: threadsOf(backend),
+      run,
+      batchSize,
+      epochs,
       samples_per_s_median_ep2_5: Math.round(median(timer.perEpoch.slice(1))),
       per_epoch: timer.perEpoch.map(Math.round),
-      final_loss: +loss[loss.length - 1]!.toFixed(4), test_acc: +acc.toFixed(4),
+      final_loss: +loss[loss.length - 1]!.toFixed(4),
+      test_acc: +acc.toFixed(4),
     });
   }
   return rows;

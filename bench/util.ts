@@ -21,15 +21,26 @@ export function dataDir(): string {
 }
 
 /** The 8,000 / 2,000 split of peers/data/prep_mnist.js: pixels in [0, 1], row-major N x 784. */
-export interface Mnist { trainX: Float32Array; trainY: Uint8Array; testX: Float32Array; testY: Uint8Array }
+export interface Mnist {
+  trainX: Float32Array;
+  trainY: Uint8Array;
+  testX: Float32Array;
+  testY: Uint8Array;
+}
 
 /** The split written by peers/data/prep_mnist.js, or the list of missing files. */
 export function loadMnist(dir = dataDir()): Mnist | { missing: string[] } {
   const missing = MNIST_FILES.filter((f) => !fs.existsSync(path.join(dir, f))).map((f) => path.join(dir, f));
   if (missing.length > 0) return { missing };
   const read = (f: string) => fs.readFileSync(path.join(dir, f));
-  const f32 = (f: string) => { const b = read(f); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
-  const u8 = (f: string) => { const b = read(f); return new Uint8Array(b.buffer, b.byteOffset, b.byteLength); };
+  const f32 = (f: string) => {
+    const b = read(f);
+    return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+  };
+  const u8 = (f: string) => {
+    const b = read(f);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  };
   return { trainX: f32(MNIST_FILES[0]), trainY: u8(MNIST_FILES[1]), testX: f32(MNIST_FILES[2]), testY: u8(MNIST_FILES[3]) };
 }
 
@@ -56,8 +67,12 @@ export function epochTimer(samples: number): { callback: nr.callbacks.Callback; 
   const perEpoch: number[] = [];
   let t0 = 0;
   const callback = new nr.callbacks.LambdaCallback({
-    onEpochBegin: () => { t0 = performance.now(); },
-    onEpochEnd: () => { perEpoch.push(samples / ((performance.now() - t0) / 1000)); },
+    onEpochBegin: () => {
+      t0 = performance.now();
+    },
+    onEpochEnd: () => {
+      perEpoch.push(samples / ((performance.now() - t0) / 1000));
+    },
   });
   return { callback, perEpoch };
 }

@@ -15,4 +15,7 @@ const data = await loadCifar(flags);
 const model = version2([32, 32, 3]);
 model.summary();
 const result = await trainAndEvaluate(model, data, flags);
-console.log(`cifar10-v2 on ${data.name}: train accuracy ${result.trainAccuracy.toFixed(4)}, test accuracy ${result.testAccuracy.toFixed(4)} (${result.seconds.toFixed(1)} s)`);
+console.log(
+  `cifar10-v2 on ${data.name}: train accuracy ${result.trainAccuracy.toFixed(4)}, ` +
+    `test accuracy ${result.testAccuracy.toFixed(4)} (${result.seconds.toFixed(1)} s)`,
+);

@@ -55,8 +55,7 @@ function fail(reason, log = '') {
     // A read-only install folder: the one line below still says why.
   }
   removeIntermediates();
-  console.log(`neurona: native backend not built (${reason}); neurona will use the js backend${
-    log ? ` (full output: ${logFile})` : ''}`);
+  console.log(`neurona: native backend not built (${reason}); neurona will use the js backend${log ? ` (full output: ${logFile})` : ''}`);
   process.exit(verbose ? 1 : 0);
 }
 
@@ -131,14 +130,21 @@ const args = [nodeGyp, 'rebuild'];
 // Headers shipped with this Node (distribution tarballs and Debian's nodejs-dev both have them) let
 // node-gyp build offline instead of downloading them.
 const prefix = dirname(dirname(process.execPath));
-if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))
-  && existsSync(join(prefix, 'include', 'node', 'common.gypi'))) {
+if (
+  !process.env.npm_config_nodedir &&
+  existsSync(join(prefix, 'include', 'node', 'node_api.h')) &&
+  existsSync(join(prefix, 'include', 'node', 'common.gypi'))
+) {
   args.push(`--nodedir=${prefix}`);
 }
 const env = { ...process.env, CXX: compiler.name };
 const started = Date.now();
 const build = spawnSync(process.execPath, args, {
-  cwd: nativeDir, env, encoding: 'utf8', stdio: verbose ? 'inherit' : 'pipe', timeout: 10 * 60 * 1000,
+  cwd: nativeDir,
+  env,
+  encoding: 'utf8',
+  stdio: verbose ? 'inherit' : 'pipe',
+  timeout: 10 * 60 * 1000,
   maxBuffer: 64 * 1024 * 1024,
 });
 const output = `${build.stdout ?? ''}${build.stderr ?? ''}`;
@@ -163,8 +169,9 @@ removeIntermediates();
 try {
   const addon = createRequire(import.meta.url)(target);
   const info = addon.info();
-  console.log(`neurona: native backend built in ${((Date.now() - started) / 1000).toFixed(0)} s `
-    + `(${info.isa} kernels, ${info.threads} threads)`);
+  console.log(
+    `neurona: native backend built in ${((Date.now() - started) / 1000).toFixed(0)} s ` + `(${info.isa} kernels, ${info.threads} threads)`,
+  );
 } catch (error) {
   rmSync(target, { force: true });
   fail(`the built addon does not load: ${String(error.message).split('\n')[0]}`, output);

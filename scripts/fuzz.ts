@@ -8,14 +8,27 @@ const cases = Number(process.argv[2] ?? 100_000);
 const seed = Number(process.argv[3] ?? 1);
 const modelCases = Number(process.argv[4] ?? 20_000);
 const report = runSafetensorsFuzz(cases, seed);
-console.log(`safetensors fuzz: ${report.cases} cases (seed ${seed}) in ${report.seconds.toFixed(1)} s: ` +
-  `${report.accepted} accepted, ${report.rejected} rejected with FormatError, ${report.crashes} crashes, ${report.hangs} hangs`);
+console.log(
+  `safetensors fuzz: ${report.cases} cases (seed ${seed}) in ${report.seconds.toFixed(1)} s: ` +
+    `${report.accepted} accepted, ${report.rejected} rejected with FormatError, ${report.crashes} crashes, ${report.hangs} hangs`,
+);
 for (const example of report.examples) console.log(`  ${example}`);
 const models = await runSavingFuzz(modelCases, seed);
-console.log(`model-directory fuzz: ${models.cases} cases (seed ${seed}) in ${models.seconds.toFixed(1)} s: ` +
-  `${models.accepted} loaded and predicted, ${models.rejected} rejected with FormatError, ${models.crashes} crashes ` +
-  `(${models.nonNeuronaErrors} non-NeuronaError exceptions, ${models.wrongErrorClass} NeuronaErrors other than FormatError), ${models.hangs} hangs, ` +
-  `${models.escapes} file-system escapes, ${models.pollutions} prototype pollutions; ${models.typeSwaps} cases with type swaps, ${models.hostileNames} with hostile names`);
+console.log(
+  `model-directory fuzz: ${models.cases} cases (seed ${seed}) in ${models.seconds.toFixed(1)} s: ` +
+    `${models.accepted} loaded and predicted, ${models.rejected} rejected with FormatError, ${models.crashes} crashes ` +
+    `(${models.nonNeuronaErrors} non-NeuronaError exceptions, ${models.wrongErrorClass} NeuronaErrors other than FormatError), ` +
+    `${models.hangs} hangs, ${models.escapes} file-system escapes, ${models.pollutions} prototype pollutions; ` +
+    `${models.typeSwaps} cases with type swaps, ${models.hostileNames} with hostile names`,
+);
 for (const example of models.examples) console.log(`  ${example}`);
-const ok = report.crashes === 0 && report.hangs === 0 && models.crashes === 0 && models.nonNeuronaErrors === 0 && models.wrongErrorClass === 0 && models.hangs === 0 && models.escapes === 0 && models.pollutions === 0;
+const ok =
+  report.crashes === 0 &&
+  report.hangs === 0 &&
+  models.crashes === 0 &&
+  models.nonNeuronaErrors === 0 &&
+  models.wrongErrorClass === 0 &&
+  models.hangs === 0 &&
+  models.escapes === 0 &&
+  models.pollutions === 0;
 process.exit(ok ? 0 : 1);

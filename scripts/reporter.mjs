@@ -63,7 +63,10 @@ export default async function* compact(source) {
   const files = new Map();
   const state = (file) => {
     let s = files.get(file);
-    if (!s) files.set(file, (s = fileState()));
+    if (!s) {
+      s = fileState();
+      files.set(file, s);
+    }
     return s;
   };
   const failures = [];

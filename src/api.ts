@@ -12,13 +12,45 @@
  */
 export { VERSION } from './version.js';
 export {
-  NeuronaError, ShapeError, DTypeError, ConfigError, FormatError, NumericsError, MAX_ERROR_MESSAGE_LENGTH,
-  setSeed, epsilon, setEpsilon, floatx, setFloatx, maxTensorElements, setMaxTensorElements, type DType, type TypedArray, type Shape,
+  NeuronaError,
+  ShapeError,
+  DTypeError,
+  ConfigError,
+  FormatError,
+  NumericsError,
+  MAX_ERROR_MESSAGE_LENGTH,
+  setSeed,
+  epsilon,
+  setEpsilon,
+  floatx,
+  setFloatx,
+  maxTensorElements,
+  setMaxTensorElements,
+  type DType,
+  type TypedArray,
+  type Shape,
 } from './core/index.js';
 export { setBackend, getBackend, availableBackends, setNumThreads, getNumThreads, nativeInfo, type NativeInfo } from './backend/index.js';
 export {
-  Tensor, tensor, zeros, ones, full, randn, randu, arange, eye, Variable, variable, noGrad, grad, valueAndGrad,
-  isGradEnabled, type TensorLike, type NestedArray, type BackwardOptions, type GradOptions,
+  Tensor,
+  tensor,
+  zeros,
+  ones,
+  full,
+  randn,
+  randu,
+  arange,
+  eye,
+  Variable,
+  variable,
+  noGrad,
+  grad,
+  valueAndGrad,
+  isGradEnabled,
+  type TensorLike,
+  type NestedArray,
+  type BackwardOptions,
+  type GradOptions,
 } from './tensor/index.js';
 export * from './ops/index.js';
 export * as losses from './nn/losses.js';

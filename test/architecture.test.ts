@@ -15,9 +15,6 @@ import { assert } from './helpers.js';
 /** The order of docs/architecture.md, "Layers of the code": a folder imports only from itself and the folders before it. */
 const LAYER_ORDER = ['core', 'io', 'backend', 'tensor', 'ops', 'data', 'nn', 'classic', 'interop', 'vis', 'cli'] as const;
 
-/** Files at the root of src/ (they may import anything). */
-const ROOT_FILES = new Set(['index.ts', 'version.ts']);
-
 interface SourceFile {
   /** Path relative to src/, with forward slashes: `ops/shape.ts`. */
   path: string;
@@ -105,9 +102,12 @@ function checkLayering(files: readonly SourceFile[]): Violation[] {
     const from = folderOf(file.path);
     if (from !== null && !(LAYER_ORDER as readonly string[]).includes(from)) {
       violations.push({
-        file: file.path, specifier: '(none)', line: 0,
-        rule: `unknown-folder: src/${from}/ is not in the layer order (${LAYER_ORDER.join(', ')}); `
-          + 'add it to LAYER_ORDER here and to docs/architecture.md first',
+        file: file.path,
+        specifier: '(none)',
+        line: 0,
+        rule:
+          `unknown-folder: src/${from}/ is not in the layer order (${LAYER_ORDER.join(', ')}); ` +
+          'add it to LAYER_ORDER here and to docs/architecture.md first',
       });
     }
     for (const ref of importsOf(file.path, file.text)) {
@@ -137,13 +137,16 @@ function checkLayering(files: readonly SourceFile[]): Violation[] {
       const fromRank = (LAYER_ORDER as readonly string[]).indexOf(from);
       const toRank = (LAYER_ORDER as readonly string[]).indexOf(to);
       if (from === 'core') report(`core-imports-nothing: src/core must not import from src/${to}`);
-      if (from === 'nn' && to === 'backend') report('nn-not-backend: src/nn must not import src/backend directly; go through src/ops or src/tensor');
+      if (from === 'nn' && to === 'backend')
+        report('nn-not-backend: src/nn must not import src/backend directly; go through src/ops or src/tensor');
       if ((file.path.startsWith('backend/js/') || file.path.startsWith('backend/native/')) && (to === 'tensor' || to === 'ops')) {
-        report(`kernels-know-no-autograd: ${file.path.startsWith('backend/js/') ? 'src/backend/js' : 'src/backend/native'} must not import src/${to}`);
+        const kernels = file.path.startsWith('backend/js/') ? 'src/backend/js' : 'src/backend/native';
+        report(`kernels-know-no-autograd: ${kernels} must not import src/${to}`);
       }
       if (toRank < 0) report(`layer-order: src/${to}/ is not a known folder (order: ${LAYER_ORDER.join(', ')})`);
       else if (fromRank >= 0 && toRank > fromRank) {
-        report(`layer-order: src/${from}/ may import only from folders listed before it (${LAYER_ORDER.slice(0, fromRank).join(', ') || 'none'}), but src/${to}/ comes after it`);
+        const before = LAYER_ORDER.slice(0, fromRank).join(', ') || 'none';
+        report(`layer-order: src/${from}/ may import only from folders listed before it (${before}), but src/${to}/ comes after it`);
       }
     }
   }
@@ -221,29 +224,31 @@ function findCycles(graph: ReadonlyMap<string, readonly ImportEdge[]>): { from: 
     }
   };
   for (const v of [...graph.keys()].sort()) if (!index.has(v)) connect(v);
-  return components.map((component) => {
-    // Breadth-first from the first file back to itself, inside the component.
-    const inside = new Set(component);
-    const start = component[0]!;
-    const via = new Map<string, { from: string; edge: ImportEdge }>();
-    const queue = [start];
-    for (let i = 0; i < queue.length && !via.has(start); i++) {
-      const v = queue[i]!;
-      for (const edge of graph.get(v) ?? []) {
-        if (!inside.has(edge.to) || via.has(edge.to)) continue;
-        via.set(edge.to, { from: v, edge });
-        queue.push(edge.to);
+  return components
+    .map((component) => {
+      // Breadth-first from the first file back to itself, inside the component.
+      const inside = new Set(component);
+      const start = component[0]!;
+      const via = new Map<string, { from: string; edge: ImportEdge }>();
+      const queue = [start];
+      for (let i = 0; i < queue.length && !via.has(start); i++) {
+        const v = queue[i]!;
+        for (const edge of graph.get(v) ?? []) {
+          if (!inside.has(edge.to) || via.has(edge.to)) continue;
+          via.set(edge.to, { from: v, edge });
+          queue.push(edge.to);
+        }
       }
-    }
-    const path: { from: string; edge: ImportEdge }[] = [];
-    let at = start;
-    do {
-      const step = via.get(at)!;
-      path.unshift(step);
-      at = step.from;
-    } while (at !== start);
-    return path;
-  }).sort((a, b) => a[0]!.from.localeCompare(b[0]!.from));
+      const path: { from: string; edge: ImportEdge }[] = [];
+      let at = start;
+      do {
+        const step = via.get(at)!;
+        path.unshift(step);
+        at = step.from;
+      } while (at !== start);
+      return path;
+    })
+    .sort((a, b) => a[0]!.from.localeCompare(b[0]!.from));
 }
 
 function formatCycle(cycle: readonly { from: string; edge: ImportEdge }[]): string {
@@ -283,7 +288,10 @@ test('the run-time import graph of src/ has no cycle', () => {
   // Guard against a vacuous pass: the graph must hold edges we know exist.
   const edges = [...graph.values()].reduce((n, e) => n + e.length, 0);
   assert.ok(edges >= 100, `expected many run-time imports between files of src/, found ${edges}`);
-  assert.ok(graph.get('ops/reduce.ts')?.some((e) => e.to === 'ops/elementwise.ts'), 'ops/reduce.ts imports ops/elementwise.ts');
+  assert.ok(
+    graph.get('ops/reduce.ts')?.some((e) => e.to === 'ops/elementwise.ts'),
+    'ops/reduce.ts imports ops/elementwise.ts',
+  );
   const cycles = findCycles(graph);
   const list = cycles.map(formatCycle).join('\n');
   assert.equal(cycles.length, 0, `import cycles (break each by moving the shared code into a module both sides import):\n${list}`);
@@ -312,7 +320,8 @@ test('the cycle finder reports each cycle once with the imports that close it, a
   ]);
   // The same sources with `import type` turned into run-time imports do close cycles.
   const valued = files.map((f) => ({
-    ...f, text: f.text.replace(/import type \{|import \{ type /g, 'import { ').replace(/export type \{/g, 'export {'),
+    ...f,
+    text: f.text.replace(/import type \{|import \{ type /g, 'import { ').replace(/export type \{/g, 'export {'),
   }));
   const paths = findCycles(importGraph(valued)).map((c) => c.map((s) => s.from).join(' '));
   assert.deepEqual(paths, ['nn/self.ts', 'nn/x.ts nn/y.ts', 'ops/a.ts ops/b.ts ops/c.ts']);
@@ -327,11 +336,11 @@ test('the import parser finds every form of import and ignores comments and stri
   const text = [
     "import { a } from './a.js';",
     "import type { B } from '../b/index.js';",
-    "import * as c from \"./c.js\";",
+    'import * as c from "./c.js";',
     "import './side-effect.js';",
-    "import {",
-    "  d,",
-    "  e,",
+    'import {',
+    '  d,',
+    '  e,',
     "} from '../multi/line.js';",
     "export { f } from './f.js';",
     "export * from '../g/index.js';",
@@ -342,24 +351,41 @@ test('the import parser finds every form of import and ignores comments and stri
     "import l = require('./l.js');",
     "// import { nope } from '../commented/out.js';",
     "/* export * from '../block/comment.js'; */",
-    "const s = \"import { nope } from '../in/a/string.js'\";",
-    "export const m = 1;",
+    'const s = "import { nope } from \'../in/a/string.js\'";',
+    'export const m = 1;',
   ].join('\n');
   const specifiers = importsOf('x/file.ts', text).map((r) => r.specifier);
   assert.deepEqual(specifiers, [
-    './a.js', '../b/index.js', './c.js', './side-effect.js', '../multi/line.js', './f.js', '../g/index.js', './h.js',
-    './i.js', '../j/index.js', '../k/index.js', './l.js',
+    './a.js',
+    '../b/index.js',
+    './c.js',
+    './side-effect.js',
+    '../multi/line.js',
+    './f.js',
+    '../g/index.js',
+    './h.js',
+    './i.js',
+    '../j/index.js',
+    '../k/index.js',
+    './l.js',
   ]);
   const lines = importsOf('x/file.ts', text).map((r) => r.line);
   assert.equal(lines[4], 5, 'a multi-line import is reported at its first line');
-  const typeOnly = importsOf('x/file.ts', text).filter((r) => r.typeOnly).map((r) => r.specifier);
+  const typeOnly = importsOf('x/file.ts', text)
+    .filter((r) => r.typeOnly)
+    .map((r) => r.specifier);
   assert.deepEqual(typeOnly, ['../b/index.js', './i.js', '../k/index.js']);
 });
 
 test('the layering checker reports violations on synthetic sources, naming the file, the import and the rule', () => {
   const files: SourceFile[] = [
     // Allowed: down the list, within a folder, node built-ins, version.ts, root files.
-    { path: 'ops/ok.ts', text: "import { x } from '../tensor/index.js';\nimport { y } from '../core/index.js';\nimport { z } from './helpers.js';\nimport fs from 'node:fs';\nimport { VERSION } from '../version.js';" },
+    {
+      path: 'ops/ok.ts',
+      text:
+        "import { x } from '../tensor/index.js';\nimport { y } from '../core/index.js';\nimport { z } from './helpers.js';\n" +
+        "import fs from 'node:fs';\nimport { VERSION } from '../version.js';",
+    },
     { path: 'index.ts', text: "export * from './cli/main.js';" },
     { path: 'core/ok.ts', text: "import { VERSION } from '../version.js';\nimport { e } from './errors.js';" },
     { path: 'cli/ok.ts', text: "import * as nr from '../index.js';" },
@@ -371,30 +397,37 @@ test('the layering checker reports violations on synthetic sources, naming the f
     { path: 'backend/native/bad.ts', text: "import type { Operand } from '../../ops/helpers.js';" },
     { path: 'nn/bad.ts', text: "import { kernels } from '../backend/index.js';" },
     { path: 'core/entry.ts', text: "import * as nr from '../index.js';" },
-    { path: 'wat/new.ts', text: "export const x = 1;" },
+    { path: 'wat/new.ts', text: 'export const x = 1;' },
     { path: 'io/self.ts', text: "import * as nr from 'neurona';" },
     { path: 'data/outside.ts', text: "import { helper } from '../../test/helpers.js';" },
   ];
   const violations = checkLayering(files);
   const summary = violations.map((v) => `${v.file} ${v.specifier} ${v.rule.split(':')[0]}`).sort();
-  assert.deepEqual(summary, [
-    'backend/js/bad.ts ../../tensor/index.js kernels-know-no-autograd',
-    'backend/js/bad.ts ../../tensor/index.js layer-order',
-    'backend/native/bad.ts ../../ops/helpers.js kernels-know-no-autograd',
-    'backend/native/bad.ts ../../ops/helpers.js layer-order',
-    'core/bad.ts ../backend/index.js core-imports-nothing',
-    'core/bad.ts ../backend/index.js layer-order',
-    'core/entry.ts ../index.js package-entry',
-    'data/outside.ts ../../test/helpers.js outside-src',
-    'io/self.ts neurona self-reference',
-    'nn/bad.ts ../backend/index.js nn-not-backend',
-    'tensor/bad.ts ../ops/elementwise.js layer-order',
-    'wat/new.ts (none) unknown-folder',
-  ].sort());
+  assert.deepEqual(
+    summary,
+    [
+      'backend/js/bad.ts ../../tensor/index.js kernels-know-no-autograd',
+      'backend/js/bad.ts ../../tensor/index.js layer-order',
+      'backend/native/bad.ts ../../ops/helpers.js kernels-know-no-autograd',
+      'backend/native/bad.ts ../../ops/helpers.js layer-order',
+      'core/bad.ts ../backend/index.js core-imports-nothing',
+      'core/bad.ts ../backend/index.js layer-order',
+      'core/entry.ts ../index.js package-entry',
+      'data/outside.ts ../../test/helpers.js outside-src',
+      'io/self.ts neurona self-reference',
+      'nn/bad.ts ../backend/index.js nn-not-backend',
+      'tensor/bad.ts ../ops/elementwise.js layer-order',
+      'wat/new.ts (none) unknown-folder',
+    ].sort(),
+  );
   const message = formatViolations(violations.filter((v) => v.file === 'tensor/bad.ts'));
   assert.match(message, /src\/tensor\/bad\.ts:2/, 'names the file and line');
   assert.match(message, /'\.\.\/ops\/elementwise\.js'/, 'names the import');
-  assert.match(message, /layer-order: src\/tensor\/ may import only from folders listed before it \(core, io, backend\), but src\/ops\/ comes after it/, 'states the rule');
+  assert.match(
+    message,
+    /layer-order: src\/tensor\/ may import only from folders listed before it \(core, io, backend\), but src\/ops\/ comes after it/,
+    'states the rule',
+  );
   // And the test that guards src/ fails on such a set, with the same message.
   assert.throws(
     () => assert.equal(violations.length, 0, `layering violations:\n${formatViolations(violations)}`),

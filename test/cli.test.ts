@@ -19,7 +19,15 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: strin
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(args, (s) => { out += s; }, (s) => { err += s; });
+  const code = await main(
+    args,
+    (s) => {
+      out += s;
+    },
+    (s) => {
+      err += s;
+    },
+  );
   return { code, out, err };
 }
 
@@ -41,7 +49,18 @@ test('neurona --version and --help', async () => {
   assert.equal(version.out.trim(), pkg.version);
   const help = await cli('--help');
   assert.equal(help.code, 0);
-  for (const word of ['Usage:', '--version', 'examples', 'train <example>', 'summary <model dir>', 'predict <model dir>', 'bench', 'inspect', '--report', '--save']) {
+  for (const word of [
+    'Usage:',
+    '--version',
+    'examples',
+    'train <example>',
+    'summary <model dir>',
+    'predict <model dir>',
+    'bench',
+    'inspect',
+    '--report',
+    '--save',
+  ]) {
     assert.ok(help.out.includes(word), `help mentions ${word}`);
   }
 });
@@ -66,10 +85,14 @@ test('neurona examples lists each example with a description; jobs is an alias',
   const names = Object.keys(EXAMPLES);
   assert.ok(names.includes('fashion-mnist-v5') && names.length === 21, names.join(' '));
   // Every script in examples/ is an example of the command (the course's exercises run both ways).
-  for (const file of readdirSync('examples').filter((f) => f.endsWith('.ts'))) assert.ok(names.includes(file.slice(0, -3)), `${file} is listed`);
+  for (const file of readdirSync('examples').filter((f) => f.endsWith('.ts')))
+    assert.ok(names.includes(file.slice(0, -3)), `${file} is listed`);
   const column = Math.max(...names.map((name) => name.length)) + 2;
   const lines = examples.out.trimEnd().split('\n');
-  assert.deepEqual(lines.map((line) => line.slice(0, column).trimEnd()), names);
+  assert.deepEqual(
+    lines.map((line) => line.slice(0, column).trimEnd()),
+    names,
+  );
   lines.forEach((line, i) => assert.equal(line.slice(column), EXAMPLES[names[i]!]!.description, line));
 });
 
@@ -82,15 +105,30 @@ test('train errors: unknown example lists the available ones; bad flags name the
   assertOneLineError(await cli('train', 'mnist-mlp', '--save'), 2, /option --save needs a value/);
   assertOneLineError(await cli('train', 'mnist-mlp', '--backend', 'foo'), 2, /option --backend must be one of js, native, got 'foo'/);
   const missing = join(tmpdir(), 'neurona-no-such-mnist');
-  assertOneLineError(await cli('train', 'mnist-mlp', '--data', missing, '--verbose', '0'), 1, new RegExp(`path ${missing} lacks train-images-idx3-ubyte`));
+  assertOneLineError(
+    await cli('train', 'mnist-mlp', '--data', missing, '--verbose', '0'),
+    1,
+    new RegExp(`path ${missing} lacks train-images-idx3-ubyte`),
+  );
 });
 
 test('train rejects a flag the example does not take, listing the flags it takes', async () => {
-  assertOneLineError(await cli('train', 'xor', '--limit', '5'), 2,
-    /^neurona: train: unknown option '--limit'; xor takes --epochs N \(default 1000\), --backend js\|native, --threads N$/m);
+  assertOneLineError(
+    await cli('train', 'xor', '--limit', '5'),
+    2,
+    /^neurona: train: unknown option '--limit'; xor takes --epochs N \(default 1000\), --backend js\|native, --threads N$/m,
+  );
   assertOneLineError(await cli('train', 'perceptron-2d', '--epochs', '5'), 2, /perceptron-2d takes --points N \(default 200\), --backend/);
-  assertOneLineError(await cli('train', 'mnist-perceptron', '--report', 'x'), 2, /mnist-perceptron takes --samples N \(default 10000\), --out <text> \(default out\/mnist-perceptron\),/);
-  assertOneLineError(await cli('train', 'mnist-mlp', '--samples', '5'), 2, /mnist-mlp takes --epochs N \(default 5\), --batch-size N \(default 32\), .*--save <dir>, --backend js\|native, --threads N$/m);
+  assertOneLineError(
+    await cli('train', 'mnist-perceptron', '--report', 'x'),
+    2,
+    /mnist-perceptron takes --samples N \(default 10000\), --out <text> \(default out\/mnist-perceptron\),/,
+  );
+  assertOneLineError(
+    await cli('train', 'mnist-mlp', '--samples', '5'),
+    2,
+    /mnist-mlp takes --epochs N \(default 5\), --batch-size N \(default 32\), .*--save <dir>, --backend js\|native, --threads N$/m,
+  );
   assertOneLineError(await cli('train', 'fashion-mnist-progression', '--synthetic=yes'), 2, /option --synthetic takes no value, got 'yes'/);
   assertOneLineError(await cli('train', 'som-digits', '--samples', '0'), 2, /option --samples needs a positive integer, got '0'/);
   assertOneLineError(await cli('train', '--epochs', '3', 'xor'), 2, /train needs the example name before the flags/);
@@ -106,7 +144,9 @@ test('train rejects a flag the example does not take, listing the flags it takes
 test('train perceptron-2d: a program example runs in the command, its notice included', async () => {
   const run = await cli('train', 'perceptron-2d', '--points', '50');
   assert.equal(run.code, 0, run.err);
-  const separable = run.out.split('\n').filter((line) => /: 50 points, learned line .* converged after \d+ epoch\(s\), accuracy 1$/.test(line));
+  const separable = run.out
+    .split('\n')
+    .filter((line) => /: 50 points, learned line .* converged after \d+ epoch\(s\), accuracy 1$/.test(line));
   assert.equal(separable.length, 4, run.out);
   assert.match(run.out, /neurona: Perceptron: maximum number of iterations \(maxIter = 100\) reached/);
   assert.match(run.out, /XOR: after 100 epochs .* accuracy 0\.5 \(< 1: no line separates XOR\)/);
@@ -122,9 +162,16 @@ test("train mnist-perceptron --samples 600: deck 003's six steps, the split of t
     assert.match(run.out, /^4\. trained in [\d.]+ s, \d+ epochs; coef shape \[10, 784\], intercept shape \[10\]$/m);
     const accuracy = Number(/^5\. test accuracy ([\d.]+)/m.exec(run.out)?.[1]);
     assert.ok(accuracy > 0.7, `the perceptron learns digits (test accuracy ${accuracy})`);
-    const matrix = run.out.split('\n').filter((line) => /^ {3}\d: /.test(line)).map((line) => line.slice(6).trim().split(/\s+/).map(Number));
+    const matrix = run.out
+      .split('\n')
+      .filter((line) => /^ {3}\d: /.test(line))
+      .map((line) => line.slice(6).trim().split(/\s+/).map(Number));
     assert.equal(matrix.length, 10);
-    assert.equal(matrix.flat().reduce((a, b) => a + b, 0), 120, 'the confusion matrix counts the 120 test digits');
+    assert.equal(
+      matrix.flat().reduce((a, b) => a + b, 0),
+      120,
+      'the confusion matrix counts the 120 test digits',
+    );
     for (const png of ['samples.png', 'misclassified.png']) assert.ok(existsSync(join(dir, png)), `${png} written`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -134,8 +181,24 @@ test("train mnist-perceptron --samples 600: deck 003's six steps, the split of t
 test('train mnist-mlp --limit --epochs 1 --save --report, then summary of the saved model', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'neurona-cli-'));
   try {
-    const train = await cli('train', 'mnist-mlp', '--limit', '6000', '--epochs', '1', '--batch-size', '32', '--seed', '3', '--verbose', '0',
-      '--save', join(dir, 'model'), '--report', join(dir, 'report'));
+    const train = await cli(
+      'train',
+      'mnist-mlp',
+      '--limit',
+      '6000',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '32',
+      '--seed',
+      '3',
+      '--verbose',
+      '0',
+      '--save',
+      join(dir, 'model'),
+      '--report',
+      join(dir, 'report'),
+    );
     assert.equal(train.code, 0, train.err);
     const accuracy = Number(/Test accuracy: ([\d.]+) - test loss: ([\d.]+)/.exec(train.out)?.[1]);
     assert.ok(accuracy > 0.5 && accuracy <= 1, `one epoch on 6000 digits learns (test accuracy ${accuracy}; chance is 0.1)`);
@@ -148,7 +211,8 @@ test('train mnist-mlp --limit --epochs 1 --save --report, then summary of the sa
     assert.match(summary.out, /dense_1 \(Dense\)\s+│ \(None, 10\)\s+│\s+90 │/);
 
     const page = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
-    for (const id of ['final-metrics', 'summary', 'curves', 'confusion-matrix', 'samples']) assert.ok(page.includes(`id="${id}"`), `report has #${id}`);
+    for (const id of ['final-metrics', 'summary', 'curves', 'confusion-matrix', 'samples'])
+      assert.ok(page.includes(`id="${id}"`), `report has #${id}`);
     assert.match(page, /Validation data: 1000 examples/); // the test split, 6000 / 6
     assert.equal(page.match(/<figure /g)?.length, 32, '32 test images as samples');
   } finally {
@@ -166,11 +230,14 @@ test('train mnist-lenet --report: validation figures in the progress, the final 
     assert.ok(testAccuracy, train.out);
 
     const page = readFileSync(join(dir, 'index.html'), 'utf8');
-    for (const id of ['final-metrics', 'summary', 'curves', 'confusion-matrix', 'samples']) assert.ok(page.includes(`id="${id}"`), `report has #${id}`);
+    for (const id of ['final-metrics', 'summary', 'curves', 'confusion-matrix', 'samples'])
+      assert.ok(page.includes(`id="${id}"`), `report has #${id}`);
     assert.match(page, /<pre id="summary">[\s\S]*Total params: 144,766/);
     // fit got the test split as validation data: its last val_accuracy is what evaluate printed.
-    const metric = (name: string) => Number(new RegExp(`<tr data-metric="${name}"><th>[^<]*</th><td class="number" data-value="([^"]+)"`).exec(page)?.[1]);
-    for (const name of ['loss', 'accuracy', 'val_loss', 'val_accuracy']) assert.ok(Number.isFinite(metric(name)), `final metrics have ${name}`);
+    const metric = (name: string) =>
+      Number(new RegExp(`<tr data-metric="${name}"><th>[^<]*</th><td class="number" data-value="([^"]+)"`).exec(page)?.[1]);
+    for (const name of ['loss', 'accuracy', 'val_loss', 'val_accuracy'])
+      assert.ok(Number.isFinite(metric(name)), `final metrics have ${name}`);
     assert.equal(metric('val_accuracy').toFixed(4), testAccuracy[1]);
     assert.equal(metric('val_loss').toFixed(4), testAccuracy[2]);
     // The curves draw the validation series (orange) beside the training one.
@@ -188,8 +255,15 @@ test('train mnist-lenet --report: validation figures in the progress, the final 
 test('a train run that fails leaves a report page that says so instead of reloading forever', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'neurona-cli-'));
   try {
-    const crash = new nr.callbacks.LambdaCallback({ onTrainBatchEnd: (batch) => { if (batch === 1) throw new Error('disk full'); } });
-    await assert.rejects(trainExample('mnist-mlp', mnistMlp, { limit: 120, epochs: 1, verbose: 0, report: dir, callbacks: [crash], print: () => {} }), /disk full/);
+    const crash = new nr.callbacks.LambdaCallback({
+      onTrainBatchEnd: (batch) => {
+        if (batch === 1) throw new Error('disk full');
+      },
+    });
+    await assert.rejects(
+      trainExample('mnist-mlp', mnistMlp, { limit: 120, epochs: 1, verbose: 0, report: dir, callbacks: [crash], print: () => {} }),
+      /disk full/,
+    );
     const page = readFileSync(join(dir, 'index.html'), 'utf8');
     assert.match(page, /<span id="status" class="failed">/);
     assert.match(page, /<pre>Error: disk full<\/pre>/);
@@ -275,7 +349,9 @@ test('predict: a model trained here recognises digits drawn here, on black or on
     ]);
     model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
     await model.fit(x, y, { epochs: 5, batchSize: 32, verbose: 0 });
-    const { accuracy } = await model.evaluate(testSplit[0].slice(0, 2000).cast('float32').div(255), testSplit[1].slice(0, 2000), { verbose: 0 });
+    const { accuracy } = await model.evaluate(testSplit[0].slice(0, 2000).cast('float32').div(255), testSplit[1].slice(0, 2000), {
+      verbose: 0,
+    });
     assert.ok(accuracy! >= 0.9, `the model is good enough to judge by (test accuracy ${accuracy})`);
     await model.save(join(dir, 'model'));
 
@@ -313,8 +389,16 @@ test('predict: a model trained here recognises digits drawn here, on black or on
     const notPng = join(dir, 'digit.jpg');
     writeFileSync(notPng, new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16]));
     assertOneLineError(await cli('predict', join(dir, 'model'), notPng), 1, new RegExp(`${notPng} is not a PNG file`));
-    assertOneLineError(await cli('predict', join(dir, 'model'), join(dir, 'nope.png')), 1, new RegExp(`cannot read image ${join(dir, 'nope.png')} \\(no such file\\)`));
-    assertOneLineError(await cli('predict', join(dir, 'model'), notPng, '--resize', 'cubic'), 2, /--resize must be one of bilinear, nearest/);
+    assertOneLineError(
+      await cli('predict', join(dir, 'model'), join(dir, 'nope.png')),
+      1,
+      new RegExp(`cannot read image ${join(dir, 'nope.png')} \\(no such file\\)`),
+    );
+    assertOneLineError(
+      await cli('predict', join(dir, 'model'), notPng, '--resize', 'cubic'),
+      2,
+      /--resize must be one of bilinear, nearest/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -330,7 +414,10 @@ test('resizeImage: area averaging when shrinking, linear between centres when en
   assert.ok(Math.abs(shrunk[0]! - (0.3 + 0.6 * 0.5) / 1.5) < 1e-6 && Math.abs(shrunk[1]! - (0.6 * 0.5 + 0.9) / 1.5) < 1e-6, String(shrunk));
   // 2-D and channels: a 2x2 RGB image to 1x1 is the mean colour.
   const rgb = resizeImage(new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1]), 2, 2, 3, 1, 1);
-  assert.deepEqual(Array.from(rgb).map((v) => Number(v.toFixed(6))), [0.5, 0.5, 0.5]);
+  assert.deepEqual(
+    Array.from(rgb).map((v) => Number(v.toFixed(6))),
+    [0.5, 0.5, 0.5],
+  );
 });
 
 test('preprocessImage: luma, alpha over white, and inversion of bright borders for gray models', () => {
@@ -338,10 +425,16 @@ test('preprocessImage: luma, alpha over white, and inversion of bright borders f
   // RGBA: opaque red, half-transparent black, fully transparent -> luma 0.299, 0.5 (half over white), 1.
   const rgba: PngImage = { width: 3, height: 1, channels: 4, pixels: new Uint8Array([255, 0, 0, 255, 0, 0, 0, 128, 0, 0, 0, 0]) };
   const kept = preprocessImage(rgba, input, { invert: 'no' });
-  assert.deepEqual(Array.from(kept.values).map((v) => Number(v.toFixed(3))), [0.299, Number((1 - 128 / 255).toFixed(3)), 1]);
+  assert.deepEqual(
+    Array.from(kept.values).map((v) => Number(v.toFixed(3))),
+    [0.299, Number((1 - 128 / 255).toFixed(3)), 1],
+  );
   const auto = preprocessImage(rgba, input);
   assert.equal(auto.inverted, true, 'the border (every pixel here) is bright');
-  assert.deepEqual(Array.from(auto.values).map((v) => Number(v.toFixed(3))), [0.701, Number((128 / 255).toFixed(3)), 0]);
+  assert.deepEqual(
+    Array.from(auto.values).map((v) => Number(v.toFixed(3))),
+    [0.701, Number((128 / 255).toFixed(3)), 0],
+  );
   const dark: PngImage = { width: 3, height: 1, channels: 1, pixels: new Uint8Array([0, 255, 0]) };
   assert.equal(preprocessImage(dark, input).inverted, false);
   assert.equal(preprocessImage(dark, { ...input, channels: 3 }, {}).inverted, false, 'RGB models are never inverted by auto');

@@ -7,7 +7,12 @@ import { assert } from './helpers.js';
 
 // Every ```ts block in the README and docs/ is a program that must run: the docs stay true to the
 // code. Blocks import 'neurona', which is pointed at the sources here.
-const files = ['README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+const files = [
+  'README.md',
+  ...readdirSync('docs')
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join('docs', f)),
+];
 const entry = resolve('src/index.ts');
 
 for (const file of files) {
@@ -19,7 +24,10 @@ for (const file of files) {
       blocks.forEach((block, i) => {
         const path = join(dir, `snippet-${i}.mts`);
         writeFileSync(path, block.replaceAll(`from 'neurona'`, `from '${entry}'`));
-        const run = spawnSync(process.execPath, ['--import', 'tsx', path], { encoding: 'utf8', env: { ...process.env, NEURONA_QUIET: '1' } });
+        const run = spawnSync(process.execPath, ['--import', 'tsx', path], {
+          encoding: 'utf8',
+          env: { ...process.env, NEURONA_QUIET: '1' },
+        });
         assert.equal(run.status, 0, `${file} snippet ${i + 1} failed:\n${block}\n--- stderr ---\n${run.stderr}`);
       });
     } finally {

@@ -25,8 +25,7 @@ const BUILDER = 'core/errors.ts';
  * areas being changed on other branches at the time of the migration. Remove an entry once its
  * messages go through the builder.
  */
-const ALLOW_LIST: readonly string[] = [
-];
+const ALLOW_LIST: readonly string[] = [];
 
 interface Site {
   file: string;
@@ -43,7 +42,8 @@ function scan(file: string, text: string): { constructions: Site[]; builderCalls
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const constructions: Site[] = [];
   let builderCalls = 0;
-  const nameOf = (callee: ts.Expression) => (ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : null);
+  const nameOf = (callee: ts.Expression) =>
+    ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : null;
   const visit = (node: ts.Node): void => {
     if (ts.isNewExpression(node)) {
       const name = nameOf(node.expression);
@@ -61,7 +61,8 @@ function scan(file: string, text: string): { constructions: Site[]; builderCalls
   return { constructions, builderCalls };
 }
 
-const allowed = (file: string) => file === BUILDER || ALLOW_LIST.some((entry) => (entry.endsWith('/') ? file.startsWith(entry) : file === entry));
+const allowed = (file: string) =>
+  file === BUILDER || ALLOW_LIST.some((entry) => (entry.endsWith('/') ? file.startsWith(entry) : file === entry));
 
 const srcRoot = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
 
@@ -84,9 +85,14 @@ test('errors under src/ are built with the message builder, outside the allow-li
   const builderCalls = scanned.reduce((n, s) => n + s.builderCalls, 0);
   assert.ok(builderCalls >= 300, `expected the messages under src/ to call the builder, found ${builderCalls} calls`);
   const outside = sites.filter((s) => !allowed(s.file));
-  assert.equal(outside.length, 0, 'hand-built error messages; throw shapeError(where, {expected, got, rule, hint}) '
-    + `(or dtypeError, configError, formatError, numericsError from src/core/errors.ts) instead:\n${
-      outside.map((s) => `src/${s.file}:${s.line}: new ${s.callee}(...)`).join('\n')}`);
+  assert.equal(
+    outside.length,
+    0,
+    'hand-built error messages; throw shapeError(where, {expected, got, rule, hint}) ' +
+      `(or dtypeError, configError, formatError, numericsError from src/core/errors.ts) instead:\n${outside
+        .map((s) => `src/${s.file}:${s.line}: new ${s.callee}(...)`)
+        .join('\n')}`,
+  );
   // What the allow-list still covers, so that it can be shrunk as areas are migrated.
   for (const entry of ALLOW_LIST) {
     const count = sites.filter((s) => (entry.endsWith('/') ? s.file.startsWith(entry) : s.file === entry)).length;
@@ -102,10 +108,10 @@ test('the scanner finds every construction of an error class, and only those', (
     'fail(new FormatError(',
     "  'c'));",
     "// new DTypeError('in a comment')",
-    "const s = 'new NumericsError(\"in a string\")';",
+    'const s = \'new NumericsError("in a string")\';',
     "throw shapeError('op', { expected: 'd' });",
     "const m = problem('', { expected: 'g' });",
-    "class MissingFile extends FormatError {}",
+    'class MissingFile extends FormatError {}',
     "throw new MissingFile('e');",
     "throw new Error('f');",
   ].join('\n');

@@ -28,9 +28,14 @@ const small: Record<string, string[]> = {
 const runs = new Map<string, SpawnSyncReturns<string>>();
 function run(file: string): SpawnSyncReturns<string> {
   if (!runs.has(file)) {
-    runs.set(file, spawnSync(process.execPath, ['--import', 'tsx', `examples/${file}`, ...(small[file] ?? [])], {
-      encoding: 'utf8', env: { ...process.env, NEURONA_QUIET: '1' }, timeout: 120_000,
-    }));
+    runs.set(
+      file,
+      spawnSync(process.execPath, ['--import', 'tsx', `examples/${file}`, ...(small[file] ?? [])], {
+        encoding: 'utf8',
+        env: { ...process.env, NEURONA_QUIET: '1' },
+        timeout: 120_000,
+      }),
+    );
   }
   return runs.get(file)!;
 }
@@ -60,7 +65,10 @@ test('fashion-mnist-progression prints one table row per version, v1..v5, with t
   assert.equal(status, 0, stderr);
   const table = stdout.slice(stdout.indexOf('| version |'));
   const rows = table.split('\n').filter((l) => /^\| v\d /.test(l));
-  assert.deepEqual(rows.map((r) => r.split('|')[1]!.trim()), ['v1', 'v2', 'v3', 'v4', 'v5']);
+  assert.deepEqual(
+    rows.map((r) => r.split('|')[1]!.trim()),
+    ['v1', 'v2', 'v3', 'v4', 'v5'],
+  );
   for (const row of rows) {
     const [, , params, trainAcc, testAcc] = row.split('|').map((c) => c.trim());
     assert.match(params!, /^[\d,]+$/);

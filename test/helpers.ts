@@ -12,8 +12,11 @@ export function float32Tolerance(reductionLength = 1): { rtol: number; atol: num
 }
 
 /** Asserts |actual - expected| <= atol + rtol * |expected| elementwise (NaN matches NaN). */
-export function assertClose(actual: ArrayLike<number> | nr.Tensor, expected: ArrayLike<number> | nr.Tensor,
-  { rtol = 1e-6, atol = 1e-7, message = '' } = {}): void {
+export function assertClose(
+  actual: ArrayLike<number> | nr.Tensor,
+  expected: ArrayLike<number> | nr.Tensor,
+  { rtol = 1e-6, atol = 1e-7, message = '' } = {},
+): void {
   const a = actual instanceof nr.Tensor ? actual.data() : actual;
   const e = expected instanceof nr.Tensor ? expected.data() : expected;
   assert.equal(a.length, e.length, `${message} length ${a.length} vs ${e.length}`);
@@ -66,12 +69,19 @@ export function awayFromZero(shape: number[], margin = 0.05, range = 2): nr.Tens
  * float64. Non-scalar outputs are contracted with fixed random weights so every output element
  * contributes. Inputs must be float64 tensors (they are perturbed in place and restored).
  */
-export function gradCheck(fn: (...xs: nr.Tensor[]) => nr.Tensor, inputs: nr.Tensor[],
-  { eps = 1e-6, rtol = 1e-5, atol = 1e-7, label = 'gradCheck' } = {}): void {
+export function gradCheck(
+  fn: (...xs: nr.Tensor[]) => nr.Tensor,
+  inputs: nr.Tensor[],
+  { eps = 1e-6, rtol = 1e-5, atol = 1e-7, label = 'gradCheck' } = {},
+): void {
   for (const x of inputs) assert.equal(x.dtype, 'float64', `${label}: inputs must be float64`);
   const probe = nr.noGrad(() => fn(...inputs));
   const weights = nr.randu([...probe.shape], { low: 0.5, high: 1.5, dtype: 'float64' });
-  const objective = (...xs: nr.Tensor[]) => fn(...xs).cast('float64').mul(weights).sum();
+  const objective = (...xs: nr.Tensor[]) =>
+    fn(...xs)
+      .cast('float64')
+      .mul(weights)
+      .sum();
   const { grads } = nr.valueAndGrad(objective)(...inputs);
   inputs.forEach((x, k) => {
     const numeric = centralDifferences(x, eps, () => nr.noGrad(() => objective(...inputs)).item());
@@ -87,8 +97,11 @@ export function gradCheck(fn: (...xs: nr.Tensor[]) => nr.Tensor, inputs: nr.Tens
  * flowing into fn depend on the inputs (and phi is not undone by any op, as a square is by sqrt),
  * so the check fails unless fn's gradient rule is itself differentiable, for linear ops too.
  */
-export function gradGradCheck(fn: (...xs: nr.Tensor[]) => nr.Tensor, inputs: nr.Tensor[],
-  { eps = 1e-5, rtol = 1e-5, atol = 1e-6, label = 'gradGradCheck' } = {}): void {
+export function gradGradCheck(
+  fn: (...xs: nr.Tensor[]) => nr.Tensor,
+  inputs: nr.Tensor[],
+  { eps = 1e-5, rtol = 1e-5, atol = 1e-6, label = 'gradGradCheck' } = {},
+): void {
   for (const x of inputs) assert.equal(x.dtype, 'float64', `${label}: inputs must be float64`);
   const probe = nr.noGrad(() => fn(...inputs));
   const weights = nr.randu([...probe.shape], { low: 0.5, high: 1.5, dtype: 'float64' });
@@ -97,18 +110,29 @@ export function gradGradCheck(fn: (...xs: nr.Tensor[]) => nr.Tensor, inputs: nr.
     const u = fn(...xs).cast('float64');
     return u.square().add(u.sin()).mul(weights).sum();
   };
-  const projected = (...xs: nr.Tensor[]) => nr.grad(h)(...xs).map((g, k) => g.mul(directions[k]!).sum()).reduce((a, b) => a.add(b));
+  const projected = (...xs: nr.Tensor[]) =>
+    nr
+      .grad(h)(...xs)
+      .map((g, k) => g.mul(directions[k]!).sum())
+      .reduce((a, b) => a.add(b));
   const analytic = nr.grad(projected)(...inputs);
-  const numericS = (): number => nr.grad(h)(...inputs).reduce((total, g, k) => {
-    const gd = g.data();
-    const vd = directions[k]!.data();
-    let dot = 0;
-    for (let i = 0; i < gd.length; i++) dot += gd[i]! * vd[i]!;
-    return total + dot;
-  }, 0);
+  const numericS = (): number =>
+    nr
+      .grad(h)(...inputs)
+      .reduce((total, g, k) => {
+        const gd = g.data();
+        const vd = directions[k]!.data();
+        let dot = 0;
+        for (let i = 0; i < gd.length; i++) dot += gd[i]! * vd[i]!;
+        return total + dot;
+      }, 0);
   inputs.forEach((x, k) => {
     const numeric = centralDifferences(x, eps, numericS);
-    assertClose(analytic[k]!.data(), numeric, { rtol, atol, message: `${label}: second derivative, input ${k} ${JSON.stringify(x.shape)}` });
+    assertClose(analytic[k]!.data(), numeric, {
+      rtol,
+      atol,
+      message: `${label}: second derivative, input ${k} ${JSON.stringify(x.shape)}`,
+    });
   });
 }
 

@@ -26,10 +26,12 @@ interface Manifest {
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as Manifest;
 
 function sources(dir = 'src'): string[] {
-  return readdirSync(dir).sort().flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? sources(path) : path.endsWith('.ts') ? [path] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? sources(path) : path.endsWith('.ts') ? [path] : [];
+    });
 }
 
 /** The compiled path of a source file, as package.json spells it: src/a/b.ts -> ./dist/a/b.js. */
@@ -37,8 +39,11 @@ const distPath = (source: string) => `./dist/${relative('src', source).replace(/
 
 /** A sideEffects glob as webpack and esbuild read it: `**` spans folders, `*` stays within one. */
 function globRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*\*\//g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '(?:.*/)?');
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*\*\//g, '\u0000')
+    .replace(/\*/g, '[^/]*')
+    .replaceAll('\u0000', '(?:.*/)?');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -49,9 +54,20 @@ function globRegExp(glob: string): RegExp {
 function effects(source: string): string[] {
   const file = ts.createSourceFile(source, readFileSync(source, 'utf8'), ts.ScriptTarget.ES2022, true);
   return file.statements
-    .filter((s) => !ts.isImportDeclaration(s) && !ts.isExportDeclaration(s) && !ts.isFunctionDeclaration(s) && !ts.isClassDeclaration(s)
-      && !ts.isInterfaceDeclaration(s) && !ts.isTypeAliasDeclaration(s) && !ts.isVariableStatement(s) && !ts.isEnumDeclaration(s)
-      && !ts.isModuleDeclaration(s) && !ts.isExportAssignment(s) && !ts.isEmptyStatement(s))
+    .filter(
+      (s) =>
+        !ts.isImportDeclaration(s) &&
+        !ts.isExportDeclaration(s) &&
+        !ts.isFunctionDeclaration(s) &&
+        !ts.isClassDeclaration(s) &&
+        !ts.isInterfaceDeclaration(s) &&
+        !ts.isTypeAliasDeclaration(s) &&
+        !ts.isVariableStatement(s) &&
+        !ts.isEnumDeclaration(s) &&
+        !ts.isModuleDeclaration(s) &&
+        !ts.isExportAssignment(s) &&
+        !ts.isEmptyStatement(s),
+    )
     .map((s) => s.getText().split('\n')[0]!);
 }
 
@@ -60,11 +76,15 @@ test('sideEffects lists exactly the modules whose evaluation does something, so 
   const globs = (pkg.sideEffects as string[]).map((glob) => ({ glob, re: globRegExp(glob) }));
   const all = sources();
   const effectful = all.filter((s) => effects(s).length > 0);
-  assert.ok(effectful.includes('src/ops/methods.ts') && effectful.includes('src/nn/layers/core/dense.ts'),
-    'the scan finds the known registrations');
+  assert.ok(
+    effectful.includes('src/ops/methods.ts') && effectful.includes('src/nn/layers/core/dense.ts'),
+    'the scan finds the known registrations',
+  );
   for (const source of effectful) {
-    assert.ok(globs.some(({ re }) => re.test(distPath(source))),
-      `${source} runs ${JSON.stringify(effects(source)[0])} when loaded; add ${distPath(source)} to sideEffects`);
+    assert.ok(
+      globs.some(({ re }) => re.test(distPath(source))),
+      `${source} runs ${JSON.stringify(effects(source)[0])} when loaded; add ${distPath(source)} to sideEffects`,
+    );
   }
   for (const { glob, re } of globs) {
     const matched = all.filter((s) => re.test(distPath(s)));
@@ -98,7 +118,7 @@ function requireShim(nodeFlags: string[]): ReturnType<typeof spawnSync> {
   }
 }
 
-test('require(\'neurona\') hands over the ES module where Node can require() one, and says how to import it where not', () => {
+test("require('neurona') hands over the ES module where Node can require() one, and says how to import it where not", () => {
   if (process.features.require_module) {
     const child = requireShim([]);
     assert.equal(child.status, 0, String(child.stderr));
@@ -108,33 +128,63 @@ test('require(\'neurona\') hands over the ES module where Node can require() one
   const flags = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module') ? ['--no-experimental-require-module'] : [];
   const child = requireShim(flags);
   assert.notEqual(child.status, 0);
-  const error = String(child.stderr).split('\n').find((l) => l.startsWith('Error: '));
+  const error = String(child.stderr)
+    .split('\n')
+    .find((l) => l.startsWith('Error: '));
   assert.ok(error, String(child.stderr));
   assert.match(error, /^Error: neurona is an ES module, and this Node \(v[\d.]+\) cannot require\(\) ES modules .*: /);
   assert.match(error, /: write `import \* as nr from 'neurona'`/);
   assert.match(error, /`const nr = await import\('neurona'\)` in CommonJS$/);
 });
 
-test('the tarball holds sources and the addon\'s C++ but no build intermediates', () => {
+test("the tarball holds sources and the addon's C++ but no build intermediates", () => {
   // npm reads the real "files" list in a scratch copy that has the intermediates node-gyp leaves.
   const dir = mkdtempSync(join(tmpdir(), 'neurona-pack-'));
   try {
-    const present = ['native/addon.cc', 'native/addon.h', 'native/binding.gyp',
-      'native/kernels/gemm_impl.h', 'native/kernels/dispatch.cc',
-      'native/build/Makefile', 'native/build/Release/obj.target/neurona/addon.o', 'native/build/Release/neurona.node',
-      'native/build/addon.cc', 'native/kernels/dispatch.o', 'native/kernels/.deps/dispatch.o.d', 'build/Release/neurona.node',
-      'build/native-build.log', 'cjs/index.cjs', 'dist/index.js', 'src/index.ts', 'scripts/build-native.mjs', 'scripts/test.mjs'];
+    const present = [
+      'native/addon.cc',
+      'native/addon.h',
+      'native/binding.gyp',
+      'native/kernels/gemm_impl.h',
+      'native/kernels/dispatch.cc',
+      'native/build/Makefile',
+      'native/build/Release/obj.target/neurona/addon.o',
+      'native/build/Release/neurona.node',
+      'native/build/addon.cc',
+      'native/kernels/dispatch.o',
+      'native/kernels/.deps/dispatch.o.d',
+      'build/Release/neurona.node',
+      'build/native-build.log',
+      'cjs/index.cjs',
+      'dist/index.js',
+      'src/index.ts',
+      'scripts/build-native.mjs',
+      'scripts/test.mjs',
+    ];
     for (const file of present) {
       mkdirSync(join(dir, dirname(file)), { recursive: true });
       writeFileSync(join(dir, file), '');
     }
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'neurona', version: '0.0.0', files: pkg.files }));
-    const npm = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'],
-      { cwd: dir, encoding: 'utf8', shell: process.platform === 'win32' });
+    const npm = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: dir,
+      encoding: 'utf8',
+      shell: process.platform === 'win32',
+    });
     assert.equal(npm.status, 0, npm.stderr);
     const packed = (JSON.parse(npm.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path).sort();
-    assert.deepEqual(packed, ['cjs/index.cjs', 'dist/index.js', 'native/addon.cc', 'native/addon.h', 'native/binding.gyp',
-      'native/kernels/dispatch.cc', 'native/kernels/gemm_impl.h', 'package.json', 'scripts/build-native.mjs', 'src/index.ts']);
+    assert.deepEqual(packed, [
+      'cjs/index.cjs',
+      'dist/index.js',
+      'native/addon.cc',
+      'native/addon.h',
+      'native/binding.gyp',
+      'native/kernels/dispatch.cc',
+      'native/kernels/gemm_impl.h',
+      'package.json',
+      'scripts/build-native.mjs',
+      'src/index.ts',
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -167,8 +217,11 @@ test('a plain install pulls in only what every user needs: the chart packages ar
         if (!spec.startsWith('.')) {
           const name = packageOf(spec);
           dynamic.push(name);
-          assert.equal(pkg.peerDependenciesMeta[name]?.optional, true,
-            `${source} imports ${name} on demand; it should be an optional peer`);
+          assert.equal(
+            pkg.peerDependenciesMeta[name]?.optional,
+            true,
+            `${source} imports ${name} on demand; it should be an optional peer`,
+          );
           const parent = node.parent;
           const caught = ts.isPropertyAccessExpression(parent) && parent.name.text === 'catch' && ts.isCallExpression(parent.parent);
           assert.ok(caught, `${source}: write import('${spec}').catch(...) so that bundlers accept the package missing`);

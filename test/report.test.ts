@@ -9,15 +9,26 @@ import { escapeHtml, formatMetric, inlineSvg, renderReportPage, type ReportState
 import { decodePng } from '../src/io/png.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const CLASS_NAMES = ['horizontal', 'vertical', 'diagonal'];
 const SIDE = 6;
 
 /** 6x6 gray images of three classes (a bright row, column or diagonal at a random place) plus noise. */
 function bars(n: number, seed: number): [nr.Tensor, nr.Tensor] {
   let state = seed;
-  const random = () => ((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const random = () => {
+    state = (state * 1103515245 + 12345) >>> 0;
+    return state / 2 ** 32;
+  };
   const x = new Float32Array(n * SIDE * SIDE);
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -40,7 +51,11 @@ function buildModel(): nr.Sequential {
     new nr.layers.Dense({ units: 16, activation: 'relu' }),
     new nr.layers.Dense({ units: 3, activation: 'softmax' }),
   ]);
-  model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.03 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  model.compile({
+    optimizer: new nr.optimizers.Adam({ learningRate: 0.03 }),
+    loss: 'sparse_categorical_crossentropy',
+    metrics: ['accuracy'],
+  });
   return model;
 }
 
@@ -62,15 +77,32 @@ async function trainWithReport(updateSeconds?: number): Promise<Run> {
   const validation = bars(60, 2);
   const samples = bars(12, 3);
   const model = buildModel();
-  const report = new Report({ dir, title: 'Bars <test>', samples: { x: samples[0], y: samples[1], classNames: CLASS_NAMES, count: 9 }, validationData: validation, updateSeconds, refreshSeconds: 0.3 });
+  const report = new Report({
+    dir,
+    title: 'Bars <test>',
+    samples: { x: samples[0], y: samples[1], classNames: CLASS_NAMES, count: 9 },
+    validationData: validation,
+    updateSeconds,
+    refreshSeconds: 0.3,
+  });
   let livePage = '';
   const batchPages: string[] = [];
   // Runs after the Report (callbacks are called in order), so it reads what the Report just wrote.
   const probe = new nr.callbacks.LambdaCallback({
-    onEpochEnd: (epoch) => { if (epoch === 0) livePage = readFileSync(join(dir, 'index.html'), 'utf8'); },
-    onTrainBatchEnd: () => { batchPages.push(readFileSync(join(dir, 'index.html'), 'utf8')); },
+    onEpochEnd: (epoch) => {
+      if (epoch === 0) livePage = readFileSync(join(dir, 'index.html'), 'utf8');
+    },
+    onTrainBatchEnd: () => {
+      batchPages.push(readFileSync(join(dir, 'index.html'), 'utf8'));
+    },
   });
-  const history = await model.fit(train[0], train[1], { epochs: 4, batchSize: 32, verbose: 0, validationData: validation, callbacks: [report, probe] });
+  const history = await model.fit(train[0], train[1], {
+    epochs: 4,
+    batchSize: 32,
+    verbose: 0,
+    validationData: validation,
+    callbacks: [report, probe],
+  });
   return { dir, history, model, livePage, batchPages, samples, validation };
 }
 
@@ -93,15 +125,26 @@ function liveScript(html: string): string {
  * Runs a page's live script `secondsLater` after the page was written (`writtenAt`) against a stub
  * of the browser: returns the reload delay it scheduled (null: none) and the status line it left.
  */
-function runLiveScript(html: string, writtenAt: Date, secondsLater: number): { reloadAfterMs: number | null; status: { className: string; textContent: string } } {
+function runLiveScript(
+  html: string,
+  writtenAt: Date,
+  secondsLater: number,
+): { reloadAfterMs: number | null; status: { className: string; textContent: string } } {
   let reloadAfterMs: number | null = null;
   let reloaded = false;
   const status = { className: 'running', textContent: 'training' };
   runInNewContext(liveScript(html), {
     Date: { now: () => writtenAt.getTime() + secondsLater * 1000 },
     Math,
-    setTimeout: (callback: () => void, ms: number) => { reloadAfterMs = ms; callback(); },
-    location: { reload: () => { reloaded = true; } },
+    setTimeout: (callback: () => void, ms: number) => {
+      reloadAfterMs = ms;
+      callback();
+    },
+    location: {
+      reload: () => {
+        reloaded = true;
+      },
+    },
     document: { getElementById: (id: string) => (id === 'status' ? status : null) },
   });
   assert.equal(reloaded, reloadAfterMs !== null, 'the scheduled callback reloads the page');
@@ -109,7 +152,9 @@ function runLiveScript(html: string, writtenAt: Date, secondsLater: number): { r
 }
 
 function metricValue(html: string, table: string, metric: string): { value: number; text: string } {
-  const match = new RegExp(`<tr data-metric="${metric}"><th>[^<]*</th><td class="number" data-value="([^"]+)">([^<]+)</td>`).exec(section(html, table));
+  const match = new RegExp(`<tr data-metric="${metric}"><th>[^<]*</th><td class="number" data-value="([^"]+)">([^<]+)</td>`).exec(
+    section(html, table),
+  );
   assert.ok(match, `#${table} has a row for ${metric}`);
   return { value: Number(match[1]), text: match[2]! };
 }
@@ -154,7 +199,11 @@ test('Report writes a live page during training and a complete one at the end', 
     for (const name of CLASS_NAMES) assert.ok(confusion.includes(`>${name}<`), `class name ${name} on an axis`);
 
     // Samples: 9 figures, true and predicted labels as the model says, misclassified ones marked.
-    const figures = [...section(final, 'samples').matchAll(/<figure class="(right|wrong)" data-true="([^"]*)" data-predicted="([^"]*)"><img src="data:image\/png;base64,([^"]+)"/g)];
+    const figures = [
+      ...section(final, 'samples').matchAll(
+        /<figure class="(right|wrong)" data-true="([^"]*)" data-predicted="([^"]*)"><img src="data:image\/png;base64,([^"]+)"/g,
+      ),
+    ];
     assert.equal(figures.length, 9);
     const samplePredicted = run.model.predict(run.samples[0].slice(0, 9)).argmax(1).data();
     const sampleTruth = run.samples[1].data();
@@ -165,7 +214,8 @@ test('Report writes a live page during training and a complete one at the end', 
       assert.equal(mark, trueLabel === predictedLabel ? 'right' : 'wrong');
       const png = decodePng(new Uint8Array(Buffer.from(base64!, 'base64')));
       assert.deepEqual([png.width, png.height, png.channels], [SIDE, SIDE, 1]);
-      for (let p = 0; p < SIDE * SIDE; p++) assert.equal(png.pixels[p], Math.round(pixels[i * SIDE * SIDE + p]! * 255), `sample ${i} pixel ${p}`);
+      for (let p = 0; p < SIDE * SIDE; p++)
+        assert.equal(png.pixels[p], Math.round(pixels[i * SIDE * SIDE + p]! * 255), `sample ${i} pixel ${p}`);
     });
     assert.ok(final.includes(`<title>${escapeHtml('Bars <test>')}</title>`), 'the title is escaped');
   } finally {
@@ -192,21 +242,32 @@ test('Report checks its options and the class names', async () => {
   assert.throws(() => new Report({ dir: '' }), /Report: option dir must be a non-empty directory path/);
   const [x, y] = bars(6, 1);
   assert.throws(() => new Report({ dir: 'r', samples: { x, y, count: 0 } }), /samples\.count must be a positive integer, got 0/);
-  assert.throws(() => new Report({ dir: 'r', samples: { x, y: y.slice(0, 3) } }), /samples y must be class indices \[6\] or one-hot rows \[6, classes\] matching x \[6, 6, 6\], got \[3\]/);
+  assert.throws(
+    () => new Report({ dir: 'r', samples: { x, y: y.slice(0, 3) } }),
+    /samples y must be class indices \[6\] or one-hot rows \[6, classes\] matching x \[6, 6, 6\], got \[3\]/,
+  );
   assert.throws(() => new Report({ dir: 'r', refreshSeconds: -1 }), /refreshSeconds must be a positive number/);
   const dir = mkdtempSync(join(tmpdir(), 'neurona-report-'));
   try {
     const model = buildModel();
     const report = new Report({ dir, samples: { x, y, classNames: ['a', 'b'] } });
-    await assert.rejects(model.fit(x, y, { epochs: 1, verbose: 0, callbacks: [report] }), /samples\.classNames has 2 names but the model predicts 3 classes/);
+    await assert.rejects(
+      model.fit(x, y, { epochs: 1, verbose: 0, callbacks: [report] }),
+      /samples\.classNames has 2 names but the model predicts 3 classes/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('inlineSvg prefixes ids and their references and drops the XML prolog', () => {
-  const svg = '<?xml version="1.0"?><svg><defs><clipPath id="clip1"><rect/></clipPath></defs><g clip-path="url(#clip1)"><use href="#clip1"/></g></svg>';
-  assert.equal(inlineSvg(svg, 'a'), '<svg><defs><clipPath id="a-clip1"><rect/></clipPath></defs><g clip-path="url(#a-clip1)"><use href="#a-clip1"/></g></svg>');
+  const svg =
+    '<?xml version="1.0"?><svg><defs><clipPath id="clip1"><rect/></clipPath></defs>' +
+    '<g clip-path="url(#clip1)"><use href="#clip1"/></g></svg>';
+  assert.equal(
+    inlineSvg(svg, 'a'),
+    '<svg><defs><clipPath id="a-clip1"><rect/></clipPath></defs><g clip-path="url(#a-clip1)"><use href="#a-clip1"/></g></svg>',
+  );
 });
 
 test('the report renders in headless Chromium without console errors and shows the final accuracy', async (t) => {
@@ -221,7 +282,9 @@ test('the report renders in headless Chromium without console errors and shows t
   try {
     const page = await context.newPage();
     const problems: string[] = [];
-    page.on('console', (message) => { if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`); });
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
+    });
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
     const requested: string[] = [];
@@ -231,7 +294,9 @@ test('the report renders in headless Chromium without console errors and shows t
     const livePath = join(run.dir, 'live.html');
     writeFileSync(livePath, run.livePage);
     let loads = 0;
-    page.on('load', () => { loads++; });
+    page.on('load', () => {
+      loads++;
+    });
     await page.goto(`file://${livePath}`);
     await page.waitForTimeout(1500);
     assert.ok(loads >= 3, `the live page reloaded itself (${loads} loads in 1.5 s)`);
@@ -255,19 +320,26 @@ test('the report renders in headless Chromium without console errors and shows t
     assert.equal(shown, accuracy.toFixed(4));
     const curveBox = await page.locator('#curves svg').first().boundingBox();
     assert.ok(curveBox && curveBox.width > 100 && curveBox.height > 50, `the curves SVG is laid out (${JSON.stringify(curveBox)})`);
-    assert.ok(await page.locator('#curves svg path').count() >= 4, 'train and validation lines for loss and accuracy');
+    assert.ok((await page.locator('#curves svg path').count()) >= 4, 'train and validation lines for loss and accuracy');
     // The cells' labels (Vega writes them as aria-labels) hold the counts of the validation data.
-    const cells = await page.locator('#confusion-matrix svg path[aria-roledescription="rect mark"]').evaluateAll((paths) => paths.map((p) => p.getAttribute('aria-label')));
+    const cells = await page
+      .locator('#confusion-matrix svg path[aria-roledescription="rect mark"]')
+      .evaluateAll((paths) => paths.map((p) => p.getAttribute('aria-label')));
     assert.equal(cells.length, 9, 'a 3x3 matrix');
     const predicted = run.model.predict(run.validation[0]).argmax(1).data();
     const truth = run.validation[1].data();
     for (let t = 0; t < 3; t++) {
       for (let p = 0; p < 3; p++) {
         const count = Array.from(truth).filter((v, i) => v === t && predicted[i] === p).length;
-        assert.ok(cells.includes(`predicted: ${CLASS_NAMES[p]}; true: ${CLASS_NAMES[t]}; count: ${count}`), `cell true ${t} predicted ${p} counts ${count}; cells: ${cells.join(' | ')}`);
+        assert.ok(
+          cells.includes(`predicted: ${CLASS_NAMES[p]}; true: ${CLASS_NAMES[t]}; count: ${count}`),
+          `cell true ${t} predicted ${p} counts ${count}; cells: ${cells.join(' | ')}`,
+        );
       }
     }
-    const widths = await page.locator('#samples img').evaluateAll((images) => images.map((image) => (image as unknown as { naturalWidth: number }).naturalWidth));
+    const widths = await page
+      .locator('#samples img')
+      .evaluateAll((images) => images.map((image) => (image as unknown as { naturalWidth: number }).naturalWidth));
     assert.deepEqual(widths, new Array(9).fill(SIDE), 'every thumbnail decodes');
     assert.match((await page.locator('#summary').textContent())!, /Total params: 643/);
     // The summary's box lines meet from row to row (the body's line height left a gap under each row's
@@ -283,12 +355,21 @@ test('the report renders in headless Chromium without console errors and shows t
     let longest = 0;
     for (let x = 0; x < shot.width; x++) {
       let run = 0;
-      for (let y = 0; y < shot.height; y++) longest = Math.max(longest, (run = dark(x, y) ? run + 1 : 0));
+      for (let y = 0; y < shot.height; y++) {
+        run = dark(x, y) ? run + 1 : 0;
+        longest = Math.max(longest, run);
+      }
     }
     assert.ok(tableRows >= 5 && lineHeight > 0, `${tableRows} table rows, line height ${lineHeight}`);
-    assert.ok(longest >= (tableRows - 1) * lineHeight,
-      `the longest unbroken box line is ${longest} px; the table is ${tableRows} rows of ${lineHeight} px`);
-    assert.deepEqual(requested.filter((url) => !url.startsWith('file://') && !url.startsWith('data:')), [], 'no network requests');
+    assert.ok(
+      longest >= (tableRows - 1) * lineHeight,
+      `the longest unbroken box line is ${longest} px; the table is ${tableRows} rows of ${lineHeight} px`,
+    );
+    assert.deepEqual(
+      requested.filter((url) => !url.startsWith('file://') && !url.startsWith('data:')),
+      [],
+      'no network requests',
+    );
     assert.deepEqual(problems, []);
   } finally {
     await context.close();
@@ -300,8 +381,20 @@ test('the report renders in headless Chromium without console errors and shows t
 /** A running page's state, written at `writtenAt`. */
 function runningState(writtenAt: Date, staleSeconds: number): ReportState {
   return {
-    title: 'Stale?', status: 'running', startedAt: writtenAt, elapsedSeconds: 3, epoch: 1, epochs: 2, step: 1, steps: 4,
-    currentMetrics: { loss: 1 }, epochSeconds: [], curvesSvg: null, refreshSeconds: 2, staleSeconds, writtenAt,
+    title: 'Stale?',
+    status: 'running',
+    startedAt: writtenAt,
+    elapsedSeconds: 3,
+    epoch: 1,
+    epochs: 2,
+    step: 1,
+    steps: 4,
+    currentMetrics: { loss: 1 },
+    epochSeconds: [],
+    curvesSvg: null,
+    refreshSeconds: 2,
+    staleSeconds,
+    writtenAt,
   };
 }
 
@@ -317,7 +410,10 @@ test('a live page reloads while fresh and stops, saying so, once the file is sta
   const stale = runLiveScript(page, writtenAt, 61);
   assert.equal(stale.reloadAfterMs, null, 'no reload once stale');
   assert.equal(stale.status.className, 'stale');
-  assert.equal(stale.status.textContent, 'no update for 61 s: training has stopped, or is busy in a long step; reload the page to look again');
+  assert.equal(
+    stale.status.textContent,
+    'no update for 61 s: training has stopped, or is busy in a long step; reload the page to look again',
+  );
   assert.match(runLiveScript(page, writtenAt, 3 * 3600).status.textContent, /^no update for 180 min:/);
   // The Report's default: 120 s, or 3 x updateSeconds when longer; checked like the other durations.
   assert.equal(new Report({ dir: 'r' }).staleSeconds, 120);
@@ -364,12 +460,21 @@ test('Report.fail writes a final page with the error when fit throws, and the li
     assert.equal(metricValue(page, 'current-metrics', 'loss').value, report.history.loss![1]);
     assert.match(section(page, 'curves'), /<svg[\s\S]*<path/);
     assert.match(section(page, 'summary'), /Total params: 643/);
-    assert.ok(!page.includes('id="final-metrics"') && !page.includes('id="confusion-matrix"'), 'no final results of a run that did not end');
+    assert.ok(
+      !page.includes('id="final-metrics"') && !page.includes('id="confusion-matrix"'),
+      'no final results of a run that did not end',
+    );
 
     // A Report whose fit failed before training began (an uncompiled model) still writes the page.
     const early = new Report({ dir: join(dir, 'early') });
     const uncompiled = new nr.Sequential([new nr.layers.Dense({ units: 2, inputShape: [3] })]);
-    await assert.rejects(uncompiled.fit(nr.zeros([2, 3]), nr.zeros([2, 2]), { verbose: 0, callbacks: [early] }).catch(async (e) => { await early.fail(e); throw e; }), /is not compiled/);
+    await assert.rejects(
+      uncompiled.fit(nr.zeros([2, 3]), nr.zeros([2, 2]), { verbose: 0, callbacks: [early] }).catch(async (e) => {
+        await early.fail(e);
+        throw e;
+      }),
+      /is not compiled/,
+    );
     const earlyPage = readFileSync(join(dir, 'early', 'index.html'), 'utf8');
     assert.match(earlyPage, /class="failed"/);
     assert.match(section(earlyPage, 'error'), /ConfigError: fit: the model &quot;sequential(_\d+)?&quot; is not compiled/);

@@ -27,8 +27,8 @@ let pooledBytes = 0;
 let enabled = true;
 
 /** @internal Whether NEURONA_DEBUG_POOL=1 was set when neurona loaded; it is read only then. */
-export const POOL_DEBUG: boolean = (globalThis as { process?: { env?: Record<string, string | undefined> } })
-  .process?.env?.NEURONA_DEBUG_POOL === '1';
+export const POOL_DEBUG: boolean =
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURONA_DEBUG_POOL === '1';
 
 /** Under POOL_DEBUG, the arrays given back (and poisoned); null otherwise, so nothing is kept. */
 const givenBack: WeakSet<Float32Array> | null = POOL_DEBUG ? new WeakSet() : null;
@@ -63,7 +63,10 @@ export function releaseFloat32(arrays: Iterable<Float32Array>): void {
     const kept = givenBack === null ? array : poisoned(array, givenBack);
     if (pooledBytes + kept.byteLength > POOL_MAX_BYTES) continue;
     let list = free.get(kept.length);
-    if (!list) free.set(kept.length, (list = []));
+    if (!list) {
+      list = [];
+      free.set(kept.length, list);
+    }
     list.push(kept);
     pooledBytes += kept.byteLength;
   }
@@ -84,7 +87,7 @@ function poisoned(array: Float32Array, into: WeakSet<Float32Array>): Float32Arra
  * then holds NaN). Always false without the debug mode. Ops check their inputs with it.
  */
 export function wasGivenBack(array: ArrayBufferView): boolean {
-  return givenBack !== null && givenBack.has(array as Float32Array);
+  return givenBack?.has(array as Float32Array) ?? false;
 }
 
 /** Drops every pooled array (the garbage collector frees them); `fit` calls it when it ends. */

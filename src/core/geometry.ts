@@ -44,28 +44,41 @@ export function pairOption(value: unknown, where: string, option: string, min = 
     return [value[0], value[1]];
   }
   throw configError(where, {
-    expected: `${option} must be an integer >= ${min} or a pair [height, width] of them`, got: show(value),
+    expected: `${option} must be an integer >= ${min} or a pair [height, width] of them`,
+    got: show(value),
   });
 }
 
 /** `1` -> `[[1, 1], [1, 1]]`; `[1, 2]` -> `[[1, 1], [2, 2]]`; `[[t, b], [l, r]]` as is. Integers >= 0. */
 export function pairOfPairsOption(value: unknown, where: string, option: string): [[number, number], [number, number]] {
   const ok = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
-  if (ok(value)) return [[value, value], [value, value]];
+  if (ok(value))
+    return [
+      [value, value],
+      [value, value],
+    ];
   if (Array.isArray(value) && value.length === 2) {
-    if (value.every(ok)) return [[value[0], value[0]], [value[1], value[1]]];
+    if (value.every(ok))
+      return [
+        [value[0], value[0]],
+        [value[1], value[1]],
+      ];
     if (value.every((p) => Array.isArray(p) && p.length === 2 && p.every(ok))) {
-      return [[value[0][0], value[0][1]], [value[1][0], value[1][1]]];
+      return [
+        [value[0][0], value[0][1]],
+        [value[1][0], value[1][1]],
+      ];
     }
   }
   throw configError(where, {
-    expected: `${option} must be an integer >= 0, a pair [height, width], or [[top, bottom], [left, right]]`, got: show(value),
+    expected: `${option} must be an integer >= 0, a pair [height, width], or [[top, bottom], [left, right]]`,
+    got: show(value),
   });
 }
 
 /** 'valid' or 'same' in any case (Keras lowercases it, so TensorFlow's `'SAME'` works); default 'valid'. */
 export function paddingOption(value: unknown, where: string): Padding {
-  const padding = typeof value === 'string' ? value.toLowerCase() : value ?? 'valid';
+  const padding = typeof value === 'string' ? value.toLowerCase() : (value ?? 'valid');
   if (padding !== 'valid' && padding !== 'same') {
     throw configError(where, { expected: "padding must be 'valid' or 'same'", got: show(value) });
   }
@@ -108,8 +121,11 @@ export interface PoolWindow {
 }
 
 /** Reads `poolSize` (default `defaultSize`), `strides` (default poolSize, so windows do not overlap) and `padding`. */
-export function poolWindow(options: { poolSize?: unknown; strides?: unknown; padding?: unknown }, where: string,
-  defaultSize: Pair = 2): PoolWindow {
+export function poolWindow(
+  options: { poolSize?: unknown; strides?: unknown; padding?: unknown },
+  where: string,
+  defaultSize: Pair = 2,
+): PoolWindow {
   const size = pairOption(options.poolSize ?? defaultSize, where, 'poolSize');
   const strides = pairOption(options.strides ?? size, where, 'strides');
   const padding = paddingOption(options.padding, where);
@@ -192,8 +208,14 @@ export function convPadding(inSize: number, kernel: number, stride: number, dila
  * `size * stride`; with it, `(size - 1) * stride + span - 2 * pad + outputPadding` where pad is
  * `floor(span / 2)` for 'same' and 0 for 'valid'.
  */
-export function transposeOutputLength(size: number, kernel: number, stride: number, dilation: number, padding: Padding,
-  outputPadding: number | null): number {
+export function transposeOutputLength(
+  size: number,
+  kernel: number,
+  stride: number,
+  dilation: number,
+  padding: Padding,
+  outputPadding: number | null,
+): number {
   const span = dilatedKernel(kernel, dilation);
   if (outputPadding === null) return padding === 'valid' ? size * stride + Math.max(span - stride, 0) : size * stride;
   const pad = padding === 'same' ? Math.floor(span / 2) : 0;
@@ -211,7 +233,8 @@ export const IMAGE_AXES = 'batch, height, width, channels';
  */
 export function imageRankHint(rank: number, caller: 'op' | 'layer'): string | undefined {
   if (rank === 2) {
-    return caller === 'op' ? 'reshape flat images, e.g. x.reshape([-1, 28, 28, 1])'
+    return caller === 'op'
+      ? 'reshape flat images, e.g. x.reshape([-1, 28, 28, 1])'
       : 'reshape flat images first, e.g. nr.layers.Reshape({targetShape: [28, 28, 1]})';
   }
   if (rank === 3) return caller === 'op' ? 'add a batch axis with expandDims(x, 0)' : 'add the channels axis (or the batch axis)';
@@ -222,7 +245,9 @@ export function imageRankHint(rank: number, caller: 'op' | 'layer'): string | un
 export function checkImageRank(dims: Dims, where: string, caller: 'op' | 'layer'): void {
   if (dims.length !== 4) {
     throw shapeError(where, {
-      expected: `expected input of rank 4 [${IMAGE_AXES}]`, got: formatDims(dims), hint: imageRankHint(dims.length, caller),
+      expected: `expected input of rank 4 [${IMAGE_AXES}]`,
+      got: formatDims(dims),
+      hint: imageRankHint(dims.length, caller),
     });
   }
 }
@@ -246,8 +271,16 @@ export function checkWindowFits(dims: Dims, kh: number, kw: number, dilation: Tw
  * The output height and width of a `what` of kh x kw taps over the images `dims` (null where the
  * input's is unknown), after `checkWindowFits`: a layer's computeOutputShape.
  */
-export function windowOutputSize(dims: Dims, kh: number, kw: number, strides: Two, dilation: Two, padding: Padding,
-  where: string, what: string): [number | null, number | null] {
+export function windowOutputSize(
+  dims: Dims,
+  kh: number,
+  kw: number,
+  strides: Two,
+  dilation: Two,
+  padding: Padding,
+  where: string,
+  what: string,
+): [number | null, number | null] {
   checkWindowFits(dims, kh, kw, dilation, padding, where, what);
   const height = dims[1] ?? null;
   const width = dims[2] ?? null;
@@ -258,11 +291,19 @@ export function windowOutputSize(dims: Dims, kh: number, kw: number, strides: Tw
 }
 
 /** The output height and width of a transposed convolution over `dims` (null where unknown), checked by `checkTransposeOutput`. */
-export function transposeOutputSize(dims: Dims, kh: number, kw: number, window: ConvWindow, outputPadding: Two | null,
-  where: string): [number | null, number | null] {
+export function transposeOutputSize(
+  dims: Dims,
+  kh: number,
+  kw: number,
+  window: ConvWindow,
+  outputPadding: Two | null,
+  where: string,
+): [number | null, number | null] {
   const { strides, dilation, padding } = window;
-  const length = (size: number | null, k: number, axis: 0 | 1) => (size === null ? null
-    : transposeOutputLength(size, k, strides[axis], dilation[axis], padding, outputPadding === null ? null : outputPadding[axis]));
+  const length = (size: number | null, k: number, axis: 0 | 1) =>
+    size === null
+      ? null
+      : transposeOutputLength(size, k, strides[axis], dilation[axis], padding, outputPadding === null ? null : outputPadding[axis]);
   const out: [number | null, number | null] = [length(dims[1] ?? null, kh, 0), length(dims[2] ?? null, kw, 1)];
   checkTransposeOutput(dims, out[0], out[1], kh, kw, window, outputPadding, where);
   return out;
@@ -274,8 +315,16 @@ export function transposeOutputSize(dims: Dims, kh: number, kw: number, window: 
  * convolution's input gradient. Keras's lengths always do, except for an even kernel with 'same'
  * padding and outputPadding 0.
  */
-export function checkTransposeOutput(dims: Dims, outHeight: number | null, outWidth: number | null, kh: number, kw: number,
-  window: ConvWindow, outputPadding: Two | null, where: string): void {
+export function checkTransposeOutput(
+  dims: Dims,
+  outHeight: number | null,
+  outWidth: number | null,
+  kh: number,
+  kw: number,
+  window: ConvWindow,
+  outputPadding: Two | null,
+  where: string,
+): void {
   const { strides, dilation, padding } = window;
   const height = dims[1] ?? null;
   const width = dims[2] ?? null;
@@ -283,12 +332,14 @@ export function checkTransposeOutput(dims: Dims, outHeight: number | null, outWi
     size === null || out === null || (out >= 1 && convOutputLength(out, k, strides[axis], dilation[axis], padding) === size);
   if (maps(height, outHeight, kh, 0) && maps(width, outWidth, kw, 1)) return;
   throw configError(where, {
-    expected: `kernel ${kh}x${kw} with strides ${formatPair(strides)}, padding '${padding}' and outputPadding `
-      + `${outputPadding === null ? 'null' : formatPair(outputPadding)} gives a ${outHeight ?? 'None'}x${outWidth ?? 'None'} output `
-      + `that does not map back onto the ${formatSize(dims)} input ${formatDims(dims)}`,
-    rule: "a convolution of the output with the same window must give the input's size; "
-      + "an even kernel with 'same' needs outputPadding >= 1",
-    hint: 'change outputPadding (or leave it out), or use padding \'valid\'',
+    expected:
+      `kernel ${kh}x${kw} with strides ${formatPair(strides)}, padding '${padding}' and outputPadding ` +
+      `${outputPadding === null ? 'null' : formatPair(outputPadding)} gives a ${outHeight ?? 'None'}x${outWidth ?? 'None'} output ` +
+      `that does not map back onto the ${formatSize(dims)} input ${formatDims(dims)}`,
+    rule:
+      "a convolution of the output with the same window must give the input's size; " +
+      "an even kernel with 'same' needs outputPadding >= 1",
+    hint: "change outputPadding (or leave it out), or use padding 'valid'",
   });
 }
 

@@ -49,17 +49,26 @@ function batchesIn(dir: string): string | undefined {
 
 /** The ways to get the files without a network, for the library's callers and the CLI's users alike. */
 function howToProvide(cacheDir: string): string {
-  return `To load CIFAR-10 without a network, download ${MIRROR}${ARCHIVE} elsewhere and either unpack its six files ` +
+  return (
+    `To load CIFAR-10 without a network, download ${MIRROR}${ARCHIVE} elsewhere and either unpack its six files ` +
     `(${ALL_FILES.join(', ')}) into ${cacheDir}, or give the .tar.gz or the directory with the .bin files as ` +
     "{path: '<path>'} to loadData or as --data <path> to the CLI (neurona train cifar10-v1 --data <path>); " +
-    'to download from another mirror set {baseUrl} or NEURONA_DATASETS_MIRROR.';
+    'to download from another mirror set {baseUrl} or NEURONA_DATASETS_MIRROR.'
+  );
 }
 
 /** Both splits from `read(file)` (each file any whole number of records: the real ones hold 10,000, test files fewer). */
 function parseSplits(read: (file: string) => { bytes: Uint8Array; name: string }): { train: CifarSplit; test: CifarSplit } {
-  const parts = TRAIN_FILES.map((f) => { const { bytes, name } = read(f); return parseCifarBatch(bytes, name); });
+  const parts = TRAIN_FILES.map((f) => {
+    const { bytes, name } = read(f);
+    return parseCifarBatch(bytes, name);
+  });
   const count = parts.reduce((n, p) => n + p.count, 0);
-  const train: CifarSplit = { images: new Uint8Array(count * CIFAR_SIDE * CIFAR_SIDE * CIFAR_CHANNELS), labels: new Uint8Array(count), count };
+  const train: CifarSplit = {
+    images: new Uint8Array(count * CIFAR_SIDE * CIFAR_SIDE * CIFAR_CHANNELS),
+    labels: new Uint8Array(count),
+    count,
+  };
   let at = 0;
   for (const part of parts) {
     train.images.set(part.images, at * CIFAR_SIDE * CIFAR_SIDE * CIFAR_CHANNELS);
@@ -94,8 +103,11 @@ function fromFiles(files: Map<string, Uint8Array>, name: string) {
 }
 
 async function loadRaw(options: LoadDataOptions = {}): Promise<CifarRawDataset> {
-  const finish = (data: { train: CifarSplit; test: CifarSplit }, kind: CifarRawDataset['source']['kind'], dir: string): CifarRawDataset =>
-    ({ ...data, imageShape: [CIFAR_SIDE, CIFAR_SIDE, CIFAR_CHANNELS], source: { kind, dir } });
+  const finish = (
+    data: { train: CifarSplit; test: CifarSplit },
+    kind: CifarRawDataset['source']['kind'],
+    dir: string,
+  ): CifarRawDataset => ({ ...data, imageShape: [CIFAR_SIDE, CIFAR_SIDE, CIFAR_CHANNELS], source: { kind, dir } });
   const readDir = (dir: string) => parseSplits((f) => ({ bytes: readFileSync(join(dir, f)), name: join(dir, f) }));
   if (options.path !== undefined) {
     const path = options.path;
@@ -124,8 +136,10 @@ async function loadRaw(options: LoadDataOptions = {}): Promise<CifarRawDataset> 
 }
 
 function toTensors(raw: CifarRawDataset): Dataset {
-  const split = (s: CifarSplit): [Tensor, Tensor] =>
-    [tensor(s.images, [s.count, CIFAR_SIDE, CIFAR_SIDE, CIFAR_CHANNELS], 'int32'), tensor(s.labels, [s.count], 'int32')];
+  const split = (s: CifarSplit): [Tensor, Tensor] => [
+    tensor(s.images, [s.count, CIFAR_SIDE, CIFAR_SIDE, CIFAR_CHANNELS], 'int32'),
+    tensor(s.labels, [s.count], 'int32'),
+  ];
   return { train: split(raw.train), test: split(raw.test) };
 }
 

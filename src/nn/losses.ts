@@ -34,7 +34,8 @@ function alignTrue(yTrue: Operand, p: Tensor, name: string): Tensor {
   else if (t.rank === p.rank + 1 && t.shape[t.rank - 1] === 1) t = t.reshape(t.shape.slice(0, -1));
   if (t.rank !== p.rank || t.shape.some((d, i) => d !== p.shape[i])) {
     throw shapeError(name, {
-      expected: 'yTrue and yPred must have the same shape', got: `yTrue ${formatShape(t.shape)} and yPred ${formatShape(p.shape)}`,
+      expected: 'yTrue and yPred must have the same shape',
+      got: `yTrue ${formatShape(t.shape)} and yPred ${formatShape(p.shape)}`,
       hint: 'pass one target per prediction (for integer class labels use sparse_categorical_crossentropy)',
     });
   }
@@ -79,7 +80,11 @@ export function hinge(yTrue: Operand, yPred: Operand): Tensor {
   let t = alignTrue(yTrue, p, 'hinge');
   const labels = t.data();
   let binary = true;
-  for (let i = 0; i < labels.length; i++) if (labels[i] !== 0 && labels[i] !== 1) { binary = false; break; }
+  for (let i = 0; i < labels.length; i++)
+    if (labels[i] !== 0 && labels[i] !== 1) {
+      binary = false;
+      break;
+    }
   if (binary) t = t.mul(2).sub(1);
   return t.mul(p).neg().add(1).relu().mean(-1);
 }
@@ -103,7 +108,11 @@ export function perceptron(yTrue: Operand, yPred: Operand): Tensor {
   let t = alignTrue(yTrue, p, 'perceptron');
   const labels = t.data();
   let binary = true;
-  for (let i = 0; i < labels.length; i++) if (labels[i] !== 0 && labels[i] !== 1) { binary = false; break; }
+  for (let i = 0; i < labels.length; i++)
+    if (labels[i] !== 0 && labels[i] !== 1) {
+      binary = false;
+      break;
+    }
   if (binary) t = t.mul(2).sub(1);
   return t.mul(p).neg().relu().mean(-1);
 }
@@ -214,7 +223,8 @@ export function sparseTargets(yTrue: Operand, p: Tensor, name: string): Tensor {
     const v = Number(labels[i]);
     if (!Number.isInteger(v)) {
       throw configError(name, {
-        expected: 'labels must be integers (class indices)', got: `${v} at flat index ${i} of yTrue ${formatShape(t.shape)}`,
+        expected: 'labels must be integers (class indices)',
+        got: `${v} at flat index ${i} of yTrue ${formatShape(t.shape)}`,
         hint: 'round them, or use categorical_crossentropy for one-hot or soft targets',
       });
     }
@@ -244,7 +254,9 @@ export interface LossOptions {
 }
 
 /** The options of the built-in Loss classes (each parses its own before calling Loss's constructor). */
-const LOSS_OPTIONS = { keys: { reduction: is.oneOf('sum_over_batch_size', 'sum', 'none'), name: is.string } satisfies Record<keyof LossOptions, unknown> };
+const LOSS_OPTIONS = {
+  keys: { reduction: is.oneOf('sum_over_batch_size', 'sum', 'none'), name: is.string } satisfies Record<keyof LossOptions, unknown>,
+};
 const SPARSE_CROSSENTROPY_OPTIONS = { keys: { ...LOSS_OPTIONS.keys, fromLogits: is.boolean } };
 const CROSSENTROPY_OPTIONS = { keys: { ...SPARSE_CROSSENTROPY_OPTIONS.keys, labelSmoothing: is.number } };
 
@@ -314,8 +326,12 @@ export abstract class Loss {
  * ```
  */
 export class MeanSquaredError extends Loss {
-  constructor(options: LossOptions = {}) { super('mean_squared_error', parseOptions('MeanSquaredError', options, LOSS_OPTIONS)); }
-  fn(yTrue: Operand, yPred: Operand): Tensor { return meanSquaredError(yTrue, yPred); }
+  constructor(options: LossOptions = {}) {
+    super('mean_squared_error', parseOptions('MeanSquaredError', options, LOSS_OPTIONS));
+  }
+  fn(yTrue: Operand, yPred: Operand): Tensor {
+    return meanSquaredError(yTrue, yPred);
+  }
 }
 
 /**
@@ -326,8 +342,12 @@ export class MeanSquaredError extends Loss {
  * ```
  */
 export class MeanAbsoluteError extends Loss {
-  constructor(options: LossOptions = {}) { super('mean_absolute_error', parseOptions('MeanAbsoluteError', options, LOSS_OPTIONS)); }
-  fn(yTrue: Operand, yPred: Operand): Tensor { return meanAbsoluteError(yTrue, yPred); }
+  constructor(options: LossOptions = {}) {
+    super('mean_absolute_error', parseOptions('MeanAbsoluteError', options, LOSS_OPTIONS));
+  }
+  fn(yTrue: Operand, yPred: Operand): Tensor {
+    return meanAbsoluteError(yTrue, yPred);
+  }
 }
 
 /**
@@ -338,8 +358,12 @@ export class MeanAbsoluteError extends Loss {
  * ```
  */
 export class Hinge extends Loss {
-  constructor(options: LossOptions = {}) { super('hinge', parseOptions('Hinge', options, LOSS_OPTIONS)); }
-  fn(yTrue: Operand, yPred: Operand): Tensor { return hinge(yTrue, yPred); }
+  constructor(options: LossOptions = {}) {
+    super('hinge', parseOptions('Hinge', options, LOSS_OPTIONS));
+  }
+  fn(yTrue: Operand, yPred: Operand): Tensor {
+    return hinge(yTrue, yPred);
+  }
 }
 
 /**
@@ -350,8 +374,12 @@ export class Hinge extends Loss {
  * ```
  */
 export class PerceptronCriterion extends Loss {
-  constructor(options: LossOptions = {}) { super('perceptron', parseOptions('PerceptronCriterion', options, LOSS_OPTIONS)); }
-  fn(yTrue: Operand, yPred: Operand): Tensor { return perceptron(yTrue, yPred); }
+  constructor(options: LossOptions = {}) {
+    super('perceptron', parseOptions('PerceptronCriterion', options, LOSS_OPTIONS));
+  }
+  fn(yTrue: Operand, yPred: Operand): Tensor {
+    return perceptron(yTrue, yPred);
+  }
 }
 
 /** What the crossentropy losses share: the `fromLogits` option, parsed by the subclass, and its config. */
@@ -361,7 +389,9 @@ export abstract class CrossentropyLoss extends Loss {
     super(defaultName, options);
     this.fromLogits = options.fromLogits ?? false;
   }
-  override getConfig(): Record<string, unknown> { return { ...super.getConfig(), fromLogits: this.fromLogits }; }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), fromLogits: this.fromLogits };
+  }
 }
 
 /** The crossentropy losses that also take `labelSmoothing` (binary and categorical; the sparse one does not, as in Keras). */
@@ -373,7 +403,9 @@ export abstract class SmoothedCrossentropyLoss extends CrossentropyLoss {
     this.labelSmoothing = options.labelSmoothing ?? 0;
     checkSmoothing(this.labelSmoothing, className);
   }
-  override getConfig(): Record<string, unknown> { return { ...super.getConfig(), labelSmoothing: this.labelSmoothing }; }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), labelSmoothing: this.labelSmoothing };
+  }
 }
 
 /**
@@ -385,7 +417,9 @@ export abstract class SmoothedCrossentropyLoss extends CrossentropyLoss {
  * ```
  */
 export class BinaryCrossentropy extends SmoothedCrossentropyLoss {
-  constructor(options: BinaryCrossentropyOptions & LossOptions = {}) { super('BinaryCrossentropy', 'binary_crossentropy', options); }
+  constructor(options: BinaryCrossentropyOptions & LossOptions = {}) {
+    super('BinaryCrossentropy', 'binary_crossentropy', options);
+  }
   fn(yTrue: Operand, yPred: Operand): Tensor {
     return binaryCrossentropy(yTrue, yPred, { fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing });
   }
@@ -400,7 +434,9 @@ export class BinaryCrossentropy extends SmoothedCrossentropyLoss {
  * ```
  */
 export class CategoricalCrossentropy extends SmoothedCrossentropyLoss {
-  constructor(options: CategoricalCrossentropyOptions & LossOptions = {}) { super('CategoricalCrossentropy', 'categorical_crossentropy', options); }
+  constructor(options: CategoricalCrossentropyOptions & LossOptions = {}) {
+    super('CategoricalCrossentropy', 'categorical_crossentropy', options);
+  }
   fn(yTrue: Operand, yPred: Operand): Tensor {
     return categoricalCrossentropy(yTrue, yPred, { fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing });
   }
@@ -416,7 +452,10 @@ export class CategoricalCrossentropy extends SmoothedCrossentropyLoss {
  */
 export class SparseCategoricalCrossentropy extends CrossentropyLoss {
   constructor(raw: { fromLogits?: boolean } & LossOptions = {}) {
-    super('sparse_categorical_crossentropy', parseOptions<{ fromLogits?: boolean } & LossOptions>('SparseCategoricalCrossentropy', raw, SPARSE_CROSSENTROPY_OPTIONS));
+    super(
+      'sparse_categorical_crossentropy',
+      parseOptions<{ fromLogits?: boolean } & LossOptions>('SparseCategoricalCrossentropy', raw, SPARSE_CROSSENTROPY_OPTIONS),
+    );
   }
   fn(yTrue: Operand, yPred: Operand): Tensor {
     return sparseCategoricalCrossentropy(yTrue, yPred, { fromLogits: this.fromLogits });
@@ -443,8 +482,19 @@ for (const [canonical, make, aliases] of [
 
 /** The Keras snake_case names (and aliases) getLoss accepts. */
 export const LOSS_NAMES = [
-  'mean_squared_error', 'mse', 'mean_absolute_error', 'mae', 'hinge', 'perceptron', 'perceptron_criterion', 'binary_crossentropy', 'bce',
-  'categorical_crossentropy', 'cce', 'sparse_categorical_crossentropy', 'scce',
+  'mean_squared_error',
+  'mse',
+  'mean_absolute_error',
+  'mae',
+  'hinge',
+  'perceptron',
+  'perceptron_criterion',
+  'binary_crossentropy',
+  'bce',
+  'categorical_crossentropy',
+  'cce',
+  'sparse_categorical_crossentropy',
+  'scce',
 ] as const;
 
 /** The loss names the types accept (any spelling of them works at run time, see KerasName). */
@@ -452,8 +502,12 @@ export type LossName = KerasName<(typeof LOSS_NAMES)[number]>;
 
 /** A loss wrapping a user function `(yTrue, yPred) => per-sample losses`. */
 class FunctionLoss extends Loss {
-  constructor(private readonly lossFn: LossFunction) { super(lossFn.name || 'custom_loss'); }
-  fn(yTrue: Operand, yPred: Operand): Tensor { return this.lossFn(yTrue, yPred); }
+  constructor(private readonly lossFn: LossFunction) {
+    super(lossFn.name || 'custom_loss');
+  }
+  fn(yTrue: Operand, yPred: Operand): Tensor {
+    return this.lossFn(yTrue, yPred);
+  }
 }
 
 /**
@@ -475,15 +529,20 @@ export function getLoss(identifier: string | Loss | LossFunction): Loss {
   }
   throw configError('getLoss', {
     expected: `unknown loss ${show(identifier)}`,
-    hint: `valid names are ${LOSS_NAMES.map((n) => `'${n}'`).join(', ')} (camelCase spellings such as 'categoricalCrossentropy' work too), `
-      + 'a Loss instance or a function (yTrue, yPred) => Tensor',
+    hint:
+      `valid names are ${LOSS_NAMES.map((n) => `'${n}'`).join(', ')} (camelCase spellings such as 'categoricalCrossentropy' work too), ` +
+      'a Loss instance or a function (yTrue, yPred) => Tensor',
   });
 }
 
 /** The canonical snake_case name of a loss identifier, or undefined when it is not a built-in name. */
 export function canonicalLossName(identifier: string | Loss | LossFunction | undefined): string | undefined {
   if (identifier === undefined) return undefined;
-  if (identifier instanceof Loss) return ownEntry(LOSSES, normalizeIdentifier(identifier.constructor.name))?.canonical ?? ownEntry(LOSSES, normalizeIdentifier(identifier.name))?.canonical;
+  if (identifier instanceof Loss)
+    return (
+      ownEntry(LOSSES, normalizeIdentifier(identifier.constructor.name))?.canonical ??
+      ownEntry(LOSSES, normalizeIdentifier(identifier.name))?.canonical
+    );
   if (typeof identifier === 'string') return ownEntry(LOSSES, normalizeIdentifier(identifier))?.canonical;
   return undefined;
 }
@@ -522,12 +581,14 @@ export class FusedSoftmaxCrossentropy {
   constructor(loss: CategoricalCrossentropy | SparseCategoricalCrossentropy) {
     if (!(loss instanceof CategoricalCrossentropy || loss instanceof SparseCategoricalCrossentropy)) {
       throw configError('FusedSoftmaxCrossentropy', {
-        expected: 'the loss must be a CategoricalCrossentropy or SparseCategoricalCrossentropy', got: show(loss),
+        expected: 'the loss must be a CategoricalCrossentropy or SparseCategoricalCrossentropy',
+        got: show(loss),
       });
     }
     if (loss.fromLogits) {
       throw configError('FusedSoftmaxCrossentropy', {
-        expected: 'the loss must take probabilities', got: `${loss.constructor.name} with fromLogits: true`,
+        expected: 'the loss must take probabilities',
+        got: `${loss.constructor.name} with fromLogits: true`,
         hint: 'a loss from logits already skips the softmax; call it on the logits instead',
       });
     }
@@ -550,8 +611,10 @@ export class FusedSoftmaxCrossentropy {
   /** The per-sample losses (last axis reduced), as `loss.fn(yTrue, probabilities)` gives them. */
   fn(yTrue: Operand, probabilities: Tensor, logits: Tensor): Tensor {
     const p = probabilities;
-    const z = this.loss instanceof SparseCategoricalCrossentropy ? sparseTargets(yTrue, p, 'sparseCategoricalCrossentropy')
-      : categoricalTargets(yTrue, p, this.loss.labelSmoothing);
+    const z =
+      this.loss instanceof SparseCategoricalCrossentropy
+        ? sparseTargets(yTrue, p, 'sparseCategoricalCrossentropy')
+        : categoricalTargets(yTrue, p, this.loss.labelSmoothing);
     return softmaxCrossentropy(z, p, logits, epsilon());
   }
 

@@ -1,10 +1,19 @@
 import { configError, dtypeError, formatShape, shapeError, show } from '../core/index.js';
 import {
-  checkImageRank, checkTransposeOutput, checkWindowFits, convOutputLength, convPadBefore, convWindow, outputPaddingOption,
-  transposeOutputLength, type ConvWindow, type Padding, type Pair,
+  checkImageRank,
+  checkTransposeOutput,
+  checkWindowFits,
+  convOutputLength,
+  convPadBefore,
+  convWindow,
+  outputPaddingOption,
+  transposeOutputLength,
+  type ConvWindow,
+  type Padding,
+  type Pair,
 } from '../core/geometry.js';
 import { LINEAR_ACTIVATIONS, kernelProvider, kernels, type Conv2DGeometry, type LinearActivation } from '../backend/index.js';
-import { Tensor, record } from '../tensor/index.js';
+import { type Tensor, record } from '../tensor/index.js';
 import { unaryGradient } from './elementwise.js';
 import { castTo, empty, requireFloat, scratch, toTensor, type Operand } from './helpers.js';
 import { sum } from './reduce.js';
@@ -55,25 +64,48 @@ const NO_DILATION = [1, 1] as const;
  * `shape`, after checking that a 'valid' window fits (a window that does not would give an empty
  * output, which no framework returns silently).
  */
-function windowGeometry(where: string, what: string, shape: readonly number[], kh: number, kw: number,
-  strides: readonly [number, number], dilation: readonly [number, number], padding: Padding, outChannels: number): Conv2DGeometry {
+function windowGeometry(
+  where: string,
+  what: string,
+  shape: readonly number[],
+  kh: number,
+  kw: number,
+  strides: readonly [number, number],
+  dilation: readonly [number, number],
+  padding: Padding,
+  outChannels: number,
+): Conv2DGeometry {
   checkWindowFits(shape, kh, kw, dilation, padding, where, what);
   const [batch, inHeight, inWidth, inChannels] = shape as [number, number, number, number];
   const outHeight = convOutputLength(inHeight, kh, strides[0], dilation[0], padding);
   const outWidth = convOutputLength(inWidth, kw, strides[1], dilation[1], padding);
   return {
-    batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels,
-    filterHeight: kh, filterWidth: kw, strideHeight: strides[0], strideWidth: strides[1],
-    dilationHeight: dilation[0], dilationWidth: dilation[1],
+    batch,
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight,
+    outWidth,
+    outChannels,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: strides[0],
+    strideWidth: strides[1],
+    dilationHeight: dilation[0],
+    dilationWidth: dilation[1],
     padTop: convPadBefore(inHeight, outHeight, kh, strides[0], dilation[0], padding),
     padLeft: convPadBefore(inWidth, outWidth, kw, strides[1], dilation[1], padding),
   };
 }
 
 /** Pooling windows have no dilation. */
-export const poolGeometry = (where: string, shape: readonly number[], size: readonly [number, number],
-  strides: readonly [number, number], padding: Padding): Conv2DGeometry =>
-  windowGeometry(where, 'pool', shape, size[0], size[1], strides, NO_DILATION, padding, shape[3]!);
+export const poolGeometry = (
+  where: string,
+  shape: readonly number[],
+  size: readonly [number, number],
+  strides: readonly [number, number],
+  padding: Padding,
+): Conv2DGeometry => windowGeometry(where, 'pool', shape, size[0], size[1], strides, NO_DILATION, padding, shape[3]!);
 
 const ORDINAL = ['first', 'second', 'third', 'fourth'];
 
@@ -94,13 +126,15 @@ function checkOperands(where: string, x: Tensor, w: Tensor, layout: string, chan
   if (w.rank !== 4) throw shapeError(where, { expected: `expected a rank-4 filter ${layout}`, got: formatShape(w.shape) });
   if (w.size === 0) {
     throw shapeError(where, {
-      expected: `the filter ${formatShape(w.shape)} has a dimension of size 0`, hint: 'kernel sizes and filter counts must be positive',
+      expected: `the filter ${formatShape(w.shape)} has a dimension of size 0`,
+      hint: 'kernel sizes and filter counts must be positive',
     });
   }
   const channels = w.shape[channelAxis]!;
   if (channels !== x.shape[3]) {
     throw shapeError(where, {
-      expected: `expected input with ${channels} channels (last axis)`, got: formatShape(x.shape),
+      expected: `expected input with ${channels} channels (last axis)`,
+      got: formatShape(x.shape),
       rule: `the filter ${formatShape(w.shape)} expects ${channels} input channels, its ${ORDINAL[channelAxis]} dimension in ${layout}`,
       hint: "give the input the filter's channels, or build the filter for the input's",
     });
@@ -113,9 +147,13 @@ const data = (t: Tensor, dtype: Tensor['dtype']) => castTo(t, dtype)._data as Fl
  * The gradients of the two operands of a convolution-like op, each allocated and computed by its
  * kernel call only when that operand needs one.
  */
-function inputAndFilterGradients(x: Tensor, w: Tensor, dy: Float32Array,
+function inputAndFilterGradients(
+  x: Tensor,
+  w: Tensor,
+  dy: Float32Array,
   inputGradient: (dy: Float32Array, dx: Float32Array) => void,
-  filterGradient: (dy: Float32Array, dw: Float32Array) => void): [Tensor | null, Tensor | null] {
+  filterGradient: (dy: Float32Array, dw: Float32Array) => void,
+): [Tensor | null, Tensor | null] {
   let dx: Tensor | null = null;
   let dw: Tensor | null = null;
   if (x.requiresGrad) {
@@ -152,7 +190,8 @@ export function conv2d(input: Operand, filter: Operand, options: Conv2DBiasActiv
   const activation = options.activation ?? 'linear';
   if (!LINEAR_ACTIVATIONS.includes(activation)) {
     throw configError(op, {
-      expected: `activation must be one of ${LINEAR_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}`, got: show(activation),
+      expected: `activation must be one of ${LINEAR_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}`,
+      got: show(activation),
       hint: 'apply other activations to the result',
     });
   }
@@ -166,20 +205,29 @@ export function conv2d(input: Operand, filter: Operand, options: Conv2DBiasActiv
  * LINEAR_ACTIVATIONS. The tensors are checked here all the same, since they reach the kernels.
  * `where` names the caller (the op, or the layer) in errors.
  */
-export function conv2dParsed(where: string, x: Tensor, w: Tensor, window: ConvWindow, b: Tensor | null,
-  activation: LinearActivation): Tensor {
+export function conv2dParsed(
+  where: string,
+  x: Tensor,
+  w: Tensor,
+  window: ConvWindow,
+  b: Tensor | null,
+  activation: LinearActivation,
+): Tensor {
   const op = 'conv2d';
   checkOperands(where, x, w, '[kernelHeight, kernelWidth, inChannels, filters]', 2);
   const filters = w.shape[3]!;
   if (b !== null) {
     if (b.rank !== 1 || b.shape[0] !== filters) {
       throw shapeError(where, {
-        expected: `the bias must be [${filters}] for the filter ${formatShape(w.shape)}`, got: formatShape(b.shape),
+        expected: `the bias must be [${filters}] for the filter ${formatShape(w.shape)}`,
+        got: formatShape(b.shape),
       });
     }
     if (b.dtype !== x.dtype) {
       throw dtypeError(where, {
-        expected: `the bias must have the input's dtype ${x.dtype}`, got: `${b.dtype} ${formatShape(b.shape)}`, hint: 'cast one of them',
+        expected: `the bias must have the input's dtype ${x.dtype}`,
+        got: `${b.dtype} ${formatShape(b.shape)}`,
+        hint: 'cast one of them',
       });
     }
   }
@@ -188,7 +236,7 @@ export function conv2dParsed(where: string, x: Tensor, w: Tensor, window: ConvWi
   const table = kernels();
   const xData = x._data as Float32Array;
   const wData = w._data as Float32Array;
-  const bData = b === null ? null : b._data as Float32Array;
+  const bData = b === null ? null : (b._data as Float32Array);
   let out = empty(shape, x.dtype);
   if (bData === null && activation === 'linear') {
     table.conv2d(xData, wData, out._data as Float32Array, g);
@@ -210,30 +258,40 @@ export function conv2dParsed(where: string, x: Tensor, w: Tensor, window: ConvWi
     }
   }
   const y = out;
-  return record(op, y, b === null ? [x, w] : [x, w, b], (grad, createGraph) => {
-    if (createGraph) {
-      const dz = activation === 'linear' ? grad : unaryGradient(activation, y, y, grad);
-      const [dx, dw] = convolutionGradients(CONV2D, x, w, dz, g);
-      return b === null ? [dx, dw] : [dx, dw, b.requiresGrad ? sum(dz, [0, 1, 2]) : null];
-    }
-    // dz = grad * activation'(z), from the output alone (relu's test z > 0 is y > 0).
-    let dy = data(grad, x.dtype);
-    if (activation !== 'linear') {
-      const dz = scratch(shape, x.dtype);
-      kernels().unaryGrad(activation, y._data as Float32Array, y._data as Float32Array, dy, dz._data as Float32Array, 0);
-      dy = dz._data as Float32Array;
-    }
-    const [dx, dw] = inputAndFilterGradients(x, w, dy,
-      (d, out) => kernels().conv2dBackpropInput(d, wData, out, g),
-      (d, out) => kernels().conv2dBackpropFilter(xData, d, out, g));
-    let db: Tensor | null = null;
-    if (b !== null && b.requiresGrad) {
-      db = empty(b.shape, b.dtype);
-      const pixels = g.batch * g.outHeight * g.outWidth;
-      if (pixels > 0) kernels().reduce('sum', dy, { outer: 1, length: pixels, inner: filters }, db._data);
-    }
-    return b === null ? [dx, dw] : [dx, dw, db];
-  }, true);
+  return record(
+    op,
+    y,
+    b === null ? [x, w] : [x, w, b],
+    (grad, createGraph) => {
+      if (createGraph) {
+        const dz = activation === 'linear' ? grad : unaryGradient(activation, y, y, grad);
+        const [dx, dw] = convolutionGradients(CONV2D, x, w, dz, g);
+        return b === null ? [dx, dw] : [dx, dw, b.requiresGrad ? sum(dz, [0, 1, 2]) : null];
+      }
+      // dz = grad * activation'(z), from the output alone (relu's test z > 0 is y > 0).
+      let dy = data(grad, x.dtype);
+      if (activation !== 'linear') {
+        const dz = scratch(shape, x.dtype);
+        kernels().unaryGrad(activation, y._data as Float32Array, y._data as Float32Array, dy, dz._data as Float32Array, 0);
+        dy = dz._data as Float32Array;
+      }
+      const [dx, dw] = inputAndFilterGradients(
+        x,
+        w,
+        dy,
+        (d, out) => kernels().conv2dBackpropInput(d, wData, out, g),
+        (d, out) => kernels().conv2dBackpropFilter(xData, d, out, g),
+      );
+      let db: Tensor | null = null;
+      if (b?.requiresGrad) {
+        db = empty(b.shape, b.dtype);
+        const pixels = g.batch * g.outHeight * g.outWidth;
+        if (pixels > 0) kernels().reduce('sum', dy, { outer: 1, length: pixels, inner: filters }, db._data);
+      }
+      return b === null ? [dx, dw] : [dx, dw, db];
+    },
+    true,
+  );
 }
 
 /**
@@ -258,11 +316,22 @@ export function depthwiseConv2dParsed(where: string, x: Tensor, w: Tensor, windo
   const g = windowGeometry(where, 'kernel', x.shape, kh, kw, window.strides, window.dilation, window.padding, inChannels * multiplier);
   const out = empty([g.batch, g.outHeight, g.outWidth, g.outChannels], x.dtype);
   kernels().depthwiseConv2d(x._data as Float32Array, w._data as Float32Array, out._data as Float32Array, g);
-  return record(op, out, [x, w], (grad, createGraph) => (createGraph
-    ? convolutionGradients(DEPTHWISE, x, w, grad, g)
-    : inputAndFilterGradients(x, w, data(grad, x.dtype),
-      (dy, dx) => kernels().depthwiseConv2dBackpropInput(dy, w._data as Float32Array, dx, g),
-      (dy, dw) => kernels().depthwiseConv2dBackpropFilter(x._data as Float32Array, dy, dw, g))), true);
+  return record(
+    op,
+    out,
+    [x, w],
+    (grad, createGraph) =>
+      createGraph
+        ? convolutionGradients(DEPTHWISE, x, w, grad, g)
+        : inputAndFilterGradients(
+            x,
+            w,
+            data(grad, x.dtype),
+            (dy, dx) => kernels().depthwiseConv2dBackpropInput(dy, w._data as Float32Array, dx, g),
+            (dy, dw) => kernels().depthwiseConv2dBackpropFilter(x._data as Float32Array, dy, dw, g),
+          ),
+    true,
+  );
 }
 
 /**
@@ -288,8 +357,13 @@ export function conv2dTranspose(input: Operand, filter: Operand, options: Conv2D
  * conv2dTranspose with its options already read: the trusted internal path of `conv2dParsed`, for
  * Conv2DTranspose; `outputPadding` must come from `outputPaddingOption`.
  */
-export function conv2dTransposeParsed(where: string, x: Tensor, w: Tensor, window: ConvWindow,
-  outputPadding: readonly [number, number] | null): Tensor {
+export function conv2dTransposeParsed(
+  where: string,
+  x: Tensor,
+  w: Tensor,
+  window: ConvWindow,
+  outputPadding: readonly [number, number] | null,
+): Tensor {
   const op = 'conv2dTranspose';
   checkOperands(where, x, w, '[kernelHeight, kernelWidth, filters, inChannels]', 3);
   const [kh, kw, filters, inChannels] = w.shape as [number, number, number, number];
@@ -300,20 +374,41 @@ export function conv2dTransposeParsed(where: string, x: Tensor, w: Tensor, windo
   // The transposed conv runs as the input gradient of the conv that maps its output back onto x.
   checkTransposeOutput(x.shape, outHeight, outWidth, kh, kw, window, outputPadding, where);
   const g: Conv2DGeometry = {
-    batch, inHeight: outHeight, inWidth: outWidth, inChannels: filters, outHeight: height, outWidth: width,
-    outChannels: inChannels, filterHeight: kh, filterWidth: kw, strideHeight: strides[0], strideWidth: strides[1],
-    dilationHeight: dilation[0], dilationWidth: dilation[1],
+    batch,
+    inHeight: outHeight,
+    inWidth: outWidth,
+    inChannels: filters,
+    outHeight: height,
+    outWidth: width,
+    outChannels: inChannels,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: strides[0],
+    strideWidth: strides[1],
+    dilationHeight: dilation[0],
+    dilationWidth: dilation[1],
     padTop: convPadBefore(outHeight, height, kh, strides[0], dilation[0], padding),
     padLeft: convPadBefore(outWidth, width, kw, strides[1], dilation[1], padding),
   };
   const out = empty([batch, g.inHeight, g.inWidth, filters], x.dtype);
   kernels().conv2dBackpropInput(x._data as Float32Array, w._data as Float32Array, out._data as Float32Array, g);
   // The transpose's input gradient is the forward convolution; its filter gradient swaps the roles.
-  return record(op, out, [x, w], (grad, createGraph) => (createGraph
-    ? [x.requiresGrad ? convolve(CONV2D, grad, w, g) : null, w.requiresGrad ? filterGradient(CONV2D, grad, x, g, w.shape) : null]
-    : inputAndFilterGradients(x, w, data(grad, x.dtype),
-      (dy, dx) => kernels().conv2d(dy, w._data as Float32Array, dx, g),
-      (dy, dw) => kernels().conv2dBackpropFilter(dy, x._data as Float32Array, dw, g))), true);
+  return record(
+    op,
+    out,
+    [x, w],
+    (grad, createGraph) =>
+      createGraph
+        ? [x.requiresGrad ? convolve(CONV2D, grad, w, g) : null, w.requiresGrad ? filterGradient(CONV2D, grad, x, g, w.shape) : null]
+        : inputAndFilterGradients(
+            x,
+            w,
+            data(grad, x.dtype),
+            (dy, dx) => kernels().conv2d(dy, w._data as Float32Array, dx, g),
+            (dy, dw) => kernels().conv2dBackpropFilter(dy, x._data as Float32Array, dw, g),
+          ),
+    true,
+  );
 }
 
 /*
@@ -330,11 +425,18 @@ interface ConvFamily {
 }
 
 const CONV2D: ConvFamily = { forward: 'conv2d', input: 'conv2dBackpropInput', filter: 'conv2dBackpropFilter' };
-const DEPTHWISE: ConvFamily = { forward: 'depthwiseConv2d', input: 'depthwiseConv2dBackpropInput', filter: 'depthwiseConv2dBackpropFilter' };
+const DEPTHWISE: ConvFamily = {
+  forward: 'depthwiseConv2d',
+  input: 'depthwiseConv2dBackpropInput',
+  filter: 'depthwiseConv2dBackpropFilter',
+};
 
 /** [dx, dw] of `forward(x, w)` for the output gradient dy, as ops (null where not needed). */
 function convolutionGradients(family: ConvFamily, x: Tensor, w: Tensor, dy: Tensor, g: Conv2DGeometry): [Tensor | null, Tensor | null] {
-  return [x.requiresGrad ? inputGradient(family, dy, w, g, x.shape) : null, w.requiresGrad ? filterGradient(family, x, dy, g, w.shape) : null];
+  return [
+    x.requiresGrad ? inputGradient(family, dy, w, g, x.shape) : null,
+    w.requiresGrad ? filterGradient(family, x, dy, g, w.shape) : null,
+  ];
 }
 
 function convolve(family: ConvFamily, x: Tensor, w: Tensor, g: Conv2DGeometry): Tensor {
@@ -346,17 +448,23 @@ function convolve(family: ConvFamily, x: Tensor, w: Tensor, g: Conv2DGeometry): 
 function inputGradient(family: ConvFamily, dy: Tensor, w: Tensor, g: Conv2DGeometry, shape: readonly number[]): Tensor {
   const dx = empty(shape, dy.dtype);
   kernels()[family.input](dy._data as Float32Array, w._data as Float32Array, dx._data as Float32Array, g);
-  return record(family.input, dx, [dy, w], (gx) => [
-    dy.requiresGrad ? convolve(family, gx, w, g) : null,
-    w.requiresGrad ? filterGradient(family, gx, dy, g, w.shape) : null,
-  ], true);
+  return record(
+    family.input,
+    dx,
+    [dy, w],
+    (gx) => [dy.requiresGrad ? convolve(family, gx, w, g) : null, w.requiresGrad ? filterGradient(family, gx, dy, g, w.shape) : null],
+    true,
+  );
 }
 
 function filterGradient(family: ConvFamily, x: Tensor, dy: Tensor, g: Conv2DGeometry, shape: readonly number[]): Tensor {
   const dw = empty(shape, x.dtype);
   kernels()[family.filter](x._data as Float32Array, dy._data as Float32Array, dw._data as Float32Array, g);
-  return record(family.filter, dw, [x, dy], (gw) => [
-    x.requiresGrad ? inputGradient(family, dy, gw, g, x.shape) : null,
-    dy.requiresGrad ? convolve(family, x, gw, g) : null,
-  ], true);
+  return record(
+    family.filter,
+    dw,
+    [x, dy],
+    (gw) => [x.requiresGrad ? inputGradient(family, dy, gw, g, x.shape) : null, dy.requiresGrad ? convolve(family, x, gw, g) : null],
+    true,
+  );
 }

@@ -1,6 +1,6 @@
 import { configError, formatShape, isFloat, shapeError } from '../core/index.js';
 import { kernels } from '../backend/index.js';
-import { Tensor, isGradEnabled, record } from '../tensor/index.js';
+import { type Tensor, isGradEnabled, record } from '../tensor/index.js';
 import { cast, clip, div, greaterEqual, lessEqual, log, logicalAnd, mul, neg, sub } from './elementwise.js';
 import { empty, scratch } from './helpers.js';
 import { sum } from './reduce.js';
@@ -66,8 +66,12 @@ export function recordedSoftmaxInput(probabilities: Tensor): Tensor | null {
 export function softmaxCrossentropy(targets: Tensor, probabilities: Tensor, logits: Tensor, epsilon: number): Tensor {
   const p = probabilities;
   const where = 'softmaxCrossentropy';
-  if (p.shape.length !== logits.shape.length || p.shape.some((d, i) => d !== logits.shape[i])
-    || targets.shape.length !== p.shape.length || targets.shape.some((d, i) => d !== p.shape[i])) {
+  if (
+    p.shape.length !== logits.shape.length ||
+    p.shape.some((d, i) => d !== logits.shape[i]) ||
+    targets.shape.length !== p.shape.length ||
+    targets.shape.some((d, i) => d !== p.shape[i])
+  ) {
     throw shapeError(where, {
       expected: 'targets, probabilities and logits must have one shape',
       got: `${formatShape(targets.shape)}, ${formatShape(p.shape)} and ${formatShape(logits.shape)}`,
@@ -75,12 +79,14 @@ export function softmaxCrossentropy(targets: Tensor, probabilities: Tensor, logi
   }
   if (!isFloat(p.dtype) || targets.dtype !== p.dtype || logits.dtype !== p.dtype) {
     throw configError(where, {
-      expected: 'targets, probabilities and logits must be floats of one dtype', got: `${targets.dtype}, ${p.dtype} and ${logits.dtype}`,
+      expected: 'targets, probabilities and logits must be floats of one dtype',
+      got: `${targets.dtype}, ${p.dtype} and ${logits.dtype}`,
     });
   }
   if (targets.requiresGrad) {
     throw configError(where, {
-      expected: 'the targets must be constants', got: 'targets that require grad',
+      expected: 'the targets must be constants',
+      got: 'targets that require grad',
       rule: 'the fused gradient goes to the logits alone',
       hint: 'use the categoricalCrossentropy loss for a gradient with respect to the targets',
     });
@@ -88,8 +94,12 @@ export function softmaxCrossentropy(targets: Tensor, probabilities: Tensor, logi
   if (isGradEnabled() && logits.requiresGrad && recordedSoftmaxInput(p) !== logits) {
     throw configError(where, {
       expected: 'the probabilities must be softmax(logits) recorded for autograd',
-      got: p._node === null ? 'probabilities with no graph node'
-        : p._node.op === 'softmax' ? 'the softmax of another tensor' : `the output of '${p._node.op}'`,
+      got:
+        p._node === null
+          ? 'probabilities with no graph node'
+          : p._node.op === 'softmax'
+            ? 'the softmax of another tensor'
+            : `the output of '${p._node.op}'`,
       rule: 'the fused gradient is computed from the logits',
       hint: 'pass p = nr.softmax(logits) computed in this graph',
     });
@@ -100,21 +110,34 @@ export function softmaxCrossentropy(targets: Tensor, probabilities: Tensor, logi
   const lower = asStored(epsilon, p.dtype);
   const upper = asStored(1 - epsilon, p.dtype);
   const { q, value } = formulaByKernels(targets, p, lower, upper);
-  return record('softmaxCrossentropy', value, [logits], (g, createGraph) => {
-    if (createGraph) {
-      // The kernel's formula from ops. q is recomputed from the recorded probabilities so that it
-      // depends on the logits; the clip mask is piecewise constant.
-      const passed = mul(targets, cast(logicalAnd(greaterEqual(q, lower), lessEqual(q, upper)), p.dtype));
-      const normalised = div(p, sum(p, -1, true));
-      return [mul(expandDims(g, -1), sub(mul(normalised, sum(passed, -1, true)), passed))];
-    }
-    const dx = empty(logits.shape, g.dtype);
-    if (dx.size > 0) {
-      kernels().softmaxCrossentropyBackward(q._data as Float32Array, targets._data as Float32Array, g._data as Float32Array,
-        classes, lower, upper, dx._data as Float32Array);
-    }
-    return [dx];
-  }, true);
+  return record(
+    'softmaxCrossentropy',
+    value,
+    [logits],
+    (g, createGraph) => {
+      if (createGraph) {
+        // The kernel's formula from ops. q is recomputed from the recorded probabilities so that it
+        // depends on the logits; the clip mask is piecewise constant.
+        const passed = mul(targets, cast(logicalAnd(greaterEqual(q, lower), lessEqual(q, upper)), p.dtype));
+        const normalised = div(p, sum(p, -1, true));
+        return [mul(expandDims(g, -1), sub(mul(normalised, sum(passed, -1, true)), passed))];
+      }
+      const dx = empty(logits.shape, g.dtype);
+      if (dx.size > 0) {
+        kernels().softmaxCrossentropyBackward(
+          q._data as Float32Array,
+          targets._data as Float32Array,
+          g._data as Float32Array,
+          classes,
+          lower,
+          upper,
+          dx._data as Float32Array,
+        );
+      }
+      return [dx];
+    },
+    true,
+  );
 }
 
 /**
@@ -134,7 +157,11 @@ function formulaByKernels(targets: Tensor, p: Tensor, lower: number, upper: numb
   const q = scratch(shape, p.dtype);
   table.binary('div', p._data, shape, rowSums._data, keptShape, q._data, shape);
   // clip(q, lower, upper) = minimum(maximum(q, lower), upper) with scalar operands of q's dtype.
-  const bound = (v: number) => { const t = empty([], p.dtype); t._data[0] = v; return t._data; };
+  const bound = (v: number) => {
+    const t = empty([], p.dtype);
+    t._data[0] = v;
+    return t._data;
+  };
   const raised = scratch(shape, p.dtype);
   table.binary('maximum', q._data, shape, bound(lower), [], raised._data, shape);
   const clipped = scratch(shape, p.dtype);

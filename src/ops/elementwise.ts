@@ -9,7 +9,10 @@ import { castTo, empty, operands, requireFloat, resultType, toTensor, unbroadcas
  */
 
 type UnaryKind = 'float' | 'keep' | 'bool';
-interface UnarySpec { result: UnaryKind; grad: UnaryGradOp | 'neg' | null }
+interface UnarySpec {
+  result: UnaryKind;
+  grad: UnaryGradOp | 'neg' | null;
+}
 
 const UNARY: Record<UnaryOp, UnarySpec> = {
   neg: { result: 'keep', grad: 'neg' },
@@ -48,13 +51,19 @@ function unaryOp(op: UnaryOp, input: Operand, param = 0): Tensor {
   kernels().unary(op, x._data, y._data, param);
   const grad = spec.grad;
   if (grad === null) return y;
-  return record(op, y, [x], (g, createGraph) => {
-    if (grad === 'neg') return [neg(g)];
-    if (createGraph) return [unaryGradient(grad, x, y, g, param)];
-    const dx = empty(x.shape, g.dtype);
-    kernels().unaryGrad(grad, x._data as Float32Array, y._data as Float32Array, g._data as Float32Array, dx._data as Float32Array, param);
-    return [dx];
-  }, true);
+  return record(
+    op,
+    y,
+    [x],
+    (g, createGraph) => {
+      if (grad === 'neg') return [neg(g)];
+      if (createGraph) return [unaryGradient(grad, x, y, g, param)];
+      const dx = empty(x.shape, g.dtype);
+      kernels().unaryGrad(grad, x._data as Float32Array, y._data as Float32Array, g._data as Float32Array, dx._data as Float32Array, param);
+      return [dx];
+    },
+    true,
+  );
 }
 
 type GradientRule = (x: Tensor, y: Tensor, g: Tensor, param: number) => Tensor;
@@ -121,8 +130,12 @@ export const logicalNot = (x: Operand) => unaryOp('logicalNot', x);
 
 const COMPARISONS = new Set<BinaryOp>(['equal', 'notEqual', 'less', 'lessEqual', 'greater', 'greaterEqual', 'logicalAnd', 'logicalOr']);
 
-function binaryOp(op: BinaryOp, left: Operand, right: Operand,
-  gradient?: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null]): Tensor {
+function binaryOp(
+  op: BinaryOp,
+  left: Operand,
+  right: Operand,
+  gradient?: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null],
+): Tensor {
   const [a, b] = operands(left, right);
   const shape = broadcastShapes(a.shape, b.shape, op);
   let dtype = resultType(a, b);
@@ -132,13 +145,16 @@ function binaryOp(op: BinaryOp, left: Operand, right: Operand,
   const out = empty(shape, dtype, op);
   kernels().binary(op, a._data, a.shape, b._data, b.shape, out._data, shape);
   if (!gradient) return out;
-  return record(op, out, [a, b], (g) => {
-    const [ga, gb] = gradient(g, a, b, out);
-    return [
-      ga && a.requiresGrad ? unbroadcast(ga, a.shape) : null,
-      gb && b.requiresGrad ? unbroadcast(gb, b.shape) : null,
-    ];
-  }, true);
+  return record(
+    op,
+    out,
+    [a, b],
+    (g) => {
+      const [ga, gb] = gradient(g, a, b, out);
+      return [ga && a.requiresGrad ? unbroadcast(ga, a.shape) : null, gb && b.requiresGrad ? unbroadcast(gb, b.shape) : null];
+    },
+    true,
+  );
 }
 
 export function add(a: Operand, b: Operand): Tensor {
@@ -150,10 +166,7 @@ export function sub(a: Operand, b: Operand): Tensor {
 }
 
 export function mul(a: Operand, b: Operand): Tensor {
-  return binaryOp('mul', a, b, (g, at, bt) => [
-    at.requiresGrad ? mul(g, bt) : null,
-    bt.requiresGrad ? mul(g, at) : null,
-  ]);
+  return binaryOp('mul', a, b, (g, at, bt) => [at.requiresGrad ? mul(g, bt) : null, bt.requiresGrad ? mul(g, at) : null]);
 }
 
 /** True division; integer inputs give a float32 result, as in PyTorch. */
@@ -212,7 +225,8 @@ export function where(condition: Operand, a: Operand, b: Operand): Tensor {
   const cond = toTensor(condition);
   if (cond.dtype !== 'bool') {
     throw dtypeError('where', {
-      expected: 'the condition must be a bool tensor', got: `${cond.dtype} ${formatShape(cond.shape)}`,
+      expected: 'the condition must be a bool tensor',
+      got: `${cond.dtype} ${formatShape(cond.shape)}`,
       hint: 'build it with a comparison such as x.greater(0)',
     });
   }
@@ -220,13 +234,19 @@ export function where(condition: Operand, a: Operand, b: Operand): Tensor {
   const shape = broadcastShapes(broadcastShapes(cond.shape, ta.shape, 'where'), tb.shape, 'where');
   const out = empty(shape, resultType(ta, tb), 'where');
   kernels().where(cond._data as Uint8Array, cond.shape, ta._data, ta.shape, tb._data, tb.shape, out._data, shape);
-  return record('where', out, [ta, tb], (g) => {
-    const zero = toTensor(0, g);
-    return [
-      ta.requiresGrad ? unbroadcast(where(cond, g, zero), ta.shape) : null,
-      tb.requiresGrad ? unbroadcast(where(cond, zero, g), tb.shape) : null,
-    ];
-  }, true);
+  return record(
+    'where',
+    out,
+    [ta, tb],
+    (g) => {
+      const zero = toTensor(0, g);
+      return [
+        ta.requiresGrad ? unbroadcast(where(cond, g, zero), ta.shape) : null,
+        tb.requiresGrad ? unbroadcast(where(cond, zero, g), tb.shape) : null,
+      ];
+    },
+    true,
+  );
 }
 
 /**

@@ -1,6 +1,16 @@
 import {
-  POOL_DEBUG, allocate, dtypeError, formatShape, isFloat, numericsError, promoteTypes, shapeError, shapesEqual, wasGivenBack,
-  type DType, type Shape,
+  POOL_DEBUG,
+  allocate,
+  dtypeError,
+  formatShape,
+  isFloat,
+  numericsError,
+  promoteTypes,
+  shapeError,
+  shapesEqual,
+  wasGivenBack,
+  type DType,
+  type Shape,
 } from '../core/index.js';
 import { kernels } from '../backend/index.js';
 import { Tensor, record, stepScratchTensor, tensor, type TensorLike } from '../tensor/index.js';
@@ -49,8 +59,9 @@ function givenBackError(x: Tensor): Error {
     expected: 'an op must not read a tensor whose storage a finished training step gave back to the buffer pool',
     got: `a ${x.dtype} tensor of shape ${formatShape(x.shape)}, now filled with NaN`,
     rule: 'fit recycles every activation and gradient of a step once the weights are updated',
-    hint: 'a custom layer, loss, metric or callback kept a tensor it computed during an earlier step; keep t.clone() '
-      + 'instead, or compute it under nr.noGrad',
+    hint:
+      'a custom layer, loss, metric or callback kept a tensor it computed during an earlier step; keep t.clone() ' +
+      'instead, or compute it under nr.noGrad',
   });
 }
 
@@ -113,8 +124,9 @@ export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
   const lead = g.rank - shape.length;
   if (lead < 0 || shape.some((d, i) => d !== 1 && d !== g.shape[i + lead])) {
     throw shapeError('unbroadcast', {
-      expected: `the gradient must have a shape that ${formatShape(shape)} broadcasts to`, got: formatShape(g.shape),
-      hint: 'a backward function must return one gradient of each input\'s shape',
+      expected: `the gradient must have a shape that ${formatShape(shape)} broadcasts to`,
+      got: formatShape(g.shape),
+      hint: "a backward function must return one gradient of each input's shape",
     });
   }
   const axes: number[] = [];
@@ -136,7 +148,10 @@ export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
   } else {
     // Kept axes first, summed axes last (reduce.ts's plan does the same).
     const perm = [...g.shape.keys()].filter((i) => !axes.includes(i)).concat(axes);
-    source = scratch(perm.map((p) => g.shape[p]!), g.dtype)._data;
+    source = scratch(
+      perm.map((p) => g.shape[p]!),
+      g.dtype,
+    )._data;
     kernels().transpose(g._data, g.shape, perm, source);
   }
   const out = empty(shape, isFloat(g.dtype) ? g.dtype : 'int32');

@@ -1,6 +1,6 @@
 import { configError, show } from '../core/index.js';
 import { checkCropping, pairOfPairsOption, pairOption, type Pair, type PairOfPairs } from '../core/geometry.js';
-import { Tensor, tensor } from '../tensor/index.js';
+import { type Tensor, tensor } from '../tensor/index.js';
 import { toTensor, type Operand } from './helpers.js';
 import { matmul } from './linalg.js';
 import { broadcastTo, pad, reshape, slice } from './shape.js';

@@ -7,8 +7,16 @@ export { reshape, flatten, expandDims, squeeze, transpose, slice, pad, concat, s
 export * from './linalg.js';
 export type { Operand } from './helpers.js';
 export {
-  conv2d, depthwiseConv2d, conv2dTranspose, convPadding,
-  type Conv2DOptions, type Conv2DBiasActivationOptions, type Conv2DTransposeOptions, type ConvPadding, type Padding, type Pair,
+  conv2d,
+  depthwiseConv2d,
+  conv2dTranspose,
+  convPadding,
+  type Conv2DOptions,
+  type Conv2DBiasActivationOptions,
+  type Conv2DTransposeOptions,
+  type ConvPadding,
+  type Padding,
+  type Pair,
 } from './conv.js';
 export { maxPool2d, avgPool2d, type Pool2DOptions } from './pool.js';
 export { batchNorm, batchNormInference, type BatchNormOptions, type BatchNormResult } from './norm.js';

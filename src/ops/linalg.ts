@@ -1,6 +1,6 @@
 import { broadcastShapes, configError, dtypeError, formatShape, shapeError, show } from '../core/index.js';
 import { LINEAR_ACTIVATIONS, kernelProvider, kernels, type LinearActivation, type MatmulArgs } from '../backend/index.js';
-import { Tensor, record } from '../tensor/index.js';
+import { type Tensor, record } from '../tensor/index.js';
 import { unaryGradient } from './elementwise.js';
 import { empty, requireFloat, scratch, toTensor, unbroadcast, type Operand } from './helpers.js';
 import { sum } from './reduce.js';
@@ -29,13 +29,15 @@ export function matmul(left: Operand, right: Operand, options: MatmulOptions = {
   requireFloat(b0, 'matmul', 'right operand');
   if (a0.dtype !== b0.dtype) {
     throw dtypeError('matmul', {
-      expected: 'operands must have the same dtype', got: `${a0.dtype} ${formatShape(a0.shape)} and ${b0.dtype} ${formatShape(b0.shape)}`,
+      expected: 'operands must have the same dtype',
+      got: `${a0.dtype} ${formatShape(a0.shape)} and ${b0.dtype} ${formatShape(b0.shape)}`,
       hint: 'cast one of them',
     });
   }
   if (a0.rank === 0 || b0.rank === 0) {
     throw shapeError('matmul', {
-      expected: 'operands must have at least one dimension', got: `${formatShape(a0.shape)} and ${formatShape(b0.shape)}`,
+      expected: 'operands must have at least one dimension',
+      got: `${formatShape(a0.shape)} and ${formatShape(b0.shape)}`,
       hint: 'use mul for scalars',
     });
   }
@@ -63,8 +65,9 @@ function matmulBatched(a: Tensor, b: Tensor, transA: boolean, transB: boolean): 
   if (k !== kb) {
     throw shapeError('matmul', {
       expected: 'inner dimensions must match',
-      got: `a ${formatShape(a.shape)}${transA ? ' (transposed)' : ''} with k = ${k} `
-        + `and b ${formatShape(b.shape)}${transB ? ' (transposed)' : ''} with k = ${kb}`,
+      got:
+        `a ${formatShape(a.shape)}${transA ? ' (transposed)' : ''} with k = ${k} ` +
+        `and b ${formatShape(b.shape)}${transB ? ' (transposed)' : ''} with k = ${kb}`,
       rule: 'the last axis of a must equal the second-to-last of b',
     });
   }
@@ -83,16 +86,25 @@ function matmulBatched(a: Tensor, b: Tensor, transA: boolean, transB: boolean): 
   const fb = fit(b, bBatch);
   const out = empty([...batchShape, m, n], a.dtype, 'matmul');
   kernels().matmul(fa.t._data as Float32Array, fb.t._data as Float32Array, out._data as Float32Array, {
-    batch, m, n, k, transA, transB, aBatchStride: fa.stride, bBatchStride: fb.stride,
+    batch,
+    m,
+    n,
+    k,
+    transA,
+    transB,
+    aBatchStride: fa.stride,
+    bBatchStride: fb.stride,
   });
-  return record('matmul', out, [a, b], (g) => [
-    a.requiresGrad
-      ? unbroadcast(transA ? matmulBatched(b, g, transB, true) : matmulBatched(g, b, false, !transB), a.shape)
-      : null,
-    b.requiresGrad
-      ? unbroadcast(transB ? matmulBatched(g, a, true, transA) : matmulBatched(a, g, !transA, false), b.shape)
-      : null,
-  ], true);
+  return record(
+    'matmul',
+    out,
+    [a, b],
+    (g) => [
+      a.requiresGrad ? unbroadcast(transA ? matmulBatched(b, g, transB, true) : matmulBatched(g, b, false, !transB), a.shape) : null,
+      b.requiresGrad ? unbroadcast(transB ? matmulBatched(g, a, true, transA) : matmulBatched(a, g, !transA, false), b.shape) : null,
+    ],
+    true,
+  );
 }
 
 export type { LinearActivation };
@@ -116,7 +128,8 @@ export function linear(input: Operand, kernel: Operand, bias: Operand | null = n
   requireFloat(w, 'linear', 'kernel');
   if (!LINEAR_ACTIVATIONS.includes(activation)) {
     throw configError('linear', {
-      expected: `activation must be one of ${LINEAR_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}`, got: show(activation),
+      expected: `activation must be one of ${LINEAR_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}`,
+      got: show(activation),
       hint: 'apply other activations to the result',
     });
   }
@@ -124,16 +137,22 @@ export function linear(input: Operand, kernel: Operand, bias: Operand | null = n
   const [k, n] = w.shape as [number, number];
   if (x.rank === 0 || x.shape[x.rank - 1] !== k) {
     throw shapeError('linear', {
-      expected: `expected an input with last dimension ${k} for the kernel ${formatShape(w.shape)}`, got: formatShape(x.shape),
+      expected: `expected an input with last dimension ${k} for the kernel ${formatShape(w.shape)}`,
+      got: formatShape(x.shape),
     });
   }
   if (b !== null && (b.rank !== 1 || b.shape[0] !== n)) {
     throw shapeError('linear', { expected: `the bias must be [${n}] for the kernel ${formatShape(w.shape)}`, got: formatShape(b.shape) });
   }
-  for (const [t, role] of [[w, 'kernel'], [b, 'bias']] as const) {
+  for (const [t, role] of [
+    [w, 'kernel'],
+    [b, 'bias'],
+  ] as const) {
     if (t !== null && t.dtype !== x.dtype) {
       throw dtypeError('linear', {
-        expected: `the ${role} must have the input's dtype ${x.dtype}`, got: `${t.dtype} ${formatShape(t.shape)}`, hint: 'cast one of them',
+        expected: `the ${role} must have the input's dtype ${x.dtype}`,
+        got: `${t.dtype} ${formatShape(t.shape)}`,
+        hint: 'cast one of them',
       });
     }
   }
@@ -141,11 +160,12 @@ export function linear(input: Operand, kernel: Operand, bias: Operand | null = n
   for (let i = 0; i < x.rank - 1; i++) m *= x.shape[i]!;
   const shape = [...x.shape.slice(0, -1), n];
   const out = empty(shape, x.dtype);
-  if (m === 0 || n === 0) return recordLinear(out, x, w, b, activation, { batch: 1, m, n, k, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 });
+  if (m === 0 || n === 0)
+    return recordLinear(out, x, w, b, activation, { batch: 1, m, n, k, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 });
   const args: MatmulArgs = { batch: 1, m, n, k, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 };
   const table = kernels();
   const xData = x._data as Float32Array;
-  const bData = b === null ? null : b._data as Float32Array;
+  const bData = b === null ? null : (b._data as Float32Array);
   if (kernelProvider('matmulBiasActivation') === kernelProvider('matmul')) {
     // The backend that multiplies also finishes the result in the same pass.
     table.matmulBiasActivation(xData, w._data as Float32Array, bData, out._data as Float32Array, args, activation);
@@ -170,46 +190,59 @@ export function linear(input: Operand, kernel: Operand, bias: Operand | null = n
 
 function recordLinear(y: Tensor, x: Tensor, w: Tensor, b: Tensor | null, activation: LinearActivation, args: MatmulArgs): Tensor {
   const { m, n, k } = args;
-  return record('linear', y, b === null ? [x, w] : [x, w, b], (g, createGraph) => {
-    if (createGraph) return linearGradientByOps(g, y, x, w, b, activation);
-    const table = kernels();
-    // dz = g * activation'(z), from the output alone (relu's test z > 0 is y > 0).
-    let dz = g;
-    if (activation !== 'linear') {
-      dz = scratch(y.shape, g.dtype);
-      table.unaryGrad(activation, y._data as Float32Array, y._data as Float32Array, g._data as Float32Array, dz._data as Float32Array, 0);
-    }
-    const dzData = dz._data as Float32Array;
-    let dx: Tensor | null = null;
-    if (x.requiresGrad) {
-      dx = empty(x.shape, g.dtype);
-      if (m > 0 && k > 0 && n > 0) {
-        table.matmul(dzData, w._data as Float32Array, dx._data as Float32Array, { ...args, m, n: k, k: n, transB: true });
+  return record(
+    'linear',
+    y,
+    b === null ? [x, w] : [x, w, b],
+    (g, createGraph) => {
+      if (createGraph) return linearGradientByOps(g, y, x, w, b, activation);
+      const table = kernels();
+      // dz = g * activation'(z), from the output alone (relu's test z > 0 is y > 0).
+      let dz = g;
+      if (activation !== 'linear') {
+        dz = scratch(y.shape, g.dtype);
+        table.unaryGrad(activation, y._data as Float32Array, y._data as Float32Array, g._data as Float32Array, dz._data as Float32Array, 0);
       }
-    }
-    let dw: Tensor | null = null;
-    if (w.requiresGrad) {
-      dw = empty(w.shape, g.dtype);
-      if (m > 0 && k > 0 && n > 0) {
-        table.matmul(x._data as Float32Array, dzData, dw._data as Float32Array, { ...args, m: k, n, k: m, transA: true });
+      const dzData = dz._data as Float32Array;
+      let dx: Tensor | null = null;
+      if (x.requiresGrad) {
+        dx = empty(x.shape, g.dtype);
+        if (m > 0 && k > 0 && n > 0) {
+          table.matmul(dzData, w._data as Float32Array, dx._data as Float32Array, { ...args, m, n: k, k: n, transB: true });
+        }
       }
-    }
-    let db: Tensor | null = null;
-    if (b !== null && b.requiresGrad) {
-      db = empty(b.shape, g.dtype);
-      if (m > 0 && n > 0) table.reduce('sum', dzData, { outer: 1, length: m, inner: n }, db._data);
-    }
-    return b === null ? [dx, dw] : [dx, dw, db];
-  }, true);
+      let dw: Tensor | null = null;
+      if (w.requiresGrad) {
+        dw = empty(w.shape, g.dtype);
+        if (m > 0 && k > 0 && n > 0) {
+          table.matmul(x._data as Float32Array, dzData, dw._data as Float32Array, { ...args, m: k, n, k: m, transA: true });
+        }
+      }
+      let db: Tensor | null = null;
+      if (b?.requiresGrad) {
+        db = empty(b.shape, g.dtype);
+        if (m > 0 && n > 0) table.reduce('sum', dzData, { outer: 1, length: m, inner: n }, db._data);
+      }
+      return b === null ? [dx, dw] : [dx, dw, db];
+    },
+    true,
+  );
 }
 
 /** The gradients of `linear` built from differentiable ops (for higher-order gradients). */
-function linearGradientByOps(g: Tensor, y: Tensor, x: Tensor, w: Tensor, b: Tensor | null, activation: LinearActivation): (Tensor | null)[] {
+function linearGradientByOps(
+  g: Tensor,
+  y: Tensor,
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null,
+  activation: LinearActivation,
+): (Tensor | null)[] {
   const [k, n] = w.shape as [number, number];
   const m = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
   const dz = reshape(activation === 'linear' ? g : unaryGradient(activation, y, y, g), [m, n]);
   const dx = x.requiresGrad ? reshape(matmul(dz, w, { transposeB: true }), x.shape) : null;
   const dw = w.requiresGrad ? matmul(reshape(x, [m, k]), dz, { transposeA: true }) : null;
-  const db = b !== null && b.requiresGrad ? sum(dz, 0) : null;
+  const db = b?.requiresGrad ? sum(dz, 0) : null;
   return b === null ? [dx, dw] : [dx, dw, db];
 }

@@ -87,14 +87,58 @@ declare module '../tensor/tensor.js' {
 
 type Method = (this: Tensor, ...args: never[]) => unknown;
 const methods: Record<string, Method> = {};
-const bind1 = (fn: (x: Tensor, ...rest: never[]) => Tensor): Method => function (this: Tensor, ...rest: never[]) { return fn(this, ...rest); };
+const bind1 = (fn: (x: Tensor, ...rest: never[]) => Tensor): Method =>
+  function (this: Tensor, ...rest: never[]) {
+    return fn(this, ...rest);
+  };
 
 for (const name of [
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'mod', 'floorDiv', 'equal', 'notEqual', 'less',
-  'lessEqual', 'greater', 'greaterEqual', 'logicalAnd', 'logicalOr', 'logicalNot', 'neg', 'abs', 'sign', 'exp',
-  'expm1', 'log', 'log1p', 'sqrt', 'rsqrt', 'square', 'reciprocal', 'sin', 'cos', 'tanh', 'sigmoid', 'relu',
-  'leakyRelu', 'elu', 'softplus', 'floor', 'ceil', 'round', 'clip', 'cast', 'detach', 'clone',
-] as const) methods[name] = bind1(ew[name] as (x: Tensor, ...rest: never[]) => Tensor);
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'maximum',
+  'minimum',
+  'mod',
+  'floorDiv',
+  'equal',
+  'notEqual',
+  'less',
+  'lessEqual',
+  'greater',
+  'greaterEqual',
+  'logicalAnd',
+  'logicalOr',
+  'logicalNot',
+  'neg',
+  'abs',
+  'sign',
+  'exp',
+  'expm1',
+  'log',
+  'log1p',
+  'sqrt',
+  'rsqrt',
+  'square',
+  'reciprocal',
+  'sin',
+  'cos',
+  'tanh',
+  'sigmoid',
+  'relu',
+  'leakyRelu',
+  'elu',
+  'softplus',
+  'floor',
+  'ceil',
+  'round',
+  'clip',
+  'cast',
+  'detach',
+  'clone',
+] as const)
+  methods[name] = bind1(ew[name] as (x: Tensor, ...rest: never[]) => Tensor);
 for (const name of ['softmax', 'logSoftmax'] as const) methods[name] = bind1(act[name] as (x: Tensor, ...rest: never[]) => Tensor);
 for (const name of ['sum', 'mean', 'max', 'min', 'logsumexp', 'argmax', 'argmin'] as const) {
   methods[name] = bind1(red[name] as (x: Tensor, ...rest: never[]) => Tensor);
@@ -103,7 +147,9 @@ for (const name of ['reshape', 'flatten', 'expandDims', 'squeeze', 'transpose', 
   methods[name] = bind1(shp[name] as (x: Tensor, ...rest: never[]) => Tensor);
 }
 methods.matmul = bind1(matmul as (x: Tensor, ...rest: never[]) => Tensor);
-methods.backward = function (this: Tensor, gradient?: Tensor | BackwardOptions, options?: BackwardOptions) { backward(this, gradient, options); } as Method;
+methods.backward = function (this: Tensor, gradient?: Tensor | BackwardOptions, options?: BackwardOptions) {
+  backward(this, gradient, options);
+} as Method;
 
 for (const [name, fn] of Object.entries(methods)) {
   Object.defineProperty(Tensor.prototype, name, { value: fn, writable: true, configurable: true, enumerable: false });

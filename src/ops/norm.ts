@@ -1,6 +1,6 @@
 import { configError, dtypeError, formatShape, normalizeAxis, shapeError, show } from '../core/index.js';
 import { kernels, type AxisView } from '../backend/index.js';
-import { Tensor, record } from '../tensor/index.js';
+import { type Tensor, record } from '../tensor/index.js';
 import { add, mul, rsqrt, square, sub } from './elementwise.js';
 import { castTo, empty, requireFloat, toTensor, type Operand } from './helpers.js';
 import { mean as meanOf, sum } from './reduce.js';
@@ -48,13 +48,16 @@ function channelParameter(value: Operand | null | undefined, c: Checked, op: str
   requireFloat(t, op, role);
   if (t.rank !== 1 || t.shape[0] !== c.channels) {
     throw shapeError(op, {
-      expected: `${role} must have shape [${c.channels}]`, got: formatShape(t.shape),
+      expected: `${role} must have shape [${c.channels}]`,
+      got: formatShape(t.shape),
       rule: `one value per index of axis ${c.axis} of the input ${formatShape(c.x.shape)}`,
     });
   }
   if (t.dtype !== c.x.dtype) {
     throw dtypeError(op, {
-      expected: `${role} must have the dtype of the input, ${c.x.dtype} ${formatShape(c.x.shape)}`, got: t.dtype, hint: 'cast one to match',
+      expected: `${role} must have the dtype of the input, ${c.x.dtype} ${formatShape(c.x.shape)}`,
+      got: t.dtype,
+      hint: 'cast one to match',
     });
   }
   return t;
@@ -72,8 +75,7 @@ function channelParameter(value: Operand | null | undefined, c: Checked, op: str
  * output.shape; // [8, 4, 4, 3]; mean.shape and variance.shape: [3]
  * ```
  */
-export function batchNorm(input: Operand, gamma: Operand | null, beta: Operand | null,
-  options: BatchNormOptions = {}): BatchNormResult {
+export function batchNorm(input: Operand, gamma: Operand | null, beta: Operand | null, options: BatchNormOptions = {}): BatchNormResult {
   const op = 'batchNorm';
   const c = checkInput(input, options, op);
   const { x, axis, channels, epsilon } = c;
@@ -97,8 +99,16 @@ export function batchNorm(input: Operand, gamma: Operand | null, beta: Operand |
   const output = empty(x.shape, x.dtype);
   const mean = empty([channels], x.dtype);
   const invStd = empty([channels], x.dtype);
-  kernels().batchNormTraining(x._data as Float32Array, view, gammaData, betaData, epsilon, output._data as Float32Array,
-    mean._data as Float32Array, invStd._data as Float32Array);
+  kernels().batchNormTraining(
+    x._data as Float32Array,
+    view,
+    gammaData,
+    betaData,
+    epsilon,
+    output._data as Float32Array,
+    mean._data as Float32Array,
+    invStd._data as Float32Array,
+  );
   // variance = 1 / invStd^2 - epsilon, in float64: its absolute error is about 1e-7 * (variance +
   // epsilon) in float32, below the float32 resolution of the variance itself once variance >= epsilon.
   const variance = empty([channels], x.dtype);
@@ -106,16 +116,30 @@ export function batchNorm(input: Operand, gamma: Operand | null, beta: Operand |
   const v = variance._data;
   for (let l = 0; l < channels; l++) v[l] = Math.max(1 / (r[l]! * r[l]!) - epsilon, 0);
   const inputs = [x, ...(scale ? [scale] : []), ...(center ? [center] : [])];
-  record(op, output, inputs, (grad, createGraph) => {
-    if (createGraph) return batchNormGradientByOps(grad, x, axis, epsilon, scale, center);
-    const dx = empty(x.shape, x.dtype);
-    const dGamma = empty([channels], x.dtype);
-    const dBeta = empty([channels], x.dtype);
-    kernels().batchNormBackward(x._data as Float32Array, castTo(grad, x.dtype)._data as Float32Array, view, gammaData,
-      mean._data as Float32Array, invStd._data as Float32Array, dx._data as Float32Array, dGamma._data as Float32Array,
-      dBeta._data as Float32Array);
-    return [x.requiresGrad ? dx : null, ...(scale ? [dGamma] : []), ...(center ? [dBeta] : [])];
-  }, true);
+  record(
+    op,
+    output,
+    inputs,
+    (grad, createGraph) => {
+      if (createGraph) return batchNormGradientByOps(grad, x, axis, epsilon, scale, center);
+      const dx = empty(x.shape, x.dtype);
+      const dGamma = empty([channels], x.dtype);
+      const dBeta = empty([channels], x.dtype);
+      kernels().batchNormBackward(
+        x._data as Float32Array,
+        castTo(grad, x.dtype)._data as Float32Array,
+        view,
+        gammaData,
+        mean._data as Float32Array,
+        invStd._data as Float32Array,
+        dx._data as Float32Array,
+        dGamma._data as Float32Array,
+        dBeta._data as Float32Array,
+      );
+      return [x.requiresGrad ? dx : null, ...(scale ? [dGamma] : []), ...(center ? [dBeta] : [])];
+    },
+    true,
+  );
   return { output, mean, variance };
 }
 
@@ -124,8 +148,14 @@ export function batchNorm(input: Operand, gamma: Operand | null, beta: Operand |
  * are recomputed from x by ops, since the second derivative goes through them:
  * dx = invStd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) with dxhat = g * gamma.
  */
-function batchNormGradientByOps(g: Tensor, x: Tensor, axis: number, epsilon: number, gamma: Tensor | null,
-  beta: Tensor | null): (Tensor | null)[] {
+function batchNormGradientByOps(
+  g: Tensor,
+  x: Tensor,
+  axis: number,
+  epsilon: number,
+  gamma: Tensor | null,
+  beta: Tensor | null,
+): (Tensor | null)[] {
   const axes = x.shape.map((_, i) => i).filter((i) => i !== axis);
   const perChannel = (t: Tensor) => reshape(t, [x.shape[axis]!, ...new Array<number>(x.rank - axis - 1).fill(1)]);
   const centered = sub(x, meanOf(x, axes, true));
@@ -135,8 +165,8 @@ function batchNormGradientByOps(g: Tensor, x: Tensor, axis: number, epsilon: num
   const dx = x.requiresGrad
     ? mul(invStd, sub(sub(dNormalized, meanOf(dNormalized, axes, true)), mul(normalized, meanOf(mul(dNormalized, normalized), axes, true))))
     : null;
-  const dGamma = gamma && gamma.requiresGrad ? sum(mul(g, normalized), axes) : null;
-  const dBeta = beta && beta.requiresGrad ? sum(g, axes) : null;
+  const dGamma = gamma?.requiresGrad ? sum(mul(g, normalized), axes) : null;
+  const dBeta = beta?.requiresGrad ? sum(g, axes) : null;
   return [dx, ...(gamma ? [dGamma] : []), ...(beta ? [dBeta] : [])];
 }
 
@@ -149,17 +179,29 @@ function batchNormGradientByOps(g: Tensor, x: Tensor, axis: number, epsilon: num
  * const y = nr.batchNormInference(nr.randn([2, 3]), nr.zeros([3]), nr.ones([3]), null, null, { epsilon: 0 });
  * ```
  */
-export function batchNormInference(input: Operand, mean: Operand, variance: Operand, gamma: Operand | null,
-  beta: Operand | null, options: BatchNormOptions = {}): Tensor {
+export function batchNormInference(
+  input: Operand,
+  mean: Operand,
+  variance: Operand,
+  gamma: Operand | null,
+  beta: Operand | null,
+  options: BatchNormOptions = {},
+): Tensor {
   const op = 'batchNormInference';
   const c = checkInput(input, options, op);
   const { x, axis } = c;
   const trailing = new Array<number>(x.rank - axis - 1).fill(1);
   const shaped = (t: Tensor) => reshape(t, [c.channels, ...trailing]);
   if (mean === null || mean === undefined || variance === null || variance === undefined) {
-    const missing = ([['mean', mean], ['variance', variance]] as const).filter(([, v]) => v === null || v === undefined);
+    const missing = (
+      [
+        ['mean', mean],
+        ['variance', variance],
+      ] as const
+    ).filter(([, v]) => v === null || v === undefined);
     throw configError(op, {
-      expected: 'mean and variance are required (the moving statistics)', got: missing.map(([name, v]) => `${name} ${v}`).join(' and '),
+      expected: 'mean and variance are required (the moving statistics)',
+      got: missing.map(([name, v]) => `${name} ${v}`).join(' and '),
       hint: 'only gamma and beta may be null',
     });
   }

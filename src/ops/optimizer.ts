@@ -8,7 +8,13 @@ import { castTo } from './helpers.js';
  * from `grad` with `rule` (Keras 3's formulas; the slot order is the `applyUpdate` kernel's). Options
  * left out are unused by that rule. Optimizers call this once per variable and step.
  */
-export function applyOptimizerUpdate(rule: UpdateRule, param: Tensor, grad: Tensor, slots: readonly Tensor[], options: Partial<UpdateParams>): void {
+export function applyOptimizerUpdate(
+  rule: UpdateRule,
+  param: Tensor,
+  grad: Tensor,
+  slots: readonly Tensor[],
+  options: Partial<UpdateParams>,
+): void {
   const where = `applyOptimizerUpdate (${rule})`;
   if (param.dtype !== 'float32' && param.dtype !== 'float64') {
     throw dtypeError(where, { expected: 'the parameter must be float32 or float64', got: param.dtype });
@@ -26,8 +32,23 @@ export function applyOptimizerUpdate(rule: UpdateRule, param: Tensor, grad: Tens
       throw dtypeError(where, { expected: `slots must have the parameter's dtype ${param.dtype}`, got: `${slot.dtype} for slot ${i}` });
     }
   });
-  kernels().applyUpdate(rule, param._data as FloatArray, castTo(grad, param.dtype)._data as FloatArray, slots.map((s) => s._data as FloatArray), {
-    learningRate: 0, momentum: 0, nesterov: false, beta1: 0, beta2: 0, rho: 0, epsilon: 0, amsgrad: false, centered: false, ...options,
-  });
+  kernels().applyUpdate(
+    rule,
+    param._data as FloatArray,
+    castTo(grad, param.dtype)._data as FloatArray,
+    slots.map((s) => s._data as FloatArray),
+    {
+      learningRate: 0,
+      momentum: 0,
+      nesterov: false,
+      beta1: 0,
+      beta2: 0,
+      rho: 0,
+      epsilon: 0,
+      amsgrad: false,
+      centered: false,
+      ...options,
+    },
+  );
 }
 export type { UpdateParams, UpdateRule } from '../backend/index.js';

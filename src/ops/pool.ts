@@ -37,12 +37,18 @@ export function pool2dParsed(op: PoolOp, where: string, x: Tensor, window: PoolW
 function pooled(op: PoolOp, name: string, x: Tensor, g: Conv2DGeometry): Tensor {
   const out = empty([g.batch, g.outHeight, g.outWidth, g.outChannels], x.dtype);
   kernels().pool2d(op, x._data as Float32Array, out._data as Float32Array, g);
-  return record(name, out, [x], (grad, createGraph) => {
-    if (createGraph) return [op === 'avg' ? avgPoolGradient(x, grad, g) : maxPoolGradient(x, grad, g)];
-    const dx = empty(x.shape, x.dtype);
-    kernels().pool2dBackward(op, x._data as Float32Array, castTo(grad, x.dtype)._data as Float32Array, dx._data as Float32Array, g);
-    return [dx];
-  }, true);
+  return record(
+    name,
+    out,
+    [x],
+    (grad, createGraph) => {
+      if (createGraph) return [op === 'avg' ? avgPoolGradient(x, grad, g) : maxPoolGradient(x, grad, g)];
+      const dx = empty(x.shape, x.dtype);
+      kernels().pool2dBackward(op, x._data as Float32Array, castTo(grad, x.dtype)._data as Float32Array, dx._data as Float32Array, g);
+      return [dx];
+    },
+    true,
+  );
 }
 
 /*

@@ -1,6 +1,6 @@
 import { formatShape, isFloat, normalizeAxes, normalizeAxis, shapeError, type DType } from '../core/index.js';
 import { kernels, type AxisView, type ReduceOp } from '../backend/index.js';
-import { Tensor, record } from '../tensor/index.js';
+import { type Tensor, record } from '../tensor/index.js';
 import { div, equal, exp, mul, sub, cast } from './elementwise.js';
 import { empty, toTensor, type Operand } from './helpers.js';
 import { broadcastTo, reshape, transpose } from './shape.js';
@@ -98,12 +98,18 @@ function extreme(op: 'max' | 'min', input: Operand, axes: Axes | undefined, keep
     });
   }
   const out = runReduce(op, p, x.dtype === 'bool' ? 'int32' : x.dtype);
-  return record(op, out, [x], (g) => {
-    // Ties share the gradient evenly (PyTorch's amax/amin rule).
-    const mask = cast(equal(x, reshape(out, p.keptShape)), g.dtype);
-    const count = sum(mask, axes, true);
-    return [div(mul(mask, spread(g, p, x.shape)), count)];
-  }, true);
+  return record(
+    op,
+    out,
+    [x],
+    (g) => {
+      // Ties share the gradient evenly (PyTorch's amax/amin rule).
+      const mask = cast(equal(x, reshape(out, p.keptShape)), g.dtype);
+      const count = sum(mask, axes, true);
+      return [div(mul(mask, spread(g, p, x.shape)), count)];
+    },
+    true,
+  );
 }
 
 /** Maximum over the given axes (all when omitted). NaN propagates. */

@@ -1,5 +1,15 @@
 import {
-  allocate, broadcastShapes, checkShape, configError, dtypeError, formatShape, normalizeAxis, shapeError, shapesEqual, show, sizeOf,
+  allocate,
+  broadcastShapes,
+  checkShape,
+  configError,
+  dtypeError,
+  formatShape,
+  normalizeAxis,
+  shapeError,
+  shapesEqual,
+  show,
+  sizeOf,
   type DType,
 } from '../core/index.js';
 import { kernels } from '../backend/index.js';
@@ -30,14 +40,16 @@ function resolveShape(shape: readonly number[], size: number, from: readonly num
   if (unknown >= 0) {
     if (product === 0 || size % product !== 0) {
       throw shapeError('reshape', {
-        expected: `the new shape must hold the ${size} elements of ${formatShape(from)}`, got: formatShape(shape),
+        expected: `the new shape must hold the ${size} elements of ${formatShape(from)}`,
+        got: formatShape(shape),
         rule: `no size for -1 makes ${product} x ? = ${size}`,
       });
     }
     out[unknown] = size / product;
   } else if (product !== size) {
     throw shapeError('reshape', {
-      expected: `the new shape must hold the ${size} elements of ${formatShape(from)}`, got: `${formatShape(shape)} (${product} elements)`,
+      expected: `the new shape must hold the ${size} elements of ${formatShape(from)}`,
+      got: `${formatShape(shape)} (${product} elements)`,
       hint: 'give one dimension as -1 to have it inferred',
     });
   }
@@ -70,7 +82,11 @@ export function expandDims(input: Operand, axis = 0): Tensor {
 /** Removes dimensions of size 1 (only `axes` when given; each must have size 1). */
 export function squeeze(input: Operand, axes?: number | readonly number[]): Tensor {
   const x = toTensor(input);
-  if (axes === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  if (axes === undefined)
+    return reshape(
+      x,
+      x.shape.filter((d) => d !== 1),
+    );
   const list = (typeof axes === 'number' ? [axes] : axes).map((a) => normalizeAxis(a, x.rank, 'squeeze'));
   for (const a of list) {
     if (x.shape[a] !== 1) {
@@ -80,7 +96,10 @@ export function squeeze(input: Operand, axes?: number | readonly number[]): Tens
       });
     }
   }
-  return reshape(x, x.shape.filter((_, i) => !list.includes(i)));
+  return reshape(
+    x,
+    x.shape.filter((_, i) => !list.includes(i)),
+  );
 }
 
 /**
@@ -102,15 +121,21 @@ export function transpose(input: Operand, permOrAxis?: readonly number[] | numbe
     perm = permOrAxis.map((p) => normalizeAxis(p, x.rank, 'transpose'));
     if (perm.length !== x.rank || new Set(perm).size !== x.rank) {
       throw shapeError('transpose', {
-        expected: `the permutation must list each of the ${x.rank} axes of ${formatShape(x.shape)} once`, got: `[${permOrAxis.join(', ')}]`,
+        expected: `the permutation must list each of the ${x.rank} axes of ${formatShape(x.shape)} once`,
+        got: `[${permOrAxis.join(', ')}]`,
       });
     }
   }
   if (perm.every((p, i) => p === i)) return x;
-  const out = empty(perm.map((p) => x.shape[p]!), x.dtype);
+  const out = empty(
+    perm.map((p) => x.shape[p]!),
+    x.dtype,
+  );
   kernels().transpose(x._data, x.shape, perm, out._data);
   const inverse = new Array<number>(perm.length);
-  perm.forEach((p, i) => { inverse[p] = i; });
+  perm.forEach((p, i) => {
+    inverse[p] = i;
+  });
   return record('transpose', out, [x], (g) => [transpose(g, inverse)], true);
 }
 
@@ -143,7 +168,8 @@ export function slice(input: Operand, begin: number | readonly number[], size?: 
   x.shape.forEach((d, i) => {
     if (!Number.isInteger(start[i]) || !Number.isInteger(extent[i]) || start[i]! < 0 || extent[i]! < 0 || start[i]! + extent[i]! > d) {
       throw shapeError('slice', {
-        expected: `the box must fit in ${formatShape(x.shape)}`, got: `begin ${formatShape(start)} with size ${formatShape(extent)}`,
+        expected: `the box must fit in ${formatShape(x.shape)}`,
+        got: `begin ${formatShape(start)} with size ${formatShape(extent)}`,
         rule: `it passes the end of axis ${i}`,
       });
     }
@@ -151,7 +177,18 @@ export function slice(input: Operand, begin: number | readonly number[], size?: 
   if (shapesEqual(extent, x.shape)) return x;
   const out = empty(extent, x.dtype);
   kernels().slice(x._data, x.shape, start, extent, out._data);
-  return record('slice', out, [x], (g) => [pad(g, x.shape.map((d, i) => [start[i]!, d - start[i]! - extent[i]!] as [number, number]))], true);
+  return record(
+    'slice',
+    out,
+    [x],
+    (g) => [
+      pad(
+        g,
+        x.shape.map((d, i) => [start[i]!, d - start[i]! - extent[i]!] as [number, number]),
+      ),
+    ],
+    true,
+  );
 }
 
 /** Pads with a constant: `paddings[i] = [before, after]` for axis i. */
@@ -166,7 +203,19 @@ export function pad(input: Operand, paddings: readonly (readonly [number, number
   const shape = x.shape.map((d, i) => d + paddings[i]![0] + paddings[i]![1]);
   const out = empty(shape, x.dtype);
   kernels().pad(x._data, x.shape, paddings, value, out._data);
-  return record('pad', out, [x], (g) => [slice(g, paddings.map((p) => p[0]), x.shape)], true);
+  return record(
+    'pad',
+    out,
+    [x],
+    (g) => [
+      slice(
+        g,
+        paddings.map((p) => p[0]),
+        x.shape,
+      ),
+    ],
+    true,
+  );
 }
 
 /**
@@ -185,7 +234,8 @@ export function concat(inputs: readonly Operand[], axis = 0): Tensor {
   xs.forEach((t, k) => {
     if (t.dtype !== dtype) {
       throw dtypeError('concat', {
-        expected: `all tensors must have one dtype, that of tensor 0 (${dtype})`, got: `${t.dtype} for tensor ${k}`,
+        expected: `all tensors must have one dtype, that of tensor 0 (${dtype})`,
+        got: `${t.dtype} for tensor ${k}`,
         hint: 'cast them to one dtype first',
       });
     }
@@ -201,15 +251,26 @@ export function concat(inputs: readonly Operand[], axis = 0): Tensor {
   const outer = first.shape.slice(0, a).reduce((p, d) => p * d, 1);
   const inner = first.shape.slice(a + 1).reduce((p, d) => p * d, 1);
   const out = empty(shape, dtype);
-  kernels().concat(xs.map((t) => t._data), outer, xs.map((t) => t.shape[a]! * inner), out._data);
-  return record('concat', out, xs, (g) => {
-    let offset = 0;
-    return xs.map((t) => {
-      const begin = shape.map((_, i) => (i === a ? offset : 0));
-      offset += t.shape[a]!;
-      return t.requiresGrad ? slice(g, begin, t.shape) : null;
-    });
-  }, true);
+  kernels().concat(
+    xs.map((t) => t._data),
+    outer,
+    xs.map((t) => t.shape[a]! * inner),
+    out._data,
+  );
+  return record(
+    'concat',
+    out,
+    xs,
+    (g) => {
+      let offset = 0;
+      return xs.map((t) => {
+        const begin = shape.map((_, i) => (i === a ? offset : 0));
+        offset += t.shape[a]!;
+        return t.requiresGrad ? slice(g, begin, t.shape) : null;
+      });
+    },
+    true,
+  );
 }
 
 /** Joins tensors of the same shape along a new axis. */
@@ -225,7 +286,10 @@ export function stack(inputs: readonly Operand[], axis = 0): Tensor {
       });
     }
   });
-  return concat(xs.map((t) => expandDims(t, a)), a);
+  return concat(
+    xs.map((t) => expandDims(t, a)),
+    a,
+  );
 }
 
 /** Repeats the values along broadcast dimensions to reach `shape` (a copy). */
@@ -235,7 +299,8 @@ export function broadcastTo(input: Operand, shape: readonly number[]): Tensor {
   const target = broadcastShapes(x.shape, shape, 'broadcastTo');
   if (!shapesEqual(target, shape)) {
     throw shapeError('broadcastTo', {
-      expected: `the target must be a shape that ${formatShape(x.shape)} broadcasts to`, got: formatShape(shape),
+      expected: `the target must be a shape that ${formatShape(x.shape)} broadcasts to`,
+      got: formatShape(shape),
       rule: `broadcasting adds leading axes and stretches axes of size 1, so the two give ${formatShape(target)}`,
     });
   }
@@ -289,12 +354,18 @@ export function gather(input: Operand, indices: Operand, axis = 0): Tensor {
   const shape = [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)];
   const out = empty(shape, x.dtype);
   kernels().gather(x._data, view, data, out._data);
-  return record('gather', out, [x], (g, createGraph) => {
-    if (createGraph) return [scatterAdd(g, idx, a, x.shape)];
-    const dx = empty(x.shape, g.dtype);
-    kernels().scatterAdd(g._data, view, data, dx._data);
-    return [dx];
-  }, true);
+  return record(
+    'gather',
+    out,
+    [x],
+    (g, createGraph) => {
+      if (createGraph) return [scatterAdd(g, idx, a, x.shape)];
+      const dx = empty(x.shape, g.dtype);
+      kernels().scatterAdd(g._data, view, data, dx._data);
+      return [dx];
+    },
+    true,
+  );
 }
 
 function gatherView(shape: readonly number[], axis: number) {
@@ -325,24 +396,29 @@ export function scatterAdd(g: Tensor, indices: Tensor, axis: number, shape: read
  * nr.oneHot(nr.tensor([0, 2], undefined, 'int32'), 3); // [[1, 0, 0], [0, 0, 1]]
  * ```
  */
-export function oneHot(indices: Operand, depth: number,
-  options: { onValue?: number; offValue?: number; dtype?: DType } = {}): Tensor {
+export function oneHot(indices: Operand, depth: number, options: { onValue?: number; offValue?: number; dtype?: DType } = {}): Tensor {
   const idx = indexTensor(indices, 'oneHot');
-  if (!Number.isInteger(depth) || depth < 1) throw configError('oneHot', {
-    expected: 'depth must be a positive integer',
-    got: show(depth),
-  });
+  if (!Number.isInteger(depth) || depth < 1)
+    throw configError('oneHot', {
+      expected: 'depth must be a positive integer',
+      got: show(depth),
+    });
   const data = idx._data as Int32Array;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v < 0 || v >= depth) {
       throw shapeError('oneHot', {
-        expected: `index ${v} (at flat position ${i}) is out of range for depth ${depth}`, rule: `valid: 0..${depth - 1}`,
+        expected: `index ${v} (at flat position ${i}) is out of range for depth ${depth}`,
+        rule: `valid: 0..${depth - 1}`,
         hint: 'fix the labels or raise depth',
       });
     }
   }
-  const out = new Tensor(allocate(options.dtype ?? 'float32', idx.size * depth, `oneHot: the result of shape ${formatShape([...idx.shape, depth])}`), [...idx.shape, depth], options.dtype ?? 'float32');
+  const out = new Tensor(
+    allocate(options.dtype ?? 'float32', idx.size * depth, `oneHot: the result of shape ${formatShape([...idx.shape, depth])}`),
+    [...idx.shape, depth],
+    options.dtype ?? 'float32',
+  );
   kernels().oneHot(idx._data as Int32Array, depth, options.onValue ?? 1, options.offValue ?? 0, out._data);
   return out;
 }

@@ -104,7 +104,8 @@ function addInto(a: Tensor, b: Tensor, createGraph: boolean): Tensor {
 function asGradientFor(t: Tensor, g: Tensor, op: string, createGraph: boolean): Tensor {
   if (!shapesEqual(t.shape, g.shape)) {
     throw shapeError('backward', {
-      expected: `the gradient rule of '${op}' must produce its input's shape ${formatShape(t.shape)}`, got: formatShape(g.shape),
+      expected: `the gradient rule of '${op}' must produce its input's shape ${formatShape(t.shape)}`,
+      got: formatShape(g.shape),
     });
   }
   if (g.dtype === t.dtype) return g;
@@ -131,8 +132,13 @@ function withGradMode<T>(enabled: boolean, fn: () => T): T {
  * given, every gradient tensor computed on the way is also pushed onto it. With `createGraph` the
  * pass records (see the top of this file), so the gradients it returns are differentiable.
  */
-export function propagate(root: Tensor, seed: Tensor, keep: ReadonlySet<Tensor> | null, made: Tensor[] | null = null,
-  createGraph = false): Map<Tensor, Tensor> {
+export function propagate(
+  root: Tensor,
+  seed: Tensor,
+  keep: ReadonlySet<Tensor> | null,
+  made: Tensor[] | null = null,
+  createGraph = false,
+): Map<Tensor, Tensor> {
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   const result = new Map<Tensor, Tensor>();
   withGradMode(createGraph, () => {
@@ -147,8 +153,9 @@ export function propagate(root: Tensor, seed: Tensor, keep: ReadonlySet<Tensor> 
         throw configError('backward', {
           expected: 'a higher-order gradient (createGraph, or a grad nested inside grad) needs ops with differentiable gradient rules',
           got: `the op '${node.op}', which has none, so its second derivative is not supported`,
-          hint: `keep '${node.op}' out of the function you differentiate twice (compose it from other ops), `
-            + 'or request first-order gradients only',
+          hint:
+            `keep '${node.op}' out of the function you differentiate twice (compose it from other ops), ` +
+            'or request first-order gradients only',
         });
       }
       const inputGrads = node.backward(g, createGraph);
@@ -169,7 +176,8 @@ export function propagate(root: Tensor, seed: Tensor, keep: ReadonlySet<Tensor> 
 function seedFor(root: Tensor, gradient: Tensor | undefined, where: string): Tensor {
   if (!root.requiresGrad) {
     throw configError(where, {
-      expected: 'the output must require grad', got: `a tensor ${formatShape(root.shape)} without requiresGrad and with no recorded op`,
+      expected: 'the output must require grad',
+      got: `a tensor ${formatShape(root.shape)} without requiresGrad and with no recorded op`,
       hint: 'set requiresGrad = true on the inputs you want gradients for before computing it',
     });
   }
@@ -187,7 +195,8 @@ function seedFor(root: Tensor, gradient: Tensor | undefined, where: string): Ten
   }
   if (!shapesEqual(gradient.shape, root.shape)) {
     throw shapeError(where, {
-      expected: `the gradient must have the output's shape ${formatShape(root.shape)}`, got: formatShape(gradient.shape),
+      expected: `the gradient must have the output's shape ${formatShape(root.shape)}`,
+      got: formatShape(gradient.shape),
     });
   }
   return gradient;
@@ -221,10 +230,12 @@ export interface GradOptions {
  * `backward()`, `backward(g)`, `backward({createGraph: true})`, `backward(g, {createGraph: true})`.
  */
 export function backward(root: Tensor, gradientOrOptions?: Tensor | BackwardOptions, options: BackwardOptions = {}): void {
-  const isOptions = gradientOrOptions !== null && typeof gradientOrOptions === 'object' && Object.getPrototypeOf(gradientOrOptions) === Object.prototype;
+  const isOptions =
+    gradientOrOptions !== null && typeof gradientOrOptions === 'object' && Object.getPrototypeOf(gradientOrOptions) === Object.prototype;
   if (gradientOrOptions !== undefined && !(gradientOrOptions instanceof Tensor) && !isOptions) {
     throw configError('backward', {
-      expected: "the output's gradient must be a Tensor (or leave it out for a one-element output)", got: show(gradientOrOptions),
+      expected: "the output's gradient must be a Tensor (or leave it out for a one-element output)",
+      got: show(gradientOrOptions),
       hint: 'e.g. y.backward(nr.tensor(2))',
     });
   }
@@ -300,8 +311,12 @@ export function stepScratchTensor(t: Tensor): Tensor {
   return t;
 }
 
-function evaluateWithGrads(fn: TensorFn, args: readonly Tensor[], made: Tensor[] | null,
-  createGraphOption?: boolean): { value: Tensor; grads: Tensor[]; root: Tensor } {
+function evaluateWithGrads(
+  fn: TensorFn,
+  args: readonly Tensor[],
+  made: Tensor[] | null,
+  createGraphOption?: boolean,
+): { value: Tensor; grads: Tensor[]; root: Tensor } {
   const previous = args.map((a) => a.requiresGrad);
   const wasEnabled = gradEnabled;
   const createGraph = createGraphOption ?? (wasEnabled && differentiating > 0);
@@ -318,8 +333,12 @@ function evaluateWithGrads(fn: TensorFn, args: readonly Tensor[], made: Tensor[]
     gradEnabled = wasEnabled;
     if (!(value instanceof Tensor)) {
       const returned: unknown = value;
-      const got = returned === null || typeof returned !== 'object' ? show(returned)
-        : Array.isArray(returned) ? `an array of ${returned.length}` : `an object with keys ${show(Object.keys(returned))}`;
+      const got =
+        returned === null || typeof returned !== 'object'
+          ? show(returned)
+          : Array.isArray(returned)
+            ? `an array of ${returned.length}`
+            : `an object with keys ${show(Object.keys(returned))}`;
       throw configError('valueAndGrad', { expected: 'the function must return a Tensor (a scalar loss)', got });
     }
     const grads = new Map<Tensor, Tensor>();
@@ -333,7 +352,9 @@ function evaluateWithGrads(fn: TensorFn, args: readonly Tensor[], made: Tensor[]
     return { value: createGraph ? value : detachValue(value), grads: args.map((a) => grads.get(a) ?? zerosLike(a)), root: value };
   } finally {
     gradEnabled = wasEnabled;
-    args.forEach((a, i) => { if (!a._node) a.requiresGrad = previous[i]!; });
+    args.forEach((a, i) => {
+      if (!a._node) a.requiresGrad = previous[i]!;
+    });
   }
 }
 

@@ -25,11 +25,15 @@ export const VALIDATION_COLOR = PALETTE[1]!;
 
 function recordOf(history: HistoryLike): Record<string, readonly number[]> {
   const maybe = (history as { history?: unknown }).history;
-  const record = maybe && typeof maybe === 'object' && !Array.isArray(maybe) ? maybe as Record<string, readonly number[]> : history as Record<string, readonly number[]>;
+  const record =
+    maybe && typeof maybe === 'object' && !Array.isArray(maybe)
+      ? (maybe as Record<string, readonly number[]>)
+      : (history as Record<string, readonly number[]>);
   for (const [key, values] of Object.entries(record)) {
     if (!Array.isArray(values) || values.some((v) => typeof v !== 'number')) {
       throw configError('renderLearningCurves', {
-        expected: `history[${show(key)}] must be an array of numbers (one per epoch)`, got: show(values),
+        expected: `history[${show(key)}] must be an array of numbers (one per epoch)`,
+        got: show(values),
       });
     }
   }
@@ -43,8 +47,14 @@ function recordOf(history: HistoryLike): Record<string, readonly number[]> {
 export function learningCurvesSpec(history: HistoryLike, options: LearningCurvesOptions = {}): VegaLiteSpec {
   const where = 'renderLearningCurves';
   const record = recordOf(history);
-  const base = (key: string) => key.startsWith('val_') ? key.slice(4) : key;
-  const recorded = [...new Set(Object.keys(record).filter((k) => !NOT_CURVES.has(base(k))).map(base))];
+  const base = (key: string) => (key.startsWith('val_') ? key.slice(4) : key);
+  const recorded = [
+    ...new Set(
+      Object.keys(record)
+        .filter((k) => !NOT_CURVES.has(base(k)))
+        .map(base),
+    ),
+  ];
   recorded.sort((a, b) => (a === 'loss' ? -1 : b === 'loss' ? 1 : 0));
   const quantities = options.quantities ? [...options.quantities] : recorded;
   for (const q of quantities) {
@@ -52,7 +62,8 @@ export function learningCurvesSpec(history: HistoryLike, options: LearningCurves
       const keys = Object.keys(record);
       const held = keys.slice(0, 20).map(show).join(', ') + (keys.length > 20 ? `, ... (${keys.length} in all)` : '');
       throw configError(where, {
-        expected: `the history has no ${show(q)} (nor ${show(`val_${q}`)})`, hint: `it holds ${held || 'nothing'}`,
+        expected: `the history has no ${show(q)} (nor ${show(`val_${q}`)})`,
+        hint: `it holds ${held || 'nothing'}`,
       });
     }
   }
@@ -63,7 +74,10 @@ export function learningCurvesSpec(history: HistoryLike, options: LearningCurves
   const rows: { quantity: string; split: string; epoch: number; value: number | null }[] = [];
   let epochs = 0;
   for (const quantity of quantities) {
-    for (const [split, key] of [['train', quantity], ['validation', `val_${quantity}`]] as const) {
+    for (const [split, key] of [
+      ['train', quantity],
+      ['validation', `val_${quantity}`],
+    ] as const) {
       const values = record[key];
       if (!values) continue;
       epochs = Math.max(epochs, values.length);
@@ -93,12 +107,34 @@ export function learningCurvesSpec(history: HistoryLike, options: LearningCurves
       mark: { type: 'line', strokeWidth: 2, clip: true, ...(single ? { point: { filled: true, size: 60 } } : {}) },
       encoding: {
         x: {
-          field: 'epoch', type: 'quantitative', title: 'epoch', scale: { domain: xDomain, nice: false }, axis: { tickMinStep: 1, format: 'd' },
+          field: 'epoch',
+          type: 'quantitative',
+          title: 'epoch',
+          scale: { domain: xDomain, nice: false },
+          axis: { tickMinStep: 1, format: 'd' },
         },
         // Padding keeps a flat line at the extreme of the data (accuracy 1.0) off the plot's clipped edge.
         y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false, padding: 6 } },
-        color: { field: 'split', type: 'nominal', title: null, scale: { ...splits, range: [TRAIN_COLOR, VALIDATION_COLOR] }, legend: { orient: 'bottom' } },
-        strokeDash: { field: 'split', type: 'nominal', title: null, scale: { ...splits, range: [[1, 0], [6, 4]] }, legend: { orient: 'bottom' } },
+        color: {
+          field: 'split',
+          type: 'nominal',
+          title: null,
+          scale: { ...splits, range: [TRAIN_COLOR, VALIDATION_COLOR] },
+          legend: { orient: 'bottom' },
+        },
+        strokeDash: {
+          field: 'split',
+          type: 'nominal',
+          title: null,
+          scale: {
+            ...splits,
+            range: [
+              [1, 0],
+              [6, 4],
+            ],
+          },
+          legend: { orient: 'bottom' },
+        },
       },
     },
     resolve: { scale: { y: 'independent' } },

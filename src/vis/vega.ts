@@ -12,7 +12,16 @@ import { chartImportFailed } from './optional.js';
  * colour across charts.
  */
 export const PALETTE: readonly string[] = [
-  '#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac',
+  '#4c78a8',
+  '#f58518',
+  '#e45756',
+  '#72b7b2',
+  '#54a24b',
+  '#eeca3b',
+  '#b279a2',
+  '#ff9da6',
+  '#9d755d',
+  '#bab0ac',
 ];
 
 /** Size options every chart takes (pixels of one plot area; axes, titles and legends add to them). */
@@ -43,7 +52,8 @@ const BASE_CONFIG = {
  *
  * ```ts
  * import * as nr from 'neurona';
- * const svg = await nr.vis.renderVegaLite({ data: { values: [{ a: 1, b: 2 }] }, mark: 'point', encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' } } });
+ * const encoding = { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' } };
+ * const svg = await nr.vis.renderVegaLite({ data: { values: [{ a: 1, b: 2 }] }, mark: 'point', encoding });
  * svg.startsWith('<svg'); // true
  * ```
  */
@@ -91,7 +101,12 @@ export function paletteColor(index: number): string {
  * [x0, x1] x [y0, y1] (clipped to it, no axis padding), coloured by `fill` (a Vega-Lite fill
  * encoding). The layers drawn over it share its scales.
  */
-export function planeCellsLayer(cells: readonly object[], [x0, x1, y0, y1]: readonly number[], titles: [string, string], fill: object): VegaLiteSpec {
+export function planeCellsLayer(
+  cells: readonly object[],
+  [x0, x1, y0, y1]: readonly number[],
+  titles: [string, string],
+  fill: object,
+): VegaLiteSpec {
   return {
     data: { values: cells },
     mark: { type: 'rect', clip: true },

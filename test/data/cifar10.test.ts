@@ -58,12 +58,18 @@ function makeArchive(dir: string): string {
 }
 
 test('cifar10.loadData reads the .tar.gz given as path', async (t) => {
-  if (spawnSync('tar', ['--version']).status !== 0) { t.skip('no tar command on this machine'); return; }
+  if (spawnSync('tar', ['--version']).status !== 0) {
+    t.skip('no tar command on this machine');
+    return;
+  }
   checkSmall(await cifar10.loadData({ path: makeArchive(temp()) }));
 });
 
 test('cifar10.loadData downloads the archive into the cache once, then reads the cache', async (t) => {
-  if (spawnSync('tar', ['--version']).status !== 0) { t.skip('no tar command on this machine'); return; }
+  if (spawnSync('tar', ['--version']).status !== 0) {
+    t.skip('no tar command on this machine');
+    return;
+  }
   const archive = readFileSync(makeArchive(temp()));
   let hits = 0;
   const server = createServer((req, res) => {
@@ -94,10 +100,16 @@ test('cifar10.loadData offline: a clear error saying where to put the files; not
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   server.close();
-  await assert.rejects(cifar10.loadData({ cacheDir, baseUrl: `http://127.0.0.1:${port}/` }), (e: unknown) =>
-    e instanceof ConfigError && /cifar10\.loadData: could not download/.test(e.message) &&
-    e.message.includes(join(cacheDir, 'datasets', 'cifar-10')) && /data_batch_1\.bin/.test(e.message) && /\{path:/.test(e.message) &&
-    /--data <path> to the CLI/.test(e.message));
+  await assert.rejects(
+    cifar10.loadData({ cacheDir, baseUrl: `http://127.0.0.1:${port}/` }),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      /cifar10\.loadData: could not download/.test(e.message) &&
+      e.message.includes(join(cacheDir, 'datasets', 'cifar-10')) &&
+      /data_batch_1\.bin/.test(e.message) &&
+      /\{path:/.test(e.message) &&
+      /--data <path> to the CLI/.test(e.message),
+  );
   assert.ok(!existsSync(join(cacheDir, 'datasets', 'cifar-10', 'data_batch_1.bin')));
 });
 
@@ -105,11 +117,16 @@ test('cifar10.loadData: a missing file and a file of the wrong length are named'
   const dir = temp();
   writeBatches(dir);
   writeFileSync(join(dir, 'data_batch_3.bin'), new Uint8Array(3073 * 2 + 100));
-  await assert.rejects(cifar10.loadData({ path: dir }), (e: unknown) =>
-    e instanceof FormatError && e.message.includes(join(dir, 'data_batch_3.bin')) && /100 bytes left over/.test(e.message));
+  await assert.rejects(
+    cifar10.loadData({ path: dir }),
+    (e: unknown) => e instanceof FormatError && e.message.includes(join(dir, 'data_batch_3.bin')) && /100 bytes left over/.test(e.message),
+  );
   const partial = temp();
   writeBatches(partial);
   const { rmSync } = await import('node:fs');
   rmSync(join(partial, 'test_batch.bin'));
-  await assert.rejects(cifar10.loadData({ path: partial }), (e: unknown) => e instanceof ConfigError && /lacks test_batch\.bin/.test(e.message));
+  await assert.rejects(
+    cifar10.loadData({ path: partial }),
+    (e: unknown) => e instanceof ConfigError && /lacks test_batch\.bin/.test(e.message),
+  );
 });

@@ -9,8 +9,14 @@ import { assert, gradCheck, nr, randomFloat64 } from '../helpers.js';
  */
 
 const PAIRS: [number[], number[]][] = [
-  [[2, 3], [2, 3]],
-  [[3, 1, 4], [1, 5, 1]],
+  [
+    [2, 3],
+    [2, 3],
+  ],
+  [
+    [3, 1, 4],
+    [1, 5, 1],
+  ],
   [[4], [2, 3, 4]],
   [[2, 3, 4], [4]],
   [[], [2, 3]],
@@ -95,7 +101,10 @@ test('maximum and minimum split the gradient 0.5/0.5 at ties, like PyTorch', () 
     b.requiresGrad = true;
     const out = op === 'maximum' ? nr.maximum(a, b) : nr.minimum(a, b);
     assert.deepEqual(Array.from(out.data()), op === 'maximum' ? [1, 2, 3, 5] : [1, 0, 3, -1]);
-    out.mul(nr.tensor([1, 10, 100, 1000], undefined, 'float64')).sum().backward();
+    out
+      .mul(nr.tensor([1, 10, 100, 1000], undefined, 'float64'))
+      .sum()
+      .backward();
     // torch.maximum(a, b): grad_a = g * (a > b) + g/2 * (a == b).
     const wantA = op === 'maximum' ? [0.5, 10, 50, 0] : [0.5, 0, 50, 1000];
     const wantB = op === 'maximum' ? [0.5, 0, 50, 1000] : [0.5, 10, 50, 0];
@@ -105,7 +114,14 @@ test('maximum and minimum split the gradient 0.5/0.5 at ties, like PyTorch', () 
 });
 
 test('maximum against a broadcast scalar: ties with the scalar also split', () => {
-  const a = nr.tensor([[0, 1], [2, 0]], undefined, 'float64');
+  const a = nr.tensor(
+    [
+      [0, 1],
+      [2, 0],
+    ],
+    undefined,
+    'float64',
+  );
   const b = nr.tensor(0, undefined, 'float64');
   a.requiresGrad = true;
   b.requiresGrad = true;
@@ -118,9 +134,17 @@ test('maximum against a broadcast scalar: ties with the scalar also split', () =
 test('gradcheck binary: where with a bool condition, broadcasting', () => {
   nr.setSeed(230);
   const cases: [number[], number[], number[]][] = [
-    [[2, 3], [2, 3], [2, 3]],
+    [
+      [2, 3],
+      [2, 3],
+      [2, 3],
+    ],
     [[2, 1, 4], [3, 1], []],
-    [[3, 1], [1, 4], [2, 3, 4]],
+    [
+      [3, 1],
+      [1, 4],
+      [2, 3, 4],
+    ],
     [[], [2, 3], [3]],
   ];
   for (const [sc, sa, sb] of cases) {
@@ -134,7 +158,10 @@ test('gradcheck binary: where with a bool condition, broadcasting', () => {
 });
 
 test('where routes the gradient by the condition, summing over broadcast axes', () => {
-  const condition = nr.tensor([[true, false, true], [false, false, true]]);
+  const condition = nr.tensor([
+    [true, false, true],
+    [false, false, true],
+  ]);
   const a = nr.tensor([1, 2, 3], undefined, 'float64');
   const b = nr.tensor(7, undefined, 'float64');
   a.requiresGrad = true;

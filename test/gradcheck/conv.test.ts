@@ -19,9 +19,21 @@ interface ConvCase {
 const CONV: ConvCase[] = [
   { name: 'valid 3x3 stride 1, batch 1', x: [1, 5, 7, 3], filter: [3, 3, 3, 2], options: {}, out: [1, 3, 5, 2] },
   { name: 'same 3x3 stride 1, batch 3', x: [3, 5, 4, 2], filter: [3, 3, 2, 3], options: { padding: 'same' }, out: [3, 5, 4, 3] },
-  { name: 'same 2x2 stride 2 (pad after only)', x: [3, 5, 6, 3], filter: [2, 2, 3, 5], options: { padding: 'same', strides: 2 }, out: [3, 3, 3, 5] },
+  {
+    name: 'same 2x2 stride 2 (pad after only)',
+    x: [3, 5, 6, 3],
+    filter: [2, 2, 3, 5],
+    options: { padding: 'same', strides: 2 },
+    out: [3, 3, 3, 5],
+  },
   { name: 'valid 2x3 stride 2', x: [1, 7, 6, 5], filter: [2, 3, 5, 2], options: { strides: 2 }, out: [1, 3, 2, 2] },
-  { name: 'same 3x3 stride 2, odd image', x: [1, 7, 5, 3], filter: [3, 3, 3, 2], options: { padding: 'same', strides: [2, 2] }, out: [1, 4, 3, 2] },
+  {
+    name: 'same 3x3 stride 2, odd image',
+    x: [1, 7, 5, 3],
+    filter: [3, 3, 3, 2],
+    options: { padding: 'same', strides: [2, 2] },
+    out: [1, 4, 3, 2],
+  },
   { name: 'same 2x2 stride 1 (even kernel)', x: [1, 4, 5, 3], filter: [2, 2, 3, 2], options: { padding: 'same' }, out: [1, 4, 5, 2] },
   { name: 'same 3x3 dilation 2', x: [1, 6, 7, 3], filter: [3, 3, 3, 2], options: { padding: 'same', dilationRate: 2 }, out: [1, 6, 7, 2] },
   { name: 'valid 2x2 dilation 2, batch 3', x: [3, 5, 4, 1], filter: [2, 2, 1, 3], options: { dilationRate: 2 }, out: [3, 3, 2, 3] },
@@ -63,12 +75,42 @@ test("gradcheck conv2d with bias and activation 'relu', away from the kink", () 
 
 const DEPTHWISE: ConvCase[] = [
   { name: 'valid 3x3 multiplier 2, batch 1', x: [1, 5, 6, 3], filter: [3, 3, 3, 2], options: {}, out: [1, 3, 4, 6] },
-  { name: 'same 2x2 stride 2, batch 3', x: [3, 5, 4, 3], filter: [2, 2, 3, 1], options: { padding: 'same', strides: 2 }, out: [3, 3, 2, 3] },
-  { name: 'same 3x2 stride [1, 2]', x: [1, 4, 7, 5], filter: [3, 2, 5, 1], options: { padding: 'same', strides: [1, 2] }, out: [1, 4, 4, 5] },
-  { name: 'same 3x3 dilation 2, multiplier 3', x: [1, 6, 5, 2], filter: [3, 3, 2, 3], options: { padding: 'same', dilationRate: 2 }, out: [1, 6, 5, 6] },
+  {
+    name: 'same 2x2 stride 2, batch 3',
+    x: [3, 5, 4, 3],
+    filter: [2, 2, 3, 1],
+    options: { padding: 'same', strides: 2 },
+    out: [3, 3, 2, 3],
+  },
+  {
+    name: 'same 3x2 stride [1, 2]',
+    x: [1, 4, 7, 5],
+    filter: [3, 2, 5, 1],
+    options: { padding: 'same', strides: [1, 2] },
+    out: [1, 4, 4, 5],
+  },
+  {
+    name: 'same 3x3 dilation 2, multiplier 3',
+    x: [1, 6, 5, 2],
+    filter: [3, 3, 2, 3],
+    options: { padding: 'same', dilationRate: 2 },
+    out: [1, 6, 5, 6],
+  },
   // 'valid' with stride 2 and even kernels: the last row or column of an odd remainder is never read.
-  { name: 'valid 2x2 stride 2 (even kernel), multiplier 2, batch 1', x: [1, 6, 7, 3], filter: [2, 2, 3, 2], options: { strides: 2 }, out: [1, 3, 3, 6] },
-  { name: 'valid 4x2 stride 2 (even kernel), batch 3', x: [3, 7, 5, 2], filter: [4, 2, 2, 1], options: { padding: 'valid', strides: 2 }, out: [3, 2, 2, 2] },
+  {
+    name: 'valid 2x2 stride 2 (even kernel), multiplier 2, batch 1',
+    x: [1, 6, 7, 3],
+    filter: [2, 2, 3, 2],
+    options: { strides: 2 },
+    out: [1, 3, 3, 6],
+  },
+  {
+    name: 'valid 4x2 stride 2 (even kernel), batch 3',
+    x: [3, 7, 5, 2],
+    filter: [4, 2, 2, 1],
+    options: { padding: 'valid', strides: 2 },
+    out: [3, 2, 2, 2],
+  },
 ];
 
 for (const c of DEPTHWISE) {
@@ -90,10 +132,28 @@ interface TransposeCase {
 
 const TRANSPOSE: TransposeCase[] = [
   { name: 'valid 3x3 stride 1, batch 1', x: [1, 3, 4, 3], filter: [3, 3, 2, 3], options: {}, out: [1, 5, 6, 2] },
-  { name: 'same 3x3 stride 2, batch 3', x: [3, 3, 2, 2], filter: [3, 3, 3, 2], options: { padding: 'same', strides: 2 }, out: [3, 6, 4, 3] },
+  {
+    name: 'same 3x3 stride 2, batch 3',
+    x: [3, 3, 2, 2],
+    filter: [3, 3, 3, 2],
+    options: { padding: 'same', strides: 2 },
+    out: [3, 6, 4, 3],
+  },
   { name: 'valid 2x2 stride 2', x: [1, 3, 2, 5], filter: [2, 2, 2, 5], options: { strides: 2 }, out: [1, 6, 4, 2] },
-  { name: 'same 4x4 stride 2, outputPadding 1', x: [1, 3, 2, 2], filter: [4, 4, 3, 2], options: { padding: 'same', strides: 2, outputPadding: 1 }, out: [1, 5, 3, 3] },
-  { name: 'valid 3x2 stride 2, outputPadding [1, 0]', x: [1, 2, 3, 3], filter: [3, 2, 2, 3], options: { strides: 2, outputPadding: [1, 0] }, out: [1, 6, 6, 2] },
+  {
+    name: 'same 4x4 stride 2, outputPadding 1',
+    x: [1, 3, 2, 2],
+    filter: [4, 4, 3, 2],
+    options: { padding: 'same', strides: 2, outputPadding: 1 },
+    out: [1, 5, 3, 3],
+  },
+  {
+    name: 'valid 3x2 stride 2, outputPadding [1, 0]',
+    x: [1, 2, 3, 3],
+    filter: [3, 2, 2, 3],
+    options: { strides: 2, outputPadding: [1, 0] },
+    out: [1, 6, 6, 2],
+  },
   { name: 'same 3x3 dilation 2', x: [1, 4, 3, 2], filter: [3, 3, 3, 2], options: { padding: 'same', dilationRate: 2 }, out: [1, 4, 3, 3] },
 ];
 
@@ -107,7 +167,11 @@ for (const c of TRANSPOSE) {
 }
 
 test('conv2dTranspose is the adjoint of conv2d: <conv2d(y, w), x> = <y, conv2dTranspose(x, w)>', () => {
-  for (const [options, ySize] of [[{ padding: 'same', strides: 2 }, [6, 8]], [{ strides: 2 }, [7, 7]], [{ padding: 'same', dilationRate: 2 }, [5, 6]]] as const) {
+  for (const [options, ySize] of [
+    [{ padding: 'same', strides: 2 }, [6, 8]],
+    [{ strides: 2 }, [7, 7]],
+    [{ padding: 'same', dilationRate: 2 }, [5, 6]],
+  ] as const) {
     const w = randomFloat64([3, 3, 2, 4]);
     const y = randomFloat64([2, ...ySize, 2]);
     const x = randomFloat64(nr.conv2d(y, w, options).shape as number[]);
@@ -129,7 +193,12 @@ interface PoolCase {
 const POOL: PoolCase[] = [
   { name: '2x2 valid, batch 1', x: [1, 4, 6, 3], options: { poolSize: 2 }, out: [1, 2, 3, 3] },
   { name: '2x2 same, odd image, batch 3', x: [3, 5, 3, 2], options: { poolSize: 2, padding: 'same' }, out: [3, 3, 2, 2] },
-  { name: '3x3 stride 2 same (overlapping, padded both sides)', x: [1, 6, 7, 3], options: { poolSize: 3, strides: 2, padding: 'same' }, out: [1, 3, 4, 3] },
+  {
+    name: '3x3 stride 2 same (overlapping, padded both sides)',
+    x: [1, 6, 7, 3],
+    options: { poolSize: 3, strides: 2, padding: 'same' },
+    out: [1, 3, 4, 3],
+  },
   { name: '3x2 stride 1 valid', x: [1, 5, 4, 5], options: { poolSize: [3, 2], strides: 1 }, out: [1, 3, 3, 5] },
   { name: '2x3 stride [1, 2] same', x: [3, 3, 5, 1], options: { poolSize: [2, 3], strides: [1, 2], padding: 'same' }, out: [3, 3, 3, 1] },
 ];
@@ -140,7 +209,9 @@ for (const c of POOL) {
     // perturbation could flip.
     const size = c.x.reduce((p, d) => p * d, 1);
     const keys = randomFloat64([size]).data();
-    const ramp = Array.from({ length: size }, (_, i) => i).sort((a, b) => keys[a]! - keys[b]!).map((i) => (i - size / 2) * 0.01);
+    const ramp = Array.from({ length: size }, (_, i) => i)
+      .sort((a, b) => keys[a]! - keys[b]!)
+      .map((i) => (i - size / 2) * 0.01);
     const x = nr.tensor(ramp, c.x, 'float64');
     assert.deepEqual(nr.maxPool2d(x, c.options).shape, c.out);
     assert.deepEqual(nr.avgPool2d(x, c.options).shape, c.out);
@@ -150,7 +221,12 @@ for (const c of POOL) {
 }
 
 test('gradcheck batchNorm (training) w.r.t. x, gamma and beta: NHWC, axis 1, rank 2', () => {
-  for (const [shape, axis] of [[[3, 4, 3, 5], -1], [[2, 3, 4, 2], 1], [[7, 6], 1], [[1, 3, 2, 3], 3]] as const) {
+  for (const [shape, axis] of [
+    [[3, 4, 3, 5], -1],
+    [[2, 3, 4, 2], 1],
+    [[7, 6], 1],
+    [[1, 3, 2, 3], 3],
+  ] as const) {
     const x = randomFloat64([...shape]);
     const channels = shape[axis < 0 ? shape.length + axis : axis]!;
     const gamma = randomFloat64([channels], 0.5, 2);
@@ -176,10 +252,38 @@ test('gradcheck batchNormInference w.r.t. x, mean, variance, gamma and beta', ()
 
 test('gradcheck zeroPad2d and crop2d', () => {
   const x = randomFloat64([3, 4, 5, 3]);
-  assert.deepEqual(nr.zeroPad2d(x, [[1, 2], [0, 3]]).shape, [3, 7, 8, 3]);
-  gradCheck((a) => nr.zeroPad2d(a, [[1, 2], [0, 3]]), [x], { label: 'zeroPad2d' });
-  assert.deepEqual(nr.crop2d(x, [[1, 0], [2, 1]]).shape, [3, 3, 2, 3]);
-  gradCheck((a) => nr.crop2d(a, [[1, 0], [2, 1]]), [x], { label: 'crop2d' });
+  assert.deepEqual(
+    nr.zeroPad2d(x, [
+      [1, 2],
+      [0, 3],
+    ]).shape,
+    [3, 7, 8, 3],
+  );
+  gradCheck(
+    (a) =>
+      nr.zeroPad2d(a, [
+        [1, 2],
+        [0, 3],
+      ]),
+    [x],
+    { label: 'zeroPad2d' },
+  );
+  assert.deepEqual(
+    nr.crop2d(x, [
+      [1, 0],
+      [2, 1],
+    ]).shape,
+    [3, 3, 2, 3],
+  );
+  gradCheck(
+    (a) =>
+      nr.crop2d(a, [
+        [1, 0],
+        [2, 1],
+      ]),
+    [x],
+    { label: 'crop2d' },
+  );
 });
 
 test('gradcheck upSample2d nearest and bilinear, square and non-square factors', () => {
@@ -195,13 +299,33 @@ test('gradcheck upSample2d nearest and bilinear, square and non-square factors',
 
 test('gradcheck zeroPad2d, crop2d and upSample2d at batch 1', () => {
   const x = awayFromZero([1, 3, 5, 2]);
-  for (const padding of [1, [[0, 2], [3, 1]]] as const) {
+  for (const padding of [
+    1,
+    [
+      [0, 2],
+      [3, 1],
+    ],
+  ] as const) {
     const expected = typeof padding === 'number' ? [1, 5, 7, 2] : [1, 5, 9, 2];
     assert.deepEqual(nr.zeroPad2d(x, padding).shape, expected);
     gradCheck((a) => nr.zeroPad2d(a, padding), [x], { label: `zeroPad2d batch 1 ${JSON.stringify(padding)}` });
   }
-  assert.deepEqual(nr.crop2d(x, [[1, 1], [0, 2]]).shape, [1, 1, 3, 2]);
-  gradCheck((a) => nr.crop2d(a, [[1, 1], [0, 2]]), [x], { label: 'crop2d batch 1' });
+  assert.deepEqual(
+    nr.crop2d(x, [
+      [1, 1],
+      [0, 2],
+    ]).shape,
+    [1, 1, 3, 2],
+  );
+  gradCheck(
+    (a) =>
+      nr.crop2d(a, [
+        [1, 1],
+        [0, 2],
+      ]),
+    [x],
+    { label: 'crop2d batch 1' },
+  );
   for (const mode of ['nearest', 'bilinear'] as const) {
     assert.deepEqual(nr.upSample2d(x, [2, 3], mode).shape, [1, 6, 15, 2]);
     gradCheck((a) => nr.upSample2d(a, [2, 3], mode), [x], { label: `upSample2d ${mode} batch 1` });

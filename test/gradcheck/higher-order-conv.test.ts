@@ -26,12 +26,18 @@ test('second derivatives, conv2d with bias and activation (linear, sigmoid, tanh
   nr.setSeed(2010);
   for (const activation of ['linear', 'sigmoid', 'tanh'] as const) {
     const options = { padding: 'same' as const, strides: [1, 2] as [number, number] };
-    gradGradCheck((x, w, b) => nr.conv2d(x, w, { ...options, bias: b, activation }),
-      [randomFloat64([1, 4, 5, 2]), randomFloat64([3, 2, 2, 3]), randomFloat64([3])], { label: `conv2d bias ${activation}` });
+    gradGradCheck(
+      (x, w, b) => nr.conv2d(x, w, { ...options, bias: b, activation }),
+      [randomFloat64([1, 4, 5, 2]), randomFloat64([3, 2, 2, 3]), randomFloat64([3])],
+      { label: `conv2d bias ${activation}` },
+    );
   }
   const w = nr.concat([randomFloat64([3, 3, 2, 1], 0.2, 1), randomFloat64([3, 3, 2, 1], -1, -0.2)], 3);
-  gradGradCheck((x, wv, b) => nr.conv2d(x, wv, { bias: b, activation: 'relu' }),
-    [randomFloat64([1, 4, 5, 2], 0.5, 1.5), w, nr.tensor([0.1, -0.1], [2], 'float64')], { label: 'conv2d bias relu' });
+  gradGradCheck(
+    (x, wv, b) => nr.conv2d(x, wv, { bias: b, activation: 'relu' }),
+    [randomFloat64([1, 4, 5, 2], 0.5, 1.5), w, nr.tensor([0.1, -0.1], [2], 'float64')],
+    { label: 'conv2d bias relu' },
+  );
 });
 
 const DEPTHWISE: [string, number[], number[], nr.Conv2DOptions][] = [
@@ -43,7 +49,9 @@ const DEPTHWISE: [string, number[], number[], nr.Conv2DOptions][] = [
 for (const [name, xs, ws, options] of DEPTHWISE) {
   test(`second derivatives, depthwiseConv2d: ${name}`, () => {
     nr.setSeed(2020);
-    gradGradCheck((x, w) => nr.depthwiseConv2d(x, w, options), [randomFloat64(xs), randomFloat64(ws)], { label: `depthwiseConv2d ${name}` });
+    gradGradCheck((x, w) => nr.depthwiseConv2d(x, w, options), [randomFloat64(xs), randomFloat64(ws)], {
+      label: `depthwiseConv2d ${name}`,
+    });
   });
 }
 
@@ -56,7 +64,9 @@ const TRANSPOSE: [string, number[], number[], nr.Conv2DTransposeOptions][] = [
 for (const [name, xs, ws, options] of TRANSPOSE) {
   test(`second derivatives, conv2dTranspose: ${name}`, () => {
     nr.setSeed(2030);
-    gradGradCheck((x, w) => nr.conv2dTranspose(x, w, options), [randomFloat64(xs), randomFloat64(ws)], { label: `conv2dTranspose ${name}` });
+    gradGradCheck((x, w) => nr.conv2dTranspose(x, w, options), [randomFloat64(xs), randomFloat64(ws)], {
+      label: `conv2dTranspose ${name}`,
+    });
   });
 }
 
@@ -87,7 +97,9 @@ for (const [name, shape, options] of POOL) {
     nr.setSeed(2050);
     const size = shape.reduce((p, d) => p * d, 1);
     const keys = randomFloat64([size]).data();
-    const ramp = Array.from({ length: size }, (_, i) => i).sort((a, b) => keys[a]! - keys[b]!).map((i) => (i - size / 2) * 0.01);
+    const ramp = Array.from({ length: size }, (_, i) => i)
+      .sort((a, b) => keys[a]! - keys[b]!)
+      .map((i) => (i - size / 2) * 0.01);
     const x = nr.tensor(ramp, shape, 'float64');
     gradGradCheck((a) => nr.maxPool2d(a, options), [x], { label: `maxPool2d ${name}` });
     gradGradCheck((a) => nr.avgPool2d(a, options), [x], { label: `avgPool2d ${name}` });
@@ -97,23 +109,52 @@ for (const [name, shape, options] of POOL) {
 
 test('second derivatives, batchNorm (training) w.r.t. x, gamma and beta: NHWC, axis 1, rank 2', () => {
   nr.setSeed(2060);
-  for (const [shape, axis] of [[[2, 3, 2, 3], -1], [[2, 3, 2, 2], 1], [[5, 3], 1]] as const) {
+  for (const [shape, axis] of [
+    [[2, 3, 2, 3], -1],
+    [[2, 3, 2, 2], 1],
+    [[5, 3], 1],
+  ] as const) {
     const channels = shape[axis < 0 ? shape.length + axis : axis]!;
     const label = `batchNorm ${JSON.stringify(shape)} axis ${axis}`;
-    gradGradCheck((a, g, b) => nr.batchNorm(a, g, b, { axis }).output,
-      [randomFloat64([...shape]), randomFloat64([channels], 0.5, 2), randomFloat64([channels])], { label });
-    gradGradCheck((a) => nr.batchNorm(a, null, null, { axis, epsilon: 0.01 }).output, [randomFloat64([...shape])], { label: `${label}, no gamma/beta` });
+    gradGradCheck(
+      (a, g, b) => nr.batchNorm(a, g, b, { axis }).output,
+      [randomFloat64([...shape]), randomFloat64([channels], 0.5, 2), randomFloat64([channels])],
+      { label },
+    );
+    gradGradCheck((a) => nr.batchNorm(a, null, null, { axis, epsilon: 0.01 }).output, [randomFloat64([...shape])], {
+      label: `${label}, no gamma/beta`,
+    });
   }
 });
 
 test('second derivatives, batchNormInference, zeroPad2d, crop2d and upSample2d', () => {
   nr.setSeed(2070);
-  gradGradCheck((a, m, v, g, b) => nr.batchNormInference(a, m, v, g, b),
-    [randomFloat64([2, 2, 3, 3]), randomFloat64([3]), randomFloat64([3], 0.5, 2), randomFloat64([3], 0.5, 2), randomFloat64([3])], { label: 'batchNormInference' });
+  gradGradCheck(
+    (a, m, v, g, b) => nr.batchNormInference(a, m, v, g, b),
+    [randomFloat64([2, 2, 3, 3]), randomFloat64([3]), randomFloat64([3], 0.5, 2), randomFloat64([3], 0.5, 2), randomFloat64([3])],
+    { label: 'batchNormInference' },
+  );
   const x = awayFromZero([2, 3, 4, 2]);
-  gradGradCheck((a) => nr.zeroPad2d(a, [[1, 2], [0, 1]]), [x], { label: 'zeroPad2d' });
-  gradGradCheck((a) => nr.crop2d(a, [[1, 0], [1, 1]]), [x], { label: 'crop2d' });
-  for (const mode of ['nearest', 'bilinear'] as const) gradGradCheck((a) => nr.upSample2d(a, [2, 3], mode), [x], { label: `upSample2d ${mode}` });
+  gradGradCheck(
+    (a) =>
+      nr.zeroPad2d(a, [
+        [1, 2],
+        [0, 1],
+      ]),
+    [x],
+    { label: 'zeroPad2d' },
+  );
+  gradGradCheck(
+    (a) =>
+      nr.crop2d(a, [
+        [1, 0],
+        [1, 1],
+      ]),
+    [x],
+    { label: 'crop2d' },
+  );
+  for (const mode of ['nearest', 'bilinear'] as const)
+    gradGradCheck((a) => nr.upSample2d(a, [2, 3], mode), [x], { label: `upSample2d ${mode}` });
 });
 
 test('WGAN-GP: the gradient penalty of a Conv2D + Dense critic, differentiated with respect to the weights', () => {

@@ -67,7 +67,19 @@ test('second derivatives, softmax and logSoftmax along every axis', () => {
   }
 });
 
-const PAIRS: [number[], number[]][] = [[[2, 3], [2, 3]], [[3, 1, 4], [1, 5, 1]], [[4], [2, 3, 4]], [[], [2, 3]], [[3, 2], []]];
+const PAIRS: [number[], number[]][] = [
+  [
+    [2, 3],
+    [2, 3],
+  ],
+  [
+    [3, 1, 4],
+    [1, 5, 1],
+  ],
+  [[4], [2, 3, 4]],
+  [[], [2, 3]],
+  [[3, 2], []],
+];
 const awayFromZeroBig = (shape: number[]) => awayFromZero(shape, 0.4, 1.6);
 
 const BINARY: [string, (a: nr.Tensor, b: nr.Tensor) => nr.Tensor, (s: number[]) => nr.Tensor, (s: number[]) => nr.Tensor][] = [
@@ -90,9 +102,14 @@ test('second derivatives, binary: plain number operands', () => {
   nr.setSeed(1210);
   const x = randomFloat64([2, 3], 0.5, 2);
   for (const [label, fn] of [
-    ['1.5 - x', (t: nr.Tensor) => nr.sub(1.5, t)], ['2 / x', (t: nr.Tensor) => nr.div(2, t)], ['x ** 3', (t: nr.Tensor) => nr.pow(t, 3)],
-    ['x ** -0.5', (t: nr.Tensor) => nr.pow(t, -0.5)], ['2.5 ** x', (t: nr.Tensor) => nr.pow(2.5, t)], ['x / (x + 1)', (t: nr.Tensor) => t.div(t.add(1))],
-  ] as const) gradGradCheck(fn, [x], { label });
+    ['1.5 - x', (t: nr.Tensor) => nr.sub(1.5, t)],
+    ['2 / x', (t: nr.Tensor) => nr.div(2, t)],
+    ['x ** 3', (t: nr.Tensor) => nr.pow(t, 3)],
+    ['x ** -0.5', (t: nr.Tensor) => nr.pow(t, -0.5)],
+    ['2.5 ** x', (t: nr.Tensor) => nr.pow(2.5, t)],
+    ['x / (x + 1)', (t: nr.Tensor) => t.div(t.add(1))],
+  ] as const)
+    gradGradCheck(fn, [x], { label });
 });
 
 test('second derivatives, binary: maximum and minimum without ties, and where', () => {
@@ -101,7 +118,10 @@ test('second derivatives, binary: maximum and minimum without ties, and where', 
   const b = nr.tensor([0.6, -0.2, 0.4], [3], 'float64');
   gradGradCheck((x, y) => nr.maximum(x, y), [a, b], { label: 'maximum' });
   gradGradCheck((x, y) => nr.minimum(x, y), [a, b], { label: 'minimum' });
-  const condition = nr.tensor([[true, false, true], [false, false, true]]);
+  const condition = nr.tensor([
+    [true, false, true],
+    [false, false, true],
+  ]);
   gradGradCheck((x, y) => nr.where(condition, x.square(), y.exp()), [a, b], { label: 'where of ops' });
   gradGradCheck((x, y) => nr.where(condition, x, y), [a, randomFloat64([])], { label: 'where broadcasting a scalar' });
 });
@@ -112,7 +132,9 @@ function distinctValues(shape: number[]): nr.Tensor {
   const keys = randomFloat64([n]).data();
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => keys[i]! - keys[j]!);
   const values = new Array<number>(n);
-  order.forEach((src, rank) => { values[src] = -1 + (2 * rank) / n + 0.3 / n * Math.abs(Math.sin(src)); });
+  order.forEach((src, rank) => {
+    values[src] = -1 + (2 * rank) / n + (0.3 / n) * Math.abs(Math.sin(src));
+  });
   return nr.tensor(values, shape, 'float64');
 }
 
@@ -128,9 +150,16 @@ const REDUCTIONS: [string, Reduction][] = [
 REDUCTIONS.forEach(([name, reduce], k) => {
   test(`second derivatives, reduce: ${name} over all, one, adjacent and non-adjacent axes`, () => {
     nr.setSeed(1300 + k);
-    for (const [axes, keepDims] of [[undefined, false], [1, false], [-1, true], [[0, 1], false], [[0, 2], true]] as const) {
-      gradGradCheck((t) => reduce(t, axes as number | number[] | undefined, keepDims), [distinctValues([2, 3, 4])],
-        { label: `${name} axes ${JSON.stringify(axes)} keepDims ${keepDims}` });
+    for (const [axes, keepDims] of [
+      [undefined, false],
+      [1, false],
+      [-1, true],
+      [[0, 1], false],
+      [[0, 2], true],
+    ] as const) {
+      gradGradCheck((t) => reduce(t, axes as number | number[] | undefined, keepDims), [distinctValues([2, 3, 4])], {
+        label: `${name} axes ${JSON.stringify(axes)} keepDims ${keepDims}`,
+      });
     }
     gradGradCheck((t) => reduce(t.mul(t), -1, true).mul(t).sum(0), [distinctValues([3, 4])], { label: `${name} in a chain` });
   });
@@ -150,16 +179,41 @@ test('second derivatives, shape ops: slice, pad, concat, stack, gather with repe
   nr.setSeed(1401);
   const x = randomFloat64([4, 5, 3]);
   gradGradCheck((t) => nr.slice(t, [0, 0, 0], [3, 5, 3]).mul(nr.slice(t, [1, 0, 0], [3, 5, 3])), [x], { label: 'overlapping slices' });
-  gradGradCheck((t) => t.pad([[0, 2], [1, 1], [0, 0]], 2.5).square(), [randomFloat64([2, 1, 3])], { label: 'pad' });
+  gradGradCheck(
+    (t) =>
+      t
+        .pad(
+          [
+            [0, 2],
+            [1, 1],
+            [0, 0],
+          ],
+          2.5,
+        )
+        .square(),
+    [randomFloat64([2, 1, 3])],
+    { label: 'pad' },
+  );
   gradGradCheck((a, b) => nr.concat([a, b, a.exp()], 0), [randomFloat64([2, 3]), randomFloat64([1, 3])], { label: 'concat' });
   gradGradCheck((a, b) => nr.stack([a, b], -1).mul(a.expandDims(-1)), [randomFloat64([2, 3]), randomFloat64([2, 3])], { label: 'stack' });
   const y = randomFloat64([4, 3]);
   gradGradCheck((t) => nr.gather(t, [2, 0, 2, 2, 3]), [y], { label: 'gather axis 0' });
   gradGradCheck((t) => t.gather([1, 1, 0], 1).mul(t), [y], { label: 'gather axis 1' });
-  gradGradCheck((t) => {
-    const u = t.transpose([1, 0, 2]).slice([0, 1, 0], [-1, 1, -1]).pad([[0, 0], [1, 1], [0, 0]]);
-    return nr.concat([u.reshape([3, -1]), t.reshape([3, -1]).mul(t.reshape([3, -1]))], 1);
-  }, [randomFloat64([2, 3, 2])], { label: 'chain' });
+  gradGradCheck(
+    (t) => {
+      const u = t
+        .transpose([1, 0, 2])
+        .slice([0, 1, 0], [-1, 1, -1])
+        .pad([
+          [0, 0],
+          [1, 1],
+          [0, 0],
+        ]);
+      return nr.concat([u.reshape([3, -1]), t.reshape([3, -1]).mul(t.reshape([3, -1]))], 1);
+    },
+    [randomFloat64([2, 3, 2])],
+    { label: 'chain' },
+  );
 });
 
 const MATMUL: [string, number[], number[], nr.MatmulOptions?][] = [
@@ -180,7 +234,9 @@ test('second derivatives, matmul in every form (and x @ x, a chain)', () => {
     gradGradCheck((a, b) => nr.matmul(a, b, options), [randomFloat64(sa), randomFloat64(sb)], { label: `matmul ${name}` });
   }
   gradGradCheck((x) => x.matmul(x, { transposeB: true }), [randomFloat64([3, 3])], { label: 'x @ x^T' });
-  gradGradCheck((x, y) => x.matmul(y).tanh().matmul(y, { transposeB: true }), [randomFloat64([3, 3]), randomFloat64([3, 2])], { label: 'chain' });
+  gradGradCheck((x, y) => x.matmul(y).tanh().matmul(y, { transposeB: true }), [randomFloat64([3, 3]), randomFloat64([3, 2])], {
+    label: 'chain',
+  });
 });
 
 test('second derivatives, linear (the fused dense op) with every activation, rank 3, no bias', () => {
@@ -191,34 +247,106 @@ test('second derivatives, linear (the fused dense op) with every activation, ran
     gradGradCheck((xx, ww) => nr.linear(xx, ww, null, activation), [randomFloat64([2, 2, 3]), w], { label: `linear ${activation} rank 3` });
   }
   // relu away from its kink: positive inputs, one all-positive and one all-negative unit.
-  const w = nr.tensor([[0.5, -0.4], [0.3, -0.9], [0.8, -0.2]], undefined, 'float64');
-  gradGradCheck((xx, ww, bb) => nr.linear(xx, ww, bb, 'relu'), [randomFloat64([4, 3], 0.5, 1.5), w, nr.tensor([0.1, -0.1], undefined, 'float64')],
-    { label: 'linear relu' });
+  const w = nr.tensor(
+    [
+      [0.5, -0.4],
+      [0.3, -0.9],
+      [0.8, -0.2],
+    ],
+    undefined,
+    'float64',
+  );
+  gradGradCheck(
+    (xx, ww, bb) => nr.linear(xx, ww, bb, 'relu'),
+    [randomFloat64([4, 3], 0.5, 1.5), w, nr.tensor([0.1, -0.1], undefined, 'float64')],
+    { label: 'linear relu' },
+  );
 });
 
 test('second derivatives, categorical crossentropy on a softmax (the fused gradient to the logits)', () => {
   nr.setSeed(1520);
-  const targets = nr.tensor([[0, 1, 0], [0.2, 0.3, 0.5]], undefined, 'float64');
+  const targets = nr.tensor(
+    [
+      [0, 1, 0],
+      [0.2, 0.3, 0.5],
+    ],
+    undefined,
+    'float64',
+  );
   const fused = new nr.losses.FusedSoftmaxCrossentropy(new nr.losses.CategoricalCrossentropy());
   gradGradCheck((z) => fused.fn(targets, z.softmax(), z), [randomFloat64([2, 3], -2, 2)], { label: 'fused crossentropy(softmax)' });
-  gradGradCheck((z) => nr.losses.categoricalCrossentropy(targets, z.softmax()), [randomFloat64([2, 3], -2, 2)], { label: 'crossentropy(softmax)' });
-  gradGradCheck((z) => nr.losses.categoricalCrossentropy(targets, z, { fromLogits: true }), [randomFloat64([2, 3], -2, 2)], { label: 'from logits' });
+  gradGradCheck((z) => nr.losses.categoricalCrossentropy(targets, z.softmax()), [randomFloat64([2, 3], -2, 2)], {
+    label: 'crossentropy(softmax)',
+  });
+  gradGradCheck((z) => nr.losses.categoricalCrossentropy(targets, z, { fromLogits: true }), [randomFloat64([2, 3], -2, 2)], {
+    label: 'from logits',
+  });
 });
 
-test('closed forms: d2(x^3) = 6x, sin\'\' = -sin, exp\'\' = exp, log\'\' = -1/x^2, and d3(x^4) = 24x', () => {
+test("closed forms: d2(x^3) = 6x, sin'' = -sin, exp'' = exp, log'' = -1/x^2, and d3(x^4) = 24x", () => {
   const x = nr.tensor([2, -0.5, 1.25], undefined, 'float64');
-  const second = (f: (t: nr.Tensor) => nr.Tensor) => nr.grad((t) => nr.grad((u) => f(u).sum())(t)[0]!.sum())(x)[0]!;
+  const second = (f: (t: nr.Tensor) => nr.Tensor) =>
+    nr.grad((t) =>
+      nr
+        .grad((u) => f(u).sum())(t)[0]!
+        .sum(),
+    )(x)[0]!;
   const xs = Array.from(x.data());
-  assertClose(second((t) => t.pow(3)), xs.map((v) => 6 * v), { rtol: 1e-12 });
-  assertClose(second((t) => t.mul(t).mul(t)), xs.map((v) => 6 * v), { rtol: 1e-12 });
-  assertClose(second((t) => t.sin()), xs.map((v) => -Math.sin(v)), { rtol: 1e-12 });
-  assertClose(second((t) => t.exp()), xs.map((v) => Math.exp(v)), { rtol: 1e-12 });
-  assertClose(second((t) => t.abs().add(1).log()), xs.map((v) => -1 / (Math.abs(v) + 1) ** 2), { rtol: 1e-12 });
-  assertClose(second((t) => t.tanh()), xs.map((v) => -2 * Math.tanh(v) * (1 - Math.tanh(v) ** 2)), { rtol: 1e-12 });
-  const third = nr.grad((a) => nr.grad((b) => nr.grad((c) => c.pow(4).sum())(b)[0]!.sum())(a)[0]!.sum())(x)[0]!;
-  assertClose(third, xs.map((v) => 24 * v), { rtol: 1e-12 });
+  assertClose(
+    second((t) => t.pow(3)),
+    xs.map((v) => 6 * v),
+    { rtol: 1e-12 },
+  );
+  assertClose(
+    second((t) => t.mul(t).mul(t)),
+    xs.map((v) => 6 * v),
+    { rtol: 1e-12 },
+  );
+  assertClose(
+    second((t) => t.sin()),
+    xs.map((v) => -Math.sin(v)),
+    { rtol: 1e-12 },
+  );
+  assertClose(
+    second((t) => t.exp()),
+    xs.map((v) => Math.exp(v)),
+    { rtol: 1e-12 },
+  );
+  assertClose(
+    second((t) => t.abs().add(1).log()),
+    xs.map((v) => -1 / (Math.abs(v) + 1) ** 2),
+    { rtol: 1e-12 },
+  );
+  assertClose(
+    second((t) => t.tanh()),
+    xs.map((v) => -2 * Math.tanh(v) * (1 - Math.tanh(v) ** 2)),
+    { rtol: 1e-12 },
+  );
+  const third = nr.grad((a) =>
+    nr
+      .grad((b) =>
+        nr
+          .grad((c) => c.pow(4).sum())(b)[0]!
+          .sum(),
+      )(a)[0]!
+      .sum(),
+  )(x)[0]!;
+  assertClose(
+    third,
+    xs.map((v) => 24 * v),
+    { rtol: 1e-12 },
+  );
   // The issue's example, float64 scalar: 12.
-  assert.equal(nr.grad((t) => nr.grad((y) => y.pow(3).sum())(t)[0]!.sum())(nr.tensor([2], undefined, 'float64'))[0]!.item(), 12);
+  assert.equal(
+    nr
+      .grad((t) =>
+        nr
+          .grad((y) => y.pow(3).sum())(t)[0]!
+          .sum(),
+      )(nr.tensor([2], undefined, 'float64'))[0]!
+      .item(),
+    12,
+  );
 });
 
 test('Hessian-vector product of f(x) = x^T A x / 2 + sum(x^4) / 12 is A_sym v + x^2 v, and matches differences of gradients', () => {
@@ -231,14 +359,23 @@ test('Hessian-vector product of f(x) = x^T A x / 2 + sum(x^4) / 12 is A_sym v + 
   const ad = a.data();
   const xd = x.data();
   const vd = v.data();
-  const expected = [0, 1, 2, 3].map((i) => [0, 1, 2, 3].reduce((s, j) => s + 0.5 * (ad[i * 4 + j]! + ad[j * 4 + i]!) * vd[j]!, 0) + xd[i]! ** 2 * vd[i]!);
+  const expected = [0, 1, 2, 3].map(
+    (i) => [0, 1, 2, 3].reduce((s, j) => s + 0.5 * (ad[i * 4 + j]! + ad[j * 4 + i]!) * vd[j]!, 0) + xd[i]! ** 2 * vd[i]!,
+  );
   assertClose(hvp, expected, { rtol: 1e-12, atol: 1e-14 });
   // (grad f(x + e v) - grad f(x - e v)) / 2e
   const e = 1e-5;
-  const at = (sign: number) => nr.grad(f)(x.add(v.mul(sign * e)))[0]!.data();
+  const at = (sign: number) =>
+    nr
+      .grad(f)(x.add(v.mul(sign * e)))[0]!
+      .data();
   const plus = at(1);
   const minus = at(-1);
-  assertClose(hvp, Array.from(plus, (p, i) => (p - minus[i]!) / (2 * e)), { rtol: 1e-7, atol: 1e-9 });
+  assertClose(
+    hvp,
+    Array.from(plus, (p, i) => (p - minus[i]!) / (2 * e)),
+    { rtol: 1e-7, atol: 1e-9 },
+  );
 });
 
 test('valueAndGrad nested: the inner value and gradients are differentiable', () => {
@@ -285,17 +422,43 @@ test('grad options: createGraph true at the top level, false when nested', () =>
   const [plain] = nr.grad((x) => x.square().mul(w).sum())(nr.tensor([2], undefined, 'float64'));
   assert.equal(plain!.requiresGrad, false);
   // createGraph false inside another grad opts out (PyTorch's autograd.grad default): a constant.
-  const [outer] = nr.grad((x) => nr.grad((y) => y.pow(3).sum(), { createGraph: false })(x)[0]!.mul(x).sum())(nr.tensor([2], undefined, 'float64'));
+  const [outer] = nr.grad((x) =>
+    nr
+      .grad((y) => y.pow(3).sum(), { createGraph: false })(x)[0]!
+      .mul(x)
+      .sum(),
+  )(nr.tensor([2], undefined, 'float64'));
   assert.equal(outer!.item(), 12);
 });
 
 test('a higher-order gradient through an op without a differentiable rule raises naming the op', () => {
   // A custom op recorded with a kernel-style rule that does not build its result from ops.
-  const twice = (t: nr.Tensor) => record('customTwice', nr.noGrad(() => t.mul(2)), [t], (g) => [nr.noGrad(() => g.mul(2))]);
+  const twice = (t: nr.Tensor) =>
+    record(
+      'customTwice',
+      nr.noGrad(() => t.mul(2)),
+      [t],
+      (g) => [nr.noGrad(() => g.mul(2))],
+    );
   const x = nr.tensor([1, 2], undefined, 'float64');
-  assert.deepEqual(Array.from(nr.grad((t) => twice(t).square().sum())(x)[0]!.data()), [8, 16], 'first order works');
-  assert.throws(() => nr.grad((t) => nr.grad((u) => twice(u).square().sum())(t)[0]!.sum())(x),
-    (e: unknown) => e instanceof nr.NeuronaError && /'customTwice'/.test((e as Error).message) && /higher-order/.test((e as Error).message));
+  assert.deepEqual(
+    Array.from(
+      nr
+        .grad((t) => twice(t).square().sum())(x)[0]!
+        .data(),
+    ),
+    [8, 16],
+    'first order works',
+  );
+  assert.throws(
+    () =>
+      nr.grad((t) =>
+        nr
+          .grad((u) => twice(u).square().sum())(t)[0]!
+          .sum(),
+      )(x),
+    (e: unknown) => e instanceof nr.NeuronaError && /'customTwice'/.test((e as Error).message) && /higher-order/.test((e as Error).message),
+  );
   const y = nr.tensor([1, 2], undefined, 'float64');
   y.requiresGrad = true;
   assert.throws(() => twice(y).square().sum().backward({ createGraph: true }), /'customTwice'/);

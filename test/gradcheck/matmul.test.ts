@@ -32,7 +32,13 @@ const CASES: Case[] = [
   { name: 'batch broadcasting [2,1,3,4]@[5,4,2]', a: [2, 1, 3, 4], b: [5, 4, 2], out: [2, 5, 3, 2] },
   { name: '[3,4]@[2,4,5]', a: [3, 4], b: [2, 4, 5], out: [2, 3, 5] },
   { name: 'batched transposeA [2,4,3]^T@[2,4,5]', a: [2, 4, 3], b: [2, 4, 5], options: { transposeA: true }, out: [2, 3, 5] },
-  { name: 'batched both transposed, broadcast [1,4,3]^T@[2,5,4]^T', a: [1, 4, 3], b: [2, 5, 4], options: { transposeA: true, transposeB: true }, out: [2, 3, 5] },
+  {
+    name: 'batched both transposed, broadcast [1,4,3]^T@[2,5,4]^T',
+    a: [1, 4, 3],
+    b: [2, 5, 4],
+    options: { transposeA: true, transposeB: true },
+    out: [2, 3, 5],
+  },
   { name: 'size-1 inner dimension [3,1]@[1,4]', a: [3, 1], b: [1, 4], out: [3, 4] },
 ];
 
@@ -63,7 +69,10 @@ function referenceMatmul(a: nr.Tensor, b: nr.Tensor, options: nr.MatmulOptions =
   for (let t = 0; t < total; t++) {
     const index: number[] = [];
     let r = t;
-    for (let i = rank - 1; i >= 0; i--) { index.unshift(r % batch[i]!); r = Math.floor(r / batch[i]!); }
+    for (let i = rank - 1; i >= 0; i--) {
+      index.unshift(r % batch[i]!);
+      r = Math.floor(r / batch[i]!);
+    }
     const aOff = offset(index, pa) * as.at(-1)! * as.at(-2)!;
     const bOff = offset(index, pb) * bs.at(-1)! * bs.at(-2)!;
     for (let i = 0; i < m; i++) {

@@ -26,7 +26,9 @@ function distinctValues(shape: number[]): nr.Tensor {
   const n = d.length;
   // A random permutation of an evenly spaced grid, plus small jitter.
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => d[i]! - d[j]!);
-  order.forEach((src, rank) => { d[src] = -1 + (2 * rank) / n + 0.3 / n * Math.abs(Math.sin(src)); });
+  order.forEach((src, rank) => {
+    d[src] = -1 + (2 * rank) / n + (0.3 / n) * Math.abs(Math.sin(src));
+  });
   return x;
 }
 
@@ -60,7 +62,14 @@ REDUCTIONS.forEach(([name, reduce], k) => {
 });
 
 test('reduce max/min split the gradient evenly among tied maxima (PyTorch amax/amin)', () => {
-  const x = nr.tensor([[1, 3, 3, 0], [2, 2, 2, -1]], undefined, 'float64');
+  const x = nr.tensor(
+    [
+      [1, 3, 3, 0],
+      [2, 2, 2, -1],
+    ],
+    undefined,
+    'float64',
+  );
   x.requiresGrad = true;
   nr.max(x, 1).sum().backward();
   assert.deepEqual(Array.from(x.grad!.data()), [0, 0.5, 0.5, 0, 1 / 3, 1 / 3, 1 / 3, 0]);

@@ -72,8 +72,32 @@ test('gradcheck shape: slice (with -1 sizes and negative begins)', () => {
 
 test('gradcheck shape: pad', () => {
   nr.setSeed(405);
-  check('pad [[1,0],[2,1]]', (t) => nr.pad(t, [[1, 0], [2, 1]]), [randomFloat64([3, 4])], [4, 7]);
-  check('pad value 2.5 then square', (t) => t.pad([[0, 2], [1, 1], [0, 0]], 2.5).square(), [randomFloat64([2, 1, 3])], [4, 3, 3]);
+  check(
+    'pad [[1,0],[2,1]]',
+    (t) =>
+      nr.pad(t, [
+        [1, 0],
+        [2, 1],
+      ]),
+    [randomFloat64([3, 4])],
+    [4, 7],
+  );
+  check(
+    'pad value 2.5 then square',
+    (t) =>
+      t
+        .pad(
+          [
+            [0, 2],
+            [1, 1],
+            [0, 0],
+          ],
+          2.5,
+        )
+        .square(),
+    [randomFloat64([2, 1, 3])],
+    [4, 3, 3],
+  );
   check('pad nothing', (t) => nr.pad(t, [[0, 0]]).mul(t), [randomFloat64([5])], [5]);
 });
 
@@ -86,8 +110,12 @@ test('gradcheck shape: concat along axis 0 and 1 with three inputs', () => {
   const d = randomFloat64([2, 1]);
   const e = randomFloat64([2, 4]);
   check('concat axis 1', (x, y, z) => nr.concat([x, y, z], 1), [a, d, e], [2, 8]);
-  check('concat axis -1 of rank 3', (x, y, z) => nr.concat([x, y, z], -1).square(),
-    [randomFloat64([2, 2, 1]), randomFloat64([2, 2, 3]), randomFloat64([2, 2, 2])], [2, 2, 6]);
+  check(
+    'concat axis -1 of rank 3',
+    (x, y, z) => nr.concat([x, y, z], -1).square(),
+    [randomFloat64([2, 2, 1]), randomFloat64([2, 2, 3]), randomFloat64([2, 2, 2])],
+    [2, 2, 6],
+  );
   check('concat of a tensor with itself', (x) => nr.concat([x, x.exp(), x], 1), [randomFloat64([2, 2])], [2, 6]);
 });
 
@@ -112,7 +140,14 @@ test('gradcheck shape: gather (repeated indices, axis 0 and 1, 2-D indices)', ()
   const x = randomFloat64([4, 3]);
   check('gather axis 0 repeated', (t) => nr.gather(t, [2, 0, 2, 2, 3]), [x], [5, 3]);
   check('gather axis 1 repeated', (t) => t.gather([1, 1, 0], 1), [x], [4, 3]);
-  const idx2 = nr.tensor([[0, 3, 3], [1, 0, 3]], undefined, 'int32');
+  const idx2 = nr.tensor(
+    [
+      [0, 3, 3],
+      [1, 0, 3],
+    ],
+    undefined,
+    'int32',
+  );
   check('gather axis 0 with 2-D indices', (t) => nr.gather(t, idx2), [x], [2, 3, 3]);
   const y = randomFloat64([2, 4, 3]);
   check('gather axis 1 of rank 3 with 2-D indices', (t) => nr.gather(t, idx2, 1), [y], [2, 2, 3, 3]);
@@ -124,14 +159,24 @@ test('gather accumulates the gradient of repeated indices (scatter-add)', () => 
   x.requiresGrad = true;
   const picked = nr.gather(x, [2, 0, 2, 2]);
   assert.deepEqual(Array.from(picked.data()), [30, 10, 30, 30]);
-  picked.mul(nr.tensor([1, 2, 3, 4], undefined, 'float64')).sum().backward();
+  picked
+    .mul(nr.tensor([1, 2, 3, 4], undefined, 'float64'))
+    .sum()
+    .backward();
   assert.deepEqual(Array.from(x.grad!.data()), [2, 0, 1 + 3 + 4, 0]);
 });
 
 test('gradcheck shape: a chain of shape ops (transpose, slice, pad, reshape, concat)', () => {
   nr.setSeed(410);
   const fn = (t: nr.Tensor) => {
-    const u = t.transpose([1, 0, 2]).slice([0, 1, 0], [-1, 1, -1]).pad([[0, 0], [1, 1], [0, 0]]);
+    const u = t
+      .transpose([1, 0, 2])
+      .slice([0, 1, 0], [-1, 1, -1])
+      .pad([
+        [0, 0],
+        [1, 1],
+        [0, 0],
+      ]);
     return nr.concat([u.reshape([3, -1]), t.reshape([3, -1]).mul(t.reshape([3, -1]))], 1);
   };
   check('chain', fn, [randomFloat64([2, 3, 2])], [3, 10]);

@@ -3,10 +3,18 @@ import { readFileSync } from 'node:fs';
 import { nr, assert, assertClose, gradCheck } from '../helpers.js';
 import * as losses from '../../src/nn/losses.js';
 
-interface Encoded { shape: number[]; data: number[] }
+interface Encoded {
+  shape: number[];
+  data: number[];
+}
 interface LossCase {
-  loss: string; options: Record<string, unknown>; yTrue: Encoded; yPred: Encoded;
-  perSample: Encoded; reduced: number; sampleWeight?: Encoded;
+  loss: string;
+  options: Record<string, unknown>;
+  yTrue: Encoded;
+  yPred: Encoded;
+  perSample: Encoded;
+  reduced: number;
+  sampleWeight?: Encoded;
 }
 const fixture = JSON.parse(readFileSync('test/fixtures/losses.json', 'utf8')) as { epsilon: number; losses: LossCase[] };
 
@@ -54,19 +62,48 @@ for (const dtype of ['float64', 'float32'] as const) {
 }
 
 test('crossentropy gradients at probabilities 0 and 1 and logits +-100 are finite', () => {
-  const p = nr.tensor([[0, 1, 0], [1e-30, 1, 0.5]]);
+  const p = nr.tensor([
+    [0, 1, 0],
+    [1e-30, 1, 0.5],
+  ]);
   p.requiresGrad = true;
-  new losses.CategoricalCrossentropy().call(nr.tensor([[1, 0, 0], [0, 0, 1]]), p).backward();
+  new losses.CategoricalCrossentropy()
+    .call(
+      nr.tensor([
+        [1, 0, 0],
+        [0, 0, 1],
+      ]),
+      p,
+    )
+    .backward();
   assert.ok([...p.grad!.data()].every(Number.isFinite));
-  const x = nr.tensor([[100, -100], [-100, 100]]);
+  const x = nr.tensor([
+    [100, -100],
+    [-100, 100],
+  ]);
   x.requiresGrad = true;
-  new losses.BinaryCrossentropy({ fromLogits: true }).call(nr.tensor([[0, 1], [0, 1]]), x).backward();
+  new losses.BinaryCrossentropy({ fromLogits: true })
+    .call(
+      nr.tensor([
+        [0, 1],
+        [0, 1],
+      ]),
+      x,
+    )
+    .backward();
   // d/dx of mean(max(x,0) - x z + log1p(exp(-|x|))) = (sigmoid(x) - z) / 4
   assertClose(x.grad!, [0.25, -0.25, 0, 0], { atol: 1e-6 });
 });
 
 test('gradients match finite differences in float64', () => {
-  const t = nr.tensor([[0.2, 0.7, 0.1], [0, 0, 1]], undefined, 'float64');
+  const t = nr.tensor(
+    [
+      [0.2, 0.7, 0.1],
+      [0, 0, 1],
+    ],
+    undefined,
+    'float64',
+  );
   const pos = () => nr.randu([2, 3], { low: 0.1, high: 0.9, dtype: 'float64' });
   const logits = () => nr.randu([2, 3], { low: -3, high: 3, dtype: 'float64' });
   const labels = nr.tensor([1, 2], undefined, 'int32');
@@ -76,59 +113,91 @@ test('gradients match finite differences in float64', () => {
   gradCheck((p) => losses.categoricalCrossentropy(t, p), [pos()], { label: 'cce' });
   gradCheck((x) => losses.categoricalCrossentropy(t, x, { fromLogits: true }), [logits()], { label: 'cce logits' });
   gradCheck((x) => new losses.SparseCategoricalCrossentropy({ fromLogits: true }).call(labels, x), [logits()], { label: 'scce logits' });
-  gradCheck((p) => new losses.SparseCategoricalCrossentropy().call(labels, p, nr.tensor([2, 0.5], undefined, 'float64')), [pos()], { label: 'scce weighted' });
+  gradCheck((p) => new losses.SparseCategoricalCrossentropy().call(labels, p, nr.tensor([2, 0.5], undefined, 'float64')), [pos()], {
+    label: 'scce weighted',
+  });
 });
 
 test('getLoss resolves snake_case, camelCase, class names and aliases', () => {
   const cases: [string, new () => losses.Loss][] = [
-    ['categorical_crossentropy', losses.CategoricalCrossentropy], ['categoricalCrossentropy', losses.CategoricalCrossentropy],
-    ['CategoricalCrossentropy', losses.CategoricalCrossentropy], ['cce', losses.CategoricalCrossentropy],
-    ['sparse_categorical_crossentropy', losses.SparseCategoricalCrossentropy], ['sparseCategoricalCrossentropy', losses.SparseCategoricalCrossentropy],
-    ['binary_crossentropy', losses.BinaryCrossentropy], ['binaryCrossentropy', losses.BinaryCrossentropy], ['bce', losses.BinaryCrossentropy],
-    ['mse', losses.MeanSquaredError], ['meanSquaredError', losses.MeanSquaredError], ['mean_squared_error', losses.MeanSquaredError],
-    ['mae', losses.MeanAbsoluteError], ['meanAbsoluteError', losses.MeanAbsoluteError], ['hinge', losses.Hinge],
+    ['categorical_crossentropy', losses.CategoricalCrossentropy],
+    ['categoricalCrossentropy', losses.CategoricalCrossentropy],
+    ['CategoricalCrossentropy', losses.CategoricalCrossentropy],
+    ['cce', losses.CategoricalCrossentropy],
+    ['sparse_categorical_crossentropy', losses.SparseCategoricalCrossentropy],
+    ['sparseCategoricalCrossentropy', losses.SparseCategoricalCrossentropy],
+    ['binary_crossentropy', losses.BinaryCrossentropy],
+    ['binaryCrossentropy', losses.BinaryCrossentropy],
+    ['bce', losses.BinaryCrossentropy],
+    ['mse', losses.MeanSquaredError],
+    ['meanSquaredError', losses.MeanSquaredError],
+    ['mean_squared_error', losses.MeanSquaredError],
+    ['mae', losses.MeanAbsoluteError],
+    ['meanAbsoluteError', losses.MeanAbsoluteError],
+    ['hinge', losses.Hinge],
   ];
   for (const [name, cls] of cases) assert.ok(losses.getLoss(name) instanceof cls, name);
   const instance = new losses.BinaryCrossentropy({ fromLogits: true });
   assert.equal(losses.getLoss(instance), instance);
-  const custom = losses.getLoss(function doubled(t, p) { return losses.meanSquaredError(t, p).mul(2); });
+  const custom = losses.getLoss(function doubled(t, p) {
+    return losses.meanSquaredError(t, p).mul(2);
+  });
   assert.equal(custom.name, 'doubled');
   assert.equal(custom.call(nr.tensor([[0], [0]]), nr.tensor([[1], [1]])).item(), 2);
   assert.equal(losses.getLoss('sparseCategoricalCrossentropy').name, 'sparse_categorical_crossentropy');
 });
 
 test('an unknown loss name is a ConfigError that lists the valid names', () => {
-  assert.throws(() => losses.getLoss('categorical_crossentropyy'), (e: Error) => {
-    assert.ok(e instanceof nr.ConfigError);
-    assert.match(e.message, /"categorical_crossentropyy"/);
-    for (const n of ['mean_squared_error', 'mse', 'hinge', 'binary_crossentropy', 'categorical_crossentropy', 'sparse_categorical_crossentropy']) {
-      assert.ok(e.message.includes(`'${n}'`), `missing ${n}: ${e.message}`);
-    }
-    return true;
-  });
+  assert.throws(
+    () => losses.getLoss('categorical_crossentropyy'),
+    (e: Error) => {
+      assert.ok(e instanceof nr.ConfigError);
+      assert.match(e.message, /"categorical_crossentropyy"/);
+      for (const n of [
+        'mean_squared_error',
+        'mse',
+        'hinge',
+        'binary_crossentropy',
+        'categorical_crossentropy',
+        'sparse_categorical_crossentropy',
+      ]) {
+        assert.ok(e.message.includes(`'${n}'`), `missing ${n}: ${e.message}`);
+      }
+      return true;
+    },
+  );
 });
 
 test('sparse labels out of range name the label and the class count', () => {
-  const p = nr.tensor([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]]);
+  const p = nr.tensor([
+    [0.2, 0.3, 0.5],
+    [0.1, 0.1, 0.8],
+  ]);
   for (const bad of [3, -1]) {
-    assert.throws(() => losses.sparseCategoricalCrossentropy(nr.tensor([0, bad], undefined, 'int32'), p), (e: Error) => {
-      assert.ok(e instanceof nr.ConfigError, String(e));
-      assert.ok(e.message.includes(`label ${bad}`), e.message);
-      assert.match(e.message, /3 classes/);
-      return true;
-    });
+    assert.throws(
+      () => losses.sparseCategoricalCrossentropy(nr.tensor([0, bad], undefined, 'int32'), p),
+      (e: Error) => {
+        assert.ok(e instanceof nr.ConfigError, String(e));
+        assert.ok(e.message.includes(`label ${bad}`), e.message);
+        assert.match(e.message, /3 classes/);
+        return true;
+      },
+    );
   }
   assert.throws(() => losses.sparseCategoricalCrossentropy(nr.tensor([0.5, 1]), p), /labels must be integers \(class indices\), got 0\.5/);
   // [batch, 1] labels are accepted, as in Keras.
-  assertClose(losses.sparseCategoricalCrossentropy(nr.tensor([[2], [2]], undefined, 'int32'), p), [-Math.log(0.5), -Math.log(0.8)], { rtol: 1e-6 });
+  assertClose(losses.sparseCategoricalCrossentropy(nr.tensor([[2], [2]], undefined, 'int32'), p), [-Math.log(0.5), -Math.log(0.8)], {
+    rtol: 1e-6,
+  });
 });
 
 test('shape mismatches name both shapes', () => {
-  const check = (fn: () => unknown, ...shapes: string[]) => assert.throws(fn, (e: Error) => {
-    assert.ok(e instanceof nr.ShapeError, String(e));
-    for (const s of shapes) assert.ok(e.message.includes(s), `${s} not in: ${e.message}`);
-    return true;
-  });
+  const check = (fn: () => unknown, ...shapes: string[]) =>
+    assert.throws(fn, (e: Error) => {
+      assert.ok(e instanceof nr.ShapeError, String(e));
+      for (const s of shapes) assert.ok(e.message.includes(s), `${s} not in: ${e.message}`);
+      return true;
+    });
   check(() => losses.meanSquaredError(nr.zeros([4, 3]), nr.zeros([4, 2])), '[4, 3]', '[4, 2]');
   check(() => new losses.CategoricalCrossentropy().call(nr.zeros([4]), nr.zeros([4, 3])), '[4]', '[4, 3]');
   check(() => losses.binaryCrossentropy(nr.zeros([2, 2]), nr.zeros([3, 2])), '[2, 2]', '[3, 2]');

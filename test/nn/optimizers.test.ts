@@ -4,9 +4,14 @@ import { nr, assert, assertClose } from '../helpers.js';
 import * as optimizers from '../../src/nn/optimizers/index.js';
 import { applyOptimizerUpdate } from '../../src/ops/index.js';
 
-interface Case { optimizer: string; options: Record<string, unknown>; steps: [number[][], number[]][] }
+interface Case {
+  optimizer: string;
+  options: Record<string, unknown>;
+  steps: [number[][], number[]][];
+}
 const fixture = JSON.parse(readFileSync('test/fixtures/optimizers.json', 'utf8')) as {
-  problem: Record<string, number[] | number[][]>; cases: Case[];
+  problem: Record<string, number[] | number[][]>;
+  cases: Case[];
 };
 const P = fixture.problem;
 const t64 = (x: unknown) => nr.tensor(x as number[], undefined, 'float64');
@@ -51,7 +56,10 @@ test('Keras defaults', () => {
   const sgd = new optimizers.SGD();
   assert.deepEqual([sgd.learningRate, sgd.momentum, sgd.nesterov], [0.01, 0, false]);
   const adam = new optimizers.Adam();
-  assert.deepEqual([adam.learningRate, adam.beta1, adam.beta2, adam.epsilon, adam.amsgrad, adam.weightDecay], [0.001, 0.9, 0.999, 1e-7, false, null]);
+  assert.deepEqual(
+    [adam.learningRate, adam.beta1, adam.beta2, adam.epsilon, adam.amsgrad, adam.weightDecay],
+    [0.001, 0.9, 0.999, 1e-7, false, null],
+  );
   assert.equal(new optimizers.AdamW().weightDecay, 0.004);
   const rms = new optimizers.RMSprop();
   assert.deepEqual([rms.learningRate, rms.rho, rms.momentum, rms.epsilon, rms.centered], [0.001, 0.9, 0, 1e-7, false]);
@@ -69,14 +77,21 @@ test('schedules match their closed forms', () => {
     assertClose([stair.call(s)], [0.1 * 0.5 ** Math.floor(s / 10)], { rtol: 1e-14 });
   }
   const pw = new optimizers.PiecewiseConstantDecay({ boundaries: [10, 20], values: [1, 0.5, 0.1] });
-  assert.deepEqual([0, 10, 11, 20, 21, 1000].map((s) => pw.call(s)), [1, 1, 0.5, 0.5, 0.1, 0.1]);
+  assert.deepEqual(
+    [0, 10, 11, 20, 21, 1000].map((s) => pw.call(s)),
+    [1, 1, 0.5, 0.5, 0.1, 0.1],
+  );
   const cos = new optimizers.CosineDecay({ initialLearningRate: 0.2, decaySteps: 100, alpha: 0.1 });
   for (const s of [0, 25, 50, 100, 150]) {
     const f = Math.min(s, 100) / 100;
     assertClose([cos.call(s)], [0.2 * (0.9 * 0.5 * (1 + Math.cos(Math.PI * f)) + 0.1)], { rtol: 1e-14 });
   }
   const warm = new optimizers.CosineDecay({ initialLearningRate: 0, decaySteps: 100, warmupTarget: 0.4, warmupSteps: 10 });
-  assertClose([0, 5, 10, 60, 110, 500].map((s) => warm.call(s)), [0, 0.2, 0.4, 0.2, 0, 0], { rtol: 1e-14, atol: 1e-16 });
+  assertClose(
+    [0, 5, 10, 60, 110, 500].map((s) => warm.call(s)),
+    [0, 0.2, 0.4, 0.2, 0, 0],
+    { rtol: 1e-14, atol: 1e-16 },
+  );
 });
 
 test('a schedule drives learningRate through iterations', () => {
@@ -89,7 +104,9 @@ test('a schedule drives learningRate through iterations', () => {
   }
   assert.deepEqual(rates, [0.5, 0.5, 0.1]);
   assertClose(w.data(), [-1.1], { rtol: 1e-14 });
-  assert.throws(() => { sgd.learningRate = 0.3; }, nr.ConfigError);
+  assert.throws(() => {
+    sgd.learningRate = 0.3;
+  }, nr.ConfigError);
 });
 
 test('plain gradient descent converges on a quadratic', () => {
@@ -107,7 +124,11 @@ test('plain gradient descent converges on a quadratic', () => {
 
 test('every optimizer reduces the loss of a small least-squares problem', () => {
   for (const name of ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'adadelta']) {
-    const x = nr.tensor([[1, 2], [3, 4], [5, 6]]);
+    const x = nr.tensor([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     const y = nr.tensor([[1], [2], [3]]);
     const w = nr.variable(nr.tensor([[0.5], [-0.5]]));
     const opt = optimizers.getOptimizer({ className: name, config: { learningRate: name === 'adadelta' ? 1 : 0.01 } });
@@ -123,7 +144,11 @@ test('non-trainable variables and null gradients are left alone', () => {
   const free = nr.variable(nr.tensor([1, 2]));
   const skipped = nr.variable(nr.tensor([5]));
   const adam = new optimizers.Adam({ learningRate: 0.1 });
-  adam.applyGradients([[nr.tensor([1, 1]), frozen], [nr.tensor([1, 1]), free], [null, skipped]]);
+  adam.applyGradients([
+    [nr.tensor([1, 1]), frozen],
+    [nr.tensor([1, 1]), free],
+    [null, skipped],
+  ]);
   assert.deepEqual(frozen.toArray(), [1, 2]);
   assert.deepEqual(skipped.toArray(), [5]);
   assert.notDeepEqual(free.toArray(), [1, 2]);
@@ -160,27 +185,44 @@ test('getState/setState round-trips slots and the step', () => {
 });
 
 test('getConfig round-trips through getOptimizer', () => {
-  const sgd = new optimizers.SGD({ learningRate: new optimizers.ExponentialDecay({ initialLearningRate: 0.1, decaySteps: 5, decayRate: 0.9 }), momentum: 0.8, nesterov: true, clipnorm: 1 });
+  const sgd = new optimizers.SGD({
+    learningRate: new optimizers.ExponentialDecay({ initialLearningRate: 0.1, decaySteps: 5, decayRate: 0.9 }),
+    momentum: 0.8,
+    nesterov: true,
+    clipnorm: 1,
+  });
   const copy = optimizers.getOptimizer({ className: sgd.className, config: sgd.getConfig() });
   assert.deepEqual(copy.getConfig(), sgd.getConfig());
   assert.equal((copy.getConfig() as { momentum: number }).momentum, 0.8);
 });
 
 test('names are accepted in any case, snake_case or camelCase', () => {
-  const cases: [string, string][] = [['sgd', 'SGD'], ['SGD', 'SGD'], ['Adam', 'Adam'], ['adam_w', 'AdamW'], ['adamW', 'AdamW'],
-    ['RMSprop', 'RMSprop'], ['rms_prop', 'RMSprop'], ['adagrad', 'Adagrad'], ['ADADELTA', 'Adadelta']];
+  const cases: [string, string][] = [
+    ['sgd', 'SGD'],
+    ['SGD', 'SGD'],
+    ['Adam', 'Adam'],
+    ['adam_w', 'AdamW'],
+    ['adamW', 'AdamW'],
+    ['RMSprop', 'RMSprop'],
+    ['rms_prop', 'RMSprop'],
+    ['adagrad', 'Adagrad'],
+    ['ADADELTA', 'Adadelta'],
+  ];
   for (const [name, className] of cases) assert.equal(optimizers.getOptimizer(name).className, className, name);
   const instance = new optimizers.Adam();
   assert.equal(optimizers.getOptimizer(instance), instance);
 });
 
 test('an unknown optimizer name is a ConfigError listing the valid names', () => {
-  assert.throws(() => optimizers.getOptimizer('adamax_typo'), (e: unknown) => {
-    assert.ok(e instanceof nr.ConfigError);
-    for (const n of ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'adadelta']) assert.match(e.message, new RegExp(`'${n}'`));
-    assert.match(e.message, /adamax_typo/);
-    return true;
-  });
+  assert.throws(
+    () => optimizers.getOptimizer('adamax_typo'),
+    (e: unknown) => {
+      assert.ok(e instanceof nr.ConfigError);
+      for (const n of ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'adadelta']) assert.match(e.message, new RegExp(`'${n}'`));
+      assert.match(e.message, /adamax_typo/);
+      return true;
+    },
+  );
 });
 
 test('bad options are ConfigErrors naming the option', () => {
@@ -212,7 +254,9 @@ test('setState checks every slot shape before assigning anything', () => {
   optimizer.apply([nr.tensor([1, 1]), nr.tensor([1, 1, 1])], [a, b]);
   const before = optimizer.getState();
   const saved = before.slots.map((s) => Object.fromEntries(Object.entries(s).map(([k, t]) => [k, Array.from(t.data())])));
-  const bad = before.slots.map((s, i) => Object.fromEntries(Object.entries(s).map(([k, t]) => [k, i === 1 ? nr.zeros([2]) : nr.full([...t.shape], 9)])));
+  const bad = before.slots.map((s, i) =>
+    Object.fromEntries(Object.entries(s).map(([k, t]) => [k, i === 1 ? nr.zeros([2]) : nr.full([...t.shape], 9)])),
+  );
   assert.throws(() => optimizer.setState({ iterations: 5, slots: bad }, [a, b]), nr.ShapeError);
   const after = optimizer.getState();
   assert.equal(after.iterations, before.iterations);
@@ -221,14 +265,23 @@ test('setState checks every slot shape before assigning anything', () => {
 
 test('the fused update op names the rule and which tensor does not fit the parameter', () => {
   const param = nr.ones([3]);
-  assert.throws(() => applyOptimizerUpdate('sgd', param, nr.ones([3]), [nr.ones([2])], {}),
-    (e: Error) => e instanceof nr.ShapeError
-      && /^applyOptimizerUpdate \(sgd\): .* parameter's shape \[3\], got \[2\] for slot 0$/.test(e.message));
-  assert.throws(() => applyOptimizerUpdate('sgd', param, nr.ones([1, 3]), [], {}),
-    (e: Error) => e instanceof nr.ShapeError && /got \[1, 3\] for the gradient$/.test(e.message));
-  assert.throws(() => applyOptimizerUpdate('adam', param, nr.ones([3]), [nr.ones([3]), nr.ones([3], 'float64')], {}),
-    (e: Error) => e instanceof nr.DTypeError
-      && /^applyOptimizerUpdate \(adam\): slots must have the parameter's dtype float32, got float64 for slot 1$/.test(e.message));
-  assert.throws(() => applyOptimizerUpdate('sgd', nr.ones([3], 'int32'), nr.ones([3]), [], {}),
-    (e: Error) => e instanceof nr.DTypeError && /the parameter must be float32 or float64, got int32$/.test(e.message));
+  assert.throws(
+    () => applyOptimizerUpdate('sgd', param, nr.ones([3]), [nr.ones([2])], {}),
+    (e: Error) =>
+      e instanceof nr.ShapeError && /^applyOptimizerUpdate \(sgd\): .* parameter's shape \[3\], got \[2\] for slot 0$/.test(e.message),
+  );
+  assert.throws(
+    () => applyOptimizerUpdate('sgd', param, nr.ones([1, 3]), [], {}),
+    (e: Error) => e instanceof nr.ShapeError && /got \[1, 3\] for the gradient$/.test(e.message),
+  );
+  assert.throws(
+    () => applyOptimizerUpdate('adam', param, nr.ones([3]), [nr.ones([3]), nr.ones([3], 'float64')], {}),
+    (e: Error) =>
+      e instanceof nr.DTypeError &&
+      /^applyOptimizerUpdate \(adam\): slots must have the parameter's dtype float32, got float64 for slot 1$/.test(e.message),
+  );
+  assert.throws(
+    () => applyOptimizerUpdate('sgd', nr.ones([3], 'int32'), nr.ones([3]), [], {}),
+    (e: Error) => e instanceof nr.DTypeError && /the parameter must be float32 or float64, got int32$/.test(e.message),
+  );
 });

@@ -82,10 +82,11 @@ for (const c of fixture.cases) {
         const actual = outputs[name]!;
         assert.deepEqual(actual.shape, expected.shape, `${c.name} ${dtype}: ${name} shape`);
         assert.equal(actual.dtype, dtype);
-        const tolerance = dtype === 'float64'
-          ? { rtol: RTOL, atol: ATOL }
-          // float32 inputs are rounded too, so allow a few times the reduction's rounding.
-          : float32Tolerance(4 * reductionLength(c));
+        const tolerance =
+          dtype === 'float64'
+            ? { rtol: RTOL, atol: ATOL }
+            : // float32 inputs are rounded too, so allow a few times the reduction's rounding.
+              float32Tolerance(4 * reductionLength(c));
         assertClose(actual.data(), expected.data, { ...tolerance, message: `${c.name} ${dtype}: ${name}` });
       }
     }

@@ -8,8 +8,32 @@ import { nr, assert, backendsUnderTest, withBackend } from '../helpers.js';
  */
 
 const CASES: [number[], number[]][] = [
-  [[7, 5, 3], [5, 1]], [[4, 6, 9], [6, 1]], [[3, 5, 2], [1, 5, 1]], [[2, 3, 4, 5], [3, 1, 5]],
-  [[64, 100], [100]], [[8, 7, 7, 16], [16]], [[2, 0, 3], [1, 3]], [[3, 1, 4], [1, 1, 4]],
+  [
+    [7, 5, 3],
+    [5, 1],
+  ],
+  [
+    [4, 6, 9],
+    [6, 1],
+  ],
+  [
+    [3, 5, 2],
+    [1, 5, 1],
+  ],
+  [
+    [2, 3, 4, 5],
+    [3, 1, 5],
+  ],
+  [[64, 100], [100]],
+  [[8, 7, 7, 16], [16]],
+  [
+    [2, 0, 3],
+    [1, 3],
+  ],
+  [
+    [3, 1, 4],
+    [1, 1, 4],
+  ],
 ];
 
 test('unbroadcast gives the bits of sum over the broadcast axes, on every backend and float dtype', () => {
@@ -33,12 +57,22 @@ test('unbroadcast gives the bits of sum over the broadcast axes, on every backen
   }
 });
 
-test('unbroadcast returns a gradient of the input\'s shape as it is, and refuses one its shape does not broadcast to', () => {
+test("unbroadcast returns a gradient of the input's shape as it is, and refuses one its shape does not broadcast to", () => {
   const g = nr.ones([2, 3]);
   assert.equal(nr.unbroadcast(g, [2, 3]), g);
-  for (const shape of [[3, 2], [1, 2, 3], [2, 2]]) {
-    assert.throws(() => nr.unbroadcast(g, shape), (e: unknown) => e instanceof nr.ShapeError
-      && e.message === `unbroadcast: the gradient must have a shape that [${shape.join(', ')}] broadcasts to, got [2, 3]; `
-        + 'a backward function must return one gradient of each input\'s shape', String(shape));
+  for (const shape of [
+    [3, 2],
+    [1, 2, 3],
+    [2, 2],
+  ]) {
+    assert.throws(
+      () => nr.unbroadcast(g, shape),
+      (e: unknown) =>
+        e instanceof nr.ShapeError &&
+        e.message ===
+          `unbroadcast: the gradient must have a shape that [${shape.join(', ')}] broadcasts to, got [2, 3]; ` +
+            "a backward function must return one gradient of each input's shape",
+      String(shape),
+    );
   }
 });

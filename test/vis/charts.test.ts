@@ -11,17 +11,28 @@ import * as nr from '../../src/index.js';
 import * as vis from '../../src/vis/index.js';
 import { decodePng } from '../../src/io/png.js';
 import {
-  colorDistance, countPixels, hexToRgb, luminance, meanRowInColumn, median, near, pixelAt, regions, svgSize, withDir, type Rgb,
+  colorDistance,
+  countPixels,
+  hexToRgb,
+  luminance,
+  meanRowInColumn,
+  median,
+  near,
+  pixelAt,
+  regions,
+  svgSize,
+  withDir,
+  type Rgb,
 } from './pixels.js';
 
-test('learning curves: the training line passes through each epoch\'s loss; validation is dashed', async () => {
+test("learning curves: the training line passes through each epoch's loss; validation is dashed", async () => {
   const loss = [2.0, 1.2, 0.8, 0.55, 0.45, 0.4];
   const valLoss = [2.1, 1.5, 1.2, 1.1, 1.15, 1.2];
   const width = 250;
   const height = 150;
   const svg = await vis.renderLearningCurves({ loss, val_loss: valLoss }, { width, height });
   const image = await vis.svgToImage(svg);
-  assert.deepEqual([image.width, image.height], svgSize(svg), 'the PNG has the SVG\'s size');
+  assert.deepEqual([image.width, image.height], svgSize(svg), "the PNG has the SVG's size");
   assert.ok(image.width > width && image.height > height, 'axes and legend add to the plot area');
 
   const [train] = regions(image, near(vis.TRAIN_COLOR));
@@ -36,7 +47,10 @@ test('learning curves: the training line passes through each epoch\'s loss; vali
   assert.ok(slope < 0, 'a lower loss is drawn lower');
   loss.forEach((value, i) => {
     const expected = rows[0]! + slope * (value - loss[0]!);
-    assert.ok(Math.abs(rows[i]! - expected) <= 2.5, `epoch ${i + 1}: the line is at row ${rows[i]!.toFixed(1)}, the data says ${expected.toFixed(1)}`);
+    assert.ok(
+      Math.abs(rows[i]! - expected) <= 2.5,
+      `epoch ${i + 1}: the line is at row ${rows[i]!.toFixed(1)}, the data says ${expected.toFixed(1)}`,
+    );
   });
   // The y scale of the panel covers both curves, so the line's vertical extent matches the data.
   const yRange = (loss[0]! - loss.at(-1)!) * Math.abs(slope);
@@ -63,7 +77,10 @@ test('learning curves: one epoch is a whole point in the middle of an axis that 
   const [train] = regions(image, near(vis.TRAIN_COLOR)).filter(inPlot);
   const [validation] = regions(image, near(vis.VALIDATION_COLOR)).filter(inPlot);
   assert.ok(train && validation, 'both splits are drawn');
-  for (const [name, dot] of [['training', train], ['validation', validation]] as const) {
+  for (const [name, dot] of [
+    ['training', train],
+    ['validation', validation],
+  ] as const) {
     const [w, h] = [dot.x1 - dot.x0 + 1, dot.y1 - dot.y0 + 1];
     assert.ok(w >= 6 && h >= 6 && Math.abs(w - h) <= 1, `the ${name} point is a whole dot, not cut by the axis (${w} x ${h} px)`);
     const centre = (dot.x0 + dot.x1) / 2;
@@ -77,9 +94,18 @@ test('learning curves: one panel per quantity, with metrics from a real History'
   nr.setSeed(3);
   const model = new nr.Sequential([new nr.layers.Dense({ units: 1, activation: 'sigmoid', inputShape: [2] })]);
   model.compile({ optimizer: new nr.optimizers.SGD({ learningRate: 0.5 }), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
-  const x = nr.tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
+  const x = nr.tensor([
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ]);
   const y = nr.tensor([[0], [1], [1], [1]]);
-  const xVal = nr.tensor([[0.1, 0.9], [0.9, 0.1], [0.2, 0.1]]);
+  const xVal = nr.tensor([
+    [0.1, 0.9],
+    [0.9, 0.1],
+    [0.2, 0.1],
+  ]);
   const yVal = nr.tensor([[1], [1], [0]]);
   const history = await model.fit(x, y, { epochs: 3, verbose: 0, validationData: [xVal, yVal] });
   assert.deepEqual(Object.keys(history.history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
@@ -93,38 +119,66 @@ test('learning curves: one panel per quantity, with metrics from a real History'
   assert.ok(span(train.filter((r) => r.x1 < middle)) > 100, 'a training line in the left panel');
   assert.ok(span(train.filter((r) => r.x0 > middle)) > 100, 'a training line in the right panel');
   // Text is drawn with the shipped font: dark pixels under the plot (the axis title "epoch").
-  assert.ok(countPixels(image, (rgb) => luminance(rgb) < 90, { x0: 0, y0: Math.max(...train.map((r) => r.y1)), x1: image.width - 1, y1: image.height - 1 }) > 50);
+  assert.ok(
+    countPixels(image, (rgb) => luminance(rgb) < 90, {
+      x0: 0,
+      y0: Math.max(...train.map((r) => r.y1)),
+      x1: image.width - 1,
+      y1: image.height - 1,
+    }) > 50,
+  );
 });
 
 test('confusion matrix: the cell with the largest count is the darkest, lighter as counts fall', async () => {
-  const matrix = [[5, 1, 0], [2, 30, 3], [0, 4, 12]];
-  const svg = await vis.renderConfusionMatrix(nr.tensor(matrix, undefined, 'int32'), { classNames: ['cat', 'dog', 'bird'], width: 150, height: 150 });
+  const matrix = [
+    [5, 1, 0],
+    [2, 30, 3],
+    [0, 4, 12],
+  ];
+  const svg = await vis.renderConfusionMatrix(nr.tensor(matrix, undefined, 'int32'), {
+    classNames: ['cat', 'dog', 'bird'],
+    width: 150,
+    height: 150,
+  });
   for (const name of ['cat', 'dog', 'bird']) assert.ok(svg.includes(`>${name}<`), `class name ${name} labels the axes`);
   const image = await vis.svgToImage(svg);
   // The heatmap is the largest blue area (the legend's gradient is a separate, smaller one).
   const bluish = (rgb: Rgb) => rgb[2] - rgb[0] > 20;
   const [heatmap] = regions(image, bluish);
-  assert.ok(Math.abs(heatmap!.x1 - heatmap!.x0 + 1 - 150) <= 2 && Math.abs(heatmap!.y1 - heatmap!.y0 + 1 - 150) <= 2, 'the heatmap fills the plot area');
+  assert.ok(
+    Math.abs(heatmap!.x1 - heatmap!.x0 + 1 - 150) <= 2 && Math.abs(heatmap!.y1 - heatmap!.y0 + 1 - 150) <= 2,
+    'the heatmap fills the plot area',
+  );
   const cell = (heatmap!.x1 - heatmap!.x0 + 1) / 3;
-  const shade: number[][] = matrix.map((row, i) => row.map((_, j) => {
-    const values: number[] = [];
-    for (let y = Math.ceil(heatmap!.y0 + i * cell + 2); y < heatmap!.y0 + (i + 1) * cell - 2; y++) {
-      for (let x = Math.ceil(heatmap!.x0 + j * cell + 2); x < heatmap!.x0 + (j + 1) * cell - 2; x++) {
-        const rgb = pixelAt(image, x, y);
-        if (bluish(rgb)) values.push(luminance(rgb)); // skip the count's text
+  const shade: number[][] = matrix.map((row, i) =>
+    row.map((_, j) => {
+      const values: number[] = [];
+      for (let y = Math.ceil(heatmap!.y0 + i * cell + 2); y < heatmap!.y0 + (i + 1) * cell - 2; y++) {
+        for (let x = Math.ceil(heatmap!.x0 + j * cell + 2); x < heatmap!.x0 + (j + 1) * cell - 2; x++) {
+          const rgb = pixelAt(image, x, y);
+          if (bluish(rgb)) values.push(luminance(rgb)); // skip the count's text
+        }
       }
-    }
-    return median(values);
-  }));
+      return median(values);
+    }),
+  );
   const cells = matrix.flatMap((row, i) => row.map((count, j) => ({ count, shade: shade[i]![j]! })));
   const darkest = cells.reduce((a, b) => (b.shade < a.shade ? b : a));
   assert.equal(darkest.count, 30);
   for (const a of cells) {
-    for (const b of cells) if (a.count > b.count) assert.ok(a.shade < b.shade, `count ${a.count} (lum ${a.shade.toFixed(0)}) must be darker than ${b.count} (lum ${b.shade.toFixed(0)})`);
+    for (const b of cells)
+      if (a.count > b.count)
+        assert.ok(
+          a.shade < b.shade,
+          `count ${a.count} (lum ${a.shade.toFixed(0)}) must be darker than ${b.count} (lum ${b.shade.toFixed(0)})`,
+        );
   }
   // The largest cell's count is written in white on it.
   const white = countPixels(image, (rgb) => luminance(rgb) > 200, {
-    x0: Math.ceil(heatmap!.x0 + cell), y0: Math.ceil(heatmap!.y0 + cell), x1: Math.floor(heatmap!.x0 + 2 * cell), y1: Math.floor(heatmap!.y0 + 2 * cell),
+    x0: Math.ceil(heatmap!.x0 + cell),
+    y0: Math.ceil(heatmap!.y0 + cell),
+    x1: Math.floor(heatmap!.x0 + 2 * cell),
+    y1: Math.floor(heatmap!.y0 + 2 * cell),
   });
   assert.ok(white > 10, `${white} white text pixels in the darkest cell`);
 });
@@ -137,7 +191,11 @@ test('decision boundary: each side of a known linear boundary has its class colo
   const y = (x.toArray() as number[][]).map(([a, b]) => rule(a!, b!));
   const classifier = (p: nr.Tensor) => {
     const rows = p.toArray() as number[][];
-    return nr.tensor(rows.map(([a, b]) => rule(a!, b!)), [rows.length], 'int32');
+    return nr.tensor(
+      rows.map(([a, b]) => rule(a!, b!)),
+      [rows.length],
+      'int32',
+    );
   };
   const options = { width: 200, height: 200, resolution: 50, margin: 0.1 };
   const svg = await vis.renderDecisionBoundary(classifier, x, y, options);
@@ -147,7 +205,12 @@ test('decision boundary: each side of a known linear boundary has its class colo
   const isRegion = (rgb: Rgb) => colorDistance(rgb, region0) <= 3 || colorDistance(rgb, region1) <= 3;
   // The plot area is the box around the region colours; the grid's extent maps onto it.
   const all = regions(image, isRegion);
-  const box = { x0: Math.min(...all.map((r) => r.x0)), x1: Math.max(...all.map((r) => r.x1)), y0: Math.min(...all.map((r) => r.y0)), y1: Math.max(...all.map((r) => r.y1)) };
+  const box = {
+    x0: Math.min(...all.map((r) => r.x0)),
+    x1: Math.max(...all.map((r) => r.x1)),
+    y0: Math.min(...all.map((r) => r.y0)),
+    y1: Math.max(...all.map((r) => r.y1)),
+  };
   assert.ok(Math.abs(box.x1 - box.x0 + 1 - 200) <= 2 && Math.abs(box.y1 - box.y0 + 1 - 200) <= 2, `plot area ${JSON.stringify(box)}`);
   const { extent } = vis.decisionGrid(classifier, x, options);
   let checked = 0;
@@ -159,7 +222,10 @@ test('decision boundary: each side of a known linear boundary has its class colo
       const rgb = pixelAt(image, box.x0 + u * (box.x1 - box.x0), box.y1 - v * (box.y1 - box.y0));
       if (!isRegion(rgb)) continue; // a data point is drawn here
       const expected = rule(a, b) === 1 ? region1 : region0;
-      assert.ok(colorDistance(rgb, expected) <= 3, `at (${a.toFixed(2)}, ${b.toFixed(2)}) the region is ${rgb}, expected class ${rule(a, b)}'s ${expected}`);
+      assert.ok(
+        colorDistance(rgb, expected) <= 3,
+        `at (${a.toFixed(2)}, ${b.toFixed(2)}) the region is ${rgb}, expected class ${rule(a, b)}'s ${expected}`,
+      );
       checked++;
     }
   }
@@ -169,7 +235,14 @@ test('decision boundary: each side of a known linear boundary has its class colo
 });
 
 test('decision boundary of a fitted Perceptron and of a model with softmax outputs', async () => {
-  const x = nr.tensor([[0, 0], [0, 1], [1, 0], [1, 1], [0.2, 0.1], [0.9, 0.8]]);
+  const x = nr.tensor([
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+    [0.2, 0.1],
+    [0.9, 0.8],
+  ]);
   const labels = [-1, -1, -1, 1, -1, 1]; // AND with labels -1 / 1
   const perceptron = new nr.Perceptron({ randomState: 0, maxIter: 100 }).fit(x, labels);
   const grid = vis.decisionGrid(perceptron, x, { resolution: 10 });
@@ -179,12 +252,34 @@ test('decision boundary of a fitted Perceptron and of a model with softmax outpu
   assert.equal(grid.classes[0], 0);
   assert.equal(grid.classes[99], 1);
   const svg = await vis.renderDecisionBoundary(perceptron, x, labels, { resolution: 10, width: 100, height: 100 });
-  assert.ok(svg.includes('>-1<') && svg.includes('>1<'), 'the legend names the perceptron\'s labels');
+  assert.ok(svg.includes('>-1<') && svg.includes('>1<'), "the legend names the perceptron's labels");
   // Softmax scores [n, 2] are reduced with argmax; one sigmoid column with a 0.5 threshold.
   const softmax = (p: nr.Tensor) => nr.concat([p.slice([0, 0], [-1, 1]).neg(), p.slice([0, 0], [-1, 1])], 1).softmax(-1);
-  assert.deepEqual(Array.from(vis.predictClasses(softmax, nr.tensor([[-1, 0], [1, 0]]))), [0, 1]);
+  assert.deepEqual(
+    Array.from(
+      vis.predictClasses(
+        softmax,
+        nr.tensor([
+          [-1, 0],
+          [1, 0],
+        ]),
+      ),
+    ),
+    [0, 1],
+  );
   const sigmoid = (p: nr.Tensor) => p.slice([0, 0], [-1, 1]).sigmoid();
-  assert.deepEqual(Array.from(vis.predictClasses(sigmoid, nr.tensor([[-1, 0], [1, 0]]))), [0, 1]);
+  assert.deepEqual(
+    Array.from(
+      vis.predictClasses(
+        sigmoid,
+        nr.tensor([
+          [-1, 0],
+          [1, 0],
+        ]),
+      ),
+    ),
+    [0, 1],
+  );
   assert.throws(() => vis.decisionGrid(sigmoid, nr.zeros([3, 3])), nr.ShapeError);
 });
 
@@ -208,7 +303,8 @@ test('optimizer paths: Adam reaches the Rosenbrock minimum, and its path is draw
   const background = regions(image, (rgb) => rgb[0] === rgb[1] && rgb[1] === rgb[2] && rgb[0] >= 139 && rgb[0] <= 250)[0]!;
   assert.ok(Math.abs(background.x1 - background.x0 + 1 - 200) <= 2 && Math.abs(background.y1 - background.y0 + 1 - 200) <= 2);
   const toPixel = (px: number, py: number): [number, number] => [
-    background.x0 + ((px + 2) / 4) * (background.x1 - background.x0), background.y1 - ((py + 1) / 4) * (background.y1 - background.y0),
+    background.x0 + ((px + 2) / 4) * (background.x1 - background.x0),
+    background.y1 - ((py + 1) / 4) * (background.y1 - background.y0),
   ];
   const adamColor = near(vis.PALETTE[1]!, 30);
   const [mx, my] = toPixel(1, 1);
@@ -219,7 +315,10 @@ test('optimizer paths: Adam reaches the Rosenbrock minimum, and its path is draw
   assert.ok(countPixels(image, (rgb, x, y) => Math.hypot(x - sx, y - sy) < 12 && adamColor(rgb)) >= 5);
   // Far from the valley (top right corner) there is no path.
   const [cx, cy] = toPixel(1.8, 2.8);
-  assert.equal(countPixels(image, (rgb, x, y) => Math.hypot(x - cx, y - cy) < 10 && adamColor(rgb)), 0);
+  assert.equal(
+    countPixels(image, (rgb, x, y) => Math.hypot(x - cx, y - cy) < 10 && adamColor(rgb)),
+    0,
+  );
 });
 
 test('optimizer paths on the saddle and Beale; custom optimizers and bad names', () => {
@@ -227,7 +326,10 @@ test('optimizer paths on the saddle and Beale; custom optimizers and bad names',
   // x^2 - y^2 with lr 0.01: x shrinks by 0.98 per step, y grows by 1.02 (closed form).
   const [x10, y10] = sgd!.points[10]!;
   assert.ok(Math.abs(x10 - 0.98 ** 10) < 1e-5 && Math.abs(y10 - 0.5 * 1.02 ** 10) < 1e-5, `(${x10}, ${y10})`);
-  const [custom] = vis.optimizerPaths('beale', { optimizers: [{ name: 'mine', optimizer: () => new nr.optimizers.SGD({ learningRate: 0.001 }) }], steps: 5 });
+  const [custom] = vis.optimizerPaths('beale', {
+    optimizers: [{ name: 'mine', optimizer: () => new nr.optimizers.SGD({ learningRate: 0.001 }) }],
+    steps: 5,
+  });
   assert.equal(custom!.name, 'mine');
   assert.ok(custom!.values[5]! < custom!.values[0]!);
   assert.throws(() => vis.optimizerPaths('himmelblau'), nr.ConfigError);
@@ -236,7 +338,10 @@ test('optimizer paths on the saddle and Beale; custom optimizers and bad names',
 
 test('learning-rate effect: too small barely moves, good converges, too large diverges; three colours drawn', async () => {
   const runs = vis.learningRateEffect();
-  assert.deepEqual(runs.map((r) => r.rate), [0.005, 0.5, 1.1]);
+  assert.deepEqual(
+    runs.map((r) => r.rate),
+    [0.005, 0.5, 1.1],
+  );
   // Plain gradient descent on the same least-squares problem, in float64, as the reference.
   const xs = Array.from({ length: 32 }, (_, i) => -1 + (2 * i) / 31);
   const ys = xs.map((v) => 2 * v - 1 + 0.2 * Math.sin(7 * v));
@@ -246,9 +351,12 @@ test('learning-rate effect: too small barely moves, good converges, too large di
     for (let epoch = 0; epoch <= 30; epoch++) {
       const residuals = xs.map((v, i) => w * v + b - ys[i]!);
       const loss = residuals.reduce((s, r) => s + r * r, 0) / 32;
-      assert.ok(Math.abs(run.losses[epoch]! - loss) <= 1e-4 * loss + 1e-6, `lr ${run.rate} epoch ${epoch}: ${run.losses[epoch]} vs ${loss}`);
-      w -= run.rate * residuals.reduce((s, r, i) => s + 2 * r * xs[i]!, 0) / 32;
-      b -= run.rate * residuals.reduce((s, r) => s + 2 * r, 0) / 32;
+      assert.ok(
+        Math.abs(run.losses[epoch]! - loss) <= 1e-4 * loss + 1e-6,
+        `lr ${run.rate} epoch ${epoch}: ${run.losses[epoch]} vs ${loss}`,
+      );
+      w -= (run.rate * residuals.reduce((s, r, i) => s + 2 * r * xs[i]!, 0)) / 32;
+      b -= (run.rate * residuals.reduce((s, r) => s + 2 * r, 0)) / 32;
     }
   }
   const [small, good, large] = runs as [vis.LearningRateRun, vis.LearningRateRun, vis.LearningRateRun];
@@ -262,7 +370,7 @@ test('learning-rate effect: too small barely moves, good converges, too large di
   const lines = [0, 1, 2].map((i) => regions(image, near(vis.PALETTE[i]!, 20)).filter((r) => r.x1 - r.x0 > 150)[0]);
   lines.forEach((line, i) => assert.ok(line, `curve ${i} (${vis.PALETTE[i]}) is drawn across the plot`));
   // At the last step, the diverging curve (red) is highest and the good one (orange) lowest.
-  const end = (line: typeof lines[0]) => meanRowInColumn(line!, image.width, line!.x1 - 1);
+  const end = (line: (typeof lines)[0]) => meanRowInColumn(line!, image.width, line!.x1 - 1);
   assert.ok(end(lines[2]) < end(lines[0]) && end(lines[0]) < end(lines[1]), `rows at the end: ${lines.map(end).map((r) => r.toFixed(0))}`);
 });
 
@@ -275,8 +383,23 @@ test('save functions write .png (rasterised) or .svg by the extension, and rejec
     const png = decodePng(readFileSync(join(dir, 'curves.png')), 'curves.png');
     const [w, h] = svgSize(svg);
     assert.deepEqual([png.width, png.height], [w * 2, h * 2]);
-    await vis.saveConfusionMatrix([[1, 0], [0, 1]], join(dir, 'cm.png'));
-    await vis.saveDecisionBoundary((p: nr.Tensor) => p.slice([0, 0], [-1, 1]).reshape([-1]), nr.tensor([[-1, 0], [1, 1]]), [0, 1], join(dir, 'db.png'), { resolution: 8 });
+    await vis.saveConfusionMatrix(
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      join(dir, 'cm.png'),
+    );
+    await vis.saveDecisionBoundary(
+      (p: nr.Tensor) => p.slice([0, 0], [-1, 1]).reshape([-1]),
+      nr.tensor([
+        [-1, 0],
+        [1, 1],
+      ]),
+      [0, 1],
+      join(dir, 'db.png'),
+      { resolution: 8 },
+    );
     await vis.saveOptimizerPaths('saddle', join(dir, 'saddle.png'), { steps: 20, resolution: 20 });
     await vis.saveLearningRateEffect(join(dir, 'lr.svg'), { epochs: 5 });
     for (const name of ['cm.png', 'db.png', 'saddle.png']) assert.ok(decodePng(readFileSync(join(dir, name)), name).width > 100);
@@ -287,12 +410,31 @@ test('save functions write .png (rasterised) or .svg by the extension, and rejec
 test('bad chart inputs are NeuronaErrors that say what to change', async () => {
   await assert.rejects(vis.renderLearningCurves({}), /history is empty/);
   await assert.rejects(vis.renderLearningCurves({ loss: [1] }, { quantities: ['accuracy'] }), /no "accuracy"/);
-  await assert.rejects(vis.renderLearningCurves({ loss: [1] }, { quantities: [] }),
-    /quantities must name at least one quantity, got \[\]$/);
-  await assert.rejects(vis.renderLearningCurves({ loss: [1, 'x'] } as never),
-    /history\["loss"\] must be an array of numbers \(one per epoch\), got \[1,"x"\]$/);
+  await assert.rejects(
+    vis.renderLearningCurves({ loss: [1] }, { quantities: [] }),
+    /quantities must name at least one quantity, got \[\]$/,
+  );
+  await assert.rejects(
+    vis.renderLearningCurves({ loss: [1, 'x'] } as never),
+    /history\["loss"\] must be an array of numbers \(one per epoch\), got \[1,"x"\]$/,
+  );
   await assert.rejects(vis.renderConfusionMatrix([[1, 2], [3]]), nr.ShapeError);
-  await assert.rejects(vis.renderConfusionMatrix([[1, 2], [3, 4]], { classNames: ['a'] }), /2 x 2/);
-  await assert.rejects(vis.renderConfusionMatrix([[1, -2], [3, 4]]), nr.ConfigError);
+  await assert.rejects(
+    vis.renderConfusionMatrix(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { classNames: ['a'] },
+    ),
+    /2 x 2/,
+  );
+  await assert.rejects(
+    vis.renderConfusionMatrix([
+      [1, -2],
+      [3, 4],
+    ]),
+    nr.ConfigError,
+  );
   assert.throws(() => vis.learningRateEffect({ rates: [0] }), nr.ConfigError);
 });

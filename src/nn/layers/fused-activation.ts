@@ -11,7 +11,10 @@ import { activationName, type ActivationIdentifier } from '../activations.js';
  * not numbers, on every backend.
  */
 const FUSED_ACTIVATIONS: Readonly<Record<string, ops.LinearActivation>> = {
-  linear: 'linear', relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh',
+  linear: 'linear',
+  relu: 'relu',
+  sigmoid: 'sigmoid',
+  tanh: 'tanh',
 };
 
 /** The fused op's activation for a layer's activation identifier, or null when the layer applies it after the op. */

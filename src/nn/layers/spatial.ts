@@ -16,7 +16,8 @@ export type { Padding, Pair as IntPair, PairOfPairs } from '../../core/geometry.
 export function checkDataFormat(value: unknown, where: string): void {
   if (value !== undefined && value !== null && value !== 'channels_last') {
     throw configError(where, {
-      expected: "only dataFormat 'channels_last' (NHWC) is supported", got: show(value),
+      expected: "only dataFormat 'channels_last' (NHWC) is supported",
+      got: show(value),
       hint: 'transpose the images to [batch, height, width, channels]',
     });
   }

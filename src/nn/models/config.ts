@@ -1,5 +1,5 @@
 import { configError, show } from '../../core/index.js';
-import { Layer, SymbolicTensor, layerFromConfig, type CallOptions } from '../layer.js';
+import { type Layer, type SymbolicTensor, layerFromConfig, type CallOptions } from '../layer.js';
 import type { Graph } from './functional.js';
 import { InputLayer, inputLayerOf, symbolicInput } from './input.js';
 
@@ -73,7 +73,8 @@ export function graphConfig(name: string, graph: Graph): Record<string, unknown>
     layers: graph.layers.map(serializeLayer),
     // A training flag given when the graph was built (base.apply(x, {training: false})) is kept.
     nodes: graph.nodes.map((n) => ({
-      layer: (n.layer ?? inputLayerOf(n)!).name, inputs: n.inputs.map((t) => index.get(t)!),
+      layer: (n.layer ?? inputLayerOf(n)!).name,
+      inputs: n.inputs.map((t) => index.get(t)!),
       ...(n.callOptions.training === undefined ? {} : { training: n.callOptions.training }),
     })),
     inputs: graph.inputs.map((t) => index.get(t)!),
@@ -102,7 +103,8 @@ export function graphFromConfig(raw: Record<string, unknown>): { name?: string; 
     const layer = deserializeLayer(spec);
     if (layers.has(layer.name)) {
       throw configError('Model.fromConfig', {
-        expected: 'layer names in a model must be unique', got: `two layers named ${show(layer.name)}`,
+        expected: 'layer names in a model must be unique',
+        got: `two layers named ${show(layer.name)}`,
       });
     }
     layers.set(layer.name, layer);
@@ -119,14 +121,16 @@ export function graphFromConfig(raw: Record<string, unknown>): { name?: string; 
       const t = Number.isInteger(k) && k >= 0 && k < i ? nodes[k] : undefined;
       if (!t) {
         throw configError('Model.fromConfig', {
-          expected: `node ${i} (${show(node.layer)}) may only consume nodes that come before it`, got: `node ${show(k)}`,
+          expected: `node ${i} (${show(node.layer)}) may only consume nodes that come before it`,
+          got: `node ${show(k)}`,
         });
       }
       return t;
     });
     if (node.training !== undefined && typeof node.training !== 'boolean') {
       throw configError('Model.fromConfig', {
-        expected: `node ${i} (${show(node.layer)}) must have training true or false when given`, got: show(node.training),
+        expected: `node ${i} (${show(node.layer)}) must have training true or false when given`,
+        got: show(node.training),
       });
     }
     const apply = layer.apply as (inputs: unknown, options: CallOptions) => SymbolicTensor;

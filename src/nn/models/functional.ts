@@ -1,6 +1,6 @@
 import { configError, formatShape, shapeError, show } from '../../core/index.js';
 import type { Tensor } from '../../tensor/index.js';
-import { Layer, SymbolicTensor, formatLayerShape, type CallOptions } from '../layer.js';
+import { type Layer, SymbolicTensor, formatLayerShape, type CallOptions } from '../layer.js';
 import { describeValue } from '../describe.js';
 import { inputLayerOf } from './input.js';
 
@@ -31,13 +31,18 @@ function asList(x: SymbolicTensor | readonly SymbolicTensor[] | undefined, role:
 }
 
 /** Orders the graph from `inputs` to `outputs` (iterative depth-first post-order). */
-export function buildGraph(inputsArg: SymbolicTensor | readonly SymbolicTensor[], outputsArg: SymbolicTensor | readonly SymbolicTensor[], model: string): Graph {
+export function buildGraph(
+  inputsArg: SymbolicTensor | readonly SymbolicTensor[],
+  outputsArg: SymbolicTensor | readonly SymbolicTensor[],
+  model: string,
+): Graph {
   const inputs = asList(inputsArg, 'inputs', model);
   const outputs = asList(outputsArg, 'outputs', model);
   for (const t of inputs) {
     if (!inputLayerOf(t)) {
       throw configError(`Model "${model}"`, {
-        expected: 'every input must come from nr.Input(...)', got: `${show(t.name)}, the output of a layer`,
+        expected: 'every input must come from nr.Input(...)',
+        got: `${show(t.name)}, the output of a layer`,
       });
     }
   }
@@ -50,7 +55,10 @@ export function buildGraph(inputsArg: SymbolicTensor | readonly SymbolicTensor[]
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
       const [node, next] = top;
-      if (done.has(node)) { stack.pop(); continue; }
+      if (done.has(node)) {
+        stack.pop();
+        continue;
+      }
       if (next === 0) {
         if (node.inputs.length === 0 && !inputSet.has(node)) {
           throw configError(`Model "${model}"`, {
@@ -82,14 +90,18 @@ export function buildGraph(inputsArg: SymbolicTensor | readonly SymbolicTensor[]
   const seen = new Set<Layer>();
   for (const node of nodes) {
     const layer = node.layer ?? inputLayerOf(node)!;
-    if (!seen.has(layer)) { seen.add(layer); layers.push(layer); }
+    if (!seen.has(layer)) {
+      seen.add(layer);
+      layers.push(layer);
+    }
   }
   const names = new Map<string, Layer>();
   for (const layer of layers) {
     const other = names.get(layer.name);
     if (other && other !== layer) {
       throw configError(`Model "${model}"`, {
-        expected: 'layer names in a model must be unique', got: `two different layers named ${show(layer.name)}`,
+        expected: 'layer names in a model must be unique',
+        got: `two different layers named ${show(layer.name)}`,
         hint: 'give one of them another name',
       });
     }
@@ -103,7 +115,8 @@ export function checkInputShape(input: SymbolicTensor, x: Tensor, model: string)
   const expected = input.shape;
   if (x.rank !== expected.length || expected.some((d, i) => d !== null && d !== x.shape[i])) {
     throw shapeError(`Model "${model}"`, {
-      expected: `input ${show(input.name)} expects shape ${formatLayerShape(expected)}`, got: formatShape(x.shape),
+      expected: `input ${show(input.name)} expects shape ${formatLayerShape(expected)}`,
+      got: formatShape(x.shape),
       hint: 'the batch axis comes first, then the shape given to nr.Input',
     });
   }
@@ -115,7 +128,8 @@ export function runGraph(graph: Graph, xs: readonly Tensor[], options: CallOptio
     const tensors = (n: number) => `${n} tensor${n === 1 ? '' : 's'}`;
     throw configError(`Model "${model}"`, {
       expected: `takes ${tensors(graph.inputs.length)}, one per input (${graph.inputs.map((i) => i.name).join(', ')})`,
-      got: tensors(xs.length), hint: 'pass one tensor per input, in that order',
+      got: tensors(xs.length),
+      hint: 'pass one tensor per input, in that order',
     });
   }
   const values = new Map<SymbolicTensor, Tensor>();

@@ -21,7 +21,6 @@ export interface InputOptions {
   dtype?: 'float32' | 'float64' | 'int32';
 }
 
-
 const inputLayers = new WeakMap<SymbolicTensor, InputLayer>();
 
 /** The InputLayer behind a model input, or undefined for other symbolic tensors. */
@@ -39,7 +38,10 @@ export function symbolicInput(layer: InputLayer): SymbolicTensor {
 const INPUT_OPTIONS = {
   positional: ['shape'],
   keys: {
-    shape: is.any, batchSize: is.nullable(is.positiveInteger), name: is.string, dtype: is.oneOf('float32', 'float64', 'int32'),
+    shape: is.any,
+    batchSize: is.nullable(is.positiveInteger),
+    name: is.string,
+    dtype: is.oneOf('float32', 'float64', 'int32'),
     /** Keras 3's batch_shape: the batch axis first. */
     batchShape: is.arrayOf(is.nullable(is.positiveInteger), 'an array of positive integers or null, the batch axis first'),
   },
@@ -65,9 +67,13 @@ export function Input(...args: unknown[]): SymbolicTensor {
   }
   if (options.shape !== undefined && batchShape !== undefined) {
     throw configError('Input', {
-      expected: 'give shape or batchShape, not both', got: `shape ${show(options.shape)} and batchShape ${show(batchShape)}`,
+      expected: 'give shape or batchShape, not both',
+      got: `shape ${show(options.shape)} and batchShape ${show(batchShape)}`,
     });
   }
-  if (batchShape !== undefined) return symbolicInput(new InputLayer({ batchInputShape: batchShape, name: options.name, dtype: options.dtype }));
-  return symbolicInput(new InputLayer({ inputShape: options.shape, batchSize: options.batchSize, name: options.name, dtype: options.dtype }));
+  if (batchShape !== undefined)
+    return symbolicInput(new InputLayer({ batchInputShape: batchShape, name: options.name, dtype: options.dtype }));
+  return symbolicInput(
+    new InputLayer({ inputShape: options.shape, batchSize: options.batchSize, name: options.name, dtype: options.dtype }),
+  );
 }

@@ -4,7 +4,18 @@ import { Layer, SymbolicTensor, type CallOptions, type LayerOptions, type LayerS
 import type { History } from '../callbacks/history.js';
 import type { Logs } from '../callbacks/callback.js';
 import { CompiledState, type CompileOptions } from '../training/compile.js';
-import { fit, evaluate, predict, trainOnBatch, testOnBatch, type BatchOptions, type FitOptions, type EvaluateOptions, type PredictOptions, type TrainableModel } from '../training/loop.js';
+import {
+  fit,
+  evaluate,
+  predict,
+  trainOnBatch,
+  testOnBatch,
+  type BatchOptions,
+  type FitOptions,
+  type EvaluateOptions,
+  type PredictOptions,
+  type TrainableModel,
+} from '../training/loop.js';
 import type { TensorOrList } from '../training/data.js';
 import { buildGraph, outputNames, runGraph, type Graph } from './functional.js';
 import { describeValue } from '../describe.js';
@@ -31,7 +42,9 @@ export interface ModelArgs {
 
 type Inputs = SymbolicTensor | readonly SymbolicTensor[];
 
-const MODEL_OPTIONS = { keys: { inputs: is.any, outputs: is.any, name: is.string, trainable: is.boolean } satisfies Record<keyof ModelArgs, unknown> };
+const MODEL_OPTIONS = {
+  keys: { inputs: is.any, outputs: is.any, name: is.string, trainable: is.boolean } satisfies Record<keyof ModelArgs, unknown>,
+};
 
 function isSymbolic(x: unknown): x is Inputs {
   return x instanceof SymbolicTensor || (Array.isArray(x) && x.length > 0 && x.every((t) => t instanceof SymbolicTensor));
@@ -99,7 +112,9 @@ export class Model extends Layer implements TrainableModel {
 
   private static layerOptions(args: unknown, _outputs: unknown, raw: { name?: string; trainable?: boolean }): LayerOptions {
     if (isSymbolic(args)) {
-      const options = parseOptions<{ name?: string; trainable?: boolean }>('Model', raw, { keys: { name: is.string, trainable: is.boolean } });
+      const options = parseOptions<{ name?: string; trainable?: boolean }>('Model', raw, {
+        keys: { name: is.string, trainable: is.boolean },
+      });
       return { name: options.name ?? uniqueName('functional'), trainable: options.trainable };
     }
     if (args && typeof args === 'object' && ('inputs' in args || 'outputs' in args)) {
@@ -120,7 +135,10 @@ export class Model extends Layer implements TrainableModel {
     const found: Layer[] = [];
     const seen = new Set<Layer>();
     const visit = (v: unknown) => {
-      if (v instanceof Layer && v !== this && !seen.has(v)) { seen.add(v); found.push(v); }
+      if (v instanceof Layer && v !== this && !seen.has(v)) {
+        seen.add(v);
+        found.push(v);
+      }
     };
     for (const value of Object.values(this)) {
       if (Array.isArray(value)) value.forEach(visit);
@@ -135,14 +153,18 @@ export class Model extends Layer implements TrainableModel {
     if (typeof nameOrIndex === 'number') {
       if (!Number.isInteger(nameOrIndex) || nameOrIndex < 0 || nameOrIndex >= layers.length) {
         throw configError(`Model "${this.name}".getLayer`, {
-          expected: `index ${nameOrIndex} is out of range`, hint: `the model has ${layers.length} layers (0..${layers.length - 1})`,
+          expected: `index ${nameOrIndex} is out of range`,
+          hint: `the model has ${layers.length} layers (0..${layers.length - 1})`,
         });
       }
       return layers[nameOrIndex]!;
     }
     const layer = layers.find((l) => l.name === nameOrIndex);
     if (!layer) {
-      const shown = layers.slice(0, 20).map((l) => show(l.name)).join(', ');
+      const shown = layers
+        .slice(0, 20)
+        .map((l) => show(l.name))
+        .join(', ');
       throw configError(`Model "${this.name}".getLayer`, {
         expected: `no layer named ${show(nameOrIndex)}`,
         hint: `the layers are ${shown}${layers.length > 20 ? `, ... (${layers.length} in all)` : ''}`,
@@ -154,7 +176,12 @@ export class Model extends Layer implements TrainableModel {
   private collect(pick: (l: Layer) => Variable[]): Variable[] {
     const out: Variable[] = [];
     const seen = new Set<Variable>();
-    for (const layer of this.layers) for (const v of pick(layer)) if (!seen.has(v)) { seen.add(v); out.push(v); }
+    for (const layer of this.layers)
+      for (const v of pick(layer))
+        if (!seen.has(v)) {
+          seen.add(v);
+          out.push(v);
+        }
     return out;
   }
 
@@ -195,7 +222,8 @@ export class Model extends Layer implements TrainableModel {
   }
 
   /** The computation. Subclasses override it; functional models run their graph. */
-  override call(inputs: any, options: CallOptions = {}): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: a subclass's call takes and returns its own tensor or list of tensors; Layer's takes one
+  override call(inputs: any, options: CallOptions = {}): any {
     if (this.graph) {
       const outs = runGraph(this.graph, inputs instanceof Tensor ? [inputs] : inputs, options, this.name);
       return outs.length === 1 ? outs[0] : outs;
@@ -213,7 +241,8 @@ export class Model extends Layer implements TrainableModel {
     const list = out instanceof Tensor ? [out] : Array.isArray(out) ? out : null;
     if (!list || list.some((t) => !(t instanceof Tensor))) {
       throw configError(`Model "${this.name}"`, {
-        expected: 'call() must return a Tensor or an array of Tensors', got: describeValue(out),
+        expected: 'call() must return a Tensor or an array of Tensors',
+        got: describeValue(out),
       });
     }
     return list as Tensor[];
@@ -236,17 +265,23 @@ export class Model extends Layer implements TrainableModel {
   override apply(inputs: SymbolicTensor, options?: CallOptions): SymbolicTensor;
   override apply(inputs: readonly SymbolicTensor[], options?: CallOptions): SymbolicTensor;
   override apply<T extends Tensor | Tensor[] = Tensor>(inputs: readonly Tensor[], options?: CallOptions): NoInfer<T>;
-  override apply(inputs: Tensor | SymbolicTensor | readonly Tensor[] | readonly SymbolicTensor[], options: CallOptions = {}): Tensor | Tensor[] | SymbolicTensor {
+  override apply(
+    inputs: Tensor | SymbolicTensor | readonly Tensor[] | readonly SymbolicTensor[],
+    options: CallOptions = {},
+  ): Tensor | Tensor[] | SymbolicTensor {
     if (isSymbolic(inputs)) {
       const list = inputs instanceof SymbolicTensor ? [inputs] : [...inputs];
       const shapes = this.symbolicOutputShapes(list.map((t) => t.shape));
       if (shapes.length !== 1) {
         throw configError(`Model "${this.name}"`, {
-          expected: 'only a model with one output can be nested as a layer yet', got: `${shapes.length} outputs`,
+          expected: 'only a model with one output can be nested as a layer yet',
+          got: `${shapes.length} outputs`,
           hint: 'split it into single-output models',
         });
       }
-      return new SymbolicTensor(shapes[0]!, list[0]!.dtype === 'int32' ? this.dtype : list[0]!.dtype, this, list, this.name, { ...options });
+      return new SymbolicTensor(shapes[0]!, list[0]!.dtype === 'int32' ? this.dtype : list[0]!.dtype, this, list, this.name, {
+        ...options,
+      });
     }
     const list = inputs instanceof Tensor ? [inputs] : [...(inputs as readonly Tensor[])];
     const outs = this.forward(list, options.training ?? false);
@@ -257,7 +292,8 @@ export class Model extends Layer implements TrainableModel {
   protected symbolicOutputShapes(_inputShapes: LayerShape[]): LayerShape[] {
     if (this.graph) return this.graph.outputs.map((o) => o.shape);
     throw configError(`Model "${this.name}"`, {
-      expected: 'a subclassed model cannot be applied to nr.Input symbols', hint: 'call it on tensors',
+      expected: 'a subclassed model cannot be applied to nr.Input symbols',
+      hint: 'call it on tensors',
     });
   }
 
@@ -293,7 +329,8 @@ export class Model extends Layer implements TrainableModel {
    */
   compile(options: CompileOptions): void {
     let names = this.outputNames;
-    if (!this.graph && Array.isArray(options?.loss) && options.loss.length > 1 && names.length === 1) names = options.loss.map((_, i) => `output_${i + 1}`);
+    if (!this.graph && Array.isArray(options?.loss) && options.loss.length > 1 && names.length === 1)
+      names = options.loss.map((_, i) => `output_${i + 1}`);
     this.compiled = new CompiledState(options, names, this.softmaxOutputs());
   }
 

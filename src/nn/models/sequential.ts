@@ -33,7 +33,15 @@ export class Sequential extends Model {
   constructor(layers?: readonly (Layer | SymbolicTensor)[], options?: { name?: string; trainable?: boolean });
   constructor(options: { layers?: readonly (Layer | SymbolicTensor)[]; name?: string; trainable?: boolean });
   constructor(...args: unknown[]) {
-    const { layers = [], name, trainable } = parseArguments<{ layers?: readonly (Layer | SymbolicTensor)[]; name?: string; trainable?: boolean }>('Sequential', args, SEQUENTIAL_OPTIONS);
+    const {
+      layers = [],
+      name,
+      trainable,
+    } = parseArguments<{ layers?: readonly (Layer | SymbolicTensor)[]; name?: string; trainable?: boolean }>(
+      'Sequential',
+      args,
+      SEQUENTIAL_OPTIONS,
+    );
     super({ name, trainable });
     if (!Array.isArray(layers)) {
       throw configError(`Sequential "${this.name}"`, { expected: 'expected an array of layers', got: describeValue(layers) });
@@ -61,13 +69,15 @@ export class Sequential extends Model {
     }
     if (!(layer instanceof Layer)) {
       throw configError(`Sequential "${this.name}".add`, {
-        expected: 'expected a Layer', got: describeValue(layer),
+        expected: 'expected a Layer',
+        got: describeValue(layer),
         hint: layer instanceof SymbolicTensor ? 'pass the layer itself' : undefined,
       });
     }
     if (this.stack.some((l) => l.name === layer.name)) {
       throw configError(`Sequential "${this.name}"`, {
-        expected: 'layer names must be unique', got: `a layer named ${show(layer.name)}, which is already in the model`,
+        expected: 'layer names must be unique',
+        got: `a layer named ${show(layer.name)}, which is already in the model`,
         hint: 'give it another name',
       });
     }
@@ -120,7 +130,9 @@ export class Sequential extends Model {
 
   private oneInputError(count: number): Error {
     return configError(`Sequential "${this.name}"`, {
-      expected: 'takes one input', got: `${count} tensors`, hint: 'use a functional model for several inputs',
+      expected: 'takes one input',
+      got: `${count} tensors`,
+      hint: 'use a functional model for several inputs',
     });
   }
 
@@ -162,11 +174,13 @@ export class Sequential extends Model {
   static override fromConfig(config: Record<string, unknown>): Sequential {
     if (!Array.isArray(config.layers)) {
       throw configError('Sequential.fromConfig', {
-        expected: 'expected {name, layers: [{className, config}, ...]}', got: `layers ${show(config.layers)}`,
+        expected: 'expected {name, layers: [{className, config}, ...]}',
+        got: `layers ${show(config.layers)}`,
       });
     }
-    const model = new Sequential((config.layers as { className: string; config: Record<string, unknown> }[]).map(deserializeLayer),
-      { name: config.name as string | undefined });
+    const model = new Sequential((config.layers as { className: string; config: Record<string, unknown> }[]).map(deserializeLayer), {
+      name: config.name as string | undefined,
+    });
     // The model's own flag, not propagated: each layer's config carries its own.
     if (config.trainable !== undefined) model.setOwnTrainable(config.trainable as boolean);
     return model;

@@ -13,8 +13,13 @@ export interface SummaryRow {
 const bytesOf = (weights: readonly Variable[]) => weights.reduce((n, w) => n + w.size * (w.dtype === 'float64' ? 8 : 4), 0);
 const countOf = (weights: readonly Variable[]) => weights.reduce((n, w) => n + w.size, 0);
 
-export function printSummary(name: string, rows: readonly SummaryRow[], trainable: readonly Variable[], nonTrainable: readonly Variable[],
-  printFn: (line: string) => void): void {
+export function printSummary(
+  name: string,
+  rows: readonly SummaryRow[],
+  trainable: readonly Variable[],
+  nonTrainable: readonly Variable[],
+  printFn: (line: string) => void,
+): void {
   const cells = rows.map(({ layer, outputShape }) => [
     `${layer.name} (${layer.className})`,
     outputShape ? formatLayerShape(outputShape) : '?',
@@ -22,7 +27,9 @@ export function printSummary(name: string, rows: readonly SummaryRow[], trainabl
   ]);
   // Keras's column widths, widened to fit.
   const table = formatTable(cells, [
-    { header: 'Layer (type)', width: 31 }, { header: 'Output Shape', width: 22 }, { header: 'Param #', width: 13, align: 'right' },
+    { header: 'Layer (type)', width: 31 },
+    { header: 'Output Shape', width: 22 },
+    { header: 'Param #', width: 13, align: 'right' },
   ]);
   printFn(`Model: "${name}"`);
   for (const line of table.split('\n')) printFn(line);

@@ -13,7 +13,8 @@ const ADAGRAD_TABLE = defineOptimizer<AdagradOptions>({
   learningRate: 0.001,
   rule: 'adagrad',
   hyperparameters: {
-    initialAccumulatorValue: { default: 0.1, range: 'a finite number >= 0' }, epsilon: { default: 1e-7, range: 'a finite number >= 0' },
+    initialAccumulatorValue: { default: 0.1, range: 'a finite number >= 0' },
+    epsilon: { default: 1e-7, range: 'a finite number >= 0' },
   },
   slots: ({ initialAccumulatorValue }) => ({ accumulator: initialAccumulatorValue }),
 });

@@ -18,8 +18,10 @@ export const ADAM_TABLE = defineOptimizer<AdamOptions>({
   learningRate: 0.001,
   rule: 'adam',
   hyperparameters: {
-    beta1: { default: 0.9, range: 'a number in [0, 1)' }, beta2: { default: 0.999, range: 'a number in [0, 1)' },
-    epsilon: { default: 1e-7, range: 'a finite number >= 0' }, amsgrad: { default: false },
+    beta1: { default: 0.9, range: 'a number in [0, 1)' },
+    beta2: { default: 0.999, range: 'a number in [0, 1)' },
+    epsilon: { default: 1e-7, range: 'a finite number >= 0' },
+    amsgrad: { default: false },
   },
   aliases: { beta_1: 'beta1', beta_2: 'beta2' },
   slots: ({ amsgrad }) => ({ m: 0, v: 0, ...(amsgrad ? { vHat: 0 } : {}) }),
@@ -53,6 +55,6 @@ export class Adam extends FusedOptimizer {
   }
 
   protected override stepSize(lr: number, t: number): number {
-    return lr * Math.sqrt(1 - this.beta2 ** t) / (1 - this.beta1 ** t);
+    return (lr * Math.sqrt(1 - this.beta2 ** t)) / (1 - this.beta1 ** t);
   }
 }

@@ -15,15 +15,39 @@ export { RMSprop, type RMSpropOptions } from './rmsprop.js';
 export { Adagrad, type AdagradOptions } from './adagrad.js';
 export { Adadelta, type AdadeltaOptions } from './adadelta.js';
 export {
-  LearningRateSchedule, ExponentialDecay, PiecewiseConstantDecay, CosineDecay, deserializeSchedule,
-  type ExponentialDecayOptions, type PiecewiseConstantDecayOptions, type CosineDecayOptions, type ScheduleConfig,
+  LearningRateSchedule,
+  ExponentialDecay,
+  PiecewiseConstantDecay,
+  CosineDecay,
+  deserializeSchedule,
+  type ExponentialDecayOptions,
+  type PiecewiseConstantDecayOptions,
+  type CosineDecayOptions,
+  type ScheduleConfig,
 } from './schedules.js';
 
 /** The optimizer names the types accept (Keras's class names and lower-case ones; any case works at run time). */
-export type OptimizerName = 'sgd' | 'SGD' | 'adam' | 'Adam' | 'adamw' | 'AdamW' | 'rmsprop' | 'RMSprop' | 'adagrad' | 'Adagrad' | 'adadelta' | 'Adadelta';
+export type OptimizerName =
+  | 'sgd'
+  | 'SGD'
+  | 'adam'
+  | 'Adam'
+  | 'adamw'
+  | 'AdamW'
+  | 'rmsprop'
+  | 'RMSprop'
+  | 'adagrad'
+  | 'Adagrad'
+  | 'adadelta'
+  | 'Adadelta';
 
 const OPTIMIZERS: Record<string, new (options?: never) => Optimizer> = {
-  sgd: SGD, adam: Adam, adamw: AdamW, rmsprop: RMSprop, adagrad: Adagrad, adadelta: Adadelta,
+  sgd: SGD,
+  adam: Adam,
+  adamw: AdamW,
+  rmsprop: RMSprop,
+  adagrad: Adagrad,
+  adadelta: Adadelta,
 };
 
 /** 'AdamW', 'adam_w', 'adamW' -> 'adamw'. */
@@ -46,7 +70,9 @@ export function getOptimizer(identifier: string | Optimizer | { className: strin
     // No `where`: compile and model.json put their own place in front of this message.
     throw configError('', {
       expected: `unknown optimizer ${show(name ?? identifier)}`,
-      hint: `expected one of ${Object.keys(OPTIMIZERS).map((n) => `'${n}'`).join(', ')} or an Optimizer instance`,
+      hint: `expected one of ${Object.keys(OPTIMIZERS)
+        .map((n) => `'${n}'`)
+        .join(', ')} or an Optimizer instance`,
     });
   }
   const config = typeof identifier === 'string' ? {} : { ...(identifier.config ?? {}) };

@@ -1,5 +1,13 @@
 import {
-  configError, formatShape, is, parseArguments, shapeError, shapesEqual, show, type OptionKeys, type OptionsSpec,
+  configError,
+  formatShape,
+  is,
+  parseArguments,
+  shapeError,
+  shapesEqual,
+  show,
+  type OptionKeys,
+  type OptionsSpec,
 } from '../../core/index.js';
 import { Tensor, Variable, full, noGrad, tensor, type TensorLike } from '../../tensor/index.js';
 import { applyOptimizerUpdate, clip, type UpdateParams, type UpdateRule } from '../../ops/index.js';
@@ -30,7 +38,12 @@ export interface OptimizerOptions {
 
 /** The checks of the options every optimizer takes (the constructors check the ranges). */
 const OPTIMIZER_OPTIONS = {
-  learningRate: is.any, weightDecay: is.any, clipnorm: is.any, clipvalue: is.any, globalClipnorm: is.any, name: is.string,
+  learningRate: is.any,
+  weightDecay: is.any,
+  clipnorm: is.any,
+  clipvalue: is.any,
+  globalClipnorm: is.any,
+  name: is.string,
 } satisfies Record<keyof OptimizerOptions, unknown>;
 
 /** An optimizer's options spec: the shared keys and its own. */
@@ -61,12 +74,14 @@ function checkOption(owner: string, option: string, value: unknown, rule: (v: nu
 
 /** What came instead of a Variable: a plain tensor (the usual mistake) by its shape, anything else by its type. */
 const describe = (value: unknown) =>
-  (value instanceof Tensor ? `a Tensor of shape ${formatShape(value.shape)}, not a Variable` : typeof value);
+  value instanceof Tensor ? `a Tensor of shape ${formatShape(value.shape)}, not a Variable` : typeof value;
 
 const nonNegative = (v: number) => v >= 0 && Number.isFinite(v);
 const positive = (v: number) => v > 0 && Number.isFinite(v);
 const optionalPositive = (owner: string, option: string, value: number | null | undefined) =>
-  value === undefined || value === null ? null : checkOption(owner, option, value, positive, 'a finite number > 0 (or null to turn it off)');
+  value === undefined || value === null
+    ? null
+    : checkOption(owner, option, value, positive, 'a finite number > 0 (or null to turn it off)');
 
 /**
  * Base class of optimizers: subclasses declare their slots and write `updateStep`.
@@ -96,8 +111,10 @@ export abstract class Optimizer {
   constructor(options: OptimizerOptions, defaultLearningRate: number, defaultName: string) {
     this.name = options.name ?? defaultName;
     this.rate = Optimizer.checkRate(defaultName, options.learningRate ?? defaultLearningRate);
-    this.weightDecay = options.weightDecay === undefined || options.weightDecay === null ? null
-      : checkOption(defaultName, 'weightDecay', options.weightDecay, nonNegative, 'a finite number >= 0');
+    this.weightDecay =
+      options.weightDecay === undefined || options.weightDecay === null
+        ? null
+        : checkOption(defaultName, 'weightDecay', options.weightDecay, nonNegative, 'a finite number >= 0');
     this.clipnorm = optionalPositive(defaultName, 'clipnorm', options.clipnorm);
     this.clipvalue = optionalPositive(defaultName, 'clipvalue', options.clipvalue);
     this.globalClipnorm = optionalPositive(defaultName, 'globalClipnorm', options.globalClipnorm);
@@ -125,7 +142,8 @@ export abstract class Optimizer {
   set learningRate(value: number) {
     if (this.rate instanceof LearningRateSchedule) {
       throw configError(this.className, {
-        expected: `the learning rate is a schedule (${this.rate.className}) and cannot be set to a number`, got: show(value),
+        expected: `the learning rate is a schedule (${this.rate.className}) and cannot be set to a number`,
+        got: show(value),
         hint: 'build a new optimizer instead',
       });
     }
@@ -178,13 +196,15 @@ export abstract class Optimizer {
     for (const [g, v] of kept) {
       if (!(v instanceof Variable)) {
         throw configError(`${this.className}.applyGradients`, {
-          expected: 'expected Variables to update', got: describe(v as unknown),
+          expected: 'expected Variables to update',
+          got: describe(v as unknown),
           hint: 'wrap a weight in nr.variable() to make it trainable',
         });
       }
       if (g.shape.length !== v.shape.length || g.shape.some((d, i) => d !== v.shape[i])) {
         throw shapeError(`${this.className}.applyGradients`, {
-          expected: `the gradient of variable "${v.name}" must have its shape ${formatShape(v.shape)}`, got: formatShape(g.shape),
+          expected: `the gradient of variable "${v.name}" must have its shape ${formatShape(v.shape)}`,
+          got: formatShape(g.shape),
         });
       }
     }
@@ -207,7 +227,8 @@ export abstract class Optimizer {
   apply(grads: ReadonlyArray<Tensor | null | undefined>, variables: readonly Variable[]): void {
     if (grads.length !== variables.length) {
       throw configError(`${this.className}.apply`, {
-        expected: `expected one gradient per variable (${variables.length} variables)`, got: `${grads.length} gradients`,
+        expected: `expected one gradient per variable (${variables.length} variables)`,
+        got: `${grads.length} gradients`,
       });
     }
     this.applyGradients(variables.map((v, i) => [grads[i], v] as const));
@@ -236,8 +257,13 @@ export abstract class Optimizer {
   getConfig(): Record<string, unknown> {
     const learningRate = typeof this.rate === 'number' ? this.rate : { className: this.rate.className, config: this.rate.getConfig() };
     return {
-      name: this.name, learningRate, weightDecay: this.weightDecay, clipnorm: this.clipnorm,
-      clipvalue: this.clipvalue, globalClipnorm: this.globalClipnorm, ...this.ownConfig(),
+      name: this.name,
+      learningRate,
+      weightDecay: this.weightDecay,
+      clipnorm: this.clipnorm,
+      clipvalue: this.clipvalue,
+      globalClipnorm: this.globalClipnorm,
+      ...this.ownConfig(),
     };
   }
 
@@ -254,12 +280,16 @@ export abstract class Optimizer {
    * Restores a state from getState(). `variables` (default: state.variables) are the variables the
    * slots belong to, in the same order, e.g. the same model's weights after loading.
    */
-  setState(state: { iterations: number; slots: Record<string, TensorLike>[]; variables?: Variable[] }, variables?: readonly Variable[]): void {
+  setState(
+    state: { iterations: number; slots: Record<string, TensorLike>[]; variables?: Variable[] },
+    variables?: readonly Variable[],
+  ): void {
     const targets = variables ?? state.variables ?? [];
     checkOption(this.className, 'iterations', state.iterations, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0');
     if (targets.length !== state.slots.length) {
       throw configError(`${this.className}.setState`, {
-        expected: `expected one variable per entry of state.slots (${state.slots.length})`, got: `${targets.length} variables`,
+        expected: `expected one variable per entry of state.slots (${state.slots.length})`,
+        got: `${targets.length} variables`,
       });
     }
     targets.forEach((v, i) => {
@@ -277,7 +307,8 @@ export abstract class Optimizer {
         const shape = value instanceof Tensor ? value.shape : tensor(value).shape;
         if (!shapesEqual(shape, slots[k]!.shape)) {
           throw shapeError(`${this.className}.setState`, {
-            expected: `slot "${k}" of variable "${v.name}" must have shape ${formatShape(slots[k]!.shape)}`, got: formatShape(shape),
+            expected: `slot "${k}" of variable "${v.name}" must have shape ${formatShape(slots[k]!.shape)}`,
+            got: formatShape(shape),
           });
         }
       }
@@ -305,7 +336,14 @@ const RANGES = {
 
 /** The hyperparameters the applyUpdate kernel reads (its learning rate comes from the schedule). */
 const KERNEL_PARAMS = {
-  momentum: true, nesterov: true, beta1: true, beta2: true, rho: true, epsilon: true, amsgrad: true, centered: true,
+  momentum: true,
+  nesterov: true,
+  beta1: true,
+  beta2: true,
+  rho: true,
+  epsilon: true,
+  amsgrad: true,
+  centered: true,
 } satisfies Record<Exclude<keyof UpdateParams, 'learningRate'>, true>;
 
 /** A built-in optimizer's constructor arguments, Keras's forms: `(learningRate?, options?)` or `(options?)`. */
@@ -344,8 +382,9 @@ export interface OptimizerDefinition {
 export function defineOptimizer<O extends OptimizerOptions>(table: OptimizerTable<O>): OptimizerDefinition {
   const definition = table as unknown as Omit<OptimizerDefinition, 'options'>;
   // Numbers are checked against their range once parsed; booleans only need to be booleans.
-  const keys = Object.fromEntries(Object.entries(definition.hyperparameters)
-    .map(([k, h]) => [k, typeof h.default === 'boolean' ? is.boolean : is.any]));
+  const keys = Object.fromEntries(
+    Object.entries(definition.hyperparameters).map(([k, h]) => [k, typeof h.default === 'boolean' ? is.boolean : is.any]),
+  );
   return { ...definition, options: optimizerOptions(keys, table.aliases) };
 }
 

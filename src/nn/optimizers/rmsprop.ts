@@ -17,11 +17,15 @@ const RMSPROP_TABLE = defineOptimizer<RMSpropOptions>({
   learningRate: 0.001,
   rule: 'rmsprop',
   hyperparameters: {
-    rho: { default: 0.9, range: 'a number in [0, 1)' }, momentum: { default: 0, range: 'a number in [0, 1]' },
-    epsilon: { default: 1e-7, range: 'a finite number >= 0' }, centered: { default: false },
+    rho: { default: 0.9, range: 'a number in [0, 1)' },
+    momentum: { default: 0, range: 'a number in [0, 1]' },
+    epsilon: { default: 1e-7, range: 'a finite number >= 0' },
+    centered: { default: false },
   },
   slots: ({ momentum, centered }) => ({
-    velocity: 0, ...(momentum > 0 ? { momentum: 0 } : {}), ...(centered ? { averageGradient: 0 } : {}),
+    velocity: 0,
+    ...(momentum > 0 ? { momentum: 0 } : {}),
+    ...(centered ? { averageGradient: 0 } : {}),
   }),
 });
 

@@ -7,7 +7,10 @@ import { configError, is, parseOptions, ownEntry, show } from '../../core/index.
  */
 
 /** The plain-data form of a schedule, as `getConfig()` returns it and `getSchedule` accepts it. */
-export interface ScheduleConfig { className: string; config: Record<string, unknown> }
+export interface ScheduleConfig {
+  className: string;
+  config: Record<string, unknown>;
+}
 
 /** Base class of learning rate schedules: `schedule.call(step)` returns the rate at that step. */
 export abstract class LearningRateSchedule {
@@ -50,8 +53,19 @@ export class ExponentialDecay extends LearningRateSchedule {
 
   constructor(raw: ExponentialDecayOptions) {
     super();
-    const options = parseOptions<ExponentialDecayOptions>('ExponentialDecay', raw, { keys: { initialLearningRate: is.any, decaySteps: is.any, decayRate: is.any, staircase: is.boolean } satisfies Record<keyof ExponentialDecayOptions, unknown> });
-    this.initialLearningRate = requireFinite('ExponentialDecay', 'initialLearningRate', options.initialLearningRate, (v) => v >= 0, 'a number >= 0');
+    const options = parseOptions<ExponentialDecayOptions>('ExponentialDecay', raw, {
+      keys: { initialLearningRate: is.any, decaySteps: is.any, decayRate: is.any, staircase: is.boolean } satisfies Record<
+        keyof ExponentialDecayOptions,
+        unknown
+      >,
+    });
+    this.initialLearningRate = requireFinite(
+      'ExponentialDecay',
+      'initialLearningRate',
+      options.initialLearningRate,
+      (v) => v >= 0,
+      'a number >= 0',
+    );
     this.decaySteps = requireFinite('ExponentialDecay', 'decaySteps', options.decaySteps, (v) => v > 0, 'a number > 0');
     this.decayRate = requireFinite('ExponentialDecay', 'decayRate', options.decayRate, (v) => v > 0, 'a number > 0');
     this.staircase = options.staircase ?? false;
@@ -64,7 +78,12 @@ export class ExponentialDecay extends LearningRateSchedule {
   }
 
   getConfig() {
-    return { initialLearningRate: this.initialLearningRate, decaySteps: this.decaySteps, decayRate: this.decayRate, staircase: this.staircase };
+    return {
+      initialLearningRate: this.initialLearningRate,
+      decaySteps: this.decaySteps,
+      decayRate: this.decayRate,
+      staircase: this.staircase,
+    };
   }
 }
 
@@ -92,7 +111,9 @@ export class PiecewiseConstantDecay extends LearningRateSchedule {
 
   constructor(raw: PiecewiseConstantDecayOptions) {
     super();
-    const options = parseOptions<PiecewiseConstantDecayOptions>('PiecewiseConstantDecay', raw, { keys: { boundaries: is.any, values: is.any } satisfies Record<keyof PiecewiseConstantDecayOptions, unknown> });
+    const options = parseOptions<PiecewiseConstantDecayOptions>('PiecewiseConstantDecay', raw, {
+      keys: { boundaries: is.any, values: is.any } satisfies Record<keyof PiecewiseConstantDecayOptions, unknown>,
+    });
     const { boundaries, values } = options;
     if (!Array.isArray(boundaries) || !Array.isArray(values) || values.length !== boundaries.length + 1) {
       throw configError('PiecewiseConstantDecay', {
@@ -100,7 +121,15 @@ export class PiecewiseConstantDecay extends LearningRateSchedule {
         got: `${values?.length} values and ${boundaries?.length} boundaries`,
       });
     }
-    boundaries.forEach((b, i) => requireFinite('PiecewiseConstantDecay', `boundaries[${i}]`, b, (v) => i === 0 || v > boundaries[i - 1]!, 'a number greater than the previous boundary'));
+    boundaries.forEach((b, i) =>
+      requireFinite(
+        'PiecewiseConstantDecay',
+        `boundaries[${i}]`,
+        b,
+        (v) => i === 0 || v > boundaries[i - 1]!,
+        'a number greater than the previous boundary',
+      ),
+    );
     values.forEach((v, i) => requireFinite('PiecewiseConstantDecay', `values[${i}]`, v, () => true, 'a finite number'));
     this.boundaries = [...boundaries];
     this.values = [...values];
@@ -148,8 +177,19 @@ export class CosineDecay extends LearningRateSchedule {
 
   constructor(raw: CosineDecayOptions) {
     super();
-    const options = parseOptions<CosineDecayOptions>('CosineDecay', raw, { keys: { initialLearningRate: is.any, decaySteps: is.any, alpha: is.any, warmupTarget: is.any, warmupSteps: is.any } satisfies Record<keyof CosineDecayOptions, unknown> });
-    this.initialLearningRate = requireFinite('CosineDecay', 'initialLearningRate', options.initialLearningRate, (v) => v >= 0, 'a number >= 0');
+    const options = parseOptions<CosineDecayOptions>('CosineDecay', raw, {
+      keys: { initialLearningRate: is.any, decaySteps: is.any, alpha: is.any, warmupTarget: is.any, warmupSteps: is.any } satisfies Record<
+        keyof CosineDecayOptions,
+        unknown
+      >,
+    });
+    this.initialLearningRate = requireFinite(
+      'CosineDecay',
+      'initialLearningRate',
+      options.initialLearningRate,
+      (v) => v >= 0,
+      'a number >= 0',
+    );
     this.decaySteps = requireFinite('CosineDecay', 'decaySteps', options.decaySteps, (v) => v > 0, 'a number > 0');
     this.alpha = requireFinite('CosineDecay', 'alpha', options.alpha ?? 0, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
     this.warmupTarget = options.warmupTarget ?? null;
@@ -172,12 +212,20 @@ export class CosineDecay extends LearningRateSchedule {
   }
 
   getConfig() {
-    return { initialLearningRate: this.initialLearningRate, decaySteps: this.decaySteps, alpha: this.alpha, warmupTarget: this.warmupTarget, warmupSteps: this.warmupSteps };
+    return {
+      initialLearningRate: this.initialLearningRate,
+      decaySteps: this.decaySteps,
+      alpha: this.alpha,
+      warmupTarget: this.warmupTarget,
+      warmupSteps: this.warmupSteps,
+    };
   }
 }
 
 const SCHEDULES: Record<string, new (options: never) => LearningRateSchedule> = {
-  ExponentialDecay, PiecewiseConstantDecay, CosineDecay,
+  ExponentialDecay,
+  PiecewiseConstantDecay,
+  CosineDecay,
 };
 
 /** Rebuilds a schedule from `{className, config}` (the form `getConfig()` writes). */

@@ -1,5 +1,5 @@
 import { configError, is, parseOptions, ownEntry, show } from '../../core/index.js';
-import { Tensor, noGrad } from '../../tensor/index.js';
+import { type Tensor, noGrad } from '../../tensor/index.js';
 import { recordedSoftmaxInput } from '../../ops/crossentropy.js';
 import { FusedSoftmaxCrossentropy, getLoss, type Loss, type LossFunction, type LossName } from '../losses.js';
 import { getMetric, type Metric, type MetricName } from '../metrics.js';
@@ -35,7 +35,10 @@ export interface CompileOptions {
 
 const COMPILE_OPTIONS = {
   keys: {
-    optimizer: is.identifier, loss: is.any, metrics: is.any, lossWeights: is.any,
+    optimizer: is.identifier,
+    loss: is.any,
+    metrics: is.any,
+    lossWeights: is.any,
     runEagerly: (v: unknown, what: string) => {
       if (v !== true) {
         throw configError('', {
@@ -56,16 +59,31 @@ export class RunningMean {
     this.total += value * weight;
     this.count += weight;
   }
-  result(): number { return this.count === 0 ? 0 : this.total / this.count; }
-  reset(): void { this.total = 0; this.count = 0; }
-  getState(): [number, number] { return [this.total, this.count]; }
-  setState(state: readonly number[]): void { [this.total, this.count] = [state[0]!, state[1]!]; }
+  result(): number {
+    return this.count === 0 ? 0 : this.total / this.count;
+  }
+  reset(): void {
+    this.total = 0;
+    this.count = 0;
+  }
+  getState(): [number, number] {
+    return [this.total, this.count];
+  }
+  setState(state: readonly number[]): void {
+    [this.total, this.count] = [state[0]!, state[1]!];
+  }
 }
 
-const isLossIdentifier = (x: unknown): x is LossIdentifier => typeof x === 'string' || typeof x === 'function' || (typeof x === 'object' && x !== null && 'call' in x && 'fn' in x);
+const isLossIdentifier = (x: unknown): x is LossIdentifier =>
+  typeof x === 'string' || typeof x === 'function' || (typeof x === 'object' && x !== null && 'call' in x && 'fn' in x);
 
 /** One entry per output from a single value, a list or a record keyed by output name. */
-function perOutput<T>(value: T | readonly T[] | Readonly<Record<string, T>>, outputNames: readonly string[], what: string, isSingle: (v: unknown) => v is T): T[] {
+function perOutput<T>(
+  value: T | readonly T[] | Readonly<Record<string, T>>,
+  outputNames: readonly string[],
+  what: string,
+  isSingle: (v: unknown) => v is T,
+): T[] {
   if (isSingle(value)) return outputNames.map(() => value);
   if (Array.isArray(value)) {
     if (value.length !== outputNames.length) {
@@ -108,7 +126,11 @@ export class CompiledState {
   readonly config: Record<string, unknown>;
 
   /** `softmaxOutputs[i]`: output i is a softmax over its last axis computed by a built-in layer (missing: false). */
-  constructor(raw: CompileOptions, readonly outputNames: readonly string[], softmaxOutputs: readonly boolean[] = []) {
+  constructor(
+    raw: CompileOptions,
+    readonly outputNames: readonly string[],
+    softmaxOutputs: readonly boolean[] = [],
+  ) {
     if (!raw || typeof raw !== 'object') {
       throw configError('compile', {
         expected: 'the options must be an object {optimizer, loss, metrics}',
@@ -124,8 +146,10 @@ export class CompiledState {
     const lossIds = perOutput(options.loss, outputNames, 'loss', isLossIdentifier);
     this.losses = lossIds.map((id) => getLoss(id));
     this.chooseFusedLosses(softmaxOutputs);
-    this.lossWeights = options.lossWeights === undefined ? outputNames.map(() => 1)
-      : perOutput(options.lossWeights, outputNames, 'lossWeights', (v): v is number => typeof v === 'number');
+    this.lossWeights =
+      options.lossWeights === undefined
+        ? outputNames.map(() => 1)
+        : perOutput(options.lossWeights, outputNames, 'lossWeights', (v): v is number => typeof v === 'number');
     this.lossWeights.forEach((w, i) => {
       if (!Number.isFinite(w)) {
         throw configError('compile', {
@@ -134,10 +158,17 @@ export class CompiledState {
         });
       }
     });
-    const metricIds: MetricIdentifier[][] = options.metrics === undefined ? outputNames.map(() => [])
-      : Array.isArray(options.metrics) ? outputNames.map(() => [...options.metrics as MetricIdentifier[]])
-        : perOutput(options.metrics as Record<string, MetricIdentifier | readonly MetricIdentifier[]>, outputNames, 'metrics',
-          (_v): _v is MetricIdentifier => false).map((m) => (Array.isArray(m) ? [...m] : [m as MetricIdentifier]));
+    const metricIds: MetricIdentifier[][] =
+      options.metrics === undefined
+        ? outputNames.map(() => [])
+        : Array.isArray(options.metrics)
+          ? outputNames.map(() => [...(options.metrics as MetricIdentifier[])])
+          : perOutput(
+              options.metrics as Record<string, MetricIdentifier | readonly MetricIdentifier[]>,
+              outputNames,
+              'metrics',
+              (_v): _v is MetricIdentifier => false,
+            ).map((m) => (Array.isArray(m) ? [...m] : [m as MetricIdentifier]));
     // A Metric instance shared by several outputs would mix them: only names are reused per output.
     this.metrics = metricIds.map((ids, i) => ids.map((id) => getMetric(id, lossIds[i])));
     this.outputLossTrackers = outputNames.map(() => new RunningMean());
@@ -158,7 +189,9 @@ export class CompiledState {
     this.fusedLosses = this.losses.map((loss, i) => (softmaxOutputs[i] === true ? FusedSoftmaxCrossentropy.of(loss) : null));
   }
 
-  get multiOutput(): boolean { return this.outputNames.length > 1; }
+  get multiOutput(): boolean {
+    return this.outputNames.length > 1;
+  }
 
   /** Log names in order: loss, per-output losses, metrics. */
   get logNames(): string[] {
@@ -178,8 +211,12 @@ export class CompiledState {
    * the input of the output's recorded softmax node; an output that is not a recorded softmax
    * (nothing below it trains, so it needs no gradient) gets the plain loss, which gives the same value.
    */
-  computeLoss(yTrue: readonly Tensor[], yPred: readonly Tensor[], sampleWeight?: Tensor, fused = false):
-    { total: Tensor; perOutput: Tensor[] } {
+  computeLoss(
+    yTrue: readonly Tensor[],
+    yPred: readonly Tensor[],
+    sampleWeight?: Tensor,
+    fused = false,
+  ): { total: Tensor; perOutput: Tensor[] } {
     if (yTrue.length !== yPred.length) {
       const outputs = `${yPred.length} output${yPred.length > 1 ? 's' : ''}`;
       throw configError('', {
@@ -194,13 +231,20 @@ export class CompiledState {
       return loss.call(yTrue[i]!, yPred[i]!, sampleWeight);
     });
     let total = this.lossWeights[0] === 1 ? perOutput[0]! : perOutput[0]!.mul(this.lossWeights[0]!);
-    for (let i = 1; i < perOutput.length; i++) total = total.add(this.lossWeights[i] === 1 ? perOutput[i]! : perOutput[i]!.mul(this.lossWeights[i]!));
+    for (let i = 1; i < perOutput.length; i++)
+      total = total.add(this.lossWeights[i] === 1 ? perOutput[i]! : perOutput[i]!.mul(this.lossWeights[i]!));
     return { total, perOutput };
   }
 
   /** Adds one batch to the running loss and metrics. */
-  update(batchSize: number, loss: number, perOutput: readonly number[], yTrue: readonly Tensor[], yPred: readonly Tensor[],
-    sampleWeight?: Tensor): void {
+  update(
+    batchSize: number,
+    loss: number,
+    perOutput: readonly number[],
+    yTrue: readonly Tensor[],
+    yPred: readonly Tensor[],
+    sampleWeight?: Tensor,
+  ): void {
     this.lossTracker.update(loss, batchSize);
     perOutput.forEach((l, i) => this.outputLossTrackers[i]!.update(l, batchSize));
     noGrad(() => this.metrics.forEach((ms, i) => ms.forEach((m) => m.updateState(yTrue[i]!, yPred[i]!, sampleWeight))));
@@ -209,8 +253,15 @@ export class CompiledState {
   /** The current logs (running averages since the last reset). */
   results(): Record<string, number> {
     const logs: Record<string, number> = { loss: this.lossTracker.result() };
-    if (this.multiOutput) this.outputNames.forEach((o, i) => { logs[`${o}_loss`] = this.outputLossTrackers[i]!.result(); });
-    this.metrics.forEach((ms, i) => ms.forEach((m) => { logs[this.metricKey(i, m)] = m.result(); }));
+    if (this.multiOutput)
+      this.outputNames.forEach((o, i) => {
+        logs[`${o}_loss`] = this.outputLossTrackers[i]!.result();
+      });
+    this.metrics.forEach((ms, i) =>
+      ms.forEach((m) => {
+        logs[this.metricKey(i, m)] = m.result();
+      }),
+    );
     return logs;
   }
 

@@ -148,7 +148,8 @@ export function splitValidation(lists: readonly Tensor[][], n: number, fraction:
 export function classWeightsToSampleWeights(y: Tensor, classWeight: Readonly<Record<number, number>>): Tensor {
   if (typeof classWeight !== 'object' || classWeight === null) {
     throw configError('fit', {
-      expected: 'classWeight must be an object mapping class indices to weights, e.g. {0: 1, 1: 5}', got: show(classWeight),
+      expected: 'classWeight must be an object mapping class indices to weights, e.g. {0: 1, 1: 5}',
+      got: show(classWeight),
     });
   }
   for (const [key, w] of Object.entries(classWeight)) {

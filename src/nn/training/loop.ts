@@ -7,8 +7,17 @@ import { ProgbarLogger } from '../callbacks/progbar.js';
 import { describeValue } from '../describe.js';
 import type { CompiledState } from './compile.js';
 import {
-  checkBatchSize, checkFinite, classWeightsToSampleWeights, sampleCount, shuffledIndices, sliceRows, splitValidation, takeRows, toList,
-  yieldToEventLoop, type TensorOrList,
+  checkBatchSize,
+  checkFinite,
+  classWeightsToSampleWeights,
+  sampleCount,
+  shuffledIndices,
+  sliceRows,
+  splitValidation,
+  takeRows,
+  toList,
+  yieldToEventLoop,
+  type TensorOrList,
 } from './data.js';
 
 /*
@@ -81,8 +90,15 @@ const tensorCheck = (value: unknown, what: string) => {
 const COMMON = { batchSize: is.any, verbose: is.any, callbacks: is.arrayOf(is.any, 'an array of callbacks'), sampleWeight: tensorCheck };
 const FIT_OPTIONS = {
   keys: {
-    ...COMMON, epochs: is.any, shuffle: is.boolean, validationData: is.arrayOf(is.any, 'an array [xVal, yVal] or [xVal, yVal, sampleWeightVal]'),
-    validationSplit: is.any, validationBatchSize: is.any, validationFreq: is.any, initialEpoch: is.any, classWeight: is.object,
+    ...COMMON,
+    epochs: is.any,
+    shuffle: is.boolean,
+    validationData: is.arrayOf(is.any, 'an array [xVal, yVal] or [xVal, yVal, sampleWeightVal]'),
+    validationSplit: is.any,
+    validationBatchSize: is.any,
+    validationFreq: is.any,
+    initialEpoch: is.any,
+    classWeight: is.object,
   } satisfies Record<keyof FitOptions, unknown>,
 };
 const EVALUATE_OPTIONS = { keys: COMMON satisfies Record<keyof EvaluateOptions, unknown> };
@@ -100,7 +116,9 @@ const PREDICT_OPTIONS = {
     },
   },
 };
-const TRAIN_ON_BATCH_OPTIONS = { keys: { sampleWeight: tensorCheck, classWeight: is.object } satisfies Record<keyof BatchOptions, unknown> };
+const TRAIN_ON_BATCH_OPTIONS = {
+  keys: { sampleWeight: tensorCheck, classWeight: is.object } satisfies Record<keyof BatchOptions, unknown>,
+};
 const TEST_ON_BATCH_OPTIONS = { keys: { sampleWeight: tensorCheck } };
 
 /** Milliseconds between yields to the event loop during training. */
@@ -153,7 +171,13 @@ function sampleWeightsFor(ys: readonly Tensor[], options: FitOptions): Tensor | 
 }
 
 /** One optimization step on one batch; updates the compiled loss and metric trackers. */
-export function trainStep(model: TrainableModel, compiled: CompiledState, xs: readonly Tensor[], ys: readonly Tensor[], sampleWeight?: Tensor): void {
+export function trainStep(
+  model: TrainableModel,
+  compiled: CompiledState,
+  xs: readonly Tensor[],
+  ys: readonly Tensor[],
+  sampleWeight?: Tensor,
+): void {
   model.buildFor(xs);
   const variables = model.trainableWeights;
   let predictions: Tensor[] = [];
@@ -167,19 +191,39 @@ export function trainStep(model: TrainableModel, compiled: CompiledState, xs: re
     return total;
   }, variables);
   compiled.optimizer.apply(grads, variables);
-  compiled.update(xs[0]!.shape[0]!, value.item(), perOutput.map((l) => l.item()), ys, predictions, sampleWeight);
+  compiled.update(
+    xs[0]!.shape[0]!,
+    value.item(),
+    perOutput.map((l) => l.item()),
+    ys,
+    predictions,
+    sampleWeight,
+  );
   // Nothing reads the step's activations and gradients any more: the next step reuses their storage.
   release();
 }
 
 /** One evaluation step (no gradients, training false). */
-function testStep(model: TrainableModel, compiled: CompiledState, xs: readonly Tensor[], ys: readonly Tensor[], sampleWeight?: Tensor): void {
+function testStep(
+  model: TrainableModel,
+  compiled: CompiledState,
+  xs: readonly Tensor[],
+  ys: readonly Tensor[],
+  sampleWeight?: Tensor,
+): void {
   noGrad(() => {
     const predictions = model.forward(xs, false);
     const losses = compiled.computeLoss(ys, predictions, sampleWeight);
     let total = losses.total;
     for (const penalty of model.regularizationLosses()) total = total.add(penalty);
-    compiled.update(xs[0]!.shape[0]!, total.item(), losses.perOutput.map((l) => l.item()), ys, predictions, sampleWeight);
+    compiled.update(
+      xs[0]!.shape[0]!,
+      total.item(),
+      losses.perOutput.map((l) => l.item()),
+      ys,
+      predictions,
+      sampleWeight,
+    );
   });
 }
 
@@ -224,8 +268,15 @@ async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, 
         got: Array.isArray(data) ? `an array of ${data.length}` : show(data),
       });
     }
-    validation = { xs: toList(data[0], 'fit: validationData x'), ys: toList(data[1], 'fit: validationData y'), weights: data[2] as Tensor | undefined };
-    sampleCount([['validationData x', validation.xs], ['validationData y', validation.ys]]);
+    validation = {
+      xs: toList(data[0], 'fit: validationData x'),
+      ys: toList(data[1], 'fit: validationData y'),
+      weights: data[2] as Tensor | undefined,
+    };
+    sampleCount([
+      ['validationData x', validation.xs],
+      ['validationData y', validation.ys],
+    ]);
     checkFinite(validation.xs, 'fit: validationData x');
     checkFinite(validation.ys, 'fit: validationData y');
   } else if (split > 0) {
@@ -254,7 +305,13 @@ async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, 
 
   // BackupAndRestore: every callback sees where fit stands (epoch, next step, RNG state before the
   // epoch's shuffle, running trackers) and may save it at the save points below.
-  const context: FitContext = { callbacks, epoch: initialEpoch, step: 0, epochRandomState: null, trackerState: () => compiled.getTrackerState() };
+  const context: FitContext = {
+    callbacks,
+    epoch: initialEpoch,
+    step: 0,
+    epochRandomState: null,
+    trackerState: () => compiled.getTrackerState(),
+  };
   for (const c of callbacks) c.fitContext = context;
   const savers = callbacks.filter((c) => c.onSavePoint !== undefined);
   const savePoint = async (kind: 'batch' | 'epoch') => {
@@ -300,7 +357,13 @@ async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, 
       const start = step * batchSize;
       const end = Math.min(start + batchSize, trainCount);
       const batch = order ? takeRows(batchData, order.subarray(start, end)) : sliceRows(batchData, start, end);
-      trainStep(model, compiled, batch.slice(0, xs.length), batch.slice(xs.length, xs.length + ys.length), weights ? batch.at(-1) : undefined);
+      trainStep(
+        model,
+        compiled,
+        batch.slice(0, xs.length),
+        batch.slice(xs.length, xs.length + ys.length),
+        weights ? batch.at(-1) : undefined,
+      );
       // A batch that is a copy (not the caller's own tensor) was read by this step alone: its
       // storage can serve the next one.
       releaseFloat32(batch.flatMap((t, i) => (t !== batchData[i] && t._data instanceof Float32Array ? [t._data] : [])));
@@ -319,8 +382,15 @@ async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, 
     // validates at the same epochs as an uninterrupted one (caught by the integration test
     // 'validationFreq counts epochs from 1 as Keras does, also with initialEpoch').
     if (validation && (epoch + 1) % validationFreq === 0) {
-      const valLogs = await runEvaluation(model, compiled, validation.xs, validation.ys, validation.weights,
-        checkBatchSize(options.validationBatchSize ?? batchSize, 'fit (validationBatchSize)'), list);
+      const valLogs = await runEvaluation(
+        model,
+        compiled,
+        validation.xs,
+        validation.ys,
+        validation.weights,
+        checkBatchSize(options.validationBatchSize ?? batchSize, 'fit (validationBatchSize)'),
+        list,
+      );
       for (const [k, v] of Object.entries(valLogs)) epochLogs[`val_${k}`] = v;
     }
     await list.callIndexed('onEpochEnd', epoch, epochLogs);
@@ -333,15 +403,28 @@ async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, 
   return history;
 }
 
-async function runEvaluation(model: TrainableModel, compiled: CompiledState, xs: readonly Tensor[], ys: readonly Tensor[],
-  weights: Tensor | undefined, batchSize: number, list: CallbackList): Promise<Logs> {
+async function runEvaluation(
+  model: TrainableModel,
+  compiled: CompiledState,
+  xs: readonly Tensor[],
+  ys: readonly Tensor[],
+  weights: Tensor | undefined,
+  batchSize: number,
+  list: CallbackList,
+): Promise<Logs> {
   const n = sampleCount([['x', xs], ['y', ys], ...(weights ? [['sampleWeight', [weights]] as const] : [])]);
   compiled.reset();
   await list.call('onTestBegin');
   let lastYield = Date.now();
   for (let step = 0, start = 0; start < n; step++, start += batchSize) {
     const end = Math.min(start + batchSize, n);
-    testStep(model, compiled, sliceRows(xs, start, end), sliceRows(ys, start, end), weights ? sliceRows([weights], start, end)[0] : undefined);
+    testStep(
+      model,
+      compiled,
+      sliceRows(xs, start, end),
+      sliceRows(ys, start, end),
+      weights ? sliceRows([weights], start, end)[0] : undefined,
+    );
     const ended = list.callIndexedSync('onTestBatchEnd', step, compiled.results());
     if (ended) await ended;
     if (Date.now() - lastYield >= YIELD_EVERY_MS) {
@@ -380,9 +463,17 @@ export function predict(model: TrainableModel, x: TensorOrList, raw: PredictOpti
   const n = sampleCount([['x', xs]]);
   return noGrad(() => {
     const parts: Tensor[][] = [];
-    for (let start = 0; start < n; start += batchSize) parts.push(model.forward(sliceRows(xs, start, Math.min(start + batchSize, n)), false));
+    for (let start = 0; start < n; start += batchSize)
+      parts.push(model.forward(sliceRows(xs, start, Math.min(start + batchSize, n)), false));
     if (parts.length === 0) throw configError('predict', { expected: 'x must hold samples', got: 'none (0 rows on axis 0)' });
-    return parts[0]!.map((_, o) => (parts.length === 1 ? parts[0]![o]! : ops.concat(parts.map((p) => p[o]!), 0)));
+    return parts[0]!.map((_, o) =>
+      parts.length === 1
+        ? parts[0]![o]!
+        : ops.concat(
+            parts.map((p) => p[o]!),
+            0,
+          ),
+    );
   });
 }
 
@@ -405,7 +496,10 @@ export function testOnBatch(model: TrainableModel, x: TensorOrList, y: TensorOrL
   const compiled = requireCompiled(model, 'testOnBatch');
   const xs = toList(x, 'testOnBatch: x');
   const ys = toList(y, 'testOnBatch: y');
-  sampleCount([['x', xs], ['y', ys]]);
+  sampleCount([
+    ['x', xs],
+    ['y', ys],
+  ]);
   compiled.reset();
   testStep(model, compiled, xs, ys, options.sampleWeight);
   return compiled.results();

@@ -18,7 +18,10 @@ test('Activation applies the named function and rejects unknown names', () => {
   assert.deepEqual(layer.apply(nr.tensor([[-1, 2]])).toArray(), [[0, 2]]);
   assert.equal(layer.getConfig().activation, 'relu');
   assert.equal(new nr.layers.Activation({ activation: 'leakyRelu' }).getConfig().activation, 'leaky_relu');
-  assert.throws(() => new nr.layers.Activation({ activation: 'nope' as never }), (e: Error) => e instanceof nr.ConfigError && /valid names are linear, sigmoid/.test(e.message));
+  assert.throws(
+    () => new nr.layers.Activation({ activation: 'nope' as never }),
+    (e: Error) => e instanceof nr.ConfigError && /valid names are linear, sigmoid/.test(e.message),
+  );
 });
 
 test('ReLU follows Keras 3: threshold, negativeSlope, maxValue', () => {
@@ -42,10 +45,21 @@ test('LeakyReLU defaults to 0.3 and accepts alpha', () => {
 });
 
 test('Softmax normalises along its axis', () => {
-  const x = nr.tensor([[[1, 2], [3, 5]]]);
+  const x = nr.tensor([
+    [
+      [1, 2],
+      [3, 5],
+    ],
+  ]);
   const last = new nr.layers.Softmax().apply(x).toArray() as number[][][];
-  assertClose(last.flat(2), [1 / (1 + Math.E), Math.E / (1 + Math.E), 1 / (1 + Math.E ** 2), Math.E ** 2 / (1 + Math.E ** 2)], { rtol: 1e-6 });
+  assertClose(last.flat(2), [1 / (1 + Math.E), Math.E / (1 + Math.E), 1 / (1 + Math.E ** 2), Math.E ** 2 / (1 + Math.E ** 2)], {
+    rtol: 1e-6,
+  });
   const first = new nr.layers.Softmax({ axis: 1 }).apply(x).toArray() as number[][][];
-  assertClose(first.flat(2), [1 / (1 + Math.E ** 2), 1 / (1 + Math.E ** 3), Math.E ** 2 / (1 + Math.E ** 2), Math.E ** 3 / (1 + Math.E ** 3)], { rtol: 1e-6 });
+  assertClose(
+    first.flat(2),
+    [1 / (1 + Math.E ** 2), 1 / (1 + Math.E ** 3), Math.E ** 2 / (1 + Math.E ** 2), Math.E ** 3 / (1 + Math.E ** 3)],
+    { rtol: 1e-6 },
+  );
   assert.throws(() => new nr.layers.Softmax({ axis: 3 }).apply(x), nr.ShapeError);
 });

@@ -18,7 +18,14 @@ function summaryOf(model: nr.Model): string[] {
 
 /** The [name (Class), output shape, params] cells of each table row. */
 function rows(lines: string[]): string[][] {
-  return lines.filter((l) => l.startsWith('│')).map((l) => l.split('│').slice(1, -1).map((cell) => cell.trim()));
+  return lines
+    .filter((l) => l.startsWith('│'))
+    .map((l) =>
+      l
+        .split('│')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    );
 }
 
 test('CIFAR v1: two strided convs, Flatten, Dense; the whole table as Keras prints it', () => {
@@ -114,16 +121,22 @@ test('BatchNormalization in a summary: moving statistics count as non-trainable 
     new nr.layers.GlobalAveragePooling2D(),
   ]);
   const lines = summaryOf(model);
-  assert.deepEqual(rows(lines).map((r) => r[2]), ['112', '16', '0']);
+  assert.deepEqual(
+    rows(lines).map((r) => r[2]),
+    ['112', '16', '0'],
+  );
   assert.ok(lines.includes(' Total params: 128 (512.00 B)'), lines.join('\n'));
   assert.ok(lines.includes(' Trainable params: 120 (480.00 B)'), lines.join('\n'));
   assert.ok(lines.includes(' Non-trainable params: 8 (32.00 B)'), lines.join('\n'));
 });
 
-test('the examples\' own models (src/cli/jobs/deck004.ts) have the totals and output shapes the issue states', async () => {
+test("the examples' own models (src/cli/jobs/deck004.ts) have the totals and output shapes the issue states", async () => {
   const { version1, version3, version5, lenet } = await import('../../../src/cli/jobs/deck004.js');
   const shapes = (model: nr.Model) => rows(summaryOf(model)).map((r) => r[1]);
-  const total = (model: nr.Model) => summaryOf(model).find((l) => l.includes('Total params'))!.trim();
+  const total = (model: nr.Model) =>
+    summaryOf(model)
+      .find((l) => l.includes('Total params'))!
+      .trim();
   nr.layers.resetLayerNames();
   const v1 = version1([32, 32, 3]);
   assert.deepEqual(shapes(v1), ['(None, 16, 16, 10)', '(None, 8, 8, 20)', '(None, 1280)', '(None, 10)']);

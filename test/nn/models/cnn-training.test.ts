@@ -47,12 +47,14 @@ class TrainingProbe extends L.Layer {
   }
 }
 
-test('a Sequential of augmentation layers as the first layer of a functional model: active in fit, identity in predict/evaluate', async () => {
+const AUGMENTATION = 'a Sequential of augmentation layers';
+test(`${AUGMENTATION} as the first layer of a functional model: active in fit, identity in predict/evaluate`, async () => {
   nr.setSeed(22);
   const probe = new TrainingProbe();
-  const augmentation = new nr.Sequential([
-    new L.RandomFlip({ mode: 'horizontal', seed: 3 }), new L.RandomTranslation({ heightFactor: 0.1, widthFactor: 0.1, seed: 4 }), probe,
-  ], { name: 'augmentation' });
+  const augmentation = new nr.Sequential(
+    [new L.RandomFlip({ mode: 'horizontal', seed: 3 }), new L.RandomTranslation({ heightFactor: 0.1, widthFactor: 0.1, seed: 4 }), probe],
+    { name: 'augmentation' },
+  );
   const input = nr.Input({ shape: [8, 8, 1] });
   let x = augmentation.apply(input);
   assert.deepEqual(x.shape, [null, 8, 8, 1]);
@@ -87,26 +89,43 @@ test('a model with Conv2D, BatchNormalization, a merge and augmentation saves an
     const input = nr.Input({ shape: [8, 8, 2] });
     const augmented = new nr.Sequential([new L.RandomFlip(), new L.RandomRotation({ factor: 0.05 })]).apply(input);
     const scaled = new L.Rescaling({ scale: 0.5, offset: 0.1 }).apply(augmented);
-    const a = new L.BatchNormalization().apply(new L.Conv2D({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(scaled));
+    const a = new L.BatchNormalization().apply(
+      new L.Conv2D({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(scaled),
+    );
     const b = new L.DepthwiseConv2D({ kernelSize: 3, depthMultiplier: 2, padding: 'same' }).apply(scaled);
     let x = new L.Add().apply([a, b]);
     x = new L.Concatenate().apply([x, new L.SeparableConv2D({ filters: 2, kernelSize: 3, padding: 'same' }).apply(x)]);
     x = new L.MaxPooling2D().apply(new L.SpatialDropout2D({ rate: 0.2 }).apply(x));
     x = new L.Conv2DTranspose({ filters: 3, kernelSize: 2, strides: 2 }).apply(x);
-    x = new L.UpSampling2D({ interpolation: 'bilinear' }).apply(new L.Cropping2D({ cropping: 1 }).apply(new L.ZeroPadding2D({ padding: 1 }).apply(x)));
+    x = new L.UpSampling2D({ interpolation: 'bilinear' }).apply(
+      new L.Cropping2D({ cropping: 1 }).apply(new L.ZeroPadding2D({ padding: 1 }).apply(x)),
+    );
     x = new L.AveragePooling2D({ poolSize: 4 }).apply(x);
     x = new L.Flatten().apply(x);
     const model = new nr.Model({ inputs: input, outputs: new L.Dense({ units: 2, activation: 'softmax' }).apply(x) });
     model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' });
     const data = nr.randn([16, 8, 8, 2], { mean: 1, std: 2 });
-    const labels = nr.oneHot(nr.tensor(Array.from({ length: 16 }, (_, i) => i % 2), [16], 'int32'), 2);
+    const labels = nr.oneHot(
+      nr.tensor(
+        Array.from({ length: 16 }, (_, i) => i % 2),
+        [16],
+        'int32',
+      ),
+      2,
+    );
     await model.fit(data, labels, { epochs: 2, batchSize: 8, verbose: 0 });
     const bn = model.layers.find((l) => l instanceof L.BatchNormalization) as InstanceType<typeof L.BatchNormalization>;
-    assert.ok(bn.movingMean!.data().some((v) => v !== 0), 'fit moved the moving mean');
+    assert.ok(
+      bn.movingMean!.data().some((v) => v !== 0),
+      'fit moved the moving mean',
+    );
     const before = model.predict(data);
     await model.save(dir);
     const loaded = await nr.loadModel(dir);
-    assert.deepEqual(loaded.layers.map((l) => l.className), model.layers.map((l) => l.className));
+    assert.deepEqual(
+      loaded.layers.map((l) => l.className),
+      model.layers.map((l) => l.className),
+    );
     assert.deepEqual(Array.from(loaded.predict(data).data()), Array.from(before.data()), 'identical predictions');
     const loadedBn = loaded.getLayer(bn.name) as InstanceType<typeof L.BatchNormalization>;
     assert.deepEqual(Array.from(loadedBn.movingVariance!.data()), Array.from(bn.movingVariance!.data()));

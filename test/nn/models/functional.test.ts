@@ -17,8 +17,16 @@ test('functional model: two inputs, two outputs, per-output losses and lossWeigh
   const cls = new Dense({ units: 1, activation: 'sigmoid', name: 'cls' }).apply(merged);
   const model = new Model({ inputs: [a, b], outputs: [reg, cls] });
   assert.equal(model.name, 'functional');
-  assert.deepEqual(model.layers.map((l) => l.name), ['a', 'b', 'dense', 'dense_1', 'add', 'reg', 'cls']);
-  model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.05 }), loss: { reg: 'mse', cls: 'binary_crossentropy' }, lossWeights: [1, 0.5], metrics: { cls: ['accuracy'], reg: [] } });
+  assert.deepEqual(
+    model.layers.map((l) => l.name),
+    ['a', 'b', 'dense', 'dense_1', 'add', 'reg', 'cls'],
+  );
+  model.compile({
+    optimizer: new nr.optimizers.Adam({ learningRate: 0.05 }),
+    loss: { reg: 'mse', cls: 'binary_crossentropy' },
+    lossWeights: [1, 0.5],
+    metrics: { cls: ['accuracy'], reg: [] },
+  });
   const xa = nr.randn([32, 3]);
   const xb = nr.randn([32, 2]);
   const yReg = xa.sum(-1, true).add(xb.sum(-1, true));
@@ -33,7 +41,10 @@ test('functional model: two inputs, two outputs, per-output losses and lossWeigh
   assert.deepEqual(pCls!.shape, [32, 1]);
   const lines: string[] = [];
   model.summary((l) => lines.push(l));
-  assert.ok(lines.some((l) => /a \(InputLayer\)\s+│ \(None, 3\)\s+│\s+0 │/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /a \(InputLayer\)\s+│ \(None, 3\)\s+│\s+0 │/.test(l)),
+    lines.join('\n'),
+  );
   assert.throws(() => model.predict([xa]), /takes 2 tensors, one per input \(a, b\), got 1 tensor;/);
   assert.throws(() => model.predict([xa, nr.ones([32, 5])]), /input "b" expects shape \(None, 2\), got \[32, 5\]/);
 });
@@ -64,7 +75,10 @@ test('a Sequential nests inside a functional model and trains with it', async ()
   assert.equal(model.trainableWeights.length, 6);
   const lines: string[] = [];
   model.summary((l) => lines.push(l));
-  assert.ok(lines.some((l) => /sequential\S* \(Sequential\)\s+│ \(None, 3\)\s+│\s+57 │/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /sequential\S* \(Sequential\)\s+│ \(None, 3\)\s+│\s+57 │/.test(l)),
+    lines.join('\n'),
+  );
   model.compile({ optimizer: 'adam', loss: 'mse' });
   const before = inner.getWeights()[0]!.toArray();
   await model.fit(nr.randn([16, 5]), nr.randn([16, 1]), { epochs: 2, verbose: 0 });
@@ -87,11 +101,19 @@ test('a subclassed model gathers its layers from fields and trains (XOR)', async
   const model = new TwoLayer();
   assert.equal(model.name.startsWith('two_layer'), true);
   model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.05 }), loss: 'binary_crossentropy', metrics: ['accuracy'] });
-  const x = nr.tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
+  const x = nr.tensor([
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ]);
   const y = nr.tensor([[0], [1], [1], [0]]);
   const history = await model.fit(x, y, { epochs: 300, batchSize: 4, verbose: 0 });
   assert.equal(history.history.accuracy!.at(-1), 1);
-  assert.deepEqual(model.layers.map((l) => l.className), ['Dense', 'Dense']);
+  assert.deepEqual(
+    model.layers.map((l) => l.className),
+    ['Dense', 'Dense'],
+  );
   assert.equal(model.trainableWeights.length, 4);
   assert.equal(model.trainableWeights[0], model.hidden.kernel);
 });

@@ -10,7 +10,11 @@ const MB = 1024 * 1024;
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'fit-loop.ts');
 
 test('100 epochs of fit keep RSS growth under 64 MB', (t) => {
-  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fixture, '100'], { encoding: 'utf8', env: { ...process.env, NEURONA_QUIET: '1' }, timeout: 300_000 });
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fixture, '100'], {
+    encoding: 'utf8',
+    env: { ...process.env, NEURONA_QUIET: '1' },
+    timeout: 300_000,
+  });
   assert.equal(child.status, 0, child.stderr);
   const report = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { epochs: number; rssAtCheckpoint: number; rssAtEnd: number };
   const growth = report.rssAtEnd - report.rssAtCheckpoint;

@@ -33,7 +33,13 @@ test('model.save onto an existing file is a ConfigError that says what to do', a
     const [a] = pair();
     await assert.rejects(a.save(file), (e: unknown) => {
       assert.ok(e instanceof nr.ConfigError, `expected ConfigError, got ${String(e)}`);
-      assert.match((e as Error).message, /model\.save: .*model\.bin exists and is a file, not a directory; a saved model is a directory holding model\.json and model\.safetensors: .*model\.saveWeights\(path\)/);
+      assert.match(
+        (e as Error).message,
+        new RegExp(
+          String.raw`model\.save: .*model\.bin exists and is a file, not a directory; ` +
+            String.raw`a saved model is a directory holding model\.json and model\.safetensors: .*model\.saveWeights\(path\)`,
+        ),
+      );
       return true;
     });
     await assert.rejects(a.save(join(file, 'inside')), (e: unknown) => {
@@ -80,7 +86,13 @@ test('weights from another save than model.json are a FormatError, not a silent 
     copyFileSync(join(root, 'b', 'model.safetensors'), join(root, 'a', 'model.safetensors'));
     await assert.rejects(nr.loadModel(join(root, 'a')), (e: unknown) => {
       assert.ok(e instanceof nr.FormatError, String(e));
-      assert.match((e as Error).message, /model\.safetensors was written by another save than .*model\.json \(save ids "\d+-[0-9a-f]{16}" and "\d+-[0-9a-f]{16}"\); save the model again/);
+      assert.match(
+        (e as Error).message,
+        new RegExp(
+          String.raw`model\.safetensors was written by another save than .*model\.json ` +
+            String.raw`\(save ids "\d+-[0-9a-f]{16}" and "\d+-[0-9a-f]{16}"\); save the model again`,
+        ),
+      );
       return true;
     });
   } finally {
@@ -111,9 +123,18 @@ test('the next save removes the staged weights and temporary files that killed s
     const dir = join(root, 'm');
     await a.save(dir);
     const dead = deadPid();
-    const stale = [`model.${dead}-0123456789abcdef.safetensors`, `.model.json.${dead}.00aa11bb22cc.tmp`, `.model.safetensors.${dead}.33dd44ee55ff.tmp`];
+    const stale = [
+      `model.${dead}-0123456789abcdef.safetensors`,
+      `.model.json.${dead}.00aa11bb22cc.tmp`,
+      `.model.safetensors.${dead}.33dd44ee55ff.tmp`,
+    ];
     // A save in flight in a running process (this test's parent) is left alone, and so are the user's files.
-    const kept = [`model.${process.ppid}-fedcba9876543210.safetensors`, `.model.json.${process.ppid}.66aa77bb88cc.tmp`, 'notes.txt', `.other.json.${dead}.99aabbccddee.tmp`];
+    const kept = [
+      `model.${process.ppid}-fedcba9876543210.safetensors`,
+      `.model.json.${process.ppid}.66aa77bb88cc.tmp`,
+      'notes.txt',
+      `.other.json.${dead}.99aabbccddee.tmp`,
+    ];
     for (const name of [...stale, ...kept]) writeFileSync(join(dir, name), 'partial');
     await b.save(dir);
     assert.deepEqual(readdirSync(dir).sort(), ['model.json', 'model.safetensors', ...kept].sort());

@@ -5,7 +5,9 @@ import { saveCrashTest } from './fixtures/save-crash-harness.js';
 // A child saving two models (same weight names, different activations and weights) alternately into
 // one directory is SIGKILLed 20 times at random instants; after each kill loadModel must give exactly
 // one of the two, and the next save must clear what the killed ones left behind.
-test('model.save is all-or-nothing across model.json and model.safetensors: 20 SIGKILLs, every load exactly one model', { timeout: 180_000 }, async () => {
+test('model.save is all-or-nothing across model.json and model.safetensors: 20 SIGKILLs, every load exactly one model', {
+  timeout: 180_000,
+}, async () => {
   const r = await saveCrashTest({ kills: 20, seed: 11 });
   console.log(`save crash test: ${JSON.stringify(r)}`);
   const detail = JSON.stringify(r);

@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import { assert } from '../../helpers.js';
 import { runSavingFuzz } from './saving-fuzz.js';
 
-test('loadModel fuzz: 6,000 seeded mutant model directories (type swaps and hostile names included), every rejection a FormatError, nothing escapes', { timeout: 120_000 }, async () => {
+const MUTANTS = '6,000 seeded mutant model directories (type swaps and hostile names included)';
+test(`loadModel fuzz: ${MUTANTS}, every rejection a FormatError, nothing escapes`, {
+  timeout: 120_000,
+}, async () => {
   const report = await runSavingFuzz(6000, 20240611);
   const detail = `${report.examples.join('\n')}\n${JSON.stringify({ ...report, examples: undefined })}`;
   assert.equal(report.cases, 6000, detail);

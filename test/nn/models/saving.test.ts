@@ -26,39 +26,66 @@ function sameWeights(a: nr.Model, b: nr.Model, what: string): void {
   wa.forEach((t, i) => assert.deepEqual(bits(t), bits(wb[i]!), `${what}: weight ${i} differs`));
 }
 
-interface Case { name: string; make: () => nr.Model; x: () => nr.Tensor; y: () => nr.Tensor | nr.Tensor[]; compile: nr.CompileOptions }
+interface Case {
+  name: string;
+  make: () => nr.Model;
+  x: () => nr.Tensor;
+  y: () => nr.Tensor | nr.Tensor[];
+  compile: nr.CompileOptions;
+}
 
-const x4 = () => { nr.setSeed(7); return nr.randn([8, 4]); };
-const y2 = () => { nr.setSeed(8); return nr.randn([8, 2]); };
+const x4 = () => {
+  nr.setSeed(7);
+  return nr.randn([8, 4]);
+};
+const y2 = () => {
+  nr.setSeed(8);
+  return nr.randn([8, 2]);
+};
 
 const CASES: Case[] = [
   {
     name: 'Sequential of every core layer (Dense, Activation, ReLU, LeakyReLU, Softmax, Flatten, Reshape, Dropout, Maxout)',
-    make: () => new nr.Sequential([
-      new L.Reshape({ targetShape: [2, 2], inputShape: [4] }),
-      new L.Flatten(),
-      new L.Dense({ units: 6, activation: 'tanh' }),
-      new L.Activation({ activation: 'relu' }),
-      new L.Dropout({ rate: 0.3 }),
-      new L.Maxout({ units: 5, pieces: 2 }),
-      new L.LeakyReLU({ alpha: 0.2 }),
-      new L.ReLU(),
-      new L.Dense({ units: 2 }),
-      new L.Softmax(),
-    ]),
-    x: x4, y: () => nr.tensor([[1, 0], [0, 1], [1, 0], [0, 1], [1, 0], [0, 1], [1, 0], [0, 1]]),
+    make: () =>
+      new nr.Sequential([
+        new L.Reshape({ targetShape: [2, 2], inputShape: [4] }),
+        new L.Flatten(),
+        new L.Dense({ units: 6, activation: 'tanh' }),
+        new L.Activation({ activation: 'relu' }),
+        new L.Dropout({ rate: 0.3 }),
+        new L.Maxout({ units: 5, pieces: 2 }),
+        new L.LeakyReLU({ alpha: 0.2 }),
+        new L.ReLU(),
+        new L.Dense({ units: 2 }),
+        new L.Softmax(),
+      ]),
+    x: x4,
+    y: () =>
+      nr.tensor([
+        [1, 0],
+        [0, 1],
+        [1, 0],
+        [0, 1],
+        [1, 0],
+        [0, 1],
+        [1, 0],
+        [0, 1],
+      ]),
     compile: { optimizer: new nr.optimizers.Adam({ learningRate: 0.01 }), loss: 'categorical_crossentropy', metrics: ['accuracy'] },
   },
   {
     name: 'Sequential starting with an InputLayer, built without inputShape, SGD with momentum',
-    make: () => new nr.Sequential([new L.InputLayer({ inputShape: [4] }), new L.Dense({ units: 3, activation: 'relu' }), new L.Dense({ units: 2 })]),
-    x: x4, y: y2,
+    make: () =>
+      new nr.Sequential([new L.InputLayer({ inputShape: [4] }), new L.Dense({ units: 3, activation: 'relu' }), new L.Dense({ units: 2 })]),
+    x: x4,
+    y: y2,
     compile: { optimizer: new nr.optimizers.SGD({ learningRate: 0.05, momentum: 0.9 }), loss: 'mse' },
   },
   {
     name: 'Sequential with no declared input (built by fit)',
     make: () => new nr.Sequential([new L.Dense({ units: 3, activation: 'relu' }), new L.Dense({ units: 2 })]),
-    x: x4, y: y2,
+    x: x4,
+    y: y2,
     compile: { optimizer: 'rmsprop', loss: new nr.losses.MeanSquaredError() },
   },
   {
@@ -71,18 +98,27 @@ const CASES: Case[] = [
       const b = new L.Dense({ units: 1, activation: 'sigmoid', name: 'out_b' }).apply(new L.Dropout({ rate: 0.2 }).apply(h));
       return new nr.Model({ inputs: input, outputs: [a, b] });
     },
-    x: x4, y: () => [y2(), nr.tensor([[1], [0], [1], [0], [1], [0], [1], [0]])],
-    compile: { optimizer: 'adamw', loss: { out_a: 'mse', out_b: 'binary_crossentropy' }, lossWeights: { out_a: 1, out_b: 0.5 }, metrics: { out_a: [], out_b: ['accuracy'] } },
+    x: x4,
+    y: () => [y2(), nr.tensor([[1], [0], [1], [0], [1], [0], [1], [0]])],
+    compile: {
+      optimizer: 'adamw',
+      loss: { out_a: 'mse', out_b: 'binary_crossentropy' },
+      lossWeights: { out_a: 1, out_b: 0.5 },
+      metrics: { out_a: [], out_b: ['accuracy'] },
+    },
   },
   {
     name: 'nested: a Sequential inside a functional model inside a Sequential',
     make: () => {
-      const inner = new nr.Sequential([new L.Dense({ units: 5, activation: 'relu', inputShape: [4] }), new L.Dense({ units: 3 })], { name: 'inner' });
+      const inner = new nr.Sequential([new L.Dense({ units: 5, activation: 'relu', inputShape: [4] }), new L.Dense({ units: 3 })], {
+        name: 'inner',
+      });
       const input = nr.Input({ shape: [4] });
       const mid = new nr.Model({ inputs: input, outputs: new L.Dense({ units: 2, name: 'head' }).apply(inner.apply(input)), name: 'mid' });
       return new nr.Sequential([new L.InputLayer({ inputShape: [4] }), mid, new L.Activation({ activation: 'linear' })], { name: 'outer' });
     },
-    x: x4, y: y2,
+    x: x4,
+    y: y2,
     compile: { optimizer: 'adagrad', loss: 'mae' },
   },
 ];
@@ -99,7 +135,10 @@ for (const c of CASES) {
       assert.deepEqual(readdirSync(dir).sort(), ['model.json', 'model.safetensors']);
       const loaded = await nr.loadModel(dir);
       assert.equal(loaded.className, model.className);
-      assert.deepEqual(loaded.layers.map((l) => l.name), model.layers.map((l) => l.name));
+      assert.deepEqual(
+        loaded.layers.map((l) => l.name),
+        model.layers.map((l) => l.name),
+      );
       sameWeights(model, loaded, 'loaded weights');
       sameBits(model.predict(c.x()), loaded.predict(c.x()), 'predictions');
       assert.equal(loaded.optimizer!.iterations, model.optimizer!.iterations);
@@ -132,8 +171,15 @@ test('model.json: schema fields, weight names, compile config; includeOptimizer 
     assert.equal(json.compileConfig.optimizer.className, 'Adam');
     assert.deepEqual(json.compileConfig.metrics, [['mae']]);
     const { tensors } = nr_decode(join(dir, 'model.safetensors'));
-    assert.deepEqual(Object.keys(tensors).sort(), ['dense/bias', 'dense/kernel', 'optimizer/dense/bias/m', 'optimizer/dense/bias/v',
-      'optimizer/dense/kernel/m', 'optimizer/dense/kernel/v', 'optimizer/iterations']);
+    assert.deepEqual(Object.keys(tensors).sort(), [
+      'dense/bias',
+      'dense/kernel',
+      'optimizer/dense/bias/m',
+      'optimizer/dense/bias/v',
+      'optimizer/dense/kernel/m',
+      'optimizer/dense/kernel/v',
+      'optimizer/iterations',
+    ]);
     await model.save(dir, { includeOptimizer: false });
     assert.deepEqual(Object.keys(nr_decode(join(dir, 'model.safetensors')).tensors).sort(), ['dense/bias', 'dense/kernel']);
     const loaded = await nr.loadModel(dir);
@@ -144,7 +190,9 @@ test('model.json: schema fields, weight names, compile config; includeOptimizer 
 });
 
 import { decodeSafetensors } from '../../../src/io/safetensors.js';
-function nr_decode(path: string) { return decodeSafetensors(new Uint8Array(readFileSync(path)), path); }
+function nr_decode(path: string) {
+  return decodeSafetensors(new Uint8Array(readFileSync(path)), path);
+}
 
 async function savedModel(): Promise<{ dir: string; model: nr.Model }> {
   const dir = tmp();
@@ -170,19 +218,32 @@ test('corrupt or missing files are rejected with FormatError', async () => {
     };
     const setJson = (v: unknown) => writeFileSync(join(dir, 'model.json'), typeof v === 'string' ? v : JSON.stringify(v));
     const base = JSON.parse(jsonText);
-    setJson('{ not json'); await expectFormat('bad JSON', /not valid JSON/);
-    setJson({ ...base, format: 'keras' }); await expectFormat('format name', /"format"/);
-    setJson({ ...base, formatVersion: 2 }); await expectFormat('version', /newer/);
-    setJson({ ...base, weights: 'x' }); await expectFormat('weights type', /weights/);
-    setJson({ ...base, compileConfig: { optimizer: 'adam' } }); await expectFormat('compileConfig type', /optimizer/);
+    setJson('{ not json');
+    await expectFormat('bad JSON', /not valid JSON/);
+    setJson({ ...base, format: 'keras' });
+    await expectFormat('format name', /"format"/);
+    setJson({ ...base, formatVersion: 2 });
+    await expectFormat('version', /newer/);
+    setJson({ ...base, weights: 'x' });
+    await expectFormat('weights type', /weights/);
+    setJson({ ...base, compileConfig: { optimizer: 'adam' } });
+    await expectFormat('compileConfig type', /optimizer/);
     setJson({ ...base, modelConfig: { className: 'Sequential', config: { layers: [{ className: 'Dense', config: { units: 'many' } }] } } });
-    await expectFormat('bad layer option', /model\.json: layer "\(unnamed\)" \(Dense\) at modelConfig\.config\.layers\[0\], field "units": .*units must be a positive integer/);
-    setJson({ ...base, weights: ['d1/kernel'] }); await expectFormat('weight list', /weight list/);
+    await expectFormat(
+      'bad layer option',
+      /model\.json: layer "\(unnamed\)" \(Dense\) at modelConfig\.config\.layers\[0\], field "units": .*units must be a positive integer/,
+    );
+    setJson({ ...base, weights: ['d1/kernel'] });
+    await expectFormat('weight list', /weight list/);
     setJson(jsonText);
-    writeFileSync(join(dir, 'model.safetensors'), weights.subarray(0, weights.length - 3)); await expectFormat('truncated weights');
-    writeFileSync(join(dir, 'model.safetensors'), new Uint8Array(0)); await expectFormat('empty weights');
-    rmSync(join(dir, 'model.safetensors')); await expectFormat('missing weights', /no such file/);
-    rmSync(join(dir, 'model.json')); await expectFormat('missing model.json', /no such file/);
+    writeFileSync(join(dir, 'model.safetensors'), weights.subarray(0, weights.length - 3));
+    await expectFormat('truncated weights');
+    writeFileSync(join(dir, 'model.safetensors'), new Uint8Array(0));
+    await expectFormat('empty weights');
+    rmSync(join(dir, 'model.safetensors'));
+    await expectFormat('missing weights', /no such file/);
+    rmSync(join(dir, 'model.json'));
+    await expectFormat('missing model.json', /no such file/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -239,9 +300,16 @@ test('saveWeights / loadWeights: round trip by name, and a report of missing and
 test('an unknown layer class is named, with how to register it; a registered custom layer round-trips', async () => {
   class Scale extends L.Layer {
     factor: number;
-    constructor(options: { factor?: number } & nr.layers.LayerOptions = {}) { super(options); this.factor = options.factor ?? 2; }
-    call(x: nr.Tensor): nr.Tensor { return x.mul(this.factor); }
-    override getConfig() { return { ...super.getConfig(), factor: this.factor }; }
+    constructor(options: { factor?: number } & nr.layers.LayerOptions = {}) {
+      super(options);
+      this.factor = options.factor ?? 2;
+    }
+    call(x: nr.Tensor): nr.Tensor {
+      return x.mul(this.factor);
+    }
+    override getConfig() {
+      return { ...super.getConfig(), factor: this.factor };
+    }
   }
   const dir = tmp();
   try {
@@ -270,7 +338,9 @@ test('an unknown layer class is named, with how to register it; a registered cus
 test('subclassed models cannot be saved as configs (saveWeights works)', async () => {
   class Net extends nr.Model {
     d = new L.Dense({ units: 1 });
-    override call(x: nr.Tensor): nr.Tensor { return this.d.apply(x); }
+    override call(x: nr.Tensor): nr.Tensor {
+      return this.d.apply(x);
+    }
   }
   const net = new Net();
   net.predict(nr.ones([1, 2]));
@@ -300,7 +370,15 @@ test('neurona inspect: a model directory and a .safetensors file', async () => {
   try {
     const out: string[] = [];
     const err: string[] = [];
-    assert.equal(await main(['inspect', dir], (s) => out.push(s), (s) => err.push(s)), 0, err.join(''));
+    assert.equal(
+      await main(
+        ['inspect', dir],
+        (s) => out.push(s),
+        (s) => err.push(s),
+      ),
+      0,
+      err.join(''),
+    );
     const text = out.join('');
     assert.match(text, /format: neurona version 1/);
     assert.match(text, /d1 \(Dense\)\n\s+d2 \(Dense\)/);
@@ -308,11 +386,25 @@ test('neurona inspect: a model directory and a .safetensors file', async () => {
     assert.match(text, /optimizer\/iterations {2}I32 {2}\[\]/);
     assert.match(text, /parameters: 13\n/);
     const out2: string[] = [];
-    assert.equal(await main(['inspect', join(dir, 'model.safetensors')], (s) => out2.push(s), () => {}), 0);
+    assert.equal(
+      await main(
+        ['inspect', join(dir, 'model.safetensors')],
+        (s) => out2.push(s),
+        () => {},
+      ),
+      0,
+    );
     assert.match(out2.join(''), /format: safetensors/);
     assert.match(out2.join(''), /parameters: 13\n/);
     const err3: string[] = [];
-    assert.equal(await main(['inspect', join(dir, 'nope')], () => {}, (s) => err3.push(s)), 1);
+    assert.equal(
+      await main(
+        ['inspect', join(dir, 'nope')],
+        () => {},
+        (s) => err3.push(s),
+      ),
+      1,
+    );
     assert.match(err3.join(''), /^neurona: inspect: .*nope does not exist\n$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,10 @@ const { Dense } = nr.layers;
 
 test('summary of the deck-001 MLP: Keras 3 table and totals, before fit', () => {
   nr.layers.resetLayerNames();
-  const model = new Sequential([new Dense({ units: 8, activation: 'relu', inputShape: [784] }), new Dense({ units: 10, activation: 'softmax' })]);
+  const model = new Sequential([
+    new Dense({ units: 8, activation: 'relu', inputShape: [784] }),
+    new Dense({ units: 10, activation: 'softmax' }),
+  ]);
   const lines: string[] = [];
   model.summary((l) => lines.push(l));
   const text = lines.join('\n');
@@ -20,12 +23,21 @@ test('summary of the deck-001 MLP: Keras 3 table and totals, before fit', () => 
   assert.equal(model.countParams(), 6370);
 });
 
-const xorX = () => nr.tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
+const xorX = () =>
+  nr.tensor([
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ]);
 const xorY = () => nr.tensor([[0], [1], [1], [0]]);
 
 test('fit learns XOR (2-8-1 tanh/sigmoid, Adam 0.05) to accuracy 1', async () => {
   nr.setSeed(1);
-  const model = new Sequential([new Dense({ units: 8, activation: 'tanh', inputShape: [2] }), new Dense({ units: 1, activation: 'sigmoid' })]);
+  const model = new Sequential([
+    new Dense({ units: 8, activation: 'tanh', inputShape: [2] }),
+    new Dense({ units: 1, activation: 'sigmoid' }),
+  ]);
   model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.05 }), loss: 'binary_crossentropy', metrics: ['accuracy'] });
   const history = await model.fit(xorX(), xorY(), { epochs: 300, batchSize: 4, verbose: 0 });
   assert.equal(history.history.loss!.length, 300);
@@ -33,7 +45,10 @@ test('fit learns XOR (2-8-1 tanh/sigmoid, Adam 0.05) to accuracy 1', async () =>
   assert.ok(history.history.loss!.at(-1)! < history.history.loss![0]!);
   const result = await model.evaluate(xorX(), xorY(), { verbose: 0 });
   assert.equal(result.accuracy, 1);
-  assert.deepEqual(Array.from(model.predict(xorX()).data(), (p) => (p > 0.5 ? 1 : 0)), [0, 1, 1, 0]);
+  assert.deepEqual(
+    Array.from(model.predict(xorX()).data(), (p) => (p > 0.5 ? 1 : 0)),
+    [0, 1, 1, 0],
+  );
 });
 
 test('regression 3 -> 1 reaches a low MSE; trains without an inputShape (built on first data)', async () => {
@@ -80,7 +95,10 @@ test('validationSplit takes the last rows, before shuffling', async () => {
 
 test('evaluate / predict agree with a manual forward pass', async () => {
   nr.setSeed(4);
-  const model = new Sequential([new Dense({ units: 4, activation: 'relu', inputShape: [3] }), new Dense({ units: 3, activation: 'softmax' })]);
+  const model = new Sequential([
+    new Dense({ units: 4, activation: 'relu', inputShape: [3] }),
+    new Dense({ units: 3, activation: 'softmax' }),
+  ]);
   model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
   const x = nr.randn([10, 3]);
   const y = nr.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0]);
@@ -125,7 +143,9 @@ test('getConfig / fromConfig rebuilds a Sequential model; setWeights restores ou
 });
 
 test('regularization penalties are added to the loss', () => {
-  const model = new Sequential([new Dense({ units: 1, inputShape: [1], kernelInitializer: 'ones', kernelRegularizer: nr.regularizers.l2(0.5) })]);
+  const model = new Sequential([
+    new Dense({ units: 1, inputShape: [1], kernelInitializer: 'ones', kernelRegularizer: nr.regularizers.l2(0.5) }),
+  ]);
   model.compile({ optimizer: new nr.optimizers.SGD({ learningRate: 0 }), loss: 'mse' });
   const logs = model.trainOnBatch(nr.zeros([2, 1]), nr.zeros([2, 1]));
   assertClose([logs.loss!], [0.5]);

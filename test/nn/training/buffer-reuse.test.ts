@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import { nr, assert } from '../../helpers.js';
-import { POOL_MIN_ELEMENTS, allocate, clearBufferPool, pooledBufferBytes, releaseFloat32, setBufferPooling } from '../../../src/core/index.js';
+import {
+  POOL_MIN_ELEMENTS,
+  allocate,
+  clearBufferPool,
+  pooledBufferBytes,
+  releaseFloat32,
+  setBufferPooling,
+} from '../../../src/core/index.js';
 import { valueAndGradOfStep } from '../../../src/tensor/index.js';
 
 /*
@@ -33,11 +40,19 @@ function cnn(loss: nr.losses.LossName = 'sparse_categorical_crossentropy'): nr.S
 function data(): { x: nr.Tensor; y: nr.Tensor } {
   nr.setSeed(11);
   const x = nr.randn([96, 12, 12, 2]);
-  const y = nr.tensor(Array.from({ length: 96 }, (_, i) => i % 3), [96], 'int32');
+  const y = nr.tensor(
+    Array.from({ length: 96 }, (_, i) => i % 3),
+    [96],
+    'int32',
+  );
   return { x, y };
 }
 
-async function train(pooling: boolean, shuffle = true, oneHot = false): Promise<{ weights: Uint32Array[]; loss: number[]; pooledAfter: number; x: Float32Array }> {
+async function train(
+  pooling: boolean,
+  shuffle = true,
+  oneHot = false,
+): Promise<{ weights: Uint32Array[]; loss: number[]; pooledAfter: number; x: Float32Array }> {
   setBufferPooling(pooling);
   try {
     const { x, y: labels } = data();
@@ -54,7 +69,11 @@ async function train(pooling: boolean, shuffle = true, oneHot = false): Promise<
 }
 
 test('fit with recycled step storage gives bit-identical weights and losses to fit without it', async () => {
-  for (const [shuffle, oneHot] of [[true, false], [false, false], [true, true]]) {
+  for (const [shuffle, oneHot] of [
+    [true, false],
+    [false, false],
+    [true, true],
+  ]) {
     const off = await train(false, shuffle, oneHot);
     const on = await train(true, shuffle, oneHot);
     const what = `shuffle ${shuffle}, one-hot ${oneHot}`;
@@ -75,7 +94,10 @@ test('the pool recycles a training step: storage given back is handed out again,
   // The first conv's activation (32 x 12 x 12 x 16 floats) and its gradient at least.
   assert.ok(pooled >= 2 * 32 * 12 * 12 * 16 * 4, `pooled ${pooled} bytes`);
   const again = allocate('float32', 32 * 12 * 12 * 16) as Float32Array;
-  assert.ok(again.every((v) => v === 0), 'a recycled array must come back zero-filled');
+  assert.ok(
+    again.every((v) => v === 0),
+    'a recycled array must come back zero-filled',
+  );
   assert.ok(pooledBufferBytes() < pooled, 'allocate must take from the pool');
   clearBufferPool();
   assert.equal(pooledBufferBytes(), 0);
@@ -89,20 +111,31 @@ test('a step never gives back storage of weights, inputs or views of them', () =
   const x = nr.randn([n]);
   const wBefore = Float32Array.from(w.data() as Float32Array);
   // A reshape of the weight shares its storage and is a graph node; so is x * w (fresh storage).
-  const step = valueAndGradOfStep(() => w.reshape([2, n / 2]).reshape([n]).mul(x).sum(), [w]);
+  const step = valueAndGradOfStep(
+    () =>
+      w
+        .reshape([2, n / 2])
+        .reshape([n])
+        .mul(x)
+        .sum(),
+    [w],
+  );
   assert.equal(step.grads[0]!.size, n);
   step.release();
   const pooled = new Set<ArrayBufferLike>();
   const taken: Float32Array[] = [];
-  for (let a = allocateIfPooled(n); a; a = allocateIfPooled(n)) { pooled.add(a.buffer); taken.push(a); }
+  for (let a = allocateIfPooled(n); a; a = allocateIfPooled(n)) {
+    pooled.add(a.buffer);
+    taken.push(a);
+  }
   assert.ok(taken.length >= 2, `expected the product and the gradient in the pool, got ${taken.length}`);
-  assert.ok(!pooled.has((w.data() as Float32Array).buffer), 'the weight\'s storage was given back');
-  assert.ok(!pooled.has((x.data() as Float32Array).buffer), 'the input\'s storage was given back');
+  assert.ok(!pooled.has((w.data() as Float32Array).buffer), "the weight's storage was given back");
+  assert.ok(!pooled.has((x.data() as Float32Array).buffer), "the input's storage was given back");
   assert.deepEqual(Array.from(w.data() as Float32Array), Array.from(wBefore));
   clearBufferPool();
 });
 
-test('a step also recycles the working arrays of its ops (a fused activation\'s gradient), and only inside a step', () => {
+test("a step also recycles the working arrays of its ops (a fused activation's gradient), and only inside a step", () => {
   nr.setSeed(5);
   const x = nr.randn([2, 4, 4, 3]);
   const w = nr.variable(nr.randn([3, 3, 3, 8]));

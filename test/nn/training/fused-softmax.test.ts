@@ -26,15 +26,25 @@ test('compile fuses a built-in softmax head over the last axis with built-in cat
   const cases: [string, () => nr.Model, Parameters<nr.Model['compile']>[0]['loss']][] = [
     ['Dense softmax, categorical_crossentropy', () => head(new L.Dense({ units: 3, activation: 'softmax' })), 'categorical_crossentropy'],
     ['Dense Softmax (any spelling), scce', () => head(new L.Dense({ units: 3, activation: 'Softmax' as never })), 'scce'],
-    ['Activation softmax, a CategoricalCrossentropy with label smoothing', () => head(new L.Activation('softmax')),
-      new nr.losses.CategoricalCrossentropy({ labelSmoothing: 0.1 })],
+    [
+      'Activation softmax, a CategoricalCrossentropy with label smoothing',
+      () => head(new L.Activation('softmax')),
+      new nr.losses.CategoricalCrossentropy({ labelSmoothing: 0.1 }),
+    ],
     ['Softmax layer', () => head(new L.Softmax()), 'sparseCategoricalCrossentropy'],
     ['Softmax layer over axis 1 of a rank-2 output', () => head(new L.Softmax(1)), 'categorical_crossentropy'],
-    ['a nested Sequential ending in a softmax',
-      () => new nr.Sequential([new L.Dense({ units: 3, inputShape: [4] }), new nr.Sequential([new L.Softmax()])]), 'cce'],
+    [
+      'a nested Sequential ending in a softmax',
+      () => new nr.Sequential([new L.Dense({ units: 3, inputShape: [4] }), new nr.Sequential([new L.Softmax()])]),
+      'cce',
+    ],
   ];
   for (const [name, make, loss] of cases) {
-    assert.deepEqual(fusedChoice(compiled(make(), loss)).map((c) => c.split(' ')[0]), ['fused'], name);
+    assert.deepEqual(
+      fusedChoice(compiled(make(), loss)).map((c) => c.split(' ')[0]),
+      ['fused'],
+      name,
+    );
   }
   const input = nr.Input({ shape: [4] });
   const hidden = new L.Dense({ units: 5 }).apply(input);
@@ -45,8 +55,10 @@ test('compile fuses a built-in softmax head over the last axis with built-in cat
       new L.Dense({ units: 1, name: 'value' }).apply(hidden),
     ],
   });
-  assert.deepEqual(fusedChoice(compiled(functional, { classes: 'sparse_categorical_crossentropy', value: 'mse' })),
-    ['fused sparse_categorical_crossentropy', 'plain']);
+  assert.deepEqual(fusedChoice(compiled(functional, { classes: 'sparse_categorical_crossentropy', value: 'mse' })), [
+    'fused sparse_categorical_crossentropy',
+    'plain',
+  ]);
 });
 
 test('compile does not fuse custom activations, other axes, fromLogits, loss functions or subclasses, and subclassed models', () => {
@@ -55,7 +67,9 @@ test('compile does not fuse custom activations, other axes, fromLogits, loss fun
   class MyDense extends L.Dense {}
   class Net extends nr.Model {
     dense = new L.Dense({ units: 3, activation: 'softmax' });
-    override call(x: nr.Tensor): nr.Tensor { return this.dense.apply(x); }
+    override call(x: nr.Tensor): nr.Tensor {
+      return this.dense.apply(x);
+    }
   }
   const rank3 = () => new nr.Sequential([new L.Dense({ units: 3, inputShape: [2, 4] }), new L.Softmax(1)]);
   const cases: [string, () => nr.Model, Parameters<nr.Model['compile']>[0]['loss']][] = [
@@ -64,8 +78,11 @@ test('compile does not fuse custom activations, other axes, fromLogits, loss fun
     ['Dense relu', () => head(new L.Dense({ units: 3, activation: 'relu' })), 'categorical_crossentropy'],
     ['a subclass of Dense', () => head(new MyDense({ units: 3, activation: 'softmax' })), 'categorical_crossentropy'],
     ['Softmax over axis 1 of a rank-3 output', rank3, 'categorical_crossentropy'],
-    ['fromLogits', () => head(new L.Dense({ units: 3, activation: 'softmax' })),
-      new nr.losses.CategoricalCrossentropy({ fromLogits: true })],
+    [
+      'fromLogits',
+      () => head(new L.Dense({ units: 3, activation: 'softmax' })),
+      new nr.losses.CategoricalCrossentropy({ fromLogits: true }),
+    ],
     ['a loss function', () => head(new L.Dense({ units: 3, activation: 'softmax' })), nr.losses.categoricalCrossentropy],
     ['a subclass of the loss', () => head(new L.Dense({ units: 3, activation: 'softmax' })), new MyLoss()],
     ['mse', () => head(new L.Dense({ units: 3, activation: 'softmax' })), 'mse'],
@@ -107,14 +124,21 @@ for (const loss of ['categorical_crossentropy', 'sparse_categorical_crossentropy
     const { fused, plain } = twins(loss);
     nr.setSeed(8);
     const x = nr.randn([16, 4], { dtype: 'float64' });
-    const labels = nr.tensor(Array.from({ length: 16 }, (_, i) => (i * 7) % 3), [16], 'int32');
+    const labels = nr.tensor(
+      Array.from({ length: 16 }, (_, i) => (i * 7) % 3),
+      [16],
+      'int32',
+    );
     // One very confident sample, so that a probability hits the clip.
     x.data()[0] = 40;
     const y = loss === 'sparse_categorical_crossentropy' ? labels : nr.oneHot(labels, 3, { dtype: 'float64' });
     const fusedLoss = fused.compiled!.fusedLosses[0]!;
     let calls = 0;
     const call = fusedLoss.call.bind(fusedLoss);
-    fusedLoss.call = (...args) => { calls++; return call(...args); };
+    fusedLoss.call = (...args) => {
+      calls++;
+      return call(...args);
+    };
     for (let step = 0; step < 3; step++) {
       const a = fused.trainOnBatch(x, y);
       const b = plain.trainOnBatch(x, y);

@@ -57,7 +57,8 @@ async function captureStdout<T>(fn: () => Promise<T>): Promise<{ result: T; text
   }
 }
 
-test('EarlyStopping(val_loss, patience 1, restoreBestWeights) stops after the first worse epoch and restores the best weights bitwise', async () => {
+const EARLY_STOPPING = 'EarlyStopping(val_loss, patience 1, restoreBestWeights)';
+test(`${EARLY_STOPPING} stops after the first worse epoch and restores the best weights bitwise`, async () => {
   const { x, y } = regressionData(32);
   const xv = x.slice([24], [8]);
   const yv = y.slice([24], [8]);
@@ -65,11 +66,19 @@ test('EarlyStopping(val_loss, patience 1, restoreBestWeights) stops after the fi
   const perEpoch: Float64Array[][] = [];
   const stop = new EarlyStopping({ monitor: 'val_loss', patience: 1, restoreBestWeights: true });
   const history = await model.fit(x.slice([0], [24]), y.slice([0], [24]), {
-    epochs: 10, batchSize: 8, verbose: 0, shuffle: false, validationData: [xv, yv],
+    epochs: 10,
+    batchSize: 8,
+    verbose: 0,
+    shuffle: false,
+    validationData: [xv, yv],
     callbacks: [
       // Epochs 0..2 learn; from epoch 3 the rate explodes and the validation loss worsens.
       new LearningRateScheduler((epoch) => (epoch < 3 ? 0.05 : 3)),
-      new LambdaCallback({ onEpochEnd: () => { perEpoch.push(weightValues(model)); } }),
+      new LambdaCallback({
+        onEpochEnd: () => {
+          perEpoch.push(weightValues(model));
+        },
+      }),
       stop,
     ],
   });
@@ -94,10 +103,18 @@ test('EarlyStopping without a stop still restores the best epoch at train end', 
   const model = linearModel(2, 0.05);
   const perEpoch: Float64Array[][] = [];
   const history = await model.fit(x, y, {
-    epochs: 3, batchSize: 16, verbose: 0, shuffle: false, validationData: [x, y],
+    epochs: 3,
+    batchSize: 16,
+    verbose: 0,
+    shuffle: false,
+    validationData: [x, y],
     callbacks: [
       new LearningRateScheduler((epoch) => (epoch < 2 ? 0.05 : 5)),
-      new LambdaCallback({ onEpochEnd: () => { perEpoch.push(weightValues(model)); } }),
+      new LambdaCallback({
+        onEpochEnd: () => {
+          perEpoch.push(weightValues(model));
+        },
+      }),
       new EarlyStopping({ monitor: 'val_loss', patience: 5, restoreBestWeights: true }),
     ],
   });
@@ -114,12 +131,18 @@ test('LearningRateScheduler sets optimizer.learningRate each epoch, logs learnin
   const perEpoch: Float64Array[][] = [];
   const schedule = (epoch: number) => (epoch === 1 ? 0 : 0.1 / (epoch + 1));
   const history = await model.fit(x, y, {
-    epochs: 4, batchSize: 8, verbose: 0,
+    epochs: 4,
+    batchSize: 8,
+    verbose: 0,
     callbacks: [
       new LearningRateScheduler(schedule),
       new LambdaCallback({
-        onEpochBegin: () => { seenRates.push(model.optimizer!.learningRate); },
-        onEpochEnd: () => { perEpoch.push(weightValues(model)); },
+        onEpochBegin: () => {
+          seenRates.push(model.optimizer!.learningRate);
+        },
+        onEpochEnd: () => {
+          perEpoch.push(weightValues(model));
+        },
       }),
     ],
   });
@@ -140,7 +163,9 @@ test('ReduceLROnPlateau reduces the rate after a real plateau in fit', async () 
   const x = nr.zeros([4, 2]);
   const y = nr.ones([4, 1]);
   const history = await model.fit(x, y, {
-    epochs: 5, batchSize: 4, verbose: 0,
+    epochs: 5,
+    batchSize: 4,
+    verbose: 0,
     callbacks: [new ReduceLROnPlateau({ monitor: 'loss', factor: 0.5, patience: 2 })],
   });
   assert.deepEqual(history.history.loss, [1, 1, 1, 1, 1]);
@@ -152,7 +177,14 @@ test('ReduceLROnPlateau reduces the rate after a real plateau in fit', async () 
 
 test('TerminateOnNaN stops a fit right after the first NaN batch', async () => {
   // fit refuses NaN in x, so the invalid loss comes from a finite input whose square overflows float32.
-  const xs = [[1, 0], [0, 1], [1, 1], [3e38, 1], [0, 0], [2, 1]];
+  const xs = [
+    [1, 0],
+    [0, 1],
+    [1, 1],
+    [3e38, 1],
+    [0, 0],
+    [2, 1],
+  ];
   const x = nr.tensor(xs);
   const y = nr.tensor(xs.map(() => [1]));
   const model = linearModel(1, 0.01);
@@ -160,14 +192,27 @@ test('TerminateOnNaN stops a fit right after the first NaN batch', async () => {
   const printed: string[] = [];
   let epoch = -1;
   const history = await model.fit(x, y, {
-    epochs: 3, batchSize: 2, shuffle: false, verbose: 0,
+    epochs: 3,
+    batchSize: 2,
+    shuffle: false,
+    verbose: 0,
     callbacks: [
-      new LambdaCallback({ onEpochBegin: (e) => { epoch = e; }, onTrainBatchEnd: (b) => { batches.push([epoch, b]); } }),
+      new LambdaCallback({
+        onEpochBegin: (e) => {
+          epoch = e;
+        },
+        onTrainBatchEnd: (b) => {
+          batches.push([epoch, b]);
+        },
+      }),
       new TerminateOnNaN({ print: (line) => printed.push(line) }),
     ],
   });
   // Batch 1 holds the overflowing sample: batch 2 and the later epochs never run.
-  assert.deepEqual(batches, [[0, 0], [0, 1]]);
+  assert.deepEqual(batches, [
+    [0, 0],
+    [0, 1],
+  ]);
   assert.deepEqual(printed, ['Batch 1: Invalid loss, terminating training']);
   assert.equal(history.history.loss!.length, 1);
   assert.ok(!Number.isFinite(history.history.loss![0]));
@@ -179,7 +224,10 @@ test('TerminateOnNaN stops a diverging linear regression (huge learning rate)', 
   const model = linearModel(1, 1e18);
   const printed: string[] = [];
   const history = await model.fit(x, y, {
-    epochs: 50, batchSize: 2, shuffle: false, verbose: 0,
+    epochs: 50,
+    batchSize: 2,
+    shuffle: false,
+    verbose: 0,
     callbacks: [new TerminateOnNaN({ print: (line) => printed.push(line) })],
   });
   const losses = history.history.loss!;
@@ -196,9 +244,12 @@ test('CSVLogger writes one row per epoch with the same numbers as history', asyn
     const { x, y } = regressionData(20);
     const model = linearModel(1, 0.05);
     const history = await model.fit(x, y, {
-      epochs: 4, batchSize: 5, verbose: 0, validationSplit: 0.25,
+      epochs: 4,
+      batchSize: 5,
+      verbose: 0,
+      validationSplit: 0.25,
       // The scheduler comes first: it adds learning_rate to the logs object that CSVLogger then sees.
-      callbacks: [new LearningRateScheduler((e, lr) => lr * 0.5), new CSVLogger(file)],
+      callbacks: [new LearningRateScheduler((_epoch, lr) => lr * 0.5), new CSVLogger(file)],
     });
     const text = readFileSync(file, 'utf8');
     assert.ok(text.endsWith('\n'));
@@ -244,7 +295,13 @@ test('classWeight weights the loss as Keras does: sum(w_i * loss_i) / n', async 
   assert.ok(Math.abs(weighted - plain) > 1e-3, 'the weights matter for this data');
   // The same as an explicit sampleWeight of the class weights.
   const other = build();
-  const h2 = await other.fit(x, y, { epochs: 1, batchSize: 6, shuffle: false, verbose: 0, sampleWeight: nr.tensor(labels.map((l) => classWeight[l as 0 | 1])) });
+  const h2 = await other.fit(x, y, {
+    epochs: 1,
+    batchSize: 6,
+    shuffle: false,
+    verbose: 0,
+    sampleWeight: nr.tensor(labels.map((l) => classWeight[l as 0 | 1])),
+  });
   assert.equal(h2.history.loss![0], history.history.loss![0]);
   assertBitwiseEqual(weightValues(other), weightValues(model), 'weights after the weighted step');
 });
@@ -253,10 +310,21 @@ test('initialEpoch: epochs 3, initialEpoch 1 runs 2 epochs shown as Epoch 2/3 an
   const { x, y } = regressionData(8);
   const model = linearModel();
   const begun: number[] = [];
-  const { result: history, text } = await captureStdout(() => model.fit(x, y, {
-    epochs: 3, initialEpoch: 1, batchSize: 4, verbose: 2,
-    callbacks: [new LambdaCallback({ onEpochBegin: (e) => { begun.push(e); } })],
-  }));
+  const { result: history, text } = await captureStdout(() =>
+    model.fit(x, y, {
+      epochs: 3,
+      initialEpoch: 1,
+      batchSize: 4,
+      verbose: 2,
+      callbacks: [
+        new LambdaCallback({
+          onEpochBegin: (e) => {
+            begun.push(e);
+          },
+        }),
+      ],
+    }),
+  );
   assert.deepEqual(begun, [1, 2]);
   assert.deepEqual(history.epoch, [1, 2]);
   assert.equal(history.history.loss!.length, 2);
@@ -272,8 +340,19 @@ test('validationFreq counts epochs from 1 as Keras does, also with initialEpoch'
   const model = linearModel();
   const validated: number[] = [];
   await model.fit(x, y, {
-    epochs: 5, initialEpoch: 1, batchSize: 4, verbose: 0, validationData: [x, y], validationFreq: 2,
-    callbacks: [new LambdaCallback({ onEpochEnd: (e, logs) => { if (logs && 'val_loss' in logs) validated.push(e); } })],
+    epochs: 5,
+    initialEpoch: 1,
+    batchSize: 4,
+    verbose: 0,
+    validationData: [x, y],
+    validationFreq: 2,
+    callbacks: [
+      new LambdaCallback({
+        onEpochEnd: (e, logs) => {
+          if (logs && 'val_loss' in logs) validated.push(e);
+        },
+      }),
+    ],
   });
   assert.deepEqual(validated, [1, 3]);
 });
@@ -286,7 +365,10 @@ test('validationSplit takes the last fraction before shuffling: the same run as 
   const b = linearModel(4);
   nr.setSeed(11);
   const hb = await b.fit(x.slice([0], [12]), y.slice([0], [12]), {
-    epochs: 3, batchSize: 4, verbose: 0, validationData: [x.slice([12], [4]), y.slice([12], [4])],
+    epochs: 3,
+    batchSize: 4,
+    verbose: 0,
+    validationData: [x.slice([12], [4]), y.slice([12], [4])],
   });
   assert.deepEqual(Object.keys(ha.history).sort(), ['loss', 'mae', 'val_loss', 'val_mae']);
   assert.deepEqual(ha.history, hb.history);
@@ -313,13 +395,27 @@ test('shuffle false feeds the batches in order; shuffle true permutes every epoc
   const model = new Recorder();
   model.compile({ optimizer: 'sgd', loss: 'mse' });
   await model.fit(x, y, { epochs: 2, batchSize: 3, shuffle: false, verbose: 0 });
-  assert.deepEqual(model.seen, [[0, 1, 2], [3, 4, 5], [6, 7], [0, 1, 2], [3, 4, 5], [6, 7]]);
+  assert.deepEqual(model.seen, [
+    [0, 1, 2],
+    [3, 4, 5],
+    [6, 7],
+    [0, 1, 2],
+    [3, 4, 5],
+    [6, 7],
+  ]);
 
   model.seen = [];
   await model.fit(x, y, { epochs: 2, batchSize: 3, verbose: 0 });
-  assert.deepEqual(model.seen.map((b) => b.length), [3, 3, 2, 3, 3, 2]);
+  assert.deepEqual(
+    model.seen.map((b) => b.length),
+    [3, 3, 2, 3, 3, 2],
+  );
   const epochs = [model.seen.slice(0, 3).flat(), model.seen.slice(3).flat()];
-  for (const order of epochs) assert.deepEqual([...order].sort((p, q) => p - q), [0, 1, 2, 3, 4, 5, 6, 7]);
+  for (const order of epochs)
+    assert.deepEqual(
+      [...order].sort((p, q) => p - q),
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
   assert.notDeepEqual(epochs[0], [0, 1, 2, 3, 4, 5, 6, 7]);
   assert.notDeepEqual(epochs[0], epochs[1]);
 });
@@ -331,7 +427,9 @@ test('verbose 0 prints nothing; verbose 2 prints Epoch i/N and one line per epoc
   const quietEval = await captureStdout(() => linearModel().evaluate(x, y, { verbose: 0 }));
   assert.equal(quietEval.text, '');
 
-  const { result: history, text } = await captureStdout(() => linearModel().fit(x, y, { epochs: 3, batchSize: 4, verbose: 2, validationSplit: 0.25 }));
+  const { result: history, text } = await captureStdout(() =>
+    linearModel().fit(x, y, { epochs: 3, batchSize: 4, verbose: 2, validationSplit: 0.25 }),
+  );
   const lines = text.split('\n');
   assert.equal(lines.pop(), '', 'ends with a newline');
   assert.equal(lines.length, 6, text);
@@ -377,11 +475,21 @@ test('model.stopTraining set in onTrainBatchEnd stops mid-epoch; the epoch still
   const batches: number[] = [];
   const ended: number[] = [];
   const history = await model.fit(x, y, {
-    epochs: 5, batchSize: 4, shuffle: false, verbose: 0,
-    callbacks: [new LambdaCallback({
-      onTrainBatchEnd: (b) => { batches.push(b); if (b === 1) model.stopTraining = true; },
-      onEpochEnd: (e) => { ended.push(e); },
-    })],
+    epochs: 5,
+    batchSize: 4,
+    shuffle: false,
+    verbose: 0,
+    callbacks: [
+      new LambdaCallback({
+        onTrainBatchEnd: (b) => {
+          batches.push(b);
+          if (b === 1) model.stopTraining = true;
+        },
+        onEpochEnd: (e) => {
+          ended.push(e);
+        },
+      }),
+    ],
   });
   assert.deepEqual(batches, [0, 1]);
   assert.deepEqual(ended, [0]);
@@ -401,7 +509,12 @@ test('evaluate on a frozen model returns the last epoch val_loss for the same da
   const xv = x.slice([14], [6]);
   const yv = y.slice([14], [6]);
   const model = linearModel();
-  const history = await model.fit(x.slice([0], [14]), y.slice([0], [14]), { epochs: 3, batchSize: 4, verbose: 0, validationData: [xv, yv] });
+  const history = await model.fit(x.slice([0], [14]), y.slice([0], [14]), {
+    epochs: 3,
+    batchSize: 4,
+    verbose: 0,
+    validationData: [xv, yv],
+  });
   const logs = await model.evaluate(xv, yv, { batchSize: 4, verbose: 0 });
   assert.equal(logs.loss, history.history.val_loss!.at(-1));
   assert.equal(logs.mae, history.history.val_mae!.at(-1));

@@ -9,11 +9,20 @@ import { assert } from '../../helpers.js';
  * runs in a child process (fixtures/pool-keeper.ts) with the environment set or removed.
  */
 
-interface Run { loss: number[]; keptIsNaN: boolean | null; error: { name: string; message: string } | null }
+interface Run {
+  loss: number[];
+  keptIsNaN: boolean | null;
+  error: { name: string; message: string } | null;
+}
 interface Report {
   pool: {
-    givenIsNaN: boolean; givenIsOnes: boolean; wasGivenBack: boolean; pooled: number;
-    takenIsGiven: boolean; takenIsZero: boolean; pooledAfterTake: number;
+    givenIsNaN: boolean;
+    givenIsOnes: boolean;
+    wasGivenBack: boolean;
+    pooled: number;
+    takenIsGiven: boolean;
+    takenIsZero: boolean;
+    pooledAfterTake: number;
   };
   pooling: Run;
   withoutPooling: Run;
@@ -22,7 +31,8 @@ interface Report {
 function run(debug: string | undefined): Report {
   const { NEURONA_DEBUG_POOL: _, ...env } = process.env;
   const child = spawnSync(process.execPath, ['--import', 'tsx', 'test/nn/training/fixtures/pool-keeper.ts'], {
-    encoding: 'utf8', env: debug === undefined ? env : { ...env, NEURONA_DEBUG_POOL: debug },
+    encoding: 'utf8',
+    env: debug === undefined ? env : { ...env, NEURONA_DEBUG_POOL: debug },
   });
   assert.equal(child.status, 0, `the child failed:\n${child.stderr}`);
   return JSON.parse(child.stdout.trim().split('\n').pop()!) as Report;
@@ -32,7 +42,13 @@ test('NEURONA_DEBUG_POOL=1: a layer that keeps a tensor from the previous step f
   const report = run('1');
   // Storage given back holds NaN and never comes out again; the pool's sizes stay as without the mode.
   assert.deepEqual(report.pool, {
-    givenIsNaN: true, givenIsOnes: false, wasGivenBack: true, pooled: 64 * 4, takenIsGiven: false, takenIsZero: true, pooledAfterTake: 0,
+    givenIsNaN: true,
+    givenIsOnes: false,
+    wasGivenBack: true,
+    pooled: 64 * 4,
+    takenIsGiven: false,
+    takenIsZero: true,
+    pooledAfterTake: 0,
   });
   const { error, keptIsNaN } = report.pooling;
   assert.ok(error, 'fit must fail when a layer reads storage of an earlier step');
@@ -42,7 +58,7 @@ test('NEURONA_DEBUG_POOL=1: a layer that keeps a tensor from the previous step f
   assert.match(error.message, /an op must not read a tensor whose storage a finished training step gave back to the buffer pool/);
   assert.match(error.message, /got a float32 tensor of shape \[16, 64\], now filled with NaN/);
   assert.match(error.message, /keep t\.clone\(\) instead, or compute it under nr\.noGrad/);
-  assert.equal(keptIsNaN, true, 'the kept tensor\'s storage must hold NaN');
+  assert.equal(keptIsNaN, true, "the kept tensor's storage must hold NaN");
   // With recycling off nothing is given back, so the same layer trains as it would without the mode.
   assert.equal(report.withoutPooling.error, null);
   assert.equal(report.withoutPooling.loss.length, 2);
@@ -51,9 +67,19 @@ test('NEURONA_DEBUG_POOL=1: a layer that keeps a tensor from the previous step f
 test('without NEURONA_DEBUG_POOL the pool recycles storage as before and the same layer trains silently', () => {
   for (const value of [undefined, '0']) {
     const report = run(value);
-    assert.deepEqual(report.pool, {
-      givenIsNaN: false, givenIsOnes: true, wasGivenBack: false, pooled: 64 * 4, takenIsGiven: true, takenIsZero: true, pooledAfterTake: 0,
-    }, `NEURONA_DEBUG_POOL=${value}`);
+    assert.deepEqual(
+      report.pool,
+      {
+        givenIsNaN: false,
+        givenIsOnes: true,
+        wasGivenBack: false,
+        pooled: 64 * 4,
+        takenIsGiven: true,
+        takenIsZero: true,
+        pooledAfterTake: 0,
+      },
+      `NEURONA_DEBUG_POOL=${value}`,
+    );
     assert.equal(report.pooling.error, null, `NEURONA_DEBUG_POOL=${value}`);
     assert.ok(report.pooling.loss.every(Number.isFinite));
     // The kept tensor is multiplied by 0, so recycling under it changes no number.

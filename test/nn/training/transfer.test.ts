@@ -56,21 +56,31 @@ test('deck-004 recipe: a frozen base keeps every weight and moving statistic; fi
   const model = new nr.Model({ inputs, outputs });
   model.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'] });
   const head = model.getLayer('head');
-  assert.deepEqual(model.trainableWeights.map((w) => w.name), head.weights.map((w) => w.name));
+  assert.deepEqual(
+    model.trainableWeights.map((w) => w.name),
+    head.weights.map((w) => w.name),
+  );
 
   const { x: xs, y: ys } = data(32);
   const before = values(baseWeights);
   const headBefore = values(head.weights);
   await model.fit(xs, ys, { epochs: 2, batch_size: 8, verbose: 0 } as never);
   values(baseWeights).forEach((v, i) => assert.ok(sameBits(v, before[i]!), `phase 1 changed ${baseWeights[i]!.name}`));
-  assert.ok(values(head.weights).some((v, i) => !sameBits(v, headBefore[i]!)), 'phase 1 trains the head');
+  assert.ok(
+    values(head.weights).some((v, i) => !sameBits(v, headBefore[i]!)),
+    'phase 1 trains the head',
+  );
 
   // Phase 2: unfreeze the base, keep the layers before fineTuneAt frozen, recompile.
   base.trainable = true;
   for (const layer of base.layers) assert.equal(layer.trainable, true, `${layer.name} is unfrozen with its model`);
   const fineTuneAt = base.layers.findIndex((l) => l.name === 'block2_conv');
   for (const layer of base.layers.slice(0, fineTuneAt)) layer.trainable = false;
-  model.compile({ optimizer: new nr.optimizers.Adam({ learning_rate: 1e-3 } as never), loss: 'binary_crossentropy', metrics: ['accuracy'] });
+  model.compile({
+    optimizer: new nr.optimizers.Adam({ learning_rate: 1e-3 } as never),
+    loss: 'binary_crossentropy',
+    metrics: ['accuracy'],
+  });
   const frozen = new Set(base.layers.slice(0, fineTuneAt).flatMap((l) => l.weights));
   const middle = values(baseWeights);
   await model.fit(xs, ys, { epochs: 2, batchSize: 8, verbose: 0 });
@@ -99,7 +109,10 @@ test('a frozen nested model runs its BatchNormalization in inference mode even w
   base.trainable = true;
   model.compile({ optimizer: 'sgd', loss: 'mse' });
   await model.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0 });
-  assert.ok(values(stats).some((v, i) => !sameBits(v, before[i]!)), 'an unfrozen BatchNormalization updates its statistics');
+  assert.ok(
+    values(stats).some((v, i) => !sameBits(v, before[i]!)),
+    'an unfrozen BatchNormalization updates its statistics',
+  );
 });
 
 test('training: false recorded in the graph keeps Dropout and augmentation inside a nested model off during fit', () => {
@@ -132,13 +145,27 @@ test('trainable on a model reaches every sublayer; summary counts follow', () =>
   assert.equal(model.nonTrainableWeights.length, model.weights.length);
   const lines: string[] = [];
   model.summary((line) => lines.push(line));
-  assert.ok(lines.some((l) => /Trainable params: 0 /.test(l)), lines.join('\n'));
-  assert.ok(lines.some((l) => new RegExp(`Non-trainable params: ${total.toLocaleString('en-US')} `).test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /Trainable params: 0 /.test(l)),
+    lines.join('\n'),
+  );
+  assert.ok(
+    lines.some((l) => new RegExp(`Non-trainable params: ${total.toLocaleString('en-US')} `).test(l)),
+    lines.join('\n'),
+  );
   model.trainable = true;
   for (const layer of [...model.layers, ...inner.layers]) assert.equal(layer.trainable, true, layer.name);
   // BatchNormalization's moving statistics stay non-trainable (8 of the 4*3+4+4*4+2*4+2 = 42).
-  assert.equal(model.nonTrainableWeights.reduce((n, w) => n + w.size, 0), 8);
-  assert.throws(() => { (model as { trainable: unknown }).trainable = 'no'; }, (e: Error) => e instanceof nr.ConfigError && /trainable must be true or false/.test(e.message));
+  assert.equal(
+    model.nonTrainableWeights.reduce((n, w) => n + w.size, 0),
+    8,
+  );
+  assert.throws(
+    () => {
+      (model as { trainable: unknown }).trainable = 'no';
+    },
+    (e: Error) => e instanceof nr.ConfigError && /trainable must be true or false/.test(e.message),
+  );
 });
 
 test('a training flag recorded in the graph survives getConfig / fromConfig and save / load', async () => {
@@ -148,7 +175,10 @@ test('a training flag recorded in the graph survives getConfig / fromConfig and 
   const outer = nr.Input([4]);
   const model = new nr.Model({ inputs: outer, outputs: new nr.layers.Dense(2).apply(inner.apply(outer, { training: false })) });
   const config = model.getConfig() as { nodes: { training?: boolean }[] };
-  assert.deepEqual(config.nodes.map((n) => n.training), [undefined, false, undefined]);
+  assert.deepEqual(
+    config.nodes.map((n) => n.training),
+    [undefined, false, undefined],
+  );
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
@@ -166,7 +196,10 @@ test('a training flag recorded in the graph survives getConfig / fromConfig and 
 test('a frozen model saves its own flag; each sublayer keeps its own on load', async () => {
   nr.setSeed(9);
   const input = nr.Input([3]);
-  const model = new nr.Model({ inputs: input, outputs: new nr.layers.Dense(2, { name: 'head' }).apply(new nr.layers.Dense(4, { name: 'body' }).apply(input)) });
+  const model = new nr.Model({
+    inputs: input,
+    outputs: new nr.layers.Dense(2, { name: 'head' }).apply(new nr.layers.Dense(4, { name: 'body' }).apply(input)),
+  });
   model.trainable = false;
   model.getLayer('head').trainable = true; // the model's own flag still freezes everything
   assert.equal(model.trainableWeights.length, 0);
@@ -182,7 +215,8 @@ test('a frozen model saves its own flag; each sublayer keeps its own on load', a
   assert.deepEqual([seqAgain.trainable, seqAgain.getLayer('first').trainable, seqAgain.getLayer('second').trainable], [false, false, true]);
 });
 
-test('Keras call forms from the course: Adam(1e-3), Dense(8, "relu"), InputLayer({shape}), BackupAndRestore(dir), and configs with no-op Keras keys', () => {
+const KERAS_FORMS = 'Adam(1e-3), Dense(8, "relu"), InputLayer({shape}), BackupAndRestore(dir)';
+test(`Keras call forms from the course: ${KERAS_FORMS}, and configs with no-op Keras keys`, () => {
   assert.equal(new nr.optimizers.Adam(1e-3).learningRate, 1e-3);
   assert.equal(new nr.optimizers.SGD(0.1, { momentum: 0.9 }).momentum, 0.9);
   assert.equal(new nr.optimizers.AdamW(0.01).weightDecay, 0.004);
@@ -192,8 +226,15 @@ test('Keras call forms from the course: Adam(1e-3), Dense(8, "relu"), InputLayer
   assert.equal(new nr.callbacks.BackupAndRestore('/tmp/neurona-backup-form').backupDir, '/tmp/neurona-backup-form');
   // Keras's get_config() writes the options it has switched off; those load, real values do not.
   assert.equal(new nr.layers.Dense({ units: 2, kernel_constraint: null, activity_regularizer: null } as never).units, 2);
-  assert.throws(() => new nr.layers.Dense({ units: 2, kernel_constraint: 'max_norm' } as never), /kernel_constraint' \(Keras's\) is not supported/);
+  assert.throws(
+    () => new nr.layers.Dense({ units: 2, kernel_constraint: 'max_norm' } as never),
+    /kernel_constraint' \(Keras's\) is not supported/,
+  );
   // A JSON '__proto__' key passed to a user's layer stays a plain key.
-  class Passthrough extends nr.layers.Layer { call(x: nr.Tensor): nr.Tensor { return x; } }
+  class Passthrough extends nr.layers.Layer {
+    call(x: nr.Tensor): nr.Tensor {
+      return x;
+    }
+  }
   assert.equal(new Passthrough(JSON.parse('{"__proto__": {"trainable": "yes"}}')).trainable, true);
 });

@@ -129,7 +129,12 @@ export abstract class BaseConv extends ImageLayer {
     }
     this.buildKernels(channels);
     if (this.useBias) {
-      this.bias = this.addWeight({ name: 'bias', shape: [this.outputChannels(channels)], initializer: this.biasInitializer, regularizer: this.biasRegularizer });
+      this.bias = this.addWeight({
+        name: 'bias',
+        shape: [this.outputChannels(channels)],
+        initializer: this.biasInitializer,
+        regularizer: this.biasRegularizer,
+      });
     }
     super.build(inputShape);
   }
@@ -152,8 +157,14 @@ export abstract class BaseConv extends ImageLayer {
 
   override getConfig(): Record<string, unknown> {
     const config: Record<string, unknown> = {
-      ...super.getConfig(), kernelSize: [...this.kernelSize], strides: [...this.strides], padding: this.padding,
-      dilationRate: [...this.dilationRate], activation: activationName(this.activation), useBias: this.useBias, biasInitializer: this.biasInitializer,
+      ...super.getConfig(),
+      kernelSize: [...this.kernelSize],
+      strides: [...this.strides],
+      padding: this.padding,
+      dilationRate: [...this.dilationRate],
+      activation: activationName(this.activation),
+      useBias: this.useBias,
+      biasInitializer: this.biasInitializer,
     };
     if (this.biasRegularizer?.config) config.biasRegularizer = this.biasRegularizer.config;
     return config;
@@ -161,8 +172,14 @@ export abstract class BaseConv extends ImageLayer {
 }
 declareLayerOptions(BaseConv, {
   keys: {
-    kernelSize: is.any, strides: is.any, padding: is.any, dilationRate: is.any, activation: is.nullable(is.identifier), useBias: is.boolean,
-    biasInitializer: is.identifier, biasRegularizer: is.nullable(is.identifier),
+    kernelSize: is.any,
+    strides: is.any,
+    padding: is.any,
+    dilationRate: is.any,
+    activation: is.nullable(is.identifier),
+    useBias: is.boolean,
+    biasInitializer: is.identifier,
+    biasRegularizer: is.nullable(is.identifier),
   } satisfies OwnOptionChecks<BaseConvOptions, ImageLayerOptions>,
 });
 

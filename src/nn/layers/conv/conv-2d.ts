@@ -45,7 +45,9 @@ abstract class FilterConv extends BaseConv {
   }
 }
 const CONV2D_OPTIONS = {
-  filters: is.any, kernelInitializer: is.identifier, kernelRegularizer: is.nullable(is.identifier),
+  filters: is.any,
+  kernelInitializer: is.identifier,
+  kernelRegularizer: is.nullable(is.identifier),
 } satisfies OwnOptionChecks<Conv2DOptions, BaseConvOptions>;
 declareLayerOptions(FilterConv, { keys: CONV2D_OPTIONS });
 
@@ -129,6 +131,7 @@ export class Conv2DTranspose extends FilterConv {
   }
 }
 declareLayerOptions(Conv2DTranspose, {
-  positional: ['filters', 'kernelSize'], keys: { outputPadding: is.any } satisfies OwnOptionChecks<Conv2DTransposeOptions, Conv2DOptions>,
+  positional: ['filters', 'kernelSize'],
+  keys: { outputPadding: is.any } satisfies OwnOptionChecks<Conv2DTransposeOptions, Conv2DOptions>,
 });
 registerLayer(Conv2DTranspose);

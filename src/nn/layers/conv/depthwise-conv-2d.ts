@@ -55,7 +55,11 @@ export class DepthwiseConv2D extends BaseConv {
     return { ...super.getConfig(), depthMultiplier: this.depthMultiplier, ...kernelConfig(this.depthwise) };
   }
 }
-const DEPTHWISE_OPTIONS = { depthMultiplier: is.any, depthwiseInitializer: is.identifier, depthwiseRegularizer: is.nullable(is.identifier) } satisfies OwnOptionChecks<DepthwiseConv2DOptions, BaseConvOptions>;
+const DEPTHWISE_OPTIONS = {
+  depthMultiplier: is.any,
+  depthwiseInitializer: is.identifier,
+  depthwiseRegularizer: is.nullable(is.identifier),
+} satisfies OwnOptionChecks<DepthwiseConv2DOptions, BaseConvOptions>;
 declareLayerOptions(DepthwiseConv2D, { positional: ['kernelSize'], keys: DEPTHWISE_OPTIONS });
 registerLayer(DepthwiseConv2D);
 
@@ -115,10 +119,23 @@ export class SeparableConv2D extends BaseConv {
 
   override getConfig(): Record<string, unknown> {
     return {
-      ...super.getConfig(), filters: this.filters, depthMultiplier: this.depthMultiplier,
-      ...kernelConfig(this.depthwise), ...kernelConfig(this.pointwise),
+      ...super.getConfig(),
+      filters: this.filters,
+      depthMultiplier: this.depthMultiplier,
+      ...kernelConfig(this.depthwise),
+      ...kernelConfig(this.pointwise),
     };
   }
 }
-declareLayerOptions(SeparableConv2D, { positional: ['filters', 'kernelSize'], keys: { ...DEPTHWISE_OPTIONS, ...({ filters: is.any, pointwiseInitializer: is.identifier, pointwiseRegularizer: is.nullable(is.identifier) } satisfies OwnOptionChecks<SeparableConv2DOptions, DepthwiseConv2DOptions>) } });
+declareLayerOptions(SeparableConv2D, {
+  positional: ['filters', 'kernelSize'],
+  keys: {
+    ...DEPTHWISE_OPTIONS,
+    ...({
+      filters: is.any,
+      pointwiseInitializer: is.identifier,
+      pointwiseRegularizer: is.nullable(is.identifier),
+    } satisfies OwnOptionChecks<SeparableConv2DOptions, DepthwiseConv2DOptions>),
+  },
+});
 registerLayer(SeparableConv2D);

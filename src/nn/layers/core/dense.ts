@@ -1,6 +1,6 @@
 import { configError, is, show } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
-import * as ops from '../../../ops/index.js';
+import type * as ops from '../../../ops/index.js';
 import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
 import { fusedActivationOf } from '../fused-activation.js';
 import { declareLayerOptions, registerLayer, type CallOptions, type LayerShape, type OwnOptionChecks } from '../../layer.js';

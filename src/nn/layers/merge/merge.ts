@@ -1,7 +1,16 @@
 import { configError, dtypeError, formatShape, is, shapeError } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import { Layer, formatLayerShape, registerLayer, type CallOptions, type LayerOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
+import {
+  Layer,
+  formatLayerShape,
+  registerLayer,
+  type CallOptions,
+  type LayerOptions,
+  type LayerShape,
+  declareLayerOptions,
+  type OwnOptionChecks,
+} from '../../layer.js';
 
 /*
  * Merge layers take a list of inputs (`new nr.layers.Add().apply([a, b])`, eagerly or on symbolic
@@ -36,14 +45,16 @@ abstract class Merge extends Layer {
     const shapes = inputShape as readonly unknown[];
     if (!shapes.every((s) => Array.isArray(s))) {
       throw configError(this.where, {
-        expected: 'expects a list of inputs', got: `one input of shape ${formatLayerShape(inputShape as LayerShape)}`,
+        expected: 'expects a list of inputs',
+        got: `one input of shape ${formatLayerShape(inputShape as LayerShape)}`,
         hint: 'call apply([a, b, ...])',
       });
     }
     const count = this.minInputs === this.maxInputs ? `exactly ${this.minInputs}` : `at least ${this.minInputs}`;
     if (shapes.length < this.minInputs || shapes.length > this.maxInputs) {
       throw configError(this.where, {
-        expected: `expects ${count} inputs`, got: `${shapes.length} (shapes ${formatShapes(shapes as unknown as LayerShape[])})`,
+        expected: `expects ${count} inputs`,
+        got: `${shapes.length} (shapes ${formatShapes(shapes as unknown as LayerShape[])})`,
       });
     }
     return shapes as unknown as LayerShape[];
@@ -60,7 +71,8 @@ abstract class Merge extends Layer {
     const batches = new Set(shapes.map((s) => s[0]).filter((d) => d !== null && d !== undefined));
     if (batches.size > 1) {
       throw shapeError(this.where, {
-        expected: 'cannot merge inputs with different batch sizes', got: `shapes ${formatShapes(shapes)}`,
+        expected: 'cannot merge inputs with different batch sizes',
+        got: `shapes ${formatShapes(shapes)}`,
         hint: 'give every input the same batch size',
       });
     }
@@ -82,7 +94,7 @@ abstract class Merge extends Layer {
   }
 
   override call(inputs: Tensor | readonly Tensor[], _options: CallOptions): Tensor {
-    const list = Array.isArray(inputs) ? inputs as readonly Tensor[] : [inputs as Tensor];
+    const list = Array.isArray(inputs) ? (inputs as readonly Tensor[]) : [inputs as Tensor];
     this.computeOutputShape(list.map((t) => t.shape));
     return this.merge(list);
   }
@@ -204,14 +216,18 @@ export class Concatenate extends Merge {
     const axis = this.axis < 0 ? this.axis + rank : this.axis;
     if (axis < 1 || axis >= rank) {
       throw shapeError(this.where, {
-        expected: `axis ${this.axis} is out of range for inputs of rank ${rank}`, got: `shapes ${formatShapes(shapes)}`,
+        expected: `axis ${this.axis} is out of range for inputs of rank ${rank}`,
+        got: `shapes ${formatShapes(shapes)}`,
         hint: `use an axis in 1..${rank - 1} or -${rank - 1}..-1 (the batch axis cannot be joined)`,
       });
     }
-    const mismatch = shapes.some((s) => s.length !== rank || s.some((d, i) => i !== axis && d !== null && shapes[0]![i] !== null && d !== shapes[0]![i]));
+    const mismatch = shapes.some(
+      (s) => s.length !== rank || s.some((d, i) => i !== axis && d !== null && shapes[0]![i] !== null && d !== shapes[0]![i]),
+    );
     if (mismatch) {
       throw shapeError(this.where, {
-        expected: `inputs must have one rank and equal dimensions except along axis ${this.axis}`, got: `shapes ${formatShapes(shapes)}`,
+        expected: `inputs must have one rank and equal dimensions except along axis ${this.axis}`,
+        got: `shapes ${formatShapes(shapes)}`,
       });
     }
     const out = shapes[0]!.map((_, i) => shapes.map((s) => s[i]!).find((d) => d !== null) ?? null);
@@ -235,5 +251,8 @@ export class Concatenate extends Merge {
     return { ...super.getConfig(), axis: this.axis };
   }
 }
-declareLayerOptions(Concatenate, { positional: ['axis'], keys: { axis: is.integer } satisfies OwnOptionChecks<ConcatenateOptions, LayerOptions> });
+declareLayerOptions(Concatenate, {
+  positional: ['axis'],
+  keys: { axis: is.integer } satisfies OwnOptionChecks<ConcatenateOptions, LayerOptions>,
+});
 registerLayer(Concatenate);

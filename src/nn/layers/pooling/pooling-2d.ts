@@ -27,7 +27,12 @@ abstract class Pooling2D extends ImageLayer {
   private readonly window: PoolWindow;
   protected abstract readonly op: 'max' | 'avg';
 
-  constructor(poolSize?: IntPair, strides?: IntPair | null, padding?: Padding, options?: Omit<Pooling2DOptions, 'poolSize' | 'strides' | 'padding'>);
+  constructor(
+    poolSize?: IntPair,
+    strides?: IntPair | null,
+    padding?: Padding,
+    options?: Omit<Pooling2DOptions, 'poolSize' | 'strides' | 'padding'>,
+  );
   constructor(options?: Pooling2DOptions);
   constructor(...args: unknown[]) {
     super(...args);

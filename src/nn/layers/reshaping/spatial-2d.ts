@@ -76,7 +76,8 @@ export class ZeroPadding2D extends Sides2D {
   }
 }
 declareLayerOptions(ZeroPadding2D, {
-  positional: ['padding'], keys: { padding: is.any } satisfies OwnOptionChecks<ZeroPadding2DOptions, ImageLayerOptions>,
+  positional: ['padding'],
+  keys: { padding: is.any } satisfies OwnOptionChecks<ZeroPadding2DOptions, ImageLayerOptions>,
 });
 registerLayer(ZeroPadding2D);
 
@@ -119,7 +120,8 @@ export class Cropping2D extends Sides2D {
   }
 }
 declareLayerOptions(Cropping2D, {
-  positional: ['cropping'], keys: { cropping: is.any } satisfies OwnOptionChecks<Cropping2DOptions, ImageLayerOptions>,
+  positional: ['cropping'],
+  keys: { cropping: is.any } satisfies OwnOptionChecks<Cropping2DOptions, ImageLayerOptions>,
 });
 registerLayer(Cropping2D);
 
