@@ -100,14 +100,24 @@ function regenerateKernelTable() {
     return; // an installed package: no tsx, and the header it ships matches its table
   }
   if (!existsSync(generator)) return;
-  const render = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
-    `import { HEADER_PATH, renderKernelTableHeader } from ${JSON.stringify(generator)};
-     process.stdout.write(JSON.stringify({ path: HEADER_PATH, text: renderKernelTableHeader() }));`], {
-    cwd: root, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024,
-  });
+  const render = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      `import { HEADER_PATH, renderKernelTableHeader } from ${JSON.stringify(generator)};
+     process.stdout.write(JSON.stringify({ path: HEADER_PATH, text: renderKernelTableHeader() }));`,
+    ],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   if (render.status !== 0) {
-    fail(`could not generate the kernel table header from ${generator}: ${(render.stderr || '').trim().split('\n')[0]}`,
-      render.stderr);
+    fail(`could not generate the kernel table header from ${generator}: ${(render.stderr || '').trim().split('\n')[0]}`, render.stderr);
   }
   const { path, text } = JSON.parse(render.stdout);
   const header = join(root, path);

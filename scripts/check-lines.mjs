@@ -1,7 +1,6 @@
 // Two limits on src/ that the formatter cannot enforce, read from scripts/line-budget.json:
 //  - width: no line over 140 characters. Biome's lineWidth wraps code but leaves a long string or comment
-//    as it is, and passes it. `maxLongLines` lets the lines that were already long stand until the commit
-//    that formats the whole tree fixes them and sets it to 0.
+//    as it is, and passes it.
 //  - size: the lines of TypeScript in src/ stay within `srcLines`, so growth is a decision: a commit that
 //    needs more raises the budget and says why.
 // `node scripts/check-lines.mjs --list` lists every long line, not only when the check fails.
@@ -13,11 +12,9 @@ const WIDTH = 140;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const budgetFile = 'scripts/line-budget.json';
 const budget = JSON.parse(readFileSync(join(root, budgetFile), 'utf8'));
-for (const key of ['srcLines', 'maxLongLines']) {
-  if (!Number.isInteger(budget[key]) || budget[key] < 0) {
-    console.error(`${budgetFile}: ${key} must be a non-negative integer, got ${JSON.stringify(budget[key])}`);
-    process.exit(1);
-  }
+if (!Number.isInteger(budget.srcLines) || budget.srcLines < 0) {
+  console.error(`${budgetFile}: srcLines must be a non-negative integer, got ${JSON.stringify(budget.srcLines)}`);
+  process.exit(1);
 }
 
 function collect(dir) {
@@ -52,17 +49,10 @@ if (total > budget.srcLines) {
   );
   failed = true;
 }
-const allowed = budget.maxLongLines;
-console.log(
-  `src/ lines over ${WIDTH} characters: ${long.length}` +
-    (allowed > 0 ? ` (${allowed} allowed until the whole-tree format commit fixes them)` : ''),
-);
-if (long.length > allowed) {
-  console.error(
-    `error: ${long.length - allowed} more than maxLongLines (${allowed}) in ${budgetFile}; ` +
-      `wrap these lines (split strings with +, shorten comments):`,
-  );
+console.log(`src/ lines over ${WIDTH} characters: ${long.length}`);
+if (long.length > 0) {
+  console.error('error: wrap these lines (split strings with +, shorten comments):');
   failed = true;
 }
-if (long.length > allowed || process.argv.includes('--list')) for (const line of long) console.error(`  ${line}`);
+if (long.length > 0 || process.argv.includes('--list')) for (const line of long) console.error(`  ${line}`);
 process.exit(failed ? 1 : 0);
