@@ -79,6 +79,25 @@ function windowGeometry(
   const [batch, inHeight, inWidth, inChannels] = shape as [number, number, number, number];
   const outHeight = convOutputLength(inHeight, kh, strides[0], dilation[0], padding);
   const outWidth = convOutputLength(inWidth, kw, strides[1], dilation[1], padding);
+  return kernelGeometry([batch, inHeight, inWidth, inChannels], [outHeight, outWidth, outChannels], kh, kw, strides, dilation, padding);
+}
+
+/**
+ * The record the conv and pool kernels take, for a window of kh x kw taps mapping images `input`
+ * ([batch, height, width, channels]) to `output` ([height, width, channels]); the padding before the
+ * first row and column follows from the two sizes (TensorFlow's 'same' split).
+ */
+function kernelGeometry(
+  input: readonly [number, number, number, number],
+  output: readonly [number, number, number],
+  kh: number,
+  kw: number,
+  strides: readonly [number, number],
+  dilation: readonly [number, number],
+  padding: Padding,
+): Conv2DGeometry {
+  const [batch, inHeight, inWidth, inChannels] = input;
+  const [outHeight, outWidth, outChannels] = output;
   return {
     batch,
     inHeight,
@@ -373,23 +392,7 @@ export function conv2dTransposeParsed(
   const outWidth = transposeOutputLength(width, kw, strides[1], dilation[1], padding, outputPadding === null ? null : outputPadding[1]);
   // The transposed conv runs as the input gradient of the conv that maps its output back onto x.
   checkTransposeOutput(x.shape, outHeight, outWidth, kh, kw, window, outputPadding, where);
-  const g: Conv2DGeometry = {
-    batch,
-    inHeight: outHeight,
-    inWidth: outWidth,
-    inChannels: filters,
-    outHeight: height,
-    outWidth: width,
-    outChannels: inChannels,
-    filterHeight: kh,
-    filterWidth: kw,
-    strideHeight: strides[0],
-    strideWidth: strides[1],
-    dilationHeight: dilation[0],
-    dilationWidth: dilation[1],
-    padTop: convPadBefore(outHeight, height, kh, strides[0], dilation[0], padding),
-    padLeft: convPadBefore(outWidth, width, kw, strides[1], dilation[1], padding),
-  };
+  const g = kernelGeometry([batch, outHeight, outWidth, filters], [height, width, inChannels], kh, kw, strides, dilation, padding);
   const out = empty([batch, g.inHeight, g.inWidth, filters], x.dtype);
   kernels().conv2dBackpropInput(x._data as Float32Array, w._data as Float32Array, out._data as Float32Array, g);
   // The transpose's input gradient is the forward convolution; its filter gradient swaps the roles.
