@@ -318,6 +318,21 @@ export abstract class Loss {
   }
 }
 
+/** The losses that are one per-sample function plus the options every loss takes (name, reduction). */
+export abstract class PerSampleLoss extends Loss {
+  protected constructor(
+    className: string,
+    defaultName: string,
+    options: LossOptions,
+    private readonly perSample: (yTrue: Operand, yPred: Operand) => Tensor,
+  ) {
+    super(defaultName, parseOptions(className, options, LOSS_OPTIONS));
+  }
+  fn(yTrue: Operand, yPred: Operand): Tensor {
+    return this.perSample(yTrue, yPred);
+  }
+}
+
 /**
  * Mean squared error; `new nr.losses.MeanSquaredError().call(yTrue, yPred)` is the batch mean.
  *
@@ -325,12 +340,9 @@ export abstract class Loss {
  * new nr.losses.MeanSquaredError().call(nr.tensor([[0], [2]]), nr.tensor([[1], [2]])).item(); // 0.5
  * ```
  */
-export class MeanSquaredError extends Loss {
+export class MeanSquaredError extends PerSampleLoss {
   constructor(options: LossOptions = {}) {
-    super('mean_squared_error', parseOptions('MeanSquaredError', options, LOSS_OPTIONS));
-  }
-  fn(yTrue: Operand, yPred: Operand): Tensor {
-    return meanSquaredError(yTrue, yPred);
+    super('MeanSquaredError', 'mean_squared_error', options, meanSquaredError);
   }
 }
 
@@ -341,12 +353,9 @@ export class MeanSquaredError extends Loss {
  * new nr.losses.MeanAbsoluteError().call(nr.tensor([[0], [2]]), nr.tensor([[1], [2]])).item(); // 0.5
  * ```
  */
-export class MeanAbsoluteError extends Loss {
+export class MeanAbsoluteError extends PerSampleLoss {
   constructor(options: LossOptions = {}) {
-    super('mean_absolute_error', parseOptions('MeanAbsoluteError', options, LOSS_OPTIONS));
-  }
-  fn(yTrue: Operand, yPred: Operand): Tensor {
-    return meanAbsoluteError(yTrue, yPred);
+    super('MeanAbsoluteError', 'mean_absolute_error', options, meanAbsoluteError);
   }
 }
 
@@ -357,12 +366,9 @@ export class MeanAbsoluteError extends Loss {
  * new nr.losses.Hinge().call(nr.tensor([[1], [-1]]), nr.tensor([[0.5], [-2]])).item(); // 0.25
  * ```
  */
-export class Hinge extends Loss {
+export class Hinge extends PerSampleLoss {
   constructor(options: LossOptions = {}) {
-    super('hinge', parseOptions('Hinge', options, LOSS_OPTIONS));
-  }
-  fn(yTrue: Operand, yPred: Operand): Tensor {
-    return hinge(yTrue, yPred);
+    super('Hinge', 'hinge', options, hinge);
   }
 }
 
@@ -373,12 +379,9 @@ export class Hinge extends Loss {
  * new nr.losses.PerceptronCriterion().call(nr.tensor([[1], [-1]]), nr.tensor([[0.5], [2]])).item(); // 1
  * ```
  */
-export class PerceptronCriterion extends Loss {
+export class PerceptronCriterion extends PerSampleLoss {
   constructor(options: LossOptions = {}) {
-    super('perceptron', parseOptions('PerceptronCriterion', options, LOSS_OPTIONS));
-  }
-  fn(yTrue: Operand, yPred: Operand): Tensor {
-    return perceptron(yTrue, yPred);
+    super('PerceptronCriterion', 'perceptron', options, perceptron);
   }
 }
 
