@@ -181,9 +181,14 @@ export function div(a: Operand, b: Operand): Tensor {
 export function pow(a: Operand, b: Operand): Tensor {
   return binaryOp('pow', a, b, (g, at, bt, out) => [
     at.requiresGrad ? mul(g, mul(bt, pow(at, sub(bt, 1)))) : null,
-    // log of 1 where a <= 0 keeps the masked branch finite, so its own derivative is 0 there, not NaN.
-    bt.requiresGrad ? mul(g, where(greater(at, 0), mul(out, log(where(greater(at, 0), at, 1))), 0)) : null,
+    bt.requiresGrad ? mul(g, exponentSlope(at, out)) : null,
   ]);
+}
+
+/** d(a^b)/db = a^b log a where a > 0, else 0; log of 1 where a <= 0 keeps the masked branch (and its derivative) finite. */
+function exponentSlope(base: Tensor, power: Tensor): Tensor {
+  const positive = greater(base, 0);
+  return where(positive, mul(power, log(where(positive, base, 1))), 0);
 }
 
 /** Elementwise maximum; at ties the gradient is split evenly, as PyTorch does. */
