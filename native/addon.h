@@ -235,6 +235,12 @@ inline long extent(std::initializer_list<long> factors) {
   return product;
 }
 
+// a + b for element counts, saturating like extent() so that an overflowing size fails the length check.
+inline long extent_sum(long a, long b) {
+  long sum;
+  return __builtin_add_overflow(a, b, &sum) ? LONG_MAX : sum;
+}
+
 // An array and the elements the call's shape needs it to hold.
 struct Need {
   const F32Array& array;

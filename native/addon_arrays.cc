@@ -13,11 +13,12 @@ namespace glue {
 napi_value run(napi_env env, const MatmulArgs& args) {
   const MatmulShape s{args.batch, args.m, args.n, args.k, args.trans_a, args.trans_b, args.a_batch_stride,
                       args.b_batch_stride};
-  if (s.batch == 0 || s.m * s.n == 0) return nullptr;
+  if (s.batch == 0 || s.m == 0 || s.n == 0) return nullptr;
   const long last = s.batch - 1;
-  // With k = 0 the product is all zeros and reads neither operand.
-  const long a_needed = s.k > 0 ? last * s.a_batch_stride + s.m * s.k : 0;
-  const long b_needed = s.k > 0 ? last * s.b_batch_stride + s.k * s.n : 0;
+  // With k = 0 the product is all zeros and reads neither operand. The sums saturate, so strides or sizes
+  // too large for a long fail the length check instead of wrapping around to a small number.
+  const long a_needed = s.k > 0 ? extent_sum(extent({last, s.a_batch_stride}), extent({s.m, s.k})) : 0;
+  const long b_needed = s.k > 0 ? extent_sum(extent({last, s.b_batch_stride}), extent({s.k, s.n})) : 0;
   return call_kernel(env, args.kName, {{args.out, extent({s.batch, s.m, s.n})}, {args.a, a_needed}, {args.b, b_needed}},
                      [&] {
                        active_kernels().matmul(args.a.data, args.b.data, args.out.data, s, nullptr, num_threads());

@@ -105,6 +105,11 @@ test('the addon rejects wrong arguments with errors that name the kernel', skipU
     () => addon.matmul(f(8), f(4), f(8), 2, 2, 2, 2, false, false, 4, 4),
     (e: Error) => e instanceof RangeError && /matmul: b has 4 elements but the shape needs 8/.test(e.message),
   );
+  // (2^20 - 1) * 2^50 wraps around a 64-bit long to a negative count, which once passed the length check.
+  assert.throws(
+    () => addon.matmul(f(4), f(4 << 20), f(4 << 20), 1 << 20, 2, 2, 2, false, false, 2 ** 50, 4),
+    (e: Error) => e instanceof RangeError && /matmul: a has 4 elements but the shape needs 9223372036854775807/.test(e.message),
+  );
   assert.throws(
     () => addon.matmul(f(4), f(4), f(4), 1, -2, 2, 2, false, false, 0, 0),
     (e: Error) => e instanceof TypeError && /matmul: m must be a non-negative integer/.test(e.message),
