@@ -23,9 +23,6 @@ test('the compact reporter prints a line per file, skips, failures in full and t
   assert.match(out, /3 !== 2|2 !== 3/, 'the failure shows actual and expected');
   // CI's closing lines are node's own counts, as its TAP reporter prints them.
   const summary = out.trimEnd().split('\n').slice(-8);
-  assert.deepEqual(
-    summary.slice(0, 7),
-    ['# tests 5', '# suites 1', '# pass 3', '# fail 1', '# cancelled 0', '# skipped 1', '# todo 0'],
-  );
+  assert.deepEqual(summary.slice(0, 7), ['# tests 5', '# suites 1', '# pass 3', '# fail 1', '# cancelled 0', '# skipped 1', '# todo 0']);
   assert.match(summary[7]!, /^# duration_ms [\d.]+$/);
 });
