@@ -346,11 +346,17 @@ function elementwiseKernels(addon: Addon): Partial<Kernels> {
     const output = arrays.at(-1)!;
     const native = (addon as unknown as Record<string, (...args: unknown[]) => void>)[name]!;
     const js = jsKernels[name] as (...args: unknown[]) => void;
-    kernels[name] = (...args) => {
-      let f32 = (args[output] as FloatArray).length >= MIN_NATIVE_ELEMENTS;
-      for (let i = 0; f32 && i < arrays.length; i++) f32 = args[arrays[i]!] instanceof Float32Array;
-      (f32 ? native : js)(...args);
+    // Arguments by position without an array, so that a call allocates nothing.
+    const at = (i: number, a: unknown, b: unknown, c: unknown, d: unknown) => (i === 0 ? a : i === 1 ? b : i === 2 ? c : d);
+    const toNative = (a: unknown, b: unknown, c: unknown, d: unknown) => {
+      if ((at(output, a, b, c, d) as FloatArray).length < MIN_NATIVE_ELEMENTS) return false;
+      for (let i = 0; i < arrays.length; i++) if (!(at(arrays[i]!, a, b, c, d) instanceof Float32Array)) return false;
+      return true;
     };
+    // The addon counts its arguments, so each arity passes exactly its own.
+    if (spec.args.length === 3) kernels[name] = (a, b, c) => (toNative(a, b, c, undefined) ? native : js)(a, b, c);
+    else if (spec.args.length === 4) kernels[name] = (a, b, c, d) => (toNative(a, b, c, d) ? native : js)(a, b, c, d);
+    else throw new Error(`table.ts: elementwise kernel ${name} takes ${spec.args.length} arguments; wrapKernels handles 3 or 4`);
   }
   return kernels as Partial<Kernels>;
 }
