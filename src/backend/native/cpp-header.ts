@@ -9,12 +9,12 @@ import { CODES, NATIVE_FUNCTIONS, SCALAR_TYPES, STRUCTS, parseArg, tableHash, ty
 export const HEADER_PATH = 'native/kernels/kernel_table.h';
 
 /** `inHeight` -> `in_height`, `conv2dBackpropInput` -> `conv2d_backprop_input`. */
-export function snakeCase(name: string): string {
+function snakeCase(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
 /** `conv2dBiasActivation` -> `Conv2dBiasActivationArgs`. */
-export function argsStruct(name: string): string {
+function argsStruct(name: string): string {
   return `${name[0]!.toUpperCase()}${name.slice(1)}Args`;
 }
 

@@ -214,7 +214,7 @@ export const NATIVE_FUNCTIONS = {
   info: glue(),
 } as const satisfies Record<string, FunctionSpec>;
 
-export type NativeFunctionName = keyof typeof NATIVE_FUNCTIONS;
+type NativeFunctionName = keyof typeof NATIVE_FUNCTIONS;
 
 type TsArgs<A extends readonly ArgSpec[]> = {
   -readonly [I in keyof A]: A[I] extends `${string}: ${infer T extends ArgType}` ? ArgTypes[T] : never;
@@ -238,7 +238,7 @@ export function parseArg(spec: ArgSpec): { name: string; type: ArgType } {
 }
 
 /** The table as one line of text: what tableHash() hashes. */
-export function tableText(): string {
+function tableText(): string {
   const functions = Object.entries(NATIVE_FUNCTIONS).map(
     ([name, spec]: [string, FunctionSpec]) => `${spec.elementwise ? 'elementwise ' : ''}${name}(${spec.args.join(', ')})`,
   );
