@@ -5,6 +5,15 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KERNEL_NAMES, availableBackends, type KernelName } from '../../src/backend/index.js';
+import {
+  BINARY_OPS,
+  LINEAR_ACTIVATIONS,
+  type PoolOp,
+  REDUCE_OPS,
+  UNARY_GRAD_OPS,
+  UNARY_OPS,
+  type UpdateRule,
+} from '../../src/backend/kernels.js';
 import { jsKernels } from '../../src/backend/js/index.js';
 import { nativeInfo, wrapKernels } from '../../src/backend/native/index.js';
 import { HEADER_PATH, renderKernelTableHeader } from '../../src/backend/native/cpp-header.js';
@@ -88,6 +97,26 @@ test("the built addon exports exactly the table's functions and op-code lists, a
   assert.deepEqual(exported, functions.map(([name]) => name).sort());
   for (const code of Object.values(CODES)) assert.ok(Array.isArray(addon[code.list]), `the addon exports ${code.list}`);
   assert.equal(addon.tableHash, tableHash());
+});
+
+test("every op-code name the addon exports is one of the TypeScript side's names for that code", skipUnbuilt, () => {
+  // codes() maps names to codes, so a misspelt name in a C++ list would silently send that op to js forever.
+  const info = nativeInfo();
+  const addon = createRequire(import.meta.url)(info.available ? info.path : '') as Record<string, unknown>;
+  const known: Record<keyof typeof CODES, readonly string[]> = {
+    unaryOp: UNARY_OPS,
+    unaryGradOp: UNARY_GRAD_OPS,
+    binaryOp: BINARY_OPS,
+    reduceOp: REDUCE_OPS,
+    activation: LINEAR_ACTIVATIONS,
+    poolOp: ['max', 'avg'] satisfies PoolOp[],
+    updateRule: ['sgd', 'adam', 'rmsprop', 'adagrad', 'adadelta'] satisfies UpdateRule[],
+  };
+  for (const [code, { list }] of Object.entries(CODES) as [keyof typeof CODES, (typeof CODES)[keyof typeof CODES]][]) {
+    const names = addon[list] as string[];
+    assert.ok(names.length > 0, `${list} is not empty`);
+    for (const name of names) assert.ok(known[code].includes(name), `${list} has ${JSON.stringify(name)}, unknown to ${code}`);
+  }
 });
 
 test('load() refuses an addon built from another table, or one without a function of the table', () => {
