@@ -4,7 +4,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { availableBackends, kernels, type UpdateParams, type UpdateRule } from '../../src/backend/index.js';
+import { availableBackends, type Conv2DGeometry, kernels, type UpdateParams, type UpdateRule } from '../../src/backend/index.js';
+import { STRUCTS } from '../../src/backend/native/table.js';
 import { nativeInfo } from '../../src/backend/native/index.js';
 import { assert, nr, withBackend } from '../helpers.js';
 
@@ -237,11 +238,27 @@ test('the training kernels reject bad geometries, short arrays and missing slots
   const info = nativeInfo();
   const addon = createRequire(import.meta.url)(info.available ? info.path : '') as Record<string, (...args: unknown[]) => void>;
   const f = (n: number) => new Float32Array(n);
-  // batch 1, 4x4x2 in, 4x4x3 out, 3x3 filter, stride 1, dilation 1, padding 1.
-  const geometry = (changes: Record<number, number> = {}) => {
-    const g = Int32Array.of(1, 4, 4, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1);
-    for (const [i, v] of Object.entries(changes)) g[Number(i)] = v;
-    return g;
+  // batch 1, 4x4x2 in, 4x4x3 out, 3x3 filter, stride 1, dilation 1, padding 1; packed in the table's field order.
+  const geometry = (changes: Partial<Conv2DGeometry> = {}) => {
+    const g: Conv2DGeometry = {
+      batch: 1,
+      inHeight: 4,
+      inWidth: 4,
+      inChannels: 2,
+      outHeight: 4,
+      outWidth: 4,
+      outChannels: 3,
+      filterHeight: 3,
+      filterWidth: 3,
+      strideHeight: 1,
+      strideWidth: 1,
+      dilationHeight: 1,
+      dilationWidth: 1,
+      padTop: 1,
+      padLeft: 1,
+      ...changes,
+    };
+    return Int32Array.from(Object.keys(STRUCTS.geometry.fields) as (keyof Conv2DGeometry)[], (field) => g[field]);
   };
   addon.conv2d!(f(32), f(54), f(48), geometry()); // the right sizes pass
   assert.throws(
@@ -275,12 +292,12 @@ test('the training kernels reject bad geometries, short arrays and missing slots
     (e: Error) => e instanceof RangeError && /conv2dBackpropInput: dy has 47 elements/.test(e.message),
   );
   assert.throws(
-    () => addon.conv2d!(f(32), f(54), f(48), geometry({ 9: 0 })),
+    () => addon.conv2d!(f(32), f(54), f(48), geometry({ strideHeight: 0 })),
     (e: Error) =>
       e instanceof RangeError &&
       /conv2d: bad geometry \(sizes must be >= 0, strides and dilations >= 1\): \[1, 4, 4, 2, 4, 4, 3, 3, 3, 0,/.test(e.message),
   );
-  assert.throws(() => addon.conv2d!(f(32), f(54), f(48), geometry({ 1: -4 })), /conv2d: bad geometry/);
+  assert.throws(() => addon.conv2d!(f(32), f(54), f(48), geometry({ inHeight: -4 })), /conv2d: bad geometry/);
   assert.throws(
     () => addon.conv2d!(f(32), f(54), f(48), Int32Array.of(1, 4, 4)),
     (e: Error) => e instanceof RangeError && /conv2d: geometry must have 15 fields, got 3/.test(e.message),
@@ -291,16 +308,22 @@ test('the training kernels reject bad geometries, short arrays and missing slots
   );
   // Products that overflow 64 bits are rejected, not wrapped around.
   assert.throws(
-    () => addon.conv2d!(f(32), f(54), f(48), geometry({ 0: 2 ** 31 - 1, 1: 2 ** 31 - 1, 2: 2 ** 31 - 1, 3: 2 ** 31 - 1 })),
+    () =>
+      addon.conv2d!(
+        f(32),
+        f(54),
+        f(48),
+        geometry({ batch: 2 ** 31 - 1, inHeight: 2 ** 31 - 1, inWidth: 2 ** 31 - 1, inChannels: 2 ** 31 - 1 }),
+      ),
     (e: Error) => e instanceof RangeError && /conv2d: x has 32 elements but the shape needs 9223372036854775807/.test(e.message),
   );
   assert.throws(
-    () => addon.depthwiseConv2d!(f(32), f(45), f(80), geometry({ 6: 5 })),
+    () => addon.depthwiseConv2d!(f(32), f(45), f(80), geometry({ outChannels: 5 })),
     (e: Error) =>
       e instanceof RangeError && /depthwiseConv2d: bad geometry \(outChannels 5 is not a multiple of inChannels 2\)/.test(e.message),
   );
   assert.throws(
-    () => addon.pool2d!(0, f(32), f(31), geometry({ 6: 2 })),
+    () => addon.pool2d!(0, f(32), f(31), geometry({ outChannels: 2 })),
     (e: Error) => e instanceof RangeError && /pool2d: out has 31 elements but the shape needs 32/.test(e.message),
   );
   assert.throws(
@@ -316,7 +339,18 @@ test('the training kernels reject bad geometries, short arrays and missing slots
     (e: Error) => e instanceof RangeError && /batchNormBackward: dy has 11 elements but the shape needs 12/.test(e.message),
   );
   // adam with amsgrad reads three slots.
-  const hyper = Float64Array.of(0.01, 0, 0, 0.9, 0.999, 0, 1e-7, 1, 0);
+  const params: Record<keyof UpdateParams, number> = {
+    learningRate: 0.01,
+    momentum: 0,
+    nesterov: 0,
+    beta1: 0.9,
+    beta2: 0.999,
+    rho: 0,
+    epsilon: 1e-7,
+    amsgrad: 1,
+    centered: 0,
+  };
+  const hyper = Float64Array.from(Object.keys(STRUCTS.updateParams.fields) as (keyof UpdateParams)[], (field) => params[field]);
   assert.throws(
     () => addon.applyUpdate!(1, f(8), f(8), [f(8), f(8)], hyper),
     (e: Error) => e instanceof TypeError && /applyUpdate: slots must be an array of at least 3 Float32Arrays for rule adam/.test(e.message),
