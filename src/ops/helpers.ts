@@ -78,6 +78,8 @@ export function resultType(a: Tensor, b: Tensor): DType {
 
 /** Throws a DTypeError unless `t` is float32 or float64. */
 export function requireFloat(t: Tensor, op: string, role = 'input'): void {
+  // The layers' trusted paths (conv2dParsed, pool2dParsed, ...) take tensors without toTensor; they all come here.
+  if (POOL_DEBUG && wasGivenBack(t._data)) throw givenBackError(t);
   if (!isFloat(t.dtype)) {
     throw dtypeError(op, {
       expected: `expected a float ${role}`,

@@ -86,3 +86,22 @@ test('without NEURONA_DEBUG_POOL the pool recycles storage as before and the sam
     assert.deepEqual(report.pooling.loss, report.withoutPooling.loss);
   }
 });
+
+test("NEURONA_DEBUG_POOL=1 also guards the layers' trusted op paths (pooling and convolution skip toTensor)", () => {
+  const { NEURONA_DEBUG_POOL: _, ...env } = process.env;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', 'test/nn/training/fixtures/pool-given-back-layers.ts'], {
+    encoding: 'utf8',
+    env: { ...env, NEURONA_DEBUG_POOL: '1' },
+  });
+  assert.equal(child.status, 0, `the child failed:\n${child.stderr}`);
+  const errors = JSON.parse(child.stdout.trim().split('\n').pop()!) as Record<string, string | null>;
+  for (const [layer, name] of [
+    ['MaxPooling2D', 'max_pooling2d'],
+    ['Conv2D', 'conv2d'],
+  ]) {
+    assert.match(
+      errors[layer] ?? '',
+      new RegExp(`^NumericsError: ${layer} "${name}" \\(input shape \\[1, 4, 4, 8\\]\\): NEURONA_DEBUG_POOL: `),
+    );
+  }
+});
