@@ -86,7 +86,7 @@ export function paddingOption(value: unknown, where: string): Padding {
 }
 
 /** Dilation > 1 and strides > 1 together are refused, as TensorFlow and Keras refuse them. */
-export function checkDilationWithStrides(strides: Two, dilation: Two, where: string): void {
+function checkDilationWithStrides(strides: Two, dilation: Two, where: string): void {
   if ((strides[0] > 1 || strides[1] > 1) && (dilation[0] > 1 || dilation[1] > 1)) {
     throw configError(where, {
       expected: `strides ${formatPair(strides)} cannot be combined with dilationRate ${formatPair(dilation)}`,
@@ -151,7 +151,7 @@ export function outputPaddingOption(value: unknown, strides: Two, where: string)
 /* ---- Output lengths (one spatial axis each) ---- */
 
 /** The span of a kernel of `kernel` taps `dilation` apart. */
-export function dilatedKernel(kernel: number, dilation: number): number {
+function dilatedKernel(kernel: number, dilation: number): number {
   return (kernel - 1) * dilation + 1;
 }
 

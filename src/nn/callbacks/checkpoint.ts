@@ -107,7 +107,7 @@ export class ModelCheckpoint extends Callback {
     const owner = 'ModelCheckpoint';
     const options = parseOptions<ModelCheckpointOptions>(owner, raw, CHECKPOINT_OPTIONS);
     if (typeof filepath !== 'string' || filepath.length === 0) {
-      throw configError(owner, { expected: 'expected a filepath template', got: JSON.stringify(filepath) });
+      throw configError(owner, { expected: 'expected a filepath template', got: show(filepath) });
     }
     this.filepath = filepath;
     this.monitor = options.monitor ?? 'val_loss';

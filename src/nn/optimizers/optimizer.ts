@@ -72,10 +72,6 @@ function checkOption(owner: string, option: string, value: unknown, rule: (v: nu
   return value;
 }
 
-/** What came instead of a Variable: a plain tensor (the usual mistake) by its shape, anything else by its type. */
-const describe = (value: unknown) =>
-  value instanceof Tensor ? `a Tensor of shape ${formatShape(value.shape)}, not a Variable` : typeof value;
-
 const nonNegative = (v: number) => v >= 0 && Number.isFinite(v);
 const positive = (v: number) => v > 0 && Number.isFinite(v);
 const optionalPositive = (owner: string, option: string, value: number | null | undefined) =>
@@ -197,7 +193,7 @@ export abstract class Optimizer {
       if (!(v instanceof Variable)) {
         throw configError(`${this.className}.applyGradients`, {
           expected: 'expected Variables to update',
-          got: describe(v as unknown),
+          got: show(v as unknown),
           hint: 'wrap a weight in nr.variable() to make it trainable',
         });
       }

@@ -1,6 +1,7 @@
 import { configError, formatShape, globalRandom, numericsError, shapeError, show } from '../../core/index.js';
 import { Tensor, tensor } from '../../tensor/index.js';
 import * as ops from '../../ops/index.js';
+import { describeValue } from '../describe.js';
 
 /*
  * The data side of fit/evaluate/predict: inputs arrive as one Tensor or a list (multi-input /
@@ -25,7 +26,7 @@ export function toList(x: TensorOrList | undefined, role: string): Tensor[] {
   if (!list || list.length === 0 || list.some((t) => !(t instanceof Tensor))) {
     throw configError('', {
       expected: `${role} must be a Tensor or a non-empty array of Tensors`,
-      got: describe(x),
+      got: describeValue(x),
       hint: 'wrap arrays with nr.tensor(...)',
     });
   }
@@ -33,11 +34,6 @@ export function toList(x: TensorOrList | undefined, role: string): Tensor[] {
     if (t.rank === 0) throw shapeError(role, { expected: 'a batch of samples is needed (rank >= 1, samples on axis 0)', got: 'a scalar' });
   }
   return list;
-}
-
-function describe(x: unknown): string {
-  if (Array.isArray(x)) return `an array of ${x.length} ${x.length > 0 && !(x[0] instanceof Tensor) ? 'non-Tensor values' : 'items'}`;
-  return x === null ? 'null' : typeof x;
 }
 
 /**
