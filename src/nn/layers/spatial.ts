@@ -33,8 +33,8 @@ export const IMAGE_INPUT_SPEC: InputSpec = {
   },
 };
 
-/** Checks that a shape (or a tensor's shape) is a batch of images `[batch, height, width, channels]`. */
-export function requireImages(shape: LayerShape | Tensor, where: string): LayerShape {
+/** The shape of a batch of images `[batch, height, width, channels]` (a layer shape or a tensor's), checked. */
+export function imageShape(shape: LayerShape | Tensor, where: string): LayerShape {
   const dims: Dims = Array.isArray(shape) ? shape : (shape as Tensor).shape;
   checkImageRank(dims, where, 'layer');
   return dims;

@@ -7,7 +7,7 @@ import { fusedActivationOf } from '../fused-activation.js';
 import type { InitializerIdentifier } from '../../initializers.js';
 import { formatLayerShape, type CallOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../../regularizers.js';
-import { ImageLayer, requireImages, type ImageLayerOptions, type IntPair, type Padding } from '../spatial.js';
+import { ImageLayer, imageShape, type ImageLayerOptions, type IntPair, type Padding } from '../spatial.js';
 
 /** The options every 2D convolution takes (Keras's names and defaults). */
 export interface BaseConvOptions extends ImageLayerOptions {
@@ -150,7 +150,7 @@ export abstract class BaseConv extends ImageLayer {
   }
 
   override computeOutputShape(inputShape: LayerShape): LayerShape {
-    const [n, , , c] = requireImages(inputShape, this.where);
+    const [n, , , c] = imageShape(inputShape, this.where);
     const [h, w] = this.spatialOutputShape(inputShape);
     return [n!, h, w, c === null ? null : this.outputChannels(c!)];
   }

@@ -4,7 +4,7 @@ import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { pool2dParsed } from '../../../ops/pool.js';
 import { registerLayer, type CallOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
-import { ImageLayer, floatInput, requireImages, type ImageLayerOptions, type IntPair, type Padding } from '../spatial.js';
+import { ImageLayer, floatInput, imageShape, type ImageLayerOptions, type IntPair, type Padding } from '../spatial.js';
 
 export interface Pooling2DOptions extends ImageLayerOptions {
   /** Window size: an int or `[height, width]` (default 2). */
@@ -52,7 +52,7 @@ abstract class Pooling2D extends ImageLayer {
   }
 
   override computeOutputShape(inputShape: LayerShape): LayerShape {
-    const [n, , , c] = requireImages(inputShape, this.where);
+    const [n, , , c] = imageShape(inputShape, this.where);
     const { size, strides, padding } = this.window;
     const [h, w] = windowOutputSize(inputShape, size[0], size[1], strides, [1, 1], padding, this.where, 'pool');
     return [n!, h, w, c!];
@@ -118,7 +118,7 @@ abstract class GlobalPooling2D extends ImageLayer {
   protected abstract reduce(inputs: Tensor): Tensor;
 
   override computeOutputShape(inputShape: LayerShape): LayerShape {
-    const [n, , , c] = requireImages(inputShape, this.where);
+    const [n, , , c] = imageShape(inputShape, this.where);
     return this.keepdims ? [n!, 1, 1, c!] : [n!, c!];
   }
 

@@ -11,7 +11,7 @@ import {
   declareLayerOptions,
   type OwnOptionChecks,
 } from '../../layer.js';
-import { IMAGE_INPUT_SPEC, floatInput, requireImages } from '../spatial.js';
+import { IMAGE_INPUT_SPEC, floatInput, imageShape } from '../spatial.js';
 import {
   checkTransformOptions,
   rotationTransform,
@@ -124,7 +124,7 @@ export abstract class RandomAugmentation extends Layer {
   protected abstract augment(inputs: Tensor): Tensor;
 
   override computeOutputShape(inputShape: LayerShape): LayerShape {
-    return requireImages(inputShape, this.where);
+    return imageShape(inputShape, this.where);
   }
 
   override getConfig(): Record<string, unknown> {

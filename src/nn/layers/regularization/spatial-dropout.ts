@@ -2,7 +2,7 @@ import { configError, is } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import { declareLayerOptions, registerLayer, type InputSpec, type CallOptions, type LayerOptions, type LayerShape } from '../../layer.js';
 import { Dropout } from '../core/dropout.js';
-import { IMAGE_INPUT_SPEC, checkDataFormat, requireImages } from '../spatial.js';
+import { IMAGE_INPUT_SPEC, checkDataFormat, imageShape } from '../spatial.js';
 
 export interface SpatialDropout2DOptions extends LayerOptions {
   /** Fraction of channels to drop, in [0, 1). */
@@ -47,12 +47,12 @@ export class SpatialDropout2D extends Dropout {
   }
 
   override call(inputs: Tensor, options: CallOptions): Tensor {
-    requireImages(inputs, `SpatialDropout2D "${this.name}"`);
+    imageShape(inputs, `SpatialDropout2D "${this.name}"`);
     return super.call(inputs, options);
   }
 
   override computeOutputShape(inputShape: LayerShape): LayerShape {
-    return requireImages(inputShape, `SpatialDropout2D "${this.name}"`);
+    return imageShape(inputShape, `SpatialDropout2D "${this.name}"`);
   }
 
   override getConfig(): Record<string, unknown> {

@@ -4,7 +4,7 @@ import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { crop2dParsed, upSample2dParsed } from '../../../ops/image.js';
 import { registerLayer, type CallOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
-import { ImageLayer, requireImages, type ImageLayerOptions, type IntPair, type PairOfPairs } from '../spatial.js';
+import { ImageLayer, imageShape, type ImageLayerOptions, type IntPair, type PairOfPairs } from '../spatial.js';
 
 /*
  * Layers that change the height and width of NHWC images without weights. Each reads its amounts
@@ -31,7 +31,7 @@ abstract class Sides2D extends ImageLayer {
 
   /** The image shape with each known height and width changed by `sign` times its two amounts. */
   protected resized(inputShape: LayerShape, sign: 1 | -1): LayerShape {
-    const [n, h, w, c] = requireImages(inputShape, this.where);
+    const [n, h, w, c] = imageShape(inputShape, this.where);
     const [[top, bottom], [left, right]] = this.sides;
     return [n!, grow(h!, sign * (top + bottom)), grow(w!, sign * (left + right)), c!];
   }
@@ -158,7 +158,7 @@ export class UpSampling2D extends ImageLayer {
   }
 
   override computeOutputShape(inputShape: LayerShape): LayerShape {
-    const [n, h, w, c] = requireImages(inputShape, this.where);
+    const [n, h, w, c] = imageShape(inputShape, this.where);
     return [n!, h === null ? null : h! * this.size[0], w === null ? null : w! * this.size[1], c!];
   }
 
