@@ -56,6 +56,15 @@ export {
   type AsyncAdaptData,
 } from './preprocessing/normalization.js';
 export {
+  Resizing,
+  CenterCrop,
+  resizeImages,
+  RESIZE_INTERPOLATIONS,
+  type ResizingOptions,
+  type CenterCropOptions,
+  type ResizeInterpolation,
+} from './preprocessing/resizing.js';
+export {
   RandomFlip,
   RandomTranslation,
   RandomRotation,
