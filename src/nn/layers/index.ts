@@ -36,6 +36,7 @@ export {
   type Pooling2DOptions,
   type GlobalPooling2DOptions,
 } from './pooling/pooling-2d.js';
+export { AdaptiveAveragePooling2D, type AdaptiveAveragePooling2DOptions } from './pooling/adaptive-pooling-2d.js';
 export { BatchNormalization, type BatchNormalizationOptions } from './normalization/batch-normalization.js';
 export {
   ZeroPadding2D,

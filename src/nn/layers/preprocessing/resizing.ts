@@ -20,7 +20,7 @@ export type ResizeInterpolation = 'bilinear' | 'nearest' | 'bicubic' | 'area';
 export const RESIZE_INTERPOLATIONS: readonly ResizeInterpolation[] = ['bilinear', 'nearest', 'bicubic', 'area'];
 
 /** For one axis, `taps` lists of (input index, weight) per output position. */
-interface AxisTaps {
+export interface AxisTaps {
   readonly indices: Int32Array[];
   readonly weights: Float64Array[];
 }
@@ -66,6 +66,11 @@ function axisTaps(inSize: number, outSize: number, method: ResizeInterpolation):
       perOutput.push([indices, weights]);
     }
   }
+  return packTaps(perOutput, outSize);
+}
+
+/** Per-output (indices, weights) lists as `taps` arrays of one entry per output; missing taps get weight 0. */
+export function packTaps(perOutput: readonly (readonly [readonly number[], readonly number[]])[], outSize: number): AxisTaps {
   const taps = Math.max(...perOutput.map(([indices]) => indices.length));
   const indices = Array.from({ length: taps }, () => new Int32Array(outSize));
   const weights = Array.from({ length: taps }, () => new Float64Array(outSize));
@@ -78,19 +83,26 @@ function axisTaps(inSize: number, outSize: number, method: ResizeInterpolation):
   return { indices, weights };
 }
 
-/** Resizes axis 1 (height) or 2 (width) of NHWC images to `size`. */
-function resizeAxis(images: Tensor, axis: 1 | 2, size: number, method: ResizeInterpolation): Tensor {
-  const inSize = images.shape[axis]!;
-  if (inSize === size) return images;
-  const { indices, weights } = axisTaps(inSize, size, method);
+/**
+ * `sum_k images[..., indices[k][o], ...] * weights[k][o]` along axis 1 (height) or 2 (width) of NHWC
+ * images: a resize or an adaptive pooling of that axis, linear in the images.
+ */
+export function gatherWeighted(images: Tensor, axis: 1 | 2, { indices, weights }: AxisTaps, unitWeights = false): Tensor {
+  const size = indices[0]!.length;
   const weightShape = axis === 1 ? [size, 1, 1] : [size, 1];
   let out: Tensor | null = null;
   for (let k = 0; k < indices.length; k++) {
     const gathered = ops.gather(images, tensor(indices[k]!, [size], 'int32'), axis);
-    const term = method === 'nearest' ? gathered : ops.mul(gathered, tensor(weights[k]!, weightShape, images.dtype));
+    const term = unitWeights ? gathered : ops.mul(gathered, tensor(weights[k]!, weightShape, images.dtype));
     out = out === null ? term : ops.add(out, term);
   }
   return out!;
+}
+
+/** Resizes axis 1 (height) or 2 (width) of NHWC images to `size`. */
+function resizeAxis(images: Tensor, axis: 1 | 2, size: number, method: ResizeInterpolation): Tensor {
+  const inSize = images.shape[axis]!;
+  return inSize === size ? images : gatherWeighted(images, axis, axisTaps(inSize, size, method), method === 'nearest');
 }
 
 /**
