@@ -108,5 +108,8 @@ test('Resizing and CenterCrop: bad options are ConfigErrors naming the layer and
   for (const [fn, pattern] of cases)
     assert.throws(fn, (e: Error) => e instanceof nr.ConfigError && pattern.test(e.message), pattern.source);
   assert.throws(() => nr.layers.resizeImages(nr.ones([4, 4, 3]), [2, 2]), nr.ShapeError);
+  // A size from a hostile model.json is refused before anything of that size is allocated.
+  assert.throws(() => new nr.layers.Resizing(1e9, 1e9).apply(nr.ones([1, 2, 2, 1])), /more than the limit of .* elements per tensor/);
+  assert.throws(() => new nr.layers.AdaptiveAveragePooling2D(1e9).apply(nr.ones([1, 2, 2, 1])), /more than the limit/);
   assert.throws(() => new nr.layers.Resizing(2, 2).apply(nr.ones([4, 4, 3])), nr.ShapeError);
 });

@@ -1,4 +1,4 @@
-import { configError, formatShape, is, shapeError, show } from '../../../core/index.js';
+import { checkTensorSize, configError, formatShape, is, shapeError, show } from '../../../core/index.js';
 import { tensor, type Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { registerLayer, type CallOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
@@ -130,6 +130,8 @@ export function resizeImages(images: Tensor, size: readonly [number, number], in
       got: `size ${show(size)}, images ${formatShape(images.shape)}`,
     });
   }
+  const [n, , , c] = images.shape as [number, number, number, number];
+  checkTensorSize(n * size[0] * size[1] * c, images.dtype, `resizeImages: the output [${n}, ${size[0]}, ${size[1]}, ${c}]`);
   return resizeAxis(resizeAxis(images, 1, size[0], interpolation), 2, size[1], interpolation);
 }
 
