@@ -22,3 +22,32 @@ export {
   type FinishOptions,
 } from './common.js';
 export { preprocessInput, decodePredictions, imagenetClasses, type PreprocessMode, type ImageNetPrediction } from './imagenet-utils.js';
+export { VGG16, VGG19 } from './vgg.js';
+export { ResNet50, ResNet101, ResNet152, ResNet50V2 } from './resnet.js';
+
+import * as vgg from './vgg.js';
+import * as resnetFamily from './resnet.js';
+
+/*
+ * Keras's per-family modules (`keras.applications.resnet_v2.preprocess_input`): each family's
+ * models with its own preprocessInput (the convention its published weights expect) and decodePredictions.
+ */
+export const vgg16 = Object.freeze({ VGG16: vgg.VGG16, preprocessInput: vgg.preprocessInput, decodePredictions: vgg.decodePredictions });
+export const vgg19 = Object.freeze({ VGG19: vgg.VGG19, preprocessInput: vgg.preprocessInput, decodePredictions: vgg.decodePredictions });
+export const resnet = Object.freeze({
+  ResNet50: resnetFamily.ResNet50,
+  ResNet101: resnetFamily.ResNet101,
+  ResNet152: resnetFamily.ResNet152,
+  preprocessInput: resnetFamily.preprocessInput,
+  decodePredictions: vgg.decodePredictions,
+});
+export const resnet50 = Object.freeze({
+  ResNet50: resnetFamily.ResNet50,
+  preprocessInput: resnetFamily.preprocessInput,
+  decodePredictions: vgg.decodePredictions,
+});
+export const resnetV2 = Object.freeze({
+  ResNet50V2: resnetFamily.ResNet50V2,
+  preprocessInput: resnetFamily.preprocessInputV2,
+  decodePredictions: vgg.decodePredictions,
+});
