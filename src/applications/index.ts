@@ -24,9 +24,13 @@ export {
 export { preprocessInput, decodePredictions, imagenetClasses, type PreprocessMode, type ImageNetPrediction } from './imagenet-utils.js';
 export { VGG16, VGG19 } from './vgg.js';
 export { ResNet50, ResNet101, ResNet152, ResNet50V2 } from './resnet.js';
+export { AlexNet } from './alexnet.js';
+export { GoogLeNet, type GoogLeNetOptions } from './googlenet.js';
 
 import * as vgg from './vgg.js';
 import * as resnetFamily from './resnet.js';
+import * as alexnetFamily from './alexnet.js';
+import * as googlenetFamily from './googlenet.js';
 
 /*
  * Keras's per-family modules (`keras.applications.resnet_v2.preprocess_input`): each family's
@@ -51,3 +55,5 @@ export const resnetV2 = Object.freeze({
   preprocessInput: resnetFamily.preprocessInputV2,
   decodePredictions: vgg.decodePredictions,
 });
+export const alexnet = Object.freeze({ ...alexnetFamily });
+export const googlenet = Object.freeze({ ...googlenetFamily });
