@@ -39,7 +39,7 @@ export interface GoogLeNetOptions extends ApplicationOptions {
   auxLogits?: boolean;
 }
 
-/** torchvision's BasicConv2d: a bias-free convolution, batch normalization (eps 0.001, torch's momentum 0.1) and ReLU. */
+/** torchvision's BasicConv2d: a bias-free convolution, batch normalization (eps 0.001; momentum 0.9 is torch's 0.1) and ReLU. */
 function basicConv(x: SymbolicTensor, filters: number, kernelSize: number, name: string, strides = 1): SymbolicTensor {
   const padding = kernelSize > 1 && strides === 1 ? 'same' : 'valid';
   x = new Conv2D({ filters, kernelSize, strides, padding, useBias: false, name: `${name}_conv` }).apply(x);
@@ -60,7 +60,7 @@ function inception(x: SymbolicTensor, name: string, [c1, r3, c3, r5, c5, pool]: 
 /** torchvision's InceptionAux: 4x4 adaptive average pooling, a 1x1 BasicConv2d (128), fc 1024 + ReLU, dropout 0.7, fc. */
 function auxiliary(x: SymbolicTensor, name: string, classes: number, activation: ApplicationOptions['classifierActivation']) {
   x = new AdaptiveAveragePooling2D({ outputSize: 4, name: `${name}_pool` }).apply(x);
-  x = new Flatten({ name: `${name}_flatten` }).apply(basicConv(x, 128, 1, name));
+  x = new Flatten({ name: `${name}_flatten` }).apply(basicConv(x, 128, 1, `${name}_conv`));
   x = new Dense({ units: 1024, activation: 'relu', name: `${name}_fc1` }).apply(x);
   x = new Dropout({ rate: 0.7, name: `${name}_dropout` }).apply(x);
   return new Dense({ units: classes, activation, name: `${name}_fc2` }).apply(x);

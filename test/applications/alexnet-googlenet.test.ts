@@ -84,6 +84,8 @@ test('GoogLeNet: default 224 output, features, auxiliary classifiers', async () 
   const withAux = await nr.applications.GoogLeNet({ auxLogits: true, inputShape: [64, 64, 3] });
   assert.equal(count(withAux.trainableWeights), reference.googlenet!.trainableWithAux);
   assert.deepEqual(withAux.outputNames, ['predictions', 'aux1_fc2', 'aux2_fc2']);
+  // torchvision's aux1.conv.conv / aux1.conv.bn / aux1.fc1: the same path rule as the main layers.
+  for (const n of ['aux1_conv_conv', 'aux1_conv_bn', 'aux1_fc1', 'aux2_conv_relu']) assert.equal(withAux.getLayer(n).name, n);
   const outputs = withAux.predict(nr.ones([2, 64, 64, 3])) as unknown as nr.Tensor[];
   assert.deepEqual(
     outputs.map((t) => t.shape),

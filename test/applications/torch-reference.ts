@@ -18,14 +18,22 @@ export function readReference(file: string): Record<string, TorchReference> {
   return JSON.parse(readFileSync(new URL(`../fixtures/applications/${file}`, import.meta.url), 'utf8'));
 }
 
-/** offset + scale * (frac(sin((i + seed) * 12.9898) * 43758.5453) - 0.5), in float64, stored as float32. */
+/** offset + scale * (h / 2**32 - 0.5) with h = fmix32(i * 2654435761 + seed * 40503), stored as float32 (formula.py). */
 export function formula(size: number, seed: number, scale = 1, offset = 0): Float32Array {
   const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    const s = Math.sin((i + seed) * 12.9898) * 43758.5453;
-    out[i] = offset + scale * (s - Math.floor(s) - 0.5);
-  }
+  for (let i = 0; i < size; i++) out[i] = entry(i, seed, scale, offset);
   return out;
+}
+
+function entry(i: number, seed: number, scale: number, offset: number): number {
+  // MurmurHash3's 32-bit finaliser; Math.imul keeps each product's low 32 bits, as numpy's masking does.
+  let h = (Math.imul(i, 2654435761) + Math.imul(seed, 40503)) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return offset + scale * ((h >>> 0) / 4294967296 - 0.5);
 }
 
 /** CRC-32 (zlib's polynomial) of an ASCII string. */
@@ -38,15 +46,19 @@ function crc32(text: string): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-/** A PyTorch tensor's values by its name and (PyTorch) shape: formula.py's seed_of and spec_of. */
-export function torchValues(name: string, shape: readonly number[]): Float32Array {
+/**
+ * Entry i (row-major in PyTorch's layout) of a PyTorch tensor, by its name and PyTorch shape:
+ * formula.py's seed_of and spec_of.
+ */
+export function torchEntries(name: string, shape: readonly number[]): (i: number) => number {
   const size = shape.reduce((a, b) => a * b, 1);
   const leaf = name.slice(name.lastIndexOf('.') + 1);
   let [scale, offset] = [0.2, 0];
   if (leaf === 'weight' && shape.length > 1) scale = Math.sqrt(24 / (size / shape[0]!));
   else if (leaf === 'running_var') [scale, offset] = [1, 1];
   else if (leaf === 'weight') [scale, offset] = [0.4, 1];
-  return formula(size, crc32(name) % 100003, scale, offset);
+  const seed = crc32(name) % 100003;
+  return (i) => entry(i, seed, scale, offset);
 }
 
 /** The fixture's images (NCHW there) as an NHWC batch. */
@@ -56,25 +68,43 @@ export function referenceImages(ref: TorchReference, count = ref.logits.length):
   return nr.tensor(nchw, [count, 3, size, size]).transpose([0, 2, 3, 1]);
 }
 
-/** torch Conv2d weight `name` ([out, in, kh, kw]) for a Keras kernel of shape [kh, kw, in, out]. */
-export function convKernel(name: string, [kh, kw, inputs, filters]: readonly number[]): nr.Tensor {
-  return nr.tensor(torchValues(name, [filters!, inputs!, kh!, kw!]), [filters!, inputs!, kh!, kw!]).transpose([2, 3, 1, 0]);
+// The maps below write each value straight into neurona's layout (no transposes of 100-million-entry tensors).
+
+/** torch Conv2d weight `name` ([out, in, kh, kw]) as a Keras kernel [kh, kw, in, out]. */
+export function convKernel(name: string, shape: readonly number[]): nr.Tensor {
+  const [kh, kw, inputs, filters] = shape as [number, number, number, number];
+  const at = torchEntries(name, [filters, inputs, kh, kw]);
+  const out = new Float32Array(kh * kw * inputs * filters);
+  let k = 0;
+  for (let y = 0; y < kh; y++)
+    for (let x = 0; x < kw; x++)
+      for (let i = 0; i < inputs; i++) for (let o = 0; o < filters; o++) out[k++] = at(((o * inputs + i) * kh + y) * kw + x);
+  return nr.tensor(out, shape);
 }
 
 /**
- * torch Linear weight `name` ([out, in]) for a Dense kernel of shape [in, out]. After a flatten of
- * [channels, height, width] feature maps (`chw`), torch's input index c*H*W + h*W + w becomes
- * Keras's (h*W + w)*C + c.
+ * torch Linear weight `name` ([out, in]) as a Dense kernel [in, out]. After a flatten of
+ * [channels, height, width] feature maps (`chw`), Keras's input row (h*W + w)*C + c is torch's
+ * column c*H*W + h*W + w.
  */
-export function denseKernel(name: string, [inputs, units]: readonly number[], chw?: [number, number, number]): nr.Tensor {
-  const w = nr.tensor(torchValues(name, [units!, inputs!]), [units!, inputs!]);
-  if (!chw) return w.transpose([1, 0]);
-  const [c, h, ww] = chw;
-  return w.reshape([units!, c, h, ww]).transpose([2, 3, 1, 0]).reshape([inputs!, units!]);
+export function denseKernel(name: string, shape: readonly number[], chw?: [number, number, number]): nr.Tensor {
+  const [inputs, units] = shape as [number, number];
+  const at = torchEntries(name, [units, inputs]);
+  const out = new Float32Array(inputs * units);
+  const [c, h, w] = chw ?? [inputs, 1, 1];
+  for (let row = 0; row < inputs; row++) {
+    const column = (row % c) * h * w + Math.floor(row / c);
+    for (let u = 0; u < units; u++) out[row * units + u] = at(u * inputs + column);
+  }
+  return nr.tensor(out, shape);
 }
 
 export function vector(name: string, length: number): nr.Tensor {
-  return nr.tensor(torchValues(name, [length]), [length]);
+  const at = torchEntries(name, [length]);
+  return nr.tensor(
+    Float32Array.from({ length }, (_, i) => at(i)),
+    [length],
+  );
 }
 
 /**
