@@ -24,9 +24,26 @@ export {
 export { preprocessInput, decodePredictions, imagenetClasses, type PreprocessMode, type ImageNetPrediction } from './imagenet-utils.js';
 export { VGG16, VGG19 } from './vgg.js';
 export { ResNet50, ResNet101, ResNet152, ResNet50V2 } from './resnet.js';
+export { InceptionV3 } from './inception-v3.js';
+export { MobileNetV2, type MobileNetV2Options } from './mobilenet-v2.js';
+export {
+  EfficientNetB0,
+  EfficientNetB1,
+  EfficientNetB2,
+  EfficientNetB3,
+  EfficientNetB4,
+  EfficientNetB5,
+  EfficientNetB6,
+  EfficientNetB7,
+} from './efficientnet.js';
+export { DenseNet121 } from './densenet.js';
 
 import * as vgg from './vgg.js';
 import * as resnetFamily from './resnet.js';
+import * as inceptionV3Family from './inception-v3.js';
+import * as mobilenetV2Family from './mobilenet-v2.js';
+import * as efficientnetFamily from './efficientnet.js';
+import * as densenetFamily from './densenet.js';
 
 /*
  * Keras's per-family modules (`keras.applications.resnet_v2.preprocess_input`): each family's
@@ -50,4 +67,31 @@ export const resnetV2 = Object.freeze({
   ResNet50V2: resnetFamily.ResNet50V2,
   preprocessInput: resnetFamily.preprocessInputV2,
   decodePredictions: vgg.decodePredictions,
+});
+export const inceptionV3 = Object.freeze({
+  InceptionV3: inceptionV3Family.InceptionV3,
+  preprocessInput: inceptionV3Family.preprocessInput,
+  decodePredictions: inceptionV3Family.decodePredictions,
+});
+export const mobilenetV2 = Object.freeze({
+  MobileNetV2: mobilenetV2Family.MobileNetV2,
+  preprocessInput: mobilenetV2Family.preprocessInput,
+  decodePredictions: mobilenetV2Family.decodePredictions,
+});
+export const efficientnet = Object.freeze({
+  EfficientNetB0: efficientnetFamily.EfficientNetB0,
+  EfficientNetB1: efficientnetFamily.EfficientNetB1,
+  EfficientNetB2: efficientnetFamily.EfficientNetB2,
+  EfficientNetB3: efficientnetFamily.EfficientNetB3,
+  EfficientNetB4: efficientnetFamily.EfficientNetB4,
+  EfficientNetB5: efficientnetFamily.EfficientNetB5,
+  EfficientNetB6: efficientnetFamily.EfficientNetB6,
+  EfficientNetB7: efficientnetFamily.EfficientNetB7,
+  preprocessInput: efficientnetFamily.preprocessInput,
+  decodePredictions: efficientnetFamily.decodePredictions,
+});
+export const densenet = Object.freeze({
+  DenseNet121: densenetFamily.DenseNet121,
+  preprocessInput: densenetFamily.preprocessInput,
+  decodePredictions: densenetFamily.decodePredictions,
 });
