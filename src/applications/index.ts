@@ -1,6 +1,10 @@
 import * as alexnetFamily from './alexnet.js';
+import * as densenetFamily from './densenet.js';
+import * as efficientnetFamily from './efficientnet.js';
 import * as googlenetFamily from './googlenet.js';
 import * as imagenetUtils from './imagenet-utils.js';
+import * as inceptionV3Family from './inception-v3.js';
+import * as mobilenetV2Family from './mobilenet-v2.js';
 import * as resnetFamily from './resnet.js';
 import * as vgg from './vgg.js';
 
@@ -32,6 +36,19 @@ export { VGG16, VGG19 } from './vgg.js';
 export { ResNet50, ResNet101, ResNet152, ResNet50V2 } from './resnet.js';
 export { AlexNet } from './alexnet.js';
 export { GoogLeNet, type GoogLeNetOptions } from './googlenet.js';
+export { InceptionV3 } from './inception-v3.js';
+export { MobileNetV2, type MobileNetV2Options } from './mobilenet-v2.js';
+export {
+  EfficientNetB0,
+  EfficientNetB1,
+  EfficientNetB2,
+  EfficientNetB3,
+  EfficientNetB4,
+  EfficientNetB5,
+  EfficientNetB6,
+  EfficientNetB7,
+} from './efficientnet.js';
+export { DenseNet121 } from './densenet.js';
 
 /*
  * Keras's per-family modules (`keras.applications.resnet_v2.preprocess_input`): each family's
@@ -46,3 +63,26 @@ export const resnet50 = Object.freeze({ ResNet50, preprocessInput: caffe, ...dec
 export const resnetV2 = Object.freeze({ ResNet50V2, preprocessInput: preprocessInputV2, ...decode });
 export const alexnet = Object.freeze({ ...alexnetFamily });
 export const googlenet = Object.freeze({ ...googlenetFamily });
+const { InceptionV3 } = inceptionV3Family;
+export const inceptionV3 = Object.freeze({ InceptionV3, preprocessInput: inceptionV3Family.preprocessInput, ...decode });
+const { MobileNetV2 } = mobilenetV2Family;
+export const mobilenetV2 = Object.freeze({ MobileNetV2, preprocessInput: mobilenetV2Family.preprocessInput, ...decode });
+const { EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3, EfficientNetB4, EfficientNetB5, EfficientNetB6, EfficientNetB7 } =
+  efficientnetFamily;
+export const efficientnet = Object.freeze({
+  EfficientNetB0,
+  EfficientNetB1,
+  EfficientNetB2,
+  EfficientNetB3,
+  EfficientNetB4,
+  EfficientNetB5,
+  EfficientNetB6,
+  EfficientNetB7,
+  preprocessInput: efficientnetFamily.preprocessInput,
+  ...decode,
+});
+export const densenet = Object.freeze({
+  DenseNet121: densenetFamily.DenseNet121,
+  preprocessInput: densenetFamily.preprocessInput,
+  ...decode,
+});
