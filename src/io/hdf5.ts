@@ -5,12 +5,14 @@
  * FormatError naming the file. Reading only parses structure and copies numbers; nothing in a file
  * is ever executed. Why jsfive, with measurements: docs/saving.md, "Keras weight files".
  *
- * jsfive returns dataset values as plain arrays of numbers, which costs about 25 s and 3 GB for
- * VGG16's 102-million-value fc1 kernel. Keras and h5py write weights contiguously (unchunked,
- * uncompressed), so for that layout this file takes the data's address from jsfive's parsed layout
- * message and copies the bytes straight into a typed array; chunked or compressed datasets go
- * through jsfive's own reader. The package version is pinned because the address lookup uses
- * jsfive's internals (test/io/hdf5.test.ts covers both paths).
+ * jsfive parses the structure (groups, attributes, types, shapes, layouts, filter pipelines); its
+ * own value reader builds plain arrays element by element, which costs about 25 s and 3 GB for
+ * VGG16's 102-million-value fc1 kernel. So the values are read here, into typed arrays: a contiguous
+ * dataset (what Keras and h5py write) is one copy from the file's bytes; a chunked one walks the
+ * chunk B-tree, decodes each chunk with jsfive's filters (deflate, shuffle, fletcher32) and copies
+ * it into place, where jsfive's reader would also leave never-written chunks undefined instead of
+ * the fill value. The package version is pinned because this uses jsfive's internals (the parsed
+ * layout and filter messages); test/io/hdf5.test.ts covers every path.
  */
 import * as jsfive from 'jsfive';
 import { NeuronaError, formatError } from '../core/index.js';
@@ -151,71 +153,145 @@ function wrapDataset(dataset: jsfive.Dataset, source: string): Hdf5Dataset {
   if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw formatError(source, { expected: `dataset ${path} has an invalid shape [${shape.join(', ')}]` });
   }
-  const size = shape.reduce((a, b) => a * b, 1);
   return {
     kind: 'dataset',
     path,
     shape,
     dtype,
-    read: () => guard(source, path, () => contiguous(dataset, dtype, size, source) ?? fromValues(dataset.value, dtype, size, source, path)),
+    read: () => guard(source, path, () => readValues(dataset, dtype, shape, source)),
   };
 }
 
-/** The private parts of jsfive 0.4.2 that locate a contiguous dataset's bytes (see the header). */
+/** The private parts of jsfive 0.4.2 that this file reads (see the header). */
 interface DataObjects {
   fh: ArrayBuffer;
+  fillvalue: number | bigint;
+  filter_pipeline: Map<string, unknown>[] | null;
+  _chunks: number[];
+  _chunk_address: number | bigint;
   find_msg_type(type: number): { get(key: 'offset_to_message'): number }[];
   _get_data_message_properties(offset: number): [number, number, number, number];
+  _get_chunk_params(): void;
 }
 
-/** Reads a contiguous dataset straight from the file's bytes; null for any other layout. */
-function contiguous(dataset: jsfive.Dataset, dtype: string, size: number, source: string): Hdf5Array | null {
-  const objects = (dataset as unknown as { _dataobjects?: DataObjects })._dataobjects;
-  if (!objects || typeof objects.find_msg_type !== 'function') return null;
+function readValues(dataset: jsfive.Dataset, dtype: string, shape: number[], source: string): Hdf5Array {
+  const objects = (dataset as unknown as { _dataobjects: DataObjects })._dataobjects;
+  const size = shape.reduce((a, b) => a * b, 1);
   const message = objects.find_msg_type(DATA_LAYOUT_MESSAGE)[0];
-  if (!message) return null;
+  if (!message) throw new Error('no data layout message');
   const [, , layoutClass, propertyOffset] = objects._get_data_message_properties(message.get('offset_to_message'));
-  if (layoutClass !== 1) return null;
-  const view = new DataView(objects.fh);
-  const address = view.getBigUint64(propertyOffset, true);
-  const out = dtype.slice(-2) === 'f4' ? new Float32Array(size) : new Float64Array(size);
-  if (address === UNDEFINED_ADDRESS) return out; // never written: HDF5's fill value, zero
+  const file = new DataView(objects.fh);
   const itemSize = Number(dtype.slice(-1));
-  const start = Number(address);
-  if (start + size * itemSize > view.byteLength) {
-    throw formatError(source, {
-      expected: `dataset ${dataset.name} runs past the end of the file`,
-      rule: `${size * itemSize} bytes at ${start}, the file has ${view.byteLength}`,
-      hint: 'the file is truncated: fetch or save it again',
-    });
-  }
   const little = dtype[0] !== '>';
-  const kind = dtype[dtype.length - 2];
-  if (dtype.slice(-2) === 'f4' && little && start % 4 === 0) {
-    out.set(new Float32Array(objects.fh, start, size));
+  const get = reader(dtype[dtype.length - 2]!, itemSize, little);
+  // A damaged shape must not allocate gigabytes: contiguous data fits in the file, chunks in 2^31 elements.
+  const limit = layoutClass === 1 ? file.byteLength / itemSize : 2 ** 31;
+  if (size > limit) throw new Error(`dataset ${dataset.name} claims ${size} elements, more than the file can hold`);
+  const out = dtype.slice(-2) === 'f4' ? new Float32Array(size) : new Float64Array(size);
+  /** Copies `count` elements stored at byte `at` of `bytes` to `out[to...]`. */
+  const place = (bytes: DataView, at: number, count: number, to: number) => {
+    if (at + count * itemSize > bytes.byteLength) {
+      throw formatError(source, {
+        expected: `dataset ${dataset.name} runs past the end of its data`,
+        rule: `${count * itemSize} bytes at ${at}, ${bytes.byteLength} there`,
+        hint: 'the file is truncated or damaged: fetch or save it again',
+      });
+    }
+    const start = bytes.byteOffset + at;
+    if (out instanceof Float32Array && little && start % 4 === 0) out.set(new Float32Array(bytes.buffer, start, count), to);
+    else for (let i = 0; i < count; i++) out[to + i] = get(bytes, at + i * itemSize);
+  };
+  if (layoutClass === 1) {
+    const address = file.getBigUint64(propertyOffset, true);
+    if (address !== UNDEFINED_ADDRESS) place(file, Number(address), size, 0); // else never written: zeros
     return out;
   }
-  const get = reader(view, kind!, itemSize, little);
-  for (let i = 0; i < size; i++) out[i] = get(start + i * itemSize);
+  if (layoutClass !== 2) throw new Error(`data layout class ${layoutClass} (compact storage) is not supported`);
+  objects._get_chunk_params();
+  const fill = Number(objects.fillvalue);
+  if (fill !== 0) out.fill(fill);
+  if (BigInt(objects._chunk_address) === UNDEFINED_ADDRESS) return out;
+  const chunk = objects._chunks.map(Number);
+  const rank = shape.length;
+  const filters = objects.filter_pipeline;
+  // Row-major strides of the dataset; a chunk is copied one run of its last axis at a time.
+  const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  const chunkSize = chunk.reduce((a, b) => a * b, 1);
+  forEachChunk(file, Number(objects._chunk_address), rank, (offsets, address, stored, mask) => {
+    let bytes = new DataView(objects.fh, address, filters ? stored : chunkSize * itemSize);
+    if (filters) bytes = new DataView(decode(objects.fh.slice(address, address + stored), filters, mask, itemSize));
+    const run = Math.min(chunk[rank - 1]!, shape[rank - 1]! - offsets[rank - 1]!);
+    const rows = chunkSize / chunk[rank - 1]!;
+    for (let row = 0; row < rows; row++) {
+      let target = offsets[rank - 1]!;
+      let rest = row;
+      let inside = true;
+      for (let d = rank - 2; d >= 0; d--) {
+        const i = offsets[d]! + (rest % chunk[d]!);
+        rest = Math.floor(rest / chunk[d]!);
+        if (i >= shape[d]!) inside = false;
+        target += i * strides[d]!;
+      }
+      if (inside && run > 0) place(bytes, row * chunk[rank - 1]! * itemSize, run, target);
+    }
+  });
   return out;
 }
 
-function reader(view: DataView, kind: string, size: number, little: boolean): (offset: number) => number {
-  if (kind === 'f') return size === 4 ? (o) => view.getFloat32(o, little) : (o) => view.getFloat64(o, little);
-  const signed = kind === 'i';
-  if (size === 1) return signed ? (o) => view.getInt8(o) : (o) => view.getUint8(o);
-  if (size === 2) return signed ? (o) => view.getInt16(o, little) : (o) => view.getUint16(o, little);
-  if (size === 4) return signed ? (o) => view.getInt32(o, little) : (o) => view.getUint32(o, little);
-  return signed ? (o) => Number(view.getBigInt64(o, little)) : (o) => Number(view.getBigUint64(o, little));
+/**
+ * Walks a version-1 B-tree of raw data chunks (HDF5 spec, "Version 1 B-trees"), calling `visit`
+ * with each chunk's element offsets, file address, stored size and filter mask. Node levels must
+ * fall by one at each step and no node is visited twice, so a damaged tree cannot loop.
+ */
+function forEachChunk(
+  file: DataView,
+  root: number,
+  rank: number,
+  visit: (offsets: number[], address: number, stored: number, mask: number) => void,
+): void {
+  const seen = new Set<number>();
+  const walk = (at: number, expectedLevel: number | null) => {
+    if (seen.has(at)) throw new Error(`chunk B-tree node at ${at} is reached twice`);
+    seen.add(at);
+    if (file.getUint32(at, false) !== 0x54524545 || file.getUint8(at + 4) !== 1) throw new Error(`no chunk B-tree node at ${at}`);
+    const level = file.getUint8(at + 5);
+    if (expectedLevel !== null && level !== expectedLevel) throw new Error(`chunk B-tree node at ${at} has level ${level}`);
+    const entries = file.getUint16(at + 6, true);
+    const keySize = 8 + 8 * (rank + 1);
+    let key = at + 24;
+    for (let i = 0; i < entries; i++) {
+      const child = Number(file.getBigUint64(key + keySize, true));
+      if (level > 0) walk(child, level - 1);
+      else {
+        const offsets = Array.from({ length: rank }, (_, d) => Number(file.getBigUint64(key + 8 + 8 * d, true)));
+        visit(offsets, child, file.getUint32(key, true), file.getUint32(key + 4, true));
+      }
+      key += keySize + 8;
+    }
+  };
+  walk(root, null);
 }
 
-function fromValues(values: ArrayLike<number | bigint | string>, dtype: string, size: number, source: string, path: string): Hdf5Array {
-  if (values.length !== size) {
-    throw formatError(source, { expected: `dataset ${path} holds ${values.length} values, its shape says ${size}` });
+/** Undoes a chunk's filters, last applied first; bit i of `mask` set means filter i was skipped for this chunk. */
+function decode(chunk: ArrayBuffer, pipeline: Map<string, unknown>[], mask: number, itemSize: number): ArrayBuffer {
+  let buffer = chunk;
+  for (let i = pipeline.length - 1; i >= 0; i--) {
+    if (mask & (1 << i)) continue;
+    const id = pipeline[i]!.get('filter_id') as number;
+    const filter = jsfive.Filters.get(id);
+    if (!filter) throw new Error(`HDF5 filter ${id} is not supported (deflate, shuffle and fletcher32 are)`);
+    buffer = filter(buffer, itemSize, pipeline[i]!.get('client_data'));
   }
-  const out = dtype.slice(-2) === 'f4' ? new Float32Array(size) : new Float64Array(size);
-  for (let i = 0; i < size; i++) out[i] = Number(values[i]);
-  return out;
+  return buffer;
+}
+
+function reader(kind: string, size: number, little: boolean): (view: DataView, offset: number) => number {
+  if (kind === 'f') return size === 4 ? (v, o) => v.getFloat32(o, little) : (v, o) => v.getFloat64(o, little);
+  const signed = kind === 'i';
+  if (size === 1) return signed ? (v, o) => v.getInt8(o) : (v, o) => v.getUint8(o);
+  if (size === 2) return signed ? (v, o) => v.getInt16(o, little) : (v, o) => v.getUint16(o, little);
+  if (size === 4) return signed ? (v, o) => v.getInt32(o, little) : (v, o) => v.getUint32(o, little);
+  return signed ? (v, o) => Number(v.getBigInt64(o, little)) : (v, o) => Number(v.getBigUint64(o, little));
 }
 
 function cleanAttrs(attrs: Record<string, unknown>): Record<string, unknown> {

@@ -9,6 +9,7 @@ declare module 'jsfive' {
   export class File extends Group {
     constructor(buffer: ArrayBuffer, filename: string);
   }
+  export const Filters: Map<number, (buffer: ArrayBuffer, itemSize: number, clientData: unknown) => ArrayBuffer>;
   export class Dataset {
     readonly name: string;
     readonly shape: number[];

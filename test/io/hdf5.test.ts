@@ -29,7 +29,7 @@ test('every stored number type reads back in row-major order: float32 stays floa
   assert.equal(dataset('numbers/i4_be').dtype, '>i4');
 });
 
-test('chunked datasets (gzip with shuffle, fletcher32), scalars, empty and never-written datasets', () => {
+test('chunked datasets (gzip, shuffle, fletcher32, edge chunks, a deep chunk tree, fill values), scalars, empty ones', () => {
   assert.deepEqual(
     Array.from(dataset('numbers/chunked').read()),
     values.map((v) => v * 0.25),
@@ -38,6 +38,10 @@ test('chunked datasets (gzip with shuffle, fletcher32), scalars, empty and never
     Array.from(dataset('numbers/fletcher32').read()),
     values.map((v) => v * 0.5),
   );
+  assert.deepEqual(dataset('numbers/cube').shape, [3, 4, 5]);
+  assert.deepEqual(Array.from(dataset('numbers/cube').read()), Array.from({ length: 60 }, (_, i) => i));
+  assert.deepEqual(Array.from(dataset('numbers/many_chunks').read()), Array.from({ length: 300 }, (_, i) => i));
+  assert.deepEqual(Array.from(dataset('numbers/filled').read()), [1, 2, 7.5, 3, 4, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5]);
   const scalar = dataset('numbers/scalar');
   assert.deepEqual(scalar.shape, []);
   assert.deepEqual(Array.from(scalar.read()), [2.5]);
