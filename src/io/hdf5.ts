@@ -6,7 +6,7 @@
  * is ever executed. Why jsfive, with measurements: docs/saving.md, "Keras weight files".
  *
  * jsfive parses the structure (groups, attributes, types, shapes, layouts, filter pipelines); its
- * own value reader builds plain arrays element by element, which costs about 25 s and 3 GB for
+ * own value reader builds plain arrays element by element, which costs tens of seconds and 3 GB for
  * VGG16's 102-million-value fc1 kernel. So the values are read here, into typed arrays: a contiguous
  * dataset (what Keras and h5py write) is one copy from the file's bytes; a chunked one walks the
  * chunk B-tree, decodes each chunk with jsfive's filters (deflate, shuffle, fletcher32) and copies
