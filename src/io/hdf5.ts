@@ -201,15 +201,21 @@ function readValues(dataset: jsfive.Dataset, dtype: string, shape: number[], sou
     if (out instanceof Float32Array && little && start % 4 === 0) out.set(new Float32Array(bytes.buffer, start, count), to);
     else for (let i = 0; i < count; i++) out[to + i] = get(bytes, at + i * itemSize);
   };
+  if (layoutClass !== 1 && layoutClass !== 2) throw new Error(`data layout class ${layoutClass} (compact storage) is not supported`);
+  // Storage never written (contiguous) or chunks never written read as the dataset's fill value.
+  const fill = () => {
+    const value = Number(objects.fillvalue);
+    if (value !== 0) out.fill(value);
+    return out;
+  };
   if (layoutClass === 1) {
     const address = file.getBigUint64(propertyOffset, true);
-    if (address !== UNDEFINED_ADDRESS) place(file, Number(address), size, 0); // else never written: zeros
+    if (address === UNDEFINED_ADDRESS) return fill();
+    place(file, Number(address), size, 0);
     return out;
   }
-  if (layoutClass !== 2) throw new Error(`data layout class ${layoutClass} (compact storage) is not supported`);
   objects._get_chunk_params();
-  const fill = Number(objects.fillvalue);
-  if (fill !== 0) out.fill(fill);
+  fill();
   if (BigInt(objects._chunk_address) === UNDEFINED_ADDRESS) return out;
   const chunk = objects._chunks.map(Number);
   const rank = shape.length;

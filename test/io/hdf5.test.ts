@@ -48,6 +48,7 @@ test('chunked datasets (gzip, shuffle, fletcher32, edge chunks, a deep chunk tre
   assert.deepEqual(dataset('numbers/empty').shape, [0, 4]);
   assert.equal(dataset('numbers/empty').read().length, 0);
   assert.deepEqual(Array.from(dataset('numbers/unwritten').read()), [0, 0, 0, 0]);
+  assert.deepEqual(Array.from(dataset('numbers/unwritten_filled').read()), [-1.25, -1.25, -1.25]);
 });
 
 test('groups, paths and attributes: fixed-length strings lose their NUL padding, numbers stay numbers', () => {
