@@ -184,9 +184,11 @@ function readValues(dataset: jsfive.Dataset, dtype: string, shape: number[], sou
   const itemSize = Number(dtype.slice(-1));
   const little = dtype[0] !== '>';
   const get = reader(dtype[dtype.length - 2]!, itemSize, little);
-  // A damaged shape must not allocate gigabytes: contiguous data fits in the file, chunks in 2^31 elements.
-  const limit = layoutClass === 1 ? file.byteLength / itemSize : 2 ** 31;
-  if (size > limit) throw new Error(`dataset ${dataset.name} claims ${size} elements, more than the file can hold`);
+  // A damaged shape must not allocate gigabytes: stored contiguous data fits in the file, the rest
+  // (chunks, or storage never written, read as the fill value) in 2^31 elements.
+  const stored = layoutClass === 1 && file.getBigUint64(propertyOffset, true) !== UNDEFINED_ADDRESS;
+  if (size > (stored ? file.byteLength / itemSize : 2 ** 31))
+    throw new Error(`dataset ${dataset.name} claims ${size} elements, more than the file can hold`);
   const out = dtype.slice(-2) === 'f4' ? new Float32Array(size) : new Float64Array(size);
   /** Copies `count` elements stored at byte `at` of `bytes` to `out[to...]`. */
   const place = (bytes: DataView, at: number, count: number, to: number) => {
