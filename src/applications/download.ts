@@ -8,12 +8,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { configError, formatError, notice } from '../core/index.js';
 import { cacheRoot } from '../data/common.js';
-import { renameDurably } from '../io/atomic.js';
+import { ATOMIC_TEMP_PATTERN, renameDurably } from '../io/atomic.js';
 import { KERAS_WEIGHTS_ORIGIN, registerWeightsFetcher, type PublishedWeights } from './weights.js';
 
 /** The folder neurona keeps downloaded weight files in. */
@@ -73,6 +73,7 @@ async function download(url: string, target: string, file: PublishedWeights, whe
     throw configError(where, { expected: `downloading ${url} failed with HTTP ${response.status}`, hint: howToProvide });
   }
   await mkdir(weightsCacheDir(), { recursive: true });
+  await removeAbandoned(file.fileName);
   const temp = join(weightsCacheDir(), `.${file.fileName}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const hash = file.hash ? createHash(algorithmOf(file.hash)) : null;
   const total = Number(response.headers.get('content-length')) || 0;
@@ -107,6 +108,24 @@ async function download(url: string, target: string, file: PublishedWeights, whe
     await handle.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
     throw error;
+  }
+}
+
+/** Removes the temporary files of downloads of `fileName` whose process no longer runs (killed midway). */
+async function removeAbandoned(fileName: string): Promise<void> {
+  for (const name of await readdir(weightsCacheDir())) {
+    const match = ATOMIC_TEMP_PATTERN.exec(name);
+    if (!match || match[1] !== fileName || processRuns(Number(match[2]))) continue;
+    await unlink(join(weightsCacheDir(), name)).catch(() => undefined);
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // it runs, under another user
   }
 }
 

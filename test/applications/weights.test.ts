@@ -89,11 +89,17 @@ test("Keras's published names, URLs and hashes", () => {
 
 test('download into the cache, then a cache hit with no request; the file is complete and no temporary is left', async () => {
   await withServer(serve(SMALL), async ({ cache, requests }) => {
+    // What a download killed midway leaves (a process that no longer runs), and one still running (this one).
+    mkdirSync(join(cache, 'models'), { recursive: true });
+    const abandoned = `.${MOBILE_FILE}.2147483646.abcdef.tmp`;
+    const running = `.${MOBILE_FILE}.${process.pid}.abcdef.tmp`;
+    writeFileSync(join(cache, 'models', abandoned), 'partial');
+    writeFileSync(join(cache, 'models', running), 'partial');
     const model = smallModel();
     await loadApplicationWeights(model, MOBILE, 'imagenet', false);
     assertSmallLoaded(model);
     assert.deepEqual(requests, [MOBILE_PATH]);
-    assert.deepEqual(cached(cache), [MOBILE_FILE]);
+    assert.deepEqual(cached(cache).sort(), [running, MOBILE_FILE].sort(), 'the abandoned temporary file is removed');
     assert.deepEqual(readFileSync(join(cache, 'models', MOBILE_FILE)), SMALL);
     const again = smallModel();
     await loadApplicationWeights(again, MOBILE, 'imagenet', false);
