@@ -35,6 +35,9 @@ test('legacy .h5 whose layer names differ from the model: loaded by order, as Ke
   const model = smallModel(false); // conv2d, batch_normalization, ... never the file's conv1_7, bn1_7, ...
   await model.loadWeights(fixture('small_renamed.h5'));
   assertSmallLoaded(model);
+  const nested = smallModel(); // Keras 2's DenseNet names ("conv1/conv") are nested groups in the file
+  await nested.loadWeights(fixture('small_slashes.h5'));
+  assertSmallLoaded(nested);
 });
 
 test('Keras 3 .weights.h5: layers/<class>[_n]/vars/<i> in layer order; the optimizer group is ignored', async () => {
