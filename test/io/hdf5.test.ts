@@ -39,8 +39,14 @@ test('chunked datasets (gzip, shuffle, fletcher32, edge chunks, a deep chunk tre
     values.map((v) => v * 0.5),
   );
   assert.deepEqual(dataset('numbers/cube').shape, [3, 4, 5]);
-  assert.deepEqual(Array.from(dataset('numbers/cube').read()), Array.from({ length: 60 }, (_, i) => i));
-  assert.deepEqual(Array.from(dataset('numbers/many_chunks').read()), Array.from({ length: 300 }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(dataset('numbers/cube').read()),
+    Array.from({ length: 60 }, (_, i) => i),
+  );
+  assert.deepEqual(
+    Array.from(dataset('numbers/many_chunks').read()),
+    Array.from({ length: 300 }, (_, i) => i),
+  );
   assert.deepEqual(Array.from(dataset('numbers/filled').read()), [1, 2, 7.5, 3, 4, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5]);
   const scalar = dataset('numbers/scalar');
   assert.deepEqual(scalar.shape, []);
