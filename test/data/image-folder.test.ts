@@ -223,3 +223,13 @@ test('bad options are ConfigErrors that say what to change', async () => {
   );
   await assert.rejects(nr.data.imageDatasetFromDirectory(join(root, 'missing'), quiet), /directory must be the path of a folder/);
 });
+
+test("numpyShuffle gives numpy's RandomState(seed).shuffle orders (fixture from test/fixtures/images/make_fixtures.py)", () => {
+  const cases = JSON.parse(readFileSync('test/fixtures/images/numpy-shuffle.json', 'utf8')) as {
+    seed: number;
+    n: number;
+    order: number[];
+  }[];
+  for (const { seed, n, order } of cases) assert.deepEqual(numpyShuffle([...Array(n).keys()], seed), order, `seed ${seed}, ${n} items`);
+  assert.throws(() => numpyShuffle([1, 2], -1), /seed must be an integer from 0 to 2\^32 - 1/);
+});
