@@ -1,6 +1,6 @@
 /**
  * `nr.io`: image files to tensors. `loadImage` is Keras's `load_img` followed by `img_to_array`;
- * `decodeImage` and `resizePixels` work on bytes and pixel arrays (see src/io/image.ts).
+ * `decodeImage`, `resizePixels`, `encodePng` and the decoders work on bytes and pixel arrays.
  */
 import { readFile } from 'node:fs/promises';
 import { configError, formatError, parseOptions, is, show } from '../core/index.js';
@@ -10,6 +10,8 @@ import { type Interpolation, checkInterpolation } from '../io/image-resize.js';
 
 export { decodeImage, prepareImage, sniffImageFormat, type ColorMode, type DecodedImage, type ImagePixels } from '../io/image.js';
 export { resizePixels, INTERPOLATIONS, type Interpolation } from '../io/image-resize.js';
+export { encodePng, decodePng, type PngImage } from '../io/png.js';
+export { decodeJpeg, type JpegImage } from '../io/jpeg.js';
 
 export interface LoadImageOptions {
   /** [height, width] to resize to; default (or null) keeps the file's size. */
@@ -50,7 +52,7 @@ export async function readImageBytes(path: string): Promise<Uint8Array> {
  *
  * ```ts
  * import { writeFileSync } from 'node:fs';
- * import { encodePng } from './src/io/png.js';
+ * const { encodePng } = nr.io;
  * const path = `${process.env.TMPDIR ?? '/tmp'}/neurona-doc-image.png`;
  * writeFileSync(path, encodePng({ width: 4, height: 4, channels: 1, pixels: new Uint8Array(16).fill(200) }));
  * const image = await nr.io.loadImage(path, { targetSize: [2, 2] });

@@ -206,7 +206,7 @@ function labelTensor(labels: number[], mode: 'int' | 'categorical' | 'binary', c
  * import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
  * import { tmpdir } from 'node:os';
  * import { join } from 'node:path';
- * import { encodePng } from './src/io/png.js'; // any PNG or JPEG files will do
+ * const { encodePng } = nr.io; // any PNG or JPEG files will do
  * const dir = mkdtempSync(join(tmpdir(), 'pets-'));
  * for (const [k, name] of ['cats', 'dogs'].entries()) {
  *   mkdirSync(join(dir, name));
