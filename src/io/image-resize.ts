@@ -6,7 +6,8 @@
  * - 'bilinear': the two nearest source pixels per axis (torch's interpolate with align_corners=False).
  * - 'nearest': the source pixel whose cell holds the output centre (torch's 'nearest-exact').
  * - 'bicubic': Keys' cubic with a = -0.5 over four pixels per axis, taps outside the image dropped and
- *   the rest renormalised (TF's half-pixel bicubic; torch uses a = -0.75 and repeats the border).
+ *   the rest renormalised, the fraction rounded to TF's table of 1024 steps (TF's half-pixel bicubic;
+ *   torch uses a = -0.75 and repeats the border).
  * - 'area': each output pixel is the mean of the source box it covers, partial pixels by their share.
  *
  * Shrinking by large factors without antialiasing skips pixels, as TF does; 'area' is the mode that
@@ -47,8 +48,10 @@ function axisTaps(from: number, to: number, mode: Interpolation): AxisTaps {
       ]);
     } else if (mode === 'bicubic') {
       const low = Math.floor(centre);
+      // TF reads the weights from a table of 1024 steps: the fraction is rounded to 1/1024.
+      const t = Math.round((centre - low) * 1024) / 1024;
       const row: [number, number][] = [];
-      for (let j = low - 1; j <= low + 2; j++) if (j >= 0 && j < from) row.push([j, keys(j - centre)]);
+      for (let j = low - 1; j <= low + 2; j++) if (j >= 0 && j < from) row.push([j, keys(j - low - t)]);
       const total = row.reduce((sum, [, w]) => sum + w, 0);
       rows.push(row.map(([j, w]) => [j, w / total]));
     } else {
