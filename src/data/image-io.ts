@@ -5,8 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import { configError, formatError, parseOptions, is, show } from '../core/index.js';
 import { Tensor } from '../tensor/index.js';
-import { type ColorMode, type DecodedImage, COLOR_MODES, checkSize, decodeImage, prepareImage } from '../io/image.js';
+import { type ColorMode, type DecodedImage, COLOR_MODES, checkSize, prepareImage } from '../io/image.js';
 import { type Interpolation, checkInterpolation } from '../io/image-resize.js';
+import { type Decoder, decodeWith } from './sharp-decoder.js';
 
 export { decodeImage, prepareImage, sniffImageFormat, type ColorMode, type DecodedImage, type ImagePixels } from '../io/image.js';
 export { resizePixels, INTERPOLATIONS, type Interpolation } from '../io/image-resize.js';
@@ -24,10 +25,19 @@ export interface LoadImageOptions {
   keepAspectRatio?: boolean;
   /** The largest image accepted, in pixels (default 64 megapixels). */
   maxPixels?: number;
+  /** 'js' (default, pure JavaScript) or 'sharp', the optional native decoder (`npm install sharp`). */
+  decoder?: Decoder;
 }
 
 const SPEC = {
-  keys: { targetSize: is.any, colorMode: is.any, interpolation: is.any, keepAspectRatio: is.boolean, maxPixels: is.positiveInteger },
+  keys: {
+    targetSize: is.any,
+    colorMode: is.any,
+    interpolation: is.any,
+    keepAspectRatio: is.boolean,
+    maxPixels: is.positiveInteger,
+    decoder: is.oneOf('js', 'sharp'),
+  },
 };
 
 /** Reads a file's bytes; a missing or unreadable file is a FormatError naming it. */
@@ -70,7 +80,7 @@ export async function loadImage(source: string | Uint8Array, options: LoadImageO
   const size = o.targetSize == null ? undefined : checkSize('loadImage', o.targetSize, 'targetSize');
   const name = typeof source === 'string' ? source : 'image data';
   const bytes = source instanceof Uint8Array ? source : await readImageBytes(source);
-  const image: DecodedImage = decodeImage(bytes, { name, colorMode, maxPixels: o.maxPixels });
+  const image: DecodedImage = await decodeWith(o.decoder ?? 'js', bytes, { name, colorMode, maxPixels: o.maxPixels });
   const prepared = prepareImage(image, { size, interpolation, cropToAspectRatio: o.keepAspectRatio ?? false });
   return new Tensor(prepared.pixels, [prepared.height, prepared.width, prepared.channels], 'float32');
 }

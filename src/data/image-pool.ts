@@ -11,13 +11,16 @@ import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, FormatError, type NeuronaError, configError, formatError, show } from '../core/index.js';
-import { type ColorMode, type ImagePixels, type PrepareImageOptions, decodeImage, prepareImage } from '../io/image.js';
+import { type ColorMode, type ImagePixels, type PrepareImageOptions, prepareImage } from '../io/image.js';
+import { type Decoder, decodeWith } from './sharp-decoder.js';
 
 /** One file to read, decode and prepare. */
 export interface ImageJob extends PrepareImageOptions {
   path: string;
   colorMode: ColorMode;
   maxPixels?: number;
+  /** 'js' (default: jpeg-js and fast-png) or 'sharp' (the optional native decoder, see sharp-decoder.ts). */
+  decoder?: Decoder;
 }
 
 /** Reads, decodes and prepares one file on the calling thread; every failure is a FormatError naming the file. */
@@ -29,7 +32,7 @@ export async function readImageFile(job: ImageJob): Promise<ImagePixels> {
     const code = (error as NodeJS.ErrnoException).code;
     throw formatError(job.path, { expected: 'cannot read the file', rule: code ?? String(error), cause: error });
   }
-  const image = decodeImage(bytes, { name: job.path, colorMode: job.colorMode, maxPixels: job.maxPixels });
+  const image = await decodeWith(job.decoder ?? 'js', bytes, { name: job.path, colorMode: job.colorMode, maxPixels: job.maxPixels });
   return prepareImage(image, job);
 }
 

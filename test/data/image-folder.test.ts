@@ -156,6 +156,11 @@ test('worker threads and the main thread give the same batches', async () => {
     threaded.map((b) => Array.from(b.x.data())),
     inline.map((b) => Array.from(b.x.data())),
   );
+  // the native decoder reads the same PNG pixels (the JPEG differs by libjpeg's rounding and chroma)
+  const native = await collect(await nr.data.imageDatasetFromDirectory(pets, { ...options, numParallelCalls: 1, decoder: 'sharp' }));
+  const pngRows = (batches: { x: nr.Tensor }[]) =>
+    batches.flatMap((b) => Array.from(b.x.data())).filter((_, i) => i < 5 * 45 || i >= 6 * 45);
+  assert.deepEqual(pngRows(native), pngRows(inline));
 });
 
 test('corrupt, truncated, empty and non-image files are skipped with a warning naming each; onError raise throws', async () => {
@@ -212,6 +217,7 @@ test('bad options are ConfigErrors that say what to change', async () => {
   await reject({ interpolation: 'lanczos5' }, /interpolation must be one of/);
   await reject({ labels: [1, 2] }, /one label per image file, 9 found/);
   await reject({ batchSzie: 2 }, /did you mean 'batchSize'/);
+  await reject({ decoder: 'libjpeg' }, /decoder must be 'js' or 'sharp'/);
   const three = join(root, 'three');
   for (const c of ['x', 'y', 'z']) {
     mkdirSync(join(three, c), { recursive: true });

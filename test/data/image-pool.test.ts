@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { assert } from '../helpers.js';
 import * as nr from '../../src/index.js';
@@ -40,4 +40,35 @@ console.log(pool.inline ? 'inline' : 'threads', image.pixels.length);`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("decoder 'sharp' (optional native): libjpeg's pixels, the same colour modes, FormatErrors naming the file", async () => {
+  const { decodeWith } = await import('../../src/data/sharp-decoder.js');
+  const fixtures = JSON.parse(readFileSync('test/fixtures/images/jpeg-pixels.json', 'utf8')) as Record<string, { pixels: number[] }>;
+  for (const name of ['baseline-444.jpg', 'baseline-420.jpg', 'progressive.jpg', 'gray.jpg']) {
+    const bytes = new Uint8Array(readFileSync(join('test/fixtures/images', name)));
+    const colorMode = name === 'gray.jpg' ? 'grayscale' : 'rgb';
+    const image = await decodeWith('sharp', bytes, { name, colorMode });
+    const expected = fixtures[name]!.pixels;
+    const worst = expected.reduce((m, v, i) => Math.max(m, Math.abs(v - image.pixels[i]!)), 0);
+    // libvips' libjpeg and PIL's decode alike (smooth chroma upsampling too): within a level or two
+    assert.ok(image.pixels.length === expected.length && worst <= 2, `${name}: worst difference ${worst}`);
+  }
+  const png = nr.io.encodePng({ width: 2, height: 1, channels: 4, pixels: new Uint8Array([255, 0, 0, 9, 10, 200, 30, 255]) });
+  assert.deepEqual((await decodeWith('sharp', png, { name: 'x.png', colorMode: 'grayscale' })).pixels, new Uint8Array([76, 124]));
+  assert.deepEqual(
+    (await decodeWith('sharp', png, { name: 'x.png', colorMode: 'rgba' })).pixels,
+    new Uint8Array([255, 0, 0, 9, 10, 200, 30, 255]),
+  );
+  const cut = new Uint8Array(readFileSync('test/fixtures/images/progressive.jpg')).subarray(0, 300);
+  await assert.rejects(
+    decodeWith('sharp', cut, { name: 'cut.jpg', colorMode: 'rgb' }),
+    (e: unknown) => e instanceof nr.FormatError && /^cut\.jpg: cannot decode the image/.test((e as Error).message),
+  );
+  await assert.rejects(
+    decodeWith('sharp', new Uint8Array([1, 2, 3]), { name: 'junk.png', colorMode: 'rgb' }),
+    /junk\.png: not a PNG or JPEG file/,
+  );
+  const image = await nr.io.loadImage(join('test/fixtures/images', 'baseline-444.jpg'), { decoder: 'sharp', targetSize: [7, 10] });
+  assert.deepEqual(image.shape, [7, 10, 3]);
 });

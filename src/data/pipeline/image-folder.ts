@@ -10,6 +10,7 @@ import { Tensor } from '../../tensor/index.js';
 import { type ColorMode, CHANNELS, COLOR_MODES, checkSize } from '../../io/image.js';
 import { type Interpolation, checkInterpolation } from '../../io/image-resize.js';
 import { type ImageJob, defaultWorkers, sharedImagePool } from '../image-pool.js';
+import type { Decoder } from '../sharp-decoder.js';
 import { Dataset } from './dataset.js';
 import { numpyShuffle } from './numpy-shuffle.js';
 
@@ -49,6 +50,8 @@ export interface ImageFolderOptions {
   onError?: 'skip' | 'raise';
   /** Worker threads that decode (default: the machine's cores less one); 0 decodes on the main thread. */
   numParallelCalls?: number;
+  /** 'js' (default, pure JavaScript) or 'sharp', the optional native decoder (`npm install sharp`), faster. */
+  decoder?: Decoder;
   /** Print "Found N files belonging to K classes." as Keras does. Default true. */
   verbose?: boolean;
 }
@@ -71,7 +74,7 @@ const SPEC = {
         is.any,
       ]),
     ),
-    ...Object.fromEntries(['interpolation', 'onError', 'numParallelCalls'].map((k) => [k, is.any])),
+    ...Object.fromEntries(['interpolation', 'onError', 'numParallelCalls', 'decoder'].map((k) => [k, is.any])),
     ...Object.fromEntries(['shuffle', 'followLinks', 'cropToAspectRatio', 'padToAspectRatio', 'verbose'].map((k) => [k, is.boolean])),
   },
 };
@@ -88,6 +91,7 @@ const DEFAULTS = {
   cropToAspectRatio: false,
   padToAspectRatio: false,
   onError: 'skip',
+  decoder: 'js',
   verbose: true,
 } as const satisfies ImageFolderOptions;
 
@@ -252,6 +256,8 @@ export async function imageDatasetFromDirectory(
   }
   if (o.onError !== 'skip' && o.onError !== 'raise')
     throw configError(WHERE, { expected: "onError must be 'skip' or 'raise'", got: show(o.onError) });
+  if (o.decoder !== 'js' && o.decoder !== 'sharp')
+    throw configError(WHERE, { expected: "decoder must be 'js' or 'sharp'", got: show(o.decoder) });
   const split = o.validationSplit;
   if (split !== undefined && !(typeof split === 'number' && split > 0 && split < 1)) {
     throw configError(WHERE, { expected: 'validationSplit must be a number between 0 and 1 (exclusive)', got: show(split) });
