@@ -4,7 +4,7 @@
  * from a folder of images (imageDatasetFromDirectory, worker threads, prefetch) over the same CNN
  * trained from the same images held as tensors (target: at most 1.10).
  *
- *   node --import tsx bench/image-pipeline.ts [--files 48] [--folder 640] [--epochs 3] [--workers N]
+ *   node --import tsx bench/image-pipeline.ts [--files 48] [--folder 640] [--epochs 3] [--workers N] [--decoder js|sharp]
  *
  * Images are generated (smooth colour fields with noise, which compress like photos); nothing is
  * downloaded. Prints one JSON line per measurement.
@@ -46,6 +46,7 @@ function encode(format: 'png' | 'jpeg', width: number, height: number, rgb: Uint
   return new Uint8Array(jpegJs.encode({ width, height, data: rgba }, 90).data);
 }
 
+const decoder = process.argv.includes('--decoder') ? (process.argv[process.argv.indexOf('--decoder') + 1] as 'js' | 'sharp') : 'js';
 const print = (row: Record<string, unknown>) => console.log(JSON.stringify(row));
 const root = mkdtempSync(join(tmpdir(), 'neurona-image-bench-'));
 try {
@@ -59,7 +60,7 @@ try {
       writeFileSync(path, encode(format, 500, 375, photo(500, 375, i)));
       return path;
     });
-    const job = (path: string) => ({ path, colorMode: 'rgb' as const, size: [224, 224], interpolation: 'bilinear' as const });
+    const job = (path: string) => ({ path, colorMode: 'rgb' as const, size: [224, 224], interpolation: 'bilinear' as const, decoder });
     for (const path of paths.slice(0, 4)) await readImageFile(job(path)); // warm-up
     let start = performance.now();
     for (const path of paths) await readImageFile(job(path));
@@ -73,7 +74,8 @@ try {
     print({
       measure: 'decode+resize 500x375 -> 224x224',
       format,
-      imagesPerSecondOneCore: +oneCore.toFixed(1),
+      decoder,
+      imagesPerSecondOneThread: +oneCore.toFixed(1),
       workers: pool.size,
       imagesPerSecondPool: +pooled.toFixed(1),
     });
@@ -91,7 +93,14 @@ try {
         writeFileSync(path, encode(format, 96, 80, photo(96, 80, 1000 * label + i, label)));
       }
     }
-    const options = { imageSize: [64, 64], batchSize: 32, seed: 7, verbose: false, numParallelCalls: flag('workers', defaultWorkers()) };
+    const options = {
+      imageSize: [64, 64],
+      batchSize: 32,
+      seed: 7,
+      verbose: false,
+      numParallelCalls: flag('workers', defaultWorkers()),
+      decoder,
+    };
     const folder = await nr.data.imageDatasetFromDirectory(dir, options);
     const batches = (await folder.toArray()) as [nr.Tensor, nr.Tensor][];
     const x = nr.concat(batches.map((b) => b[0]));
@@ -130,6 +139,7 @@ try {
     print({
       measure: 'small CNN, folder vs tensors',
       format,
+      decoder,
       images: count,
       imageSize: '96x80 -> 64x64',
       epochs,
