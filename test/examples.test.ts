@@ -21,6 +21,10 @@ const small: Record<string, string[]> = {
   'cifar10-v5.ts': ['--synthetic', '--limit', '64', '--epochs', '1'],
   'fashion-mnist-progression.ts': ['--synthetic', '--limit', '64', '--epochs', '1'],
   'mnist-lenet.ts': ['--epochs', '1', '--limit', '256'],
+  'fashion-to-mnist-transfer.ts': [
+    ...['--pretrain-limit', '256', '--pretrain-epochs', '1', '--labels', '64', '--epochs', '1'],
+    ...['--fine-tune-epochs', '1', '--seeds', '2', '--test-limit', '200'],
+  ],
   'som-digits.ts': ['--samples', '300', '--epochs', '1', '--out', `${process.env.TMPDIR ?? '/tmp'}/neurona-som-digits-${process.pid}`],
 };
 
@@ -73,5 +77,25 @@ test('fashion-mnist-progression prints one table row per version, v1..v5, with t
     const [, , params, trainAcc, testAcc] = row.split('|').map((c) => c.trim());
     assert.match(params!, /^[\d,]+$/);
     for (const acc of [trainAcc, testAcc]) assert.ok(Number(acc) >= 0 && Number(acc) <= 1, row);
+  }
+});
+
+test('fashion-to-mnist-transfer prints one row per seed: phase 1, fine-tuned and scratch test accuracy, epochs to best', () => {
+  const { status, stdout, stderr } = run('fashion-to-mnist-transfer.ts');
+  assert.equal(status, 0, stderr);
+  assert.match(stdout, /Pretraining small_resnet \([\d,]+ parameters\) on 256 Fashion-MNIST images/);
+  const rows = stdout
+    .slice(stdout.indexOf('| seed |'))
+    .split('\n')
+    .filter((l) => /^\| \d /.test(l));
+  assert.deepEqual(
+    rows.map((r) => r.split('|')[1]!.trim()),
+    ['1', '2'],
+  );
+  for (const row of rows) {
+    const cells = row.split('|').map((c) => c.trim());
+    for (const cell of cells.slice(2, 5)) assert.ok(/^[01]\.\d{4}$/.test(cell), row);
+    // One phase-1 epoch and one fine-tuning epoch for transfer, two for scratch: the best is at epoch 1 or 2.
+    for (const cell of cells.slice(5, 7)) assert.match(cell, /^[12]$/, row);
   }
 });

@@ -15,6 +15,7 @@ import { perceptron2d } from './jobs/perceptron-2d.js';
 import { mnistPerceptron } from './jobs/mnist-perceptron.js';
 import { somDigits } from './jobs/som-digits.js';
 import { fashionMnistProgression } from './jobs/fashion-mnist-progression.js';
+import { fashionToMnistTransfer } from './jobs/fashion-to-mnist-transfer.js';
 
 export const EXAMPLES: Record<string, Example> = {
   'mnist-mlp': mnistMlp,
@@ -29,4 +30,5 @@ export const EXAMPLES: Record<string, Example> = {
   'mnist-lenet': mnistLenet,
   ...DECK004_EXAMPLES,
   'fashion-mnist-progression': fashionMnistProgression,
+  'fashion-to-mnist-transfer': fashionToMnistTransfer,
 };
