@@ -49,6 +49,13 @@ export { SpatialDropout2D, type SpatialDropout2DOptions } from './regularization
 export { Add, Subtract, Multiply, Average, Maximum, Concatenate, type ConcatenateOptions } from './merge/merge.js';
 export { Rescaling, type RescalingOptions } from './preprocessing/rescaling.js';
 export {
+  Normalization,
+  type NormalizationOptions,
+  type Statistic as NormalizationStatistic,
+  type AdaptData,
+  type AsyncAdaptData,
+} from './preprocessing/normalization.js';
+export {
   RandomFlip,
   RandomTranslation,
   RandomRotation,
