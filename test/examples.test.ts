@@ -21,6 +21,7 @@ const small: Record<string, string[]> = {
   'cifar10-v5.ts': ['--synthetic', '--limit', '64', '--epochs', '1'],
   'fashion-mnist-progression.ts': ['--synthetic', '--limit', '64', '--epochs', '1'],
   'mnist-lenet.ts': ['--epochs', '1', '--limit', '256'],
+  'architectures.ts': ['--models', 'mobilenetv2,efficientnetb0'],
   'fashion-to-mnist-transfer.ts': [
     ...['--pretrain-limit', '256', '--pretrain-epochs', '1', '--labels', '64', '--epochs', '1'],
     ...['--fine-tune-epochs', '1', '--seeds', '2', '--test-limit', '200'],
@@ -98,4 +99,14 @@ test('fashion-to-mnist-transfer prints one row per seed: phase 1, fine-tuned and
     // One phase-1 epoch and one fine-tuning epoch for transfer, two for scratch: the best is at epoch 1 or 2.
     for (const cell of cells.slice(5, 7)) assert.match(cell, /^[12]$/, row);
   }
+});
+
+test("architectures prints each model's parameter counts as Keras counts them, beside the published figure", () => {
+  const { status, stdout, stderr } = run('architectures.ts');
+  assert.equal(status, 0, stderr);
+  const rows = stdout.slice(stdout.indexOf('| model |')).split('\n').slice(2, 4);
+  assert.deepEqual(rows, [
+    '| mobilenetv2_1.00_224 | [224, 224, 3] | [1000] | 156 | 3,538,984 | 3,504,872 | 34,112 | 3.5M |',
+    '| efficientnetb0 | [224, 224, 3] | [1000] | 240 | 5,330,571 | 5,288,548 | 42,023 | 5.3M |',
+  ]);
 });

@@ -16,6 +16,7 @@ import { mnistPerceptron } from './jobs/mnist-perceptron.js';
 import { somDigits } from './jobs/som-digits.js';
 import { fashionMnistProgression } from './jobs/fashion-mnist-progression.js';
 import { fashionToMnistTransfer } from './jobs/fashion-to-mnist-transfer.js';
+import { architectures } from './jobs/architectures.js';
 
 export const EXAMPLES: Record<string, Example> = {
   'mnist-mlp': mnistMlp,
@@ -30,5 +31,6 @@ export const EXAMPLES: Record<string, Example> = {
   'mnist-lenet': mnistLenet,
   ...DECK004_EXAMPLES,
   'fashion-mnist-progression': fashionMnistProgression,
+  architectures: architectures,
   'fashion-to-mnist-transfer': fashionToMnistTransfer,
 };
