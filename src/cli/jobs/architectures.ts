@@ -54,7 +54,7 @@ export const architectures = program({
     for (const name of names) {
       const [build, published] = MODELS[name]!;
       const model = await build({ weights: null });
-      const input = (model.layers[0] as nr.layers.InputLayer).batchInputShape;
+      const input = (model.layers[0] as nr.layers.InputLayer).batchInputShape!;
       const cells = [model.name, shape(input), shape(model.computeOutputShape(input) as (number | null)[]), String(model.layers.length)];
       const params = [model.countParams(), count(model.trainableWeights), count(model.nonTrainableWeights)];
       const row = `| ${[...cells, ...params.map((n) => n.toLocaleString('en-US')), published].join(' | ')} |`;

@@ -2,27 +2,29 @@
  * Deck 004's transfer learning with weights neurona made itself (no ImageNet weights here): a small
  * ResNet-style base is pretrained on Fashion-MNIST and saved; for each seed it is loaded again,
  * frozen under a new head and trained on a few hundred MNIST digits (phase 1), then unfrozen from
- * --fine-tune-from on (the stem stays frozen by default) and fine-tuned at a low learning rate (phase 2). The same network trained from scratch
- * on the same digits for as many epochs is the baseline: test accuracy, and the epochs each needs.
+ * --fine-tune-from on (the stem stays frozen by default) and fine-tuned at a low learning rate (phase 2).
+ * The same network trained from scratch on the same digits for as many epochs is the baseline: test
+ * accuracy, and the epochs each needs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as nr from '../../index.js';
 import { configError, Random, show } from '../../core/index.js';
+import type { SymbolicTensor } from '../../nn/layer.js';
 import { program } from './example.js';
 import { loadFashionMnist } from './deck004.js';
 import { loadMnist } from './mnist-data.js';
 
 /** Conv2D -> BatchNormalization [-> ReLU], Keras-style names `${name}_conv` / `_bn` / `_relu`. */
-function convBn(x: nr.SymbolicTensor, filters: number, kernelSize: number, strides: number, name: string, relu = true) {
+function convBn(x: SymbolicTensor, filters: number, kernelSize: number, strides: number, name: string, relu = true) {
   x = new nr.layers.Conv2D({ filters, kernelSize, strides, padding: 'same', name: `${name}_conv` }).apply(x);
   x = new nr.layers.BatchNormalization({ name: `${name}_bn` }).apply(x);
   return relu ? new nr.layers.ReLU({ name: `${name}_relu` }).apply(x) : x;
 }
 
 /** ResNet's basic block: two 3x3 convolutions plus a shortcut (a strided 1x1 projection when the shape changes). */
-function block(x: nr.SymbolicTensor, filters: number, strides: number, name: string): nr.SymbolicTensor {
+function block(x: SymbolicTensor, filters: number, strides: number, name: string): SymbolicTensor {
   const shortcut = strides === 1 ? x : convBn(x, filters, 1, strides, `${name}_0`, false);
   const y = convBn(convBn(x, filters, 3, strides, `${name}_1`), filters, 3, 1, `${name}_2`, false);
   return new nr.layers.ReLU({ name: `${name}_out` }).apply(new nr.layers.Add({ name: `${name}_add` }).apply([shortcut, y]));
@@ -99,12 +101,14 @@ export const fashionToMnistTransfer = program({
         const base = smallResNet();
         const model = compile(withHead(base, 10), 1e-3);
         print(
-          `Pretraining ${base.name} (${base.countParams().toLocaleString('en-US')} parameters) on ${fashion.train[0].shape[0]} Fashion-MNIST images`,
+          `Pretraining ${base.name} (${base.countParams().toLocaleString('en-US')} parameters) ` +
+            `on ${fashion.train[0].shape[0]} Fashion-MNIST images`,
         );
         await model.fit(fashion.train[0], fashion.train[1], { epochs: options.pretrainEpochs, batchSize: 64, verbose: 0 });
         const { accuracy } = await model.evaluate(fashion.test[0], fashion.test[1], { batchSize: 256, verbose: 0 });
         print(
-          `Fashion-MNIST test accuracy ${accuracy!.toFixed(4)} after ${options.pretrainEpochs} epochs (${seconds()} s); saving the base to ${dir}`,
+          `Fashion-MNIST test accuracy ${accuracy!.toFixed(4)} after ${options.pretrainEpochs} epochs (${seconds()} s); ` +
+            `saving the base to ${dir}`,
         );
         await base.save(dir);
       }
@@ -153,7 +157,8 @@ export const fashionToMnistTransfer = program({
         `\nMNIST test accuracy on ${test[0].shape[0]} digits after training on ${options.labels} labelled digits; transfer: ` +
           `${options.epochs} epochs frozen, then ${options.fineTuneEpochs} fine-tuning; scratch: ${epochs} epochs. Epochs to best: ` +
           "the first epoch whose validation accuracy is within 1 point of the run's best.\n" +
-          '| seed | transfer, phase 1 (frozen) | transfer + fine-tuning | from scratch | epochs to best, transfer | epochs to best, scratch |\n' +
+          '| seed | transfer, phase 1 (frozen) | transfer + fine-tuning | from scratch | ' +
+          'epochs to best, transfer | epochs to best, scratch |\n' +
           '| ---: | ---: | ---: | ---: | ---: | ---: |',
       );
       for (const row of rows) print(row);

@@ -70,7 +70,7 @@ await pretrained.save(join(dir, 'base'));
 const base = await nr.loadModel(join(dir, 'base'));
 rmSync(dir, { recursive: true, force: true });
 
-test('a loaded residual base, frozen: summary counts follow Keras (all base weights non-trainable); phase 1 keeps every base variable', async () => {
+test('a loaded residual base, frozen: summary counts by Keras (base all non-trainable); phase 1 keeps every base variable', async () => {
   base.trainable = false;
   const model = withHead(base);
   // Base: convs 112 + 148 + 148 + 296 + 40, BNs 16 + 16 + 16 + 32 (half of each the moving statistics) = 824; head 8*10+10.
