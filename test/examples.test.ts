@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert } from './helpers.js';
@@ -21,6 +21,10 @@ const small: Record<string, string[]> = {
   'cifar10-v5.ts': ['--synthetic', '--limit', '64', '--epochs', '1'],
   'fashion-mnist-progression.ts': ['--synthetic', '--limit', '64', '--epochs', '1'],
   'mnist-lenet.ts': ['--epochs', '1', '--limit', '256'],
+  'transfer-learning.ts': [
+    ...['--base', 'mobilenetv2', '--images', '40', '--epochs', '1', '--fine-tune-epochs', '1', '--batch-size', '8'],
+    ...['--out', join(tmpdir(), `neurona-transfer-learning-${process.pid}`)],
+  ],
   'architectures.ts': ['--models', 'mobilenetv2,efficientnetb0'],
   'fashion-to-mnist-transfer.ts': [
     ...['--pretrain-limit', '256', '--pretrain-epochs', '1', '--labels', '64', '--epochs', '1'],
@@ -109,4 +113,26 @@ test("architectures prints each model's parameter counts as Keras counts them, b
     '| mobilenetv2_1.00_224 | [224, 224, 3] | [1000] | 156 | 3,538,984 | 3,504,872 | 34,112 | 3.5M |',
     '| efficientnetb0 | [224, 224, 3] | [1000] | 240 | 5,330,571 | 5,288,548 | 42,023 | 5.3M |',
   ]);
+});
+
+test('transfer-learning runs both phases on a generated folder and writes the curves and the confusion matrix', () => {
+  const { status, stdout, stderr } = run('transfer-learning.ts');
+  assert.equal(status, 0, stderr);
+  const out = join(tmpdir(), `neurona-transfer-learning-${process.pid}`);
+  try {
+    assert.match(stdout, /generated 80 images of circles and squares/);
+    assert.match(stdout, /Fine-tuning from layer \d+ \(block_13_expand\) of 154: [\d,]+ trainable parameters/);
+    assert.match(stdout, /Test accuracy: [01]\.\d{4}/);
+    // 16 validation images in batches of 8: one batch is the test, its 8 images fill the matrix.
+    const matrix = JSON.parse(stdout.match(/Confusion matrix \(rows: true circles, squares\): (.*)/)![1]!) as number[][];
+    assert.equal(
+      matrix.flat().reduce((a, b) => a + b, 0),
+      8,
+    );
+    for (const png of ['learning-curves.png', 'confusion-matrix.png']) {
+      assert.deepEqual([...readFileSync(join(out, png)).subarray(1, 4)], [0x50, 0x4e, 0x47], png); // "PNG"
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });

@@ -17,6 +17,7 @@ import { somDigits } from './jobs/som-digits.js';
 import { fashionMnistProgression } from './jobs/fashion-mnist-progression.js';
 import { fashionToMnistTransfer } from './jobs/fashion-to-mnist-transfer.js';
 import { architectures } from './jobs/architectures.js';
+import { transferLearning } from './jobs/transfer-learning.js';
 
 export const EXAMPLES: Record<string, Example> = {
   'mnist-mlp': mnistMlp,
@@ -32,5 +33,6 @@ export const EXAMPLES: Record<string, Example> = {
   ...DECK004_EXAMPLES,
   'fashion-mnist-progression': fashionMnistProgression,
   architectures: architectures,
+  'transfer-learning': transferLearning,
   'fashion-to-mnist-transfer': fashionToMnistTransfer,
 };
