@@ -36,6 +36,7 @@ export {
   type Pooling2DOptions,
   type GlobalPooling2DOptions,
 } from './pooling/pooling-2d.js';
+export { AdaptiveAveragePooling2D, type AdaptiveAveragePooling2DOptions } from './pooling/adaptive-pooling-2d.js';
 export { BatchNormalization, type BatchNormalizationOptions } from './normalization/batch-normalization.js';
 export {
   ZeroPadding2D,
@@ -55,6 +56,15 @@ export {
   type AdaptData,
   type AsyncAdaptData,
 } from './preprocessing/normalization.js';
+export {
+  Resizing,
+  CenterCrop,
+  resizeImages,
+  RESIZE_INTERPOLATIONS,
+  type ResizingOptions,
+  type CenterCropOptions,
+  type ResizeInterpolation,
+} from './preprocessing/resizing.js';
 export {
   RandomFlip,
   RandomTranslation,
