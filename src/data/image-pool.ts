@@ -79,10 +79,12 @@ export class ImagePool {
     for (let i = 0; i < size && !this.inline; i++) {
       try {
         const worker = startWorker();
-        worker.unref(); // an idle pool never keeps the process alive; run() refs it while a job is out
         const slot = { worker, busy: 0 };
         worker.on('message', (reply: WorkerReply) => this.settle(slot, reply));
         worker.on('error', () => this.fail());
+        // An idle pool never keeps the process alive; run() refs a worker while it holds a job. After
+        // the listeners: adding a 'message' listener refs the worker's port again.
+        worker.unref();
         this.workers.push(slot);
       } catch {
         this.inline = true;

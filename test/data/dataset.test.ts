@@ -120,6 +120,12 @@ test('filter keeps the elements whose predicate is true (booleans or scalar tens
       .toArray(),
     /Dataset.filter: the predicate must return a boolean/,
   );
+  await assert.rejects(
+    Dataset.range(2)
+      .filter(() => nr.tensor([1, 1]))
+      .toArray(),
+    /Dataset.filter: the predicate must return a boolean or a one-element tensor, got a float32 tensor of shape \[2\]/,
+  );
 });
 
 test('take, skip, repeat and concatenate give the closed-form sequences and cardinalities', async () => {

@@ -223,10 +223,10 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
       for await (const element of source) {
         keep(element);
         const verdict = await predicate(element);
-        const pass = verdict instanceof Tensor ? verdict.size === 1 && verdict.item() !== 0 : verdict;
+        const pass = verdict instanceof Tensor && verdict.size === 1 ? verdict.item() !== 0 : verdict;
         if (typeof pass !== 'boolean') {
           throw configError('Dataset.filter', {
-            expected: 'the predicate must return a boolean or a scalar tensor',
+            expected: 'the predicate must return a boolean or a one-element tensor',
             got: show(verdict),
           });
         }

@@ -227,6 +227,7 @@ export async function predictBatches(model: TrainableModel, dataset: Dataset<unk
     while (steps === null || parts.length < steps) {
       const r = await iterator.next();
       if (r.done) break;
+      await yieldToEventLoop(); // lets the next batch's production start, as in DatasetBatches.next
       // The batch's storage is not recycled: an output may share it (a Reshape or Flatten model).
       const { xs } = unpackElement(r.value, model, 'predict', false);
       parts.push(noGrad(() => model.forward(xs, false)));

@@ -1,4 +1,7 @@
 import { test } from 'node:test';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { nr, assert } from '../../helpers.js';
 import { setNoticeSink } from '../../../src/core/notice.js';
 import { takeFloat32 } from '../../../src/core/buffer-pool.js';
@@ -25,7 +28,10 @@ function data(n: number, seed = 1): [nr.Tensor, nr.Tensor] {
 
 function model(seed = 7): nr.Sequential {
   nr.setSeed(seed);
-  const m = new nr.Sequential([new nr.layers.Dense({ units: 8, activation: 'relu', inputShape: [4] }), new nr.layers.Dense({ units: 3 })]);
+  const m = new nr.Sequential([
+    new nr.layers.Dense({ units: 8, activation: 'relu', inputShape: [4], name: 'hidden' }),
+    new nr.layers.Dense({ units: 3, name: 'logits' }),
+  ]);
   m.compile({
     optimizer: new nr.optimizers.Adam({ learningRate: 0.01 }),
     loss: new nr.losses.SparseCategoricalCrossentropy({ fromLogits: true }),
@@ -278,4 +284,46 @@ test("Keras's rules for what may come with a Dataset are ConfigErrors that say w
     m.fit(bad, { verbose: 0 }),
     (e: Error) => e instanceof nr.NumericsError && /fit: x of the dataset's batch 1 holds NaN/.test(e.message),
   );
+});
+
+test('BackupAndRestore resumes a Dataset fit bit-identically, inside an epoch too (the run skips the batches done)', async () => {
+  const [x, y] = data(32);
+  const ds = Dataset.fromTensorSlices([x, y])
+    .batch(8)
+    .map(async (batch) => batch)
+    .prefetch(1);
+  const validationData = Dataset.fromTensorSlices([x, y]).take(8).batch(8);
+  const run = async (crashAt: number | null, saveFreq: 'epoch' | number) => {
+    const backupDir = mkdtempSync(join(tmpdir(), 'neurona-ds-bk-'));
+    let seen = 0;
+    const callbacks = () => [
+      new nr.callbacks.BackupAndRestore({ backupDir, saveFreq }),
+      new nr.callbacks.LambdaCallback({
+        onTrainBatchEnd: () => {
+          if (++seen === crashAt) throw new Error('simulated crash');
+        },
+      }),
+    ];
+    let m = model();
+    let history: nr.callbacks.History;
+    try {
+      history = await m.fit(ds, { epochs: 3, verbose: 0, validationData, callbacks: callbacks() });
+      assert.equal(crashAt, null);
+    } catch (e) {
+      assert.match((e as Error).message, /simulated crash/);
+      m = model();
+      history = await m.fit(ds, { epochs: 3, verbose: 0, validationData, callbacks: callbacks() });
+    }
+    assert.ok(!existsSync(backupDir));
+    return { weights: weightsOf(m), history: history.history };
+  };
+  const reference = await run(null, 'epoch');
+  for (const [crashAt, freq] of [
+    [6, 'epoch'],
+    [7, 2],
+  ] as const) {
+    const resumed = await run(crashAt, freq);
+    assert.deepEqual(resumed.weights, reference.weights, `crash at batch ${crashAt}, saveFreq ${freq}`);
+    assert.deepEqual(resumed.history, reference.history, `crash at batch ${crashAt}, saveFreq ${freq}`);
+  }
 });
