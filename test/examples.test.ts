@@ -25,7 +25,7 @@ const small: Record<string, string[]> = {
     ...['--base', 'mobilenetv2', '--images', '40', '--epochs', '1', '--fine-tune-epochs', '1', '--batch-size', '8'],
     ...['--out', join(tmpdir(), `neurona-transfer-learning-${process.pid}`)],
   ],
-  'architectures.ts': ['--models', 'mobilenetv2,efficientnetb0'],
+  'architectures.ts': ['--models', 'googlenet,mobilenetv2,efficientnetb0'],
   'fashion-to-mnist-transfer.ts': [
     ...['--pretrain-limit', '256', '--pretrain-epochs', '1', '--labels', '64', '--epochs', '1'],
     ...['--fine-tune-epochs', '1', '--seeds', '2', '--test-limit', '200'],
@@ -108,8 +108,9 @@ test('fashion-to-mnist-transfer prints one row per seed: phase 1, fine-tuned and
 test("architectures prints each model's parameter counts as Keras counts them, beside the published figure", () => {
   const { status, stdout, stderr } = run('architectures.ts');
   assert.equal(status, 0, stderr);
-  const rows = stdout.slice(stdout.indexOf('| model |')).split('\n').slice(2, 4);
+  const rows = stdout.slice(stdout.indexOf('| model |')).split('\n').slice(2, 5);
   assert.deepEqual(rows, [
+    '| googlenet | [224, 224, 3] | [1000] | 198 | 6,639,464 | 6,624,904 | 14,560 | ~4-7M (deck) |', // torchvision: 6,624,904 trainable
     '| mobilenetv2_1.00_224 | [224, 224, 3] | [1000] | 156 | 3,538,984 | 3,504,872 | 34,112 | 3.5M |',
     '| efficientnetb0 | [224, 224, 3] | [1000] | 240 | 5,330,571 | 5,288,548 | 42,023 | 5.3M |',
   ]);

@@ -1,7 +1,8 @@
 /*
  * Deck 004's tour of classic architectures: each nr.applications model is built (random weights, its
  * default input size, with the ImageNet classifier) and its size is printed beside the figure the
- * deck (or Keras's applications table, for the models the deck does not show) gives for it.
+ * deck (or Keras's applications table, for the models the deck does not show) gives for it. AlexNet
+ * and GoogLeNet follow torchvision (which Keras lacks), so their counts are torchvision's.
  */
 import * as nr from '../../index.js';
 import { configError, show } from '../../core/index.js';
@@ -14,8 +15,10 @@ type Builder = (options: nr.applications.ApplicationOptions) => Promise<nr.Model
  * figure where the deck gives one, else Keras's applications table.
  */
 const MODELS: Record<string, [Builder, string]> = {
+  alexnet: [nr.applications.AlexNet, '~60M (deck)'],
   vgg16: [nr.applications.VGG16, '~138M (deck)'],
   vgg19: [nr.applications.VGG19, '143.7M'],
+  googlenet: [nr.applications.GoogLeNet, '~4-7M (deck)'],
   inceptionv3: [nr.applications.InceptionV3, '23.9M'],
   resnet50: [nr.applications.ResNet50, '25.6M (deck)'],
   resnet101: [nr.applications.ResNet101, '44.7M'],
