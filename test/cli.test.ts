@@ -97,6 +97,24 @@ test('neurona examples lists each example with a description; jobs is an alias',
   lines.forEach((line, i) => assert.equal(line.slice(column), EXAMPLES[names[i]!]!.description, line));
 });
 
+test('the deck-004 transfer examples reject an unknown base, model or stage before any work, naming the choices', async () => {
+  assertOneLineError(
+    await cli('train', 'transfer-learning', '--base', 'resnet18'),
+    1,
+    /transfer-learning: unknown base "resnet18"; the bases are resnet50, vgg16, efficientnetb0, mobilenetv2$/m,
+  );
+  assertOneLineError(
+    await cli('train', 'architectures', '--models', 'vgg16,lenet'),
+    1,
+    /unknown model "lenet" in --models; the models are alexnet,/,
+  );
+  assertOneLineError(
+    await cli('train', 'fashion-to-mnist-transfer', '--fine-tune-from', 'stage4'),
+    1,
+    /--fine-tune-from must name a stage of the base: stage1, stage2 or stage3, got "stage4"/,
+  );
+});
+
 test('train errors: unknown example lists the available ones; bad flags name the flag', async () => {
   assertOneLineError(await cli('train', 'mnist-nope'), 2, /unknown example 'mnist-nope'; available: mnist-mlp/);
   assertOneLineError(await cli('train'), 2, /train needs an example name; available: mnist-mlp/);

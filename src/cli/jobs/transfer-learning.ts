@@ -139,8 +139,7 @@ export const transferLearning = program({
     model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 1e-3 }), loss: 'binary_crossentropy', metrics: ['accuracy'] });
     print(`${base.name} (weights: ${weightsFlag}), IMG_SIZE ${IMG_SIZE}, classes ${train.classNames.join(' / ')}`);
     model.summary(print);
-    const phase1 = await model.fit(trainDs, { epochs: options.epochs, validationData: validationDs, verbose: 2 });
-
+    // FINE_TUNE_AT is resolved before phase 1, so that a wrong --fine-tune-at fails before any training.
     const given = options.fineTuneAt;
     const FINE_TUNE_AT =
       given === undefined
@@ -154,6 +153,8 @@ export const transferLearning = program({
         got: show(given ?? lastStage),
       });
     }
+    const phase1 = await model.fit(trainDs, { epochs: options.epochs, validationData: validationDs, verbose: 2 });
+
     base.trainable = true;
     for (const layer of base.layers.slice(0, FINE_TUNE_AT)) layer.trainable = false;
     model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 1e-5 }), loss: 'binary_crossentropy', metrics: ['accuracy'] });
