@@ -108,6 +108,9 @@ test('the deck-004 transfer examples reject an unknown base, model or stage befo
     1,
     /unknown model "lenet" in --models; the models are alexnet,/,
   );
+  // Names an object inherits are not models either.
+  assertOneLineError(await cli('train', 'transfer-learning', '--base', 'toString'), 1, /unknown base "toString"/);
+  assertOneLineError(await cli('train', 'architectures', '--models', 'constructor'), 1, /unknown model "constructor"/);
   assertOneLineError(
     await cli('train', 'fashion-to-mnist-transfer', '--fine-tune-from', 'stage4'),
     1,

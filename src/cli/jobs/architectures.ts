@@ -46,7 +46,7 @@ export const architectures = program({
   },
   async run(options, print) {
     const names = options.models.split(',').filter((m) => m !== '');
-    const unknown = names.find((m) => !(m in MODELS));
+    const unknown = names.find((m) => !Object.hasOwn(MODELS, m));
     if (unknown !== undefined) {
       throw configError('architectures', {
         expected: `unknown model ${show(unknown)} in --models`,

@@ -81,7 +81,7 @@ export const transferLearning = program({
     seed: { kind: 'count', default: 1337, help: 'seed of the split, the shuffles and the initialisation' },
   },
   async run(options, print) {
-    if (!(options.base in BASES)) {
+    if (!Object.hasOwn(BASES, options.base)) {
       throw configError('transfer-learning', {
         expected: `unknown base ${show(options.base)}`,
         hint: `the bases are ${Object.keys(BASES).join(', ')}`,
