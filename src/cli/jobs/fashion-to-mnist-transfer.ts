@@ -82,7 +82,7 @@ export const fashionToMnistTransfer = program({
     seeds: { kind: 'positive', default: 3, help: 'runs, each with its own labelled digits and initialisation' },
     testLimit: { kind: 'positive', default: 10000, help: 'score on the first N of the 10,000 MNIST test digits' },
     base: { kind: 'text', help: 'a base saved by an earlier run (--save): skip pretraining' },
-    save: { kind: 'text', help: 'keep the pretrained base in this directory' },
+    save: { kind: 'text', help: 'keep the pretrained base in this directory (with --base nothing is pretrained)' },
   },
   async run(options, print) {
     if (!/^stage[123]$/.test(options.fineTuneFrom)) {
@@ -93,7 +93,7 @@ export const fashionToMnistTransfer = program({
     }
     const started = performance.now();
     const seconds = () => ((performance.now() - started) / 1000).toFixed(0);
-    const dir = options.save ?? options.base ?? mkdtempSync(join(tmpdir(), 'neurona-transfer-base-'));
+    const dir = options.base ?? options.save ?? mkdtempSync(join(tmpdir(), 'neurona-transfer-base-'));
     try {
       if (options.base === undefined) {
         nr.setSeed(1);
