@@ -84,7 +84,7 @@ test('neurona examples lists each example with a description; jobs is an alias',
   assert.equal((await cli('jobs')).out, examples.out);
   // Every registered example, each description starting in one column: two spaces after the longest name.
   const names = Object.keys(EXAMPLES);
-  assert.ok(names.includes('fashion-mnist-v5') && names.length === 21, names.join(' '));
+  assert.ok(names.includes('fashion-mnist-v5') && names.length === 24, names.join(' '));
   // Every script in examples/ is an example of the command (the course's exercises run both ways).
   for (const file of readdirSync('examples').filter((f) => f.endsWith('.ts')))
     assert.ok(names.includes(file.slice(0, -3)), `${file} is listed`);
@@ -95,6 +95,27 @@ test('neurona examples lists each example with a description; jobs is an alias',
     names,
   );
   lines.forEach((line, i) => assert.equal(line.slice(column), EXAMPLES[names[i]!]!.description, line));
+});
+
+test('the deck-004 transfer examples reject an unknown base, model or stage before any work, naming the choices', async () => {
+  assertOneLineError(
+    await cli('train', 'transfer-learning', '--base', 'resnet18'),
+    1,
+    /transfer-learning: unknown base "resnet18"; the bases are resnet50, vgg16, efficientnetb0, mobilenetv2$/m,
+  );
+  assertOneLineError(
+    await cli('train', 'architectures', '--models', 'vgg16,lenet'),
+    1,
+    /unknown model "lenet" in --models; the models are alexnet,/,
+  );
+  // Names an object inherits are not models either.
+  assertOneLineError(await cli('train', 'transfer-learning', '--base', 'toString'), 1, /unknown base "toString"/);
+  assertOneLineError(await cli('train', 'architectures', '--models', 'constructor'), 1, /unknown model "constructor"/);
+  assertOneLineError(
+    await cli('train', 'fashion-to-mnist-transfer', '--fine-tune-from', 'stage4'),
+    1,
+    /--fine-tune-from must name a stage of the base: stage1, stage2 or stage3, got "stage4"/,
+  );
 });
 
 test('train errors: unknown example lists the available ones; bad flags name the flag', async () => {
