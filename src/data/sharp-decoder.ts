@@ -1,9 +1,10 @@
 /**
  * The optional native decoder: sharp (libvips, with libjpeg and libspng), an optional peer dependency
  * loaded on first use. Decoding and resizing a 500x375 JPEG to 224x224 runs about thirteen times as
- * fast as with jpeg-js (bench/image-pipeline.ts), the decoding off the JavaScript thread. Chosen per call with `decoder: 'sharp'`, never by default, so that the
- * same files give the same pixels on every machine unless asked otherwise. Pixels then follow libjpeg
- * (smooth chroma upsampling, as PIL and TF), and CMYK files are converted through their colour
+ * fast as with jpeg-js (bench/image-pipeline.ts), the decoding off the JavaScript thread. Chosen per
+ * call with `decoder: 'sharp'`, never by default, so that the same files give the same pixels on every
+ * machine unless asked otherwise. Pixels then follow libjpeg (smooth chroma upsampling, as PIL and
+ * TF), and CMYK files are converted through their colour
  * profile. Only PNG and JPEG files go to sharp: anything else gets decodeImage's own errors.
  */
 import type SharpType from 'sharp';
