@@ -54,7 +54,7 @@ test('Dense rejects an unknown activation listing the valid names', () => {
     (e: Error) => {
       assert.ok(e instanceof nr.ConfigError);
       assert.match(e.message, /unknown activation "rleu"/);
-      assert.match(e.message, /relu, leaky_relu/);
+      assert.match(e.message, /relu, relu6, leaky_relu/);
       return true;
     },
   );
