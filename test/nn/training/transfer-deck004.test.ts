@@ -92,11 +92,12 @@ test('a loaded residual base, frozen: summary counts by Keras (base all non-trai
 
 test('phase 2: with base.layers.slice(0, fineTuneAt) frozen, exactly the variables after fineTuneAt train', async () => {
   base.trainable = true;
-  // Block 2 starts at its shortcut: the graph lists b2_proj before b2_conv (both read b1_out).
-  const fineTuneAt = base.layers.findIndex((l) => l.name === 'b2_proj');
+  // Block 2 starts at its main path's conv: Keras lists layers by depth from the output, so b2_conv
+  // (three layers above the output) comes before the shortcut's b2_proj and b2_bn (two layers above).
+  const fineTuneAt = base.layers.findIndex((l) => l.name === 'b2_conv');
   assert.deepEqual(
     base.layers.slice(fineTuneAt).map((l) => l.name),
-    ['b2_proj', 'b2_conv', 'b2_bn', 'b2_add', 'b2_out'],
+    ['b2_conv', 'b2_proj', 'b2_bn', 'b2_add', 'b2_out'],
   );
   for (const layer of base.layers.slice(0, fineTuneAt)) layer.trainable = false;
   const model = withHead(base);
