@@ -118,18 +118,39 @@ export interface PoolWindow {
   readonly size: Two;
   readonly strides: Two;
   readonly padding: Padding;
+  /** PyTorch's ceil_mode with 'valid' padding: a last, partial window is kept (see `poolOutputLength`). */
+  readonly ceilMode: boolean;
 }
 
-/** Reads `poolSize` (default `defaultSize`), `strides` (default poolSize, so windows do not overlap) and `padding`. */
+/** Reads `poolSize` (default `defaultSize`), `strides` (default poolSize, so windows do not overlap), `padding` and `ceilMode`. */
 export function poolWindow(
-  options: { poolSize?: unknown; strides?: unknown; padding?: unknown },
+  options: { poolSize?: unknown; strides?: unknown; padding?: unknown; ceilMode?: unknown },
   where: string,
   defaultSize: Pair = 2,
 ): PoolWindow {
   const size = pairOption(options.poolSize ?? defaultSize, where, 'poolSize');
   const strides = pairOption(options.strides ?? size, where, 'strides');
   const padding = paddingOption(options.padding, where);
-  return Object.freeze({ size: Object.freeze(size), strides: Object.freeze(strides), padding });
+  const ceilMode = options.ceilMode ?? false;
+  if (typeof ceilMode !== 'boolean') throw configError(where, { expected: 'ceilMode must be true or false', got: show(ceilMode) });
+  if (ceilMode && padding === 'same') {
+    throw configError(where, {
+      expected: "ceilMode applies to padding 'valid' ('same' already keeps ceil(size / strides) windows)",
+      hint: "use padding 'valid' with ceilMode, or 'same' alone",
+    });
+  }
+  return Object.freeze({ size: Object.freeze(size), strides: Object.freeze(strides), padding, ceilMode });
+}
+
+/**
+ * Output length of a pooling along one axis: `convOutputLength`, or with `ceilMode` (PyTorch's
+ * ceil_mode, padding 'valid') `ceil((size - kernel) / stride) + 1`, less one when that last window
+ * would start past the input; a partial window pools the pixels it covers.
+ */
+export function poolOutputLength(size: number, kernel: number, stride: number, padding: Padding, ceilMode: boolean): number {
+  if (!ceilMode || size < kernel) return convOutputLength(size, kernel, stride, 1, padding);
+  const out = Math.ceil((size - kernel) / stride) + 1;
+  return (out - 1) * stride >= size ? out - 1 : out;
 }
 
 /**
@@ -288,6 +309,15 @@ export function windowOutputSize(
     height === null ? null : convOutputLength(height, kh, strides[0], dilation[0], padding),
     width === null ? null : convOutputLength(width, kw, strides[1], dilation[1], padding),
   ];
+}
+
+/** The output height and width of a pooling `window` over the images `dims` (null where unknown), checked as `windowOutputSize`. */
+export function poolOutputSize(dims: Dims, window: PoolWindow, where: string): [number | null, number | null] {
+  const { size, strides, padding, ceilMode } = window;
+  checkWindowFits(dims, size[0], size[1], [1, 1], padding, where, 'pool');
+  const length = (d: number | null | undefined, axis: 0 | 1) =>
+    d === null || d === undefined ? null : poolOutputLength(d, size[axis], strides[axis], padding, ceilMode);
+  return [length(dims[1], 0), length(dims[2], 1)];
 }
 
 /** The output height and width of a transposed convolution over `dims` (null where unknown), checked by `checkTransposeOutput`. */

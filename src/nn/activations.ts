@@ -40,6 +40,7 @@ const ACTIVATIONS: Record<string, ActivationFn> = {
   sigmoid: ops.sigmoid,
   tanh: ops.tanh,
   relu: ops.relu,
+  relu6: (x) => ops.clip(x, 0, 6),
   leakyrelu: (x) => ops.leakyRelu(x, 0.2), // Keras's activations.leaky_relu default negative_slope
   softmax: (x) => ops.softmax(x, -1),
   elu: (x) => ops.elu(x, 1),
@@ -51,6 +52,9 @@ const ACTIVATIONS: Record<string, ActivationFn> = {
   softsign: (x) => ops.div(x, ops.add(ops.abs(x), 1)),
   // Keras 3: relu6(x + 3) / 6, i.e. clip(x / 6 + 0.5, 0, 1).
   hardsigmoid: (x) => ops.clip(ops.add(ops.div(x, 6), 0.5), 0, 1),
+  // MobileNetV3's hard swish; Keras 3 calls it hard_silu and keeps hard_swish as an alias.
+  hardsilu: (x) => ops.mul(x, ops.clip(ops.add(ops.div(x, 6), 0.5), 0, 1)),
+  hardswish: (x) => ops.mul(x, ops.clip(ops.add(ops.div(x, 6), 0.5), 0, 1)),
   exponential: ops.exp,
   sign: noGradient('sign', (x) => ops.sign(x)),
   step: noGradient('step', (x) => ops.cast(ops.greaterEqual(x, 0), x.dtype)),
@@ -62,6 +66,7 @@ export const ACTIVATION_NAMES = [
   'sigmoid',
   'tanh',
   'relu',
+  'relu6',
   'leaky_relu',
   'softmax',
   'elu',
@@ -72,6 +77,8 @@ export const ACTIVATION_NAMES = [
   'softplus',
   'softsign',
   'hard_sigmoid',
+  'hard_silu',
+  'hard_swish',
   'exponential',
   'sign',
   'step',

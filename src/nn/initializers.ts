@@ -51,6 +51,34 @@ export function varianceScaling(scale: number, mode: Mode, distribution: Distrib
   };
 }
 
+const MODES: Record<string, Mode> = { fanin: 'fanIn', fanout: 'fanOut', fanavg: 'fanAvg' };
+// Keras's 'normal' is the truncated one (kept for old configs).
+const DISTRIBUTIONS: Record<string, Distribution> = {
+  truncatednormal: 'truncatedNormal',
+  normal: 'truncatedNormal',
+  untruncatednormal: 'untruncatedNormal',
+  uniform: 'uniform',
+};
+
+/** VarianceScaling from a Keras config (`{scale: 2, mode: 'fan_out', distribution: 'truncated_normal'}`, EfficientNet's). */
+function varianceScalingFromConfig(config: Record<string, unknown>): Initializer {
+  const { scale = 1, mode = 'fan_in', distribution = 'truncated_normal' } = config;
+  const pick = <T>(table: Record<string, T>, value: unknown, option: string, valid: string): T => {
+    const found = typeof value === 'string' ? ownEntry(table, canonical(value)) : undefined;
+    if (found === undefined) throw configError('VarianceScaling', { expected: `${option} must be one of ${valid}`, got: show(value) });
+    return found;
+  };
+  if (typeof scale !== 'number' || !(scale > 0)) {
+    throw configError('VarianceScaling', { expected: 'scale must be a positive number', got: show(scale) });
+  }
+  const checkedMode = pick(MODES, mode, 'mode', "'fan_in', 'fan_out', 'fan_avg'");
+  return varianceScaling(
+    scale,
+    checkedMode,
+    pick(DISTRIBUTIONS, distribution, 'distribution', "'truncated_normal', 'untruncated_normal', 'uniform'"),
+  );
+}
+
 const FACTORIES: Record<string, (config: Record<string, number>) => Initializer> = {
   glorotuniform: () => varianceScaling(1, 'fanAvg', 'uniform'),
   glorotnormal: () => varianceScaling(1, 'fanAvg', 'truncatedNormal'),
@@ -58,6 +86,7 @@ const FACTORIES: Record<string, (config: Record<string, number>) => Initializer>
   henormal: () => varianceScaling(2, 'fanIn', 'truncatedNormal'),
   lecununiform: () => varianceScaling(1, 'fanIn', 'uniform'),
   lecunnormal: () => varianceScaling(1, 'fanIn', 'truncatedNormal'),
+  variancescaling: varianceScalingFromConfig,
   randomnormal:
     (c) =>
     (shape, dtype = 'float32') =>
@@ -92,6 +121,7 @@ export const INITIALIZER_NAMES = [
   'he_normal',
   'lecun_uniform',
   'lecun_normal',
+  'variance_scaling',
   'random_normal',
   'random_uniform',
   'truncated_normal',

@@ -7,8 +7,10 @@ import {
   convPadBefore,
   convWindow,
   outputPaddingOption,
+  poolOutputLength,
   transposeOutputLength,
   type ConvWindow,
+  type PoolWindow,
   type Padding,
   type Pair,
 } from '../core/geometry.js';
@@ -117,14 +119,24 @@ function kernelGeometry(
   };
 }
 
-/** Pooling windows have no dilation. */
-export const poolGeometry = (
-  where: string,
-  shape: readonly number[],
-  size: readonly [number, number],
-  strides: readonly [number, number],
-  padding: Padding,
-): Conv2DGeometry => windowGeometry(where, 'pool', shape, size[0], size[1], strides, NO_DILATION, padding, shape[3]!);
+/** Pooling windows have no dilation; with ceilMode ('valid' only) a last partial window is kept, its outside taps skipped. */
+export function poolGeometry(where: string, shape: readonly number[], window: PoolWindow): Conv2DGeometry {
+  const { size, strides, padding, ceilMode } = window;
+  if (!ceilMode) return windowGeometry(where, 'pool', shape, size[0], size[1], strides, NO_DILATION, padding, shape[3]!);
+  checkWindowFits(shape, size[0], size[1], NO_DILATION, padding, where, 'pool');
+  const [batch, inHeight, inWidth, channels] = shape as [number, number, number, number];
+  const outHeight = poolOutputLength(inHeight, size[0], strides[0], padding, true);
+  const outWidth = poolOutputLength(inWidth, size[1], strides[1], padding, true);
+  return kernelGeometry(
+    [batch, inHeight, inWidth, channels],
+    [outHeight, outWidth, channels],
+    size[0],
+    size[1],
+    strides,
+    NO_DILATION,
+    'valid',
+  );
+}
 
 const ORDINAL = ['first', 'second', 'third', 'fourth'];
 

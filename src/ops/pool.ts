@@ -15,6 +15,11 @@ export interface Pool2DOptions {
   strides?: Pair | null;
   /** 'valid' (default) or 'same' (TensorFlow's padding; padded taps are ignored, not counted as 0). */
   padding?: Padding;
+  /**
+   * PyTorch's ceil_mode, with 'valid' padding: `ceil((size - poolSize) / strides) + 1` windows, the
+   * last one partial (it pools, or averages, only the pixels it covers). Default false.
+   */
+  ceilMode?: boolean;
 }
 
 function pool2d(op: PoolOp, name: string, input: Operand, options: Pool2DOptions): Tensor {
@@ -31,7 +36,7 @@ function pool2d(op: PoolOp, name: string, input: Operand, options: Pool2DOptions
  */
 export function pool2dParsed(op: PoolOp, where: string, x: Tensor, window: PoolWindow): Tensor {
   requireImages(x, where);
-  return pooled(op, op === 'max' ? 'maxPool2d' : 'avgPool2d', x, poolGeometry(where, x.shape, window.size, window.strides, window.padding));
+  return pooled(op, op === 'max' ? 'maxPool2d' : 'avgPool2d', x, poolGeometry(where, x.shape, window));
 }
 
 function pooled(op: PoolOp, name: string, x: Tensor, g: Conv2DGeometry): Tensor {

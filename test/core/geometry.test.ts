@@ -10,6 +10,7 @@ import {
   pairOfPairsOption,
   pairOption,
   paddingOption,
+  poolOutputLength,
   poolWindow,
   transposeOutputLength,
   transposeOutputSize,
@@ -91,7 +92,11 @@ test('windows: strides with dilation refused; parsed windows are frozen, since t
   const window = convWindow({ strides: 2, padding: 'Same' }, 'conv2d');
   assert.deepEqual(window, { strides: [2, 2], dilation: [1, 1], padding: 'same' });
   assert.ok(Object.isFrozen(window) && Object.isFrozen(window.strides) && Object.isFrozen(window.dilation));
-  assert.deepEqual(poolWindow({}, 'MaxPooling2D'), { size: [2, 2], strides: [2, 2], padding: 'valid' }, 'strides default to the pool size');
+  assert.deepEqual(
+    poolWindow({}, 'MaxPooling2D'),
+    { size: [2, 2], strides: [2, 2], padding: 'valid', ceilMode: false },
+    'strides default to the pool size',
+  );
   assert.deepEqual(poolWindow({ poolSize: 3, strides: 1 }, 'pool').strides, [1, 1]);
   assert.equal(outputPaddingOption(null, [2, 2], 'op'), null);
   assert.deepEqual(outputPaddingOption(1, [2, 2], 'op'), [1, 1]);
@@ -107,6 +112,11 @@ test("output lengths: TensorFlow's for conv and pooling, Keras's for transposed 
   assert.equal(convOutputLength(9, 3, 1, 2, 'valid'), 5);
   assert.equal(convOutputLength(4, 5, 1, 1, 'valid'), 0);
   assert.equal(convOutputLength(7, 4, 2, 1, 'same'), 4);
+  // ceilMode (PyTorch's, padding 0): ceil((size - k) / stride) + 1, less one if the last window starts past the input.
+  assert.equal(poolOutputLength(112, 3, 2, 'valid', true), 56);
+  assert.equal(poolOutputLength(112, 3, 2, 'valid', false), 55);
+  assert.equal(poolOutputLength(6, 1, 3, 'valid', true), 2);
+  assert.equal(poolOutputLength(7, 3, 2, 'same', false), 4);
   // 'same' pads (out - 1) * stride + span - size in all, the odd one after.
   assert.equal(convPadBefore(7, 4, 4, 2, 1, 'same'), 1);
   assert.equal(convPadBefore(5, 3, 2, 2, 1, 'same'), 0);

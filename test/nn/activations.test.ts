@@ -57,6 +57,22 @@ test('hard_sigmoid is Keras 3: clip(x / 6 + 0.5, 0, 1)', () => {
   assertClose(apply('hardSigmoid'), apply('hard_sigmoid'));
 });
 
+test('relu6 and hard_silu (alias hard_swish) are Keras 3: clip(x, 0, 6) and x * relu6(x + 3) / 6', () => {
+  const wide = [...xs, -8, 6.5, 7, 8.25];
+  const relu6 = nr.activations.getActivation('relu6');
+  assertClose(
+    Array.from(relu6(nr.tensor(wide, undefined, 'float64')).data()),
+    wide.map((x) => Math.min(6, Math.max(0, x))),
+    { rtol: 0, atol: 0 },
+  );
+  const hardSilu = xs.map((x) => (x * Math.min(6, Math.max(0, x + 3))) / 6);
+  assertClose(apply('hard_silu'), hardSilu, { rtol: 1e-12 });
+  assertClose(apply('hardSwish'), hardSilu, { rtol: 1e-12 });
+  assert.equal(nr.activations.activationName('hardSwish'), 'hard_swish');
+  assert.equal(nr.activations.activationName('relu6'), 'relu6');
+  assertClose(new nr.layers.Activation('relu6').apply(nr.tensor([[-1, 3, 9]])), [0, 3, 6]);
+});
+
 test('swish, silu, softsign, elu, softplus, sigmoid, tanh, relu, linear, exponential', () => {
   assertClose(
     apply('swish'),
@@ -126,7 +142,21 @@ test('sign and step forward values', () => {
 });
 
 test('smooth activations have correct gradients', () => {
-  for (const name of ['gelu', 'selu', 'swish', 'softsign', 'elu', 'softplus', 'sigmoid', 'tanh', 'hard_sigmoid', 'leaky_relu']) {
+  const smooth = [
+    'gelu',
+    'selu',
+    'swish',
+    'softsign',
+    'elu',
+    'softplus',
+    'sigmoid',
+    'tanh',
+    'hard_sigmoid',
+    'leaky_relu',
+    'relu6',
+    'hard_silu',
+  ];
+  for (const name of smooth) {
     gradCheck((x) => nr.activations.getActivation(name)(x), [nr.tensor([-2.5, -1.1, -0.3, 0.2, 0.9, 2.7], undefined, 'float64')], {
       label: name,
     });

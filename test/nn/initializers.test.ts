@@ -79,3 +79,30 @@ test('an unknown initializer name lists the valid ones', () => {
     (e: Error) => e instanceof nr.ConfigError && /Dense "dense(_\d+)?" .*kernel.*unknown initializer "nope"/.test(e.message),
   );
 });
+
+test("VarianceScaling by Keras class name and config (EfficientNet's conv and dense initializers)", () => {
+  nr.setSeed(5);
+  // Conv kernel [3, 3, 16, 64]: fanOut = 9 * 64 = 576, so std sqrt(2 / 576) after truncation at 2 sigma.
+  const conv = { className: 'VarianceScaling', config: { scale: 2, mode: 'fan_out', distribution: 'truncated_normal' } };
+  const v = values(getInitializer(conv as never)([3, 3, 16, 64]));
+  const target = Math.sqrt(2 / 576);
+  assert.ok(Math.abs(std(v) - target) < 0.03 * target, `std ${std(v)} vs ${target}`);
+  assert.ok(
+    v.every((x) => Math.abs(x) <= (2 * target) / 0.87962566103423978 + 1e-7),
+    'truncated',
+  );
+  // Dense kernel [64, 1000], scale 1/3 fan_out uniform: limit sqrt(3 * (1/3) / 1000).
+  const dense = { className: 'VarianceScaling', config: { scale: 1 / 3, mode: 'fanOut', distribution: 'uniform' } };
+  const u = values(getInitializer(dense as never)([64, 1000]));
+  const limit = Math.sqrt(1 / 1000);
+  assert.ok(u.every((x) => Math.abs(x) <= limit) && Math.max(...u) > 0.99 * limit);
+  // Defaults: scale 1, fan_in, truncated normal (lecun_normal).
+  assert.ok(Math.abs(std(values(getInitializer('variance_scaling')([400, 300]))) - Math.sqrt(1 / 400)) < 0.03 * Math.sqrt(1 / 400));
+  for (const [config, pattern] of [
+    [{ mode: 'fan_sideways' }, /VarianceScaling: mode must be one of 'fan_in', 'fan_out', 'fan_avg', got "fan_sideways"/],
+    [{ distribution: 'cauchy' }, /distribution must be one of 'truncated_normal', 'untruncated_normal', 'uniform', got "cauchy"/],
+    [{ scale: -1 }, /scale must be a positive number, got -1/],
+  ] as const) {
+    assert.throws(() => getInitializer({ className: 'VarianceScaling', config } as never), pattern);
+  }
+});

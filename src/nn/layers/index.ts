@@ -36,6 +36,7 @@ export {
   type Pooling2DOptions,
   type GlobalPooling2DOptions,
 } from './pooling/pooling-2d.js';
+export { AdaptiveAveragePooling2D, type AdaptiveAveragePooling2DOptions } from './pooling/adaptive-pooling-2d.js';
 export { BatchNormalization, type BatchNormalizationOptions } from './normalization/batch-normalization.js';
 export {
   ZeroPadding2D,
@@ -48,6 +49,22 @@ export {
 export { SpatialDropout2D, type SpatialDropout2DOptions } from './regularization/spatial-dropout.js';
 export { Add, Subtract, Multiply, Average, Maximum, Concatenate, type ConcatenateOptions } from './merge/merge.js';
 export { Rescaling, type RescalingOptions } from './preprocessing/rescaling.js';
+export {
+  Normalization,
+  type NormalizationOptions,
+  type Statistic as NormalizationStatistic,
+  type AdaptData,
+  type AsyncAdaptData,
+} from './preprocessing/normalization.js';
+export {
+  Resizing,
+  CenterCrop,
+  resizeImages,
+  RESIZE_INTERPOLATIONS,
+  type ResizingOptions,
+  type CenterCropOptions,
+  type ResizeInterpolation,
+} from './preprocessing/resizing.js';
 export {
   RandomFlip,
   RandomTranslation,

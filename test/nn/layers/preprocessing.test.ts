@@ -14,12 +14,33 @@ const image = (t: nr.Tensor) => (t.toArray() as number[][][][])[0]!.map((row) =>
 
 test('preprocessing layers pass the shared layer test', () => {
   runLayerTest(() => new nr.layers.Rescaling({ scale: 0.5, offset: -1 }), { inputShape: [2, 3], expectedOutputShape: [2, 3] });
+  runLayerTest(() => new nr.layers.Rescaling({ scale: [0.5, -2, 3], offset: [1, 0, -1] }), {
+    inputShape: [2, 2, 3],
+    expectedOutputShape: [2, 2, 3],
+  });
   const options = { inputShape: [2, 5, 5, 2], expectedOutputShape: [2, 5, 5, 2], trainingDiffers: true };
   runLayerTest(() => new nr.layers.RandomFlip({ seed: 1 }), options);
   runLayerTest(() => new nr.layers.RandomTranslation({ heightFactor: 0.3, widthFactor: [-0.2, 0.4], seed: 1 }), options);
   runLayerTest(() => new nr.layers.RandomRotation({ factor: 0.2, fillMode: 'constant', fillValue: 1, seed: 1 }), options);
   runLayerTest(() => new nr.layers.RandomZoom({ heightFactor: [0.4, 0.6], widthFactor: 0.1, interpolation: 'nearest', seed: 1 }), options);
   runLayerTest(() => new nr.layers.RandomContrast({ factor: 0.5, valueRange: [-2, 2], seed: 1 }), options);
+});
+
+test('Rescaling per channel: a list of scales (and offsets) acts on the last axis, whose size must match', () => {
+  const layer = new nr.layers.Rescaling([2, 0.5, -1], [0, 1, 10]);
+  assertClose(layer.apply(nr.tensor([[[1, 2, 3]], [[4, 6, 8]]], [2, 1, 3])), [2, 2, 7, 8, 4, 2]);
+  assertClose(new nr.layers.Rescaling({ scale: [1, 10] }).apply(nr.tensor([1, 2, 3, 4], [2, 2], 'int32')), [1, 20, 3, 40]);
+  assert.deepEqual(layer.getConfig().scale, [2, 0.5, -1]);
+  assert.throws(
+    () => new nr.layers.Rescaling({ scale: [1, 2], name: 'r' }).apply(nr.ones([1, 4, 4, 3])),
+    (e: Error) =>
+      e instanceof nr.ShapeError && /Rescaling "r".*scale has 2 values, one per channel.*got \(None, 4, 4, 3\)/s.test(e.message),
+  );
+  const symbolic = nr.Input({ shape: [8, 8, 3] });
+  assert.throws(() => new nr.layers.Rescaling({ scale: [1, 2, 3, 4] }).apply(symbolic), nr.ShapeError);
+  for (const scale of [[], [1, Number.NaN], 'x']) {
+    assert.throws(() => new nr.layers.Rescaling({ scale: scale as never }), /scale must be a finite number or a non-empty list/);
+  }
 });
 
 test('transform: a rotation by exactly pi/2 turns a known image counter-clockwise (rot90)', () => {

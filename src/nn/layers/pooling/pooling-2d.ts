@@ -1,5 +1,5 @@
 import { is } from '../../../core/index.js';
-import { poolWindow, windowOutputSize, type PoolWindow } from '../../../core/geometry.js';
+import { poolOutputSize, poolWindow, type PoolWindow } from '../../../core/geometry.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { pool2dParsed } from '../../../ops/pool.js';
@@ -13,6 +13,12 @@ export interface Pooling2DOptions extends ImageLayerOptions {
   strides?: IntPair | null;
   /** 'valid' (default) keeps the windows that fit; 'same' pads so the output is ceil(size / strides). */
   padding?: Padding;
+  /**
+   * With 'valid': also keep a last window that runs past the bottom or right edge, pooling the
+   * pixels it covers, so the output is `ceil((size - poolSize) / strides) + 1` (PyTorch's
+   * `ceil_mode=True`, which torchvision's GoogLeNet uses). Not a Keras option. Default false.
+   */
+  ceilMode?: boolean;
 }
 
 /**
@@ -29,6 +35,7 @@ abstract class Pooling2D extends ImageLayer {
   readonly poolSize: readonly [number, number];
   readonly strides: readonly [number, number];
   readonly padding: Padding;
+  readonly ceilMode: boolean;
   private readonly window: PoolWindow;
   protected abstract readonly op: 'max' | 'avg';
 
@@ -45,6 +52,7 @@ abstract class Pooling2D extends ImageLayer {
     this.poolSize = this.window.size;
     this.strides = this.window.strides;
     this.padding = this.window.padding;
+    this.ceilMode = this.window.ceilMode;
   }
 
   override build(inputShape: LayerShape): void {
@@ -58,18 +66,22 @@ abstract class Pooling2D extends ImageLayer {
 
   override computeOutputShape(inputShape: LayerShape): LayerShape {
     const [n, , , c] = imageShape(inputShape, this.where);
-    const { size, strides, padding } = this.window;
-    const [h, w] = windowOutputSize(inputShape, size[0], size[1], strides, [1, 1], padding, this.where, 'pool');
+    const [h, w] = poolOutputSize(inputShape, this.window, this.where);
     return [n!, h, w, c!];
   }
 
   override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), poolSize: [...this.poolSize], strides: [...this.strides], padding: this.padding };
+    const config = { ...super.getConfig(), poolSize: [...this.poolSize], strides: [...this.strides], padding: this.padding };
+    // Written only when set, so that configs stay Keras's for every Keras pooling.
+    return this.ceilMode ? { ...config, ceilMode: true } : config;
   }
 }
 declareLayerOptions(Pooling2D, {
   positional: ['poolSize', 'strides', 'padding'],
-  keys: { poolSize: is.any, strides: is.any, padding: is.any } satisfies OwnOptionChecks<Pooling2DOptions, ImageLayerOptions>,
+  keys: { poolSize: is.any, strides: is.any, padding: is.any, ceilMode: is.boolean } satisfies OwnOptionChecks<
+    Pooling2DOptions,
+    ImageLayerOptions
+  >,
 });
 
 /**
