@@ -183,7 +183,7 @@ for (const workload of args.workloads) {
     }
     if ((APPLICATION_WORKLOADS as readonly string[]).includes(workload)) {
       if (backend === 'js' && !args.backendGiven && args.backends.length > 1) continue;
-      emit(applications(workload as ApplicationWorkload, backend, args.runs));
+      emit(await applications(workload as ApplicationWorkload, backend, args.runs));
       continue;
     }
     const threadCounts = backend === 'js' ? [1] : args.threads;
