@@ -264,7 +264,7 @@ const CHUNKED: Case[] = [
     padding: 'same',
   },
   {
-    // Native packs the filter once per call here (two KC slices of taps, three register tiles of
+    // Native packs the filter once per call here (two KC slices of taps, several register tiles of
     // filters, the last one ragged) and the pixels come in chunks of up to MC with a ragged last one.
     name: '3x3 same over 40 channels (360 taps), 70 filters, 646 pixels',
     batch: 2,
