@@ -5,7 +5,9 @@
 # `bash bench/session-w7w8.sh [out-dir] [pairs] [workloads]` (defaults: 2 pairs of W7 W8a W8b).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-T=${PEERS:-$ROOT/../shared/bench/peers}/torch/bench_torch_w7_w10.py
+# The peers sit in ../shared beside the main checkout (a worktree's own parent has none).
+MAIN=$(dirname "$(git -C "$ROOT" rev-parse --path-format=absolute --git-common-dir)")
+T=${PEERS:-$MAIN/../shared/bench/peers}/torch/bench_torch_w7_w10.py
 PY=${PYTHON:-/usr/bin/python3}
 OUT=${1:-$ROOT/bench/results/$(date +%Y%m%d-%H%M)-w7w8}
 PAIRS=${2:-2}
