@@ -6,3 +6,4 @@
 export * from './api.js';
 export * as callbacks from './nn/callbacks/browser.js';
 export * as vis from './vis/browser.js';
+export * as data from './data/pipeline/index.js';

@@ -12,7 +12,10 @@
  */
 export * from './api.js';
 export * as datasets from './data/index.js';
+export * as data from './data/pipeline/node.js';
+export * as io from './data/image-io.js';
 export * as callbacks from './vis/callbacks.js';
 export * as vis from './vis/index.js';
 export { imageGrid, saveImageGrid, type ImageGridOptions, type RgbaImage } from './vis/grid.js';
 export { loadModel, type SaveOptions } from './nn/saving/index.js';
+import './applications/download.js'; // weights: 'imagenet' finds or downloads Keras's files (Node only)

@@ -11,6 +11,7 @@ import { benchUnavailable } from '../src/cli/bench.js';
 import { trainExample } from '../src/cli/jobs/example.js';
 import { mnistMlp } from '../src/cli/jobs/mnist-mlp.js';
 import { preprocessImage, probabilitiesOf, resizeImage } from '../src/cli/predict.js';
+import jpegJs from 'jpeg-js';
 import { encodePng, type PngImage } from '../src/io/png.js';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string; bin: Record<string, string> };
@@ -83,7 +84,7 @@ test('neurona examples lists each example with a description; jobs is an alias',
   assert.equal((await cli('jobs')).out, examples.out);
   // Every registered example, each description starting in one column: two spaces after the longest name.
   const names = Object.keys(EXAMPLES);
-  assert.ok(names.includes('fashion-mnist-v5') && names.length === 21, names.join(' '));
+  assert.ok(names.includes('fashion-mnist-v5') && names.length === 24, names.join(' '));
   // Every script in examples/ is an example of the command (the course's exercises run both ways).
   for (const file of readdirSync('examples').filter((f) => f.endsWith('.ts')))
     assert.ok(names.includes(file.slice(0, -3)), `${file} is listed`);
@@ -94,6 +95,27 @@ test('neurona examples lists each example with a description; jobs is an alias',
     names,
   );
   lines.forEach((line, i) => assert.equal(line.slice(column), EXAMPLES[names[i]!]!.description, line));
+});
+
+test('the deck-004 transfer examples reject an unknown base, model or stage before any work, naming the choices', async () => {
+  assertOneLineError(
+    await cli('train', 'transfer-learning', '--base', 'resnet18'),
+    1,
+    /transfer-learning: unknown base "resnet18"; the bases are resnet50, vgg16, efficientnetb0, mobilenetv2$/m,
+  );
+  assertOneLineError(
+    await cli('train', 'architectures', '--models', 'vgg16,lenet'),
+    1,
+    /unknown model "lenet" in --models; the models are alexnet,/,
+  );
+  // Names an object inherits are not models either.
+  assertOneLineError(await cli('train', 'transfer-learning', '--base', 'toString'), 1, /unknown base "toString"/);
+  assertOneLineError(await cli('train', 'architectures', '--models', 'constructor'), 1, /unknown model "constructor"/);
+  assertOneLineError(
+    await cli('train', 'fashion-to-mnist-transfer', '--fine-tune-from', 'stage4'),
+    1,
+    /--fine-tune-from must name a stage of the base: stage1, stage2 or stage3, got "stage4"/,
+  );
 });
 
 test('train errors: unknown example lists the available ones; bad flags name the flag', async () => {
@@ -305,7 +327,7 @@ test('summary and predict name a missing model directory in one line', async () 
     rmSync(empty, { recursive: true, force: true });
   }
   assertOneLineError(await cli('summary'), 2, /summary needs one model directory/);
-  assertOneLineError(await cli('predict', missing), 2, /predict needs a model directory and one or more PNG images/);
+  assertOneLineError(await cli('predict', missing), 2, /predict needs a model directory and one or more PNG or JPEG images/);
 });
 
 /**
@@ -385,10 +407,25 @@ test('predict: a model trained here recognises digits drawn here, on black or on
     assert.match(kept.out, /^.+: \d \([\d.]+%\)\n$/);
     assert.ok(!kept.out.includes('inverted'));
 
-    // A file that is not a PNG, and one that does not exist, are named.
-    const notPng = join(dir, 'digit.jpg');
-    writeFileSync(notPng, new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16]));
-    assertOneLineError(await cli('predict', join(dir, 'model'), notPng), 1, new RegExp(`${notPng} is not a PNG file`));
+    // JPEG files are read too, told from PNG by their bytes, not their names.
+    const asJpeg = (image: PngImage) => {
+      const rgba = new Uint8Array(image.width * image.height * 4).fill(255);
+      for (let i = 0; i < image.width * image.height; i++) rgba.fill(image.pixels[i]!, i * 4, i * 4 + 3);
+      return new Uint8Array(jpegJs.encode({ width: image.width, height: image.height, data: rgba }, 95).data);
+    };
+    writeFileSync(join(dir, 'one.jpg'), asJpeg(drawDigit(1, 28)));
+    writeFileSync(join(dir, 'zero-named.png'), asJpeg(drawDigit(0, 56, { darkOnLight: true })));
+    const jpegs = await cli('predict', join(dir, 'model'), join(dir, 'one.jpg'), join(dir, 'zero-named.png'), '--top', '1');
+    assert.equal(jpegs.code, 0, jpegs.err);
+    assert.match(jpegs.out, /one\.jpg: 1 \([\d.]+%\)\n.*zero-named\.png: 0 \([\d.]+%\) +\[dark on light: inverted/);
+
+    // A file that is not an image, a truncated JPEG, and one that does not exist, are named.
+    const notPng = join(dir, 'digit.png');
+    writeFileSync(notPng, 'a text file');
+    assertOneLineError(await cli('predict', join(dir, 'model'), notPng), 1, new RegExp(`${notPng}: not a PNG or JPEG file`));
+    const cut = join(dir, 'cut.jpg');
+    writeFileSync(cut, new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16]));
+    assertOneLineError(await cli('predict', join(dir, 'model'), cut), 1, new RegExp(`${cut}: truncated or corrupt JPEG`));
     assertOneLineError(
       await cli('predict', join(dir, 'model'), join(dir, 'nope.png')),
       1,

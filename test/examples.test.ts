@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert } from './helpers.js';
@@ -21,6 +21,15 @@ const small: Record<string, string[]> = {
   'cifar10-v5.ts': ['--synthetic', '--limit', '64', '--epochs', '1'],
   'fashion-mnist-progression.ts': ['--synthetic', '--limit', '64', '--epochs', '1'],
   'mnist-lenet.ts': ['--epochs', '1', '--limit', '256'],
+  'transfer-learning.ts': [
+    ...['--base', 'mobilenetv2', '--images', '40', '--epochs', '1', '--fine-tune-epochs', '1', '--batch-size', '8'],
+    ...['--out', join(tmpdir(), `neurona-transfer-learning-${process.pid}`)],
+  ],
+  'architectures.ts': ['--models', 'googlenet,mobilenetv2,efficientnetb0'],
+  'fashion-to-mnist-transfer.ts': [
+    ...['--pretrain-limit', '256', '--pretrain-epochs', '1', '--labels', '64', '--epochs', '1'],
+    ...['--fine-tune-epochs', '1', '--seeds', '2', '--test-limit', '200'],
+  ],
   'som-digits.ts': ['--samples', '300', '--epochs', '1', '--out', `${process.env.TMPDIR ?? '/tmp'}/neurona-som-digits-${process.pid}`],
 };
 
@@ -73,5 +82,58 @@ test('fashion-mnist-progression prints one table row per version, v1..v5, with t
     const [, , params, trainAcc, testAcc] = row.split('|').map((c) => c.trim());
     assert.match(params!, /^[\d,]+$/);
     for (const acc of [trainAcc, testAcc]) assert.ok(Number(acc) >= 0 && Number(acc) <= 1, row);
+  }
+});
+
+test('fashion-to-mnist-transfer prints one row per seed: phase 1, fine-tuned and scratch test accuracy, epochs to best', () => {
+  const { status, stdout, stderr } = run('fashion-to-mnist-transfer.ts');
+  assert.equal(status, 0, stderr);
+  assert.match(stdout, /Pretraining small_resnet \([\d,]+ parameters\) on 256 Fashion-MNIST images/);
+  const rows = stdout
+    .slice(stdout.indexOf('| seed |'))
+    .split('\n')
+    .filter((l) => /^\| \d /.test(l));
+  assert.deepEqual(
+    rows.map((r) => r.split('|')[1]!.trim()),
+    ['1', '2'],
+  );
+  for (const row of rows) {
+    const cells = row.split('|').map((c) => c.trim());
+    for (const cell of cells.slice(2, 5)) assert.ok(/^[01]\.\d{4}$/.test(cell), row);
+    // One phase-1 epoch and one fine-tuning epoch for transfer, two for scratch: the best is at epoch 1 or 2.
+    for (const cell of cells.slice(5, 7)) assert.match(cell, /^[12]$/, row);
+  }
+});
+
+test("architectures prints each model's parameter counts as Keras counts them, beside the published figure", () => {
+  const { status, stdout, stderr } = run('architectures.ts');
+  assert.equal(status, 0, stderr);
+  const rows = stdout.slice(stdout.indexOf('| model |')).split('\n').slice(2, 5);
+  assert.deepEqual(rows, [
+    '| googlenet | [224, 224, 3] | [1000] | 198 | 6,639,464 | 6,624,904 | 14,560 | ~4-7M (deck) |', // torchvision: 6,624,904 trainable
+    '| mobilenetv2_1.00_224 | [224, 224, 3] | [1000] | 156 | 3,538,984 | 3,504,872 | 34,112 | 3.5M |',
+    '| efficientnetb0 | [224, 224, 3] | [1000] | 240 | 5,330,571 | 5,288,548 | 42,023 | 5.3M |',
+  ]);
+});
+
+test('transfer-learning runs both phases on a generated folder and writes the curves and the confusion matrix', () => {
+  const { status, stdout, stderr } = run('transfer-learning.ts');
+  assert.equal(status, 0, stderr);
+  const out = join(tmpdir(), `neurona-transfer-learning-${process.pid}`);
+  try {
+    assert.match(stdout, /generated 80 images of circles and squares/);
+    assert.match(stdout, /Fine-tuning from layer \d+ \(block_13_expand\) of 154: [\d,]+ trainable parameters/);
+    assert.match(stdout, /Test accuracy: [01]\.\d{4}/);
+    // 16 validation images in batches of 8: one batch is the test, its 8 images fill the matrix.
+    const matrix = JSON.parse(stdout.match(/Confusion matrix \(rows: true circles, squares\): (.*)/)![1]!) as number[][];
+    assert.equal(
+      matrix.flat().reduce((a, b) => a + b, 0),
+      8,
+    );
+    for (const png of ['learning-curves.png', 'confusion-matrix.png']) {
+      assert.deepEqual([...readFileSync(join(out, png)).subarray(1, 4)], [0x50, 0x4e, 0x47], png); // "PNG"
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
 });

@@ -190,8 +190,11 @@ test("the tarball holds sources and the addon's C++ but no build intermediates",
   }
 });
 
-test('a plain install pulls in only what every user needs: the chart packages are optional peers', () => {
-  for (const name of CHART_PACKAGES) {
+// Optional peers beside the chart packages: sharp, the native image decoder (src/data/sharp-decoder.ts).
+const OPTIONAL_PEERS = [...CHART_PACKAGES, 'sharp'];
+
+test('a plain install pulls in only what every user needs: the chart packages and sharp are optional peers', () => {
+  for (const name of OPTIONAL_PEERS) {
     assert.equal(pkg.dependencies[name], undefined, `${name} must not be a dependency`);
     assert.ok(pkg.peerDependencies[name], `${name} is a peer dependency`);
     assert.equal(pkg.peerDependenciesMeta[name]?.optional, true, `${name} is optional`);
@@ -231,5 +234,5 @@ test('a plain install pulls in only what every user needs: the chart packages ar
     };
     visit(file);
   }
-  assert.deepEqual([...new Set(dynamic)].sort(), [...CHART_PACKAGES].sort(), 'every chart package is imported on demand');
+  assert.deepEqual([...new Set(dynamic)].sort(), [...OPTIONAL_PEERS].sort(), 'every optional peer is imported on demand, and nothing else');
 });

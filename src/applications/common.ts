@@ -58,15 +58,17 @@ const APPLICATION_KEYS: OptionKeys = {
 /**
  * Parses an application's options (camelCase or Keras's snake_case) and applies Keras's checks on
  * them. `owner` names the function in errors ('ResNet50'); `extraKeys` declares a family's own
- * options (MobileNetV2's alpha), returned unchecked beside the shared ones for the family to check.
+ * options (MobileNetV2's alpha), returned unchecked beside the shared ones for the family to check;
+ * `defaultWeights` is 'imagenet' as in Keras, null for models Keras publishes no weights for.
  */
 export function parseApplicationOptions<Extra extends object = Record<string, never>>(
   owner: string,
   raw: unknown,
   extraKeys: OptionKeys = {},
+  defaultWeights: 'imagenet' | null = 'imagenet',
 ): ParsedApplicationOptions & Partial<Extra> {
   const o = parseOptions<ApplicationOptions & Record<string, unknown>>(owner, raw, { keys: { ...APPLICATION_KEYS, ...extraKeys } });
-  const weights = o.weights === undefined ? 'imagenet' : o.weights;
+  const weights = o.weights === undefined ? defaultWeights : o.weights;
   const includeTop = o.includeTop ?? true;
   const classes = o.classes ?? 1000;
   if (weights === '') {
@@ -242,6 +244,8 @@ export interface FinishOptions {
   top: (features: SymbolicTensor) => SymbolicTensor;
   /** Names of the pooling layers with includeTop false, where the family names them ({avg: 'avg_pool', max: 'max_pool'}). */
   poolingNames?: { avg: string; max: string };
+  /** Outputs after the top's, with includeTop (GoogLeNet's auxiliary classifiers). */
+  extraOutputs?: readonly SymbolicTensor[];
 }
 
 /**
@@ -260,7 +264,18 @@ export async function finishApplication(
   else if (options.pooling === 'max') x = new GlobalMaxPooling2D({ name: finish.poolingNames?.max }).apply(x);
   const sources = options.inputTensor === null ? [input] : sourceInputs(options.inputTensor);
   const inputs = sources.length === 1 ? sources[0]! : sources;
-  const model = new Model(inputs, x, { name: options.name ?? finish.defaultName });
+  const outputs = options.includeTop && finish.extraOutputs?.length ? [x, ...finish.extraOutputs] : x;
+  const model = new Model(inputs, outputs, { name: options.name ?? finish.defaultName });
   if (options.weights !== null) await loadApplicationWeights(model, finish.weightsKey, options.weights, options.includeTop);
   return model;
+}
+
+/** For models without Keras-published weights (AlexNet, GoogLeNet): weights 'imagenet' is an error that says why. */
+export function requireNoImagenetWeights(owner: string, options: ParsedApplicationOptions): void {
+  if (options.weights !== 'imagenet') return;
+  throw configError(owner, {
+    expected: "weights 'imagenet' is not available: Keras publishes no weights for this model",
+    rule: "torchvision's are PyTorch pickles, which neurona does not read (loading a file never runs code)",
+    hint: 'pass weights: null (the default), or the path of a weight file saved from this model',
+  });
 }

@@ -103,8 +103,13 @@ export interface MobileNetV2Options extends ApplicationOptions {
 export async function MobileNetV2(options: MobileNetV2Options = {}): Promise<Model> {
   const o = parseApplicationOptions<{ alpha: number }>('MobileNetV2', options, { alpha: is.number });
   const alpha = o.alpha ?? 1;
-  if (!(alpha > 0))
-    throw configError('MobileNetV2', { expected: 'alpha (the width multiplier) must be a positive number', got: show(alpha) });
+  if (!(alpha > 0)) {
+    throw configError('MobileNetV2', {
+      expected: 'alpha (the width multiplier) must be a positive number',
+      got: show(alpha),
+      hint: 'alpha 1 is the paper width; 0.35 to 1.4 are usual',
+    });
+  }
   const given = o.inputShape ?? o.inputTensor?.shape.slice(1) ?? null;
   // Keras's default size: the given square size when weights exist for it, else 224.
   const square = given !== null && given[0] === given[1] && WEIGHT_SIZES.includes(given[0] ?? 0);
@@ -112,7 +117,11 @@ export async function MobileNetV2(options: MobileNetV2Options = {}): Promise<Mod
   let rows = input.shape[1];
   if (o.weights === 'imagenet') {
     if (!WEIGHT_ALPHAS.includes(alpha)) {
-      throw configError('MobileNetV2', { expected: `ImageNet weights exist for alpha ${WEIGHT_ALPHAS.join(', ')}`, got: `alpha ${alpha}` });
+      throw configError('MobileNetV2', {
+        expected: `ImageNet weights exist for alpha ${WEIGHT_ALPHAS.join(', ')}`,
+        got: `alpha ${alpha}`,
+        hint: 'pick one of those widths, or pass weights: null to train this width from scratch',
+      });
     }
     if (rows !== input.shape[2] || !WEIGHT_SIZES.includes(rows ?? 0)) {
       notice(`MobileNetV2: the input is not square or not one of ${WEIGHT_SIZES.join(', ')}; loading the weights trained at 224x224`);

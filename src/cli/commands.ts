@@ -23,9 +23,9 @@ Usage:
                         The others take their own flags: 'neurona train <example> --help' lists an example's flags
   neurona summary <model dir>
                         load a saved model and print its summary
-  neurona predict <model dir> <image.png ...> [--top N] [--resize bilinear|nearest] [--invert auto|yes|no]
+  neurona predict <model dir> <image.png|.jpg ...> [--top N] [--resize bilinear|nearest] [--invert auto|yes|no]
                 [--max-pixels N]
-                        top classes with probabilities for each PNG (resized and converted to the
+                        top classes with probabilities for each PNG or JPEG (resized and converted to the
                         model's input; 'auto' inverts dark-on-light images for gray digit models;
                         a file that cannot be read is reported, the others are still predicted)
   neurona inspect <model dir | file.safetensors>
@@ -221,7 +221,7 @@ async function predict(args: readonly string[], out: Out, err: Out): Promise<num
   const [modelDir, ...images] = positional;
   if (!modelDir || images.length === 0) {
     throw usage('', {
-      expected: 'predict needs a model directory and one or more PNG images',
+      expected: 'predict needs a model directory and one or more PNG or JPEG images',
       hint: "e.g. 'neurona predict my-model digit.png'",
     });
   }

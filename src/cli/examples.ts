@@ -15,6 +15,9 @@ import { perceptron2d } from './jobs/perceptron-2d.js';
 import { mnistPerceptron } from './jobs/mnist-perceptron.js';
 import { somDigits } from './jobs/som-digits.js';
 import { fashionMnistProgression } from './jobs/fashion-mnist-progression.js';
+import { fashionToMnistTransfer } from './jobs/fashion-to-mnist-transfer.js';
+import { architectures } from './jobs/architectures.js';
+import { transferLearning } from './jobs/transfer-learning.js';
 
 export const EXAMPLES: Record<string, Example> = {
   'mnist-mlp': mnistMlp,
@@ -29,4 +32,7 @@ export const EXAMPLES: Record<string, Example> = {
   'mnist-lenet': mnistLenet,
   ...DECK004_EXAMPLES,
   'fashion-mnist-progression': fashionMnistProgression,
+  architectures: architectures,
+  'transfer-learning': transferLearning,
+  'fashion-to-mnist-transfer': fashionToMnistTransfer,
 };

@@ -1,13 +1,13 @@
 /**
- * `neurona predict <model dir> <image.png ...>`: turns PNG files into the model's input (gray or RGB,
+ * `neurona predict <model dir> <image ...>`: turns PNG and JPEG files into the model's input (gray or RGB,
  * resized, scaled to [0, 1], inverted to white-on-black when needed) and prints the top classes.
  */
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as nr from '../index.js';
-import { NeuronaError, configError, formatError, show } from '../core/index.js';
-import { PNG_SIGNATURE, decodePng, type PngImage } from '../io/png.js';
+import { NeuronaError, configError, show } from '../core/index.js';
+import { readImageBytes } from '../data/image-io.js';
+import { type DecodedImage, decodeImage } from '../io/image.js';
 
 /** How the model wants its images: size, channels and the layout of one input row. */
 export interface ImageInput {
@@ -117,7 +117,7 @@ export function resizeImage(
 }
 
 /** Pixels 0..1 with `channels` (1 or 3) per pixel; transparency is composited over white, as viewers show it. */
-function toChannels(image: PngImage, channels: 1 | 3): Float32Array {
+function toChannels(image: DecodedImage, channels: 1 | 3): Float32Array {
   const n = image.width * image.height;
   const out = new Float32Array(n * channels);
   const p = image.pixels;
@@ -157,7 +157,7 @@ function borderMean(pixels: Float32Array, width: number, height: number, channel
 
 /** A decoded image as one model input row, and whether it was inverted. */
 export function preprocessImage(
-  image: PngImage,
+  image: DecodedImage,
   input: ImageInput,
   options: PreprocessOptions = {},
 ): { values: Float32Array; inverted: boolean } {
@@ -177,22 +177,9 @@ export function preprocessImage(
   return { values, inverted };
 }
 
-/** Reads and decodes a PNG file; any other file is refused with a message that names it. */
-export async function readPng(path: string, options: { maxPixels?: number } = {}): Promise<PngImage> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw formatError('', {
-      expected: `cannot read image ${path}`,
-      rule: code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : (code ?? String(e)),
-    });
-  }
-  if (bytes.length < PNG_SIGNATURE.length || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) {
-    throw formatError('', { expected: `${path} is not a PNG file`, rule: 'predict reads PNG images only', hint: 'convert it first' });
-  }
-  return decodePng(bytes, path, { maxPixels: options.maxPixels });
+/** Reads and decodes a PNG or JPEG file (told apart by its bytes); any other file is refused with a message that names it. */
+export async function readImage(path: string, options: { maxPixels?: number } = {}): Promise<DecodedImage> {
+  return decodeImage(await readImageBytes(path), { name: path, maxPixels: options.maxPixels });
 }
 
 /** Loads a model directory, with a one-line error that names the path when it is not one. */
@@ -255,7 +242,7 @@ export async function predictImages(
   const failures: string[] = [];
   for (const file of files) {
     try {
-      const row = preprocessImage(await readPng(file, { maxPixels: options.maxPixels }), input, options);
+      const row = preprocessImage(await readImage(file, { maxPixels: options.maxPixels }), input, options);
       rows.push({ file, ...row });
     } catch (error) {
       if (!(error instanceof NeuronaError)) throw error;

@@ -96,8 +96,8 @@ function metricsText(logs: Record<string, number>, keys?: readonly string[]): st
 export interface ProgressLineOptions {
   /** Steps done so far (1-based). */
   step: number;
-  /** Steps in the epoch. */
-  steps: number;
+  /** Steps in the epoch; null when unknown (a Dataset of unknown length): Keras's `5/Unknown` line. */
+  steps: number | null;
   /** Seconds since the epoch began. */
   elapsedSeconds: number;
   logs: Record<string, number>;
@@ -119,6 +119,12 @@ export interface ProgressLineOptions {
 export function formatProgressLine(options: ProgressLineOptions): string {
   const { step, steps, elapsedSeconds, logs, finished, keys, color = false } = options;
   const secondsPerStep = options.secondsPerStep ?? (step > 0 ? elapsedSeconds / step : 0);
+  if (steps === null) {
+    const count = `${String(step).padStart(7)}/Unknown`;
+    const time = formatElapsed(elapsedSeconds);
+    const text = color ? `${ANSI.bold}${count}${ANSI.reset} ${ANSI.bold}${time}${ANSI.reset}` : `${count} ${time}`;
+    return `${text} ${formatStepTime(secondsPerStep)}${metricsText(logs, keys)}`;
+  }
   const count = `${String(step).padStart(String(steps).length)}/${steps}`;
   const done = Math.max(0, Math.min(BAR_WIDTH, Math.floor((BAR_WIDTH * step) / Math.max(steps, 1))));
   const bar = color

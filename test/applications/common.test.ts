@@ -91,7 +91,7 @@ test('option errors name the option and say what to write', async () => {
   await rejects({ inputShape: [9, 9, 3] }, /inputShape must be \[8, 8, 3\].*got \[9, 9, 3\].*includeTop: false/);
   await rejects({ inputShape: [9, 9, 1], includeTop: false }, /3 input channels/);
   // Everything above passes the checks only with weights null, which is why the default reaches the loader.
-  await rejects({ inputShape: [8, 8, 3] }, /weights \(ImageNet weights 'tiny'\) is not built yet/);
+  await rejects({ inputShape: [8, 8, 3] }, /tiny: weights "imagenet": Keras publishes no ImageNet weights for "tiny"; pass weights: null/);
   await assert.rejects(Tiny(42), /Tiny: expected an options object/);
 });
 

@@ -17,9 +17,15 @@ interface Case {
   pool: [number, number];
   strides: [number, number];
   padding: 'valid' | 'same';
+  /** PyTorch's ceil_mode ('valid' only): a last window past the edge is kept, its outside taps skipped. */
+  ceilMode?: boolean;
 }
 
-function axisGeometry(n: number, k: number, s: number, padding: 'valid' | 'same'): { out: number; before: number } {
+function axisGeometry(n: number, k: number, s: number, padding: 'valid' | 'same', ceilMode = false): { out: number; before: number } {
+  if (ceilMode) {
+    const out = Math.ceil((n - k) / s) + 1;
+    return { out: (out - 1) * s >= n ? out - 1 : out, before: 0 };
+  }
   if (padding === 'valid') return { out: Math.floor((n - k) / s) + 1, before: 0 };
   const out = Math.ceil(n / s);
   return { out, before: Math.floor(Math.max((out - 1) * s + k - n, 0) / 2) };
@@ -27,8 +33,8 @@ function axisGeometry(n: number, k: number, s: number, padding: 'valid' | 'same'
 
 function poolReference(c: Case, op: 'max' | 'avg', x: number[], dy: number[]): { out: number[]; dx: number[]; shape: number[] } {
   const [h, w] = c.size;
-  const rows = axisGeometry(h, c.pool[0], c.strides[0], c.padding);
-  const cols = axisGeometry(w, c.pool[1], c.strides[1], c.padding);
+  const rows = axisGeometry(h, c.pool[0], c.strides[0], c.padding, c.ceilMode);
+  const cols = axisGeometry(w, c.pool[1], c.strides[1], c.padding, c.ceilMode);
   const out: number[] = [];
   const dx = new Array<number>(x.length).fill(0);
   for (let b = 0; b < c.batch; b++) {
@@ -83,6 +89,27 @@ const CASES: Case[] = [
   },
   { name: '2x2 valid, 300 channels, odd size', batch: 2, size: [5, 7], channels: 300, pool: [2, 2], strides: [2, 2], padding: 'valid' },
   { name: '2x1 stride [2, 1] valid, 33 channels', batch: 2, size: [9, 6], channels: 33, pool: [2, 1], strides: [2, 1], padding: 'valid' },
+  // ceilMode (GoogLeNet's 3x3 stride 2): partial windows at the bottom and right, skipped taps.
+  {
+    name: '3x3 stride 2 ceilMode, 300 channels',
+    batch: 2,
+    size: [8, 6],
+    channels: 300,
+    pool: [3, 3],
+    strides: [2, 2],
+    padding: 'valid',
+    ceilMode: true,
+  },
+  {
+    name: '2x2 stride 3 ceilMode (a window past the edge dropped)',
+    batch: 1,
+    size: [7, 6],
+    channels: 3,
+    pool: [2, 2],
+    strides: [3, 3],
+    padding: 'valid',
+    ceilMode: true,
+  },
 ];
 
 CASES.forEach((c, i) => {
@@ -95,7 +122,7 @@ CASES.forEach((c, i) => {
           ? randomTensor(rng, [c.batch, ...c.size, c.channels])
           : pickTensor(rng, [c.batch, ...c.size, c.channels], [-1, -0.5, 0, 0.25, 1]);
       const fn = op === 'max' ? nr.maxPool2d : nr.avgPool2d;
-      const options = { poolSize: c.pool, strides: c.strides, padding: c.padding };
+      const options = { poolSize: c.pool, strides: c.strides, padding: c.padding, ceilMode: c.ceilMode ?? false };
       const y = nr.noGrad(() => fn(x, options));
       const dy = randomTensor(rng, [...y.shape]);
       const ref = poolReference(c, op, valuesOf(x), valuesOf(dy));
@@ -128,8 +155,8 @@ conformance('pool2dBackward writes every element of dx, whatever the array held 
   // come out as they do from a zeroed array.
   const rng = new TestRandom(8300);
   for (const c of CASES) {
-    const rows = axisGeometry(c.size[0], c.pool[0], c.strides[0], c.padding);
-    const cols = axisGeometry(c.size[1], c.pool[1], c.strides[1], c.padding);
+    const rows = axisGeometry(c.size[0], c.pool[0], c.strides[0], c.padding, c.ceilMode);
+    const cols = axisGeometry(c.size[1], c.pool[1], c.strides[1], c.padding, c.ceilMode);
     const g = {
       batch: c.batch,
       inHeight: c.size[0],

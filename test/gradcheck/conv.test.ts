@@ -201,6 +201,12 @@ const POOL: PoolCase[] = [
   },
   { name: '3x2 stride 1 valid', x: [1, 5, 4, 5], options: { poolSize: [3, 2], strides: 1 }, out: [1, 3, 3, 5] },
   { name: '2x3 stride [1, 2] same', x: [3, 3, 5, 1], options: { poolSize: [2, 3], strides: [1, 2], padding: 'same' }, out: [3, 3, 3, 1] },
+  {
+    name: '3x3 stride 2 ceilMode (partial last windows)',
+    x: [1, 6, 8, 2],
+    options: { poolSize: 3, strides: 2, ceilMode: true },
+    out: [1, 3, 4, 2],
+  },
 ];
 
 for (const c of POOL) {

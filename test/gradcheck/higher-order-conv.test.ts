@@ -89,6 +89,7 @@ const POOL: [string, number[], nr.Pool2DOptions][] = [
   ['2x2 same, odd image, batch 2', [2, 5, 3, 2], { poolSize: 2, padding: 'same' }],
   ['3x3 stride 2 same (overlapping, padded both sides)', [1, 6, 7, 2], { poolSize: 3, strides: 2, padding: 'same' }],
   ['3x2 stride 1 valid', [1, 5, 4, 3], { poolSize: [3, 2], strides: 1 }],
+  ['3x3 stride 2 ceilMode', [1, 4, 6, 2], { poolSize: 3, strides: 2, ceilMode: true }],
 ];
 
 for (const [name, shape, options] of POOL) {

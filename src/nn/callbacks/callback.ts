@@ -21,8 +21,8 @@ export interface CallbackModel {
 /** Parameters `fit` passes to callbacks before training. */
 export interface CallbackParams {
   epochs: number;
-  /** Batches per epoch. */
-  steps: number;
+  /** Batches per epoch; null when not known in advance (a Dataset of unknown cardinality), as Keras's None. */
+  steps: number | null;
   verbose: 0 | 1 | 2;
   /** Names of the metrics that appear in the logs, loss first. */
   metrics: string[];

@@ -67,6 +67,8 @@ export class ProgbarLogger extends Callback {
   private lastDraw = -Infinity;
   private previousWidth = 0;
   private seen = 0;
+  /** The length of the first epoch when params.steps is null (unknown until then). */
+  private knownSteps: number | null = null;
   private keys: string[] = [];
   /** Inside fit, validation runs silently (as in Keras); `evaluate` alone gets its own bar. */
   private inFit = false;
@@ -89,6 +91,7 @@ export class ProgbarLogger extends Callback {
 
   override setParams(params: CallbackParams): void {
     super.setParams(params);
+    this.knownSteps = null;
     if (!this.explicitVerbose) this.verbose = params.verbose;
   }
 
@@ -146,8 +149,9 @@ export class ProgbarLogger extends Callback {
     if (step === 1) this.firstStepEnd = now;
     this.updateKeys(logs);
     if (this.verbose !== 1 || !this.live) return;
-    const steps = this.params?.steps ?? step;
-    if (now - this.lastDraw < this.intervalMs && step < steps) return;
+    // Unknown steps: Keras's `5/Unknown` line until the first epoch ends, then that epoch's count.
+    const steps = this.params ? (this.params.steps ?? this.knownSteps) : step;
+    if (now - this.lastDraw < this.intervalMs && (steps === null || step < steps)) return;
     this.lastDraw = now;
     this.draw(
       formatProgressLine({
@@ -179,6 +183,7 @@ export class ProgbarLogger extends Callback {
     if (this.verbose === 0) return;
     const now = this.now();
     const steps = this.params?.steps || this.seen;
+    this.knownSteps ??= steps;
     this.updateKeys(logs);
     const elapsedSeconds = (now - this.epochStart) / 1000;
     const secondsPerStep = this.secondsPerStep(steps, now);

@@ -16,7 +16,7 @@ export interface Graph {
   outputs: SymbolicTensor[];
   /** Every node (inputs included) in an order where each comes after its inputs. */
   nodes: SymbolicTensor[];
-  /** The distinct layers in order of first use, InputLayers included (Keras's `model.layers`). */
+  /** The distinct layers, InputLayers included, in Keras's `model.layers` order (see kerasLayerOrder). */
   layers: Layer[];
 }
 
@@ -29,6 +29,31 @@ function asList(x: SymbolicTensor | readonly SymbolicTensor[] | undefined, role:
     });
   }
   return list;
+}
+
+/**
+ * Keras's `model.layers` order, which `base.layers.slice(0, fineTuneAt)` depends on: a node's depth is
+ * its longest path to an output (a layer takes the largest depth of its calls), layers go from the
+ * deepest to depth 0, and layers of equal depth in the order the walk from the outputs first met
+ * them. Inside a ResNet block this puts the shortcut's conv after the main path's first convs, as
+ * Keras lists them. An input that no output needs sits at depth 0, first among its depth.
+ */
+function kerasLayerOrder(nodes: readonly SymbolicTensor[], inputs: readonly SymbolicTensor[], firstSeen: Map<Layer, number>): Layer[] {
+  const nodeDepth = new Map<SymbolicTensor, number>();
+  const layerDepth = new Map<Layer, number>();
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i]!;
+    const layer = node.layer ?? inputLayerOf(node)!;
+    const depth = Math.max(nodeDepth.get(node) ?? 0, layerDepth.get(layer) ?? 0);
+    layerDepth.set(layer, depth);
+    nodeDepth.set(node, depth);
+    for (const parent of node.inputs) nodeDepth.set(parent, Math.max(depth + 1, nodeDepth.get(parent) ?? 0));
+  }
+  for (const input of inputs) {
+    const layer = inputLayerOf(input)!;
+    if (!firstSeen.has(layer)) firstSeen.set(layer, -1);
+  }
+  return [...layerDepth.keys()].sort((a, b) => layerDepth.get(b)! - layerDepth.get(a)! || firstSeen.get(a)! - firstSeen.get(b)!);
 }
 
 /** Orders the graph from `inputs` to `outputs` (iterative depth-first post-order). */
@@ -49,6 +74,7 @@ export function buildGraph(
   }
   const inputSet = new Set(inputs);
   const order: SymbolicTensor[] = [];
+  const firstSeen = new Map<Layer, number>();
   const done = new Set<SymbolicTensor>();
   const onStack = new Set<SymbolicTensor>();
   for (const output of outputs) {
@@ -69,6 +95,8 @@ export function buildGraph(
           });
         }
         onStack.add(node);
+        const layer = node.layer ?? inputLayerOf(node)!;
+        if (!firstSeen.has(layer)) firstSeen.set(layer, firstSeen.size);
       }
       if (next < node.inputs.length) {
         top[1] = next + 1;
@@ -85,17 +113,9 @@ export function buildGraph(
       }
     }
   }
-  // Inputs first, in the order given (so InputLayers lead `layers` as in Keras).
+  // Inputs first, in the order given; every node after its inputs (the order calls run in).
   const nodes = [...inputs, ...order.filter((n) => !inputSet.has(n))];
-  const layers: Layer[] = [];
-  const seen = new Set<Layer>();
-  for (const node of nodes) {
-    const layer = node.layer ?? inputLayerOf(node)!;
-    if (!seen.has(layer)) {
-      seen.add(layer);
-      layers.push(layer);
-    }
-  }
+  const layers = kerasLayerOrder(nodes, inputs, firstSeen);
   const names = new Map<string, Layer>();
   for (const layer of layers) {
     const other = names.get(layer.name);

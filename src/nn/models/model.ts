@@ -8,6 +8,7 @@ import {
   fit,
   evaluate,
   predict,
+  predictDataset,
   trainOnBatch,
   testOnBatch,
   type BatchOptions,
@@ -17,6 +18,8 @@ import {
   type TrainableModel,
 } from '../training/loop.js';
 import type { TensorOrList } from '../training/data.js';
+import { datasetArguments } from '../training/dataset-input.js';
+import { Dataset } from '../../data/pipeline/dataset.js';
 import { buildGraph, outputNames, runGraph, type Graph } from './functional.js';
 import { describeValue } from '../describe.js';
 import { printSummary, type SummaryRow } from './summary.js';
@@ -334,23 +337,44 @@ export class Model extends Layer implements TrainableModel {
     this.compiled = new CompiledState(options, names, this.softmaxOutputs());
   }
 
-  /** Trains for `epochs`; resolves to the History callback (`history.history.loss`, ...). */
-  fit(x: TensorOrList, y: TensorOrList, options: FitOptions = {}): Promise<History> {
-    return fit(this, x, y, options);
+  /**
+   * Trains for `epochs`; resolves to the History callback (`history.history.loss`, ...). With an
+   * nr.data.Dataset of `[x, y]` batches, the targets come from it: `model.fit(dataset, {epochs})`.
+   */
+  fit(x: Dataset<unknown>, options?: FitOptions): Promise<History>;
+  fit(x: TensorOrList, y: TensorOrList, options?: FitOptions): Promise<History>;
+  fit(x: TensorOrList | Dataset<unknown>, y?: TensorOrList | FitOptions, options?: FitOptions): Promise<History> {
+    const [targets, rest] = datasetArguments(x, y, options);
+    return fit(this, x, targets as TensorOrList | undefined, rest);
   }
 
-  /** Loss and metrics on the given data, as a record `{loss, accuracy, ...}`. */
-  evaluate(x: TensorOrList, y: TensorOrList, options: EvaluateOptions = {}): Promise<Logs> {
-    return evaluate(this, x, y, options);
+  /** Loss and metrics on the given data (tensors, or a Dataset of `[x, y]` batches), as a record `{loss, accuracy, ...}`. */
+  evaluate(x: Dataset<unknown>, options?: EvaluateOptions): Promise<Logs>;
+  evaluate(x: TensorOrList, y: TensorOrList, options?: EvaluateOptions): Promise<Logs>;
+  evaluate(x: TensorOrList | Dataset<unknown>, y?: TensorOrList | EvaluateOptions, options?: EvaluateOptions): Promise<Logs> {
+    const [targets, rest] = datasetArguments(x, y, options);
+    return evaluate(this, x, targets as TensorOrList | undefined, rest);
   }
 
   /**
    * Outputs for the inputs (training false, no gradients, batches concatenated): one Tensor, or an
-   * array for a multi-output model (`model.predict<nr.Tensor[]>(x)`).
+   * array for a multi-output model (`model.predict<nr.Tensor[]>(x)`). A Dataset is read
+   * asynchronously, so its outputs come as a Promise: `await model.predict(dataset)`.
    */
-  predict<T extends Tensor | Tensor[] = Tensor>(x: TensorOrList, options: PredictOptions = {}): NoInfer<T> {
-    const outs = predict(this, x, options);
-    return (outs.length === 1 ? outs[0]! : outs) as T;
+  predict<T extends Tensor | Tensor[] = Tensor>(x: Dataset<unknown>, options?: PredictOptions): Promise<NoInfer<T>>;
+  predict<T extends Tensor | Tensor[] = Tensor>(x: TensorOrList, options?: PredictOptions): NoInfer<T>;
+  predict<T extends Tensor | Tensor[] = Tensor>(
+    x: TensorOrList | Dataset<unknown>,
+    options: PredictOptions = {},
+  ): NoInfer<T> | Promise<NoInfer<T>> {
+    const pick = (outs: Tensor[]) => (outs.length === 1 ? outs[0]! : outs) as T;
+    if (x instanceof Dataset) return predictDataset(this, x, options).then(pick);
+    return pick(predict(this, x, options));
+  }
+
+  /** Names of the inputs, for Dataset elements that give x as `{name: tensor}`. */
+  get inputNames(): string[] {
+    return this.graph ? this.graph.inputs.map((n) => n.name) : ['input'];
   }
 
   /** One optimization step on one batch; returns that batch's logs. */

@@ -29,6 +29,7 @@ import {
 } from './format.js';
 import { SAVE_ID_PATTERN } from './validate.js';
 import { registerPersistence, type SaveOptions } from './hooks.js';
+import { isKerasWeightsPath, loadKerasWeights } from './keras-h5.js';
 import type { SafetensorsTensor } from '../../io/safetensors.js';
 
 export type { SaveOptions } from './hooks.js';
@@ -315,6 +316,12 @@ async function saveWeights(model: Model, path: string): Promise<void> {
   if (typeof path !== 'string' || path.length === 0) {
     throw configError('model.saveWeights', { expected: 'expected a file path', got: show(path) });
   }
+  if (isKerasWeightsPath(path)) {
+    throw configError('model.saveWeights', {
+      expected: `cannot write ${path}: neurona reads Keras's HDF5 weight files but writes only .safetensors`,
+      hint: 'give a path ending in .safetensors',
+    });
+  }
   const { bytes } = encodeWeights(model, false);
   await writeFileAtomic(path, bytes);
 }
@@ -323,6 +330,7 @@ async function loadWeights(model: Model, path: string): Promise<void> {
   if (typeof path !== 'string' || path.length === 0) {
     throw configError('model.loadWeights', { expected: 'expected a file path', got: show(path) });
   }
+  if (isKerasWeightsPath(path)) return loadKerasWeights(model, path);
   const { tensors } = await readSafetensors(path);
   // A file saved with the optimizer (model.safetensors) loads too: its optimizer entries are ignored.
   matchWeights(model, tensors, path, ConfigError, (k) => k.startsWith('optimizer/')).assign();

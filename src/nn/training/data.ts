@@ -182,6 +182,19 @@ export function classWeightsToSampleWeights(y: Tensor, classWeight: Readonly<Rec
   return tensor(out, [out.length], 'float32');
 }
 
+/** Joins the per-batch outputs of predict along axis 0, one tensor per model output. */
+export function concatOutputs(parts: Tensor[][]): Tensor[] {
+  if (parts.length === 0) throw configError('predict', { expected: 'x must hold samples', got: 'none (0 rows on axis 0)' });
+  return parts[0]!.map((_, o) =>
+    parts.length === 1
+      ? parts[0]![o]!
+      : ops.concat(
+          parts.map((p) => p[o]!),
+          0,
+        ),
+  );
+}
+
 /** Resolves after the event loop had a turn (so progress output and timers run during fit). */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));

@@ -1,15 +1,32 @@
-import { clearBufferPool, configError, globalRandom, is, parseOptions, releaseFloat32, show } from '../../core/index.js';
-import { Tensor, noGrad, valueAndGradOfStep, type Variable } from '../../tensor/index.js';
+import { clearBufferPool, configError, globalRandom, parseOptions, releaseFloat32, show } from '../../core/index.js';
+import { Tensor, noGrad } from '../../tensor/index.js';
 import * as ops from '../../ops/index.js';
-import { Callback, CallbackList, type CallbackModel, type FitContext, type Logs, type ResumePoint } from '../callbacks/callback.js';
+import { Callback, CallbackList, type FitContext, type Logs, type ResumePoint } from '../callbacks/callback.js';
 import { History } from '../callbacks/history.js';
 import { ProgbarLogger } from '../callbacks/progbar.js';
 import { describeValue } from '../describe.js';
 import type { CompiledState } from './compile.js';
 import {
+  EVALUATE_OPTIONS,
+  FIT_OPTIONS,
+  PREDICT_OPTIONS,
+  TEST_ON_BATCH_OPTIONS,
+  TRAIN_ON_BATCH_OPTIONS,
+  checkCount,
+  checkVerbose,
+  type BatchOptions,
+  type EvaluateOptions,
+  type FitOptions,
+  type PredictOptions,
+} from './options.js';
+import { YIELD_EVERY_MS, requireCompiled, testStep, trainStep, type TrainableModel } from './step.js';
+import { Dataset } from '../../data/pipeline/dataset.js';
+import { DatasetBatches, datasetSteps, predictBatches, rejectWithDataset, runDatasetEvaluation, type StepBatch } from './dataset-input.js';
+import {
   checkBatchSize,
   checkFinite,
   classWeightsToSampleWeights,
+  concatOutputs,
   sampleCount,
   shuffledIndices,
   sliceRows,
@@ -28,124 +45,9 @@ import {
  * updated from the same forward pass.
  */
 
-/** What the loop needs from a model. */
-export interface TrainableModel extends CallbackModel {
-  readonly name: string;
-  readonly compiled: CompiledState | null;
-  readonly trainableWeights: Variable[];
-  /** The model's outputs for a batch of inputs (one tensor per output). */
-  forward(inputs: readonly Tensor[], training: boolean): Tensor[];
-  /** Creates the weights (if not yet) for inputs like these, so they can be differentiated. */
-  buildFor(inputs: readonly Tensor[]): void;
-  /** The regularization penalties of the last forward pass. */
-  regularizationLosses(): Tensor[];
-}
+export { trainStep, type TrainableModel } from './step.js';
 
-export type Verbose = 0 | 1 | 2 | 'auto';
-
-export interface FitOptions {
-  epochs?: number;
-  batchSize?: number;
-  /** Shuffle the training samples before each epoch (seeded by nr.setSeed). Default true. */
-  shuffle?: boolean;
-  /** `[xVal, yVal]` or `[xVal, yVal, sampleWeightVal]`, evaluated after each epoch. */
-  validationData?: readonly [TensorOrList, TensorOrList] | readonly [TensorOrList, TensorOrList, Tensor];
-  /** Fraction in [0, 1) of the samples, taken from the END before shuffling, used for validation. */
-  validationSplit?: number;
-  validationBatchSize?: number;
-  /** Validate every this many epochs (default 1). */
-  validationFreq?: number;
-  /** 0 silent, 1 progress bar, 2 one line per epoch; 'auto' is 1. Default 1. */
-  verbose?: Verbose;
-  callbacks?: readonly Callback[];
-  /** Epoch to start from (for resuming). Default 0. */
-  initialEpoch?: number;
-  /** Weight of each class in the loss, e.g. `{0: 1, 1: 10}`. */
-  classWeight?: Readonly<Record<number, number>>;
-  /** One weight per sample, shape [n]. */
-  sampleWeight?: Tensor;
-}
-
-export interface EvaluateOptions {
-  batchSize?: number;
-  verbose?: Verbose;
-  sampleWeight?: Tensor;
-  callbacks?: readonly Callback[];
-}
-
-export interface PredictOptions {
-  batchSize?: number;
-  /** Keras's `verbose=0`: predict prints no progress, so 0 is the only value accepted. */
-  verbose?: 0;
-}
-
-export interface BatchOptions {
-  sampleWeight?: Tensor;
-  classWeight?: Readonly<Record<number, number>>;
-}
-
-const tensorCheck = (value: unknown, what: string) => {
-  if (!(value instanceof Tensor)) throw configError('', { expected: `${what} must be a Tensor`, got: describeValue(value) });
-};
-const COMMON = { batchSize: is.any, verbose: is.any, callbacks: is.arrayOf(is.any, 'an array of callbacks'), sampleWeight: tensorCheck };
-const FIT_OPTIONS = {
-  keys: {
-    ...COMMON,
-    epochs: is.any,
-    shuffle: is.boolean,
-    validationData: is.arrayOf(is.any, 'an array [xVal, yVal] or [xVal, yVal, sampleWeightVal]'),
-    validationSplit: is.any,
-    validationBatchSize: is.any,
-    validationFreq: is.any,
-    initialEpoch: is.any,
-    classWeight: is.object,
-  } satisfies Record<keyof FitOptions, unknown>,
-};
-const EVALUATE_OPTIONS = { keys: COMMON satisfies Record<keyof EvaluateOptions, unknown> };
-const PREDICT_OPTIONS = {
-  keys: {
-    batchSize: is.any,
-    verbose: (v: unknown, what: string) => {
-      if (v !== 0) {
-        throw configError(what, {
-          expected: 'predict prints no progress bar in neurona',
-          got: show(v),
-          hint: 'give verbose: 0 or leave it out',
-        });
-      }
-    },
-  },
-};
-const TRAIN_ON_BATCH_OPTIONS = {
-  keys: { sampleWeight: tensorCheck, classWeight: is.object } satisfies Record<keyof BatchOptions, unknown>,
-};
-const TEST_ON_BATCH_OPTIONS = { keys: { sampleWeight: tensorCheck } };
-
-/** Milliseconds between yields to the event loop during training. */
-const YIELD_EVERY_MS = 40;
-
-function requireCompiled(model: TrainableModel, method: string): CompiledState {
-  if (!model.compiled) {
-    throw configError(method, {
-      expected: `the model ${show(model.name)} is not compiled`,
-      hint: 'call model.compile({optimizer, loss, metrics}) first',
-    });
-  }
-  return model.compiled;
-}
-
-function checkVerbose(verbose: unknown, where: string): 0 | 1 | 2 {
-  if (verbose === 'auto') return 1;
-  if (verbose === 0 || verbose === 1 || verbose === 2) return verbose;
-  throw configError(where, { expected: "verbose must be 0, 1, 2 or 'auto'", got: show(verbose) });
-}
-
-function checkCount(value: unknown, name: string, where: string, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw configError(where, { expected: `${name} must be an integer >= ${min}`, got: show(value) });
-  }
-  return value;
-}
+export type { Verbose, FitOptions, EvaluateOptions, PredictOptions, BatchOptions } from './options.js';
 
 /** Combines sampleWeight and classWeight into one weight per sample (or undefined). */
 function sampleWeightsFor(ys: readonly Tensor[], options: FitOptions): Tensor | undefined {
@@ -170,65 +72,13 @@ function sampleWeightsFor(ys: readonly Tensor[], options: FitOptions): Tensor | 
   return weights;
 }
 
-/** One optimization step on one batch; updates the compiled loss and metric trackers. */
-export function trainStep(
-  model: TrainableModel,
-  compiled: CompiledState,
-  xs: readonly Tensor[],
-  ys: readonly Tensor[],
-  sampleWeight?: Tensor,
-): void {
-  model.buildFor(xs);
-  const variables = model.trainableWeights;
-  let predictions: Tensor[] = [];
-  let perOutput: Tensor[] = [];
-  const { value, grads, release } = valueAndGradOfStep(() => {
-    predictions = model.forward(xs, true);
-    const losses = compiled.computeLoss(ys, predictions, sampleWeight, true);
-    perOutput = losses.perOutput;
-    let total = losses.total;
-    for (const penalty of model.regularizationLosses()) total = total.add(penalty);
-    return total;
-  }, variables);
-  compiled.optimizer.apply(grads, variables);
-  compiled.update(
-    xs[0]!.shape[0]!,
-    value.item(),
-    perOutput.map((l) => l.item()),
-    ys,
-    predictions,
-    sampleWeight,
-  );
-  // Nothing reads the step's activations and gradients any more: the next step reuses their storage.
-  release();
-}
-
-/** One evaluation step (no gradients, training false). */
-function testStep(
-  model: TrainableModel,
-  compiled: CompiledState,
-  xs: readonly Tensor[],
-  ys: readonly Tensor[],
-  sampleWeight?: Tensor,
-): void {
-  noGrad(() => {
-    const predictions = model.forward(xs, false);
-    const losses = compiled.computeLoss(ys, predictions, sampleWeight);
-    let total = losses.total;
-    for (const penalty of model.regularizationLosses()) total = total.add(penalty);
-    compiled.update(
-      xs[0]!.shape[0]!,
-      total.item(),
-      losses.perOutput.map((l) => l.item()),
-      ys,
-      predictions,
-      sampleWeight,
-    );
-  });
-}
-
 /** Keras's `fit`; returns the History callback. */
-export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrList, raw: FitOptions = {}): Promise<History> {
+export async function fit(
+  model: TrainableModel,
+  x: TensorOrList | Dataset<unknown>,
+  y: TensorOrList | undefined,
+  raw: FitOptions = {},
+): Promise<History> {
   const options = parseOptions<FitOptions>('fit', raw, FIT_OPTIONS);
   try {
     return await fitLoop(model, x, y, options);
@@ -238,13 +88,36 @@ export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrLis
   }
 }
 
-async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, options: FitOptions): Promise<History> {
-  const compiled = requireCompiled(model, 'fit');
-  const epochs = checkCount(options.epochs ?? 1, 'epochs', 'fit', 1);
+/** Where fit's batches come from: tensors cut into batches, or a Dataset. */
+interface TrainSource {
+  /** Batches per epoch; null when not known before the epoch ends (a Dataset of UNKNOWN cardinality). */
+  steps: number | null;
+  /** Runs the validation pass, or null without validation data. */
+  validate: ((list: CallbackList) => Promise<Logs>) | null;
+  /** Begins an epoch whose first step is `first` (draws the epoch's shuffle). */
+  startEpoch(first: number): void | Promise<void>;
+  /** The batch of `step`, or null when the data ended. Tensors answer synchronously (no microtask per step). */
+  next(step: number): StepBatch | null | Promise<StepBatch | null>;
+  close(): void | Promise<void>;
+}
+
+/** fit's batches from tensors: Keras's checks, validationSplit, and a seeded shuffle per epoch. */
+function tensorSource(
+  model: TrainableModel,
+  compiled: CompiledState,
+  x: TensorOrList,
+  y: TensorOrList | undefined,
+  options: FitOptions,
+): TrainSource {
   const batchSize = checkBatchSize(options.batchSize ?? 32, 'fit');
-  const initialEpoch = checkCount(options.initialEpoch ?? 0, 'initialEpoch', 'fit', 0);
-  const verbose = checkVerbose(options.verbose ?? 1, 'fit');
-  const validationFreq = checkCount(options.validationFreq ?? 1, 'validationFreq', 'fit', 1);
+  for (const key of ['stepsPerEpoch', 'validationSteps'] as const) {
+    if (options[key] !== undefined && !(key === 'validationSteps' && options.validationData instanceof Dataset)) {
+      throw configError('fit', {
+        expected: `option ${key} needs a Dataset (${key === 'stepsPerEpoch' ? 'x' : 'validationData'})`,
+        hint: 'with tensors every pass covers all samples: leave it out',
+      });
+    }
+  }
   const split = options.validationSplit ?? 0;
   if (typeof split !== 'number' || !(split >= 0 && split < 1)) {
     throw configError('fit', { expected: 'validationSplit must be a number in [0, 1)', got: show(split) });
@@ -259,35 +132,100 @@ async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, 
   checkFinite(ys, 'fit: y');
   if (weights) checkFinite([weights], 'fit: sampleWeight');
 
-  let validation: { xs: Tensor[]; ys: Tensor[]; weights?: Tensor } | null = null;
-  if (options.validationData !== undefined) {
-    const data = options.validationData;
-    if (!Array.isArray(data) || data.length < 2 || data.length > 3) {
-      throw configError('fit', {
-        expected: 'validationData must be [xVal, yVal] or [xVal, yVal, sampleWeightVal]',
-        got: Array.isArray(data) ? `an array of ${data.length}` : show(data),
-      });
-    }
-    validation = {
-      xs: toList(data[0], 'fit: validationData x'),
-      ys: toList(data[1], 'fit: validationData y'),
-      weights: data[2] as Tensor | undefined,
-    };
-    sampleCount([
-      ['validationData x', validation.xs],
-      ['validationData y', validation.ys],
-    ]);
-    checkFinite(validation.xs, 'fit: validationData x');
-    checkFinite(validation.ys, 'fit: validationData y');
-  } else if (split > 0) {
+  let validate = validationRunner(model, compiled, options, batchSize);
+  if (!validate && split > 0) {
     const parts = splitValidation(weights ? [xs, ys, [weights]] : [xs, ys], n, split);
-    validation = { xs: parts.validation[0]!, ys: parts.validation[1]!, weights: parts.validation[2]?.[0] };
+    const [vx, vy, vw] = [parts.validation[0]!, parts.validation[1]!, parts.validation[2]?.[0]];
+    const size = checkBatchSize(options.validationBatchSize ?? batchSize, 'fit (validationBatchSize)');
+    validate = (list) => runEvaluation(model, compiled, vx, vy, vw, size, list);
     xs = parts.train[0]!;
     ys = parts.train[1]!;
     weights = parts.train[2]?.[0];
   }
   const trainCount = xs[0]!.shape[0]!;
-  const steps = Math.ceil(trainCount / batchSize);
+  const batchData = weights ? [...xs, ...ys, weights] : [...xs, ...ys];
+  let order: Int32Array | null = null;
+  return {
+    steps: Math.ceil(trainCount / batchSize),
+    validate,
+    startEpoch: () => {
+      order = options.shuffle === false ? null : shuffledIndices(trainCount);
+    },
+    next: (step) => {
+      const start = step * batchSize;
+      const end = Math.min(start + batchSize, trainCount);
+      const batch = order ? takeRows(batchData, order.subarray(start, end)) : sliceRows(batchData, start, end);
+      return {
+        xs: batch.slice(0, xs.length),
+        ys: batch.slice(xs.length, xs.length + ys.length),
+        weights: weights ? batch.at(-1) : undefined,
+        // A batch that is a copy (not the caller's own tensor) is read by this step alone.
+        owned: batch.filter((t, i) => t !== batchData[i]),
+      };
+    },
+    close: () => {},
+  };
+}
+
+/** fit's batches from a Dataset (Keras: no y, batchSize, validationSplit or sampleWeight beside it; shuffle ignored). */
+function datasetSource(model: TrainableModel, compiled: CompiledState, x: Dataset<unknown>, y: unknown, options: FitOptions): TrainSource {
+  rejectWithDataset('fit', y, options as Record<string, unknown>, ['batchSize', 'validationSplit', 'sampleWeight']);
+  const steps = datasetSteps(x, options.stepsPerEpoch, 'fit', 'stepsPerEpoch');
+  const batches = new DatasetBatches(x, model, options.stepsPerEpoch === undefined ? null : steps, options.classWeight);
+  return {
+    steps,
+    validate: validationRunner(model, compiled, options, null),
+    startEpoch: (first) => batches.startEpoch(first),
+    next: (step) => batches.next(step),
+    close: () => batches.close(),
+  };
+}
+
+/** The validation pass of validationData (tensors or a Dataset), or null without it. */
+function validationRunner(
+  model: TrainableModel,
+  compiled: CompiledState,
+  options: FitOptions,
+  batchSize: number | null,
+): TrainSource['validate'] {
+  const data = options.validationData;
+  if (data === undefined) return null;
+  if (data instanceof Dataset) {
+    rejectWithDataset('fit (validationData)', undefined, options as Record<string, unknown>, ['validationBatchSize']);
+    const steps = datasetSteps(data, options.validationSteps, 'fit (validationData)', 'validationSteps');
+    return (list) => runDatasetEvaluation(model, compiled, data, steps, list);
+  }
+  if (!Array.isArray(data) || data.length < 2 || data.length > 3) {
+    throw configError('fit', {
+      expected: 'validationData must be [xVal, yVal], [xVal, yVal, sampleWeightVal] or a Dataset',
+      got: Array.isArray(data) ? `an array of ${data.length}` : show(data),
+    });
+  }
+  const xs = toList(data[0], 'fit: validationData x');
+  const ys = toList(data[1], 'fit: validationData y');
+  sampleCount([
+    ['validationData x', xs],
+    ['validationData y', ys],
+  ]);
+  checkFinite(xs, 'fit: validationData x');
+  checkFinite(ys, 'fit: validationData y');
+  const size = checkBatchSize(options.validationBatchSize ?? batchSize ?? 32, 'fit (validationBatchSize)');
+  return (list) => runEvaluation(model, compiled, xs, ys, data[2] as Tensor | undefined, size, list);
+}
+
+async function fitLoop(
+  model: TrainableModel,
+  x: TensorOrList | Dataset<unknown>,
+  y: TensorOrList | undefined,
+  options: FitOptions,
+): Promise<History> {
+  const compiled = requireCompiled(model, 'fit');
+  const epochs = checkCount(options.epochs ?? 1, 'epochs', 'fit', 1);
+  const initialEpoch = checkCount(options.initialEpoch ?? 0, 'initialEpoch', 'fit', 0);
+  const verbose = checkVerbose(options.verbose ?? 1, 'fit');
+  const validationFreq = checkCount(options.validationFreq ?? 1, 'validationFreq', 'fit', 1);
+  const source = x instanceof Dataset ? datasetSource(model, compiled, x, y, options) : tensorSource(model, compiled, x, y, options);
+  const steps = source.steps;
 
   const callbacks = [...(options.callbacks ?? [])];
   for (const c of callbacks) {
@@ -301,7 +239,7 @@ async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, 
   if (verbose > 0 && !callbacks.some((c) => c instanceof ProgbarLogger)) callbacks.push(new ProgbarLogger({ verbose: verbose as 1 | 2 }));
   const list = new CallbackList(callbacks);
   const names = compiled.logNames;
-  list.configure(model, { epochs, steps, verbose, metrics: validation ? [...names, ...names.map((m) => `val_${m}`)] : names });
+  list.configure(model, { epochs, steps, verbose, metrics: source.validate ? [...names, ...names.map((m) => `val_${m}`)] : names });
 
   // BackupAndRestore: every callback sees where fit stands (epoch, next step, RNG state before the
   // epoch's shuffle, running trackers) and may save it at the save points below.
@@ -321,83 +259,74 @@ async function fitLoop(model: TrainableModel, x: TensorOrList, y: TensorOrList, 
   model.stopTraining = false;
   let lastYield = Date.now();
   let epochLogs: Logs = {};
-  await list.call('onTrainBegin');
-  // A callback restoring a backup (after every onTrainBegin reset) says where to resume.
-  let resume: ResumePoint | null = null;
-  for (const c of callbacks) resume = (await c.restoreTraining?.()) ?? resume;
-  const resumedStopped = resume?.stopTraining === true; // the backed-up run had already stopped early
-  if (resumedStopped) model.stopTraining = true;
-  for (let epoch = resume ? resume.epoch : initialEpoch; epoch < epochs && !resumedStopped; epoch++) {
-    // Resuming inside an epoch: its onEpochBegin already ran; the same shuffle is drawn again from the
-    // saved pre-shuffle RNG state, then the RNG and trackers continue from the saved batch.
-    const midEpoch = resume !== null && resume.step > 0 && epoch === resume.epoch;
-    let firstStep = 0;
-    let order: Int32Array | null;
-    context.epoch = epoch;
-    context.step = 0;
-    if (midEpoch) {
-      if (resume!.epochRandomState) globalRandom().setState(resume!.epochRandomState);
-      context.epochRandomState = resume!.epochRandomState;
-      order = options.shuffle === false ? null : shuffledIndices(trainCount);
-      globalRandom().setState(resume!.randomState);
-      compiled.setTrackerState(resume!.trackerState as ReturnType<CompiledState['getTrackerState']>);
-      firstStep = context.step = resume!.step;
-    } else {
-      if (resume !== null && epoch === resume.epoch) globalRandom().setState(resume.randomState);
-      compiled.reset();
-      await list.callIndexed('onEpochBegin', epoch);
-      context.epochRandomState = globalRandom().getState();
-      order = options.shuffle === false ? null : shuffledIndices(trainCount);
-    }
-    const batchData = weights ? [...xs, ...ys, weights] : [...xs, ...ys];
-    for (let step = firstStep; step < steps; step++) {
-      // Hooks that finish synchronously are not awaited: no microtask turn per hook and step.
-      const begun = list.callIndexedSync('onTrainBatchBegin', step);
-      if (begun) await begun;
-      const start = step * batchSize;
-      const end = Math.min(start + batchSize, trainCount);
-      const batch = order ? takeRows(batchData, order.subarray(start, end)) : sliceRows(batchData, start, end);
-      trainStep(
-        model,
-        compiled,
-        batch.slice(0, xs.length),
-        batch.slice(xs.length, xs.length + ys.length),
-        weights ? batch.at(-1) : undefined,
-      );
-      // A batch that is a copy (not the caller's own tensor) was read by this step alone: its
-      // storage can serve the next one.
-      releaseFloat32(batch.flatMap((t, i) => (t !== batchData[i] && t._data instanceof Float32Array ? [t._data] : [])));
-      const ended = list.callIndexedSync('onTrainBatchEnd', step, compiled.results());
-      if (ended) await ended;
-      context.step = step + 1;
-      if (savers.length > 0) await savePoint('batch');
-      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
-        await yieldToEventLoop();
-        lastYield = Date.now();
+  try {
+    await list.call('onTrainBegin');
+    // A callback restoring a backup (after every onTrainBegin reset) says where to resume.
+    let resume: ResumePoint | null = null;
+    for (const c of callbacks) resume = (await c.restoreTraining?.()) ?? resume;
+    const resumedStopped = resume?.stopTraining === true; // the backed-up run had already stopped early
+    if (resumedStopped) model.stopTraining = true;
+    for (let epoch = resume ? resume.epoch : initialEpoch; epoch < epochs && !resumedStopped; epoch++) {
+      // Resuming inside an epoch: its onEpochBegin already ran; the same shuffle is drawn again from the
+      // saved pre-shuffle RNG state (a Dataset skips the batches already run), then the RNG and trackers
+      // continue from the saved batch.
+      const midEpoch = resume !== null && resume.step > 0 && epoch === resume.epoch;
+      let firstStep = 0;
+      context.epoch = epoch;
+      context.step = 0;
+      if (midEpoch) {
+        if (resume!.epochRandomState) globalRandom().setState(resume!.epochRandomState);
+        context.epochRandomState = resume!.epochRandomState;
+        await source.startEpoch(resume!.step);
+        globalRandom().setState(resume!.randomState);
+        compiled.setTrackerState(resume!.trackerState as ReturnType<CompiledState['getTrackerState']>);
+        firstStep = context.step = resume!.step;
+      } else {
+        if (resume !== null && epoch === resume.epoch) globalRandom().setState(resume.randomState);
+        compiled.reset();
+        await list.callIndexed('onEpochBegin', epoch);
+        context.epochRandomState = globalRandom().getState();
+        await source.startEpoch(0);
       }
+      for (let step = firstStep; steps === null || step < steps; step++) {
+        // Asked for only now, so a prefetching Dataset has been producing it during the last step.
+        const next = source.next(step);
+        const batch = next instanceof Promise ? await next : next;
+        if (batch === null) {
+          if (steps !== null && step < steps && options.stepsPerEpoch !== undefined) model.stopTraining = true;
+          break;
+        }
+        // Hooks that finish synchronously are not awaited: no microtask turn per hook and step.
+        const begun = list.callIndexedSync('onTrainBatchBegin', step);
+        if (begun) await begun;
+        trainStep(model, compiled, batch.xs, batch.ys, batch.weights);
+        releaseFloat32(batch.owned.flatMap((t) => (t._data instanceof Float32Array ? [t._data] : [])));
+        const ended = list.callIndexedSync('onTrainBatchEnd', step, compiled.results());
+        if (ended) await ended;
+        context.step = step + 1;
+        if (savers.length > 0) await savePoint('batch');
+        if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+          await yieldToEventLoop();
+          lastYield = Date.now();
+        }
+        if (model.stopTraining) break;
+      }
+      epochLogs = compiled.results();
+      // Keras's _should_eval counts the absolute 1-based epoch, so a resumed fit (initialEpoch > 0)
+      // validates at the same epochs as an uninterrupted one (caught by the integration test
+      // 'validationFreq counts epochs from 1 as Keras does, also with initialEpoch').
+      if (source.validate && (epoch + 1) % validationFreq === 0) {
+        const valLogs = await source.validate(list);
+        for (const [k, v] of Object.entries(valLogs)) epochLogs[`val_${k}`] = v;
+      }
+      await list.callIndexed('onEpochEnd', epoch, epochLogs);
+      context.epoch = epoch + 1;
+      context.step = 0;
+      await savePoint('epoch');
       if (model.stopTraining) break;
     }
-    epochLogs = compiled.results();
-    // Keras's _should_eval counts the absolute 1-based epoch, so a resumed fit (initialEpoch > 0)
-    // validates at the same epochs as an uninterrupted one (caught by the integration test
-    // 'validationFreq counts epochs from 1 as Keras does, also with initialEpoch').
-    if (validation && (epoch + 1) % validationFreq === 0) {
-      const valLogs = await runEvaluation(
-        model,
-        compiled,
-        validation.xs,
-        validation.ys,
-        validation.weights,
-        checkBatchSize(options.validationBatchSize ?? batchSize, 'fit (validationBatchSize)'),
-        list,
-      );
-      for (const [k, v] of Object.entries(valLogs)) epochLogs[`val_${k}`] = v;
-    }
-    await list.callIndexed('onEpochEnd', epoch, epochLogs);
-    context.epoch = epoch + 1;
-    context.step = 0;
-    await savePoint('epoch');
-    if (model.stopTraining) break;
+  } finally {
+    await source.close();
   }
   await list.call('onTrainEnd', epochLogs);
   return history;
@@ -438,19 +367,32 @@ async function runEvaluation(
 }
 
 /** Keras's `evaluate`, returning the logs as a record (`{loss, accuracy, ...}`). */
-export async function evaluate(model: TrainableModel, x: TensorOrList, y: TensorOrList, raw: EvaluateOptions = {}): Promise<Logs> {
+export async function evaluate(
+  model: TrainableModel,
+  x: TensorOrList | Dataset<unknown>,
+  y: TensorOrList | undefined,
+  raw: EvaluateOptions = {},
+): Promise<Logs> {
   const options = parseOptions<EvaluateOptions>('evaluate', raw, EVALUATE_OPTIONS);
   const compiled = requireCompiled(model, 'evaluate');
-  const batchSize = checkBatchSize(options.batchSize ?? 32, 'evaluate');
   const verbose = checkVerbose(options.verbose ?? 1, 'evaluate');
+  const callbacks = [...(options.callbacks ?? [])];
+  if (verbose > 0 && !callbacks.some((c) => c instanceof ProgbarLogger)) callbacks.push(new ProgbarLogger({ verbose }));
+  const list = new CallbackList(callbacks);
+  if (x instanceof Dataset) {
+    rejectWithDataset('evaluate', y, options as Record<string, unknown>, ['batchSize', 'sampleWeight']);
+    const steps = datasetSteps(x, options.steps, 'evaluate', 'steps');
+    list.configure(model, { epochs: 1, steps, verbose, metrics: compiled.logNames });
+    return runDatasetEvaluation(model, compiled, x, steps, list, 'evaluate');
+  }
+  if (options.steps !== undefined)
+    throw configError('evaluate', { expected: 'option steps needs a Dataset x', hint: 'leave it out for tensors' });
+  const batchSize = checkBatchSize(options.batchSize ?? 32, 'evaluate');
   const xs = toList(x, 'evaluate: x');
   const ys = toList(y, 'evaluate: y');
   const n = sampleCount([['x', xs], ['y', ys], ...(options.sampleWeight ? [['sampleWeight', [options.sampleWeight]] as const] : [])]);
   checkFinite(xs, 'evaluate: x');
   checkFinite(ys, 'evaluate: y');
-  const callbacks = [...(options.callbacks ?? [])];
-  if (verbose > 0 && !callbacks.some((c) => c instanceof ProgbarLogger)) callbacks.push(new ProgbarLogger({ verbose }));
-  const list = new CallbackList(callbacks);
   list.configure(model, { epochs: 1, steps: Math.ceil(n / batchSize), verbose, metrics: compiled.logNames });
   return runEvaluation(model, compiled, xs, ys, options.sampleWeight, batchSize, list);
 }
@@ -458,6 +400,8 @@ export async function evaluate(model: TrainableModel, x: TensorOrList, y: Tensor
 /** Keras's `predict`: batched forward passes (training false, no gradients), concatenated. */
 export function predict(model: TrainableModel, x: TensorOrList, raw: PredictOptions = {}): Tensor[] {
   const options = parseOptions<PredictOptions>('predict', raw, PREDICT_OPTIONS);
+  if (options.steps !== undefined)
+    throw configError('predict', { expected: 'option steps needs a Dataset x', hint: 'leave it out for tensors' });
   const batchSize = checkBatchSize(options.batchSize ?? 32, 'predict');
   const xs = toList(x, 'predict: x');
   const n = sampleCount([['x', xs]]);
@@ -465,16 +409,18 @@ export function predict(model: TrainableModel, x: TensorOrList, raw: PredictOpti
     const parts: Tensor[][] = [];
     for (let start = 0; start < n; start += batchSize)
       parts.push(model.forward(sliceRows(xs, start, Math.min(start + batchSize, n)), false));
-    if (parts.length === 0) throw configError('predict', { expected: 'x must hold samples', got: 'none (0 rows on axis 0)' });
-    return parts[0]!.map((_, o) =>
-      parts.length === 1
-        ? parts[0]![o]!
-        : ops.concat(
-            parts.map((p) => p[o]!),
-            0,
-          ),
-    );
+    return concatOutputs(parts);
   });
+}
+
+/**
+ * `predict` over a Dataset (its elements x, [x], [x, y] or [x, y, sampleWeight]; targets are
+ * ignored), awaiting each batch: the outputs of all batches, concatenated.
+ */
+export async function predictDataset(model: TrainableModel, dataset: Dataset<unknown>, raw: PredictOptions = {}): Promise<Tensor[]> {
+  const options = parseOptions<PredictOptions>('predict', raw, PREDICT_OPTIONS);
+  rejectWithDataset('predict', undefined, options as Record<string, unknown>, ['batchSize']);
+  return concatOutputs(await predictBatches(model, dataset, datasetSteps(dataset, options.steps, 'predict', 'steps')));
 }
 
 /** One training step on one batch; returns the logs of that batch alone. */

@@ -141,3 +141,24 @@ test('merge layers reject bad lists with errors naming the layer and the shapes'
   );
   assert.throws(() => new nr.layers.Add().apply([nr.ones([1, 2]), nr.Input({ shape: [2] })] as never), /all of one kind/);
 });
+
+test("Multiply broadcasts squeeze-and-excitation's [N, 1, 1, C] channel weights over [N, H, W, C] (EfficientNet's se_excite)", () => {
+  for (const inputShape of [
+    [
+      [2, 3, 3, 4],
+      [2, 1, 1, 4],
+    ],
+    [
+      [2, 1, 1, 4],
+      [2, 3, 3, 4],
+    ],
+  ]) {
+    runLayerTest(() => new nr.layers.Multiply(), { inputShape, expectedOutputShape: [2, 3, 3, 4] });
+  }
+  const x = nr.arange(8).reshape([1, 2, 2, 2]).cast('float32');
+  const scale = nr.tensor([10, -1], [1, 1, 1, 2]);
+  assertClose(new nr.layers.Multiply().apply([x, scale]), [0, -1, 20, -3, 40, -5, 60, -7]);
+  const image = nr.Input({ shape: [7, 7, 16] });
+  const weights = nr.Input({ shape: [1, 1, 16] });
+  assert.deepEqual(new nr.layers.Multiply().apply([image, weights]).shape, [null, 7, 7, 16]);
+});

@@ -14,7 +14,7 @@ interface Encoded {
   data: number[];
 }
 interface Case {
-  op: 'max' | 'avg' | 'adaptiveAvg';
+  op: 'max' | 'avg' | 'adaptiveAvg' | 'maxSame';
   poolSize?: [number, number];
   strides?: [number, number];
   outputSize?: [number, number];
@@ -25,6 +25,8 @@ const { cases } = JSON.parse(readFileSync(new URL('../../fixtures/pooling-torch.
 
 function layerFor(c: Case, dtype: 'float32' | 'float64'): nr.layers.Layer {
   if (c.op === 'adaptiveAvg') return new nr.layers.AdaptiveAveragePooling2D({ outputSize: c.outputSize!, dtype });
+  // PyTorch's MaxPool2d(3, stride=1, padding=1) pads with -inf on each side: Keras's 'same'.
+  if (c.op === 'maxSame') return new nr.layers.MaxPooling2D({ poolSize: c.poolSize!, strides: c.strides!, padding: 'same', dtype });
   const options = { poolSize: c.poolSize!, strides: c.strides!, ceilMode: true, dtype };
   return c.op === 'max' ? new nr.layers.MaxPooling2D(options) : new nr.layers.AveragePooling2D(options);
 }

@@ -84,6 +84,9 @@ test('Resizing cropToAspectRatio and padToAspectRatio use Keras box arithmetic; 
   // Smaller than the target on one axis: crop to the aspect ratio (2 x 2 at column 3), then resize.
   const small = new nr.layers.CenterCrop(4, 4).apply(grid(2, 8));
   assertClose(small, nr.layers.resizeImages(nr.tensor([3, 4, 13, 14], [1, 2, 2, 1]), [4, 4]));
+  // One image [H, W, C] (called on a tensor) comes back without a batch axis, as in Keras.
+  assert.deepEqual(new nr.layers.Resizing(3, 2).apply(nr.ones([5, 7, 3])).shape, [3, 2, 3]);
+  assert.deepEqual(Array.from(new nr.layers.CenterCrop(2, 3).apply(grid(5, 6).reshape([5, 6, 1])).data()), [11, 12, 13, 21, 22, 23]);
   // Integer pixels come out as floats; the symbolic shape keeps an unknown batch.
   assert.equal(new nr.layers.Resizing(2, 2).apply(nr.tensor([1, 2, 3, 4], [1, 2, 2, 1], 'int32')).dtype, 'float32');
   assert.deepEqual(new nr.layers.Resizing(5, 6).apply(nr.Input({ shape: [null, null, 3] })).shape, [null, 5, 6, 3]);
@@ -108,5 +111,12 @@ test('Resizing and CenterCrop: bad options are ConfigErrors naming the layer and
   for (const [fn, pattern] of cases)
     assert.throws(fn, (e: Error) => e instanceof nr.ConfigError && pattern.test(e.message), pattern.source);
   assert.throws(() => nr.layers.resizeImages(nr.ones([4, 4, 3]), [2, 2]), nr.ShapeError);
-  assert.throws(() => new nr.layers.Resizing(2, 2).apply(nr.ones([4, 4, 3])), nr.ShapeError);
+  // A size from a hostile model.json is refused before anything of that size is allocated.
+  assert.throws(() => new nr.layers.Resizing(1e9, 1e9).apply(nr.ones([1, 2, 2, 1])), /more than the limit of .* elements per tensor/);
+  assert.throws(() => new nr.layers.AdaptiveAveragePooling2D(1e9).apply(nr.ones([1, 2, 2, 1])), /more than the limit/);
+  assert.throws(
+    () => new nr.layers.Resizing(2, 2, { name: 'r2' }).apply(nr.ones([4, 4])),
+    (e: Error) => e instanceof nr.ShapeError && /Resizing "r2".*rank 4 .* or one image of rank 3/s.test(e.message),
+  );
+  assert.throws(() => new nr.layers.CenterCrop(2, 2, { dataFormat: 'channels_first' as never }), /only dataFormat 'channels_last'/);
 });

@@ -1,4 +1,4 @@
-import { is } from '../../../core/index.js';
+import { checkTensorSize, is } from '../../../core/index.js';
 import { pairOption } from '../../../core/geometry.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
@@ -49,8 +49,9 @@ export class AdaptiveAveragePooling2D extends ImageLayer {
 
   override call(inputs: Tensor, _options: CallOptions): Tensor {
     const images = floatInput(inputs, this.dtype);
-    const [, h, w] = images.shape as [number, number, number, number];
+    const [n, h, w, c] = images.shape as [number, number, number, number];
     const [outH, outW] = this.outputSize;
+    checkTensorSize(n * outH * outW * c, images.dtype, `the output [${n}, ${outH}, ${outW}, ${c}]`);
     if (h % outH === 0 && w % outW === 0) {
       const window = [h / outH, w / outW] as const;
       return window[0] === 1 && window[1] === 1 ? images : ops.avgPool2d(images, { poolSize: window, strides: window });

@@ -1,8 +1,17 @@
-import { configError, formatShape, is, shapeError, show } from '../../../core/index.js';
+import { checkTensorSize, configError, formatShape, is, shapeError, show } from '../../../core/index.js';
 import { tensor, type Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import { registerLayer, type CallOptions, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
-import { ImageLayer, floatInput, imageShape, type ImageLayerOptions } from '../spatial.js';
+import {
+  Layer,
+  registerLayer,
+  type CallOptions,
+  type InputSpec,
+  type LayerOptions,
+  type LayerShape,
+  declareLayerOptions,
+  type OwnOptionChecks,
+} from '../../layer.js';
+import { IMAGE_INPUT_SPEC, checkDataFormat, floatInput, imageShape, type ImageLayerOptions } from '../spatial.js';
 
 /*
  * Image resizing as Keras 3 does it on TensorFlow (`tf.image.resize`, antialias off): half-pixel
@@ -130,6 +139,8 @@ export function resizeImages(images: Tensor, size: readonly [number, number], in
       got: `size ${show(size)}, images ${formatShape(images.shape)}`,
     });
   }
+  const [n, , , c] = images.shape as [number, number, number, number];
+  checkTensorSize(n * size[0] * size[1] * c, images.dtype, `resizeImages: the output [${n}, ${size[0]}, ${size[1]}, ${c}]`);
   return resizeAxis(resizeAxis(images, 1, size[0], interpolation), 2, size[1], interpolation);
 }
 
@@ -155,11 +166,78 @@ function cropThenResize(images: Tensor, height: number, width: number, interpola
   return resizeImages(cropped, [height, width], interpolation);
 }
 
-export interface ResizingOptions extends ImageLayerOptions {
+/** The options of the layers that output images of a fixed size. */
+export interface SizedImageOptions extends ImageLayerOptions {
   /** Output height. */
   height: number;
   /** Output width. */
   width: number;
+}
+
+/**
+ * Resizing and CenterCrop: the target size, read and checked once; the output shape; and, as
+ * Keras's image preprocessing layers, one image `[H, W, C]` when called on a tensor (a model's
+ * symbolic input always has the batch axis).
+ */
+abstract class SizedImageLayer extends Layer {
+  readonly height: number;
+  readonly width: number;
+
+  constructor(...args: unknown[]) {
+    super(...args);
+    const options = this.options<SizedImageOptions>();
+    checkDataFormat(options.dataFormat, this.where);
+    for (const key of ['height', 'width'] as const) {
+      if (!Number.isInteger(options[key]) || options[key] < 1) {
+        throw configError(this.where, { expected: `${key} must be a positive integer`, got: show(options[key]) });
+      }
+    }
+    this.height = options.height;
+    this.width = options.width;
+  }
+
+  protected get where(): string {
+    return `${this.className} "${this.name}"`;
+  }
+
+  /** None for `apply` to check: `call` takes rank 3 or 4 and checks the rank itself. */
+  override get inputSpec(): InputSpec | null {
+    return null;
+  }
+
+  override call(inputs: Tensor, _options: CallOptions): Tensor {
+    if (inputs.rank === 3) {
+      const out = this.resize(floatInput(inputs, this.dtype).reshape([1, ...inputs.shape]));
+      return out.reshape(out.shape.slice(1));
+    }
+    if (inputs.rank !== 4) {
+      throw shapeError(this.where, {
+        expected: `expected input of rank 4 [${IMAGE_INPUT_SPEC.axes}] or one image of rank 3 [height, width, channels]`,
+        got: formatShape(inputs.shape),
+        hint: IMAGE_INPUT_SPEC.hint!(inputs.rank).replace(/^; /, ''),
+      });
+    }
+    return this.resize(floatInput(inputs, this.dtype));
+  }
+
+  /** The float images `[N, H, W, C]` at the target size. */
+  protected abstract resize(images: Tensor): Tensor;
+
+  override computeOutputShape(inputShape: LayerShape): LayerShape {
+    const [n, , , c] = imageShape(inputShape, this.where);
+    return [n!, this.height, this.width, c!];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), height: this.height, width: this.width };
+  }
+}
+declareLayerOptions(SizedImageLayer, {
+  positional: ['height', 'width'],
+  keys: { height: is.any, width: is.any, dataFormat: is.any } satisfies OwnOptionChecks<SizedImageOptions, LayerOptions>,
+});
+
+export interface ResizingOptions extends SizedImageOptions {
   /** 'bilinear' (default), 'nearest', 'bicubic' or 'area'. */
   interpolation?: ResizeInterpolation;
   /** Crop the largest centred window of the output's aspect ratio first, so nothing is stretched (default false). */
@@ -185,9 +263,7 @@ export interface ResizingOptions extends ImageLayerOptions {
  * resize.apply(nr.ones([2, 120, 160, 3])).shape; // [2, 64, 64, 3] (from the centred 120 x 120 window)
  * ```
  */
-export class Resizing extends ImageLayer {
-  readonly height: number;
-  readonly width: number;
+export class Resizing extends SizedImageLayer {
   readonly interpolation: ResizeInterpolation;
   readonly cropToAspectRatio: boolean;
   readonly padToAspectRatio: boolean;
@@ -198,7 +274,6 @@ export class Resizing extends ImageLayer {
   constructor(...args: unknown[]) {
     super(...args);
     const options = this.options<ResizingOptions>();
-    [this.height, this.width] = targetSize(options, this.where);
     this.interpolation = options.interpolation ?? 'bilinear';
     if (!RESIZE_INTERPOLATIONS.includes(this.interpolation)) {
       throw configError(this.where, {
@@ -229,8 +304,7 @@ export class Resizing extends ImageLayer {
     }
   }
 
-  override call(inputs: Tensor, _options: CallOptions): Tensor {
-    const images = floatInput(inputs, this.dtype);
+  protected resize(images: Tensor): Tensor {
     if (this.cropToAspectRatio) return cropThenResize(images, this.height, this.width, this.interpolation);
     if (this.padToAspectRatio) {
       const [, h, w] = images.shape as [number, number, number, number];
@@ -256,16 +330,9 @@ export class Resizing extends ImageLayer {
     return resizeImages(images, [this.height, this.width], this.interpolation);
   }
 
-  override computeOutputShape(inputShape: LayerShape): LayerShape {
-    const [n, , , c] = imageShape(inputShape, this.where);
-    return [n!, this.height, this.width, c!];
-  }
-
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),
-      height: this.height,
-      width: this.width,
       interpolation: this.interpolation,
       cropToAspectRatio: this.cropToAspectRatio,
       padToAspectRatio: this.padToAspectRatio,
@@ -276,36 +343,18 @@ export class Resizing extends ImageLayer {
   }
 }
 declareLayerOptions(Resizing, {
-  positional: ['height', 'width'],
   keys: {
-    height: is.any,
-    width: is.any,
     interpolation: is.any,
     cropToAspectRatio: is.boolean,
     padToAspectRatio: is.boolean,
     fillMode: is.any,
     fillValue: is.number,
     antialias: is.boolean,
-  } satisfies OwnOptionChecks<ResizingOptions, ImageLayerOptions>,
+  } satisfies OwnOptionChecks<ResizingOptions, SizedImageOptions>,
 });
 registerLayer(Resizing);
 
-function targetSize(options: { height?: unknown; width?: unknown }, where: string): [number, number] {
-  for (const key of ['height', 'width'] as const) {
-    const value = options[key];
-    if (!Number.isInteger(value) || (value as number) < 1) {
-      throw configError(where, { expected: `${key} must be a positive integer`, got: show(value) });
-    }
-  }
-  return [options.height as number, options.width as number];
-}
-
-export interface CenterCropOptions extends ImageLayerOptions {
-  /** Output height. */
-  height: number;
-  /** Output width. */
-  width: number;
-}
+export type CenterCropOptions = SizedImageOptions;
 
 /**
  * Keras 3's CenterCrop: the centred `[height, width]` window of each image (the top-left one of the
@@ -318,37 +367,20 @@ export interface CenterCropOptions extends ImageLayerOptions {
  * crop.apply(nr.ones([1, 256, 320, 3])).shape; // [1, 224, 224, 3]
  * ```
  */
-export class CenterCrop extends ImageLayer {
-  readonly height: number;
-  readonly width: number;
-
+export class CenterCrop extends SizedImageLayer {
   constructor(height: number, width: number, options?: Omit<CenterCropOptions, 'height' | 'width'>);
   constructor(options: CenterCropOptions);
   constructor(...args: unknown[]) {
     super(...args);
-    [this.height, this.width] = targetSize(this.options<CenterCropOptions>(), this.where);
   }
 
-  override call(inputs: Tensor, _options: CallOptions): Tensor {
-    const images = floatInput(inputs, this.dtype);
+  protected resize(images: Tensor): Tensor {
     const [n, h, w, c] = images.shape as [number, number, number, number];
     if (h < this.height || w < this.width) return cropThenResize(images, this.height, this.width, 'bilinear');
     const top = Math.floor((h - this.height) / 2);
     const left = Math.floor((w - this.width) / 2);
     return ops.slice(images, [0, top, left, 0], [n, this.height, this.width, c]);
   }
-
-  override computeOutputShape(inputShape: LayerShape): LayerShape {
-    const [n, , , c] = imageShape(inputShape, this.where);
-    return [n!, this.height, this.width, c!];
-  }
-
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), height: this.height, width: this.width };
-  }
 }
-declareLayerOptions(CenterCrop, {
-  positional: ['height', 'width'],
-  keys: { height: is.any, width: is.any } satisfies OwnOptionChecks<CenterCropOptions, ImageLayerOptions>,
-});
+declareLayerOptions(CenterCrop, {});
 registerLayer(CenterCrop);

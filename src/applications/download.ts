@@ -1,0 +1,156 @@
+/**
+ * The Node side of `weights: 'imagenet'` (registered into ./weights.ts by the Node entry): find
+ * Keras's published file in neurona's cache (`$NEURONA_CACHE_DIR` or `~/.neurona`, under
+ * `models/`) or in Keras's own (`$KERAS_HOME` or `~/.keras`, under `models/`), else download it
+ * into neurona's cache. A file is used only after its hash matches Keras's published one. A
+ * download goes to a temporary file that is renamed into place only once complete and checked,
+ * so the cache never holds a partial or corrupted file under the real name.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { configError, formatError, notice } from '../core/index.js';
+import { cacheRoot } from '../data/common.js';
+import { ATOMIC_TEMP_PATTERN, renameDurably } from '../io/atomic.js';
+import { KERAS_WEIGHTS_ORIGIN, registerWeightsFetcher, type PublishedWeights } from './weights.js';
+
+/** The folder neurona keeps downloaded weight files in. */
+export const weightsCacheDir = (): string => join(cacheRoot(undefined), 'models');
+
+const kerasCacheDir = (): string => join(process.env.KERAS_HOME || join(homedir(), '.keras'), 'models');
+
+/** Keras's rule (keras.utils.get_file): a 64-digit hash is sha256, any other md5. */
+const algorithmOf = (hash: string) => (hash.length === 64 ? 'sha256' : 'md5');
+
+async function hashOfFile(path: string, algorithm: string): Promise<string> {
+  const hash = createHash(algorithm);
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
+
+/** Whether `path` holds the published file (any file does where Keras publishes no hash). */
+async function matches(path: string, file: PublishedWeights): Promise<boolean> {
+  return file.hash === null || (await hashOfFile(path, algorithmOf(file.hash))) === file.hash.toLowerCase();
+}
+
+/** The local path of a published file: from a cache when its hash matches, else downloaded (exported for tests). */
+export async function fetchWeights(file: PublishedWeights, where: string): Promise<string> {
+  const target = join(weightsCacheDir(), file.fileName);
+  if (await isFile(target)) {
+    if (await matches(target, file)) return target;
+    notice(`${target} does not match Keras's published ${algorithmOf(file.hash!)} hash: downloading it again`);
+  }
+  const keras = join(kerasCacheDir(), file.fileName);
+  if ((await isFile(keras)) && (await matches(keras, file))) return keras;
+  const origin = process.env.NEURONA_WEIGHTS_MIRROR || KERAS_WEIGHTS_ORIGIN;
+  const url = `${origin.replace(/\/?$/, '/')}${file.path}`;
+  await download(url, target, file, where);
+  return target;
+}
+
+async function download(url: string, target: string, file: PublishedWeights, where: string): Promise<void> {
+  const howToProvide =
+    `download ${url} yourself (e.g. curl -L -o "${target}" "${url}") and run again` +
+    (file.hash ? `; it is checked against Keras's ${algorithmOf(file.hash)} ${file.hash}` : '');
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+    throw configError(where, { expected: `could not download ${url}`, rule: cause, hint: howToProvide });
+  }
+  if (!response.ok || !response.body) {
+    await response.body?.cancel();
+    throw configError(where, { expected: `downloading ${url} failed with HTTP ${response.status}`, hint: howToProvide });
+  }
+  await mkdir(weightsCacheDir(), { recursive: true });
+  await removeAbandoned(file.fileName);
+  const temp = join(weightsCacheDir(), `.${file.fileName}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const hash = file.hash ? createHash(algorithmOf(file.hash)) : null;
+  const total = Number(response.headers.get('content-length')) || 0;
+  const progress = progressBar(file.fileName, total);
+  const handle = await open(temp, 'wx');
+  try {
+    let received = 0;
+    try {
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        await handle.write(chunk);
+        hash?.update(chunk);
+        received += chunk.length;
+        progress(received);
+      }
+    } catch (error) {
+      const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+      throw configError(where, { expected: `the download of ${url} broke off after ${received} bytes`, rule: cause, hint: howToProvide });
+    }
+    progress(received, true);
+    const digest = hash?.digest('hex');
+    if (file.hash && digest !== file.hash.toLowerCase()) {
+      throw formatError(where, {
+        expected: `the file downloaded from ${url} has ${algorithmOf(file.hash)} ${digest}, Keras publishes ${file.hash}`,
+        rule: 'the download was damaged or the server sent another file; nothing was kept',
+        hint: howToProvide,
+      });
+    }
+    await handle.sync();
+    await handle.close();
+    await renameDurably(temp, target);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Removes the temporary files of downloads of `fileName` whose process no longer runs (killed midway). */
+async function removeAbandoned(fileName: string): Promise<void> {
+  for (const name of await readdir(weightsCacheDir())) {
+    const match = ATOMIC_TEMP_PATTERN.exec(name);
+    if (!match || match[1] !== fileName || processRuns(Number(match[2]))) continue;
+    await unlink(join(weightsCacheDir(), name)).catch(() => undefined);
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // it runs, under another user
+  }
+}
+
+/**
+ * A one-line progress bar on stderr: redrawn in place on a terminal, a line per quarter otherwise
+ * (logs stay short); silent under NEURONA_QUIET=1.
+ */
+function progressBar(name: string, total: number): (received: number, done?: boolean) => void {
+  const stream = process.stderr;
+  if (process.env.NEURONA_QUIET === '1') return () => undefined;
+  const live = stream.isTTY === true;
+  let last = -1;
+  return (received, done = false) => {
+    const fraction = total > 0 ? Math.min(received / total, 1) : 0;
+    const step = live ? Math.floor(fraction * 100) : Math.floor(fraction * 4);
+    if (step === last && !done) return;
+    last = step;
+    const mb = (n: number) => (n / 1048576).toFixed(1);
+    const width = 30;
+    const filled = Math.round(fraction * width);
+    const bar = total > 0 ? `[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${mb(received)}/${mb(total)} MB` : `${mb(received)} MB`;
+    const line = `neurona: downloading ${name} ${bar}${done ? ' done' : ''}`;
+    if (live) stream.write(`\r${line}${done ? '\n' : ''}`);
+    else if (done || (step > 0 && step < 4)) stream.write(`${line}\n`);
+  };
+}
+
+registerWeightsFetcher(fetchWeights);

@@ -1,0 +1,3 @@
+/** Input pipelines (`nr.data`): `nr.data.Dataset`, a tf.data-like async iterable that fit, evaluate and predict accept. */
+export { Dataset, INFINITE, UNKNOWN, type MapOptions, type BatchOptions, type ShuffleOptions } from './dataset.js';
+export type { Element } from './structure.js';

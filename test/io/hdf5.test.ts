@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nr, assert } from '../helpers.js';
+import { openHdf5, type Hdf5Dataset, type Hdf5Group } from '../../src/io/hdf5.js';
+
+/* The HDF5 reader on files written by h5py (test/fixtures/keras-h5/make_fixtures.py). */
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'keras-h5');
+const bytesOf = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, name)));
+const types = openHdf5(bytesOf('types.h5'), 'types.h5');
+const dataset = (path: string) => {
+  const found = types.get(path);
+  assert.equal(found?.kind, 'dataset', path);
+  return found as Hdf5Dataset;
+};
+const values = Array.from({ length: 12 }, (_, i) => i - 3);
+
+test('every stored number type reads back in row-major order: float32 stays float32, the rest become float64', () => {
+  for (const name of ['f4', 'f4_be', 'f8', 'i8', 'u1', 'i2', 'i4_be']) {
+    const d = dataset(`numbers/${name}`);
+    assert.deepEqual(d.shape, [3, 4], name);
+    const data = d.read();
+    assert.equal(data instanceof Float32Array, name.startsWith('f4'), name);
+    // u1 stores -3..-1 as 253..255, as numpy's astype does.
+    assert.deepEqual(Array.from(data), name === 'u1' ? values.map((v) => (v + 256) % 256) : values, name);
+  }
+  assert.equal(dataset('numbers/f4').dtype, '<f4');
+  assert.equal(dataset('numbers/i4_be').dtype, '>i4');
+});
+
+test('chunked datasets (gzip, shuffle, fletcher32, edge chunks, a deep chunk tree, fill values), scalars, empty ones', () => {
+  assert.deepEqual(
+    Array.from(dataset('numbers/chunked').read()),
+    values.map((v) => v * 0.25),
+  );
+  assert.deepEqual(
+    Array.from(dataset('numbers/fletcher32').read()),
+    values.map((v) => v * 0.5),
+  );
+  assert.deepEqual(dataset('numbers/cube').shape, [3, 4, 5]);
+  assert.deepEqual(
+    Array.from(dataset('numbers/cube').read()),
+    Array.from({ length: 60 }, (_, i) => i),
+  );
+  assert.deepEqual(
+    Array.from(dataset('numbers/many_chunks').read()),
+    Array.from({ length: 300 }, (_, i) => i),
+  );
+  assert.deepEqual(Array.from(dataset('numbers/filled').read()), [1, 2, 7.5, 3, 4, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5]);
+  const scalar = dataset('numbers/scalar');
+  assert.deepEqual(scalar.shape, []);
+  assert.deepEqual(Array.from(scalar.read()), [2.5]);
+  assert.deepEqual(dataset('numbers/empty').shape, [0, 4]);
+  assert.equal(dataset('numbers/empty').read().length, 0);
+  assert.deepEqual(Array.from(dataset('numbers/unwritten').read()), [0, 0, 0, 0]);
+  assert.deepEqual(Array.from(dataset('numbers/unwritten_filled').read()), [-1.25, -1.25, -1.25]);
+});
+
+test('groups, paths and attributes: fixed-length strings lose their NUL padding, numbers stay numbers', () => {
+  assert.deepEqual(types.keys().sort(), ['numbers', 'text']);
+  const numbers = types.get('numbers') as Hdf5Group;
+  assert.equal(numbers.kind, 'group');
+  assert.equal(numbers.path, '/numbers');
+  assert.equal(types.get('numbers/missing'), null);
+  assert.equal(types.get('numbers/f4/below'), null);
+  assert.equal((numbers.get('f4') as Hdf5Dataset).path, '/numbers/f4');
+  const attrs = types.attrs();
+  assert.deepEqual(attrs.fixed, ['conv1_conv/kernel:0', 'bias:0']);
+  assert.equal(attrs.variable, 'vérité');
+  assert.deepEqual(attrs.variable_list, ['a', 'bc']);
+  assert.equal(attrs.number, 7);
+  assert.deepEqual(attrs.numbers, [1.5, 2.5]);
+});
+
+test('a dataset of strings is refused when read as numbers', () => {
+  assert.throws(
+    () => types.get('text'),
+    (e: Error) => e instanceof nr.FormatError && /types\.h5: dataset \/text holds/.test(e.message),
+  );
+});
+
+test('a buffer that is a view into a larger one reads the same (the offset is honoured)', () => {
+  const file = bytesOf('types.h5');
+  const padded = new Uint8Array(file.length + 16);
+  padded.set(file, 16);
+  const view = openHdf5(padded.subarray(16), 'view.h5');
+  assert.deepEqual(Array.from((view.get('numbers/f8') as Hdf5Dataset).read()), values);
+});
+
+test('damaged files: every truncation and single-byte change is a FormatError naming the file, or reads', () => {
+  // Deterministic damage to a real Keras-layout file: cut at many points, and flip single bytes all
+  // over the metadata. Whatever jsfive meets (a bad address, a bad checksum, a cycle), the caller
+  // sees a FormatError, never a RangeError, a string or a hang.
+  const file = bytesOf('small.h5');
+  const readAll = (root: Hdf5Group) => {
+    const walk = (g: Hdf5Group, depth: number) => {
+      if (depth > 8) return;
+      g.attrs();
+      for (const key of g.keys()) {
+        const child = g.get(key);
+        if (child?.kind === 'group') walk(child, depth + 1);
+        else child?.read();
+      }
+    };
+    walk(root, 0);
+  };
+  const attempt = (bytes: Uint8Array, what: string) => {
+    try {
+      readAll(openHdf5(bytes, 'damaged.h5'));
+    } catch (e) {
+      assert.ok(e instanceof nr.FormatError, `${what}: ${(e as Error)?.name} ${String((e as Error)?.message ?? e)}`);
+      assert.match((e as Error).message, /^damaged\.h5: /, what);
+    }
+  };
+  for (let cut = 0; cut < file.length; cut += 397) attempt(file.subarray(0, cut), `cut at ${cut}`);
+  let state = 12345;
+  const next = () => (state = (state * 1103515245 + 12345) % 2147483648);
+  const started = Date.now();
+  // Non-zero bytes of the metadata (superblock, root group, B-tree, heaps): flipping padding tests nothing.
+  const structure = Array.from(file.subarray(8, 4096).keys(), (i) => i + 8).filter((i) => file[i] !== 0);
+  for (let i = 0; i < 200; i++) {
+    const copy = file.slice();
+    const at = structure[next() % structure.length]!;
+    copy[at] = next() % 256;
+    attempt(copy, `byte ${at} set to ${copy[at]}`);
+  }
+  assert.ok(Date.now() - started < 20_000, 'damaged files are rejected quickly');
+});
+
+test('not HDF5 and truncated before the superblock ends', () => {
+  assert.throws(() => openHdf5(new TextEncoder().encode('hello'), 'x.h5'), /x\.h5: is not an HDF5 file/);
+  const file = bytesOf('small.h5');
+  assert.throws(() => openHdf5(file.subarray(0, 40), 'x.h5'), /x\.h5: is truncated: 40 bytes, shorter than an HDF5 superblock/);
+});
