@@ -8,18 +8,21 @@
  * W1 (GEMM, through `nr.matmul` and through the backend's kernel into a preallocated output); W2, W2b
  * (MNIST MLP training); W3, W4 (CIFAR-shaped CNN training on synthetic data, and inference at batch
  * 256); W5 (LeNet-like MNIST CNN training and test accuracy); W6 (the classic Perceptron,
- * scikit-learn's W6 peer). MNIST comes from $DATA_DIR (default /tmp/peers/data).
+ * scikit-learn's W6 peer); W7 (ResNet50 inference, batch 32, 224x224), W8a/W8b (MobileNetV2 and
+ * ResNet50 training steps, batch 16; `W8` runs both), with peak RSS.
+ * MNIST comes from $DATA_DIR (default /tmp/peers/data).
  * `--epochs` overrides the epochs of the training workloads.
  */
 import * as nr from '../src/index.js';
 import { availableBackends, kernels } from '../src/backend/index.js';
 import { nativeInfo } from '../src/backend/native/index.js';
+import { APPLICATION_WORKLOADS, applications, type ApplicationWorkload } from './applications.js';
 import { CNN_WORKLOADS, cnn, type CnnWorkload } from './cnn.js';
 import { MLP_WORKLOADS, mlp, type MlpWorkload } from './mlp.js';
 import { perceptronW6 } from './perceptron.js';
 import { dataDir, loadMnist, median, type Mnist, type Row } from './util.js';
 
-const WORKLOADS = ['W1', ...MLP_WORKLOADS, ...CNN_WORKLOADS, 'W6'];
+const WORKLOADS = ['W1', ...MLP_WORKLOADS, ...CNN_WORKLOADS, 'W6', ...APPLICATION_WORKLOADS];
 /** The workloads that train or test on the peers' MNIST split. */
 const NEEDS_MNIST = new Set(['W2', 'W2b', 'W5', 'W6']);
 
@@ -31,6 +34,8 @@ interface Args {
   backends: string[];
   /** Epochs of the training workloads; undefined: each workload's own (W2/W2b 5, W3/W4 1 + 3, W5 3). */
   epochs: number | undefined;
+  /** Whether --backend was given: W7/W8 skip js unless asked for (a ResNet50 step there takes minutes). */
+  backendGiven: boolean;
   /** W1 on a backend with a thread pool runs once per count here (js always runs on one thread). */
   threads: number[];
 }
@@ -44,6 +49,7 @@ function parseArgs(argv: string[]): Args {
     epochs: undefined,
     backends: availableBackends(),
     threads: [1, 2],
+    backendGiven: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -51,8 +57,11 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--reps') args.reps = Number(argv[++i]);
     else if (a === '--runs') args.runs = Number(argv[++i]);
     else if (a === '--epochs') args.epochs = Number(argv[++i]);
-    else if (a === '--backend') args.backends = argv[++i]!.split(',');
-    else if (a === '--threads') args.threads = argv[++i]!.split(',').map(Number);
+    else if (a === '--backend') {
+      args.backends = argv[++i]!.split(',');
+      args.backendGiven = true;
+    } else if (a === '--threads') args.threads = argv[++i]!.split(',').map(Number);
+    else if (a === 'W8') args.workloads.push('W8a', 'W8b');
     else args.workloads.push(a);
   }
   if (args.workloads.length === 0) args.workloads = ['W1'];
@@ -172,6 +181,11 @@ for (const workload of args.workloads) {
       emit(await cnn(workload as CnnWorkload, backend, mnist, args.runs, args.epochs));
       continue;
     }
+    if ((APPLICATION_WORKLOADS as readonly string[]).includes(workload)) {
+      if (backend === 'js' && !args.backendGiven && args.backends.length > 1) continue;
+      emit(await applications(workload as ApplicationWorkload, backend, args.runs));
+      continue;
+    }
     const threadCounts = backend === 'js' ? [1] : args.threads;
     const before = nr.getNumThreads();
     for (const threads of threadCounts) {
@@ -229,6 +243,16 @@ if (convolutional.length > 0) {
     console.log(
       `${w.padEnd(19)}median of ${rs.length} runs${summary('train_samples_per_s', 'train samples/s')}` +
         `${summary('infer_samples_per_s', 'infer samples/s')}${summary('test_acc', 'test acc')}`,
+    );
+  }
+}
+const architectures = results.filter((r) => (APPLICATION_WORKLOADS as readonly unknown[]).includes(r.workload));
+if (architectures.length > 0) {
+  console.log('\nworkload  backend  run  batch  images/s  median step s  peak RSS MiB');
+  for (const r of architectures) {
+    console.log(
+      `${String(r.workload).padEnd(10)}${String(r.backend).padEnd(9)}${String(r.run).padEnd(5)}${String(r.batch).padEnd(7)}` +
+        `${String(r.images_per_s).padEnd(10)}${String(r.median_step_s).padEnd(15)}${r.peak_rss_mib}`,
     );
   }
 }

@@ -142,6 +142,8 @@ struct Conv {
   static constexpr long KC = Micro::KC;
   static constexpr long MC = Micro::MC;
 
+  struct PackedB;
+
   struct Job {
     const float* x;       // x, or dy for the backprop input
     const float* filter;  // the filter, or dy for the backprop filter
@@ -156,6 +158,7 @@ struct Conv {
     bool pointwise;
     float* group_sums;
     const MatmulEpilogue* epilogue;  // forward only: null, or bias + activation applied as tiles are stored
+    const PackedB* packed_b;  // the packed paths only: op(B) packed once for the call
   };
 
   static long taps_of(const ConvGeometry& g) { return g.filter_height * g.filter_width * g.in_channels; }
@@ -240,6 +243,111 @@ struct Conv {
     }
   }
 
+  // The GEMM paths with the filter packed once per call. Packing it per chunk, as block() does,
+  // cost more than the multiply-adds where the filter is large and the chunks short: a 3x3
+  // convolution over 512 channels (4,608 taps) had chunks of 8 pixels, each packing all 9.4 MB of
+  // the filter (ResNet50's last stage ran at 8-35 GFLOP/s). Here the threads first pack op(B) (the
+  // filter, or its transpose for the input gradient) together, every NC block and KC slice in
+  // oriented_block's panel layout, then take chunks of up to MC pixels, pack only their own rows of
+  // each k slice and multiply. Every element is the sum oriented_block computes (KC slices in turn,
+  // each from zero), so the bits do not change.
+  struct PackedB {
+    const float* b;
+    long b_row;
+    long b_col;
+    long k;
+    long n;
+    float* packed;
+    const float* at(long jc, long pc) const { return packed + jc * k + pc * round_up(min_long(Engine::NC, n - jc), Micro::NR); }
+    static long floats(long k, long n) { return round_up(n, Micro::NR) * k; }
+  };
+
+  static void pack_b_part(void* context, int thread, int threads) {
+    const PackedB& p = *static_cast<const PackedB*>(context);
+    const long slices = (p.k + KC - 1) / KC;
+    const long blocks = (p.n + Engine::NC - 1) / Engine::NC;
+    long begin, end;
+    split_range(blocks * slices, threads, thread, &begin, &end);
+    for (long unit = begin; unit < end; unit++) {
+      const long jc = unit / slices * Engine::NC;
+      const long pc = unit % slices * KC;
+      Engine::pack_b(p.b + pc * p.b_row + jc * p.b_col, p.b_row, p.b_col, min_long(KC, p.k - pc), min_long(Engine::NC, p.n - jc),
+                     const_cast<float*>(p.at(jc, pc)));
+    }
+  }
+
+  // C (o.c) = rows [0, rows) of op(A) (o.a, at most MC rows) times the packed op(B).
+  static void multiply_prepacked(const Operands& o, long rows, const PackedB& b, float* pa) {
+    for (long jc = 0; jc < b.n; jc += Engine::NC) {
+      const long nc = min_long(Engine::NC, b.n - jc);
+      for (long pc = 0; pc < b.k; pc += KC) {
+        const long kc = min_long(KC, b.k - pc);
+        Engine::pack_a(o.a + pc * o.a_col, o.a_row, o.a_col, rows, kc, pa);
+        Engine::multiply_packed(o, 0, rows, jc, nc, pc, kc, pa, b.at(jc, pc), false);
+      }
+    }
+  }
+
+  // Chunks of at most MC pixels out of `pixels`, as many as `threads` can share evenly (their size
+  // does not change any sum, so it may depend on the thread count).
+  static long packed_chunk(long pixels, int threads) {
+    long chunks = (pixels + MC - 1) / MC;
+    if (threads > 1 && chunks > 1) chunks = round_up(chunks, threads);
+    return round_up((pixels + chunks - 1) / chunks, MR);
+  }
+
+  // Reserves the packed op(B) and each thread's packed A and im2col rows, then packs op(B); returns
+  // the threads it can serve, 0 when the memory cannot be had (the caller then takes block()'s path).
+  static int prepare_packed(ScratchLock& lock, PackedB& b, int threads, long col_floats) {
+    b.packed = lock.reserve(kSharedScratchSlot, PackedB::floats(b.k, b.n));
+    if (b.packed == nullptr) return 0;
+    for (int t = 0; t < threads; t++) {
+      const int slot = t * kScratchSlotsPerThread;
+      if (!lock.reserve(slot, MC * KC) || (col_floats > 0 && !lock.reserve(slot + 2, col_floats))) {
+        threads = t;
+        break;
+      }
+    }
+    if (threads > 0) parallel_run(threads, pack_b_part, &b);
+    return threads;
+  }
+
+  static void forward_packed_part(void* context, int thread, int threads) {
+    const Job& job = *static_cast<const Job*>(context);
+    const Scratch scratch = scratch_of(thread);
+    long begin, end;
+    split_range(job.chunks, threads, thread, &begin, &end);
+    for (long chunk = begin; chunk < end; chunk++) {
+      const long p0 = chunk * job.chunk;
+      const long rows = min_long(job.chunk, job.pixels - p0);
+      const float* a = job.x + p0 * job.taps;
+      if (!job.pointwise) {
+        im2col(job.x, *job.g, p0, p0 + rows, scratch.col);
+        a = scratch.col;
+      }
+      Operands o{a, job.taps, 1, job.filter, job.n, 1, job.out + p0 * job.n, job.n, job.taps};
+      if (job.epilogue) {
+        o.epilogue = true;
+        o.bias = job.epilogue->bias;
+        o.activation = job.epilogue->activation;
+      }
+      multiply_prepacked(o, rows, *job.packed_b, scratch.pa);
+    }
+  }
+
+  static bool forward_packed(Job& job, int threads) {
+    job.chunk = packed_chunk(job.pixels, threads);
+    job.chunks = (job.pixels + job.chunk - 1) / job.chunk;
+    threads = threads_for_work(job.pixels * job.taps * job.n, job.chunks, threads);
+    ScratchLock lock;
+    PackedB b{job.filter, job.n, 1, job.taps, job.n, nullptr};
+    threads = prepare_packed(lock, b, threads, job.pointwise ? 0 : job.chunk * job.taps);
+    if (threads == 0) return false;
+    job.packed_b = &b;
+    parallel_run(threads, forward_packed_part, &job);
+    return true;
+  }
+
   // Returns false when the scratch memory cannot be had (nothing was written then).
   static bool conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g,
                      const MatmulEpilogue* epilogue, int threads) {
@@ -257,6 +365,10 @@ struct Conv {
       return true;
     }
     if (direct_serves(g)) return direct_conv2d(x, filter, out, g, epilogue, threads);
+    if (!Engine::prefer_transposed(min_long(MC, job.pixels), job.n)) {
+      Job packed = job;
+      if (forward_packed(packed, threads)) return true;
+    }
     threads = threads_for_work(job.pixels * job.taps * job.n, job.chunks, threads);
     ScratchLock lock;
     threads = reserve(lock, threads, job.pointwise ? 0 : job.chunk * job.taps, 0);
@@ -641,6 +753,50 @@ struct Conv {
     }
   }
 
+  // input_part with filter^T packed once (see PackedB): pointwise, chunks of dy's rows straight into
+  // dx; otherwise each thread's images, in chunks of up to MC pixels added onto dx in pixel order.
+  static void input_packed_part(void* context, int thread, int threads) {
+    const Job& job = *static_cast<const Job*>(context);
+    const ConvGeometry& g = *job.g;
+    const Scratch scratch = scratch_of(thread);
+    long begin, end;
+    if (job.pointwise) {
+      split_range(job.chunks, threads, thread, &begin, &end);
+      for (long chunk = begin; chunk < end; chunk++) {
+        const long p0 = chunk * job.chunk;
+        const Operands o{job.x + p0 * job.n, job.n, 1, job.filter, 1, job.n, job.out + p0 * job.taps, job.taps, job.n};
+        multiply_prepacked(o, min_long(job.chunk, job.pixels - p0), *job.packed_b, scratch.pa);
+      }
+      return;
+    }
+    const long image_pixels = g.out_height * g.out_width;
+    const long image_size = g.in_height * g.in_width * g.in_channels;
+    split_range(g.batch, threads, thread, &begin, &end);
+    for (long b = begin; b < end; b++) {
+      zero_floats(job.out + b * image_size, image_size);
+      for (long p0 = b * image_pixels; p0 < (b + 1) * image_pixels; p0 += job.chunk) {
+        const long p1 = min_long(p0 + job.chunk, (b + 1) * image_pixels);
+        const Operands o{job.x + p0 * job.n, job.n, 1, job.filter, 1, job.n, scratch.col, job.taps, job.n};
+        multiply_prepacked(o, p1 - p0, *job.packed_b, scratch.pa);
+        col2im(scratch.col, g, p0, p1, job.out);
+      }
+    }
+  }
+
+  static bool input_packed(Job& job, int threads) {
+    const ConvGeometry& g = *job.g;
+    job.chunk = job.pointwise ? packed_chunk(job.pixels, threads) : packed_chunk(g.out_height * g.out_width, 1);
+    job.chunks = (job.pixels + job.chunk - 1) / job.chunk;
+    threads = threads_for_work(job.pixels * job.taps * job.n, job.pointwise ? job.chunks : g.batch, threads);
+    ScratchLock lock;
+    PackedB b{job.filter, 1, job.n, job.n, job.taps, nullptr};
+    threads = prepare_packed(lock, b, threads, job.pointwise ? 0 : job.chunk * job.taps);
+    if (threads == 0) return false;
+    job.packed_b = &b;
+    parallel_run(threads, input_packed_part, &job);
+    return true;
+  }
+
   static bool conv2d_backprop_input(const float* dy, const float* filter, float* dx, const ConvGeometry& g,
                                     int threads) {
     Job job = make_job(g);
@@ -655,6 +811,10 @@ struct Conv {
     }
     const int direct = direct_backprop_input(dy, filter, dx, g, threads);
     if (direct >= 0) return direct == 1;
+    if (!Engine::prefer_transposed(min_long(MC, job.pixels), job.taps)) {
+      Job packed = job;
+      if (input_packed(packed, threads)) return true;
+    }
     const long units = job.pointwise ? job.chunks : g.batch;
     threads = threads_for_work(job.pixels * job.taps * job.n, units, threads);
     ScratchLock lock;

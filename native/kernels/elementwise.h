@@ -11,8 +11,9 @@ enum class UnaryKernel { kNeg, kAbs, kExp, kSqrt, kRsqrt, kSquare, kReciprocal, 
 constexpr const char* kUnaryNames[] = {"neg",     "abs",  "exp",       "sqrt",  "rsqrt", "square", "reciprocal",
                                        "tanh",    "sigmoid", "relu", "leakyRelu", "floor", "ceil",   "round"};
 
-enum class UnaryGradKernel { kAbs, kExp, kSqrt, kSquare, kTanh, kSigmoid, kRelu, kLeakyRelu, kCount };
-constexpr const char* kUnaryGradNames[] = {"abs", "exp", "sqrt", "square", "tanh", "sigmoid", "relu", "leakyRelu"};
+enum class UnaryGradKernel { kAbs, kExp, kSqrt, kSquare, kTanh, kSigmoid, kRelu, kLeakyRelu, kMinimumScalar, kMaximumScalar, kCount };
+constexpr const char* kUnaryGradNames[] = {"abs",  "exp",       "sqrt",          "square",       "tanh",
+                                           "sigmoid", "relu", "leakyRelu", "minimumScalar", "maximumScalar"};
 
 // Arithmetic whose float32 result is the correctly rounded one, so it equals the js kernel's bit for
 // bit (js computes in float64 and rounds once; for + - * / that double rounding is harmless).

@@ -256,6 +256,13 @@ inline void unary_grad_range(int op, const float* __restrict x, const float* __r
     case UnaryGradKernel::kLeakyRelu:
       for (long i = begin; i < end; i++) out[i] = x[i] > 0.0f ? dy[i] : param * dy[i];
       break;
+    // dy times the share 1, 0.5 or 0 (a product, not a select, so that 0 * inf gives NaN as js does).
+    case UnaryGradKernel::kMinimumScalar:
+      for (long i = begin; i < end; i++) out[i] = dy[i] * (x[i] < param ? 1.0f : (x[i] == param ? 0.5f : 0.0f));
+      break;
+    case UnaryGradKernel::kMaximumScalar:
+      for (long i = begin; i < end; i++) out[i] = dy[i] * (x[i] > param ? 1.0f : (x[i] == param ? 0.5f : 0.0f));
+      break;
     case UnaryGradKernel::kCount:
       break;
   }

@@ -57,6 +57,10 @@ export const UNARY_GRAD_OPS = [
   'leakyRelu',
   'elu',
   'softplus',
+  // The gradient of minimum(x, p) / maximum(x, p) towards x for a constant p (ReLU6, clip): dy times
+  // 1 where x is below (above) p, 0.5 at a tie, 0 elsewhere (NaN included), as minimum's tie split.
+  'minimumScalar',
+  'maximumScalar',
 ] as const;
 export type UnaryGradOp = (typeof UNARY_GRAD_OPS)[number];
 

@@ -363,6 +363,16 @@ export abstract class Layer {
   }
 
   /**
+   * @internal Whether `call` keeps no reference to its inputs or output once it returns (the
+   * built-in stateless layers say so). Inference through a functional model recycles an activation
+   * only when the layer that made it and every layer that reads it say so (see `runGraph`); a custom
+   * layer may keep what it likes.
+   */
+  get keepsNoTensors(): boolean {
+    return false;
+  }
+
+  /**
    * Applies the layer: eagerly to a Tensor, or symbolically to a SymbolicTensor (functional API).
    * Merge layers take a list of either.
    */

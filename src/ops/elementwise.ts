@@ -1,4 +1,4 @@
-import { broadcastShapes, dtypeError, formatShape, isFloat, type DType } from '../core/index.js';
+import { broadcastShapes, dtypeError, formatShape, isFloat, shapesEqual, type DType } from '../core/index.js';
 import { kernels, type BinaryOp, type UnaryGradOp, type UnaryOp } from '../backend/index.js';
 import { Tensor, provideGraphOps, record } from '../tensor/index.js';
 import { castTo, empty, operands, requireFloat, resultType, toTensor, unbroadcast, type Operand } from './helpers.js';
@@ -87,6 +87,8 @@ const GRADIENT_RULES: Record<UnaryGradOp, GradientRule> = {
   leakyRelu: (x, _y, g, alpha) => where(greater(x, 0), g, mul(g, alpha)),
   elu: (x, _y, g, alpha) => where(greater(x, 0), g, mul(g, mul(exp(x), alpha))),
   softplus: (x, _y, g) => mul(g, sigmoid(x)),
+  minimumScalar: (x, _y, g, p) => tieSplit(g, less(x, p), equal(x, p))[0],
+  maximumScalar: (x, _y, g, p) => tieSplit(g, greater(x, p), equal(x, p))[0],
 };
 
 /**
@@ -134,7 +136,7 @@ function binaryOp(
   op: BinaryOp,
   left: Operand,
   right: Operand,
-  gradient?: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null],
+  gradient?: (g: Tensor, a: Tensor, b: Tensor, out: Tensor, createGraph: boolean) => [Tensor | null, Tensor | null],
 ): Tensor {
   const [a, b] = operands(left, right);
   const shape = broadcastShapes(a.shape, b.shape, op);
@@ -149,8 +151,8 @@ function binaryOp(
     op,
     out,
     [a, b],
-    (g) => {
-      const [ga, gb] = gradient(g, a, b, out);
+    (g, createGraph) => {
+      const [ga, gb] = gradient(g, a, b, out, createGraph);
       return [ga && a.requiresGrad ? unbroadcast(ga, a.shape) : null, gb && b.requiresGrad ? unbroadcast(gb, b.shape) : null];
     },
     true,
@@ -193,12 +195,45 @@ function exponentSlope(base: Tensor, power: Tensor): Tensor {
 
 /** Elementwise maximum; at ties the gradient is split evenly, as PyTorch does. */
 export function maximum(a: Operand, b: Operand): Tensor {
-  return binaryOp('maximum', a, b, (g, at, bt) => tieSplit(g, greater(at, bt), equal(at, bt)));
+  return binaryOp(
+    'maximum',
+    a,
+    b,
+    (g, at, bt, _out, createGraph) =>
+      againstConstant('maximumScalar', g, at, bt, createGraph) ?? tieSplit(g, greater(at, bt), equal(at, bt)),
+  );
 }
 
 /** Elementwise minimum; at ties the gradient is split evenly. */
 export function minimum(a: Operand, b: Operand): Tensor {
-  return binaryOp('minimum', a, b, (g, at, bt) => tieSplit(g, less(at, bt), equal(at, bt)));
+  return binaryOp(
+    'minimum',
+    a,
+    b,
+    (g, at, bt, _out, createGraph) => againstConstant('minimumScalar', g, at, bt, createGraph) ?? tieSplit(g, less(at, bt), equal(at, bt)),
+  );
+}
+
+/**
+ * minimum / maximum of a tensor and, second, a constant scalar of its dtype (ReLU6's min(x, 6)): the
+ * tensor's gradient in one `unaryGrad` pass instead of tieSplit's comparisons, casts and products
+ * over the whole tensor (MobileNetV2's ReLU6 layers spent most of a training step there). The same
+ * values: g times 1, 0.5 or 0. Null when the operands are not such a pair.
+ */
+function againstConstant(
+  op: 'minimumScalar' | 'maximumScalar',
+  g: Tensor,
+  x: Tensor,
+  p: Tensor,
+  createGraph: boolean,
+): [Tensor, null] | null {
+  if (p.size !== 1 || p.requiresGrad || !isFloat(x.dtype) || p.dtype !== x.dtype || g.dtype !== x.dtype) return null;
+  if (!shapesEqual(x.shape, g.shape)) return null;
+  const param = p._data[0] as number;
+  if (createGraph) return [unaryGradient(op, x, x, g, param), null];
+  const dx = empty(x.shape, g.dtype);
+  kernels().unaryGrad(op, x._data as Float32Array, x._data as Float32Array, g._data as Float32Array, dx._data as Float32Array, param);
+  return [dx, null];
 }
 
 function tieSplit(g: Tensor, wins: Tensor, ties: Tensor): [Tensor, Tensor] {

@@ -238,7 +238,7 @@ conformance(`conv2d and backprops: ${LARGE.name}`, () => run(LARGE, 7300, false)
  * Shapes that cut the pixels into several im2col chunks on native (about 64K floats of the im2col
  * matrix each: 171 taps give chunks of a few hundred pixels, a 1x1 filter chunks of about 13,000),
  * with a chunk boundary inside an image, filters wider than one register tile and not a multiple
- * of it, and a pointwise conv that runs without im2col.
+ * of it, taps in more than one k slice, and a pointwise conv that runs without im2col.
  */
 const CHUNKED: Case[] = [
   {
@@ -261,6 +261,19 @@ const CHUNKED: Case[] = [
     kernel: [3, 3],
     strides: [1, 1],
     dilation: [1, 2],
+    padding: 'same',
+  },
+  {
+    // Native packs the filter once per call here (two KC slices of taps, several register tiles of
+    // filters, the last one ragged) and the pixels come in chunks of up to MC with a ragged last one.
+    name: '3x3 same over 40 channels (360 taps), 70 filters, 646 pixels',
+    batch: 2,
+    size: [17, 19],
+    inChannels: 40,
+    outChannels: 70,
+    kernel: [3, 3],
+    strides: [1, 1],
+    dilation: [1, 1],
     padding: 'same',
   },
   {
@@ -572,6 +585,7 @@ const FUSED_CASES: Case[] = [
   FIRST_LAYERS[0]!,
   FIRST_LAYERS[1]!,
   CHUNKED[0]!,
+  CHUNKED[2]!,
   {
     name: '1 pixel, 2 filters (below the native elementwise size)',
     batch: 1,

@@ -185,13 +185,14 @@ conformance('unary: logicalNot treats NaN as true, like PyTorch and NumPy', () =
   assertExact(nr.logicalNot(nr.tensor([NaN, 0, -0, 2])), [0, 1, 1, 0], 'bool', 'logicalNot');
 });
 
-/** One entry per UNARY_GRAD_OPS name; the derivative lives in UNARY above. */
-for (const op of UNARY_GRAD_OPS) {
+/** The derivatives of unary ops live in UNARY above; minimumScalar and maximumScalar have their own test below. */
+const UNARY_DERIVATIVES = UNARY_GRAD_OPS.filter((op): op is UnaryGradOp & UnaryOp => op in UNARY);
+for (const op of UNARY_DERIVATIVES) {
   conformance(`unaryGrad ${op}: backward of the op matches dy * f'(x)`, () => {
-    const spec = UNARY[op as UnaryGradOp];
+    const spec = UNARY[op];
     const derivative = spec.derivative;
     assert.ok(derivative, `no derivative for ${op}`);
-    const rng = new TestRandom(2000 + UNARY_GRAD_OPS.indexOf(op));
+    const rng = new TestRandom(2000 + UNARY_DERIVATIVES.indexOf(op));
     for (const length of ODD_LENGTHS) {
       const x = randomTensor(rng, [length], spec.low, spec.high);
       x.requiresGrad = true;
@@ -209,7 +210,7 @@ for (const op of UNARY_GRAD_OPS) {
 
 conformance('unaryGrad: derivatives at 0 and at extremes follow PyTorch', () => {
   const x = nr.tensor([0, -1000, 1000, -100, 100]);
-  const cases: [UnaryGradOp, number[]][] = [
+  const cases: [UnaryGradOp & UnaryOp, number[]][] = [
     ['relu', [0, 0, 1, 0, 1]],
     ['abs', [0, -1, 1, -1, 1]],
     ['leakyRelu', [LEAKY_SLOPE, LEAKY_SLOPE, 1, LEAKY_SLOPE, 1]],
@@ -228,6 +229,39 @@ conformance('unaryGrad: derivatives at 0 and at extremes follow PyTorch', () => 
       `d${op} gave NaN: ${got}`,
     );
     assertConforms(leaf.grad!, expected, 1, `d${op} at 0 and extremes`);
+  }
+});
+
+/*
+ * unaryGrad minimumScalar / maximumScalar: the gradient of nr.minimum(x, p) and nr.maximum(x, p) towards x
+ * for a constant p (ReLU6's path): dy * 1 where x wins, dy * 0.5 at a tie, dy * 0 elsewhere, NaN x
+ * included, so that an infinite dy times 0 is NaN exactly as the general tie split (p requiring a
+ * gradient) computes it.
+ */
+conformance('unaryGrad minimumScalar, maximumScalar: the gradient of minimum/maximum against a constant', () => {
+  const rng = new TestRandom(2100);
+  for (const [name, op, wins] of [
+    ['minimum', nr.minimum, (v: number, p: number) => v < p],
+    ['maximum', nr.maximum, (v: number, p: number) => v > p],
+  ] as const) {
+    for (const length of ODD_LENGTHS) {
+      const p = 6;
+      const special = [p, NaN, Infinity, -Infinity, p, 0];
+      const xs = Array.from({ length }, (_, i) => (i % 5 === 0 ? special[(i / 5) % special.length]! : rng.uniform(0, 12)));
+      const dys = Array.from({ length }, (_, i) => (i % 7 === 3 ? Infinity : rng.uniform(-2, 2)));
+      const x = nr.tensor(xs);
+      x.requiresGrad = true;
+      op(x, p).backward(nr.tensor(dys));
+      const expected = xs.map((v, i) => Math.fround(dys[i]!) * (wins(Math.fround(v), p) ? 1 : Math.fround(v) === p ? 0.5 : 0));
+      assertExact(x.grad!, expected, 'float32', `d${name}(x, ${p}) length ${length}`);
+      // The general path (the constant requiring a gradient) gives the same bits.
+      const leaf = x.detach();
+      leaf.requiresGrad = true;
+      const constant = nr.tensor(p);
+      constant.requiresGrad = true;
+      op(leaf, constant).backward(nr.tensor(dys));
+      assertExact(leaf.grad!, valuesOf(x.grad!), 'float32', `d${name}(x, p) with p requiring a gradient, length ${length}`);
+    }
   }
 });
 

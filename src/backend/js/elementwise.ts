@@ -119,6 +119,18 @@ export function unary(op: UnaryOp, x: TypedArray, out: TypedArray, param: number
 type GradLoop = (x: FloatArray, y: FloatArray, dy: FloatArray, out: FloatArray, n: number, param: number) => void;
 
 const gradLoops: Record<UnaryGradOp, GradLoop> = {
+  minimumScalar: (x, _y, d, o, n, p) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      o[i] = d[i]! * (v < p ? 1 : v === p ? 0.5 : 0);
+    }
+  },
+  maximumScalar: (x, _y, d, o, n, p) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      o[i] = d[i]! * (v > p ? 1 : v === p ? 0.5 : 0);
+    }
+  },
   abs: (x, _y, d, o, n) => {
     for (let i = 0; i < n; i++) {
       const v = x[i]!;

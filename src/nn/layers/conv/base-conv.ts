@@ -58,6 +58,11 @@ export function kernelConfig(kernel: KernelOptions): Record<string, unknown> {
  * in its errors. A subclass creates its kernels in `buildKernels` and computes in `convolve`.
  */
 export abstract class BaseConv extends ImageLayer {
+  /** @internal */
+  override get keepsNoTensors(): boolean {
+    return true;
+  }
+
   readonly kernelSize: readonly [number, number];
   readonly strides: readonly [number, number];
   readonly padding: Padding;

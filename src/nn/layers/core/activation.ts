@@ -22,6 +22,11 @@ export interface ActivationOptions extends LayerOptions {
  * ```
  */
 export class Activation extends Layer {
+  /** @internal */
+  override get keepsNoTensors(): boolean {
+    return true;
+  }
+
   readonly activation: ActivationIdentifier;
   private readonly activationFn: ActivationFn;
 
@@ -78,6 +83,11 @@ export interface ReLUOptions extends LayerOptions {
  * ```
  */
 export class ReLU extends Layer {
+  /** @internal */
+  override get keepsNoTensors(): boolean {
+    return true;
+  }
+
   readonly maxValue: number | null;
   readonly negativeSlope: number;
   readonly threshold: number;
@@ -140,6 +150,11 @@ export interface LeakyReLUOptions extends LayerOptions {
  * ```
  */
 export class LeakyReLU extends Layer {
+  /** @internal */
+  override get keepsNoTensors(): boolean {
+    return true;
+  }
+
   readonly negativeSlope: number;
 
   constructor(negativeSlope: number, options?: Omit<LeakyReLUOptions, 'negativeSlope' | 'alpha'>);
@@ -186,6 +201,11 @@ export interface SoftmaxOptions extends LayerOptions {
  * ```
  */
 export class Softmax extends Layer {
+  /** @internal */
+  override get keepsNoTensors(): boolean {
+    return true;
+  }
+
   readonly axis: number;
 
   constructor(axis: number, options?: Omit<SoftmaxOptions, 'axis'>);

@@ -28,6 +28,11 @@ export interface DropoutOptions extends LayerOptions {
  * ```
  */
 export class Dropout extends Layer {
+  /** @internal */
+  override get keepsNoTensors(): boolean {
+    return true;
+  }
+
   readonly rate: number;
   readonly noiseShape: readonly (number | null)[] | null;
   readonly seed: number | null;

@@ -19,6 +19,11 @@ export interface LinearOptions extends LayerOptions {
  * `[width]`, and `inputs @ kernel + bias`. Subclasses say how wide it is and what follows it.
  */
 export abstract class LinearLayer extends Layer {
+  /** @internal */
+  override get keepsNoTensors(): boolean {
+    return true;
+  }
+
   readonly useBias: boolean;
   private readonly kernelInitializer: InitializerIdentifier;
   private readonly biasInitializer: InitializerIdentifier;

@@ -30,6 +30,11 @@ const product = (dims: readonly (number | null)[]): number | null =>
  * ```
  */
 export class Flatten extends Layer {
+  /** @internal */
+  override get keepsNoTensors(): boolean {
+    return true;
+  }
+
   constructor(options?: LayerOptions);
   constructor(...args: unknown[]) {
     super(...args);
@@ -64,6 +69,11 @@ export interface ReshapeOptions extends LayerOptions {
  * ```
  */
 export class Reshape extends Layer {
+  /** @internal */
+  override get keepsNoTensors(): boolean {
+    return true;
+  }
+
   readonly targetShape: readonly number[];
 
   constructor(targetShape: readonly number[], options?: Omit<ReshapeOptions, 'targetShape'>);

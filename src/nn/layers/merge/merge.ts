@@ -22,6 +22,11 @@ const formatShapes = (shapes: readonly LayerShape[]) => shapes.map(formatLayerSh
 
 /** The base of the merge layers: checks the list of inputs once, in build and in call. */
 abstract class Merge extends Layer {
+  /** @internal */
+  override get keepsNoTensors(): boolean {
+    return true;
+  }
+
   /** How many inputs the layer takes (Subtract: exactly 2). */
   protected readonly minInputs: number = 2;
   protected readonly maxInputs: number = Number.POSITIVE_INFINITY;

@@ -50,6 +50,11 @@ export interface BatchNormalizationOptions extends LayerOptions {
  * ```
  */
 export class BatchNormalization extends Layer {
+  /** @internal */
+  override get keepsNoTensors(): boolean {
+    return true;
+  }
+
   readonly axis: number;
   readonly momentum: number;
   readonly epsilon: number;

@@ -27,6 +27,11 @@ export interface Pooling2DOptions extends ImageLayerOptions {
  * Each call goes to the op, which checks the images it hands to the kernel.
  */
 abstract class Pooling2D extends ImageLayer {
+  /** @internal */
+  override get keepsNoTensors(): boolean {
+    return true;
+  }
+
   readonly poolSize: readonly [number, number];
   readonly strides: readonly [number, number];
   readonly padding: Padding;
@@ -114,6 +119,11 @@ export interface GlobalPooling2DOptions extends ImageLayerOptions {
 }
 
 abstract class GlobalPooling2D extends ImageLayer {
+  /** @internal */
+  override get keepsNoTensors(): boolean {
+    return true;
+  }
+
   readonly keepdims: boolean;
 
   constructor(options?: GlobalPooling2DOptions);

@@ -18,6 +18,11 @@ type Sides = readonly [readonly [number, number], readonly [number, number]];
 
 /** ZeroPadding2D and Cropping2D: an amount per side of the height and width, read from one option. */
 abstract class Sides2D extends ImageLayer {
+  /** @internal */
+  override get keepsNoTensors(): boolean {
+    return true;
+  }
+
   /** `[[top, bottom], [left, right]]`. */
   protected readonly sides: Sides;
   /** The option that holds the amounts. */
@@ -141,6 +146,11 @@ export interface UpSampling2DOptions extends ImageLayerOptions {
  * ```
  */
 export class UpSampling2D extends ImageLayer {
+  /** @internal */
+  override get keepsNoTensors(): boolean {
+    return true;
+  }
+
   readonly size: readonly [number, number];
   readonly interpolation: 'nearest' | 'bilinear';
 

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# W7/W8 side by side with PyTorch, as BENCHMARKS.md records them: each pair is one PyTorch process and
+# one neurona process (one run each, so each peak RSS is its own process's), interleaved so that a
+# change in the machine's load hits both sides of a pair. Run from the project root:
+# `bash bench/session-w7w8.sh [out-dir] [pairs] [workloads]` (defaults: 2 pairs of W7 W8a W8b).
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# The peers sit in ../shared beside the main checkout (a worktree's own parent has none).
+MAIN=$(dirname "$(git -C "$ROOT" rev-parse --path-format=absolute --git-common-dir)")
+T=${PEERS:-$MAIN/../shared/bench/peers}/torch/bench_torch_w7_w10.py
+PY=${PYTHON:-/usr/bin/python3}
+OUT=${1:-$ROOT/bench/results/$(date +%Y%m%d-%H%M)-w7w8}
+PAIRS=${2:-2}
+mkdir -p "$OUT"
+cd "$ROOT"
+log() { echo "== $(date +%T) load $(cut -d' ' -f1-3 /proc/loadavg) $*" | tee -a "$OUT/log.txt"; }
+for w in ${3:-W7 W8a W8b}; do
+  for pair in $(seq 1 "$PAIRS"); do
+    log "torch $w pair $pair"; "$PY" "$T" --workload "$w" --runs 1 >> "$OUT/torch_$w.jsonl" 2>&1
+    log "neurona $w pair $pair"; node --import tsx bench/run.ts "$w" --backend native --runs 1 >> "$OUT/nr_$w.txt" 2>&1
+  done
+done
+log done

@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import { nr, assert } from '../../helpers.js';
+import { clearBufferPool, pooledBufferBytes, setBufferPooling } from '../../../src/core/index.js';
+
+/*
+ * Inference through a functional model without a gradient tape gives each activation's storage
+ * back to the buffer pool once its last reader has run (runGraph in src/nn/models/functional.ts).
+ * These tests show that this changes no result and never recycles what can still be read: the
+ * outputs, the inputs, storage shared with a live value (Flatten's view, Dropout's pass-through),
+ * and anything a layer that does not declare itself stateless (a custom layer) saw or made.
+ */
+
+/** A custom layer that keeps every tensor it is given, as a debugging hook might. */
+class Keeper extends nr.layers.Layer {
+  readonly seen: { tensor: nr.Tensor; copy: Float32Array }[] = [];
+  call(x: nr.Tensor): nr.Tensor {
+    this.seen.push({ tensor: x, copy: Float32Array.from(x.data() as Float32Array) });
+    return x.mul(2);
+  }
+}
+
+function build(): { model: nr.Model; keeper: Keeper } {
+  nr.setSeed(3);
+  const L = nr.layers;
+  const keeper = new Keeper();
+  const input = nr.Input({ shape: [10, 10, 4] });
+  const a = new L.Conv2D({ filters: 8, kernelSize: 3, padding: 'same' }).apply(input);
+  const b = new L.Activation('relu').apply(new L.BatchNormalization().apply(a));
+  const c = new L.Conv2D({ filters: 8, kernelSize: 1 }).apply(b);
+  const sum = new L.Add().apply([a, c]);
+  const kept = keeper.apply(new L.Dropout({ rate: 0.5 }).apply(sum));
+  const pooled = new L.MaxPooling2D({ poolSize: 2 }).apply(kept);
+  const flat = new L.Flatten().apply(pooled);
+  const out = new L.Dense({ units: 5, activation: 'softmax' }).apply(flat);
+  return { model: new nr.Model({ inputs: input, outputs: [out, flat] }), keeper };
+}
+
+const bitsOf = (t: nr.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.data() as Float32Array).buffer));
+
+test('predict recycles activations without changing a bit, and keeps outputs, inputs and what a custom layer holds', () => {
+  nr.setSeed(11);
+  const x = nr.randn([6, 10, 10, 4]);
+  const xBits = bitsOf(x);
+  setBufferPooling(false);
+  const plain = build().model.predict<nr.Tensor[]>(x, { batchSize: 3 });
+  setBufferPooling(true);
+  clearBufferPool();
+  try {
+    const { model, keeper } = build();
+    const first = model.predict<nr.Tensor[]>(x, { batchSize: 3 });
+    assert.ok(pooledBufferBytes() > 0, 'the activations of the first batch were recycled');
+    const firstBits = first.map(bitsOf);
+    const second = model.predict<nr.Tensor[]>(x, { batchSize: 6 });
+    first.forEach((t, i) => assert.deepEqual(bitsOf(t), bitsOf(plain[i]!), `output ${i} matches predict without recycling`));
+    second.forEach((t, i) => assert.deepEqual(bitsOf(t), bitsOf(plain[i]!), `output ${i} of the second predict`));
+    first.forEach((t, i) => assert.deepEqual(bitsOf(t), firstBits[i]!, `output ${i} of the first predict was not reused`));
+    assert.deepEqual(bitsOf(x), xBits, 'the input was not reused');
+    assert.equal(keeper.seen.length, 3);
+    for (const { tensor, copy } of keeper.seen) assert.deepEqual(tensor.data(), copy, 'what the custom layer kept is intact');
+  } finally {
+    clearBufferPool();
+  }
+});
+
+test('inference with the gradient tape on, or in training mode, recycles nothing', () => {
+  const { model } = build();
+  const x = nr.randn([2, 10, 10, 4]);
+  clearBufferPool();
+  model.apply(x);
+  assert.equal(pooledBufferBytes(), 0, 'apply with the tape on');
+  nr.noGrad(() => model.apply(x, { training: true }));
+  assert.equal(pooledBufferBytes(), 0, 'training mode');
+  nr.noGrad(() => model.apply(x));
+  assert.ok(pooledBufferBytes() > 0, 'the same call without the tape, in inference, does recycle');
+  clearBufferPool();
+});
