@@ -85,10 +85,12 @@ test('fashion-mnist-progression prints one table row per version, v1..v5, with t
   }
 });
 
-test('fashion-to-mnist-transfer prints one row per seed: phase 1, fine-tuned and scratch test accuracy, epochs to best', () => {
+test('fashion-to-mnist-transfer (digits 0-4 to 5-9) prints one row per seed: phase 1, fine-tuned and scratch accuracy, epochs to best', () => {
   const { status, stdout, stderr } = run('fashion-to-mnist-transfer.ts');
   assert.equal(status, 0, stderr);
-  assert.match(stdout, /Pretraining small_resnet \([\d,]+ parameters\) on 256 Fashion-MNIST images/);
+  assert.match(stdout, /Pretraining small_resnet \([\d,]+ parameters\) on 256 MNIST training digits 0-4/);
+  // Scored on digits 5-9 only: 5 classes among the first 200 test digits.
+  assert.match(stdout, /digits-0-4-to-5-9: test accuracy on \d+ MNIST test digits after training on 64 labelled digits/);
   const rows = stdout
     .slice(stdout.indexOf('| seed |'))
     .split('\n')
