@@ -107,6 +107,19 @@ test('fashion-to-mnist-transfer (digits 0-4 to 5-9) prints one row per seed: pha
   }
 });
 
+test('fashion-to-mnist-transfer --task fashion-to-digits pretrains on Fashion-MNIST and scores all ten digits', () => {
+  const args = ['--task', 'fashion-to-digits', ...small['fashion-to-mnist-transfer.ts']!, '--seeds', '1'];
+  const { status, stdout, stderr } = spawnSync(process.execPath, ['--import', 'tsx', 'examples/fashion-to-mnist-transfer.ts', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NEURONA_QUIET: '1' },
+    timeout: 120_000,
+  });
+  assert.equal(status, 0, stderr);
+  assert.match(stdout, /Pretraining small_resnet \([\d,]+ parameters\) on 256 Fashion-MNIST images/);
+  assert.match(stdout, /fashion-to-digits: test accuracy on 200 MNIST test digits after training on 64 labelled digits/);
+  assert.match(stdout, /^\| 1 \| [01]\.\d{4} \| [01]\.\d{4} \| [01]\.\d{4} \| [12] \| [12] \|$/m);
+});
+
 test("architectures prints each model's parameter counts as Keras counts them, beside the published figure", () => {
   const { status, stdout, stderr } = run('architectures.ts');
   assert.equal(status, 0, stderr);
