@@ -9,7 +9,8 @@
  * The exercise is in src/cli/jobs/fashion-to-mnist-transfer.ts; this script runs it as
  * `neurona train fashion-to-mnist-transfer` does, with the same flags (and --backend, --threads).
  *
- * Run: npx tsx examples/fashion-to-mnist-transfer.ts [--task fashion-to-digits] [--pretrain-epochs 2] [--labels 500] [--seeds 3] [--save dir]
+ * Run: npx tsx examples/fashion-to-mnist-transfer.ts [--task fashion-to-digits] [--pretrain-epochs 2] [--labels 500]
+ *      [--seeds 3] [--save dir]
  */
 import { main } from '../src/cli/commands.js';
 

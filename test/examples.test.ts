@@ -85,7 +85,7 @@ test('fashion-mnist-progression prints one table row per version, v1..v5, with t
   }
 });
 
-test('fashion-to-mnist-transfer (digits 0-4 to 5-9) prints one row per seed: phase 1, fine-tuned and scratch accuracy, epochs to best', () => {
+test('fashion-to-mnist-transfer (digits 0-4 to 5-9) prints a row per seed: phase 1, fine-tuned, scratch accuracy, epochs to best', () => {
   const { status, stdout, stderr } = run('fashion-to-mnist-transfer.ts');
   assert.equal(status, 0, stderr);
   assert.match(stdout, /Pretraining small_resnet \([\d,]+ parameters\) on 256 MNIST training digits 0-4/);
