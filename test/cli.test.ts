@@ -116,6 +116,17 @@ test('the deck-004 transfer examples reject an unknown base, model or stage befo
     1,
     /--fine-tune-from must name a stage of the base: stage1, stage2 or stage3, got "stage4"/,
   );
+  assertOneLineError(
+    await cli('train', 'fashion-to-mnist-transfer', '--task', 'cifar-to-digits'),
+    1,
+    /--task must be digits-0-4-to-5-9 or fashion-to-digits, got "cifar-to-digits"/,
+  );
+  assertOneLineError(await cli('train', 'fashion-to-mnist-transfer', '--task', 'toString'), 1, /--task must be/);
+  assertOneLineError(
+    await cli('train', 'fashion-to-mnist-transfer', '--head-learning-rate', 'fast'),
+    1,
+    /--head-learning-rate must be a number between 0 and 1, e.g. 1e-2, got "fast"/,
+  );
 });
 
 test('train errors: unknown example lists the available ones; bad flags name the flag', async () => {

@@ -85,10 +85,12 @@ test('fashion-mnist-progression prints one table row per version, v1..v5, with t
   }
 });
 
-test('fashion-to-mnist-transfer prints one row per seed: phase 1, fine-tuned and scratch test accuracy, epochs to best', () => {
+test('fashion-to-mnist-transfer (digits 0-4 to 5-9) prints a row per seed: phase 1, fine-tuned, scratch accuracy, epochs to best', () => {
   const { status, stdout, stderr } = run('fashion-to-mnist-transfer.ts');
   assert.equal(status, 0, stderr);
-  assert.match(stdout, /Pretraining small_resnet \([\d,]+ parameters\) on 256 Fashion-MNIST images/);
+  assert.match(stdout, /Pretraining small_resnet \([\d,]+ parameters\) on 256 MNIST training digits 0-4/);
+  // Scored on digits 5-9 only: 5 classes among the first 200 test digits.
+  assert.match(stdout, /digits-0-4-to-5-9: test accuracy on \d+ MNIST test digits after training on 64 labelled digits/);
   const rows = stdout
     .slice(stdout.indexOf('| seed |'))
     .split('\n')
@@ -103,6 +105,19 @@ test('fashion-to-mnist-transfer prints one row per seed: phase 1, fine-tuned and
     // One phase-1 epoch and one fine-tuning epoch for transfer, two for scratch: the best is at epoch 1 or 2.
     for (const cell of cells.slice(5, 7)) assert.match(cell, /^[12]$/, row);
   }
+});
+
+test('fashion-to-mnist-transfer --task fashion-to-digits pretrains on Fashion-MNIST and scores all ten digits', () => {
+  const args = ['--task', 'fashion-to-digits', ...small['fashion-to-mnist-transfer.ts']!, '--seeds', '1'];
+  const { status, stdout, stderr } = spawnSync(process.execPath, ['--import', 'tsx', 'examples/fashion-to-mnist-transfer.ts', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NEURONA_QUIET: '1' },
+    timeout: 120_000,
+  });
+  assert.equal(status, 0, stderr);
+  assert.match(stdout, /Pretraining small_resnet \([\d,]+ parameters\) on 256 Fashion-MNIST images/);
+  assert.match(stdout, /fashion-to-digits: test accuracy on 200 MNIST test digits after training on 64 labelled digits/);
+  assert.match(stdout, /^\| 1 \| [01]\.\d{4} \| [01]\.\d{4} \| [01]\.\d{4} \| [12] \| [12] \|$/m);
 });
 
 test("architectures prints each model's parameter counts as Keras counts them, beside the published figure", () => {
