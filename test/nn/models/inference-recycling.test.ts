@@ -74,3 +74,27 @@ test('inference with the gradient tape on, or in training mode, recycles nothing
   assert.ok(pooledBufferBytes() > 0, 'the same call without the tape, in inference, does recycle');
   clearBufferPool();
 });
+
+test("an activation given as a user's function may return a tensor it keeps: predict never recycles it", () => {
+  const L = nr.layers;
+  for (const make of [
+    (fn: (x: nr.Tensor) => nr.Tensor) => new L.Dense({ units: 64, activation: fn }),
+    (fn: (x: nr.Tensor) => nr.Tensor) => new L.Conv2D({ filters: 64, kernelSize: 1, activation: fn }),
+    (fn: (x: nr.Tensor) => nr.Tensor) => new L.Activation({ activation: fn }),
+  ]) {
+    // A constant the function returns instead of a new tensor (a cache, a debugging hook).
+    const kept = nr.ones([4, 1, 1, 64]);
+    const input = nr.Input({ shape: [1, 1, 64] });
+    const out = new L.Dense({ units: 3 }).apply(make(() => kept).apply(input));
+    const model = new nr.Model({ inputs: input, outputs: out });
+    const first = model.predict(nr.zeros([4, 1, 1, 64])) as nr.Tensor;
+    // Other work between the calls takes whatever the pool was given.
+    for (let i = 0; i < 4; i++) nr.zeros([4, 1, 1, 64]).add(5).data();
+    const second = model.predict(nr.zeros([4, 1, 1, 64])) as nr.Tensor;
+    assert.ok(
+      (kept.data() as Float32Array).every((v) => v === 1),
+      'the kept tensor was overwritten',
+    );
+    assert.deepEqual(Array.from(second.data() as Float32Array), Array.from(first.data() as Float32Array));
+  }
+});

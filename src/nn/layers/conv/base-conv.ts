@@ -60,7 +60,8 @@ export function kernelConfig(kernel: KernelOptions): Record<string, unknown> {
 export abstract class BaseConv extends ImageLayer {
   /** @internal */
   override get keepsNoTensors(): boolean {
-    return true;
+    // A user's activation function may return a tensor it keeps (see Layer.keepsNoTensors).
+    return typeof this.activation !== 'function';
   }
 
   readonly kernelSize: readonly [number, number];

@@ -24,7 +24,8 @@ export interface ActivationOptions extends LayerOptions {
 export class Activation extends Layer {
   /** @internal */
   override get keepsNoTensors(): boolean {
-    return true;
+    // A user's function may return a tensor it keeps (see Layer.keepsNoTensors).
+    return typeof this.activation !== 'function';
   }
 
   readonly activation: ActivationIdentifier;

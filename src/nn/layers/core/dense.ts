@@ -25,6 +25,11 @@ export interface DenseOptions extends LinearOptions {
 export class Dense extends LinearLayer {
   readonly units: number;
   readonly activation: ActivationIdentifier;
+
+  /** @internal A user's activation function may return a tensor it keeps (see Layer.keepsNoTensors). */
+  override get keepsNoTensors(): boolean {
+    return typeof this.activation !== 'function';
+  }
   private readonly activationFn: ActivationFn;
   /** The activation when `ops.linear` applies it itself, else null (it is applied after). */
   private readonly fusedActivation: ops.LinearActivation | null;
