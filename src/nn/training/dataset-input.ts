@@ -1,6 +1,6 @@
 import { configError, isPlainObject, notice, releaseFloat32, show } from '../../core/index.js';
 import * as ops from '../../ops/index.js';
-import { Dataset, INFINITE, isHandedOver } from '../../data/pipeline/dataset.js';
+import { Dataset, INFINITE, isRecyclable } from '../../data/pipeline/dataset.js';
 import { describeValue } from '../describe.js';
 import { Tensor, noGrad } from '../../tensor/index.js';
 import type { CallbackList, Logs } from '../callbacks/callback.js';
@@ -20,7 +20,7 @@ export interface StepBatch {
   xs: Tensor[];
   ys: Tensor[];
   weights?: Tensor;
-  /** Made for this step alone (batch copies); their storage goes back to the pool after it. */
+  /** Made for this step alone (copies no one else holds); their storage goes back to the pool after it. */
   owned: Tensor[];
 }
 
@@ -113,7 +113,7 @@ export function unpackElement(element: unknown, model: NamedIO, where: string, n
     throw configError(where, { expected: "the dataset's sampleWeight must be a Tensor of shape [batch]", got: describeValue(weights) });
   }
   sampleCount([[`the dataset's x`, xs], [`the dataset's y`, ys], ...(weights ? [[`the dataset's sampleWeight`, [weights]] as const] : [])]);
-  const owned = [...xs, ...ys, ...(weights ? [weights] : [])].filter(isHandedOver);
+  const owned = [...xs, ...ys, ...(weights ? [weights] : [])].filter(isRecyclable);
   return { xs, ys, weights, owned };
 }
 
@@ -136,7 +136,7 @@ export class DatasetBatches {
   /** Starts an epoch: a new pass unless stepsPerEpoch carries the iterator on; skips `first` batches (resuming). */
   async startEpoch(first: number): Promise<void> {
     if (this.stepsPerEpoch === null) await this.close();
-    this.iterator ??= this.dataset[Symbol.asyncIterator]();
+    this.iterator ??= Dataset.iterateForFit(this.dataset);
     for (let i = 0; i < first; i++) if ((await this.iterator.next()).done) return;
   }
 
@@ -191,7 +191,7 @@ export async function runDatasetEvaluation(
   compiled.reset();
   await list.call('onTestBegin');
   let lastYield = Date.now();
-  const iterator = dataset[Symbol.asyncIterator]();
+  const iterator = Dataset.iterateForFit(dataset);
   try {
     for (let step = 0; steps === null || step < steps; step++) {
       const r = await iterator.next();

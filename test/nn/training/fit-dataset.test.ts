@@ -171,8 +171,9 @@ test('batches the pipeline made are given back to the pool after their step; cac
   /** The storage of every x batch the model received, and whether the pool handed it out again right after the step. */
   const run = async (dataset: nr.data.Dataset) => {
     const storage: Float32Array[] = [];
-    const peek = DatasetClass.of(() => {
-      const it = dataset[Symbol.asyncIterator]();
+    // Forwards fit's own iteration, so that the probe is not a user-visible hand-off itself.
+    const peek = DatasetClass.of((recycle) => {
+      const it = recycle ? DatasetClass.iterateForFit(dataset) : dataset[Symbol.asyncIterator]();
       return {
         next: async () => {
           const r = await it.next();
@@ -197,6 +198,31 @@ test('batches the pipeline made are given back to the pool after their step; cac
     ),
     [false, false, false, false, false, false],
   );
+  // Stages that only pass batches on keep them recyclable.
+  assert.deepEqual(
+    await run(
+      DatasetClass.zip([Dataset.fromTensorSlices(wide), Dataset.fromTensorSlices(y)])
+        .batch(8)
+        .shuffle(2, { seed: 1 })
+        .prefetch(1)
+        .concatenate(Dataset.fromTensorSlices([wide, y]).batch(8).take(1))
+        .skip(1)
+        .repeat(1),
+    ),
+    [true, true, true, true, true, true],
+  );
+  // Batches that reached user code (toArray, a for await) and come back through fromGenerator keep their storage.
+  const kept = await Dataset.fromTensorSlices([wide, y]).batch(8).toArray();
+  const looped: nr.Tensor[][] = [];
+  for await (const b of Dataset.fromTensorSlices([wide, y]).batch(8).prefetch(1)) looped.push(b);
+  for (const batches of [kept, looped]) {
+    const before = batches.map((b) => Array.from(b[0]!.data()));
+    assert.deepEqual(await run(Dataset.fromGenerator(() => batches)), [false, false, false, false, false, false]);
+    assert.deepEqual(
+      batches.map((b) => Array.from(b[0]!.data())),
+      before,
+    );
+  }
   // A cached pipeline trains bit-identically to the tensors every epoch (its batches were never recycled).
   const a = model();
   await a.fit(Dataset.fromTensorSlices([x, y]).batch(8).cache(), { epochs: 3, verbose: 0 });
