@@ -119,11 +119,14 @@ export function unpackElement(element: unknown, model: NamedIO, where: string, n
 
 /**
  * The training batches of a Dataset, epoch after epoch. Without stepsPerEpoch each epoch is one full
- * pass (a fresh iteration); with it, one iterator runs on across epochs, as in Keras, and running out
- * stops training with a notice.
+ * pass (a fresh iteration); with it, one iterator runs on across epochs, as in Keras 3: one that ends
+ * exactly at an epoch boundary starts over, one that ends inside an epoch stops training with a notice.
  */
 export class DatasetBatches {
   private iterator: AsyncIterator<unknown> | null = null;
+  /** Batches the current iterator has given. */
+  private delivered = 0;
+  /** Batches given in all, over every iterator. */
   private step = 0;
 
   constructor(
@@ -136,15 +139,26 @@ export class DatasetBatches {
   /** Starts an epoch: a new pass unless stepsPerEpoch carries the iterator on; skips `first` batches (resuming). */
   async startEpoch(first: number): Promise<void> {
     if (this.stepsPerEpoch === null) await this.close();
-    this.iterator ??= Dataset.iterateForFit(this.dataset);
-    for (let i = 0; i < first; i++) if ((await this.iterator.next()).done) return;
+    for (let i = 0; i < first; i++) if ((await this.pull()).done) return;
+  }
+
+  private async pull(): Promise<IteratorResult<unknown>> {
+    if (this.iterator === null) {
+      this.iterator = Dataset.iterateForFit(this.dataset);
+      this.delivered = 0;
+    }
+    const r = await this.iterator.next();
+    if (r.done) this.iterator = null;
+    else this.delivered++;
+    return r;
   }
 
   /** The next batch, or null at the end of the data. */
   async next(step: number): Promise<StepBatch | null> {
-    const r = await this.iterator!.next();
+    let r = await this.pull();
+    // Keras 3's EpochIterator: data that ran out exactly at an epoch boundary starts over.
+    if (r.done && step === 0 && this.delivered > 0) r = await this.pull();
     if (r.done) {
-      this.iterator = null;
       if (this.stepsPerEpoch !== null) {
         notice(
           `fit: the training Dataset ran out of data at step ${step + 1} of ${this.stepsPerEpoch}; training stops. ` +

@@ -231,6 +231,27 @@ test('batches the pipeline made are given back to the pool after their step; cac
   assert.deepEqual(weightsOf(a), weightsOf(b));
 });
 
+test('stepsPerEpoch equal to the batches of a finite dataset starts the data over at each epoch, as Keras 3', async () => {
+  const [x, y] = data(32);
+  const reference = model();
+  const href = await reference.fit(x, y, { epochs: 3, batchSize: 8, shuffle: false, verbose: 0 });
+  const lines: string[] = [];
+  const previous = setNoticeSink((line) => lines.push(line));
+  try {
+    const batches = await Dataset.fromTensorSlices([x, y]).batch(8).toArray();
+    for (const ds of [Dataset.fromTensorSlices([x, y]).batch(8), Dataset.fromGenerator(() => batches)]) {
+      const m = model();
+      const h = await m.fit(ds, { epochs: 3, stepsPerEpoch: 4, verbose: 0 });
+      assert.deepEqual(h.history, href.history, `cardinality ${ds.cardinality()}`);
+      assert.deepEqual(weightsOf(m), weightsOf(reference));
+      assert.equal(m.stopTraining, false);
+    }
+  } finally {
+    setNoticeSink(previous);
+  }
+  assert.deepEqual(lines, []);
+});
+
 test('multi-input models take x as an array or as {inputName: tensor} from the dataset', async () => {
   nr.setSeed(3);
   const a = nr.Input({ shape: [2], name: 'left' });
