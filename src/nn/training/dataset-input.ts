@@ -153,19 +153,23 @@ export class DatasetBatches {
     return r;
   }
 
-  /** The next batch, or null at the end of the data. */
+  /** The next batch, or null at the end of the data (the loop then ends the epoch, or training when step is 0). */
   async next(step: number): Promise<StepBatch | null> {
     let r = await this.pull();
     // Keras 3's EpochIterator: data that ran out exactly at an epoch boundary starts over.
     if (r.done && step === 0 && this.delivered > 0) r = await this.pull();
     if (r.done) {
+      if (this.step === 0) throw configError('fit', { expected: 'the training Dataset must yield at least one batch', got: 'none' });
       if (this.stepsPerEpoch !== null) {
         notice(
           `fit: the training Dataset ran out of data at step ${step + 1} of ${this.stepsPerEpoch}; training stops. ` +
             'It must yield at least stepsPerEpoch * epochs batches: use dataset.repeat()',
         );
-      } else if (step === 0 && this.step === 0) {
-        throw configError('fit', { expected: 'the training Dataset must yield at least one batch', got: 'none' });
+      } else if (step === 0) {
+        notice(
+          'fit: the training Dataset gave no batch this epoch; training stops. Each epoch iterates it anew: ' +
+            'a Dataset.fromGenerator function must return a new iterable on every call',
+        );
       }
       return null;
     }

@@ -252,6 +252,41 @@ test('stepsPerEpoch equal to the batches of a finite dataset starts the data ove
   assert.deepEqual(lines, []);
 });
 
+test('an epoch that gets no batch is not recorded: training stops before its validation and onEpochEnd', async () => {
+  const [x, y] = data(16);
+  const batches = await Dataset.fromTensorSlices([x, y]).batch(8).toArray();
+  const lines: string[] = [];
+  const previous = setNoticeSink((line) => lines.push(line));
+  try {
+    for (const stepsPerEpoch of [undefined, 2]) {
+      // One iterator for every call: the second epoch finds it exhausted.
+      const once = batches[Symbol.iterator]();
+      const ended: number[] = [];
+      const m = model();
+      const h = await m.fit(
+        Dataset.fromGenerator(() => once),
+        {
+          epochs: 3,
+          stepsPerEpoch,
+          verbose: 0,
+          validationData: Dataset.fromTensorSlices([x, y]).batch(16),
+          callbacks: [new nr.callbacks.LambdaCallback({ onEpochEnd: (epoch) => void ended.push(epoch) })],
+        },
+      );
+      assert.deepEqual(ended, [0]);
+      assert.equal(h.history.loss!.length, 1);
+      assert.equal(h.history.val_loss!.length, 1);
+      assert.ok(h.history.loss![0]! > 0.1);
+      assert.equal(m.stopTraining, true);
+    }
+  } finally {
+    setNoticeSink(previous);
+  }
+  assert.equal(lines.length, 2);
+  assert.match(lines[0]!, /fit: the training Dataset gave no batch this epoch; training stops.*must return a new iterable/);
+  assert.match(lines[1]!, /fit: the training Dataset ran out of data at step 1 of 2/);
+});
+
 test('multi-input models take x as an array or as {inputName: tensor} from the dataset', async () => {
   nr.setSeed(3);
   const a = nr.Input({ shape: [2], name: 'left' });
