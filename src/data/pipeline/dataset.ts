@@ -19,24 +19,22 @@ export const UNKNOWN = -2;
 /** How many elements `prefetch('auto')` and `map({numParallelCalls: 'auto'})` keep in flight. */
 const AUTO_BUFFER = 2;
 
-type Source<T> = () => AsyncIterator<T>;
+/** Starts an iteration; `recycle` is true only when fit's own loop reads it (see recyclable). */
+type Source<T> = (recycle: boolean) => AsyncIterator<T>;
 
 /**
- * Tensors made by the pipeline (batch's stacked copies) that no part of the pipeline keeps: whoever
- * consumes them last (fit, after the step that read them) may give their storage back to the buffer
- * pool. A tensor leaves the set when it is handed to user code (map, filter) or kept (cache).
+ * Batches that batch() stacked for an iteration fit started, and that reach fit through stages that
+ * only pass elements on (shuffle, prefetch, take, skip, repeat, zip, concatenate): no user code saw
+ * them and nothing else holds them, so fit may give their storage to the buffer pool after the step
+ * that read them. Marked when made, not later, because a batch that left through toArray(), a user's
+ * `for await`, map, filter or cache may come back to fit (fromGenerator over kept batches) and must
+ * keep its values; such iterations, and the stages below map, filter and cache, never mark.
  */
-const handedOver = new WeakSet<Tensor>();
+const recyclable = new WeakSet<Tensor>();
 
-/** @internal Whether `t` was made by the pipeline and is held by nothing in it (see handedOver). */
-export function isHandedOver(t: Tensor): boolean {
-  return handedOver.has(t);
-}
-
-function keep(element: unknown): void {
-  if (element instanceof Tensor) handedOver.delete(element);
-  else if (Array.isArray(element)) for (const e of element) keep(e);
-  else if (element !== null && typeof element === 'object') for (const e of Object.values(element)) keep(e);
+/** @internal Whether fit may recycle `t`'s storage after the step that read it (see recyclable). */
+export function isRecyclable(t: Tensor): boolean {
+  return recyclable.has(t);
 }
 
 function count(value: unknown, name: string, where: string, min: number): number {
@@ -103,7 +101,12 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    return this.source();
+    return this.source(false);
+  }
+
+  /** @internal fit's iteration: its batches may be recycled after their step (see recyclable). */
+  static iterateForFit<T>(dataset: Dataset<T>): AsyncIterator<T> {
+    return dataset.source(true);
   }
 
   /** The number of elements, INFINITE (-1) or UNKNOWN (-2), as tf.data's `cardinality()`. */
@@ -180,8 +183,8 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
     const finite = sizes.filter((s) => s >= 0);
     const size = sizes.includes(UNKNOWN) ? UNKNOWN : finite.length > 0 ? Math.min(...finite) : INFINITE;
     type Out = { [K in keyof E]: E[K] extends Dataset<infer U> ? U : never };
-    return new Dataset<Out>(async function* () {
-      const iterators = entries.map(([, d]) => (d as Dataset<unknown>)[Symbol.asyncIterator]());
+    return new Dataset<Out>(async function* (recycle) {
+      const iterators = entries.map(([, d]) => (d as Dataset<unknown>).source(recycle));
       try {
         for (;;) {
           const parts: unknown[] = [];
@@ -203,25 +206,20 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
     if (typeof fn !== 'function') throw configError('Dataset.map', { expected: 'fn must be a function', got: show(fn) });
     const { numParallelCalls = 1 } = parseOptions<MapOptions>('Dataset.map', options, { keys: { numParallelCalls: is.any } });
     const parallel = inFlight(numParallelCalls, 'Dataset.map (numParallelCalls)');
-    const call = (element: T) => {
-      keep(element);
-      return fn(element);
-    };
     if (parallel === 1)
-      return this.derive(async function* (source) {
-        for await (const element of source) yield await call(element);
+      return this.deriveShown(async function* (source) {
+        for await (const element of source) yield await fn(element);
       });
     // Sources are pulled one at a time; only the calls of fn overlap.
-    return this.derive((source) => ordered(source, parallel, (r) => Promise.resolve(call(r))));
+    return this.deriveShown((source) => ordered(source, parallel, (r) => Promise.resolve(fn(r))));
   }
 
   /** The elements for which `predicate` (sync or async) returns true (or a true scalar tensor). */
   filter(predicate: (element: T) => boolean | Tensor | Promise<boolean | Tensor>): Dataset<T> {
     if (typeof predicate !== 'function')
       throw configError('Dataset.filter', { expected: 'predicate must be a function', got: show(predicate) });
-    return this.derive(async function* (source) {
+    return this.deriveShown(async function* (source) {
       for await (const element of source) {
-        keep(element);
         const verdict = await predicate(element);
         const pass = verdict instanceof Tensor && verdict.size === 1 ? verdict.item() !== 0 : verdict;
         if (typeof pass !== 'boolean') {
@@ -244,12 +242,12 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
     const { dropRemainder = false } = parseOptions<BatchOptions>('Dataset.batch', options, { keys: { dropRemainder: is.boolean } });
     const n = this.size;
     const size = n < 0 ? n : dropRemainder ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
-    const emit = (run: T[]) => {
-      const batch = stackElements(run as Element[], 'Dataset.batch');
-      for (const t of leaves(batch, 'Dataset.batch')) handedOver.add(t);
-      return batch as T;
-    };
-    return this.derive(async function* (source) {
+    return this.derive(async function* (source, recycle) {
+      const emit = (run: T[]) => {
+        const batch = stackElements(run as Element[], 'Dataset.batch');
+        if (recycle) for (const t of leaves(batch, 'Dataset.batch')) recyclable.add(t);
+        return batch as T;
+      };
       let run: T[] = [];
       for await (const element of source) {
         run.push(element);
@@ -339,8 +337,8 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
         return;
       }
       const run: T[] = [];
+      // Read as a user would: the kept batches are never marked recyclable.
       for await (const element of source) {
-        keep(element);
         run.push(element);
         yield element;
       }
@@ -388,10 +386,10 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
     const m = this.size;
     const size = times === -1 ? (m === 0 ? 0 : INFINITE) : times === 0 ? 0 : m < 0 ? m : m * times;
     const source = this;
-    return new Dataset(async function* () {
+    return new Dataset(async function* (recycle) {
       for (let k = 0; times === -1 || k < times; k++) {
         let any = false;
-        for await (const element of source) {
+        for await (const element of source.iterable(recycle)) {
           any = true;
           yield element;
         }
@@ -406,9 +404,9 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
     if (!(other instanceof Dataset)) throw configError('Dataset.concatenate', { expected: 'other must be a Dataset', got: show(other) });
     const source = this;
     return new Dataset(
-      async function* () {
-        yield* source;
-        yield* other;
+      async function* (recycle) {
+        yield* source.iterable(recycle);
+        yield* other.iterable(recycle);
       },
       sum(this.size, other.size),
     );
@@ -425,8 +423,17 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
   }
 
   /** A dataset over this one through `step`, with this one's cardinality unless given. */
-  private derive<U>(step: (source: Dataset<T>) => AsyncIterator<U>, size = this.size): Dataset<U> {
-    return new Dataset(() => step(this), size);
+  private derive<U>(step: (source: AsyncIterable<T>, recycle: boolean) => AsyncIterator<U>, size = this.size): Dataset<U> {
+    return new Dataset((recycle) => step(this.iterable(recycle), recycle), size);
+  }
+
+  /** derive for a stage that shows elements to user code (map, filter): its source's batches are never recyclable. */
+  private deriveShown<U>(step: (source: AsyncIterable<T>) => AsyncIterator<U>, size = this.size): Dataset<U> {
+    return new Dataset(() => step(this.iterable(false)), size);
+  }
+
+  private iterable(recycle: boolean): AsyncIterable<T> {
+    return { [Symbol.asyncIterator]: () => this.source(recycle) };
   }
 }
 

@@ -1,6 +1,6 @@
 import { configError, isPlainObject, notice, releaseFloat32, show } from '../../core/index.js';
 import * as ops from '../../ops/index.js';
-import { Dataset, INFINITE, isHandedOver } from '../../data/pipeline/dataset.js';
+import { Dataset, INFINITE, isRecyclable } from '../../data/pipeline/dataset.js';
 import { describeValue } from '../describe.js';
 import { Tensor, noGrad } from '../../tensor/index.js';
 import type { CallbackList, Logs } from '../callbacks/callback.js';
@@ -20,7 +20,7 @@ export interface StepBatch {
   xs: Tensor[];
   ys: Tensor[];
   weights?: Tensor;
-  /** Made for this step alone (batch copies); their storage goes back to the pool after it. */
+  /** Made for this step alone (copies no one else holds); their storage goes back to the pool after it. */
   owned: Tensor[];
 }
 
@@ -113,17 +113,20 @@ export function unpackElement(element: unknown, model: NamedIO, where: string, n
     throw configError(where, { expected: "the dataset's sampleWeight must be a Tensor of shape [batch]", got: describeValue(weights) });
   }
   sampleCount([[`the dataset's x`, xs], [`the dataset's y`, ys], ...(weights ? [[`the dataset's sampleWeight`, [weights]] as const] : [])]);
-  const owned = [...xs, ...ys, ...(weights ? [weights] : [])].filter(isHandedOver);
+  const owned = [...xs, ...ys, ...(weights ? [weights] : [])].filter(isRecyclable);
   return { xs, ys, weights, owned };
 }
 
 /**
  * The training batches of a Dataset, epoch after epoch. Without stepsPerEpoch each epoch is one full
- * pass (a fresh iteration); with it, one iterator runs on across epochs, as in Keras, and running out
- * stops training with a notice.
+ * pass (a fresh iteration); with it, one iterator runs on across epochs, as in Keras 3: one that ends
+ * exactly at an epoch boundary starts over, one that ends inside an epoch stops training with a notice.
  */
 export class DatasetBatches {
   private iterator: AsyncIterator<unknown> | null = null;
+  /** Batches the current iterator has given. */
+  private delivered = 0;
+  /** Batches given in all, over every iterator. */
   private step = 0;
 
   constructor(
@@ -136,22 +139,37 @@ export class DatasetBatches {
   /** Starts an epoch: a new pass unless stepsPerEpoch carries the iterator on; skips `first` batches (resuming). */
   async startEpoch(first: number): Promise<void> {
     if (this.stepsPerEpoch === null) await this.close();
-    this.iterator ??= this.dataset[Symbol.asyncIterator]();
-    for (let i = 0; i < first; i++) if ((await this.iterator.next()).done) return;
+    for (let i = 0; i < first; i++) if ((await this.pull()).done) return;
   }
 
-  /** The next batch, or null at the end of the data. */
+  private async pull(): Promise<IteratorResult<unknown>> {
+    if (this.iterator === null) {
+      this.iterator = Dataset.iterateForFit(this.dataset);
+      this.delivered = 0;
+    }
+    const r = await this.iterator.next();
+    if (r.done) this.iterator = null;
+    else this.delivered++;
+    return r;
+  }
+
+  /** The next batch, or null at the end of the data (the loop then ends the epoch, or training when step is 0). */
   async next(step: number): Promise<StepBatch | null> {
-    const r = await this.iterator!.next();
+    let r = await this.pull();
+    // Keras 3's EpochIterator: data that ran out exactly at an epoch boundary starts over.
+    if (r.done && step === 0 && this.delivered > 0) r = await this.pull();
     if (r.done) {
-      this.iterator = null;
+      if (this.step === 0) throw configError('fit', { expected: 'the training Dataset must yield at least one batch', got: 'none' });
       if (this.stepsPerEpoch !== null) {
         notice(
           `fit: the training Dataset ran out of data at step ${step + 1} of ${this.stepsPerEpoch}; training stops. ` +
             'It must yield at least stepsPerEpoch * epochs batches: use dataset.repeat()',
         );
-      } else if (step === 0 && this.step === 0) {
-        throw configError('fit', { expected: 'the training Dataset must yield at least one batch', got: 'none' });
+      } else if (step === 0) {
+        notice(
+          'fit: the training Dataset gave no batch this epoch; training stops. Each epoch iterates it anew: ' +
+            'a Dataset.fromGenerator function must return a new iterable on every call',
+        );
       }
       return null;
     }
@@ -191,7 +209,7 @@ export async function runDatasetEvaluation(
   compiled.reset();
   await list.call('onTestBegin');
   let lastYield = Date.now();
-  const iterator = dataset[Symbol.asyncIterator]();
+  const iterator = Dataset.iterateForFit(dataset);
   try {
     for (let step = 0; steps === null || step < steps; step++) {
       const r = await iterator.next();

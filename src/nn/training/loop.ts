@@ -288,12 +288,15 @@ async function fitLoop(
         context.epochRandomState = globalRandom().getState();
         await source.startEpoch(0);
       }
+      let empty = false;
       for (let step = firstStep; steps === null || step < steps; step++) {
         // Asked for only now, so a prefetching Dataset has been producing it during the last step.
         const next = source.next(step);
         const batch = next instanceof Promise ? await next : next;
         if (batch === null) {
-          if (steps !== null && step < steps && options.stepsPerEpoch !== undefined) model.stopTraining = true;
+          // An epoch with no batch at all is not recorded (its loss would read 0, a best to EarlyStopping).
+          empty = step === 0;
+          if (empty || (steps !== null && step < steps && options.stepsPerEpoch !== undefined)) model.stopTraining = true;
           break;
         }
         // Hooks that finish synchronously are not awaited: no microtask turn per hook and step.
@@ -311,6 +314,7 @@ async function fitLoop(
         }
         if (model.stopTraining) break;
       }
+      if (empty) break;
       epochLogs = compiled.results();
       // Keras's _should_eval counts the absolute 1-based epoch, so a resumed fit (initialEpoch > 0)
       // validates at the same epochs as an uninterrupted one (caught by the integration test

@@ -171,8 +171,9 @@ test('batches the pipeline made are given back to the pool after their step; cac
   /** The storage of every x batch the model received, and whether the pool handed it out again right after the step. */
   const run = async (dataset: nr.data.Dataset) => {
     const storage: Float32Array[] = [];
-    const peek = DatasetClass.of(() => {
-      const it = dataset[Symbol.asyncIterator]();
+    // Forwards fit's own iteration, so that the probe is not a user-visible hand-off itself.
+    const peek = DatasetClass.of((recycle) => {
+      const it = recycle ? DatasetClass.iterateForFit(dataset) : dataset[Symbol.asyncIterator]();
       return {
         next: async () => {
           const r = await it.next();
@@ -197,12 +198,93 @@ test('batches the pipeline made are given back to the pool after their step; cac
     ),
     [false, false, false, false, false, false],
   );
+  // Stages that only pass batches on keep them recyclable.
+  assert.deepEqual(
+    await run(
+      DatasetClass.zip([Dataset.fromTensorSlices(wide), Dataset.fromTensorSlices(y)])
+        .batch(8)
+        .shuffle(2, { seed: 1 })
+        .prefetch(1)
+        .concatenate(Dataset.fromTensorSlices([wide, y]).batch(8).take(1))
+        .skip(1)
+        .repeat(1),
+    ),
+    [true, true, true, true, true, true],
+  );
+  // Batches that reached user code (toArray, a for await) and come back through fromGenerator keep their storage.
+  const kept = await Dataset.fromTensorSlices([wide, y]).batch(8).toArray();
+  const looped: nr.Tensor[][] = [];
+  for await (const b of Dataset.fromTensorSlices([wide, y]).batch(8).prefetch(1)) looped.push(b);
+  for (const batches of [kept, looped]) {
+    const before = batches.map((b) => Array.from(b[0]!.data()));
+    assert.deepEqual(await run(Dataset.fromGenerator(() => batches)), [false, false, false, false, false, false]);
+    assert.deepEqual(
+      batches.map((b) => Array.from(b[0]!.data())),
+      before,
+    );
+  }
   // A cached pipeline trains bit-identically to the tensors every epoch (its batches were never recycled).
   const a = model();
   await a.fit(Dataset.fromTensorSlices([x, y]).batch(8).cache(), { epochs: 3, verbose: 0 });
   const b = model();
   await b.fit(x, y, { epochs: 3, batchSize: 8, shuffle: false, verbose: 0 });
   assert.deepEqual(weightsOf(a), weightsOf(b));
+});
+
+test('stepsPerEpoch equal to the batches of a finite dataset starts the data over at each epoch, as Keras 3', async () => {
+  const [x, y] = data(32);
+  const reference = model();
+  const href = await reference.fit(x, y, { epochs: 3, batchSize: 8, shuffle: false, verbose: 0 });
+  const lines: string[] = [];
+  const previous = setNoticeSink((line) => lines.push(line));
+  try {
+    const batches = await Dataset.fromTensorSlices([x, y]).batch(8).toArray();
+    for (const ds of [Dataset.fromTensorSlices([x, y]).batch(8), Dataset.fromGenerator(() => batches)]) {
+      const m = model();
+      const h = await m.fit(ds, { epochs: 3, stepsPerEpoch: 4, verbose: 0 });
+      assert.deepEqual(h.history, href.history, `cardinality ${ds.cardinality()}`);
+      assert.deepEqual(weightsOf(m), weightsOf(reference));
+      assert.equal(m.stopTraining, false);
+    }
+  } finally {
+    setNoticeSink(previous);
+  }
+  assert.deepEqual(lines, []);
+});
+
+test('an epoch that gets no batch is not recorded: training stops before its validation and onEpochEnd', async () => {
+  const [x, y] = data(16);
+  const batches = await Dataset.fromTensorSlices([x, y]).batch(8).toArray();
+  const lines: string[] = [];
+  const previous = setNoticeSink((line) => lines.push(line));
+  try {
+    for (const stepsPerEpoch of [undefined, 2]) {
+      // One iterator for every call: the second epoch finds it exhausted.
+      const once = batches[Symbol.iterator]();
+      const ended: number[] = [];
+      const m = model();
+      const h = await m.fit(
+        Dataset.fromGenerator(() => once),
+        {
+          epochs: 3,
+          stepsPerEpoch,
+          verbose: 0,
+          validationData: Dataset.fromTensorSlices([x, y]).batch(16),
+          callbacks: [new nr.callbacks.LambdaCallback({ onEpochEnd: (epoch) => void ended.push(epoch) })],
+        },
+      );
+      assert.deepEqual(ended, [0]);
+      assert.equal(h.history.loss!.length, 1);
+      assert.equal(h.history.val_loss!.length, 1);
+      assert.ok(h.history.loss![0]! > 0.1);
+      assert.equal(m.stopTraining, true);
+    }
+  } finally {
+    setNoticeSink(previous);
+  }
+  assert.equal(lines.length, 2);
+  assert.match(lines[0]!, /fit: the training Dataset gave no batch this epoch; training stops.*must return a new iterable/);
+  assert.match(lines[1]!, /fit: the training Dataset ran out of data at step 1 of 2/);
 });
 
 test('multi-input models take x as an array or as {inputName: tensor} from the dataset', async () => {
