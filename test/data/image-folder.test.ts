@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { assert } from '../helpers.js';
 import * as nr from '../../src/index.js';
 import { setNoticeSink } from '../../src/core/notice.js';
+import { readImageFile } from '../../src/data/image-pool.js';
 import { numpyShuffle } from '../../src/data/pipeline/numpy-shuffle.js';
 import { encodePng } from '../../src/io/png.js';
 
@@ -161,6 +162,22 @@ test('worker threads and the main thread give the same batches', async () => {
   const pngRows = (batches: { x: nr.Tensor }[]) =>
     batches.flatMap((b) => Array.from(b.x.data())).filter((_, i) => i < 5 * 45 || i >= 6 * 45);
   assert.deepEqual(pngRows(native), pngRows(inline));
+});
+
+test("decoder: 'sharp' reaches the decoding, on worker threads and on the main thread", async () => {
+  const dir = join(root, 'photo');
+  mkdirSync(join(dir, 'a'), { recursive: true });
+  const path = join(dir, 'a', 'p.jpg');
+  copyFileSync('test/fixtures/images/baseline-420.jpg', path);
+  const job = { path, colorMode: 'rgb' as const, size: [5, 7] as [number, number], interpolation: 'bilinear' as const };
+  const [js, sharp] = await Promise.all([readImageFile(job), readImageFile({ ...job, decoder: 'sharp' })]);
+  // libjpeg interpolates 4:2:0 chroma where jpeg-js repeats it, so the two decoders tell themselves apart
+  assert.notDeepEqual(Array.from(sharp.pixels), Array.from(js.pixels));
+  for (const numParallelCalls of [1, 0]) {
+    const ds = await nr.data.imageDatasetFromDirectory(dir, { verbose: false, numParallelCalls, imageSize: [5, 7], decoder: 'sharp' });
+    const [batch] = await collect(ds);
+    assert.deepEqual(Array.from(batch!.x.data()), Array.from(sharp.pixels), `numParallelCalls ${numParallelCalls}`);
+  }
 });
 
 test('corrupt, truncated, empty and non-image files are skipped with a warning naming each; onError raise throws', async () => {

@@ -328,6 +328,7 @@ export async function imageDatasetFromDirectory(
         interpolation: o.interpolation,
         cropToAspectRatio: o.cropToAspectRatio,
         padToAspectRatio: o.padToAspectRatio,
+        decoder: o.decoder,
       },
     });
   });
