@@ -180,6 +180,40 @@ test("decoder: 'sharp' reaches the decoding, on worker threads and on the main t
   }
 });
 
+test('explicit labels: classNames are the sorted distinct labels as strings, one-hot as wide as them; binary needs two', async () => {
+  const cats = join(pets, 'a_cats');
+  const options = { ...quiet, imageSize: [2, 2], shuffle: false };
+  const categorical = await nr.data.imageDatasetFromDirectory(cats, { ...options, labels: [2, 0, 1], labelMode: 'categorical' });
+  assert.deepEqual(categorical.classNames, ['0', '1', '2']);
+  const { y } = (await collect(categorical))[0]!;
+  assert.deepEqual(
+    [y.shape, Array.from(y.data())],
+    [
+      [3, 3],
+      [0, 0, 1, 1, 0, 0, 0, 1, 0],
+    ],
+  );
+  const lines: string[] = [];
+  const previous = setNoticeSink((line) => lines.push(line));
+  try {
+    await nr.data.imageDatasetFromDirectory(cats, { ...options, verbose: true, labels: [10, 9, 10] });
+  } finally {
+    setNoticeSink(previous);
+  }
+  assert.deepEqual(lines, ['neurona: Found 3 files belonging to 2 classes.']);
+  const binary = await nr.data.imageDatasetFromDirectory(cats, { ...options, labels: [1, 0, 1], labelMode: 'binary' });
+  assert.deepEqual(binary.classNames, ['0', '1']);
+  const reject = (options: object, pattern: RegExp) =>
+    assert.rejects(
+      nr.data.imageDatasetFromDirectory(cats, { ...quiet, ...options }),
+      (e: unknown) => e instanceof nr.ConfigError && pattern.test((e as Error).message),
+    );
+  await reject({ labels: [0, 1, 2], labelMode: 'binary' }, /labelMode 'binary' needs exactly 2 classes.*labels with two values/s);
+  await reject({ labels: [0, 2, 2], labelMode: 'categorical' }, /labels must run from 0 to 1 \(2 distinct labels\)/);
+  await reject({ labels: [3, 7, 3], labelMode: 'binary' }, /labels must run from 0 to 1/);
+  await reject({ labels: [0, 1.5, 1] }, /labels must be integers/);
+});
+
 test('corrupt, truncated, empty and non-image files are skipped with a warning naming each; onError raise throws', async () => {
   const dir = join(root, 'broken');
   mkdirSync(join(dir, 'a'), { recursive: true });
