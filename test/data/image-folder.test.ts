@@ -214,6 +214,17 @@ test('explicit labels: classNames are the sorted distinct labels as strings, one
   await reject({ labels: [0, 1.5, 1] }, /labels must be integers/);
 });
 
+test("subset 'validation' alone is shuffled each epoch, as Keras; shuffle false keeps its order", async () => {
+  const options = { ...quiet, imageSize: [2, 3], batchSize: null, validationSplit: 0.9, subset: 'validation' as const, seed: 5 };
+  const epoch = async (ds: nr.data.ImageFolderDataset) => (await collect(ds)).map((e) => Math.round(e.x.data()[0]!)).join(' ');
+  const val = await nr.data.imageDatasetFromDirectory(pets, options);
+  assert.equal(val.filePaths.length, 6);
+  const epochs = [await epoch(val), await epoch(val), await epoch(val)];
+  assert.ok(new Set(epochs).size > 1, epochs.join(' | '));
+  const fixed = await nr.data.imageDatasetFromDirectory(pets, { ...options, shuffle: false });
+  assert.equal(await epoch(fixed), await epoch(fixed));
+});
+
 test('corrupt, truncated, empty and non-image files are skipped with a warning naming each; onError raise throws', async () => {
   const dir = join(root, 'broken');
   mkdirSync(join(dir, 'a'), { recursive: true });

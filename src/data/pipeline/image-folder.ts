@@ -335,7 +335,8 @@ export async function imageDatasetFromDirectory(
     return folderDataset(paths.slice(from, to), labels?.slice(from, to) ?? null, indexed.classNames, {
       labelMode: labels ? labelMode : null,
       batchSize: o.batchSize,
-      shuffle: subset !== 'validation' && o.shuffle,
+      // As Keras: only the validation half of subset 'both' keeps its order; 'validation' alone is shuffled like training.
+      shuffle: o.shuffle && !(o.subset === 'both' && subset === 'validation'),
       seed,
       onError: o.onError,
       numParallelCalls: o.numParallelCalls ?? defaultWorkers(),
