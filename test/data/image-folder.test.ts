@@ -225,6 +225,13 @@ test("subset 'validation' alone is shuffled each epoch, as Keras; shuffle false 
   assert.equal(await epoch(fixed), await epoch(fixed));
 });
 
+test('classNames may name some of the subfolders, as in Keras 3: only their files are read', async () => {
+  const ds = await nr.data.imageDatasetFromDirectory(pets, { ...quiet, classNames: ['b_dogs'], shuffle: false, imageSize: [2, 2] });
+  assert.deepEqual(ds.classNames, ['b_dogs']);
+  assert.deepEqual(ds.filePaths, listed.slice(3));
+  assert.deepEqual(Array.from((await collect(ds))[0]!.y.data()), [0, 0, 0, 0]);
+});
+
 test('corrupt, truncated, empty and non-image files are skipped with a warning naming each; onError raise throws', async () => {
   const dir = join(root, 'broken');
   mkdirSync(join(dir, 'a'), { recursive: true });
