@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { assert } from '../helpers.js';
 import * as nr from '../../src/index.js';
 import { setNoticeSink } from '../../src/core/notice.js';
+import { readImageFile } from '../../src/data/image-pool.js';
 import { numpyShuffle } from '../../src/data/pipeline/numpy-shuffle.js';
 import { encodePng } from '../../src/io/png.js';
 
@@ -161,6 +162,74 @@ test('worker threads and the main thread give the same batches', async () => {
   const pngRows = (batches: { x: nr.Tensor }[]) =>
     batches.flatMap((b) => Array.from(b.x.data())).filter((_, i) => i < 5 * 45 || i >= 6 * 45);
   assert.deepEqual(pngRows(native), pngRows(inline));
+});
+
+test("decoder: 'sharp' reaches the decoding, on worker threads and on the main thread", async () => {
+  const dir = join(root, 'photo');
+  mkdirSync(join(dir, 'a'), { recursive: true });
+  const path = join(dir, 'a', 'p.jpg');
+  copyFileSync('test/fixtures/images/baseline-420.jpg', path);
+  const job = { path, colorMode: 'rgb' as const, size: [5, 7] as [number, number], interpolation: 'bilinear' as const };
+  const [js, sharp] = await Promise.all([readImageFile(job), readImageFile({ ...job, decoder: 'sharp' })]);
+  // libjpeg interpolates 4:2:0 chroma where jpeg-js repeats it, so the two decoders tell themselves apart
+  assert.notDeepEqual(Array.from(sharp.pixels), Array.from(js.pixels));
+  for (const numParallelCalls of [1, 0]) {
+    const ds = await nr.data.imageDatasetFromDirectory(dir, { verbose: false, numParallelCalls, imageSize: [5, 7], decoder: 'sharp' });
+    const [batch] = await collect(ds);
+    assert.deepEqual(Array.from(batch!.x.data()), Array.from(sharp.pixels), `numParallelCalls ${numParallelCalls}`);
+  }
+});
+
+test('explicit labels: classNames are the sorted distinct labels as strings, one-hot as wide as them; binary needs two', async () => {
+  const cats = join(pets, 'a_cats');
+  const options = { ...quiet, imageSize: [2, 2], shuffle: false };
+  const categorical = await nr.data.imageDatasetFromDirectory(cats, { ...options, labels: [2, 0, 1], labelMode: 'categorical' });
+  assert.deepEqual(categorical.classNames, ['0', '1', '2']);
+  const { y } = (await collect(categorical))[0]!;
+  assert.deepEqual(
+    [y.shape, Array.from(y.data())],
+    [
+      [3, 3],
+      [0, 0, 1, 1, 0, 0, 0, 1, 0],
+    ],
+  );
+  const lines: string[] = [];
+  const previous = setNoticeSink((line) => lines.push(line));
+  try {
+    await nr.data.imageDatasetFromDirectory(cats, { ...options, verbose: true, labels: [10, 9, 10] });
+  } finally {
+    setNoticeSink(previous);
+  }
+  assert.deepEqual(lines, ['neurona: Found 3 files belonging to 2 classes.']);
+  const binary = await nr.data.imageDatasetFromDirectory(cats, { ...options, labels: [1, 0, 1], labelMode: 'binary' });
+  assert.deepEqual(binary.classNames, ['0', '1']);
+  const reject = (options: object, pattern: RegExp) =>
+    assert.rejects(
+      nr.data.imageDatasetFromDirectory(cats, { ...quiet, ...options }),
+      (e: unknown) => e instanceof nr.ConfigError && pattern.test((e as Error).message),
+    );
+  await reject({ labels: [0, 1, 2], labelMode: 'binary' }, /labelMode 'binary' needs exactly 2 classes.*labels with two values/s);
+  await reject({ labels: [0, 2, 2], labelMode: 'categorical' }, /labels must run from 0 to 1 \(2 distinct labels\)/);
+  await reject({ labels: [3, 7, 3], labelMode: 'binary' }, /labels must run from 0 to 1/);
+  await reject({ labels: [0, 1.5, 1] }, /labels must be integers/);
+});
+
+test("subset 'validation' alone is shuffled each epoch, as Keras; shuffle false keeps its order", async () => {
+  const options = { ...quiet, imageSize: [2, 3], batchSize: null, validationSplit: 0.9, subset: 'validation' as const, seed: 5 };
+  const epoch = async (ds: nr.data.ImageFolderDataset) => (await collect(ds)).map((e) => Math.round(e.x.data()[0]!)).join(' ');
+  const val = await nr.data.imageDatasetFromDirectory(pets, options);
+  assert.equal(val.filePaths.length, 6);
+  const epochs = [await epoch(val), await epoch(val), await epoch(val)];
+  assert.ok(new Set(epochs).size > 1, epochs.join(' | '));
+  const fixed = await nr.data.imageDatasetFromDirectory(pets, { ...options, shuffle: false });
+  assert.equal(await epoch(fixed), await epoch(fixed));
+});
+
+test('classNames may name some of the subfolders, as in Keras 3: only their files are read', async () => {
+  const ds = await nr.data.imageDatasetFromDirectory(pets, { ...quiet, classNames: ['b_dogs'], shuffle: false, imageSize: [2, 2] });
+  assert.deepEqual(ds.classNames, ['b_dogs']);
+  assert.deepEqual(ds.filePaths, listed.slice(3));
+  assert.deepEqual(Array.from((await collect(ds))[0]!.y.data()), [0, 0, 0, 0]);
 });
 
 test('corrupt, truncated, empty and non-image files are skipped with a warning naming each; onError raise throws', async () => {

@@ -58,7 +58,7 @@ export interface ImageFolderOptions {
 
 /** A dataset of [images, labels] batches (or images alone), with the class names and files it reads. */
 export type ImageFolderDataset = Dataset & {
-  /** The class of each label index: the subfolder names, sorted, or `classNames` as given. */
+  /** The class of each label index: the subfolders (sorted, or `classNames` as given), or the distinct `labels` sorted, as strings. */
   classNames: string[];
   /** The files of this subset, in the order labels were assigned (before each epoch's shuffle). */
   filePaths: string[];
@@ -150,7 +150,12 @@ async function indexDirectory(dir: string, options: ImageFolderOptions): Promise
         got: `${labels.length} labels`,
       });
     }
-    return { paths, labels: labels === null ? null : [...labels], classNames: [] };
+    if (labels === null) return { paths, labels: null, classNames: [] };
+    const bad = labels.find((label) => !Number.isInteger(label));
+    if (bad !== undefined) throw configError(WHERE, { expected: 'labels must be integers', got: show(bad) });
+    // As Keras: the classes are the distinct labels, sorted, named by their decimal strings.
+    const classNames = [...new Set(labels)].sort((a, b) => a - b).map(String);
+    return { paths, labels: [...labels], classNames };
   }
   const entries = await readdir(dir, { withFileTypes: true });
   const folders: string[] = [];
@@ -284,11 +289,23 @@ export async function imageDatasetFromDirectory(
   }
 
   const indexed = await indexDirectory(directory, o);
-  if (labelMode === 'binary' && o.labels === 'inferred' && indexed.classNames.length !== 2) {
+  const explicit = o.labels !== 'inferred' && o.labels !== null;
+  if (labelMode === 'binary' && indexed.classNames.length !== 2) {
     throw configError(WHERE, {
       expected: "labelMode 'binary' needs exactly 2 classes",
       got: `${indexed.classNames.length}: ${show(indexed.classNames)}`,
-      hint: "use 'int' or 'categorical', or pass classNames with two folders",
+      hint: `use 'int' or 'categorical', or ${explicit ? 'labels with two values' : 'classNames with two folders'}`,
+    });
+  }
+  const k = indexed.classNames.length;
+  const encoded = explicit && (labelMode === 'categorical' || labelMode === 'binary');
+  const outside = encoded ? indexed.labels!.find((label) => label < 0 || label >= k) : undefined;
+  if (outside !== undefined) {
+    // Keras would give such a label an all-zero one-hot row (or a float target of, say, 7) without a word.
+    throw configError(WHERE, {
+      expected: `with labelMode '${labelMode}', labels must run from 0 to ${k - 1} (${k} distinct labels)`,
+      got: show(outside),
+      hint: "number the classes 0, 1, ... or use labelMode 'int'",
     });
   }
   let { paths, labels } = indexed;
@@ -296,7 +313,7 @@ export async function imageDatasetFromDirectory(
     paths = numpyShuffle(paths, seed);
     if (labels) labels = numpyShuffle(labels, seed);
   }
-  const found = `Found ${paths.length} files${o.labels === 'inferred' ? ` belonging to ${indexed.classNames.length} classes` : ''}.`;
+  const found = `Found ${paths.length} files${indexed.labels ? ` belonging to ${indexed.classNames.length} classes` : ''}.`;
   if (o.verbose) notice(found);
   const validationCount = split === undefined ? 0 : Math.trunc(split * paths.length);
   const subsets = o.subset === 'both' ? (['training', 'validation'] as const) : [o.subset ?? 'all'];
@@ -318,7 +335,8 @@ export async function imageDatasetFromDirectory(
     return folderDataset(paths.slice(from, to), labels?.slice(from, to) ?? null, indexed.classNames, {
       labelMode: labels ? labelMode : null,
       batchSize: o.batchSize,
-      shuffle: subset !== 'validation' && o.shuffle,
+      // As Keras: only the validation half of subset 'both' keeps its order; 'validation' alone is shuffled like training.
+      shuffle: o.shuffle && !(o.subset === 'both' && subset === 'validation'),
       seed,
       onError: o.onError,
       numParallelCalls: o.numParallelCalls ?? defaultWorkers(),
@@ -328,6 +346,7 @@ export async function imageDatasetFromDirectory(
         interpolation: o.interpolation,
         cropToAspectRatio: o.cropToAspectRatio,
         padToAspectRatio: o.padToAspectRatio,
+        decoder: o.decoder,
       },
     });
   });
