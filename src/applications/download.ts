@@ -2,18 +2,20 @@
  * The Node side of `weights: 'imagenet'` (registered into ./weights.ts by the Node entry): find
  * Keras's published file in neurona's cache (`$NEURONA_CACHE_DIR` or `~/.neurona`, under
  * `models/`) or in Keras's own (`$KERAS_HOME` or `~/.keras`, under `models/`), else download it
- * into neurona's cache. A file is used only after its hash matches Keras's published one. A
- * download goes to a temporary file that is renamed into place only once complete and checked,
- * so the cache never holds a partial or corrupted file under the real name.
+ * into neurona's cache. A file is used only after its hash matches Keras's published one or, where
+ * Keras publishes none (MobileNetV2), after it opens as HDF5. A download goes to a temporary file
+ * that is renamed into place only once complete (every byte the server announced) and checked, so
+ * the cache never holds a partial or corrupted file under the real name.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { configError, formatError, notice } from '../core/index.js';
+import { FormatError, configError, formatError, notice } from '../core/index.js';
 import { cacheRoot } from '../data/common.js';
 import { ATOMIC_TEMP_PATTERN, renameDurably } from '../io/atomic.js';
+import { openHdf5 } from '../io/hdf5.js';
 import { KERAS_WEIGHTS_ORIGIN, registerWeightsFetcher, type PublishedWeights } from './weights.js';
 
 /** The folder neurona keeps downloaded weight files in. */
@@ -37,20 +39,36 @@ async function isFile(path: string): Promise<boolean> {
   );
 }
 
-/** Whether `path` holds the published file (any file does where Keras publishes no hash). */
-async function matches(path: string, file: PublishedWeights): Promise<boolean> {
-  return file.hash === null || (await hashOfFile(path, algorithmOf(file.hash))) === file.hash.toLowerCase();
+/**
+ * Why `path` does not hold the published file, or null when it does: its hash differs from Keras's,
+ * or where Keras publishes none, it does not open as HDF5 (a truncated copy fails the size check).
+ */
+async function mismatch(path: string, file: PublishedWeights, name = path): Promise<string | null> {
+  if (file.hash !== null) {
+    const algorithm = algorithmOf(file.hash);
+    return (await hashOfFile(path, algorithm)) === file.hash.toLowerCase() ? null : `it does not match Keras's published ${algorithm} hash`;
+  }
+  try {
+    openHdf5(new Uint8Array(await readFile(path)), name).keys();
+    return null;
+  } catch (error) {
+    if (error instanceof FormatError) return `it cannot be opened: ${error.message}`;
+    throw error;
+  }
 }
 
-/** The local path of a published file: from a cache when its hash matches, else downloaded (exported for tests). */
+/** The local path of a published file: from a cache when it checks out (see mismatch), else downloaded (exported for tests). */
 export async function fetchWeights(file: PublishedWeights, where: string): Promise<string> {
   const target = join(weightsCacheDir(), file.fileName);
   if (await isFile(target)) {
-    if (await matches(target, file)) return target;
-    notice(`${target} does not match Keras's published ${algorithmOf(file.hash!)} hash: downloading it again`);
+    const why = await mismatch(target, file);
+    if (why === null) return target;
+    notice(`${target} is not Keras's file (${why}): downloading it again`);
+    // Removed first, so a bad copy is not met again on every later call when this download fails too.
+    await unlink(target).catch(() => undefined);
   }
   const keras = join(kerasCacheDir(), file.fileName);
-  if ((await isFile(keras)) && (await matches(keras, file))) return keras;
+  if ((await isFile(keras)) && (await mismatch(keras, file)) === null) return keras;
   const origin = process.env.NEURONA_WEIGHTS_MIRROR || KERAS_WEIGHTS_ORIGIN;
   const url = `${origin.replace(/\/?$/, '/')}${file.path}`;
   await download(url, target, file, where);
@@ -93,6 +111,15 @@ async function download(url: string, target: string, file: PublishedWeights, whe
       throw configError(where, { expected: `the download of ${url} broke off after ${received} bytes`, rule: cause, hint: howToProvide });
     }
     progress(received, true);
+    // Content-Length counts the bytes on the wire, which are the file's only without a content encoding.
+    const encoding = response.headers.get('content-encoding');
+    if (total > 0 && (!encoding || encoding === 'identity') && received !== total) {
+      throw configError(where, {
+        expected: `the download of ${url} ended after ${received} of the ${total} bytes the server announced`,
+        rule: 'nothing was kept',
+        hint: howToProvide,
+      });
+    }
     const digest = hash?.digest('hex');
     if (file.hash && digest !== file.hash.toLowerCase()) {
       throw formatError(where, {
@@ -103,6 +130,14 @@ async function download(url: string, target: string, file: PublishedWeights, whe
     }
     await handle.sync();
     await handle.close();
+    const why = file.hash === null ? await mismatch(temp, file, url) : null;
+    if (why !== null) {
+      throw formatError(where, {
+        expected: `the file downloaded from ${url} is not a weight file: ${why}`,
+        rule: 'nothing was kept',
+        hint: howToProvide,
+      });
+    }
     await renameDurably(temp, target);
   } catch (error) {
     await handle.close().catch(() => undefined);

@@ -184,20 +184,24 @@ function readValues(dataset: jsfive.Dataset, dtype: string, shape: number[], sou
   const itemSize = Number(dtype.slice(-1));
   const little = dtype[0] !== '>';
   const get = reader(dtype[dtype.length - 2]!, itemSize, little);
-  // A damaged shape must not allocate gigabytes: stored contiguous data fits in the file, the rest
-  // (chunks, or storage never written, read as the fill value) in 2^31 elements.
+  const damaged = (expected: string, rule: string) =>
+    formatError(source, {
+      expected: `dataset ${dataset.name} ${expected}`,
+      rule,
+      hint: 'the file is truncated or damaged: fetch or save it again',
+    });
+  const outSize = dtype.slice(-2) === 'f4' ? 4 : 8;
+  // A damaged shape must not allocate more than a gigabyte: stored contiguous data fits in the file; chunks
+  // (deflate can expand a chunk a thousandfold) and storage never written (read as the fill value)
+  // get at most 1 GiB, well above VGG16's fc1 kernel (411 MB), the largest weight Keras publishes.
   const stored = layoutClass === 1 && file.getBigUint64(propertyOffset, true) !== UNDEFINED_ADDRESS;
-  if (size > (stored ? file.byteLength / itemSize : 2 ** 31))
-    throw new Error(`dataset ${dataset.name} claims ${size} elements, more than the file can hold`);
-  const out = dtype.slice(-2) === 'f4' ? new Float32Array(size) : new Float64Array(size);
+  if (stored ? size > file.byteLength / itemSize : size * outSize > 2 ** 30)
+    throw damaged(`claims ${size} elements`, stored ? 'more than the file can hold' : `more than 1 GiB of values outside the file's bytes`);
+  const out = outSize === 4 ? new Float32Array(size) : new Float64Array(size);
   /** Copies `count` elements stored at byte `at` of `bytes` to `out[to...]`. */
   const place = (bytes: DataView, at: number, count: number, to: number) => {
     if (at + count * itemSize > bytes.byteLength) {
-      throw formatError(source, {
-        expected: `dataset ${dataset.name} runs past the end of its data`,
-        rule: `${count * itemSize} bytes at ${at}, ${bytes.byteLength} there`,
-        hint: 'the file is truncated or damaged: fetch or save it again',
-      });
+      throw damaged('runs past the end of its data', `${count * itemSize} bytes at ${at}, ${bytes.byteLength} there`);
     }
     const start = bytes.byteOffset + at;
     if (out instanceof Float32Array && little && start % 4 === 0) out.set(new Float32Array(bytes.buffer, start, count), to);
@@ -218,16 +222,47 @@ function readValues(dataset: jsfive.Dataset, dtype: string, shape: number[], sou
   }
   objects._get_chunk_params();
   fill();
-  if (BigInt(objects._chunk_address) === UNDEFINED_ADDRESS) return out;
+  // jsfive reads the B-tree's address as a float, where the undefined one (2^64 - 1) rounds to 2^64.
+  if (Number(objects._chunk_address) >= 2 ** 63 || size === 0) return out;
   const chunk = objects._chunks.map(Number);
   const rank = shape.length;
+  // The walk below does work per chunk row and per chunk listed: both stay within the dataset's
+  // size only if every chunk fits in the dataset's shape (as HDF5 requires of fixed-size datasets)
+  // and the B-tree lists each chunk once, at an offset inside the dataset. Each stored chunk is
+  // decoded once (no two share bytes) and may not decode to more than a chunk.
+  if (chunk.length !== rank || chunk.some((c, d) => !(c >= 1 && c <= shape[d]!))) {
+    throw damaged(
+      `has chunk shape [${chunk.join(', ')}], which does not fit in its shape [${shape.join(', ')}]`,
+      'HDF5 chunks lie inside the dataset',
+    );
+  }
   const filters = objects.filter_pipeline;
   // Row-major strides of the dataset; a chunk is copied one run of its last axis at a time.
   const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
   const chunkSize = chunk.reduce((a, b) => a * b, 1);
+  const listed = new Set<number>();
+  const addresses = new Set<number>();
   forEachChunk(file, Number(objects._chunk_address), rank, (offsets, address, stored, mask) => {
+    if (offsets.some((o, d) => o % chunk[d]! !== 0 || o >= shape[d]!)) {
+      throw damaged(
+        `lists a chunk at [${offsets.join(', ')}]`,
+        `chunks start at multiples of [${chunk.join(', ')}] inside [${shape.join(', ')}]`,
+      );
+    }
+    // The chunk's index in the grid of chunks: a repeated one would be decoded again and again.
+    const index = offsets.reduce((i, o, d) => i * Math.ceil(shape[d]! / chunk[d]!) + o / chunk[d]!, 0);
+    if (listed.has(index)) throw damaged(`lists the chunk at [${offsets.join(', ')}] twice`, 'each chunk is stored once');
+    listed.add(index);
+    if (addresses.has(address)) throw damaged(`stores the chunk at [${offsets.join(', ')}] in another chunk's bytes`, `at ${address}`);
+    addresses.add(address);
     let bytes = new DataView(objects.fh, address, filters ? stored : chunkSize * itemSize);
     if (filters) bytes = new DataView(decode(objects.fh.slice(address, address + stored), filters, mask, itemSize));
+    if (bytes.byteLength > chunkSize * itemSize) {
+      throw damaged(
+        `has a chunk at [${offsets.join(', ')}] that decodes to ${bytes.byteLength} bytes`,
+        `a chunk holds ${chunkSize * itemSize}`,
+      );
+    }
     const run = Math.min(chunk[rank - 1]!, shape[rank - 1]! - offsets[rank - 1]!);
     const rows = chunkSize / chunk[rank - 1]!;
     for (let row = 0; row < rows; row++) {

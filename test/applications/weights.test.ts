@@ -157,6 +157,68 @@ test('a download that breaks off and an HTTP error leave nothing in the cache', 
   });
 });
 
+test('a body shorter than its Content-Length is refused and nothing is cached, whether or not fetch notices', async () => {
+  const short = SMALL.subarray(0, 1000);
+  const announced: Handler = (_req, res) => {
+    res.writeHead(200, { 'content-length': SMALL.length, connection: 'close' });
+    res.end(short);
+  };
+  await withServer(announced, async ({ cache }) => {
+    await assert.rejects(
+      loadApplicationWeights(smallModel(), MOBILE, 'imagenet', false),
+      (e: Error) => e instanceof nr.ConfigError && /broke off after \d+ bytes|ended after 1000 of/.test(e.message),
+    );
+    assert.deepEqual(cached(cache), []);
+  });
+  // A fetch that passes a short body on without an error (as Node's does not): the count is checked here too.
+  await withServer(serve(short), async ({ cache }) => {
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = async (input, init) => {
+      const response = await realFetch(input, init);
+      return new Response(response.body, { status: response.status, headers: { 'content-length': String(SMALL.length) } });
+    };
+    try {
+      await assert.rejects(loadApplicationWeights(smallModel(), MOBILE, 'imagenet', false), (e: Error) => {
+        assert.ok(e instanceof nr.ConfigError, e.message);
+        assert.match(e.message, new RegExp(`ended after 1000 of the ${SMALL.length} bytes the server announced.*nothing was kept`));
+        return true;
+      });
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    assert.deepEqual(cached(cache), []);
+  });
+});
+
+test('without a published hash, a cached file that does not open is removed and downloaded again, once', async () => {
+  const truncated = SMALL.subarray(0, 2000);
+  await withServer(serve(SMALL), async ({ cache, requests }) => {
+    mkdirSync(join(cache, 'models'), { recursive: true });
+    writeFileSync(join(cache, 'models', MOBILE_FILE), truncated);
+    const model = smallModel();
+    await loadApplicationWeights(model, MOBILE, 'imagenet', false);
+    assertSmallLoaded(model);
+    assert.deepEqual(requests, [MOBILE_PATH]);
+    assert.deepEqual(readFileSync(join(cache, 'models', MOBILE_FILE)), SMALL);
+  });
+  // The server itself sends the truncated file (a consistent Content-Length): refused, not cached, not retried.
+  await withServer(serve(truncated), async ({ cache, requests }) => {
+    mkdirSync(join(cache, 'models'), { recursive: true });
+    writeFileSync(join(cache, 'models', MOBILE_FILE), truncated);
+    await assert.rejects(loadApplicationWeights(smallModel(), MOBILE, 'imagenet', false), (e: Error) => {
+      assert.ok(e instanceof nr.FormatError, e.message);
+      assert.match(
+        e.message,
+        /the file downloaded from http:\/\/127\.0\.0\.1:\d+\/.* is not a weight file: it cannot be opened: .*is truncated/,
+      );
+      assert.match(e.message, /nothing was kept/);
+      return true;
+    });
+    assert.deepEqual(requests, [MOBILE_PATH]);
+    assert.deepEqual(cached(cache), [], 'the unreadable copy is gone and the new one was not kept');
+  });
+});
+
 test('offline: the error names the exact URL to fetch and the path to put the file at', async () => {
   await withServer(serve(SMALL), async ({ cache }) => {
     // A port nothing listens on: the connection is refused at once.

@@ -133,3 +133,25 @@ test('not HDF5 and truncated before the superblock ends', () => {
   const file = bytesOf('small.h5');
   assert.throws(() => openHdf5(file.subarray(0, 40), 'x.h5'), /x\.h5: is truncated: 40 bytes, shorter than an HDF5 superblock/);
 });
+
+test('hostile chunk layouts are refused quickly: chunks larger than the dataset or empty, repeated chunks, huge shapes', () => {
+  // test/fixtures/keras-h5/make_hostile_fixtures.py: each dataset's layout or chunk B-tree was altered after writing.
+  const hostile = openHdf5(bytesOf('hostile.h5'), 'hostile.h5');
+  const refused = (name: string, rule: RegExp) => {
+    const started = Date.now();
+    assert.throws(
+      () => (hostile.get(name) as Hdf5Dataset).read(),
+      (e: Error) => e instanceof nr.FormatError && e.message.startsWith(`hostile.h5: dataset /${name} `) && rule.test(e.message),
+      name,
+    );
+    assert.ok(Date.now() - started < 2000, `${name} is refused quickly`);
+  };
+  refused('chunk_too_big', /has chunk shape \[65536, 65536, 4\], which does not fit in its shape \[1, 1, 4\]/);
+  refused('chunk_zero', /chunk shape \[0, 3\], which does not fit in its shape \[2, 3\]/);
+  refused('chunk_repeated', /lists the chunk at \[0\] twice/);
+  refused('chunk_outside', /lists a chunk at \[4\] \(chunks start at multiples of \[2\] inside \[4\]\)/);
+  refused('chunk_shared', /stores the chunk at \[1\] in another chunk's bytes/);
+  refused('chunk_bomb', /has a chunk at \[0\] that decodes to 1048576 bytes \(a chunk holds 2\)/);
+  refused('too_many', /claims 536870912 elements.*more than 1 GiB/);
+  assert.deepEqual(Array.from((hostile.get('unwritten_chunks') as Hdf5Dataset).read()), Array(12).fill(0.5));
+});
