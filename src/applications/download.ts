@@ -14,7 +14,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { FormatError, configError, formatError, notice } from '../core/index.js';
 import { cacheRoot } from '../data/common.js';
-import { ATOMIC_TEMP_PATTERN, renameDurably } from '../io/atomic.js';
+import { ATOMIC_TEMP_PATTERN, processRuns, renameDurably } from '../io/atomic.js';
 import { openHdf5 } from '../io/hdf5.js';
 import { KERAS_WEIGHTS_ORIGIN, registerWeightsFetcher, type PublishedWeights } from './weights.js';
 
@@ -152,15 +152,6 @@ async function removeAbandoned(fileName: string): Promise<void> {
     const match = ATOMIC_TEMP_PATTERN.exec(name);
     if (!match || match[1] !== fileName || processRuns(Number(match[2]))) continue;
     await unlink(join(weightsCacheDir(), name)).catch(() => undefined);
-  }
-}
-
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // it runs, under another user
   }
 }
 

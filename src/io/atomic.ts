@@ -67,6 +67,16 @@ export async function renameDurably(from: string, to: string): Promise<void> {
 /** The name writeFileAtomic gives the temporary file of `name`: `.<name>.<pid>.<random hex>.tmp`. */
 export const ATOMIC_TEMP_PATTERN = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/;
 
+/** Whether the process `pid` (of a temporary file's name) still runs: its file may be a write in flight. */
+export function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // it runs, under another user
+  }
+}
+
 async function syncDirectory(dir: string): Promise<void> {
   // Directories cannot be opened for fsync on Windows (EPERM/EISDIR); there the rename is as durable as it gets.
   let handle: FileHandle | undefined;

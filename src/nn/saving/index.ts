@@ -8,7 +8,7 @@ import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, FormatError, NeuronaError, configError, formatError, problem, show } from '../../core/index.js';
-import { ATOMIC_TEMP_PATTERN, renameDurably, writeFileAtomic, writeNewFileDurably } from '../../io/atomic.js';
+import { ATOMIC_TEMP_PATTERN, processRuns, renameDurably, writeFileAtomic, writeNewFileDurably } from '../../io/atomic.js';
 import { withWeightBudget } from '../layer.js';
 import { Model } from '../models/model.js';
 import { Sequential } from '../models/sequential.js';
@@ -91,15 +91,6 @@ async function readBounded(path: string, what: string, max = Number.MAX_SAFE_INT
 /** The staged weights of the save with this id (the id is validated, so this stays a plain name). */
 const stagedWeightsName = (saveId: string) => `model.${saveId}.safetensors`;
 const STAGED_PATTERN = /^model\.(\d+)-[0-9a-f]{16}\.safetensors$/;
-
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // it runs, under another user
-  }
-}
 
 /** Makes `dir` a directory to save into: created when missing, a clear error when it is a file. */
 async function prepareDirectory(dir: string): Promise<void> {
