@@ -7,14 +7,14 @@
  * that is renamed into place only once complete (every byte the server announced) and checked, so
  * the cache never holds a partial or corrupted file under the real name.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { FormatError, configError, formatError, notice } from '../core/index.js';
-import { cacheRoot } from '../data/common.js';
-import { ATOMIC_TEMP_PATTERN, processRuns, renameDurably } from '../io/atomic.js';
+import { cacheRoot, openDownload } from '../data/common.js';
+import { ATOMIC_TEMP_PATTERN, atomicTempPath, processRuns, renameDurably } from '../io/atomic.js';
 import { openHdf5 } from '../io/hdf5.js';
 import { KERAS_WEIGHTS_ORIGIN, registerWeightsFetcher, type PublishedWeights } from './weights.js';
 
@@ -79,20 +79,10 @@ async function download(url: string, target: string, file: PublishedWeights, whe
   const howToProvide =
     `download ${url} yourself (e.g. curl -L -o "${target}" "${url}") and run again` +
     (file.hash ? `; it is checked against Keras's ${algorithmOf(file.hash)} ${file.hash}` : '');
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-    throw configError(where, { expected: `could not download ${url}`, rule: cause, hint: howToProvide });
-  }
-  if (!response.ok || !response.body) {
-    await response.body?.cancel();
-    throw configError(where, { expected: `downloading ${url} failed with HTTP ${response.status}`, hint: howToProvide });
-  }
+  const response = await openDownload(url, where, howToProvide);
   await mkdir(weightsCacheDir(), { recursive: true });
   await removeAbandoned(file.fileName);
-  const temp = join(weightsCacheDir(), `.${file.fileName}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = atomicTempPath(target);
   const hash = file.hash ? createHash(algorithmOf(file.hash)) : null;
   const total = Number(response.headers.get('content-length')) || 0;
   const progress = progressBar(file.fileName, total);

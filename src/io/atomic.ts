@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
   const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = atomicTempPath(path);
   await writeAndSync(temp, bytes);
   try {
     await rename(temp, path);
@@ -64,7 +64,12 @@ export async function renameDurably(from: string, to: string): Promise<void> {
   await syncDirectory(dirname(to));
 }
 
-/** The name writeFileAtomic gives the temporary file of `name`: `.<name>.<pid>.<random hex>.tmp`. */
+/** The temporary file beside `path` that an atomic write fills first (its name matches ATOMIC_TEMP_PATTERN). */
+export function atomicTempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** The name atomicTempPath gives the temporary file of `name`: `.<name>.<pid>.<random hex>.tmp`. */
 export const ATOMIC_TEMP_PATTERN = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/;
 
 /** Whether the process `pid` (of a temporary file's name) still runs: its file may be a write in flight. */
