@@ -32,7 +32,12 @@ function keys(distance: number): number {
   return d < 2 ? (((d - 5) * d + 8) * d - 4) * a : 0;
 }
 
-function axisTaps(from: number, to: number, mode: Interpolation): AxisTaps {
+/**
+ * Keras/TF's half-pixel resize of one axis as taps: for each output position, its (input index,
+ * weight) pairs (taps outside the input are left out; bicubic's remaining weights are renormalised).
+ * The image decoder and the Resizing layer both use these rows, so a folder and a layer resize alike.
+ */
+export function resizeTapRows(from: number, to: number, mode: Interpolation): [number, number][][] {
   const scale = from / to;
   const rows: [number, number][][] = [];
   for (let o = 0; o < to; o++) {
@@ -65,6 +70,11 @@ function axisTaps(from: number, to: number, mode: Interpolation): AxisTaps {
       rows.push(row);
     }
   }
+  return rows;
+}
+
+function axisTaps(from: number, to: number, mode: Interpolation): AxisTaps {
+  const rows = resizeTapRows(from, to, mode);
   const taps = Math.max(...rows.map((r) => r.length));
   const index = new Int32Array(to * taps);
   const weight = new Float32Array(to * taps);

@@ -1,6 +1,7 @@
 import { checkTensorSize, configError, formatShape, is, shapeError, show } from '../../../core/index.js';
 import { tensor, type Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
+import { INTERPOLATIONS, resizeTapRows, type Interpolation } from '../../../io/image-resize.js';
 import {
   Layer,
   registerLayer,
@@ -25,8 +26,8 @@ import { IMAGE_INPUT_SPEC, checkDataFormat, floatInput, imageShape, type ImageLa
  *   area      each output averages the input interval it covers, partial pixels by their overlap
  */
 
-export type ResizeInterpolation = 'bilinear' | 'nearest' | 'bicubic' | 'area';
-export const RESIZE_INTERPOLATIONS: readonly ResizeInterpolation[] = ['bilinear', 'nearest', 'bicubic', 'area'];
+export type ResizeInterpolation = Interpolation;
+export const RESIZE_INTERPOLATIONS: readonly ResizeInterpolation[] = INTERPOLATIONS;
 
 /** For one axis, `taps` lists of (input index, weight) per output position. */
 export interface AxisTaps {
@@ -34,48 +35,13 @@ export interface AxisTaps {
   readonly weights: Float64Array[];
 }
 
-const clampIndex = (i: number, size: number) => Math.min(Math.max(i, 0), size - 1);
-
-// Keys's cubic convolution weight at distance x (0 <= x <= 2), a = -0.5 as TensorFlow's half-pixel bicubic.
-function keys(x: number): number {
-  const a = -0.5;
-  return x <= 1 ? ((a + 2) * x - (a + 3)) * x * x + 1 : ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
-}
-
+/** The taps of Keras/TF's half-pixel resize of one axis (the decoder's rule, src/io/image-resize.ts). */
 function axisTaps(inSize: number, outSize: number, method: ResizeInterpolation): AxisTaps {
-  const scale = inSize / outSize;
-  const perOutput: [number[], number[]][] = [];
-  for (let o = 0; o < outSize; o++) {
-    const centre = (o + 0.5) * scale - 0.5;
-    const floor = Math.floor(centre);
-    if (method === 'nearest') {
-      perOutput.push([[Math.min(Math.floor((o + 0.5) * scale), inSize - 1)], [1]]);
-    } else if (method === 'bilinear') {
-      const lerp = centre - floor;
-      perOutput.push([
-        [clampIndex(floor, inSize), clampIndex(floor + 1, inSize)],
-        [1 - lerp, lerp],
-      ]);
-    } else if (method === 'bicubic') {
-      const t = Math.round((centre - floor) * 1024) / 1024;
-      const taps = [floor - 1, floor, floor + 1, floor + 2];
-      const raw = [keys(1 + t), keys(t), keys(1 - t), keys(2 - t)].map((w, k) => (taps[k]! >= 0 && taps[k]! < inSize ? w : 0));
-      const sum = raw.reduce((a, b) => a + b, 0);
-      perOutput.push([taps.map((i) => clampIndex(i, inSize)), raw.map((w) => w / sum)]);
-    } else {
-      // Area: the interval [o * scale, (o + 1) * scale) of the input, no half-pixel shift (TensorFlow's resize_area).
-      const start = o * scale;
-      const end = (o + 1) * scale;
-      const indices: number[] = [];
-      const weights: number[] = [];
-      for (let i = Math.floor(start); i < Math.ceil(end); i++) {
-        indices.push(clampIndex(i, inSize));
-        weights.push((Math.min(i + 1, end) - Math.max(i, start)) / scale);
-      }
-      perOutput.push([indices, weights]);
-    }
-  }
-  return packTaps(perOutput, outSize);
+  const rows = resizeTapRows(inSize, outSize, method);
+  return packTaps(
+    rows.map((row) => [row.map(([i]) => i), row.map(([, w]) => w)]),
+    outSize,
+  );
 }
 
 /** Per-output (indices, weights) lists as `taps` arrays of one entry per output; missing taps get weight 0. */
