@@ -18,6 +18,8 @@ export interface Graph {
   nodes: SymbolicTensor[];
   /** The distinct layers, InputLayers included, in Keras's `model.layers` order (see kerasLayerOrder). */
   layers: Layer[];
+  /** Per node i, the values inference may recycle once node i has run (filled on first use, see recyclePlan). */
+  recyclePlan?: SymbolicTensor[][];
 }
 
 function asList(x: SymbolicTensor | readonly SymbolicTensor[] | undefined, role: string, model: string): SymbolicTensor[] {
@@ -173,12 +175,9 @@ export function runGraph(graph: Graph, xs: readonly Tensor[], options: CallOptio
   return graph.outputs.map((o) => values.get(o)!);
 }
 
-/** Per graph: the nodes whose value may be recycled once node i has run (its last reader). */
-const recyclePlans = new WeakMap<Graph, SymbolicTensor[][]>();
-
+/** The nodes whose value may be recycled once node i has run (its last reader), computed once per graph. */
 function recyclePlan(graph: Graph): SymbolicTensor[][] {
-  let plan = recyclePlans.get(graph);
-  if (plan) return plan;
+  if (graph.recyclePlan) return graph.recyclePlan;
   const lastReader = new Map<SymbolicTensor, number>();
   const unsafe = new Set<SymbolicTensor>(graph.outputs);
   graph.nodes.forEach((node, i) => {
@@ -188,9 +187,9 @@ function recyclePlan(graph: Graph): SymbolicTensor[][] {
       if (!node.layer?.keepsNoTensors) unsafe.add(input);
     }
   });
-  plan = graph.nodes.map(() => []);
+  const plan: SymbolicTensor[][] = graph.nodes.map(() => []);
   for (const [node, i] of lastReader) if (!unsafe.has(node)) plan[i]!.push(node);
-  recyclePlans.set(graph, plan);
+  graph.recyclePlan = plan;
   return plan;
 }
 
