@@ -1,4 +1,4 @@
-import { configError, globalRandom, type DType, ownEntry, show } from '../core/index.js';
+import { configError, globalRandom, type DType, nearestName, ownEntry, show } from '../core/index.js';
 import { type Tensor, full, randn, randu, tensor, zeros } from '../tensor/index.js';
 
 /*
@@ -62,7 +62,21 @@ const DISTRIBUTIONS: Record<string, Distribution> = {
 
 /** VarianceScaling from a Keras config (`{scale: 2, mode: 'fan_out', distribution: 'truncated_normal'}`, EfficientNet's). */
 function varianceScalingFromConfig(config: Record<string, unknown>): Initializer {
-  const { scale = 1, mode = 'fan_in', distribution = 'truncated_normal' } = config;
+  const { scale = 1, mode = 'fan_in', distribution = 'truncated_normal', seed = null } = config;
+  const keys = ['scale', 'mode', 'distribution', 'seed'];
+  for (const key of Object.keys(config)) {
+    if (keys.includes(key)) continue;
+    const near = nearestName(key, keys);
+    throw configError('VarianceScaling', {
+      expected: `config keys are ${keys.join(', ')}`,
+      got: `unknown key ${show(key)}`,
+      ...(near ? { hint: `did you mean '${near}'?` } : {}),
+    });
+  }
+  if (seed !== null) {
+    // Keras seeds each initializer; here one global seed drives them all.
+    throw configError('VarianceScaling', { expected: 'seed must be null', got: show(seed), hint: 'seed neurona once with nr.setSeed(n)' });
+  }
   const pick = <T>(table: Record<string, T>, value: unknown, option: string, valid: string): T => {
     const found = typeof value === 'string' ? ownEntry(table, canonical(value)) : undefined;
     if (found === undefined) throw configError('VarianceScaling', { expected: `${option} must be one of ${valid}`, got: show(value) });

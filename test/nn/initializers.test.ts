@@ -83,7 +83,7 @@ test('an unknown initializer name lists the valid ones', () => {
 test("VarianceScaling by Keras class name and config (EfficientNet's conv and dense initializers)", () => {
   nr.setSeed(5);
   // Conv kernel [3, 3, 16, 64]: fanOut = 9 * 64 = 576, so std sqrt(2 / 576) after truncation at 2 sigma.
-  const conv = { className: 'VarianceScaling', config: { scale: 2, mode: 'fan_out', distribution: 'truncated_normal' } };
+  const conv = { className: 'VarianceScaling', config: { scale: 2, mode: 'fan_out', distribution: 'truncated_normal', seed: null } };
   const v = values(getInitializer(conv as never)([3, 3, 16, 64]));
   const target = Math.sqrt(2 / 576);
   assert.ok(Math.abs(std(v) - target) < 0.03 * target, `std ${std(v)} vs ${target}`);
@@ -102,6 +102,8 @@ test("VarianceScaling by Keras class name and config (EfficientNet's conv and de
     [{ mode: 'fan_sideways' }, /VarianceScaling: mode must be one of 'fan_in', 'fan_out', 'fan_avg', got "fan_sideways"/],
     [{ distribution: 'cauchy' }, /distribution must be one of 'truncated_normal', 'untruncated_normal', 'uniform', got "cauchy"/],
     [{ scale: -1 }, /scale must be a positive number, got -1/],
+    [{ scael: 2 }, /VarianceScaling: config keys are scale, mode, distribution, seed, got unknown key "scael"; did you mean 'scale'\?/],
+    [{ seed: 7 }, /seed must be null, got 7; seed neurona once with nr.setSeed\(n\)/],
   ] as const) {
     assert.throws(() => getInitializer({ className: 'VarianceScaling', config } as never), pattern);
   }
