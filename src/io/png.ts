@@ -177,6 +177,7 @@ export function decodePng(bytes: Uint8Array, name = 'PNG data', options: DecodeP
   let header: Header | undefined;
   let paletteEntries = 0;
   const idat: Uint8Array[] = [];
+  const seen = new Set<string>();
   let ended = false;
   while (!ended) {
     if (offset + 12 > bytes.length) {
@@ -203,6 +204,11 @@ export function decodePng(bytes: Uint8Array, name = 'PNG data', options: DecodeP
     }
     offset += 12 + length;
     if (!header && type !== 'IHDR') fail({ expected: 'the first chunk must be IHDR', got: type });
+    // fast-png appends every tRNS to the palette entries, so a second one would widen them past the pixel size.
+    if ((type === 'PLTE' || type === 'tRNS') && seen.has(type)) {
+      fail({ expected: `more than one ${type} chunk`, rule: 'the PNG spec allows one' });
+    }
+    seen.add(type);
     if (type === 'IHDR') {
       if (header) fail({ expected: 'expected one IHDR chunk', got: 'more than one' });
       if (length !== 13) fail({ expected: 'IHDR must hold 13 bytes', got: String(length) });

@@ -242,3 +242,15 @@ test('image data that inflates past what the header declares is refused without 
   assert.ok(bomb.length < 200_000);
   assertFormatError(() => decodePng(bomb, 'bomb.png'), /bomb\.png: image data inflates to more than the 2 bytes/);
 });
+
+test('a repeated PLTE or tRNS chunk is a FormatError (fast-png would widen palette entries past the pixel size)', () => {
+  const file = new Uint8Array(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'png', 'palette-2-trns.png')));
+  const view = new DataView(file.buffer, file.byteOffset);
+  for (const type of ['PLTE', 'tRNS']) {
+    let at = 8;
+    while (String.fromCharCode(...file.subarray(at + 4, at + 8)) !== type) at += 12 + view.getUint32(at);
+    const end = at + 12 + view.getUint32(at);
+    const twice = Buffer.concat([file.subarray(0, end), file.subarray(at)]);
+    assertFormatError(() => decodePng(twice, 'twice.png'), /^twice\.png: /, new RegExp(`more than one ${type} chunk`));
+  }
+});
