@@ -120,7 +120,13 @@ test('truncated, damaged and non-HDF5 files are FormatErrors naming the file', a
     zeroedTail,
     Uint8Array.from(bytes, (b, i) => (i > bytes.length / 3 ? 0 : b)),
   );
+  // Found by test/io/hdf5.fuzz.ts: one changed address byte links the re_lu group into itself (a cycle).
+  const cyclic = new Uint8Array(await readFile(fixture('small.weights.h5')));
+  cyclic[13018] = 128;
+  const cyclicPath = join(dir, 'cyclic.weights.h5');
+  await writeFile(cyclicPath, cyclic);
   const cases: [string, RegExp][] = [
+    [cyclicPath, /groups nest more than 64 deep at \/layers\/re_lu/],
     [fixture('truncated.h5'), /is truncated: its HDF5 superblock says the file is 24768 bytes, it has 12384/],
     [notHdf5, /not an HDF5 file/],
     [zeroedTail, /damaged or truncated|past the end|not a Keras weight file|layer_names lists/],

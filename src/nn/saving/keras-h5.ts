@@ -232,15 +232,19 @@ function keras3Pairs(model: Model, root: Hdf5Group, where: string): Pairing[] {
   };
   walk(model, '');
   const extra: string[] = [];
-  const scan = (group: Hdf5Group) => {
+  const scan = (group: Hdf5Group, depth: number) => {
+    // A damaged file can link a group into its own subtree; real files nest a few levels per nested model.
+    if (depth > 64) {
+      throw formatError(where, { expected: `groups nest more than 64 deep at ${group.path.slice(0, 200)}: the file is damaged` });
+    }
     for (const key of group.keys()) {
       const child = group.get(key);
       if (child?.kind !== 'group') continue;
       if (key === 'vars' && child.keys().length > 0 && !used.has(child.path)) extra.push(child.path);
-      else scan(child);
+      else scan(child, depth + 1);
     }
   };
-  scan(groupAt(root, container)!);
+  scan(groupAt(root, container)!, 0);
   if (extra.length > 0) {
     throw formatError(where, {
       expected: `the file holds weights that model "${model.name}" has no layer for: ${extra.slice(0, 10).join(', ')}${
