@@ -1,12 +1,18 @@
-// `npm run fuzz [-- cases seed [modelCases]]`: the long fuzz runs. Phase 1: the safetensors reader
-// (CI runs 20,000 cases of the same harness); phase 2: nr.loadModel on mutant model directories
-// (CI runs 6,000). Defaults: 100,000 + 20,000 cases.
+// `npm run fuzz [-- cases seed [modelCases [hdf5Cases [imageCases]]]]`: the long fuzz runs, one phase per
+// file-format reader. Phase 1: the safetensors reader (CI runs 20,000 cases of the same harness);
+// phase 2: nr.loadModel on mutant model directories (CI 6,000); phase 3: HDF5 / Keras weight files
+// through openHdf5 and the loadWeights mapping (CI 500); phase 4: decodeImage on PNG and JPEG files
+// (CI 3,000). Defaults: 100,000 + 20,000 + 20,000 + 100,000 cases, a few minutes in all.
+import { runHdf5Fuzz } from '../test/io/hdf5.fuzz.js';
+import { runImageFuzz } from '../test/io/image.fuzz.js';
 import { runSafetensorsFuzz } from '../test/io/safetensors.fuzz.js';
 import { runSavingFuzz } from '../test/nn/models/saving-fuzz.js';
 
 const cases = Number(process.argv[2] ?? 100_000);
 const seed = Number(process.argv[3] ?? 1);
 const modelCases = Number(process.argv[4] ?? 20_000);
+const hdf5Cases = Number(process.argv[5] ?? 20_000);
+const imageCases = Number(process.argv[6] ?? 100_000);
 const report = runSafetensorsFuzz(cases, seed);
 console.log(
   `safetensors fuzz: ${report.cases} cases (seed ${seed}) in ${report.seconds.toFixed(1)} s: ` +
@@ -22,6 +28,17 @@ console.log(
     `${models.typeSwaps} cases with type swaps, ${models.hostileNames} with hostile names`,
 );
 for (const example of models.examples) console.log(`  ${example}`);
+const bytePhases = [
+  ['HDF5 / Keras weight-file fuzz', runHdf5Fuzz(hdf5Cases, seed)],
+  ['image (PNG, JPEG) fuzz', runImageFuzz(imageCases, seed)],
+] as const;
+for (const [what, r] of bytePhases) {
+  console.log(
+    `${what}: ${r.cases} cases (seed ${seed}) in ${r.seconds.toFixed(1)} s: ` +
+      `${r.accepted} accepted, ${r.rejected} rejected with FormatError, ${r.crashes} crashes, ${r.hangs} hangs`,
+  );
+  for (const example of r.examples) console.log(`  ${example}`);
+}
 const ok =
   report.crashes === 0 &&
   report.hangs === 0 &&
@@ -30,5 +47,6 @@ const ok =
   models.wrongErrorClass === 0 &&
   models.hangs === 0 &&
   models.escapes === 0 &&
-  models.pollutions === 0;
+  models.pollutions === 0 &&
+  bytePhases.every(([, r]) => r.crashes === 0 && r.hangs === 0);
 process.exit(ok ? 0 : 1);
