@@ -12,11 +12,18 @@ import { program } from './example.js';
 /** The model: `blocks` Transformer blocks of `width` features in `heads` heads; int ids in, logits out. */
 function miniGpt(vocab: number, length: number, width: number, heads: number, blocks: number): nr.Model {
   const ids = nr.Input({ shape: [null], dtype: 'int32' });
-  let x = new nr.layers.TokenAndPositionEmbedding({ vocabularySize: vocab, sequenceLength: length, embeddingDim: width, maskZero: true }).apply(ids);
+  let x = new nr.layers.TokenAndPositionEmbedding({
+    vocabularySize: vocab,
+    sequenceLength: length,
+    embeddingDim: width,
+    maskZero: true,
+  }).apply(ids);
   for (let i = 0; i < blocks; i++) {
     const normed = new nr.layers.LayerNormalization().apply(x);
     // Causal: position t attends to positions <= t only, so training predicts every next character at once.
-    const attended = new nr.layers.MultiHeadAttention({ numHeads: heads, keyDim: width / heads }).apply([normed, normed], { useCausalMask: true });
+    const attended = new nr.layers.MultiHeadAttention({ numHeads: heads, keyDim: width / heads }).apply([normed, normed], {
+      useCausalMask: true,
+    });
     x = new nr.layers.Add().apply([x, attended]);
     const hidden = new nr.layers.Dense({ units: 4 * width, activation: 'gelu' }).apply(new nr.layers.LayerNormalization().apply(x));
     x = new nr.layers.Add().apply([x, new nr.layers.Dense({ units: width }).apply(hidden)]);
@@ -46,7 +53,10 @@ export const miniGptExample = program({
     const vocab = data.tokenizer.vocabularySize;
     print(`${data.train[0].shape[0]} training and ${data.validation[0].shape[0]} validation names, ${vocab} tokens, ${data.length} steps`);
     const model = miniGpt(vocab, data.length, width, heads, blocks);
-    model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.002 }), loss: new nr.losses.SparseCategoricalCrossentropy({ fromLogits: true }) });
+    model.compile({
+      optimizer: new nr.optimizers.Adam({ learningRate: 0.002 }),
+      loss: new nr.losses.SparseCategoricalCrossentropy({ fromLogits: true }),
+    });
     const start = performance.now();
     const history = await model.fit(data.train[0], data.train[1], { epochs, batchSize, verbose: 0, validationData: data.validation });
     const { loss, val_loss: validationLoss } = history.history;

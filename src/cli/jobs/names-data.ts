@@ -32,7 +32,16 @@ export function namesData(limit: number, seed: number): NamesData {
   const pairs = (list: string[]): [nr.Tensor, nr.Tensor] => {
     const ids = list.map((name) => tokenizer.encode(name, { addStart: true, addEnd: true }));
     const options = { maxlen: length, padding: 'post', truncating: 'post' } as const;
-    return [nr.text.padSequences(ids.map((s) => s.slice(0, -1)), options), nr.text.padSequences(ids.map((s) => s.slice(1)), options)];
+    return [
+      nr.text.padSequences(
+        ids.map((s) => s.slice(0, -1)),
+        options,
+      ),
+      nr.text.padSequences(
+        ids.map((s) => s.slice(1)),
+        options,
+      ),
+    ];
   };
   return { tokenizer, train: pairs(trainNames), validation: pairs(kept.slice(0, held)), length, trainNames: new Set(trainNames) };
 }
@@ -73,7 +82,10 @@ export function printSamples(samples: string[], data: NamesData, print: (line: s
 export function parseTemperature(text: string): number {
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || value < 0) {
-    throw configError('--temperature', { expected: 'a number >= 0 (1 samples the model as is, below 1 is safer, 0 is argmax)', got: show(text) });
+    throw configError('--temperature', {
+      expected: 'a number >= 0 (1 samples the model as is, below 1 is safer, 0 is argmax)',
+      got: show(text),
+    });
   }
   return value;
 }

@@ -28,7 +28,10 @@ export const namesLstm = program({
       new nr.layers.LSTM({ units, returnSequences: true }),
       new nr.layers.Dense({ units: vocab }),
     ]);
-    model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.005 }), loss: new nr.losses.SparseCategoricalCrossentropy({ fromLogits: true }) });
+    model.compile({
+      optimizer: new nr.optimizers.Adam({ learningRate: 0.005 }),
+      loss: new nr.losses.SparseCategoricalCrossentropy({ fromLogits: true }),
+    });
     const start = performance.now();
     const history = await model.fit(data.train[0], data.train[1], { epochs, batchSize, verbose: 0, validationData: data.validation });
     const { loss, val_loss: validationLoss } = history.history;

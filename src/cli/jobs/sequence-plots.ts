@@ -29,7 +29,13 @@ export async function saveLines(path: string, series: Record<string, readonly nu
  * Writes `weights[i][j]` (how much output step i attends to input step j) as a grid of cells,
  * darker for more weight, with the input tokens across and the output tokens down.
  */
-export async function saveHeatmap(path: string, weights: readonly (readonly number[])[], columns: readonly string[], rows: readonly string[], title: string) {
+export async function saveHeatmap(
+  path: string,
+  weights: readonly (readonly number[])[],
+  columns: readonly string[],
+  rows: readonly string[],
+  title: string,
+) {
   // Positions prefix the labels so that a repeated letter or phone keeps its own row or column.
   const column = (j: number) => `${j + 1} ${columns[j]}`;
   const row = (i: number) => `${i + 1} ${rows[i]}`;
@@ -43,7 +49,7 @@ export async function saveHeatmap(path: string, weights: readonly (readonly numb
     encoding: {
       x: { field: 'input', type: 'ordinal', sort: columns.map((_, j) => column(j)), title: 'input letters', axis: { labelAngle: 0 } },
       y: { field: 'output', type: 'ordinal', sort: rows.map((_, i) => row(i)), title: 'output phones' },
-      color: { field: 'weight', type: 'quantitative', scale: { scheme: 'blues', domain: [0, 1] }, title: 'attention' },
+      color: { field: 'weight', type: 'quantitative', scale: { domain: [0, 1], range: ['#ffffff', '#08306b'] }, title: 'attention' },
     },
   };
   await saveSvg('saveHeatmap', await nr.vis.renderVegaLite(spec), path, { scale: 2 });

@@ -22,7 +22,12 @@ function biLstm(tokens: number, length: number, width: number): nr.Model {
 /** One post-norm encoder block as in "Attention is all you need", then the mean over the real words. */
 function transformer(tokens: number, length: number, width: number, heads: number): nr.Model {
   const ids = nr.Input({ shape: [length], dtype: 'int32' });
-  const x = new nr.layers.TokenAndPositionEmbedding({ vocabularySize: tokens, sequenceLength: length, embeddingDim: width, maskZero: true }).apply(ids);
+  const x = new nr.layers.TokenAndPositionEmbedding({
+    vocabularySize: tokens,
+    sequenceLength: length,
+    embeddingDim: width,
+    maskZero: true,
+  }).apply(ids);
   const attended = new nr.layers.MultiHeadAttention({ numHeads: heads, keyDim: width / heads }).apply([x, x]);
   const y = new nr.layers.LayerNormalization().apply(new nr.layers.Add().apply([x, attended]));
   const hidden = new nr.layers.Dense({ units: 2 * width, activation: 'relu' }).apply(y);
@@ -52,7 +57,9 @@ export const spamClassifier = program({
     const [xTrain, xTest] = [vectorizer.apply(train[0]), vectorizer.apply(test[0])];
     const [yTrain, yTest] = [train[1], test[1]].map((labels) => labels.cast('float32').reshape([-1, 1]));
     const spam = train[1].sum().item();
-    print(`${train[0].length} training messages (${spam} spam), ${test[0].length} test messages; ${vectorizer.vocabularySize()} words, ${sequenceLength} per message`);
+    print(
+      `${train[0].length} training messages (${spam} spam), ${test[0].length} test messages; ${vectorizer.vocabularySize()} words, ${sequenceLength} per message`,
+    );
 
     for (const build of [() => biLstm(maxTokens, sequenceLength, width), () => transformer(maxTokens, sequenceLength, width, heads)]) {
       nr.setSeed(2); // the same shuffling for both
