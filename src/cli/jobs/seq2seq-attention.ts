@@ -113,9 +113,8 @@ export const seq2seqAttention = program({
       };
     };
     const [train, test] = [pairs(trainEntries), pairs(kept.slice(0, held))];
-    print(
-      `${train.words.length} training and ${test.words.length} held-out words; ${spellings.vocabularySize} letter and ${sounds.vocabularySize} phone tokens`,
-    );
+    print(`${train.words.length} training and ${test.words.length} held-out words`);
+    print(`${spellings.vocabularySize} letter and ${sounds.vocabularySize} phone tokens (4 of each are <pad>, <s>, </s>, <unk>)`);
 
     const [model, attention] = seq2seq(spellings.vocabularySize, sounds.vocabularySize, [maxLength, maxLength + 1], units);
     model.compile({

@@ -55,18 +55,17 @@ export const spamClassifier = program({
     const vectorizer = new nr.layers.TextVectorization({ maxTokens, outputSequenceLength: sequenceLength });
     vectorizer.adapt(train[0]);
     const [xTrain, xTest] = [vectorizer.apply(train[0]), vectorizer.apply(test[0])];
-    const [yTrain, yTest] = [train[1], test[1]].map((labels) => labels.cast('float32').reshape([-1, 1]));
+    const yTrain = train[1].cast('float32').reshape([-1, 1]);
     const spam = train[1].sum().item();
-    print(
-      `${train[0].length} training messages (${spam} spam), ${test[0].length} test messages; ${vectorizer.vocabularySize()} words, ${sequenceLength} per message`,
-    );
+    print(`${train[0].length} training messages (${spam} spam), ${test[0].length} test messages`);
+    print(`${vectorizer.vocabularySize()} words in the vocabulary, the first ${sequenceLength} of each message read`);
 
     for (const build of [() => biLstm(maxTokens, sequenceLength, width), () => transformer(maxTokens, sequenceLength, width, heads)]) {
       nr.setSeed(2); // the same shuffling for both
       const model = build();
       model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.002 }), loss: 'binary_crossentropy', metrics: ['accuracy'] });
       const start = performance.now();
-      await model.fit(xTrain, yTrain!, { epochs, batchSize, verbose: 0 });
+      await model.fit(xTrain, yTrain, { epochs, batchSize, verbose: 0 });
       const seconds = (performance.now() - start) / 1000;
       const predicted = (model.predict(xTest, { batchSize: 256 }) as nr.Tensor).greater(0.5).cast('int32').reshape([-1]);
       const accuracy = predicted.equal(test[1]).cast('float32').mean().item();
