@@ -31,6 +31,15 @@ const small: Record<string, string[]> = {
     ...['--fine-tune-epochs', '1', '--seeds', '2', '--test-limit', '200'],
   ],
   'som-digits.ts': ['--samples', '300', '--epochs', '1', '--out', `${process.env.TMPDIR ?? '/tmp'}/neurona-som-digits-${process.pid}`],
+  'sine-forecast.ts': ['--points', '300', '--epochs', '2', '--units', '8', '--out', join(tmpdir(), `neurona-sine-forecast-${process.pid}`)],
+  // 500 names leave 50 for validation: one batch, so the masked val_loss is the loss per character exactly.
+  'names-lstm.ts': ['--names', '500', '--epochs', '2', '--units', '16', '--samples', '4'],
+  'mini-gpt.ts': ['--names', '300', '--epochs', '2', '--width', '16', '--heads', '2', '--blocks', '1', '--samples', '4'],
+  'spam-classifier.ts': ['--limit', '200', '--epochs', '1', '--max-tokens', '500', '--sequence-length', '32', '--width', '8'],
+  'seq2seq-attention.ts': [
+    ...['--words', '300', '--epochs', '1', '--units', '16', '--max-length', '10'],
+    ...['--out', join(tmpdir(), `neurona-seq2seq-attention-${process.pid}`)],
+  ],
 };
 
 /** Each script is run once; the tests that check what it printed reuse the run. */
@@ -148,6 +157,70 @@ test('transfer-learning runs both phases on a generated folder and writes the cu
     for (const png of ['learning-curves.png', 'confusion-matrix.png']) {
       assert.deepEqual([...readFileSync(join(out, png)).subarray(1, 4)], [0x50, 0x4e, 0x47], png); // "PNG"
     }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('sine-forecast prints the test MSE of SimpleRNN, LSTM, GRU and the naive forecast, and writes forecast.png', () => {
+  const { status, stdout, stderr } = run('sine-forecast.ts');
+  assert.equal(status, 0, stderr);
+  const out = join(tmpdir(), `neurona-sine-forecast-${process.pid}`);
+  try {
+    assert.match(stdout, /^200 training and 60 test windows of 40 steps$/m);
+    for (const model of ['SimpleRNN', 'LSTM', 'GRU']) assert.match(stdout, new RegExp(`^${model} +\\d+ +\\d+\\.\\d{5} +\\d+\\.\\d$`, 'm'));
+    assert.match(stdout, /^naive +0 +\d+\.\d{5} /m);
+    assert.deepEqual([...readFileSync(join(out, 'forecast.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+for (const file of ['names-lstm.ts', 'mini-gpt.ts']) {
+  test(`${file}: the loss per character leaves the padding out, as the masked val_loss does, and names are sampled`, () => {
+    const { status, stdout, stderr } = run(file);
+    assert.equal(status, 0, stderr);
+    const validationLoss = Number(stdout.match(/^epoch 2\/2 - loss: [\d.]+ - val_loss: ([\d.]+)$/m)![1]);
+    const [, nats, bits] = stdout.match(/^validation loss per character: ([\d.]+) nats \(([\d.]+) bits\)$/m)!.map(Number);
+    // Were the padded steps (most of each row) counted, Keras's masked val_loss and this figure would differ.
+    assert.ok(Math.abs(nats! - validationLoss) < 2e-4, `${nats} nats against val_loss ${validationLoss}`);
+    assert.ok(Math.abs(bits! - nats! / Math.LN2) < 1e-3);
+    const [, fresh, copies] = stdout.match(/^samples \((\d+) new, (\d+) from the training names\):$/m)!.map(Number);
+    assert.equal(fresh! + copies!, 4);
+  });
+}
+
+test('spam-classifier prints the test accuracy and a confusion matrix of the test messages for each model', () => {
+  const { status, stdout, stderr } = run('spam-classifier.ts');
+  assert.equal(status, 0, stderr);
+  assert.match(stdout, /^160 training messages \(\d+ spam\), 40 test messages$/m);
+  const lines = stdout.split('\n');
+  for (const name of ['bilstm', 'transformer']) {
+    const at = lines.findIndex((l) => l.startsWith(`${name} (`));
+    const accuracy = Number(lines[at]!.match(/test accuracy ([01]\.\d{4})$/)![1]);
+    const matrix = lines.slice(at + 2, at + 4).map((l) => l.trim().split(/\s+/).slice(1).map(Number));
+    assert.deepEqual(
+      lines.slice(at + 2, at + 4).map((l) => l.trim().split(/\s+/)[0]),
+      ['ham', 'spam'],
+    );
+    assert.equal(
+      matrix.flat().reduce((a, b) => a + b, 0),
+      40,
+    );
+    assert.equal(accuracy.toFixed(4), ((matrix[0]![0]! + matrix[1]![1]!) / 40).toFixed(4));
+  }
+});
+
+test('seq2seq-attention reports the word accuracy on the held-out words and writes the attention heat-map', () => {
+  const { status, stdout, stderr } = run('seq2seq-attention.ts');
+  assert.equal(status, 0, stderr);
+  const out = join(tmpdir(), `neurona-seq2seq-attention-${process.pid}`);
+  try {
+    assert.match(stdout, /^270 training and 30 held-out words$/m);
+    const [, accuracy, right] = stdout.match(/^word accuracy on 30 held-out words: ([01]\.\d{4}) \((\d+) with every phone right\)$/m)!;
+    assert.equal(Number(accuracy).toFixed(4), (Number(right) / 30).toFixed(4));
+    assert.match(stdout, /^wrote .*attention\.png \([A-Z]+ -> /m);
+    assert.deepEqual([...readFileSync(join(out, 'attention.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
