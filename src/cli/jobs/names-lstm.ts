@@ -11,7 +11,7 @@ export const namesLstm = program({
   description: 'a character-level LSTM that invents first names: validation loss per character (nats) and samples',
   flags: {
     names: { kind: 'positive', default: 100_000, help: 'use the first N of the 8,422 distinct names, shuffled (default all)' },
-    epochs: { kind: 'positive', default: 30, help: 'passes over the training names' },
+    epochs: { kind: 'positive', default: 12, help: 'passes over the training names' },
     units: { kind: 'positive', default: 128, help: 'LSTM units' },
     embeddingDim: { kind: 'positive', default: 32, help: 'size of each character vector' },
     batchSize: { kind: 'positive', default: 64, help: 'names per batch' },
