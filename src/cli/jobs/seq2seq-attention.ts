@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import * as nr from '../../index.js';
 import { Random } from '../../core/index.js';
+import type { SymbolicTensor } from '../../nn/layer.js';
 import { program } from './example.js';
 import { saveHeatmap } from './sequence-plots.js';
 
@@ -25,12 +26,10 @@ function seq2seq(letters: number, phones: number, lengths: [number, number], uni
   const spelling = nr.Input({ shape: [lengths[0]], dtype: 'int32', name: 'letters' });
   const previous = nr.Input({ shape: [lengths[1]], dtype: 'int32', name: 'previous_phones' });
   const encoded = new nr.layers.Embedding({ inputDim: letters, outputDim: units, maskZero: true }).apply(spelling);
-  const [encoderOutputs, h, c] = new nr.layers.LSTM({ units, returnSequences: true, returnState: true }).apply<nr.SymbolicTensor[]>(
-    encoded,
-  );
+  const [encoderOutputs, h, c] = new nr.layers.LSTM({ units, returnSequences: true, returnState: true }).apply<SymbolicTensor[]>(encoded);
   const decoded = new nr.layers.Embedding({ inputDim: phones, outputDim: units, maskZero: true }).apply(previous);
   const decoderOutputs = new nr.layers.LSTM({ units, returnSequences: true }).apply(decoded, { initialState: [h!, c!] });
-  const [context, weights] = new nr.layers.Attention().apply<nr.SymbolicTensor[]>([decoderOutputs, encoderOutputs!], {
+  const [context, weights] = new nr.layers.Attention().apply<SymbolicTensor[]>([decoderOutputs, encoderOutputs!], {
     returnAttentionScores: true,
   });
   // Luong's attentional state: tanh(W [decoder output; context]).

@@ -54,11 +54,16 @@ export const sineForecast = program({
     print(`${train[0].shape[0]} training and ${test[0].shape[0]} test windows of ${window} steps`);
     print('model       parameters   test MSE   seconds');
 
-    const layers = { SimpleRNN: nr.layers.SimpleRNN, LSTM: nr.layers.LSTM, GRU: nr.layers.GRU };
+    const options = { units, inputShape: [window, 1] };
+    const recurrent = {
+      SimpleRNN: () => new nr.layers.SimpleRNN(options),
+      LSTM: () => new nr.layers.LSTM(options),
+      GRU: () => new nr.layers.GRU(options),
+    };
     const forecasts: Record<string, number[]> = { series: [...test[1].data()] };
-    for (const [name, Recurrent] of Object.entries(layers)) {
-      nr.setSeed(1); // the same shuffling for every model
-      const model = new nr.Sequential([new Recurrent({ units, inputShape: [window, 1] }), new nr.layers.Dense({ units: 1 })]);
+    for (const [name, layer] of Object.entries(recurrent)) {
+      nr.setSeed(1); // every model draws its weights and shuffles from the same seed
+      const model = new nr.Sequential([layer(), new nr.layers.Dense({ units: 1 })]);
       model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.005 }), loss: 'mse' });
       const start = performance.now();
       await model.fit(train[0], train[1], { epochs, batchSize, verbose: 0 });
