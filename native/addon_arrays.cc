@@ -164,6 +164,36 @@ napi_value run(napi_env env, const BatchNormBackwardArgs& args) {
                      });
 }
 
+// Rows of `width` values; gamma, beta, dGamma and dBeta are width floats or null.
+napi_value run(napi_env env, const LayerNormArgs& args) {
+  const long size = extent({args.rows, args.width});
+  const long width = args.width;
+  return call_kernel(env, args.kName,
+                     {{args.x, size}, {args.out, size}, {args.gamma, args.gamma.data ? width : 0},
+                      {args.beta, args.beta.data ? width : 0}, {args.mean, args.rows}, {args.inv_std, args.rows}},
+                     [&] {
+                       active_kernels().layer_norm(args.x.data, args.rows, width, args.gamma.data, args.beta.data,
+                                                   args.epsilon, args.rms, args.out.data, args.mean.data,
+                                                   args.inv_std.data, num_threads());
+                       return true;
+                     });
+}
+
+napi_value run(napi_env env, const LayerNormBackwardArgs& args) {
+  const long size = extent({args.rows, args.width});
+  const long width = args.width;
+  return call_kernel(env, args.kName,
+                     {{args.x, size}, {args.dy, size}, {args.dx, size}, {args.gamma, args.gamma.data ? width : 0},
+                      {args.mean, args.rows}, {args.inv_std, args.rows}, {args.d_gamma, args.d_gamma.data ? width : 0},
+                      {args.d_beta, args.d_beta.data ? width : 0}},
+                     [&] {
+                       return active_kernels().layer_norm_backward(
+                           args.x.data, args.dy.data, args.rows, width, args.gamma.data, args.mean.data,
+                           args.inv_std.data, args.rms, args.dx.data, args.d_gamma.data, args.d_beta.data,
+                           num_threads());
+                     });
+}
+
 // slots: the update_slot_count(rule, hyper-parameters) Float32Arrays the rule reads, each as long as param.
 napi_value run(napi_env env, const ApplyUpdateArgs& args) {
   const char* name = args.kName;

@@ -216,7 +216,7 @@ for (const isa of ['portable', 'avx2', 'avx512']) {
 test('every native kernel passes the conformance suite at every size (no js cut-off for small arrays)', skipUnbuilt, () => {
   // The wrapper sends arrays below a size cut-off to js; with the cut-off at 0 the native loops also
   // meet the small edge cases (NaN, infinities, extreme exponents, ties) the suite spells out.
-  const files = ['elementwise', 'gelu', 'binary', 'reduce', 'matmul', 'conv', 'pool', 'norm', 'optimizer', 'threads'].map(
+  const files = ['elementwise', 'gelu', 'binary', 'reduce', 'matmul', 'conv', 'pool', 'norm', 'layer-norm', 'optimizer', 'threads'].map(
     (f) => `test/conformance/${f}.test.ts`,
   );
   // Without NODE_TEST_CONTEXT the child reports in plain TAP instead of to this runner.
@@ -338,6 +338,14 @@ test('the training kernels reject bad geometries, short arrays and missing slots
     () => addon.batchNormBackward!(f(12), f(11), 2, 3, 2, f(3), f(3), f(3), f(12), f(3), f(3)),
     (e: Error) => e instanceof RangeError && /batchNormBackward: dy has 11 elements but the shape needs 12/.test(e.message),
   );
+  assert.throws(
+    () => addon.layerNorm!(f(12), 3, 4, f(3), null, 1e-3, false, f(12), f(3), f(3)),
+    (e: Error) => e instanceof RangeError && /layerNorm: gamma has 3 elements but the shape needs 4/.test(e.message),
+  );
+  assert.throws(
+    () => addon.layerNormBackward!(f(12), f(12), 3, 4, null, f(2), f(3), false, f(12), null, f(4)),
+    (e: Error) => e instanceof RangeError && /layerNormBackward: mean has 2 elements but the shape needs 3/.test(e.message),
+  );
   // adam with amsgrad reads three slots.
   const params: Record<keyof UpdateParams, number> = {
     learningRate: 0.01,
@@ -390,6 +398,8 @@ test('the native backend runs its own training kernels on float32 and hands floa
     'pool2dBackward',
     'batchNormTraining',
     'batchNormBackward',
+    'layerNorm',
+    'layerNormBackward',
     'applyUpdate',
   ] as const;
   const jsTable = withBackend('js', () => kernels());
