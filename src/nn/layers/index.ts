@@ -38,6 +38,7 @@ export {
 } from './pooling/pooling-2d.js';
 export { AdaptiveAveragePooling2D, type AdaptiveAveragePooling2DOptions } from './pooling/adaptive-pooling-2d.js';
 export { BatchNormalization, type BatchNormalizationOptions } from './normalization/batch-normalization.js';
+export { LayerNormalization, type LayerNormalizationOptions } from './normalization/layer-normalization.js';
 export {
   ZeroPadding2D,
   Cropping2D,
