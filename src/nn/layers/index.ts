@@ -27,6 +27,12 @@ export { Dropout, type DropoutOptions } from './core/dropout.js';
 export { Maxout, type MaxoutOptions } from './core/maxout.js';
 export { InputLayer } from './core/input-layer.js';
 export { Embedding, type EmbeddingOptions } from './core/embedding.js';
+export {
+  PositionEmbedding,
+  TokenAndPositionEmbedding,
+  type PositionEmbeddingOptions,
+  type TokenAndPositionEmbeddingOptions,
+} from './core/position-embedding.js';
 export { Conv2D, Conv2DTranspose, type Conv2DOptions, type Conv2DTransposeOptions } from './conv/conv-2d.js';
 export { DepthwiseConv2D, SeparableConv2D, type DepthwiseConv2DOptions, type SeparableConv2DOptions } from './conv/depthwise-conv-2d.js';
 export {
