@@ -121,3 +121,24 @@ test('Embedding saves and loads in a model with int32 input, with bitwise-equal 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('Embedding with maskZero attaches a mask (1 where the index is not 0) that LayerNormalization passes on', () => {
+  const ids = int([
+    [3, 5, 0, 0],
+    [1, 0, 2, 0],
+  ]);
+  const masked = new L.Embedding({ inputDim: 6, outputDim: 3, maskZero: true }).apply(ids);
+  assert.deepEqual(nr.getMask(masked)?.toArray(), [
+    [1, 1, 0, 0],
+    [1, 0, 1, 0],
+  ]);
+  assert.equal(nr.getMask(masked)?.dtype, 'float32');
+  const normalized = new L.LayerNormalization().apply(masked);
+  assert.deepEqual(nr.getMask(normalized)?.toArray(), nr.getMask(masked)?.toArray());
+  assert.equal(nr.getMask(new L.Embedding({ inputDim: 6, outputDim: 3 }).apply(ids)), null, 'no mask without maskZero');
+  // Through a functional model too: Dense passes the mask on to the output.
+  const input = nr.Input({ shape: [4], dtype: 'int32' });
+  const embedded = new L.Embedding({ inputDim: 6, outputDim: 3, maskZero: true }).apply(input);
+  const model = new nr.Model({ inputs: input, outputs: new L.Dense({ units: 2 }).apply(new L.LayerNormalization().apply(embedded)) });
+  assert.deepEqual(nr.getMask(model.apply(ids))?.toArray(), nr.getMask(masked)?.toArray());
+});

@@ -92,3 +92,24 @@ test('TokenAndPositionEmbedding and PositionEmbedding save and load with bitwise
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('startIndex (start_index) picks the positions of a later step; maskZero masks padding tokens', () => {
+  const embed = new L.TokenAndPositionEmbedding({ vocabularySize: 4, sequenceLength: 3, embeddingDim: 1, maskZero: true });
+  const ids = nr.tensor([[1, 0]], undefined, 'int32');
+  embed.apply(ids);
+  embed.setWeights([nr.tensor([[0], [10], [20], [30]]), nr.tensor([[1], [2], [3]])]);
+  assertClose(embed.apply(ids), [11, 2]);
+  assertClose(embed.apply(ids, { start_index: 1 }), [12, 3]);
+  assert.deepEqual(nr.getMask(embed.apply(ids))?.toArray(), [[1, 0]]);
+  assert.throws(
+    () => embed.apply(ids, { startIndex: 2 }),
+    (e: Error) => e instanceof nr.ShapeError && /got 2 in an input of shape \[1, 2\] from startIndex 2/.test(e.message),
+  );
+  assert.throws(() => embed.apply(ids, { startIndex: -1 }), /startIndex must be an integer >= 0, got -1/);
+  assert.throws(() => embed.apply(ids, { start: 1 }), /apply\(\) takes the options training, mask, startIndex/);
+  const position = new L.PositionEmbedding({ sequenceLength: 3 });
+  const x = nr.zeros([1, 1, 1]);
+  position.apply(x);
+  position.setWeights([nr.tensor([[1], [2], [3]])]);
+  assertClose(position.apply(x, { startIndex: 2 }), [3]);
+});

@@ -55,6 +55,11 @@ export function embeddingIndices(inputs: Tensor, inputDim: number, where: string
   return inputs.dtype === 'int32' ? inputs : tensor(Int32Array.from(data), [...inputs.shape], 'int32');
 }
 
+/** 1 where the index is not 0, else 0 (float32, the input's shape): the mask of maskZero. */
+export function paddingMask(indices: Tensor): Tensor {
+  return ops.cast(ops.notEqual(indices, 0), 'float32');
+}
+
 /**
  * Turns integer indices into dense vectors: `output[..., :] = embeddings[index]`, the weight
  * `embeddings` of shape `[inputDim, outputDim]`. Input: int32 (or floats holding integers) of any
@@ -137,6 +142,15 @@ export class Embedding extends Layer {
         hint: 'leave inputLength out to take sequences of any length',
       });
     }
+  }
+
+  /** As Keras: a mask passes through only when the layer makes one. */
+  override get supportsMasking(): boolean {
+    return this.maskZero;
+  }
+
+  override computeMask(inputs: Tensor | readonly Tensor[]): Tensor | null {
+    return this.maskZero ? paddingMask(inputs as Tensor) : null;
   }
 
   override call(inputs: Tensor): Tensor {

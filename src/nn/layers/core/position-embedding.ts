@@ -1,9 +1,17 @@
-import { configError, formatShape, is, shapeError } from '../../../core/index.js';
+import { configError, formatShape, is, shapeError, show } from '../../../core/index.js';
 import type { Tensor, Variable } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import type { InitializerIdentifier } from '../../initializers.js';
-import { Layer, declareLayerOptions, registerLayer, type LayerOptions, type LayerShape, type OwnOptionChecks } from '../../layer.js';
-import { embeddingIndices } from './embedding.js';
+import {
+  Layer,
+  declareLayerOptions,
+  registerLayer,
+  type CallOptions,
+  type LayerOptions,
+  type LayerShape,
+  type OwnOptionChecks,
+} from '../../layer.js';
+import { embeddingIndices, paddingMask } from './embedding.js';
 
 export interface PositionEmbeddingOptions extends LayerOptions {
   /** The longest sequence the layer takes (required): one learned vector per position. */
@@ -32,17 +40,26 @@ function required<T extends LayerOptions>(options: T, keys: readonly (keyof T & 
   }
 }
 
-/** Rows 0..length-1 of a [sequenceLength, dim] table, or a ShapeError when the sequence is longer. */
-function positions(table: Variable, length: number, where: string, input: readonly number[]): Tensor {
+/**
+ * Rows start..start+length-1 of a [sequenceLength, dim] table (`startIndex` from the call options,
+ * default 0: the position of the first timestep, for decoding one step at a time), or an error when
+ * they run past the table.
+ */
+function positions(table: Variable, length: number, options: CallOptions, where: string, input: readonly number[]): Tensor {
   const limit = table.shape[0]!;
-  if (length > limit) {
+  const start = options.startIndex ?? 0;
+  if (!Number.isInteger(start) || (start as number) < 0) {
+    throw configError(where, { expected: 'startIndex must be an integer >= 0', got: show(start) });
+  }
+  const from = start as number;
+  if (from + length > limit) {
     throw shapeError(where, {
       expected: `a sequence of at most sequenceLength ${limit} positions`,
-      got: `${length} in an input of shape ${formatShape(input)}`,
+      got: `${length} in an input of shape ${formatShape(input)}${from > 0 ? ` from startIndex ${from}` : ''}`,
       hint: 'raise sequenceLength, or cut the sequences shorter',
     });
   }
-  return length === limit ? table : ops.slice(table, [0, 0], [length, table.shape[1]!]);
+  return from === 0 && length === limit ? table : ops.slice(table, [from, 0], [length, table.shape[1]!]);
 }
 
 /**
@@ -89,7 +106,16 @@ export class PositionEmbedding extends Layer {
     super.build(inputShape);
   }
 
-  override call(inputs: Tensor): Tensor {
+  override get callKeywords(): readonly string[] {
+    return ['startIndex'];
+  }
+
+  /** The output lines up with the input's timesteps, so their mask still holds (keras_nlp drops it). */
+  override get supportsMasking(): boolean {
+    return true;
+  }
+
+  override call(inputs: Tensor, options: CallOptions = {}): Tensor {
     const where = `PositionEmbedding "${this.name}"`;
     if (inputs.rank < 3 || inputs.shape.at(-1) !== this.embeddings!.shape[1]) {
       throw shapeError(where, {
@@ -97,7 +123,7 @@ export class PositionEmbedding extends Layer {
         got: formatShape(inputs.shape),
       });
     }
-    const table = positions(this.embeddings!, inputs.shape.at(-2)!, where, inputs.shape);
+    const table = positions(this.embeddings!, inputs.shape.at(-2)!, options, where, inputs.shape);
     return ops.broadcastTo(table, inputs.shape);
   }
 
@@ -171,10 +197,22 @@ export class TokenAndPositionEmbedding extends Layer {
     return [...inputShape, this.embeddingDim];
   }
 
-  override call(inputs: Tensor): Tensor {
+  override get callKeywords(): readonly string[] {
+    return ['startIndex'];
+  }
+
+  override get supportsMasking(): boolean {
+    return this.maskZero;
+  }
+
+  override computeMask(inputs: Tensor | readonly Tensor[]): Tensor | null {
+    return this.maskZero ? paddingMask(inputs as Tensor) : null;
+  }
+
+  override call(inputs: Tensor, options: CallOptions = {}): Tensor {
     const where = `TokenAndPositionEmbedding "${this.name}"`;
     if (inputs.rank < 1) throw shapeError(where, { expected: 'expected token ids [batch, sequence]', got: 'a scalar' });
-    const table = positions(this.positionEmbeddings!, inputs.shape.at(-1)!, where, inputs.shape);
+    const table = positions(this.positionEmbeddings!, inputs.shape.at(-1)!, options, where, inputs.shape);
     return ops.add(ops.gather(this.tokenEmbeddings!, embeddingIndices(inputs, this.vocabularySize, where), 0), table);
   }
 

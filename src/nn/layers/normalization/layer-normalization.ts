@@ -106,6 +106,10 @@ export class LayerNormalization extends Layer {
     return axes;
   }
 
+  override get supportsMasking(): boolean {
+    return true;
+  }
+
   override build(inputShape: LayerShape): void {
     this.axes = this.resolveAxes(inputShape);
     const shape = this.axes.map((a) => inputShape[a]!);
