@@ -122,6 +122,26 @@ napi_value run(napi_env env, const GatherArgs& args) {
                      });
 }
 
+// Rows of dy added into out at indices (see scatter_add_rows); an index outside [0, length) would write past out.
+napi_value run(napi_env env, const ScatterAddArgs& args) {
+  const long count = args.indices.length;
+  for (long j = 0; j < count; j++) {
+    if (args.indices.data[j] < 0 || args.indices.data[j] >= args.length) {
+      throw_range_error(env, args.kName, "index " + std::to_string(args.indices.data[j]) + " at position " +
+                                             std::to_string(j) + " is outside [0, " + std::to_string(args.length) + ")");
+      return nullptr;
+    }
+  }
+  return call_kernel(env, args.kName,
+                     {{args.dy, extent({args.outer, count, args.inner})},
+                      {args.out, extent({args.outer, args.length, args.inner})}},
+                     [&] {
+                       scatter_add_rows(args.dy.data, args.outer, args.length, args.inner, args.indices.data, count,
+                                        args.out.data, num_threads());
+                       return true;
+                     });
+}
+
 // The table's elementwise kernels: every float32 array holds at least the output's length.
 template <class Args>
 napi_value run_elementwise(napi_env env, const Args& args, void (*kernel)(const Args&, long, int)) {

@@ -18,7 +18,7 @@ enum class PoolKernel;
 enum class UpdateKernel;
 
 // tableHash() in table.ts: the addon exports it, and the binding refuses a build of another table.
-constexpr uint32_t kTableHash = 0x788e9fc2u;
+constexpr uint32_t kTableHash = 0xf6a37b3fu;
 
 // Conv2DGeometry in src/backend/kernels.ts, sent as an Int32Array of its fields.
 struct ConvGeometry {
@@ -192,6 +192,21 @@ struct GatherArgs {
   template <class Read>
   bool read(Read&& r) {
     return r(x, "x") && r(outer, "outer") && r(length, "length") && r(inner, "inner") && r(indices, "indices")
+        && r(out, "out");
+  }
+};
+
+// scatterAdd(dy, outer, length, inner, indices, out)
+struct ScatterAddArgs {
+  static constexpr const char* kName = "scatterAdd";
+  static constexpr int kCount = 6;
+  F32Array dy;
+  long outer, length, inner;
+  I32Array indices;
+  F32Array out;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(dy, "dy") && r(outer, "outer") && r(length, "length") && r(inner, "inner") && r(indices, "indices")
         && r(out, "out");
   }
 };
@@ -459,6 +474,7 @@ struct InfoArgs {
   X(ReduceArgs) \
   X(SoftmaxArgs) \
   X(GatherArgs) \
+  X(ScatterAddArgs) \
   X(GeluArgs) \
   X(GeluBackwardArgs) \
   X(Conv2dArgs) \

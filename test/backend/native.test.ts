@@ -346,6 +346,14 @@ test('the training kernels reject bad geometries, short arrays and missing slots
     () => addon.layerNormBackward!(f(12), f(12), 3, 4, null, f(2), f(3), false, f(12), null, f(4)),
     (e: Error) => e instanceof RangeError && /layerNormBackward: mean has 2 elements but the shape needs 3/.test(e.message),
   );
+  assert.throws(
+    () => addon.scatterAdd!(f(6), 1, 4, 2, new Int32Array([1, 4, 0]), f(8)),
+    (e: Error) => e instanceof RangeError && /scatterAdd: index 4 at position 1 is outside \[0, 4\)/.test(e.message),
+  );
+  assert.throws(
+    () => addon.scatterAdd!(f(6), 1, 4, 2, new Int32Array([1, 3, 0]), f(7)),
+    (e: Error) => e instanceof RangeError && /scatterAdd: out has 7 elements but the shape needs 8/.test(e.message),
+  );
   // adam with amsgrad reads three slots.
   const params: Record<keyof UpdateParams, number> = {
     learningRate: 0.01,
@@ -400,6 +408,7 @@ test('the native backend runs its own training kernels on float32 and hands floa
     'batchNormBackward',
     'layerNorm',
     'layerNormBackward',
+    'scatterAdd',
     'applyUpdate',
   ] as const;
   const jsTable = withBackend('js', () => kernels());

@@ -364,6 +364,9 @@ conformance('scatterAdd: the gradient of gather accumulates repeated indices', (
     [[3, 5, 7], [4, 4, 4, 1, 0, 4, 2, 2, 1], 1],
     [[3, 1031], [1030, 0, 1030, 7, 7, 7, 7], 1],
     [[2, 3, 17], [16, 16, 0, 3, 16], 2],
+    // Embedding gradients (rows of 16 floats or more): the native kernel, and past its threading size.
+    [[40, 33], Array.from({ length: 300 }, (_, i) => (i * 7) % 40), 0],
+    [[50, 96], Array.from({ length: 1000 }, (_, i) => (i * i) % 50), 0],
   ];
   for (const [shape, indices, axis] of cases) {
     const x = randomTensor(rng, shape);

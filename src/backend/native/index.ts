@@ -267,6 +267,14 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
       if (f32(x) && f32(out) && view.inner >= 16) addon.gather(x, view.outer, view.length, view.inner, indices, out);
       else jsKernels.gather(x, view, indices, out);
     },
+    scatterAdd(dy, view, indices, out) {
+      // An embedding's gradient: every step of a language model adds batch x time rows into its table.
+      if (f32(dy) && f32(out) && view.inner >= 16 && dy.length >= MIN_NATIVE_ELEMENTS) {
+        addon.scatterAdd(dy, view.outer, view.length, view.inner, indices, out);
+      } else {
+        jsKernels.scatterAdd(dy, view, indices, out);
+      }
+    },
     // Convolutions do enough work per element that even the smallest is faster natively.
     conv2d: geometryKernel('conv2d'),
     conv2dBiasActivation(x, filter, bias, out, g, activation) {
