@@ -432,3 +432,31 @@ conformance('oneHot: on/off values and dtypes; out-of-range indices are a ShapeE
     );
   });
 });
+
+conformance("scatterAdd (an embedding's gradient): 1, 2 and 3 threads give the same bits", (backend) => {
+  const rng = new TestRandom(9397);
+  const table = randomTensor(rng, [300, 128]);
+  const ids = nr.tensor(
+    Array.from({ length: 64 * 16 }, () => rng.int(0, 300)),
+    [64, 16],
+    'int32',
+  );
+  const dy = randomTensor(rng, [64, 16, 128]);
+  const run = () =>
+    Array.from(
+      nr
+        .grad((t) => nr.gather(t, ids, 0).mul(dy).sum())(table)[0]!
+        .data(),
+    );
+  const before = nr.getNumThreads();
+  try {
+    nr.setNumThreads(1);
+    const reference = run();
+    for (const n of [2, 3]) {
+      nr.setNumThreads(n);
+      assert.deepEqual(run(), reference, `${backend}: ${n} threads vs 1`);
+    }
+  } finally {
+    nr.setNumThreads(before);
+  }
+});
