@@ -635,16 +635,20 @@ test('applyUpdate on native equals the js kernel bit for bit for every rule and 
 // path runs them in the test above): conv_impl.h and the rest are compiled once per ISA, and so are
 // the GEMM's epilogue (fused) and its splits over threads.
 for (const isa of ['portable', 'avx2']) {
-  test(`the ${isa} training kernels pass the conv, pool, norm, optimizer, fused and threads conformance cases`, skipUnbuilt, () => {
-    const files = ['conv', 'pool', 'norm', 'optimizer', 'fused', 'threads'].map((f) => `test/conformance/${f}.test.ts`);
-    const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
-    const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--import', 'tsx', ...files], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...env, NEURONA_ISA: isa, NEURONA_NATIVE_MIN_ELEMENTS: '0', NEURONA_QUIET: '1' },
-    });
-    const failed = child.stdout.split('\n').filter((l) => l.startsWith('not ok'));
-    assert.deepEqual(failed, [], child.stdout.slice(-4000));
-    assert.equal(child.status, 0, child.stderr.slice(-2000));
-  });
+  test(
+    `the ${isa} training kernels pass the conv, pool, norm, layer-norm, optimizer, fused and threads conformance cases`,
+    skipUnbuilt,
+    () => {
+      const files = ['conv', 'pool', 'norm', 'layer-norm', 'optimizer', 'fused', 'threads'].map((f) => `test/conformance/${f}.test.ts`);
+      const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
+      const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--import', 'tsx', ...files], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...env, NEURONA_ISA: isa, NEURONA_NATIVE_MIN_ELEMENTS: '0', NEURONA_QUIET: '1' },
+      });
+      const failed = child.stdout.split('\n').filter((l) => l.startsWith('not ok'));
+      assert.deepEqual(failed, [], child.stdout.slice(-4000));
+      assert.equal(child.status, 0, child.stderr.slice(-2000));
+    },
+  );
 }
