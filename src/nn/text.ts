@@ -1,4 +1,4 @@
-/** Text utilities (`nr.text`): tokenizers and padSequences. */
+/** Text utilities (`nr.text`): tokenizers, padSequences, and sampling for generation. */
 export {
   CharTokenizer,
   WordTokenizer,
@@ -9,3 +9,4 @@ export {
   type PadSequencesOptions,
 } from '../data/text/tokenizer.js';
 export type { Standardize, Split } from '../data/text/preprocess.js';
+export { sample, generate, type SampleOptions, type GenerateOptions, type SequenceModel } from './sampling.js';
