@@ -159,11 +159,12 @@ export function cmudict(options: CmudictOptions = {}): Map<string, string[][]> {
   const out = new Map<string, string[][]>();
   for (const [key, value] of Object.entries(raw)) {
     if (typeof value !== 'string') throw formatError(where, { expected: `${path}: every pronunciation must be a string`, got: show(key) });
-    const word = key.replace(/\(\d+\)$/, '');
-    const phones = value.split(' ').filter((p) => p !== '');
-    const list = out.get(word) ?? [];
-    list.push(o.stress === false ? phones.map((p) => p.replace(/\d$/, '')) : phones);
-    out.set(word, list);
+    const variant = key.endsWith(')') ? /\(\d+\)$/.exec(key) : null;
+    const word = variant ? key.slice(0, variant.index) : key;
+    const phones = (o.stress === false ? value.replace(/\d/g, '') : value).split(' ').filter((p) => p !== '');
+    const list = out.get(word);
+    if (list) list.push(phones);
+    else out.set(word, [phones]);
   }
   return out;
 }
