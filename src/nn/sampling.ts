@@ -41,7 +41,8 @@ interface Settings {
 function settings(where: string, options: unknown): Settings & { seed: number | null } {
   const o = parseOptions<SampleOptions>(where, options, SPEC);
   const temperature = o.temperature ?? 1;
-  if (temperature < 0) throw configError(where, { expected: 'temperature must be >= 0 (0 picks the most likely token)', got: show(temperature) });
+  if (temperature < 0)
+    throw configError(where, { expected: 'temperature must be >= 0 (0 picks the most likely token)', got: show(temperature) });
   const topP = o.topP ?? null;
   if (topP !== null && !(topP > 0 && topP <= 1)) throw configError(where, { expected: 'topP must be in (0, 1]', got: show(topP) });
   return { temperature, topK: o.topK ?? null, topP, fromLogits: o.fromLogits ?? true, seed: o.seed ?? null };
@@ -50,13 +51,21 @@ function settings(where: string, options: unknown): Settings & { seed: number | 
 /** The rows of `scores` as one flat float64 array. */
 function rowsOf(scores: unknown, where: string): { values: Float64Array; rows: number; width: number } {
   if (scores instanceof Tensor) {
-    if (scores.rank !== 1 && scores.rank !== 2) throw configError(where, { expected: 'scores must be [vocab] or [batch, vocab]', got: show(scores) });
+    if (scores.rank !== 1 && scores.rank !== 2)
+      throw configError(where, { expected: 'scores must be [vocab] or [batch, vocab]', got: show(scores) });
     const width = scores.shape.at(-1)!;
     return { values: Float64Array.from(scores.data()), rows: scores.rank === 1 ? 1 : scores.shape[0]!, width };
   }
   const list = Array.isArray(scores) && scores.every((r) => typeof r === 'number') ? [scores] : scores;
-  if (!Array.isArray(list) || list.length === 0 || !list.every((r) => Array.isArray(r) && r.length === list[0].length && r.every((v) => typeof v === 'number'))) {
-    throw configError(where, { expected: 'scores must be a tensor, an array of numbers, or an array of equal-length rows', got: show(scores) });
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    !list.every((r) => Array.isArray(r) && r.length === list[0].length && r.every((v) => typeof v === 'number'))
+  ) {
+    throw configError(where, {
+      expected: 'scores must be a tensor, an array of numbers, or an array of equal-length rows',
+      got: show(scores),
+    });
   }
   return { values: Float64Array.from((list as number[][]).flat()), rows: list.length, width: (list[0] as number[]).length };
 }
@@ -77,7 +86,8 @@ function sampleRow(row: Float64Array, s: Settings, random: Random, where: string
   }
   let best = 0;
   for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
-  if (logits[best] === -Infinity) throw numericsError(where, { expected: 'a row with at least one possible token', got: 'every score -Infinity or 0' });
+  if (logits[best] === -Infinity)
+    throw numericsError(where, { expected: 'a row with at least one possible token', got: 'every score -Infinity or 0' });
   if (s.temperature === 0 || s.topK === 1) return best;
   // Ties keep the lower index first, so top-k on equal scores is deterministic.
   let order = Array.from(logits.keys());
@@ -179,11 +189,18 @@ export function generate(
   }
   const single = Array.isArray(prompt) && prompt.every((v) => typeof v === 'number');
   const rows = (single ? [prompt] : prompt) as readonly (readonly number[])[];
-  if (!Array.isArray(rows) || rows.length === 0 || !rows.every((r) => Array.isArray(r) && r.length === rows[0]!.length && r.every(Number.isInteger))) {
+  if (
+    !Array.isArray(rows) ||
+    rows.length === 0 ||
+    !rows.every((r) => Array.isArray(r) && r.length === rows[0]!.length && r.every(Number.isInteger))
+  ) {
     throw configError(where, { expected: 'prompt must be an array of integer ids, or a batch of equal-length arrays', got: show(prompt) });
   }
   if (rows[0]!.length === 0 && !o.contextLength) {
-    throw configError(where, { expected: 'an empty prompt needs contextLength (the model needs at least one step)', hint: 'start from a start-token id' });
+    throw configError(where, {
+      expected: 'an empty prompt needs contextLength (the model needs at least one step)',
+      hint: 'start from a start-token id',
+    });
   }
   const s = settings(where, { temperature: o.temperature, topK: o.topK, topP: o.topP, seed: o.seed, fromLogits: o.fromLogits });
   const random = s.seed === null ? globalRandom() : new Random(s.seed);
@@ -200,7 +217,10 @@ export function generate(
     const input = new Tensor(ids, [sequences.length, length], o.dtype ?? 'int32');
     const out = noGrad(() => model.apply(input));
     if (!(out instanceof Tensor) || out.shape[0] !== sequences.length || (out.rank !== 2 && out.rank !== 3)) {
-      throw configError(where, { expected: `the model must return [${sequences.length}, vocab] or [${sequences.length}, time, vocab] scores`, got: show(out) });
+      throw configError(where, {
+        expected: `the model must return [${sequences.length}, vocab] or [${sequences.length}, time, vocab] scores`,
+        got: show(out),
+      });
     }
     const last = out.rank === 3 ? out.slice([0, out.shape[1]! - 1, 0], [-1, 1, -1]).reshape([sequences.length, -1]) : out;
     const next = sampleWith(last, s, random, where);

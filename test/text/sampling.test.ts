@@ -42,10 +42,7 @@ test('temperature rescales the logits: 0.5 squares the probabilities, 0 (and nea
     frequencies(logits, { temperature: 0.5, seed: 4 }),
     probabilities.map((p) => p * p),
   );
-  assertFrequencies(
-    frequencies(logits, { temperature: 2, seed: 5 }),
-    probabilities.map(Math.sqrt),
-  );
+  assertFrequencies(frequencies(logits, { temperature: 2, seed: 5 }), probabilities.map(Math.sqrt));
   assert.deepEqual(frequencies(logits, { temperature: 0 }), [1, 0, 0, 0]);
   assert.deepEqual(frequencies(logits, { temperature: 0.02, seed: 6 }), [1, 0, 0, 0]);
 });
@@ -63,7 +60,10 @@ test('topK keeps the k most likely tokens (1 is argmax); topP the smallest set w
 });
 
 test('sample is seeded: the same seed gives the same ids, and without a seed nr.setSeed decides', () => {
-  const scores = nr.tensor(Array.from({ length: 64 * 10 }, (_, i) => Math.sin(i)), [64, 10]);
+  const scores = nr.tensor(
+    Array.from({ length: 64 * 10 }, (_, i) => Math.sin(i)),
+    [64, 10],
+  );
   const a = sample(scores, { seed: 123, temperature: 1.5 });
   assert.deepEqual(sample(scores, { seed: 123, temperature: 1.5 }), a);
   assert.notDeepEqual(sample(scores, { seed: 124, temperature: 1.5 }), a);
@@ -102,13 +102,10 @@ function counter(seen: number[][][] = []) {
 
 test('generate feeds the last step back: a batch of prompts, endId stops a row, contextLength left-pads', () => {
   assert.deepEqual(generate(counter(), [0], { steps: 3, seed: 1 }), [0, 1, 2, 3]);
-  assert.deepEqual(
-    generate(counter(), [[4], [1]], { steps: 4, endId: 5, seed: 1 }),
-    [
-      [4, 5],
-      [1, 2, 3, 4, 5],
-    ],
-  );
+  assert.deepEqual(generate(counter(), [[4], [1]], { steps: 4, endId: 5, seed: 1 }), [
+    [4, 5],
+    [1, 2, 3, 4, 5],
+  ]);
   const seen: number[][][] = [];
   const out = generate(counter(seen), [[2]], { steps: 3, contextLength: 2, padId: 0, dtype: 'float32', seed: 1 });
   assert.deepEqual(out, [[2, 3, 4, 5]]);

@@ -74,7 +74,8 @@ export function byFrequency(counts: ReadonlyMap<string, number>, tieOrder: 'desc
 /** The texts of `input` as a flat list: a string, strings, or Keras's `[batch, 1]` nesting. */
 export function textRows(input: unknown, where: string): string[] {
   if (typeof input === 'string') return [input];
-  if (!Array.isArray(input)) throw configError(where, { expected: 'expected a string, an array of strings or an array of [string]', got: show(input) });
+  if (!Array.isArray(input))
+    throw configError(where, { expected: 'expected a string, an array of strings or an array of [string]', got: show(input) });
   return input.map((row: unknown, i) => {
     if (typeof row === 'string') return row;
     if (Array.isArray(row) && row.length === 1 && typeof row[0] === 'string') return row[0];

@@ -96,7 +96,8 @@ abstract class Tokenizer {
   /** Builds the vocabulary from `texts` (replacing any earlier one); returns this tokenizer. */
   fit(texts: string | readonly string[]): this {
     const list = typeof texts === 'string' ? [texts] : texts;
-    if (!Array.isArray(list)) throw configError(`${this.constructor.name}.fit`, { expected: 'texts must be a string or an array of strings', got: show(texts) });
+    if (!Array.isArray(list))
+      throw configError(`${this.constructor.name}.fit`, { expected: 'texts must be a string or an array of strings', got: show(texts) });
     const reserved = new Set(Object.values(this.specialTokens));
     const counts = new Map<string, number>();
     for (const text of list) for (const t of this.tokenize(text)) if (!reserved.has(t)) counts.set(t, (counts.get(t) ?? 0) + 1);
@@ -122,12 +123,16 @@ abstract class Tokenizer {
   /** The text of `ids` (a list or a 1-D tensor): special tokens are left out, and decoding stops at the first end token. */
   decode(ids: readonly number[] | Tensor): string {
     const where = `${this.constructor.name}.decode`;
-    if (ids instanceof Tensor && ids.rank !== 1) throw configError(where, { expected: 'a 1-D tensor of ids (decode rows one at a time)', got: show(ids) });
+    if (ids instanceof Tensor && ids.rank !== 1)
+      throw configError(where, { expected: 'a 1-D tensor of ids (decode rows one at a time)', got: show(ids) });
     const list = ids instanceof Tensor ? Array.from(ids.data(), Number) : ids;
     const out: string[] = [];
     for (const id of list) {
       if (!Number.isInteger(id) || id < 0 || id >= this.tokens.length) {
-        throw configError(where, { expected: `ids must be integers in [0, ${this.tokens.length - 1}] (the vocabulary's size)`, got: show(id) });
+        throw configError(where, {
+          expected: `ids must be integers in [0, ${this.tokens.length - 1}] (the vocabulary's size)`,
+          got: show(id),
+        });
       }
       if (id === this.endId) break;
       if (id > this.unknownId) out.push(this.tokens[id]!);
@@ -158,7 +163,10 @@ abstract class Tokenizer {
       }
     }
     if (!isPlainObject(value) || value.className !== cls.name || !isPlainObject(value.config)) {
-      throw formatError(where, { expected: `expected {className: '${cls.name}', config, vocabulary} as toJSON writes it`, got: show(value) });
+      throw formatError(where, {
+        expected: `expected {className: '${cls.name}', config, vocabulary} as toJSON writes it`,
+        got: show(value),
+      });
     }
     const vocabulary = value.vocabulary;
     if (!Array.isArray(vocabulary) || !vocabulary.every((t) => typeof t === 'string') || new Set(vocabulary).size !== vocabulary.length) {
@@ -166,7 +174,10 @@ abstract class Tokenizer {
     }
     const tokenizer = new cls(value.config as TokenizerOptions);
     if (tokenizer.maxTokens !== null && vocabulary.length + 4 > tokenizer.maxTokens) {
-      throw formatError(where, { expected: `the vocabulary holds ${vocabulary.length} tokens, more than maxTokens - 4`, got: show(tokenizer.maxTokens) });
+      throw formatError(where, {
+        expected: `the vocabulary holds ${vocabulary.length} tokens, more than maxTokens - 4`,
+        got: show(tokenizer.maxTokens),
+      });
     }
     if (vocabulary.some((t) => Object.values(tokenizer.specialTokens).includes(t))) {
       throw formatError(where, { expected: 'the vocabulary repeats a special token', got: show(vocabulary) });
@@ -259,7 +270,8 @@ const PAD_SPEC: OptionsSpec = {
 export function padSequences(sequences: readonly (readonly number[])[], options: PadSequencesOptions = {}): Tensor {
   const where = 'padSequences';
   const o = parseOptions<PadSequencesOptions>(where, options, PAD_SPEC);
-  if (!Array.isArray(sequences)) throw configError(where, { expected: 'sequences must be an array of arrays of numbers', got: show(sequences) });
+  if (!Array.isArray(sequences))
+    throw configError(where, { expected: 'sequences must be an array of arrays of numbers', got: show(sequences) });
   sequences.forEach((s, i) => {
     if (!Array.isArray(s) || !s.every((v) => typeof v === 'number' && Number.isFinite(v))) {
       throw configError(where, { expected: `sequence ${i} must be an array of finite numbers`, got: show(s) });

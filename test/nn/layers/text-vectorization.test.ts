@@ -65,7 +65,7 @@ test('TextVectorization standardize and split: Keras punctuation class, Unicode 
     v.adapt([text]);
     return v.getVocabulary(false).sort();
   };
-  assert.deepEqual(tokens({}, 'Ünïcode, ÇA! «quoted» it\'s a-b_c'), ['abc', 'ça', 'its', 'ünïcode', '«quoted»'].sort());
+  assert.deepEqual(tokens({}, "Ünïcode, ÇA! «quoted» it's a-b_c"), ['abc', 'ça', 'its', 'ünïcode', '«quoted»'].sort());
   assert.deepEqual(tokens({ standardize: 'lower' }, 'Hi, There!'), ['hi,', 'there!']);
   assert.deepEqual(tokens({ standardize: 'strip_punctuation' }, 'Hi, There!'), ['Hi', 'There']);
   assert.deepEqual(tokens({ standardize: null }, 'Hi, There!'), ['Hi,', 'There!']);
@@ -178,12 +178,20 @@ test('TextVectorization misuse: each message names the layer and says what to ch
   throwsWith(make({ padToMaxTokens: true }), nr.ConfigError, /padToMaxTokens needs maxTokens/);
   throwsWith(make({ maxTokens: 1 }), nr.ConfigError, /maxTokens must be greater than 1/);
   throwsWith(make({ standardize: 'upper' }), nr.ConfigError, /standardize must be null, a function, or 'lower_and_strip_punctuation'/);
-  throwsWith(make({ output_sequence_lenght: 3 }), nr.ConfigError, /unknown option 'output_sequence_lenght'; did you mean 'output_sequence_length'/);
+  throwsWith(
+    make({ output_sequence_lenght: 3 }),
+    nr.ConfigError,
+    /unknown option 'output_sequence_lenght'; did you mean 'output_sequence_length'/,
+  );
   throwsWith(make({ outputMode: 'tf_idf', vocabulary: ['a'] }), nr.ConfigError, /'tf_idf' needs idfWeights/);
   throwsWith(make({ encoding: 'latin-1' }), nr.ConfigError, /encoding must be 'utf-8'/);
   const layer = new TextVectorization({ name: 'tv' });
   throwsWith(() => layer.apply(nr.tensor([1]) as never), nr.ConfigError, /takes strings, not tensors.*before the model/);
-  throwsWith(() => layer.apply([['a', 'b']] as never), nr.ShapeError, /row 0 must be a string or a one-string array \(Keras's \[batch, 1\] input\)/);
+  throwsWith(
+    () => layer.apply([['a', 'b']] as never),
+    nr.ShapeError,
+    /row 0 must be a string or a one-string array \(Keras's \[batch, 1\] input\)/,
+  );
   throwsWith(() => layer.apply([3] as never), nr.ConfigError, where);
   throwsWith(() => layer.adapt(5 as never), nr.ConfigError, /"tv".adapt: data must be texts/);
 });

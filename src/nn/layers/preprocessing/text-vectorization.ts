@@ -62,8 +62,16 @@ const SPEC: OptionsSpec = {
       is.nullable(is.oneOf(...STANDARDIZE_NAMES)),
       is.function,
     ),
-    split: is.either(`null, a function, or ${SPLIT_NAMES.map((n) => `'${n}'`).join(', ')}`, is.nullable(is.oneOf(...SPLIT_NAMES)), is.function),
-    ngrams: is.either('null, a positive integer or a list of them', is.nullable(is.positiveInteger), is.arrayOf(is.positiveInteger, 'positive integers')),
+    split: is.either(
+      `null, a function, or ${SPLIT_NAMES.map((n) => `'${n}'`).join(', ')}`,
+      is.nullable(is.oneOf(...SPLIT_NAMES)),
+      is.function,
+    ),
+    ngrams: is.either(
+      'null, a positive integer or a list of them',
+      is.nullable(is.positiveInteger),
+      is.arrayOf(is.positiveInteger, 'positive integers'),
+    ),
     outputMode: is.string,
     outputSequenceLength: is.nullable(is.positiveInteger),
     padToMaxTokens: is.boolean,
@@ -134,15 +142,19 @@ export class TextVectorization {
       throw configError(this.where, { expected: `outputMode must be ${MODES.map((m) => `'${m}'`).join(', ')}`, got: show(o.outputMode) });
     }
     this.outputMode = mode as TextOutputMode;
-    if (o.sparse) throw configError(this.where, { expected: 'sparse output is not supported', hint: 'drop sparse: the output is a dense tensor' });
+    if (o.sparse)
+      throw configError(this.where, { expected: 'sparse output is not supported', hint: 'drop sparse: the output is a dense tensor' });
     if (o.ragged) {
       throw configError(this.where, {
         expected: 'ragged output is not supported (neurona has no ragged tensors)',
-        hint: 'drop ragged: rows are padded with 0 to the longest, or give outputSequenceLength; the zeros can be masked (Embedding maskZero)',
+        hint: 'drop ragged: rows are padded with 0 to the longest or to outputSequenceLength, and the zeros can be masked (maskZero)',
       });
     }
     if (o.encoding !== undefined && o.encoding.toLowerCase().replace('_', '-') !== 'utf-8') {
-      throw configError(this.where, { expected: "encoding must be 'utf-8' (JavaScript strings are already decoded)", got: show(o.encoding) });
+      throw configError(this.where, {
+        expected: "encoding must be 'utf-8' (JavaScript strings are already decoded)",
+        got: show(o.encoding),
+      });
     }
     this.maxTokens = o.maxTokens ?? null;
     if (this.maxTokens !== null && this.maxTokens < 2) {
@@ -163,7 +175,8 @@ export class TextVectorization {
     this.standardize = o.standardize === undefined ? 'lower_and_strip_punctuation' : o.standardize;
     this.split = o.split === undefined ? 'whitespace' : o.split;
     this.ngrams = o.ngrams ?? null;
-    this.widths = this.ngrams === null ? null : typeof this.ngrams === 'number' ? Array.from({ length: this.ngrams }, (_, i) => i + 1) : this.ngrams;
+    this.widths =
+      this.ngrams === null ? null : typeof this.ngrams === 'number' ? Array.from({ length: this.ngrams }, (_, i) => i + 1) : this.ngrams;
     if (o.idfWeights != null && this.outputMode !== 'tf_idf') {
       throw configError(this.where, { expected: "idfWeights is only for outputMode 'tf_idf'", hint: 'drop idfWeights' });
     }
@@ -208,7 +221,10 @@ export class TextVectorization {
 
   private assignVocabulary(vocabulary: readonly string[], idfWeights: readonly number[] | null, where: string): void {
     if (this.outputMode === 'tf_idf' && idfWeights === null) {
-      throw configError(where, { expected: "outputMode 'tf_idf' needs idfWeights with the vocabulary", hint: 'give one weight per vocabulary entry' });
+      throw configError(where, {
+        expected: "outputMode 'tf_idf' needs idfWeights with the vocabulary",
+        hint: 'give one weight per vocabulary entry',
+      });
     }
     if (this.outputMode !== 'tf_idf' && idfWeights !== null) {
       throw configError(where, { expected: "idfWeights is only for outputMode 'tf_idf'", hint: 'drop idfWeights' });
@@ -219,7 +235,8 @@ export class TextVectorization {
     const seen = new Set<string>();
     for (const [i, t] of tokens.entries()) {
       const shown = `vocabulary entry ${i + (leads ? specials.length : 0)}`;
-      if (seen.has(t)) throw configError(where, { expected: `the vocabulary repeats a token (${shown})`, got: show(t), hint: 'remove repeats' });
+      if (seen.has(t))
+        throw configError(where, { expected: `the vocabulary repeats a token (${shown})`, got: show(t), hint: 'remove repeats' });
       if (specials.includes(t)) {
         throw configError(where, {
           expected: `the reserved token ${show(t)} may only lead the vocabulary, in this order: ${show(specials)}`,
@@ -237,7 +254,10 @@ export class TextVectorization {
     }
     if (idfWeights !== null) {
       if (idfWeights.length !== vocabulary.length) {
-        throw configError(where, { expected: `idfWeights must have one weight per vocabulary entry (${vocabulary.length})`, got: `${idfWeights.length}` });
+        throw configError(where, {
+          expected: `idfWeights must have one weight per vocabulary entry (${vocabulary.length})`,
+          got: `${idfWeights.length}`,
+        });
       }
       // As Keras: without special tokens given, '[UNK]' gets the average of the given weights.
       const mean = idfWeights.reduce((a, b) => a + b, 0) / Math.max(idfWeights.length, 1);
@@ -363,7 +383,10 @@ export class TextVectorization {
    * first) and 'tf_idf''s weights included, so that a JSON round trip predicts bit for bit the same.
    */
   getConfig(): Record<string, unknown> {
-    for (const [key, value] of [['standardize', this.standardize], ['split', this.split]] as const) {
+    for (const [key, value] of [
+      ['standardize', this.standardize],
+      ['split', this.split],
+    ] as const) {
       if (typeof value === 'function') {
         throw configError(`${this.where}.getConfig`, {
           expected: `a ${key} function cannot be written to a config`,
@@ -393,7 +416,8 @@ export class TextVectorization {
   /** The vectorizer `getConfig()` described (the object, or the JSON text of it). */
   static fromConfig(config: unknown): TextVectorization {
     const value = typeof config === 'string' ? parseJson(config) : config;
-    if (!isPlainObject(value)) throw formatError('TextVectorization.fromConfig', { expected: 'expected a config object', got: show(value) });
+    if (!isPlainObject(value))
+      throw formatError('TextVectorization.fromConfig', { expected: 'expected a config object', got: show(value) });
     const { vocabulary, ...rest } = value;
     if (vocabulary != null && (!Array.isArray(vocabulary) || !vocabulary.every((t) => typeof t === 'string'))) {
       throw formatError('TextVectorization.fromConfig', { expected: 'vocabulary must be an array of strings', got: show(vocabulary) });
