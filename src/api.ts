@@ -58,6 +58,7 @@ export * as metrics from './nn/metrics.js';
 export * as optimizers from './nn/optimizers/index.js';
 export * as layers from './nn/layers/index.js';
 export * as text from './nn/text.js';
+export { getMask } from './nn/layer.js';
 export * as activations from './nn/activations.js';
 export * as initializers from './nn/initializers.js';
 export * as regularizers from './nn/regularizers.js';
