@@ -110,6 +110,16 @@ test('generate feeds the last step back: a batch of prompts, endId stops a row, 
   const out = generate(counter(seen), [[2]], { steps: 3, contextLength: 2, padId: 0, dtype: 'float32', seed: 1 });
   assert.deepEqual(out, [[2, 3, 4, 5]]);
   assert.deepEqual(seen, [[[0, 2]], [[2, 3]], [[3, 4]]]);
+  // A real model (Dense over a window of 3 float ids) through the same loop.
+  nr.setSeed(1);
+  const model = new nr.Sequential([new nr.layers.Dense({ units: 6, inputShape: [3] })]);
+  const ids = generate(model, [[1], [2]], { steps: 5, contextLength: 3, dtype: 'float32', topK: 3, seed: 2 });
+  assert.deepEqual(
+    ids.map((row) => row.length),
+    [6, 6],
+  );
+  assert.ok(ids.flat().every((id) => Number.isInteger(id) && id >= 0 && id < 6));
+  assert.deepEqual(generate(model, [[1], [2]], { steps: 5, contextLength: 3, dtype: 'float32', topK: 3, seed: 2 }), ids);
   const noisy = { apply: (x: nr.Tensor) => nr.zeros([x.shape[0]!, 50]) };
   assert.deepEqual(generate(noisy, [1], { steps: 20, seed: 5 }), generate(noisy, [1], { steps: 20, seed: 5 }));
   assert.notDeepEqual(generate(noisy, [1], { steps: 20, seed: 5 }), generate(noisy, [1], { steps: 20, seed: 6 }));

@@ -138,6 +138,16 @@ test('TextVectorization adapt reads batches from an iterable, and from an nr.dat
   assert.ok(pending instanceof Promise);
   await pending;
   assert.deepEqual(fromDataset.getVocabulary(), ['', '[UNK]', 'b', 'a']);
+  // steps ends an endless iterable, as Keras's adapt(data, steps=...).
+  function* forever() {
+    for (let i = 0; ; i++) yield [`w${i}`];
+  }
+  const endless = new TextVectorization();
+  endless.adapt(forever(), { steps: 3 });
+  assert.deepEqual(endless.getVocabulary(), ['', '[UNK]', 'w2', 'w1', 'w0']);
+  await endless.adapt(nr.data.Dataset.fromGenerator(() => ['x', 'y']).repeat(), { steps: 4 });
+  assert.deepEqual(endless.getVocabulary(), ['', '[UNK]', 'y', 'x']);
+  assert.throws(() => endless.adapt(['a'], { steps: 1 }), /steps is for an iterable of batches/);
   // adapt starts over each time, as Keras's.
   fromDataset.adapt(['z']);
   assert.deepEqual(fromDataset.getVocabulary(), ['', '[UNK]', 'z']);

@@ -287,10 +287,12 @@ export class TextVectorization {
    * Learns the vocabulary (and 'tf_idf''s document frequencies) from texts, replacing the last one.
    * Each string is one document. Batches from an async iterable (an nr.data.Dataset) make it async.
    */
-  adapt(data: TextAdaptData): void;
-  adapt(data: AsyncIterable<string | readonly string[]>): Promise<void>;
-  adapt(data: TextAdaptData | AsyncIterable<string | readonly string[]>): void | Promise<void> {
+  adapt(data: TextAdaptData, options?: { steps?: number }): void;
+  adapt(data: AsyncIterable<string | readonly string[]>, options?: { steps?: number }): Promise<void>;
+  adapt(data: TextAdaptData | AsyncIterable<string | readonly string[]>, options: { steps?: number } = {}): void | Promise<void> {
     const where = `${this.where}.adapt`;
+    // Keras's steps: how many batches of an iterable to read, so that an endless one (dataset.repeat()) ends.
+    const { steps } = parseOptions<{ steps?: number }>(where, options, { keys: { steps: is.positiveInteger } });
     if (this.hasInputVocabulary) {
       throw configError(where, {
         expected: 'the vocabulary was given (vocabulary option or setVocabulary), so it cannot be adapted',
@@ -306,14 +308,23 @@ export class TextVectorization {
         state.n++;
       }
     };
-    if (typeof data === 'string' || Array.isArray(data)) add(data);
-    else if (data !== null && typeof data === 'object' && Symbol.asyncIterator in data) {
+    let read = 0;
+    if (typeof data === 'string' || Array.isArray(data)) {
+      if (steps !== undefined) throw configError(where, { expected: 'steps is for an iterable of batches, not an array of texts' });
+      add(data);
+    } else if (data !== null && typeof data === 'object' && Symbol.asyncIterator in data) {
       return (async () => {
-        for await (const batch of data as AsyncIterable<unknown>) add(batch);
+        for await (const batch of data as AsyncIterable<unknown>) {
+          add(batch);
+          if (++read === steps) break;
+        }
         this.finishAdapt(state.counts, state.documents, state.n);
       })();
     } else if (data !== null && typeof data === 'object' && Symbol.iterator in data) {
-      for (const batch of data as Iterable<unknown>) add(batch);
+      for (const batch of data as Iterable<unknown>) {
+        add(batch);
+        if (++read === steps) break;
+      }
     } else {
       throw configError(where, { expected: 'data must be texts (strings) or an iterable of batches of texts', got: show(data) });
     }
