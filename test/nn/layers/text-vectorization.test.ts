@@ -170,6 +170,32 @@ test('TextVectorization getConfig/fromConfig: a JSON round trip keeps the vocabu
     // An adapted layer stays adaptable after loading; a given vocabulary stays fixed.
     restored.adapt(['new words']);
   }
+  // A config as Keras 3's get_config writes it: snake_case keys, the given vocabulary without special tokens.
+  const keras = TextVectorization.fromConfig({
+    name: 'text_vectorization',
+    trainable: true,
+    dtype: { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' } },
+    max_tokens: null,
+    standardize: 'lower_and_strip_punctuation',
+    split: 'whitespace',
+    ngrams: null,
+    output_mode: 'int',
+    output_sequence_length: 5,
+    pad_to_max_tokens: false,
+    sparse: false,
+    ragged: false,
+    vocabulary: ['one', 'two'],
+    idf_weights: null,
+    encoding: 'utf-8',
+    vocabulary_size: 4,
+  });
+  assert.deepEqual(keras.apply(['two one three']).toArray(), [[3, 2, 1, 0, 0]]);
+  throwsWith(() => keras.adapt(['b']), nr.ConfigError, /vocabulary was given/);
+  const kerasTfidf = { output_mode: 'tf_idf', vocabulary: ['a', 'b'], idf_weights: [0.5, 1.5] };
+  assertClose(TextVectorization.fromConfig(kerasTfidf).apply(['b c']), [1, 0, 1.5], { rtol: 1e-7, atol: 0 });
+  const fresh = TextVectorization.fromConfig(JSON.stringify(new TextVectorization({ outputMode: 'tf_idf' })));
+  fresh.adapt(['a']);
+  assert.deepEqual(fresh.getVocabulary(), ['[UNK]', 'a']);
   const fixed = TextVectorization.fromConfig(new TextVectorization({ vocabulary: ['a'] }).getConfig());
   throwsWith(() => fixed.adapt(['b']), nr.ConfigError, /vocabulary was given/);
   throwsWith(() => new TextVectorization({ split: (s: string) => [s] }).getConfig(), nr.ConfigError, /a split function cannot be written/);

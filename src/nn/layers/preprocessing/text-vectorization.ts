@@ -426,18 +426,21 @@ export class TextVectorization {
 
   /** The vectorizer `getConfig()` described (the object, or the JSON text of it). */
   static fromConfig(config: unknown): TextVectorization {
+    const where = 'TextVectorization.fromConfig';
     const value = typeof config === 'string' ? parseJson(config) : config;
-    if (!isPlainObject(value))
-      throw formatError('TextVectorization.fromConfig', { expected: 'expected a config object', got: show(value) });
-    const { vocabulary, ...rest } = value;
-    if (vocabulary != null && (!Array.isArray(vocabulary) || !vocabulary.every((t) => typeof t === 'string'))) {
-      throw formatError('TextVectorization.fromConfig', { expected: 'vocabulary must be an array of strings', got: show(vocabulary) });
+    if (!isPlainObject(value)) throw formatError(where, { expected: 'expected a config object', got: show(value) });
+    if (value.vocabulary != null && (!Array.isArray(value.vocabulary) || !value.vocabulary.every((t) => typeof t === 'string'))) {
+      throw formatError(where, { expected: 'vocabulary must be an array of strings', got: show(value.vocabulary) });
     }
-    const layer = new TextVectorization({ ...rest, hasInputVocabulary: false } as TextVectorizationOptions);
-    if (Array.isArray(vocabulary) && vocabulary.length > layer.specials.length) {
-      layer.assignVocabulary(vocabulary as string[], (value.idfWeights as number[] | null) ?? null, 'TextVectorization.fromConfig');
-    }
-    layer.hasInputVocabulary = value.hasInputVocabulary === true;
+    // Keras's snake_case config reads the same as ours once its keys are normalised.
+    const { vocabulary, idfWeights, hasInputVocabulary, ...rest } = parseOptions<TextVectorizationOptions>(where, value, SPEC);
+    const layer = new TextVectorization(rest);
+    // A layer never adapted wrote only the special tokens (and, in 'tf_idf', no weights): nothing to set.
+    const onlySpecials =
+      vocabulary != null && layer.specials.every((t, i) => vocabulary[i] === t) && vocabulary.length === layer.tokenStart;
+    if (vocabulary != null && !(onlySpecials && idfWeights == null)) layer.assignVocabulary(vocabulary, idfWeights ?? null, where);
+    // As Keras: a config without the flag (Keras's own) has a fixed vocabulary when it lists one.
+    layer.hasInputVocabulary = hasInputVocabulary ?? vocabulary != null;
     return layer;
   }
 
