@@ -42,33 +42,54 @@ export function splitText(text: string, split: Split, where: string): string[] {
 }
 
 /** tf.strings.ngrams(tokens, widths, separator ' '): every n-gram of the first width, then of the next. */
-export function ngramsOf(tokens: readonly string[], widths: readonly number[] | null): string[] {
-  if (widths === null) return [...tokens];
+export function ngramsOf(tokens: string[], widths: readonly number[] | null): string[] {
+  if (widths === null) return tokens;
   const out: string[] = [];
-  for (const n of widths) for (let i = 0; i + n <= tokens.length; i++) out.push(tokens.slice(i, i + n).join(' '));
+  for (const n of widths) for (let i = 0; i + n <= tokens.length; i++) out.push(n === 1 ? tokens[i]! : tokens.slice(i, i + n).join(' '));
   return out;
 }
 
 /** Compares by Unicode code point, as numpy and TensorFlow order the UTF-8 bytes (UTF-16 order differs above U+FFFF). */
 export function compareCodePoints(a: string, b: string): number {
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const x = ia.next();
-    const y = ib.next();
-    if (x.done || y.done) return x.done === y.done ? 0 : x.done ? -1 : 1;
-    const d = x.value.codePointAt(0)! - y.value.codePointAt(0)!;
-    if (d !== 0) return d;
-  }
+  if (a === b) return 0;
+  let i = 0;
+  while (i < a.length && i < b.length && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (i === a.length || i === b.length) return a.length - b.length;
+  return codePointRank(a.charCodeAt(i)) - codePointRank(b.charCodeAt(i));
+}
+
+// At the first differing UTF-16 unit, a surrogate (part of a code point above U+FFFF) must sort after
+// U+E000..U+FFFF: moving surrogates up by 0x2000 and that range down by 0x800 gives code-point order.
+function codePointRank(unit: number): number {
+  return unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit;
 }
 
 /**
- * Tokens by count, most frequent first; ties broken as Keras's adapt breaks them (numpy's lexsort
- * of (token, count) reversed): the token that sorts last by code point comes first.
+ * The `limit` most frequent tokens (all when null), most frequent first; ties broken as Keras's adapt
+ * breaks them (numpy's lexsort of (token, count) reversed): the token that sorts last by code point
+ * comes first. Tokens are bucketed by count so that only the buckets kept are sorted, as most
+ * tokens of a corpus are seen once.
  */
-export function byFrequency(counts: ReadonlyMap<string, number>, tieOrder: 'descending' | 'ascending' = 'descending'): string[] {
-  const sign = tieOrder === 'descending' ? -1 : 1;
-  return [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)! || sign * compareCodePoints(a, b));
+export function byFrequency(
+  counts: Iterable<readonly [string, number]>,
+  limit: number | null,
+  tieOrder: 'descending' | 'ascending' = 'descending',
+): string[] {
+  const buckets = new Map<number, string[]>();
+  for (const [token, count] of counts) {
+    const bucket = buckets.get(count);
+    if (bucket) bucket.push(token);
+    else buckets.set(count, [token]);
+  }
+  const out: string[] = [];
+  const wanted = limit ?? Infinity;
+  for (const count of [...buckets.keys()].sort((a, b) => b - a)) {
+    if (out.length >= wanted) break;
+    const bucket = buckets.get(count)!.sort(compareCodePoints);
+    if (tieOrder === 'descending') bucket.reverse();
+    for (let i = 0; i < bucket.length && out.length < wanted; i++) out.push(bucket[i]!);
+  }
+  return out;
 }
 
 /** The texts of `input` as a flat list: a string, strings, or Keras's `[batch, 1]` nesting. */

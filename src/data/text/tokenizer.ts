@@ -101,8 +101,7 @@ abstract class Tokenizer {
     const reserved = new Set(Object.values(this.specialTokens));
     const counts = new Map<string, number>();
     for (const text of list) for (const t of this.tokenize(text)) if (!reserved.has(t)) counts.set(t, (counts.get(t) ?? 0) + 1);
-    const kept = byFrequency(counts, 'ascending');
-    this.setVocabulary(this.maxTokens === null ? kept : kept.slice(0, this.maxTokens - 4));
+    this.setVocabulary(byFrequency(counts, this.maxTokens === null ? null : this.maxTokens - 4, 'ascending'));
     return this;
   }
 

@@ -299,13 +299,23 @@ export class TextVectorization {
         hint: 'construct a TextVectorization without a vocabulary to learn one',
       });
     }
-    const state = { counts: new Map<string, number>(), documents: new Map<string, number>(), n: 0 };
+    // One entry per token: its count, the documents holding it ('tf_idf'), and the last document seen.
+    const stats = new Map<string, { count: number; documents: number; last: number }>();
+    let n = 0;
     const add = (batch: unknown) => {
       for (const text of textRows(batch, where)) {
-        const tokens = this.tokenize(text);
-        for (const t of tokens) state.counts.set(t, (state.counts.get(t) ?? 0) + 1);
-        if (this.outputMode === 'tf_idf') for (const t of new Set(tokens)) state.documents.set(t, (state.documents.get(t) ?? 0) + 1);
-        state.n++;
+        for (const t of this.tokenize(text)) {
+          const entry = stats.get(t);
+          if (!entry) stats.set(t, { count: 1, documents: 1, last: n });
+          else {
+            entry.count++;
+            if (entry.last !== n) {
+              entry.documents++;
+              entry.last = n;
+            }
+          }
+        }
+        n++;
       }
     };
     let read = 0;
@@ -318,7 +328,7 @@ export class TextVectorization {
           add(batch);
           if (++read === steps) break;
         }
-        this.finishAdapt(state.counts, state.documents, state.n);
+        this.finishAdapt(stats, n);
       })();
     } else if (data !== null && typeof data === 'object' && Symbol.iterator in data) {
       for (const batch of data as Iterable<unknown>) {
@@ -328,16 +338,16 @@ export class TextVectorization {
     } else {
       throw configError(where, { expected: 'data must be texts (strings) or an iterable of batches of texts', got: show(data) });
     }
-    this.finishAdapt(state.counts, state.documents, state.n);
+    this.finishAdapt(stats, n);
   }
 
-  private finishAdapt(counts: Map<string, number>, documents: Map<string, number>, n: number): void {
-    counts.delete(MASK);
-    counts.delete(OOV);
-    let tokens = byFrequency(counts);
-    if (this.maxTokens !== null) tokens = tokens.slice(0, this.maxTokens - this.tokenStart);
+  private finishAdapt(stats: Map<string, { count: number; documents: number }>, n: number): void {
+    stats.delete(MASK);
+    stats.delete(OOV);
+    const counts = Array.from(stats, ([t, s]) => [t, s.count] as const);
+    const tokens = byFrequency(counts, this.maxTokens === null ? null : this.maxTokens - this.tokenStart);
     if (this.outputMode === 'tf_idf') {
-      const weights = tokens.map((t) => Math.fround(Math.log(1 + n / (1 + documents.get(t)!))));
+      const weights = tokens.map((t) => Math.fround(Math.log(1 + n / (1 + stats.get(t)!.documents))));
       let mean = 0;
       for (const w of weights) mean += w;
       mean = weights.length > 0 ? Math.fround(mean / weights.length) : 0;
