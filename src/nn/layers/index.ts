@@ -89,3 +89,9 @@ export {
   type FlipMode,
 } from './preprocessing/augmentation.js';
 export { transformImages, type FillMode, type Interpolation } from './preprocessing/transform.js';
+export {
+  TextVectorization,
+  type TextVectorizationOptions,
+  type TextOutputMode,
+  type TextAdaptData,
+} from './preprocessing/text-vectorization.js';
