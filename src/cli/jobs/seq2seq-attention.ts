@@ -141,15 +141,15 @@ export const seq2seqAttention = program({
       0,
       test.words.findIndex((word) => word.length >= 6),
     );
-    const steps = predicted[shown]!.length + 1; // its phones and the end token
+    const phones = predicted[shown]!.map((id) => sounds.vocabulary[id]!);
+    if (phones.length <= maxLength) phones.push('</s>'); // else decoding stopped at the step limit
     const decoderInput = new Int32Array(maxLength + 1);
     decoderInput.set([1, ...predicted[shown]!].slice(0, maxLength + 1));
     const weights = (
       attention.predict([test.letters.slice([shown, 0], [1, -1]), nr.tensor(decoderInput, [1, maxLength + 1], 'int32')]) as nr.Tensor
     ).toArray() as number[][][];
     const word = test.words[shown]!;
-    const rows = weights[0]!.slice(0, steps).map((row) => row.slice(0, word.length));
-    const phones = [...predicted[shown]!.map((id) => sounds.vocabulary[id]!), '</s>'];
+    const rows = weights[0]!.slice(0, phones.length).map((row) => row.slice(0, word.length));
     const path = join(out, 'attention.png');
     await saveHeatmap(path, rows, [...word], phones, `attention while transcribing ${word}`);
     print(`wrote ${path} (${word} -> ${guesses[shown]})`);
