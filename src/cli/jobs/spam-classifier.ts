@@ -46,7 +46,7 @@ export const spamClassifier = program({
     sequenceLength: { kind: 'positive', default: 200, help: 'words read from the start of each message' },
     width: { kind: 'positive', default: 32, help: 'embedding size, LSTM units and Transformer width' },
     heads: { kind: 'positive', default: 2, help: 'attention heads (width is split between them)' },
-    epochs: { kind: 'positive', default: 5, help: 'epochs for each model' },
+    epochs: { kind: 'positive', default: 3, help: 'epochs for each model' },
     batchSize: { kind: 'positive', default: 32, help: 'batch size' },
   },
   async run({ limit, headers, maxTokens, sequenceLength, width, heads, epochs, batchSize }, print) {
