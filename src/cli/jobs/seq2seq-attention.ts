@@ -22,9 +22,10 @@ interface Pairs {
 }
 
 /** The encoder-decoder for training, and a model sharing its layers that returns the attention weights. */
-function seq2seq(letters: number, phones: number, lengths: [number, number], units: number): [nr.Model, nr.Model] {
-  const spelling = nr.Input({ shape: [lengths[0]], dtype: 'int32', name: 'letters' });
-  const previous = nr.Input({ shape: [lengths[1]], dtype: 'int32', name: 'previous_phones' });
+function seq2seq(letters: number, phones: number, length: number, units: number): [nr.Model, nr.Model] {
+  const spelling = nr.Input({ shape: [length], dtype: 'int32', name: 'letters' });
+  // Any number of phones: greedy decoding feeds the prefix written so far.
+  const previous = nr.Input({ shape: [null], dtype: 'int32', name: 'previous_phones' });
   const encoded = new nr.layers.Embedding({ inputDim: letters, outputDim: units, maskZero: true }).apply(spelling);
   const [encoderOutputs, h, c] = new nr.layers.LSTM({ units, returnSequences: true, returnState: true }).apply<SymbolicTensor[]>(encoded);
   const decoded = new nr.layers.Embedding({ inputDim: phones, outputDim: units, maskZero: true }).apply(previous);
@@ -43,24 +44,31 @@ function seq2seq(letters: number, phones: number, lengths: [number, number], uni
   ];
 }
 
-/** Greedy decoding of a batch: each step feeds the phones chosen so far and keeps the most likely next one. */
+/**
+ * Greedy decoding: each step feeds the words still being written, with `<s>` and the phones chosen so
+ * far, and keeps the most likely next phone; a word leaves the batch when it writes `</s>`.
+ */
 function transcribe(model: nr.Model, letters: nr.Tensor, steps: number, endId: number): number[][] {
-  const n = letters.shape[0]!;
-  const previous = new Int32Array(n * steps);
+  const [n, width] = letters.shape as [number, number];
+  const spellings = letters.data();
   const out: number[][] = Array.from({ length: n }, () => []);
-  const ended = new Array<boolean>(n).fill(false);
-  for (let i = 0; i < n; i++) previous[i * steps] = 1; // <s>
-  for (let step = 0; step < steps && !ended.every(Boolean); step++) {
-    // Padding after the current step is masked, so it cannot change the scores of steps before it.
-    const scores = model.predict([letters, nr.tensor(previous, [n, steps], 'int32')], { batchSize: 512 }) as nr.Tensor;
+  let active = out.map((_, i) => i);
+  for (let step = 0; step < steps && active.length > 0; step++) {
+    const rows = active.length;
+    const batchLetters = new Int32Array(rows * width);
+    const previous = new Int32Array(rows * (step + 1));
+    active.forEach((word, row) => {
+      batchLetters.set(spellings.subarray(word * width, (word + 1) * width), row * width);
+      previous.set([1, ...out[word]!], row * (step + 1));
+    });
+    const inputs = [nr.tensor(batchLetters, [rows, width], 'int32'), nr.tensor(previous, [rows, step + 1], 'int32')];
+    const scores = model.predict(inputs, { batchSize: 512 }) as nr.Tensor;
     const next = scores.slice([0, step, 0], [-1, 1, -1]).argmax(-1).data();
-    for (let i = 0; i < n; i++) {
-      if (ended[i]) continue;
-      const id = Number(next[i]);
-      if (id === endId) ended[i] = true;
-      else out[i]!.push(id);
-      if (step + 1 < steps) previous[i * steps + step + 1] = id;
-    }
+    active = active.filter((word, row) => {
+      const id = Number(next[row]);
+      if (id !== endId) out[word]!.push(id);
+      return id !== endId;
+    });
   }
   return out;
 }
@@ -115,7 +123,7 @@ export const seq2seqAttention = program({
     print(`${train.words.length} training and ${test.words.length} held-out words`);
     print(`${spellings.vocabularySize} letter and ${sounds.vocabularySize} phone tokens (4 of each are <pad>, <s>, </s>, <unk>)`);
 
-    const [model, attention] = seq2seq(spellings.vocabularySize, sounds.vocabularySize, [maxLength, maxLength + 1], units);
+    const [model, attention] = seq2seq(spellings.vocabularySize, sounds.vocabularySize, maxLength, units);
     model.compile({
       optimizer: new nr.optimizers.Adam({ learningRate: 0.002 }),
       loss: new nr.losses.SparseCategoricalCrossentropy({ fromLogits: true }),
@@ -143,11 +151,8 @@ export const seq2seqAttention = program({
     );
     const phones = predicted[shown]!.map((id) => sounds.vocabulary[id]!);
     if (phones.length <= maxLength) phones.push('</s>'); // else decoding stopped at the step limit
-    const decoderInput = new Int32Array(maxLength + 1);
-    decoderInput.set([1, ...predicted[shown]!].slice(0, maxLength + 1));
-    const weights = (
-      attention.predict([test.letters.slice([shown, 0], [1, -1]), nr.tensor(decoderInput, [1, maxLength + 1], 'int32')]) as nr.Tensor
-    ).toArray() as number[][][];
+    const decoderInput = nr.tensor([[1, ...predicted[shown]!].slice(0, phones.length)], undefined, 'int32');
+    const weights = (attention.predict([test.letters.slice([shown, 0], [1, -1]), decoderInput]) as nr.Tensor).toArray() as number[][][];
     const word = test.words[shown]!;
     const rows = weights[0]!.slice(0, phones.length).map((row) => row.slice(0, word.length));
     const path = join(out, 'attention.png');
