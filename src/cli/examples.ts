@@ -18,6 +18,11 @@ import { fashionMnistProgression } from './jobs/fashion-mnist-progression.js';
 import { fashionToMnistTransfer } from './jobs/fashion-to-mnist-transfer.js';
 import { architectures } from './jobs/architectures.js';
 import { transferLearning } from './jobs/transfer-learning.js';
+import { sineForecast } from './jobs/sine-forecast.js';
+import { namesLstm } from './jobs/names-lstm.js';
+import { spamClassifier } from './jobs/spam-classifier.js';
+import { miniGptExample } from './jobs/mini-gpt.js';
+import { seq2seqAttention } from './jobs/seq2seq-attention.js';
 
 export const EXAMPLES: Record<string, Example> = {
   'mnist-mlp': mnistMlp,
@@ -35,4 +40,9 @@ export const EXAMPLES: Record<string, Example> = {
   architectures: architectures,
   'transfer-learning': transferLearning,
   'fashion-to-mnist-transfer': fashionToMnistTransfer,
+  'sine-forecast': sineForecast,
+  'names-lstm': namesLstm,
+  'spam-classifier': spamClassifier,
+  'mini-gpt': miniGptExample,
+  'seq2seq-attention': seq2seqAttention,
 };
