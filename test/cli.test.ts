@@ -129,6 +129,26 @@ test('the deck-004 transfer examples reject an unknown base, model or stage befo
   );
 });
 
+test('the sequence examples reject flags that cannot work before reading any data, naming the flag', async () => {
+  assertOneLineError(
+    await cli('train', 'mini-gpt', '--width', '30', '--heads', '4'),
+    1,
+    /--width must be a multiple of --heads, got --width 30 --heads 4/,
+  );
+  for (const name of ['names-lstm', 'mini-gpt']) {
+    assertOneLineError(
+      await cli('train', name, '--temperature', 'hot'),
+      1,
+      new RegExp(`${name}: --temperature must be a number >= 0 .*, got "hot"`),
+    );
+  }
+  assertOneLineError(
+    await cli('train', 'sine-forecast', '--points', '50'),
+    1,
+    /--points must leave windows of 40 values to train and test on, got --points 50; use --points 55 or more, or a smaller --window/,
+  );
+});
+
 test('train errors: unknown example lists the available ones; bad flags name the flag', async () => {
   assertOneLineError(await cli('train', 'mnist-nope'), 2, /unknown example 'mnist-nope'; available: mnist-mlp/);
   assertOneLineError(await cli('train'), 2, /train needs an example name; available: mnist-mlp/);

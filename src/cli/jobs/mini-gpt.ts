@@ -48,6 +48,7 @@ export const miniGptExample = program({
     if (width % heads !== 0) {
       throw configError('mini-gpt', { expected: '--width must be a multiple of --heads', got: `--width ${width} --heads ${heads}` });
     }
+    const sampleTemperature = parseTemperature(temperature, 'mini-gpt');
     nr.setSeed(3);
     const data = namesData(names, 1);
     const vocab = data.tokenizer.vocabularySize;
@@ -66,6 +67,6 @@ export const miniGptExample = program({
     print(`trained in ${((performance.now() - start) / 1000).toFixed(1)} s (${model.countParams()} parameters)`);
     const perCharacter = lossPerCharacter(model, data.validation);
     print(`validation loss per character: ${perCharacter.toFixed(4)} nats (${(perCharacter / Math.LN2).toFixed(4)} bits)`);
-    printSamples(sampleNames(model, data, samples, { temperature: parseTemperature(temperature), seed: 11 }), data, print);
+    printSamples(sampleNames(model, data, samples, { temperature: sampleTemperature, seed: 11 }), data, print);
   },
 });

@@ -78,14 +78,11 @@ export function printSamples(samples: string[], data: NamesData, print: (line: s
   for (let i = 0; i < samples.length; i += 8) print(`  ${samples.slice(i, i + 8).join(', ')}`);
 }
 
-/** The --temperature flag as a number (0 is argmax). */
-export function parseTemperature(text: string): number {
+/** The --temperature flag as a number (0 is argmax), checked before any work. */
+export function parseTemperature(text: string, where: string): number {
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value < 0) {
-    throw configError('--temperature', {
-      expected: 'a number >= 0 (1 samples the model as is, below 1 is safer, 0 is argmax)',
-      got: show(text),
-    });
+  if (text.trim() === '' || !(value >= 0 && value < Number.POSITIVE_INFINITY)) {
+    throw configError(where, { expected: '--temperature must be a number >= 0 (1 samples the model as is, 0 is argmax)', got: show(text) });
   }
   return value;
 }

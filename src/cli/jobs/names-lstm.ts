@@ -19,6 +19,7 @@ export const namesLstm = program({
     temperature: { kind: 'text', default: '0.8', help: 'sampling temperature (below 1: safer names)' },
   },
   async run({ names, epochs, units, embeddingDim, batchSize, samples, temperature }, print) {
+    const sampleTemperature = parseTemperature(temperature, 'names-lstm');
     nr.setSeed(3);
     const data = namesData(names, 1);
     const vocab = data.tokenizer.vocabularySize;
@@ -41,6 +42,6 @@ export const namesLstm = program({
     print(`trained in ${((performance.now() - start) / 1000).toFixed(1)} s (${model.countParams()} parameters)`);
     const perCharacter = lossPerCharacter(model, data.validation);
     print(`validation loss per character: ${perCharacter.toFixed(4)} nats (${(perCharacter / Math.LN2).toFixed(4)} bits)`);
-    printSamples(sampleNames(model, data, samples, { temperature: parseTemperature(temperature), seed: 11 }), data, print);
+    printSamples(sampleNames(model, data, samples, { temperature: sampleTemperature, seed: 11 }), data, print);
   },
 });
