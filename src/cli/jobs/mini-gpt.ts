@@ -8,6 +8,7 @@ import * as nr from '../../index.js';
 import { configError } from '../../core/index.js';
 import { lossPerCharacter, namesData, parseTemperature, printSamples, sampleNames } from './names-data.js';
 import { program } from './example.js';
+import { epochLines } from './sequence-output.js';
 
 /** The model: `blocks` Transformer blocks of `width` features in `heads` heads; int ids in, logits out. */
 function miniGpt(vocab: number, length: number, width: number, heads: number, blocks: number): nr.Model {
@@ -59,11 +60,8 @@ export const miniGptExample = program({
       loss: new nr.losses.SparseCategoricalCrossentropy({ fromLogits: true }),
     });
     const start = performance.now();
-    const history = await model.fit(data.train[0], data.train[1], { epochs, batchSize, verbose: 0, validationData: data.validation });
-    const { loss, val_loss: validationLoss } = history.history;
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      print(`epoch ${epoch + 1}/${epochs} - loss: ${loss![epoch]!.toFixed(4)} - val_loss: ${validationLoss![epoch]!.toFixed(4)}`);
-    }
+    const callbacks = [epochLines(epochs, print)];
+    await model.fit(data.train[0], data.train[1], { epochs, batchSize, verbose: 0, validationData: data.validation, callbacks });
     print(`trained in ${((performance.now() - start) / 1000).toFixed(1)} s (${model.countParams()} parameters)`);
     const perCharacter = lossPerCharacter(model, data.validation);
     print(`validation loss per character: ${perCharacter.toFixed(4)} nats (${(perCharacter / Math.LN2).toFixed(4)} bits)`);

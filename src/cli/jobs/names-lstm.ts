@@ -6,6 +6,7 @@
 import * as nr from '../../index.js';
 import { lossPerCharacter, namesData, parseTemperature, printSamples, sampleNames } from './names-data.js';
 import { program } from './example.js';
+import { epochLines } from './sequence-output.js';
 
 export const namesLstm = program({
   description: 'a character-level LSTM that invents first names: validation loss per character (nats) and samples',
@@ -34,11 +35,8 @@ export const namesLstm = program({
       loss: new nr.losses.SparseCategoricalCrossentropy({ fromLogits: true }),
     });
     const start = performance.now();
-    const history = await model.fit(data.train[0], data.train[1], { epochs, batchSize, verbose: 0, validationData: data.validation });
-    const { loss, val_loss: validationLoss } = history.history;
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      print(`epoch ${epoch + 1}/${epochs} - loss: ${loss![epoch]!.toFixed(4)} - val_loss: ${validationLoss![epoch]!.toFixed(4)}`);
-    }
+    const callbacks = [epochLines(epochs, print)];
+    await model.fit(data.train[0], data.train[1], { epochs, batchSize, verbose: 0, validationData: data.validation, callbacks });
     print(`trained in ${((performance.now() - start) / 1000).toFixed(1)} s (${model.countParams()} parameters)`);
     const perCharacter = lossPerCharacter(model, data.validation);
     print(`validation loss per character: ${perCharacter.toFixed(4)} nats (${(perCharacter / Math.LN2).toFixed(4)} bits)`);

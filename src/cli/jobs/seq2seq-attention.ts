@@ -10,7 +10,7 @@ import * as nr from '../../index.js';
 import { Random } from '../../core/index.js';
 import type { SymbolicTensor } from '../../nn/layer.js';
 import { program } from './example.js';
-import { saveHeatmap } from './sequence-plots.js';
+import { epochLines, saveHeatmap } from './sequence-output.js';
 
 interface Pairs {
   words: string[];
@@ -129,9 +129,9 @@ export const seq2seqAttention = program({
       loss: new nr.losses.SparseCategoricalCrossentropy({ fromLogits: true }),
     });
     const start = performance.now();
-    const history = await model.fit([train.letters, train.decoderInput], train.target, { epochs, batchSize, verbose: 0 });
-    const losses = history.history.loss!.map((l) => l.toFixed(4)).join(', ');
-    print(`trained in ${((performance.now() - start) / 1000).toFixed(1)} s (${model.countParams()} parameters); loss per epoch: ${losses}`);
+    const callbacks = [epochLines(epochs, print)];
+    await model.fit([train.letters, train.decoderInput], train.target, { epochs, batchSize, verbose: 0, callbacks });
+    print(`trained in ${((performance.now() - start) / 1000).toFixed(1)} s (${model.countParams()} parameters)`);
 
     const predicted = transcribe(model, test.letters, maxLength + 1, sounds.endId);
     const truth = kept.slice(0, held).map(([, [phones]]) => phones!.join(' '));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as nr from '../../index.js';
 import { configError } from '../../core/index.js';
 import { program } from './example.js';
-import { saveLines } from './sequence-plots.js';
+import { saveLines } from './sequence-output.js';
 
 /** The series: two incommensurate periods, so no window repeats, plus a little noise. */
 function series(points: number): Float32Array {

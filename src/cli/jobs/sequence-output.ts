@@ -1,10 +1,21 @@
 /*
- * The two charts of the sequence examples that nr.vis has no function for: lines over time
- * (sine-forecast) and an attention heat-map (seq2seq-attention). Both are Vega-Lite specs drawn by
- * nr.vis.renderVegaLite and written as PNG or SVG by the path's extension.
+ * Output the sequence examples share: a line per epoch as training goes, and the two charts nr.vis
+ * has no function for, lines over time (sine-forecast) and an attention heat-map
+ * (seq2seq-attention), Vega-Lite specs drawn by nr.vis.renderVegaLite and written as PNG or SVG by
+ * the path's extension.
  */
 import * as nr from '../../index.js';
 import { saveSvg } from '../../vis/raster.js';
+
+/** Prints `epoch k/N - loss: x - val_loss: y` after each epoch: the full-size runs take minutes. */
+export function epochLines(epochs: number, print: (line: string) => void): nr.callbacks.Callback {
+  return new nr.callbacks.LambdaCallback({
+    onEpochEnd: (epoch, logs = {}) => {
+      const figures = ['loss', 'val_loss'].filter((key) => key in logs).map((key) => `${key}: ${Number(logs[key]).toFixed(4)}`);
+      print([`epoch ${epoch + 1}/${epochs}`, ...figures].join(' - '));
+    },
+  });
+}
 
 /** Writes one line per series over a shared x axis. */
 export async function saveLines(path: string, series: Record<string, readonly number[]>, options: { title: string; x: string; y: string }) {
