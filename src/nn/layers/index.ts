@@ -38,6 +38,15 @@ export {
   type Pooling2DOptions,
   type GlobalPooling2DOptions,
 } from './pooling/pooling-2d.js';
+export { Conv1D, type Conv1DOptions } from './conv/conv-1d.js';
+export {
+  MaxPooling1D,
+  AveragePooling1D,
+  GlobalAveragePooling1D,
+  GlobalMaxPooling1D,
+  type Pooling1DOptions,
+  type GlobalPooling1DOptions,
+} from './pooling/pooling-1d.js';
 export { AdaptiveAveragePooling2D, type AdaptiveAveragePooling2DOptions } from './pooling/adaptive-pooling-2d.js';
 export { BatchNormalization, type BatchNormalizationOptions } from './normalization/batch-normalization.js';
 export {
