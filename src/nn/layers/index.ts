@@ -47,6 +47,8 @@ export {
   type Pooling1DOptions,
   type GlobalPooling1DOptions,
 } from './pooling/pooling-1d.js';
+export { Masking, type MaskingOptions } from './core/masking.js';
+export { TimeDistributed, type TimeDistributedOptions } from './recurrent/time-distributed.js';
 export { AdaptiveAveragePooling2D, type AdaptiveAveragePooling2DOptions } from './pooling/adaptive-pooling-2d.js';
 export { BatchNormalization, type BatchNormalizationOptions } from './normalization/batch-normalization.js';
 export {
