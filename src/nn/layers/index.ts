@@ -59,6 +59,14 @@ export {
   type Cropping2DOptions,
   type UpSampling2DOptions,
 } from './reshaping/spatial-2d.js';
+export {
+  ZeroPadding1D,
+  Cropping1D,
+  UpSampling1D,
+  type ZeroPadding1DOptions,
+  type Cropping1DOptions,
+  type UpSampling1DOptions,
+} from './reshaping/spatial-1d.js';
 export { SpatialDropout2D, type SpatialDropout2DOptions } from './regularization/spatial-dropout.js';
 export { Add, Subtract, Multiply, Average, Maximum, Concatenate, type ConcatenateOptions } from './merge/merge.js';
 export { Rescaling, type RescalingOptions } from './preprocessing/rescaling.js';

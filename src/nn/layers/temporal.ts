@@ -56,7 +56,7 @@ export function checkStepsFit(shape: LayerShape, span: number, where: string, wh
   const steps = shape[1] ?? null;
   if (steps === null || span <= steps) return;
   throw shapeError(where, {
-    expected: `a ${what} spanning ${span} steps with 'valid' padding does not fit the ${steps} steps of the input ${formatLayerShape(shape)}`,
+    expected: `a ${what} spanning ${span} steps with 'valid' padding does not fit the ${steps} steps of ${formatLayerShape(shape)}`,
     hint: `use padding 'same', a smaller ${what}, or a longer sequence`,
   });
 }

@@ -17,7 +17,7 @@ interface ConvCase {
   padding: 'valid' | 'same' | 'causal';
   dilationRate: number;
   groups: number;
-  activation: string;
+  activation: 'linear' | 'relu' | 'tanh';
   input: Encoded;
   kernel: Encoded;
   bias: Encoded;

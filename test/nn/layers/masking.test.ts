@@ -23,9 +23,10 @@ test("Masking: the mask is any(step != maskValue) over the features, and masked 
     [0, 1, 0],
   ]);
   assert.equal(nr.getMask(y)?.dtype, 'float32');
+  assert.deepEqual(y.shape, [2, 3, 2]);
   // Multiplied by the mask as Keras does, so a masked -1 becomes -0.
   assertClose(
-    y.toArray().flat(2),
+    y.data(),
     [
       [
         [1, 2],

@@ -92,7 +92,7 @@ test('TimeDistributed misuse: errors name the layer, the rule and the fix', () =
   );
 });
 
-test("the layers of Conv1D's family, Masking and TimeDistributed save and load in one model with bitwise-equal predictions", async () => {
+test("the layers of Conv1D's family, the 1-D padding layers, Masking and TimeDistributed save and load in one model with bitwise-equal predictions", async () => {
   nr.setSeed(18);
   const input = nr.Input({ shape: [12, 3] });
   const masked = new L.Masking({ maskValue: 0 }).apply(input);
@@ -102,6 +102,7 @@ test("the layers of Conv1D's family, Masking and TimeDistributed save and load i
   x = new L.Conv1D({ filters: 4, kernelSize: 2, strides: 2, padding: 'same', groups: 2 }).apply(x);
   x = new L.MaxPooling1D({ poolSize: 2, padding: 'same' }).apply(x);
   x = new L.AveragePooling1D({ poolSize: 2, strides: 1 }).apply(x);
+  x = new L.Cropping1D([1, 0]).apply(new L.UpSampling1D(2).apply(new L.ZeroPadding1D([0, 2]).apply(x)));
   const max = new L.GlobalMaxPooling1D().apply(x);
   const output = new L.Dense(2).apply(new L.Concatenate().apply([average, max]));
   const model = new nr.Model({ inputs: input, outputs: output });
