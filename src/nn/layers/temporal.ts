@@ -24,11 +24,9 @@ export type Length = number | readonly [number];
 /** Keras's padding of a 1-D convolution: 'causal' pads `(kernelSize - 1) * dilationRate` steps before the sequence. */
 export type Padding1D = 'valid' | 'same' | 'causal';
 
-export const SEQUENCE_AXES = 'batch, steps, channels';
-
 const SEQUENCE_INPUT_SPEC: InputSpec = {
   rank: 3,
-  axes: SEQUENCE_AXES,
+  axes: 'batch, steps, channels',
   hint: (rank) =>
     rank === 2
       ? '; add the channels axis, e.g. nr.layers.Reshape({targetShape: [steps, 1]})'
@@ -37,11 +35,11 @@ const SEQUENCE_INPUT_SPEC: InputSpec = {
         : '',
 };
 
-/** `3` or `[3]` -> 3; an integer >= `min`. */
-export function lengthOption(value: unknown, where: string, option: string, min = 1): number {
+/** `3` or `[3]` -> 3; a positive integer. */
+export function lengthOption(value: unknown, where: string, option: string): number {
   const v = Array.isArray(value) && value.length === 1 ? value[0] : value;
-  if (Number.isInteger(v) && (v as number) >= min) return v as number;
-  throw configError(where, { expected: `${option} must be an integer >= ${min} (or a list of one)`, got: show(value) });
+  if (Number.isInteger(v) && (v as number) >= 1) return v as number;
+  throw configError(where, { expected: `${option} must be an integer >= 1 (or a list of one)`, got: show(value) });
 }
 
 /** 'valid', 'same' or, where `causal` allows it, 'causal', in any case (Keras lowercases it); default 'valid'. */

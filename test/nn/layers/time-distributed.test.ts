@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert, assertClose, gradCheck, nr, randomFloat64 } from '../../helpers.js';
@@ -123,6 +123,26 @@ test("the layers of Conv1D's family, the 1-D padding layers, Masking and TimeDis
       'the probe must reach the output',
     );
     for (let i = 0; i < before.length; i++) assert.ok(Object.is(after[i], before[i]), `prediction ${i}: ${after[i]} vs ${before[i]}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a damaged inner layer in a saved TimeDistributed is a FormatError that says where it is', async () => {
+  const input = nr.Input({ shape: [3, 2] });
+  const model = new nr.Model({ inputs: input, outputs: new L.TimeDistributed(new L.Dense({ units: 2, name: 'inner' })).apply(input) });
+  const dir = mkdtempSync(join(tmpdir(), 'neurona-td-'));
+  try {
+    await model.save(join(dir, 'm'));
+    const file = join(dir, 'm', 'model.json');
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    json.modelConfig.config.layers[1].config.layer.config.unitz = 3;
+    writeFileSync(file, JSON.stringify(json));
+    await assert.rejects(
+      nr.loadModel(join(dir, 'm')),
+      (e: Error) =>
+        e instanceof nr.FormatError && /layer "inner" \(Dense\) at modelConfig\.config\.layers\[1\]\.config\.layer\b/.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
