@@ -147,3 +147,21 @@ test('a damaged inner layer in a saved TimeDistributed is a FormatError that say
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('TimeDistributed wraps a whole model: values step by step, and a save/load round trip', async () => {
+  const inner = new nr.Sequential([new L.Dense(4, { activation: 'relu' }), new L.Dense(2)]);
+  const x = nr.randn([2, 3, 5]);
+  const y = new L.TimeDistributed(inner).apply(x);
+  assertClose(y, stepByStep(inner, x), { rtol: 1e-6, atol: 1e-6 });
+  const input = nr.Input({ shape: [3, 5] });
+  const model = new nr.Model({ inputs: input, outputs: new L.TimeDistributed(inner).apply(input) });
+  const before = model.predict(x).data();
+  const dir = mkdtempSync(join(tmpdir(), 'neurona-td-model-'));
+  try {
+    await model.save(join(dir, 'm'));
+    const after = (await nr.loadModel(join(dir, 'm'))).predict(x).data();
+    assert.ok(before.length === 12 && before.every((v, i) => Object.is(v, after[i])), 'bitwise-equal predictions');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
