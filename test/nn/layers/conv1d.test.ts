@@ -132,3 +132,27 @@ test('Conv1D misuse: errors name the layer, the rule and the fix', () => {
   throwsMatching(() => built.apply(nr.ones([1, 8, 5])), nr.ShapeError, /expected input with 2 channels \(last axis\), got \[1, 8, 5\]/);
   throwsMatching(() => built.apply(nr.ones([1, 2, 2])), nr.ShapeError, /spanning 3 steps with 'valid' padding does not fit the 2 steps/);
 });
+
+test('a Conv1D model learns in fit: Conv1D, pooling, Masking and TimeDistributed together', async () => {
+  nr.setSeed(7);
+  // Whether the first half of a sequence sums higher than the second: a pattern along the steps.
+  const x = nr.randn([64, 12, 2]);
+  const halves = x.sum(2).reshape([64, 2, 6]).sum(2);
+  const y = halves
+    .slice([0, 0], [-1, 1])
+    .greater(halves.slice([0, 1], [-1, 1]))
+    .cast('float32');
+  const model = new nr.Sequential([
+    new nr.layers.Masking({ inputShape: [12, 2] }),
+    new nr.layers.TimeDistributed(new nr.layers.Dense(4, { activation: 'tanh' })),
+    new nr.layers.Conv1D(8, 3, { padding: 'causal', activation: 'relu' }),
+    new nr.layers.MaxPooling1D(2),
+    new nr.layers.Conv1D(8, 3, { strides: 1, padding: 'same', kernelRegularizer: 'l2' }),
+    new nr.layers.GlobalAveragePooling1D(),
+    new nr.layers.Dense(1, { activation: 'sigmoid' }),
+  ]);
+  model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.02 }), loss: 'binary_crossentropy' });
+  const history = await model.fit(x, y, { epochs: 15, batchSize: 16, verbose: 0 });
+  const losses = history.history.loss!;
+  assert.ok(losses.at(-1)! < 0.7 * losses[0]!, `loss ${losses[0]} -> ${losses.at(-1)}`);
+});
