@@ -28,6 +28,13 @@ export { Flatten, Reshape, type ReshapeOptions } from './core/reshape.js';
 export { Dropout, type DropoutOptions } from './core/dropout.js';
 export { Maxout, type MaxoutOptions } from './core/maxout.js';
 export { InputLayer } from './core/input-layer.js';
+export { Embedding, type EmbeddingOptions } from './core/embedding.js';
+export {
+  PositionEmbedding,
+  TokenAndPositionEmbedding,
+  type PositionEmbeddingOptions,
+  type TokenAndPositionEmbeddingOptions,
+} from './core/position-embedding.js';
 export { Conv2D, Conv2DTranspose, type Conv2DOptions, type Conv2DTransposeOptions } from './conv/conv-2d.js';
 export { DepthwiseConv2D, SeparableConv2D, type DepthwiseConv2DOptions, type SeparableConv2DOptions } from './conv/depthwise-conv-2d.js';
 export {
@@ -51,6 +58,7 @@ export { Masking, type MaskingOptions } from './core/masking.js';
 export { TimeDistributed, type TimeDistributedOptions } from './recurrent/time-distributed.js';
 export { AdaptiveAveragePooling2D, type AdaptiveAveragePooling2DOptions } from './pooling/adaptive-pooling-2d.js';
 export { BatchNormalization, type BatchNormalizationOptions } from './normalization/batch-normalization.js';
+export { LayerNormalization, type LayerNormalizationOptions } from './normalization/layer-normalization.js';
 export {
   ZeroPadding2D,
   Cropping2D,
@@ -100,3 +108,9 @@ export {
   type FlipMode,
 } from './preprocessing/augmentation.js';
 export { transformImages, type FillMode, type Interpolation } from './preprocessing/transform.js';
+export {
+  TextVectorization,
+  type TextVectorizationOptions,
+  type TextOutputMode,
+  type TextAdaptData,
+} from './preprocessing/text-vectorization.js';
