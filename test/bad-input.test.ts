@@ -676,6 +676,36 @@ const rows: Row[] = [
     message: /MaxPooling2D "max_pooling2d(_\d+)?": unknown option 'kernel_size'/,
   },
   {
+    what: 'Conv1D given images',
+    run: () => new nr.layers.Conv1D(4, 3, { name: 'c1' }).apply(ones([1, 8, 8, 3])),
+    error: nr.ShapeError,
+    message: /Conv1D "c1".*expected input of rank 3 \[batch, steps, channels\].*use the 2-D layer, or TimeDistributed/,
+  },
+  {
+    what: 'Conv1D filters not divisible by groups',
+    run: () => new nr.layers.Conv1D(6, 3, { groups: 4, name: 'c1' }),
+    error: nr.ConfigError,
+    message: /Conv1D "c1": filters \(6\) must be divisible by groups \(4\)/,
+  },
+  {
+    what: "MaxPooling1D with Conv1D's 'causal' padding",
+    run: () => new nr.layers.MaxPooling1D({ padding: 'causal' as never, name: 'p1' }),
+    error: nr.ConfigError,
+    message: /MaxPooling1D "p1": padding must be 'valid', 'same', got "causal"/,
+  },
+  {
+    what: 'TimeDistributed given a layer name',
+    run: () => new nr.layers.TimeDistributed('dense' as never, { name: 'td' }),
+    error: nr.ConfigError,
+    message: /TimeDistributed "td": layer must be a layer instance, got "dense"/,
+  },
+  {
+    what: 'Masking a vector',
+    run: () => new nr.layers.Masking({ name: 'm' }).apply(ones([4])),
+    error: nr.ShapeError,
+    message: /Masking "m".*expected input of rank 2 or more/,
+  },
+  {
     what: 'RandomFlip unknown mode',
     run: () => new nr.layers.RandomFlip('sideways' as never),
     error: nr.ConfigError,
