@@ -120,6 +120,7 @@ export interface MatmulArgs {
  * holds `maskBatch` matrices of `maskRows` rows (the rows, or 1 for one row shared by every query) by
  * `cols`; score matrix b reads mask matrix `floor(b / maskRepeat) % maskBatch`, so a `[batch, 1, Tq, Tk]`
  * mask serves `[batch, heads, Tq, Tk]` scores with maskRepeat = heads. `causal` drops key j > query i.
+ * A row with no key kept is all 0, or with `uniformEmptyRows` all `1 / cols` (what Keras's large negative gives).
  */
 export interface AttentionArgs {
   batch: number;
@@ -130,6 +131,7 @@ export interface AttentionArgs {
   maskBatch: number;
   maskRows: number;
   maskRepeat: number;
+  uniformEmptyRows: boolean;
 }
 
 /**
@@ -250,7 +252,7 @@ export interface Kernels {
   softmax(x: FloatArray, view: AxisView, out: FloatArray): void;
   /**
    * Attention's probabilities in one pass per row: `out = softmax(scale * scores)` over the kept keys
-   * (mask and causal rule of `args`), 0 at dropped keys, and a row with no kept key all 0 (not NaN).
+   * (mask and causal rule of `args`), 0 at dropped keys; a row with no kept key is not NaN (see AttentionArgs).
    */
   attentionSoftmax(scores: FloatArray, mask: FloatArray | null, out: FloatArray, args: AttentionArgs): void;
   /**

@@ -19,6 +19,11 @@ export interface AttentionOptions {
   /** Fraction of the probabilities dropped (and the rest scaled by `1 / (1 - dropout)`) when training. */
   dropout?: number;
   training?: boolean;
+  /**
+   * A query with every key dropped gets probabilities 0 ('zeros', the default), or `1 / Tk` each
+   * ('uniform': what Keras's layers compute, since they add -1e9 to dropped scores before the softmax).
+   */
+  emptyRows?: 'zeros' | 'uniform';
   /** Also return the probabilities `[..., Tq, Tk]` (before dropout, as Keras's attention scores). */
   returnScores?: boolean;
 }
@@ -58,7 +63,11 @@ export function scaledDotProductAttention(
   const rate = options.dropout ?? 0;
   if (!Number.isFinite(scale)) throw configError(OP, { expected: 'scale must be a finite number', got: show(options.scale) });
   if (!(rate >= 0 && rate < 1)) throw configError(OP, { expected: 'dropout must be a number in [0, 1)', got: show(rate) });
-  const probabilities = attentionProbabilities(q, k, options.mask ?? null, options.causal ?? false, scale);
+  const emptyRows = options.emptyRows ?? 'zeros';
+  if (emptyRows !== 'zeros' && emptyRows !== 'uniform') {
+    throw configError(OP, { expected: "emptyRows must be 'zeros' or 'uniform'", got: show(options.emptyRows) });
+  }
+  const probabilities = attentionProbabilities(q, k, options.mask ?? null, options.causal ?? false, scale, emptyRows === 'uniform');
   let kept = probabilities;
   if (rate > 0 && options.training === true) {
     const keep = randu(probabilities.shape, { dtype: probabilities.dtype });
@@ -124,7 +133,14 @@ function maskView(mask: Operand, scoresShape: readonly number[], dtype: Tensor['
 }
 
 /** The probabilities `[..., Tq, Tk]` as one recorded node of q and k; its rule is softmax's, through the scores' GEMMs. */
-function attentionProbabilities(q: Tensor, k: Tensor, mask: Operand | null, causal: boolean, scale: number): Tensor {
+function attentionProbabilities(
+  q: Tensor,
+  k: Tensor,
+  mask: Operand | null,
+  causal: boolean,
+  scale: number,
+  uniformEmptyRows: boolean,
+): Tensor {
   const [tq, d] = q.shape.slice(-2) as [number, number];
   const tk = k.shape.at(-2)!;
   const lead = q.shape.slice(0, -2);
@@ -141,7 +157,7 @@ function attentionProbabilities(q: Tensor, k: Tensor, mask: Operand | null, caus
   const scores = scratch(shape, q.dtype);
   gemm(q, k, scores, { m: tq, n: tk, k: d, transA: false, transB: true, aBatchStride: tq * d, bBatchStride: tk * d });
   const { maskBatch, maskRows, maskRepeat } = view;
-  const args: AttentionArgs = { batch, rows: tq, cols: tk, scale, causal, maskBatch, maskRows, maskRepeat };
+  const args: AttentionArgs = { batch, rows: tq, cols: tk, scale, causal, maskBatch, maskRows, maskRepeat, uniformEmptyRows };
   table.attentionSoftmax(scores._data as FloatArray, view.data, probabilities._data as FloatArray, args);
   return record(
     OP,

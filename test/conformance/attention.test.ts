@@ -17,6 +17,8 @@ interface Case {
   causal: boolean;
   /** Keep probability of each mask entry; 0 for no mask. */
   keep: number;
+  /** A row that keeps no key is 1 / tk throughout (the layers' Keras rule) instead of 0. */
+  uniform?: boolean;
 }
 
 function reference(q: number[], k: number[], v: number[], mask: number[] | null, dy: number[], c: Case, scale: number) {
@@ -37,7 +39,7 @@ function reference(q: number[], k: number[], v: number[], mask: number[] | null,
       const max = Math.max(...s.filter((_, j) => kept(j)));
       const e = s.map((value, j) => (kept(j) ? Math.exp(value - max) : 0));
       const total = e.reduce((p, x) => p + x, 0);
-      const p = e.map((x) => (total > 0 ? x / total : 0));
+      const p = e.map((x) => (total > 0 ? x / total : c.uniform ? 1 / tk : 0));
       const row = (b * tq + i) * tk;
       p.forEach((x, j) => (probs[row + j] = x));
       // out = p v; dp = dy vᵀ; ds = scale p (dp - p·dp); dq = ds k; dk += dsᵀ q; dv += pᵀ dy.
@@ -71,10 +73,11 @@ const CASES: Case[] = [
   { batch: 2, tq: 33, tk: 17, d: 5, dv: 3, causal: true, keep: 0.5 },
   // Most rows keep no key: those must come out 0, and their gradients 0.
   { batch: 3, tq: 11, tk: 13, d: 2, dv: 3, causal: false, keep: 0.08 },
+  { batch: 3, tq: 11, tk: 13, d: 2, dv: 3, causal: false, keep: 0.08, uniform: true },
 ];
 
 CASES.forEach((c, n) => {
-  const label = `b${c.batch} tq${c.tq} tk${c.tk} d${c.d} dv${c.dv}${c.causal ? ' causal' : ''}${c.keep ? ` keep ${c.keep}` : ''}`;
+  const label = `b${c.batch} tq${c.tq} tk${c.tk} d${c.d} dv${c.dv}${c.causal ? ' causal' : ''}${c.keep ? ` keep ${c.keep}` : ''}${c.uniform ? ' uniform' : ''}`;
   conformance(`scaledDotProductAttention matches its float64 reference (${label})`, () => {
     const rng = new TestRandom(4100 + n);
     const q = randomTensor(rng, [c.batch, c.tq, c.d], -2, 2);
@@ -89,9 +92,10 @@ CASES.forEach((c, n) => {
           )
         : null;
     const scale = n % 2 === 0 ? 1 / Math.sqrt(c.d) : 0.75;
-    const [out, probs] = nr.scaledDotProductAttention(q, k, v, { mask, causal: c.causal, scale, returnScores: true });
+    const emptyRows = c.uniform ? 'uniform' : 'zeros';
+    const [out, probs] = nr.scaledDotProductAttention(q, k, v, { mask, causal: c.causal, scale, emptyRows, returnScores: true });
     const [dq, dk, dv] = nr.grad((a: nr.Tensor, b: nr.Tensor, w: nr.Tensor) =>
-      nr.scaledDotProductAttention(a, b, w, { mask, causal: c.causal, scale }).mul(dy).sum(),
+      nr.scaledDotProductAttention(a, b, w, { mask, causal: c.causal, scale, emptyRows }).mul(dy).sum(),
     )(q, k, v);
     const ref = reference(valuesOf(q), valuesOf(k), valuesOf(v), mask && valuesOf(mask), valuesOf(dy), c, scale);
     const length = c.d * c.tk;

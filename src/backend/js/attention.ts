@@ -2,7 +2,7 @@ import type { FloatArray } from '../../core/index.js';
 import type { AttentionArgs } from '../kernels.js';
 
 export function attentionSoftmax(scores: FloatArray, mask: FloatArray | null, out: FloatArray, args: AttentionArgs): void {
-  const { batch, rows, cols, scale, causal, maskBatch, maskRows, maskRepeat } = args;
+  const { batch, rows, cols, scale, causal, maskBatch, maskRows, maskRepeat, uniformEmptyRows } = args;
   for (let b = 0; b < batch; b++) {
     const maskBase = mask === null ? 0 : (Math.floor(b / maskRepeat) % maskBatch) * maskRows * cols;
     for (let i = 0; i < rows; i++) {
@@ -17,7 +17,7 @@ export function attentionSoftmax(scores: FloatArray, mask: FloatArray | null, ou
         if (v > max) max = v;
       }
       if (max === -Infinity) {
-        out.fill(0, start, start + cols);
+        out.fill(uniformEmptyRows ? 1 / cols : 0, start, start + cols);
         continue;
       }
       let sum = 0;
