@@ -63,11 +63,7 @@ export function scaledDotProductAttention(
   const rate = options.dropout ?? 0;
   if (!Number.isFinite(scale)) throw configError(OP, { expected: 'scale must be a finite number', got: show(options.scale) });
   if (!(rate >= 0 && rate < 1)) throw configError(OP, { expected: 'dropout must be a number in [0, 1)', got: show(rate) });
-  const emptyRows = options.emptyRows ?? 'zeros';
-  if (emptyRows !== 'zeros' && emptyRows !== 'uniform') {
-    throw configError(OP, { expected: "emptyRows must be 'zeros' or 'uniform'", got: show(options.emptyRows) });
-  }
-  const probabilities = attentionProbabilities(q, k, options.mask ?? null, options.causal ?? false, scale, emptyRows === 'uniform');
+  const probabilities = attentionProbabilities(q, k, options.mask ?? null, options.causal ?? false, scale, uniformRows(options, OP));
   let kept = probabilities;
   if (rate > 0 && options.training === true) {
     const keep = randu(probabilities.shape, { dtype: probabilities.dtype });
@@ -77,6 +73,59 @@ export function scaledDotProductAttention(
   }
   const out = matmul(kept, v);
   return options.returnScores === true ? [out, probabilities] : out;
+}
+
+function uniformRows(options: { emptyRows?: 'zeros' | 'uniform' }, op: string): boolean {
+  const emptyRows = options.emptyRows ?? 'zeros';
+  if (emptyRows !== 'zeros' && emptyRows !== 'uniform') {
+    throw configError(op, { expected: "emptyRows must be 'zeros' or 'uniform'", got: show(options.emptyRows) });
+  }
+  return emptyRows === 'uniform';
+}
+
+export type AttentionSoftmaxOptions = Pick<AttentionOptions, 'mask' | 'causal' | 'scale' | 'emptyRows'>;
+
+/**
+ * The masked softmax of `scaledDotProductAttention` on scores `[..., Tq, Tk]` computed elsewhere (the
+ * additive and concat scores of Keras's Attention layers): `softmax(scale * scores)` over the keys the
+ * mask and the causal rule keep (scale default 1), 0 elsewhere, in one kernel pass per row.
+ *
+ * ```ts
+ * nr.attentionSoftmax(nr.tensor([[0, 0, 5]]), { mask: nr.tensor([1, 1, 0]) }).toArray(); // [[0.5, 0.5, 0]]
+ * ```
+ */
+export function attentionSoftmax(scores: Operand, options: AttentionSoftmaxOptions = {}): Tensor {
+  const op = 'attentionSoftmax';
+  const s = toTensor(scores);
+  requireFloat(s, op, 'scores');
+  if (s.rank < 2) throw shapeError(op, { expected: 'scores [..., Tq, Tk] of rank 2 or more', got: formatShape(s.shape) });
+  const scale = options.scale ?? 1;
+  if (!Number.isFinite(scale)) throw configError(op, { expected: 'scale must be a finite number', got: show(options.scale) });
+  const probabilities = maskedSoftmax(s, options.mask ?? null, options.causal ?? false, scale, uniformRows(options, op), op);
+  return record(op, probabilities, [s], (g, createGraph) => [softmaxGradient(probabilities, g, scale, createGraph)], true);
+}
+
+/** The kernel's pass over scores `[..., Tq, Tk]` (into a new tensor), the mask checked against them. */
+function maskedSoftmax(scores: Tensor, mask: Operand | null, causal: boolean, scale: number, uniformEmptyRows: boolean, op: string) {
+  const shape = scores.shape;
+  const [rows, cols] = shape.slice(-2) as [number, number];
+  const batch = shape.slice(0, -2).reduce((p, d) => p * d, 1);
+  const view = mask === null ? { data: null, maskBatch: 0, maskRows: 1, maskRepeat: 1 } : maskView(mask, shape, scores.dtype, op);
+  const probabilities = empty(shape, scores.dtype, op);
+  if (probabilities.size === 0) return probabilities;
+  const { maskBatch, maskRows, maskRepeat } = view;
+  const args: AttentionArgs = { batch, rows, cols, scale, causal, maskBatch, maskRows, maskRepeat, uniformEmptyRows };
+  kernels().attentionSoftmax(scores._data as FloatArray, view.data, probabilities._data as FloatArray, args);
+  return probabilities;
+}
+
+/** `scale * p * (g - sum(g * p))` over each row: by the kernel, or from differentiable ops for higher orders. */
+function softmaxGradient(probabilities: Tensor, g: Tensor, scale: number, createGraph: boolean): Tensor {
+  if (createGraph) return mul(mul(probabilities, sub(g, sum(mul(g, probabilities), -1, true))), scale);
+  const dScores = scratch(probabilities.shape, g.dtype);
+  const length = probabilities.shape.at(-1)!;
+  kernels().attentionSoftmaxBackward(probabilities._data as FloatArray, g._data as FloatArray, dScores._data as FloatArray, length, scale);
+  return dScores;
 }
 
 function checkOperands(q: Tensor, k: Tensor, v: Tensor): void {
@@ -106,12 +155,12 @@ function checkOperands(q: Tensor, k: Tensor, v: Tensor): void {
 }
 
 /** The mask as attentionSoftmax reads it: its data in the scores' dtype and its view (AttentionArgs). */
-function maskView(mask: Operand, scoresShape: readonly number[], dtype: Tensor['dtype']) {
+function maskView(mask: Operand, scoresShape: readonly number[], dtype: Tensor['dtype'], op: string) {
   let m = castTo(toTensor(mask), dtype);
   const rank = scoresShape.length;
   const padded = [...new Array<number>(Math.max(0, rank - m.rank)).fill(1), ...m.shape];
   if (m.rank > rank || padded.some((size, i) => size !== 1 && size !== scoresShape[i])) {
-    throw shapeError(OP, {
+    throw shapeError(op, {
       expected: `a mask that broadcasts to the scores' shape ${formatShape(scoresShape)} ([..., Tq, Tk])`,
       got: formatShape(m.shape),
       hint: 'a padding mask [batch, Tk] becomes [batch, 1, 1, Tk] for scores [batch, heads, Tq, Tk]',
@@ -146,30 +195,26 @@ function attentionProbabilities(
   const lead = q.shape.slice(0, -2);
   const batch = lead.reduce((p, s) => p * s, 1);
   const shape = [...lead, tq, tk];
-  const view = mask === null ? { data: null, maskBatch: 0, maskRows: 1, maskRepeat: 1 } : maskView(mask, shape, q.dtype);
-  const probabilities = empty(shape, q.dtype, OP);
-  if (probabilities.size === 0) return probabilities;
   const table = kernels();
   const gemm = (a: Tensor, b: Tensor, out: Tensor, args: Omit<MatmulArgs, 'batch'>) => {
     if (args.k === 0) out._data.fill(0);
     else table.matmul(a._data as FloatArray, b._data as FloatArray, out._data as FloatArray, { batch, ...args });
   };
   const scores = scratch(shape, q.dtype);
-  gemm(q, k, scores, { m: tq, n: tk, k: d, transA: false, transB: true, aBatchStride: tq * d, bBatchStride: tk * d });
-  const { maskBatch, maskRows, maskRepeat } = view;
-  const args: AttentionArgs = { batch, rows: tq, cols: tk, scale, causal, maskBatch, maskRows, maskRepeat, uniformEmptyRows };
-  table.attentionSoftmax(scores._data as FloatArray, view.data, probabilities._data as FloatArray, args);
+  if (scores.size > 0) {
+    gemm(q, k, scores, { m: tq, n: tk, k: d, transA: false, transB: true, aBatchStride: tq * d, bBatchStride: tk * d });
+  }
+  const probabilities = maskedSoftmax(scores, mask, causal, scale, uniformEmptyRows, OP);
+  if (probabilities.size === 0) return probabilities;
   return record(
     OP,
     probabilities,
     [q, k],
     (g, createGraph) => {
+      const dScores = softmaxGradient(probabilities, g, scale, createGraph);
       if (createGraph) {
-        const dScores = mul(mul(probabilities, sub(g, sum(mul(g, probabilities), -1, true))), scale);
         return [q.requiresGrad ? matmul(dScores, k) : null, k.requiresGrad ? matmul(dScores, q, { transposeA: true }) : null];
       }
-      const dScores = scratch(shape, g.dtype);
-      table.attentionSoftmaxBackward(probabilities._data as FloatArray, g._data as FloatArray, dScores._data as FloatArray, tk, scale);
       let dq: Tensor | null = null;
       let dk: Tensor | null = null;
       if (q.requiresGrad) {

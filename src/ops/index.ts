@@ -22,4 +22,4 @@ export { maxPool2d, avgPool2d, type Pool2DOptions } from './pool.js';
 export { batchNorm, batchNormInference, type BatchNormOptions, type BatchNormResult } from './norm.js';
 export { zeroPad2d, crop2d, upSample2d, type Sides2D, type Interpolation } from './image.js';
 export { applyOptimizerUpdate, type UpdateParams, type UpdateRule } from './optimizer.js';
-export { scaledDotProductAttention, type AttentionOptions } from './attention.js';
+export { scaledDotProductAttention, attentionSoftmax, type AttentionOptions, type AttentionSoftmaxOptions } from './attention.js';

@@ -81,3 +81,9 @@ export {
   type FlipMode,
 } from './preprocessing/augmentation.js';
 export { transformImages, type FillMode, type Interpolation } from './preprocessing/transform.js';
+export {
+  MultiHeadAttention,
+  type MultiHeadAttentionOptions,
+  type MultiHeadAttentionCallOptions,
+} from './attention/multi-head-attention.js';
+export { Attention, AdditiveAttention, type AttentionOptions, type AdditiveAttentionOptions } from './attention/attention.js';
