@@ -74,11 +74,11 @@ test('Attention layers in a functional model with useCausalMask save and load wi
   const bahdanau = new nr.layers.AdditiveAttention().apply([query, value]);
   const model = new nr.Model({ inputs: [query, value], outputs: [luong, bahdanau] });
   const inputs = [nr.randn([2, 3, 4]), nr.randn([2, 3, 4])];
-  const before = model.predict(inputs) as nr.Tensor[];
+  const before = model.predict<nr.Tensor[]>(inputs);
   const dir = mkdtempSync('/tmp/neurona-attention-');
   try {
     await model.save(dir);
-    const after = (await nr.loadModel(dir)).predict(inputs) as nr.Tensor[];
+    const after = (await nr.loadModel(dir)).predict<nr.Tensor[]>(inputs);
     before.forEach((t, i) => assert.deepEqual(Array.from(after[i]!.data()), Array.from(t.data())));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,8 @@ const MHA_CASES = ATTENTION_CASES.filter((c) => c.layer === 'MultiHeadAttention'
 
 test('MultiHeadAttention equals the Keras einsums computed in PyTorch: outputs, scores and every gradient (fixture)', () => {
   assert.equal(MHA_CASES.length, 4);
-  for (const c of MHA_CASES) checkCase(c, () => new nr.layers.MultiHeadAttention(c.options as nr.layers.MultiHeadAttentionOptions));
+  for (const c of MHA_CASES)
+    checkCase(c, () => new nr.layers.MultiHeadAttention(c.options as unknown as nr.layers.MultiHeadAttentionOptions));
 });
 
 test('MultiHeadAttention passes the shared layer test (self, cross with a key, outputShape)', () => {
@@ -39,10 +40,10 @@ test('MultiHeadAttention: masks combine as Keras, the output keeps the query mas
   nr.setSeed(5);
   const x = nr.Input([4, 6]);
   const mha = new nr.layers.MultiHeadAttention({ numHeads: 2, keyDim: 3, name: 'mha' });
-  const [out, scores] = mha.apply<nr.SymbolicTensor[]>([x, x], { returnAttentionScores: true, use_causal_mask: true });
+  const [out, scores] = mha.apply<nr.layers.SymbolicTensor[]>([x, x], { returnAttentionScores: true, use_causal_mask: true });
   const model = new nr.Model({ inputs: x, outputs: [out!, scores!] });
   const input = nr.randn([2, 4, 6]);
-  const [y, s] = model.predict(input) as nr.Tensor[];
+  const [y, s] = model.predict<nr.Tensor[]>(input);
   // Causal: each query's weights over later keys are 0, and every row sums to 1.
   const p = s!.toArray() as number[][][][];
   p.forEach((b) =>
@@ -57,7 +58,7 @@ test('MultiHeadAttention: masks combine as Keras, the output keeps the query mas
   try {
     await model.save(dir);
     const loaded = await nr.loadModel(dir);
-    const [y2, s2] = loaded.predict(input) as nr.Tensor[];
+    const [y2, s2] = loaded.predict<nr.Tensor[]>(input);
     assert.deepEqual(Array.from(y2!.data()), Array.from(y!.data()));
     assert.deepEqual(Array.from(s2!.data()), Array.from(s!.data()));
   } finally {
