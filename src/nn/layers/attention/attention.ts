@@ -11,7 +11,7 @@ import {
   type LayerShape,
   type OwnOptionChecks,
 } from '../../layer.js';
-import { inputMasks, type AttentionCallOptions } from './masks.js';
+import { attentionShapes, inputMasks, type AttentionCallOptions } from './masks.js';
 
 export interface AttentionOptions extends LayerOptions {
   /** A trainable scalar multiplying the scores (default false). */
@@ -81,24 +81,12 @@ export class Attention extends Layer {
 
   /** [query, value, key] shapes (key defaults to value), each `[batch, time, dim]`. */
   protected shapesOf(inputShape: LayerShape | readonly LayerShape[]): [LayerShape, LayerShape, LayerShape] {
-    const own = `${this.className} "${this.name}"`;
-    const list = Array.isArray(inputShape[0]) ? (inputShape as readonly LayerShape[]) : null;
-    if (list === null || list.length < 2 || list.length > 3) {
-      throw configError(own, {
-        expected: 'takes a list [query, value] or [query, value, key]',
-        got: list === null ? `one input ${formatLayerShape(inputShape as LayerShape)}` : `a list of ${list.length}`,
-      });
-    }
-    const [query, value, key = value] = list as [LayerShape, LayerShape, LayerShape?];
-    const shown = list.map(formatLayerShape).join(', ');
-    const dims = [query[2], key[2]];
-    if ([query, value, key].some((s) => s.length !== 3) || (dims[0] !== null && dims[1] !== null && dims[0] !== dims[1])) {
-      throw shapeError(own, { expected: 'query [batch, Tq, dim], value [batch, Tv, valueDim] and key [batch, Tv, dim]', got: shown });
-    }
-    if (value[1] !== null && key[1] !== null && value[1] !== key[1]) {
-      throw shapeError(own, { expected: 'value and key must have the same time length', got: shown });
-    }
-    return [query, value, key];
+    return attentionShapes(
+      `${this.className} "${this.name}"`,
+      inputShape,
+      'query [batch, Tq, dim], value [batch, Tv, valueDim] and key [batch, Tv, dim]',
+      (query, _value, key) => query[2] === null || key[2] === null || query[2] === key[2],
+    );
   }
 
   override build(inputShape: LayerShape | readonly LayerShape[]): void {

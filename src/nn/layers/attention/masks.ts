@@ -1,7 +1,7 @@
-import { formatShape, shapeError } from '../../../core/index.js';
+import { configError, formatShape, shapeError } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import type { CallOptions } from '../../layer.js';
+import { formatLayerShape, type CallOptions, type LayerShape } from '../../layer.js';
 
 /** The call keywords the attention layers share (Keras's names), beside `training`. */
 export interface AttentionCallOptions extends CallOptions {
@@ -22,7 +22,8 @@ export function inputMasks(own: string, inputs: readonly Tensor[], options: Atte
     if (mask === null) return null;
     if (mask.rank !== 2 || mask.shape[0] !== input.shape[0] || mask.shape[1] !== input.shape[1]) {
       throw shapeError(own, {
-        expected: `the mask of input ${i} (${['query', 'value', 'key'][i]}) must be [batch, time] = [${input.shape.slice(0, 2).join(', ')}]`,
+        expected:
+          `the mask of input ${i} (${['query', 'value', 'key'][i]}) must be [batch, time] = ` + formatShape(input.shape.slice(0, 2)),
         got: formatShape(mask.shape),
       });
     }
@@ -48,4 +49,31 @@ export function attentionMask(
   if (valueMask) and(ops.expandDims(valueMask, -2));
   if (keyMask && keyMask !== valueMask) and(ops.expandDims(keyMask, -2));
   return mask;
+}
+
+/**
+ * The input shapes of an attention layer as [query, value, key] (key defaults to value): a list of 2 or 3
+ * shapes of rank 3 `[batch, time, features]`, value and key of one length. `rule` names what else the layer needs.
+ */
+export function attentionShapes(
+  own: string,
+  inputShape: LayerShape | readonly LayerShape[],
+  rule: string,
+  fits: (query: LayerShape, value: LayerShape, key: LayerShape) => boolean,
+): [LayerShape, LayerShape, LayerShape] {
+  const list = Array.isArray(inputShape[0]) ? (inputShape as readonly LayerShape[]) : null;
+  if (list === null || list.length < 2 || list.length > 3) {
+    throw configError(own, {
+      expected: 'takes a list [query, value] or [query, value, key]',
+      got: list === null ? `one input ${formatLayerShape(inputShape as LayerShape)}` : `a list of ${list.length}`,
+      hint: 'for self-attention give the same tensor twice: layer.apply([x, x])',
+    });
+  }
+  const [query, value, key = value] = list as [LayerShape, LayerShape, LayerShape?];
+  const shown = list.map(formatLayerShape).join(', ');
+  if ([query, value, key].some((s) => s.length !== 3) || !fits(query, value, key)) throw shapeError(own, { expected: rule, got: shown });
+  if (value[1] !== null && key[1] !== null && value[1] !== key[1]) {
+    throw shapeError(own, { expected: 'value and key must have the same time length', got: shown });
+  }
+  return [query, value, key];
 }

@@ -1,11 +1,10 @@
-import { configError, formatShape, is, shapeError, show } from '../../../core/index.js';
+import { configError, is, show } from '../../../core/index.js';
 import type { Tensor, Variable } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import type { InitializerIdentifier } from '../../initializers.js';
 import {
   Layer,
   declareLayerOptions,
-  formatLayerShape,
   registerLayer,
   type CallOptions,
   type LayerOptions,
@@ -13,7 +12,7 @@ import {
   type OwnOptionChecks,
 } from '../../layer.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../../regularizers.js';
-import { attentionMask, type AttentionCallOptions } from './masks.js';
+import { attentionMask, attentionShapes, type AttentionCallOptions } from './masks.js';
 
 export interface MultiHeadAttentionOptions extends LayerOptions {
   numHeads: number;
@@ -133,30 +132,14 @@ export class MultiHeadAttention extends Layer {
     this.biasRegularizer = getRegularizer(options.biasRegularizer);
   }
 
-  /** The input shapes as [query, value, key] (key defaults to value), each checked to be `[batch, time, dim]`. */
+  /** [query, value, key] shapes (key defaults to value), each `[batch, time, features]` with known features. */
   private shapesOf(inputShape: LayerShape | readonly LayerShape[]): [LayerShape, LayerShape, LayerShape] {
-    const own = `MultiHeadAttention "${this.name}"`;
-    const list = Array.isArray(inputShape[0]) ? (inputShape as readonly LayerShape[]) : null;
-    if (list === null || list.length < 2 || list.length > 3) {
-      throw configError(own, {
-        expected: 'takes a list [query, value] or [query, value, key]',
-        got: list === null ? `one input ${formatLayerShape(inputShape as LayerShape)}` : `a list of ${list.length}`,
-        hint: 'for self-attention give the same tensor twice: mha.apply([x, x])',
-      });
-    }
-    const [query, value, key = value] = list as [LayerShape, LayerShape, LayerShape?];
-    const shown = list.map(formatLayerShape).join(', ');
-    if ([query, value, key].some((s) => s.length !== 3 || s[2] === null)) {
-      throw shapeError(own, {
-        expected: 'query, value and key of rank 3 [batch, time, features] with known features',
-        got: shown,
-        hint: 'attention over other axes (Keras attentionAxes) is not supported',
-      });
-    }
-    if (value[1] !== null && key[1] !== null && value[1] !== key[1]) {
-      throw shapeError(own, { expected: 'value and key must have the same time length', got: shown });
-    }
-    return [query, value, key];
+    return attentionShapes(
+      `MultiHeadAttention "${this.name}"`,
+      inputShape,
+      'query, value and key of rank 3 [batch, time, features] with known features (Keras attentionAxes other than time are not supported)',
+      (...shapes) => shapes.every((s) => s[2] !== null),
+    );
   }
 
   override build(inputShape: LayerShape | readonly LayerShape[]): void {
