@@ -29,3 +29,11 @@ test('gradGradCheck scaledDotProductAttention (causal, masked)', () => {
   const inputs = [randomFloat64([2, 1, 3, 2], -1, 1), randomFloat64([2, 1, 5, 2], -1, 1), randomFloat64([2, 1, 5, 2], -1, 1)];
   gradGradCheck((q, k, v) => nr.scaledDotProductAttention(q!, k!, v!, { mask: MASK, causal: true }), inputs);
 });
+
+test('gradcheck attentionSoftmax on given scores (masked, causal, scale 2), and its second order', () => {
+  nr.setSeed(1820);
+  const mask = nr.tensor([[1, 0, 1, 1]], undefined, 'float64');
+  const fn = (s: nr.Tensor) => nr.attentionSoftmax(s, { mask, causal: true, scale: 2 });
+  gradCheck(fn, [randomFloat64([2, 3, 4], -1, 1)], { label: 'attentionSoftmax' });
+  gradGradCheck(fn, [randomFloat64([2, 3, 4], -1, 1)], { label: 'attentionSoftmax second order' });
+});

@@ -110,3 +110,16 @@ test('MultiHeadAttention: bad options and inputs are errors that say what to cha
     /takes the options training, mask, attentionMask/,
   );
 });
+
+test('MultiHeadAttention trains inside fit: a causal model learns to give back the token at each position', async () => {
+  nr.setSeed(11);
+  const x = nr.Input([6, 4]);
+  const attended = new nr.layers.MultiHeadAttention({ numHeads: 2, keyDim: 4 }).apply([x, x], { useCausalMask: true });
+  const model = new nr.Model({ inputs: x, outputs: new nr.layers.Dense({ units: 4, activation: 'softmax' }).apply(attended) });
+  model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.03 }), loss: 'categorical_crossentropy' });
+  const ids = Array.from({ length: 64 * 6 }, (_, i) => (i * 7 + Math.floor(i / 6)) % 4);
+  const inputs = nr.oneHot(nr.tensor(ids, [64, 6], 'int32'), 4);
+  const history = await model.fit(inputs, inputs, { epochs: 30, batchSize: 16, verbose: 0 });
+  const losses = history.history.loss as number[];
+  assert.ok(losses.at(-1)! < 0.5 * losses[0]!, `loss ${losses[0]} -> ${losses.at(-1)}`);
+});
