@@ -21,9 +21,9 @@ export function inputMasks(own: string, inputs: readonly Tensor[], options: Atte
     const mask = list[i] ?? null;
     if (mask === null) return null;
     if (mask.rank !== 2 || mask.shape[0] !== input.shape[0] || mask.shape[1] !== input.shape[1]) {
+      const role = ['query', 'value', 'key'][i];
       throw shapeError(own, {
-        expected:
-          `the mask of input ${i} (${['query', 'value', 'key'][i]}) must be [batch, time] = ` + formatShape(input.shape.slice(0, 2)),
+        expected: `the mask of input ${i} (${role}) must be [batch, time] = ${formatShape(input.shape.slice(0, 2))}`,
         got: formatShape(mask.shape),
       });
     }
