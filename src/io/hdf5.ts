@@ -86,7 +86,8 @@ let attributesBounded = false;
 function boundAttributeReads(file: jsfive.File): void {
   if (attributesBounded) return;
   const objects = (file as unknown as { _dataobjects?: object })._dataobjects;
-  const proto = objects ? (Object.getPrototypeOf(objects) as { _attr_value?: (dtype: unknown, buf: ArrayBuffer, count: number, offset: number) => unknown }) : null;
+  type Reader = (dtype: unknown, buf: ArrayBuffer, count: number, offset: number) => unknown;
+  const proto = objects ? (Object.getPrototypeOf(objects) as { _attr_value?: Reader }) : null;
   const read = proto?._attr_value;
   if (!proto || typeof read !== 'function') return;
   proto._attr_value = function (this: unknown, dtype: unknown, buf: ArrayBuffer, count: number, offset: number) {
