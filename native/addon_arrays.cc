@@ -102,6 +102,29 @@ napi_value run(napi_env env, const SoftmaxArgs& args) {
   });
 }
 
+// Score matrices [batch, rows, cols]; the mask holds mask_batch matrices of mask_rows x cols.
+napi_value run(napi_env env, const AttentionSoftmaxArgs& args) {
+  const bool bad_rows = args.mask_rows != 1 && args.mask_rows != args.rows;
+  if (args.mask.data && (args.mask_batch < 1 || args.mask_repeat < 1 || bad_rows)) {
+    throw_range_error(env, args.kName, "the mask needs mask_batch and mask_repeat >= 1 and mask_rows of 1 or rows");
+    return nullptr;
+  }
+  const long size = extent({args.batch, args.rows, args.cols});
+  const long mask_size = args.mask.data ? extent({args.mask_batch, args.mask_rows, args.cols}) : 0;
+  return call_kernel(env, args.kName, {{args.scores, size}, {args.out, size}, {args.mask, mask_size}}, [&] {
+    active_kernels().attention_softmax(args, num_threads());
+    return true;
+  });
+}
+
+napi_value run(napi_env env, const AttentionSoftmaxBackwardArgs& args) {
+  const long size = extent({args.rows, args.length});
+  return call_kernel(env, args.kName, {{args.probs, size}, {args.d_probs, size}, {args.d_scores, size}}, [&] {
+    active_kernels().attention_softmax_backward(args, num_threads());
+    return true;
+  });
+}
+
 // Rows of x picked by indices (see gather_rows).
 napi_value run(napi_env env, const GatherArgs& args) {
   const long count = args.indices.length;

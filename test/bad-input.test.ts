@@ -862,6 +862,37 @@ const rows: Row[] = [
     error: nr.ConfigError,
     message: /trainTestSplit: testSize=4 should be a fraction in \(0, 1\) or a count in \[1, 3\]/,
   },
+  // Attention: operands, masks and the layers' inputs.
+  {
+    what: 'scaledDotProductAttention with keys of another depth',
+    run: () => nr.scaledDotProductAttention(ones([2, 3, 4]), ones([2, 5, 3]), ones([2, 5, 4])),
+    error: nr.ShapeError,
+    message: /^scaledDotProductAttention: query \[\.\.\., Tq, d\].*got query \[2, 3, 4\], key \[2, 5, 3\], value \[2, 5, 4\]/,
+  },
+  {
+    what: 'scaledDotProductAttention mask that does not broadcast',
+    run: () => nr.scaledDotProductAttention(ones([2, 3, 4]), ones([2, 3, 4]), ones([2, 3, 4]), { mask: ones([3, 2]) }),
+    error: nr.ShapeError,
+    message: /^scaledDotProductAttention: a mask that broadcasts to the scores' shape \[2, 3, 3\].*got \[3, 2\]/,
+  },
+  {
+    what: 'MultiHeadAttention attentionAxes other than the time axis',
+    run: () => new nr.layers.MultiHeadAttention({ numHeads: 2, keyDim: 4, attentionAxes: [1, 2], name: 'mha' }),
+    error: nr.ConfigError,
+    message: /^MultiHeadAttention "mha": attentionAxes must be null \(or 1 \/ -2, the same\)/,
+  },
+  {
+    what: 'MultiHeadAttention applied to one tensor',
+    run: () => new nr.layers.MultiHeadAttention({ numHeads: 2, keyDim: 4, name: 'mha' }).apply(ones([1, 3, 4])),
+    error: nr.ConfigError,
+    message: /MultiHeadAttention "mha".*takes a list \[query, value\] or \[query, value, key\], got one input/,
+  },
+  {
+    what: 'Attention mask that is not a list',
+    run: () => new nr.layers.Attention({ name: 'att' }).apply([ones([1, 2, 3]), ones([1, 4, 3])], { mask: ones([1, 2]) }),
+    error: nr.ConfigError,
+    message: /Attention "att".*mask must be a list \[queryMask, valueMask\]/,
+  },
 ];
 
 /** CLI rows: arguments, exit status, and the one stderr line's pattern (it starts with "neurona: "). */

@@ -56,6 +56,9 @@ struct IsaKernels {
   void (*reduce)(int op, const float* x, long outer, long length, long inner, float* out, int threads);
   // Over contiguous rows: x and out are [outer, length].
   void (*softmax)(const float* x, long outer, long length, float* out, bool log, int threads);
+  // Attention's masked softmax of scaled scores and its backward (attention_impl.h; AttentionArgs in kernels.ts).
+  void (*attention_softmax)(const AttentionSoftmaxArgs& args, int threads);
+  void (*attention_softmax_backward)(const AttentionSoftmaxBackwardArgs& args, int threads);
 
   // The image, normalization and optimizer kernels of kernels.ts (conv_impl.h, depthwise_impl.h,
   // pool_norm_impl.h, optimizer_impl.h); each writes all of its outputs. Those returning bool return false, having
@@ -101,6 +104,7 @@ struct IsaKernels {
 // ones follow NEURONA_ELEMENTWISE_KERNELS). A field missing here fails the static_assert below.
 #define NEURONA_ISA_KERNELS(X)                                                                           \
   X(matmul) X(unary) X(unary_grad) X(binary) X(reduce) X(softmax) X(conv2d) X(conv2d_backprop_input)     \
+  X(attention_softmax) X(attention_softmax_backward)                                                     \
   X(conv2d_backprop_filter) X(depthwise_conv2d) X(depthwise_conv2d_backprop_input)                       \
   X(depthwise_conv2d_backprop_filter) X(pool2d) X(pool2d_backward) X(batch_norm_training)                \
   X(batch_norm_backward) X(layer_norm) X(layer_norm_backward) X(apply_update)

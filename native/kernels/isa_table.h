@@ -6,6 +6,7 @@
 #endif
 
 #include "elementwise_impl.h"
+#include "attention_impl.h"
 #include "gemm_impl.h"
 #include "conv_impl.h"
 #include "depthwise_impl.h"

@@ -18,7 +18,7 @@ enum class PoolKernel;
 enum class UpdateKernel;
 
 // tableHash() in table.ts: the addon exports it, and the binding refuses a build of another table.
-constexpr uint32_t kTableHash = 0xf6a37b3fu;
+constexpr uint32_t kTableHash = 0x48ff8735u;
 
 // Conv2DGeometry in src/backend/kernels.ts, sent as an Int32Array of its fields.
 struct ConvGeometry {
@@ -178,6 +178,40 @@ struct SoftmaxArgs {
   template <class Read>
   bool read(Read&& r) {
     return r(x, "x") && r(outer, "outer") && r(length, "length") && r(out, "out") && r(log, "log");
+  }
+};
+
+// attentionSoftmax(scores, mask, out, batch, rows, cols, scale, causal, maskBatch, maskRows, maskRepeat, uniformEmptyRows)
+struct AttentionSoftmaxArgs {
+  static constexpr const char* kName = "attentionSoftmax";
+  static constexpr int kCount = 12;
+  F32Array scores;
+  F32ArrayOrNull mask;
+  F32Array out;
+  long batch, rows, cols;
+  float scale;
+  bool causal;
+  long mask_batch, mask_rows, mask_repeat;
+  bool uniform_empty_rows;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(scores, "scores") && r(mask, "mask") && r(out, "out") && r(batch, "batch") && r(rows, "rows")
+        && r(cols, "cols") && r(scale, "scale") && r(causal, "causal") && r(mask_batch, "maskBatch")
+        && r(mask_rows, "maskRows") && r(mask_repeat, "maskRepeat") && r(uniform_empty_rows, "uniformEmptyRows");
+  }
+};
+
+// attentionSoftmaxBackward(probs, dProbs, dScores, rows, length, scale)
+struct AttentionSoftmaxBackwardArgs {
+  static constexpr const char* kName = "attentionSoftmaxBackward";
+  static constexpr int kCount = 6;
+  F32Array probs, d_probs, d_scores;
+  long rows, length;
+  float scale;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(probs, "probs") && r(d_probs, "dProbs") && r(d_scores, "dScores") && r(rows, "rows")
+        && r(length, "length") && r(scale, "scale");
   }
 };
 
@@ -473,6 +507,8 @@ struct InfoArgs {
   X(BinaryArgs) \
   X(ReduceArgs) \
   X(SoftmaxArgs) \
+  X(AttentionSoftmaxArgs) \
+  X(AttentionSoftmaxBackwardArgs) \
   X(GatherArgs) \
   X(ScatterAddArgs) \
   X(GeluArgs) \

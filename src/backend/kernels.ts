@@ -116,6 +116,25 @@ export interface MatmulArgs {
 }
 
 /**
+ * `batch` score matrices of `rows` queries by `cols` keys for attentionSoftmax. A mask (1 keep, 0 drop)
+ * holds `maskBatch` matrices of `maskRows` rows (the rows, or 1 for one row shared by every query) by
+ * `cols`; score matrix b reads mask matrix `floor(b / maskRepeat) % maskBatch`, so a `[batch, 1, Tq, Tk]`
+ * mask serves `[batch, heads, Tq, Tk]` scores with maskRepeat = heads. `causal` drops key j > query i.
+ * A row with no key kept is all 0, or with `uniformEmptyRows` all `1 / cols` (what Keras's large negative gives).
+ */
+export interface AttentionArgs {
+  batch: number;
+  rows: number;
+  cols: number;
+  scale: number;
+  causal: boolean;
+  maskBatch: number;
+  maskRows: number;
+  maskRepeat: number;
+  uniformEmptyRows: boolean;
+}
+
+/**
  * The geometry of a 2-D convolution or pooling window over NHWC images. Padding is explicit (ops turn
  * 'same'/'valid' into `padTop`/`padLeft` with TensorFlow's rule); the bottom/right padding is whatever
  * makes `outHeight`/`outWidth` come out. Input pixel of output (oy, ox) and tap (ky, kx):
@@ -231,6 +250,16 @@ export interface Kernels {
   /** The gradient of gelu: `dx = dy * gelu'(x)`. */
   geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, approximate: boolean): void;
   softmax(x: FloatArray, view: AxisView, out: FloatArray): void;
+  /**
+   * Attention's probabilities in one pass per row: `out = softmax(scale * scores)` over the kept keys
+   * (mask and causal rule of `args`), 0 at dropped keys; a row with no kept key is not NaN (see AttentionArgs).
+   */
+  attentionSoftmax(scores: FloatArray, mask: FloatArray | null, out: FloatArray, args: AttentionArgs): void;
+  /**
+   * attentionSoftmax's gradient for rows of `length` probabilities p:
+   * `dScores = scale * p * (dProbs - sum(dProbs * p))` (dropped keys have p = 0 and get 0).
+   */
+  attentionSoftmaxBackward(probs: FloatArray, dProbs: FloatArray, dScores: FloatArray, length: number, scale: number): void;
   logSoftmax(x: FloatArray, view: AxisView, out: FloatArray): void;
   /**
    * The gradient, with respect to the logits, of Keras's categorical crossentropy of softmax
@@ -385,6 +414,8 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'gelu',
   'geluBackward',
   'softmax',
+  'attentionSoftmax',
+  'attentionSoftmaxBackward',
   'logSoftmax',
   'softmaxCrossentropyBackward',
   'transpose',

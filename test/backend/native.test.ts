@@ -216,9 +216,21 @@ for (const isa of ['portable', 'avx2', 'avx512']) {
 test('every native kernel passes the conformance suite at every size (no js cut-off for small arrays)', skipUnbuilt, () => {
   // The wrapper sends arrays below a size cut-off to js; with the cut-off at 0 the native loops also
   // meet the small edge cases (NaN, infinities, extreme exponents, ties) the suite spells out.
-  const files = ['elementwise', 'gelu', 'binary', 'reduce', 'matmul', 'conv', 'pool', 'norm', 'layer-norm', 'optimizer', 'threads'].map(
-    (f) => `test/conformance/${f}.test.ts`,
-  );
+  const names = [
+    'elementwise',
+    'gelu',
+    'binary',
+    'reduce',
+    'matmul',
+    'conv',
+    'pool',
+    'norm',
+    'layer-norm',
+    'optimizer',
+    'threads',
+    'attention',
+  ];
+  const files = names.map((f) => `test/conformance/${f}.test.ts`);
   // Without NODE_TEST_CONTEXT the child reports in plain TAP instead of to this runner.
   const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
   const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--import', 'tsx', ...files], {
@@ -652,3 +664,32 @@ for (const isa of ['portable', 'avx2']) {
     },
   );
 }
+
+test('the attention kernels reject short arrays and inconsistent mask views, naming the kernel', skipUnbuilt, () => {
+  const info = nativeInfo();
+  const addon = createRequire(import.meta.url)(info.available ? info.path : '') as Record<string, (...args: unknown[]) => void>;
+  const f = (n: number) => new Float32Array(n);
+  // 2 matrices of 3 x 4 scores, a mask of 1 matrix with one row shared by both.
+  addon.attentionSoftmax!(f(24), f(4), f(24), 2, 3, 4, 0.5, true, 1, 1, 2, false);
+  addon.attentionSoftmax!(f(24), null, f(24), 2, 3, 4, 0.5, false, 0, 1, 1, true);
+  assert.throws(
+    () => addon.attentionSoftmax!(f(23), null, f(24), 2, 3, 4, 0.5, false, 0, 1, 1, false),
+    (e: Error) => e instanceof RangeError && /attentionSoftmax: scores has 23 elements but the shape needs 24/.test(e.message),
+  );
+  assert.throws(
+    () => addon.attentionSoftmax!(f(24), f(8), f(24), 2, 3, 4, 0.5, false, 2, 3, 1, false),
+    (e: Error) => e instanceof RangeError && /attentionSoftmax: mask has 8 elements but the shape needs 24/.test(e.message),
+  );
+  assert.throws(
+    () => addon.attentionSoftmax!(f(24), f(24), f(24), 2, 3, 4, 0.5, false, 2, 2, 1, false),
+    (e: Error) => e instanceof RangeError && /attentionSoftmax: the mask needs .* mask_rows of 1 or rows/.test(e.message),
+  );
+  assert.throws(
+    () => addon.attentionSoftmax!(f(24), f(24), f(24), 2, 3, 4, 0.5, false, 2, 3, 0, false),
+    (e: Error) => e instanceof RangeError && /attentionSoftmax: the mask needs mask_batch and mask_repeat >= 1/.test(e.message),
+  );
+  assert.throws(
+    () => addon.attentionSoftmaxBackward!(f(12), f(11), f(12), 3, 4, 1),
+    (e: Error) => e instanceof RangeError && /attentionSoftmaxBackward: dProbs has 11 elements but the shape needs 12/.test(e.message),
+  );
+});

@@ -47,6 +47,8 @@ export const KERNEL_COVERAGE: Record<KernelName, string> = {
   gelu: 'gelu.test.ts',
   geluBackward: 'gelu.test.ts',
   softmax: 'reduce.test.ts',
+  attentionSoftmax: 'attention.test.ts',
+  attentionSoftmaxBackward: 'attention.test.ts',
   logSoftmax: 'reduce.test.ts',
   softmaxCrossentropyBackward: 'fused.test.ts',
   transpose: 'layout.test.ts',

@@ -1,4 +1,5 @@
 import type { Backend, Kernels } from '../kernels.js';
+import * as attention from './attention.js';
 import * as conv from './conv.js';
 import * as elementwise from './elementwise.js';
 import * as layout from './layout.js';
@@ -15,6 +16,7 @@ import * as reduce from './reduce.js';
  * they share live in strided.ts and window.ts).
  */
 export const jsKernels: Kernels = {
+  ...attention,
   ...conv,
   ...elementwise,
   ...layout,

@@ -261,6 +261,21 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
       if (f32(x) && f32(out) && view.inner === 1 && x.length >= MIN_NATIVE_ELEMENTS) addon.softmax(x, view.outer, view.length, out, true);
       else jsKernels.logSoftmax(x, view, out);
     },
+    attentionSoftmax(scores, mask, out, args) {
+      if (f32(scores) && f32(out) && (mask === null || f32(mask)) && scores.length >= MIN_NATIVE_ELEMENTS) {
+        const { batch, rows, cols, scale, causal, maskBatch, maskRows, maskRepeat, uniformEmptyRows } = args;
+        addon.attentionSoftmax(scores, mask, out, batch, rows, cols, scale, causal, maskBatch, maskRows, maskRepeat, uniformEmptyRows);
+      } else {
+        jsKernels.attentionSoftmax(scores, mask, out, args);
+      }
+    },
+    attentionSoftmaxBackward(probs, dProbs, dScores, length, scale) {
+      if (f32(probs) && f32(dProbs) && f32(dScores) && probs.length >= MIN_NATIVE_ELEMENTS && length > 0) {
+        addon.attentionSoftmaxBackward(probs, dProbs, dScores, probs.length / length, length, scale);
+      } else {
+        jsKernels.attentionSoftmaxBackward(probs, dProbs, dScores, length, scale);
+      }
+    },
     gather(x, view, indices, out) {
       // Rows of 16 floats or more: one memcpy each, where js needs a subarray object per row (fit
       // assembles every shuffled batch this way).

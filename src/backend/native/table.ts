@@ -170,6 +170,23 @@ export const NATIVE_FUNCTIONS = {
   reduce: glue('op: reduceOp', 'x: f32', 'outer: count', 'length: count', 'inner: count', 'out: f32'),
   /** Over contiguous rows; `log` gives logSoftmax. */
   softmax: glue('x: f32', 'outer: count', 'length: count', 'out: f32', 'log: bool'),
+  /** AttentionArgs in kernels.ts; mask null for none. */
+  attentionSoftmax: glue(
+    'scores: f32',
+    'mask: f32?',
+    'out: f32',
+    'batch: count',
+    'rows: count',
+    'cols: count',
+    'scale: float',
+    'causal: bool',
+    'maskBatch: count',
+    'maskRows: count',
+    'maskRepeat: count',
+    'uniformEmptyRows: bool',
+  ),
+  /** Over `rows` contiguous rows of `length` probabilities. */
+  attentionSoftmaxBackward: glue('probs: f32', 'dProbs: f32', 'dScores: f32', 'rows: count', 'length: count', 'scale: float'),
   gather: glue('x: f32', 'outer: count', 'length: count', 'inner: count', 'indices: i32', 'out: f32'),
   /** out (zeroed by the caller) += the rows of dy at indices: gather's gradient. */
   scatterAdd: glue('dy: f32', 'outer: count', 'length: count', 'inner: count', 'indices: i32', 'out: f32'),

@@ -109,6 +109,12 @@ export {
 } from './preprocessing/augmentation.js';
 export { transformImages, type FillMode, type Interpolation } from './preprocessing/transform.js';
 export {
+  MultiHeadAttention,
+  type MultiHeadAttentionOptions,
+  type MultiHeadAttentionCallOptions,
+} from './attention/multi-head-attention.js';
+export { Attention, AdditiveAttention, type AttentionOptions, type AdditiveAttentionOptions } from './attention/attention.js';
+export {
   TextVectorization,
   type TextVectorizationOptions,
   type TextOutputMode,
