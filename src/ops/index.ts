@@ -22,3 +22,4 @@ export { maxPool2d, avgPool2d, type Pool2DOptions } from './pool.js';
 export { batchNorm, batchNormInference, type BatchNormOptions, type BatchNormResult } from './norm.js';
 export { zeroPad2d, crop2d, upSample2d, type Sides2D, type Interpolation } from './image.js';
 export { applyOptimizerUpdate, type UpdateParams, type UpdateRule } from './optimizer.js';
+export { recurrent, recurrentPacked, type RecurrentCell, type RecurrentOptions, type RecurrentResult } from './recurrent.js';

@@ -68,6 +68,12 @@ export const KERNEL_COVERAGE: Record<KernelName, string> = {
   batchNormTraining: 'norm.test.ts',
   batchNormBackward: 'norm.test.ts',
   applyUpdate: 'optimizer.test.ts',
+  lstmCell: 'recurrent.test.ts',
+  lstmCellBackward: 'recurrent.test.ts',
+  gruCell: 'recurrent.test.ts',
+  gruCellBackward: 'recurrent.test.ts',
+  simpleRnnCell: 'recurrent.test.ts',
+  simpleRnnCellBackward: 'recurrent.test.ts',
   fillUniform: 'random.test.ts',
   fillNormal: 'random.test.ts',
 };
