@@ -12,6 +12,11 @@ export interface RecurrentOptions {
   mask?: Tensor | null;
   /** Process the sequence from its last step to its first; the outputs stay in processing order (as Keras). */
   goBackwards?: boolean;
+  /**
+   * Keras's `zero_output_for_mask`: a masked step outputs zeros instead of the previous output (the
+   * states carry over either way). Default false; Bidirectional sets it when returning sequences.
+   */
+  zeroOutputForMask?: boolean;
   /** The initial states, `[batch, units]` each (LSTM: `[h, c]`); zeros when omitted. */
   initialState?: readonly Operand[] | null;
 }
@@ -34,7 +39,8 @@ const STATES: Record<RecurrentCell, number> = { lstm: 2, gru: 1, simpleRnn: 1 };
  * input then recurrent bias) or null. The input projection of every step is one GEMM; each step is
  * one GEMM with the recurrent kernel and one fused gate kernel; backward runs backpropagation
  * through time inside the op and ends with one GEMM each for the kernel, recurrent kernel and input
- * gradients. At a masked step the states carry over and the output repeats the previous one (Keras).
+ * gradients. At a masked step the states carry over and the output repeats the previous output, which
+ * is zero before a row's first real step (Keras's rule; with `zeroOutputForMask` always zero).
  *
  * ```ts
  * const x = nr.randn([2, 5, 3]);
@@ -117,7 +123,7 @@ export function recurrentPacked(
       throw dtypeError(op, { expected: `every weight and state must have the input's dtype ${x.dtype}`, got: `${t.dtype} ${formatShape(t.shape)}` });
     }
   }
-  return runRecurrent(cell, x, w, u, b, states, mask, options.goBackwards ?? false, units);
+  return runRecurrent(cell, x, w, u, b, states, mask, options.goBackwards ?? false, options.zeroOutputForMask ?? false, units);
 }
 
 function runRecurrent(
@@ -129,6 +135,7 @@ function runRecurrent(
   initial: Tensor[],
   maskTensor: Tensor | null,
   goBackwards: boolean,
+  zeroOutputForMask: boolean,
   units: number,
 ): Tensor {
   const table = kernels();
@@ -157,11 +164,22 @@ function runRecurrent(
       xt.set(xData.subarray(from, from + inFeatures), (t * batch + i) * inFeatures);
     }
   }
+  // keep[t, b] scales the output of step t: 0 where it is masked and no previous output exists (or always, zeroOutputForMask).
   let mask: FloatArray | null = null;
+  let keep: FloatArray | null = null;
   if (maskTensor !== null) {
     mask = scratch([time, batch], dtype)._data as FloatArray;
+    keep = scratch([time, batch], dtype)._data as FloatArray;
     const m = maskTensor._data;
-    for (let t = 0; t < time; t++) for (let i = 0; i < batch; i++) mask[t * batch + i] = m[i * time + source(t)] ? 1 : 0;
+    for (let i = 0; i < batch; i++) {
+      let seen = 0;
+      for (let t = 0; t < time; t++) {
+        const live = m[i * time + source(t)] ? 1 : 0;
+        seen |= live;
+        mask[t * batch + i] = live;
+        keep[t * batch + i] = zeroOutputForMask ? live : seen;
+      }
+    }
   }
   const stepMask = (t: number) => (mask === null ? null : mask.subarray(t * batch, (t + 1) * batch));
   const xw = scratch([time * batch, width], dtype)._data as FloatArray;
@@ -193,7 +211,10 @@ function runRecurrent(
   const o = out._data as FloatArray;
   const rows = time + nStates;
   for (let i = 0; i < batch; i++) {
-    for (let t = 0; t < time; t++) o.set(hs.subarray(((t + 1) * batch + i) * units, ((t + 1) * batch + i + 1) * units), (i * rows + t) * units);
+    for (let t = 0; t < time; t++) {
+      const from = ((t + 1) * batch + i) * units;
+      if (keep === null || keep[t * batch + i]) o.set(hs.subarray(from, from + units), (i * rows + t) * units);
+    }
     o.set(hs.subarray((time * batch + i) * units, (time * batch + i + 1) * units), (i * rows + time) * units);
     if (cs) o.set(cs.subarray((time * batch + i) * units, (time * batch + i + 1) * units), (i * rows + time + 1) * units);
   }
@@ -205,7 +226,9 @@ function runRecurrent(
     const dcTensor = cs ? empty([batch, units], dtype) : null;
     const dc = dcTensor === null ? null : (dcTensor._data as FloatArray);
     for (let i = 0; i < batch; i++) {
-      for (let t = 0; t < time; t++) dy.set(gData.subarray((i * rows + t) * units, (i * rows + t + 1) * units), (t * batch + i) * units);
+      for (let t = 0; t < time; t++) {
+        if (keep === null || keep[t * batch + i]) dy.set(gData.subarray((i * rows + t) * units, (i * rows + t + 1) * units), (t * batch + i) * units);
+      }
       dhCarry.set(gData.subarray((i * rows + time) * units, (i * rows + time + 1) * units), i * units);
       if (dc) dc.set(gData.subarray((i * rows + time + 1) * units, (i * rows + time + 2) * units), i * units);
     }

@@ -28,6 +28,7 @@ for (const [cell, gates, nStates] of CELLS) {
     ['plain', {}],
     ['masked', { mask: MASK }],
     ['goBackwards, masked', { mask: MASK, goBackwards: true }],
+    ['zeroOutputForMask', { mask: MASK, zeroOutputForMask: true }],
   ] as const) {
     test(`gradcheck recurrent ${cell}: ${label}`, () => {
       nr.setSeed(1800 + gates);
@@ -45,7 +46,7 @@ for (const [cell, gates, nStates] of CELLS) {
   }
 }
 
-test('recurrent: a fully masked row keeps its initial state and repeats it as output', () => {
+test('recurrent: a fully masked row keeps its initial states and outputs zeros (no earlier output to repeat)', () => {
   const x = randomFloat64([3, 4, 2], -1, 1);
   const h0 = randomFloat64([3, 3], -1, 1);
   const c0 = randomFloat64([3, 3], -1, 1);
@@ -53,7 +54,8 @@ test('recurrent: a fully masked row keeps its initial state and repeats it as ou
     mask: MASK,
     initialState: [h0, c0],
   });
-  const h0Row = h0.toArray() as number[][];
-  assert.deepEqual((sequence.toArray() as number[][][])[2], [h0Row[2], h0Row[2], h0Row[2], h0Row[2]]);
+  const zeros = [0, 0, 0];
+  assert.deepEqual((sequence.toArray() as number[][][])[2], [zeros, zeros, zeros, zeros]);
+  assert.deepEqual((states[0]!.toArray() as number[][])[2], (h0.toArray() as number[][])[2]);
   assert.deepEqual((states[1]!.toArray() as number[][])[2], (c0.toArray() as number[][])[2]);
 });
