@@ -79,3 +79,6 @@ export {
   type FlipMode,
 } from './preprocessing/augmentation.js';
 export { transformImages, type FillMode, type Interpolation } from './preprocessing/transform.js';
+export { LSTM, type LSTMOptions } from './recurrent/lstm.js';
+export { GRU, type GRUOptions } from './recurrent/gru.js';
+export { SimpleRNN, type SimpleRNNOptions } from './recurrent/simple-rnn.js';
