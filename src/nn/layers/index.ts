@@ -82,3 +82,4 @@ export { transformImages, type FillMode, type Interpolation } from './preprocess
 export { LSTM, type LSTMOptions } from './recurrent/lstm.js';
 export { GRU, type GRUOptions } from './recurrent/gru.js';
 export { SimpleRNN, type SimpleRNNOptions } from './recurrent/simple-rnn.js';
+export { Bidirectional, type BidirectionalOptions, type MergeMode } from './recurrent/bidirectional.js';
