@@ -67,14 +67,17 @@ export class Bidirectional extends Layer {
       if (!(layer instanceof RecurrentLayer)) throw configError(own, { expected: `${role} must be a SimpleRNN, LSTM or GRU layer`, got: layer.className });
       return layer;
     };
-    const forward = config(options.layer, 'layer');
+    // A dtype given to the wrapper is its layers' dtype (as layerFromConfig gives it to a rebuilt wrapper).
+    const withDtype = (c: { className: string; config: Record<string, unknown> }) =>
+      options.dtype === undefined ? c : { ...c, config: { ...c.config, dtype: options.dtype } };
+    const forward = withDtype(config(options.layer, 'layer'));
     const base = String(forward.config.name ?? forward.className.toLowerCase()).replace(/^forward_/, '');
     this.forwardLayer = build({ ...forward, config: { ...forward.config, name: `forward_${base}` } }, 'layer');
     if (options.backwardLayer === undefined || options.backwardLayer === null) {
       const goBackwards = !this.forwardLayer.goBackwards;
       this.backwardLayer = build({ ...forward, config: { ...forward.config, goBackwards, name: `backward_${base}` } }, 'layer');
     } else {
-      this.backwardLayer = build(config(options.backwardLayer as Spec, 'backwardLayer'), 'backwardLayer');
+      this.backwardLayer = build(withDtype(config(options.backwardLayer as Spec, 'backwardLayer')), 'backwardLayer');
     }
     const [f, b] = [this.forwardLayer, this.backwardLayer];
     if (f.goBackwards === b.goBackwards) {
@@ -117,6 +120,10 @@ export class Bidirectional extends Layer {
   override get nonTrainableWeights(): Variable[] {
     const all = (l: Layer) => (this.trainable ? l.nonTrainableWeights : l.weights);
     return [...all(this.forwardLayer), ...all(this.backwardLayer)];
+  }
+
+  override countParams(): number {
+    return this.weights.reduce((n, v) => n + v.size, 0);
   }
 
   override build(inputShape: LayerShape): void {
@@ -187,6 +194,7 @@ export class Bidirectional extends Layer {
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),
+      dtype: this.forwardLayer.dtype,
       mergeMode: this.mergeMode,
       layer: { className: this.forwardLayer.className, config: this.forwardLayer.getConfig() },
       backwardLayer: { className: this.backwardLayer.className, config: this.backwardLayer.getConfig() },
