@@ -41,10 +41,9 @@ function assertNear(actual: nr.Tensor, expected: Encoded, tolerance: number, lab
 function run(c: Case, dtype: 'float32' | 'float64', tolerance: number): void {
   const L = nr.layers;
   const options = { ...c.options, dtype };
-  const layer =
-    c.layer === 'Bidirectional'
-      ? new L.Bidirectional(new L.LSTM({ ...options }), { dtype })
-      : new { LSTM: L.LSTM, GRU: L.GRU, SimpleRNN: L.SimpleRNN }[c.layer](options);
+  const classes = { LSTM: L.LSTM, GRU: L.GRU, SimpleRNN: L.SimpleRNN } as Record<string, new (o: typeof options) => nr.layers.Layer>;
+  const layer: nr.layers.Layer =
+    c.layer === 'Bidirectional' ? new L.Bidirectional(new L.LSTM({ ...options }), { dtype }) : new classes[c.layer]!(options);
   const t = (e: Encoded) => nr.tensor(e.data, e.shape, dtype);
   const x = nr.variable(t(c.x));
   const states = c.initialState.map((s) => nr.variable(t(s)));
