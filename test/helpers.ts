@@ -19,6 +19,8 @@ export function assertClose(
 ): void {
   const a = actual instanceof nr.Tensor ? actual.data() : actual;
   const e = expected instanceof nr.Tensor ? expected.data() : expected;
+  // A number or a Promise has no length, and two undefined lengths would compare equal: no vacuous pass.
+  assert.ok(typeof a?.length === 'number' && typeof e?.length === 'number', `${message} assertClose takes tensors or arrays`);
   assert.equal(a.length, e.length, `${message} length ${a.length} vs ${e.length}`);
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;

@@ -11,6 +11,7 @@ import {
   formatError,
   formatShape,
   isPlainObject,
+  notice,
   declareOptions,
   declaresOptions,
   is,
@@ -68,7 +69,53 @@ export interface InputSpec {
 export interface CallOptions {
   /** True inside `fit` (dropout and augmentation act only then). */
   training?: boolean;
+  /**
+   * The input's mask (Keras's `mask` argument): a float32 tensor of 1 (a real timestep) and 0
+   * (padding), shape [batch, time]; a list for a layer taking a list of inputs. `apply` fills it
+   * from the mask attached to the input (see `getMask`) unless given.
+   */
+  mask?: Tensor | null | readonly (Tensor | null)[];
+  /** The extra keywords a layer declares in `callKeywords` (`initialState`, `attentionMask`, ...). */
+  [keyword: string]: unknown;
 }
+
+/*
+ * Masks travel with the tensors a layer outputs, as Keras's `_keras_mask`: `apply` reads the mask of
+ * its input, passes it to `call` and attaches `computeMask(inputs, mask)` to what `call` returned.
+ * A WeakMap keeps them off the Tensor class and lets them go with their tensors.
+ */
+const masks = new WeakMap<Tensor, Tensor>();
+
+/**
+ * The mask attached to a tensor by the layer that produced it (an `Embedding` with `maskZero`, a
+ * `Masking` layer, or a layer passing its input's mask on), or null.
+ *
+ * ```ts
+ * const embed = new nr.layers.Embedding({ inputDim: 10, outputDim: 4, maskZero: true });
+ * const out = embed.apply(nr.tensor([[3, 5, 0, 0]], [1, 4], 'int32'));
+ * nr.getMask(out)?.toArray(); // [[1, 1, 0, 0]]
+ * ```
+ */
+export function getMask(t: Tensor): Tensor | null {
+  return masks.get(t) ?? null;
+}
+
+/** Attaches `mask` to `t` (null leaves it without one); layers that build masks themselves use it. */
+export function setMask(t: Tensor, mask: Tensor | null): void {
+  if (mask) masks.set(t, mask);
+  else masks.delete(t);
+}
+
+type MaskValue = Tensor | null | readonly (Tensor | null)[];
+
+function inputMask(inputs: Tensor | readonly Tensor[]): MaskValue {
+  if (inputs instanceof Tensor) return masks.get(inputs) ?? null;
+  const list = inputs.map((t) => masks.get(t) ?? null);
+  return list.some((m) => m !== null) ? list : null;
+}
+
+/** A keyword's camelCase spelling: `attention_mask` -> `attentionMask`. */
+const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** A placeholder flowing through layers to describe a functional model (see `nr.Input`). */
 export class SymbolicTensor {
@@ -87,7 +134,23 @@ export class SymbolicTensor {
      * docs/models.md).
      */
     readonly callOptions: CallOptions = {},
+    /**
+     * Call keywords given SymbolicTensors (`initialState: [h, c]`, `attentionMask: m`): each names its
+     * position(s) in `inputs`, after the positional inputs.
+     */
+    readonly keywordInputs: Readonly<Record<string, number | readonly number[]>> = {},
+    /** How many of `inputs` are the layer's positional inputs (the rest are keyword inputs). */
+    readonly positionalCount: number = inputs.length,
+    /** For a layer returning a list: which of its outputs this is (-1 for a layer with one output). */
+    readonly outputIndex: number = -1,
+    /** Shared by the outputs of one call of a multi-output layer, so the layer runs once for all. */
+    readonly callKey: object | null = null,
   ) {}
+}
+
+/** Whether `computeOutputShape` gave a list of shapes (a layer with several outputs). */
+export function isShapeList(shape: LayerShape | readonly LayerShape[]): shape is readonly LayerShape[] {
+  return shape.length > 0 && Array.isArray(shape[0]);
 }
 
 const nameCounts = new Map<string, number>();
@@ -249,11 +312,37 @@ export abstract class Layer {
   }
 
   /** The computation, on concrete tensors. */
-  abstract call(inputs: Tensor, options: CallOptions): Tensor;
+  abstract call(inputs: Tensor, options: CallOptions): Tensor | Tensor[];
 
-  /** Output shape for an input shape (batch axis included). Layers that keep the shape need not override. */
-  computeOutputShape(inputShape: LayerShape): LayerShape {
+  /**
+   * Output shape for an input shape (batch axis included). Layers that keep the shape need not
+   * override. A layer whose `call` returns a list returns the list of shapes; the call options come
+   * too, for layers whose outputs depend on them (`returnAttentionScores`).
+   */
+  computeOutputShape(inputShape: LayerShape, _options?: CallOptions): LayerShape | LayerShape[] {
     return inputShape;
+  }
+
+  /**
+   * Whether the layer passes a mask on (Keras's `supports_masking`): by default its output gets its
+   * input's mask. A layer that does not support masking drops the mask, with a notice, as Keras warns.
+   */
+  get supportsMasking(): boolean {
+    return false;
+  }
+
+  /** The mask of the output(s) for the inputs and their mask (Keras's `compute_mask`). */
+  computeMask(_inputs: Tensor | readonly Tensor[], mask: MaskValue): MaskValue {
+    return this.supportsMasking ? mask : null;
+  }
+
+  /**
+   * The keywords `call` takes besides `training` and `mask` (`['initialState']`). `apply` accepts
+   * them in camelCase or snake_case and rejects any other key; in a functional model they may be
+   * SymbolicTensors (or arrays of them), which become inputs of the call.
+   */
+  get callKeywords(): readonly string[] {
+    return [];
   }
 
   /** The options that rebuild this layer with `fromConfig`. */
@@ -374,17 +463,18 @@ export abstract class Layer {
 
   /**
    * Applies the layer: eagerly to a Tensor, or symbolically to a SymbolicTensor (functional API).
-   * Merge layers take a list of either.
+   * Merge layers take a list of either. A layer with several outputs (an LSTM with `returnState`)
+   * gives a list: `const [out, h, c] = lstm.apply<nr.Tensor[]>(x)`.
    */
-  apply(inputs: Tensor, options?: CallOptions): Tensor;
-  apply(inputs: SymbolicTensor, options?: CallOptions): SymbolicTensor;
-  apply(inputs: readonly SymbolicTensor[], options?: CallOptions): SymbolicTensor;
+  apply<T extends Tensor | Tensor[] = Tensor>(inputs: Tensor, options?: CallOptions): NoInfer<T>;
+  apply<T extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor>(inputs: SymbolicTensor, options?: CallOptions): NoInfer<T>;
+  apply<T extends SymbolicTensor | SymbolicTensor[] = SymbolicTensor>(inputs: readonly SymbolicTensor[], options?: CallOptions): NoInfer<T>;
   /** A list gives one Tensor (merge layers); a multi-output model gives a list: `model.apply<nr.Tensor[]>([a, b])`. */
   apply<T extends Tensor | Tensor[] = Tensor>(inputs: readonly Tensor[], options?: CallOptions): NoInfer<T>;
   apply(
     inputs: Tensor | SymbolicTensor | readonly Tensor[] | readonly SymbolicTensor[],
     options: CallOptions = {},
-  ): Tensor | SymbolicTensor {
+  ): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[] {
     // The common case, one concrete tensor into a built layer, without the general path's lists and closures.
     if (inputs instanceof Tensor && this.built && !this.takesInputList) return this.applyToTensor(inputs, options);
     const own = `${this.className} "${this.name}"`;
@@ -399,6 +489,7 @@ export abstract class Layer {
         hint: 'merge the inputs first (nr.layers.Concatenate, Add, ...) or apply the layer to each',
       });
     }
+    options = this.checkCallOptions(options);
     if (list.every((t) => t instanceof SymbolicTensor) && list.length > 0) {
       const symbols = list as readonly SymbolicTensor[];
       // A list layer sees the list of shapes; any other layer the one shape.
@@ -409,9 +500,7 @@ export abstract class Layer {
           false,
         );
         this.ensureBuilt(shapes);
-        const shape = this.computeOutputShape(shapes);
-        const dtype = symbols[0]!.dtype;
-        return new SymbolicTensor(shape, dtype === 'int32' ? this.dtype : dtype, this, [...symbols], this.name, { ...options });
+        return this.symbolicOutputs(symbols, this.computeOutputShape(shapes, options), options);
       } catch (e) {
         rethrow(e, prefix(), own);
       }
@@ -435,7 +524,10 @@ export abstract class Layer {
       ) as LayerShape;
       this.ensureBuilt(shapes);
       this.losses = [];
-      const out = this.call((Array.isArray(inputs) ? [...tensors] : tensors[0]) as Tensor, options);
+      const given = (Array.isArray(inputs) ? [...tensors] : tensors[0]) as Tensor;
+      const mask = options.mask !== undefined ? options.mask : inputMask(given);
+      const out = this.call(given, mask ? { ...options, mask } : options) as Tensor | Tensor[];
+      this.attachMask(given, mask, out);
       // As Keras: only trainable weights are penalised, so a frozen layer adds nothing to the loss.
       if (this.trainable) for (const [w, reg] of this.regularizers) if (w.trainable) this.losses.push(reg(w));
       return out;
@@ -444,12 +536,86 @@ export abstract class Layer {
     }
   }
 
-  private applyToTensor(inputs: Tensor, options: CallOptions): Tensor {
+  /** The node(s) of a symbolic call: keyword SymbolicTensors join the inputs; a list of shapes gives one node per output. */
+  private symbolicOutputs(
+    symbols: readonly SymbolicTensor[],
+    shape: LayerShape | readonly LayerShape[],
+    options: CallOptions,
+  ): SymbolicTensor | SymbolicTensor[] {
+    const inputs = [...symbols];
+    const keywordInputs: Record<string, number | number[]> = {};
+    const callOptions: CallOptions = {};
+    for (const [key, value] of Object.entries(options)) {
+      if (value instanceof SymbolicTensor) {
+        keywordInputs[key] = inputs.push(value) - 1;
+      } else if (Array.isArray(value) && value.length > 0 && value.every((v) => v instanceof SymbolicTensor)) {
+        keywordInputs[key] = value.map((v: SymbolicTensor) => inputs.push(v) - 1);
+      } else {
+        callOptions[key] = value;
+      }
+    }
+    const dtype = symbols[0]!.dtype === 'int32' ? this.dtype : symbols[0]!.dtype;
+    const node = (s: LayerShape, index: number, key: object | null) =>
+      new SymbolicTensor(s, dtype, this, inputs, this.name, callOptions, keywordInputs, symbols.length, index, key);
+    if (!isShapeList(shape)) return node(shape, -1, null);
+    const key = {};
+    return shape.map((s, i) => node(s, i, key));
+  }
+
+  /** Normalises the call options: snake_case keywords to camelCase; a key the layer does not take is an error. */
+  private checkCallOptions(options: CallOptions): CallOptions {
+    let out: CallOptions | null = null;
+    for (const key in options) {
+      if (key === 'training' || key === 'mask') continue;
+      const name = camel(key);
+      const allowed = this.callKeywords;
+      if (!allowed.includes(name)) {
+        throw configError(`${this.className} "${this.name}"`, {
+          expected: `apply() takes the options training, mask${allowed.map((k) => `, ${k}`).join('')}`,
+          got: show(key),
+          hint: allowed.length === 0 ? 'this layer takes no other keyword' : undefined,
+        });
+      }
+      if (name !== key) {
+        out ??= { ...options };
+        out[name] = options[key];
+        delete out[key];
+      }
+    }
+    return out ?? options;
+  }
+
+  /** Attaches the output mask(s) computed from the input mask; warns once when a mask is dropped. */
+  private attachMask(inputs: Tensor | readonly Tensor[], mask: MaskValue, out: Tensor | readonly Tensor[]): void {
+    const outMask = this.computeMask(inputs, mask);
+    if (out instanceof Tensor) {
+      if (outMask instanceof Tensor) masks.set(out, outMask);
+    } else {
+      const list = Array.isArray(outMask) ? outMask : [outMask as Tensor | null];
+      out.forEach((t, i) => list[i] && masks.set(t, list[i]!));
+    }
+    if (mask && !this.supportsMasking && (Array.isArray(mask) ? mask.some((m) => m) : true)) {
+      notice(
+        `${this.className} "${this.name}" was given an input with a mask but does not support masking: ` +
+          'the mask stops here and later layers will not see it',
+      );
+    }
+  }
+
+  private applyToTensor(inputs: Tensor, options: CallOptions): Tensor | Tensor[] {
     try {
       const spec = this.inputSpec;
       if (spec && inputs.rank !== spec.rank) this.checkInputSpec([inputs.shape], true);
       if (this.losses.length > 0) this.losses = [];
-      const out = this.call(inputs, options);
+      for (const key in options) {
+        if (key !== 'training') {
+          options = this.checkCallOptions(options);
+          break;
+        }
+      }
+      const mask = options.mask !== undefined ? options.mask : (masks.get(inputs) ?? null);
+      const out = this.call(inputs, mask ? { ...options, mask } : options);
+      this.attachMask(inputs, mask, out);
       if (this.trainable) for (const [w, reg] of this.regularizers) if (w.trainable) this.losses.push(reg(w));
       return out;
     } catch (e) {

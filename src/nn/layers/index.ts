@@ -6,6 +6,8 @@ export {
   declareLayerOptions,
   layerFromConfig,
   resetLayerNames,
+  getMask,
+  setMask,
   type LayerOptions,
   type CallOptions,
   type LayerShape,

@@ -1,4 +1,5 @@
 import { configError, show } from '../../core/index.js';
+import { describeValue } from '../describe.js';
 import { type Layer, type SymbolicTensor, layerFromConfig, type CallOptions } from '../layer.js';
 import type { Graph } from './functional.js';
 import { InputLayer, inputLayerOf, symbolicInput } from './input.js';
@@ -68,15 +69,35 @@ export function deserializeLayer(spec: { className: string; config: Record<strin
 
 export function graphConfig(name: string, graph: Graph): Record<string, unknown> {
   const index = new Map<SymbolicTensor, number>(graph.nodes.map((n, i) => [n, i]));
+  const firstOfCall = new Map<object, number>();
   return {
     name,
     layers: graph.layers.map(serializeLayer),
-    // A training flag given when the graph was built (base.apply(x, {training: false})) is kept.
-    nodes: graph.nodes.map((n) => ({
-      layer: (n.layer ?? inputLayerOf(n)!).name,
-      inputs: n.inputs.map((t) => index.get(t)!),
-      ...(n.callOptions.training === undefined ? {} : { training: n.callOptions.training }),
-    })),
+    // A training flag given when the graph was built (base.apply(x, {training: false})) is kept, and
+    // so are the other call options: constants as values, SymbolicTensor keywords as node inputs.
+    nodes: graph.nodes.map((n, i) => {
+      const node: GraphConfig['nodes'][number] = { layer: (n.layer ?? inputLayerOf(n)!).name, inputs: n.inputs.map((t) => index.get(t)!) };
+      const { training, ...rest } = n.callOptions;
+      if (training !== undefined) node.training = training;
+      for (const [key, value] of Object.entries(rest)) {
+        if (value !== null && !['boolean', 'number', 'string'].includes(typeof value)) {
+          throw configError(`Model "${name}"`, {
+            expected: `the call option ${show(key)} of layer ${show(node.layer)} must be a boolean, number, string or SymbolicTensor`,
+            got: describeValue(value),
+            hint: 'make the tensor an input of the model (nr.Input) and pass that',
+          });
+        }
+      }
+      if (Object.keys(rest).length > 0) node.options = rest as Record<string, boolean | number | string | null>;
+      if (Object.keys(n.keywordInputs).length > 0) node.keywords = n.keywordInputs;
+      if (n.positionalCount !== n.inputs.length) node.positional = n.positionalCount;
+      if (n.callKey) {
+        if (!firstOfCall.has(n.callKey)) firstOfCall.set(n.callKey, i);
+        node.call = firstOfCall.get(n.callKey)!;
+        node.output = n.outputIndex;
+      }
+      return node;
+    }),
     inputs: graph.inputs.map((t) => index.get(t)!),
     outputs: graph.outputs.map((t) => index.get(t)!),
   };
@@ -85,9 +106,70 @@ export function graphConfig(name: string, graph: Graph): Record<string, unknown>
 interface GraphConfig {
   name?: string;
   layers: { className: string; config: Record<string, unknown> }[];
-  nodes: { layer: string; inputs: number[]; training?: boolean }[];
+  nodes: {
+    layer: string;
+    inputs: number[];
+    training?: boolean;
+    /** Constant call options (`useCausalMask: true`). */
+    options?: Record<string, boolean | number | string | null>;
+    /** Call keywords given node inputs: positions in `inputs`. */
+    keywords?: Readonly<Record<string, number | readonly number[]>>;
+    /** How many of `inputs` are positional (default all). */
+    positional?: number;
+    /** A multi-output layer's call: the node where the call first appears, and which output this node is. */
+    call?: number;
+    output?: number;
+  }[];
   inputs: number[];
   outputs: number[];
+}
+
+/** The outputs of a multi-output call, by the node first rebuilt from it. */
+const callOutputs = new WeakMap<SymbolicTensor, SymbolicTensor[]>();
+
+/** Applies a node's layer again, with its call options and keyword inputs checked (the file is untrusted). */
+function nodeFromConfig(
+  layer: Layer,
+  node: GraphConfig['nodes'][number],
+  i: number,
+  args: SymbolicTensor[],
+  nodes: readonly SymbolicTensor[],
+): SymbolicTensor {
+  const bad = (what: string, value: unknown) =>
+    configError('Model.fromConfig', { expected: `node ${i} (${show(node.layer)}): ${what}`, got: show(value) });
+  if (node.call !== undefined) {
+    if (!Number.isInteger(node.call) || node.call < 0 || node.call > i) throw bad('call must index an earlier node', node.call);
+    if (node.call < i) {
+      const first = nodes[node.call]!;
+      const sibling = callOutputs.get(first)?.[node.output ?? -1];
+      if (!sibling || first.layer !== layer) throw bad('output must name an output of the call it refers to', node.output);
+      return sibling;
+    }
+  }
+  const positional = node.positional ?? args.length;
+  if (!Number.isInteger(positional) || positional < 1 || positional > args.length) throw bad('positional out of range', positional);
+  const options: CallOptions = {};
+  for (const [key, value] of Object.entries(node.options ?? {})) {
+    if (key === 'training' || (value !== null && !['boolean', 'number', 'string'].includes(typeof value))) throw bad('a bad option', key);
+    options[key] = value;
+  }
+  if (node.training !== undefined) options.training = node.training;
+  const at = (k: unknown) => {
+    if (!Number.isInteger(k) || (k as number) < positional || (k as number) >= args.length) throw bad('keyword input out of range', k);
+    return args[k as number]!;
+  };
+  for (const [key, value] of Object.entries(node.keywords ?? {})) options[key] = Array.isArray(value) ? value.map(at) : at(value);
+  const list = args.slice(0, positional);
+  const apply = layer.apply as (inputs: unknown, options: CallOptions) => SymbolicTensor | SymbolicTensor[];
+  const out = apply.call(layer, list.length === 1 ? list[0] : list, options);
+  if (!Array.isArray(out)) {
+    if (node.output !== undefined) throw bad('output given for a layer with one output', node.output);
+    return out;
+  }
+  const picked = out[node.output ?? -1];
+  if (!picked) throw bad(`output must be 0..${out.length - 1} for this layer`, node.output);
+  callOutputs.set(picked, out);
+  return picked;
 }
 
 export function graphFromConfig(raw: Record<string, unknown>): { name?: string; inputs: SymbolicTensor[]; outputs: SymbolicTensor[] } {
@@ -133,8 +215,7 @@ export function graphFromConfig(raw: Record<string, unknown>): { name?: string; 
         got: show(node.training),
       });
     }
-    const apply = layer.apply as (inputs: unknown, options: CallOptions) => SymbolicTensor;
-    nodes.push(apply.call(layer, args.length === 1 ? args[0] : args, node.training === undefined ? {} : { training: node.training }));
+    nodes.push(nodeFromConfig(layer, node, i, args, nodes));
   });
   const pick = (k: number) => {
     const t = nodes[k];

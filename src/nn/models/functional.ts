@@ -161,14 +161,32 @@ export function runGraph(graph: Graph, xs: readonly Tensor[], options: CallOptio
     values.set(input, xs[i]!);
   });
   const recycling = !options.training && !isGradEnabled() ? new Recycler(graph, xs) : null;
+  // The outputs of one call of a multi-output layer, computed once for all its nodes.
+  const lists = new Map<object, Tensor[]>();
   graph.nodes.forEach((node, i) => {
     if (values.has(node)) return;
-    const args = node.inputs.map((t) => values.get(t)!);
-    // Multi-input layers (Add, Concatenate, nested models) take an array.
-    const apply = node.layer!.apply as (inputs: unknown, options: CallOptions) => Tensor;
-    const training = node.callOptions.training;
-    const nodeOptions = training === undefined || training === options.training ? options : { ...options, training };
-    const value = apply.call(node.layer, args.length === 1 ? args[0] : args, nodeOptions);
+    let value = node.callKey ? lists.get(node.callKey)?.[node.outputIndex] : undefined;
+    if (!value) {
+      const args = node.inputs.slice(0, node.positionalCount).map((t) => values.get(t)!);
+      // Multi-input layers (Add, Concatenate, nested models) take an array.
+      const apply = node.layer!.apply as (inputs: unknown, options: CallOptions) => Tensor | Tensor[];
+      const training = node.callOptions.training;
+      let nodeOptions = training === undefined || training === options.training ? options : { ...options, training };
+      const keywords = Object.entries(node.keywordInputs);
+      if (keywords.length > 0 || Object.keys(node.callOptions).some((k) => k !== 'training')) {
+        nodeOptions = { ...node.callOptions, ...nodeOptions };
+        for (const [key, at] of keywords) {
+          nodeOptions[key] = typeof at === 'number' ? values.get(node.inputs[at]!)! : at.map((j) => values.get(node.inputs[j]!)!);
+        }
+      }
+      const out = apply.call(node.layer, args.length === 1 ? args[0] : args, nodeOptions);
+      if (node.callKey) {
+        lists.set(node.callKey, out as Tensor[]);
+        value = (out as Tensor[])[node.outputIndex]!;
+      } else {
+        value = out as Tensor;
+      }
+    }
     values.set(node, value);
     recycling?.ran(i, value, values);
   });

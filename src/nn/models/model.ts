@@ -392,6 +392,9 @@ export class Model extends Layer implements TrainableModel {
     if (this.graph) {
       return this.graph.layers.map((layer) => {
         const node = this.graph!.nodes.find((n) => n.layer === layer) ?? this.graph!.inputs.find((n) => n.name === layer.name);
+        // A layer with several outputs shows them all, as Keras lists them.
+        const siblings = node?.callKey ? this.graph!.nodes.filter((n) => n.callKey === node.callKey) : [];
+        if (siblings.length > 1) return { layer, outputShape: siblings.sort((a, b) => a.outputIndex - b.outputIndex).map((n) => n.shape) };
         return { layer, outputShape: node ? node.shape : null };
       });
     }

@@ -107,7 +107,15 @@ export class Sequential extends Model {
     let x = new SymbolicTensor(inputShape, 'float32', null, [], `${this.name}_input`);
     const shapes: LayerShape[] = [];
     for (const layer of this.stack) {
-      x = layer.apply(x);
+      const out: SymbolicTensor | SymbolicTensor[] = layer.apply<SymbolicTensor | SymbolicTensor[]>(x);
+      if (Array.isArray(out)) {
+        throw configError(`Sequential "${this.name}"`, {
+          expected: 'every layer of a Sequential model must have one output',
+          got: `${layer.className} "${layer.name}" with ${out.length}`,
+          hint: 'use a functional model (nr.Model with nr.Input) to take several outputs, or drop returnState',
+        });
+      }
+      x = out;
       shapes.push(x.shape);
     }
     this.shapes = shapes;

@@ -1,13 +1,13 @@
 import { formatBytes, formatNumberWithCommas, formatTable } from '../../core/format.js';
 import type { Variable } from '../../tensor/index.js';
-import { formatLayerShape, type Layer, type LayerShape } from '../layer.js';
+import { formatLayerShape, isShapeList, type Layer, type LayerShape } from '../layer.js';
 
 /* Keras 3's `model.summary()`: its table (core/format's formatTable draws the same box) and totals. */
 
 export interface SummaryRow {
   layer: Layer;
   /** Null when unknown (a subclassed model's layers, shown as `?` as Keras does). */
-  outputShape: LayerShape | null;
+  outputShape: LayerShape | readonly LayerShape[] | null;
 }
 
 const bytesOf = (weights: readonly Variable[]) => weights.reduce((n, w) => n + w.size * (w.dtype === 'float64' ? 8 : 4), 0);
@@ -22,7 +22,11 @@ export function printSummary(
 ): void {
   const cells = rows.map(({ layer, outputShape }) => [
     `${layer.name} (${layer.className})`,
-    outputShape ? formatLayerShape(outputShape) : '?',
+    outputShape === null
+      ? '?'
+      : isShapeList(outputShape)
+        ? `[${outputShape.map(formatLayerShape).join(', ')}]`
+        : formatLayerShape(outputShape),
     formatNumberWithCommas(layer.built ? layer.countParams() : 0) + (layer.built ? '' : ' (unbuilt)'),
   ]);
   // Keras's column widths, widened to fit.

@@ -1,5 +1,7 @@
 import { configError, is, parseOptions, ownEntry, show } from '../../core/index.js';
 import { type Tensor, noGrad } from '../../tensor/index.js';
+import * as ops from '../../ops/index.js';
+import { getMask } from '../layer.js';
 import { recordedSoftmaxInput } from '../../ops/crossentropy.js';
 import { FusedSoftmaxCrossentropy, getLoss, type Loss, type LossFunction, type LossName } from '../losses.js';
 import { getMetric, type Metric, type MetricName } from '../metrics.js';
@@ -50,6 +52,25 @@ const COMPILE_OPTIONS = {
     },
   } satisfies Record<keyof CompileOptions, unknown>,
 };
+
+/**
+ * The sample weights with an output's mask folded in (a sequence model's padded timesteps count for
+ * nothing), as Keras applies the mask attached to a prediction: for a mean-reduced loss the mask is
+ * scaled by size / (sum + 1e-7), so that the loss is the mean over the real timesteps only.
+ */
+function maskedWeight(yPred: Tensor, sampleWeight: Tensor | undefined, normalize: boolean): Tensor | undefined {
+  const mask = getMask(yPred);
+  if (!mask) return sampleWeight;
+  let weight = normalize ? ops.mul(mask, mask.size / (mask.sum().item() + 1e-7)) : mask;
+  if (sampleWeight) {
+    const w =
+      sampleWeight.rank < mask.rank
+        ? sampleWeight.reshape([...sampleWeight.shape, ...mask.shape.slice(sampleWeight.rank).map(() => 1)])
+        : sampleWeight;
+    weight = ops.mul(weight, w);
+  }
+  return weight;
+}
 
 /** A weighted running mean (Keras's Mean metric): the loss of an epoch weighted by batch sizes. */
 export class RunningMean {
@@ -227,8 +248,9 @@ export class CompiledState {
     const perOutput = this.losses.map((loss, i) => {
       const fusedLoss = fused ? this.fusedLosses[i] : null;
       const logits = fusedLoss ? recordedSoftmaxInput(yPred[i]!) : null;
-      if (fusedLoss && logits) return fusedLoss.call(yTrue[i]!, yPred[i]!, logits, sampleWeight);
-      return loss.call(yTrue[i]!, yPred[i]!, sampleWeight);
+      const weight = maskedWeight(yPred[i]!, sampleWeight, loss.reduction === 'sum_over_batch_size');
+      if (fusedLoss && logits) return fusedLoss.call(yTrue[i]!, yPred[i]!, logits, weight);
+      return loss.call(yTrue[i]!, yPred[i]!, weight);
     });
     let total = this.lossWeights[0] === 1 ? perOutput[0]! : perOutput[0]!.mul(this.lossWeights[0]!);
     for (let i = 1; i < perOutput.length; i++)
@@ -247,7 +269,12 @@ export class CompiledState {
   ): void {
     this.lossTracker.update(loss, batchSize);
     perOutput.forEach((l, i) => this.outputLossTrackers[i]!.update(l, batchSize));
-    noGrad(() => this.metrics.forEach((ms, i) => ms.forEach((m) => m.updateState(yTrue[i]!, yPred[i]!, sampleWeight))));
+    noGrad(() =>
+      this.metrics.forEach((ms, i) => {
+        const weight = maskedWeight(yPred[i]!, sampleWeight, false);
+        ms.forEach((m) => m.updateState(yTrue[i]!, yPred[i]!, weight));
+      }),
+    );
   }
 
   /** The current logs (running averages since the last reset). */

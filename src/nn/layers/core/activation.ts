@@ -22,6 +22,10 @@ export interface ActivationOptions extends LayerOptions {
  * ```
  */
 export class Activation extends Layer {
+  override get supportsMasking(): boolean {
+    return true;
+  }
+
   /** @internal */
   override get keepsNoTensors(): boolean {
     // A user's function may return a tensor it keeps (see Layer.keepsNoTensors).
@@ -84,6 +88,10 @@ export interface ReLUOptions extends LayerOptions {
  * ```
  */
 export class ReLU extends Layer {
+  override get supportsMasking(): boolean {
+    return true;
+  }
+
   /** @internal */
   override get keepsNoTensors(): boolean {
     return true;
@@ -151,6 +159,10 @@ export interface LeakyReLUOptions extends LayerOptions {
  * ```
  */
 export class LeakyReLU extends Layer {
+  override get supportsMasking(): boolean {
+    return true;
+  }
+
   /** @internal */
   override get keepsNoTensors(): boolean {
     return true;

@@ -23,6 +23,10 @@ export interface DenseOptions extends LinearOptions {
  * ```
  */
 export class Dense extends LinearLayer {
+  override get supportsMasking(): boolean {
+    return true;
+  }
+
   readonly units: number;
   readonly activation: ActivationIdentifier;
 

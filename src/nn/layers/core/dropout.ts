@@ -28,6 +28,10 @@ export interface DropoutOptions extends LayerOptions {
  * ```
  */
 export class Dropout extends Layer {
+  override get supportsMasking(): boolean {
+    return true;
+  }
+
   /** @internal */
   override get keepsNoTensors(): boolean {
     return true;

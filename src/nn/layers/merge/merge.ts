@@ -1,5 +1,5 @@
 import { configError, dtypeError, formatShape, is, shapeError } from '../../../core/index.js';
-import type { Tensor } from '../../../tensor/index.js';
+import { ones, type Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import {
   Layer,
@@ -43,6 +43,16 @@ abstract class Merge extends Layer {
 
   override get takesInputList(): boolean {
     return true;
+  }
+
+  override get supportsMasking(): boolean {
+    return true;
+  }
+
+  /** As Keras: the output is masked where any input is (the masks that are given, ANDed). */
+  override computeMask(_inputs: Tensor | readonly Tensor[], mask: CallOptions['mask']): Tensor | null {
+    const given = Array.isArray(mask) ? mask.filter((m): m is Tensor => m !== null) : mask ? [mask as Tensor] : [];
+    return given.length === 0 ? null : given.reduce((a, b) => ops.mul(a, b));
   }
 
   /** The list of input shapes, after checking that it is a list of the right length. */
@@ -250,6 +260,20 @@ export class Concatenate extends Merge {
       });
     }
     return ops.concat(inputs, this.axis);
+  }
+
+  /** Joined along time, the masks join too (a missing one counts as all ones); along features they are ANDed. */
+  override computeMask(inputs: Tensor | readonly Tensor[], mask: CallOptions['mask']): Tensor | null {
+    const list = Array.isArray(mask) ? (mask as readonly (Tensor | null)[]) : [];
+    const first = list.find((m) => m !== null);
+    const tensors = inputs as readonly Tensor[];
+    const rank = tensors[0]!.rank;
+    const axis = this.axis < 0 ? this.axis + rank : this.axis;
+    if (!first || axis >= first.rank) return super.computeMask(inputs, mask);
+    return ops.concat(
+      list.map((m, i) => m ?? ones(tensors[i]!.shape.slice(0, first.rank))),
+      axis,
+    );
   }
 
   override getConfig(): Record<string, unknown> {
