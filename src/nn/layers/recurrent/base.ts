@@ -6,6 +6,8 @@ import type { InitializerIdentifier } from '../../initializers.js';
 import { Layer, declareLayerOptions, type CallOptions, type InputSpec, type LayerOptions, type LayerShape, type OwnOptionChecks } from '../../layer.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../../regularizers.js';
 
+type MaskList = Tensor | null | readonly (Tensor | null)[];
+
 /** The options SimpleRNN, LSTM and GRU share (Keras's names and defaults). */
 export interface RecurrentLayerOptions extends LayerOptions {
   /** Size of the state and of each step's output. */
@@ -129,11 +131,11 @@ export abstract class RecurrentLayer extends Layer {
     return { rank: 3, axes: 'batch, time, features', hint: () => '; add an Embedding before it for token ids, or a Reshape' };
   }
 
-  get supportsMasking(): boolean {
+  override get supportsMasking(): boolean {
     return true;
   }
 
-  get callKeywords(): readonly string[] {
+  override get callKeywords(): readonly string[] {
     return ['initialState'];
   }
 
@@ -167,7 +169,7 @@ export abstract class RecurrentLayer extends Layer {
     super.build(inputShape);
   }
 
-  override call(inputs: Tensor, options: CallOptions): Tensor {
+  override call(inputs: Tensor, options: CallOptions): Tensor | Tensor[] {
     const own = `${this.className} "${this.name}"`;
     const given = options as CallOptions & { mask?: unknown; initialState?: unknown };
     const mask = (Array.isArray(given.mask) ? given.mask[0] : given.mask) as Tensor | null | undefined;
@@ -202,7 +204,7 @@ export abstract class RecurrentLayer extends Layer {
     const finals = Array.from({ length: this.stateCount }, (_, s) =>
       ops.reshape(ops.slice(packed, [0, time + s, 0], [batch, 1, this.units]), [batch, this.units]),
     );
-    return [output, ...finals] as unknown as Tensor;
+    return [output, ...finals];
   }
 
   /** Keras's input dropout: one mask per sample and feature, the same at every step. */
@@ -267,15 +269,15 @@ export abstract class RecurrentLayer extends Layer {
     return z;
   }
 
-  override computeOutputShape(inputShape: LayerShape): LayerShape {
+  override computeOutputShape(inputShape: LayerShape): LayerShape | LayerShape[] {
     const [batch, time] = inputShape;
     const output = this.returnSequences ? [batch ?? null, time ?? null, this.units] : [batch ?? null, this.units];
     if (!this.returnState) return output;
     const states = Array.from({ length: this.stateCount }, () => [batch ?? null, this.units]);
-    return [output, ...states] as unknown as LayerShape;
+    return [output, ...states];
   }
 
-  computeMask(_inputs: unknown, mask: unknown): unknown {
+  override computeMask(_inputs: Tensor | readonly Tensor[], mask: MaskList): MaskList {
     const m = (Array.isArray(mask) ? mask[0] : mask) ?? null;
     const out = this.returnSequences ? m : null;
     return this.returnState ? [out, ...Array.from({ length: this.stateCount }, () => null)] : out;

@@ -14,6 +14,8 @@ import {
 } from '../../layer.js';
 import { RecurrentLayer } from './base.js';
 
+type MaskList = Tensor | null | readonly (Tensor | null)[];
+
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | null;
 const MERGE_MODES: readonly MergeMode[] = ['concat', 'sum', 'mul', 'ave', null];
 
@@ -96,10 +98,10 @@ export class Bidirectional extends Layer {
   get returnState(): boolean {
     return this.forwardLayer.returnState;
   }
-  get supportsMasking(): boolean {
+  override get supportsMasking(): boolean {
     return true;
   }
-  get callKeywords(): readonly string[] {
+  override get callKeywords(): readonly string[] {
     return ['initialState'];
   }
   override get inputSpec(): InputSpec {
@@ -134,7 +136,7 @@ export class Bidirectional extends Layer {
     super.build(inputShape);
   }
 
-  override call(inputs: Tensor, options: CallOptions): Tensor {
+  override call(inputs: Tensor, options: CallOptions): Tensor | Tensor[] {
     const given = options as CallOptions & { mask?: unknown; initialState?: Tensor[] | null };
     const initial = given.initialState ?? null;
     const half = this.forwardLayer.stateCount;
@@ -145,8 +147,8 @@ export class Bidirectional extends Layer {
       });
     }
     const run = (layer: RecurrentLayer, states: Tensor[] | null) => {
-      const out = layer.apply(inputs, { training: options.training, mask: given.mask, initialState: states } as CallOptions) as unknown;
-      return (this.returnState ? out : [out]) as Tensor[];
+      const out = layer.apply<Tensor | Tensor[]>(inputs, { training: options.training, mask: given.mask, initialState: states });
+      return Array.isArray(out) ? out : [out];
     };
     const [y, ...forwardStates] = run(this.forwardLayer, initial && initial.slice(0, half));
     const [reversed, ...backwardStates] = run(this.backwardLayer, initial && initial.slice(half));
@@ -156,7 +158,7 @@ export class Bidirectional extends Layer {
     const yBack = this.returnSequences ? flipped() : reversed!;
     const merged = this.merge(y!, yBack);
     const outputs = [...merged, ...forwardStates, ...backwardStates];
-    return (outputs.length === 1 ? outputs[0] : outputs) as Tensor;
+    return outputs.length === 1 ? outputs[0]! : outputs;
   }
 
   private merge(a: Tensor, b: Tensor): Tensor[] {
@@ -174,15 +176,15 @@ export class Bidirectional extends Layer {
     }
   }
 
-  override computeOutputShape(inputShape: LayerShape): LayerShape {
-    const f = this.forwardLayer.computeOutputShape(inputShape) as unknown as LayerShape | LayerShape[];
+  override computeOutputShape(inputShape: LayerShape): LayerShape | LayerShape[] {
+    const f = this.forwardLayer.computeOutputShape(inputShape);
     const [output, ...states] = (this.returnState ? f : [f]) as LayerShape[];
     const merged = this.mergeMode === 'concat' ? [[...output!.slice(0, -1), output!.at(-1)! * 2]] : this.mergeMode === null ? [output!, output!] : [output!];
     const all = [...merged, ...states, ...states];
-    return (all.length === 1 ? all[0] : all) as LayerShape;
+    return all.length === 1 ? all[0]! : all;
   }
 
-  computeMask(_inputs: unknown, mask: unknown): unknown {
+  override computeMask(_inputs: Tensor | readonly Tensor[], mask: MaskList): MaskList {
     const m = (Array.isArray(mask) ? mask[0] : mask) ?? null;
     const out = this.returnSequences ? m : null;
     const outputs = this.mergeMode === null ? [out, out] : [out];
