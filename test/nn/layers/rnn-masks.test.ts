@@ -71,7 +71,7 @@ test('returnState gives [output, h, c] symbolically and eagerly; states take no 
   const y = decoder.apply(input, { initialState: [h!, c!] });
   const model = new nr.Model({ inputs: input, outputs: [y, h!] });
   const x = padded();
-  const [got, state] = model.predict(x) as nr.Tensor[];
+  const [got, state] = model.predict(x) as unknown as nr.Tensor[];
   // The same computation eagerly.
   const [seq, eh, ec] = encoder.apply<nr.Tensor[]>(x, { mask: nr.tensor(MASK) });
   assert.equal(nr.getMask(eh!), null);
