@@ -116,11 +116,17 @@ export function recurrentPacked(
   }
   const mask = options.mask ?? null;
   if (mask !== null && (mask.rank !== 2 || mask.shape[0] !== batch || mask.shape[1] !== time)) {
-    throw shapeError(op, { expected: `the mask must be [${batch}, ${time}] for the input ${formatShape(x.shape)}`, got: formatShape(mask.shape) });
+    throw shapeError(op, {
+      expected: `the mask must be [${batch}, ${time}] for the input ${formatShape(x.shape)}`,
+      got: formatShape(mask.shape),
+    });
   }
   for (const t of [w, u, b, ...states]) {
     if (t !== null && t.dtype !== x.dtype) {
-      throw dtypeError(op, { expected: `every weight and state must have the input's dtype ${x.dtype}`, got: `${t.dtype} ${formatShape(t.shape)}` });
+      throw dtypeError(op, {
+        expected: `every weight and state must have the input's dtype ${x.dtype}`,
+        got: `${t.dtype} ${formatShape(t.shape)}`,
+      });
     }
   }
   return runRecurrent(cell, x, w, u, b, states, mask, options.goBackwards ?? false, options.zeroOutputForMask ?? false, units);
@@ -199,7 +205,18 @@ function runRecurrent(
     if (step > 0 && width > 0) table.matmul(at(hs, t, step), uData, hu, mm(batch, width, units));
     const xwt = at(xw, t, batch * width);
     if (cell === 'lstm') {
-      table.lstmCell(xwt, hu, bData, at(cs!, t, step), at(hs, t, step), stepMask(t), at(saved, t, batch * savedWidth), at(cs!, t + 1, step), at(hs, t + 1, step), units);
+      table.lstmCell(
+        xwt,
+        hu,
+        bData,
+        at(cs!, t, step),
+        at(hs, t, step),
+        stepMask(t),
+        at(saved, t, batch * savedWidth),
+        at(cs!, t + 1, step),
+        at(hs, t + 1, step),
+        units,
+      );
     } else if (cell === 'gru') {
       const [bIn, bRec] = bData === null ? [null, null] : [bData.subarray(0, width), bData.subarray(width)];
       table.gruCell(xwt, hu, bIn, bRec, at(hs, t, step), stepMask(t), at(saved, t, batch * savedWidth), at(hs, t + 1, step), units);
@@ -227,7 +244,8 @@ function runRecurrent(
     const dc = dcTensor === null ? null : (dcTensor._data as FloatArray);
     for (let i = 0; i < batch; i++) {
       for (let t = 0; t < time; t++) {
-        if (keep === null || keep[t * batch + i]) dy.set(gData.subarray((i * rows + t) * units, (i * rows + t + 1) * units), (t * batch + i) * units);
+        if (keep === null || keep[t * batch + i])
+          dy.set(gData.subarray((i * rows + t) * units, (i * rows + t + 1) * units), (t * batch + i) * units);
       }
       dhCarry.set(gData.subarray((i * rows + time) * units, (i * rows + time + 1) * units), i * units);
       if (dc) dc.set(gData.subarray((i * rows + time + 1) * units, (i * rows + time + 2) * units), i * units);
@@ -238,9 +256,30 @@ function runRecurrent(
     for (let t = time - 1; t >= 0; t--) {
       const rec = t === time - 1 ? null : dhRec;
       if (cell === 'lstm') {
-        table.lstmCellBackward(at(saved, t, batch * savedWidth), at(cs!, t + 1, step), at(cs!, t, step), stepMask(t), at(dy, t, step), rec, dhCarry, dc!, at(dzx, t, batch * width), units);
+        table.lstmCellBackward(
+          at(saved, t, batch * savedWidth),
+          at(cs!, t + 1, step),
+          at(cs!, t, step),
+          stepMask(t),
+          at(dy, t, step),
+          rec,
+          dhCarry,
+          dc!,
+          at(dzx, t, batch * width),
+          units,
+        );
       } else if (cell === 'gru') {
-        table.gruCellBackward(at(saved, t, batch * savedWidth), at(hs, t, step), stepMask(t), at(dy, t, step), rec, dhCarry, at(dzx, t, batch * width), at(dzh, t, batch * width), units);
+        table.gruCellBackward(
+          at(saved, t, batch * savedWidth),
+          at(hs, t, step),
+          stepMask(t),
+          at(dy, t, step),
+          rec,
+          dhCarry,
+          at(dzx, t, batch * width),
+          at(dzh, t, batch * width),
+          units,
+        );
       } else {
         table.simpleRnnCellBackward(at(hs, t + 1, step), stepMask(t), at(dy, t, step), rec, dhCarry, at(dzx, t, batch * width), units);
       }
@@ -257,7 +296,8 @@ function runRecurrent(
     if (x.requiresGrad) {
       dx = empty(x.shape, dtype);
       const dxt = scratch([time, batch, inFeatures], dtype)._data as FloatArray;
-      if (time * batch > 0 && inFeatures > 0 && width > 0) table.matmul(dzx, w._data as FloatArray, dxt, mm(time * batch, inFeatures, width, false, true));
+      if (time * batch > 0 && inFeatures > 0 && width > 0)
+        table.matmul(dzx, w._data as FloatArray, dxt, mm(time * batch, inFeatures, width, false, true));
       const d = dx._data as FloatArray;
       for (let t = 0; t < time; t++) {
         for (let i = 0; i < batch; i++) {
@@ -274,7 +314,8 @@ function runRecurrent(
     let du: Tensor | null = null;
     if (u.requiresGrad) {
       du = empty(u.shape, dtype);
-      if (time * batch > 0) table.matmul(hs.subarray(0, time * step), dzh, du._data as FloatArray, mm(units, width, time * batch, true, false));
+      if (time * batch > 0)
+        table.matmul(hs.subarray(0, time * step), dzh, du._data as FloatArray, mm(units, width, time * batch, true, false));
     }
     let db: Tensor | null = null;
     if (b?.requiresGrad) {

@@ -216,7 +216,7 @@ for (const isa of ['portable', 'avx2', 'avx512']) {
 test('every native kernel passes the conformance suite at every size (no js cut-off for small arrays)', skipUnbuilt, () => {
   // The wrapper sends arrays below a size cut-off to js; with the cut-off at 0 the native loops also
   // meet the small edge cases (NaN, infinities, extreme exponents, ties) the suite spells out.
-  const files = ['elementwise', 'gelu', 'binary', 'reduce', 'matmul', 'conv', 'pool', 'norm', 'optimizer', 'threads'].map(
+  const files = ['elementwise', 'gelu', 'binary', 'reduce', 'matmul', 'conv', 'pool', 'norm', 'optimizer', 'recurrent', 'threads'].map(
     (f) => `test/conformance/${f}.test.ts`,
   );
   // Without NODE_TEST_CONTEXT the child reports in plain TAP instead of to this runner.
@@ -338,6 +338,35 @@ test('the training kernels reject bad geometries, short arrays and missing slots
     () => addon.batchNormBackward!(f(12), f(11), 2, 3, 2, f(3), f(3), f(3), f(12), f(3), f(3)),
     (e: Error) => e instanceof RangeError && /batchNormBackward: dy has 11 elements but the shape needs 12/.test(e.message),
   );
+  // The recurrent steps: batch 2, units 3 (LSTM rows of 12, GRU gates of 12, GRU projections of 9).
+  assert.throws(
+    () => addon.lstmCell!(f(24), f(23), null, f(6), f(6), null, f(24), f(6), f(6), 2, 3),
+    (e: Error) => e instanceof RangeError && /lstmCell: hu has 23 elements but the shape needs 24/.test(e.message),
+  );
+  assert.throws(
+    () => addon.lstmCell!(f(24), f(24), f(11), f(6), f(6), f(1), f(24), f(6), f(6), 2, 3),
+    (e: Error) => e instanceof RangeError && /lstmCell: bias has 11 elements but the shape needs 12/.test(e.message),
+  );
+  assert.throws(
+    () => addon.lstmCellBackward!(f(24), f(6), f(6), f(1), null, null, f(6), f(6), f(24), 2, 3),
+    (e: Error) => e instanceof RangeError && /lstmCellBackward: mask has 1 elements but the shape needs 2/.test(e.message),
+  );
+  assert.throws(
+    () => addon.gruCell!(f(18), f(18), null, f(8), f(6), null, f(24), f(6), 2, 3),
+    (e: Error) => e instanceof RangeError && /gruCell: biasRec has 8 elements but the shape needs 9/.test(e.message),
+  );
+  assert.throws(
+    () => addon.gruCellBackward!(f(18), f(6), null, null, null, f(6), f(18), f(18), 2, 3),
+    (e: Error) => e instanceof RangeError && /gruCellBackward: gates has 18 elements but the shape needs 24/.test(e.message),
+  );
+  assert.throws(
+    () => addon.simpleRnnCell!(f(6), f(6), null, f(6), null, f(5), 2, 3),
+    (e: Error) => e instanceof RangeError && /simpleRnnCell: h has 5 elements but the shape needs 6/.test(e.message),
+  );
+  assert.throws(
+    () => addon.simpleRnnCellBackward!(f(6), null, f(5), null, f(6), f(6), 2, 3),
+    (e: Error) => e instanceof RangeError && /simpleRnnCellBackward: dy has 5 elements but the shape needs 6/.test(e.message),
+  );
   // adam with amsgrad reads three slots.
   const params: Record<keyof UpdateParams, number> = {
     learningRate: 0.01,
@@ -391,6 +420,12 @@ test('the native backend runs its own training kernels on float32 and hands floa
     'batchNormTraining',
     'batchNormBackward',
     'applyUpdate',
+    'lstmCell',
+    'lstmCellBackward',
+    'gruCell',
+    'gruCellBackward',
+    'simpleRnnCell',
+    'simpleRnnCellBackward',
   ] as const;
   const jsTable = withBackend('js', () => kernels());
   const nativeTable = withBackend('native', () => kernels());

@@ -15,7 +15,16 @@ const STATES: Record<Cell, number> = { lstm: 2, gru: 1, simpleRnn: 1 };
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
 /** The float64 reference: outputs [batch, time, units] then the final states, as recurrentPacked lays them out. */
-function reference(cell: Cell, x: number[], w: number[], u: number[], b: number[], h0: number[][], mask: number[], dims: number[]): number[] {
+function reference(
+  cell: Cell,
+  x: number[],
+  w: number[],
+  u: number[],
+  b: number[],
+  h0: number[][],
+  mask: number[],
+  dims: number[],
+): number[] {
   const [batch, time, features, units] = dims as [number, number, number, number];
   const width = GATES[cell] * units;
   const rows = time + STATES[cell];
@@ -100,7 +109,10 @@ for (const [cell, dims, scale] of CASES) {
       const inputs = [x, w, u, b, ...states].map((t) => t.cast(dtype));
       const m = mask.cast(dtype);
       return nr.grad((...ts: nr.Tensor[]) =>
-        nr.recurrentPacked(cell, ts[0]!, ts[1]!, ts[2]!, ts[3]!, { mask: m, initialState: ts.slice(4), goBackwards: true }).mul(dy.cast(dtype)).sum(),
+        nr
+          .recurrentPacked(cell, ts[0]!, ts[1]!, ts[2]!, ts[3]!, { mask: m, initialState: ts.slice(4), goBackwards: true })
+          .mul(dy.cast(dtype))
+          .sum(),
       )(...inputs);
     };
     const got = gradients('float32');

@@ -25,7 +25,14 @@ test("Bidirectional: Keras's weight names and order, the backward copy, merge mo
   const y = bi.apply(x);
   assert.deepEqual(
     bi.weights.map((w) => w.name),
-    ['forward_lstm/kernel', 'forward_lstm/recurrent_kernel', 'forward_lstm/bias', 'backward_lstm/kernel', 'backward_lstm/recurrent_kernel', 'backward_lstm/bias'],
+    [
+      'forward_lstm/kernel',
+      'forward_lstm/recurrent_kernel',
+      'forward_lstm/bias',
+      'backward_lstm/kernel',
+      'backward_lstm/recurrent_kernel',
+      'backward_lstm/bias',
+    ],
   );
   assert.equal(bi.backwardLayer.goBackwards, true);
   // The halves are the forward layer's sequence and the backward layer's, flipped back into time order.
@@ -64,7 +71,10 @@ test("Bidirectional: Keras's weight names and order, the backward copy, merge mo
 
 test('Bidirectional rejects what cannot be run both ways, saying what to change', () => {
   assert.throws(() => new L.Bidirectional(new L.Dense(2) as never), /Bidirectional "[^"]+": layer must be a SimpleRNN, LSTM or GRU layer/);
-  assert.throws(() => new L.Bidirectional(new L.LSTM(2), { mergeMode: 'max' as never }), /mergeMode must be 'concat', 'sum', 'mul', 'ave' or null, got "max"/);
+  assert.throws(
+    () => new L.Bidirectional(new L.LSTM(2), { mergeMode: 'max' as never }),
+    /mergeMode must be 'concat', 'sum', 'mul', 'ave' or null, got "max"/,
+  );
   assert.throws(
     () => new L.Bidirectional(new L.LSTM(2), { backwardLayer: new L.LSTM({ units: 2, goBackwards: true, returnSequences: true }) }),
     /must agree on returnSequences, got false and true/,

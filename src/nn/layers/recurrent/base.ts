@@ -3,7 +3,15 @@ import { type Tensor, type Variable, randu, zeros } from '../../../tensor/index.
 import * as ops from '../../../ops/index.js';
 import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
 import type { InitializerIdentifier } from '../../initializers.js';
-import { Layer, declareLayerOptions, type CallOptions, type InputSpec, type LayerOptions, type LayerShape, type OwnOptionChecks } from '../../layer.js';
+import {
+  Layer,
+  declareLayerOptions,
+  type CallOptions,
+  type InputSpec,
+  type LayerOptions,
+  type LayerShape,
+  type OwnOptionChecks,
+} from '../../layer.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../../regularizers.js';
 
 type MaskList = Tensor | null | readonly (Tensor | null)[];
@@ -158,14 +166,20 @@ export abstract class RecurrentLayer extends Layer {
     }
     const width = this.gates * this.units;
     const reg = this.regularizerConfigs;
-    this.kernel = this.addWeight({ name: 'kernel', shape: [features, width], initializer: this.kernelInitializer, regularizer: reg.kernelRegularizer });
+    this.kernel = this.addWeight({
+      name: 'kernel',
+      shape: [features, width],
+      initializer: this.kernelInitializer,
+      regularizer: reg.kernelRegularizer,
+    });
     this.recurrentKernel = this.addWeight({
       name: 'recurrent_kernel',
       shape: [this.units, width],
       initializer: this.recurrentInitializer,
       regularizer: reg.recurrentRegularizer,
     });
-    if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: this.biasShape, initializer: this.biasInit(), regularizer: reg.biasRegularizer });
+    if (this.useBias)
+      this.bias = this.addWeight({ name: 'bias', shape: this.biasShape, initializer: this.biasInit(), regularizer: reg.biasRegularizer });
     super.build(inputShape);
   }
 

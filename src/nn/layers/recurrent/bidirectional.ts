@@ -66,7 +66,8 @@ export class Bidirectional extends Layer {
     };
     const build = (spec: { className: string; config: Record<string, unknown> }, role: string): RecurrentLayer => {
       const layer = layerFromConfig(spec);
-      if (!(layer instanceof RecurrentLayer)) throw configError(own, { expected: `${role} must be a SimpleRNN, LSTM or GRU layer`, got: layer.className });
+      if (!(layer instanceof RecurrentLayer))
+        throw configError(own, { expected: `${role} must be a SimpleRNN, LSTM or GRU layer`, got: layer.className });
       return layer;
     };
     // A dtype given to the wrapper is its layers' dtype (as layerFromConfig gives it to a rebuilt wrapper).
@@ -86,7 +87,8 @@ export class Bidirectional extends Layer {
       throw configError(own, { expected: 'the forward and backward layers must differ in goBackwards', got: `both ${f.goBackwards}` });
     }
     for (const key of ['returnSequences', 'returnState'] as const) {
-      if (f[key] !== b[key]) throw configError(own, { expected: `the forward and backward layers must agree on ${key}`, got: `${f[key]} and ${b[key]}` });
+      if (f[key] !== b[key])
+        throw configError(own, { expected: `the forward and backward layers must agree on ${key}`, got: `${f[key]} and ${b[key]}` });
     }
     f.zeroOutputForMask = f.returnSequences;
     b.zeroOutputForMask = b.returnSequences;
@@ -154,7 +156,16 @@ export class Bidirectional extends Layer {
     const [reversed, ...backwardStates] = run(this.backwardLayer, initial && initial.slice(half));
     this.losses = [...this.forwardLayer.losses, ...this.backwardLayer.losses];
     const time = reversed!.shape[1]!;
-    const flipped = () => ops.gather(reversed!, tensor(Array.from({ length: time }, (_, t) => time - 1 - t), [time], 'int32'), 1);
+    const flipped = () =>
+      ops.gather(
+        reversed!,
+        tensor(
+          Array.from({ length: time }, (_, t) => time - 1 - t),
+          [time],
+          'int32',
+        ),
+        1,
+      );
     const yBack = this.returnSequences ? flipped() : reversed!;
     const merged = this.merge(y!, yBack);
     const outputs = [...merged, ...forwardStates, ...backwardStates];
@@ -179,7 +190,12 @@ export class Bidirectional extends Layer {
   override computeOutputShape(inputShape: LayerShape): LayerShape | LayerShape[] {
     const f = this.forwardLayer.computeOutputShape(inputShape);
     const [output, ...states] = (this.returnState ? f : [f]) as LayerShape[];
-    const merged = this.mergeMode === 'concat' ? [[...output!.slice(0, -1), output!.at(-1)! * 2]] : this.mergeMode === null ? [output!, output!] : [output!];
+    const merged =
+      this.mergeMode === 'concat'
+        ? [[...output!.slice(0, -1), output!.at(-1)! * 2]]
+        : this.mergeMode === null
+          ? [output!, output!]
+          : [output!];
     const all = [...merged, ...states, ...states];
     return all.length === 1 ? all[0]! : all;
   }

@@ -61,7 +61,14 @@ export class GRU extends RecurrentLayer {
     const u = this.recurrentKernel!;
     const b = this.bias;
     const [inputBias, recurrentBias] =
-      b === null ? [null, null] : this.resetAfter ? [ops.reshape(ops.slice(b, [0, 0], [1, 3 * this.units]), [3 * this.units]), ops.reshape(ops.slice(b, [1, 0], [1, 3 * this.units]), [3 * this.units])] : [b, null];
+      b === null
+        ? [null, null]
+        : this.resetAfter
+          ? [
+              ops.reshape(ops.slice(b, [0, 0], [1, 3 * this.units]), [3 * this.units]),
+              ops.reshape(ops.slice(b, [1, 0], [1, 3 * this.units]), [3 * this.units]),
+            ]
+          : [b, null];
     const xPart = (g: number) => {
       const p = ops.matmul(x[g]!, this.block(w, g));
       return inputBias === null ? p : ops.add(p, this.block(inputBias, g));
