@@ -171,6 +171,14 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
   const poolCodes = codes(addon.poolOps);
   const updateCodes = codes(addon.updateRules);
   const f32 = (x: unknown): x is Float32Array => x instanceof Float32Array;
+  /** A recurrent step: the addon takes the js arguments with the batch (state length / units) before units. */
+  type Step = 'lstmCell' | 'lstmCellBackward' | 'gruCell' | 'gruCellBackward' | 'simpleRnnCell' | 'simpleRnnCellBackward';
+  const recurrentStep = (name: Step, args: unknown[], state: unknown) => {
+    const units = args.at(-1) as number;
+    const run = (f: unknown, ...extra: number[]) => (f as (...a: unknown[]) => void)(...args.slice(0, -1), ...extra);
+    if (f32(state) && state.length >= MIN_NATIVE_ELEMENTS) run(addon[name], state.length / units, units);
+    else run(jsKernels[name], units);
+  };
   /** A (tensor, tensor, out, geometry) kernel: native for float32, js for anything else. */
   const geometryKernel =
     (name: GeometryKernelName) =>
@@ -322,113 +330,13 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
         jsKernels.batchNormBackward(x, dy, view, gamma, mean, invStd, dx, dGamma, dBeta);
       }
     },
-    // The recurrent steps: every array of one call shares the op's dtype, so the first decides.
-    lstmCell(xw, hu, bias, cPrev, hPrev, mask, gates, c, h, units) {
-      if (f32(c) && c.length >= MIN_NATIVE_ELEMENTS) {
-        addon.lstmCell(
-          xw as Float32Array,
-          hu as Float32Array,
-          bias as Float32Array | null,
-          cPrev as Float32Array,
-          hPrev as Float32Array,
-          mask as Float32Array | null,
-          gates as Float32Array,
-          c,
-          h as Float32Array,
-          c.length / units,
-          units,
-        );
-      } else {
-        jsKernels.lstmCell(xw, hu, bias, cPrev, hPrev, mask, gates, c, h, units);
-      }
-    },
-    lstmCellBackward(gates, c, cPrev, mask, dy, dhRec, dhCarry, dc, dz, units) {
-      if (f32(c) && c.length >= MIN_NATIVE_ELEMENTS) {
-        addon.lstmCellBackward(
-          gates as Float32Array,
-          c,
-          cPrev as Float32Array,
-          mask as Float32Array | null,
-          dy as Float32Array | null,
-          dhRec as Float32Array | null,
-          dhCarry as Float32Array,
-          dc as Float32Array,
-          dz as Float32Array,
-          c.length / units,
-          units,
-        );
-      } else {
-        jsKernels.lstmCellBackward(gates, c, cPrev, mask, dy, dhRec, dhCarry, dc, dz, units);
-      }
-    },
-    gruCell(xw, hu, biasIn, biasRec, hPrev, mask, gates, h, units) {
-      if (f32(h) && h.length >= MIN_NATIVE_ELEMENTS) {
-        addon.gruCell(
-          xw as Float32Array,
-          hu as Float32Array,
-          biasIn as Float32Array | null,
-          biasRec as Float32Array | null,
-          hPrev as Float32Array,
-          mask as Float32Array | null,
-          gates as Float32Array,
-          h,
-          h.length / units,
-          units,
-        );
-      } else {
-        jsKernels.gruCell(xw, hu, biasIn, biasRec, hPrev, mask, gates, h, units);
-      }
-    },
-    gruCellBackward(gates, hPrev, mask, dy, dhRec, dhCarry, dzx, dzh, units) {
-      if (f32(hPrev) && hPrev.length >= MIN_NATIVE_ELEMENTS) {
-        addon.gruCellBackward(
-          gates as Float32Array,
-          hPrev,
-          mask as Float32Array | null,
-          dy as Float32Array | null,
-          dhRec as Float32Array | null,
-          dhCarry as Float32Array,
-          dzx as Float32Array,
-          dzh as Float32Array,
-          hPrev.length / units,
-          units,
-        );
-      } else {
-        jsKernels.gruCellBackward(gates, hPrev, mask, dy, dhRec, dhCarry, dzx, dzh, units);
-      }
-    },
-    simpleRnnCell(xw, hu, bias, hPrev, mask, h, units) {
-      if (f32(h) && h.length >= MIN_NATIVE_ELEMENTS) {
-        addon.simpleRnnCell(
-          xw as Float32Array,
-          hu as Float32Array,
-          bias as Float32Array | null,
-          hPrev as Float32Array,
-          mask as Float32Array | null,
-          h,
-          h.length / units,
-          units,
-        );
-      } else {
-        jsKernels.simpleRnnCell(xw, hu, bias, hPrev, mask, h, units);
-      }
-    },
-    simpleRnnCellBackward(h, mask, dy, dhRec, dhCarry, dz, units) {
-      if (f32(h) && h.length >= MIN_NATIVE_ELEMENTS) {
-        addon.simpleRnnCellBackward(
-          h,
-          mask as Float32Array | null,
-          dy as Float32Array | null,
-          dhRec as Float32Array | null,
-          dhCarry as Float32Array,
-          dz as Float32Array,
-          h.length / units,
-          units,
-        );
-      } else {
-        jsKernels.simpleRnnCellBackward(h, mask, dy, dhRec, dhCarry, dz, units);
-      }
-    },
+    // The recurrent steps (the state array decides: every array of one call has the op's dtype).
+    lstmCell: (...a) => recurrentStep('lstmCell', a, a[7]),
+    lstmCellBackward: (...a) => recurrentStep('lstmCellBackward', a, a[1]),
+    gruCell: (...a) => recurrentStep('gruCell', a, a[7]),
+    gruCellBackward: (...a) => recurrentStep('gruCellBackward', a, a[1]),
+    simpleRnnCell: (...a) => recurrentStep('simpleRnnCell', a, a[5]),
+    simpleRnnCellBackward: (...a) => recurrentStep('simpleRnnCellBackward', a, a[0]),
     applyUpdate(rule, param, grad, slots, p) {
       const code = updateCodes.get(rule);
       if (code !== undefined && f32(param) && f32(grad) && slots.every(f32) && param.length >= MIN_NATIVE_ELEMENTS) {

@@ -191,7 +191,8 @@ export abstract class RecurrentLayer extends Layer {
     if (initial !== undefined && initial !== null && !Array.isArray(initial)) initial = [initial];
     if (initial && initial.length !== this.stateCount) {
       throw configError(own, {
-        expected: `initialState must be a list of ${this.stateCount} tensor${this.stateCount > 1 ? 's ([h, c])' : ''} [batch, ${this.units}]`,
+        expected:
+          `initialState must be a list of ${this.stateCount} tensor${this.stateCount > 1 ? 's ([h, c])' : ''}` + ` [batch, ${this.units}]`,
         got: `${initial.length}`,
       });
     }

@@ -152,8 +152,8 @@ export class Bidirectional extends Layer {
       const out = layer.apply<Tensor | Tensor[]>(inputs, { training: options.training, mask: given.mask, initialState: states });
       return Array.isArray(out) ? out : [out];
     };
-    const [y, ...forwardStates] = run(this.forwardLayer, initial && initial.slice(0, half));
-    const [reversed, ...backwardStates] = run(this.backwardLayer, initial && initial.slice(half));
+    const [y, ...forwardStates] = run(this.forwardLayer, initial?.slice(0, half) ?? null);
+    const [reversed, ...backwardStates] = run(this.backwardLayer, initial?.slice(half) ?? null);
     this.losses = [...this.forwardLayer.losses, ...this.backwardLayer.losses];
     const time = reversed!.shape[1]!;
     const flipped = () =>
