@@ -137,3 +137,41 @@ test('recurrent layers survive a save and load with bitwise-equal predictions', 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("Orthogonal (the recurrent kernels' default): orthonormal rows or columns times gain, for tall, wide and 3-D shapes", () => {
+  nr.setSeed(11);
+  const init = nr.initializers.getInitializer({ className: 'Orthogonal', config: { gain: 2 } });
+  for (const shape of [
+    [6, 3],
+    [3, 8],
+    [2, 2, 5],
+  ]) {
+    const w = nr.reshape(init(shape), [shape.slice(0, -1).reduce((a, b) => a * b, 1), shape.at(-1)!]);
+    const [rows, cols] = w.shape as [number, number];
+    // Q^T Q = gain^2 I over the shorter side.
+    const gram = rows >= cols ? nr.matmul(w, w, { transposeA: true }) : nr.matmul(w, w, { transposeB: true });
+    const n = Math.min(rows, cols);
+    assertClose(gram, nr.mul(nr.eye(n), 4).data(), { atol: 1e-5, message: JSON.stringify(shape) });
+  }
+  assert.throws(() => nr.initializers.getInitializer('orthogonal')([4]), /Orthogonal: the shape must have at least 2 axes/);
+});
+
+test('dropout and recurrentDropout act in training only, with finite gradients through every weight', () => {
+  nr.setSeed(12);
+  for (const layer of [
+    new L.LSTM({ units: 3, dropout: 0.3, recurrentDropout: 0.3 }),
+    new L.GRU({ units: 3, recurrentDropout: 0.5 }),
+    new L.SimpleRNN({ units: 3, dropout: 0.5, recurrentDropout: 0.5 }),
+  ]) {
+    const x = nr.randn([4, 5, 2]);
+    const inference = layer.apply(x);
+    assertClose(layer.apply(x), inference.data(), { rtol: 0, atol: 0 });
+    const trained = layer.apply(x, { training: true });
+    assert.ok(
+      trained.data().some((v, i) => v !== inference.data()[i]),
+      `${layer.className}: training must differ`,
+    );
+    layer.apply(x, { training: true }).sum().backward();
+    for (const w of layer.trainableWeights) assert.ok(w.grad!.data().every(Number.isFinite), `${w.name} gradient`);
+  }
+});
