@@ -245,30 +245,26 @@ export abstract class RecurrentLayer extends Layer {
       training && rate > 0 ? Array.from({ length: perGate }, () => this.dropoutMask([batch, width], rate)) : null;
     const inputMasks = masks(this.dropout, features);
     const stateMasks = masks(this.recurrentDropout, this.units);
-    let states = initial ?? Array.from({ length: this.stateCount }, () => zeros([batch, this.units], this.dtype));
-    const liveMask = mask === null ? null : ops.cast(ops.notEqual(mask, 0), this.dtype);
-    let previous: Tensor = zeros([batch, this.units], this.dtype);
-    const outputs: Tensor[] = [];
-    for (let s = 0; s < time; s++) {
-      const t = this.goBackwards ? time - 1 - s : s;
-      const xt = ops.reshape(ops.slice(x, [0, t, 0], [batch, 1, features]), [batch, features]);
+    const states = initial ?? Array.from({ length: this.stateCount }, () => zeros([batch, this.units], this.dtype));
+    const run = runSteps(x, mask, states, this.goBackwards, this.zeroOutputForMask, this.units, (xt, previous) => {
       const gateInputs = Array.from({ length: this.gates }, (_, g) => (inputMasks ? ops.mul(xt, inputMasks[g % perGate]!) : xt));
-      const h = states[0]!;
+      const h = previous[0]!;
       const gateStates = Array.from({ length: this.gates }, (_, g) => (stateMasks ? ops.mul(h, stateMasks[g % perGate]!) : h));
-      const next = this.step(gateInputs, gateStates, states);
-      if (liveMask === null) {
-        states = next;
-        previous = next[0]!;
-      } else {
-        const m = ops.slice(liveMask, [0, t], [batch, 1]);
-        const blend = (a: Tensor, b: Tensor) => ops.add(b, ops.mul(m, ops.sub(a, b)));
-        states = next.map((n, k) => blend(n, states[k]!));
-        previous = this.zeroOutputForMask ? ops.mul(m, next[0]!) : blend(next[0]!, previous);
-      }
-      outputs.push(previous);
-    }
-    const parts = [...(time > 0 ? [ops.stack(outputs, 1)] : []), ...states.map((s) => ops.expandDims(s, 1))];
+      const next = this.step(gateInputs, gateStates, previous);
+      return [next[0]!, next];
+    });
+    const parts = [...(time > 0 ? [ops.stack(run.outputs, 1)] : []), ...run.states.map((s) => ops.expandDims(s, 1))];
     return ops.concat(parts, 1);
+  }
+
+  /** @internal One step without dropout or mask: `[new states]` from the input `[batch, features]` (the cells' call). */
+  cellStep(x: Tensor, states: Tensor[]): Tensor[] {
+    const gates = Array.from({ length: this.gates }, () => x);
+    return this.step(
+      gates,
+      gates.map(() => states[0]!),
+      states,
+    );
   }
 
   /** Gate g's block of a kernel's columns (or of a bias row). */
@@ -319,6 +315,43 @@ export abstract class RecurrentLayer extends Layer {
     for (const [key, reg] of Object.entries(this.regularizerConfigs)) if (reg?.config) config[key] = reg.config;
     return config;
   }
+}
+
+/**
+ * Keras's rnn loop over `x` `[batch, time, features]`: `step(x_t, states)` gives the output and the
+ * new states; at a masked step the states carry over and the output repeats the previous one (zeros
+ * before the first real step), or is zero with `zeroOutputForMask`. Returns every step's output in
+ * processing order and the final states.
+ */
+export function runSteps(
+  x: Tensor,
+  mask: Tensor | null,
+  initial: Tensor[],
+  goBackwards: boolean,
+  zeroOutputForMask: boolean,
+  outputWidth: number,
+  step: (xt: Tensor, states: Tensor[]) => [Tensor, Tensor[]],
+): { outputs: Tensor[]; states: Tensor[] } {
+  const [batch, time, features] = x.shape as [number, number, number];
+  const liveMask = mask === null ? null : ops.cast(ops.notEqual(mask, 0), x.dtype);
+  let states = initial;
+  let previous: Tensor = zeros([batch, outputWidth], x.dtype);
+  const outputs: Tensor[] = [];
+  for (let s = 0; s < time; s++) {
+    const t = goBackwards ? time - 1 - s : s;
+    const [output, next] = step(ops.reshape(ops.slice(x, [0, t, 0], [batch, 1, features]), [batch, features]), states);
+    if (liveMask === null) {
+      states = next;
+      previous = output;
+    } else {
+      const m = ops.slice(liveMask, [0, t], [batch, 1]);
+      const blend = (a: Tensor, b: Tensor) => ops.add(b, ops.mul(m, ops.sub(a, b)));
+      states = next.map((n, k) => blend(n, states[k]!));
+      previous = zeroOutputForMask ? ops.mul(m, output) : blend(output, previous);
+    }
+    outputs.push(previous);
+  }
+  return { outputs, states };
 }
 
 export const RECURRENT_OPTIONS = {
