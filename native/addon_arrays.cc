@@ -122,6 +122,26 @@ napi_value run(napi_env env, const GatherArgs& args) {
                      });
 }
 
+// Rows of dy added into out at indices (see scatter_add_rows); an index outside [0, length) would write past out.
+napi_value run(napi_env env, const ScatterAddArgs& args) {
+  const long count = args.indices.length;
+  for (long j = 0; j < count; j++) {
+    if (args.indices.data[j] < 0 || args.indices.data[j] >= args.length) {
+      throw_range_error(env, args.kName, "index " + std::to_string(args.indices.data[j]) + " at position " +
+                                             std::to_string(j) + " is outside [0, " + std::to_string(args.length) + ")");
+      return nullptr;
+    }
+  }
+  return call_kernel(env, args.kName,
+                     {{args.dy, extent({args.outer, count, args.inner})},
+                      {args.out, extent({args.outer, args.length, args.inner})}},
+                     [&] {
+                       scatter_add_rows(args.dy.data, args.outer, args.length, args.inner, args.indices.data, count,
+                                        args.out.data, num_threads());
+                       return true;
+                     });
+}
+
 // The table's elementwise kernels: every float32 array holds at least the output's length.
 template <class Args>
 napi_value run_elementwise(napi_env env, const Args& args, void (*kernel)(const Args&, long, int)) {
@@ -160,6 +180,36 @@ napi_value run(napi_env env, const BatchNormBackwardArgs& args) {
                        return active_kernels().batch_norm_backward(
                            args.x.data, args.dy.data, args.outer, args.length, args.inner, args.gamma.data,
                            args.mean.data, args.inv_std.data, args.dx.data, args.d_gamma.data, args.d_beta.data,
+                           num_threads());
+                     });
+}
+
+// Rows of `width` values; gamma, beta, dGamma and dBeta are width floats or null.
+napi_value run(napi_env env, const LayerNormArgs& args) {
+  const long size = extent({args.rows, args.width});
+  const long width = args.width;
+  return call_kernel(env, args.kName,
+                     {{args.x, size}, {args.out, size}, {args.gamma, args.gamma.data ? width : 0},
+                      {args.beta, args.beta.data ? width : 0}, {args.mean, args.rows}, {args.inv_std, args.rows}},
+                     [&] {
+                       active_kernels().layer_norm(args.x.data, args.rows, width, args.gamma.data, args.beta.data,
+                                                   args.epsilon, args.rms, args.out.data, args.mean.data,
+                                                   args.inv_std.data, num_threads());
+                       return true;
+                     });
+}
+
+napi_value run(napi_env env, const LayerNormBackwardArgs& args) {
+  const long size = extent({args.rows, args.width});
+  const long width = args.width;
+  return call_kernel(env, args.kName,
+                     {{args.x, size}, {args.dy, size}, {args.dx, size}, {args.gamma, args.gamma.data ? width : 0},
+                      {args.mean, args.rows}, {args.inv_std, args.rows}, {args.d_gamma, args.d_gamma.data ? width : 0},
+                      {args.d_beta, args.d_beta.data ? width : 0}},
+                     [&] {
+                       return active_kernels().layer_norm_backward(
+                           args.x.data, args.dy.data, args.rows, width, args.gamma.data, args.mean.data,
+                           args.inv_std.data, args.rms, args.dx.data, args.d_gamma.data, args.d_beta.data,
                            num_threads());
                      });
 }

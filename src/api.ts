@@ -57,6 +57,7 @@ export * as losses from './nn/losses.js';
 export * as metrics from './nn/metrics.js';
 export * as optimizers from './nn/optimizers/index.js';
 export * as layers from './nn/layers/index.js';
+export * as text from './nn/text.js';
 export { getMask } from './nn/layer.js';
 export * as activations from './nn/activations.js';
 export * as initializers from './nn/initializers.js';

@@ -726,6 +726,39 @@ const rows: Row[] = [
     message: /BatchNormalization "batch_normalization(_\d+)?": momentum must be a finite number, got "high"/,
   },
   {
+    what: 'layerNorm gamma of the wrong shape',
+    run: () => nr.layerNorm(ones([2, 3, 4]), ones([3]), null),
+    error: nr.ShapeError,
+    message: /layerNorm: gamma must have shape \[4\], got \[3\]/,
+  },
+  {
+    what: 'LayerNormalization over the batch axis',
+    run: () => new nr.layers.LayerNormalization({ axis: 0, name: 'ln' }).apply(ones([2, 3])),
+    error: nr.ShapeError,
+    message: /LayerNormalization "ln".*axis 0 is out of range/,
+  },
+  {
+    what: 'Embedding index outside the vocabulary',
+    run: () => new nr.layers.Embedding({ inputDim: 5, outputDim: 2, name: 'emb' }).apply(nr.tensor([[1, 5]], undefined, 'int32')),
+    error: nr.ShapeError,
+    message: /Embedding "emb".*index 5 \(at flat position 1\).*valid indices: 0\.\.4/,
+  },
+  {
+    what: 'Embedding given fractional indices',
+    run: () => new nr.layers.Embedding({ inputDim: 5, outputDim: 2, name: 'emb' }).apply(nr.tensor([[0.5]])),
+    error: nr.DTypeError,
+    message: /Embedding "emb".*indices must be integers, got 0\.5/,
+  },
+  {
+    what: 'TokenAndPositionEmbedding given a sequence longer than sequenceLength',
+    run: () =>
+      new nr.layers.TokenAndPositionEmbedding({ vocabularySize: 5, sequenceLength: 2, embeddingDim: 2, name: 'tpe' }).apply(
+        nr.tensor([[1, 2, 3]], undefined, 'int32'),
+      ),
+    error: nr.ShapeError,
+    message: /TokenAndPositionEmbedding "tpe".*at most sequenceLength 2 positions, got 3/,
+  },
+  {
     what: 'layer name empty',
     run: () => new nr.layers.Dense({ units: 2, name: '' }),
     error: nr.ConfigError,

@@ -80,6 +80,12 @@ struct IsaKernels {
   bool (*batch_norm_backward)(const float* x, const float* dy, long outer, long length, long inner, const float* gamma,
                               const float* mean, const float* inv_std, float* dx, float* dgamma, float* dbeta,
                               int threads);
+  // Rows of width values, statistics per row; gamma, beta, dgamma and dbeta may be null.
+  void (*layer_norm)(const float* x, long rows, long width, const float* gamma, const float* beta, double epsilon,
+                     bool rms, float* out, float* mean, float* inv_std, int threads);
+  bool (*layer_norm_backward)(const float* x, const float* dy, long rows, long width, const float* gamma,
+                              const float* mean, const float* inv_std, bool rms, float* dx, float* dgamma,
+                              float* dbeta, int threads);
   // rule: an UpdateKernel code; slots holds update_slot_count(rule, p) arrays of n floats.
   void (*apply_update)(int rule, float* param, const float* grad, float* const* slots, long n, const UpdateParams& p,
                        int threads);
@@ -113,8 +119,8 @@ struct IsaKernels {
   X(matmul) X(unary) X(unary_grad) X(binary) X(reduce) X(softmax) X(conv2d) X(conv2d_backprop_input)     \
   X(conv2d_backprop_filter) X(depthwise_conv2d) X(depthwise_conv2d_backprop_input)                       \
   X(depthwise_conv2d_backprop_filter) X(pool2d) X(pool2d_backward) X(batch_norm_training)                \
-  X(batch_norm_backward) X(apply_update) X(lstm_cell) X(lstm_cell_backward) X(gru_cell) X(gru_cell_backward)    \
-  X(simple_rnn_cell) X(simple_rnn_cell_backward)
+  X(batch_norm_backward) X(layer_norm) X(layer_norm_backward) X(apply_update) X(lstm_cell) X(lstm_cell_backward)   \
+  X(gru_cell) X(gru_cell_backward) X(simple_rnn_cell) X(simple_rnn_cell_backward)
 
 #define NEURONA_COUNT_FIELD(...) +1
 static_assert(sizeof(IsaKernels) == sizeof(const char*) + (0 NEURONA_ISA_KERNELS(NEURONA_COUNT_FIELD)

@@ -18,7 +18,7 @@ enum class PoolKernel;
 enum class UpdateKernel;
 
 // tableHash() in table.ts: the addon exports it, and the binding refuses a build of another table.
-constexpr uint32_t kTableHash = 0xbb0f520cu;
+constexpr uint32_t kTableHash = 0x17619008u;
 
 // Conv2DGeometry in src/backend/kernels.ts, sent as an Int32Array of its fields.
 struct ConvGeometry {
@@ -192,6 +192,21 @@ struct GatherArgs {
   template <class Read>
   bool read(Read&& r) {
     return r(x, "x") && r(outer, "outer") && r(length, "length") && r(inner, "inner") && r(indices, "indices")
+        && r(out, "out");
+  }
+};
+
+// scatterAdd(dy, outer, length, inner, indices, out)
+struct ScatterAddArgs {
+  static constexpr const char* kName = "scatterAdd";
+  static constexpr int kCount = 6;
+  F32Array dy;
+  long outer, length, inner;
+  I32Array indices;
+  F32Array out;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(dy, "dy") && r(outer, "outer") && r(length, "length") && r(inner, "inner") && r(indices, "indices")
         && r(out, "out");
   }
 };
@@ -377,6 +392,41 @@ struct BatchNormBackwardArgs {
   }
 };
 
+// layerNorm(x, rows, width, gamma, beta, epsilon, rms, out, mean, invStd)
+struct LayerNormArgs {
+  static constexpr const char* kName = "layerNorm";
+  static constexpr int kCount = 10;
+  F32Array x;
+  long rows, width;
+  F32ArrayOrNull gamma, beta;
+  double epsilon;
+  bool rms;
+  F32Array out, mean, inv_std;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(x, "x") && r(rows, "rows") && r(width, "width") && r(gamma, "gamma") && r(beta, "beta")
+        && r(epsilon, "epsilon") && r(rms, "rms") && r(out, "out") && r(mean, "mean") && r(inv_std, "invStd");
+  }
+};
+
+// layerNormBackward(x, dy, rows, width, gamma, mean, invStd, rms, dx, dGamma, dBeta)
+struct LayerNormBackwardArgs {
+  static constexpr const char* kName = "layerNormBackward";
+  static constexpr int kCount = 11;
+  F32Array x, dy;
+  long rows, width;
+  F32ArrayOrNull gamma;
+  F32Array mean, inv_std;
+  bool rms;
+  F32Array dx;
+  F32ArrayOrNull d_gamma, d_beta;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(x, "x") && r(dy, "dy") && r(rows, "rows") && r(width, "width") && r(gamma, "gamma") && r(mean, "mean")
+        && r(inv_std, "invStd") && r(rms, "rms") && r(dx, "dx") && r(d_gamma, "dGamma") && r(d_beta, "dBeta");
+  }
+};
+
 // applyUpdate(rule, param, grad, slots, hyperParameters)
 struct ApplyUpdateArgs {
   static constexpr const char* kName = "applyUpdate";
@@ -521,6 +571,7 @@ struct InfoArgs {
   X(ReduceArgs) \
   X(SoftmaxArgs) \
   X(GatherArgs) \
+  X(ScatterAddArgs) \
   X(GeluArgs) \
   X(GeluBackwardArgs) \
   X(Conv2dArgs) \
@@ -534,6 +585,8 @@ struct InfoArgs {
   X(Pool2dBackwardArgs) \
   X(BatchNormTrainingArgs) \
   X(BatchNormBackwardArgs) \
+  X(LayerNormArgs) \
+  X(LayerNormBackwardArgs) \
   X(ApplyUpdateArgs) \
   X(LstmCellArgs) \
   X(LstmCellBackwardArgs) \

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "thread_pool.h"
+
 namespace neurona {
 
 void gather_rows(const float* x, long outer, long length, long inner, const int32_t* indices, long count, float* out) {
@@ -13,6 +15,41 @@ void gather_rows(const float* x, long outer, long length, long inner, const int3
       out += inner;
     }
   }
+}
+
+namespace {
+
+struct ScatterJob {
+  const float* dy;
+  long outer, length, inner, count;
+  const int32_t* indices;
+  float* out;
+};
+
+void scatter_add_part(void* context, int thread, int threads) {
+  const ScatterJob& job = *static_cast<const ScatterJob*>(context);
+  long begin, end;
+  split_range(job.inner, threads, thread, &begin, &end);
+  for (long o = 0; o < job.outer; o++) {
+    const float* g = job.dy + o * job.count * job.inner;
+    float* block = job.out + o * job.length * job.inner;
+    for (long j = 0; j < job.count; j++, g += job.inner) {
+      float* row = block + static_cast<long>(job.indices[j]) * job.inner;
+      for (long i = begin; i < end; i++) row[i] += g[i];
+    }
+  }
+}
+
+}  // namespace
+
+void scatter_add_rows(const float* dy, long outer, long length, long inner, const int32_t* indices, long count, float* out,
+                      int threads) {
+  ScatterJob job{dy, outer, length, inner, count, indices, out};
+  // Column ranges of at least 16 floats, and threads only for work worth waking them.
+  long parts = inner / 16;
+  if (outer * count * inner < (1L << 16)) parts = 1;
+  if (parts > threads) parts = threads;
+  parallel_run(parts < 1 ? 1 : static_cast<int>(parts), scatter_add_part, &job);
 }
 
 }  // namespace neurona

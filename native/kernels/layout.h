@@ -11,6 +11,11 @@ namespace neurona {
 // [outer, count, inner]. Every index must lie in [0, length): the caller checks them.
 void gather_rows(const float* x, long outer, long length, long inner, const int32_t* indices, long count, float* out);
 
+// The transpose of gather_rows (an embedding's gradient): out[o, indices[j], :] += dy[o, j, :], out
+// zeroed by the caller. Threads split the columns, so each element is summed in j order, as js does.
+void scatter_add_rows(const float* dy, long outer, long length, long inner, const int32_t* indices, long count, float* out,
+                      int threads);
+
 }  // namespace neurona
 
 #endif

@@ -395,5 +395,87 @@ inline bool batch_norm_backward(const float* x, const float* dy, long outer, lon
   return true;
 }
 
+// ---- layer normalization over rows ---------------------------------------------------------------
+// As the js kernel: per-row float64 statistics in index order. Rows are independent, so the forward
+// pass and dx split rows between threads; dGamma and dBeta split columns instead, each column summed
+// over the rows in row order, so any thread count gives the js kernel's order and the same bits.
+
+inline void layer_norm(const float* x, long rows, long width, const float* gamma, const float* beta, double epsilon,
+                       bool rms, float* out, float* mean, float* inv_std, int threads) {
+  parallel_chunks(rows, 1, threads_for(rows * width, threads), [&](long begin, long end) {
+    for (long r = begin; r < end; r++) {
+      const float* xr = x + r * width;
+      float* o = out + r * width;
+      double m = 0;
+      if (!rms) {
+        for (long j = 0; j < width; j++) m += xr[j];
+        m /= static_cast<double>(width);
+      }
+      double squares = 0;
+      for (long j = 0; j < width; j++) {
+        const double d = xr[j] - m;
+        squares += d * d;
+      }
+      const double inv = 1.0 / std::sqrt(squares / static_cast<double>(width) + epsilon);
+      mean[r] = static_cast<float>(m);
+      inv_std[r] = static_cast<float>(inv);
+      for (long j = 0; j < width; j++) {
+        const double v = (xr[j] - m) * inv;
+        o[j] = static_cast<float>((gamma ? v * gamma[j] : v) + (beta ? beta[j] : 0.0));
+      }
+    }
+  });
+}
+
+inline bool layer_norm_backward(const float* x, const float* dy, long rows, long width, const float* gamma,
+                                const float* mean, const float* inv_std, bool rms, float* dx, float* dgamma,
+                                float* dbeta, int threads) {
+  const int n = threads_for(rows * width, threads);
+  parallel_chunks(rows, 1, n, [&](long begin, long end) {
+    for (long r = begin; r < end; r++) {
+      const float* xr = x + r * width;
+      const float* g = dy + r * width;
+      const double m = mean[r];
+      const double inv = inv_std[r];
+      double sum_dxhat = 0, sum_dxhat_xhat = 0;
+      for (long j = 0; j < width; j++) {
+        const double dxhat = gamma ? static_cast<double>(g[j]) * gamma[j] : g[j];
+        sum_dxhat += dxhat;
+        sum_dxhat_xhat += dxhat * ((xr[j] - m) * inv);
+      }
+      const double a = rms ? 0.0 : sum_dxhat / static_cast<double>(width);
+      const double b = sum_dxhat_xhat / static_cast<double>(width);
+      for (long j = 0; j < width; j++) {
+        const double dxhat = gamma ? static_cast<double>(g[j]) * gamma[j] : g[j];
+        dx[r * width + j] = static_cast<float>(inv * (dxhat - a - (xr[j] - m) * inv * b));
+      }
+    }
+  });
+  if (dgamma == nullptr && dbeta == nullptr) return true;
+  ScratchLock lock;
+  double* sums = reinterpret_cast<double*>(lock.reserve(kSharedScratchSlot, 4 * static_cast<std::size_t>(width)));
+  if (sums == nullptr) return false;
+  double* sum_gamma = sums;
+  double* sum_beta = sums + width;
+  parallel_chunks(width, 16, n, [&](long begin, long end) {
+    for (long j = begin; j < end; j++) sum_gamma[j] = sum_beta[j] = 0;
+    for (long r = 0; r < rows; r++) {
+      const float* xr = x + r * width;
+      const float* g = dy + r * width;
+      const double m = mean[r];
+      const double inv = inv_std[r];
+      for (long j = begin; j < end; j++) {
+        sum_gamma[j] += g[j] * ((xr[j] - m) * inv);
+        sum_beta[j] += g[j];
+      }
+    }
+    for (long j = begin; j < end; j++) {
+      if (dgamma) dgamma[j] = static_cast<float>(sum_gamma[j]);
+      if (dbeta) dbeta[j] = static_cast<float>(sum_beta[j]);
+    }
+  });
+  return true;
+}
+
 }  // namespace NEURONA_ISA
 }  // namespace neurona

@@ -325,6 +325,41 @@ export interface Kernels {
     dBeta: FloatArray,
   ): void;
   /**
+   * Layer normalization of `rows` contiguous rows of `width` values: per row, mean and biased variance
+   * (float64, two passes), `out = (x - mean) * invStd * gamma[j] + beta[j]` (gamma 1 and beta 0 when
+   * null); writes `mean` and `invStd = 1 / sqrt(variance + epsilon)` (rows each). With `rms` the row
+   * is not centred: mean is written as 0 and the variance is the mean of squares (RMS normalization).
+   */
+  layerNorm(
+    x: FloatArray,
+    rows: number,
+    width: number,
+    gamma: FloatArray | null,
+    beta: FloatArray | null,
+    epsilon: number,
+    rms: boolean,
+    out: FloatArray,
+    mean: FloatArray,
+    invStd: FloatArray,
+  ): void;
+  /**
+   * The gradients of layerNorm given its saved mean and invStd, in one pass over the rows: all of dx,
+   * and dGamma / dBeta (width each, when not null) summed over the rows in row order in float64.
+   */
+  layerNormBackward(
+    x: FloatArray,
+    dy: FloatArray,
+    rows: number,
+    width: number,
+    gamma: FloatArray | null,
+    mean: FloatArray,
+    invStd: FloatArray,
+    rms: boolean,
+    dx: FloatArray,
+    dGamma: FloatArray | null,
+    dBeta: FloatArray | null,
+  ): void;
+  /**
    * One optimizer step on one variable, in place: `param` and the slot arrays are updated with the
    * gradient `grad` (all the same length and dtype). Slots, in order: sgd [momentum] (none when
    * momentum is 0); adam [m, v] (+ vHat with amsgrad); rmsprop [velocity] (+ momentum when > 0, +
@@ -461,6 +496,8 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'pool2dBackward',
   'batchNormTraining',
   'batchNormBackward',
+  'layerNorm',
+  'layerNormBackward',
   'applyUpdate',
   'lstmCell',
   'lstmCellBackward',

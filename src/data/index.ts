@@ -10,3 +10,13 @@ export {
   type LoadDataOptions,
 } from './mnist.js';
 export { cifar10, type CifarRawDataset, type CifarSplit } from './cifar10.js';
+export {
+  names,
+  spamAssassin,
+  cmudict,
+  type NamesOptions,
+  type SpamAssassinOptions,
+  type SpamAssassinData,
+  type TextSplit,
+  type CmudictOptions,
+} from './text-datasets.js';

@@ -72,7 +72,30 @@ export function openHdf5(bytes: Uint8Array, source: string): Hdf5Group {
   const buffer =
     bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
   const file = guard(source, 'the file', () => new jsfive.File(buffer, source));
+  boundAttributeReads(file);
   return wrapGroup(file, source);
+}
+
+/*
+ * jsfive reads an attribute's values one by one, as many as its dataspace declares: a damaged file
+ * declaring 33 million values in a 20 KB file kept it busy for most of a minute. Every value takes
+ * at least one byte of the message (a variable-length string 16), so a count above the bytes left
+ * is rejected before the loop. The check wraps jsfive's reader once, on its shared prototype.
+ */
+let attributesBounded = false;
+function boundAttributeReads(file: jsfive.File): void {
+  if (attributesBounded) return;
+  const objects = (file as unknown as { _dataobjects?: object })._dataobjects;
+  type Reader = (dtype: unknown, buf: ArrayBuffer, count: number, offset: number) => unknown;
+  const proto = objects ? (Object.getPrototypeOf(objects) as { _attr_value?: Reader }) : null;
+  const read = proto?._attr_value;
+  if (!proto || typeof read !== 'function') return;
+  proto._attr_value = function (this: unknown, dtype: unknown, buf: ArrayBuffer, count: number, offset: number) {
+    const each = Array.isArray(dtype) && dtype[0] === 'VLEN_STRING' ? 16 : 1;
+    if (!(count * each <= buf.byteLength - offset)) throw `an attribute declares ${count} values, more than the file has bytes for`;
+    return read.call(this, dtype, buf, count, offset);
+  };
+  attributesBounded = true;
 }
 
 function hasSignature(bytes: Uint8Array): boolean {

@@ -141,6 +141,9 @@ const FACTORIES: Record<string, (config: Record<string, number>) => Initializer>
     (c) =>
     (shape, dtype = 'float32') =>
       randu(shape, { low: c.minval ?? -0.05, high: c.maxval ?? 0.05, dtype }),
+  // Keras's short aliases of RandomUniform and RandomNormal (Embedding's default is 'uniform').
+  uniform: (c) => FACTORIES.randomuniform!(c),
+  normal: (c) => FACTORIES.randomnormal!(c),
   truncatednormal:
     (c) =>
     (shape, dtype = 'float32') =>
@@ -174,6 +177,8 @@ export const INITIALIZER_NAMES = [
   'variance_scaling',
   'random_normal',
   'random_uniform',
+  'uniform',
+  'normal',
   'truncated_normal',
   'zeros',
   'ones',

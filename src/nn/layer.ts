@@ -263,7 +263,8 @@ export abstract class Layer {
       optionsOf(cls) ?? { keys: LAYER_OPTIONS },
       !declaresOptions(cls),
     );
-    if (options.inputDim !== undefined) {
+    // Keras's inputDim shorthand, unless the class gives inputDim a meaning of its own (Embedding's vocabulary).
+    if (options.inputDim !== undefined && optionsOf(cls)?.keys?.inputDim === LAYER_OPTIONS.inputDim) {
       if (options.inputShape !== undefined) {
         throw configError(`${className} "${this.name}"`, { expected: 'give inputShape or inputDim, not both' });
       }

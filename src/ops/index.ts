@@ -2,6 +2,8 @@ import './methods.js';
 export * from './elementwise.js';
 export * from './activation.js';
 export { sum, mean, max, min, logsumexp, argmax, argmin, type Axes } from './reduce.js';
+/** Keras's spelling (`keras.ops.logsumexp` is also `logSumExp` in the issue's list) of {@link logsumexp}. */
+export { logsumexp as logSumExp } from './reduce.js';
 export { unbroadcast } from './helpers.js';
 export { reshape, flatten, expandDims, squeeze, transpose, slice, pad, concat, stack, broadcastTo, gather, oneHot } from './shape.js';
 export * from './linalg.js';
@@ -20,6 +22,7 @@ export {
 } from './conv.js';
 export { maxPool2d, avgPool2d, type Pool2DOptions } from './pool.js';
 export { batchNorm, batchNormInference, type BatchNormOptions, type BatchNormResult } from './norm.js';
+export { layerNorm, type LayerNormOptions } from './layer-norm.js';
 export { zeroPad2d, crop2d, upSample2d, type Sides2D, type Interpolation } from './image.js';
 export { applyOptimizerUpdate, type UpdateParams, type UpdateRule } from './optimizer.js';
 export { recurrent, recurrentPacked, type RecurrentCell, type RecurrentOptions, type RecurrentResult } from './recurrent.js';

@@ -216,9 +216,20 @@ for (const isa of ['portable', 'avx2', 'avx512']) {
 test('every native kernel passes the conformance suite at every size (no js cut-off for small arrays)', skipUnbuilt, () => {
   // The wrapper sends arrays below a size cut-off to js; with the cut-off at 0 the native loops also
   // meet the small edge cases (NaN, infinities, extreme exponents, ties) the suite spells out.
-  const files = ['elementwise', 'gelu', 'binary', 'reduce', 'matmul', 'conv', 'pool', 'norm', 'optimizer', 'recurrent', 'threads'].map(
-    (f) => `test/conformance/${f}.test.ts`,
-  );
+  const files = [
+    'elementwise',
+    'gelu',
+    'binary',
+    'reduce',
+    'matmul',
+    'conv',
+    'pool',
+    'norm',
+    'layer-norm',
+    'optimizer',
+    'recurrent',
+    'threads',
+  ].map((f) => `test/conformance/${f}.test.ts`);
   // Without NODE_TEST_CONTEXT the child reports in plain TAP instead of to this runner.
   const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
   const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--import', 'tsx', ...files], {
@@ -367,6 +378,22 @@ test('the training kernels reject bad geometries, short arrays and missing slots
     () => addon.simpleRnnCellBackward!(f(6), null, f(5), null, f(6), f(6), 2, 3),
     (e: Error) => e instanceof RangeError && /simpleRnnCellBackward: dy has 5 elements but the shape needs 6/.test(e.message),
   );
+  assert.throws(
+    () => addon.layerNorm!(f(12), 3, 4, f(3), null, 1e-3, false, f(12), f(3), f(3)),
+    (e: Error) => e instanceof RangeError && /layerNorm: gamma has 3 elements but the shape needs 4/.test(e.message),
+  );
+  assert.throws(
+    () => addon.layerNormBackward!(f(12), f(12), 3, 4, null, f(2), f(3), false, f(12), null, f(4)),
+    (e: Error) => e instanceof RangeError && /layerNormBackward: mean has 2 elements but the shape needs 3/.test(e.message),
+  );
+  assert.throws(
+    () => addon.scatterAdd!(f(6), 1, 4, 2, new Int32Array([1, 4, 0]), f(8)),
+    (e: Error) => e instanceof RangeError && /scatterAdd: index 4 at position 1 is outside \[0, 4\)/.test(e.message),
+  );
+  assert.throws(
+    () => addon.scatterAdd!(f(6), 1, 4, 2, new Int32Array([1, 3, 0]), f(7)),
+    (e: Error) => e instanceof RangeError && /scatterAdd: out has 7 elements but the shape needs 8/.test(e.message),
+  );
   // adam with amsgrad reads three slots.
   const params: Record<keyof UpdateParams, number> = {
     learningRate: 0.01,
@@ -419,6 +446,9 @@ test('the native backend runs its own training kernels on float32 and hands floa
     'pool2dBackward',
     'batchNormTraining',
     'batchNormBackward',
+    'layerNorm',
+    'layerNormBackward',
+    'scatterAdd',
     'applyUpdate',
     'lstmCell',
     'lstmCellBackward',
@@ -651,16 +681,20 @@ test('applyUpdate on native equals the js kernel bit for bit for every rule and 
 // path runs them in the test above): conv_impl.h and the rest are compiled once per ISA, and so are
 // the GEMM's epilogue (fused) and its splits over threads.
 for (const isa of ['portable', 'avx2']) {
-  test(`the ${isa} training kernels pass the conv, pool, norm, optimizer, fused and threads conformance cases`, skipUnbuilt, () => {
-    const files = ['conv', 'pool', 'norm', 'optimizer', 'fused', 'threads'].map((f) => `test/conformance/${f}.test.ts`);
-    const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
-    const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--import', 'tsx', ...files], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...env, NEURONA_ISA: isa, NEURONA_NATIVE_MIN_ELEMENTS: '0', NEURONA_QUIET: '1' },
-    });
-    const failed = child.stdout.split('\n').filter((l) => l.startsWith('not ok'));
-    assert.deepEqual(failed, [], child.stdout.slice(-4000));
-    assert.equal(child.status, 0, child.stderr.slice(-2000));
-  });
+  test(
+    `the ${isa} training kernels pass the conv, pool, norm, layer-norm, optimizer, fused and threads conformance cases`,
+    skipUnbuilt,
+    () => {
+      const files = ['conv', 'pool', 'norm', 'layer-norm', 'optimizer', 'fused', 'threads'].map((f) => `test/conformance/${f}.test.ts`);
+      const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
+      const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--import', 'tsx', ...files], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...env, NEURONA_ISA: isa, NEURONA_NATIVE_MIN_ELEMENTS: '0', NEURONA_QUIET: '1' },
+      });
+      const failed = child.stdout.split('\n').filter((l) => l.startsWith('not ok'));
+      assert.deepEqual(failed, [], child.stdout.slice(-4000));
+      assert.equal(child.status, 0, child.stderr.slice(-2000));
+    },
+  );
 }

@@ -67,6 +67,8 @@ export const KERNEL_COVERAGE: Record<KernelName, string> = {
   pool2dBackward: 'pool.test.ts',
   batchNormTraining: 'norm.test.ts',
   batchNormBackward: 'norm.test.ts',
+  layerNorm: 'layer-norm.test.ts',
+  layerNormBackward: 'layer-norm.test.ts',
   applyUpdate: 'optimizer.test.ts',
   lstmCell: 'recurrent.test.ts',
   lstmCellBackward: 'recurrent.test.ts',

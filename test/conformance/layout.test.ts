@@ -364,6 +364,9 @@ conformance('scatterAdd: the gradient of gather accumulates repeated indices', (
     [[3, 5, 7], [4, 4, 4, 1, 0, 4, 2, 2, 1], 1],
     [[3, 1031], [1030, 0, 1030, 7, 7, 7, 7], 1],
     [[2, 3, 17], [16, 16, 0, 3, 16], 2],
+    // Embedding gradients (rows of 16 floats or more): the native kernel, and past its threading size.
+    [[40, 33], Array.from({ length: 300 }, (_, i) => (i * 7) % 40), 0],
+    [[50, 96], Array.from({ length: 1000 }, (_, i) => (i * i) % 50), 0],
   ];
   for (const [shape, indices, axis] of cases) {
     const x = randomTensor(rng, shape);
@@ -428,4 +431,32 @@ conformance('oneHot: on/off values and dtypes; out-of-range indices are a ShapeE
       `oneHot row ${i} (index ${k})`,
     );
   });
+});
+
+conformance("scatterAdd (an embedding's gradient): 1, 2 and 3 threads give the same bits", (backend) => {
+  const rng = new TestRandom(9397);
+  const table = randomTensor(rng, [300, 128]);
+  const ids = nr.tensor(
+    Array.from({ length: 64 * 16 }, () => rng.int(0, 300)),
+    [64, 16],
+    'int32',
+  );
+  const dy = randomTensor(rng, [64, 16, 128]);
+  const run = () =>
+    Array.from(
+      nr
+        .grad((t) => nr.gather(t, ids, 0).mul(dy).sum())(table)[0]!
+        .data(),
+    );
+  const before = nr.getNumThreads();
+  try {
+    nr.setNumThreads(1);
+    const reference = run();
+    for (const n of [2, 3]) {
+      nr.setNumThreads(n);
+      assert.deepEqual(run(), reference, `${backend}: ${n} threads vs 1`);
+    }
+  } finally {
+    nr.setNumThreads(before);
+  }
 });

@@ -125,3 +125,17 @@ test('hostile chunk layouts are refused quickly: chunks larger than the dataset 
   refused('too_many', /claims 536870912 elements.*more than 1 GiB/);
   assert.deepEqual(Array.from((hostile.get('unwritten_chunks') as Hdf5Dataset).read()), Array(12).fill(0.5));
 });
+
+test('an attribute declaring more values than the file has bytes is a FormatError at once', () => {
+  // The fuzzer's case 14792 (seed 1): one byte of small.h5's /bn2 attribute dataspace set to 2 makes
+  // it declare 33,554,435 strings; reading them one by one took about 47 s before the bound.
+  const bytes = new Uint8Array(readFileSync(join(FIXTURES, 'small.h5')));
+  bytes[18851] = 2;
+  assert.throws(
+    () => (openHdf5(bytes, 'mutant.h5').get('bn2') as Hdf5Group).attrs(),
+    (e: Error) => e instanceof nr.FormatError && /declares 33554435 values, more than the file has bytes for/.test(e.message),
+  );
+  // The intact file still reads its attributes.
+  const intact = openHdf5(new Uint8Array(readFileSync(join(FIXTURES, 'small.h5'))), 'small.h5');
+  assert.ok(Object.keys((intact.get('bn2') as Hdf5Group).attrs()).length > 0);
+});

@@ -15,6 +15,8 @@ export interface LayerTestOptions {
   trainingDiffers?: boolean;
   /** The layer has no weights and is built on construction (InputLayer, as in Keras). */
   builtOnCreation?: boolean;
+  /** The input holds int32 indices below this bound (Embedding): gradients are checked w.r.t. the weights only. */
+  indicesBelow?: number;
 }
 
 const sameValues = (a: nr.Tensor, b: nr.Tensor) =>
@@ -37,14 +39,18 @@ export function runLayerTest(factory: () => Layer, options: LayerTestOptions): v
   // biome-ignore lint/suspicious/noExplicitAny: T or T[] by `listed`; apply's overloads take one or the other, not the union
   const each = <T>(make: (shape: number[]) => T): any => (listed ? shapes.map(make) : make(shapes[0]!));
   const unknownBatch = (shape: number[]) => [null, ...shape.slice(1)];
-  const x = each((shape) => nr.randu(shape, { low: -2, high: 2 }));
+  const { indicesBelow } = options;
+  const indices = (shape: number[]) => nr.randu(shape, { low: 0, high: indicesBelow! }).floor().cast('int32');
+  const x = each((shape) => (indicesBelow ? indices(shape) : nr.randu(shape, { low: -2, high: 2 })));
 
   // Shapes: eager output and computeOutputShape with an unknown batch.
   const y = layer.apply(x);
   assert.ok(layer.built, `${label}: apply must build the layer`);
   assert.deepEqual(y.shape, expectedOutputShape, `${label}: output shape`);
   assert.deepEqual(layer.computeOutputShape(each(unknownBatch)), [null, ...expectedOutputShape.slice(1)], `${label}: computeOutputShape`);
-  const symbolic = factory().apply(each((shape) => new nr.layers.SymbolicTensor(unknownBatch(shape), 'float32', null, [], 'input')));
+  const symbolic = factory().apply(
+    each((shape) => new nr.layers.SymbolicTensor(unknownBatch(shape), indicesBelow ? 'int32' : 'float32', null, [], 'input')),
+  );
   assert.deepEqual(symbolic.shape, [null, ...expectedOutputShape.slice(1)], `${label}: symbolic output shape`);
 
   // Config: JSON-serializable, rebuilds an equal layer that computes the same outputs.
@@ -107,7 +113,7 @@ export function runLayerTest(factory: () => Layer, options: LayerTestOptions): v
       className: layer.className,
       config: { ...config, name: `${layer.name}_f64`, dtype: 'float64' },
     });
-    const x64: nr.Tensor[] = shapes.map((shape) => randomFloat64(shape, -2, 2));
+    const x64: nr.Tensor[] = shapes.map((shape) => (indicesBelow ? indices(shape) : randomFloat64(shape, -2, 2)));
     const out64 = listed ? layer64.apply(x64) : layer64.apply(x64[0]!);
     assert.equal(out64.dtype, 'float64', `${label}: a float64 layer must compute in float64`);
     if (layer64.trainableWeights.length > 0) {
@@ -117,8 +123,9 @@ export function runLayerTest(factory: () => Layer, options: LayerTestOptions): v
     }
     // The weights are read from the layer itself; gradCheck perturbs them in place.
     checkGradients(
-      (...inputs) => (listed ? layer64.apply(inputs.slice(0, shapes.length)) : layer64.apply(inputs[0]!)),
-      [...x64, ...layer64.trainableWeights],
+      (...inputs) =>
+        indicesBelow ? layer64.apply(x64[0]!) : listed ? layer64.apply(inputs.slice(0, shapes.length)) : layer64.apply(inputs[0]!),
+      [...(indicesBelow ? [] : x64), ...layer64.trainableWeights],
       { label: `${label} gradients` },
     );
   }

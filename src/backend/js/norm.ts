@@ -126,3 +126,87 @@ export function batchNormBackward(
     }
   }
 }
+
+/*
+ * Layer normalization over contiguous rows. Each row's statistics are float64 sums in index order;
+ * dGamma and dBeta are summed over the rows in row order, per column, in float64 (the native kernel
+ * splits columns, not rows, between threads so that it keeps this order at any thread count).
+ */
+export function layerNorm(
+  x: FloatArray,
+  rows: number,
+  width: number,
+  gamma: FloatArray | null,
+  beta: FloatArray | null,
+  epsilon: number,
+  rms: boolean,
+  out: FloatArray,
+  mean: FloatArray,
+  invStd: FloatArray,
+): void {
+  for (let r = 0, p = 0; r < rows; r++, p += width) {
+    let m = 0;
+    if (!rms) {
+      for (let j = 0; j < width; j++) m += x[p + j]!;
+      m /= width;
+    }
+    let squares = 0;
+    for (let j = 0; j < width; j++) {
+      const d = x[p + j]! - m;
+      squares += d * d;
+    }
+    const inv = 1 / Math.sqrt(squares / width + epsilon);
+    mean[r] = m;
+    invStd[r] = inv;
+    for (let j = 0; j < width; j++) {
+      const v = (x[p + j]! - m) * inv;
+      out[p + j] = (gamma ? v * gamma[j]! : v) + (beta ? beta[j]! : 0);
+    }
+  }
+}
+
+/*
+ * With xhat = (x - mean) * invStd and dxhat = dy * gamma, per row of n = width values:
+ *   dx = invStd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),
+ * the mean(dxhat) term dropped for rms, whose rows are not centred.
+ */
+export function layerNormBackward(
+  x: FloatArray,
+  dy: FloatArray,
+  rows: number,
+  width: number,
+  gamma: FloatArray | null,
+  mean: FloatArray,
+  invStd: FloatArray,
+  rms: boolean,
+  dx: FloatArray,
+  dGamma: FloatArray | null,
+  dBeta: FloatArray | null,
+): void {
+  const sumGamma = dGamma ? new Float64Array(width) : null;
+  const sumBeta = dBeta ? new Float64Array(width) : null;
+  for (let r = 0, p = 0; r < rows; r++, p += width) {
+    const m = mean[r]!;
+    const inv = invStd[r]!;
+    let sumDxhat = 0;
+    let sumDxhatXhat = 0;
+    for (let j = 0; j < width; j++) {
+      const g = dy[p + j]!;
+      const xhat = (x[p + j]! - m) * inv;
+      const dxhat = gamma ? g * gamma[j]! : g;
+      sumDxhat += dxhat;
+      sumDxhatXhat += dxhat * xhat;
+      if (sumGamma) sumGamma[j] += g * xhat;
+      if (sumBeta) sumBeta[j] += g;
+    }
+    const a = rms ? 0 : sumDxhat / width;
+    const b = sumDxhatXhat / width;
+    for (let j = 0; j < width; j++) {
+      const xhat = (x[p + j]! - m) * inv;
+      const dxhat = gamma ? dy[p + j]! * gamma[j]! : dy[p + j]!;
+      dx[p + j] = inv * (dxhat - a - xhat * b);
+    }
+  }
+  if (dGamma) for (let j = 0; j < width; j++) dGamma[j] = sumGamma![j]!;
+  if (dBeta) for (let j = 0; j < width; j++) dBeta[j] = sumBeta![j]!;
+}

@@ -171,6 +171,7 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
   const poolCodes = codes(addon.poolOps);
   const updateCodes = codes(addon.updateRules);
   const f32 = (x: unknown): x is Float32Array => x instanceof Float32Array;
+  const nullOr32 = (x: unknown): x is Float32Array | null => x === null || x instanceof Float32Array;
   /** A recurrent step: the addon takes the js arguments with the batch (state length / units) before units. */
   type Step = 'lstmCell' | 'lstmCellBackward' | 'gruCell' | 'gruCellBackward' | 'simpleRnnCell' | 'simpleRnnCellBackward';
   const recurrentStep = (name: Step, args: unknown[], state: unknown) => {
@@ -274,6 +275,14 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
       if (f32(x) && f32(out) && view.inner >= 16) addon.gather(x, view.outer, view.length, view.inner, indices, out);
       else jsKernels.gather(x, view, indices, out);
     },
+    scatterAdd(dy, view, indices, out) {
+      // An embedding's gradient: every step of a language model adds batch x time rows into its table.
+      if (f32(dy) && f32(out) && view.inner >= 16 && dy.length >= MIN_NATIVE_ELEMENTS) {
+        addon.scatterAdd(dy, view.outer, view.length, view.inner, indices, out);
+      } else {
+        jsKernels.scatterAdd(dy, view, indices, out);
+      }
+    },
     // Convolutions do enough work per element that even the smallest is faster natively.
     conv2d: geometryKernel('conv2d'),
     conv2dBiasActivation(x, filter, bias, out, g, activation) {
@@ -329,6 +338,19 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
       } else {
         jsKernels.batchNormBackward(x, dy, view, gamma, mean, invStd, dx, dGamma, dBeta);
       }
+    },
+    layerNorm(x, rows, width, gamma, beta, epsilon, rms, out, mean, invStd) {
+      if (f32(x) && f32(out) && f32(mean) && f32(invStd) && nullOr32(gamma) && nullOr32(beta) && x.length >= MIN_NATIVE_ELEMENTS) {
+        addon.layerNorm(x, rows, width, gamma, beta, epsilon, rms, out, mean, invStd);
+      } else {
+        jsKernels.layerNorm(x, rows, width, gamma, beta, epsilon, rms, out, mean, invStd);
+      }
+    },
+    layerNormBackward(x, dy, rows, width, gamma, mean, invStd, rms, dx, dGamma, dBeta) {
+      const arrays = f32(x) && f32(dy) && f32(mean) && f32(invStd) && f32(dx) && nullOr32(gamma) && nullOr32(dGamma) && nullOr32(dBeta);
+      if (arrays && x.length >= MIN_NATIVE_ELEMENTS)
+        addon.layerNormBackward(x, dy, rows, width, gamma, mean, invStd, rms, dx, dGamma, dBeta);
+      else jsKernels.layerNormBackward(x, dy, rows, width, gamma, mean, invStd, rms, dx, dGamma, dBeta);
     },
     // The recurrent steps (the state array decides: every array of one call has the op's dtype).
     lstmCell: (...a) => recurrentStep('lstmCell', a, a[7]),

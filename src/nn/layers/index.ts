@@ -28,6 +28,13 @@ export { Flatten, Reshape, type ReshapeOptions } from './core/reshape.js';
 export { Dropout, type DropoutOptions } from './core/dropout.js';
 export { Maxout, type MaxoutOptions } from './core/maxout.js';
 export { InputLayer } from './core/input-layer.js';
+export { Embedding, type EmbeddingOptions } from './core/embedding.js';
+export {
+  PositionEmbedding,
+  TokenAndPositionEmbedding,
+  type PositionEmbeddingOptions,
+  type TokenAndPositionEmbeddingOptions,
+} from './core/position-embedding.js';
 export { Conv2D, Conv2DTranspose, type Conv2DOptions, type Conv2DTransposeOptions } from './conv/conv-2d.js';
 export { DepthwiseConv2D, SeparableConv2D, type DepthwiseConv2DOptions, type SeparableConv2DOptions } from './conv/depthwise-conv-2d.js';
 export {
@@ -40,6 +47,7 @@ export {
 } from './pooling/pooling-2d.js';
 export { AdaptiveAveragePooling2D, type AdaptiveAveragePooling2DOptions } from './pooling/adaptive-pooling-2d.js';
 export { BatchNormalization, type BatchNormalizationOptions } from './normalization/batch-normalization.js';
+export { LayerNormalization, type LayerNormalizationOptions } from './normalization/layer-normalization.js';
 export {
   ZeroPadding2D,
   Cropping2D,
@@ -86,3 +94,9 @@ export { GRU, type GRUOptions } from './recurrent/gru.js';
 export { SimpleRNN, type SimpleRNNOptions } from './recurrent/simple-rnn.js';
 export { Bidirectional, type BidirectionalOptions, type MergeMode } from './recurrent/bidirectional.js';
 export { SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN, type RNNOptions, type StackedRNNCellsOptions } from './recurrent/rnn.js';
+export {
+  TextVectorization,
+  type TextVectorizationOptions,
+  type TextOutputMode,
+  type TextAdaptData,
+} from './preprocessing/text-vectorization.js';
