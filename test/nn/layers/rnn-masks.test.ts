@@ -94,3 +94,14 @@ test('a masked sequence trains: fit with a padded batch and Bidirectional(LSTM)'
   assert.equal(losses.length, 3);
   assert.ok(losses.every(Number.isFinite));
 });
+
+test("Embedding's maskZero reaches LSTM and Bidirectional: padded ids change nothing in the result", () => {
+  nr.setSeed(4);
+  const ids = nr.tensor([[3, 1, 4, 0, 0]], [1, 5], 'int32');
+  const trimmed = nr.tensor([[3, 1, 4]], [1, 3], 'int32');
+  const embedding = new L.Embedding({ inputDim: 6, outputDim: 3, maskZero: true });
+  for (const layer of [new L.LSTM({ units: 2 }), new L.Bidirectional(new L.GRU({ units: 2 }))]) {
+    const padded = layer.apply(embedding.apply(ids));
+    assertClose(padded, layer.apply(embedding.apply(trimmed)).data(), { atol: 1e-6 });
+  }
+});
