@@ -592,6 +592,37 @@ const rows: Row[] = [
   },
   // Layers, models and options: what students type must work or fail loudly, naming class and key.
   {
+    what: 'LSTM stateful',
+    run: () => new nr.layers.LSTM({ units: 4, stateful: true, name: 'lstm_s' }),
+    error: nr.ConfigError,
+    message: /^LSTM "lstm_s": stateful: true is not supported; pass the final states .* as initialState/,
+  },
+  {
+    what: 'LSTM fed a 2-D input',
+    run: () => new nr.layers.LSTM({ units: 4, name: 'lstm_2d' }).apply(nr.ones([2, 3])),
+    error: nr.ShapeError,
+    message: /LSTM "lstm_2d".*expected input of rank 3 \[batch, time, features\], got \[2, 3\]/,
+  },
+  {
+    what: 'GRU initialState with two states',
+    run: () =>
+      new nr.layers.GRU({ units: 2, name: 'gru_s' }).apply(nr.ones([1, 3, 2]), { initialState: [nr.ones([1, 2]), nr.ones([1, 2])] }),
+    error: nr.ConfigError,
+    message: /GRU "gru_s".*initialState must be a list of 1 tensor \[batch, 2\], got 2/,
+  },
+  {
+    what: 'recurrent op with a kernel of the wrong width',
+    run: () => nr.recurrent('lstm', nr.ones([1, 3, 2]), nr.ones([2, 6]), nr.ones([2, 8]), null),
+    error: nr.ShapeError,
+    message: /^recurrent \(lstm\): the kernel must be \[2, 8\] for the input \[1, 3, 2\] and 2 units, got \[2, 6\]/,
+  },
+  {
+    what: 'Bidirectional around a Dense layer',
+    run: () => new nr.layers.Bidirectional(new nr.layers.Dense(2) as never, { name: 'bi_d' }),
+    error: nr.ConfigError,
+    message: /^Bidirectional "bi_d": layer must be a SimpleRNN, LSTM or GRU layer/,
+  },
+  {
     what: 'Dense unknown option with a near key',
     run: () => new nr.layers.Dense({ unitz: 4, name: 'd1' } as never),
     error: nr.ConfigError,

@@ -12,6 +12,7 @@
 #include "depthwise_impl.h"
 #include "pool_norm_impl.h"
 #include "optimizer_impl.h"
+#include "recurrent_impl.h"
 
 #define NEURONA_STRING(x) NEURONA_STRING_OF(x)
 #define NEURONA_STRING_OF(x) #x

@@ -227,6 +227,7 @@ test('every native kernel passes the conformance suite at every size (no js cut-
     'norm',
     'layer-norm',
     'optimizer',
+    'recurrent',
     'threads',
     'attention',
   ];
@@ -350,6 +351,35 @@ test('the training kernels reject bad geometries, short arrays and missing slots
     () => addon.batchNormBackward!(f(12), f(11), 2, 3, 2, f(3), f(3), f(3), f(12), f(3), f(3)),
     (e: Error) => e instanceof RangeError && /batchNormBackward: dy has 11 elements but the shape needs 12/.test(e.message),
   );
+  // The recurrent steps: batch 2, units 3 (LSTM rows of 12, GRU gates of 12, GRU projections of 9).
+  assert.throws(
+    () => addon.lstmCell!(f(24), f(23), null, f(6), f(6), null, f(24), f(6), f(6), 2, 3),
+    (e: Error) => e instanceof RangeError && /lstmCell: hu has 23 elements but the shape needs 24/.test(e.message),
+  );
+  assert.throws(
+    () => addon.lstmCell!(f(24), f(24), f(11), f(6), f(6), f(1), f(24), f(6), f(6), 2, 3),
+    (e: Error) => e instanceof RangeError && /lstmCell: bias has 11 elements but the shape needs 12/.test(e.message),
+  );
+  assert.throws(
+    () => addon.lstmCellBackward!(f(24), f(6), f(6), f(1), null, null, f(6), f(6), f(24), 2, 3),
+    (e: Error) => e instanceof RangeError && /lstmCellBackward: mask has 1 elements but the shape needs 2/.test(e.message),
+  );
+  assert.throws(
+    () => addon.gruCell!(f(18), f(18), null, f(8), f(6), null, f(24), f(6), 2, 3),
+    (e: Error) => e instanceof RangeError && /gruCell: biasRec has 8 elements but the shape needs 9/.test(e.message),
+  );
+  assert.throws(
+    () => addon.gruCellBackward!(f(18), f(6), null, null, null, f(6), f(18), f(18), 2, 3),
+    (e: Error) => e instanceof RangeError && /gruCellBackward: gates has 18 elements but the shape needs 24/.test(e.message),
+  );
+  assert.throws(
+    () => addon.simpleRnnCell!(f(6), f(6), null, f(6), null, f(5), 2, 3),
+    (e: Error) => e instanceof RangeError && /simpleRnnCell: h has 5 elements but the shape needs 6/.test(e.message),
+  );
+  assert.throws(
+    () => addon.simpleRnnCellBackward!(f(6), null, f(5), null, f(6), f(6), 2, 3),
+    (e: Error) => e instanceof RangeError && /simpleRnnCellBackward: dy has 5 elements but the shape needs 6/.test(e.message),
+  );
   assert.throws(
     () => addon.layerNorm!(f(12), 3, 4, f(3), null, 1e-3, false, f(12), f(3), f(3)),
     (e: Error) => e instanceof RangeError && /layerNorm: gamma has 3 elements but the shape needs 4/.test(e.message),
@@ -422,6 +452,12 @@ test('the native backend runs its own training kernels on float32 and hands floa
     'layerNormBackward',
     'scatterAdd',
     'applyUpdate',
+    'lstmCell',
+    'lstmCellBackward',
+    'gruCell',
+    'gruCellBackward',
+    'simpleRnnCell',
+    'simpleRnnCellBackward',
   ] as const;
   const jsTable = withBackend('js', () => kernels());
   const nativeTable = withBackend('native', () => kernels());

@@ -72,6 +72,12 @@ export const KERNEL_COVERAGE: Record<KernelName, string> = {
   layerNorm: 'layer-norm.test.ts',
   layerNormBackward: 'layer-norm.test.ts',
   applyUpdate: 'optimizer.test.ts',
+  lstmCell: 'recurrent.test.ts',
+  lstmCellBackward: 'recurrent.test.ts',
+  gruCell: 'recurrent.test.ts',
+  gruCellBackward: 'recurrent.test.ts',
+  simpleRnnCell: 'recurrent.test.ts',
+  simpleRnnCellBackward: 'recurrent.test.ts',
   fillUniform: 'random.test.ts',
   fillNormal: 'random.test.ts',
 };

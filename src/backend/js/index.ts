@@ -8,6 +8,7 @@ import * as norm from './norm.js';
 import * as optimizer from './optimizer.js';
 import * as pool from './pool.js';
 import * as random from './random.js';
+import * as recurrent from './recurrent.js';
 import * as reduce from './reduce.js';
 
 /**
@@ -25,6 +26,7 @@ export const jsKernels: Kernels = {
   ...optimizer,
   ...pool,
   ...random,
+  ...recurrent,
   ...reduce,
 };
 

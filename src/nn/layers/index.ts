@@ -108,6 +108,11 @@ export {
   type FlipMode,
 } from './preprocessing/augmentation.js';
 export { transformImages, type FillMode, type Interpolation } from './preprocessing/transform.js';
+export { LSTM, type LSTMOptions } from './recurrent/lstm.js';
+export { GRU, type GRUOptions } from './recurrent/gru.js';
+export { SimpleRNN, type SimpleRNNOptions } from './recurrent/simple-rnn.js';
+export { Bidirectional, type BidirectionalOptions, type MergeMode } from './recurrent/bidirectional.js';
+export { SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN, type RNNOptions, type StackedRNNCellsOptions } from './recurrent/rnn.js';
 export {
   MultiHeadAttention,
   type MultiHeadAttentionOptions,
