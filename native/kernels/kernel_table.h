@@ -18,7 +18,7 @@ enum class PoolKernel;
 enum class UpdateKernel;
 
 // tableHash() in table.ts: the addon exports it, and the binding refuses a build of another table.
-constexpr uint32_t kTableHash = 0x48ff8735u;
+constexpr uint32_t kTableHash = 0xe46681aeu;
 
 // Conv2DGeometry in src/backend/kernels.ts, sent as an Int32Array of its fields.
 struct ConvGeometry {
@@ -476,6 +476,103 @@ struct ApplyUpdateArgs {
   }
 };
 
+// lstmCell(xw, hu, bias, cPrev, hPrev, mask, gates, c, h, batch, units)
+struct LstmCellArgs {
+  static constexpr const char* kName = "lstmCell";
+  static constexpr int kCount = 11;
+  F32Array xw, hu;
+  F32ArrayOrNull bias;
+  F32Array c_prev, h_prev;
+  F32ArrayOrNull mask;
+  F32Array gates, c, h;
+  long batch, units;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(xw, "xw") && r(hu, "hu") && r(bias, "bias") && r(c_prev, "cPrev") && r(h_prev, "hPrev")
+        && r(mask, "mask") && r(gates, "gates") && r(c, "c") && r(h, "h") && r(batch, "batch") && r(units, "units");
+  }
+};
+
+// lstmCellBackward(gates, c, cPrev, mask, dy, dhRec, dhCarry, dc, dz, batch, units)
+struct LstmCellBackwardArgs {
+  static constexpr const char* kName = "lstmCellBackward";
+  static constexpr int kCount = 11;
+  F32Array gates, c, c_prev;
+  F32ArrayOrNull mask, dy, dh_rec;
+  F32Array dh_carry, dc, dz;
+  long batch, units;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(gates, "gates") && r(c, "c") && r(c_prev, "cPrev") && r(mask, "mask") && r(dy, "dy")
+        && r(dh_rec, "dhRec") && r(dh_carry, "dhCarry") && r(dc, "dc") && r(dz, "dz") && r(batch, "batch")
+        && r(units, "units");
+  }
+};
+
+// gruCell(xw, hu, biasIn, biasRec, hPrev, mask, gates, h, batch, units)
+struct GruCellArgs {
+  static constexpr const char* kName = "gruCell";
+  static constexpr int kCount = 10;
+  F32Array xw, hu;
+  F32ArrayOrNull bias_in, bias_rec;
+  F32Array h_prev;
+  F32ArrayOrNull mask;
+  F32Array gates, h;
+  long batch, units;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(xw, "xw") && r(hu, "hu") && r(bias_in, "biasIn") && r(bias_rec, "biasRec") && r(h_prev, "hPrev")
+        && r(mask, "mask") && r(gates, "gates") && r(h, "h") && r(batch, "batch") && r(units, "units");
+  }
+};
+
+// gruCellBackward(gates, hPrev, mask, dy, dhRec, dhCarry, dzx, dzh, batch, units)
+struct GruCellBackwardArgs {
+  static constexpr const char* kName = "gruCellBackward";
+  static constexpr int kCount = 10;
+  F32Array gates, h_prev;
+  F32ArrayOrNull mask, dy, dh_rec;
+  F32Array dh_carry, dzx, dzh;
+  long batch, units;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(gates, "gates") && r(h_prev, "hPrev") && r(mask, "mask") && r(dy, "dy") && r(dh_rec, "dhRec")
+        && r(dh_carry, "dhCarry") && r(dzx, "dzx") && r(dzh, "dzh") && r(batch, "batch") && r(units, "units");
+  }
+};
+
+// simpleRnnCell(xw, hu, bias, hPrev, mask, h, batch, units)
+struct SimpleRnnCellArgs {
+  static constexpr const char* kName = "simpleRnnCell";
+  static constexpr int kCount = 8;
+  F32Array xw, hu;
+  F32ArrayOrNull bias;
+  F32Array h_prev;
+  F32ArrayOrNull mask;
+  F32Array h;
+  long batch, units;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(xw, "xw") && r(hu, "hu") && r(bias, "bias") && r(h_prev, "hPrev") && r(mask, "mask") && r(h, "h")
+        && r(batch, "batch") && r(units, "units");
+  }
+};
+
+// simpleRnnCellBackward(h, mask, dy, dhRec, dhCarry, dz, batch, units)
+struct SimpleRnnCellBackwardArgs {
+  static constexpr const char* kName = "simpleRnnCellBackward";
+  static constexpr int kCount = 8;
+  F32Array h;
+  F32ArrayOrNull mask, dy, dh_rec;
+  F32Array dh_carry, dz;
+  long batch, units;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(h, "h") && r(mask, "mask") && r(dy, "dy") && r(dh_rec, "dhRec") && r(dh_carry, "dhCarry") && r(dz, "dz")
+        && r(batch, "batch") && r(units, "units");
+  }
+};
+
 // setNumThreads(n)
 struct SetNumThreadsArgs {
   static constexpr const char* kName = "setNumThreads";
@@ -527,6 +624,12 @@ struct InfoArgs {
   X(LayerNormArgs) \
   X(LayerNormBackwardArgs) \
   X(ApplyUpdateArgs) \
+  X(LstmCellArgs) \
+  X(LstmCellBackwardArgs) \
+  X(GruCellArgs) \
+  X(GruCellBackwardArgs) \
+  X(SimpleRnnCellArgs) \
+  X(SimpleRnnCellBackwardArgs) \
   X(SetNumThreadsArgs) \
   X(InfoArgs)
 
