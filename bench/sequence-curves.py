@@ -12,7 +12,7 @@ torch.manual_seed(0)), and writes to out-dir (default /tmp/neurona-sequence-curv
             'torch'       torch.optim.Adam, as the benchmark runs it (epsilon added to sqrt(v / (1 - b2^t)));
             'keras_adam'  Keras's update (epsilon added to sqrt(v), the bias correction in the step size),
                           which is what neurona's Adam does: the curve to compare the math with.
-The stream is a fixed random Markov chain (each token has 4 likely successors), so the loss falls
+The stream is a fixed random Markov chain (each token has 4 possible successors), so the loss falls
 from ln 64 instead of sitting there as on uniform tokens. Batch row r of step s is
 x = stream[o : o + 64], y = stream[o + 1 : o + 65] with o = offsets[s][r].
 
