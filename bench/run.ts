@@ -9,7 +9,8 @@
  * (MNIST MLP training); W3, W4 (CIFAR-shaped CNN training on synthetic data, and inference at batch
  * 256); W5 (LeNet-like MNIST CNN training and test accuracy); W6 (the classic Perceptron,
  * scikit-learn's W6 peer); W7 (ResNet50 inference, batch 32, 224x224), W8a/W8b (MobileNetV2 and
- * ResNet50 training steps, batch 16; `W8` runs both), with peak RSS.
+ * ResNet50 training steps, batch 16; `W8` runs both), with peak RSS; W9 (LSTM language model) and W10
+ * (small causal Transformer) training steps, tokens/s and peak RSS (`--steps` overrides their 20 timed steps).
  * MNIST comes from $DATA_DIR (default /tmp/peers/data).
  * `--epochs` overrides the epochs of the training workloads.
  */
@@ -20,9 +21,10 @@ import { APPLICATION_WORKLOADS, applications, type ApplicationWorkload } from '.
 import { CNN_WORKLOADS, cnn, type CnnWorkload } from './cnn.js';
 import { MLP_WORKLOADS, mlp, type MlpWorkload } from './mlp.js';
 import { perceptronW6 } from './perceptron.js';
+import { SEQUENCE_WORKLOADS, sequence, type SequenceWorkload } from './sequence.js';
 import { dataDir, loadMnist, median, type Mnist, type Row } from './util.js';
 
-const WORKLOADS = ['W1', ...MLP_WORKLOADS, ...CNN_WORKLOADS, 'W6', ...APPLICATION_WORKLOADS];
+const WORKLOADS = ['W1', ...MLP_WORKLOADS, ...CNN_WORKLOADS, 'W6', ...APPLICATION_WORKLOADS, ...SEQUENCE_WORKLOADS];
 /** The workloads that train or test on the peers' MNIST split. */
 const NEEDS_MNIST = new Set(['W2', 'W2b', 'W5', 'W6']);
 
@@ -34,6 +36,8 @@ interface Args {
   backends: string[];
   /** Epochs of the training workloads; undefined: each workload's own (W2/W2b 5, W3/W4 1 + 3, W5 3). */
   epochs: number | undefined;
+  /** Timed steps of W9/W10 (default 20, as the peers'). */
+  steps: number;
   /** Whether --backend was given: W7/W8 skip js unless asked for (a ResNet50 step there takes minutes). */
   backendGiven: boolean;
   /** W1 on a backend with a thread pool runs once per count here (js always runs on one thread). */
@@ -47,6 +51,7 @@ function parseArgs(argv: string[]): Args {
     reps: 5,
     runs: 3,
     epochs: undefined,
+    steps: 20,
     backends: availableBackends(),
     threads: [1, 2],
     backendGiven: false,
@@ -57,6 +62,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--reps') args.reps = Number(argv[++i]);
     else if (a === '--runs') args.runs = Number(argv[++i]);
     else if (a === '--epochs') args.epochs = Number(argv[++i]);
+    else if (a === '--steps') args.steps = Number(argv[++i]);
     else if (a === '--backend') {
       args.backends = argv[++i]!.split(',');
       args.backendGiven = true;
@@ -186,6 +192,11 @@ for (const workload of args.workloads) {
       emit(await applications(workload as ApplicationWorkload, backend, args.runs));
       continue;
     }
+    if ((SEQUENCE_WORKLOADS as readonly string[]).includes(workload)) {
+      if (backend === 'js' && !args.backendGiven && args.backends.length > 1) continue;
+      emit(await sequence(workload as SequenceWorkload, backend, args.runs, args.steps));
+      continue;
+    }
     const threadCounts = backend === 'js' ? [1] : args.threads;
     const before = nr.getNumThreads();
     for (const threads of threadCounts) {
@@ -253,6 +264,16 @@ if (architectures.length > 0) {
     console.log(
       `${String(r.workload).padEnd(10)}${String(r.backend).padEnd(9)}${String(r.run).padEnd(5)}${String(r.batch).padEnd(7)}` +
         `${String(r.images_per_s).padEnd(10)}${String(r.median_step_s).padEnd(15)}${r.peak_rss_mib}`,
+    );
+  }
+}
+const sequences = results.filter((r) => (SEQUENCE_WORKLOADS as readonly unknown[]).includes(r.workload));
+if (sequences.length > 0) {
+  console.log('\nworkload  backend  run  batch  tokens/s  median step s  last loss  peak RSS MiB');
+  for (const r of sequences) {
+    console.log(
+      `${String(r.workload).padEnd(10)}${String(r.backend).padEnd(9)}${String(r.run).padEnd(5)}${String(r.batch).padEnd(7)}` +
+        `${String(r.tokens_per_s).padEnd(10)}${String(r.median_step_s).padEnd(15)}${String(r.last_loss).padEnd(11)}${r.peak_rss_mib}`,
     );
   }
 }

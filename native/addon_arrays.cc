@@ -102,6 +102,29 @@ napi_value run(napi_env env, const SoftmaxArgs& args) {
   });
 }
 
+// Score matrices [batch, rows, cols]; the mask holds mask_batch matrices of mask_rows x cols.
+napi_value run(napi_env env, const AttentionSoftmaxArgs& args) {
+  const bool bad_rows = args.mask_rows != 1 && args.mask_rows != args.rows;
+  if (args.mask.data && (args.mask_batch < 1 || args.mask_repeat < 1 || bad_rows)) {
+    throw_range_error(env, args.kName, "the mask needs mask_batch and mask_repeat >= 1 and mask_rows of 1 or rows");
+    return nullptr;
+  }
+  const long size = extent({args.batch, args.rows, args.cols});
+  const long mask_size = args.mask.data ? extent({args.mask_batch, args.mask_rows, args.cols}) : 0;
+  return call_kernel(env, args.kName, {{args.scores, size}, {args.out, size}, {args.mask, mask_size}}, [&] {
+    active_kernels().attention_softmax(args, num_threads());
+    return true;
+  });
+}
+
+napi_value run(napi_env env, const AttentionSoftmaxBackwardArgs& args) {
+  const long size = extent({args.rows, args.length});
+  return call_kernel(env, args.kName, {{args.probs, size}, {args.d_probs, size}, {args.d_scores, size}}, [&] {
+    active_kernels().attention_softmax_backward(args, num_threads());
+    return true;
+  });
+}
+
 // Rows of x picked by indices (see gather_rows).
 napi_value run(napi_env env, const GatherArgs& args) {
   const long count = args.indices.length;
@@ -211,6 +234,86 @@ napi_value run(napi_env env, const LayerNormBackwardArgs& args) {
                            args.x.data, args.dy.data, args.rows, width, args.gamma.data, args.mean.data,
                            args.inv_std.data, args.rms, args.dx.data, args.d_gamma.data, args.d_beta.data,
                            num_threads());
+                     });
+}
+
+// The recurrent steps: per-row arrays hold batch * width floats, biases one row, masks one float per row.
+napi_value run(napi_env env, const LstmCellArgs& a) {
+  const long state = extent({a.batch, a.units}), wide = extent({a.batch, 4, a.units});
+  return call_kernel(env, a.kName,
+                     {{a.xw, wide}, {a.hu, wide}, {a.gates, wide}, {a.bias, a.bias.data ? extent({4, a.units}) : 0},
+                      {a.c_prev, state}, {a.h_prev, state}, {a.c, state}, {a.h, state}, {a.mask, a.mask.data ? a.batch : 0}},
+                     [&] {
+                       active_kernels().lstm_cell(a.xw.data, a.hu.data, a.bias.data, a.c_prev.data, a.h_prev.data,
+                                                  a.mask.data, a.gates.data, a.c.data, a.h.data, a.batch, a.units,
+                                                  num_threads());
+                       return true;
+                     });
+}
+
+napi_value run(napi_env env, const LstmCellBackwardArgs& a) {
+  const long state = extent({a.batch, a.units}), wide = extent({a.batch, 4, a.units});
+  return call_kernel(env, a.kName,
+                     {{a.gates, wide}, {a.dz, wide}, {a.c, state}, {a.c_prev, state}, {a.dh_carry, state}, {a.dc, state},
+                      {a.dy, a.dy.data ? state : 0}, {a.dh_rec, a.dh_rec.data ? state : 0},
+                      {a.mask, a.mask.data ? a.batch : 0}},
+                     [&] {
+                       active_kernels().lstm_cell_backward(a.gates.data, a.c.data, a.c_prev.data, a.mask.data, a.dy.data,
+                                                           a.dh_rec.data, a.dh_carry.data, a.dc.data, a.dz.data, a.batch,
+                                                           a.units, num_threads());
+                       return true;
+                     });
+}
+
+napi_value run(napi_env env, const GruCellArgs& a) {
+  const long state = extent({a.batch, a.units}), wide = extent({a.batch, 3, a.units});
+  return call_kernel(env, a.kName,
+                     {{a.xw, wide}, {a.hu, wide}, {a.gates, extent({a.batch, 4, a.units})}, {a.h_prev, state}, {a.h, state},
+                      {a.bias_in, a.bias_in.data ? extent({3, a.units}) : 0},
+                      {a.bias_rec, a.bias_rec.data ? extent({3, a.units}) : 0}, {a.mask, a.mask.data ? a.batch : 0}},
+                     [&] {
+                       active_kernels().gru_cell(a.xw.data, a.hu.data, a.bias_in.data, a.bias_rec.data, a.h_prev.data,
+                                                 a.mask.data, a.gates.data, a.h.data, a.batch, a.units, num_threads());
+                       return true;
+                     });
+}
+
+napi_value run(napi_env env, const GruCellBackwardArgs& a) {
+  const long state = extent({a.batch, a.units}), wide = extent({a.batch, 3, a.units});
+  return call_kernel(env, a.kName,
+                     {{a.gates, extent({a.batch, 4, a.units})}, {a.dzx, wide}, {a.dzh, wide}, {a.h_prev, state},
+                      {a.dh_carry, state}, {a.dy, a.dy.data ? state : 0}, {a.dh_rec, a.dh_rec.data ? state : 0},
+                      {a.mask, a.mask.data ? a.batch : 0}},
+                     [&] {
+                       active_kernels().gru_cell_backward(a.gates.data, a.h_prev.data, a.mask.data, a.dy.data,
+                                                          a.dh_rec.data, a.dh_carry.data, a.dzx.data, a.dzh.data, a.batch,
+                                                          a.units, num_threads());
+                       return true;
+                     });
+}
+
+napi_value run(napi_env env, const SimpleRnnCellArgs& a) {
+  const long state = extent({a.batch, a.units});
+  return call_kernel(env, a.kName,
+                     {{a.xw, state}, {a.hu, state}, {a.h_prev, state}, {a.h, state}, {a.bias, a.bias.data ? a.units : 0},
+                      {a.mask, a.mask.data ? a.batch : 0}},
+                     [&] {
+                       active_kernels().simple_rnn_cell(a.xw.data, a.hu.data, a.bias.data, a.h_prev.data, a.mask.data,
+                                                        a.h.data, a.batch, a.units, num_threads());
+                       return true;
+                     });
+}
+
+napi_value run(napi_env env, const SimpleRnnCellBackwardArgs& a) {
+  const long state = extent({a.batch, a.units});
+  return call_kernel(env, a.kName,
+                     {{a.h, state}, {a.dz, state}, {a.dh_carry, state}, {a.dy, a.dy.data ? state : 0},
+                      {a.dh_rec, a.dh_rec.data ? state : 0}, {a.mask, a.mask.data ? a.batch : 0}},
+                     [&] {
+                       active_kernels().simple_rnn_cell_backward(a.h.data, a.mask.data, a.dy.data, a.dh_rec.data,
+                                                                 a.dh_carry.data, a.dz.data, a.batch, a.units,
+                                                                 num_threads());
+                       return true;
                      });
 }
 

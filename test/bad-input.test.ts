@@ -592,6 +592,37 @@ const rows: Row[] = [
   },
   // Layers, models and options: what students type must work or fail loudly, naming class and key.
   {
+    what: 'LSTM stateful',
+    run: () => new nr.layers.LSTM({ units: 4, stateful: true, name: 'lstm_s' }),
+    error: nr.ConfigError,
+    message: /^LSTM "lstm_s": stateful: true is not supported; pass the final states .* as initialState/,
+  },
+  {
+    what: 'LSTM fed a 2-D input',
+    run: () => new nr.layers.LSTM({ units: 4, name: 'lstm_2d' }).apply(nr.ones([2, 3])),
+    error: nr.ShapeError,
+    message: /LSTM "lstm_2d".*expected input of rank 3 \[batch, time, features\], got \[2, 3\]/,
+  },
+  {
+    what: 'GRU initialState with two states',
+    run: () =>
+      new nr.layers.GRU({ units: 2, name: 'gru_s' }).apply(nr.ones([1, 3, 2]), { initialState: [nr.ones([1, 2]), nr.ones([1, 2])] }),
+    error: nr.ConfigError,
+    message: /GRU "gru_s".*initialState must be a list of 1 tensor \[batch, 2\], got 2/,
+  },
+  {
+    what: 'recurrent op with a kernel of the wrong width',
+    run: () => nr.recurrent('lstm', nr.ones([1, 3, 2]), nr.ones([2, 6]), nr.ones([2, 8]), null),
+    error: nr.ShapeError,
+    message: /^recurrent \(lstm\): the kernel must be \[2, 8\] for the input \[1, 3, 2\] and 2 units, got \[2, 6\]/,
+  },
+  {
+    what: 'Bidirectional around a Dense layer',
+    run: () => new nr.layers.Bidirectional(new nr.layers.Dense(2) as never, { name: 'bi_d' }),
+    error: nr.ConfigError,
+    message: /^Bidirectional "bi_d": layer must be a SimpleRNN, LSTM or GRU layer/,
+  },
+  {
     what: 'Dense unknown option with a near key',
     run: () => new nr.layers.Dense({ unitz: 4, name: 'd1' } as never),
     error: nr.ConfigError,
@@ -674,6 +705,36 @@ const rows: Row[] = [
     run: () => new nr.layers.MaxPooling2D({ kernel_size: 2 } as never),
     error: nr.ConfigError,
     message: /MaxPooling2D "max_pooling2d(_\d+)?": unknown option 'kernel_size'/,
+  },
+  {
+    what: 'Conv1D given images',
+    run: () => new nr.layers.Conv1D(4, 3, { name: 'c1' }).apply(ones([1, 8, 8, 3])),
+    error: nr.ShapeError,
+    message: /Conv1D "c1".*expected input of rank 3 \[batch, steps, channels\].*use the 2-D layer, or TimeDistributed/,
+  },
+  {
+    what: 'Conv1D filters not divisible by groups',
+    run: () => new nr.layers.Conv1D(6, 3, { groups: 4, name: 'c1' }),
+    error: nr.ConfigError,
+    message: /Conv1D "c1": filters \(6\) must be divisible by groups \(4\)/,
+  },
+  {
+    what: "MaxPooling1D with Conv1D's 'causal' padding",
+    run: () => new nr.layers.MaxPooling1D({ padding: 'causal' as never, name: 'p1' }),
+    error: nr.ConfigError,
+    message: /MaxPooling1D "p1": padding must be 'valid', 'same', got "causal"/,
+  },
+  {
+    what: 'TimeDistributed given a layer name',
+    run: () => new nr.layers.TimeDistributed('dense' as never, { name: 'td' }),
+    error: nr.ConfigError,
+    message: /TimeDistributed "td": layer must be a layer instance, got "dense"/,
+  },
+  {
+    what: 'Masking a vector',
+    run: () => new nr.layers.Masking({ name: 'm' }).apply(ones([4])),
+    error: nr.ShapeError,
+    message: /Masking "m".*expected input of rank 2 or more/,
   },
   {
     what: 'RandomFlip unknown mode',
@@ -831,6 +892,37 @@ const rows: Row[] = [
     run: () => nr.trainTestSplit(ones([4, 2]), { testSize: 4 }),
     error: nr.ConfigError,
     message: /trainTestSplit: testSize=4 should be a fraction in \(0, 1\) or a count in \[1, 3\]/,
+  },
+  // Attention: operands, masks and the layers' inputs.
+  {
+    what: 'scaledDotProductAttention with keys of another depth',
+    run: () => nr.scaledDotProductAttention(ones([2, 3, 4]), ones([2, 5, 3]), ones([2, 5, 4])),
+    error: nr.ShapeError,
+    message: /^scaledDotProductAttention: query \[\.\.\., Tq, d\].*got query \[2, 3, 4\], key \[2, 5, 3\], value \[2, 5, 4\]/,
+  },
+  {
+    what: 'scaledDotProductAttention mask that does not broadcast',
+    run: () => nr.scaledDotProductAttention(ones([2, 3, 4]), ones([2, 3, 4]), ones([2, 3, 4]), { mask: ones([3, 2]) }),
+    error: nr.ShapeError,
+    message: /^scaledDotProductAttention: a mask that broadcasts to the scores' shape \[2, 3, 3\].*got \[3, 2\]/,
+  },
+  {
+    what: 'MultiHeadAttention attentionAxes other than the time axis',
+    run: () => new nr.layers.MultiHeadAttention({ numHeads: 2, keyDim: 4, attentionAxes: [1, 2], name: 'mha' }),
+    error: nr.ConfigError,
+    message: /^MultiHeadAttention "mha": attentionAxes must be null \(or 1 \/ -2, the same\)/,
+  },
+  {
+    what: 'MultiHeadAttention applied to one tensor',
+    run: () => new nr.layers.MultiHeadAttention({ numHeads: 2, keyDim: 4, name: 'mha' }).apply(ones([1, 3, 4])),
+    error: nr.ConfigError,
+    message: /MultiHeadAttention "mha".*takes a list \[query, value\] or \[query, value, key\], got one input/,
+  },
+  {
+    what: 'Attention mask that is not a list',
+    run: () => new nr.layers.Attention({ name: 'att' }).apply([ones([1, 2, 3]), ones([1, 4, 3])], { mask: ones([1, 2]) }),
+    error: nr.ConfigError,
+    message: /Attention "att".*mask must be a list \[queryMask, valueMask\]/,
   },
 ];
 

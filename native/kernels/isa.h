@@ -56,6 +56,9 @@ struct IsaKernels {
   void (*reduce)(int op, const float* x, long outer, long length, long inner, float* out, int threads);
   // Over contiguous rows: x and out are [outer, length].
   void (*softmax)(const float* x, long outer, long length, float* out, bool log, int threads);
+  // Attention's masked softmax of scaled scores and its backward (attention_impl.h; AttentionArgs in kernels.ts).
+  void (*attention_softmax)(const AttentionSoftmaxArgs& args, int threads);
+  void (*attention_softmax_backward)(const AttentionSoftmaxBackwardArgs& args, int threads);
 
   // The image, normalization and optimizer kernels of kernels.ts (conv_impl.h, depthwise_impl.h,
   // pool_norm_impl.h, optimizer_impl.h); each writes all of its outputs. Those returning bool return false, having
@@ -90,6 +93,22 @@ struct IsaKernels {
   void (*apply_update)(int rule, float* param, const float* grad, float* const* slots, long n, const UpdateParams& p,
                        int threads);
 
+  // One step of a recurrent cell for `batch` rows (recurrent_impl.h, after src/backend/js/recurrent.ts);
+  // bias and mask arrays may be null, dh_carry and dc are read and rewritten in place.
+  void (*lstm_cell)(const float* xw, const float* hu, const float* bias, const float* c_prev, const float* h_prev,
+                    const float* mask, float* gates, float* c, float* h, long batch, long units, int threads);
+  void (*lstm_cell_backward)(const float* gates, const float* c, const float* c_prev, const float* mask, const float* dy,
+                             const float* dh_rec, float* dh_carry, float* dc, float* dz, long batch, long units, int threads);
+  void (*gru_cell)(const float* xw, const float* hu, const float* bias_in, const float* bias_rec, const float* h_prev,
+                   const float* mask, float* gates, float* h, long batch, long units, int threads);
+  void (*gru_cell_backward)(const float* gates, const float* h_prev, const float* mask, const float* dy,
+                            const float* dh_rec, float* dh_carry, float* dzx, float* dzh, long batch, long units,
+                            int threads);
+  void (*simple_rnn_cell)(const float* xw, const float* hu, const float* bias, const float* h_prev, const float* mask,
+                          float* h, long batch, long units, int threads);
+  void (*simple_rnn_cell_backward)(const float* h, const float* mask, const float* dy, const float* dh_rec,
+                                   float* dh_carry, float* dz, long batch, long units, int threads);
+
   // The table's elementwise kernels (kernel_table.h): each writes args.output()'s first n elements,
   // every array of args holding at least n.
 #define NEURONA_ISA_FIELD(field, Args) void (*field)(const Args& args, long n, int threads);
@@ -101,9 +120,11 @@ struct IsaKernels {
 // ones follow NEURONA_ELEMENTWISE_KERNELS). A field missing here fails the static_assert below.
 #define NEURONA_ISA_KERNELS(X)                                                                           \
   X(matmul) X(unary) X(unary_grad) X(binary) X(reduce) X(softmax) X(conv2d) X(conv2d_backprop_input)     \
+  X(attention_softmax) X(attention_softmax_backward)                                                     \
   X(conv2d_backprop_filter) X(depthwise_conv2d) X(depthwise_conv2d_backprop_input)                       \
   X(depthwise_conv2d_backprop_filter) X(pool2d) X(pool2d_backward) X(batch_norm_training)                \
-  X(batch_norm_backward) X(layer_norm) X(layer_norm_backward) X(apply_update)
+  X(batch_norm_backward) X(layer_norm) X(layer_norm_backward) X(apply_update) X(lstm_cell) X(lstm_cell_backward)   \
+  X(gru_cell) X(gru_cell_backward) X(simple_rnn_cell) X(simple_rnn_cell_backward)
 
 #define NEURONA_COUNT_FIELD(...) +1
 static_assert(sizeof(IsaKernels) == sizeof(const char*) + (0 NEURONA_ISA_KERNELS(NEURONA_COUNT_FIELD)

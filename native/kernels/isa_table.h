@@ -6,11 +6,13 @@
 #endif
 
 #include "elementwise_impl.h"
+#include "attention_impl.h"
 #include "gemm_impl.h"
 #include "conv_impl.h"
 #include "depthwise_impl.h"
 #include "pool_norm_impl.h"
 #include "optimizer_impl.h"
+#include "recurrent_impl.h"
 
 #define NEURONA_STRING(x) NEURONA_STRING_OF(x)
 #define NEURONA_STRING_OF(x) #x

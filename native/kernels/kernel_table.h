@@ -18,7 +18,7 @@ enum class PoolKernel;
 enum class UpdateKernel;
 
 // tableHash() in table.ts: the addon exports it, and the binding refuses a build of another table.
-constexpr uint32_t kTableHash = 0xf6a37b3fu;
+constexpr uint32_t kTableHash = 0xe46681aeu;
 
 // Conv2DGeometry in src/backend/kernels.ts, sent as an Int32Array of its fields.
 struct ConvGeometry {
@@ -178,6 +178,40 @@ struct SoftmaxArgs {
   template <class Read>
   bool read(Read&& r) {
     return r(x, "x") && r(outer, "outer") && r(length, "length") && r(out, "out") && r(log, "log");
+  }
+};
+
+// attentionSoftmax(scores, mask, out, batch, rows, cols, scale, causal, maskBatch, maskRows, maskRepeat, uniformEmptyRows)
+struct AttentionSoftmaxArgs {
+  static constexpr const char* kName = "attentionSoftmax";
+  static constexpr int kCount = 12;
+  F32Array scores;
+  F32ArrayOrNull mask;
+  F32Array out;
+  long batch, rows, cols;
+  float scale;
+  bool causal;
+  long mask_batch, mask_rows, mask_repeat;
+  bool uniform_empty_rows;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(scores, "scores") && r(mask, "mask") && r(out, "out") && r(batch, "batch") && r(rows, "rows")
+        && r(cols, "cols") && r(scale, "scale") && r(causal, "causal") && r(mask_batch, "maskBatch")
+        && r(mask_rows, "maskRows") && r(mask_repeat, "maskRepeat") && r(uniform_empty_rows, "uniformEmptyRows");
+  }
+};
+
+// attentionSoftmaxBackward(probs, dProbs, dScores, rows, length, scale)
+struct AttentionSoftmaxBackwardArgs {
+  static constexpr const char* kName = "attentionSoftmaxBackward";
+  static constexpr int kCount = 6;
+  F32Array probs, d_probs, d_scores;
+  long rows, length;
+  float scale;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(probs, "probs") && r(d_probs, "dProbs") && r(d_scores, "dScores") && r(rows, "rows")
+        && r(length, "length") && r(scale, "scale");
   }
 };
 
@@ -442,6 +476,103 @@ struct ApplyUpdateArgs {
   }
 };
 
+// lstmCell(xw, hu, bias, cPrev, hPrev, mask, gates, c, h, batch, units)
+struct LstmCellArgs {
+  static constexpr const char* kName = "lstmCell";
+  static constexpr int kCount = 11;
+  F32Array xw, hu;
+  F32ArrayOrNull bias;
+  F32Array c_prev, h_prev;
+  F32ArrayOrNull mask;
+  F32Array gates, c, h;
+  long batch, units;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(xw, "xw") && r(hu, "hu") && r(bias, "bias") && r(c_prev, "cPrev") && r(h_prev, "hPrev")
+        && r(mask, "mask") && r(gates, "gates") && r(c, "c") && r(h, "h") && r(batch, "batch") && r(units, "units");
+  }
+};
+
+// lstmCellBackward(gates, c, cPrev, mask, dy, dhRec, dhCarry, dc, dz, batch, units)
+struct LstmCellBackwardArgs {
+  static constexpr const char* kName = "lstmCellBackward";
+  static constexpr int kCount = 11;
+  F32Array gates, c, c_prev;
+  F32ArrayOrNull mask, dy, dh_rec;
+  F32Array dh_carry, dc, dz;
+  long batch, units;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(gates, "gates") && r(c, "c") && r(c_prev, "cPrev") && r(mask, "mask") && r(dy, "dy")
+        && r(dh_rec, "dhRec") && r(dh_carry, "dhCarry") && r(dc, "dc") && r(dz, "dz") && r(batch, "batch")
+        && r(units, "units");
+  }
+};
+
+// gruCell(xw, hu, biasIn, biasRec, hPrev, mask, gates, h, batch, units)
+struct GruCellArgs {
+  static constexpr const char* kName = "gruCell";
+  static constexpr int kCount = 10;
+  F32Array xw, hu;
+  F32ArrayOrNull bias_in, bias_rec;
+  F32Array h_prev;
+  F32ArrayOrNull mask;
+  F32Array gates, h;
+  long batch, units;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(xw, "xw") && r(hu, "hu") && r(bias_in, "biasIn") && r(bias_rec, "biasRec") && r(h_prev, "hPrev")
+        && r(mask, "mask") && r(gates, "gates") && r(h, "h") && r(batch, "batch") && r(units, "units");
+  }
+};
+
+// gruCellBackward(gates, hPrev, mask, dy, dhRec, dhCarry, dzx, dzh, batch, units)
+struct GruCellBackwardArgs {
+  static constexpr const char* kName = "gruCellBackward";
+  static constexpr int kCount = 10;
+  F32Array gates, h_prev;
+  F32ArrayOrNull mask, dy, dh_rec;
+  F32Array dh_carry, dzx, dzh;
+  long batch, units;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(gates, "gates") && r(h_prev, "hPrev") && r(mask, "mask") && r(dy, "dy") && r(dh_rec, "dhRec")
+        && r(dh_carry, "dhCarry") && r(dzx, "dzx") && r(dzh, "dzh") && r(batch, "batch") && r(units, "units");
+  }
+};
+
+// simpleRnnCell(xw, hu, bias, hPrev, mask, h, batch, units)
+struct SimpleRnnCellArgs {
+  static constexpr const char* kName = "simpleRnnCell";
+  static constexpr int kCount = 8;
+  F32Array xw, hu;
+  F32ArrayOrNull bias;
+  F32Array h_prev;
+  F32ArrayOrNull mask;
+  F32Array h;
+  long batch, units;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(xw, "xw") && r(hu, "hu") && r(bias, "bias") && r(h_prev, "hPrev") && r(mask, "mask") && r(h, "h")
+        && r(batch, "batch") && r(units, "units");
+  }
+};
+
+// simpleRnnCellBackward(h, mask, dy, dhRec, dhCarry, dz, batch, units)
+struct SimpleRnnCellBackwardArgs {
+  static constexpr const char* kName = "simpleRnnCellBackward";
+  static constexpr int kCount = 8;
+  F32Array h;
+  F32ArrayOrNull mask, dy, dh_rec;
+  F32Array dh_carry, dz;
+  long batch, units;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(h, "h") && r(mask, "mask") && r(dy, "dy") && r(dh_rec, "dhRec") && r(dh_carry, "dhCarry") && r(dz, "dz")
+        && r(batch, "batch") && r(units, "units");
+  }
+};
+
 // setNumThreads(n)
 struct SetNumThreadsArgs {
   static constexpr const char* kName = "setNumThreads";
@@ -473,6 +604,8 @@ struct InfoArgs {
   X(BinaryArgs) \
   X(ReduceArgs) \
   X(SoftmaxArgs) \
+  X(AttentionSoftmaxArgs) \
+  X(AttentionSoftmaxBackwardArgs) \
   X(GatherArgs) \
   X(ScatterAddArgs) \
   X(GeluArgs) \
@@ -491,6 +624,12 @@ struct InfoArgs {
   X(LayerNormArgs) \
   X(LayerNormBackwardArgs) \
   X(ApplyUpdateArgs) \
+  X(LstmCellArgs) \
+  X(LstmCellBackwardArgs) \
+  X(GruCellArgs) \
+  X(GruCellBackwardArgs) \
+  X(SimpleRnnCellArgs) \
+  X(SimpleRnnCellBackwardArgs) \
   X(SetNumThreadsArgs) \
   X(InfoArgs)
 

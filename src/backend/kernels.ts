@@ -116,6 +116,25 @@ export interface MatmulArgs {
 }
 
 /**
+ * `batch` score matrices of `rows` queries by `cols` keys for attentionSoftmax. A mask (1 keep, 0 drop)
+ * holds `maskBatch` matrices of `maskRows` rows (the rows, or 1 for one row shared by every query) by
+ * `cols`; score matrix b reads mask matrix `floor(b / maskRepeat) % maskBatch`, so a `[batch, 1, Tq, Tk]`
+ * mask serves `[batch, heads, Tq, Tk]` scores with maskRepeat = heads. `causal` drops key j > query i.
+ * A row with no key kept is all 0, or with `uniformEmptyRows` all `1 / cols` (what Keras's large negative gives).
+ */
+export interface AttentionArgs {
+  batch: number;
+  rows: number;
+  cols: number;
+  scale: number;
+  causal: boolean;
+  maskBatch: number;
+  maskRows: number;
+  maskRepeat: number;
+  uniformEmptyRows: boolean;
+}
+
+/**
  * The geometry of a 2-D convolution or pooling window over NHWC images. Padding is explicit (ops turn
  * 'same'/'valid' into `padTop`/`padLeft` with TensorFlow's rule); the bottom/right padding is whatever
  * makes `outHeight`/`outWidth` come out. Input pixel of output (oy, ox) and tap (ky, kx):
@@ -231,6 +250,16 @@ export interface Kernels {
   /** The gradient of gelu: `dx = dy * gelu'(x)`. */
   geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, approximate: boolean): void;
   softmax(x: FloatArray, view: AxisView, out: FloatArray): void;
+  /**
+   * Attention's probabilities in one pass per row: `out = softmax(scale * scores)` over the kept keys
+   * (mask and causal rule of `args`), 0 at dropped keys; a row with no kept key is not NaN (see AttentionArgs).
+   */
+  attentionSoftmax(scores: FloatArray, mask: FloatArray | null, out: FloatArray, args: AttentionArgs): void;
+  /**
+   * attentionSoftmax's gradient for rows of `length` probabilities p:
+   * `dScores = scale * p * (dProbs - sum(dProbs * p))` (dropped keys have p = 0 and get 0).
+   */
+  attentionSoftmaxBackward(probs: FloatArray, dProbs: FloatArray, dScores: FloatArray, length: number, scale: number): void;
   logSoftmax(x: FloatArray, view: AxisView, out: FloatArray): void;
   /**
    * The gradient, with respect to the logits, of Keras's categorical crossentropy of softmax
@@ -366,6 +395,97 @@ export interface Kernels {
    * averageGradient when centered); adagrad [accumulator]; adadelta [accumulatedGrad, accumulatedDelta].
    */
   applyUpdate(rule: UpdateRule, param: FloatArray, grad: FloatArray, slots: readonly FloatArray[], p: UpdateParams): void;
+  /**
+   * One LSTM step for a batch (Keras's gate order i, f, c, o; `units` per gate): with
+   * `z = xw + hu + bias` (`[batch, 4 units]`, bias `[4 units]` or null), `i, f, o = sigmoid`,
+   * `g = tanh` of their quarters, `c = f cPrev + i g`, `h = o tanh(c)`. `gates` receives the activated
+   * `[i, f, g, o]`. Where `mask[b]` is 0 (mask `[batch]` or null for all 1) the row keeps its state:
+   * `c = cPrev`, `h = hPrev`.
+   */
+  lstmCell(
+    xw: FloatArray,
+    hu: FloatArray,
+    bias: FloatArray | null,
+    cPrev: FloatArray,
+    hPrev: FloatArray,
+    mask: FloatArray | null,
+    gates: FloatArray,
+    c: FloatArray,
+    h: FloatArray,
+    units: number,
+  ): void;
+  /**
+   * The gradient of `lstmCell` for one step. The gradient reaching `h` is `dy + dhRec + dhCarry`
+   * (dy: the output's, dhRec: the next step's `dz @ U^T`, either null for none), that reaching `c` is
+   * `dc`. Writes `dz` (`[batch, 4 units]`, the pre-activation gradient) and, in place, `dc` and
+   * `dhCarry` to what reaches `cPrev` and the part of `hPrev`'s gradient that bypasses the recurrent
+   * kernel (all of it on a masked row, else 0).
+   */
+  lstmCellBackward(
+    gates: FloatArray,
+    c: FloatArray,
+    cPrev: FloatArray,
+    mask: FloatArray | null,
+    dy: FloatArray | null,
+    dhRec: FloatArray | null,
+    dhCarry: FloatArray,
+    dc: FloatArray,
+    dz: FloatArray,
+    units: number,
+  ): void;
+  /**
+   * One GRU step, Keras's reset-after form (gate order z, r, h): `x = xw + biasIn`,
+   * `u = hu + biasRec` (`[batch, 3 units]`, biases null for none), `z = sigmoid(x_z + u_z)`,
+   * `r = sigmoid(x_r + u_r)`, `n = tanh(x_h + r u_h)`, `h = z hPrev + (1 - z) n`. `gates`
+   * (`[batch, 4 units]`) receives `[z, r, n, u_h]`. A row whose mask is 0 keeps `h = hPrev`.
+   */
+  gruCell(
+    xw: FloatArray,
+    hu: FloatArray,
+    biasIn: FloatArray | null,
+    biasRec: FloatArray | null,
+    hPrev: FloatArray,
+    mask: FloatArray | null,
+    gates: FloatArray,
+    h: FloatArray,
+    units: number,
+  ): void;
+  /**
+   * The gradient of `gruCell` for one step, the gradient reaching `h` given as in `lstmCellBackward`.
+   * Writes `dzx` and `dzh` (`[batch, 3 units]`: the gradients of the input and recurrent projections,
+   * which differ in the h block by the factor r) and rewrites `dhCarry` in place.
+   */
+  gruCellBackward(
+    gates: FloatArray,
+    hPrev: FloatArray,
+    mask: FloatArray | null,
+    dy: FloatArray | null,
+    dhRec: FloatArray | null,
+    dhCarry: FloatArray,
+    dzx: FloatArray,
+    dzh: FloatArray,
+    units: number,
+  ): void;
+  /** One SimpleRNN step: `h = tanh(xw + hu + bias)` (`[batch, units]`); a row whose mask is 0 keeps `hPrev`. */
+  simpleRnnCell(
+    xw: FloatArray,
+    hu: FloatArray,
+    bias: FloatArray | null,
+    hPrev: FloatArray,
+    mask: FloatArray | null,
+    h: FloatArray,
+    units: number,
+  ): void;
+  /** The gradient of `simpleRnnCell`: writes `dz` and rewrites `dhCarry` as `lstmCellBackward` does. */
+  simpleRnnCellBackward(
+    h: FloatArray,
+    mask: FloatArray | null,
+    dy: FloatArray | null,
+    dhRec: FloatArray | null,
+    dhCarry: FloatArray,
+    dz: FloatArray,
+    units: number,
+  ): void;
   fillUniform(out: TypedArray, low: number, high: number, random: Random): void;
   fillNormal(out: TypedArray, mean: number, std: number, random: Random): void;
 }
@@ -385,6 +505,8 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'gelu',
   'geluBackward',
   'softmax',
+  'attentionSoftmax',
+  'attentionSoftmaxBackward',
   'logSoftmax',
   'softmaxCrossentropyBackward',
   'transpose',
@@ -408,6 +530,12 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'layerNorm',
   'layerNormBackward',
   'applyUpdate',
+  'lstmCell',
+  'lstmCellBackward',
+  'gruCell',
+  'gruCellBackward',
+  'simpleRnnCell',
+  'simpleRnnCellBackward',
   'fillUniform',
   'fillNormal',
 ];

@@ -93,6 +93,38 @@ function varianceScalingFromConfig(config: Record<string, unknown>): Initializer
   );
 }
 
+/**
+ * Keras's Orthogonal: the Q of a QR factorisation of a normal matrix `[max(rows, cols), min(rows,
+ * cols)]` (rows: the product of all axes but the last), signs fixed so that R has a positive
+ * diagonal, transposed when there are fewer rows than columns, times `gain`. Modified Gram-Schmidt
+ * yields that Q directly (its R's diagonal is the positive column norms).
+ */
+export function orthogonal(shape: readonly number[], gain = 1, dtype: DType = 'float32'): Tensor {
+  if (shape.length < 2) {
+    throw configError('Orthogonal', { expected: 'the shape must have at least 2 axes', got: show(shape), hint: 'use it for kernels' });
+  }
+  const cols = shape.at(-1)!;
+  const rows = shape.slice(0, -1).reduce((p, d) => p * d, 1);
+  const [n, m] = [Math.max(rows, cols), Math.min(rows, cols)];
+  const a = randn([n, m], { dtype: 'float64' }).data() as Float64Array;
+  const q = new Float64Array(n * m);
+  for (let j = 0; j < m; j++) {
+    for (let i = 0; i < n; i++) q[i * m + j] = a[i * m + j]!;
+    for (let k = 0; k < j; k++) {
+      let dot = 0;
+      for (let i = 0; i < n; i++) dot += q[i * m + k]! * q[i * m + j]!;
+      for (let i = 0; i < n; i++) q[i * m + j] = q[i * m + j]! - dot * q[i * m + k]!;
+    }
+    let norm = 0;
+    for (let i = 0; i < n; i++) norm += q[i * m + j]! ** 2;
+    norm = Math.sqrt(norm) || 1;
+    for (let i = 0; i < n; i++) q[i * m + j] = q[i * m + j]! / norm;
+  }
+  const out = new Array<number>(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = gain * (rows < cols ? q[c * m + r]! : q[r * m + c]!);
+  return tensor(out, shape, dtype);
+}
+
 const FACTORIES: Record<string, (config: Record<string, number>) => Initializer> = {
   glorotuniform: () => varianceScaling(1, 'fanAvg', 'uniform'),
   glorotnormal: () => varianceScaling(1, 'fanAvg', 'truncatedNormal'),
@@ -124,6 +156,10 @@ const FACTORIES: Record<string, (config: Record<string, number>) => Initializer>
     () =>
     (shape, dtype = 'float32') =>
       full(shape, 1, dtype),
+  orthogonal:
+    (c) =>
+    (shape, dtype = 'float32') =>
+      orthogonal(shape, c.gain ?? 1, dtype),
   constant:
     (c) =>
     (shape, dtype = 'float32') =>
@@ -147,6 +183,7 @@ export const INITIALIZER_NAMES = [
   'zeros',
   'ones',
   'constant',
+  'orthogonal',
 ];
 
 const canonical = (name: string) => name.replace(/_/g, '').toLowerCase();

@@ -25,3 +25,5 @@ export { batchNorm, batchNormInference, type BatchNormOptions, type BatchNormRes
 export { layerNorm, type LayerNormOptions } from './layer-norm.js';
 export { zeroPad2d, crop2d, upSample2d, type Sides2D, type Interpolation } from './image.js';
 export { applyOptimizerUpdate, type UpdateParams, type UpdateRule } from './optimizer.js';
+export { scaledDotProductAttention, attentionSoftmax, type AttentionOptions, type AttentionSoftmaxOptions } from './attention.js';
+export { recurrent, recurrentPacked, type RecurrentCell, type RecurrentOptions, type RecurrentResult } from './recurrent.js';

@@ -216,9 +216,22 @@ for (const isa of ['portable', 'avx2', 'avx512']) {
 test('every native kernel passes the conformance suite at every size (no js cut-off for small arrays)', skipUnbuilt, () => {
   // The wrapper sends arrays below a size cut-off to js; with the cut-off at 0 the native loops also
   // meet the small edge cases (NaN, infinities, extreme exponents, ties) the suite spells out.
-  const files = ['elementwise', 'gelu', 'binary', 'reduce', 'matmul', 'conv', 'pool', 'norm', 'layer-norm', 'optimizer', 'threads'].map(
-    (f) => `test/conformance/${f}.test.ts`,
-  );
+  const names = [
+    'elementwise',
+    'gelu',
+    'binary',
+    'reduce',
+    'matmul',
+    'conv',
+    'pool',
+    'norm',
+    'layer-norm',
+    'optimizer',
+    'recurrent',
+    'threads',
+    'attention',
+  ];
+  const files = names.map((f) => `test/conformance/${f}.test.ts`);
   // Without NODE_TEST_CONTEXT the child reports in plain TAP instead of to this runner.
   const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
   const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--import', 'tsx', ...files], {
@@ -338,6 +351,35 @@ test('the training kernels reject bad geometries, short arrays and missing slots
     () => addon.batchNormBackward!(f(12), f(11), 2, 3, 2, f(3), f(3), f(3), f(12), f(3), f(3)),
     (e: Error) => e instanceof RangeError && /batchNormBackward: dy has 11 elements but the shape needs 12/.test(e.message),
   );
+  // The recurrent steps: batch 2, units 3 (LSTM rows of 12, GRU gates of 12, GRU projections of 9).
+  assert.throws(
+    () => addon.lstmCell!(f(24), f(23), null, f(6), f(6), null, f(24), f(6), f(6), 2, 3),
+    (e: Error) => e instanceof RangeError && /lstmCell: hu has 23 elements but the shape needs 24/.test(e.message),
+  );
+  assert.throws(
+    () => addon.lstmCell!(f(24), f(24), f(11), f(6), f(6), f(1), f(24), f(6), f(6), 2, 3),
+    (e: Error) => e instanceof RangeError && /lstmCell: bias has 11 elements but the shape needs 12/.test(e.message),
+  );
+  assert.throws(
+    () => addon.lstmCellBackward!(f(24), f(6), f(6), f(1), null, null, f(6), f(6), f(24), 2, 3),
+    (e: Error) => e instanceof RangeError && /lstmCellBackward: mask has 1 elements but the shape needs 2/.test(e.message),
+  );
+  assert.throws(
+    () => addon.gruCell!(f(18), f(18), null, f(8), f(6), null, f(24), f(6), 2, 3),
+    (e: Error) => e instanceof RangeError && /gruCell: biasRec has 8 elements but the shape needs 9/.test(e.message),
+  );
+  assert.throws(
+    () => addon.gruCellBackward!(f(18), f(6), null, null, null, f(6), f(18), f(18), 2, 3),
+    (e: Error) => e instanceof RangeError && /gruCellBackward: gates has 18 elements but the shape needs 24/.test(e.message),
+  );
+  assert.throws(
+    () => addon.simpleRnnCell!(f(6), f(6), null, f(6), null, f(5), 2, 3),
+    (e: Error) => e instanceof RangeError && /simpleRnnCell: h has 5 elements but the shape needs 6/.test(e.message),
+  );
+  assert.throws(
+    () => addon.simpleRnnCellBackward!(f(6), null, f(5), null, f(6), f(6), 2, 3),
+    (e: Error) => e instanceof RangeError && /simpleRnnCellBackward: dy has 5 elements but the shape needs 6/.test(e.message),
+  );
   assert.throws(
     () => addon.layerNorm!(f(12), 3, 4, f(3), null, 1e-3, false, f(12), f(3), f(3)),
     (e: Error) => e instanceof RangeError && /layerNorm: gamma has 3 elements but the shape needs 4/.test(e.message),
@@ -410,6 +452,12 @@ test('the native backend runs its own training kernels on float32 and hands floa
     'layerNormBackward',
     'scatterAdd',
     'applyUpdate',
+    'lstmCell',
+    'lstmCellBackward',
+    'gruCell',
+    'gruCellBackward',
+    'simpleRnnCell',
+    'simpleRnnCellBackward',
   ] as const;
   const jsTable = withBackend('js', () => kernels());
   const nativeTable = withBackend('native', () => kernels());
@@ -652,3 +700,32 @@ for (const isa of ['portable', 'avx2']) {
     },
   );
 }
+
+test('the attention kernels reject short arrays and inconsistent mask views, naming the kernel', skipUnbuilt, () => {
+  const info = nativeInfo();
+  const addon = createRequire(import.meta.url)(info.available ? info.path : '') as Record<string, (...args: unknown[]) => void>;
+  const f = (n: number) => new Float32Array(n);
+  // 2 matrices of 3 x 4 scores, a mask of 1 matrix with one row shared by both.
+  addon.attentionSoftmax!(f(24), f(4), f(24), 2, 3, 4, 0.5, true, 1, 1, 2, false);
+  addon.attentionSoftmax!(f(24), null, f(24), 2, 3, 4, 0.5, false, 0, 1, 1, true);
+  assert.throws(
+    () => addon.attentionSoftmax!(f(23), null, f(24), 2, 3, 4, 0.5, false, 0, 1, 1, false),
+    (e: Error) => e instanceof RangeError && /attentionSoftmax: scores has 23 elements but the shape needs 24/.test(e.message),
+  );
+  assert.throws(
+    () => addon.attentionSoftmax!(f(24), f(8), f(24), 2, 3, 4, 0.5, false, 2, 3, 1, false),
+    (e: Error) => e instanceof RangeError && /attentionSoftmax: mask has 8 elements but the shape needs 24/.test(e.message),
+  );
+  assert.throws(
+    () => addon.attentionSoftmax!(f(24), f(24), f(24), 2, 3, 4, 0.5, false, 2, 2, 1, false),
+    (e: Error) => e instanceof RangeError && /attentionSoftmax: the mask needs .* mask_rows of 1 or rows/.test(e.message),
+  );
+  assert.throws(
+    () => addon.attentionSoftmax!(f(24), f(24), f(24), 2, 3, 4, 0.5, false, 2, 3, 0, false),
+    (e: Error) => e instanceof RangeError && /attentionSoftmax: the mask needs mask_batch and mask_repeat >= 1/.test(e.message),
+  );
+  assert.throws(
+    () => addon.attentionSoftmaxBackward!(f(12), f(11), f(12), 3, 4, 1),
+    (e: Error) => e instanceof RangeError && /attentionSoftmaxBackward: dProbs has 11 elements but the shape needs 12/.test(e.message),
+  );
+});

@@ -1,4 +1,5 @@
 import type { Backend, Kernels } from '../kernels.js';
+import * as attention from './attention.js';
 import * as conv from './conv.js';
 import * as elementwise from './elementwise.js';
 import * as layout from './layout.js';
@@ -7,6 +8,7 @@ import * as norm from './norm.js';
 import * as optimizer from './optimizer.js';
 import * as pool from './pool.js';
 import * as random from './random.js';
+import * as recurrent from './recurrent.js';
 import * as reduce from './reduce.js';
 
 /**
@@ -15,6 +17,7 @@ import * as reduce from './reduce.js';
  * they share live in strided.ts and window.ts).
  */
 export const jsKernels: Kernels = {
+  ...attention,
   ...conv,
   ...elementwise,
   ...layout,
@@ -23,6 +26,7 @@ export const jsKernels: Kernels = {
   ...optimizer,
   ...pool,
   ...random,
+  ...recurrent,
   ...reduce,
 };
 

@@ -172,6 +172,14 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
   const updateCodes = codes(addon.updateRules);
   const f32 = (x: unknown): x is Float32Array => x instanceof Float32Array;
   const nullOr32 = (x: unknown): x is Float32Array | null => x === null || x instanceof Float32Array;
+  /** A recurrent step: the addon takes the js arguments with the batch (state length / units) before units. */
+  type Step = 'lstmCell' | 'lstmCellBackward' | 'gruCell' | 'gruCellBackward' | 'simpleRnnCell' | 'simpleRnnCellBackward';
+  const recurrentStep = (name: Step, args: unknown[], state: unknown) => {
+    const units = args.at(-1) as number;
+    const run = (f: unknown, ...extra: number[]) => (f as (...a: unknown[]) => void)(...args.slice(0, -1), ...extra);
+    if (f32(state) && state.length >= MIN_NATIVE_ELEMENTS) run(addon[name], state.length / units, units);
+    else run(jsKernels[name], units);
+  };
   /** A (tensor, tensor, out, geometry) kernel: native for float32, js for anything else. */
   const geometryKernel =
     (name: GeometryKernelName) =>
@@ -261,6 +269,21 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
       if (f32(x) && f32(out) && view.inner === 1 && x.length >= MIN_NATIVE_ELEMENTS) addon.softmax(x, view.outer, view.length, out, true);
       else jsKernels.logSoftmax(x, view, out);
     },
+    attentionSoftmax(scores, mask, out, args) {
+      if (f32(scores) && f32(out) && (mask === null || f32(mask)) && scores.length >= MIN_NATIVE_ELEMENTS) {
+        const { batch, rows, cols, scale, causal, maskBatch, maskRows, maskRepeat, uniformEmptyRows } = args;
+        addon.attentionSoftmax(scores, mask, out, batch, rows, cols, scale, causal, maskBatch, maskRows, maskRepeat, uniformEmptyRows);
+      } else {
+        jsKernels.attentionSoftmax(scores, mask, out, args);
+      }
+    },
+    attentionSoftmaxBackward(probs, dProbs, dScores, length, scale) {
+      if (f32(probs) && f32(dProbs) && f32(dScores) && probs.length >= MIN_NATIVE_ELEMENTS && length > 0) {
+        addon.attentionSoftmaxBackward(probs, dProbs, dScores, probs.length / length, length, scale);
+      } else {
+        jsKernels.attentionSoftmaxBackward(probs, dProbs, dScores, length, scale);
+      }
+    },
     gather(x, view, indices, out) {
       // Rows of 16 floats or more: one memcpy each, where js needs a subarray object per row (fit
       // assembles every shuffled batch this way).
@@ -344,6 +367,13 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
         addon.layerNormBackward(x, dy, rows, width, gamma, mean, invStd, rms, dx, dGamma, dBeta);
       else jsKernels.layerNormBackward(x, dy, rows, width, gamma, mean, invStd, rms, dx, dGamma, dBeta);
     },
+    // The recurrent steps (the state array decides: every array of one call has the op's dtype).
+    lstmCell: (...a) => recurrentStep('lstmCell', a, a[7]),
+    lstmCellBackward: (...a) => recurrentStep('lstmCellBackward', a, a[1]),
+    gruCell: (...a) => recurrentStep('gruCell', a, a[7]),
+    gruCellBackward: (...a) => recurrentStep('gruCellBackward', a, a[1]),
+    simpleRnnCell: (...a) => recurrentStep('simpleRnnCell', a, a[5]),
+    simpleRnnCellBackward: (...a) => recurrentStep('simpleRnnCellBackward', a, a[0]),
     applyUpdate(rule, param, grad, slots, p) {
       const code = updateCodes.get(rule);
       if (code !== undefined && f32(param) && f32(grad) && slots.every(f32) && param.length >= MIN_NATIVE_ELEMENTS) {

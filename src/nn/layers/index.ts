@@ -45,6 +45,17 @@ export {
   type Pooling2DOptions,
   type GlobalPooling2DOptions,
 } from './pooling/pooling-2d.js';
+export { Conv1D, type Conv1DOptions } from './conv/conv-1d.js';
+export {
+  MaxPooling1D,
+  AveragePooling1D,
+  GlobalAveragePooling1D,
+  GlobalMaxPooling1D,
+  type Pooling1DOptions,
+  type GlobalPooling1DOptions,
+} from './pooling/pooling-1d.js';
+export { Masking, type MaskingOptions } from './core/masking.js';
+export { TimeDistributed, type TimeDistributedOptions } from './recurrent/time-distributed.js';
 export { AdaptiveAveragePooling2D, type AdaptiveAveragePooling2DOptions } from './pooling/adaptive-pooling-2d.js';
 export { BatchNormalization, type BatchNormalizationOptions } from './normalization/batch-normalization.js';
 export { LayerNormalization, type LayerNormalizationOptions } from './normalization/layer-normalization.js';
@@ -56,6 +67,14 @@ export {
   type Cropping2DOptions,
   type UpSampling2DOptions,
 } from './reshaping/spatial-2d.js';
+export {
+  ZeroPadding1D,
+  Cropping1D,
+  UpSampling1D,
+  type ZeroPadding1DOptions,
+  type Cropping1DOptions,
+  type UpSampling1DOptions,
+} from './reshaping/spatial-1d.js';
 export { SpatialDropout2D, type SpatialDropout2DOptions } from './regularization/spatial-dropout.js';
 export { Add, Subtract, Multiply, Average, Maximum, Concatenate, type ConcatenateOptions } from './merge/merge.js';
 export { Rescaling, type RescalingOptions } from './preprocessing/rescaling.js';
@@ -89,6 +108,17 @@ export {
   type FlipMode,
 } from './preprocessing/augmentation.js';
 export { transformImages, type FillMode, type Interpolation } from './preprocessing/transform.js';
+export { LSTM, type LSTMOptions } from './recurrent/lstm.js';
+export { GRU, type GRUOptions } from './recurrent/gru.js';
+export { SimpleRNN, type SimpleRNNOptions } from './recurrent/simple-rnn.js';
+export { Bidirectional, type BidirectionalOptions, type MergeMode } from './recurrent/bidirectional.js';
+export { SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN, type RNNOptions, type StackedRNNCellsOptions } from './recurrent/rnn.js';
+export {
+  MultiHeadAttention,
+  type MultiHeadAttentionOptions,
+  type MultiHeadAttentionCallOptions,
+} from './attention/multi-head-attention.js';
+export { Attention, AdditiveAttention, type AttentionOptions, type AdditiveAttentionOptions } from './attention/attention.js';
 export {
   TextVectorization,
   type TextVectorizationOptions,

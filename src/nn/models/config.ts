@@ -51,7 +51,9 @@ export function deserializeLayer(spec: { className: string; config: Record<strin
   }
   const parent = rebuilding.at(-1);
   const index = parent && Array.isArray(parent.spec.config.layers) ? parent.spec.config.layers.indexOf(spec) : -1;
-  const path = parent ? `${parent.path}.config.layers[${index}]` : 'modelConfig';
+  // A wrapper's inner layer (TimeDistributed's `layer`) sits under a key of its config, not in a list.
+  const key = parent && index < 0 ? Object.keys(parent.spec.config).find((k) => parent.spec.config[k] === spec) : undefined;
+  const path = parent ? `${parent.path}.config.${key ?? `layers[${index}]`}` : 'modelConfig';
   const build = MODEL_BUILDERS.get(spec.className);
   rebuilding.push({ spec, path });
   try {

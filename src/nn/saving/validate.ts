@@ -31,8 +31,11 @@ const MODEL_CONFIG_FIELDS: Record<string, string[]> = {
   Sequential: ['name', 'trainable', 'layers'],
   Functional: ['name', 'layers', 'nodes', 'inputs', 'outputs', 'trainable'],
 };
-/** A node's fields; `training` is the flag given when the graph was built (base.apply(x, {training: false})). */
-const NODE_FIELDS = ['layer', 'inputs', 'training'];
+/**
+ * A node's fields; `training` is the flag given when the graph was built (base.apply(x, {training: false})); the call
+ * options, keyword inputs and output index after it are graphConfig's (nn/models/config.ts), checked when the node is rebuilt.
+ */
+const NODE_FIELDS = ['layer', 'inputs', 'training', 'options', 'keywords', 'positional', 'call', 'output'];
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
