@@ -165,3 +165,20 @@ test('TimeDistributed wraps a whole model: values step by step, and a save/load 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('TimeDistributed hands an inner layer that supports masking its per-step mask (Keras)', () => {
+  // [batch 2, sentences 2, words 3, features 2]; zero feature rows are padding words.
+  nr.setSeed(3);
+  const x = nr.randn([2, 2, 3, 2]).mul(nr.tensor([1, 1, 0, 1, 0, 0, 1, 1, 1, 1, 1, 0], [2, 2, 3, 1]));
+  const masked = new nr.layers.Masking().apply(x);
+  assert.deepEqual(nr.getMask(masked)!.shape, [2, 2, 3]);
+  const lstm = new nr.layers.LSTM({ units: 4 });
+  const out = new nr.layers.TimeDistributed(lstm).apply(masked);
+  // The same LSTM on each sentence alone, with its own mask: padding words are skipped.
+  const folded = x.reshape([4, 3, 2]);
+  const expected = lstm.apply(folded, { mask: nr.getMask(masked)!.reshape([4, 3]) });
+  assertClose(out.reshape([4, 4]), expected, { rtol: 1e-6, atol: 1e-7 });
+  // Without the mask the padded words would change the result.
+  const unmasked = lstm.apply(folded);
+  assert.ok(Math.max(...Array.from(unmasked.sub(expected).abs().data())) > 1e-3);
+});

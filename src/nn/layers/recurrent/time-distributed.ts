@@ -24,7 +24,7 @@ export interface TimeDistributedOptions extends LayerOptions {
  * `[batch, steps, ...rest]` -> `[batch, steps, ...out]` where the inner layer maps `[n, ...rest]` to
  * `[n, ...out]`. The steps are folded into the batch (`[batch * steps, ...rest]`), so the inner
  * layer runs once per call, not once per step. Its weights are this layer's; the input's mask
- * passes through to the output.
+ * passes through to the output, and an inner layer that supports masking gets it folded the same way.
  *
  * ```ts
  * const td = new nr.layers.TimeDistributed(new nr.layers.Dense(3));
@@ -120,7 +120,11 @@ export class TimeDistributed extends Layer {
     this.stepShape(inputs.shape);
     const [batch, steps, ...rest] = inputs.shape as number[];
     const folded = ops.reshape(inputs, [batch! * steps!, ...rest]);
-    const out = this.layer.apply(folded, options.training === undefined ? {} : { training: options.training }) as Tensor | Tensor[];
+    // As Keras: an inner layer that takes masks gets each step's slice of the mask, folded like the input.
+    const inner: CallOptions = options.training === undefined ? {} : { training: options.training };
+    const mask = options.mask;
+    if (mask instanceof Tensor && this.layer.supportsMasking) inner.mask = ops.reshape(mask, [batch! * steps!, ...mask.shape.slice(2)]);
+    const out = this.layer.apply(folded, inner) as Tensor | Tensor[];
     if (!(out instanceof Tensor)) throw this.severalOutputs();
     // The inner layer's regularization penalties are this layer's: fit reads them from the layers of the model.
     this.losses.push(...this.layer.losses);
