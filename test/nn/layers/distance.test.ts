@@ -37,7 +37,7 @@ test('distance layers compute their closed forms', () => {
   assertClose(new nr.layers.L2Distance().apply([a, b]), [Math.sqrt(25 + 1e-7), Math.sqrt(1e-7)], { rtol: 1e-6, atol: 1e-9 });
   // cos = (4 - 4 + 9) / (sqrt(14) * sqrt(29)); a zero vector gives 0, not NaN.
   assertClose(new nr.layers.CosineSimilarity().apply([a, b]), [9 / Math.sqrt(14 * 29), 0]);
-  assert.deepEqual(new nr.layers.CosineSimilarity(1).getConfig().axis, 1);
+  assert.deepEqual(new nr.layers.CosineSimilarity({ axis: 1 }).getConfig().axis, 1);
 });
 
 test('L2Distance has a finite gradient where the two embeddings coincide', () => {
@@ -63,12 +63,12 @@ test('a Siamese model with a shared encoder and a distance head saves and loads 
   const outputs = [new nr.layers.L2Distance().apply([ea, eb]), new nr.layers.L1Distance().apply([ea, eb])];
   const model = new nr.Model({ inputs: [left, right], outputs: [...outputs, new nr.layers.CosineSimilarity().apply([ea, eb])] });
   const x = [nr.randn([5, 4]), nr.randn([5, 4])];
-  const before = model.predict(x) as nr.Tensor[];
+  const before = model.predict(x) as unknown as nr.Tensor[];
   const dir = mkdtempSync(join(tmpdir(), 'neurona-distance-'));
   try {
     await model.save(join(dir, 'm'));
     const loaded = await nr.loadModel(join(dir, 'm'));
-    const after = loaded.predict(x) as nr.Tensor[];
+    const after = loaded.predict(x) as unknown as nr.Tensor[];
     assert.equal(after.length, 3);
     after.forEach((t, i) => {
       assert.deepEqual(t.shape, [5, 1]);

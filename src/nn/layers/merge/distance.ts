@@ -159,5 +159,5 @@ export class CosineSimilarity extends PairDistance {
     return ops.sum(ops.mul(normalize(a), normalize(b)), axis, true);
   }
 }
-declareLayerOptions(CosineSimilarity, { positional: ['axis'], keys: DISTANCE_KEYS });
+declareLayerOptions(CosineSimilarity, { keys: DISTANCE_KEYS });
 registerLayer(CosineSimilarity);
