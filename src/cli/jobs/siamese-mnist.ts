@@ -124,9 +124,8 @@ export const siameseMnist = program({
     ] as const) {
       const t = scores(set, testPairs, seed);
       const correct = t.same.filter((s, i) => (t.score[i]! >= threshold ? 1 : 0) === s).length;
-      print(
-        `test pairs of ${name}: verification accuracy ${(correct / testPairs).toFixed(4)}, ROC AUC ${nr.metrics.rocAuc(t.same, t.score).toFixed(4)}`,
-      );
+      const auc = nr.metrics.rocAuc(t.same, t.score);
+      print(`test pairs of ${name}: verification accuracy ${(correct / testPairs).toFixed(4)}, ROC AUC ${auc.toFixed(4)}`);
     }
 
     // One-shot: a support set of one training image per digit 5-9, drawn `trials` times.
@@ -149,9 +148,8 @@ export const siameseMnist = program({
       const nearest = d2.argmin(-1).data();
       total += queryLabels.filter((l, i) => l === 5 + Number(nearest[i])).length / queryLabels.length;
     }
-    print(
-      `one-shot accuracy on digits 5-9 (1 support image each, ${queryLabels.length} queries, mean of ${trials} support sets): ${(total / trials).toFixed(4)}`,
-    );
+    const setup = `1 support image each, ${queryLabels.length} queries, mean of ${trials} support sets`;
+    print(`one-shot accuracy on digits 5-9 (${setup}): ${(total / trials).toFixed(4)}`);
 
     // The embedding of up to 2000 test images of all ten digits, projected to its two principal axes.
     const shown = digits(test[0], test[1], () => true, Math.min(2000, testLimit * 2));
