@@ -85,6 +85,9 @@ test("AUC streams Keras's documented example values, and approaches rocAuc with 
     return a.result();
   });
   assert.ok(areas[0]! < areas[1]! && areas[1]! < areas[2]!, areas.join(' '));
+  // Keras's snake_case spellings of the options.
+  const snake = new nr.metrics.AUC({ num_thresholds: 3, summation_method: 'majoring' } as never);
+  assert.deepEqual([snake.numThresholds, snake.summationMethod], [3, 'majoring']);
   const logits = new nr.metrics.AUC({ fromLogits: true, numThresholds: 3 });
   logits.updateState(nr.tensor([0, 1]), nr.tensor([-5, 5]));
   assertClose([logits.result()], [1]);

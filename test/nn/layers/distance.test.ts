@@ -62,12 +62,15 @@ test('a Siamese model with a shared encoder and a distance head saves and loads 
   const [ea, eb] = [encoder.apply(left), encoder.apply(right)];
   const outputs = [new nr.layers.L2Distance().apply([ea, eb]), new nr.layers.L1Distance().apply([ea, eb])];
   const model = new nr.Model({ inputs: [left, right], outputs: [...outputs, new nr.layers.CosineSimilarity().apply([ea, eb])] });
+  model.compile({ optimizer: 'adam', loss: new nr.losses.ContrastiveLoss({ margin: 2 }) });
   const x = [nr.randn([5, 4]), nr.randn([5, 4])];
   const before = model.predict(x) as unknown as nr.Tensor[];
   const dir = mkdtempSync(join(tmpdir(), 'neurona-distance-'));
   try {
     await model.save(join(dir, 'm'));
     const loaded = await nr.loadModel(join(dir, 'm'));
+    // The loss comes back with its margin, so training can go on where it stopped.
+    assert.equal((loaded.compiled!.losses[0] as nr.losses.ContrastiveLoss).margin, 2);
     const after = loaded.predict(x) as unknown as nr.Tensor[];
     assert.equal(after.length, 3);
     after.forEach((t, i) => {
