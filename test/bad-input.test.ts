@@ -924,6 +924,37 @@ const rows: Row[] = [
     error: nr.ConfigError,
     message: /Attention "att".*mask must be a list \[queryMask, valueMask\]/,
   },
+  // Siamese networks and metric learning.
+  {
+    what: 'contrastive loss given class labels instead of same/different',
+    run: () => new nr.losses.ContrastiveLoss().call(nr.tensor([[3], [1]]), ones([2, 1])),
+    error: nr.ConfigError,
+    message: /contrastive: yTrue must be 1 for a similar pair and 0 for a dissimilar one, got 3 at flat index 0/,
+  },
+  {
+    what: 'batch-hard triplet loss with one label per embedding missing',
+    run: () => new nr.losses.BatchHardTripletLoss().call(nr.tensor([0, 1]), ones([3, 4])),
+    error: nr.ShapeError,
+    message: /BatchHardTripletLoss.*got yTrue \[2\] and yPred \[3, 4\]/,
+  },
+  {
+    what: 'L2Distance of embeddings of two shapes',
+    run: () => new nr.layers.L2Distance({ name: 'dist' }).apply([ones([2, 8]), ones([2, 4])]),
+    error: nr.ShapeError,
+    message: /L2Distance "dist" \(input shapes \[2, 8\], \[2, 4\]\): both embeddings must have one shape/,
+  },
+  {
+    what: 'makePairs on a set of one class',
+    run: () => nr.data.makePairs(ones([4, 2]), [7, 7, 7, 7]),
+    error: nr.ConfigError,
+    message: /makePairs: labels must hold at least 2 classes, got 1/,
+  },
+  {
+    what: 'rocAuc of labels of one class',
+    run: () => nr.metrics.rocAuc([1, 1, 1], [0.2, 0.5, 0.9]),
+    error: nr.ConfigError,
+    message: /rocAuc: yTrue must hold both classes .*3 positive and 0 negative/,
+  },
 ];
 
 /** CLI rows: arguments, exit status, and the one stderr line's pattern (it starts with "neurona: "). */

@@ -77,6 +77,7 @@ export {
 } from './reshaping/spatial-1d.js';
 export { SpatialDropout2D, type SpatialDropout2DOptions } from './regularization/spatial-dropout.js';
 export { Add, Subtract, Multiply, Average, Maximum, Concatenate, type ConcatenateOptions } from './merge/merge.js';
+export { L1Distance, L2Distance, CosineSimilarity, type DistanceOptions, type L2DistanceOptions } from './merge/distance.js';
 export { Rescaling, type RescalingOptions } from './preprocessing/rescaling.js';
 export {
   Normalization,
