@@ -36,7 +36,14 @@ export {
   type TokenAndPositionEmbeddingOptions,
 } from './core/position-embedding.js';
 export { SinusoidalEmbedding, type SinusoidalEmbeddingOptions } from './core/sinusoidal-embedding.js';
-export { Conv2D, Conv2DTranspose, type Conv2DOptions, type Conv2DTransposeOptions } from './conv/conv-2d.js';
+export {
+  Conv2D,
+  Conv2DTranspose,
+  MaskedConv2D,
+  type Conv2DOptions,
+  type Conv2DTransposeOptions,
+  type MaskedConv2DOptions,
+} from './conv/conv-2d.js';
 export { DepthwiseConv2D, SeparableConv2D, type DepthwiseConv2DOptions, type SeparableConv2DOptions } from './conv/depthwise-conv-2d.js';
 export {
   MaxPooling2D,
