@@ -64,6 +64,7 @@ export * as initializers from './nn/initializers.js';
 export * as regularizers from './nn/regularizers.js';
 export * as applications from './applications/index.js';
 export * as random from './ops/random.js';
+export * as distributions from './nn/distributions/index.js';
 export { Sequential, Model, Input, InputLayer } from './nn/models/index.js';
 export type { CompileOptions, FitOptions, EvaluateOptions, PredictOptions, ModelArgs, InputOptions } from './nn/models/index.js';
 export { SOM, type SOMOptions } from './classic/index.js';
