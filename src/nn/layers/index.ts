@@ -90,6 +90,12 @@ export {
   type UpSampling1DOptions,
 } from './reshaping/spatial-1d.js';
 export { SpatialDropout2D, type SpatialDropout2DOptions } from './regularization/spatial-dropout.js';
+export {
+  GaussianNoise,
+  GaussianDropout,
+  type GaussianNoiseOptions,
+  type GaussianDropoutOptions,
+} from './regularization/gaussian-noise.js';
 export { Add, Subtract, Multiply, Average, Maximum, Concatenate, type ConcatenateOptions } from './merge/merge.js';
 export { Rescaling, type RescalingOptions } from './preprocessing/rescaling.js';
 export {
