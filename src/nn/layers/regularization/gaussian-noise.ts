@@ -20,7 +20,7 @@ abstract class NoiseLayer extends Layer {
 
   constructor(...args: unknown[]) {
     super(...args);
-    this.seed = this.options<{ seed?: number | null }>().seed ?? null;
+    this.seed = this.options<LayerOptions & { seed?: number | null }>().seed ?? null;
     if (this.seed !== null && !Number.isFinite(this.seed)) {
       throw configError(`${this.className} "${this.name}"`, { expected: 'seed must be a finite number', got: show(this.seed) });
     }
