@@ -59,6 +59,7 @@ export * as optimizers from './nn/optimizers/index.js';
 export * as layers from './nn/layers/index.js';
 export * as text from './nn/text.js';
 export { getMask } from './nn/layer.js';
+export { registerLambda } from './nn/layers/core/lambda.js';
 export * as activations from './nn/activations.js';
 export * as initializers from './nn/initializers.js';
 export * as regularizers from './nn/regularizers.js';

@@ -36,6 +36,7 @@ export {
   type TokenAndPositionEmbeddingOptions,
 } from './core/position-embedding.js';
 export { SinusoidalEmbedding, type SinusoidalEmbeddingOptions } from './core/sinusoidal-embedding.js';
+export { Lambda, registerLambda, type LambdaOptions, type LambdaFunction, type LambdaMaskFunction } from './core/lambda.js';
 export {
   Conv2D,
   Conv2DTranspose,
