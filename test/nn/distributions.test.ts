@@ -167,6 +167,17 @@ test('Normal.rsample is differentiable: d mean(x) / d loc = 1 and d mean(x) / d 
   assertClose(ds!, [x.sub(0.5).div(2).mean().item()], { rtol: 1e-9 });
 });
 
+test('probabilities 0 and 1 keep finite logits (clamped by the dtype epsilon, as PyTorch): logProb, entropy and KL stay finite', () => {
+  const b = new D.Bernoulli({ probs: [0, 1, 0.5] });
+  assertClose(b.logProb([0, 1, 1]), [0, 0, Math.log(0.5)], { atol: 1e-6 });
+  assertClose(b.entropy(), [0, 0, Math.log(2)], { atol: 2e-5 });
+  const c = new D.Categorical({ probs: [[0, 1, 3]] });
+  assertClose(c.logProb([2]), [Math.log(0.75)], { atol: 1e-6 });
+  assertClose(c.entropy(), [-(0.25 * Math.log(0.25) + 0.75 * Math.log(0.75))], { atol: 1e-6 });
+  assertClose(D.klDivergence(c, c), [0], { atol: 1e-6 });
+  assertClose(D.klDivergence(b, b), [0, 0, 0], { atol: 1e-5 });
+});
+
 test('distributions reject bad parameters and unsupported pairs, naming the distribution', () => {
   const fails = (fn: () => unknown, pattern: RegExp) =>
     assert.throws(fn, (e: Error) => e instanceof nr.NeuronaError && pattern.test(e.message), String(pattern));

@@ -125,9 +125,10 @@ export class Bernoulli extends Distribution {
     super();
     const { probs, logits } = probsOrLogits('distributions.Bernoulli', args);
     if (probs && (options.validateArgs ?? true)) validate(probs, 'distributions.Bernoulli', 'probs', (v) => v >= 0 && v <= 1, 'in [0, 1]');
-    // As PyTorch: the log-odds of probs, and probs from logits by the sigmoid.
+    // As PyTorch: the log-odds of the clamped probs, and probs from logits by the sigmoid.
     this.probs = probs ?? ops.sigmoid(logits!);
-    this.logits = logits ?? ops.sub(ops.log(probs!), ops.log1p(ops.neg(probs!)));
+    const clamped = probs && clampProbs(probs);
+    this.logits = logits ?? ops.sub(ops.log(clamped!), ops.log1p(ops.neg(clamped!)));
     this.batchShape = [...this.probs.shape];
   }
   get mean(): Tensor {
@@ -174,7 +175,7 @@ export class Categorical extends Distribution {
     if (given.rank < 1) throw shapeError(where, { expected: 'probs or logits need a last axis of classes', got: formatShape(given.shape) });
     if (probs && (options.validateArgs ?? true)) validate(probs, where, 'probs', (v) => v >= 0 && Number.isFinite(v), 'finite and >= 0');
     this.probs = probs ? ops.div(probs, ops.sum(probs, -1, true)) : ops.softmax(logits!);
-    this.logits = logits ? ops.sub(logits, ops.logsumexp(logits, -1, true)) : ops.log(this.probs);
+    this.logits = logits ? ops.sub(logits, ops.logsumexp(logits, -1, true)) : ops.log(clampProbs(this.probs));
     this.batchShape = given.shape.slice(0, -1);
     this.numCategories = given.shape.at(-1)!;
   }
@@ -239,6 +240,12 @@ export function klDivergence(p: Distribution, q: Distribution): Tensor {
     expected: 'p and q of the same family: Normal/Normal, Bernoulli/Bernoulli or Categorical/Categorical',
     got: `${name(p)} and ${name(q)}`,
   });
+}
+
+/** As PyTorch's clamp_probs: probabilities 0 and 1 moved in by the dtype's epsilon, so that their logits stay finite. */
+function clampProbs(probs: Tensor): Tensor {
+  const eps = probs.dtype === 'float64' ? 2 ** -52 : 2 ** -23;
+  return ops.clip(probs, eps, 1 - eps);
 }
 
 /** A float tensor of a parameter: a float tensor as it is, anything else (numbers, ints) in `like`'s dtype or float32. */
