@@ -960,6 +960,49 @@ const rows: Row[] = [
     error: nr.ConfigError,
     message: /rocAuc: yTrue must hold both classes .*3 positive and 0 negative/,
   },
+  // Generative layers and ops (docs/generative.md).
+  {
+    what: 'groupNorm with groups not dividing the channels',
+    run: () => nr.groupNorm(ones([2, 4, 6]), 4, null, null),
+    error: nr.ConfigError,
+    message: /^groupNorm: groups must be a positive integer dividing the 6 channels of axis 2, got 4/,
+  },
+  {
+    what: 'GroupNormalization (default 32 groups) on 16 channels',
+    run: () => new nr.layers.GroupNormalization({ name: 'gn' }).apply(ones([1, 2, 2, 16])),
+    error: nr.ShapeError,
+    message: /"gn".*the 16 channels of axis 3 must be a known multiple of groups = 32/,
+  },
+  {
+    what: 'MaskedConv2D without maskType',
+    run: () => new nr.layers.MaskedConv2D({ filters: 2, kernelSize: 3 } as nr.layers.MaskedConv2DOptions),
+    error: nr.ConfigError,
+    message: /MaskedConv2D ".*": maskType must be 'A' or 'B', got undefined/,
+  },
+  {
+    what: 'saving a Lambda with an anonymous function',
+    run: () => new nr.layers.Lambda((x: nr.Tensor) => x).getConfig(),
+    error: nr.ConfigError,
+    message: /Lambda ".*": cannot save an anonymous function.*registerLambda/,
+  },
+  {
+    what: 'klDivergence of an unsupported pair',
+    run: () => nr.distributions.klDivergence(new nr.distributions.Bernoulli({ probs: 0.5 }), new nr.distributions.Normal(0, 1)),
+    error: nr.ConfigError,
+    message: /^distributions\.klDivergence: .*got Bernoulli and Normal/,
+  },
+  {
+    what: 'Normal with a negative scale',
+    run: () => new nr.distributions.Normal(0, -1),
+    error: nr.ConfigError,
+    message: /^distributions\.Normal: scale must be positive, got -1/,
+  },
+  {
+    what: 'random.uniform with maxval <= minval',
+    run: () => nr.random.uniform([2], { minval: 2, maxval: 1 }),
+    error: nr.ConfigError,
+    message: /^random\.uniform: maxval must be greater than minval 2, got 1/,
+  },
 ];
 
 /** CLI rows: arguments, exit status, and the one stderr line's pattern (it starts with "neurona: "). */

@@ -35,7 +35,16 @@ export {
   type PositionEmbeddingOptions,
   type TokenAndPositionEmbeddingOptions,
 } from './core/position-embedding.js';
-export { Conv2D, Conv2DTranspose, type Conv2DOptions, type Conv2DTransposeOptions } from './conv/conv-2d.js';
+export { SinusoidalEmbedding, type SinusoidalEmbeddingOptions } from './core/sinusoidal-embedding.js';
+export { Lambda, registerLambda, type LambdaOptions, type LambdaFunction, type LambdaMaskFunction } from './core/lambda.js';
+export {
+  Conv2D,
+  Conv2DTranspose,
+  MaskedConv2D,
+  type Conv2DOptions,
+  type Conv2DTransposeOptions,
+  type MaskedConv2DOptions,
+} from './conv/conv-2d.js';
 export { DepthwiseConv2D, SeparableConv2D, type DepthwiseConv2DOptions, type SeparableConv2DOptions } from './conv/depthwise-conv-2d.js';
 export {
   MaxPooling2D,
@@ -60,6 +69,12 @@ export { AdaptiveAveragePooling2D, type AdaptiveAveragePooling2DOptions } from '
 export { BatchNormalization, type BatchNormalizationOptions } from './normalization/batch-normalization.js';
 export { LayerNormalization, type LayerNormalizationOptions } from './normalization/layer-normalization.js';
 export {
+  GroupNormalization,
+  UnitNormalization,
+  type GroupNormalizationOptions,
+  type UnitNormalizationOptions,
+} from './normalization/group-normalization.js';
+export {
   ZeroPadding2D,
   Cropping2D,
   UpSampling2D,
@@ -76,6 +91,12 @@ export {
   type UpSampling1DOptions,
 } from './reshaping/spatial-1d.js';
 export { SpatialDropout2D, type SpatialDropout2DOptions } from './regularization/spatial-dropout.js';
+export {
+  GaussianNoise,
+  GaussianDropout,
+  type GaussianNoiseOptions,
+  type GaussianDropoutOptions,
+} from './regularization/gaussian-noise.js';
 export { Add, Subtract, Multiply, Average, Maximum, Concatenate, type ConcatenateOptions } from './merge/merge.js';
 export { L1Distance, L2Distance, CosineSimilarity, type DistanceOptions, type L2DistanceOptions } from './merge/distance.js';
 export { Rescaling, type RescalingOptions } from './preprocessing/rescaling.js';
