@@ -63,6 +63,7 @@ export * as activations from './nn/activations.js';
 export * as initializers from './nn/initializers.js';
 export * as regularizers from './nn/regularizers.js';
 export * as applications from './applications/index.js';
+export * as graph from './data/graph/index.js';
 export { Sequential, Model, Input, InputLayer } from './nn/models/index.js';
 export type { CompileOptions, FitOptions, EvaluateOptions, PredictOptions, ModelArgs, InputOptions } from './nn/models/index.js';
 export { SOM, type SOMOptions } from './classic/index.js';
