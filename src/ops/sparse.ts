@@ -68,7 +68,10 @@ function checkCsr(csr: CsrMatrix, op: string): void {
   }
   for (let i = 0; i < rows; i++) {
     if (rowPtr[i + 1]! < rowPtr[i]!) {
-      throw shapeError(op, { expected: 'rowPtr must not decrease', got: `rowPtr[${i}] = ${rowPtr[i]}, rowPtr[${i + 1}] = ${rowPtr[i + 1]}` });
+      throw shapeError(op, {
+        expected: 'rowPtr must not decrease',
+        got: `rowPtr[${i}] = ${rowPtr[i]}, rowPtr[${i + 1}] = ${rowPtr[i + 1]}`,
+      });
     }
   }
   const nnz = rowPtr[rows]!;

@@ -253,7 +253,14 @@ function microKernel(
   }
 }
 
-export function sparseMatmul(rowPtr: Int32Array, colIdx: Int32Array, values: FloatArray, dense: FloatArray, k: number, out: FloatArray): void {
+export function sparseMatmul(
+  rowPtr: Int32Array,
+  colIdx: Int32Array,
+  values: FloatArray,
+  dense: FloatArray,
+  k: number,
+  out: FloatArray,
+): void {
   const rows = rowPtr.length - 1;
   out.fill(0, 0, rows * k);
   for (let i = 0; i < rows; i++) {

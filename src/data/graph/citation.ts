@@ -48,9 +48,11 @@ export function parseCitationGraph(
     const where = `parseCitationGraph: ${sources[0]} line ${n}`;
     if (fields.length < 3) throw formatError(where, { expected: '<id> <feature>... <class>', got: JSON.stringify(line.slice(0, 80)) });
     if (width === -1) width = fields.length - 2;
-    if (fields.length - 2 !== width) throw formatError(where, { expected: `${width} features as on the first line`, got: `${fields.length - 2}` });
+    if (fields.length - 2 !== width)
+      throw formatError(where, { expected: `${width} features as on the first line`, got: `${fields.length - 2}` });
     const id = fields[0]!;
-    if (index.has(id)) throw formatError(where, { expected: 'each paper once', got: `${JSON.stringify(id)} again (first on node ${index.get(id)})` });
+    if (index.has(id))
+      throw formatError(where, { expected: 'each paper once', got: `${JSON.stringify(id)} again (first on node ${index.get(id)})` });
     const values = fields.slice(1, -1).map(Number);
     const bad = values.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw formatError(where, { expected: 'numeric features', got: `feature ${bad} is ${JSON.stringify(fields[bad + 1])}` });
@@ -113,7 +115,11 @@ function lines(text: string): [string, number][] {
 export function loadCitationGraph(contentPath: string, citesPath: string, options: CitationGraphOptions = {}): CitationGraph {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const fs = proc?.getBuiltinModule?.('node:fs') as { readFileSync(path: string, encoding: 'utf8'): string } | undefined;
-  if (!fs) throw configError('loadCitationGraph', { expected: 'Node.js with process.getBuiltinModule', hint: 'read the files yourself and call parseCitationGraph' });
+  if (!fs)
+    throw configError('loadCitationGraph', {
+      expected: 'Node.js with process.getBuiltinModule',
+      hint: 'read the files yourself and call parseCitationGraph',
+    });
   const read = (path: string) => {
     try {
       return fs.readFileSync(path, 'utf8');

@@ -75,7 +75,10 @@ export class Graph {
       throw configError(where, { expected: 'numNodes must be an integer >= 0', got: show(numNodes) });
     }
     for (let e = 0; e < src.length; e++) {
-      for (const [role, v] of [['source', src[e]!], ['target', dst[e]!]] as const) {
+      for (const [role, v] of [
+        ['source', src[e]!],
+        ['target', dst[e]!],
+      ] as const) {
         if (!Number.isInteger(v) || v < 0 || v >= numNodes) {
           throw shapeError(where, {
             expected: `node indices must be integers in [0, ${numNodes})`,
@@ -134,7 +137,10 @@ export class Graph {
       const parts = graphs.map((g) => g.data[key]);
       if (parts.every((t) => t !== undefined)) out.data[key] = concat(parts as Tensor[], 0);
       else if (parts.some((t) => t !== undefined)) {
-        throw configError('Graph.batch', { expected: `every graph or none to have ${key}`, got: `graph ${parts.indexOf(undefined)} has none` });
+        throw configError('Graph.batch', {
+          expected: `every graph or none to have ${key}`,
+          got: `graph ${parts.indexOf(undefined)} has none`,
+        });
       }
     }
     return out;
@@ -229,7 +235,7 @@ export class Graph {
     throw configError(layer, {
       expected: 'a graph with a self-loop on every node (each node attends to or averages over itself too)',
       got: `${missing.length} node(s) without one: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}`,
-      hint: "call graph.addSelfLoops(), or build it with Graph.fromEdges(edges, {selfLoops: true})",
+      hint: 'call graph.addSelfLoops(), or build it with Graph.fromEdges(edges, {selfLoops: true})',
     });
   }
 

@@ -30,7 +30,7 @@ export function graphApply<T>(
     throw configError(own, {
       expected: 'concrete features and an nr.graph.Graph: graph layers run eagerly',
       got: 'a SymbolicTensor (functional API)',
-      hint: 'write a subclassed nr.Model whose call applies the layer to [x, this.graph] (docs/graphs.md, "In a model")',
+      hint: 'write a subclassed nr.Model that keeps the graph in a field and applies the layer to [x, graph] in call (docs/graphs.md)',
     });
   }
   if (!(x instanceof Tensor) || !(graph instanceof Graph) || (Array.isArray(inputs) && inputs.length !== 2)) {

@@ -65,14 +65,16 @@ export class GATConv extends Layer {
     const options = this.options<GATConvOptions>();
     const own = `GATConv "${this.name}"`;
     const positive = (key: 'units' | 'heads', v: unknown) => {
-      if (!Number.isInteger(v) || (v as number) < 1) throw configError(own, { expected: `${key} must be a positive integer`, got: show(v) });
+      if (!Number.isInteger(v) || (v as number) < 1)
+        throw configError(own, { expected: `${key} must be a positive integer`, got: show(v) });
       return v as number;
     };
     this.units = positive('units', options.units);
     this.heads = positive('heads', options.heads ?? 1);
     this.concatHeads = options.concatHeads ?? true;
     this.dropout = options.dropout ?? 0;
-    if (!(this.dropout >= 0 && this.dropout < 1)) throw configError(own, { expected: 'dropout must be in [0, 1)', got: show(this.dropout) });
+    if (!(this.dropout >= 0 && this.dropout < 1))
+      throw configError(own, { expected: 'dropout must be in [0, 1)', got: show(this.dropout) });
     this.negativeSlope = options.negativeSlope ?? 0.2;
     this.useBias = options.useBias ?? true;
     this.activation = options.activation ?? null;
@@ -105,12 +107,26 @@ export class GATConv extends Layer {
       throw configError(`GATConv "${this.name}"`, { expected: 'node features with a known last dimension', got: show(inputShape) });
     }
     const { heads, units } = this;
-    this.kernel = this.addWeight({ name: 'kernel', shape: [features, heads * units], initializer: this.initializers.kernel, regularizer: this.weightRegularizers.kernel });
+    this.kernel = this.addWeight({
+      name: 'kernel',
+      shape: [features, heads * units],
+      initializer: this.initializers.kernel,
+      regularizer: this.weightRegularizers.kernel,
+    });
     this.attentionSelf = this.addWeight({ name: 'attention_self', shape: [heads, units], initializer: this.initializers.attention });
-    this.attentionNeighbor = this.addWeight({ name: 'attention_neighbor', shape: [heads, units], initializer: this.initializers.attention });
+    this.attentionNeighbor = this.addWeight({
+      name: 'attention_neighbor',
+      shape: [heads, units],
+      initializer: this.initializers.attention,
+    });
     if (this.useBias) {
       const width = this.concatHeads ? heads * units : units;
-      this.bias = this.addWeight({ name: 'bias', shape: [width], initializer: this.initializers.bias, regularizer: this.weightRegularizers.bias });
+      this.bias = this.addWeight({
+        name: 'bias',
+        shape: [width],
+        initializer: this.initializers.bias,
+        regularizer: this.weightRegularizers.bias,
+      });
     }
     super.build(inputShape);
   }
@@ -140,7 +156,15 @@ export class GATConv extends Layer {
       const hk = ops.reshape(ops.slice(h, [0, k, 0], [n, 1, units]), [n, units]);
       return ops.sparseMatmul({ shape, rowPtr: graph.rowPtr, colIdx: graph.colIdx, values }, hk);
     });
-    const merged = heads === 1 ? perHead[0]! : this.concatHeads ? ops.concat(perHead, -1) : ops.div(perHead.reduce((a, b) => ops.add(a, b)), heads);
+    const merged =
+      heads === 1
+        ? perHead[0]!
+        : this.concatHeads
+          ? ops.concat(perHead, -1)
+          : ops.div(
+              perHead.reduce((a, b) => ops.add(a, b)),
+              heads,
+            );
     return this.activationFn(this.bias ? ops.add(merged, this.bias) : merged);
   }
 

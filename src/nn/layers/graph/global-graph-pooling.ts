@@ -2,7 +2,15 @@ import { configError, is, show } from '../../../core/index.js';
 import { Tensor, zeros } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import type { Graph } from '../../../data/graph/graph.js';
-import { Layer, declareLayerOptions, registerLayer, type CallOptions, type LayerOptions, type LayerShape, type OwnOptionChecks } from '../../layer.js';
+import {
+  Layer,
+  declareLayerOptions,
+  registerLayer,
+  type CallOptions,
+  type LayerOptions,
+  type LayerShape,
+  type OwnOptionChecks,
+} from '../../layer.js';
 import { graphApply, graphOf, type GraphCallOptions } from './base.js';
 
 export type GraphPoolingMode = 'mean' | 'sum' | 'max';
@@ -62,7 +70,11 @@ export class GlobalGraphPooling extends Layer {
         const count = groups.rowPtr[g + 1]! - groups.rowPtr[g]!;
         values.fill(this.mode === 'mean' ? 1 / count : 1, groups.rowPtr[g]!, groups.rowPtr[g + 1]!);
       }
-      const matrix = { shape: [graph.numGraphs, n] as const, ...groups, values: ops.cast(new Tensor(values, [n], 'float64'), inputs.dtype) };
+      const matrix = {
+        shape: [graph.numGraphs, n] as const,
+        ...groups,
+        values: ops.cast(new Tensor(values, [n], 'float64'), inputs.dtype),
+      };
       return ops.sparseMatmul(matrix, inputs);
     }
     if (n === 0) return zeros([graph.numGraphs, features], inputs.dtype);
@@ -78,12 +90,23 @@ export class GlobalGraphPooling extends Layer {
         }
       }
     }
-    const out = ops.reshape(ops.gather(ops.reshape(inputs, [n * features]), new Tensor(picks.map((i) => Math.max(i, 0)), [picks.length], 'int32')), [
-      graph.numGraphs,
-      features,
-    ]);
+    const out = ops.reshape(
+      ops.gather(
+        ops.reshape(inputs, [n * features]),
+        new Tensor(
+          picks.map((i) => Math.max(i, 0)),
+          [picks.length],
+          'int32',
+        ),
+      ),
+      [graph.numGraphs, features],
+    );
     if (!picks.includes(-1)) return out;
-    const filled = new Tensor(picks.map((i) => (i < 0 ? 0 : 1)), [graph.numGraphs, features], 'int32');
+    const filled = new Tensor(
+      picks.map((i) => (i < 0 ? 0 : 1)),
+      [graph.numGraphs, features],
+      'int32',
+    );
     return ops.mul(out, ops.cast(filled, inputs.dtype));
   }
 
