@@ -128,7 +128,8 @@ export function graphSvg(graph: Pick<Graph, 'numNodes' | 'rowPtr' | 'colIdx'>, o
     parts.push(`<text x="${cx!.toFixed(1)}" y="${(cy! + 3.5).toFixed(1)}" font-size="9" text-anchor="middle" fill="#fff">${i}</text>`);
   }
   const title = options.title ? `<text x="${size / 2}" y="20" font-size="14" text-anchor="middle">${escapeXml(options.title)}</text>` : '';
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size + top}"><rect width="100%" height="100%" fill="white"/>${title}${parts.join('')}</svg>`;
+  const head = `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size + top}">`;
+  return `${head}<rect width="100%" height="100%" fill="white"/>${title}${parts.join('')}</svg>`;
 }
 
 const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

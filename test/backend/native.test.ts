@@ -469,6 +469,7 @@ test('the native backend runs its own training kernels on float32 and hands floa
     'layerNorm',
     'layerNormBackward',
     'scatterAdd',
+    'sparseMatmul',
     'applyUpdate',
     'lstmCell',
     'lstmCellBackward',

@@ -82,3 +82,21 @@ conformance('sparseMatmul equals nr.matmul on the densified matrix', () => {
   const viaDense = nr.matmul(nr.tensor(dense), b);
   assertConforms(nr.sparseMatmul(csr, b), valuesOf(viaDense), 30, 'sparse vs dense matmul', [40, 24]);
 });
+
+conformance('sparseMatmul: 1, 2 and 3 threads give the same bits (rows are split, never a row sum)', () => {
+  const rng = new TestRandom(2022);
+  const { csr } = randomCsr(rng, { rows: 600, columns: 500, k: 64, density: 0.02 });
+  const b = randomTensor(rng, [500, 64]);
+  const bits = () => new Uint32Array((nr.sparseMatmul(csr, b).data() as Float32Array).slice().buffer);
+  const before = nr.getNumThreads();
+  try {
+    const runs = [1, 2, 3].map((n) => {
+      nr.setNumThreads(n);
+      return bits();
+    });
+    assert.deepEqual(runs[1], runs[0], '2 threads vs 1');
+    assert.deepEqual(runs[2], runs[0], '3 threads vs 1');
+  } finally {
+    nr.setNumThreads(before);
+  }
+});
