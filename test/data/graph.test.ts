@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { assert, assertClose, nr } from '../helpers.js';
+import { runCitationFuzz } from './citation.fuzz.js';
 
 /*
  * nr.graph.Graph (CSR from edges, self-loops, the normalised adjacency, batching), the karate club
@@ -253,33 +254,7 @@ test('citation graphs: the Cora layout read from files, and malformed files reje
 });
 
 test('citation graphs: 3,000 mutated files each load or fail with FormatError', () => {
-  let state = 20;
-  const next = (n: number) => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return (state >>> 8) % n;
-  };
-  const content = 'p1\t1\t0\t0.5\tml\np2\t0\t1\t-2\tdb\np3\t1\t1\t1e3\tml\np4\t0\t0\t0\tai\n';
-  const cites = 'p1\tp2\np3\tp1\np4\tp4\np2\tp3\n';
-  const pieces = ['\t', ' ', '\n', '\r\n', 'p1', 'p9', '0', '-', '.', 'e', 'NaN', '1e999', '', 'x'];
-  const mutate = (text: string) => {
-    let out = text;
-    for (let k = 1 + next(3); k > 0; k--) {
-      const at = next(out.length + 1);
-      const cut = next(4);
-      out = out.slice(0, at) + pieces[next(pieces.length)]! + out.slice(at + (next(2) ? cut : 0));
-    }
-    return out;
-  };
-  let loaded = 0;
-  for (let i = 0; i < 3000; i++) {
-    const [c, d] = next(2) ? [mutate(content), cites] : [content, mutate(cites)];
-    try {
-      const { graph } = nr.graph.parseCitationGraph(c, d, { selfLoops: next(2) === 1 });
-      assert.equal(graph.x!.shape[0], graph.numNodes);
-      loaded++;
-    } catch (e) {
-      if (!(e instanceof nr.FormatError)) throw new Error(`case ${i}: ${JSON.stringify([c, d])} threw ${(e as Error).stack}`);
-    }
-  }
-  assert.ok(loaded > 100 && loaded < 2900, `${loaded} of 3000 loaded: both outcomes must occur`);
+  const report = runCitationFuzz(3000, 20);
+  assert.equal(report.crashes, 0, report.examples.join('\n'));
+  assert.ok(report.loaded > 100 && report.rejected > 100, `${report.loaded} loaded, ${report.rejected} rejected: both outcomes must occur`);
 });
