@@ -13,6 +13,12 @@ export interface GraphCallOptions extends CallOptions {
 export type GraphInputs = readonly [Tensor, Graph];
 
 /**
+ * What a graph layer's `apply` accepts in its type: `[features, graph]`, or features with `{graph}`;
+ * the symbolic and other forms are there to satisfy Layer's overloads and are refused at run time.
+ */
+export type GraphLayerInput = GraphInputs | Tensor | SymbolicTensor | readonly unknown[];
+
+/**
  * What the graph layers share: `apply([features, graph])` (or `apply(features, {graph})`) hands the
  * Graph to `call` as a keyword, so that the layer lifecycle (build on first use, errors prefixed with
  * the layer and shape, regularizer losses) is the one every layer has. A Graph holds index arrays, not

@@ -8,7 +8,7 @@ import { Layer, declareLayerOptions, registerLayer, type CallOptions, type Layer
 import type { LinearOptions } from '../core/linear.js';
 import { LINEAR_OPTIONS } from '../core/linear.js';
 import { getRegularizer, type Regularizer } from '../../regularizers.js';
-import { asDType, graphApply, graphOf, type GraphCallOptions } from './base.js';
+import { asDType, graphApply, graphOf, type GraphCallOptions, type GraphLayerInput } from './base.js';
 
 export interface GATConvOptions extends LinearOptions {
   /** Output features per head. */
@@ -96,9 +96,8 @@ export class GATConv extends Layer {
     return ['graph'];
   }
 
-  // biome-ignore lint/suspicious/noExplicitAny: [features, graph] is outside the base overloads, which this must still satisfy
-  override apply(inputs: any, options: CallOptions = {}): any {
-    return graphApply(this, inputs, options, (x, o) => super.apply(x, o));
+  override apply<T = Tensor>(inputs: GraphLayerInput, options: CallOptions = {}): NoInfer<T> {
+    return graphApply(this, inputs, options, (x, o) => super.apply(x, o)) as NoInfer<T>;
   }
 
   override build(inputShape: LayerShape): void {

@@ -11,7 +11,7 @@ import {
   type LayerShape,
   type OwnOptionChecks,
 } from '../../layer.js';
-import { graphApply, graphOf, type GraphCallOptions } from './base.js';
+import { graphApply, graphOf, type GraphCallOptions, type GraphLayerInput } from './base.js';
 
 export type GraphPoolingMode = 'mean' | 'sum' | 'max';
 
@@ -52,9 +52,8 @@ export class GlobalGraphPooling extends Layer {
     return ['graph'];
   }
 
-  // biome-ignore lint/suspicious/noExplicitAny: [features, graph] is outside the base overloads, which this must still satisfy
-  override apply(inputs: any, options: CallOptions = {}): any {
-    return graphApply(this, inputs, options, (x, o) => super.apply(x, o));
+  override apply<T = Tensor>(inputs: GraphLayerInput, options: CallOptions = {}): NoInfer<T> {
+    return graphApply(this, inputs, options, (x, o) => super.apply(x, o)) as NoInfer<T>;
   }
 
   override call(inputs: Tensor, options: GraphCallOptions): Tensor {

@@ -4,7 +4,7 @@ import * as ops from '../../../ops/index.js';
 import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
 import { declareLayerOptions, registerLayer, type CallOptions, type LayerShape, type OwnOptionChecks } from '../../layer.js';
 import { LinearLayer, type LinearOptions } from '../core/linear.js';
-import { asDType, graphApply, graphOf, type GraphCallOptions } from './base.js';
+import { asDType, graphApply, graphOf, type GraphCallOptions, type GraphLayerInput } from './base.js';
 
 export interface GraphSAGEConvOptions extends LinearOptions {
   /** Number of output features per node. */
@@ -66,9 +66,8 @@ export class GraphSAGEConv extends LinearLayer {
     return ['graph'];
   }
 
-  // biome-ignore lint/suspicious/noExplicitAny: [features, graph] is outside the base overloads, which this must still satisfy
-  override apply(inputs: any, options: CallOptions = {}): any {
-    return graphApply(this, inputs, options, (x, o) => super.apply(x, o));
+  override apply<T = Tensor>(inputs: GraphLayerInput, options: CallOptions = {}): NoInfer<T> {
+    return graphApply(this, inputs, options, (x, o) => super.apply(x, o)) as NoInfer<T>;
   }
 
   override build(inputShape: LayerShape): void {
