@@ -165,6 +165,41 @@ napi_value run(napi_env env, const ScatterAddArgs& args) {
                      });
 }
 
+// CSR times dense (see sparse_matmul): row_ptr must be non-decreasing from 0 and every column index inside
+// dense, or the kernel would read past its arrays.
+napi_value run(napi_env env, const SparseMatmulArgs& args) {
+  const long rows = args.row_ptr.length - 1;
+  if (rows < 0 || args.row_ptr.data[0] != 0) {
+    throw_range_error(env, args.kName, "rowPtr must hold rows + 1 offsets starting at 0");
+    return nullptr;
+  }
+  for (long i = 0; i < rows; i++) {
+    if (args.row_ptr.data[i + 1] < args.row_ptr.data[i]) {
+      throw_range_error(env, args.kName, "rowPtr decreases at row " + std::to_string(i));
+      return nullptr;
+    }
+  }
+  const long nnz = args.row_ptr.data[rows];
+  if (nnz > args.col_idx.length) {
+    throw_range_error(env, args.kName, "rowPtr ends at " + std::to_string(nnz) + " but colIdx has " +
+                                           std::to_string(args.col_idx.length) + " entries");
+    return nullptr;
+  }
+  const long m = args.k > 0 ? args.dense.length / args.k : 0;
+  for (long p = 0; p < nnz; p++) {
+    if (args.col_idx.data[p] < 0 || (args.k > 0 && args.col_idx.data[p] >= m)) {
+      throw_range_error(env, args.kName, "column " + std::to_string(args.col_idx.data[p]) + " at position " +
+                                             std::to_string(p) + " is outside [0, " + std::to_string(m) + ")");
+      return nullptr;
+    }
+  }
+  return call_kernel(env, args.kName, {{args.values, nnz}, {args.out, extent({rows, args.k})}}, [&] {
+    sparse_matmul(args.row_ptr.data, rows, args.col_idx.data, args.values.data, args.dense.data, args.k, args.out.data,
+                  num_threads());
+    return true;
+  });
+}
+
 // The table's elementwise kernels: every float32 array holds at least the output's length.
 template <class Args>
 napi_value run_elementwise(napi_env env, const Args& args, void (*kernel)(const Args&, long, int)) {

@@ -1,8 +1,10 @@
-// `npm run fuzz [-- cases seed [modelCases [hdf5Cases [imageCases]]]]`: the long fuzz runs, one phase per
+// `npm run fuzz [-- cases seed [modelCases [hdf5Cases [imageCases [citationCases]]]]]`: the long fuzz runs, one phase per
 // file-format reader. Phase 1: the safetensors reader (CI runs 20,000 cases of the same harness);
 // phase 2: nr.loadModel on mutant model directories (CI 6,000); phase 3: HDF5 / Keras weight files
 // through openHdf5 and the loadWeights mapping (CI 500); phase 4: decodeImage on PNG and JPEG files
-// (CI 3,000). Defaults: 100,000 + 20,000 + 20,000 + 100,000 cases, a few minutes in all.
+// (CI 3,000); phase 5: the Cora-style citation parser on mutated text (CI 3,000; `citationCases`, the
+// seventh argument). Defaults: 100,000 + 20,000 + 20,000 + 100,000 + 100,000 cases, a few minutes in all.
+import { runCitationFuzz } from '../test/data/citation.fuzz.js';
 import { runHdf5Fuzz } from '../test/io/hdf5.fuzz.js';
 import { runImageFuzz } from '../test/io/image.fuzz.js';
 import { runSafetensorsFuzz } from '../test/io/safetensors.fuzz.js';
@@ -39,6 +41,12 @@ for (const [what, r] of bytePhases) {
   );
   for (const example of r.examples) console.log(`  ${example}`);
 }
+const citations = runCitationFuzz(Number(process.argv[7] ?? 100_000), seed);
+console.log(
+  `citation-graph fuzz: ${citations.cases} cases (seed ${seed}) in ${citations.seconds.toFixed(1)} s: ` +
+    `${citations.loaded} loaded, ${citations.rejected} rejected with FormatError, ${citations.crashes} crashes`,
+);
+for (const example of citations.examples) console.log(`  ${example}`);
 const ok =
   report.crashes === 0 &&
   report.hangs === 0 &&
@@ -48,5 +56,6 @@ const ok =
   models.hangs === 0 &&
   models.escapes === 0 &&
   models.pollutions === 0 &&
-  bytePhases.every(([, r]) => r.crashes === 0 && r.hangs === 0);
+  bytePhases.every(([, r]) => r.crashes === 0 && r.hangs === 0) &&
+  citations.crashes === 0;
 process.exit(ok ? 0 : 1);

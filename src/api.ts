@@ -66,6 +66,7 @@ export * as regularizers from './nn/regularizers.js';
 export * as applications from './applications/index.js';
 export * as random from './ops/random.js';
 export * as distributions from './nn/distributions/index.js';
+export * as graph from './data/graph/index.js';
 export { Sequential, Model, Input, InputLayer } from './nn/models/index.js';
 export type { StepData, StepLogs } from './nn/training/step.js';
 export type { CompileOptions, FitOptions, EvaluateOptions, PredictOptions, ModelArgs, InputOptions } from './nn/models/index.js';

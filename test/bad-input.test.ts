@@ -1003,6 +1003,65 @@ const rows: Row[] = [
     error: nr.ConfigError,
     message: /^random\.uniform: maxval must be greater than minval 2, got 1/,
   },
+  // Graphs: the edge, the value and the shapes are named.
+  {
+    what: 'Graph.fromEdges with an edge outside the node range',
+    run: () =>
+      nr.graph.Graph.fromEdges(
+        [
+          [0, 1],
+          [3, 4],
+        ],
+        { numNodes: 4 },
+      ),
+    error: nr.ShapeError,
+    message: /^Graph\.fromEdges: node indices must be integers in \[0, 4\), got edge 1 \[3, 4\] has target 4; raise numNodes to at least 5/,
+  },
+  {
+    what: 'Graph.fromEdges with a fractional index',
+    run: () => nr.graph.Graph.fromEdges([Float64Array.of(0, 2.5), Float64Array.of(1, 0)], { numNodes: 4 }),
+    error: nr.ShapeError,
+    message: /^Graph\.fromEdges: .*got edge 1 \[2\.5, 0\] has source 2\.5/,
+  },
+  {
+    what: 'Graph features with the wrong node count',
+    run: () => nr.graph.Graph.fromEdges([[0, 1]], { numNodes: 3, x: ones([4, 2]) }),
+    error: nr.ShapeError,
+    message: /^Graph\.x: \[numNodes, features\] with numNodes = 3, got \[4, 2\]/,
+  },
+  {
+    what: 'GCNConv on a graph without self-loops',
+    run: () => new nr.layers.GCNConv({ units: 2, name: 'gcn' }).apply([ones([3, 2]), nr.graph.Graph.fromEdges([[0, 1]], { numNodes: 3 })]),
+    error: nr.ConfigError,
+    message:
+      /^GCNConv "gcn" \(input shape \[3, 2\]\): a graph with a self-loop on every node.*got 3 node\(s\) without one: 0, 1, 2; call graph\.addSelfLoops\(\)/,
+  },
+  {
+    what: 'GATConv features for another graph',
+    run: () =>
+      new nr.layers.GATConv({ units: 2, name: 'gat' }).apply([ones([5, 2]), nr.graph.Graph.fromEdges([[0, 1]], { selfLoops: true })]),
+    error: nr.ShapeError,
+    message: /^GATConv "gat": node features \[numNodes, features\] with numNodes = 2 \(the graph's\), got \[5, 2\]/,
+  },
+  {
+    what: 'sparseMatmul with a column outside the matrix',
+    run: () =>
+      nr.sparseMatmul({ shape: [2, 2], rowPtr: Int32Array.of(0, 1, 2), colIdx: Int32Array.of(0, 2), values: nr.ones([2]) }, ones([2, 3])),
+    error: nr.ShapeError,
+    message: /^sparseMatmul: column indices in \[0, 2\), got colIdx\[1\] = 2/,
+  },
+  {
+    what: 'sparseMatmul with a dense operand of the wrong height',
+    run: () => nr.sparseMatmul(nr.graph.Graph.fromEdges([[0, 1]]).adjacency(), ones([3, 3])),
+    error: nr.ShapeError,
+    message: /^sparseMatmul: a dense operand \[2, k\] for a sparse matrix \[2, 2\], got \[3, 3\]/,
+  },
+  {
+    what: 'a citation file naming an unknown paper',
+    run: () => nr.graph.parseCitationGraph('a 1 x\nb 0 y\n', 'a c\n'),
+    error: nr.FormatError,
+    message: /^parseCitationGraph: cites line 1: papers listed in the content file, got unknown paper "c"/,
+  },
 ];
 
 /** CLI rows: arguments, exit status, and the one stderr line's pattern (it starts with "neurona: "). */

@@ -44,6 +44,7 @@ const small: Record<string, string[]> = {
     ...['--limit', '2000', '--pairs', '1000', '--epochs', '2', '--val-pairs', '300', '--test-pairs', '400', '--trials', '3'],
     ...['--filters', '8', '--embedding', '8', '--out', join(tmpdir(), `neurona-siamese-mnist-${process.pid}`)],
   ],
+  'gcn-karate.ts': ['--seeds', '3', '--epochs', '60', '--hidden', '8', '--out', join(tmpdir(), `neurona-gcn-karate-${process.pid}`)],
 };
 
 /** Each script is run once; the tests that check what it printed reuse the run. */
@@ -194,6 +195,24 @@ test('siamese-mnist verifies unseen pairs, classifies unseen digits one-shot abo
     const oneShot = Number(stdout.match(/^one-shot accuracy on digits 5-9 .*: ([\d.]+)$/m)![1]);
     assert.ok(oneShot > 0.25, `one-shot accuracy ${oneShot} (chance 0.2)`);
     assert.deepEqual([...readFileSync(join(out, 'embedding.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('gcn-karate: the median accuracy on the 32 unlabelled members, each seed, and karate.png', () => {
+  const { status, stdout, stderr } = run('gcn-karate.ts');
+  assert.equal(status, 0, stderr);
+  const out = join(tmpdir(), `neurona-gcn-karate-${process.pid}`);
+  try {
+    assert.match(stdout, /^karate club: 34 members, 78 friendships; labelled: 0 \(Mr. Hi\), 33 \(Officer\)$/m);
+    const seeds = [...stdout.matchAll(/^seed \d: accuracy on the 32 unlabelled members ([\d.]+)$/gm)].map((m) => Number(m[1]));
+    assert.equal(seeds.length, 3);
+    const median = Number(stdout.match(/^median accuracy over 3 seeds: ([\d.]+) /m)![1]);
+    assert.equal(median, [...seeds].sort((a, b) => a - b)[1]);
+    // 60 steps from two labels: the full run (200 steps, 10 seeds) reaches 0.97; chance is 0.5.
+    assert.ok(median >= 0.8, `median accuracy ${median}`);
+    assert.deepEqual([...readFileSync(join(out, 'karate.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

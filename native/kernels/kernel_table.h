@@ -18,7 +18,7 @@ enum class PoolKernel;
 enum class UpdateKernel;
 
 // tableHash() in table.ts: the addon exports it, and the binding refuses a build of another table.
-constexpr uint32_t kTableHash = 0x7bda83e9u;
+constexpr uint32_t kTableHash = 0xe8fba4e6u;
 
 // Conv2DGeometry in src/backend/kernels.ts, sent as an Int32Array of its fields.
 struct ConvGeometry {
@@ -241,6 +241,21 @@ struct ScatterAddArgs {
   template <class Read>
   bool read(Read&& r) {
     return r(dy, "dy") && r(outer, "outer") && r(length, "length") && r(inner, "inner") && r(indices, "indices")
+        && r(out, "out");
+  }
+};
+
+// sparseMatmul(rowPtr, colIdx, values, dense, k, out)
+struct SparseMatmulArgs {
+  static constexpr const char* kName = "sparseMatmul";
+  static constexpr int kCount = 6;
+  I32Array row_ptr, col_idx;
+  F32Array values, dense;
+  long k;
+  F32Array out;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(row_ptr, "rowPtr") && r(col_idx, "colIdx") && r(values, "values") && r(dense, "dense") && r(k, "k")
         && r(out, "out");
   }
 };
@@ -642,6 +657,7 @@ struct InfoArgs {
   X(AttentionSoftmaxBackwardArgs) \
   X(GatherArgs) \
   X(ScatterAddArgs) \
+  X(SparseMatmulArgs) \
   X(GeluArgs) \
   X(GeluBackwardArgs) \
   X(Conv2dArgs) \

@@ -52,4 +52,42 @@ void scatter_add_rows(const float* dy, long outer, long length, long inner, cons
   parallel_run(parts < 1 ? 1 : static_cast<int>(parts), scatter_add_part, &job);
 }
 
+namespace {
+
+struct SparseJob {
+  const int32_t* row_ptr;
+  long rows;
+  const int32_t* col_idx;
+  const float* values;
+  const float* dense;
+  long k;
+  float* out;
+};
+
+void sparse_matmul_part(void* context, int thread, int threads) {
+  const SparseJob& job = *static_cast<const SparseJob*>(context);
+  long begin, end;
+  split_range(job.rows, threads, thread, &begin, &end);
+  for (long i = begin; i < end; i++) {
+    float* row = job.out + i * job.k;
+    for (long c = 0; c < job.k; c++) row[c] = 0.0f;
+    for (int32_t p = job.row_ptr[i]; p < job.row_ptr[i + 1]; p++) {
+      const float v = job.values[p];
+      const float* d = job.dense + static_cast<long>(job.col_idx[p]) * job.k;
+      for (long c = 0; c < job.k; c++) row[c] += v * d[c];
+    }
+  }
+}
+
+}  // namespace
+
+void sparse_matmul(const int32_t* row_ptr, long rows, const int32_t* col_idx, const float* values, const float* dense, long k,
+                   float* out, int threads) {
+  SparseJob job{row_ptr, rows, col_idx, values, dense, k, out};
+  const long work = (rows > 0 ? static_cast<long>(row_ptr[rows]) : 0L) * (k > 0 ? k : 1);
+  long parts = work < (1L << 15) ? 1 : rows / 8;
+  if (parts > threads) parts = threads;
+  parallel_run(parts < 1 ? 1 : static_cast<int>(parts), sparse_matmul_part, &job);
+}
+
 }  // namespace neurona

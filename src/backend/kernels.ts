@@ -289,6 +289,11 @@ export interface Kernels {
   gather(x: TypedArray, view: AxisView, indices: Int32Array, out: TypedArray): void;
   /** The transpose of gather: `out[o, indices[j], i] += dy[o, j, i]` (out must be zeroed by the caller). */
   scatterAdd(dy: TypedArray, view: AxisView, indices: Int32Array, out: TypedArray): void;
+  /**
+   * Sparse (CSR) times dense: `out[i, :] = sum over p in [rowPtr[i], rowPtr[i + 1]) of values[p] * dense[colIdx[p], :]`,
+   * dense `[m, k]`, out `[rowPtr.length - 1, k]`; a row without entries is zero. Entries are summed in p order.
+   */
+  sparseMatmul(rowPtr: Int32Array, colIdx: Int32Array, values: FloatArray, dense: FloatArray, k: number, out: FloatArray): void;
   /** `out[i, indices[i]] = onValue`, every other entry `offValue`; out is `[indices.length, depth]`. */
   oneHot(indices: Int32Array, depth: number, onValue: number, offValue: number, out: TypedArray): void;
   /** x `[batch, inH, inW, inC]`, filter `[fh, fw, inC, outC]` (Keras layout), out `[batch, outH, outW, outC]`. */
@@ -554,6 +559,7 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'pad',
   'gather',
   'scatterAdd',
+  'sparseMatmul',
   'oneHot',
   'conv2d',
   'conv2dBiasActivation',

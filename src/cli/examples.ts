@@ -24,6 +24,7 @@ import { spamClassifier } from './jobs/spam-classifier.js';
 import { miniGptExample } from './jobs/mini-gpt.js';
 import { seq2seqAttention } from './jobs/seq2seq-attention.js';
 import { siameseMnist } from './jobs/siamese-mnist.js';
+import { gcnKarate } from './jobs/gcn-karate.js';
 
 export const EXAMPLES: Record<string, Example> = {
   'mnist-mlp': mnistMlp,
@@ -47,4 +48,5 @@ export const EXAMPLES: Record<string, Example> = {
   'mini-gpt': miniGptExample,
   'seq2seq-attention': seq2seqAttention,
   'siamese-mnist': siameseMnist,
+  'gcn-karate': gcnKarate,
 };

@@ -20,3 +20,4 @@ export {
   type TextSplit,
   type CmudictOptions,
 } from './text-datasets.js';
+export { karateClub } from './graph/karate.js';

@@ -29,3 +29,4 @@ export { zeroPad2d, crop2d, upSample2d, type Sides2D, type Interpolation } from 
 export { applyOptimizerUpdate, type UpdateParams, type UpdateRule } from './optimizer.js';
 export { scaledDotProductAttention, attentionSoftmax, type AttentionOptions, type AttentionSoftmaxOptions } from './attention.js';
 export { recurrent, recurrentPacked, type RecurrentCell, type RecurrentOptions, type RecurrentResult } from './recurrent.js';
+export { sparseMatmul, type CsrMatrix } from './sparse.js';

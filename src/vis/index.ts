@@ -26,3 +26,4 @@ export {
   type SampleGridOptions,
   type ImageClassifier,
 } from './samples.js';
+export { forceLayout, graphSvg, saveGraphDrawing, type ForceLayoutOptions, type GraphDrawingOptions } from './graph-drawing.js';

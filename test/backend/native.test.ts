@@ -231,6 +231,7 @@ test('every native kernel passes the conformance suite at every size (no js cut-
     'recurrent',
     'threads',
     'attention',
+    'sparse',
   ];
   const files = names.map((f) => `test/conformance/${f}.test.ts`);
   // Without NODE_TEST_CONTEXT the child reports in plain TAP instead of to this runner.
@@ -409,6 +410,23 @@ test('the training kernels reject bad geometries, short arrays and missing slots
     () => addon.groupNorm!(f(24), 2, 3, 4, 3, null, null, 1e-3, f(24), f(6), f(6)),
     (e: Error) => e instanceof RangeError && /groupNorm: channels must be a multiple of groups/.test(e.message),
   );
+  const ints = (...v: number[]) => new Int32Array(v);
+  assert.throws(
+    () => addon.sparseMatmul!(ints(0, 2, 1), ints(0, 1), f(2), f(4), 2, f(4)),
+    (e: Error) => e instanceof RangeError && /sparseMatmul: rowPtr decreases at row 1/.test(e.message),
+  );
+  assert.throws(
+    () => addon.sparseMatmul!(ints(0, 1, 2), ints(0, 2), f(2), f(4), 2, f(4)),
+    (e: Error) => e instanceof RangeError && /sparseMatmul: column 2 at position 1 is outside \[0, 2\)/.test(e.message),
+  );
+  assert.throws(
+    () => addon.sparseMatmul!(ints(0, 1, 2), ints(0, 1), f(2), f(4), 2, f(3)),
+    (e: Error) => e instanceof RangeError && /sparseMatmul: out has 3 elements but the shape needs 4/.test(e.message),
+  );
+  assert.throws(
+    () => addon.sparseMatmul!(ints(0, 1, 3), ints(0, 1), f(2), f(4), 2, f(4)),
+    (e: Error) => e instanceof RangeError && /sparseMatmul: rowPtr ends at 3 but colIdx has 2 entries/.test(e.message),
+  );
   // adam with amsgrad reads three slots.
   const params: Record<keyof UpdateParams, number> = {
     learningRate: 0.01,
@@ -466,6 +484,7 @@ test('the native backend runs its own training kernels on float32 and hands floa
     'groupNorm',
     'groupNormBackward',
     'scatterAdd',
+    'sparseMatmul',
     'applyUpdate',
     'lstmCell',
     'lstmCellBackward',

@@ -57,6 +57,7 @@ export const KERNEL_COVERAGE: Record<KernelName, string> = {
   pad: 'layout.test.ts',
   gather: 'layout.test.ts',
   scatterAdd: 'layout.test.ts',
+  sparseMatmul: 'sparse.test.ts',
   oneHot: 'layout.test.ts',
   conv2d: 'conv.test.ts',
   conv2dBiasActivation: 'conv.test.ts',

@@ -17,6 +17,11 @@ export interface LayerTestOptions {
   builtOnCreation?: boolean;
   /** The input holds int32 indices below this bound (Embedding): gradients are checked w.r.t. the weights only. */
   indicesBelow?: number;
+  /**
+   * The graph of a graph layer (an nr.graph.Graph with inputShape[0] nodes): every call is
+   * `apply([x, graph])`, and the symbolic call must be refused, since a Graph cannot be traced.
+   */
+  graph?: nr.graph.Graph;
 }
 
 const sameValues = (a: nr.Tensor, b: nr.Tensor) =>
@@ -42,16 +47,29 @@ export function runLayerTest(factory: () => Layer, options: LayerTestOptions): v
   const { indicesBelow } = options;
   const indices = (shape: number[]) => nr.randu(shape, { low: 0, high: indicesBelow! }).floor().cast('int32');
   const x = each((shape) => (indicesBelow ? indices(shape) : nr.randu(shape, { low: -2, high: 2 })));
+  const { graph } = options;
+  // biome-ignore lint/suspicious/noExplicitAny: the input (or list) as built by `each`
+  const run = (l: Layer, input: any, o: { training?: boolean } = {}): nr.Tensor =>
+    graph ? l.apply([input, graph] as never, o) : l.apply(input, o);
 
   // Shapes: eager output and computeOutputShape with an unknown batch.
-  const y = layer.apply(x);
+  const y = run(layer, x);
   assert.ok(layer.built, `${label}: apply must build the layer`);
   assert.deepEqual(y.shape, expectedOutputShape, `${label}: output shape`);
   assert.deepEqual(layer.computeOutputShape(each(unknownBatch)), [null, ...expectedOutputShape.slice(1)], `${label}: computeOutputShape`);
-  const symbolic = factory().apply(
-    each((shape) => new nr.layers.SymbolicTensor(unknownBatch(shape), indicesBelow ? 'int32' : 'float32', null, [], 'input')),
+  const symbolicInput = each(
+    (shape) => new nr.layers.SymbolicTensor(unknownBatch(shape), indicesBelow ? 'int32' : 'float32', null, [], 'input'),
   );
-  assert.deepEqual(symbolic.shape, [null, ...expectedOutputShape.slice(1)], `${label}: symbolic output shape`);
+  if (graph) {
+    assert.throws(
+      () => factory().apply([symbolicInput, graph] as never),
+      /graph layers run eagerly/,
+      `${label}: a symbolic input is refused`,
+    );
+  } else {
+    const symbolic = factory().apply(symbolicInput);
+    assert.deepEqual(symbolic.shape, [null, ...expectedOutputShape.slice(1)], `${label}: symbolic output shape`);
+  }
 
   // Config: JSON-serializable, rebuilds an equal layer that computes the same outputs.
   const config = layer.getConfig();
@@ -60,9 +78,9 @@ export function runLayerTest(factory: () => Layer, options: LayerTestOptions): v
   const clone = nr.layers.layerFromConfig({ className: layer.className, config: serialized });
   assert.equal(clone.className, layer.className);
   assert.deepEqual(clone.getConfig(), config, `${label}: config round-trip`);
-  clone.apply(x);
+  run(clone, x);
   clone.setWeights(layer.getWeights());
-  assert.ok(sameValues(clone.apply(x), layer.apply(x)), `${label}: the rebuilt layer must compute the same outputs`);
+  assert.ok(sameValues(run(clone, x), run(layer, x)), `${label}: the rebuilt layer must compute the same outputs`);
 
   // Weight bookkeeping.
   const weights = layer.weights;
@@ -92,16 +110,16 @@ export function runLayerTest(factory: () => Layer, options: LayerTestOptions): v
 
   // Training vs inference. A training call may update state (BatchNormalization's moving
   // statistics): it is put back so that the checks below see the same layer.
-  const inference = nr.noGrad(() => layer.apply(x, { training: false }));
+  const inference = nr.noGrad(() => run(layer, x, { training: false }));
   assert.ok(
     sameValues(
       inference,
-      nr.noGrad(() => layer.apply(x)),
+      nr.noGrad(() => run(layer, x)),
     ),
     `${label}: inference must be deterministic and the default`,
   );
   const state = layer.getWeights();
-  const training = nr.noGrad(() => layer.apply(x, { training: true }));
+  const training = nr.noGrad(() => run(layer, x, { training: true }));
   layer.setWeights(state);
   assert.deepEqual(training.shape, expectedOutputShape, `${label}: training output shape`);
   if (trainingDiffers) assert.ok(!sameValues(training, inference), `${label}: training output should differ from inference`);
@@ -114,7 +132,7 @@ export function runLayerTest(factory: () => Layer, options: LayerTestOptions): v
       config: { ...config, name: `${layer.name}_f64`, dtype: 'float64' },
     });
     const x64: nr.Tensor[] = shapes.map((shape) => (indicesBelow ? indices(shape) : randomFloat64(shape, -2, 2)));
-    const out64 = listed ? layer64.apply(x64) : layer64.apply(x64[0]!);
+    const out64 = listed ? layer64.apply(x64) : run(layer64, x64[0]!);
     assert.equal(out64.dtype, 'float64', `${label}: a float64 layer must compute in float64`);
     if (layer64.trainableWeights.length > 0) {
       // Non-zero biases, so that a gradient that ignores them cannot pass.
@@ -124,10 +142,10 @@ export function runLayerTest(factory: () => Layer, options: LayerTestOptions): v
     // The weights are read from the layer itself; gradCheck perturbs them in place.
     checkGradients(
       (...inputs) =>
-        indicesBelow ? layer64.apply(x64[0]!) : listed ? layer64.apply(inputs.slice(0, shapes.length)) : layer64.apply(inputs[0]!),
+        indicesBelow ? layer64.apply(x64[0]!) : listed ? layer64.apply(inputs.slice(0, shapes.length)) : run(layer64, inputs[0]!),
       [...(indicesBelow ? [] : x64), ...layer64.trainableWeights],
       { label: `${label} gradients` },
     );
   }
-  assertClose(y, layer.apply(x), { message: `${label}: repeated apply` });
+  assertClose(y, run(layer, x), { message: `${label}: repeated apply` });
 }

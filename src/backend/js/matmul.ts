@@ -252,3 +252,23 @@ function microKernel(
     for (let j = 0; j < cols; j++) c[ci + i * ldc + j] += tile[i * NR + j]!;
   }
 }
+
+export function sparseMatmul(
+  rowPtr: Int32Array,
+  colIdx: Int32Array,
+  values: FloatArray,
+  dense: FloatArray,
+  k: number,
+  out: FloatArray,
+): void {
+  const rows = rowPtr.length - 1;
+  out.fill(0, 0, rows * k);
+  for (let i = 0; i < rows; i++) {
+    const o = i * k;
+    for (let p = rowPtr[i]!; p < rowPtr[i + 1]!; p++) {
+      const v = values[p]!;
+      const d = colIdx[p]! * k;
+      for (let c = 0; c < k; c++) out[o + c] += v * dense[d + c]!;
+    }
+  }
+}

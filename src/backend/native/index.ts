@@ -290,6 +290,13 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
       if (f32(x) && f32(out) && view.inner >= 16) addon.gather(x, view.outer, view.length, view.inner, indices, out);
       else jsKernels.gather(x, view, indices, out);
     },
+    sparseMatmul(rowPtr, colIdx, values, dense, k, out) {
+      if (f32(values) && f32(dense) && f32(out) && out.length >= MIN_NATIVE_ELEMENTS) {
+        addon.sparseMatmul(rowPtr, colIdx, values, dense, k, out);
+      } else {
+        jsKernels.sparseMatmul(rowPtr, colIdx, values, dense, k, out);
+      }
+    },
     scatterAdd(dy, view, indices, out) {
       // An embedding's gradient: every step of a language model adds batch x time rows into its table.
       if (f32(dy) && f32(out) && view.inner >= 16 && dy.length >= MIN_NATIVE_ELEMENTS) {

@@ -190,6 +190,8 @@ export const NATIVE_FUNCTIONS = {
   gather: glue('x: f32', 'outer: count', 'length: count', 'inner: count', 'indices: i32', 'out: f32'),
   /** out (zeroed by the caller) += the rows of dy at indices: gather's gradient. */
   scatterAdd: glue('dy: f32', 'outer: count', 'length: count', 'inner: count', 'indices: i32', 'out: f32'),
+  /** CSR times dense, out [rows, k] (see Kernels.sparseMatmul). */
+  sparseMatmul: glue('rowPtr: i32', 'colIdx: i32', 'values: f32', 'dense: f32', 'k: count', 'out: f32'),
   gelu: elementwise('x: f32', 'out: f32', 'approximate: bool'),
   geluBackward: elementwise('x: f32', 'dy: f32', 'dx: f32', 'approximate: bool'),
   conv2d: glue('x: f32', 'filter: f32', 'out: f32', 'geometry: geometry'),

@@ -147,3 +147,7 @@ export {
   type TextOutputMode,
   type TextAdaptData,
 } from './preprocessing/text-vectorization.js';
+export { GCNConv, type GCNConvOptions } from './graph/gcn-conv.js';
+export { GraphSAGEConv, type GraphSAGEConvOptions } from './graph/graph-sage-conv.js';
+export { GATConv, type GATConvOptions } from './graph/gat-conv.js';
+export { GlobalGraphPooling, type GlobalGraphPoolingOptions, type GraphPoolingMode } from './graph/global-graph-pooling.js';
