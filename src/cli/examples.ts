@@ -23,6 +23,9 @@ import { namesLstm } from './jobs/names-lstm.js';
 import { spamClassifier } from './jobs/spam-classifier.js';
 import { miniGptExample } from './jobs/mini-gpt.js';
 import { seq2seqAttention } from './jobs/seq2seq-attention.js';
+import { dcgan } from './jobs/dcgan.js';
+import { wganGp } from './jobs/wgan-gp.js';
+import { diffusion } from './jobs/diffusion.js';
 
 export const EXAMPLES: Record<string, Example> = {
   'mnist-mlp': mnistMlp,
@@ -45,4 +48,7 @@ export const EXAMPLES: Record<string, Example> = {
   'spam-classifier': spamClassifier,
   'mini-gpt': miniGptExample,
   'seq2seq-attention': seq2seqAttention,
+  dcgan: dcgan,
+  'wgan-gp': wganGp,
+  diffusion: diffusion,
 };

@@ -32,7 +32,11 @@ function judgeModel(): nr.Model {
     new nr.layers.Flatten(),
     new nr.layers.Dense({ units: 10, activation: 'softmax' }),
   ]);
-  model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 2e-3 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  model.compile({
+    optimizer: new nr.optimizers.Adam({ learningRate: 2e-3 }),
+    loss: 'sparse_categorical_crossentropy',
+    metrics: ['accuracy'],
+  });
   return model;
 }
 
@@ -42,7 +46,7 @@ export async function mnistJudge(options: JudgeOptions, print: (line: string) =>
   const { train, test } = await loadMnist({ channels: true });
   if (existsSync(join(path, 'config.json'))) {
     const judge = await nr.loadModel(path);
-    judge.compile({ loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+    judge.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
     const { accuracy } = await judge.evaluate(test[0], test[1], { verbose: 0, batchSize: 500 });
     print(`judge: the MNIST classifier cached in ${path}, test accuracy ${accuracy!.toFixed(4)}`);
     return judge;
