@@ -6,7 +6,7 @@
  * The exercise is in src/cli/jobs/dcgan.ts; this script runs it as `neurona train dcgan` does, with
  * the same flags (and --backend, --threads).
  *
- * Run: npx tsx examples/dcgan.ts [--epochs 10] [--limit 60000] [--out out/dcgan] [--report out/dcgan-report]
+ * Run: npx tsx examples/dcgan.ts [--epochs 5] [--limit 60000] [--out out/dcgan] [--report out/dcgan-report]
  */
 import { main } from '../src/cli/commands.js';
 

@@ -6,7 +6,7 @@
  * The exercise is in src/cli/jobs/diffusion.ts; this script runs it as `neurona train diffusion`
  * does, with the same flags (and --backend, --threads).
  *
- * Run: npx tsx examples/diffusion.ts [--epochs 10] [--timesteps 1000] [--ddim-steps 0] [--out out/diffusion]
+ * Run: npx tsx examples/diffusion.ts [--epochs 5] [--timesteps 1000] [--ddim-steps 0] [--out out/diffusion]
  */
 import { main } from '../src/cli/commands.js';
 

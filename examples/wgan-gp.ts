@@ -6,7 +6,7 @@
  * The exercise is in src/cli/jobs/wgan-gp.ts; this script runs it as `neurona train wgan-gp` does,
  * with the same flags (and --backend, --threads).
  *
- * Run: npx tsx examples/wgan-gp.ts [--epochs 10] [--critic-steps 5] [--out out/wgan-gp] [--report out/wgan-gp-report]
+ * Run: npx tsx examples/wgan-gp.ts [--epochs 5] [--critic-steps 5] [--out out/wgan-gp] [--report out/wgan-gp-report]
  */
 import { main } from '../src/cli/commands.js';
 

@@ -104,7 +104,7 @@ export class DCGAN extends nr.Model {
 export const dcgan = program({
   description: 'a DCGAN on MNIST with a custom trainStep and two optimizers: sample grids per epoch, judged coverage and confidence',
   flags: {
-    epochs: { kind: 'positive', default: 10, help: 'passes over the training digits' },
+    epochs: { kind: 'positive', default: 5, help: 'passes over the training digits' },
     batchSize: { kind: 'positive', default: 128, help: 'real digits per step' },
     latentDim: { kind: 'positive', default: 100, help: 'size of the noise vector z' },
     width: { kind: 'positive', default: 64, help: 'filters of the first convolution (the others are multiples)' },

@@ -159,7 +159,7 @@ export function ddimTimesteps(timesteps: number, count: number): number[] {
 export const diffusion = program({
   description: 'a DDPM with a small U-Net on MNIST: sample grid, denoising chain, judged coverage and confidence; DDIM as an option',
   flags: {
-    epochs: { kind: 'positive', default: 10, help: 'passes over the training digits' },
+    epochs: { kind: 'positive', default: 5, help: 'passes over the training digits' },
     batchSize: { kind: 'positive', default: 128, help: 'digits per step' },
     timesteps: { kind: 'positive', default: 1000, help: 'diffusion steps T' },
     width: { kind: 'positive', default: 32, help: "channels at the U-Net's full resolution (twice that below)" },

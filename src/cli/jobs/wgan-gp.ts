@@ -85,11 +85,11 @@ export class WGANGP extends DCGAN {
 export const wganGp = program({
   description: 'a WGAN with gradient penalty (second derivatives) on MNIST: sample grids per epoch, judged coverage and confidence',
   flags: {
-    epochs: { kind: 'positive', default: 10, help: 'passes over the training digits' },
+    epochs: { kind: 'positive', default: 5, help: 'passes over the training digits' },
     batchSize: { kind: 'positive', default: 64, help: 'real digits per step' },
     criticSteps: { kind: 'positive', default: 5, help: 'critic updates per generator update' },
     latentDim: { kind: 'positive', default: 100, help: 'size of the noise vector z' },
-    width: { kind: 'positive', default: 64, help: 'filters of the first convolution (the others are multiples)' },
+    width: { kind: 'positive', default: 32, help: 'filters of the first convolution (the others are multiples)' },
     ...GENERATIVE_FLAGS,
     out: { kind: 'text', default: 'out/wgan-gp', help: 'directory for samples-epoch-<k>.png and samples.png' },
   },
