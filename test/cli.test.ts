@@ -97,6 +97,15 @@ test('neurona examples lists each example with a description; jobs is an alias',
   lines.forEach((line, i) => assert.equal(line.slice(column), EXAMPLES[names[i]!]!.description, line));
 });
 
+test('diffusion rejects a learning rate or a U-Net width it cannot use before loading any data', async () => {
+  assertOneLineError(
+    await cli('train', 'diffusion', '--learning-rate', 'fast'),
+    1,
+    /diffusion: .*--learning-rate must be a number in \(0, 1\)/,
+  );
+  assertOneLineError(await cli('train', 'diffusion', '--width', '12'), 1, /diffusion: .*--width must be a multiple of 8 .*12/);
+});
+
 test('the deck-004 transfer examples reject an unknown base, model or stage before any work, naming the choices', async () => {
   assertOneLineError(
     await cli('train', 'transfer-learning', '--base', 'resnet18'),

@@ -178,6 +178,10 @@ export const diffusion = program({
         hint: 'e.g. 2e-4',
       });
     }
+    if (width % 8 !== 0) {
+      // Every GroupNormalization has 8 groups, and the decoder's inputs have 3 x width channels.
+      throw configError('diffusion', { expected: '--width must be a multiple of 8 (GroupNormalization uses 8 groups)', got: show(width) });
+    }
     nr.setSeed(7);
     const images = await mnistImages(limit);
     const embeddingDim = 4 * width;
