@@ -84,10 +84,9 @@ test('neurona examples lists each example with a description; jobs is an alias',
   assert.equal((await cli('jobs')).out, examples.out);
   // Every registered example, each description starting in one column: two spaces after the longest name.
   const names = Object.keys(EXAMPLES);
-  assert.ok(
-    names.includes('fashion-mnist-v5') && names.includes('siamese-mnist') && names.includes('gcn-karate') && names.length === 31,
-    names.join(' '),
-  );
+  for (const name of ['fashion-mnist-v5', 'siamese-mnist', 'gcn-karate', 'dcgan', 'wgan-gp', 'diffusion'])
+    assert.ok(names.includes(name), name);
+  assert.equal(names.length, 34, names.join(' '));
   // Every script in examples/ is an example of the command (the course's exercises run both ways).
   for (const file of readdirSync('examples').filter((f) => f.endsWith('.ts')))
     assert.ok(names.includes(file.slice(0, -3)), `${file} is listed`);
@@ -98,6 +97,15 @@ test('neurona examples lists each example with a description; jobs is an alias',
     names,
   );
   lines.forEach((line, i) => assert.equal(line.slice(column), EXAMPLES[names[i]!]!.description, line));
+});
+
+test('diffusion rejects a learning rate or a U-Net width it cannot use before loading any data', async () => {
+  assertOneLineError(
+    await cli('train', 'diffusion', '--learning-rate', 'fast'),
+    1,
+    /diffusion: .*--learning-rate must be a number in \(0, 1\)/,
+  );
+  assertOneLineError(await cli('train', 'diffusion', '--width', '12'), 1, /diffusion: .*--width must be a multiple of 8 .*12/);
 });
 
 test('the deck-004 transfer examples reject an unknown base, model or stage before any work, naming the choices', async () => {

@@ -1,9 +1,15 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert } from './helpers.js';
+
+// The generative examples share one small judge (an MNIST classifier), trained by the first that runs.
+const judgeDir = join(tmpdir(), `neurona-judges-${process.pid}`);
+const generativeOut = (name: string) => join(tmpdir(), `neurona-${name}-${process.pid}`);
+const judgeFlags = ['--samples', '200', '--judge-images', '6000', '--judge-epochs', '1', '--judge-dir', judgeDir];
+after(() => rmSync(judgeDir, { recursive: true, force: true }));
 
 // Every example runs, at a small size, and exits cleanly. The scripts of the course's exercises run
 // them through `neurona train <name>` (src/cli/jobs/), so this also runs those jobs, each once.
@@ -45,6 +51,32 @@ const small: Record<string, string[]> = {
     ...['--filters', '8', '--embedding', '8', '--out', join(tmpdir(), `neurona-siamese-mnist-${process.pid}`)],
   ],
   'gcn-karate.ts': ['--seeds', '3', '--epochs', '60', '--hidden', '8', '--out', join(tmpdir(), `neurona-gcn-karate-${process.pid}`)],
+  'dcgan.ts': [
+    ...['--limit', '1024', '--epochs', '2', '--batch-size', '64', '--width', '8', '--latent-dim', '16', ...judgeFlags],
+    ...['--out', generativeOut('dcgan'), '--report', join(generativeOut('dcgan'), 'report')],
+  ],
+  'wgan-gp.ts': [
+    ...['--limit', '256', '--epochs', '2', '--batch-size', '64', '--critic-steps', '2', '--width', '8', '--latent-dim', '16'],
+    ...[...judgeFlags, '--out', generativeOut('wgan-gp')],
+  ],
+  'diffusion.ts': [
+    ...[
+      '--limit',
+      '512',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '32',
+      '--timesteps',
+      '20',
+      '--width',
+      '8',
+      '--learning-rate',
+      '3e-3',
+      ...judgeFlags,
+    ],
+    ...['--out', generativeOut('diffusion')],
+  ],
 };
 
 /** Each script is run once; the tests that check what it printed reuse the run. */
@@ -263,6 +295,84 @@ test('seq2seq-attention reports the word accuracy on the held-out words and writ
     assert.equal(Number(accuracy).toFixed(4), (Number(right) / 30).toFixed(4));
     assert.match(stdout, /^wrote .*attention\.png \([A-Z]+ -> /m);
     assert.deepEqual([...readFileSync(join(out, 'attention.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+/** Each epoch's figures from the `epoch k/N - name: value - ...` lines. */
+function epochFigures(stdout: string): Record<string, number>[] {
+  return [...stdout.matchAll(/^epoch \d+\/\d+ - (.*)$/gm)].map((m) =>
+    Object.fromEntries(m[1]!.split(' - ').map((pair) => [pair.split(': ')[0]!, Number(pair.split(': ')[1])])),
+  );
+}
+
+/** The judge's figures are computed and sensible, and the samples are not one image repeated. */
+function assertJudged(stdout: string): void {
+  const accuracy = Number(stdout.match(/^judge: .*test accuracy ([01]\.\d{4})/m)![1]);
+  assert.ok(accuracy > 0.85, `judge accuracy ${accuracy}`);
+  const spread = Number(stdout.match(/^sample spread .*: ([\d.]+)$/m)![1]);
+  assert.ok(spread > 0.01, `samples nearly constant: spread ${spread}`);
+  const [, coverage, confidence] = stdout.match(/^judge on 200 samples: coverage (\d+)\/10 digits, mean confidence ([01]\.\d{4})$/m)!;
+  assert.ok(Number(coverage) >= 1 && Number(coverage) <= 10, `coverage ${coverage}`);
+  // Ten classes: a mean max-softmax can be no lower than 0.1.
+  assert.ok(Number(confidence) >= 0.1 && Number(confidence) <= 1, `confidence ${confidence}`);
+  const counts = stdout
+    .match(/^ {2}samples per predicted digit 0-9: ([\d ]+)$/m)![1]!
+    .split(' ')
+    .map(Number);
+  assert.equal(
+    counts.reduce((a, b) => a + b, 0),
+    200,
+  );
+  assert.equal(counts.filter((c) => c > 0).length, Number(coverage));
+}
+
+const isPng = (path: string) => assert.deepEqual([...readFileSync(path).subarray(1, 4)], [0x50, 0x4e, 0x47], path);
+
+for (const [file, keys] of [
+  ['dcgan.ts', ['d_loss', 'g_loss']],
+  ['wgan-gp.ts', ['d_loss', 'g_loss', 'gp', 'w_distance']],
+] as const) {
+  test(`${file}: the custom trainStep's trackers reach the epoch lines, sample grids are written, the judge scores the samples`, () => {
+    const { status, stdout, stderr } = run(file);
+    assert.equal(status, 0, stderr);
+    const out = generativeOut(file.replace('.ts', ''));
+    try {
+      const epochs = epochFigures(stdout);
+      assert.equal(epochs.length, 2);
+      for (const key of keys) {
+        for (const figures of epochs) assert.ok(Number.isFinite(figures[key]), `${key} in ${JSON.stringify(figures)}`);
+        assert.notEqual(epochs[0]![key], epochs[1]![key], `${key} did not move`);
+      }
+      // Early on the discriminator (critic) wins: its loss falls from the first epoch to the second.
+      assert.ok(epochs[1]!.d_loss! < epochs[0]!.d_loss!, `d_loss ${epochs[0]!.d_loss} -> ${epochs[1]!.d_loss}`);
+      for (const png of ['samples-epoch-01.png', 'samples-epoch-02.png', 'samples.png']) isPng(join(out, png));
+      assertJudged(stdout);
+      if (file === 'dcgan.ts') {
+        // The run report plots the step's own metrics.
+        const page = readFileSync(join(out, 'report', 'index.html'), 'utf8');
+        for (const key of keys) assert.ok(page.includes(key), `${key} missing from the report`);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+}
+
+test('diffusion.ts: the noise-prediction loss falls, the sample grid and the denoising chain are written, the judge scores the samples', () => {
+  const { status, stdout, stderr } = run('diffusion.ts');
+  assert.equal(status, 0, stderr);
+  const out = generativeOut('diffusion');
+  try {
+    assert.match(stdout, /^512 training digits, T = 20, U-Net of \d+ parameters$/m);
+    const losses = epochFigures(stdout).map((figures) => figures.loss!);
+    assert.equal(losses.length, 2);
+    // Predicting no noise scores 1 (the noise's variance); by epoch 2 the network must do clearly better.
+    assert.ok(losses[1]! < 0.6 * losses[0]! && losses[1]! < 0.6, `loss ${losses.join(' -> ')}`);
+    assert.match(stdout, /^sampled 64 digits by ancestral sampling on 20 steps in [\d.]+ s$/m);
+    for (const png of ['samples.png', 'chain.png']) isPng(join(out, png));
+    assertJudged(stdout);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -25,6 +25,9 @@ import { miniGptExample } from './jobs/mini-gpt.js';
 import { seq2seqAttention } from './jobs/seq2seq-attention.js';
 import { siameseMnist } from './jobs/siamese-mnist.js';
 import { gcnKarate } from './jobs/gcn-karate.js';
+import { dcgan } from './jobs/dcgan.js';
+import { wganGp } from './jobs/wgan-gp.js';
+import { diffusion } from './jobs/diffusion.js';
 
 export const EXAMPLES: Record<string, Example> = {
   'mnist-mlp': mnistMlp,
@@ -49,4 +52,7 @@ export const EXAMPLES: Record<string, Example> = {
   'seq2seq-attention': seq2seqAttention,
   'siamese-mnist': siameseMnist,
   'gcn-karate': gcnKarate,
+  dcgan: dcgan,
+  'wgan-gp': wganGp,
+  diffusion: diffusion,
 };
