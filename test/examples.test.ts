@@ -40,6 +40,7 @@ const small: Record<string, string[]> = {
     ...['--words', '300', '--epochs', '1', '--units', '16', '--max-length', '10'],
     ...['--out', join(tmpdir(), `neurona-seq2seq-attention-${process.pid}`)],
   ],
+  'autoencoder.ts': ['--limit', '1500', '--test-limit', '200', '--epochs', '2', '--batch-size', '32', '--out', join(tmpdir(), `neurona-ae-${process.pid}`)],
 };
 
 /** Each script is run once; the tests that check what it printed reuse the run. */
@@ -221,6 +222,32 @@ test('seq2seq-attention reports the word accuracy on the held-out words and writ
     assert.equal(Number(accuracy).toFixed(4), (Number(right) / 30).toFixed(4));
     assert.match(stdout, /^wrote .*attention\.png \([A-Z]+ -> /m);
     assert.deepEqual([...readFileSync(join(out, 'attention.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+/** The `name: epoch k/N - loss: x` lines of a generative example, as numbers per name. */
+function epochLosses(stdout: string): Record<string, number[]> {
+  const losses: Record<string, number[]> = {};
+  for (const [, name, loss] of stdout.matchAll(/^([\w-]+): epoch \d+\/\d+ - loss: (-?[\d.]+)/gm)) (losses[name!] ??= []).push(Number(loss));
+  return losses;
+}
+
+test('autoencoder: every model reconstructs the test digits better than the mean image, and the denoiser removes most noise', () => {
+  const { status, stdout, stderr } = run('autoencoder.ts');
+  assert.equal(status, 0, stderr);
+  const out = join(tmpdir(), `neurona-ae-${process.pid}`);
+  try {
+    const mse = (name: string) => Number(stdout.match(new RegExp(`^${name} +\\d+ +[\\d.]+ +([\\d.]+)`, 'm'))![1]);
+    const baseline = mse('mean image');
+    assert.ok(mse('dense') < baseline, `dense ${mse('dense')} against the mean image's ${baseline}`);
+    assert.ok(mse('convolutional') < 0.5 * baseline, `convolutional ${mse('convolutional')} against ${baseline}`);
+    const noise = Number(stdout.match(/against the clean digits: test MSE ([\d.]+)/)![1]);
+    assert.ok(mse('denoising') < 0.5 * noise, `denoised ${mse('denoising')} against the noisy inputs' ${noise}`);
+    for (const [name, losses] of Object.entries(epochLosses(stdout))) assert.ok(losses[1]! < 0.8 * losses[0]!, `${name}: ${losses.join(', ')}`);
+    assert.deepEqual(Object.keys(epochLosses(stdout)), ['dense', 'convolutional', 'denoising']);
+    assert.deepEqual([...readFileSync(join(out, 'reconstructions.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

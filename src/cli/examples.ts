@@ -23,6 +23,7 @@ import { namesLstm } from './jobs/names-lstm.js';
 import { spamClassifier } from './jobs/spam-classifier.js';
 import { miniGptExample } from './jobs/mini-gpt.js';
 import { seq2seqAttention } from './jobs/seq2seq-attention.js';
+import { autoencoder } from './jobs/autoencoder.js';
 
 export const EXAMPLES: Record<string, Example> = {
   'mnist-mlp': mnistMlp,
@@ -45,4 +46,5 @@ export const EXAMPLES: Record<string, Example> = {
   'spam-classifier': spamClassifier,
   'mini-gpt': miniGptExample,
   'seq2seq-attention': seq2seqAttention,
+  autoencoder: autoencoder,
 };
