@@ -227,10 +227,10 @@ test('seq2seq-attention reports the word accuracy on the held-out words and writ
   }
 });
 
-/** The `name: epoch k/N - loss: x` lines of a generative example, as numbers per name. */
+/** The first figure of the `name: epoch k/N - loss: x - ...` lines of a generative example, per name. */
 function epochLosses(stdout: string): Record<string, number[]> {
   const losses: Record<string, number[]> = {};
-  for (const [, name, loss] of stdout.matchAll(/^([\w-]+): epoch \d+\/\d+ - loss: (-?[\d.]+)/gm)) (losses[name!] ??= []).push(Number(loss));
+  for (const [, name, loss] of stdout.matchAll(/^([\w-]+): epoch \d+\/\d+ - \w+: (-?[\d.]+)/gm)) (losses[name!] ??= []).push(Number(loss));
   return losses;
 }
 

@@ -11,8 +11,7 @@ import { configError } from '../../core/index.js';
 import { saveImageGrid } from '../../vis/grid.js';
 import { Report } from '../../vis/report.js';
 import { program } from './example.js';
-import { epochLines } from './sequence-output.js';
-import { mnistImages } from './generative-output.js';
+import { epochLines, mnistImages } from './generative-output.js';
 
 /** The images with Gaussian noise of this standard deviation added, clipped back into [0, 1]. */
 const noisy = (x: nr.Tensor, std: number) => x.add(nr.randn(x.shape, { std })).clip(0, 1);
@@ -72,7 +71,7 @@ export const autoencoder = program({
       nr.setSeed(1);
       const model = build();
       model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 2e-3 }), loss: 'binary_crossentropy' });
-      const callbacks: nr.callbacks.Callback[] = [epochLines(epochs, (line) => print(`${name}: ${line}`))];
+      const callbacks: nr.callbacks.Callback[] = [epochLines(name, epochs, print)];
       if (report) callbacks.push(new Report({ dir: join(report, name), title: `neurona train autoencoder: ${name}` }));
       const start = performance.now();
       await model.fit(input, x, { epochs, batchSize, verbose: 0, callbacks, validationData: [testInput, xTest] });

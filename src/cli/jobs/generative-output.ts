@@ -6,6 +6,16 @@
 import * as nr from '../../index.js';
 import { saveSvg } from '../../vis/raster.js';
 
+/** Prints `<name>: epoch k/N - <each log>: x` after each epoch, whatever the step returned (custom steps name their own figures). */
+export function epochLines(name: string, epochs: number, print: (line: string) => void): nr.callbacks.Callback {
+  return new nr.callbacks.LambdaCallback({
+    onEpochEnd: (epoch, logs = {}) => {
+      const figures = Object.entries(logs).map(([key, value]) => `${key}: ${Number(value).toFixed(4)}`);
+      print([`${name}: epoch ${epoch + 1}/${epochs}`, ...figures].join(' - '));
+    },
+  });
+}
+
 /** Points `[n, 2]` coloured by `groups[i]` (a class, or 'data' / 'samples'). */
 export async function saveScatter(path: string, points: nr.Tensor, groups: readonly string[], title: string) {
   const xy = points.data();
@@ -84,4 +94,34 @@ export async function mnistImages(train: number, test: number): Promise<{ x: nr.
     return part.cast('float32').div(255).reshape([part.shape[0]!, 28, 28, 1]);
   };
   return { x: scale(data.train[0], train), xTest: scale(data.test[0], test), yTest: data.test[1].slice(0, Math.min(test, data.test[1].shape[0]!)) };
+}
+
+/** `n` points of scikit-learn's make_moons: two interleaved half circles, with Gaussian noise of `noise`. */
+export function twoMoons(n: number, noise: number): nr.Tensor {
+  const angle = nr.randu([n], { high: Math.PI }).data();
+  const jitter = nr.randn([n, 2], { std: noise }).data();
+  const xy = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const upper = i % 2 === 0;
+    xy[2 * i] = (upper ? Math.cos(angle[i]!) : 1 - Math.cos(angle[i]!)) + jitter[2 * i]!;
+    xy[2 * i + 1] = (upper ? Math.sin(angle[i]!) : 0.5 - Math.sin(angle[i]!)) + jitter[2 * i + 1]!;
+  }
+  return nr.tensor(xy, [n, 2]);
+}
+
+/**
+ * How far each point `[n, 2]` lies from the noiseless moons (the two half circles twoMoons draws
+ * around): the data's own points lie within 2 x noise of them 95 % of the time.
+ */
+export function moonDistances(points: nr.Tensor): number[] {
+  const xy = points.data();
+  const arc = (x: number, y: number, cx: number, cy: number, upper: boolean) => {
+    const [dx, dy] = [x - cx, y - cy];
+    if (upper ? dy >= 0 : dy <= 0) return Math.abs(Math.hypot(dx, dy) - 1);
+    return Math.min(Math.hypot(dx - 1, dy), Math.hypot(dx + 1, dy)); // nearer end of the arc
+  };
+  return Array.from({ length: xy.length / 2 }, (_, i) => {
+    const [x, y] = [xy[2 * i]!, xy[2 * i + 1]!];
+    return Math.min(arc(x, y, 0, 0, true), arc(x, y, 1, 0.5, false));
+  });
 }
