@@ -237,6 +237,45 @@ napi_value run(napi_env env, const LayerNormBackwardArgs& args) {
                      });
 }
 
+// batch * spatial * channels values, channels a multiple of groups (the op checks it); statistics per
+// (image, group); gamma, beta, dGamma and dBeta are channels floats or null.
+napi_value run(napi_env env, const GroupNormArgs& args) {
+  const long size = extent({args.batch, args.spatial, args.channels}), units = extent({args.batch, args.groups});
+  const long channels = args.channels;
+  if (args.groups == 0 || channels % args.groups != 0) {
+    throw_range_error(env, args.kName, "channels must be a multiple of groups");
+    return nullptr;
+  }
+  return call_kernel(env, args.kName,
+                     {{args.x, size}, {args.out, size}, {args.gamma, args.gamma.data ? channels : 0},
+                      {args.beta, args.beta.data ? channels : 0}, {args.mean, units}, {args.inv_std, units}},
+                     [&] {
+                       active_kernels().group_norm(args.x.data, args.batch, args.spatial, channels, args.groups,
+                                                   args.gamma.data, args.beta.data, args.epsilon, args.out.data,
+                                                   args.mean.data, args.inv_std.data, num_threads());
+                       return true;
+                     });
+}
+
+napi_value run(napi_env env, const GroupNormBackwardArgs& args) {
+  const long size = extent({args.batch, args.spatial, args.channels}), units = extent({args.batch, args.groups});
+  const long channels = args.channels;
+  if (args.groups == 0 || channels % args.groups != 0) {
+    throw_range_error(env, args.kName, "channels must be a multiple of groups");
+    return nullptr;
+  }
+  return call_kernel(env, args.kName,
+                     {{args.x, size}, {args.dy, size}, {args.dx, size}, {args.gamma, args.gamma.data ? channels : 0},
+                      {args.mean, units}, {args.inv_std, units}, {args.d_gamma, args.d_gamma.data ? channels : 0},
+                      {args.d_beta, args.d_beta.data ? channels : 0}},
+                     [&] {
+                       return active_kernels().group_norm_backward(
+                           args.x.data, args.dy.data, args.batch, args.spatial, channels, args.groups,
+                           args.gamma.data, args.mean.data, args.inv_std.data, args.dx.data, args.d_gamma.data,
+                           args.d_beta.data, num_threads());
+                     });
+}
+
 // The recurrent steps: per-row arrays hold batch * width floats, biases one row, masks one float per row.
 napi_value run(napi_env env, const LstmCellArgs& a) {
   const long state = extent({a.batch, a.units}), wide = extent({a.batch, 4, a.units});

@@ -89,6 +89,12 @@ struct IsaKernels {
   bool (*layer_norm_backward)(const float* x, const float* dy, long rows, long width, const float* gamma,
                               const float* mean, const float* inv_std, bool rms, float* dx, float* dgamma,
                               float* dbeta, int threads);
+  // batch images of spatial positions and channels (channels last), statistics per (image, group).
+  void (*group_norm)(const float* x, long batch, long spatial, long channels, long groups, const float* gamma,
+                     const float* beta, double epsilon, float* out, float* mean, float* inv_std, int threads);
+  bool (*group_norm_backward)(const float* x, const float* dy, long batch, long spatial, long channels, long groups,
+                              const float* gamma, const float* mean, const float* inv_std, float* dx, float* dgamma,
+                              float* dbeta, int threads);
   // rule: an UpdateKernel code; slots holds update_slot_count(rule, p) arrays of n floats.
   void (*apply_update)(int rule, float* param, const float* grad, float* const* slots, long n, const UpdateParams& p,
                        int threads);
@@ -124,6 +130,7 @@ struct IsaKernels {
   X(conv2d_backprop_filter) X(depthwise_conv2d) X(depthwise_conv2d_backprop_input)                       \
   X(depthwise_conv2d_backprop_filter) X(pool2d) X(pool2d_backward) X(batch_norm_training)                \
   X(batch_norm_backward) X(layer_norm) X(layer_norm_backward) X(apply_update) X(lstm_cell) X(lstm_cell_backward)   \
+  X(group_norm) X(group_norm_backward)                                                                   \
   X(gru_cell) X(gru_cell_backward) X(simple_rnn_cell) X(simple_rnn_cell_backward)
 
 #define NEURONA_COUNT_FIELD(...) +1

@@ -18,7 +18,7 @@ enum class PoolKernel;
 enum class UpdateKernel;
 
 // tableHash() in table.ts: the addon exports it, and the binding refuses a build of another table.
-constexpr uint32_t kTableHash = 0xe46681aeu;
+constexpr uint32_t kTableHash = 0x7bda83e9u;
 
 // Conv2DGeometry in src/backend/kernels.ts, sent as an Int32Array of its fields.
 struct ConvGeometry {
@@ -461,6 +461,40 @@ struct LayerNormBackwardArgs {
   }
 };
 
+// groupNorm(x, batch, spatial, channels, groups, gamma, beta, epsilon, out, mean, invStd)
+struct GroupNormArgs {
+  static constexpr const char* kName = "groupNorm";
+  static constexpr int kCount = 11;
+  F32Array x;
+  long batch, spatial, channels, groups;
+  F32ArrayOrNull gamma, beta;
+  double epsilon;
+  F32Array out, mean, inv_std;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(x, "x") && r(batch, "batch") && r(spatial, "spatial") && r(channels, "channels") && r(groups, "groups")
+        && r(gamma, "gamma") && r(beta, "beta") && r(epsilon, "epsilon") && r(out, "out") && r(mean, "mean")
+        && r(inv_std, "invStd");
+  }
+};
+
+// groupNormBackward(x, dy, batch, spatial, channels, groups, gamma, mean, invStd, dx, dGamma, dBeta)
+struct GroupNormBackwardArgs {
+  static constexpr const char* kName = "groupNormBackward";
+  static constexpr int kCount = 12;
+  F32Array x, dy;
+  long batch, spatial, channels, groups;
+  F32ArrayOrNull gamma;
+  F32Array mean, inv_std, dx;
+  F32ArrayOrNull d_gamma, d_beta;
+  template <class Read>
+  bool read(Read&& r) {
+    return r(x, "x") && r(dy, "dy") && r(batch, "batch") && r(spatial, "spatial") && r(channels, "channels")
+        && r(groups, "groups") && r(gamma, "gamma") && r(mean, "mean") && r(inv_std, "invStd") && r(dx, "dx")
+        && r(d_gamma, "dGamma") && r(d_beta, "dBeta");
+  }
+};
+
 // applyUpdate(rule, param, grad, slots, hyperParameters)
 struct ApplyUpdateArgs {
   static constexpr const char* kName = "applyUpdate";
@@ -623,6 +657,8 @@ struct InfoArgs {
   X(BatchNormBackwardArgs) \
   X(LayerNormArgs) \
   X(LayerNormBackwardArgs) \
+  X(GroupNormArgs) \
+  X(GroupNormBackwardArgs) \
   X(ApplyUpdateArgs) \
   X(LstmCellArgs) \
   X(LstmCellBackwardArgs) \

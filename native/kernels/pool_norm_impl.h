@@ -477,5 +477,99 @@ inline bool layer_norm_backward(const float* x, const float* dy, long rows, long
   return true;
 }
 
+// ---- group normalization, channels last ----------------------------------------------------------
+// As the js kernel: per (image, group) float64 statistics in index order, (image, group) pairs split
+// between threads. dGamma and dBeta go through per-image float64 sums (each pair writes its own
+// channels of its image) added over the images in order, so any thread count gives the js bits.
+
+inline void group_norm(const float* x, long batch, long spatial, long channels, long groups, const float* gamma,
+                       const float* beta, double epsilon, float* out, float* mean, float* inv_std, int threads) {
+  const long size = channels / groups;
+  const double count = static_cast<double>(spatial * size);
+  parallel_chunks(batch * groups, 1, threads_for(batch * spatial * channels * 3, threads), [&](long begin, long end) {
+    for (long unit = begin; unit < end; unit++) {
+      const long n = unit / groups, g = unit - n * groups, k0 = g * size;
+      const float* xs = x + n * spatial * channels + k0;
+      float* os = out + n * spatial * channels + k0;
+      double m = 0;
+      for (long s = 0; s < spatial; s++)
+        for (long c = 0; c < size; c++) m += xs[s * channels + c];
+      m /= count;
+      double squares = 0;
+      for (long s = 0; s < spatial; s++) {
+        for (long c = 0; c < size; c++) {
+          const double d = xs[s * channels + c] - m;
+          squares += d * d;
+        }
+      }
+      const double inv = 1.0 / std::sqrt(squares / count + epsilon);
+      mean[unit] = static_cast<float>(m);
+      inv_std[unit] = static_cast<float>(inv);
+      for (long s = 0; s < spatial; s++) {
+        for (long c = 0; c < size; c++) {
+          const double v = (xs[s * channels + c] - m) * inv;
+          os[s * channels + c] = static_cast<float>((gamma ? v * gamma[k0 + c] : v) + (beta ? beta[k0 + c] : 0.0));
+        }
+      }
+    }
+  });
+}
+
+inline bool group_norm_backward(const float* x, const float* dy, long batch, long spatial, long channels, long groups,
+                                const float* gamma, const float* mean, const float* inv_std, float* dx, float* dgamma,
+                                float* dbeta, int threads) {
+  const long size = channels / groups;
+  const double count = static_cast<double>(spatial * size);
+  ScratchLock lock;
+  double* partial = reinterpret_cast<double*>(lock.reserve(kSharedScratchSlot, 4 * static_cast<std::size_t>(batch * channels)));
+  if (partial == nullptr) return false;
+  double* image_gamma = partial;
+  double* image_beta = partial + batch * channels;
+  const int n_threads = threads_for(batch * spatial * channels * 4, threads);
+  parallel_chunks(batch * groups, 1, n_threads, [&](long begin, long end) {
+    for (long unit = begin; unit < end; unit++) {
+      const long n = unit / groups, g = unit - n * groups, k0 = g * size;
+      const long offset = n * spatial * channels + k0;
+      const float* xs = x + offset;
+      const float* gs = dy + offset;
+      double* pg = image_gamma + n * channels + k0;
+      double* pb = image_beta + n * channels + k0;
+      for (long c = 0; c < size; c++) pg[c] = pb[c] = 0;
+      const double m = mean[unit], inv = inv_std[unit];
+      double sum_dxhat = 0, sum_dxhat_xhat = 0;
+      for (long s = 0; s < spatial; s++) {
+        for (long c = 0; c < size; c++) {
+          const double d = gs[s * channels + c];
+          const double xhat = (xs[s * channels + c] - m) * inv;
+          const double dxhat = gamma ? d * gamma[k0 + c] : d;
+          sum_dxhat += dxhat;
+          sum_dxhat_xhat += dxhat * xhat;
+          pg[c] += d * xhat;
+          pb[c] += d;
+        }
+      }
+      const double a = sum_dxhat / count, b = sum_dxhat_xhat / count;
+      float* ds = dx + offset;
+      for (long s = 0; s < spatial; s++) {
+        for (long c = 0; c < size; c++) {
+          const double xhat = (xs[s * channels + c] - m) * inv;
+          const double dxhat = gamma ? static_cast<double>(gs[s * channels + c]) * gamma[k0 + c] : gs[s * channels + c];
+          ds[s * channels + c] = static_cast<float>(inv * (dxhat - a - xhat * b));
+        }
+      }
+    }
+  });
+  for (long k = 0; k < channels; k++) {
+    double sg = 0, sb = 0;
+    for (long n = 0; n < batch; n++) {
+      sg += image_gamma[n * channels + k];
+      sb += image_beta[n * channels + k];
+    }
+    if (dgamma) dgamma[k] = static_cast<float>(sg);
+    if (dbeta) dbeta[k] = static_cast<float>(sb);
+  }
+  return true;
+}
+
 }  // namespace NEURONA_ISA
 }  // namespace neurona

@@ -389,6 +389,45 @@ export interface Kernels {
     dBeta: FloatArray | null,
   ): void;
   /**
+   * Group normalization of `batch` images of `spatial` positions and `channels` channels (channels
+   * last), the channels cut into `groups` contiguous groups: per (image, group), the mean and biased
+   * variance over its spatial * channels / groups values (float64, two passes, index order), then
+   * `out = (x - mean) * invStd * gamma[c] + beta[c]` (gamma 1 and beta 0 when null); writes `mean`
+   * and `invStd = 1 / sqrt(variance + epsilon)` (batch * groups each, image-major).
+   */
+  groupNorm(
+    x: FloatArray,
+    batch: number,
+    spatial: number,
+    channels: number,
+    groups: number,
+    gamma: FloatArray | null,
+    beta: FloatArray | null,
+    epsilon: number,
+    out: FloatArray,
+    mean: FloatArray,
+    invStd: FloatArray,
+  ): void;
+  /**
+   * The gradients of groupNorm given its saved mean and invStd: all of dx, and dGamma / dBeta
+   * (channels each, when not null), each summed per image over the positions in order in float64 and
+   * the images' sums then added in image order.
+   */
+  groupNormBackward(
+    x: FloatArray,
+    dy: FloatArray,
+    batch: number,
+    spatial: number,
+    channels: number,
+    groups: number,
+    gamma: FloatArray | null,
+    mean: FloatArray,
+    invStd: FloatArray,
+    dx: FloatArray,
+    dGamma: FloatArray | null,
+    dBeta: FloatArray | null,
+  ): void;
+  /**
    * One optimizer step on one variable, in place: `param` and the slot arrays are updated with the
    * gradient `grad` (all the same length and dtype). Slots, in order: sgd [momentum] (none when
    * momentum is 0); adam [m, v] (+ vHat with amsgrad); rmsprop [velocity] (+ momentum when > 0, +
@@ -529,6 +568,8 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'batchNormBackward',
   'layerNorm',
   'layerNormBackward',
+  'groupNorm',
+  'groupNormBackward',
   'applyUpdate',
   'lstmCell',
   'lstmCellBackward',

@@ -23,6 +23,8 @@ export {
 export { maxPool2d, avgPool2d, type Pool2DOptions } from './pool.js';
 export { batchNorm, batchNormInference, type BatchNormOptions, type BatchNormResult } from './norm.js';
 export { layerNorm, type LayerNormOptions } from './layer-norm.js';
+export { groupNorm, type GroupNormOptions } from './group-norm.js';
+export { timestepEmbedding, type TimestepEmbeddingOptions } from './timestep-embedding.js';
 export { zeroPad2d, crop2d, upSample2d, type Sides2D, type Interpolation } from './image.js';
 export { applyOptimizerUpdate, type UpdateParams, type UpdateRule } from './optimizer.js';
 export { scaledDotProductAttention, attentionSoftmax, type AttentionOptions, type AttentionSoftmaxOptions } from './attention.js';

@@ -226,6 +226,7 @@ test('every native kernel passes the conformance suite at every size (no js cut-
     'pool',
     'norm',
     'layer-norm',
+    'group-norm',
     'optimizer',
     'recurrent',
     'threads',
@@ -396,6 +397,18 @@ test('the training kernels reject bad geometries, short arrays and missing slots
     () => addon.scatterAdd!(f(6), 1, 4, 2, new Int32Array([1, 3, 0]), f(7)),
     (e: Error) => e instanceof RangeError && /scatterAdd: out has 7 elements but the shape needs 8/.test(e.message),
   );
+  assert.throws(
+    () => addon.groupNorm!(f(24), 2, 3, 4, 2, f(3), null, 1e-3, f(24), f(4), f(4)),
+    (e: Error) => e instanceof RangeError && /groupNorm: gamma has 3 elements but the shape needs 4/.test(e.message),
+  );
+  assert.throws(
+    () => addon.groupNormBackward!(f(24), f(24), 2, 3, 4, 2, null, f(3), f(4), f(24), null, null),
+    (e: Error) => e instanceof RangeError && /groupNormBackward: mean has 3 elements but the shape needs 4/.test(e.message),
+  );
+  assert.throws(
+    () => addon.groupNorm!(f(24), 2, 3, 4, 3, null, null, 1e-3, f(24), f(6), f(6)),
+    (e: Error) => e instanceof RangeError && /groupNorm: channels must be a multiple of groups/.test(e.message),
+  );
   // adam with amsgrad reads three slots.
   const params: Record<keyof UpdateParams, number> = {
     learningRate: 0.01,
@@ -450,6 +463,8 @@ test('the native backend runs its own training kernels on float32 and hands floa
     'batchNormBackward',
     'layerNorm',
     'layerNormBackward',
+    'groupNorm',
+    'groupNormBackward',
     'scatterAdd',
     'applyUpdate',
     'lstmCell',
@@ -684,10 +699,12 @@ test('applyUpdate on native equals the js kernel bit for bit for every rule and 
 // the GEMM's epilogue (fused) and its splits over threads.
 for (const isa of ['portable', 'avx2']) {
   test(
-    `the ${isa} training kernels pass the conv, pool, norm, layer-norm, optimizer, fused and threads conformance cases`,
+    `the ${isa} training kernels pass the conv, pool, norm, layer-norm, group-norm, optimizer, fused and threads conformance cases`,
     skipUnbuilt,
     () => {
-      const files = ['conv', 'pool', 'norm', 'layer-norm', 'optimizer', 'fused', 'threads'].map((f) => `test/conformance/${f}.test.ts`);
+      const files = ['conv', 'pool', 'norm', 'layer-norm', 'group-norm', 'optimizer', 'fused', 'threads'].map(
+        (f) => `test/conformance/${f}.test.ts`,
+      );
       const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
       const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--import', 'tsx', ...files], {
         cwd: root,

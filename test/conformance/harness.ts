@@ -71,6 +71,8 @@ export const KERNEL_COVERAGE: Record<KernelName, string> = {
   batchNormBackward: 'norm.test.ts',
   layerNorm: 'layer-norm.test.ts',
   layerNormBackward: 'layer-norm.test.ts',
+  groupNorm: 'group-norm.test.ts',
+  groupNormBackward: 'group-norm.test.ts',
   applyUpdate: 'optimizer.test.ts',
   lstmCell: 'recurrent.test.ts',
   lstmCellBackward: 'recurrent.test.ts',

@@ -210,3 +210,110 @@ export function layerNormBackward(
   if (dGamma) for (let j = 0; j < width; j++) dGamma[j] = sumGamma![j]!;
   if (dBeta) for (let j = 0; j < width; j++) dBeta[j] = sumBeta![j]!;
 }
+
+/*
+ * Group normalization, channels last: the values of image n and group g are x[(n * spatial + s) *
+ * channels + c] for every s and the channels c of the group. Statistics are float64 sums in index
+ * order (s outer, c inner); dGamma and dBeta are summed per image first, then over the images in order,
+ * which the native kernel reproduces with images split over threads.
+ */
+export function groupNorm(
+  x: FloatArray,
+  batch: number,
+  spatial: number,
+  channels: number,
+  groups: number,
+  gamma: FloatArray | null,
+  beta: FloatArray | null,
+  epsilon: number,
+  out: FloatArray,
+  mean: FloatArray,
+  invStd: FloatArray,
+): void {
+  const size = channels / groups;
+  const count = spatial * size;
+  for (let n = 0; n < batch; n++) {
+    for (let g = 0; g < groups; g++) {
+      const first = n * spatial * channels + g * size;
+      let m = 0;
+      for (let s = 0, p = first; s < spatial; s++, p += channels) for (let c = 0; c < size; c++) m += x[p + c]!;
+      m /= count;
+      let squares = 0;
+      for (let s = 0, p = first; s < spatial; s++, p += channels) {
+        for (let c = 0; c < size; c++) {
+          const d = x[p + c]! - m;
+          squares += d * d;
+        }
+      }
+      const inv = 1 / Math.sqrt(squares / count + epsilon);
+      mean[n * groups + g] = m;
+      invStd[n * groups + g] = inv;
+      for (let s = 0, p = first; s < spatial; s++, p += channels) {
+        for (let c = 0, k = g * size; c < size; c++, k++) {
+          const v = (x[p + c]! - m) * inv;
+          out[p + c] = (gamma ? v * gamma[k]! : v) + (beta ? beta[k]! : 0);
+        }
+      }
+    }
+  }
+}
+
+/* Per (image, group) of count values, with dxhat = dy * gamma: dx = invStd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)). */
+export function groupNormBackward(
+  x: FloatArray,
+  dy: FloatArray,
+  batch: number,
+  spatial: number,
+  channels: number,
+  groups: number,
+  gamma: FloatArray | null,
+  mean: FloatArray,
+  invStd: FloatArray,
+  dx: FloatArray,
+  dGamma: FloatArray | null,
+  dBeta: FloatArray | null,
+): void {
+  const size = channels / groups;
+  const count = spatial * size;
+  const imageGamma = new Float64Array(channels);
+  const imageBeta = new Float64Array(channels);
+  const sumGamma = new Float64Array(channels);
+  const sumBeta = new Float64Array(channels);
+  for (let n = 0; n < batch; n++) {
+    imageGamma.fill(0);
+    imageBeta.fill(0);
+    for (let g = 0; g < groups; g++) {
+      const first = n * spatial * channels + g * size;
+      const m = mean[n * groups + g]!;
+      const inv = invStd[n * groups + g]!;
+      let sumDxhat = 0;
+      let sumDxhatXhat = 0;
+      for (let s = 0, p = first; s < spatial; s++, p += channels) {
+        for (let c = 0, k = g * size; c < size; c++, k++) {
+          const d = dy[p + c]!;
+          const xhat = (x[p + c]! - m) * inv;
+          const dxhat = gamma ? d * gamma[k]! : d;
+          sumDxhat += dxhat;
+          sumDxhatXhat += dxhat * xhat;
+          imageGamma[k] += d * xhat;
+          imageBeta[k] += d;
+        }
+      }
+      const a = sumDxhat / count;
+      const b = sumDxhatXhat / count;
+      for (let s = 0, p = first; s < spatial; s++, p += channels) {
+        for (let c = 0, k = g * size; c < size; c++, k++) {
+          const xhat = (x[p + c]! - m) * inv;
+          const dxhat = gamma ? dy[p + c]! * gamma[k]! : dy[p + c]!;
+          dx[p + c] = inv * (dxhat - a - xhat * b);
+        }
+      }
+    }
+    for (let k = 0; k < channels; k++) {
+      sumGamma[k] += imageGamma[k]!;
+      sumBeta[k] += imageBeta[k]!;
+    }
+  }
+  if (dGamma) for (let k = 0; k < channels; k++) dGamma[k] = sumGamma[k]!;
+  if (dBeta) for (let k = 0; k < channels; k++) dBeta[k] = sumBeta[k]!;
+}

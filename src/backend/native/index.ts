@@ -367,6 +367,18 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
         addon.layerNormBackward(x, dy, rows, width, gamma, mean, invStd, rms, dx, dGamma, dBeta);
       else jsKernels.layerNormBackward(x, dy, rows, width, gamma, mean, invStd, rms, dx, dGamma, dBeta);
     },
+    groupNorm(x, batch, spatial, channels, groups, gamma, beta, epsilon, out, mean, invStd) {
+      const arrays = f32(x) && f32(out) && f32(mean) && f32(invStd) && nullOr32(gamma) && nullOr32(beta);
+      if (arrays && x.length >= MIN_NATIVE_ELEMENTS)
+        addon.groupNorm(x, batch, spatial, channels, groups, gamma, beta, epsilon, out, mean, invStd);
+      else jsKernels.groupNorm(x, batch, spatial, channels, groups, gamma, beta, epsilon, out, mean, invStd);
+    },
+    groupNormBackward(x, dy, batch, spatial, channels, groups, gamma, mean, invStd, dx, dGamma, dBeta) {
+      const arrays = f32(x) && f32(dy) && f32(mean) && f32(invStd) && f32(dx) && nullOr32(gamma) && nullOr32(dGamma) && nullOr32(dBeta);
+      if (arrays && x.length >= MIN_NATIVE_ELEMENTS) {
+        addon.groupNormBackward(x, dy, batch, spatial, channels, groups, gamma, mean, invStd, dx, dGamma, dBeta);
+      } else jsKernels.groupNormBackward(x, dy, batch, spatial, channels, groups, gamma, mean, invStd, dx, dGamma, dBeta);
+    },
     // The recurrent steps (the state array decides: every array of one call has the op's dtype).
     lstmCell: (...a) => recurrentStep('lstmCell', a, a[7]),
     lstmCellBackward: (...a) => recurrentStep('lstmCellBackward', a, a[1]),

@@ -35,7 +35,15 @@ export {
   type PositionEmbeddingOptions,
   type TokenAndPositionEmbeddingOptions,
 } from './core/position-embedding.js';
-export { Conv2D, Conv2DTranspose, type Conv2DOptions, type Conv2DTransposeOptions } from './conv/conv-2d.js';
+export { SinusoidalEmbedding, type SinusoidalEmbeddingOptions } from './core/sinusoidal-embedding.js';
+export {
+  Conv2D,
+  Conv2DTranspose,
+  MaskedConv2D,
+  type Conv2DOptions,
+  type Conv2DTransposeOptions,
+  type MaskedConv2DOptions,
+} from './conv/conv-2d.js';
 export { DepthwiseConv2D, SeparableConv2D, type DepthwiseConv2DOptions, type SeparableConv2DOptions } from './conv/depthwise-conv-2d.js';
 export {
   MaxPooling2D,
@@ -59,6 +67,12 @@ export { TimeDistributed, type TimeDistributedOptions } from './recurrent/time-d
 export { AdaptiveAveragePooling2D, type AdaptiveAveragePooling2DOptions } from './pooling/adaptive-pooling-2d.js';
 export { BatchNormalization, type BatchNormalizationOptions } from './normalization/batch-normalization.js';
 export { LayerNormalization, type LayerNormalizationOptions } from './normalization/layer-normalization.js';
+export {
+  GroupNormalization,
+  UnitNormalization,
+  type GroupNormalizationOptions,
+  type UnitNormalizationOptions,
+} from './normalization/group-normalization.js';
 export {
   ZeroPadding2D,
   Cropping2D,

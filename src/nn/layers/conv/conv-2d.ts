@@ -1,8 +1,9 @@
-import { is } from '../../../core/index.js';
+import { configError, is, show } from '../../../core/index.js';
 import { outputPaddingOption, transposeOutputSize } from '../../../core/geometry.js';
-import type { Tensor, Variable } from '../../../tensor/index.js';
+import { tensor, type Tensor, type Variable } from '../../../tensor/index.js';
 import type * as ops from '../../../ops/index.js';
 import { conv2dParsed, conv2dTransposeParsed } from '../../../ops/conv.js';
+import { mul } from '../../../ops/elementwise.js';
 import type { InitializerIdentifier } from '../../initializers.js';
 import { registerLayer, type LayerShape, declareLayerOptions, type OwnOptionChecks } from '../../layer.js';
 import type { RegularizerIdentifier } from '../../regularizers.js';
@@ -135,3 +136,65 @@ declareLayerOptions(Conv2DTranspose, {
   keys: { outputPadding: is.any } satisfies OwnOptionChecks<Conv2DTransposeOptions, Conv2DOptions>,
 });
 registerLayer(Conv2DTranspose);
+
+export interface MaskedConv2DOptions extends Conv2DOptions {
+  /** PixelCNN's mask: 'A' hides the centre pixel (the first layer), 'B' keeps it (the layers after). */
+  maskType: 'A' | 'B';
+}
+
+/**
+ * PixelCNN's masked convolution (van den Oord et al., 2016): a Conv2D whose kernel is multiplied by a
+ * fixed mask that keeps the rows above the centre and, in the centre row, the columns left of it
+ * (`maskType: 'A'`) or up to and including it ('B'), so that with `padding: 'same'` and stride 1 the
+ * output at a pixel sees only the pixels before it in raster order (and itself for 'B'), on every
+ * input channel. Conv2D's options, weights and layout otherwise; the stored kernel is unmasked.
+ *
+ * ```ts
+ * const conv = new nr.layers.MaskedConv2D({ filters: 8, kernelSize: 5, padding: 'same', maskType: 'A' });
+ * conv.apply(nr.ones([1, 28, 28, 1])).shape; // [1, 28, 28, 8]
+ * ```
+ */
+export class MaskedConv2D extends Conv2D {
+  readonly maskType: 'A' | 'B';
+  private mask: Tensor | null = null;
+
+  constructor(options: MaskedConv2DOptions);
+  constructor(...args: unknown[]) {
+    super(...args);
+    this.maskType = this.options<MaskedConv2DOptions>().maskType;
+    if (this.maskType !== 'A' && this.maskType !== 'B') {
+      throw configError(this.where, {
+        expected: "maskType must be 'A' or 'B'",
+        got: show(this.maskType),
+        hint: "use 'A' for the first layer, 'B' after",
+      });
+    }
+  }
+
+  /** The kernel times the mask `[kh, kw, 1, 1]`, made once in the kernel's dtype. */
+  private maskedKernel(): Tensor {
+    const kernel = this.kernel!;
+    if (this.mask?.dtype !== kernel.dtype) {
+      const [kh, kw] = this.kernelSize;
+      const [ch, cw] = [Math.floor(kh / 2), Math.floor(kw / 2)];
+      const keep = (i: number, j: number) => i < ch || (i === ch && (this.maskType === 'A' ? j < cw : j <= cw));
+      const values = Array.from({ length: kh * kw }, (_, k) => (keep(Math.floor(k / kw), k % kw) ? 1 : 0));
+      this.mask = tensor(values, [kh, kw, 1, 1], kernel.dtype);
+    }
+    return mul(kernel, this.mask);
+  }
+
+  protected override convolve(inputs: Tensor): Tensor {
+    return conv2dParsed(this.where, inputs, this.maskedKernel(), this.window, null, 'linear');
+  }
+
+  protected override convolveBiasActivation(inputs: Tensor, bias: Tensor | null, activation: ops.LinearActivation): Tensor {
+    return conv2dParsed(this.where, inputs, this.maskedKernel(), this.window, bias, activation);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), maskType: this.maskType };
+  }
+}
+declareLayerOptions(MaskedConv2D, { keys: { maskType: is.oneOf('A', 'B') } satisfies OwnOptionChecks<MaskedConv2DOptions, Conv2DOptions> });
+registerLayer(MaskedConv2D);
