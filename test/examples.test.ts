@@ -40,6 +40,10 @@ const small: Record<string, string[]> = {
     ...['--words', '300', '--epochs', '1', '--units', '16', '--max-length', '10'],
     ...['--out', join(tmpdir(), `neurona-seq2seq-attention-${process.pid}`)],
   ],
+  'pixelcnn.ts': [
+    ...['--limit', '1000', '--test-limit', '100', '--epochs', '3', '--batch-size', '32', '--filters', '16', '--blocks', '1'],
+    ...['--samples', '4', '--out', join(tmpdir(), `neurona-pixelcnn-${process.pid}`)],
+  ],
   'autoencoder.ts': ['--limit', '1500', '--test-limit', '200', '--epochs', '2', '--batch-size', '32', '--out', join(tmpdir(), `neurona-ae-${process.pid}`)],
 };
 
@@ -248,6 +252,23 @@ test('autoencoder: every model reconstructs the test digits better than the mean
     for (const [name, losses] of Object.entries(epochLosses(stdout))) assert.ok(losses[1]! < 0.8 * losses[0]!, `${name}: ${losses.join(', ')}`);
     assert.deepEqual(Object.keys(epochLosses(stdout)), ['dense', 'convolutional', 'denoising']);
     assert.deepEqual([...readFileSync(join(out, 'reconstructions.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('pixelcnn: the test NLL is far below the uniform 784 ln 2 nats, the loss falls, and the samples are neither blank nor noise', () => {
+  const { status, stdout, stderr } = run('pixelcnn.ts');
+  assert.equal(status, 0, stderr);
+  const out = join(tmpdir(), `neurona-pixelcnn-${process.pid}`);
+  try {
+    const nll = Number(stdout.match(/^test NLL: ([\d.]+) nats per image/m)![1]);
+    assert.ok(nll < 200, `test NLL ${nll} nats (a coin per pixel: 543.4)`);
+    const losses = epochLosses(stdout).pixelcnn!;
+    assert.ok(losses.at(-1)! < 0.5 * losses[0]!, losses.join(', '));
+    const on = Number(stdout.match(/^sampled 4 digits in [\d.]+ s: ([\d.]+) % of pixels on/m)![1]);
+    assert.ok(on > 2 && on < 50, `${on} % of the sampled pixels on (test digits: about 13 %)`);
+    assert.deepEqual([...readFileSync(join(out, 'samples.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -24,6 +24,7 @@ import { spamClassifier } from './jobs/spam-classifier.js';
 import { miniGptExample } from './jobs/mini-gpt.js';
 import { seq2seqAttention } from './jobs/seq2seq-attention.js';
 import { autoencoder } from './jobs/autoencoder.js';
+import { pixelcnn } from './jobs/pixelcnn.js';
 
 export const EXAMPLES: Record<string, Example> = {
   'mnist-mlp': mnistMlp,
@@ -47,4 +48,5 @@ export const EXAMPLES: Record<string, Example> = {
   'mini-gpt': miniGptExample,
   'seq2seq-attention': seq2seqAttention,
   autoencoder: autoencoder,
+  pixelcnn: pixelcnn,
 };
