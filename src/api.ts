@@ -64,6 +64,7 @@ export * as initializers from './nn/initializers.js';
 export * as regularizers from './nn/regularizers.js';
 export * as applications from './applications/index.js';
 export { Sequential, Model, Input, InputLayer } from './nn/models/index.js';
+export type { StepData, StepLogs } from './nn/training/step.js';
 export type { CompileOptions, FitOptions, EvaluateOptions, PredictOptions, ModelArgs, InputOptions } from './nn/models/index.js';
 export { SOM, type SOMOptions } from './classic/index.js';
 export { Perceptron, type PerceptronOptions } from './classic/index.js';

@@ -23,7 +23,7 @@ import {
   type Check,
   type OptionsSpec,
 } from '../core/index.js';
-import { Tensor, type Variable, variable } from '../tensor/index.js';
+import { Tensor, full, type Variable, variable } from '../tensor/index.js';
 import { getInitializer, type InitializerIdentifier } from './initializers.js';
 
 /*
@@ -232,7 +232,7 @@ export abstract class Layer {
   /** Shape of one sample given as `inputShape` (null when not given). */
   readonly batchInputShape: LayerShape | null;
   protected readonly variables: Variable[] = [];
-  /** Regularization penalties of the last call (added to the loss by `fit`). */
+  /** Regularization penalties and added losses (addLoss) of the last call (added to the loss by `fit`). */
   losses: Tensor[] = [];
   private regularizers: [Variable, (w: Tensor) => Tensor][] = [];
 
@@ -344,6 +344,37 @@ export abstract class Layer {
    */
   get callKeywords(): readonly string[] {
     return [];
+  }
+
+  /**
+   * Adds a term to the loss from inside `call` (Keras's `add_loss`): an activity penalty, a VAE's KL
+   * divergence. It joins `layer.losses` for this call; fit's built-in step and `model.computeLoss`
+   * add it to the compiled loss. A tensor with several elements is summed, as Keras 3 does.
+   *
+   * ```ts
+   * class ActivityL2 extends nr.layers.Layer {
+   *   override call(x: nr.Tensor) {
+   *     this.addLoss(x.square().mean().mul(0.01));
+   *     return x;
+   *   }
+   * }
+   * const layer = new ActivityL2();
+   * layer.apply(nr.tensor([[1, 2], [3, 4]]));
+   * console.log(layer.losses[0]!.item()); // 0.075
+   * ```
+   */
+  addLoss(loss: Tensor | number): void {
+    if (typeof loss === 'number' && Number.isFinite(loss)) {
+      this.losses.push(full([], loss, this.dtype));
+      return;
+    }
+    if (!(loss instanceof Tensor) || loss.dtype === 'int32' || loss.dtype === 'bool') {
+      throw configError(`${this.className} "${this.name}".addLoss`, {
+        expected: 'the loss must be a float Tensor (or a finite number)',
+        got: typeof loss === 'number' ? String(loss) : loss instanceof Tensor ? `a ${loss.dtype} Tensor` : show(loss),
+      });
+    }
+    this.losses.push(loss.size === 1 && loss.rank === 0 ? loss : loss.sum());
   }
 
   /** The options that rebuild this layer with `fromConfig`. */

@@ -1,6 +1,6 @@
 import { configError, formatShape, is, parseOptions, ownEntry, shapeError, show, type KerasName } from '../core/index.js';
 import { Tensor, tensor, noGrad } from '../tensor/index.js';
-import { cast, type Operand } from '../ops/index.js';
+import { broadcastTo, cast, type Operand } from '../ops/index.js';
 import {
   alignTargets,
   canonicalLossName,
@@ -102,6 +102,98 @@ export class MeanMetricWrapper extends Metric {
 }
 
 const asTensor = (x: Operand): Tensor => (x instanceof Tensor ? x : tensor(x as never));
+
+/** Keras's `Mean(name)` / `Sum(name)` constructor forms: a name, or `{name}`. */
+function trackerName(owner: string, args: unknown, fallback: string): string {
+  if (args === undefined) return fallback;
+  if (typeof args === 'string') return args;
+  return parseOptions<{ name?: string }>(owner, args, METRIC_OPTIONS).name ?? fallback;
+}
+
+/** Adds `values` (any shape) weighted by `sampleWeight` (broadcast to them) to a running total and weight. */
+function accumulate(owner: string, values: Operand, sampleWeight: Operand | undefined): [total: number, weight: number] {
+  const v = noGrad(() => asTensor(values).cast('float64'));
+  if (sampleWeight === undefined) {
+    const data = v.data();
+    let total = 0;
+    for (let i = 0; i < data.length; i++) total += Number(data[i]);
+    return [total, data.length];
+  }
+  const w = noGrad(() => asTensor(sampleWeight).cast('float64'));
+  if (w.rank > v.rank || w.shape.some((d, i) => d !== 1 && d !== v.shape[i])) {
+    throw shapeError(`${owner}.updateState`, {
+      expected: `sampleWeight ${formatShape(w.shape)} must broadcast to the values ${formatShape(v.shape)} (leading axes aligned)`,
+    });
+  }
+  const wb = noGrad(() => broadcastTo(w.reshape([...w.shape, ...v.shape.slice(w.rank).map(() => 1)]), v.shape));
+  const vd = v.data();
+  const wd = wb.data();
+  let total = 0;
+  let weight = 0;
+  for (let i = 0; i < vd.length; i++) {
+    total += Number(vd[i]) * Number(wd[i]);
+    weight += Number(wd[i]);
+  }
+  return [total, weight];
+}
+
+/**
+ * Keras's `Mean`: the (weighted) mean of every value given since the last reset. The tracker of a
+ * custom training step: `this.lossTracker = new nr.metrics.Mean({name: 'loss'})`, then
+ * `lossTracker.updateState(loss)` in trainStep and `{loss: lossTracker.result()}` as its logs.
+ *
+ * ```ts
+ * const m = new nr.metrics.Mean({ name: 'd_loss' });
+ * m.updateState(nr.tensor([1, 3]));
+ * m.updateState(2, 2); // the value 2 with weight 2
+ * m.result(); // 2
+ * ```
+ */
+export class Mean extends Metric {
+  private total = 0;
+  private count = 0;
+  constructor(args?: string | { name?: string }) {
+    super(trackerName('Mean', args, 'mean'));
+  }
+  /** Adds `values` (a number or a tensor of any shape), each weighted by `sampleWeight` (default 1). */
+  override updateState(values: Operand, sampleWeight?: Operand): void {
+    const [total, weight] = accumulate('Mean', values, sampleWeight);
+    this.total += total;
+    this.count += weight;
+  }
+  result(): number {
+    return this.count === 0 ? 0 : this.total / this.count;
+  }
+  resetState(): void {
+    this.total = 0;
+    this.count = 0;
+  }
+}
+
+/**
+ * Keras's `Sum`: the (weighted) sum of every value given since the last reset.
+ *
+ * ```ts
+ * const s = new nr.metrics.Sum({ name: 'kl_total' });
+ * s.updateState(nr.tensor([1, 2, 3]));
+ * s.result(); // 6
+ * ```
+ */
+export class Sum extends Metric {
+  private total = 0;
+  constructor(args?: string | { name?: string }) {
+    super(trackerName('Sum', args, 'sum'));
+  }
+  override updateState(values: Operand, sampleWeight?: Operand): void {
+    this.total += accumulate('Sum', values, sampleWeight)[0];
+  }
+  result(): number {
+    return this.total;
+  }
+  resetState(): void {
+    this.total = 0;
+  }
+}
 
 /** 1 where yPred > threshold equals yTrue (as 0/1), averaged over the last axis. */
 function binaryAccuracyValues(threshold: number) {

@@ -19,7 +19,15 @@ import {
 import { writeFileAtomic } from '../../io/atomic.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
 import { Model } from '../models/model.js';
-import { FORMAT_NAME, FORMAT_VERSION, matchWeights, prepareOptimizerState, weightTensors } from '../saving/format.js';
+import {
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  isOptimizerKey,
+  matchWeights,
+  optimizersOf,
+  prepareOptimizerState,
+  weightTensors,
+} from '../saving/format.js';
 import { readSafetensors } from '../saving/index.js';
 import { Callback, type Logs, type ResumePoint } from './callback.js';
 import { checkMode, checkNumber, type MonitorMode } from './monitor.js';
@@ -223,6 +231,8 @@ interface BackupState {
   trackerState: unknown;
   stopTraining: boolean;
   learningRate: number | null;
+  /** Every optimizer's rate by key prefix (`optimizer/`, `optimizers/<name>/`); older backups lack it. */
+  learningRates?: Record<string, number>;
   callbacks: { className: string; state: unknown }[];
 }
 
@@ -293,7 +303,8 @@ export class BackupAndRestore extends Callback {
       randomState: globalRandom().getState(),
       trackerState: context.trackerState(),
       stopTraining: model.stopTraining,
-      learningRate: model.compiled?.optimizer.learningRate ?? null,
+      learningRate: model.compiled?.optimizer?.learningRate ?? null,
+      learningRates: Object.fromEntries(optimizersOf(model).map(([prefix, o]) => [prefix, o.learningRate])),
       callbacks: context.callbacks.map((c) => ({
         className: c.constructor.name,
         state: c === this ? { batchesSinceSave: this.batchesSinceSave } : (c.getState?.() ?? null),
@@ -333,7 +344,8 @@ export class BackupAndRestore extends Callback {
       throw e;
     }
     const model = modelOf('BackupAndRestore', this.model);
-    if (!model.built) {
+    // A model with its own trainStep (a GAN) may never run call: its sub-models' weights are what is restored.
+    if (!model.built && !(model.layers.length > 0 && model.layers.every((l) => l.built))) {
       throw configError('BackupAndRestore', {
         expected: `model "${model.name}" must be built before fit to restore ${this.backupPath}`,
         hint: 'give the first layer an inputShape or start with nr.Input',
@@ -353,13 +365,16 @@ export class BackupAndRestore extends Callback {
       });
     }
     // Everything is checked before anything is assigned.
-    const match = matchWeights(model, file.tensors, this.backupPath, FormatError, (k) => k.startsWith('optimizer/'));
+    const match = matchWeights(model, file.tensors, this.backupPath, FormatError, isOptimizerKey);
     const restoreOptimizer = prepareOptimizerState(model, match.named, file.tensors, this.backupPath);
     match.assign();
     restoreOptimizer?.();
     // Only a changed rate (ReduceLROnPlateau) is set: a schedule's rate follows the restored step.
-    if (state.learningRate !== null && model.compiled && model.compiled.optimizer.learningRate !== state.learningRate)
-      model.compiled.optimizer.learningRate = state.learningRate;
+    const rates = state.learningRates ?? (state.learningRate === null ? {} : { 'optimizer/': state.learningRate });
+    for (const [prefix, optimizer] of optimizersOf(model)) {
+      const rate = rates[prefix];
+      if (rate !== undefined && optimizer.learningRate !== rate) optimizer.learningRate = rate;
+    }
     callbacks.forEach((c, i) => {
       const s = state.callbacks[i]!.state;
       if (c === this) this.batchesSinceSave = (s as { batchesSinceSave: number }).batchesSinceSave;

@@ -11,13 +11,19 @@ import {
   predictDataset,
   trainOnBatch,
   testOnBatch,
+  trainStep as compiledTrainStep,
+  type StepData,
+  type StepLogs,
   type BatchOptions,
   type FitOptions,
   type EvaluateOptions,
   type PredictOptions,
   type TrainableModel,
 } from '../training/loop.js';
-import type { TensorOrList } from '../training/data.js';
+import { toList, type TensorOrList } from '../training/data.js';
+import { requireCompiled, testStep as compiledTestStep, type OverriddenSteps } from '../training/step.js';
+import { Metric } from '../metrics.js';
+import { Optimizer } from '../optimizers/optimizer.js';
 import { datasetArguments } from '../training/dataset-input.js';
 import { Dataset } from '../../data/pipeline/dataset.js';
 import { buildGraph, outputNames, runGraph, type Graph } from './functional.js';
@@ -82,7 +88,7 @@ export function computesLastAxisSoftmax(layer: Layer | null, rank: number | null
  *
  * ```ts
  * const input = nr.Input({ shape: [4] });
- * const output = new nr.layers.Dense({ units: 1 }).apply(input);
+ * const output = new new nr.layers.Dense({ units: 1 }).apply(input);
  * const model = new nr.Model({ inputs: input, outputs: output });
  * model.predict(nr.ones([2, 4])).shape; // [2, 1]
  * ```
@@ -240,6 +246,8 @@ export class Model extends Layer implements TrainableModel {
   /** One tensor per output. */
   forward(inputs: readonly Tensor[], training: boolean): Tensor[] {
     this.buildFor(inputs);
+    // The losses a subclass's call adds (this.addLoss) belong to this pass alone.
+    if (this.losses.length > 0) this.losses = [];
     const out: unknown = this.call(inputs.length === 1 ? inputs[0] : [...inputs], { training });
     const list = out instanceof Tensor ? [out] : Array.isArray(out) ? out : null;
     if (!list || list.some((t) => !(t instanceof Tensor))) {
@@ -310,9 +318,128 @@ export class Model extends Layer implements TrainableModel {
     return ['output'];
   }
 
-  /** The compiled optimizer (null before compile). */
+  /** The compiled optimizer (null before compile, and when compile named several: see `optimizers`). */
   get optimizer(): CompiledState['optimizer'] | null {
     return this.compiled?.optimizer ?? null;
+  }
+
+  /**
+   * The optimizers by name: those compile was given by name (`compile({optimizer: {generator,
+   * discriminator}})`) and those held in the model's own fields (Keras's GAN guide keeps them as
+   * `this.dOptimizer`). BackupAndRestore and model.save keep all their states.
+   */
+  get optimizers(): Record<string, Optimizer> {
+    const out: Record<string, Optimizer> = { ...(this.compiled?.optimizers ?? {}) };
+    const listed = new Set<Optimizer>(Object.values(out));
+    if (this.compiled?.optimizer) listed.add(this.compiled.optimizer);
+    for (const [key, value] of Object.entries(this)) {
+      if (value instanceof Optimizer && !listed.has(value)) {
+        listed.add(value);
+        out[key] = value;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The metrics of the model, as Keras 3's `model.metrics`: the compiled metrics, then the trackers
+   * held in its fields (`this.dLossTracker = new nr.metrics.Mean({name: 'd_loss'})`), which fit and
+   * evaluate reset at each epoch and evaluation and BackupAndRestore saves.
+   */
+  get metrics(): Metric[] {
+    return [...(this.compiled?.metrics.flat() ?? []), ...this.trackers()];
+  }
+
+  /** @internal The Metric instances held in the model's own fields (and arrays of them), in definition order. */
+  trackers(): Metric[] {
+    const out: Metric[] = [];
+    const visit = (v: unknown) => {
+      if (v instanceof Metric && !out.includes(v)) out.push(v);
+    };
+    for (const value of Object.values(this)) {
+      if (Array.isArray(value)) value.forEach(visit);
+      else visit(value);
+    }
+    return out;
+  }
+
+  /**
+   * One training step on one batch, called by `fit` (Keras 3's `train_step`). `data` is the batch
+   * as `[x, y, sampleWeight]` (y and sampleWeight absent when the data has none). Override it for a
+   * training procedure of your own (a GAN, a VAE): compute gradients with `nr.valueAndGrad`, apply
+   * them with `this.optimizer.applyGradients` (or `this.optimizers.<name>`), update trackers and
+   * return their values `{name: value}`; fit shows them in its progress lines, History, callbacks
+   * and reports like any metric. The built-in step minimises the compiled loss plus the added and
+   * regularization losses, and returns the compiled metrics.
+   *
+   * ```ts
+   * class Trainer extends nr.Model {
+   *   net = new nr.Sequential([new nr.layers.Dense({ units: 1, inputShape: [2] })]);
+   *   lossTracker = new nr.metrics.Mean({ name: 'loss' });
+   *   override call(x: nr.Tensor) { return this.net.apply(x); }
+   *   override trainStep([x, y]: nr.StepData): nr.StepLogs {
+   *     const vars = this.trainableWeights;
+   *     const { value, grads } = nr.valueAndGrad(() => this.apply(x as nr.Tensor).sub(y as nr.Tensor).square().mean())(...vars);
+   *     this.optimizer!.apply(grads, vars);
+   *     this.lossTracker.updateState(value);
+   *     return { loss: this.lossTracker.result() };
+   *   }
+   * }
+   * const trainer = new Trainer();
+   * trainer.compile({ optimizer: 'sgd' });
+   * const history = await trainer.fit(nr.randn([32, 2]), nr.randn([32, 1]), { epochs: 2, verbose: 0 });
+   * console.log(history.history.loss.length); // 2
+   * ```
+   */
+  trainStep(data: StepData): StepLogs {
+    const compiled = requireCompiled(this, 'trainStep');
+    const [x, y, sampleWeight] = data;
+    compiledTrainStep(this, compiled, toList(x, 'trainStep: x'), y === undefined ? [] : toList(y, 'trainStep: y'), sampleWeight);
+    return compiled.results();
+  }
+
+  /** One evaluation step (Keras 3's `test_step`), called by evaluate and fit's validation without gradients; see trainStep. */
+  testStep(data: StepData): StepLogs {
+    const compiled = requireCompiled(this, 'testStep');
+    const [x, y, sampleWeight] = data;
+    compiledTestStep(this, compiled, toList(x, 'testStep: x'), y === undefined ? [] : toList(y, 'testStep: y'), sampleWeight);
+    return compiled.results();
+  }
+
+  /** One predict batch (Keras 3's `predict_step`): the model's outputs for `data[0]`, training false. */
+  predictStep(data: StepData): Tensor | Tensor[] {
+    const outs = this.forward(toList(data[0], 'predictStep: x'), false);
+    return outs.length === 1 ? outs[0]! : outs;
+  }
+
+  /** @internal The steps a subclass overrides (the loops call the built-in ones directly, with no detour). */
+  overriddenSteps(): OverriddenSteps {
+    const proto = Model.prototype;
+    const out: OverriddenSteps = {};
+    if (this.trainStep !== proto.trainStep) out.train = (d) => this.trainStep(d);
+    if (this.testStep !== proto.testStep) out.test = (d) => this.testStep(d);
+    if (this.predictStep !== proto.predictStep) out.predict = (d) => this.predictStep(d);
+    return out;
+  }
+
+  /**
+   * The loss of a batch as the built-in step computes it (Keras 3's `compute_loss`): the compiled
+   * loss of `yPred` against `y` (when compile was given one), plus the losses the layers added in
+   * the last forward pass and the regularization penalties. For use in an overridden trainStep.
+   */
+  computeLoss(args: { x?: TensorOrList; y?: TensorOrList; yPred: TensorOrList; sampleWeight?: Tensor }): Tensor {
+    const compiled = requireCompiled(this, 'computeLoss');
+    const yPred = toList(args.yPred, 'computeLoss: yPred');
+    const ys = args.y === undefined ? [] : toList(args.y, 'computeLoss: y');
+    let total = compiled.hasLoss ? compiled.computeLoss(ys, yPred, args.sampleWeight).total : null;
+    for (const extra of this.regularizationLosses()) total = total ? total.add(extra) : extra;
+    if (!total) {
+      throw configError(`Model "${this.name}".computeLoss`, {
+        expected: 'a loss: compile was given no loss and the model added none',
+        hint: "pass loss to compile (e.g. 'mse') or call this.addLoss(...) in call",
+      });
+    }
+    return total;
   }
 
   /**
@@ -342,17 +469,20 @@ export class Model extends Layer implements TrainableModel {
    * nr.data.Dataset of `[x, y]` batches, the targets come from it: `model.fit(dataset, {epochs})`.
    */
   fit(x: Dataset<unknown>, options?: FitOptions): Promise<History>;
-  fit(x: TensorOrList, y: TensorOrList, options?: FitOptions): Promise<History>;
+  fit(x: TensorOrList, y: TensorOrList | undefined, options?: FitOptions): Promise<History>;
+  /** With an overridden trainStep that needs no targets (a GAN, an autoencoder's own step): `fit(x, {epochs})`. */
+  fit(x: TensorOrList, options?: FitOptions): Promise<History>;
   fit(x: TensorOrList | Dataset<unknown>, y?: TensorOrList | FitOptions, options?: FitOptions): Promise<History> {
-    const [targets, rest] = datasetArguments(x, y, options);
+    const [targets, rest] = datasetArguments(y, options);
     return fit(this, x, targets as TensorOrList | undefined, rest);
   }
 
   /** Loss and metrics on the given data (tensors, or a Dataset of `[x, y]` batches), as a record `{loss, accuracy, ...}`. */
   evaluate(x: Dataset<unknown>, options?: EvaluateOptions): Promise<Logs>;
-  evaluate(x: TensorOrList, y: TensorOrList, options?: EvaluateOptions): Promise<Logs>;
+  evaluate(x: TensorOrList, y: TensorOrList | undefined, options?: EvaluateOptions): Promise<Logs>;
+  evaluate(x: TensorOrList, options?: EvaluateOptions): Promise<Logs>;
   evaluate(x: TensorOrList | Dataset<unknown>, y?: TensorOrList | EvaluateOptions, options?: EvaluateOptions): Promise<Logs> {
-    const [targets, rest] = datasetArguments(x, y, options);
+    const [targets, rest] = datasetArguments(y, options);
     return evaluate(this, x, targets as TensorOrList | undefined, rest);
   }
 
@@ -378,12 +508,12 @@ export class Model extends Layer implements TrainableModel {
   }
 
   /** One optimization step on one batch; returns that batch's logs. */
-  trainOnBatch(x: TensorOrList, y: TensorOrList, options: BatchOptions = {}): Logs {
+  trainOnBatch(x: TensorOrList, y?: TensorOrList, options: BatchOptions = {}): Logs {
     return trainOnBatch(this, x, y, options);
   }
 
   /** Loss and metrics on one batch. */
-  testOnBatch(x: TensorOrList, y: TensorOrList, options: { sampleWeight?: Tensor } = {}): Logs {
+  testOnBatch(x: TensorOrList, y?: TensorOrList, options: { sampleWeight?: Tensor } = {}): Logs {
     return testOnBatch(this, x, y, options);
   }
 

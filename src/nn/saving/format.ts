@@ -7,7 +7,7 @@ import { deserializeLayer, rebuildContextOf } from '../models/config.js';
 import * as lossesModule from '../losses.js';
 import { Loss, canonicalLossName } from '../losses.js';
 import type { CompileOptions, LossIdentifier } from '../training/compile.js';
-import { getOptimizer } from '../optimizers/index.js';
+import { getOptimizer, type Optimizer } from '../optimizers/index.js';
 import { encodeSafetensors, decodeSafetensors, typedArrayOf, type SafetensorsTensor } from '../../io/safetensors.js';
 
 /*
@@ -39,7 +39,8 @@ export interface ModelJson {
 }
 
 export interface CompileConfig {
-  optimizer: LayerSpec;
+  /** The optimizer, or several by name. */
+  optimizer: LayerSpec | Record<string, LayerSpec>;
   /** One per output: a built-in loss name or `{className, config}` of a built-in Loss class. */
   loss: (string | LayerSpec)[];
   /** One list of metric names per output. */
@@ -104,7 +105,10 @@ export function compileConfigOf(model: Model): CompileConfig | null {
   const compiled = model.compiled;
   if (!compiled) return null;
   const c = compiled.config as { metrics: string[][]; lossWeights: number[] };
-  const optimizer = { className: compiled.optimizer.className, config: compiled.optimizer.getConfig() };
+  // Read now, not at compile: a callback may have changed a learning rate since.
+  const spec = (o: Optimizer) => ({ className: o.className, config: o.getConfig() });
+  const named = Object.entries(compiled.optimizers).map(([k, o]) => [k, spec(o)]);
+  const optimizer = compiled.optimizer ? spec(compiled.optimizer) : Object.fromEntries(named);
   return { optimizer, loss: compiled.losses.map(lossEntry), metrics: c.metrics, lossWeights: [...c.lossWeights] };
 }
 
@@ -119,8 +123,8 @@ export function compileOptionsOf(config: CompileConfig, outputNames: readonly st
     return new (cls as new (c: unknown) => Loss)(l.config);
   });
   return {
-    optimizer: config.optimizer,
-    loss: loss.length === 1 ? loss[0]! : loss,
+    optimizer: config.optimizer as CompileOptions['optimizer'],
+    loss: loss.length === 0 ? undefined : loss.length === 1 ? loss[0]! : loss,
     metrics: (config.metrics.length === 1
       ? config.metrics[0]!
       : Object.fromEntries(outputNames.map((n, i) => [n, config.metrics[i] ?? []]))) as CompileOptions['metrics'],
@@ -141,16 +145,15 @@ export function weightTensors(
     tensors[name] = { dtype, shape: [...t.shape], data: t.data().slice() };
   };
   for (const [name, v] of named) put(name, v);
-  const optimizer = model.compiled?.optimizer;
-  if (includeOptimizer && optimizer) {
-    const byVar = new Map<Variable, string>([...named].map(([n, v]) => [v, n]));
+  const byVar = new Map<Variable, string>([...named].map(([n, v]) => [v, n]));
+  for (const [prefix, optimizer] of includeOptimizer ? optimizersOf(model) : []) {
     const state = optimizer.getState();
     state.variables.forEach((v, i) => {
       const name = byVar.get(v);
       if (!name) return; // a variable that is not the model's (the optimizer was shared): not saved
-      for (const [slot, t] of Object.entries(state.slots[i]!)) put(`optimizer/${name}/${slot}`, t);
+      for (const [slot, t] of Object.entries(state.slots[i]!)) put(`${prefix}${name}/${slot}`, t);
     });
-    tensors['optimizer/iterations'] = { dtype: 'I32', shape: [], data: new Int32Array([state.iterations]) };
+    tensors[`${prefix}iterations`] = { dtype: 'I32', shape: [], data: new Int32Array([state.iterations]) };
   }
   return { names: [...named.keys()], tensors };
 }
@@ -296,9 +299,27 @@ function toTensor(t: SafetensorsTensor, dtype: 'float32' | 'float64' | 'int32' |
   return new Tensor(data.slice() as never, [...t.shape], dtype as never);
 }
 
+/** Whether a safetensors key holds optimizer state (`optimizer/...` or a named one's `optimizers/<name>/...`). */
+export function isOptimizerKey(key: string): boolean {
+  return key.startsWith('optimizer/') || key.startsWith('optimizers/');
+}
+
 /**
- * Prepares the optimizer state of `model` (already compiled) from the file's `optimizer/...`
- * entries; returns the function that applies it. Throws FormatError on any inconsistency.
+ * Every optimizer whose state goes with the model, by key prefix: the compiled one (`optimizer/`),
+ * and the named ones (`optimizers/<name>/`): those compile was given by name and those held in the
+ * model's fields (Keras's tracked optimizers of a GAN).
+ */
+export function optimizersOf(model: Model): [prefix: string, optimizer: Optimizer][] {
+  const out: [string, Optimizer][] = [];
+  if (model.compiled?.optimizer) out.push(['optimizer/', model.compiled.optimizer]);
+  for (const [name, o] of Object.entries(model.optimizers)) if (!out.some(([, p]) => p === o)) out.push([`optimizers/${name}/`, o]);
+  return out;
+}
+
+/**
+ * Prepares the optimizer states of `model` (already compiled) from the file's `optimizer/...` and
+ * `optimizers/<name>/...` entries; returns the function that applies them. Throws FormatError on any
+ * inconsistency (a named optimizer the model does not have included), before anything changes.
  */
 export function prepareOptimizerState(
   model: Model,
@@ -306,24 +327,47 @@ export function prepareOptimizerState(
   tensors: Record<string, SafetensorsTensor>,
   source: string,
 ): (() => void) | null {
-  const optimizer = model.compiled?.optimizer;
-  const keys = Object.keys(tensors).filter((k) => k.startsWith('optimizer/'));
-  if (!optimizer || keys.length === 0) return null;
-  const it = tensors['optimizer/iterations'];
+  const optimizers = optimizersOf(model);
+  const keys = Object.keys(tensors).filter(isOptimizerKey);
+  if (optimizers.length === 0 || keys.length === 0) return null;
+  const stray = keys.find((k) => !optimizers.some(([prefix]) => k.startsWith(prefix)));
+  if (stray && optimizers.some(([prefix]) => prefix !== 'optimizer/')) {
+    throw formatError(source, {
+      expected: `optimizer entry "${stray}" belongs to no optimizer of the model`,
+      hint: `the model's optimizers are ${optimizers.map(([p]) => p.slice(0, -1)).join(', ')}`,
+    });
+  }
+  const appliers = optimizers.flatMap(([prefix, optimizer]) => {
+    const own = keys.filter((k) => k.startsWith(prefix));
+    return own.length === 0 ? [] : [prepareOneOptimizer(optimizer, prefix, own, named, tensors, source)];
+  });
+  return () => appliers.forEach((apply) => apply());
+}
+
+function prepareOneOptimizer(
+  optimizer: Optimizer,
+  prefix: string,
+  keys: readonly string[],
+  named: Map<string, Variable>,
+  tensors: Record<string, SafetensorsTensor>,
+  source: string,
+): () => void {
+  const itKey = `${prefix}iterations`;
+  const it = tensors[itKey];
   if (it?.dtype !== 'I32' || it.shape.length !== 0) {
     throw formatError(source, {
-      expected: '"optimizer/iterations" must be an I32 scalar',
+      expected: `"${itKey}" must be an I32 scalar`,
       got: it ? `${it.dtype} of shape [${it.shape.join(', ')}]` : 'none',
     });
   }
   const iterations = Number(typedArrayOf(it)[0]);
   if (!Number.isInteger(iterations) || iterations < 0) {
-    throw formatError(source, { expected: '"optimizer/iterations" must be >= 0', got: String(iterations) });
+    throw formatError(source, { expected: `"${itKey}" must be >= 0`, got: String(iterations) });
   }
   const slots = new Map<string, Record<string, Tensor>>();
   for (const key of keys) {
-    if (key === 'optimizer/iterations') continue;
-    const rest = key.slice('optimizer/'.length);
+    if (key === itKey) continue;
+    const rest = key.slice(prefix.length);
     const cut = rest.lastIndexOf('/');
     const weight = rest.slice(0, cut);
     const slot = rest.slice(cut + 1);

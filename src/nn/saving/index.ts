@@ -18,6 +18,7 @@ import {
   SAVE_ID_KEY,
   buildModel,
   compileConfigOf,
+  isOptimizerKey,
   compileOptionsOf,
   decodeSafetensors,
   encodeWeights,
@@ -31,6 +32,7 @@ import { SAVE_ID_PATTERN } from './validate.js';
 import { registerPersistence, type SaveOptions } from './hooks.js';
 import { isKerasWeightsPath, loadKerasWeights } from './keras-h5.js';
 import type { SafetensorsTensor } from '../../io/safetensors.js';
+import type { CompileConfig } from './format.js';
 
 export type { SaveOptions } from './hooks.js';
 export { FORMAT_NAME, FORMAT_VERSION, namedWeights } from './format.js';
@@ -272,7 +274,7 @@ export async function loadModel(dir: string): Promise<Model> {
   const { json, weightsPath, tensors } = await readModelFiles(dir);
   // The architecture may not create more weight values than the file holds (checked before allocating).
   let stored = 0;
-  for (const [name, t] of Object.entries(tensors)) if (!name.startsWith('optimizer/')) stored += t.shape.reduce((a, b) => a * b, 1);
+  for (const [name, t] of Object.entries(tensors)) if (!isOptimizerKey(name)) stored += t.shape.reduce((a, b) => a * b, 1);
   const source = `loadModel: ${join(dir, MODEL_JSON)}`;
   const model = withWeightBudget(stored, source, () => buildModel(json, source));
   const listed = new Set(json.weights);
@@ -285,7 +287,7 @@ export async function loadModel(dir: string): Promise<Model> {
       rule: [...notListed.map((n) => `not listed "${n}"`), ...extra.map((n) => `no such weight "${n}"`)].join(', '),
     });
   }
-  const match = matchWeights(model, tensors, weightsPath, FormatError, (k) => k.startsWith('optimizer/'));
+  const match = matchWeights(model, tensors, weightsPath, FormatError, isOptimizerKey);
   let restoreOptimizer: (() => void) | null = null;
   if (json.compileConfig) {
     try {
@@ -324,7 +326,7 @@ async function loadWeights(model: Model, path: string): Promise<void> {
   if (isKerasWeightsPath(path)) return loadKerasWeights(model, path);
   const { tensors } = await readSafetensors(path);
   // A file saved with the optimizer (model.safetensors) loads too: its optimizer entries are ignored.
-  matchWeights(model, tensors, path, ConfigError, (k) => k.startsWith('optimizer/')).assign();
+  matchWeights(model, tensors, path, ConfigError, isOptimizerKey).assign();
 }
 
 registerPersistence({ save: saveModel, saveWeights, loadWeights });
@@ -353,11 +355,8 @@ export async function inspect(path: string): Promise<string[]> {
     };
     walk(json.modelConfig, '  ');
     const cc = json.compileConfig;
-    lines.push(
-      cc
-        ? `compiled: optimizer ${cc.optimizer.className}, loss ${cc.loss.map((l) => (typeof l === 'string' ? l : l.className)).join(', ')}`
-        : 'compiled: no',
-    );
+    const losses = cc?.loss.map((l) => (typeof l === 'string' ? l : l.className)).join(', ');
+    lines.push(cc ? `compiled: optimizer ${describeOptimizers(cc.optimizer)}, loss ${losses || 'none (added losses)'}` : 'compiled: no');
   }
   const { tensors, metadata } = file ?? (await readSafetensors(path));
   if (!info.isDirectory())
@@ -369,11 +368,19 @@ export async function inspect(path: string): Promise<string[]> {
   let optimizerValues = 0;
   for (const [name, t] of Object.entries(tensors)) {
     const size = t.shape.reduce((a, b) => a * b, 1);
-    if (name.startsWith('optimizer/')) optimizerValues += size;
+    if (isOptimizerKey(name)) optimizerValues += size;
     else params += size;
     lines.push(`  ${name}  ${t.dtype}  [${t.shape.join(', ')}]`);
   }
   lines.push(`parameters: ${params.toLocaleString('en-US')}`);
   if (optimizerValues > 0) lines.push(`optimizer values: ${optimizerValues.toLocaleString('en-US')}`);
   return lines;
+}
+
+/** The optimizer(s) of a compile config, for the description line. */
+function describeOptimizers(spec: CompileConfig['optimizer']): string {
+  if (typeof spec.className === 'string') return spec.className;
+  return Object.entries(spec as Record<string, { className: string }>)
+    .map(([k, o]) => `${k} ${o.className}`)
+    .join(', ');
 }

@@ -297,12 +297,20 @@ function resolve<T>(make: () => T, path: string): T {
 function checkCompileConfig(cc: unknown): void {
   if (!isObject(cc)) fail({ expected: '"compileConfig" must be an object or null', got: show(cc) });
   onlyFields(cc, COMPILE_FIELDS, 'compileConfig');
-  checkSpecObject(cc.optimizer, 'compileConfig.optimizer');
-  const { className, config } = cc.optimizer;
-  const optimizer = resolve(() => getOptimizer({ className, config: {} }), 'compileConfig.optimizer.className');
-  checkOptionTypes(optimizer.getConfig(), config, 'compileConfig.optimizer.config', optimizer.className);
-  if (!Array.isArray(cc.loss) || cc.loss.length === 0) {
-    fail({ expected: 'compileConfig.loss must be a non-empty array of loss names or {className, config}', got: show(cc.loss) });
+  // One optimizer {className, config}, or several by name (a model compiled with {generator, discriminator}).
+  const named = isObject(cc.optimizer) && !('className' in cc.optimizer);
+  const specs = named ? Object.entries(cc.optimizer as Record<string, unknown>) : [['', cc.optimizer] as const];
+  if (specs.length === 0) fail({ expected: 'compileConfig.optimizer names no optimizer', got: '{}' });
+  for (const [key, spec] of specs) {
+    const path = named ? `compileConfig.optimizer.${key}` : 'compileConfig.optimizer';
+    checkSpecObject(spec, path);
+    const { className, config } = spec;
+    const optimizer = resolve(() => getOptimizer({ className, config: {} }), `${path}.className`);
+    checkOptionTypes(optimizer.getConfig(), config, `${path}.config`, optimizer.className);
+  }
+  // Empty when compile had no loss (the model's loss comes from addLoss or its own trainStep).
+  if (!Array.isArray(cc.loss)) {
+    fail({ expected: 'compileConfig.loss must be an array of loss names or {className, config}', got: show(cc.loss) });
   }
   cc.loss.forEach((l, i) => {
     const path = `compileConfig.loss[${i}]`;

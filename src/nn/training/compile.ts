@@ -5,7 +5,7 @@ import { getMask } from '../layer.js';
 import { recordedSoftmaxInput } from '../../ops/crossentropy.js';
 import { FusedSoftmaxCrossentropy, getLoss, type Loss, type LossFunction, type LossName } from '../losses.js';
 import { getMetric, type Metric, type MetricName } from '../metrics.js';
-import { getOptimizer, type Optimizer, type OptimizerName } from '../optimizers/index.js';
+import { Optimizer, getOptimizer, type OptimizerName } from '../optimizers/index.js';
 
 /*
  * What `compile` resolves: the optimizer, one loss per model output (summed with lossWeights), and
@@ -20,13 +20,28 @@ import { getOptimizer, type Optimizer, type OptimizerName } from '../optimizers/
 
 export type LossIdentifier = LossName | Loss | LossFunction;
 export type MetricIdentifier = MetricName | Metric;
+export type OptimizerIdentifier = OptimizerName | Optimizer | { className: string; config?: Record<string, unknown> };
+
+const optimizerEntry = (o: Optimizer) => ({ className: o.className, config: o.getConfig() });
+
+/** `{className, config}` is one optimizer; any other plain object names several. */
+function isOptimizerRecord(v: unknown): v is Readonly<Record<string, OptimizerIdentifier>> {
+  return v !== null && typeof v === 'object' && !(v instanceof Optimizer) && !('className' in v);
+}
 
 /** The options of `model.compile`. */
 export interface CompileOptions {
-  /** An optimizer name ('adam', 'sgd', ...), an Optimizer, or `{className, config}`. */
-  optimizer: OptimizerName | Optimizer | { className: string; config?: Record<string, unknown> };
-  /** A loss for every output, a list (one per output), or a record by output layer name. */
-  loss: LossIdentifier | readonly LossIdentifier[] | Readonly<Record<string, LossIdentifier>>;
+  /**
+   * An optimizer name ('adam', 'sgd', ...), an Optimizer, or `{className, config}`; or several by name
+   * (`{generator: 'adam', discriminator: new nr.optimizers.Adam({learningRate: 2e-4})}`) for a model
+   * whose overridden `trainStep` uses them as `this.optimizers.generator`, ...
+   */
+  optimizer: OptimizerIdentifier | Readonly<Record<string, OptimizerIdentifier>>;
+  /**
+   * A loss for every output, a list (one per output), or a record by output layer name. It may be
+   * left out when the model's loss comes from `addLoss` alone or from an overridden `trainStep`.
+   */
+  loss?: LossIdentifier | readonly LossIdentifier[] | Readonly<Record<string, LossIdentifier>>;
   /** Metric names or instances (applied to every output), or a record by output layer name. */
   metrics?: readonly MetricIdentifier[] | Readonly<Record<string, MetricIdentifier | readonly MetricIdentifier[]>>;
   /** Weights of the per-output losses in the total (default 1 each). */
@@ -136,7 +151,10 @@ function perOutput<T>(
 }
 
 export class CompiledState {
-  readonly optimizer: Optimizer;
+  /** The optimizer; null when compile named several (see `optimizers`). */
+  readonly optimizer: Optimizer | null;
+  /** The optimizers compile named (`{generator: ..., discriminator: ...}`); empty for a single one. */
+  readonly optimizers: Readonly<Record<string, Optimizer>>;
   readonly losses: Loss[];
   /** Per output, the fused form of its loss that training steps use (see `chooseFusedLosses`), or null. */
   fusedLosses: (FusedSoftmaxCrossentropy | null)[] = [];
@@ -160,11 +178,29 @@ export class CompiledState {
     }
     const options = parseOptions<CompileOptions>('compile', raw, COMPILE_OPTIONS);
     if (options.optimizer === undefined) throw configError('compile', { expected: 'option "optimizer" is required', hint: "e.g. 'adam'" });
-    if (options.loss === undefined) {
-      throw configError('compile', { expected: 'option "loss" is required', hint: "e.g. 'mse' or 'sparse_categorical_crossentropy'" });
+    if (isOptimizerRecord(options.optimizer)) {
+      const entries = Object.entries(options.optimizer);
+      if (entries.length === 0) throw configError('compile', { expected: 'option "optimizer" names no optimizer', got: '{}' });
+      for (const [key] of entries) {
+        if (!/^[A-Za-z_][\w.-]*$/.test(key)) {
+          throw configError('compile', { expected: 'optimizer names must be identifiers (letters, digits, _ . -)', got: show(key) });
+        }
+      }
+      this.optimizer = null;
+      this.optimizers = Object.fromEntries(entries.map(([key, id]) => [key, getOptimizer(id)]));
+      const shared = entries.find(([, id], i) => id instanceof Optimizer && entries.findIndex(([, o]) => o === id) !== i);
+      if (shared) {
+        throw configError('compile', {
+          expected: 'each named optimizer must be its own instance',
+          got: `${show(shared[0])} is also given under another name`,
+          hint: 'create one optimizer per name: their slots and step counts are separate',
+        });
+      }
+    } else {
+      this.optimizer = getOptimizer(options.optimizer);
+      this.optimizers = {};
     }
-    this.optimizer = getOptimizer(options.optimizer);
-    const lossIds = perOutput(options.loss, outputNames, 'loss', isLossIdentifier);
+    const lossIds = options.loss === undefined ? [] : perOutput(options.loss, outputNames, 'loss', isLossIdentifier);
     this.losses = lossIds.map((id) => getLoss(id));
     this.chooseFusedLosses(softmaxOutputs);
     this.lossWeights =
@@ -194,7 +230,9 @@ export class CompiledState {
     this.metrics = metricIds.map((ids, i) => ids.map((id) => getMetric(id, lossIds[i])));
     this.outputLossTrackers = outputNames.map(() => new RunningMean());
     this.config = {
-      optimizer: { className: this.optimizer.className, config: this.optimizer.getConfig() },
+      optimizer: this.optimizer
+        ? optimizerEntry(this.optimizer)
+        : Object.fromEntries(Object.entries(this.optimizers).map(([k, o]) => [k, optimizerEntry(o)])),
       loss: lossIds.map((l) => (typeof l === 'string' ? l : typeof l === 'function' ? l.name : l.name)),
       metrics: metricIds.map((ids) => ids.map((m) => (typeof m === 'string' ? m : m.name))),
       lossWeights: this.lossWeights,
@@ -214,10 +252,15 @@ export class CompiledState {
     return this.outputNames.length > 1;
   }
 
+  /** Whether compile was given a loss (else the loss is what the model adds with addLoss). */
+  get hasLoss(): boolean {
+    return this.losses.length > 0;
+  }
+
   /** Log names in order: loss, per-output losses, metrics. */
   get logNames(): string[] {
     const names = ['loss'];
-    if (this.multiOutput) this.outputNames.forEach((o) => names.push(`${o}_loss`));
+    if (this.multiOutput && this.hasLoss) this.outputNames.forEach((o) => names.push(`${o}_loss`));
     this.metrics.forEach((ms, i) => ms.forEach((m) => names.push(this.metricKey(i, m))));
     return names;
   }
@@ -237,7 +280,8 @@ export class CompiledState {
     yPred: readonly Tensor[],
     sampleWeight?: Tensor,
     fused = false,
-  ): { total: Tensor; perOutput: Tensor[] } {
+  ): { total: Tensor | null; perOutput: Tensor[] } {
+    if (!this.hasLoss) return { total: null, perOutput: [] };
     if (yTrue.length !== yPred.length) {
       const outputs = `${yPred.length} output${yPred.length > 1 ? 's' : ''}`;
       throw configError('', {
@@ -280,7 +324,7 @@ export class CompiledState {
   /** The current logs (running averages since the last reset). */
   results(): Record<string, number> {
     const logs: Record<string, number> = { loss: this.lossTracker.result() };
-    if (this.multiOutput)
+    if (this.multiOutput && this.hasLoss)
       this.outputNames.forEach((o, i) => {
         logs[`${o}_loss`] = this.outputLossTrackers[i]!.result();
       });

@@ -4,9 +4,8 @@ import { Dataset, INFINITE, isRecyclable } from '../../data/pipeline/dataset.js'
 import { describeValue } from '../describe.js';
 import { Tensor, noGrad } from '../../tensor/index.js';
 import type { CallbackList, Logs } from '../callbacks/callback.js';
-import type { CompiledState } from './compile.js';
 import { checkFinite, classWeightsToSampleWeights, sampleCount, yieldToEventLoop } from './data.js';
-import { YIELD_EVERY_MS, testStep, type NamedIO, type TrainableModel } from './step.js';
+import { YIELD_EVERY_MS, predictStep, type NamedIO, type StepRunner, type TrainableModel } from './step.js';
 
 /*
  * fit/evaluate/predict over an nr.data.Dataset: Keras's rules for what may come with one, how an
@@ -25,11 +24,12 @@ export interface StepBatch {
 }
 
 /**
- * Accepts `model.fit(dataset, options)` (Keras's form) as well as `fit(dataset, undefined, options)`:
- * returns the y and options that go on to the loop, which rejects a y given with a Dataset.
+ * Accepts `model.fit(dataset, options)` (Keras's form) as well as `fit(dataset, undefined, options)`,
+ * and `fit(x, options)` for a model whose step needs no y (a plain object is never y, which is a
+ * Tensor or a list): returns the y and options that go on to the loop, which rejects a y given with a Dataset.
  */
-export function datasetArguments<O>(x: unknown, y: unknown, options: O | undefined): [unknown, O | undefined] {
-  if (x instanceof Dataset && options === undefined && isPlainObject(y)) return [undefined, y as O];
+export function datasetArguments<O>(y: unknown, options: O | undefined): [unknown, O | undefined] {
+  if (options === undefined && isPlainObject(y)) return [undefined, y as O];
   return [y, options];
 }
 
@@ -134,6 +134,8 @@ export class DatasetBatches {
     private readonly model: NamedIO,
     private readonly stepsPerEpoch: number | null,
     private readonly classWeight?: Readonly<Record<number, number>>,
+    /** False when the model's own trainStep takes elements without targets. */
+    private readonly needsTargets = true,
   ) {}
 
   /** Starts an epoch: a new pass unless stepsPerEpoch carries the iterator on; skips `first` batches (resuming). */
@@ -177,7 +179,7 @@ export class DatasetBatches {
     // One macrotask turn: the microtasks that start producing the next batch (a prefetch's pull, a
     // map call posting work to a worker) run now, so that work overlaps this step's compute.
     await yieldToEventLoop();
-    const batch = unpackElement(r.value, this.model, 'fit', true);
+    const batch = unpackElement(r.value, this.model, 'fit', this.needsTargets);
     checkFinite(batch.xs, `fit: x of the dataset's batch ${step}`);
     checkFinite(batch.ys, `fit: y of the dataset's batch ${step}`);
     if (this.classWeight !== undefined) {
@@ -199,16 +201,16 @@ export class DatasetBatches {
 
 /** One pass of testStep over a Dataset's batches (`steps` of them, or all when null). */
 export async function runDatasetEvaluation(
-  model: TrainableModel,
-  compiled: CompiledState,
+  runner: StepRunner,
   dataset: Dataset<unknown>,
   steps: number | null,
   list: CallbackList,
   where = 'fit (validationData)',
 ): Promise<Logs> {
-  compiled.reset();
+  runner.reset();
   await list.call('onTestBegin');
   let lastYield = Date.now();
+  let logs: Logs = {};
   const iterator = Dataset.iterateForFit(dataset);
   try {
     for (let step = 0; steps === null || step < steps; step++) {
@@ -218,10 +220,10 @@ export async function runDatasetEvaluation(
         break;
       }
       await yieldToEventLoop(); // lets the next batch's production start, as in DatasetBatches.next
-      const batch = unpackElement(r.value, model, where, true);
-      testStep(model, compiled, batch.xs, batch.ys, batch.weights);
-      releaseFloat32(batch.owned.flatMap((t) => (t._data instanceof Float32Array ? [t._data] : [])));
-      const ended = list.callIndexedSync('onTestBatchEnd', step, compiled.results());
+      const batch = unpackElement(r.value, runner.model, where, !runner.testTargetsOptional);
+      logs = runner.test(batch.xs, batch.ys, batch.weights);
+      if (!runner.customTest) releaseFloat32(batch.owned.flatMap((t) => (t._data instanceof Float32Array ? [t._data] : [])));
+      const ended = list.callIndexedSync('onTestBatchEnd', step, logs);
       if (ended) await ended;
       if (Date.now() - lastYield >= YIELD_EVERY_MS) {
         await yieldToEventLoop();
@@ -231,7 +233,6 @@ export async function runDatasetEvaluation(
   } finally {
     await iterator.return?.();
   }
-  const logs = compiled.results();
   await list.call('onTestEnd', logs);
   return logs;
 }
@@ -248,7 +249,7 @@ export async function predictBatches(model: TrainableModel, dataset: Dataset<unk
       await yieldToEventLoop(); // lets the next batch's production start, as in DatasetBatches.next
       // The batch's storage is not recycled: an output may share it (a Reshape or Flatten model).
       const { xs } = unpackElement(r.value, model, 'predict', false);
-      parts.push(noGrad(() => model.forward(xs, false)));
+      parts.push(noGrad(() => predictStep(model, xs)));
       if (Date.now() - lastYield >= YIELD_EVERY_MS) {
         await yieldToEventLoop();
         lastYield = Date.now();

@@ -5,7 +5,6 @@ import { Callback, CallbackList, type FitContext, type Logs, type ResumePoint } 
 import { History } from '../callbacks/history.js';
 import { ProgbarLogger } from '../callbacks/progbar.js';
 import { describeValue } from '../describe.js';
-import type { CompiledState } from './compile.js';
 import {
   EVALUATE_OPTIONS,
   FIT_OPTIONS,
@@ -19,7 +18,7 @@ import {
   type FitOptions,
   type PredictOptions,
 } from './options.js';
-import { YIELD_EVERY_MS, requireCompiled, testStep, trainStep, type TrainableModel } from './step.js';
+import { StepRunner, YIELD_EVERY_MS, predictStep, requireCompiled, type TrainableModel } from './step.js';
 import { Dataset } from '../../data/pipeline/dataset.js';
 import { DatasetBatches, datasetSteps, predictBatches, rejectWithDataset, runDatasetEvaluation, type StepBatch } from './dataset-input.js';
 import {
@@ -45,7 +44,7 @@ import {
  * updated from the same forward pass.
  */
 
-export { trainStep, type TrainableModel } from './step.js';
+export { trainStep, type TrainableModel, type StepData, type StepLogs } from './step.js';
 
 export type { Verbose, FitOptions, EvaluateOptions, PredictOptions, BatchOptions } from './options.js';
 
@@ -102,13 +101,7 @@ interface TrainSource {
 }
 
 /** fit's batches from tensors: Keras's checks, validationSplit, and a seeded shuffle per epoch. */
-function tensorSource(
-  model: TrainableModel,
-  compiled: CompiledState,
-  x: TensorOrList,
-  y: TensorOrList | undefined,
-  options: FitOptions,
-): TrainSource {
+function tensorSource(runner: StepRunner, x: TensorOrList, y: TensorOrList | undefined, options: FitOptions): TrainSource {
   const batchSize = checkBatchSize(options.batchSize ?? 32, 'fit');
   for (const key of ['stepsPerEpoch', 'validationSteps'] as const) {
     if (options[key] !== undefined && !(key === 'validationSteps' && options.validationData instanceof Dataset)) {
@@ -123,7 +116,8 @@ function tensorSource(
     throw configError('fit', { expected: 'validationSplit must be a number in [0, 1)', got: show(split) });
   }
   let xs = toList(x, 'fit: x');
-  let ys = toList(y, 'fit: y');
+  // A model with its own trainStep may train on x alone (an autoencoder, a GAN).
+  let ys = y === undefined && runner.trainTargetsOptional ? [] : toList(y, 'fit: y');
   let weights = sampleWeightsFor(ys, options);
   const n = sampleCount([['x', xs], ['y', ys], ...(weights ? [['sampleWeight', [weights]] as const] : [])]);
   if (n === 0) throw configError('fit', { expected: 'x and y must hold samples', got: 'none (0 rows on axis 0)' });
@@ -132,12 +126,12 @@ function tensorSource(
   checkFinite(ys, 'fit: y');
   if (weights) checkFinite([weights], 'fit: sampleWeight');
 
-  let validate = validationRunner(model, compiled, options, batchSize);
+  let validate = validationRunner(runner, options, batchSize);
   if (!validate && split > 0) {
     const parts = splitValidation(weights ? [xs, ys, [weights]] : [xs, ys], n, split);
     const [vx, vy, vw] = [parts.validation[0]!, parts.validation[1]!, parts.validation[2]?.[0]];
     const size = checkBatchSize(options.validationBatchSize ?? batchSize, 'fit (validationBatchSize)');
-    validate = (list) => runEvaluation(model, compiled, vx, vy, vw, size, list);
+    validate = (list) => runEvaluation(runner, vx, vy, vw, size, list);
     xs = parts.train[0]!;
     ys = parts.train[1]!;
     weights = parts.train[2]?.[0];
@@ -168,13 +162,14 @@ function tensorSource(
 }
 
 /** fit's batches from a Dataset (Keras: no y, batchSize, validationSplit or sampleWeight beside it; shuffle ignored). */
-function datasetSource(model: TrainableModel, compiled: CompiledState, x: Dataset<unknown>, y: unknown, options: FitOptions): TrainSource {
+function datasetSource(runner: StepRunner, x: Dataset<unknown>, y: unknown, options: FitOptions): TrainSource {
   rejectWithDataset('fit', y, options as Record<string, unknown>, ['batchSize', 'validationSplit', 'sampleWeight']);
   const steps = datasetSteps(x, options.stepsPerEpoch, 'fit', 'stepsPerEpoch');
-  const batches = new DatasetBatches(x, model, options.stepsPerEpoch === undefined ? null : steps, options.classWeight);
+  const stepsPerEpoch = options.stepsPerEpoch === undefined ? null : steps;
+  const batches = new DatasetBatches(x, runner.model, stepsPerEpoch, options.classWeight, !runner.trainTargetsOptional);
   return {
     steps,
-    validate: validationRunner(model, compiled, options, null),
+    validate: validationRunner(runner, options, null),
     startEpoch: (first) => batches.startEpoch(first),
     next: (step) => batches.next(step),
     close: () => batches.close(),
@@ -182,27 +177,24 @@ function datasetSource(model: TrainableModel, compiled: CompiledState, x: Datase
 }
 
 /** The validation pass of validationData (tensors or a Dataset), or null without it. */
-function validationRunner(
-  model: TrainableModel,
-  compiled: CompiledState,
-  options: FitOptions,
-  batchSize: number | null,
-): TrainSource['validate'] {
+function validationRunner(runner: StepRunner, options: FitOptions, batchSize: number | null): TrainSource['validate'] {
   const data = options.validationData;
   if (data === undefined) return null;
   if (data instanceof Dataset) {
     rejectWithDataset('fit (validationData)', undefined, options as Record<string, unknown>, ['validationBatchSize']);
     const steps = datasetSteps(data, options.validationSteps, 'fit (validationData)', 'validationSteps');
-    return (list) => runDatasetEvaluation(model, compiled, data, steps, list);
+    return (list) => runDatasetEvaluation(runner, data, steps, list);
   }
-  if (!Array.isArray(data) || data.length < 2 || data.length > 3) {
+  const xOnly = runner.testTargetsOptional && Array.isArray(data) && (data as unknown[]).length === 1;
+  if (!xOnly && (!Array.isArray(data) || data.length < 2 || data.length > 3)) {
     throw configError('fit', {
       expected: 'validationData must be [xVal, yVal], [xVal, yVal, sampleWeightVal] or a Dataset',
       got: Array.isArray(data) ? `an array of ${data.length}` : show(data),
     });
   }
-  const xs = toList(data[0], 'fit: validationData x');
-  const ys = toList(data[1], 'fit: validationData y');
+  const pair = data as readonly unknown[];
+  const xs = toList(pair[0] as TensorOrList, 'fit: validationData x');
+  const ys = pair.length < 2 ? [] : toList(pair[1] as TensorOrList, 'fit: validationData y');
   sampleCount([
     ['validationData x', xs],
     ['validationData y', ys],
@@ -210,7 +202,7 @@ function validationRunner(
   checkFinite(xs, 'fit: validationData x');
   checkFinite(ys, 'fit: validationData y');
   const size = checkBatchSize(options.validationBatchSize ?? batchSize ?? 32, 'fit (validationBatchSize)');
-  return (list) => runEvaluation(model, compiled, xs, ys, data[2] as Tensor | undefined, size, list);
+  return (list) => runEvaluation(runner, xs, ys, pair[2] as Tensor | undefined, size, list);
 }
 
 async function fitLoop(
@@ -220,11 +212,12 @@ async function fitLoop(
   options: FitOptions,
 ): Promise<History> {
   const compiled = requireCompiled(model, 'fit');
+  const runner = new StepRunner(model, compiled);
   const epochs = checkCount(options.epochs ?? 1, 'epochs', 'fit', 1);
   const initialEpoch = checkCount(options.initialEpoch ?? 0, 'initialEpoch', 'fit', 0);
   const verbose = checkVerbose(options.verbose ?? 1, 'fit');
   const validationFreq = checkCount(options.validationFreq ?? 1, 'validationFreq', 'fit', 1);
-  const source = x instanceof Dataset ? datasetSource(model, compiled, x, y, options) : tensorSource(model, compiled, x, y, options);
+  const source = x instanceof Dataset ? datasetSource(runner, x, y, options) : tensorSource(runner, x, y, options);
   const steps = source.steps;
 
   const callbacks = [...(options.callbacks ?? [])];
@@ -238,17 +231,19 @@ async function fitLoop(
   }
   if (verbose > 0 && !callbacks.some((c) => c instanceof ProgbarLogger)) callbacks.push(new ProgbarLogger({ verbose: verbose as 1 | 2 }));
   const list = new CallbackList(callbacks);
-  const names = compiled.logNames;
+  const names = runner.names;
   list.configure(model, { epochs, steps, verbose, metrics: source.validate ? [...names, ...names.map((m) => `val_${m}`)] : names });
 
   // BackupAndRestore: every callback sees where fit stands (epoch, next step, RNG state before the
   // epoch's shuffle, running trackers) and may save it at the save points below.
+  let epochLogs: Logs = {};
   const context: FitContext = {
     callbacks,
     epoch: initialEpoch,
     step: 0,
     epochRandomState: null,
-    trackerState: () => compiled.getTrackerState(),
+    // The last step's logs too: a backup taken after an epoch's last batch resumes with no step left to make them.
+    trackerState: () => ({ ...(runner.trackerState() as object), logs: epochLogs }),
   };
   for (const c of callbacks) c.fitContext = context;
   const savers = callbacks.filter((c) => c.onSavePoint !== undefined);
@@ -258,7 +253,6 @@ async function fitLoop(
 
   model.stopTraining = false;
   let lastYield = Date.now();
-  let epochLogs: Logs = {};
   try {
     await list.call('onTrainBegin');
     // A callback restoring a backup (after every onTrainBegin reset) says where to resume.
@@ -279,11 +273,12 @@ async function fitLoop(
         context.epochRandomState = resume!.epochRandomState;
         await source.startEpoch(resume!.step);
         globalRandom().setState(resume!.randomState);
-        compiled.setTrackerState(resume!.trackerState as ReturnType<CompiledState['getTrackerState']>);
+        runner.setTrackerState(resume!.trackerState);
+        epochLogs = { ...((resume!.trackerState as { logs?: Logs }).logs ?? {}) };
         firstStep = context.step = resume!.step;
       } else {
         if (resume !== null && epoch === resume.epoch) globalRandom().setState(resume.randomState);
-        compiled.reset();
+        runner.reset();
         await list.callIndexed('onEpochBegin', epoch);
         context.epochRandomState = globalRandom().getState();
         await source.startEpoch(0);
@@ -302,9 +297,11 @@ async function fitLoop(
         // Hooks that finish synchronously are not awaited: no microtask turn per hook and step.
         const begun = list.callIndexedSync('onTrainBatchBegin', step);
         if (begun) await begun;
-        trainStep(model, compiled, batch.xs, batch.ys, batch.weights);
-        releaseFloat32(batch.owned.flatMap((t) => (t._data instanceof Float32Array ? [t._data] : [])));
-        const ended = list.callIndexedSync('onTrainBatchEnd', step, compiled.results());
+        const logs = runner.train(batch.xs, batch.ys, batch.weights);
+        // A step of the model's own may keep its batch (e.g. for a callback): only the built-in one gives it back.
+        if (!runner.customTrain) releaseFloat32(batch.owned.flatMap((t) => (t._data instanceof Float32Array ? [t._data] : [])));
+        epochLogs = logs;
+        const ended = list.callIndexedSync('onTrainBatchEnd', step, logs);
         if (ended) await ended;
         context.step = step + 1;
         if (savers.length > 0) await savePoint('batch');
@@ -315,7 +312,7 @@ async function fitLoop(
         if (model.stopTraining) break;
       }
       if (empty) break;
-      epochLogs = compiled.results();
+      epochLogs = { ...epochLogs };
       // Keras's _should_eval counts the absolute 1-based epoch, so a resumed fit (initialEpoch > 0)
       // validates at the same epochs as an uninterrupted one (caught by the integration test
       // 'validationFreq counts epochs from 1 as Keras does, also with initialEpoch').
@@ -337,8 +334,7 @@ async function fitLoop(
 }
 
 async function runEvaluation(
-  model: TrainableModel,
-  compiled: CompiledState,
+  runner: StepRunner,
   xs: readonly Tensor[],
   ys: readonly Tensor[],
   weights: Tensor | undefined,
@@ -346,26 +342,24 @@ async function runEvaluation(
   list: CallbackList,
 ): Promise<Logs> {
   const n = sampleCount([['x', xs], ['y', ys], ...(weights ? [['sampleWeight', [weights]] as const] : [])]);
-  compiled.reset();
+  runner.reset();
   await list.call('onTestBegin');
   let lastYield = Date.now();
+  let logs: Logs = {};
   for (let step = 0, start = 0; start < n; step++, start += batchSize) {
     const end = Math.min(start + batchSize, n);
-    testStep(
-      model,
-      compiled,
+    logs = runner.test(
       sliceRows(xs, start, end),
-      sliceRows(ys, start, end),
+      ys.length > 0 ? sliceRows(ys, start, end) : [],
       weights ? sliceRows([weights], start, end)[0] : undefined,
     );
-    const ended = list.callIndexedSync('onTestBatchEnd', step, compiled.results());
+    const ended = list.callIndexedSync('onTestBatchEnd', step, logs);
     if (ended) await ended;
     if (Date.now() - lastYield >= YIELD_EVERY_MS) {
       await yieldToEventLoop();
       lastYield = Date.now();
     }
   }
-  const logs = compiled.results();
   await list.call('onTestEnd', logs);
   return logs;
 }
@@ -379,6 +373,7 @@ export async function evaluate(
 ): Promise<Logs> {
   const options = parseOptions<EvaluateOptions>('evaluate', raw, EVALUATE_OPTIONS);
   const compiled = requireCompiled(model, 'evaluate');
+  const runner = new StepRunner(model, compiled);
   const verbose = checkVerbose(options.verbose ?? 1, 'evaluate');
   const callbacks = [...(options.callbacks ?? [])];
   if (verbose > 0 && !callbacks.some((c) => c instanceof ProgbarLogger)) callbacks.push(new ProgbarLogger({ verbose }));
@@ -386,19 +381,19 @@ export async function evaluate(
   if (x instanceof Dataset) {
     rejectWithDataset('evaluate', y, options as Record<string, unknown>, ['batchSize', 'sampleWeight']);
     const steps = datasetSteps(x, options.steps, 'evaluate', 'steps');
-    list.configure(model, { epochs: 1, steps, verbose, metrics: compiled.logNames });
-    return runDatasetEvaluation(model, compiled, x, steps, list, 'evaluate');
+    list.configure(model, { epochs: 1, steps, verbose, metrics: runner.names });
+    return runDatasetEvaluation(runner, x, steps, list, 'evaluate');
   }
   if (options.steps !== undefined)
     throw configError('evaluate', { expected: 'option steps needs a Dataset x', hint: 'leave it out for tensors' });
   const batchSize = checkBatchSize(options.batchSize ?? 32, 'evaluate');
   const xs = toList(x, 'evaluate: x');
-  const ys = toList(y, 'evaluate: y');
+  const ys = y === undefined && runner.testTargetsOptional ? [] : toList(y, 'evaluate: y');
   const n = sampleCount([['x', xs], ['y', ys], ...(options.sampleWeight ? [['sampleWeight', [options.sampleWeight]] as const] : [])]);
   checkFinite(xs, 'evaluate: x');
   checkFinite(ys, 'evaluate: y');
-  list.configure(model, { epochs: 1, steps: Math.ceil(n / batchSize), verbose, metrics: compiled.logNames });
-  return runEvaluation(model, compiled, xs, ys, options.sampleWeight, batchSize, list);
+  list.configure(model, { epochs: 1, steps: Math.ceil(n / batchSize), verbose, metrics: runner.names });
+  return runEvaluation(runner, xs, ys, options.sampleWeight, batchSize, list);
 }
 
 /** Keras's `predict`: batched forward passes (training false, no gradients), concatenated. */
@@ -411,8 +406,7 @@ export function predict(model: TrainableModel, x: TensorOrList, raw: PredictOpti
   const n = sampleCount([['x', xs]]);
   return noGrad(() => {
     const parts: Tensor[][] = [];
-    for (let start = 0; start < n; start += batchSize)
-      parts.push(model.forward(sliceRows(xs, start, Math.min(start + batchSize, n)), false));
+    for (let start = 0; start < n; start += batchSize) parts.push(predictStep(model, sliceRows(xs, start, Math.min(start + batchSize, n))));
     return concatOutputs(parts);
   });
 }
@@ -428,29 +422,32 @@ export async function predictDataset(model: TrainableModel, dataset: Dataset<unk
 }
 
 /** One training step on one batch; returns the logs of that batch alone. */
-export function trainOnBatch(model: TrainableModel, x: TensorOrList, y: TensorOrList, raw: BatchOptions = {}): Logs {
+export function trainOnBatch(model: TrainableModel, x: TensorOrList, y: TensorOrList | undefined, raw: BatchOptions = {}): Logs {
   const options = parseOptions<BatchOptions>('trainOnBatch', raw, TRAIN_ON_BATCH_OPTIONS);
-  const compiled = requireCompiled(model, 'trainOnBatch');
+  const runner = new StepRunner(model, requireCompiled(model, 'trainOnBatch'));
   const xs = toList(x, 'trainOnBatch: x');
-  const ys = toList(y, 'trainOnBatch: y');
+  const ys = y === undefined && runner.trainTargetsOptional ? [] : toList(y, 'trainOnBatch: y');
   const weights = sampleWeightsFor(ys, options);
   sampleCount([['x', xs], ['y', ys], ...(weights ? [['sampleWeight', [weights]] as const] : [])]);
-  compiled.reset();
-  trainStep(model, compiled, xs, ys, weights);
-  return compiled.results();
+  runner.reset();
+  return runner.train(xs, ys, weights);
 }
 
 /** Evaluates one batch; returns its logs. */
-export function testOnBatch(model: TrainableModel, x: TensorOrList, y: TensorOrList, raw: { sampleWeight?: Tensor } = {}): Logs {
+export function testOnBatch(
+  model: TrainableModel,
+  x: TensorOrList,
+  y: TensorOrList | undefined,
+  raw: { sampleWeight?: Tensor } = {},
+): Logs {
   const options = parseOptions<{ sampleWeight?: Tensor }>('testOnBatch', raw, TEST_ON_BATCH_OPTIONS);
-  const compiled = requireCompiled(model, 'testOnBatch');
+  const runner = new StepRunner(model, requireCompiled(model, 'testOnBatch'));
   const xs = toList(x, 'testOnBatch: x');
-  const ys = toList(y, 'testOnBatch: y');
+  const ys = y === undefined && runner.testTargetsOptional ? [] : toList(y, 'testOnBatch: y');
   sampleCount([
     ['x', xs],
     ['y', ys],
   ]);
-  compiled.reset();
-  testStep(model, compiled, xs, ys, options.sampleWeight);
-  return compiled.results();
+  runner.reset();
+  return runner.test(xs, ys, options.sampleWeight);
 }

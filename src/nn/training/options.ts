@@ -14,8 +14,15 @@ export interface FitOptions {
   batchSize?: number;
   /** Shuffle the training samples before each epoch (seeded by nr.setSeed). Default true. Ignored for a Dataset. */
   shuffle?: boolean;
-  /** `[xVal, yVal]`, `[xVal, yVal, sampleWeightVal]` or a Dataset of such batches, evaluated after each epoch. */
-  validationData?: readonly [TensorOrList, TensorOrList] | readonly [TensorOrList, TensorOrList, Tensor] | Dataset<unknown>;
+  /**
+   * `[xVal, yVal]`, `[xVal, yVal, sampleWeightVal]` or a Dataset of such batches, evaluated after each
+   * epoch; `[xVal]` for a model whose own testStep needs no targets.
+   */
+  validationData?:
+    | readonly [TensorOrList]
+    | readonly [TensorOrList, TensorOrList]
+    | readonly [TensorOrList, TensorOrList, Tensor]
+    | Dataset<unknown>;
   /** With a Dataset x: batches per epoch (one iterator then runs on across epochs). Default: one full pass. */
   stepsPerEpoch?: number;
   /** With a Dataset validationData: batches per validation. Default: one full pass. */
