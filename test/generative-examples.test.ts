@@ -17,9 +17,19 @@ test('pixelcnn: a band of reach + 1 rows (3 + blocks) gives row i the logits the
     return (model.apply(band) as nr.Tensor).slice([0, i - top, 0, 0], [2, 1, 28, 1]);
   };
   for (const i of [0, 3, 13, 27]) {
-    const gap = rowFrom(i, 3 + blocks).sub(full.slice([0, i, 0, 0], [2, 1, 28, 1])).abs().max().item();
+    const gap = rowFrom(i, 3 + blocks)
+      .sub(full.slice([0, i, 0, 0], [2, 1, 28, 1]))
+      .abs()
+      .max()
+      .item();
     assert.ok(gap < 1e-5, `row ${i}: ${gap}`);
   }
   // One row fewer cuts into the receptive field: the reach is the least that works.
-  assert.ok(rowFrom(13, 2 + blocks).sub(full.slice([0, 13, 0, 0], [2, 1, 28, 1])).abs().max().item() > 1e-4);
+  assert.ok(
+    rowFrom(13, 2 + blocks)
+      .sub(full.slice([0, 13, 0, 0], [2, 1, 28, 1]))
+      .abs()
+      .max()
+      .item() > 1e-4,
+  );
 });

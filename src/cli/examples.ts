@@ -25,6 +25,9 @@ import { miniGptExample } from './jobs/mini-gpt.js';
 import { seq2seqAttention } from './jobs/seq2seq-attention.js';
 import { autoencoder } from './jobs/autoencoder.js';
 import { pixelcnn } from './jobs/pixelcnn.js';
+import { vae } from './jobs/vae.js';
+import { realnvp } from './jobs/realnvp.js';
+import { ebm } from './jobs/ebm.js';
 
 export const EXAMPLES: Record<string, Example> = {
   'mnist-mlp': mnistMlp,
@@ -48,5 +51,8 @@ export const EXAMPLES: Record<string, Example> = {
   'mini-gpt': miniGptExample,
   'seq2seq-attention': seq2seqAttention,
   autoencoder: autoencoder,
+  vae: vae,
+  realnvp: realnvp,
+  ebm: ebm,
   pixelcnn: pixelcnn,
 };

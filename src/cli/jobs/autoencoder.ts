@@ -47,12 +47,17 @@ export const autoencoder = program({
     report: { kind: 'text', help: 'write a live HTML run report of each model into <dir>/<model>' },
   },
   async run({ limit, testLimit, epochs, batchSize, code, noise, out, report }, print) {
-    if (code > 784) throw configError('autoencoder', { expected: '--code must be at most 784 (the pixels of an image)', got: `--code ${code}` });
+    if (code > 784)
+      throw configError('autoencoder', { expected: '--code must be at most 784 (the pixels of an image)', got: `--code ${code}` });
     nr.setSeed(3);
     const { x, xTest } = await mnistImages(limit, testLimit);
     const std = noise / 100;
     const xTestNoisy = noisy(xTest, std);
-    const mse = (target: nr.Tensor, y: nr.Tensor) => nr.losses.meanSquaredError(target.reshape([target.shape[0]!, -1]), y.reshape([y.shape[0]!, -1])).mean().item();
+    const mse = (target: nr.Tensor, y: nr.Tensor) =>
+      nr.losses
+        .meanSquaredError(target.reshape([target.shape[0]!, -1]), y.reshape([y.shape[0]!, -1]))
+        .mean()
+        .item();
     const bce = (target: nr.Tensor, y: nr.Tensor) => nr.losses.binaryCrossentropy(target, y).mean().item();
     const mean = x.mean(0, true).broadcastTo(xTest.shape);
     print(`${x.shape[0]} training and ${xTest.shape[0]} test images`);

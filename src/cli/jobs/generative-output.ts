@@ -56,7 +56,13 @@ export async function saveHeat(
 ) {
   const cell = (grid.hi - grid.lo) / grid.steps;
   const centres = gridPoints(grid.lo, grid.hi, grid.steps).data();
-  const cells = grid.values.map((v, k) => ({ x: centres[2 * k]! - cell / 2, x2: centres[2 * k]! + cell / 2, y: centres[2 * k + 1]! - cell / 2, y2: centres[2 * k + 1]! + cell / 2, v }));
+  const cells = grid.values.map((v, k) => ({
+    x: centres[2 * k]! - cell / 2,
+    x2: centres[2 * k]! + cell / 2,
+    y: centres[2 * k + 1]! - cell / 2,
+    y2: centres[2 * k + 1]! + cell / 2,
+    v,
+  }));
   const xy = points?.data() ?? new Float32Array(0);
   const dots = Array.from({ length: xy.length / 2 }, (_, i) => ({ px: xy[2 * i]!, py: xy[2 * i + 1]! }));
   const domain = [grid.lo, grid.hi];
@@ -93,7 +99,11 @@ export async function mnistImages(train: number, test: number): Promise<{ x: nr.
     const part = x.slice(0, Math.min(n, x.shape[0]!));
     return part.cast('float32').div(255).reshape([part.shape[0]!, 28, 28, 1]);
   };
-  return { x: scale(data.train[0], train), xTest: scale(data.test[0], test), yTest: data.test[1].slice(0, Math.min(test, data.test[1].shape[0]!)) };
+  return {
+    x: scale(data.train[0], train),
+    xTest: scale(data.test[0], test),
+    yTest: data.test[1].slice(0, Math.min(test, data.test[1].shape[0]!)),
+  };
 }
 
 /** `n` points of scikit-learn's make_moons: two interleaved half circles, with Gaussian noise of `noise`. */

@@ -42,7 +42,10 @@ export function samplePixelCnn(model: nr.Model, count: number, reach: number): n
       const top = Math.max(0, i - reach);
       for (let j = 0; j < 28; j++) {
         const band = nr.tensor(pixels, [count, 28, 28, 1]).slice([0, top, 0, 0], [count, i + 1 - top, 28, 1]);
-        const p = (model.apply(band) as nr.Tensor).slice([0, i - top, j, 0], [count, 1, 1, 1]).sigmoid().data();
+        const p = (model.apply(band) as nr.Tensor)
+          .slice([0, i - top, j, 0], [count, 1, 1, 1])
+          .sigmoid()
+          .data();
         const u = nr.randu([count]).data();
         for (let n = 0; n < count; n++) pixels[n * 784 + i * 28 + j] = u[n]! < p[n]! ? 1 : 0;
       }
@@ -71,7 +74,10 @@ export const pixelcnn = program({
     print(`${x.shape[0]} training and ${xTest.shape[0]} test images, binarised at 0.5`);
     nr.setSeed(1);
     const model = pixelCnn(filters, blocks);
-    model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 1e-3 }), loss: new nr.losses.BinaryCrossentropy({ fromLogits: true }) });
+    model.compile({
+      optimizer: new nr.optimizers.Adam({ learningRate: 1e-3 }),
+      loss: new nr.losses.BinaryCrossentropy({ fromLogits: true }),
+    });
     // The loss is the mean over pixels; times 784 it is nats per image.
     const callbacks: nr.callbacks.Callback[] = [epochLines('pixelcnn', epochs, print)];
     if (report) callbacks.push(new Report({ dir: report, title: 'neurona train pixelcnn' }));
@@ -83,8 +89,10 @@ export const pixelcnn = program({
     const started = performance.now();
     const drawn = samplePixelCnn(model, samples, 3 + blocks);
     const mean = drawn.mean().item();
-    print(`sampled ${samples} digits in ${((performance.now() - started) / 1000).toFixed(1)} s: ${(mean * 100).toFixed(1)} % of pixels on ` +
-      `(test digits: ${(xTest.mean().item() * 100).toFixed(1)} %)`);
+    print(
+      `sampled ${samples} digits in ${((performance.now() - started) / 1000).toFixed(1)} s: ${(mean * 100).toFixed(1)} % of pixels on ` +
+        `(test digits: ${(xTest.mean().item() * 100).toFixed(1)} %)`,
+    );
     const path = join(out, 'samples.png');
     await saveImageGrid(path, drawn, { columns: Math.ceil(Math.sqrt(samples)), scale: 2, range: 'unit' });
     print(`wrote ${path}`);
