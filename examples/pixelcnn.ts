@@ -5,7 +5,7 @@
  * The exercise is in src/cli/jobs/pixelcnn.ts; this script runs it as `neurona train pixelcnn`
  * does, with the same flags (and --backend, --threads).
  *
- * Run: npx tsx examples/pixelcnn.ts [--limit 60000] [--filters 32] [--blocks 2] [--epochs 10] [--samples 16] [--out out/pixelcnn] [--report dir]
+ * Run: npx tsx examples/pixelcnn.ts [--limit 60000] [--filters 32] [--blocks 2] [--epochs 5] [--samples 16] [--out out/pixelcnn] [--report dir]
  */
 import { main } from '../src/cli/commands.js';
 

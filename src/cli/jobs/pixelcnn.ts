@@ -61,7 +61,7 @@ export const pixelcnn = program({
     testLimit: { kind: 'positive', default: 10000, help: 'test images scored' },
     filters: { kind: 'positive', default: 32, help: 'channels of the masked layers (even)' },
     blocks: { kind: 'count', default: 2, help: 'residual blocks' },
-    epochs: { kind: 'positive', default: 10, help: 'epochs' },
+    epochs: { kind: 'positive', default: 5, help: 'epochs' },
     batchSize: { kind: 'positive', default: 128, help: 'batch size' },
     samples: { kind: 'positive', default: 16, help: 'digits to sample' },
     out: { kind: 'text', default: 'out/pixelcnn', help: 'directory for samples.png' },
