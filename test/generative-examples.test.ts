@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import * as nr from '../src/index.js';
 import { pixelCnn } from '../src/cli/jobs/pixelcnn.js';
+import { main } from '../src/cli/commands.js';
 import { assert } from './helpers.js';
 
 // samplePixelCnn runs the model on rows i - reach .. i only; that is exact only if row i's logits
@@ -32,4 +33,27 @@ test('pixelcnn: a band of reach + 1 rows (3 + blocks) gives row i the logits the
       .max()
       .item() > 1e-4,
   );
+});
+
+test('the generative examples reject flags that cannot work before reading any data, naming the flag and what to change', async () => {
+  const cases: [string[], RegExp][] = [
+    [['vae', '--latents', '2,x'], /vae: --latents must list positive integers, e\.g\. 2,16, got --latents 2,x/],
+    [['pixelcnn', '--filters', '15'], /pixelcnn: --filters must be even, got --filters 15; use --filters 16/],
+    [['autoencoder', '--code', '1000'], /autoencoder: --code must be at most 784 \(the pixels of an image\), got --code 1000/],
+    [['realnvp', '--points', '5'], /realnvp: --points must be at least 6/],
+    [['ebm', '--points', '1'], /ebm: --points must be at least 2/],
+  ];
+  for (const [args, pattern] of cases) {
+    let err = '';
+    const code = await main(
+      ['train', ...args],
+      () => {},
+      (s) => {
+        err += s;
+      },
+    );
+    assert.equal(code, 1, args.join(' '));
+    assert.equal(err.trimEnd().split('\n').length, 1, err);
+    assert.match(err, pattern);
+  }
 });

@@ -35,7 +35,7 @@ const convolutional = () =>
   ]);
 
 export const autoencoder = program({
-  description: 'Dense, convolutional and denoising autoencoders on MNIST: test reconstruction loss and a reconstructions grid',
+  description: 'dense, convolutional and denoising autoencoders on MNIST: test reconstruction loss and a reconstructions grid',
   flags: {
     limit: { kind: 'positive', default: 20000, help: 'training images' },
     testLimit: { kind: 'positive', default: 10000, help: 'test images scored' },

@@ -9,6 +9,7 @@
  */
 import { join } from 'node:path';
 import * as nr from '../../index.js';
+import { configError } from '../../core/index.js';
 import { saveImageGrid } from '../../vis/grid.js';
 import { Report } from '../../vis/report.js';
 import { program } from './example.js';
@@ -68,6 +69,14 @@ export const pixelcnn = program({
     report: { kind: 'text', help: 'write a live HTML run report there' },
   },
   async run({ limit, testLimit, filters, blocks, epochs, batchSize, samples, out, report }, print) {
+    if (filters % 2 !== 0) {
+      // The residual blocks narrow to filters / 2 channels and widen back.
+      throw configError('pixelcnn', {
+        expected: '--filters must be even',
+        got: `--filters ${filters}`,
+        hint: `use --filters ${filters + 1}`,
+      });
+    }
     nr.setSeed(3);
     const images = await mnistImages(limit, testLimit);
     const [x, xTest] = [images.x, images.xTest].map((t) => t.greater(0.5).cast('float32')) as [nr.Tensor, nr.Tensor];
