@@ -320,10 +320,15 @@ const rows: Row[] = [
     message: /compile: option "optimizer" is required/,
   },
   {
-    what: 'compile without loss',
-    run: () => classifier().compile({ optimizer: 'sgd' } as never),
+    // Keras accepts compile without a loss (the model may add its own); training with nothing to minimise is the error.
+    what: 'training a model compiled without loss that adds none',
+    run: () => {
+      const model = classifier();
+      model.compile({ optimizer: 'sgd' });
+      model.trainOnBatch(nr.ones([2, 4]), nr.tensor([0, 1], [2], 'int32'));
+    },
     error: nr.ConfigError,
-    message: /compile: option "loss" is required/,
+    message: /a loss to minimise: compile was given no loss and the model added none.*pass loss to compile/s,
   },
   {
     what: 'compile with a NaN loss weight',
@@ -923,6 +928,80 @@ const rows: Row[] = [
     run: () => new nr.layers.Attention({ name: 'att' }).apply([ones([1, 2, 3]), ones([1, 4, 3])], { mask: ones([1, 2]) }),
     error: nr.ConfigError,
     message: /Attention "att".*mask must be a list \[queryMask, valueMask\]/,
+  },
+  // Siamese networks and metric learning.
+  {
+    what: 'contrastive loss given class labels instead of same/different',
+    run: () => new nr.losses.ContrastiveLoss().call(nr.tensor([[3], [1]]), ones([2, 1])),
+    error: nr.ConfigError,
+    message: /contrastive: yTrue must be 1 for a similar pair and 0 for a dissimilar one, got 3 at flat index 0/,
+  },
+  {
+    what: 'batch-hard triplet loss with one label per embedding missing',
+    run: () => new nr.losses.BatchHardTripletLoss().call(nr.tensor([0, 1]), ones([3, 4])),
+    error: nr.ShapeError,
+    message: /BatchHardTripletLoss.*got yTrue \[2\] and yPred \[3, 4\]/,
+  },
+  {
+    what: 'L2Distance of embeddings of two shapes',
+    run: () => new nr.layers.L2Distance({ name: 'dist' }).apply([ones([2, 8]), ones([2, 4])]),
+    error: nr.ShapeError,
+    message: /L2Distance "dist" \(input shapes \[2, 8\], \[2, 4\]\): both embeddings must have one shape/,
+  },
+  {
+    what: 'makePairs on a set of one class',
+    run: () => nr.data.makePairs(ones([4, 2]), [7, 7, 7, 7]),
+    error: nr.ConfigError,
+    message: /makePairs: labels must hold at least 2 classes, got 1/,
+  },
+  {
+    what: 'rocAuc of labels of one class',
+    run: () => nr.metrics.rocAuc([1, 1, 1], [0.2, 0.5, 0.9]),
+    error: nr.ConfigError,
+    message: /rocAuc: yTrue must hold both classes .*3 positive and 0 negative/,
+  },
+  // Generative layers and ops (docs/generative.md).
+  {
+    what: 'groupNorm with groups not dividing the channels',
+    run: () => nr.groupNorm(ones([2, 4, 6]), 4, null, null),
+    error: nr.ConfigError,
+    message: /^groupNorm: groups must be a positive integer dividing the 6 channels of axis 2, got 4/,
+  },
+  {
+    what: 'GroupNormalization (default 32 groups) on 16 channels',
+    run: () => new nr.layers.GroupNormalization({ name: 'gn' }).apply(ones([1, 2, 2, 16])),
+    error: nr.ShapeError,
+    message: /"gn".*the 16 channels of axis 3 must be a known multiple of groups = 32/,
+  },
+  {
+    what: 'MaskedConv2D without maskType',
+    run: () => new nr.layers.MaskedConv2D({ filters: 2, kernelSize: 3 } as nr.layers.MaskedConv2DOptions),
+    error: nr.ConfigError,
+    message: /MaskedConv2D ".*": maskType must be 'A' or 'B', got undefined/,
+  },
+  {
+    what: 'saving a Lambda with an anonymous function',
+    run: () => new nr.layers.Lambda((x: nr.Tensor) => x).getConfig(),
+    error: nr.ConfigError,
+    message: /Lambda ".*": cannot save an anonymous function.*registerLambda/,
+  },
+  {
+    what: 'klDivergence of an unsupported pair',
+    run: () => nr.distributions.klDivergence(new nr.distributions.Bernoulli({ probs: 0.5 }), new nr.distributions.Normal(0, 1)),
+    error: nr.ConfigError,
+    message: /^distributions\.klDivergence: .*got Bernoulli and Normal/,
+  },
+  {
+    what: 'Normal with a negative scale',
+    run: () => new nr.distributions.Normal(0, -1),
+    error: nr.ConfigError,
+    message: /^distributions\.Normal: scale must be positive, got -1/,
+  },
+  {
+    what: 'random.uniform with maxval <= minval',
+    run: () => nr.random.uniform([2], { minval: 2, maxval: 1 }),
+    error: nr.ConfigError,
+    message: /^random\.uniform: maxval must be greater than minval 2, got 1/,
   },
 ];
 

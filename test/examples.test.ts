@@ -40,55 +40,29 @@ const small: Record<string, string[]> = {
     ...['--words', '300', '--epochs', '1', '--units', '16', '--max-length', '10'],
     ...['--out', join(tmpdir(), `neurona-seq2seq-attention-${process.pid}`)],
   ],
+  'siamese-mnist.ts': [
+    ...['--limit', '2000', '--pairs', '1000', '--epochs', '2', '--val-pairs', '300', '--test-pairs', '400', '--trials', '3'],
+    ...['--filters', '8', '--embedding', '8', '--out', join(tmpdir(), `neurona-siamese-mnist-${process.pid}`)],
+  ],
   'pixelcnn.ts': [
     ...['--limit', '1000', '--test-limit', '100', '--epochs', '3', '--batch-size', '32', '--filters', '16', '--blocks', '1'],
     ...['--samples', '4', '--out', join(tmpdir(), `neurona-pixelcnn-${process.pid}`)],
   ],
   'realnvp.ts': [
-    '--points',
-    '600',
-    '--couplings',
-    '4',
-    '--hidden',
-    '32',
-    '--epochs',
-    '20',
-    '--batch-size',
-    '32',
-    '--out',
-    join(tmpdir(), `neurona-realnvp-${process.pid}`),
+    ...['--points', '600', '--couplings', '4', '--hidden', '32', '--epochs', '20', '--batch-size', '32'],
+    ...['--out', join(tmpdir(), `neurona-realnvp-${process.pid}`)],
   ],
   'ebm.ts': [
     ...['--points', '500', '--hidden', '32', '--steps', '10', '--chain', '60', '--samples', '300', '--epochs', '8', '--batch-size', '64'],
     ...['--out', join(tmpdir(), `neurona-ebm-${process.pid}`)],
   ],
   'vae.ts': [
-    '--limit',
-    '1000',
-    '--test-limit',
-    '200',
-    '--latents',
-    '2',
-    '--epochs',
-    '2',
-    '--batch-size',
-    '32',
-    '--grid',
-    '5',
-    '--out',
-    join(tmpdir(), `neurona-vae-${process.pid}`),
+    ...['--limit', '1000', '--test-limit', '200', '--latents', '2', '--epochs', '2', '--batch-size', '32', '--grid', '5'],
+    ...['--out', join(tmpdir(), `neurona-vae-${process.pid}`)],
   ],
   'autoencoder.ts': [
-    '--limit',
-    '1500',
-    '--test-limit',
-    '200',
-    '--epochs',
-    '2',
-    '--batch-size',
-    '32',
-    '--out',
-    join(tmpdir(), `neurona-ae-${process.pid}`),
+    ...['--limit', '1500', '--test-limit', '200', '--epochs', '2', '--batch-size', '32'],
+    ...['--out', join(tmpdir(), `neurona-ae-${process.pid}`)],
   ],
 };
 
@@ -221,6 +195,25 @@ test('sine-forecast prints the test MSE of SimpleRNN, LSTM, GRU and the naive fo
     for (const model of ['SimpleRNN', 'LSTM', 'GRU']) assert.match(stdout, new RegExp(`^${model} +\\d+ +\\d+\\.\\d{5} +\\d+\\.\\d$`, 'm'));
     assert.match(stdout, /^naive +0 +\d+\.\d{5} /m);
     assert.deepEqual([...readFileSync(join(out, 'forecast.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('siamese-mnist verifies unseen pairs, classifies unseen digits one-shot above chance, and writes embedding.png', () => {
+  const { status, stdout, stderr } = run('siamese-mnist.ts');
+  assert.equal(status, 0, stderr);
+  const out = join(tmpdir(), `neurona-siamese-mnist-${process.pid}`);
+  try {
+    const figures = (name: string) =>
+      stdout.match(new RegExp(`^test pairs of ${name}.*: verification accuracy ([\\d.]+), ROC AUC ([\\d.]+)$`, 'm'))!;
+    const [, accuracy, auc] = figures('0-4').map(Number);
+    // A tiny run (1000 pairs, 2 epochs): far from the full size's figures, well above chance (0.5).
+    assert.ok(accuracy! > 0.7 && auc! > 0.8, `verification accuracy ${accuracy}, AUC ${auc}`);
+    assert.ok(Number(figures('5-9')[2]) > 0.5);
+    const oneShot = Number(stdout.match(/^one-shot accuracy on digits 5-9 .*: ([\d.]+)$/m)![1]);
+    assert.ok(oneShot > 0.25, `one-shot accuracy ${oneShot} (chance 0.2)`);
+    assert.deepEqual([...readFileSync(join(out, 'embedding.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -11,6 +11,7 @@
 #endif
 
 #include <cmath>
+#include <vector>
 
 #include "thread_pool.h"
 #include "window.h"
@@ -478,37 +479,55 @@ inline bool layer_norm_backward(const float* x, const float* dy, long rows, long
 }
 
 // ---- group normalization, channels last ----------------------------------------------------------
-// As the js kernel: per (image, group) float64 statistics in index order, (image, group) pairs split
-// between threads. dGamma and dBeta go through per-image float64 sums (each pair writes its own
-// channels of its image) added over the images in order, so any thread count gives the js bits.
+// As the js kernel: each image walked position by position with per-channel float64 sums (contiguous
+// channels, so the loops vectorize), added in channel order into each group's sums; images split
+// between threads. dGamma and dBeta are the per-image channel sums (kept in scratch) added over the
+// images in order, so any thread count gives the js bits.
 
 inline void group_norm(const float* x, long batch, long spatial, long channels, long groups, const float* gamma,
                        const float* beta, double epsilon, float* out, float* mean, float* inv_std, int threads) {
   const long size = channels / groups;
   const double count = static_cast<double>(spatial * size);
-  parallel_chunks(batch * groups, 1, threads_for(batch * spatial * channels * 3, threads), [&](long begin, long end) {
-    for (long unit = begin; unit < end; unit++) {
-      const long n = unit / groups, g = unit - n * groups, k0 = g * size;
-      const float* xs = x + n * spatial * channels + k0;
-      float* os = out + n * spatial * channels + k0;
-      double m = 0;
-      for (long s = 0; s < spatial; s++)
-        for (long c = 0; c < size; c++) m += xs[s * channels + c];
-      m /= count;
-      double squares = 0;
+  parallel_chunks(batch, 1, threads_for(batch * spatial * channels * 3, threads), [&](long begin, long end) {
+    std::vector<double> scratch(3 * channels);
+    double* __restrict sums = scratch.data();
+    double* __restrict m = sums + channels;
+    double* __restrict inv = m + channels;
+    for (long n = begin; n < end; n++) {
+      const float* xs = x + n * spatial * channels;
+      float* os = out + n * spatial * channels;
+      for (long c = 0; c < channels; c++) sums[c] = 0;
       for (long s = 0; s < spatial; s++) {
-        for (long c = 0; c < size; c++) {
-          const double d = xs[s * channels + c] - m;
-          squares += d * d;
+        const float* __restrict row = xs + s * channels;
+        for (long c = 0; c < channels; c++) sums[c] += row[c];
+      }
+      for (long g = 0; g < groups; g++) {
+        double total = 0;
+        for (long c = g * size; c < (g + 1) * size; c++) total += sums[c];
+        for (long c = g * size; c < (g + 1) * size; c++) m[c] = total / count;
+      }
+      for (long c = 0; c < channels; c++) sums[c] = 0;
+      for (long s = 0; s < spatial; s++) {
+        const float* __restrict row = xs + s * channels;
+        for (long c = 0; c < channels; c++) {
+          const double d = row[c] - m[c];
+          sums[c] += d * d;
         }
       }
-      const double inv = 1.0 / std::sqrt(squares / count + epsilon);
-      mean[unit] = static_cast<float>(m);
-      inv_std[unit] = static_cast<float>(inv);
+      for (long g = 0; g < groups; g++) {
+        double total = 0;
+        for (long c = g * size; c < (g + 1) * size; c++) total += sums[c];
+        const double r = 1.0 / std::sqrt(total / count + epsilon);
+        for (long c = g * size; c < (g + 1) * size; c++) inv[c] = r;
+        mean[n * groups + g] = static_cast<float>(m[g * size]);
+        inv_std[n * groups + g] = static_cast<float>(r);
+      }
       for (long s = 0; s < spatial; s++) {
-        for (long c = 0; c < size; c++) {
-          const double v = (xs[s * channels + c] - m) * inv;
-          os[s * channels + c] = static_cast<float>((gamma ? v * gamma[k0 + c] : v) + (beta ? beta[k0 + c] : 0.0));
+        const float* __restrict row = xs + s * channels;
+        float* __restrict o = os + s * channels;
+        for (long c = 0; c < channels; c++) {
+          const double v = (row[c] - m[c]) * inv[c];
+          o[c] = static_cast<float>((gamma ? v * gamma[c] : v) + (beta ? beta[c] : 0.0));
         }
       }
     }
@@ -525,48 +544,63 @@ inline bool group_norm_backward(const float* x, const float* dy, long batch, lon
   if (partial == nullptr) return false;
   double* image_gamma = partial;
   double* image_beta = partial + batch * channels;
-  const int n_threads = threads_for(batch * spatial * channels * 4, threads);
-  parallel_chunks(batch * groups, 1, n_threads, [&](long begin, long end) {
-    for (long unit = begin; unit < end; unit++) {
-      const long n = unit / groups, g = unit - n * groups, k0 = g * size;
-      const long offset = n * spatial * channels + k0;
-      const float* xs = x + offset;
-      const float* gs = dy + offset;
-      double* pg = image_gamma + n * channels + k0;
-      double* pb = image_beta + n * channels + k0;
-      for (long c = 0; c < size; c++) pg[c] = pb[c] = 0;
-      const double m = mean[unit], inv = inv_std[unit];
-      double sum_dxhat = 0, sum_dxhat_xhat = 0;
-      for (long s = 0; s < spatial; s++) {
-        for (long c = 0; c < size; c++) {
-          const double d = gs[s * channels + c];
-          const double xhat = (xs[s * channels + c] - m) * inv;
-          const double dxhat = gamma ? d * gamma[k0 + c] : d;
-          sum_dxhat += dxhat;
-          sum_dxhat_xhat += dxhat * xhat;
-          pg[c] += d * xhat;
-          pb[c] += d;
+  parallel_chunks(batch, 1, threads_for(batch * spatial * channels * 4, threads), [&](long begin, long end) {
+    std::vector<double> scratch(4 * channels);
+    double* __restrict m = scratch.data();
+    double* __restrict inv = m + channels;
+    double* __restrict a = inv + channels;
+    double* __restrict b = a + channels;
+    for (long n = begin; n < end; n++) {
+      const long offset = n * spatial * channels;
+      double* __restrict sum_dy = image_beta + n * channels;
+      double* __restrict sum_dy_xhat = image_gamma + n * channels;
+      for (long g = 0; g < groups; g++) {
+        for (long c = g * size; c < (g + 1) * size; c++) {
+          m[c] = mean[n * groups + g];
+          inv[c] = inv_std[n * groups + g];
         }
       }
-      const double a = sum_dxhat / count, b = sum_dxhat_xhat / count;
-      float* ds = dx + offset;
+      for (long c = 0; c < channels; c++) sum_dy[c] = sum_dy_xhat[c] = 0;
       for (long s = 0; s < spatial; s++) {
-        for (long c = 0; c < size; c++) {
-          const double xhat = (xs[s * channels + c] - m) * inv;
-          const double dxhat = gamma ? static_cast<double>(gs[s * channels + c]) * gamma[k0 + c] : gs[s * channels + c];
-          ds[s * channels + c] = static_cast<float>(inv * (dxhat - a - xhat * b));
+        const float* __restrict xr = x + offset + s * channels;
+        const float* __restrict gr = dy + offset + s * channels;
+        for (long c = 0; c < channels; c++) {
+          const double d = gr[c];
+          sum_dy[c] += d;
+          sum_dy_xhat[c] += d * ((xr[c] - m[c]) * inv[c]);
+        }
+      }
+      for (long g = 0; g < groups; g++) {
+        double sum_dxhat = 0, sum_dxhat_xhat = 0;
+        for (long c = g * size; c < (g + 1) * size; c++) {
+          sum_dxhat += gamma ? gamma[c] * sum_dy[c] : sum_dy[c];
+          sum_dxhat_xhat += gamma ? gamma[c] * sum_dy_xhat[c] : sum_dy_xhat[c];
+        }
+        for (long c = g * size; c < (g + 1) * size; c++) {
+          a[c] = sum_dxhat / count;
+          b[c] = sum_dxhat_xhat / count;
+        }
+      }
+      for (long s = 0; s < spatial; s++) {
+        const float* __restrict xr = x + offset + s * channels;
+        const float* __restrict gr = dy + offset + s * channels;
+        float* __restrict d = dx + offset + s * channels;
+        for (long c = 0; c < channels; c++) {
+          const double xhat = (xr[c] - m[c]) * inv[c];
+          const double dxhat = gamma ? static_cast<double>(gr[c]) * gamma[c] : gr[c];
+          d[c] = static_cast<float>(inv[c] * (dxhat - a[c] - xhat * b[c]));
         }
       }
     }
   });
-  for (long k = 0; k < channels; k++) {
+  for (long c = 0; c < channels; c++) {
     double sg = 0, sb = 0;
     for (long n = 0; n < batch; n++) {
-      sg += image_gamma[n * channels + k];
-      sb += image_beta[n * channels + k];
+      sg += image_gamma[n * channels + c];
+      sb += image_beta[n * channels + c];
     }
-    if (dgamma) dgamma[k] = static_cast<float>(sg);
-    if (dbeta) dbeta[k] = static_cast<float>(sb);
+    if (dgamma) dgamma[c] = static_cast<float>(sg);
+    if (dbeta) dbeta[c] = static_cast<float>(sb);
   }
   return true;
 }

@@ -23,6 +23,7 @@ import { namesLstm } from './jobs/names-lstm.js';
 import { spamClassifier } from './jobs/spam-classifier.js';
 import { miniGptExample } from './jobs/mini-gpt.js';
 import { seq2seqAttention } from './jobs/seq2seq-attention.js';
+import { siameseMnist } from './jobs/siamese-mnist.js';
 import { autoencoder } from './jobs/autoencoder.js';
 import { pixelcnn } from './jobs/pixelcnn.js';
 import { vae } from './jobs/vae.js';
@@ -50,6 +51,7 @@ export const EXAMPLES: Record<string, Example> = {
   'spam-classifier': spamClassifier,
   'mini-gpt': miniGptExample,
   'seq2seq-attention': seq2seqAttention,
+  'siamese-mnist': siameseMnist,
   autoencoder: autoencoder,
   vae: vae,
   realnvp: realnvp,

@@ -1,5 +1,5 @@
 import { configError, epsilon, floatx, formatShape, is, parseOptions, ownEntry, shapeError, show, type KerasName } from '../core/index.js';
-import { Tensor, tensor } from '../tensor/index.js';
+import { Tensor, eye, noGrad, ones, tensor } from '../tensor/index.js';
 import { cast, clip, oneHot, type Operand } from '../ops/index.js';
 import { probabilityCrossentropy, softmaxCrossentropy } from '../ops/crossentropy.js';
 
@@ -479,6 +479,9 @@ for (const [canonical, make, aliases] of [
   ['binary_crossentropy', () => new BinaryCrossentropy(), ['bce']],
   ['categorical_crossentropy', () => new CategoricalCrossentropy(), ['cce']],
   ['sparse_categorical_crossentropy', () => new SparseCategoricalCrossentropy(), ['scce']],
+  ['contrastive', () => new ContrastiveLoss(), ['contrastive_loss']],
+  ['batch_hard_triplet', () => new BatchHardTripletLoss(), ['triplet_hard']],
+  ['batch_all_triplet', () => new BatchAllTripletLoss(), []],
 ] as const) {
   for (const key of [canonical, ...aliases]) LOSSES[normalizeIdentifier(key)] = { canonical, make };
 }
@@ -498,6 +501,11 @@ export const LOSS_NAMES = [
   'cce',
   'sparse_categorical_crossentropy',
   'scce',
+  'contrastive',
+  'contrastive_loss',
+  'batch_hard_triplet',
+  'triplet_hard',
+  'batch_all_triplet',
 ] as const;
 
 /** The loss names the types accept (any spelling of them works at run time, see KerasName). */
@@ -624,6 +632,363 @@ export class FusedSoftmaxCrossentropy {
   /** The reduced loss, as `loss.call(yTrue, probabilities, sampleWeight)` gives it. */
   call(yTrue: Operand, probabilities: Tensor, logits: Tensor, sampleWeight?: Operand): Tensor {
     return this.loss.reduce(this.fn(yTrue, probabilities, logits), sampleWeight);
+  }
+}
+
+/*
+ * Metric learning. The contrastive and batch-mining losses fit `compile` (yTrue, yPred); the triplet
+ * margin loss takes three embeddings, as PyTorch's does, and is called in a training loop of one's own.
+ */
+
+/** Options of the contrastive loss. */
+export interface ContrastiveOptions {
+  /** How far apart dissimilar pairs are pushed: they cost nothing beyond it. Default 1. */
+  margin?: number;
+}
+
+function checkMargin(margin: number, owner: string, positive = false): void {
+  if (!Number.isFinite(margin) || margin < 0 || (positive && margin === 0)) {
+    throw configError(owner, { expected: `margin must be a finite number ${positive ? '> 0' : '>= 0'}`, got: show(margin) });
+  }
+}
+
+/**
+ * The contrastive loss of Hadsell, Chopra and LeCun (2006), as TF-Addons writes it: for a pair at
+ * distance d (yPred) with yTrue = 1 for a similar pair and 0 for a dissimilar one, y d^2 + (1 - y)
+ * max(margin - d, 0)^2, averaged over the last axis. Labels must lie in [0, 1].
+ *
+ * ```ts
+ * nr.losses.contrastive(nr.tensor([[1], [0]]), nr.tensor([[0.5], [0.25]])).toArray(); // [0.25, 0.5625]
+ * ```
+ */
+export function contrastive(yTrue: Operand, yPred: Operand, options: ContrastiveOptions = {}): Tensor {
+  const margin = options.margin ?? 1;
+  checkMargin(margin, 'contrastive');
+  const d = predictions(yPred);
+  const y = alignTrue(yTrue, d, 'contrastive');
+  const labels = y.data();
+  for (let i = 0; i < labels.length; i++) {
+    if (!(labels[i]! >= 0 && labels[i]! <= 1)) {
+      throw configError('contrastive', {
+        expected: 'yTrue must be 1 for a similar pair and 0 for a dissimilar one',
+        got: `${labels[i]} at flat index ${i}`,
+        hint: 'pass same-or-not pair labels, not class labels (nr.data.makePairs gives them)',
+      });
+    }
+  }
+  const pull = y.mul(d.square());
+  const push = y.neg().add(1).mul(d.neg().add(margin).relu().square());
+  return pull.add(push).mean(-1);
+}
+
+/**
+ * Contrastive loss (see `contrastive`): yTrue 1 = similar pair, yPred = the pair's distance.
+ * Options `margin` (default 1), `reduction`, `name`.
+ *
+ * ```ts
+ * new nr.losses.ContrastiveLoss({ margin: 1 }).call(nr.tensor([[1], [0]]), nr.tensor([[0.5], [0.25]])).item(); // 0.40625
+ * ```
+ */
+export class ContrastiveLoss extends Loss {
+  readonly margin: number;
+  constructor(raw: ContrastiveOptions & LossOptions = {}) {
+    const options = parseOptions<ContrastiveOptions & LossOptions>('ContrastiveLoss', raw, {
+      keys: { ...LOSS_OPTIONS.keys, margin: is.number },
+    });
+    super('contrastive', options);
+    this.margin = options.margin ?? 1;
+    checkMargin(this.margin, 'ContrastiveLoss');
+  }
+  fn(yTrue: Operand, yPred: Operand): Tensor {
+    return contrastive(yTrue, yPred, { margin: this.margin });
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), margin: this.margin };
+  }
+}
+
+/** Options of the triplet margin loss (PyTorch's nn.TripletMarginLoss). */
+export interface TripletMarginOptions {
+  /** Default 1. */
+  margin?: number;
+  /** The norm of the distance (p >= 1). Default 2. */
+  p?: number;
+  /** Added to each difference before the norm, as PyTorch's pairwise_distance does. Default 1e-6. */
+  eps?: number;
+  /** Uses min(d(a, n), d(p, n)) as the negative distance (Balntas et al. 2016). Default false. */
+  swap?: boolean;
+}
+
+function checkTripletOptions(o: TripletMarginOptions, owner: string): Required<TripletMarginOptions> {
+  const { margin = 1, p = 2, eps = 1e-6, swap = false } = o;
+  checkMargin(margin, owner);
+  if (!(p >= 1 && Number.isFinite(p))) throw configError(owner, { expected: 'p must be a finite number >= 1', got: show(p) });
+  if (!(eps >= 0 && Number.isFinite(eps))) throw configError(owner, { expected: 'eps must be a finite number >= 0', got: show(eps) });
+  return { margin, p, eps, swap };
+}
+
+/** ||a - b + eps||_p over the last axis (PyTorch's pairwise_distance). */
+function pairwiseDistance(a: Tensor, b: Tensor, p: number, eps: number): Tensor {
+  const diff = a.sub(b).add(eps);
+  if (p === 2) return diff.square().sum(-1).sqrt();
+  if (p === 1) return diff.abs().sum(-1);
+  return diff
+    .abs()
+    .pow(p)
+    .sum(-1)
+    .pow(1 / p);
+}
+
+/**
+ * The triplet margin loss per triplet, max(d(a, p) - d(a, n) + margin, 0) with d the p-norm of the
+ * difference (PyTorch's F.triplet_margin_loss with reduction 'none'). anchor, positive and negative
+ * are embeddings [batch, dim] (or [dim]); the result is [batch].
+ *
+ * ```ts
+ * const a = nr.tensor([[0, 0]]);
+ * nr.losses.tripletMarginLoss(a, nr.tensor([[0, 1]]), nr.tensor([[0, 1.5]]), { eps: 0 }).toArray(); // [0.5]
+ * ```
+ */
+export function tripletMarginLoss(anchor: Operand, positive: Operand, negative: Operand, options: TripletMarginOptions = {}): Tensor {
+  const { margin, p, eps, swap } = checkTripletOptions(options, 'tripletMarginLoss');
+  const [a, pos, neg] = [anchor, positive, negative].map(predictions) as [Tensor, Tensor, Tensor];
+  if (a.rank < 1 || a.rank > 2 || [pos, neg].some((t) => t.rank !== a.rank || t.shape.some((d, i) => d !== a.shape[i]))) {
+    throw shapeError('tripletMarginLoss', {
+      expected: 'anchor, positive and negative must be embeddings of one shape [batch, dim] (or [dim])',
+      got: `${formatShape(a.shape)}, ${formatShape(pos.shape)} and ${formatShape(neg.shape)}`,
+    });
+  }
+  const dPos = pairwiseDistance(a, pos, p, eps);
+  let dNeg = pairwiseDistance(a, neg, p, eps);
+  if (swap) dNeg = dNeg.minimum(pairwiseDistance(pos, neg, p, eps));
+  return dPos.sub(dNeg).add(margin).relu();
+}
+
+/**
+ * PyTorch's nn.TripletMarginLoss: `call(anchor, positive, negative)` averages `tripletMarginLoss`
+ * over the batch (reduction 'sum_over_batch_size', also spelt 'mean'; or 'sum', 'none'). It takes
+ * three embeddings, so it serves a training loop of one's own rather than `compile`; for `compile`
+ * use the batch-mining losses on (labels, embeddings).
+ *
+ * ```ts
+ * const loss = new nr.losses.TripletMarginLoss({ margin: 1 });
+ * loss.call(nr.tensor([[0, 0]]), nr.tensor([[0, 1]]), nr.tensor([[0, 1.5]])).item(); // ~0.5
+ * ```
+ */
+export class TripletMarginLoss {
+  readonly name: string;
+  readonly reduction: Reduction;
+  readonly options: Required<TripletMarginOptions>;
+  constructor(raw: TripletMarginOptions & Omit<LossOptions, 'reduction'> & { reduction?: Reduction | 'mean' } = {}) {
+    const o = parseOptions<TripletMarginOptions & LossOptions>('TripletMarginLoss', raw, {
+      keys: {
+        ...LOSS_OPTIONS.keys,
+        reduction: is.oneOf('sum_over_batch_size', 'mean', 'sum', 'none'),
+        margin: is.number,
+        p: is.number,
+        eps: is.number,
+        swap: is.boolean,
+      },
+    });
+    this.options = checkTripletOptions(o, 'TripletMarginLoss');
+    this.name = o.name ?? 'triplet_margin';
+    this.reduction = (o.reduction as string) === 'mean' ? 'sum_over_batch_size' : (o.reduction ?? 'sum_over_batch_size');
+  }
+  call(anchor: Operand, positive: Operand, negative: Operand): Tensor {
+    const values = tripletMarginLoss(anchor, positive, negative, this.options);
+    if (this.reduction === 'none') return values;
+    return this.reduction === 'sum' || values.size === 0 ? values.sum() : values.mean();
+  }
+  getConfig(): Record<string, unknown> {
+    return { name: this.name, reduction: this.reduction, ...this.options };
+  }
+}
+
+/** Options of the batch-mining triplet losses. */
+export interface BatchTripletOptions {
+  /** Default 1. */
+  margin?: number;
+  /** Squared Euclidean distances instead of Euclidean ones. Default false. */
+  squared?: boolean;
+}
+
+/**
+ * Euclidean (or squared) distances [B, B] between the rows of embeddings [B, D], from the Gram
+ * matrix. The square root is taken only where the squared distance is > 0, with a zero gradient
+ * elsewhere: sqrt'(0) is infinite, and the diagonal is always 0.
+ */
+function pairwiseDistances(e: Tensor, squared: boolean): Tensor {
+  const sq = e.square().sum(-1);
+  const n = e.shape[0]!;
+  const off = ones([n, n], e.dtype).sub(eye(n, n, e.dtype));
+  const d2 = sq
+    .reshape([n, 1])
+    .add(sq.reshape([1, n]))
+    .sub(e.matmul(e, { transposeB: true }).mul(2))
+    .relu()
+    .mul(off);
+  if (squared) return d2;
+  const positive = cast(d2.greater(0), e.dtype);
+  return d2.add(positive.neg().add(1)).sqrt().mul(positive);
+}
+
+/** The labels [B] (from [B] or [B, 1]) and embeddings [B, D] of a batch-mining loss, checked. */
+function labelledEmbeddings(yTrue: Operand, yPred: Operand, owner: string): { labels: Float64Array; e: Tensor } {
+  const e = predictions(yPred);
+  const t = yTrue instanceof Tensor ? yTrue : tensor(yTrue as never);
+  const n = e.shape[0];
+  const labelShapeOk = (t.rank === 1 || (t.rank === 2 && t.shape[1] === 1)) && t.shape[0] === n;
+  if (e.rank !== 2 || !labelShapeOk) {
+    throw shapeError(owner, {
+      expected: 'yTrue must be class labels [batch] (or [batch, 1]) and yPred embeddings [batch, dim]',
+      got: `yTrue ${formatShape(t.shape)} and yPred ${formatShape(e.shape)}`,
+      hint: "the model outputs one embedding per sample; pass each sample's class as its target",
+    });
+  }
+  return { labels: Float64Array.from(t.data() as ArrayLike<number>), e };
+}
+
+/** The reductions of the batch-mining losses: their average over anchors or triplets, or per anchor. */
+abstract class MiningLoss extends Loss {
+  readonly margin: number;
+  readonly squared: boolean;
+  constructor(className: string, defaultName: string, options: BatchTripletOptions & LossOptions) {
+    super(defaultName, options);
+    if (this.reduction === 'sum') {
+      throw configError(className, {
+        expected: "reduction must be 'sum_over_batch_size' (the average over anchors or triplets) or 'none' (per anchor)",
+        got: "'sum'",
+      });
+    }
+    this.margin = options.margin ?? 1;
+    this.squared = options.squared ?? false;
+    checkMargin(this.margin, className);
+  }
+  /** The loss values, their weights (0 where a value does not count) and the anchor of each. */
+  protected abstract terms(labels: Float64Array, e: Tensor): { values: Tensor; counted: Tensor; perAnchor: number };
+  /** Per anchor: the mean of its counted terms (0 when none counts). */
+  fn(yTrue: Operand, yPred: Operand): Tensor {
+    const { labels, e } = labelledEmbeddings(yTrue, yPred, this.constructor.name);
+    const { values, counted, perAnchor } = this.terms(labels, e);
+    const n = labels.length;
+    const count = counted.reshape([n, perAnchor]).sum(-1);
+    return values.mul(counted).reshape([n, perAnchor]).sum(-1).div(count.maximum(1));
+  }
+  /** The mean over every counted term, each weighted by its anchor's sampleWeight; 0 when none counts. */
+  override call(yTrue: Operand, yPred: Operand, sampleWeight?: Operand): Tensor {
+    if (this.reduction === 'none') return this.reduce(this.fn(yTrue, yPred), sampleWeight);
+    const { labels, e } = labelledEmbeddings(yTrue, yPred, this.constructor.name);
+    const n = labels.length;
+    let { values, counted, perAnchor } = this.terms(labels, e);
+    if (sampleWeight !== undefined) {
+      const w = cast(sampleWeight instanceof Tensor ? sampleWeight : tensor(sampleWeight as never), e.dtype);
+      if (w.size !== n) {
+        throw shapeError(this.name, { expected: `one sampleWeight per sample (${n})`, got: `sampleWeight ${formatShape(w.shape)}` });
+      }
+      counted = counted
+        .reshape([n, perAnchor])
+        .mul(w.reshape([n, 1]))
+        .reshape(counted.shape);
+    }
+    return values.mul(counted).sum().div(Math.max(counted.sum().item(), 1e-16));
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), margin: this.margin, squared: this.squared };
+  }
+}
+
+const MINING_OPTIONS = { keys: { ...LOSS_OPTIONS.keys, margin: is.number, squared: is.boolean } };
+
+/** [B, B] masks as float tensors: same label (off the diagonal), and different label. */
+function labelMasks(labels: Float64Array, dtype: Tensor['dtype']): { positive: Tensor; negative: Tensor } {
+  const n = labels.length;
+  const pos = new Float64Array(n * n);
+  const neg = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      if (labels[i] === labels[j]) pos[i * n + j] = i === j ? 0 : 1;
+      else neg[i * n + j] = 1;
+    }
+  return { positive: cast(tensor(pos, [n, n], 'float64'), dtype), negative: cast(tensor(neg, [n, n], 'float64'), dtype) };
+}
+
+export interface BatchHardTripletOptions extends BatchTripletOptions {
+  /** Soft margin: log(1 + exp(d_pos - d_neg)) instead of the hinge, and `margin` unused. Default false. */
+  soft?: boolean;
+}
+
+/**
+ * The "batch hard" triplet loss of Hermans, Beyer and Leibe (2017) on (labels [batch], embeddings
+ * [batch, dim]): for each anchor, its farthest positive and its nearest negative in the batch,
+ * max(d_pos - d_neg + margin, 0), averaged over the anchors that have both (an anchor alone in its
+ * class, or a batch of one class, counts for nothing). Usable from compile:
+ * `model.compile({loss: 'batch_hard_triplet'})` with class labels as targets.
+ *
+ * ```ts
+ * // points 0, 1 | 1.5, 3 on a line: hardest gaps 1 - 1.5, 1 - 0.5, 1.5 - 0.5, 1.5 - 2
+ * const loss = new nr.losses.BatchHardTripletLoss({ margin: 1 });
+ * loss.call(nr.tensor([0, 0, 1, 1]), nr.tensor([[0], [1], [1.5], [3]])).item(); // (0.5 + 1.5 + 2 + 0.5) / 4 = 1.125
+ * ```
+ */
+export class BatchHardTripletLoss extends MiningLoss {
+  readonly soft: boolean;
+  constructor(raw: BatchHardTripletOptions & LossOptions = {}) {
+    const options = parseOptions<BatchHardTripletOptions & LossOptions>('BatchHardTripletLoss', raw, {
+      keys: { ...MINING_OPTIONS.keys, soft: is.boolean },
+    });
+    super('BatchHardTripletLoss', 'batch_hard_triplet', options);
+    this.soft = options.soft ?? false;
+  }
+  protected terms(labels: Float64Array, e: Tensor): { values: Tensor; counted: Tensor; perAnchor: number } {
+    const d = pairwiseDistances(e, this.squared);
+    const { positive, negative } = labelMasks(labels, e.dtype);
+    // Distances are >= 0, so masking with 0 leaves the farthest positive; the nearest negative is
+    // found after lifting every non-negative entry above the largest distance.
+    const hardestPositive = d.mul(positive).max(-1);
+    const lift = noGrad(() => d.max().item()) + 1;
+    const hardestNegative = d.add(negative.neg().add(1).mul(lift)).min(-1);
+    const gap = hardestPositive.sub(hardestNegative);
+    const values = this.soft ? gap.softplus() : gap.add(this.margin).relu();
+    const counted = positive.max(-1).mul(negative.max(-1));
+    return { values, counted, perAnchor: 1 };
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), soft: this.soft };
+  }
+}
+
+/**
+ * The "batch all" triplet loss of Hermans et al. (2017) on (labels [batch], embeddings [batch, dim]):
+ * max(d(a, p) - d(a, n) + margin, 0) over every valid triplet of the batch (a != p of one class, n
+ * of another), averaged over the triplets whose loss is > 0, as is standard (averaging over all
+ * would let the many easy triplets wash the gradient out). Usable from compile as 'batch_all_triplet'.
+ *
+ * ```ts
+ * // of the 8 triplets of points 0, 1 | 1.5, 3, five have a loss > 0: 0.5, 1.5, 1, 2, 0.5
+ * const loss = new nr.losses.BatchAllTripletLoss({ margin: 1 });
+ * loss.call(nr.tensor([0, 0, 1, 1]), nr.tensor([[0], [1], [1.5], [3]])).item(); // 5.5 / 5 = 1.1
+ * ```
+ */
+export class BatchAllTripletLoss extends MiningLoss {
+  constructor(raw: BatchTripletOptions & LossOptions = {}) {
+    super(
+      'BatchAllTripletLoss',
+      'batch_all_triplet',
+      parseOptions<BatchTripletOptions & LossOptions>('BatchAllTripletLoss', raw, MINING_OPTIONS),
+    );
+  }
+  protected terms(labels: Float64Array, e: Tensor): { values: Tensor; counted: Tensor; perAnchor: number } {
+    const n = labels.length;
+    const d = pairwiseDistances(e, this.squared);
+    const { positive, negative } = labelMasks(labels, e.dtype);
+    const valid = positive.reshape([n, n, 1]).mul(negative.reshape([n, 1, n]));
+    const values = d
+      .reshape([n, n, 1])
+      .sub(d.reshape([n, 1, n]))
+      .add(this.margin)
+      .relu();
+    const counted = noGrad(() => cast(values.greater(1e-16), e.dtype).mul(valid));
+    return { values, counted, perAnchor: n * n };
   }
 }
 

@@ -451,6 +451,7 @@ export const METRIC_NAMES = [
   'mse',
   'precision',
   'recall',
+  'auc',
 ] as const;
 
 /** The metric names the types accept (any spelling of them works at run time, see KerasName). */
@@ -466,6 +467,7 @@ const METRICS: Record<string, (name: string) => Metric> = {
   mse: (name) => new MeanSquaredError({ name }),
   precision: (name) => new Precision({ name }),
   recall: (name) => new Recall({ name }),
+  auc: (name) => new AUC({ name }),
 };
 
 /**
@@ -557,4 +559,289 @@ export function confusionMatrix(yTrue: Operand, yPred: Operand, numClasses: numb
     for (let i = 0; i < t.length; i++) counts[t[i]! * numClasses + p[i]!]!++;
     return tensor(counts, [numClasses, numClasses], 'int32');
   });
+}
+
+/*
+ * Verification metrics: a pair is scored (a similarity, or a negated distance), and a threshold on
+ * the score decides "same". rocCurve, rocAuc and bestThresholdAccuracy are exact over a whole set of
+ * scores, as scikit-learn's; AUC is Keras's streaming approximation on fixed thresholds, for compile.
+ */
+
+/** Labels (0/1, or booleans) and scores as numbers, checked for one length and finite values. */
+function labelsAndScores(yTrue: Operand, scores: Operand, owner: string): { y: Uint8Array; s: Float64Array } {
+  // Plain numbers stay doubles: a float32 round trip would move the threshold returned.
+  const exact = (x: Operand) => (x instanceof Tensor ? x : tensor(x as never, undefined, 'float64'));
+  const t = exact(yTrue);
+  const p = exact(scores);
+  if (t.size !== p.size || (t.rank > 1 && t.shape.slice(1).some((d) => d !== 1)) || (p.rank > 1 && p.shape.slice(1).some((d) => d !== 1))) {
+    throw shapeError(owner, {
+      expected: 'yTrue and scores must be one value per sample: [n] or [n, 1] each',
+      got: `yTrue ${formatShape(t.shape)} and scores ${formatShape(p.shape)}`,
+    });
+  }
+  const tv = t.data();
+  const pv = p.data();
+  const y = new Uint8Array(tv.length);
+  const s = new Float64Array(pv.length);
+  for (let i = 0; i < y.length; i++) {
+    const v = Number(tv[i]);
+    if (v !== 0 && v !== 1) {
+      throw configError(owner, { expected: 'yTrue must hold 0 and 1 (1 = positive, e.g. a same-class pair)', got: `${v} at index ${i}` });
+    }
+    if (!Number.isFinite(Number(pv[i]))) throw configError(owner, { expected: 'scores must be finite', got: `${pv[i]} at index ${i}` });
+    y[i] = v;
+    s[i] = Number(pv[i]);
+  }
+  return { y, s };
+}
+
+/** Cumulative true and false positives at each distinct score, from the highest down. */
+function distinctCounts(yTrue: Operand, scores: Operand, owner: string) {
+  const { y, s } = labelsAndScores(yTrue, scores, owner);
+  const order = Array.from(s.keys()).sort((a, b) => s[b]! - s[a]!);
+  const tps: number[] = [];
+  const fps: number[] = [];
+  const thresholds: number[] = [];
+  let tp = 0;
+  let fp = 0;
+  order.forEach((idx, k) => {
+    if (y[idx]) tp++;
+    else fp++;
+    // Tied scores are one threshold: only the last of a run of equal scores closes a point.
+    if (k === order.length - 1 || s[order[k + 1]!] !== s[idx]) {
+      tps.push(tp);
+      fps.push(fp);
+      thresholds.push(s[idx]!);
+    }
+  });
+  if (tp === 0 || fp === 0) {
+    throw configError(owner, {
+      expected: 'yTrue must hold both classes (ROC needs positives and negatives)',
+      got: `${tp} positive and ${fp} negative samples`,
+    });
+  }
+  return { tps, fps, thresholds, positives: tp, negatives: fp, y, s };
+}
+
+/**
+ * The ROC curve as scikit-learn's roc_curve: false and true positive rates at each distinct score
+ * taken as a threshold (score >= threshold is positive), from the highest score down, with a first
+ * point (0, 0) at threshold Infinity (scikit-learn >= 1.3; older versions wrote max + 1). With
+ * `dropIntermediate` (default true, as scikit-learn) collinear points are dropped.
+ *
+ * ```ts
+ * const { fpr, tpr, thresholds } = nr.metrics.rocCurve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]);
+ * // fpr [0, 0, 0.5, 0.5, 1], tpr [0, 0.5, 0.5, 1, 1], thresholds [Infinity, 0.8, 0.4, 0.35, 0.1]
+ * ```
+ */
+export function rocCurve(
+  yTrue: Operand,
+  scores: Operand,
+  options: { dropIntermediate?: boolean } = {},
+): { fpr: number[]; tpr: number[]; thresholds: number[] } {
+  const { dropIntermediate = true } = parseOptions<{ dropIntermediate?: boolean }>('rocCurve', options, {
+    keys: { dropIntermediate: is.boolean },
+  });
+  const c = distinctCounts(yTrue, scores, 'rocCurve');
+  let keep = c.tps.map((_, i) => i);
+  if (dropIntermediate && keep.length > 2) {
+    // scikit-learn keeps the ends and each point where the second difference of fps or tps is not 0.
+    keep = keep.filter(
+      (i) =>
+        i === 0 ||
+        i === keep.length - 1 ||
+        c.fps[i + 1]! - 2 * c.fps[i]! + c.fps[i - 1]! !== 0 ||
+        c.tps[i + 1]! - 2 * c.tps[i]! + c.tps[i - 1]! !== 0,
+    );
+  }
+  return {
+    fpr: [0, ...keep.map((i) => c.fps[i]! / c.negatives)],
+    tpr: [0, ...keep.map((i) => c.tps[i]! / c.positives)],
+    thresholds: [Number.POSITIVE_INFINITY, ...keep.map((i) => c.thresholds[i]!)],
+  };
+}
+
+/**
+ * The area under the ROC curve, exactly (scikit-learn's roc_auc_score for binary labels): the
+ * probability that a random positive scores above a random negative, ties counting one half.
+ *
+ * ```ts
+ * nr.metrics.rocAuc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]); // 0.75
+ * ```
+ */
+export function rocAuc(yTrue: Operand, scores: Operand): number {
+  const c = distinctCounts(yTrue, scores, 'rocAuc');
+  // Trapezoids between consecutive distinct thresholds: a tie between classes is a diagonal step.
+  let area = 0;
+  let prevTp = 0;
+  let prevFp = 0;
+  for (let i = 0; i < c.tps.length; i++) {
+    area += (c.fps[i]! - prevFp) * (c.tps[i]! + prevTp);
+    prevTp = c.tps[i]!;
+    prevFp = c.fps[i]!;
+  }
+  return area / (2 * c.positives * c.negatives);
+}
+
+/**
+ * The best accuracy of the rule "score >= threshold is positive" over every threshold, and that
+ * threshold: the midpoint between the lowest score taken as positive and the next lower score, so it
+ * transfers to new scores (choose it on validation pairs, apply it to test pairs). For distances,
+ * where smaller means "same", pass their negation. Ties go to the higher threshold.
+ *
+ * ```ts
+ * nr.metrics.bestThresholdAccuracy([0, 1, 0, 1], [0.1, 0.6, 0.4, 0.9]); // { accuracy: 1, threshold: 0.5 }
+ * ```
+ */
+export function bestThresholdAccuracy(yTrue: Operand, scores: Operand): { accuracy: number; threshold: number } {
+  const c = distinctCounts(yTrue, scores, 'bestThresholdAccuracy');
+  const n = c.positives + c.negatives;
+  // Nothing predicted positive: every negative is right.
+  let best = c.negatives;
+  let at = -1;
+  for (let i = 0; i < c.tps.length; i++) {
+    const correct = c.tps[i]! + c.negatives - c.fps[i]!;
+    if (correct > best) {
+      best = correct;
+      at = i;
+    }
+  }
+  const above = at < 0 ? Number.POSITIVE_INFINITY : c.thresholds[at]!;
+  const below = at + 1 < c.thresholds.length ? c.thresholds[at + 1]! : Number.NEGATIVE_INFINITY;
+  const threshold = at < 0 ? c.thresholds[0]! + 1 : below === Number.NEGATIVE_INFINITY ? above : (above + below) / 2;
+  return { accuracy: best / n, threshold };
+}
+
+/** Options of the AUC metric (Keras's keras.metrics.AUC, single label). */
+export interface AUCOptions {
+  /** Thresholds spread evenly over [0, 1] (plus one just below 0 and one just above 1). Default 200. */
+  numThresholds?: number;
+  /** 'ROC' (default) or 'PR' (precision-recall). */
+  curve?: 'ROC' | 'PR';
+  /** 'interpolation' (default; for PR, Davis and Goadrich's), 'minoring' or 'majoring'. */
+  summationMethod?: 'interpolation' | 'minoring' | 'majoring';
+  /** Apply a sigmoid to the predictions first. Default false. */
+  fromLogits?: boolean;
+  name?: string;
+}
+
+/**
+ * The area under the ROC (or PR) curve as Keras's streaming AUC: each batch adds its counts of true
+ * and false positives and negatives at `numThresholds` fixed thresholds (prediction > threshold is
+ * positive), and the result integrates the curve they draw (Riemann sums with interpolated heights).
+ * Usable in compile (`metrics: ['auc']` or an instance); predictions are probabilities in [0, 1]
+ * (or logits with `fromLogits`); labels 0/1. For an exact value over a whole set, use `rocAuc`.
+ *
+ * ```ts
+ * const m = new nr.metrics.AUC({ numThresholds: 3 });
+ * m.updateState(nr.tensor([0, 0, 1, 1]), nr.tensor([0, 0.5, 0.3, 0.9]));
+ * m.result(); // 0.75, Keras's documented example
+ * ```
+ */
+export class AUC extends Metric {
+  readonly numThresholds: number;
+  readonly curve: 'ROC' | 'PR';
+  readonly summationMethod: 'interpolation' | 'minoring' | 'majoring';
+  readonly fromLogits: boolean;
+  private readonly thresholds: Float64Array;
+  private counts: { tp: Float64Array; fp: Float64Array; tn: Float64Array; fn: Float64Array };
+
+  constructor(options: AUCOptions = {}) {
+    const o = parseOptions<AUCOptions>('AUC', options, {
+      keys: {
+        name: is.string,
+        numThresholds: is.integer,
+        curve: is.oneOf('ROC', 'PR'),
+        summationMethod: is.oneOf('interpolation', 'minoring', 'majoring'),
+        fromLogits: is.boolean,
+      },
+    });
+    super(o.name ?? 'auc');
+    this.numThresholds = o.numThresholds ?? 200;
+    if (this.numThresholds < 2) throw configError('AUC', { expected: 'numThresholds must be > 1', got: show(this.numThresholds) });
+    this.curve = o.curve ?? 'ROC';
+    this.summationMethod = o.summationMethod ?? 'interpolation';
+    this.fromLogits = o.fromLogits ?? false;
+    const n = this.numThresholds;
+    // Keras's thresholds: i / (n - 1) inside, and the ends moved out by epsilon so that 0 and 1 fall inside.
+    this.thresholds = Float64Array.from({ length: n }, (_, i) => (i === 0 ? -1e-7 : i === n - 1 ? 1 + 1e-7 : i / (n - 1)));
+    this.counts = this.emptyCounts();
+  }
+
+  private emptyCounts() {
+    const n = this.numThresholds;
+    return { tp: new Float64Array(n), fp: new Float64Array(n), tn: new Float64Array(n), fn: new Float64Array(n) };
+  }
+
+  updateState(yTrue: Operand, yPred: Operand, sampleWeight?: Tensor): void {
+    noGrad(() => {
+      let p = floatPredictions(asTensor(yPred));
+      if (this.fromLogits) p = p.sigmoid();
+      const t = alignTargets(asTensor(yTrue), p, 'AUC').data();
+      const q = p.data();
+      const w = sampleWeight?.data();
+      const perSample = w ? q.length / Math.max(w.length, 1) : 1;
+      const { tp, fp, tn, fn } = this.counts;
+      for (let i = 0; i < q.length; i++) {
+        const label = Number(t[i]);
+        if (!(label >= 0 && label <= 1)) {
+          throw configError(`AUC "${this.name}"`, { expected: 'labels must lie in [0, 1]', got: `${label} at flat index ${i}` });
+        }
+        const weight = w ? Number(w[Math.floor(i / perSample)]) : 1;
+        // Keras counts a soft label as `label` of a positive and `1 - label` of a negative.
+        for (let k = 0; k < this.numThresholds; k++) {
+          if (q[i]! > this.thresholds[k]!) {
+            tp[k] += label * weight;
+            fp[k] += (1 - label) * weight;
+          } else {
+            fn[k] += label * weight;
+            tn[k] += (1 - label) * weight;
+          }
+        }
+      }
+    });
+  }
+
+  result(): number {
+    const { tp, fp, tn, fn } = this.counts;
+    const n = this.numThresholds;
+    const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
+    if (this.curve === 'PR' && this.summationMethod === 'interpolation') {
+      // Davis and Goadrich (2006): precision interpolated linearly in the number of positives predicted.
+      let sum = 0;
+      for (let i = 0; i < n - 1; i++) {
+        const dtp = tp[i]! - tp[i + 1]!;
+        const p0 = tp[i]! + fp[i]!;
+        const p1 = tp[i + 1]! + fp[i + 1]!;
+        const slope = ratio(dtp, Math.max(p0 - p1, 0));
+        const intercept = tp[i + 1]! - slope * p1;
+        const pRatio = p0 > 0 && p1 > 0 ? ratio(p0, Math.max(p1, 0)) : 1;
+        sum += ratio(slope * (dtp + intercept * Math.log(pRatio)), Math.max(tp[i + 1]! + fn[i + 1]!, 0));
+      }
+      return sum;
+    }
+    const x = (i: number) => (this.curve === 'ROC' ? ratio(fp[i]!, fp[i]! + tn[i]!) : ratio(tp[i]!, tp[i]! + fn[i]!));
+    const y = (i: number) => (this.curve === 'ROC' ? ratio(tp[i]!, tp[i]! + fn[i]!) : ratio(tp[i]!, tp[i]! + fp[i]!));
+    const height = { interpolation: (a: number, b: number) => (a + b) / 2, minoring: Math.min, majoring: Math.max }[this.summationMethod];
+    let sum = 0;
+    for (let i = 0; i < n - 1; i++) sum += (x(i) - x(i + 1)) * height(y(i), y(i + 1));
+    return sum;
+  }
+
+  resetState(): void {
+    this.counts = this.emptyCounts();
+  }
+
+  override getState(): Record<string, unknown> {
+    const { tp, fp, tn, fn } = this.counts;
+    return { tp: Array.from(tp), fp: Array.from(fp), tn: Array.from(tn), fn: Array.from(fn) };
+  }
+
+  override setState(state: Record<string, unknown>): void {
+    const take = (key: string) => {
+      const v = state[key];
+      return Array.isArray(v) && v.length === this.numThresholds ? Float64Array.from(v as number[]) : new Float64Array(this.numThresholds);
+    };
+    this.counts = { tp: take('tp'), fp: take('fp'), tn: take('tn'), fn: take('fn') };
+  }
 }

@@ -1,4 +1,5 @@
-import { assert, nr } from '../helpers.js';
+import { test } from 'node:test';
+import { assert, backendsUnderTest, nr, withBackend } from '../helpers.js';
 import { TestRandom, assertConforms, conformance, randomTensor, valuesOf } from './harness.js';
 
 /*
@@ -111,4 +112,18 @@ conformance('groupNorm and its backward: 1, 2 and 3 threads give the same bits',
   } finally {
     nr.setNumThreads(before);
   }
+});
+
+test('groupNorm and its backward: every backend gives the js kernel bits (docs/backends.md says so)', () => {
+  const rng = new TestRandom(9597);
+  const x = randomTensor(rng, [3, 9, 7, 12], -1, 3);
+  const gamma = randomTensor(rng, [12]);
+  const beta = randomTensor(rng, [12]);
+  const dy = randomTensor(rng, [3, 9, 7, 12]);
+  const run = () => {
+    const grads = nr.grad((a, g, b) => nr.groupNorm(a, 4, g, b).mul(dy).sum())(x, gamma, beta);
+    return [nr.groupNorm(x, 4, gamma, beta), ...grads].map((t) => Array.from(t!.data()));
+  };
+  const reference = withBackend('js', run);
+  for (const backend of backendsUnderTest()) assert.deepEqual(withBackend(backend, run), reference, `${backend} vs js`);
 });

@@ -213,9 +213,10 @@ export function layerNormBackward(
 
 /*
  * Group normalization, channels last: the values of image n and group g are x[(n * spatial + s) *
- * channels + c] for every s and the channels c of the group. Statistics are float64 sums in index
- * order (s outer, c inner); dGamma and dBeta are summed per image first, then over the images in order,
- * which the native kernel reproduces with images split over threads.
+ * channels + c] for every s and the channels c of the group. Each image is walked position by position
+ * with per-channel float64 sums (contiguous, so the native loops vectorize), which are then added in
+ * channel order into the group's sums. dGamma and dBeta are those per-image channel sums added over the
+ * images in order; the native kernel splits images over threads and keeps the same order.
  */
 export function groupNorm(
   x: FloatArray,
@@ -232,33 +233,48 @@ export function groupNorm(
 ): void {
   const size = channels / groups;
   const count = spatial * size;
+  const sums = new Float64Array(channels);
+  const m = new Float64Array(channels);
+  const inv = new Float64Array(channels);
   for (let n = 0; n < batch; n++) {
+    const first = n * spatial * channels;
+    sums.fill(0);
+    for (let s = 0, p = first; s < spatial; s++, p += channels) for (let c = 0; c < channels; c++) sums[c] += x[p + c]!;
     for (let g = 0; g < groups; g++) {
-      const first = n * spatial * channels + g * size;
-      let m = 0;
-      for (let s = 0, p = first; s < spatial; s++, p += channels) for (let c = 0; c < size; c++) m += x[p + c]!;
-      m /= count;
-      let squares = 0;
-      for (let s = 0, p = first; s < spatial; s++, p += channels) {
-        for (let c = 0; c < size; c++) {
-          const d = x[p + c]! - m;
-          squares += d * d;
-        }
+      let total = 0;
+      for (let c = g * size; c < (g + 1) * size; c++) total += sums[c]!;
+      m.fill(total / count, g * size, (g + 1) * size);
+    }
+    sums.fill(0);
+    for (let s = 0, p = first; s < spatial; s++, p += channels) {
+      for (let c = 0; c < channels; c++) {
+        const d = x[p + c]! - m[c]!;
+        sums[c] += d * d;
       }
-      const inv = 1 / Math.sqrt(squares / count + epsilon);
-      mean[n * groups + g] = m;
-      invStd[n * groups + g] = inv;
-      for (let s = 0, p = first; s < spatial; s++, p += channels) {
-        for (let c = 0, k = g * size; c < size; c++, k++) {
-          const v = (x[p + c]! - m) * inv;
-          out[p + c] = (gamma ? v * gamma[k]! : v) + (beta ? beta[k]! : 0);
-        }
+    }
+    for (let g = 0; g < groups; g++) {
+      let total = 0;
+      for (let c = g * size; c < (g + 1) * size; c++) total += sums[c]!;
+      const r = 1 / Math.sqrt(total / count + epsilon);
+      inv.fill(r, g * size, (g + 1) * size);
+      mean[n * groups + g] = m[g * size]!;
+      invStd[n * groups + g] = r;
+    }
+    for (let s = 0, p = first; s < spatial; s++, p += channels) {
+      for (let c = 0; c < channels; c++) {
+        const v = (x[p + c]! - m[c]!) * inv[c]!;
+        out[p + c] = (gamma ? v * gamma[c]! : v) + (beta ? beta[c]! : 0);
       }
     }
   }
 }
 
-/* Per (image, group) of count values, with dxhat = dy * gamma: dx = invStd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)). */
+/*
+ * Per (image, group) of count values, with xhat = (x - mean) * invStd and dxhat = dy * gamma:
+ *   dx = invStd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),
+ * the two means from the per-channel sums of dy and dy * xhat (times gamma[c]), which are also the
+ * image's share of dBeta and dGamma.
+ */
 export function groupNormBackward(
   x: FloatArray,
   dy: FloatArray,
@@ -275,45 +291,46 @@ export function groupNormBackward(
 ): void {
   const size = channels / groups;
   const count = spatial * size;
-  const imageGamma = new Float64Array(channels);
-  const imageBeta = new Float64Array(channels);
-  const sumGamma = new Float64Array(channels);
-  const sumBeta = new Float64Array(channels);
+  const [m, inv, sumDy, sumDyXhat, a, b] = Array.from({ length: 6 }, () => new Float64Array(channels));
+  const totalGamma = new Float64Array(channels);
+  const totalBeta = new Float64Array(channels);
   for (let n = 0; n < batch; n++) {
-    imageGamma.fill(0);
-    imageBeta.fill(0);
+    const first = n * spatial * channels;
     for (let g = 0; g < groups; g++) {
-      const first = n * spatial * channels + g * size;
-      const m = mean[n * groups + g]!;
-      const inv = invStd[n * groups + g]!;
+      m.fill(mean[n * groups + g]!, g * size, (g + 1) * size);
+      inv.fill(invStd[n * groups + g]!, g * size, (g + 1) * size);
+    }
+    sumDy!.fill(0);
+    sumDyXhat!.fill(0);
+    for (let s = 0, p = first; s < spatial; s++, p += channels) {
+      for (let c = 0; c < channels; c++) {
+        const d = dy[p + c]!;
+        sumDy![c] += d;
+        sumDyXhat![c] += d * ((x[p + c]! - m![c]!) * inv![c]!);
+      }
+    }
+    for (let g = 0; g < groups; g++) {
       let sumDxhat = 0;
       let sumDxhatXhat = 0;
-      for (let s = 0, p = first; s < spatial; s++, p += channels) {
-        for (let c = 0, k = g * size; c < size; c++, k++) {
-          const d = dy[p + c]!;
-          const xhat = (x[p + c]! - m) * inv;
-          const dxhat = gamma ? d * gamma[k]! : d;
-          sumDxhat += dxhat;
-          sumDxhatXhat += dxhat * xhat;
-          imageGamma[k] += d * xhat;
-          imageBeta[k] += d;
-        }
+      for (let c = g * size; c < (g + 1) * size; c++) {
+        sumDxhat += gamma ? gamma[c]! * sumDy![c]! : sumDy![c]!;
+        sumDxhatXhat += gamma ? gamma[c]! * sumDyXhat![c]! : sumDyXhat![c]!;
       }
-      const a = sumDxhat / count;
-      const b = sumDxhatXhat / count;
-      for (let s = 0, p = first; s < spatial; s++, p += channels) {
-        for (let c = 0, k = g * size; c < size; c++, k++) {
-          const xhat = (x[p + c]! - m) * inv;
-          const dxhat = gamma ? dy[p + c]! * gamma[k]! : dy[p + c]!;
-          dx[p + c] = inv * (dxhat - a - xhat * b);
-        }
+      a!.fill(sumDxhat / count, g * size, (g + 1) * size);
+      b!.fill(sumDxhatXhat / count, g * size, (g + 1) * size);
+    }
+    for (let s = 0, p = first; s < spatial; s++, p += channels) {
+      for (let c = 0; c < channels; c++) {
+        const xhat = (x[p + c]! - m![c]!) * inv![c]!;
+        const dxhat = gamma ? dy[p + c]! * gamma[c]! : dy[p + c]!;
+        dx[p + c] = inv![c]! * (dxhat - a![c]! - xhat * b![c]!);
       }
     }
-    for (let k = 0; k < channels; k++) {
-      sumGamma[k] += imageGamma[k]!;
-      sumBeta[k] += imageBeta[k]!;
+    for (let c = 0; c < channels; c++) {
+      totalGamma[c] += sumDyXhat![c]!;
+      totalBeta[c] += sumDy![c]!;
     }
   }
-  if (dGamma) for (let k = 0; k < channels; k++) dGamma[k] = sumGamma[k]!;
-  if (dBeta) for (let k = 0; k < channels; k++) dBeta[k] = sumBeta[k]!;
+  if (dGamma) for (let c = 0; c < channels; c++) dGamma[c] = totalGamma[c]!;
+  if (dBeta) for (let c = 0; c < channels; c++) dBeta[c] = totalBeta[c]!;
 }

@@ -36,6 +36,7 @@ export {
   type TokenAndPositionEmbeddingOptions,
 } from './core/position-embedding.js';
 export { SinusoidalEmbedding, type SinusoidalEmbeddingOptions } from './core/sinusoidal-embedding.js';
+export { Lambda, registerLambda, type LambdaOptions, type LambdaFunction, type LambdaMaskFunction } from './core/lambda.js';
 export {
   Conv2D,
   Conv2DTranspose,
@@ -90,7 +91,14 @@ export {
   type UpSampling1DOptions,
 } from './reshaping/spatial-1d.js';
 export { SpatialDropout2D, type SpatialDropout2DOptions } from './regularization/spatial-dropout.js';
+export {
+  GaussianNoise,
+  GaussianDropout,
+  type GaussianNoiseOptions,
+  type GaussianDropoutOptions,
+} from './regularization/gaussian-noise.js';
 export { Add, Subtract, Multiply, Average, Maximum, Concatenate, type ConcatenateOptions } from './merge/merge.js';
+export { L1Distance, L2Distance, CosineSimilarity, type DistanceOptions, type L2DistanceOptions } from './merge/distance.js';
 export { Rescaling, type RescalingOptions } from './preprocessing/rescaling.js';
 export {
   Normalization,

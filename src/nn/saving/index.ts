@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError, FormatError, NeuronaError, configError, formatError, problem, show } from '../../core/index.js';
 import { ATOMIC_TEMP_PATTERN, processRuns, renameDurably, writeFileAtomic, writeNewFileDurably } from '../../io/atomic.js';
 import { withWeightBudget } from '../layer.js';
+import { withCustomObjects } from '../layers/core/lambda.js';
 import { Model } from '../models/model.js';
 import { Sequential } from '../models/sequential.js';
 import {
@@ -251,6 +252,11 @@ export async function readSafetensors(
   return decodeSafetensors(bytes, path);
 }
 
+export interface LoadModelOptions {
+  /** Functions by the names a Lambda layer's config stores (besides those given to `nr.registerLambda`). */
+  customObjects?: Record<string, (...args: never[]) => unknown>;
+}
+
 /**
  * Loads a model saved with `model.save(dir)`: validates model.json, rebuilds the architecture, checks
  * every weight (presence, shape, dtype) before assigning any, and, when the model was compiled,
@@ -267,7 +273,7 @@ export async function readSafetensors(
  * const loaded = await nr.loadModel(dir);
  * ```
  */
-export async function loadModel(dir: string): Promise<Model> {
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Model> {
   if (typeof dir !== 'string' || dir.length === 0) {
     throw configError('loadModel', { expected: 'expected a directory path', got: show(dir) });
   }
@@ -276,7 +282,7 @@ export async function loadModel(dir: string): Promise<Model> {
   let stored = 0;
   for (const [name, t] of Object.entries(tensors)) if (!isOptimizerKey(name)) stored += t.shape.reduce((a, b) => a * b, 1);
   const source = `loadModel: ${join(dir, MODEL_JSON)}`;
-  const model = withWeightBudget(stored, source, () => buildModel(json, source));
+  const model = withCustomObjects(options.customObjects, () => withWeightBudget(stored, source, () => buildModel(json, source)));
   const listed = new Set(json.weights);
   const named = namedWeights(model);
   const notListed = [...named.keys()].filter((n) => !listed.has(n));

@@ -160,7 +160,7 @@ export class MaskedConv2D extends Conv2D {
 
   constructor(options: MaskedConv2DOptions);
   constructor(...args: unknown[]) {
-    super(...args);
+    super(args[0] as Conv2DOptions);
     this.maskType = this.options<MaskedConv2DOptions>().maskType;
     if (this.maskType !== 'A' && this.maskType !== 'B') {
       throw configError(this.where, {
