@@ -29,7 +29,8 @@ export async function saveScatter(path: string, points: nr.Tensor, groups: reado
     encoding: {
       x: { field: 'x', type: 'quantitative', scale: { zero: false } },
       y: { field: 'y', type: 'quantitative', scale: { zero: false } },
-      color: { field: 'group', type: 'nominal', title: null, sort: [...new Set(groups)] },
+      // Classes in numeric order, other groups as they first appear.
+      color: { field: 'group', type: 'nominal', title: null, sort: [...new Set(groups)].sort((a, b) => Number(a) - Number(b) || 0) },
     },
   };
   await saveSvg('saveScatter', await nr.vis.renderVegaLite(spec), path, { scale: 2 });
