@@ -28,6 +28,11 @@ import { gcnKarate } from './jobs/gcn-karate.js';
 import { dcgan } from './jobs/dcgan.js';
 import { wganGp } from './jobs/wgan-gp.js';
 import { diffusion } from './jobs/diffusion.js';
+import { autoencoder } from './jobs/autoencoder.js';
+import { pixelcnn } from './jobs/pixelcnn.js';
+import { vae } from './jobs/vae.js';
+import { realnvp } from './jobs/realnvp.js';
+import { ebm } from './jobs/ebm.js';
 
 export const EXAMPLES: Record<string, Example> = {
   'mnist-mlp': mnistMlp,
@@ -55,4 +60,9 @@ export const EXAMPLES: Record<string, Example> = {
   dcgan: dcgan,
   'wgan-gp': wganGp,
   diffusion: diffusion,
+  autoencoder: autoencoder,
+  vae: vae,
+  realnvp: realnvp,
+  ebm: ebm,
+  pixelcnn: pixelcnn,
 };
