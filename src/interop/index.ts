@@ -6,9 +6,24 @@ import { readFile } from 'node:fs/promises';
 import { configError, formatError, show } from '../core/index.js';
 import type { Model } from '../nn/models/model.js';
 import { onnxToModel, type FromOnnxOptions } from './onnx-import.js';
+import { modelToOnnx, type ToOnnxOptions } from './onnx-export.js';
 
 export { OnnxOp } from './onnx-ops.js';
 export { ONNX_OPERATORS, type FromOnnxOptions } from './onnx-import.js';
+export { ONNX_EXPORTED_LAYERS, type ToOnnxOptions } from './onnx-export.js';
+
+/**
+ * The model as an ONNX file's bytes (`model.save('model.onnx')` writes the same). Inputs keep the
+ * model's layout (NHWC images) unless `layout: 'NCHW'`; the batch dimension is dynamic.
+ *
+ * ```ts
+ * const model = new nr.Sequential([nr.Input({ shape: [4] }), new nr.layers.Dense(2, 'softmax')]);
+ * const bytes = await nr.interop.toOnnx(model, { opset: 17 });
+ * ```
+ */
+export async function toOnnx(model: Model, options: ToOnnxOptions = {}): Promise<Uint8Array> {
+  return modelToOnnx(model, options);
+}
 
 /** Largest .onnx file read (weights are held in memory twice while a model is built). */
 const MAX_ONNX_BYTES = 2 ** 31 - 1;

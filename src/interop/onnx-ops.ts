@@ -113,8 +113,11 @@ export class OnnxOp extends Layer {
     return `OnnxOp "${this.name}" (${this.opType})`;
   }
 
-  private attr<T extends number | string | number[]>(name: string, fallback: T): T {
-    return (this.attributes[name] as T | undefined) ?? fallback;
+  private attr(name: string, fallback: number): number;
+  private attr(name: string, fallback: string): string;
+  private attr(name: string, fallback: number[]): number[];
+  private attr(name: string, fallback: number | string | number[]): number | string | number[] {
+    return this.attributes[name] ?? fallback;
   }
 
   /** The static integer value of slot i (shapes, axes), with unknown entries resolved against the batch. */

@@ -31,6 +31,7 @@ import {
 import { SAVE_ID_PATTERN } from './validate.js';
 import { registerPersistence, type SaveOptions } from './hooks.js';
 import { isKerasWeightsPath, loadKerasWeights } from './keras-h5.js';
+import { modelToOnnx } from '../../interop/onnx-export.js';
 import type { SafetensorsTensor } from '../../io/safetensors.js';
 import type { CompileConfig } from './format.js';
 
@@ -151,6 +152,8 @@ async function saveModel(model: Model, dir: string, options: SaveOptions = {}): 
   if (typeof dir !== 'string' || dir.length === 0) {
     throw configError('model.save', { expected: 'expected a directory path', got: show(dir) });
   }
+  // The format follows the extension: an .onnx path is one ONNX file, anything else a model directory.
+  if (/\.onnx$/i.test(dir)) return writeFileAtomic(dir, modelToOnnx(model));
   const includeOptimizer = options.includeOptimizer ?? true;
   const className = model.className;
   if (className !== 'Sequential' && className !== 'Functional') {
