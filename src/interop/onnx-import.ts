@@ -12,6 +12,8 @@ export interface FromOnnxOptions {
   layout?: 'NCHW' | 'NHWC';
   /** The model's name (default the graph's). */
   name?: string;
+  /** Names of ONNX values to take as the outputs instead of the graph's (cut a network below its head). */
+  outputs?: string[];
 }
 
 /** A value known before running: a constant or a shape, with null for a dimension known only at run time. */
@@ -235,9 +237,16 @@ export function onnxToModel(bytes: Uint8Array, options: FromOnnxOptions = {}): M
     const out = layer.apply<SymbolicTensor>(runtime);
     symbols.set(node.outputs[0]!, out);
   }
-  const outputs = graph.outputs.map((o) => {
-    const s = symbols.get(o.name);
-    if (!s) throw formatError('fromOnnx', { expected: `output ${show(o.name)} must be computed from the inputs`, hint: 'a constant output is not supported' });
+  const outputNames = options.outputs ?? graph.outputs.map((o) => o.name);
+  if (!Array.isArray(outputNames) || outputNames.length === 0) throw configError('fromOnnx', { expected: 'outputs must be a non-empty array of value names', got: show(outputNames) });
+  const outputs = outputNames.map((name) => {
+    const s = symbols.get(name);
+    if (!s) {
+      throw (options.outputs ? configError : formatError)('fromOnnx', {
+        expected: `output ${show(name)} must be a value computed from the inputs`,
+        hint: options.outputs ? 'name the output of a node that depends on the inputs' : 'a constant output is not supported',
+      });
+    }
     return s;
   });
   for (const node of graph.nodes) for (const n of node.inputs) if (used.has(n)) fail(node, `it reads ${show(n)}, a second output of its producer, which is not supported`);
