@@ -1,4 +1,4 @@
-import { configError, formatError, show } from '../core/index.js';
+import { NeuronaError, configError, formatError, maxTensorElements, setMaxTensorElements, show } from '../core/index.js';
 import { noGrad } from '../tensor/autograd.js';
 import { type Tensor, tensor, zeros } from '../tensor/index.js';
 import { Input } from '../nn/models/input.js';
@@ -118,6 +118,7 @@ function fold(node: NodeProto, ins: (Static | null)[], shapeOf: (name: string) =
       const t = node.attributes.find((v) => v.name === 'value')?.t;
       const value = t ? Number(t.data[0] ?? 0) : 0;
       const size = (data as number[]).reduce((p, d) => p * d, 1);
+      if (!(size <= MAX_SAMPLE) || (data as number[]).some((d) => d < 0)) fail(node, `a ConstantOfShape of shape [${data.join(', ')}]`);
       const float = !t || t.dataType === 1;
       return { data: float ? new Float32Array(size).fill(value) : new Array<number>(size).fill(value), shape: data as number[], float };
     }
@@ -137,6 +138,9 @@ function fold(node: NodeProto, ins: (Static | null)[], shapeOf: (name: string) =
   }
 }
 
+/** The most values of one example the import runs a graph input or a folded constant with. */
+const MAX_SAMPLE = 2 ** 24;
+
 /** ONNX's parameter inputs that stay out of training (BatchNormalization's running statistics). */
 const FROZEN: Record<string, number[]> = { BatchNormalization: [3, 4] };
 
@@ -146,6 +150,17 @@ const FROZEN: Record<string, number[]> = { BatchNormalization: [3, 4] };
  * operator not in ONNX_OPERATORS is a FormatError naming it and its node.
  */
 export function onnxToModel(bytes: Uint8Array, options: FromOnnxOptions = {}): Model {
+  // The import runs the graph on one and two zero examples: a damaged file's huge shapes fail fast.
+  const limit = maxTensorElements();
+  setMaxTensorElements(Math.min(limit, MAX_SAMPLE * 4));
+  try {
+    return buildFromOnnx(bytes, options);
+  } finally {
+    setMaxTensorElements(limit);
+  }
+}
+
+function buildFromOnnx(bytes: Uint8Array, options: FromOnnxOptions): Model {
   const layout = options.layout ?? 'NCHW';
   if (layout !== 'NCHW' && layout !== 'NHWC') {
     throw configError('fromOnnx', { expected: "layout must be 'NCHW' or 'NHWC'", got: show(layout) });
@@ -173,6 +188,9 @@ export function onnxToModel(bytes: Uint8Array, options: FromOnnxOptions = {}): M
     if (statics.has(info.name)) continue;
     if (!info.shape || info.shape.length === 0) throw formatError('fromOnnx', { expected: `input ${show(info.name)} must have a shape` });
     const shape = info.shape.slice(1);
+    if (shape.reduce((n: number, d) => n * (d ?? 1), 1) > MAX_SAMPLE) {
+      throw formatError('fromOnnx', { expected: `input ${show(info.name)} must have at most ${MAX_SAMPLE} values per example`, got: `[${info.shape.join(', ')}]` });
+    }
     if (shape.some((d) => d === null)) {
       throw formatError('fromOnnx', { expected: `input ${show(info.name)} may have only its first (batch) dimension unknown`, got: `[${info.shape.join(', ')}]` });
     }
@@ -231,12 +249,20 @@ export function onnxToModel(bytes: Uint8Array, options: FromOnnxOptions = {}): M
       const w = weights[Number(v.name.slice(v.name.lastIndexOf('/w') + 2))]!;
       v.assign(tensor(w.data as Float32Array, w.shape));
     }
-    const pair = noGrad(() => [0, 1].map((b) => layer.sample(runtimeNames.map((n) => samples.get(n)![b]!)))) as [Tensor, Tensor];
+    let pair: [Tensor, Tensor];
+    try {
+      pair = noGrad(() => [0, 1].map((b) => layer.sample(runtimeNames.map((n) => samples.get(n)![b]!)))) as [Tensor, Tensor];
+    } catch (e) {
+      // The file's shapes or attributes do not fit together: a damaged or unsupported file, not a bad call.
+      if (!(e instanceof NeuronaError || e instanceof RangeError)) throw e;
+      return fail(node, `it does not run on inputs of shapes ${runtimeNames.map((n) => `[${runtimeShape(n)!.map((d) => d ?? 'batch').join(', ')}]`).join(', ')}: ${e.message}`);
+    }
     samples.set(node.outputs[0]!, pair);
     layer.outputShape = runtimeShape(node.outputs[0]!);
     const out = layer.apply<SymbolicTensor>(runtime);
     symbols.set(node.outputs[0]!, out);
   }
+  if (!options.outputs && graph.outputs.length === 0) throw formatError('fromOnnx', { expected: 'the graph must have an output' });
   const outputNames = options.outputs ?? graph.outputs.map((o) => o.name);
   if (!Array.isArray(outputNames) || outputNames.length === 0) throw configError('fromOnnx', { expected: 'outputs must be a non-empty array of value names', got: show(outputNames) });
   const outputs = outputNames.map((name) => {
