@@ -3,7 +3,7 @@ import { convPadBefore, convOutputLength } from '../core/geometry.js';
 import type { Tensor } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 import { activationName } from '../nn/activations.js';
-import { Layer, SymbolicTensor, type LayerShape } from '../nn/layer.js';
+import { type Layer, SymbolicTensor, type LayerShape } from '../nn/layer.js';
 import { Model } from '../nn/models/model.js';
 import { Sequential } from '../nn/models/sequential.js';
 import { inputLayerOf } from '../nn/models/input.js';
@@ -21,12 +21,49 @@ export interface ToOnnxOptions {
 
 /** The layer classes toOnnx writes (docs/interop.md lists them). */
 export const ONNX_EXPORTED_LAYERS = [
-  'Dense', 'Activation', 'ReLU', 'LeakyReLU', 'Softmax', 'ZeroPadding2D', 'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Conv2DTranspose',
-  'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'BatchNormalization', 'LayerNormalization',
-  'Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'Flatten', 'Reshape', 'Add', 'Subtract', 'Multiply', 'Average',
-  'Maximum', 'Concatenate', 'Embedding', 'Random* augmentation (identity)', 'nested Sequential and functional models',
+  'Dense',
+  'Activation',
+  'ReLU',
+  'LeakyReLU',
+  'Softmax',
+  'ZeroPadding2D',
+  'Conv2D',
+  'DepthwiseConv2D',
+  'SeparableConv2D',
+  'Conv2DTranspose',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'GlobalAveragePooling2D',
+  'GlobalMaxPooling2D',
+  'BatchNormalization',
+  'LayerNormalization',
+  'Dropout',
+  'SpatialDropout2D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+  'Flatten',
+  'Reshape',
+  'Add',
+  'Subtract',
+  'Multiply',
+  'Average',
+  'Maximum',
+  'Concatenate',
+  'Embedding',
+  'Random* augmentation (identity)',
+  'nested Sequential and functional models',
 ];
-const IDENTITY = new Set(['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'AlphaDropout', 'ActivityRegularization']);
+const IDENTITY = new Set([
+  'Dropout',
+  'SpatialDropout1D',
+  'SpatialDropout2D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+  'AlphaDropout',
+  'ActivityRegularization',
+]);
 
 type Attrs = Record<string, number | number[] | string>;
 
@@ -58,7 +95,13 @@ class GraphBuilder {
   node(opType: string, inputs: string[], attrs: Attrs = {}, prefix = opType.toLowerCase()): string {
     const out = this.fresh(prefix);
     const attributes: AttributeProto[] = Object.entries(attrs).map(([name, v]) =>
-      typeof v === 'string' ? { name, s: v } : Array.isArray(v) ? { name, ints: v } : Number.isInteger(v) && name !== 'alpha' && name !== 'beta' && name !== 'epsilon' ? { name, i: v } : { name, f: v },
+      typeof v === 'string'
+        ? { name, s: v }
+        : Array.isArray(v)
+          ? { name, ints: v }
+          : Number.isInteger(v) && name !== 'alpha' && name !== 'beta' && name !== 'epsilon'
+            ? { name, i: v }
+            : { name, f: v },
     );
     this.nodes.push({ name: out, opType, domain: '', inputs, outputs: [out], attributes });
     return out;
@@ -125,7 +168,13 @@ function channelsFirst(g: GraphBuilder, x: string, body: (nchw: string) => strin
 }
 
 /** ONNX `pads` for TensorFlow's 'same' split (more after than before), or zeros for 'valid'. */
-function padsFor(shape: LayerShape, kernel: readonly number[], strides: readonly number[], dilation: readonly number[], padding: string): number[] {
+function padsFor(
+  shape: LayerShape,
+  kernel: readonly number[],
+  strides: readonly number[],
+  dilation: readonly number[],
+  padding: string,
+): number[] {
   if (padding !== 'same') return [0, 0, 0, 0];
   const begin: number[] = [];
   const end: number[] = [];
@@ -180,7 +229,12 @@ function writeLayer(g: GraphBuilder, layer: Layer, xs: string[], inShapes: Layer
   }
   if (layer instanceof L.LeakyReLU) return g.node('LeakyRelu', [x], { alpha: layer.negativeSlope });
   if (layer instanceof L.Softmax) return g.node('Softmax', [x], { axis: layer.axis });
-  if (layer instanceof L.Conv2D || layer instanceof L.DepthwiseConv2D || layer instanceof L.SeparableConv2D || layer instanceof L.Conv2DTranspose) {
+  if (
+    layer instanceof L.Conv2D ||
+    layer instanceof L.DepthwiseConv2D ||
+    layer instanceof L.SeparableConv2D ||
+    layer instanceof L.Conv2DTranspose
+  ) {
     const [kh, kw] = layer.kernelSize;
     const pads = padsFor(inShape, [kh, kw], layer.strides, layer.dilationRate, layer.padding);
     const attrs: Attrs = { kernel_shape: [kh, kw], strides: [...layer.strides], dilations: [...layer.dilationRate], pads };
@@ -199,7 +253,8 @@ function writeLayer(g: GraphBuilder, layer: Layer, xs: string[], inShapes: Layer
       const mult = depthwise.shape[3]!;
       const dw = g.weight('depthwise', ops.reshape(ops.transpose(depthwise, [2, 3, 0, 1]), [inChannels * mult, 1, kh, kw]));
       const dwAttrs = { ...attrs, group: inChannels };
-      if (layer instanceof L.DepthwiseConv2D) return g.node('Conv', layer.bias ? [nchw, dw, g.weight('bias', layer.bias)] : [nchw, dw], dwAttrs);
+      if (layer instanceof L.DepthwiseConv2D)
+        return g.node('Conv', layer.bias ? [nchw, dw, g.weight('bias', layer.bias)] : [nchw, dw], dwAttrs);
       const mid = g.node('Conv', [nchw, dw], dwAttrs);
       const pw = g.weight('pointwise', ops.transpose(layer.pointwiseKernel!, [3, 2, 0, 1]));
       return g.node('Conv', layer.bias ? [mid, pw, g.weight('bias', layer.bias)] : [mid, pw], { kernel_shape: [1, 1] });
@@ -262,7 +317,8 @@ function writeLayer(g: GraphBuilder, layer: Layer, xs: string[], inShapes: Layer
 }
 
 function graphOf(model: Model): { inputs: SymbolicTensor[]; nodes: SymbolicTensor[]; outputs: SymbolicTensor[] } {
-  const graph = (model as unknown as { graph: { inputs: SymbolicTensor[]; nodes: SymbolicTensor[]; outputs: SymbolicTensor[] } | null }).graph;
+  const graph = (model as unknown as { graph: { inputs: SymbolicTensor[]; nodes: SymbolicTensor[]; outputs: SymbolicTensor[] } | null })
+    .graph;
   if (graph) return graph;
   if (!(model instanceof Sequential) || !model.builtInputShape) {
     throw configError('toOnnx', { expected: `model ${show(model.name)} must be built`, hint: 'give it an input shape or call it once' });
@@ -287,7 +343,17 @@ function writeModel(g: GraphBuilder, model: Model, inputNames: string[], opset: 
     if (names.has(node) || !node.layer) continue;
     if (node.outputIndex >= 0 || Object.keys(node.keywordInputs).length > 0) unsupported(node.layer);
     const xs = node.inputs.map((t) => names.get(t)!);
-    names.set(node, writeLayer(g, node.layer, xs, node.inputs.map((t) => t.shape), node.shape, opset));
+    names.set(
+      node,
+      writeLayer(
+        g,
+        node.layer,
+        xs,
+        node.inputs.map((t) => t.shape),
+        node.shape,
+        opset,
+      ),
+    );
   }
   return outputs.map((o) => names.get(o)!);
 }
@@ -306,7 +372,8 @@ export function modelToOnnx(model: Model, options: ToOnnxOptions = {}): Uint8Arr
   if (!Number.isInteger(opset) || IR_FOR_OPSET[opset] === undefined) {
     throw configError('toOnnx', { expected: 'opset must be an integer from 13 to 21', got: show(opset) });
   }
-  if (layout !== 'NHWC' && layout !== 'NCHW') throw configError('toOnnx', { expected: "layout must be 'NHWC' or 'NCHW'", got: show(layout) });
+  if (layout !== 'NHWC' && layout !== 'NCHW')
+    throw configError('toOnnx', { expected: "layout must be 'NHWC' or 'NCHW'", got: show(layout) });
   const { inputs, outputs } = graphOf(model);
   const g = new GraphBuilder('toOnnx');
   const nchw = (shape: LayerShape) => layout === 'NCHW' && shape.length === 4;
@@ -315,7 +382,9 @@ export function modelToOnnx(model: Model, options: ToOnnxOptions = {}): Uint8Arr
     const name = inputLayerOf(t)?.name ?? `input_${i}`;
     return { name, elemType: t.dtype === 'int32' ? DataType.INT32 : DataType.FLOAT, shape };
   });
-  const entry = inputs.map((t, i) => (nchw(t.shape) ? g.node('Transpose', [graphInputs[i]!.name], { perm: [0, 2, 3, 1] }) : graphInputs[i]!.name));
+  const entry = inputs.map((t, i) =>
+    nchw(t.shape) ? g.node('Transpose', [graphInputs[i]!.name], { perm: [0, 2, 3, 1] }) : graphInputs[i]!.name,
+  );
   const outNames = writeModel(g, model, entry, opset);
   const graphOutputs: ValueInfo[] = outputs.map((t, i) => {
     let name = outNames[i]!;

@@ -35,11 +35,53 @@ const ARITH: Record<string, (a: number, b: number) => number> = {
 };
 /** The operators OnnxOp runs. */
 export const ONNX_OPERATORS = [
-  'Add', 'Sub', 'Mul', 'Div', 'Pow', 'MatMul', 'Gemm', 'Relu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Sqrt', 'Neg', 'Erf', 'Gelu',
-  'LeakyRelu', 'Elu', 'Softplus', 'HardSigmoid', 'HardSwish', 'Clip', 'Identity', 'Dropout', 'Softmax', 'LogSoftmax', 'Flatten',
-  'Reshape', 'Transpose', 'Concat', 'Unsqueeze', 'Squeeze', 'Gather', 'Slice', 'ReduceMean', 'ReduceSum', 'ReduceMax',
-  'GlobalAveragePool', 'GlobalMaxPool', 'Pad', 'BatchNormalization', 'LayerNormalization', 'Conv', 'MaxPool', 'AveragePool',
-  'LSTM', 'GRU',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Pow',
+  'MatMul',
+  'Gemm',
+  'Relu',
+  'Sigmoid',
+  'Tanh',
+  'Exp',
+  'Log',
+  'Sqrt',
+  'Neg',
+  'Erf',
+  'Gelu',
+  'LeakyRelu',
+  'Elu',
+  'Softplus',
+  'HardSigmoid',
+  'HardSwish',
+  'Clip',
+  'Identity',
+  'Dropout',
+  'Softmax',
+  'LogSoftmax',
+  'Flatten',
+  'Reshape',
+  'Transpose',
+  'Concat',
+  'Unsqueeze',
+  'Squeeze',
+  'Gather',
+  'Slice',
+  'ReduceMean',
+  'ReduceSum',
+  'ReduceMax',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'Pad',
+  'BatchNormalization',
+  'LayerNormalization',
+  'Conv',
+  'MaxPool',
+  'AveragePool',
+  'LSTM',
+  'GRU',
 ];
 const SUPPORTED = new Set([...ONNX_OPERATORS, ...FOLDED]);
 
@@ -189,24 +231,32 @@ function buildFromOnnx(bytes: Uint8Array, options: FromOnnxOptions): Model {
     if (!info.shape || info.shape.length === 0) throw formatError('fromOnnx', { expected: `input ${show(info.name)} must have a shape` });
     const shape = info.shape.slice(1);
     if (shape.reduce((n: number, d) => n * (d ?? 1), 1) > MAX_SAMPLE) {
-      throw formatError('fromOnnx', { expected: `input ${show(info.name)} must have at most ${MAX_SAMPLE} values per example`, got: `[${info.shape.join(', ')}]` });
+      throw formatError('fromOnnx', {
+        expected: `input ${show(info.name)} must have at most ${MAX_SAMPLE} values per example`,
+        got: `[${info.shape.join(', ')}]`,
+      });
     }
     if (shape.some((d) => d === null)) {
-      throw formatError('fromOnnx', { expected: `input ${show(info.name)} may have only its first (batch) dimension unknown`, got: `[${info.shape.join(', ')}]` });
+      throw formatError('fromOnnx', {
+        expected: `input ${show(info.name)} may have only its first (batch) dimension unknown`,
+        got: `[${info.shape.join(', ')}]`,
+      });
     }
     const nhwc = layout === 'NHWC' && shape.length === 3;
     const input = Input({ shape: (nhwc ? [shape[1], shape[2], shape[0]] : shape) as number[], name: info.name.replace(/[^\w.-]/g, '_') });
     inputs.push(input);
     samples.set(info.name, [zeros([1, ...(shape as number[])]), zeros([2, ...(shape as number[])])]);
-    symbols.set(info.name, nhwc ? new OnnxOp({ opType: 'Transpose', attributes: { perm: [0, 3, 1, 2] }, slots: [{ x: 0 }] }).apply(input) : input);
+    symbols.set(
+      info.name,
+      nhwc ? new OnnxOp({ opType: 'Transpose', attributes: { perm: [0, 3, 1, 2] }, slots: [{ x: 0 }] }).apply(input) : input,
+    );
   }
   const used = new Map<string, number>();
   for (const node of graph.nodes) {
     const ins = node.inputs.map((n) => (n === '' ? null : (statics.get(n) ?? null)));
     for (const n of node.inputs) if (n !== '' && !statics.has(n) && !symbols.has(n)) fail(node, `its input ${show(n)} comes from nowhere`);
-    const folded = FOLDED.has(node.opType) || !ins.some((s, i) => s === null && node.inputs[i] !== '')
-      ? fold(node, ins, runtimeShape)
-      : null;
+    const folded =
+      FOLDED.has(node.opType) || !ins.some((s, i) => s === null && node.inputs[i] !== '') ? fold(node, ins, runtimeShape) : null;
     if (folded) {
       statics.set(node.outputs[0]!, folded);
       continue;
@@ -255,7 +305,17 @@ function buildFromOnnx(bytes: Uint8Array, options: FromOnnxOptions): Model {
     } catch (e) {
       // The file's shapes or attributes do not fit together: a damaged or unsupported file, not a bad call.
       if (!(e instanceof NeuronaError || e instanceof RangeError)) throw e;
-      return fail(node, `it does not run on inputs of shapes ${runtimeNames.map((n) => `[${runtimeShape(n)!.map((d) => d ?? 'batch').join(', ')}]`).join(', ')}: ${e.message}`);
+      return fail(
+        node,
+        `it does not run on inputs of shapes ${runtimeNames
+          .map(
+            (n) =>
+              `[${runtimeShape(n)!
+                .map((d) => d ?? 'batch')
+                .join(', ')}]`,
+          )
+          .join(', ')}: ${e.message}`,
+      );
     }
     samples.set(node.outputs[0]!, pair);
     layer.outputShape = runtimeShape(node.outputs[0]!);
@@ -264,7 +324,8 @@ function buildFromOnnx(bytes: Uint8Array, options: FromOnnxOptions): Model {
   }
   if (!options.outputs && graph.outputs.length === 0) throw formatError('fromOnnx', { expected: 'the graph must have an output' });
   const outputNames = options.outputs ?? graph.outputs.map((o) => o.name);
-  if (!Array.isArray(outputNames) || outputNames.length === 0) throw configError('fromOnnx', { expected: 'outputs must be a non-empty array of value names', got: show(outputNames) });
+  if (!Array.isArray(outputNames) || outputNames.length === 0)
+    throw configError('fromOnnx', { expected: 'outputs must be a non-empty array of value names', got: show(outputNames) });
   const outputs = outputNames.map((name) => {
     const s = symbols.get(name);
     if (!s) {
@@ -275,6 +336,8 @@ function buildFromOnnx(bytes: Uint8Array, options: FromOnnxOptions): Model {
     }
     return s;
   });
-  for (const node of graph.nodes) for (const n of node.inputs) if (used.has(n)) fail(node, `it reads ${show(n)}, a second output of its producer, which is not supported`);
+  for (const node of graph.nodes)
+    for (const n of node.inputs)
+      if (used.has(n)) fail(node, `it reads ${show(n)}, a second output of its producer, which is not supported`);
   return new Model({ inputs, outputs, name: options.name ?? (graph.name.replace(/[^\w.-]/g, '_') || 'onnx_model') });
 }

@@ -1,5 +1,5 @@
 import { formatError, is } from '../core/index.js';
-import { Tensor, tensor, zeros } from '../tensor/index.js';
+import { type Tensor, tensor, zeros } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 import { Layer, declareLayerOptions, registerLayer, type CallOptions, type LayerOptions, type LayerShape } from '../nn/layer.js';
 
@@ -136,7 +136,10 @@ export class OnnxOp extends Layer {
       if (!s || 'none' in s) return null;
       if ('x' in s) return xs[s.x]!;
       if ('w' in s) return this.params[s.w]!;
-      return tensor(s.c.map((d) => d ?? batch), s.shape);
+      return tensor(
+        s.c.map((d) => d ?? batch),
+        s.shape,
+      );
     };
     const x = v(0)!;
     const op = this.opType;
@@ -219,7 +222,9 @@ export class OnnxOp extends Layer {
         );
       case 'Unsqueeze': {
         let y = x;
-        const axes = this.ints(1, batch)!.map((a) => norm(a, x.rank + this.ints(1, batch)!.length)).sort((p, q) => p - q);
+        const axes = this.ints(1, batch)!
+          .map((a) => norm(a, x.rank + this.ints(1, batch)!.length))
+          .sort((p, q) => p - q);
         for (const a of axes) y = ops.expandDims(y, a);
         return y;
       }
@@ -301,7 +306,10 @@ export class OnnxOp extends Layer {
   }
 
   private unsupported(what: string): never {
-    throw formatError('fromOnnx', { expected: `${this.where()}: ${what} is not supported`, hint: 'export the model with plainer operators' });
+    throw formatError('fromOnnx', {
+      expected: `${this.where()}: ${what} is not supported`,
+      hint: 'export the model with plainer operators',
+    });
   }
 
   /** ONNX `pads` [b1, b2, e1, e2] as paddings of an NHWC tensor. */

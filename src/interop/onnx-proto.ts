@@ -7,7 +7,7 @@ import { formatError } from '../core/index.js';
  * checks every length against the bytes left, so a damaged file is a FormatError, never a crash.
  */
 
-export const enum DataType {
+export enum DataType {
   FLOAT = 1,
   UINT8 = 2,
   INT8 = 3,
@@ -83,7 +83,7 @@ class Writer {
     this.ensure(10);
     if (v < 0) {
       // int64 two's complement: ten bytes
-      let lo = v % 2 ** 32 >>> 0;
+      let lo = (v % 2 ** 32) >>> 0;
       let hi = Math.floor(v / 2 ** 32) >>> 0;
       for (let i = 0; i < 9; i++) {
         this.buf[this.len++] = (lo & 0x7f) | 0x80;
@@ -180,17 +180,15 @@ export function encodeModel(model: ModelProto): Uint8Array {
         for (const a of n.attributes) {
           nw.message(5, (aw) => {
             aw.string(1, a.name);
-            if (a.f !== undefined) (aw.float(2, a.f), aw.int(20, 1));
-            else if (a.i !== undefined) (aw.int(3, a.i), aw.int(20, 2));
-            else if (a.s !== undefined) (aw.string(4, a.s), aw.int(20, 3));
-            else if (a.t !== undefined) (aw.message(5, (tw) => writeTensor(tw, a.t!)), aw.int(20, 4));
-            else if (a.floats !== undefined) {
-              for (const f of a.floats) aw.float(7, f);
-              aw.int(20, 6);
-            } else if (a.ints !== undefined) {
-              for (const i of a.ints) aw.int(8, i);
-              aw.int(20, 7);
-            }
+            // field 20 is the attribute's type: FLOAT 1, INT 2, STRING 3, TENSOR 4, FLOATS 6, INTS 7
+            if (a.f !== undefined) aw.float(2, a.f);
+            else if (a.i !== undefined) aw.int(3, a.i);
+            else if (a.s !== undefined) aw.string(4, a.s);
+            else if (a.t !== undefined) aw.message(5, (tw) => writeTensor(tw, a.t!));
+            else if (a.floats !== undefined) for (const f of a.floats) aw.float(7, f);
+            else if (a.ints !== undefined) for (const i of a.ints) aw.int(8, i);
+            const type = a.f !== undefined ? 1 : a.i !== undefined ? 2 : a.s !== undefined ? 3 : a.t !== undefined ? 4 : a.floats ? 6 : 7;
+            aw.int(20, type);
           });
         }
         if (n.domain) nw.string(7, n.domain);
@@ -223,7 +221,11 @@ class Reader {
   }
 
   fail(what: string): never {
-    throw formatError(WHERE, { expected: `a valid ONNX protobuf file`, got: `${what} at byte ${this.pos}`, hint: 'export the model again' });
+    throw formatError(WHERE, {
+      expected: `a valid ONNX protobuf file`,
+      got: `${what} at byte ${this.pos}`,
+      hint: 'export the model again',
+    });
   }
 
   varint(): number {
@@ -366,9 +368,13 @@ function readAttribute(r: Reader): AttributeProto {
     else if (num === 3 && wire === 0) a.i = r.varint();
     else if (num === 4 && wire === 2) a.s = r.string();
     else if (num === 5 && wire === 2) a.t = readTensor(r.sub());
-    else if (num === 7) r.floats(wire, (a.floats ??= []), 4);
-    else if (num === 8) r.ints(wire, (a.ints ??= []));
-    else return false;
+    else if (num === 7) {
+      a.floats ??= [];
+      r.floats(wire, a.floats, 4);
+    } else if (num === 8) {
+      a.ints ??= [];
+      r.ints(wire, a.ints);
+    } else return false;
     return true;
   });
   return a;

@@ -8,7 +8,11 @@ import { main } from '../../src/cli/commands.js';
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(args, (s) => (out += s), (s) => (err += s));
+  const code = await main(
+    args,
+    (s) => (out += s),
+    (s) => (err += s),
+  );
   return { code, out, err };
 }
 
@@ -16,7 +20,12 @@ test('neurona convert: model directory -> .onnx -> model directory keeps the pre
   const dir = mkdtempSync(join(tmpdir(), 'onnx-cli-'));
   try {
     nr.setSeed(9);
-    const model = new nr.Sequential([nr.Input({ shape: [6, 6, 2] }), new nr.layers.Conv2D(3, 3, { activation: 'relu' }), new nr.layers.Flatten(), new nr.layers.Dense(4)]);
+    const model = new nr.Sequential([
+      nr.Input({ shape: [6, 6, 2] }),
+      new nr.layers.Conv2D(3, 3, { activation: 'relu' }),
+      new nr.layers.Flatten(),
+      new nr.layers.Dense(4),
+    ]);
     await model.save(join(dir, 'm'));
     const a = await cli('convert', join(dir, 'm'), join(dir, 'm.onnx'));
     assert.equal(a.code, 0, a.err);

@@ -18,15 +18,23 @@ if (keep) mkdirSync(keep, { recursive: true });
 function randomize(model: nr.Model, seed: number): void {
   nr.setSeed(seed);
   for (const layer of model.layers) {
-    layer.setWeights(layer.getWeights().map((w, i) => {
-      const moving = layer.className === 'BatchNormalization' && i >= 2;
-      const r = nr.randu(w.shape, { low: moving ? 0.5 : -0.5, high: moving ? 1.5 : 0.5 });
-      return layer.className === 'BatchNormalization' && i === 3 ? r.abs() : r;
-    }));
+    layer.setWeights(
+      layer.getWeights().map((w, i) => {
+        const moving = layer.className === 'BatchNormalization' && i >= 2;
+        const r = nr.randu(w.shape, { low: moving ? 0.5 : -0.5, high: moving ? 1.5 : 0.5 });
+        return layer.className === 'BatchNormalization' && i === 3 ? r.abs() : r;
+      }),
+    );
   }
 }
 
-async function compare(name: string, model: nr.Model, inputShape: number[], options: nr.interop.ToOnnxOptions = {}, integers = 0): Promise<void> {
+async function compare(
+  name: string,
+  model: nr.Model,
+  inputShape: number[],
+  options: nr.interop.ToOnnxOptions = {},
+  integers = 0,
+): Promise<void> {
   const bytes = await nr.interop.toOnnx(model, options);
   if (keep) writeFileSync(join(keep, `${name}.onnx`), bytes);
   const data = integers > 0 ? nr.randu(inputShape, { low: 0, high: integers }).floor() : nr.randn(inputShape);
@@ -54,15 +62,70 @@ const L = nr.layers;
 test('each exported layer type runs in ONNX Runtime with neurona outputs', async () => {
   const cases: [string, nr.Model, number[]][] = [
     ['dense', seq([5], new L.Dense(4, { activation: 'tanh' }), new L.Dense(3, { activation: 'softmax' })), [3, 5]],
-    ['activations', seq([6], ...(['relu', 'sigmoid', 'elu', 'selu', 'softplus', 'softsign', 'swish', 'gelu', 'hard_sigmoid', 'relu6', 'leaky_relu', 'exponential'] as const).map((a) => new L.Activation(a))), [2, 6]],
+    [
+      'activations',
+      seq(
+        [6],
+        ...(
+          [
+            'relu',
+            'sigmoid',
+            'elu',
+            'selu',
+            'softplus',
+            'softsign',
+            'swish',
+            'gelu',
+            'hard_sigmoid',
+            'relu6',
+            'leaky_relu',
+            'exponential',
+          ] as const
+        ).map((a) => new L.Activation(a)),
+      ),
+      [2, 6],
+    ],
     ['relu-layers', seq([6], new L.ReLU({ maxValue: 2 }), new L.LeakyReLU({ negativeSlope: 0.1 }), new L.Softmax()), [2, 6]],
-    ['conv2d', seq([13, 12, 3], new L.Conv2D({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }), new L.Conv2D({ filters: 2, kernelSize: [2, 3], dilationRate: 2 })), [2, 13, 12, 3]],
+    [
+      'conv2d',
+      seq(
+        [13, 12, 3],
+        new L.Conv2D({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+        new L.Conv2D({ filters: 2, kernelSize: [2, 3], dilationRate: 2 }),
+      ),
+      [2, 13, 12, 3],
+    ],
     ['depthwise', seq([7, 7, 3], new L.DepthwiseConv2D({ kernelSize: 3, depthMultiplier: 2, padding: 'same' })), [2, 7, 7, 3]],
-    ['separable', seq([7, 7, 3], new L.SeparableConv2D({ filters: 5, kernelSize: 3, strides: 2, padding: 'same', activation: 'sigmoid' })), [2, 7, 7, 3]],
-    ['conv-transpose', seq([5, 4, 3], new L.Conv2DTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }), new L.Conv2DTranspose({ filters: 2, kernelSize: 2, strides: 3 })), [2, 5, 4, 3]],
-    ['pooling', seq([9, 9, 2], new L.MaxPooling2D({ poolSize: 3, strides: 2, padding: 'same' }), new L.AveragePooling2D({ poolSize: 2, padding: 'same' }), new L.GlobalAveragePooling2D()), [2, 9, 9, 2]],
+    [
+      'separable',
+      seq([7, 7, 3], new L.SeparableConv2D({ filters: 5, kernelSize: 3, strides: 2, padding: 'same', activation: 'sigmoid' })),
+      [2, 7, 7, 3],
+    ],
+    [
+      'conv-transpose',
+      seq(
+        [5, 4, 3],
+        new L.Conv2DTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }),
+        new L.Conv2DTranspose({ filters: 2, kernelSize: 2, strides: 3 }),
+      ),
+      [2, 5, 4, 3],
+    ],
+    [
+      'pooling',
+      seq(
+        [9, 9, 2],
+        new L.MaxPooling2D({ poolSize: 3, strides: 2, padding: 'same' }),
+        new L.AveragePooling2D({ poolSize: 2, padding: 'same' }),
+        new L.GlobalAveragePooling2D(),
+      ),
+      [2, 9, 9, 2],
+    ],
     ['global-max', seq([5, 5, 3], new L.GlobalMaxPooling2D({ keepdims: true }), new L.Flatten()), [2, 5, 5, 3]],
-    ['batchnorm', seq([4, 4, 3], new L.BatchNormalization(), new L.Flatten(), new L.Dense(3), new L.BatchNormalization({ center: false })), [2, 4, 4, 3]],
+    [
+      'batchnorm',
+      seq([4, 4, 3], new L.BatchNormalization(), new L.Flatten(), new L.Dense(3), new L.BatchNormalization({ center: false })),
+      [2, 4, 4, 3],
+    ],
     ['layernorm', seq([3, 6], new L.LayerNormalization(), new L.Dropout(0.5), new L.Reshape([18])), [2, 3, 6]],
     ['padding', seq([4, 4, 2], new L.ZeroPadding2D({ padding: [1, 2] }), new L.Flatten()), [2, 4, 4, 2]],
   ];
@@ -113,6 +176,9 @@ test('model.save writes ONNX for an .onnx path; a layer with no ONNX form is a C
     rmSync(dir, { recursive: true, force: true });
   }
   const bad = seq([4, 3], new L.LSTM(2));
-  await assert.rejects(nr.interop.toOnnx(bad), (e: Error) => e instanceof nr.ConfigError && /layer "lstm\w*" of class LSTM has no ONNX form/.test(e.message));
+  await assert.rejects(
+    nr.interop.toOnnx(bad),
+    (e: Error) => e instanceof nr.ConfigError && /layer "lstm\w*" of class LSTM has no ONNX form/.test(e.message),
+  );
   await assert.rejects(nr.interop.toOnnx(seq([3], new L.Dense(2)), { opset: 9 }), /opset must be an integer from 13 to 21, got 9/);
 });

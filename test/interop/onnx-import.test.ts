@@ -64,15 +64,27 @@ test('an imported model trains: its initializers are its weights', async () => {
   assert.equal(model.countParams(), 8 * 16 + 16 + 16 * 16 + 16 + 16 * 3 + 3);
   nr.setSeed(3);
   const x = nr.randn([32, 8]);
-  const y = nr.oneHot(nr.tensor(Array.from({ length: 32 }, (_, i) => i % 3), [32], 'int32'), 3);
-  model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.03 }), loss: new nr.losses.CategoricalCrossentropy({ fromLogits: true }) });
+  const y = nr.oneHot(
+    nr.tensor(
+      Array.from({ length: 32 }, (_, i) => i % 3),
+      [32],
+      'int32',
+    ),
+    3,
+  );
+  model.compile({
+    optimizer: new nr.optimizers.Adam({ learningRate: 0.03 }),
+    loss: new nr.losses.CategoricalCrossentropy({ fromLogits: true }),
+  });
   const history = await model.fit(x, y, { epochs: 40, batchSize: 32, verbose: 0 });
   const loss = history.history.loss as number[];
   assert.ok(loss.at(-1)! < loss[0]! * 0.5, `loss ${loss[0]} -> ${loss.at(-1)}`);
 });
 
 const RESNET = join(FIXTURES, 'resnet18.onnx');
-test('resnet18 fine-tunes: frozen base, new head', { skip: existsSync(RESNET) ? false : 'resnet18.onnx absent (torch_export.py --big)' }, async () => {
+test('resnet18 fine-tunes: frozen base, new head', {
+  skip: existsSync(RESNET) ? false : 'resnet18.onnx absent (torch_export.py --big)',
+}, async () => {
   const base = await nr.interop.fromOnnx(RESNET, { outputs: ['/Flatten_output_0'] });
   base.trainable = false;
   const inputs = nr.Input({ shape: [3, 64, 64] });
@@ -82,7 +94,9 @@ test('resnet18 fine-tunes: frozen base, new head', { skip: existsSync(RESNET) ? 
   nr.setSeed(5);
   // Two classes of image: bright left halves or bright right halves.
   const labels = Array.from({ length: 16 }, (_, i) => i % 2);
-  const halves = labels.map((c) => nr.concat([nr.full([3, 64, 32], c ? 0 : 1), nr.full([3, 64, 32], c)], 2).add(nr.randn([3, 64, 64], { std: 0.1 })));
+  const halves = labels.map((c) =>
+    nr.concat([nr.full([3, 64, 32], c ? 0 : 1), nr.full([3, 64, 32], c)], 2).add(nr.randn([3, 64, 64], { std: 0.1 })),
+  );
   const x = nr.stack(halves, 0);
   const y = nr.tensor(labels, [16, 1]);
   model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.005 }), loss: 'binary_crossentropy', metrics: ['accuracy'] });
@@ -105,9 +119,19 @@ test('bad files are FormatErrors naming what is wrong', async () => {
       outputs: [{ name: 'y', elemType: 1, shape: [null, 4] }],
     },
   });
-  await assert.rejects(nr.interop.fromOnnx(unsupported), (e: Error) => e instanceof nr.FormatError && /node "nms_1" \(NonMaxSuppression\): the operator NonMaxSuppression is not supported/.test(e.message));
+  await assert.rejects(
+    nr.interop.fromOnnx(unsupported),
+    (e: Error) =>
+      e instanceof nr.FormatError && /node "nms_1" \(NonMaxSuppression\): the operator NonMaxSuppression is not supported/.test(e.message),
+  );
   const bytes = new Uint8Array(readFileSync(join(FIXTURES, 'mlp.onnx')));
-  await assert.rejects(nr.interop.fromOnnx(bytes.subarray(0, bytes.length - 7)), (e: Error) => e instanceof nr.FormatError && /fromOnnx: .* at byte \d+/.test(e.message));
+  await assert.rejects(
+    nr.interop.fromOnnx(bytes.subarray(0, bytes.length - 7)),
+    (e: Error) => e instanceof nr.FormatError && /fromOnnx: .* at byte \d+/.test(e.message),
+  );
   await assert.rejects(nr.interop.fromOnnx(join(FIXTURES, 'absent.onnx')), /fromOnnx: cannot read .*absent.onnx \(no such file|ENOENT/);
-  await assert.rejects(nr.interop.fromOnnx(bytes, { layout: 'NWHC' as never }), (e: Error) => e instanceof nr.ConfigError && /layout must be 'NCHW' or 'NHWC', got "NWHC"/.test(e.message));
+  await assert.rejects(
+    nr.interop.fromOnnx(bytes, { layout: 'NWHC' as never }),
+    (e: Error) => e instanceof nr.ConfigError && /layout must be 'NCHW' or 'NHWC', got "NWHC"/.test(e.message),
+  );
 });
