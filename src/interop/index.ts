@@ -7,6 +7,7 @@ import { configError, formatError, show } from '../core/index.js';
 import type { Model } from '../nn/models/model.js';
 import { onnxToModel, type FromOnnxOptions } from './onnx-import.js';
 import { modelToOnnx, type ToOnnxOptions } from './onnx-export.js';
+import { MODEL_WRITERS } from '../nn/saving/hooks.js';
 
 export { OnnxOp } from './onnx-ops.js';
 export { ONNX_OPERATORS, type FromOnnxOptions } from './onnx-import.js';
@@ -24,6 +25,8 @@ export { ONNX_EXPORTED_LAYERS, type ToOnnxOptions } from './onnx-export.js';
 export async function toOnnx(model: Model, options: ToOnnxOptions = {}): Promise<Uint8Array> {
   return modelToOnnx(model, options);
 }
+
+MODEL_WRITERS.set('.onnx', (model) => modelToOnnx(model));
 
 /** Largest .onnx file read (weights are held in memory twice while a model is built). */
 const MAX_ONNX_BYTES = 2 ** 31 - 1;
