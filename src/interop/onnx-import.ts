@@ -5,7 +5,9 @@ import { Input } from '../nn/models/input.js';
 import { Model } from '../nn/models/model.js';
 import type { SymbolicTensor } from '../nn/layer.js';
 import { decodeModel, type NodeProto, type TensorProto } from './onnx-proto.js';
-import { OnnxOp, type Slot } from './onnx-ops.js';
+import { ONNX_OPERATORS, OnnxOp, type Slot } from './onnx-ops.js';
+
+export { ONNX_OPERATORS };
 
 export interface FromOnnxOptions {
   /** The input layout the model takes: 'NCHW' (the file's, default) or 'NHWC' (images transposed on the way in). */
@@ -33,56 +35,6 @@ const ARITH: Record<string, (a: number, b: number) => number> = {
   Mul: (a, b) => a * b,
   Div: (a, b) => (Number.isInteger(a) && Number.isInteger(b) ? Math.trunc(a / b) : a / b),
 };
-/** The operators OnnxOp runs. */
-export const ONNX_OPERATORS = [
-  'Add',
-  'Sub',
-  'Mul',
-  'Div',
-  'Pow',
-  'MatMul',
-  'Gemm',
-  'Relu',
-  'Sigmoid',
-  'Tanh',
-  'Exp',
-  'Log',
-  'Sqrt',
-  'Neg',
-  'Erf',
-  'Gelu',
-  'LeakyRelu',
-  'Elu',
-  'Softplus',
-  'HardSigmoid',
-  'HardSwish',
-  'Clip',
-  'Identity',
-  'Dropout',
-  'Softmax',
-  'LogSoftmax',
-  'Flatten',
-  'Reshape',
-  'Transpose',
-  'Concat',
-  'Unsqueeze',
-  'Squeeze',
-  'Gather',
-  'Slice',
-  'ReduceMean',
-  'ReduceSum',
-  'ReduceMax',
-  'GlobalAveragePool',
-  'GlobalMaxPool',
-  'Pad',
-  'BatchNormalization',
-  'LayerNormalization',
-  'Conv',
-  'MaxPool',
-  'AveragePool',
-  'LSTM',
-  'GRU',
-];
 const SUPPORTED = new Set([...ONNX_OPERATORS, ...FOLDED]);
 
 function fromTensor(t: TensorProto): Static {

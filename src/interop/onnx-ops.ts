@@ -1,4 +1,4 @@
-import { formatError, is } from '../core/index.js';
+import { configError, formatError, is, show } from '../core/index.js';
 import { type Tensor, tensor, zeros } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 import { Layer, declareLayerOptions, registerLayer, type CallOptions, type LayerOptions, type LayerShape } from '../nn/layer.js';
@@ -24,6 +24,57 @@ export interface OnnxOpOptions extends LayerOptions {
   /** The output shape (batch axis included), as the import found it by running the graph on zeros. */
   outputShape?: (number | null)[];
 }
+
+/** The operators OnnxOp runs. */
+export const ONNX_OPERATORS = [
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Pow',
+  'MatMul',
+  'Gemm',
+  'Relu',
+  'Sigmoid',
+  'Tanh',
+  'Exp',
+  'Log',
+  'Sqrt',
+  'Neg',
+  'Erf',
+  'Gelu',
+  'LeakyRelu',
+  'Elu',
+  'Softplus',
+  'HardSigmoid',
+  'HardSwish',
+  'Clip',
+  'Identity',
+  'Dropout',
+  'Softmax',
+  'LogSoftmax',
+  'Flatten',
+  'Reshape',
+  'Transpose',
+  'Concat',
+  'Unsqueeze',
+  'Squeeze',
+  'Gather',
+  'Slice',
+  'ReduceMean',
+  'ReduceSum',
+  'ReduceMax',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'Pad',
+  'BatchNormalization',
+  'LayerNormalization',
+  'Conv',
+  'MaxPool',
+  'AveragePool',
+  'LSTM',
+  'GRU',
+];
 
 const SQRT1_2 = Math.SQRT1_2;
 
@@ -52,6 +103,16 @@ export class OnnxOp extends Layer {
   constructor(...args: unknown[]) {
     super(...args);
     const o = this.options<OnnxOpOptions>();
+    if (!ONNX_OPERATORS.includes(o.opType)) {
+      throw configError(`OnnxOp "${this.name}"`, {
+        expected: 'opType must be an ONNX operator it runs',
+        got: show(o.opType),
+        hint: `one of ${ONNX_OPERATORS.join(', ')}`,
+      });
+    }
+    if (!Array.isArray(o.slots) || o.slots.length === 0) {
+      throw configError(`OnnxOp "${this.name}"`, { expected: 'slots must list the inputs of the node', got: show(o.slots) });
+    }
     this.opType = o.opType;
     this.attributes = o.attributes ?? {};
     this.slots = o.slots;
@@ -80,7 +141,12 @@ export class OnnxOp extends Layer {
     if (this.outputShape) return [...this.outputShape];
     const run = (batch: number) =>
       this.compute(
-        shapes.map((s) => zeros(s.map((d) => d ?? batch))),
+        shapes.map((s) =>
+          zeros(
+            s.map((d) => d ?? batch),
+            this.dtype,
+          ),
+        ),
         batch,
       ).shape;
     const [a, b] = [run(1), run(2)];
@@ -139,6 +205,7 @@ export class OnnxOp extends Layer {
       return tensor(
         s.c.map((d) => d ?? batch),
         s.shape,
+        this.dtype,
       );
     };
     const x = v(0)!;
@@ -369,13 +436,13 @@ export class OnnxOp extends Layer {
     const gates = lstm ? 4 : 3;
     const W = ops.transpose(ops.squeeze(w, [0]));
     const R = ops.transpose(ops.squeeze(r, [0]));
-    const B = b ? ops.squeeze(b, [0]) : zeros([2 * gates * hidden]);
+    const B = b ? ops.squeeze(b, [0]) : zeros([2 * gates * hidden], x.dtype);
     const wb = ops.slice(B, [0], [gates * hidden]);
     const rb = ops.slice(B, [gates * hidden], [gates * hidden]);
     const [steps, batch] = x.shape as [number, number];
     const part = (t: Tensor, k: number) => ops.slice(t, [0, k * hidden], [batch, hidden]);
-    let h = zeros([batch, hidden]);
-    let c = zeros([batch, hidden]);
+    let h = zeros([batch, hidden], x.dtype);
+    let c = zeros([batch, hidden], x.dtype);
     const ys: Tensor[] = [];
     const linearBeforeReset = this.attr('linear_before_reset', 0) === 1;
     if (!lstm && !linearBeforeReset) this.unsupported('linear_before_reset 0');
