@@ -1,6 +1,6 @@
 import { configError, show } from '../core/index.js';
 import { convPadBefore, convOutputLength } from '../core/geometry.js';
-import type { Tensor } from '../tensor/index.js';
+import { type Tensor, zeros as zerosOf } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 import { activationName } from '../nn/activations.js';
 import { type Layer, SymbolicTensor, type LayerShape } from '../nn/layer.js';
@@ -308,12 +308,56 @@ function writeLayer(g: GraphBuilder, layer: Layer, xs: string[], inShapes: Layer
   if (layer instanceof L.Concatenate) return g.node('Concat', xs, { axis: layer.axis < 0 ? layer.axis + inShape.length : layer.axis });
   const merge: Record<string, string> = { Add: 'Sum', Maximum: 'Max', Minimum: 'Min', Average: 'Mean', Subtract: 'Sub' };
   if (cls in merge && inShapes.length >= 2) return g.node(merge[cls]!, xs);
+  if (layer instanceof L.LSTM || layer instanceof L.GRU || layer instanceof L.SimpleRNN) return recurrent(g, layer, x);
   if (cls === 'Multiply') return xs.slice(1).reduce((acc, y) => g.node('Mul', [acc, y]), x);
   if (layer instanceof L.Embedding) {
     const idx = g.node('Cast', [x], { to: DataType.INT64 });
     return g.node('Gather', [g.weight('embeddings', layer.embeddings!), idx], { axis: 0 });
   }
   return unsupported(layer);
+}
+
+/** Keras gate blocks in ONNX's order: LSTM i, f, c, o -> i, o, f, c; GRU z, r, h and RNN as they are. */
+function gateOrder(t: Tensor, gates: number, units: number, order: number[]): Tensor {
+  const blocks = order.map((k) => ops.slice(t, [0, k * units], [t.shape[0]!, units]));
+  return gates === 1 ? t : ops.concat(blocks, 1);
+}
+
+function recurrent(g: GraphBuilder, layer: L.LSTM | L.GRU | L.SimpleRNN, x: string): string {
+  const lstm = layer instanceof L.LSTM;
+  const gru = layer instanceof L.GRU;
+  const defaults =
+    activationName(layer.activation) === 'tanh' && (!(lstm || gru) || activationName((layer as L.LSTM).recurrentActivation) === 'sigmoid');
+  if (!defaults || layer.returnState || layer.goBackwards) unsupported(layer);
+  const units = layer.units;
+  const gates = lstm ? 4 : gru ? 3 : 1;
+  const order = lstm ? [0, 3, 1, 2] : [0, 1, 2].slice(0, gates);
+  const onnx = (t: Tensor) => ops.expandDims(ops.transpose(gateOrder(t, gates, units, order)), 0);
+  const W = g.weight('W', onnx(layer.kernel!));
+  const R = g.weight('R', onnx(layer.recurrentKernel!));
+  const zeros = zerosOf([gates * units]);
+  let wb = zeros;
+  let rb = zeros;
+  if (layer.bias) {
+    const bias = layer.bias.rank === 2 ? layer.bias : ops.reshape(layer.bias, [1, -1]);
+    wb = ops.reshape(gateOrder(ops.slice(bias, [0, 0], [1, -1]), gates, units, order), [-1]);
+    if (bias.shape[0] === 2) rb = ops.reshape(gateOrder(ops.slice(bias, [1, 0], [1, -1]), gates, units, order), [-1]);
+  }
+  const B = g.weight('B', ops.reshape(ops.concat([wb, rb], 0), [1, -1]));
+  const seqFirst = g.node('Transpose', [x], { perm: [1, 0, 2] });
+  const op = lstm ? 'LSTM' : gru ? 'GRU' : 'RNN';
+  const y = g.fresh(op.toLowerCase());
+  const yh = g.fresh(`${op.toLowerCase()}_h`);
+  g.nodes.push({
+    name: y,
+    opType: op,
+    domain: '',
+    inputs: [seqFirst, W, R, B],
+    outputs: [y, yh],
+    attributes: [{ name: 'hidden_size', i: units }, ...(gru ? [{ name: 'linear_before_reset', i: layer.resetAfter ? 1 : 0 }] : [])],
+  });
+  if (!layer.returnSequences) return g.node('Squeeze', [yh, g.ints('axes', [0])]);
+  return g.node('Transpose', [g.node('Squeeze', [y, g.ints('axes', [1])])], { perm: [1, 0, 2] });
 }
 
 function graphOf(model: Model): { inputs: SymbolicTensor[]; nodes: SymbolicTensor[]; outputs: SymbolicTensor[] } {

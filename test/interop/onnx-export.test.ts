@@ -149,6 +149,18 @@ test('merge layers and Embedding export', async () => {
   await compare('embedding', emb, [2, 5], {}, 10);
 });
 
+test('recurrent layers export as ONNX LSTM, GRU and RNN', async () => {
+  const cases: [string, nr.Model][] = [
+    ['lstm', seq([5, 3], new L.LSTM(4, { returnSequences: true }), new L.LSTM(3))],
+    ['gru', seq([5, 3], new L.GRU(4, { returnSequences: true }), new L.GRU(3, { resetAfter: false }))],
+    ['simple-rnn', seq([5, 3], new L.SimpleRNN(4, { returnSequences: true }), new L.SimpleRNN(2, { useBias: false }))],
+  ];
+  for (const [name, model] of cases) {
+    randomize(model, 6);
+    await compare(name, model, [2, 5, 3]);
+  }
+});
+
 test('the deck-004 models run in ONNX Runtime, NHWC and NCHW', async () => {
   const models: [string, nr.Model, number[]][] = [
     ['deck004-v1', version1([16, 16, 3]), [2, 16, 16, 3]],
@@ -175,10 +187,10 @@ test('model.save writes ONNX for an .onnx path; a layer with no ONNX form is a C
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const bad = seq([4, 3], new L.LSTM(2));
+  const bad = seq([4, 3], new L.Conv1D(2, 2));
   await assert.rejects(
     nr.interop.toOnnx(bad),
-    (e: Error) => e instanceof nr.ConfigError && /layer "lstm\w*" of class LSTM has no ONNX form/.test(e.message),
+    (e: Error) => e instanceof nr.ConfigError && /layer "conv1d\w*" of class Conv1D has no ONNX form/.test(e.message),
   );
   await assert.rejects(nr.interop.toOnnx(seq([3], new L.Dense(2)), { opset: 9 }), /opset must be an integer from 13 to 21, got 9/);
 });
