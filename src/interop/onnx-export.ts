@@ -11,6 +11,7 @@ import * as L from '../nn/layers/index.js';
 import { RandomAugmentation } from '../nn/layers/preprocessing/augmentation.js';
 import { DataType, encodeModel, type AttributeProto, type NodeProto, type TensorProto, type ValueInfo } from './onnx-proto.js';
 import { VERSION } from '../version.js';
+import { OnnxOp } from './onnx-ops.js';
 
 export interface ToOnnxOptions {
   /** The ONNX opset (default 17, the first with LayerNormalization; 13 to 21). */
@@ -215,6 +216,7 @@ function writeLayer(g: GraphBuilder, layer: Layer, xs: string[], inShapes: Layer
   const inShape = inShapes[0]!;
   const cls = layer.className;
   if (layer instanceof Model) return writeModel(g, layer, xs, opset)[0]!;
+  if (layer instanceof OnnxOp) return writeOnnxOp(g, layer, xs, inShapes);
   if (IDENTITY.has(cls) || layer instanceof RandomAugmentation) return g.node('Identity', [x]);
   if (layer instanceof L.Dense) {
     const y = g.node('MatMul', [x, g.weight('kernel', layer.kernel!)]);
@@ -315,6 +317,35 @@ function writeLayer(g: GraphBuilder, layer: Layer, xs: string[], inShapes: Layer
     return g.node('Gather', [g.weight('embeddings', layer.embeddings!), idx], { axis: 0 });
   }
   return unsupported(layer);
+}
+
+/** An imported node written back as it came: its weights and constants as initializers. */
+function writeOnnxOp(g: GraphBuilder, layer: OnnxOp, xs: string[], inShapes: LayerShape[]): string {
+  const inputs = layer.slots.map((slot): string => {
+    if ('none' in slot) return '';
+    if ('x' in slot) return xs[slot.x]!;
+    if ('w' in slot) return g.weight('w', layer.params[slot.w]!);
+    let values = slot.c;
+    if (values.includes(null)) {
+      // A run-time dimension: reshape infers a single one (-1), or copies the batch (0) at axis 0.
+      const single = values.filter((v) => v === null).length === 1 && !values.includes(-1);
+      if (layer.opType !== 'Reshape' || !(single || (values[0] === null && inShapes[0]![0] === null && values.indexOf(null, 1) < 0))) {
+        unsupported(layer);
+      }
+      values = values.map((v, i) => (v !== null ? v : single ? -1 : i === 0 ? 0 : v));
+    }
+    return g.constant('c', values as number[], slot.shape, slot.float ? DataType.FLOAT : DataType.INT64);
+  });
+  const out = g.fresh(layer.opType.toLowerCase());
+  const attributes: AttributeProto[] = Object.entries(layer.attributes).map(([name, v]) => {
+    if (typeof v === 'string') return { name, s: v };
+    const float = layer.floatAttributes.includes(name);
+    if (Array.isArray(v)) return float ? { name, floats: v } : { name, ints: v };
+    return float ? { name, f: v } : { name, i: v };
+  });
+  while (inputs.at(-1) === '') inputs.pop();
+  g.nodes.push({ name: out, opType: layer.opType, domain: '', inputs, outputs: [out], attributes });
+  return out;
 }
 
 /** Keras gate blocks in ONNX's order: LSTM i, f, c, o -> i, o, f, c; GRU z, r, h and RNN as they are. */

@@ -234,13 +234,14 @@ function buildFromOnnx(bytes: Uint8Array, options: FromOnnxOptions): Model {
         weights.push(s);
         return { w: weights.length - 1 };
       }
-      return { c: Array.from(s.data as ArrayLike<number | null>), shape: s.shape };
+      return { c: Array.from(s.data as ArrayLike<number | null>), shape: s.shape, ...(s.float ? { float: true } : {}) };
     });
     if (runtime.length === 0) fail(node, 'it has no computed input');
     const frozen = FROZEN[node.opType]?.map((i) => (slots[i] && 'w' in slots[i]! ? (slots[i] as { w: number }).w : -1)) ?? [];
     const layer = new OnnxOp({
       opType: node.opType,
       attributes: attributes(node),
+      floatAttributes: node.attributes.filter((a) => a.f !== undefined || a.floats !== undefined).map((a) => a.name),
       slots,
       weightShapes: weights.map((w) => w.shape),
       frozenWeights: frozen.filter((i) => i >= 0),

@@ -11,7 +11,7 @@ import { Layer, declareLayerOptions, registerLayer, type CallOptions, type Layer
  */
 
 /** A node input: the i-th runtime input, a weight (by index), a static value, or absent. */
-export type Slot = { x: number } | { w: number } | { c: (number | null)[]; shape: number[] } | { none: true };
+export type Slot = { x: number } | { w: number } | { c: (number | null)[]; shape: number[]; float?: boolean } | { none: true };
 
 export interface OnnxOpOptions extends LayerOptions {
   opType: string;
@@ -21,6 +21,8 @@ export interface OnnxOpOptions extends LayerOptions {
   weightShapes?: number[][];
   /** Which weights do not train (BatchNormalization's statistics). */
   frozenWeights?: number[];
+  /** The attributes that ONNX types as floats (the others are integers or strings), for writing the node back. */
+  floatAttributes?: string[];
   /** The output shape (batch axis included), as the import found it by running the graph on zeros. */
   outputShape?: (number | null)[];
 }
@@ -97,7 +99,9 @@ export class OnnxOp extends Layer {
   readonly weightShapes: number[][];
   readonly frozenWeights: number[];
   outputShape: (number | null)[] | null;
-  private params: Tensor[] = [];
+  readonly floatAttributes: string[];
+  /** @internal The weights in slot order ({w: i} is the i-th). */
+  params: Tensor[] = [];
 
   constructor(options: OnnxOpOptions);
   constructor(...args: unknown[]) {
@@ -119,6 +123,7 @@ export class OnnxOp extends Layer {
     this.weightShapes = o.weightShapes ?? [];
     this.frozenWeights = o.frozenWeights ?? [];
     this.outputShape = o.outputShape ?? null;
+    this.floatAttributes = o.floatAttributes ?? [];
   }
 
   override get takesInputList(): boolean {
@@ -172,6 +177,7 @@ export class OnnxOp extends Layer {
       weightShapes: this.weightShapes,
       frozenWeights: this.frozenWeights,
       outputShape: this.outputShape,
+      floatAttributes: this.floatAttributes,
     };
   }
 
@@ -470,6 +476,14 @@ export class OnnxOp extends Layer {
   }
 }
 declareLayerOptions(OnnxOp, {
-  keys: { opType: is.string, attributes: is.any, slots: is.any, weightShapes: is.any, frozenWeights: is.any, outputShape: is.any },
+  keys: {
+    opType: is.string,
+    attributes: is.any,
+    slots: is.any,
+    weightShapes: is.any,
+    frozenWeights: is.any,
+    outputShape: is.any,
+    floatAttributes: is.any,
+  },
 });
 registerLayer(OnnxOp);

@@ -135,3 +135,15 @@ test('bad files are FormatErrors naming what is wrong', async () => {
     (e: Error) => e instanceof nr.ConfigError && /layout must be 'NCHW' or 'NHWC', got "NWHC"/.test(e.message),
   );
 });
+
+test('an imported model exports back to ONNX: PyTorch files round-trip through neurona into ONNX Runtime', async () => {
+  const ort = await import('onnxruntime-node');
+  for (const name of ['mlp', 'lenet', 'lstm', 'transformer']) {
+    const model = await nr.interop.fromOnnx(join(FIXTURES, `${name}.onnx`));
+    const session = await ort.InferenceSession.create(await nr.interop.toOnnx(model));
+    const { input, output, outputShape } = fixture(name);
+    const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', Float32Array.from(input.data() as Float32Array), input.shape) };
+    const result = (await session.run(feeds))[session.outputNames[0]!]!;
+    assertTorchClose(`${name} via neurona`, nr.tensor(Array.from(result.data as Float32Array), [...result.dims]), output, outputShape);
+  }
+});
