@@ -80,6 +80,8 @@ function fold(node: NodeProto, ins: (Static | null)[], shapeOf: (name: string) =
   }
   if (x.float && op !== 'ConstantOfShape' && op !== 'Unsqueeze' && op !== 'Squeeze') return null;
   const data = ints(x)!;
+  const arity = op === 'Slice' ? 3 : op === 'Gather' ? 2 : 1;
+  if (ins.length < arity || ins.slice(0, arity).some((s) => !s)) fail(node, `${op} needs ${arity} inputs`);
   switch (op) {
     case 'Gather': {
       if (x.shape.length !== 1) return null;
@@ -195,7 +197,9 @@ function buildFromOnnx(bytes: Uint8Array, options: FromOnnxOptions): Model {
       });
     }
     const nhwc = layout === 'NHWC' && shape.length === 3;
-    const input = Input({ shape: (nhwc ? [shape[1], shape[2], shape[0]] : shape) as number[], name: info.name.replace(/[^\w.-]/g, '_') });
+    const clean = info.name.replace(/[^\w.-]/g, '_');
+    const name = clean && !inputs.some((t) => t.name === clean) ? clean : `input_${inputs.length}`;
+    const input = Input({ shape: (nhwc ? [shape[1], shape[2], shape[0]] : shape) as number[], name });
     inputs.push(input);
     samples.set(info.name, [zeros([1, ...(shape as number[])]), zeros([2, ...(shape as number[])])]);
     symbols.set(
@@ -204,6 +208,14 @@ function buildFromOnnx(bytes: Uint8Array, options: FromOnnxOptions): Model {
     );
   }
   const used = new Map<string, number>();
+  const names = new Set<string>();
+  /** `onnx_<node name>`, unless the file has no name or names two nodes alike (then an automatic one). */
+  const layerName = (raw: string): string | undefined => {
+    const name = `onnx_${raw.replace(/[^\w.-]/g, '_').replace(/^_+/, '')}`;
+    if (!raw || names.has(name)) return undefined;
+    names.add(name);
+    return name;
+  };
   for (const node of graph.nodes) {
     const ins = node.inputs.map((n) => (n === '' ? null : (statics.get(n) ?? null)));
     for (const n of node.inputs) if (n !== '' && !statics.has(n) && !symbols.has(n)) fail(node, `its input ${show(n)} comes from nowhere`);
@@ -245,7 +257,7 @@ function buildFromOnnx(bytes: Uint8Array, options: FromOnnxOptions): Model {
       slots,
       weightShapes: weights.map((w) => w.shape),
       frozenWeights: frozen.filter((i) => i >= 0),
-      name: node.name ? `onnx_${node.name.replace(/[^\w.-]/g, '_').replace(/^_+/, '')}` : undefined,
+      name: layerName(node.name),
     });
     layer.build([]);
     for (const v of layer.weights) {

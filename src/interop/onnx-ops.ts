@@ -78,6 +78,12 @@ export const ONNX_OPERATORS = [
   'GRU',
 ];
 
+/** How many leading inputs each operator requires (1 where absent). */
+const REQUIRED_INPUTS: Record<string, number> = {
+  Add: 2, Sub: 2, Mul: 2, Div: 2, Pow: 2, MatMul: 2, Gemm: 2, Reshape: 2, Gather: 2, Slice: 3, Pad: 2, Conv: 2,
+  BatchNormalization: 5, LayerNormalization: 2, LSTM: 3, GRU: 3,
+};
+
 const SQRT1_2 = Math.SQRT1_2;
 
 /** erf by Abramowitz and Stegun 7.1.26 (|error| < 1.5e-7) from differentiable ops. */
@@ -202,7 +208,16 @@ export class OnnxOp extends Layer {
     return s.c.map((v) => (v === null ? (inferred ? -1 : batch) : v));
   }
 
+  /** ints(i), which the operator requires. */
+  private need(i: number, batch: number): number[] {
+    return this.ints(i, batch) ?? this.unsupported(`a node without its input ${i}`);
+  }
+
   private compute(xs: Tensor[], batch: number): Tensor {
+    const required = REQUIRED_INPUTS[this.opType] ?? 1;
+    if (this.slots.length < required || this.slots.slice(0, required).some((s) => 'none' in s)) {
+      this.unsupported(`a node with fewer than its ${required} inputs`);
+    }
     const v = (i: number): Tensor | null => {
       const s = this.slots[i];
       if (!s || 'none' in s) return null;
@@ -283,7 +298,7 @@ export class OnnxOp extends Layer {
         return ops.reshape(x, [outer, -1]);
       }
       case 'Reshape': {
-        const target = this.ints(1, batch)!.map((d, i) => (d === 0 ? x.shape[i]! : d));
+        const target = this.need(1, batch).map((d, i) => (d === 0 ? x.shape[i]! : d));
         return ops.reshape(x, target);
       }
       case 'Transpose':
@@ -295,28 +310,29 @@ export class OnnxOp extends Layer {
         );
       case 'Unsqueeze': {
         let y = x;
-        const axes = this.ints(1, batch)!
-          .map((a) => norm(a, x.rank + this.ints(1, batch)!.length))
+        const given = this.ints(1, batch) ?? this.attr('axes', []);
+        const axes = given
+          .map((a) => norm(a, x.rank + given.length))
           .sort((p, q) => p - q);
         for (const a of axes) y = ops.expandDims(y, a);
         return y;
       }
       case 'Squeeze': {
-        const axes = this.ints(1, batch);
+        const axes = this.ints(1, batch) ?? (this.attributes.axes as number[] | undefined) ?? null;
         return ops.squeeze(x, axes ? axes.map((a) => norm(a, x.rank)) : undefined);
       }
       case 'Gather': {
         const s = this.slots[1]!;
         const axis = norm(this.attr('axis', 0), x.rank);
-        const idx = this.ints(1, batch)!.map((i) => (i < 0 ? i + x.shape[axis]! : i));
+        const idx = this.need(1, batch).map((i) => (i < 0 ? i + x.shape[axis]! : i));
         const shape = 'c' in s ? s.shape : [];
         const y = ops.gather(x, tensor(idx.length ? idx : [0], [Math.max(idx.length, 1)], 'int32'), axis);
         const out = [...x.shape.slice(0, axis), ...shape, ...x.shape.slice(axis + 1)];
         return ops.reshape(y, out);
       }
       case 'Slice': {
-        const starts = this.ints(1, batch)!;
-        const ends = this.ints(2, batch)!;
+        const starts = this.need(1, batch);
+        const ends = this.need(2, batch);
         const axes = this.ints(3, batch) ?? starts.map((_, i) => i);
         const steps = this.ints(4, batch);
         if (steps?.some((s) => s !== 1)) this.unsupported('steps other than 1');
@@ -344,7 +360,7 @@ export class OnnxOp extends Layer {
       case 'GlobalMaxPool':
         return ops.max(x, [2, 3], true);
       case 'Pad': {
-        const pads = this.ints(1, batch)!;
+        const pads = this.need(1, batch);
         if (this.attr('mode', 'constant') !== 'constant') this.unsupported(`mode ${this.attr('mode', '')}`);
         const r = x.rank;
         const value = this.ints(2, batch)?.[0] ?? 0;
