@@ -310,6 +310,7 @@ function writeLayer(g: GraphBuilder, layer: Layer, xs: string[], inShapes: Layer
   if (layer instanceof L.Concatenate) return g.node('Concat', xs, { axis: layer.axis < 0 ? layer.axis + inShape.length : layer.axis });
   const merge: Record<string, string> = { Add: 'Sum', Maximum: 'Max', Minimum: 'Min', Average: 'Mean', Subtract: 'Sub' };
   if (cls in merge && inShapes.length >= 2) return g.node(merge[cls]!, xs);
+  if (layer instanceof L.MultiHeadAttention) return attention(g, layer, xs);
   if (layer instanceof L.LSTM || layer instanceof L.GRU || layer instanceof L.SimpleRNN) return recurrent(g, layer, x);
   if (cls === 'Multiply') return xs.slice(1).reduce((acc, y) => g.node('Mul', [acc, y]), x);
   if (layer instanceof L.Embedding) {
@@ -346,6 +347,33 @@ function writeOnnxOp(g: GraphBuilder, layer: OnnxOp, xs: string[], inShapes: Lay
   while (inputs.at(-1) === '') inputs.pop();
   g.nodes.push({ name: out, opType: layer.opType, domain: '', inputs, outputs: [out], attributes });
   return out;
+}
+
+/** MultiHeadAttention in inference form, no mask: projections, softmax(q k^T / sqrt(keyDim)) v, output projection. */
+function attention(g: GraphBuilder, layer: L.MultiHeadAttention, xs: string[]): string {
+  const [query, value, key = value] = xs as [string, string, string?];
+  const projections = (layer as unknown as { projections: [Tensor, Tensor | null][] }).projections;
+  if (layer.outputShape && layer.outputShape.length !== 1) unsupported(layer);
+  const project = (x: string, index: number, perm: number[]) => {
+    const [kernel, bias] = projections[index]!;
+    const [dim, heads, width] = kernel.shape as [number, number, number];
+    let y = g.node('MatMul', [x, g.weight('kernel', ops.reshape(kernel, [dim, heads * width]))]);
+    if (bias) y = g.node('Add', [y, g.weight('bias', ops.reshape(bias, [heads * width]))]);
+    return g.node('Transpose', [g.node('Reshape', [y, g.ints('shape', [0, 0, heads, width])])], { perm });
+  };
+  const q = project(query, 0, [0, 2, 1, 3]);
+  const k = project(key, 1, [0, 2, 3, 1]);
+  const v = project(value, 2, [0, 2, 1, 3]);
+  const scores = g.node('Mul', [g.node('MatMul', [q, k]), g.constant('scale', [1 / Math.sqrt(layer.keyDim)], [])]);
+  const heads = g.node('MatMul', [g.node('Softmax', [scores], { axis: -1 }), v]);
+  const merged = g.node('Reshape', [
+    g.node('Transpose', [heads], { perm: [0, 2, 1, 3] }),
+    g.ints('shape', [0, 0, layer.numHeads * layer.valueDim]),
+  ]);
+  const [outKernel, outBias] = projections[3]!;
+  const units = outKernel.shape.slice(2).reduce((p, d) => p * d, 1);
+  const y = g.node('MatMul', [merged, g.weight('kernel', ops.reshape(outKernel, [layer.numHeads * layer.valueDim, units]))]);
+  return outBias ? g.node('Add', [y, g.weight('bias', ops.reshape(outBias, [units]))]) : y;
 }
 
 /** Keras gate blocks in ONNX's order: LSTM i, f, c, o -> i, o, f, c; GRU z, r, h and RNN as they are. */
@@ -416,7 +444,11 @@ function writeModel(g: GraphBuilder, model: Model, inputNames: string[], opset: 
   inputs.forEach((t, i) => names.set(t, inputNames[i]!));
   for (const node of nodes) {
     if (names.has(node) || !node.layer) continue;
-    if (node.outputIndex >= 0 || Object.keys(node.keywordInputs).length > 0) unsupported(node.layer);
+    const options = node.callOptions as Record<string, unknown>;
+    const keywords = ['useCausalMask', 'returnAttentionScores', 'attentionMask'].some(
+      (k) => options[k] !== undefined && options[k] !== false,
+    );
+    if (node.outputIndex >= 0 || Object.keys(node.keywordInputs).length > 0 || keywords) unsupported(node.layer);
     const xs = node.inputs.map((t) => names.get(t)!);
     names.set(
       node,

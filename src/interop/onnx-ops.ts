@@ -80,8 +80,22 @@ export const ONNX_OPERATORS = [
 
 /** How many leading inputs each operator requires (1 where absent). */
 const REQUIRED_INPUTS: Record<string, number> = {
-  Add: 2, Sub: 2, Mul: 2, Div: 2, Pow: 2, MatMul: 2, Gemm: 2, Reshape: 2, Gather: 2, Slice: 3, Pad: 2, Conv: 2,
-  BatchNormalization: 5, LayerNormalization: 2, LSTM: 3, GRU: 3,
+  Add: 2,
+  Sub: 2,
+  Mul: 2,
+  Div: 2,
+  Pow: 2,
+  MatMul: 2,
+  Gemm: 2,
+  Reshape: 2,
+  Gather: 2,
+  Slice: 3,
+  Pad: 2,
+  Conv: 2,
+  BatchNormalization: 5,
+  LayerNormalization: 2,
+  LSTM: 3,
+  GRU: 3,
 };
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -311,9 +325,7 @@ export class OnnxOp extends Layer {
       case 'Unsqueeze': {
         let y = x;
         const given = this.ints(1, batch) ?? this.attr('axes', []);
-        const axes = given
-          .map((a) => norm(a, x.rank + given.length))
-          .sort((p, q) => p - q);
+        const axes = given.map((a) => norm(a, x.rank + given.length)).sort((p, q) => p - q);
         for (const a of axes) y = ops.expandDims(y, a);
         return y;
       }

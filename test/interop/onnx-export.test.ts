@@ -161,6 +161,17 @@ test('recurrent layers export as ONNX LSTM, GRU and RNN', async () => {
   }
 });
 
+test('MultiHeadAttention exports (self- and cross-attention, no mask)', async () => {
+  const x = nr.Input({ shape: [5, 6] });
+  const self = new L.MultiHeadAttention({ numHeads: 2, keyDim: 3 }).apply([x, x]);
+  const cross = new L.MultiHeadAttention({ numHeads: 3, keyDim: 2, valueDim: 4, outputShape: 5 }).apply([self, x, new L.Dense(6).apply(x)]);
+  const model = new nr.Model({ inputs: x, outputs: new L.LayerNormalization().apply(cross) });
+  randomize(model, 7);
+  await compare('attention', model, [3, 5, 6]);
+  const causal = new L.MultiHeadAttention({ numHeads: 2, keyDim: 3 }).apply([x, x], { useCausalMask: true });
+  await assert.rejects(nr.interop.toOnnx(new nr.Model({ inputs: x, outputs: causal })), /class MultiHeadAttention has no ONNX form/);
+});
+
 test('the deck-004 models run in ONNX Runtime, NHWC and NCHW', async () => {
   const models: [string, nr.Model, number[]][] = [
     ['deck004-v1', version1([16, 16, 3]), [2, 16, 16, 3]],
