@@ -216,7 +216,7 @@ function writeLayer(g: GraphBuilder, layer: Layer, xs: string[], inShapes: Layer
   const inShape = inShapes[0]!;
   const cls = layer.className;
   if (layer instanceof Model) return writeModel(g, layer, xs, opset)[0]!;
-  if (layer instanceof OnnxOp) return writeOnnxOp(g, layer, xs, inShapes);
+  if (layer instanceof OnnxOp) return writeOnnxOp(g, layer, xs, inShapes, opset);
   if (IDENTITY.has(cls) || layer instanceof RandomAugmentation) return g.node('Identity', [x]);
   if (layer instanceof L.Dense) {
     const y = g.node('MatMul', [x, g.weight('kernel', layer.kernel!)]);
@@ -321,7 +321,7 @@ function writeLayer(g: GraphBuilder, layer: Layer, xs: string[], inShapes: Layer
 }
 
 /** An imported node written back as it came: its weights and constants as initializers. */
-function writeOnnxOp(g: GraphBuilder, layer: OnnxOp, xs: string[], inShapes: LayerShape[]): string {
+function writeOnnxOp(g: GraphBuilder, layer: OnnxOp, xs: string[], inShapes: LayerShape[], opset: number): string {
   const inputs = layer.slots.map((slot): string => {
     if ('none' in slot) return '';
     if ('x' in slot) return xs[slot.x]!;
@@ -338,7 +338,12 @@ function writeOnnxOp(g: GraphBuilder, layer: OnnxOp, xs: string[], inShapes: Lay
     return g.constant('c', values as number[], slot.shape, slot.float ? DataType.FLOAT : DataType.INT64);
   });
   const out = g.fresh(layer.opType.toLowerCase());
-  const attributes: AttributeProto[] = Object.entries(layer.attributes).map(([name, v]) => {
+  // `axes` moved from an attribute to an input: Squeeze and Unsqueeze at opset 13, the reductions at 18.
+  const axesInput = layer.opType.endsWith('queeze') ? 13 : layer.opType.startsWith('Reduce') ? 18 : Number.POSITIVE_INFINITY;
+  const axes = layer.attributes.axes;
+  if (Array.isArray(axes) && opset >= axesInput) inputs.splice(1, inputs.length - 1, g.ints('axes', axes));
+  const attrs = Object.entries(layer.attributes).filter(([name]) => !(name === 'axes' && opset >= axesInput));
+  const attributes: AttributeProto[] = attrs.map(([name, v]) => {
     if (typeof v === 'string') return { name, s: v };
     const float = layer.floatAttributes.includes(name);
     if (Array.isArray(v)) return float ? { name, floats: v } : { name, ints: v };
