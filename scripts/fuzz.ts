@@ -1,20 +1,23 @@
-// `npm run fuzz [-- cases seed [modelCases [hdf5Cases [imageCases [citationCases]]]]]`: the long fuzz runs, one phase per
-// file-format reader. Phase 1: the safetensors reader (CI runs 20,000 cases of the same harness);
+// `npm run fuzz [-- cases seed [modelCases [hdf5Cases [imageCases [citationCases [onnxCases]]]]]]`: the long fuzz runs,
+// one phase per file-format reader. Phase 1: the safetensors reader (CI runs 20,000 cases of the same harness);
 // phase 2: nr.loadModel on mutant model directories (CI 6,000); phase 3: HDF5 / Keras weight files
 // through openHdf5 and the loadWeights mapping (CI 500); phase 4: decodeImage on PNG and JPEG files
 // (CI 3,000); phase 5: the Cora-style citation parser on mutated text (CI 3,000; `citationCases`, the
-// seventh argument). Defaults: 100,000 + 20,000 + 20,000 + 100,000 + 100,000 cases, a few minutes in all.
+// seventh argument); phase 6: fromOnnx on ONNX files (CI 500; `onnxCases`, the eighth). Defaults:
+// 100,000 + 20,000 + 20,000 + 100,000 + 100,000 + 100,000 cases, several minutes in all.
 import { runCitationFuzz } from '../test/data/citation.fuzz.js';
 import { runHdf5Fuzz } from '../test/io/hdf5.fuzz.js';
 import { runImageFuzz } from '../test/io/image.fuzz.js';
 import { runSafetensorsFuzz } from '../test/io/safetensors.fuzz.js';
 import { runSavingFuzz } from '../test/nn/models/saving-fuzz.js';
+import { runOnnxFuzz } from '../test/interop/onnx.fuzz.js';
 
 const cases = Number(process.argv[2] ?? 100_000);
 const seed = Number(process.argv[3] ?? 1);
 const modelCases = Number(process.argv[4] ?? 20_000);
 const hdf5Cases = Number(process.argv[5] ?? 20_000);
 const imageCases = Number(process.argv[6] ?? 100_000);
+const onnxCases = Number(process.argv[8] ?? 100_000);
 const report = runSafetensorsFuzz(cases, seed);
 console.log(
   `safetensors fuzz: ${report.cases} cases (seed ${seed}) in ${report.seconds.toFixed(1)} s: ` +
@@ -33,6 +36,7 @@ for (const example of models.examples) console.log(`  ${example}`);
 const bytePhases = [
   ['HDF5 / Keras weight-file fuzz', runHdf5Fuzz(hdf5Cases, seed)],
   ['image (PNG, JPEG) fuzz', runImageFuzz(imageCases, seed)],
+  ['ONNX fuzz', runOnnxFuzz(onnxCases, seed)],
 ] as const;
 for (const [what, r] of bytePhases) {
   console.log(

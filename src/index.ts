@@ -18,4 +18,5 @@ export * as callbacks from './vis/callbacks.js';
 export * as vis from './vis/index.js';
 export { imageGrid, saveImageGrid, type ImageGridOptions, type RgbaImage } from './vis/grid.js';
 export { loadModel, type SaveOptions, type LoadModelOptions } from './nn/saving/index.js';
+export * as interop from './interop/index.js';
 import './applications/download.js'; // weights: 'imagenet' finds or downloads Keras's files (Node only)

@@ -1,7 +1,9 @@
 import { VERSION } from '../version.js';
 import { getBackend, nativeInfo, setBackend, setNumThreads } from '../backend/index.js';
 import { NeuronaError, ownEntry, problem, type Problem } from '../core/index.js';
-import { inspect } from '../nn/saving/index.js';
+import { inspect, loadModel } from '../nn/saving/index.js';
+import { fromOnnx, toOnnx } from '../interop/index.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { benchUnavailable, runBench } from './bench.js';
 import { EXAMPLES } from './examples.js';
 import { flagName, isProgram, trainExample, type Flag, type ModelExample, type ProgramExample, type TrainOptions } from './jobs/example.js';
@@ -30,6 +32,10 @@ Usage:
                         a file that cannot be read is reported, the others are still predicted)
   neurona inspect <model dir | file.safetensors>
                         print the format, layers, tensors and parameter count (builds nothing)
+  neurona convert <in> <out> [--layout NCHW|NHWC]
+                        convert between a model directory and an ONNX file (the format follows the
+                        extension: .onnx, else a directory); --layout: the image layout of the input side
+                        that changes (ONNX import: the model's input; ONNX export: the file's input)
   neurona bench [args]  run the benchmarks (bench/run.ts; needs the source checkout)
   neurona info          print the version and the active backend
   neurona --version     print the version
@@ -248,6 +254,31 @@ function oneLine(e: unknown): string {
   return text.replace(/\s*\n\s*/g, ' ');
 }
 
+const CONVERT_FLAGS: FlagSpec = { '--layout': { kind: ['NCHW', 'NHWC'] } };
+
+/** `neurona convert <in> <out>`: a neurona model directory to .onnx, or .onnx to a model directory. */
+async function convert(args: readonly string[], out: Out): Promise<number> {
+  const { positional, flags } = parseArgs('convert', args, CONVERT_FLAGS);
+  const [from, to, ...extra] = positional;
+  const isOnnx = (p: string) => /\.onnx$/i.test(p);
+  if (!from || !to || extra.length > 0 || isOnnx(from) === isOnnx(to)) {
+    throw usage('convert', {
+      expected: 'needs an input and an output, one of them an .onnx file and the other a model directory',
+      got: extra.length > 0 ? `an extra argument '${extra[0]}'` : from && to ? `'${from}' and '${to}'` : undefined,
+      hint: "e.g. 'neurona convert my-model model.onnx' or 'neurona convert model.onnx my-model'",
+    });
+  }
+  const layout = flags['--layout'] as 'NCHW' | 'NHWC' | undefined;
+  if (isOnnx(from)) {
+    const model = await fromOnnx(from, { layout });
+    await model.save(to);
+  } else {
+    await writeFileAtomic(to, await toOnnx(await loadModel(from), { layout }));
+  }
+  out(`wrote ${to}\n`);
+  return 0;
+}
+
 /** Runs the CLI with the given arguments and resolves to the exit code. */
 export async function main(
   args: readonly string[],
@@ -311,6 +342,8 @@ export async function main(
         for (const line of await inspect(path)) out(`${line}\n`);
         return 0;
       }
+      case 'convert':
+        return await convert(rest, out);
       case 'bench': {
         const reason = benchUnavailable();
         if (reason) throw new CommandError(reason);

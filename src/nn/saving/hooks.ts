@@ -33,3 +33,9 @@ export function persistence(method: string): ModelPersistence {
   }
   return impl;
 }
+
+/**
+ * Writers of other file formats for `model.save(path)`, chosen by the path's extension (src/interop
+ * registers '.onnx'; it sits above src/nn, so it registers itself here rather than being imported).
+ */
+export const MODEL_WRITERS = new Map<string, (model: Model) => Uint8Array>();

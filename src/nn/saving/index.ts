@@ -5,7 +5,7 @@
  */
 import type { Stats } from 'node:fs';
 import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, FormatError, NeuronaError, configError, formatError, problem, show } from '../../core/index.js';
 import { ATOMIC_TEMP_PATTERN, processRuns, renameDurably, writeFileAtomic, writeNewFileDurably } from '../../io/atomic.js';
@@ -30,7 +30,7 @@ import {
   type ModelJson,
 } from './format.js';
 import { SAVE_ID_PATTERN } from './validate.js';
-import { registerPersistence, type SaveOptions } from './hooks.js';
+import { MODEL_WRITERS, registerPersistence, type SaveOptions } from './hooks.js';
 import { isKerasWeightsPath, loadKerasWeights } from './keras-h5.js';
 import type { SafetensorsTensor } from '../../io/safetensors.js';
 import type { CompileConfig } from './format.js';
@@ -152,6 +152,9 @@ async function saveModel(model: Model, dir: string, options: SaveOptions = {}): 
   if (typeof dir !== 'string' || dir.length === 0) {
     throw configError('model.save', { expected: 'expected a directory path', got: show(dir) });
   }
+  // The format follows the extension: a registered one (.onnx) is one file, anything else a model directory.
+  const writer = MODEL_WRITERS.get(extname(dir).toLowerCase());
+  if (writer) return writeFileAtomic(dir, writer(model));
   const includeOptimizer = options.includeOptimizer ?? true;
   const className = model.className;
   if (className !== 'Sequential' && className !== 'Functional') {

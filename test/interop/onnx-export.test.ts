@@ -1,0 +1,207 @@
+import { test } from 'node:test';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { assert, nr } from '../helpers.js';
+import { lenet, version1, version2, version3, version4, version5 } from '../../src/cli/jobs/deck004.js';
+
+/*
+ * Every exported layer type and the deck-004 models run in ONNX Runtime with neurona's outputs
+ * within 1e-5 relative. ONNX_EXPORT_DIR=<dir> keeps the files for test/fixtures/onnx/check_exported.py.
+ */
+
+const keep = process.env.ONNX_EXPORT_DIR;
+if (keep) mkdirSync(keep, { recursive: true });
+
+/** Small random weights so that every layer's output depends on all of them. */
+function randomize(model: nr.Model, seed: number): void {
+  nr.setSeed(seed);
+  for (const layer of model.layers) {
+    layer.setWeights(
+      layer.getWeights().map((w, i) => {
+        const moving = layer.className === 'BatchNormalization' && i >= 2;
+        const r = nr.randu(w.shape, { low: moving ? 0.5 : -0.5, high: moving ? 1.5 : 0.5 });
+        return layer.className === 'BatchNormalization' && i === 3 ? r.abs() : r;
+      }),
+    );
+  }
+}
+
+async function compare(
+  name: string,
+  model: nr.Model,
+  inputShape: number[],
+  options: nr.interop.ToOnnxOptions = {},
+  integers = 0,
+): Promise<void> {
+  const bytes = await nr.interop.toOnnx(model, options);
+  if (keep) writeFileSync(join(keep, `${name}.onnx`), bytes);
+  const data = integers > 0 ? nr.randu(inputShape, { low: 0, high: integers }).floor() : nr.randn(inputShape);
+  const expected = model.predict(data) as nr.Tensor;
+  const session = await ort.InferenceSession.create(bytes);
+  const nchw = options.layout === 'NCHW' && inputShape.length === 4;
+  const fed = nchw ? data.transpose([0, 3, 1, 2]) : data;
+  const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', Float32Array.from(fed.data() as Float32Array), fed.shape) };
+  const result = (await session.run(feeds))[session.outputNames[0]!]!;
+  const want = nchw && expected.rank === 4 ? expected.transpose([0, 3, 1, 2]) : expected;
+  assert.deepEqual([...result.dims], want.shape, `${name}: output shape`);
+  const got = result.data as Float32Array;
+  const ref = want.data() as Float32Array;
+  const scale = Math.max(...Array.from(ref, Math.abs), 1e-6);
+  for (let i = 0; i < ref.length; i++) {
+    const err = Math.abs(got[i]! - ref[i]!);
+    // 1e-5 relative to the output's largest value: float32 sums in another order differ by that much.
+    assert.ok(err <= 1e-5 * scale, `${name}: output ${i}: onnxruntime ${got[i]}, neurona ${ref[i]}`);
+  }
+}
+
+const seq = (shape: number[], ...layers: nr.layers.Layer[]) => new nr.Sequential([nr.Input({ shape }), ...layers]);
+const L = nr.layers;
+
+test('each exported layer type runs in ONNX Runtime with neurona outputs', async () => {
+  const cases: [string, nr.Model, number[]][] = [
+    ['dense', seq([5], new L.Dense(4, { activation: 'tanh' }), new L.Dense(3, { activation: 'softmax' })), [3, 5]],
+    [
+      'activations',
+      seq(
+        [6],
+        ...(
+          [
+            'relu',
+            'sigmoid',
+            'elu',
+            'selu',
+            'softplus',
+            'softsign',
+            'swish',
+            'gelu',
+            'hard_sigmoid',
+            'relu6',
+            'leaky_relu',
+            'exponential',
+          ] as const
+        ).map((a) => new L.Activation(a)),
+      ),
+      [2, 6],
+    ],
+    ['relu-layers', seq([6], new L.ReLU({ maxValue: 2 }), new L.LeakyReLU({ negativeSlope: 0.1 }), new L.Softmax()), [2, 6]],
+    [
+      'conv2d',
+      seq(
+        [13, 12, 3],
+        new L.Conv2D({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+        new L.Conv2D({ filters: 2, kernelSize: [2, 3], dilationRate: 2 }),
+      ),
+      [2, 13, 12, 3],
+    ],
+    ['depthwise', seq([7, 7, 3], new L.DepthwiseConv2D({ kernelSize: 3, depthMultiplier: 2, padding: 'same' })), [2, 7, 7, 3]],
+    [
+      'separable',
+      seq([7, 7, 3], new L.SeparableConv2D({ filters: 5, kernelSize: 3, strides: 2, padding: 'same', activation: 'sigmoid' })),
+      [2, 7, 7, 3],
+    ],
+    [
+      'conv-transpose',
+      seq(
+        [5, 4, 3],
+        new L.Conv2DTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }),
+        new L.Conv2DTranspose({ filters: 2, kernelSize: 2, strides: 3 }),
+      ),
+      [2, 5, 4, 3],
+    ],
+    [
+      'pooling',
+      seq(
+        [9, 9, 2],
+        new L.MaxPooling2D({ poolSize: 3, strides: 2, padding: 'same' }),
+        new L.AveragePooling2D({ poolSize: 2, padding: 'same' }),
+        new L.GlobalAveragePooling2D(),
+      ),
+      [2, 9, 9, 2],
+    ],
+    ['global-max', seq([5, 5, 3], new L.GlobalMaxPooling2D({ keepdims: true }), new L.Flatten()), [2, 5, 5, 3]],
+    [
+      'batchnorm',
+      seq([4, 4, 3], new L.BatchNormalization(), new L.Flatten(), new L.Dense(3), new L.BatchNormalization({ center: false })),
+      [2, 4, 4, 3],
+    ],
+    ['layernorm', seq([3, 6], new L.LayerNormalization(), new L.Dropout(0.5), new L.Reshape([18])), [2, 3, 6]],
+    ['padding', seq([4, 4, 2], new L.ZeroPadding2D({ padding: [1, 2] }), new L.Flatten()), [2, 4, 4, 2]],
+  ];
+  for (const [name, model, shape] of cases) {
+    randomize(model, 1);
+    await compare(name, model, shape);
+  }
+});
+
+test('merge layers and Embedding export', async () => {
+  const a = nr.Input({ shape: [6] });
+  const h1 = new L.Dense(4).apply(a);
+  const h2 = new L.Dense(4).apply(a);
+  const merged = [new L.Add(), new L.Subtract(), new L.Multiply(), new L.Average(), new L.Maximum()].map((m) => m.apply([h1, h2]));
+  const out = new L.Concatenate().apply(merged);
+  const model = new nr.Model({ inputs: a, outputs: out });
+  randomize(model, 2);
+  await compare('merge', model, [3, 6]);
+  const emb = seq([5], new L.Embedding({ inputDim: 10, outputDim: 3 }), new L.Flatten());
+  randomize(emb, 3);
+  await compare('embedding', emb, [2, 5], {}, 10);
+});
+
+test('recurrent layers export as ONNX LSTM, GRU and RNN', async () => {
+  const cases: [string, nr.Model][] = [
+    ['lstm', seq([5, 3], new L.LSTM(4, { returnSequences: true }), new L.LSTM(3))],
+    ['gru', seq([5, 3], new L.GRU(4, { returnSequences: true }), new L.GRU(3, { resetAfter: false }))],
+    ['simple-rnn', seq([5, 3], new L.SimpleRNN(4, { returnSequences: true }), new L.SimpleRNN(2, { useBias: false }))],
+  ];
+  for (const [name, model] of cases) {
+    randomize(model, 6);
+    await compare(name, model, [2, 5, 3]);
+  }
+});
+
+test('MultiHeadAttention exports (self- and cross-attention, no mask)', async () => {
+  const x = nr.Input({ shape: [5, 6] });
+  const self = new L.MultiHeadAttention({ numHeads: 2, keyDim: 3 }).apply([x, x]);
+  const cross = new L.MultiHeadAttention({ numHeads: 3, keyDim: 2, valueDim: 4, outputShape: 5 }).apply([self, x, new L.Dense(6).apply(x)]);
+  const model = new nr.Model({ inputs: x, outputs: new L.LayerNormalization().apply(cross) });
+  randomize(model, 7);
+  await compare('attention', model, [3, 5, 6]);
+  const causal = new L.MultiHeadAttention({ numHeads: 2, keyDim: 3 }).apply([x, x], { useCausalMask: true });
+  await assert.rejects(nr.interop.toOnnx(new nr.Model({ inputs: x, outputs: causal })), /class MultiHeadAttention has no ONNX form/);
+});
+
+test('the deck-004 models run in ONNX Runtime, NHWC and NCHW', async () => {
+  const models: [string, nr.Model, number[]][] = [
+    ['deck004-v1', version1([16, 16, 3]), [2, 16, 16, 3]],
+    ['deck004-v2', version2([16, 16, 3]), [2, 16, 16, 3]],
+    ['deck004-v3', version3([16, 16, 3]), [2, 16, 16, 3]],
+    ['deck004-v4', version4([16, 16, 3]), [2, 16, 16, 3]],
+    ['deck004-v5', version5([16, 16, 3]), [2, 16, 16, 3]],
+    ['deck004-lenet', lenet(), [2, 28, 28, 1]],
+  ];
+  for (const [name, model, shape] of models) {
+    randomize(model, 4);
+    await compare(name, model, shape);
+  }
+  await compare('deck004-v5-nchw', models[4]![1], [2, 16, 16, 3], { layout: 'NCHW', opset: 13 });
+});
+
+test('model.save writes ONNX for an .onnx path; a layer with no ONNX form is a ConfigError naming it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'onnx-'));
+  try {
+    const model = seq([3], new L.Dense(2));
+    await model.save(join(dir, 'm.onnx'));
+    const bytes = readFileSync(join(dir, 'm.onnx'));
+    assert.deepEqual(new Uint8Array(bytes), await nr.interop.toOnnx(model));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const bad = seq([4, 3], new L.Conv1D(2, 2));
+  await assert.rejects(
+    nr.interop.toOnnx(bad),
+    (e: Error) => e instanceof nr.ConfigError && /layer "conv1d\w*" of class Conv1D has no ONNX form/.test(e.message),
+  );
+  await assert.rejects(nr.interop.toOnnx(seq([3], new L.Dense(2)), { opset: 9 }), /opset must be an integer from 13 to 21, got 9/);
+});
