@@ -76,7 +76,7 @@ export const autoencoder = program({
       nr.setSeed(1);
       const model = build();
       model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 2e-3 }), loss: 'binary_crossentropy' });
-      const callbacks: nr.callbacks.Callback[] = [epochLines(name, epochs, print)];
+      const callbacks: nr.callbacks.Callback[] = [epochLines(epochs, print, name)];
       if (report) callbacks.push(new Report({ dir: join(report, name), title: `neurona train autoencoder: ${name}` }));
       const start = performance.now();
       await model.fit(input, x, { epochs, batchSize, verbose: 0, callbacks, validationData: [testInput, xTest] });

@@ -8,15 +8,8 @@
 import { join } from 'node:path';
 import * as nr from '../../index.js';
 import { program } from './example.js';
-import {
-  GENERATIVE_FLAGS,
-  fitGenerative,
-  judgeGenerator,
-  mnistImages,
-  sampleGridPerEpoch,
-  saveDigits,
-  stepLines,
-} from './generative-output.js';
+import { GENERATIVE_FLAGS, fitGenerative, judgeGenerator, mnistImages, sampleGridPerEpoch, saveDigits } from './generative-output.js';
+import { epochLines } from './generative-plots.js';
 
 /** z [n, latentDim] -> [n, 28, 28, 1] in [-1, 1]: Dense to 7x7, two stride-2 transposed convolutions. */
 export function dcganGenerator(latentDim: number, width: number): nr.Sequential {
@@ -127,7 +120,7 @@ export const dcgan = program({
     print(`${images.shape[0]} training digits; generator ${generatorSize} and discriminator ${discriminatorSize} parameters`);
     const fixedZ = nr.randn([64, latentDim]);
     const sample = () => gan.generator.predict(fixedZ) as nr.Tensor;
-    const callbacks = [stepLines(epochs, print), sampleGridPerEpoch(out, sample)];
+    const callbacks = [epochLines(epochs, print), sampleGridPerEpoch(out, sample)];
     await fitGenerative('dcgan', gan, images, { epochs, batchSize, report: options.report, callbacks }, print);
     await saveDigits(join(out, 'samples.png'), sample());
     print(`wrote ${join(out, 'samples.png')} and one samples-epoch-<k>.png per epoch`);

@@ -13,7 +13,8 @@ import { configError, show } from '../../core/index.js';
 import { program } from './example.js';
 
 type Symbolic = nr.layers.SymbolicTensor;
-import { GENERATIVE_FLAGS, fitGenerative, judgeGenerator, mnistImages, saveDigits, stepLines } from './generative-output.js';
+import { GENERATIVE_FLAGS, fitGenerative, judgeGenerator, mnistImages, saveDigits } from './generative-output.js';
+import { epochLines } from './generative-plots.js';
 
 /**
  * Ho et al.'s linear beta schedule (1e-4 to 0.02 over 1,000 steps) and the products the sampler and
@@ -192,7 +193,7 @@ export const diffusion = program({
       'diffusion',
       model,
       images,
-      { epochs, batchSize, report: options.report, callbacks: [stepLines(epochs, print)] },
+      { epochs, batchSize, report: options.report, callbacks: [epochLines(epochs, print)] },
       print,
     );
     const sampler = ddimSteps > 0 ? `DDIM on ${Math.min(ddimSteps, timesteps)} steps` : `ancestral sampling on ${timesteps} steps`;

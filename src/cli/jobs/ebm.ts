@@ -121,7 +121,7 @@ export const ebm = program({
     const model = new EnergyModel(hidden, steps, Math.max(points, batchSize));
     // beta1 = 0, as in Du & Mordatch: the negative samples change every step, so old momentum misleads.
     model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.01, beta1: 0 }) });
-    const callbacks: nr.callbacks.Callback[] = [epochLines('ebm', epochs, print)];
+    const callbacks: nr.callbacks.Callback[] = [epochLines(epochs, print, 'ebm')];
     if (report) callbacks.push(new Report({ dir: report, title: 'neurona train ebm' }));
     const start = performance.now();
     await model.fit(x, { epochs, batchSize, verbose: 0, callbacks });

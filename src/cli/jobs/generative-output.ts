@@ -33,16 +33,6 @@ export async function saveDigits(path: string, images: nr.Tensor, columns = 8): 
   await nr.saveImageGrid(path, images.add(1).div(2).reshape(images.shape.slice(0, 3)), { columns, padding: 1, scale: 2, range: 'unit' });
 }
 
-/** Prints `epoch k/N - d_loss: x - g_loss: y - ...` after each epoch, every figure the step logged. */
-export function stepLines(epochs: number, print: (line: string) => void): nr.callbacks.Callback {
-  return new nr.callbacks.LambdaCallback({
-    onEpochEnd: (epoch, logs = {}) => {
-      const figures = Object.entries(logs).map(([key, value]) => `${key}: ${Number(value).toFixed(4)}`);
-      print([`epoch ${epoch + 1}/${epochs}`, ...figures].join(' - '));
-    },
-  });
-}
-
 /** Writes `<out>/samples-epoch-<k>.png` after each epoch from `sample()` (the same latent points each time). */
 export function sampleGridPerEpoch(out: string, sample: () => nr.Tensor): nr.callbacks.Callback {
   mkdirSync(out, { recursive: true });

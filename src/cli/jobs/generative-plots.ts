@@ -6,12 +6,15 @@
 import * as nr from '../../index.js';
 import { saveSvg } from '../../vis/raster.js';
 
-/** Prints `<name>: epoch k/N - <each log>: x` after each epoch, whatever the step returned (custom steps name their own figures). */
-export function epochLines(name: string, epochs: number, print: (line: string) => void): nr.callbacks.Callback {
+/**
+ * Prints `[<name>: ]epoch k/N - <each log>: x` after each epoch, whatever the step returned (custom
+ * steps name their own figures); every generative example's progress line.
+ */
+export function epochLines(epochs: number, print: (line: string) => void, name?: string): nr.callbacks.Callback {
   return new nr.callbacks.LambdaCallback({
     onEpochEnd: (epoch, logs = {}) => {
       const figures = Object.entries(logs).map(([key, value]) => `${key}: ${Number(value).toFixed(4)}`);
-      print([`${name}: epoch ${epoch + 1}/${epochs}`, ...figures].join(' - '));
+      print([`${name ? `${name}: ` : ''}epoch ${epoch + 1}/${epochs}`, ...figures].join(' - '));
     },
   });
 }

@@ -88,7 +88,7 @@ export const pixelcnn = program({
       loss: new nr.losses.BinaryCrossentropy({ fromLogits: true }),
     });
     // The loss is the mean over pixels; times 784 it is nats per image.
-    const callbacks: nr.callbacks.Callback[] = [epochLines('pixelcnn', epochs, print)];
+    const callbacks: nr.callbacks.Callback[] = [epochLines(epochs, print, 'pixelcnn')];
     if (report) callbacks.push(new Report({ dir: report, title: 'neurona train pixelcnn' }));
     const start = performance.now();
     await model.fit(x, x, { epochs, batchSize, verbose: 0, callbacks, validationData: [xTest, xTest] });

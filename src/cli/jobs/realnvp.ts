@@ -147,7 +147,7 @@ export const realnvp = program({
     nr.setSeed(1);
     const flow = new RealNVP(couplings, hidden);
     flow.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 1e-3 }) });
-    const callbacks: nr.callbacks.Callback[] = [epochLines('realnvp', epochs, print)];
+    const callbacks: nr.callbacks.Callback[] = [epochLines(epochs, print, 'realnvp')];
     if (report) callbacks.push(new Report({ dir: report, title: 'neurona train realnvp' }));
     const start = performance.now();
     await flow.fit(x, { epochs, batchSize, verbose: 0, callbacks, validationData: [xTest] });

@@ -114,7 +114,7 @@ export const vae = program({
       nr.setSeed(1);
       const model = new VAE(size);
       model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 1e-3 }) });
-      const callbacks: nr.callbacks.Callback[] = [epochLines(`latent-${size}`, epochs, print)];
+      const callbacks: nr.callbacks.Callback[] = [epochLines(epochs, print, `latent-${size}`)];
       if (report) callbacks.push(new Report({ dir: join(report, `latent-${size}`), title: `neurona train vae: ${size}-D latent` }));
       const start = performance.now();
       await model.fit(x, { epochs, batchSize, verbose: 0, callbacks, validationData: [xTest] });

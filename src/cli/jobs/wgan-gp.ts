@@ -9,15 +9,8 @@ import { join } from 'node:path';
 import * as nr from '../../index.js';
 import { program } from './example.js';
 import { DCGAN, dcganDiscriminator, dcganGenerator, pairs, realImages } from './dcgan.js';
-import {
-  GENERATIVE_FLAGS,
-  fitGenerative,
-  judgeGenerator,
-  mnistImages,
-  sampleGridPerEpoch,
-  saveDigits,
-  stepLines,
-} from './generative-output.js';
+import { GENERATIVE_FLAGS, fitGenerative, judgeGenerator, mnistImages, sampleGridPerEpoch, saveDigits } from './generative-output.js';
+import { epochLines } from './generative-plots.js';
 
 /** The DCGAN's networks trained with the Wasserstein loss and the gradient penalty. */
 export class WGANGP extends DCGAN {
@@ -104,7 +97,7 @@ export const wganGp = program({
     print(`${images.shape[0]} training digits, ${criticSteps} critic steps per generator step, lambda ${gan.lambda}`);
     const fixedZ = nr.randn([64, latentDim]);
     const sample = () => gan.generator.predict(fixedZ) as nr.Tensor;
-    const callbacks = [stepLines(epochs, print), sampleGridPerEpoch(out, sample)];
+    const callbacks = [epochLines(epochs, print), sampleGridPerEpoch(out, sample)];
     await fitGenerative('wgan-gp', gan, images, { epochs, batchSize, report: options.report, callbacks }, print);
     await saveDigits(join(out, 'samples.png'), sample());
     print(`wrote ${join(out, 'samples.png')} and one samples-epoch-<k>.png per epoch`);
