@@ -14,7 +14,7 @@ export { listModels, removeModel } from './locations.js';
 export type { LoadModelOptions } from './model-bytes.js';
 export type { SaveOptions } from './hooks.js';
 
-const weightFiles = (method: string) => (): Promise<void> => {
+const weightFiles = (method: string) => async (): Promise<void> => {
   throw configError(`model.${method}`, {
     expected: 'writes and reads .safetensors files, which a browser page has not',
     hint: "save the whole model with model.save('indexeddb://name') or model.toBytes(), and load it with nr.loadModel",
