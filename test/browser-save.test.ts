@@ -25,7 +25,7 @@ type Nr = typeof import('../src/browser.js');
 const inPage = <T, A>(page: Page, fn: (nr: Nr, arg: A) => Promise<T> | T, arg: A): Promise<T> =>
   page.evaluate(
     // The function travels as text and runs against the page's bundle (window.nr).
-    ([source, a]) => new Function('nr', 'arg', `return (${source})(nr, arg);`)((window as unknown as { nr: Nr }).nr, a),
+    ([source, a]) => new Function('nr', 'arg', `return (${source})(nr, arg);`)((globalThis as unknown as { nr: Nr }).nr, a),
     [fn.toString(), arg] as const,
   ) as Promise<T>;
 
@@ -77,7 +77,7 @@ test('in Chromium: a model trained on the page survives a reload in IndexedDB; a
     page.on('request', (r) => requested.push(r.url()));
     const open = async () => {
       await page.goto(`${base}/`);
-      await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+      await page.waitForFunction(() => (globalThis as unknown as { ready?: boolean }).ready === true);
     };
     await open();
 
@@ -104,7 +104,7 @@ test('in Chromium: a model trained on the page survives a reload in IndexedDB; a
     assert.match(trained.weightsError, /^ConfigError: model\.saveWeights: .*model\.save\('indexeddb:\/\/name'\)/);
 
     await page.reload();
-    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    await page.waitForFunction(() => (globalThis as unknown as { ready?: boolean }).ready === true);
     const download = page.waitForEvent('download');
     const reloaded = await inPage(
       page,

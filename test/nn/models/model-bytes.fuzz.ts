@@ -35,7 +35,12 @@ const inside: Mutation = (bytes, random) => {
       files['model.json'] = strToU8(text.slice(0, at) + pick(JSON_VALUES, random) + text.slice(at + m[1]!.length));
     }
   } else if (weights && choice < 0.85) {
-    files['model.safetensors'] = pick(SAFETENSORS_MUTATIONS, random)(weights, random);
+    try {
+      files['model.safetensors'] = pick(SAFETENSORS_MUTATIONS, random)(weights, random);
+    } catch {
+      // those mutations read a safetensors header, which an earlier mutation may have broken
+      files['model.safetensors'] = pick(BYTE_MUTATIONS, random)(weights, random);
+    }
   } else if (json) {
     files['model.json'] = pick(BYTE_MUTATIONS, random)(json, random);
   }
