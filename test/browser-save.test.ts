@@ -93,14 +93,22 @@ test('in Chromium: a model trained on the page survives a reload in IndexedDB; a
         const x = nr.randn([12, 4]);
         await model.fit(x, nr.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2], [12], 'int32'), { epochs: 3, verbose: 0 });
         await model.save('indexeddb://tiny');
+        // A save that fails leaves the saved model as it was (checked after the reload).
+        const unbuilt = new nr.Sequential([new nr.layers.Dense({ units: 3 })]);
+        const failedSave = await unbuilt.save('indexeddb://tiny').then(
+          () => 'saved',
+          (e: Error) => e.name,
+        );
         let weightsError = '';
         await model.saveWeights('w.safetensors').catch((e: Error) => {
           weightsError = `${e.name}: ${e.message}`;
         });
-        return { x: Array.from(x.data()), predictions: Array.from((model.predict(x) as InstanceType<Nr['Tensor']>).data()), weightsError };
+        const predictions = Array.from((model.predict(x) as InstanceType<Nr['Tensor']>).data());
+        return { x: Array.from(x.data()), predictions, weightsError, failedSave };
       },
       null,
     );
+    assert.equal(trained.failedSave, 'ConfigError');
     assert.match(trained.weightsError, /^ConfigError: model\.saveWeights: .*model\.save\('indexeddb:\/\/name'\)/);
 
     await page.reload();
