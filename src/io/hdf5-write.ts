@@ -152,7 +152,10 @@ class Bytes {
     return at;
   }
   u8(...values: number[]): this {
-    for (const v of values) this.buf[this.room(1)] = v;
+    for (const v of values) {
+      const at = this.room(1); // before reading this.buf, which room() may replace
+      this.buf[at] = v;
+    }
     return this;
   }
   u16(v: number): this {
@@ -168,11 +171,13 @@ class Bytes {
     return this;
   }
   bytes(b: Uint8Array): this {
-    this.buf.set(b, this.room(b.length));
+    const at = this.room(b.length);
+    this.buf.set(b, at);
     return this;
   }
   zeros(n: number): this {
-    this.buf.fill(0, this.room(n), this.length);
+    const at = this.room(n);
+    this.buf.fill(0, at, this.length);
     return this;
   }
   done(): Uint8Array {

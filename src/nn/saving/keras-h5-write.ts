@@ -28,6 +28,11 @@ export function kerasOrder(layer: Layer): Variable[] {
 
 /** The bytes of a Keras 3 `model.weights.h5` holding `model`'s weights. */
 export function kerasWeightsH5(model: Model): Uint8Array {
+  return writeHdf5(kerasWeightsTree(model));
+}
+
+/** The group tree of kerasWeightsH5 (the values are the weights' own arrays, not copies). */
+export function kerasWeightsTree(model: Model): Hdf5WriteGroup {
   if (!(model instanceof Model)) {
     throw configError('kerasWeightsH5', { expected: 'expected a neurona Model', got: Object.prototype.toString.call(model) });
   }
@@ -56,5 +61,5 @@ export function kerasWeightsH5(model: Model): Uint8Array {
     }
   };
   walk(model, root);
-  return writeHdf5(root);
+  return root;
 }
