@@ -76,17 +76,13 @@ export class Hdf5WriteGroup {
         expected: `dataset ${where}: shape [${shape.join(', ')}] must be non-negative integers whose product is the ${data.length} values`,
       });
     }
+    for (const key of Object.keys(attrs ?? {})) checkAttrName(where, key);
     parent.add(name, { data, shape: [...shape], attrs });
   }
 
   /** Sets an attribute (replacing one of the same name). */
   attr(name: string, value: Hdf5AttrValue): this {
-    if (typeof name !== 'string' || name.length === 0 || name.includes('\0')) {
-      throw configError('hdf5 writer', {
-        expected: `attribute names of ${this.path} are non-empty strings without NUL`,
-        got: JSON.stringify(name),
-      });
-    }
+    checkAttrName(this.path, name);
     this.attrs.set(name, value);
     return this;
   }
@@ -96,6 +92,15 @@ export class Hdf5WriteGroup {
       throw configError('hdf5 writer', { expected: `${join(this.path, name)} already exists`, hint: 'choose another name' });
     this.members.set(name, member);
     return member;
+  }
+}
+
+function checkAttrName(owner: string, name: string): void {
+  if (typeof name !== 'string' || name.length === 0 || name.includes('\0')) {
+    throw configError('hdf5 writer', {
+      expected: `attribute names of ${owner} are non-empty strings without NUL`,
+      got: JSON.stringify(name),
+    });
   }
 }
 

@@ -226,6 +226,7 @@ test('misuse of the writer: ConfigErrors naming the object and what to change', 
   fails(() => g.dataset('', new Float32Array(1), [1]), /a dataset needs a name/);
   fails(() => g.group('a/./b'), /may not be "\." or hold NUL/);
   fails(() => g.attr('', 1), /attribute names of \/ are non-empty strings/);
+  fails(() => g.dataset('e', new Uint8Array(1), [1], { 'a\0': 1 }), /attribute names of \/e are non-empty strings without NUL/);
   fails(() => writeHdf5(new Hdf5WriteGroup().attr('f', { fixed: 'é' })), /attribute f of \/: fixed-length strings are ASCII/);
   fails(() => writeHdf5(new Hdf5WriteGroup().attr('o', { a: 1 } as never)), /attribute o of \/: a string, number/);
   fails(() => writeHdf5(new Hdf5WriteGroup().attr('big', new Float64Array(9000))), /attribute big of \/ takes \d+ bytes.*65535/);
