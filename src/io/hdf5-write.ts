@@ -152,37 +152,24 @@ class Bytes {
       this.buf = next;
       this.view = new DataView(next.buffer);
     }
-    const at = this.length;
     this.length += n;
-    return at;
+    return this.length - n;
   }
-  u8(...values: number[]): this {
-    for (const v of values) {
-      const at = this.room(1); // before reading this.buf, which room() may replace
-      this.buf[at] = v;
-    }
+  /** Appends unsigned integers laid out as `format` says, one letter each: B 1 byte, H 2, I 4, Q 8 (as Python's struct). */
+  put(format: string, ...values: (number | bigint)[]): this {
+    [...format].forEach((f, i) => {
+      const v = values[i]!;
+      if (f === 'Q') this.view.setBigUint64(this.room(8), BigInt(v), true);
+      else if (f === 'I') this.view.setUint32(this.room(4), Number(v), true);
+      else if (f === 'H') this.view.setUint16(this.room(2), Number(v), true);
+      else this.view.setUint8(this.room(1), Number(v));
+    });
     return this;
   }
-  u16(v: number): this {
-    this.view.setUint16(this.room(2), v, true);
-    return this;
-  }
-  u32(v: number): this {
-    this.view.setUint32(this.room(4), v, true);
-    return this;
-  }
-  u64(v: number | bigint): this {
-    this.view.setBigUint64(this.room(8), BigInt(v), true);
-    return this;
-  }
-  bytes(b: Uint8Array): this {
-    const at = this.room(b.length);
+  bytes(b: Uint8Array, padTo = b.length): this {
+    const at = this.room(padTo); // before reading this.buf, which room() may replace
     this.buf.set(b, at);
-    return this;
-  }
-  zeros(n: number): this {
-    const at = this.room(n);
-    this.buf.fill(0, at, this.length);
+    this.buf.fill(0, at + b.length, this.length);
     return this;
   }
   done(): Uint8Array {
@@ -227,84 +214,76 @@ export function lookup3(k: Uint8Array, init = 0): number {
   return s[2] >>> 0;
 }
 
-/** Datatype message (version 1) of a numeric element. */
-function numericType(out: Bytes, float: boolean, size: number, signed: boolean): Bytes {
-  if (float) {
-    // IEEE little-endian: implied leading mantissa bit (0x20), sign at the top bit.
-    out
-      .u8(0x11, 0x20, size * 8 - 1, 0)
-      .u32(size)
-      .u16(0)
-      .u16(size * 8);
-    return size === 4 ? out.u8(23, 8, 0, 23).u32(127) : out.u8(52, 11, 0, 52).u32(1023);
-  }
-  return out
-    .u8(0x10, signed ? 0x08 : 0, 0, 0)
-    .u32(size)
-    .u16(0)
-    .u16(size * 8);
+/** The bytes of `values` laid out as `format` says (see Bytes.put). */
+function pack(format: string, ...values: (number | bigint)[]): Uint8Array {
+  return new Bytes()
+    .put(format, ...values)
+    .done()
+    .slice();
 }
 
-/** An attribute reduced to what its message needs: datatype bytes, shape and a writer of the values. */
+/** Datatype message (version 1) of a numeric element: fixed-point, or IEEE float with an implied leading mantissa bit. */
+function numericType(float: boolean, size: number, signed: boolean): Uint8Array {
+  const bits = size * 8;
+  if (!float) return pack('BBBBIHH', 0x10, signed ? 0x08 : 0, 0, 0, size, 0, bits);
+  const [exponent, mantissa, bias] = size === 4 ? [8, 23, 127] : [11, 52, 1023];
+  return pack('BBBBIHHBBBBI', 0x11, 0x20, bits - 1, 0, size, 0, bits, mantissa, exponent, 0, mantissa, bias);
+}
+
+/** Dataspace message (version 2): scalar when `shape` is null. */
+function dataspace(shape: readonly number[] | null): Uint8Array {
+  return pack(`BBBB${'Q'.repeat(shape?.length ?? 0)}`, 2, shape?.length ?? 0, 0, shape ? 1 : 0, ...(shape ?? []));
+}
+
+/** What an attribute message needs: the datatype, the shape (null: scalar), the values given the global heap's layout. */
 interface AttrPlan {
   type: Uint8Array;
-  shape: number[] | null; // null: scalar
+  shape: number[] | null;
   values: (out: Bytes, heap: Map<string, number>, heapAddress: number) => void;
-  strings: string[]; // variable-length strings to put in the global heap
+  strings: string[]; // variable-length strings, kept in the global heap
 }
 
+const raw = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
 function planAttr(owner: string, name: string, value: Hdf5AttrValue): AttrPlan {
-  const plan = (type: Bytes, shape: number[] | null, values: AttrPlan['values'], strings: string[] = []): AttrPlan => ({
-    type: type.done().slice(),
-    shape,
-    values,
-    strings,
-  });
-  if (typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))) {
-    const strings = typeof value === 'string' ? [value] : [...(value as string[])];
-    // Variable-length string, UTF-8, NUL-terminated; its base type is an unsigned byte, as libhdf5 writes it.
-    const type = new Bytes().u8(0x19, 0x01, 0x01, 0).u32(16);
-    numericType(type, false, 1, false);
-    return plan(
-      type,
-      typeof value === 'string' ? null : [strings.length],
-      (out, heap, at) => {
-        for (const s of strings) out.u32(utf8.encode(s).length).u64(at).u32(heap.get(s)!);
-      },
-      strings,
-    );
+  const list = Array.isArray(value) ? (value as unknown[]) : null;
+  const shape = (n: number) => (list || ArrayBuffer.isView(value) ? [n] : null);
+  if (typeof value === 'string' || list?.every((v) => typeof v === 'string')) {
+    const strings = (list ?? [value]) as string[];
+    // Variable-length string (class 9, type 1), UTF-8, NUL-terminated; its base type an unsigned byte, as libhdf5 writes it.
+    const type = new Uint8Array([...pack('BBBBI', 0x19, 0x01, 0x01, 0, 16), ...numericType(false, 1, false)]);
+    const values: AttrPlan['values'] = (out, heap, at) => {
+      for (const s of strings) out.put('IQI', utf8.encode(s).length, at, heap.get(s)!);
+    };
+    return { type, shape: shape(strings.length), values, strings };
   }
-  if (typeof value === 'number' || (Array.isArray(value) && value.every((v) => typeof v === 'number'))) {
-    const numbers = typeof value === 'number' ? [value] : (value as number[]);
-    return plan(numericType(new Bytes(), true, 8, true), typeof value === 'number' ? null : [numbers.length], (out) => {
-      const b = new Uint8Array(new Float64Array(numbers).buffer);
-      out.bytes(b);
-    });
-  }
-  if (typeof value === 'bigint') {
-    return plan(numericType(new Bytes(), false, 8, true), null, (out) => out.bytes(new Uint8Array(new BigInt64Array([value]).buffer)));
-  }
-  if (ArrayBuffer.isView(value) && ELEMENT.has(value.constructor as TypedArrayClass)) {
-    const { float, size, signed } = ELEMENT.get(value.constructor as TypedArrayClass)!;
-    const array = value as Hdf5WriteArray;
-    return plan(numericType(new Bytes(), float, size, signed), [array.length], (out) =>
-      out.bytes(new Uint8Array(array.buffer, array.byteOffset, array.byteLength)),
-    );
-  }
+  const numeric = (data: Hdf5WriteArray): AttrPlan => {
+    const { float, size, signed } = ELEMENT.get(data.constructor as TypedArrayClass)!;
+    return { type: numericType(float, size, signed), shape: shape(data.length), values: (out) => out.bytes(raw(data)), strings: [] };
+  };
+  if (typeof value === 'number' || list?.every((v) => typeof v === 'number'))
+    return numeric(new Float64Array((list ?? [value]) as number[]));
+  if (typeof value === 'bigint') return numeric(new BigInt64Array([value]));
+  if (ArrayBuffer.isView(value) && ELEMENT.has(value.constructor as TypedArrayClass)) return numeric(value as Hdf5WriteArray);
   if (value !== null && typeof value === 'object' && 'fixed' in value) {
-    const list = typeof value.fixed === 'string' ? [value.fixed] : [...value.fixed];
-    if (!list.every((s) => typeof s === 'string' && isAscii(s) && !s.includes('\0'))) {
+    const texts = typeof value.fixed === 'string' ? [value.fixed] : [...value.fixed];
+    if (!texts.every((s) => typeof s === 'string' && isAscii(s) && !s.includes('\0'))) {
       throw configError('hdf5 writer', {
         expected: `attribute ${name} of ${owner}: fixed-length strings are ASCII without NUL`,
         hint: 'give a plain string (variable-length UTF-8) for other text',
       });
     }
-    // numpy's S dtype: NUL-padded to the longest, at least one byte.
-    const width = Math.max(1, ...list.map((s) => s.length));
-    const type = new Bytes().u8(0x13, 0x01, 0, 0).u32(width);
-    return plan(type, typeof value.fixed === 'string' ? null : [list.length], (out) => {
-      for (const s of list) out.bytes(utf8.encode(s)).zeros(width - s.length);
-    });
+    // numpy's S dtype: string class, NUL-padded, ASCII, as wide as the longest (at least one byte).
+    const width = Math.max(1, ...texts.map((s) => s.length));
+    const values: AttrPlan['values'] = (out) => {
+      for (const s of texts) out.bytes(utf8.encode(s), width);
+    };
+    return {
+      type: pack('BBBBI', 0x13, 0x01, 0, 0, width),
+      shape: typeof value.fixed === 'string' ? null : [texts.length],
+      values,
+      strings: [],
+    };
   }
   throw configError('hdf5 writer', {
     expected: `attribute ${name} of ${owner}: a string, number, bigint, array of strings or numbers, typed array or {fixed}`,
@@ -312,208 +291,171 @@ function planAttr(owner: string, name: string, value: Hdf5AttrValue): AttrPlan {
   });
 }
 
-/** Dataspace message (version 2): scalar when `shape` is null. */
-function dataspace(shape: readonly number[] | null): Uint8Array {
-  const out = new Bytes().u8(2, shape ? shape.length : 0, 0, shape ? 1 : 0);
-  for (const d of shape ?? []) out.u64(d);
-  return out.done().slice();
+/** Everything a header's messages need once the layout is known. */
+interface Layout {
+  addressOf: (member: object) => number;
+  heap: Map<string, number>;
+  heapAddress: number;
+  dataAddress: number;
 }
 
-/** An object header (version 2) whose link and heap addresses are filled in once the layout is known. */
-interface Planned {
+/** A header message: its type, body size and a writer of the body. */
+interface Message {
+  type: number;
   size: number;
-  address: number;
-  write(out: Bytes, addressOf: (member: object) => number, heapAddress: number, heap: Map<string, number>): void;
+  flags?: number;
+  write: (out: Bytes, layout: Layout) => void;
 }
 
 const MESSAGE = { dataspace: 0x01, linkInfo: 0x02, datatype: 0x03, fill: 0x05, link: 0x06, layout: 0x08, groupInfo: 0x0a, attribute: 0x0c };
+const fixed = (type: number, body: Uint8Array, flags = 0): Message => ({ type, size: body.length, flags, write: (out) => out.bytes(body) });
 
-function attrMessage(
-  owner: string,
-  name: string,
-  value: Hdf5AttrValue,
-): { plan: AttrPlan; size: number; body: (h: Map<string, number>, at: number) => Uint8Array } {
+/** Attribute message (version 3, no padding); at most 64 KiB, the size field of a header message. */
+function attrMessage(owner: string, name: string, value: Hdf5AttrValue): { message: Message; strings: string[] } {
   const plan = planAttr(owner, name, value);
   const nameBytes = utf8.encode(name);
   const space = dataspace(plan.shape);
-  const body = (heap: Map<string, number>, at: number) => {
-    const out = new Bytes()
-      .u8(3, 0)
-      .u16(nameBytes.length + 1)
-      .u16(plan.type.length)
-      .u16(space.length);
+  const write = (out: Bytes, layout: Pick<Layout, 'heap' | 'heapAddress'>) => {
+    out.put('BBHHHB', 3, 0, nameBytes.length + 1, plan.type.length, space.length, isAscii(name) ? 0 : 1);
     out
-      .u8(isAscii(name) ? 0 : 1)
-      .bytes(nameBytes)
-      .u8(0)
+      .bytes(nameBytes, nameBytes.length + 1)
       .bytes(plan.type)
       .bytes(space);
-    plan.values(out, heap, at);
-    return out.done().slice();
+    plan.values(out, layout.heap, layout.heapAddress);
   };
-  const size = body(new Map(plan.strings.map((s) => [s, 0])), 0).length;
+  const probe = new Bytes();
+  write(probe, { heap: new Map(plan.strings.map((s) => [s, 0])), heapAddress: 0 });
+  const size = probe.length;
   if (size > 0xffff) {
     throw configError('hdf5 writer', {
       expected: `attribute ${name} of ${owner} takes ${size} bytes; an attribute in an object header holds at most 65535`,
       hint: 'split it into several attributes (Keras names the parts name0, name1, ...)',
     });
   }
-  return { plan, size, body };
+  return { message: { type: MESSAGE.attribute, size, write }, strings: plan.strings };
+}
+
+/** Link message (version 1): a hard link, with a 1-, 2- or 4-byte name length and the UTF-8 flag when needed. */
+function linkMessage(name: string, member: object): Message {
+  const nameBytes = utf8.encode(name);
+  const lengthSize = nameBytes.length < 0x100 ? 0 : nameBytes.length < 0x10000 ? 1 : 2;
+  const ascii = isAscii(name);
+  const format = `BB${ascii ? '' : 'B'}${'BHI'[lengthSize]}`;
+  return {
+    type: MESSAGE.link,
+    size: format.length + (1 << lengthSize) - 1 + nameBytes.length + 8,
+    write: (out, layout) => {
+      out.put(format, 1, lengthSize | (ascii ? 0 : 0x10), ...(ascii ? [] : [1]), nameBytes.length);
+      out.bytes(nameBytes).put('Q', layout.addressOf(member));
+    },
+  };
+}
+
+/** The messages of one object's header: a group's links, or a dataset's space, type, fill value and layout; then attributes. */
+function messagesOf(node: Hdf5WriteGroup | Hdf5WriteDataset, path: string, strings: Set<string>): Message[] {
+  let messages: Message[];
+  let attrs: Iterable<[string, Hdf5AttrValue]>;
+  if (node instanceof Hdf5WriteGroup) {
+    // Link Info (no dense storage, no creation order) and Group Info mark a new-style group, its links in the header.
+    const linkInfo = pack('BBQQ', 0, 0, UNDEFINED, UNDEFINED);
+    messages = [fixed(MESSAGE.linkInfo, linkInfo), fixed(MESSAGE.groupInfo, new Uint8Array([0, 0]))];
+    for (const [name, member] of node.members) messages.push(linkMessage(name, member));
+    attrs = node.attrs;
+  } else {
+    const { float, size, signed } = ELEMENT.get(node.data.constructor as TypedArrayClass)!;
+    const bytes = node.data.byteLength;
+    messages = [
+      fixed(MESSAGE.dataspace, dataspace(node.shape.length === 0 ? null : node.shape)),
+      fixed(MESSAGE.datatype, numericType(float, size, signed), 1),
+      // Fill value version 3: allocated late, filled "if set", no value given (unwritten storage reads as zeros).
+      fixed(MESSAGE.fill, new Uint8Array([3, 0x0a]), 1),
+      // Layout version 3, contiguous; an empty dataset has no storage (the undefined address).
+      { type: MESSAGE.layout, size: 18, write: (out, l) => out.put('BBQQ', 3, 1, bytes === 0 ? UNDEFINED : l.dataAddress, bytes) },
+    ];
+    attrs = Object.entries(node.attrs ?? {});
+  }
+  for (const [name, value] of attrs) {
+    const a = attrMessage(path, name, value);
+    for (const s of a.strings) strings.add(s);
+    messages.push(a.message);
+  }
+  return messages;
 }
 
 /** Serialises `root` into the bytes of an HDF5 file. */
 export function writeHdf5(root: Hdf5WriteGroup): Uint8Array {
-  const objects = new Map<object, Planned>();
+  const headers: { node: Hdf5WriteGroup | Hdf5WriteDataset; messages: Message[]; chunk: number; address: number }[] = [];
   const strings = new Set<string>();
-  const datasets: Hdf5WriteDataset[] = [];
-
-  const planAttrs = (owner: string, attrs: Iterable<[string, Hdf5AttrValue]>) =>
-    [...attrs].map(([name, value]) => {
-      const m = attrMessage(owner, name, value);
-      for (const s of m.plan.strings) strings.add(s);
-      return m;
-    });
-
   const visit = (node: Hdf5WriteGroup | Hdf5WriteDataset, path: string) => {
-    type Msg = { type: number; size: number; flags?: number; write: (out: Bytes, ctx: Ctx) => void };
-    type Ctx = { addressOf: (m: object) => number; heapAddress: number; heap: Map<string, number>; dataAddress: number };
-    const messages: Msg[] = [];
-    const fixed = (type: number, body: Uint8Array, flags = 0): Msg => ({ type, size: body.length, flags, write: (out) => out.bytes(body) });
-    let attrs: Iterable<[string, Hdf5AttrValue]>;
-    if (node instanceof Hdf5WriteGroup) {
-      // Link Info (no dense storage, no creation order) and Group Info mark a new-style compact group.
-      messages.push(fixed(MESSAGE.linkInfo, new Bytes().u8(0, 0).u64(UNDEFINED).u64(UNDEFINED).done().slice()));
-      messages.push(fixed(MESSAGE.groupInfo, new Uint8Array([0, 0])));
-      for (const [name, member] of node.members) {
-        const nameBytes = utf8.encode(name);
-        const lengthSize = nameBytes.length < 0x100 ? 0 : nameBytes.length < 0x10000 ? 1 : 2;
-        const ascii = isAscii(name);
-        const size = 2 + (ascii ? 0 : 1) + (1 << lengthSize) + nameBytes.length + 8;
-        messages.push({
-          type: MESSAGE.link,
-          size,
-          write: (out, ctx) => {
-            out.u8(1, lengthSize | (ascii ? 0 : 0x10));
-            if (!ascii) out.u8(1);
-            if (lengthSize === 0) out.u8(nameBytes.length);
-            else if (lengthSize === 1) out.u16(nameBytes.length);
-            else out.u32(nameBytes.length);
-            out.bytes(nameBytes).u64(ctx.addressOf(member));
-          },
-        });
-      }
-      attrs = node.attrs;
-    } else {
-      const { float, size, signed } = ELEMENT.get(node.data.constructor as TypedArrayClass)!;
-      messages.push(fixed(MESSAGE.dataspace, dataspace(node.shape.length === 0 ? null : node.shape)));
-      messages.push(fixed(MESSAGE.datatype, numericType(new Bytes(), float, size, signed).done().slice(), 1));
-      // Fill value version 3: allocation late, fill "if set", no value given (reads as zeros).
-      messages.push(fixed(MESSAGE.fill, new Uint8Array([3, 0x0a]), 1));
-      messages.push({
-        type: MESSAGE.layout,
-        size: 18,
-        write: (out, ctx) =>
-          out
-            .u8(3, 1)
-            .u64(node.data.byteLength === 0 ? UNDEFINED : ctx.dataAddress)
-            .u64(node.data.byteLength),
-      });
-      datasets.push(node);
-      attrs = Object.entries(node.attrs ?? {});
-    }
-    for (const a of planAttrs(path, attrs)) {
-      messages.push({ type: MESSAGE.attribute, size: a.size, write: (out, ctx) => out.bytes(a.body(ctx.heap, ctx.heapAddress)) });
-    }
-    const chunk = messages.reduce((n, m) => n + 4 + m.size, 0);
-    const dataIndex = datasets.length - 1;
-    objects.set(node, {
-      size: 4 + 2 + 4 + chunk + 4,
-      address: 0,
-      write(out, addressOf, heapAddress, heap) {
-        const start = out.length;
-        out.bytes(utf8.encode('OHDR')).u8(2, 0x02).u32(chunk);
-        const ctx: Ctx = { addressOf, heapAddress, heap, dataAddress: node instanceof Hdf5WriteGroup ? 0 : dataAddresses[dataIndex]! };
-        for (const m of messages) {
-          const before = out.length;
-          out
-            .u8(m.type)
-            .u16(m.size)
-            .u8(m.flags ?? 0);
-          m.write(out, ctx);
-          if (out.length - before !== 4 + m.size) throw new Error(`hdf5 writer: message ${m.type} of ${path} has the wrong size`);
-        }
-        out.u32(lookup3(out.done().subarray(start)));
-      },
-    });
+    const messages = messagesOf(node, path, strings);
+    headers.push({ node, messages, chunk: messages.reduce((n, m) => n + 4 + m.size, 0), address: 0 });
     if (node instanceof Hdf5WriteGroup) for (const [name, member] of node.members) visit(member, join(path, name));
   };
-  const dataAddresses: number[] = [];
   visit(root, '/');
 
   // Layout: superblock, object headers in visiting order, the global heap, then the data.
   let at = SUPERBLOCK_SIZE;
-  for (const planned of objects.values()) {
-    planned.address = at;
-    at += planned.size;
+  for (const h of headers) {
+    h.address = at;
+    at += 4 + 2 + 4 + h.chunk + 4; // OHDR, version and flags, chunk size, messages, checksum
   }
-  const heapIndex = new Map<string, number>();
+  const heap = new Map<string, number>();
   let heapUsed = 16;
   for (const s of strings) {
-    heapIndex.set(s, heapIndex.size + 1);
+    heap.set(s, heap.size + 1);
     heapUsed += 16 + align8(utf8.encode(s).length);
   }
-  if (heapIndex.size > 0xffff)
-    throw configError('hdf5 writer', { expected: `${heapIndex.size} distinct strings; one heap holds at most 65535` });
+  if (heap.size > 0xffff) throw configError('hdf5 writer', { expected: `${heap.size} distinct strings; one heap holds at most 65535` });
   const heapAddress = align8(at);
   const heapSize = strings.size > 0 ? Math.max(HEAP_MIN, heapUsed) : 0;
   at = heapAddress + heapSize;
-  for (const d of datasets) {
+  const dataAddress = new Map<object, number>();
+  for (const { node } of headers) {
+    if (node instanceof Hdf5WriteGroup) continue;
     at = align8(at);
-    dataAddresses.push(at);
-    at += d.data.byteLength;
+    dataAddress.set(node, at);
+    at += node.data.byteLength;
   }
   const end = at;
   if (end > Number.MAX_SAFE_INTEGER) throw configError('hdf5 writer', { expected: `the file would be ${end} bytes` });
 
   const out = new Bytes(end);
-  // Superblock version 2: 8-byte offsets and lengths, no extension, root group header, checksum.
-  out.bytes(new Uint8Array([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a])).u8(2, 8, 8, 0);
-  out.u64(0).u64(UNDEFINED).u64(end).u64(objects.get(root)!.address);
-  out.u32(lookup3(out.done().subarray(0, 44)));
-  const addressOf = (member: object) => objects.get(member)!.address;
-  for (const planned of objects.values()) {
-    if (out.length !== planned.address) throw new Error('hdf5 writer: object header misplaced');
-    planned.write(out, addressOf, heapAddress, heapIndex);
-  }
-  out.zeros(heapAddress - out.length);
-  if (heapSize > 0) {
-    out.bytes(utf8.encode('GCOL')).u8(1, 0, 0, 0).u64(heapSize);
-    for (const [s, index] of heapIndex) {
-      const b = utf8.encode(s);
-      out
-        .u16(index)
-        .u16(1)
-        .u32(0)
-        .u64(b.length)
-        .bytes(b)
-        .zeros(align8(b.length) - b.length);
+  // Superblock version 2: 8-byte offsets and lengths, no extension, the root group's header, checksum.
+  out
+    .bytes(new Uint8Array([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]))
+    .put('BBBBQQQQ', 2, 8, 8, 0, 0, UNDEFINED, end, headers[0]!.address);
+  out.put('I', lookup3(out.done()));
+  const addresses = new Map<object, number>(headers.map((h) => [h.node, h.address]));
+  for (const { node, messages, chunk, address } of headers) {
+    if (out.length !== address) throw new Error('hdf5 writer: object header misplaced');
+    // Object header version 2, flags 2 (a 4-byte chunk size; no times, no attribute phase change).
+    out.bytes(utf8.encode('OHDR')).put('BBI', 2, 0x02, chunk);
+    const layout: Layout = { addressOf: (m) => addresses.get(m)!, heap, heapAddress, dataAddress: dataAddress.get(node) ?? 0 };
+    for (const m of messages) {
+      const before = out.length;
+      m.write(out.put('BHB', m.type, m.size, m.flags ?? 0), layout);
+      if (out.length - before !== 4 + m.size) throw new Error(`hdf5 writer: message ${m.type} has the wrong size`);
     }
-    // The rest is free space: object 0, whose size counts its own 16-byte header.
-    const free = heapSize - heapUsed;
-    if (free >= 16)
-      out
-        .u16(0)
-        .u16(0)
-        .u32(0)
-        .u64(free)
-        .zeros(free - 16);
-    else out.zeros(free);
+    out.put('I', lookup3(out.done().subarray(address)));
   }
-  datasets.forEach((d, i) => {
-    out.zeros(dataAddresses[i]! - out.length);
+  out.bytes(new Uint8Array(), heapAddress - out.length);
+  if (heapSize > 0) {
+    out.bytes(utf8.encode('GCOL')).put('BBBBQ', 1, 0, 0, 0, heapSize);
+    for (const [s, index] of heap) {
+      const b = utf8.encode(s);
+      out.put('HHIQ', index, 1, 0, b.length).bytes(b, align8(b.length));
+    }
+    // The rest is free space: object 0, whose size counts its own 16-byte header (less than 16 bytes is left bare).
+    const free = heapSize - heapUsed;
+    if (free >= 16) out.put('HHIQ', 0, 0, 0, free);
+    out.bytes(new Uint8Array(), free >= 16 ? free - 16 : free);
+  }
+  for (const { node } of headers) {
+    if (node instanceof Hdf5WriteGroup) continue;
+    out.bytes(new Uint8Array(), dataAddress.get(node)! - out.length);
     // Typed arrays hold the platform's byte order: little-endian on every engine neurona runs on.
-    out.bytes(new Uint8Array(d.data.buffer, d.data.byteOffset, d.data.byteLength));
-  });
+    out.bytes(raw(node.data));
+  }
   if (out.length !== end) throw new Error('hdf5 writer: the file is not the planned size');
   return out.done();
 }

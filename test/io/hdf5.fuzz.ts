@@ -111,7 +111,7 @@ export function runHdf5Fuzz(cases: number, seed = 1, timeBoxMs = 2000): FuzzRepo
   // The same weights as written by neurona's writer: superblock 2, version 2 headers, compact links, a global heap.
   const written = smallModel();
   assignKerasWeights(written, openHdf5(seeds[SEEDS.indexOf('small.weights.h5')]!, 'small.weights.h5'), 'small.weights.h5');
-  seeds.push(kerasWeightsH5(written));
+  seeds.push(new Uint8Array(kerasWeightsH5(written)));
   let model: Model = smallModel();
   return runBytesFuzz(cases, seed, {
     seeds,
