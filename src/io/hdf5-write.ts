@@ -8,8 +8,8 @@
  * nodes per group, each sized by the superblock's K values, so a group of more than 2K members
  * needs a multi-node tree; the version 2 layout is one self-contained header per object, of any
  * size, at the cost of a lookup3 checksum per header. libhdf5 reads it since 1.8 (2008, every h5py
- * build) and jsfive, our reader, reads it (test/io/hdf5-write.test.ts checks both, the latter
- * through committed h5py output). Variable-length strings live in one global heap collection.
+ * build) and so does jsfive, our reader (test/io/hdf5-write.test.ts checks both: jsfive directly,
+ * libhdf5 through committed h5py output). Variable-length strings live in one global heap collection.
  *
  * The bytes depend only on the tree given: no timestamps, members and attributes in insertion
  * order, data after all metadata, each dataset's values 8-byte aligned.
