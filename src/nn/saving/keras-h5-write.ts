@@ -10,7 +10,8 @@
  * `layers/<class in snake case>[_n]`, `_n` counting earlier layers of the same class in
  * `model.layers` order (Sequential leaves out its InputLayer, functional models list theirs first);
  * a nested model's layers sit under its own `layers/`. Layers without weights keep their empty
- * `vars` group, as Keras 3.0 to 3.5 wrote them and as those versions need the top-level one to load.
+ * `vars` group, as Keras 3 writes them (recent releases add the `name` attribute); its first
+ * releases fail to load a file without the top-level one.
  * The optimizer is not written (neurona's saveWeights writes weights only); Keras then keeps its
  * own optimizer state.
  */
