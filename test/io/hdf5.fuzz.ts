@@ -31,11 +31,16 @@ function fixEnd(b: Uint8Array): Uint8Array {
   return b;
 }
 
-/** Offsets in the metadata holding a little-endian u64 that could be an address in the file. */
+/**
+ * Offsets in the metadata holding a little-endian u64 that could be an address in the file: at
+ * multiples of 8 in h5py's files (superblock 0, whose fields are 8-aligned), at any byte in
+ * neurona's (superblock 2, version 2 headers pack their fields).
+ */
 function addresses(b: Uint8Array): number[] {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const found: number[] = [];
-  for (let at = 8; at + 8 <= Math.min(b.length, META); at += 8) {
+  const step = b[8] === 0 ? 8 : 1;
+  for (let at = 8; at + 8 <= Math.min(b.length, META); at += step) {
     const v = view.getBigUint64(at, true);
     if (v > 0n && v < BigInt(b.length)) found.push(at);
   }
@@ -50,13 +55,15 @@ const HDF5_MUTATIONS: Mutation[] = [
     out[at] = r() * 256;
     return out;
   },
-  // an address moved a little, to another address, past the end, or to "undefined"
+  // an address moved a little, to another address, past the end, or to "undefined" (a byte changed when no address is left)
   (b, r) => {
+    const found = addresses(b);
+    if (found.length === 0) return HDF5_MUTATIONS[0]!(b, r);
     const out = b.slice();
     const view = new DataView(out.buffer);
-    const at = pick(addresses(b), r);
+    const at = pick(found, r);
     const v = view.getBigUint64(at, true);
-    const options = [v + 1n, v - 1n, v + 8n, v - 8n, 0n, BigInt(b.length), 2n ** 64n - 1n, 2n ** 63n, BigInt(pick(addresses(b), r))];
+    const options = [v + 1n, v - 1n, v + 8n, v - 8n, 0n, BigInt(b.length), 2n ** 64n - 1n, 2n ** 63n, BigInt(pick(found, r))];
     view.setBigUint64(at, pick(options, r) & (2n ** 64n - 1n), true);
     return out;
   },
