@@ -16,16 +16,12 @@
  * own optimizer state.
  */
 import { configError } from '../../core/index.js';
-import type { Variable } from '../../tensor/index.js';
 import { Hdf5WriteGroup, writeHdf5 } from '../../io/hdf5-write.js';
 import { Model } from '../models/model.js';
-import { type Layer, snakeCase } from '../layer.js';
+import { snakeCase } from '../layer.js';
+import { kerasPartsOf } from './keras-layout.js';
 
-/** A layer's weights in Keras's order: trainable ones first, each kind in creation order. */
-export function kerasOrder(layer: Layer): Variable[] {
-  const all = [...new Set(layer.weights)];
-  return [...all.filter((v) => v.trainable), ...all.filter((v) => !v.trainable)];
-}
+export { kerasOrder } from './keras-layout.js';
 
 /** The bytes of a Keras 3 `model.weights.h5` holding `model`'s weights. */
 export function kerasWeightsH5(model: Model): Uint8Array {
@@ -52,13 +48,16 @@ export function kerasWeightsTree(model: Model): Hdf5WriteGroup {
       const n = counts.get(base) ?? 0;
       counts.set(base, n + 1);
       const group = at.group(`layers/${n === 0 ? base : `${base}_${n}`}`);
-      const vars = group.group('vars').attr('name', layer.name);
       if (layer instanceof Model) {
+        group.group('vars').attr('name', layer.name);
         walk(layer, group);
         continue;
       }
-      // bool weights are stored as uint8, as h5py stores numpy's bool.
-      kerasOrder(layer).forEach((v, i) => vars.dataset(String(i), v.data(), v.shape));
+      for (const part of kerasPartsOf(layer)) {
+        const vars = group.group(part.path ? `${part.path}/vars` : 'vars').attr('name', part.name);
+        // bool weights are stored as uint8, as h5py stores numpy's bool.
+        part.weights.forEach((v, i) => vars.dataset(String(i), v.data(), v.shape));
+      }
     }
   };
   walk(model, root);

@@ -25,7 +25,7 @@ import { Tensor, type Variable } from '../../tensor/index.js';
 import { openHdf5, type Hdf5Array, type Hdf5Dataset, type Hdf5Group } from '../../io/hdf5.js';
 import { Model } from '../models/model.js';
 import { snakeCase } from '../layer.js';
-import { kerasOrder } from './keras-h5-write.js';
+import { kerasOrder, kerasPartsOf } from './keras-layout.js';
 
 /** Whether `path` names a Keras HDF5 file (`.h5`, `.weights.h5`, `.hdf5`), which loadWeights reads here. */
 export const isKerasWeightsPath = (path: string): boolean => /\.(h5|hdf5)$/i.test(path);
@@ -204,25 +204,32 @@ function keras3Pairs(model: Model, root: Hdf5Group, where: string): Pairing[] {
         walk(layer, `${layerPath}/`);
         continue;
       }
-      const weights = kerasOrder(layer);
-      if (weights.length === 0) continue;
-      const unit: Unit = { name: layer.name, className: layer.className, weights };
-      const vars = groupAt(root, `${layerPath}/vars`);
-      const stored = vars ? vars.keys().filter((k) => /^\d+$/.test(k)) : [];
-      if (stored.length !== weights.length) {
-        throw formatError(where, {
-          expected: `layer "${layer.name}" (${layer.className}) has ${weights.length} weights, the file's ${layerPath}/vars ${
-            vars ? `has ${stored.length}` : 'does not exist'
-          }`,
-          hint: 'the file belongs to another model, or its layers come in another order',
+      for (const part of kerasPartsOf(layer)) {
+        if (part.weights.length === 0) continue;
+        const unit: Unit = { name: layer.name, className: layer.className, weights: part.weights };
+        const at = (sub: string) => (sub ? `${layerPath}/${sub}` : layerPath);
+        let partPath = at(part.path);
+        let vars = groupAt(root, `${partPath}/vars`);
+        if (!vars && part.oldPath !== undefined && groupAt(root, `${at(part.oldPath)}/vars`)) {
+          partPath = at(part.oldPath);
+          vars = groupAt(root, `${partPath}/vars`);
+        }
+        const stored = vars ? vars.keys().filter((k) => /^\d+$/.test(k)) : [];
+        if (stored.length !== part.weights.length) {
+          throw formatError(where, {
+            expected: `layer "${layer.name}" (${layer.className}) has ${part.weights.length} weights${
+              part.path ? ` in Keras's ${part.path}` : ''
+            }, the file's ${partPath}/vars ${vars ? `has ${stored.length}` : 'does not exist'}`,
+            hint: 'the file belongs to another model, or its layers come in another order',
+          });
+        }
+        used.add(`/${partPath}/vars`);
+        part.weights.forEach((variable, i) => {
+          const dataset = vars!.get(String(i));
+          if (dataset?.kind !== 'dataset') throw formatError(where, { expected: `${partPath}/vars/${i} is not a dataset` });
+          pairs.push({ unit, variable, dataset });
         });
       }
-      used.add(`/${layerPath}/vars`);
-      weights.forEach((variable, i) => {
-        const dataset = vars!.get(String(i));
-        if (dataset?.kind !== 'dataset') throw formatError(where, { expected: `${layerPath}/vars/${i} is not a dataset` });
-        pairs.push({ unit, variable, dataset });
-      });
     }
   };
   walk(model, '');
