@@ -9,7 +9,8 @@
  * weights as datasets `0, 1, ...`; the model's own group is the top-level `vars`; its layers are
  * `layers/<class in snake case>[_n]`, `_n` counting earlier layers of the same class in
  * `model.layers` order (Sequential leaves out its InputLayer, functional models list theirs first);
- * a nested model's layers sit under its own `layers/`. Layers without weights keep their empty
+ * a nested model's layers sit under its own `layers/`; a layer's sub-layers as keras-layout.ts places
+ * them (`layers/lstm/cell/vars`, ...). Layers without weights keep their empty
  * `vars` group, as Keras 3 writes them (recent releases add the `name` attribute); its first
  * releases fail to load a file without the top-level one.
  * The optimizer is not written (neurona's saveWeights writes weights only); Keras then keeps its

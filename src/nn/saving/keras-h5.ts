@@ -10,7 +10,9 @@
  *   twice in one session has `dense_1` where the file says `dense`).
  * - Keras 3 (`x.weights.h5`): no names; a layer's weights are datasets `0, 1, ...` in
  *   `layers/<class in snake case>[_n]/vars`, `_n` counting earlier layers of the same class in
- *   the model's layer order; a nested model's layers sit under its own `layers/` group.
+ *   the model's layer order; a nested model's layers sit under its own `layers/` group. Layers
+ *   whose Keras counterpart keeps sub-layers (an RNN's `cell`, MultiHeadAttention's `query_dense`,
+ *   ...) have their weights in those sub-layers' groups, as keras-layout.ts places them.
  *
  * Inside a layer, weights are Keras's order (trainable first, then creation order: Dense
  * [kernel, bias], Conv2D [kernel, bias], DepthwiseConv2D [depthwise_kernel, bias],
