@@ -21,16 +21,21 @@
 namespace neurona {
 namespace NEURONA_ISA {
 
-inline float bits_to_float(std::int32_t bits) {
+// The scalar helpers below are meant to be inlined into the loops that call them, where they vectorize;
+// GCC would otherwise call exp_f32 out of line in the unary loops (its heuristics weigh the many call
+// sites), and a loop with a call does not vectorize.
+#define NEURONA_VECTOR_INLINE inline __attribute__((always_inline))
+
+NEURONA_VECTOR_INLINE float bits_to_float(std::int32_t bits) {
   float f;
   std::memcpy(&f, &bits, sizeof f);
   return f;
 }
 
 // 2^e for e in [-126, 127], built from the exponent bits.
-inline float pow2i(std::int32_t e) { return bits_to_float((e + 127) << 23); }
+NEURONA_VECTOR_INLINE float pow2i(std::int32_t e) { return bits_to_float((e + 127) << 23); }
 
-inline float exp_f32(float x) {
+NEURONA_VECTOR_INLINE float exp_f32(float x) {
   // Beyond these bounds the result is +inf or 0 in float32; clamping keeps n inside the two-step
   // scaling's range. Comparisons written so that NaN passes through unchanged.
   x = x > 89.0f ? 89.0f : x;
@@ -51,13 +56,17 @@ inline float exp_f32(float x) {
   return p * pow2i(e1) * pow2i(e - e1);
 }
 
-inline float sigmoid_f32(float x) {
-  // exp(-|x|) never overflows; the two forms keep full relative precision on both sides.
+NEURONA_VECTOR_INLINE float sigmoid_f32(float x) {
+  // exp(-|x|) never overflows; the two forms keep full relative precision on both sides. Both are
+  // computed and one is selected, so that the loops calling this have no branch and vectorize.
   const float e = exp_f32(-std::fabs(x));
-  return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+  const float d = 1.0f + e;
+  const float positive = 1.0f / d;
+  const float negative = e / d;
+  return x >= 0.0f ? positive : negative;
 }
 
-inline float tanh_f32(float x) {
+NEURONA_VECTOR_INLINE float tanh_f32(float x) {
   // Cephes' tanhf: an odd polynomial below 0.625, where 1 - 2 / (e^2|x| + 1) would cancel.
   const float ax = std::fabs(x);
   const float z = x * x;
@@ -203,6 +212,9 @@ inline void unary_range(int op, const float* __restrict x, float* __restrict out
     case UnaryKernel::kSigmoid:
       for (long i = begin; i < end; i++) out[i] = sigmoid_f32(x[i]);
       break;
+    case UnaryKernel::kSilu:
+      for (long i = begin; i < end; i++) out[i] = x[i] * sigmoid_f32(x[i]);
+      break;
     case UnaryKernel::kRelu:
       // `x < 0 ? 0 : x` lets NaN through, as the js kernel and PyTorch do.
       for (long i = begin; i < end; i++) out[i] = x[i] < 0.0f ? 0.0f : x[i];
@@ -249,6 +261,13 @@ inline void unary_grad_range(int op, const float* __restrict x, const float* __r
       break;
     case UnaryGradKernel::kSigmoid:
       for (long i = begin; i < end; i++) out[i] = dy[i] * y[i] * (1.0f - y[i]);
+      break;
+    // silu'(x) = s (1 + x (1 - s)), s = sigmoid(x), recomputed from x rather than stored by the forward pass.
+    case UnaryGradKernel::kSilu:
+      for (long i = begin; i < end; i++) {
+        const float s = sigmoid_f32(x[i]);
+        out[i] = dy[i] * (s + x[i] * s * (1.0f - s));
+      }
       break;
     case UnaryGradKernel::kRelu:
       for (long i = begin; i < end; i++) out[i] = x[i] > 0.0f ? dy[i] : 0.0f;

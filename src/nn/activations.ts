@@ -46,8 +46,8 @@ const ACTIVATIONS: Record<string, ActivationFn> = {
   elu: (x) => ops.elu(x, 1),
   selu: (x) => ops.mul(ops.elu(x, SELU_ALPHA), SELU_SCALE),
   gelu: (x) => ops.gelu(x), // Keras's default, the exact erf form
-  swish: (x) => ops.mul(x, ops.sigmoid(x)),
-  silu: (x) => ops.mul(x, ops.sigmoid(x)),
+  swish: (x) => ops.silu(x),
+  silu: (x) => ops.silu(x),
   softplus: ops.softplus,
   softsign: (x) => ops.div(x, ops.add(ops.abs(x), 1)),
   // Keras 3: relu6(x + 3) / 6, i.e. clip(x / 6 + 0.5, 0, 1).

@@ -30,6 +30,7 @@ const UNARY: Record<UnaryOp, UnarySpec> = {
   cos: { result: 'float', grad: 'cos' },
   tanh: { result: 'float', grad: 'tanh' },
   sigmoid: { result: 'float', grad: 'sigmoid' },
+  silu: { result: 'float', grad: 'silu' },
   relu: { result: 'keep', grad: 'relu' },
   leakyRelu: { result: 'float', grad: 'leakyRelu' },
   elu: { result: 'float', grad: 'elu' },
@@ -83,6 +84,10 @@ const GRADIENT_RULES: Record<UnaryGradOp, GradientRule> = {
   cos: (x, _y, g) => neg(mul(g, sin(x))),
   tanh: (_x, y, g) => mul(g, sub(1, square(y))),
   sigmoid: (_x, y, g) => mul(g, mul(y, sub(1, y))),
+  silu: (x, _y, g) => {
+    const s = sigmoid(x);
+    return mul(g, add(s, mul(x, mul(s, sub(1, s)))));
+  },
   relu: (x, _y, g) => mul(g, cast(greater(x, 0), g.dtype)),
   leakyRelu: (x, _y, g, alpha) => where(greater(x, 0), g, mul(g, alpha)),
   elu: (x, _y, g, alpha) => where(greater(x, 0), g, mul(g, mul(exp(x), alpha))),
@@ -117,6 +122,8 @@ export const cos = (x: Operand) => unaryOp('cos', x);
 export const tanh = (x: Operand) => unaryOp('tanh', x);
 /** 1 / (1 + e^-x), computed without overflow for any x. */
 export const sigmoid = (x: Operand) => unaryOp('sigmoid', x);
+/** x * sigmoid(x) in one pass (Keras's swish, PyTorch's silu), and its gradient in one pass. */
+export const silu = (x: Operand) => unaryOp('silu', x);
 export const relu = (x: Operand) => unaryOp('relu', x);
 /** x for x > 0, alpha * x otherwise (PyTorch's default slope 0.01). */
 export const leakyRelu = (x: Operand, alpha = 0.01) => unaryOp('leakyRelu', x, alpha);

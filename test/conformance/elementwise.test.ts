@@ -57,6 +57,14 @@ const UNARY: Record<UnaryOp, UnaryCase> = {
   cos: { call: nr.cos, value: Math.cos, low: -10, high: 10, derivative: (x) => -Math.sin(x), result: 'float' },
   tanh: { call: nr.tanh, value: Math.tanh, low: -6, high: 6, derivative: (x) => 1 - Math.tanh(x) ** 2, result: 'float' },
   sigmoid: { call: nr.sigmoid, value: sigmoid, low: -12, high: 12, derivative: (x) => sigmoid(x) * (1 - sigmoid(x)), result: 'float' },
+  silu: {
+    call: nr.silu,
+    value: (x) => x * sigmoid(x),
+    low: -12,
+    high: 12,
+    derivative: (x) => sigmoid(x) * (1 + x * (1 - sigmoid(x))),
+    result: 'float',
+  },
   // NaN propagates, as in torch.relu and np.maximum(x, 0).
   relu: {
     call: nr.relu,
@@ -128,7 +136,7 @@ conformance('unary: int32 inputs keep int32 or become float32 by the op kind', (
 conformance('unary: sigmoid, softplus, tanh, exp at extreme inputs', () => {
   const extremes = [-1000, -100, -88, -30, -1, -0, 0, 1, 30, 88, 100, 1000];
   const x = nr.tensor(extremes);
-  for (const op of ['sigmoid', 'softplus', 'tanh', 'exp', 'expm1', 'elu', 'leakyRelu', 'relu'] as const) {
+  for (const op of ['sigmoid', 'silu', 'softplus', 'tanh', 'exp', 'expm1', 'elu', 'leakyRelu', 'relu'] as const) {
     const y = UNARY[op].call(x);
     const got = valuesOf(y);
     assert.ok(
@@ -217,6 +225,7 @@ conformance('unaryGrad: derivatives at 0 and at extremes follow PyTorch', () => 
     ['elu', [ELU_ALPHA, 0, 1, ELU_ALPHA * Math.exp(-100), 1]],
     ['sigmoid', [0.25, 0, 0, sigmoid(-100) * sigmoid(100), sigmoid(100) * sigmoid(-100)]],
     ['softplus', [0.5, 0, 1, sigmoid(-100), 1]],
+    ['silu', [0.5, 0, 1, sigmoid(-100) * (1 - 100 * sigmoid(100)), 1]],
     ['tanh', [1, 0, 0, 0, 0]],
   ];
   for (const [op, expected] of cases) {

@@ -20,6 +20,10 @@ const CASES: [string, (x: nr.Tensor) => nr.Tensor, (shape: number[]) => nr.Tenso
   ['softplus', (x) => nr.softplus(x), (s) => randomFloat64(s, -4, 4)],
   ['softplus (|x| from 15 to 17)', (x) => x.softplus(), (s) => awayFromZero(s, 15)],
   ['relu method then square', (x) => x.relu().square(), (s) => awayFromZero(s)],
+  ['silu', (x) => nr.silu(x), (s) => randomFloat64(s, -4, 4)],
+  ['silu (|x| up to 30)', (x) => nr.silu(x), (s) => awayFromZero(s, 5, 25)],
+  // The gradient's own gradient goes through the differentiable form of silu' (higher-order training, e.g. WGAN-GP).
+  ['silu gradient', (x) => nr.grad((t: nr.Tensor) => nr.silu(t).square().sum())(x)[0]!, (s) => randomFloat64(s, -4, 4)],
   ['gelu', (x) => nr.gelu(x), (s) => randomFloat64(s, -4, 4)],
   ['gelu (|x| from 5 to 9, the tails)', (x) => nr.gelu(x), (s) => awayFromZero(s, 5, 4)],
   ['gelu tanh form', (x) => nr.gelu(x, true), (s) => randomFloat64(s, -4, 4)],
@@ -50,6 +54,7 @@ test('activation gradients at known points (the slopes, not only their consisten
     ['elu 0.5', (t) => t.elu(0.5), (v) => (v > 0 ? 1 : 0.5 * Math.exp(v))],
     ['sigmoid', (t) => t.sigmoid(), (v) => Math.exp(-v) / (1 + Math.exp(-v)) ** 2],
     ['softplus', (t) => t.softplus(), (v) => 1 / (1 + Math.exp(-v))],
+    ['silu', (t) => nr.silu(t), (v) => (1 + Math.exp(-v) + v * Math.exp(-v)) / (1 + Math.exp(-v)) ** 2],
     // Phi(v) + v phi(v), with erf at the points from mpmath (30 digits).
     ['gelu', (t) => nr.gelu(t), (v) => GELU_SLOPES.get(v)!],
   ];

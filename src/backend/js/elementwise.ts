@@ -66,6 +66,14 @@ const unaryLoops: Record<UnaryOp, UnaryLoop> = {
       o[i] = v >= 0 ? 1 / (1 + e) : e / (1 + e);
     }
   },
+  // x * sigmoid(x), the sigmoid as above (swish; PyTorch's silu).
+  silu: (x, o, n) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      const e = Math.exp(-Math.abs(v));
+      o[i] = v * (v >= 0 ? 1 / (1 + e) : e / (1 + e));
+    }
+  },
   // `v < 0 ? 0 : v` lets NaN through, as PyTorch's relu does.
   relu: (x, o, n) => {
     for (let i = 0; i < n; i++) {
@@ -187,6 +195,15 @@ const gradLoops: Record<UnaryGradOp, GradLoop> = {
   },
   relu: (x, _y, d, o, n) => {
     for (let i = 0; i < n; i++) o[i] = x[i]! > 0 ? d[i]! : 0;
+  },
+  // silu'(x) = s (1 + x (1 - s)), s = sigmoid(x) recomputed from x.
+  silu: (x, _y, d, o, n) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      const e = Math.exp(-Math.abs(v));
+      const s = v >= 0 ? 1 / (1 + e) : e / (1 + e);
+      o[i] = d[i]! * (s + v * s * (1 - s));
+    }
   },
   leakyRelu: (x, _y, d, o, n, alpha) => {
     for (let i = 0; i < n; i++) o[i] = x[i]! > 0 ? d[i]! : alpha * d[i]!;
