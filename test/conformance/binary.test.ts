@@ -126,6 +126,20 @@ const SHAPE_PAIRS: readonly (readonly [readonly number[], readonly number[]])[] 
     [0, 3],
     [1, 3],
   ],
+  // Broadcasts whose small operand's axes are not one run (a per-image bias): native loops the leading
+  // axes and runs each slice natively (splitBroadcast), with the small operand on either side.
+  [
+    [3, 16, 16, 64],
+    [3, 1, 1, 64],
+  ],
+  [
+    [3, 1, 1, 64],
+    [3, 16, 16, 64],
+  ],
+  [
+    [2, 3, 90, 48],
+    [2, 1, 90, 1],
+  ],
 ];
 
 function checkBinary(op: BinaryOp, a: nr.Tensor, b: nr.Tensor, label: string): void {
@@ -312,4 +326,40 @@ conformance('where: broadcast condition and operands, float32, int32 and scalars
     'float32',
     'where as relu',
   );
+});
+
+conformance('broadcastTo: copies along inserted, leading and inner axes (nearest upsampling) equal the reference', () => {
+  const rng = new TestRandom(35);
+  const cases: [number[], number[]][] = [
+    [
+      [2, 3, 1, 4, 1, 5],
+      [2, 3, 2, 4, 3, 5],
+    ],
+    [
+      [3, 1],
+      [2, 3, 7],
+    ],
+    [
+      [1, 6, 1],
+      [4, 6, 9],
+    ],
+    [[5], [3, 5]],
+    [[], [2, 2]],
+  ];
+  for (const [from, to] of cases) {
+    for (const dtype of ['float32', 'int32'] as const) {
+      const x =
+        dtype === 'float32'
+          ? randomTensor(rng, from, -3, 3)
+          : nr.tensor(
+              Array.from({ length: sizeOf(from) }, (_, i) => i - 4),
+              from,
+              'int32',
+            );
+      const values = valuesOf(x);
+      const label = `broadcastTo ${JSON.stringify(from)} -> ${JSON.stringify(to)} ${dtype}`;
+      const expected = Array.from({ length: sizeOf(to) }, (_, i) => values[broadcastOffset(unravel(i, to), from)]!);
+      assertExact(nr.broadcastTo(x, to), expected, dtype, label, to);
+    }
+  }
 });

@@ -452,6 +452,19 @@ export function where(
   out: TypedArray,
   outShape: readonly number[],
 ): void {
+  if (a === b && cond.length === 1 && condShape.length === 0) {
+    // One operand under a constant condition: a broadcast copy (expand, e.g. nearest upsampling), planned
+    // on that operand alone so rows are longer, and copied without reading the condition per element.
+    const copy = planRows(outShape, [aShape]);
+    const [step] = copy.rowStrides as [number];
+    const length = copy.rowLength;
+    forEachRow(copy, (offsets, oi) => {
+      const ai = offsets[0]!;
+      if (step === 0) out.fill(a[ai]!, oi, oi + length);
+      else for (let j = 0; j < length; j++) out[oi + j] = a[ai + j * step]!;
+    });
+    return;
+  }
   const plan = planRows(outShape, [condShape, aShape, bShape]);
   const [cs, as, bs] = plan.rowStrides as [number, number, number];
   const len = plan.rowLength;

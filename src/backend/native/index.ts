@@ -148,6 +148,49 @@ export function broadcastPattern(
   return { period: size, repeat };
 }
 
+/** Slices below this many elements are not worth a native call each: the js loop does the whole op. */
+const MIN_SPLIT_SLICE = 4096;
+
+/**
+ * @internal A broadcast that `broadcastPattern` cannot express because the small operand's non-1 axes are
+ * not one run (`[n, 1, 1, C]` against `[n, H, W, C]`, a per-image bias): the axes before its last run
+ * are looped, each slice of `inner` output elements taking the small operand's `period` values from
+ * `offsets[k]` with that run's pattern. Null when that is not the case or the slices are too small.
+ */
+export function splitBroadcast(
+  shape: readonly number[],
+  outShape: readonly number[],
+  n: number,
+): { inner: number; offsets: number[]; period: number; repeat: number } | null {
+  const rank = outShape.length;
+  const s = [...Array.from({ length: rank - shape.length }, () => 1), ...shape];
+  let last = rank - 1;
+  while (last >= 0 && s[last] === 1) last--;
+  let first = last;
+  while (first > 0 && s[first - 1] !== 1) first--;
+  // The looped axes end at the small operand's last non-1 axis before the gap; each slice is the rest.
+  let looped = first - 1;
+  while (looped >= 0 && s[looped] === 1) looped--;
+  if (last < 0 || looped < 0) return null;
+  let inner = 1;
+  for (let axis = looped + 1; axis < rank; axis++) inner *= outShape[axis]!;
+  if (inner < MIN_SPLIT_SLICE || s.slice(first, last + 1).some((d, i) => d !== outShape[first + i])) return null;
+  let period = 1;
+  for (let axis = first; axis <= last; axis++) period *= s[axis]!;
+  // The small operand's offset for each index of the looped axes (stride 0 along its axes of size 1).
+  let offsets = [0];
+  let stride = period;
+  for (let axis = looped; axis >= 0; axis--) {
+    const size = outShape[axis]!;
+    const step = s[axis] === 1 ? 0 : stride;
+    offsets = Array.from({ length: size * offsets.length }, (_, i) => Math.floor(i / offsets.length) * step + offsets[i % offsets.length]!);
+    stride *= s[axis]!;
+  }
+  let repeat = 1;
+  for (let axis = last + 1; axis < rank; axis++) repeat *= outShape[axis]!;
+  return offsets.length * inner === n ? { inner, offsets, period, repeat } : null;
+}
+
 /** The kernels that take two arrays, an output and a Conv2DGeometry, the same way on both backends. */
 type GeometryKernelName =
   | 'conv2d'
@@ -248,6 +291,17 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
         const pattern = aIsSmall ? (b.length === n ? broadcastPattern(aShape, outShape, n) : null) : broadcastPattern(bShape, outShape, n);
         if (pattern) {
           addon.binary(code, a, b, pattern.period, pattern.repeat, aIsSmall, out);
+          return;
+        }
+        const split = (aIsSmall ? b.length === n : a.length === n) ? splitBroadcast(aIsSmall ? aShape : bShape, outShape, n) : null;
+        if (split) {
+          // One native call per slice of the looped axes, each on views of the arrays.
+          const { inner, offsets, period, repeat } = split;
+          for (let k = 0; k < offsets.length; k++) {
+            const small = (aIsSmall ? a : b).subarray(offsets[k]!, offsets[k]! + period);
+            const full = (aIsSmall ? b : a).subarray(k * inner, (k + 1) * inner);
+            addon.binary(code, aIsSmall ? small : full, aIsSmall ? full : small, period, repeat, aIsSmall, out.subarray(k * inner, (k + 1) * inner));
+          }
           return;
         }
       }
