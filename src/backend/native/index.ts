@@ -300,7 +300,15 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
           for (let k = 0; k < offsets.length; k++) {
             const small = (aIsSmall ? a : b).subarray(offsets[k]!, offsets[k]! + period);
             const full = (aIsSmall ? b : a).subarray(k * inner, (k + 1) * inner);
-            addon.binary(code, aIsSmall ? small : full, aIsSmall ? full : small, period, repeat, aIsSmall, out.subarray(k * inner, (k + 1) * inner));
+            addon.binary(
+              code,
+              aIsSmall ? small : full,
+              aIsSmall ? full : small,
+              period,
+              repeat,
+              aIsSmall,
+              out.subarray(k * inner, (k + 1) * inner),
+            );
           }
           return;
         }
