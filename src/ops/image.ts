@@ -104,7 +104,10 @@ export function upSample2dParsed(where: string, x: Tensor, sh: number, sw: numbe
   requireImages(x, where);
   const [batch, height, width, channels] = x.shape as [number, number, number, number];
   if (interpolation === 'nearest') {
-    const spread = broadcastTo(reshape(x, [batch, height, 1, width, 1, channels]), [batch, height, sh, width, sw, channels]);
+    // Spread along the width, then the height: the gradient is then two sums over one axis each (native
+    // reduce views), where spreading both at once would sum two separate axes (a transpose first).
+    const wide = broadcastTo(reshape(x, [batch, height, 1, width, 1, channels]), [batch, height, 1, width, sw, channels]);
+    const spread = broadcastTo(wide, [batch, height, sh, width, sw, channels]);
     return reshape(spread, [batch, height * sh, width * sw, channels]);
   }
   // Interpolation is linear in x: one matrix along the height, then one along the width, and matmul
