@@ -461,6 +461,7 @@ export function where(
     forEachRow(copy, (offsets, oi) => {
       const ai = offsets[0]!;
       if (step === 0) out.fill(a[ai]!, oi, oi + length);
+      else if (step === 1) out.set(a.subarray(ai, ai + length), oi);
       else for (let j = 0; j < length; j++) out[oi + j] = a[ai + j * step]!;
     });
     return;
