@@ -47,7 +47,7 @@ const RNN_ACTIVATIONS: Record<string, string> = { tanh: 'Tanh', sigmoid: 'Sigmoi
  * One ONNX LSTM/GRU/RNN node over a batch-first input. Returns its sequence batch-first with each
  * step at its input position (whatever the direction), and its final states [batch, units].
  */
-function rnnNode(g: GraphBuilder, layer: Layer, x: string, initial: string[]): { y: string; h: string; c: string | null } {
+function rnnNode(g: GraphBuilder, layer: Layer, x: string, initial: string[]): { y: string; h: string; c: (() => string) | null } {
   if (!(layer instanceof L.LSTM || layer instanceof L.GRU || layer instanceof L.SimpleRNN)) return unsupported(layer);
   const lstm = layer instanceof L.LSTM;
   const gru = layer instanceof L.GRU;
@@ -89,9 +89,13 @@ function rnnNode(g: GraphBuilder, layer: Layer, x: string, initial: string[]): {
       ...(gru ? [{ name: 'linear_before_reset', i: layer.resetAfter ? 1 : 0 }] : []),
     ],
   });
-  // Y is [steps, directions, batch, units]; Y_h and Y_c [directions, batch, units].
+  // Y is [steps, directions, batch, units]; Y_c [directions, batch, units]. The final hidden state is
+  // taken from Y (its last step, or its first for a reverse pass) rather than from Y_h, so that readers
+  // that take a node's first output only (neurona's fromOnnx) read it too.
   const y = g.node('Transpose', [squeeze(g, outputs[0]!, [1])], { perm: [1, 0, 2] });
-  return { y, h: squeeze(g, outputs[1]!, [0]), c: lstm ? squeeze(g, outputs[2]!, [0]) : null };
+  const h = g.node('Gather', [y, g.constant('step', [layer.goBackwards ? 0 : -1], [], DataType.INT64)], { axis: 1 });
+  // Y_c is read only when the layer returns its states.
+  return { y, h, c: lstm ? () => squeeze(g, outputs[2]!, [0]) : null };
 }
 
 /** SimpleRNN, LSTM and GRU: neurona returns a backwards layer's sequence in its processing order. */
@@ -99,7 +103,7 @@ export function recurrent(g: GraphBuilder, call: LayerCall): string | string[] {
   const layer = call.layer as Recurrent;
   const r = rnnNode(g, layer, call.xs[0]!, call.keywords.initialState ?? []);
   const out = layer.returnSequences ? (layer.goBackwards ? flipTime(g, r.y) : r.y) : r.h;
-  return layer.returnState ? [out, r.h, ...(r.c ? [r.c] : [])] : out;
+  return layer.returnState ? [out, r.h, ...(r.c ? [r.c()] : [])] : out;
 }
 
 /** Two recurrent nodes; the backward layer's sequence is put back in input order before the merge. */
@@ -120,7 +124,7 @@ export function bidirectional(g: GraphBuilder, call: LayerCall): string | string
     ave: () => [g.node('Mul', [g.node('Add', [a, z]), g.constant('half', [0.5], [])])],
   };
   const outputs = layer.mergeMode === null ? [a, z] : merged[layer.mergeMode]!();
-  const states = (r: typeof f) => [r.h, ...(r.c ? [r.c] : [])];
+  const states = (r: typeof f) => [r.h, ...(r.c ? [r.c()] : [])];
   if (layer.returnState) outputs.push(...states(f), ...states(b));
   return outputs.length === 1 ? outputs[0]! : outputs;
 }

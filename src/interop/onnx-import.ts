@@ -110,15 +110,19 @@ function fold(node: NodeProto, ins: (Static | null)[], shapeOf: (name: string) =
       return { data: ins.flatMap((s) => ints(s)!), shape: [ins.reduce((n, s) => n + s!.data.length, 0)], float: false };
     case 'Slice': {
       if (x.shape.length !== 1) return null;
+      if (ins[4] && ints(ins[4])!.some((step) => step !== 1)) fail(node, 'a Slice of constants with steps other than 1');
       const n = data.length;
       const clamp = (p: number) => Math.min(Math.max(p < 0 ? p + n : p, 0), n);
       const out = data.slice(clamp(ints(ins[1])![0]!), clamp(ints(ins[2])![0]!));
       return { data: out, shape: [out.length], float: false };
     }
     case 'ConstantOfShape': {
-      if (data.some((d) => d === null)) return { data: new Float32Array(0), shape: [0], float: true, lazy: true };
       const t = node.attributes.find((v) => v.name === 'value')?.t;
       const value = t ? Number(t.data[0] ?? 0) : 0;
+      if (data.some((d) => d === null)) {
+        if (value !== 0) fail(node, `a ConstantOfShape of a run-time shape filled with ${value} (zeros only: a recurrent initial state)`);
+        return { data: new Float32Array(0), shape: [0], float: true, lazy: true };
+      }
       const size = (data as number[]).reduce((p, d) => p * d, 1);
       if (!(size <= MAX_SAMPLE) || (data as number[]).some((d) => d < 0)) fail(node, `a ConstantOfShape of shape [${data.join(', ')}]`);
       const float = !t || t.dataType === 1;
@@ -222,9 +226,16 @@ function buildFromOnnx(bytes: Uint8Array, options: FromOnnxOptions): Model {
     names.add(name);
     return name;
   };
+  // A node's layer gives its first output only: name the node when another output is read.
+  const later = new Map<string, NodeProto>();
+  for (const node of graph.nodes) for (const out of node.outputs.slice(1)) if (out !== '') later.set(out, node);
   for (const node of graph.nodes) {
     const ins = node.inputs.map((n) => (n === '' ? null : (statics.get(n) ?? null)));
-    for (const n of node.inputs) if (n !== '' && !statics.has(n) && !symbols.has(n)) fail(node, `its input ${show(n)} comes from nowhere`);
+    for (const n of node.inputs) {
+      const from = later.get(n);
+      if (from) fail(from, `its output ${show(n)} is read, and only a node's first output is supported`);
+      if (n !== '' && !statics.has(n) && !symbols.has(n)) fail(node, `its input ${show(n)} comes from nowhere`);
+    }
     const folded =
       FOLDED.has(node.opType) || !ins.some((s, i) => s === null && node.inputs[i] !== '') ? fold(node, ins, runtimeShape) : null;
     if (folded) {
@@ -244,8 +255,9 @@ function buildFromOnnx(bytes: Uint8Array, options: FromOnnxOptions): Model {
         runtimeNames.push(name);
         return { x: runtime.length - 1 };
       }
-      // ConstantOfShape zeros for a recurrent layer's initial state are its default
-      if (i >= 4 && (node.opType === 'LSTM' || node.opType === 'GRU')) return { none: true };
+      // Zeros for a recurrent layer's initial state are its default (PyTorch writes a ConstantOfShape).
+      const recurrent = node.opType === 'LSTM' || node.opType === 'GRU' || node.opType === 'RNN';
+      if (i >= 4 && recurrent && (s.lazy || Array.prototype.every.call(s.data, (v: number | null) => v === 0))) return { none: true };
       if (s.lazy) fail(node, 'a ConstantOfShape of a run-time shape is supported only as a recurrent initial state');
       // Initializers are parameters (they train); Constant nodes are fixed numbers (epsilons, scales).
       if (s.float && initializers.has(name)) {

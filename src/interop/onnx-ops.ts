@@ -76,6 +76,7 @@ export const ONNX_OPERATORS = [
   'AveragePool',
   'LSTM',
   'GRU',
+  'RNN',
 ];
 
 /** How many leading inputs each operator requires (1 where absent). */
@@ -96,6 +97,7 @@ const REQUIRED_INPUTS: Record<string, number> = {
   LayerNormalization: 2,
   LSTM: 3,
   GRU: 3,
+  RNN: 3,
 };
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -347,17 +349,41 @@ export class OnnxOp extends Layer {
         const ends = this.need(2, batch);
         const axes = this.ints(3, batch) ?? starts.map((_, i) => i);
         const steps = this.ints(4, batch);
-        if (steps?.some((s) => s !== 1)) this.unsupported('steps other than 1');
+        if (steps?.some((s) => s !== 1 && s !== -1)) this.unsupported('steps other than 1 and -1');
         const begin = x.shape.map(() => 0);
         const size = [...x.shape];
+        const reversed: number[] = [];
         axes.forEach((a0, i) => {
           const a = norm(a0, x.rank);
           const n = x.shape[a]!;
+          if (steps?.[i] === -1) {
+            // Backwards from starts down to ends (exclusive): ONNX clamps them to [-1, n - 1] then.
+            const clampBack = (p: number) => Math.min(Math.max(p < 0 ? p + n : p, -1), n - 1);
+            const from = clampBack(starts[i]!);
+            const to = clampBack(ends[i]!);
+            begin[a] = to + 1;
+            size[a] = Math.max(from - to, 0);
+            reversed.push(a);
+            return;
+          }
           const clamp = (p: number) => Math.min(Math.max(p < 0 ? p + n : p, 0), n);
           begin[a] = clamp(starts[i]!);
           size[a] = Math.max(clamp(ends[i]!) - begin[a]!, 0);
         });
-        return ops.slice(x, begin, size);
+        let y = ops.slice(x, begin, size);
+        for (const a of reversed) {
+          const length = y.shape[a]!;
+          y = ops.gather(
+            y,
+            tensor(
+              Array.from({ length }, (_, k) => length - 1 - k),
+              [length],
+              'int32',
+            ),
+            a,
+          );
+        }
+        return y;
       }
       case 'ReduceMean':
       case 'ReduceSum':
@@ -400,7 +426,8 @@ export class OnnxOp extends Layer {
         return this.pool(x, op === 'MaxPool');
       case 'LSTM':
       case 'GRU':
-        return this.recurrent(x, v(1)!, v(2)!, v(3));
+      case 'RNN':
+        return this.recurrent(x, v(1)!, v(2)!, v(3), v(5), v(6));
       default:
         return this.unsupported('this operator');
     }
@@ -461,46 +488,57 @@ export class OnnxOp extends Layer {
     return ops.transpose(y, [0, 3, 1, 2]);
   }
 
-  /** ONNX LSTM/GRU, forward, one layer, zero initial state: Y [seq, 1, batch, hidden]. */
-  private recurrent(x: Tensor, w: Tensor, r: Tensor, b: Tensor | null): Tensor {
-    if (this.attr('direction', 'forward') !== 'forward') this.unsupported(`direction ${this.attr('direction', '')}`);
-    if (this.slots.slice(4).some((s) => !('none' in s))) this.unsupported('sequence lengths or initial states');
+  /**
+   * ONNX LSTM/GRU/RNN, one layer, any direction, the initial states given or zero: Y [seq, directions,
+   * batch, hidden], each step at its input position (a reverse direction runs from the last step).
+   */
+  private recurrent(x: Tensor, w: Tensor, r: Tensor, b: Tensor | null, h0: Tensor | null, c0: Tensor | null): Tensor {
+    const direction = this.attr('direction', 'forward');
+    if (direction !== 'forward' && direction !== 'reverse' && direction !== 'bidirectional') this.unsupported(`direction ${direction}`);
+    if (this.slots.slice(4).some((s, i) => !('none' in s) && (i === 0 || i === 3))) this.unsupported('sequence lengths or peepholes');
     const hidden = this.attr('hidden_size', 0);
     const lstm = this.opType === 'LSTM';
-    const gates = lstm ? 4 : 3;
-    const W = ops.transpose(ops.squeeze(w, [0]));
-    const R = ops.transpose(ops.squeeze(r, [0]));
-    const B = b ? ops.squeeze(b, [0]) : zeros([2 * gates * hidden], x.dtype);
-    const wb = ops.slice(B, [0], [gates * hidden]);
-    const rb = ops.slice(B, [gates * hidden], [gates * hidden]);
+    const gates = lstm ? 4 : this.opType === 'GRU' ? 3 : 1;
+    if (this.opType === 'GRU' && this.attr('linear_before_reset', 0) !== 1) this.unsupported('linear_before_reset 0');
     const [steps, batch] = x.shape as [number, number];
-    const part = (t: Tensor, k: number) => ops.slice(t, [0, k * hidden], [batch, hidden]);
-    let h = zeros([batch, hidden], x.dtype);
-    let c = zeros([batch, hidden], x.dtype);
-    const ys: Tensor[] = [];
-    const linearBeforeReset = this.attr('linear_before_reset', 0) === 1;
-    if (!lstm && !linearBeforeReset) this.unsupported('linear_before_reset 0');
-    for (let t = 0; t < steps; t++) {
-      const xt = ops.add(ops.matmul(ops.squeeze(ops.slice(x, [t, 0, 0], [1, batch, -1]), [0]), W), wb);
-      const ht = ops.add(ops.matmul(h, R), rb);
-      if (lstm) {
-        // ONNX gate order i, o, f, c
-        const g = ops.add(xt, ht);
-        const i = ops.sigmoid(part(g, 0));
-        const o = ops.sigmoid(part(g, 1));
-        const f = ops.sigmoid(part(g, 2));
-        c = ops.add(ops.mul(f, c), ops.mul(i, ops.tanh(part(g, 3))));
-        h = ops.mul(o, ops.tanh(c));
-      } else {
-        // ONNX gate order z, r, h
-        const z = ops.sigmoid(ops.add(part(xt, 0), part(ht, 0)));
-        const rr = ops.sigmoid(ops.add(part(xt, 1), part(ht, 1)));
-        const n = ops.tanh(ops.add(part(xt, 2), ops.mul(rr, part(ht, 2))));
-        h = ops.add(ops.mul(ops.sub(1, z), n), ops.mul(z, h));
+    const directions = direction === 'bidirectional' ? 2 : 1;
+    const sequences: Tensor[] = [];
+    for (let d = 0; d < directions; d++) {
+      const pick = (t: Tensor | null) => (t ? ops.squeeze(ops.slice(t, [d, 0, 0], [1, -1, -1]), [0]) : null);
+      const W = ops.transpose(pick(w)!);
+      const R = ops.transpose(pick(r)!);
+      const B = b ? ops.squeeze(ops.slice(b, [d, 0], [1, -1]), [0]) : zeros([2 * gates * hidden], x.dtype);
+      const wb = ops.slice(B, [0], [gates * hidden]);
+      const rb = ops.slice(B, [gates * hidden], [gates * hidden]);
+      const part = (t: Tensor, k: number) => ops.slice(t, [0, k * hidden], [batch, hidden]);
+      let h = pick(h0) ?? zeros([batch, hidden], x.dtype);
+      let c = pick(c0) ?? zeros([batch, hidden], x.dtype);
+      const ys: Tensor[] = new Array(steps);
+      const reverse = direction === 'reverse' || d === 1;
+      for (let s = 0; s < steps; s++) {
+        const t = reverse ? steps - 1 - s : s;
+        const xt = ops.add(ops.matmul(ops.squeeze(ops.slice(x, [t, 0, 0], [1, batch, -1]), [0]), W), wb);
+        const ht = ops.add(ops.matmul(h, R), rb);
+        if (lstm) {
+          // ONNX gate order i, o, f, c
+          const g = ops.add(xt, ht);
+          const i = ops.sigmoid(part(g, 0));
+          const o = ops.sigmoid(part(g, 1));
+          const f = ops.sigmoid(part(g, 2));
+          c = ops.add(ops.mul(f, c), ops.mul(i, ops.tanh(part(g, 3))));
+          h = ops.mul(o, ops.tanh(c));
+        } else if (gates === 3) {
+          // ONNX gate order z, r, h
+          const z = ops.sigmoid(ops.add(part(xt, 0), part(ht, 0)));
+          const rr = ops.sigmoid(ops.add(part(xt, 1), part(ht, 1)));
+          const n = ops.tanh(ops.add(part(xt, 2), ops.mul(rr, part(ht, 2))));
+          h = ops.add(ops.mul(ops.sub(1, z), n), ops.mul(z, h));
+        } else h = ops.tanh(ops.add(xt, ht));
+        ys[t] = h;
       }
-      ys.push(h);
+      sequences.push(ops.stack(ys, 0));
     }
-    return ops.expandDims(ops.stack(ys, 0), 1);
+    return ops.stack(sequences, 1);
   }
 }
 declareLayerOptions(OnnxOp, {

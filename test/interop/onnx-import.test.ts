@@ -150,3 +150,23 @@ test('an imported model exports back to ONNX: PyTorch files round-trip through n
     assertTorchClose(`${name} via neurona`, nr.tensor(Array.from(result.data as Float32Array), [...result.dims]), output, outputShape);
   }
 });
+
+test('recurrent nodes in every direction, with initial states, import: neurona exports round-trip', async () => {
+  const L = nr.layers;
+  nr.setSeed(21);
+  const x = nr.Input({ shape: [6, 3] });
+  const h0 = nr.Input({ shape: [4] });
+  const backwards = new L.LSTM(4, { returnSequences: true, goBackwards: true }).apply(x);
+  const both = new L.Bidirectional(new L.GRU(3, { returnSequences: true })).apply(backwards);
+  const started = new L.SimpleRNN(4).apply(both, { initialState: [h0] });
+  const model = new nr.Model({ inputs: [x, h0], outputs: started });
+  for (const layer of model.layers) layer.setWeights(layer.getWeights().map((w) => nr.randu(w.shape, { low: -0.6, high: 0.6 })));
+  const imported = await nr.interop.fromOnnx(await nr.interop.toOnnx(model));
+  const inputs = [nr.randn([2, 6, 3]), nr.randn([2, 4])];
+  const want = model.predict(inputs) as nr.Tensor;
+  const got = imported.predict(inputs) as nr.Tensor;
+  assert.deepEqual(got.shape, want.shape);
+  const w = want.data() as Float32Array;
+  got.data().forEach((v, i) => assert.ok(Math.abs(v - w[i]!) <= 1e-5, `output ${i}: imported ${v}, neurona ${w[i]}`));
+  assert.ok(Math.max(...Array.from(w, Math.abs)) > 0.05, 'the outputs are too small to test anything');
+});
