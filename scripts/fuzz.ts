@@ -1,16 +1,18 @@
-// `npm run fuzz [-- cases seed [modelCases [hdf5Cases [imageCases [citationCases [onnxCases]]]]]]`: the long fuzz runs,
+// `npm run fuzz [-- cases seed [modelCases [hdf5Cases [imageCases [citationCases [onnxCases [tfjsCases [kerasCases]]]]]]]]`: the long fuzz runs,
 // one phase per file-format reader. Phase 1: the safetensors reader (CI runs 20,000 cases of the same harness);
 // phase 2: nr.loadModel on mutant model directories (CI 6,000); phase 3: HDF5 / Keras weight files
 // through openHdf5 and the loadWeights mapping (CI 500); phase 4: decodeImage on PNG and JPEG files
 // (CI 3,000); phase 5: the Cora-style citation parser on mutated text (CI 3,000; `citationCases`, the
-// seventh argument); phase 6: fromOnnx on ONNX files (CI 500; `onnxCases`, the eighth). Defaults:
-// 100,000 + 20,000 + 20,000 + 100,000 + 100,000 + 100,000 cases, several minutes in all.
+// seventh argument); phase 6: fromOnnx on ONNX files (CI 500; `onnxCases`, the eighth); phases 7 and 8: the
+// TF.js layers reader and the .keras reader (CI 500 and 150; the ninth and tenth). Defaults: 100,000 + 20,000 +
+// 20,000 + 100,000 + 100,000 + 100,000 + 100,000 + 100,000 cases, a long run (the .keras phase alone ~15 min).
 import { runCitationFuzz } from '../test/data/citation.fuzz.js';
 import { runHdf5Fuzz } from '../test/io/hdf5.fuzz.js';
 import { runImageFuzz } from '../test/io/image.fuzz.js';
 import { runSafetensorsFuzz } from '../test/io/safetensors.fuzz.js';
 import { runSavingFuzz } from '../test/nn/models/saving-fuzz.js';
 import { runOnnxFuzz } from '../test/interop/onnx.fuzz.js';
+import { runKerasFuzz, runTfjsFuzz } from '../test/interop/keras.fuzz.js';
 
 const cases = Number(process.argv[2] ?? 100_000);
 const seed = Number(process.argv[3] ?? 1);
@@ -37,6 +39,8 @@ const bytePhases = [
   ['HDF5 / Keras weight-file fuzz', runHdf5Fuzz(hdf5Cases, seed)],
   ['image (PNG, JPEG) fuzz', runImageFuzz(imageCases, seed)],
   ['ONNX fuzz', runOnnxFuzz(onnxCases, seed)],
+  ['TF.js layers fuzz', runTfjsFuzz(Number(process.argv[9] ?? 100_000), seed)],
+  ['.keras fuzz', runKerasFuzz(Number(process.argv[10] ?? 100_000), seed)],
 ] as const;
 for (const [what, r] of bytePhases) {
   console.log(

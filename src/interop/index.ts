@@ -74,14 +74,16 @@ export async function toTfjs(model: Model): Promise<TfjsArtifacts> {
 }
 
 /**
- * Writes the model in TF.js's layers format into the folder `dir`: `model.json` and
- * `group1-shard1of1.bin`, which `tf.loadLayersModel` reads (over http, or `file://` in tfjs-node).
+ * Writes the model in TF.js's layers format: `model.json` and `group1-shard1of1.bin` in the folder
+ * `path`, or, when `path` ends in `.json`, that file with the shard beside it. `tf.loadLayersModel`
+ * reads them (over http, or `file://` in tfjs-node).
  */
-export async function saveTfjs(model: Model, dir: string): Promise<void> {
+export async function saveTfjs(model: Model, path: string): Promise<void> {
   const { modelJson, weightData } = modelToTfjs(model);
-  await mkdir(dir, { recursive: true });
-  await writeFileAtomic(join(dir, TFJS_SHARD), weightData);
-  await writeFileAtomic(join(dir, 'model.json'), JSON.stringify(modelJson));
+  const file = /\.json$/i.test(path) ? path : join(path, 'model.json');
+  await mkdir(dirname(file), { recursive: true });
+  await writeFileAtomic(join(dirname(file), TFJS_SHARD), weightData);
+  await writeFileAtomic(file, JSON.stringify(modelJson));
 }
 
 /**
