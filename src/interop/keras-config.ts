@@ -139,6 +139,12 @@ function exportLayerConfig(entry: NeuronaEntry, dialect: KerasDialect): Json {
       hint: `the formats carry ${KERAS_LAYERS.join(', ')}; save the model in neurona's own format instead`,
     });
   }
+  if (dialect === 'tfjs' && className === 'GRU' && config.resetAfter) {
+    throw formatError(where, {
+      expected: "TF.js's GRU has no reset_after: true",
+      hint: 'build the GRU with resetAfter: false, or export to .keras or ONNX',
+    });
+  }
   const out: Json = {};
   for (const [key, value] of Object.entries(config)) {
     if (NEURONA_ONLY[dialect][key]?.(value)) continue;
@@ -305,8 +311,10 @@ function importLayerConfig(entry: Json, where: string): NeuronaEntry {
     else if (/_constraint$/.test(key)) {
       if (value !== null)
         throw formatError(at, { expected: `option ${key}: neurona has no constraints`, got: JSON.stringify(value).slice(0, 120) });
-    } else if (known.has(option)) config[option] = value;
-    else if (known.has(key)) config[key] = value;
+    } else if (known.has(option)) {
+      // tfjs writes null for an option it was not given; where neurona's option has no null, that is its default.
+      if (value !== null || acceptsNull(spec.keys?.[option])) config[option] = value;
+    } else if (known.has(key)) config[key] = value;
     else if (!INERT[key]?.(value)) {
       throw formatError(at, {
         expected: `option ${key} is not one neurona's ${className} takes`,
@@ -317,6 +325,15 @@ function importLayerConfig(entry: Json, where: string): NeuronaEntry {
   }
   if (name !== undefined) config.name = name;
   return { className, config };
+}
+
+function acceptsNull(check: ((value: unknown, where: string) => void) | undefined): boolean {
+  try {
+    check?.(null, '');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 type History = [string, number, number];

@@ -131,6 +131,35 @@ test('TF.js: the deck-004 CNNs (LeNet-like, BatchNormalization + Dropout, functi
   await neuronaToTfjs(fn, [6, 6, 1]);
 });
 
+test('TF.js: Embedding and the recurrent layers (LSTM, GRU, SimpleRNN) both ways', async () => {
+  const rnn = () =>
+    tf.sequential({
+      layers: [
+        tf.layers.embedding({ inputDim: 7, outputDim: 3, inputShape: [5] }),
+        tf.layers.lstm({ units: 4, returnSequences: true }),
+        tf.layers.gru({ units: 3, returnSequences: true }),
+        tf.layers.simpleRNN({ units: 2 }),
+        tf.layers.dense({ units: 2, activation: 'softmax' }),
+      ],
+    });
+  const model = rnn();
+  const artifacts = await tfArtifacts(model);
+  const ours = await nr.interop.fromTfjs(artifacts as never);
+  const tokens = [1, 4, 6, 0, 2, 3, 3, 5, 1, 0];
+  const want = (model.predict(tf.tensor2d(tokens, [2, 5])) as tf.Tensor).dataSync();
+  close((ours.predict(nr.tensor(tokens, [2, 5], 'int32')) as nr.Tensor).data() as Float32Array, want, 'rnn');
+  const { modelJson, weightData } = await nr.interop.toTfjs(ours);
+  const json = JSON.parse(JSON.stringify(modelJson));
+  const loaded = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest[0].weights,
+      weightData: weightData.slice().buffer,
+    }),
+  );
+  close((loaded.predict(tf.tensor2d(tokens, [2, 5])) as tf.Tensor).dataSync(), want, 'rnn back in tfjs');
+});
+
 test('TF.js: more layers exported from neurona load in tfjs with equal predictions', async () => {
   nr.setSeed(5);
   const input = nr.Input({ shape: [8, 8, 2] });
@@ -232,6 +261,19 @@ test('TF.js: bad files are FormatErrors that say what is wrong', async () => {
         return true;
       });
     }
+    const noise = new nr.Sequential([nr.Input({ shape: [3] }), new nr.layers.GaussianNoise(0.1, { name: 'noise' })]);
+    await assert.rejects(
+      nr.interop.toTfjs(noise),
+      (e: Error) =>
+        e instanceof nr.FormatError && /layer "noise" \(GaussianNoise\): the layer class has no TF.js counterpart/.test(e.message),
+    );
+    const gru = new nr.Sequential([nr.Input({ shape: [4, 2] }), new nr.layers.GRU(3, { name: 'g' })]);
+    await assert.rejects(
+      nr.interop.toTfjs(gru),
+      (e: Error) =>
+        e instanceof nr.FormatError &&
+        /layer "g" \(GRU\): TF.js's GRU has no reset_after: true; build the GRU with resetAfter: false/.test(e.message),
+    );
     writeFileSync(join(dir, 'model.json'), '{"modelTopology": ');
     await assert.rejects(
       nr.interop.fromTfjs(dir),
