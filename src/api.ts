@@ -26,6 +26,7 @@ export {
   setFloatx,
   maxTensorElements,
   setMaxTensorElements,
+  setQuiet,
   type DType,
   type TypedArray,
   type Shape,

@@ -17,6 +17,6 @@ export * as io from './data/image-io.js';
 export * as callbacks from './vis/callbacks.js';
 export * as vis from './vis/index.js';
 export { imageGrid, saveImageGrid, type ImageGridOptions, type RgbaImage } from './vis/grid.js';
-export { loadModel, type SaveOptions, type LoadModelOptions } from './nn/saving/index.js';
+export { loadModel, listModels, removeModel, type SaveOptions, type LoadModelOptions } from './nn/saving/index.js';
 export * as interop from './interop/index.js';
 import './applications/download.js'; // weights: 'imagenet' finds or downloads Keras's files (Node only)

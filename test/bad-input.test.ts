@@ -473,6 +473,31 @@ const rows: Row[] = [
     error: nr.ConfigError,
     message: /validationSplit must be a number in \[0, 1\), got 1\.5/,
   },
+  // Saving outside directories (docs/saving.md, "Saving in the browser and in memory")
+  {
+    what: 'loadModel of bytes that are not a model container',
+    run: () => nr.loadModel(new TextEncoder().encode('<!doctype html>')),
+    error: nr.FormatError,
+    message: /^model bytes: is not a neurona model container \(a zip holding model\.json and model\.safetensors\)/,
+  },
+  {
+    what: 'loadModel with an unknown scheme',
+    run: () => nr.loadModel('gs://bucket/model/'),
+    error: nr.ConfigError,
+    message: /^loadModel: unknown scheme in "gs:\/\/bucket\/model\/"; the schemes here are indexeddb:\/\/, http:\/\/ and https:\/\//,
+  },
+  {
+    what: 'model.save to an http URL',
+    run: () => classifier().save('https://example.org/m/'),
+    error: nr.ConfigError,
+    message: /^model\.save: cannot save to https:\/\/example\.org\/m\/: http\(s\) URLs are for loading/,
+  },
+  {
+    what: 'setQuiet with a string',
+    run: () => nr.setQuiet('1' as never),
+    error: nr.ConfigError,
+    message: /^setQuiet: expected true or false, got "1"/,
+  },
   // Loaders: safetensors
   {
     what: 'safetensors: too many tensors, counted before the JSON is parsed',

@@ -39,3 +39,14 @@ test('the checker sees Node imports (the Node entry reaches the dataset loaders)
   const nodeImports = [...graph.values()].flat().filter((s) => s.startsWith('node:'));
   assert.ok(nodeImports.length > 0);
 });
+
+test('the browser build has its own types and says only what it has: loadModel yes, datasets and files no', async () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { exports: Record<string, Record<string, unknown>> };
+  const conditions = pkg.exports['.']!;
+  // The first matching condition wins: `browser` must come before `types` and `import`, with its own .d.ts.
+  assert.equal(Object.keys(conditions)[0], 'browser');
+  assert.deepEqual(conditions.browser, { types: './dist/browser.d.ts', default: './dist/browser.js' });
+  const browser = (await import('../src/browser.js')) as Record<string, unknown>;
+  for (const name of ['loadModel', 'listModels', 'removeModel', 'setQuiet']) assert.equal(typeof browser[name], 'function', name);
+  for (const name of ['datasets', 'io', 'interop']) assert.ok(!(name in browser), `the browser entry exports ${name}`);
+});

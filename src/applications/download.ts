@@ -12,7 +12,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { FormatError, configError, formatError, notice } from '../core/index.js';
+import { FormatError, configError, formatError, isQuiet, notice } from '../core/index.js';
 import { cacheRoot, openDownload } from '../data/common.js';
 import { ATOMIC_TEMP_PATTERN, atomicTempPath, processRuns, renameDurably } from '../io/atomic.js';
 import { openHdf5 } from '../io/hdf5.js';
@@ -147,11 +147,11 @@ async function removeAbandoned(fileName: string): Promise<void> {
 
 /**
  * A one-line progress bar on stderr: redrawn in place on a terminal, a line per quarter otherwise
- * (logs stay short); silent under NEURONA_QUIET=1.
+ * (logs stay short); silent under NEURONA_QUIET=1 or nr.setQuiet(true).
  */
 function progressBar(name: string, total: number): (received: number, done?: boolean) => void {
   const stream = process.stderr;
-  if (process.env.NEURONA_QUIET === '1') return () => undefined;
+  if (isQuiet()) return () => undefined;
   const live = stream.isTTY === true;
   let last = -1;
   return (received, done = false) => {

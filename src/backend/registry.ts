@@ -59,7 +59,9 @@ function ensureActive(): Backend {
   const native = tryNative();
   if (native) activate(native);
   else {
-    notice(`native backend unavailable (${nativeFailure}); using the js backend`);
+    // Outside Node (a browser, a worker) native never applies: there js is the backend, not a fallback.
+    const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+    if (node) notice(`native backend unavailable (${nativeFailure}); using the js backend`);
     activate(jsBackend);
   }
   return active!;

@@ -1,17 +1,19 @@
 import { configError, show } from '../core/index.js';
 import { convPadBefore, convOutputLength } from '../core/geometry.js';
-import { type Tensor, zeros as zerosOf } from '../tensor/index.js';
+import type { Tensor } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
-import { activationName } from '../nn/activations.js';
 import { type Layer, SymbolicTensor, type LayerShape } from '../nn/layer.js';
 import { Model } from '../nn/models/model.js';
 import { Sequential } from '../nn/models/sequential.js';
 import { inputLayerOf } from '../nn/models/input.js';
 import * as L from '../nn/layers/index.js';
 import { RandomAugmentation } from '../nn/layers/preprocessing/augmentation.js';
-import { DataType, encodeModel, type AttributeProto, type NodeProto, type TensorProto, type ValueInfo } from './onnx-proto.js';
+import { DataType, encodeModel, type AttributeProto, type ValueInfo } from './onnx-proto.js';
 import { VERSION } from '../version.js';
 import { OnnxOp } from './onnx-ops.js';
+import { NORMALIZATION_EPSILON } from '../nn/layers/preprocessing/normalization.js';
+import { type Attrs, GraphBuilder, activation, unsupported } from './onnx-graph.js';
+import { type LayerCall, bidirectional, luongAttention, multiHeadAttention, recurrent, timeDistributed } from './onnx-export-sequence.js';
 
 export interface ToOnnxOptions {
   /** The ONNX opset (default 17, the first with LayerNormalization; 13 to 21). */
@@ -20,167 +22,32 @@ export interface ToOnnxOptions {
   layout?: 'NHWC' | 'NCHW';
 }
 
-/** The layer classes toOnnx writes (docs/interop.md lists them). */
-export const ONNX_EXPORTED_LAYERS = [
-  'Dense',
-  'Activation',
-  'ReLU',
-  'LeakyReLU',
-  'Softmax',
-  'ZeroPadding2D',
-  'Conv2D',
-  'DepthwiseConv2D',
-  'SeparableConv2D',
-  'Conv2DTranspose',
-  'MaxPooling2D',
-  'AveragePooling2D',
-  'GlobalAveragePooling2D',
-  'GlobalMaxPooling2D',
-  'BatchNormalization',
-  'LayerNormalization',
-  'Dropout',
-  'SpatialDropout2D',
-  'GaussianNoise',
-  'GaussianDropout',
-  'AlphaDropout',
-  'Flatten',
-  'Reshape',
-  'Add',
-  'Subtract',
-  'Multiply',
-  'Average',
-  'Maximum',
-  'Concatenate',
-  'Embedding',
-  'Random* augmentation (identity)',
-  'nested Sequential and functional models',
-];
-const IDENTITY = new Set([
-  'Dropout',
-  'SpatialDropout1D',
-  'SpatialDropout2D',
-  'GaussianNoise',
-  'GaussianDropout',
-  'AlphaDropout',
-  'AlphaDropout',
-  'ActivityRegularization',
-]);
+export { ONNX_EXPORTED_LAYERS } from './onnx-graph.js';
 
-type Attrs = Record<string, number | number[] | string>;
-
-class GraphBuilder {
-  nodes: NodeProto[] = [];
-  initializers: TensorProto[] = [];
-  private count = 0;
-
-  constructor(readonly where: string) {}
-
-  fresh(prefix: string): string {
-    return `${prefix}_${this.count++}`;
-  }
-
-  constant(prefix: string, values: ArrayLike<number>, dims: readonly number[], dataType: number = DataType.FLOAT): string {
-    const name = this.fresh(prefix);
-    this.initializers.push({ name, dims: [...dims], dataType, data: Array.from(values) });
-    return name;
-  }
-
-  weight(prefix: string, t: Tensor): string {
-    return this.constant(prefix, t.data() as Float32Array, t.shape);
-  }
-
-  ints(prefix: string, values: readonly number[]): string {
-    return this.constant(prefix, values, [values.length], DataType.INT64);
-  }
-
-  node(opType: string, inputs: string[], attrs: Attrs = {}, prefix = opType.toLowerCase()): string {
-    const out = this.fresh(prefix);
-    const attributes: AttributeProto[] = Object.entries(attrs).map(([name, v]) =>
-      typeof v === 'string'
-        ? { name, s: v }
-        : Array.isArray(v)
-          ? { name, ints: v }
-          : Number.isInteger(v) && name !== 'alpha' && name !== 'beta' && name !== 'epsilon'
-            ? { name, i: v }
-            : { name, f: v },
-    );
-    this.nodes.push({ name: out, opType, domain: '', inputs, outputs: [out], attributes });
-    return out;
-  }
-}
-
-const unsupported = (layer: Layer): never => {
-  throw configError('toOnnx', {
-    expected: `layer ${show(layer.name)} of class ${layer.className} has no ONNX form`,
-    hint: `supported: ${ONNX_EXPORTED_LAYERS.join(', ')}`,
-  });
-};
-
-/** The ONNX nodes of an activation by Keras name; the input name when it is linear. */
-function activation(g: GraphBuilder, x: string, identifier: unknown, layer: Layer): string {
-  const name = activationName(identifier as never);
-  switch (name) {
-    case 'linear':
-      return x;
-    case 'relu':
-      return g.node('Relu', [x]);
-    case 'sigmoid':
-      return g.node('Sigmoid', [x]);
-    case 'tanh':
-      return g.node('Tanh', [x]);
-    case 'softmax':
-      return g.node('Softmax', [x], { axis: -1 });
-    case 'log_softmax':
-      return g.node('LogSoftmax', [x], { axis: -1 });
-    case 'elu':
-      return g.node('Elu', [x], { alpha: 1 });
-    case 'selu':
-      return g.node('Selu', [x]);
-    case 'softplus':
-      return g.node('Softplus', [x]);
-    case 'softsign':
-      return g.node('Softsign', [x]);
-    case 'exponential':
-      return g.node('Exp', [x]);
-    case 'leaky_relu':
-      return g.node('LeakyRelu', [x], { alpha: 0.2 });
-    case 'relu6':
-      return g.node('Clip', [x, g.constant('zero', [0], []), g.constant('six', [6], [])]);
-    case 'swish':
-    case 'silu':
-      return g.node('Mul', [x, g.node('Sigmoid', [x])]);
-    case 'hard_sigmoid':
-      return g.node('HardSigmoid', [x], { alpha: 1 / 6, beta: 0.5 });
-    case 'hard_swish':
-    case 'hard_silu':
-      return g.node('Mul', [x, g.node('HardSigmoid', [x], { alpha: 1 / 6, beta: 0.5 })]);
-    case 'gelu': {
-      const erf = g.node('Erf', [g.node('Mul', [x, g.constant('rsqrt2', [Math.SQRT1_2], [])])]);
-      return g.node('Mul', [g.node('Mul', [x, g.constant('half', [0.5], [])]), g.node('Add', [erf, g.constant('one', [1], [])])]);
-    }
-    default:
-      throw configError('toOnnx', { expected: `layer ${show(layer.name)}: activation ${show(name)} has no ONNX form here` });
-  }
-}
+const IDENTITY = new Set(['Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout']);
 
 /** NHWC -> NCHW around an op that ONNX defines channels-first. */
 function channelsFirst(g: GraphBuilder, x: string, body: (nchw: string) => string): string {
   return g.node('Transpose', [body(g.node('Transpose', [x], { perm: [0, 3, 1, 2] }))], { perm: [0, 2, 3, 1] });
 }
 
-/** ONNX `pads` for TensorFlow's 'same' split (more after than before), or zeros for 'valid'. */
+/**
+ * ONNX `pads` (all befores, then all afters) for TensorFlow's 'same' split (more after than before),
+ * zeros for 'valid'; null when a 'same' axis has no static size (then the node takes auto_pad).
+ */
 function padsFor(
-  shape: LayerShape,
+  sizes: readonly (number | null)[],
   kernel: readonly number[],
   strides: readonly number[],
   dilation: readonly number[],
   padding: string,
-): number[] {
-  if (padding !== 'same') return [0, 0, 0, 0];
+): number[] | null {
+  if (padding !== 'same') return kernel.flatMap(() => [0, 0]);
   const begin: number[] = [];
   const end: number[] = [];
-  for (let a = 0; a < 2; a++) {
-    const size = shape[a + 1]!;
+  for (let a = 0; a < kernel.length; a++) {
+    const size = sizes[a];
+    if (size === null || size === undefined) return null;
     const out = convOutputLength(size, kernel[a]!, strides[a]!, dilation[a]!, 'same');
     const span = (kernel[a]! - 1) * dilation[a]! + 1;
     const total = Math.max((out - 1) * strides[a]! + span - size, 0);
@@ -188,6 +55,29 @@ function padsFor(
     end.push(total - begin[a]!);
   }
   return [...begin, ...end];
+}
+
+/** `pads`, or TensorFlow's 'same' as auto_pad SAME_UPPER where the size is known only at run time. */
+const padAttrs = (pads: number[] | null): Attrs => (pads ? { pads } : { auto_pad: 'SAME_UPPER' });
+
+/** [batch, steps, channels] -> [batch, channels, steps] around an op that ONNX defines channels-first. */
+function stepsLast(g: GraphBuilder, x: string, body: (ncl: string) => string): string {
+  return g.node('Transpose', [body(g.node('Transpose', [x], { perm: [0, 2, 1] }))], { perm: [0, 2, 1] });
+}
+
+/** A reduction over `axes`: ReduceSum takes its axes as an input from opset 13 on, the others from 18. */
+function reduce(g: GraphBuilder, op: string, x: string, axes: number[], keepdims: boolean, opset: number): string {
+  if (op === 'ReduceSum' || opset >= 18) return g.node(op, [x, g.ints('axes', axes)], { keepdims: keepdims ? 1 : 0 });
+  return g.node(op, [x], { axes, keepdims: keepdims ? 1 : 0 });
+}
+
+/** Keeps `[start, end)` of each axis in `axes`. */
+const sliceAxes = (g: GraphBuilder, x: string, axes: number[], starts: number[], ends: number[]) =>
+  g.node('Slice', [x, g.ints('starts', starts), g.ints('ends', ends), g.ints('axes', axes)]);
+
+/** Whether a layer makes a mask that later layers read: ONNX has no masks, so these cannot be exported. */
+function makesMask(layer: Layer): boolean {
+  return layer instanceof L.Masking || ((layer instanceof L.Embedding || layer instanceof L.TokenAndPositionEmbedding) && layer.maskZero);
 }
 
 function convTransposeAttrs(layer: L.Conv2DTranspose, inShape: LayerShape, outShape: LayerShape): Attrs {
@@ -210,12 +100,202 @@ function convTransposeAttrs(layer: L.Conv2DTranspose, inShape: LayerShape, outSh
   return { kernel_shape: [kh, kw], strides: [...layer.strides], dilations: [...layer.dilationRate], pads, output_padding: outputPadding };
 }
 
-/** Writes one layer call; returns its output's name. */
-function writeLayer(g: GraphBuilder, layer: Layer, xs: string[], inShapes: LayerShape[], outShape: LayerShape, opset: number): string {
+/** Conv2D and its kin: NHWC around ONNX's channels-first Conv / ConvTranspose. */
+function conv2d(g: GraphBuilder, call: LayerCall): string {
+  const layer = call.layer as L.Conv2D | L.DepthwiseConv2D | L.SeparableConv2D | L.Conv2DTranspose;
+  const x = call.xs[0]!;
+  const inShape = call.inShapes[0]!;
+  const [kh, kw] = layer.kernelSize;
+  const pads = padsFor(inShape.slice(1, 3), [kh, kw], layer.strides, layer.dilationRate, layer.padding);
+  const attrs: Attrs = { kernel_shape: [kh, kw], strides: [...layer.strides], dilations: [...layer.dilationRate], ...padAttrs(pads) };
+  const inChannels = inShape[3]!;
+  const bias = (inputs: string[]) => (layer.bias ? [...inputs, g.weight('bias', layer.bias)] : inputs);
+  const y = channelsFirst(g, x, (nchw) => {
+    if (layer instanceof L.Conv2D) {
+      // MaskedConv2D convolves with its kernel times its mask; the stored kernel is unmasked.
+      const masked = (layer as unknown as { maskedKernel?: () => Tensor }).maskedKernel?.call(layer);
+      const w = g.weight('kernel', ops.transpose(masked ?? layer.kernel!, [3, 2, 0, 1]));
+      return g.node('Conv', bias([nchw, w]), attrs);
+    }
+    if (layer instanceof L.Conv2DTranspose) {
+      const w = g.weight('kernel', ops.transpose(layer.kernel!, [3, 2, 0, 1]));
+      if (inShape[1] === null || inShape[2] === null) unsupported(layer);
+      return g.node('ConvTranspose', bias([nchw, w]), convTransposeAttrs(layer, inShape, call.outShape as LayerShape));
+    }
+    const depthwise = layer instanceof L.DepthwiseConv2D ? layer.kernel! : layer.depthwiseKernel!;
+    const mult = depthwise.shape[3]!;
+    const dw = g.weight('depthwise', ops.reshape(ops.transpose(depthwise, [2, 3, 0, 1]), [inChannels * mult, 1, kh, kw]));
+    const dwAttrs = { ...attrs, group: inChannels };
+    if (layer instanceof L.DepthwiseConv2D) return g.node('Conv', bias([nchw, dw]), dwAttrs);
+    const mid = g.node('Conv', [nchw, dw], dwAttrs);
+    const pw = g.weight('pointwise', ops.transpose(layer.pointwiseKernel!, [3, 2, 0, 1]));
+    return g.node('Conv', bias([mid, pw]), { kernel_shape: [1, 1] });
+  });
+  return activation(g, y, layer.activation, layer);
+}
+
+/** Conv1D ('causal' pads the front only) and the 1-D poolings, through ONNX's [batch, channels, steps]. */
+function sequence1d(g: GraphBuilder, call: LayerCall): string {
+  const layer = call.layer;
+  const x = call.xs[0]!;
+  const steps = call.inShapes[0]![1]!;
+  if (layer instanceof L.Conv1D) {
+    const { kernelSize: k, strides: s, dilationRate: d } = layer;
+    const pads = layer.padding === 'causal' ? [(k - 1) * d, 0] : padsFor([steps], [k], [s], [d], layer.padding);
+    const inputs = [g.weight('kernel', ops.transpose(layer.kernel!, [2, 1, 0]))];
+    if (layer.bias) inputs.push(g.weight('bias', layer.bias));
+    const attrs = { kernel_shape: [k], strides: [s], dilations: [d], group: layer.groups, ...padAttrs(pads) };
+    return activation(
+      g,
+      stepsLast(g, x, (ncl) => g.node('Conv', [ncl, ...inputs], attrs)),
+      layer.activation,
+      layer,
+    );
+  }
+  const pool = layer as L.MaxPooling1D | L.AveragePooling1D;
+  const max = pool instanceof L.MaxPooling1D;
+  const pads = padsFor([steps], [pool.poolSize], [pool.strides], [1], pool.padding);
+  const attrs: Attrs = {
+    kernel_shape: [pool.poolSize],
+    strides: [pool.strides],
+    ...padAttrs(pads),
+    ...(max ? {} : { count_include_pad: 0 }),
+  };
+  return stepsLast(g, x, (ncl) => g.node(max ? 'MaxPool' : 'AveragePool', [ncl], attrs));
+}
+
+/** Padding, cropping and nearest/bilinear upsampling of sequences and images. */
+function spatial(g: GraphBuilder, call: LayerCall): string {
+  const layer = call.layer;
+  const x = call.xs[0]!;
+  const shape = call.inShapes[0]!;
+  const ends = (layer as unknown as { ends: [number, number] }).ends;
+  if (layer instanceof L.ZeroPadding1D) return g.node('Pad', [x, g.ints('pads', [0, ends[0], 0, 0, ends[1], 0])], { mode: 'constant' });
+  if (layer instanceof L.Cropping1D) return sliceAxes(g, x, [1], [ends[0]], [-ends[1] || 2 ** 62]);
+  if (layer instanceof L.ZeroPadding2D) {
+    const [[top, bottom], [left, right]] = layer.padding;
+    return g.node('Pad', [x, g.ints('pads', [0, top, left, 0, 0, bottom, right, 0])], { mode: 'constant' });
+  }
+  if (layer instanceof L.Cropping2D) {
+    const [[top, bottom], [left, right]] = layer.cropping;
+    return sliceAxes(g, x, [1, 2], [top, left], [-bottom || 2 ** 62, -right || 2 ** 62]);
+  }
+  if (layer instanceof L.UpSampling1D) {
+    const spread = g.node('Tile', [g.node('Unsqueeze', [x, g.ints('axes', [2])]), g.ints('repeats', [1, 1, layer.size, 1])]);
+    return g.node('Reshape', [spread, g.ints('shape', [0, -1, shape[2]!])]);
+  }
+  const up = layer as L.UpSampling2D;
+  const [sh, sw] = up.size;
+  const scales = g.constant('scales', [1, 1, sh, sw], [4]);
+  // Half-pixel centres, as Keras's and PyTorch's bilinear (align_corners=False); nearest copies pixels.
+  const attrs: Attrs =
+    up.interpolation === 'bilinear'
+      ? { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }
+      : { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' };
+  return channelsFirst(g, x, (nchw) => g.node('Resize', [nchw, '', scales], attrs));
+}
+
+/** Normalizations other than BatchNormalization and LayerNormalization, and Rescaling. */
+function normalization(g: GraphBuilder, call: LayerCall): string {
+  const layer = call.layer;
+  const x = call.xs[0]!;
+  const shape = call.inShapes[0]!;
+  const rank = shape.length;
+  if (layer instanceof L.Rescaling) {
+    const operand = (v: number | readonly number[], name: string) =>
+      typeof v === 'number' ? g.constant(name, [v], []) : g.constant(name, [...v], [v.length]);
+    const scaled = g.node('Mul', [x, operand(layer.scale, 'scale')]);
+    return layer.offset === 0 ? scaled : g.node('Add', [scaled, operand(layer.offset, 'offset')]);
+  }
+  if (layer instanceof L.Normalization) {
+    const own = layer as unknown as { fixed: { mean: Tensor; variance: Tensor } | null; broadcastShape: number[] };
+    const weights = layer as unknown as { meanWeight: Tensor; varianceWeight: Tensor };
+    const mean = own.fixed?.mean ?? ops.reshape(weights.meanWeight, own.broadcastShape);
+    const variance = own.fixed?.variance ?? ops.reshape(weights.varianceWeight, own.broadcastShape);
+    const std = g.weight('std', ops.maximum(ops.sqrt(variance), NORMALIZATION_EPSILON));
+    const m = g.weight('mean', mean);
+    return layer.invert ? g.node('Add', [m, g.node('Mul', [x, std])]) : g.node('Div', [g.node('Sub', [x, m]), std]);
+  }
+  if (layer instanceof L.UnitNormalization) {
+    const axes = (Array.isArray(layer.axis) ? layer.axis : [layer.axis]).map((a: number) => (a < 0 ? a + rank : a));
+    const sum = reduce(g, 'ReduceSum', g.node('Mul', [x, x]), axes, true, call.opset);
+    const norm = g.node('Sqrt', [g.node('Max', [sum, g.constant('eps', [1e-12], [])])]);
+    return g.node('Div', [x, norm]);
+  }
+  const gn = layer as L.GroupNormalization;
+  const axis = gn.axis < 0 ? gn.axis + rank : gn.axis;
+  if (axis !== rank - 1 || shape.slice(1).includes(null)) unsupported(layer);
+  const channels = shape[axis]!;
+  // [batch, ..., channels] -> [batch, positions, groups, channels per group]; statistics over axes 1 and 3.
+  const grouped = g.node('Reshape', [x, g.ints('shape', [0, -1, gn.groups, channels / gn.groups])]);
+  const mean = reduce(g, 'ReduceMean', grouped, [1, 3], true, call.opset);
+  const centred = g.node('Sub', [grouped, mean]);
+  const variance = reduce(g, 'ReduceMean', g.node('Mul', [centred, centred]), [1, 3], true, call.opset);
+  const std = g.node('Sqrt', [g.node('Add', [variance, g.constant('eps', [gn.epsilon], [])])]);
+  let y = g.node('Reshape', [g.node('Div', [centred, std]), g.ints('shape', [0, ...(shape.slice(1) as number[])])]);
+  if (gn.gamma) y = g.node('Mul', [y, g.weight('gamma', gn.gamma)]);
+  return gn.beta ? g.node('Add', [y, g.weight('beta', gn.beta)]) : y;
+}
+
+/** The first T rows of a position table, T from the input's axis -2 at run time. */
+function positionRows(g: GraphBuilder, table: Tensor, x: string, call: LayerCall): string {
+  if ((call.options.startIndex ?? 0) !== 0) unsupported(call.layer);
+  const steps = g.node('Slice', [g.node('Shape', [x]), g.ints('starts', [-2]), g.ints('ends', [-1]), g.ints('axes', [0])]);
+  return g.node('Slice', [g.weight('positions', table), g.ints('starts', [0]), steps, g.ints('axes', [0])]);
+}
+
+/** Embeddings, the pair distances and Maxout. */
+function other(g: GraphBuilder, call: LayerCall): string {
+  const layer = call.layer;
+  const [x, y] = call.xs as [string, string?];
+  const indices = () => g.node('Cast', [x], { to: DataType.INT64 });
+  if (layer instanceof L.Embedding) return g.node('Gather', [g.weight('embeddings', layer.embeddings!), indices()], { axis: 0 });
+  if (layer instanceof L.PositionEmbedding) return g.node('Expand', [positionRows(g, layer.embeddings!, x, call), g.node('Shape', [x])]);
+  if (layer instanceof L.TokenAndPositionEmbedding) {
+    const own = layer as unknown as { tokenEmbeddings: Tensor; positionEmbeddings: Tensor };
+    const tokens = g.node('Gather', [g.weight('embeddings', own.tokenEmbeddings), indices()], { axis: 0 });
+    return g.node('Add', [tokens, positionRows(g, own.positionEmbeddings, tokens, call)]);
+  }
+  if (layer instanceof L.Maxout) {
+    let z = g.node('MatMul', [x, g.weight('kernel', layer.kernel!)]);
+    if (layer.bias) z = g.node('Add', [z, g.weight('bias', layer.bias)]);
+    const pieces = g.node('Reshape', [z, g.ints('shape', [...call.inShapes[0]!.slice(0, -1).map(() => 0), layer.units, layer.pieces])]);
+    return reduce(g, 'ReduceMax', pieces, [-1], false, call.opset);
+  }
+  const distance = layer as L.L1Distance | L.L2Distance | L.CosineSimilarity;
+  const axis = [distance.axis];
+  if (layer instanceof L.CosineSimilarity) {
+    const unit = (v: string) =>
+      g.node('Div', [
+        v,
+        g.node('Sqrt', [
+          g.node('Max', [reduce(g, 'ReduceSum', g.node('Mul', [v, v]), axis, true, call.opset), g.constant('eps', [1e-12], [])]),
+        ]),
+      ]);
+    return reduce(g, 'ReduceSum', g.node('Mul', [unit(x), unit(y!)]), axis, true, call.opset);
+  }
+  const diff = g.node('Sub', [x, y!]);
+  if (layer instanceof L.L1Distance) return reduce(g, 'ReduceSum', g.node('Abs', [diff]), axis, true, call.opset);
+  const sum = reduce(g, 'ReduceSum', g.node('Mul', [diff, diff]), axis, true, call.opset);
+  return g.node('Sqrt', [g.node('Add', [sum, g.constant('eps', [(layer as L.L2Distance).epsilon], [])])]);
+}
+
+/** Writes one layer call; returns its output's name (names, for a layer with several outputs). */
+function writeLayer(g: GraphBuilder, call: LayerCall): string | string[] {
+  const { layer, xs, inShapes, opset } = call;
   const x = xs[0]!;
   const inShape = inShapes[0]!;
   const cls = layer.className;
-  if (layer instanceof Model) return writeModel(g, layer, xs, opset)[0]!;
+  if (makesMask(layer)) {
+    throw configError('toOnnx', {
+      expected: `layer ${show(layer.name)} (${cls}) makes a mask for later layers, and ONNX has no masks`,
+      hint: 'export a model without Masking or maskZero (pad sequences, or cut them to one length)',
+    });
+  }
+  if (layer instanceof Model) {
+    const outs = writeModel(g, layer, xs, opset);
+    return outs.length === 1 ? outs[0]! : outs;
+  }
   if (layer instanceof OnnxOp) return writeOnnxOp(g, layer, xs, inShapes, opset);
   if (IDENTITY.has(cls) || layer instanceof RandomAugmentation) return g.node('Identity', [x]);
   if (layer instanceof L.Dense) {
@@ -231,49 +311,29 @@ function writeLayer(g: GraphBuilder, layer: Layer, xs: string[], inShapes: Layer
   }
   if (layer instanceof L.LeakyReLU) return g.node('LeakyRelu', [x], { alpha: layer.negativeSlope });
   if (layer instanceof L.Softmax) return g.node('Softmax', [x], { axis: layer.axis });
-  if (
-    layer instanceof L.Conv2D ||
-    layer instanceof L.DepthwiseConv2D ||
-    layer instanceof L.SeparableConv2D ||
-    layer instanceof L.Conv2DTranspose
-  ) {
-    const [kh, kw] = layer.kernelSize;
-    const pads = padsFor(inShape, [kh, kw], layer.strides, layer.dilationRate, layer.padding);
-    const attrs: Attrs = { kernel_shape: [kh, kw], strides: [...layer.strides], dilations: [...layer.dilationRate], pads };
-    const inChannels = inShape[3]!;
-    const y = channelsFirst(g, x, (nchw) => {
-      if (layer instanceof L.Conv2D) {
-        const w = g.weight('kernel', ops.transpose(layer.kernel!, [3, 2, 0, 1]));
-        return g.node('Conv', layer.bias ? [nchw, w, g.weight('bias', layer.bias)] : [nchw, w], attrs);
-      }
-      if (layer instanceof L.Conv2DTranspose) {
-        const w = g.weight('kernel', ops.transpose(layer.kernel!, [3, 2, 0, 1]));
-        const t = convTransposeAttrs(layer, inShape, outShape);
-        return g.node('ConvTranspose', layer.bias ? [nchw, w, g.weight('bias', layer.bias)] : [nchw, w], t);
-      }
-      const depthwise = layer instanceof L.DepthwiseConv2D ? layer.kernel! : layer.depthwiseKernel!;
-      const mult = depthwise.shape[3]!;
-      const dw = g.weight('depthwise', ops.reshape(ops.transpose(depthwise, [2, 3, 0, 1]), [inChannels * mult, 1, kh, kw]));
-      const dwAttrs = { ...attrs, group: inChannels };
-      if (layer instanceof L.DepthwiseConv2D)
-        return g.node('Conv', layer.bias ? [nchw, dw, g.weight('bias', layer.bias)] : [nchw, dw], dwAttrs);
-      const mid = g.node('Conv', [nchw, dw], dwAttrs);
-      const pw = g.weight('pointwise', ops.transpose(layer.pointwiseKernel!, [3, 2, 0, 1]));
-      return g.node('Conv', layer.bias ? [mid, pw, g.weight('bias', layer.bias)] : [mid, pw], { kernel_shape: [1, 1] });
-    });
-    return activation(g, y, layer.activation, layer);
+  if ([L.Conv2D, L.DepthwiseConv2D, L.SeparableConv2D, L.Conv2DTranspose].some((c) => layer instanceof c)) return conv2d(g, call);
+  if ([L.Conv1D, L.MaxPooling1D, L.AveragePooling1D].some((c) => layer instanceof c)) return sequence1d(g, call);
+  const spatialLayers = [L.ZeroPadding1D, L.Cropping1D, L.UpSampling1D, L.ZeroPadding2D, L.Cropping2D, L.UpSampling2D];
+  if (spatialLayers.some((c) => layer instanceof c)) return spatial(g, call);
+  if ([L.Rescaling, L.Normalization, L.UnitNormalization, L.GroupNormalization].some((c) => layer instanceof c)) {
+    return normalization(g, call);
   }
   if (layer instanceof L.MaxPooling2D || layer instanceof L.AveragePooling2D) {
-    const pads = padsFor(inShape, layer.poolSize, layer.strides, [1, 1], layer.padding);
+    const pads = padsFor(inShape.slice(1, 3), layer.poolSize, layer.strides, [1, 1], layer.padding);
     const max = layer instanceof L.MaxPooling2D;
-    const attrs: Attrs = { kernel_shape: [...layer.poolSize], strides: [...layer.strides], pads, ceil_mode: layer.ceilMode ? 1 : 0 };
+    const attrs: Attrs = {
+      kernel_shape: [...layer.poolSize],
+      strides: [...layer.strides],
+      ...padAttrs(pads),
+      ceil_mode: layer.ceilMode ? 1 : 0,
+    };
     return channelsFirst(g, x, (nchw) => g.node(max ? 'MaxPool' : 'AveragePool', [nchw], max ? attrs : { ...attrs, count_include_pad: 0 }));
   }
-  if (layer instanceof L.GlobalAveragePooling2D || layer instanceof L.GlobalMaxPooling2D) {
-    const op = layer instanceof L.GlobalAveragePooling2D ? 'ReduceMean' : 'ReduceMax';
-    // ReduceMean takes its axes as an input from opset 18 on.
-    if (opset >= 18) return g.node(op, [x, g.ints('axes', [1, 2])], { keepdims: layer.keepdims ? 1 : 0 });
-    return g.node(op, [x], { axes: [1, 2], keepdims: layer.keepdims ? 1 : 0 });
+  if (layer instanceof L.GlobalAveragePooling2D || layer instanceof L.GlobalAveragePooling1D) {
+    return reduce(g, 'ReduceMean', x, inShape.length === 4 ? [1, 2] : [1], layer.keepdims, opset);
+  }
+  if (layer instanceof L.GlobalMaxPooling2D || layer instanceof L.GlobalMaxPooling1D) {
+    return reduce(g, 'ReduceMax', x, inShape.length === 4 ? [1, 2] : [1], layer.keepdims, opset);
   }
   if (layer instanceof L.BatchNormalization) {
     // Inference form: one scale and shift per channel on the layer's axis.
@@ -301,22 +361,19 @@ function writeLayer(g: GraphBuilder, layer: Layer, xs: string[], inShapes: Layer
     const inputs = [x, gamma, ...(layer.beta ? [g.weight('beta', layer.beta)] : [])];
     return g.node('LayerNormalization', inputs, { axis: -1, epsilon: layer.epsilon });
   }
-  if (layer instanceof L.ZeroPadding2D) {
-    const [[top, bottom], [left, right]] = layer.padding;
-    return g.node('Pad', [x, g.ints('pads', [0, top, left, 0, 0, bottom, right, 0])], { mode: 'constant' });
-  }
   if (layer instanceof L.Flatten) return g.node('Flatten', [x], { axis: 1 });
   if (layer instanceof L.Reshape) return g.node('Reshape', [x, g.ints('shape', [0, ...layer.targetShape])]);
   if (layer instanceof L.Concatenate) return g.node('Concat', xs, { axis: layer.axis < 0 ? layer.axis + inShape.length : layer.axis });
   const merge: Record<string, string> = { Add: 'Sum', Maximum: 'Max', Minimum: 'Min', Average: 'Mean', Subtract: 'Sub' };
   if (cls in merge && inShapes.length >= 2) return g.node(merge[cls]!, xs);
-  if (layer instanceof L.MultiHeadAttention) return attention(g, layer, xs);
-  if (layer instanceof L.LSTM || layer instanceof L.GRU || layer instanceof L.SimpleRNN) return recurrent(g, layer, x);
   if (cls === 'Multiply') return xs.slice(1).reduce((acc, y) => g.node('Mul', [acc, y]), x);
-  if (layer instanceof L.Embedding) {
-    const idx = g.node('Cast', [x], { to: DataType.INT64 });
-    return g.node('Gather', [g.weight('embeddings', layer.embeddings!), idx], { axis: 0 });
-  }
+  if (layer instanceof L.MultiHeadAttention) return multiHeadAttention(g, call);
+  if (layer instanceof L.Attention) return luongAttention(g, call);
+  if (layer instanceof L.LSTM || layer instanceof L.GRU || layer instanceof L.SimpleRNN) return recurrent(g, call);
+  if (layer instanceof L.Bidirectional) return bidirectional(g, call);
+  if (layer instanceof L.TimeDistributed) return timeDistributed(g, call, writeLayer);
+  const others = [L.Embedding, L.PositionEmbedding, L.TokenAndPositionEmbedding, L.Maxout, L.L1Distance, L.L2Distance, L.CosineSimilarity];
+  if (others.some((c) => layer instanceof c)) return other(g, call);
   return unsupported(layer);
 }
 
@@ -354,76 +411,6 @@ function writeOnnxOp(g: GraphBuilder, layer: OnnxOp, xs: string[], inShapes: Lay
   return out;
 }
 
-/** MultiHeadAttention in inference form, no mask: projections, softmax(q k^T / sqrt(keyDim)) v, output projection. */
-function attention(g: GraphBuilder, layer: L.MultiHeadAttention, xs: string[]): string {
-  const [query, value, key = value] = xs as [string, string, string?];
-  const projections = (layer as unknown as { projections: [Tensor, Tensor | null][] }).projections;
-  if (layer.outputShape && layer.outputShape.length !== 1) unsupported(layer);
-  const project = (x: string, index: number, perm: number[]) => {
-    const [kernel, bias] = projections[index]!;
-    const [dim, heads, width] = kernel.shape as [number, number, number];
-    let y = g.node('MatMul', [x, g.weight('kernel', ops.reshape(kernel, [dim, heads * width]))]);
-    if (bias) y = g.node('Add', [y, g.weight('bias', ops.reshape(bias, [heads * width]))]);
-    return g.node('Transpose', [g.node('Reshape', [y, g.ints('shape', [0, 0, heads, width])])], { perm });
-  };
-  const q = project(query, 0, [0, 2, 1, 3]);
-  const k = project(key, 1, [0, 2, 3, 1]);
-  const v = project(value, 2, [0, 2, 1, 3]);
-  const scores = g.node('Mul', [g.node('MatMul', [q, k]), g.constant('scale', [1 / Math.sqrt(layer.keyDim)], [])]);
-  const heads = g.node('MatMul', [g.node('Softmax', [scores], { axis: -1 }), v]);
-  const merged = g.node('Reshape', [
-    g.node('Transpose', [heads], { perm: [0, 2, 1, 3] }),
-    g.ints('shape', [0, 0, layer.numHeads * layer.valueDim]),
-  ]);
-  const [outKernel, outBias] = projections[3]!;
-  const units = outKernel.shape.slice(2).reduce((p, d) => p * d, 1);
-  const y = g.node('MatMul', [merged, g.weight('kernel', ops.reshape(outKernel, [layer.numHeads * layer.valueDim, units]))]);
-  return outBias ? g.node('Add', [y, g.weight('bias', ops.reshape(outBias, [units]))]) : y;
-}
-
-/** Keras gate blocks in ONNX's order: LSTM i, f, c, o -> i, o, f, c; GRU z, r, h and RNN as they are. */
-function gateOrder(t: Tensor, gates: number, units: number, order: number[]): Tensor {
-  const blocks = order.map((k) => ops.slice(t, [0, k * units], [t.shape[0]!, units]));
-  return gates === 1 ? t : ops.concat(blocks, 1);
-}
-
-function recurrent(g: GraphBuilder, layer: L.LSTM | L.GRU | L.SimpleRNN, x: string): string {
-  const lstm = layer instanceof L.LSTM;
-  const gru = layer instanceof L.GRU;
-  const defaults =
-    activationName(layer.activation) === 'tanh' && (!(lstm || gru) || activationName((layer as L.LSTM).recurrentActivation) === 'sigmoid');
-  if (!defaults || layer.returnState || layer.goBackwards) unsupported(layer);
-  const units = layer.units;
-  const gates = lstm ? 4 : gru ? 3 : 1;
-  const order = lstm ? [0, 3, 1, 2] : [0, 1, 2].slice(0, gates);
-  const onnx = (t: Tensor) => ops.expandDims(ops.transpose(gateOrder(t, gates, units, order)), 0);
-  const W = g.weight('W', onnx(layer.kernel!));
-  const R = g.weight('R', onnx(layer.recurrentKernel!));
-  const zeros = zerosOf([gates * units]);
-  let wb = zeros;
-  let rb = zeros;
-  if (layer.bias) {
-    const bias = layer.bias.rank === 2 ? layer.bias : ops.reshape(layer.bias, [1, -1]);
-    wb = ops.reshape(gateOrder(ops.slice(bias, [0, 0], [1, -1]), gates, units, order), [-1]);
-    if (bias.shape[0] === 2) rb = ops.reshape(gateOrder(ops.slice(bias, [1, 0], [1, -1]), gates, units, order), [-1]);
-  }
-  const B = g.weight('B', ops.reshape(ops.concat([wb, rb], 0), [1, -1]));
-  const seqFirst = g.node('Transpose', [x], { perm: [1, 0, 2] });
-  const op = lstm ? 'LSTM' : gru ? 'GRU' : 'RNN';
-  const y = g.fresh(op.toLowerCase());
-  const yh = g.fresh(`${op.toLowerCase()}_h`);
-  g.nodes.push({
-    name: y,
-    opType: op,
-    domain: '',
-    inputs: [seqFirst, W, R, B],
-    outputs: [y, yh],
-    attributes: [{ name: 'hidden_size', i: units }, ...(gru ? [{ name: 'linear_before_reset', i: layer.resetAfter ? 1 : 0 }] : [])],
-  });
-  if (!layer.returnSequences) return g.node('Squeeze', [yh, g.ints('axes', [0])]);
-  return g.node('Transpose', [g.node('Squeeze', [y, g.ints('axes', [1])])], { perm: [1, 0, 2] });
-}
-
 function graphOf(model: Model): { inputs: SymbolicTensor[]; nodes: SymbolicTensor[]; outputs: SymbolicTensor[] } {
   const graph = (model as unknown as { graph: { inputs: SymbolicTensor[]; nodes: SymbolicTensor[]; outputs: SymbolicTensor[] } | null })
     .graph;
@@ -442,30 +429,46 @@ function graphOf(model: Model): { inputs: SymbolicTensor[]; nodes: SymbolicTenso
   return { inputs, nodes, outputs: [x] };
 }
 
+/** The call options and tensor keywords an ONNX form is written for; anything else has none. */
+const CALL_OPTIONS = new Set(['training', 'useCausalMask', 'returnAttentionScores', 'startIndex']);
+const TENSOR_KEYWORDS = new Set(['initialState', 'attentionMask']);
+
 /** Writes a model's graph over the given input names; returns its outputs' names. */
 function writeModel(g: GraphBuilder, model: Model, inputNames: string[], opset: number): string[] {
   const { inputs, nodes, outputs } = graphOf(model);
   const names = new Map<SymbolicTensor, string>();
+  // The outputs of one call of a multi-output layer (returnState, returnAttentionScores), written once.
+  const calls = new Map<object, string[]>();
   inputs.forEach((t, i) => names.set(t, inputNames[i]!));
   for (const node of nodes) {
     if (names.has(node) || !node.layer) continue;
+    const written = node.callKey ? calls.get(node.callKey) : undefined;
+    if (written) {
+      names.set(node, written[node.outputIndex]!);
+      continue;
+    }
     const options = node.callOptions as Record<string, unknown>;
-    const keywords = ['useCausalMask', 'returnAttentionScores', 'attentionMask'].some(
-      (k) => options[k] !== undefined && options[k] !== false,
+    const extra = Object.keys(options).filter((k) => options[k] !== undefined && !CALL_OPTIONS.has(k));
+    if (extra.length > 0 || Object.keys(node.keywordInputs).some((k) => !TENSOR_KEYWORDS.has(k))) unsupported(node.layer);
+    const named = (i: number) => names.get(node.inputs[i]!)!;
+    const keywords = Object.fromEntries(
+      Object.entries(node.keywordInputs).map(([k, at]) => [k, (typeof at === 'number' ? [at] : [...at]).map(named)]),
     );
-    if (node.outputIndex >= 0 || Object.keys(node.keywordInputs).length > 0 || keywords) unsupported(node.layer);
-    const xs = node.inputs.map((t) => names.get(t)!);
-    names.set(
-      node,
-      writeLayer(
-        g,
-        node.layer,
-        xs,
-        node.inputs.map((t) => t.shape),
-        node.shape,
-        opset,
-      ),
-    );
+    const positional = node.inputs.slice(0, node.positionalCount);
+    const out = writeLayer(g, {
+      layer: node.layer,
+      xs: positional.map((t) => names.get(t)!),
+      inShapes: positional.map((t) => t.shape),
+      outShape: node.shape,
+      keywords,
+      options,
+      opset,
+    });
+    if (Array.isArray(out)) {
+      if (node.outputIndex < 0) unsupported(node.layer);
+      if (node.callKey) calls.set(node.callKey, out);
+      names.set(node, out[node.outputIndex]!);
+    } else names.set(node, out);
   }
   return outputs.map((o) => names.get(o)!);
 }

@@ -45,6 +45,12 @@ function fromTensor(t: TensorProto): Static {
 function attributes(node: NodeProto): Record<string, number | string | number[]> {
   const out: Record<string, number | string | number[]> = {};
   for (const a of node.attributes) {
+    if (a.strings && a.name === 'activations') {
+      // A recurrent node's gate and cell functions: neurona's recurrent step has ONNX's defaults only.
+      const defaults: Record<string, string> = { LSTM: 'Sigmoid,Tanh,Tanh', GRU: 'Sigmoid,Tanh', RNN: 'Tanh' };
+      if (a.strings.join(',') !== defaults[node.opType]) fail(node, `activations ${a.strings.join(', ')} (only the defaults)`);
+      continue;
+    }
     const value = a.i ?? a.f ?? a.s ?? a.ints ?? a.floats;
     if (value !== undefined) out[a.name] = value;
   }

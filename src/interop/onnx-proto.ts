@@ -33,6 +33,7 @@ export interface AttributeProto {
   t?: TensorProto;
   floats?: number[];
   ints?: number[];
+  strings?: string[];
 }
 
 export interface NodeProto {
@@ -180,14 +181,24 @@ export function encodeModel(model: ModelProto): Uint8Array {
         for (const a of n.attributes) {
           nw.message(5, (aw) => {
             aw.string(1, a.name);
-            // field 20 is the attribute's type: FLOAT 1, INT 2, STRING 3, TENSOR 4, FLOATS 6, INTS 7
             if (a.f !== undefined) aw.float(2, a.f);
             else if (a.i !== undefined) aw.int(3, a.i);
             else if (a.s !== undefined) aw.string(4, a.s);
             else if (a.t !== undefined) aw.message(5, (tw) => writeTensor(tw, a.t!));
             else if (a.floats !== undefined) for (const f of a.floats) aw.float(7, f);
             else if (a.ints !== undefined) for (const i of a.ints) aw.int(8, i);
-            const type = a.f !== undefined ? 1 : a.i !== undefined ? 2 : a.s !== undefined ? 3 : a.t !== undefined ? 4 : a.floats ? 6 : 7;
+            else if (a.strings !== undefined) for (const v of a.strings) aw.string(9, v);
+            // field 20 values: FLOAT 1, INT 2, STRING 3, TENSOR 4, FLOATS 6, INTS 7, STRINGS 8
+            const kinds: [unknown, number][] = [
+              [a.f, 1],
+              [a.i, 2],
+              [a.s, 3],
+              [a.t, 4],
+              [a.floats, 6],
+              [a.ints, 7],
+              [a.strings, 8],
+            ];
+            const type = kinds.find(([v]) => v !== undefined)![1];
             aw.int(20, type);
           });
         }
@@ -374,6 +385,9 @@ function readAttribute(r: Reader): AttributeProto {
     } else if (num === 8) {
       a.ints ??= [];
       r.ints(wire, a.ints);
+    } else if (num === 9 && wire === 2) {
+      a.strings ??= [];
+      a.strings.push(r.string());
     } else return false;
     return true;
   });

@@ -35,29 +35,44 @@ async function compare(
   options: nr.interop.ToOnnxOptions = {},
   integers = 0,
 ): Promise<void> {
+  const data = integers > 0 ? nr.randu(inputShape, { low: 0, high: integers }).floor() : nr.randn(inputShape);
+  await compareAll(name, model, [data], options);
+}
+
+/** Feeds `inputs` to the model and to ONNX Runtime and compares every output. */
+async function compareAll(name: string, model: nr.Model, inputs: nr.Tensor[], options: nr.interop.ToOnnxOptions = {}): Promise<void> {
   const bytes = await nr.interop.toOnnx(model, options);
   if (keep) writeFileSync(join(keep, `${name}.onnx`), bytes);
-  const data = integers > 0 ? nr.randu(inputShape, { low: 0, high: integers }).floor() : nr.randn(inputShape);
-  const expected = model.predict(data) as nr.Tensor;
+  const predicted = model.predict(inputs.length === 1 ? inputs[0]! : inputs) as nr.Tensor | nr.Tensor[];
+  const expected = Array.isArray(predicted) ? predicted : [predicted];
   const session = await ort.InferenceSession.create(bytes);
-  const nchw = options.layout === 'NCHW' && inputShape.length === 4;
-  const fed = nchw ? data.transpose([0, 3, 1, 2]) : data;
-  const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', Float32Array.from(fed.data() as Float32Array), fed.shape) };
-  const result = (await session.run(feeds))[session.outputNames[0]!]!;
-  const want = nchw && expected.rank === 4 ? expected.transpose([0, 3, 1, 2]) : expected;
-  assert.deepEqual([...result.dims], want.shape, `${name}: output shape`);
-  const got = result.data as Float32Array;
-  const ref = want.data() as Float32Array;
-  const scale = Math.max(...Array.from(ref, Math.abs), 1e-6);
-  for (let i = 0; i < ref.length; i++) {
-    const err = Math.abs(got[i]! - ref[i]!);
-    // 1e-5 relative to the output's largest value: float32 sums in another order differ by that much.
-    assert.ok(err <= 1e-5 * scale, `${name}: output ${i}: onnxruntime ${got[i]}, neurona ${ref[i]}`);
-  }
+  const nchw = (t: nr.Tensor) => options.layout === 'NCHW' && t.rank === 4;
+  const feeds = Object.fromEntries(
+    inputs.map((data, i) => {
+      const fed = nchw(data) ? data.transpose([0, 3, 1, 2]) : data;
+      return [session.inputNames[i]!, new ort.Tensor('float32', Float32Array.from(fed.data() as Float32Array), fed.shape)];
+    }),
+  );
+  const results = await session.run(feeds);
+  assert.equal(session.outputNames.length, expected.length, `${name}: number of outputs`);
+  expected.forEach((e, o) => {
+    const result = results[session.outputNames[o]!]!;
+    const want = nchw(e) ? e.transpose([0, 3, 1, 2]) : e;
+    assert.deepEqual([...result.dims], want.shape, `${name}: output ${o} shape`);
+    const got = result.data as Float32Array;
+    const ref = want.data() as Float32Array;
+    const scale = Math.max(...Array.from(ref, Math.abs), 1e-6);
+    for (let i = 0; i < ref.length; i++) {
+      const err = Math.abs(got[i]! - ref[i]!);
+      // 1e-5 relative to the output's largest value: float32 sums in another order differ by that much.
+      assert.ok(err <= 1e-5 * scale, `${name}: output ${o}[${i}]: onnxruntime ${got[i]}, neurona ${ref[i]}`);
+    }
+  });
 }
 
 const seq = (shape: number[], ...layers: nr.layers.Layer[]) => new nr.Sequential([nr.Input({ shape }), ...layers]);
 const L = nr.layers;
+type Sym = nr.layers.SymbolicTensor;
 
 test('each exported layer type runs in ONNX Runtime with neurona outputs', async () => {
   const cases: [string, nr.Model, number[]][] = [
@@ -161,15 +176,144 @@ test('recurrent layers export as ONNX LSTM, GRU and RNN', async () => {
   }
 });
 
-test('MultiHeadAttention exports (self- and cross-attention, no mask)', async () => {
+test('MultiHeadAttention exports (self- and cross-attention)', async () => {
   const x = nr.Input({ shape: [5, 6] });
   const self = new L.MultiHeadAttention({ numHeads: 2, keyDim: 3 }).apply([x, x]);
   const cross = new L.MultiHeadAttention({ numHeads: 3, keyDim: 2, valueDim: 4, outputShape: 5 }).apply([self, x, new L.Dense(6).apply(x)]);
   const model = new nr.Model({ inputs: x, outputs: new L.LayerNormalization().apply(cross) });
   randomize(model, 7);
   await compare('attention', model, [3, 5, 6]);
-  const causal = new L.MultiHeadAttention({ numHeads: 2, keyDim: 3 }).apply([x, x], { useCausalMask: true });
-  await assert.rejects(nr.interop.toOnnx(new nr.Model({ inputs: x, outputs: causal })), /class MultiHeadAttention has no ONNX form/);
+});
+
+test('attention masks, scores and the Attention layers export', async () => {
+  const x = nr.Input({ shape: [4, 6] });
+  const mask = nr.Input({ shape: [4, 4] });
+  const mha = new L.MultiHeadAttention({ numHeads: 2, keyDim: 3 });
+  const [out, scores] = mha.apply<Sym[]>([x, x], { attentionMask: mask, useCausalMask: true, returnAttentionScores: true });
+  const model = new nr.Model({ inputs: [x, mask], outputs: [out!, scores!] });
+  randomize(model, 8);
+  // Row 3 of sample 0 attends to nothing: neurona and Keras give it uniform weights.
+  const m = nr
+    .randu([2, 4, 4])
+    .greater(0.3)
+    .cast('float32')
+    .mul(nr.tensor([1, 1, 1, 0], [1, 4, 1]));
+  await compareAll('mha-masks', model, [nr.randn([2, 4, 6]), m]);
+  const q = nr.Input({ shape: [3, 5] });
+  const v = nr.Input({ shape: [4, 5] });
+  const layers: [string, nr.layers.Layer, Record<string, unknown>][] = [
+    ['dot', new L.Attention(), {}],
+    ['dot-scaled-causal', new L.Attention({ useScale: true }), { useCausalMask: true }],
+    ['concat', new L.Attention({ scoreMode: 'concat', useScale: true }), { returnAttentionScores: true }],
+    ['additive', new L.AdditiveAttention(), {}],
+    ['additive-unscaled', new L.AdditiveAttention({ useScale: false }), { useCausalMask: true }],
+  ];
+  for (const [name, layer, options] of layers) {
+    const y = layer.apply<Sym | Sym[]>([q, v, new L.Dense(5).apply(v)], options);
+    const attention = new nr.Model({ inputs: [q, v], outputs: y });
+    randomize(attention, 9);
+    await compareAll(`attention-${name}`, attention, [nr.randn([2, 3, 5]), nr.randn([2, 4, 5])]);
+  }
+});
+
+test('recurrent directions, states in and out, Bidirectional and TimeDistributed export', async () => {
+  const cases: [string, nr.Model][] = [
+    ['lstm-backwards', seq([5, 3], new L.LSTM(4, { returnSequences: true, goBackwards: true }), new L.GRU(3, { goBackwards: true }))],
+    ['rnn-relu', seq([5, 3], new L.SimpleRNN(4, { activation: 'relu', returnSequences: true }), new L.GRU(2, { activation: 'sigmoid' }))],
+    ...(['concat', 'sum', 'mul', 'ave'] as const).map((mergeMode): [string, nr.Model] => [
+      `bidirectional-${mergeMode}`,
+      seq([5, 3], new L.Bidirectional(new L.LSTM(4, { returnSequences: true }), { mergeMode }), new L.Bidirectional(new L.GRU(2))),
+    ]),
+    ['time-distributed', seq([5, 4], new L.TimeDistributed(new L.Dense(3, { activation: 'relu' })), new L.SimpleRNN(2))],
+    ['time-distributed-conv', seq([3, 6, 6, 2], new L.TimeDistributed(new L.Conv2D(2, 3)), new L.TimeDistributed(new L.Flatten()))],
+  ];
+  for (const [name, model] of cases) {
+    randomize(model, 10);
+    await compare(name, model, name.includes('conv') ? [2, 3, 6, 6, 2] : [2, 5, name.startsWith('time') ? 4 : 3]);
+  }
+  // An encoder's states start a decoder; every output of both calls is compared.
+  const source = nr.Input({ shape: [5, 3] });
+  const target = nr.Input({ shape: [4, 2] });
+  const [encoded, h, c] = new L.LSTM(4, { returnState: true }).apply<Sym[]>(source);
+  const decoded = new L.LSTM(4, { returnSequences: true }).apply(target, { initialState: [h!, c!] });
+  const both = new L.Bidirectional(new L.GRU(3, { returnSequences: true, returnState: true }), { mergeMode: null }).apply<Sym[]>(source);
+  const model = new nr.Model({ inputs: [source, target], outputs: [encoded!, decoded, ...both] });
+  randomize(model, 11);
+  await compareAll('seq2seq-states', model, [nr.randn([2, 5, 3]), nr.randn([2, 4, 2])]);
+});
+
+test('1-D convolutions, poolings, reshaping and normalizations export', async () => {
+  const cases: [string, nr.Model, number[]][] = [
+    [
+      'conv1d',
+      seq(
+        [11, 4],
+        new L.Conv1D({ filters: 6, kernelSize: 3, padding: 'causal', dilationRate: 2, activation: 'relu' }),
+        new L.Conv1D({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', groups: 2 }),
+        new L.MaxPooling1D({ poolSize: 2, padding: 'same' }),
+        new L.AveragePooling1D({ poolSize: 2, strides: 1, padding: 'same' }),
+        new L.Conv1D(3, 2),
+      ),
+      [2, 11, 4],
+    ],
+    [
+      'sequence-reshaping',
+      seq(
+        [6, 3],
+        new L.ZeroPadding1D([1, 2]),
+        new L.Cropping1D([2, 1]),
+        new L.UpSampling1D(3),
+        new L.GlobalMaxPooling1D({ keepdims: true }),
+        new L.GlobalAveragePooling1D(),
+      ),
+      [2, 6, 3],
+    ],
+    [
+      'image-reshaping',
+      seq(
+        [5, 6, 2],
+        new L.Cropping2D([
+          [1, 0],
+          [2, 1],
+        ]),
+        new L.UpSampling2D([2, 3]),
+        new L.UpSampling2D({ size: 2, interpolation: 'bilinear' }),
+      ),
+      [2, 5, 6, 2],
+    ],
+    [
+      'normalizations',
+      seq(
+        [4, 4, 6],
+        new L.Rescaling({ scale: 0.5, offset: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6] }),
+        new L.Normalization({ mean: 0.2, variance: 2 }),
+        new L.GroupNormalization({ groups: 3 }),
+        new L.UnitNormalization(),
+        new L.MaskedConv2D({ filters: 3, kernelSize: 3, padding: 'same', maskType: 'A' }),
+      ),
+      [2, 4, 4, 6],
+    ],
+    ['maxout-positions', seq([5, 4], new L.Maxout({ units: 3, pieces: 2 }), new L.PositionEmbedding({ sequenceLength: 7 })), [2, 5, 4]],
+  ];
+  for (const [name, model, shape] of cases) {
+    randomize(model, 12);
+    await compare(name, model, shape);
+  }
+  // The reductions take their axes as an input from opset 18 on.
+  for (const opset of [18, 21]) {
+    await compare(`normalizations-opset${opset}`, cases[3]![1], [2, 4, 4, 6], { opset });
+    await compare(`sequence-reshaping-opset${opset}`, cases[1]![1], [2, 6, 3], { opset });
+  }
+  const tokens = seq([6], new L.TokenAndPositionEmbedding({ vocabularySize: 9, sequenceLength: 8, embeddingDim: 4 }));
+  randomize(tokens, 13);
+  await compare('token-and-position', tokens, [2, 6], {}, 9);
+  const a = nr.Input({ shape: [5] });
+  const b = nr.Input({ shape: [5] });
+  const distances = [new L.L1Distance(), new L.L2Distance(), new L.CosineSimilarity()].map((d) => d.apply([a, b]));
+  await compareAll('distances', new nr.Model({ inputs: [a, b], outputs: new L.Concatenate().apply(distances) }), [
+    nr.randn([3, 5]),
+    nr.randn([3, 5]),
+  ]);
 });
 
 test('the deck-004 models run in ONNX Runtime, NHWC and NCHW', async () => {
@@ -198,10 +342,12 @@ test('model.save writes ONNX for an .onnx path; a layer with no ONNX form is a C
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const bad = seq([4, 3], new L.Conv1D(2, 2));
+  const bad = seq([4], new L.Lambda((x: nr.Tensor) => x.mul(2)));
   await assert.rejects(
     nr.interop.toOnnx(bad),
-    (e: Error) => e instanceof nr.ConfigError && /layer "conv1d\w*" of class Conv1D has no ONNX form/.test(e.message),
+    (e: Error) => e instanceof nr.ConfigError && /layer "lambda\w*" of class Lambda has no ONNX form/.test(e.message),
   );
+  const masked = seq([5], new L.Embedding({ inputDim: 9, outputDim: 3, maskZero: true }), new L.LSTM(2));
+  await assert.rejects(nr.interop.toOnnx(masked), /\(Embedding\) makes a mask for later layers, and ONNX has no masks/);
   await assert.rejects(nr.interop.toOnnx(seq([3], new L.Dense(2)), { opset: 9 }), /opset must be an integer from 13 to 21, got 9/);
 });

@@ -31,7 +31,7 @@ import { describeValue } from '../describe.js';
 import { printSummary, type SummaryRow } from './summary.js';
 import { graphConfig, graphFromConfig, registerModelBuilder } from './config.js';
 import { uniqueName } from '../layer.js';
-import { persistence, type SaveOptions } from '../saving/hooks.js';
+import { modelEncoder, persistence, type SaveOptions } from '../saving/hooks.js';
 import { activationName, type ActivationIdentifier } from '../activations.js';
 import { Dense } from '../layers/core/dense.js';
 import { Activation, Softmax } from '../layers/core/activation.js';
@@ -539,10 +539,19 @@ export class Model extends Layer implements TrainableModel {
   /**
    * Saves the model into directory `dir` (created if needed): `model.json` (architecture, compile
    * config, weight names) and `model.safetensors` (weights, and the optimizer state unless
-   * `includeOptimizer: false`), each written atomically. Node only; load with `nr.loadModel(dir)`.
+   * `includeOptimizer: false`), each written atomically; load with `nr.loadModel(dir)`. Also
+   * `'indexeddb://name'` and `'downloads://name'` in a browser (docs/saving.md).
    */
   save(dir: string, options: SaveOptions = {}): Promise<void> {
     return persistence('save').save(this, dir, options);
+  }
+
+  /**
+   * The model as one Uint8Array, a zip of model.json and model.safetensors (what `save` writes);
+   * `nr.loadModel(bytes)` reads it back. Works in browsers and on Node.
+   */
+  toBytes(options: SaveOptions = {}): Uint8Array {
+    return modelEncoder()(this, options);
   }
 
   /** Writes the weights alone to a .safetensors file, by stable names (`dense/kernel`). Node only. */

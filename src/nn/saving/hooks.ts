@@ -2,9 +2,10 @@ import { configError } from '../../core/index.js';
 import type { Model } from '../models/model.js';
 
 /*
- * model.save / saveWeights / loadWeights need a file system, which only the Node entry has. The
- * methods on Model call the implementation registered here; the Node entry (src/index.ts, through
- * src/nn/saving/index.ts) registers it, so the browser entry never reaches a `node:` import.
+ * model.save / saveWeights / loadWeights differ by platform. The methods on Model call the
+ * implementation registered here: the Node entry's (src/nn/saving/index.ts: directories and files)
+ * or the browser entry's (src/nn/saving/browser.ts: IndexedDB, downloads), so the browser entry never
+ * reaches a `node:` import.
  */
 
 export interface SaveOptions {
@@ -39,3 +40,19 @@ export function persistence(method: string): ModelPersistence {
  * registers '.onnx'; it sits above src/nn, so it registers itself here rather than being imported).
  */
 export const MODEL_WRITERS = new Map<string, (model: Model) => Uint8Array>();
+
+/*
+ * model.toBytes: the encoder lives in model-bytes.ts, which imports Model, so Model reaches it through
+ * this registration (both entries import model-bytes.ts) instead of an import that would close a cycle.
+ */
+let encoder: ((model: Model, options: SaveOptions) => Uint8Array) | null = null;
+
+export function registerModelEncoder(encode: (model: Model, options: SaveOptions) => Uint8Array): void {
+  encoder = encode;
+}
+
+export function modelEncoder(): (model: Model, options: SaveOptions) => Uint8Array {
+  if (!encoder)
+    throw configError('model.toBytes', { expected: 'no model encoder is registered', hint: "import neurona's entry, not a file of it" });
+  return encoder;
+}

@@ -7,28 +7,20 @@ import type { Stats } from 'node:fs';
 import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, FormatError, NeuronaError, configError, formatError, problem, show } from '../../core/index.js';
+import { ConfigError, FormatError, configError, formatError, problem, show } from '../../core/index.js';
 import { ATOMIC_TEMP_PATTERN, processRuns, renameDurably, writeFileAtomic, writeNewFileDurably } from '../../io/atomic.js';
-import { withWeightBudget } from '../layer.js';
-import { withCustomObjects } from '../layers/core/lambda.js';
 import { Model } from '../models/model.js';
-import { Sequential } from '../models/sequential.js';
+import { SAVE_ID_KEY, isOptimizerKey, decodeSafetensors, encodeWeights, matchWeights, parseModelJson, type ModelJson } from './format.js';
 import {
-  FORMAT_NAME,
-  FORMAT_VERSION,
-  SAVE_ID_KEY,
-  buildModel,
-  compileConfigOf,
-  isOptimizerKey,
-  compileOptionsOf,
-  decodeSafetensors,
-  encodeWeights,
-  matchWeights,
-  namedWeights,
-  parseModelJson,
-  prepareOptimizerState,
-  type ModelJson,
-} from './format.js';
+  MAX_MODEL_JSON_BYTES,
+  MODEL_JSON,
+  MODEL_WEIGHTS,
+  decodeModel,
+  encodeModel,
+  modelJsonText,
+  type LoadModelOptions,
+} from './model-bytes.js';
+import { loadFromLocation, saveToLocation } from './locations.js';
 import { SAVE_ID_PATTERN } from './validate.js';
 import { MODEL_WRITERS, registerPersistence, type SaveOptions } from './hooks.js';
 import { isKerasWeightsPath, loadKerasWeights } from './keras-h5.js';
@@ -37,15 +29,11 @@ import type { CompileConfig } from './format.js';
 
 export type { SaveOptions } from './hooks.js';
 export { FORMAT_NAME, FORMAT_VERSION, namedWeights } from './format.js';
+export { MODEL_JSON, MODEL_WEIGHTS, modelFromBytes, type LoadModelOptions } from './model-bytes.js';
+export { listModels, removeModel } from './locations.js';
 
 /** A decoded .safetensors file: its tensors by name and its string metadata. */
 type SafetensorsFile = ReturnType<typeof decodeSafetensors>;
-
-/** The two files of a saved model: fixed names inside the directory (no path is read from the files). */
-export const MODEL_JSON = 'model.json';
-export const MODEL_WEIGHTS = 'model.safetensors';
-/** model.json larger than this is refused before parsing. */
-const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
 
 async function readBounded(path: string, what: string, max = Number.MAX_SAFE_INTEGER, missingOk = false): Promise<Uint8Array> {
   let info: Stats;
@@ -152,44 +140,19 @@ async function saveModel(model: Model, dir: string, options: SaveOptions = {}): 
   if (typeof dir !== 'string' || dir.length === 0) {
     throw configError('model.save', { expected: 'expected a directory path', got: show(dir) });
   }
+  if (await saveToLocation(model, dir, options)) return; // indexeddb://, downloads:// (locations.ts)
   // The format follows the extension: a registered one (.onnx) is one file, anything else a model directory.
   const writer = MODEL_WRITERS.get(extname(dir).toLowerCase());
   if (writer) return writeFileAtomic(dir, writer(model));
-  const includeOptimizer = options.includeOptimizer ?? true;
-  const className = model.className;
-  if (className !== 'Sequential' && className !== 'Functional') {
-    throw configError('model.save', {
-      expected: `"${model.name}" is a subclassed model (${className}), whose architecture is code and cannot be saved as a config`,
-      hint: 'save its weights with model.saveWeights(path) and rebuild it in code, or build it as nr.Sequential or a functional nr.Model',
-    });
-  }
-  if (!model.built) {
-    throw configError('model.save', {
-      expected: `model "${model.name}" is not built yet, so it has no weights`,
-      hint: 'give the first layer an inputShape, start with nr.Input, or call/fit the model once',
-    });
-  }
   const saveId = `${process.pid}-${randomBytes(8).toString('hex')}`;
-  const modelConfig = { className, config: model.getConfig() };
-  const { names, bytes } = encodeWeights(model, includeOptimizer, saveId);
-  const json: ModelJson = {
-    format: FORMAT_NAME,
-    formatVersion: FORMAT_VERSION,
-    modelConfig,
-    compileConfig: compileConfigOf(model),
-    weights: names,
-    buildInputShape: model instanceof Sequential && model.builtInputShape ? [...model.builtInputShape] : null,
-    saveId,
-  };
-  const text = JSON.stringify(json, null, 2);
-  parseModelJson(text); // the file we write must be one we read (e.g. no unregistered layer classes)
+  const { text, weights: bytes } = encodeModel(model, options, saveId);
   await prepareDirectory(dir);
   await recoverDirectory(dir);
   // The three steps of the commit protocol described above.
   const staged = join(dir, stagedWeightsName(saveId));
   await writeNewFileDurably(staged, bytes);
   try {
-    await writeFileAtomic(join(dir, MODEL_JSON), `${text}\n`);
+    await writeFileAtomic(join(dir, MODEL_JSON), text);
   } catch (e) {
     await unlink(staged).catch(() => undefined);
     throw e;
@@ -200,13 +163,7 @@ async function saveModel(model: Model, dir: string, options: SaveOptions = {}): 
 /** Reads and validates `<dir>/model.json` without building anything. */
 export async function readModelJson(dir: string): Promise<ModelJson> {
   const bytes = await readBounded(join(dir, MODEL_JSON), 'loadModel', MAX_MODEL_JSON_BYTES);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw formatError('loadModel', { expected: `${join(dir, MODEL_JSON)} is not UTF-8 text` });
-  }
-  return parseModelJson(text);
+  return parseModelJson(modelJsonText(bytes, join(dir, MODEL_JSON)));
 }
 
 /**
@@ -255,16 +212,13 @@ export async function readSafetensors(
   return decodeSafetensors(bytes, path);
 }
 
-export interface LoadModelOptions {
-  /** Functions by the names a Lambda layer's config stores (besides those given to `nr.registerLambda`). */
-  customObjects?: Record<string, (...args: never[]) => unknown>;
-}
-
 /**
  * Loads a model saved with `model.save(dir)`: validates model.json, rebuilds the architecture, checks
  * every weight (presence, shape, dtype) before assigning any, and, when the model was compiled,
  * compiles it again and restores the optimizer's state so training continues exactly.
  * Only `dir/model.json` and `dir/model.safetensors` are read; nothing in them is evaluated.
+ * `source` may also be the bytes of `model.toBytes()`, or an `http(s)://` URL of a model directory,
+ * its model.json or a .neurona file (docs/saving.md).
  *
  * ```ts
  * import * as nr from 'neurona';
@@ -276,42 +230,12 @@ export interface LoadModelOptions {
  * const loaded = await nr.loadModel(dir);
  * ```
  */
-export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Model> {
-  if (typeof dir !== 'string' || dir.length === 0) {
-    throw configError('loadModel', { expected: 'expected a directory path', got: show(dir) });
-  }
+export async function loadModel(source: string | Uint8Array, options: LoadModelOptions = {}): Promise<Model> {
+  const located = await loadFromLocation(source, options);
+  if (located) return located;
+  const dir = source as string;
   const { json, weightsPath, tensors } = await readModelFiles(dir);
-  // The architecture may not create more weight values than the file holds (checked before allocating).
-  let stored = 0;
-  for (const [name, t] of Object.entries(tensors)) if (!isOptimizerKey(name)) stored += t.shape.reduce((a, b) => a * b, 1);
-  const source = `loadModel: ${join(dir, MODEL_JSON)}`;
-  const model = withCustomObjects(options.customObjects, () => withWeightBudget(stored, source, () => buildModel(json, source)));
-  const listed = new Set(json.weights);
-  const named = namedWeights(model);
-  const notListed = [...named.keys()].filter((n) => !listed.has(n));
-  const extra = json.weights.filter((n) => !named.has(n));
-  if (notListed.length > 0 || extra.length > 0) {
-    throw formatError('loadModel', {
-      expected: "model.json's weight list does not match its architecture",
-      rule: [...notListed.map((n) => `not listed "${n}"`), ...extra.map((n) => `no such weight "${n}"`)].join(', '),
-    });
-  }
-  const match = matchWeights(model, tensors, weightsPath, FormatError, isOptimizerKey);
-  let restoreOptimizer: (() => void) | null = null;
-  if (json.compileConfig) {
-    try {
-      model.compile(compileOptionsOf(json.compileConfig, model.outputNames));
-    } catch (e) {
-      // A NeuronaError is the file's fault; anything else is a bug here, and must not be disguised.
-      if (e instanceof FormatError || !(e instanceof NeuronaError)) throw e;
-      throw formatError('loadModel', { expected: `compileConfig in ${join(dir, MODEL_JSON)} does not compile: ${e.message}` });
-    }
-    restoreOptimizer = prepareOptimizerState(model, match.named, tensors, weightsPath);
-  }
-  // Everything is checked: only now is anything assigned.
-  match.assign();
-  restoreOptimizer?.();
-  return model;
+  return decodeModel(json, tensors, join(dir, MODEL_JSON), weightsPath, options);
 }
 
 async function saveWeights(model: Model, path: string): Promise<void> {

@@ -31,7 +31,7 @@ export type AdaptData = Tensor | Iterable<Tensor | readonly [Tensor, ...unknown[
 export type AsyncAdaptData = AsyncIterable<Tensor | readonly [Tensor, ...unknown[]]>;
 
 // Keras's backend.epsilon(): the smallest standard deviation divided by, so that a constant feature stays finite.
-const EPSILON = 1e-7;
+export const NORMALIZATION_EPSILON = 1e-7;
 
 /**
  * Keras 3's Normalization: `(x - mean) / max(sqrt(variance), 1e-7)`, one mean and variance per
@@ -153,7 +153,7 @@ export class Normalization extends Layer {
     const x = inputs.dtype === 'float32' || inputs.dtype === 'float64' ? inputs : ops.cast(inputs, this.dtype);
     const mean = this.fixed?.mean ?? ops.reshape(this.meanWeight!, this.broadcastShape);
     const variance = this.fixed?.variance ?? ops.reshape(this.varianceWeight!, this.broadcastShape);
-    const std = ops.maximum(ops.sqrt(variance), EPSILON);
+    const std = ops.maximum(ops.sqrt(variance), NORMALIZATION_EPSILON);
     return this.invert ? ops.add(mean, ops.mul(x, std)) : ops.div(ops.sub(x, mean), std);
   }
 
