@@ -10,7 +10,7 @@ import { onnxToModel, type FromOnnxOptions } from './onnx-import.js';
 import { modelToOnnx, type ToOnnxOptions } from './onnx-export.js';
 import { MODEL_WRITERS } from '../nn/saving/hooks.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { kerasArchiveToModel } from './keras-archive.js';
+import { kerasArchiveToModel, modelToKerasArchive } from './keras-archive.js';
 import { modelToTfjs, TFJS_SHARD, tfjsToModel, tfjsWeightSpecs, type TfjsArtifacts, type TfjsWeightSpec } from './tfjs.js';
 
 export { OnnxOp } from './onnx-ops.js';
@@ -152,6 +152,22 @@ async function readOrFail(path: string, where: string, limit: number): Promise<U
   if (bytes.length > limit) throw formatError(`${where}: ${path}`, { expected: `the file is larger than ${limit} bytes` });
   return bytes;
 }
+
+/**
+ * The model as a Keras 3 `.keras` archive's bytes (`config.json`, `metadata.json`,
+ * `model.weights.h5`), which Keras's `keras.saving.load_model` reads; `model.save('model.keras')`
+ * writes the same. Sequential and functional models of the layers in `nr.interop.KERAS_LAYERS`.
+ *
+ * ```ts
+ * const model = new nr.Sequential([nr.Input({ shape: [4] }), new nr.layers.Dense(2, 'softmax')]);
+ * const bytes = await nr.interop.toKeras(model);
+ * ```
+ */
+export async function toKeras(model: Model): Promise<Uint8Array> {
+  return modelToKerasArchive(model);
+}
+
+MODEL_WRITERS.set('.keras', (model) => modelToKerasArchive(model));
 
 /**
  * Builds a model from a Keras 3 `.keras` archive (a path or its bytes): the architecture from

@@ -3,13 +3,14 @@
  * `config.json` (the model as Keras serializes it, see keras-config.ts) and `model.weights.h5`
  * (every layer's variables as `layers/<layer>/vars/<i>`, read by src/nn/saving/keras-h5.ts).
  */
-import { unzipSync } from 'fflate';
+import { unzipSync, zipSync } from 'fflate';
 import { formatError } from '../core/index.js';
 import { openHdf5 } from '../io/hdf5.js';
 import { withWeightBudget } from '../nn/layer.js';
 import type { Model } from '../nn/models/model.js';
 import { assignKerasWeights } from '../nn/saving/keras-h5.js';
-import { modelFromKerasConfig } from './keras-config.js';
+import { kerasWeightsH5 } from '../nn/saving/keras-h5-write.js';
+import { modelFromKerasConfig, modelToKerasConfig } from './keras-config.js';
 
 /** The Keras release whose format the archive follows (Keras reads archives of its own major version). */
 export const KERAS_VERSION = '3.6.0';
@@ -59,4 +60,13 @@ export function kerasArchiveToModel(bytes: Uint8Array, source: string): Model {
   );
   assignKerasWeights(model, root, `${source}: model.weights.h5`);
   return model;
+}
+
+/** The model as a `.keras` archive's bytes (the zip is stored uncompressed, as Keras writes it). */
+export function modelToKerasArchive(model: Model): Uint8Array {
+  const config = modelToKerasConfig(model, 'keras3');
+  const now = new Date().toISOString();
+  const metadata = { keras_version: KERAS_VERSION, date_saved: `${now.slice(0, 10)}@${now.slice(11, 19)}` };
+  const text = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+  return zipSync({ 'metadata.json': text(metadata), 'config.json': text(config), 'model.weights.h5': kerasWeightsH5(model) }, { level: 0 });
 }

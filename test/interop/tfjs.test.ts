@@ -167,9 +167,9 @@ test('TF.js: more layers exported from neurona load in tfjs with equal predictio
   x = new nr.layers.DepthwiseConv2D(3, { activation: 'relu' }).apply(x) as Sym;
   x = new nr.layers.SeparableConv2D(3, 3, { padding: 'same' }).apply(x) as Sym;
   x = new nr.layers.LeakyReLU({ negativeSlope: 0.2 }).apply(x) as Sym;
-  const up = new nr.layers.Conv2DTranspose(3, 3, { strides: 2, padding: 'same' }).apply(x) as Sym;
+  const up = new nr.layers.Conv2DTranspose(4, 3, { strides: 2, padding: 'same' }).apply(x) as Sym;
   const pooled = new nr.layers.GlobalMaxPooling2D().apply(up) as Sym;
-  const other = new nr.layers.GlobalAveragePooling2D().apply(x) as Sym;
+  const other = new nr.layers.GlobalAveragePooling2D().apply(up) as Sym;
   const merged = [
     new nr.layers.Multiply().apply([pooled, other]),
     new nr.layers.Maximum().apply([pooled, other]),
@@ -177,7 +177,7 @@ test('TF.js: more layers exported from neurona load in tfjs with equal predictio
   ] as Sym[];
   let y = new nr.layers.Concatenate().apply(merged) as Sym;
   y = new nr.layers.LayerNormalization().apply(y) as Sym;
-  y = new nr.layers.Reshape([3, 3]).apply(y) as Sym;
+  y = new nr.layers.Reshape([3, 4]).apply(y) as Sym;
   y = new nr.layers.Flatten().apply(y) as Sym;
   y = new nr.layers.ReLU().apply(new nr.layers.Dense(5).apply(y) as Sym) as Sym;
   y = new nr.layers.Softmax().apply(y) as Sym;
