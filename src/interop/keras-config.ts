@@ -76,6 +76,9 @@ const INERT: Record<string, (value: unknown) => boolean> = {
   lora_alpha: (v) => v === null,
   quantization_config: (v) => v === null,
   input_length: () => true,
+  // Keras 3's recurrent layers: the dropout masks' seed and the choice of cuDNN kernel change no values.
+  seed: () => true,
+  use_cudnn: () => true,
   // tfjs writes these for layers whose cell it names; they describe nothing neurona needs.
   implementation: () => true,
   time_major: (v) => v === false,
@@ -305,12 +308,17 @@ function importLayerConfig(entry: Json, where: string): NeuronaEntry {
       if (className === 'InputLayer' && dtype) config.dtype = dtype;
     } else if (key === 'batch_input_shape' || key === 'batch_shape') {
       if (value !== null) config.batchInputShape = value;
-    } else if (/_initializer$/.test(key)) config[option] = importObject(value, 'initializer', `${at}: ${key}`);
-    else if (/_regularizer$/.test(key) && key !== 'activity_regularizer')
-      config[option] = importObject(value, 'regularizer', `${at}: ${key}`);
-    else if (/_constraint$/.test(key)) {
+    } else if (/_constraint$/.test(key)) {
       if (value !== null)
         throw formatError(at, { expected: `option ${key}: neurona has no constraints`, got: JSON.stringify(value).slice(0, 120) });
+    } else if (/_(initializer|regularizer)$/.test(key) && key !== 'activity_regularizer') {
+      if (known.has(option))
+        config[option] = importObject(value, key.endsWith('initializer') ? 'initializer' : 'regularizer', `${at}: ${key}`);
+      else if (value !== null)
+        throw formatError(at, {
+          expected: `option ${key} is not one neurona's ${className} takes`,
+          got: JSON.stringify(value).slice(0, 80),
+        });
     } else if (known.has(option)) {
       // tfjs writes null for an option it was not given; where neurona's option has no null, that is its default.
       if (value !== null || acceptsNull(spec.keys?.[option])) config[option] = value;

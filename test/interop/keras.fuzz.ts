@@ -120,7 +120,7 @@ const kerasConfigMutation: Mutation = (bytes, random) => {
 export function runKerasFuzz(cases: number, seed = 1, timeBoxMs = 2000): FuzzReport {
   const dir = join(import.meta.dirname, '..', 'fixtures', 'keras');
   return runBytesFuzz(cases, seed, {
-    seeds: ['cnn', 'functional'].map((n) => new Uint8Array(readFileSync(join(dir, `${n}.keras`)))),
+    seeds: ['cnn', 'functional', 'sequence'].map((n) => new Uint8Array(readFileSync(join(dir, `${n}.keras`)))),
     mutations: [...BYTE_MUTATIONS, kerasConfigMutation, kerasConfigMutation, kerasConfigMutation],
     name: (i) => `case-${i}.keras`,
     timeBoxMs,

@@ -23,7 +23,7 @@ function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string): v
   }
 }
 
-for (const name of ['cnn', 'functional']) {
+for (const name of ['cnn', 'functional', 'sequence']) {
   test(`.keras: Keras 3's ${name} archive loads with numpy's outputs (1e-5)`, async () => {
     const model = await nr.interop.fromKeras(join(dir, `${name}.keras`));
     const { x, xShape, y, yShape } = expected[name]!;

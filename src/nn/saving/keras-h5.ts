@@ -212,20 +212,24 @@ function keras3Pairs(model: Model, root: Hdf5Group, where: string): Pairing[] {
       const weights = kerasOrder(layer);
       if (weights.length === 0) continue;
       const unit: Unit = { name: layer.name, className: layer.className, weights };
-      const vars = groupAt(root, `${layerPath}/vars`);
-      const stored = vars ? vars.keys().filter((k) => /^\d+$/.test(k)) : [];
+      const numbered = (g: Hdf5Group | null) => (g ? g.keys().filter((k) => /^\d+$/.test(k)) : []);
+      // Keras 3's LSTM, GRU and SimpleRNN hold their weights in a cell, saved as its own object: <layer>/cell/vars.
+      const inCell = numbered(groupAt(root, `${layerPath}/vars`)).length === 0 && !!groupAt(root, `${layerPath}/cell/vars`);
+      const varsPath = inCell ? `${layerPath}/cell/vars` : `${layerPath}/vars`;
+      const vars = groupAt(root, varsPath);
+      const stored = numbered(vars);
       if (stored.length !== weights.length) {
         throw formatError(where, {
-          expected: `layer "${layer.name}" (${layer.className}) has ${weights.length} weights, the file's ${layerPath}/vars ${
+          expected: `layer "${layer.name}" (${layer.className}) has ${weights.length} weights, the file's ${varsPath} ${
             vars ? `has ${stored.length}` : 'does not exist'
           }`,
           hint: 'the file belongs to another model, or its layers come in another order',
         });
       }
-      used.add(`/${layerPath}/vars`);
+      used.add(`/${varsPath}`);
       weights.forEach((variable, i) => {
         const dataset = vars!.get(String(i));
-        if (dataset?.kind !== 'dataset') throw formatError(where, { expected: `${layerPath}/vars/${i} is not a dataset` });
+        if (dataset?.kind !== 'dataset') throw formatError(where, { expected: `${varsPath}/${i} is not a dataset` });
         pairs.push({ unit, variable, dataset });
       });
     }
