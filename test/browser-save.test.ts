@@ -35,9 +35,9 @@ test('in Chromium: a model trained on the page survives a reload in IndexedDB; a
     return;
   }
   const { chromium } = await import('playwright-core');
-  // ignoreAnnotations: package.json's sideEffects list names dist/ files, and this bundles src/. keepNames: configs
-  // name classes by their constructor's name, which a bundler would otherwise rename (Sequential -> _Sequential).
-  const options = { bundle: true, format: 'esm', platform: 'browser', write: false, ignoreAnnotations: true, keepNames: true } as const;
+  // ignoreAnnotations: package.json's sideEffects list names dist/ files, and this bundles src/. Minified as an
+  // app's bundler would: classes get short names, and configs must still say Sequential, Dense, ... (registered names).
+  const options = { bundle: true, format: 'esm', platform: 'browser', write: false, ignoreAnnotations: true, minify: true } as const;
   const bundle = await build({ entryPoints: ['src/browser.ts'], ...options });
   const root = mkdtempSync(join(tmpdir(), 'neurona-browser-save-'));
   nr.setSeed(11);

@@ -12,8 +12,11 @@ export class NeuronaError extends Error {
   /** `options.cause`: the lower-level error this one explains (kept for debugging, not shown in the message). */
   constructor(message: string, options?: ErrorOptions) {
     super(shortened(message), options);
-    this.name = new.target.name;
+    // Each class names itself in a string: a minifier renames the classes (new.target.name would be 'hc').
+    this.name = (new.target as { errorName?: string }).errorName ?? new.target.name;
   }
+
+  static readonly errorName: string = 'NeuronaError';
 }
 
 /**
@@ -32,19 +35,29 @@ function shortened(message: string): string {
 }
 
 /** Shapes that do not fit together: broadcasting, matmul dimensions, reshape sizes, axes. */
-export class ShapeError extends NeuronaError {}
+export class ShapeError extends NeuronaError {
+  static override readonly errorName: string = 'ShapeError';
+}
 
 /** A tensor of the wrong dtype for an op (e.g. float indices, gradients of an int tensor). */
-export class DTypeError extends NeuronaError {}
+export class DTypeError extends NeuronaError {
+  static override readonly errorName: string = 'DTypeError';
+}
 
 /** A bad option or setting: unknown names, out-of-range values, wrong types of arguments. */
-export class ConfigError extends NeuronaError {}
+export class ConfigError extends NeuronaError {
+  static override readonly errorName: string = 'ConfigError';
+}
 
 /** A file or byte buffer that does not follow its format. */
-export class FormatError extends NeuronaError {}
+export class FormatError extends NeuronaError {
+  static override readonly errorName: string = 'FormatError';
+}
 
 /** A numerical problem the library detected, such as NaN where a finite value is required. */
-export class NumericsError extends NeuronaError {}
+export class NumericsError extends NeuronaError {
+  static override readonly errorName: string = 'NumericsError';
+}
 
 /**
  * The parts of an error message. Every message reads the same way:

@@ -514,4 +514,4 @@ declareLayerOptions(OnnxOp, {
     floatAttributes: is.any,
   },
 });
-registerLayer(OnnxOp);
+registerLayer(OnnxOp, 'OnnxOp');

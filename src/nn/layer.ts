@@ -153,6 +153,19 @@ export function isShapeList(shape: LayerShape | readonly LayerShape[]): shape is
   return shape.length > 0 && Array.isArray(shape[0]);
 }
 
+/** The names classes were registered under (registerLayer, nameClass), which minifiers leave alone. */
+const CLASS_NAMES = new WeakMap<object, string>();
+
+/** A class's registered name, else its own (a user's unregistered subclass). */
+export function classNameOf(cls: object): string {
+  return CLASS_NAMES.get(cls) ?? (cls as { name: string }).name;
+}
+
+/** Names a class that configs refer to but layerFromConfig does not build (the model classes). */
+export function nameClass(cls: object, name: string): void {
+  CLASS_NAMES.set(cls, name);
+}
+
 const nameCounts = new Map<string, number>();
 
 /** `Dense` -> `dense`, `MaxPooling2D` -> `max_pooling2d`, as Keras names layers. */
@@ -249,7 +262,7 @@ export abstract class Layer {
    */
   constructor(...args: unknown[]) {
     const cls = new.target;
-    const className = cls.name;
+    const className = classNameOf(cls);
     // The name first, so that every later error names the layer as the user will see it.
     const last = args.at(-1);
     const given = isPlainObject(last) ? last.name : undefined;
@@ -304,7 +317,7 @@ export abstract class Layer {
 
   /** The class name used in configs and summaries (`Dense`). */
   get className(): string {
-    return this.constructor.name;
+    return classNameOf(this.constructor);
   }
 
   /** Creates weights for the given input shape (batch axis included, usually null). */
@@ -681,8 +694,14 @@ export function declareLayerOptions(cls: abstract new (...args: never[]) => Laye
 export const LAYER_CLASSES = new Map<string, new (config: never) => Layer>();
 
 /** Registers a layer class so models containing it can be rebuilt from configs. */
-export function registerLayer(cls: new (config: never) => Layer): void {
-  LAYER_CLASSES.set(cls.name, cls);
+/**
+ * Registers a layer class for configs under `name`: saved models name layers by it and `layerFromConfig`
+ * finds the class by it. Built-in layers give their name as a string, because a bundler or minifier may
+ * rename the class itself (esbuild's `_Sequential`, terser's `a`); a user's class defaults to its own name.
+ */
+export function registerLayer(cls: new (config: never) => Layer, name: string = cls.name): void {
+  LAYER_CLASSES.set(name, cls);
+  CLASS_NAMES.set(cls, name);
 }
 
 /** Rebuilds a layer from `{className, config}`. */

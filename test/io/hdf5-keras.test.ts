@@ -144,14 +144,14 @@ test('truncated, damaged and non-HDF5 files are FormatErrors naming the file', a
   }
 });
 
-test('model.saveWeights refuses .h5 (Keras files are read, not written) and .safetensors loading is unchanged', async () => {
+test('model.saveWeights writes .weights.h5 in the Keras 3 layout, and .safetensors loading is unchanged', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'neurona-keras-h5-'));
   const model = smallModel();
-  await assert.rejects(
-    model.saveWeights(join(dir, 'x.weights.h5')),
-    (e: Error) => e instanceof nr.ConfigError && /\.safetensors/.test(e.message),
-  );
   await model.loadWeights(fixture('small.h5'));
+  await model.saveWeights(join(dir, 'x.weights.h5'));
+  const fromH5 = smallModel(false); // other layer names: the Keras 3 layout goes by class and order
+  await fromH5.loadWeights(join(dir, 'x.weights.h5'));
+  assertSmallLoaded(fromH5);
   await model.saveWeights(join(dir, 'x.safetensors'));
   const copy = smallModel();
   await copy.loadWeights(join(dir, 'x.safetensors'));

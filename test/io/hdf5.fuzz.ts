@@ -6,12 +6,14 @@
  * addresses (8-byte values pointing inside the file), small integer fields (sizes, counts, versions,
  * dimensions) and cuts or insertions with the superblock's end-of-file address made to agree, so the
  * damage reaches jsfive and the chunk reader instead of the early truncation check. Used by
- * test/io/hdf5.test.ts (CI) and scripts/fuzz.ts (`npm run fuzz`).
+ * test/io/hdf5.test.ts (CI) and scripts/fuzz.ts (`npm run fuzz`). Besides the h5py files, one seed is the
+ * same weights written by neurona's own writer (src/io/hdf5-write.ts), whose structures h5py does not use.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openHdf5, type Hdf5Group } from '../../src/io/hdf5.js';
 import { assignKerasWeights } from '../../src/nn/saving/keras-h5.js';
+import { kerasWeightsH5 } from '../../src/nn/saving/keras-h5-write.js';
 import type { Model } from '../../src/nn/models/model.js';
 import { smallModel } from './keras-h5-models.js';
 import { BYTE_MUTATIONS, concat, pick, runBytesFuzz, type Mutation } from './bytes.fuzz.js';
@@ -22,17 +24,23 @@ const SEEDS = ['small.h5', 'small_gzip.h5', 'small_split.h5', 'small_full.h5', '
 /** The metadata h5py writes sits in the first few KiB; the rest is mostly raw values. */
 const META = 4096;
 
-/** Sets the superblock's end-of-file address (version 0, 8-byte offsets, as h5py writes) to the length. */
+/** Sets the superblock's end-of-file address (8-byte offsets: version 0 as h5py writes, 2 as neurona does) to the length. */
 function fixEnd(b: Uint8Array): Uint8Array {
-  if (b.length >= 48 && b[8] === 0) new DataView(b.buffer, b.byteOffset).setBigUint64(40, BigInt(b.length), true);
+  const at = b[8] === 0 ? 40 : b[8] === 2 ? 28 : null;
+  if (b.length >= 48 && at !== null) new DataView(b.buffer, b.byteOffset).setBigUint64(at, BigInt(b.length), true);
   return b;
 }
 
-/** Offsets in the metadata holding a little-endian u64 that could be an address in the file. */
+/**
+ * Offsets in the metadata holding a little-endian u64 that could be an address in the file: at
+ * multiples of 8 in h5py's files (superblock 0, whose fields are 8-aligned), at any byte in
+ * neurona's (superblock 2, version 2 headers pack their fields).
+ */
 function addresses(b: Uint8Array): number[] {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const found: number[] = [];
-  for (let at = 8; at + 8 <= Math.min(b.length, META); at += 8) {
+  const step = b[8] === 0 ? 8 : 1;
+  for (let at = 8; at + 8 <= Math.min(b.length, META); at += step) {
     const v = view.getBigUint64(at, true);
     if (v > 0n && v < BigInt(b.length)) found.push(at);
   }
@@ -47,13 +55,15 @@ const HDF5_MUTATIONS: Mutation[] = [
     out[at] = r() * 256;
     return out;
   },
-  // an address moved a little, to another address, past the end, or to "undefined"
+  // an address moved a little, to another address, past the end, or to "undefined" (a byte changed when no address is left)
   (b, r) => {
+    const found = addresses(b);
+    if (found.length === 0) return HDF5_MUTATIONS[0]!(b, r);
     const out = b.slice();
     const view = new DataView(out.buffer);
-    const at = pick(addresses(b), r);
+    const at = pick(found, r);
     const v = view.getBigUint64(at, true);
-    const options = [v + 1n, v - 1n, v + 8n, v - 8n, 0n, BigInt(b.length), 2n ** 64n - 1n, 2n ** 63n, BigInt(pick(addresses(b), r))];
+    const options = [v + 1n, v - 1n, v + 8n, v - 8n, 0n, BigInt(b.length), 2n ** 64n - 1n, 2n ** 63n, BigInt(pick(found, r))];
     view.setBigUint64(at, pick(options, r) & (2n ** 64n - 1n), true);
     return out;
   },
@@ -105,6 +115,10 @@ function walk(root: Hdf5Group): void {
 /** Runs `cases` mutations from `seed`; each case must finish within `timeBoxMs`. */
 export function runHdf5Fuzz(cases: number, seed = 1, timeBoxMs = 2000): FuzzReport {
   const seeds = SEEDS.map((name) => new Uint8Array(readFileSync(join(FIXTURES, name))));
+  // The same weights as written by neurona's writer: superblock 2, version 2 headers, compact links, a global heap.
+  const written = smallModel();
+  assignKerasWeights(written, openHdf5(seeds[SEEDS.indexOf('small.weights.h5')]!, 'small.weights.h5'), 'small.weights.h5');
+  seeds.push(new Uint8Array(kerasWeightsH5(written)));
   let model: Model = smallModel();
   return runBytesFuzz(cases, seed, {
     seeds,

@@ -1,6 +1,6 @@
 import { configError, is, parseOptions, show } from '../../core/index.js';
 import { Tensor, noGrad, type Variable } from '../../tensor/index.js';
-import { Layer, SymbolicTensor, type CallOptions, type LayerOptions, type LayerShape } from '../layer.js';
+import { Layer, SymbolicTensor, classNameOf, type CallOptions, type LayerOptions, type LayerShape } from '../layer.js';
 import type { History } from '../callbacks/history.js';
 import type { Logs } from '../callbacks/callback.js';
 import { CompiledState, type CompileOptions } from '../training/compile.js';
@@ -134,7 +134,7 @@ export class Model extends Layer implements TrainableModel {
   }
 
   override get className(): string {
-    return this.graph ? 'Functional' : this.constructor.name;
+    return this.graph ? 'Functional' : classNameOf(this.constructor);
   }
 
   /** The layers, in order (functional models list their InputLayers first, as Keras does). */

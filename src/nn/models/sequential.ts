@@ -1,6 +1,6 @@
 import { configError, is, parseArguments, show } from '../../core/index.js';
 import type { Tensor } from '../../tensor/index.js';
-import { Layer, SymbolicTensor, type CallOptions, type LayerShape } from '../layer.js';
+import { Layer, SymbolicTensor, nameClass, type CallOptions, type LayerShape } from '../layer.js';
 import { InputLayer, inputLayerOf } from './input.js';
 import { Model, computesLastAxisSoftmax } from './model.js';
 import { deserializeLayer, registerModelBuilder, serializeLayer } from './config.js';
@@ -195,3 +195,4 @@ export class Sequential extends Model {
   }
 }
 registerModelBuilder('Sequential', (config) => Sequential.fromConfig(config));
+nameClass(Sequential, 'Sequential');

@@ -88,8 +88,9 @@ export function namedWeights(model: Model): Map<string, Variable> {
 }
 
 function lossEntry(loss: Loss): string | LayerSpec {
-  const cls = ownEntry(lossesModule as Record<string, unknown>, loss.constructor.name);
-  if (typeof cls === 'function' && cls.prototype instanceof Loss) return { className: loss.constructor.name, config: loss.getConfig() };
+  // The class's export name, not constructor.name, which a minifier may have changed.
+  const exported = Object.entries(lossesModule).find(([, value]) => value === loss.constructor)?.[0];
+  if (exported !== undefined && loss.constructor.prototype instanceof Loss) return { className: exported, config: loss.getConfig() };
   const canonical = canonicalLossName(loss);
   if (canonical) return canonical;
   throw configError('model.save', {

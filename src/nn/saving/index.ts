@@ -24,6 +24,7 @@ import { loadFromLocation, saveToLocation } from './locations.js';
 import { SAVE_ID_PATTERN } from './validate.js';
 import { MODEL_WRITERS, registerPersistence, type SaveOptions } from './hooks.js';
 import { isKerasWeightsPath, loadKerasWeights } from './keras-h5.js';
+import { kerasWeightsH5 } from './keras-h5-write.js';
 import type { SafetensorsTensor } from '../../io/safetensors.js';
 import type { CompileConfig } from './format.js';
 
@@ -242,12 +243,8 @@ async function saveWeights(model: Model, path: string): Promise<void> {
   if (typeof path !== 'string' || path.length === 0) {
     throw configError('model.saveWeights', { expected: 'expected a file path', got: show(path) });
   }
-  if (isKerasWeightsPath(path)) {
-    throw configError('model.saveWeights', {
-      expected: `cannot write ${path}: neurona reads Keras's HDF5 weight files but writes only .safetensors`,
-      hint: 'give a path ending in .safetensors',
-    });
-  }
+  // .h5 / .weights.h5: Keras 3's layout, which Keras's model.load_weights reads.
+  if (isKerasWeightsPath(path)) return writeFileAtomic(path, kerasWeightsH5(model));
   const { bytes } = encodeWeights(model, false);
   await writeFileAtomic(path, bytes);
 }

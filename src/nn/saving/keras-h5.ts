@@ -24,7 +24,8 @@ import { configError, formatError } from '../../core/index.js';
 import { Tensor, type Variable } from '../../tensor/index.js';
 import { openHdf5, type Hdf5Array, type Hdf5Dataset, type Hdf5Group } from '../../io/hdf5.js';
 import { Model } from '../models/model.js';
-import { type Layer, snakeCase } from '../layer.js';
+import { snakeCase } from '../layer.js';
+import { kerasOrder } from './keras-h5-write.js';
 
 /** Whether `path` names a Keras HDF5 file (`.h5`, `.weights.h5`, `.hdf5`), which loadWeights reads here. */
 export const isKerasWeightsPath = (path: string): boolean => /\.(h5|hdf5)$/i.test(path);
@@ -97,12 +98,6 @@ export function assignKerasWeights(model: Model, root: Hdf5Group, source: string
 function groupAt(group: Hdf5Group, path: string): Hdf5Group | null {
   const found = group.get(path);
   return found?.kind === 'group' ? found : null;
-}
-
-/** A layer's weights in Keras's order: trainable ones first, each kind in creation order. */
-function kerasOrder(layer: Layer): Variable[] {
-  const all = [...new Set(layer.weights)];
-  return [...all.filter((v) => v.trainable), ...all.filter((v) => !v.trainable)];
 }
 
 /** Keras splits attributes larger than 64 KB into `name0`, `name1`, ...; this joins them back. */

@@ -160,7 +160,7 @@ declareLayerOptions(Attention, {
     LayerOptions
   >,
 });
-registerLayer(Attention);
+registerLayer(Attention, 'Attention');
 
 /**
  * Keras's `AdditiveAttention` (Bahdanau's attention): scores `sum(scale * tanh(q + k))` over the
@@ -213,4 +213,4 @@ export class AdditiveAttention extends Attention {
   }
 }
 declareLayerOptions(AdditiveAttention, { keys: { useScale: is.boolean, dropout: is.number } });
-registerLayer(AdditiveAttention);
+registerLayer(AdditiveAttention, 'AdditiveAttention');

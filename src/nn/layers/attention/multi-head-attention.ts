@@ -252,4 +252,4 @@ declareLayerOptions(MultiHeadAttention, {
     biasRegularizer: is.nullable(is.identifier),
   } satisfies OwnOptionChecks<MultiHeadAttentionOptions, LayerOptions>,
 });
-registerLayer(MultiHeadAttention);
+registerLayer(MultiHeadAttention, 'MultiHeadAttention');

@@ -247,4 +247,4 @@ declareLayerOptions(Conv1D, {
     biasRegularizer: is.nullable(is.identifier),
   } satisfies OwnOptionChecks<Conv1DOptions, SequenceLayerOptions>,
 });
-registerLayer(Conv1D);
+registerLayer(Conv1D, 'Conv1D');

@@ -83,7 +83,7 @@ export class Conv2D extends FilterConv {
   }
 }
 declareLayerOptions(Conv2D, { positional: ['filters', 'kernelSize'] });
-registerLayer(Conv2D);
+registerLayer(Conv2D, 'Conv2D');
 
 export interface Conv2DTransposeOptions extends Conv2DOptions {
   /**
@@ -135,7 +135,7 @@ declareLayerOptions(Conv2DTranspose, {
   positional: ['filters', 'kernelSize'],
   keys: { outputPadding: is.any } satisfies OwnOptionChecks<Conv2DTransposeOptions, Conv2DOptions>,
 });
-registerLayer(Conv2DTranspose);
+registerLayer(Conv2DTranspose, 'Conv2DTranspose');
 
 export interface MaskedConv2DOptions extends Conv2DOptions {
   /** PixelCNN's mask: 'A' hides the centre pixel (the first layer), 'B' keeps it (the layers after). */
@@ -197,4 +197,4 @@ export class MaskedConv2D extends Conv2D {
   }
 }
 declareLayerOptions(MaskedConv2D, { keys: { maskType: is.oneOf('A', 'B') } satisfies OwnOptionChecks<MaskedConv2DOptions, Conv2DOptions> });
-registerLayer(MaskedConv2D);
+registerLayer(MaskedConv2D, 'MaskedConv2D');

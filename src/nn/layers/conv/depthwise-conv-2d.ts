@@ -61,7 +61,7 @@ const DEPTHWISE_OPTIONS = {
   depthwiseRegularizer: is.nullable(is.identifier),
 } satisfies OwnOptionChecks<DepthwiseConv2DOptions, BaseConvOptions>;
 declareLayerOptions(DepthwiseConv2D, { positional: ['kernelSize'], keys: DEPTHWISE_OPTIONS });
-registerLayer(DepthwiseConv2D);
+registerLayer(DepthwiseConv2D, 'DepthwiseConv2D');
 
 export interface SeparableConv2DOptions extends DepthwiseConv2DOptions {
   /** Output channels of the pointwise (1x1) step. */
@@ -138,4 +138,4 @@ declareLayerOptions(SeparableConv2D, {
     } satisfies OwnOptionChecks<SeparableConv2DOptions, DepthwiseConv2DOptions>),
   },
 });
-registerLayer(SeparableConv2D);
+registerLayer(SeparableConv2D, 'SeparableConv2D');

@@ -59,7 +59,7 @@ declareLayerOptions(Activation, {
   positional: ['activation'],
   keys: { activation: is.nullable(is.identifier) } satisfies OwnOptionChecks<ActivationOptions, LayerOptions>,
 });
-registerLayer(Activation);
+registerLayer(Activation, 'Activation');
 
 function nonNegative(layer: string, option: string, value: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
@@ -139,7 +139,7 @@ declareLayerOptions(ReLU, {
     LayerOptions
   >,
 });
-registerLayer(ReLU);
+registerLayer(ReLU, 'ReLU');
 
 export interface LeakyReLUOptions extends LayerOptions {
   /** Slope for x < 0 (Keras 3 default 0.3). */
@@ -197,7 +197,7 @@ declareLayerOptions(LeakyReLU, {
   positional: ['negativeSlope'],
   keys: { negativeSlope: is.number, alpha: is.number } satisfies OwnOptionChecks<LeakyReLUOptions, LayerOptions>,
 });
-registerLayer(LeakyReLU);
+registerLayer(LeakyReLU, 'LeakyReLU');
 
 export interface SoftmaxOptions extends LayerOptions {
   /** Axis to normalize over (default -1, the last). */
@@ -246,4 +246,4 @@ export class Softmax extends Layer {
   }
 }
 declareLayerOptions(Softmax, { positional: ['axis'], keys: { axis: is.integer } satisfies OwnOptionChecks<SoftmaxOptions, LayerOptions> });
-registerLayer(Softmax);
+registerLayer(Softmax, 'Softmax');

@@ -74,4 +74,4 @@ declareLayerOptions(Dense, {
   positional: ['units', 'activation'],
   keys: { units: is.any, activation: is.nullable(is.identifier) } satisfies OwnOptionChecks<DenseOptions, LinearOptions>,
 });
-registerLayer(Dense);
+registerLayer(Dense, 'Dense');

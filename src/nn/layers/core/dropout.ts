@@ -115,4 +115,4 @@ declareLayerOptions(Dropout, {
     LayerOptions
   >,
 });
-registerLayer(Dropout);
+registerLayer(Dropout, 'Dropout');

@@ -183,4 +183,4 @@ declareLayerOptions(Embedding, {
     inputLength: is.positiveInteger,
   } satisfies OwnOptionChecks<EmbeddingOptions, Omit<LayerOptions, 'inputDim'>>,
 });
-registerLayer(Embedding);
+registerLayer(Embedding, 'Embedding');

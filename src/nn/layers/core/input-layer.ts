@@ -72,4 +72,4 @@ export class InputLayer extends Layer {
     return { name: this.name, batchInputShape: [...this.batchInputShape!], dtype: this.inputDtype };
   }
 }
-registerLayer(InputLayer);
+registerLayer(InputLayer, 'InputLayer');

@@ -184,4 +184,4 @@ declareLayerOptions(Lambda, {
     arguments: is.nullable(is.any),
   } satisfies OwnOptionChecks<LambdaOptions, LayerOptions>,
 });
-registerLayer(Lambda);
+registerLayer(Lambda, 'Lambda');

@@ -66,4 +66,4 @@ declareLayerOptions(Masking, {
   positional: ['maskValue'],
   keys: { maskValue: is.number } satisfies OwnOptionChecks<MaskingOptions, LayerOptions>,
 });
-registerLayer(Masking);
+registerLayer(Masking, 'Masking');

@@ -58,4 +58,4 @@ export class Maxout extends LinearLayer {
   }
 }
 declareLayerOptions(Maxout, { keys: { units: is.any, pieces: is.any } satisfies OwnOptionChecks<MaxoutOptions, LinearOptions> });
-registerLayer(Maxout);
+registerLayer(Maxout, 'Maxout');

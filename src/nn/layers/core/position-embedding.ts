@@ -138,7 +138,7 @@ declareLayerOptions(PositionEmbedding, {
     initializer: is.identifier,
   } satisfies OwnOptionChecks<PositionEmbeddingOptions, LayerOptions>,
 });
-registerLayer(PositionEmbedding);
+registerLayer(PositionEmbedding, 'PositionEmbedding');
 
 /**
  * Token embedding plus learned position embedding (keras_nlp's TokenAndPositionEmbedding): token ids
@@ -236,4 +236,4 @@ declareLayerOptions(TokenAndPositionEmbedding, {
     maskZero: is.boolean,
   } satisfies OwnOptionChecks<TokenAndPositionEmbeddingOptions, LayerOptions>,
 });
-registerLayer(TokenAndPositionEmbedding);
+registerLayer(TokenAndPositionEmbedding, 'TokenAndPositionEmbedding');

@@ -52,7 +52,7 @@ export class Flatten extends Layer {
   }
 }
 declareLayerOptions(Flatten, { keys: {} });
-registerLayer(Flatten);
+registerLayer(Flatten, 'Flatten');
 
 export interface ReshapeOptions extends LayerOptions {
   /** Shape of one sample after reshaping (no batch axis); one entry may be -1 (inferred). */
@@ -137,4 +137,4 @@ declareLayerOptions(Reshape, {
   positional: ['targetShape'],
   keys: { targetShape: is.any } satisfies OwnOptionChecks<ReshapeOptions, LayerOptions>,
 });
-registerLayer(Reshape);
+registerLayer(Reshape, 'Reshape');

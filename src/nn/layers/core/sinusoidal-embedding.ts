@@ -64,4 +64,4 @@ declareLayerOptions(SinusoidalEmbedding, {
   positional: ['dim'],
   keys: { dim: is.integer, maxPeriod: is.number } satisfies OwnOptionChecks<SinusoidalEmbeddingOptions, LayerOptions>,
 });
-registerLayer(SinusoidalEmbedding);
+registerLayer(SinusoidalEmbedding, 'SinusoidalEmbedding');

@@ -217,4 +217,4 @@ declareLayerOptions(GATConv, {
     activation: is.nullable(is.identifier),
   } satisfies OwnOptionChecks<GATConvOptions, LinearOptions> & typeof LINEAR_OPTIONS,
 });
-registerLayer(GATConv);
+registerLayer(GATConv, 'GATConv');

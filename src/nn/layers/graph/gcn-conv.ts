@@ -81,4 +81,4 @@ declareLayerOptions(GCNConv, {
   positional: ['units'],
   keys: { units: is.any, activation: is.nullable(is.identifier) } satisfies OwnOptionChecks<GCNConvOptions, LinearOptions>,
 });
-registerLayer(GCNConv);
+registerLayer(GCNConv, 'GCNConv');

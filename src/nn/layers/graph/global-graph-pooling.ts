@@ -135,4 +135,4 @@ declareLayerOptions(GlobalGraphPooling, {
   positional: ['mode'],
   keys: { mode: is.oneOf('mean', 'sum', 'max') } satisfies OwnOptionChecks<GlobalGraphPoolingOptions, LayerOptions>,
 });
-registerLayer(GlobalGraphPooling);
+registerLayer(GlobalGraphPooling, 'GlobalGraphPooling');

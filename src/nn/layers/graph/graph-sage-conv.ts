@@ -109,4 +109,4 @@ declareLayerOptions(GraphSAGEConv, {
     activation: is.nullable(is.identifier),
   } satisfies OwnOptionChecks<GraphSAGEConvOptions, LinearOptions>,
 });
-registerLayer(GraphSAGEConv);
+registerLayer(GraphSAGEConv, 'GraphSAGEConv');

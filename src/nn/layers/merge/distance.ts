@@ -109,7 +109,7 @@ export class L1Distance extends PairDistance {
   }
 }
 declareLayerOptions(L1Distance, { keys: DISTANCE_KEYS });
-registerLayer(L1Distance);
+registerLayer(L1Distance, 'L1Distance');
 
 export interface L2DistanceOptions extends DistanceOptions {
   /** Added to the squared distance inside the square root (default epsilon(), 1e-7). */
@@ -142,7 +142,7 @@ export class L2Distance extends PairDistance {
   }
 }
 declareLayerOptions(L2Distance, { keys: { ...DISTANCE_KEYS, epsilon: is.number } });
-registerLayer(L2Distance);
+registerLayer(L2Distance, 'L2Distance');
 
 /**
  * The cosine similarity of each pair along `axis` (default -1), in [-1, 1] (a similarity: higher is
@@ -160,4 +160,4 @@ export class CosineSimilarity extends PairDistance {
   }
 }
 declareLayerOptions(CosineSimilarity, { keys: DISTANCE_KEYS });
-registerLayer(CosineSimilarity);
+registerLayer(CosineSimilarity, 'CosineSimilarity');

@@ -130,9 +130,9 @@ abstract class ElementwiseMerge extends Merge {
 }
 
 /** Declares that a merge layer has no options of its own (so a misspelt one fails) and registers it for model loading. */
-function registerMerge(cls: new (options?: LayerOptions) => Merge): void {
+function registerMerge(cls: new (options?: LayerOptions) => Merge, name: string): void {
   declareLayerOptions(cls, {});
-  registerLayer(cls);
+  registerLayer(cls, name);
 }
 
 /**
@@ -147,7 +147,7 @@ function registerMerge(cls: new (options?: LayerOptions) => Merge): void {
 export class Add extends ElementwiseMerge {
   protected readonly combine = ops.add;
 }
-registerMerge(Add);
+registerMerge(Add, 'Add');
 
 /**
  * Subtracts the second input from the first: exactly two inputs, `a - b`.
@@ -160,7 +160,7 @@ export class Subtract extends ElementwiseMerge {
   protected override readonly maxInputs = 2;
   protected readonly combine = ops.sub;
 }
-registerMerge(Subtract);
+registerMerge(Subtract, 'Subtract');
 
 /**
  * Multiplies a list of inputs elementwise (broadcasting as Keras).
@@ -172,7 +172,7 @@ registerMerge(Subtract);
 export class Multiply extends ElementwiseMerge {
   protected readonly combine = ops.mul;
 }
-registerMerge(Multiply);
+registerMerge(Multiply, 'Multiply');
 
 /**
  * The elementwise mean of a list of inputs.
@@ -188,7 +188,7 @@ export class Average extends ElementwiseMerge {
     return ops.mul(super.merge(inputs), 1 / inputs.length);
   }
 }
-registerMerge(Average);
+registerMerge(Average, 'Average');
 
 /**
  * The elementwise maximum of a list of inputs.
@@ -200,7 +200,7 @@ registerMerge(Average);
 export class Maximum extends ElementwiseMerge {
   protected readonly combine = ops.maximum;
 }
-registerMerge(Maximum);
+registerMerge(Maximum, 'Maximum');
 
 export interface ConcatenateOptions extends LayerOptions {
   /** The axis to join along (default -1, the channels of NHWC images). */
@@ -284,4 +284,4 @@ declareLayerOptions(Concatenate, {
   positional: ['axis'],
   keys: { axis: is.integer } satisfies OwnOptionChecks<ConcatenateOptions, LayerOptions>,
 });
-registerLayer(Concatenate);
+registerLayer(Concatenate, 'Concatenate');

@@ -210,4 +210,4 @@ declareLayerOptions(BatchNormalization, {
     gammaRegularizer: is.nullable(is.identifier),
   } satisfies OwnOptionChecks<BatchNormalizationOptions, LayerOptions>,
 });
-registerLayer(BatchNormalization);
+registerLayer(BatchNormalization, 'BatchNormalization');

@@ -162,7 +162,7 @@ declareLayerOptions(GroupNormalization, {
     gammaRegularizer: is.nullable(is.identifier),
   } satisfies OwnOptionChecks<GroupNormalizationOptions, LayerOptions>,
 });
-registerLayer(GroupNormalization);
+registerLayer(GroupNormalization, 'GroupNormalization');
 
 export interface UnitNormalizationOptions extends LayerOptions {
   /** The axis or axes whose L2 norm becomes 1 (default -1). */
@@ -213,4 +213,4 @@ declareLayerOptions(UnitNormalization, {
     axis: is.either('an integer or a list of integers', is.integer, is.arrayOf(is.integer, 'integers')),
   } satisfies OwnOptionChecks<UnitNormalizationOptions, LayerOptions>,
 });
-registerLayer(UnitNormalization);
+registerLayer(UnitNormalization, 'UnitNormalization');

@@ -175,4 +175,4 @@ declareLayerOptions(LayerNormalization, {
     gammaRegularizer: is.nullable(is.identifier),
   } satisfies OwnOptionChecks<LayerNormalizationOptions, LayerOptions>,
 });
-registerLayer(LayerNormalization);
+registerLayer(LayerNormalization, 'LayerNormalization');

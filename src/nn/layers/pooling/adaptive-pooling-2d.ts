@@ -72,4 +72,4 @@ declareLayerOptions(AdaptiveAveragePooling2D, {
   positional: ['outputSize'],
   keys: { outputSize: is.any } satisfies OwnOptionChecks<AdaptiveAveragePooling2DOptions, ImageLayerOptions>,
 });
-registerLayer(AdaptiveAveragePooling2D);
+registerLayer(AdaptiveAveragePooling2D, 'AdaptiveAveragePooling2D');

@@ -92,7 +92,7 @@ export class MaxPooling1D extends Pooling1D {
   protected readonly op = 'max';
 }
 declareLayerOptions(MaxPooling1D, {});
-registerLayer(MaxPooling1D);
+registerLayer(MaxPooling1D, 'MaxPooling1D');
 
 /**
  * The mean of each window of steps (with 'same' padding, of the steps inside the sequence only, as Keras).
@@ -105,7 +105,7 @@ export class AveragePooling1D extends Pooling1D {
   protected readonly op = 'avg';
 }
 declareLayerOptions(AveragePooling1D, {});
-registerLayer(AveragePooling1D);
+registerLayer(AveragePooling1D, 'AveragePooling1D');
 
 export interface GlobalPooling1DOptions extends SequenceLayerOptions {
   /** Keep the steps axis with size 1: `[batch, 1, channels]` instead of `[batch, channels]` (default false). */
@@ -177,7 +177,7 @@ export class GlobalAveragePooling1D extends GlobalPooling1D {
   }
 }
 declareLayerOptions(GlobalAveragePooling1D, {});
-registerLayer(GlobalAveragePooling1D);
+registerLayer(GlobalAveragePooling1D, 'GlobalAveragePooling1D');
 
 /**
  * The maximum over the steps of each channel: `[batch, steps, channels]` -> `[batch, channels]` (or
@@ -193,4 +193,4 @@ export class GlobalMaxPooling1D extends GlobalPooling1D {
   }
 }
 declareLayerOptions(GlobalMaxPooling1D, {});
-registerLayer(GlobalMaxPooling1D);
+registerLayer(GlobalMaxPooling1D, 'GlobalMaxPooling1D');

@@ -97,7 +97,7 @@ export class MaxPooling2D extends Pooling2D {
   protected readonly op = 'max';
 }
 declareLayerOptions(MaxPooling2D, {});
-registerLayer(MaxPooling2D);
+registerLayer(MaxPooling2D, 'MaxPooling2D');
 
 /**
  * The mean of each window (with 'same' padding, of the values inside the image only, as Keras).
@@ -111,7 +111,7 @@ export class AveragePooling2D extends Pooling2D {
   protected readonly op = 'avg';
 }
 declareLayerOptions(AveragePooling2D, {});
-registerLayer(AveragePooling2D);
+registerLayer(AveragePooling2D, 'AveragePooling2D');
 
 export interface GlobalPooling2DOptions extends ImageLayerOptions {
   /** Keep the height and width axes with size 1: `[N, 1, 1, C]` instead of `[N, C]` (default false). */
@@ -166,7 +166,7 @@ export class GlobalAveragePooling2D extends GlobalPooling2D {
   }
 }
 declareLayerOptions(GlobalAveragePooling2D, {});
-registerLayer(GlobalAveragePooling2D);
+registerLayer(GlobalAveragePooling2D, 'GlobalAveragePooling2D');
 
 /**
  * The maximum over height and width of each channel: `[N, H, W, C]` -> `[N, C]` (or `[N, 1, 1, C]`).
@@ -181,4 +181,4 @@ export class GlobalMaxPooling2D extends GlobalPooling2D {
   }
 }
 declareLayerOptions(GlobalMaxPooling2D, {});
-registerLayer(GlobalMaxPooling2D);
+registerLayer(GlobalMaxPooling2D, 'GlobalMaxPooling2D');

@@ -199,7 +199,7 @@ declareLayerOptions(RandomFlip, {
     AugmentationOptions
   >,
 });
-registerLayer(RandomFlip);
+registerLayer(RandomFlip, 'RandomFlip');
 
 /** Options of the layers that resample images (translation, rotation, zoom). */
 export interface ResamplingOptions extends AugmentationOptions {
@@ -289,7 +289,7 @@ declareLayerOptions(RandomTranslation, {
   positional: ['heightFactor', 'widthFactor'],
   keys: { heightFactor: is.any, widthFactor: is.any } satisfies OwnOptionChecks<RandomTranslationOptions, ResamplingOptions>,
 });
-registerLayer(RandomTranslation);
+registerLayer(RandomTranslation, 'RandomTranslation');
 
 export interface RandomRotationOptions extends ResamplingOptions {
   /** Angle as a fraction of a full turn (2 pi): `f` means [-f, f], or `[lower, upper]`. */
@@ -328,7 +328,7 @@ declareLayerOptions(RandomRotation, {
   positional: ['factor'],
   keys: { factor: is.any } satisfies OwnOptionChecks<RandomRotationOptions, ResamplingOptions>,
 });
-registerLayer(RandomRotation);
+registerLayer(RandomRotation, 'RandomRotation');
 
 export interface RandomZoomOptions extends ResamplingOptions {
   /**
@@ -379,7 +379,7 @@ declareLayerOptions(RandomZoom, {
   positional: ['heightFactor', 'widthFactor'],
   keys: { heightFactor: is.any, widthFactor: is.any } satisfies OwnOptionChecks<RandomZoomOptions, ResamplingOptions>,
 });
-registerLayer(RandomZoom);
+registerLayer(RandomZoom, 'RandomZoom');
 
 export interface RandomContrastOptions extends AugmentationOptions {
   /** Contrast factor range: `f` means [1 - f, 1 + f]; `[lower, upper]` means [1 - lower, 1 + upper]. Values in [0, 1]. */
@@ -442,4 +442,4 @@ declareLayerOptions(RandomContrast, {
   positional: ['factor'],
   keys: { factor: is.any, valueRange: is.any } satisfies OwnOptionChecks<RandomContrastOptions, AugmentationOptions>,
 });
-registerLayer(RandomContrast);
+registerLayer(RandomContrast, 'RandomContrast');

@@ -255,7 +255,7 @@ export class Normalization extends Layer {
 declareLayerOptions(Normalization, {
   keys: { axis: is.any, mean: is.any, variance: is.any, invert: is.boolean } satisfies OwnOptionChecks<NormalizationOptions, LayerOptions>,
 });
-registerLayer(Normalization);
+registerLayer(Normalization, 'Normalization');
 
 interface Moments {
   count: number;

@@ -89,4 +89,4 @@ declareLayerOptions(Rescaling, {
   positional: ['scale', 'offset'],
   keys: { scale: is.any, offset: is.any } satisfies OwnOptionChecks<RescalingOptions, LayerOptions>,
 });
-registerLayer(Rescaling);
+registerLayer(Rescaling, 'Rescaling');

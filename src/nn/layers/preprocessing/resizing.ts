@@ -318,7 +318,7 @@ declareLayerOptions(Resizing, {
     antialias: is.boolean,
   } satisfies OwnOptionChecks<ResizingOptions, SizedImageOptions>,
 });
-registerLayer(Resizing);
+registerLayer(Resizing, 'Resizing');
 
 export type CenterCropOptions = SizedImageOptions;
 
@@ -349,4 +349,4 @@ export class CenterCrop extends SizedImageLayer {
   }
 }
 declareLayerOptions(CenterCrop, {});
-registerLayer(CenterCrop);
+registerLayer(CenterCrop, 'CenterCrop');

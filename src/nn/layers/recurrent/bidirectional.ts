@@ -226,4 +226,4 @@ declareLayerOptions(Bidirectional, {
     LayerOptions
   >,
 });
-registerLayer(Bidirectional);
+registerLayer(Bidirectional, 'Bidirectional');

@@ -91,4 +91,4 @@ export class GRU extends RecurrentLayer {
 declareLayerOptions(GRU, {
   keys: { ...GATED_OPTIONS, resetAfter: is.boolean } satisfies OwnOptionChecks<GRUOptions, RecurrentLayerOptions>,
 });
-registerLayer(GRU);
+registerLayer(GRU, 'GRU');

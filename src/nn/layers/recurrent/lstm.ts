@@ -78,4 +78,4 @@ export const GATED_OPTIONS = { recurrentActivation: is.nullable(is.identifier) }
 declareLayerOptions(LSTM, {
   keys: { ...GATED_OPTIONS, unitForgetBias: is.boolean } satisfies OwnOptionChecks<LSTMOptions, RecurrentLayerOptions>,
 });
-registerLayer(LSTM);
+registerLayer(LSTM, 'LSTM');

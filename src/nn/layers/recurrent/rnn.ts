@@ -153,7 +153,9 @@ export class GRUCell extends RecurrentCell {
 declareLayerOptions(SimpleRNNCell, { positional: ['units'], keys: cellKeys });
 declareLayerOptions(LSTMCell, { positional: ['units'], keys: { ...cellKeys, ...GATED_OPTIONS, unitForgetBias: is.boolean } });
 declareLayerOptions(GRUCell, { positional: ['units'], keys: { ...cellKeys, ...GATED_OPTIONS, resetAfter: is.boolean } });
-for (const cls of [SimpleRNNCell, LSTMCell, GRUCell]) registerLayer(cls);
+registerLayer(SimpleRNNCell, 'SimpleRNNCell');
+registerLayer(LSTMCell, 'LSTMCell');
+registerLayer(GRUCell, 'GRUCell');
 
 /** A cell from a layer or its config; a dtype given to the owner is the cell's (rebuilt from its config if need be). */
 function cellFrom(spec: unknown, owner: string, dtype?: string): RecurrentCell | StackedRNNCells {
@@ -245,7 +247,7 @@ declareLayerOptions(StackedRNNCells, {
   positional: ['cells'],
   keys: { cells: is.any } satisfies OwnOptionChecks<StackedRNNCellsOptions, LayerOptions>,
 });
-registerLayer(StackedRNNCells);
+registerLayer(StackedRNNCells, 'StackedRNNCells');
 
 export interface RNNOptions extends LayerOptions {
   /** A cell, a list of cells (stacked), or a cell's `{className, config}`. */
@@ -383,4 +385,4 @@ declareLayerOptions(RNN, {
     zeroOutputForMask: is.boolean,
   } satisfies OwnOptionChecks<RNNOptions, LayerOptions>,
 });
-registerLayer(RNN);
+registerLayer(RNN, 'RNN');

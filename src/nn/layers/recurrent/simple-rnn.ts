@@ -40,4 +40,4 @@ export class SimpleRNN extends RecurrentLayer {
   }
 }
 declareLayerOptions(SimpleRNN, { keys: {} });
-registerLayer(SimpleRNN);
+registerLayer(SimpleRNN, 'SimpleRNN');

@@ -139,4 +139,4 @@ declareLayerOptions(TimeDistributed, {
   positional: ['layer'],
   keys: { layer: is.any } satisfies OwnOptionChecks<TimeDistributedOptions, LayerOptions>,
 });
-registerLayer(TimeDistributed);
+registerLayer(TimeDistributed, 'TimeDistributed');

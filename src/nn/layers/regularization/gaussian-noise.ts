@@ -89,7 +89,7 @@ declareLayerOptions(GaussianNoise, {
   positional: ['stddev'],
   keys: { stddev: is.any, seed: is.nullable(is.number) } satisfies OwnOptionChecks<GaussianNoiseOptions, LayerOptions>,
 });
-registerLayer(GaussianNoise);
+registerLayer(GaussianNoise, 'GaussianNoise');
 
 export interface GaussianDropoutOptions extends LayerOptions {
   /** Drop probability of the equivalent dropout, in [0, 1): the noise has stddev `sqrt(rate / (1 - rate))`. */
@@ -129,4 +129,4 @@ declareLayerOptions(GaussianDropout, {
   positional: ['rate'],
   keys: { rate: is.any, seed: is.nullable(is.number) } satisfies OwnOptionChecks<GaussianDropoutOptions, LayerOptions>,
 });
-registerLayer(GaussianDropout);
+registerLayer(GaussianDropout, 'GaussianDropout');

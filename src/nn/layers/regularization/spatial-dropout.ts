@@ -61,4 +61,4 @@ export class SpatialDropout2D extends Dropout {
   }
 }
 declareLayerOptions(SpatialDropout2D, { keys: { dataFormat: is.any } });
-registerLayer(SpatialDropout2D);
+registerLayer(SpatialDropout2D, 'SpatialDropout2D');

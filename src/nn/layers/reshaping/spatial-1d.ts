@@ -85,7 +85,7 @@ declareLayerOptions(ZeroPadding1D, {
   positional: ['padding'],
   keys: { padding: is.any } satisfies OwnOptionChecks<ZeroPadding1DOptions, SequenceLayerOptions>,
 });
-registerLayer(ZeroPadding1D);
+registerLayer(ZeroPadding1D, 'ZeroPadding1D');
 
 export interface Cropping1DOptions extends SequenceLayerOptions {
   /** Steps removed at each end: an int (both ends) or `[before, after]` (default 1, as Keras). */
@@ -136,7 +136,7 @@ declareLayerOptions(Cropping1D, {
   positional: ['cropping'],
   keys: { cropping: is.any } satisfies OwnOptionChecks<Cropping1DOptions, SequenceLayerOptions>,
 });
-registerLayer(Cropping1D);
+registerLayer(Cropping1D, 'Cropping1D');
 
 export interface UpSampling1DOptions extends SequenceLayerOptions {
   /** How many times each step is repeated (default 2). */
@@ -184,4 +184,4 @@ declareLayerOptions(UpSampling1D, {
   positional: ['size'],
   keys: { size: is.any } satisfies OwnOptionChecks<UpSampling1DOptions, SequenceLayerOptions>,
 });
-registerLayer(UpSampling1D);
+registerLayer(UpSampling1D, 'UpSampling1D');

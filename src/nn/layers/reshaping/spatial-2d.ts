@@ -84,7 +84,7 @@ declareLayerOptions(ZeroPadding2D, {
   positional: ['padding'],
   keys: { padding: is.any } satisfies OwnOptionChecks<ZeroPadding2DOptions, ImageLayerOptions>,
 });
-registerLayer(ZeroPadding2D);
+registerLayer(ZeroPadding2D, 'ZeroPadding2D');
 
 export interface Cropping2DOptions extends ImageLayerOptions {
   /** An int (all four sides), `[height, width]` or `[[top, bottom], [left, right]]`. Default 0. */
@@ -128,7 +128,7 @@ declareLayerOptions(Cropping2D, {
   positional: ['cropping'],
   keys: { cropping: is.any } satisfies OwnOptionChecks<Cropping2DOptions, ImageLayerOptions>,
 });
-registerLayer(Cropping2D);
+registerLayer(Cropping2D, 'Cropping2D');
 
 export interface UpSampling2DOptions extends ImageLayerOptions {
   /** Factor for rows and columns: an int or `[height, width]` (default 2). */
@@ -180,4 +180,4 @@ declareLayerOptions(UpSampling2D, {
   positional: ['size'],
   keys: { size: is.any, interpolation: is.oneOf('nearest', 'bilinear') } satisfies OwnOptionChecks<UpSampling2DOptions, ImageLayerOptions>,
 });
-registerLayer(UpSampling2D);
+registerLayer(UpSampling2D, 'UpSampling2D');
