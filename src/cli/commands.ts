@@ -284,7 +284,9 @@ async function convert(args: readonly string[], out: Out): Promise<number> {
         'needs an input and an output in two different formats: a model directory, an .onnx file, a .keras archive ' +
         "or TF.js's model.json",
       got: extra.length > 0 ? `an extra argument '${extra[0]}'` : from && to ? `'${from}' and '${to}'` : undefined,
-      hint: "e.g. 'neurona convert my-model model.onnx', 'neurona convert model.keras my-model' or 'neurona convert my-model web/model.json'",
+      hint:
+        "e.g. 'neurona convert my-model model.onnx', 'neurona convert model.keras my-model' or " +
+        "'neurona convert my-model web/model.json'",
     });
   }
   const layout = flags['--layout'] as 'NCHW' | 'NHWC' | undefined;
