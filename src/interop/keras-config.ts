@@ -20,38 +20,11 @@ type Json = Record<string, unknown>;
 type NeuronaEntry = { className: string; config: Json };
 
 /** The layer classes both formats carry (Keras's names; neurona's classes have the same). */
-export const KERAS_LAYERS = [
-  'InputLayer',
-  'Dense',
-  'Activation',
-  'ReLU',
-  'LeakyReLU',
-  'Softmax',
-  'Conv2D',
-  'DepthwiseConv2D',
-  'SeparableConv2D',
-  'Conv2DTranspose',
-  'MaxPooling2D',
-  'AveragePooling2D',
-  'GlobalAveragePooling2D',
-  'GlobalMaxPooling2D',
-  'BatchNormalization',
-  'LayerNormalization',
-  'Dropout',
-  'Flatten',
-  'Reshape',
-  'ZeroPadding2D',
-  'Add',
-  'Concatenate',
-  'Multiply',
-  'Average',
-  'Subtract',
-  'Maximum',
-  'Embedding',
-  'LSTM',
-  'GRU',
-  'SimpleRNN',
-] as const;
+export const KERAS_LAYERS: readonly string[] = (
+  'InputLayer Dense Activation ReLU LeakyReLU Softmax Conv2D DepthwiseConv2D SeparableConv2D Conv2DTranspose MaxPooling2D ' +
+  'AveragePooling2D GlobalAveragePooling2D GlobalMaxPooling2D BatchNormalization LayerNormalization Dropout Flatten Reshape ' +
+  'ZeroPadding2D Add Concatenate Multiply Average Subtract Maximum Embedding LSTM GRU SimpleRNN'
+).split(' ');
 const SUPPORTED = new Set<string>(KERAS_LAYERS);
 
 /** Options Keras names differently from neurona, per dialect: neurona's camelCase key → Keras's key. */
@@ -111,7 +84,7 @@ function exportInitializer(value: unknown, dialect: KerasDialect, where: string)
   if (typeof value === 'string') {
     const name = snakeCase(value);
     className = INITIALIZER_CLASSES[name] ?? pascal(name);
-    config = ['zeros', 'ones'].includes(name) ? {} : { seed: null };
+    config = ['zeros', 'ones', 'constant'].includes(name) ? {} : { seed: null };
   } else if (isObject(value) && typeof value.className === 'string') {
     className = value.className;
     config = { ...((value.config as Json) ?? {}) };
