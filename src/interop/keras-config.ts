@@ -430,13 +430,22 @@ export function modelFromKerasConfig(topology: unknown, where: string): Model {
   } else if (['Functional', 'Model'].includes(root.class_name)) {
     entry = { className: 'Functional', config: importFunctional(config, where) };
   } else throw formatError(where, { expected: 'a Sequential or Functional model', got: JSON.stringify(root.class_name) });
+  let model: Model;
   try {
-    return deserializeLayer(entry) as Model;
+    model = deserializeLayer(entry) as Model;
   } catch (e) {
     const context = rebuildContextOf(e);
     const what = context ? `layer "${context.name}" (${context.className})` : 'the model';
     throw formatError(where, { expected: `${what} cannot be rebuilt: ${(e as Error).message}`, cause: e });
   }
+  if (!model.built) {
+    throw formatError(where, {
+      expected:
+        `model "${model.name}" has no input shape (no InputLayer, batch_input_shape or build_input_shape), ` +
+        'so its weights cannot be placed',
+    });
+  }
+  return model;
 }
 
 /** Every layer of `model` with weights, and its weights in Keras's order (trainable first). */

@@ -88,6 +88,12 @@ test('.keras: damaged archives are FormatErrors that name the problem', async ()
     [bytes.slice(0, bytes.length >> 1), /is not a readable zip archive/],
     [rezip(() => {}, { 'model.weights.h5': files['model.weights.h5']!.slice(0, 600) }), /model\.weights\.h5/],
   ];
+  // Found by the fuzz harness: a Sequential whose config gives no input shape builds nothing to load into.
+  const noShape = { class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'Dense', config: { name: 'd', units: 2 } }] } };
+  assert.throws(
+    () => modelFromKerasConfig(noShape, 'config.json'),
+    (e: Error) => e instanceof nr.FormatError && /^config\.json: model "s" has no input shape \(no InputLayer/.test(e.message),
+  );
   for (const [archive, pattern] of cases) {
     await assert.rejects(nr.interop.fromKeras(archive), (e: Error) => {
       assert.ok(e instanceof nr.FormatError, `${e.constructor.name}: ${e.message}`);
