@@ -1,11 +1,13 @@
-// `npm run fuzz [-- cases seed [modelCases [hdf5Cases [imageCases [citationCases [onnxCases [bytesCases]]]]]]]`: the long fuzz runs,
+// `npm run fuzz [-- cases seed [modelCases [hdf5Cases [imageCases [citationCases [onnxCases [bytesCases [tfjsCases
+// [kerasCases]]]]]]]]]]`: the long fuzz runs,
 // one phase per file-format reader. Phase 1: the safetensors reader (CI runs 20,000 cases of the same harness);
 // phase 2: nr.loadModel on mutant model directories (CI 6,000); phase 3: HDF5 / Keras weight files
 // through openHdf5 and the loadWeights mapping (CI 500); phase 4: decodeImage on PNG and JPEG files
 // (CI 3,000); phase 5: the Cora-style citation parser on mutated text (CI 3,000; `citationCases`, the
 // seventh argument); phase 6: fromOnnx on ONNX files (CI 500; `onnxCases`, the eighth); phase 7: nr.loadModel(bytes)
-// on damaged model.toBytes() containers (CI 1,500; `bytesCases`, the ninth). Defaults:
-// 100,000 + 20,000 + 20,000 + 100,000 + 100,000 + 100,000 + 100,000 cases, several minutes in all.
+// on damaged model.toBytes() containers (CI 1,500; `bytesCases`, the ninth); phases 8 and 9: the TF.js layers reader
+// and the .keras reader (CI 500 and 150; the tenth and eleventh). Defaults: 100,000 + 20,000 + 20,000 + 100,000 +
+// 100,000 + 100,000 + 100,000 + 100,000 + 100,000 cases, a long run (the .keras phase alone about 15 minutes).
 import { runCitationFuzz } from '../test/data/citation.fuzz.js';
 import { runHdf5Fuzz } from '../test/io/hdf5.fuzz.js';
 import { runImageFuzz } from '../test/io/image.fuzz.js';
@@ -13,6 +15,7 @@ import { runSafetensorsFuzz } from '../test/io/safetensors.fuzz.js';
 import { runSavingFuzz } from '../test/nn/models/saving-fuzz.js';
 import { runOnnxFuzz } from '../test/interop/onnx.fuzz.js';
 import { runModelBytesFuzz } from '../test/nn/models/model-bytes.fuzz.js';
+import { runKerasFuzz, runTfjsFuzz } from '../test/interop/keras.fuzz.js';
 
 const cases = Number(process.argv[2] ?? 100_000);
 const seed = Number(process.argv[3] ?? 1);
@@ -40,6 +43,8 @@ const bytePhases = [
   ['image (PNG, JPEG) fuzz', runImageFuzz(imageCases, seed)],
   ['ONNX fuzz', runOnnxFuzz(onnxCases, seed)],
   ['model container (loadModel(bytes)) fuzz', runModelBytesFuzz(Number(process.argv[9] ?? 100_000), seed)],
+  ['TF.js layers fuzz', runTfjsFuzz(Number(process.argv[10] ?? 100_000), seed)],
+  ['.keras fuzz', runKerasFuzz(Number(process.argv[11] ?? 100_000), seed)],
 ] as const;
 for (const [what, r] of bytePhases) {
   console.log(

@@ -498,6 +498,25 @@ const rows: Row[] = [
     error: nr.ConfigError,
     message: /^setQuiet: expected true or false, got "1"/,
   },
+  // Other frameworks' formats (docs/interop.md, "TensorFlow.js layers format" and "Keras .keras archives")
+  {
+    what: 'fromKeras of bytes that are not a zip',
+    run: () => nr.interop.fromKeras(new TextEncoder().encode('not a zip')),
+    error: nr.FormatError,
+    message: /^fromKeras: is not a readable zip archive \(a \.keras file is a zip\)/,
+  },
+  {
+    what: 'fromTfjs of a TF.js graph model',
+    run: () => nr.interop.fromTfjs({ modelJson: { format: 'graph-model', modelTopology: {} } as never, weightData: new Uint8Array() }),
+    error: nr.FormatError,
+    message: /^fromTfjs: format must be "layers-model", got "graph-model"; graph models are not supported/,
+  },
+  {
+    what: 'toTfjs of a layer TF.js has no class for',
+    run: () => nr.interop.toTfjs(new nr.Sequential([nr.Input({ shape: [2] }), new nr.layers.GaussianNoise(0.1, { name: 'jitter' })])),
+    error: nr.FormatError,
+    message: /^export to TF\.js: layer "jitter" \(GaussianNoise\): the layer class has no TF\.js counterpart here/,
+  },
   // Loaders: safetensors
   {
     what: 'safetensors: too many tensors, counted before the JSON is parsed',

@@ -2,7 +2,10 @@ import { VERSION } from '../version.js';
 import { getBackend, nativeInfo, setBackend, setNumThreads } from '../backend/index.js';
 import { NeuronaError, ownEntry, problem, type Problem } from '../core/index.js';
 import { inspect, loadModel } from '../nn/saving/index.js';
-import { fromOnnx, toOnnx } from '../interop/index.js';
+import { fromKeras, fromOnnx, fromTfjs, saveTfjs, toKeras, toOnnx } from '../interop/index.js';
+import type { Model } from '../nn/models/model.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { benchUnavailable, runBench } from './bench.js';
 import { EXAMPLES } from './examples.js';
@@ -33,9 +36,11 @@ Usage:
   neurona inspect <model dir | file.safetensors>
                         print the format, layers, tensors and parameter count (builds nothing)
   neurona convert <in> <out> [--layout NCHW|NHWC]
-                        convert between a model directory and an ONNX file (the format follows the
-                        extension: .onnx, else a directory); --layout: the image layout of the input side
-                        that changes (ONNX import: the model's input; ONNX export: the file's input)
+                        convert between a model directory, ONNX, Keras 3 and TF.js (the format follows
+                        the extension: .onnx, .keras, .json for TF.js's model.json with its shard beside
+                        it, else a directory; a directory holding TF.js's model.json reads as TF.js);
+                        --layout: the image layout of the ONNX side (import: the model's input; export:
+                        the file's input)
   neurona bench [args]  run the benchmarks (bench/run.ts; needs the source checkout)
   neurona info          print the version and the active backend
   neurona --version     print the version
@@ -256,25 +261,55 @@ function oneLine(e: unknown): string {
 
 const CONVERT_FLAGS: FlagSpec = { '--layout': { kind: ['NCHW', 'NHWC'] } };
 
-/** `neurona convert <in> <out>`: a neurona model directory to .onnx, or .onnx to a model directory. */
+type ModelFormat = 'neurona' | 'onnx' | 'keras' | 'tfjs';
+
+/** A path's format by its extension; a folder holding TF.js's model.json (it has modelTopology) reads as TF.js. */
+async function formatOf(path: string, reading: boolean): Promise<ModelFormat> {
+  if (/\.onnx$/i.test(path)) return 'onnx';
+  if (/\.keras$/i.test(path)) return 'keras';
+  if (/\.json$/i.test(path)) return 'tfjs';
+  if (!reading) return 'neurona';
+  const head = await readFile(join(path, 'model.json'), 'utf8').catch(() => '');
+  return /"modelTopology"/.test(head) ? 'tfjs' : 'neurona';
+}
+
+/** `neurona convert <in> <out>`: between a neurona model directory, .onnx, .keras and TF.js (model.json), by extension. */
 async function convert(args: readonly string[], out: Out): Promise<number> {
   const { positional, flags } = parseArgs('convert', args, CONVERT_FLAGS);
   const [from, to, ...extra] = positional;
-  const isOnnx = (p: string) => /\.onnx$/i.test(p);
-  if (!from || !to || extra.length > 0 || isOnnx(from) === isOnnx(to)) {
+  const kinds = from && to ? [await formatOf(from, true), await formatOf(to, false)] : [];
+  if (!from || !to || extra.length > 0 || kinds[0] === kinds[1]) {
     throw usage('convert', {
-      expected: 'needs an input and an output, one of them an .onnx file and the other a model directory',
+      expected:
+        'needs an input and an output in two different formats: a model directory, an .onnx file, a .keras archive ' +
+        "or TF.js's model.json",
       got: extra.length > 0 ? `an extra argument '${extra[0]}'` : from && to ? `'${from}' and '${to}'` : undefined,
-      hint: "e.g. 'neurona convert my-model model.onnx' or 'neurona convert model.onnx my-model'",
+      hint:
+        "e.g. 'neurona convert my-model model.onnx', 'neurona convert model.keras my-model' or " +
+        "'neurona convert my-model web/model.json'",
     });
   }
   const layout = flags['--layout'] as 'NCHW' | 'NHWC' | undefined;
-  if (isOnnx(from)) {
-    const model = await fromOnnx(from, { layout });
-    await model.save(to);
-  } else {
-    await writeFileAtomic(to, await toOnnx(await loadModel(from), { layout }));
+  if (layout && !kinds.includes('onnx')) {
+    throw usage('convert', {
+      expected: '--layout applies to the ONNX side of a conversion, and neither side is .onnx',
+      got: `--layout ${layout}`,
+    });
   }
+  const readers: Record<ModelFormat, () => Promise<Model>> = {
+    onnx: () => fromOnnx(from, { layout }),
+    keras: () => fromKeras(from),
+    tfjs: () => fromTfjs(from),
+    neurona: () => loadModel(from),
+  };
+  const model = await readers[kinds[0]!]();
+  const writers: Record<ModelFormat, () => Promise<void>> = {
+    onnx: async () => writeFileAtomic(to, await toOnnx(model, { layout })),
+    keras: async () => writeFileAtomic(to, await toKeras(model)),
+    tfjs: () => saveTfjs(model, to),
+    neurona: () => model.save(to),
+  };
+  await writers[kinds[1]!]();
   out(`wrote ${to}\n`);
   return 0;
 }

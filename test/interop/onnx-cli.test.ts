@@ -41,7 +41,10 @@ test('neurona convert: model directory -> .onnx -> model directory keeps the pre
     (got.data() as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - w[i]!) <= 1e-5 * (1 + Math.abs(w[i]!)), `${v} vs ${w[i]}`));
     const bad = await cli('convert', join(dir, 'm'), join(dir, 'other'));
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /convert: needs an input and an output, one of them an \.onnx file and the other a model directory/);
+    assert.match(
+      bad.err,
+      /convert: needs an input and an output in two different formats: a model directory, an \.onnx file, a \.keras archive or TF\.js's model\.json/,
+    );
     const layout = await cli('convert', join(dir, 'm.onnx'), join(dir, 'x'), '--layout', 'CHW');
     assert.equal(layout.code, 2);
     assert.match(layout.err, /--layout/);
