@@ -95,9 +95,12 @@ test('sideEffects lists exactly the modules whose evaluation does something, so 
 });
 
 test('exports: ESM for import, the browser build for bundlers, and a require entry that explains itself', () => {
-  const root = pkg.exports['.'] as Record<string, string>;
-  assert.deepEqual(Object.keys(root), ['types', 'browser', 'import', 'require']);
-  assert.deepEqual([root.types, root.browser, root.import], ['./dist/index.d.ts', './dist/browser.js', './dist/index.js']);
+  const root = pkg.exports['.'] as Record<string, string | Record<string, string>>;
+  // browser first, with its own declarations: a bundler (or TypeScript with customConditions ['browser'])
+  // gets the browser build and types that list only what it has; everything else falls through to Node's.
+  assert.deepEqual(Object.keys(root), ['browser', 'types', 'import', 'require']);
+  assert.deepEqual(root.browser, { types: './dist/browser.d.ts', default: './dist/browser.js' });
+  assert.deepEqual([root.types, root.import], ['./dist/index.d.ts', './dist/index.js']);
   assert.equal(root.require, './cjs/index.cjs');
   assert.ok(pkg.files.includes('cjs'), 'the require entry is packed');
 });
