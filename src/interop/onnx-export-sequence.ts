@@ -47,7 +47,13 @@ const RNN_ACTIVATIONS: Record<string, string> = { tanh: 'Tanh', sigmoid: 'Sigmoi
  * One ONNX LSTM/GRU/RNN node over a batch-first input. Returns its sequence batch-first with each
  * step at its input position (whatever the direction), and its final states [batch, units].
  */
-function rnnNode(g: GraphBuilder, layer: Layer, x: string, initial: string[]): { y: string; h: string; c: (() => string) | null } {
+function rnnNode(
+  g: GraphBuilder,
+  layer: Layer,
+  x: string,
+  initial: string[],
+  backwards: boolean,
+): { y: string; h: string; c: (() => string) | null } {
   if (!(layer instanceof L.LSTM || layer instanceof L.GRU || layer instanceof L.SimpleRNN)) return unsupported(layer);
   const lstm = layer instanceof L.LSTM;
   const gru = layer instanceof L.GRU;
@@ -81,7 +87,7 @@ function rnnNode(g: GraphBuilder, layer: Layer, x: string, initial: string[]): {
     outputs,
     attributes: [
       { name: 'hidden_size', i: units },
-      ...(layer.goBackwards ? [{ name: 'direction', s: 'reverse' }] : []),
+      ...(backwards ? [{ name: 'direction', s: 'reverse' }] : []),
       // Written only when not ONNX's defaults (sigmoid gates, tanh), which every reader knows.
       ...(activations.join() === (lstm ? 'Sigmoid,Tanh,Tanh' : gru ? 'Sigmoid,Tanh' : 'Tanh')
         ? []
@@ -93,15 +99,21 @@ function rnnNode(g: GraphBuilder, layer: Layer, x: string, initial: string[]): {
   // taken from Y (its last step, or its first for a reverse pass) rather than from Y_h, so that readers
   // that take a node's first output only (neurona's fromOnnx) read it too.
   const y = g.node('Transpose', [squeeze(g, outputs[0]!, [1])], { perm: [1, 0, 2] });
-  const h = g.node('Gather', [y, g.constant('step', [layer.goBackwards ? 0 : -1], [], DataType.INT64)], { axis: 1 });
+  const h = g.node('Gather', [y, g.constant('step', [backwards ? 0 : -1], [], DataType.INT64)], { axis: 1 });
   // Y_c is read only when the layer returns its states.
   return { y, h, c: lstm ? () => squeeze(g, outputs[2]!, [0]) : null };
 }
 
-/** SimpleRNN, LSTM and GRU: neurona returns a backwards layer's sequence in its processing order. */
+/**
+ * SimpleRNN, LSTM and GRU, and RNN over one of their cells: neurona returns a backwards layer's
+ * sequence in its processing order.
+ */
 export function recurrent(g: GraphBuilder, call: LayerCall): string | string[] {
-  const layer = call.layer as Recurrent;
-  const r = rnnNode(g, layer, call.xs[0]!, call.keywords.initialState ?? []);
+  const layer = call.layer as Recurrent | L.RNN;
+  // A cell runs one step through a layer of its kind, which holds its weights.
+  const inner = layer instanceof L.RNN ? (layer.cell as unknown as { step?: Layer }).step : layer;
+  if (!inner) return unsupported(layer);
+  const r = rnnNode(g, inner, call.xs[0]!, call.keywords.initialState ?? [], layer.goBackwards);
   const out = layer.returnSequences ? (layer.goBackwards ? flipTime(g, r.y) : r.y) : r.h;
   return layer.returnState ? [out, r.h, ...(r.c ? [r.c()] : [])] : out;
 }
@@ -112,8 +124,8 @@ export function bidirectional(g: GraphBuilder, call: LayerCall): string | string
   const { forwardLayer: forward, backwardLayer: backward } = layer;
   const initial = call.keywords.initialState ?? [];
   const half = forward.stateCount;
-  const f = rnnNode(g, forward, call.xs[0]!, initial.slice(0, half));
-  const b = rnnNode(g, backward, call.xs[0]!, initial.slice(half));
+  const f = rnnNode(g, forward, call.xs[0]!, initial.slice(0, half), forward.goBackwards);
+  const b = rnnNode(g, backward, call.xs[0]!, initial.slice(half), backward.goBackwards);
   const sequences = layer.returnSequences;
   const a = sequences ? (forward.goBackwards ? flipTime(g, f.y) : f.y) : f.h;
   const z = sequences ? (backward.goBackwards ? b.y : flipTime(g, b.y)) : b.h;

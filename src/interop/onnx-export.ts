@@ -12,6 +12,7 @@ import { DataType, encodeModel, type AttributeProto, type ValueInfo } from './on
 import { VERSION } from '../version.js';
 import { OnnxOp } from './onnx-ops.js';
 import { NORMALIZATION_EPSILON } from '../nn/layers/preprocessing/normalization.js';
+import { type AxisTaps, packTaps, resizeAxisTaps } from '../nn/layers/preprocessing/resizing.js';
 import { type Attrs, GraphBuilder, activation, unsupported } from './onnx-graph.js';
 import { type LayerCall, bidirectional, luongAttention, multiHeadAttention, recurrent, timeDistributed } from './onnx-export-sequence.js';
 
@@ -237,6 +238,63 @@ function normalization(g: GraphBuilder, call: LayerCall): string {
   return gn.beta ? g.node('Add', [y, g.weight('beta', gn.beta)]) : y;
 }
 
+/**
+ * A linear map along axis 1 or 2 of NHWC images (resizing taps, adaptive pooling bins) as one MatMul
+ * with the constant [in, out] matrix of those taps, the axis moved last and back.
+ */
+function axisMap(g: GraphBuilder, x: string, axis: 1 | 2, inSize: number, taps: AxisTaps, unitWeights: boolean): string {
+  const outSize = taps.indices[0]!.length;
+  const matrix = new Float32Array(inSize * outSize);
+  taps.indices.forEach((indices, k) => {
+    for (let o = 0; o < outSize; o++) matrix[indices[o]! * outSize + o]! += unitWeights ? (k === 0 ? 1 : 0) : taps.weights[k]![o]!;
+  });
+  const [to, back] =
+    axis === 1
+      ? [
+          [0, 2, 3, 1],
+          [0, 3, 1, 2],
+        ]
+      : [
+          [0, 1, 3, 2],
+          [0, 1, 3, 2],
+        ];
+  const moved = g.node('Transpose', [x], { perm: to! });
+  return g.node('Transpose', [g.node('MatMul', [moved, g.constant('taps', matrix, [inSize, outSize])])], { perm: back! });
+}
+
+/** Resizing (plain, bilinear or nearest: neurona's own taps), CenterCrop of a larger image, AdaptiveAveragePooling2D. */
+function resampling(g: GraphBuilder, call: LayerCall): string {
+  const layer = call.layer;
+  const [, h, w] = call.inShapes[0]! as (number | null)[];
+  if (h === null || w === null || h === undefined || w === undefined) return unsupported(layer);
+  let x = call.xs[0]!;
+  if (layer instanceof L.CenterCrop) {
+    if (h < layer.height || w < layer.width) return unsupported(layer);
+    const [top, left] = [Math.floor((h - layer.height) / 2), Math.floor((w - layer.width) / 2)];
+    return sliceAxes(g, x, [1, 2], [top, left], [top + layer.height, left + layer.width]);
+  }
+  if (layer instanceof L.AdaptiveAveragePooling2D) {
+    // PyTorch's bins: output o averages inputs floor(o * in / out) to ceil((o + 1) * in / out) - 1.
+    const bins = (inSize: number, outSize: number) =>
+      packTaps(
+        Array.from({ length: outSize }, (_, o) => {
+          const [start, end] = [Math.floor((o * inSize) / outSize), Math.ceil(((o + 1) * inSize) / outSize)];
+          const indices = Array.from({ length: end - start }, (_, k) => start + k);
+          return [indices, indices.map(() => 1 / (end - start))] as const;
+        }),
+        outSize,
+      );
+    const [outH, outW] = layer.outputSize;
+    if (outH !== h) x = axisMap(g, x, 1, h, bins(h, outH), false);
+    return outW === w ? x : axisMap(g, x, 2, w, bins(w, outW), false);
+  }
+  const resize = layer as L.Resizing;
+  if (resize.cropToAspectRatio || resize.padToAspectRatio || !['bilinear', 'nearest'].includes(resize.interpolation)) unsupported(layer);
+  const nearest = resize.interpolation === 'nearest';
+  if (resize.height !== h) x = axisMap(g, x, 1, h, resizeAxisTaps(h, resize.height, resize.interpolation), nearest);
+  return resize.width === w ? x : axisMap(g, x, 2, w, resizeAxisTaps(w, resize.width, resize.interpolation), nearest);
+}
+
 /** The first T rows of a position table, T from the input's axis -2 at run time. */
 function positionRows(g: GraphBuilder, table: Tensor, x: string, call: LayerCall): string {
   if ((call.options.startIndex ?? 0) !== 0) unsupported(call.layer);
@@ -369,7 +427,10 @@ function writeLayer(g: GraphBuilder, call: LayerCall): string | string[] {
   if (cls === 'Multiply') return xs.slice(1).reduce((acc, y) => g.node('Mul', [acc, y]), x);
   if (layer instanceof L.MultiHeadAttention) return multiHeadAttention(g, call);
   if (layer instanceof L.Attention) return luongAttention(g, call);
-  if (layer instanceof L.LSTM || layer instanceof L.GRU || layer instanceof L.SimpleRNN) return recurrent(g, call);
+  if (layer instanceof L.LSTM || layer instanceof L.GRU || layer instanceof L.SimpleRNN || layer instanceof L.RNN)
+    return recurrent(g, call);
+  if (layer instanceof L.Resizing || layer instanceof L.CenterCrop || layer instanceof L.AdaptiveAveragePooling2D)
+    return resampling(g, call);
   if (layer instanceof L.Bidirectional) return bidirectional(g, call);
   if (layer instanceof L.TimeDistributed) return timeDistributed(g, call, writeLayer);
   const others = [L.Embedding, L.PositionEmbedding, L.TokenAndPositionEmbedding, L.Maxout, L.L1Distance, L.L2Distance, L.CosineSimilarity];

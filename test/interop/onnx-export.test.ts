@@ -294,6 +294,22 @@ test('1-D convolutions, poolings, reshaping and normalizations export', async ()
       [2, 4, 4, 6],
     ],
     ['maxout-positions', seq([5, 4], new L.Maxout({ units: 3, pieces: 2 }), new L.PositionEmbedding({ sequenceLength: 7 })), [2, 5, 4]],
+    [
+      'resampling',
+      seq(
+        [10, 9, 2],
+        new L.CenterCrop({ height: 8, width: 7 }),
+        new L.Resizing({ height: 5, width: 11 }),
+        new L.Resizing({ height: 7, width: 4, interpolation: 'nearest' }),
+        new L.AdaptiveAveragePooling2D([3, 3]),
+      ),
+      [2, 10, 9, 2],
+    ],
+    [
+      'rnn-cell',
+      seq([5, 3], new L.RNN(new L.LSTMCell(4), { returnSequences: true, goBackwards: true }), new L.RNN(new L.GRUCell(2))),
+      [2, 5, 3],
+    ],
   ];
   for (const [name, model, shape] of cases) {
     randomize(model, 12);

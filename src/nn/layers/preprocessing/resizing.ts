@@ -36,7 +36,7 @@ export interface AxisTaps {
 }
 
 /** The taps of Keras/TF's half-pixel resize of one axis (the decoder's rule, src/io/image-resize.ts). */
-function axisTaps(inSize: number, outSize: number, method: ResizeInterpolation): AxisTaps {
+export function resizeAxisTaps(inSize: number, outSize: number, method: ResizeInterpolation): AxisTaps {
   const rows = resizeTapRows(inSize, outSize, method);
   return packTaps(
     rows.map((row) => [row.map(([i]) => i), row.map(([, w]) => w)]),
@@ -77,7 +77,7 @@ export function gatherWeighted(images: Tensor, axis: 1 | 2, { indices, weights }
 /** Resizes axis 1 (height) or 2 (width) of NHWC images to `size`. */
 function resizeAxis(images: Tensor, axis: 1 | 2, size: number, method: ResizeInterpolation): Tensor {
   const inSize = images.shape[axis]!;
-  return inSize === size ? images : gatherWeighted(images, axis, axisTaps(inSize, size, method), method === 'nearest');
+  return inSize === size ? images : gatherWeighted(images, axis, resizeAxisTaps(inSize, size, method), method === 'nearest');
 }
 
 /**
