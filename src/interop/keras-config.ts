@@ -23,7 +23,8 @@ type NeuronaEntry = { className: string; config: Json };
 export const KERAS_LAYERS: readonly string[] = (
   'InputLayer Dense Activation ReLU LeakyReLU Softmax Conv2D DepthwiseConv2D SeparableConv2D Conv2DTranspose MaxPooling2D ' +
   'AveragePooling2D GlobalAveragePooling2D GlobalMaxPooling2D BatchNormalization LayerNormalization Dropout Flatten Reshape ' +
-  'ZeroPadding2D Add Concatenate Multiply Average Subtract Maximum Embedding LSTM GRU SimpleRNN'
+  'ZeroPadding2D Add Concatenate Multiply Average Subtract Maximum Embedding LSTM GRU SimpleRNN Rescaling RandomFlip ' +
+  'RandomRotation RandomZoom RandomTranslation RandomContrast Sequential Functional'
 ).split(' ');
 const SUPPORTED = new Set<string>(KERAS_LAYERS);
 
@@ -109,7 +110,17 @@ const dtypePolicy = (name: string) => ({ module: 'keras', class_name: 'DTypePoli
 function exportLayerConfig(entry: NeuronaEntry, dialect: KerasDialect): Json {
   const { className, config } = entry;
   const where = `export to ${dialect === 'tfjs' ? 'TF.js' : 'Keras'}: layer "${String(config.name)}" (${className})`;
-  if (!SUPPORTED.has(className) || (dialect === 'tfjs' && className === 'Subtract')) {
+  // TF.js 4.22 has none of the Random* augmentation layers, and the weight manifest here is flat.
+  const tfjsLacks = className === 'Subtract' || /^Random|^Sequential$|^Functional$/.test(className);
+  if (dialect === 'tfjs' && tfjsLacks && SUPPORTED.has(className)) {
+    throw formatError(where, {
+      expected: /^Sequential$|^Functional$/.test(className)
+        ? 'a nested model, which the TF.js export does not carry'
+        : `TF.js 4.22 has no ${className} layer`,
+      hint: 'export to .keras or ONNX; for TF.js, export a model of the layers after the augmentation (it is identity at inference)',
+    });
+  }
+  if (!SUPPORTED.has(className)) {
     throw formatError(where, {
       expected: `the layer class has no ${dialect === 'tfjs' ? 'TF.js' : 'Keras'} counterpart here`,
       hint: `the formats carry ${KERAS_LAYERS.join(', ')}; save the model in neurona's own format instead`,
@@ -165,6 +176,11 @@ export function modelToKerasConfig(model: Model, dialect: KerasDialect): Json {
     });
   }
   const wrap = (entry: NeuronaEntry, extra: Json = {}): Json => {
+    // A nested model (deck 004's augmentation Sequential) is written as Keras writes one: its own model config.
+    const nested = model.layers.find(
+      (l) => l.name === entry.config.name && (entry.className === 'Sequential' || entry.className === 'Functional'),
+    );
+    if (nested && dialect === 'keras3') return { ...modelToKerasConfig(nested as Model, dialect), ...extra };
     const config = exportLayerConfig(entry, dialect);
     if (dialect === 'tfjs') return { class_name: entry.className, config, ...extra };
     return { module: 'keras.layers', class_name: entry.className, config, registered_name: null, ...extra };
@@ -181,7 +197,8 @@ export function modelToKerasConfig(model: Model, dialect: KerasDialect): Json {
     body = { name: model.name, layers: list };
     if (dialect === 'keras3') {
       Object.assign(body, { trainable: model.trainable, dtype: dtypePolicy('float32') });
-      if (input) body.build_input_shape = input.config.batchInputShape;
+      const built = (model as unknown as { builtInputShape?: readonly (number | null)[] | null }).builtInputShape;
+      if (input || built) body.build_input_shape = input ? input.config.batchInputShape : [...built!];
     }
   } else {
     const nodes = own.nodes as { layer: string; inputs: number[]; training?: boolean; call?: number; keywords?: unknown }[];
@@ -257,6 +274,7 @@ function importObject(value: unknown, kind: 'initializer' | 'regularizer', where
 function importLayerConfig(entry: Json, where: string): NeuronaEntry {
   const className = entry.class_name;
   if (typeof className !== 'string' || !isObject(entry.config)) throw bad(where, 'each layer must be {class_name, config}', entry);
+  if (['Sequential', 'Functional', 'Model'].includes(className)) return importModelEntry(entry, where);
   const name = typeof entry.config.name === 'string' ? entry.config.name : typeof entry.name === 'string' ? entry.name : undefined;
   const at = `${where}: layer "${name ?? '?'}" (${className})`;
   const cls = SUPPORTED.has(className) ? LAYER_CLASSES.get(className) : undefined;
@@ -403,17 +421,9 @@ function importFunctional(config: Json, where: string): Json {
   };
 }
 
-/**
- * Builds a neurona model from Keras JSON in either dialect (a TF.js `modelTopology`, the object of a
- * `.keras` archive's `config.json`, or Keras 2's `model_config`). `where` names the file in errors.
- */
-export function modelFromKerasConfig(topology: unknown, where: string): Model {
-  let root = topology;
-  if (isObject(root) && isObject(root.model_config)) root = root.model_config;
-  if (!isObject(root) || typeof root.class_name !== 'string' || !isObject(root.config)) {
-    throw bad(where, 'the model config must be {class_name, config}', root);
-  }
-  const config = root.config;
+/** A Keras Sequential or Functional config (a whole model, or a model used as a layer) → neurona's entry. */
+function importModelEntry(root: Json, where: string): NeuronaEntry {
+  const config = root.config as Json;
   if (!Array.isArray(config.layers)) throw bad(where, 'the model config must list its layers', Object.keys(config));
   const name = typeof config.name === 'string' ? config.name : undefined;
   let entry: NeuronaEntry;
@@ -427,9 +437,23 @@ export function modelFromKerasConfig(topology: unknown, where: string): Model {
       layers.unshift({ className: 'InputLayer', config: { batchInputShape: shape } });
     }
     entry = { className: 'Sequential', config: { name, layers } };
-  } else if (['Functional', 'Model'].includes(root.class_name)) {
+  } else if (['Functional', 'Model'].includes(String(root.class_name))) {
     entry = { className: 'Functional', config: importFunctional(config, where) };
   } else throw formatError(where, { expected: 'a Sequential or Functional model', got: JSON.stringify(root.class_name) });
+  return entry;
+}
+
+/**
+ * Builds a neurona model from Keras JSON in either dialect (a TF.js `modelTopology`, the object of a
+ * `.keras` archive's `config.json`, or Keras 2's `model_config`). `where` names the file in errors.
+ */
+export function modelFromKerasConfig(topology: unknown, where: string): Model {
+  let root = topology;
+  if (isObject(root) && isObject(root.model_config)) root = root.model_config;
+  if (!isObject(root) || typeof root.class_name !== 'string' || !isObject(root.config)) {
+    throw bad(where, 'the model config must be {class_name, config}', root);
+  }
+  const entry = importModelEntry(root, where);
   let model: Model;
   try {
     model = deserializeLayer(entry) as Model;

@@ -187,3 +187,37 @@ test('.keras: neurona -> .keras -> neurona gives bitwise-equal predictions; mode
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('.keras: the deck-004 models (v4 and v5 with their augmentation Sequential nested) round-trip bitwise', async () => {
+  const { lenet, version1, version2, version3, version4, version5 } = await import('../../src/cli/jobs/deck004.js');
+  nr.setSeed(9);
+  const x = nr.randn([2, 16, 16, 3]);
+  for (const [name, model] of [
+    ['v1', version1([16, 16, 3])],
+    ['v2', version2([16, 16, 3])],
+    ['v3', version3([16, 16, 3])],
+    ['v4', version4([16, 16, 3])],
+    ['v5', version5([16, 16, 3])],
+  ] as const) {
+    const back = await nr.interop.fromKeras(await nr.interop.toKeras(model));
+    assert.deepEqual((back.predict(x) as nr.Tensor).data(), (model.predict(x) as nr.Tensor).data(), name);
+    assert.deepEqual(
+      back.layers.map((l) => l.className),
+      model.layers.map((l) => l.className),
+      name,
+    );
+  }
+  const config = JSON.parse(new TextDecoder().decode(unzipSync(await nr.interop.toKeras(version4([16, 16, 3])))['config.json']));
+  const nested = config.config.layers.find((l: { class_name: string }) => l.class_name === 'Sequential');
+  // As Keras writes a model used as a layer: its own model config, with the call's inbound node.
+  assert.deepEqual(
+    nested.config.layers.map((l: { class_name: string }) => l.class_name),
+    ['RandomFlip', 'RandomTranslation'],
+  );
+  assert.deepEqual(nested.config.build_input_shape, [null, 16, 16, 3]);
+  assert.equal(nested.inbound_nodes.length, 1);
+  const digits = lenet();
+  const image = nr.randn([1, 28, 28, 1]);
+  const again = await nr.interop.fromKeras(await nr.interop.toKeras(digits));
+  assert.deepEqual((again.predict(image) as nr.Tensor).data(), (digits.predict(image) as nr.Tensor).data());
+});

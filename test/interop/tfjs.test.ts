@@ -288,3 +288,14 @@ test('TF.js: bad files are FormatErrors that say what is wrong', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('TF.js: the deck-004 models v1 to v3 and the LeNet export and load in tfjs; v4 and v5 say what TF.js lacks', async () => {
+  const { lenet, version1, version2, version3, version4 } = await import('../../src/cli/jobs/deck004.js');
+  nr.setSeed(10);
+  for (const model of [version1([16, 16, 3]), version2([16, 16, 3]), version3([16, 16, 3])]) await neuronaToTfjs(model, [16, 16, 3]);
+  await neuronaToTfjs(lenet(), [28, 28, 1]);
+  await assert.rejects(
+    nr.interop.toTfjs(version4([16, 16, 3])),
+    /layer "augmentation" \(Sequential\): a nested model, which the TF\.js export does not carry; export to \.keras or ONNX/,
+  );
+});
