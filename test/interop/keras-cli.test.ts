@@ -3,18 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert, nr } from '../helpers.js';
-import { main } from '../../src/cli/commands.js';
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(
-    args,
-    (s) => (out += s),
-    (s) => (err += s),
-  );
-  return { code, out, err };
-}
+import { cli } from './cli.js';
 
 test('neurona convert: model directory -> .keras -> TF.js -> model directory keeps the predictions bit for bit', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'keras-cli-'));

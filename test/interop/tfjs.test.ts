@@ -55,17 +55,22 @@ async function tfjsToNeurona(build: () => tf.LayersModel, inputShape: number[], 
   return ours;
 }
 
-/** Exports a neurona model, loads it with tf.loadLayersModel(fromMemory) and compares predictions. */
-async function neuronaToTfjs(model: nr.Model, inputShape: number[]): Promise<void> {
+/** A neurona model exported to TF.js and loaded with tf.loadLayersModel(fromMemory). */
+async function loadInTfjs(model: nr.Model): Promise<tf.LayersModel> {
   const { modelJson, weightData } = await nr.interop.toTfjs(model);
   const json = JSON.parse(JSON.stringify(modelJson));
-  const loaded = await tf.loadLayersModel(
+  return tf.loadLayersModel(
     tf.io.fromMemory({
       modelTopology: json.modelTopology,
       weightSpecs: json.weightsManifest[0].weights,
       weightData: weightData.slice().buffer,
     }),
   );
+}
+
+/** Exports a neurona model, loads it in tfjs and compares predictions. */
+async function neuronaToTfjs(model: nr.Model, inputShape: number[]): Promise<void> {
+  const loaded = await loadInTfjs(model);
   const x = nr.randn([3, ...inputShape]);
   const want = (model.predict(x) as nr.Tensor).data() as Float32Array;
   const got = (loaded.predict(tf.tensor(Array.from(x.data() as Float32Array), [3, ...inputShape])) as tf.Tensor).dataSync();
@@ -148,15 +153,7 @@ test('TF.js: Embedding and the recurrent layers (LSTM, GRU, SimpleRNN) both ways
   const tokens = [1, 4, 6, 0, 2, 3, 3, 5, 1, 0];
   const want = (model.predict(tf.tensor2d(tokens, [2, 5])) as tf.Tensor).dataSync();
   close((ours.predict(nr.tensor(tokens, [2, 5], 'int32')) as nr.Tensor).data() as Float32Array, want, 'rnn');
-  const { modelJson, weightData } = await nr.interop.toTfjs(ours);
-  const json = JSON.parse(JSON.stringify(modelJson));
-  const loaded = await tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest[0].weights,
-      weightData: weightData.slice().buffer,
-    }),
-  );
+  const loaded = await loadInTfjs(ours);
   close((loaded.predict(tf.tensor2d(tokens, [2, 5])) as tf.Tensor).dataSync(), want, 'rnn back in tfjs');
 });
 
