@@ -1,17 +1,12 @@
-import { configError, is, show } from '../../../core/index.js';
+import { is } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
-import { declareLayerOptions, registerLayer, type CallOptions, type LayerShape, type OwnOptionChecks } from '../../layer.js';
-import { LinearLayer, type LinearOptions } from '../core/linear.js';
-import { asDType, graphApply, graphOf, type GraphCallOptions, type GraphLayerInput } from './base.js';
+import { declareLayerOptions, registerLayer, type OwnOptionChecks } from '../../layer.js';
+import type { LinearOptions } from '../core/linear.js';
+import { asDType, graphOf, type GraphCallOptions } from './base.js';
+import { GraphLinearLayer, type GraphLinearOptions } from './graph-linear.js';
 
-export interface GCNConvOptions extends LinearOptions {
-  /** Number of output features per node. */
-  units: number;
-  /** Activation name or function (default linear). */
-  activation?: ActivationIdentifier;
-}
+export type GCNConvOptions = GraphLinearOptions;
 
 /**
  * Kipf & Welling's graph convolution (ICLR 2017, eq. 2): `activation(Â X W + b)` with
@@ -26,39 +21,11 @@ export interface GCNConvOptions extends LinearOptions {
  * console.log(gcn.apply([nr.ones([3, 5]), g]).shape); // [ 3, 4 ]
  * ```
  */
-export class GCNConv extends LinearLayer {
-  readonly units: number;
-  readonly activation: ActivationIdentifier;
-  private readonly activationFn: ActivationFn;
-
+export class GCNConv extends GraphLinearLayer {
   constructor(units: number, options?: Omit<GCNConvOptions, 'units'>);
   constructor(options: GCNConvOptions);
   constructor(...args: unknown[]) {
     super(...args);
-    const options = this.options<GCNConvOptions>();
-    if (!Number.isInteger(options.units) || options.units < 1) {
-      throw configError(`GCNConv "${this.name}"`, { expected: 'units must be a positive integer', got: show(options.units) });
-    }
-    this.units = options.units;
-    this.activation = options.activation ?? null;
-    this.activationFn = getActivation(this.activation, `GCNConv "${this.name}"`);
-  }
-
-  /** @internal A user's activation function may keep the tensor it returns (see Layer.keepsNoTensors). */
-  override get keepsNoTensors(): boolean {
-    return typeof this.activation !== 'function';
-  }
-
-  protected get width(): number {
-    return this.units;
-  }
-
-  override get callKeywords(): readonly string[] {
-    return ['graph'];
-  }
-
-  override apply<T = Tensor>(inputs: GraphLayerInput, options: CallOptions = {}): NoInfer<T> {
-    return graphApply(this, inputs, options, (x, o) => super.apply(x, o)) as NoInfer<T>;
   }
 
   override call(inputs: Tensor, options: GraphCallOptions): Tensor {
@@ -67,14 +34,6 @@ export class GCNConv extends LinearLayer {
     const h = ops.matmul(asDType(inputs, this.dtype), this.kernel!);
     const out = ops.sparseMatmul(graph.normalizedAdjacency(this.dtype), h);
     return this.activationFn(this.bias ? ops.add(out, this.bias) : out);
-  }
-
-  override computeOutputShape(inputShape: LayerShape): LayerShape {
-    return [...inputShape.slice(0, -1), this.units];
-  }
-
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), units: this.units, activation: activationName(this.activation), ...this.linearConfig() };
   }
 }
 declareLayerOptions(GCNConv, {

@@ -1,20 +1,16 @@
-import { configError, is, show } from '../../../core/index.js';
+import { is } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
-import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
-import { declareLayerOptions, registerLayer, type CallOptions, type LayerShape, type OwnOptionChecks } from '../../layer.js';
-import { LinearLayer, type LinearOptions } from '../core/linear.js';
-import { asDType, graphApply, graphOf, type GraphCallOptions, type GraphLayerInput } from './base.js';
+import { declareLayerOptions, registerLayer, type LayerShape, type OwnOptionChecks } from '../../layer.js';
+import type { LinearOptions } from '../core/linear.js';
+import { asDType, graphOf, type GraphCallOptions } from './base.js';
+import { GraphLinearLayer, type GraphLinearOptions } from './graph-linear.js';
 
-export interface GraphSAGEConvOptions extends LinearOptions {
-  /** Number of output features per node. */
-  units: number;
+export interface GraphSAGEConvOptions extends GraphLinearOptions {
   /** How neighbours are combined; 'mean' is the one implemented (default 'mean'). */
   aggregator?: 'mean';
   /** Scale each output row to unit L2 norm, the paper's line 7 (default false). */
   normalize?: boolean;
-  /** Activation name or function (default linear). */
-  activation?: ActivationIdentifier;
 }
 
 /**
@@ -30,44 +26,17 @@ export interface GraphSAGEConvOptions extends LinearOptions {
  * console.log(sage.apply([nr.ones([3, 5]), g]).shape); // [ 3, 4 ]
  * ```
  */
-export class GraphSAGEConv extends LinearLayer {
-  readonly units: number;
+export class GraphSAGEConv extends GraphLinearLayer {
   readonly aggregator: 'mean';
   readonly normalize: boolean;
-  readonly activation: ActivationIdentifier;
-  private readonly activationFn: ActivationFn;
 
   constructor(units: number, options?: Omit<GraphSAGEConvOptions, 'units'>);
   constructor(options: GraphSAGEConvOptions);
   constructor(...args: unknown[]) {
     super(...args);
     const options = this.options<GraphSAGEConvOptions>();
-    const own = `GraphSAGEConv "${this.name}"`;
-    if (!Number.isInteger(options.units) || options.units < 1) {
-      throw configError(own, { expected: 'units must be a positive integer', got: show(options.units) });
-    }
-    this.units = options.units;
     this.aggregator = options.aggregator ?? 'mean';
     this.normalize = options.normalize ?? false;
-    this.activation = options.activation ?? null;
-    this.activationFn = getActivation(this.activation, own);
-  }
-
-  /** @internal */
-  override get keepsNoTensors(): boolean {
-    return typeof this.activation !== 'function';
-  }
-
-  protected get width(): number {
-    return this.units;
-  }
-
-  override get callKeywords(): readonly string[] {
-    return ['graph'];
-  }
-
-  override apply<T = Tensor>(inputs: GraphLayerInput, options: CallOptions = {}): NoInfer<T> {
-    return graphApply(this, inputs, options, (x, o) => super.apply(x, o)) as NoInfer<T>;
   }
 
   override build(inputShape: LayerShape): void {
@@ -85,19 +54,8 @@ export class GraphSAGEConv extends LinearLayer {
     return ops.div(out, ops.sqrt(ops.maximum(ops.sum(ops.square(out), -1, true), 1e-24)));
   }
 
-  override computeOutputShape(inputShape: LayerShape): LayerShape {
-    return [...inputShape.slice(0, -1), this.units];
-  }
-
   override getConfig(): Record<string, unknown> {
-    return {
-      ...super.getConfig(),
-      units: this.units,
-      aggregator: this.aggregator,
-      normalize: this.normalize,
-      activation: activationName(this.activation),
-      ...this.linearConfig(),
-    };
+    return { ...super.getConfig(), aggregator: this.aggregator, normalize: this.normalize };
   }
 }
 declareLayerOptions(GraphSAGEConv, {
