@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import { assert, nr } from '../../helpers.js';
 import { runLayerTest } from '../layer-test-helper.js';
-import { assertSaveLoadSame } from './generative-helpers.js';
+import { assertSaveLoadSame } from './save-load-helper.js';
 
 const L = nr.layers;
 const moments = (t: nr.Tensor) => {

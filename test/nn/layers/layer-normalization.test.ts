@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { assert, assertClose, nr } from '../../helpers.js';
 import { runLayerTest } from '../layer-test-helper.js';
+import { assertSaveLoadSame } from './save-load-helper.js';
 
 const L = nr.layers;
 
@@ -81,20 +79,5 @@ test('LayerNormalization saves and loads with bitwise-equal predictions', async 
   let x = new L.LayerNormalization({ name: 'ln', gammaInitializer: 'random_normal', betaInitializer: 'random_uniform' }).apply(input);
   x = new L.LayerNormalization({ axis: [1, 2], epsilon: 1e-5, center: false }).apply(x);
   const model = new nr.Model({ inputs: input, outputs: new L.LayerNormalization({ rmsScaling: true }).apply(x) });
-  const probe = nr.randn([3, 5, 8]);
-  const before = model.predict(probe).data();
-  const dir = mkdtempSync(join(tmpdir(), 'neurona-layernorm-'));
-  try {
-    await model.save(join(dir, 'm'));
-    const loaded = await nr.loadModel(join(dir, 'm'));
-    assert.deepEqual(
-      loaded.layers.map((l) => l.getConfig()),
-      model.layers.map((l) => l.getConfig()),
-    );
-    const after = loaded.predict(probe).data();
-    assert.equal(after.length, before.length);
-    for (let i = 0; i < before.length; i++) assert.ok(Object.is(after[i], before[i]), `prediction ${i}: ${after[i]} vs ${before[i]}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await assertSaveLoadSame(model, nr.randn([3, 5, 8]));
 });

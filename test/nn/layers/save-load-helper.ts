@@ -6,7 +6,7 @@ import { assert, nr } from '../../helpers.js';
 /** Saves a model, loads it back and requires the same layer configs and bitwise-equal predictions on `probe`. */
 export async function assertSaveLoadSame(model: nr.Model, probe: nr.Tensor): Promise<nr.Model> {
   const before = model.predict(probe).data();
-  const dir = mkdtempSync(join(tmpdir(), 'neurona-generative-'));
+  const dir = mkdtempSync(join(tmpdir(), 'neurona-save-load-'));
   try {
     await model.save(join(dir, 'm'));
     const loaded = await nr.loadModel(join(dir, 'm'));
