@@ -12,8 +12,9 @@ export class NeuronaError extends Error {
   /** `options.cause`: the lower-level error this one explains (kept for debugging, not shown in the message). */
   constructor(message: string, options?: ErrorOptions) {
     super(shortened(message), options);
-    // Each class names itself in a string: a minifier renames the classes (new.target.name would be 'hc').
-    this.name = (new.target as { errorName?: string }).errorName ?? new.target.name;
+    // neurona's classes name themselves in a string, since a minifier renames classes (new.target.name
+    // would be 'hc'); a subclass of them (a user's, or saving's MissingFile) keeps its own class name.
+    this.name = Object.hasOwn(new.target, 'errorName') ? (new.target as unknown as { errorName: string }).errorName : new.target.name;
   }
 
   static readonly errorName: string = 'NeuronaError';

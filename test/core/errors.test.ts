@@ -429,3 +429,12 @@ describe('the message builder', () => {
     assert.equal(show(cyclic), '[object Object]');
   });
 });
+
+test("error names: neurona's classes name themselves (minifier-proof); a subclass keeps its own class name", () => {
+  assert.equal(new nr.ConfigError('x').name, 'ConfigError');
+  assert.equal(new nr.FormatError('x').name, 'FormatError');
+  class DatasetMissing extends nr.FormatError {}
+  const e = new DatasetMissing('x');
+  assert.equal(e.name, 'DatasetMissing');
+  assert.ok(e instanceof nr.FormatError);
+});
