@@ -127,10 +127,62 @@ function withGradMode<T>(enabled: boolean, fn: () => T): T {
 }
 
 /**
+ * Inside `fit`'s built-in step: gives an intermediate gradient's storage back to the buffer pool as
+ * soon as the backward pass has used it, so that the step holds its activations and a few gradients
+ * at a time instead of every activation's gradient until the step ends (PyTorch frees them the same
+ * way). A buffer goes back only when no pending or returned gradient refers to it and no tensor of
+ * the graph (activations, weights, inputs) owns it. `released` lists the buffers given back and not
+ * taken again by a later gradient, which `releaseStep` must not give back a second time: a tensor
+ * made after the backward pass (an optimizer slot) may own one by then.
+ */
+class GradientRelease {
+  private readonly refs = new Map<ArrayBufferLike, number>();
+  private readonly owned = new Set<ArrayBufferLike>();
+
+  constructor(
+    order: readonly Tensor[],
+    private readonly released: Set<ArrayBufferLike>,
+  ) {
+    for (const t of order) this.owned.add(t._data.buffer);
+  }
+
+  /** `g` is now a pending or returned gradient (`pin` keeps it for good). */
+  hold(g: Tensor, pin = false): void {
+    const buffer = g._data.buffer;
+    this.refs.set(buffer, (this.refs.get(buffer) ?? 0) + (pin ? Number.POSITIVE_INFINITY : 1));
+    this.released.delete(buffer);
+  }
+
+  /** `g` is no longer a pending gradient. */
+  drop(g: Tensor): void {
+    const buffer = g._data.buffer;
+    const left = (this.refs.get(buffer) ?? 1) - 1;
+    if (left > 0) this.refs.set(buffer, left);
+    else this.refs.delete(buffer);
+  }
+
+  /** Gives back the storage of each of `dead` that nothing refers to any more. */
+  release(dead: readonly (Tensor | undefined)[]): void {
+    const arrays: Float32Array[] = [];
+    for (const t of dead) {
+      const data = t?._data;
+      if (!(data instanceof Float32Array)) continue;
+      const buffer = data.buffer;
+      if (this.refs.has(buffer) || this.owned.has(buffer) || this.released.has(buffer)) continue;
+      this.released.add(buffer);
+      arrays.push(data);
+    }
+    releaseFloat32(arrays);
+  }
+}
+
+/**
  * Back-propagates from `root` and returns the gradient of every tensor in `keep` (and of every leaf
  * when `keep` is null). Intermediate gradients are dropped as soon as they are used; when `made` is
- * given, every gradient tensor computed on the way is also pushed onto it. With `createGraph` the
- * pass records (see the top of this file), so the gradients it returns are differentiable.
+ * given, every gradient tensor computed on the way is also pushed onto it, and when `released` is
+ * given too (fit's step), their storage goes back to the buffer pool as soon as it is used (see
+ * GradientRelease). With `createGraph` the pass records (see the top of this file), so the gradients
+ * it returns are differentiable.
  */
 export function propagate(
   root: Tensor,
@@ -138,15 +190,22 @@ export function propagate(
   keep: ReadonlySet<Tensor> | null,
   made: Tensor[] | null = null,
   createGraph = false,
+  released: Set<ArrayBufferLike> | null = null,
 ): Map<Tensor, Tensor> {
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   const result = new Map<Tensor, Tensor>();
+  const order = topologicalOrder(root);
+  const early = released && made && !createGraph ? new GradientRelease(order, released) : null;
+  early?.hold(seed);
   withGradMode(createGraph, () => {
-    for (const t of topologicalOrder(root)) {
+    for (const t of order) {
       const g = grads.get(t);
       if (!g) continue;
       const node = t._node;
-      if (keep ? keep.has(t) : !node) result.set(t, g);
+      if (keep ? keep.has(t) : !node) {
+        result.set(t, g);
+        early?.hold(g, true);
+      }
       if (!node) continue;
       grads.delete(t);
       if (createGraph && !node.differentiable) {
@@ -159,6 +218,7 @@ export function propagate(
         });
       }
       const inputGrads = node.backward(g, createGraph);
+      const dead: (Tensor | undefined)[] = early ? [g] : [];
       node.inputs.forEach((input, i) => {
         const gi = inputGrads[i];
         if (!gi || !input.requiresGrad) return;
@@ -167,7 +227,16 @@ export function propagate(
         const sum = existing ? addInto(existing, fitted, createGraph) : fitted;
         if (made) made.push(gi, fitted, sum);
         grads.set(input, sum);
+        if (early) {
+          early.hold(sum);
+          if (existing) early.drop(existing);
+          dead.push(gi, fitted, existing);
+        }
       });
+      if (early) {
+        early.drop(g);
+        early.release(dead);
+      }
     }
   });
   return result;
@@ -285,12 +354,13 @@ export interface StepGradients {
 /** @internal For `fit`'s training step: `valueAndGrad(fn)(...args)` plus `release`. */
 export function valueAndGradOfStep(fn: TensorFn, args: readonly Tensor[]): StepGradients {
   const made: Tensor[] = [];
+  const released = new Set<ArrayBufferLike>();
   const outer = stepScratch;
   const scratch: Tensor[] = [];
   stepScratch = scratch;
   try {
-    const { value, grads, root } = evaluateWithGrads(fn, args, made);
-    return { value, grads, release: () => releaseStep(root, made.concat(scratch)) };
+    const { value, grads, root } = evaluateWithGrads(fn, args, made, undefined, released);
+    return { value, grads, release: () => releaseStep(root, made.concat(scratch), released) };
   } finally {
     stepScratch = outer;
   }
@@ -316,6 +386,7 @@ function evaluateWithGrads(
   args: readonly Tensor[],
   made: Tensor[] | null,
   createGraphOption?: boolean,
+  released: Set<ArrayBufferLike> | null = null,
 ): { value: Tensor; grads: Tensor[]; root: Tensor } {
   const previous = args.map((a) => a.requiresGrad);
   const wasEnabled = gradEnabled;
@@ -344,7 +415,7 @@ function evaluateWithGrads(
     const grads = new Map<Tensor, Tensor>();
     if (value.requiresGrad) {
       const seed = seedFor(value, undefined, 'valueAndGrad');
-      for (const [t, g] of propagate(value, seed, new Set(args), made, createGraph)) grads.set(t, g);
+      for (const [t, g] of propagate(value, seed, new Set(args), made, createGraph, released)) grads.set(t, g);
     } else if (value.size !== 1) {
       seedFor(value, undefined, 'valueAndGrad');
     }
@@ -361,10 +432,11 @@ function evaluateWithGrads(
 /**
  * Hands the storage of `root`'s graph and of the gradients in `made` to the buffer pool. Tensors
  * without a node (weights, inputs, targets, constants) keep theirs, and so does every op output
- * that shares storage with one of them (a reshape of a weight, say).
+ * that shares storage with one of them (a reshape of a weight, say); storage in `released` went back
+ * during the backward pass already.
  */
-function releaseStep(root: Tensor, made: readonly Tensor[]): void {
-  const kept = new Set<ArrayBufferLike>();
+function releaseStep(root: Tensor, made: readonly Tensor[], released: ReadonlySet<ArrayBufferLike>): void {
+  const kept = new Set<ArrayBufferLike>(released);
   const candidates: Tensor[] = [...made];
   const seen = new Set<Tensor>([root]);
   const stack = [root];
