@@ -11,7 +11,14 @@ import { main } from '../src/cli/commands.js';
 // serves the page, the page trains in its worker, a digit drawn with the mouse is classified by a
 // model that `neurona train mnist-lenet --save` wrote, and the --export folder works from a plain server.
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-sync',
+];
 
 type Page = import('playwright-core').Page;
 
@@ -19,13 +26,19 @@ type Page = import('playwright-core').Page;
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(args, (s) => (out += s), (s) => (err += s));
+  const code = await main(
+    args,
+    (s) => (out += s),
+    (s) => (err += s),
+  );
   return { code, out, err };
 }
 
 /** `neurona playground ...` as a child process; resolves to it and the URL it prints. */
 function startPlayground(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'playground', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'playground', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let text = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -65,8 +78,10 @@ function watch(page: Page, base: string): { problems: string[]; requested: strin
   };
 }
 
+// In-page expressions are given as text: the tests compile without the DOM's types.
+
 /** The top-3 digits shown, best first. */
-const topDigits = (page: Page) => page.locator('#top li').evaluateAll((items) => items.map((li) => Number((li as HTMLElement).dataset.digit)));
+const topDigits = (page: Page) => page.locator('#top li').evaluateAll((items) => items.map((li) => Number(li.getAttribute('data-digit'))));
 
 test('neurona playground: trains in the page with live curves, classifies a drawn 1 with a CLI-saved CNN, loads models, exports', async (t) => {
   if (!existsSync(CHROMIUM)) {
@@ -88,35 +103,37 @@ test('neurona playground: trains in the page with live curves, classifies a draw
     const seen = watch(page, url);
     await page.goto(`${url}?limit=512&epochs=2&batch=32`);
     // The CLI's LeNet is loaded from model/ at once: draw a 1 and read the top 3 and the pictures.
-    await page.waitForFunction(() => document.body.dataset.model?.endsWith('/model/') && document.body.dataset.data === 'ready');
-    assert.match(await page.locator('#digits').textContent() ?? '', /^600 training and 500 test digits, backend js$/);
+    await page.waitForFunction(`document.body.dataset.model?.endsWith('/model/') && document.body.dataset.data === 'ready'`);
+    assert.match((await page.locator('#digits').textContent()) ?? '', /^600 training and 500 test digits, backend js$/);
     await drawOne(page);
-    await page.waitForFunction(() => document.querySelectorAll('#top li').length === 3);
+    await page.waitForFunction(`document.querySelectorAll('#top li').length === 3`);
     assert.equal((await topDigits(page))[0], 1, `top 3 for a drawn 1: ${await page.locator('#top').textContent()}`);
     // LeNet has three convolutions (16, 32 and 64 filters): a row of maps each, and its first layer's 16 filters.
-    assert.deepEqual(await page.locator('#maps figure').evaluateAll((f) => f.map((x) => x.querySelectorAll('canvas').length)), [16, 32, 64]);
+    assert.deepEqual(
+      await page.locator('#maps figure').evaluateAll((f) => f.map((x) => x.querySelectorAll('canvas').length)),
+      [16, 32, 64],
+    );
     assert.equal(await page.locator('#filters canvas').count(), 16);
-    const inked = await page.locator('#maps canvas').first().evaluate((c) => {
-      const { data } = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 28, 28);
-      return data.some((v, i) => i % 4 === 0 && v > 0);
-    });
+    const inked = await page.evaluate(
+      `[...document.querySelector('#maps canvas').getContext('2d').getImageData(0, 0, 28, 28).data].some((v, i) => i % 4 === 0 && v > 0)`,
+    );
     assert.ok(inked, 'the first feature map is not blank');
 
     // The file picker: the same model directory's two files load as bytes.
     await page.locator('#model-file').setInputFiles(['model.json', 'model.safetensors'].map((f) => join(modelDir, f)));
-    await page.waitForFunction(() => document.body.dataset.model === 'model.json + model.safetensors');
-    await page.waitForFunction(() => document.querySelectorAll('#maps figure').length === 3);
+    await page.waitForFunction(`document.body.dataset.model === 'model.json + model.safetensors'`);
+    await page.waitForFunction(`document.querySelectorAll('#maps figure').length === 3`);
     assert.equal((await topDigits(page))[0], 1);
 
     // Training in the page: the curve gains points while it runs, and the new model answers.
     await page.click('#train');
-    await page.waitForFunction(() => Number(document.getElementById('curves')!.dataset.points) >= 1);
+    await page.waitForFunction(`Number(document.getElementById('curves').dataset.points) >= 1`);
     const firstSvg = await page.locator('#curves svg').innerHTML();
-    await page.waitForFunction(() => document.body.dataset.trained === 'true', null, { timeout: 60_000 });
+    await page.waitForFunction(`document.body.dataset.trained === 'true'`, null, { timeout: 60_000 });
     assert.equal(await page.locator('#curves').getAttribute('data-points'), '16', 'eight points per epoch, two epochs');
     assert.notEqual(await page.locator('#curves svg').innerHTML(), firstSvg);
-    assert.match(await page.locator('#status').textContent() ?? '', /^trained in [\d.]+ s, validation accuracy 0\.\d{3}$/);
-    await page.waitForFunction(() => document.querySelectorAll('#maps figure').length === 2);
+    assert.match((await page.locator('#status').textContent()) ?? '', /^trained in [\d.]+ s, validation accuracy 0\.\d{3}$/);
+    await page.waitForFunction(`document.querySelectorAll('#maps figure').length === 2`);
     assert.equal(await page.locator('#filters canvas').count(), 8, "the page's own CNN: 8 filters in its first convolution");
     assert.deepEqual(seen.problems, []);
     assert.deepEqual(seen.requested, [], 'requests outside 127.0.0.1');
@@ -143,10 +160,10 @@ test('neurona playground: trains in the page with live curves, classifies a draw
     const second = await context.newPage();
     const seenStatic = watch(second, site);
     await second.goto(site);
-    await second.waitForFunction(() => document.body.dataset.model?.endsWith('/pages/model/') && document.body.dataset.data === 'ready');
-    assert.match(await second.locator('#digits').textContent() ?? '', /^100 training and 500 test digits/);
+    await second.waitForFunction(`document.body.dataset.model?.endsWith('/pages/model/') && document.body.dataset.data === 'ready'`);
+    assert.match((await second.locator('#digits').textContent()) ?? '', /^100 training and 500 test digits/);
     await drawOne(second);
-    await second.waitForFunction(() => document.querySelectorAll('#top li').length === 3);
+    await second.waitForFunction(`document.querySelectorAll('#top li').length === 3`);
     assert.equal((await topDigits(second))[0], 1);
     assert.deepEqual(seenStatic.problems, []);
     assert.deepEqual(seenStatic.requested, []);

@@ -336,7 +336,8 @@ const PLAYGROUND_FLAGS: FlagSpec = {
 /** `neurona playground`: serves the page until interrupted, or writes it as a folder with --export. */
 async function playground(args: readonly string[], out: Out): Promise<number> {
   const { positional, flags } = parseArgs('playground', args, PLAYGROUND_FLAGS);
-  if (positional.length > 0) throw usage('playground', { expected: `unexpected argument '${positional[0]}'`, hint: 'give a model as --model <dir>' });
+  if (positional.length > 0)
+    throw usage('playground', { expected: `unexpected argument '${positional[0]}'`, hint: 'give a model as --model <dir>' });
   if (flags['--export'] && (flags['--port'] || flags['--host'])) {
     throw usage('playground', { expected: '--export writes a folder and serves nothing: --port and --host do not apply' });
   }

@@ -5,7 +5,7 @@
  * every URL in it is relative, so the folder works from any static host.
  *
  * The bundles: an installed package has them in dist/playground-web/ (built by `npm run build`,
- * scripts/build-playground.mjs); a source checkout has none there and bundles src/playground/ with
+ * scripts/build-playground.mjs); run from the sources (tsx), the command bundles src/playground/ with
  * esbuild (a development dependency, through tsx) on start.
  */
 import { existsSync } from 'node:fs';
@@ -55,7 +55,8 @@ export function bundleOptions(outdir: string) {
 
 /** The page's scripts by file name: the built ones, else bundled now from the sources. */
 async function bundles(): Promise<Map<string, Uint8Array>> {
-  if (existsSync(join(BUILT_DIR, 'page.js'))) {
+  // Run from the sources (tsx), dist/ may hold bundles of older sources: bundle the current ones.
+  if (!import.meta.url.endsWith('.ts') && existsSync(join(BUILT_DIR, 'page.js'))) {
     const names = (await readdir(BUILT_DIR)).filter((name) => name.endsWith('.js'));
     return new Map(await Promise.all(names.map(async (name) => [name, await readFile(join(BUILT_DIR, name))] as const)));
   }
@@ -164,7 +165,11 @@ const TYPES: Record<string, string> = {
 };
 
 /** Serves the files (GET and HEAD only) on host:port; port 0 takes any free port. */
-export async function servePlayground(files: Map<string, Uint8Array | string>, host: string, port: number): Promise<{ server: Server; url: string }> {
+export async function servePlayground(
+  files: Map<string, Uint8Array | string>,
+  host: string,
+  port: number,
+): Promise<{ server: Server; url: string }> {
   const server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
     const contents = files.get(path);
@@ -176,7 +181,16 @@ export async function servePlayground(files: Map<string, Uint8Array | string>, h
     response.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(request.method === 'HEAD' ? undefined : contents);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE' || error.code === 'EADDRNOTAVAIL' || error.code === 'EACCES'
+          ? configError('playground', {
+              expected: `cannot listen on ${host}:${port} (${error.code})`,
+              hint: error.code === 'EADDRNOTAVAIL' ? 'give --host an address of this machine' : 'choose another --port (0: any free port)',
+            })
+          : error,
+      ),
+    );
     server.listen(port, host, resolve);
   });
   const address = server.address() as { port: number };

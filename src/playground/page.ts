@@ -48,10 +48,20 @@ async function drawChart(): Promise<void> {
   }
 }
 
+// The URL's ?limit=&epochs= fill the form (a link can set up a short run); the form is what counts.
+const field = (id: string) => $(id) as HTMLInputElement;
+field('epochs').value = String(Math.floor(param('epochs', 3)));
 $('train').addEventListener('click', () => {
-  const limit = Math.floor(param('limit', Number(($('limit') as HTMLInputElement).value) || 4000));
-  const epochs = Math.floor(param('epochs', Number(($('epochs') as HTMLInputElement).value) || 3));
-  ask({ type: 'train', limit, epochs, batchSize: Math.floor(param('batch', 32)), seed: Math.floor(param('seed', 42)), learningRate: param('lr', 0.003) });
+  const limit = Math.max(1, Math.floor(Number(field('limit').value) || 1));
+  const epochs = Math.max(1, Math.floor(Number(field('epochs').value) || 1));
+  ask({
+    type: 'train',
+    limit,
+    epochs,
+    batchSize: Math.floor(param('batch', 32)),
+    seed: Math.floor(param('seed', 42)),
+    learningRate: param('lr', 0.003),
+  });
   ($('train') as HTMLButtonElement).disabled = true;
   ($('stop') as HTMLButtonElement).disabled = false;
   $('curves').dataset.points = '0';
@@ -207,15 +217,19 @@ $('model-file').addEventListener('change', async () => {
   const files = await Promise.all(
     Array.from(input.files ?? [], async (file) => ({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) })),
   );
-  if (files.length > 0) ask({ type: 'load-files', files }, files.map((f) => f.bytes.buffer));
+  if (files.length > 0)
+    ask(
+      { type: 'load-files', files },
+      files.map((f) => f.bytes.buffer),
+    );
 });
 
 worker.onmessage = (event: MessageEvent<Reply>) => {
   const reply = event.data;
   switch (reply.type) {
     case 'data':
-      ($('limit') as HTMLInputElement).max = String(reply.train);
-      ($('limit') as HTMLInputElement).value = String(Math.min(reply.train, param('limit', reply.train)));
+      field('limit').max = String(reply.train);
+      field('limit').value = String(Math.min(reply.train, Math.floor(param('limit', reply.train))));
       ($('train') as HTMLButtonElement).disabled = false;
       $('digits').textContent = `${reply.train} training and ${reply.test} test digits, backend ${reply.backend}`;
       document.body.dataset.data = 'ready';

@@ -186,7 +186,7 @@ function explain(pixels: Float32Array): void {
         const kernel = layer.getWeights()[0]!;
         const [kh, kw, cin, cout] = kernel.shape as [number, number, number, number];
         const values = kernel.data();
-        const first = Float32Array.from({ length: kh * kw * cout }, (_, i) => values[(Math.floor(i / cout) * cin) * cout + (i % cout)]!);
+        const first = Float32Array.from({ length: kh * kw * cout }, (_, i) => values[Math.floor(i / cout) * cin * cout + (i % cout)]!);
         filters = { name: layer.name, height: kh, width: kw, channels: cout, pixels: toPixels(first, cout, kh * kw, true) };
       }
     }
@@ -216,7 +216,8 @@ async function handle(request: Request): Promise<void> {
       const json = byName.get('model.json');
       const weights = byName.get('model.safetensors');
       // A model directory's two files become the one-file container that loadModel reads from bytes.
-      const bytes = json && weights ? zipSync({ 'model.json': json, 'model.safetensors': [weights, { level: 0 }] }) : request.files[0]?.bytes;
+      const bytes =
+        json && weights ? zipSync({ 'model.json': json, 'model.safetensors': [weights, { level: 0 }] }) : request.files[0]?.bytes;
       if (!bytes || (request.files.length !== 1 && !(json && weights))) {
         throw new Error('pick a .neurona file, or the model.json and model.safetensors of a saved model directory');
       }

@@ -90,9 +90,7 @@ export function learningCurvesSpec(history: HistoryLike, options: LearningCurves
       const values = record[key];
       if (!values) continue;
       epochs = Math.max(epochs, values.length);
-      values.forEach((value, i) =>
-        rows.push({ quantity, split, epoch: (i + 1) / perEpoch, value: Number.isFinite(value) ? value : null }),
-      );
+      values.forEach((value, i) => rows.push({ quantity, split, epoch: (i + 1) / perEpoch, value: Number.isFinite(value) ? value : null }));
     }
   }
   const columns = options.columns ?? Math.min(3, quantities.length);
