@@ -188,5 +188,18 @@ test('neurona playground: command-line mistakes are one line each', async () => 
   assert.equal(missing.code, 1);
   assert.match(missing.err, /^neurona: playground --model: .*holding model\.json and model\.safetensors.* without model\.json/);
   assert.ok(!existsSync(join(tmpdir(), 'never-written')), 'nothing is written when the model is missing');
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = String((taken.address() as { port: number }).port);
+    const busy = await cli(['playground', '--port', port, '--digits', '10']);
+    assert.equal(busy.code, 1);
+    assert.match(
+      busy.err,
+      new RegExp(`^neurona: playground: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\).*--port \\(0: any free port\\)`),
+    );
+  } finally {
+    taken.close();
+  }
   assert.match((await cli(['--help'])).out, /neurona playground \[--port N\]/);
 });
