@@ -101,7 +101,7 @@ test('neurona playground: trains in the page with live curves, classifies a draw
   try {
     const page = await context.newPage();
     const seen = watch(page, url);
-    await page.goto(`${url}?limit=512&epochs=2&batch=32`);
+    await page.goto(`${url}?limit=256&epochs=2&batch=32`);
     // The CLI's LeNet is loaded from model/ at once: draw a 1 and read the top 3 and the pictures.
     await page.waitForFunction(`document.body.dataset.model?.endsWith('/model/') && document.body.dataset.data === 'ready'`);
     assert.match((await page.locator('#digits').textContent()) ?? '', /^600 training and 500 test digits, backend js$/);
@@ -122,19 +122,37 @@ test('neurona playground: trains in the page with live curves, classifies a draw
     // The file picker: the same model directory's two files load as bytes.
     await page.locator('#model-file').setInputFiles(['model.json', 'model.safetensors'].map((f) => join(modelDir, f)));
     await page.waitForFunction(`document.body.dataset.model === 'model.json + model.safetensors'`);
-    await page.waitForFunction(`document.querySelectorAll('#maps figure').length === 3`);
+    await page.waitForFunction(`document.querySelectorAll('#top li').length === 3`);
     assert.equal((await topDigits(page))[0], 1);
+    assert.equal(await page.locator('#maps figure').count(), 3);
+    // One file of a directory is not a model: the page says what to pick, and keeps the model it has.
+    await page.locator('#model-file').setInputFiles(join(modelDir, 'model.json'));
+    await page.waitForFunction(`document.querySelectorAll('#problems li').length === 1`);
+    assert.match(
+      (await page.locator('#problems').textContent()) ?? '',
+      /^load-files: ConfigError: playground: .*pick a \.neurona file, or the model\.json and model\.safetensors .*, got model\.json$/,
+    );
+    assert.equal(await page.locator('body').getAttribute('data-model'), 'model.json + model.safetensors');
 
     // Training in the page: the curve gains points while it runs, and the new model answers.
     await page.click('#train');
     await page.waitForFunction(`Number(document.getElementById('curves').dataset.points) >= 1`);
     const firstSvg = await page.locator('#curves svg').innerHTML();
     await page.waitForFunction(`document.body.dataset.trained === 'true'`, null, { timeout: 60_000 });
+    // The chart renders after the progress message that the end of training can overtake.
+    await page.waitForFunction(`Number(document.getElementById('curves').dataset.points) >= 16`);
     assert.equal(await page.locator('#curves').getAttribute('data-points'), '16', 'eight points per epoch, two epochs');
     assert.notEqual(await page.locator('#curves svg').innerHTML(), firstSvg);
     assert.match((await page.locator('#status').textContent()) ?? '', /^trained in [\d.]+ s, validation accuracy 0\.\d{3}$/);
     await page.waitForFunction(`document.querySelectorAll('#maps figure').length === 2`);
     assert.equal(await page.locator('#filters canvas').count(), 8, "the page's own CNN: 8 filters in its first convolution");
+    // Stop ends a long run at the next batch, not at the end of its epoch.
+    await page.fill('#epochs', '50');
+    await page.click('#train');
+    await page.waitForFunction(`Number(document.getElementById('curves').dataset.points) >= 1`);
+    await page.click('#stop');
+    await page.waitForFunction(`document.getElementById('status').textContent.startsWith('stopped')`);
+    assert.ok(Number(await page.locator('#curves').getAttribute('data-points')) < 8, 'stopped within the first epoch');
     assert.deepEqual(seen.problems, []);
     assert.deepEqual(seen.requested, [], 'requests outside 127.0.0.1');
 
@@ -188,6 +206,7 @@ test('neurona playground: command-line mistakes are one line each', async () => 
   assert.equal(missing.code, 1);
   assert.match(missing.err, /^neurona: playground --model: .*holding model\.json and model\.safetensors.* without model\.json/);
   assert.ok(!existsSync(join(tmpdir(), 'never-written')), 'nothing is written when the model is missing');
+  assert.match((await cli(['playground', '--port', '70000'])).err, /option --port needs a port number up to 65535, got '70000'/);
   const taken = createServer();
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
   try {

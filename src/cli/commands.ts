@@ -354,12 +354,22 @@ async function playground(args: readonly string[], out: Out): Promise<number> {
   }
   const port = Number(flags['--port'] ?? 8080);
   if (port > 65535) throw usage('playground', { expected: 'option --port needs a port number up to 65535', got: `'${port}'` });
-  const { server, url } = await servePlayground(await playgroundFiles(options), flags['--host'] ?? '127.0.0.1', port);
+  // Listening comes first, so that a busy port is said before a second of bundling and reading MNIST.
+  const files = new Map<string, Uint8Array | string>();
+  const { server, url } = await servePlayground(files, flags['--host'] ?? '127.0.0.1', port);
+  try {
+    for (const [path, contents] of await playgroundFiles(options)) files.set(path, contents);
+  } catch (error) {
+    server.close();
+    throw error;
+  }
   out(`playground: ${url} (Ctrl-C stops it)\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  // An open page keeps its connections alive; they would hold the process open after close().
+  server.closeAllConnections();
   server.close();
   return 0;
 }

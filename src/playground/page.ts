@@ -27,6 +27,8 @@ const problem = (text: string) => {
 
 // ---- training and the learning curves --------------------------------------------------------
 
+/** Whether the worker holds a model to predict with (trained here or loaded). */
+let haveModel = false;
 let pendingChart: { history: Record<string, number[]>; pointsPerEpoch: number } | null = null;
 let drawing = false;
 
@@ -211,7 +213,6 @@ function showPrediction(reply: Extract<Reply, { type: 'prediction' }>): void {
 
 // ---- models -----------------------------------------------------------------------------------
 
-let haveModel = false;
 $('model-file').addEventListener('change', async () => {
   const input = $('model-file') as HTMLInputElement;
   const files = await Promise.all(
@@ -239,6 +240,8 @@ worker.onmessage = (event: MessageEvent<Reply>) => {
       pendingChart = { history: reply.history, pointsPerEpoch: reply.pointsPerEpoch };
       void drawChart().catch((e: unknown) => problem(`chart: ${e}`));
       status(`epoch ${reply.epoch}/${reply.epochs}, batch ${reply.step}/${reply.steps}, loss ${reply.history.loss!.at(-1)!.toFixed(3)}`);
+      // A digit on the pad is predicted again, so its maps change as the network learns.
+      predict();
       return;
     case 'trained': {
       ($('train') as HTMLButtonElement).disabled = false;
@@ -254,7 +257,8 @@ worker.onmessage = (event: MessageEvent<Reply>) => {
       haveModel = true;
       $('model-source').textContent = reply.source;
       $('summary').textContent = reply.summary;
-      $('filters').replaceChildren();
+      // What was shown came from the previous model.
+      for (const id of ['filters', 'maps', 'top']) $(id).replaceChildren();
       document.body.dataset.model = reply.source;
       if (!reply.source.startsWith('trained')) status(`loaded ${reply.source}: draw a digit`);
       predict();

@@ -5,6 +5,7 @@
  */
 import { zipSync } from 'fflate';
 import * as nr from '../browser.js';
+import { configError, formatError } from '../core/index.js';
 import { DATA_HEADER_BYTES, DATA_MAGIC, type FeatureMaps, type Reply, type Request } from './protocol.js';
 
 const scope = globalThis as unknown as {
@@ -40,13 +41,16 @@ let stopRequested = false;
 function loadDigits(): Promise<Digits> {
   digits ??= (async () => {
     const response = await fetch(new URL('mnist.bin', location.href));
-    if (!response.ok) throw new Error(`mnist.bin: HTTP ${response.status}`);
+    if (!response.ok) throw formatError('playground', { expected: 'mnist.bin beside the page', got: `HTTP ${response.status}` });
     const bytes = new Uint8Array(await response.arrayBuffer());
     const header = new DataView(bytes.buffer, 0, DATA_HEADER_BYTES);
     const [magic, train, test, side] = [0, 4, 8, 12].map((at) => header.getUint32(at, true)) as [number, number, number, number];
     const count = train + test;
     if (magic !== DATA_MAGIC || side !== 28 || bytes.length !== DATA_HEADER_BYTES + count * (1 + 28 * 28)) {
-      throw new Error('mnist.bin is not a playground digit file (run neurona playground again)');
+      throw formatError('playground', {
+        expected: 'mnist.bin is not a playground digit file',
+        hint: 'serve or export it again with neurona playground',
+      });
     }
     const labels = bytes.subarray(DATA_HEADER_BYTES, DATA_HEADER_BYTES + count);
     return { train, test, labels, images: bytes.subarray(DATA_HEADER_BYTES + count) };
@@ -142,7 +146,9 @@ function useModel(net: nr.Model, source: string): void {
     }
   });
   if (!probe) {
-    throw new Error('the model does not take 28x28 digits: its input must be [28, 28, 1], [28, 28] or [784]');
+    throw configError(`playground: ${source}`, {
+      expected: 'a model of 28x28 gray digits: its input must be [28, 28, 1], [28, 28] or [784]',
+    });
   }
   model = net;
   inputShape = probe;
@@ -212,14 +218,21 @@ async function handle(request: Request): Promise<void> {
     case 'load':
       return useModel(await nr.loadModel(request.url), request.url);
     case 'load-files': {
+      const [first, ...rest] = request.files;
       const byName = new Map(request.files.map((f) => [f.name.replace(/^.*[\\/]/, ''), f.bytes]));
-      const json = byName.get('model.json');
-      const weights = byName.get('model.safetensors');
+      const [json, weights] = [byName.get('model.json'), byName.get('model.safetensors')];
       // A model directory's two files become the one-file container that loadModel reads from bytes.
       const bytes =
-        json && weights ? zipSync({ 'model.json': json, 'model.safetensors': [weights, { level: 0 }] }) : request.files[0]?.bytes;
-      if (!bytes || (request.files.length !== 1 && !(json && weights))) {
-        throw new Error('pick a .neurona file, or the model.json and model.safetensors of a saved model directory');
+        first && rest.length === 0 && /\.neurona$/i.test(first.name)
+          ? first.bytes
+          : json && weights && request.files.length === 2
+            ? zipSync({ 'model.json': json, 'model.safetensors': [weights, { level: 0 }] })
+            : null;
+      if (!bytes) {
+        throw configError('playground', {
+          expected: 'pick a .neurona file, or the model.json and model.safetensors of a saved model directory together',
+          got: request.files.map((f) => f.name).join(', '),
+        });
       }
       return useModel(await nr.loadModel(bytes), request.files.map((f) => f.name).join(' + '));
     }
