@@ -104,7 +104,8 @@ test('neurona playground: trains in the page with live curves, classifies a draw
     await page.goto(`${url}?limit=256&epochs=2&batch=32`);
     // The CLI's LeNet is loaded from model/ at once: draw a 1 and read the top 3 and the pictures.
     await page.waitForFunction(`document.body.dataset.model?.endsWith('/model/') && document.body.dataset.data === 'ready'`);
-    assert.match((await page.locator('#digits').textContent()) ?? '', /^600 training and 500 test digits, backend js$/);
+    // The backend is whichever the browser build picks (js today): the page names it, the test does not pin it.
+    assert.match((await page.locator('#digits').textContent()) ?? '', /^600 training and 500 test digits, backend [a-z]+$/);
     await drawOne(page);
     await page.waitForFunction(`document.querySelectorAll('#top li').length === 3`);
     assert.equal((await topDigits(page))[0], 1, `top 3 for a drawn 1: ${await page.locator('#top').textContent()}`);
