@@ -81,7 +81,7 @@ export function learningCurvesSpec(history: HistoryLike, options: LearningCurves
     throw configError(where, { expected: 'pointsPerEpoch must be a positive integer', got: show(options.pointsPerEpoch) });
   }
   const rows: { quantity: string; split: string; epoch: number; value: number | null }[] = [];
-  let epochs = 0;
+  let points = 0;
   for (const quantity of quantities) {
     for (const [split, key] of [
       ['train', quantity],
@@ -89,7 +89,7 @@ export function learningCurvesSpec(history: HistoryLike, options: LearningCurves
     ] as const) {
       const values = record[key];
       if (!values) continue;
-      epochs = Math.max(epochs, values.length);
+      points = Math.max(points, values.length);
       values.forEach((value, i) => rows.push({ quantity, split, epoch: (i + 1) / perEpoch, value: Number.isFinite(value) ? value : null }));
     }
   }
@@ -100,10 +100,10 @@ export function learningCurvesSpec(history: HistoryLike, options: LearningCurves
   const width = sizeOption(where, 'width', options.width, 260);
   const height = sizeOption(where, 'height', options.height, 160);
   const splits = { domain: ['train', 'validation'] };
-  // The x axis runs from epoch 1 to the last; a single epoch gets half an epoch either side, so its point
-  // stands in the middle of the panel rather than half hidden on the y axis.
-  const single = epochs <= 1;
-  const xDomain = single ? [1 / perEpoch - 0.5, 1 / perEpoch + 0.5] : [1 / perEpoch, epochs / perEpoch];
+  // The x axis runs from the first point (epoch 1) to the last; a single point gets half a step either
+  // side, so that it stands in the middle of the panel rather than half hidden on the y axis.
+  const single = points <= 1;
+  const xDomain = single ? [0.5 / perEpoch, 1.5 / perEpoch] : [1 / perEpoch, points / perEpoch];
   return {
     ...titleEntry(options.title),
     data: { values: rows },
