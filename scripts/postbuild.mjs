@@ -20,6 +20,8 @@ function sourceOf(file) {
 function prune(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
+    // The playground's bundles (scripts/build-playground.mjs) have no source of the same name.
+    if (path === join(dist, 'playground-web')) continue;
     if (statSync(path).isDirectory()) {
       prune(path);
       if (readdirSync(path).length === 0) rmSync(path, { recursive: true });

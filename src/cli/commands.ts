@@ -10,9 +10,14 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { benchUnavailable, runBench } from './bench.js';
 import { EXAMPLES } from './examples.js';
 import { flagName, isProgram, trainExample, type Flag, type ModelExample, type ProgramExample, type TrainOptions } from './jobs/example.js';
+import { exportPlayground, playgroundFiles, servePlayground, type PlaygroundOptions } from './playground.js';
 import { loadModelDir, predictImages, type InvertMode, type ResizeMode } from './predict.js';
 
 export { EXAMPLES } from './examples.js';
+
+/** MNIST digits the playground serves by default: training, and test digits for its validation curve. */
+const PLAYGROUND_DIGITS = 3000;
+const PLAYGROUND_TEST_DIGITS = 500;
 
 const HELP = `neurona ${VERSION}: deep learning for TypeScript
 
@@ -41,6 +46,11 @@ Usage:
                         it, else a directory; a directory holding TF.js's model.json reads as TF.js);
                         --layout: the image layout of the ONNX side (import: the model's input; export:
                         the file's input)
+  neurona playground [--port N] [--host <address>] [--model <dir>] [--digits N] [--data <path>] [--export <dir>]
+                        serve the browser playground (train a CNN on MNIST in the page, draw digits, see
+                        the feature maps; default http://127.0.0.1:8080/, --port 0: any free port);
+                        --model: a saved model to open with, --digits: MNIST training digits served
+                        (default ${PLAYGROUND_DIGITS}), --export: write the page as a static folder instead
   neurona bench [args]  run the benchmarks (bench/run.ts; needs the source checkout)
   neurona info          print the version and the active backend
   neurona --version     print the version
@@ -314,6 +324,56 @@ async function convert(args: readonly string[], out: Out): Promise<number> {
   return 0;
 }
 
+const PLAYGROUND_FLAGS: FlagSpec = {
+  '--port': { kind: 'count' },
+  '--host': { kind: 'text', shown: '<address>' },
+  '--model': { kind: 'text', shown: '<dir>' },
+  '--digits': { kind: 'positive' },
+  '--data': { kind: 'text', shown: '<path>' },
+  '--export': { kind: 'text', shown: '<dir>' },
+};
+
+/** `neurona playground`: serves the page until interrupted, or writes it as a folder with --export. */
+async function playground(args: readonly string[], out: Out): Promise<number> {
+  const { positional, flags } = parseArgs('playground', args, PLAYGROUND_FLAGS);
+  if (positional.length > 0)
+    throw usage('playground', { expected: `unexpected argument '${positional[0]}'`, hint: 'give a model as --model <dir>' });
+  if (flags['--export'] && (flags['--port'] || flags['--host'])) {
+    throw usage('playground', { expected: '--export writes a folder and serves nothing: --port and --host do not apply' });
+  }
+  const options: PlaygroundOptions = {
+    trainDigits: Number(flags['--digits'] ?? PLAYGROUND_DIGITS),
+    testDigits: PLAYGROUND_TEST_DIGITS,
+    model: flags['--model'],
+    data: flags['--data'],
+  };
+  if (flags['--export']) {
+    const files = await exportPlayground(flags['--export'], options);
+    out(`wrote ${files.length} files to ${flags['--export']} (open index.html through any static web server)\n`);
+    return 0;
+  }
+  const port = Number(flags['--port'] ?? 8080);
+  if (port > 65535) throw usage('playground', { expected: 'option --port needs a port number up to 65535', got: `'${port}'` });
+  // Listening comes first, so that a busy port is said before a second of bundling and reading MNIST.
+  const files = new Map<string, Uint8Array | string>();
+  const { server, url } = await servePlayground(files, flags['--host'] ?? '127.0.0.1', port);
+  try {
+    for (const [path, contents] of await playgroundFiles(options)) files.set(path, contents);
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+  out(`playground: ${url} (Ctrl-C stops it)\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  // An open page keeps its connections alive; they would hold the process open after close().
+  server.closeAllConnections();
+  server.close();
+  return 0;
+}
+
 /** Runs the CLI with the given arguments and resolves to the exit code. */
 export async function main(
   args: readonly string[],
@@ -379,6 +439,8 @@ export async function main(
       }
       case 'convert':
         return await convert(rest, out);
+      case 'playground':
+        return await playground(rest, out);
       case 'bench': {
         const reason = benchUnavailable();
         if (reason) throw new CommandError(reason);

@@ -13,6 +13,11 @@ export interface LearningCurvesOptions extends ChartSizeOptions {
   quantities?: readonly string[];
   /** Panels per row (default: up to 3). */
   columns?: number;
+  /**
+   * Values recorded per epoch (default 1): a live chart that logs every few batches gives x = (i + 1) /
+   * pointsPerEpoch, so its curves grow during an epoch and still read in epochs.
+   */
+  pointsPerEpoch?: number;
 }
 
 /** Keys a History holds that are not curves of the model's quality. */
@@ -71,8 +76,12 @@ export function learningCurvesSpec(history: HistoryLike, options: LearningCurves
     if (options.quantities) throw configError(where, { expected: 'quantities must name at least one quantity', got: '[]' });
     throw configError(where, { expected: 'the history is empty', hint: 'train for at least one epoch (model.fit returns the History)' });
   }
+  const perEpoch = options.pointsPerEpoch ?? 1;
+  if (!Number.isInteger(perEpoch) || perEpoch < 1) {
+    throw configError(where, { expected: 'pointsPerEpoch must be a positive integer', got: show(options.pointsPerEpoch) });
+  }
   const rows: { quantity: string; split: string; epoch: number; value: number | null }[] = [];
-  let epochs = 0;
+  let points = 0;
   for (const quantity of quantities) {
     for (const [split, key] of [
       ['train', quantity],
@@ -80,8 +89,8 @@ export function learningCurvesSpec(history: HistoryLike, options: LearningCurves
     ] as const) {
       const values = record[key];
       if (!values) continue;
-      epochs = Math.max(epochs, values.length);
-      values.forEach((value, i) => rows.push({ quantity, split, epoch: i + 1, value: Number.isFinite(value) ? value : null }));
+      points = Math.max(points, values.length);
+      values.forEach((value, i) => rows.push({ quantity, split, epoch: (i + 1) / perEpoch, value: Number.isFinite(value) ? value : null }));
     }
   }
   const columns = options.columns ?? Math.min(3, quantities.length);
@@ -91,10 +100,10 @@ export function learningCurvesSpec(history: HistoryLike, options: LearningCurves
   const width = sizeOption(where, 'width', options.width, 260);
   const height = sizeOption(where, 'height', options.height, 160);
   const splits = { domain: ['train', 'validation'] };
-  // The x axis runs from epoch 1 to the last; a single epoch gets half an epoch either side, so its point
-  // stands in the middle of the panel rather than half hidden on the y axis.
-  const single = epochs <= 1;
-  const xDomain = single ? [0.5, 1.5] : [1, epochs];
+  // The x axis runs from the first point (epoch 1) to the last; a single point gets half a step either
+  // side, so that it stands in the middle of the panel rather than half hidden on the y axis.
+  const single = points <= 1;
+  const xDomain = single ? [0.5 / perEpoch, 1.5 / perEpoch] : [1 / perEpoch, points / perEpoch];
   return {
     ...titleEntry(options.title),
     data: { values: rows },
@@ -111,7 +120,7 @@ export function learningCurvesSpec(history: HistoryLike, options: LearningCurves
           type: 'quantitative',
           title: 'epoch',
           scale: { domain: xDomain, nice: false },
-          axis: { tickMinStep: 1, format: 'd' },
+          axis: perEpoch === 1 ? { tickMinStep: 1, format: 'd' } : { format: '~g' },
         },
         // Padding keeps a flat line at the extreme of the data (accuracy 1.0) off the plot's clipped edge.
         y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false, padding: 6 } },

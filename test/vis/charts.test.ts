@@ -90,6 +90,23 @@ test('learning curves: one epoch is a whole point in the middle of an axis that 
   assert.ok(validation.y1 < train.y0, 'the higher validation loss is drawn above the training loss');
 });
 
+test('learning curves with pointsPerEpoch: points at fractions of an epoch, on an axis that still reads in epochs', async () => {
+  const loss = [2, 1.6, 1.3, 1.1, 1, 0.9, 0.85, 0.8];
+  const spec = vis.learningCurvesSpec({ loss, val_loss: loss.map((v) => v + 0.1) }, { pointsPerEpoch: 4 });
+  const rows = (spec.data as { values: { split: string; epoch: number; value: number }[] }).values;
+  assert.deepEqual(
+    rows.filter((r) => r.split === 'train').map((r) => r.epoch),
+    [0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2],
+  );
+  const x = (spec.spec as { encoding: { x: { scale: { domain: number[] } } } }).encoding.x;
+  assert.deepEqual(x.scale.domain, [0.25, 2], 'from the first point to the end of epoch 2');
+  const svg = await vis.renderVegaLite(spec);
+  assert.ok(svg.includes('>0.4<') && svg.includes('>2<') && !svg.includes('>2.2<'), 'ticks at fractions of an epoch, none past 2');
+  for (const bad of [0, 1.5]) {
+    assert.throws(() => vis.learningCurvesSpec({ loss }, { pointsPerEpoch: bad }), /pointsPerEpoch must be a positive integer, got/);
+  }
+});
+
 test('learning curves: one panel per quantity, with metrics from a real History', async () => {
   nr.setSeed(3);
   const model = new nr.Sequential([new nr.layers.Dense({ units: 1, activation: 'sigmoid', inputShape: [2] })]);
