@@ -9,6 +9,7 @@ export {
   grad,
   valueAndGrad,
   valueAndGradOfStep,
+  countFit,
   stepScratchTensor,
   detachValue,
   provideGraphOps,
