@@ -1,0 +1,295 @@
+import type { Backend, KernelName } from '../kernels.js';
+import { minNativeElements, wrapKernels } from '../native/index.js';
+import { CODES, NATIVE_FUNCTIONS, parseArg, tableHash, type Addon, type ArgType } from '../native/table.js';
+
+/*
+ * The wasm backend: native/kernels/ compiled to WebAssembly with SIMD128 (scripts/build-wasm.mjs,
+ * assets/neurona.wasm), behind the same table of functions as the addon (native/table.ts). This file
+ * makes the module look like the addon, so that native's wrapKernels (the per-call choice between the
+ * C++ kernel and js) serves both: each function copies its arrays into the module's memory (one arena
+ * reused by every call), calls neurona_call, and copies back the arrays the kernel wrote.
+ *
+ * In Node the module is read and compiled synchronously at first use. Browsers refuse to compile a
+ * module this size on the main thread synchronously: there `await nr.ready()` fetches and compiles it,
+ * and until then the backend is `js`. Node built-ins are reached through process.getBuiltinModule.
+ */
+
+/** The module, relative to this file: src/backend/wasm/ (tsx) and dist/backend/wasm/ are three folders below the root. */
+const WASM_URL = '../../../assets/neurona.wasm';
+
+type FunctionName = keyof typeof NATIVE_FUNCTIONS;
+
+/**
+ * The arrays each function writes, by argument name; `+` marks one it also reads (updated in place).
+ * The others are copied in only; a written array without `+` is copied out only, as every kernel writes
+ * all of its output (architecture.md). Typed over the whole table, so a new function needs its line.
+ */
+const WRITES: Record<FunctionName, string> = {
+  matmul: 'out',
+  matmulBiasActivation: 'out',
+  unary: 'out',
+  unaryGrad: 'out',
+  binary: 'out',
+  reduce: 'out',
+  softmax: 'out',
+  attentionSoftmax: 'out',
+  attentionSoftmaxBackward: 'dScores',
+  gather: 'out',
+  scatterAdd: '+out',
+  sparseMatmul: 'out',
+  gelu: 'out',
+  geluBackward: 'dx',
+  conv2d: 'out',
+  conv2dBiasActivation: 'out',
+  conv2dBackpropInput: 'dx',
+  conv2dBackpropFilter: 'dFilter',
+  depthwiseConv2d: 'out',
+  depthwiseConv2dBackpropInput: 'dx',
+  depthwiseConv2dBackpropFilter: 'dFilter',
+  pool2d: 'out',
+  pool2dBackward: 'dx',
+  batchNormTraining: 'out mean invStd',
+  batchNormBackward: 'dx dGamma dBeta',
+  layerNorm: 'out mean invStd',
+  layerNormBackward: 'dx dGamma dBeta',
+  groupNorm: 'out mean invStd',
+  groupNormBackward: 'dx dGamma dBeta',
+  applyUpdate: '+param +slots',
+  lstmCell: 'gates c h',
+  lstmCellBackward: '+dhCarry +dc dz',
+  gruCell: 'gates h',
+  gruCellBackward: '+dhCarry dzx dzh',
+  simpleRnnCell: 'h',
+  simpleRnnCellBackward: '+dhCarry dz',
+  setNumThreads: '',
+  info: '',
+};
+
+/**
+ * Below this many elements a call stays in js. Measured in Node 22 on x86-64 (V8) against the js
+ * kernels, copies in and out included: relu and add break even near 256 elements, as native does.
+ */
+const MIN_WASM_ELEMENTS = minNativeElements(256);
+
+/** The parts of the WebAssembly API used here (the build's lib has no DOM types). */
+type CompiledModule = { readonly kind: 'module' };
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => CompiledModule;
+  Instance: new (module: CompiledModule, imports: object) => { exports: unknown };
+  compile(bytes: ArrayBuffer): Promise<CompiledModule>;
+}
+const webAssembly = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+
+interface Exports {
+  memory: { buffer: ArrayBuffer };
+  _initialize(): void;
+  neurona_call(fn: number, slots: number): number;
+  neurona_error_message(): number;
+  neurona_table_hash(): number;
+  neurona_function_count(): number;
+  neurona_num_threads(): number;
+  neurona_max_threads(): number;
+  neurona_code_list(index: number): number;
+  neurona_malloc(bytes: number): number;
+  neurona_free(pointer: number): void;
+}
+
+export type WasmLoad = { ok: true; backend: Backend } | { ok: false; reason: string };
+
+/** What `wasmInfo()` reports. */
+export type WasmInfo = { available: true; threads: number; path: string } | { available: false; reason: string };
+
+let cached: { backend: Backend; exports: Exports; path: string } | { reason: string } | undefined;
+
+type TypedArray = Float32Array | Int32Array | Float64Array;
+type Arg = { name: string; type: ArgType; written: boolean; read: boolean };
+
+/** Arguments are (value, value) double pairs; see native/wasm_api.cc. */
+const SLOT_DOUBLES = 512;
+
+/** The addon's interface over an instance of the module. */
+function makeAddon(exports: Exports): Addon {
+  const memory = exports.memory;
+  let bytes = new Uint8Array(memory.buffer);
+  /** Views are remade when the memory grows (a grown buffer detaches the old views). */
+  const heap = () => {
+    if (bytes.buffer !== memory.buffer) bytes = new Uint8Array(memory.buffer);
+    return bytes;
+  };
+  const slotsAt = exports.neurona_malloc(SLOT_DOUBLES * 8);
+  let arena = 0;
+  let arenaBytes = 0;
+  const reserve = (need: number) => {
+    if (need <= arenaBytes) return;
+    if (arena) exports.neurona_free(arena);
+    arenaBytes = Math.max(need, Math.ceil(arenaBytes * 1.5));
+    arena = exports.neurona_malloc(arenaBytes);
+    if (!arena) {
+      arenaBytes = 0;
+      throw new RangeError(`neurona wasm: cannot allocate ${need} bytes in the module's memory (at most 4 GiB); use smaller batches`);
+    }
+  };
+  const decode = (at: number) => {
+    const b = heap();
+    let end = at;
+    while (b[end] !== 0) end++;
+    return new TextDecoder().decode(b.slice(at, end));
+  };
+  const names = Object.keys(NATIVE_FUNCTIONS) as FunctionName[];
+  const addon: Record<string, unknown> = { tableHash: exports.neurona_table_hash() >>> 0 };
+  for (let i = 0; ; i++) {
+    const at = exports.neurona_code_list(i);
+    if (!at) break;
+    const [property, list] = decode(at).split(':') as [string, string];
+    addon[property] = list.split(',');
+  }
+  names.forEach((name, index) => {
+    const args: Arg[] = NATIVE_FUNCTIONS[name].args.map((spec) => {
+      const { name: arg, type } = parseArg(spec);
+      const mark = WRITES[name].split(' ').find((w) => w.replace('+', '') === arg);
+      return { name: arg, type, written: mark !== undefined, read: mark === undefined || mark.startsWith('+') };
+    });
+    addon[name] = (...values: unknown[]) => {
+      // The arrays of this call, flattened (an optimizer's slots are several), each 64-byte aligned in the arena.
+      const arrays: { array: TypedArray; arg: Arg; at: number }[] = [];
+      let size = 0;
+      const place = (array: TypedArray, arg: Arg) => {
+        arrays.push({ array, arg, at: size });
+        size += Math.ceil(array.byteLength / 64) * 64;
+      };
+      for (let a = 0; a < args.length; a++) {
+        const value = values[a];
+        if (ArrayBuffer.isView(value)) place(value as TypedArray, args[a]!);
+        else if (Array.isArray(value)) for (const v of value) place(v as TypedArray, args[a]!);
+      }
+      reserve(size);
+      let b = heap();
+      for (const { array, arg, at } of arrays) {
+        if (arg.read) b.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), arena + at);
+      }
+      const slots = new Float64Array(b.buffer, slotsAt, SLOT_DOUBLES);
+      let next = 0;
+      let list = 2 * args.length;
+      for (let a = 0; a < args.length; a++) {
+        const value = values[a];
+        if (value === null || value === undefined) {
+          slots[2 * a] = 0;
+          slots[2 * a + 1] = 0;
+        } else if (Array.isArray(value)) {
+          slots[2 * a] = slotsAt + 8 * list;
+          slots[list++] = value.length;
+          for (let k = 0; k < value.length; k++, next++) {
+            slots[list++] = arena + arrays[next]!.at;
+            slots[list++] = (value[k] as TypedArray).length;
+          }
+        } else if (ArrayBuffer.isView(value)) {
+          slots[2 * a] = arena + arrays[next++]!.at;
+          slots[2 * a + 1] = (value as TypedArray).length;
+        } else {
+          slots[2 * a] = Number(value);
+        }
+      }
+      const status = exports.neurona_call(index, slotsAt);
+      if (status !== 0) {
+        const message = decode(exports.neurona_error_message());
+        throw status === 1 ? new TypeError(message) : status === 2 ? new RangeError(message) : new Error(message);
+      }
+      b = heap();
+      for (const { array, arg, at } of arrays) {
+        if (arg.written)
+          new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(b.subarray(arena + at, arena + at + array.byteLength));
+      }
+    };
+  });
+  addon.info = () => ({ isa: 'wasm-simd128', threads: exports.neurona_num_threads(), maxThreads: exports.neurona_max_threads() });
+  return addon as unknown as Addon;
+}
+
+/** WASI's calls that the C library links but that neurona never makes (printing on abort): all fail with EBADF. */
+const WASI_STUBS = { wasi_snapshot_preview1: { fd_close: () => 8, fd_seek: () => 8, fd_write: () => 8 } };
+
+/** A backend over a compiled module, or why there is none. */
+function instantiate(module: CompiledModule, path: string): NonNullable<typeof cached> {
+  let exports: Exports;
+  try {
+    exports = new webAssembly!.Instance(module, WASI_STUBS).exports as Exports;
+    exports._initialize();
+  } catch (error) {
+    return { reason: `${path} failed to instantiate: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  if (exports.neurona_table_hash() >>> 0 !== tableHash() || exports.neurona_function_count() !== Object.keys(NATIVE_FUNCTIONS).length) {
+    return { reason: `${path} was built from another version of the kernel table; run \`npm run build:wasm\`` };
+  }
+  const addon = makeAddon(exports);
+  for (const c of Object.values(CODES)) if (!Array.isArray(addon[c.list])) return { reason: `${path} lacks the code list ${c.list}` };
+  const kernels = wrapKernels(addon, MIN_WASM_ELEMENTS);
+  // Both would copy their whole source (a dataset, an embedding table) into the module for a few rows.
+  for (const name of ['gather', 'scatterAdd'] satisfies KernelName[]) delete kernels[name];
+  return { exports, path, backend: { name: 'wasm', kernels, setNumThreads: (n) => addon.setNumThreads(n) } };
+}
+
+function nodeFs(): { readFileSync(path: URL | string): Uint8Array } | string {
+  const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
+  if (!proc?.versions?.node) return 'not running under Node.js: call `await nr.ready()` to fetch and compile the module';
+  if (typeof proc.getBuiltinModule !== 'function') return `Node.js ${proc.versions.node} lacks process.getBuiltinModule (Node.js 20.16+)`;
+  return proc.getBuiltinModule('node:fs') as { readFileSync(path: URL | string): Uint8Array };
+}
+
+function load(): NonNullable<typeof cached> {
+  if (!webAssembly) return { reason: 'this JavaScript engine has no WebAssembly' };
+  const fs = nodeFs();
+  if (typeof fs === 'string') return { reason: fs };
+  // NEURONA_WASM_MODULE: another build, or a path that does not exist to go without wasm.
+  const override = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURONA_WASM_MODULE;
+  const source = override || new URL(WASM_URL, import.meta.url);
+  const path = typeof source === 'string' ? source : decodeURIComponent(source.pathname);
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(source);
+  } catch {
+    return { reason: `${path} is missing; reinstall neurona (in a checkout of neurona: \`npm run build:wasm\`)` };
+  }
+  try {
+    return instantiate(new webAssembly.Module(bytes), path);
+  } catch (error) {
+    return { reason: `${path} does not compile here: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/** Loads the module once (synchronously, in Node); later calls return the same result. */
+export function loadWasmBackend(): WasmLoad {
+  cached ??= load();
+  return 'backend' in cached ? { ok: true, backend: cached.backend } : { ok: false, reason: cached.reason };
+}
+
+/** Fetches and compiles the module where synchronous loading is not possible (browsers); then as loadWasmBackend. */
+export async function loadWasmBackendAsync(): Promise<WasmLoad> {
+  if (cached && 'backend' in cached) return loadWasmBackend();
+  if (typeof nodeFs() !== 'string' || !webAssembly || typeof fetch === 'undefined') {
+    cached = undefined;
+    return loadWasmBackend();
+  }
+  const url = new URL(WASM_URL, import.meta.url);
+  try {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    cached = instantiate(await webAssembly.compile(await response.arrayBuffer()), url.href);
+  } catch (error) {
+    cached = { reason: `${url.href} could not be fetched or compiled: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  return loadWasmBackend();
+}
+
+/**
+ * Whether the wasm backend loads here, with its thread count, or why not.
+ *
+ * ```ts
+ * const info = nr.wasmInfo();
+ * console.log(info.available ? `wasm, ${info.threads} thread(s)` : info.reason);
+ * ```
+ */
+export function wasmInfo(): WasmInfo {
+  loadWasmBackend();
+  if (!cached || !('exports' in cached)) return { available: false, reason: cached?.reason ?? 'not loaded' };
+  return { available: true, threads: cached.exports.neurona_num_threads(), path: cached.path };
+}
