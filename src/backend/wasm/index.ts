@@ -99,10 +99,22 @@ export type WasmLoad = { ok: true; backend: Backend } | { ok: false; reason: str
 /** What `wasmInfo()` reports. */
 export type WasmInfo = { available: true; threads: number; path: string } | { available: false; reason: string };
 
-let cached: { backend: Backend; exports: Exports; path: string } | { reason: string } | undefined;
+let cached: { backend: Backend; exports: Exports; addon: Addon; path: string } | { reason: string } | undefined;
 
 type TypedArray = Float32Array | Int32Array | Float64Array;
-type Arg = { name: string; type: ArgType; written: boolean; read: boolean };
+type Arg = { name: string; type: ArgType; written: boolean; read: boolean; check: (value: unknown) => boolean; requirement: string };
+
+/** What each argument type must be, checked before anything is copied (the addon's own checks, native/addon.h). */
+function argCheck(type: ArgType): Pick<Arg, 'check' | 'requirement'> {
+  const f32 = (v: unknown) => v instanceof Float32Array;
+  if (type === 'f32') return { check: f32, requirement: 'must be a Float32Array' };
+  if (type === 'f32?') return { check: (v) => v === null || f32(v), requirement: 'must be a Float32Array or null' };
+  if (type === 'i32' || type === 'geometry') return { check: (v) => v instanceof Int32Array, requirement: 'must be an Int32Array' };
+  if (type === 'updateParams') return { check: (v) => v instanceof Float64Array, requirement: 'must be a Float64Array' };
+  if (type === 'f32[]') return { check: (v) => Array.isArray(v) && v.every(f32), requirement: 'must be an array of Float32Arrays' };
+  if (type === 'bool') return { check: (v) => typeof v === 'boolean', requirement: 'must be a boolean' };
+  return { check: (v) => typeof v === 'number', requirement: 'must be a number' };
+}
 
 /** Arguments are (value, value) double pairs; see native/wasm_api.cc. */
 const SLOT_DOUBLES = 512;
@@ -147,9 +159,14 @@ function makeAddon(exports: Exports): Addon {
     const args: Arg[] = NATIVE_FUNCTIONS[name].args.map((spec) => {
       const { name: arg, type } = parseArg(spec);
       const mark = WRITES[name].split(' ').find((w) => w.replace('+', '') === arg);
-      return { name: arg, type, written: mark !== undefined, read: mark === undefined || mark.startsWith('+') };
+      return { name: arg, type, written: mark !== undefined, read: mark === undefined || mark.startsWith('+'), ...argCheck(type) };
     });
     addon[name] = (...values: unknown[]) => {
+      if (values.length !== args.length)
+        throw new TypeError(`neurona wasm ${name}: expected ${args.length} arguments, got ${values.length}`);
+      for (let a = 0; a < args.length; a++) {
+        if (!args[a]!.check(values[a])) throw new TypeError(`neurona wasm ${name}: ${args[a]!.name} ${args[a]!.requirement}`);
+      }
       // The arrays of this call, flattened (an optimizer's slots are several), each 64-byte aligned in the arena.
       const arrays: { array: TypedArray; arg: Arg; at: number }[] = [];
       let size = 0;
@@ -225,7 +242,7 @@ function instantiate(module: CompiledModule, path: string): NonNullable<typeof c
   const kernels = wrapKernels(addon, MIN_WASM_ELEMENTS);
   // Both would copy their whole source (a dataset, an embedding table) into the module for a few rows.
   for (const name of ['gather', 'scatterAdd'] satisfies KernelName[]) delete kernels[name];
-  return { exports, path, backend: { name: 'wasm', kernels, setNumThreads: (n) => addon.setNumThreads(n) } };
+  return { exports, addon, path, backend: { name: 'wasm', kernels, setNumThreads: (n) => addon.setNumThreads(n) } };
 }
 
 function nodeFs(): { readFileSync(path: URL | string): Uint8Array } | string {
@@ -278,6 +295,12 @@ export async function loadWasmBackendAsync(): Promise<WasmLoad> {
     cached = { reason: `${url.href} could not be fetched or compiled: ${error instanceof Error ? error.message : String(error)}` };
   }
   return loadWasmBackend();
+}
+
+/** @internal The module's functions as the addon's (tests call them directly), or null when it does not load. */
+export function wasmAddon(): Addon | null {
+  loadWasmBackend();
+  return cached && 'addon' in cached ? cached.addon : null;
 }
 
 /**
