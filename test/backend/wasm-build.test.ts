@@ -6,29 +6,30 @@ import { spawnSync } from 'node:child_process';
 import { assert } from '../helpers.js';
 
 /*
- * assets/neurona.wasm is committed (a clone or an install without clang still gets the wasm backend),
- * so it must be exactly what its sources build: this rebuilds it and compares the bytes.
+ * assets/neurona.wasm and neurona-threads.wasm are committed (a clone or an install without clang still gets
+ * the wasm backend), so they must be exactly what their sources build: this rebuilds them and compares the bytes.
  */
 
 const root = new URL('../..', import.meta.url).pathname;
 const script = join(root, 'scripts', 'build-wasm.mjs');
 const clang = spawnSync(process.execPath, [script, '--probe'], { encoding: 'utf8' }).status === 0;
 
-test('assets/neurona.wasm rebuilds bit-identically from native/', {
+test('assets/neurona.wasm and neurona-threads.wasm rebuild bit-identically from native/', {
   skip: !clang && 'no clang++ for wasm32-wasi here (apt-get install clang lld wasi-libc libclang-rt-dev-wasm32 libc++-dev-wasm32)',
 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'neurona-wasm-test-'));
   try {
-    const out = join(dir, 'neurona.wasm');
-    const build = spawnSync(process.execPath, [script, '--out', out], { encoding: 'utf8' });
+    const build = spawnSync(process.execPath, [script, '--out-dir', dir], { encoding: 'utf8' });
     assert.equal(build.status, 0, build.stderr);
-    const committed = readFileSync(join(root, 'assets', 'neurona.wasm'));
-    const rebuilt = readFileSync(out);
-    assert.ok(committed.length > 100_000, `the committed module has only ${committed.length} bytes`);
-    assert.ok(
-      committed.equals(rebuilt),
-      `assets/neurona.wasm (${committed.length} bytes) differs from a rebuild (${rebuilt.length} bytes): run \`npm run build:wasm\` and commit it`,
-    );
+    for (const file of ['neurona.wasm', 'neurona-threads.wasm']) {
+      const committed = readFileSync(join(root, 'assets', file));
+      const rebuilt = readFileSync(join(dir, file));
+      assert.ok(committed.length > 100_000, `the committed ${file} has only ${committed.length} bytes`);
+      assert.ok(
+        committed.equals(rebuilt),
+        `assets/${file} (${committed.length} bytes) differs from a rebuild (${rebuilt.length} bytes): run \`npm run build:wasm\` and commit it`,
+      );
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -98,7 +98,7 @@ test('neurona info names the backend and why: wasm when the addon is missing', s
   assert.equal(child.status, 0, child.stderr);
   assert.match(child.stdout, /^backend: wasm \(the native addon does not load; the wasm module does\)$/m);
   assert.match(child.stdout, /^native: unavailable \(the native addon \/nonexistent\/neurona\.node is missing/m);
-  assert.match(child.stdout, /^wasm: SIMD128, 1 thread\(s\) \(.*assets\/neurona\.wasm\)$/m);
+  assert.match(child.stdout, /^wasm: SIMD128, \d+ thread\(s\) \(.*assets\/neurona-threads\.wasm\)$/m);
 });
 
 // SIMD128 has no FMA, like the portable native path: both round each product before adding it, and

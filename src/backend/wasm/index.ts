@@ -1,6 +1,8 @@
+import { notice } from '../../core/index.js';
 import type { Backend, KernelName } from '../kernels.js';
 import { minNativeElements, wrapKernels } from '../native/index.js';
 import { CODES, NATIVE_FUNCTIONS, parseArg, tableHash, type Addon, type ArgType } from '../native/table.js';
+import { workerPool, workerSupport } from './threads.js';
 
 /*
  * The wasm backend: native/kernels/ compiled to WebAssembly with SIMD128 (scripts/build-wasm.mjs,
@@ -14,8 +16,12 @@ import { CODES, NATIVE_FUNCTIONS, parseArg, tableHash, type Addon, type ArgType 
  * and until then the backend is `js`. Node built-ins are reached through process.getBuiltinModule.
  */
 
-/** The module, relative to this file: src/backend/wasm/ (tsx) and dist/backend/wasm/ are three folders below the root. */
+/** The modules, relative to this file: src/backend/wasm/ (tsx) and dist/backend/wasm/ are three folders below the root. */
 const WASM_URL = '../../../assets/neurona.wasm';
+/** Its threaded build, which imports a shared memory (see threads.ts). */
+const threadedPath = (single: string) => single.replace(/\.wasm$/, '-threads.wasm');
+/** The threaded module's memory in 64 KiB pages: what it was linked to start with and the 4 GiB limit (scripts/build-wasm.mjs). */
+const SHARED_MEMORY = { initial: 256, maximum: 65536, shared: true };
 
 type FunctionName = keyof typeof NATIVE_FUNCTIONS;
 
@@ -73,15 +79,20 @@ const MIN_WASM_ELEMENTS = minNativeElements(256);
 
 /** The parts of the WebAssembly API used here (the build's lib has no DOM types). */
 type CompiledModule = { readonly kind: 'module' };
+type Memory = { buffer: ArrayBuffer };
+type Instance = { exports: unknown };
 interface WebAssemblyApi {
   Module: new (bytes: Uint8Array) => CompiledModule;
-  Instance: new (module: CompiledModule, imports: object) => { exports: unknown };
+  Instance: new (module: CompiledModule, imports: object) => Instance;
+  Memory: new (descriptor: typeof SHARED_MEMORY) => Memory;
   compile(bytes: ArrayBuffer): Promise<CompiledModule>;
+  instantiate(module: CompiledModule, imports: object): Promise<Instance>;
 }
 const webAssembly = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
 
 interface Exports {
-  memory: { buffer: ArrayBuffer };
+  /** The single-threaded module's own memory; the threaded one imports its memory instead. */
+  memory?: Memory;
   _initialize(): void;
   neurona_call(fn: number, slots: number): number;
   neurona_error_message(): number;
@@ -96,10 +107,11 @@ interface Exports {
 
 export type WasmLoad = { ok: true; backend: Backend } | { ok: false; reason: string };
 
-/** What `wasmInfo()` reports. */
-export type WasmInfo = { available: true; threads: number; path: string } | { available: false; reason: string };
+/** What `wasmInfo()` reports; `oneThread` says why the module runs on one thread only, where it does. */
+export type WasmInfo = { available: true; threads: number; path: string; oneThread?: string } | { available: false; reason: string };
 
-let cached: { backend: Backend; exports: Exports; addon: Addon; path: string } | { reason: string } | undefined;
+type Loaded = { backend: Backend; exports: Exports; addon: Addon; path: string; oneThread?: string };
+let cached: Loaded | { reason: string } | undefined;
 
 type TypedArray = Float32Array | Int32Array | Float64Array;
 type Arg = { name: string; type: ArgType; written: boolean; read: boolean; check: (value: unknown) => boolean; requirement: string };
@@ -120,12 +132,11 @@ function argCheck(type: ArgType): Pick<Arg, 'check' | 'requirement'> {
 const SLOT_DOUBLES = 512;
 
 /** The addon's interface over an instance of the module. */
-function makeAddon(exports: Exports): Addon {
-  const memory = exports.memory;
+function makeAddon(exports: Exports, memory: Memory): Addon {
   let bytes = new Uint8Array(memory.buffer);
-  /** Views are remade when the memory grows (a grown buffer detaches the old views). */
+  /** Views are remade when the memory has grown (which detaches a non-shared buffer's views). */
   const heap = () => {
-    if (bytes.buffer !== memory.buffer) bytes = new Uint8Array(memory.buffer);
+    if (bytes.byteLength !== memory.buffer.byteLength) bytes = new Uint8Array(memory.buffer);
     return bytes;
   };
   const slotsAt = exports.neurona_malloc(SLOT_DOUBLES * 8);
@@ -225,51 +236,77 @@ function makeAddon(exports: Exports): Addon {
 /** WASI's calls that the C library links but that neurona never makes (printing on abort): all fail with EBADF. */
 const WASI_STUBS = { wasi_snapshot_preview1: { fd_close: () => 8, fd_seek: () => 8, fd_write: () => 8 } };
 
-/** A backend over a compiled module, or why there is none. */
-function instantiate(module: CompiledModule, path: string): NonNullable<typeof cached> {
-  let exports: Exports;
+type Workers = ReturnType<typeof workerSupport>;
+
+/** The module to use here: the threaded build where workers can run, else the single-threaded one. */
+function imports(workers: Workers): { threaded: boolean; memory?: Memory; imports: object } {
+  if (!('spawn' in workers)) return { threaded: false, imports: WASI_STUBS };
+  const memory = new webAssembly!.Memory(SHARED_MEMORY);
+  return { threaded: true, memory, imports: { ...WASI_STUBS, env: { memory } } };
+}
+
+/** A backend over an instance, or why there is none. */
+function backendOf(instance: Instance, module: CompiledModule, path: string, memory: Memory | undefined, workers: Workers) {
+  const exports = instance.exports as Exports;
   try {
-    exports = new webAssembly!.Instance(module, WASI_STUBS).exports as Exports;
     exports._initialize();
   } catch (error) {
-    return { reason: `${path} failed to instantiate: ${error instanceof Error ? error.message : String(error)}` };
+    return { reason: `${path} failed to start: ${error instanceof Error ? error.message : String(error)}` };
   }
   if (exports.neurona_table_hash() >>> 0 !== tableHash() || exports.neurona_function_count() !== Object.keys(NATIVE_FUNCTIONS).length) {
     return { reason: `${path} was built from another version of the kernel table; run \`npm run build:wasm\`` };
   }
-  const addon = makeAddon(exports);
+  const addon = makeAddon(exports, memory ?? exports.memory!);
   for (const c of Object.values(CODES)) if (!Array.isArray(addon[c.list])) return { reason: `${path} lacks the code list ${c.list}` };
   const kernels = wrapKernels(addon, MIN_WASM_ELEMENTS);
   // Both would copy their whole source (a dataset, an embedding table) into the module for a few rows.
   for (const name of ['gather', 'scatterAdd'] satisfies KernelName[]) delete kernels[name];
-  return { exports, addon, path, backend: { name: 'wasm', kernels, setNumThreads: (n) => addon.setNumThreads(n) } };
+  const pool = memory && 'spawn' in workers ? workerPool(workers.spawn, module, memory, exports.neurona_malloc) : null;
+  const oneThread = pool ? undefined : 'reason' in workers ? workers.reason : 'the threaded module is missing';
+  const setNumThreads = (n: number) => {
+    // The split follows n whatever the number of workers running: the caller runs what no worker claims.
+    if (pool) pool(n - 1);
+    else if (n > 1) notice(`wasm backend: running on one thread, not ${n}: ${oneThread}`);
+    addon.setNumThreads(n);
+  };
+  return { exports, addon, path, oneThread, backend: { name: 'wasm', kernels, setNumThreads } };
 }
 
-function nodeFs(): { readFileSync(path: URL | string): Uint8Array } | string {
+function nodeFs(): { readFileSync(path: string): Uint8Array } | string {
   const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
   if (!proc?.versions?.node) return 'not running under Node.js: call `await nr.ready()` to fetch and compile the module';
   if (typeof proc.getBuiltinModule !== 'function') return `Node.js ${proc.versions.node} lacks process.getBuiltinModule (Node.js 20.16+)`;
-  return proc.getBuiltinModule('node:fs') as { readFileSync(path: URL | string): Uint8Array };
+  return proc.getBuiltinModule('node:fs') as { readFileSync(path: string): Uint8Array };
 }
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 function load(): NonNullable<typeof cached> {
   if (!webAssembly) return { reason: 'this JavaScript engine has no WebAssembly' };
   const fs = nodeFs();
   if (typeof fs === 'string') return { reason: fs };
-  // NEURONA_WASM_MODULE: another build, or a path that does not exist to go without wasm.
+  // NEURONA_WASM_MODULE: another build (its threaded twin beside it), or a path that does not exist to go without wasm.
   const override = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURONA_WASM_MODULE;
-  const source = override || new URL(WASM_URL, import.meta.url);
-  const path = typeof source === 'string' ? source : decodeURIComponent(source.pathname);
+  const single = override || decodeURIComponent(new URL(WASM_URL, import.meta.url).pathname);
+  let workers = workerSupport();
   let bytes: Uint8Array;
   try {
-    bytes = fs.readFileSync(source);
+    bytes = fs.readFileSync('spawn' in workers ? threadedPath(single) : single);
   } catch {
-    return { reason: `${path} is missing; reinstall neurona (in a checkout of neurona: \`npm run build:wasm\`)` };
+    workers = { reason: `${threadedPath(single)} is missing` };
+    try {
+      bytes = fs.readFileSync(single);
+    } catch {
+      return { reason: `${single} is missing; reinstall neurona (in a checkout of neurona: \`npm run build:wasm\`)` };
+    }
   }
+  const path = 'spawn' in workers ? threadedPath(single) : single;
   try {
-    return instantiate(new webAssembly.Module(bytes), path);
+    const module = new webAssembly.Module(bytes);
+    const chosen = imports(workers);
+    return backendOf(new webAssembly.Instance(module, chosen.imports), module, path, chosen.memory, workers);
   } catch (error) {
-    return { reason: `${path} does not compile here: ${error instanceof Error ? error.message : String(error)}` };
+    return { reason: `${path} does not load here: ${errorText(error)}` };
   }
 }
 
@@ -279,20 +316,26 @@ export function loadWasmBackend(): WasmLoad {
   return 'backend' in cached ? { ok: true, backend: cached.backend } : { ok: false, reason: cached.reason };
 }
 
-/** Fetches and compiles the module where synchronous loading is not possible (browsers); then as loadWasmBackend. */
+/**
+ * Fetches, compiles and instantiates the module where that cannot be done synchronously (a browser's
+ * main thread refuses it for modules over 4 KB); elsewhere as loadWasmBackend.
+ */
 export async function loadWasmBackendAsync(): Promise<WasmLoad> {
   if (cached && 'backend' in cached) return loadWasmBackend();
   if (typeof nodeFs() !== 'string' || !webAssembly || typeof fetch === 'undefined') {
     cached = undefined;
     return loadWasmBackend();
   }
-  const url = new URL(WASM_URL, import.meta.url);
+  const workers = workerSupport();
+  const url = new URL('spawn' in workers ? threadedPath(WASM_URL) : WASM_URL, import.meta.url);
   try {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    cached = instantiate(await webAssembly.compile(await response.arrayBuffer()), url.href);
+    const module = await webAssembly.compile(await response.arrayBuffer());
+    const chosen = imports(workers);
+    cached = backendOf(await webAssembly.instantiate(module, chosen.imports), module, url.href, chosen.memory, workers);
   } catch (error) {
-    cached = { reason: `${url.href} could not be fetched or compiled: ${error instanceof Error ? error.message : String(error)}` };
+    cached = { reason: `${url.href} could not be fetched or compiled: ${errorText(error)}` };
   }
   return loadWasmBackend();
 }
@@ -314,5 +357,6 @@ export function wasmAddon(): Addon | null {
 export function wasmInfo(): WasmInfo {
   loadWasmBackend();
   if (!cached || !('exports' in cached)) return { available: false, reason: cached?.reason ?? 'not loaded' };
-  return { available: true, threads: cached.exports.neurona_num_threads(), path: cached.path };
+  const { exports, path, oneThread } = cached;
+  return { available: true, threads: exports.neurona_num_threads(), path, ...(oneThread ? { oneThread } : {}) };
 }
