@@ -121,14 +121,16 @@ export function setBackend(name: string): void {
  * Resolves once the best backend here is loaded. Node loads every backend synchronously, so there it
  * changes nothing; a browser must fetch and compile the wasm module asynchronously, and until this
  * resolves runs on `js`. Unless a backend was chosen by name, the result is the active backend.
+ * `wasmUrl` says where `neurona.wasm` is served when a bundler has moved neurona's files away from
+ * its `assets/` folder (`neurona-threads.wasm` beside it).
  *
  * ```ts
  * console.log(await nr.ready()); // 'native', 'wasm' or 'js'
  * ```
  */
-export async function ready(): Promise<string> {
+export async function ready(options: { wasmUrl?: string | URL } = {}): Promise<string> {
   if (!tryNative() && !registered.has('wasm')) {
-    const loaded = await loadWasmBackendAsync();
+    const loaded = await loadWasmBackendAsync(options.wasmUrl);
     if (loaded.ok) {
       registered.set('wasm', loaded.backend);
       if (!active || chosenByDefault) {

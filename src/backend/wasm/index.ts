@@ -335,16 +335,19 @@ export function loadWasmBackend(): WasmLoad {
 
 /**
  * Fetches, compiles and instantiates the module where that cannot be done synchronously (a browser's
- * main thread refuses it for modules over 4 KB); elsewhere as loadWasmBackend.
+ * main thread refuses it for modules over 4 KB); elsewhere as loadWasmBackend. `wasmUrl`: where
+ * neurona.wasm is served when not beside the package's files (a bundle); neurona-threads.wasm beside it.
  */
-export async function loadWasmBackendAsync(): Promise<WasmLoad> {
+export async function loadWasmBackendAsync(wasmUrl?: string | URL): Promise<WasmLoad> {
   if (cached && 'backend' in cached) return loadWasmBackend();
   if (typeof nodeFs() !== 'string' || !webAssembly || typeof fetch === 'undefined') {
     cached = undefined;
     return loadWasmBackend();
   }
   const workers = workerSupport();
-  const url = new URL('spawn' in workers ? threadedPath(WASM_URL) : WASM_URL, import.meta.url);
+  const base = (globalThis as { location?: { href: string } }).location?.href;
+  const single = wasmUrl ? new URL(wasmUrl, base).href : new URL(WASM_URL, import.meta.url).href;
+  const url = new URL('spawn' in workers ? threadedPath(single) : single);
   try {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
