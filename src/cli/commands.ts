@@ -341,7 +341,7 @@ export async function main(
             : `native: unavailable (${native.reason})`;
           const wasm = wasmInfo();
           const wasmLine = wasm.available
-            ? `wasm: SIMD128, ${wasm.threads} thread(s) (${wasm.path})`
+            ? `wasm: SIMD128, ${wasm.threads} thread(s) (${wasm.path}${wasm.oneThread ? `; one thread only: ${wasm.oneThread}` : ''})`
             : `wasm: unavailable (${wasm.reason})`;
           out(`neurona ${VERSION}\nbackend: ${getBackend()} (${backendReason()})\n${nativeLine}\n${wasmLine}\nnode: ${process.version}\n`);
         }

@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { STRUCTS } from '../../src/backend/native/table.js';
 import { wasmAddon } from '../../src/backend/wasm/index.js';
 import type { Conv2DGeometry } from '../../src/backend/kernels.js';
@@ -88,17 +91,30 @@ test('in Node ready() resolves to the backend already chosen', skip, async () =>
   assert.ok(availableBackends().includes('wasm'));
 });
 
-test('neurona info names the backend and why: wasm when the addon is missing', skip, () => {
-  const { NEURONA_BACKEND: _b, NEURONA_QUIET: _q, ...env } = process.env;
-  const child = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'info'], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    encoding: 'utf8',
-    env: { ...env, NEURONA_NATIVE_ADDON: '/nonexistent/neurona.node', NEURONA_QUIET: '1' },
-  });
+test('neurona info names the backend and why: wasm when the addon is missing, and why it has one thread', skip, () => {
+  const { NEURONA_BACKEND: _b, NEURONA_QUIET: _q, NEURONA_WASM_MODULE: _m, ...env } = process.env;
+  const info = (extra: Record<string, string>) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'info'], {
+      cwd: new URL('../..', import.meta.url).pathname,
+      encoding: 'utf8',
+      env: { ...env, NEURONA_NATIVE_ADDON: '/nonexistent/neurona.node', NEURONA_QUIET: '1', ...extra },
+    });
+  const child = info({});
   assert.equal(child.status, 0, child.stderr);
   assert.match(child.stdout, /^backend: wasm \(the native addon does not load; the wasm module does\)$/m);
   assert.match(child.stdout, /^native: unavailable \(the native addon \/nonexistent\/neurona\.node is missing/m);
   assert.match(child.stdout, /^wasm: SIMD128, \d+ thread\(s\) \(.*assets\/neurona-threads\.wasm\)$/m);
+  // A folder with the single-threaded module only: wasm still loads, on one thread, and says why.
+  const dir = mkdtempSync(join(tmpdir(), 'neurona-wasm-single-'));
+  try {
+    copyFileSync(new URL('../../assets/neurona.wasm', import.meta.url), join(dir, 'neurona.wasm'));
+    const single = info({ NEURONA_WASM_MODULE: join(dir, 'neurona.wasm') });
+    assert.equal(single.status, 0, single.stderr);
+    const line = `wasm: SIMD128, 1 thread(s) (${dir}/neurona.wasm; one thread only: ${dir}/neurona-threads.wasm is missing)`;
+    assert.ok(single.stdout.split('\n').includes(line), single.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // SIMD128 has no FMA, like the portable native path: both round each product before adding it, and
