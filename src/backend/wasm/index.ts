@@ -255,12 +255,14 @@ const WASI_STUBS = { wasi_snapshot_preview1: { fd_close: () => 8, fd_seek: () =>
 
 type Workers = ReturnType<typeof workerSupport>;
 
-/** The module to use here: the threaded build where workers can run, else the single-threaded one. */
-function imports(workers: Workers): { threaded: boolean; memory?: Memory; imports: object } {
-  if (!('spawn' in workers)) return { threaded: false, imports: WASI_STUBS };
+/** The imports of the module to use here: the threaded build's shared memory where workers can run. */
+function imports(workers: Workers): { memory?: Memory; imports: object } {
+  if (!('spawn' in workers)) return { imports: WASI_STUBS };
   const memory = new webAssembly!.Memory(SHARED_MEMORY);
-  return { threaded: true, memory, imports: { ...WASI_STUBS, env: { memory } } };
+  return { memory, imports: { ...WASI_STUBS, env: { memory } } };
 }
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** A backend over an instance, or why there is none. */
 function backendOf(instance: Instance, module: CompiledModule, path: string, memory: Memory | undefined, workers: Workers) {
@@ -268,7 +270,7 @@ function backendOf(instance: Instance, module: CompiledModule, path: string, mem
   try {
     exports._initialize();
   } catch (error) {
-    return { reason: `${path} failed to start: ${error instanceof Error ? error.message : String(error)}` };
+    return { reason: `${path} failed to start: ${errorText(error)}` };
   }
   if (exports.neurona_table_hash() >>> 0 !== tableHash() || exports.neurona_function_count() !== Object.keys(NATIVE_FUNCTIONS).length) {
     return { reason: `${path} was built from another version of the kernel table; run \`npm run build:wasm\`` };
@@ -279,7 +281,7 @@ function backendOf(instance: Instance, module: CompiledModule, path: string, mem
   // Both would copy their whole source (a dataset, an embedding table) into the module for a few rows.
   for (const name of ['gather', 'scatterAdd'] satisfies KernelName[]) delete kernels[name];
   const pool = memory && 'spawn' in workers ? workerPool(workers.spawn, module, memory, exports.neurona_malloc) : null;
-  const oneThread = pool ? undefined : 'reason' in workers ? workers.reason : 'the threaded module is missing';
+  const oneThread = 'reason' in workers ? workers.reason : undefined;
   const setNumThreads = (n: number) => {
     // The split follows n whatever the number of workers running: the caller runs what no worker claims.
     if (pool) pool(n - 1);
@@ -289,42 +291,43 @@ function backendOf(instance: Instance, module: CompiledModule, path: string, mem
   return { exports, addon, path, oneThread, backend: { name: 'wasm', kernels, setNumThreads } };
 }
 
-function nodeFs(): { readFileSync(path: string): Uint8Array } | string {
+type NodeModules = { readFileSync(path: string): Uint8Array; fileURLToPath(url: URL): string };
+
+function nodeModules(): NodeModules | string {
   const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
   if (!proc?.versions?.node) return 'not running under Node.js: call `await nr.ready()` to fetch and compile the module';
   if (typeof proc.getBuiltinModule !== 'function') return `Node.js ${proc.versions.node} lacks process.getBuiltinModule (Node.js 20.16+)`;
-  return proc.getBuiltinModule('node:fs') as { readFileSync(path: string): Uint8Array };
+  const { readFileSync } = proc.getBuiltinModule('node:fs') as Pick<NodeModules, 'readFileSync'>;
+  const { fileURLToPath } = proc.getBuiltinModule('node:url') as Pick<NodeModules, 'fileURLToPath'>;
+  return { readFileSync, fileURLToPath };
 }
 
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
+/** In Node: the threaded module where worker threads run, else (or when it does not load) the single-threaded one. */
 function load(): NonNullable<typeof cached> {
   if (!webAssembly) return { reason: 'this JavaScript engine has no WebAssembly' };
-  const fs = nodeFs();
-  if (typeof fs === 'string') return { reason: fs };
+  const node = nodeModules();
+  if (typeof node === 'string') return { reason: node };
   // NEURONA_WASM_MODULE: another build (its threaded twin beside it), or a path that does not exist to go without wasm.
   const override = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURONA_WASM_MODULE;
-  const single = override || decodeURIComponent(new URL(WASM_URL, import.meta.url).pathname);
-  let workers = workerSupport();
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync('spawn' in workers ? threadedPath(single) : single);
-  } catch {
-    workers = { reason: `${threadedPath(single)} is missing` };
+  const single = override || node.fileURLToPath(new URL(WASM_URL, import.meta.url));
+  const attempt = (path: string, workers: Workers): NonNullable<typeof cached> => {
+    let bytes: Uint8Array;
     try {
-      bytes = fs.readFileSync(single);
+      bytes = node.readFileSync(path);
     } catch {
-      return { reason: `${single} is missing; reinstall neurona (in a checkout of neurona: \`npm run build:wasm\`)` };
+      return { reason: `${path} is missing; reinstall neurona (in a checkout of neurona: \`npm run build:wasm\`)` };
     }
-  }
-  const path = 'spawn' in workers ? threadedPath(single) : single;
-  try {
-    const module = new webAssembly.Module(bytes);
-    const chosen = imports(workers);
-    return backendOf(new webAssembly.Instance(module, chosen.imports), module, path, chosen.memory, workers);
-  } catch (error) {
-    return { reason: `${path} does not load here: ${errorText(error)}` };
-  }
+    try {
+      const module = new webAssembly.Module(bytes);
+      const chosen = imports(workers);
+      return backendOf(new webAssembly.Instance(module, chosen.imports), module, path, chosen.memory, workers);
+    } catch (error) {
+      return { reason: `${path} does not load here: ${errorText(error)}` };
+    }
+  };
+  const workers = workerSupport();
+  const threaded = 'spawn' in workers ? attempt(threadedPath(single), workers) : workers;
+  return 'backend' in threaded ? threaded : attempt(single, { reason: threaded.reason.replace(/; reinstall.*$/, '') });
 }
 
 /** Loads the module once (synchronously, in Node); later calls return the same result. */
@@ -340,7 +343,7 @@ export function loadWasmBackend(): WasmLoad {
  */
 export async function loadWasmBackendAsync(wasmUrl?: string | URL): Promise<WasmLoad> {
   if (cached && 'backend' in cached) return loadWasmBackend();
-  if (typeof nodeFs() !== 'string' || !webAssembly || typeof fetch === 'undefined') {
+  if (typeof nodeModules() !== 'string' || !webAssembly || typeof fetch === 'undefined') {
     cached = undefined;
     return loadWasmBackend();
   }
