@@ -6,17 +6,12 @@
 // sees). Reading allocates nothing; only error messages build strings.
 #pragma once
 
-#include <node_api.h>
-
 #include <climits>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
 
 #include "kernels/isa.h"
-
-namespace neurona {
-namespace glue {
 
 // The argument reading is inlined into each function's entry point, as hand-written glue was: a call
 // per argument would cost more than the checks. The error paths stay out of line.
@@ -27,6 +22,16 @@ namespace glue {
 #define NEURONA_INLINE inline
 #define NEURONA_COLD
 #endif
+
+#if defined(__wasm__)
+// The WebAssembly build compiles the same run() functions against its own argument passing and error
+// reporting (wasm_glue.h): everything from here to the #endif is N-API's.
+#include "wasm_glue.h"
+#else
+#include <node_api.h>
+
+namespace neurona {
+namespace glue {
 
 // Throws a JavaScript Error carrying N-API's own message when a call fails, then returns nullptr
 // from the enclosing function (a pending exception is what JavaScript sees).
@@ -224,6 +229,13 @@ NEURONA_INLINE bool read_args(napi_env env, napi_callback_info info, Args* args)
   }
   return args->read(ArgumentReader{env, argv, Args::kName, 0});
 }
+
+}  // namespace glue
+}  // namespace neurona
+#endif
+
+namespace neurona {
+namespace glue {
 
 // The product of non-negative extents, or LONG_MAX when it overflows (no array is that long, so
 // the length check then rejects the call).

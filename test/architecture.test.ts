@@ -89,7 +89,7 @@ function resolveSpecifier(from: string, specifier: string): string {
  * Checks the layering rules on a set of files and returns every violation. Rules:
  * - `layer-order`: a folder imports only from itself and the folders listed before it;
  * - `core-imports-nothing`: src/core imports nothing from another src folder (src/version.ts excepted);
- * - `kernels-know-no-autograd`: src/backend/js and src/backend/native never import src/tensor or src/ops;
+ * - `kernels-know-no-autograd`: src/backend/js, native and wasm never import src/tensor or src/ops;
  * - `nn-not-backend`: src/nn never imports src/backend directly;
  * - `unknown-folder`: every folder of src/ appears in the order of docs/architecture.md;
  * - `package-entry`: only src/cli may import the package entry src/index.ts (it re-exports every layer);
@@ -139,8 +139,8 @@ function checkLayering(files: readonly SourceFile[]): Violation[] {
       if (from === 'core') report(`core-imports-nothing: src/core must not import from src/${to}`);
       if (from === 'nn' && to === 'backend')
         report('nn-not-backend: src/nn must not import src/backend directly; go through src/ops or src/tensor');
-      if ((file.path.startsWith('backend/js/') || file.path.startsWith('backend/native/')) && (to === 'tensor' || to === 'ops')) {
-        const kernels = file.path.startsWith('backend/js/') ? 'src/backend/js' : 'src/backend/native';
+      const kernels = ['js', 'native', 'wasm'].map((b) => `src/backend/${b}`).find((dir) => file.path.startsWith(`${dir.slice(4)}/`));
+      if (kernels && (to === 'tensor' || to === 'ops')) {
         report(`kernels-know-no-autograd: ${kernels} must not import src/${to}`);
       }
       if (toRank < 0) report(`layer-order: src/${to}/ is not a known folder (order: ${LAYER_ORDER.join(', ')})`);

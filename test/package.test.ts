@@ -169,7 +169,11 @@ test("the tarball holds sources and the addon's C++ but no build intermediates",
       'dist/index.js',
       'src/index.ts',
       'scripts/build-native.mjs',
+      'scripts/build-wasm.mjs',
       'scripts/test.mjs',
+      'assets/neurona.wasm',
+      'native/wasm_api.cc',
+      'native/kernels/isa_wasm.cc',
     ];
     for (const file of present) {
       mkdirSync(join(dir, dirname(file)), { recursive: true });
@@ -184,6 +188,7 @@ test("the tarball holds sources and the addon's C++ but no build intermediates",
     assert.equal(npm.status, 0, npm.stderr);
     const packed = (JSON.parse(npm.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path).sort();
     assert.deepEqual(packed, [
+      'assets/neurona.wasm',
       'cjs/index.cjs',
       'dist/index.js',
       'native/addon.cc',
@@ -191,8 +196,11 @@ test("the tarball holds sources and the addon's C++ but no build intermediates",
       'native/binding.gyp',
       'native/kernels/dispatch.cc',
       'native/kernels/gemm_impl.h',
+      'native/kernels/isa_wasm.cc',
+      'native/wasm_api.cc',
       'package.json',
       'scripts/build-native.mjs',
+      'scripts/build-wasm.mjs',
       'src/index.ts',
     ]);
   } finally {

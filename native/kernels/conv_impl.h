@@ -845,16 +845,17 @@ struct Conv {
 
   static void filter_part(void* context, int thread, int threads) {
     const Job& job = *static_cast<const Job*>(context);
-    const auto [pa, pb, col] = scratch_of(thread);
+    // A struct, not structured bindings: C++17 lambdas cannot capture those (clang for wasm refuses).
+    const Scratch scratch = scratch_of(thread);
     for_group_chunks(job, thread, threads, [&](float* sums, long p0, long p1, bool first) {
       const float* a = job.x + p0 * job.taps;
       if (!job.pointwise) {
-        im2col(job.x, *job.g, p0, p1, col);
-        a = col;
+        im2col(job.x, *job.g, p0, p1, scratch.col);
+        a = scratch.col;
       }
       // col^T @ dy: op(A) is col read down its columns.
       const Operands o{a, 1, job.taps, job.filter + p0 * job.n, job.n, 1, sums, job.n, p1 - p0};
-      Engine::block(o, 0, job.taps, 0, job.n, pa, pb, !first);
+      Engine::block(o, 0, job.taps, 0, job.n, scratch.pa, scratch.pb, !first);
     });
   }
 

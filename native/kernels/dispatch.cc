@@ -7,6 +7,10 @@ namespace neurona {
 namespace {
 
 const IsaKernels* choose() {
+#if defined(__wasm__)
+  // The WebAssembly build has one instruction set, SIMD128 (isa_wasm.cc), and no other table.
+  return wasm_kernels();
+#else
   const char* requested = std::getenv("NEURONA_ISA");
   const bool want_portable = requested && std::strcmp(requested, "portable") == 0;
   const bool want_avx2 = requested && std::strcmp(requested, "avx2") == 0;
@@ -22,6 +26,7 @@ const IsaKernels* choose() {
   (void)want_portable;
 #endif
   return portable_kernels();
+#endif
 }
 
 }  // namespace

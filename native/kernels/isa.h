@@ -141,6 +141,9 @@ static_assert(sizeof(IsaKernels) == sizeof(const char*) + (0 NEURONA_ISA_KERNELS
 #undef NEURONA_COUNT_FIELD
 
 const IsaKernels* portable_kernels();
+#if defined(__wasm__)
+const IsaKernels* wasm_kernels();
+#endif
 #if defined(__x86_64__) || defined(_M_X64)
 const IsaKernels* avx2_kernels();
 const IsaKernels* avx512_kernels();

@@ -8,5 +8,8 @@ export {
   availableBackends,
   setNumThreads,
   getNumThreads,
+  ready,
+  backendReason,
 } from './registry.js';
 export { nativeInfo, type NativeInfo } from './native/index.js';
+export { wasmInfo, type WasmInfo } from './wasm/index.js';

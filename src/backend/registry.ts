@@ -2,6 +2,7 @@ import { configError, notice, show } from '../core/index.js';
 import { jsBackend, jsKernels } from './js/index.js';
 import { KERNEL_NAMES, type Backend, type KernelName, type Kernels } from './kernels.js';
 import { loadNativeBackend } from './native/index.js';
+import { loadWasmBackend, loadWasmBackendAsync } from './wasm/index.js';
 
 /*
  * Backend selection. The active backend's kernels are merged over `js` once, when the backend is
@@ -11,7 +12,12 @@ import { loadNativeBackend } from './native/index.js';
 const registered = new Map<string, Backend>([['js', jsBackend]]);
 let nativeTried = false;
 let nativeFailure = '';
+let wasmFailure = '';
 let active: Backend | null = null;
+/** Whether the active backend was chosen by default (ready() may then move it to wasm) or by name. */
+let chosenByDefault = false;
+/** Why the active backend is the one it is, for `neurona info`. */
+let why = '';
 let table: Kernels = jsKernels;
 let numThreads = defaultThreads();
 
@@ -38,6 +44,15 @@ function tryNative(): Backend | null {
   return registered.get('native') ?? null;
 }
 
+function tryWasm(): Backend | null {
+  if (!registered.has('wasm')) {
+    const loaded = loadWasmBackend();
+    if (loaded.ok) registered.set('wasm', loaded.backend);
+    else wasmFailure = loaded.reason;
+  }
+  return registered.get('wasm') ?? null;
+}
+
 function activate(backend: Backend): void {
   active = backend;
   const merged = { ...jsKernels };
@@ -54,16 +69,18 @@ function ensureActive(): Backend {
   const requested = typeof process !== 'undefined' ? process.env.NEURONA_BACKEND : undefined;
   if (requested) {
     setBackend(requested);
+    why = `NEURONA_BACKEND=${requested}`;
     return active!;
   }
   const native = tryNative();
-  if (native) activate(native);
-  else {
-    // Outside Node (a browser, a worker) native never applies: there js is the backend, not a fallback.
-    const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
-    if (node) notice(`native backend unavailable (${nativeFailure}); using the js backend`);
-    activate(jsBackend);
-  }
+  // Outside Node (a browser, a worker) native never applies: there it is not a fallback worth a notice.
+  const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+  const wasm = native ? null : tryWasm();
+  const noWasm = wasm ? '' : `; wasm backend unavailable (${wasmFailure})`;
+  if (node && !native) notice(`native backend unavailable (${nativeFailure})${noWasm}; using the ${wasm ? 'wasm' : 'js'} backend`);
+  activate(native ?? wasm ?? jsBackend);
+  chosenByDefault = true;
+  why = native ? 'the native addon loads' : wasm ? 'the native addon does not load; the wasm module does' : 'neither native nor wasm loads';
   return active!;
 }
 
@@ -74,7 +91,8 @@ export function kernels(): Kernels {
 }
 
 /**
- * Chooses the backend by name: `'js'` (pure TypeScript, everywhere) or `'native'` (the C++ addon).
+ * Chooses the backend by name: `'js'` (pure TypeScript, everywhere), `'native'` (the C++ addon) or
+ * `'wasm'` (the same C++ kernels compiled to WebAssembly).
  * The `NEURONA_BACKEND` environment variable does the same at start-up.
  *
  * ```ts
@@ -86,12 +104,51 @@ export function setBackend(name: string): void {
   if (name === 'native' && !tryNative()) {
     throw configError('setBackend', { expected: `the 'native' backend is unavailable: ${nativeFailure}`, hint: "use setBackend('js')" });
   }
+  if (name === 'wasm' && !tryWasm()) {
+    throw configError('setBackend', { expected: `the 'wasm' backend is unavailable: ${wasmFailure}`, hint: "use setBackend('js')" });
+  }
   const backend = registered.get(name);
   if (!backend) {
-    const available = [...new Set([...registered.keys(), 'native'])].join(', ');
+    const available = [...new Set(['js', 'native', 'wasm', ...registered.keys()])].join(', ');
     throw configError('setBackend', { expected: `unknown backend ${show(name)}`, hint: `available backends are ${available}` });
   }
   activate(backend);
+  chosenByDefault = false;
+  why = 'chosen with setBackend';
+}
+
+/**
+ * Resolves once the best backend here is loaded. Node loads every backend synchronously, so there it
+ * changes nothing; a browser must fetch and compile the wasm module asynchronously, and until this
+ * resolves runs on `js`. Unless a backend was chosen by name, the result is the active backend.
+ * `wasmUrl` says where `neurona.wasm` is served when a bundler has moved neurona's files away from
+ * its `assets/` folder (`neurona-threads.wasm` beside it).
+ *
+ * ```ts
+ * console.log(await nr.ready()); // 'native', 'wasm' or 'js'
+ * ```
+ */
+export async function ready(options: { wasmUrl?: string | URL } = {}): Promise<string> {
+  if (!tryNative() && !registered.has('wasm')) {
+    const loaded = await loadWasmBackendAsync(options.wasmUrl);
+    if (loaded.ok) {
+      registered.set('wasm', loaded.backend);
+      if (!active || chosenByDefault) {
+        activate(loaded.backend);
+        chosenByDefault = true;
+        why = 'the wasm module was fetched and compiled by ready()';
+      }
+    } else {
+      wasmFailure = loaded.reason;
+    }
+  }
+  return getBackend();
+}
+
+/** Why the active backend was chosen: by name, by NEURONA_BACKEND, or which backends load here. */
+export function backendReason(): string {
+  ensureActive();
+  return why;
 }
 
 /** The name of the active backend. */
@@ -110,9 +167,10 @@ export function kernelProvider(name: KernelName): string {
   return backend.kernels[name] ? backend.name : 'js';
 }
 
-/** The names of the backends that can be selected here (`native` only when its addon loads). */
+/** The names of the backends that can be selected here (`native` when its addon loads, `wasm` when its module does). */
 export function availableBackends(): string[] {
   tryNative();
+  tryWasm();
   return [...registered.keys()];
 }
 

@@ -1,5 +1,5 @@
 import { VERSION } from '../version.js';
-import { getBackend, nativeInfo, setBackend, setNumThreads } from '../backend/index.js';
+import { backendReason, getBackend, nativeInfo, setBackend, setNumThreads, wasmInfo } from '../backend/index.js';
 import { NeuronaError, ownEntry, problem, type Problem } from '../core/index.js';
 import { inspect, loadModel } from '../nn/saving/index.js';
 import { fromKeras, fromOnnx, fromTfjs, saveTfjs, toKeras, toOnnx } from '../interop/index.js';
@@ -399,7 +399,11 @@ export async function main(
           const nativeLine = native.available
             ? `native: ${native.isa}, ${native.threads} threads (${native.path})`
             : `native: unavailable (${native.reason})`;
-          out(`neurona ${VERSION}\nbackend: ${getBackend()}\n${nativeLine}\nnode: ${process.version}\n`);
+          const wasm = wasmInfo();
+          const wasmLine = wasm.available
+            ? `wasm: SIMD128, ${wasm.threads} thread(s) (${wasm.path}${wasm.oneThread ? `; one thread only: ${wasm.oneThread}` : ''})`
+            : `wasm: unavailable (${wasm.reason})`;
+          out(`neurona ${VERSION}\nbackend: ${getBackend()} (${backendReason()})\n${nativeLine}\n${wasmLine}\nnode: ${process.version}\n`);
         }
         return 0;
       case 'examples':

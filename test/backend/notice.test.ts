@@ -11,29 +11,52 @@ console.log(nr.getBackend());
 
 /** NEURONA_NATIVE_ADDON pointing nowhere stands for a machine where the addon was never built. */
 const MISSING_ADDON = '/nonexistent/neurona.node';
+/** And NEURONA_WASM_MODULE pointing nowhere for a package that lost its wasm module too. */
+const MISSING_WASM = '/nonexistent/neurona.wasm';
 
 function run(env: Record<string, string>) {
-  const { NEURONA_QUIET: _quiet, NEURONA_BACKEND: _backend, NEURONA_NATIVE_ADDON: _addon, ...rest } = process.env;
+  const {
+    NEURONA_QUIET: _quiet,
+    NEURONA_BACKEND: _backend,
+    NEURONA_NATIVE_ADDON: _addon,
+    NEURONA_WASM_MODULE: _wasm,
+    ...rest
+  } = process.env;
   return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], {
     encoding: 'utf8',
     env: { ...rest, ...env },
   });
 }
 
-test('without the native addon, neurona runs on js and says why in exactly one line', () => {
+test('without the native addon, neurona runs on wasm and says why in exactly one line', {
+  skip: !availableBackends().includes('wasm') && 'the wasm module does not load here',
+}, () => {
   const child = run({ NEURONA_NATIVE_ADDON: MISSING_ADDON });
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.stdout.trim(), 'wasm');
+  const lines = child.stderr.split('\n').filter((l) => l.startsWith('neurona:'));
+  assert.equal(lines.length, 1, child.stderr);
+  assert.match(
+    lines[0]!,
+    /^neurona: native backend unavailable \([^;]+is missing[^;]*; run `npm rebuild neurona`[^)]*\)\); using the wasm backend$/,
+  );
+});
+
+test('without the native addon and the wasm module, neurona runs on js and says why in exactly one line', () => {
+  const child = run({ NEURONA_NATIVE_ADDON: MISSING_ADDON, NEURONA_WASM_MODULE: MISSING_WASM });
   assert.equal(child.status, 0, child.stderr);
   assert.equal(child.stdout.trim(), 'js');
   const lines = child.stderr.split('\n').filter((l) => l.startsWith('neurona:'));
   assert.equal(lines.length, 1, child.stderr);
-  assert.match(lines[0]!, /native backend unavailable \(.+\); using the js backend/);
+  assert.match(lines[0]!, /native backend unavailable \(.+\); wasm backend unavailable \(.+\); using the js backend/);
+  assert.ok(lines[0]!.includes(`${MISSING_WASM} is missing`), lines[0]);
   assert.ok(lines[0]!.includes(`${MISSING_ADDON} is missing`), lines[0]);
   // The remedy works in a project that depends on neurona, and in a checkout of neurona itself.
   assert.match(lines[0]!, /run `npm rebuild neurona` to build it \(in a checkout of neurona: `npm run build:native`\)/);
 });
 
 test('an addon file that is not a loadable module gives a notice naming it and the loader error', () => {
-  const child = run({ NEURONA_NATIVE_ADDON: new URL('../../package.json', import.meta.url).pathname });
+  const child = run({ NEURONA_NATIVE_ADDON: new URL('../../package.json', import.meta.url).pathname, NEURONA_WASM_MODULE: MISSING_WASM });
   assert.equal(child.status, 0, child.stderr);
   assert.equal(child.stdout.trim(), 'js');
   const lines = child.stderr.split('\n').filter((l) => l.startsWith('neurona:'));
@@ -51,7 +74,10 @@ test('with the addon built, neurona selects native silently', {
 });
 
 test('NEURONA_QUIET=1 silences the notice; NEURONA_BACKEND=js selects js without one', () => {
-  assert.equal(run({ NEURONA_QUIET: '1', NEURONA_NATIVE_ADDON: MISSING_ADDON }).stderr.includes('neurona:'), false);
+  assert.equal(
+    run({ NEURONA_QUIET: '1', NEURONA_NATIVE_ADDON: MISSING_ADDON, NEURONA_WASM_MODULE: MISSING_WASM }).stderr.includes('neurona:'),
+    false,
+  );
   const chosen = run({ NEURONA_BACKEND: 'js' });
   assert.equal(chosen.stdout.trim(), 'js');
   assert.equal(chosen.stderr.includes('neurona:'), false);
@@ -60,5 +86,17 @@ test('NEURONA_QUIET=1 silences the notice; NEURONA_BACKEND=js selects js without
 test('NEURONA_BACKEND with an unknown name fails with a ConfigError listing the backends', () => {
   const child = run({ NEURONA_BACKEND: 'gpu', NEURONA_NATIVE_ADDON: MISSING_ADDON });
   assert.notEqual(child.status, 0);
-  assert.match(child.stderr, /ConfigError: setBackend: unknown backend "gpu"; available backends are js/);
+  assert.match(child.stderr, /ConfigError: setBackend: unknown backend "gpu"; available backends are js, native, wasm/);
+});
+
+test('NEURONA_BACKEND=wasm selects wasm silently; without the module it fails naming the missing file', {
+  skip: !availableBackends().includes('wasm') && 'the wasm module does not load here',
+}, () => {
+  const chosen = run({ NEURONA_BACKEND: 'wasm' });
+  assert.equal(chosen.status, 0, chosen.stderr);
+  assert.equal(chosen.stdout.trim(), 'wasm');
+  assert.equal(chosen.stderr.includes('neurona:'), false, chosen.stderr);
+  const missing = run({ NEURONA_BACKEND: 'wasm', NEURONA_WASM_MODULE: MISSING_WASM });
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /ConfigError: setBackend: the 'wasm' backend is unavailable: \/nonexistent\/neurona\.wasm is missing/);
 });

@@ -104,11 +104,11 @@ function load(): NonNullable<typeof cached> {
  */
 const MIN_NATIVE_ELEMENTS = minNativeElements();
 
-/** NEURONA_NATIVE_MIN_ELEMENTS lowers the cut-off (the tests set 0 to run every size natively). */
-function minNativeElements(): number {
+/** NEURONA_NATIVE_MIN_ELEMENTS lowers the cut-off of native and wasm (the tests set 0 to run every size in C++). */
+export function minNativeElements(fallback = 256): number {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURONA_NATIVE_MIN_ELEMENTS;
   const value = env === undefined || env === '' ? NaN : Number(env);
-  return Number.isInteger(value) && value >= 0 ? value : 256;
+  return Number.isInteger(value) && value >= 0 ? value : fallback;
 }
 
 /** Codes of the ops the addon implements, by name (the addon lists them in code order). */
@@ -203,9 +203,10 @@ type GeometryKernelName =
 /**
  * @internal The native kernels. Each takes float32 arrays natively and hands anything else (float64
  * for gradient checks, int32, bool outputs, ops or broadcasts it has no loop for, tiny arrays) to the
- * js kernel, deciding per call, so every call on `native` works.
+ * js kernel, deciding per call, so every call on `native` works. The wasm backend wraps its module
+ * (an object with the addon's functions) the same way, with its own cut-off.
  */
-export function wrapKernels(addon: Addon): Partial<Kernels> {
+export function wrapKernels(addon: Addon, minElements = MIN_NATIVE_ELEMENTS): Partial<Kernels> {
   const unaryCodes = codes(addon.unaryOps);
   const unaryGradCodes = codes(addon.unaryGradOps);
   const binaryCodes = codes(addon.binaryOps);
@@ -220,7 +221,7 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
   const recurrentStep = (name: Step, args: unknown[], state: unknown) => {
     const units = args.at(-1) as number;
     const run = (f: unknown, ...extra: number[]) => (f as (...a: unknown[]) => void)(...args.slice(0, -1), ...extra);
-    if (f32(state) && state.length >= MIN_NATIVE_ELEMENTS) run(addon[name], state.length / units, units);
+    if (f32(state) && state.length >= minElements) run(addon[name], state.length / units, units);
     else run(jsKernels[name], units);
   };
   /** A (tensor, tensor, out, geometry) kernel: native for float32, js for anything else. */
@@ -238,7 +239,7 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
   };
   const hyperParameters = new Float64Array(UPDATE_FIELDS.length);
   return {
-    ...elementwiseKernels(addon),
+    ...elementwiseKernels(addon, minElements),
     matmul(a, b, out, args) {
       if (f32(a) && f32(b) && f32(out)) {
         addon.matmul(a, b, out, args.batch, args.m, args.n, args.k, args.transA, args.transB, args.aBatchStride, args.bBatchStride);
@@ -252,7 +253,7 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
         // Below the size where the separate unary kernel runs natively, sigmoid and tanh come from js
         // (a different rounding than the vectorized ones): finish those the same way, so the fused
         // result always equals matmul + add + activation on this backend.
-        const jsActivation = out.length < MIN_NATIVE_ELEMENTS && (activation === 'sigmoid' || activation === 'tanh');
+        const jsActivation = out.length < minElements && (activation === 'sigmoid' || activation === 'tanh');
         addon.matmulBiasActivation(
           a,
           b,
@@ -272,12 +273,12 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
     },
     unary(op, x, out, param) {
       const code = unaryCodes.get(op);
-      if (code !== undefined && f32(x) && f32(out) && out.length >= MIN_NATIVE_ELEMENTS) addon.unary(code, x, out, param);
+      if (code !== undefined && f32(x) && f32(out) && out.length >= minElements) addon.unary(code, x, out, param);
       else jsKernels.unary(op, x, out, param);
     },
     unaryGrad(op, x, y, dy, out, param) {
       const code = unaryGradCodes.get(op);
-      if (code !== undefined && f32(x) && f32(y) && f32(dy) && f32(out) && out.length >= MIN_NATIVE_ELEMENTS) {
+      if (code !== undefined && f32(x) && f32(y) && f32(dy) && f32(out) && out.length >= minElements) {
         addon.unaryGrad(code, x, y, dy, out, param);
       } else {
         jsKernels.unaryGrad(op, x, y, dy, out, param);
@@ -286,7 +287,7 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
     binary(op, a, aShape, b, bShape, out, outShape) {
       const code = binaryCodes.get(op);
       const n = out.length;
-      if (code !== undefined && f32(a) && f32(b) && f32(out) && n >= MIN_NATIVE_ELEMENTS) {
+      if (code !== undefined && f32(a) && f32(b) && f32(out) && n >= minElements) {
         const aIsSmall = a.length !== n;
         const pattern = aIsSmall ? (b.length === n ? broadcastPattern(aShape, outShape, n) : null) : broadcastPattern(bShape, outShape, n);
         if (pattern) {
@@ -317,22 +318,22 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
     },
     reduce(op, x, view, out) {
       const code = reduceCodes.get(op);
-      if (code !== undefined && f32(x) && f32(out) && view.length > 0 && x.length >= MIN_NATIVE_ELEMENTS) {
+      if (code !== undefined && f32(x) && f32(out) && view.length > 0 && x.length >= minElements) {
         addon.reduce(code, x, view.outer, view.length, view.inner, out);
       } else {
         jsKernels.reduce(op, x, view, out);
       }
     },
     softmax(x, view, out) {
-      if (f32(x) && f32(out) && view.inner === 1 && x.length >= MIN_NATIVE_ELEMENTS) addon.softmax(x, view.outer, view.length, out, false);
+      if (f32(x) && f32(out) && view.inner === 1 && x.length >= minElements) addon.softmax(x, view.outer, view.length, out, false);
       else jsKernels.softmax(x, view, out);
     },
     logSoftmax(x, view, out) {
-      if (f32(x) && f32(out) && view.inner === 1 && x.length >= MIN_NATIVE_ELEMENTS) addon.softmax(x, view.outer, view.length, out, true);
+      if (f32(x) && f32(out) && view.inner === 1 && x.length >= minElements) addon.softmax(x, view.outer, view.length, out, true);
       else jsKernels.logSoftmax(x, view, out);
     },
     attentionSoftmax(scores, mask, out, args) {
-      if (f32(scores) && f32(out) && (mask === null || f32(mask)) && scores.length >= MIN_NATIVE_ELEMENTS) {
+      if (f32(scores) && f32(out) && (mask === null || f32(mask)) && scores.length >= minElements) {
         const { batch, rows, cols, scale, causal, maskBatch, maskRows, maskRepeat, uniformEmptyRows } = args;
         addon.attentionSoftmax(scores, mask, out, batch, rows, cols, scale, causal, maskBatch, maskRows, maskRepeat, uniformEmptyRows);
       } else {
@@ -340,7 +341,7 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
       }
     },
     attentionSoftmaxBackward(probs, dProbs, dScores, length, scale) {
-      if (f32(probs) && f32(dProbs) && f32(dScores) && probs.length >= MIN_NATIVE_ELEMENTS && length > 0) {
+      if (f32(probs) && f32(dProbs) && f32(dScores) && probs.length >= minElements && length > 0) {
         addon.attentionSoftmaxBackward(probs, dProbs, dScores, probs.length / length, length, scale);
       } else {
         jsKernels.attentionSoftmaxBackward(probs, dProbs, dScores, length, scale);
@@ -353,7 +354,7 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
       else jsKernels.gather(x, view, indices, out);
     },
     sparseMatmul(rowPtr, colIdx, values, dense, k, out) {
-      if (f32(values) && f32(dense) && f32(out) && out.length >= MIN_NATIVE_ELEMENTS) {
+      if (f32(values) && f32(dense) && f32(out) && out.length >= minElements) {
         addon.sparseMatmul(rowPtr, colIdx, values, dense, k, out);
       } else {
         jsKernels.sparseMatmul(rowPtr, colIdx, values, dense, k, out);
@@ -361,7 +362,7 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
     },
     scatterAdd(dy, view, indices, out) {
       // An embedding's gradient: every step of a language model adds batch x time rows into its table.
-      if (f32(dy) && f32(out) && view.inner >= 16 && dy.length >= MIN_NATIVE_ELEMENTS) {
+      if (f32(dy) && f32(out) && view.inner >= 16 && dy.length >= minElements) {
         addon.scatterAdd(dy, view.outer, view.length, view.inner, indices, out);
       } else {
         jsKernels.scatterAdd(dy, view, indices, out);
@@ -374,7 +375,7 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
       if (code !== undefined && f32(x) && f32(filter) && f32(out) && (bias === null || f32(bias))) {
         // As in matmulBiasActivation: where the separate unary kernel would run in js, sigmoid and
         // tanh are finished by js too, so the fused result equals conv2d + add + activation here.
-        const jsActivation = out.length < MIN_NATIVE_ELEMENTS && (activation === 'sigmoid' || activation === 'tanh');
+        const jsActivation = out.length < minElements && (activation === 'sigmoid' || activation === 'tanh');
         addon.conv2dBiasActivation(x, filter, bias, out, pack(g), jsActivation ? activationCodes.get('linear')! : code);
         if (jsActivation) jsKernels.unary(activation, out, out, 0);
       } else {
@@ -388,43 +389,33 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
     depthwiseConv2dBackpropFilter: geometryKernel('depthwiseConv2dBackpropFilter'),
     pool2d(op, x, out, g) {
       const code = poolCodes.get(op);
-      if (code !== undefined && f32(x) && f32(out) && x.length >= MIN_NATIVE_ELEMENTS) addon.pool2d(code, x, out, pack(g));
+      if (code !== undefined && f32(x) && f32(out) && x.length >= minElements) addon.pool2d(code, x, out, pack(g));
       else jsKernels.pool2d(op, x, out, g);
     },
     pool2dBackward(op, x, dy, dx, g) {
       const code = poolCodes.get(op);
-      if (code !== undefined && f32(x) && f32(dy) && f32(dx) && x.length >= MIN_NATIVE_ELEMENTS) {
+      if (code !== undefined && f32(x) && f32(dy) && f32(dx) && x.length >= minElements) {
         addon.pool2dBackward(code, x, dy, dx, pack(g));
       } else {
         jsKernels.pool2dBackward(op, x, dy, dx, g);
       }
     },
     batchNormTraining(x, view, gamma, beta, epsilon, out, mean, invStd) {
-      if (f32(x) && f32(gamma) && f32(beta) && f32(out) && f32(mean) && f32(invStd) && x.length >= MIN_NATIVE_ELEMENTS) {
+      if (f32(x) && f32(gamma) && f32(beta) && f32(out) && f32(mean) && f32(invStd) && x.length >= minElements) {
         addon.batchNormTraining(x, view.outer, view.length, view.inner, gamma, beta, epsilon, out, mean, invStd);
       } else {
         jsKernels.batchNormTraining(x, view, gamma, beta, epsilon, out, mean, invStd);
       }
     },
     batchNormBackward(x, dy, view, gamma, mean, invStd, dx, dGamma, dBeta) {
-      if (
-        f32(x) &&
-        f32(dy) &&
-        f32(gamma) &&
-        f32(mean) &&
-        f32(invStd) &&
-        f32(dx) &&
-        f32(dGamma) &&
-        f32(dBeta) &&
-        x.length >= MIN_NATIVE_ELEMENTS
-      ) {
+      if (f32(x) && f32(dy) && f32(gamma) && f32(mean) && f32(invStd) && f32(dx) && f32(dGamma) && f32(dBeta) && x.length >= minElements) {
         addon.batchNormBackward(x, dy, view.outer, view.length, view.inner, gamma, mean, invStd, dx, dGamma, dBeta);
       } else {
         jsKernels.batchNormBackward(x, dy, view, gamma, mean, invStd, dx, dGamma, dBeta);
       }
     },
     layerNorm(x, rows, width, gamma, beta, epsilon, rms, out, mean, invStd) {
-      if (f32(x) && f32(out) && f32(mean) && f32(invStd) && nullOr32(gamma) && nullOr32(beta) && x.length >= MIN_NATIVE_ELEMENTS) {
+      if (f32(x) && f32(out) && f32(mean) && f32(invStd) && nullOr32(gamma) && nullOr32(beta) && x.length >= minElements) {
         addon.layerNorm(x, rows, width, gamma, beta, epsilon, rms, out, mean, invStd);
       } else {
         jsKernels.layerNorm(x, rows, width, gamma, beta, epsilon, rms, out, mean, invStd);
@@ -432,19 +423,17 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
     },
     layerNormBackward(x, dy, rows, width, gamma, mean, invStd, rms, dx, dGamma, dBeta) {
       const arrays = f32(x) && f32(dy) && f32(mean) && f32(invStd) && f32(dx) && nullOr32(gamma) && nullOr32(dGamma) && nullOr32(dBeta);
-      if (arrays && x.length >= MIN_NATIVE_ELEMENTS)
-        addon.layerNormBackward(x, dy, rows, width, gamma, mean, invStd, rms, dx, dGamma, dBeta);
+      if (arrays && x.length >= minElements) addon.layerNormBackward(x, dy, rows, width, gamma, mean, invStd, rms, dx, dGamma, dBeta);
       else jsKernels.layerNormBackward(x, dy, rows, width, gamma, mean, invStd, rms, dx, dGamma, dBeta);
     },
     groupNorm(x, batch, spatial, channels, groups, gamma, beta, epsilon, out, mean, invStd) {
       const arrays = f32(x) && f32(out) && f32(mean) && f32(invStd) && nullOr32(gamma) && nullOr32(beta);
-      if (arrays && x.length >= MIN_NATIVE_ELEMENTS)
-        addon.groupNorm(x, batch, spatial, channels, groups, gamma, beta, epsilon, out, mean, invStd);
+      if (arrays && x.length >= minElements) addon.groupNorm(x, batch, spatial, channels, groups, gamma, beta, epsilon, out, mean, invStd);
       else jsKernels.groupNorm(x, batch, spatial, channels, groups, gamma, beta, epsilon, out, mean, invStd);
     },
     groupNormBackward(x, dy, batch, spatial, channels, groups, gamma, mean, invStd, dx, dGamma, dBeta) {
       const arrays = f32(x) && f32(dy) && f32(mean) && f32(invStd) && f32(dx) && nullOr32(gamma) && nullOr32(dGamma) && nullOr32(dBeta);
-      if (arrays && x.length >= MIN_NATIVE_ELEMENTS) {
+      if (arrays && x.length >= minElements) {
         addon.groupNormBackward(x, dy, batch, spatial, channels, groups, gamma, mean, invStd, dx, dGamma, dBeta);
       } else jsKernels.groupNormBackward(x, dy, batch, spatial, channels, groups, gamma, mean, invStd, dx, dGamma, dBeta);
     },
@@ -457,7 +446,7 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
     simpleRnnCellBackward: (...a) => recurrentStep('simpleRnnCellBackward', a, a[0]),
     applyUpdate(rule, param, grad, slots, p) {
       const code = updateCodes.get(rule);
-      if (code !== undefined && f32(param) && f32(grad) && slots.every(f32) && param.length >= MIN_NATIVE_ELEMENTS) {
+      if (code !== undefined && f32(param) && f32(grad) && slots.every(f32) && param.length >= minElements) {
         for (let i = 0; i < UPDATE_FIELDS.length; i++) hyperParameters[i] = Number(p[UPDATE_FIELDS[i]!]);
         addon.applyUpdate(code, param, grad, slots as readonly Float32Array[], hyperParameters);
       } else {
@@ -469,9 +458,9 @@ export function wrapKernels(addon: Addon): Partial<Kernels> {
 
 /**
  * The table's elementwise kernels (table.ts), wrapped alike: native when every array argument is a
- * Float32Array and the output (the last of them) has MIN_NATIVE_ELEMENTS or more, js otherwise.
+ * Float32Array and the output (the last of them) has minElements or more, js otherwise.
  */
-function elementwiseKernels(addon: Addon): Partial<Kernels> {
+function elementwiseKernels(addon: Addon, minElements: number): Partial<Kernels> {
   const kernels: Partial<Record<KernelName, (...args: unknown[]) => void>> = {};
   for (const [name, spec] of Object.entries(NATIVE_FUNCTIONS) as [KernelName, FunctionSpec][]) {
     if (!spec.elementwise) continue;
@@ -482,7 +471,7 @@ function elementwiseKernels(addon: Addon): Partial<Kernels> {
     // Arguments by position without an array, so that a call allocates nothing.
     const at = (i: number, a: unknown, b: unknown, c: unknown, d: unknown) => (i === 0 ? a : i === 1 ? b : i === 2 ? c : d);
     const toNative = (a: unknown, b: unknown, c: unknown, d: unknown) => {
-      if ((at(output, a, b, c, d) as FloatArray).length < MIN_NATIVE_ELEMENTS) return false;
+      if ((at(output, a, b, c, d) as FloatArray).length < minElements) return false;
       for (let i = 0; i < arrays.length; i++) if (!(at(arrays[i]!, a, b, c, d) instanceof Float32Array)) return false;
       return true;
     };
