@@ -15,7 +15,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configError } from '../core/index.js';
 import { mnist } from '../data/mnist.js';
-import { DATA_HEADER_BYTES, DATA_MAGIC } from '../playground/protocol.js';
+import { DATA_HEADER_BYTES, DATA_MAGIC } from './playground-protocol.js';
 
 /** The package root: this file is src/cli/playground.ts or dist/cli/playground.js. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -4,7 +4,7 @@
  * page; the learning curves are nr.vis's, rendered here to SVG.
  */
 import { renderLearningCurves } from '../vis/curves.js';
-import type { FeatureMaps, Reply, Request } from './protocol.js';
+import type { FeatureMaps, Reply, Request } from '../cli/playground-protocol.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const worker = new Worker(new URL('worker.js', import.meta.url), { type: 'module' });

@@ -6,7 +6,7 @@
 import { zipSync } from 'fflate';
 import * as nr from '../browser.js';
 import { configError, formatError } from '../core/index.js';
-import { DATA_HEADER_BYTES, DATA_MAGIC, type FeatureMaps, type Reply, type Request } from './protocol.js';
+import { DATA_HEADER_BYTES, DATA_MAGIC, type FeatureMaps, type Reply, type Request } from '../cli/playground-protocol.js';
 
 const scope = globalThis as unknown as {
   postMessage(message: Reply, transfer?: Transferable[]): void;

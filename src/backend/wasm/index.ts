@@ -90,7 +90,7 @@ interface WebAssemblyApi {
   compile(bytes: ArrayBuffer): Promise<CompiledModule>;
   instantiate(module: CompiledModule, imports: object): Promise<Instance>;
 }
-const webAssembly = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+const webAssembly = (globalThis as unknown as { WebAssembly?: WebAssemblyApi }).WebAssembly;
 
 interface Exports {
   /** The single-threaded module's own memory; the threaded one imports its memory instead. */
