@@ -13,7 +13,21 @@ import ts from 'typescript';
 import { assert } from './helpers.js';
 
 /** The order of docs/architecture.md, "Layers of the code": a folder imports only from itself and the folders before it. */
-const LAYER_ORDER = ['core', 'io', 'backend', 'tensor', 'ops', 'data', 'nn', 'applications', 'classic', 'interop', 'vis', 'cli', 'playground'] as const;
+const LAYER_ORDER = [
+  'core',
+  'io',
+  'backend',
+  'tensor',
+  'ops',
+  'data',
+  'nn',
+  'applications',
+  'classic',
+  'interop',
+  'vis',
+  'cli',
+  'playground',
+] as const;
 
 interface SourceFile {
   /** Path relative to src/, with forward slashes: `ops/shape.ts`. */
