@@ -395,15 +395,17 @@ export async function main(
         return 0;
       case 'info':
         {
+          // Activating the backend first sets its thread count, which the lines below report.
+          const backend = getBackend();
           const native = nativeInfo();
           const nativeLine = native.available
             ? `native: ${native.isa}, ${native.threads} threads (${native.path})`
             : `native: unavailable (${native.reason})`;
           const wasm = wasmInfo();
           const wasmLine = wasm.available
-            ? `wasm: SIMD128, ${wasm.threads} thread(s) (${wasm.path}${wasm.oneThread ? `; one thread only: ${wasm.oneThread}` : ''})`
+            ? `wasm: SIMD128, ${backend === 'wasm' ? `${wasm.threads} thread(s)` : 'available, not active'} (${wasm.path}${wasm.oneThread ? `; one thread only: ${wasm.oneThread}` : ''})`
             : `wasm: unavailable (${wasm.reason})`;
-          out(`neurona ${VERSION}\nbackend: ${getBackend()} (${backendReason()})\n${nativeLine}\n${wasmLine}\nnode: ${process.version}\n`);
+          out(`neurona ${VERSION}\nbackend: ${backend} (${backendReason()})\n${nativeLine}\n${wasmLine}\nnode: ${process.version}\n`);
         }
         return 0;
       case 'examples':
