@@ -403,7 +403,8 @@ export async function main(
             : `native: unavailable (${native.reason})`;
           const wasm = wasmInfo();
           const wasmLine = wasm.available
-            ? `wasm: SIMD128, ${backend === 'wasm' ? `${wasm.threads} thread(s)` : 'available, not active'} (${wasm.path}${wasm.oneThread ? `; one thread only: ${wasm.oneThread}` : ''})`
+            ? `wasm: SIMD128, ${backend === 'wasm' ? `${wasm.threads} thread(s)` : 'available, not active'} ` +
+              `(${wasm.path}${wasm.oneThread ? `; one thread only: ${wasm.oneThread}` : ''})`
             : `wasm: unavailable (${wasm.reason})`;
           out(`neurona ${VERSION}\nbackend: ${backend} (${backendReason()})\n${nativeLine}\n${wasmLine}\nnode: ${process.version}\n`);
         }
