@@ -395,6 +395,8 @@ export async function main(
         return 0;
       case 'info':
         {
+          // The backend first: choosing it sets its thread count, which the wasm line then shows.
+          const backend = `${getBackend()} (${backendReason()})`;
           const native = nativeInfo();
           const nativeLine = native.available
             ? `native: ${native.isa}, ${native.threads} threads (${native.path})`
@@ -403,7 +405,7 @@ export async function main(
           const wasmLine = wasm.available
             ? `wasm: SIMD128, ${wasm.threads} thread(s) (${wasm.path}${wasm.oneThread ? `; one thread only: ${wasm.oneThread}` : ''})`
             : `wasm: unavailable (${wasm.reason})`;
-          out(`neurona ${VERSION}\nbackend: ${getBackend()} (${backendReason()})\n${nativeLine}\n${wasmLine}\nnode: ${process.version}\n`);
+          out(`neurona ${VERSION}\nbackend: ${backend}\n${nativeLine}\n${wasmLine}\nnode: ${process.version}\n`);
         }
         return 0;
       case 'examples':

@@ -168,14 +168,14 @@ const EXPORT_README = `# neurona playground
 A static copy of \`neurona playground\`: serve this folder with any web server and open index.html
 through it (browsers do not run module workers from file://). Every URL in the page is relative.
 
-The page trains on neurona's wasm backend. On several threads only where the page is cross-origin
-isolated, that is served with these two headers on every file:
+The page trains on neurona's wasm backend, on several threads only where the page is cross-origin
+isolated: served over https (or from localhost) with these two headers on every file:
 
     Cross-Origin-Opener-Policy: same-origin
     Cross-Origin-Embedder-Policy: require-corp
 
-Without them (GitHub Pages cannot send them) the page still works, on one thread, and says why under
-its status line. Netlify and Cloudflare Pages read the headers from the _headers file beside this one.
+Without them (GitHub Pages cannot send them) the page still works, on one thread, and its backend
+line says why. Netlify and Cloudflare Pages read the headers from the _headers file beside this one.
 `;
 
 /** Writes the playground as a static folder. */
