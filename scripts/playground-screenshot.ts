@@ -31,7 +31,8 @@ const context = await chromium.launchPersistentContext(profile, {
 try {
   const page = await context.newPage();
   await page.goto(`${url}?limit=${values.limit}&epochs=${values.epochs}`);
-  await page.waitForFunction(`document.body.dataset.data === 'ready'`);
+  await page.waitForFunction(`document.body.dataset.data === 'ready' && document.body.dataset.backend`);
+  console.log(await page.locator('#backend').textContent());
   const started = Date.now();
   await page.click('#train');
   await page.waitForFunction(`document.body.dataset.trained === 'true'`, null, { timeout: 600_000 });

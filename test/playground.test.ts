@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { assert } from './helpers.js';
 import { main } from '../src/cli/commands.js';
@@ -10,6 +10,8 @@ import { main } from '../src/cli/commands.js';
 // `neurona playground` in headless Chromium (driven as test/browser-save.test.ts drives it): the CLI
 // serves the page, the page trains in its worker, a digit drawn with the mouse is classified by a
 // model that `neurona train mnist-lenet --save` wrote, and the --export folder works from a plain server.
+// The worker runs on the wasm backend: on worker threads under the CLI's COOP/COEP headers, on one
+// thread from the plain server, which sends none.
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
@@ -60,7 +62,10 @@ async function drawOne(page: Page): Promise<void> {
   await page.mouse.up();
 }
 
-/** Collects what must not happen on a page: console errors and warnings, page errors, requests elsewhere. */
+/**
+ * Collects what must not happen on a page: console errors and warnings, page errors, requests elsewhere.
+ * The page's events include its workers' console and requests; the wasm threads are blob: workers of its origin.
+ */
 function watch(page: Page, base: string): { problems: string[]; requested: string[] } {
   const problems: string[] = [];
   const requested: string[] = [];
@@ -73,7 +78,7 @@ function watch(page: Page, base: string): { problems: string[]; requested: strin
   return {
     problems,
     get requested() {
-      return requested.filter((u) => !u.startsWith(base) && !u.startsWith('data:'));
+      return requested.filter((u) => !u.startsWith(base) && !u.startsWith(`blob:${new URL(base).origin}/`) && !u.startsWith('data:'));
     },
   };
 }
@@ -103,9 +108,15 @@ test('neurona playground: trains in the page with live curves, classifies a draw
     const seen = watch(page, url);
     await page.goto(`${url}?limit=256&epochs=2&batch=32`);
     // The CLI's LeNet is loaded from model/ at once: draw a 1 and read the top 3 and the pictures.
-    await page.waitForFunction(`document.body.dataset.model?.endsWith('/model/') && document.body.dataset.data === 'ready'`);
-    // The backend is whichever the browser build picks (js today): the page names it, the test does not pin it.
-    assert.match((await page.locator('#digits').textContent()) ?? '', /^600 training and 500 test digits, backend [a-z]+$/);
+    await page.waitForFunction(
+      `document.body.dataset.model?.endsWith('/model/') && document.body.dataset.data === 'ready' && document.body.dataset.backend`,
+    );
+    assert.equal(await page.locator('#digits').textContent(), '600 training and 500 test digits');
+    // Cross-origin isolated by the CLI's headers: wasm on as many threads as the browser reports cores.
+    assert.equal(await page.evaluate('crossOriginIsolated'), true);
+    const cores = Number(await page.evaluate('navigator.hardwareConcurrency'));
+    if (availableParallelism() >= 2) assert.ok(cores >= 2, `navigator.hardwareConcurrency ${cores} on ${availableParallelism()} cores`);
+    assert.equal(await page.locator('#backend').textContent(), `backend wasm, ${cores} thread${cores === 1 ? '' : 's'}`);
     await drawOne(page);
     await page.waitForFunction(`document.querySelectorAll('#top li').length === 3`);
     assert.equal((await topDigits(page))[0], 1, `top 3 for a drawn 1: ${await page.locator('#top').textContent()}`);
@@ -135,25 +146,35 @@ test('neurona playground: trains in the page with live curves, classifies a draw
     );
     assert.equal(await page.locator('body').getAttribute('data-model'), 'model.json + model.safetensors');
 
-    // Training in the page: the curve gains points while it runs, and the new model answers.
+    // Training in the page: the curve gains points while it runs, and the new model answers. Each
+    // rendering is recorded as it lands: on wasm training can end before the test would look.
+    await page.evaluate(`window.renders = [];
+      const curves = document.getElementById('curves');
+      new MutationObserver(() => renders.push(curves.dataset.points)).observe(curves, { attributeFilter: ['data-points'] });`);
     await page.click('#train');
-    await page.waitForFunction(`Number(document.getElementById('curves').dataset.points) >= 1`);
-    const firstSvg = await page.locator('#curves svg').innerHTML();
     await page.waitForFunction(`document.body.dataset.trained === 'true'`, null, { timeout: 60_000 });
     // The chart renders after the progress message that the end of training can overtake.
     await page.waitForFunction(`Number(document.getElementById('curves').dataset.points) >= 16`);
     assert.equal(await page.locator('#curves').getAttribute('data-points'), '16', 'eight points per epoch, two epochs');
-    assert.notEqual(await page.locator('#curves svg').innerHTML(), firstSvg);
+    const renders = (await page.evaluate('renders')) as string[];
+    assert.ok(
+      renders.some((points) => Number(points) >= 1 && Number(points) < 16),
+      `a chart before the last: ${renders.join(', ')}`,
+    );
     assert.match((await page.locator('#status').textContent()) ?? '', /^trained in [\d.]+ s, validation accuracy 0\.\d{3}$/);
     await page.waitForFunction(`document.querySelectorAll('#maps figure').length === 2`);
     assert.equal(await page.locator('#filters canvas').count(), 8, "the page's own CNN: 8 filters in its first convolution");
-    // Stop ends a long run at the next batch, not at the end of its epoch.
+    // Stop ends a long run at the next batch, not at the end of its epoch (of all 600 digits: 19 batches).
+    await page.fill('#limit', '600');
     await page.fill('#epochs', '50');
     await page.click('#train');
-    await page.waitForFunction(`Number(document.getElementById('curves').dataset.points) >= 1`);
+    // The status shows the first progress at once; the chart's first rendering takes longer than a wasm epoch.
+    await page.waitForFunction(`document.getElementById('status').textContent.startsWith('epoch 1/50, batch')`);
     await page.click('#stop');
     await page.waitForFunction(`document.getElementById('status').textContent.startsWith('stopped')`);
-    assert.ok(Number(await page.locator('#curves').getAttribute('data-points')) < 8, 'stopped within the first epoch');
+    const stopped = (await page.locator('#status').textContent()) ?? '';
+    const batch = /^stopped in [\d.]+ s at epoch 1, batch (\d+)\/19(, validation accuracy 0\.\d{3})?$/.exec(stopped);
+    assert.ok(batch && Number(batch[1]) < 19, `stopped within the first epoch: ${stopped}`);
     assert.deepEqual(seen.problems, []);
     assert.deepEqual(seen.requested, [], 'requests outside 127.0.0.1');
 
@@ -162,10 +183,16 @@ test('neurona playground: trains in the page with live curves, classifies a draw
     const written = await cli(['playground', '--export', exported, '--model', modelDir, '--digits', '100']);
     assert.equal(written.code, 0, written.err);
     assert.match(written.out, /^wrote \d+ files to /);
-    for (const name of ['index.html', 'page.js', 'worker.js', 'mnist.bin', 'model/model.json', 'model/model.safetensors']) {
+    const names = ['index.html', 'page.js', 'worker.js', 'mnist.bin', 'neurona.wasm', 'neurona-threads.wasm', 'README.md', '_headers'];
+    for (const name of [...names, 'model/model.json', 'model/model.safetensors']) {
       assert.ok(existsSync(join(exported, name)), name);
     }
     assert.doesNotMatch(readFileSync(join(exported, 'index.html'), 'utf8'), /(src|href)="(https?:)?\/\//, 'relative URLs only');
+    assert.match(readFileSync(join(exported, 'README.md'), 'utf8'), /Cross-Origin-Embedder-Policy: require-corp\n[\s\S]*on one thread/);
+    assert.equal(
+      readFileSync(join(exported, '_headers'), 'utf8'),
+      '/*\n  cross-origin-opener-policy: same-origin\n  cross-origin-embedder-policy: require-corp\n',
+    );
     const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript' };
     // Served under a sub-path, as GitHub Pages serves a project: every URL must be relative.
     staticServer = createServer((req, res) => {
@@ -178,13 +205,23 @@ test('neurona playground: trains in the page with live curves, classifies a draw
     const site = `http://127.0.0.1:${(staticServer.address() as { port: number }).port}/pages/`;
     const second = await context.newPage();
     const seenStatic = watch(second, site);
-    await second.goto(site);
-    await second.waitForFunction(`document.body.dataset.model?.endsWith('/pages/model/') && document.body.dataset.data === 'ready'`);
-    assert.match((await second.locator('#digits').textContent()) ?? '', /^100 training and 500 test digits/);
+    await second.goto(`${site}?epochs=1`);
+    await second.waitForFunction(
+      `document.body.dataset.model?.endsWith('/pages/model/') && document.body.dataset.data === 'ready' && document.body.dataset.backend`,
+    );
+    assert.equal(await second.locator('#digits').textContent(), '100 training and 500 test digits');
+    // Without the headers: no SharedArrayBuffer, so one thread, and the page says why.
+    const oneThread = 'this page is not cross-origin isolated, so it has no SharedArrayBuffer (serve it with COOP and COEP headers)';
+    assert.equal(await second.locator('#backend').textContent(), `backend wasm, 1 thread: ${oneThread}`);
     await drawOne(second);
     await second.waitForFunction(`document.querySelectorAll('#top li').length === 3`);
     assert.equal((await topDigits(second))[0], 1);
-    assert.deepEqual(seenStatic.problems, []);
+    await second.click('#train');
+    await second.waitForFunction(`document.body.dataset.trained === 'true'`, null, { timeout: 60_000 });
+    assert.match((await second.locator('#status').textContent()) ?? '', /^trained in [\d.]+ s, validation accuracy 0\.\d{3}$/);
+    // The one warning: the backend's notice that it was asked for more threads than it can run.
+    const notice = `console warning: neurona: wasm backend: running on one thread, not ${cores}: ${oneThread}`;
+    assert.deepEqual(seenStatic.problems, cores > 1 ? [notice] : []);
     assert.deepEqual(seenStatic.requested, []);
     assert.deepEqual(readdirSync(join(exported, 'model')).sort(), ['model.json', 'model.safetensors']);
   } finally {

@@ -22,7 +22,9 @@ export interface FeatureMaps {
 
 /** What the worker answers. */
 export type Reply =
-  | { type: 'data'; train: number; test: number; backend: string }
+  | { type: 'data'; train: number; test: number }
+  /** The backend the worker runs on, once nr.ready() has resolved; `why` it runs on one thread where it does. */
+  | { type: 'backend'; name: string; threads: number; why?: string }
   | {
       type: 'progress';
       history: Record<string, number[]>;
@@ -32,7 +34,8 @@ export type Reply =
       step: number;
       steps: number;
     }
-  | { type: 'trained'; seconds: number; stopped: boolean; logs: Record<string, number> }
+  /** `stopped`: the epoch (from 1) and the last batch done, where the user stopped the run. */
+  | { type: 'trained'; seconds: number; stopped: { epoch: number; step: number; steps: number } | null; logs: Record<string, number> }
   | { type: 'model'; source: string; summary: string; convolutions: number }
   | { type: 'prediction'; top: { digit: number; probability: number }[]; maps: FeatureMaps[]; filters: FeatureMaps | null }
   | { type: 'error'; where: string; message: string };

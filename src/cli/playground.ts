@@ -2,7 +2,10 @@
  * `neurona playground`: serves the browser playground (src/playground/) from 127.0.0.1, or writes it
  * as a static folder with `--export <dir>`. Everything the page needs is served by us (the bundles,
  * a subset of MNIST as mnist.bin, optionally a saved model under model/), so it works offline, and
- * every URL in it is relative, so the folder works from any static host.
+ * every URL in it is relative, so the folder works from any static host. The page's worker trains on
+ * the wasm backend (assets/*.wasm, served beside the scripts): the server sends the COOP and COEP
+ * headers that make the page cross-origin isolated, which the module's worker threads need; a static
+ * host without them gets one thread (README.md in the exported folder says so).
  *
  * The bundles: an installed package has them in dist/playground-web/ (built by `npm run build`,
  * scripts/build-playground.mjs); run from the sources (tsx), the command bundles src/playground/ with
@@ -21,6 +24,16 @@ import { DATA_HEADER_BYTES, DATA_MAGIC } from './playground-protocol.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Where `npm run build` puts the bundles. */
 export const BUILT_DIR = join(ROOT, 'dist', 'playground-web');
+/** The wasm modules the worker's `nr.ready()` fetches, beside its script (src/backend/wasm/). */
+const WASM_FILES = ['neurona.wasm', 'neurona-threads.wasm'];
+/**
+ * Cross-origin isolation: without it a browser gives no SharedArrayBuffer, so the wasm module runs on
+ * one thread. Every file the page loads is same-origin, which require-corp admits without a CORP header.
+ */
+export const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+} as const;
 /** The files a saved model directory holds (src/nn/saving). */
 const MODEL_FILES = ['model.json', 'model.safetensors'];
 
@@ -107,7 +120,7 @@ pre{font-size:11px;background:#f6f6f6;padding:6px;max-height:180px;overflow:auto
 </style></head>
 <body${hasModel ? ' data-served-model="model/"' : ''}>
 <h1>neurona playground</h1>
-<p id="status">loading the digits...</p><p id="digits"></p><ul id="problems"></ul>
+<p id="status">loading the digits...</p><p id="digits"></p><p id="backend"></p><ul id="problems"></ul>
 <section><h2>Train a CNN on MNIST in this page</h2>
 <label>digits <input id="limit" type="number" min="32" value="4000"></label>
 <label>epochs <input id="epochs" type="number" min="1" value="3"></label>
@@ -143,14 +156,35 @@ export async function playgroundFiles(options: PlaygroundOptions): Promise<Map<s
     }
   }
   for (const [name, bytes] of await bundles()) files.set(name, bytes);
+  for (const name of WASM_FILES) files.set(name, await readFile(join(ROOT, 'assets', name)));
   files.set('index.html', playgroundHtml(options.model !== undefined));
   files.set('mnist.bin', await digitFile(options));
   return files;
 }
 
+/** The exported folder's README.md: how to serve it, and what the headers change. */
+const EXPORT_README = `# neurona playground
+
+A static copy of \`neurona playground\`: serve this folder with any web server and open index.html
+through it (browsers do not run module workers from file://). Every URL in the page is relative.
+
+The page trains on neurona's wasm backend, on several threads only where the page is cross-origin
+isolated: served over https (or from localhost) with these two headers on every file:
+
+    Cross-Origin-Opener-Policy: same-origin
+    Cross-Origin-Embedder-Policy: require-corp
+
+Without them (GitHub Pages cannot send them) the page still works, on one thread, and its backend
+line says why. Netlify and Cloudflare Pages read the headers from the _headers file beside this one.
+`;
+
 /** Writes the playground as a static folder. */
 export async function exportPlayground(dir: string, options: PlaygroundOptions): Promise<string[]> {
   const files = await playgroundFiles(options);
+  files.set('README.md', EXPORT_README);
+  // Netlify's and Cloudflare Pages' format: a path pattern, then its headers indented.
+  const headers = Object.entries(ISOLATION_HEADERS).map(([name, value]) => `  ${name}: ${value}\n`);
+  files.set('_headers', `/*\n${headers.join('')}`);
   for (const [path, contents] of files) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), contents);
@@ -162,6 +196,7 @@ const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
   json: 'application/json',
+  wasm: 'application/wasm',
 };
 
 /** Serves the files (GET and HEAD only) on host:port; port 0 takes any free port. */
@@ -178,7 +213,8 @@ export async function servePlayground(
       return;
     }
     const type = TYPES[path.slice(path.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
-    response.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(request.method === 'HEAD' ? undefined : contents);
+    const headers = { 'content-type': type, 'cache-control': 'no-store', ...ISOLATION_HEADERS };
+    response.writeHead(200, headers).end(request.method === 'HEAD' ? undefined : contents);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>

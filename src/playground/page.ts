@@ -232,9 +232,14 @@ worker.onmessage = (event: MessageEvent<Reply>) => {
       field('limit').max = String(reply.train);
       field('limit').value = String(Math.min(reply.train, Math.floor(param('limit', reply.train))));
       ($('train') as HTMLButtonElement).disabled = false;
-      $('digits').textContent = `${reply.train} training and ${reply.test} test digits, backend ${reply.backend}`;
+      $('digits').textContent = `${reply.train} training and ${reply.test} test digits`;
       document.body.dataset.data = 'ready';
       if (!document.body.dataset.model) status('ready: train a model, or load one');
+      return;
+    case 'backend':
+      $('backend').textContent =
+        `backend ${reply.name}, ${reply.threads} thread${reply.threads === 1 ? '' : 's'}${reply.why ? `: ${reply.why}` : ''}`;
+      document.body.dataset.backend = reply.name;
       return;
     case 'progress':
       pendingChart = { history: reply.history, pointsPerEpoch: reply.pointsPerEpoch };
@@ -248,7 +253,8 @@ worker.onmessage = (event: MessageEvent<Reply>) => {
       ($('stop') as HTMLButtonElement).disabled = true;
       const accuracy = reply.logs.val_accuracy;
       const scored = accuracy === undefined || Number.isNaN(accuracy) ? '' : `, validation accuracy ${accuracy.toFixed(3)}`;
-      status(`${reply.stopped ? 'stopped' : 'trained'} in ${reply.seconds.toFixed(1)} s${scored}`);
+      const where = reply.stopped ? ` at epoch ${reply.stopped.epoch}, batch ${reply.stopped.step}/${reply.stopped.steps}` : '';
+      status(`${reply.stopped ? 'stopped' : 'trained'} in ${reply.seconds.toFixed(1)} s${where}${scored}`);
       document.body.dataset.trained = 'true';
       predict();
       return;

@@ -1,7 +1,8 @@
 /**
  * The playground's Web Worker: it loads the served MNIST subset, trains the small CNN, loads saved
  * models and explains a drawn digit (top 3, the feature maps of every convolution, the first
- * convolution's filters). The page only draws; see protocol.ts for the messages.
+ * convolution's filters). The page only draws; see protocol.ts for the messages. Everything runs on
+ * the wasm backend, whose modules are served beside this script, once nr.ready() has compiled them.
  */
 import { zipSync } from 'fflate';
 import * as nr from '../browser.js';
@@ -30,6 +31,21 @@ interface Digits {
   test: number;
   labels: Uint8Array;
   images: Uint8Array;
+}
+
+/**
+ * Until this resolves the backend is js: every model is built or loaded after it, so that its
+ * weights and all of its ops live on the backend that trains it. Relative to this script's URL.
+ */
+const backend = nr.ready({ wasmUrl: new URL('neurona.wasm', location.href) });
+
+/** The active backend and its threads (js: one; no native in a browser), and why one where it is one. */
+function backendReply(): Extract<Reply, { type: 'backend' }> {
+  const wasm = nr.wasmInfo();
+  if (nr.getBackend() === 'wasm' && wasm.available) {
+    return { type: 'backend', name: 'wasm', threads: wasm.threads, ...(wasm.oneThread ? { why: wasm.oneThread } : {}) };
+  }
+  return { type: 'backend', name: nr.getBackend(), threads: 1, ...(wasm.available ? {} : { why: `no wasm: ${wasm.reason}` }) };
 }
 
 let digits: Promise<Digits> | null = null;
@@ -111,12 +127,16 @@ async function train(request: Extract<Request, { type: 'train' }>): Promise<void
   const history: Record<string, number[]> = { loss: [], accuracy: [], val_loss: [], val_accuracy: [] };
   const started = performance.now();
   let next = 1;
+  /** Where training is: the page says where a stop took effect. */
+  const at = { epoch: 1, step: 0, steps };
   // Training values are fit's running means over the epoch so far (as its progress bar shows them).
   const progress = new (class extends nr.callbacks.Callback {
-    override onEpochBegin(): void {
+    override onEpochBegin(epoch: number): void {
       next = 1;
+      at.epoch = epoch + 1;
     }
     override async onTrainBatchEnd(batch: number, logs: nr.callbacks.Logs = {}): Promise<void> {
+      at.step = batch + 1;
       if (batch + 1 === Math.round((next * steps) / points)) {
         next++;
         const val = await net.evaluate(validation[0], validation[1], { verbose: 0, batchSize: 128 });
@@ -138,7 +158,7 @@ async function train(request: Extract<Request, { type: 'train' }>): Promise<void
     if (!(error instanceof StopRequested)) throw error;
   }
   const last = Object.fromEntries(Object.entries(history).map(([key, values]) => [key, values.at(-1) ?? NaN]));
-  send({ type: 'trained', seconds: (performance.now() - started) / 1000, stopped: stopRequested, logs: last });
+  send({ type: 'trained', seconds: (performance.now() - started) / 1000, stopped: stopRequested ? at : null, logs: last });
 }
 
 /** Makes `net` the model that predictions use, and tells the page what it is. */
@@ -215,6 +235,7 @@ function explain(pixels: Float32Array): void {
 }
 
 async function handle(request: Request): Promise<void> {
+  if (request.type !== 'stop') await backend;
   switch (request.type) {
     case 'train':
       return train(request);
@@ -252,8 +273,9 @@ scope.onmessage = (event) => {
     send({ type: 'error', where: event.data.type, message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
   );
 };
-// The data is fetched at once, so that the page can say how many digits it holds.
+// The data is fetched at once, so that the page can say how many digits it holds, and which backend runs.
 loadDigits().then(
-  (data) => send({ type: 'data', train: data.train, test: data.test, backend: nr.getBackend() }),
+  (data) => send({ type: 'data', train: data.train, test: data.test }),
   (error: unknown) => send({ type: 'error', where: 'data', message: String(error) }),
 );
+void backend.then(() => send(backendReply()));

@@ -99,11 +99,12 @@ test('neurona info names the backend and why: wasm when the addon is missing, an
       encoding: 'utf8',
       env: { ...env, NEURONA_NATIVE_ADDON: '/nonexistent/neurona.node', NEURONA_QUIET: '1', ...extra },
     });
-  const child = info({});
+  // The wasm line shows the threads the chosen backend runs on, set when it is chosen.
+  const child = info({ NEURONA_NUM_THREADS: '3' });
   assert.equal(child.status, 0, child.stderr);
   assert.match(child.stdout, /^backend: wasm \(the native addon does not load; the wasm module does\)$/m);
   assert.match(child.stdout, /^native: unavailable \(the native addon \/nonexistent\/neurona\.node is missing/m);
-  assert.match(child.stdout, /^wasm: SIMD128, \d+ thread\(s\) \(.*assets\/neurona-threads\.wasm\)$/m);
+  assert.match(child.stdout, /^wasm: SIMD128, 3 thread\(s\) \(.*assets\/neurona-threads\.wasm\)$/m);
   // A folder with the single-threaded module only: wasm still loads, on one thread, and says why.
   const dir = mkdtempSync(join(tmpdir(), 'neurona-wasm-single-'));
   try {

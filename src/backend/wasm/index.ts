@@ -79,7 +79,7 @@ const WRITES: Record<FunctionName, string> = {
  */
 const MIN_WASM_ELEMENTS = minNativeElements(256);
 
-/** The parts of the WebAssembly API used here (the build's lib has no DOM types). */
+/** The parts of the WebAssembly API used here (the build's lib has no DOM types; the playground's, which has, checks this file too). */
 type CompiledModule = { readonly kind: 'module' };
 type Memory = { buffer: ArrayBuffer };
 type Instance = { exports: unknown };
