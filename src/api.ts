@@ -32,6 +32,7 @@ export {
   type Shape,
 } from './core/index.js';
 export { setBackend, getBackend, availableBackends, setNumThreads, getNumThreads, nativeInfo, type NativeInfo } from './backend/index.js';
+export { memory, type MemoryInfo } from './backend/index.js';
 export {
   Tensor,
   tensor,

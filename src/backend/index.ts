@@ -8,5 +8,8 @@ export {
   availableBackends,
   setNumThreads,
   getNumThreads,
+  memory,
+  type MemoryInfo,
 } from './registry.js';
+export { probeWebgpu, webgpuAdapter, type AdapterInfo } from './webgpu/index.js';
 export { nativeInfo, type NativeInfo } from './native/index.js';
