@@ -25,7 +25,8 @@ type Command =
   | { t: 'destroy'; id: number }
   | { t: 'write'; id: number; data: ArrayBuffer }
   | { t: 'run'; key: string; code: string; ids: number[]; uniform: ArrayBuffer | null; groups: [number, number, number] }
-  | { t: 'read'; id: number; bytes: number };
+  | { t: 'read'; id: number; bytes: number }
+  | { t: 'close' };
 
 interface NodeWorker {
   postMessage(value: unknown, transfer?: readonly ArrayBuffer[]): void;
@@ -121,6 +122,19 @@ export class Bridge {
       throw configError('webgpu', { expected: `no WebGPU device: ${reply.reason ?? 'unknown reason'}`, hint: ADAPTER_HINT });
     }
     this.info = reply.info!;
+    // Dawn aborts the process when its threads are torn down with the device still alive: close it first.
+    const proc = (globalThis as { process?: { once(event: string, fn: () => void): void } }).process;
+    proc?.once('exit', () => this.close());
+  }
+
+  /** Finishes the queued work and destroys the device (synchronously: it runs in the process's exit handler). */
+  close(): void {
+    this.queue.push({ t: 'close' });
+    try {
+      this.await();
+    } catch {
+      // A device that fails while closing has nothing left to lose.
+    }
   }
 
   /** A buffer of at least `bytes` bytes: a pooled one of the same bucket when there is one. */

@@ -332,17 +332,17 @@ var<workgroup> tileB: array<array<f32, ${TILE}>, ${TILE}>;
     if (!fits) return fallback.applyUpdate(rule, param, grad, slots, p);
     if (param.length === 0) return;
     const momentum = rule === 'sgd' && p.momentum !== 0;
-    const names = ['w', 'g', ...(rule === 'adam' ? ['m', 'v'] : momentum ? ['m'] : [])];
+    const names = ['w', 'gr', ...(rule === 'adam' ? ['m', 'v'] : momentum ? ['m'] : [])];
     // The same terms in the same order as js/optimizer.ts, each rounded to float32 where js stores.
     const body =
       rule === 'adam'
-        ? 'let gi = g[i]; m[i] = m[i] + (gi - m[i]) * (1.0 - u.beta1); v[i] = v[i] + (gi * gi - v[i]) * (1.0 - u.beta2); ' +
+        ? 'let gi = gr[i]; m[i] = m[i] + (gi - m[i]) * (1.0 - u.beta1); v[i] = v[i] + (gi * gi - v[i]) * (1.0 - u.beta2); ' +
           'w[i] = w[i] - (m[i] * u.lr) / (sqrt(v[i]) + u.epsilon);'
         : momentum
-          ? 'm[i] = m[i] * u.momentum - g[i] * u.lr; let s = m[i]; ' +
-            'w[i] = select(w[i] + s, w[i] + (s * u.momentum - g[i] * u.lr), u.nesterov == 1u);'
-          : 'w[i] = w[i] - g[i] * u.lr;';
-    const code = `${storage(names, new Set(names.filter((x) => x !== 'g')))}
+          ? 'm[i] = m[i] * u.momentum - gr[i] * u.lr; let s = m[i]; ' +
+            'w[i] = select(w[i] + s, w[i] + (s * u.momentum - gr[i] * u.lr), u.nesterov == 1u);'
+          : 'w[i] = w[i] - gr[i] * u.lr;';
+    const code = `${storage(names, new Set(names.filter((x) => x !== 'gr')))}
 struct P { n: u32, lr: f32, momentum: f32, nesterov: u32, beta1: f32, beta2: f32, epsilon: f32 }
 @group(0) @binding(${names.length}) var<uniform> u: P;
 ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } ${body} }`;

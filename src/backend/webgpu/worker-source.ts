@@ -16,6 +16,8 @@ const { workerData } = require('node:worker_threads');
 const { port, flag: flagBuffer } = workerData;
 const flag = new Int32Array(flagBuffer);
 const STORAGE = 0x80, COPY_SRC = 0x4, COPY_DST = 0x8, MAP_READ = 0x1, UNIFORM = 0x40;
+let gpu = null;
+let adapter = null;
 let device = null;
 let failure = null;
 const buffers = new Map();
@@ -84,8 +86,9 @@ async function read(c) {
 async function init(mod) {
   const m = await import(mod);
   if (m.globals) Object.assign(globalThis, m.globals);
-  const gpu = m.create([]);
-  const adapter = await gpu.requestAdapter();
+  // Kept for the worker's life: Dawn's instance must outlive the device, and a local would be collected.
+  gpu = m.create([]);
+  adapter = await gpu.requestAdapter();
   if (!adapter) return { ok: false, reason: 'no WebGPU adapter' };
   const limits = adapter.limits;
   device = await adapter.requestDevice({
@@ -111,6 +114,7 @@ require('node:worker_threads').parentPort.on('message', (batch) => {
         else if (c.t === 'destroy') { submit(); buffers.get(c.id)?.destroy(); buffers.delete(c.id); }
         else if (c.t === 'write') { submit(); device.queue.writeBuffer(buffers.get(c.id), 0, c.data); }
         else if (c.t === 'run') run(c);
+        else if (c.t === 'close') { submit(); await device.queue.onSubmittedWorkDone(); device.destroy(); device = null; answer({}); }
         else if (c.t === 'read') {
           const data = await read(c);
           // An error is reported once, by the read that follows it; the device stays usable.
