@@ -11,5 +11,5 @@ export {
   memory,
   type MemoryInfo,
 } from './registry.js';
-export { probeWebgpu, webgpuAdapter, type AdapterInfo } from './webgpu/index.js';
+export { probeWebgpu, setStaleCheck, webgpuAdapter, type AdapterInfo } from './webgpu/index.js';
 export { nativeInfo, type NativeInfo } from './native/index.js';

@@ -22,7 +22,12 @@ export const enum State {
 let bridge: Bridge | null = null;
 const finalizer = new FinalizationRegistry<number>((id) => bridge?.release(id));
 /** Test mode: a mirror is filled with NaN while the GPU copy is newer, so a read that skipped the sync shows. */
-const poisonStale = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURONA_WEBGPU_CHECK_STALE === '1';
+let poisonStale = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURONA_WEBGPU_CHECK_STALE === '1';
+
+/** @internal Turns the stale-mirror check on or off (NEURONA_WEBGPU_CHECK_STALE=1 at load turns it on). */
+export function setStaleCheck(on: boolean): void {
+  poisonStale = on;
+}
 
 export function setBridge(b: Bridge | null): void {
   bridge = b;

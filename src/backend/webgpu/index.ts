@@ -2,6 +2,7 @@ import { hostArray, hostMirrorOf, setFloat32Factory } from '../../core/index.js'
 import { jsKernels } from '../js/index.js';
 import type { Backend, KernelName, Kernels } from '../kernels.js';
 import { GpuFloat32Array, refreshUpload, setBridge } from './array.js';
+export { setStaleCheck } from './array.js';
 import { ADAPTER_HINT, Bridge, type AdapterInfo } from './bridge.js';
 import { webgpuKernels } from './kernels.js';
 
