@@ -1,5 +1,5 @@
 import { VERSION } from '../version.js';
-import { getBackend, nativeInfo, setBackend, setNumThreads } from '../backend/index.js';
+import { getBackend, nativeInfo, probeWebgpu, setBackend, setNumThreads } from '../backend/index.js';
 import { NeuronaError, ownEntry, problem, type Problem } from '../core/index.js';
 import { inspect, loadModel } from '../nn/saving/index.js';
 import { fromKeras, fromOnnx, fromTfjs, saveTfjs, toKeras, toOnnx } from '../interop/index.js';
@@ -339,7 +339,11 @@ export async function main(
           const nativeLine = native.available
             ? `native: ${native.isa}, ${native.threads} threads (${native.path})`
             : `native: unavailable (${native.reason})`;
-          out(`neurona ${VERSION}\nbackend: ${getBackend()}\n${nativeLine}\nnode: ${process.version}\n`);
+          const gpu = probeWebgpu();
+          const gpuLine = gpu.ok
+            ? `webgpu: ${[gpu.info.vendor, gpu.info.architecture].filter(Boolean).join(' ')} (${gpu.info.description || gpu.info.device})`
+            : `webgpu: unavailable (${gpu.reason.replace(/^webgpu: /, '')})`;
+          out(`neurona ${VERSION}\nbackend: ${getBackend()}\n${nativeLine}\n${gpuLine}\nnode: ${process.version}\n`);
         }
         return 0;
       case 'examples':
