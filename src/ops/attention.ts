@@ -1,4 +1,14 @@
-import { configError, dtypeError, formatShape, hostArray, hostWritten, shapeError, shapesEqual, show, type FloatArray } from '../core/index.js';
+import {
+  configError,
+  dtypeError,
+  formatShape,
+  hostArray,
+  hostWritten,
+  shapeError,
+  shapesEqual,
+  show,
+  type FloatArray,
+} from '../core/index.js';
 import { kernels, type AttentionArgs, type MatmulArgs } from '../backend/index.js';
 import { randu, record, type Tensor } from '../tensor/index.js';
 import { mul, sub } from './elementwise.js';

@@ -93,7 +93,11 @@ test('webgpu: GPU bytes in use stay flat over 200 training steps, with no dispos
   nr.setBackend('webgpu');
   try {
     nr.setSeed(2);
-    const m = new nr.Sequential([nr.Input({ shape: [8] }), new nr.layers.Dense({ units: 16, activation: 'relu' }), new nr.layers.Dense({ units: 1 })]);
+    const m = new nr.Sequential([
+      nr.Input({ shape: [8] }),
+      new nr.layers.Dense({ units: 16, activation: 'relu' }),
+      new nr.layers.Dense({ units: 1 }),
+    ]);
     m.compile({ optimizer: 'sgd', loss: 'mse' });
     const x = nr.randn([32, 8]);
     const y = x.sum(1, true);
@@ -122,7 +126,8 @@ test('webgpu: GPU bytes in use stay flat over 200 training steps, with no dispos
 });
 
 test('webgpu: a missing module is a ConfigError naming it, with the setup hint', () => {
-  const script = "import('./src/index.ts').then((nr) => { try { nr.setBackend('webgpu'); } catch (e) { console.log(e.name + ': ' + e.message); } })";
+  const script =
+    "import('./src/index.ts').then((nr) => { try { nr.setBackend('webgpu'); } catch (e) { console.log(e.name + ': ' + e.message); } })";
   const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
     env: { ...process.env, NEURONA_WEBGPU_MODULE: '/nonexistent/webgpu/index.js' },
     encoding: 'utf8',

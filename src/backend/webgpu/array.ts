@@ -13,16 +13,14 @@ import type { Bridge } from './bridge.js';
  */
 
 /** CPU newer (or no GPU copy), both equal, or GPU newer. */
-export const enum State {
-  Host = 0,
-  Both = 1,
-  Device = 2,
-}
+const State = { Host: 0, Both: 1, Device: 2 } as const;
+type State = (typeof State)[keyof typeof State];
 
 let bridge: Bridge | null = null;
 const finalizer = new FinalizationRegistry<number>((id) => bridge?.release(id));
 /** Test mode: a mirror is filled with NaN while the GPU copy is newer, so a read that skipped the sync shows. */
-let poisonStale = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURONA_WEBGPU_CHECK_STALE === '1';
+let poisonStale =
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURONA_WEBGPU_CHECK_STALE === '1';
 
 /** @internal Turns the stale-mirror check on or off (NEURONA_WEBGPU_CHECK_STALE=1 at load turns it on). */
 export function setStaleCheck(on: boolean): void {

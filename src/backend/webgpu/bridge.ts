@@ -161,9 +161,9 @@ export class Bridge {
       this.send({ t: 'destroy', id });
       return;
     }
-    let list = this.free.get(size);
-    if (!list) this.free.set(size, (list = []));
-    list.push(id);
+    const list = this.free.get(size);
+    if (list) list.push(id);
+    else this.free.set(size, [id]);
     this.pooled += size;
   }
 
@@ -182,7 +182,10 @@ export class Bridge {
     this.queue.push({ t: 'read', id, bytes: Math.ceil(bytes / 4) * 4 });
     const reply = this.await() as { data?: ArrayBuffer; error?: string };
     if (reply.error !== undefined) {
-      throw numericsError('webgpu', { expected: `the device reported an error: ${reply.error}`, hint: 'see docs/backends.md, "The webgpu backend"' });
+      throw numericsError('webgpu', {
+        expected: `the device reported an error: ${reply.error}`,
+        hint: 'see docs/backends.md, "The webgpu backend"',
+      });
     }
     return reply.data!;
   }
@@ -228,7 +231,8 @@ function syncReadAllowed(): void {
   const g = globalThis as { document?: unknown; process?: { versions?: { node?: string } } };
   if (g.document !== undefined && !g.process?.versions?.node) {
     throw configError('webgpu', {
-      expected: "a synchronous read of GPU data (data(), toArray(), item(), a kernel that runs on the CPU) cannot block a browser's main thread",
+      expected:
+        "a synchronous read of GPU data (data(), toArray(), item(), a kernel that runs on the CPU) cannot block a browser's main thread",
       hint: 'await tensor.dataAsync(), or train inside a Web Worker',
     });
   }

@@ -150,7 +150,10 @@ export function webgpuKernels(bridge: Bridge, fallback: Kernels): Partial<Kernel
 
   function unary(op: UnaryOp, x: TypedArray, out: TypedArray, param: number): void {
     const expr = UNARY[op];
-    if (expr === undefined || !isF32(x) || !onDevice(out)) return fallback.unary(op, x, out, param);
+    if (expr === undefined || !isF32(x) || !onDevice(out)) {
+      fallback.unary(op, x, out, param);
+      return;
+    }
     if (out.length === 0) return;
     const code = `${HELPERS}${storage(['x', 'out'], new Set(['out']))}
 struct P { n: u32, p: f32 }
@@ -161,7 +164,10 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } let v = x[i]; let p = u.p; ou
 
   function unaryGrad(op: UnaryGradOp, x: FloatArray, y: FloatArray, dy: FloatArray, out: FloatArray, param: number): void {
     const expr = UNARY_GRAD[op];
-    if (expr === undefined || !isF32(x) || !isF32(y) || !isF32(dy) || !onDevice(out)) return fallback.unaryGrad(op, x, y, dy, out, param);
+    if (expr === undefined || !isF32(x) || !isF32(y) || !isF32(dy) || !onDevice(out)) {
+      fallback.unaryGrad(op, x, y, dy, out, param);
+      return;
+    }
     if (out.length === 0) return;
     const code = `${HELPERS}${storage(['xs', 'ys', 'ds', 'out'], new Set(['out']))}
 struct P { n: u32, p: f32 }
@@ -183,7 +189,8 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } let x = xs[i]; let y = ys[i];
   ): void {
     const expr = BINARY[op];
     if (expr === undefined || !isF32(a) || !isF32(b) || !onDevice(out) || outShape.length > MAX_RANK) {
-      return fallback.binary(op, a, aShape, b, bShape, out, outShape);
+      fallback.binary(op, a, aShape, b, bShape, out, outShape);
+      return;
     }
     if (out.length === 0) return;
     // Broadcasting as strides: an operand's stride is 0 on the axes where it has extent 1 (or none).
@@ -219,7 +226,8 @@ ${ENTRY} {
 
   function reduce(op: ReduceOp, x: TypedArray, view: AxisView, out: TypedArray): void {
     if ((op !== 'sum' && op !== 'max' && op !== 'min') || !isF32(x) || !onDevice(out) || view.length === 0) {
-      return fallback.reduce(op, x, view, out);
+      fallback.reduce(op, x, view, out);
+      return;
     }
     if (out.length === 0) return;
     // One thread per output, the axis summed in index order (Kahan-compensated): the same order on every run.
@@ -242,7 +250,10 @@ ${ENTRY} {
   }
 
   function softmax(x: FloatArray, view: AxisView, out: FloatArray): void {
-    if (!isF32(x) || !onDevice(out)) return fallback.softmax(x, view, out);
+    if (!isF32(x) || !onDevice(out)) {
+      fallback.softmax(x, view, out);
+      return;
+    }
     const rows = view.outer * view.inner;
     if (rows === 0 || view.length === 0) return;
     const code = `${HELPERS}${storage(['x', 'out'], new Set(['out']))}
@@ -268,7 +279,14 @@ ${ENTRY} {
   }
 
   const TILE = 16;
-  function gemm(a: Float32Array, b: Float32Array, bias: Float32Array | null, out: GpuFloat32Array, args: MatmulArgs, activation: LinearActivation) {
+  function gemm(
+    a: Float32Array,
+    b: Float32Array,
+    bias: Float32Array | null,
+    out: GpuFloat32Array,
+    args: MatmulArgs,
+    activation: LinearActivation,
+  ) {
     const { batch, m, n, k } = args;
     const code = `${HELPERS}${storage(['A', 'B', 'bias', 'out'], new Set(['out']))}
 struct P { m: u32, n: u32, k: u32, transA: u32, transB: u32, strideA: u32, strideB: u32, hasBias: u32 }
@@ -309,7 +327,10 @@ var<workgroup> tileB: array<array<f32, ${TILE}>, ${TILE}>;
     isF32(a) && isF32(b) && onDevice(out) && args.batch <= 65535 && Math.ceil(args.m / TILE) <= 65535 && Math.ceil(args.n / TILE) <= 65535;
 
   function matmul(a: FloatArray, b: FloatArray, out: FloatArray, args: MatmulArgs): void {
-    if (!gemmFits(a, b, out, args)) return fallback.matmul(a, b, out, args);
+    if (!gemmFits(a, b, out, args)) {
+      fallback.matmul(a, b, out, args);
+      return;
+    }
     if (out.length === 0) return;
     gemm(a as Float32Array, b as Float32Array, null, out as GpuFloat32Array, args, 'linear');
   }
@@ -322,14 +343,20 @@ var<workgroup> tileB: array<array<f32, ${TILE}>, ${TILE}>;
     args: MatmulArgs,
     activation: LinearActivation,
   ): void {
-    if (!gemmFits(a, b, out, args) || (bias !== null && !isF32(bias))) return fallback.matmulBiasActivation(a, b, bias, out, args, activation);
+    if (!gemmFits(a, b, out, args) || (bias !== null && !isF32(bias))) {
+      fallback.matmulBiasActivation(a, b, bias, out, args, activation);
+      return;
+    }
     if (out.length === 0) return;
     gemm(a as Float32Array, b as Float32Array, bias as Float32Array | null, out as GpuFloat32Array, args, activation);
   }
 
   function applyUpdate(rule: UpdateRule, param: FloatArray, grad: FloatArray, slots: readonly FloatArray[], p: UpdateParams): void {
     const fits = (rule === 'sgd' || (rule === 'adam' && !p.amsgrad)) && onDevice(param) && isF32(grad) && slots.every(onDevice);
-    if (!fits) return fallback.applyUpdate(rule, param, grad, slots, p);
+    if (!fits) {
+      fallback.applyUpdate(rule, param, grad, slots, p);
+      return;
+    }
     if (param.length === 0) return;
     const momentum = rule === 'sgd' && p.momentum !== 0;
     const names = ['w', 'gr', ...(rule === 'adam' ? ['m', 'v'] : momentum ? ['m'] : [])];

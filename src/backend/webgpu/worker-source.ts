@@ -11,7 +11,7 @@
  *   {t: 'run', key, code, ids: number[], uniform: ArrayBuffer | null, groups: [x, y, z]}
  *   {t: 'read', id, bytes}  -> {data: ArrayBuffer} or {error}
  */
-export const WORKER_SOURCE = String.raw`
+export const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { port, flag: flagBuffer } = workerData;
 const flag = new Int32Array(flagBuffer);
@@ -56,7 +56,8 @@ function run(c) {
   const { pipeline, layout } = pipelineOf(c.key, c.code);
   const entries = c.ids.map((id, binding) => ({ binding, resource: { buffer: buffers.get(id) } }));
   if (c.uniform) {
-    const u = device.createBuffer({ size: Math.max(16, Math.ceil(c.uniform.byteLength / 16) * 16), usage: UNIFORM | COPY_DST, mappedAtCreation: true });
+    const size = Math.max(16, Math.ceil(c.uniform.byteLength / 16) * 16);
+    const u = device.createBuffer({ size, usage: UNIFORM | COPY_DST, mappedAtCreation: true });
     new Uint8Array(u.getMappedRange()).set(new Uint8Array(c.uniform));
     u.unmap();
     transient.push(u);
@@ -101,7 +102,8 @@ async function init(mod) {
   device.addEventListener?.('uncapturederror', (e) => { failure = failure || String(e.error && e.error.message || e.error); });
   device.lost?.then((info) => { failure = failure || 'device lost: ' + info.message; });
   const i = adapter.info || {};
-  return { ok: true, info: { vendor: i.vendor || '', architecture: i.architecture || '', description: i.description || '', device: i.device || '' } };
+  const info = { vendor: i.vendor || '', architecture: i.architecture || '', description: i.description || '', device: i.device || '' };
+  return { ok: true, info };
 }
 
 let chain = Promise.resolve();
