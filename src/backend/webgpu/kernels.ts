@@ -278,7 +278,7 @@ ${ENTRY} {
     dispatch('softmax', code, [inputId(x), out.outputId()], uniform([rows, view.length, view.inner, 0x7f800000]), grid(rows));
   }
 
-  const TILE = 16;
+  const TILE = 32;
   function gemm(
     a: Float32Array,
     b: Float32Array,
@@ -288,34 +288,53 @@ ${ENTRY} {
     activation: LinearActivation,
   ) {
     const { batch, m, n, k } = args;
+    // A 32 x 32 block of out per workgroup of 8 x 8 threads, each thread a 4 x 4 register block; A and B pass
+    // through workgroup memory 16 values of k at a time. Each output sums its k products in index order.
     const code = `${HELPERS}${storage(['A', 'B', 'bias', 'out'], new Set(['out']))}
 struct P { m: u32, n: u32, k: u32, transA: u32, transB: u32, strideA: u32, strideB: u32, hasBias: u32 }
 @group(0) @binding(4) var<uniform> u: P;
-var<workgroup> tileA: array<array<f32, ${TILE}>, ${TILE}>;
-var<workgroup> tileB: array<array<f32, ${TILE}>, ${TILE}>;
-@compute @workgroup_size(${TILE}, ${TILE}) fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u) {
-  let row = wg.y * ${TILE}u + l.y;
-  let col = wg.x * ${TILE}u + l.x;
+var<workgroup> tA: array<f32, 512>;
+var<workgroup> tB: array<f32, 512>;
+@compute @workgroup_size(8, 8)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row0 = wg.y * ${TILE}u;
+  let col0 = wg.x * ${TILE}u;
   let offA = wg.z * u.strideA;
   let offB = wg.z * u.strideB;
-  var acc = 0.0;
-  for (var t = 0u; t < u.k; t += ${TILE}u) {
-    let ka = t + l.x;
-    var va = 0.0;
-    if (row < u.m && ka < u.k) { va = A[offA + select(row * u.k + ka, ka * u.m + row, u.transA == 1u)]; }
-    tileA[l.y][l.x] = va;
-    let kb = t + l.y;
-    var vb = 0.0;
-    if (col < u.n && kb < u.k) { vb = B[offB + select(kb * u.n + col, col * u.k + kb, u.transB == 1u)]; }
-    tileB[l.y][l.x] = vb;
+  var acc: array<f32, 16>;
+  for (var t = 0u; t < u.k; t += 16u) {
+    for (var e = 0u; e < 8u; e++) {
+      let idx = li + e * 64u;
+      let r = row0 + idx / 16u;
+      let ka = t + idx % 16u;
+      var va = 0.0;
+      if (r < u.m && ka < u.k) { va = A[offA + select(r * u.k + ka, ka * u.m + r, u.transA == 1u)]; }
+      tA[idx] = va;
+      let kb = t + idx / 32u;
+      let c = col0 + idx % 32u;
+      var vb = 0.0;
+      if (c < u.n && kb < u.k) { vb = B[offB + select(kb * u.n + c, c * u.k + kb, u.transB == 1u)]; }
+      tB[idx] = vb;
+    }
     workgroupBarrier();
-    for (var q = 0u; q < ${TILE}u; q++) { acc = acc + tileA[l.y][q] * tileB[q][l.x]; }
+    for (var q = 0u; q < 16u; q++) {
+      for (var i = 0u; i < 4u; i++) {
+        let av = tA[(l.y * 4u + i) * 16u + q];
+        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] = acc[i * 4u + j] + av * tB[q * 32u + l.x * 4u + j]; }
+      }
+    }
     workgroupBarrier();
   }
-  if (row < u.m && col < u.n) {
-    var v = acc;
-    if (u.hasBias == 1u) { v = v + bias[col]; }
-    out[wg.z * u.m * u.n + row * u.n + col] = ${ACTIVATION[activation]};
+  for (var i = 0u; i < 4u; i++) {
+    let row = row0 + l.y * 4u + i;
+    for (var j = 0u; j < 4u; j++) {
+      let col = col0 + l.x * 4u + j;
+      if (row < u.m && col < u.n) {
+        var v = acc[i * 4u + j];
+        if (u.hasBias == 1u) { v = v + bias[col]; }
+        out[wg.z * u.m * u.n + row * u.n + col] = ${ACTIVATION[activation]};
+      }
+    }
   }
 }`;
     const u = uniform([m, n, k, args.transA ? 1 : 0, args.transB ? 1 : 0, args.aBatchStride, args.bBatchStride, bias ? 1 : 0]);
