@@ -43,18 +43,28 @@ function data(): [nr.Tensor, nr.Tensor] {
   return [x, nr.random.randint([16], 0, 3)];
 }
 
-async function train(backend: string, steps: number): Promise<{ weights: Float32Array[]; losses: number[] }> {
+interface Trained {
+  weights: Float32Array[];
+  losses: number[];
+  /** Predictions on the training backend, and on the previous one after switching back (the same model). */
+  predictions: [Float32Array, Float32Array];
+}
+
+async function train(backend: string, steps: number): Promise<Trained> {
   const previous = nr.getBackend();
   nr.setBackend(backend);
+  const m = model();
+  const [x, y] = data();
+  let on: Float32Array;
+  const losses: number[] = [];
   try {
-    const m = model();
-    const [x, y] = data();
-    const losses: number[] = [];
     for (let s = 0; s < steps; s++) losses.push((await m.trainOnBatch(x, y)).loss!);
-    return { weights: m.getWeights().map((w) => Float32Array.from(w.data() as Float32Array)), losses };
+    on = Float32Array.from(m.predict(x, { verbose: 0 }).data() as Float32Array);
   } finally {
     nr.setBackend(previous);
   }
+  const after = Float32Array.from(m.predict(x, { verbose: 0 }).data() as Float32Array);
+  return { weights: m.getWeights().map((w) => Float32Array.from(w.data() as Float32Array)), losses, predictions: [on, after] };
 }
 
 test('webgpu: a small CNN trained 20 steps ends where js does, with no stale host read', { skip }, async () => {
@@ -66,6 +76,8 @@ test('webgpu: a small CNN trained 20 steps ends where js does, with no stale hos
     assert.ok(gpu.losses.at(-1)! < gpu.losses[0]!, `the loss falls: ${gpu.losses[0]} -> ${gpu.losses.at(-1)}`);
     assertClose(gpu.losses, js.losses, { rtol: 1e-4, atol: 1e-5, message: 'losses' });
     gpu.weights.forEach((w, i) => assertClose(w, js.weights[i]!, { rtol: 1e-3, atol: 1e-4, message: `weight ${i}` }));
+    // Switching away from webgpu moves the weights to the host: the next backend's kernels see the trained values.
+    assertClose(gpu.predictions[1], gpu.predictions[0], { rtol: 1e-5, atol: 1e-6, message: 'predictions after leaving webgpu' });
     // Ordered reductions: the same adapter and seed give the same bits.
     const again = await train('webgpu', 20);
     assert.deepEqual(again.losses, gpu.losses, 'webgpu twice: the same losses');

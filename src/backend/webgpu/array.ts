@@ -17,7 +17,25 @@ const State = { Host: 0, Both: 1, Device: 2 } as const;
 type State = (typeof State)[keyof typeof State];
 
 let bridge: Bridge | null = null;
-const finalizer = new FinalizationRegistry<number>((id) => bridge?.release(id));
+/** Every device array holding a buffer, weakly: when another backend takes over, their values move to the host. */
+const attached = new Set<WeakRef<GpuFloat32Array>>();
+const finalizer = new FinalizationRegistry<{ id: number; ref?: WeakRef<GpuFloat32Array> }>(({ id, ref }) => {
+  if (ref) attached.delete(ref);
+  bridge?.release(id);
+});
+
+/**
+ * Called when webgpu stops being the active backend: the other backend's kernels read mirrors without
+ * syncing, so every GPU-newer array is read back, and all are marked host-newer (uploaded again if
+ * webgpu returns, since plain kernels may write them in place).
+ */
+export function moveAllToHost(): void {
+  for (const ref of attached) {
+    const array = ref.deref();
+    array?.syncToHost();
+    array?.markHostNewer();
+  }
+}
 /** Test mode: a mirror is filled with NaN while the GPU copy is newer, so a read that skipped the sync shows. */
 let poisonStale =
   (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURONA_WEBGPU_CHECK_STALE === '1';
@@ -40,6 +58,7 @@ export class GpuFloat32Array extends Float32Array implements HostMirror {
   /** The GPU buffer id, 0 for none yet. */
   gpuId = 0;
   state: State = State.Host;
+  private ref: WeakRef<GpuFloat32Array> | undefined;
 
   constructor(length: number) {
     super(length);
@@ -77,6 +96,7 @@ export class GpuFloat32Array extends Float32Array implements HostMirror {
   releaseDevice(): void {
     if (this.gpuId === 0) return;
     finalizer.unregister(this);
+    if (this.ref) attached.delete(this.ref);
     bridge?.release(this.gpuId);
     this.gpuId = 0;
     this.state = State.Host;
@@ -85,7 +105,9 @@ export class GpuFloat32Array extends Float32Array implements HostMirror {
 
   private attach(): void {
     this.gpuId = bridge!.alloc(this.byteLength);
-    finalizer.register(this, this.gpuId, this);
+    this.ref = new WeakRef(this);
+    attached.add(this.ref);
+    finalizer.register(this, { id: this.gpuId, ref: this.ref }, this);
   }
 }
 
@@ -106,7 +128,7 @@ export function inputId(a: Float32Array): number {
     if (a.length > 0) bridge!.write(id, a);
     if (owner === undefined) {
       uploads.set(a, id);
-      finalizer.register(a, id);
+      finalizer.register(a, { id });
     } else temporary.push(id);
   }
   return id;

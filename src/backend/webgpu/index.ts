@@ -1,7 +1,7 @@
 import { hostArray, hostMirrorOf, setFloat32Factory } from '../../core/index.js';
 import { jsKernels } from '../js/index.js';
 import type { Backend, KernelName, Kernels } from '../kernels.js';
-import { GpuFloat32Array, refreshUpload, setBridge } from './array.js';
+import { GpuFloat32Array, moveAllToHost, refreshUpload, setBridge } from './array.js';
 export { setStaleCheck } from './array.js';
 import { ADAPTER_HINT, Bridge, type AdapterInfo } from './bridge.js';
 import { webgpuKernels } from './kernels.js';
@@ -111,7 +111,10 @@ export function loadWebgpuBackend(): Backend {
   return {
     name: 'webgpu',
     kernels: { ...fallback, ...webgpuKernels(bridge, fallback) },
-    activate: (on: boolean) => setFloat32Factory(on ? (size) => new GpuFloat32Array(size) : null),
+    activate: (on: boolean) => {
+      setFloat32Factory(on ? (size) => new GpuFloat32Array(size) : null);
+      if (!on) moveAllToHost();
+    },
   } as Backend;
 }
 
