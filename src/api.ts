@@ -33,6 +33,7 @@ export {
 } from './core/index.js';
 export { setBackend, getBackend, availableBackends, setNumThreads, getNumThreads, nativeInfo, type NativeInfo } from './backend/index.js';
 export { ready, wasmInfo, type WasmInfo } from './backend/index.js';
+export { memory, type MemoryInfo } from './backend/index.js';
 export {
   Tensor,
   tensor,

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import * as nr from '../src/index.js';
-import { availableBackends } from '../src/backend/index.js';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
+import { availableBackends, probeWebgpu } from '../src/backend/index.js';
 
 /**
  * The tolerance for comparing a backend with the float64 reference: float32 rounding grows with the
@@ -36,7 +38,34 @@ export function assertClose(
 
 /** The names of every backend that can run here: conformance tests loop over them. */
 export function backendsUnderTest(): string[] {
-  return availableBackends();
+  return webgpuUnderTest && webgpuState().ok ? [...availableBackends(), 'webgpu'] : availableBackends();
+}
+
+/** The software Vulkan driver Debian's chromium ships: Dawn finds an adapter through it on machines without a GPU. */
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+let webgpuUnderTest = false;
+let webgpuProbe: { ok: boolean; reason: string } | null = null;
+
+/**
+ * Whether the webgpu backend starts here (and why not): the `webgpu` module (NEURONA_WEBGPU_MODULE
+ * or the package) and an adapter, SwiftShader's when its ICD file exists and VK_ICD_FILENAMES is unset.
+ */
+export function webgpuState(): { ok: boolean; reason: string } {
+  if (webgpuProbe) return webgpuProbe;
+  if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  const probe = probeWebgpu();
+  webgpuProbe = probe.ok ? { ok: true, reason: '' } : { ok: false, reason: probe.reason };
+  return webgpuProbe;
+}
+
+/**
+ * Called by a test file whose kernels webgpu implements: its conformance cases then run on webgpu too,
+ * or one skipped test says why webgpu is unavailable.
+ */
+export function includeWebgpu(): void {
+  webgpuUnderTest = true;
+  const state = webgpuState();
+  if (!state.ok) test('webgpu backend', (t) => t.skip(`webgpu unavailable: ${state.reason}`));
 }
 
 /** Runs `fn` with the named backend active, restoring the previous one afterwards. */

@@ -10,6 +10,9 @@ export {
   getNumThreads,
   ready,
   backendReason,
+  memory,
+  type MemoryInfo,
 } from './registry.js';
+export { probeWebgpu, setStaleCheck, webgpuAdapter, type AdapterInfo } from './webgpu/index.js';
 export { nativeInfo, type NativeInfo } from './native/index.js';
 export { wasmInfo, type WasmInfo } from './wasm/index.js';

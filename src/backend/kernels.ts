@@ -595,4 +595,6 @@ export interface Backend {
   readonly kernels: Partial<Kernels>;
   /** Sets the size of the backend's thread pool, when it has one. */
   setNumThreads?(n: number): void;
+  /** Called with true when the backend becomes the active one and with false when another replaces it. */
+  activate?(on: boolean): void;
 }

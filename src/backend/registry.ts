@@ -1,8 +1,9 @@
-import { configError, notice, show } from '../core/index.js';
+import { configError, notice, pooledBufferBytes, show } from '../core/index.js';
 import { jsBackend, jsKernels } from './js/index.js';
 import { KERNEL_NAMES, type Backend, type KernelName, type Kernels } from './kernels.js';
 import { loadNativeBackend } from './native/index.js';
 import { loadWasmBackend, loadWasmBackendAsync } from './wasm/index.js';
+import { loadWebgpuBackend, webgpuMemory } from './webgpu/index.js';
 
 /*
  * Backend selection. The active backend's kernels are merged over `js` once, when the backend is
@@ -54,7 +55,9 @@ function tryWasm(): Backend | null {
 }
 
 function activate(backend: Backend): void {
+  if (active !== backend) active?.activate?.(false);
   active = backend;
+  backend.activate?.(true);
   const merged = { ...jsKernels };
   for (const name of KERNEL_NAMES) {
     const kernel = backend.kernels[name];
@@ -92,7 +95,8 @@ export function kernels(): Kernels {
 
 /**
  * Chooses the backend by name: `'js'` (pure TypeScript, everywhere), `'native'` (the C++ addon) or
- * `'wasm'` (the same C++ kernels compiled to WebAssembly).
+ * `'wasm'` (the same C++ kernels compiled to WebAssembly) or `'webgpu'` (WGSL kernels on a GPU through the
+ * optional `webgpu` package; Node.js, see docs/backends.md).
  * The `NEURONA_BACKEND` environment variable does the same at start-up.
  *
  * ```ts
@@ -107,9 +111,11 @@ export function setBackend(name: string): void {
   if (name === 'wasm' && !tryWasm()) {
     throw configError('setBackend', { expected: `the 'wasm' backend is unavailable: ${wasmFailure}`, hint: "use setBackend('js')" });
   }
+  // webgpu starts a device worker: only when asked for by name, never chosen by default.
+  if (name === 'webgpu' && !registered.has(name)) registered.set(name, loadWebgpuBackend());
   const backend = registered.get(name);
   if (!backend) {
-    const available = [...new Set(['js', 'native', 'wasm', ...registered.keys()])].join(', ');
+    const available = [...new Set(['js', 'native', 'wasm', 'webgpu', ...registered.keys()])].join(', ');
     throw configError('setBackend', { expected: `unknown backend ${show(name)}`, hint: `available backends are ${available}` });
   }
   activate(backend);
@@ -188,4 +194,28 @@ export function setNumThreads(n: number): void {
 
 export function getNumThreads(): number {
   return numThreads;
+}
+
+/** What `nr.memory()` reports. */
+export interface MemoryInfo {
+  /** The active backend. */
+  backend: string;
+  /** GPU bytes held by arrays (`bytesInUse`) and by freed buffers kept for reuse (`bytesPooled`); null until webgpu starts. */
+  webgpu: { bytesInUse: number; bytesPooled: number } | null;
+  /** Host bytes the float32 buffer pool keeps between training steps. */
+  hostPooledBytes: number;
+}
+
+/**
+ * Memory held by neurona's allocators right now. GPU buffers are freed when the JavaScript arrays
+ * holding them are garbage-collected (nothing needs disposing), so `webgpu.bytesInUse` follows the
+ * live tensors.
+ *
+ * ```ts
+ * const { backend, hostPooledBytes } = nr.memory();
+ * console.log(backend, hostPooledBytes >= 0); // e.g. 'native' true
+ * ```
+ */
+export function memory(): MemoryInfo {
+  return { backend: ensureActive().name, webgpu: webgpuMemory(), hostPooledBytes: pooledBufferBytes() };
 }

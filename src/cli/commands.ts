@@ -1,5 +1,5 @@
 import { VERSION } from '../version.js';
-import { backendReason, getBackend, nativeInfo, setBackend, setNumThreads, wasmInfo } from '../backend/index.js';
+import { backendReason, getBackend, nativeInfo, probeWebgpu, setBackend, setNumThreads, wasmInfo } from '../backend/index.js';
 import { NeuronaError, ownEntry, problem, type Problem } from '../core/index.js';
 import { inspect, loadModel } from '../nn/saving/index.js';
 import { fromKeras, fromOnnx, fromTfjs, saveTfjs, toKeras, toOnnx } from '../interop/index.js';
@@ -406,7 +406,12 @@ export async function main(
             ? `wasm: SIMD128, ${backend === 'wasm' ? `${wasm.threads} thread(s)` : 'available, not active'} ` +
               `(${wasm.path}${wasm.oneThread ? `; one thread only: ${wasm.oneThread}` : ''})`
             : `wasm: unavailable (${wasm.reason})`;
-          out(`neurona ${VERSION}\nbackend: ${backend} (${backendReason()})\n${nativeLine}\n${wasmLine}\nnode: ${process.version}\n`);
+          const gpu = probeWebgpu();
+          const gpuLine = gpu.ok
+            ? `webgpu: ${[gpu.info.vendor, gpu.info.architecture].filter(Boolean).join(' ')} (${gpu.info.description || gpu.info.device})`
+            : `webgpu: unavailable (${gpu.reason.replace(/^webgpu: /, '')})`;
+          const lines = [`neurona ${VERSION}`, `backend: ${backend} (${backendReason()})`, nativeLine, wasmLine, gpuLine];
+          out(`${lines.join('\n')}\nnode: ${process.version}\n`);
         }
         return 0;
       case 'examples':

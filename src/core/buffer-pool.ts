@@ -22,6 +22,8 @@ export const POOL_MIN_ELEMENTS = 16;
 /** The most the pool keeps, in bytes; buffers beyond it are left to the garbage collector. */
 const POOL_MAX_BYTES = 512 * 1024 * 1024;
 
+import { releaseDeviceArray } from './device-array.js';
+
 const free = new Map<number, Float32Array[]>();
 let pooledBytes = 0;
 let enabled = true;
@@ -59,6 +61,11 @@ export function takeFloat32(size: number): Float32Array {
 export function releaseFloat32(arrays: Iterable<Float32Array>): void {
   if (!enabled) return;
   for (const array of arrays) {
+    // A device array's memory goes back to its backend's own pool at once; its host mirror is never reused.
+    if (releaseDeviceArray(array)) {
+      givenBack?.add(array);
+      continue;
+    }
     if (array.length < POOL_MIN_ELEMENTS || array.byteOffset !== 0 || array.byteLength !== array.buffer.byteLength) continue;
     const kept = givenBack === null ? array : poisoned(array, givenBack);
     if (pooledBytes + kept.byteLength > POOL_MAX_BYTES) continue;

@@ -1,5 +1,6 @@
 import { configError, shapeError, show } from './errors.js';
 import { takeFloat32 } from './buffer-pool.js';
+import { deviceFloat32 } from './device-array.js';
 import { maxTensorElements } from './settings.js';
 
 /**
@@ -55,7 +56,7 @@ export function allocate(dtype: DType, size: number, what = 'a tensor'): TypedAr
   checkTensorSize(size, dtype, what);
   switch (dtype) {
     case 'float32':
-      return takeFloat32(size);
+      return deviceFloat32(size) ?? takeFloat32(size);
     case 'float64':
       return new Float64Array(size);
     case 'int32':

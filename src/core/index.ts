@@ -5,5 +5,6 @@ export * from './random.js';
 export * from './notice.js';
 export * from './settings.js';
 export * from './buffer-pool.js';
+export * from './device-array.js';
 export * from './options.js';
 export * from './names.js';

@@ -1,4 +1,14 @@
-import { configError, dtypeError, formatShape, shapeError, shapesEqual, show, type FloatArray } from '../core/index.js';
+import {
+  configError,
+  dtypeError,
+  formatShape,
+  hostArray,
+  hostWritten,
+  shapeError,
+  shapesEqual,
+  show,
+  type FloatArray,
+} from '../core/index.js';
 import { kernels, type AttentionArgs, type MatmulArgs } from '../backend/index.js';
 import { randu, record, type Tensor } from '../tensor/index.js';
 import { mul, sub } from './elementwise.js';
@@ -67,8 +77,9 @@ export function scaledDotProductAttention(
   let kept = probabilities;
   if (rate > 0 && options.training === true) {
     const keep = randu(probabilities.shape, { dtype: probabilities.dtype });
-    const data = keep._data;
+    const data = hostArray(keep._data);
     for (let i = 0; i < data.length; i++) data[i] = data[i]! >= rate ? 1 / (1 - rate) : 0;
+    hostWritten(data);
     kept = mul(probabilities, keep);
   }
   const out = matmul(kept, v);

@@ -1,4 +1,4 @@
-import { broadcastShapes, dtypeError, formatShape, isFloat, shapesEqual, type DType } from '../core/index.js';
+import { broadcastShapes, dtypeError, formatShape, hostArray, isFloat, shapesEqual, type DType } from '../core/index.js';
 import { kernels, type BinaryOp, type UnaryGradOp, type UnaryOp } from '../backend/index.js';
 import { Tensor, provideGraphOps, record } from '../tensor/index.js';
 import { castTo, empty, operands, requireFloat, resultType, toTensor, unbroadcast, type Operand } from './helpers.js';
@@ -236,7 +236,7 @@ function againstConstant(
 ): [Tensor, null] | null {
   if (p.size !== 1 || p.requiresGrad || !isFloat(x.dtype) || p.dtype !== x.dtype || g.dtype !== x.dtype) return null;
   if (!shapesEqual(x.shape, g.shape)) return null;
-  const param = p._data[0] as number;
+  const param = hostArray(p._data)[0] as number;
   if (createGraph) return [unaryGradient(op, x, x, g, param), null];
   const dx = empty(x.shape, g.dtype);
   kernels().unaryGrad(op, x._data as Float32Array, x._data as Float32Array, g._data as Float32Array, dx._data as Float32Array, param);
@@ -322,7 +322,7 @@ export function detach(x: Tensor): Tensor {
 /** A copy with its own storage; gradients flow through it. */
 export function clone(input: Operand): Tensor {
   const x = toTensor(input);
-  const out = new Tensor(x._data.slice(), x.shape, x.dtype);
+  const out = new Tensor(hostArray(x._data).slice(), x.shape, x.dtype);
   return record('clone', out, [x], (g) => [g], true);
 }
 

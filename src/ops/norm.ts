@@ -1,4 +1,4 @@
-import { configError, dtypeError, formatShape, normalizeAxis, releaseFloat32, shapeError, show } from '../core/index.js';
+import { configError, dtypeError, formatShape, hostArray, normalizeAxis, releaseFloat32, shapeError, show } from '../core/index.js';
 import { kernels, type AxisView } from '../backend/index.js';
 import { type Tensor, isGradEnabled, record } from '../tensor/index.js';
 import { add, mul, rsqrt, square, sub } from './elementwise.js';
@@ -112,7 +112,7 @@ export function batchNorm(input: Operand, gamma: Operand | null, beta: Operand |
   // variance = 1 / invStd^2 - epsilon, in float64: its absolute error is about 1e-7 * (variance +
   // epsilon) in float32, below the float32 resolution of the variance itself once variance >= epsilon.
   const variance = empty([channels], x.dtype);
-  const r = invStd._data;
+  const r = hostArray(invStd._data);
   const v = variance._data;
   for (let l = 0; l < channels; l++) v[l] = Math.max(1 / (r[l]! * r[l]!) - epsilon, 0);
   const inputs = [x, ...(scale ? [scale] : []), ...(center ? [center] : [])];

@@ -1,4 +1,4 @@
-import { dtypeError, formatShape, shapeError, type FloatArray } from '../core/index.js';
+import { dtypeError, formatShape, hostArray, shapeError, type FloatArray } from '../core/index.js';
 import { kernels, type MatmulArgs } from '../backend/index.js';
 import { type Tensor, record } from '../tensor/index.js';
 import { empty, requireFloat, scratch, toTensor, type Operand } from './helpers.js';
@@ -163,7 +163,7 @@ function runRecurrent(
   // Time-major copies (reversed for goBackwards) make every step's slice contiguous for its GEMM.
   const source = (t: number) => (goBackwards ? time - 1 - t : t);
   const xt = scratch([time, batch, inFeatures], dtype)._data as FloatArray;
-  const xData = x._data as FloatArray;
+  const xData = hostArray(x._data as FloatArray);
   for (let t = 0; t < time; t++) {
     for (let i = 0; i < batch; i++) {
       const from = (i * time + source(t)) * inFeatures;
@@ -176,7 +176,7 @@ function runRecurrent(
   if (maskTensor !== null) {
     mask = scratch([time, batch], dtype)._data as FloatArray;
     keep = scratch([time, batch], dtype)._data as FloatArray;
-    const m = maskTensor._data;
+    const m = hostArray(maskTensor._data);
     for (let i = 0; i < batch; i++) {
       let seen = 0;
       for (let t = 0; t < time; t++) {
@@ -195,8 +195,8 @@ function runRecurrent(
   const cs = cell === 'lstm' ? (scratch([time + 1, batch, units], dtype)._data as FloatArray) : null;
   const savedWidth = cell === 'simpleRnn' ? 0 : 4 * units;
   const saved = scratch([time, batch, savedWidth], dtype)._data as FloatArray;
-  if (initial[0]) hs.set(initial[0]._data as FloatArray);
-  if (cs && initial[1]) cs.set(initial[1]._data as FloatArray);
+  if (initial[0]) hs.set(hostArray(initial[0]._data as FloatArray));
+  if (cs && initial[1]) cs.set(hostArray(initial[1]._data as FloatArray));
   const hu = scratch([batch, width], dtype)._data as FloatArray;
   const uData = u._data as FloatArray;
   const bData = b === null ? null : (b._data as FloatArray);
@@ -226,6 +226,8 @@ function runRecurrent(
   }
   const out = empty([batch, time + nStates, units], dtype, `recurrent (${cell})`);
   const o = out._data as FloatArray;
+  hostArray(hs);
+  if (cs) hostArray(cs);
   const rows = time + nStates;
   for (let i = 0; i < batch; i++) {
     for (let t = 0; t < time; t++) {
@@ -237,7 +239,7 @@ function runRecurrent(
   }
   const inputs = [x, w, u, ...(b === null ? [] : [b]), ...initial];
   return record(`recurrent (${cell})`, out, inputs, (g) => {
-    const gData = g._data as FloatArray;
+    const gData = hostArray(g._data as FloatArray);
     const dy = scratch([time, batch, units], dtype)._data as FloatArray;
     const dhCarry = empty([batch, units], dtype)._data as FloatArray;
     const dcTensor = cs ? empty([batch, units], dtype) : null;
@@ -290,6 +292,8 @@ function runRecurrent(
     if (initial[0]?.requiresGrad) {
       dh0 = empty([batch, units], dtype);
       const d = dh0._data as FloatArray;
+      hostArray(dhRec);
+      hostArray(dhCarry);
       for (let k = 0; k < step; k++) d[k] = (time > 0 ? dhRec[k]! : 0) + dhCarry[k]!;
     }
     let dx: Tensor | null = null;
@@ -299,6 +303,7 @@ function runRecurrent(
       if (time * batch > 0 && inFeatures > 0 && width > 0)
         table.matmul(dzx, w._data as FloatArray, dxt, mm(time * batch, inFeatures, width, false, true));
       const d = dx._data as FloatArray;
+      hostArray(dxt);
       for (let t = 0; t < time; t++) {
         for (let i = 0; i < batch; i++) {
           const to = (i * time + source(t)) * inFeatures;

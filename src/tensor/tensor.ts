@@ -1,4 +1,4 @@
-import { dtypeError, shapeError, formatShape, isFloat, sizeOf, type DType, type TypedArray } from '../core/index.js';
+import { dtypeError, shapeError, formatShape, hostArray, isFloat, sizeOf, type DType, type TypedArray } from '../core/index.js';
 
 /**
  * A gradient rule recorded by an op: maps the output's gradient to one gradient per input. With
@@ -94,12 +94,12 @@ export class Tensor {
 
   /** The values as a typed array (Float32Array for float32, Int32Array, Uint8Array for bool). Do not mutate it. */
   data(): TypedArray {
-    return this._data;
+    return hostArray(this._data);
   }
 
   /** The values as nested arrays (a number for a scalar; booleans for a bool tensor). */
   toArray(): NestedArray {
-    const values = this._data;
+    const values = hostArray(this._data);
     const asBool = this.dtype === 'bool';
     const shape = this.shape;
     if (shape.length === 0) return asBool ? values[0] === 1 : values[0]!;
@@ -124,7 +124,7 @@ export class Tensor {
         hint: 'reduce it first (e.g. .sum())',
       });
     }
-    return this._data[0]!;
+    return hostArray(this._data)[0]!;
   }
 
   toString(): string {
@@ -139,7 +139,7 @@ export class Tensor {
 /** `tensor([[1, 2], [3, 4]], dtype=float32)`, eliding the middle of long axes like NumPy. */
 function formatTensor(t: Tensor): string {
   const edge = 3;
-  const values = t._data;
+  const values = hostArray(t._data);
   const fmt = (v: number): string => {
     if (t.dtype === 'bool') return v ? 'true' : 'false';
     if (t.dtype === 'int32') return String(v);

@@ -1,5 +1,5 @@
 import { BINARY_OPS, type BinaryOp } from '../../src/backend/index.js';
-import { assert, nr } from '../helpers.js';
+import { assert, includeWebgpu, nr } from '../helpers.js';
 import {
   TestRandom,
   assertConforms,
@@ -14,6 +14,8 @@ import {
   sizeOf,
   valuesOf,
 } from './harness.js';
+
+includeWebgpu();
 
 /*
  * Conformance of the binary (broadcasting) and where kernels, through the public ops.

@@ -1,6 +1,8 @@
 import { UNARY_OPS, UNARY_GRAD_OPS, type UnaryOp, type UnaryGradOp } from '../../src/backend/index.js';
-import { assert, nr } from '../helpers.js';
+import { assert, includeWebgpu, nr } from '../helpers.js';
 import { ODD_LENGTHS, TestRandom, assertConforms, assertExact, conformance, randomTensor, valuesOf } from './harness.js';
+
+includeWebgpu();
 
 /*
  * Conformance of the unary, unaryGrad and cast kernels, through the public ops.

@@ -1,6 +1,8 @@
-import { assert, nr } from '../helpers.js';
+import { assert, includeWebgpu, nr } from '../helpers.js';
 import { kernels, kernelProvider } from '../../src/backend/index.js';
 import { TestRandom, assertConforms, conformance, randomTensor, valuesOf } from './harness.js';
+
+includeWebgpu();
 
 /*
  * Conformance of the fused kernels of the training step, on every backend and against float64

@@ -1,5 +1,7 @@
-import { assert, nr } from '../helpers.js';
+import { assert, includeWebgpu, nr } from '../helpers.js';
 import { TestRandom, assertConforms, assertExact, conformance, randomTensor, sizeOf, valuesOf } from './harness.js';
+
+includeWebgpu();
 
 /*
  * Conformance of the matmul kernel through nr.matmul: every transpose combination, sizes that are

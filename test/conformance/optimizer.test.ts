@@ -1,5 +1,7 @@
-import { assertClose, float32Tolerance, nr } from '../helpers.js';
+import { assertClose, float32Tolerance, includeWebgpu, nr } from '../helpers.js';
 import { conformance, ODD_LENGTHS } from './harness.js';
+
+includeWebgpu();
 
 /*
  * The fused optimizer kernel (applyUpdate), through the optimizers: three float32 steps on every

@@ -1,5 +1,5 @@
 import { REDUCE_OPS, kernels, type ReduceOp } from '../../src/backend/index.js';
-import { assert, nr } from '../helpers.js';
+import { assert, includeWebgpu, nr } from '../helpers.js';
 import {
   TestRandom,
   assertConforms,
@@ -12,6 +12,8 @@ import {
   unravel,
   valuesOf,
 } from './harness.js';
+
+includeWebgpu();
 
 /*
  * Conformance of the reduce, argReduce, softmax and logSoftmax kernels, through the public ops.

@@ -1,4 +1,4 @@
-import { configError, formatShape, isPlainObject, shapeError, show } from '../../core/index.js';
+import { configError, formatShape, hostArray, isPlainObject, shapeError, show } from '../../core/index.js';
 import { Tensor, fromStorage, noGrad } from '../../tensor/index.js';
 import * as ops from '../../ops/index.js';
 
@@ -54,7 +54,7 @@ export function signature(element: Element): string {
 /** Rows share the source's storage: a row of a contiguous row-major tensor is one contiguous run. */
 export function row(t: Tensor, index: number): Tensor {
   const size = t.size / t.shape[0]!;
-  return fromStorage(t._data.subarray(index * size, (index + 1) * size), t.shape.slice(1), t.dtype);
+  return fromStorage(hostArray(t._data).subarray(index * size, (index + 1) * size), t.shape.slice(1), t.dtype);
 }
 
 /** The length on axis 0 shared by every tensor of `element`, or a ShapeError naming both lengths. */

@@ -1,4 +1,4 @@
-import { configError, formatShape, globalRandom, numericsError, shapeError, show } from '../../core/index.js';
+import { configError, formatShape, globalRandom, hostArray, numericsError, shapeError, show } from '../../core/index.js';
 import { Tensor, tensor } from '../../tensor/index.js';
 import * as ops from '../../ops/index.js';
 import { describeValue } from '../describe.js';
@@ -44,7 +44,7 @@ export function toList(x: TensorOrList | undefined, role: string): Tensor[] {
 export function checkFinite(list: readonly Tensor[], role: string): void {
   for (const [i, t] of list.entries()) {
     if (t.dtype !== 'float32' && t.dtype !== 'float64') continue;
-    const values = t._data;
+    const values = hostArray(t._data);
     let bad = -1;
     // v - v is 0 for every finite v and NaN for NaN and +-Infinity: one comparison per element.
     for (let k = 0; k < values.length; k++) {

@@ -1,4 +1,4 @@
-import { configError, is, shapeError, show } from '../../../core/index.js';
+import { configError, hostArray, hostWritten, is, shapeError, show } from '../../../core/index.js';
 import { randu, type Tensor, type Variable } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import {
@@ -136,8 +136,9 @@ export class Attention extends Layer {
     });
     if (this.dropout > 0 && options.training === true) {
       const keep = randu(weights.shape, { dtype: weights.dtype });
-      const data = keep._data;
+      const data = hostArray(keep._data);
       for (let i = 0; i < data.length; i++) data[i] = data[i]! >= this.dropout ? 1 / (1 - this.dropout) : 0;
+      hostWritten(data);
       weights = ops.mul(weights, keep);
     }
     let out = ops.matmul(weights, value);

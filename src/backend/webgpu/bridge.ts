@@ -1,0 +1,239 @@
+import { configError, numericsError } from '../../core/index.js';
+import { WORKER_SOURCE } from './worker-source.js';
+
+/*
+ * The main thread's side of the device worker. Kernels are synchronous, WebGPU is not: commands are
+ * queued here and posted to the worker in batches without waiting; only a readback (and start-up)
+ * blocks, on Atomics.wait over a shared word the worker bumps after posting its answer on a
+ * MessageChannel, which receiveMessageOnPort then takes without an event-loop turn. Node's main
+ * thread may block this way; a browser's main thread may not (see `syncReadAllowed`).
+ *
+ * Buffer ids are chosen here, and freed buffers are pooled here by size bucket, so allocation costs
+ * no message and the bytes in use are known without asking the worker.
+ */
+
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  description: string;
+  device: string;
+}
+
+type Command =
+  | { t: 'init'; mod: string }
+  | { t: 'alloc'; id: number; bytes: number }
+  | { t: 'destroy'; id: number }
+  | { t: 'write'; id: number; data: ArrayBuffer }
+  | { t: 'run'; key: string; code: string; ids: number[]; uniform: ArrayBuffer | null; groups: [number, number, number] }
+  | { t: 'read'; id: number; bytes: number }
+  | { t: 'close' };
+
+interface NodeWorker {
+  postMessage(value: unknown, transfer?: readonly ArrayBuffer[]): void;
+  unref(): void;
+  terminate(): Promise<number>;
+}
+interface WorkerThreads {
+  Worker: new (code: string, options: object) => NodeWorker;
+  MessageChannel: new () => { port1: object; port2: object };
+  receiveMessageOnPort(port: object): { message: unknown } | undefined;
+}
+interface NodeModule {
+  createRequire(from: string): { resolve(id: string): string };
+}
+interface NodeUrl {
+  pathToFileURL(path: string): { href: string };
+}
+
+/** Bytes kept in the freed-buffer pool before buffers are destroyed instead. */
+const POOL_LIMIT_BYTES = 256 * 1024 * 1024;
+/** Commands queued before a batch is posted even without a readback. */
+const BATCH = 64;
+/** How long a readback may take before it is reported as a hung device. */
+const READ_TIMEOUT_MS = 120_000;
+
+/** Size buckets: multiples of 256 bytes up to 64 KiB, then 1, 1.25, 1.5, 1.75 times a power of two. */
+export function bucketBytes(bytes: number): number {
+  const b = Math.max(bytes, 16);
+  if (b <= 65536) return Math.ceil(b / 256) * 256;
+  const p = 2 ** Math.floor(Math.log2(b));
+  const quarter = p / 4;
+  return Math.ceil(b / quarter) * quarter;
+}
+
+function env(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
+
+function builtin<T>(id: string): T | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return proc?.getBuiltinModule?.(id) as T | undefined;
+}
+
+/** The module specifier the worker imports: NEURONA_WEBGPU_MODULE (a path), else `webgpu` resolved from the working directory. */
+function moduleSpecifier(): string {
+  const url = builtin<NodeUrl>('node:url')!;
+  const override = env('NEURONA_WEBGPU_MODULE');
+  if (override) return url.pathToFileURL(override).href;
+  const mod = builtin<NodeModule>('node:module')!;
+  const cwd = (globalThis as { process: { cwd(): string } }).process.cwd();
+  try {
+    return url.pathToFileURL(mod.createRequire(`${cwd}/`).resolve('webgpu')).href;
+  } catch {
+    return 'webgpu';
+  }
+}
+
+export class Bridge {
+  readonly info: AdapterInfo;
+  private readonly worker: NodeWorker;
+  private readonly port: object;
+  private readonly threads: WorkerThreads;
+  private readonly flag: Int32Array;
+  private queue: Command[] = [];
+  private transfer: ArrayBuffer[] = [];
+  private nextId = 1;
+  private readonly free = new Map<number, number[]>();
+  private readonly sizeOf = new Map<number, number>();
+  private pooled = 0;
+  private inUse = 0;
+
+  /** Starts the worker and waits for its adapter and device; throws a ConfigError saying why there is none. */
+  constructor() {
+    const threads = builtin<WorkerThreads>('node:worker_threads');
+    if (!threads) {
+      throw configError('webgpu', {
+        expected: 'the webgpu backend runs in Node.js (worker_threads) in this release',
+        hint: 'in a browser, use the js backend for now',
+      });
+    }
+    this.threads = threads;
+    const flagBuffer = new SharedArrayBuffer(4);
+    this.flag = new Int32Array(flagBuffer);
+    const { port1, port2 } = new threads.MessageChannel();
+    this.port = port1;
+    this.worker = new threads.Worker(WORKER_SOURCE, { eval: true, workerData: { port: port2, flag: flagBuffer }, transferList: [port2] });
+    this.worker.unref();
+    (port1 as { unref?(): void }).unref?.();
+    this.queue.push({ t: 'init', mod: moduleSpecifier() });
+    const reply = this.await() as { ok: boolean; reason?: string; info?: AdapterInfo };
+    if (!reply.ok) {
+      void this.worker.terminate();
+      throw configError('webgpu', { expected: `no WebGPU device: ${reply.reason ?? 'unknown reason'}`, hint: ADAPTER_HINT });
+    }
+    this.info = reply.info!;
+    // Dawn aborts the process when its threads are torn down with the device still alive: close it first.
+    const proc = (globalThis as { process?: { once(event: string, fn: () => void): void } }).process;
+    proc?.once('exit', () => this.close());
+  }
+
+  /** Finishes the queued work and destroys the device (synchronously: it runs in the process's exit handler). */
+  close(): void {
+    this.queue.push({ t: 'close' });
+    try {
+      this.await();
+    } catch {
+      // A device that fails while closing has nothing left to lose.
+    }
+  }
+
+  /** A buffer of at least `bytes` bytes: a pooled one of the same bucket when there is one. */
+  alloc(bytes: number): number {
+    const size = bucketBytes(bytes);
+    this.inUse += size;
+    const reused = this.free.get(size)?.pop();
+    if (reused !== undefined) {
+      this.pooled -= size;
+      return reused;
+    }
+    const id = this.nextId++;
+    this.sizeOf.set(id, size);
+    this.send({ t: 'alloc', id, bytes: size });
+    return id;
+  }
+
+  /** Returns a buffer to the pool (queued work that reads it still runs first: the worker keeps order). */
+  release(id: number): void {
+    const size = this.sizeOf.get(id)!;
+    this.inUse -= size;
+    if (this.pooled + size > POOL_LIMIT_BYTES) {
+      this.sizeOf.delete(id);
+      this.send({ t: 'destroy', id });
+      return;
+    }
+    const list = this.free.get(size);
+    if (list) list.push(id);
+    else this.free.set(size, [id]);
+    this.pooled += size;
+  }
+
+  write(id: number, data: Float32Array): void {
+    const copy = data.slice().buffer as ArrayBuffer;
+    this.transfer.push(copy);
+    this.send({ t: 'write', id, data: copy });
+  }
+
+  run(key: string, code: string, ids: number[], uniform: ArrayBuffer | null, groups: [number, number, number]): void {
+    this.send({ t: 'run', key, code, ids, uniform, groups });
+  }
+
+  /** Blocks until the queued work is done and returns the first `bytes` bytes of buffer `id`. */
+  read(id: number, bytes: number): ArrayBuffer {
+    this.queue.push({ t: 'read', id, bytes: Math.ceil(bytes / 4) * 4 });
+    const reply = this.await() as { data?: ArrayBuffer; error?: string };
+    if (reply.error !== undefined) {
+      throw numericsError('webgpu', {
+        expected: `the device reported an error: ${reply.error}`,
+        hint: 'see docs/backends.md, "The webgpu backend"',
+      });
+    }
+    return reply.data!;
+  }
+
+  memory(): { bytesInUse: number; bytesPooled: number } {
+    return { bytesInUse: this.inUse, bytesPooled: this.pooled };
+  }
+
+  private send(command: Command): void {
+    this.queue.push(command);
+    if (this.queue.length >= BATCH) this.flush();
+  }
+
+  private flush(): void {
+    if (this.queue.length === 0) return;
+    this.worker.postMessage(this.queue, this.transfer);
+    this.queue = [];
+    this.transfer = [];
+  }
+
+  private await(): unknown {
+    syncReadAllowed();
+    const seen = Atomics.load(this.flag, 0);
+    this.flush();
+    const started = Date.now();
+    for (;;) {
+      const got = this.threads.receiveMessageOnPort(this.port);
+      if (got) return got.message;
+      if (Date.now() - started > READ_TIMEOUT_MS) {
+        throw numericsError('webgpu', { expected: `the device worker did not answer within ${READ_TIMEOUT_MS / 1000} s` });
+      }
+      Atomics.wait(this.flag, 0, seen, 1000);
+    }
+  }
+}
+
+export const ADAPTER_HINT =
+  'install the optional dependency `webgpu` (Dawn for Node) and a GPU driver; without a GPU, SwiftShader works: ' +
+  'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (Debian package chromium)';
+
+/** A synchronous readback blocks the calling thread, which a browser forbids on its main thread. */
+function syncReadAllowed(): void {
+  const g = globalThis as { document?: unknown; process?: { versions?: { node?: string } } };
+  if (g.document !== undefined && !g.process?.versions?.node) {
+    throw configError('webgpu', {
+      expected:
+        "a synchronous read of GPU data (data(), toArray(), item(), a kernel that runs on the CPU) cannot block a browser's main thread",
+      hint: 'await tensor.dataAsync(), or train inside a Web Worker',
+    });
+  }
+}

@@ -1,0 +1,407 @@
+import type { FloatArray, TypedArray } from '../../core/index.js';
+import type {
+  AxisView,
+  BinaryOp,
+  Kernels,
+  LinearActivation,
+  MatmulArgs,
+  ReduceOp,
+  UnaryGradOp,
+  UnaryOp,
+  UpdateParams,
+  UpdateRule,
+} from '../kernels.js';
+import { GpuFloat32Array, inputId, releaseTemporary } from './array.js';
+import type { Bridge } from './bridge.js';
+
+/*
+ * The WGSL kernels. Each decides per call: float32 operands it has a shader for, with an output that
+ * is a device array, run on the GPU; anything else (another dtype, an op without a shader here, an
+ * output that is a plain array or a view) runs the js kernel through `fallback`, which syncs first.
+ * exp, sigmoid and tanh are written out (ports of native/kernels/elementwise_impl.h's exp_f32,
+ * sigmoid_f32, tanh_f32) because WGSL's built-ins may be several ulps off, more than the
+ * conformance tolerance; + - * / sqrt floor ceil round and comparisons are WGSL's own.
+ */
+
+const WG = 256;
+
+const HELPERS = /* wgsl */ `
+fn exp32(xin: f32) -> f32 {
+  var x = xin;
+  x = select(x, 89.0, x > 89.0);
+  x = select(x, -104.0, x < -104.0);
+  let n = round(x * 1.44269504088896341);
+  let r = (x - n * 0.693359375) - n * -2.12194440e-4;
+  var p = 1.9875691500e-4;
+  p = p * r + 1.3981999507e-3;
+  p = p * r + 8.3334519073e-3;
+  p = p * r + 4.1665795894e-2;
+  p = p * r + 1.6666665459e-1;
+  p = p * r + 5.0000001201e-1;
+  p = p * (r * r) + r + 1.0;
+  let e = i32(n);
+  let e1 = e >> 1u;
+  return p * bitcast<f32>((e1 + 127) << 23u) * bitcast<f32>((e - e1 + 127) << 23u);
+}
+fn sigmoid32(x: f32) -> f32 {
+  let e = exp32(-abs(x));
+  let d = 1.0 + e;
+  return select(e / d, 1.0 / d, x >= 0.0);
+}
+fn tanh32(x: f32) -> f32 {
+  let ax = abs(x);
+  let z = x * x;
+  var p = -5.70498872745e-3;
+  p = p * z + 2.06390887954e-2;
+  p = p * z - 5.37397155531e-2;
+  p = p * z + 1.33314422036e-1;
+  p = p * z - 3.33332819422e-1;
+  let small = p * z * x + x;
+  let large = sign(x) * (1.0 - 2.0 / (exp32(2.0 * ax) + 1.0));
+  return select(small, large, ax >= 0.625);
+}
+fn isnan32(x: f32) -> bool { return !(x == x); }
+`;
+
+/** WGSL expressions of `v` (and `p`, the op's parameter) for the unary ops with a shader. */
+const UNARY: Partial<Record<UnaryOp, string>> = {
+  neg: '-v',
+  abs: 'abs(v)',
+  exp: 'exp32(v)',
+  sqrt: 'sqrt(v)',
+  rsqrt: '1.0 / sqrt(v)',
+  square: 'v * v',
+  reciprocal: '1.0 / v',
+  tanh: 'tanh32(v)',
+  sigmoid: 'sigmoid32(v)',
+  silu: 'v * sigmoid32(v)',
+  // `v < 0 ? 0 : v` lets NaN through, as the js kernel does.
+  relu: 'select(v, 0.0, v < 0.0)',
+  leakyRelu: 'select(p * v, v, v > 0.0)',
+  floor: 'floor(v)',
+  ceil: 'ceil(v)',
+  // WGSL's round is half to even, as the js kernel's.
+  round: 'round(v)',
+};
+
+/** dx from x, the forward output y, dy and the parameter p. */
+const UNARY_GRAD: Partial<Record<UnaryGradOp, string>> = {
+  abs: 'select(select(0.0, -d, x < 0.0), d, x > 0.0)',
+  exp: 'd * y',
+  sqrt: '(0.5 * d) / y',
+  square: '2.0 * x * d',
+  tanh: 'd * (1.0 - y * y)',
+  sigmoid: 'd * y * (1.0 - y)',
+  relu: 'select(0.0, d, x > 0.0)',
+  leakyRelu: 'select(p * d, d, x > 0.0)',
+  minimumScalar: 'd * select(select(0.0, 0.5, x == p), 1.0, x < p)',
+  maximumScalar: 'd * select(select(0.0, 0.5, x == p), 1.0, x > p)',
+};
+
+/** Binary float32 ops whose float32 result is the correctly rounded one (NaN wins in maximum/minimum, as in js). */
+const BINARY: Partial<Record<BinaryOp, string>> = {
+  add: 'a + b',
+  sub: 'a - b',
+  mul: 'a * b',
+  div: 'a / b',
+  maximum: 'select(b, a, a > b || isnan32(a))',
+  minimum: 'select(b, a, a < b || isnan32(a))',
+};
+
+const ACTIVATION: Record<LinearActivation, string> = {
+  linear: 'v',
+  relu: 'select(v, 0.0, v < 0.0)',
+  sigmoid: 'sigmoid32(v)',
+  tanh: 'tanh32(v)',
+};
+
+/** Uniform bytes: u32 for integers, f32 where `floats` says, in order, padded to 16 bytes by the worker. */
+function uniform(values: readonly number[], floats: ReadonlySet<number> = new Set()): ArrayBuffer {
+  const view = new DataView(new ArrayBuffer(Math.ceil(values.length / 4) * 16));
+  values.forEach((v, i) => (floats.has(i) ? view.setFloat32(i * 4, v, true) : view.setUint32(i * 4, v, true)));
+  return view.buffer;
+}
+
+/** Workgroups for n threads of WG each, over two dimensions when one would pass the 65535 limit. */
+function grid(n: number): [number, number, number] {
+  const groups = Math.max(1, Math.ceil(n / WG));
+  const x = Math.min(groups, 65535);
+  return [x, Math.ceil(groups / x), 1];
+}
+
+const FLAT_INDEX = `let i = g.x + g.y * nw.x * ${WG}u;`;
+const ENTRY = `@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u)`;
+
+function storage(names: readonly string[], writable: ReadonlySet<string>): string {
+  return names
+    .map((name, b) => `@group(0) @binding(${b}) var<storage, ${writable.has(name) ? 'read_write' : 'read'}> ${name}: array<f32>;`)
+    .join('\n');
+}
+
+const isF32 = (a: unknown): a is Float32Array => a instanceof Float32Array;
+const onDevice = (a: unknown): a is GpuFloat32Array => a instanceof GpuFloat32Array;
+
+/** The webgpu kernel table over `bridge`, with `fallback` (the js kernels behind a sync) for every other case. */
+export function webgpuKernels(bridge: Bridge, fallback: Kernels): Partial<Kernels> {
+  const dispatch = (key: string, code: string, ids: number[], u: ArrayBuffer, groups: [number, number, number]) => {
+    bridge.run(key, code, ids, u, groups);
+    releaseTemporary();
+  };
+
+  function unary(op: UnaryOp, x: TypedArray, out: TypedArray, param: number): void {
+    const expr = UNARY[op];
+    if (expr === undefined || !isF32(x) || !onDevice(out)) {
+      fallback.unary(op, x, out, param);
+      return;
+    }
+    if (out.length === 0) return;
+    const code = `${HELPERS}${storage(['x', 'out'], new Set(['out']))}
+struct P { n: u32, p: f32 }
+@group(0) @binding(2) var<uniform> u: P;
+${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } let v = x[i]; let p = u.p; out[i] = ${expr}; }`;
+    dispatch(`unary:${op}`, code, [inputId(x), out.outputId()], uniform([out.length, param], new Set([1])), grid(out.length));
+  }
+
+  function unaryGrad(op: UnaryGradOp, x: FloatArray, y: FloatArray, dy: FloatArray, out: FloatArray, param: number): void {
+    const expr = UNARY_GRAD[op];
+    if (expr === undefined || !isF32(x) || !isF32(y) || !isF32(dy) || !onDevice(out)) {
+      fallback.unaryGrad(op, x, y, dy, out, param);
+      return;
+    }
+    if (out.length === 0) return;
+    const code = `${HELPERS}${storage(['xs', 'ys', 'ds', 'out'], new Set(['out']))}
+struct P { n: u32, p: f32 }
+@group(0) @binding(4) var<uniform> u: P;
+${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } let x = xs[i]; let y = ys[i]; let d = ds[i]; let p = u.p; out[i] = ${expr}; }`;
+    const ids = [inputId(x), inputId(y), inputId(dy), out.outputId()];
+    dispatch(`unaryGrad:${op}`, code, ids, uniform([out.length, param], new Set([1])), grid(out.length));
+  }
+
+  const MAX_RANK = 8;
+  function binary(
+    op: BinaryOp,
+    a: TypedArray,
+    aShape: readonly number[],
+    b: TypedArray,
+    bShape: readonly number[],
+    out: TypedArray,
+    outShape: readonly number[],
+  ): void {
+    const expr = BINARY[op];
+    if (expr === undefined || !isF32(a) || !isF32(b) || !onDevice(out) || outShape.length > MAX_RANK) {
+      fallback.binary(op, a, aShape, b, bShape, out, outShape);
+      return;
+    }
+    if (out.length === 0) return;
+    // Broadcasting as strides: an operand's stride is 0 on the axes where it has extent 1 (or none).
+    const rank = outShape.length;
+    const strides = (shape: readonly number[]) => {
+      const s = new Array<number>(MAX_RANK).fill(0);
+      let step = 1;
+      for (let i = rank - 1; i >= 0; i--) {
+        const d = shape[i - (rank - shape.length)] ?? 1;
+        s[i] = d === 1 ? 0 : step;
+        step *= d;
+      }
+      return s;
+    };
+    const dims = [...outShape, ...new Array<number>(MAX_RANK - rank).fill(1)];
+    const code = `${HELPERS}${storage(['xa', 'xb', 'out'], new Set(['out']))}
+struct P { n: u32, rank: u32, pad0: u32, pad1: u32, dims: array<vec4u, 2>, sa: array<vec4u, 2>, sb: array<vec4u, 2> }
+@group(0) @binding(3) var<uniform> u: P;
+${ENTRY} {
+  ${FLAT_INDEX}
+  if (i >= u.n) { return; }
+  var rest = i; var ia = 0u; var ib = 0u;
+  for (var d = i32(u.rank) - 1; d >= 0; d--) {
+    let extent = u.dims[d / 4][d % 4];
+    let c = rest % extent; rest = rest / extent;
+    ia += c * u.sa[d / 4][d % 4]; ib += c * u.sb[d / 4][d % 4];
+  }
+  let a = xa[ia]; let b = xb[ib]; out[i] = ${expr};
+}`;
+    const u = uniform([out.length, rank, 0, 0, ...dims, ...strides(aShape), ...strides(bShape)]);
+    dispatch(`binary:${op}`, code, [inputId(a), inputId(b), out.outputId()], u, grid(out.length));
+  }
+
+  function reduce(op: ReduceOp, x: TypedArray, view: AxisView, out: TypedArray): void {
+    if ((op !== 'sum' && op !== 'max' && op !== 'min') || !isF32(x) || !onDevice(out) || view.length === 0) {
+      fallback.reduce(op, x, view, out);
+      return;
+    }
+    if (out.length === 0) return;
+    // One thread per output, the axis summed in index order (Kahan-compensated): the same order on every run.
+    const step =
+      op === 'sum'
+        ? 'let y = v - comp; let t = acc + y; comp = (t - acc) - y; acc = t;'
+        : `if (v ${op === 'max' ? '>' : '<'} acc || isnan32(v)) { acc = v; }`;
+    const code = `${HELPERS}${storage(['x', 'out'], new Set(['out']))}
+struct P { n: u32, length: u32, inner: u32 }
+@group(0) @binding(2) var<uniform> u: P;
+${ENTRY} {
+  ${FLAT_INDEX}
+  if (i >= u.n) { return; }
+  let base = (i / u.inner) * u.length * u.inner + i % u.inner;
+  var acc = x[base]; var comp = 0.0;
+  for (var j = 1u; j < u.length; j++) { let v = x[base + j * u.inner]; ${step} }
+  out[i] = acc;
+}`;
+    dispatch(`reduce:${op}`, code, [inputId(x), out.outputId()], uniform([out.length, view.length, view.inner]), grid(out.length));
+  }
+
+  function softmax(x: FloatArray, view: AxisView, out: FloatArray): void {
+    if (!isF32(x) || !onDevice(out)) {
+      fallback.softmax(x, view, out);
+      return;
+    }
+    const rows = view.outer * view.inner;
+    if (rows === 0 || view.length === 0) return;
+    const code = `${HELPERS}${storage(['x', 'out'], new Set(['out']))}
+struct P { n: u32, length: u32, inner: u32, inf: u32 }
+@group(0) @binding(2) var<uniform> u: P;
+${ENTRY} {
+  ${FLAT_INDEX}
+  if (i >= u.n) { return; }
+  let base = (i / u.inner) * u.length * u.inner + i % u.inner;
+  // Infinity comes through the uniform: WGSL rejects a constant expression that evaluates to it.
+  let inf = bitcast<f32>(u.inf);
+  var m = -inf;
+  for (var j = 0u; j < u.length; j++) { let v = x[base + j * u.inner]; if (v > m) { m = v; } }
+  if (abs(m) == inf) { m = 0.0; }
+  var sum = 0.0; var comp = 0.0;
+  for (var j = 0u; j < u.length; j++) {
+    let y = exp32(x[base + j * u.inner] - m) - comp; let t = sum + y; comp = (t - sum) - y; sum = t;
+  }
+  let scale = 1.0 / sum;
+  for (var j = 0u; j < u.length; j++) { let p = base + j * u.inner; out[p] = exp32(x[p] - m) * scale; }
+}`;
+    dispatch('softmax', code, [inputId(x), out.outputId()], uniform([rows, view.length, view.inner, 0x7f800000]), grid(rows));
+  }
+
+  const TILE = 32;
+  function gemm(
+    a: Float32Array,
+    b: Float32Array,
+    bias: Float32Array | null,
+    out: GpuFloat32Array,
+    args: MatmulArgs,
+    activation: LinearActivation,
+  ) {
+    const { batch, m, n, k } = args;
+    // A 32 x 32 block of out per workgroup of 8 x 8 threads, each thread a 4 x 4 register block; A and B pass
+    // through workgroup memory 16 values of k at a time. Each output sums its k products in index order.
+    const code = `${HELPERS}${storage(['A', 'B', 'bias', 'out'], new Set(['out']))}
+struct P { m: u32, n: u32, k: u32, transA: u32, transB: u32, strideA: u32, strideB: u32, hasBias: u32 }
+@group(0) @binding(4) var<uniform> u: P;
+var<workgroup> tA: array<f32, 512>;
+var<workgroup> tB: array<f32, 512>;
+@compute @workgroup_size(8, 8)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row0 = wg.y * ${TILE}u;
+  let col0 = wg.x * ${TILE}u;
+  let offA = wg.z * u.strideA;
+  let offB = wg.z * u.strideB;
+  var acc: array<f32, 16>;
+  for (var t = 0u; t < u.k; t += 16u) {
+    for (var e = 0u; e < 8u; e++) {
+      let idx = li + e * 64u;
+      let r = row0 + idx / 16u;
+      let ka = t + idx % 16u;
+      var va = 0.0;
+      if (r < u.m && ka < u.k) { va = A[offA + select(r * u.k + ka, ka * u.m + r, u.transA == 1u)]; }
+      tA[idx] = va;
+      let kb = t + idx / 32u;
+      let c = col0 + idx % 32u;
+      var vb = 0.0;
+      if (c < u.n && kb < u.k) { vb = B[offB + select(kb * u.n + c, c * u.k + kb, u.transB == 1u)]; }
+      tB[idx] = vb;
+    }
+    workgroupBarrier();
+    for (var q = 0u; q < 16u; q++) {
+      for (var i = 0u; i < 4u; i++) {
+        let av = tA[(l.y * 4u + i) * 16u + q];
+        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] = acc[i * 4u + j] + av * tB[q * 32u + l.x * 4u + j]; }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let row = row0 + l.y * 4u + i;
+    for (var j = 0u; j < 4u; j++) {
+      let col = col0 + l.x * 4u + j;
+      if (row < u.m && col < u.n) {
+        var v = acc[i * 4u + j];
+        if (u.hasBias == 1u) { v = v + bias[col]; }
+        out[wg.z * u.m * u.n + row * u.n + col] = ${ACTIVATION[activation]};
+      }
+    }
+  }
+}`;
+    const u = uniform([m, n, k, args.transA ? 1 : 0, args.transB ? 1 : 0, args.aBatchStride, args.bBatchStride, bias ? 1 : 0]);
+    const ids = [inputId(a), inputId(b), inputId(bias ?? a), out.outputId()];
+    dispatch(`gemm:${activation}`, code, ids, u, [Math.ceil(n / TILE), Math.ceil(m / TILE), batch]);
+  }
+
+  const gemmFits = (a: unknown, b: unknown, out: unknown, args: MatmulArgs): boolean =>
+    isF32(a) && isF32(b) && onDevice(out) && args.batch <= 65535 && Math.ceil(args.m / TILE) <= 65535 && Math.ceil(args.n / TILE) <= 65535;
+
+  function matmul(a: FloatArray, b: FloatArray, out: FloatArray, args: MatmulArgs): void {
+    if (!gemmFits(a, b, out, args)) {
+      fallback.matmul(a, b, out, args);
+      return;
+    }
+    if (out.length === 0) return;
+    gemm(a as Float32Array, b as Float32Array, null, out as GpuFloat32Array, args, 'linear');
+  }
+
+  function matmulBiasActivation(
+    a: FloatArray,
+    b: FloatArray,
+    bias: FloatArray | null,
+    out: FloatArray,
+    args: MatmulArgs,
+    activation: LinearActivation,
+  ): void {
+    if (!gemmFits(a, b, out, args) || (bias !== null && !isF32(bias))) {
+      fallback.matmulBiasActivation(a, b, bias, out, args, activation);
+      return;
+    }
+    if (out.length === 0) return;
+    gemm(a as Float32Array, b as Float32Array, bias as Float32Array | null, out as GpuFloat32Array, args, activation);
+  }
+
+  function applyUpdate(rule: UpdateRule, param: FloatArray, grad: FloatArray, slots: readonly FloatArray[], p: UpdateParams): void {
+    const fits = (rule === 'sgd' || (rule === 'adam' && !p.amsgrad)) && onDevice(param) && isF32(grad) && slots.every(onDevice);
+    if (!fits) {
+      fallback.applyUpdate(rule, param, grad, slots, p);
+      return;
+    }
+    if (param.length === 0) return;
+    const momentum = rule === 'sgd' && p.momentum !== 0;
+    const names = ['w', 'gr', ...(rule === 'adam' ? ['m', 'v'] : momentum ? ['m'] : [])];
+    // The same terms in the same order as js/optimizer.ts, each rounded to float32 where js stores.
+    const body =
+      rule === 'adam'
+        ? 'let gi = gr[i]; m[i] = m[i] + (gi - m[i]) * (1.0 - u.beta1); v[i] = v[i] + (gi * gi - v[i]) * (1.0 - u.beta2); ' +
+          'w[i] = w[i] - (m[i] * u.lr) / (sqrt(v[i]) + u.epsilon);'
+        : momentum
+          ? 'm[i] = m[i] * u.momentum - gr[i] * u.lr; let s = m[i]; ' +
+            'w[i] = select(w[i] + s, w[i] + (s * u.momentum - gr[i] * u.lr), u.nesterov == 1u);'
+          : 'w[i] = w[i] - gr[i] * u.lr;';
+    const code = `${storage(names, new Set(names.filter((x) => x !== 'gr')))}
+struct P { n: u32, lr: f32, momentum: f32, nesterov: u32, beta1: f32, beta2: f32, epsilon: f32 }
+@group(0) @binding(${names.length}) var<uniform> u: P;
+${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } ${body} }`;
+    const u = uniform(
+      [param.length, p.learningRate, p.momentum, p.nesterov ? 1 : 0, p.beta1, p.beta2, p.epsilon],
+      new Set([1, 2, 4, 5, 6]),
+    );
+    const ids = [param.deviceId(), inputId(grad), ...slots.map((s) => (s as GpuFloat32Array).deviceId())];
+    // In place: the arrays now hold their newest values on the GPU.
+    param.outputId();
+    for (const s of slots) (s as GpuFloat32Array).outputId();
+    dispatch(`update:${rule}:${momentum}`, code, ids, u, grid(param.length));
+  }
+
+  return { unary, unaryGrad, binary, reduce, softmax, matmul, matmulBiasActivation, applyUpdate };
+}

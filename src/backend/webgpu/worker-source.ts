@@ -1,0 +1,135 @@
+/*
+ * The code of the worker thread that owns the GPUDevice, kept as plain JavaScript text: it runs in a
+ * `worker_threads` Worker started with `eval`, so it needs no file of its own next to the build (src/,
+ * dist/ and cjs/ would each need one) and no transform of TypeScript. It knows nothing of kernels:
+ * the main thread sends WGSL text, buffer ids and uniform bytes, and the worker compiles (once per
+ * key), binds and dispatches in the order received. Only `read` and `init` answer, on `port`, then
+ * bump the shared word the main thread waits on.
+ *
+ * Messages (each post is a batch, an array of them):
+ *   {t: 'alloc', id, bytes} / {t: 'destroy', id} / {t: 'write', id, data: ArrayBuffer}
+ *   {t: 'run', key, code, ids: number[], uniform: ArrayBuffer | null, groups: [x, y, z]}
+ *   {t: 'read', id, bytes}  -> {data: ArrayBuffer} or {error}
+ */
+export const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { port, flag: flagBuffer } = workerData;
+const flag = new Int32Array(flagBuffer);
+const STORAGE = 0x80, COPY_SRC = 0x4, COPY_DST = 0x8, MAP_READ = 0x1, UNIFORM = 0x40;
+let gpu = null;
+let adapter = null;
+let device = null;
+let failure = null;
+const buffers = new Map();
+const pipelines = new Map();
+let encoder = null;
+let pass = null;
+let transient = [];
+
+function answer(message, transfer) {
+  port.postMessage(message, transfer || []);
+  Atomics.add(flag, 0, 1);
+  Atomics.notify(flag, 0);
+}
+
+function submit() {
+  if (pass) pass.end();
+  if (encoder) device.queue.submit([encoder.finish()]);
+  for (const b of transient) b.destroy();
+  encoder = null;
+  pass = null;
+  transient = [];
+}
+
+function pipelineOf(key, code) {
+  let entry = pipelines.get(key);
+  if (!entry) {
+    const module = device.createShaderModule({ code });
+    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    entry = { pipeline, layout: pipeline.getBindGroupLayout(0) };
+    pipelines.set(key, entry);
+  }
+  return entry;
+}
+
+function run(c) {
+  const { pipeline, layout } = pipelineOf(c.key, c.code);
+  const entries = c.ids.map((id, binding) => ({ binding, resource: { buffer: buffers.get(id) } }));
+  if (c.uniform) {
+    const size = Math.max(16, Math.ceil(c.uniform.byteLength / 16) * 16);
+    const u = device.createBuffer({ size, usage: UNIFORM | COPY_DST, mappedAtCreation: true });
+    new Uint8Array(u.getMappedRange()).set(new Uint8Array(c.uniform));
+    u.unmap();
+    transient.push(u);
+    entries.push({ binding: c.ids.length, resource: { buffer: u } });
+  }
+  const group = device.createBindGroup({ layout, entries });
+  if (!encoder) encoder = device.createCommandEncoder();
+  if (!pass) pass = encoder.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, group);
+  pass.dispatchWorkgroups(c.groups[0], c.groups[1], c.groups[2]);
+}
+
+async function read(c) {
+  submit();
+  const staging = device.createBuffer({ size: c.bytes, usage: MAP_READ | COPY_DST });
+  const copy = device.createCommandEncoder();
+  copy.copyBufferToBuffer(buffers.get(c.id), 0, staging, 0, c.bytes);
+  device.queue.submit([copy.finish()]);
+  await staging.mapAsync(1);
+  const data = staging.getMappedRange().slice(0);
+  staging.unmap();
+  staging.destroy();
+  return data;
+}
+
+async function init(mod) {
+  const m = await import(mod);
+  if (m.globals) Object.assign(globalThis, m.globals);
+  // Kept for the worker's life: Dawn's instance must outlive the device, and a local would be collected.
+  gpu = m.create([]);
+  adapter = await gpu.requestAdapter();
+  if (!adapter) return { ok: false, reason: 'no WebGPU adapter' };
+  const limits = adapter.limits;
+  device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxBufferSize: limits.maxBufferSize,
+      maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+    },
+  });
+  device.addEventListener?.('uncapturederror', (e) => { failure = failure || String(e.error && e.error.message || e.error); });
+  device.lost?.then((info) => { failure = failure || 'device lost: ' + info.message; });
+  const i = adapter.info || {};
+  const info = { vendor: i.vendor || '', architecture: i.architecture || '', description: i.description || '', device: i.device || '' };
+  return { ok: true, info };
+}
+
+let chain = Promise.resolve();
+require('node:worker_threads').parentPort.on('message', (batch) => {
+  chain = chain.then(async () => {
+    for (const c of batch) {
+      try {
+        if (c.t === 'init') answer(await init(c.mod));
+        else if (c.t === 'alloc') buffers.set(c.id, device.createBuffer({ size: c.bytes, usage: STORAGE | COPY_SRC | COPY_DST }));
+        else if (c.t === 'destroy') { submit(); buffers.get(c.id)?.destroy(); buffers.delete(c.id); }
+        else if (c.t === 'write') { submit(); device.queue.writeBuffer(buffers.get(c.id), 0, c.data); }
+        else if (c.t === 'run') run(c);
+        else if (c.t === 'close') { submit(); await device.queue.onSubmittedWorkDone(); device.destroy(); device = null; answer({}); }
+        else if (c.t === 'read') {
+          const data = await read(c);
+          // An error is reported once, by the read that follows it; the device stays usable.
+          if (failure) { answer({ error: failure }); failure = null; }
+          else answer({ data }, [data]);
+        }
+      } catch (e) {
+        failure = failure || String(e && e.stack || e);
+        if (c.t === 'init') answer({ ok: false, reason: 'cannot load ' + c.mod + ': ' + (e && e.message || e) });
+        else if (c.t === 'read') answer({ error: failure });
+      }
+    }
+    submit();
+  });
+});
+`;

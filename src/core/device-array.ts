@@ -1,0 +1,59 @@
+/*
+ * The protocol between CPU code and arrays whose newest values may live on a device (the webgpu
+ * backend's GpuFloat32Array). core cannot import a backend, so the backend registers the owner of each
+ * such array's ArrayBuffer here; code that reads elements on the CPU goes through `hostArray`, which
+ * brings the host copy up to date first, and code that writes elements outside a kernel calls
+ * `hostWritten` so the device copy is known to be stale. Without a device backend both are one
+ * boolean check.
+ */
+
+/** What a device array does for the host: copy its newest values down, or learn that the host wrote. */
+export interface HostMirror {
+  syncToHost(): void;
+  markHostNewer(): void;
+  /** Frees device memory now (the training loop gives the array back); the array is not used again. */
+  releaseDevice(): void;
+}
+
+const owners = new WeakMap<ArrayBufferLike, HostMirror>();
+let anyOwner = false;
+let float32Factory: ((size: number) => Float32Array) | null = null;
+
+/** @internal Registers the device array that owns `buffer` (its whole ArrayBuffer, views included). */
+export function registerHostMirror(buffer: ArrayBufferLike, owner: HostMirror): void {
+  anyOwner = true;
+  owners.set(buffer, owner);
+}
+
+/** @internal The device array owning the storage of `array`, or undefined for plain host memory. */
+export function hostMirrorOf(array: ArrayBufferView): HostMirror | undefined {
+  return anyOwner ? owners.get(array.buffer) : undefined;
+}
+
+/** `array` with its host elements up to date: read elements on the CPU only through this (or `t.data()`). */
+export function hostArray<T extends ArrayBufferView>(array: T): T {
+  if (anyOwner) owners.get(array.buffer)?.syncToHost();
+  return array;
+}
+
+/** Tells the device that CPU code wrote into `array` (after syncing it with `hostArray`). */
+export function hostWritten(array: ArrayBufferView): void {
+  if (anyOwner) owners.get(array.buffer)?.markHostNewer();
+}
+
+/** @internal Gives device memory back early; true when `array` was a device array (then not pooled). */
+export function releaseDeviceArray(array: ArrayBufferView): boolean {
+  const owner = anyOwner ? owners.get(array.buffer) : undefined;
+  owner?.releaseDevice();
+  return owner !== undefined;
+}
+
+/** @internal Where `allocate` gets float32 storage while a device backend is active (null: the buffer pool). */
+export function setFloat32Factory(factory: ((size: number) => Float32Array) | null): void {
+  float32Factory = factory;
+}
+
+/** @internal The active device backend's float32 storage of `size` elements, or null for host memory. */
+export function deviceFloat32(size: number): Float32Array | null {
+  return float32Factory === null ? null : float32Factory(size);
+}

@@ -1,0 +1,149 @@
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { setStaleCheck } from '../../src/backend/index.js';
+import { assert, assertClose, nr, webgpuState } from '../helpers.js';
+
+/*
+ * The webgpu backend beyond single kernels (docs/backends.md, "The webgpu backend"): training on it
+ * matches js, the host mirror is never read stale, and GPU memory stays flat with no dispose anywhere.
+ * On SwiftShader (the software adapter these machines have) everything is slow: sizes are small.
+ */
+
+const state = webgpuState();
+const skip = state.ok ? false : `webgpu unavailable: ${state.reason}`;
+
+function withWebgpu<T>(fn: () => T): T {
+  const previous = nr.getBackend();
+  nr.setBackend('webgpu');
+  try {
+    return fn();
+  } finally {
+    nr.setBackend(previous);
+  }
+}
+
+function model(): nr.Sequential {
+  nr.setSeed(11);
+  const m = new nr.Sequential([
+    nr.Input({ shape: [6, 6, 2] }),
+    new nr.layers.Conv2D({ filters: 4, kernelSize: 3, activation: 'relu' }),
+    new nr.layers.Flatten(),
+    new nr.layers.Dense({ units: 12, activation: 'tanh' }),
+    new nr.layers.Dense({ units: 3, activation: 'softmax' }),
+  ]);
+  m.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.01 }), loss: 'sparse_categorical_crossentropy' });
+  return m;
+}
+
+function data(): [nr.Tensor, nr.Tensor] {
+  nr.setSeed(3);
+  const x = nr.randu([16, 6, 6, 2]);
+  return [x, nr.random.randint([16], 0, 3)];
+}
+
+interface Trained {
+  weights: Float32Array[];
+  losses: number[];
+  /** Predictions on the training backend, and on the previous one after switching back (the same model). */
+  predictions: [Float32Array, Float32Array];
+}
+
+async function train(backend: string, steps: number): Promise<Trained> {
+  const previous = nr.getBackend();
+  nr.setBackend(backend);
+  const m = model();
+  const [x, y] = data();
+  let on: Float32Array;
+  const losses: number[] = [];
+  try {
+    for (let s = 0; s < steps; s++) losses.push((await m.trainOnBatch(x, y)).loss!);
+    on = Float32Array.from(m.predict(x, { verbose: 0 }).data() as Float32Array);
+  } finally {
+    nr.setBackend(previous);
+  }
+  const after = Float32Array.from(m.predict(x, { verbose: 0 }).data() as Float32Array);
+  return { weights: m.getWeights().map((w) => Float32Array.from(w.data() as Float32Array)), losses, predictions: [on, after] };
+}
+
+test('webgpu: a small CNN trained 20 steps ends where js does, with no stale host read', { skip }, async () => {
+  setStaleCheck(true);
+  try {
+    const js = await train('js', 20);
+    const gpu = await train('webgpu', 20);
+    assert.ok(gpu.losses.every(Number.isFinite), `finite losses ${gpu.losses}`);
+    assert.ok(gpu.losses.at(-1)! < gpu.losses[0]!, `the loss falls: ${gpu.losses[0]} -> ${gpu.losses.at(-1)}`);
+    assertClose(gpu.losses, js.losses, { rtol: 1e-4, atol: 1e-5, message: 'losses' });
+    gpu.weights.forEach((w, i) => assertClose(w, js.weights[i]!, { rtol: 1e-3, atol: 1e-4, message: `weight ${i}` }));
+    // Switching away from webgpu moves the weights to the host: the next backend's kernels see the trained values.
+    assertClose(gpu.predictions[1], gpu.predictions[0], { rtol: 1e-5, atol: 1e-6, message: 'predictions after leaving webgpu' });
+    // Ordered reductions: the same adapter and seed give the same bits.
+    const again = await train('webgpu', 20);
+    assert.deepEqual(again.losses, gpu.losses, 'webgpu twice: the same losses');
+  } finally {
+    setStaleCheck(false);
+  }
+});
+
+test('webgpu: the stale-mirror check shows a read that skips the sync', { skip }, () => {
+  setStaleCheck(true);
+  try {
+    withWebgpu(() => {
+      const y = nr.tensor([1, 2, 3]).add(nr.tensor([1, 1, 1]));
+      assert.ok(Number.isNaN(y._data[0]!), 'the mirror of a GPU-newer array holds NaN');
+      assert.deepEqual(Array.from(y.data()), [2, 3, 4], 'data() syncs');
+      assert.equal(y._data[0], 2, 'after the sync the mirror is current');
+    });
+  } finally {
+    setStaleCheck(false);
+  }
+});
+
+test('webgpu: GPU bytes in use stay flat over 200 training steps, with no dispose', { skip }, async () => {
+  const previous = nr.getBackend();
+  nr.setBackend('webgpu');
+  try {
+    nr.setSeed(2);
+    const m = new nr.Sequential([
+      nr.Input({ shape: [8] }),
+      new nr.layers.Dense({ units: 16, activation: 'relu' }),
+      new nr.layers.Dense({ units: 1 }),
+    ]);
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    const x = nr.randn([32, 8]);
+    const y = x.sum(1, true);
+    // What the garbage collector would free at some point, freed now: then every buffer still in use is one
+    // that something can reach, and a leak (a buffer outliving its array) shows as growth.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const collected = async () => {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return nr.memory().webgpu!.bytesInUse;
+    };
+    const used: number[] = [];
+    for (let s = 1; s <= 200; s++) {
+      await m.trainOnBatch(x, y);
+      if (s % 20 === 0) used.push(await collected());
+    }
+    const warm = used[0]!;
+    assert.ok(warm > 0, 'the weights live on the GPU');
+    assert.ok(Math.max(...used) <= warm, `GPU bytes in use after collection, every 20 steps: ${used.join(', ')}`);
+    const first = (await m.trainOnBatch(x, y)).loss!;
+    assert.ok(Number.isFinite(first) && first < 0.5 * Number(x.sum(1).square().mean().item()), `it trained: mse ${first}`);
+  } finally {
+    nr.setBackend(previous);
+  }
+});
+
+test('webgpu: a missing module is a ConfigError naming it, with the setup hint', () => {
+  const script =
+    "import('./src/index.ts').then((nr) => { try { nr.setBackend('webgpu'); } catch (e) { console.log(e.name + ': ' + e.message); } })";
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
+    env: { ...process.env, NEURONA_WEBGPU_MODULE: '/nonexistent/webgpu/index.js' },
+    encoding: 'utf8',
+  });
+  assert.match(run.stdout, /ConfigError: webgpu: no WebGPU device: cannot load file:\/\/\/nonexistent\/webgpu\/index\.js/);
+  assert.match(run.stdout, /VK_ICD_FILENAMES/);
+});
