@@ -285,10 +285,9 @@ napi_value run(napi_env env, const GroupNormArgs& args) {
                      {{args.x, size}, {args.out, size}, {args.gamma, args.gamma.data ? channels : 0},
                       {args.beta, args.beta.data ? channels : 0}, {args.mean, units}, {args.inv_std, units}},
                      [&] {
-                       active_kernels().group_norm(args.x.data, args.batch, args.spatial, channels, args.groups,
-                                                   args.gamma.data, args.beta.data, args.epsilon, args.out.data,
-                                                   args.mean.data, args.inv_std.data, num_threads());
-                       return true;
+                       return active_kernels().group_norm(args.x.data, args.batch, args.spatial, channels, args.groups,
+                                                          args.gamma.data, args.beta.data, args.epsilon, args.out.data,
+                                                          args.mean.data, args.inv_std.data, num_threads());
                      });
 }
 

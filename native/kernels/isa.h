@@ -90,7 +90,7 @@ struct IsaKernels {
                               const float* mean, const float* inv_std, bool rms, float* dx, float* dgamma,
                               float* dbeta, int threads);
   // batch images of spatial positions and channels (channels last), statistics per (image, group).
-  void (*group_norm)(const float* x, long batch, long spatial, long channels, long groups, const float* gamma,
+  bool (*group_norm)(const float* x, long batch, long spatial, long channels, long groups, const float* gamma,
                      const float* beta, double epsilon, float* out, float* mean, float* inv_std, int threads);
   bool (*group_norm_backward)(const float* x, const float* dy, long batch, long spatial, long channels, long groups,
                               const float* gamma, const float* mean, const float* inv_std, float* dx, float* dgamma,

@@ -484,13 +484,17 @@ inline bool layer_norm_backward(const float* x, const float* dy, long rows, long
 // between threads. dGamma and dBeta are the per-image channel sums (kept in scratch) added over the
 // images in order, so any thread count gives the js bits.
 
-inline void group_norm(const float* x, long batch, long spatial, long channels, long groups, const float* gamma,
+inline bool group_norm(const float* x, long batch, long spatial, long channels, long groups, const float* gamma,
                        const float* beta, double epsilon, float* out, float* mean, float* inv_std, int threads) {
   const long size = channels / groups;
   const double count = static_cast<double>(spatial * size);
+  // Each image's float64 sums, means and inverse deviations in its own part of one scratch buffer,
+  // reserved here: a kernel part must not allocate (the wasm build's malloc is the calling thread's only).
+  ScratchLock lock;
+  double* scratch = reinterpret_cast<double*>(lock.reserve(kSharedScratchSlot, 6 * static_cast<std::size_t>(batch * channels)));
+  if (scratch == nullptr) return false;
   parallel_chunks(batch, 1, threads_for(batch * spatial * channels * 3, threads), [&](long begin, long end) {
-    std::vector<double> scratch(3 * channels);
-    double* __restrict sums = scratch.data();
+    double* __restrict sums = scratch + begin * 3 * channels;
     double* __restrict m = sums + channels;
     double* __restrict inv = m + channels;
     for (long n = begin; n < end; n++) {
@@ -532,6 +536,7 @@ inline void group_norm(const float* x, long batch, long spatial, long channels, 
       }
     }
   });
+  return true;
 }
 
 inline bool group_norm_backward(const float* x, const float* dy, long batch, long spatial, long channels, long groups,
@@ -540,13 +545,14 @@ inline bool group_norm_backward(const float* x, const float* dy, long batch, lon
   const long size = channels / groups;
   const double count = static_cast<double>(spatial * size);
   ScratchLock lock;
-  double* partial = reinterpret_cast<double*>(lock.reserve(kSharedScratchSlot, 4 * static_cast<std::size_t>(batch * channels)));
+  // Per image: its channel sums for dGamma and dBeta, then its own means, inverse deviations and the two
+  // group terms, reserved here (a kernel part must not allocate: the wasm build's malloc is the caller's only).
+  double* partial = reinterpret_cast<double*>(lock.reserve(kSharedScratchSlot, 12 * static_cast<std::size_t>(batch * channels)));
   if (partial == nullptr) return false;
   double* image_gamma = partial;
   double* image_beta = partial + batch * channels;
   parallel_chunks(batch, 1, threads_for(batch * spatial * channels * 4, threads), [&](long begin, long end) {
-    std::vector<double> scratch(4 * channels);
-    double* __restrict m = scratch.data();
+    double* __restrict m = partial + 2 * batch * channels + begin * 4 * channels;
     double* __restrict inv = m + channels;
     double* __restrict a = inv + channels;
     double* __restrict b = a + channels;
