@@ -5,18 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { assert, nr, withBackend } from './helpers.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 
 // The browser build's saving and loading, in headless Chromium (as test/report.test.ts drives it):
 // src/browser.ts bundled by esbuild into one ESM file, served with the page from 127.0.0.1.
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-sync',
-];
 const PAGE = `<!doctype html><html><head><link rel="icon" href="data:,"></head><body>
 <script type="module">import * as nr from './neurona.js'; window.nr = nr; window.ready = true;</script></body></html>`;
 

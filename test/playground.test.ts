@@ -6,21 +6,13 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { assert } from './helpers.js';
 import { main } from '../src/cli/commands.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 
 // `neurona playground` in headless Chromium (driven as test/browser-save.test.ts drives it): the CLI
 // serves the page, the page trains in its worker, a digit drawn with the mouse is classified by a
 // model that `neurona train mnist-lenet --save` wrote, and the --export folder works from a plain server.
 // The worker runs on the wasm backend: on worker threads under the CLI's COOP/COEP headers, on one
 // thread from the plain server, which sends none.
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-sync',
-];
 
 type Page = import('playwright-core').Page;
 

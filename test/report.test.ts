@@ -7,18 +7,8 @@ import { assert, nr } from './helpers.js';
 import { Report } from '../src/vis/report.js';
 import { escapeHtml, formatMetric, inlineSvg, renderReportPage, type ReportState } from '../src/vis/report-page.js';
 import { decodePng } from '../src/io/png.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const CLASS_NAMES = ['horizontal', 'vertical', 'diagonal'];
 const SIDE = 6;
 

@@ -5,20 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { assert } from '../helpers.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../chromium.js';
 
 // The wasm backend in headless Chromium (as test/browser-save.test.ts drives it): the browser bundle
 // (src/browser.ts through esbuild) calls nr.ready(), which fetches and compiles the module. A page
 // served cross-origin isolated (COOP and COEP headers) gets the threaded module and Web Workers; one
 // served without them gets the single-threaded module and a notice that says why.
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-sync',
-];
 const PAGE = `<!doctype html><html><head><link rel="icon" href="data:,"></head><body>
 <script type="module">import * as nr from '/neurona.js'; window.nr = nr; window.ready = true;</script></body></html>`;
 const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
