@@ -4,8 +4,10 @@ import { NeuronaError, ownEntry, problem, type Problem } from '../core/index.js'
 import { inspect, loadModel } from '../nn/saving/index.js';
 import { fromKeras, fromOnnx, fromTfjs, saveTfjs, toKeras, toOnnx } from '../interop/index.js';
 import type { Model } from '../nn/models/model.js';
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic.js';
 import { benchUnavailable, runBench } from './bench.js';
 import { EXAMPLES } from './examples.js';
@@ -374,6 +376,22 @@ async function playground(args: readonly string[], out: Out): Promise<number> {
   return 0;
 }
 
+/**
+ * `probeWebgpu()` in a child process, for `neurona info`: Dawn and the Vulkan loader write their own
+ * diagnostics (a missing XDG_RUNTIME_DIR, an unsuitable driver) straight to the process's stderr, which
+ * only a process of its own keeps off the user's terminal.
+ */
+function probeWebgpuQuietly(): ReturnType<typeof probeWebgpu> {
+  // This file's own extension: .js in dist/, .ts when run from the sources through tsx.
+  const probe = fileURLToPath(new URL(`./webgpu-probe${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+  const child = spawnSync(process.execPath, [...process.execArgv, probe], { encoding: 'utf8', timeout: 60_000 });
+  try {
+    return JSON.parse(child.stdout) as ReturnType<typeof probeWebgpu>;
+  } catch {
+    return { ok: false, reason: `the probe process failed (${child.error?.message ?? `exit code ${child.status}`})` };
+  }
+}
+
 /** Runs the CLI with the given arguments and resolves to the exit code. */
 export async function main(
   args: readonly string[],
@@ -406,7 +424,7 @@ export async function main(
             ? `wasm: SIMD128, ${backend === 'wasm' ? `${wasm.threads} thread(s)` : 'available, not active'} ` +
               `(${wasm.path}${wasm.oneThread ? `; one thread only: ${wasm.oneThread}` : ''})`
             : `wasm: unavailable (${wasm.reason})`;
-          const gpu = probeWebgpu();
+          const gpu = backend === 'webgpu' ? probeWebgpu() : probeWebgpuQuietly();
           const gpuLine = gpu.ok
             ? `webgpu: ${[gpu.info.vendor, gpu.info.architecture].filter(Boolean).join(' ')} (${gpu.info.description || gpu.info.device})`
             : `webgpu: unavailable (${gpu.reason.replace(/^webgpu: /, '')})`;
