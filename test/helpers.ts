@@ -36,9 +36,15 @@ export function assertClose(
   }
 }
 
-/** The names of every backend that can run here: conformance tests loop over them. */
+/**
+ * The names of every backend that can run here: conformance tests loop over them.
+ * NEURONA_TEST_BACKENDS (a comma list) keeps only those named: the child runs of test/backend/native.test.ts
+ * that exercise one native path leave out the backends that path does not touch.
+ */
 export function backendsUnderTest(): string[] {
-  return webgpuUnderTest && webgpuState().ok ? [...availableBackends(), 'webgpu'] : availableBackends();
+  const all = webgpuUnderTest && webgpuState().ok ? [...availableBackends(), 'webgpu'] : availableBackends();
+  const only = process.env.NEURONA_TEST_BACKENDS?.split(',');
+  return only ? all.filter((name) => only.includes(name)) : all;
 }
 
 /** The software Vulkan driver Debian's chromium ships: Dawn finds an adapter through it on machines without a GPU. */
