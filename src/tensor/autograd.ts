@@ -127,7 +127,7 @@ function withGradMode<T>(enabled: boolean, fn: () => T): T {
 }
 
 /**
- * Inside `fit`: gives an intermediate gradient's storage back to the buffer pool as
+ * Inside `fit`'s built-in step: gives an intermediate gradient's storage back to the buffer pool as
  * soon as the backward pass has used it, so that the step holds its activations and a few gradients
  * at a time instead of every activation's gradient until the step ends (PyTorch frees them the same
  * way). A buffer goes back only when no pending or returned gradient refers to it and no tensor of
@@ -176,26 +176,13 @@ class GradientRelease {
   }
 }
 
-/** How many `fit` calls are running: inside one, a model's own trainStep's backward passes recycle too. */
-let fitting = 0;
-
-/**
- * @internal `fit` counts itself in (+1) and out (-1). While one runs, every first-order backward
- * pass gives its intermediate gradients back to the buffer pool as soon as they are used (see
- * GradientRelease), also in a model's own trainStep (a GAN's, a diffusion model's); fit clears the
- * pool when it ends, so outside it the garbage collector keeps that storage as before.
- */
-export function countFit(delta: 1 | -1): void {
-  fitting += delta;
-}
-
 /**
  * Back-propagates from `root` and returns the gradient of every tensor in `keep` (and of every leaf
  * when `keep` is null). Intermediate gradients are dropped as soon as they are used; when `made` is
- * given, every gradient tensor computed on the way is also pushed onto it. Inside `fit` (or when
- * `released` is given: fit's built-in step) their storage goes back to the buffer pool as soon as
- * it is used (see GradientRelease). With `createGraph` the pass records (see the top of this file),
- * so the gradients it returns are differentiable.
+ * given, every gradient tensor computed on the way is also pushed onto it, and when `released` is
+ * given too (fit's step), their storage goes back to the buffer pool as soon as it is used (see
+ * GradientRelease). With `createGraph` the pass records (see the top of this file), so the gradients
+ * it returns are differentiable.
  */
 export function propagate(
   root: Tensor,
@@ -208,9 +195,8 @@ export function propagate(
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   const result = new Map<Tensor, Tensor>();
   const order = topologicalOrder(root);
-  const early = !createGraph && (released || fitting > 0) ? new GradientRelease(order, released ?? new Set()) : null;
-  // The seed may be the caller's own tensor (`backward(gradient)`).
-  early?.hold(seed, true);
+  const early = released && made && !createGraph ? new GradientRelease(order, released) : null;
+  early?.hold(seed);
   withGradMode(createGraph, () => {
     for (const t of order) {
       const g = grads.get(t);

@@ -9,7 +9,6 @@ export {
   grad,
   valueAndGrad,
   valueAndGradOfStep,
-  countFit,
   stepScratchTensor,
   detachValue,
   provideGraphOps,

@@ -1,5 +1,5 @@
 import { clearBufferPool, configError, globalRandom, parseOptions, releaseFloat32, show } from '../../core/index.js';
-import { Tensor, countFit, noGrad } from '../../tensor/index.js';
+import { Tensor, noGrad } from '../../tensor/index.js';
 import * as ops from '../../ops/index.js';
 import { Callback, CallbackList, type FitContext, type Logs, type ResumePoint } from '../callbacks/callback.js';
 import { History } from '../callbacks/history.js';
@@ -79,11 +79,9 @@ export async function fit(
   raw: FitOptions = {},
 ): Promise<History> {
   const options = parseOptions<FitOptions>('fit', raw, FIT_OPTIONS);
-  countFit(1);
   try {
     return await fitLoop(model, x, y, options);
   } finally {
-    countFit(-1);
     // The steps' recycled storage goes back to the garbage collector with the end of training.
     clearBufferPool();
   }
