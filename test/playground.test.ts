@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { availableParallelism, tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { assert } from './helpers.js';
-import { main } from '../src/cli/commands.js';
+import { cli } from './interop/cli.js';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 
 // `neurona playground` in headless Chromium (driven as test/browser-save.test.ts drives it): the CLI
@@ -15,18 +15,6 @@ import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 // thread from the plain server, which sends none.
 
 type Page = import('playwright-core').Page;
-
-/** Runs the CLI in-process, its output collected. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(
-    args,
-    (s) => (out += s),
-    (s) => (err += s),
-  );
-  return { code, out, err };
-}
 
 /** `neurona playground ...` as a child process; resolves to it and the URL it prints. */
 function startPlayground(args: string[]): Promise<{ child: ChildProcess; url: string }> {
@@ -87,7 +75,7 @@ test('neurona playground: trains in the page with live curves, classifies a draw
   }
   const root = mkdtempSync(join(tmpdir(), 'neurona-playground-'));
   const modelDir = join(root, 'lenet');
-  const trained = await cli(['train', 'mnist-lenet', '--limit', '1500', '--epochs', '1', '--verbose', '0', '--save', modelDir]);
+  const trained = await cli('train', 'mnist-lenet', '--limit', '1500', '--epochs', '1', '--verbose', '0', '--save', modelDir);
   assert.equal(trained.code, 0, trained.err);
 
   const { chromium } = await import('playwright-core');
@@ -173,7 +161,7 @@ test('neurona playground: trains in the page with live curves, classifies a draw
 
     // --export: the same page from a plain static server, the model beside it.
     const exported = join(root, 'site');
-    const written = await cli(['playground', '--export', exported, '--model', modelDir, '--digits', '100']);
+    const written = await cli('playground', '--export', exported, '--model', modelDir, '--digits', '100');
     assert.equal(written.code, 0, written.err);
     assert.match(written.out, /^wrote \d+ files to /);
     const names = ['index.html', 'page.js', 'worker.js', 'mnist.bin', 'neurona.wasm', 'neurona-threads.wasm', 'README.md', '_headers'];
@@ -227,22 +215,22 @@ test('neurona playground: trains in the page with live curves, classifies a draw
 });
 
 test('neurona playground: command-line mistakes are one line each', async () => {
-  const extra = await cli(['playground', 'my-model']);
+  const extra = await cli('playground', 'my-model');
   assert.equal(extra.code, 2);
   assert.match(extra.err, /^neurona: playground: .*unexpected argument 'my-model'.*--model <dir>/);
-  const both = await cli(['playground', '--export', 'x', '--port', '1']);
+  const both = await cli('playground', '--export', 'x', '--port', '1');
   assert.equal(both.code, 2);
   assert.match(both.err, /--export writes a folder and serves nothing/);
-  const missing = await cli(['playground', '--export', join(tmpdir(), 'never-written'), '--model', tmpdir()]);
+  const missing = await cli('playground', '--export', join(tmpdir(), 'never-written'), '--model', tmpdir());
   assert.equal(missing.code, 1);
   assert.match(missing.err, /^neurona: playground --model: .*holding model\.json and model\.safetensors.* without model\.json/);
   assert.ok(!existsSync(join(tmpdir(), 'never-written')), 'nothing is written when the model is missing');
-  assert.match((await cli(['playground', '--port', '70000'])).err, /option --port needs a port number up to 65535, got '70000'/);
+  assert.match((await cli('playground', '--port', '70000')).err, /option --port needs a port number up to 65535, got '70000'/);
   const taken = createServer();
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
   try {
     const port = String((taken.address() as { port: number }).port);
-    const busy = await cli(['playground', '--port', port, '--digits', '10']);
+    const busy = await cli('playground', '--port', port, '--digits', '10');
     assert.equal(busy.code, 1);
     assert.match(
       busy.err,
@@ -251,5 +239,5 @@ test('neurona playground: command-line mistakes are one line each', async () => 
   } finally {
     taken.close();
   }
-  assert.match((await cli(['--help'])).out, /neurona playground \[--port N\]/);
+  assert.match((await cli('--help')).out, /neurona playground \[--port N\]/);
 });
