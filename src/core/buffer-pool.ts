@@ -16,13 +16,13 @@
  * reading whatever a later step wrote into the recycled storage.
  */
 
+import { releaseDeviceArray } from './device-array.js';
+
 /** Arrays smaller than this are left to the garbage collector (pooling them gains nothing). */
 export const POOL_MIN_ELEMENTS = 16;
 
 /** The most the pool keeps, in bytes; buffers beyond it are left to the garbage collector. */
 const POOL_MAX_BYTES = 512 * 1024 * 1024;
-
-import { releaseDeviceArray } from './device-array.js';
 
 const free = new Map<number, Float32Array[]>();
 let pooledBytes = 0;
