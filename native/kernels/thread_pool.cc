@@ -213,10 +213,6 @@ Pool& pool() {
   return *instance;
 }
 
-struct ScratchSlot {
-  float* data = nullptr;
-  std::size_t capacity = 0;
-};
 ScratchSlot scratch_slots[kMaxThreads * kScratchSlotsPerThread + 1];
 std::mutex scratch_mutex;
 
@@ -232,17 +228,7 @@ ScratchLock::ScratchLock() { scratch_mutex.lock(); }
 
 ScratchLock::~ScratchLock() { scratch_mutex.unlock(); }
 
-float* ScratchLock::reserve(int slot, std::size_t floats) {
-  ScratchSlot& s = scratch_slots[slot];
-  if (s.capacity < floats) {
-    std::free(s.data);
-    // Round up to whole cache lines: aligned_alloc wants a multiple of the alignment.
-    const std::size_t bytes = ((floats * sizeof(float) + 63) / 64) * 64;
-    s.data = static_cast<float*>(std::aligned_alloc(64, bytes));
-    s.capacity = s.data ? floats : 0;
-  }
-  return s.data;
-}
+float* ScratchLock::reserve(int slot, std::size_t floats) { return grow_scratch(scratch_slots[slot], floats); }
 
 float* scratch_buffer(int slot) { return scratch_slots[slot].data; }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdlib>
 
 namespace neurona {
 
@@ -48,6 +49,24 @@ class ScratchLock {
 };
 
 float* scratch_buffer(int slot);
+
+// One scratch slot's buffer, for ScratchLock::reserve in both pools (thread_pool.cc, thread_pool_wasm.cc):
+// grown to at least `floats` floats (never shrunk), 64-byte aligned; nullptr when memory runs out.
+struct ScratchSlot {
+  float* data = nullptr;
+  std::size_t capacity = 0;
+};
+
+inline float* grow_scratch(ScratchSlot& s, std::size_t floats) {
+  if (s.capacity < floats) {
+    std::free(s.data);
+    // Round up to whole cache lines: aligned_alloc wants a multiple of the alignment.
+    const std::size_t bytes = ((floats * sizeof(float) + 63) / 64) * 64;
+    s.data = static_cast<float*>(std::aligned_alloc(64, bytes));
+    s.capacity = s.data ? floats : 0;
+  }
+  return s.data;
+}
 
 // Splits [0, total) into `parts` contiguous ranges that differ by at most one unit and returns the
 // range of part `index`. Deterministic in (total, parts, index).

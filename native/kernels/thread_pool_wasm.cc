@@ -24,10 +24,6 @@
 namespace neurona {
 namespace {
 
-struct ScratchSlot {
-  float* data = nullptr;
-  std::size_t capacity = 0;
-};
 ScratchSlot scratch_slots[kMaxThreads * kScratchSlotsPerThread + 1];
 
 #if defined(__wasm_atomics__)
@@ -112,16 +108,7 @@ ScratchLock::ScratchLock() {}
 
 ScratchLock::~ScratchLock() {}
 
-float* ScratchLock::reserve(int slot, std::size_t floats) {
-  ScratchSlot& s = scratch_slots[slot];
-  if (s.capacity < floats) {
-    std::free(s.data);
-    const std::size_t bytes = ((floats * sizeof(float) + 63) / 64) * 64;
-    s.data = static_cast<float*>(std::aligned_alloc(64, bytes));
-    s.capacity = s.data ? floats : 0;
-  }
-  return s.data;
-}
+float* ScratchLock::reserve(int slot, std::size_t floats) { return grow_scratch(scratch_slots[slot], floats); }
 
 float* scratch_buffer(int slot) { return scratch_slots[slot].data; }
 
