@@ -13,6 +13,6 @@ export {
   memory,
   type MemoryInfo,
 } from './registry.js';
-export { probeWebgpu, setStaleCheck, webgpuAdapter, type AdapterInfo } from './webgpu/index.js';
+export { probeWebgpu, setStaleCheck, webgpuActivity, webgpuAdapter, type AdapterInfo } from './webgpu/index.js';
 export { nativeInfo, type NativeInfo } from './native/index.js';
 export { wasmInfo, type WasmInfo } from './wasm/index.js';

@@ -3,7 +3,7 @@ import { jsBackend, jsKernels } from './js/index.js';
 import { KERNEL_NAMES, type Backend, type KernelName, type Kernels } from './kernels.js';
 import { loadNativeBackend } from './native/index.js';
 import { loadWasmBackend, loadWasmBackendAsync } from './wasm/index.js';
-import { loadWebgpuBackend, webgpuMemory } from './webgpu/index.js';
+import { loadWebgpuBackend, loadWebgpuBackendAsync, webgpuMemory } from './webgpu/index.js';
 
 /*
  * Backend selection. The active backend's kernels are merged over `js` once, when the backend is
@@ -128,13 +128,20 @@ export function setBackend(name: string): void {
  * changes nothing; a browser must fetch and compile the wasm module asynchronously, and until this
  * resolves runs on `js`. Unless a backend was chosen by name, the result is the active backend.
  * `wasmUrl` says where `neurona.wasm` is served when a bundler has moved neurona's files away from
- * its `assets/` folder (`neurona-threads.wasm` beside it).
+ * its `assets/` folder (`neurona-threads.wasm` beside it). `webgpu: true` starts the webgpu backend
+ * without blocking and makes it active: in a browser that is the way to start it, inside a Web Worker.
  *
  * ```ts
  * console.log(await nr.ready()); // 'native', 'wasm' or 'js'
  * ```
  */
-export async function ready(options: { wasmUrl?: string | URL } = {}): Promise<string> {
+export async function ready(options: { wasmUrl?: string | URL; webgpu?: boolean } = {}): Promise<string> {
+  if (options.webgpu) {
+    // Asked for by name: started without blocking (in a browser's Web Worker it must be), then active.
+    if (!registered.has('webgpu')) registered.set('webgpu', await loadWebgpuBackendAsync());
+    setBackend('webgpu');
+    return getBackend();
+  }
   if (!tryNative() && !registered.has('wasm')) {
     const loaded = await loadWasmBackendAsync(options.wasmUrl);
     if (loaded.ok) {

@@ -10,6 +10,8 @@
 /** What a device array does for the host: copy its newest values down, or learn that the host wrote. */
 export interface HostMirror {
   syncToHost(): void;
+  /** The same without blocking the thread (a browser's main thread may not block). */
+  syncToHostAsync(): Promise<void>;
   markHostNewer(): void;
   /** Frees device memory now (the training loop gives the array back); the array is not used again. */
   releaseDevice(): void;
@@ -33,6 +35,12 @@ export function hostMirrorOf(array: ArrayBufferView): HostMirror | undefined {
 /** `array` with its host elements up to date: read elements on the CPU only through this (or `t.data()`). */
 export function hostArray<T extends ArrayBufferView>(array: T): T {
   if (anyOwner) owners.get(array.buffer)?.syncToHost();
+  return array;
+}
+
+/** `hostArray` without blocking: the device copy is read back asynchronously when it is newer. */
+export async function hostArrayAsync<T extends ArrayBufferView>(array: T): Promise<T> {
+  if (anyOwner) await owners.get(array.buffer)?.syncToHostAsync();
   return array;
 }
 

@@ -1,4 +1,14 @@
-import { dtypeError, shapeError, formatShape, hostArray, isFloat, sizeOf, type DType, type TypedArray } from '../core/index.js';
+import {
+  dtypeError,
+  shapeError,
+  formatShape,
+  hostArray,
+  hostArrayAsync,
+  isFloat,
+  sizeOf,
+  type DType,
+  type TypedArray,
+} from '../core/index.js';
 
 /**
  * A gradient rule recorded by an op: maps the output's gradient to one gradient per input. With
@@ -95,6 +105,14 @@ export class Tensor {
   /** The values as a typed array (Float32Array for float32, Int32Array, Uint8Array for bool). Do not mutate it. */
   data(): TypedArray {
     return hostArray(this._data);
+  }
+
+  /**
+   * `data()` without blocking the thread: where the values live on a GPU (the webgpu backend) they are
+   * read back asynchronously, so a browser's main thread can await them; elsewhere it resolves at once.
+   */
+  dataAsync(): Promise<TypedArray> {
+    return hostArrayAsync(this._data);
   }
 
   /** The values as nested arrays (a number for a scalar; booleans for a bool tensor). */

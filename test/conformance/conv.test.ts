@@ -1,6 +1,8 @@
-import { nr } from '../helpers.js';
+import { includeWebgpu, nr } from '../helpers.js';
 import { kernels, kernelProvider } from '../../src/backend/index.js';
 import { TestRandom, assertConforms, conformance, randomTensor, valuesOf } from './harness.js';
+
+includeWebgpu();
 
 /*
  * Conformance of the six convolution kernels (conv2d, its two backprops, and the depthwise three, plus

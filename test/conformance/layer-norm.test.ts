@@ -1,5 +1,7 @@
-import { assert, nr } from '../helpers.js';
+import { assert, includeWebgpu, nr } from '../helpers.js';
 import { TestRandom, assertConforms, conformance, randomTensor, valuesOf } from './harness.js';
+
+includeWebgpu();
 
 /*
  * Conformance of layerNorm and layerNormBackward through nr.layerNorm and its gradients, against

@@ -1,4 +1,4 @@
-import { assert, nr } from '../helpers.js';
+import { assert, includeWebgpu, nr } from '../helpers.js';
 import {
   TestRandom,
   assertConforms,
@@ -11,6 +11,8 @@ import {
   unravel,
   valuesOf,
 } from './harness.js';
+
+includeWebgpu();
 
 /*
  * Conformance of the data-movement kernels (transpose, slice, concat, pad, gather, scatterAdd,

@@ -1,5 +1,7 @@
-import { nr } from '../helpers.js';
+import { includeWebgpu, nr } from '../helpers.js';
 import { TestRandom, assertConforms, conformance, randomTensor, valuesOf } from './harness.js';
+
+includeWebgpu();
 
 /*
  * Conformance of batchNormTraining and batchNormBackward through nr.batchNorm and its gradients,

@@ -1,6 +1,8 @@
-import { assert, nr } from '../helpers.js';
+import { assert, includeWebgpu, nr } from '../helpers.js';
 import { kernels } from '../../src/backend/index.js';
 import { TestRandom, assertConforms, assertExact, conformance, pickTensor, randomTensor, valuesOf } from './harness.js';
+
+includeWebgpu();
 
 /*
  * Conformance of pool2d and pool2dBackward through nr.maxPool2d / nr.avgPool2d and their gradients,

@@ -58,6 +58,8 @@ export class GpuFloat32Array extends Float32Array implements HostMirror {
   /** The GPU buffer id, 0 for none yet. */
   gpuId = 0;
   state: State = State.Host;
+  /** Counts the GPU writes, so an asynchronous read knows whether it is still current. */
+  private version = 0;
   private ref: WeakRef<GpuFloat32Array> | undefined;
 
   constructor(length: number) {
@@ -79,6 +81,7 @@ export class GpuFloat32Array extends Float32Array implements HostMirror {
   outputId(): number {
     if (this.gpuId === 0) this.attach();
     this.state = State.Device;
+    this.version++;
     if (poisonStale) this.fill(Number.NaN);
     return this.gpuId;
   }
@@ -87,6 +90,18 @@ export class GpuFloat32Array extends Float32Array implements HostMirror {
     if (this.state !== State.Device) return;
     this.set(new Float32Array(bridge!.read(this.gpuId, this.byteLength), 0, this.length));
     this.state = State.Both;
+  }
+
+  async syncToHostAsync(): Promise<void> {
+    // A kernel queued while the read was on its way makes it stale: read again.
+    while (this.state === State.Device) {
+      const version = this.version;
+      const data = await bridge!.readAsync(this.gpuId, this.byteLength);
+      if (this.version === version && this.state === State.Device) {
+        this.set(new Float32Array(data, 0, this.length));
+        this.state = State.Both;
+      }
+    }
   }
 
   markHostNewer(): void {
@@ -143,4 +158,13 @@ export function releaseTemporary(): void {
 export function refreshUpload(a: Float32Array): void {
   const id = uploads.get(a);
   if (id !== undefined && a.length > 0) bridge!.write(id, a);
+}
+
+/** An upload of an int32 array (gather's indices) for the dispatch about to be queued, given back after it. */
+export function uploadTemporary(a: Int32Array): number {
+  const id = bridge!.alloc(Math.max(a.byteLength, 4));
+  // The bits travel as they are: a Float32Array view only carries them.
+  if (a.length > 0) bridge!.write(id, new Float32Array(a.buffer, a.byteOffset, a.length));
+  temporary.push(id);
+  return id;
 }

@@ -1,12 +1,12 @@
 import { configError, numericsError } from '../../core/index.js';
-import { WORKER_SOURCE } from './worker-source.js';
+import { openTransport, type Transport } from './transport.js';
 
 /*
  * The main thread's side of the device worker. Kernels are synchronous, WebGPU is not: commands are
  * queued here and posted to the worker in batches without waiting; only a readback (and start-up)
- * blocks, on Atomics.wait over a shared word the worker bumps after posting its answer on a
- * MessageChannel, which receiveMessageOnPort then takes without an event-loop turn. Node's main
- * thread may block this way; a browser's main thread may not (see `syncReadAllowed`).
+ * blocks, on Atomics.wait over a shared word the worker bumps after its answer (transport.ts). Node's
+ * main thread and a browser's Web Worker may block this way; a browser's main thread may not (see
+ * `syncReadAllowed`), and awaits `readAsync` (tensor.dataAsync()) instead.
  *
  * Buffer ids are chosen here, and freed buffers are pooled here by size bucket, so allocation costs
  * no message and the bytes in use are known without asking the worker.
@@ -26,18 +26,9 @@ type Command =
   | { t: 'write'; id: number; data: ArrayBuffer }
   | { t: 'run'; key: string; code: string; ids: number[]; uniform: ArrayBuffer | null; groups: [number, number, number] }
   | { t: 'read'; id: number; bytes: number }
+  | { t: 'readAsync'; id: number; bytes: number; token: number }
   | { t: 'close' };
 
-interface NodeWorker {
-  postMessage(value: unknown, transfer?: readonly ArrayBuffer[]): void;
-  unref(): void;
-  terminate(): Promise<number>;
-}
-interface WorkerThreads {
-  Worker: new (code: string, options: object) => NodeWorker;
-  MessageChannel: new () => { port1: object; port2: object };
-  receiveMessageOnPort(port: object): { message: unknown } | undefined;
-}
 interface NodeModule {
   createRequire(from: string): { resolve(id: string): string };
 }
@@ -49,8 +40,6 @@ interface NodeUrl {
 const POOL_LIMIT_BYTES = 256 * 1024 * 1024;
 /** Commands queued before a batch is posted even without a readback. */
 const BATCH = 64;
-/** How long a readback may take before it is reported as a hung device. */
-const READ_TIMEOUT_MS = 120_000;
 
 /** Size buckets: multiples of 256 bytes up to 64 KiB, then 1, 1.25, 1.5, 1.75 times a power of two. */
 export function bucketBytes(bytes: number): number {
@@ -70,9 +59,13 @@ function builtin<T>(id: string): T | undefined {
   return proc?.getBuiltinModule?.(id) as T | undefined;
 }
 
-/** The module specifier the worker imports: NEURONA_WEBGPU_MODULE (a path), else `webgpu` resolved from the working directory. */
+/**
+ * The module specifier a Node worker imports: NEURONA_WEBGPU_MODULE (a path), else `webgpu` resolved
+ * from the working directory; empty in a browser (navigator.gpu).
+ */
 function moduleSpecifier(): string {
-  const url = builtin<NodeUrl>('node:url')!;
+  const url = builtin<NodeUrl>('node:url');
+  if (!url) return '';
   const override = env('NEURONA_WEBGPU_MODULE');
   if (override) return url.pathToFileURL(override).href;
   const mod = builtin<NodeModule>('node:module')!;
@@ -85,11 +78,8 @@ function moduleSpecifier(): string {
 }
 
 export class Bridge {
-  readonly info: AdapterInfo;
-  private readonly worker: NodeWorker;
-  private readonly port: object;
-  private readonly threads: WorkerThreads;
-  private readonly flag: Int32Array;
+  info!: AdapterInfo;
+  private readonly transport: Transport;
   private queue: Command[] = [];
   private transfer: ArrayBuffer[] = [];
   private nextId = 1;
@@ -97,28 +87,40 @@ export class Bridge {
   private readonly sizeOf = new Map<number, number>();
   private pooled = 0;
   private inUse = 0;
+  /** Dispatches per shader key (the kernel name first), for tests and the benchmark to see what ran on the GPU. */
+  readonly dispatches = new Map<string, number>();
+  private nextToken = 1;
+  private readonly pending = new Map<number, { resolve(data: ArrayBuffer): void; reject(error: Error): void }>();
 
   /** Starts the worker and waits for its adapter and device; throws a ConfigError saying why there is none. */
-  constructor() {
-    const threads = builtin<WorkerThreads>('node:worker_threads');
-    if (!threads) {
-      throw configError('webgpu', {
-        expected: 'the webgpu backend runs in Node.js (worker_threads) in this release',
-        hint: 'in a browser, use the js backend for now',
-      });
-    }
-    this.threads = threads;
-    const flagBuffer = new SharedArrayBuffer(4);
-    this.flag = new Int32Array(flagBuffer);
-    const { port1, port2 } = new threads.MessageChannel();
-    this.port = port1;
-    this.worker = new threads.Worker(WORKER_SOURCE, { eval: true, workerData: { port: port2, flag: flagBuffer }, transferList: [port2] });
-    this.worker.unref();
-    (port1 as { unref?(): void }).unref?.();
+  static open(): Bridge {
+    const bridge = new Bridge();
+    bridge.started(bridge.await());
+    return bridge;
+  }
+
+  /**
+   * The same without blocking: in a browser's Web Worker the nested device worker only starts once the
+   * calling thread yields, so its first answer must be awaited (`nr.ready({ webgpu: true })`).
+   */
+  static async openAsync(): Promise<Bridge> {
+    const bridge = new Bridge();
+    const mark = bridge.transport.mark();
+    bridge.flush();
+    bridge.started(await bridge.transport.receiveAsync(mark));
+    return bridge;
+  }
+
+  private constructor() {
+    this.transport = openTransport();
+    this.transport.onAsync((message) => this.settle(message as { token: number; data?: ArrayBuffer; error?: string }));
     this.queue.push({ t: 'init', mod: moduleSpecifier() });
-    const reply = this.await() as { ok: boolean; reason?: string; info?: AdapterInfo };
+  }
+
+  private started(answer: unknown): void {
+    const reply = answer as { ok: boolean; reason?: string; info?: AdapterInfo };
     if (!reply.ok) {
-      void this.worker.terminate();
+      this.transport.terminate();
       throw configError('webgpu', { expected: `no WebGPU device: ${reply.reason ?? 'unknown reason'}`, hint: ADAPTER_HINT });
     }
     this.info = reply.info!;
@@ -174,20 +176,38 @@ export class Bridge {
   }
 
   run(key: string, code: string, ids: number[], uniform: ArrayBuffer | null, groups: [number, number, number]): void {
+    this.dispatches.set(key, (this.dispatches.get(key) ?? 0) + 1);
     this.send({ t: 'run', key, code, ids, uniform, groups });
   }
 
   /** Blocks until the queued work is done and returns the first `bytes` bytes of buffer `id`. */
   read(id: number, bytes: number): ArrayBuffer {
-    this.queue.push({ t: 'read', id, bytes: Math.ceil(bytes / 4) * 4 });
+    const size = Math.ceil(bytes / 4) * 4;
+    const room = this.transport.roomFor(size);
+    if (room) this.queue.push(room as Command);
+    this.queue.push({ t: 'read', id, bytes: size });
     const reply = this.await() as { data?: ArrayBuffer; error?: string };
-    if (reply.error !== undefined) {
-      throw numericsError('webgpu', {
-        expected: `the device reported an error: ${reply.error}`,
-        hint: 'see docs/backends.md, "The webgpu backend"',
-      });
-    }
+    if (reply.error !== undefined) throw deviceError(reply.error);
     return reply.data!;
+  }
+
+  /** The same without blocking: resolves once the queued work is done and the bytes are back. */
+  readAsync(id: number, bytes: number): Promise<ArrayBuffer> {
+    const token = this.nextToken++;
+    const done = new Promise<ArrayBuffer>((resolve, reject) => this.pending.set(token, { resolve, reject }));
+    this.queue.push({ t: 'readAsync', id, bytes: Math.ceil(bytes / 4) * 4, token });
+    if (this.pending.size === 1) this.transport.hold(true);
+    this.flush();
+    return done;
+  }
+
+  private settle(message: { token: number; data?: ArrayBuffer; error?: string }): void {
+    const waiting = this.pending.get(message.token);
+    if (!waiting) return;
+    this.pending.delete(message.token);
+    if (this.pending.size === 0) this.transport.hold(false);
+    if (message.error !== undefined) waiting.reject(deviceError(message.error));
+    else waiting.resolve(message.data!);
   }
 
   memory(): { bytesInUse: number; bytesPooled: number } {
@@ -201,25 +221,24 @@ export class Bridge {
 
   private flush(): void {
     if (this.queue.length === 0) return;
-    this.worker.postMessage(this.queue, this.transfer);
+    this.transport.post(this.queue, this.transfer);
     this.queue = [];
     this.transfer = [];
   }
 
   private await(): unknown {
     syncReadAllowed();
-    const seen = Atomics.load(this.flag, 0);
+    const mark = this.transport.mark();
     this.flush();
-    const started = Date.now();
-    for (;;) {
-      const got = this.threads.receiveMessageOnPort(this.port);
-      if (got) return got.message;
-      if (Date.now() - started > READ_TIMEOUT_MS) {
-        throw numericsError('webgpu', { expected: `the device worker did not answer within ${READ_TIMEOUT_MS / 1000} s` });
-      }
-      Atomics.wait(this.flag, 0, seen, 1000);
-    }
+    return this.transport.receive(mark);
   }
+}
+
+function deviceError(message: string): Error {
+  return numericsError('webgpu', {
+    expected: `the device reported an error: ${message}`,
+    hint: 'see docs/backends.md, "The webgpu backend"',
+  });
 }
 
 export const ADAPTER_HINT =

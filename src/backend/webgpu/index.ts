@@ -83,6 +83,9 @@ function afterHostWrite(a: ArrayBufferView): void {
   else if (a instanceof Float32Array) refreshUpload(a);
 }
 
+/** Calls of each kernel that ran on the CPU (the js fallback) while webgpu was active. */
+const fallbacks = new Map<KernelName, number>();
+
 /** The js kernels behind a sync: GPU-newer inputs are read back first, and written arrays marked host-newer after. */
 function syncedJsKernels(): Kernels {
   const table = {} as Record<KernelName, unknown>;
@@ -90,6 +93,7 @@ function syncedJsKernels(): Kernels {
     const kernel = jsKernels[name] as (...args: unknown[]) => void;
     const writes = WRITES[name];
     table[name] = (...args: unknown[]) => {
+      fallbacks.set(name, (fallbacks.get(name) ?? 0) + 1);
       for (const arg of args) eachArray(arg, hostArray);
       kernel(...args);
       for (const position of writes) eachArray(args[position], afterHostWrite);
@@ -104,13 +108,26 @@ let failure = '';
 /** Starts the device worker (once) and returns the backend; throws a ConfigError saying why there is none. */
 export function loadWebgpuBackend(): Backend {
   if (!bridge) {
-    bridge = new Bridge();
+    bridge = Bridge.open();
     setBridge(bridge);
   }
+  return backend();
+}
+
+/** The same, awaiting the device worker's start instead of blocking (a browser's Web Worker must). */
+export async function loadWebgpuBackendAsync(): Promise<Backend> {
+  if (!bridge) {
+    bridge = await Bridge.openAsync();
+    setBridge(bridge);
+  }
+  return backend();
+}
+
+function backend(): Backend {
   const fallback = syncedJsKernels();
   return {
     name: 'webgpu',
-    kernels: { ...fallback, ...webgpuKernels(bridge, fallback) },
+    kernels: { ...fallback, ...webgpuKernels(bridge!, fallback) },
     activate: (on: boolean) => {
       setFloat32Factory(on ? (size) => new GpuFloat32Array(size) : null);
       if (!on) moveAllToHost();
@@ -126,6 +143,14 @@ export function webgpuAdapter(): AdapterInfo | null {
 /** GPU bytes in buffers that arrays hold, and in the pool of freed buffers (null before the backend started). */
 export function webgpuMemory(): { bytesInUse: number; bytesPooled: number } | null {
   return bridge?.memory() ?? null;
+}
+
+/**
+ * @internal What ran where since the backend started: GPU dispatches per shader key (`conv:fwd:relu:true`,
+ * `pool:max`, ...) and js fallback calls per kernel name. Tests and the benchmark read it.
+ */
+export function webgpuActivity(): { gpu: Map<string, number>; fallback: Map<KernelName, number> } {
+  return { gpu: bridge?.dispatches ?? new Map(), fallback: fallbacks };
 }
 
 /** Probes for an adapter without activating the backend: its info, or the reason there is none. */

@@ -1,7 +1,9 @@
 /*
- * The code of the worker thread that owns the GPUDevice, kept as plain JavaScript text: it runs in a
- * `worker_threads` Worker started with `eval`, so it needs no file of its own next to the build (src/,
- * dist/ and cjs/ would each need one) and no transform of TypeScript. It knows nothing of kernels:
+ * The code of the worker thread that owns the GPUDevice, kept as plain JavaScript text: in Node it runs
+ * in a `worker_threads` Worker started with `eval`, in a browser in a Web Worker made from a Blob URL,
+ * so it needs no file of its own next to the build (src/, dist/ and cjs/ would each need one) and no
+ * transform of TypeScript. A prelude per environment defines how answers travel (`answer`,
+ * `answerAsync`), where batches arrive (`onBatches`) and where the GPU comes from (`loadGpu`). It knows nothing of kernels:
  * the main thread sends WGSL text, buffer ids and uniform bytes, and the worker compiles (once per
  * key), binds and dispatches in the order received. Only `read` and `init` answer, on `port`, then
  * bump the shared word the main thread waits on.
@@ -10,11 +12,61 @@
  *   {t: 'alloc', id, bytes} / {t: 'destroy', id} / {t: 'write', id, data: ArrayBuffer}
  *   {t: 'run', key, code, ids: number[], uniform: ArrayBuffer | null, groups: [x, y, z]}
  *   {t: 'read', id, bytes}  -> {data: ArrayBuffer} or {error}
+ *   {t: 'readAsync', id, bytes, token} -> through answerAsync: {token, data} or {token, error}
+ *   {t: 'shared', flag, reply} (browser) the shared words and reply buffer `answer` writes into
  */
-export const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
+
+/** Node: answers on a MessagePort the main thread drains with receiveMessageOnPort, then a shared word bumped. */
+const NODE_PRELUDE = `
+const { workerData, parentPort } = require('node:worker_threads');
 const { port, flag: flagBuffer } = workerData;
 const flag = new Int32Array(flagBuffer);
+function answer(message, transfer) {
+  port.postMessage(message, transfer || []);
+  Atomics.add(flag, 0, 1);
+  Atomics.notify(flag, 0);
+}
+function answerAsync(message, transfer) { parentPort.postMessage(message, transfer || []); }
+function onBatches(handler) { parentPort.on('message', handler); }
+async function loadGpu(mod) {
+  const m = await import(mod);
+  if (m.globals) Object.assign(globalThis, m.globals);
+  return m.create([]);
+}
+`;
+
+/**
+ * Browser: a Web Worker has no receiveMessageOnPort, so an answer is written into a SharedArrayBuffer
+ * (kind 1 bytes, kind 2 JSON, after a kind and a length word) before the shared word is bumped.
+ */
+const BROWSER_PRELUDE = `
+let flag = null;
+let reply = null;
+function answer(message) {
+  let kind = 1;
+  let bytes = message.data instanceof ArrayBuffer ? new Uint8Array(message.data) : null;
+  if (!bytes) { kind = 2; bytes = new TextEncoder().encode(JSON.stringify(message)); }
+  const room = reply.byteLength - 8;
+  if (bytes.length > room) {
+    kind = 2;
+    bytes = new TextEncoder().encode(JSON.stringify({ error: 'an answer of ' + bytes.length + ' bytes did not fit the reply buffer' }));
+  }
+  const head = new Int32Array(reply, 0, 2);
+  head[0] = kind;
+  head[1] = bytes.length;
+  new Uint8Array(reply, 8, bytes.length).set(bytes);
+  Atomics.add(flag, 0, 1);
+  Atomics.notify(flag, 0);
+}
+function answerAsync(message, transfer) { self.postMessage(message, transfer || []); }
+function onBatches(handler) { self.onmessage = (e) => handler(e.data); }
+async function loadGpu() {
+  if (!navigator.gpu) throw new Error('navigator.gpu is missing (WebGPU needs a secure context and a browser that has it)');
+  return navigator.gpu;
+}
+`;
+
+const BODY = `
 const STORAGE = 0x80, COPY_SRC = 0x4, COPY_DST = 0x8, MAP_READ = 0x1, UNIFORM = 0x40;
 let gpu = null;
 let adapter = null;
@@ -25,12 +77,6 @@ const pipelines = new Map();
 let encoder = null;
 let pass = null;
 let transient = [];
-
-function answer(message, transfer) {
-  port.postMessage(message, transfer || []);
-  Atomics.add(flag, 0, 1);
-  Atomics.notify(flag, 0);
-}
 
 function submit() {
   if (pass) pass.end();
@@ -85,10 +131,8 @@ async function read(c) {
 }
 
 async function init(mod) {
-  const m = await import(mod);
-  if (m.globals) Object.assign(globalThis, m.globals);
   // Kept for the worker's life: Dawn's instance must outlive the device, and a local would be collected.
-  gpu = m.create([]);
+  gpu = await loadGpu(mod);
   adapter = await gpu.requestAdapter();
   if (!adapter) return { ok: false, reason: 'no WebGPU adapter' };
   const limits = adapter.limits;
@@ -107,7 +151,7 @@ async function init(mod) {
 }
 
 let chain = Promise.resolve();
-require('node:worker_threads').parentPort.on('message', (batch) => {
+onBatches((batch) => {
   chain = chain.then(async () => {
     for (const c of batch) {
       try {
@@ -117,6 +161,11 @@ require('node:worker_threads').parentPort.on('message', (batch) => {
         else if (c.t === 'write') { submit(); device.queue.writeBuffer(buffers.get(c.id), 0, c.data); }
         else if (c.t === 'run') run(c);
         else if (c.t === 'close') { submit(); await device.queue.onSubmittedWorkDone(); device.destroy(); device = null; answer({}); }
+        else if (c.t === 'shared') { flag = new Int32Array(c.flag); reply = c.reply; }
+        else if (c.t === 'readAsync') {
+          try { const data = await read(c); answerAsync({ token: c.token, data }, [data]); }
+          catch (e) { answerAsync({ token: c.token, error: String(e && e.message || e) }); }
+        }
         else if (c.t === 'read') {
           const data = await read(c);
           // An error is reported once, by the read that follows it; the device stays usable.
@@ -133,3 +182,6 @@ require('node:worker_threads').parentPort.on('message', (batch) => {
   });
 });
 `;
+
+export const NODE_WORKER_SOURCE = NODE_PRELUDE + BODY;
+export const BROWSER_WORKER_SOURCE = BROWSER_PRELUDE + BODY;

@@ -1,0 +1,128 @@
+import type { TypedArray } from '../../core/index.js';
+import type { AxisView, Kernels } from '../kernels.js';
+import { type GpuFloat32Array, inputId, uploadTemporary } from './array.js';
+import type { Dispatch } from './conv-kernels.js';
+import { ENTRY, FLAT_INDEX, grid, isF32, onDevice, storage, uniform } from './wgsl.js';
+
+/*
+ * The layout kernels in WGSL, float32 only (other dtypes fall back): transpose, slice and pad are one
+ * shader that maps each output element's coordinates to an input index (up to rank 8), concat is one
+ * copy per input, gather reads its int32 indices from an upload. scatterAdd falls back: adding
+ * repeated indices in a fixed order needs either float atomics (WGSL has none) or a sort.
+ */
+
+const MAX_RANK = 8;
+const NONE = 0xffffffff;
+
+/** Eight values as two vec4 (padded with `fill`). */
+const eight = (values: readonly number[], fill: number): number[] => [...values, ...new Array<number>(MAX_RANK - values.length).fill(fill)];
+
+function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1]! * shape[i + 1]!;
+  return s;
+}
+
+export function layoutKernels(fallback: Kernels, dispatch: Dispatch): Partial<Kernels> {
+  const CODE = `${storage(['x', 'out'], new Set(['out']))}
+struct P { n: u32, rank: u32, value: f32, pad: u32, dims: array<vec4u, 2>, s: array<vec4u, 2>, off: array<vec4i, 2>, ext: array<vec4u, 2> }
+@group(0) @binding(2) var<uniform> u: P;
+${ENTRY} {
+  ${FLAT_INDEX}
+  if (i >= u.n) { return; }
+  var rest = i; var at = 0u; var outside = false;
+  for (var d = i32(u.rank) - 1; d >= 0; d--) {
+    let extent = u.dims[d / 4][d % 4];
+    let c = i32(rest % extent) + u.off[d / 4][d % 4]; rest = rest / extent;
+    if (c < 0 || u32(c) >= u.ext[d / 4][d % 4]) { outside = true; }
+    at += u32(c) * u.s[d / 4][d % 4];
+  }
+  out[i] = select(x[at], u.value, outside);
+}`;
+
+  /** out[coords] = x[sum((coords + off) * s)], or `value` where coords + off leaves [0, ext). */
+  function remap(
+    x: Float32Array,
+    out: GpuFloat32Array,
+    outShape: readonly number[],
+    s: number[],
+    off: number[],
+    ext: number[],
+    value: number,
+  ) {
+    if (out.length === 0) return;
+    // Negative offsets travel as their two's complement bits (DataView's setUint32 wraps them).
+    const u = uniform(
+      [out.length, outShape.length, value, 0, ...eight(outShape, 1), ...eight(s, 0), ...eight(off, 0), ...eight(ext, NONE)],
+      new Set([2]),
+    );
+    dispatch('remap', CODE, [inputId(x), out.outputId()], u, grid(out.length));
+  }
+
+  const fits = (x: unknown, out: unknown, rank: number) => isF32(x) && onDevice(out) && rank <= MAX_RANK;
+
+  return {
+    transpose(x: TypedArray, shape, perm, out) {
+      if (!fits(x, out, shape.length) || shape.length === 0) return fallback.transpose(x, shape, perm, out);
+      const strides = stridesOf(shape);
+      remap(
+        x as Float32Array,
+        out as GpuFloat32Array,
+        perm.map((p) => shape[p]!),
+        perm.map((p) => strides[p]!),
+        [],
+        [],
+        0,
+      );
+    },
+    slice(x, shape, begin, size, out) {
+      if (!fits(x, out, shape.length) || shape.length === 0) return fallback.slice(x, shape, begin, size, out);
+      remap(x as Float32Array, out as GpuFloat32Array, size, stridesOf(shape), [...begin], [], 0);
+    },
+    pad(x, shape, padding, value, out) {
+      if (!fits(x, out, shape.length) || shape.length === 0 || x.length === 0) return fallback.pad(x, shape, padding, value, out);
+      const outShape = shape.map((d, i) => d + padding[i]![0] + padding[i]![1]);
+      remap(
+        x as Float32Array,
+        out as GpuFloat32Array,
+        outShape,
+        stridesOf(shape),
+        padding.map((p) => -p[0]),
+        [...shape],
+        value,
+      );
+    },
+    concat(inputs, outer, chunks, out) {
+      if (!onDevice(out) || !inputs.every(isF32)) return fallback.concat(inputs, outer, chunks, out);
+      const row = chunks.reduce((a, b) => a + b, 0);
+      const code = `${storage(['x', 'out'], new Set(['out']))}
+struct P { n: u32, chunk: u32, row: u32, start: u32 }
+@group(0) @binding(2) var<uniform> u: P;
+${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } out[(i / u.chunk) * u.row + u.start + i % u.chunk] = x[i]; }`;
+      let start = 0;
+      inputs.forEach((input, k) => {
+        const n = outer * chunks[k]!;
+        if (n > 0)
+          dispatch('concat', code, [inputId(input as Float32Array), out.outputId()], uniform([n, chunks[k]!, row, start]), grid(n));
+        start += chunks[k]!;
+      });
+    },
+    gather(x: TypedArray, view: AxisView, indices: Int32Array, out: TypedArray) {
+      if (!isF32(x) || !onDevice(out)) return fallback.gather(x, view, indices, out);
+      if (out.length === 0) return;
+      const code = `@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> indices: array<i32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+struct P { n: u32, length: u32, inner: u32, count: u32 }
+@group(0) @binding(3) var<uniform> u: P;
+${ENTRY} {
+  ${FLAT_INDEX}
+  if (i >= u.n) { return; }
+  let k = i % u.inner; let j = (i / u.inner) % u.count; let o = i / (u.inner * u.count);
+  out[i] = x[(o * u.length + u32(indices[j])) * u.inner + k];
+}`;
+      const ids = [inputId(x), uploadTemporary(indices), out.outputId()];
+      dispatch('gather', code, ids, uniform([out.length, view.length, view.inner, indices.length]), grid(out.length));
+    },
+  };
+}
