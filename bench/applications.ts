@@ -19,10 +19,10 @@ export type ApplicationWorkload = (typeof APPLICATION_WORKLOADS)[number];
 const peakRssMiB = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
 
 /** One row per run of W7, W8a or W8b on `backend`. */
-export async function applications(which: ApplicationWorkload, backend: string, runs: number): Promise<Row[]> {
+export async function applications(which: ApplicationWorkload, backend: string, runs: number, batchOverride?: number): Promise<Row[]> {
   nr.setBackend(backend);
   const rows: Row[] = [];
-  const batch = which === 'W7' ? 32 : 16;
+  const batch = batchOverride ?? (which === 'W7' ? 32 : 16);
   nr.setSeed(0);
   const x = nr.randu([batch, 224, 224, 3]);
   const y = nr.randu([batch], { low: 0, high: 1000 }).floor().cast('int32');

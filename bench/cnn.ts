@@ -18,7 +18,7 @@ export const CNN_WORKLOADS = ['W3', 'W4', 'W5'] as const;
 export type CnnWorkload = (typeof CNN_WORKLOADS)[number];
 
 /** W5 is deck 004's LeNet-like CNN (`neurona train mnist-lenet`), layer for layer the peers' W5. */
-function build(which: CnnWorkload): nr.Sequential {
+export function build(which: CnnWorkload): nr.Sequential {
   const L = nr.layers;
   let model: nr.Sequential;
   if (which === 'W5') {
@@ -62,6 +62,7 @@ export async function cnn(
   data: Mnist | undefined,
   runs: number,
   epochsOverride?: number,
+  samples = 2048,
 ): Promise<Row[]> {
   nr.setBackend(backend);
   const batchSize = 32;
@@ -75,9 +76,9 @@ export async function cnn(
     y = oneHot(data!.trainY);
   } else {
     nr.setSeed(7);
-    x = nr.randu([2048, 32, 32, 3]);
-    y = oneHot(nr.randu([2048], { low: 0, high: 10 }).floor().cast('int32').data());
-    inferX = nr.randu([2048, 32, 32, 3]);
+    x = nr.randu([samples, 32, 32, 3]);
+    y = oneHot(nr.randu([samples], { low: 0, high: 10 }).floor().cast('int32').data());
+    inferX = nr.randu([samples, 32, 32, 3]);
   }
   const n = x.shape[0]!;
   const epochs = epochsOverride ?? (which === 'W5' ? 3 : 4);
@@ -112,6 +113,7 @@ export async function cnn(
       row.infer_samples_per_s = Math.round(median(timed));
       row.infer_all = timed.map(Math.round);
     }
+    if (backend === 'webgpu') row.gpu_bytes_in_use = nr.memory().webgpu?.bytesInUse;
     rows.push(row);
   }
   return rows;

@@ -11,18 +11,21 @@
  * scikit-learn's W6 peer); W7 (ResNet50 inference, batch 32, 224x224), W8a/W8b (MobileNetV2 and
  * ResNet50 training steps, batch 16; `W8` runs both), with peak RSS; W9 (LSTM language model) and W10
  * (small causal Transformer) training steps, tokens/s and peak RSS (`--steps` overrides their 20 timed steps).
+ * `--backend webgpu` runs on whatever WebGPU adapter is present and prints it first (on a machine without
+ * a GPU, SwiftShader: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json); `--samples N` shrinks
+ * W3/W4's 2,048 synthetic images and `--batch N` W7's batch of 32, for such a slow adapter.
  * MNIST comes from $DATA_DIR (default /tmp/peers/data).
  * `--epochs` overrides the epochs of the training workloads.
  */
 import * as nr from '../src/index.js';
-import { availableBackends, kernels } from '../src/backend/index.js';
+import { availableBackends, kernels, probeWebgpu } from '../src/backend/index.js';
 import { nativeInfo } from '../src/backend/native/index.js';
 import { APPLICATION_WORKLOADS, applications, type ApplicationWorkload } from './applications.js';
 import { CNN_WORKLOADS, cnn, type CnnWorkload } from './cnn.js';
 import { MLP_WORKLOADS, mlp, type MlpWorkload } from './mlp.js';
 import { perceptronW6 } from './perceptron.js';
 import { SEQUENCE_WORKLOADS, sequence, type SequenceWorkload } from './sequence.js';
-import { dataDir, loadMnist, median, type Mnist, type Row } from './util.js';
+import { dataDir, loadMnist, median, threadsOf, type Mnist, type Row } from './util.js';
 
 const WORKLOADS = ['W1', ...MLP_WORKLOADS, ...CNN_WORKLOADS, 'W6', ...APPLICATION_WORKLOADS, ...SEQUENCE_WORKLOADS];
 /** The workloads that train or test on the peers' MNIST split. */
@@ -42,6 +45,10 @@ interface Args {
   backendGiven: boolean;
   /** W1 on a backend with a thread pool runs once per count here (js always runs on one thread). */
   threads: number[];
+  /** W3/W4 synthetic images (default 2048). */
+  samples: number;
+  /** W7/W8 batch (default 32 / 16). */
+  batch: number | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -55,6 +62,8 @@ function parseArgs(argv: string[]): Args {
     backends: availableBackends(),
     threads: [1, 2],
     backendGiven: false,
+    samples: 2048,
+    batch: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -63,6 +72,8 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--runs') args.runs = Number(argv[++i]);
     else if (a === '--epochs') args.epochs = Number(argv[++i]);
     else if (a === '--steps') args.steps = Number(argv[++i]);
+    else if (a === '--samples') args.samples = Number(argv[++i]);
+    else if (a === '--batch') args.batch = Number(argv[++i]);
     else if (a === '--backend') {
       args.backends = argv[++i]!.split(',');
       args.backendGiven = true;
@@ -90,7 +101,7 @@ function w1(backend: string, sizes: number[], reps: number): Row[] {
     const b = nr.randu([n, n]);
     const out = new Float32Array(n * n);
     const shape = { batch: 1, m: n, n, k: n, transA: false, transB: false, aBatchStride: n * n, bBatchStride: n * n };
-    const calls = {
+    const calls: Record<string, () => void> = {
       op: () => {
         nr.matmul(a, b).data();
       },
@@ -98,6 +109,8 @@ function w1(backend: string, sizes: number[], reps: number): Row[] {
         kernels().matmul(a.data() as Float32Array, b.data() as Float32Array, out, shape);
       },
     };
+    // On webgpu a plain Float32Array output would run the js fallback: only the op (product and readback) is measured.
+    if (backend === 'webgpu') delete calls.kernel;
     for (const [measured, call] of Object.entries(calls)) {
       const once = () => {
         const t0 = performance.now();
@@ -118,7 +131,7 @@ function w1(backend: string, sizes: number[], reps: number): Row[] {
         library: 'neurona',
         backend,
         measured,
-        threads: backend === 'js' ? 1 : nr.getNumThreads(),
+        threads: threadsOf(backend),
         n,
         inner,
         reps,
@@ -148,6 +161,14 @@ console.log(
     },
   }),
 );
+if (args.backends.includes('webgpu')) {
+  const probe = probeWebgpu();
+  if (probe.ok) console.log(JSON.stringify({ webgpu_adapter: probe.info }));
+  else {
+    console.error(`bench: skipping webgpu: ${probe.reason}`);
+    args.backends = args.backends.filter((b) => b !== 'webgpu');
+  }
+}
 const results: Row[] = [];
 const emit = (rows: Row[]) => {
   for (const row of rows) {
@@ -184,12 +205,12 @@ for (const workload of args.workloads) {
       continue;
     }
     if ((CNN_WORKLOADS as readonly string[]).includes(workload)) {
-      emit(await cnn(workload as CnnWorkload, backend, mnist, args.runs, args.epochs));
+      emit(await cnn(workload as CnnWorkload, backend, mnist, args.runs, args.epochs, args.samples));
       continue;
     }
     if ((APPLICATION_WORKLOADS as readonly string[]).includes(workload)) {
       if (backend === 'js' && !args.backendGiven && args.backends.length > 1) continue;
-      emit(await applications(workload as ApplicationWorkload, backend, args.runs));
+      emit(await applications(workload as ApplicationWorkload, backend, args.runs, args.batch));
       continue;
     }
     if ((SEQUENCE_WORKLOADS as readonly string[]).includes(workload)) {
@@ -197,7 +218,7 @@ for (const workload of args.workloads) {
       emit(await sequence(workload as SequenceWorkload, backend, args.runs, args.steps));
       continue;
     }
-    const threadCounts = backend === 'js' ? [1] : args.threads;
+    const threadCounts = backend === 'js' || backend === 'webgpu' ? [nr.getNumThreads()] : args.threads;
     const before = nr.getNumThreads();
     for (const threads of threadCounts) {
       nr.setNumThreads(threads);

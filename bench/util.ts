@@ -78,6 +78,7 @@ export function epochTimer(samples: number): { callback: nr.callbacks.Callback; 
 }
 
 /** Threads the backend computes with (js always runs on one). */
-export function threadsOf(backend: string): number {
+export function threadsOf(backend: string): number | string {
+  if (backend === 'webgpu') return 'gpu';
   return backend === 'js' ? 1 : nr.getNumThreads();
 }
