@@ -1,5 +1,7 @@
-import { nr } from '../helpers.js';
+import { includeWebgpu, nr } from '../helpers.js';
 import { TestRandom, assertConforms, conformance, pickTensor, randomTensor, valuesOf } from './harness.js';
+
+includeWebgpu();
 
 /*
  * Conformance of attentionSoftmax and attentionSoftmaxBackward, through nr.scaledDotProductAttention

@@ -1,5 +1,7 @@
-import { nr } from '../helpers.js';
+import { includeWebgpu, nr } from '../helpers.js';
 import { TestRandom, assertConforms, conformance, randomTensor, valuesOf } from './harness.js';
+
+includeWebgpu();
 
 /*
  * Conformance of the recurrent cell kernels (lstmCell, gruCell, simpleRnnCell and their backward

@@ -16,6 +16,7 @@ import type { Bridge } from './bridge.js';
 import { convKernels } from './conv-kernels.js';
 import { layoutKernels } from './layout-kernels.js';
 import { normKernels } from './norm-kernels.js';
+import { sequenceKernels } from './sequence-kernels.js';
 import { ACTIVATION, ENTRY, FLAT_INDEX, grid, HELPERS, isF32, onDevice, storage, uniform } from './wgsl.js';
 
 /*
@@ -302,36 +303,56 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
   }
 
   function applyUpdate(rule: UpdateRule, param: FloatArray, grad: FloatArray, slots: readonly FloatArray[], p: UpdateParams): void {
-    const fits = (rule === 'sgd' || (rule === 'adam' && !p.amsgrad)) && onDevice(param) && isF32(grad) && slots.every(onDevice);
-    if (!fits) {
+    if (!onDevice(param) || !isF32(grad) || !slots.every(onDevice)) {
       fallback.applyUpdate(rule, param, grad, slots, p);
       return;
     }
     if (param.length === 0) return;
-    const momentum = rule === 'sgd' && p.momentum !== 0;
-    const names = ['w', 'gr', ...(rule === 'adam' ? ['m', 'v'] : momentum ? ['m'] : [])];
-    // The same terms in the same order as js/optimizer.ts, each rounded to float32 where js stores.
-    const body =
-      rule === 'adam'
-        ? 'let gi = gr[i]; m[i] = m[i] + (gi - m[i]) * (1.0 - u.beta1); v[i] = v[i] + (gi * gi - v[i]) * (1.0 - u.beta2); ' +
-          'w[i] = w[i] - (m[i] * u.lr) / (sqrt(v[i]) + u.epsilon);'
-        : momentum
-          ? 'm[i] = m[i] * u.momentum - gr[i] * u.lr; let s = m[i]; ' +
-            'w[i] = select(w[i] + s, w[i] + (s * u.momentum - gr[i] * u.lr), u.nesterov == 1u);'
-          : 'w[i] = w[i] - gr[i] * u.lr;';
-    const code = `${storage(names, new Set(names.filter((x) => x !== 'gr')))}
-struct P { n: u32, lr: f32, momentum: f32, nesterov: u32, beta1: f32, beta2: f32, epsilon: f32 }
+    const momentum = p.momentum !== 0;
+    // The slots in the order the optimizer passes them, and the same terms in the same order as
+    // js/optimizer.ts, each rounded to float32 where js stores.
+    const slotNames: Record<UpdateRule, string[]> = {
+      sgd: momentum ? ['m'] : [],
+      adam: ['m', 'v', ...(p.amsgrad ? ['vHat'] : [])],
+      rmsprop: ['v', ...(p.momentum > 0 ? ['mom'] : []), ...(p.centered ? ['avg'] : [])],
+      adagrad: ['acc'],
+      adadelta: ['accGrad', 'accDelta'],
+    };
+    const bodies: Record<UpdateRule, string> = {
+      sgd: momentum
+        ? 'm[i] = m[i] * u.momentum - gr[i] * u.lr; let s = m[i]; w[i] = select(w[i] + s, w[i] + (s * u.momentum - gr[i] * u.lr), u.nesterov == 1u);'
+        : 'w[i] = w[i] - gr[i] * u.lr;',
+      adam:
+        'let gi = gr[i]; m[i] = m[i] + (gi - m[i]) * (1.0 - u.beta1); v[i] = v[i] + (gi * gi - v[i]) * (1.0 - u.beta2); var vi = v[i]; ' +
+        (p.amsgrad ? 'if (vi > vHat[i] || isnan32(vi)) { vHat[i] = vi; } vi = vHat[i]; ' : '') +
+        'w[i] = w[i] - (m[i] * u.lr) / (sqrt(vi) + u.epsilon);',
+      rmsprop:
+        'let gi = gr[i]; v[i] = v[i] * u.rho + gi * gi * (1.0 - u.rho); ' +
+        (p.centered
+          ? 'avg[i] = avg[i] * u.rho + gi * (1.0 - u.rho); let den = v[i] - avg[i] * avg[i] + u.epsilon; '
+          : 'let den = v[i] + u.epsilon; ') +
+        'let inc = (gi * u.lr) / sqrt(den); ' +
+        (p.momentum > 0 ? 'mom[i] = mom[i] * u.momentum + inc; w[i] = w[i] - mom[i];' : 'w[i] = w[i] - inc;'),
+      adagrad: 'let gi = gr[i]; acc[i] = acc[i] + gi * gi; w[i] = w[i] - (gi * u.lr) / sqrt(acc[i] + u.epsilon);',
+      adadelta:
+        'let gi = gr[i]; accGrad[i] = accGrad[i] * u.rho + gi * gi * (1.0 - u.rho); ' +
+        'let delta = -((sqrt(accDelta[i] + u.epsilon) * gi) / sqrt(accGrad[i] + u.epsilon)); ' +
+        'accDelta[i] = accDelta[i] * u.rho + delta * delta * (1.0 - u.rho); w[i] = w[i] + delta * u.lr;',
+    };
+    const names = ['w', 'gr', ...slotNames[rule]];
+    const code = `${HELPERS}${storage(names, new Set(names.filter((x) => x !== 'gr')))}
+struct P { n: u32, lr: f32, momentum: f32, nesterov: u32, beta1: f32, beta2: f32, epsilon: f32, rho: f32 }
 @group(0) @binding(${names.length}) var<uniform> u: P;
-${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } ${body} }`;
+${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } ${bodies[rule]} }`;
     const u = uniform(
-      [param.length, p.learningRate, p.momentum, p.nesterov ? 1 : 0, p.beta1, p.beta2, p.epsilon],
-      new Set([1, 2, 4, 5, 6]),
+      [param.length, p.learningRate, p.momentum, p.nesterov ? 1 : 0, p.beta1, p.beta2, p.epsilon, p.rho],
+      new Set([1, 2, 4, 5, 6, 7]),
     );
     const ids = [param.deviceId(), inputId(grad), ...slots.map((s) => (s as GpuFloat32Array).deviceId())];
     // In place: the arrays now hold their newest values on the GPU.
     param.outputId();
     for (const s of slots) (s as GpuFloat32Array).outputId();
-    dispatch(`update:${rule}:${momentum}`, code, ids, u, grid(param.length));
+    dispatch(`update:${rule}:${names.join(',')}:${p.nesterov}`, code, ids, u, grid(param.length));
   }
 
   return {
@@ -346,5 +367,6 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } ${body} }`;
     ...convKernels(bridge, fallback, dispatch),
     ...normKernels(fallback, dispatch),
     ...layoutKernels(fallback, dispatch),
+    ...sequenceKernels(fallback, dispatch),
   };
 }

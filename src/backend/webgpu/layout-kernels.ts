@@ -7,8 +7,9 @@ import { ENTRY, FLAT_INDEX, grid, isF32, onDevice, storage, uniform } from './wg
 /*
  * The layout kernels in WGSL, float32 only (other dtypes fall back): transpose, slice and pad are one
  * shader that maps each output element's coordinates to an input index (up to rank 8), concat is one
- * copy per input, gather reads its int32 indices from an upload. scatterAdd falls back: adding
- * repeated indices in a fixed order needs either float atomics (WGSL has none) or a sort.
+ * copy per input, gather reads its int32 indices from an upload. scatterAdd, gather's gradient, adds
+ * repeated indices in index order without float atomics (WGSL has none): a thread per output value
+ * walks all the indices, which costs rows x indices but gives the same bits on every run.
  */
 
 const MAX_RANK = 8;
@@ -123,6 +124,30 @@ ${ENTRY} {
 }`;
       const ids = [inputId(x), uploadTemporary(indices), out.outputId()];
       dispatch('gather', code, ids, uniform([out.length, view.length, view.inner, indices.length]), grid(out.length));
+    },
+    scatterAdd(dy: TypedArray, view: AxisView, indices: Int32Array, out: TypedArray) {
+      if (!isF32(dy) || !onDevice(out)) return fallback.scatterAdd(dy, view, indices, out);
+      if (out.length === 0 || indices.length === 0) return;
+      const code = `@group(0) @binding(0) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read> indices: array<i32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+struct P { n: u32, length: u32, inner: u32, count: u32 }
+@group(0) @binding(3) var<uniform> u: P;
+${ENTRY} {
+  ${FLAT_INDEX}
+  if (i >= u.n) { return; }
+  let k = i % u.inner; let r = (i / u.inner) % u.length; let o = i / (u.inner * u.length);
+  var v = out[i];
+  for (var j = 0u; j < u.count; j++) {
+    if (u32(indices[j]) == r) { v = v + dy[(o * u.count + j) * u.inner + k]; }
+  }
+  out[i] = v;
+}`;
+      // Added to what out holds (zeros the caller wrote, perhaps on the host): upload it first.
+      const target = out.deviceId();
+      out.outputId();
+      const ids = [inputId(dy), uploadTemporary(indices), target];
+      dispatch('scatterAdd', code, ids, uniform([out.length, view.length, view.inner, indices.length]), grid(out.length));
     },
   };
 }
