@@ -95,6 +95,8 @@ export class NodeTransport implements Transport {
   }
   onAsync(handler: (message: unknown) => void): void {
     this.worker.on('message', handler);
+    // A 'message' listener refs the worker: unref it again, or the process would never exit.
+    this.worker.unref();
   }
   hold(on: boolean): void {
     if (on) this.worker.ref();

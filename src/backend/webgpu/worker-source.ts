@@ -77,6 +77,7 @@ const pipelines = new Map();
 let encoder = null;
 let pass = null;
 let transient = [];
+let closing = false;
 
 function submit() {
   if (pass) pass.end();
@@ -144,7 +145,8 @@ async function init(mod) {
     },
   });
   device.addEventListener?.('uncapturederror', (e) => { failure = failure || String(e.error && e.error.message || e.error); });
-  device.lost?.then((info) => { failure = failure || 'device lost: ' + info.message; });
+  // Not after close(): reading the lost info of a device Dawn is tearing down aborts the process.
+  device.lost?.then((info) => { if (!closing) failure = failure || 'device lost: ' + info.message; });
   const i = adapter.info || {};
   const info = { vendor: i.vendor || '', architecture: i.architecture || '', description: i.description || '', device: i.device || '' };
   return { ok: true, info };
@@ -160,7 +162,7 @@ onBatches((batch) => {
         else if (c.t === 'destroy') { submit(); buffers.get(c.id)?.destroy(); buffers.delete(c.id); }
         else if (c.t === 'write') { submit(); device.queue.writeBuffer(buffers.get(c.id), 0, c.data); }
         else if (c.t === 'run') run(c);
-        else if (c.t === 'close') { submit(); await device.queue.onSubmittedWorkDone(); device.destroy(); device = null; answer({}); }
+        else if (c.t === 'close') { submit(); await device.queue.onSubmittedWorkDone(); closing = true; device.destroy(); device = null; answer({}); }
         else if (c.t === 'shared') { flag = new Int32Array(c.flag); reply = c.reply; }
         else if (c.t === 'readAsync') {
           try { const data = await read(c); answerAsync({ token: c.token, data }, [data]); }
