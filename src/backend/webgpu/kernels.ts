@@ -320,7 +320,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
     };
     const bodies: Record<UpdateRule, string> = {
       sgd: momentum
-        ? 'm[i] = m[i] * u.momentum - gr[i] * u.lr; let s = m[i]; w[i] = select(w[i] + s, w[i] + (s * u.momentum - gr[i] * u.lr), u.nesterov == 1u);'
+        ? 'm[i] = m[i] * u.momentum - gr[i] * u.lr; let s = m[i]; ' +
+          'w[i] = select(w[i] + s, w[i] + (s * u.momentum - gr[i] * u.lr), u.nesterov == 1u);'
         : 'w[i] = w[i] - gr[i] * u.lr;',
       adam:
         'let gi = gr[i]; m[i] = m[i] + (gi - m[i]) * (1.0 - u.beta1); v[i] = v[i] + (gi * gi - v[i]) * (1.0 - u.beta2); var vi = v[i]; ' +

@@ -57,8 +57,28 @@ ${ENTRY} {
   let n = tanh32(xw[k + 2u * u.units] + ${bi('biasIn', 'j + 2u * u.units')} + r * uh);
   gates[out] = z; gates[out + u.units] = r; gates[out + 2u * u.units] = n; gates[out + 3u * u.units] = uh;
   h[i] = select(hPrev[i], z * hPrev[i] + (1.0 - z) * n, ${live('mask')});`;
-      const inputs: Bound[] = [['xw', xw], ['hu', hu], ['biasIn', biasIn], ['biasRec', biasRec], ['hPrev', hPrev], ['mask', mask]];
-      if (!cell('gruCell', h.length, units, inputs, [], [['gates', gates], ['h', h]], body)) {
+      const inputs: Bound[] = [
+        ['xw', xw],
+        ['hu', hu],
+        ['biasIn', biasIn],
+        ['biasRec', biasRec],
+        ['hPrev', hPrev],
+        ['mask', mask],
+      ];
+      if (
+        !cell(
+          'gruCell',
+          h.length,
+          units,
+          inputs,
+          [],
+          [
+            ['gates', gates],
+            ['h', h],
+          ],
+          body,
+        )
+      ) {
         fallback.gruCell(xw, hu, biasIn, biasRec, hPrev, mask, gates, h, units);
       }
     },
@@ -78,15 +98,41 @@ ${ENTRY} {
   dzx[k] = dzz; dzx[k + u.units] = dzr; dzx[k + 2u * u.units] = dn;
   dzh[k] = dzz; dzh[k + u.units] = dzr; dzh[k + 2u * u.units] = dn * r;
   dhCarry[i] = dh * z;`;
-      const inputs: Bound[] = [['gates', gates], ['hPrev', hPrev], ['mask', mask], ['dy', dy], ['dhRec', dhRec]];
-      if (!cell('gruCellBackward', hPrev.length, units, inputs, [['dhCarry', dhCarry]], [['dzx', dzx], ['dzh', dzh]], body)) {
+      const inputs: Bound[] = [
+        ['gates', gates],
+        ['hPrev', hPrev],
+        ['mask', mask],
+        ['dy', dy],
+        ['dhRec', dhRec],
+      ];
+      if (
+        !cell(
+          'gruCellBackward',
+          hPrev.length,
+          units,
+          inputs,
+          [['dhCarry', dhCarry]],
+          [
+            ['dzx', dzx],
+            ['dzh', dzh],
+          ],
+          body,
+        )
+      ) {
         fallback.gruCellBackward(gates, hPrev, mask, dy, dhRec, dhCarry, dzx, dzh, units);
       }
     },
     simpleRnnCell(xw, hu, bias, hPrev, mask, h, units) {
       const body = `h[i] = select(hPrev[i], tanh32(xw[i] + hu[i] + ${bi('bias', 'j')}), ${live('mask')});`;
-      const inputs: Bound[] = [['xw', xw], ['hu', hu], ['bias', bias], ['hPrev', hPrev], ['mask', mask]];
-      if (!cell('simpleRnnCell', h.length, units, inputs, [], [['h', h]], body)) fallback.simpleRnnCell(xw, hu, bias, hPrev, mask, h, units);
+      const inputs: Bound[] = [
+        ['xw', xw],
+        ['hu', hu],
+        ['bias', bias],
+        ['hPrev', hPrev],
+        ['mask', mask],
+      ];
+      if (!cell('simpleRnnCell', h.length, units, inputs, [], [['h', h]], body))
+        fallback.simpleRnnCell(xw, hu, bias, hPrev, mask, h, units);
     },
     simpleRnnCellBackward(h, mask, dy, dhRec, dhCarry, dz, units) {
       const body = `let dh = ${read('dy', 'i')} + ${read('dhRec', 'i')} + dhCarry[i];
@@ -94,7 +140,12 @@ ${ENTRY} {
   let live = ${live('mask')};
   dz[i] = select(0.0, dh * (1.0 - y * y), live);
   dhCarry[i] = select(dh, 0.0, live);`;
-      const inputs: Bound[] = [['h', h], ['mask', mask], ['dy', dy], ['dhRec', dhRec]];
+      const inputs: Bound[] = [
+        ['h', h],
+        ['mask', mask],
+        ['dy', dy],
+        ['dhRec', dhRec],
+      ];
       if (!cell('simpleRnnCellBackward', h.length, units, inputs, [['dhCarry', dhCarry]], [['dz', dz]], body)) {
         fallback.simpleRnnCellBackward(h, mask, dy, dhRec, dhCarry, dz, units);
       }
@@ -106,7 +157,8 @@ ${ENTRY} {
       const names = mask ? ['scores', 'mask', 'out'] : ['scores', 'out'];
       const kept = `(j < end${mask ? ' && mask[maskRow + j] != 0.0' : ''})`;
       const code = `${HELPERS}${storage(names, new Set(['out']))}
-struct P { n: u32, rows: u32, cols: u32, causal: u32, maskBatch: u32, maskRows: u32, maskRepeat: u32, uniformEmpty: u32, scale: f32, inf: u32 }
+struct P { n: u32, rows: u32, cols: u32, causal: u32, maskBatch: u32, maskRows: u32, maskRepeat: u32,
+  uniformEmpty: u32, scale: f32, inf: u32 }
 @group(0) @binding(${names.length}) var<uniform> u: P;
 ${ENTRY} {
   ${FLAT_INDEX}
@@ -139,7 +191,8 @@ ${ENTRY} {
       dispatch(`attentionSoftmax:${mask !== null}`, code, ids, u, grid(rows));
     },
     attentionSoftmaxBackward(probs, dProbs, dScores, length, scale) {
-      if (!isF32(probs) || !isF32(dProbs) || !onDevice(dScores)) return fallback.attentionSoftmaxBackward(probs, dProbs, dScores, length, scale);
+      if (!isF32(probs) || !isF32(dProbs) || !onDevice(dScores))
+        return fallback.attentionSoftmaxBackward(probs, dProbs, dScores, length, scale);
       const rows = length === 0 ? 0 : probs.length / length;
       if (rows === 0) return;
       const code = `${storage(['p', 'dp', 'out'], new Set(['out']))}

@@ -162,7 +162,10 @@ onBatches((batch) => {
         else if (c.t === 'destroy') { submit(); buffers.get(c.id)?.destroy(); buffers.delete(c.id); }
         else if (c.t === 'write') { submit(); device.queue.writeBuffer(buffers.get(c.id), 0, c.data); }
         else if (c.t === 'run') run(c);
-        else if (c.t === 'close') { submit(); await device.queue.onSubmittedWorkDone(); closing = true; device.destroy(); device = null; answer({}); }
+        else if (c.t === 'close') {
+          submit(); await device.queue.onSubmittedWorkDone();
+          closing = true; device.destroy(); device = null; answer({});
+        }
         else if (c.t === 'shared') { flag = new Int32Array(c.flag); reply = c.reply; }
         else if (c.t === 'readAsync') {
           try { const data = await read(c); answerAsync({ token: c.token, data }, [data]); }
