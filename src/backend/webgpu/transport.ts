@@ -38,8 +38,11 @@ export interface WorkerThreads {
   receiveMessageOnPort(port: object): { message: unknown } | undefined;
 }
 
-/** How long a blocking answer may take before it is reported as a hung device. */
-const READ_TIMEOUT_MS = 120_000;
+/**
+ * How long a blocking answer may take before it is reported as a hung device: 10 minutes, since a
+ * software adapter (SwiftShader) can spend minutes on one training step's queued work.
+ */
+const READ_TIMEOUT_MS = 600_000;
 
 const hung = () => numericsError('webgpu', { expected: `the device worker did not answer within ${READ_TIMEOUT_MS / 1000} s` });
 
