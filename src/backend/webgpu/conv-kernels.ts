@@ -51,7 +51,7 @@ fn sourceOf(i: u32, k: u32, pad: u32, dilation: u32, stride: u32, extent: u32) -
 }
 `;
 
-const TILE = 32;
+export const TILE = 32;
 /** Products per workgroup's share of k below which the filter gradient is not split further. */
 const MIN_CHUNK = 256;
 
@@ -81,7 +81,7 @@ ${TAP}`;
     const u = uniform([p.m, p.n, p.k, chunk, ...geometryValues(p.geometry)]);
     const groups: [number, number, number] = [Math.ceil(p.n / TILE), Math.ceil(p.m / TILE), splits];
     if (splits === 1) {
-      dispatch(`conv:${p.key}`, gemmShader(head, p.functions, false), p.ids, u, groups);
+      dispatch(`conv:${p.key}`, gemmShader(head, p.functions, 'whole'), p.ids, u, groups);
       return;
     }
     // Chunk z's partial products go to part[z]; a second pass adds them in chunk order and stores.
@@ -91,7 +91,7 @@ ${TAP}`;
 struct P { m: u32, n: u32, k: u32, chunk: u32, ${GEOMETRY_STRUCT} }
 @group(0) @binding(${names.length}) var<uniform> u: P;
 ${TAP}`;
-    dispatch(`conv:${p.key}:part`, gemmShader(partHead, p.functions, true), [...p.ids.slice(0, -1), part], u, groups);
+    dispatch(`conv:${p.key}:part`, gemmShader(partHead, p.functions, 'partial'), [...p.ids.slice(0, -1), part], u, groups);
     const finish = `${HELPERS}${storage(['part', 'out'], new Set(['out']))}
 struct P { m: u32, n: u32, k: u32, chunk: u32, ${GEOMETRY_STRUCT}, splits: u32 }
 @group(0) @binding(2) var<uniform> u: P;
@@ -371,13 +371,16 @@ function storeOnly(functions: string): string {
 /**
  * The tiled product of kernels.ts over index functions: a 32 x 32 block of the output per workgroup of
  * 8 x 8 threads, each a 4 x 4 register block; A and B pass through workgroup memory 16 values of k at a
- * time, each output summing its products in index order. With `partial`, workgroup layer z sums only
- * its chunk of k and writes it to part[z] instead of calling store.
+ * time, each output summing its products in index order. `whole`: one layer; `partial`: workgroup layer
+ * z sums only its chunk of k and writes it to part[z] instead of calling store; `batched`: layer z is
+ * matrix z of a batch, which the index functions read as the private `z`.
  */
-function gemmShader(head: string, functions: string, partial: boolean): string {
+export function gemmShader(head: string, functions: string, mode: 'whole' | 'partial' | 'batched'): string {
+  const partial = mode === 'partial';
   const fns = partial ? functions.slice(0, functions.indexOf('fn store(')) : functions;
   const write = partial ? 'part[wg.z * u.m * u.n + row * u.n + col] = acc[i * 4u + j];' : 'store(row, col, acc[i * 4u + j]);';
   return `${head}
+var<private> z: u32;
 ${fns}
 var<workgroup> tA: array<f32, 512>;
 var<workgroup> tB: array<f32, 512>;
@@ -385,7 +388,8 @@ var<workgroup> tB: array<f32, 512>;
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u, @builtin(local_invocation_index) li: u32) {
   let row0 = wg.y * ${TILE}u;
   let col0 = wg.x * ${TILE}u;
-  let kBegin = wg.z * u.chunk;
+  z = wg.z;
+  let kBegin = ${mode === 'batched' ? '0u' : 'wg.z * u.chunk'};
   let kEnd = min(u.k, kBegin + u.chunk);
   var acc: array<f32, 16>;
   for (var t = kBegin; t < kEnd; t += 16u) {

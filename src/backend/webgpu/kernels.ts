@@ -13,7 +13,7 @@ import type {
 } from '../kernels.js';
 import { type GpuFloat32Array, inputId, releaseTemporary } from './array.js';
 import type { Bridge } from './bridge.js';
-import { convKernels } from './conv-kernels.js';
+import { convKernels, gemmShader, TILE } from './conv-kernels.js';
 import { layoutKernels } from './layout-kernels.js';
 import { normKernels } from './norm-kernels.js';
 import { sequenceKernels } from './sequence-kernels.js';
@@ -181,36 +181,6 @@ ${ENTRY} {
     dispatch(`reduce:${op}`, code, [inputId(x), out.outputId()], uniform([out.length, view.length, view.inner]), grid(out.length));
   }
 
-  function softmax(x: FloatArray, view: AxisView, out: FloatArray): void {
-    if (!isF32(x) || !onDevice(out)) {
-      fallback.softmax(x, view, out);
-      return;
-    }
-    const rows = view.outer * view.inner;
-    if (rows === 0 || view.length === 0) return;
-    const code = `${HELPERS}${storage(['x', 'out'], new Set(['out']))}
-struct P { n: u32, length: u32, inner: u32, inf: u32 }
-@group(0) @binding(2) var<uniform> u: P;
-${ENTRY} {
-  ${FLAT_INDEX}
-  if (i >= u.n) { return; }
-  let base = (i / u.inner) * u.length * u.inner + i % u.inner;
-  // Infinity comes through the uniform: WGSL rejects a constant expression that evaluates to it.
-  let inf = bitcast<f32>(u.inf);
-  var m = -inf;
-  for (var j = 0u; j < u.length; j++) { let v = x[base + j * u.inner]; if (v > m) { m = v; } }
-  if (abs(m) == inf) { m = 0.0; }
-  var sum = 0.0; var comp = 0.0;
-  for (var j = 0u; j < u.length; j++) {
-    let y = exp32(x[base + j * u.inner] - m) - comp; let t = sum + y; comp = (t - sum) - y; sum = t;
-  }
-  let scale = 1.0 / sum;
-  for (var j = 0u; j < u.length; j++) { let p = base + j * u.inner; out[p] = exp32(x[p] - m) * scale; }
-}`;
-    dispatch('softmax', code, [inputId(x), out.outputId()], uniform([rows, view.length, view.inner, 0x7f800000]), grid(rows));
-  }
-
-  const TILE = 32;
   function gemm(
     a: Float32Array,
     b: Float32Array,
@@ -220,58 +190,22 @@ ${ENTRY} {
     activation: LinearActivation,
   ) {
     const { batch, m, n, k } = args;
-    // A 32 x 32 block of out per workgroup of 8 x 8 threads, each thread a 4 x 4 register block; A and B pass
-    // through workgroup memory 16 values of k at a time. Each output sums its k products in index order.
-    const code = `${HELPERS}${storage(['A', 'B', 'bias', 'out'], new Set(['out']))}
-struct P { m: u32, n: u32, k: u32, transA: u32, transB: u32, strideA: u32, strideB: u32, hasBias: u32 }
-@group(0) @binding(4) var<uniform> u: P;
-var<workgroup> tA: array<f32, 512>;
-var<workgroup> tB: array<f32, 512>;
-@compute @workgroup_size(8, 8)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row0 = wg.y * ${TILE}u;
-  let col0 = wg.x * ${TILE}u;
-  let offA = wg.z * u.strideA;
-  let offB = wg.z * u.strideB;
-  var acc: array<f32, 16>;
-  for (var t = 0u; t < u.k; t += 16u) {
-    for (var e = 0u; e < 8u; e++) {
-      let idx = li + e * 64u;
-      let r = row0 + idx / 16u;
-      let ka = t + idx % 16u;
-      var va = 0.0;
-      if (r < u.m && ka < u.k) { va = A[offA + select(r * u.k + ka, ka * u.m + r, u.transA == 1u)]; }
-      tA[idx] = va;
-      let kb = t + idx / 32u;
-      let c = col0 + idx % 32u;
-      var vb = 0.0;
-      if (c < u.n && kb < u.k) { vb = B[offB + select(kb * u.n + c, c * u.k + kb, u.transB == 1u)]; }
-      tB[idx] = vb;
-    }
-    workgroupBarrier();
-    for (var q = 0u; q < 16u; q++) {
-      for (var i = 0u; i < 4u; i++) {
-        let av = tA[(l.y * 4u + i) * 16u + q];
-        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] = acc[i * 4u + j] + av * tB[q * 32u + l.x * 4u + j]; }
-      }
-    }
-    workgroupBarrier();
-  }
-  for (var i = 0u; i < 4u; i++) {
-    let row = row0 + l.y * 4u + i;
-    for (var j = 0u; j < 4u; j++) {
-      let col = col0 + l.x * 4u + j;
-      if (row < u.m && col < u.n) {
-        var v = acc[i * 4u + j];
-        if (u.hasBias == 1u) { v = v + bias[col]; }
-        out[wg.z * u.m * u.n + row * u.n + col] = ${ACTIVATION[activation]};
-      }
-    }
-  }
+    // conv-kernels.ts's tiled product, each workgroup layer z one matrix of the batch; each output
+    // sums its k products in index order.
+    const functions = `
+fn loadA(r: u32, q: u32) -> f32 { return A[z * u.strideA + select(r * u.k + q, q * u.m + r, u.transA == 1u)]; }
+fn loadB(q: u32, c: u32) -> f32 { return B[z * u.strideB + select(q * u.n + c, c * u.k + q, u.transB == 1u)]; }
+fn store(r: u32, c: u32, acc: f32) {
+  var v = acc;
+  if (u.hasBias == 1u) { v = v + bias[c]; }
+  out[z * u.m * u.n + r * u.n + c] = ${ACTIVATION[activation]};
 }`;
-    const u = uniform([m, n, k, args.transA ? 1 : 0, args.transB ? 1 : 0, args.aBatchStride, args.bBatchStride, bias ? 1 : 0]);
+    const head = `${HELPERS}${storage(['A', 'B', 'bias', 'out'], new Set(['out']))}
+struct P { m: u32, n: u32, k: u32, chunk: u32, transA: u32, transB: u32, strideA: u32, strideB: u32, hasBias: u32 }
+@group(0) @binding(4) var<uniform> u: P;`;
+    const u = uniform([m, n, k, k, args.transA ? 1 : 0, args.transB ? 1 : 0, args.aBatchStride, args.bBatchStride, bias ? 1 : 0]);
     const ids = [inputId(a), inputId(b), inputId(bias ?? a), out.outputId()];
-    dispatch(`gemm:${activation}`, code, ids, u, [Math.ceil(n / TILE), Math.ceil(m / TILE), batch]);
+    dispatch(`gemm:${activation}`, gemmShader(head, functions, 'batched'), ids, u, [Math.ceil(n / TILE), Math.ceil(m / TILE), batch]);
   }
 
   const gemmFits = (a: unknown, b: unknown, out: unknown, args: MatmulArgs): boolean =>
@@ -361,7 +295,6 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } ${bodies[rule]} }`;
     unaryGrad,
     binary,
     reduce,
-    softmax,
     matmul,
     matmulBiasActivation,
     applyUpdate,

@@ -5,7 +5,7 @@ import type { Dispatch } from './conv-kernels.js';
 import { ENTRY, FLAT_INDEX, grid, HELPERS, isF32, onDevice, storage, uniform } from './wgsl.js';
 
 /*
- * Batch, layer and group normalization, log-softmax and the fused softmax-crossentropy gradient in WGSL.
+ * Batch, layer and group normalization, softmax, log-softmax and the fused softmax-crossentropy gradient in WGSL.
  * The three normalizations share one shape: a "segment" (a channel for batch norm, a row for layer norm,
  * an image's group for group norm) of `count` values whose mean and variance one workgroup of 256
  * threads computes, each thread summing every 256th value in order (compensated) and the partial sums
@@ -200,6 +200,45 @@ ${ENTRY} {
     dispatch(`normParams:${layout}:${!!dGamma}:${!!dBeta}`, code, ids, uniform([width, rows, ...abc]), grid(width));
   }
 
+  /** softmax or log-softmax along an axis: a thread per row, the row's sum compensated, in index order. */
+  function rowSoftmax(log: boolean, x: FloatArray, view: AxisView, out: FloatArray): void {
+    if (!isF32(x) || !onDevice(out)) {
+      (log ? fallback.logSoftmax : fallback.softmax)(x, view, out);
+      return;
+    }
+    const rows = view.outer * view.inner;
+    if (rows === 0 || view.length === 0) return;
+    // log: (x - max) first, exact for large values, where max + log(sum) would round.
+    const finish = log
+      ? 'let l = log(sum); for (var j = 0u; j < u.length; j++) { let p = base + j * u.inner; out[p] = (x[p] - m) - l; }'
+      : 'let scale = 1.0 / sum; for (var j = 0u; j < u.length; j++) { let p = base + j * u.inner; out[p] = exp32(x[p] - m) * scale; }';
+    const code = `${HELPERS}${storage(['x', 'out'], new Set(['out']))}
+struct P { n: u32, length: u32, inner: u32, inf: u32 }
+@group(0) @binding(2) var<uniform> u: P;
+${ENTRY} {
+  ${FLAT_INDEX}
+  if (i >= u.n) { return; }
+  let base = (i / u.inner) * u.length * u.inner + i % u.inner;
+  // Infinity comes through the uniform: WGSL rejects a constant expression that evaluates to it.
+  let inf = bitcast<f32>(u.inf);
+  var m = -inf;
+  for (var j = 0u; j < u.length; j++) { let v = x[base + j * u.inner]; if (v > m) { m = v; } }
+  if (abs(m) == inf) { m = 0.0; }
+  var sum = 0.0; var comp = 0.0;
+  for (var j = 0u; j < u.length; j++) {
+    let y = exp32(x[base + j * u.inner] - m) - comp; let t = sum + y; comp = (t - sum) - y; sum = t;
+  }
+  ${finish}
+}`;
+    dispatch(
+      log ? 'logSoftmax' : 'softmax',
+      code,
+      [inputId(x), out.outputId()],
+      uniform([rows, view.length, view.inner, 0x7f800000]),
+      grid(rows),
+    );
+  }
+
   const f32s = (...a: unknown[]) => a.every((v) => v === null || isF32(v));
   const devices = (...a: unknown[]) => a.every((v) => v === null || onDevice(v));
 
@@ -284,34 +323,8 @@ ${ENTRY} {
       backward(norm, xs!, dys!, gamma as Float32Array | null, ms!, is!, false, dx as GpuFloat32Array, null);
       parameterGradients('group', abc, channels, xs!, dys!, ms!, is!, dGamma as GpuFloat32Array | null, dBeta as GpuFloat32Array | null);
     },
-    logSoftmax(x: FloatArray, view: AxisView, out: FloatArray) {
-      if (!isF32(x) || !onDevice(out)) {
-        fallback.logSoftmax(x, view, out);
-        return;
-      }
-      const rows = view.outer * view.inner;
-      if (rows === 0 || view.length === 0) return;
-      const code = `${HELPERS}${storage(['x', 'out'], new Set(['out']))}
-struct P { n: u32, length: u32, inner: u32, inf: u32 }
-@group(0) @binding(2) var<uniform> u: P;
-${ENTRY} {
-  ${FLAT_INDEX}
-  if (i >= u.n) { return; }
-  let base = (i / u.inner) * u.length * u.inner + i % u.inner;
-  let inf = bitcast<f32>(u.inf);
-  var m = -inf;
-  for (var j = 0u; j < u.length; j++) { let v = x[base + j * u.inner]; if (v > m) { m = v; } }
-  if (abs(m) == inf) { m = 0.0; }
-  var sum = 0.0; var comp = 0.0;
-  for (var j = 0u; j < u.length; j++) {
-    let y = exp32(x[base + j * u.inner] - m) - comp; let t = sum + y; comp = (t - sum) - y; sum = t;
-  }
-  // (x - m) first: exact for the large values, where m + log(sum) would round.
-  let l = log(sum);
-  for (var j = 0u; j < u.length; j++) { let p = base + j * u.inner; out[p] = (x[p] - m) - l; }
-}`;
-      dispatch('logSoftmax', code, [inputId(x), out.outputId()], uniform([rows, view.length, view.inner, 0x7f800000]), grid(rows));
-    },
+    softmax: (x, view, out) => rowSoftmax(false, x, view, out),
+    logSoftmax: (x, view, out) => rowSoftmax(true, x, view, out),
     softmaxCrossentropyBackward(q, targets, dy, classes, lower, upper, dx) {
       if (!isF32(q) || !isF32(targets) || !isF32(dy) || !onDevice(dx)) {
         fallback.softmaxCrossentropyBackward(q, targets, dy, classes, lower, upper, dx);
