@@ -55,6 +55,9 @@ export function build(which: CnnWorkload): nr.Sequential {
   return model;
 }
 
+/** Samples per second, whole above 100, else to 3 significant digits (a software GPU adapter is that slow). */
+const rate = (v: number) => (v >= 100 ? Math.round(v) : +v.toPrecision(3));
+
 /** One run per `runs` of a CNN workload on `backend`; `data` is needed for W5 only. */
 export async function cnn(
   which: CnnWorkload,
@@ -95,8 +98,8 @@ export async function cnn(
       run,
       batchSize,
       epochs,
-      train_samples_per_s: Math.round(median(timer.perEpoch.slice(1))),
-      per_epoch: timer.perEpoch.map(Math.round),
+      train_samples_per_s: rate(median(timer.perEpoch.slice(1))),
+      per_epoch: timer.perEpoch.map(rate),
     };
     if (which === 'W5') {
       const testX = nr.tensor(data!.testX, [data!.testY.length, 28, 28, 1]);
@@ -110,8 +113,8 @@ export async function cnn(
       infer();
       const timed = [infer(), infer(), infer()];
       row.infer_batch = 256;
-      row.infer_samples_per_s = Math.round(median(timed));
-      row.infer_all = timed.map(Math.round);
+      row.infer_samples_per_s = rate(median(timed));
+      row.infer_all = timed.map(rate);
     }
     if (backend === 'webgpu') row.gpu_bytes_in_use = nr.memory().webgpu?.bytesInUse;
     rows.push(row);
