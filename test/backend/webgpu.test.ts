@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { setStaleCheck, webgpuActivity } from '../../src/backend/index.js';
+import { kernels, setStaleCheck, webgpuActivity } from '../../src/backend/index.js';
 import { assert, assertClose, nr, webgpuState } from '../helpers.js';
 
 /*
@@ -177,4 +177,58 @@ test('webgpu: a missing module is a ConfigError naming it, with the setup hint',
   });
   assert.match(run.stdout, /ConfigError: webgpu: no WebGPU device: cannot load file:\/\/\/nonexistent\/webgpu\/index\.js/);
   assert.match(run.stdout, /VK_ICD_FILENAMES/);
+});
+
+test("webgpu: the LSTM, GRU and SimpleRNN cell shaders give js's values, called on device arrays", { skip }, () => {
+  // The recurrent layers keep their step storage on the host for now, so the cells reach the GPU only
+  // through arrays like these; the conformance cases of recurrent.test.ts run them through js.
+  const B = 3;
+  const U = 5;
+  nr.setSeed(4);
+  const values = (shape: number[]) => Array.from(nr.randn(shape).data());
+  const data = {
+    xw4: values([B, 4 * U]),
+    hu4: values([B, 4 * U]),
+    b4: values([4 * U]),
+    xw3: values([B, 3 * U]),
+    hu3: values([B, 3 * U]),
+    b3: values([3 * U]),
+    xw1: values([B, U]),
+    hu1: values([B, U]),
+    b1: values([U]),
+    state: values([B, U]),
+    carry: values([B, U]),
+    dc: values([B, U]),
+  };
+  const run = (backend: string) => {
+    nr.setBackend(backend);
+    try {
+      // Arrays allocated by ops while the backend is active: device arrays on webgpu.
+      const a = (v: number[]) => nr.tensor(v).mul(1)._data as Float32Array;
+      const z = (n: number) => nr.zeros([n])._data as Float32Array;
+      const mask = a([1, 0, 1]);
+      const k = kernels();
+      const [lg, lc, lh, lz, ldc, lcarry] = [z(B * 4 * U), z(B * U), z(B * U), z(B * 4 * U), a(data.dc), a(data.carry)];
+      k.lstmCell(a(data.xw4), a(data.hu4), a(data.b4), a(data.state), a(data.state), mask, lg, lc, lh, U);
+      k.lstmCellBackward(lg, lc, a(data.state), mask, a(data.carry), null, lcarry, ldc, lz, U);
+      const [gg, gh, gzx, gzh, gcarry] = [z(B * 4 * U), z(B * U), z(B * 3 * U), z(B * 3 * U), a(data.carry)];
+      k.gruCell(a(data.xw3), a(data.hu3), a(data.b3), null, a(data.state), mask, gg, gh, U);
+      k.gruCellBackward(gg, a(data.state), mask, a(data.carry), null, gcarry, gzx, gzh, U);
+      const [sh, sz, scarry] = [z(B * U), z(B * U), a(data.carry)];
+      k.simpleRnnCell(a(data.xw1), a(data.hu1), a(data.b1), a(data.state), null, sh, U);
+      k.simpleRnnCellBackward(sh, mask, null, a(data.carry), scarry, sz, U);
+      return [lg, lc, lh, lz, ldc, lcarry, gg, gh, gzx, gzh, gcarry, sh, sz, scarry];
+    } finally {
+      // Leaving webgpu reads every device array back to its host copy.
+      nr.setBackend('js');
+    }
+  };
+  const js = run('js');
+  const before = new Map(webgpuActivity().gpu);
+  const gpu = run('webgpu');
+  const ran = [...webgpuActivity().gpu].filter(([key, n]) => n > (before.get(key) ?? 0)).map(([key]) => key.split(':')[0]);
+  for (const cell of ['lstmCell', 'lstmCellBackward', 'gruCell', 'gruCellBackward', 'simpleRnnCell', 'simpleRnnCellBackward']) {
+    assert.ok(ran.includes(cell), `${cell} ran on the GPU (ran: ${ran.join(', ')})`);
+  }
+  gpu.forEach((v, i) => assertClose(Array.from(v), Array.from(js[i]!), { rtol: 1e-5, atol: 1e-6, message: `array ${i}` }));
 });

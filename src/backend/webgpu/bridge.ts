@@ -79,6 +79,8 @@ function moduleSpecifier(): string {
 
 export class Bridge {
   info!: AdapterInfo;
+  /** Storage arrays one shader may bind on this device (at least 8); a kernel needing more falls back. */
+  maxStorageBuffers = 8;
   private readonly transport: Transport;
   private queue: Command[] = [];
   private transfer: ArrayBuffer[] = [];
@@ -118,12 +120,13 @@ export class Bridge {
   }
 
   private started(answer: unknown): void {
-    const reply = answer as { ok: boolean; reason?: string; info?: AdapterInfo };
+    const reply = answer as { ok: boolean; reason?: string; info?: AdapterInfo; maxStorageBuffers?: number };
     if (!reply.ok) {
       this.transport.terminate();
       throw configError('webgpu', { expected: `no WebGPU device: ${reply.reason ?? 'unknown reason'}`, hint: ADAPTER_HINT });
     }
     this.info = reply.info!;
+    this.maxStorageBuffers = reply.maxStorageBuffers ?? 8;
     // Dawn aborts the process when its threads are torn down with the device still alive: close it first.
     const proc = (globalThis as { process?: { once(event: string, fn: () => void): void } }).process;
     proc?.once('exit', () => this.close());

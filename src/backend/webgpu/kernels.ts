@@ -301,6 +301,6 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } ${bodies[rule]} }`;
     ...convKernels(bridge, fallback, dispatch),
     ...normKernels(fallback, dispatch),
     ...layoutKernels(fallback, dispatch),
-    ...sequenceKernels(fallback, dispatch),
+    ...sequenceKernels(fallback, dispatch, bridge.maxStorageBuffers),
   };
 }

@@ -12,7 +12,7 @@ import { ENTRY, FLAT_INDEX, grid, HELPERS, isF32, onDevice, storage, uniform } f
 
 type Bound = readonly [name: string, array: FloatArray | null];
 
-export function sequenceKernels(fallback: Kernels, dispatch: Dispatch): Partial<Kernels> {
+export function sequenceKernels(fallback: Kernels, dispatch: Dispatch, maxStorageBuffers: number): Partial<Kernels> {
   /**
    * One thread per (batch row b, unit j) of `n` values: `inputs` (`has_<name>` false in the body for a
    * null one), `inPlace` arrays read and written, `outputs` written. False when an array does
@@ -21,6 +21,7 @@ export function sequenceKernels(fallback: Kernels, dispatch: Dispatch): Partial<
   function cell(key: string, n: number, units: number, inputs: Bound[], inPlace: Bound[], outputs: Bound[], body: string): boolean {
     const present = inputs.filter(([, a]) => a !== null);
     if (!present.every(([, a]) => isF32(a)) || ![...inPlace, ...outputs].every(([, a]) => onDevice(a))) return false;
+    if (inputs.length + inPlace.length + outputs.length > maxStorageBuffers) return false;
     if (n === 0) return true;
     const written = [...inPlace, ...outputs].map(([name]) => name);
     // Every name is bound (WGSL rejects an undeclared one even where a constant flag skips it): a missing
@@ -39,9 +40,12 @@ ${ENTRY} {
 }`;
     const stand = inputId(present[0]![1] as Float32Array);
     const ids = inputs.map(([, a]) => (a === null ? stand : inputId(a as Float32Array)));
-    // Read and written in place: their newest values must be on the GPU first.
-    ids.push(...inPlace.map(([, a]) => (a as GpuFloat32Array).deviceId()));
-    ids.push(...[...inPlace, ...outputs].map(([, a]) => (a as GpuFloat32Array).outputId()));
+    // Read and written in place: their newest values must be on the GPU first, then they are GPU-newer.
+    for (const [, a] of inPlace) {
+      ids.push((a as GpuFloat32Array).deviceId());
+      (a as GpuFloat32Array).outputId();
+    }
+    ids.push(...outputs.map(([, a]) => (a as GpuFloat32Array).outputId()));
     dispatch(`${key}:${inputs.map(([, a]) => (a === null ? 0 : 1)).join('')}`, code, ids, uniform([n, units]), grid(n));
     return true;
   }
@@ -210,53 +214,36 @@ ${ENTRY} {
       dispatch('attentionSoftmaxBackward', code, ids, uniform([rows, length, scale], new Set([2])), grid(rows));
     },
     lstmCell(xw, hu, bias, cPrev, hPrev, mask, gates, c, h, units) {
-      const inputs = [xw, hu, bias, cPrev, hPrev, mask];
-      if (!inputs.every((a) => a === null || isF32(a)) || ![gates, c, h].every(onDevice)) {
-        return fallback.lstmCell(xw, hu, bias, cPrev, hPrev, mask, gates, c, h, units);
-      }
-      if (c.length === 0) return;
-      const names = ['xw', 'hu', ...(bias ? ['bias'] : []), 'cPrev', 'hPrev', ...(mask ? ['mask'] : []), 'gates', 'c', 'h'];
-      const z = (q: number) => `xw[k + ${q}u * u.units] + hu[k + ${q}u * u.units]${bias ? ` + bias[j + ${q}u * u.units]` : ''}`;
-      const code = `${HELPERS}${storage(names, new Set(['gates', 'c', 'h']))}
-struct P { n: u32, units: u32 }
-@group(0) @binding(${names.length}) var<uniform> u: P;
-${ENTRY} {
-  ${FLAT_INDEX}
-  if (i >= u.n) { return; }
-  let b = i / u.units; let j = i % u.units; let k = b * 4u * u.units + j;
+      const z = (q: number) => `xw[k + ${q}u * u.units] + hu[k + ${q}u * u.units] + ${bi('bias', `j + ${q}u * u.units`)}`;
+      const body = `let k = b * 4u * u.units + j;
   let gi = sigmoid32(${z(0)}); let gf = sigmoid32(${z(1)}); let gg = tanh32(${z(2)}); let go = sigmoid32(${z(3)});
   gates[k] = gi; gates[k + u.units] = gf; gates[k + 2u * u.units] = gg; gates[k + 3u * u.units] = go;
-  if (${mask ? 'mask[b] != 0.0' : 'true'}) {
+  if (${live('mask')}) {
     let cs = gf * cPrev[i] + gi * gg;
     c[i] = cs; h[i] = go * tanh32(cs);
   } else {
     c[i] = cPrev[i]; h[i] = hPrev[i];
-  }
-}`;
-      const ids = [inputId(xw as Float32Array), inputId(hu as Float32Array)];
-      if (bias) ids.push(inputId(bias as Float32Array));
-      ids.push(inputId(cPrev as Float32Array), inputId(hPrev as Float32Array));
-      if (mask) ids.push(inputId(mask as Float32Array));
-      ids.push(...[gates, c, h].map((a) => (a as GpuFloat32Array).outputId()));
-      dispatch(`lstmCell:${bias !== null}:${mask !== null}`, code, ids, uniform([c.length, units]), grid(c.length));
+  }`;
+      const inputs: Bound[] = [
+        ['xw', xw],
+        ['hu', hu],
+        ['bias', bias],
+        ['cPrev', cPrev],
+        ['hPrev', hPrev],
+        ['mask', mask],
+      ];
+      const outputs: Bound[] = [
+        ['gates', gates],
+        ['c', c],
+        ['h', h],
+      ];
+      if (!cell('lstmCell', c.length, units, inputs, [], outputs, body))
+        fallback.lstmCell(xw, hu, bias, cPrev, hPrev, mask, gates, c, h, units);
     },
     lstmCellBackward(gates, c, cPrev, mask, dy, dhRec, dhCarry, dc, dz, units) {
-      const inputs = [gates, c, cPrev, mask, dy, dhRec];
-      if (!inputs.every((a) => a === null || isF32(a)) || ![dhCarry, dc, dz].every(onDevice)) {
-        return fallback.lstmCellBackward(gates, c, cPrev, mask, dy, dhRec, dhCarry, dc, dz, units);
-      }
-      if (c.length === 0) return;
-      const names = ['gates', 'c', 'cPrev', ...(mask ? ['mask'] : []), ...(dy ? ['dy'] : []), ...(dhRec ? ['dhRec'] : [])];
-      names.push('dhCarry', 'dc', 'dz');
-      const code = `${HELPERS}${storage(names, new Set(['dhCarry', 'dc', 'dz']))}
-struct P { n: u32, units: u32 }
-@group(0) @binding(${names.length}) var<uniform> u: P;
-${ENTRY} {
-  ${FLAT_INDEX}
-  if (i >= u.n) { return; }
-  let b = i / u.units; let j = i % u.units; let k = b * 4u * u.units + j;
-  let dh = ${dy ? 'dy[i]' : '0.0'} + ${dhRec ? 'dhRec[i]' : '0.0'} + dhCarry[i];
-  if (${mask ? 'mask[b] == 0.0' : 'false'}) {
+      const body = `let k = b * 4u * u.units + j;
+  let dh = ${read('dy', 'i')} + ${read('dhRec', 'i')} + dhCarry[i];
+  if (!${live('mask')}) {
     dz[k] = 0.0; dz[k + u.units] = 0.0; dz[k + 2u * u.units] = 0.0; dz[k + 3u * u.units] = 0.0;
     dhCarry[i] = dh;
     return;
@@ -269,14 +256,31 @@ ${ENTRY} {
   dz[k + 2u * u.units] = dcTotal * gi * (1.0 - gg * gg);
   dz[k + 3u * u.units] = dh * tc * go * (1.0 - go);
   dc[i] = dcTotal * gf;
-  dhCarry[i] = 0.0;
-}`;
-      const ids = [gates, c, cPrev, mask, dy, dhRec].filter((a) => a !== null).map((a) => inputId(a as Float32Array));
-      // Read and written in place: their newest values must be on the GPU first.
-      ids.push(...[dhCarry, dc].map((a) => (a as GpuFloat32Array).deviceId()));
-      for (const a of [dhCarry, dc]) (a as GpuFloat32Array).outputId();
-      ids.push((dz as GpuFloat32Array).outputId());
-      dispatch(`lstmCellBackward:${mask !== null}:${dy !== null}:${dhRec !== null}`, code, ids, uniform([c.length, units]), grid(c.length));
+  dhCarry[i] = 0.0;`;
+      const inputs: Bound[] = [
+        ['gates', gates],
+        ['c', c],
+        ['cPrev', cPrev],
+        ['mask', mask],
+        ['dy', dy],
+        ['dhRec', dhRec],
+      ];
+      if (
+        !cell(
+          'lstmCellBackward',
+          c.length,
+          units,
+          inputs,
+          [
+            ['dhCarry', dhCarry],
+            ['dc', dc],
+          ],
+          [['dz', dz]],
+          body,
+        )
+      ) {
+        fallback.lstmCellBackward(gates, c, cPrev, mask, dy, dhRec, dhCarry, dc, dz, units);
+      }
     },
   };
 }

@@ -142,6 +142,8 @@ async function init(mod) {
       maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
       maxBufferSize: limits.maxBufferSize,
       maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+      // The recurrent cells bind up to 9 arrays; WebGPU's default is 8.
+      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
     },
   });
   device.addEventListener?.('uncapturederror', (e) => { failure = failure || String(e.error && e.error.message || e.error); });
@@ -149,7 +151,7 @@ async function init(mod) {
   device.lost?.then((info) => { if (!closing) failure = failure || 'device lost: ' + info.message; });
   const i = adapter.info || {};
   const info = { vendor: i.vendor || '', architecture: i.architecture || '', description: i.description || '', device: i.device || '' };
-  return { ok: true, info };
+  return { ok: true, info, maxStorageBuffers: limits.maxStorageBuffersPerShaderStage };
 }
 
 let chain = Promise.resolve();
