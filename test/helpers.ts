@@ -69,6 +69,9 @@ export function webgpuState(): { ok: boolean; reason: string } {
  * or one skipped test says why webgpu is unavailable.
  */
 export function includeWebgpu(): void {
+  // A run limited to other backends (native.test.ts's children) skips the probe, which starts a device.
+  const only = process.env.NEURONA_TEST_BACKENDS?.split(',');
+  if (only && !only.includes('webgpu')) return;
   webgpuUnderTest = true;
   const state = webgpuState();
   if (!state.ok) test('webgpu backend', (t) => t.skip(`webgpu unavailable: ${state.reason}`));
