@@ -24,6 +24,13 @@ function stridesOf(shape: readonly number[]): number[] {
   return s;
 }
 
+/** gather's and scatterAdd's bindings: the values read, their int32 indices, the output. */
+const INDEXED = `@group(0) @binding(0) var<storage, read> src: array<f32>;
+@group(0) @binding(1) var<storage, read> indices: array<i32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+struct P { n: u32, length: u32, inner: u32, count: u32 }
+@group(0) @binding(3) var<uniform> u: P;`;
+
 export function layoutKernels(fallback: Kernels, dispatch: Dispatch): Partial<Kernels> {
   const CODE = `${storage(['x', 'out'], new Set(['out']))}
 struct P { n: u32, rank: u32, value: f32, pad: u32, dims: array<vec4u, 2>, s: array<vec4u, 2>, off: array<vec4i, 2>, ext: array<vec4u, 2> }
@@ -111,16 +118,12 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } out[(i / u.chunk) * u.row + u
     gather(x: TypedArray, view: AxisView, indices: Int32Array, out: TypedArray) {
       if (!isF32(x) || !onDevice(out)) return fallback.gather(x, view, indices, out);
       if (out.length === 0) return;
-      const code = `@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> indices: array<i32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-struct P { n: u32, length: u32, inner: u32, count: u32 }
-@group(0) @binding(3) var<uniform> u: P;
+      const code = `${INDEXED}
 ${ENTRY} {
   ${FLAT_INDEX}
   if (i >= u.n) { return; }
   let k = i % u.inner; let j = (i / u.inner) % u.count; let o = i / (u.inner * u.count);
-  out[i] = x[(o * u.length + u32(indices[j])) * u.inner + k];
+  out[i] = src[(o * u.length + u32(indices[j])) * u.inner + k];
 }`;
       const ids = [inputId(x), uploadTemporary(indices), out.outputId()];
       dispatch('gather', code, ids, uniform([out.length, view.length, view.inner, indices.length]), grid(out.length));
@@ -128,18 +131,14 @@ ${ENTRY} {
     scatterAdd(dy: TypedArray, view: AxisView, indices: Int32Array, out: TypedArray) {
       if (!isF32(dy) || !onDevice(out)) return fallback.scatterAdd(dy, view, indices, out);
       if (out.length === 0 || indices.length === 0) return;
-      const code = `@group(0) @binding(0) var<storage, read> dy: array<f32>;
-@group(0) @binding(1) var<storage, read> indices: array<i32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-struct P { n: u32, length: u32, inner: u32, count: u32 }
-@group(0) @binding(3) var<uniform> u: P;
+      const code = `${INDEXED}
 ${ENTRY} {
   ${FLAT_INDEX}
   if (i >= u.n) { return; }
   let k = i % u.inner; let r = (i / u.inner) % u.length; let o = i / (u.inner * u.length);
   var v = out[i];
   for (var j = 0u; j < u.count; j++) {
-    if (u32(indices[j]) == r) { v = v + dy[(o * u.count + j) * u.inner + k]; }
+    if (u32(indices[j]) == r) { v = v + src[(o * u.count + j) * u.inner + k]; }
   }
   out[i] = v;
 }`;

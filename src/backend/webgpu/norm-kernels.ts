@@ -244,12 +244,10 @@ ${ENTRY} {
 
   const kernels: Partial<Kernels> = {
     batchNormTraining(x, view, gamma, beta, epsilon, out, mean, invStd) {
-      if (!f32s(x, gamma, beta) || !devices(out, mean, invStd) || view.length > 65535 * 65535) {
+      if (!f32s(x, gamma, beta) || !devices(out, mean, invStd) || view.length === 0 || view.outer * view.inner === 0) {
         fallback.batchNormTraining(x, view, gamma, beta, epsilon, out, mean, invStd);
         return;
       }
-      if (view.length === 0 || view.outer * view.inner === 0)
-        return fallback.batchNormTraining(x, view, gamma, beta, epsilon, out, mean, invStd);
       const norm: Norm = {
         layout: 'batch',
         segments: view.length,
