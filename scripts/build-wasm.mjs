@@ -7,9 +7,11 @@
  * files are committed, so a clone or an install without clang still has them;
  * test/backend/wasm-build.test.ts rebuilds them and fails when the bytes differ from the committed ones.
  *
- * Needs Debian's clang, lld, wasi-libc, libclang-rt-dev-wasm32 and libc++-dev-wasm32 (clang 14 or
- * later; `NEURONA_WASM_CXX` names another clang++). Reproducible: fixed flags and file order, no debug
- * information, source paths mapped to `.`, the name section stripped.
+ * Needs clang 16 (Debian's clang-16, lld-16, wasi-libc, libclang-rt-16-dev-wasm32, libc++-16-dev-wasm32 and
+ * libc++abi-16-dev-wasm32): clang 14 writes relaxed SIMD with the opcodes of the proposal's draft, which
+ * engines refuse, and the committed bytes are clang 16's (`NEURONA_WASM_CXX` names another clang++ 16).
+ * Reproducible: fixed flags and file order, no debug information, source paths mapped to `.`, the name
+ * section stripped.
  *
  *   node scripts/build-wasm.mjs [--out-dir dir] [-DNAME=value ...]
  *   node scripts/build-wasm.mjs --probe    prints the clang++ it would use, or exits 1 when there is none
@@ -47,6 +49,7 @@ const MAX_MEMORY = 4 * 1024 * 1024 * 1024;
 const COMPILE = [
   '--target=wasm32-wasi',
   '--sysroot=/usr',
+  '-isystem/usr/include/wasm32-wasi/c++/v1',
   '-std=c++17',
   '-O3',
   '-msimd128',
@@ -76,32 +79,60 @@ const INITIAL_MEMORY = 16 * 1024 * 1024;
  * safe here because only the calling thread ever enters them (malloc, strings for error messages):
  * workers run kernel parts, which allocate nothing.
  */
+const THREADS = {
+  compile: ['-matomics', '-mbulk-memory'],
+  link: [
+    '-Wl,--shared-memory',
+    '-Wl,--import-memory',
+    `-Wl,--initial-memory=${INITIAL_MEMORY}`,
+    '-Wl,--export=__stack_pointer',
+    '-Wl,--no-check-features',
+  ],
+};
+/**
+ * Each module twice: with SIMD128 alone, which every engine with wasm SIMD runs, and with relaxed SIMD,
+ * whose fused multiply-add the GEMM and the direct convolution use (native/kernels/isa_wasm.cc); the
+ * backend loads the relaxed pair where the engine validates it (src/backend/wasm/index.ts).
+ */
 const VARIANTS = [
   { file: 'neurona.wasm', compile: [], link: [] },
-  {
-    file: 'neurona-threads.wasm',
-    compile: ['-matomics', '-mbulk-memory'],
-    link: [
-      '-Wl,--shared-memory',
-      '-Wl,--import-memory',
-      `-Wl,--initial-memory=${INITIAL_MEMORY}`,
-      '-Wl,--export=__stack_pointer',
-      '-Wl,--no-check-features',
-    ],
-  },
+  { file: 'neurona-threads.wasm', ...THREADS },
+  { file: 'neurona-relaxed.wasm', compile: ['-mrelaxed-simd'], link: [] },
+  { file: 'neurona-relaxed-threads.wasm', compile: ['-mrelaxed-simd', ...THREADS.compile], link: THREADS.link },
 ];
 
-/** A tiny program that needs what the build needs: clang's wasm32 target, wasm-ld, wasi-libc and libc++. */
-const PROBE = '#include <vector>\nextern "C" __attribute__((export_name("f"))) int f(int n) { return std::vector<int>(n).size(); }\n';
+/** Debian's packages of the toolchain (printed when it is missing; .ci/run installs them). */
+const APT_PACKAGES = 'clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 libc++-16-dev-wasm32 libc++abi-16-dev-wasm32';
+
+/** A tiny program that needs what the build needs: clang 16's wasm32 target, wasm-ld, wasi-libc, libc++ and relaxed SIMD. */
+const PROBE = [
+  '#include <vector>',
+  '#include <wasm_simd128.h>',
+  '#if __clang_major__ != 16',
+  '#error "the committed modules are built by clang 16"',
+  '#endif',
+  'extern "C" __attribute__((export_name("f"))) float f(int n) {',
+  '  v128_t x = wasm_f32x4_splat(float(std::vector<int>(n).size()));',
+  '  return wasm_f32x4_extract_lane(__builtin_wasm_relaxed_madd_f32x4(x, x, x), 0);',
+  '}',
+  '',
+].join('\n');
 
 function findClang() {
-  const names = process.env.NEURONA_WASM_CXX ? [process.env.NEURONA_WASM_CXX] : ['clang++', 'clang++-14', 'clang++-16', 'clang++-19'];
+  const names = process.env.NEURONA_WASM_CXX ? [process.env.NEURONA_WASM_CXX] : ['clang++-16', 'clang++'];
   const work = mkdtempSync(join(tmpdir(), 'neurona-wasm-probe-'));
   try {
     for (const name of names) {
-      const args = [...COMPILE, ...LINK, '-x', 'c++', '-', '-o', join(work, 'probe.wasm')];
-      const probe = spawnSync(name, args, { input: PROBE, encoding: 'utf8' });
-      if (!probe.error && probe.status === 0) return name;
+      // Compiled and linked apart, as the build does: clang given -O at the link runs binaryen's wasm-opt
+      // when one is on PATH, and an old one refuses relaxed SIMD.
+      const object = join(work, 'probe.o');
+      const compile = spawnSync(name, [...COMPILE, '-mrelaxed-simd', '-x', 'c++', '-c', '-', '-o', object], {
+        input: PROBE,
+        encoding: 'utf8',
+      });
+      if (compile.error || compile.status !== 0) continue;
+      const link = spawnSync(name, [...LINK, object, '-o', join(work, 'probe.wasm')], { encoding: 'utf8' });
+      if (!link.error && link.status === 0) return name;
     }
     return null;
   } finally {
@@ -124,9 +155,7 @@ async function main() {
     process.exit(clang ? 0 : 1);
   }
   if (!clang) {
-    console.error(
-      'build-wasm: no clang++ that targets wasm32-wasi; apt-get install clang lld wasi-libc libclang-rt-dev-wasm32 libc++-dev-wasm32',
-    );
+    console.error(`build-wasm: no clang++ 16 that targets wasm32-wasi; apt-get install ${APT_PACKAGES}`);
     process.exit(1);
   }
   const work = mkdtempSync(join(tmpdir(), 'neurona-wasm-'));

@@ -165,6 +165,7 @@ test('neurona playground: trains in the page with live curves, classifies a draw
     assert.equal(written.code, 0, written.err);
     assert.match(written.out, /^wrote \d+ files to /);
     const names = ['index.html', 'page.js', 'worker.js', 'mnist.bin', 'neurona.wasm', 'neurona-threads.wasm', 'README.md', '_headers'];
+    names.push('neurona-relaxed.wasm', 'neurona-relaxed-threads.wasm');
     for (const name of [...names, 'model/model.json', 'model/model.safetensors']) {
       assert.ok(existsSync(join(exported, name)), name);
     }

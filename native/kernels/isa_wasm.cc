@@ -1,17 +1,37 @@
 // The WebAssembly kernels: the portable C++ compiled with SIMD128 (-msimd128), which the compiler
-// uses for the fixed-size loops, and a GEMM micro-kernel written with SIMD128 intrinsics. SIMD128 has
-// no fused multiply-add, so each product is rounded before it is added, as in the portable kernels.
+// uses for the fixed-size loops, and a GEMM micro-kernel written with SIMD128 intrinsics. Built twice
+// (scripts/build-wasm.mjs): with SIMD128 alone, which has no fused multiply-add, so each product is
+// rounded before it is added, as in the portable kernels; and with relaxed SIMD (-mrelaxed-simd), whose
+// f32x4.relaxed_madd the engine runs as one fused multiply-add where the CPU has one (x86-64 with FMA3,
+// ARM64): half the arithmetic instructions in the GEMM, the same roundings as the native AVX2 GEMM.
 #define NEURONA_ISA wasm
 
 #include <wasm_simd128.h>
 
 #include "isa.h"
 
+#ifdef __wasm_relaxed_simd__
+#define NEURONA_WASM_FMA 1
+#else
+#define NEURONA_WASM_FMA 0
+#endif
+
 #ifndef NEURONA_WASM_MR
 #define NEURONA_WASM_MR 4
 #endif
 #ifndef NEURONA_WASM_NV
 #define NEURONA_WASM_NV 2
+#endif
+// The direct convolution builds with relaxed SIMD (-DNEURONA_WASM_DIRECT=1) but is off: with four lanes
+// it trained the W3 CNN slower than im2col + the FMA GEMM (docs/backends.md).
+#ifndef NEURONA_WASM_DIRECT
+#define NEURONA_WASM_DIRECT 0
+#endif
+#ifndef NEURONA_WASM_PIXELS1
+#define NEURONA_WASM_PIXELS1 12
+#endif
+#ifndef NEURONA_WASM_PIXELS2
+#define NEURONA_WASM_PIXELS2 6
 #endif
 
 namespace neurona {
@@ -28,8 +48,27 @@ struct Micro {
   static constexpr long MC = MR * 32;
   static constexpr long NC = 2048;
 
-  // No direct convolution (conv_impl.h): without FMA it could not match the GEMM path's bits.
-  static constexpr bool kDirect = false;
+  // The direct convolution (conv_impl.h) needs the fused multiply-add: without it, it could not match
+  // the GEMM path's bits. Its register blocking: pixels per run for one and for two vectors of filters.
+  // Off by default (NEURONA_WASM_DIRECT above).
+  static constexpr bool kDirect = NEURONA_WASM_FMA && NEURONA_WASM_DIRECT;
+  static constexpr long kVector = 4;
+  static constexpr int kDirectPixels1 = NEURONA_WASM_PIXELS1;
+  static constexpr int kDirectPixels2 = NEURONA_WASM_PIXELS2;
+  using Vec = v128_t;
+  static Vec zero() { return wasm_f32x4_splat(0.0f); }
+  static Vec load(const float* p) { return wasm_v128_load(p); }
+  static Vec broadcast(const float* p) { return wasm_v128_load32_splat(p); }
+  static Vec add(Vec a, Vec b) { return wasm_f32x4_add(a, b); }
+  static void store(float* p, Vec v) { wasm_v128_store(p, v); }
+  // a * b + c: fused with relaxed SIMD, else rounded twice.
+  static Vec fma(Vec a, Vec b, Vec c) {
+#if NEURONA_WASM_FMA
+    return __builtin_wasm_relaxed_madd_f32x4(a, b, c);
+#else
+    return wasm_f32x4_add(c, wasm_f32x4_mul(a, b));
+#endif
+  }
 
   static void kernel(long kc, const float* __restrict pa, const float* __restrict pb, float* __restrict c,
                      long ldc, bool accumulate) {
@@ -41,8 +80,8 @@ struct Micro {
       v128_t b[NV];
       for (int v = 0; v < NV; v++) b[v] = wasm_v128_load(pb + 4 * v);
       for (int i = 0; i < MR; i++) {
-        const v128_t a = wasm_f32x4_splat(pa[i]);
-        for (int v = 0; v < NV; v++) acc[i][v] = wasm_f32x4_add(acc[i][v], wasm_f32x4_mul(a, b[v]));
+        const v128_t a = wasm_v128_load32_splat(pa + i);
+        for (int v = 0; v < NV; v++) acc[i][v] = fma(a, b[v], acc[i][v]);
       }
       pa += MR;
       pb += NR;

@@ -128,7 +128,7 @@ export function setBackend(name: string): void {
  * changes nothing; a browser must fetch and compile the wasm module asynchronously, and until this
  * resolves runs on `js`. Unless a backend was chosen by name, the result is the active backend.
  * `wasmUrl` says where `neurona.wasm` is served when a bundler has moved neurona's files away from
- * its `assets/` folder (`neurona-threads.wasm` beside it). `webgpu: true` starts the webgpu backend
+ * its `assets/` folder (`neurona-threads.wasm` and the relaxed-SIMD builds beside it). `webgpu: true` starts the webgpu backend
  * without blocking and makes it active: in a browser that is the way to start it, inside a Web Worker.
  *
  * ```ts

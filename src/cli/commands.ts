@@ -420,8 +420,10 @@ export async function main(
             ? `native: ${native.isa}, ${native.threads} threads (${native.path})`
             : `native: unavailable (${native.reason})`;
           const wasm = wasmInfo();
+          const simd = wasm.available && wasm.simd === 'relaxed' ? 'relaxed SIMD (fused multiply-add)' : 'SIMD128';
           const wasmLine = wasm.available
-            ? `wasm: SIMD128, ${backend === 'wasm' ? `${wasm.threads} thread(s)` : 'available, not active'} ` +
+            ? `wasm: ${simd}${wasm.noRelaxed ? ` (${wasm.noRelaxed})` : ''}, ` +
+              `${backend === 'wasm' ? `${wasm.threads} thread(s)` : 'available, not active'} ` +
               `(${wasm.path}${wasm.oneThread ? `; one thread only: ${wasm.oneThread}` : ''})`
             : `wasm: unavailable (${wasm.reason})`;
           const gpu = backend === 'webgpu' ? probeWebgpu() : probeWebgpuQuietly();

@@ -25,7 +25,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Where `npm run build` puts the bundles. */
 export const BUILT_DIR = join(ROOT, 'dist', 'playground-web');
 /** The wasm modules the worker's `nr.ready()` fetches, beside its script (src/backend/wasm/). */
-const WASM_FILES = ['neurona.wasm', 'neurona-threads.wasm'];
+const WASM_FILES = ['neurona.wasm', 'neurona-threads.wasm', 'neurona-relaxed.wasm', 'neurona-relaxed-threads.wasm'];
 /**
  * Cross-origin isolation: without it a browser gives no SharedArrayBuffer, so the wasm module runs on
  * one thread. Every file the page loads is same-origin, which require-corp admits without a CORP header.

@@ -6,20 +6,37 @@ import { workerPool, workerSupport } from './threads.js';
 
 /*
  * The wasm backend: native/kernels/ compiled to WebAssembly with SIMD128 (scripts/build-wasm.mjs,
- * assets/neurona.wasm), behind the same table of functions as the addon (native/table.ts). This file
- * makes the module look like the addon, so that native's wrapKernels (the per-call choice between the
- * C++ kernel and js) serves both: each function copies its arrays into the module's memory (one arena
- * reused by every call), calls neurona_call, and copies back the arrays the kernel wrote.
+ * assets/neurona.wasm; with relaxed SIMD, assets/neurona-relaxed.wasm, where the engine has it), behind
+ * the same table of functions as the addon (native/table.ts). This file makes the module look like the
+ * addon, so that native's wrapKernels (the per-call choice between the C++ kernel and js) serves both:
+ * each function copies its arrays into the module's memory (one arena reused by every call), calls
+ * neurona_call, and copies back the arrays the kernel wrote.
  *
- * In Node the module is read and compiled synchronously at first use. Browsers refuse to compile a
- * module this size on the main thread synchronously: there `await nr.ready()` fetches and compiles it,
- * and until then the backend is `js`. Node built-ins are reached through process.getBuiltinModule.
+ * In Node the module is read and compiled
+ * synchronously at first use. Browsers refuse to compile a module this size on the main thread
+ * synchronously: there `await nr.ready()` fetches and compiles it, and until then the backend is `js`.
+ * Node built-ins are reached through process.getBuiltinModule.
  */
 
 /** The modules, relative to this file: src/backend/wasm/ (tsx) and dist/backend/wasm/ are three folders below the root. */
 const WASM_URL = '../../../assets/neurona.wasm';
 /** Its threaded build, which imports a shared memory (see threads.ts). */
 const threadedPath = (single: string) => single.replace(/\.wasm$/, '-threads.wasm');
+/** Its relaxed-SIMD build (fused multiply-add in the GEMM and the direct convolution; its threaded twin beside it). */
+const relaxedPath = (single: string) => single.replace(/\.wasm$/, '-relaxed.wasm');
+
+/**
+ * A module whose one function runs f32x4.relaxed_madd on three v128 constants: an engine that
+ * validates it runs the relaxed builds.
+ */
+const RELAXED_PROBE = new Uint8Array([
+  ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // magic, version 1
+  ...[0x01, 0x04, 0x01, 0x60, 0x00, 0x00], // types: () -> ()
+  ...[0x03, 0x02, 0x01, 0x00], // functions: one of type 0
+  ...[0x0a, 0x3e, 0x01, 0x3c, 0x00], // code: one body of 60 bytes, no locals
+  ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array<number>(16).fill(0)]), // v128.const 0, three times
+  ...[0xfd, 0x85, 0x02, 0x1a, 0x0b], // f32x4.relaxed_madd, drop, end
+]);
 /** The threaded module's memory in 64 KiB pages: what it was linked to start with and the 4 GiB limit (scripts/build-wasm.mjs). */
 const SHARED_MEMORY = { initial: 256, maximum: 65536, shared: true };
 
@@ -88,6 +105,7 @@ interface WebAssemblyApi {
   Instance: new (module: CompiledModule, imports: object) => Instance;
   Memory: new (descriptor: typeof SHARED_MEMORY) => Memory;
   compile(bytes: ArrayBuffer): Promise<CompiledModule>;
+  validate(bytes: Uint8Array): boolean;
   instantiate(module: CompiledModule, imports: object): Promise<Instance>;
 }
 const webAssembly = (globalThis as unknown as { WebAssembly?: WebAssemblyApi }).WebAssembly;
@@ -109,10 +127,17 @@ interface Exports {
 
 export type WasmLoad = { ok: true; backend: Backend } | { ok: false; reason: string };
 
-/** What `wasmInfo()` reports; `oneThread` says why the module runs on one thread only, where it does. */
-export type WasmInfo = { available: true; threads: number; path: string; oneThread?: string } | { available: false; reason: string };
+/**
+ * What `wasmInfo()` reports. `simd`: which build runs, relaxed SIMD (fused multiply-add) or SIMD128,
+ * and `noRelaxed` why not the relaxed one where it is not; `oneThread` says why the module runs on one
+ * thread only, where it does.
+ */
+export type WasmInfo =
+  | { available: true; threads: number; path: string; simd: WasmSimd; noRelaxed?: string; oneThread?: string }
+  | { available: false; reason: string };
+export type WasmSimd = 'relaxed' | 'simd128';
 
-type Loaded = { backend: Backend; exports: Exports; addon: Addon; path: string; oneThread?: string };
+type Loaded = { backend: Backend; exports: Exports; addon: Addon; path: string; simd: WasmSimd; noRelaxed?: string; oneThread?: string };
 let cached: Loaded | { reason: string } | undefined;
 
 type TypedArray = Float32Array | Int32Array | Float64Array;
@@ -288,7 +313,38 @@ function backendOf(instance: Instance, module: CompiledModule, path: string, mem
     else if (n > 1) notice(`wasm backend: running on one thread, not ${n}: ${oneThread}`);
     addon.setNumThreads(n);
   };
-  return { exports, addon, path, oneThread, backend: { name: 'wasm', kernels, setNumThreads } };
+  const simd: WasmSimd = /-relaxed(-threads)?\.wasm$/.test(path) ? 'relaxed' : 'simd128';
+  return { exports, addon, path, simd, oneThread, backend: { name: 'wasm', kernels, setNumThreads } };
+}
+
+type Process = { env?: Record<string, string | undefined>; versions?: { v8?: string }; getBuiltinModule?: (id: string) => unknown };
+const processOf = () => (globalThis as { process?: Process }).process;
+
+/**
+ * Whether the relaxed builds can run here, or why not. NEURONA_WASM_RELAXED=0 turns them off. Node.js
+ * 22 and Chrome 114 ship relaxed SIMD; Node.js 20's V8 (11.3) has it, final opcodes included, behind
+ * --experimental-wasm-relaxed-simd, which this sets there: a V8 flag for the whole process, which
+ * changes nothing but that WebAssembly modules using relaxed SIMD now compile.
+ */
+function relaxedSimd(): true | string {
+  if (processOf()?.env?.NEURONA_WASM_RELAXED === '0') return 'NEURONA_WASM_RELAXED=0';
+  if (webAssembly!.validate(RELAXED_PROBE)) return true;
+  const proc = processOf();
+  if (proc?.versions?.v8?.startsWith('11.') && typeof proc.getBuiltinModule === 'function') {
+    (proc.getBuiltinModule('node:v8') as { setFlagsFromString(flags: string): void }).setFlagsFromString(
+      '--experimental-wasm-relaxed-simd',
+    );
+    if (webAssembly!.validate(RELAXED_PROBE)) return true;
+  }
+  return 'this engine has no relaxed SIMD (Node.js 20+, Chrome 114+ and Edge have it; Firefox and Safari do not yet)';
+}
+
+/** The builds to try, best first: the relaxed one where the engine runs it, then SIMD128's. */
+function candidates(single: string, override: boolean): { paths: string[]; noRelaxed?: string } {
+  const relaxed = relaxedSimd();
+  // An explicit module is loaded as it is (the flag above still lets a relaxed one compile).
+  if (override) return { paths: [single], noRelaxed: 'NEURONA_WASM_MODULE names the module' };
+  return relaxed === true ? { paths: [relaxedPath(single), single] } : { paths: [single], noRelaxed: relaxed };
 }
 
 type NodeModules = { readFileSync(path: string): Uint8Array; fileURLToPath(url: URL): string };
@@ -308,8 +364,8 @@ function load(): NonNullable<typeof cached> {
   const node = nodeModules();
   if (typeof node === 'string') return { reason: node };
   // NEURONA_WASM_MODULE: another build (its threaded twin beside it), or a path that does not exist to go without wasm.
-  const override = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURONA_WASM_MODULE;
-  const single = override || node.fileURLToPath(new URL(WASM_URL, import.meta.url));
+  const override = processOf()?.env?.NEURONA_WASM_MODULE;
+  const { paths, noRelaxed } = candidates(override || node.fileURLToPath(new URL(WASM_URL, import.meta.url)), Boolean(override));
   const attempt = (path: string, workers: Workers): NonNullable<typeof cached> => {
     let bytes: Uint8Array;
     try {
@@ -326,8 +382,14 @@ function load(): NonNullable<typeof cached> {
     }
   };
   const workers = workerSupport();
-  const threaded = 'spawn' in workers ? attempt(threadedPath(single), workers) : workers;
-  return 'backend' in threaded ? threaded : attempt(single, { reason: threaded.reason.replace(/; reinstall.*$/, '') });
+  let first: { reason: string } | undefined;
+  for (const single of paths) {
+    const threaded = 'spawn' in workers ? attempt(threadedPath(single), workers) : workers;
+    const loaded = 'backend' in threaded ? threaded : attempt(single, { reason: threaded.reason.replace(/; reinstall.*$/, '') });
+    if ('backend' in loaded) return single === paths[0] ? { ...loaded, noRelaxed } : { ...loaded, noRelaxed: first?.reason };
+    first ??= loaded;
+  }
+  return first!;
 }
 
 /** Loads the module once (synchronously, in Node); later calls return the same result. */
@@ -339,7 +401,8 @@ export function loadWasmBackend(): WasmLoad {
 /**
  * Fetches, compiles and instantiates the module where that cannot be done synchronously (a browser's
  * main thread refuses it for modules over 4 KB); elsewhere as loadWasmBackend. `wasmUrl`: where
- * neurona.wasm is served when not beside the package's files (a bundle); neurona-threads.wasm beside it.
+ * neurona.wasm is served when not beside the package's files (a bundle); neurona-threads.wasm and the relaxed-SIMD
+ * twins (neurona-relaxed.wasm, neurona-relaxed-threads.wasm) beside it, tried first where the engine has relaxed SIMD.
  */
 export async function loadWasmBackendAsync(wasmUrl?: string | URL): Promise<WasmLoad> {
   if (cached && 'backend' in cached) return loadWasmBackend();
@@ -349,17 +412,26 @@ export async function loadWasmBackendAsync(wasmUrl?: string | URL): Promise<Wasm
   }
   const workers = workerSupport();
   const base = (globalThis as { location?: { href: string } }).location?.href;
-  const single = wasmUrl ? new URL(wasmUrl, base).href : new URL(WASM_URL, import.meta.url).href;
-  const url = new URL('spawn' in workers ? threadedPath(single) : single);
-  try {
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const module = await webAssembly.compile(await response.arrayBuffer());
-    const chosen = imports(workers);
-    cached = backendOf(await webAssembly.instantiate(module, chosen.imports), module, url.href, chosen.memory, workers);
-  } catch (error) {
-    cached = { reason: `${url.href} could not be fetched or compiled: ${errorText(error)}` };
+  const { paths, noRelaxed } = candidates(wasmUrl ? new URL(wasmUrl, base).href : new URL(WASM_URL, import.meta.url).href, false);
+  let first: { reason: string } | undefined;
+  for (const single of paths) {
+    const url = new URL('spawn' in workers ? threadedPath(single) : single);
+    try {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const module = await webAssembly.compile(await response.arrayBuffer());
+      const chosen = imports(workers);
+      const loaded = backendOf(await webAssembly.instantiate(module, chosen.imports), module, url.href, chosen.memory, workers);
+      if ('backend' in loaded) {
+        cached = { ...loaded, noRelaxed: single === paths[0] ? noRelaxed : first?.reason };
+        return loadWasmBackend();
+      }
+      first ??= loaded;
+    } catch (error) {
+      first ??= { reason: `${url.href} could not be fetched or compiled: ${errorText(error)}` };
+    }
   }
+  cached = first!;
   return loadWasmBackend();
 }
 
@@ -380,6 +452,7 @@ export function wasmAddon(): Addon | null {
 export function wasmInfo(): WasmInfo {
   loadWasmBackend();
   if (!cached || !('exports' in cached)) return { available: false, reason: cached?.reason ?? 'not loaded' };
-  const { exports, path, oneThread } = cached;
-  return { available: true, threads: exports.neurona_num_threads(), path, ...(oneThread ? { oneThread } : {}) };
+  const { exports, path, simd, noRelaxed, oneThread } = cached;
+  const threads = exports.neurona_num_threads();
+  return { available: true, threads, path, simd, ...(noRelaxed ? { noRelaxed } : {}), ...(oneThread ? { oneThread } : {}) };
 }
