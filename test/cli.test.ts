@@ -13,6 +13,7 @@ import { mnistMlp } from '../src/cli/jobs/mnist-mlp.js';
 import { preprocessImage, probabilitiesOf, resizeImage } from '../src/cli/predict.js';
 import jpegJs from 'jpeg-js';
 import { encodePng, type PngImage } from '../src/io/png.js';
+import { TS_NODE } from './ts-node.js';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string; bin: Record<string, string> };
 
@@ -71,7 +72,7 @@ test('an unknown command prints one clear line and exits non-zero', async () => 
 });
 
 test('the bin entry runs as a program', () => {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--version'], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [...TS_NODE, 'src/cli/main.ts', '--version'], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout.trim(), pkg.version);
   assert.equal(pkg.bin.neurona, './dist/cli/main.js');

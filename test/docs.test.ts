@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from 'n
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { assert } from './helpers.js';
+import { TS_NODE } from './ts-node.js';
 
 // Every ```ts block in the README and docs/ is a program that must run: the docs stay true to the
 // code. Blocks import 'neurona', which is pointed at the sources here. Each snippet is its own
@@ -25,7 +26,7 @@ interface Run {
 
 function runSnippet(path: string): Promise<Run> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path], {
+    const child = spawn(process.execPath, [...TS_NODE, path], {
       env: { ...process.env, NEURONA_QUIET: '1' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

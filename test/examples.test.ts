@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert } from './helpers.js';
+import { TS_NODE } from './ts-node.js';
 
 // The generative examples share one small judge (an MNIST classifier), trained by the first that runs.
 const judgeDir = join(tmpdir(), `neurona-judges-${process.pid}`);
@@ -105,7 +106,7 @@ function run(file: string): SpawnSyncReturns<string> {
   if (!runs.has(file)) {
     runs.set(
       file,
-      spawnSync(process.execPath, ['--import', 'tsx', `examples/${file}`, ...(small[file] ?? [])], {
+      spawnSync(process.execPath, [...TS_NODE, `examples/${file}`, ...(small[file] ?? [])], {
         encoding: 'utf8',
         env: { ...process.env, NEURONA_QUIET: '1' },
         timeout: 120_000,
@@ -175,7 +176,7 @@ test('fashion-to-mnist-transfer (digits 0-4 to 5-9) prints a row per seed: phase
 
 test('fashion-to-mnist-transfer --task fashion-to-digits pretrains on Fashion-MNIST and scores all ten digits', () => {
   const args = ['--task', 'fashion-to-digits', ...small['fashion-to-mnist-transfer.ts']!, '--seeds', '1'];
-  const { status, stdout, stderr } = spawnSync(process.execPath, ['--import', 'tsx', 'examples/fashion-to-mnist-transfer.ts', ...args], {
+  const { status, stdout, stderr } = spawnSync(process.execPath, [...TS_NODE, 'examples/fashion-to-mnist-transfer.ts', ...args], {
     encoding: 'utf8',
     env: { ...process.env, NEURONA_QUIET: '1' },
     timeout: 120_000,

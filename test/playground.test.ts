@@ -7,6 +7,7 @@ import { extname, join } from 'node:path';
 import { assert } from './helpers.js';
 import { cli } from './interop/cli.js';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
+import { TS_NODE } from './ts-node.js';
 
 // `neurona playground` in headless Chromium (driven as test/browser-save.test.ts drives it): the CLI
 // serves the page, the page trains in its worker, a digit drawn with the mouse is classified by a
@@ -18,7 +19,7 @@ type Page = import('playwright-core').Page;
 
 /** `neurona playground ...` as a child process; resolves to it and the URL it prints. */
 function startPlayground(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'playground', ...args], {
+  const child = spawn(process.execPath, [...TS_NODE, 'src/cli/main.ts', 'playground', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {

@@ -27,6 +27,7 @@ import {
   type FunctionSpec,
 } from '../../src/backend/native/table.js';
 import { assert } from '../helpers.js';
+import { TS_NODE } from '../ts-node.js';
 
 /*
  * The kernel table (src/backend/native/table.ts) against everything that must agree with it: the
@@ -128,8 +129,7 @@ test('load() refuses an addon built from another table, or one without a functio
       const child = spawnSync(
         process.execPath,
         [
-          '--import',
-          'tsx',
+          ...TS_NODE,
           '--input-type=module',
           '-e',
           "import { nativeInfo } from './src/backend/native/index.ts'; console.log(JSON.stringify(nativeInfo()));",

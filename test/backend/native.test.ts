@@ -8,6 +8,7 @@ import { availableBackends, type Conv2DGeometry, kernels, type UpdateParams, typ
 import { STRUCTS } from '../../src/backend/native/table.js';
 import { nativeInfo } from '../../src/backend/native/index.js';
 import { assert, nr, withBackend } from '../helpers.js';
+import { TS_NODE } from '../ts-node.js';
 
 /*
  * The native backend's own contract, beyond the conformance suite: the install script never fails,
@@ -70,8 +71,7 @@ test('without the addon, nativeInfo says why', () => {
   const child = spawnSync(
     process.execPath,
     [
-      '--import',
-      'tsx',
+      ...TS_NODE,
       '--input-type=module',
       '-e',
       "import { nativeInfo } from './src/backend/native/index.ts'; console.log(JSON.stringify(nativeInfo()));",
@@ -197,7 +197,7 @@ console.log(JSON.stringify({ isa: nativeInfo().isa, worst }));
 
 for (const isa of ['portable', 'avx2', 'avx512']) {
   test(`the ${isa} GEMM agrees with a float64 reference on every transpose combination`, skipUnbuilt, (t) => {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', isaCheck], {
+    const child = spawnSync(process.execPath, [...TS_NODE, '--input-type=module', '-e', isaCheck], {
       cwd: root,
       encoding: 'utf8',
       env: { ...process.env, NEURONA_ISA: isa, NEURONA_QUIET: '1' },
@@ -236,7 +236,7 @@ test('every native kernel passes the conformance suite at every size (no js cut-
   const files = names.map((f) => `test/conformance/${f}.test.ts`);
   // Without NODE_TEST_CONTEXT the child reports in plain TAP instead of to this runner.
   const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
-  const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--import', 'tsx', ...files], {
+  const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', ...TS_NODE, ...files], {
     cwd: root,
     encoding: 'utf8',
     // wasm shares the cut-off (and the glue below it); webgpu has its own conformance runs.
@@ -726,7 +726,7 @@ for (const isa of ['portable', 'avx2']) {
         (f) => `test/conformance/${f}.test.ts`,
       );
       const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
-      const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--import', 'tsx', ...files], {
+      const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', ...TS_NODE, ...files], {
         cwd: root,
         encoding: 'utf8',
         env: { ...env, NEURONA_ISA: isa, NEURONA_NATIVE_MIN_ELEMENTS: '0', NEURONA_QUIET: '1', NEURONA_TEST_BACKENDS: 'js,native' },

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { availableBackends } from '../../src/backend/index.js';
 import { assert } from '../helpers.js';
+import { TS_NODE } from '../ts-node.js';
 
 const program = `
 import * as nr from './src/index.ts';
@@ -22,7 +23,7 @@ function run(env: Record<string, string>) {
     NEURONA_WASM_MODULE: _wasm,
     ...rest
   } = process.env;
-  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], {
+  return spawnSync(process.execPath, [...TS_NODE, '--input-type=module', '-e', program], {
     encoding: 'utf8',
     env: { ...rest, ...env },
   });

@@ -9,6 +9,7 @@ import type { Conv2DGeometry } from '../../src/backend/kernels.js';
 import { availableBackends } from '../../src/backend/index.js';
 import { nativeInfo } from '../../src/backend/native/index.js';
 import { assert, nr, withBackend } from '../helpers.js';
+import { TS_NODE } from '../ts-node.js';
 
 /*
  * The wasm backend's own behaviour; its kernels' values are the conformance suite's (test/conformance/,
@@ -92,10 +93,22 @@ test('in Node ready() resolves to the backend already chosen', skip, async () =>
   assert.ok(availableBackends().includes('wasm'));
 });
 
+test('the allocation guard: a job whose parts allocate is seen at 1 and 2 threads, a kernel call that does not is not', skip, () => {
+  // Kernels must reserve scratch before a parallel job: wasi-libc's malloc is not thread-safe
+  // (native/wasm_alloc_guard.cc). Every conformance case on wasm runs under this guard; here it is
+  // shown to fire.
+  const wasm = addon!;
+  for (const threads of [1, 2]) {
+    wasm.setNumThreads!(threads);
+    assert.equal((wasm.checkAllocationGuard as () => boolean)(), true, `${threads} thread(s)`);
+    wasm.conv2d!(f(32), f(54), f(48), geometry());
+  }
+});
+
 test('neurona info names the backend and why: wasm when the addon is missing, and why it has one thread', skip, () => {
   const { NEURONA_BACKEND: _b, NEURONA_QUIET: _q, NEURONA_WASM_MODULE: _m, ...env } = process.env;
   const info = (extra: Record<string, string>) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'info'], {
+    spawnSync(process.execPath, [...TS_NODE, 'src/cli/main.ts', 'info'], {
       cwd: new URL('../..', import.meta.url).pathname,
       encoding: 'utf8',
       env: { ...env, NEURONA_NATIVE_ADDON: '/nonexistent/neurona.node', NEURONA_QUIET: '1', ...extra },
@@ -166,7 +179,7 @@ console.log(await same(process.env.NEURONA_ISA === 'portable' ? run : products))
 test('wasm and native with NEURONA_ISA=portable give identical bits: a GEMM and a CNN training', {
   skip: (!addon || !availableBackends().includes('native')) && 'needs both the wasm module and the native addon',
 }, () => {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', sameBits], {
+  const child = spawnSync(process.execPath, [...TS_NODE, '--input-type=module', '-e', sameBits], {
     cwd: new URL('../..', import.meta.url).pathname,
     encoding: 'utf8',
     env: { ...process.env, NEURONA_ISA: 'portable', NEURONA_WASM_RELAXED: '0', NEURONA_QUIET: '1' },
@@ -180,7 +193,7 @@ const fma = native.available && /^avx/.test(native.isa);
 test('the relaxed-SIMD build and native AVX2 give identical bits on a GEMM and on direct and GEMM-path convolutions', {
   skip: (!addon || !fma) && 'needs the wasm module and the native addon on a CPU with FMA',
 }, () => {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', sameBits], {
+  const child = spawnSync(process.execPath, [...TS_NODE, '--input-type=module', '-e', sameBits], {
     cwd: new URL('../..', import.meta.url).pathname,
     encoding: 'utf8',
     env: { ...process.env, NEURONA_QUIET: '1' },

@@ -4,6 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { kernels, setStaleCheck, webgpuActivity } from '../../src/backend/index.js';
 import { assert, assertClose, nr, webgpuState } from '../helpers.js';
+import { TS_NODE } from '../ts-node.js';
 
 /*
  * The webgpu backend beyond single kernels (docs/backends.md, "The webgpu backend"): training on it
@@ -171,7 +172,7 @@ test('webgpu: GPU bytes in use stay flat over 200 training steps, with no dispos
 test('webgpu: a missing module is a ConfigError naming it, with the setup hint', () => {
   const script =
     "import('./src/index.ts').then((nr) => { try { nr.setBackend('webgpu'); } catch (e) { console.log(e.name + ': ' + e.message); } })";
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
+  const run = spawnSync(process.execPath, [...TS_NODE, '-e', script], {
     env: { ...process.env, NEURONA_WEBGPU_MODULE: '/nonexistent/webgpu/index.js' },
     encoding: 'utf8',
   });

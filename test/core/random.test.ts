@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Random, globalRandom } from '../../src/core/index.js';
 import { assert, nr } from '../helpers.js';
+import { TS_NODE } from '../ts-node.js';
 
 /** A small computation that draws from every sampler and mixes the draws with arithmetic. */
 function seededComputation(seed: number): Uint8Array {
@@ -65,7 +66,7 @@ test('a seeded computation gives the same bits in a fresh process (no hidden sta
     const y = a.matmul(b).add(c).tanh().mul(nr.randu([64, 1])).sub(nr.randn([1, 8]).exp());
     process.stdout.write(Buffer.from(y.data().buffer).toString('hex'));
   `;
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+  const child = spawnSync(process.execPath, [...TS_NODE, '--input-type=module', '-e', code], {
     encoding: 'utf8',
     env: { ...process.env, NEURONA_QUIET: '1', NEURONA_BACKEND: nr.getBackend() },
   });

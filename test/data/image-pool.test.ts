@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { assert } from '../helpers.js';
 import * as nr from '../../src/index.js';
 import { ImagePool, readImageFile } from '../../src/data/image-pool.js';
+import { TS_NODE } from '../ts-node.js';
 
 const jpeg = resolve('test/fixtures/images/progressive.jpg');
 
@@ -34,7 +35,7 @@ const pool = new ImagePool(3);
 const image = await pool.run({ path: ${JSON.stringify(jpeg)}, colorMode: 'rgb', size: [2, 2] });
 console.log(pool.inline ? 'inline' : 'threads', image.pixels.length);`;
     writeFileSync(script, source);
-    const run = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(process.execPath, [...TS_NODE, script], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(run.status, 0, `exit ${run.status} ${run.signal ?? ''}: ${run.stderr}`);
     assert.equal(run.stdout.trim(), 'threads 12');
   } finally {

@@ -1,3 +1,4 @@
+import { TS_NODE } from '../ts-node.js';
 /*
  * Storage is owned by JavaScript and freed by the garbage collector (docs/architecture.md, "Tensors"): there is
  * no dispose()/tidy(), and a long loop of small ops keeps memory flat. The loop runs in a child
@@ -25,7 +26,7 @@ interface LoopReport {
 }
 
 function runLoop(iterations: number, mode: 'free' | 'retain'): LoopReport {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', fixture, String(iterations), mode], {
+  const child = spawnSync(process.execPath, [...TS_NODE, fixture, String(iterations), mode], {
     encoding: 'utf8',
     env: { ...process.env, NEURONA_QUIET: '1' },
     timeout: 300_000,

@@ -1,3 +1,4 @@
+import { TS_NODE } from '../ts-node.js';
 /*
  * vega, vega-lite and @resvg/resvg-wasm are optional peer dependencies. Here they are installed (as
  * devDependencies), so child processes hide them with a resolution hook (test/fixtures/hide-packages)
@@ -28,7 +29,7 @@ try {
 ${body}
 } finally { rmSync(dir, { recursive: true, force: true }); }
 `;
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--import', REGISTER, '--input-type=module', '-e', program], {
+  const child = spawnSync(process.execPath, [...TS_NODE, '--import', REGISTER, '--input-type=module', '-e', program], {
     encoding: 'utf8',
     env: { ...process.env, NEURONA_QUIET: '1', NEURONA_HIDE_PACKAGES: hidden.join(',') },
   });

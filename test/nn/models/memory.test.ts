@@ -5,12 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assert } from '../../helpers.js';
+import { TS_NODE } from '../../ts-node.js';
 
 const MB = 1024 * 1024;
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'fit-loop.ts');
 
 test('100 epochs of fit keep RSS growth under 64 MB', (t) => {
-  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fixture, '100'], {
+  const child = spawnSync(process.execPath, ['--expose-gc', ...TS_NODE, fixture, '100'], {
     encoding: 'utf8',
     env: { ...process.env, NEURONA_QUIET: '1' },
     timeout: 300_000,

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { assert } from '../../helpers.js';
+import { TS_NODE } from '../../ts-node.js';
 
 /*
  * NEURONA_DEBUG_POOL=1 (src/core/buffer-pool.ts) poisons the storage a training step gives back, so a
@@ -30,7 +31,7 @@ interface Report {
 
 function run(debug: string | undefined): Report {
   const { NEURONA_DEBUG_POOL: _, ...env } = process.env;
-  const child = spawnSync(process.execPath, ['--import', 'tsx', 'test/nn/training/fixtures/pool-keeper.ts'], {
+  const child = spawnSync(process.execPath, [...TS_NODE, 'test/nn/training/fixtures/pool-keeper.ts'], {
     encoding: 'utf8',
     env: debug === undefined ? env : { ...env, NEURONA_DEBUG_POOL: debug },
   });
@@ -89,7 +90,7 @@ test('without NEURONA_DEBUG_POOL the pool recycles storage as before and the sam
 
 test("NEURONA_DEBUG_POOL=1 also guards the layers' trusted op paths (pooling and convolution skip toTensor)", () => {
   const { NEURONA_DEBUG_POOL: _, ...env } = process.env;
-  const child = spawnSync(process.execPath, ['--import', 'tsx', 'test/nn/training/fixtures/pool-given-back-layers.ts'], {
+  const child = spawnSync(process.execPath, [...TS_NODE, 'test/nn/training/fixtures/pool-given-back-layers.ts'], {
     encoding: 'utf8',
     env: { ...env, NEURONA_DEBUG_POOL: '1' },
   });
