@@ -119,6 +119,9 @@ using Entry = void (*)(const double*);
 constexpr Entry kEntries[] = {NEURONA_NATIVE_FUNCTIONS(NEURONA_ENTRY)};
 #undef NEURONA_ENTRY
 constexpr int kEntryCount = sizeof(kEntries) / sizeof(kEntries[0]);
+#define NEURONA_NAME(Args) Args::kName,
+constexpr const char* kNames[] = {NEURONA_NATIVE_FUNCTIONS(NEURONA_NAME)};
+#undef NEURONA_NAME
 
 }  // namespace
 
@@ -152,8 +155,26 @@ NEURONA_EXPORT(neurona_call) int neurona_call(int function, const double* slots)
     neurona::glue::record_error(ErrorKind::kRange, "call", "no function " + std::to_string(function) + " in the table");
     return static_cast<int>(ErrorKind::kRange);
   }
+  neurona::take_allocation_in_job();
   neurona::glue::kEntries[function](slots);
+  if (neurona::take_allocation_in_job()) {
+    neurona::glue::record_error(ErrorKind::kInternal, neurona::glue::kNames[function],
+                                "allocated memory inside a parallel part, which the wasm C library cannot do safely on workers "
+                                "(a bug in native/kernels/: reserve the scratch before the job, see thread_pool.h)");
+  }
   return static_cast<int>(neurona::glue::error_kind);
+}
+
+// The allocation guard's self-check (test/backend/wasm.test.ts): runs a job whose every part allocates
+// and frees a vector; returns whether the guard saw it.
+NEURONA_EXPORT(neurona_check_allocation_guard) int neurona_check_allocation_guard() {
+  neurona::take_allocation_in_job();
+  const neurona::ParallelFn part = [](void*, int index, int) {
+    void* volatile kept = std::malloc(64 + static_cast<std::size_t>(index));
+    std::free(kept);
+  };
+  neurona::parallel_run(neurona::num_threads(), part, nullptr);
+  return neurona::take_allocation_in_job() ? 1 : 0;
 }
 
 NEURONA_EXPORT(neurona_error_message) const char* neurona_error_message() { return neurona::glue::error_message; }

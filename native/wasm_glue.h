@@ -20,7 +20,7 @@ using napi_value = napi_value__*;
 enum napi_status { napi_ok, napi_invalid_arg };
 
 // The kinds of error JavaScript throws, as N-API's throw_type_error and throw_range_error do.
-enum class ErrorKind { kNone, kType, kRange, kOutOfMemory };
+enum class ErrorKind { kNone, kType, kRange, kOutOfMemory, kInternal };
 bool record_error(ErrorKind kind, const char* function, const std::string& detail);
 
 #define NAPI_CALL(env, call) \

@@ -34,6 +34,7 @@ const defines = argv.filter((a) => a.startsWith('-D'));
 /** In link order; the native build's files, less the N-API module (addon.cc) and std::thread's pool. */
 const WASM_SOURCES = [
   'native/wasm_api.cc',
+  'native/wasm_alloc_guard.cc',
   'native/addon_arrays.cc',
   'native/addon_images.cc',
   'native/kernels/dispatch.cc',
@@ -67,6 +68,8 @@ const LINK = [
   '-Wl,--strip-all',
   '-Wl,--gc-sections',
   `-Wl,--max-memory=${MAX_MEMORY}`,
+  // The allocation guard (native/wasm_alloc_guard.cc) sees every allocation of the C and C++ libraries.
+  ...['malloc', 'calloc', 'realloc', 'aligned_alloc', 'posix_memalign', 'free'].map((name) => `-Wl,--wrap=${name}`),
 ];
 
 /** The memory the threaded module starts with, which JavaScript creates (src/backend/wasm/threads.ts). */

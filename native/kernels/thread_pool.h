@@ -25,6 +25,14 @@ int num_threads();
 // run one after another on the caller instead: same split, same results, no deadlock.
 void parallel_run(int threads, ParallelFn fn, void* context);
 
+#if defined(__wasm__)
+// Whether a parallel_run is under way (its parts may be running on any thread); the wasm build's
+// allocation guard (native/wasm_alloc_guard.cc) checks it.
+bool in_parallel_job();
+// Whether memory was allocated inside a parallel job since the last call; clears the record.
+bool take_allocation_in_job();
+#endif
+
 // The most threads the pool runs; set_num_threads clamps to it.
 constexpr int kMaxThreads = 256;
 

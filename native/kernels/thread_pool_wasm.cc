@@ -26,6 +26,21 @@ namespace {
 
 ScratchSlot scratch_slots[kMaxThreads * kScratchSlotsPerThread + 1];
 
+// Set by the caller for the whole of a job, the parts run on the caller only included: no thread
+// allocates while it is set, so the guard's finding does not depend on the thread count.
+#if defined(__wasm_atomics__)
+std::atomic<bool> job_open{false};
+#else
+bool job_open = false;
+#endif
+
+// Opens the job flag for a scope (and restores it after, should a part ever post a job of its own).
+struct OpenJob {
+  const bool outer = job_open;
+  OpenJob() { job_open = true; }
+  ~OpenJob() { job_open = outer; }
+};
+
 #if defined(__wasm_atomics__)
 
 // generation << kPartBits | next unclaimed part, in one word, so that a worker that read an old job's
@@ -70,6 +85,7 @@ void set_num_threads(int n) { size = n < 1 ? 1 : n > kMaxThreads ? kMaxThreads :
 int num_threads() { return size; }
 
 void parallel_run(int parts, ParallelFn fn, void* context) {
+  const OpenJob open;
   if (parts > size) parts = size;
   if (parts <= 1) {
     fn(context, 0, 1);
@@ -98,9 +114,14 @@ void set_num_threads(int) {}
 
 int num_threads() { return 1; }
 
-void parallel_run(int, ParallelFn fn, void* context) { fn(context, 0, 1); }
+void parallel_run(int, ParallelFn fn, void* context) {
+  const OpenJob open;
+  fn(context, 0, 1);
+}
 
 #endif
+
+bool in_parallel_job() { return job_open; }
 
 // One caller at a time by construction: a module's memory belongs to one JavaScript thread, and the
 // workers only run parts of that thread's jobs.

@@ -123,6 +123,8 @@ interface Exports {
   neurona_code_list(index: number): number;
   neurona_malloc(bytes: number): number;
   neurona_free(pointer: number): void;
+  /** Runs a job whose parts allocate; 1 when the allocation guard saw it (native/wasm_alloc_guard.cc). */
+  neurona_check_allocation_guard(): number;
 }
 
 export type WasmLoad = { ok: true; backend: Backend } | { ok: false; reason: string };
@@ -199,6 +201,8 @@ function makeAddon(exports: Exports, memory: Memory): Addon {
   const padded = (array: TypedArray) => Math.ceil(array.byteLength / 64) * 64;
   const names = Object.keys(NATIVE_FUNCTIONS) as FunctionName[];
   const addon: Record<string, unknown> = { tableHash: exports.neurona_table_hash() >>> 0 };
+  // Not the addon's: the tests' way to the guard's self-check.
+  addon.checkAllocationGuard = () => exports.neurona_check_allocation_guard() === 1;
   for (let i = 0; ; i++) {
     const at = exports.neurona_code_list(i);
     if (!at) break;
