@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { assert, nr, withBackend } from './helpers.js';
-import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
+import { CHROMIUM, launchChromium } from './chromium.js';
 
 // The browser build's saving and loading, in headless Chromium (as test/report.test.ts drives it):
 // src/browser.ts bundled by esbuild into one ESM file, served with the page from 127.0.0.1.
@@ -26,7 +26,6 @@ test('in Chromium: a model trained on the page survives a reload in IndexedDB; a
     t.skip(`${CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) to run the browser check; .ci/run does`);
     return;
   }
-  const { chromium } = await import('playwright-core');
   // ignoreAnnotations: package.json's sideEffects list names dist/ files, and this bundles src/. Minified as an
   // app's bundler would: classes get short names, and configs must still say Sequential, Dense, ... (registered names).
   const options = { bundle: true, format: 'esm', platform: 'browser', write: false, ignoreAnnotations: true, minify: true } as const;
@@ -56,8 +55,7 @@ test('in Chromium: a model trained on the page survives a reload in IndexedDB; a
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const profile = mkdtempSync(join(tmpdir(), 'neurona-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const { context, close } = await launchChromium();
   try {
     const page = await context.newPage();
     const problems: string[] = [];
@@ -147,9 +145,8 @@ test('in Chromium: a model trained on the page survives a reload in IndexedDB; a
     );
     assert.ok(served.includes('/node-model/model.json') && served.includes('/node-model/model.safetensors'), served.join(' '));
   } finally {
-    await context.close();
+    await close();
     server.close();
     rmSync(root, { recursive: true, force: true });
-    rmSync(profile, { recursive: true, force: true });
   }
 });

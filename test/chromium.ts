@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 /**
  * Headless Chromium as the browser tests drive it through playwright-core: Debian's package, and the
  * flags that keep it from reaching the network on its own (the tests assert that every request stays
@@ -14,3 +18,19 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/**
+ * Starts Chromium on a fresh profile with CHROMIUM_ARGS and `extraArgs`; `close()` ends it and removes
+ * the profile. The caller checks that CHROMIUM exists first (and skips without it).
+ */
+export async function launchChromium(extraArgs: readonly string[] = []) {
+  const { chromium } = await import('playwright-core');
+  const profile = mkdtempSync(join(tmpdir(), 'neurona-chromium-'));
+  const args = [...CHROMIUM_ARGS, ...extraArgs];
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args });
+  const close = async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, close };
+}

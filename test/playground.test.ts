@@ -6,7 +6,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { assert } from './helpers.js';
 import { cli } from './interop/cli.js';
-import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
+import { CHROMIUM, launchChromium } from './chromium.js';
 import { TS_NODE } from './ts-node.js';
 
 // `neurona playground` in headless Chromium (driven as test/browser-save.test.ts drives it): the CLI
@@ -79,9 +79,7 @@ test('neurona playground: trains in the page with live curves, classifies a draw
   const trained = await cli('train', 'mnist-lenet', '--limit', '1500', '--epochs', '1', '--verbose', '0', '--save', modelDir);
   assert.equal(trained.code, 0, trained.err);
 
-  const { chromium } = await import('playwright-core');
-  const profile = mkdtempSync(join(tmpdir(), 'neurona-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const { context, close } = await launchChromium();
   const { child, url } = await startPlayground(['--port', '0', '--model', modelDir, '--digits', '600']);
   let staticServer: ReturnType<typeof createServer> | null = null;
   try {
@@ -210,9 +208,8 @@ test('neurona playground: trains in the page with live curves, classifies a draw
   } finally {
     child.kill('SIGINT');
     staticServer?.close();
-    await context.close();
+    await close();
     rmSync(root, { recursive: true, force: true });
-    rmSync(profile, { recursive: true, force: true });
   }
 });
 

@@ -7,7 +7,7 @@ import { assert, nr } from './helpers.js';
 import { Report } from '../src/vis/report.js';
 import { escapeHtml, formatMetric, inlineSvg, renderReportPage, type ReportState } from '../src/vis/report-page.js';
 import { decodePng } from '../src/io/png.js';
-import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
+import { CHROMIUM, launchChromium } from './chromium.js';
 
 const CLASS_NAMES = ['horizontal', 'vertical', 'diagonal'];
 const SIDE = 6;
@@ -265,10 +265,8 @@ test('the report renders in headless Chromium without console errors and shows t
     t.skip(`${CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) to run the browser check; .ci/run does`);
     return;
   }
-  const { chromium } = await import('playwright-core');
   const run = await trainWithReport();
-  const profile = mkdtempSync(join(tmpdir(), 'neurona-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const { context, close } = await launchChromium();
   try {
     const page = await context.newPage();
     const problems: string[] = [];
@@ -362,8 +360,7 @@ test('the report renders in headless Chromium without console errors and shows t
     );
     assert.deepEqual(problems, []);
   } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    await close();
     rmSync(run.dir, { recursive: true, force: true });
   }
 });

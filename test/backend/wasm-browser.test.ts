@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import { createServer } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { assert } from '../helpers.js';
-import { CHROMIUM, CHROMIUM_ARGS } from '../chromium.js';
+import { CHROMIUM, launchChromium } from '../chromium.js';
 
 // The wasm backend in headless Chromium (as test/browser-save.test.ts drives it): the browser bundle
 // (src/browser.ts through esbuild) calls nr.ready(), which fetches and compiles the module. A page
@@ -62,7 +60,6 @@ test('in Chromium: ready() brings wasm, threaded on Web Workers when cross-origi
     t.skip(`${CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) to run the browser check; .ci/run does`);
     return;
   }
-  const { chromium } = await import('playwright-core');
   // ignoreAnnotations: package.json's sideEffects list names dist/ files, and this bundles src/.
   const options = { bundle: true, format: 'esm', platform: 'browser', write: false, ignoreAnnotations: true } as const;
   const bundle = await build({ entryPoints: ['src/browser.ts'], ...options });
@@ -81,8 +78,7 @@ test('in Chromium: ready() brings wasm, threaded on Web Workers when cross-origi
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const profile = mkdtempSync(join(tmpdir(), 'neurona-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const { context, close } = await launchChromium();
   try {
     for (const mode of ['isolated', 'plain'] as const) {
       const page = await context.newPage();
@@ -133,8 +129,7 @@ test('in Chromium: ready() brings wasm, threaded on Web Workers when cross-origi
       }
     }
   } finally {
-    await context.close();
+    await close();
     server.close();
-    rmSync(profile, { recursive: true, force: true });
   }
 });

@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import { createServer } from 'node:http';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { build } from 'esbuild';
 import { assert, assertClose } from '../helpers.js';
-import { CHROMIUM, CHROMIUM_ARGS } from '../chromium.js';
+import { CHROMIUM, launchChromium } from '../chromium.js';
 
 // The webgpu backend in headless Chromium on its SwiftShader adapter (navigator.gpu): the page's main
 // thread may not block, so setBackend('webgpu') there says to use a Web Worker; a module worker of the
@@ -66,7 +64,6 @@ test('in Chromium: webgpu trains in a Web Worker like js, reads back with dataAs
     t.skip(`${CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) to run the browser check; .ci/run does`);
     return;
   }
-  const { chromium } = await import('playwright-core');
   const options = { bundle: true, format: 'esm', platform: 'browser', write: false, ignoreAnnotations: true } as const;
   const bundle = await build({ entryPoints: ['src/browser.ts'], ...options });
   const server = createServer((req, res) => {
@@ -79,10 +76,8 @@ test('in Chromium: webgpu trains in a Web Worker like js, reads back with dataAs
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const profile = mkdtempSync(join(tmpdir(), 'neurona-chromium-'));
   // SwiftShader's WebGPU adapter: a CPU implementation, so this needs no GPU.
-  const args = [...CHROMIUM_ARGS, '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args });
+  const { context, close } = await launchChromium(['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader']);
   try {
     const page = await context.newPage();
     const problems: string[] = [];
@@ -109,8 +104,7 @@ test('in Chromium: webgpu trains in a Web Worker like js, reads back with dataAs
       `requests outside the server: ${requested.join(', ')}`,
     );
   } finally {
-    await context.close();
+    await close();
     server.close();
-    rmSync(profile, { recursive: true, force: true });
   }
 });
