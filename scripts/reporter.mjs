@@ -73,9 +73,50 @@ export default async function* compact(source) {
   const skips = [];
   const summary = [];
 
+  // Files that run side by side report their tests in the runner's order, each file's as one block,
+  // while a file's test:complete comes when its process ends, before or after its block. A file's line
+  // is printed once it is complete and its block is over (the next file's reports have begun), or at
+  // the end. runFiles: the files run as files (not a helper that defines tests for them).
+  const runFiles = new Set();
+  const completed = new Map();
+  const blockOver = new Set();
+  let reporting;
+  function* finish(data) {
+    const s = state(data.file);
+    const error = data.details?.error;
+    // A file that failed with no failing test failed outside them: at import, or by exiting early.
+    const crashed = error !== undefined && s.failed === 0 && s.cancelled === 0;
+    const bad = s.failed > 0 || s.cancelled > 0 || crashed;
+    yield `${bad ? 'FAIL' : 'ok  '} ${show(data.file)}  ${countsOf(s)}  ${seconds(data.details?.duration_ms ?? 0)}\n`;
+    const output = s.output.join('');
+    if (crashed) {
+      const exit =
+        error.exitCode != null ? `exit code ${error.exitCode}` : error.signal != null ? `signal ${error.signal}` : error.failureType;
+      s.failures.push(
+        `✖ ${show(data.file)} failed outside its tests (${exit})${output ? '; its output:' : ''}` +
+          (output ? `\n${indent(output, '  | ')}` : `\n${indent(describeError(error), '  ')}`),
+      );
+    } else if (output) {
+      // Tests print little (NEURONA_QUIET), so what they do print is shown; with a failure it goes there.
+      if (bad) s.failures.push(`output of ${show(data.file)}:\n${indent(output, '  | ')}`);
+      else yield `${indent(output, '  | ')}\n`;
+    }
+    failures.push(...s.failures);
+    skips.push(...s.skips);
+    files.delete(data.file);
+    completed.delete(data.file);
+  }
   for await (const { type, data } of source) {
     // Each file runs as a test of its own whose name is its path; its tests come with `file` set.
     const isFile = data?.file !== undefined && data.name === data.file && data.nesting === 0;
+    if (isFile) runFiles.add(data.file);
+    if ((type === 'test:pass' || type === 'test:fail') && !isFile && runFiles.has(data.file) && data.file !== reporting) {
+      if (reporting !== undefined) {
+        blockOver.add(reporting);
+        if (completed.has(reporting)) yield* finish(completed.get(reporting));
+      }
+      reporting = data.file;
+    }
     switch (type) {
       case 'test:start':
         if (!isFile) state(data.file).names[data.nesting] = data.name;
@@ -116,37 +157,17 @@ export default async function* compact(source) {
         if (data.file === undefined) summary.push(`# ${data.message}\n`);
         else state(data.file).output.push(`# ${data.message}\n`);
         break;
-      case 'test:complete': {
+      case 'test:complete':
         if (!isFile) break;
-        const s = state(data.file);
-        const error = data.details?.error;
-        // A file that failed with no failing test failed outside them: at import, or by exiting early.
-        const crashed = error !== undefined && s.failed === 0 && s.cancelled === 0;
-        const bad = s.failed > 0 || s.cancelled > 0 || crashed;
-        yield `${bad ? 'FAIL' : 'ok  '} ${show(data.file)}  ${countsOf(s)}  ${seconds(data.details?.duration_ms ?? 0)}\n`;
-        const output = s.output.join('');
-        if (crashed) {
-          const exit =
-            error.exitCode != null ? `exit code ${error.exitCode}` : error.signal != null ? `signal ${error.signal}` : error.failureType;
-          s.failures.push(
-            `✖ ${show(data.file)} failed outside its tests (${exit})${output ? '; its output:' : ''}` +
-              (output ? `\n${indent(output, '  | ')}` : `\n${indent(describeError(error), '  ')}`),
-          );
-        } else if (output) {
-          // Tests print little (NEURONA_QUIET), so what they do print is shown; with a failure it goes there.
-          if (bad) s.failures.push(`output of ${show(data.file)}:\n${indent(output, '  | ')}`);
-          else yield `${indent(output, '  | ')}\n`;
-        }
-        failures.push(...s.failures);
-        skips.push(...s.skips);
-        files.delete(data.file);
+        completed.set(data.file, data);
+        if (blockOver.has(data.file)) yield* finish(data);
         break;
-      }
       default:
         break;
     }
   }
 
+  for (const data of [...completed.values()]) yield* finish(data);
   // Files the runner never closed (it was interrupted) still get their failures shown.
   // A helper module that calls test() on behalf of the test files importing it (test/conformance/harness.ts)
   // is where node says those tests are, and files run in parallel, so its tests are counted under its name.

@@ -292,10 +292,12 @@ test('the report renders in headless Chromium without console errors and shows t
     // A running page written 10 minutes ago (its process died): it stays put and says why.
     const stalePath = join(run.dir, 'stale.html');
     writeFileSync(stalePath, renderReportPage(runningState(new Date(Date.now() - 600_000), 120)).replace(', 2000)', ', 300)'));
-    loads = 0;
     await page.goto(`file://${stalePath}`);
+    // Counted from its own load on: the live page's last loads may still be reported while goto runs
+    // (a busy machine, test files run side by side); Playwright reports events in order, so none after.
+    const loaded = loads;
     await page.waitForTimeout(900);
-    assert.equal(loads, 1, 'the stale page does not reload');
+    assert.equal(loads - loaded, 0, 'the stale page does not reload');
     assert.match((await page.locator('#status').textContent())!, /^no update for 10 min: training has stopped/);
 
     // The final page: stays put, shows the History's final accuracy, draws the charts and thumbnails.
