@@ -10,7 +10,8 @@ import { ENTRY, FLAT_INDEX, grid, HELPERS, isF32, onDevice, storage, uniform } f
  * js/attention.ts and js/recurrent.ts. GELU falls back to js.
  */
 
-type Bound = readonly [name: string, array: FloatArray | null];
+/** Arrays by the name the shader gives them, in binding order. */
+type Bound = Record<string, FloatArray | null>;
 
 export function sequenceKernels(fallback: Kernels, dispatch: Dispatch, maxStorageBuffers: number): Partial<Kernels> {
   /**
@@ -18,17 +19,20 @@ export function sequenceKernels(fallback: Kernels, dispatch: Dispatch, maxStorag
    * null one), `inPlace` arrays read and written, `outputs` written. False when an array does
    * not fit (the caller falls back).
    */
-  function cell(key: string, n: number, units: number, inputs: Bound[], inPlace: Bound[], outputs: Bound[], body: string): boolean {
+  function cell(key: string, n: number, units: number, given: Bound, readWritten: Bound, written: Bound, body: string): boolean {
+    const inputs = Object.entries(given);
+    const inPlace = Object.entries(readWritten);
+    const outputs = Object.entries(written);
     const present = inputs.filter(([, a]) => a !== null);
     if (!present.every(([, a]) => isF32(a)) || ![...inPlace, ...outputs].every(([, a]) => onDevice(a))) return false;
     if (inputs.length + inPlace.length + outputs.length > maxStorageBuffers) return false;
     if (n === 0) return true;
-    const written = [...inPlace, ...outputs].map(([name]) => name);
+    const writes = [...Object.keys(readWritten), ...Object.keys(written)];
     // Every name is bound (WGSL rejects an undeclared one even where a constant flag skips it): a missing
     // array is bound to the first present input, read only, and never used.
-    const names = [...inputs.map(([name]) => name), ...written];
+    const names = [...Object.keys(given), ...writes];
     const flags = inputs.map(([name, a]) => `const has_${name} = ${a !== null};`).join('\n');
-    const code = `${HELPERS}${storage(names, new Set(written))}
+    const code = `${HELPERS}${storage(names, new Set(writes))}
 struct P { n: u32, units: u32 }
 @group(0) @binding(${names.length}) var<uniform> u: P;
 ${flags}
@@ -61,28 +65,7 @@ ${ENTRY} {
   let n = tanh32(xw[k + 2u * u.units] + ${bi('biasIn', 'j + 2u * u.units')} + r * uh);
   gates[out] = z; gates[out + u.units] = r; gates[out + 2u * u.units] = n; gates[out + 3u * u.units] = uh;
   h[i] = select(hPrev[i], z * hPrev[i] + (1.0 - z) * n, ${live('mask')});`;
-      const inputs: Bound[] = [
-        ['xw', xw],
-        ['hu', hu],
-        ['biasIn', biasIn],
-        ['biasRec', biasRec],
-        ['hPrev', hPrev],
-        ['mask', mask],
-      ];
-      if (
-        !cell(
-          'gruCell',
-          h.length,
-          units,
-          inputs,
-          [],
-          [
-            ['gates', gates],
-            ['h', h],
-          ],
-          body,
-        )
-      ) {
+      if (!cell('gruCell', h.length, units, { xw, hu, biasIn, biasRec, hPrev, mask }, {}, { gates, h }, body)) {
         fallback.gruCell(xw, hu, biasIn, biasRec, hPrev, mask, gates, h, units);
       }
     },
@@ -102,40 +85,14 @@ ${ENTRY} {
   dzx[k] = dzz; dzx[k + u.units] = dzr; dzx[k + 2u * u.units] = dn;
   dzh[k] = dzz; dzh[k + u.units] = dzr; dzh[k + 2u * u.units] = dn * r;
   dhCarry[i] = dh * z;`;
-      const inputs: Bound[] = [
-        ['gates', gates],
-        ['hPrev', hPrev],
-        ['mask', mask],
-        ['dy', dy],
-        ['dhRec', dhRec],
-      ];
-      if (
-        !cell(
-          'gruCellBackward',
-          hPrev.length,
-          units,
-          inputs,
-          [['dhCarry', dhCarry]],
-          [
-            ['dzx', dzx],
-            ['dzh', dzh],
-          ],
-          body,
-        )
-      ) {
+      const inputs = { gates, hPrev, mask, dy, dhRec };
+      if (!cell('gruCellBackward', hPrev.length, units, inputs, { dhCarry }, { dzx, dzh }, body)) {
         fallback.gruCellBackward(gates, hPrev, mask, dy, dhRec, dhCarry, dzx, dzh, units);
       }
     },
     simpleRnnCell(xw, hu, bias, hPrev, mask, h, units) {
       const body = `h[i] = select(hPrev[i], tanh32(xw[i] + hu[i] + ${bi('bias', 'j')}), ${live('mask')});`;
-      const inputs: Bound[] = [
-        ['xw', xw],
-        ['hu', hu],
-        ['bias', bias],
-        ['hPrev', hPrev],
-        ['mask', mask],
-      ];
-      if (!cell('simpleRnnCell', h.length, units, inputs, [], [['h', h]], body))
+      if (!cell('simpleRnnCell', h.length, units, { xw, hu, bias, hPrev, mask }, {}, { h }, body))
         fallback.simpleRnnCell(xw, hu, bias, hPrev, mask, h, units);
     },
     simpleRnnCellBackward(h, mask, dy, dhRec, dhCarry, dz, units) {
@@ -144,13 +101,7 @@ ${ENTRY} {
   let live = ${live('mask')};
   dz[i] = select(0.0, dh * (1.0 - y * y), live);
   dhCarry[i] = select(dh, 0.0, live);`;
-      const inputs: Bound[] = [
-        ['h', h],
-        ['mask', mask],
-        ['dy', dy],
-        ['dhRec', dhRec],
-      ];
-      if (!cell('simpleRnnCellBackward', h.length, units, inputs, [['dhCarry', dhCarry]], [['dz', dz]], body)) {
+      if (!cell('simpleRnnCellBackward', h.length, units, { h, mask, dy, dhRec }, { dhCarry }, { dz }, body)) {
         fallback.simpleRnnCellBackward(h, mask, dy, dhRec, dhCarry, dz, units);
       }
     },
@@ -224,20 +175,7 @@ ${ENTRY} {
   } else {
     c[i] = cPrev[i]; h[i] = hPrev[i];
   }`;
-      const inputs: Bound[] = [
-        ['xw', xw],
-        ['hu', hu],
-        ['bias', bias],
-        ['cPrev', cPrev],
-        ['hPrev', hPrev],
-        ['mask', mask],
-      ];
-      const outputs: Bound[] = [
-        ['gates', gates],
-        ['c', c],
-        ['h', h],
-      ];
-      if (!cell('lstmCell', c.length, units, inputs, [], outputs, body))
+      if (!cell('lstmCell', c.length, units, { xw, hu, bias, cPrev, hPrev, mask }, {}, { gates, c, h }, body))
         fallback.lstmCell(xw, hu, bias, cPrev, hPrev, mask, gates, c, h, units);
     },
     lstmCellBackward(gates, c, cPrev, mask, dy, dhRec, dhCarry, dc, dz, units) {
@@ -257,28 +195,8 @@ ${ENTRY} {
   dz[k + 3u * u.units] = dh * tc * go * (1.0 - go);
   dc[i] = dcTotal * gf;
   dhCarry[i] = 0.0;`;
-      const inputs: Bound[] = [
-        ['gates', gates],
-        ['c', c],
-        ['cPrev', cPrev],
-        ['mask', mask],
-        ['dy', dy],
-        ['dhRec', dhRec],
-      ];
-      if (
-        !cell(
-          'lstmCellBackward',
-          c.length,
-          units,
-          inputs,
-          [
-            ['dhCarry', dhCarry],
-            ['dc', dc],
-          ],
-          [['dz', dz]],
-          body,
-        )
-      ) {
+      const inputs = { gates, c, cPrev, mask, dy, dhRec };
+      if (!cell('lstmCellBackward', c.length, units, inputs, { dhCarry, dc }, { dz }, body)) {
         fallback.lstmCellBackward(gates, c, cPrev, mask, dy, dhRec, dhCarry, dc, dz, units);
       }
     },
