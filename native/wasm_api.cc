@@ -155,7 +155,7 @@ NEURONA_EXPORT(neurona_call) int neurona_call(int function, const double* slots)
     neurona::glue::record_error(ErrorKind::kRange, "call", "no function " + std::to_string(function) + " in the table");
     return static_cast<int>(ErrorKind::kRange);
   }
-  neurona::take_allocation_in_job();
+  neurona::take_allocation_in_job();  // a record left by anything before this call is not this kernel's
   neurona::glue::kEntries[function](slots);
   if (neurona::take_allocation_in_job()) {
     neurona::glue::record_error(ErrorKind::kInternal, neurona::glue::kNames[function],
@@ -165,8 +165,8 @@ NEURONA_EXPORT(neurona_call) int neurona_call(int function, const double* slots)
   return static_cast<int>(neurona::glue::error_kind);
 }
 
-// The allocation guard's self-check (test/backend/wasm.test.ts): runs a job whose every part allocates
-// and frees a vector; returns whether the guard saw it.
+// The allocation guard's self-check (test/backend/wasm.test.ts): runs a job whose every part mallocs and
+// frees a block; returns whether the guard saw it.
 NEURONA_EXPORT(neurona_check_allocation_guard) int neurona_check_allocation_guard() {
   neurona::take_allocation_in_job();
   const neurona::ParallelFn part = [](void*, int index, int) {

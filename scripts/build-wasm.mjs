@@ -50,6 +50,8 @@ const MAX_MEMORY = 4 * 1024 * 1024 * 1024;
 const COMPILE = [
   '--target=wasm32-wasi',
   '--sysroot=/usr',
+  // Debian's clang 16 does not find libc++'s wasm32 headers by itself (it looks for a v1 folder under
+  // /usr/include/c++, which holds GCC's).
   '-isystem/usr/include/wasm32-wasi/c++/v1',
   '-std=c++17',
   '-O3',
@@ -94,7 +96,7 @@ const THREADS = {
 };
 /**
  * Each module twice: with SIMD128 alone, which every engine with wasm SIMD runs, and with relaxed SIMD,
- * whose fused multiply-add the GEMM and the direct convolution use (native/kernels/isa_wasm.cc); the
+ * whose fused multiply-add the GEMM micro-kernel uses (native/kernels/isa_wasm.cc); the
  * backend loads the relaxed pair where the engine validates it (src/backend/wasm/index.ts).
  */
 const VARIANTS = [

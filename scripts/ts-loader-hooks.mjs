@@ -1,7 +1,7 @@
 // Module hooks for scripts/ts-loader.mjs, run on Node's loader thread.
 // resolve: a relative `./x.js` imported from a .ts file is `./x.ts` when that exists (the sources name
 // their imports as the compiled files will be named). load: a .ts or .mts file is transformed by esbuild
-// (types stripped, nothing else: the same transform tsx makes, with tsconfig.json's target) and the
+// (types stripped and function names kept: the transform tsx makes, with tsconfig.json's target) and the
 // output kept in node_modules/.cache/neurona-ts/, keyed by path, size, modification time and options, so
 // a second run reads it back without starting esbuild.
 import { createHash } from 'node:crypto';

@@ -22,17 +22,6 @@
 #ifndef NEURONA_WASM_NV
 #define NEURONA_WASM_NV 2
 #endif
-// The direct convolution builds with relaxed SIMD (-DNEURONA_WASM_DIRECT=1) but is off: with four lanes
-// it trained the W3 CNN slower than im2col + the FMA GEMM (docs/backends.md).
-#ifndef NEURONA_WASM_DIRECT
-#define NEURONA_WASM_DIRECT 0
-#endif
-#ifndef NEURONA_WASM_PIXELS1
-#define NEURONA_WASM_PIXELS1 12
-#endif
-#ifndef NEURONA_WASM_PIXELS2
-#define NEURONA_WASM_PIXELS2 6
-#endif
 
 namespace neurona {
 namespace wasm {
@@ -48,21 +37,13 @@ struct Micro {
   static constexpr long MC = MR * 32;
   static constexpr long NC = 2048;
 
-  // The direct convolution (conv_impl.h) needs the fused multiply-add: without it, it could not match
-  // the GEMM path's bits. Its register blocking: pixels per run for one and for two vectors of filters.
-  // Off by default (NEURONA_WASM_DIRECT above).
-  static constexpr bool kDirect = NEURONA_WASM_FMA && NEURONA_WASM_DIRECT;
-  static constexpr long kVector = 4;
-  static constexpr int kDirectPixels1 = NEURONA_WASM_PIXELS1;
-  static constexpr int kDirectPixels2 = NEURONA_WASM_PIXELS2;
-  using Vec = v128_t;
-  static Vec zero() { return wasm_f32x4_splat(0.0f); }
-  static Vec load(const float* p) { return wasm_v128_load(p); }
-  static Vec broadcast(const float* p) { return wasm_v128_load32_splat(p); }
-  static Vec add(Vec a, Vec b) { return wasm_f32x4_add(a, b); }
-  static void store(float* p, Vec v) { wasm_v128_store(p, v); }
+  // No direct convolution (conv_impl.h). Without FMA it could not match the GEMM path's bits; with
+  // relaxed SIMD it could, but measured with four lanes (kVector 4, 12 and 6 pixels per run) it trained
+  // the W3 CNN slower than im2col + the FMA GEMM (docs/backends.md; the code is in commit ed0f584).
+  static constexpr bool kDirect = false;
+
   // a * b + c: fused with relaxed SIMD, else rounded twice.
-  static Vec fma(Vec a, Vec b, Vec c) {
+  static v128_t fma(v128_t a, v128_t b, v128_t c) {
 #if NEURONA_WASM_FMA
     return __builtin_wasm_relaxed_madd_f32x4(a, b, c);
 #else

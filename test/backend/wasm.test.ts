@@ -123,6 +123,11 @@ test('neurona info names the backend and why: wasm when the addon is missing, an
   const plain = info({ NEURONA_NUM_THREADS: '3', NEURONA_WASM_RELAXED: '0' });
   assert.equal(plain.status, 0, plain.stderr);
   assert.match(plain.stdout, /^wasm: SIMD128 \(NEURONA_WASM_RELAXED=0\), 3 thread\(s\) \(.*assets\/neurona-threads\.wasm\)$/m);
+  // Any other value is named, not silently taken for 0 or 1.
+  const odd = info({ NEURONA_WASM_RELAXED: 'no', NEURONA_QUIET: '0' });
+  assert.equal(odd.status, 0, odd.stderr);
+  assert.match(odd.stderr, /NEURONA_WASM_RELAXED=no is neither 0 nor 1; ignored/);
+  assert.match(odd.stdout, /^wasm: relaxed SIMD/m);
   // A folder with the single-threaded module only: wasm still loads, on one thread, and says why.
   const dir = mkdtempSync(join(tmpdir(), 'neurona-wasm-single-'));
   try {

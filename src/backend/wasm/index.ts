@@ -12,17 +12,16 @@ import { workerPool, workerSupport } from './threads.js';
  * each function copies its arrays into the module's memory (one arena reused by every call), calls
  * neurona_call, and copies back the arrays the kernel wrote.
  *
- * In Node the module is read and compiled
- * synchronously at first use. Browsers refuse to compile a module this size on the main thread
- * synchronously: there `await nr.ready()` fetches and compiles it, and until then the backend is `js`.
- * Node built-ins are reached through process.getBuiltinModule.
+ * In Node the module is read and compiled synchronously at first use. Browsers refuse to compile a
+ * module this size on the main thread synchronously: there `await nr.ready()` fetches and compiles it,
+ * and until then the backend is `js`. Node built-ins are reached through process.getBuiltinModule.
  */
 
 /** The modules, relative to this file: src/backend/wasm/ (tsx) and dist/backend/wasm/ are three folders below the root. */
 const WASM_URL = '../../../assets/neurona.wasm';
 /** Its threaded build, which imports a shared memory (see threads.ts). */
 const threadedPath = (single: string) => single.replace(/\.wasm$/, '-threads.wasm');
-/** Its relaxed-SIMD build (fused multiply-add in the GEMM and the direct convolution; its threaded twin beside it). */
+/** Its relaxed-SIMD build (a fused multiply-add GEMM; its threaded twin beside it). */
 const relaxedPath = (single: string) => single.replace(/\.wasm$/, '-relaxed.wasm');
 
 /**
@@ -331,7 +330,9 @@ const processOf = () => (globalThis as { process?: Process }).process;
  * changes nothing but that WebAssembly modules using relaxed SIMD now compile.
  */
 function relaxedSimd(): true | string {
-  if (processOf()?.env?.NEURONA_WASM_RELAXED === '0') return 'NEURONA_WASM_RELAXED=0';
+  const setting = processOf()?.env?.NEURONA_WASM_RELAXED;
+  if (setting === '0') return 'NEURONA_WASM_RELAXED=0';
+  if (setting !== undefined && setting !== '' && setting !== '1') notice(`NEURONA_WASM_RELAXED=${setting} is neither 0 nor 1; ignored`);
   if (webAssembly!.validate(RELAXED_PROBE)) return true;
   const proc = processOf();
   if (proc?.versions?.v8?.startsWith('11.') && typeof proc.getBuiltinModule === 'function') {
@@ -458,5 +459,7 @@ export function wasmInfo(): WasmInfo {
   if (!cached || !('exports' in cached)) return { available: false, reason: cached?.reason ?? 'not loaded' };
   const { exports, path, simd, noRelaxed, oneThread } = cached;
   const threads = exports.neurona_num_threads();
-  return { available: true, threads, path, simd, ...(noRelaxed ? { noRelaxed } : {}), ...(oneThread ? { oneThread } : {}) };
+  // Why not relaxed, where it is not (an explicit NEURONA_WASM_MODULE may well be a relaxed build).
+  const why = simd === 'simd128' && noRelaxed ? { noRelaxed } : {};
+  return { available: true, threads, path, simd, ...why, ...(oneThread ? { oneThread } : {}) };
 }
