@@ -44,12 +44,37 @@ export function setBufferPooling(on: boolean): void {
   if (!on) clearBufferPool();
 }
 
-/** A zero-filled float32 array of `size` elements: a pooled one when one of that size is free, else a new one. */
-export function takeFloat32(size: number): Float32Array {
+/** The storage handed out while a custom training step runs (see `trackFreshFloat32`), or null. */
+let fresh: Set<ArrayBufferLike> | null = null;
+
+/**
+ * @internal Until called again with null, every float32 array that `takeFloat32` hands out (of at
+ * least POOL_MIN_ELEMENTS elements) has its buffer added to `into`, and every array given back has
+ * its buffer removed: a custom training step gives back only storage made during the step (see
+ * `runRecyclingStep` in src/tensor/autograd.ts).
+ */
+export function trackFreshFloat32(into: Set<ArrayBufferLike> | null): void {
+  fresh = into;
+}
+
+/**
+ * A float32 array of `size` elements: a pooled one when one of that size is free, else a new one.
+ * Zero-filled unless `zeroed` is false, which a caller that writes every element asks for: a pooled
+ * array then keeps whatever it held (a new one is zeros). Under NEURONA_DEBUG_POOL=1 such an array
+ * is filled with NaN instead, so that an element the caller fails to write shows in its result.
+ */
+export function takeFloat32(size: number, zeroed = true): Float32Array {
   const array = size >= POOL_MIN_ELEMENTS ? free.get(size)?.pop() : undefined;
-  if (!array) return new Float32Array(size);
+  if (!array) {
+    const made = new Float32Array(size);
+    if (fresh !== null && size >= POOL_MIN_ELEMENTS) fresh.add(made.buffer);
+    if (!zeroed && POOL_DEBUG) made.fill(Number.NaN);
+    return made;
+  }
   pooledBytes -= array.byteLength;
-  array.fill(0);
+  if (zeroed) array.fill(0);
+  else if (POOL_DEBUG) array.fill(Number.NaN);
+  fresh?.add(array.buffer);
   return array;
 }
 
@@ -61,6 +86,7 @@ export function takeFloat32(size: number): Float32Array {
 export function releaseFloat32(arrays: Iterable<Float32Array>): void {
   if (!enabled) return;
   for (const array of arrays) {
+    fresh?.delete(array.buffer);
     // A device array's memory goes back to its backend's own pool at once; its host mirror is never reused.
     if (releaseDeviceArray(array)) {
       givenBack?.add(array);

@@ -51,12 +51,16 @@ export function checkTensorSize(size: number, dtype: DType, what: string): void 
   });
 }
 
-/** Allocates a zero-filled typed array of `size` elements for `dtype` (at most `maxTensorElements()`). */
-export function allocate(dtype: DType, size: number, what = 'a tensor'): TypedArray {
+/**
+ * Allocates a zero-filled typed array of `size` elements for `dtype` (at most `maxTensorElements()`).
+ * With `zeroed` false, for a caller that writes every element, recycled float32 storage is handed
+ * out as it is (see takeFloat32).
+ */
+export function allocate(dtype: DType, size: number, what = 'a tensor', zeroed = true): TypedArray {
   checkTensorSize(size, dtype, what);
   switch (dtype) {
     case 'float32':
-      return deviceFloat32(size) ?? takeFloat32(size);
+      return deviceFloat32(size) ?? takeFloat32(size, zeroed);
     case 'float64':
       return new Float64Array(size);
     case 'int32':

@@ -17,7 +17,7 @@ import {
 import { LINEAR_ACTIVATIONS, kernelProvider, kernels, type Conv2DGeometry, type LinearActivation } from '../backend/index.js';
 import { type Tensor, record } from '../tensor/index.js';
 import { unaryGradient } from './elementwise.js';
-import { castTo, empty, requireFloat, scratch, toTensor, type Operand } from './helpers.js';
+import { castTo, empty, requireFloat, scratch, toTensor, unfilled, type Operand } from './helpers.js';
 import { sum } from './reduce.js';
 
 /*
@@ -188,11 +188,11 @@ function inputAndFilterGradients(
   let dx: Tensor | null = null;
   let dw: Tensor | null = null;
   if (x.requiresGrad) {
-    dx = empty(x.shape, x.dtype);
+    dx = unfilled(x.shape, x.dtype);
     inputGradient(dy, dx._data as Float32Array);
   }
   if (w.requiresGrad) {
-    dw = empty(w.shape, w.dtype);
+    dw = unfilled(w.shape, w.dtype);
     filterGradient(dy, dw._data as Float32Array);
   }
   return [dx, dw];
@@ -268,7 +268,7 @@ export function conv2dParsed(
   const xData = x._data as Float32Array;
   const wData = w._data as Float32Array;
   const bData = b === null ? null : (b._data as Float32Array);
-  let out = empty(shape, x.dtype);
+  let out = unfilled(shape, x.dtype);
   if (bData === null && activation === 'linear') {
     table.conv2d(xData, wData, out._data as Float32Array, g);
   } else if (kernelProvider('conv2dBiasActivation') === kernelProvider('conv2d')) {

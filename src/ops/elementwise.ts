@@ -1,7 +1,7 @@
 import { broadcastShapes, dtypeError, formatShape, hostArray, isFloat, shapesEqual, type DType } from '../core/index.js';
 import { kernels, type BinaryOp, type UnaryGradOp, type UnaryOp } from '../backend/index.js';
 import { Tensor, provideGraphOps, record } from '../tensor/index.js';
-import { castTo, empty, operands, requireFloat, resultType, toTensor, unbroadcast, type Operand } from './helpers.js';
+import { castTo, empty, operands, requireFloat, resultType, toTensor, unbroadcast, unfilled, type Operand } from './helpers.js';
 
 /*
  * Elementwise ops. Unary ops share one definition table: what dtype the result has and how the
@@ -48,7 +48,7 @@ function unaryOp(op: UnaryOp, input: Operand, param = 0): Tensor {
   if (spec.result === 'bool') dtype = 'bool';
   else if (spec.result === 'float' && !isFloat(dtype)) dtype = 'float32';
   else if (spec.result === 'keep' && dtype === 'bool') dtype = 'int32';
-  const y = empty(x.shape, dtype);
+  const y = unfilled(x.shape, dtype);
   kernels().unary(op, x._data, y._data, param);
   const grad = spec.grad;
   if (grad === null) return y;
@@ -59,7 +59,7 @@ function unaryOp(op: UnaryOp, input: Operand, param = 0): Tensor {
     (g, createGraph) => {
       if (grad === 'neg') return [neg(g)];
       if (createGraph) return [unaryGradient(grad, x, y, g, param)];
-      const dx = empty(x.shape, g.dtype);
+      const dx = unfilled(x.shape, g.dtype);
       kernels().unaryGrad(grad, x._data as Float32Array, y._data as Float32Array, g._data as Float32Array, dx._data as Float32Array, param);
       return [dx];
     },
@@ -151,7 +151,7 @@ function binaryOp(
   if (COMPARISONS.has(op)) dtype = 'bool';
   else if ((op === 'div' || op === 'pow') && !isFloat(dtype)) dtype = 'float32';
   else if (dtype === 'bool') dtype = 'int32';
-  const out = empty(shape, dtype, op);
+  const out = unfilled(shape, dtype, op);
   kernels().binary(op, a._data, a.shape, b._data, b.shape, out._data, shape);
   if (!gradient) return out;
   return record(

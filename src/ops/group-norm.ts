@@ -2,7 +2,7 @@ import { configError, dtypeError, formatShape, normalizeAxes, shapeError, show }
 import { kernels } from '../backend/index.js';
 import { type Tensor, record } from '../tensor/index.js';
 import { add, mul, rsqrt, square, sub } from './elementwise.js';
-import { castTo, empty, requireFloat, toTensor, type Operand } from './helpers.js';
+import { castTo, empty, requireFloat, toTensor, unfilled, type Operand } from './helpers.js';
 import { mean, sum } from './reduce.js';
 import { reshape, transpose } from './shape.js';
 
@@ -81,7 +81,7 @@ export function groupNorm(
   const channels = x.shape[x.rank - 1]!;
   const spatial = x.size / Math.max(1, batch * channels);
   const data = <T extends Tensor | null>(t: T) => (t ? (t._data as Float32Array) : null);
-  const out = empty(x.shape, x.dtype, 'groupNorm');
+  const out = unfilled(x.shape, x.dtype, 'groupNorm');
   const groupMean = empty([batch * groups], x.dtype);
   const invStd = empty([batch * groups], x.dtype);
   if (x.size > 0) {
@@ -106,7 +106,7 @@ export function groupNorm(
     inputs,
     (grad, createGraph) => {
       if (createGraph) return gradientByOps(grad, x, c);
-      const dx = empty(x.shape, x.dtype);
+      const dx = unfilled(x.shape, x.dtype);
       const dGamma = c.gamma?.requiresGrad ? empty(c.gamma.shape, x.dtype) : null;
       const dBeta = c.beta?.requiresGrad ? empty(c.beta.shape, x.dtype) : null;
       if (x.size > 0) {

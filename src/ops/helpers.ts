@@ -19,10 +19,20 @@ import { Tensor, record, stepScratchTensor, tensor, type TensorLike } from '../t
 export type Operand = TensorLike;
 
 /** A fresh tensor of zeros to be written by a kernel; `op` names the op if it is too large. */
-export function empty(shape: Shape, dtype: DType, op?: string): Tensor {
+export function empty(shape: Shape, dtype: DType, op?: string, zeroed = true): Tensor {
   let size = 1;
   for (const d of shape) size *= d;
-  return new Tensor(allocate(dtype, size, `${op ? `${op}: the result` : 'a result'} of shape ${formatShape(shape)}`), shape, dtype);
+  const what = `${op ? `${op}: the result` : 'a result'} of shape ${formatShape(shape)}`;
+  return new Tensor(allocate(dtype, size, what, zeroed), shape, dtype);
+}
+
+/**
+ * `empty` for a result whose every element the op's kernel writes, on every backend: recycled
+ * storage is not zero-filled first (the kernels of the ops that use it assign each element, never
+ * add to it; NEURONA_DEBUG_POOL=1 fills it with NaN so that the tests would show an element missed).
+ */
+export function unfilled(shape: Shape, dtype: DType, op?: string): Tensor {
+  return empty(shape, dtype, op, false);
 }
 
 /**
@@ -170,7 +180,7 @@ const ALWAYS = new Uint8Array([1]);
  */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   if (shapesEqual(x.shape, shape)) return x;
-  const out = empty(shape, x.dtype);
+  const out = unfilled(shape, x.dtype);
   kernels().where(ALWAYS, [], x._data, x.shape, x._data, x.shape, out._data, shape);
   return record('broadcastTo', out, [x], (g) => [unbroadcast(g, x.shape)], true);
 }

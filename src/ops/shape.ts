@@ -14,7 +14,7 @@ import {
 } from '../core/index.js';
 import { kernels } from '../backend/index.js';
 import { Tensor, record, tensor } from '../tensor/index.js';
-import { empty, expand, requireInt, toTensor, type Operand } from './helpers.js';
+import { empty, expand, requireInt, toTensor, unfilled, type Operand } from './helpers.js';
 
 /*
  * Ops that change shape or move data. `reshape` and its relatives share storage with their input;
@@ -127,7 +127,7 @@ export function transpose(input: Operand, permOrAxis?: readonly number[] | numbe
     }
   }
   if (perm.every((p, i) => p === i)) return x;
-  const out = empty(
+  const out = unfilled(
     perm.map((p) => x.shape[p]!),
     x.dtype,
   );
@@ -175,7 +175,7 @@ export function slice(input: Operand, begin: number | readonly number[], size?: 
     }
   });
   if (shapesEqual(extent, x.shape)) return x;
-  const out = empty(extent, x.dtype);
+  const out = unfilled(extent, x.dtype);
   kernels().slice(x._data, x.shape, start, extent, out._data);
   return record(
     'slice',
@@ -250,7 +250,7 @@ export function concat(inputs: readonly Operand[], axis = 0): Tensor {
   shape[a] = xs.reduce((n, t) => n + t.shape[a]!, 0);
   const outer = first.shape.slice(0, a).reduce((p, d) => p * d, 1);
   const inner = first.shape.slice(a + 1).reduce((p, d) => p * d, 1);
-  const out = empty(shape, dtype);
+  const out = unfilled(shape, dtype);
   kernels().concat(
     xs.map((t) => t._data),
     outer,

@@ -1,6 +1,16 @@
-import { configError, shapeError, show, formatShape, shapesEqual, allocate, releaseFloat32, type DType } from '../core/index.js';
+import {
+  configError,
+  shapeError,
+  show,
+  formatShape,
+  shapesEqual,
+  allocate,
+  releaseFloat32,
+  trackFreshFloat32,
+  type DType,
+} from '../core/index.js';
 import { kernels } from '../backend/index.js';
-import { Tensor, type BackwardFn } from './tensor.js';
+import { Tensor, type BackwardFn, type GradNode } from './tensor.js';
 
 /*
  * Reverse-mode autograd, define-by-run. Ops call `record` after computing their output; when grad
@@ -19,6 +29,8 @@ import { Tensor, type BackwardFn } from './tensor.js';
  */
 
 let gradEnabled = true;
+/** The serial number of the last node recorded (see GradNode.serial). */
+let nodeSerial = 0;
 /** How many `grad`/`valueAndGrad` functions are being evaluated right now (nesting depth). */
 let differentiating = 0;
 
@@ -64,7 +76,7 @@ export function record(op: string, out: Tensor, inputs: readonly Tensor[], backw
   if (!gradEnabled) return out;
   for (const input of inputs) {
     if (input.requiresGrad) {
-      out._setNode({ op, inputs, backward, differentiable });
+      out._setNode({ op, inputs, backward, differentiable, serial: ++nodeSerial });
       break;
     }
   }
@@ -96,7 +108,7 @@ function topologicalOrder(root: Tensor): Tensor[] {
 
 function addInto(a: Tensor, b: Tensor, createGraph: boolean): Tensor {
   if (createGraph) return graphOps!.add(a, b);
-  const out = allocate(a.dtype, a.size);
+  const out = allocate(a.dtype, a.size, 'a gradient', false);
   kernels().binary('add', a._data, a.shape, b._data, b.shape, out, a.shape);
   return new Tensor(out, a.shape, a.dtype);
 }
@@ -142,8 +154,14 @@ class GradientRelease {
   constructor(
     order: readonly Tensor[],
     private readonly released: Set<ArrayBufferLike>,
+    private readonly activations: ActivationRelease | null,
   ) {
     for (const t of order) this.owned.add(t._data.buffer);
+  }
+
+  /** `t`'s node has run its gradient rule (its internal activation may go back, see ActivationRelease). */
+  ran(t: Tensor): void {
+    this.activations?.ran(t, this.owned);
   }
 
   /** `g` is now a pending or returned gradient (`pin` keeps it for good). */
@@ -191,11 +209,12 @@ export function propagate(
   made: Tensor[] | null = null,
   createGraph = false,
   released: Set<ArrayBufferLike> | null = null,
+  activations: ActivationRelease | null = null,
 ): Map<Tensor, Tensor> {
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   const result = new Map<Tensor, Tensor>();
   const order = topologicalOrder(root);
-  const early = released && made && !createGraph ? new GradientRelease(order, released) : null;
+  const early = released && made && !createGraph ? new GradientRelease(order, released, activations) : null;
   early?.hold(seed);
   withGradMode(createGraph, () => {
     for (const t of order) {
@@ -236,6 +255,7 @@ export function propagate(
       if (early) {
         early.drop(g);
         early.release(dead);
+        early.ran(t);
       }
     }
   });
@@ -333,7 +353,11 @@ type TensorFn = (...args: Tensor[]) => Tensor;
  */
 export function valueAndGrad(fn: TensorFn, options: GradOptions = {}): (...args: Tensor[]) => { value: Tensor; grads: Tensor[] } {
   return (...args: Tensor[]) => {
-    const { value, grads } = evaluateWithGrads(fn, args, null, options.createGraph);
+    // Inside fit's run of a custom trainStep, intermediate gradients go back to the buffer pool as
+    // soon as the backward pass has used them (as in the built-in step); the returned ones are kept.
+    const step = recyclingStep;
+    const { value, grads } = evaluateWithGrads(fn, args, step ? [] : null, options.createGraph, step?.released ?? null, step);
+    if (step) for (const g of grads) step.kept.add(g._data.buffer);
     return { value, grads };
   };
 }
@@ -366,6 +390,199 @@ export function valueAndGradOfStep(fn: TensorFn, args: readonly Tensor[]): StepG
   }
 }
 
+/** What a custom training step run by `runRecyclingStep` may give back to the buffer pool when it ends. */
+interface RecyclingStep {
+  /** Buffers given back during backward passes (GradientRelease). */
+  readonly released: Set<ArrayBufferLike>;
+  /** Buffers that must never go back: returned gradients, model inputs and outputs, weights. */
+  readonly kept: Set<ArrayBufferLike>;
+  /**
+   * Float32 storage handed out during the step and not given back since: nothing else is ever
+   * given back (so no buffer goes back twice).
+   */
+  readonly fresh: Set<ArrayBufferLike>;
+  /** Per model run, its internal activations and the serial numbers of the nodes it recorded. */
+  readonly runs: ModelRun[];
+  /** Activations whose storage went back during a backward pass (it may belong to a newer tensor since). */
+  readonly freed: Set<Tensor>;
+}
+
+interface ModelRun {
+  internal: Tensor[];
+  boundary: readonly Tensor[];
+  first: number;
+  last: number;
+}
+
+/** The custom training step that `fit` is running, or null. */
+let recyclingStep: RecyclingStep | null = null;
+
+/**
+ * @internal For `fit` running a model's own `trainStep`: runs `fn`, then gives the storage of the
+ * step's internal activations back to the buffer pool, as the built-in step does with its whole
+ * graph. Only what no code of the step can hold is given back: the activations inside each
+ * functional model run that the model noted (see `noteModelRun`: no input or output of a model, no
+ * value a layer may keep), the tensors their layers made on the way (nodes recorded during that
+ * run), storage handed out during this step, and never a weight's (`weights`, read after `fn`).
+ * The nodes of what was given back are replaced by ones whose backward pass raises, so that a
+ * graph kept past its step cannot silently read recycled storage (PyTorch raises as well when a
+ * freed graph is differentiated a second time). Intermediate gradients of any `valueAndGrad` in the
+ * step go back during its backward pass.
+ */
+export function runRecyclingStep<T>(fn: () => T, weights: () => readonly Tensor[]): T {
+  const outer = recyclingStep;
+  const step: RecyclingStep = { released: new Set(), kept: new Set(), fresh: new Set(), runs: [], freed: new Set() };
+  recyclingStep = step;
+  trackFreshFloat32(step.fresh);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    recyclingStep = outer;
+    trackFreshFloat32(outer?.fresh ?? null);
+  }
+  for (const w of weights()) step.kept.add(w._data.buffer);
+  releaseRecyclingStep(step);
+  return result;
+}
+
+/** @internal Whether a custom training step is collecting model runs (see `noteModelRun`). */
+export function collectingModelRuns(): boolean {
+  return recyclingStep !== null;
+}
+
+/** @internal The serial number of the next node to be recorded (a model run notes where it began). */
+export function nextNodeSerial(): number {
+  return nodeSerial + 1;
+}
+
+/**
+ * @internal A functional model's run inside a custom training step: `internal` are activations no
+ * code outside the model can hold (made and read only by built-in layers that keep nothing),
+ * `boundary` its inputs and every other value of the run, and `first` the serial number of its
+ * first node. The step gives back the internal ones when it ends (see `runRecyclingStep`).
+ */
+export function noteModelRun(internal: Tensor[], boundary: readonly Tensor[], first: number): void {
+  recyclingStep?.runs.push({ internal, boundary, first, last: nodeSerial });
+}
+
+/** A node for what a custom step gave back: differentiating through it again raises. */
+function freedNode(op: string, serial: number): GradNode {
+  const backward = (): never => {
+    throw configError('backward', {
+      expected: "a model's graph inside a custom trainStep is differentiated once, by the valueAndGrad whose function ran the model",
+      got: `a tensor of '${op}' whose storage the training step gave back to the buffer pool after a backward pass had used it`,
+      hint: 'run the model inside the function you give nr.valueAndGrad, once for each gradient you need',
+    });
+  };
+  return { op, inputs: [], backward, differentiable: false, serial };
+}
+
+/**
+ * The internal activations of `runs` and the tensors their layers made on the way (walked back from
+ * each internal value through nodes recorded during its run); adds to `kept` the buffers of every
+ * boundary value and of every tensor the walk stops at (leaves, tensors made outside the run).
+ */
+function internalTensors(runs: readonly ModelRun[], kept: Set<ArrayBufferLike>): Tensor[] {
+  for (const run of runs) for (const t of run.boundary) kept.add(t._data.buffer);
+  const found: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  for (const run of runs) {
+    const stop = new Set<Tensor>(run.boundary);
+    const stack = run.internal.filter((t) => !stop.has(t) && !seen.has(t));
+    for (const t of stack) seen.add(t);
+    while (stack.length > 0) {
+      const t = stack.pop()!;
+      found.push(t);
+      for (const input of t._node?.inputs ?? []) {
+        if (stop.has(input) || seen.has(input)) continue;
+        const serial = input._node?.serial ?? 0;
+        if (serial < run.first || serial > run.last) {
+          // A leaf, or made before or after this run (a weight, a constant, a tensor of the step's own code).
+          kept.add(input._data.buffer);
+          continue;
+        }
+        seen.add(input);
+        stack.push(input);
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * Whether `t`'s storage is the step's to give back: float32, handed out during the step and not
+ * given back since (releaseFloat32 forgets it), kept by nothing, and `t` not freed already.
+ */
+function recyclable(t: Tensor, step: RecyclingStep): t is Tensor & { _data: Float32Array } {
+  const buffer = t._data.buffer;
+  return t._data instanceof Float32Array && step.fresh.has(buffer) && !step.kept.has(buffer) && !step.freed.has(t);
+}
+
+/** Replaces `t`'s node by one whose backward raises (its storage, or its inputs', went back to the pool). */
+function markFreed(t: Tensor): void {
+  if (t._node) t._node = freedNode(t._node.op, t._node.serial);
+}
+
+function releaseRecyclingStep(step: RecyclingStep): void {
+  const arrays: Float32Array[] = [];
+  const given = new Set<ArrayBufferLike>();
+  for (const t of internalTensors(step.runs, step.kept)) {
+    markFreed(t);
+    if (!recyclable(t, step) || given.has(t._data.buffer)) continue;
+    given.add(t._data.buffer);
+    arrays.push(t._data);
+  }
+  releaseFloat32(arrays);
+}
+
+/**
+ * During the backward pass of a `valueAndGrad` inside a custom training step: the internal
+ * activations of the model runs its function made, given back as soon as the backward pass no longer
+ * needs them, as PyTorch frees a saved tensor once its node has run. Reverse topological order runs
+ * every reader of a tensor before the node that made it, so once that node's rule has run nothing in
+ * the graph reads it again; tensors sharing one buffer (views) go back together, after the last of
+ * them. Their nodes then raise if differentiated again (see freedNode).
+ */
+class ActivationRelease {
+  /** Per internal tensor, its buffer; per buffer, how many of those tensors have not run yet. */
+  private readonly bufferOf = new Map<Tensor, ArrayBufferLike>();
+  private readonly pending = new Map<ArrayBufferLike, Tensor[]>();
+  private readonly left = new Map<ArrayBufferLike, number>();
+
+  constructor(
+    private readonly step: RecyclingStep,
+    runs: readonly ModelRun[],
+    args: readonly Tensor[],
+  ) {
+    for (const a of args) step.kept.add(a._data.buffer);
+    for (const t of internalTensors(runs, step.kept)) {
+      if (!recyclable(t, step)) continue;
+      const buffer = t._data.buffer;
+      this.bufferOf.set(t, buffer);
+      this.left.set(buffer, (this.left.get(buffer) ?? 0) + 1);
+      const list = this.pending.get(buffer);
+      if (list) list.push(t);
+      else this.pending.set(buffer, [t]);
+    }
+  }
+
+  /** `t`'s node has run its rule: gives back its buffer when no other tensor on it is left to run. */
+  ran(t: Tensor, owned: Set<ArrayBufferLike>): void {
+    const buffer = this.bufferOf.get(t);
+    if (buffer === undefined) return;
+    const left = this.left.get(buffer)! - 1;
+    this.left.set(buffer, left);
+    if (left > 0 || this.step.kept.has(buffer)) return;
+    for (const shared of this.pending.get(buffer)!) {
+      markFreed(shared);
+      this.step.freed.add(shared);
+    }
+    owned.delete(buffer);
+    releaseFloat32([t._data as Float32Array]);
+  }
+}
+
 /** The working tensors of the training step being evaluated (see `stepScratchTensor`), or null. */
 let stepScratch: Tensor[] | null = null;
 
@@ -387,6 +604,7 @@ function evaluateWithGrads(
   made: Tensor[] | null,
   createGraphOption?: boolean,
   released: Set<ArrayBufferLike> | null = null,
+  step: RecyclingStep | null = null,
 ): { value: Tensor; grads: Tensor[]; root: Tensor } {
   const previous = args.map((a) => a.requiresGrad);
   const wasEnabled = gradEnabled;
@@ -395,6 +613,7 @@ function evaluateWithGrads(
     gradEnabled = true;
     for (const a of args) if (!a._node) a.requiresGrad = true;
     differentiating++;
+    const firstRun = step?.runs.length ?? 0;
     let value: Tensor;
     try {
       value = fn(...args);
@@ -415,7 +634,9 @@ function evaluateWithGrads(
     const grads = new Map<Tensor, Tensor>();
     if (value.requiresGrad) {
       const seed = seedFor(value, undefined, 'valueAndGrad');
-      for (const [t, g] of propagate(value, seed, new Set(args), made, createGraph, released)) grads.set(t, g);
+      // Inside a custom training step, the model runs `fn` made give back their activations as the pass goes.
+      const activations = step && !createGraph ? new ActivationRelease(step, step.runs.slice(firstRun), args) : null;
+      for (const [t, g] of propagate(value, seed, new Set(args), made, createGraph, released, activations)) grads.set(t, g);
     } else if (value.size !== 1) {
       seedFor(value, undefined, 'valueAndGrad');
     }

@@ -9,6 +9,7 @@ export {
   grad,
   valueAndGrad,
   valueAndGradOfStep,
+  runRecyclingStep,
   stepScratchTensor,
   detachValue,
   provideGraphOps,

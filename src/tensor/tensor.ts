@@ -25,6 +25,8 @@ export interface GradNode {
   readonly backward: BackwardFn;
   /** Whether `backward` honours `createGraph`; a higher-order gradient through a node without it raises. */
   readonly differentiable: boolean;
+  /** The order in which nodes were recorded (a custom training step recycles only its own nodes' storage). */
+  readonly serial: number;
 }
 
 export type NestedArray = number | boolean | readonly NestedArray[];

@@ -1,5 +1,5 @@
 import { configError, formatShape, releaseFloat32, shapeError, show } from '../../core/index.js';
-import { isGradEnabled } from '../../tensor/autograd.js';
+import { collectingModelRuns, isGradEnabled, nextNodeSerial, noteModelRun } from '../../tensor/autograd.js';
 import type { Tensor } from '../../tensor/index.js';
 import { type Layer, SymbolicTensor, formatLayerShape, type CallOptions } from '../layer.js';
 import { describeValue } from '../describe.js';
@@ -20,6 +20,8 @@ export interface Graph {
   layers: Layer[];
   /** Per node i, the values inference may recycle once node i has run (filled on first use, see recyclePlan). */
   recyclePlan?: SymbolicTensor[][];
+  /** The nodes whose values code outside the layers may hold (filled on first use, see unsafeNodes). */
+  unsafe?: ReadonlySet<SymbolicTensor>;
 }
 
 function asList(x: SymbolicTensor | readonly SymbolicTensor[] | undefined, role: string, model: string): SymbolicTensor[] {
@@ -161,6 +163,7 @@ export function runGraph(graph: Graph, xs: readonly Tensor[], options: CallOptio
     values.set(input, xs[i]!);
   });
   const recycling = !options.training && !isGradEnabled() ? new Recycler(graph, xs) : null;
+  const firstSerial = recycling === null && collectingModelRuns() ? nextNodeSerial() : 0;
   // The outputs of one call of a multi-output layer, computed once for all its nodes.
   const lists = new Map<object, Tensor[]>();
   graph.nodes.forEach((node, i) => {
@@ -190,20 +193,44 @@ export function runGraph(graph: Graph, xs: readonly Tensor[], options: CallOptio
     values.set(node, value);
     recycling?.ran(i, value, values);
   });
+  if (firstSerial > 0) noteRun(graph, values, firstSerial);
   return graph.outputs.map((o) => values.get(o)!);
+}
+
+/**
+ * Inside a custom training step run by `fit`: tells the step which values of this run it may give
+ * back to the buffer pool when it ends (those of nodes that no code outside the layers can hold).
+ */
+function noteRun(graph: Graph, values: ReadonlyMap<SymbolicTensor, Tensor>, first: number): void {
+  const unsafe = unsafeNodes(graph);
+  const internal: Tensor[] = [];
+  const boundary: Tensor[] = [];
+  for (const [node, value] of values) (unsafe.has(node) ? boundary : internal).push(value);
+  noteModelRun(internal, boundary, first);
+}
+
+/**
+ * The nodes whose values code outside the built-in layers may hold: the graph's inputs and outputs,
+ * values made by a layer that may keep tensors, and values read by one.
+ */
+function unsafeNodes(graph: Graph): ReadonlySet<SymbolicTensor> {
+  if (graph.unsafe) return graph.unsafe;
+  const unsafe = new Set<SymbolicTensor>([...graph.outputs, ...graph.inputs]);
+  for (const node of graph.nodes) {
+    if (!node.layer?.keepsNoTensors) unsafe.add(node);
+    if (!node.layer?.keepsNoTensors) for (const input of node.inputs) unsafe.add(input);
+  }
+  graph.unsafe = unsafe;
+  return unsafe;
 }
 
 /** The nodes whose value may be recycled once node i has run (its last reader), computed once per graph. */
 function recyclePlan(graph: Graph): SymbolicTensor[][] {
   if (graph.recyclePlan) return graph.recyclePlan;
   const lastReader = new Map<SymbolicTensor, number>();
-  const unsafe = new Set<SymbolicTensor>(graph.outputs);
+  const unsafe = unsafeNodes(graph);
   graph.nodes.forEach((node, i) => {
-    if (!node.layer?.keepsNoTensors || graph.inputs.includes(node)) unsafe.add(node);
-    for (const input of node.inputs) {
-      lastReader.set(input, i);
-      if (!node.layer?.keepsNoTensors) unsafe.add(input);
-    }
+    for (const input of node.inputs) lastReader.set(input, i);
   });
   const plan: SymbolicTensor[][] = graph.nodes.map(() => []);
   for (const [node, i] of lastReader) if (!unsafe.has(node)) plan[i]!.push(node);

@@ -1,5 +1,5 @@
 import { configError, isPlainObject, show } from '../../core/index.js';
-import { Tensor, noGrad, valueAndGradOfStep, type Variable } from '../../tensor/index.js';
+import { Tensor, noGrad, runRecyclingStep, valueAndGradOfStep, type Variable } from '../../tensor/index.js';
 import type { CallbackModel, Logs } from '../callbacks/callback.js';
 import { describeValue } from '../describe.js';
 import type { CompiledState } from './compile.js';
@@ -42,6 +42,8 @@ export interface TrainableModel extends CallbackModel, NamedIO {
   readonly name: string;
   readonly compiled: CompiledState | null;
   readonly trainableWeights: Variable[];
+  /** Every weight, trainable or not (a custom step never recycles their storage). */
+  readonly weights: Variable[];
   /** The model's outputs for a batch of inputs (one tensor per output). */
   forward(inputs: readonly Tensor[], training: boolean): Tensor[];
   /** Creates the weights (if not yet) for inputs like these, so they can be differentiated. */
@@ -205,7 +207,15 @@ export class StepRunner {
   }
 
   train(xs: readonly Tensor[], ys: readonly Tensor[], weights?: Tensor): Logs {
-    if (this.overridden.train) return stepLogs(this.overridden.train(stepData(xs, ys, weights)), this.model, 'trainStep');
+    const own = this.overridden.train;
+    if (own) {
+      // The step's internal activations go back to the buffer pool when it ends (see runRecyclingStep).
+      const out = runRecyclingStep(
+        () => own(stepData(xs, ys, weights)),
+        () => this.model.weights,
+      );
+      return stepLogs(out, this.model, 'trainStep');
+    }
     trainStep(this.model, this.compiled, xs, ys, weights);
     return this.compiled.results();
   }

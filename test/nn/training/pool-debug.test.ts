@@ -25,6 +25,8 @@ interface Report {
     takenIsZero: boolean;
     pooledAfterTake: number;
   };
+  takenUnfilled: { isGiven: boolean; holds: number | string };
+  freshUnfilled: number | string;
   pooling: Run;
   withoutPooling: Run;
 }
@@ -51,6 +53,9 @@ test('NEURONA_DEBUG_POOL=1: a layer that keeps a tensor from the previous step f
     takenIsZero: true,
     pooledAfterTake: 0,
   });
+  // Storage for a result the op writes in full starts as NaN, pooled or new, so a missed element shows.
+  assert.deepEqual(report.takenUnfilled, { isGiven: false, holds: 'NaN' });
+  assert.equal(report.freshUnfilled, 'NaN');
   const { error, keptIsNaN } = report.pooling;
   assert.ok(error, 'fit must fail when a layer reads storage of an earlier step');
   assert.equal(error.name, 'NumericsError');
@@ -81,6 +86,9 @@ test('without NEURONA_DEBUG_POOL the pool recycles storage as before and the sam
       },
       `NEURONA_DEBUG_POOL=${value}`,
     );
+    // A result the op writes in full takes pooled storage as it is (no zero-filling); new storage is zeros.
+    assert.deepEqual(report.takenUnfilled, { isGiven: true, holds: 2.5 });
+    assert.equal(report.freshUnfilled, 0);
     assert.equal(report.pooling.error, null, `NEURONA_DEBUG_POOL=${value}`);
     assert.ok(report.pooling.loss.every(Number.isFinite));
     // The kept tensor is multiplied by 0, so recycling under it changes no number.
