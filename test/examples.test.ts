@@ -74,6 +74,8 @@ const small: Record<string, string[]> = {
       '8',
       '--learning-rate',
       '3e-3',
+      '--ema',
+      '0.9',
       ...judgeFlags,
     ],
     ...['--out', generativeOut('diffusion')],
@@ -387,6 +389,7 @@ test('diffusion.ts: the noise-prediction loss falls, the sample grid and the den
   const out = generativeOut('diffusion');
   try {
     assert.match(stdout, /^512 training digits, T = 20, U-Net of \d+ parameters$/m);
+    assert.match(stdout, /^sampling uses the moving average of the weights \(momentum 0\.9\)$/m);
     const losses = epochFigures(stdout).map((figures) => figures.loss!);
     assert.equal(losses.length, 2);
     // Predicting no noise scores 1 (the noise's variance); by epoch 2 the network must do clearly better.

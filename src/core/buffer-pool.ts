@@ -49,7 +49,7 @@ export function setBufferPooling(on: boolean): void {
 }
 
 /** The storage handed out while a custom training step runs (see `trackFreshFloat32`), or null. */
-let fresh: Set<ArrayBufferLike> | null = null;
+let fresh: WeakSet<ArrayBufferLike> | null = null;
 
 /**
  * @internal Until called again with null, every float32 array that `takeFloat32` hands out (of at
@@ -57,7 +57,7 @@ let fresh: Set<ArrayBufferLike> | null = null;
  * its buffer removed: a custom training step gives back only storage made during the step (see
  * `runRecyclingStep` in src/tensor/autograd.ts).
  */
-export function trackFreshFloat32(into: Set<ArrayBufferLike> | null): void {
+export function trackFreshFloat32(into: WeakSet<ArrayBufferLike> | null): void {
   fresh = into;
 }
 

@@ -123,9 +123,6 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   jitCompile: 'there is no JIT compilation to turn on or off; drop the option',
   stepsPerExecution: 'drop the option; each step runs as it comes',
   lr: "it is Keras 2's name of the learning rate; write learningRate (or learning_rate)",
-  useEma: 'exponential moving averages of the weights are not supported; drop the option',
-  emaMomentum: 'exponential moving averages of the weights are not supported; drop the option',
-  emaOverwriteFrequency: 'exponential moving averages of the weights are not supported; drop the option',
   lossScaleFactor: 'loss scaling (mixed precision) is not supported; drop the option',
   gradientAccumulationSteps: 'gradient accumulation is not supported; use a larger batchSize',
   weightedMetrics: 'weighted metrics are not supported; give metrics (sampleWeight weighs the loss only)',
@@ -133,7 +130,7 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
 
 /*
  * The values of those options that ask for nothing (what Keras's get_config() writes when they are
- * off: kernel_constraint None, use_ema False, steps_per_execution 1, jit_compile False): accepted and
+ * off: kernel_constraint None, steps_per_execution 1, jit_compile False): accepted and
  * dropped, so a config copied from Keras loads; any other value is the error above.
  */
 function isNoOpValue(given: string, value: unknown): boolean {

@@ -356,7 +356,7 @@ export function valueAndGrad(fn: TensorFn, options: GradOptions = {}): (...args:
     // Inside fit's run of a custom trainStep, intermediate gradients go back to the buffer pool as
     // soon as the backward pass has used them (as in the built-in step); the returned ones are kept.
     const step = recyclingStep;
-    const { value, grads } = evaluateWithGrads(fn, args, step ? [] : null, options.createGraph, step?.released ?? null, step);
+    const { value, grads } = evaluateWithGrads(fn, args, step ? [] : null, options.createGraph, step ? new Set() : null, step);
     if (step) for (const g of grads) step.kept.add(g._data.buffer);
     return { value, grads };
   };
@@ -390,21 +390,22 @@ export function valueAndGradOfStep(fn: TensorFn, args: readonly Tensor[]): StepG
   }
 }
 
-/** What a custom training step run by `runRecyclingStep` may give back to the buffer pool when it ends. */
+/**
+ * What a custom training step run by `runRecyclingStep` may give back to the buffer pool. Weak sets:
+ * the bookkeeping keeps no storage alive.
+ */
 interface RecyclingStep {
-  /** Buffers given back during backward passes (GradientRelease). */
-  readonly released: Set<ArrayBufferLike>;
   /** Buffers that must never go back: returned gradients, model inputs and outputs, weights. */
-  readonly kept: Set<ArrayBufferLike>;
+  readonly kept: WeakSet<ArrayBufferLike>;
   /**
    * Float32 storage handed out during the step and not given back since: nothing else is ever
    * given back (so no buffer goes back twice).
    */
-  readonly fresh: Set<ArrayBufferLike>;
-  /** Per model run, its internal activations and the serial numbers of the nodes it recorded. */
+  readonly fresh: WeakSet<ArrayBufferLike>;
+  /** The model runs whose activations have not gone back yet (made outside any valueAndGrad). */
   readonly runs: ModelRun[];
   /** Activations whose storage went back during a backward pass (it may belong to a newer tensor since). */
-  readonly freed: Set<Tensor>;
+  readonly freed: WeakSet<Tensor>;
 }
 
 interface ModelRun {
@@ -431,7 +432,7 @@ let recyclingStep: RecyclingStep | null = null;
  */
 export function runRecyclingStep<T>(fn: () => T, weights: () => readonly Tensor[]): T {
   const outer = recyclingStep;
-  const step: RecyclingStep = { released: new Set(), kept: new Set(), fresh: new Set(), runs: [], freed: new Set() };
+  const step: RecyclingStep = { kept: new WeakSet(), fresh: new WeakSet(), runs: [], freed: new WeakSet() };
   recyclingStep = step;
   trackFreshFloat32(step.fresh);
   let result: T;
@@ -442,7 +443,7 @@ export function runRecyclingStep<T>(fn: () => T, weights: () => readonly Tensor[
     trackFreshFloat32(outer?.fresh ?? null);
   }
   for (const w of weights()) step.kept.add(w._data.buffer);
-  releaseRecyclingStep(step);
+  releaseInternal(step.runs, step);
   return result;
 }
 
@@ -483,7 +484,7 @@ function freedNode(op: string, serial: number): GradNode {
  * each internal value through nodes recorded during its run); adds to `kept` the buffers of every
  * boundary value and of every tensor the walk stops at (leaves, tensors made outside the run).
  */
-function internalTensors(runs: readonly ModelRun[], kept: Set<ArrayBufferLike>): Tensor[] {
+function internalTensors(runs: readonly ModelRun[], kept: WeakSet<ArrayBufferLike>): Tensor[] {
   for (const run of runs) for (const t of run.boundary) kept.add(t._data.buffer);
   const found: Tensor[] = [];
   const seen = new Set<Tensor>();
@@ -524,10 +525,11 @@ function markFreed(t: Tensor): void {
   if (t._node) t._node = freedNode(t._node.op, t._node.serial);
 }
 
-function releaseRecyclingStep(step: RecyclingStep): void {
+/** Gives back the internal activations of `runs` that are still the step's, and marks their nodes freed. */
+function releaseInternal(runs: readonly ModelRun[], step: RecyclingStep): void {
   const arrays: Float32Array[] = [];
   const given = new Set<ArrayBufferLike>();
-  for (const t of internalTensors(step.runs, step.kept)) {
+  for (const t of internalTensors(runs, step.kept)) {
     markFreed(t);
     if (!recyclable(t, step) || given.has(t._data.buffer)) continue;
     given.add(t._data.buffer);
@@ -552,7 +554,7 @@ class ActivationRelease {
 
   constructor(
     private readonly step: RecyclingStep,
-    runs: readonly ModelRun[],
+    private readonly runs: readonly ModelRun[],
     args: readonly Tensor[],
   ) {
     for (const a of args) step.kept.add(a._data.buffer);
@@ -580,6 +582,11 @@ class ActivationRelease {
     }
     owned.delete(buffer);
     releaseFloat32([t._data as Float32Array]);
+  }
+
+  /** After the backward pass: gives back the rest of the runs' internal activations (those no gradient reached). */
+  finish(): void {
+    releaseInternal(this.runs, this.step);
   }
 }
 
@@ -634,9 +641,11 @@ function evaluateWithGrads(
     const grads = new Map<Tensor, Tensor>();
     if (value.requiresGrad) {
       const seed = seedFor(value, undefined, 'valueAndGrad');
-      // Inside a custom training step, the model runs `fn` made give back their activations as the pass goes.
-      const activations = step && !createGraph ? new ActivationRelease(step, step.runs.slice(firstRun), args) : null;
+      // Inside a custom training step, the model runs `fn` made give back their activations as the pass
+      // goes, and what the pass did not reach once it is over (nothing may differentiate them again).
+      const activations = step && !createGraph ? new ActivationRelease(step, step.runs.splice(firstRun), args) : null;
       for (const [t, g] of propagate(value, seed, new Set(args), made, createGraph, released, activations)) grads.set(t, g);
+      activations?.finish();
     } else if (value.size !== 1) {
       seedFor(value, undefined, 'valueAndGrad');
     }

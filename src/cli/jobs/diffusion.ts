@@ -166,6 +166,11 @@ export const diffusion = program({
     width: { kind: 'positive', default: 32, help: "channels at the U-Net's full resolution (twice that below)" },
     ddimSteps: { kind: 'count', default: 0, help: 'sample by DDIM on this many steps (default 0: ancestral sampling on all T)' },
     learningRate: { kind: 'text', default: '2e-4', help: "Adam's learning rate (Ho et al.'s 2e-4)" },
+    ema: {
+      kind: 'text',
+      default: '0.999',
+      help: "momentum of the weights' moving average that sampling uses (Adam's useEma, as Ho et al.); 0 turns it off",
+    },
     ...GENERATIVE_FLAGS,
     out: { kind: 'text', default: 'out/diffusion', help: 'directory for samples.png and chain.png' },
   },
@@ -179,6 +184,14 @@ export const diffusion = program({
         hint: 'e.g. 2e-4',
       });
     }
+    const ema = Number(options.ema);
+    if (!(ema >= 0 && ema < 1)) {
+      throw configError('diffusion', {
+        expected: '--ema must be a number in [0, 1) (0: no moving average)',
+        got: show(options.ema),
+        hint: 'e.g. 0.999',
+      });
+    }
     if (width % 8 !== 0) {
       // Every GroupNormalization has 8 groups, and the decoder's inputs have 3 x width channels.
       throw configError('diffusion', { expected: '--width must be a multiple of 8 (GroupNormalization uses 8 groups)', got: show(width) });
@@ -187,8 +200,10 @@ export const diffusion = program({
     const images = await mnistImages(limit);
     const embeddingDim = 4 * width;
     const model = new DDPM(smallUNet(width, embeddingDim), timesteps, embeddingDim);
-    model.compile({ optimizer: new nr.optimizers.Adam({ learningRate }) });
+    // With useEma, fit ends by putting the weights' moving average into the network (Keras's finalize_variable_values).
+    model.compile({ optimizer: new nr.optimizers.Adam({ learningRate, useEma: ema > 0, emaMomentum: ema }) });
     print(`${images.shape[0]} training digits, T = ${timesteps}, U-Net of ${model.network.countParams()} parameters`);
+    if (ema > 0) print(`sampling uses the moving average of the weights (momentum ${ema})`);
     await fitGenerative(
       'diffusion',
       model,

@@ -33,6 +33,16 @@ export interface OptimizerOptions {
   clipvalue?: number | null;
   /** Rescales all gradients together so their joint L2 norm is at most this. */
   globalClipnorm?: number | null;
+  /**
+   * Keep an exponential moving average of each trained variable (Keras 3's `use_ema`): after every
+   * update, average = m * average + (1 - m) * variable (m = 0 at the first step). `fit` overwrites
+   * the variables with their averages when training ends (`finalizeVariableValues`).
+   */
+  useEma?: boolean;
+  /** The average's momentum m, in [0, 1] (default 0.99). */
+  emaMomentum?: number;
+  /** Also overwrite the variables with their averages every this many steps (default null: only at the end of fit). */
+  emaOverwriteFrequency?: number | null;
   name?: string;
 }
 
@@ -43,6 +53,9 @@ const OPTIMIZER_OPTIONS = {
   clipnorm: is.any,
   clipvalue: is.any,
   globalClipnorm: is.any,
+  useEma: is.boolean,
+  emaMomentum: is.any,
+  emaOverwriteFrequency: is.any,
   name: is.string,
 } satisfies Record<keyof OptimizerOptions, unknown>;
 
@@ -97,9 +110,14 @@ export abstract class Optimizer {
   readonly clipnorm: number | null;
   readonly clipvalue: number | null;
   readonly globalClipnorm: number | null;
+  readonly useEma: boolean;
+  readonly emaMomentum: number;
+  readonly emaOverwriteFrequency: number | null;
   private rate: number | LearningRateSchedule;
   private readonly slotsByVariable = new Map<Variable, Slots>();
   private readonly tracked: Variable[] = [];
+  /** With useEma, each variable's moving average (kept beside its slots; getState lists it as slot 'average'). */
+  private readonly averages = new Map<Variable, Variable>();
 
   /** The Keras class name ('SGD', 'Adam', ...). */
   abstract readonly className: string;
@@ -114,6 +132,13 @@ export abstract class Optimizer {
     this.clipnorm = optionalPositive(defaultName, 'clipnorm', options.clipnorm);
     this.clipvalue = optionalPositive(defaultName, 'clipvalue', options.clipvalue);
     this.globalClipnorm = optionalPositive(defaultName, 'globalClipnorm', options.globalClipnorm);
+    this.useEma = options.useEma ?? false;
+    this.emaMomentum = checkOption(defaultName, 'emaMomentum', options.emaMomentum ?? 0.99, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
+    const frequency = options.emaOverwriteFrequency ?? null;
+    this.emaOverwriteFrequency =
+      frequency === null
+        ? null
+        : checkOption(defaultName, 'emaOverwriteFrequency', frequency, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1 or null');
     const clips = [this.clipnorm, this.clipvalue, this.globalClipnorm].filter((c) => c !== null).length;
     if (clips > 1) {
       throw configError(defaultName, {
@@ -182,8 +207,42 @@ export abstract class Optimizer {
       }
       this.slotsByVariable.set(variable, slots);
       this.tracked.push(variable);
+      if (this.useEma)
+        this.averages.set(
+          variable,
+          new Variable(full(variable.shape, 0, variable.dtype), { trainable: false, name: `${variable.name}/average` }),
+        );
     }
     return slots;
+  }
+
+  /**
+   * Keras's moving-average step, after the update of step `iterations + 1`: average = m * average +
+   * (1 - m) * variable, with m = 0 at the first step (so the average starts at the updated weights);
+   * every `emaOverwriteFrequency` steps the variables then take their averages.
+   */
+  private updateAverages(variables: readonly Variable[]): void {
+    const m = this.iterations === 0 ? 0 : this.emaMomentum;
+    const overwrite = this.emaOverwriteFrequency !== null && (this.iterations + 1) % this.emaOverwriteFrequency === 0;
+    for (const v of variables) {
+      const average = this.averages.get(v)!;
+      average.assign(average.mul(m).add(v.mul(1 - m)));
+      if (overwrite) v.assign(average);
+    }
+  }
+
+  /**
+   * With `useEma`, sets each of `variables` that this optimizer averages to its moving average
+   * (Keras's `finalize_variable_values`; `fit` calls it when training ends). Otherwise does nothing.
+   */
+  finalizeVariableValues(variables: readonly Variable[]): void {
+    if (!this.useEma) return;
+    noGrad(() => {
+      for (const v of variables) {
+        const average = this.averages.get(v);
+        if (average) v.assign(average);
+      }
+    });
   }
 
   /** Applies one step of `[gradient, variable]` pairs. Null gradients and non-trainable variables are skipped. */
@@ -215,6 +274,7 @@ export abstract class Optimizer {
         }
         this.updateStep(grads[i]!, variable, slots, learningRate, step);
       });
+      if (this.useEma) this.updateAverages(kept.map(([, v]) => v));
     });
     this.iterations += 1;
   }
@@ -259,6 +319,9 @@ export abstract class Optimizer {
       clipnorm: this.clipnorm,
       clipvalue: this.clipvalue,
       globalClipnorm: this.globalClipnorm,
+      useEma: this.useEma,
+      emaMomentum: this.emaMomentum,
+      emaOverwriteFrequency: this.emaOverwriteFrequency,
       ...this.ownConfig(),
     };
   }
@@ -268,8 +331,15 @@ export abstract class Optimizer {
     return {
       iterations: this.iterations,
       variables: [...this.tracked],
-      slots: this.tracked.map((v) => Object.fromEntries(Object.entries(this.slotsByVariable.get(v)!).map(([k, s]) => [k, tensor(s)]))),
+      slots: this.tracked.map((v) => Object.fromEntries(Object.entries(this.slotsOf(v)).map(([k, s]) => [k, tensor(s)]))),
     };
+  }
+
+  /** A variable's slots as getState lists them: the rule's, then its moving average with useEma. */
+  private slotsOf(v: Variable): Slots {
+    const slots = this.slotsFor(v);
+    const average = this.averages.get(v);
+    return average ? { ...slots, average } : slots;
   }
 
   /**
@@ -289,7 +359,7 @@ export abstract class Optimizer {
       });
     }
     targets.forEach((v, i) => {
-      const slots = this.slotsFor(v);
+      const slots = this.slotsOf(v);
       const given = state.slots[i]!;
       const expected = Object.keys(slots).sort().join(', ');
       if (Object.keys(given).sort().join(', ') !== expected) {
@@ -310,7 +380,7 @@ export abstract class Optimizer {
       }
     });
     targets.forEach((v, i) => {
-      const slots = this.slotsFor(v);
+      const slots = this.slotsOf(v);
       for (const [k, value] of Object.entries(state.slots[i]!)) slots[k]!.assign(value);
     });
     this.iterations = state.iterations;
