@@ -4,10 +4,11 @@
  * large typed arrays cost page faults on first touch, and their external memory drives extra
  * garbage collections). The pool has one way in and one way out: `takeFloat32` hands out float32
  * storage (`allocate` in dtype.ts calls it, so every float32 tensor comes through it) and
- * `releaseFloat32` takes storage back. Only the training loop gives buffers back
- * (src/nn/training/loop.ts: a step's graph and gradients, see `valueAndGradOfStep` in
- * src/tensor/autograd.ts, and the batch copies it made), and only those nothing can reach any more.
- * Buffers come back zero-filled, as a fresh typed array would.
+ * `releaseFloat32` takes storage back. Training gives buffers back (src/nn/training/loop.ts: the
+ * built-in step's graph and gradients, see `valueAndGradOfStep` in src/tensor/autograd.ts, a custom
+ * trainStep's model activations, see `runRecyclingStep`, and the batch copies it made), and so does
+ * inference through a functional model, each only what nothing can reach any more. Buffers come
+ * back zero-filled, as a fresh typed array would, unless the caller writes every element itself.
  *
  * NEURONA_DEBUG_POOL=1 (read once, when neurona loads) checks that last promise: every array given
  * back is filled with NaN and never handed out again (a fresh array takes its place in the pool), and

@@ -395,7 +395,7 @@ export function valueAndGradOfStep(fn: TensorFn, args: readonly Tensor[]): StepG
  * the bookkeeping keeps no storage alive.
  */
 interface RecyclingStep {
-  /** Buffers that must never go back: returned gradients, model inputs and outputs, weights. */
+  /** Buffers never given back: returned gradients, models' inputs and outputs, valueAndGrad's arguments; at the end, weights. */
   readonly kept: WeakSet<ArrayBufferLike>;
   /**
    * Float32 storage handed out during the step and not given back since: nothing else is ever
@@ -472,11 +472,12 @@ function freedNode(op: string, serial: number): GradNode {
   const backward = (): never => {
     throw configError('backward', {
       expected: "a model's graph inside a custom trainStep is differentiated once, by the valueAndGrad whose function ran the model",
-      got: `a tensor of '${op}' whose storage the training step gave back to the buffer pool after a backward pass had used it`,
+      got: `a tensor of '${op}' from a model run whose activations the training step gave back to the buffer pool after a backward pass`,
       hint: 'run the model inside the function you give nr.valueAndGrad, once for each gradient you need',
     });
   };
-  return { op, inputs: [], backward, differentiable: false, serial };
+  // differentiable: a higher-order pass reaching it gets this message, not "no second derivative".
+  return { op, inputs: [], backward, differentiable: true, serial };
 }
 
 /**
@@ -525,12 +526,33 @@ function markFreed(t: Tensor): void {
   if (t._node) t._node = freedNode(t._node.op, t._node.serial);
 }
 
-/** Gives back the internal activations of `runs` that are still the step's, and marks their nodes freed. */
+/**
+ * Replaces by freed nodes every node that `runs` recorded, reachable from their values: the nodes
+ * that read a given-back tensor (a model's output reading its last layer's input, say) must raise
+ * as well, even where the given-back tensor itself has no node to raise from.
+ */
+function markRunsFreed(runs: readonly ModelRun[]): void {
+  const seen = new Set<Tensor>();
+  for (const run of runs) {
+    const stack = [...run.boundary, ...run.internal];
+    while (stack.length > 0) {
+      const t = stack.pop()!;
+      const serial = t._node?.serial ?? 0;
+      if (seen.has(t) || serial < run.first || serial > run.last) continue;
+      seen.add(t);
+      stack.push(...t._node!.inputs);
+      markFreed(t);
+    }
+  }
+}
+
+/** Gives back the internal activations of `runs` that are still the step's, and marks the runs' nodes freed. */
 function releaseInternal(runs: readonly ModelRun[], step: RecyclingStep): void {
   const arrays: Float32Array[] = [];
   const given = new Set<ArrayBufferLike>();
-  for (const t of internalTensors(runs, step.kept)) {
-    markFreed(t);
+  const internal = internalTensors(runs, step.kept);
+  markRunsFreed(runs);
+  for (const t of internal) {
     if (!recyclable(t, step) || given.has(t._data.buffer)) continue;
     given.add(t._data.buffer);
     arrays.push(t._data);
@@ -576,10 +598,8 @@ class ActivationRelease {
     const left = this.left.get(buffer)! - 1;
     this.left.set(buffer, left);
     if (left > 0 || this.step.kept.has(buffer)) return;
-    for (const shared of this.pending.get(buffer)!) {
-      markFreed(shared);
-      this.step.freed.add(shared);
-    }
+    // Their nodes, and every other node of the runs, are marked freed by finish() when the pass ends.
+    for (const shared of this.pending.get(buffer)!) this.step.freed.add(shared);
     owned.delete(buffer);
     releaseFloat32([t._data as Float32Array]);
   }

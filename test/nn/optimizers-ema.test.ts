@@ -117,3 +117,23 @@ test("useEma's options: Keras's spellings, the config round trip, the saved stat
     /option "emaOverwriteFrequency" must be an integer >= 1 or null/,
   );
 });
+
+test('a variable first updated late, or never, keeps its weights as its average (Keras averages every variable every step)', () => {
+  const a = nr.variable(nr.tensor([0]));
+  const b = nr.variable(nr.tensor([5]));
+  const c = nr.variable(nr.tensor([3]));
+  const sgd = new nr.optimizers.SGD({ learningRate: 0, useEma: true, emaMomentum: 0.9 });
+  sgd.build([c]);
+  const one = nr.tensor([1]);
+  for (let k = 0; k < 10; k++) sgd.applyGradients([[one, a]]);
+  // b joins at step 11 (unfrozen, say) and c never gets a gradient: with learning rate 0 nothing moves.
+  for (let k = 0; k < 10; k++)
+    sgd.applyGradients([
+      [one, a],
+      [one, b],
+      [null, c],
+    ]);
+  sgd.finalizeVariableValues([a, b, c]);
+  // To float32 rounding of m * average + (1 - m) * w, as in Keras.
+  close([[a.item(), b.item(), c.item()]], [[0, 5, 3]], 'finalized');
+});

@@ -208,23 +208,23 @@ export abstract class Optimizer {
       this.slotsByVariable.set(variable, slots);
       this.tracked.push(variable);
       if (this.useEma)
-        this.averages.set(
-          variable,
-          new Variable(full(variable.shape, 0, variable.dtype), { trainable: false, name: `${variable.name}/average` }),
-        );
+        // A copy of the weights as they are now: what Keras's average (zeros, set to the weights at
+        // step 0 and averaged every step since) holds for a variable that had not changed before its first update.
+        this.averages.set(variable, new Variable(tensor(variable), { trainable: false, name: `${variable.name}/average` }));
     }
     return slots;
   }
 
   /**
-   * Keras's moving-average step, after the update of step `iterations + 1`: average = m * average +
-   * (1 - m) * variable, with m = 0 at the first step (so the average starts at the updated weights);
-   * every `emaOverwriteFrequency` steps the variables then take their averages.
+   * Keras's moving-average step, after the update of step `iterations + 1`, over every variable this
+   * optimizer has updated so far (Keras's `_trainable_variables`), with or without a gradient this
+   * step: average = m * average + (1 - m) * variable, with m = 0 at the first step (so the average
+   * starts at the updated weights); every `emaOverwriteFrequency` steps the variables then take their averages.
    */
-  private updateAverages(variables: readonly Variable[]): void {
+  private updateAverages(): void {
     const m = this.iterations === 0 ? 0 : this.emaMomentum;
     const overwrite = this.emaOverwriteFrequency !== null && (this.iterations + 1) % this.emaOverwriteFrequency === 0;
-    for (const v of variables) {
+    for (const v of this.tracked) {
       const average = this.averages.get(v)!;
       average.assign(average.mul(m).add(v.mul(1 - m)));
       if (overwrite) v.assign(average);
@@ -274,7 +274,7 @@ export abstract class Optimizer {
         }
         this.updateStep(grads[i]!, variable, slots, learningRate, step);
       });
-      if (this.useEma) this.updateAverages(kept.map(([, v]) => v));
+      if (this.useEma) this.updateAverages();
     });
     this.iterations += 1;
   }

@@ -330,10 +330,8 @@ async function fitLoop(
     await source.close();
   }
   // Keras's fit ends by putting the moving averages of an optimizer with useEma into the weights.
-  if (epochs > initialEpoch) {
-    const optimizers = [...(compiled.optimizer ? [compiled.optimizer] : []), ...Object.values(compiled.optimizers)];
-    for (const optimizer of optimizers) optimizer.finalizeVariableValues(model.trainableWeights);
-  }
+  const optimizers = [...(compiled.optimizer ? [compiled.optimizer] : []), ...Object.values(compiled.optimizers)];
+  for (const optimizer of optimizers) optimizer.finalizeVariableValues(model.trainableWeights);
   await list.call('onTrainEnd', epochLogs);
   return history;
 }

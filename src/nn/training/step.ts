@@ -209,7 +209,7 @@ export class StepRunner {
   train(xs: readonly Tensor[], ys: readonly Tensor[], weights?: Tensor): Logs {
     const own = this.overridden.train;
     if (own) {
-      // The step's internal activations go back to the buffer pool when it ends (see runRecyclingStep).
+      // Its model runs' activations go back to the buffer pool during its backward passes and when it ends (runRecyclingStep).
       const out = runRecyclingStep(
         () => own(stepData(xs, ys, weights)),
         () => this.model.weights,

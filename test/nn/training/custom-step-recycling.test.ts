@@ -136,7 +136,7 @@ test('differentiating a graph kept from an earlier step raises, naming the mista
   const stale = (model as Denoiser).lastOutput!;
   assert.throws(
     () => nr.valueAndGrad((o: nr.Tensor) => o.sum())(stale),
-    /backward: .*whose storage the training step gave back to the buffer pool after a backward pass had used it/,
+    /backward: .*from a model run whose activations the training step gave back to the buffer pool after a backward pass/,
   );
 });
 
@@ -160,4 +160,63 @@ test('inside one step, differentiating a model output a second time raises inste
     model.fit(nr.randn([16, 8, 8, 2]), undefined, { epochs: 1, batchSize: 16, verbose: 0 }),
     /run the model inside the function you give nr\.valueAndGrad, once for each gradient you need/,
   );
+});
+
+/** A step that differentiates the model's output a second time, in the same step or (kept) in the next. */
+class Again extends nr.Model {
+  kept: nr.Tensor | null = null;
+  constructor(
+    readonly network: nr.Model,
+    readonly sameStep: boolean,
+  ) {
+    super({ name: 'again' });
+  }
+  override call(x: nr.Tensor): nr.Tensor {
+    return this.network.apply(x);
+  }
+  override trainStep(data: nr.StepData): nr.StepLogs {
+    const x = data[0] as nr.Tensor;
+    const vars = this.network.trainableWeights;
+    if (this.kept) nr.valueAndGrad(() => this.kept!.sum())(...vars);
+    let out: nr.Tensor | null = null;
+    nr.valueAndGrad(() => {
+      out = this.network.apply(x, { training: true });
+      return out.square().mean();
+    })(...vars);
+    // Fresh allocations that would land in given-back storage.
+    for (let i = 0; i < 4; i++) nr.randn(x.shape).mul(2);
+    if (this.sameStep) nr.valueAndGrad(() => out!.sum())(...vars);
+    this.kept = out;
+    return {};
+  }
+}
+
+test('a given-back activation with no node of its own (an Activation on the input) still makes a second differentiation raise', async () => {
+  for (const sameStep of [true, false]) {
+    const input = nr.Input({ shape: [8] });
+    const out = new nr.layers.Dense({ units: 3 }).apply(new nr.layers.Activation('relu').apply(input));
+    const model = new Again(new nr.Model({ inputs: input, outputs: out }), sameStep);
+    model.compile({ optimizer: 'sgd' });
+    await assert.rejects(
+      model.fit(nr.randn([32, 8]), undefined, { epochs: 1, batchSize: 16, shuffle: false, verbose: 0 }),
+      /from a model run whose activations the training step gave back/,
+      `same step: ${sameStep}`,
+    );
+  }
+});
+
+test("a Lambda's function is user code: what it receives is never given back", async () => {
+  const captured: { tensor: nr.Tensor; copy: Float32Array }[] = [];
+  const input = nr.Input({ shape: [8, 8, 2] });
+  const h = new nr.layers.Conv2D({ filters: 4, kernelSize: 3, padding: 'same' }).apply(input);
+  const l = new nr.layers.Lambda((t: nr.Tensor) => {
+    captured.push({ tensor: t, copy: Float32Array.from(t.data() as Float32Array) });
+    return t.mul(2);
+  }).apply(h) as nr.layers.SymbolicTensor;
+  const out = new nr.layers.Conv2D({ filters: 2, kernelSize: 3, padding: 'same' }).apply(l);
+  const model = new Denoiser(new nr.Model({ inputs: input, outputs: out }));
+  model.compile({ optimizer: 'adam' });
+  await model.fit(nr.randn([48, 8, 8, 2]), undefined, { epochs: 1, batchSize: 16, verbose: 0 });
+  assert.ok(captured.length >= 3);
+  captured.forEach(({ tensor, copy }, i) => assert.deepEqual(tensor.data(), copy, `the Lambda's input ${i} changed`));
 });

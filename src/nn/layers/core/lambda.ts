@@ -96,11 +96,6 @@ export interface LambdaOptions extends LayerOptions {
  * ```
  */
 export class Lambda extends Layer {
-  /** @internal */
-  override get keepsNoTensors(): boolean {
-    return true;
-  }
-
   override get supportsMasking(): boolean {
     return true;
   }
