@@ -473,7 +473,9 @@ function freedNode(op: string, serial: number): GradNode {
     throw configError('backward', {
       expected: "a model's graph inside a custom trainStep is differentiated once, by the valueAndGrad whose function ran the model",
       got: `a tensor of '${op}' from a model run whose activations the training step gave back to the buffer pool after a backward pass`,
-      hint: 'run the model inside the function you give nr.valueAndGrad, once for each gradient you need',
+      hint:
+        'run the model inside the function you give nr.valueAndGrad, once for each gradient you need; ' +
+        'keep a tensor for a later step as t.detach() (as in PyTorch)',
     });
   };
   // differentiable: a higher-order pass reaching it gets this message, not "no second derivative".

@@ -168,6 +168,7 @@ class Again extends nr.Model {
   constructor(
     readonly network: nr.Model,
     readonly sameStep: boolean,
+    readonly detach = false,
   ) {
     super({ name: 'again' });
   }
@@ -186,7 +187,7 @@ class Again extends nr.Model {
     // Fresh allocations that would land in given-back storage.
     for (let i = 0; i < 4; i++) nr.randn(x.shape).mul(2);
     if (this.sameStep) nr.valueAndGrad(() => out!.sum())(...vars);
-    this.kept = out;
+    this.kept = this.detach ? out!.detach() : out;
     return {};
   }
 }
@@ -219,4 +220,13 @@ test("a Lambda's function is user code: what it receives is never given back", a
   await model.fit(nr.randn([48, 8, 8, 2]), undefined, { epochs: 1, batchSize: 16, verbose: 0 });
   assert.ok(captured.length >= 3);
   captured.forEach(({ tensor, copy }, i) => assert.deepEqual(tensor.data(), copy, `the Lambda's input ${i} changed`));
+});
+
+test("the error's advice works: an output kept for the next step as t.detach() is a constant there", async () => {
+  const input = nr.Input({ shape: [8] });
+  const out = new nr.layers.Dense({ units: 3 }).apply(new nr.layers.Activation('relu').apply(input));
+  const model = new Again(new nr.Model({ inputs: input, outputs: out }), false, true);
+  model.compile({ optimizer: 'sgd' });
+  await model.fit(nr.randn([32, 8]), undefined, { epochs: 1, batchSize: 16, shuffle: false, verbose: 0 });
+  assert.equal(model.kept!.shape.join(','), '16,3');
 });
