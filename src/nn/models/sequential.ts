@@ -1,5 +1,6 @@
 import { configError, is, parseArguments, show } from '../../core/index.js';
 import type { Tensor } from '../../tensor/index.js';
+import { collectingModelRuns, nextNodeSerial, noteModelRun } from '../../tensor/autograd.js';
 import { Layer, SymbolicTensor, nameClass, type CallOptions, type LayerShape } from '../layer.js';
 import { InputLayer, inputLayerOf } from './input.js';
 import { Model, computesLastAxisSoftmax } from './model.js';
@@ -150,8 +151,29 @@ export class Sequential extends Model {
       inputs = inputs[0]!;
     }
     let x = inputs as Tensor;
-    for (const layer of this.stack) x = layer.apply(x, options);
+    // Inside a custom training step, the values between layers are noted for recycling (see noteRun).
+    const first = collectingModelRuns() ? nextNodeSerial() : 0;
+    const values = first > 0 ? [x] : null;
+    for (const layer of this.stack) {
+      x = layer.apply(x, options);
+      values?.push(x);
+    }
+    if (values) this.noteRun(values, first);
     return x;
+  }
+
+  /**
+   * Tells the custom training step which values of this run it may give back to the buffer pool: a
+   * value between two layers that both keep no tensors; the input and the output are the run's boundary.
+   */
+  private noteRun(values: readonly Tensor[], first: number): void {
+    const internal: Tensor[] = [];
+    const boundary: Tensor[] = [values[0]!, values.at(-1)!];
+    for (let i = 1; i < values.length - 1; i++) {
+      const safe = this.stack[i - 1]!.keepsNoTensors && this.stack[i]!.keepsNoTensors;
+      (safe ? internal : boundary).push(values[i]!);
+    }
+    noteModelRun(internal, boundary, first);
   }
 
   protected override symbolicOutputShapes(inputShapes: LayerShape[]): LayerShape[] {

@@ -76,10 +76,23 @@ function bits(model: nr.Model): number[][] {
   return model.getWeights().map((w) => Array.from(new Uint32Array(Float32Array.from(w.data() as Float32Array).buffer)));
 }
 
-async function train(pooling: boolean, keeper: Keeper | null = null) {
+/** The same kind of network as a Sequential model (Sequential notes its runs too). */
+function sequential(): nr.Model {
+  nr.setSeed(21);
+  return new nr.Sequential([
+    new nr.layers.Conv2D({ filters: 4, kernelSize: 3, padding: 'same', inputShape: [8, 8, 2] }),
+    new nr.layers.GroupNormalization({ groups: 2 }),
+    new nr.layers.Activation('swish'),
+    new nr.layers.Conv2D({ filters: 4, kernelSize: 3, padding: 'same' }),
+    new nr.layers.Activation('swish'),
+    new nr.layers.Conv2D({ filters: 2, kernelSize: 3, padding: 'same' }),
+  ]);
+}
+
+async function train(pooling: boolean, keeper: Keeper | null = null, network: () => nr.Model = () => unet(keeper)) {
   setBufferPooling(pooling);
   try {
-    const model = new Denoiser(unet(keeper));
+    const model = new Denoiser(network());
     model.compile({ optimizer: new nr.optimizers.Adam({ learningRate: 0.01 }) });
     nr.setSeed(4);
     const x = nr.randn([48, 8, 8, 2]);
@@ -229,4 +242,17 @@ test("the error's advice works: an output kept for the next step as t.detach() i
   model.compile({ optimizer: 'sgd' });
   await model.fit(nr.randn([32, 8]), undefined, { epochs: 1, batchSize: 16, shuffle: false, verbose: 0 });
   assert.equal(model.kept!.shape.join(','), '16,3');
+});
+
+test('a Sequential network in a custom trainStep is recycled too: the same bits, the pool fills, held tensors keep their values', async () => {
+  const off = await train(false, null, sequential);
+  const on = await train(true, null, sequential);
+  assert.deepEqual(on.loss, off.loss);
+  assert.deepEqual(on.weights, off.weights);
+  // The GroupNormalization, swish and middle convolution outputs at 16 x 8 x 8 x 4.
+  assert.ok(
+    on.pooled.every((b) => b >= 3 * 16 * 8 * 8 * 4 * 4),
+    `pooled bytes after each step: ${on.pooled}`,
+  );
+  (on.model as Denoiser).held.forEach(({ tensor, copy }, i) => assert.deepEqual(tensor.data(), copy, `held tensor ${i} changed`));
 });
