@@ -197,10 +197,10 @@ class GradientRelease {
 /**
  * Back-propagates from `root` and returns the gradient of every tensor in `keep` (and of every leaf
  * when `keep` is null). Intermediate gradients are dropped as soon as they are used; when `made` is
- * given, every gradient tensor computed on the way is also pushed onto it, and when `released` is
- * given too (fit's step), their storage goes back to the buffer pool as soon as it is used (see
- * GradientRelease). With `createGraph` the pass records (see the top of this file), so the gradients
- * it returns are differentiable.
+ * given, every gradient tensor computed on the way is also pushed onto it; when `released` is given
+ * (a training step run by fit), their storage goes back to the buffer pool as soon as it is used (see
+ * GradientRelease), and so do the internal activations in `activations`. With `createGraph` the
+ * pass records (see the top of this file), so the gradients it returns are differentiable.
  */
 export function propagate(
   root: Tensor,
@@ -214,7 +214,7 @@ export function propagate(
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   const result = new Map<Tensor, Tensor>();
   const order = topologicalOrder(root);
-  const early = released && made && !createGraph ? new GradientRelease(order, released, activations) : null;
+  const early = released && !createGraph ? new GradientRelease(order, released, activations) : null;
   early?.hold(seed);
   withGradMode(createGraph, () => {
     for (const t of order) {
@@ -356,7 +356,7 @@ export function valueAndGrad(fn: TensorFn, options: GradOptions = {}): (...args:
     // Inside fit's run of a custom trainStep, intermediate gradients go back to the buffer pool as
     // soon as the backward pass has used them (as in the built-in step); the returned ones are kept.
     const step = recyclingStep;
-    const { value, grads } = evaluateWithGrads(fn, args, step ? [] : null, options.createGraph, step ? new Set() : null, step);
+    const { value, grads } = evaluateWithGrads(fn, args, null, options.createGraph, step ? new Set() : null, step);
     if (step) for (const g of grads) step.kept.add(g._data.buffer);
     return { value, grads };
   };
@@ -422,7 +422,7 @@ let recyclingStep: RecyclingStep | null = null;
  * @internal For `fit` running a model's own `trainStep`: runs `fn`, then gives the storage of the
  * step's internal activations back to the buffer pool, as the built-in step does with its whole
  * graph. Only what no code of the step can hold is given back: the activations inside each
- * functional model run that the model noted (see `noteModelRun`: no input or output of a model, no
+ * functional or Sequential model run that the model noted (see `noteModelRun`: no input or output of a model, no
  * value a layer may keep), the tensors their layers made on the way (nodes recorded during that
  * run), storage handed out during this step, and never a weight's (`weights`, read after `fn`).
  * The nodes of what was given back are replaced by ones whose backward pass raises, so that a
@@ -447,21 +447,19 @@ export function runRecyclingStep<T>(fn: () => T, weights: () => readonly Tensor[
   return result;
 }
 
-/** @internal Whether a custom training step is collecting model runs (see `noteModelRun`). */
-export function collectingModelRuns(): boolean {
-  return recyclingStep !== null;
-}
-
-/** @internal The serial number of the next node to be recorded (a model run notes where it began). */
-export function nextNodeSerial(): number {
-  return nodeSerial + 1;
+/**
+ * @internal For a model about to run: inside a custom training step, the serial number its first
+ * node will have (pass it to `noteModelRun` afterwards); 0 when no step is collecting runs.
+ */
+export function modelRunStart(): number {
+  return recyclingStep === null ? 0 : nodeSerial + 1;
 }
 
 /**
- * @internal A functional model's run inside a custom training step: `internal` are activations no
- * code outside the model can hold (made and read only by built-in layers that keep nothing),
- * `boundary` its inputs and every other value of the run, and `first` the serial number of its
- * first node. The step gives back the internal ones when it ends (see `runRecyclingStep`).
+ * @internal A functional or Sequential model's run inside a custom training step: `internal` are
+ * activations no code outside the model can hold (made and read only by built-in layers that keep
+ * nothing), `boundary` its inputs and every other value of the run, and `first` what
+ * `modelRunStart` returned. The step gives back the internal ones (see `runRecyclingStep`).
  */
 export function noteModelRun(internal: Tensor[], boundary: readonly Tensor[], first: number): void {
   recyclingStep?.runs.push({ internal, boundary, first, last: nodeSerial });
@@ -571,8 +569,8 @@ function releaseInternal(runs: readonly ModelRun[], step: RecyclingStep): void {
  * them. Their nodes then raise if differentiated again (see freedNode).
  */
 class ActivationRelease {
-  /** Per internal tensor, its buffer; per buffer, how many of those tensors have not run yet. */
-  private readonly bufferOf = new Map<Tensor, ArrayBufferLike>();
+  /** The internal tensors to give back; per buffer, those on it and how many have not run yet. */
+  private readonly members = new Set<Tensor>();
   private readonly pending = new Map<ArrayBufferLike, Tensor[]>();
   private readonly left = new Map<ArrayBufferLike, number>();
 
@@ -585,7 +583,7 @@ class ActivationRelease {
     for (const t of internalTensors(runs, step.kept)) {
       if (!recyclable(t, step)) continue;
       const buffer = t._data.buffer;
-      this.bufferOf.set(t, buffer);
+      this.members.add(t);
       this.left.set(buffer, (this.left.get(buffer) ?? 0) + 1);
       const list = this.pending.get(buffer);
       if (list) list.push(t);
@@ -595,8 +593,8 @@ class ActivationRelease {
 
   /** `t`'s node has run its rule: gives back its buffer when no other tensor on it is left to run. */
   ran(t: Tensor, owned: Set<ArrayBufferLike>): void {
-    const buffer = this.bufferOf.get(t);
-    if (buffer === undefined) return;
+    if (!this.members.has(t)) return;
+    const buffer = t._data.buffer;
     const left = this.left.get(buffer)! - 1;
     this.left.set(buffer, left);
     if (left > 0 || this.step.kept.has(buffer)) return;

@@ -1,5 +1,5 @@
 import { configError, formatShape, releaseFloat32, shapeError, show } from '../../core/index.js';
-import { collectingModelRuns, isGradEnabled, nextNodeSerial, noteModelRun } from '../../tensor/autograd.js';
+import { isGradEnabled, modelRunStart, noteModelRun } from '../../tensor/autograd.js';
 import type { Tensor } from '../../tensor/index.js';
 import { type Layer, SymbolicTensor, formatLayerShape, type CallOptions } from '../layer.js';
 import { describeValue } from '../describe.js';
@@ -163,7 +163,7 @@ export function runGraph(graph: Graph, xs: readonly Tensor[], options: CallOptio
     values.set(input, xs[i]!);
   });
   const recycling = !options.training && !isGradEnabled() ? new Recycler(graph, xs) : null;
-  const firstSerial = recycling === null && collectingModelRuns() ? nextNodeSerial() : 0;
+  const firstSerial = recycling === null ? modelRunStart() : 0;
   // The outputs of one call of a multi-output layer, computed once for all its nodes.
   const lists = new Map<object, Tensor[]>();
   graph.nodes.forEach((node, i) => {
@@ -217,8 +217,9 @@ function unsafeNodes(graph: Graph): ReadonlySet<SymbolicTensor> {
   if (graph.unsafe) return graph.unsafe;
   const unsafe = new Set<SymbolicTensor>([...graph.outputs, ...graph.inputs]);
   for (const node of graph.nodes) {
-    if (!node.layer?.keepsNoTensors) unsafe.add(node);
-    if (!node.layer?.keepsNoTensors) for (const input of node.inputs) unsafe.add(input);
+    if (node.layer?.keepsNoTensors) continue;
+    unsafe.add(node);
+    for (const input of node.inputs) unsafe.add(input);
   }
   graph.unsafe = unsafe;
   return unsafe;

@@ -1,6 +1,6 @@
 import { configError, is, parseArguments, show } from '../../core/index.js';
 import type { Tensor } from '../../tensor/index.js';
-import { collectingModelRuns, nextNodeSerial, noteModelRun } from '../../tensor/autograd.js';
+import { modelRunStart, noteModelRun } from '../../tensor/autograd.js';
 import { Layer, SymbolicTensor, nameClass, type CallOptions, type LayerShape } from '../layer.js';
 import { InputLayer, inputLayerOf } from './input.js';
 import { Model, computesLastAxisSoftmax } from './model.js';
@@ -152,7 +152,7 @@ export class Sequential extends Model {
     }
     let x = inputs as Tensor;
     // Inside a custom training step, the values between layers are noted for recycling (see noteRun).
-    const first = collectingModelRuns() ? nextNodeSerial() : 0;
+    const first = modelRunStart();
     const values = first > 0 ? [x] : null;
     for (const layer of this.stack) {
       x = layer.apply(x, options);
