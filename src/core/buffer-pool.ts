@@ -23,14 +23,24 @@ import { releaseDeviceArray } from './device-array.js';
 export const POOL_MIN_ELEMENTS = 16;
 
 /**
- * The most the pool keeps, in bytes; buffers beyond it are left to the garbage collector. One step
- * of the DDPM example's U-Net gives back about 700 MiB: at 512 MiB the rest came back as fresh
- * zeroed arrays every step (10 % of the step's time); W8a/W8b's peak memory is the same either way.
+ * The most the pool keeps, in bytes; buffers beyond it are left to the garbage collector. A
+ * training step's own storage should fit whole: what does not fit waits for a collection while the
+ * next step allocates afresh, so both sit in memory at once. A ResNet50 step at batch 16 gave back
+ * about 2.4 GiB (before activations were written in place); with 1 GiB here its peak memory was
+ * 3.4 GiB against 3.1 GiB with no limit, and its step 1.7x slower. `trimBufferPool` keeps the pool
+ * to the sizes the recent steps asked for.
  */
-const POOL_MAX_BYTES = 1024 * 1024 * 1024;
+const POOL_MAX_BYTES = 4 * 1024 * 1024 * 1024;
 
 const free = new Map<number, Float32Array[]>();
 let pooledBytes = 0;
+/** The sizes asked for since the last `trimBufferPool`, and since the one before. */
+let askedNow = new Set<number>();
+let askedBefore = new Set<number>();
+/** Bytes of new arrays made for requests the pool could have served (see `freshBufferBytes`). */
+let freshBytes = 0;
+/** See `watchTakes`. */
+let watched: Set<ArrayBufferLike> | null = null;
 let enabled = true;
 
 /** @internal Whether NEURONA_DEBUG_POOL=1 was set when neurona loaded; it is read only then. */
@@ -69,14 +79,17 @@ export function trackFreshFloat32(into: WeakSet<ArrayBufferLike> | null): void {
  * is filled with NaN instead, so that an element the caller fails to write shows in its result.
  */
 export function takeFloat32(size: number, zeroed = true): Float32Array {
+  if (size >= POOL_MIN_ELEMENTS) askedNow.add(size);
   const array = size >= POOL_MIN_ELEMENTS ? free.get(size)?.pop() : undefined;
   if (!array) {
+    if (size >= POOL_MIN_ELEMENTS) freshBytes += size * 4;
     const made = new Float32Array(size);
     if (fresh !== null && size >= POOL_MIN_ELEMENTS) fresh.add(made.buffer);
     if (!zeroed && POOL_DEBUG) made.fill(Number.NaN);
     return made;
   }
   pooledBytes -= array.byteLength;
+  watched?.delete(array.buffer);
   if (zeroed) array.fill(0);
   else if (POOL_DEBUG) array.fill(Number.NaN);
   fresh?.add(array.buffer);
@@ -128,10 +141,45 @@ export function wasGivenBack(array: ArrayBufferView): boolean {
   return givenBack?.has(array as Float32Array) ?? false;
 }
 
+/**
+ * @internal Until called again with null (or another set), every pooled array handed out has its
+ * buffer deleted from `given`. A backward pass that gives storage back early lists it in `given`
+ * so that the step's end does not give it back twice; what the pass itself takes again (a later
+ * gradient, a kernel's working array) leaves the list, so that the step's end gives it back once
+ * more instead of leaving it to the garbage collector. Returns the set watched before.
+ */
+export function watchTakes(given: Set<ArrayBufferLike> | null): Set<ArrayBufferLike> | null {
+  const before = watched;
+  watched = given;
+  return before;
+}
+
+/**
+ * Drops the pooled arrays of every size that nobody asked for since the call before the last
+ * one, so that a pool fed by steps whose shapes change (a last, smaller batch; sequences of
+ * varying length) keeps only what the recent steps use. Training calls it after each step.
+ */
+export function trimBufferPool(): void {
+  for (const [size, list] of free) {
+    if (askedNow.has(size) || askedBefore.has(size)) continue;
+    for (const array of list) pooledBytes -= array.byteLength;
+    free.delete(size);
+  }
+  askedBefore = askedNow;
+  askedNow = new Set();
+}
+
 /** Drops every pooled array (the garbage collector frees them); `fit` calls it when it ends. */
 export function clearBufferPool(): void {
   free.clear();
   pooledBytes = 0;
+  askedNow.clear();
+  askedBefore.clear();
+}
+
+/** @internal Bytes of new float32 arrays of at least POOL_MIN_ELEMENTS made so far (for tests and diagnostics). */
+export function freshBufferBytes(): number {
+  return freshBytes;
 }
 
 /** Bytes the pool holds now (for tests and diagnostics). */

@@ -7,6 +7,8 @@ import {
   allocate,
   releaseFloat32,
   trackFreshFloat32,
+  watchTakes,
+  trimBufferPool,
   type DType,
 } from '../core/index.js';
 import { kernels } from '../backend/index.js';
@@ -154,14 +156,18 @@ class GradientRelease {
   constructor(
     order: readonly Tensor[],
     private readonly released: Set<ArrayBufferLike>,
-    private readonly activations: ActivationRelease | null,
+    private readonly activations: ActivationGiveBack | null,
   ) {
     for (const t of order) this.owned.add(t._data.buffer);
+    activations?.begin(order);
   }
 
-  /** `t`'s node has run its gradient rule (its internal activation may go back, see ActivationRelease). */
+  /**
+   * `t`'s node has run its gradient rule: its activation may go back (see ActivationRelease and
+   * StepActivationRelease), unless a pending or returned gradient shares its storage.
+   */
   ran(t: Tensor): void {
-    this.activations?.ran(t, this.owned);
+    if (!this.refs.has(t._data.buffer)) this.activations?.ran(t, this.owned);
   }
 
   /** `g` is now a pending or returned gradient (`pin` keeps it for good). */
@@ -209,56 +215,62 @@ export function propagate(
   made: Tensor[] | null = null,
   createGraph = false,
   released: Set<ArrayBufferLike> | null = null,
-  activations: ActivationRelease | null = null,
+  activations: ActivationGiveBack | null = null,
 ): Map<Tensor, Tensor> {
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   const result = new Map<Tensor, Tensor>();
   const order = topologicalOrder(root);
   const early = released && !createGraph ? new GradientRelease(order, released, activations) : null;
   early?.hold(seed);
-  withGradMode(createGraph, () => {
-    for (const t of order) {
-      const g = grads.get(t);
-      if (!g) continue;
-      const node = t._node;
-      if (keep ? keep.has(t) : !node) {
-        result.set(t, g);
-        early?.hold(g, true);
-      }
-      if (!node) continue;
-      grads.delete(t);
-      if (createGraph && !node.differentiable) {
-        throw configError('backward', {
-          expected: 'a higher-order gradient (createGraph, or a grad nested inside grad) needs ops with differentiable gradient rules',
-          got: `the op '${node.op}', which has none, so its second derivative is not supported`,
-          hint:
-            `keep '${node.op}' out of the function you differentiate twice (compose it from other ops), ` +
-            'or request first-order gradients only',
-        });
-      }
-      const inputGrads = node.backward(g, createGraph);
-      const dead: (Tensor | undefined)[] = early ? [g] : [];
-      node.inputs.forEach((input, i) => {
-        const gi = inputGrads[i];
-        if (!gi || !input.requiresGrad) return;
-        const fitted = asGradientFor(input, gi, node.op, createGraph);
-        const existing = grads.get(input);
-        const sum = existing ? addInto(existing, fitted, createGraph) : fitted;
-        if (made) made.push(gi, fitted, sum);
-        grads.set(input, sum);
-        if (early) {
-          early.hold(sum);
-          if (existing) early.drop(existing);
-          dead.push(gi, fitted, existing);
+  // What the pass takes back out of the pool leaves `released` (see watchTakes).
+  const watchedBefore = early ? watchTakes(released) : null;
+  try {
+    withGradMode(createGraph, () => {
+      for (const t of order) {
+        const g = grads.get(t);
+        if (!g) continue;
+        const node = t._node;
+        if (keep ? keep.has(t) : !node) {
+          result.set(t, g);
+          early?.hold(g, true);
         }
-      });
-      if (early) {
-        early.drop(g);
-        early.release(dead);
-        early.ran(t);
+        if (!node) continue;
+        grads.delete(t);
+        if (createGraph && !node.differentiable) {
+          throw configError('backward', {
+            expected: 'a higher-order gradient (createGraph, or a grad nested inside grad) needs ops with differentiable gradient rules',
+            got: `the op '${node.op}', which has none, so its second derivative is not supported`,
+            hint:
+              `keep '${node.op}' out of the function you differentiate twice (compose it from other ops), ` +
+              'or request first-order gradients only',
+          });
+        }
+        const inputGrads = node.backward(g, createGraph);
+        const dead: (Tensor | undefined)[] = early ? [g] : [];
+        node.inputs.forEach((input, i) => {
+          const gi = inputGrads[i];
+          if (!gi || !input.requiresGrad) return;
+          const fitted = asGradientFor(input, gi, node.op, createGraph);
+          const existing = grads.get(input);
+          const sum = existing ? addInto(existing, fitted, createGraph) : fitted;
+          if (made) made.push(gi, fitted, sum);
+          grads.set(input, sum);
+          if (early) {
+            early.hold(sum);
+            if (existing) early.drop(existing);
+            dead.push(gi, fitted, existing);
+          }
+        });
+        if (early) {
+          early.drop(g);
+          early.release(dead);
+          early.ran(t);
+        }
       }
-    }
-  });
+    });
+  } finally {
+    if (early) watchTakes(watchedBefore);
+  }
   return result;
 }
 
@@ -375,15 +387,20 @@ export interface StepGradients {
   release: () => void;
 }
 
-/** @internal For `fit`'s training step: `valueAndGrad(fn)(...args)` plus `release`. */
-export function valueAndGradOfStep(fn: TensorFn, args: readonly Tensor[]): StepGradients {
+/**
+ * @internal For `fit`'s training step: `valueAndGrad(fn)(...args)` plus `release`. The step's
+ * activations go back to the buffer pool during the backward pass, as soon as it no longer needs
+ * them (see StepActivationRelease), except the tensors `keep` returns once `fn` has run (the
+ * predictions and losses the step reads afterwards) and whatever shares their storage.
+ */
+export function valueAndGradOfStep(fn: TensorFn, args: readonly Tensor[], keep: () => readonly Tensor[] = () => []): StepGradients {
   const made: Tensor[] = [];
   const released = new Set<ArrayBufferLike>();
   const outer = stepScratch;
   const scratch: Tensor[] = [];
   stepScratch = scratch;
   try {
-    const { value, grads, root } = evaluateWithGrads(fn, args, made, undefined, released);
+    const { value, grads, root } = evaluateWithGrads(fn, args, made, undefined, released, null, keep);
     return { value, grads, release: () => releaseStep(root, made.concat(scratch), released) };
   } finally {
     stepScratch = outer;
@@ -444,6 +461,7 @@ export function runRecyclingStep<T>(fn: () => T, weights: () => readonly Tensor[
   }
   for (const w of weights()) step.kept.add(w._data.buffer);
   releaseInternal(step.runs, step);
+  trimBufferPool();
   return result;
 }
 
@@ -591,6 +609,8 @@ class ActivationRelease {
     }
   }
 
+  begin(): void {}
+
   /** `t`'s node has run its rule: gives back its buffer when no other tensor on it is left to run. */
   ran(t: Tensor, owned: Set<ArrayBufferLike>): void {
     if (!this.members.has(t)) return;
@@ -607,6 +627,58 @@ class ActivationRelease {
   /** After the backward pass: gives back the rest of the runs' internal activations (those no gradient reached). */
   finish(): void {
     releaseInternal(this.runs, this.step);
+  }
+}
+
+/** What gives activations back during a backward pass (see GradientRelease): told the graph's order first, then each node that ran. */
+interface ActivationGiveBack {
+  begin(order: readonly Tensor[]): void;
+  ran(t: Tensor, owned: Set<ArrayBufferLike>): void;
+}
+
+/**
+ * During the backward pass of `fit`'s built-in step: every op output of the step's graph goes back
+ * to the buffer pool once the node that made it has run (the rule of ActivationRelease, which
+ * PyTorch follows too), so the gradients of the early layers land in the storage of the late
+ * layers' activations instead of in fresh memory. Never given back: `keep` (the loss, the
+ * predictions the metrics read after the pass), leaves (weights, inputs), tensors the graph reads
+ * without differentiating them (targets, masks, a detached value), and any storage one of those
+ * shares. What goes back joins `released`, so that the step's end does not give it back again.
+ */
+class StepActivationRelease implements ActivationGiveBack {
+  private readonly kept: Set<ArrayBufferLike>;
+  private readonly left = new Map<ArrayBufferLike, number>();
+
+  constructor(
+    keep: readonly Tensor[],
+    private readonly released: Set<ArrayBufferLike>,
+  ) {
+    this.kept = new Set(keep.map((t) => t._data.buffer));
+  }
+
+  begin(order: readonly Tensor[]): void {
+    for (const t of order) {
+      if (!t._node) this.kept.add(t._data.buffer);
+      else for (const input of t._node.inputs) if (!input.requiresGrad) this.kept.add(input._data.buffer);
+    }
+    for (const t of order) {
+      const buffer = t._data.buffer;
+      if (t._node && t._data instanceof Float32Array && !this.kept.has(buffer)) this.left.set(buffer, (this.left.get(buffer) ?? 0) + 1);
+    }
+  }
+
+  ran(t: Tensor, owned: Set<ArrayBufferLike>): void {
+    const buffer = t._data.buffer;
+    const left = this.left.get(buffer);
+    if (left === undefined) return;
+    if (left > 1) {
+      this.left.set(buffer, left - 1);
+      return;
+    }
+    this.left.delete(buffer);
+    owned.delete(buffer);
+    this.released.add(buffer);
+    releaseFloat32([t._data as Float32Array]);
   }
 }
 
@@ -632,6 +704,7 @@ function evaluateWithGrads(
   createGraphOption?: boolean,
   released: Set<ArrayBufferLike> | null = null,
   step: RecyclingStep | null = null,
+  keep: (() => readonly Tensor[]) | null = null,
 ): { value: Tensor; grads: Tensor[]; root: Tensor } {
   const previous = args.map((a) => a.requiresGrad);
   const wasEnabled = gradEnabled;
@@ -663,9 +736,12 @@ function evaluateWithGrads(
       const seed = seedFor(value, undefined, 'valueAndGrad');
       // Inside a custom training step, the model runs `fn` made give back their activations as the pass
       // goes, and what the pass did not reach once it is over (nothing may differentiate them again).
-      const activations = step && !createGraph ? new ActivationRelease(step, step.runs.splice(firstRun), args) : null;
+      // In fit's built-in step, the whole graph's activations do (all of it is the step's own).
+      let activations: ActivationRelease | StepActivationRelease | null = null;
+      if (step && !createGraph) activations = new ActivationRelease(step, step.runs.splice(firstRun), args);
+      else if (keep && released && !createGraph) activations = new StepActivationRelease([value, ...keep()], released);
       for (const [t, g] of propagate(value, seed, new Set(args), made, createGraph, released, activations)) grads.set(t, g);
-      activations?.finish();
+      if (activations instanceof ActivationRelease) activations.finish();
     } else if (value.size !== 1) {
       seedFor(value, undefined, 'valueAndGrad');
     }

@@ -1,4 +1,5 @@
 import { configError, isPlainObject, show } from '../../core/index.js';
+import { trimBufferPool } from '../../core/index.js';
 import { Tensor, noGrad, runRecyclingStep, valueAndGradOfStep, type Variable } from '../../tensor/index.js';
 import type { CallbackModel, Logs } from '../callbacks/callback.js';
 import { describeValue } from '../describe.js';
@@ -101,12 +102,16 @@ export function trainStep(
   const variables = model.trainableWeights;
   let predictions: Tensor[] = [];
   let perOutput: Tensor[] = [];
-  const { value, grads, release } = valueAndGradOfStep(() => {
-    predictions = model.forward(xs, true);
-    const losses = compiled.computeLoss(ys, predictions, sampleWeight, true);
-    perOutput = losses.perOutput;
-    return totalLoss(losses.total, model.regularizationLosses(), model);
-  }, variables);
+  const { value, grads, release } = valueAndGradOfStep(
+    () => {
+      predictions = model.forward(xs, true);
+      const losses = compiled.computeLoss(ys, predictions, sampleWeight, true);
+      perOutput = losses.perOutput;
+      return totalLoss(losses.total, model.regularizationLosses(), model);
+    },
+    variables,
+    () => [...predictions, ...perOutput],
+  );
   optimizer.apply(grads, variables);
   compiled.update(
     xs[0]!.shape[0]!,
@@ -118,6 +123,7 @@ export function trainStep(
   );
   // Nothing reads the step's activations and gradients any more: the next step reuses their storage.
   release();
+  trimBufferPool();
 }
 
 /** One evaluation step (no gradients, training false). */

@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import { assert } from '../helpers.js';
+import {
+  clearBufferPool,
+  freshBufferBytes,
+  pooledBufferBytes,
+  releaseFloat32,
+  takeFloat32,
+  trimBufferPool,
+  watchTakes,
+} from '../../src/core/index.js';
+
+/* The buffer pool's own rules (src/core/buffer-pool.ts); training's use of it is tested in test/nn/training. */
+
+test('trimBufferPool drops the sizes nobody asked for in the last two rounds and keeps the rest', () => {
+  clearBufferPool();
+  const [a, b] = [takeFloat32(100), takeFloat32(200)];
+  releaseFloat32([a, b]);
+  assert.equal(pooledBufferBytes(), 1200);
+  // Round 1 asked for both sizes: both stay.
+  trimBufferPool();
+  assert.equal(pooledBufferBytes(), 1200);
+  // Round 2 asks for 100 only (and gives it back); 200 was asked for in round 1, so it stays once more.
+  releaseFloat32([takeFloat32(100)]);
+  trimBufferPool();
+  assert.equal(pooledBufferBytes(), 1200);
+  // Round 3 asks for 100 again; nobody asked for 200 in rounds 2 and 3, so it goes.
+  const again = takeFloat32(100);
+  assert.equal(again, a, 'a pooled array of the size asked for comes back');
+  releaseFloat32([again]);
+  trimBufferPool();
+  assert.equal(pooledBufferBytes(), 400);
+  const fresh = freshBufferBytes();
+  assert.notEqual(takeFloat32(200), b, 'a trimmed array is not handed out again');
+  assert.equal(freshBufferBytes() - fresh, 800);
+  clearBufferPool();
+});
+
+test('watchTakes: a pooled array handed out leaves the watched set; fresh arrays and other buffers do not touch it', () => {
+  clearBufferPool();
+  const a = takeFloat32(64);
+  const b = takeFloat32(64);
+  releaseFloat32([a]);
+  const given = new Set<ArrayBufferLike>([a.buffer, b.buffer]);
+  const before = watchTakes(given);
+  try {
+    const taken = takeFloat32(64);
+    assert.equal(taken, a);
+    assert.ok(!given.has(a.buffer), 'the array taken again must leave the set');
+    assert.ok(given.has(b.buffer));
+    takeFloat32(64); // fresh: the pool is empty
+    assert.equal(given.size, 1);
+  } finally {
+    assert.equal(watchTakes(before), given);
+  }
+  releaseFloat32([b]);
+  takeFloat32(64);
+  assert.ok(given.has(b.buffer), 'after watching ends, takes leave the set alone');
+  clearBufferPool();
+});
