@@ -7,14 +7,15 @@ namespace neurona {
 
 // The unary ops with a native loop; any other op runs on the js kernel.
 enum class UnaryKernel { kNeg, kAbs, kExp, kSqrt, kRsqrt, kSquare, kReciprocal, kTanh, kSigmoid, kRelu, kLeakyRelu,
-                         kFloor, kCeil, kRound, kSilu, kCount };
-constexpr const char* kUnaryNames[] = {"neg",     "abs",  "exp",       "sqrt",  "rsqrt", "square", "reciprocal",
-                                       "tanh",    "sigmoid", "relu", "leakyRelu", "floor", "ceil",   "round", "silu"};
+                         kFloor, kCeil, kRound, kSilu, kBoundedRelu, kCount };
+constexpr const char* kUnaryNames[] = {"neg",     "abs",  "exp",       "sqrt",  "rsqrt", "square", "reciprocal", "tanh",
+                                       "sigmoid", "relu", "leakyRelu", "floor", "ceil",  "round",  "silu",       "boundedRelu"};
 
 enum class UnaryGradKernel { kAbs, kExp, kSqrt, kSquare, kTanh, kSigmoid, kRelu, kLeakyRelu, kMinimumScalar, kMaximumScalar, kSilu,
-                             kCount };
-constexpr const char* kUnaryGradNames[] = {"abs",     "exp",  "sqrt",      "square",        "tanh",          "sigmoid",
-                                           "relu",    "leakyRelu", "minimumScalar", "maximumScalar", "silu"};
+                             kBoundedRelu, kCount };
+constexpr const char* kUnaryGradNames[] = {"abs",           "exp",           "sqrt", "square",     "tanh",     "sigmoid",
+                                           "relu",          "leakyRelu",     "minimumScalar",   "maximumScalar", "silu",
+                                           "boundedRelu"};
 
 // Arithmetic whose float32 result is the correctly rounded one, so it equals the js kernel's bit for
 // bit (js computes in float64 and rounds once; for + - * / that double rounding is harmless).

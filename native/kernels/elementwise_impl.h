@@ -222,6 +222,10 @@ inline void unary_range(int op, const float* __restrict x, float* __restrict out
     case UnaryKernel::kLeakyRelu:
       for (long i = begin; i < end; i++) out[i] = x[i] > 0.0f ? x[i] : param * x[i];
       break;
+    case UnaryKernel::kBoundedRelu:
+      // min(max(x, 0), param), NaN let through as in relu.
+      for (long i = begin; i < end; i++) out[i] = x[i] < 0.0f ? 0.0f : (x[i] > param ? param : x[i]);
+      break;
     case UnaryKernel::kFloor:
       for (long i = begin; i < end; i++) out[i] = std::floor(x[i]);
       break;
@@ -274,6 +278,9 @@ inline void unary_grad_range(int op, const float* __restrict x, const float* __r
       break;
     case UnaryGradKernel::kLeakyRelu:
       for (long i = begin; i < end; i++) out[i] = x[i] > 0.0f ? dy[i] : param * dy[i];
+      break;
+    case UnaryGradKernel::kBoundedRelu:
+      for (long i = begin; i < end; i++) out[i] = x[i] > 0.0f && x[i] < param ? dy[i] : 0.0f;
       break;
     // dy times the share 1, 0.5 or 0 (a product, not a select, so that 0 * inf gives NaN as js does).
     case UnaryGradKernel::kMinimumScalar:

@@ -7,7 +7,10 @@ import type { TypedArray, FloatArray, Random } from '../core/index.js';
  * falls back to `js` one kernel at a time.
  */
 
-/** Elementwise functions of one input. `param` is the slope of `leakyRelu` and the alpha of `elu`. */
+/**
+ * Elementwise functions of one input. `param` is the slope of `leakyRelu`, the alpha of `elu` and
+ * the upper bound of `boundedRelu` (min(max(x, 0), param): ReLU6 and Keras's ReLU maxValue).
+ */
 export const UNARY_OPS = [
   'neg',
   'abs',
@@ -26,6 +29,7 @@ export const UNARY_OPS = [
   'sigmoid',
   'silu',
   'relu',
+  'boundedRelu',
   'leakyRelu',
   'elu',
   'softplus',
@@ -56,6 +60,8 @@ export const UNARY_GRAD_OPS = [
   'sigmoid',
   'silu',
   'relu',
+  // dy where 0 < x < param, 0 elsewhere: the same from the output y, so boundedRelu may overwrite its input.
+  'boundedRelu',
   'leakyRelu',
   'elu',
   'softplus',

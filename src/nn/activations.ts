@@ -40,7 +40,7 @@ const ACTIVATIONS: Record<string, ActivationFn> = {
   sigmoid: ops.sigmoid,
   tanh: ops.tanh,
   relu: ops.relu,
-  relu6: (x) => ops.clip(x, 0, 6),
+  relu6: ops.relu6,
   leakyrelu: (x) => ops.leakyRelu(x, 0.2), // Keras's activations.leaky_relu default negative_slope
   softmax: (x) => ops.softmax(x, -1),
   elu: (x) => ops.elu(x, 1),

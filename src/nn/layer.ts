@@ -507,6 +507,21 @@ export abstract class Layer {
   }
 
   /**
+   * @internal Whether `call` returns fresh storage that no gradient rule reads (the op that made it
+   * reads only its inputs), so that the one layer reading it may write its result there (see
+   * src/tensor/overwrite.ts and `runGraph`). Built-in classes say so for themselves only, not for
+   * a subclass, whose `call` may differ.
+   */
+  get outputOverwritable(): boolean {
+    return false;
+  }
+
+  /** @internal Whether `call` may write its result over an input offered to it (see `outputOverwritable`). */
+  get overwritesInput(): boolean {
+    return false;
+  }
+
+  /**
    * Applies the layer: eagerly to a Tensor, or symbolically to a SymbolicTensor (functional API).
    * Merge layers take a list of either. A layer with several outputs (an LSTM with `returnState`)
    * gives a list: `const [out, h, c] = lstm.apply<nr.Tensor[]>(x)`.

@@ -1,6 +1,6 @@
-import { broadcastShapes, dtypeError, formatShape, hostArray, isFloat, shapesEqual, type DType } from '../core/index.js';
+import { broadcastShapes, dtypeError, formatShape, hostArray, hostMirrorOf, isFloat, shapesEqual, type DType } from '../core/index.js';
 import { kernels, type BinaryOp, type UnaryGradOp, type UnaryOp } from '../backend/index.js';
-import { Tensor, provideGraphOps, record } from '../tensor/index.js';
+import { Tensor, provideGraphOps, record, takeOverwrite } from '../tensor/index.js';
 import { castTo, empty, operands, requireFloat, resultType, toTensor, unbroadcast, unfilled, type Operand } from './helpers.js';
 
 /*
@@ -32,6 +32,7 @@ const UNARY: Record<UnaryOp, UnarySpec> = {
   sigmoid: { result: 'float', grad: 'sigmoid' },
   silu: { result: 'float', grad: 'silu' },
   relu: { result: 'keep', grad: 'relu' },
+  boundedRelu: { result: 'keep', grad: 'boundedRelu' },
   leakyRelu: { result: 'float', grad: 'leakyRelu' },
   elu: { result: 'float', grad: 'elu' },
   softplus: { result: 'float', grad: 'softplus' },
@@ -41,6 +42,24 @@ const UNARY: Record<UnaryOp, UnarySpec> = {
   logicalNot: { result: 'bool', grad: null },
 };
 
+/** The unary ops that may write over their input: their gradient reads the same from x as from y. */
+const OVERWRITING = new Set<UnaryOp>(['relu', 'boundedRelu']);
+
+/**
+ * Whether an op may write its result, of `dtype`, into `t`'s storage: `t` was offered (see
+ * `withOverwritable`), is float32 host storage of its own (not on a device: a shader may not read
+ * and write one buffer), and the result has its dtype.
+ */
+function overwrites(t: Tensor, dtype: DType): boolean {
+  return (
+    dtype === 'float32' &&
+    t.dtype === 'float32' &&
+    t._data instanceof Float32Array &&
+    hostMirrorOf(t._data) === undefined &&
+    takeOverwrite(t)
+  );
+}
+
 function unaryOp(op: UnaryOp, input: Operand, param = 0): Tensor {
   const x = toTensor(input);
   const spec = UNARY[op];
@@ -48,7 +67,9 @@ function unaryOp(op: UnaryOp, input: Operand, param = 0): Tensor {
   if (spec.result === 'bool') dtype = 'bool';
   else if (spec.result === 'float' && !isFloat(dtype)) dtype = 'float32';
   else if (spec.result === 'keep' && dtype === 'bool') dtype = 'int32';
-  const y = unfilled(x.shape, dtype);
+  // Written over x, the op's gradient reads its output in x's place (relu's test x > 0 is y > 0).
+  const inPlace = OVERWRITING.has(op) && overwrites(x, dtype);
+  const y = inPlace ? new Tensor(x._data, x.shape, dtype) : unfilled(x.shape, dtype);
   kernels().unary(op, x._data, y._data, param);
   const grad = spec.grad;
   if (grad === null) return y;
@@ -58,7 +79,7 @@ function unaryOp(op: UnaryOp, input: Operand, param = 0): Tensor {
     [x],
     (g, createGraph) => {
       if (grad === 'neg') return [neg(g)];
-      if (createGraph) return [unaryGradient(grad, x, y, g, param)];
+      if (createGraph) return [unaryGradient(grad, inPlace ? y : x, y, g, param)];
       const dx = unfilled(x.shape, g.dtype);
       kernels().unaryGrad(grad, x._data as Float32Array, y._data as Float32Array, g._data as Float32Array, dx._data as Float32Array, param);
       return [dx];
@@ -89,6 +110,7 @@ const GRADIENT_RULES: Record<UnaryGradOp, GradientRule> = {
     return mul(g, add(s, mul(x, mul(s, sub(1, s)))));
   },
   relu: (x, _y, g) => mul(g, cast(greater(x, 0), g.dtype)),
+  boundedRelu: (x, _y, g, bound) => mul(g, cast(logicalAnd(greater(x, 0), less(x, bound)), g.dtype)),
   leakyRelu: (x, _y, g, alpha) => where(greater(x, 0), g, mul(g, alpha)),
   elu: (x, _y, g, alpha) => where(greater(x, 0), g, mul(g, mul(exp(x), alpha))),
   softplus: (x, _y, g) => mul(g, sigmoid(x)),
@@ -125,6 +147,10 @@ export const sigmoid = (x: Operand) => unaryOp('sigmoid', x);
 /** x * sigmoid(x) in one pass (Keras's swish, PyTorch's silu), and its gradient in one pass. */
 export const silu = (x: Operand) => unaryOp('silu', x);
 export const relu = (x: Operand) => unaryOp('relu', x);
+/** min(max(x, 0), 6), as PyTorch's `relu6` and MobileNet's activation; its gradient is 1 where 0 < x < 6. */
+export const relu6 = (x: Operand) => unaryOp('boundedRelu', x, 6);
+/** @internal min(max(x, 0), bound) in one pass (Keras's ReLU with `maxValue`); gradient 1 where 0 < x < bound. */
+export const boundedRelu = (x: Operand, bound: number) => unaryOp('boundedRelu', x, bound);
 /** x for x > 0, alpha * x otherwise (PyTorch's default slope 0.01). */
 export const leakyRelu = (x: Operand, alpha = 0.01) => unaryOp('leakyRelu', x, alpha);
 /** x for x > 0, alpha * (e^x - 1) otherwise. */
@@ -151,7 +177,16 @@ function binaryOp(
   if (COMPARISONS.has(op)) dtype = 'bool';
   else if ((op === 'div' || op === 'pow') && !isFloat(dtype)) dtype = 'float32';
   else if (dtype === 'bool') dtype = 'int32';
-  const out = unfilled(shape, dtype, op);
+  // add may write over an operand of the result's shape that it was offered (its gradient reads neither).
+  const into =
+    op !== 'add'
+      ? null
+      : shapesEqual(a.shape, shape) && overwrites(a, dtype)
+        ? a
+        : shapesEqual(b.shape, shape) && overwrites(b, dtype)
+          ? b
+          : null;
+  const out = into ? new Tensor(into._data, shape, dtype) : unfilled(shape, dtype, op);
   kernels().binary(op, a._data, a.shape, b._data, b.shape, out._data, shape);
   if (!gradient) return out;
   return record(

@@ -17,3 +17,4 @@ export {
   type BackwardOptions,
   type GradOptions,
 } from './autograd.js';
+export { withOverwritable, takeOverwrite } from './overwrite.js';

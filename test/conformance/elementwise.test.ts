@@ -76,6 +76,15 @@ const UNARY: Record<UnaryOp, UnaryCase> = {
     derivative: (x) => (x > 0 ? 1 : 0),
     result: 'keep',
   },
+  // relu6: min(max(x, 0), 6), NaN through; the gradient is 1 strictly between the bounds (PyTorch's hardtanh).
+  boundedRelu: {
+    call: nr.relu6,
+    value: (x) => (Number.isNaN(x) ? x : Math.min(Math.max(x, 0), 6)),
+    low: -3,
+    high: 9,
+    derivative: (x) => (x > 0 && x < 6 ? 1 : 0),
+    result: 'keep',
+  },
   leakyRelu: {
     call: (x) => nr.leakyRelu(x, LEAKY_SLOPE),
     value: (x) => (x > 0 ? x : LEAKY_SLOPE * x),
@@ -138,7 +147,7 @@ conformance('unary: int32 inputs keep int32 or become float32 by the op kind', (
 conformance('unary: sigmoid, softplus, tanh, exp at extreme inputs', () => {
   const extremes = [-1000, -100, -88, -30, -1, -0, 0, 1, 30, 88, 100, 1000];
   const x = nr.tensor(extremes);
-  for (const op of ['sigmoid', 'silu', 'softplus', 'tanh', 'exp', 'expm1', 'elu', 'leakyRelu', 'relu'] as const) {
+  for (const op of ['sigmoid', 'silu', 'softplus', 'tanh', 'exp', 'expm1', 'elu', 'leakyRelu', 'relu', 'boundedRelu'] as const) {
     const y = UNARY[op].call(x);
     const got = valuesOf(y);
     assert.ok(
@@ -222,6 +231,7 @@ conformance('unaryGrad: derivatives at 0 and at extremes follow PyTorch', () => 
   const x = nr.tensor([0, -1000, 1000, -100, 100]);
   const cases: [UnaryGradOp & UnaryOp, number[]][] = [
     ['relu', [0, 0, 1, 0, 1]],
+    ['boundedRelu', [0, 0, 0, 0, 0]],
     ['abs', [0, -1, 1, -1, 1]],
     ['leakyRelu', [LEAKY_SLOPE, LEAKY_SLOPE, 1, LEAKY_SLOPE, 1]],
     ['elu', [ELU_ALPHA, 0, 1, ELU_ALPHA * Math.exp(-100), 1]],

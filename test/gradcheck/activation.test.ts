@@ -13,6 +13,9 @@ const CASES: [string, (x: nr.Tensor) => nr.Tensor, (shape: number[]) => nr.Tenso
   ['sigmoid', (x) => nr.sigmoid(x), (s) => randomFloat64(s, -4, 4)],
   ['sigmoid (|x| up to 30)', (x) => nr.sigmoid(x), (s) => awayFromZero(s, 5, 25)],
   ['relu', (x) => nr.relu(x), (s) => awayFromZero(s)],
+  // Both kinks: |x| in [0.1, 0.3) and in [5.7, 6.3) (x - 6 kept away from 0 as well).
+  ['relu6', (x) => nr.relu6(x), (s) => awayFromZero(s, 0.1, 0.2)],
+  ['relu6 near 6', (x) => nr.relu6(x.add(6)), (s) => awayFromZero(s, 0.1, 0.2)],
   ['leakyRelu (default alpha)', (x) => nr.leakyRelu(x), (s) => awayFromZero(s)],
   ['leakyRelu (alpha 0.2)', (x) => nr.leakyRelu(x, 0.2), (s) => awayFromZero(s)],
   ['elu (default alpha)', (x) => nr.elu(x), (s) => awayFromZero(s)],

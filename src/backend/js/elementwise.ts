@@ -81,6 +81,13 @@ const unaryLoops: Record<UnaryOp, UnaryLoop> = {
       o[i] = v < 0 ? 0 : v;
     }
   },
+  // NaN passes, as in relu.
+  boundedRelu: (x, o, n, bound) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      o[i] = v < 0 ? 0 : v > bound ? bound : v;
+    }
+  },
   leakyRelu: (x, o, n, alpha) => {
     for (let i = 0; i < n; i++) {
       const v = x[i]!;
@@ -203,6 +210,12 @@ const gradLoops: Record<UnaryGradOp, GradLoop> = {
       const e = Math.exp(-Math.abs(v));
       const s = v >= 0 ? 1 / (1 + e) : e / (1 + e);
       o[i] = d[i]! * (s + v * s * (1 - s));
+    }
+  },
+  boundedRelu: (x, _y, d, o, n, bound) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      o[i] = v > 0 && v < bound ? d[i]! : 0;
     }
   },
   leakyRelu: (x, _y, d, o, n, alpha) => {

@@ -42,6 +42,7 @@ const UNARY: Partial<Record<UnaryOp, string>> = {
   silu: 'v * sigmoid32(v)',
   // `v < 0 ? 0 : v` lets NaN through, as the js kernel does.
   relu: 'select(v, 0.0, v < 0.0)',
+  boundedRelu: 'select(select(v, p, v > p), 0.0, v < 0.0)',
   leakyRelu: 'select(p * v, v, v > 0.0)',
   floor: 'floor(v)',
   ceil: 'ceil(v)',
@@ -58,6 +59,7 @@ const UNARY_GRAD: Partial<Record<UnaryGradOp, string>> = {
   tanh: 'd * (1.0 - y * y)',
   sigmoid: 'd * y * (1.0 - y)',
   relu: 'select(0.0, d, x > 0.0)',
+  boundedRelu: 'select(0.0, d, x > 0.0 && x < p)',
   leakyRelu: 'select(p * d, d, x > 0.0)',
   minimumScalar: 'd * select(select(0.0, 0.5, x == p), 1.0, x < p)',
   maximumScalar: 'd * select(select(0.0, 0.5, x == p), 1.0, x > p)',

@@ -1,5 +1,6 @@
 import { configError, formatShape, releaseFloat32, shapeError, show } from '../../core/index.js';
 import { isGradEnabled, modelRunStart, noteModelRun } from '../../tensor/autograd.js';
+import { withOverwritable } from '../../tensor/overwrite.js';
 import type { Tensor } from '../../tensor/index.js';
 import { type Layer, SymbolicTensor, formatLayerShape, type CallOptions } from '../layer.js';
 import { describeValue } from '../describe.js';
@@ -22,6 +23,8 @@ export interface Graph {
   recyclePlan?: SymbolicTensor[][];
   /** The nodes whose values code outside the layers may hold (filled on first use, see unsafeNodes). */
   unsafe?: ReadonlySet<SymbolicTensor>;
+  /** Per node i, the input its layer may write over, or null (filled on first use, see overwritePlan). */
+  overwrite?: (SymbolicTensor | null)[];
 }
 
 function asList(x: SymbolicTensor | readonly SymbolicTensor[] | undefined, role: string, model: string): SymbolicTensor[] {
@@ -166,6 +169,7 @@ export function runGraph(graph: Graph, xs: readonly Tensor[], options: CallOptio
   const firstSerial = recycling === null ? modelRunStart() : 0;
   // The outputs of one call of a multi-output layer, computed once for all its nodes.
   const lists = new Map<object, Tensor[]>();
+  const plan = overwritePlan(graph);
   graph.nodes.forEach((node, i) => {
     if (values.has(node)) return;
     let value = node.callKey ? lists.get(node.callKey)?.[node.outputIndex] : undefined;
@@ -182,7 +186,9 @@ export function runGraph(graph: Graph, xs: readonly Tensor[], options: CallOptio
           nodeOptions[key] = typeof at === 'number' ? values.get(node.inputs[at]!)! : at.map((j) => values.get(node.inputs[j]!)!);
         }
       }
-      const out = apply.call(node.layer, args.length === 1 ? args[0] : args, nodeOptions);
+      const run = () => apply.call(node.layer, args.length === 1 ? args[0] : args, nodeOptions);
+      const spare = plan[i];
+      const out = spare ? withOverwritable(values.get(spare)!, run) : run();
       if (node.callKey) {
         lists.set(node.callKey, out as Tensor[]);
         value = (out as Tensor[])[node.outputIndex]!;
@@ -223,6 +229,25 @@ function unsafeNodes(graph: Graph): ReadonlySet<SymbolicTensor> {
   }
   graph.unsafe = unsafe;
   return unsafe;
+}
+
+/**
+ * Per node, the input value its layer may write its result over (see src/tensor/overwrite.ts), or
+ * null: one that the layer alone reads, once, that no code outside the layers can hold, and whose
+ * own layer made fresh storage that no gradient rule reads (a BatchNormalization before a ReLU, an
+ * Add after one, as in ResNet and MobileNet blocks). Computed once per graph.
+ */
+function overwritePlan(graph: Graph): (SymbolicTensor | null)[] {
+  if (graph.overwrite) return graph.overwrite;
+  const reads = new Map<SymbolicTensor, number>();
+  for (const node of graph.nodes) for (const input of node.inputs) reads.set(input, (reads.get(input) ?? 0) + 1);
+  const unsafe = unsafeNodes(graph);
+  const spare = (t: SymbolicTensor) => !unsafe.has(t) && reads.get(t) === 1 && t.callKey === null && t.layer?.outputOverwritable === true;
+  graph.overwrite = graph.nodes.map((node) => {
+    if (node.layer === null || !node.layer.overwritesInput || node.callKey !== null) return null;
+    return node.inputs.slice(0, node.positionalCount).find(spare) ?? null;
+  });
+  return graph.overwrite;
 }
 
 /** The nodes whose value may be recycled once node i has run (its last reader), computed once per graph. */

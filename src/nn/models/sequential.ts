@@ -1,6 +1,7 @@
 import { configError, is, parseArguments, show } from '../../core/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import { modelRunStart, noteModelRun } from '../../tensor/autograd.js';
+import { withOverwritable } from '../../tensor/overwrite.js';
 import { Layer, SymbolicTensor, nameClass, type CallOptions, type LayerShape } from '../layer.js';
 import { InputLayer, inputLayerOf } from './input.js';
 import { Model, computesLastAxisSoftmax } from './model.js';
@@ -154,9 +155,14 @@ export class Sequential extends Model {
     // Inside a custom training step, the values between layers are noted for recycling (see noteRun).
     const first = modelRunStart();
     const values = first > 0 ? [x] : null;
+    let before: Layer | null = null;
     for (const layer of this.stack) {
-      x = layer.apply(x, options);
+      // A value that only this layer reads may take its result (BatchNormalization then ReLU; see runGraph's overwritePlan).
+      const spare = before?.outputOverwritable === true && before.keepsNoTensors && layer.overwritesInput && layer.keepsNoTensors;
+      const input = x;
+      x = spare ? withOverwritable(input, () => layer.apply(input, options)) : layer.apply(input, options);
       values?.push(x);
+      before = layer;
     }
     if (values) this.noteRun(values, first);
     return x;

@@ -32,6 +32,11 @@ export class Activation extends Layer {
     return typeof this.activation !== 'function';
   }
 
+  /** @internal relu and relu6 may write over their input (see Layer.outputOverwritable). */
+  override get overwritesInput(): boolean {
+    return this.constructor === Activation && (this.activationFn === ops.relu || this.activationFn === ops.relu6);
+  }
+
   readonly activation: ActivationIdentifier;
   private readonly activationFn: ActivationFn;
 
@@ -97,6 +102,11 @@ export class ReLU extends Layer {
     return true;
   }
 
+  /** @internal Plain and bounded relu may write over their input (see Layer.outputOverwritable). */
+  override get overwritesInput(): boolean {
+    return this.constructor === ReLU && this.threshold === 0 && this.negativeSlope === 0;
+  }
+
   readonly maxValue: number | null;
   readonly negativeSlope: number;
   readonly threshold: number;
@@ -118,9 +128,12 @@ export class ReLU extends Layer {
   }
 
   override call(inputs: Tensor, _options: CallOptions): Tensor {
+    if (this.threshold === 0 && this.negativeSlope === 0) {
+      // One op, whose gradient reads only its output: it may then write over its input.
+      return this.maxValue === null ? ops.relu(inputs) : ops.boundedRelu(inputs, this.maxValue);
+    }
     let out: Tensor;
-    if (this.threshold === 0 && this.negativeSlope === 0) out = ops.relu(inputs);
-    else if (this.threshold === 0) out = ops.leakyRelu(inputs, this.negativeSlope);
+    if (this.threshold === 0) out = ops.leakyRelu(inputs, this.negativeSlope);
     else {
       const below = this.negativeSlope === 0 ? 0 : ops.mul(ops.sub(inputs, this.threshold), this.negativeSlope);
       out = ops.where(ops.greaterEqual(inputs, this.threshold), inputs, below);

@@ -146,6 +146,16 @@ function registerMerge(cls: new (options?: LayerOptions) => Merge, name: string)
  */
 export class Add extends ElementwiseMerge {
   protected readonly combine = ops.add;
+
+  /** @internal add's gradient reads neither its inputs nor its output, and it may write over an input. */
+  override get outputOverwritable(): boolean {
+    return this.constructor === Add;
+  }
+
+  /** @internal */
+  override get overwritesInput(): boolean {
+    return this.constructor === Add;
+  }
 }
 registerMerge(Add, 'Add');
 

@@ -149,6 +149,11 @@ export class BatchNormalization extends Layer {
     super.build(inputShape);
   }
 
+  /** @internal Neither batchNorm's nor batchNormInference's last op (add) reads its output in its gradient. */
+  override get outputOverwritable(): boolean {
+    return this.constructor === BatchNormalization;
+  }
+
   override call(inputs: Tensor, options: CallOptions): Tensor {
     const size = this.movingMean!.shape[0]!;
     const axis = inputs.rank === this.builtRank ? this.resolveAxis(inputs.shape) : -1;
