@@ -39,6 +39,31 @@ let askedNow = new Set<number>();
 let askedBefore = new Set<number>();
 /** Bytes of new arrays made for requests the pool could have served (see `freshBufferBytes`). */
 let freshBytes = 0;
+/**
+ * A request of at least this many elements that finds no free array of its size takes the smallest
+ * free one up to FIT_RATIO times larger, as a view of its first elements (see `largerFree`).
+ */
+const FIT_MIN_ELEMENTS = 16384;
+const FIT_RATIO = 4;
+/** The pooled array each such view lies in; giving the view back gives back this array. */
+const bases = new WeakMap<Float32Array, Float32Array>();
+
+/**
+ * The smallest free array longer than `size` and at most FIT_RATIO times as long, taken from the
+ * pool, or undefined. A network's activations change size from stage to stage (ResNet50's halve);
+ * without this, the arrays of one stage sat in the pool while the next allocated afresh, and a
+ * training step's pool held about a quarter more than the step's peak of live arrays.
+ */
+function largerFree(size: number): Float32Array | undefined {
+  let best = 0;
+  for (const [length, list] of free) {
+    if (length > size && length <= size * FIT_RATIO && list.length > 0 && (best === 0 || length < best)) best = length;
+  }
+  if (best === 0) return undefined;
+  askedNow.add(best);
+  return free.get(best)!.pop();
+}
+
 /** See `watchTakes`. */
 let watched: Set<ArrayBufferLike> | null = null;
 let enabled = true;
@@ -80,7 +105,8 @@ export function trackFreshFloat32(into: WeakSet<ArrayBufferLike> | null): void {
  */
 export function takeFloat32(size: number, zeroed = true): Float32Array {
   if (size >= POOL_MIN_ELEMENTS) askedNow.add(size);
-  const array = size >= POOL_MIN_ELEMENTS ? free.get(size)?.pop() : undefined;
+  let array = size >= POOL_MIN_ELEMENTS ? free.get(size)?.pop() : undefined;
+  if (!array && size >= FIT_MIN_ELEMENTS) array = largerFree(size);
   if (!array) {
     if (size >= POOL_MIN_ELEMENTS) freshBytes += size * 4;
     const made = new Float32Array(size);
@@ -90,6 +116,12 @@ export function takeFloat32(size: number, zeroed = true): Float32Array {
   }
   pooledBytes -= array.byteLength;
   watched?.delete(array.buffer);
+  if (array.length !== size) {
+    // The first `size` elements of a larger pooled array; giving the view back returns the whole array.
+    const view = array.subarray(0, size);
+    bases.set(view, array);
+    array = view;
+  }
   if (zeroed) array.fill(0);
   else if (POOL_DEBUG) array.fill(Number.NaN);
   fresh?.add(array.buffer);
@@ -98,12 +130,15 @@ export function takeFloat32(size: number, zeroed = true): Float32Array {
 
 /**
  * Gives arrays back for reuse. The caller guarantees that nothing will read or write them again;
- * each must own its whole ArrayBuffer (a view into a larger buffer is skipped) and appear once.
+ * each must own its whole ArrayBuffer (a view into a larger buffer is skipped, unless the pool
+ * handed it out, see `largerFree`) and appear once.
  * Under NEURONA_DEBUG_POOL=1 each array is filled with NaN and kept out of circulation instead.
  */
 export function releaseFloat32(arrays: Iterable<Float32Array>): void {
   if (!enabled) return;
-  for (const array of arrays) {
+  for (const given of arrays) {
+    const array = bases.get(given) ?? given;
+    if (array !== given) givenBack?.add(given);
     fresh?.delete(array.buffer);
     // A device array's memory goes back to its backend's own pool at once; its host mirror is never reused.
     if (releaseDeviceArray(array)) {

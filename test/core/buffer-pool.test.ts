@@ -58,3 +58,36 @@ test('watchTakes: a pooled array handed out leaves the watched set; fresh arrays
   assert.ok(given.has(b.buffer), 'after watching ends, takes leave the set alone');
   clearBufferPool();
 });
+
+test('a large request with no free array of its size takes the smallest free one up to 4x larger, as a view', () => {
+  clearBufferPool();
+  const n = 20_000;
+  const [twice, thrice, five] = [takeFloat32(2 * n), takeFloat32(3 * n), takeFloat32(5 * n)];
+  twice.fill(7);
+  releaseFloat32([five, thrice, twice]);
+  const fresh = freshBufferBytes();
+  const view = takeFloat32(n);
+  assert.equal(view.length, n);
+  assert.equal(view.buffer, twice.buffer, 'the smallest larger free array');
+  assert.ok(
+    view.every((v) => v === 0),
+    'zero-filled like any array handed out',
+  );
+  assert.equal(twice[n], 7, 'only the view is filled');
+  assert.equal(freshBufferBytes(), fresh);
+  assert.equal(pooledBufferBytes(), 8 * n * 4);
+  // Over 4x (5n for n) is too wasteful: a fresh array instead; so is a small request.
+  releaseFloat32([takeFloat32(3 * n)]);
+  const other = takeFloat32(n);
+  assert.equal(other.buffer, thrice.buffer);
+  assert.notEqual(takeFloat32(n).buffer, five.buffer);
+  assert.equal(freshBufferBytes() - fresh, n * 4);
+  releaseFloat32([takeFloat32(100)]);
+  assert.equal(takeFloat32(50).length, 50);
+  // Giving the view back returns the whole array to the pool, under its own size.
+  const pooled = pooledBufferBytes();
+  releaseFloat32([view]);
+  assert.equal(pooledBufferBytes(), pooled + 2 * n * 4);
+  assert.equal(takeFloat32(2 * n), twice);
+  clearBufferPool();
+});
