@@ -34,9 +34,14 @@ const POOL_MAX_BYTES = 4 * 1024 * 1024 * 1024;
 
 const free = new Map<number, Float32Array[]>();
 let pooledBytes = 0;
-/** The sizes asked for since the last `trimBufferPool`, and since the one before. */
-let askedNow = new Set<number>();
-let askedBefore = new Set<number>();
+/** How many times `trimBufferPool` ran, and per size the value it had when that size was last asked for. */
+let round = 0;
+const lastAsked = new Map<number, number>();
+/**
+ * Rounds (training steps, predict batches) a size may go unasked before trimBufferPool drops it:
+ * enough for several models trained in turn (a GAN's two, a CycleGAN's four), each step a round.
+ */
+const IDLE_ROUNDS = 8;
 /** Bytes of new arrays made for requests the pool could have served (see `freshBufferBytes`). */
 let freshBytes = 0;
 /**
@@ -60,7 +65,7 @@ function largerFree(size: number): Float32Array | undefined {
     if (length > size && length <= size * FIT_RATIO && list.length > 0 && (best === 0 || length < best)) best = length;
   }
   if (best === 0) return undefined;
-  askedNow.add(best);
+  lastAsked.set(best, round);
   return free.get(best)!.pop();
 }
 
@@ -104,7 +109,7 @@ export function trackFreshFloat32(into: WeakSet<ArrayBufferLike> | null): void {
  * is filled with NaN instead, so that an element the caller fails to write shows in its result.
  */
 export function takeFloat32(size: number, zeroed = true): Float32Array {
-  if (size >= POOL_MIN_ELEMENTS) askedNow.add(size);
+  if (size >= POOL_MIN_ELEMENTS) lastAsked.set(size, round);
   let array = size >= POOL_MIN_ELEMENTS ? free.get(size)?.pop() : undefined;
   if (!array && size >= FIT_MIN_ELEMENTS) array = largerFree(size);
   if (!array) {
@@ -190,26 +195,26 @@ export function watchTakes(given: Set<ArrayBufferLike> | null): Set<ArrayBufferL
 }
 
 /**
- * Drops the pooled arrays of every size that nobody asked for since the call before the last
- * one, so that a pool fed by steps whose shapes change (a last, smaller batch; sequences of
- * varying length) keeps only what the recent steps use. Training calls it after each step.
+ * Ends a round: drops the pooled arrays of every size that nobody asked for in the last
+ * IDLE_ROUNDS rounds, so that a pool fed by steps whose shapes change (a last, smaller batch;
+ * sequences of varying length) keeps only what recent steps use. Training calls it after each
+ * step, predict and evaluate after each batch.
  */
 export function trimBufferPool(): void {
+  round++;
   for (const [size, list] of free) {
-    if (askedNow.has(size) || askedBefore.has(size)) continue;
+    if (round - (lastAsked.get(size) ?? 0) <= IDLE_ROUNDS) continue;
     for (const array of list) pooledBytes -= array.byteLength;
     free.delete(size);
   }
-  askedBefore = askedNow;
-  askedNow = new Set();
+  for (const [size, at] of lastAsked) if (round - at > IDLE_ROUNDS && !free.has(size)) lastAsked.delete(size);
 }
 
 /** Drops every pooled array (the garbage collector frees them); `fit` calls it when it ends. */
 export function clearBufferPool(): void {
   free.clear();
   pooledBytes = 0;
-  askedNow.clear();
-  askedBefore.clear();
+  lastAsked.clear();
 }
 
 /** @internal Bytes of new float32 arrays of at least POOL_MIN_ELEMENTS made so far (for tests and diagnostics). */

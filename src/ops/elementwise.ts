@@ -1,4 +1,15 @@
-import { broadcastShapes, dtypeError, formatShape, hostArray, hostMirrorOf, isFloat, shapesEqual, type DType } from '../core/index.js';
+import {
+  broadcastShapes,
+  configError,
+  show,
+  dtypeError,
+  formatShape,
+  hostArray,
+  hostMirrorOf,
+  isFloat,
+  shapesEqual,
+  type DType,
+} from '../core/index.js';
 import { kernels, type BinaryOp, type UnaryGradOp, type UnaryOp } from '../backend/index.js';
 import { Tensor, provideGraphOps, record, takeOverwrite } from '../tensor/index.js';
 import { castTo, empty, operands, requireFloat, resultType, toTensor, unbroadcast, unfilled, type Operand } from './helpers.js';
@@ -150,7 +161,12 @@ export const relu = (x: Operand) => unaryOp('relu', x);
 /** min(max(x, 0), 6), as PyTorch's `relu6` and MobileNet's activation; its gradient is 1 where 0 < x < 6. */
 export const relu6 = (x: Operand) => unaryOp('boundedRelu', x, 6);
 /** @internal min(max(x, 0), bound) in one pass (Keras's ReLU with `maxValue`); gradient 1 where 0 < x < bound. */
-export const boundedRelu = (x: Operand, bound: number) => unaryOp('boundedRelu', x, bound);
+export function boundedRelu(x: Operand, bound: number): Tensor {
+  if (typeof bound !== 'number' || !(bound >= 0)) {
+    throw configError('boundedRelu', { expected: 'the bound must be a number >= 0', got: show(bound) });
+  }
+  return unaryOp('boundedRelu', x, bound);
+}
 /** x for x > 0, alpha * x otherwise (PyTorch's default slope 0.01). */
 export const leakyRelu = (x: Operand, alpha = 0.01) => unaryOp('leakyRelu', x, alpha);
 /** x for x > 0, alpha * (e^x - 1) otherwise. */

@@ -1,5 +1,4 @@
-import { configError, isPlainObject, show } from '../../core/index.js';
-import { trimBufferPool } from '../../core/index.js';
+import { configError, isPlainObject, show, trimBufferPool } from '../../core/index.js';
 import { Tensor, noGrad, runRecyclingStep, valueAndGradOfStep, type Variable } from '../../tensor/index.js';
 import type { CallbackModel, Logs } from '../callbacks/callback.js';
 import { describeValue } from '../describe.js';
@@ -134,6 +133,7 @@ export function testStep(
   ys: readonly Tensor[],
   sampleWeight?: Tensor,
 ): void {
+  trimBufferPool();
   noGrad(() => {
     const predictions = model.forward(xs, false);
     const losses = compiled.computeLoss(ys, predictions, sampleWeight);
@@ -266,6 +266,7 @@ export class StepRunner {
 
 /** Outputs of one predict batch: the model's predictStep when it has one, else its forward pass. */
 export function predictStep(model: TrainableModel, xs: readonly Tensor[]): Tensor[] {
+  trimBufferPool();
   const own = model.overriddenSteps?.().predict;
   if (!own) return model.forward(xs, false);
   const out = own(stepData(xs, []));

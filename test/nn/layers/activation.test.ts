@@ -34,6 +34,11 @@ test('ReLU follows Keras 3: threshold, negativeSlope, maxValue', () => {
   assertClose(new nr.layers.ReLU({ threshold: 1 }).apply(x), [0, 0, 0, 1, 3, 7]);
   assert.throws(() => new nr.layers.ReLU({ negativeSlope: -1 }), nr.ConfigError);
   assert.throws(() => new nr.layers.ReLU({ maxValue: -1 }), nr.ConfigError);
+  // An integer input with a fractional bound gives float32, as minimum(relu(x), 2.5) does.
+  const ints = new nr.layers.ReLU({ maxValue: 2.5 }).apply(nr.tensor([-3, 1, 2, 3, 9], [5], 'int32'));
+  assert.equal(ints.dtype, 'float32');
+  assert.deepEqual(Array.from(ints.data()), [0, 1, 2, 2.5, 2.5]);
+  assert.throws(() => nr.boundedRelu(x, -1), nr.ConfigError);
 });
 
 test('LeakyReLU defaults to 0.3 and accepts alpha', () => {

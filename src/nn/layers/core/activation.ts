@@ -1,4 +1,4 @@
-import { configError, normalizeAxis, is, show } from '../../../core/index.js';
+import { configError, isFloat, normalizeAxis, is, show } from '../../../core/index.js';
 import type { Tensor } from '../../../tensor/index.js';
 import * as ops from '../../../ops/index.js';
 import { activationName, getActivation, type ActivationFn, type ActivationIdentifier } from '../../activations.js';
@@ -129,11 +129,14 @@ export class ReLU extends Layer {
 
   override call(inputs: Tensor, _options: CallOptions): Tensor {
     if (this.threshold === 0 && this.negativeSlope === 0) {
-      // One op, whose gradient reads only its output: it may then write over its input.
-      return this.maxValue === null ? ops.relu(inputs) : ops.boundedRelu(inputs, this.maxValue);
+      // One op, whose gradient reads only its output: it may then write over its input. (An integer
+      // input goes through minimum below, which gives float32 for a fractional bound, as before.)
+      if (this.maxValue === null) return ops.relu(inputs);
+      if (isFloat(inputs.dtype)) return ops.boundedRelu(inputs, this.maxValue);
     }
     let out: Tensor;
-    if (this.threshold === 0) out = ops.leakyRelu(inputs, this.negativeSlope);
+    if (this.threshold === 0 && this.negativeSlope === 0) out = ops.relu(inputs);
+    else if (this.threshold === 0) out = ops.leakyRelu(inputs, this.negativeSlope);
     else {
       const below = this.negativeSlope === 0 ? 0 : ops.mul(ops.sub(inputs, this.threshold), this.negativeSlope);
       out = ops.where(ops.greaterEqual(inputs, this.threshold), inputs, below);
