@@ -1,6 +1,6 @@
-import { configError, is, parseArguments, show } from '../../core/index.js';
+import { configError, is, parseArguments, releaseFloat32, show } from '../../core/index.js';
 import type { Tensor } from '../../tensor/index.js';
-import { modelRunStart, noteModelRun } from '../../tensor/autograd.js';
+import { isGradEnabled, modelRunStart, noteModelRun } from '../../tensor/autograd.js';
 import { withOverwritable } from '../../tensor/overwrite.js';
 import { Layer, SymbolicTensor, nameClass, type CallOptions, type LayerShape } from '../layer.js';
 import { InputLayer, inputLayerOf } from './input.js';
@@ -10,6 +10,17 @@ import { describeValue } from '../describe.js';
 import type { SummaryRow } from './summary.js';
 
 const SEQUENTIAL_OPTIONS = { positional: ['layers'], keys: { layers: is.any, name: is.string, trainable: is.boolean } };
+
+/**
+ * In inference, the storage of `read` (a value between two layers that keep no tensors, which only
+ * the second read) once that layer has run: given back unless the layer's result or the model's
+ * input shares it (a view such as Flatten's, a result written over its input, a layer that returns
+ * its input).
+ */
+function giveBack(read: Tensor, result: Tensor, input: Tensor): void {
+  const data = read._data;
+  if (data instanceof Float32Array && data.buffer !== result._data.buffer && data.buffer !== input._data.buffer) releaseFloat32([data]);
+}
 
 /**
  * A plain stack of layers, each feeding the next. Given an input shape (the first layer's
@@ -155,13 +166,18 @@ export class Sequential extends Model {
     // Inside a custom training step, the values between layers are noted for recycling (see noteRun).
     const first = modelRunStart();
     const values = first > 0 ? [x] : null;
+    // Inference gives each value between two layers that keep no tensors back to the buffer pool once
+    // the next layer has read it, as a functional model's Recycler does.
+    const recycling = !options.training && !isGradEnabled();
+    const input = x;
     let before: Layer | null = null;
     for (const layer of this.stack) {
       // A value that only this layer reads may take its result (BatchNormalization then ReLU; see runGraph's overwritePlan).
       const spare = before?.outputOverwritable === true && before.keepsNoTensors && layer.overwritesInput && layer.keepsNoTensors;
-      const input = x;
-      x = spare ? withOverwritable(input, () => layer.apply(input, options)) : layer.apply(input, options);
+      const read = x;
+      x = spare ? withOverwritable(read, () => layer.apply(read, options)) : layer.apply(read, options);
       values?.push(x);
+      if (recycling && read !== input && before?.keepsNoTensors && layer.keepsNoTensors) giveBack(read, x, input);
       before = layer;
     }
     if (values) this.noteRun(values, first);

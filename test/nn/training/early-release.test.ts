@@ -8,7 +8,8 @@ import { TS_NODE } from '../../ts-node.js';
  * pass no longer needs it (StepActivationRelease in src/tensor/autograd.ts). Under
  * NEURONA_DEBUG_POOL=1 (read once at load, hence a child process) storage given back holds NaN and an
  * op reading it raises, so a rule that gave back too early fails here by name: predictions a metric
- * reads after the pass, a detached value a later backward rule reads, in-place writes with two outputs.
+ * reads after the pass, a detached value a later backward rule reads, in-place writes with two outputs;
+ * and Sequential inference, which gives each value back once the next layer has read it.
  */
 
 test('NEURONA_DEBUG_POOL=1: early release during the backward pass gives back nothing read later, and changes no bit', () => {
@@ -22,5 +23,6 @@ test('NEURONA_DEBUG_POOL=1: early release during the backward pass gives back no
     'mse loss with mae and mse metrics': 'same',
     'a detached activation read by a later backward rule': 'same',
     'a residual block written in place, with two outputs': 'same',
+    'Sequential inference': 'same',
   });
 });
