@@ -1,4 +1,4 @@
-import { configError, notice, pooledBufferBytes, show } from '../core/index.js';
+import { configError, envInteger, notice, pooledBufferBytes, show } from '../core/index.js';
 import { jsBackend, jsKernels } from './js/index.js';
 import { KERNEL_NAMES, type Backend, type KernelName, type Kernels } from './kernels.js';
 import { loadNativeBackend } from './native/index.js';
@@ -23,9 +23,8 @@ let table: Kernels = jsKernels;
 let numThreads = defaultThreads();
 
 function defaultThreads(): number {
-  const env = typeof process !== 'undefined' ? process.env.NEURONA_NUM_THREADS : undefined;
-  const fromEnv = env ? Number(env) : NaN;
-  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  const fromEnv = envInteger('NEURONA_NUM_THREADS', 1, 'one thread per core');
+  if (fromEnv !== undefined) return fromEnv;
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
   // Node 20 has no navigator; its os module knows the cores (reached without a top-level import,

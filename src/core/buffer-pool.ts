@@ -18,6 +18,7 @@
  */
 
 import { releaseDeviceArray } from './device-array.js';
+import { envFlag } from './notice.js';
 
 /** Arrays smaller than this are left to the garbage collector (pooling them gains nothing). */
 export const POOL_MIN_ELEMENTS = 16;
@@ -74,8 +75,7 @@ let watched: Set<ArrayBufferLike> | null = null;
 let enabled = true;
 
 /** @internal Whether NEURONA_DEBUG_POOL=1 was set when neurona loaded; it is read only then. */
-export const POOL_DEBUG: boolean =
-  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURONA_DEBUG_POOL === '1';
+export const POOL_DEBUG: boolean = envFlag('NEURONA_DEBUG_POOL');
 
 /** Under POOL_DEBUG, the arrays given back (and poisoned); null otherwise, so nothing is kept. */
 const givenBack: WeakSet<Float32Array> | null = POOL_DEBUG ? new WeakSet() : null;

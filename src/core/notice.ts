@@ -27,8 +27,47 @@ export function setQuiet(quiet: boolean): void {
 /** Whether notices and progress lines are silenced: setQuiet's choice, else `NEURONA_QUIET=1`. */
 export function isQuiet(): boolean {
   if (quietSetting !== null) return quietSetting;
-  const env = typeof process !== 'undefined' ? process.env : undefined;
-  return env?.NEURONA_QUIET === '1';
+  return envFlag('NEURONA_QUIET');
+}
+
+/** The variables whose bad value has been reported already (each once, and never from inside the report). */
+const reported = new Set<string>();
+
+/** `process.env[name]` where there is a process (Node), else undefined (browsers). */
+function envValue(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
+
+/** A notice, once per variable, that its value was not understood and what was done instead. */
+function reportBadEnv(name: string, value: string, expected: string, instead: string): void {
+  if (reported.has(name)) return;
+  reported.add(name);
+  notice(`${name}=${JSON.stringify(value)} is not ${expected}; ${instead}`);
+}
+
+/**
+ * @internal An on/off environment variable: `1` is on; unset, empty or `0` is off; anything else
+ * is off with a notice that says so (a typo such as `true` is never silently taken either way).
+ */
+export function envFlag(name: string): boolean {
+  const value = envValue(name);
+  if (value === undefined || value === '' || value === '0') return false;
+  if (value === '1') return true;
+  reportBadEnv(name, value, '1 or 0', 'treated as 0 (off)');
+  return false;
+}
+
+/**
+ * @internal An integer environment variable of at least `min`: its value, or undefined when unset
+ * or empty, or with a notice when it is something else (then the caller's default applies).
+ */
+export function envInteger(name: string, min: number, fallback: string): number | undefined {
+  const value = envValue(name);
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (Number.isInteger(n) && n >= min) return n;
+  reportBadEnv(name, value, `an integer >= ${min}`, `ignored, using ${fallback}`);
+  return undefined;
 }
 
 export function notice(line: string): void {

@@ -1,5 +1,5 @@
 import type { Backend, Conv2DGeometry, KernelName, Kernels, UpdateParams } from '../kernels.js';
-import type { FloatArray } from '../../core/index.js';
+import { envInteger, type FloatArray } from '../../core/index.js';
 import { jsKernels } from '../js/index.js';
 import { CODES, NATIVE_FUNCTIONS, STRUCTS, parseArg, tableHash, type Addon, type FunctionSpec } from './table.js';
 
@@ -106,9 +106,7 @@ const MIN_NATIVE_ELEMENTS = minNativeElements();
 
 /** NEURONA_NATIVE_MIN_ELEMENTS lowers the cut-off of native and wasm (the tests set 0 to run every size in C++). */
 export function minNativeElements(fallback = 256): number {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURONA_NATIVE_MIN_ELEMENTS;
-  const value = env === undefined || env === '' ? NaN : Number(env);
-  return Number.isInteger(value) && value >= 0 ? value : fallback;
+  return envInteger('NEURONA_NATIVE_MIN_ELEMENTS', 0, String(fallback)) ?? fallback;
 }
 
 /** Codes of the ops the addon implements, by name (the addon lists them in code order). */

@@ -1,4 +1,4 @@
-import { hostMirrorOf, registerHostMirror, type HostMirror } from '../../core/index.js';
+import { envFlag, hostMirrorOf, registerHostMirror, type HostMirror } from '../../core/index.js';
 import type { Bridge } from './bridge.js';
 
 /*
@@ -37,8 +37,7 @@ export function moveAllToHost(): void {
   }
 }
 /** Test mode: a mirror is filled with NaN while the GPU copy is newer, so a read that skipped the sync shows. */
-let poisonStale =
-  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURONA_WEBGPU_CHECK_STALE === '1';
+let poisonStale = envFlag('NEURONA_WEBGPU_CHECK_STALE');
 
 /** @internal Turns the stale-mirror check on or off (NEURONA_WEBGPU_CHECK_STALE=1 at load turns it on). */
 export function setStaleCheck(on: boolean): void {

@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import { assert } from '../helpers.js';
+import { envFlag, envInteger, isQuiet, notice, setNoticeSink } from '../../src/core/index.js';
+
+/* Environment variables with a value neurona does not understand say so, once, instead of being silently taken as unset. */
+
+function withEnv<T>(name: string, value: string | undefined, fn: () => T): T {
+  const before = process.env[name];
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+  try {
+    return fn();
+  } finally {
+    if (before === undefined) delete process.env[name];
+    else process.env[name] = before;
+  }
+}
+
+function captured<T>(fn: () => T): { result: T; lines: string[] } {
+  const lines: string[] = [];
+  const previous = setNoticeSink((line) => lines.push(line));
+  try {
+    return { result: fn(), lines };
+  } finally {
+    setNoticeSink(previous);
+  }
+}
+
+test('envFlag: 1 is on; unset, empty and 0 are off silently; anything else is off with one notice naming it', () => {
+  for (const [value, on] of [
+    ['1', true],
+    ['0', false],
+    ['', false],
+    [undefined, false],
+  ] as const) {
+    const { result, lines } = captured(() => withEnv('NEURONA_TEST_FLAG', value, () => envFlag('NEURONA_TEST_FLAG')));
+    assert.equal(result, on, String(value));
+    assert.deepEqual(lines, []);
+  }
+  const { result, lines } = captured(() =>
+    withEnv('NEURONA_TEST_FLAG', 'true', () => [envFlag('NEURONA_TEST_FLAG'), envFlag('NEURONA_TEST_FLAG')]),
+  );
+  assert.deepEqual(result, [false, false]);
+  assert.deepEqual(lines, ['neurona: NEURONA_TEST_FLAG="true" is not 1 or 0; treated as 0 (off)']);
+});
+
+test('envInteger: a valid value is used; a bad one gives the default with a notice saying which', () => {
+  const read = () => envInteger('NEURONA_TEST_INT', 1, 'one thread per core');
+  assert.equal(
+    withEnv('NEURONA_TEST_INT', '3', () => read()),
+    3,
+  );
+  assert.equal(
+    withEnv('NEURONA_TEST_INT', undefined, () => read()),
+    undefined,
+  );
+  for (const bad of ['0', 'two', '1.5']) {
+    const { result, lines } = captured(() => withEnv('NEURONA_TEST_INT', bad, () => read()));
+    assert.equal(result, undefined);
+    // One notice per variable per process: the first bad value is the one reported.
+    if (bad === '0') assert.deepEqual(lines, ['neurona: NEURONA_TEST_INT="0" is not an integer >= 1; ignored, using one thread per core']);
+  }
+});
+
+test('a bad NEURONA_QUIET is reported without recursing through the notice it prints', () => {
+  const { result, lines } = captured(() =>
+    withEnv('NEURONA_QUIET', 'yes', () => {
+      notice('something happened');
+      return isQuiet();
+    }),
+  );
+  assert.equal(result, false);
+  assert.deepEqual(lines.sort(), ['neurona: NEURONA_QUIET="yes" is not 1 or 0; treated as 0 (off)', 'neurona: something happened']);
+});
