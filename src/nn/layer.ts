@@ -516,6 +516,15 @@ export abstract class Layer {
     return false;
   }
 
+  /**
+   * @internal Whether `call` returns storage of its own (no input's, no weight's), so that in
+   * inference, where no gradient rule runs, the one layer reading it may write there. Every layer
+   * whose output is overwritable in training is; convolutions and Dense are too.
+   */
+  get outputFresh(): boolean {
+    return this.outputOverwritable;
+  }
+
   /** @internal Whether `call` may write its result over an input offered to it (see `outputOverwritable`). */
   get overwritesInput(): boolean {
     return false;

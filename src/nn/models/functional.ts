@@ -23,8 +23,9 @@ export interface Graph {
   recyclePlan?: SymbolicTensor[][];
   /** The nodes whose values code outside the layers may hold (filled on first use, see unsafeNodes). */
   unsafe?: ReadonlySet<SymbolicTensor>;
-  /** Per node i, the input its layer may write over, or null (filled on first use, see overwritePlan). */
+  /** Per node i, the input its layer may write over, or null, in training and in inference (see overwritePlan). */
   overwrite?: (SymbolicTensor | null)[];
+  overwriteInference?: (SymbolicTensor | null)[];
 }
 
 function asList(x: SymbolicTensor | readonly SymbolicTensor[] | undefined, role: string, model: string): SymbolicTensor[] {
@@ -169,7 +170,7 @@ export function runGraph(graph: Graph, xs: readonly Tensor[], options: CallOptio
   const firstSerial = recycling === null ? modelRunStart() : 0;
   // The outputs of one call of a multi-output layer, computed once for all its nodes.
   const lists = new Map<object, Tensor[]>();
-  const plan = overwritePlan(graph);
+  const plan = overwritePlan(graph, recycling !== null);
   graph.nodes.forEach((node, i) => {
     if (values.has(node)) return;
     let value = node.callKey ? lists.get(node.callKey)?.[node.outputIndex] : undefined;
@@ -237,17 +238,22 @@ function unsafeNodes(graph: Graph): ReadonlySet<SymbolicTensor> {
  * own layer made fresh storage that no gradient rule reads (a BatchNormalization before a ReLU, an
  * Add after one, as in ResNet and MobileNet blocks). Computed once per graph.
  */
-function overwritePlan(graph: Graph): (SymbolicTensor | null)[] {
-  if (graph.overwrite) return graph.overwrite;
+function overwritePlan(graph: Graph, inference: boolean): (SymbolicTensor | null)[] {
+  const cached = inference ? graph.overwriteInference : graph.overwrite;
+  if (cached) return cached;
   const reads = new Map<SymbolicTensor, number>();
   for (const node of graph.nodes) for (const input of node.inputs) reads.set(input, (reads.get(input) ?? 0) + 1);
   const unsafe = unsafeNodes(graph);
-  const spare = (t: SymbolicTensor) => !unsafe.has(t) && reads.get(t) === 1 && t.callKey === null && t.layer?.outputOverwritable === true;
-  graph.overwrite = graph.nodes.map((node) => {
+  // Without gradients a value only has to be storage of its own (Layer.outputFresh).
+  const made = (layer: Layer | null) => (inference ? layer?.outputFresh : layer?.outputOverwritable) === true;
+  const spare = (t: SymbolicTensor) => !unsafe.has(t) && reads.get(t) === 1 && t.callKey === null && made(t.layer);
+  const plan = graph.nodes.map((node) => {
     if (node.layer === null || !node.layer.overwritesInput || node.callKey !== null) return null;
     return node.inputs.slice(0, node.positionalCount).find(spare) ?? null;
   });
-  return graph.overwrite;
+  if (inference) graph.overwriteInference = plan;
+  else graph.overwrite = plan;
+  return plan;
 }
 
 /** The nodes whose value may be recycled once node i has run (its last reader), computed once per graph. */

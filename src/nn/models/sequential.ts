@@ -173,7 +173,8 @@ export class Sequential extends Model {
     let before: Layer | null = null;
     for (const layer of this.stack) {
       // A value that only this layer reads may take its result (BatchNormalization then ReLU; see runGraph's overwritePlan).
-      const spare = before?.outputOverwritable === true && before.keepsNoTensors && layer.overwritesInput && layer.keepsNoTensors;
+      const made = recycling ? before?.outputFresh : before?.outputOverwritable;
+      const spare = made === true && before!.keepsNoTensors && layer.overwritesInput && layer.keepsNoTensors;
       const read = x;
       x = spare ? withOverwritable(read, () => layer.apply(read, options)) : layer.apply(read, options);
       values?.push(x);

@@ -64,6 +64,11 @@ declareLayerOptions(FilterConv, { keys: CONV2D_OPTIONS });
  * ```
  */
 export class Conv2D extends FilterConv {
+  /** @internal conv2d writes a new array (see Layer.outputFresh); its gradient reads its input, so only inference may overwrite it. */
+  override get outputFresh(): boolean {
+    return this.constructor === Conv2D;
+  }
+
   constructor(filters: number, kernelSize: IntPair, options?: Omit<Conv2DOptions, 'filters' | 'kernelSize'>);
   constructor(options: Conv2DOptions);
   constructor(...args: unknown[]) {

@@ -26,6 +26,11 @@ export interface DepthwiseConv2DOptions extends BaseConvOptions {
  * ```
  */
 export class DepthwiseConv2D extends BaseConv {
+  /** @internal A new array (see Layer.outputFresh). */
+  override get outputFresh(): boolean {
+    return this.constructor === DepthwiseConv2D;
+  }
+
   readonly depthMultiplier: number;
   private readonly depthwise: KernelOptions;
   kernel: Variable | null = null;

@@ -34,6 +34,11 @@ export class Dense extends LinearLayer {
   override get keepsNoTensors(): boolean {
     return typeof this.activation !== 'function';
   }
+
+  /** @internal A new array (see Layer.outputFresh). */
+  override get outputFresh(): boolean {
+    return this.constructor === Dense;
+  }
   private readonly activationFn: ActivationFn;
   /** The activation when `ops.linear` applies it itself, else null (it is applied after). */
   private readonly fusedActivation: ops.LinearActivation | null;

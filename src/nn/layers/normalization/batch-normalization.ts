@@ -154,6 +154,11 @@ export class BatchNormalization extends Layer {
     return this.constructor === BatchNormalization;
   }
 
+  /** @internal In inference (no gradients), batchNormInference writes over its input when offered it. */
+  override get overwritesInput(): boolean {
+    return this.constructor === BatchNormalization;
+  }
+
   override call(inputs: Tensor, options: CallOptions): Tensor {
     const size = this.movingMean!.shape[0]!;
     const axis = inputs.rank === this.builtRank ? this.resolveAxis(inputs.shape) : -1;
