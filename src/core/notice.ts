@@ -30,18 +30,17 @@ export function isQuiet(): boolean {
   return envFlag('NEURONA_QUIET');
 }
 
-/** The variables whose bad value has been reported already (each once, and never from inside the report). */
-const reported = new Set<string>();
-
 /** `process.env[name]` where there is a process (Node), else undefined (browsers). */
 function envValue(name: string): string | undefined {
   return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
 }
 
-/** A notice, once per variable, that its value was not understood and what was done instead. */
+/**
+ * A notice that a variable's value was not understood and what was done instead. Shown once, like
+ * every notice; a bad NEURONA_QUIET reaches here again from inside its own notice (the sink asks
+ * isQuiet), where `notice` finds the line shown already and returns.
+ */
 function reportBadEnv(name: string, value: string, expected: string, instead: string): void {
-  if (reported.has(name)) return;
-  reported.add(name);
   notice(`${name}=${JSON.stringify(value)} is not ${expected}; ${instead}`);
 }
 

@@ -37,11 +37,13 @@ test('envFlag: 1 is on; unset, empty and 0 are off silently; anything else is of
     assert.equal(result, on, String(value));
     assert.deepEqual(lines, []);
   }
-  const { result, lines } = captured(() =>
-    withEnv('NEURONA_TEST_FLAG', 'true', () => [envFlag('NEURONA_TEST_FLAG'), envFlag('NEURONA_TEST_FLAG')]),
-  );
-  assert.deepEqual(result, [false, false]);
-  assert.deepEqual(lines, ['neurona: NEURONA_TEST_FLAG="true" is not 1 or 0; treated as 0 (off)']);
+  for (const bad of ['true', 'yes', '2']) {
+    const { result, lines } = captured(() =>
+      withEnv('NEURONA_TEST_FLAG', bad, () => [envFlag('NEURONA_TEST_FLAG'), envFlag('NEURONA_TEST_FLAG')]),
+    );
+    assert.deepEqual(result, [false, false]);
+    assert.deepEqual(lines, [`neurona: NEURONA_TEST_FLAG="${bad}" is not 1 or 0; treated as 0 (off)`]);
+  }
 });
 
 test('envInteger: a valid value is used; a bad one gives the default with a notice saying which', () => {
@@ -55,20 +57,32 @@ test('envInteger: a valid value is used; a bad one gives the default with a noti
     undefined,
   );
   for (const bad of ['0', 'two', '1.5']) {
-    const { result, lines } = captured(() => withEnv('NEURONA_TEST_INT', bad, () => read()));
-    assert.equal(result, undefined);
-    // One notice per variable per process: the first bad value is the one reported.
-    if (bad === '0') assert.deepEqual(lines, ['neurona: NEURONA_TEST_INT="0" is not an integer >= 1; ignored, using one thread per core']);
+    const { result, lines } = captured(() => withEnv('NEURONA_TEST_INT', bad, () => [read(), read()]));
+    assert.deepEqual(result, [undefined, undefined]);
+    assert.deepEqual(lines, [`neurona: NEURONA_TEST_INT="${bad}" is not an integer >= 1; ignored, using one thread per core`]);
   }
 });
 
-test('a bad NEURONA_QUIET is reported without recursing through the notice it prints', () => {
-  const { result, lines } = captured(() =>
+test('a bad NEURONA_QUIET is reported once through the default sink, which asks isQuiet from inside the notice', () => {
+  // setNoticeSink returns the default sink; setting it back clears the notices shown so far.
+  const original = setNoticeSink(() => {});
+  setNoticeSink(original);
+  const warned: string[] = [];
+  const warn = console.warn;
+  console.warn = (line: string) => void warned.push(line);
+  try {
     withEnv('NEURONA_QUIET', 'yes', () => {
       notice('something happened');
-      return isQuiet();
-    }),
-  );
-  assert.equal(result, false);
-  assert.deepEqual(lines.sort(), ['neurona: NEURONA_QUIET="yes" is not 1 or 0; treated as 0 (off)', 'neurona: something happened']);
+      notice('something else');
+      assert.equal(isQuiet(), false);
+    });
+  } finally {
+    console.warn = warn;
+    setNoticeSink(original);
+  }
+  assert.deepEqual(warned, [
+    'neurona: NEURONA_QUIET="yes" is not 1 or 0; treated as 0 (off)',
+    'neurona: something happened',
+    'neurona: something else',
+  ]);
 });

@@ -163,12 +163,13 @@ export class Sequential extends Model {
       inputs = inputs[0]!;
     }
     let x = inputs as Tensor;
-    // Inside a custom training step, the values between layers are noted for recycling (see noteRun).
-    const first = modelRunStart();
-    const values = first > 0 ? [x] : null;
     // Inference gives each value between two layers that keep no tensors back to the buffer pool once
     // the next layer has read it, as a functional model's Recycler does.
     const recycling = !options.training && !isGradEnabled();
+    // Inside a custom training step, the values between layers are noted for recycling (see noteRun);
+    // not those inference gives back itself (the step would give them back a second time).
+    const first = recycling ? 0 : modelRunStart();
+    const values = first > 0 ? [x] : null;
     const input = x;
     let before: Layer | null = null;
     for (const layer of this.stack) {

@@ -98,3 +98,41 @@ test("an activation given as a user's function may return a tensor it keeps: pre
     assert.deepEqual(Array.from(second.data() as Float32Array), Array.from(first.data() as Float32Array));
   }
 });
+
+/** conv -> BN -> ReLU -> Dropout -> Flatten -> Dense, as a Sequential (`plain`: a BN subclass, which never writes over its input). */
+function sequential(plain: boolean): nr.Sequential {
+  nr.setSeed(8);
+  const L = nr.layers;
+  class PlainBatchNormalization extends L.BatchNormalization {}
+  return new nr.Sequential([
+    new L.Conv2D({ filters: 8, kernelSize: 3, padding: 'same', inputShape: [10, 10, 4] }),
+    plain ? new PlainBatchNormalization() : new L.BatchNormalization(),
+    new L.ReLU(),
+    new L.Dropout({ rate: 0.5 }),
+    new L.Flatten(),
+    new L.Dense({ units: 5, activation: 'softmax' }),
+  ]);
+}
+
+test('Sequential inference gives its values back once the next layer has read them; with the tape on or in training, nothing', () => {
+  const x = nr.randn([6, 10, 10, 4]);
+  const model = sequential(false);
+  const before = bitsOf(x);
+  clearBufferPool();
+  const out = nr.noGrad(() => model.apply(x));
+  // The conv output, which BN, ReLU, Dropout and Flatten passed along in place or as views: one 6x10x10x8 array.
+  assert.equal(pooledBufferBytes(), 6 * 10 * 10 * 8 * 4);
+  assert.deepEqual(bitsOf(x), before);
+  const plain = sequential(true);
+  clearBufferPool();
+  const expected = nr.noGrad(() => plain.apply(x));
+  // Without BN writing over the conv output, three arrays come back: the conv output, BN's product and its result.
+  assert.equal(pooledBufferBytes(), 3 * 6 * 10 * 10 * 8 * 4);
+  assert.deepEqual(bitsOf(out), bitsOf(expected));
+  for (const run of [() => model.apply(x, { training: false }), () => nr.noGrad(() => model.apply(x, { training: true }))]) {
+    clearBufferPool();
+    run();
+    assert.equal(pooledBufferBytes(), 0);
+  }
+  clearBufferPool();
+});

@@ -256,3 +256,28 @@ test('a Sequential network in a custom trainStep is recycled too: the same bits,
   );
   (on.model as Denoiser).held.forEach(({ tensor, copy }, i) => assert.deepEqual(tensor.data(), copy, `held tensor ${i} changed`));
 });
+
+test('a Sequential teacher run under noGrad in a custom trainStep: what the step keeps of its output keeps its values', async () => {
+  // Inference through a Sequential gives its values back itself; the step must not give them back a
+  // second time (the pool had handed them to a later tensor by then, which the step then freed).
+  nr.setSeed(1);
+  const teacher = new nr.Sequential([0, 1, 2, 3].map((i) => new nr.layers.Dense({ units: 16, ...(i === 0 ? { inputShape: [16] } : {}) })));
+  class Student extends nr.Model {
+    readonly net = new nr.Sequential([new nr.layers.Dense({ units: 1, inputShape: [16] })]);
+    readonly held: Held[] = [];
+    override call(x: nr.Tensor): nr.Tensor {
+      return this.net.apply(x);
+    }
+    override trainStep([x]: nr.StepData): nr.StepLogs {
+      const taught = nr.noGrad(() => teacher.apply(x as nr.Tensor));
+      const kept = nr.noGrad(() => taught.mul(2));
+      this.held.push({ tensor: kept, copy: Float32Array.from(kept.data() as Float32Array) });
+      return { n: 0 };
+    }
+  }
+  const student = new Student();
+  student.compile({ optimizer: 'sgd' });
+  await student.fit(nr.randn([24, 16]), undefined, { epochs: 1, batchSize: 8, verbose: 0, shuffle: false });
+  assert.equal(student.held.length, 3);
+  student.held.forEach(({ tensor, copy }, i) => assert.deepEqual(Array.from(tensor.data()), Array.from(copy), `step ${i}`));
+});
