@@ -17,6 +17,7 @@ import {
   type BatchOptions,
   type FitOptions,
   type EvaluateOptions,
+  type TestOnBatchOptions,
   type PredictOptions,
   type TrainableModel,
 } from '../training/loop.js';
@@ -477,11 +478,22 @@ export class Model extends Layer implements TrainableModel {
     return fit(this, x, targets as TensorOrList | undefined, rest);
   }
 
-  /** Loss and metrics on the given data (tensors, or a Dataset of `[x, y]` batches), as a record `{loss, accuracy, ...}`. */
+  /**
+   * Loss and metrics on the given data (tensors, or a Dataset of `[x, y]` batches), as a record
+   * `{loss, accuracy, ...}`; with `returnDict: false`, Keras's default form: the loss alone, or
+   * `[loss, ...metrics]`.
+   */
+  evaluate(x: Dataset<unknown>, options: EvaluateOptions & { returnDict: false }): Promise<number | number[]>;
   evaluate(x: Dataset<unknown>, options?: EvaluateOptions): Promise<Logs>;
+  evaluate(x: TensorOrList, y: TensorOrList | undefined, options: EvaluateOptions & { returnDict: false }): Promise<number | number[]>;
   evaluate(x: TensorOrList, y: TensorOrList | undefined, options?: EvaluateOptions): Promise<Logs>;
+  evaluate(x: TensorOrList, options: EvaluateOptions & { returnDict: false }): Promise<number | number[]>;
   evaluate(x: TensorOrList, options?: EvaluateOptions): Promise<Logs>;
-  evaluate(x: TensorOrList | Dataset<unknown>, y?: TensorOrList | EvaluateOptions, options?: EvaluateOptions): Promise<Logs> {
+  evaluate(
+    x: TensorOrList | Dataset<unknown>,
+    y?: TensorOrList | EvaluateOptions,
+    options?: EvaluateOptions,
+  ): Promise<Logs | number | number[]> {
     const [targets, rest] = datasetArguments(y, options);
     return evaluate(this, x, targets as TensorOrList | undefined, rest);
   }
@@ -507,13 +519,17 @@ export class Model extends Layer implements TrainableModel {
     return this.graph ? this.graph.inputs.map((n) => n.name) : ['input'];
   }
 
-  /** One optimization step on one batch; returns that batch's logs. */
-  trainOnBatch(x: TensorOrList, y?: TensorOrList, options: BatchOptions = {}): Logs {
+  /** One optimization step on one batch; returns that batch's logs (with `returnDict: false`, Keras's loss or `[loss, ...metrics]`). */
+  trainOnBatch(x: TensorOrList, y: TensorOrList | undefined, options: BatchOptions & { returnDict: false }): number | number[];
+  trainOnBatch(x: TensorOrList, y?: TensorOrList, options?: BatchOptions): Logs;
+  trainOnBatch(x: TensorOrList, y?: TensorOrList, options: BatchOptions = {}): Logs | number | number[] {
     return trainOnBatch(this, x, y, options);
   }
 
-  /** Loss and metrics on one batch. */
-  testOnBatch(x: TensorOrList, y?: TensorOrList, options: { sampleWeight?: Tensor } = {}): Logs {
+  /** Loss and metrics on one batch (with `returnDict: false`, Keras's loss or `[loss, ...metrics]`). */
+  testOnBatch(x: TensorOrList, y: TensorOrList | undefined, options: TestOnBatchOptions & { returnDict: false }): number | number[];
+  testOnBatch(x: TensorOrList, y?: TensorOrList, options?: TestOnBatchOptions): Logs;
+  testOnBatch(x: TensorOrList, y?: TensorOrList, options: TestOnBatchOptions = {}): Logs | number | number[] {
     return testOnBatch(this, x, y, options);
   }
 

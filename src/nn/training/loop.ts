@@ -15,6 +15,8 @@ import {
   checkVerbose,
   type BatchOptions,
   type EvaluateOptions,
+  type TestOnBatchOptions,
+  logsAsList,
   type FitOptions,
   type PredictOptions,
 } from './options.js';
@@ -46,7 +48,7 @@ import {
 
 export { trainStep, type TrainableModel, type StepData, type StepLogs } from './step.js';
 
-export type { Verbose, FitOptions, EvaluateOptions, PredictOptions, BatchOptions } from './options.js';
+export type { Verbose, FitOptions, EvaluateOptions, PredictOptions, BatchOptions, TestOnBatchOptions } from './options.js';
 
 /** Combines sampleWeight and classWeight into one weight per sample (or undefined). */
 function sampleWeightsFor(ys: readonly Tensor[], options: FitOptions): Tensor | undefined {
@@ -373,8 +375,9 @@ export async function evaluate(
   x: TensorOrList | Dataset<unknown>,
   y: TensorOrList | undefined,
   raw: EvaluateOptions = {},
-): Promise<Logs> {
+): Promise<Logs | number | number[]> {
   const options = parseOptions<EvaluateOptions>('evaluate', raw, EVALUATE_OPTIONS);
+  const shaped = (logs: Logs) => (options.returnDict === false ? logsAsList(logs) : logs);
   const compiled = requireCompiled(model, 'evaluate');
   const runner = new StepRunner(model, compiled);
   const verbose = checkVerbose(options.verbose ?? 1, 'evaluate');
@@ -385,7 +388,7 @@ export async function evaluate(
     rejectWithDataset('evaluate', y, options as Record<string, unknown>, ['batchSize', 'sampleWeight']);
     const steps = datasetSteps(x, options.steps, 'evaluate', 'steps');
     list.configure(model, { epochs: 1, steps, verbose, metrics: runner.names });
-    return runDatasetEvaluation(runner, x, steps, list, 'evaluate');
+    return shaped(await runDatasetEvaluation(runner, x, steps, list, 'evaluate'));
   }
   if (options.steps !== undefined)
     throw configError('evaluate', { expected: 'option steps needs a Dataset x', hint: 'leave it out for tensors' });
@@ -396,7 +399,7 @@ export async function evaluate(
   checkFinite(xs, 'evaluate: x');
   checkFinite(ys, 'evaluate: y');
   list.configure(model, { epochs: 1, steps: Math.ceil(n / batchSize), verbose, metrics: runner.names });
-  return runEvaluation(runner, xs, ys, options.sampleWeight, batchSize, list);
+  return shaped(await runEvaluation(runner, xs, ys, options.sampleWeight, batchSize, list));
 }
 
 /** Keras's `predict`: batched forward passes (training false, no gradients), concatenated. */
@@ -425,7 +428,12 @@ export async function predictDataset(model: TrainableModel, dataset: Dataset<unk
 }
 
 /** One training step on one batch; returns the logs of that batch alone. */
-export function trainOnBatch(model: TrainableModel, x: TensorOrList, y: TensorOrList | undefined, raw: BatchOptions = {}): Logs {
+export function trainOnBatch(
+  model: TrainableModel,
+  x: TensorOrList,
+  y: TensorOrList | undefined,
+  raw: BatchOptions = {},
+): Logs | number | number[] {
   const options = parseOptions<BatchOptions>('trainOnBatch', raw, TRAIN_ON_BATCH_OPTIONS);
   const runner = new StepRunner(model, requireCompiled(model, 'trainOnBatch'));
   const xs = toList(x, 'trainOnBatch: x');
@@ -433,7 +441,8 @@ export function trainOnBatch(model: TrainableModel, x: TensorOrList, y: TensorOr
   const weights = sampleWeightsFor(ys, options);
   sampleCount([['x', xs], ['y', ys], ...(weights ? [['sampleWeight', [weights]] as const] : [])]);
   runner.reset();
-  return runner.train(xs, ys, weights);
+  const logs = runner.train(xs, ys, weights);
+  return options.returnDict === false ? logsAsList(logs) : logs;
 }
 
 /** Evaluates one batch; returns its logs. */
@@ -441,9 +450,9 @@ export function testOnBatch(
   model: TrainableModel,
   x: TensorOrList,
   y: TensorOrList | undefined,
-  raw: { sampleWeight?: Tensor } = {},
-): Logs {
-  const options = parseOptions<{ sampleWeight?: Tensor }>('testOnBatch', raw, TEST_ON_BATCH_OPTIONS);
+  raw: TestOnBatchOptions = {},
+): Logs | number | number[] {
+  const options = parseOptions<TestOnBatchOptions>('testOnBatch', raw, TEST_ON_BATCH_OPTIONS);
   const runner = new StepRunner(model, requireCompiled(model, 'testOnBatch'));
   const xs = toList(x, 'testOnBatch: x');
   const ys = y === undefined && runner.testTargetsOptional ? [] : toList(y, 'testOnBatch: y');
@@ -452,5 +461,6 @@ export function testOnBatch(
     ['y', ys],
   ]);
   runner.reset();
-  return runner.test(xs, ys, options.sampleWeight);
+  const logs = runner.test(xs, ys, options.sampleWeight);
+  return options.returnDict === false ? logsAsList(logs) : logs;
 }

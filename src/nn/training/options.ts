@@ -50,6 +50,11 @@ export interface EvaluateOptions {
   verbose?: Verbose;
   sampleWeight?: Tensor;
   callbacks?: readonly Callback[];
+  /**
+   * Keras's `return_dict`: the record `{loss, ...}` (true, neurona's default) or Keras's default
+   * form, the loss alone or `[loss, ...metrics]` (false).
+   */
+  returnDict?: boolean;
 }
 
 export interface PredictOptions {
@@ -63,6 +68,23 @@ export interface PredictOptions {
 export interface BatchOptions {
   sampleWeight?: Tensor;
   classWeight?: Readonly<Record<number, number>>;
+  /** See EvaluateOptions.returnDict. */
+  returnDict?: boolean;
+}
+
+export interface TestOnBatchOptions {
+  sampleWeight?: Tensor;
+  /** See EvaluateOptions.returnDict. */
+  returnDict?: boolean;
+}
+
+/**
+ * Keras's `return_dict=False` form of a record of logs: the one value when there is one (the loss),
+ * else the values in the record's order (`[loss, ...metrics]`, as Keras orders `metrics_names`).
+ */
+export function logsAsList(logs: Readonly<Record<string, number>>): number | number[] {
+  const values = Object.values(logs);
+  return values.length === 1 ? values[0]! : values;
 }
 
 export const tensorCheck = (value: unknown, what: string) => {
@@ -92,7 +114,9 @@ export const FIT_OPTIONS = {
     classWeight: is.object,
   } satisfies Record<keyof FitOptions, unknown>,
 };
-export const EVALUATE_OPTIONS = { keys: { ...COMMON, steps: is.any } satisfies Record<keyof EvaluateOptions, unknown> };
+export const EVALUATE_OPTIONS = {
+  keys: { ...COMMON, steps: is.any, returnDict: is.boolean } satisfies Record<keyof EvaluateOptions, unknown>,
+};
 export const PREDICT_OPTIONS = {
   keys: {
     batchSize: is.any,
@@ -109,9 +133,11 @@ export const PREDICT_OPTIONS = {
   },
 };
 export const TRAIN_ON_BATCH_OPTIONS = {
-  keys: { sampleWeight: tensorCheck, classWeight: is.object } satisfies Record<keyof BatchOptions, unknown>,
+  keys: { sampleWeight: tensorCheck, classWeight: is.object, returnDict: is.boolean } satisfies Record<keyof BatchOptions, unknown>,
 };
-export const TEST_ON_BATCH_OPTIONS = { keys: { sampleWeight: tensorCheck } };
+export const TEST_ON_BATCH_OPTIONS = {
+  keys: { sampleWeight: tensorCheck, returnDict: is.boolean } satisfies Record<keyof TestOnBatchOptions, unknown>,
+};
 
 export function checkVerbose(verbose: unknown, where: string): 0 | 1 | 2 {
   if (verbose === 'auto') return 1;
