@@ -233,3 +233,27 @@ test("webgpu: the LSTM, GRU and SimpleRNN cell shaders give js's values, called 
   }
   gpu.forEach((v, i) => assertClose(Array.from(v), Array.from(js[i]!), { rtol: 1e-5, atol: 1e-6, message: `array ${i}` }));
 });
+
+test('webgpu: gelu and its gradient, both forms, run as shaders and match js', { skip }, () => {
+  const values = [-12, -3, -1, -0.5, -1e-3, 0, 1e-3, 0.5, 1, 3, 12, Number.NaN, Number.NEGATIVE_INFINITY];
+  const run = (backend: string, approximate: boolean) => {
+    const previous = nr.getBackend();
+    nr.setBackend(backend);
+    try {
+      const x = nr.tensor(values);
+      const [y, g] = [nr.gelu(x, approximate), nr.grad((t: nr.Tensor) => nr.gelu(t, approximate).sum())(x)[0]!];
+      return [Float32Array.from(y.data() as Float32Array), Float32Array.from(g.data() as Float32Array)];
+    } finally {
+      nr.setBackend(previous);
+    }
+  };
+  for (const approximate of [false, true]) {
+    const before = new Map(webgpuActivity().gpu);
+    const [y, g] = run('webgpu', approximate);
+    const ran = [...webgpuActivity().gpu].filter(([key, n]) => n > (before.get(key) ?? 0)).map(([key]) => key);
+    assert.ok(ran.includes(`gelu:${approximate}`) && ran.includes(`geluBackward:${approximate}`), `ran: ${ran.join(', ')}`);
+    const [yJs, gJs] = run('js', approximate);
+    assertClose(y!, yJs!, { rtol: 1e-6, atol: 1e-30, message: `gelu approximate=${approximate}` });
+    assertClose(g!, gJs!, { rtol: 1e-6, atol: 1e-30, message: `gelu slope approximate=${approximate}` });
+  }
+});

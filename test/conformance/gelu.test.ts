@@ -1,4 +1,4 @@
-import { nr } from '../helpers.js';
+import { includeWebgpu, nr } from '../helpers.js';
 import { ODD_LENGTHS, TestRandom, assertConforms, conformance, randomTensor, valuesOf } from './harness.js';
 
 /*
@@ -6,6 +6,8 @@ import { ODD_LENGTHS, TestRandom, assertConforms, conformance, randomTensor, val
  * every backend against a float64 reference written here independently of the kernels (erfc by its
  * Maclaurin series and continued fraction).
  */
+
+includeWebgpu();
 
 /** erfc(z) for z >= 0 in float64: 1 - erf(z) from the Maclaurin series below 3, the continued fraction above. */
 function erfc(z: number): number {

@@ -75,6 +75,54 @@ const BINARY: Partial<Record<BinaryOp, string>> = {
   minimum: 'select(b, a, a < b || isnan32(a))',
 };
 
+/**
+ * gelu and its slope, exact erf form and tanh form: ports of native/kernels/elementwise_impl.h's
+ * normal_tail_f32 (Phi(-|x|) by a Chebyshev series of erfc's smooth part, exp(-x^2 / 2) split so
+ * that x^2 is not rounded), gelu_f32, gelu_slope_f32, gelu_tanh_f32 and gelu_tanh_slope_f32.
+ */
+const GELU = /* wgsl */ `
+fn normal_tail32(x: f32) -> vec2<f32> {
+  var c = array<f32, 12>(-0.65132686, 0.641969792, 0.0194764732, -0.00956151479, -0.000946595344, 0.000366839498,
+    4.25233248e-05, -2.02785781e-05, -1.62429e-06, 1.30365584e-06, 1.56264417e-08, -8.52380959e-08);
+  let ax = abs(x);
+  let a = select(16.0, ax, ax < 16.0);
+  let z = a * 0.707106781;
+  let inverse = 1.0 / (2.0 + z);
+  let s = (2.0 - z) * inverse;
+  var b1 = 0.0;
+  var b2 = 0.0;
+  for (var k = 11; k >= 1; k--) {
+    let b = c[k] + 2.0 * s * b1 - b2;
+    b2 = b1;
+    b1 = b;
+  }
+  let h = c[0] + s * b1 - b2;
+  let hi = bitcast<f32>(bitcast<i32>(a) & -4096);
+  let lo = a - hi;
+  let density = exp32(-0.5 * hi * hi) * exp32(-0.5 * lo * (a + hi));
+  return vec2<f32>(inverse * density * exp32(h), density);
+}
+fn gelu32(x: f32) -> f32 {
+  let t = normal_tail32(x).x;
+  return select(x * (1.0 - t), x * t, x < 0.0);
+}
+fn gelu_slope32(x: f32) -> f32 {
+  let r = normal_tail32(x);
+  return select(1.0 - r.x, r.x, x < 0.0) + x * 0.398942280 * r.y;
+}
+fn gelu_tanh32(x: f32) -> f32 {
+  return x * sigmoid32(2.0 * 0.797884561 * x * (1.0 + 0.044715 * x * x));
+}
+fn gelu_tanh_slope32(x: f32) -> f32 {
+  let w = 2.0 * 0.797884561 * x * (1.0 + 0.044715 * x * x);
+  let e = exp32(-abs(w));
+  let r = 1.0 / (1.0 + e);
+  let p = select(e * r, r, w >= 0.0);
+  let q = select(r, e * r, w >= 0.0);
+  return p + x * p * q * 2.0 * 0.797884561 * (1.0 + 3.0 * 0.044715 * x * x);
+}
+`;
+
 /** The webgpu kernel table over `bridge`, with `fallback` (the js kernels behind a sync) for every other case. */
 export function webgpuKernels(bridge: Bridge, fallback: Kernels): Partial<Kernels> {
   const dispatch = (key: string, code: string, ids: number[], u: ArrayBuffer, groups: [number, number, number]) => {
@@ -109,6 +157,34 @@ struct P { n: u32, p: f32 }
 ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } let x = xs[i]; let y = ys[i]; let d = ds[i]; let p = u.p; out[i] = ${expr}; }`;
     const ids = [inputId(x), inputId(y), inputId(dy), out.outputId()];
     dispatch(`unaryGrad:${op}`, code, ids, uniform([out.length, param], new Set([1])), grid(out.length));
+  }
+
+  function gelu(x: FloatArray, out: FloatArray, approximate: boolean): void {
+    if (!isF32(x) || !onDevice(out)) {
+      fallback.gelu(x, out, approximate);
+      return;
+    }
+    if (out.length === 0) return;
+    const f = approximate ? 'gelu_tanh32' : 'gelu32';
+    const code = `${HELPERS}${GELU}${storage(['x', 'out'], new Set(['out']))}
+struct P { n: u32 }
+@group(0) @binding(2) var<uniform> u: P;
+${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } out[i] = ${f}(x[i]); }`;
+    dispatch(`gelu:${approximate}`, code, [inputId(x), out.outputId()], uniform([out.length]), grid(out.length));
+  }
+
+  function geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, approximate: boolean): void {
+    if (!isF32(x) || !isF32(dy) || !onDevice(dx)) {
+      fallback.geluBackward(x, dy, dx, approximate);
+      return;
+    }
+    if (dx.length === 0) return;
+    const f = approximate ? 'gelu_tanh_slope32' : 'gelu_slope32';
+    const code = `${HELPERS}${GELU}${storage(['x', 'dy', 'dx'], new Set(['dx']))}
+struct P { n: u32 }
+@group(0) @binding(3) var<uniform> u: P;
+${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } dx[i] = dy[i] * ${f}(x[i]); }`;
+    dispatch(`geluBackward:${approximate}`, code, [inputId(x), inputId(dy), dx.outputId()], uniform([dx.length]), grid(dx.length));
   }
 
   const MAX_RANK = 8;
@@ -295,6 +371,8 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } ${bodies[rule]} }`;
   return {
     unary,
     unaryGrad,
+    gelu,
+    geluBackward,
     binary,
     reduce,
     matmul,
