@@ -8,6 +8,7 @@
  * when neurona runs from its sources under tsx (tests, examples).
  */
 import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, FormatError, type NeuronaError, configError, formatError, show } from '../core/index.js';
@@ -23,11 +24,16 @@ export interface ImageJob extends PrepareImageOptions {
   decoder?: Decoder;
 }
 
-/** Reads, decodes and prepares one file on the calling thread; every failure is a FormatError naming the file. */
-export async function readImageFile(job: ImageJob): Promise<ImagePixels> {
+/**
+ * Reads, decodes and prepares one file on the calling thread; every failure is a FormatError naming
+ * the file. `blocking` reads the file synchronously: right on a worker thread, where nothing else
+ * waits, and cheaper for small files than a round trip through libuv's thread pool (a 96x80 PNG
+ * decoded and resized took 1.09 ms with the asynchronous read, a quarter of it waiting).
+ */
+export async function readImageFile(job: ImageJob, blocking = false): Promise<ImagePixels> {
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(job.path));
+    bytes = new Uint8Array(blocking ? readFileSync(job.path) : await readFile(job.path));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw formatError(job.path, { expected: 'cannot read the file', rule: code ?? String(error), cause: error });

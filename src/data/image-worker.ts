@@ -5,7 +5,7 @@ import { type ImageJob, type WorkerReply, readImageFile } from './image-pool.js'
 parentPort?.on('message', async ({ id, job }: { id: number; job: ImageJob }) => {
   let reply: WorkerReply;
   try {
-    reply = { id, image: await readImageFile(job) };
+    reply = { id, image: await readImageFile(job, true) };
   } catch (error) {
     const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
     reply = { id, error: { name, message } };
