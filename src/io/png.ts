@@ -9,10 +9,13 @@
  *
  * The decoder reads every valid PNG (bit depths 1, 2, 4, 8 and 16; gray, gray + alpha, RGB, RGBA
  * and palette; tRNS transparency; Adam7 interlacing) through the fast-png library, which also runs
- * in browsers. Before fast-png sees the file, this module walks its chunks (lengths, CRCs, IHDR
- * fields), refuses images above the pixel limit, and inflates the image data once as a stream to
- * check that it holds exactly the bytes the header promises, so that no file, however crafted, makes
- * the decoder allocate more than its header declares. Samples come out as 8 bits.
+ * in browsers, except the common 8-bit gray, gray + alpha, RGB and RGBA images without interlacing
+ * or tRNS, whose rows it unfilters itself from the data it inflated anyway (fast-png would inflate
+ * them a second time: a 96x80 RGB image 0.55 -> 0.26 ms with the resize). Before any of that, this
+ * module walks the file's chunks (lengths, CRCs, IHDR fields), refuses images above the pixel limit,
+ * and inflates the image data once as a stream to check that it holds exactly the bytes the header
+ * promises, so that no file, however crafted, makes the decoder allocate more than its header
+ * declares. Samples come out as 8 bits.
  *
  * ```ts
  * import { encodePng, decodePng } from './src/io/png.js'; // internal module: run from the repository root
@@ -260,6 +263,12 @@ export function decodePng(bytes: Uint8Array, name = 'PNG data', options: DecodeP
   const passes = passesOf(h);
   const expected = passes.reduce((n, p) => n + rawBytes(p.width, p.height, h), 0);
   const raw = inflateBounded(idat, expected, fail);
+  // The common case, 8-bit gray, gray + alpha, RGB or RGBA without interlacing or a tRNS key: its
+  // samples are the unfiltered rows, so fast-png need not inflate the data a second time.
+  if (h.depth === 8 && !h.interlaced && h.colorType !== 3 && !seen.has('tRNS')) {
+    const channels = COLOR_TYPES[h.colorType]!.samples as PngImage['channels'];
+    return { width: h.width, height: h.height, channels, pixels: unfilter(raw, h.height, h.width * channels, channels, fail) };
+  }
 
   let decoded: { data: Uint8Array | Uint16Array | Uint8ClampedArray; palette?: number[][]; transparency?: Uint16Array };
   try {
@@ -270,6 +279,46 @@ export function decodePng(bytes: Uint8Array, name = 'PNG data', options: DecodeP
     return fail({ expected: 'cannot decode the image data', rule: error instanceof Error ? error.message : String(error) });
   }
   return toEightBit(h, decoded, fail);
+}
+
+/**
+ * PNG's five scanline filters (None, Sub, Up, Average, Paeth) undone: `raw` holds `height` rows of a
+ * filter byte and `stride` bytes, `bpp` bytes per pixel; returns the rows without their filter bytes.
+ */
+function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number, fail: Fail): Uint8Array {
+  const out = new Uint8Array(height * stride);
+  for (let y = 0; y < height; y++) {
+    const src = y * (stride + 1) + 1;
+    const row = y * stride;
+    const up = row - stride;
+    const filter = raw[src - 1]!;
+    if (filter === 0 || (filter === 2 && y === 0)) {
+      out.set(raw.subarray(src, src + stride), row);
+    } else if (filter === 1 || (filter === 2 && y > 0)) {
+      // Sub adds the byte bpp to the left; Up the byte above (a Uint8Array store wraps mod 256).
+      const back = filter === 1 ? bpp : stride;
+      for (let i = 0; i < stride; i++) out[row + i] = raw[src + i]! + (filter === 2 || i >= bpp ? out[row + i - back]! : 0);
+    } else if (filter === 3) {
+      for (let i = 0; i < stride; i++) {
+        const a = i >= bpp ? out[row + i - bpp]! : 0;
+        const b = y > 0 ? out[up + i]! : 0;
+        out[row + i] = raw[src + i]! + ((a + b) >> 1);
+      }
+    } else if (filter === 4) {
+      for (let i = 0; i < stride; i++) {
+        const a = i >= bpp ? out[row + i - bpp]! : 0;
+        const b = y > 0 ? out[up + i]! : 0;
+        const c = i >= bpp && y > 0 ? out[up + i - bpp]! : 0;
+        const pa = Math.abs(b - c);
+        const pb = Math.abs(a - c);
+        const pc = Math.abs(a + b - 2 * c);
+        out[row + i] = raw[src + i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+      }
+    } else {
+      fail({ expected: 'cannot decode the image data', rule: `Unsupported filter: ${filter}` });
+    }
+  }
+  return out;
 }
 
 /** Inflates the IDAT stream in pieces, stopping as soon as it outgrows `expected` bytes. */

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { decode as decodeFast } from 'fast-png';
 import { deflateSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -252,5 +253,43 @@ test('a repeated PLTE or tRNS chunk is a FormatError (fast-png would widen palet
     const end = at + 12 + view.getUint32(at);
     const twice = Buffer.concat([file.subarray(0, end), file.subarray(at)]);
     assertFormatError(() => decodePng(twice, 'twice.png'), /^twice\.png: /, new RegExp(`more than one ${type} chunk`));
+  }
+});
+
+test("8-bit images unfiltered here give fast-png's samples: random pixels, every filter type, every colour type", () => {
+  // decodePng undoes the filters itself for 8-bit gray, gray + alpha, RGB and RGBA without
+  // interlacing or tRNS; fast-png (which decodes everything else) is the reference.
+  const random = new Random(12345);
+  const next = () => Math.floor(random.next() * 65536);
+  for (const [colorType, bpp] of [
+    [0, 1],
+    [4, 2],
+    [2, 3],
+    [6, 4],
+  ] as const) {
+    const [width, height] = [7, 9];
+    const stride = width * bpp;
+    const pixels = Uint8Array.from({ length: stride * height }, () => next() & 255);
+    const raw = new Uint8Array((stride + 1) * height);
+    for (let y = 0; y < height; y++) {
+      const type = y === 0 ? 4 : next() % 5;
+      raw[y * (stride + 1)] = type;
+      for (let i = 0; i < stride; i++) {
+        const x = pixels[y * stride + i]!;
+        const a = i >= bpp ? pixels[y * stride + i - bpp]! : 0;
+        const b = y > 0 ? pixels[(y - 1) * stride + i]! : 0;
+        const c = i >= bpp && y > 0 ? pixels[(y - 1) * stride + i - bpp]! : 0;
+        const p = a + b - c;
+        const paeth =
+          Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+        const predicted = [0, a, b, (a + b) >> 1, paeth][type]!;
+        raw[y * (stride + 1) + 1 + i] = (x - predicted) & 255;
+      }
+    }
+    const file = handBuilt(width, height, colorType, raw);
+    const ours = decodePng(file);
+    assert.equal(ours.channels, bpp);
+    assert.deepEqual([...ours.pixels], [...pixels], `colour type ${colorType}`);
+    assert.deepEqual([...ours.pixels], [...decodeFast(file, { checkCrc: true }).data], `colour type ${colorType} against fast-png`);
   }
 });
