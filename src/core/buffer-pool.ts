@@ -35,7 +35,10 @@ const POOL_MAX_BYTES = 4 * 1024 * 1024 * 1024;
 
 const free = new Map<number, Float32Array[]>();
 let pooledBytes = 0;
-/** How many times `trimBufferPool` ran, and per size the value it had when that size was last asked for. */
+/**
+ * How many times `trimBufferPool` ran, and per pooled size (only sizes the pool has held, so the map
+ * stays as small as the pool's set of sizes) the value it had when that size was last asked for.
+ */
 let round = 0;
 const lastAsked = new Map<number, number>();
 /**
@@ -43,7 +46,7 @@ const lastAsked = new Map<number, number>();
  * enough for several models trained in turn (a GAN's two, a CycleGAN's four), each step a round.
  */
 const IDLE_ROUNDS = 8;
-/** Bytes of new arrays made for requests the pool could have served (see `freshBufferBytes`). */
+/** Bytes of the new arrays (of POOL_MIN_ELEMENTS or more) that takeFloat32 made (see `freshBufferBytes`). */
 let freshBytes = 0;
 /**
  * A request of at least this many elements that finds no free array of its size takes the smallest
@@ -109,7 +112,7 @@ export function trackFreshFloat32(into: WeakSet<ArrayBufferLike> | null): void {
  * is filled with NaN instead, so that an element the caller fails to write shows in its result.
  */
 export function takeFloat32(size: number, zeroed = true): Float32Array {
-  if (size >= POOL_MIN_ELEMENTS) lastAsked.set(size, round);
+  if (size >= POOL_MIN_ELEMENTS && free.has(size)) lastAsked.set(size, round);
   let array = size >= POOL_MIN_ELEMENTS ? free.get(size)?.pop() : undefined;
   if (!array && size >= FIT_MIN_ELEMENTS) array = largerFree(size);
   if (!array) {
@@ -157,6 +160,7 @@ export function releaseFloat32(arrays: Iterable<Float32Array>): void {
     if (!list) {
       list = [];
       free.set(kept.length, list);
+      if (!lastAsked.has(kept.length)) lastAsked.set(kept.length, round);
     }
     list.push(kept);
     pooledBytes += kept.byteLength;
