@@ -30,8 +30,8 @@ export function isQuiet(): boolean {
   return envFlag('NEURONA_QUIET');
 }
 
-/** `process.env[name]` where there is a process (Node), else undefined (browsers). */
-function envValue(name: string): string | undefined {
+/** @internal `process.env[name]` where there is a process (Node), else undefined (browsers). */
+export function envValue(name: string): string | undefined {
   return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
 }
 

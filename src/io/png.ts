@@ -292,12 +292,13 @@ function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number, 
     const row = y * stride;
     const up = row - stride;
     const filter = raw[src - 1]!;
+    // Each filter adds a prediction from the bytes already decoded (a Uint8Array store wraps mod 256).
     if (filter === 0 || (filter === 2 && y === 0)) {
       out.set(raw.subarray(src, src + stride), row);
-    } else if (filter === 1 || (filter === 2 && y > 0)) {
-      // Sub adds the byte bpp to the left; Up the byte above (a Uint8Array store wraps mod 256).
-      const back = filter === 1 ? bpp : stride;
-      for (let i = 0; i < stride; i++) out[row + i] = raw[src + i]! + (filter === 2 || i >= bpp ? out[row + i - back]! : 0);
+    } else if (filter === 1) {
+      for (let i = 0; i < stride; i++) out[row + i] = raw[src + i]! + (i >= bpp ? out[row + i - bpp]! : 0);
+    } else if (filter === 2) {
+      for (let i = 0; i < stride; i++) out[row + i] = raw[src + i]! + out[up + i]!;
     } else if (filter === 3) {
       for (let i = 0; i < stride; i++) {
         const a = i >= bpp ? out[row + i - bpp]! : 0;

@@ -1,15 +1,4 @@
-import {
-  broadcastShapes,
-  configError,
-  show,
-  dtypeError,
-  formatShape,
-  hostArray,
-  hostMirrorOf,
-  isFloat,
-  shapesEqual,
-  type DType,
-} from '../core/index.js';
+import { broadcastShapes, configError, show, dtypeError, formatShape, hostArray, isFloat, shapesEqual, type DType } from '../core/index.js';
 import { kernels, type BinaryOp, type UnaryGradOp, type UnaryOp } from '../backend/index.js';
 import { Tensor, provideGraphOps, record, takeOverwrite } from '../tensor/index.js';
 import { castTo, empty, operands, requireFloat, resultType, toTensor, unbroadcast, unfilled, type Operand } from './helpers.js';
@@ -56,21 +45,6 @@ const UNARY: Record<UnaryOp, UnarySpec> = {
 /** The unary ops that may write over their input: their gradient reads the same from x as from y. */
 const OVERWRITING = new Set<UnaryOp>(['relu', 'boundedRelu']);
 
-/**
- * Whether an op may write its result, of `dtype`, into `t`'s storage: `t` was offered (see
- * `withOverwritable`), is float32 host storage of its own (not on a device: a shader may not read
- * and write one buffer), and the result has its dtype.
- */
-function overwrites(t: Tensor, dtype: DType): boolean {
-  return (
-    dtype === 'float32' &&
-    t.dtype === 'float32' &&
-    t._data instanceof Float32Array &&
-    hostMirrorOf(t._data) === undefined &&
-    takeOverwrite(t)
-  );
-}
-
 function unaryOp(op: UnaryOp, input: Operand, param = 0): Tensor {
   const x = toTensor(input);
   const spec = UNARY[op];
@@ -79,7 +53,7 @@ function unaryOp(op: UnaryOp, input: Operand, param = 0): Tensor {
   else if (spec.result === 'float' && !isFloat(dtype)) dtype = 'float32';
   else if (spec.result === 'keep' && dtype === 'bool') dtype = 'int32';
   // Written over x, the op's gradient reads its output in x's place (relu's test x > 0 is y > 0).
-  const inPlace = OVERWRITING.has(op) && overwrites(x, dtype);
+  const inPlace = OVERWRITING.has(op) && takeOverwrite(x, dtype);
   const y = inPlace ? new Tensor(x._data, x.shape, dtype) : unfilled(x.shape, dtype);
   kernels().unary(op, x._data, y._data, param);
   const grad = spec.grad;
@@ -197,9 +171,9 @@ function binaryOp(
   const into =
     op !== 'add'
       ? null
-      : shapesEqual(a.shape, shape) && overwrites(a, dtype)
+      : shapesEqual(a.shape, shape) && takeOverwrite(a, dtype)
         ? a
-        : shapesEqual(b.shape, shape) && overwrites(b, dtype)
+        : shapesEqual(b.shape, shape) && takeOverwrite(b, dtype)
           ? b
           : null;
   const out = into ? new Tensor(into._data, shape, dtype) : unfilled(shape, dtype, op);

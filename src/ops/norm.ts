@@ -1,14 +1,4 @@
-import {
-  configError,
-  dtypeError,
-  formatShape,
-  hostArray,
-  hostMirrorOf,
-  normalizeAxis,
-  releaseFloat32,
-  shapeError,
-  show,
-} from '../core/index.js';
+import { configError, dtypeError, formatShape, hostArray, normalizeAxis, releaseFloat32, shapeError, show } from '../core/index.js';
 import { kernels, type AxisView } from '../backend/index.js';
 import { Tensor, isGradEnabled, record, takeOverwrite } from '../tensor/index.js';
 import { add, mul, rsqrt, square, sub } from './elementwise.js';
@@ -180,18 +170,6 @@ function batchNormGradientByOps(
   return [dx, ...(gamma ? [dGamma] : []), ...(beta ? [dBeta] : [])];
 }
 
-/** Whether batchNormInference may write over x: offered, float32 host storage, statistics of its dtype. */
-function overwrites(x: Tensor, k: Tensor, shift: Tensor): boolean {
-  return (
-    x.dtype === 'float32' &&
-    k.dtype === 'float32' &&
-    shift.dtype === 'float32' &&
-    x._data instanceof Float32Array &&
-    hostMirrorOf(x._data) === undefined &&
-    takeOverwrite(x)
-  );
-}
-
 /**
  * Batch normalization in inference mode, with given (moving) statistics:
  * `(x - mean) / sqrt(variance + epsilon) * gamma + beta`, each a [channels] tensor applied along
@@ -238,8 +216,8 @@ export function batchNormInference(
   let shift = mul(m, k);
   shift = center ? sub(center, shift) : mul(shift, -1);
   // In inference, a model may offer x (a convolution's output nothing else reads): both passes then
-  // write over it, the same arithmetic in the same order.
-  if (!isGradEnabled() && overwrites(x, k, shift)) {
+  // write over it, the same arithmetic in the same order (k and shift have x's dtype: channelParameter).
+  if (!isGradEnabled() && takeOverwrite(x)) {
     const [ks, shifts] = [shaped(k), shaped(shift)];
     const table = kernels();
     table.binary('mul', x._data, x.shape, ks._data, ks.shape, x._data, x.shape);

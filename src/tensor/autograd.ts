@@ -586,7 +586,7 @@ function releaseInternal(runs: readonly ModelRun[], step: RecyclingStep): void {
  * the graph reads it again; tensors sharing one buffer (views) go back together, after the last of
  * them. Their nodes then raise if differentiated again (see freedNode).
  */
-class ActivationRelease {
+class ActivationRelease implements ActivationGiveBack {
   /** The internal tensors to give back; per buffer, those on it and how many have not run yet. */
   private readonly members = new Set<Tensor>();
   private readonly pending = new Map<ArrayBufferLike, Tensor[]>();
@@ -630,10 +630,14 @@ class ActivationRelease {
   }
 }
 
-/** What gives activations back during a backward pass (see GradientRelease): told the graph's order first, then each node that ran. */
+/**
+ * What gives activations back during a backward pass (see GradientRelease): told the graph's order
+ * first, then each node that ran, then that the pass is over.
+ */
 interface ActivationGiveBack {
   begin(order: readonly Tensor[]): void;
   ran(t: Tensor, owned: Set<ArrayBufferLike>): void;
+  finish(): void;
 }
 
 /**
@@ -680,6 +684,9 @@ class StepActivationRelease implements ActivationGiveBack {
     this.released.add(buffer);
     releaseFloat32([t._data as Float32Array]);
   }
+
+  /** What the pass did not reach goes back with the rest of the step (its `release()`). */
+  finish(): void {}
 }
 
 /** The working tensors of the training step being evaluated (see `stepScratchTensor`), or null. */
@@ -737,11 +744,11 @@ function evaluateWithGrads(
       // Inside a custom training step, the model runs `fn` made give back their activations as the pass
       // goes, and what the pass did not reach once it is over (nothing may differentiate them again).
       // In fit's built-in step, the whole graph's activations do (all of it is the step's own).
-      let activations: ActivationRelease | StepActivationRelease | null = null;
+      let activations: ActivationGiveBack | null = null;
       if (step && !createGraph) activations = new ActivationRelease(step, step.runs.splice(firstRun), args);
       else if (keep && released && !createGraph) activations = new StepActivationRelease([value, ...keep()], released);
       for (const [t, g] of propagate(value, seed, new Set(args), made, createGraph, released, activations)) grads.set(t, g);
-      if (activations instanceof ActivationRelease) activations.finish();
+      activations?.finish();
     } else if (value.size !== 1) {
       seedFor(value, undefined, 'valueAndGrad');
     }

@@ -1,3 +1,4 @@
+import { hostMirrorOf, type DType } from '../core/index.js';
 import type { Tensor } from './tensor.js';
 
 /*
@@ -28,11 +29,14 @@ export function withOverwritable<T>(t: Tensor, fn: () => T): T {
 }
 
 /**
- * @internal For ops that can write their result over an input: whether `t` was offered (see
- * `withOverwritable`). A true answer takes the offer, so a second op reading `t` gets false.
+ * @internal For ops that can write their result, of `dtype`, over an input: whether `t` was offered
+ * (see `withOverwritable`) and its storage can take the result: a float32 result into float32 host
+ * storage (not on a device: a shader may not read and write one buffer). A true answer takes
+ * the offer, so a second op reading `t` gets false.
  */
-export function takeOverwrite(t: Tensor): boolean {
-  if (offered !== t) return false;
+export function takeOverwrite(t: Tensor, dtype: DType = t.dtype): boolean {
+  if (offered !== t || t.dtype !== dtype || dtype !== 'float32') return false;
+  if (!(t._data instanceof Float32Array) || hostMirrorOf(t._data) !== undefined) return false;
   offered = null;
   return true;
 }

@@ -1,5 +1,5 @@
 import type { Backend, Conv2DGeometry, KernelName, Kernels, UpdateParams } from '../kernels.js';
-import { envInteger, type FloatArray } from '../../core/index.js';
+import { envInteger, envValue, type FloatArray } from '../../core/index.js';
 import { jsKernels } from '../js/index.js';
 import { CODES, NATIVE_FUNCTIONS, STRUCTS, parseArg, tableHash, type Addon, type FunctionSpec } from './table.js';
 
@@ -52,7 +52,7 @@ function builtins(): BuiltinModules | string {
  */
 function addonPath(node: BuiltinModules): { path: string; root: string } {
   const root = node.path.join(node.path.dirname(node.url.fileURLToPath(import.meta.url)), '..', '..', '..');
-  const override = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURONA_NATIVE_ADDON;
+  const override = envValue('NEURONA_NATIVE_ADDON');
   return { path: override || node.path.join(root, 'build', 'Release', 'neurona.node'), root };
 }
 

@@ -1,4 +1,4 @@
-import { configError, numericsError } from '../../core/index.js';
+import { configError, envValue, numericsError } from '../../core/index.js';
 import { openTransport, type Transport } from './transport.js';
 
 /*
@@ -50,10 +50,6 @@ export function bucketBytes(bytes: number): number {
   return Math.ceil(b / quarter) * quarter;
 }
 
-function env(name: string): string | undefined {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
-}
-
 function builtin<T>(id: string): T | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   return proc?.getBuiltinModule?.(id) as T | undefined;
@@ -66,7 +62,7 @@ function builtin<T>(id: string): T | undefined {
 function moduleSpecifier(): string {
   const url = builtin<NodeUrl>('node:url');
   if (!url) return '';
-  const override = env('NEURONA_WEBGPU_MODULE');
+  const override = envValue('NEURONA_WEBGPU_MODULE');
   if (override) return url.pathToFileURL(override).href;
   const mod = builtin<NodeModule>('node:module')!;
   const cwd = (globalThis as { process: { cwd(): string } }).process.cwd();

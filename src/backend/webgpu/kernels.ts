@@ -130,61 +130,50 @@ export function webgpuKernels(bridge: Bridge, fallback: Kernels): Partial<Kernel
     releaseTemporary();
   };
 
+  /**
+   * One thread per output value: `inputs` bound by name in order, then `out`, then the uniform
+   * {n, p}; `body` assigns `out[i]` (with `p`, the op's parameter; `extra` adds WGSL functions).
+   */
+  function perValue(key: string, inputs: Record<string, Float32Array>, out: GpuFloat32Array, body: string, param = 0, extra = ''): void {
+    if (out.length === 0) return;
+    const names = Object.keys(inputs);
+    const code = `${HELPERS}${extra}${storage([...names, 'out'], new Set(['out']))}
+struct P { n: u32, p: f32 }
+@group(0) @binding(${names.length + 1}) var<uniform> u: P;
+${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } let p = u.p; ${body} }`;
+    const ids = [...Object.values(inputs).map(inputId), out.outputId()];
+    dispatch(key, code, ids, uniform([out.length, param], new Set([1])), grid(out.length));
+  }
+
   function unary(op: UnaryOp, x: TypedArray, out: TypedArray, param: number): void {
     const expr = UNARY[op];
-    if (expr === undefined || !isF32(x) || !onDevice(out)) {
-      fallback.unary(op, x, out, param);
-      return;
-    }
-    if (out.length === 0) return;
-    const code = `${HELPERS}${storage(['x', 'out'], new Set(['out']))}
-struct P { n: u32, p: f32 }
-@group(0) @binding(2) var<uniform> u: P;
-${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } let v = x[i]; let p = u.p; out[i] = ${expr}; }`;
-    dispatch(`unary:${op}`, code, [inputId(x), out.outputId()], uniform([out.length, param], new Set([1])), grid(out.length));
+    if (expr === undefined || !isF32(x) || !onDevice(out)) fallback.unary(op, x, out, param);
+    else perValue(`unary:${op}`, { x }, out, `let v = x[i]; out[i] = ${expr};`, param);
   }
 
   function unaryGrad(op: UnaryGradOp, x: FloatArray, y: FloatArray, dy: FloatArray, out: FloatArray, param: number): void {
     const expr = UNARY_GRAD[op];
-    if (expr === undefined || !isF32(x) || !isF32(y) || !isF32(dy) || !onDevice(out)) {
-      fallback.unaryGrad(op, x, y, dy, out, param);
-      return;
-    }
-    if (out.length === 0) return;
-    const code = `${HELPERS}${storage(['xs', 'ys', 'ds', 'out'], new Set(['out']))}
-struct P { n: u32, p: f32 }
-@group(0) @binding(4) var<uniform> u: P;
-${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } let x = xs[i]; let y = ys[i]; let d = ds[i]; let p = u.p; out[i] = ${expr}; }`;
-    const ids = [inputId(x), inputId(y), inputId(dy), out.outputId()];
-    dispatch(`unaryGrad:${op}`, code, ids, uniform([out.length, param], new Set([1])), grid(out.length));
+    if (expr === undefined || !isF32(x) || !isF32(y) || !isF32(dy) || !onDevice(out)) fallback.unaryGrad(op, x, y, dy, out, param);
+    else
+      perValue(`unaryGrad:${op}`, { xs: x, ys: y, ds: dy }, out, `let x = xs[i]; let y = ys[i]; let d = ds[i]; out[i] = ${expr};`, param);
   }
 
   function gelu(x: FloatArray, out: FloatArray, approximate: boolean): void {
-    if (!isF32(x) || !onDevice(out)) {
-      fallback.gelu(x, out, approximate);
-      return;
-    }
-    if (out.length === 0) return;
-    const f = approximate ? 'gelu_tanh32' : 'gelu32';
-    const code = `${HELPERS}${GELU}${storage(['x', 'out'], new Set(['out']))}
-struct P { n: u32 }
-@group(0) @binding(2) var<uniform> u: P;
-${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } out[i] = ${f}(x[i]); }`;
-    dispatch(`gelu:${approximate}`, code, [inputId(x), out.outputId()], uniform([out.length]), grid(out.length));
+    if (!isF32(x) || !onDevice(out)) fallback.gelu(x, out, approximate);
+    else perValue(`gelu:${approximate}`, { x }, out, `out[i] = ${approximate ? 'gelu_tanh32' : 'gelu32'}(x[i]);`, 0, GELU);
   }
 
   function geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, approximate: boolean): void {
-    if (!isF32(x) || !isF32(dy) || !onDevice(dx)) {
-      fallback.geluBackward(x, dy, dx, approximate);
-      return;
-    }
-    if (dx.length === 0) return;
-    const f = approximate ? 'gelu_tanh_slope32' : 'gelu_slope32';
-    const code = `${HELPERS}${GELU}${storage(['x', 'dy', 'dx'], new Set(['dx']))}
-struct P { n: u32 }
-@group(0) @binding(3) var<uniform> u: P;
-${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } dx[i] = dy[i] * ${f}(x[i]); }`;
-    dispatch(`geluBackward:${approximate}`, code, [inputId(x), inputId(dy), dx.outputId()], uniform([dx.length]), grid(dx.length));
+    if (!isF32(x) || !isF32(dy) || !onDevice(dx)) fallback.geluBackward(x, dy, dx, approximate);
+    else
+      perValue(
+        `geluBackward:${approximate}`,
+        { x, dy },
+        dx,
+        `out[i] = dy[i] * ${approximate ? 'gelu_tanh_slope32' : 'gelu_slope32'}(x[i]);`,
+        0,
+        GELU,
+      );
   }
 
   const MAX_RANK = 8;

@@ -1,4 +1,4 @@
-import { configError, is, parseOptions, show } from '../../core/index.js';
+import { configError, envValue, is, parseOptions, show } from '../../core/index.js';
 import { formatEpochLine, formatProgressLine, stripAnsi } from '../../core/format.js';
 import { Callback, type CallbackParams, type Logs } from './callback.js';
 
@@ -83,8 +83,7 @@ export class ProgbarLogger extends Callback {
     this.verbose = options.verbose ?? 1;
     this.stream = options.stream ?? defaultStream();
     this.live = this.stream.isTTY === true;
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    this.color = options.color ?? (this.live && !env?.NO_COLOR);
+    this.color = options.color ?? (this.live && !envValue('NO_COLOR'));
     this.intervalMs = options.intervalMs ?? 50;
     this.now = options.now ?? (() => performance.now());
   }

@@ -179,7 +179,7 @@ export class Sequential extends Model {
       const read = x;
       x = spare ? withOverwritable(read, () => layer.apply(read, options)) : layer.apply(read, options);
       values?.push(x);
-      if (recycling && read !== input && before?.keepsNoTensors && layer.keepsNoTensors) giveBack(read, x, input);
+      if (recycling && before?.keepsNoTensors && layer.keepsNoTensors) giveBack(read, x, input);
       before = layer;
     }
     if (values) this.noteRun(values, first);

@@ -16,7 +16,7 @@ import {
   type BatchOptions,
   type EvaluateOptions,
   type TestOnBatchOptions,
-  logsAsList,
+  logsAs,
   type FitOptions,
   type PredictOptions,
 } from './options.js';
@@ -377,7 +377,6 @@ export async function evaluate(
   raw: EvaluateOptions = {},
 ): Promise<Logs | number | number[]> {
   const options = parseOptions<EvaluateOptions>('evaluate', raw, EVALUATE_OPTIONS);
-  const shaped = (logs: Logs) => (options.returnDict === false ? logsAsList(logs) : logs);
   const compiled = requireCompiled(model, 'evaluate');
   const runner = new StepRunner(model, compiled);
   const verbose = checkVerbose(options.verbose ?? 1, 'evaluate');
@@ -388,7 +387,7 @@ export async function evaluate(
     rejectWithDataset('evaluate', y, options as Record<string, unknown>, ['batchSize', 'sampleWeight']);
     const steps = datasetSteps(x, options.steps, 'evaluate', 'steps');
     list.configure(model, { epochs: 1, steps, verbose, metrics: runner.names });
-    return shaped(await runDatasetEvaluation(runner, x, steps, list, 'evaluate'));
+    return logsAs(await runDatasetEvaluation(runner, x, steps, list, 'evaluate'), options.returnDict);
   }
   if (options.steps !== undefined)
     throw configError('evaluate', { expected: 'option steps needs a Dataset x', hint: 'leave it out for tensors' });
@@ -399,7 +398,7 @@ export async function evaluate(
   checkFinite(xs, 'evaluate: x');
   checkFinite(ys, 'evaluate: y');
   list.configure(model, { epochs: 1, steps: Math.ceil(n / batchSize), verbose, metrics: runner.names });
-  return shaped(await runEvaluation(runner, xs, ys, options.sampleWeight, batchSize, list));
+  return logsAs(await runEvaluation(runner, xs, ys, options.sampleWeight, batchSize, list), options.returnDict);
 }
 
 /** Keras's `predict`: batched forward passes (training false, no gradients), concatenated. */
@@ -441,8 +440,7 @@ export function trainOnBatch(
   const weights = sampleWeightsFor(ys, options);
   sampleCount([['x', xs], ['y', ys], ...(weights ? [['sampleWeight', [weights]] as const] : [])]);
   runner.reset();
-  const logs = runner.train(xs, ys, weights);
-  return options.returnDict === false ? logsAsList(logs) : logs;
+  return logsAs(runner.train(xs, ys, weights), options.returnDict);
 }
 
 /** Evaluates one batch; returns its logs. */
@@ -461,6 +459,5 @@ export function testOnBatch(
     ['y', ys],
   ]);
   runner.reset();
-  const logs = runner.test(xs, ys, options.sampleWeight);
-  return options.returnDict === false ? logsAsList(logs) : logs;
+  return logsAs(runner.test(xs, ys, options.sampleWeight), options.returnDict);
 }

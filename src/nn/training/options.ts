@@ -79,10 +79,12 @@ export interface TestOnBatchOptions {
 }
 
 /**
- * Keras's `return_dict=False` form of a record of logs: the one value when there is one (the loss),
- * else the values in the record's order (`[loss, ...metrics]`, as Keras orders `metrics_names`).
+ * Logs in the form `returnDict` asks for: the record itself (true or left out), or Keras's
+ * `return_dict=False` form (false): the one value when there is one (the loss), else the values in
+ * the record's order (`[loss, ...metrics]`, as Keras orders `metrics_names`).
  */
-export function logsAsList(logs: Readonly<Record<string, number>>): number | number[] {
+export function logsAs<L extends Readonly<Record<string, number>>>(logs: L, returnDict: boolean | undefined): L | number | number[] {
+  if (returnDict !== false) return logs;
   const values = Object.values(logs);
   return values.length === 1 ? values[0]! : values;
 }
