@@ -3,6 +3,7 @@ import * as nr from '../src/index.js';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { availableBackends, probeWebgpu } from '../src/backend/index.js';
+import { setNoticeSink } from '../src/core/index.js';
 
 /**
  * The tolerance for comparing a backend with the float64 reference: float32 rounding grows with the
@@ -193,3 +194,14 @@ function centralDifferences(x: nr.Tensor, eps: number, f: () => number): Float64
 }
 
 export { nr, assert };
+
+/** Runs `body` with neurona's notices captured instead of printed: its value and the lines, each once, as shown. */
+export function captureNotices<T>(body: () => T): { value: T; notices: string[] } {
+  const notices: string[] = [];
+  const previous = setNoticeSink((line) => notices.push(line));
+  try {
+    return { value: body(), notices };
+  } finally {
+    setNoticeSink(previous);
+  }
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as nr from '../../src/index.js';
 import { Perceptron } from '../../src/classic/index.js';
-import { setNoticeSink } from '../../src/core/index.js';
+import { captureNotices } from '../helpers.js';
 
 // Fixture from test/fixtures/generate_perceptron.py (scikit-learn 1.2, shuffle=False).
 interface Case {
@@ -23,16 +23,6 @@ interface Case {
 }
 const fixture = JSON.parse(readFileSync('test/fixtures/perceptron.json', 'utf8')) as { cases: Case[] };
 const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-
-function captureNotices<T>(body: () => T): { value: T; notices: string[] } {
-  const notices: string[] = [];
-  const previous = setNoticeSink((line) => notices.push(line));
-  try {
-    return { value: body(), notices };
-  } finally {
-    setNoticeSink(previous);
-  }
-}
 
 for (const c of fixture.cases) {
   test(`Perceptron equals scikit-learn 1.2 with shuffle off: ${c.name}`, () => {

@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { assert } from '../helpers.js';
+import { assert, captureNotices } from '../helpers.js';
 import { envFlag, envInteger, isQuiet, notice, setNoticeSink } from '../../src/core/index.js';
 
 /* Environment variables with a value neurona does not understand say so, once, instead of being silently taken as unset. */
@@ -16,16 +16,6 @@ function withEnv<T>(name: string, value: string | undefined, fn: () => T): T {
   }
 }
 
-function captured<T>(fn: () => T): { result: T; lines: string[] } {
-  const lines: string[] = [];
-  const previous = setNoticeSink((line) => lines.push(line));
-  try {
-    return { result: fn(), lines };
-  } finally {
-    setNoticeSink(previous);
-  }
-}
-
 test('envFlag: 1 is on; unset, empty and 0 are off silently; anything else is off with one notice naming it', () => {
   for (const [value, on] of [
     ['1', true],
@@ -33,12 +23,12 @@ test('envFlag: 1 is on; unset, empty and 0 are off silently; anything else is of
     ['', false],
     [undefined, false],
   ] as const) {
-    const { result, lines } = captured(() => withEnv('NEURONA_TEST_FLAG', value, () => envFlag('NEURONA_TEST_FLAG')));
+    const { value: result, notices: lines } = captureNotices(() => withEnv('NEURONA_TEST_FLAG', value, () => envFlag('NEURONA_TEST_FLAG')));
     assert.equal(result, on, String(value));
     assert.deepEqual(lines, []);
   }
   for (const bad of ['true', 'yes', '2']) {
-    const { result, lines } = captured(() =>
+    const { value: result, notices: lines } = captureNotices(() =>
       withEnv('NEURONA_TEST_FLAG', bad, () => [envFlag('NEURONA_TEST_FLAG'), envFlag('NEURONA_TEST_FLAG')]),
     );
     assert.deepEqual(result, [false, false]);
@@ -57,7 +47,7 @@ test('envInteger: a valid value is used; a bad one gives the default with a noti
     undefined,
   );
   for (const bad of ['0', 'two', '1.5']) {
-    const { result, lines } = captured(() => withEnv('NEURONA_TEST_INT', bad, () => [read(), read()]));
+    const { value: result, notices: lines } = captureNotices(() => withEnv('NEURONA_TEST_INT', bad, () => [read(), read()]));
     assert.deepEqual(result, [undefined, undefined]);
     assert.deepEqual(lines, [`neurona: NEURONA_TEST_INT="${bad}" is not an integer >= 1; ignored, using one thread per core`]);
   }
