@@ -180,6 +180,15 @@ test('webgpu: a missing module is a ConfigError naming it, with the setup hint',
   assert.match(run.stdout, /VK_ICD_FILENAMES/);
 });
 
+test('webgpu: `await nr.ready({ webgpu: true })` in Node starts the backend and the process goes on', { skip }, () => {
+  // Nothing but the pending start kept the process alive: Node left the top-level await unsettled (exit 13).
+  const script =
+    "const nr = await import('./src/index.ts'); console.log(await nr.ready({ webgpu: true }), nr.matmul(nr.ones([2, 3]), nr.ones([3, 2])).toArray().join('/'))";
+  const run = spawnSync(process.execPath, [...TS_NODE, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.trim(), 'webgpu 3,3/3,3');
+});
+
 test("webgpu: the LSTM, GRU and SimpleRNN cell shaders give js's values, called on device arrays", { skip }, () => {
   // The recurrent layers keep their step storage on the host for now, so the cells reach the GPU only
   // through arrays like these; the conformance cases of recurrent.test.ts run them through js.

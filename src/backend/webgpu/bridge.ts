@@ -105,7 +105,12 @@ export class Bridge {
     const bridge = new Bridge();
     const mark = bridge.transport.mark();
     bridge.flush();
-    bridge.started(await bridge.transport.receiveAsync(mark));
+    bridge.transport.hold(true); // in Node a pending wait alone does not keep the process alive
+    try {
+      bridge.started(await bridge.transport.receiveAsync(mark));
+    } finally {
+      bridge.transport.hold(false);
+    }
     return bridge;
   }
 

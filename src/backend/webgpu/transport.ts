@@ -76,7 +76,8 @@ export class NodeTransport implements Transport {
     const { port1, port2 } = new threads.MessageChannel();
     this.port = port1;
     const workerData = { port: port2, flag: this.flag.buffer };
-    this.worker = new threads.Worker(NODE_WORKER_SOURCE, { eval: true, workerData, transferList: [port2] });
+    // No inherited flags: the source is CommonJS even under `node --input-type=module`, and needs no loader.
+    this.worker = new threads.Worker(NODE_WORKER_SOURCE, { eval: true, execArgv: [], workerData, transferList: [port2] });
     this.worker.unref();
     (port1 as { unref?(): void }).unref?.();
   }
