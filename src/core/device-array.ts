@@ -19,7 +19,7 @@ export interface HostMirror {
 
 const owners = new WeakMap<ArrayBufferLike, HostMirror>();
 let anyOwner = false;
-let float32Factory: ((size: number) => Float32Array) | null = null;
+let deviceFactory: ((dtype: DeviceDType, size: number) => Float32Array | Int32Array | Uint8Array) | null = null;
 
 /** @internal Registers the device array that owns `buffer` (its whole ArrayBuffer, views included). */
 export function registerHostMirror(buffer: ArrayBufferLike, owner: HostMirror): void {
@@ -56,12 +56,18 @@ export function releaseDeviceArray(array: ArrayBufferView): boolean {
   return owner !== undefined;
 }
 
-/** @internal Where `allocate` gets float32 storage while a device backend is active (null: the buffer pool). */
-export function setFloat32Factory(factory: ((size: number) => Float32Array) | null): void {
-  float32Factory = factory;
+/** The dtypes whose storage a device backend may hold. */
+export type DeviceDType = 'float32' | 'int32' | 'bool';
+
+/** @internal Where `allocate` gets float32, int32 and bool storage while a device backend is active (null: host memory). */
+export function setDeviceFactory(factory: ((dtype: DeviceDType, size: number) => Float32Array | Int32Array | Uint8Array) | null): void {
+  deviceFactory = factory;
 }
 
-/** @internal The active device backend's float32 storage of `size` elements, or null for host memory. */
-export function deviceFloat32(size: number): Float32Array | null {
-  return float32Factory === null ? null : float32Factory(size);
+/** @internal The active device backend's storage of `size` elements of `dtype`, or null for host memory. */
+export function deviceStorage(dtype: 'float32', size: number): Float32Array | null;
+export function deviceStorage(dtype: 'int32', size: number): Int32Array | null;
+export function deviceStorage(dtype: 'bool', size: number): Uint8Array | null;
+export function deviceStorage(dtype: DeviceDType, size: number): Float32Array | Int32Array | Uint8Array | null {
+  return deviceFactory === null ? null : deviceFactory(dtype, size);
 }

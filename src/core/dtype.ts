@@ -1,6 +1,6 @@
 import { configError, shapeError, show } from './errors.js';
 import { takeFloat32 } from './buffer-pool.js';
-import { deviceFloat32 } from './device-array.js';
+import { deviceStorage } from './device-array.js';
 import { maxTensorElements } from './settings.js';
 
 /**
@@ -60,13 +60,13 @@ export function allocate(dtype: DType, size: number, what = 'a tensor', zeroed =
   checkTensorSize(size, dtype, what);
   switch (dtype) {
     case 'float32':
-      return deviceFloat32(size) ?? takeFloat32(size, zeroed);
+      return deviceStorage('float32', size) ?? takeFloat32(size, zeroed);
     case 'float64':
       return new Float64Array(size);
     case 'int32':
-      return new Int32Array(size);
+      return deviceStorage('int32', size) ?? new Int32Array(size);
     case 'bool':
-      return new Uint8Array(size);
+      return deviceStorage('bool', size) ?? new Uint8Array(size);
   }
 }
 

@@ -1,4 +1,4 @@
-import { configError } from '../core/index.js';
+import { configError, hostArray } from '../core/index.js';
 import { poolWindow, type Pair, type Padding, type PoolWindow } from '../core/geometry.js';
 import { kernels, type Conv2DGeometry, type PoolOp } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
@@ -108,7 +108,7 @@ function maxIndices(x: Tensor, g: Conv2DGeometry): Tensor {
     }
   }
   const indices = new Tensor(tapIndex, [pixels, taps, channels], 'int32');
-  const best = argmax(gather(reshape(detach(x), [x.size]), indices), 1)._data as Int32Array;
+  const best = hostArray(argmax(gather(reshape(detach(x), [x.size]), indices), 1)._data as Int32Array);
   const chosen = new Int32Array(pixels * channels);
   for (let o = 0; o < pixels; o++) {
     for (let c = 0; c < channels; c++) chosen[o * channels + c] = tapIndex[(o * taps + best[o * channels + c]!) * channels + c]!;

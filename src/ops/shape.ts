@@ -5,6 +5,7 @@ import {
   configError,
   dtypeError,
   formatShape,
+  hostArray,
   normalizeAxis,
   shapeError,
   shapesEqual,
@@ -340,7 +341,7 @@ export function gather(input: Operand, indices: Operand, axis = 0): Tensor {
   const idx = indexTensor(indices, 'gather');
   const a = normalizeAxis(axis, x.rank, 'gather');
   const length = x.shape[a]!;
-  const data = idx._data as Int32Array;
+  const data = hostArray(idx._data as Int32Array);
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v < 0 || v >= length) {
@@ -403,7 +404,7 @@ export function oneHot(indices: Operand, depth: number, options: { onValue?: num
       expected: 'depth must be a positive integer',
       got: show(depth),
     });
-  const data = idx._data as Int32Array;
+  const data = hostArray(idx._data as Int32Array);
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v < 0 || v >= depth) {

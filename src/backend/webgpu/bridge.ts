@@ -25,6 +25,7 @@ type Command =
   | { t: 'destroy'; id: number }
   | { t: 'write'; id: number; data: ArrayBuffer }
   | { t: 'run'; key: string; code: string; ids: number[]; uniform: ArrayBuffer | null; groups: [number, number, number] }
+  | { t: 'copy'; from: number; fromOffset: number; to: number; toOffset: number; bytes: number }
   | { t: 'read'; id: number; bytes: number }
   | { t: 'readAsync'; id: number; bytes: number; token: number }
   | { t: 'close' };
@@ -173,8 +174,10 @@ export class Bridge {
     this.pooled += size;
   }
 
-  write(id: number, data: Float32Array): void {
-    const copy = data.slice().buffer as ArrayBuffer;
+  /** Uploads `data`'s bytes to the start of buffer `id`, padded to whole 4-byte words (bool arrays). */
+  write(id: number, data: Float32Array | Int32Array | Uint8Array): void {
+    const copy = new ArrayBuffer(Math.ceil(data.byteLength / 4) * 4);
+    new Uint8Array(copy).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     this.transfer.push(copy);
     this.send({ t: 'write', id, data: copy });
   }
@@ -182,6 +185,11 @@ export class Bridge {
   run(key: string, code: string, ids: number[], uniform: ArrayBuffer | null, groups: [number, number, number]): void {
     this.dispatches.set(key, (this.dispatches.get(key) ?? 0) + 1);
     this.send({ t: 'run', key, code, ids, uniform, groups });
+  }
+
+  /** Copies `bytes` bytes (a multiple of 4) between two buffers on the GPU, after the work queued so far. */
+  copy(from: number, fromOffset: number, to: number, toOffset: number, bytes: number): void {
+    if (bytes > 0) this.send({ t: 'copy', from, fromOffset, to, toOffset, bytes });
   }
 
   /** Blocks until the queued work is done and returns the first `bytes` bytes of buffer `id`. */

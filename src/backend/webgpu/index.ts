@@ -1,18 +1,21 @@
-import { hostArray, hostMirrorOf, setFloat32Factory } from '../../core/index.js';
+import { hostArray, hostMirrorOf, setDeviceFactory } from '../../core/index.js';
 import { jsKernels } from '../js/index.js';
 import type { Backend, KernelName, Kernels } from '../kernels.js';
-import { GpuFloat32Array, moveAllToHost, refreshUpload, setBridge } from './array.js';
+import { GpuFloat32Array, GpuInt32Array, GpuUint8Array, moveAllToHost, refreshUpload, setBridge } from './array.js';
 export { setStaleCheck } from './array.js';
 import { ADAPTER_HINT, Bridge, type AdapterInfo } from './bridge.js';
 import { webgpuKernels } from './kernels.js';
 
 /*
- * The webgpu backend: kernels in WGSL on a GPUDevice owned by a worker thread (bridge.ts), float32
- * storage that stays on the GPU between kernels (array.ts), and every other kernel run by js on
- * host copies. Only ever active when asked for (setBackend('webgpu') or NEURONA_BACKEND=webgpu).
+ * The webgpu backend: kernels in WGSL on a GPUDevice owned by a worker thread (bridge.ts), float32,
+ * int32 and bool storage that stays on the GPU between kernels (array.ts), and every other kernel run
+ * by js on host copies. Only ever active when asked for (setBackend('webgpu') or NEURONA_BACKEND=webgpu).
  */
 
 export type { AdapterInfo };
+
+/** The device array class of each dtype the GPU holds (float64 stays on the host). */
+const DEVICE_ARRAYS = { float32: GpuFloat32Array, int32: GpuInt32Array, bool: GpuUint8Array } as const;
 
 /**
  * Which arguments each kernel writes (positions; an array argument such as applyUpdate's slots
@@ -80,7 +83,7 @@ function eachArray(value: unknown, fn: (a: ArrayBufferView) => void): void {
 function afterHostWrite(a: ArrayBufferView): void {
   const owner = hostMirrorOf(a);
   if (owner) owner.markHostNewer();
-  else if (a instanceof Float32Array) refreshUpload(a);
+  else if (a instanceof Float32Array || a instanceof Int32Array || a instanceof Uint8Array) refreshUpload(a);
 }
 
 /** Calls of each kernel that ran on the CPU (the js fallback) while webgpu was active. */
@@ -129,7 +132,7 @@ function backend(): Backend {
     name: 'webgpu',
     kernels: { ...fallback, ...webgpuKernels(bridge!, fallback) },
     activate: (on: boolean) => {
-      setFloat32Factory(on ? (size) => new GpuFloat32Array(size) : null);
+      setDeviceFactory(on ? (dtype, size) => new DEVICE_ARRAYS[dtype](size) : null);
       if (!on) moveAllToHost();
     },
   } as Backend;

@@ -11,12 +11,13 @@ import type {
   UpdateParams,
   UpdateRule,
 } from '../kernels.js';
-import { type GpuFloat32Array, inputId, releaseTemporary } from './array.js';
+import { type GpuFloat32Array, inputId, releaseTemporary, viewOutputId, viewWritable } from './array.js';
 import type { Bridge } from './bridge.js';
 import { convKernels, gemmShader, TILE } from './conv-kernels.js';
 import { layoutKernels } from './layout-kernels.js';
 import { normKernels } from './norm-kernels.js';
 import { sequenceKernels } from './sequence-kernels.js';
+import { typedKernels } from './typed-kernels.js';
 import { ACTIVATION, ENTRY, FLAT_INDEX, grid, HELPERS, isF32, onDevice, storage, uniform } from './wgsl.js';
 
 /*
@@ -177,6 +178,7 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } let p = u.p; ${body} }`;
   }
 
   const MAX_RANK = 8;
+  const typed = typedKernels(fallback, dispatch);
   function binary(
     op: BinaryOp,
     a: TypedArray,
@@ -187,6 +189,7 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } let p = u.p; ${body} }`;
     outShape: readonly number[],
   ): void {
     const expr = BINARY[op];
+    if (expr === undefined && typed.compare(op, a, aShape, b, bShape, out, outShape)) return;
     if (expr === undefined || !isF32(a) || !isF32(b) || !onDevice(out) || outShape.length > MAX_RANK) {
       fallback.binary(op, a, aShape, b, bShape, out, outShape);
       return;
@@ -224,7 +227,7 @@ ${ENTRY} {
   }
 
   function reduce(op: ReduceOp, x: TypedArray, view: AxisView, out: TypedArray): void {
-    if ((op !== 'sum' && op !== 'max' && op !== 'min') || !isF32(x) || !onDevice(out) || view.length === 0) {
+    if ((op !== 'sum' && op !== 'max' && op !== 'min') || !isF32(x) || !viewWritable(out) || view.length === 0) {
       fallback.reduce(op, x, view, out);
       return;
     }
@@ -245,7 +248,7 @@ ${ENTRY} {
   for (var j = 1u; j < u.length; j++) { let v = x[base + j * u.inner]; ${step} }
   out[i] = acc;
 }`;
-    dispatch(`reduce:${op}`, code, [inputId(x), out.outputId()], uniform([out.length, view.length, view.inner]), grid(out.length));
+    dispatch(`reduce:${op}`, code, [inputId(x), viewOutputId(out)], uniform([out.length, view.length, view.inner]), grid(out.length));
   }
 
   function gemm(
@@ -358,6 +361,7 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } ${bodies[rule]} }`;
   }
 
   return {
+    ...typed.table,
     unary,
     unaryGrad,
     gelu,

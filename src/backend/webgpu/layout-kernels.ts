@@ -1,6 +1,6 @@
 import type { TypedArray } from '../../core/index.js';
 import type { AxisView, Kernels } from '../kernels.js';
-import { type GpuFloat32Array, inputId, uploadTemporary } from './array.js';
+import { type GpuFloat32Array, inputId, indicesId } from './array.js';
 import type { Dispatch } from './conv-kernels.js';
 import { ENTRY, FLAT_INDEX, grid, isF32, onDevice, storage, uniform } from './wgsl.js';
 
@@ -125,7 +125,7 @@ ${ENTRY} {
   let k = i % u.inner; let j = (i / u.inner) % u.count; let o = i / (u.inner * u.count);
   out[i] = src[(o * u.length + u32(indices[j])) * u.inner + k];
 }`;
-      const ids = [inputId(x), uploadTemporary(indices), out.outputId()];
+      const ids = [inputId(x), indicesId(indices), out.outputId()];
       dispatch('gather', code, ids, uniform([out.length, view.length, view.inner, indices.length]), grid(out.length));
     },
     scatterAdd(dy: TypedArray, view: AxisView, indices: Int32Array, out: TypedArray) {
@@ -145,7 +145,7 @@ ${ENTRY} {
       // Added to what out holds (zeros the caller wrote, perhaps on the host): upload it first.
       const target = out.deviceId();
       out.outputId();
-      const ids = [inputId(dy), uploadTemporary(indices), target];
+      const ids = [inputId(dy), indicesId(indices), target];
       dispatch('scatterAdd', code, ids, uniform([out.length, view.length, view.inner, indices.length]), grid(out.length));
     },
   };

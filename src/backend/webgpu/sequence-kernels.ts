@@ -1,6 +1,6 @@
 import type { FloatArray } from '../../core/index.js';
 import type { AttentionArgs, Kernels } from '../kernels.js';
-import { type GpuFloat32Array, inputId } from './array.js';
+import { type GpuFloat32Array, inputId, viewOutputId, viewWritable } from './array.js';
 import type { Dispatch } from './conv-kernels.js';
 import { ENTRY, FLAT_INDEX, grid, HELPERS, isF32, onDevice, storage, uniform } from './wgsl.js';
 
@@ -24,7 +24,7 @@ export function sequenceKernels(fallback: Kernels, dispatch: Dispatch, maxStorag
     const inPlace = Object.entries(readWritten);
     const outputs = Object.entries(written);
     const present = inputs.filter(([, a]) => a !== null);
-    if (!present.every(([, a]) => isF32(a)) || ![...inPlace, ...outputs].every(([, a]) => onDevice(a))) return false;
+    if (!present.every(([, a]) => isF32(a)) || ![...inPlace, ...outputs].every(([, a]) => viewWritable(a))) return false;
     if (inputs.length + inPlace.length + outputs.length > maxStorageBuffers) return false;
     if (n === 0) return true;
     const writes = [...Object.keys(readWritten), ...Object.keys(written)];
@@ -45,11 +45,9 @@ ${ENTRY} {
     const stand = inputId(present[0]![1] as Float32Array);
     const ids = inputs.map(([, a]) => (a === null ? stand : inputId(a as Float32Array)));
     // Read and written in place: their newest values must be on the GPU first, then they are GPU-newer.
-    for (const [, a] of inPlace) {
-      ids.push((a as GpuFloat32Array).deviceId());
-      (a as GpuFloat32Array).outputId();
-    }
-    ids.push(...outputs.map(([, a]) => (a as GpuFloat32Array).outputId()));
+    // Views into device arrays (a step of the recurrent op's storage) go through temporaries on the GPU.
+    for (const [, a] of inPlace) ids.push(viewOutputId(a as Float32Array, true));
+    ids.push(...outputs.map(([, a]) => viewOutputId(a as Float32Array)));
     dispatch(`${key}:${inputs.map(([, a]) => (a === null ? 0 : 1)).join('')}`, code, ids, uniform([n, units]), grid(n));
     return true;
   }

@@ -11,6 +11,7 @@
  * Messages (each post is a batch, an array of them):
  *   {t: 'alloc', id, bytes} / {t: 'destroy', id} / {t: 'write', id, data: ArrayBuffer}
  *   {t: 'run', key, code, ids: number[], uniform: ArrayBuffer | null, groups: [x, y, z]}
+ *   {t: 'copy', from, fromOffset, to, toOffset, bytes} (bytes in order with the dispatches around it)
  *   {t: 'read', id, bytes}  -> {data: ArrayBuffer} or {error}
  *   {t: 'readAsync', id, bytes, token} -> through answerAsync: {token, data} or {token, error}
  *   {t: 'shared', flag, reply} (browser) the shared words and reply buffer `answer` writes into
@@ -164,6 +165,11 @@ onBatches((batch) => {
         else if (c.t === 'destroy') { submit(); buffers.get(c.id)?.destroy(); buffers.delete(c.id); }
         else if (c.t === 'write') { submit(); device.queue.writeBuffer(buffers.get(c.id), 0, c.data); }
         else if (c.t === 'run') run(c);
+        else if (c.t === 'copy') {
+          if (pass) { pass.end(); pass = null; }
+          if (!encoder) encoder = device.createCommandEncoder();
+          encoder.copyBufferToBuffer(buffers.get(c.from), c.fromOffset, buffers.get(c.to), c.toOffset, c.bytes);
+        }
         else if (c.t === 'close') {
           submit(); await device.queue.onSubmittedWorkDone();
           closing = true; device.destroy(); device = null; answer({});
