@@ -248,6 +248,25 @@ test('webgpu: comparisons, logical ops, where, casts, argmax/argmin, oneHot and 
           .equal(nr.tensor([1, 2, 3, 4, 5], undefined, 'int32'))
           .cast('float32')
           .mean(),
+        // int32 through the layout shaders (label batches): transpose, slice, pad, concat, gather.
+        intLayout: nr
+          .concat(
+            [
+              ints.reshape([3, 3]).transpose(),
+              ints
+                .reshape([3, 3])
+                .slice([1, 0], [2, 3])
+                .pad(
+                  [
+                    [0, 1],
+                    [0, 0],
+                  ],
+                  -9.7,
+                ),
+            ],
+            0,
+          )
+          .gather(nr.tensor([4, 0, 4, 2], undefined, 'int32')),
         sparse: nr.sparseMatmul(
           { shape: [3, 5], rowPtr: new Int32Array([0, 2, 2, 5]), colIdx: new Int32Array([0, 4, 1, 2, 4]), values: nr.randn([5]) },
           m.slice([0, 0], [5, 4]),
@@ -260,14 +279,56 @@ test('webgpu: comparisons, logical ops, where, casts, argmax/argmin, oneHot and 
   };
   const js = run('js');
   const { value: gpu, gpu: ran, fallback } = activityOf(() => run('webgpu'));
-  for (const kernel of ['compare', 'where', 'cast', 'argReduce', 'oneHot', 'sparseMatmul'])
+  for (const kernel of ['compare', 'where', 'cast', 'argReduce', 'oneHot', 'sparseMatmul', 'remap', 'concat', 'gather']) {
     assert.ok(ran.has(kernel), `${kernel} ran as a shader`);
-  for (const kernel of ['binary', 'where', 'cast', 'argReduce', 'oneHot', 'sparseMatmul'])
-    assert.ok(!fallback.has(kernel), `${kernel} fell back`);
+  }
+  const typed = ['binary', 'where', 'cast', 'argReduce', 'oneHot', 'sparseMatmul', 'transpose', 'slice', 'pad', 'concat', 'gather'];
+  for (const kernel of typed) assert.ok(!fallback.has(kernel), `${kernel} fell back`);
   for (const key of Object.keys(js)) {
     // The sparse product's sums may round differently (fma); everything else is exact.
     if (key === 'sparse') assertClose(gpu[key]!, js[key]!, { rtol: 1e-6, atol: 1e-6, message: key });
     else assert.deepEqual(gpu[key], js[key], key);
+  }
+});
+
+test('webgpu: log, log1p, expm1, softplus, elu and sign run as shaders within 3 ulp of float64 (normal floats)', { skip }, () => {
+  // Logs of tiny and huge numbers, values around 1 (log1p's cancellation) and negatives (NaN); WGSL may
+  // flush subnormals, so inputs and results below float32's normal range are left out of the ulp count.
+  const values = [0, -0, 1, -1, 2, 0.5, 1e-30, 1e30, 3.4e38, Number.POSITIVE_INFINITY, -1e-7, 1e-7, 0.9999999, 1.0000001, 6e-8];
+  for (let i = 0; i < 1500; i++) values.push(Math.exp(((i * 7919) % 1500) / 25 - 30) * (i % 4 === 0 ? -1 : 1));
+  for (let i = 0; i < 500; i++) values.push(1 + (((i * 104729) % 500) - 250) * 4e-6);
+  const x32 = Float32Array.from(values);
+  const reference: Record<string, (v: number) => number> = {
+    log: Math.log,
+    log1p: Math.log1p,
+    expm1: Math.expm1,
+    softplus: (v) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
+    elu: (v) => (v > 0 ? v : Math.expm1(v)),
+    sign: Math.sign,
+  };
+  const ulp = (v: number) => 2 ** (Math.floor(Math.log2(Math.abs(Math.fround(v)))) - 23);
+  const {
+    value: results,
+    gpu: ran,
+    fallback,
+  } = activityOf(() =>
+    withWebgpu(() => {
+      const x = nr.tensor(x32);
+      const ops: Record<string, nr.Tensor> = { log: x.log(), log1p: x.log1p(), expm1: x.expm1(), softplus: nr.softplus(x) };
+      Object.assign(ops, { elu: nr.elu(x), sign: x.sign() });
+      return Object.fromEntries(Object.entries(ops).map(([op, t]) => [op, Float32Array.from(t.data() as Float32Array)]));
+    }),
+  );
+  assert.ok(ran.has('unary') && !fallback.has('unary'), 'every op ran as a shader');
+  for (const [op, got] of Object.entries(results)) {
+    let worst = 0;
+    x32.forEach((v, i) => {
+      const want = Math.fround(reference[op]!(v));
+      if (!Number.isFinite(want) || want === 0 || Math.abs(v) < 1.2e-38 || Math.abs(want) < 1.2e-38) {
+        assert.ok(Object.is(got[i], want) || Math.abs(got[i]! - want) < 1.2e-38, `${op}(${v}) = ${got[i]}, not ${want}`);
+      } else worst = Math.max(worst, Math.abs(got[i]! - want) / ulp(want));
+    });
+    assert.ok(worst <= 3, `${op}: ${worst.toFixed(2)} ulp`);
   }
 });
 

@@ -1,11 +1,11 @@
 import type { TypedArray } from '../../core/index.js';
 import type { AxisView, Kernels } from '../kernels.js';
-import { type GpuFloat32Array, inputId, indicesId } from './array.js';
+import { type GpuFloat32Array, GpuInt32Array, indicesId, inputId } from './array.js';
 import type { Dispatch } from './conv-kernels.js';
 import { ENTRY, FLAT_INDEX, grid, isF32, onDevice, storage, uniform } from './wgsl.js';
 
 /*
- * The layout kernels in WGSL, float32 only (other dtypes fall back): transpose, slice and pad are one
+ * The layout kernels in WGSL, float32 and int32 (bool falls back): transpose, slice and pad are one
  * shader that maps each output element's coordinates to an input index (up to rank 8), concat is one
  * copy per input, gather reads its int32 indices from an upload. scatterAdd, gather's gradient, adds
  * repeated indices in index order without float atomics (WGSL has none): a thread per output value
@@ -24,16 +24,25 @@ function stridesOf(shape: readonly number[]): number[] {
   return s;
 }
 
-/** gather's and scatterAdd's bindings: the values read, their int32 indices, the output. */
-const INDEXED = `@group(0) @binding(0) var<storage, read> src: array<f32>;
+/** gather's and scatterAdd's bindings: the values read (of `type`), their int32 indices, the output. */
+const indexed = (type: Element) => `@group(0) @binding(0) var<storage, read> src: array<${type}>;
 @group(0) @binding(1) var<storage, read> indices: array<i32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<${type}>;
 struct P { n: u32, length: u32, inner: u32, count: u32 }
 @group(0) @binding(3) var<uniform> u: P;`;
 
+type Element = 'f32' | 'i32';
+
+/** The element type of a copy from `x` into `out` on the GPU: float32 or int32 device arrays, else null (js). */
+function elementOf(x: unknown, out: unknown): Element | null {
+  if (isF32(x) && onDevice(out)) return 'f32';
+  return x instanceof Int32Array && out instanceof GpuInt32Array ? 'i32' : null;
+}
+
 export function layoutKernels(fallback: Kernels, dispatch: Dispatch): Partial<Kernels> {
-  const CODE = `${storage(['x', 'out'], new Set(['out']))}
-struct P { n: u32, rank: u32, value: f32, pad: u32, dims: array<vec4u, 2>, s: array<vec4u, 2>, off: array<vec4i, 2>, ext: array<vec4u, 2> }
+  const code = (type: Element) => `${storage(['x', 'out'], new Set(['out']), type)}
+struct P { n: u32, rank: u32, value: ${type}, pad: u32,
+  dims: array<vec4u, 2>, s: array<vec4u, 2>, off: array<vec4i, 2>, ext: array<vec4u, 2> }
 @group(0) @binding(2) var<uniform> u: P;
 ${ENTRY} {
   ${FLAT_INDEX}
@@ -50,8 +59,9 @@ ${ENTRY} {
 
   /** out[coords] = x[sum((coords + off) * s)], or `value` where coords + off leaves [0, ext). */
   function remap(
-    x: Float32Array,
-    out: GpuFloat32Array,
+    type: Element,
+    x: Float32Array | Int32Array,
+    out: GpuFloat32Array | GpuInt32Array,
     outShape: readonly number[],
     s: number[],
     off: number[],
@@ -59,23 +69,26 @@ ${ENTRY} {
     value: number,
   ) {
     if (out.length === 0) return;
-    // Negative offsets travel as their two's complement bits (DataView's setUint32 wraps them).
+    // Negative offsets (and an int32 pad value) travel as their two's complement bits (DataView's setUint32 wraps them).
     const u = uniform(
       [out.length, outShape.length, value, 0, ...eight(outShape, 1), ...eight(s, 0), ...eight(off, 0), ...eight(ext, NONE)],
-      new Set([2]),
+      new Set(type === 'f32' ? [2] : []),
     );
-    dispatch('remap', CODE, [inputId(x), out.outputId()], u, grid(out.length));
+    dispatch(`remap:${type}`, code(type), [inputId(x), out.outputId()], u, grid(out.length));
   }
 
-  const fits = (x: unknown, out: unknown, rank: number) => isF32(x) && onDevice(out) && rank <= MAX_RANK;
+  /** The element type when the GPU runs this case (rank 1 to 8). */
+  const fits = (x: unknown, out: unknown, rank: number) => (rank > 0 && rank <= MAX_RANK ? elementOf(x, out) : null);
+  type Copy = [Float32Array | Int32Array, GpuFloat32Array | GpuInt32Array];
 
   return {
     transpose(x: TypedArray, shape, perm, out) {
-      if (!fits(x, out, shape.length) || shape.length === 0) return fallback.transpose(x, shape, perm, out);
+      const type = fits(x, out, shape.length);
+      if (type === null) return fallback.transpose(x, shape, perm, out);
       const strides = stridesOf(shape);
       remap(
-        x as Float32Array,
-        out as GpuFloat32Array,
+        type,
+        ...([x, out] as Copy),
         perm.map((p) => shape[p]!),
         perm.map((p) => strides[p]!),
         [],
@@ -84,26 +97,30 @@ ${ENTRY} {
       );
     },
     slice(x, shape, begin, size, out) {
-      if (!fits(x, out, shape.length) || shape.length === 0) return fallback.slice(x, shape, begin, size, out);
-      remap(x as Float32Array, out as GpuFloat32Array, size, stridesOf(shape), [...begin], [], 0);
+      const type = fits(x, out, shape.length);
+      if (type === null) return fallback.slice(x, shape, begin, size, out);
+      remap(type, ...([x, out] as Copy), size, stridesOf(shape), [...begin], [], 0);
     },
     pad(x, shape, padding, value, out) {
-      if (!fits(x, out, shape.length) || shape.length === 0 || x.length === 0) return fallback.pad(x, shape, padding, value, out);
+      const type = fits(x, out, shape.length);
+      if (type === null || x.length === 0) return fallback.pad(x, shape, padding, value, out);
       const outShape = shape.map((d, i) => d + padding[i]![0] + padding[i]![1]);
       remap(
-        x as Float32Array,
-        out as GpuFloat32Array,
+        type,
+        ...([x, out] as Copy),
         outShape,
         stridesOf(shape),
         padding.map((p) => -p[0]),
         [...shape],
-        value,
+        // An int32 store truncates the value, as the js kernel's does.
+        type === 'f32' ? value : Math.trunc(value) | 0,
       );
     },
     concat(inputs, outer, chunks, out) {
-      if (!onDevice(out) || !inputs.every(isF32)) return fallback.concat(inputs, outer, chunks, out);
+      const type = elementOf(inputs[0], out);
+      if (type === null || !inputs.every((input) => elementOf(input, out) === type)) return fallback.concat(inputs, outer, chunks, out);
       const row = chunks.reduce((a, b) => a + b, 0);
-      const code = `${storage(['x', 'out'], new Set(['out']))}
+      const copy = `${storage(['x', 'out'], new Set(['out']), type)}
 struct P { n: u32, chunk: u32, row: u32, start: u32 }
 @group(0) @binding(2) var<uniform> u: P;
 ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } out[(i / u.chunk) * u.row + u.start + i % u.chunk] = x[i]; }`;
@@ -111,27 +128,34 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } out[(i / u.chunk) * u.row + u
       inputs.forEach((input, k) => {
         const n = outer * chunks[k]!;
         if (n > 0)
-          dispatch('concat', code, [inputId(input as Float32Array), out.outputId()], uniform([n, chunks[k]!, row, start]), grid(n));
+          dispatch(
+            `concat:${type}`,
+            copy,
+            [inputId(input as Float32Array), (out as GpuFloat32Array).outputId()],
+            uniform([n, chunks[k]!, row, start]),
+            grid(n),
+          );
         start += chunks[k]!;
       });
     },
     gather(x: TypedArray, view: AxisView, indices: Int32Array, out: TypedArray) {
-      if (!isF32(x) || !onDevice(out)) return fallback.gather(x, view, indices, out);
+      const type = elementOf(x, out);
+      if (type === null) return fallback.gather(x, view, indices, out);
       if (out.length === 0) return;
-      const code = `${INDEXED}
+      const code = `${indexed(type)}
 ${ENTRY} {
   ${FLAT_INDEX}
   if (i >= u.n) { return; }
   let k = i % u.inner; let j = (i / u.inner) % u.count; let o = i / (u.inner * u.count);
   out[i] = src[(o * u.length + u32(indices[j])) * u.inner + k];
 }`;
-      const ids = [inputId(x), indicesId(indices), out.outputId()];
-      dispatch('gather', code, ids, uniform([out.length, view.length, view.inner, indices.length]), grid(out.length));
+      const ids = [inputId(x as Float32Array), indicesId(indices), (out as GpuFloat32Array).outputId()];
+      dispatch(`gather:${type}`, code, ids, uniform([out.length, view.length, view.inner, indices.length]), grid(out.length));
     },
     scatterAdd(dy: TypedArray, view: AxisView, indices: Int32Array, out: TypedArray) {
       if (!isF32(dy) || !onDevice(out)) return fallback.scatterAdd(dy, view, indices, out);
       if (out.length === 0 || indices.length === 0) return;
-      const code = `${INDEXED}
+      const code = `${indexed('f32')}
 ${ENTRY} {
   ${FLAT_INDEX}
   if (i >= u.n) { return; }

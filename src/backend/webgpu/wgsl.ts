@@ -43,6 +43,56 @@ fn tanh32(x: f32) -> f32 {
   return select(small, large, ax >= 0.625);
 }
 fn isnan32(x: f32) -> bool { return !(x == x); }
+// log(1 + f) + e log(2) for f in [sqrt(1/2) - 1, sqrt(2) - 1] (Cephes's logf, about 1 ulp): a degree-9
+// polynomial, log(2) split in two so the exponent's part adds exactly.
+fn log_core32(f: f32, fe: f32) -> f32 {
+  let z = f * f;
+  var y = 7.0376836292e-2;
+  y = y * f - 1.1514610310e-1;
+  y = y * f + 1.1676998740e-1;
+  y = y * f - 1.2420140846e-1;
+  y = y * f + 1.4249322787e-1;
+  y = y * f - 1.6668057665e-1;
+  y = y * f + 2.0000714765e-1;
+  y = y * f - 2.4999993993e-1;
+  y = y * f + 3.3333331174e-1;
+  y = y * f * z - 2.12194440e-4 * fe - 0.5 * z;
+  return (f + y) + 0.693359375 * fe;
+}
+// The natural log in float32: the mantissa in [sqrt(1/2), sqrt(2)) by the bits, then log_core32.
+fn log32(x: f32) -> f32 {
+  let bits = bitcast<u32>(x);
+  // -inf and NaN from runtime bits (as constants WGSL rejects them).
+  let none = bits & 0u;
+  if ((bits & 0x7fffffffu) == 0u) { return bitcast<f32>(0xff800000u | none); }
+  if (bits >= 0x80000000u || bits > 0x7f800000u) { return bitcast<f32>(0x7fc00000u | none); }
+  if (bits == 0x7f800000u) { return x; }
+  var m = bits;
+  var e = -126;
+  if ((bits & 0x7f800000u) == 0u) {
+    m = bitcast<u32>(x * 8388608.0);
+    e = -149;
+  }
+  e += i32((m >> 23u) & 0xffu);
+  var f = bitcast<f32>((m & 0x007fffffu) | 0x3f000000u);
+  if (f < 0.707106781) { e -= 1; f = f + f - 1.0; } else { f = f - 1.0; }
+  return log_core32(f, f32(e));
+}
+// log(1 + x): the polynomial on x itself near 0 (1 + x would round away its low bits), else log32(1 + x),
+// where that rounding costs under an ulp of the result (and 1 + x is exact below -0.29).
+fn log1p32(x: f32) -> f32 {
+  if (x >= -0.292893219 && x <= 0.414213562) { return log_core32(x, 0.0); }
+  return log32(1.0 + x);
+}
+// e^x - 1: e^x - 1 directly where |x| >= 0.5 (no cancellation worth a bit), else Kahan's (u - 1) x / log(u).
+fn expm1_32(x: f32) -> f32 {
+  if (abs(x) >= 0.5) { return exp32(x) - 1.0; }
+  let u = exp32(x);
+  if (u == 1.0) { return x; }
+  let um1 = u - 1.0;
+  if (um1 == -1.0) { return -1.0; }
+  return um1 * x / log32(u);
+}
 `;
 
 /** Uniform bytes: u32 for integers, f32 where `floats` says, in order, padded to 16 bytes by the worker. */
@@ -62,9 +112,9 @@ export function grid(n: number): [number, number, number] {
 export const FLAT_INDEX = `let i = g.x + g.y * nw.x * ${WG}u;`;
 export const ENTRY = `@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u)`;
 
-export function storage(names: readonly string[], writable: ReadonlySet<string>): string {
+export function storage(names: readonly string[], writable: ReadonlySet<string>, type: 'f32' | 'i32' = 'f32'): string {
   return names
-    .map((name, b) => `@group(0) @binding(${b}) var<storage, ${writable.has(name) ? 'read_write' : 'read'}> ${name}: array<f32>;`)
+    .map((name, b) => `@group(0) @binding(${b}) var<storage, ${writable.has(name) ? 'read_write' : 'read'}> ${name}: array<${type}>;`)
     .join('\n');
 }
 
