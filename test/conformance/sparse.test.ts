@@ -1,5 +1,7 @@
-import { assert, nr } from '../helpers.js';
+import { assert, includeWebgpu, nr } from '../helpers.js';
 import { TestRandom, assertConforms, conformance, randomTensor, valuesOf } from './harness.js';
+
+includeWebgpu();
 
 /*
  * Conformance of the sparseMatmul kernel through nr.sparseMatmul and its gradients: every backend

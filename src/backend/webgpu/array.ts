@@ -193,7 +193,7 @@ export function inputId(a: DeviceTyped): number {
   if (isDeviceArray(a)) return a.deviceId();
   const view = deviceOwner(a);
   // Copies on the GPU move whole 4-byte words: a bool view at an odd byte offset is uploaded instead.
-  if (view !== null && view.owner.onGpu() && view.offset % 4 === 0) {
+  if (view?.owner.onGpu() && view.offset % 4 === 0) {
     const id = bridge!.alloc(Math.max(a.byteLength, 4));
     bridge!.copy(view.owner.gpuId, view.offset, id, 0, Math.ceil(a.byteLength / 4) * 4);
     temporary.push(id);

@@ -1,6 +1,6 @@
 import type { FloatArray } from '../../core/index.js';
 import type { AttentionArgs, Kernels } from '../kernels.js';
-import { type GpuFloat32Array, inputId, viewOutputId, viewWritable } from './array.js';
+import { inputId, viewOutputId, viewWritable } from './array.js';
 import type { Dispatch } from './conv-kernels.js';
 import { ENTRY, FLAT_INDEX, grid, HELPERS, isF32, onDevice, storage, uniform } from './wgsl.js';
 
