@@ -50,6 +50,7 @@ export async function applications(which: ApplicationWorkload, backend: string, 
       if (i >= 2) times.push((performance.now() - t0) / 1000);
     }
     const total = times.reduce((a, b) => a + b, 0);
+    const check = which === 'W7' && backend === 'webgpu' ? againstCpu(() => model.predict(x, { batchSize: batch })) : {};
     rows.push({
       workload: which,
       library: 'neurona',
@@ -60,7 +61,32 @@ export async function applications(which: ApplicationWorkload, backend: string, 
       images_per_s: +((batch * times.length) / total).toFixed(2),
       median_step_s: +median(times).toFixed(3),
       peak_rss_mib: peakRssMiB(),
+      ...check,
     });
   }
   return rows;
+}
+
+/**
+ * A device backend's run checked against the CPU: `compute` once on the active backend and once on
+ * native (or js), the largest difference over the largest magnitude. The bench's correctness figure
+ * on a software adapter.
+ */
+export function againstCpu(compute: () => nr.Tensor): Record<string, number | string> {
+  const device = nr.getBackend();
+  const got = Float32Array.from(compute().data() as Float32Array);
+  const cpu = nr.availableBackends().includes('native') ? 'native' : 'js';
+  nr.setBackend(cpu);
+  try {
+    const want = compute().data() as Float32Array;
+    let diff = 0;
+    let scale = 0;
+    want.forEach((w, i) => {
+      diff = Math.max(diff, Math.abs(w - got[i]!));
+      scale = Math.max(scale, Math.abs(w));
+    });
+    return { checked_against: cpu, max_abs_diff: +diff.toPrecision(3), max_abs_value: +scale.toPrecision(3) };
+  } finally {
+    nr.setBackend(device);
+  }
 }

@@ -20,7 +20,7 @@
 import * as nr from '../src/index.js';
 import { availableBackends, kernels, probeWebgpu } from '../src/backend/index.js';
 import { nativeInfo } from '../src/backend/native/index.js';
-import { APPLICATION_WORKLOADS, applications, type ApplicationWorkload } from './applications.js';
+import { APPLICATION_WORKLOADS, againstCpu, applications, type ApplicationWorkload } from './applications.js';
 import { CNN_WORKLOADS, cnn, type CnnWorkload } from './cnn.js';
 import { MLP_WORKLOADS, mlp, type MlpWorkload } from './mlp.js';
 import { perceptronW6 } from './perceptron.js';
@@ -137,6 +137,7 @@ function w1(backend: string, sizes: number[], reps: number): Row[] {
         reps,
         best_gflops: +Math.max(...gflops).toFixed(2),
         median_gflops: +median(gflops).toFixed(2),
+        ...(backend === 'webgpu' ? againstCpu(() => nr.matmul(a, b)) : {}),
       });
     }
   }

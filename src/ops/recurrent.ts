@@ -1,4 +1,4 @@
-import { dtypeError, formatShape, hostArray, shapeError, type FloatArray } from '../core/index.js';
+import { dtypeError, formatShape, hostArray, shapeError, type FloatArray, type TypedArray } from '../core/index.js';
 import { kernels, type MatmulArgs } from '../backend/index.js';
 import { type Tensor, record } from '../tensor/index.js';
 import { empty, requireFloat, scratch, toTensor, type Operand } from './helpers.js';
@@ -160,22 +160,33 @@ function runRecurrent(
     aBatchStride: 0,
     bBatchStride: 0,
   });
-  // Time-major copies (reversed for goBackwards) make every step's slice contiguous for its GEMM.
+  // Time-major copies (reversed for goBackwards) make every step's slice contiguous for its GEMM. The
+  // reshuffles are kernels (transpose, gather, slice, where, concat), so a device backend keeps them there.
   const source = (t: number) => (goBackwards ? time - 1 - t : t);
-  const xt = scratch([time, batch, inFeatures], dtype)._data as FloatArray;
-  const xData = hostArray(x._data as FloatArray);
-  for (let t = 0; t < time; t++) {
-    for (let i = 0; i < batch; i++) {
-      const from = (i * time + source(t)) * inFeatures;
-      xt.set(xData.subarray(from, from + inFeatures), (t * batch + i) * inFeatures);
+  const reversed = goBackwards ? Int32Array.from({ length: time }, (_, t) => time - 1 - t) : null;
+  /** [batch, time, d] to [time, batch, d] in processing order, or back (`toBatchMajor`). */
+  const reorder = (from: TypedArray, d: number, to: TypedArray, toBatchMajor: boolean) => {
+    if (batch * time * d === 0) return;
+    const flipped = reversed === null ? null : (scratch([time, batch, d], dtype)._data as FloatArray);
+    if (toBatchMajor) {
+      if (flipped) table.gather(from, { outer: 1, length: time, inner: batch * d }, reversed!, flipped);
+      table.transpose(flipped ?? from, [time, batch, d], [1, 0, 2], to);
+    } else {
+      table.transpose(from, [batch, time, d], [1, 0, 2], flipped ?? to);
+      if (flipped) table.gather(flipped, { outer: 1, length: time, inner: batch * d }, reversed!, to);
     }
-  }
-  // keep[t, b] scales the output of step t: 0 where it is masked and no previous output exists (or always, zeroOutputForMask).
+  };
+  const xt = scratch([time, batch, inFeatures], dtype)._data as FloatArray;
+  reorder(x._data, inFeatures, xt, false);
+  // Where a step's output is kept: not where it is masked and no previous output exists (or masked at
+  // all, zeroOutputForMask); [batch, time] for the output and [time, batch] for the gradient, as bools.
   let mask: FloatArray | null = null;
-  let keep: FloatArray | null = null;
+  let keepByRow: Uint8Array | null = null;
+  let keepByStep: Uint8Array | null = null;
   if (maskTensor !== null) {
     mask = scratch([time, batch], dtype)._data as FloatArray;
-    keep = scratch([time, batch], dtype)._data as FloatArray;
+    keepByRow = new Uint8Array(batch * time);
+    keepByStep = new Uint8Array(batch * time);
     const m = hostArray(maskTensor._data);
     for (let i = 0; i < batch; i++) {
       let seen = 0;
@@ -183,10 +194,17 @@ function runRecurrent(
         const live = m[i * time + source(t)] ? 1 : 0;
         seen |= live;
         mask[t * batch + i] = live;
-        keep[t * batch + i] = zeroOutputForMask ? live : seen;
+        keepByRow[i * time + t] = keepByStep[t * batch + i] = zeroOutputForMask ? live : seen;
       }
     }
   }
+  const zero = dtype === 'float64' ? new Float64Array(1) : new Float32Array(1);
+  /** `to` = `from` where kept, else 0 (`from` as it is without a mask); `keep` of `shape` broadcast over units. */
+  const masked = (from: FloatArray, keep: Uint8Array | null, shape: number[], to: FloatArray) => {
+    if (keep === null) return from;
+    table.where(keep, [...shape, 1], from, [...shape, units], zero, [], to, [...shape, units]);
+    return to;
+  };
   const stepMask = (t: number) => (mask === null ? null : mask.subarray(t * batch, (t + 1) * batch));
   const xw = scratch([time * batch, width], dtype)._data as FloatArray;
   if (time * batch > 0 && inFeatures > 0 && width > 0) table.matmul(xt, w._data as FloatArray, xw, mm(time * batch, width, inFeatures));
@@ -224,33 +242,33 @@ function runRecurrent(
       table.simpleRnnCell(xwt, hu, bData, at(hs, t, step), stepMask(t), at(hs, t + 1, step), units);
     }
   }
+  // The output: each step's h batch-major (zero where not kept), then the final h (and c) per row.
   const out = empty([batch, time + nStates, units], dtype, `recurrent (${cell})`);
-  const o = out._data as FloatArray;
-  hostArray(hs);
-  if (cs) hostArray(cs);
   const rows = time + nStates;
-  for (let i = 0; i < batch; i++) {
-    for (let t = 0; t < time; t++) {
-      const from = ((t + 1) * batch + i) * units;
-      if (keep === null || keep[t * batch + i]) o.set(hs.subarray(from, from + units), (i * rows + t) * units);
-    }
-    o.set(hs.subarray((time * batch + i) * units, (time * batch + i + 1) * units), (i * rows + time) * units);
-    if (cs) o.set(cs.subarray((time * batch + i) * units, (time * batch + i + 1) * units), (i * rows + time + 1) * units);
-  }
+  const sequence = scratch([batch, time, units], dtype)._data as FloatArray;
+  if (step * time > 0) table.transpose(hs.subarray(step), [time, batch, units], [1, 0, 2], sequence);
+  const kept = masked(sequence, keepByRow, [batch, time], scratch([batch, time, units], dtype)._data as FloatArray);
+  const finals = [hs.subarray(time * step, (time + 1) * step), ...(cs ? [cs.subarray(time * step, (time + 1) * step)] : [])];
+  if (step > 0) table.concat([kept, ...finals], batch, [time * units, ...finals.map(() => units)], out._data);
   const inputs = [x, w, u, ...(b === null ? [] : [b]), ...initial];
   return record(`recurrent (${cell})`, out, inputs, (g) => {
-    const gData = hostArray(g._data as FloatArray);
-    const dy = scratch([time, batch, units], dtype)._data as FloatArray;
+    // The output's gradient taken apart as the output was put together: dy time-major (zero where the
+    // output was not kept), and the final states' gradients.
+    const gData = g._data as FloatArray;
+    const gShape = [batch, rows, units];
     const dhCarry = empty([batch, units], dtype)._data as FloatArray;
     const dcTensor = cs ? empty([batch, units], dtype) : null;
     const dc = dcTensor === null ? null : (dcTensor._data as FloatArray);
-    for (let i = 0; i < batch; i++) {
-      for (let t = 0; t < time; t++) {
-        if (keep === null || keep[t * batch + i])
-          dy.set(gData.subarray((i * rows + t) * units, (i * rows + t + 1) * units), (t * batch + i) * units);
-      }
-      dhCarry.set(gData.subarray((i * rows + time) * units, (i * rows + time + 1) * units), i * units);
-      if (dc) dc.set(gData.subarray((i * rows + time + 1) * units, (i * rows + time + 2) * units), i * units);
+    const dySteps = scratch([time, batch, units], dtype)._data as FloatArray;
+    if (step * time > 0) {
+      const gSequence = scratch([batch, time, units], dtype)._data as FloatArray;
+      table.slice(gData, gShape, [0, 0, 0], [batch, time, units], gSequence);
+      table.transpose(gSequence, [batch, time, units], [1, 0, 2], dySteps);
+    }
+    const dy = masked(dySteps, keepByStep, [time, batch], scratch([time, batch, units], dtype)._data as FloatArray);
+    if (step > 0) {
+      table.slice(gData, gShape, [0, time, 0], [batch, 1, units], dhCarry);
+      if (dc) table.slice(gData, gShape, [0, time + 1, 0], [batch, 1, units], dc);
     }
     const dzx = scratch([time * batch, width], dtype)._data as FloatArray;
     const dzh = cell === 'gru' ? (scratch([time * batch, width], dtype)._data as FloatArray) : dzx;
@@ -291,10 +309,7 @@ function runRecurrent(
     let dh0: Tensor | null = null;
     if (initial[0]?.requiresGrad) {
       dh0 = empty([batch, units], dtype);
-      const d = dh0._data as FloatArray;
-      hostArray(dhRec);
-      hostArray(dhCarry);
-      for (let k = 0; k < step; k++) d[k] = (time > 0 ? dhRec[k]! : 0) + dhCarry[k]!;
+      if (step > 0) table.binary('add', time > 0 ? dhRec : zero, time > 0 ? [step] : [], dhCarry, [step], dh0._data, [step]);
     }
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
@@ -302,14 +317,7 @@ function runRecurrent(
       const dxt = scratch([time, batch, inFeatures], dtype)._data as FloatArray;
       if (time * batch > 0 && inFeatures > 0 && width > 0)
         table.matmul(dzx, w._data as FloatArray, dxt, mm(time * batch, inFeatures, width, false, true));
-      const d = dx._data as FloatArray;
-      hostArray(dxt);
-      for (let t = 0; t < time; t++) {
-        for (let i = 0; i < batch; i++) {
-          const to = (i * time + source(t)) * inFeatures;
-          d.set(dxt.subarray((t * batch + i) * inFeatures, (t * batch + i + 1) * inFeatures), to);
-        }
-      }
+      reorder(dxt, inFeatures, dx._data, true);
     }
     let dw: Tensor | null = null;
     if (w.requiresGrad) {

@@ -88,6 +88,8 @@ export class Bridge {
   private inUse = 0;
   /** Dispatches per shader key (the kernel name first), for tests and the benchmark to see what ran on the GPU. */
   readonly dispatches = new Map<string, number>();
+  /** Blocking and asynchronous readbacks so far (tests count the host round trips of an op). */
+  reads = 0;
   private nextToken = 1;
   private readonly pending = new Map<number, { resolve(data: ArrayBuffer): void; reject(error: Error): void }>();
 
@@ -195,6 +197,7 @@ export class Bridge {
   /** Blocks until the queued work is done and returns the first `bytes` bytes of buffer `id`. */
   read(id: number, bytes: number): ArrayBuffer {
     const size = Math.ceil(bytes / 4) * 4;
+    this.reads++;
     const room = this.transport.roomFor(size);
     if (room) this.queue.push(room as Command);
     this.queue.push({ t: 'read', id, bytes: size });
@@ -206,6 +209,7 @@ export class Bridge {
   /** The same without blocking: resolves once the queued work is done and the bytes are back. */
   readAsync(id: number, bytes: number): Promise<ArrayBuffer> {
     const token = this.nextToken++;
+    this.reads++;
     const done = new Promise<ArrayBuffer>((resolve, reject) => this.pending.set(token, { resolve, reject }));
     this.queue.push({ t: 'readAsync', id, bytes: Math.ceil(bytes / 4) * 4, token });
     if (this.pending.size === 1) this.transport.hold(true);

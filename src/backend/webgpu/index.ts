@@ -150,10 +150,10 @@ export function webgpuMemory(): { bytesInUse: number; bytesPooled: number } | nu
 
 /**
  * @internal What ran where since the backend started: GPU dispatches per shader key (`conv:fwd:relu:true`,
- * `pool:max`, ...) and js fallback calls per kernel name. Tests and the benchmark read it.
+ * `pool:max`, ...), js fallback calls per kernel name and readbacks. Tests and the benchmark read it.
  */
-export function webgpuActivity(): { gpu: Map<string, number>; fallback: Map<KernelName, number> } {
-  return { gpu: bridge?.dispatches ?? new Map(), fallback: fallbacks };
+export function webgpuActivity(): { gpu: Map<string, number>; fallback: Map<KernelName, number>; reads: number } {
+  return { gpu: bridge?.dispatches ?? new Map(), fallback: fallbacks, reads: bridge?.reads ?? 0 };
 }
 
 /** Probes for an adapter without activating the backend: its info, or the reason there is none. */
