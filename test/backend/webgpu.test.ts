@@ -226,6 +226,8 @@ test('webgpu: comparisons, logical ops, where, casts, argmax/argmin, oneHot and 
         lessInt: ints.less(fives),
         broadcast: m.greater(nr.tensor([[0.1, 0, -0.1, 0.2, 0, 0, 1]])),
         and: m.greater(0).logicalAnd(m.less(0.5)),
+        not: x.logicalNot(),
+        notBool: m.greater(0).logicalNot(),
         or: m.greater(1).logicalOr(m.less(-1)),
         where: nr.where(m.greater(0), m, nr.tensor(-1)),
         toInt: x.cast('int32'),
@@ -279,10 +281,23 @@ test('webgpu: comparisons, logical ops, where, casts, argmax/argmin, oneHot and 
   };
   const js = run('js');
   const { value: gpu, gpu: ran, fallback } = activityOf(() => run('webgpu'));
-  for (const kernel of ['compare', 'where', 'cast', 'argReduce', 'oneHot', 'sparseMatmul', 'remap', 'concat', 'gather']) {
+  for (const kernel of ['compare', 'logicalNot', 'where', 'cast', 'argReduce', 'oneHot', 'sparseMatmul', 'remap', 'concat', 'gather']) {
     assert.ok(ran.has(kernel), `${kernel} ran as a shader`);
   }
-  const typed = ['binary', 'where', 'cast', 'argReduce', 'oneHot', 'sparseMatmul', 'transpose', 'slice', 'pad', 'concat', 'gather'];
+  const typed = [
+    'binary',
+    'unary',
+    'where',
+    'cast',
+    'argReduce',
+    'oneHot',
+    'sparseMatmul',
+    'transpose',
+    'slice',
+    'pad',
+    'concat',
+    'gather',
+  ];
   for (const kernel of typed) assert.ok(!fallback.has(kernel), `${kernel} fell back`);
   for (const key of Object.keys(js)) {
     // The sparse product's sums may round differently (fma); everything else is exact.

@@ -160,8 +160,11 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } let p = u.p; ${body} }`;
     dispatch(key, code, ids, uniform([out.length, param], new Set([1])), grid(out.length));
   }
 
+  const typed = typedKernels(fallback, dispatch);
+
   function unary(op: UnaryOp, x: TypedArray, out: TypedArray, param: number): void {
     const expr = UNARY[op];
+    if (op === 'logicalNot' && typed.logicalNot(x, out)) return;
     if (expr === undefined || !isF32(x) || !onDevice(out)) fallback.unary(op, x, out, param);
     else perValue(`unary:${op}`, { x }, out, `let v = x[i]; out[i] = ${expr};`, param);
   }
@@ -192,7 +195,6 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } let p = u.p; ${body} }`;
   }
 
   const MAX_RANK = 8;
-  const typed = typedKernels(fallback, dispatch);
   function binary(
     op: BinaryOp,
     a: TypedArray,

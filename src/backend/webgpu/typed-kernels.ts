@@ -78,7 +78,10 @@ function broadcastStrides(shape: readonly number[], outShape: readonly number[])
   return s;
 }
 
-/** The kernels below as a table, and `compare`, which the float binary kernel calls for the ops it has no shader for. */
+/**
+ * The kernels below as a table, and `compare` and `logicalNot`, which the float binary and unary kernels
+ * call for the ops they have no shader for.
+ */
 export function typedKernels(fallback: Kernels, dispatch: Dispatch) {
   /** Device outputs of each kind (views are not: their bytes would need a partial-word copy). */
   const writable = (a: unknown): a is DeviceArray => isDeviceArray(a);
@@ -163,6 +166,16 @@ ${ENTRY} {
       ];
       broadcast(`compare:${op}:${ka}:${kb}`, operands, out, outShape, expr);
     }
+    return true;
+  }
+
+  /** logicalNot (any kind to bool; NaN is true, so its negation false); false when the case does not fit. */
+  function logicalNot(x: TypedArray, out: TypedArray): boolean {
+    const kind = kindOf(x);
+    if (kind === null || kindOf(out) !== 'bool' || !writable(out)) return false;
+    const shape = [out.length];
+    if (out.length > 0)
+      broadcast(`logicalNot:${kind}`, [{ array: x as DeviceTyped, shape }], out, shape, `select(1u, 0u, ${nonZero('a', kind)})`);
     return true;
   }
 
@@ -270,5 +283,5 @@ ${ENTRY} {
       dispatch('sparseMatmul', code, ids, uniform([rows * k, k]), grid(rows * k));
     },
   };
-  return { compare, table };
+  return { compare, logicalNot, table };
 }
