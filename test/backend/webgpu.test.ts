@@ -238,6 +238,21 @@ test('webgpu: comparisons, logical ops, where, casts, argmax/argmin, oneHot and 
         boolToInt: m.greater(0).cast('int32'),
         argmax: m.argmax(1),
         argmin: m.argmin(0),
+        // Subnormals keep their order (an adapter may flush them in float comparisons).
+        tinyLess: nr.tensor([1e-45, -1e-45, 1.17e-38, 0, -0, 1e-45, 1e-40]).less(nr.tensor([0, 0, 0, 1e-45, 1e-45, 2e-45, 1e-40])),
+        tinyEqual: nr.tensor([1e-45, -1e-45, 0, -0, 1e-40]).equal(nr.tensor([0, 0, -0, 0, 1e-40])),
+        tinyArgmax: nr
+          .tensor([
+            [0, 1e-45, 0],
+            [-1e-45, -0, -2e-45],
+          ])
+          .argmax(1),
+        // The same storage in and out: a copy is read (WebGPU rejects a buffer bound twice when one binding writes).
+        assignSelf: (() => {
+          const v = new nr.Variable(m.slice([0, 0], [1, 7]));
+          v.assign(v);
+          return v.add(0);
+        })(),
         argmaxNaN: nr
           .tensor([
             [1, Number.NaN, 3],
@@ -335,6 +350,10 @@ test('webgpu: log, log1p, expm1, softplus, elu and sign run as shaders within 3 
     }),
   );
   assert.ok(ran.has('unary') && !fallback.has('unary'), 'every op ran as a shader');
+  // Subnormal inputs: the log's mantissa is normalised with integer operations, sign reads the bits.
+  const tiny = withWebgpu(() => [nr.tensor([1e-40, 1e-45]).log(), nr.tensor([1e-45, -1e-45, -0]).sign()].map((t) => Array.from(t.data())));
+  assertClose(tiny[0]!, [Math.log(Math.fround(1e-40)), Math.log(Math.fround(1e-45))], { rtol: 2e-7, message: 'log of subnormals' });
+  assert.deepEqual(tiny[1], [1, -1, -0], 'sign of subnormals and -0');
   for (const [op, got] of Object.entries(results)) {
     let worst = 0;
     x32.forEach((v, i) => {

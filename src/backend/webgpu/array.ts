@@ -237,6 +237,27 @@ export function viewOutputId(a: Float32Array, read = false): number {
 }
 
 /**
+ * `ids` with every buffer bound once: where a buffer appears again later in the list (an op's output
+ * is also its input, as in `v.assign(v)`), the earlier binding reads a copy made on the GPU. WebGPU
+ * rejects a buffer bound twice when one binding is writable, and kernels bind their outputs last.
+ */
+export function separateBindings(ids: readonly number[]): number[] {
+  return ids.map((id, i) => {
+    if (ids.indexOf(id, i + 1) === -1) return id;
+    const copy = bridge!.alloc(bridge!.bytesOf(id));
+    bridge!.copy(id, 0, copy, 0, bridge!.bytesOf(id));
+    temporary.push(copy);
+    return copy;
+  });
+}
+
+/** Forgets what a kernel queued for its dispatch (copies back, temporaries) when the dispatch failed. */
+export function dropTemporary(): void {
+  copyBacks.length = 0;
+  while (temporary.length > 0) bridge!.release(temporary.pop()!);
+}
+
+/**
  * After the dispatch just queued: copies what it wrote for views into their owners (each owner's GPU
  * copy made current first, then GPU-newer), then gives back the temporaries (the worker keeps the order).
  */

@@ -161,6 +161,11 @@ export class Bridge {
     return id;
   }
 
+  /** The size in bytes of buffer `id` (its pool bucket). */
+  bytesOf(id: number): number {
+    return this.sizeOf.get(id)!;
+  }
+
   /** Returns a buffer to the pool (queued work that reads it still runs first: the worker keeps order). */
   release(id: number): void {
     const size = this.sizeOf.get(id)!;

@@ -11,7 +11,7 @@ import type {
   UpdateParams,
   UpdateRule,
 } from '../kernels.js';
-import { type GpuFloat32Array, inputId, releaseTemporary, viewOutputId, viewWritable } from './array.js';
+import { dropTemporary, type GpuFloat32Array, inputId, releaseTemporary, separateBindings, viewOutputId, viewWritable } from './array.js';
 import type { Bridge } from './bridge.js';
 import { convKernels, gemmShader, TILE } from './conv-kernels.js';
 import { layoutKernels } from './layout-kernels.js';
@@ -45,7 +45,8 @@ const UNARY: Partial<Record<UnaryOp, string>> = {
   relu: 'select(v, 0.0, v < 0.0)',
   boundedRelu: 'select(select(v, p, v > p), 0.0, v < 0.0)',
   leakyRelu: 'select(p * v, v, v > 0.0)',
-  sign: 'select(select(v, -1.0, v < 0.0), 1.0, v > 0.0)',
+  // From the bits: subnormals are +-1 too (an adapter may flush them in comparisons), zeros and NaN stay.
+  sign: 'select(select(-1.0, 1.0, bitcast<u32>(v) < 0x80000000u), v, (bitcast<u32>(v) & 0x7fffffffu) - 1u >= 0x7f800000u)',
   expm1: 'expm1_32(v)',
   log: 'log32(v)',
   log1p: 'log1p32(v)',
@@ -141,7 +142,12 @@ fn gelu_tanh_slope32(x: f32) -> f32 {
 /** The webgpu kernel table over `bridge`, with `fallback` (the js kernels behind a sync) for every other case. */
 export function webgpuKernels(bridge: Bridge, fallback: Kernels): Partial<Kernels> {
   const dispatch = (key: string, code: string, ids: number[], u: ArrayBuffer, groups: [number, number, number]) => {
-    bridge.run(key, code, ids, u, groups);
+    try {
+      bridge.run(key, code, separateBindings(ids), u, groups);
+    } catch (error) {
+      dropTemporary();
+      throw error;
+    }
     releaseTemporary();
   };
 

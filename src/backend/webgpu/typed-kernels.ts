@@ -9,7 +9,8 @@ import { ENTRY, FLAT_INDEX, grid, uniform } from './wgsl.js';
  * and the CSR sparse product, so that an accuracy metric, a mask or a label never leaves the GPU.
  * An int32 array is bound as array<i32>; a bool array keeps the host's bytes, four to an array<u32>
  * word, so uploads and readbacks move the same bytes as the mirror. A kernel writing bools runs one
- * thread per word (four elements), so no two threads write the same word. Every result is exact:
+ * thread per word (four elements), so no two threads write the same word. Every result but the sparse
+ * product's is the js kernel's:
  * NaN is told by its bits (WGSL may assume floats are never NaN), int32 to float32 is one correctly
  * rounded addition, and float32 to int32 wraps modulo 2^32 as a JavaScript Int32Array store does.
  */
@@ -32,6 +33,8 @@ const load = (name: string, kind: Kind, at: string) =>
 /** Exact helpers: NaN from the bits, JavaScript's ToInt32 of a float32, an int32 rounded to float32 once. */
 const TYPED_HELPERS = /* wgsl */ `
 fn nan_bits(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+// An int32 whose order is the float's (not NaN), -0 and +0 both 0.
+fn key32(x: f32) -> i32 { let b = bitcast<i32>(x); return select(b, -(b & 0x7fffffff), b < 0); }
 fn to_int32(x: f32) -> i32 {
   if ((bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u) { return 0; }
   let t = trunc(x);
@@ -41,15 +44,28 @@ fn to_int32(x: f32) -> i32 {
 fn to_f32(x: i32) -> f32 { return f32(x >> 16u) * 65536.0 + f32(x & 0xffff); }
 `;
 
-/** Comparisons (a, b of one kind, not bool) and logical ops (any kinds), as u32 0/1 WGSL expressions of a and b. */
-const COMPARE: Partial<Record<BinaryOp, (kind: Kind) => string>> = {
-  equal: (k) => (k === 'f32' ? 'select(0u, 1u, !nan_bits(a) && !nan_bits(b) && a == b)' : 'select(0u, 1u, a == b)'),
-  notEqual: (k) => (k === 'f32' ? 'select(1u, 0u, !nan_bits(a) && !nan_bits(b) && a == b)' : 'select(0u, 1u, a != b)'),
-  less: (k) => (k === 'f32' ? 'select(0u, 1u, !nan_bits(a) && !nan_bits(b) && a < b)' : 'select(0u, 1u, a < b)'),
-  lessEqual: (k) => (k === 'f32' ? 'select(0u, 1u, !nan_bits(a) && !nan_bits(b) && a <= b)' : 'select(0u, 1u, a <= b)'),
-  greater: (k) => (k === 'f32' ? 'select(0u, 1u, !nan_bits(a) && !nan_bits(b) && a > b)' : 'select(0u, 1u, a > b)'),
-  greaterEqual: (k) => (k === 'f32' ? 'select(0u, 1u, !nan_bits(a) && !nan_bits(b) && a >= b)' : 'select(0u, 1u, a >= b)'),
-};
+/**
+ * Comparisons (a, b of one kind, not bool) as u32 0/1 WGSL expressions of a and b. Floats compare as
+ * order keys of their bits (key32), so subnormals, which an adapter may flush in float comparisons,
+ * keep their order; NaN compares false (notEqual true).
+ */
+const COMPARE: Partial<Record<BinaryOp, (kind: Kind) => string>> = Object.fromEntries(
+  (
+    [
+      ['equal', '=='],
+      ['notEqual', '!='],
+      ['less', '<'],
+      ['lessEqual', '<='],
+      ['greater', '>'],
+      ['greaterEqual', '>='],
+    ] as const
+  ).map(([op, sign]) => {
+    // notEqual is the negation of equal, so that NaN != anything holds.
+    const [values, test] = op === 'notEqual' ? ['1u, 0u', '=='] : ['0u, 1u', sign];
+    const float = `select(${values}, !nan_bits(a) && !nan_bits(b) && key32(a) ${test} key32(b))`;
+    return [op, (kind: Kind) => (kind === 'f32' ? float : `select(0u, 1u, a ${sign} b)`)];
+  }),
+);
 
 /** Whether `x` of `kind` is not zero (NaN is not zero), as a WGSL bool. */
 const nonZero = (x: string, kind: Kind) =>
@@ -57,7 +73,7 @@ const nonZero = (x: string, kind: Kind) =>
 
 /** `x` of kind `from` as a value of kind `to`, exactly as a typed-array store converts it. */
 function convert(x: string, from: Kind, to: Kind): string {
-  if (from === to) return x;
+  if (from === to) return to === 'bool' ? `select(0u, 1u, ${x} != 0u)` : x;
   if (to === 'bool') return `select(0u, 1u, ${nonZero(x, from)})`;
   if (to === 'f32') return from === 'i32' ? `to_f32(${x})` : `f32(${x})`;
   return from === 'f32' ? `to_int32(${x})` : `i32(${x})`;
@@ -222,7 +238,7 @@ ${ENTRY} {
     for (var j = 1u; j < u.length; j++) {
       let v = x[base + j * u.inner];
       if (nan_bits(v)) { index = j; break; }
-      if (v ${op === 'argmax' ? '>' : '<'} best) { best = v; index = j; }
+      if (key32(v) ${op === 'argmax' ? '>' : '<'} key32(best)) { best = v; index = j; }
     }
   }
   out[i] = i32(index);
@@ -262,8 +278,8 @@ ${ENTRY} {
       }
       const rows = rowPtr.length - 1;
       if (rows * k === 0) return;
-      // A thread per output: its row's stored entries in order, each added as one rounding (the js
-      // kernel's float32 store after a float64 product is a fused multiply-add).
+      // A thread per output: its row's stored entries in order. Not bit for bit with js (whose float32
+      // store after a float64 product rounds once per entry): WGSL's fma may round twice.
       const code = `${bind('rowPtr', 'i32', 0)}
 ${bind('colIdx', 'i32', 1)}
 ${bind('values', 'f32', 2)}

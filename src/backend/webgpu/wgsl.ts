@@ -43,7 +43,7 @@ fn tanh32(x: f32) -> f32 {
   return select(small, large, ax >= 0.625);
 }
 fn isnan32(x: f32) -> bool { return !(x == x); }
-// log(1 + f) + e log(2) for f in [sqrt(1/2) - 1, sqrt(2) - 1] (Cephes's logf, about 1 ulp): a degree-9
+// log(1 + f) + e log(2) for f in [sqrt(1/2) - 1, sqrt(2) - 1] (Cephes's logf, within 1 ulp): a degree-9
 // polynomial, log(2) split in two so the exponent's part adds exactly.
 fn log_core32(f: f32, fe: f32) -> f32 {
   let z = f * f;
@@ -67,14 +67,16 @@ fn log32(x: f32) -> f32 {
   if ((bits & 0x7fffffffu) == 0u) { return bitcast<f32>(0xff800000u | none); }
   if (bits >= 0x80000000u || bits > 0x7f800000u) { return bitcast<f32>(0x7fc00000u | none); }
   if (bits == 0x7f800000u) { return x; }
-  var m = bits;
-  var e = -126;
-  if ((bits & 0x7f800000u) == 0u) {
-    m = bitcast<u32>(x * 8388608.0);
-    e = -149;
+  // x = f 2^e with f in [0.5, 1): from the exponent bits, or for a subnormal by shifting its mantissa
+  // up with integer operations (an adapter may flush subnormals in float arithmetic).
+  var m = bits & 0x007fffffu;
+  var e = i32(bits >> 23u) - 126;
+  if (e == -126) {
+    let shift = countLeadingZeros(m) - 8u;
+    m = (m << shift) & 0x007fffffu;
+    e = -125 - i32(shift);
   }
-  e += i32((m >> 23u) & 0xffu);
-  var f = bitcast<f32>((m & 0x007fffffu) | 0x3f000000u);
+  var f = bitcast<f32>(m | 0x3f000000u);
   if (f < 0.707106781) { e -= 1; f = f + f - 1.0; } else { f = f - 1.0; }
   return log_core32(f, f32(e));
 }
