@@ -452,6 +452,7 @@ struct Conv {
     const float* data;
     long image_floats;
     long row_floats;
+    long first_image = 0;  // the image at `data` (a per-image padded copy holds one image)
   };
 
   struct PadJob {
@@ -494,7 +495,8 @@ struct Conv {
   // The window origins of output pixels [p0, p0 + count) in `images`.
   static void window_origins(const ConvGeometry& g, const Images& images, long p0, long count, long* origins) {
     for_pixels(g, p0, p0 + count, [&](long b, long oy, long ox) {
-      *origins++ = b * images.image_floats + oy * g.stride_height * images.row_floats + ox * g.stride_width * g.in_channels;
+      *origins++ = (b - images.first_image) * images.image_floats + oy * g.stride_height * images.row_floats +
+                   ox * g.stride_width * g.in_channels;
     });
   }
 
@@ -562,6 +564,8 @@ struct Conv {
 
   struct DirectJob {
     Images images;
+    const float* x;  // per_image: the unpadded batch, each image padded by the thread that takes it
+    bool per_image;
     const long* offsets;
     const float* filter;
     float* out;
@@ -607,9 +611,38 @@ struct Conv {
   // consecutive pixels across rows, whose R window pointers do not all stay in registers.
   template <int R>
   static void direct_part(void* context, int thread, int threads) {
-    const DirectJob& job = *static_cast<const DirectJob*>(context);
-    const ConvGeometry& g = *job.g;
+    const DirectJob& shared = *static_cast<const DirectJob*>(context);
+    const ConvGeometry& g = *shared.g;
     long begin, end;
+    if (shared.per_image) {
+      // Whole images, each padded into this thread's buffer (it stays in L2) just before its rows run.
+      DirectJob job = shared;
+      job.images.data = scratch_buffer(thread * kScratchSlotsPerThread + 2);
+      const long width = g.out_width;
+      const long runs = (width + R - 1) / R;
+      const long image_pixels = g.out_height * width;
+      split_range(g.batch, threads, thread, &begin, &end);
+      for (long b = begin; b < end; b++) {
+        pad_image(job.x, g, b, const_cast<float*>(job.images.data));
+        job.images.first_image = b;
+        if (!job.by_rows) {
+          for (long p = b * image_pixels; p < (b + 1) * image_pixels; p += R) {
+            direct_run<R>(job, p, min_long(R, (b + 1) * image_pixels - p));
+          }
+          continue;
+        }
+        for (long row = b * g.out_height; row < (b + 1) * g.out_height; row++) {
+          long x0 = 0;
+          for (long run = 0; run < runs; run++) {
+            const long count = width / runs + (run < width % runs ? 1 : 0);
+            direct_run<R>(job, row * width + x0, count);
+            x0 += count;
+          }
+        }
+      }
+      return;
+    }
+    const DirectJob& job = shared;
     if (job.by_rows) {
       const long width = g.out_width;
       const long runs = (width + R - 1) / R;
@@ -635,16 +668,35 @@ struct Conv {
   static void launch_direct(DirectJob& job, int threads) {
     const ConvGeometry& g = *job.g;
     job.by_rows = 2 * g.out_width >= R;
-    const long units = job.by_rows ? g.batch * g.out_height : (job.pixels + R - 1) / R;
+    const long units = job.per_image ? g.batch : job.by_rows ? g.batch * g.out_height : (job.pixels + R - 1) / R;
     parallel_run(threads_for_work(job.pixels * job.taps * g.out_channels, units, threads), direct_part<R>, &job);
   }
 
-  // The direct forward into `out`; `padded` has padded_batch_floats(g) of room.
+  // Whether the direct pass pads image by image in each thread's scratch slot 2 (reserved here, one
+  // padded image each) rather than the whole batch up front: when padding is needed and the batch
+  // gives every thread several images. Padding W3's second convolution's batch of 256 up front wrote
+  // 36 MB and read it back, as long as the convolution itself on one thread (2 threads: 7.6 -> 4.7 ms;
+  // W3's four convolutions at batch 256 about 27.5 -> 23.9 ms, at batch 32 3.1 -> 2.75). The sums
+  // are the same.
+  static bool reserve_per_image(ScratchLock& lock, const ConvGeometry& g, int threads) {
+    if (needs_no_padding(g) || g.batch < 4 * threads) return false;
+    const long image_floats = padded_height(g) * padded_width(g) * g.in_channels;
+    for (int t = 0; t < threads; t++) {
+      if (!lock.reserve(t * kScratchSlotsPerThread + 2, image_floats)) return false;
+    }
+    return true;
+  }
+
+  // The direct forward into `out`; `padded` has padded_batch_floats(g) of room, unless `per_image`.
   static void run_direct(const float* x, const float* filter, float* out, const ConvGeometry& g,
-                         const MatmulEpilogue* epilogue, float* padded, int threads) {
+                         const MatmulEpilogue* epilogue, float* padded, int threads, bool per_image = false) {
     if constexpr (Micro::kDirect) {
       DirectJob job;
-      job.images = prepare_images(x, g, padded, threads);
+      job.x = x;
+      job.per_image = per_image;
+      job.images = per_image ? Images{nullptr, padded_height(g) * padded_width(g) * g.in_channels,
+                                      padded_width(g) * g.in_channels}
+                             : prepare_images(x, g, padded, threads);
       const std::vector<long> offsets = tap_offsets(g, job.images);
       job.offsets = offsets.data();
       job.filter = filter;
@@ -665,8 +717,12 @@ struct Conv {
   // Returns false when the scratch memory cannot be had.
   static bool direct_conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g,
                             const MatmulEpilogue* epilogue, int threads) {
-    const long padded_floats = padded_batch_floats(g);
     ScratchLock lock;
+    if (reserve_per_image(lock, g, threads)) {
+      run_direct(x, filter, out, g, epilogue, nullptr, threads, true);
+      return true;
+    }
+    const long padded_floats = padded_batch_floats(g);
     if (padded_floats > 0 && !lock.reserve(kSharedScratchSlot, padded_floats)) return false;
     run_direct(x, filter, out, g, epilogue, padded_floats > 0 ? scratch_buffer(kSharedScratchSlot) : nullptr, threads);
     return true;
@@ -700,8 +756,9 @@ struct Conv {
     ConvGeometry t;
     if (!input_as_conv(g, &t)) return -1;
     const long filter_floats = round_up(taps_of(g) * g.out_channels, 16);
-    const long padded_floats = padded_batch_floats(t);
     ScratchLock lock;
+    const bool per_image = reserve_per_image(lock, t, threads);
+    const long padded_floats = per_image ? 0 : padded_batch_floats(t);
     if (!lock.reserve(kSharedScratchSlot, filter_floats + padded_floats)) return 0;
     float* turned_filter = scratch_buffer(kSharedScratchSlot);
     // turned[ky][kx][n][c] = filter[fh - 1 - ky][fw - 1 - kx][c][n]
@@ -716,7 +773,7 @@ struct Conv {
         }
       }
     }
-    run_direct(dy, turned_filter, dx, t, nullptr, turned_filter + filter_floats, threads);
+    run_direct(dy, turned_filter, dx, t, nullptr, turned_filter + filter_floats, threads, per_image);
     return 1;
   }
 

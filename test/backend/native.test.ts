@@ -561,6 +561,49 @@ test("the direct convolution, its filter gradient and the transposed narrow GEMM
   });
 });
 
+// A batch of at least 4 images per thread is padded image by image inside the threads, a smaller one
+// as a whole batch up front (conv_impl.h reserve_per_image): the sums are the same, so the bits must be.
+test('the direct convolution padded image by image gives the bits of the batch padded up front', skipUnbuilt, () => {
+  withBackend('native', () => {
+    const bits = (t: nr.Tensor) => Array.from(new Uint32Array((t.data() as Float32Array).slice().buffer));
+    const previous = nr.getNumThreads();
+    try {
+      for (const threads of [1, 2]) {
+        nr.setNumThreads(threads);
+        // [x shape, kernel, filters, stride]: rows wide enough to run row by row; rows so narrow that
+        // runs cross them (inside each image); stride 2 with 'same' padding after the image only.
+        for (const [xShape, size, filters, stride] of [
+          [[9, 12, 12, 16], 3, 32, 2],
+          [[9, 7, 5, 16], 5, 32, 1],
+          [[8, 10, 9, 32], 3, 16, 1],
+        ] as const) {
+          const x = nr.randu([...xShape], { low: -1, high: 1 });
+          const w = nr.randu([size, size, xShape[3], filters], { low: -1, high: 1 });
+          const bias = nr.randu([filters], { low: -1, high: 1 });
+          const options = { padding: 'same', strides: stride, bias, activation: 'relu' } as const;
+          const batch = nr.conv2d(x, w, options);
+          const one = (i: number) => nr.conv2d(nr.slice(x, [i, 0, 0, 0], [1, ...xShape.slice(1)]), w, options);
+          const alone = nr.concat(
+            Array.from({ length: xShape[0] }, (_, i) => one(i)),
+            0,
+          );
+          assert.deepEqual(bits(batch), bits(alone), `conv2d x ${xShape}, ${threads} threads`);
+          if (stride !== 1) continue;
+          // The stride-1 input gradient runs as a direct convolution of dy, padded the same way.
+          const dy = nr.randu([...batch.shape], { low: -1, high: 1 });
+          const dx = (xs: nr.Tensor, d: nr.Tensor) => nr.grad((v) => nr.conv2d(v, w, { padding: 'same' }).mul(d).sum())(xs)[0]!;
+          const slices = Array.from({ length: xShape[0] }, (_, i) =>
+            dx(nr.slice(x, [i, 0, 0, 0], [1, ...xShape.slice(1)]), nr.slice(dy, [i, 0, 0, 0], [1, ...batch.shape.slice(1)])),
+          );
+          assert.deepEqual(bits(dx(x, dy)), bits(nr.concat(slices, 0)), `conv2dBackpropInput x ${xShape}, ${threads} threads`);
+        }
+      }
+    } finally {
+      nr.setNumThreads(previous);
+    }
+  });
+});
+
 test('matmulBiasActivation on native rounds as its matmul, add and activation kernels do, bit for bit', skipUnbuilt, () => {
   withBackend('native', () => {
     const table = kernels();
