@@ -606,6 +606,27 @@ struct Conv {
     }
   }
 
+  // Output rows [row0, row1) (over the batch), each cut into near-equal runs that stay inside it.
+  template <int R>
+  static void direct_rows(const DirectJob& job, long row0, long row1) {
+    const long width = job.g->out_width;
+    const long runs = (width + R - 1) / R;
+    for (long row = row0; row < row1; row++) {
+      long x0 = 0;
+      for (long run = 0; run < runs; run++) {
+        const long count = width / runs + (run < width % runs ? 1 : 0);
+        direct_run<R>(job, row * width + x0, count);
+        x0 += count;
+      }
+    }
+  }
+
+  // Output pixels [p0, p1) in runs of R that may cross rows.
+  template <int R>
+  static void direct_runs(const DirectJob& job, long p0, long p1) {
+    for (long p = p0; p < p1; p += R) direct_run<R>(job, p, min_long(R, p1 - p));
+  }
+
   // Rows at least R / 2 wide go row by row, each cut into near-equal runs that stay inside it (one
   // pointer addresses a run; a row narrower than R is one run); narrower rows go in runs of R
   // consecutive pixels across rows, whose R window pointers do not all stay in registers.
@@ -618,47 +639,21 @@ struct Conv {
       // Whole images, each padded into this thread's buffer (it stays in L2) just before its rows run.
       DirectJob job = shared;
       job.images.data = scratch_buffer(thread * kScratchSlotsPerThread + 2);
-      const long width = g.out_width;
-      const long runs = (width + R - 1) / R;
-      const long image_pixels = g.out_height * width;
+      const long image_pixels = g.out_height * g.out_width;
       split_range(g.batch, threads, thread, &begin, &end);
       for (long b = begin; b < end; b++) {
         pad_image(job.x, g, b, const_cast<float*>(job.images.data));
         job.images.first_image = b;
-        if (!job.by_rows) {
-          for (long p = b * image_pixels; p < (b + 1) * image_pixels; p += R) {
-            direct_run<R>(job, p, min_long(R, (b + 1) * image_pixels - p));
-          }
-          continue;
-        }
-        for (long row = b * g.out_height; row < (b + 1) * g.out_height; row++) {
-          long x0 = 0;
-          for (long run = 0; run < runs; run++) {
-            const long count = width / runs + (run < width % runs ? 1 : 0);
-            direct_run<R>(job, row * width + x0, count);
-            x0 += count;
-          }
-        }
+        if (job.by_rows) direct_rows<R>(job, b * g.out_height, (b + 1) * g.out_height);
+        else direct_runs<R>(job, b * image_pixels, (b + 1) * image_pixels);
       }
-      return;
-    }
-    const DirectJob& job = shared;
-    if (job.by_rows) {
-      const long width = g.out_width;
-      const long runs = (width + R - 1) / R;
+    } else if (shared.by_rows) {
       split_range(g.batch * g.out_height, threads, thread, &begin, &end);
-      for (long row = begin; row < end; row++) {
-        long x0 = 0;
-        for (long run = 0; run < runs; run++) {
-          const long count = width / runs + (run < width % runs ? 1 : 0);
-          direct_run<R>(job, row * width + x0, count);
-          x0 += count;
-        }
-      }
-      return;
+      direct_rows<R>(shared, begin, end);
+    } else {
+      split_range((shared.pixels + R - 1) / R, threads, thread, &begin, &end);
+      direct_runs<R>(shared, begin * R, min_long(end * R, shared.pixels));
     }
-    split_range((job.pixels + R - 1) / R, threads, thread, &begin, &end);
-    for (long run = begin; run < end; run++) direct_run<R>(job, run * R, min_long(R, job.pixels - run * R));
   }
 
   // Runs direct_part<R> over the job: by rows when they are at least R / 2 wide, else in runs across

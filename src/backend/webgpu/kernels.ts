@@ -217,35 +217,11 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } let p = u.p; ${body} }`;
       return;
     }
     if (out.length === 0) return;
-    // Broadcasting as strides: an operand's stride is 0 on the axes where it has extent 1 (or none).
-    const rank = outShape.length;
-    const strides = (shape: readonly number[]) => {
-      const s = new Array<number>(MAX_RANK).fill(0);
-      let step = 1;
-      for (let i = rank - 1; i >= 0; i--) {
-        const d = shape[i - (rank - shape.length)] ?? 1;
-        s[i] = d === 1 ? 0 : step;
-        step *= d;
-      }
-      return s;
-    };
-    const dims = [...outShape, ...new Array<number>(MAX_RANK - rank).fill(1)];
-    const code = `${HELPERS}${storage(['xa', 'xb', 'out'], new Set(['out']))}
-struct P { n: u32, rank: u32, pad0: u32, pad1: u32, dims: array<vec4u, 2>, sa: array<vec4u, 2>, sb: array<vec4u, 2> }
-@group(0) @binding(3) var<uniform> u: P;
-${ENTRY} {
-  ${FLAT_INDEX}
-  if (i >= u.n) { return; }
-  var rest = i; var ia = 0u; var ib = 0u;
-  for (var d = i32(u.rank) - 1; d >= 0; d--) {
-    let extent = u.dims[d / 4][d % 4];
-    let c = rest % extent; rest = rest / extent;
-    ia += c * u.sa[d / 4][d % 4]; ib += c * u.sb[d / 4][d % 4];
-  }
-  let a = xa[ia]; let b = xb[ib]; out[i] = ${expr};
-}`;
-    const u = uniform([out.length, rank, 0, 0, ...dims, ...strides(aShape), ...strides(bShape)]);
-    dispatch(`binary:${op}`, code, [inputId(a), inputId(b), out.outputId()], u, grid(out.length));
+    const operands = [
+      { array: a, shape: aShape },
+      { array: b, shape: bShape },
+    ];
+    typed.broadcast(`binary:${op}`, operands, out, outShape, expr, HELPERS);
   }
 
   function reduce(op: ReduceOp, x: TypedArray, view: AxisView, out: TypedArray): void {

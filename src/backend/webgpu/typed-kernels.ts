@@ -95,8 +95,8 @@ function broadcastStrides(shape: readonly number[], outShape: readonly number[])
 }
 
 /**
- * The kernels below as a table, and `compare` and `logicalNot`, which the float binary and unary kernels
- * call for the ops they have no shader for.
+ * The kernels below as a table; `broadcast`, which the float binary kernel runs its ops through; and
+ * `compare` and `logicalNot`, which the float binary and unary kernels call for the ops they have no shader for.
  */
 export function typedKernels(fallback: Kernels, dispatch: Dispatch) {
   /** Device outputs of each kind (views are not: their bytes would need a partial-word copy). */
@@ -299,5 +299,5 @@ ${ENTRY} {
       dispatch('sparseMatmul', code, ids, uniform([rows * k, k]), grid(rows * k));
     },
   };
-  return { compare, logicalNot, table };
+  return { broadcast, compare, logicalNot, table };
 }
