@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,4 +34,24 @@ export async function launchChromium(extraArgs: readonly string[] = []) {
     rmSync(profile, { recursive: true, force: true });
   };
   return { context, close };
+}
+
+/**
+ * Serves `routes` (path -> content type and body; anything else 404) on 127.0.0.1 with the headers of a
+ * cross-origin isolated page (SharedArrayBuffer, which the webgpu and wasm-threads backends need).
+ * Resolves to the base URL and a `close()`.
+ */
+export async function serveIsolated(routes: Readonly<Record<string, { type: string; body: string | Uint8Array }>>) {
+  const headers = {
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-embedder-policy': 'require-corp',
+    'cross-origin-resource-policy': 'same-origin',
+  };
+  const server = createServer((req, res) => {
+    const route = routes[req.url ?? ''];
+    if (route) res.writeHead(200, { ...headers, 'content-type': route.type }).end(route.body);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { base: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: () => server.close() };
 }

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
-import { createServer } from 'node:http';
 import { existsSync } from 'node:fs';
 import { build } from 'esbuild';
 import { assert, assertClose } from '../helpers.js';
-import { CHROMIUM, launchChromium } from '../chromium.js';
+import { CHROMIUM, launchChromium, serveIsolated } from '../chromium.js';
 
 // The webgpu backend in headless Chromium on its SwiftShader adapter (navigator.gpu): the page's main
 // thread may not block, so setBackend('webgpu') there says to use a Web Worker; a module worker of the
@@ -51,8 +50,6 @@ self.onmessage = async () => {
   }
 };`;
 
-const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
-
 interface Run {
   losses: number[];
   predictions: number[];
@@ -66,16 +63,12 @@ test('in Chromium: webgpu trains in a Web Worker like js, reads back with dataAs
   }
   const options = { bundle: true, format: 'esm', platform: 'browser', write: false, ignoreAnnotations: true } as const;
   const bundle = await build({ entryPoints: ['src/browser.ts'], ...options });
-  const server = createServer((req, res) => {
-    const headers = { 'cross-origin-resource-policy': 'same-origin', ...ISOLATED };
-    const type = (kind: string) => ({ ...headers, 'content-type': kind });
-    if (req.url === '/') return res.writeHead(200, type('text/html')).end(PAGE);
-    if (req.url === '/neurona.js') return res.writeHead(200, type('text/javascript')).end(bundle.outputFiles[0]!.contents);
-    if (req.url === '/worker.js') return res.writeHead(200, type('text/javascript')).end(WORKER);
-    res.writeHead(404).end();
+  const server = await serveIsolated({
+    '/': { type: 'text/html', body: PAGE },
+    '/neurona.js': { type: 'text/javascript', body: bundle.outputFiles[0]!.contents },
+    '/worker.js': { type: 'text/javascript', body: WORKER },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const base = server.base;
   // SwiftShader's WebGPU adapter: a CPU implementation, so this needs no GPU.
   const { context, close } = await launchChromium(['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader']);
   try {

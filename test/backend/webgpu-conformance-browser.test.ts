@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import nodeAssert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { build, type Plugin } from 'esbuild';
 import { assert } from '../helpers.js';
 import { EXCLUSIONS } from '../conformance/harness.js';
-import { CHROMIUM, launchChromium } from '../chromium.js';
+import { CHROMIUM, launchChromium, serveIsolated } from '../chromium.js';
 
 /*
  * The conformance suite on the browser's own WebGPU: headless Chromium on its SwiftShader adapter
@@ -321,8 +320,6 @@ const PLUGIN: Plugin = {
   },
 };
 
-const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
-
 interface CaseResult {
   file: string;
   name: string;
@@ -360,15 +357,11 @@ test('in Chromium: every conformance case passes on the browser webgpu (SwiftSha
     return;
   }
   const worker = await bundle();
-  const server = createServer((req, res) => {
-    const headers = { 'cross-origin-resource-policy': 'same-origin', ...ISOLATED };
-    const type = (kind: string) => ({ ...headers, 'content-type': kind });
-    if (req.url === '/') return res.writeHead(200, type('text/html')).end(PAGE);
-    if (req.url === '/worker.js') return res.writeHead(200, type('text/javascript')).end(worker);
-    res.writeHead(404).end();
+  const server = await serveIsolated({
+    '/': { type: 'text/html', body: PAGE },
+    '/worker.js': { type: 'text/javascript', body: worker },
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const base = server.base;
   const { context, close } = await launchChromium(['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader']);
   try {
     const problems: string[] = [];
