@@ -241,6 +241,8 @@ test('webgpu: comparisons, logical ops, where, casts, argmax/argmin, oneHot and 
         // Subnormals keep their order (an adapter may flush them in float comparisons).
         tinyLess: nr.tensor([1e-45, -1e-45, 1.17e-38, 0, -0, 1e-45, 1e-40]).less(nr.tensor([0, 0, 0, 1e-45, 1e-45, 2e-45, 1e-40])),
         tinyEqual: nr.tensor([1e-45, -1e-45, 0, -0, 1e-40]).equal(nr.tensor([0, 0, -0, 0, 1e-40])),
+        tinyMaximum: nr.maximum(nr.tensor([1e-45, -1e-45, 0, Number.NaN, 1, -0]), nr.tensor([0, 0, -1e-45, 1, Number.NaN, 0])),
+        tinyMinimum: nr.minimum(nr.tensor([1e-45, -1e-45, 0, Number.NaN, 1, -0]), nr.tensor([0, 0, -1e-45, 1, Number.NaN, 0])),
         tinyArgmax: nr
           .tensor([
             [0, 1e-45, 0],

@@ -87,8 +87,9 @@ const BINARY: Partial<Record<BinaryOp, string>> = {
   sub: 'a - b',
   mul: 'a * b',
   div: 'a / b',
-  maximum: 'select(b, a, a > b || isnan32(a))',
-  minimum: 'select(b, a, a < b || isnan32(a))',
+  // Ordered by the bits' keys (typed-kernels.ts key32), so a subnormal an adapter flushes still wins over 0.
+  maximum: 'select(b, a, (!nan_bits(b) && key32(a) > key32(b)) || nan_bits(a))',
+  minimum: 'select(b, a, (!nan_bits(b) && key32(a) < key32(b)) || nan_bits(a))',
 };
 
 /**
