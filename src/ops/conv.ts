@@ -17,7 +17,7 @@ import {
 import { LINEAR_ACTIVATIONS, kernelProvider, kernels, type Conv2DGeometry, type LinearActivation } from '../backend/index.js';
 import { type Tensor, record } from '../tensor/index.js';
 import { unaryGradient } from './elementwise.js';
-import { castTo, empty, requireFloat, scratch, toTensor, unfilled, type Operand } from './helpers.js';
+import { castTo, empty, requireFloat, toTensor, unfilled, unfilledScratch, type Operand } from './helpers.js';
 import { sum } from './reduce.js';
 
 /*
@@ -302,7 +302,7 @@ export function conv2dParsed(
       // dz = grad * activation'(z), from the output alone (relu's test z > 0 is y > 0).
       let dy = data(grad, x.dtype);
       if (activation !== 'linear') {
-        const dz = scratch(shape, x.dtype);
+        const dz = unfilledScratch(shape, x.dtype);
         kernels().unaryGrad(activation, y._data as Float32Array, y._data as Float32Array, dy, dz._data as Float32Array, 0);
         dy = dz._data as Float32Array;
       }

@@ -43,6 +43,11 @@ export function scratch(shape: Shape, dtype: DType): Tensor {
   return stepScratchTensor(empty(shape, dtype));
 }
 
+/** `scratch` for a working array that a kernel then writes whole (as `unfilled`: recycled storage is not zeroed). */
+export function unfilledScratch(shape: Shape, dtype: DType): Tensor {
+  return stepScratchTensor(unfilled(shape, dtype));
+}
+
 /**
  * Converts an operand to a tensor. A plain number next to a tensor takes that tensor's dtype when it
  * fits (a float next to float64 stays float64; an integer next to int32 stays int32), as PyTorch

@@ -2,7 +2,7 @@ import { broadcastShapes, configError, dtypeError, formatShape, shapeError, show
 import { LINEAR_ACTIVATIONS, kernelProvider, kernels, type LinearActivation, type MatmulArgs } from '../backend/index.js';
 import { type Tensor, record } from '../tensor/index.js';
 import { unaryGradient } from './elementwise.js';
-import { empty, requireFloat, scratch, toTensor, unbroadcast, type Operand } from './helpers.js';
+import { empty, requireFloat, toTensor, unbroadcast, unfilled, unfilledScratch, type Operand } from './helpers.js';
 import { sum } from './reduce.js';
 import { broadcastTo, reshape } from './shape.js';
 
@@ -200,21 +200,23 @@ function recordLinear(y: Tensor, x: Tensor, w: Tensor, b: Tensor | null, activat
       // dz = g * activation'(z), from the output alone (relu's test z > 0 is y > 0).
       let dz = g;
       if (activation !== 'linear') {
-        dz = scratch(y.shape, g.dtype);
+        dz = unfilledScratch(y.shape, g.dtype);
         table.unaryGrad(activation, y._data as Float32Array, y._data as Float32Array, g._data as Float32Array, dz._data as Float32Array, 0);
       }
       const dzData = dz._data as Float32Array;
+      // The products write their whole output; with an empty inner dimension the gradient is zeros.
+      const product = m > 0 && k > 0 && n > 0;
       let dx: Tensor | null = null;
       if (x.requiresGrad) {
-        dx = empty(x.shape, g.dtype);
-        if (m > 0 && k > 0 && n > 0) {
+        dx = product ? unfilled(x.shape, g.dtype) : empty(x.shape, g.dtype);
+        if (product) {
           table.matmul(dzData, w._data as Float32Array, dx._data as Float32Array, { ...args, m, n: k, k: n, transB: true });
         }
       }
       let dw: Tensor | null = null;
       if (w.requiresGrad) {
-        dw = empty(w.shape, g.dtype);
-        if (m > 0 && k > 0 && n > 0) {
+        dw = product ? unfilled(w.shape, g.dtype) : empty(w.shape, g.dtype);
+        if (product) {
           table.matmul(x._data as Float32Array, dzData, dw._data as Float32Array, { ...args, m: k, n, k: m, transA: true });
         }
       }
