@@ -529,8 +529,8 @@ test("the direct convolution, its filter gradient and the transposed narrow GEMM
     }
     // The filter gradient: each column of dFilter sums over the pixels on its own, so the direct
     // kernel's columns must equal the GEMM path's for the same x and dy columns. Shapes: padding
-    // (a padded copy), none (x read in place), a stride, a dilation, and enough pixels for several
-    // chunks and groups.
+    // (a padded copy), none (x read in place), a stride, a dilation, enough pixels for several
+    // chunks and groups, and a batch padded image by image.
     const filterCases = [
       [[3, 24, 26, 1], 5, 16, 'valid', 1, 1],
       [[4, 30, 28, 3], 3, 32, 'same', 1, 1],
@@ -539,6 +539,8 @@ test("the direct convolution, its filter gradient and the transposed narrow GEMM
       [[40, 32, 32, 3], 3, 32, 'same', 1, 1],
       [[3, 7, 7, 32], 5, 64, 'same', 1, 1],
       [[2, 11, 10, 20], 3, 48, 'valid', 2, 1],
+      // A padded batch over 1 MB a thread: each thread pads the images it reads into its own ring.
+      [[32, 33, 33, 16], 3, 32, 'same', 2, 1],
     ] as const;
     for (const [xShape, size, filters, padding, stride, dilation] of filterCases) {
       const x = nr.randu([...xShape], { low: -1, high: 1 });
