@@ -18,7 +18,7 @@ import { layoutKernels } from './layout-kernels.js';
 import { normKernels } from './norm-kernels.js';
 import { sequenceKernels } from './sequence-kernels.js';
 import { typedKernels } from './typed-kernels.js';
-import { ACTIVATION, ENTRY, FLAT_INDEX, grid, HELPERS, isF32, onDevice, storage, uniform } from './wgsl.js';
+import { ACTIVATION, ENTRY, FLAT_INDEX, grid, HELPERS, isF32, MAX_RANK, onDevice, storage, uniform } from './wgsl.js';
 
 /*
  * The WGSL kernels. Each decides per call: float32 operands it has a shader for, with an output that
@@ -87,9 +87,9 @@ const BINARY: Partial<Record<BinaryOp, string>> = {
   sub: 'a - b',
   mul: 'a * b',
   div: 'a / b',
-  // Ordered by the bits' keys (typed-kernels.ts key32), so a subnormal an adapter flushes still wins over 0.
-  maximum: 'select(b, a, (!nan_bits(b) && key32(a) > key32(b)) || nan_bits(a))',
-  minimum: 'select(b, a, (!nan_bits(b) && key32(a) < key32(b)) || nan_bits(a))',
+  // Ordered by the bits' keys (wgsl.ts key32), so a subnormal an adapter flushes still wins over 0.
+  maximum: 'select(b, a, (!isnan32(b) && key32(a) > key32(b)) || isnan32(a))',
+  minimum: 'select(b, a, (!isnan32(b) && key32(a) < key32(b)) || isnan32(a))',
 };
 
 /**
@@ -201,7 +201,6 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } let p = u.p; ${body} }`;
       );
   }
 
-  const MAX_RANK = 8;
   function binary(
     op: BinaryOp,
     a: TypedArray,
@@ -222,7 +221,7 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } let p = u.p; ${body} }`;
       { array: a, shape: aShape },
       { array: b, shape: bShape },
     ];
-    typed.broadcast(`binary:${op}`, operands, out, outShape, expr, HELPERS);
+    typed.broadcast(`binary:${op}`, operands, out, outShape, expr);
   }
 
   function reduce(op: ReduceOp, x: TypedArray, view: AxisView, out: TypedArray): void {

@@ -1,8 +1,8 @@
 import type { TypedArray } from '../../core/index.js';
 import type { AxisView, Kernels } from '../kernels.js';
-import { type GpuFloat32Array, GpuInt32Array, indicesId, inputId } from './array.js';
+import { type DeviceArray, type DeviceTyped, type GpuFloat32Array, GpuInt32Array, indicesId, inputId } from './array.js';
 import type { Dispatch } from './conv-kernels.js';
-import { ENTRY, FLAT_INDEX, grid, isF32, onDevice, storage, uniform } from './wgsl.js';
+import { ENTRY, FLAT_INDEX, grid, isF32, MAX_RANK, onDevice, storage, uniform } from './wgsl.js';
 
 /*
  * The layout kernels in WGSL, float32 and int32 (bool falls back): transpose, slice and pad are one
@@ -12,7 +12,6 @@ import { ENTRY, FLAT_INDEX, grid, isF32, onDevice, storage, uniform } from './wg
  * walks all the indices, which costs rows x indices but gives the same bits on every run.
  */
 
-const MAX_RANK = 8;
 const NONE = 0xffffffff;
 
 /** Eight values as two vec4 (padded with `fill`). */
@@ -131,7 +130,7 @@ ${ENTRY} { ${FLAT_INDEX} if (i >= u.n) { return; } out[(i / u.chunk) * u.row + u
           dispatch(
             `concat:${type}`,
             copy,
-            [inputId(input as Float32Array), (out as GpuFloat32Array).outputId()],
+            [inputId(input as DeviceTyped), (out as DeviceArray).outputId()],
             uniform([n, chunks[k]!, row, start]),
             grid(n),
           );
@@ -149,7 +148,7 @@ ${ENTRY} {
   let k = i % u.inner; let j = (i / u.inner) % u.count; let o = i / (u.inner * u.count);
   out[i] = src[(o * u.length + u32(indices[j])) * u.inner + k];
 }`;
-      const ids = [inputId(x as Float32Array), indicesId(indices), (out as GpuFloat32Array).outputId()];
+      const ids = [inputId(x as DeviceTyped), indicesId(indices), (out as DeviceArray).outputId()];
       dispatch(`gather:${type}`, code, ids, uniform([out.length, view.length, view.inner, indices.length]), grid(out.length));
     },
     scatterAdd(dy: TypedArray, view: AxisView, indices: Int32Array, out: TypedArray) {

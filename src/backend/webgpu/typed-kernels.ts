@@ -2,7 +2,7 @@ import type { TypedArray } from '../../core/index.js';
 import type { ArgReduceOp, AxisView, BinaryOp, Kernels } from '../kernels.js';
 import { type DeviceArray, type DeviceTyped, GpuFloat32Array, GpuInt32Array, indicesId, inputId, isDeviceArray } from './array.js';
 import type { Dispatch } from './conv-kernels.js';
-import { ENTRY, FLAT_INDEX, grid, uniform } from './wgsl.js';
+import { ENTRY, FLAT_INDEX, grid, HELPERS, MAX_RANK, uniform } from './wgsl.js';
 
 /*
  * Kernels over int32 and bool storage: comparisons and logical ops, where, cast, argmax/argmin, oneHot
@@ -30,11 +30,11 @@ const bind = (name: string, kind: Kind, binding: number, writable = false) =>
 const load = (name: string, kind: Kind, at: string) =>
   kind === 'bool' ? `((${name}[(${at}) >> 2u] >> (((${at}) & 3u) * 8u)) & 0xffu)` : `${name}[${at}]`;
 
-/** Exact helpers: NaN from the bits, JavaScript's ToInt32 of a float32, an int32 rounded to float32 once. */
-const TYPED_HELPERS = /* wgsl */ `
-fn nan_bits(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
-// An int32 whose order is the float's (not NaN), -0 and +0 both 0.
-fn key32(x: f32) -> i32 { let b = bitcast<i32>(x); return select(b, -(b & 0x7fffffff), b < 0); }
+/**
+ * Exact conversions, after wgsl.ts's HELPERS (isnan32 and key32 read floats by their bits): JavaScript's
+ * ToInt32 of a float32, an int32 rounded to float32 once.
+ */
+const TYPED_HELPERS = /* wgsl */ `${HELPERS}
 fn to_int32(x: f32) -> i32 {
   if ((bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u) { return 0; }
   let t = trunc(x);
@@ -62,7 +62,7 @@ const COMPARE: Partial<Record<BinaryOp, (kind: Kind) => string>> = Object.fromEn
   ).map(([op, sign]) => {
     // notEqual is the negation of equal, so that NaN != anything holds.
     const [values, test] = op === 'notEqual' ? ['1u, 0u', '=='] : ['0u, 1u', sign];
-    const float = `select(${values}, !nan_bits(a) && !nan_bits(b) && key32(a) ${test} key32(b))`;
+    const float = `select(${values}, !isnan32(a) && !isnan32(b) && key32(a) ${test} key32(b))`;
     return [op, (kind: Kind) => (kind === 'f32' ? float : `select(0u, 1u, a ${sign} b)`)];
   }),
 );
@@ -78,8 +78,6 @@ function convert(x: string, from: Kind, to: Kind): string {
   if (to === 'f32') return from === 'i32' ? `to_f32(${x})` : `f32(${x})`;
   return from === 'f32' ? `to_int32(${x})` : `i32(${x})`;
 }
-
-const MAX_RANK = 8;
 
 /** Strides of an operand of `shape` read as if broadcast to `outShape` (0 where it has extent 1 or none), padded to MAX_RANK. */
 function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
@@ -99,13 +97,11 @@ function broadcastStrides(shape: readonly number[], outShape: readonly number[])
  * `compare` and `logicalNot`, which the float binary and unary kernels call for the ops they have no shader for.
  */
 export function typedKernels(fallback: Kernels, dispatch: Dispatch) {
-  /** Device outputs of each kind (views are not: their bytes would need a partial-word copy). */
-  const writable = (a: unknown): a is DeviceArray => isDeviceArray(a);
-
   /**
    * `out[i] = expr` over up to three operands broadcast to `outShape`: each operand is bound as `v<k>`
    * and read into `a`, `b`, `c` (in order) before `expr` (a WGSL expression of the output's kind).
-   * A bool output is written a word (four elements) per thread.
+   * A bool output is written a word (four elements) per thread. `out` is a device array, never a view
+   * (the kernels below check isDeviceArray): a bool view's bytes would need a partial-word copy.
    */
   function broadcast(
     key: string,
@@ -113,14 +109,13 @@ export function typedKernels(fallback: Kernels, dispatch: Dispatch) {
     out: DeviceArray,
     outShape: readonly number[],
     expr: string,
-    extra = '',
   ): void {
     const outKind = kindOf(out)!;
     const kinds = operands.map((o) => kindOf(o.array)!);
     const names = ['a', 'b', 'c'];
     const rank = outShape.length;
     const offsets = operands.map((_, k) => `o${k}`);
-    const code = `${TYPED_HELPERS}${extra}
+    const code = `${TYPED_HELPERS}
 ${operands.map((_, k) => bind(`v${k}`, kinds[k]!, k)).join('\n')}
 ${bind('out', outKind, operands.length, true)}
 struct P { n: u32, rank: u32, pad0: u32, pad1: u32, dims: array<vec4u, 2>, strides: array<array<vec4u, 2>, ${operands.length}> }
@@ -165,7 +160,7 @@ ${ENTRY} {
   ): boolean {
     const ka = kindOf(a);
     const kb = kindOf(b);
-    if (kindOf(out) !== 'bool' || !writable(out) || ka === null || kb === null || outShape.length > MAX_RANK) return false;
+    if (kindOf(out) !== 'bool' || !isDeviceArray(out) || ka === null || kb === null || outShape.length > MAX_RANK) return false;
     let expr: string;
     if (op === 'logicalAnd' || op === 'logicalOr') {
       expr = `select(0u, 1u, ${nonZero('a', ka)} ${op === 'logicalAnd' ? '&&' : '||'} ${nonZero('b', kb)})`;
@@ -188,7 +183,7 @@ ${ENTRY} {
   /** logicalNot (any kind to bool; NaN is true, so its negation false); false when the case does not fit. */
   function logicalNot(x: TypedArray, out: TypedArray): boolean {
     const kind = kindOf(x);
-    if (kind === null || kindOf(out) !== 'bool' || !writable(out)) return false;
+    if (kind === null || kindOf(out) !== 'bool' || !isDeviceArray(out)) return false;
     const shape = [out.length];
     if (out.length > 0)
       broadcast(`logicalNot:${kind}`, [{ array: x as DeviceTyped, shape }], out, shape, `select(1u, 0u, ${nonZero('a', kind)})`);
@@ -198,7 +193,14 @@ ${ENTRY} {
   const table: Partial<Kernels> = {
     where(cond, condShape, a, aShape, b, bShape, out, outShape) {
       const kind = kindOf(out);
-      if (kind === null || kind === 'bool' || !writable(out) || kindOf(a) !== kind || kindOf(b) !== kind || outShape.length > MAX_RANK) {
+      if (
+        kind === null ||
+        kind === 'bool' ||
+        !isDeviceArray(out) ||
+        kindOf(a) !== kind ||
+        kindOf(b) !== kind ||
+        outShape.length > MAX_RANK
+      ) {
         return fallback.where(cond, condShape, a, aShape, b, bShape, out, outShape);
       }
       if (out.length === 0) return;
@@ -213,7 +215,7 @@ ${ENTRY} {
     cast(x, out) {
       const from = kindOf(x);
       const to = kindOf(out);
-      if (from === null || to === null || !writable(out)) return fallback.cast(x, out);
+      if (from === null || to === null || !isDeviceArray(out)) return fallback.cast(x, out);
       if (out.length === 0) return;
       const shape = [out.length];
       broadcast(`cast:${from}:${to}`, [{ array: x as DeviceTyped, shape }], out, shape, convert('a', from, to));
@@ -234,10 +236,10 @@ ${ENTRY} {
   let base = (i / u.inner) * u.length * u.inner + i % u.inner;
   var best = x[base];
   var index = 0u;
-  if (!nan_bits(best)) {
+  if (!isnan32(best)) {
     for (var j = 1u; j < u.length; j++) {
       let v = x[base + j * u.inner];
-      if (nan_bits(v)) { index = j; break; }
+      if (isnan32(v)) { index = j; break; }
       if (key32(v) ${op === 'argmax' ? '>' : '<'} key32(best)) { best = v; index = j; }
     }
   }
@@ -254,7 +256,7 @@ ${ENTRY} {
 
     oneHot(indices, depth, onValue, offValue, out) {
       const kind = kindOf(out);
-      if ((kind !== 'f32' && kind !== 'i32') || !writable(out)) return fallback.oneHot(indices, depth, onValue, offValue, out);
+      if ((kind !== 'f32' && kind !== 'i32') || !isDeviceArray(out)) return fallback.oneHot(indices, depth, onValue, offValue, out);
       if (out.length === 0) return;
       // The values arrive as they would be stored (an int32 output truncates them, as its store does).
       const onOff = kind === 'f32' ? new Float32Array([onValue, offValue]) : new Int32Array([onValue, offValue]);

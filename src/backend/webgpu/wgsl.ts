@@ -7,6 +7,9 @@ import { GpuFloat32Array } from './array.js';
 
 export const WG = 256;
 
+/** The highest rank the broadcasting and layout shaders take (their uniforms hold 8 extents); beyond it, js. */
+export const MAX_RANK = 8;
+
 export const HELPERS = /* wgsl */ `
 fn exp32(xin: f32) -> f32 {
   var x = xin;
@@ -42,7 +45,11 @@ fn tanh32(x: f32) -> f32 {
   let large = sign(x) * (1.0 - 2.0 / (exp32(2.0 * ax) + 1.0));
   return select(small, large, ax >= 0.625);
 }
-fn isnan32(x: f32) -> bool { return !(x == x); }
+// NaN told by its bits: WGSL lets an implementation assume floats are never NaN, so x != x may fold away.
+fn isnan32(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+// An int32 whose order is the float's (not NaN), -0 and +0 both 0: comparisons on it keep subnormals,
+// which an adapter may flush to zero in float comparisons.
+fn key32(x: f32) -> i32 { let b = bitcast<i32>(x); return select(b, -(b & 0x7fffffff), b < 0); }
 // log(1 + f) + e log(2) for f in [sqrt(1/2) - 1, sqrt(2) - 1] (Cephes's logf, within 1 ulp): a degree-9
 // polynomial, log(2) split in two so the exponent's part adds exactly.
 fn log_core32(f: f32, fe: f32) -> f32 {
