@@ -409,9 +409,10 @@ struct Conv {
     return g.pad_top == 0 && g.pad_left == 0 && padded_height(g) <= g.in_height && padded_width(g) <= g.in_width;
   }
 
-  static long padded_batch_floats(const ConvGeometry& g) {
-    return needs_no_padding(g) ? 0 : g.batch * padded_height(g) * padded_width(g) * g.in_channels;
-  }
+  // One image with its padding, as the direct kernels read it.
+  static long padded_image_floats(const ConvGeometry& g) { return padded_height(g) * padded_width(g) * g.in_channels; }
+
+  static long padded_batch_floats(const ConvGeometry& g) { return needs_no_padding(g) ? 0 : g.batch * padded_image_floats(g); }
 
   // Whether the direct forward serves this geometry: whole vectors of filters, a filter bank that
   // stays in L2, and a padded copy of bounded size.
@@ -474,7 +475,7 @@ struct Conv {
   // Pads the batch into `padded` (padded_batch_floats(g) of room) when the geometry needs it.
   static Images prepare_images(const float* x, const ConvGeometry& g, float* padded, int threads) {
     if (needs_no_padding(g)) return Images{x, g.in_height * g.in_width * g.in_channels, g.in_width * g.in_channels};
-    const long image_floats = padded_height(g) * padded_width(g) * g.in_channels;
+    const long image_floats = padded_image_floats(g);
     PadJob pad{x, &g, padded, image_floats};
     parallel_run(threads_for(g.batch * image_floats, threads), pad_part, &pad);
     return Images{padded, image_floats, padded_width(g) * g.in_channels};
@@ -669,17 +670,16 @@ struct Conv {
     parallel_run(threads_for_work(job.pixels * job.taps * g.out_channels, units, threads), direct_part<R>, &job);
   }
 
-  // Whether the direct pass pads image by image in each thread's scratch slot 2 (reserved here, one
-  // padded image each) rather than the whole batch up front: when padding is needed and the batch
-  // gives every thread several images. Padding W3's second convolution's batch of 256 up front wrote
-  // 36 MB and read it back, as long as the convolution itself on one thread (2 threads: 7.6 -> 4.7 ms;
-  // W3's four convolutions at batch 256 about 27.5 -> 23.9 ms, at batch 32 3.1 -> 2.75). The sums
-  // are the same.
-  static bool reserve_per_image(ScratchLock& lock, const ConvGeometry& g, int threads) {
+  // Whether the direct passes pad image by image, each thread into its own scratch slot 2, rather than
+  // the whole batch up front: padding is needed and the batch gives every thread several images; then
+  // reserves `images` padded images in each thread's slot (false when the memory cannot be had).
+  // Padding W3's second convolution's batch of 256 up front wrote 36 MB and read it back, as long as
+  // the convolution itself on one thread (2 threads: 7.6 -> 4.7 ms; W3's four convolutions at batch
+  // 256 about 27.5 -> 23.9 ms, at batch 32 3.1 -> 2.75). The sums are the same.
+  static bool reserve_per_image(ScratchLock& lock, const ConvGeometry& g, int threads, long images = 1) {
     if (needs_no_padding(g) || g.batch < 4 * threads) return false;
-    const long image_floats = padded_height(g) * padded_width(g) * g.in_channels;
     for (int t = 0; t < threads; t++) {
-      if (!lock.reserve(t * kScratchSlotsPerThread + 2, image_floats)) return false;
+      if (!lock.reserve(t * kScratchSlotsPerThread + 2, images * padded_image_floats(g))) return false;
     }
     return true;
   }
@@ -691,8 +691,7 @@ struct Conv {
       DirectJob job;
       job.x = x;
       job.per_image = per_image;
-      job.images = per_image ? Images{nullptr, padded_height(g) * padded_width(g) * g.in_channels,
-                                      padded_width(g) * g.in_channels}
+      job.images = per_image ? Images{nullptr, padded_image_floats(g), padded_width(g) * g.in_channels}
                              : prepare_images(x, g, padded, threads);
       const std::vector<long> offsets = tap_offsets(g, job.images);
       job.offsets = offsets.data();
@@ -1066,13 +1065,10 @@ struct Conv {
       // images as one KC slice of pixels can touch: where the padded batch would pass 1 MB a thread
       // (W3's stride-2 filter gradients at batch 32: 0.84-0.87 -> 0.70-0.75 ms and 0.79-0.92 ->
       // 0.77-0.81 ms); a batch that stays in cache ran 0.02-0.05 ms slower through the ring.
-      const long image_floats = padded_height(g) * padded_width(g) * g.in_channels;
+      const long image_floats = padded_image_floats(g);
       const long slots = (KC + g.out_height * g.out_width - 1) / (g.out_height * g.out_width) + 1;
-      bool per_image = padded_batch_floats(g) >= (1L << 18) * threads && g.batch >= 4 * threads &&
-                       slots <= kMaxRingSlots && slots * image_floats <= (1L << 20);
-      for (int t = 0; per_image && t < threads; t++) {
-        per_image = lock.reserve(t * kScratchSlotsPerThread + 2, slots * image_floats);
-      }
+      const bool per_image = padded_batch_floats(g) >= (1L << 18) * threads && slots <= kMaxRingSlots &&
+                             slots * image_floats <= (1L << 20) && reserve_per_image(lock, g, threads, slots);
       if (!lock.reserve(kSharedScratchSlot, sums_floats + (per_image ? 0 : padded_batch_floats(g)))) return 0;
       job.group_sums = scratch_buffer(kSharedScratchSlot);
       DirectFilterJob d;
