@@ -11,7 +11,7 @@
  * later run reports the largest so far, as the torch script's ru_maxrss does).
  */
 import * as nr from '../src/index.js';
-import { median, threadsOf, type Row } from './util.js';
+import { againstCpu, median, threadsOf, type Row } from './util.js';
 
 export const APPLICATION_WORKLOADS = ['W7', 'W8a', 'W8b'] as const;
 export type ApplicationWorkload = (typeof APPLICATION_WORKLOADS)[number];
@@ -65,28 +65,4 @@ export async function applications(which: ApplicationWorkload, backend: string, 
     });
   }
   return rows;
-}
-
-/**
- * A device backend's run checked against the CPU: `compute` once on the active backend and once on
- * native (or js), the largest difference over the largest magnitude. The bench's correctness figure
- * on a software adapter.
- */
-export function againstCpu(compute: () => nr.Tensor): Record<string, number | string> {
-  const device = nr.getBackend();
-  const got = Float32Array.from(compute().data() as Float32Array);
-  const cpu = nr.availableBackends().includes('native') ? 'native' : 'js';
-  nr.setBackend(cpu);
-  try {
-    const want = compute().data() as Float32Array;
-    let diff = 0;
-    let scale = 0;
-    want.forEach((w, i) => {
-      diff = Math.max(diff, Math.abs(w - got[i]!));
-      scale = Math.max(scale, Math.abs(w));
-    });
-    return { checked_against: cpu, max_abs_diff: +diff.toPrecision(3), max_abs_value: +scale.toPrecision(3) };
-  } finally {
-    nr.setBackend(device);
-  }
 }

@@ -20,12 +20,12 @@
 import * as nr from '../src/index.js';
 import { availableBackends, kernels, probeWebgpu } from '../src/backend/index.js';
 import { nativeInfo } from '../src/backend/native/index.js';
-import { APPLICATION_WORKLOADS, againstCpu, applications, type ApplicationWorkload } from './applications.js';
+import { APPLICATION_WORKLOADS, applications, type ApplicationWorkload } from './applications.js';
 import { CNN_WORKLOADS, cnn, type CnnWorkload } from './cnn.js';
 import { MLP_WORKLOADS, mlp, type MlpWorkload } from './mlp.js';
 import { perceptronW6 } from './perceptron.js';
 import { SEQUENCE_WORKLOADS, sequence, type SequenceWorkload } from './sequence.js';
-import { dataDir, loadMnist, median, threadsOf, type Mnist, type Row } from './util.js';
+import { againstCpu, dataDir, loadMnist, median, threadsOf, type Mnist, type Row } from './util.js';
 
 const WORKLOADS = ['W1', ...MLP_WORKLOADS, ...CNN_WORKLOADS, 'W6', ...APPLICATION_WORKLOADS, ...SEQUENCE_WORKLOADS];
 /** The workloads that train or test on the peers' MNIST split. */

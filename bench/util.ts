@@ -1,4 +1,4 @@
-/** Helpers shared by the benchmark workloads: MNIST loading, labels, accuracy and epoch timing. */
+/** Helpers shared by the benchmark workloads: MNIST loading, labels, accuracy, epoch timing, a device run checked against the CPU. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as nr from '../src/index.js';
@@ -81,4 +81,28 @@ export function epochTimer(samples: number): { callback: nr.callbacks.Callback; 
 export function threadsOf(backend: string): number | string {
   if (backend === 'webgpu') return 'gpu';
   return backend === 'js' ? 1 : nr.getNumThreads();
+}
+
+/**
+ * A device backend's run checked against the CPU: `compute` once on the active backend and once on
+ * native (or js), the largest difference over the largest magnitude. The bench's correctness figure
+ * on a software adapter.
+ */
+export function againstCpu(compute: () => nr.Tensor): Record<string, number | string> {
+  const device = nr.getBackend();
+  const got = Float32Array.from(compute().data() as Float32Array);
+  const cpu = nr.availableBackends().includes('native') ? 'native' : 'js';
+  nr.setBackend(cpu);
+  try {
+    const want = compute().data() as Float32Array;
+    let diff = 0;
+    let scale = 0;
+    want.forEach((w, i) => {
+      diff = Math.max(diff, Math.abs(w - got[i]!));
+      scale = Math.max(scale, Math.abs(w));
+    });
+    return { checked_against: cpu, max_abs_diff: +diff.toPrecision(3), max_abs_value: +scale.toPrecision(3) };
+  } finally {
+    nr.setBackend(device);
+  }
 }

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -54,4 +55,15 @@ export async function serveIsolated(routes: Readonly<Record<string, { type: stri
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { base: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: () => server.close() };
+}
+
+/**
+ * Asserts that every request the page and its workers made went to the test server at `base` (or to a
+ * blob: URL of its origin, where workers' scripts come from): nothing reached the network.
+ */
+export function assertRequestsStayOn(base: string, requested: readonly string[], what = ''): void {
+  assert.ok(
+    requested.every((url) => url.startsWith(`${base}/`) || url.startsWith(`blob:${base}/`)),
+    `${what ? `${what}: ` : ''}requests outside the server: ${requested.join(', ')}`,
+  );
 }

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { assert } from '../helpers.js';
-import { CHROMIUM, launchChromium } from '../chromium.js';
+import { assertRequestsStayOn, CHROMIUM, launchChromium } from '../chromium.js';
 
 // The wasm backend in headless Chromium (as test/browser-save.test.ts drives it): the browser bundle
 // (src/browser.ts through esbuild) calls nr.ready(), which fetches and compiles the module. A page
@@ -108,11 +108,7 @@ test('in Chromium: ready() brings wasm, threaded on Web Workers when cross-origi
       assert.ok(result.worst < 1e-3, `${mode}: largest difference from js ${result.worst}`);
       assert.ok(result.sameBits, `${mode}: the GEMM never splits a sum, so 1 and 2 threads give the same bits`);
       assert.ok(result.losses.at(-1) < result.losses[0], `${mode}: the CNN's loss falls (${result.losses.join(', ')})`);
-      assert.ok(
-        // The workers' script is a blob: URL of the page's own origin.
-        requested.every((url) => url.startsWith(`${base}/`) || url.startsWith(`blob:${base}/`)),
-        `${mode}: requests outside the server: ${requested.join(', ')}`,
-      );
+      assertRequestsStayOn(base, requested, mode);
       if (mode === 'isolated') {
         assert.deepEqual(result.info, { available: true, threads: 2, path: `${base}/neurona-relaxed-threads.wasm`, simd: 'relaxed' });
         assert.deepEqual(result.warnings, []);

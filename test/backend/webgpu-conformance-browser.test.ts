@@ -6,7 +6,7 @@ import { inspect } from 'node:util';
 import { build, type Plugin } from 'esbuild';
 import { assert } from '../helpers.js';
 import { EXCLUSIONS } from '../conformance/harness.js';
-import { CHROMIUM, launchChromium, serveIsolated } from '../chromium.js';
+import { assertRequestsStayOn, CHROMIUM, launchChromium, serveIsolated } from '../chromium.js';
 
 /*
  * The conformance suite on the browser's own WebGPU: headless Chromium on its SwiftShader adapter
@@ -408,10 +408,7 @@ test('in Chromium: every conformance case passes on the browser webgpu (SwiftSha
     const skipped = results.filter((r) => r.status === 'skip').map((r) => `${r.name}: ${r.reason}`);
     assert.deepEqual(skipped.sort(), excused.sort());
     assert.deepEqual(problems, []);
-    assert.ok(
-      requested.every((url) => url.startsWith(`${base}/`) || url.startsWith(`blob:${base}/`)),
-      `requests outside the server: ${requested.join(', ')}`,
-    );
+    assertRequestsStayOn(base, requested);
   } finally {
     await close();
     server.close();
