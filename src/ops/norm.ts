@@ -2,7 +2,7 @@ import { configError, dtypeError, formatShape, hostArray, normalizeAxis, release
 import { kernels, type AxisView } from '../backend/index.js';
 import { Tensor, isGradEnabled, record, takeOverwrite } from '../tensor/index.js';
 import { add, mul, rsqrt, square, sub } from './elementwise.js';
-import { castTo, empty, requireFloat, toTensor, type Operand } from './helpers.js';
+import { castTo, empty, requireFloat, toTensor, unfilled, type Operand } from './helpers.js';
 import { mean as meanOf, sum } from './reduce.js';
 import { reshape } from './shape.js';
 
@@ -96,9 +96,10 @@ export function batchNorm(input: Operand, gamma: Operand | null, beta: Operand |
   };
   const gammaData = scale ? (scale._data as Float32Array) : ones();
   const betaData = center ? (center._data as Float32Array) : (empty([channels], x.dtype)._data as Float32Array);
-  const output = empty(x.shape, x.dtype);
-  const mean = empty([channels], x.dtype);
-  const invStd = empty([channels], x.dtype);
+  // The kernel assigns every element of all three (on every backend): recycled storage is not zeroed first.
+  const output = unfilled(x.shape, x.dtype);
+  const mean = unfilled([channels], x.dtype);
+  const invStd = unfilled([channels], x.dtype);
   kernels().batchNormTraining(
     x._data as Float32Array,
     view,
@@ -122,9 +123,9 @@ export function batchNorm(input: Operand, gamma: Operand | null, beta: Operand |
     inputs,
     (grad, createGraph) => {
       if (createGraph) return batchNormGradientByOps(grad, x, axis, epsilon, scale, center);
-      const dx = empty(x.shape, x.dtype);
-      const dGamma = empty([channels], x.dtype);
-      const dBeta = empty([channels], x.dtype);
+      const dx = unfilled(x.shape, x.dtype);
+      const dGamma = unfilled([channels], x.dtype);
+      const dBeta = unfilled([channels], x.dtype);
       kernels().batchNormBackward(
         x._data as Float32Array,
         castTo(grad, x.dtype)._data as Float32Array,
