@@ -2,7 +2,7 @@ import { configError, hostArray } from '../core/index.js';
 import { poolWindow, type Pair, type Padding, type PoolWindow } from '../core/geometry.js';
 import { kernels, type Conv2DGeometry, type PoolOp } from '../backend/index.js';
 import { Tensor, record } from '../tensor/index.js';
-import { castTo, empty, toTensor, type Operand } from './helpers.js';
+import { castTo, empty, toTensor, unfilled, type Operand } from './helpers.js';
 import { argmax } from './reduce.js';
 import { detach } from './elementwise.js';
 import { gather, reshape, scatterAdd } from './shape.js';
@@ -40,7 +40,8 @@ export function pool2dParsed(op: PoolOp, where: string, x: Tensor, window: PoolW
 }
 
 function pooled(op: PoolOp, name: string, x: Tensor, g: Conv2DGeometry): Tensor {
-  const out = empty([g.batch, g.outHeight, g.outWidth, g.outChannels], x.dtype);
+  // Every backend's kernel writes every output (zeros for a window that holds no pixel).
+  const out = unfilled([g.batch, g.outHeight, g.outWidth, g.outChannels], x.dtype);
   kernels().pool2d(op, x._data as Float32Array, out._data as Float32Array, g);
   return record(
     name,
@@ -48,7 +49,8 @@ function pooled(op: PoolOp, name: string, x: Tensor, g: Conv2DGeometry): Tensor 
     [x],
     (grad, createGraph) => {
       if (createGraph) return [op === 'avg' ? avgPoolGradient(x, grad, g) : maxPoolGradient(x, grad, g)];
-      const dx = empty(x.shape, x.dtype);
+      // Every backend's kernel writes every element of dx (zeros where no window's gradient lands).
+      const dx = unfilled(x.shape, x.dtype);
       kernels().pool2dBackward(op, x._data as Float32Array, castTo(grad, x.dtype)._data as Float32Array, dx._data as Float32Array, g);
       return [dx];
     },
