@@ -37,11 +37,12 @@ function formatBytes(bytes: number): string {
 /**
  * Checks, before anything is allocated, that `size` elements of `dtype` stay within
  * `maxTensorElements()`; the ShapeError names `what` (an op and shape, a layer weight) and states
- * the size and the limit.
+ * the size and the limit (`what` may be a function, called only then).
  */
-export function checkTensorSize(size: number, dtype: DType, what: string): void {
+export function checkTensorSize(size: number, dtype: DType, what: string | (() => string)): void {
   const limit = maxTensorElements();
   if (size <= limit) return;
+  if (typeof what === 'function') what = what();
   const count = Number.isFinite(size) ? size.toLocaleString('en-US') : String(size);
   throw shapeError('', {
     expected:
@@ -56,7 +57,7 @@ export function checkTensorSize(size: number, dtype: DType, what: string): void 
  * With `zeroed` false, for a caller that writes every element, recycled float32 storage is handed
  * out as it is (see takeFloat32).
  */
-export function allocate(dtype: DType, size: number, what = 'a tensor', zeroed = true): TypedArray {
+export function allocate(dtype: DType, size: number, what: string | (() => string) = 'a tensor', zeroed = true): TypedArray {
   checkTensorSize(size, dtype, what);
   switch (dtype) {
     case 'float32':

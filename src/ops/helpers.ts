@@ -22,7 +22,8 @@ export type Operand = TensorLike;
 export function empty(shape: Shape, dtype: DType, op?: string, zeroed = true): Tensor {
   let size = 1;
   for (const d of shape) size *= d;
-  const what = `${op ? `${op}: the result` : 'a result'} of shape ${formatShape(shape)}`;
+  // The description is made only for the error (formatting it on every allocation showed in profiles).
+  const what = (): string => `${op ? `${op}: the result` : 'a result'} of shape ${formatShape(shape)}`;
   return new Tensor(allocate(dtype, size, what, zeroed), shape, dtype);
 }
 
