@@ -22,6 +22,8 @@ namespace NEURONA_ISA {
 
 // Channels handled per pass over a window: the float64 sums of an average fit on the stack.
 constexpr long kChannelBlock = 256;
+// The most taps a window may have for the vector paths of max pooling (their offsets are listed first).
+constexpr long kTiledTapsMax = 64;
 
 struct PoolJob {
   bool max;
@@ -34,6 +36,21 @@ struct PoolJob {
 // `x > best`, or a NaN replacing a number: the first maximum wins, and NaN propagates (as in js).
 inline float max_step(float v, float best) { return v > best || (v != v && best == best) ? v : best; }
 
+// 16 channels in GCC/Clang vector types: whole vector operations on every ISA this file is compiled
+// for, where plain loops with max_step's test came out scalar.
+using Floats16 = float __attribute__((vector_size(64)));
+using Ints16 = int32_t __attribute__((vector_size(64)));
+
+// (Loads through a reference: a vector returned by value wider than the ISA's registers warns of an ABI change.)
+inline void load16(Floats16& v, const float* p) { std::memcpy(&v, p, sizeof v); }
+
+// max_step on 16 channels at once.
+inline void max_step16(Floats16& best, const Floats16& v, Ints16* take_out = nullptr) {
+  const Ints16 take = (v > best) | ((v != v) & (best == best));
+  best = (Floats16)(((Ints16)v & take) | ((Ints16)best & ~take));
+  if (take_out != nullptr) *take_out = take;
+}
+
 inline void pool_forward_part(void* context, int thread, int threads) {
   const PoolJob& job = *static_cast<const PoolJob*>(context);
   const ConvGeometry& g = *job.g;
@@ -41,12 +58,30 @@ inline void pool_forward_part(void* context, int thread, int threads) {
   long begin, end;
   split_range(g.batch * g.out_height, threads, thread, &begin, &end);
   double sums[kChannelBlock];
+  long offsets[kTiledTapsMax];
+  const bool vector_max = job.max && g.filter_height * g.filter_width <= kTiledTapsMax && channels >= 16;
   for (long row = begin; row < end; row++) {
     const long b = row / g.out_height;
     const long oy = row - b * g.out_height;
     for (long ox = 0; ox < g.out_width; ox++) {
       float* out = job.out + (row * g.out_width + ox) * channels;
-      for (long c0 = 0; c0 < channels; c0 += kChannelBlock) {
+      long c_start = 0;
+      if (vector_max) {
+        // Max pooling, 16 channels at a time in vector registers.
+        long count = 0;
+        for_each_window_tap(g, oy, ox, [&](long offset, long) { offsets[count++] = offset; });
+        const float* x_image = job.x + b * g.in_height * g.in_width * channels;
+        for (; count > 0 && c_start + 16 <= channels; c_start += 16) {
+          Floats16 best, v;
+          load16(best, x_image + offsets[0] + c_start);
+          for (long t = 1; t < count; t++) {
+            load16(v, x_image + offsets[t] + c_start);
+            max_step16(best, v);
+          }
+          std::memcpy(out + c_start, &best, sizeof best);
+        }
+      }
+      for (long c0 = c_start; c0 < channels; c0 += kChannelBlock) {
         const long width = min_long(kChannelBlock, channels - c0);
         float* __restrict dst = out + c0;
         long count = 0;
@@ -72,8 +107,6 @@ inline void pool_forward_part(void* context, int thread, int threads) {
 // Whether max pooling's windows tile the image without overlapping (pool size = stride, no dilation,
 // no padding before; windows at the bottom and right may be cut off by the edge): every input pixel
 // then lies in at most one window (and windows of at most kTiledTapsMax taps take this path).
-constexpr long kTiledTapsMax = 64;
-
 inline bool windows_tile(const ConvGeometry& g) {
   return g.filter_height == g.stride_height && g.filter_width == g.stride_width && g.dilation_height == 1 &&
          g.dilation_width == 1 && g.pad_top == 0 && g.pad_left == 0 && g.filter_height * g.filter_width <= kTiledTapsMax;
@@ -103,14 +136,7 @@ inline void max_window_gradient(const float* x_image, const long* offsets, long 
   }
 }
 
-// max_window_gradient for 16 channels in GCC/Clang vector types (whole vector operations on every
-// ISA this file is compiled for; the plain loops above came out scalar).
-using Floats16 = float __attribute__((vector_size(64)));
-using Ints16 = int32_t __attribute__((vector_size(64)));
-
-// (Loads through a reference: a vector returned by value wider than the ISA's registers warns of an ABI change.)
-inline void load16(Floats16& v, const float* p) { std::memcpy(&v, p, sizeof v); }
-
+// max_window_gradient for 16 channels in vector types (see Floats16).
 inline void max_window_gradient16(const float* x_image, const long* offsets, long count, const float* d, float* image,
                                   long c0) {
   Floats16 best, v, dy;
@@ -118,8 +144,8 @@ inline void max_window_gradient16(const float* x_image, const long* offsets, lon
   Ints16 winner = {};
   for (int32_t t = 1; t < count; t++) {
     load16(v, x_image + offsets[t] + c0);
-    const Ints16 take = (v > best) | ((v != v) & (best == best));
-    best = (Floats16)(((Ints16)v & take) | ((Ints16)best & ~take));
+    Ints16 take;
+    max_step16(best, v, &take);
     winner = (take & t) | (winner & ~take);
   }
   load16(dy, d + c0);

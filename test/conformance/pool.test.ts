@@ -151,6 +151,49 @@ conformance('pool2d (max): NaN propagates, -Infinity is a value', () => {
   assertExact(dx!, [0, 10, 20, 0, 30, 0, 0, 0, 0, 0, 0, 0], 'float32', 'maxPool2d gradient with NaN and -Infinity', [1, 2, 6, 1]);
 });
 
+conformance('pool2d (max): NaN, ties and -0 over 20 channels (whole vector blocks and a tail)', () => {
+  // Two 2x2 windows side by side; in channel c, window 0 holds a NaN at tap c % 5 (none when 4) among
+  // [3, 7, 7, 1], window 1 among [-0, 0, -0, -1] NaNs at tap c % 3 (even c) and at tap 3 (c % 4 = 0).
+  // The first NaN wins, else the first maximum (7 at tap 1; -0 at tap 0, as 0 > -0 is false).
+  const channels = 20;
+  const taps: [number, number][] = [[0, 0], [0, 1], [1, 0], [1, 1]];
+  const x = new Float32Array(2 * 4 * channels);
+  const expectedY: number[] = [];
+  const expectedDx = new Array<number>(x.length).fill(0);
+  const weight = (w: number, c: number): number => 1 + c + 100 * w;
+  for (let w = 0; w < 2; w++) {
+    for (let c = 0; c < channels; c++) {
+      const window = w === 0 ? [3, 7, 7, 1] : [-0, 0, -0, -1];
+      if (w === 0 && c % 5 < 4) window[c % 5] = NaN;
+      if (w === 1 && c % 2 === 0) window[c % 3] = NaN;
+      if (w === 1 && c % 4 === 0) window[3] = NaN;
+      let best = 0;
+      for (let t = 1; t < 4; t++) {
+        const v = window[t]!;
+        const b = window[best]!;
+        if (v > b || (Number.isNaN(v) && !Number.isNaN(b))) best = t;
+      }
+      for (let t = 0; t < 4; t++) x[(taps[t]![0] * 4 + 2 * w + taps[t]![1]) * channels + c] = window[t]!;
+      expectedDx[(taps[best]![0] * 4 + 2 * w + taps[best]![1]) * channels + c] = weight(w, c);
+      expectedY.push(window[best]!);
+    }
+  }
+  const input = nr.tensor(x, [1, 2, 4, channels]);
+  const y = nr.maxPool2d(input, { poolSize: 2 });
+  assertExact(y, expectedY, 'float32', 'maxPool2d over 20 channels', [1, 1, 2, channels]);
+  const got = Array.from(y.data());
+  assert.ok(
+    got.every((v, i) => Object.is(v, expectedY[i]) || (Number.isNaN(v) && Number.isNaN(expectedY[i]!))),
+    `maxPool2d keeps the first of -0 and 0: ${got.slice(channels)}`,
+  );
+  const weights = nr.tensor(
+    Array.from({ length: 2 * channels }, (_, i) => weight(Math.floor(i / channels), i % channels)),
+    [1, 1, 2, channels],
+  );
+  const [dx] = nr.grad((a) => nr.maxPool2d(a, { poolSize: 2 }).mul(weights).sum())(input);
+  assertExact(dx!, expectedDx, 'float32', 'maxPool2d gradient over 20 channels', [1, 2, 4, channels]);
+});
+
 conformance('pool2dBackward writes every element of dx, whatever the array held before', () => {
   // The kernel is handed a dx full of NaN: elements outside every window (the row and column that
   // 'valid' drops), in padded or overlapping windows, and in windows that tile the image must all
