@@ -8,7 +8,7 @@
  * Adam(1e-3), categorical cross-entropy, batch 32, shuffle. W3/W4: N = 2048 synthetic x ~ U[0,1) with
  * random labels, 1 warm-up + 3 timed epochs, median samples/s of the 3; inference: predict 2048 at batch
  * 256, 1 warm-up + 3 timed, median. W5: 3 epochs over the 8,000 training digits, median of epochs 2..3,
- * test accuracy after epoch 3.
+ * test accuracy after epoch 3. Each row also has the process's peak RSS after the run (peak_rss_mib).
  */
 import * as nr from '../src/index.js';
 import { lenet } from '../src/cli/jobs/deck004.js';
@@ -117,6 +117,9 @@ export async function cnn(
       row.infer_all = timed.map(rate);
     }
     if (backend === 'webgpu') row.gpu_bytes_in_use = nr.memory().webgpu?.bytesInUse;
+    // The process's peak so far (it only grows: run one workload per process to compare it with a
+    // peer's process, e.g. PyTorch's under /usr/bin/time -f %M).
+    row.peak_rss_mib = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
     rows.push(row);
   }
   return rows;

@@ -260,11 +260,11 @@ if (train.length > 0) {
 const convolutional = results.filter((r) => (CNN_WORKLOADS as readonly unknown[]).includes(r.workload));
 if (convolutional.length > 0) {
   const cell = (v: unknown, width: number) => String(v ?? '-').padEnd(width);
-  console.log('\nworkload  backend  run  train samples/s  infer samples/s (batch 256)  test acc  train per epoch');
+  console.log('\nworkload  backend  run  train samples/s  infer samples/s (batch 256)  test acc  peak RSS MiB  train per epoch');
   for (const r of convolutional) {
     console.log(
       `${cell(r.workload, 10)}${cell(r.backend, 9)}${cell(r.run, 5)}${cell(r.train_samples_per_s, 17)}` +
-        `${cell(r.infer_samples_per_s, 29)}${cell(r.test_acc, 10)}${(r.per_epoch as number[]).join(', ')}`,
+        `${cell(r.infer_samples_per_s, 29)}${cell(r.test_acc, 10)}${cell(r.peak_rss_mib, 14)}${(r.per_epoch as number[]).join(', ')}`,
     );
   }
   for (const w of new Set(convolutional.map((r) => `${r.workload} ${r.backend}`))) {
