@@ -107,6 +107,22 @@ conformance('reduce sum and logsumexp: long rows of odd lengths', () => {
   }
 });
 
+conformance('reduce sum: columns of many rows (a bias gradient: every pixel of a batch per filter)', () => {
+  // Long enough for native's grouped column sums (rows cut into up to 16 groups, combined in order),
+  // with group counts that do and do not divide the rows, and inner widths off the vector width.
+  const rng = new TestRandom(42);
+  for (const [rows, columns] of [
+    [1024, 32],
+    [5000, 33],
+    [32768, 3],
+    [9001, 16],
+  ] as const) {
+    const x = randomTensor(rng, [rows, columns], -1, 1);
+    const ref = reduceReference(valuesOf(x), x.shape, [0], FOLDS.sum);
+    assertConforms(nr.sum(x, 0), ref.data, rows, `column sums of ${rows} x ${columns}`, [columns]);
+  }
+});
+
 conformance('reduce prod: the kernel over [outer, length, inner] views', () => {
   const rng = new TestRandom(42);
   const table = kernels();

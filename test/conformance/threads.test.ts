@@ -88,6 +88,12 @@ conformance('elementwise, reductions and softmax: 1, 2 and 3 threads give the sa
   const reference = withThreads(1, results);
   assert.deepEqual(withThreads(2, results), reference, '2 threads vs 1');
   assert.deepEqual(withThreads(3, results), reference, '3 threads vs 1');
+  // Column sums over many rows (a bias gradient): rows in fixed groups, whatever the thread count.
+  const tall = randomTensor(rng, [9001, 33], -4, 4);
+  const columns = () => bitsOf(nr.sum(tall, 0));
+  const one = withThreads(1, columns);
+  assert.deepEqual(withThreads(2, columns), one, 'column sums, 2 threads vs 1');
+  assert.deepEqual(withThreads(3, columns), one, 'column sums, 3 threads vs 1');
 });
 
 /*
