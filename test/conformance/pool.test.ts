@@ -156,7 +156,12 @@ conformance('pool2d (max): NaN, ties and -0 over 20 channels (whole vector block
   // [3, 7, 7, 1], window 1 among [-0, 0, -0, -1] NaNs at tap c % 3 (even c) and at tap 3 (c % 4 = 0).
   // The first NaN wins, else the first maximum (7 at tap 1; -0 at tap 0, as 0 > -0 is false).
   const channels = 20;
-  const taps: [number, number][] = [[0, 0], [0, 1], [1, 0], [1, 1]];
+  const taps: [number, number][] = [
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ];
   const x = new Float32Array(2 * 4 * channels);
   const expectedY: number[] = [];
   const expectedDx = new Array<number>(x.length).fill(0);
