@@ -518,12 +518,15 @@ struct Conv {
     }
   }
 
+  // How a run's R windows are addressed: from R pointers; in one row, step floats apart (origins[r] =
+  // origins[0] + r * step), from one pointer (R pointers would not all stay in registers); or in two
+  // such rows of R / 2, the second `delta` floats after the first.
+  enum class Windows { kPointers, kInRow, kTwoRows };
+
   // R pixels x V filter vectors: out[r * n + ...] = sum over taps t of images[origins[r] + offsets[t]] * filter[t].
-  // With IN_ROW, the R windows lie in one row, step floats apart (origins[r] = origins[0] + r * step),
-  // and are addressed from one pointer: R pointers would not all stay in registers.
-  template <int V, int R, bool IN_ROW = false>
+  template <int V, int R, Windows WINDOWS = Windows::kPointers>
   static void direct_pixels(const float* images, const long* origins, const long* offsets, long taps,
-                            const float* filter, long n, float* out, long step = 0) {
+                            const float* filter, long n, float* out, long step = 0, long delta = 0) {
     using Vec = typename Micro::Vec;
     const float* source[R];
 #pragma GCC unroll 32
@@ -543,7 +546,10 @@ struct Conv {
         for (int v = 0; v < V; v++) f[v] = Micro::load(filter + t * n + v * Micro::kVector);
 #pragma GCC unroll 32
         for (int r = 0; r < R; r++) {
-          const Vec a = Micro::broadcast(IN_ROW ? source[0] + offset + r * step : source[r] + offset);
+          const float* at = WINDOWS == Windows::kInRow     ? source[0] + offset + r * step
+                            : WINDOWS == Windows::kTwoRows ? source[0] + offset + (r < R / 2 ? r * step : delta + (r - R / 2) * step)
+                                                           : source[r] + offset;
+          const Vec a = Micro::broadcast(at);
 #pragma GCC unroll 2
           for (int v = 0; v < V; v++) acc[r][v] = Micro::fma(a, f[v], acc[r][v]);
         }
@@ -553,14 +559,14 @@ struct Conv {
   }
 
   // direct_pixels with R = count (1 <= count <= R_MAX), chosen at run time.
-  template <int V, int R_MAX, bool IN_ROW>
+  template <int V, int R_MAX, Windows WINDOWS>
   static void direct_pixels_any(long count, const float* images, const long* origins, const long* offsets, long taps,
-                                const float* filter, long n, float* out, long step) {
+                                const float* filter, long n, float* out, long step, long delta) {
     if constexpr (R_MAX >= 1) {
       if (count == R_MAX) {
-        direct_pixels<V, R_MAX, IN_ROW>(images, origins, offsets, taps, filter, n, out, step);
+        direct_pixels<V, R_MAX, WINDOWS>(images, origins, offsets, taps, filter, n, out, step, delta);
       } else {
-        direct_pixels_any<V, R_MAX - 1, IN_ROW>(count, images, origins, offsets, taps, filter, n, out, step);
+        direct_pixels_any<V, R_MAX - 1, WINDOWS>(count, images, origins, offsets, taps, filter, n, out, step, delta);
       }
     }
   }
@@ -589,16 +595,24 @@ struct Conv {
     window_origins(g, job.images, p0, count, origins);
     const long step = g.stride_width * g.in_channels;
     const bool in_row = origins[count - 1] - origins[0] == (count - 1) * step;
+    // A full run of two rows of R / 2 (see direct_rows), each in a row.
+    constexpr long kHalf = R / 2;
+    const bool two_rows = R % 2 == 0 && count == R && !in_row && origins[kHalf - 1] - origins[0] == (kHalf - 1) * step &&
+                          origins[R - 1] - origins[kHalf] == (kHalf - 1) * step;
+    const long delta = two_rows ? origins[kHalf] - origins[0] : 0;
+    const long* offsets = job.offsets;
     for (long v0 = 0; v0 < vectors; v0 += 2) {
       const float* filter = job.filter + v0 * Micro::kVector;
       float* out = job.out + p0 * n + v0 * Micro::kVector;
       const float* images = job.images.data;
       if (vectors - v0 >= 2) {
-        if (in_row) direct_pixels_any<2, R, true>(count, images, origins, job.offsets, job.taps, filter, n, out, step);
-        else direct_pixels_any<2, R, false>(count, images, origins, job.offsets, job.taps, filter, n, out, step);
+        if (two_rows) direct_pixels<2, R, Windows::kTwoRows>(images, origins, offsets, job.taps, filter, n, out, step, delta);
+        else if (in_row) direct_pixels_any<2, R, Windows::kInRow>(count, images, origins, offsets, job.taps, filter, n, out, step, 0);
+        else direct_pixels_any<2, R, Windows::kPointers>(count, images, origins, offsets, job.taps, filter, n, out, step, 0);
       } else {
-        if (in_row) direct_pixels_any<1, R, true>(count, images, origins, job.offsets, job.taps, filter, n, out, step);
-        else direct_pixels_any<1, R, false>(count, images, origins, job.offsets, job.taps, filter, n, out, step);
+        if (two_rows) direct_pixels<1, R, Windows::kTwoRows>(images, origins, offsets, job.taps, filter, n, out, step, delta);
+        else if (in_row) direct_pixels_any<1, R, Windows::kInRow>(count, images, origins, offsets, job.taps, filter, n, out, step, 0);
+        else direct_pixels_any<1, R, Windows::kPointers>(count, images, origins, offsets, job.taps, filter, n, out, step, 0);
       }
     }
     if (job.epilogue) {
@@ -609,11 +623,19 @@ struct Conv {
     }
   }
 
-  // Output rows [row0, row1) (over the batch), each cut into near-equal runs that stay inside it.
+  // Output rows [row0, row1) (over the batch), each cut into near-equal runs that stay inside it; rows
+  // of exactly R / 2 go two at a time, one run of R (W5's third convolution, rows of 7: 28
+  // accumulators for two vectors of filters rather than 14).
   template <int R>
   static void direct_rows(const DirectJob& job, long row0, long row1) {
     const long width = job.g->out_width;
     const long runs = (width + R - 1) / R;
+    if (R % 2 == 0 && 2 * width == R) {
+      long row = row0;
+      for (; row + 2 <= row1; row += 2) direct_run<R>(job, row * width, R);
+      if (row < row1) direct_run<R>(job, row * width, width);
+      return;
+    }
     for (long row = row0; row < row1; row++) {
       long x0 = 0;
       for (long run = 0; run < runs; run++) {

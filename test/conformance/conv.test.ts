@@ -350,7 +350,9 @@ FIRST_LAYERS.forEach((c, i) => conformance(`conv2d and backprops: ${c.name}`, ()
  * The direct kernels beyond first layers (native/kernels/conv_impl.h): any input channels with the
  * filters in whole vectors (16 on AVX-512, 8 on AVX2). More than 256 taps (two KC slices), rows
  * narrower than half a run (runs across rows and images, for one vector of filters and for two),
- * rows of half a run to a run (one run per row) and wider ones (near-equal runs inside a row),
+ * rows of exactly half a run (two rows a run, also across images: LeNet conv3's 7-wide rows with two
+ * vectors on AVX-512, 8-wide rows with one), rows of half a run to a run (one run per row) and wider
+ * ones (near-equal runs inside a row),
  * a filter bank done in a pass of two vectors and one of one, strides, and the input gradient of
  * stride-1 convolutions computed as a convolution of dy ('same' and 'valid').
  */
@@ -416,6 +418,17 @@ const DIRECT: Case[] = [
     size: [4, 5],
     inChannels: 16,
     outChannels: 32,
+    kernel: [3, 3],
+    strides: [1, 1],
+    dilation: [1, 1],
+    padding: 'same',
+  },
+  {
+    name: '3x3 same, 16 channels, 16 filters, 8-wide rows (two rows a run for one vector of filters)',
+    batch: 3,
+    size: [7, 8],
+    inChannels: 16,
+    outChannels: 16,
     kernel: [3, 3],
     strides: [1, 1],
     dilation: [1, 1],
