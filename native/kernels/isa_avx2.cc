@@ -30,6 +30,8 @@ struct Micro {
   static Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }
   static Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
   static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+  // max(0, x): x for NaN and for either zero (the second operand wins), as `x < 0 ? 0 : x`.
+  static Vec relu(Vec x) { return _mm256_max_ps(_mm256_setzero_ps(), x); }
   static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
 
   static void kernel(long kc, const float* __restrict pa, const float* __restrict pb, float* __restrict c,

@@ -1,4 +1,4 @@
-import { includeWebgpu, nr } from '../helpers.js';
+import { assert, includeWebgpu, nr } from '../helpers.js';
 import { kernels, kernelProvider } from '../../src/backend/index.js';
 import { TestRandom, assertConforms, conformance, randomTensor, valuesOf } from './harness.js';
 
@@ -687,4 +687,27 @@ FUSED_CASES.forEach((c, i) => {
       }
     }
   });
+});
+
+conformance('conv2dBiasActivation: a NaN in the input stays NaN through bias and relu, nowhere else', () => {
+  // 32 filters (whole vectors: the direct kernels and their epilogue); the NaN at pixel (2, 2) reaches
+  // the outputs whose 3x3 windows hold it, rows and columns 1-3.
+  const rng = new TestRandom(7990);
+  const values = valuesOf(randomTensor(rng, [1, 5, 5, 3]));
+  values[(2 * 5 + 2) * 3] = Number.NaN;
+  const x = nr.tensor(values, [1, 5, 5, 3]);
+  const w = randomTensor(rng, [3, 3, 3, 32]);
+  const bias = randomTensor(rng, [32]);
+  for (const activation of ['relu', 'linear'] as const) {
+    const y = valuesOf(nr.conv2d(x, w, { padding: 'same', bias, activation }));
+    for (let p = 0; p < 25; p++) {
+      const [row, col] = [Math.floor(p / 5), p % 5];
+      const touched = row >= 1 && row <= 3 && col >= 1 && col <= 3;
+      for (let c = 0; c < 32; c++) {
+        const v = y[p * 32 + c]!;
+        assert.equal(Number.isNaN(v), touched, `${activation}: output (${row}, ${col}) channel ${c} is ${v}`);
+        if (!touched && activation === 'relu') assert.ok(v >= 0, `relu output ${v}`);
+      }
+    }
+  }
 });
