@@ -601,11 +601,18 @@ struct Conv {
     long origins[R];
     window_origins(g, job.images, p0, count, origins);
     const long step = g.stride_width * g.in_channels;
-    const bool in_row = origins[count - 1] - origins[0] == (count - 1) * step;
+    // Whether origins [a, b) are step floats apart, pixel by pixel: the end points alone can agree across
+    // a row's and an image's boundary (strides [1, 2] over 3x3 images gave origins 0, 2, 3, 5, 9, ...).
+    auto evenly = [&](long a, long b) {
+      for (long r = a + 1; r < b; r++) {
+        if (origins[r] - origins[r - 1] != step) return false;
+      }
+      return true;
+    };
+    const bool in_row = evenly(0, count);
     // A full run of two rows of R / 2 (see direct_rows), each in a row.
     constexpr long kHalf = R / 2;
-    const bool two_rows = R % 2 == 0 && count == R && !in_row && origins[kHalf - 1] - origins[0] == (kHalf - 1) * step &&
-                          origins[R - 1] - origins[kHalf] == (kHalf - 1) * step;
+    const bool two_rows = R % 2 == 0 && count == R && !in_row && evenly(0, kHalf) && evenly(kHalf, R);
     const long delta = two_rows ? origins[kHalf] - origins[0] : 0;
     const long* offsets = job.offsets;
     for (long v0 = 0; v0 < vectors; v0 += 2) {
