@@ -356,6 +356,18 @@ FIRST_LAYERS.forEach((c, i) => conformance(`conv2d and backprops: ${c.name}`, ()
  * a filter bank done in a pass of two vectors and one of one, strides, and the input gradient of
  * stride-1 convolutions computed as a convolution of dy ('same' and 'valid').
  */
+const UNEVEN_RUNS: Case = {
+  name: '2x1 valid strides [1, 2], 1 channel, 16 filters, 2-wide rows across 9 images',
+  batch: 9,
+  size: [3, 3],
+  inChannels: 1,
+  outChannels: 16,
+  kernel: [2, 1],
+  strides: [1, 2],
+  dilation: [1, 1],
+  padding: 'valid',
+};
+
 const DIRECT: Case[] = [
   {
     name: 'LeNet conv3: 5x5 same, 32 channels, 64 filters, 7-wide rows',
@@ -423,19 +435,9 @@ const DIRECT: Case[] = [
     dilation: [1, 1],
     padding: 'same',
   },
-  {
-    // Runs across rows and images whose end points are step apart but whose middle pixels are not
-    // (origins 0, 2, 3, 5, 9, ...): each window must be addressed on its own.
-    name: '2x1 valid strides [1, 2], 1 channel, 16 filters, 2-wide rows across 9 images',
-    batch: 9,
-    size: [3, 3],
-    inChannels: 1,
-    outChannels: 16,
-    kernel: [2, 1],
-    strides: [1, 2],
-    dilation: [1, 1],
-    padding: 'valid',
-  },
+  // Runs across rows and images whose end points are step apart but whose middle pixels are not
+  // (origins 0, 2, 3, 5, 9, ...): each window must be addressed on its own.
+  UNEVEN_RUNS,
   {
     name: '1x1 strides [2, 3], 1 channel, 32 filters, 1-wide rows across 9 images',
     batch: 9,
@@ -447,17 +449,7 @@ const DIRECT: Case[] = [
     dilation: [1, 1],
     padding: 'valid',
   },
-  {
-    name: '2x1 valid strides [1, 2], 1 channel, 16 filters, 3-wide rows across 3 images',
-    batch: 3,
-    size: [4, 5],
-    inChannels: 1,
-    outChannels: 16,
-    kernel: [2, 1],
-    strides: [1, 2],
-    dilation: [1, 1],
-    padding: 'valid',
-  },
+  { ...UNEVEN_RUNS, name: '2x1 valid strides [1, 2], 1 channel, 16 filters, 3-wide rows across 3 images', batch: 3, size: [4, 5] },
   {
     name: '3x3 same, 16 channels, 16 filters, 8-wide rows (two rows a run for one vector of filters)',
     batch: 3,
