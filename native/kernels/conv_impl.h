@@ -1044,8 +1044,6 @@ struct Conv {
     }
   }
 
-  // One chunk, pixels [p0, p1), of the direct filter gradient into a group's partial `sums`. Kept out
-  // of line: inlined into the group walk's lambda, its tap-block loop compiled about 10 % slower.
   // A thread's ring of padded images for the filter gradient: which image each slot holds (-1: none).
   static constexpr long kMaxRingSlots = 64;
   struct Ring {
@@ -1053,6 +1051,8 @@ struct Conv {
     long resident[kMaxRingSlots];
   };
 
+  // One chunk, pixels [p0, p1), of the direct filter gradient into a group's partial `sums`. Kept out
+  // of line: inlined into the group walk's lambda, its tap-block loop compiled about 10 % slower.
   template <int T_MAX>
   __attribute__((noinline)) static void direct_filter_chunk(const DirectFilterJob& d, Ring& ring, float* sums, long p0,
                                                            long p1, bool first_chunk) {

@@ -34,8 +34,9 @@ struct Micro {
   static Vec broadcast(const float* p) { return _mm512_set1_ps(*p); }
   static Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
   static Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
-  // max(0, x): x for NaN and for either zero (the second operand wins), as `x < 0 ? 0 : x`.
-  static Vec relu(Vec x) { return _mm512_maskz_max_ps(0xFFFF, _mm512_setzero_ps(), x); }  // (maskz: GCC 12 warns on max_ps's undefined)
+  // max(0, x): x for NaN and for either zero (the second operand wins), as `x < 0 ? 0 : x`. (maskz:
+  // GCC 12 warns that _mm512_max_ps's undefined pass-through may be used uninitialized.)
+  static Vec relu(Vec x) { return _mm512_maskz_max_ps(0xFFFF, _mm512_setzero_ps(), x); }
   static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
 
   static void kernel(long kc, const float* __restrict pa, const float* __restrict pb, float* __restrict c,

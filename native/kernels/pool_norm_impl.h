@@ -33,8 +33,17 @@ struct PoolJob {
   const ConvGeometry* g;
 };
 
-// `x > best`, or a NaN replacing a number: the first maximum wins, and NaN propagates (as in js).
-inline float max_step(float v, float best) { return v > best || (v != v && best == best) ? v : best; }
+// Whether v replaces best: `v > best`, or a NaN replacing a number. The first maximum wins, and NaN
+// propagates (as in js).
+inline bool max_takes(float v, float best) { return v > best || (v != v && best == best); }
+inline float max_step(float v, float best) { return max_takes(v, best) ? v : best; }
+
+// The offsets of window (oy, ox)'s taps inside the image (at most kTiledTapsMax); returns their count.
+inline long window_offsets(const ConvGeometry& g, long oy, long ox, long* offsets) {
+  long count = 0;
+  for_each_window_tap(g, oy, ox, [&](long offset, long) { offsets[count++] = offset; });
+  return count;
+}
 
 // 16 channels in GCC/Clang vector types: whole vector operations on every ISA this file is compiled
 // for, where plain loops with max_step's test came out scalar.
@@ -44,7 +53,7 @@ using Ints16 = int32_t __attribute__((vector_size(64)));
 // (Loads through a reference: a vector returned by value wider than the ISA's registers warns of an ABI change.)
 inline void load16(Floats16& v, const float* p) { std::memcpy(&v, p, sizeof v); }
 
-// max_step on 16 channels at once.
+// max_step on 16 channels at once (max_takes' test, lane by lane).
 inline void max_step16(Floats16& best, const Floats16& v, Ints16* take_out = nullptr) {
   const Ints16 take = (v > best) | ((v != v) & (best == best));
   best = (Floats16)(((Ints16)v & take) | ((Ints16)best & ~take));
@@ -68,8 +77,7 @@ inline void pool_forward_part(void* context, int thread, int threads) {
       long c_start = 0;
       if (vector_max) {
         // Max pooling, 16 channels at a time in vector registers.
-        long count = 0;
-        for_each_window_tap(g, oy, ox, [&](long offset, long) { offsets[count++] = offset; });
+        const long count = window_offsets(g, oy, ox, offsets);
         const float* x_image = job.x + b * g.in_height * g.in_width * channels;
         for (; count > 0 && c_start + 16 <= channels; c_start += 16) {
           Floats16 best, v;
@@ -124,7 +132,7 @@ inline void max_window_gradient(const float* x_image, const long* offsets, long 
   for (int32_t t = 1; t < count; t++) {
     const float* src = x_image + offsets[t] + c0;
     for (long c = 0; c < width; c++) {
-      if (src[c] > best[c] || (src[c] != src[c] && best[c] == best[c])) {
+      if (max_takes(src[c], best[c])) {
         best[c] = src[c];
         winner[c] = t;
       }
@@ -176,8 +184,7 @@ inline void max_pool_backward_tiled(const PoolJob& job, long b) {
   for (long oy = 0; oy < g.out_height; oy++) {
     for (long ox = 0; ox < g.out_width; ox++) {
       const float* d = job.dy + ((b * g.out_height + oy) * g.out_width + ox) * channels;
-      long count = 0;
-      for_each_window_tap(g, oy, ox, [&](long offset, long) { offsets[count++] = offset; });
+      const long count = window_offsets(g, oy, ox, offsets);
       if (count == 0) continue;
       long c0 = 0;
       for (; c0 + 16 <= channels; c0 += 16) max_window_gradient16(x_image, offsets, count, d, image, c0);
@@ -233,7 +240,7 @@ inline void pool_backward_part(void* context, int thread, int threads) {
             } else {
               for (long c = 0; c < width; c++) {
                 const float v = src[c];
-                const bool take = v > best[c] || (v != v && best[c] == best[c]);
+                const bool take = max_takes(v, best[c]);
                 best[c] = take ? v : best[c];
                 where[c] = take ? local + c : where[c];
               }
