@@ -250,7 +250,10 @@ inline void unary_grad_range(int op, const float* __restrict x, const float* __r
                              float* __restrict out, long begin, long end, float param) {
   switch (static_cast<UnaryGradKernel>(op)) {
     case UnaryGradKernel::kAbs:
-      for (long i = begin; i < end; i++) out[i] = x[i] > 0.0f ? dy[i] : x[i] < 0.0f ? -dy[i] : 0.0f;
+      for (long i = begin; i < end; i++) {
+        const float d = dy[i];
+        out[i] = x[i] > 0.0f ? d : x[i] < 0.0f ? -d : 0.0f;
+      }
       break;
     case UnaryGradKernel::kExp:
       for (long i = begin; i < end; i++) out[i] = dy[i] * y[i];
@@ -274,14 +277,22 @@ inline void unary_grad_range(int op, const float* __restrict x, const float* __r
         out[i] = dy[i] * (s + x[i] * s * (1.0f - s));
       }
       break;
+    // dy is read before the test in these: a load under the condition keeps the loop scalar where the
+    // target has no masked loads (WebAssembly SIMD128, NEON), and branches on every sign change.
     case UnaryGradKernel::kRelu:
-      for (long i = begin; i < end; i++) out[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+      for (long i = begin; i < end; i++) {
+        const float d = dy[i];
+        out[i] = x[i] > 0.0f ? d : 0.0f;
+      }
       break;
     case UnaryGradKernel::kLeakyRelu:
       for (long i = begin; i < end; i++) out[i] = x[i] > 0.0f ? dy[i] : param * dy[i];
       break;
     case UnaryGradKernel::kBoundedRelu:
-      for (long i = begin; i < end; i++) out[i] = x[i] > 0.0f && x[i] < param ? dy[i] : 0.0f;
+      for (long i = begin; i < end; i++) {
+        const float d = dy[i];
+        out[i] = x[i] > 0.0f && x[i] < param ? d : 0.0f;
+      }
       break;
     // dy times the share 1, 0.5 or 0 (a product, not a select, so that 0 * inf gives NaN as js does).
     case UnaryGradKernel::kMinimumScalar:

@@ -140,7 +140,10 @@ inline void max_window_gradient(const float* x_image, const long* offsets, long 
   }
   for (int32_t t = 0; t < count; t++) {
     float* target = image + offsets[t] + c0;
-    for (long c = 0; c < width; c++) target[c] = winner[c] == t ? 0.0f + d[c0 + c] : 0.0f;
+    for (long c = 0; c < width; c++) {
+      const float g = d[c0 + c];  // read before the test: see unary_grad_range
+      target[c] = winner[c] == t ? 0.0f + g : 0.0f;
+    }
   }
 }
 

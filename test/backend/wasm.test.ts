@@ -75,6 +75,24 @@ test("the module's glue rejects wrong types, short arrays and bad geometries, na
   );
 });
 
+test('an array passed twice for reading is copied once and gives what two copies give; one also written is not shared', skip, () => {
+  const wasm = addon!;
+  const n = 1000;
+  const y = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 3);
+  const dy = Float32Array.from({ length: n }, (_, i) => Math.cos(i));
+  const code = (wasm.unaryGradOps as unknown as string[]).indexOf('relu');
+  const shared = f(n);
+  wasm.unaryGrad!(code, y, y, dy, shared, 0);
+  const apart = f(n);
+  wasm.unaryGrad!(code, y, y.slice(), dy, apart, 0);
+  assert.deepEqual(shared, apart);
+  for (let i = 0; i < n; i++) assert.equal(shared[i], y[i]! > 0 ? dy[i] : 0);
+  // dy as the output too: read and written, so it is not folded into y's copy and the kernel sees dy's values.
+  const inPlace = dy.slice();
+  wasm.unaryGrad!(code, y, y, inPlace, inPlace, 0);
+  assert.deepEqual(inPlace, apart);
+});
+
 test('a product larger than the memory the module started with grows it and matches js', skip, () => {
   nr.setSeed(3);
   const a = nr.randn([700, 300]);

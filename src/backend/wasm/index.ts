@@ -217,6 +217,7 @@ function makeAddon(exports: Exports, memory: Memory): Addon {
     const count = args.length;
     // Each array argument's byte offset in the arena, for this call (calls are synchronous).
     const offsets = new Float64Array(count);
+    const copied = new Array<boolean>(count).fill(true);
     addon[name] = (...values: unknown[]) => {
       if (values.length !== count) throw new TypeError(`neurona wasm ${name}: expected ${count} arguments, got ${values.length}`);
       let size = 0;
@@ -225,7 +226,13 @@ function makeAddon(exports: Exports, memory: Memory): Addon {
         const value = values[a];
         if (!arg.check(value)) throw new TypeError(`neurona wasm ${name}: ${arg.name} ${arg.requirement}`);
         offsets[a] = size;
-        if (ArrayBuffer.isView(value)) size += padded(value as TypedArray);
+        copied[a] = true;
+        // An array passed twice for reading only (an activation's output as both x and y) is copied once.
+        const twin = arg.written || !ArrayBuffer.isView(value) ? -1 : values.findIndex((v, b) => b < a && v === value && !args[b]!.written);
+        if (twin >= 0) {
+          offsets[a] = offsets[twin]!;
+          copied[a] = false;
+        } else if (ArrayBuffer.isView(value)) size += padded(value as TypedArray);
         else if (Array.isArray(value)) for (const v of value) size += padded(v as TypedArray);
       }
       reserve(size);
@@ -237,7 +244,7 @@ function makeAddon(exports: Exports, memory: Memory): Addon {
         const value = values[a];
         const at = arena + offsets[a]!;
         if (ArrayBuffer.isView(value)) {
-          if (args[a]!.read) copyIn(value as TypedArray, at);
+          if (args[a]!.read && copied[a]) copyIn(value as TypedArray, at);
           f64[slots + 2 * a] = at;
           f64[slots + 2 * a + 1] = (value as TypedArray).length;
         } else if (Array.isArray(value)) {
