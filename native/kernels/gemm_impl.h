@@ -95,12 +95,34 @@ struct Gemm {
     _mm256_storeu_ps(dst + 5 * dst_stride, _mm256_permute2f128_ps(u1, u5, 0x31));
     _mm256_storeu_ps(dst + 6 * dst_stride, _mm256_permute2f128_ps(u2, u6, 0x31));
     _mm256_storeu_ps(dst + 7 * dst_stride, _mm256_permute2f128_ps(u3, u7, 0x31));
+#elif defined(__wasm_simd128__)
+    for (long r0 = 0; r0 < 8; r0 += 4) {
+      for (long q0 = 0; q0 < 8; q0 += 4) transpose4(src + r0 * src_stride + q0, src_stride, dst + q0 * dst_stride + r0, dst_stride);
+    }
 #else
     for (long r = 0; r < 8; r++) {
       for (long q = 0; q < 8; q++) dst[q * dst_stride + r] = src[r * src_stride + q];
     }
 #endif
   }
+
+#if defined(__wasm_simd128__)
+  // The same for a 4 x 4 block, in four v128 rows: WebAssembly's GEMM has MR 4 (isa_wasm.cc).
+  static void transpose4(const float* src, long src_stride, float* dst, long dst_stride) {
+    const v128_t r0 = wasm_v128_load(src);
+    const v128_t r1 = wasm_v128_load(src + src_stride);
+    const v128_t r2 = wasm_v128_load(src + 2 * src_stride);
+    const v128_t r3 = wasm_v128_load(src + 3 * src_stride);
+    const v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5);  // a0 b0 a1 b1
+    const v128_t t1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);  // c0 d0 c1 d1
+    const v128_t t2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);  // a2 b2 a3 b3
+    const v128_t t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);  // c2 d2 c3 d3
+    wasm_v128_store(dst, wasm_i64x2_shuffle(t0, t1, 0, 2));
+    wasm_v128_store(dst + dst_stride, wasm_i64x2_shuffle(t0, t1, 1, 3));
+    wasm_v128_store(dst + 2 * dst_stride, wasm_i64x2_shuffle(t2, t3, 0, 2));
+    wasm_v128_store(dst + 3 * dst_stride, wasm_i64x2_shuffle(t2, t3, 1, 3));
+  }
+#endif
 
   // Packs rows [0, mc) x k-slice [0, kc) of op(A) starting at `a` into panels of MR rows:
   // panel-major, then p, then the MR rows.
@@ -124,6 +146,11 @@ struct Gemm {
             for (long r0 = 0; r0 < MR; r0 += 8) transpose8(a + (i0 + r0) * row + p0, row, dst + p0 * MR + r0, MR);
           }
         }
+#if defined(__wasm_simd128__)
+        if (MR == 4 && rows == MR && col == 1) {
+          for (; p0 + 4 <= kc; p0 += 4) transpose4(a + i0 * row + p0, row, dst + p0 * MR, MR);
+        }
+#endif
         for (long ii = 0; ii < rows; ii++) {
           const float* src = a + (i0 + ii) * row;
           for (long p = p0; p < kc; p++) dst[p * MR + ii] = src[p * col];
