@@ -305,6 +305,58 @@ struct NormJob {
 
 enum class NormPass { kMean, kSquares, kOutput, kGradientSums, kGradient };
 
+// Channels per block of norm_sums_block: two 512-bit vectors of float64 per sum.
+constexpr long kNormBlock = 16;
+
+// norm_sums_rows for channels [l0, l0 + kNormBlock * blocks) of channels-last rows [o0, o1), in vector
+// types of one 512-bit register each (see Floats16), so that the sums stay in registers while the rows
+// stream past once.
+using Floats8 = float __attribute__((vector_size(32)));
+using Doubles8 = double __attribute__((vector_size(64)));
+
+inline Doubles8 load_doubles8(const float* p) {
+  Floats8 v;
+  std::memcpy(&v, p, sizeof v);
+  return __builtin_convertvector(v, Doubles8);
+}
+
+template <NormPass pass, int blocks>
+inline void norm_sums_block(const NormJob& job, long o0, long o1, long l0, double* first, double* second) {
+  static_assert(kNormBlock == 16, "two vectors of 8 per block");
+  constexpr int V = 2 * blocks;
+  const long length = job.length;
+  Doubles8 f[V], t[V], center[V], scale[V];
+  for (int v = 0; v < V; v++) {
+    f[v] = Doubles8{};
+    t[v] = Doubles8{};
+    center[v] = Doubles8{};
+    scale[v] = Doubles8{};
+    if (pass != NormPass::kMean) std::memcpy(&center[v], job.center + l0 + 8 * v, sizeof center[v]);
+    if (pass == NormPass::kGradientSums) std::memcpy(&scale[v], job.scale + l0 + 8 * v, sizeof scale[v]);
+  }
+  for (long o = o0; o < o1; o++) {
+    const float* x = job.x + o * length + l0;
+    const float* dy = job.dy + o * length + l0;
+    for (int v = 0; v < V; v++) {
+      const Doubles8 xv = load_doubles8(x + 8 * v);
+      if (pass == NormPass::kMean) {
+        f[v] += xv;
+      } else if (pass == NormPass::kSquares) {
+        const Doubles8 d = xv - center[v];
+        f[v] += d * d;
+      } else {
+        const Doubles8 g = load_doubles8(dy + 8 * v);
+        f[v] += g;
+        t[v] += g * (xv - center[v]) * scale[v];
+      }
+    }
+  }
+  for (int v = 0; v < V; v++) {
+    std::memcpy(first + 8 * v, &f[v], sizeof f[v]);
+    if (pass == NormPass::kGradientSums) std::memcpy(second + 8 * v, &t[v], sizeof t[v]);
+  }
+}
+
 template <NormPass pass>
 inline void norm_sums_rows(const NormJob& job, long o0, long o1, double* first, double* second) {
   const long length = job.length;
@@ -313,20 +365,35 @@ inline void norm_sums_rows(const NormJob& job, long o0, long o1, double* first, 
     first[l] = 0.0;
     if (pass == NormPass::kGradientSums) second[l] = 0.0;
   }
+  // Channels last in blocks of kNormBlock channels: each block's sums stay in registers over all the
+  // rows (the same additions in the same order as the row loop below, which kept them in memory and
+  // waited on each store before the next row's add); the channels past the last block take that loop.
+  long blocked = 0;
+  if (inner == 1) {
+    // Up to four blocks (64 channels) at once: with both sums, 16 of the 32 vector registers.
+    const long span = length % (4 * kNormBlock) == 0 ? 4 * kNormBlock : length % (2 * kNormBlock) == 0 ? 2 * kNormBlock : kNormBlock;
+    blocked = length / span * span;
+    for (long l0 = 0; l0 < blocked; l0 += span) {
+      if (span == 4 * kNormBlock) norm_sums_block<pass, 4>(job, o0, o1, l0, first + l0, second + l0);
+      else if (span == 2 * kNormBlock) norm_sums_block<pass, 2>(job, o0, o1, l0, first + l0, second + l0);
+      else norm_sums_block<pass, 1>(job, o0, o1, l0, first + l0, second + l0);
+    }
+    if (blocked == length) return;
+  }
   for (long o = o0; o < o1; o++) {
     const float* __restrict x = job.x + o * length * inner;
     const float* __restrict dy = job.dy + o * length * inner;
     if (inner == 1) {
       // Channels last: one row of `length` channels, summed channel-wise (vectorized across channels).
       if (pass == NormPass::kMean) {
-        for (long l = 0; l < length; l++) first[l] += x[l];
+        for (long l = blocked; l < length; l++) first[l] += x[l];
       } else if (pass == NormPass::kSquares) {
-        for (long l = 0; l < length; l++) {
+        for (long l = blocked; l < length; l++) {
           const double d = x[l] - job.center[l];
           first[l] += d * d;
         }
       } else {
-        for (long l = 0; l < length; l++) {
+        for (long l = blocked; l < length; l++) {
           const double g = dy[l];
           first[l] += g;
           second[l] += g * (x[l] - job.center[l]) * job.scale[l];
@@ -361,6 +428,45 @@ inline void norm_sums_rows(const NormJob& job, long o0, long o1, double* first, 
   }
 }
 
+// norm_part's elementwise passes for channels [l0, l0 + 8 V) of channels-last rows [o0, o1), the
+// per-channel factors held in registers over the rows (the same expressions as there).
+template <NormPass pass, int V>
+inline void norm_rows_block(const NormJob& job, long o0, long o1, long l0) {
+  const long length = job.length;
+  Doubles8 a[V], c[V], k[V], m[V], r[V], s[V], t[V];
+  const auto load = [&](Doubles8* to, const double* from) {
+    for (int v = 0; v < V; v++) std::memcpy(&to[v], from + l0 + 8 * v, sizeof to[v]);
+  };
+  if (pass == NormPass::kOutput) {
+    load(a, job.a);
+    load(c, job.c);
+  } else {
+    load(k, job.coefficient);
+    load(m, job.center);
+    load(r, job.scale);
+    load(s, job.sum_dy);
+    load(t, job.sum_dy_xhat);
+  }
+  const double n = job.n;
+  for (long o = o0; o < o1; o++) {
+    const float* x = job.x + o * length + l0;
+    const float* dy = job.dy + o * length + l0;
+    float* out = job.out + o * length + l0;
+    for (int v = 0; v < V; v++) {
+      const Doubles8 xv = load_doubles8(x + 8 * v);
+      Doubles8 result;
+      if (pass == NormPass::kOutput) {
+        result = xv * a[v] + c[v];
+      } else {
+        const Doubles8 g = load_doubles8(dy + 8 * v);
+        result = k[v] * (n * g - s[v] - (xv - m[v]) * r[v] * t[v]);
+      }
+      const Floats8 narrow = __builtin_convertvector(result, Floats8);
+      std::memcpy(out + 8 * v, &narrow, sizeof narrow);
+    }
+  }
+}
+
 template <NormPass pass>
 inline void norm_part(void* context, int thread, int threads) {
   const NormJob& job = *static_cast<const NormJob*>(context);
@@ -369,6 +475,15 @@ inline void norm_part(void* context, int thread, int threads) {
   if (pass == NormPass::kOutput || pass == NormPass::kGradient) {
     long begin, end;
     split_range(job.outer, threads, thread, &begin, &end);
+    // Rows read once: 64 channels at a time where they divide, else 32.
+    if (inner == 1 && length % 64 == 0) {
+      for (long l0 = 0; l0 < length; l0 += 64) norm_rows_block<pass, 8>(job, begin, end, l0);
+      return;
+    }
+    if (inner == 1 && length % 32 == 0) {
+      for (long l0 = 0; l0 < length; l0 += 32) norm_rows_block<pass, 4>(job, begin, end, l0);
+      return;
+    }
     for (long o = begin; o < end; o++) {
       const long base = o * length * inner;
       const float* __restrict x = job.x + base;

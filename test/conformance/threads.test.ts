@@ -154,6 +154,8 @@ conformance('batchNormTraining, batchNormBackward and applyUpdate: 1, 2 and 3 th
   for (const [shape, axis] of [
     [[16, 16, 16, 17], -1],
     [[6, 16, 30, 30], 1],
+    [[8, 16, 16, 64], -1],
+    [[8, 16, 16, 40], -1],
   ] as const) {
     const x = randomTensor(rng, shape, 2, 5);
     const length = shape[axis < 0 ? shape.length - 1 : axis];
