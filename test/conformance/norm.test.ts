@@ -26,7 +26,12 @@ const CASES: Case[] = [
   { name: 'large mean (pixel values)', shape: [16, 4, 4, 3], axis: -1, offset: 200 },
   // The native kernels' register blocks over channels last: 16, 32 and 64 channels at a time, and
   // 40 = two blocks of 16 and 8 channels by the plain loop.
-  ...[16, 32, 40, 64, 96, 128].map((channels) => ({ name: `channels last, ${channels} channels`, shape: [5, 3, 2, channels], axis: -1, offset: 0.5 })),
+  ...[16, 32, 40, 64, 96, 128].map((channels) => ({
+    name: `channels last, ${channels} channels`,
+    shape: [5, 3, 2, channels],
+    axis: -1,
+    offset: 0.5,
+  })),
 ];
 
 function reference(
