@@ -84,7 +84,8 @@ function matmulBatched(a: Tensor, b: Tensor, transA: boolean, transB: boolean): 
   };
   const fa = fit(a, aBatch);
   const fb = fit(b, bBatch);
-  const out = empty([...batchShape, m, n], a.dtype, 'matmul');
+  // Every backend's matmul writes each element of its output (zeros for k = 0).
+  const out = unfilled([...batchShape, m, n], a.dtype, 'matmul');
   kernels().matmul(fa.t._data as Float32Array, fb.t._data as Float32Array, out._data as Float32Array, {
     batch,
     m,

@@ -90,3 +90,23 @@ test('a large request with no free array of its size takes the smallest free one
   assert.equal(takeFloat32(2 * n), twice);
   clearBufferPool();
 });
+
+test('a new large array for a caller that writes it whole owns its buffer, so the pool takes it back; a zeroed one is zeros', () => {
+  clearBufferPool();
+  const n = 70_000;
+  const fresh = freshBufferBytes();
+  const unzeroed = takeFloat32(n, false);
+  assert.equal(unzeroed.length, n);
+  assert.equal(unzeroed.byteOffset, 0);
+  assert.equal(unzeroed.buffer.byteLength, n * 4);
+  assert.equal(freshBufferBytes() - fresh, n * 4);
+  unzeroed.fill(3);
+  releaseFloat32([unzeroed]);
+  assert.equal(pooledBufferBytes(), n * 4);
+  // Taken again zeroed, it is cleared; a new zeroed array is zeros too.
+  const again = takeFloat32(n);
+  assert.equal(again, unzeroed);
+  assert.ok(again.every((v) => v === 0));
+  assert.ok(takeFloat32(n).every((v) => v === 0));
+  clearBufferPool();
+});
