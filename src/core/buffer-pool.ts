@@ -127,7 +127,10 @@ export function takeFloat32(size: number, zeroed = true): Float32Array {
   if (!array && size >= FIT_MIN_ELEMENTS) array = largerFree(size);
   if (!array) {
     if (size >= POOL_MIN_ELEMENTS) freshBytes += size * 4;
-    const made = !zeroed && size >= UNZEROED_MIN_ELEMENTS && allocUnsafe ? new Float32Array(allocUnsafe(size * 4).buffer, 0, size) : new Float32Array(size);
+    const made =
+      !zeroed && size >= UNZEROED_MIN_ELEMENTS && allocUnsafe
+        ? new Float32Array(allocUnsafe(size * 4).buffer, 0, size)
+        : new Float32Array(size);
     if (fresh !== null && size >= POOL_MIN_ELEMENTS) fresh.add(made.buffer);
     if (!zeroed && POOL_DEBUG) made.fill(Number.NaN);
     return made;
