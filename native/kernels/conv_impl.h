@@ -517,7 +517,7 @@ struct Conv {
   __attribute__((always_inline)) static inline void store_tile(Vec (&acc)[ROWS][V], float* out, long n, bool add) {
 #pragma GCC unroll 32
     for (int r = 0; r < ROWS; r++) {
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int v = 0; v < V; v++) {
         float* target = out + r * n + v * Micro::kVector;
         Micro::store(target, add ? Micro::add(Micro::load(target), acc[r][v]) : acc[r][v]);
@@ -1001,6 +1001,7 @@ struct Conv {
     long tap_blocks;
     long block_taps;      // the first taps % tap_blocks blocks have one tap more than the others
     long block_extra;
+    bool four;  // blocks of 4 filter vectors (see direct_filter_chunk)
   };
 
 
@@ -1013,18 +1014,18 @@ struct Conv {
     Vec acc[T][V];
 #pragma GCC unroll 16
     for (int t = 0; t < T; t++) {
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int v = 0; v < V; v++) acc[t][v] = Micro::zero();
     }
     for (long i = 0; i < count; i++) {
       const float* source = images + bases[i];
       Vec d[V];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int v = 0; v < V; v++) d[v] = Micro::load(dy + i * n + v * Micro::kVector);
 #pragma GCC unroll 16
       for (int t = 0; t < T; t++) {
         const Vec a = Micro::broadcast(source + offsets[t]);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int v = 0; v < V; v++) acc[t][v] = Micro::fma(a, d[v], acc[t][v]);
       }
     }
@@ -1074,6 +1075,21 @@ struct Conv {
       }
       window_origins(g, ring.images, s0, s1 - s0, bases);
       const bool first = first_chunk && s0 == p0;
+      // Four vectors of filters at a time (half the taps per block) where they divide and the register
+      // file is wide: dy read once per block rather than once per pair of vectors.
+      if (d.four) {
+        for (long v0 = 0; v0 < vectors; v0 += 4) {
+          const float* dy = job.filter + s0 * job.n + v0 * Micro::kVector;
+          long t0 = 0;
+          for (long block = 0; block < d.tap_blocks; block++) {
+            const long count = d.block_taps + (block < d.block_extra ? 1 : 0);
+            filter_taps_any<4, T_MAX / 2>(count, ring.images.data, bases, s1 - s0, d.tap_offsets + t0, dy, job.n,
+                                          sums + t0 * job.n + v0 * Micro::kVector, first);
+            t0 += count;
+          }
+        }
+        continue;
+      }
       for (long v0 = 0; v0 < vectors; v0 += 2) {
         const float* dy = job.filter + s0 * job.n + v0 * Micro::kVector;
         long t0 = 0;
@@ -1134,7 +1150,8 @@ struct Conv {
       d.tap_offsets = offsets.data();
       // Balanced blocks of at most the register budget's taps.
       const bool one_vector = job.n == Micro::kVector;
-      const long max_taps = one_vector ? Micro::kDirectPixels1 : Micro::kDirectPixels2;
+      d.four = Micro::kDirectPixels2 >= 12 && job.n % (4 * Micro::kVector) == 0;
+      const long max_taps = one_vector ? Micro::kDirectPixels1 : d.four ? Micro::kDirectPixels2 / 2 : Micro::kDirectPixels2;
       d.tap_blocks = (job.taps + max_taps - 1) / max_taps;
       d.block_taps = job.taps / d.tap_blocks;
       d.block_extra = job.taps % d.tap_blocks;

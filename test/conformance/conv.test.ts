@@ -414,6 +414,18 @@ const DIRECT: Case[] = [
     padding: 'valid',
   },
   {
+    // The filter gradient takes four filter vectors a block on AVX-512: blocks at filters 0 and 64.
+    name: '3x3 same, 8 channels, 128 filters (filter gradient in blocks of four vectors)',
+    batch: 2,
+    size: [6, 7],
+    inChannels: 8,
+    outChannels: 128,
+    kernel: [3, 3],
+    strides: [1, 1],
+    dilation: [1, 1],
+    padding: 'same',
+  },
+  {
     name: '3x3 same stride 2, 32 channels, 64 filters',
     batch: 2,
     size: [10, 11],
