@@ -370,7 +370,8 @@ inline void norm_sums_rows(const NormJob& job, long o0, long o1, double* first, 
   // waited on each store before the next row's add); the channels past the last block take that loop.
   long blocked = 0;
   if (inner == 1) {
-    // Up to four blocks (64 channels) at once: with both sums, 16 of the 32 vector registers.
+    // Up to four blocks (64 channels) at once: the gradient sums' two sums, centres and scales fill
+    // AVX-512's 32 vector registers (AVX2 and wasm, with fewer and narrower ones, spill some).
     const long span = length % (4 * kNormBlock) == 0 ? 4 * kNormBlock : length % (2 * kNormBlock) == 0 ? 2 * kNormBlock : kNormBlock;
     blocked = length / span * span;
     for (long l0 = 0; l0 < blocked; l0 += span) {

@@ -81,6 +81,8 @@ function largerFree(size: number): Float32Array | undefined {
  * have no Buffer, get a plain zero-filled array.
  */
 const UNZEROED_MIN_ELEMENTS = 65536;
+/** Node 20's Buffers stop at 4 GiB (buffer.constants.MAX_LENGTH); larger arrays are plain ones. */
+const UNZEROED_MAX_ELEMENTS = 2 ** 30;
 const allocUnsafe = (globalThis as { Buffer?: { allocUnsafeSlow?(size: number): Uint8Array } }).Buffer?.allocUnsafeSlow;
 
 /** See `watchTakes`. */
@@ -128,7 +130,7 @@ export function takeFloat32(size: number, zeroed = true): Float32Array {
   if (!array) {
     if (size >= POOL_MIN_ELEMENTS) freshBytes += size * 4;
     const made =
-      !zeroed && size >= UNZEROED_MIN_ELEMENTS && allocUnsafe
+      !zeroed && size >= UNZEROED_MIN_ELEMENTS && size <= UNZEROED_MAX_ELEMENTS && allocUnsafe
         ? new Float32Array(allocUnsafe(size * 4).buffer, 0, size)
         : new Float32Array(size);
     if (fresh !== null && size >= POOL_MIN_ELEMENTS) fresh.add(made.buffer);

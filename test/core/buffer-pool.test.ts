@@ -9,6 +9,7 @@ import {
   trimBufferPool,
   watchTakes,
 } from '../../src/core/index.js';
+import { POOL_DEBUG } from '../../src/core/buffer-pool.js';
 
 /* The buffer pool's own rules (src/core/buffer-pool.ts); training's use of it is tested in test/nn/training. */
 
@@ -108,5 +109,21 @@ test('a new large array for a caller that writes it whole owns its buffer, so th
   assert.equal(again, unzeroed);
   assert.ok(again.every((v) => v === 0));
   assert.ok(takeFloat32(n).every((v) => v === 0));
+  clearBufferPool();
+});
+
+// Skipped under NEURONA_DEBUG_POOL=1, which would fill the 4 GiB with NaN.
+test('an unzeroed request past what a Node Buffer holds (4 GiB) is a plain array, not a Buffer error', { skip: POOL_DEBUG }, () => {
+  clearBufferPool();
+  // 2^30 + 16 floats is 4 GiB + 64 bytes: Node 20's Buffer.allocUnsafeSlow refuses it.
+  let big: Float32Array | undefined;
+  try {
+    big = takeFloat32(2 ** 30 + 16, false);
+  } catch (error) {
+    // A machine without 4 GiB to spare fails in the engine's own allocation, never in Buffer's check.
+    assert.ok(!String(error).includes('ERR_OUT_OF_RANGE'), String(error));
+  }
+  if (big) assert.equal(big.length, 2 ** 30 + 16);
+  big = undefined;
   clearBufferPool();
 });
