@@ -27,6 +27,7 @@
 #endif
 
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "thread_pool.h"
@@ -615,19 +616,19 @@ struct Conv {
     const bool two_rows = R % 2 == 0 && count == R && !in_row && evenly(0, kHalf) && evenly(kHalf, R);
     const long delta = two_rows ? origins[kHalf] - origins[0] : 0;
     const long* offsets = job.offsets;
+    const float* images = job.images.data;
+    // One pass of V filter vectors (V a std::integral_constant) over the run, its windows addressed as found.
+    const auto pass = [&](auto vectors_per_pass, const float* filter, float* out) {
+      constexpr int V = decltype(vectors_per_pass)::value;
+      if (two_rows) direct_pixels<V, R, Windows::kTwoRows>(images, origins, offsets, job.taps, filter, n, out, step, delta);
+      else if (in_row) direct_pixels_any<V, R, Windows::kInRow>(count, images, origins, offsets, job.taps, filter, n, out, step, 0);
+      else direct_pixels_any<V, R, Windows::kPointers>(count, images, origins, offsets, job.taps, filter, n, out, step, 0);
+    };
     for (long v0 = 0; v0 < vectors; v0 += 2) {
       const float* filter = job.filter + v0 * Micro::kVector;
       float* out = job.out + p0 * n + v0 * Micro::kVector;
-      const float* images = job.images.data;
-      if (vectors - v0 >= 2) {
-        if (two_rows) direct_pixels<2, R, Windows::kTwoRows>(images, origins, offsets, job.taps, filter, n, out, step, delta);
-        else if (in_row) direct_pixels_any<2, R, Windows::kInRow>(count, images, origins, offsets, job.taps, filter, n, out, step, 0);
-        else direct_pixels_any<2, R, Windows::kPointers>(count, images, origins, offsets, job.taps, filter, n, out, step, 0);
-      } else {
-        if (two_rows) direct_pixels<1, R, Windows::kTwoRows>(images, origins, offsets, job.taps, filter, n, out, step, delta);
-        else if (in_row) direct_pixels_any<1, R, Windows::kInRow>(count, images, origins, offsets, job.taps, filter, n, out, step, 0);
-        else direct_pixels_any<1, R, Windows::kPointers>(count, images, origins, offsets, job.taps, filter, n, out, step, 0);
-      }
+      if (vectors - v0 >= 2) pass(std::integral_constant<int, 2>{}, filter, out);
+      else pass(std::integral_constant<int, 1>{}, filter, out);
     }
     if (job.epilogue) finish_pixels(job.out + p0 * n, count, n, *job.epilogue);
   }
@@ -1077,30 +1078,18 @@ struct Conv {
       const bool first = first_chunk && s0 == p0;
       // Four vectors of filters at a time (half the taps per block) where they divide and the register
       // file is wide: dy read once per block rather than once per pair of vectors.
-      if (d.four) {
-        for (long v0 = 0; v0 < vectors; v0 += 4) {
-          const float* dy = job.filter + s0 * job.n + v0 * Micro::kVector;
-          long t0 = 0;
-          for (long block = 0; block < d.tap_blocks; block++) {
-            const long count = d.block_taps + (block < d.block_extra ? 1 : 0);
-            filter_taps_any<4, T_MAX / 2>(count, ring.images.data, bases, s1 - s0, d.tap_offsets + t0, dy, job.n,
-                                          sums + t0 * job.n + v0 * Micro::kVector, first);
-            t0 += count;
-          }
-        }
-        continue;
-      }
-      for (long v0 = 0; v0 < vectors; v0 += 2) {
+      const long step = d.four ? 4 : 2;
+      for (long v0 = 0; v0 < vectors; v0 += step) {
         const float* dy = job.filter + s0 * job.n + v0 * Micro::kVector;
         long t0 = 0;
         for (long block = 0; block < d.tap_blocks; block++) {
           const long count = d.block_taps + (block < d.block_extra ? 1 : 0);
           float* target = sums + t0 * job.n + v0 * Micro::kVector;
-          if (vectors - v0 >= 2) {
-            filter_taps_any<2, T_MAX>(count, ring.images.data, bases, s1 - s0, d.tap_offsets + t0, dy, job.n, target, first);
-          } else {
-            filter_taps_any<1, T_MAX>(count, ring.images.data, bases, s1 - s0, d.tap_offsets + t0, dy, job.n, target, first);
-          }
+          const long* offsets = d.tap_offsets + t0;
+          const float* images = ring.images.data;
+          if (d.four) filter_taps_any<4, T_MAX / 2>(count, images, bases, s1 - s0, offsets, dy, job.n, target, first);
+          else if (vectors - v0 >= 2) filter_taps_any<2, T_MAX>(count, images, bases, s1 - s0, offsets, dy, job.n, target, first);
+          else filter_taps_any<1, T_MAX>(count, images, bases, s1 - s0, offsets, dy, job.n, target, first);
           t0 += count;
         }
       }

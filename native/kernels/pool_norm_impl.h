@@ -314,10 +314,11 @@ constexpr long kNormBlock = 16;
 using Floats8 = float __attribute__((vector_size(32)));
 using Doubles8 = double __attribute__((vector_size(64)));
 
-inline Doubles8 load_doubles8(const float* p) {
+// Eight floats widened to float64 (through a reference, as load16).
+inline void load_doubles8(Doubles8& out, const float* p) {
   Floats8 v;
   std::memcpy(&v, p, sizeof v);
-  return __builtin_convertvector(v, Doubles8);
+  out = __builtin_convertvector(v, Doubles8);
 }
 
 template <NormPass pass, int blocks>
@@ -338,14 +339,16 @@ inline void norm_sums_block(const NormJob& job, long o0, long o1, long l0, doubl
     const float* x = job.x + o * length + l0;
     const float* dy = job.dy + o * length + l0;
     for (int v = 0; v < V; v++) {
-      const Doubles8 xv = load_doubles8(x + 8 * v);
+      Doubles8 xv;
+      load_doubles8(xv, x + 8 * v);
       if (pass == NormPass::kMean) {
         f[v] += xv;
       } else if (pass == NormPass::kSquares) {
         const Doubles8 d = xv - center[v];
         f[v] += d * d;
       } else {
-        const Doubles8 g = load_doubles8(dy + 8 * v);
+        Doubles8 g;
+        load_doubles8(g, dy + 8 * v);
         f[v] += g;
         t[v] += g * (xv - center[v]) * scale[v];
       }
@@ -454,12 +457,14 @@ inline void norm_rows_block(const NormJob& job, long o0, long o1, long l0) {
     const float* dy = job.dy + o * length + l0;
     float* out = job.out + o * length + l0;
     for (int v = 0; v < V; v++) {
-      const Doubles8 xv = load_doubles8(x + 8 * v);
+      Doubles8 xv;
+      load_doubles8(xv, x + 8 * v);
       Doubles8 result;
       if (pass == NormPass::kOutput) {
         result = xv * a[v] + c[v];
       } else {
-        const Doubles8 g = load_doubles8(dy + 8 * v);
+        Doubles8 g;
+        load_doubles8(g, dy + 8 * v);
         result = k[v] * (n * g - s[v] - (xv - m[v]) * r[v] * t[v]);
       }
       const Floats8 narrow = __builtin_convertvector(result, Floats8);
