@@ -35,7 +35,8 @@ struct Micro {
   static constexpr long NR = 4 * NV;
   static constexpr long KC = 256;
   static constexpr long MC = MR * 32;
-  static constexpr long NC = 2048;
+  // A 512 KB block of packed B stays in L2 while A's panels pass (gemm_impl.h): W1 at 2048 1.08x of 2048.
+  static constexpr long NC = 512;
 
   // No direct convolution (conv_impl.h). Without FMA it could not match the GEMM path's bits; with
   // relaxed SIMD it could, but measured with four lanes (kVector 4, 12 and 6 pixels per run) it trained

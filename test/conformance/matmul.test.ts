@@ -62,6 +62,9 @@ const SIZES: readonly (readonly [number, number, number])[] = [
   [193, 257, 97],
   [9, 1031, 65],
   [2, 513, 1],
+  // n past two NC blocks of packed B (512 on x86) with a ragged last panel, several MR panels of A
+  // each meeting every panel of B.
+  [37, 260, 1100],
 ];
 
 for (const [m, k, n] of SIZES) {
