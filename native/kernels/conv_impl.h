@@ -391,8 +391,9 @@ struct Conv {
   //
   // Every output element is the same chain of fused multiply-adds, in the same tap order and KC-long
   // tap slices (each summed from zero, then added to the partial stored before), as the GEMM path
-  // computes; padding taps multiply a zero, as im2col's zeros do. So the choice of path does not
-  // change a bit.
+  // computes. Filter rows that reach only padding for the whole run are skipped (tap_reach); the
+  // other padding taps multiply a zero, as im2col's zeros do. A skipped product is +-0, so for finite
+  // values the choice of path does not change a bit.
   static constexpr long kDirectMaxFilterFloats = 1L << 17;
   // The largest padded copy of a batch the direct kernels make; beyond it the GEMM path runs.
   static constexpr long kDirectMaxPaddedBatchFloats = 1L << 24;
@@ -511,6 +512,38 @@ struct Conv {
     });
   }
 
+  // A range of taps in (ky, kx, c) order.
+  struct TapRange {
+    long begin;
+    long end;
+  };
+
+  // The filter rows that reach inside the image for some pixel of the run [p0, p0 + count), as a range
+  // of taps: the rows above and below it read only the padding's zeros in every window of the run.
+  // Their products are +-0, which leave every sum of finite values as it is, so skipping them keeps
+  // the bits (a product with an infinite or NaN filter value is NaN; skipped, such a value no longer
+  // reaches outputs whose windows meet it only in the padding, as in PyTorch). W5's 5x5 filters on 7x7
+  // images: a fifth of the taps of a two-row run at the edge.
+  static TapRange tap_reach(const ConvGeometry& g, long p0, long count) {
+    long low = g.out_height;
+    long high = -1;
+    for_pixels(g, p0, p0 + count, [&](long, long oy, long) {
+      low = oy < low ? oy : low;
+      high = oy > high ? oy : high;
+    });
+    // Filter row ky reads input row oy * stride + ky * dilation - pad_top; the highest output row
+    // bounds the first filter row in the image from below, the lowest bounds the last from above.
+    const long d = g.dilation_height;
+    const long first_gap = g.pad_top - high * g.stride_height;   // ky * d must be at least this
+    const long last_room = g.in_height + g.pad_top - low * g.stride_height;  // ky * d must be below this
+    long ky0 = first_gap <= 0 ? 0 : (first_gap + d - 1) / d;
+    long ky1 = last_room <= 0 ? 0 : (last_room + d - 1) / d;
+    ky1 = ky1 > g.filter_height ? g.filter_height : ky1;
+    if (ky0 > ky1) ky0 = ky1;
+    const long row_taps = g.filter_width * g.in_channels;
+    return TapRange{ky0 * row_taps, ky1 * row_taps};
+  }
+
   // Stores a ROWS x V tile of accumulators at `out` (rows n floats apart), or adds it onto what is there
   // (a later KC slice, a later chunk of a group). Inlined into the register-tile kernels below, so the
   // tile goes from registers straight to its store.
@@ -532,8 +565,10 @@ struct Conv {
   enum class Windows { kPointers, kInRow, kTwoRows };
 
   // R pixels x V filter vectors: out[r * n + ...] = sum over taps t of images[origins[r] + offsets[t]] * filter[t].
+  // Only taps [reach.begin, reach.end) are multiplied: the others read padding in every window of
+  // the run (see tap_reach); each KC slice is still summed from zero and stored or added.
   template <int V, int R, Windows WINDOWS = Windows::kPointers>
-  static void direct_pixels(const float* images, const long* origins, const long* offsets, long taps,
+  static void direct_pixels(const float* images, const long* origins, const long* offsets, long taps, TapRange reach,
                             const float* filter, long n, float* out, long step = 0, long delta = 0) {
     using Vec = typename Micro::Vec;
     const float* source[R];
@@ -547,7 +582,8 @@ struct Conv {
 #pragma GCC unroll 2
         for (int v = 0; v < V; v++) acc[r][v] = Micro::zero();
       }
-      for (long t = t0; t < t1; t++) {
+      const long end = min_long(t1, reach.end);
+      for (long t = t0 > reach.begin ? t0 : reach.begin; t < end; t++) {
         const long offset = offsets[t];
         Vec f[V];
 #pragma GCC unroll 2
@@ -569,12 +605,13 @@ struct Conv {
   // direct_pixels with R = count (1 <= count <= R_MAX), chosen at run time.
   template <int V, int R_MAX, Windows WINDOWS>
   static void direct_pixels_any(long count, const float* images, const long* origins, const long* offsets, long taps,
-                                const float* filter, long n, float* out, long step, long delta) {
+                                TapRange reach, const float* filter, long n, float* out, long step, long delta) {
     if constexpr (R_MAX >= 1) {
       if (count == R_MAX) {
-        direct_pixels<V, R_MAX, WINDOWS>(images, origins, offsets, taps, filter, n, out, step, delta);
+        direct_pixels<V, R_MAX, WINDOWS>(images, origins, offsets, taps, reach, filter, n, out, step, delta);
       } else {
-        direct_pixels_any<V, R_MAX - 1, WINDOWS>(count, images, origins, offsets, taps, filter, n, out, step, delta);
+        direct_pixels_any<V, R_MAX - 1, WINDOWS>(count, images, origins, offsets, taps, reach, filter, n, out, step,
+                                                 delta);
       }
     }
   }
@@ -617,12 +654,18 @@ struct Conv {
     const long delta = two_rows ? origins[kHalf] - origins[0] : 0;
     const long* offsets = job.offsets;
     const float* images = job.images.data;
+    const TapRange reach = tap_reach(g, p0, count);
     // One pass of V filter vectors (V a std::integral_constant) over the run, its windows addressed as found.
     const auto pass = [&](auto vectors_per_pass, const float* filter, float* out) {
       constexpr int V = decltype(vectors_per_pass)::value;
-      if (two_rows) direct_pixels<V, R, Windows::kTwoRows>(images, origins, offsets, job.taps, filter, n, out, step, delta);
-      else if (in_row) direct_pixels_any<V, R, Windows::kInRow>(count, images, origins, offsets, job.taps, filter, n, out, step, 0);
-      else direct_pixels_any<V, R, Windows::kPointers>(count, images, origins, offsets, job.taps, filter, n, out, step, 0);
+      if (two_rows) {
+        direct_pixels<V, R, Windows::kTwoRows>(images, origins, offsets, job.taps, reach, filter, n, out, step, delta);
+      } else if (in_row) {
+        direct_pixels_any<V, R, Windows::kInRow>(count, images, origins, offsets, job.taps, reach, filter, n, out, step, 0);
+      } else {
+        direct_pixels_any<V, R, Windows::kPointers>(count, images, origins, offsets, job.taps, reach, filter, n, out, step,
+                                                    0);
+      }
     };
     for (long v0 = 0; v0 < vectors; v0 += 2) {
       const float* filter = job.filter + v0 * Micro::kVector;
@@ -994,7 +1037,9 @@ struct Conv {
   // It reproduces the GEMM path's order exactly: the same chunks and groups, and within a chunk the
   // pixels in KC-long slices, each summed from zero in pixel order with one FMA per pixel and then
   // stored (the group's first slice) or added onto the group's partial; padding taps multiply the
-  // zeros im2col would have written. So its bits are the GEMM path's, and as deterministic.
+  // zeros im2col would have written, or are skipped where a pixel meets a listed filter position only
+  // in the padding (listed_positions; the product would be +-0). So for finite values its bits are the
+  // GEMM path's, and as deterministic.
   struct DirectFilterJob {
     const Job* job;
     Images images;  // x, or its zero-padded copy; with slots, each thread's own ring of padded images
@@ -1003,14 +1048,76 @@ struct Conv {
     long block_taps;      // the first taps % tap_blocks blocks have one tap more than the others
     long block_extra;
     bool four;  // blocks of 4 filter vectors (see direct_filter_chunk)
+    unsigned long long listed;  // listed_positions(g)
   };
 
+  // The output rows [*begin, *end) whose windows read inside the image at filter row ky (or, with
+  // the width's terms, columns at filter column kx).
+  static void reaching_range(long out, long in, long stride, long dilation, long pad, long k, long* begin, long* end) {
+    const long gap = pad - k * dilation;  // o * stride must be at least this, and below gap + in
+    long b = gap <= 0 ? 0 : (gap + stride - 1) / stride;
+    long e = gap + in <= 0 ? 0 : (gap + in + stride - 1) / stride;
+    e = e > out ? out : e;
+    *begin = b < e ? b : e;
+    *end = e;
+  }
+
+  // The filter positions (bit ky * filter_width + kx) at which the filter gradient runs over a list
+  // of the pixels whose windows read inside the image, skipping the rest: those where more than one
+  // pixel in 8 meets only padding (their products are padding zeros, +-0, which change no sum of
+  // finite values). A shorter list did not pay for its indirection; filters of more than 64
+  // positions are not listed.
+  static unsigned long long listed_positions(const ConvGeometry& g) {
+    if (needs_no_padding(g) || g.filter_height * g.filter_width > 64) return 0;
+    unsigned long long listed = 0;
+    for (long ky = 0; ky < g.filter_height; ky++) {
+      long y0, y1;
+      reaching_range(g.out_height, g.in_height, g.stride_height, g.dilation_height, g.pad_top, ky, &y0, &y1);
+      for (long kx = 0; kx < g.filter_width; kx++) {
+        long x0, x1;
+        reaching_range(g.out_width, g.in_width, g.stride_width, g.dilation_width, g.pad_left, kx, &x0, &x1);
+        if (8 * (y1 - y0) * (x1 - x0) < 7 * g.out_height * g.out_width) listed |= 1ULL << (ky * g.filter_width + kx);
+      }
+    }
+    return listed;
+  }
+
+  // The pixels of [s0, s1), as offsets from s0 in order, whose windows read inside the image at filter
+  // position (ky, kx); returns how many.
+  static long reaching_pixels(const ConvGeometry& g, long s0, long s1, long ky, long kx, unsigned short* list) {
+    long y0, y1, x0, x1;
+    reaching_range(g.out_height, g.in_height, g.stride_height, g.dilation_height, g.pad_top, ky, &y0, &y1);
+    reaching_range(g.out_width, g.in_width, g.stride_width, g.dilation_width, g.pad_left, kx, &x0, &x1);
+    const long image_pixels = g.out_height * g.out_width;
+    long length = 0;
+    for (long b = s0 / image_pixels; b * image_pixels < s1; b++) {
+      for (long oy = y0; oy < y1; oy++) {
+        const long row = b * image_pixels + oy * g.out_width;
+        const long begin = row + x0 > s0 ? row + x0 : s0;
+        const long end = row + x1 < s1 ? row + x1 : s1;
+        for (long p = begin; p < end; p++) list[length++] = static_cast<unsigned short>(p - s0);
+      }
+    }
+    return length;
+  }
 
 
-  // sums[t * n + v * kVector ...] (+)= sum over `count` pixels of images[bases[i] + offsets[t]] * dy[i * n + ...].
+
+  // sums[t * n + v * kVector ...] (+)= sum over `count` pixels of images[bases[i] + offsets[t]] * dy[i * n + ...],
+  // for i = j, or i = pixels[j] when pixels is given (the pixels whose windows reach the image at these taps).
   template <int V, int T>
-  static void filter_taps(const float* images, const long* bases, long count, const long* offsets, const float* dy,
-                          long n, float* sums, bool first) {
+  static void filter_taps(const float* images, const long* bases, const unsigned short* pixels, long count,
+                          const long* offsets, const float* dy, long n, float* sums, bool first) {
+    if (pixels) {
+      filter_taps_over<V, T, true>(images, bases, pixels, count, offsets, dy, n, sums, first);
+    } else {
+      filter_taps_over<V, T, false>(images, bases, pixels, count, offsets, dy, n, sums, first);
+    }
+  }
+
+  template <int V, int T, bool LISTED>
+  static void filter_taps_over(const float* images, const long* bases, const unsigned short* pixels, long count,
+                               const long* offsets, const float* dy, long n, float* sums, bool first) {
     using Vec = typename Micro::Vec;
     Vec acc[T][V];
 #pragma GCC unroll 16
@@ -1018,7 +1125,8 @@ struct Conv {
 #pragma GCC unroll 4
       for (int v = 0; v < V; v++) acc[t][v] = Micro::zero();
     }
-    for (long i = 0; i < count; i++) {
+    for (long j = 0; j < count; j++) {
+      const long i = LISTED ? pixels[j] : j;
       const float* source = images + bases[i];
       Vec d[V];
 #pragma GCC unroll 4
@@ -1035,13 +1143,13 @@ struct Conv {
 
   // filter_taps with T = taps (1 <= taps <= T_MAX), chosen at run time.
   template <int V, int T_MAX>
-  static void filter_taps_any(long taps, const float* images, const long* bases, long count, const long* offsets,
-                              const float* dy, long n, float* sums, bool first) {
+  static void filter_taps_any(long taps, const float* images, const long* bases, const unsigned short* pixels,
+                              long count, const long* offsets, const float* dy, long n, float* sums, bool first) {
     if constexpr (T_MAX >= 1) {
       if (taps == T_MAX) {
-        filter_taps<V, T_MAX>(images, bases, count, offsets, dy, n, sums, first);
+        filter_taps<V, T_MAX>(images, bases, pixels, count, offsets, dy, n, sums, first);
       } else {
-        filter_taps_any<V, T_MAX - 1>(taps, images, bases, count, offsets, dy, n, sums, first);
+        filter_taps_any<V, T_MAX - 1>(taps, images, bases, pixels, count, offsets, dy, n, sums, first);
       }
     }
   }
@@ -1063,6 +1171,9 @@ struct Conv {
     const long vectors = job.n / Micro::kVector;
     const long image_pixels = g.out_height * g.out_width;
     long bases[KC];
+    static_assert(KC <= 65536, "pixel lists hold offsets within a KC slice");
+    unsigned short listed[64][KC];
+    long listed_count[64];
     for (long s0 = p0; s0 < p1; s0 += KC) {
       const long s1 = min_long(s0 + KC, p1);
       // The images this slice reads, padded into the ring unless they are there already.
@@ -1076,6 +1187,7 @@ struct Conv {
       }
       window_origins(g, ring.images, s0, s1 - s0, bases);
       const bool first = first_chunk && s0 == p0;
+      unsigned long long made = 0;  // bit q: listed[q] holds this slice's pixels for position q
       // Four vectors of filters at a time (half the taps per block) where they divide and the register
       // file is wide: dy read once per block rather than once per pair of vectors.
       const long step = d.four ? 4 : 2;
@@ -1087,9 +1199,21 @@ struct Conv {
           float* target = sums + t0 * job.n + v0 * Micro::kVector;
           const long* offsets = d.tap_offsets + t0;
           const float* images = ring.images.data;
-          if (d.four) filter_taps_any<4, T_MAX / 2>(count, images, bases, s1 - s0, offsets, dy, job.n, target, first);
-          else if (vectors - v0 >= 2) filter_taps_any<2, T_MAX>(count, images, bases, s1 - s0, offsets, dy, job.n, target, first);
-          else filter_taps_any<1, T_MAX>(count, images, bases, s1 - s0, offsets, dy, job.n, target, first);
+          // A block within one listed filter position runs over the pixels that reach the image there.
+          const unsigned short* pixels = nullptr;
+          long pixel_count = s1 - s0;
+          const long q = t0 / g.in_channels;
+          if ((d.listed >> q & 1) && q == (t0 + count - 1) / g.in_channels) {
+            if (!(made >> q & 1)) {
+              made |= 1ULL << q;
+              listed_count[q] = reaching_pixels(g, s0, s1, q / g.filter_width, q % g.filter_width, listed[q]);
+            }
+            pixels = listed[q];
+            pixel_count = listed_count[q];
+          }
+          if (d.four) filter_taps_any<4, T_MAX / 2>(count, images, bases, pixels, pixel_count, offsets, dy, job.n, target, first);
+          else if (vectors - v0 >= 2) filter_taps_any<2, T_MAX>(count, images, bases, pixels, pixel_count, offsets, dy, job.n, target, first);
+          else filter_taps_any<1, T_MAX>(count, images, bases, pixels, pixel_count, offsets, dy, job.n, target, first);
           t0 += count;
         }
       }
@@ -1140,6 +1264,7 @@ struct Conv {
       // Balanced blocks of at most the register budget's taps.
       const bool one_vector = job.n == Micro::kVector;
       d.four = Micro::kDirectPixels2 >= 12 && job.n % (4 * Micro::kVector) == 0;
+      d.listed = listed_positions(g);
       const long max_taps = one_vector ? Micro::kDirectPixels1 : d.four ? Micro::kDirectPixels2 / 2 : Micro::kDirectPixels2;
       d.tap_blocks = (job.taps + max_taps - 1) / max_taps;
       d.block_taps = job.taps / d.tap_blocks;
