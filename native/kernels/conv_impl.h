@@ -393,7 +393,8 @@ struct Conv {
   // tap slices (each summed from zero, then added to the partial stored before), as the GEMM path
   // computes. Filter rows that reach only padding for the whole run are skipped (tap_reach); the
   // other padding taps multiply a zero, as im2col's zeros do. A skipped product is +-0, so for finite
-  // values the choice of path does not change a bit.
+  // values the choice of path does not change a bit, up to the sign of a zero result (a sum that
+  // underflowed to -0 stays -0 where adding a +0 product would have made it +0).
   static constexpr long kDirectMaxFilterFloats = 1L << 17;
   // The largest padded copy of a batch the direct kernels make; beyond it the GEMM path runs.
   static constexpr long kDirectMaxPaddedBatchFloats = 1L << 24;
@@ -520,10 +521,11 @@ struct Conv {
 
   // The filter rows that reach inside the image for some pixel of the run [p0, p0 + count), as a range
   // of taps: the rows above and below it read only the padding's zeros in every window of the run.
-  // Their products are +-0, which leave every sum of finite values as it is, so skipping them keeps
-  // the bits (a product with an infinite or NaN filter value is NaN; skipped, such a value no longer
-  // reaches outputs whose windows meet it only in the padding, as in PyTorch). W5's 5x5 filters on 7x7
-  // images: a fifth of the taps of a two-row run at the edge.
+  // Their products are +-0, which leave every sum of finite values as it is (up to the sign of a zero
+  // result), so skipping them keeps the bits. With an infinite or NaN filter value in a skipped row
+  // the outputs may stay finite where the im2col path gives NaN (0 x inf); which ones depends on how
+  // the pixels are grouped into runs. W5's 5x5 filters on 7x7 images: a fifth of the taps of a
+  // two-row run at the edge.
   static TapRange tap_reach(const ConvGeometry& g, long p0, long count) {
     long low = g.out_height;
     long high = -1;
@@ -1039,7 +1041,7 @@ struct Conv {
   // stored (the group's first slice) or added onto the group's partial; padding taps multiply the
   // zeros im2col would have written, or are skipped where a pixel meets a listed filter position only
   // in the padding (listed_positions; the product would be +-0). So for finite values its bits are the
-  // GEMM path's, and as deterministic.
+  // GEMM path's up to the sign of a zero result (see direct_pixels), and as deterministic.
   struct DirectFilterJob {
     const Job* job;
     Images images;  // x, or its zero-padded copy; with slots, each thread's own ring of padded images
@@ -1203,7 +1205,7 @@ struct Conv {
           const unsigned short* pixels = nullptr;
           long pixel_count = s1 - s0;
           const long q = t0 / g.in_channels;
-          if ((d.listed >> q & 1) && q == (t0 + count - 1) / g.in_channels) {
+          if (d.listed != 0 && q < 64 && (d.listed >> q & 1) && q == (t0 + count - 1) / g.in_channels) {
             if (!(made >> q & 1)) {
               made |= 1ULL << q;
               listed_count[q] = reaching_pixels(g, s0, s1, q / g.filter_width, q % g.filter_width, listed[q]);

@@ -15,7 +15,7 @@ struct Micro {
   static constexpr long NR = 8;
   static constexpr long KC = 256;
   static constexpr long MC = 4 * 32;
-  // A 512 KB block of packed B stays in L2 while A's panels pass (gemm_impl.h): W1 1.05-1.13x of 2048.
+  // A 512 KB block of packed B stays in L2 while A's panels pass (gemm_impl.h): W1 1.05-1.13x of NC 2048's rate.
   static constexpr long NC = 512;
 
   // No direct convolution here (conv_impl.h): without FMA it could not match the GEMM path's bits.

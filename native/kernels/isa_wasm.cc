@@ -35,7 +35,7 @@ struct Micro {
   static constexpr long NR = 4 * NV;
   static constexpr long KC = 256;
   static constexpr long MC = MR * 32;
-  // A 512 KB block of packed B stays in L2 while A's panels pass (gemm_impl.h): W1 at 2048 1.08x of 2048.
+  // A 512 KB block of packed B stays in L2 while A's panels pass (gemm_impl.h): W1 at 2048 1.08x of NC 2048's rate.
   static constexpr long NC = 512;
 
   // No direct convolution (conv_impl.h). Without FMA it could not match the GEMM path's bits; with
