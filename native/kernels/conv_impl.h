@@ -519,20 +519,15 @@ struct Conv {
     long end;
   };
 
-  // The filter rows that reach inside the image for some pixel of the run [p0, p0 + count), as a range
+  // The filter rows that reach inside the image for some output row in [low, high] (a run's), as a range
   // of taps: the rows above and below it read only the padding's zeros in every window of the run.
   // Their products are +-0, which leave every sum of finite values as it is (up to the sign of a zero
   // result), so skipping them keeps the bits. With an infinite or NaN filter value in a skipped row
   // the outputs may stay finite where the im2col path gives NaN (0 x inf); which ones depends on how
   // the pixels are grouped into runs. W5's 5x5 filters on 7x7 images: a fifth of the taps of a
   // two-row run at the edge.
-  static TapRange tap_reach(const ConvGeometry& g, long p0, long count) {
-    long low = g.out_height;
-    long high = -1;
-    for_pixels(g, p0, p0 + count, [&](long, long oy, long) {
-      low = oy < low ? oy : low;
-      high = oy > high ? oy : high;
-    });
+  static inline TapRange tap_reach(const ConvGeometry& g, long low, long high) {
+    const long row_taps = g.filter_width * g.in_channels;
     // Filter row ky reads input row oy * stride + ky * dilation - pad_top; the highest output row
     // bounds the first filter row in the image from below, the lowest bounds the last from above.
     const long d = g.dilation_height;
@@ -542,7 +537,6 @@ struct Conv {
     long ky1 = last_room <= 0 ? 0 : (last_room + d - 1) / d;
     ky1 = ky1 > g.filter_height ? g.filter_height : ky1;
     if (ky0 > ky1) ky0 = ky1;
-    const long row_taps = g.filter_width * g.in_channels;
     return TapRange{ky0 * row_taps, ky1 * row_taps};
   }
 
@@ -639,7 +633,6 @@ struct Conv {
     const long n = g.out_channels;
     const long vectors = n / Micro::kVector;
     long origins[R];
-    window_origins(g, job.images, p0, count, origins);
     const long step = g.stride_width * g.in_channels;
     // Whether origins [a, b) are step floats apart, pixel by pixel: the end points alone can agree across
     // a row's and an image's boundary (strides [1, 2] over 3x3 images gave origins 0, 2, 3, 5, 9, ...).
@@ -649,14 +642,33 @@ struct Conv {
       }
       return true;
     };
-    const bool in_row = evenly(0, count);
+    // The run's first pixel, and its lowest and highest output rows (a run that crosses images meets
+    // every row).
+    const long image_pixels = g.out_height * g.out_width;
+    const long b = p0 / image_pixels;
+    const long oy = (p0 - b * image_pixels) / g.out_width;
+    const long ox = p0 - b * image_pixels - oy * g.out_width;
+    const long last = p0 - b * image_pixels + count - 1;
+    const long low = last < image_pixels ? oy : 0;
+    const long high = last < image_pixels ? last / g.out_width : g.out_height - 1;
+    bool in_row;
+    if (ox + count <= g.out_width) {
+      // Inside one row (every run of direct_rows but the two-row ones): step floats apart.
+      const long image = job.images.slots > 0 ? b % job.images.slots : b;
+      origins[0] = image * job.images.image_floats + oy * g.stride_height * job.images.row_floats + ox * step;
+      for (long r = 1; r < R; r++) origins[r] = origins[0] + r * step;
+      in_row = true;
+    } else {
+      window_origins(g, job.images, p0, count, origins);
+      in_row = evenly(0, count);
+    }
     // A full run of two rows of R / 2 (see direct_rows), each in a row.
     constexpr long kHalf = R / 2;
     const bool two_rows = R % 2 == 0 && count == R && !in_row && evenly(0, kHalf) && evenly(kHalf, R);
     const long delta = two_rows ? origins[kHalf] - origins[0] : 0;
     const long* offsets = job.offsets;
     const float* images = job.images.data;
-    const TapRange reach = tap_reach(g, p0, count);
+    const TapRange reach = tap_reach(g, low, high);
     // One pass of V filter vectors (V a std::integral_constant) over the run, its windows addressed as found.
     const auto pass = [&](auto vectors_per_pass, const float* filter, float* out) {
       constexpr int V = decltype(vectors_per_pass)::value;
