@@ -536,7 +536,7 @@ struct Conv {
   // the outputs may stay finite where the im2col path gives NaN (0 x inf); which ones depends on how
   // the pixels are grouped into runs. W5's 5x5 filters on 7x7 images: a fifth of the taps of a
   // two-row run at the edge.
-  static inline TapRange tap_reach(const ConvGeometry& g, long low, long high) {
+  static TapRange tap_reach(const ConvGeometry& g, long low, long high) {
     const long row_taps = g.filter_width * g.in_channels;
     // Filter row ky reads input row oy * stride + ky * dilation - pad_top; the highest output row
     // bounds the first filter row in the image from below, the lowest bounds the last from above.
@@ -652,8 +652,8 @@ struct Conv {
       }
       return true;
     };
-    // The run's first pixel, and its lowest and highest output rows (a run that crosses images meets
-    // every row).
+    // The run's first pixel, and its lowest and highest output rows (for a run that crosses images,
+    // rows 0 and out_height - 1).
     const long image_pixels = g.out_height * g.out_width;
     const long b = p0 / image_pixels;
     const long oy = (p0 - b * image_pixels) / g.out_width;
@@ -666,7 +666,7 @@ struct Conv {
       // Inside one row (every run of direct_rows but the two-row ones): step floats apart.
       const long image = job.images.slots > 0 ? b % job.images.slots : b;
       origins[0] = image * job.images.image_floats + oy * g.stride_height * job.images.row_floats + ox * step;
-      for (long r = 1; r < R; r++) origins[r] = origins[0] + r * step;
+      for (long r = 1; r < R; r++) origins[r] = origins[0] + r * step;  // all R: direct_pixels reads them
       in_row = true;
     } else {
       window_origins(g, job.images, p0, count, origins);
