@@ -522,7 +522,6 @@ struct Conv {
     }
   }
 
-
   // A range of taps in (ky, kx, c) order.
   struct TapRange {
     long begin;
@@ -1124,8 +1123,6 @@ struct Conv {
     }
     return length;
   }
-
-
 
   // sums[t * n + v * kVector ...] (+)= sum over `count` pixels of images[bases[i] + offsets[t]] * dy[i * n + ...],
   // for i = j, or i = pixels[j] when pixels is given (the pixels whose windows reach the image at these taps).
