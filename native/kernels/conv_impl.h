@@ -1129,17 +1129,23 @@ struct Conv {
   template <int V, int T>
   static void filter_taps(const float* images, const long* bases, const unsigned short* pixels, long count,
                           const long* offsets, const float* dy, long n, float* sums, bool first) {
-    if (pixels) {
-      filter_taps_over<V, T, true>(images, bases, pixels, count, offsets, dy, n, sums, first);
+    // Taps at consecutive offsets (offsets only increase, so the span says it; every block that does
+    // not cross a filter row) are read at fixed displacements from one address register, instead of
+    // from T offsets held in registers, which spilled for T = 13 and 14.
+    if (offsets[T - 1] - offsets[0] == T - 1) {
+      if (pixels) filter_taps_over<V, T, true, true>(images, bases, pixels, count, offsets, dy, n, sums, first);
+      else filter_taps_over<V, T, false, true>(images, bases, pixels, count, offsets, dy, n, sums, first);
     } else {
-      filter_taps_over<V, T, false>(images, bases, pixels, count, offsets, dy, n, sums, first);
+      if (pixels) filter_taps_over<V, T, true, false>(images, bases, pixels, count, offsets, dy, n, sums, first);
+      else filter_taps_over<V, T, false, false>(images, bases, pixels, count, offsets, dy, n, sums, first);
     }
   }
 
-  template <int V, int T, bool LISTED>
+  template <int V, int T, bool LISTED, bool CONSECUTIVE>
   static void filter_taps_over(const float* images, const long* bases, const unsigned short* pixels, long count,
                                const long* offsets, const float* dy, long n, float* sums, bool first) {
     using Vec = typename Micro::Vec;
+    if (CONSECUTIVE) images += offsets[0];
     Vec acc[T][V];
 #pragma GCC unroll 16
     for (int t = 0; t < T; t++) {
@@ -1154,7 +1160,7 @@ struct Conv {
       for (int v = 0; v < V; v++) d[v] = Micro::load(dy + i * n + v * Micro::kVector);
 #pragma GCC unroll 16
       for (int t = 0; t < T; t++) {
-        const Vec a = Micro::broadcast(source + offsets[t]);
+        const Vec a = Micro::broadcast(CONSECUTIVE ? source + t : source + offsets[t]);
 #pragma GCC unroll 4
         for (int v = 0; v < V; v++) acc[t][v] = Micro::fma(a, d[v], acc[t][v]);
       }
