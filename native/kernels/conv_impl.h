@@ -572,10 +572,13 @@ struct Conv {
   // R pixels x V filter vectors: out[r * n + ...] = sum over taps t of images[origins[r] + offsets[t]] * filter[t].
   // Only taps [reach.begin, reach.end) are multiplied: the others read padding in every window of
   // the run (see tap_reach); each KC slice is still summed from zero and stored or added.
-  template <int V, int R, Windows WINDOWS = Windows::kPointers>
+  // STEP, when not 0, is `step` known at compile time: the R windows then sit at fixed displacements
+  // from one address per tap (per row of a two-row run), with no integer work per pixel.
+  template <int V, int R, Windows WINDOWS = Windows::kPointers, long STEP = 0>
   static void direct_pixels(const float* images, const long* origins, const long* offsets, long taps, TapRange reach,
                             const float* filter, long n, float* out, long step = 0, long delta = 0) {
     using Vec = typename Micro::Vec;
+    if (STEP != 0) step = STEP;
     const float* source[R];
 #pragma GCC unroll 32
     for (int r = 0; r < R; r++) source[r] = images + origins[r];
@@ -608,15 +611,15 @@ struct Conv {
   }
 
   // direct_pixels with R = count (1 <= count <= R_MAX), chosen at run time.
-  template <int V, int R_MAX, Windows WINDOWS>
+  template <int V, int R_MAX, Windows WINDOWS, long STEP = 0>
   static void direct_pixels_any(long count, const float* images, const long* origins, const long* offsets, long taps,
                                 TapRange reach, const float* filter, long n, float* out, long step, long delta) {
     if constexpr (R_MAX >= 1) {
       if (count == R_MAX) {
-        direct_pixels<V, R_MAX, WINDOWS>(images, origins, offsets, taps, reach, filter, n, out, step, delta);
+        direct_pixels<V, R_MAX, WINDOWS, STEP>(images, origins, offsets, taps, reach, filter, n, out, step, delta);
       } else {
-        direct_pixels_any<V, R_MAX - 1, WINDOWS>(count, images, origins, offsets, taps, reach, filter, n, out, step,
-                                                 delta);
+        direct_pixels_any<V, R_MAX - 1, WINDOWS, STEP>(count, images, origins, offsets, taps, reach, filter, n, out,
+                                                       step, delta);
       }
     }
   }
@@ -681,10 +684,21 @@ struct Conv {
     // One pass of V filter vectors (V a std::integral_constant) over the run, its windows addressed as found.
     const auto pass = [&](auto vectors_per_pass, const float* filter, float* out) {
       constexpr int V = decltype(vectors_per_pass)::value;
-      if (two_rows) {
-        direct_pixels<V, R, Windows::kTwoRows>(images, origins, offsets, job.taps, reach, filter, n, out, step, delta);
-      } else if (in_row) {
-        direct_pixels_any<V, R, Windows::kInRow>(count, images, origins, offsets, job.taps, reach, filter, n, out, step, 0);
+      // The common channel counts at stride 1 with the step fixed at compile time.
+      const auto stepped = [&](auto fixed) {
+        constexpr long S = decltype(fixed)::value;
+        if (two_rows) {
+          direct_pixels<V, R, Windows::kTwoRows, S>(images, origins, offsets, job.taps, reach, filter, n, out, step, delta);
+        } else {
+          direct_pixels_any<V, R, Windows::kInRow, S>(count, images, origins, offsets, job.taps, reach, filter, n, out,
+                                                      step, 0);
+        }
+      };
+      if (two_rows || in_row) {
+        if (step == 16) stepped(std::integral_constant<long, 16>{});
+        else if (step == 32) stepped(std::integral_constant<long, 32>{});
+        else if (step == 64) stepped(std::integral_constant<long, 64>{});
+        else stepped(std::integral_constant<long, 0>{});
       } else {
         direct_pixels_any<V, R, Windows::kPointers>(count, images, origins, offsets, job.taps, reach, filter, n, out, step,
                                                     0);
