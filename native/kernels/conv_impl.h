@@ -654,26 +654,16 @@ struct Conv {
       }
       return true;
     };
-    // The run's first pixel, and its lowest and highest output rows (for a run that crosses images,
-    // rows 0 and out_height - 1).
+    window_origins(g, job.images, p0, count, origins);
+    // The run's lowest and highest output rows (for a run that crosses images, rows 0 and
+    // out_height - 1). A run inside one row (every run of direct_rows but the two-row ones) is evenly
+    // spaced without checking.
     const long image_pixels = g.out_height * g.out_width;
-    const long b = p0 / image_pixels;
-    const long oy = (p0 - b * image_pixels) / g.out_width;
-    const long ox = p0 - b * image_pixels - oy * g.out_width;
-    const long last = p0 - b * image_pixels + count - 1;
-    const long low = last < image_pixels ? oy : 0;
+    const long first = p0 % image_pixels;
+    const long last = first + count - 1;
+    const long low = last < image_pixels ? first / g.out_width : 0;
     const long high = last < image_pixels ? last / g.out_width : g.out_height - 1;
-    bool in_row;
-    if (ox + count <= g.out_width) {
-      // Inside one row (every run of direct_rows but the two-row ones): step floats apart.
-      const long image = job.images.slots > 0 ? b % job.images.slots : b;
-      origins[0] = image * job.images.image_floats + oy * g.stride_height * job.images.row_floats + ox * step;
-      for (long r = 1; r < R; r++) origins[r] = origins[0] + r * step;  // all R: direct_pixels reads them
-      in_row = true;
-    } else {
-      window_origins(g, job.images, p0, count, origins);
-      in_row = evenly(0, count);
-    }
+    const bool in_row = (last < image_pixels && low == high) || evenly(0, count);
     // A full run of two rows of R / 2 (see direct_rows), each in a row.
     constexpr long kHalf = R / 2;
     const bool two_rows = R % 2 == 0 && count == R && !in_row && evenly(0, kHalf) && evenly(kHalf, R);
@@ -1244,7 +1234,7 @@ struct Conv {
           const unsigned short* pixels = nullptr;
           long pixel_count = s1 - s0;
           const long q = t0 / g.in_channels;
-          if (d.listed != 0 && q < 64 && (d.listed >> q & 1) && q == (t0 + count - 1) / g.in_channels) {
+          if (q < 64 && (d.listed >> q & 1) && q == (t0 + count - 1) / g.in_channels) {
             if (!(made >> q & 1)) {
               made |= 1ULL << q;
               listed_count[q] = reaching_pixels(g, s0, s1, q / g.filter_width, q % g.filter_width, listed[q]);

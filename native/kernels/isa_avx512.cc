@@ -20,7 +20,7 @@ struct Micro {
   static constexpr long MC = 8 * 24;
   // The packed B block, KC x NC floats (512 KB), streams from L2 past each panel of A (gemm_impl.h's
   // multiply_packed); it fits an L2 of 1 MB (Zen 4 and 5) with room. 512 and 1024 measured the same
-  // on this Intel machine's 2 MB L2.
+  // on the Intel VM's 2 MB L2 (BENCHMARKS.md, 2026-12-07).
   static constexpr long NC = 512;
 
   // Vector operations for the direct convolution (conv_impl.h), and its register blocking: pixels

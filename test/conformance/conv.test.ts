@@ -414,6 +414,19 @@ const DIRECT: Case[] = [
     padding: 'valid',
   },
   {
+    // One-row images: a run of consecutive pixels crosses images while staying in row 0, so it is not
+    // evenly spaced (the image's padding lies between).
+    name: '1x3 same over one-row images, 4 channels, 16 filters (runs across images)',
+    batch: 7,
+    size: [1, 3],
+    inChannels: 4,
+    outChannels: 16,
+    kernel: [1, 3],
+    strides: [1, 1],
+    dilation: [1, 1],
+    padding: 'same',
+  },
+  {
     // The filter gradient takes four filter vectors a block on AVX-512: blocks at filters 0 and 64.
     name: '3x3 same, 8 channels, 128 filters (filter gradient in blocks of four vectors)',
     batch: 2,
