@@ -4,7 +4,13 @@
 # figures (neurona's rows carry peak_rss_mib; PyTorch's is GNU time's, in torch_<w>.rss). The pairing
 # and logging are session-w7w8.sh's. From the project root: `bash bench/session-cnn.sh [out-dir]
 # [pairs]` (defaults bench/results/<date>-cnn, 3 pairs). W5 reads the peers' MNIST binaries
-# (../shared/bench/peers/README.md section 1).
+# (../shared/bench/peers/README.md section 1). Before and after the pairs, bench/drift.ts times one fixed
+# kernel call in epoch-long windows (drift.jsonl): the machine's own spread, the floor under the epochs'.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-exec bash "$ROOT/bench/session-w7w8.sh" "${1:-$ROOT/bench/results/$(date +%Y%m%d-%H%M)-cnn}" "${2:-3}" "W3 W4 W5"
+OUT=${1:-$ROOT/bench/results/$(date +%Y%m%d-%H%M)-cnn}
+mkdir -p "$OUT"
+drift() { (cd "$ROOT" && node --import tsx bench/drift.ts) >> "$OUT/drift.jsonl" 2>&1; }
+drift
+bash "$ROOT/bench/session-w7w8.sh" "$OUT" "${2:-3}" "W3 W4 W5"
+drift
