@@ -10,8 +10,9 @@
 //   backprop filter  dF   = col^T @ dy
 // Where the filters come in whole vectors and the filter bank fits in L2, the forward pass and the
 // filter gradient skip the im2col matrix and run direct kernels on the (padded) images instead, and
-// so does the input gradient of a stride-1 convolution, as a convolution of dy (see direct_serves).
-// Otherwise:
+// so does the input gradient of a stride-1 convolution, as a convolution of dy (see direct_serves);
+// on AVX-512, 3x3 stride-1 convolutions with whole vectors of channels and even output sizes run all
+// three passes through Winograd F(2x2, 3x3) instead (see winograd_serves). Otherwise:
 // The pixels are cut into chunks whose im2col block (about 256 KB) stays in L2 while the GEMM driver
 // packs it; each thread fills its own im2col buffer (kept between calls, grown when needed, never
 // freed per call) and runs the single-threaded GEMM block on it. A 1x1 filter with stride 1 and no
@@ -26,6 +27,7 @@
 #error "define NEURONA_ISA and include gemm_impl.h and elementwise_impl.h before conv_impl.h"
 #endif
 
+#include <cstdlib>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -836,17 +838,283 @@ struct Conv {
     }
   }
 
+  // Winograd F(2x2, 3x3): a 3x3 stride-1 convolution computes each 2x2 block of output pixels (a tile)
+  // from the 4x4 block of input under it with 16 products per channel pair instead of 36. The filter
+  // goes to U = G g G^T (16 values per input/output channel pair), each input tile to V = B^T d B (16
+  // values per channel, additions only); for each of the 16 positions xi, M[xi] = V[xi] @ U[xi] is a
+  // product over the input channels (tiles x in) @ (in x out), and each output tile is A^T M A
+  // (additions only). Taken on AVX-512 for 3x3 filters at stride and dilation 1 with input and output
+  // channels in whole vectors and even output sizes, in the forward pass, the input gradient (a
+  // convolution of dy, direct_backprop_input) and the filter gradient (winograd_backprop_filter): W3's
+  // 16x16x32 -> 64 convolution on 2 threads 0.91-1.05 -> 0.58-0.63 ms, 0.91-0.98 -> 0.62-0.69 ms and
+  // 1.14-1.18 -> 0.69-0.77 ms. The transforms
+  // round and the products are summed in another order, so results differ from the direct path's (and
+  // js's) in the last bits, as far from a float64 reference as they are; an infinite or NaN input can
+  // turn the other outputs of its tiles NaN (inf - inf in a transform). Images are split over
+  // threads, each computed alone: any thread count gives the same bits. NEURONA_WINOGRAD=0 turns it off.
+  static bool winograd_serves(const ConvGeometry& g) {
+    if constexpr (!Micro::kDirect) {
+      return false;
+    } else {
+      return Micro::kVector == 16 && g.filter_height == 3 && g.filter_width == 3 && g.stride_height == 1 && g.stride_width == 1 &&
+             g.dilation_height == 1 && g.dilation_width == 1 && g.in_channels % Micro::kVector == 0 &&
+             g.out_height % 2 == 0 && g.out_width % 2 == 0 && g.out_height > 0 &&
+             g.out_width > 0 && direct_serves(g);
+    }
+  }
+
+  // Tiles per chunk of an image: whole rows of tiles, about 64 tiles (more only when one row is wider).
+  static long winograd_chunk_rows(const ConvGeometry& g) {
+    const long row_tiles = g.out_width / 2;
+    const long rows = 64 / row_tiles;
+    return rows < 1 ? 1 : rows;
+  }
+
+  // Per thread: slot 0 holds U (16 x in x out), slot 1 V and M for one chunk of tiles.
+  static long winograd_u_floats(const ConvGeometry& g) { return 16 * g.in_channels * g.out_channels; }
+  static long winograd_vm_floats(const ConvGeometry& g) {
+    return 16 * winograd_chunk_rows(g) * (g.out_width / 2) * (g.in_channels + g.out_channels);
+  }
+
+  // NEURONA_WINOGRAD=0 (read once) keeps these convolutions on the direct path, with its bits.
+  static bool winograd_enabled() {
+    static const bool on = [] {
+      const char* value = std::getenv("NEURONA_WINOGRAD");
+      return value == nullptr || std::strcmp(value, "0") != 0;
+    }();
+    return on;
+  }
+
+  static bool reserve_winograd(ScratchLock& lock, const ConvGeometry& g, int threads) {
+    for (int t = 0; t < threads; t++) {
+      if (!lock.reserve(t * kScratchSlotsPerThread, winograd_u_floats(g)) ||
+          !lock.reserve(t * kScratchSlotsPerThread + 1, winograd_vm_floats(g))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // a - b as a fused multiply-add with -1 (exact product, one rounding: a - b's bits).
+  template <class WVec>
+  static WVec wsub(WVec a, WVec b) {
+    return Micro::fma(b, Micro::broadcast(&kMinusOne), a);
+  }
+  static constexpr float kMinusOne = -1.0f;
+  static constexpr float kHalf = 0.5f;
+
+  // U[xi][c][n] = (G g G^T)[xi] for the filter g[ky][kx][c][n], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1].
+  static void winograd_filter(const float* filter, const ConvGeometry& g, float* u) {
+    using WVec = typename Micro::Vec;
+    const long c_count = g.in_channels;
+    const long n = g.out_channels;
+    const WVec half = Micro::broadcast(&kHalf);
+    for (long c = 0; c < c_count; c++) {
+      for (long v = 0; v < n; v += Micro::kVector) {
+        WVec w[3][3];
+        for (int ky = 0; ky < 3; ky++) {
+          for (int kx = 0; kx < 3; kx++) w[ky][kx] = Micro::load(filter + ((ky * 3 + kx) * c_count + c) * n + v);
+        }
+        WVec t[4][3];  // G g
+        for (int kx = 0; kx < 3; kx++) {
+          const WVec outer = Micro::add(w[0][kx], w[2][kx]);
+          t[0][kx] = w[0][kx];
+          t[1][kx] = Micro::fma(Micro::add(outer, w[1][kx]), half, Micro::zero());
+          t[2][kx] = Micro::fma(wsub(outer, w[1][kx]), half, Micro::zero());
+          t[3][kx] = w[2][kx];
+        }
+        for (int i = 0; i < 4; i++) {
+          const WVec outer = Micro::add(t[i][0], t[i][2]);
+          const WVec row[4] = {t[i][0], Micro::fma(Micro::add(outer, t[i][1]), half, Micro::zero()),
+                               Micro::fma(wsub(outer, t[i][1]), half, Micro::zero()), t[i][2]};
+          for (int j = 0; j < 4; j++) Micro::store(u + ((i * 4 + j) * c_count + c) * n + v, row[j]);
+        }
+      }
+    }
+  }
+
+  // V[xi][t][c] = (B^T d B)[xi] of the 4x4 input block d under tile t (its top-left at `origin`),
+  // B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]; `v` is V[0][t], the positions `stride` floats apart.
+  static void winograd_input_tile(const float* origin, long row_floats, long c_count, float* v, long stride) {
+    using WVec = typename Micro::Vec;
+    for (long c = 0; c < c_count; c += Micro::kVector) {
+      WVec d[4][4];
+      for (int i = 0; i < 4; i++) {
+        for (int j = 0; j < 4; j++) d[i][j] = Micro::load(origin + i * row_floats + j * c_count + c);
+      }
+      WVec r[4][4];
+      for (int j = 0; j < 4; j++) {
+        r[0][j] = wsub(d[0][j], d[2][j]);
+        r[1][j] = Micro::add(d[1][j], d[2][j]);
+        r[2][j] = wsub(d[2][j], d[1][j]);
+        r[3][j] = wsub(d[1][j], d[3][j]);
+      }
+      for (int i = 0; i < 4; i++) {
+        const WVec row[4] = {wsub(r[i][0], r[i][2]), Micro::add(r[i][1], r[i][2]), wsub(r[i][2], r[i][1]),
+                             wsub(r[i][1], r[i][3])};
+        for (int j = 0; j < 4; j++) Micro::store(v + (i * 4 + j) * stride + c, row[j]);
+      }
+    }
+  }
+
+  // M[t][n] (+)= sum over c of V[t][c] U[c][n] for R tiles and V_COUNT vectors of n, in registers.
+  template <int V_COUNT, int R>
+  static void winograd_product(const float* v, long c_count, const float* u, long n, float* m) {
+    using WVec = typename Micro::Vec;
+    WVec acc[R][V_COUNT];
+#pragma GCC unroll 32
+    for (int r = 0; r < R; r++) {
+#pragma GCC unroll 2
+      for (int k = 0; k < V_COUNT; k++) acc[r][k] = Micro::zero();
+    }
+    for (long c = 0; c < c_count; c++) {
+      WVec f[V_COUNT];
+#pragma GCC unroll 2
+      for (int k = 0; k < V_COUNT; k++) f[k] = Micro::load(u + c * n + k * Micro::kVector);
+#pragma GCC unroll 32
+      for (int r = 0; r < R; r++) {
+        const WVec a = Micro::broadcast(v + r * c_count + c);
+#pragma GCC unroll 2
+        for (int k = 0; k < V_COUNT; k++) acc[r][k] = Micro::fma(a, f[k], acc[r][k]);
+      }
+    }
+    store_tile(acc, m, n, false);
+  }
+
+  template <int V_COUNT, int R_MAX>
+  static void winograd_product_any(long count, const float* v, long c_count, const float* u, long n, float* m) {
+    if constexpr (R_MAX >= 1) {
+      if (count == R_MAX) {
+        winograd_product<V_COUNT, R_MAX>(v, c_count, u, n, m);
+      } else {
+        winograd_product_any<V_COUNT, R_MAX - 1>(count, v, c_count, u, n, m);
+      }
+    }
+  }
+
+  // out[tile] = A^T M A for each tile of the chunk, A^T = [1 1 1 0; 0 1 -1 -1]; `m` is M[0][first tile].
+  static void winograd_output(const float* m, long tiles, long stride, long n, const ConvGeometry& g, float* out,
+                              long row0, long row_tiles) {
+    using WVec = typename Micro::Vec;
+    for (long t = 0; t < tiles; t++) {
+      const long oy = 2 * (row0 + t / row_tiles);
+      const long ox = 2 * (t % row_tiles);
+      float* target = out + (oy * g.out_width + ox) * n;
+      for (long v = 0; v < n; v += Micro::kVector) {
+        WVec s[2][4];
+        for (int j = 0; j < 4; j++) {
+          const WVec m0 = Micro::load(m + (0 * 4 + j) * stride + t * n + v);
+          const WVec m1 = Micro::load(m + (1 * 4 + j) * stride + t * n + v);
+          const WVec m2 = Micro::load(m + (2 * 4 + j) * stride + t * n + v);
+          const WVec m3 = Micro::load(m + (3 * 4 + j) * stride + t * n + v);
+          s[0][j] = Micro::add(Micro::add(m0, m1), m2);
+          s[1][j] = wsub(wsub(m1, m2), m3);
+        }
+        for (int i = 0; i < 2; i++) {
+          Micro::store(target + i * g.out_width * n + v, Micro::add(Micro::add(s[i][0], s[i][1]), s[i][2]));
+          Micro::store(target + i * g.out_width * n + n + v, wsub(wsub(s[i][1], s[i][2]), s[i][3]));
+        }
+      }
+    }
+  }
+
+  struct WinogradJob {
+    Images images;
+    const float* x;  // per_image: the unpadded batch
+    bool per_image;
+    const float* filter;
+    float* out;
+    const ConvGeometry* g;
+    const MatmulEpilogue* epilogue;
+  };
+
+  static void winograd_part(void* context, int thread, int threads) {
+    const WinogradJob& job = *static_cast<const WinogradJob*>(context);
+    const ConvGeometry& g = *job.g;
+    const long c_count = g.in_channels;
+    const long n = g.out_channels;
+    float* u = scratch_buffer(thread * kScratchSlotsPerThread);
+    winograd_filter(job.filter, g, u);
+    const long row_tiles = g.out_width / 2;
+    const long tile_rows = g.out_height / 2;
+    const long chunk_rows = winograd_chunk_rows(g);
+    const long v_stride = chunk_rows * row_tiles * c_count;  // floats between positions of V
+    const long m_stride = chunk_rows * row_tiles * n;        // and of M
+    float* v = scratch_buffer(thread * kScratchSlotsPerThread + 1);
+    float* m = v + 16 * v_stride;
+    Images images = job.images;
+    if (job.per_image) images.data = scratch_buffer(thread * kScratchSlotsPerThread + 2);
+    long begin, end;
+    split_range(g.batch, threads, thread, &begin, &end);
+    for (long b = begin; b < end; b++) {
+      if (job.per_image) pad_image(job.x, g, b, const_cast<float*>(images.data));
+      const float* image = images.data + (job.per_image ? 0 : images.slots > 0 ? b % images.slots : b) * images.image_floats;
+      float* out = job.out + b * g.out_height * g.out_width * n;
+      for (long row0 = 0; row0 < tile_rows; row0 += chunk_rows) {
+        const long tiles = min_long(chunk_rows, tile_rows - row0) * row_tiles;
+        for (long t = 0; t < tiles; t++) {
+          const long ty = row0 + t / row_tiles;
+          const long tx = t % row_tiles;
+          winograd_input_tile(image + 2 * ty * images.row_floats + 2 * tx * c_count, images.row_floats, c_count,
+                              v + t * c_count, v_stride);
+        }
+        // Near-equal runs of at most kDirectPixels2 tiles, two vectors of filters at a time.
+        constexpr int R = Micro::kDirectPixels2;
+        const long runs = (tiles + R - 1) / R;
+        for (int xi = 0; xi < 16; xi++) {
+          long t0 = 0;
+          for (long run = 0; run < runs; run++) {
+            const long count = tiles / runs + (run < tiles % runs ? 1 : 0);
+            for (long k = 0; k < n; k += 2 * Micro::kVector) {
+              const float* vt = v + xi * v_stride + t0 * c_count;
+              const float* ux = u + xi * c_count * n + k;
+              float* mt = m + xi * m_stride + t0 * n + k;
+              if (n - k >= 2 * Micro::kVector) {
+                winograd_product_any<2, R>(count, vt, c_count, ux, n, mt);
+              } else {
+                winograd_product_any<1, R>(count, vt, c_count, ux, n, mt);
+              }
+            }
+            t0 += count;
+          }
+        }
+        winograd_output(m, tiles, m_stride, n, g, out, row0, row_tiles);
+      }
+      if (job.epilogue) finish_pixels(out, g.out_height * g.out_width, n, *job.epilogue);
+    }
+  }
+
+  // The Winograd forward into `out`, as run_direct's arguments; the caller has reserve_winograd'ed.
+  static void run_winograd(const float* x, const float* filter, float* out, const ConvGeometry& g,
+                           const MatmulEpilogue* epilogue, float* padded, int threads, bool per_image) {
+    if constexpr (Micro::kDirect) {
+    WinogradJob job;
+    job.x = x;
+    job.per_image = per_image;
+    job.images = per_image ? Images{nullptr, padded_image_floats(g), padded_width(g) * g.in_channels}
+                           : prepare_images(x, g, padded, threads);
+    job.filter = filter;
+    job.out = out;
+    job.g = &g;
+    job.epilogue = epilogue;
+    parallel_run(threads_for_work(g.batch * g.out_height * g.out_width * taps_of(g) * g.out_channels, g.batch, threads),
+                 winograd_part, &job);
+    }
+  }
+
   // Returns false when the scratch memory cannot be had.
   static bool direct_conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g,
                             const MatmulEpilogue* epilogue, int threads) {
     ScratchLock lock;
+    const bool winograd = winograd_serves(g) && winograd_enabled() && reserve_winograd(lock, g, threads);
+    const auto run = winograd ? run_winograd : run_direct;
     if (reserve_per_image(lock, g, threads)) {
-      run_direct(x, filter, out, g, epilogue, nullptr, threads, true);
+      run(x, filter, out, g, epilogue, nullptr, threads, true);
       return true;
     }
     const long padded_floats = padded_batch_floats(g);
     if (padded_floats > 0 && !lock.reserve(kSharedScratchSlot, padded_floats)) return false;
-    run_direct(x, filter, out, g, epilogue, padded_floats > 0 ? scratch_buffer(kSharedScratchSlot) : nullptr, threads);
+    run(x, filter, out, g, epilogue, padded_floats > 0 ? scratch_buffer(kSharedScratchSlot) : nullptr, threads, false);
     return true;
   }
 
@@ -879,6 +1147,7 @@ struct Conv {
     if (!input_as_conv(g, &t)) return -1;
     const long filter_floats = round_up(taps_of(g) * g.out_channels, 16);
     ScratchLock lock;
+    const bool winograd = winograd_serves(t) && winograd_enabled() && reserve_winograd(lock, t, threads);
     const bool per_image = reserve_per_image(lock, t, threads);
     const long padded_floats = per_image ? 0 : padded_batch_floats(t);
     if (!lock.reserve(kSharedScratchSlot, filter_floats + padded_floats)) return 0;
@@ -895,7 +1164,8 @@ struct Conv {
         }
       }
     }
-    run_direct(dy, turned_filter, dx, t, nullptr, turned_filter + filter_floats, threads, per_image);
+    (winograd ? run_winograd : run_direct)(dy, turned_filter, dx, t, nullptr, turned_filter + filter_floats, threads,
+                                           per_image);
     return 1;
   }
 
@@ -1265,6 +1535,201 @@ struct Conv {
     });
   }
 
+  // The filter gradient through Winograd F(2x2, 3x3) where the forward pass takes it (winograd_serves):
+  // with U = G g G^T, V = B^T d B and each output tile A^T (U . V) A, the gradient of a tile's U is
+  // (A dy A^T) . V, so dF = G^T M G with M[xi] = sum over tiles of V[xi]^T (A dy A^T)[xi], a product over
+  // the tiles (in x tiles) @ (tiles x out) for each of the 16 positions. The images form job.groups
+  // groups (fixed by the geometry, as the direct path's): threads take whole groups; each group sums
+  // its tiles in order into a float32 M, turns it into its dF partial, and the partials are added in
+  // group order in float64 (Combine), so any thread count gives the same bits. W3's 16x16x32 -> 64
+  // filter gradient: see BENCHMARKS.md.
+  struct WinogradFilterJob {
+    const float* x;
+    const float* dy;
+    const ConvGeometry* g;
+    float* group_sums;  // groups x taps x out
+    long groups;
+  };
+
+  // M[rows][n] (+)= sum over `tiles` of V[t][rows] dY[t][n] for R rows and V_COUNT vectors of n.
+  template <int V_COUNT, int R>
+  static void winograd_filter_product(const float* v, long c_count, const float* dyt, long n, long tiles, float* m,
+                                      bool first) {
+    using WVec = typename Micro::Vec;
+    WVec acc[R][V_COUNT];
+#pragma GCC unroll 32
+    for (int r = 0; r < R; r++) {
+#pragma GCC unroll 4
+      for (int k = 0; k < V_COUNT; k++) acc[r][k] = first ? Micro::zero() : Micro::load(m + r * n + k * Micro::kVector);
+    }
+    for (long t = 0; t < tiles; t++) {
+      WVec f[V_COUNT];
+#pragma GCC unroll 4
+      for (int k = 0; k < V_COUNT; k++) f[k] = Micro::load(dyt + t * n + k * Micro::kVector);
+#pragma GCC unroll 32
+      for (int r = 0; r < R; r++) {
+        const WVec a = Micro::broadcast(v + t * c_count + r);
+#pragma GCC unroll 4
+        for (int k = 0; k < V_COUNT; k++) acc[r][k] = Micro::fma(a, f[k], acc[r][k]);
+      }
+    }
+    store_tile(acc, m, n, false);
+  }
+
+  template <int V_COUNT, int R_MAX>
+  static void winograd_filter_product_any(long count, const float* v, long c_count, const float* dyt, long n, long tiles,
+                                          float* m, bool first) {
+    if constexpr (R_MAX >= 1) {
+      if (count == R_MAX) {
+        winograd_filter_product<V_COUNT, R_MAX>(v, c_count, dyt, n, tiles, m, first);
+      } else {
+        winograd_filter_product_any<V_COUNT, R_MAX - 1>(count, v, c_count, dyt, n, tiles, m, first);
+      }
+    }
+  }
+
+  // (A dy A^T)[xi][t][n] of the 2x2 block of dy at `origin` (rows row_floats apart), A = [1 0; 1 1; 1 -1; 0 -1].
+  static void winograd_dy_tile(const float* origin, long row_floats, long n, float* target, long stride) {
+    using WVec = typename Micro::Vec;
+    for (long v = 0; v < n; v += Micro::kVector) {
+      WVec e[2][2];
+      for (int i = 0; i < 2; i++) {
+        for (int j = 0; j < 2; j++) e[i][j] = Micro::load(origin + i * row_floats + j * n + v);
+      }
+      WVec r[4][2];
+      for (int j = 0; j < 2; j++) {
+        r[0][j] = e[0][j];
+        r[1][j] = Micro::add(e[0][j], e[1][j]);
+        r[2][j] = wsub(e[0][j], e[1][j]);
+        r[3][j] = wsub(Micro::zero(), e[1][j]);
+      }
+      for (int i = 0; i < 4; i++) {
+        const WVec row[4] = {r[i][0], Micro::add(r[i][0], r[i][1]), wsub(r[i][0], r[i][1]), wsub(Micro::zero(), r[i][1])};
+        for (int j = 0; j < 4; j++) Micro::store(target + (i * 4 + j) * stride + v, row[j]);
+      }
+    }
+  }
+
+  // dF[ky][kx][c][n] = (G^T M G) of M[xi][c][n], G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1].
+  static void winograd_filter_out(const float* m, long c_count, long n, float* df) {
+    using WVec = typename Micro::Vec;
+    const WVec half = Micro::broadcast(&kHalf);
+    const long stride = c_count * n;
+    for (long i = 0; i < stride; i += Micro::kVector) {
+      WVec w[3][4];
+      for (int j = 0; j < 4; j++) {
+        const WVec m0 = Micro::load(m + (0 * 4 + j) * stride + i);
+        const WVec m1 = Micro::load(m + (1 * 4 + j) * stride + i);
+        const WVec m2 = Micro::load(m + (2 * 4 + j) * stride + i);
+        const WVec m3 = Micro::load(m + (3 * 4 + j) * stride + i);
+        const WVec inner = Micro::fma(Micro::add(m1, m2), half, Micro::zero());
+        w[0][j] = Micro::add(m0, inner);
+        w[1][j] = Micro::fma(wsub(m1, m2), half, Micro::zero());
+        w[2][j] = Micro::add(inner, m3);
+      }
+      for (int ky = 0; ky < 3; ky++) {
+        const WVec inner = Micro::fma(Micro::add(w[ky][1], w[ky][2]), half, Micro::zero());
+        Micro::store(df + (ky * 3 + 0) * stride + i, Micro::add(w[ky][0], inner));
+        Micro::store(df + (ky * 3 + 1) * stride + i, Micro::fma(wsub(w[ky][1], w[ky][2]), half, Micro::zero()));
+        Micro::store(df + (ky * 3 + 2) * stride + i, Micro::add(inner, w[ky][3]));
+      }
+    }
+  }
+
+  static void winograd_filter_part(void* context, int thread, int threads) {
+    const WinogradFilterJob& job = *static_cast<const WinogradFilterJob*>(context);
+    const ConvGeometry& g = *job.g;
+    const long c_count = g.in_channels;
+    const long n = g.out_channels;
+    const long row_tiles = g.out_width / 2;
+    const long tile_rows = g.out_height / 2;
+    const long chunk_rows = winograd_chunk_rows(g);
+    const long v_stride = chunk_rows * row_tiles * c_count;
+    const long d_stride = chunk_rows * row_tiles * n;
+    float* m = scratch_buffer(thread * kScratchSlotsPerThread);
+    float* v = scratch_buffer(thread * kScratchSlotsPerThread + 1);
+    float* dyt = v + 16 * v_stride;
+    const bool padded = !needs_no_padding(g);
+    float* image_buffer = scratch_buffer(thread * kScratchSlotsPerThread + 2);
+    const long row_floats = padded ? padded_width(g) * c_count : g.in_width * c_count;
+    // Blocks of rows of M: 7 rows x 4 vectors, else 14 x 2 or 14 x 1, near-equal.
+    const long vectors = n / Micro::kVector;
+    const bool four = vectors % 4 == 0;
+    const long max_rows = four ? Micro::kDirectPixels2 / 2 : Micro::kDirectPixels2;
+    const long blocks = (c_count + max_rows - 1) / max_rows;
+    long group_begin, group_end;
+    split_range(job.groups, threads, thread, &group_begin, &group_end);
+    for (long group = group_begin; group < group_end; group++) {
+      long b0, b1;
+      split_range(g.batch, static_cast<int>(job.groups), static_cast<int>(group), &b0, &b1);
+      bool first = true;
+      for (long b = b0; b < b1; b++) {
+        const float* image = g.in_height * g.in_width * c_count * b + job.x;
+        if (padded) {
+          pad_image(job.x, g, b, image_buffer);
+          image = image_buffer;
+        }
+        const float* dy_image = job.dy + b * g.out_height * g.out_width * n;
+        for (long row0 = 0; row0 < tile_rows; row0 += chunk_rows) {
+          const long tiles = min_long(chunk_rows, tile_rows - row0) * row_tiles;
+          for (long t = 0; t < tiles; t++) {
+            const long ty = row0 + t / row_tiles;
+            const long tx = t % row_tiles;
+            winograd_input_tile(image + 2 * ty * row_floats + 2 * tx * c_count, row_floats, c_count, v + t * c_count, v_stride);
+            winograd_dy_tile(dy_image + (2 * ty * g.out_width + 2 * tx) * n, g.out_width * n, n, dyt + t * n, d_stride);
+          }
+          for (int xi = 0; xi < 16; xi++) {
+            long r0 = 0;
+            for (long block = 0; block < blocks; block++) {
+              const long rows = c_count / blocks + (block < c_count % blocks ? 1 : 0);
+              for (long k = 0; k < vectors;) {
+                const float* vx = v + xi * v_stride + r0;
+                const float* dx = dyt + xi * d_stride + k * Micro::kVector;
+                float* mx = m + (xi * c_count + r0) * n + k * Micro::kVector;
+                if (four) {
+                  winograd_filter_product_any<4, Micro::kDirectPixels2 / 2>(rows, vx, c_count, dx, n, tiles, mx, first);
+                  k += 4;
+                } else if (vectors - k >= 2) {
+                  winograd_filter_product_any<2, Micro::kDirectPixels2>(rows, vx, c_count, dx, n, tiles, mx, first);
+                  k += 2;
+                } else {
+                  winograd_filter_product_any<1, Micro::kDirectPixels2>(rows, vx, c_count, dx, n, tiles, mx, first);
+                  k += 1;
+                }
+              }
+              r0 += rows;
+            }
+          }
+          first = false;
+        }
+      }
+      winograd_filter_out(m, c_count, n, job.group_sums + group * 9 * c_count * n);
+    }
+  }
+
+  // 1 done, 0 out of scratch memory, -1 not taken.
+  static int winograd_backprop_filter(const Job& job, int threads) {
+    if constexpr (!Micro::kDirect) {
+      return -1;
+    } else {
+      const ConvGeometry& g = *job.g;
+      if (!winograd_serves(g) || !winograd_enabled()) return -1;
+      const long size = job.taps * job.n;
+      const long groups = min_long(job.groups, g.batch);
+      ScratchLock lock;
+      if (!reserve_winograd(lock, g, threads)) return 0;
+      for (int t = 0; t < threads; t++) {
+        if (!needs_no_padding(g) && !lock.reserve(t * kScratchSlotsPerThread + 2, padded_image_floats(g))) return 0;
+      }
+      if (!lock.reserve(kSharedScratchSlot, groups * size)) return 0;
+      WinogradFilterJob w{job.x, job.filter, &g, scratch_buffer(kSharedScratchSlot), groups};
+      parallel_run(threads_for_work(job.pixels * size, groups, threads), winograd_filter_part, &w);
+      Combine combine{w.group_sums, job.out, size, groups};
+      parallel_run(threads_for(size * groups, threads), combine_part, &combine);
+      return 1;
+    }
+  }
+
   // The direct filter gradient of `job` (whose groups are set): 1 done, 0 out of scratch memory, -1 not
   // taken (a padded copy of the batch would be too large; the GEMM path runs instead).
   static int direct_backprop_filter(Job& job, int threads) {
@@ -1322,6 +1787,8 @@ struct Conv {
     job.groups = min_long(min_long(kMaxGroups, job.chunks), kMaxGroupFloats / size);
     if (job.groups < 1) job.groups = 1;
     threads = threads_for_work(job.pixels * size, job.groups, threads);
+    const int winograd = winograd_backprop_filter(job, threads);
+    if (winograd >= 0) return winograd == 1;
     const int direct = direct_backprop_filter(job, threads);
     if (direct >= 0) return direct == 1;
     ScratchLock lock;
