@@ -847,11 +847,12 @@ struct Conv {
   // channels in whole vectors and even output sizes, in the forward pass, the input gradient (a
   // convolution of dy, direct_backprop_input) and the filter gradient (winograd_backprop_filter): W3's
   // 16x16x32 -> 64 convolution on 2 threads 0.91-1.05 -> 0.58-0.63 ms, 0.91-0.98 -> 0.62-0.69 ms and
-  // 1.14-1.18 -> 0.69-0.77 ms. The transforms
-  // round and the products are summed in another order, so results differ from the direct path's (and
-  // js's) in the last bits, as far from a float64 reference as they are; an infinite or NaN input can
-  // turn the other outputs of its tiles NaN (inf - inf in a transform). Images are split over
-  // threads, each computed alone: any thread count gives the same bits. NEURONA_WINOGRAD=0 turns it off.
+  // 1.14-1.18 -> 0.69-0.77 ms. The transforms round and the products are summed in another order, so
+  // results differ from the direct path's (and js's) in the last bits, no farther from a float64
+  // reference; an infinite or NaN value can give NaN where the direct path does not (inf - inf in a
+  // transform). Forward, each chunk of tile rows of an image is computed alone (the threads share the
+  // chunks, so a batch of one uses them all): any thread count gives the same bits. NEURONA_WINOGRAD=0
+  // turns it off.
   static bool winograd_serves(const ConvGeometry& g) {
     if constexpr (!Micro::kDirect) {
       return false;
@@ -870,7 +871,7 @@ struct Conv {
     return rows < 1 ? 1 : rows;
   }
 
-  // Per thread: slot 0 holds U (16 x in x out), slot 1 V and M for one chunk of tiles.
+  // Per thread: slot 0 holds U (16 x in x out), slot 1 V and M (or dy's tiles) for one chunk of tiles.
   static long winograd_u_floats(const ConvGeometry& g) { return 16 * g.in_channels * g.out_channels; }
   static long winograd_vm_floats(const ConvGeometry& g) {
     return 16 * winograd_chunk_rows(g) * (g.out_width / 2) * (g.in_channels + g.out_channels);
@@ -885,9 +886,10 @@ struct Conv {
     return on;
   }
 
-  static bool reserve_winograd(ScratchLock& lock, const ConvGeometry& g, int threads) {
+  // `ms`: how many 16 x in x out blocks slot 0 holds (U forward; the filter gradient's two Ms).
+  static bool reserve_winograd(ScratchLock& lock, const ConvGeometry& g, int threads, long ms = 1) {
     for (int t = 0; t < threads; t++) {
-      if (!lock.reserve(t * kScratchSlotsPerThread, winograd_u_floats(g)) ||
+      if (!lock.reserve(t * kScratchSlotsPerThread, ms * winograd_u_floats(g)) ||
           !lock.reserve(t * kScratchSlotsPerThread + 1, winograd_vm_floats(g))) {
         return false;
       }
@@ -1044,43 +1046,50 @@ struct Conv {
     float* m = v + 16 * v_stride;
     Images images = job.images;
     if (job.per_image) images.data = scratch_buffer(thread * kScratchSlotsPerThread + 2);
+    // Units of work: one chunk of tile rows of one image (a batch of one still splits over threads).
+    const long chunks = (tile_rows + chunk_rows - 1) / chunk_rows;
     long begin, end;
-    split_range(g.batch, threads, thread, &begin, &end);
-    for (long b = begin; b < end; b++) {
-      if (job.per_image) pad_image(job.x, g, b, const_cast<float*>(images.data));
+    split_range(g.batch * chunks, threads, thread, &begin, &end);
+    long padded = -1;
+    for (long unit = begin; unit < end; unit++) {
+      const long b = unit / chunks;
+      const long row0 = unit % chunks * chunk_rows;
+      if (job.per_image && b != padded) {
+        pad_image(job.x, g, b, const_cast<float*>(images.data));
+        padded = b;
+      }
       const float* image = images.data + (job.per_image ? 0 : images.slots > 0 ? b % images.slots : b) * images.image_floats;
       float* out = job.out + b * g.out_height * g.out_width * n;
-      for (long row0 = 0; row0 < tile_rows; row0 += chunk_rows) {
-        const long tiles = min_long(chunk_rows, tile_rows - row0) * row_tiles;
-        for (long t = 0; t < tiles; t++) {
-          const long ty = row0 + t / row_tiles;
-          const long tx = t % row_tiles;
-          winograd_input_tile(image + 2 * ty * images.row_floats + 2 * tx * c_count, images.row_floats, c_count,
-                              v + t * c_count, v_stride);
-        }
-        // Near-equal runs of at most kDirectPixels2 tiles, two vectors of filters at a time.
-        constexpr int R = Micro::kDirectPixels2;
-        const long runs = (tiles + R - 1) / R;
-        for (int xi = 0; xi < 16; xi++) {
-          long t0 = 0;
-          for (long run = 0; run < runs; run++) {
-            const long count = tiles / runs + (run < tiles % runs ? 1 : 0);
-            for (long k = 0; k < n; k += 2 * Micro::kVector) {
-              const float* vt = v + xi * v_stride + t0 * c_count;
-              const float* ux = u + xi * c_count * n + k;
-              float* mt = m + xi * m_stride + t0 * n + k;
-              if (n - k >= 2 * Micro::kVector) {
-                winograd_product_any<2, R>(count, vt, c_count, ux, n, mt);
-              } else {
-                winograd_product_any<1, R>(count, vt, c_count, ux, n, mt);
-              }
-            }
-            t0 += count;
-          }
-        }
-        winograd_output(m, tiles, m_stride, n, g, out, row0, row_tiles);
+      const long tiles = min_long(chunk_rows, tile_rows - row0) * row_tiles;
+      for (long t = 0; t < tiles; t++) {
+        const long ty = row0 + t / row_tiles;
+        const long tx = t % row_tiles;
+        winograd_input_tile(image + 2 * ty * images.row_floats + 2 * tx * c_count, images.row_floats, c_count,
+                            v + t * c_count, v_stride);
       }
-      if (job.epilogue) finish_pixels(out, g.out_height * g.out_width, n, *job.epilogue);
+      // Near-equal runs of at most kDirectPixels2 tiles, two vectors of filters at a time.
+      constexpr int R = Micro::kDirectPixels2;
+      const long runs = (tiles + R - 1) / R;
+      for (int xi = 0; xi < 16; xi++) {
+        long t0 = 0;
+        for (long run = 0; run < runs; run++) {
+          const long count = tiles / runs + (run < tiles % runs ? 1 : 0);
+          for (long k = 0; k < n; k += 2 * Micro::kVector) {
+            const float* vt = v + xi * v_stride + t0 * c_count;
+            const float* ux = u + xi * c_count * n + k;
+            float* mt = m + xi * m_stride + t0 * n + k;
+            if (n - k >= 2 * Micro::kVector) {
+              winograd_product_any<2, R>(count, vt, c_count, ux, n, mt);
+            } else {
+              winograd_product_any<1, R>(count, vt, c_count, ux, n, mt);
+            }
+          }
+          t0 += count;
+        }
+      }
+      winograd_output(m, tiles, m_stride, n, g, out, row0, row_tiles);
+      // The chunk's output rows, while they are in cache.
+      if (job.epilogue) finish_pixels(out + 2 * row0 * g.out_width * n, 4 * tiles, n, *job.epilogue);
     }
   }
 
@@ -1097,7 +1106,9 @@ struct Conv {
     job.out = out;
     job.g = &g;
     job.epilogue = epilogue;
-    parallel_run(threads_for_work(g.batch * g.out_height * g.out_width * taps_of(g) * g.out_channels, g.batch, threads),
+    const long chunks = (g.out_height / 2 + winograd_chunk_rows(g) - 1) / winograd_chunk_rows(g);
+    parallel_run(threads_for_work(g.batch * g.out_height * g.out_width * taps_of(g) * g.out_channels, g.batch * chunks,
+                                  threads),
                  winograd_part, &job);
     }
   }
@@ -1538,11 +1549,13 @@ struct Conv {
   // The filter gradient through Winograd F(2x2, 3x3) where the forward pass takes it (winograd_serves):
   // with U = G g G^T, V = B^T d B and each output tile A^T (U . V) A, the gradient of a tile's U is
   // (A dy A^T) . V, so dF = G^T M G with M[xi] = sum over tiles of V[xi]^T (A dy A^T)[xi], a product over
-  // the tiles (in x tiles) @ (tiles x out) for each of the 16 positions. The images form job.groups
-  // groups (fixed by the geometry, as the direct path's): threads take whole groups; each group sums
-  // its tiles in order into a float32 M, turns it into its dF partial, and the partials are added in
-  // group order in float64 (Combine), so any thread count gives the same bits. W3's 16x16x32 -> 64
-  // filter gradient: see BENCHMARKS.md.
+  // the tiles (in x tiles) @ (tiles x out) for each of the 16 positions. The images (for a batch of one,
+  // two halves of its chunks of tile rows) form up to job.groups groups (fixed by the geometry, as the
+  // direct path's groups of pixel chunks): threads take whole groups; each group adds its chunks' Ms into a
+  // float32 M, turns it into its dF partial, and the partials are added in group order in float64
+  // (Combine), so any thread count gives the same bits. A tap that meets only padding gets a sum of
+  // rounding errors (about 1e-7 of the other taps' sums) rather than an exact 0; 'same' and 'valid'
+  // padding give no such tap.
   struct WinogradFilterJob {
     const float* x;
     const float* dy;
@@ -1551,16 +1564,15 @@ struct Conv {
     long groups;
   };
 
-  // M[rows][n] (+)= sum over `tiles` of V[t][rows] dY[t][n] for R rows and V_COUNT vectors of n.
+  // M[rows][n] = sum over `tiles` of V[t][rows] dY[t][n] for R rows and V_COUNT vectors of n.
   template <int V_COUNT, int R>
-  static void winograd_filter_product(const float* v, long c_count, const float* dyt, long n, long tiles, float* m,
-                                      bool first) {
+  static void winograd_filter_product(const float* v, long c_count, const float* dyt, long n, long tiles, float* m) {
     using WVec = typename Micro::Vec;
     WVec acc[R][V_COUNT];
 #pragma GCC unroll 32
     for (int r = 0; r < R; r++) {
 #pragma GCC unroll 4
-      for (int k = 0; k < V_COUNT; k++) acc[r][k] = first ? Micro::zero() : Micro::load(m + r * n + k * Micro::kVector);
+      for (int k = 0; k < V_COUNT; k++) acc[r][k] = Micro::zero();
     }
     for (long t = 0; t < tiles; t++) {
       WVec f[V_COUNT];
@@ -1578,12 +1590,12 @@ struct Conv {
 
   template <int V_COUNT, int R_MAX>
   static void winograd_filter_product_any(long count, const float* v, long c_count, const float* dyt, long n, long tiles,
-                                          float* m, bool first) {
+                                          float* m) {
     if constexpr (R_MAX >= 1) {
       if (count == R_MAX) {
-        winograd_filter_product<V_COUNT, R_MAX>(v, c_count, dyt, n, tiles, m, first);
+        winograd_filter_product<V_COUNT, R_MAX>(v, c_count, dyt, n, tiles, m);
       } else {
-        winograd_filter_product_any<V_COUNT, R_MAX - 1>(count, v, c_count, dyt, n, tiles, m, first);
+        winograd_filter_product_any<V_COUNT, R_MAX - 1>(count, v, c_count, dyt, n, tiles, m);
       }
     }
   }
@@ -1646,7 +1658,11 @@ struct Conv {
     const long chunk_rows = winograd_chunk_rows(g);
     const long v_stride = chunk_rows * row_tiles * c_count;
     const long d_stride = chunk_rows * row_tiles * n;
+    // M of the group (its first chunk's products go straight there), then M of each later chunk, each
+    // summed from zero over the chunk's tiles and then added onto the group's, as the direct path adds
+    // KC-long slices: one running sum over a group's thousands of tiles lost 2-10x more to rounding.
     float* m = scratch_buffer(thread * kScratchSlotsPerThread);
+    float* m_chunk = m + 16 * c_count * n;
     float* v = scratch_buffer(thread * kScratchSlotsPerThread + 1);
     float* dyt = v + 16 * v_stride;
     const bool padded = !needs_no_padding(g);
@@ -1657,57 +1673,71 @@ struct Conv {
     const bool four = vectors % 4 == 0;
     const long max_rows = four ? Micro::kDirectPixels2 / 2 : Micro::kDirectPixels2;
     const long blocks = (c_count + max_rows - 1) / max_rows;
+    const long chunks = (tile_rows + chunk_rows - 1) / chunk_rows;
     long group_begin, group_end;
     split_range(job.groups, threads, thread, &group_begin, &group_end);
     for (long group = group_begin; group < group_end; group++) {
-      long b0, b1;
-      split_range(g.batch, static_cast<int>(job.groups), static_cast<int>(group), &b0, &b1);
-      bool first = true;
-      for (long b = b0; b < b1; b++) {
-        const float* image = g.in_height * g.in_width * c_count * b + job.x;
-        if (padded) {
-          pad_image(job.x, g, b, image_buffer);
-          image = image_buffer;
+      // The group's units, chunks of tile rows of an image in (image, chunk) order: whole images (each
+      // padded once), or for a batch of one, halves of its chunks.
+      long u0, u1;
+      if (g.batch > 1) {
+        split_range(g.batch, static_cast<int>(job.groups), static_cast<int>(group), &u0, &u1);
+        u0 *= chunks;
+        u1 *= chunks;
+      } else {
+        split_range(chunks, static_cast<int>(job.groups), static_cast<int>(group), &u0, &u1);
+      }
+      long loaded = -1;
+      const float* image = nullptr;
+      for (long unit = u0; unit < u1; unit++) {
+        const long b = unit / chunks;
+        const long row0 = unit % chunks * chunk_rows;
+        if (b != loaded) {
+          image = g.in_height * g.in_width * c_count * b + job.x;
+          if (padded) {
+            pad_image(job.x, g, b, image_buffer);
+            image = image_buffer;
+          }
+          loaded = b;
         }
         const float* dy_image = job.dy + b * g.out_height * g.out_width * n;
-        for (long row0 = 0; row0 < tile_rows; row0 += chunk_rows) {
-          const long tiles = min_long(chunk_rows, tile_rows - row0) * row_tiles;
-          for (long t = 0; t < tiles; t++) {
-            const long ty = row0 + t / row_tiles;
-            const long tx = t % row_tiles;
-            winograd_input_tile(image + 2 * ty * row_floats + 2 * tx * c_count, row_floats, c_count, v + t * c_count, v_stride);
-            winograd_dy_tile(dy_image + (2 * ty * g.out_width + 2 * tx) * n, g.out_width * n, n, dyt + t * n, d_stride);
-          }
-          for (int xi = 0; xi < 16; xi++) {
-            long r0 = 0;
-            for (long block = 0; block < blocks; block++) {
-              const long rows = c_count / blocks + (block < c_count % blocks ? 1 : 0);
-              for (long k = 0; k < vectors;) {
-                const float* vx = v + xi * v_stride + r0;
-                const float* dx = dyt + xi * d_stride + k * Micro::kVector;
-                float* mx = m + (xi * c_count + r0) * n + k * Micro::kVector;
-                if (four) {
-                  winograd_filter_product_any<4, Micro::kDirectPixels2 / 2>(rows, vx, c_count, dx, n, tiles, mx, first);
-                  k += 4;
-                } else if (vectors - k >= 2) {
-                  winograd_filter_product_any<2, Micro::kDirectPixels2>(rows, vx, c_count, dx, n, tiles, mx, first);
-                  k += 2;
-                } else {
-                  winograd_filter_product_any<1, Micro::kDirectPixels2>(rows, vx, c_count, dx, n, tiles, mx, first);
-                  k += 1;
-                }
-              }
-              r0 += rows;
-            }
-          }
-          first = false;
+        const long tiles = min_long(chunk_rows, tile_rows - row0) * row_tiles;
+        for (long t = 0; t < tiles; t++) {
+          const long ty = row0 + t / row_tiles;
+          const long tx = t % row_tiles;
+          winograd_input_tile(image + 2 * ty * row_floats + 2 * tx * c_count, row_floats, c_count, v + t * c_count, v_stride);
+          winograd_dy_tile(dy_image + (2 * ty * g.out_width + 2 * tx) * n, g.out_width * n, n, dyt + t * n, d_stride);
         }
+        float* target = unit == u0 ? m : m_chunk;
+        for (int xi = 0; xi < 16; xi++) {
+          long r0 = 0;
+          for (long block = 0; block < blocks; block++) {
+            const long rows = c_count / blocks + (block < c_count % blocks ? 1 : 0);
+            for (long k = 0; k < vectors;) {
+              const float* vx = v + xi * v_stride + r0;
+              const float* dx = dyt + xi * d_stride + k * Micro::kVector;
+              float* mx = target + (xi * c_count + r0) * n + k * Micro::kVector;
+              if (four) {
+                winograd_filter_product_any<4, Micro::kDirectPixels2 / 2>(rows, vx, c_count, dx, n, tiles, mx);
+                k += 4;
+              } else if (vectors - k >= 2) {
+                winograd_filter_product_any<2, Micro::kDirectPixels2>(rows, vx, c_count, dx, n, tiles, mx);
+                k += 2;
+              } else {
+                winograd_filter_product_any<1, Micro::kDirectPixels2>(rows, vx, c_count, dx, n, tiles, mx);
+                k += 1;
+              }
+            }
+            r0 += rows;
+          }
+        }
+        if (unit != u0) add_floats(m, m_chunk, 16 * c_count * n);
       }
       winograd_filter_out(m, c_count, n, job.group_sums + group * 9 * c_count * n);
     }
   }
 
-  // 1 done, 0 out of scratch memory, -1 not taken.
+  // 1 done, -1 not taken (also when the scratch memory cannot be had).
   static int winograd_backprop_filter(const Job& job, int threads) {
     if constexpr (!Micro::kDirect) {
       return -1;
@@ -1715,13 +1745,15 @@ struct Conv {
       const ConvGeometry& g = *job.g;
       if (!winograd_serves(g) || !winograd_enabled()) return -1;
       const long size = job.taps * job.n;
-      const long groups = min_long(job.groups, g.batch);
+      const long chunks = (g.out_height / 2 + winograd_chunk_rows(g) - 1) / winograd_chunk_rows(g);
+      const long groups = min_long(job.groups, g.batch > 1 ? g.batch : min_long(chunks, 2));
+      // Without the memory, the direct path (or the GEMM path) runs instead.
       ScratchLock lock;
-      if (!reserve_winograd(lock, g, threads)) return 0;
+      if (!reserve_winograd(lock, g, threads, 2)) return -1;
       for (int t = 0; t < threads; t++) {
-        if (!needs_no_padding(g) && !lock.reserve(t * kScratchSlotsPerThread + 2, padded_image_floats(g))) return 0;
+        if (!needs_no_padding(g) && !lock.reserve(t * kScratchSlotsPerThread + 2, padded_image_floats(g))) return -1;
       }
-      if (!lock.reserve(kSharedScratchSlot, groups * size)) return 0;
+      if (!lock.reserve(kSharedScratchSlot, groups * size)) return -1;
       WinogradFilterJob w{job.x, job.filter, &g, scratch_buffer(kSharedScratchSlot), groups};
       parallel_run(threads_for_work(job.pixels * size, groups, threads), winograd_filter_part, &w);
       Combine combine{w.group_sums, job.out, size, groups};

@@ -563,6 +563,57 @@ test("the direct convolution, its filter gradient and the transposed narrow GEMM
   });
 });
 
+// On AVX-512, a 3x3 stride-1 convolution with whole vectors of channels and even output sizes runs as
+// Winograd F(2x2, 3x3) (docs/backends.md); NEURONA_WINOGRAD=0 keeps it on the direct path, whose forward
+// pass and filter gradient give the general (GEMM) path's bits: 48 filters against the first 48 of 49.
+const winogradCheck = `
+import * as nr from './src/index.ts';
+import { nativeInfo } from './src/backend/native/index.ts';
+nr.setBackend('native');
+nr.setSeed(11);
+const x = nr.randu([2, 16, 16, 32], { low: -1, high: 1 });
+const wide = nr.randu([3, 3, 32, 49], { low: -1, high: 1 });
+const dyWide = nr.randu([2, 16, 16, 49], { low: -1, high: 1 });
+const w = nr.slice(wide, [0, 0, 0, 0], [3, 3, 32, 48]);
+const dy = nr.slice(dyWide, [0, 0, 0, 0], [2, 16, 16, 48]);
+const narrow = (t) => nr.slice(t, [0, 0, 0, 0], [...t.shape.slice(0, 3), 48]);
+const [dx, dw] = nr.grad((a, b) => nr.conv2d(a, b, { padding: 'same' }).mul(dy).sum())(x, w);
+const [, dwWide] = nr.grad((a, b) => nr.conv2d(a, b, { padding: 'same' }).mul(dyWide).sum())(x, wide);
+const pairs = [[nr.conv2d(x, w, { padding: 'same' }), narrow(nr.conv2d(x, wide, { padding: 'same' }))], [dw, narrow(dwWide)]];
+const gap = ([a, b]) => { const p = a.data(), q = b.data(); let g = 0; for (let i = 0; i < p.length; i++) g = Math.max(g, Math.abs(p[i] - q[i])); return g; };
+const same = ([a, b]) => new Uint32Array(a.data().slice().buffer).every((v, i) => v === new Uint32Array(b.data().slice().buffer)[i]);
+console.log(JSON.stringify({ isa: nativeInfo().isa, same: pairs.map(same), gap: pairs.map(gap), dx: Array.from(dx.data()) }));
+`;
+
+test(
+  'NEURONA_WINOGRAD=0 keeps 3x3 stride-1 convolutions on the direct path and its bits; on AVX-512 Winograd otherwise, within float32 rounding',
+  skipUnbuilt,
+  (t) => {
+    const run = (env: Record<string, string>) => {
+      const child = spawnSync(process.execPath, [...TS_NODE, '--input-type=module', '-e', winogradCheck], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, NEURONA_QUIET: '1', ...env },
+      });
+      assert.equal(child.status, 0, child.stderr);
+      return JSON.parse(child.stdout) as { isa: string; same: boolean[]; gap: number[]; dx: number[] };
+    };
+    const direct = run({ NEURONA_WINOGRAD: '0' });
+    assert.deepEqual(direct.same, [true, true], 'forward and filter gradient with NEURONA_WINOGRAD=0');
+    const winograd = run({});
+    if (winograd.isa !== 'avx512') {
+      t.skip(`this CPU runs ${winograd.isa}, whose kernels have no Winograd path`);
+      return;
+    }
+    assert.deepEqual(winograd.same, [false, false], 'Winograd gives other last bits than the direct path');
+    // Forward sums of 288 products of values in [-1, 1] (a few units), the filter gradient of 512.
+    assert.ok(winograd.gap[0]! < 5e-5 && winograd.gap[1]! < 1e-4, `Winograd against the general path: ${winograd.gap}`);
+    let dxGap = 0;
+    for (let i = 0; i < direct.dx.length; i++) dxGap = Math.max(dxGap, Math.abs(direct.dx[i]! - winograd.dx[i]!));
+    assert.ok(dxGap > 0 && dxGap < 5e-5, `input gradient, Winograd against direct: ${dxGap}`);
+  },
+);
+
 // A batch of at least 4 images per thread is padded image by image inside the threads, a smaller one
 // as a whole batch up front (conv_impl.h reserve_per_image): the sums are the same, so the bits must be.
 test('the direct convolution padded image by image gives the bits of the batch padded up front', skipUnbuilt, () => {
