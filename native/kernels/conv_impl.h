@@ -11,8 +11,8 @@
 // Where the filters come in whole vectors and the filter bank fits in L2, the forward pass and the
 // filter gradient skip the im2col matrix and run direct kernels on the (padded) images instead, and
 // so does the input gradient of a stride-1 convolution, as a convolution of dy (see direct_serves);
-// on AVX-512, 3x3 stride-1 convolutions with whole vectors of channels and even output sizes run all
-// three passes through Winograd F(2x2, 3x3) instead (see winograd_serves). Otherwise:
+// 3x3 stride-1 convolutions with whole vectors of channels and even output sizes run all three passes
+// through Winograd F(2x2, 3x3) instead (see winograd_serves). Otherwise:
 // The pixels are cut into chunks whose im2col block (about 256 KB) stays in L2 while the GEMM driver
 // packs it; each thread fills its own im2col buffer (kept between calls, grown when needed, never
 // freed per call) and runs the single-threaded GEMM block on it. A 1x1 filter with stride 1 and no
@@ -843,21 +843,22 @@ struct Conv {
   // goes to U = G g G^T (16 values per input/output channel pair), each input tile to V = B^T d B (16
   // values per channel, additions only); for each of the 16 positions xi, M[xi] = V[xi] @ U[xi] is a
   // product over the input channels (tiles x in) @ (in x out), and each output tile is A^T M A
-  // (additions only). Taken on AVX-512 for 3x3 filters at stride and dilation 1 with input and output
-  // channels in whole vectors and even output sizes, in the forward pass, the input gradient (a
-  // convolution of dy, direct_backprop_input) and the filter gradient (winograd_backprop_filter): W3's
-  // 16x16x32 -> 64 convolution on 2 threads 0.91-1.05 -> 0.58-0.63 ms, 0.91-0.98 -> 0.62-0.69 ms and
-  // 1.14-1.18 -> 0.69-0.77 ms. The transforms round and the products are summed in another order, so
-  // results differ from the direct path's (and js's) in the last bits, no farther from a float64
-  // reference; an infinite or NaN value can give NaN where the direct path does not (inf - inf in a
-  // transform). Forward, each chunk of tile rows of an image is computed alone (the threads share the
-  // chunks, so a batch of one uses them all): any thread count gives the same bits. NEURONA_WINOGRAD=0
-  // turns it off.
+  // (additions only). Taken on AVX-512 and AVX2 (not the portable kernels or wasm, which have no direct
+  // path) for 3x3 filters at stride and dilation 1 with input and output channels in whole vectors and
+  // even output sizes, in the forward pass, the input gradient (a convolution of dy,
+  // direct_backprop_input) and the filter gradient (winograd_backprop_filter): W3's 16x16x32 -> 64
+  // convolution on 2 threads, AVX-512, 0.91-1.05 -> 0.58-0.63 ms, 0.91-0.98 -> 0.62-0.69 ms and
+  // 1.14-1.18 -> 0.69-0.77 ms; AVX2 1.68-1.71 -> 0.93-0.97, 1.43-1.48 -> 1.12-1.18 and 1.97-2.02 ->
+  // 1.30-1.34. The transforms round and the products are summed in another order, so results differ
+  // from the direct path's (and js's) in the last bits, no farther from a float64 reference; an
+  // infinite or NaN value can give NaN where the direct path does not (inf - inf in a transform).
+  // Forward, each chunk of tile rows of an image is computed alone (the threads share the chunks, so a
+  // batch of one uses them all): any thread count gives the same bits. NEURONA_WINOGRAD=0 turns it off.
   static bool winograd_serves(const ConvGeometry& g) {
     if constexpr (!Micro::kDirect) {
       return false;
     } else {
-      return Micro::kVector == 16 && g.filter_height == 3 && g.filter_width == 3 && g.stride_height == 1 && g.stride_width == 1 &&
+      return g.filter_height == 3 && g.filter_width == 3 && g.stride_height == 1 && g.stride_width == 1 &&
              g.dilation_height == 1 && g.dilation_width == 1 && g.in_channels % Micro::kVector == 0 &&
              g.out_height % 2 == 0 && g.out_width % 2 == 0 && g.out_height > 0 &&
              g.out_width > 0 && direct_serves(g);
@@ -1668,9 +1669,9 @@ struct Conv {
     const bool padded = !needs_no_padding(g);
     float* image_buffer = scratch_buffer(thread * kScratchSlotsPerThread + 2);
     const long row_floats = padded ? padded_width(g) * c_count : g.in_width * c_count;
-    // Blocks of rows of M: 7 rows x 4 vectors, else 14 x 2 or 14 x 1, near-equal.
+    // Blocks of rows of M: 7 rows x 4 vectors, else 14 x 2 or 14 x 1 (AVX2: 6 x 2 or 6 x 1), near-equal.
     const long vectors = n / Micro::kVector;
-    const bool four = vectors % 4 == 0;
+    const bool four = Micro::kDirectPixels2 >= 12 && vectors % 4 == 0;
     const long max_rows = four ? Micro::kDirectPixels2 / 2 : Micro::kDirectPixels2;
     const long blocks = (c_count + max_rows - 1) / max_rows;
     const long chunks = (tile_rows + chunk_rows - 1) / chunk_rows;

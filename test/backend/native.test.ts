@@ -563,8 +563,8 @@ test("the direct convolution, its filter gradient and the transposed narrow GEMM
   });
 });
 
-// On AVX-512, a 3x3 stride-1 convolution with whole vectors of channels and even output sizes runs as
-// Winograd F(2x2, 3x3) (docs/backends.md); NEURONA_WINOGRAD=0 keeps it on the direct path, whose forward
+// On AVX-512 and AVX2, a 3x3 stride-1 convolution with whole vectors of channels and even output sizes
+// runs as Winograd F(2x2, 3x3) (docs/backends.md); NEURONA_WINOGRAD=0 keeps it on the direct path, whose forward
 // pass and filter gradient give the general (GEMM) path's bits: 48 filters against the first 48 of 49.
 const winogradCheck = `
 import * as nr from './src/index.ts';
@@ -586,7 +586,7 @@ console.log(JSON.stringify({ isa: nativeInfo().isa, same: pairs.map(same), gap: 
 `;
 
 test(
-  'NEURONA_WINOGRAD=0 keeps 3x3 stride-1 convolutions on the direct path and its bits; on AVX-512 Winograd otherwise, within float32 rounding',
+  'NEURONA_WINOGRAD=0 keeps 3x3 stride-1 convolutions on the direct path and its bits; on AVX-512 and AVX2 Winograd otherwise, within float32 rounding',
   skipUnbuilt,
   (t) => {
     const run = (env: Record<string, string>) => {
@@ -601,8 +601,8 @@ test(
     const direct = run({ NEURONA_WINOGRAD: '0' });
     assert.deepEqual(direct.same, [true, true], 'forward and filter gradient with NEURONA_WINOGRAD=0');
     const winograd = run({});
-    if (winograd.isa !== 'avx512') {
-      t.skip(`this CPU runs ${winograd.isa}, whose kernels have no Winograd path`);
+    if (winograd.isa !== 'avx512' && winograd.isa !== 'avx2') {
+      t.skip(`this CPU runs the ${winograd.isa} kernels, which have no Winograd path`);
       return;
     }
     assert.deepEqual(winograd.same, [false, false], 'Winograd gives other last bits than the direct path');
