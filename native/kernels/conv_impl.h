@@ -960,37 +960,43 @@ struct Conv {
     }
   }
 
-  // M[t][n] (+)= sum over c of V[t][c] U[c][n] for R tiles and V_COUNT vectors of n, in registers.
-  template <int V_COUNT, int R>
-  static void winograd_product(const float* v, long c_count, const float* u, long n, float* m) {
+  // M[r][n] = sum over steps k of A[r][k] B[k][n], for R rows of A and V_COUNT vectors of n in
+  // registers: A's rows a_row floats apart (adjacent, at fixed displacements, when ROWS_ADJACENT) and
+  // its steps a_step apart, B's rows n apart. The forward pass multiplies V (tiles x in) by U, the
+  // filter gradient V^T (in x tiles) by dy's tiles.
+  template <int V_COUNT, int R, bool ROWS_ADJACENT>
+  static void winograd_block(const float* a, long a_row, long a_step, const float* b, long n, long steps, float* m) {
     using WVec = typename Micro::Vec;
+    if constexpr (ROWS_ADJACENT) a_row = 1;
     WVec acc[R][V_COUNT];
 #pragma GCC unroll 32
     for (int r = 0; r < R; r++) {
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int k = 0; k < V_COUNT; k++) acc[r][k] = Micro::zero();
     }
-    for (long c = 0; c < c_count; c++) {
+    for (long step = 0; step < steps; step++) {
       WVec f[V_COUNT];
-#pragma GCC unroll 2
-      for (int k = 0; k < V_COUNT; k++) f[k] = Micro::load(u + c * n + k * Micro::kVector);
+#pragma GCC unroll 4
+      for (int k = 0; k < V_COUNT; k++) f[k] = Micro::load(b + step * n + k * Micro::kVector);
 #pragma GCC unroll 32
       for (int r = 0; r < R; r++) {
-        const WVec a = Micro::broadcast(v + r * c_count + c);
-#pragma GCC unroll 2
-        for (int k = 0; k < V_COUNT; k++) acc[r][k] = Micro::fma(a, f[k], acc[r][k]);
+        const WVec x = Micro::broadcast(a + r * a_row + step * a_step);
+#pragma GCC unroll 4
+        for (int k = 0; k < V_COUNT; k++) acc[r][k] = Micro::fma(x, f[k], acc[r][k]);
       }
     }
     store_tile(acc, m, n, false);
   }
 
-  template <int V_COUNT, int R_MAX>
-  static void winograd_product_any(long count, const float* v, long c_count, const float* u, long n, float* m) {
+  // winograd_block with R = count (1 <= count <= R_MAX), chosen at run time.
+  template <int V_COUNT, int R_MAX, bool ROWS_ADJACENT>
+  static void winograd_block_any(long count, const float* a, long a_row, long a_step, const float* b, long n, long steps,
+                                 float* m) {
     if constexpr (R_MAX >= 1) {
       if (count == R_MAX) {
-        winograd_product<V_COUNT, R_MAX>(v, c_count, u, n, m);
+        winograd_block<V_COUNT, R_MAX, ROWS_ADJACENT>(a, a_row, a_step, b, n, steps, m);
       } else {
-        winograd_product_any<V_COUNT, R_MAX - 1>(count, v, c_count, u, n, m);
+        winograd_block_any<V_COUNT, R_MAX - 1, ROWS_ADJACENT>(count, a, a_row, a_step, b, n, steps, m);
       }
     }
   }
@@ -1080,9 +1086,9 @@ struct Conv {
             const float* ux = u + xi * c_count * n + k;
             float* mt = m + xi * m_stride + t0 * n + k;
             if (n - k >= 2 * Micro::kVector) {
-              winograd_product_any<2, R>(count, vt, c_count, ux, n, mt);
+              winograd_block_any<2, R, false>(count, vt, c_count, 1, ux, n, c_count, mt);
             } else {
-              winograd_product_any<1, R>(count, vt, c_count, ux, n, mt);
+              winograd_block_any<1, R, false>(count, vt, c_count, 1, ux, n, c_count, mt);
             }
           }
           t0 += count;
@@ -1565,42 +1571,6 @@ struct Conv {
     long groups;
   };
 
-  // M[rows][n] = sum over `tiles` of V[t][rows] dY[t][n] for R rows and V_COUNT vectors of n.
-  template <int V_COUNT, int R>
-  static void winograd_filter_product(const float* v, long c_count, const float* dyt, long n, long tiles, float* m) {
-    using WVec = typename Micro::Vec;
-    WVec acc[R][V_COUNT];
-#pragma GCC unroll 32
-    for (int r = 0; r < R; r++) {
-#pragma GCC unroll 4
-      for (int k = 0; k < V_COUNT; k++) acc[r][k] = Micro::zero();
-    }
-    for (long t = 0; t < tiles; t++) {
-      WVec f[V_COUNT];
-#pragma GCC unroll 4
-      for (int k = 0; k < V_COUNT; k++) f[k] = Micro::load(dyt + t * n + k * Micro::kVector);
-#pragma GCC unroll 32
-      for (int r = 0; r < R; r++) {
-        const WVec a = Micro::broadcast(v + t * c_count + r);
-#pragma GCC unroll 4
-        for (int k = 0; k < V_COUNT; k++) acc[r][k] = Micro::fma(a, f[k], acc[r][k]);
-      }
-    }
-    store_tile(acc, m, n, false);
-  }
-
-  template <int V_COUNT, int R_MAX>
-  static void winograd_filter_product_any(long count, const float* v, long c_count, const float* dyt, long n, long tiles,
-                                          float* m) {
-    if constexpr (R_MAX >= 1) {
-      if (count == R_MAX) {
-        winograd_filter_product<V_COUNT, R_MAX>(v, c_count, dyt, n, tiles, m);
-      } else {
-        winograd_filter_product_any<V_COUNT, R_MAX - 1>(count, v, c_count, dyt, n, tiles, m);
-      }
-    }
-  }
-
   // (A dy A^T)[xi][t][n] of the 2x2 block of dy at `origin` (rows row_floats apart), A = [1 0; 1 1; 1 -1; 0 -1].
   static void winograd_dy_tile(const float* origin, long row_floats, long n, float* target, long stride) {
     using WVec = typename Micro::Vec;
@@ -1719,13 +1689,13 @@ struct Conv {
               const float* dx = dyt + xi * d_stride + k * Micro::kVector;
               float* mx = target + (xi * c_count + r0) * n + k * Micro::kVector;
               if (four) {
-                winograd_filter_product_any<4, Micro::kDirectPixels2 / 2>(rows, vx, c_count, dx, n, tiles, mx);
+                winograd_block_any<4, Micro::kDirectPixels2 / 2, true>(rows, vx, 1, c_count, dx, n, tiles, mx);
                 k += 4;
               } else if (vectors - k >= 2) {
-                winograd_filter_product_any<2, Micro::kDirectPixels2>(rows, vx, c_count, dx, n, tiles, mx);
+                winograd_block_any<2, Micro::kDirectPixels2, true>(rows, vx, 1, c_count, dx, n, tiles, mx);
                 k += 2;
               } else {
-                winograd_filter_product_any<1, Micro::kDirectPixels2>(rows, vx, c_count, dx, n, tiles, mx);
+                winograd_block_any<1, Micro::kDirectPixels2, true>(rows, vx, 1, c_count, dx, n, tiles, mx);
                 k += 1;
               }
             }
