@@ -56,6 +56,12 @@ export function envFlag(name: string): boolean {
   return false;
 }
 
+/** @internal A variable the native addon reads itself: a notice when it is set to none of `allowed`. */
+export function checkEnvChoice(name: string, allowed: readonly string[], instead: string): void {
+  const value = envValue(name);
+  if (value && !allowed.includes(value)) reportBadEnv(name, value, allowed.join(' or '), instead);
+}
+
 /**
  * @internal An integer environment variable of at least `min`: its value, or undefined when unset
  * or empty, or with a notice when it is something else (then the caller's default applies).

@@ -74,6 +74,21 @@ test('with the addon built, neurona selects native silently', {
   assert.equal(child.stderr.includes('neurona:'), false, child.stderr);
 });
 
+// The addon reads NEURONA_ISA, NEURONA_WINOGRAD and NEURONA_MALLOC_TUNING itself; a value it would not
+// understand is named in a notice, with what is done instead, rather than taken silently.
+test('a NEURONA_WINOGRAD, NEURONA_ISA or NEURONA_MALLOC_TUNING value the addon does not read gives a notice', {
+  skip: !availableBackends().includes('native') && 'the addon is not built here',
+}, () => {
+  const child = run({ NEURONA_WINOGRAD: 'off', NEURONA_ISA: 'avx3', NEURONA_MALLOC_TUNING: 'yes' });
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.stdout.trim(), 'native');
+  assert.match(child.stderr, /NEURONA_WINOGRAD="off" is not 1 or 0; treated as 1 \(Winograd convolutions on\)/);
+  assert.match(child.stderr, /NEURONA_ISA="avx3" is not avx512 or avx2 or portable; the CPU's best instruction set is used/);
+  assert.match(child.stderr, /NEURONA_MALLOC_TUNING="yes" is not 1 or 0; treated as 1 \(tuned\)/);
+  const accepted = run({ NEURONA_WINOGRAD: '0', NEURONA_ISA: 'avx2', NEURONA_MALLOC_TUNING: '1' });
+  assert.equal(accepted.stderr.includes('neurona:'), false, accepted.stderr);
+});
+
 test('NEURONA_QUIET=1 silences the notice; NEURONA_BACKEND=js selects js without one', () => {
   assert.equal(
     run({ NEURONA_QUIET: '1', NEURONA_NATIVE_ADDON: MISSING_ADDON, NEURONA_WASM_MODULE: MISSING_WASM }).stderr.includes('neurona:'),

@@ -1,5 +1,5 @@
 import type { Backend, Conv2DGeometry, KernelName, Kernels, UpdateParams } from '../kernels.js';
-import { envInteger, envValue, type FloatArray } from '../../core/index.js';
+import { checkEnvChoice, envInteger, envValue, type FloatArray } from '../../core/index.js';
 import { jsKernels } from '../js/index.js';
 import { CODES, NATIVE_FUNCTIONS, STRUCTS, parseArg, tableHash, type Addon, type FunctionSpec } from './table.js';
 
@@ -77,6 +77,9 @@ function load(): NonNullable<typeof cached> {
   const node = builtins();
   if (typeof node === 'string') return { reason: node };
   const { path, root } = addonPath(node);
+  checkEnvChoice('NEURONA_ISA', ['avx512', 'avx2', 'portable'], "the CPU's best instruction set is used");
+  checkEnvChoice('NEURONA_WINOGRAD', ['1', '0'], 'treated as 1 (Winograd convolutions on)');
+  checkEnvChoice('NEURONA_MALLOC_TUNING', ['1', '0'], 'treated as 1 (tuned)');
   if (!node.fs.existsSync(path)) return { reason: missingReason(node, path, root) };
   let addon: Addon;
   try {
