@@ -13,6 +13,7 @@
  */
 import * as nr from '../src/index.js';
 import { kernels } from '../src/backend/index.js';
+import { median } from './util.js';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -62,11 +63,6 @@ while (performance.now() - start < seconds * 1000) {
   }
   windows.push((performance.now() - t0) / calls);
 }
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const spreads: number[] = [];
 for (let i = 0; i + group <= windows.length; i++) {
   const part = windows.slice(i, i + group);
