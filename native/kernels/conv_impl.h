@@ -904,125 +904,158 @@ struct Conv {
     return Micro::fma(b, Micro::broadcast(&kMinusOne), a);
   }
   static constexpr float kMinusOne = -1.0f;
-  static constexpr float kHalf = 0.5f;
+  static constexpr float kOneHalf = 0.5f;
 
-  // U[xi][c][n] = (G g G^T)[xi] for the filter g[ky][kx][c][n], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1].
-  static void winograd_filter(const float* filter, const ConvGeometry& g, float* u) {
+  // The 1-D transforms of Winograd F(2x2, 3x3), each applied to the columns of a block of vectors and
+  // then to the rows of the result (transform_2d): G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1] takes a
+  // filter's 3 taps to 4, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] an input block's 4 values to 4,
+  // A = [1 0; 1 1; 1 -1; 0 -1] a 2x2 block of dy to 4, A^T a product's 4 values to a tile's 2, and G^T
+  // the filter gradient's 4 to 3 taps.
+  struct TransformG {
+    template <class W>
+    static void apply(const W (&x)[3], W (&y)[4]) {
+      const W half = Micro::broadcast(&kOneHalf);
+      const W outer = Micro::add(x[0], x[2]);
+      y[0] = x[0];
+      y[1] = Micro::fma(Micro::add(outer, x[1]), half, Micro::zero());
+      y[2] = Micro::fma(wsub(outer, x[1]), half, Micro::zero());
+      y[3] = x[2];
+    }
+  };
+  struct TransformBt {
+    template <class W>
+    static void apply(const W (&x)[4], W (&y)[4]) {
+      y[0] = wsub(x[0], x[2]);
+      y[1] = Micro::add(x[1], x[2]);
+      y[2] = wsub(x[2], x[1]);
+      y[3] = wsub(x[1], x[3]);
+    }
+  };
+  struct TransformA {
+    template <class W>
+    static void apply(const W (&x)[2], W (&y)[4]) {
+      y[0] = x[0];
+      y[1] = Micro::add(x[0], x[1]);
+      y[2] = wsub(x[0], x[1]);
+      y[3] = wsub(Micro::zero(), x[1]);
+    }
+  };
+  struct TransformAt {
+    template <class W>
+    static void apply(const W (&x)[4], W (&y)[2]) {
+      y[0] = Micro::add(Micro::add(x[0], x[1]), x[2]);
+      y[1] = wsub(wsub(x[1], x[2]), x[3]);
+    }
+  };
+  struct TransformGt {
+    template <class W>
+    static void apply(const W (&x)[4], W (&y)[3]) {
+      const W half = Micro::broadcast(&kOneHalf);
+      const W inner = Micro::fma(Micro::add(x[1], x[2]), half, Micro::zero());
+      y[0] = Micro::add(x[0], inner);
+      y[1] = Micro::fma(wsub(x[1], x[2]), half, Micro::zero());
+      y[2] = Micro::add(inner, x[3]);
+    }
+  };
+
+  // T X T^T for an IN x IN block X of vectors, load(i, j) giving X[i][j]: T on each column, then on
+  // each row of the result, whose OUT x OUT values go to store(i, j, value).
+  template <int IN, int OUT, class T, class Load, class Store>
+  __attribute__((always_inline)) static inline void transform_2d(Load&& load, Store&& store) {
     using WVec = typename Micro::Vec;
+    WVec part[OUT][IN];
+#pragma GCC unroll 4
+    for (int j = 0; j < IN; j++) {
+      WVec column[IN];
+      WVec out[OUT];
+#pragma GCC unroll 4
+      for (int i = 0; i < IN; i++) column[i] = load(i, j);
+      T::apply(column, out);
+#pragma GCC unroll 4
+      for (int i = 0; i < OUT; i++) part[i][j] = out[i];
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < OUT; i++) {
+      WVec out[OUT];
+      T::apply(part[i], out);
+#pragma GCC unroll 4
+      for (int j = 0; j < OUT; j++) store(i, j, out[j]);
+    }
+  }
+
+  // U[xi][c][n] = (G g G^T)[xi] for the filter g[ky][kx][c][n].
+  static void winograd_filter(const float* filter, const ConvGeometry& g, float* u) {
     const long c_count = g.in_channels;
     const long n = g.out_channels;
-    const WVec half = Micro::broadcast(&kHalf);
     for (long c = 0; c < c_count; c++) {
       for (long v = 0; v < n; v += Micro::kVector) {
-        WVec w[3][3];
-        for (int ky = 0; ky < 3; ky++) {
-          for (int kx = 0; kx < 3; kx++) w[ky][kx] = Micro::load(filter + ((ky * 3 + kx) * c_count + c) * n + v);
-        }
-        WVec t[4][3];  // G g
-        for (int kx = 0; kx < 3; kx++) {
-          const WVec outer = Micro::add(w[0][kx], w[2][kx]);
-          t[0][kx] = w[0][kx];
-          t[1][kx] = Micro::fma(Micro::add(outer, w[1][kx]), half, Micro::zero());
-          t[2][kx] = Micro::fma(wsub(outer, w[1][kx]), half, Micro::zero());
-          t[3][kx] = w[2][kx];
-        }
-        for (int i = 0; i < 4; i++) {
-          const WVec outer = Micro::add(t[i][0], t[i][2]);
-          const WVec row[4] = {t[i][0], Micro::fma(Micro::add(outer, t[i][1]), half, Micro::zero()),
-                               Micro::fma(wsub(outer, t[i][1]), half, Micro::zero()), t[i][2]};
-          for (int j = 0; j < 4; j++) Micro::store(u + ((i * 4 + j) * c_count + c) * n + v, row[j]);
-        }
+        transform_2d<3, 4, TransformG>(
+            [&](int ky, int kx) { return Micro::load(filter + ((ky * 3 + kx) * c_count + c) * n + v); },
+            [&](int i, int j, auto value) { Micro::store(u + ((i * 4 + j) * c_count + c) * n + v, value); });
       }
     }
   }
 
-  // V[xi][t][c] = (B^T d B)[xi] of the 4x4 input block d under tile t (its top-left at `origin`),
-  // B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]; `v` is V[0][t], the positions `stride` floats apart.
+  // V[xi][t][c] = (B^T d B)[xi] of the 4x4 input block d under tile t (its top-left at `origin`);
+  // `v` is V[0][t], the positions `stride` floats apart.
   static void winograd_input_tile(const float* origin, long row_floats, long c_count, float* v, long stride) {
-    using WVec = typename Micro::Vec;
     for (long c = 0; c < c_count; c += Micro::kVector) {
-      WVec d[4][4];
-      for (int i = 0; i < 4; i++) {
-        for (int j = 0; j < 4; j++) d[i][j] = Micro::load(origin + i * row_floats + j * c_count + c);
-      }
-      WVec r[4][4];
-      for (int j = 0; j < 4; j++) {
-        r[0][j] = wsub(d[0][j], d[2][j]);
-        r[1][j] = Micro::add(d[1][j], d[2][j]);
-        r[2][j] = wsub(d[2][j], d[1][j]);
-        r[3][j] = wsub(d[1][j], d[3][j]);
-      }
-      for (int i = 0; i < 4; i++) {
-        const WVec row[4] = {wsub(r[i][0], r[i][2]), Micro::add(r[i][1], r[i][2]), wsub(r[i][2], r[i][1]),
-                             wsub(r[i][1], r[i][3])};
-        for (int j = 0; j < 4; j++) Micro::store(v + (i * 4 + j) * stride + c, row[j]);
-      }
+      transform_2d<4, 4, TransformBt>(
+          [&](int i, int j) { return Micro::load(origin + i * row_floats + j * c_count + c); },
+          [&](int i, int j, auto value) { Micro::store(v + (i * 4 + j) * stride + c, value); });
     }
   }
 
-  // M[r][n] = sum over steps k of A[r][k] B[k][n], for R rows of A and V_COUNT vectors of n in
-  // registers: A's rows a_row floats apart (adjacent, at fixed displacements, when ROWS_ADJACENT) and
-  // its steps a_step apart, B's rows n apart. The forward pass multiplies V (tiles x in) by U, the
-  // filter gradient V^T (in x tiles) by dy's tiles.
-  template <int V_COUNT, int R, bool ROWS_ADJACENT>
-  static void winograd_block(const float* a, long a_row, long a_step, const float* b, long n, long steps, float* m) {
+  // M[t][n] = sum over c of V[t][c] U[c][n] for R tiles and V_COUNT vectors of n, in registers. The
+  // same product as a direct_pixels run whose windows are tiles and whose taps are channels, without
+  // its per-tap offset table and KC slices: through direct_pixels the forward pass took 5-15 % longer
+  // (a 16-channel layer, one vector of filters, is bound by loads, and the table adds one per tap).
+  template <int V_COUNT, int R>
+  static void winograd_product(const float* v, long c_count, const float* u, long n, float* m) {
     using WVec = typename Micro::Vec;
-    if constexpr (ROWS_ADJACENT) a_row = 1;
     WVec acc[R][V_COUNT];
 #pragma GCC unroll 32
     for (int r = 0; r < R; r++) {
-#pragma GCC unroll 4
+#pragma GCC unroll 2
       for (int k = 0; k < V_COUNT; k++) acc[r][k] = Micro::zero();
     }
-    for (long step = 0; step < steps; step++) {
+    for (long c = 0; c < c_count; c++) {
       WVec f[V_COUNT];
-#pragma GCC unroll 4
-      for (int k = 0; k < V_COUNT; k++) f[k] = Micro::load(b + step * n + k * Micro::kVector);
+#pragma GCC unroll 2
+      for (int k = 0; k < V_COUNT; k++) f[k] = Micro::load(u + c * n + k * Micro::kVector);
 #pragma GCC unroll 32
       for (int r = 0; r < R; r++) {
-        const WVec x = Micro::broadcast(a + r * a_row + step * a_step);
-#pragma GCC unroll 4
+        const WVec x = Micro::broadcast(v + r * c_count + c);
+#pragma GCC unroll 2
         for (int k = 0; k < V_COUNT; k++) acc[r][k] = Micro::fma(x, f[k], acc[r][k]);
       }
     }
     store_tile(acc, m, n, false);
   }
 
-  // winograd_block with R = count (1 <= count <= R_MAX), chosen at run time.
-  template <int V_COUNT, int R_MAX, bool ROWS_ADJACENT>
-  static void winograd_block_any(long count, const float* a, long a_row, long a_step, const float* b, long n, long steps,
-                                 float* m) {
+  // winograd_product with R = count (1 <= count <= R_MAX), chosen at run time.
+  template <int V_COUNT, int R_MAX>
+  static void winograd_product_any(long count, const float* v, long c_count, const float* u, long n, float* m) {
     if constexpr (R_MAX >= 1) {
       if (count == R_MAX) {
-        winograd_block<V_COUNT, R_MAX, ROWS_ADJACENT>(a, a_row, a_step, b, n, steps, m);
+        winograd_product<V_COUNT, R_MAX>(v, c_count, u, n, m);
       } else {
-        winograd_block_any<V_COUNT, R_MAX - 1, ROWS_ADJACENT>(count, a, a_row, a_step, b, n, steps, m);
+        winograd_product_any<V_COUNT, R_MAX - 1>(count, v, c_count, u, n, m);
       }
     }
   }
 
-  // out[tile] = A^T M A for each tile of the chunk, A^T = [1 1 1 0; 0 1 -1 -1]; `m` is M[0][first tile].
+  // out[tile] = A^T M A for each tile of the chunk; `m` is M[0][first tile], the positions `stride` apart.
   static void winograd_output(const float* m, long tiles, long stride, long n, const ConvGeometry& g, float* out,
                               long row0, long row_tiles) {
-    using WVec = typename Micro::Vec;
     for (long t = 0; t < tiles; t++) {
       const long oy = 2 * (row0 + t / row_tiles);
       const long ox = 2 * (t % row_tiles);
       float* target = out + (oy * g.out_width + ox) * n;
       for (long v = 0; v < n; v += Micro::kVector) {
-        WVec s[2][4];
-        for (int j = 0; j < 4; j++) {
-          const WVec m0 = Micro::load(m + (0 * 4 + j) * stride + t * n + v);
-          const WVec m1 = Micro::load(m + (1 * 4 + j) * stride + t * n + v);
-          const WVec m2 = Micro::load(m + (2 * 4 + j) * stride + t * n + v);
-          const WVec m3 = Micro::load(m + (3 * 4 + j) * stride + t * n + v);
-          s[0][j] = Micro::add(Micro::add(m0, m1), m2);
-          s[1][j] = wsub(wsub(m1, m2), m3);
-        }
-        for (int i = 0; i < 2; i++) {
-          Micro::store(target + i * g.out_width * n + v, Micro::add(Micro::add(s[i][0], s[i][1]), s[i][2]));
-          Micro::store(target + i * g.out_width * n + n + v, wsub(wsub(s[i][1], s[i][2]), s[i][3]));
-        }
+        transform_2d<4, 2, TransformAt>(
+            [&](int i, int j) { return Micro::load(m + (i * 4 + j) * stride + t * n + v); },
+            [&](int i, int j, auto value) { Micro::store(target + (i * g.out_width + j) * n + v, value); });
       }
     }
   }
@@ -1085,10 +1118,12 @@ struct Conv {
             const float* vt = v + xi * v_stride + t0 * c_count;
             const float* ux = u + xi * c_count * n + k;
             float* mt = m + xi * m_stride + t0 * n + k;
+            // M = V @ U as a direct convolution: a run of tiles is a run of windows c_count floats
+            // apart in one row, its channels the taps.
             if (n - k >= 2 * Micro::kVector) {
-              winograd_block_any<2, R, false>(count, vt, c_count, 1, ux, n, c_count, mt);
+              winograd_product_any<2, R>(count, vt, c_count, ux, n, mt);
             } else {
-              winograd_block_any<1, R, false>(count, vt, c_count, 1, ux, n, c_count, mt);
+              winograd_product_any<1, R>(count, vt, c_count, ux, n, mt);
             }
           }
           t0 += count;
@@ -1569,53 +1604,27 @@ struct Conv {
     const ConvGeometry* g;
     float* group_sums;  // groups x taps x out
     long groups;
+    // V^T @ dy's tiles as direct_filter_chunk's tap blocks: tile t's channels at t * in_channels
+    // (bases), channel c at offset c.
+    const long* bases;
+    const long* channels;
   };
 
-  // (A dy A^T)[xi][t][n] of the 2x2 block of dy at `origin` (rows row_floats apart), A = [1 0; 1 1; 1 -1; 0 -1].
+  // (A dy A^T)[xi][t][n] of the 2x2 block of dy at `origin` (rows row_floats apart).
   static void winograd_dy_tile(const float* origin, long row_floats, long n, float* target, long stride) {
-    using WVec = typename Micro::Vec;
     for (long v = 0; v < n; v += Micro::kVector) {
-      WVec e[2][2];
-      for (int i = 0; i < 2; i++) {
-        for (int j = 0; j < 2; j++) e[i][j] = Micro::load(origin + i * row_floats + j * n + v);
-      }
-      WVec r[4][2];
-      for (int j = 0; j < 2; j++) {
-        r[0][j] = e[0][j];
-        r[1][j] = Micro::add(e[0][j], e[1][j]);
-        r[2][j] = wsub(e[0][j], e[1][j]);
-        r[3][j] = wsub(Micro::zero(), e[1][j]);
-      }
-      for (int i = 0; i < 4; i++) {
-        const WVec row[4] = {r[i][0], Micro::add(r[i][0], r[i][1]), wsub(r[i][0], r[i][1]), wsub(Micro::zero(), r[i][1])};
-        for (int j = 0; j < 4; j++) Micro::store(target + (i * 4 + j) * stride + v, row[j]);
-      }
+      transform_2d<2, 4, TransformA>(
+          [&](int i, int j) { return Micro::load(origin + i * row_floats + j * n + v); },
+          [&](int i, int j, auto value) { Micro::store(target + (i * 4 + j) * stride + v, value); });
     }
   }
 
-  // dF[ky][kx][c][n] = (G^T M G) of M[xi][c][n], G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1].
+  // dF[ky][kx][c][n] = (G^T M G) of M[xi][c][n].
   static void winograd_filter_out(const float* m, long c_count, long n, float* df) {
-    using WVec = typename Micro::Vec;
-    const WVec half = Micro::broadcast(&kHalf);
     const long stride = c_count * n;
-    for (long i = 0; i < stride; i += Micro::kVector) {
-      WVec w[3][4];
-      for (int j = 0; j < 4; j++) {
-        const WVec m0 = Micro::load(m + (0 * 4 + j) * stride + i);
-        const WVec m1 = Micro::load(m + (1 * 4 + j) * stride + i);
-        const WVec m2 = Micro::load(m + (2 * 4 + j) * stride + i);
-        const WVec m3 = Micro::load(m + (3 * 4 + j) * stride + i);
-        const WVec inner = Micro::fma(Micro::add(m1, m2), half, Micro::zero());
-        w[0][j] = Micro::add(m0, inner);
-        w[1][j] = Micro::fma(wsub(m1, m2), half, Micro::zero());
-        w[2][j] = Micro::add(inner, m3);
-      }
-      for (int ky = 0; ky < 3; ky++) {
-        const WVec inner = Micro::fma(Micro::add(w[ky][1], w[ky][2]), half, Micro::zero());
-        Micro::store(df + (ky * 3 + 0) * stride + i, Micro::add(w[ky][0], inner));
-        Micro::store(df + (ky * 3 + 1) * stride + i, Micro::fma(wsub(w[ky][1], w[ky][2]), half, Micro::zero()));
-        Micro::store(df + (ky * 3 + 2) * stride + i, Micro::add(inner, w[ky][3]));
-      }
+    for (long e = 0; e < stride; e += Micro::kVector) {
+      transform_2d<4, 3, TransformGt>([&](int i, int j) { return Micro::load(m + (i * 4 + j) * stride + e); },
+                                      [&](int ky, int kx, auto value) { Micro::store(df + (ky * 3 + kx) * stride + e, value); });
     }
   }
 
@@ -1685,17 +1694,18 @@ struct Conv {
           for (long block = 0; block < blocks; block++) {
             const long rows = c_count / blocks + (block < c_count % blocks ? 1 : 0);
             for (long k = 0; k < vectors;) {
-              const float* vx = v + xi * v_stride + r0;
+              const float* vx = v + xi * v_stride;
               const float* dx = dyt + xi * d_stride + k * Micro::kVector;
               float* mx = target + (xi * c_count + r0) * n + k * Micro::kVector;
+              const long* offsets = job.channels + r0;
               if (four) {
-                winograd_block_any<4, Micro::kDirectPixels2 / 2, true>(rows, vx, 1, c_count, dx, n, tiles, mx);
+                filter_taps_any<4, Micro::kDirectPixels2 / 2>(rows, vx, job.bases, nullptr, tiles, offsets, dx, n, mx, true);
                 k += 4;
               } else if (vectors - k >= 2) {
-                winograd_block_any<2, Micro::kDirectPixels2, true>(rows, vx, 1, c_count, dx, n, tiles, mx);
+                filter_taps_any<2, Micro::kDirectPixels2>(rows, vx, job.bases, nullptr, tiles, offsets, dx, n, mx, true);
                 k += 2;
               } else {
-                winograd_block_any<1, Micro::kDirectPixels2, true>(rows, vx, 1, c_count, dx, n, tiles, mx);
+                filter_taps_any<1, Micro::kDirectPixels2>(rows, vx, job.bases, nullptr, tiles, offsets, dx, n, mx, true);
                 k += 1;
               }
             }
@@ -1725,7 +1735,12 @@ struct Conv {
         if (!needs_no_padding(g) && !lock.reserve(t * kScratchSlotsPerThread + 2, padded_image_floats(g))) return -1;
       }
       if (!lock.reserve(kSharedScratchSlot, groups * size)) return -1;
-      WinogradFilterJob w{job.x, job.filter, &g, scratch_buffer(kSharedScratchSlot), groups};
+      const long chunk_tiles = winograd_chunk_rows(g) * (g.out_width / 2);
+      std::vector<long> bases(static_cast<size_t>(chunk_tiles));
+      for (long t = 0; t < chunk_tiles; t++) bases[t] = t * g.in_channels;
+      std::vector<long> channels(static_cast<size_t>(g.in_channels));
+      for (long c = 0; c < g.in_channels; c++) channels[c] = c;
+      WinogradFilterJob w{job.x, job.filter, &g, scratch_buffer(kSharedScratchSlot), groups, bases.data(), channels.data()};
       parallel_run(threads_for_work(job.pixels * size, groups, threads), winograd_filter_part, &w);
       Combine combine{w.group_sums, job.out, size, groups};
       parallel_run(threads_for(size * groups, threads), combine_part, &combine);
