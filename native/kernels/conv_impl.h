@@ -872,6 +872,11 @@ struct Conv {
     return rows < 1 ? 1 : rows;
   }
 
+  // Chunks per image.
+  static long winograd_chunks(const ConvGeometry& g) {
+    return (g.out_height / 2 + winograd_chunk_rows(g) - 1) / winograd_chunk_rows(g);
+  }
+
   // Per thread: slot 0 holds U (16 x in x out), slot 1 V and M (or dy's tiles) for one chunk of tiles.
   static long winograd_u_floats(const ConvGeometry& g) { return 16 * g.in_channels * g.out_channels; }
   static long winograd_vm_floats(const ConvGeometry& g) {
@@ -1087,7 +1092,7 @@ struct Conv {
     Images images = job.images;
     if (job.per_image) images.data = scratch_buffer(thread * kScratchSlotsPerThread + 2);
     // Units of work: one chunk of tile rows of one image (a batch of one still splits over threads).
-    const long chunks = (tile_rows + chunk_rows - 1) / chunk_rows;
+    const long chunks = winograd_chunks(g);
     long begin, end;
     split_range(g.batch * chunks, threads, thread, &begin, &end);
     long padded = -1;
@@ -1118,8 +1123,6 @@ struct Conv {
             const float* vt = v + xi * v_stride + t0 * c_count;
             const float* ux = u + xi * c_count * n + k;
             float* mt = m + xi * m_stride + t0 * n + k;
-            // M = V @ U as a direct convolution: a run of tiles is a run of windows c_count floats
-            // apart in one row, its channels the taps.
             if (n - k >= 2 * Micro::kVector) {
               winograd_product_any<2, R>(count, vt, c_count, ux, n, mt);
             } else {
@@ -1139,19 +1142,17 @@ struct Conv {
   static void run_winograd(const float* x, const float* filter, float* out, const ConvGeometry& g,
                            const MatmulEpilogue* epilogue, float* padded, int threads, bool per_image) {
     if constexpr (Micro::kDirect) {
-    WinogradJob job;
-    job.x = x;
-    job.per_image = per_image;
-    job.images = per_image ? Images{nullptr, padded_image_floats(g), padded_width(g) * g.in_channels}
-                           : prepare_images(x, g, padded, threads);
-    job.filter = filter;
-    job.out = out;
-    job.g = &g;
-    job.epilogue = epilogue;
-    const long chunks = (g.out_height / 2 + winograd_chunk_rows(g) - 1) / winograd_chunk_rows(g);
-    parallel_run(threads_for_work(g.batch * g.out_height * g.out_width * taps_of(g) * g.out_channels, g.batch * chunks,
-                                  threads),
-                 winograd_part, &job);
+      WinogradJob job;
+      job.x = x;
+      job.per_image = per_image;
+      job.images = per_image ? Images{nullptr, padded_image_floats(g), padded_width(g) * g.in_channels}
+                             : prepare_images(x, g, padded, threads);
+      job.filter = filter;
+      job.out = out;
+      job.g = &g;
+      job.epilogue = epilogue;
+      const long work = g.batch * g.out_height * g.out_width * taps_of(g) * g.out_channels;
+      parallel_run(threads_for_work(work, g.batch * winograd_chunks(g), threads), winograd_part, &job);
     }
   }
 
@@ -1390,6 +1391,10 @@ struct Conv {
   // zeros im2col would have written, or are skipped where a pixel meets a listed filter position only
   // in the padding (listed_positions; the product would be +-0). So for finite values its bits are the
   // GEMM path's up to the sign of a zero result (see direct_pixels), and as deterministic.
+  // Whether the filter gradient's register blocks take 4 vectors of filters (T_MAX / 2 taps each): where
+  // the filters come in fours and the registers hold 14 x 2 (AVX-512), else 2 or 1 vectors.
+  static bool four_vector_blocks(long n) { return Micro::kDirectPixels2 >= 12 && n % (4 * Micro::kVector) == 0; }
+
   struct DirectFilterJob {
     const Job* job;
     Images images;  // x, or its zero-padded copy; with slots, each thread's own ring of padded images
@@ -1650,10 +1655,10 @@ struct Conv {
     const long row_floats = padded ? padded_width(g) * c_count : g.in_width * c_count;
     // Blocks of rows of M: 7 rows x 4 vectors, else 14 x 2 or 14 x 1 (AVX2: 6 x 2 or 6 x 1), near-equal.
     const long vectors = n / Micro::kVector;
-    const bool four = Micro::kDirectPixels2 >= 12 && vectors % 4 == 0;
+    const bool four = four_vector_blocks(n);
     const long max_rows = four ? Micro::kDirectPixels2 / 2 : Micro::kDirectPixels2;
     const long blocks = (c_count + max_rows - 1) / max_rows;
-    const long chunks = (tile_rows + chunk_rows - 1) / chunk_rows;
+    const long chunks = winograd_chunks(g);
     long group_begin, group_end;
     split_range(job.groups, threads, thread, &group_begin, &group_end);
     for (long group = group_begin; group < group_end; group++) {
@@ -1726,8 +1731,7 @@ struct Conv {
       const ConvGeometry& g = *job.g;
       if (!winograd_serves(g) || !winograd_enabled()) return -1;
       const long size = job.taps * job.n;
-      const long chunks = (g.out_height / 2 + winograd_chunk_rows(g) - 1) / winograd_chunk_rows(g);
-      const long groups = min_long(job.groups, g.batch > 1 ? g.batch : min_long(chunks, 2));
+      const long groups = min_long(job.groups, g.batch > 1 ? g.batch : min_long(winograd_chunks(g), 2));
       // Without the memory, the direct path (or the GEMM path) runs instead.
       ScratchLock lock;
       if (!reserve_winograd(lock, g, threads, 2)) return -1;
@@ -1777,7 +1781,7 @@ struct Conv {
       d.tap_offsets = offsets.data();
       // Balanced blocks of at most the register budget's taps.
       const bool one_vector = job.n == Micro::kVector;
-      d.four = Micro::kDirectPixels2 >= 12 && job.n % (4 * Micro::kVector) == 0;
+      d.four = four_vector_blocks(job.n);
       d.listed = listed_positions(g);
       const long max_taps = one_vector ? Micro::kDirectPixels1 : d.four ? Micro::kDirectPixels2 / 2 : Micro::kDirectPixels2;
       d.tap_blocks = (job.taps + max_taps - 1) / max_taps;
