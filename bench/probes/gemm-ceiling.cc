@@ -18,6 +18,8 @@
 
 #include "isa_avx512.cc"
 
+#include "fma-loop.h"
+
 namespace {
 
 // An MR x (16 NV) tile written the way the project's kernel is (B loaded, A broadcast).
@@ -51,20 +53,6 @@ __attribute__((noinline)) void tile(long kc, const float* __restrict pa, const f
       _mm512_storeu_ps(ci, _mm512_add_ps(_mm512_loadu_ps(ci), acc[i][v]));
     }
   }
-}
-
-// peak.c's loop: 16 independent FMA chains on registers.
-__attribute__((noinline)) float fma_loop(long n) {
-  __m512 a[16];
-  for (int i = 0; i < 16; i++) a[i] = _mm512_set1_ps(0.1f * (i + 1));
-  const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
-  for (long r = 0; r < n; r++) {
-#pragma GCC unroll 16
-    for (int i = 0; i < 16; i++) a[i] = _mm512_fmadd_ps(a[i], m, c);
-  }
-  __m512 s = a[0];
-  for (int i = 1; i < 16; i++) s = _mm512_add_ps(s, a[i]);
-  return _mm512_reduce_add_ps(s);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {

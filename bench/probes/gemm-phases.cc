@@ -22,6 +22,8 @@
 
 #include "isa_avx512.cc"
 
+#include "fma-loop.h"
+
 namespace {
 
 using neurona::MatmulShape;
@@ -35,19 +37,6 @@ using Gemm = neurona::avx512::Gemm<Micro>;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-__attribute__((noinline)) float fma_loop(long n) {
-  __m512 a[16];
-  for (int i = 0; i < 16; i++) a[i] = _mm512_set1_ps(0.1f * (i + 1));
-  const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
-  for (long r = 0; r < n; r++) {
-#pragma GCC unroll 16
-    for (int i = 0; i < 16; i++) a[i] = _mm512_fmadd_ps(a[i], m, c);
-  }
-  __m512 s = a[0];
-  for (int i = 1; i < 16; i++) s = _mm512_add_ps(s, a[i]);
-  return _mm512_reduce_add_ps(s);
 }
 
 float* filled(long count, int period) {
