@@ -45,18 +45,29 @@ inline long window_offsets(const ConvGeometry& g, long oy, long ox, long* offset
   return count;
 }
 
-// 16 channels in GCC/Clang vector types: whole vector operations on every ISA this file is compiled
-// for, where plain loops with max_step's test came out scalar.
-using Floats16 = float __attribute__((vector_size(64)));
-using Ints16 = int32_t __attribute__((vector_size(64)));
+// kLanes channels in GCC/Clang vector types of one register of the ISA (16 floats with AVX-512, 8
+// with AVX2, 4 with SSE, NEON and WebAssembly's SIMD): whole vector operations, where plain loops
+// with max_step's test came out scalar. (Vectors wider than the ISA's registers were lowered piece
+// by piece: 16-float vectors left AVX2 and SSE as slow as the scalar loop, W5's 28x28x16 pooling 7.5x
+// and its gradient 13x AVX-512's time.) Maxima and their gradients are exact, so the width does not
+// change a bit.
+#if defined(__AVX512F__)
+constexpr long kLanes = 16;
+#elif defined(__AVX2__)
+constexpr long kLanes = 8;
+#else
+constexpr long kLanes = 4;
+#endif
+using FloatLanes = float __attribute__((vector_size(4 * kLanes)));
+using IntLanes = int32_t __attribute__((vector_size(4 * kLanes)));
 
 // (Loads through a reference: a vector returned by value wider than the ISA's registers warns of an ABI change.)
-inline void load16(Floats16& v, const float* p) { std::memcpy(&v, p, sizeof v); }
+inline void load_lanes(FloatLanes& v, const float* p) { std::memcpy(&v, p, sizeof v); }
 
-// max_step on 16 channels at once (max_takes' test, lane by lane).
-inline void max_step16(Floats16& best, const Floats16& v, Ints16* take_out = nullptr) {
-  const Ints16 take = (v > best) | ((v != v) & (best == best));
-  best = (Floats16)(((Ints16)v & take) | ((Ints16)best & ~take));
+// max_step on kLanes channels at once (max_takes' test, lane by lane).
+inline void max_step_lanes(FloatLanes& best, const FloatLanes& v, IntLanes* take_out = nullptr) {
+  const IntLanes take = (v > best) | ((v != v) & (best == best));
+  best = (FloatLanes)(((IntLanes)v & take) | ((IntLanes)best & ~take));
   if (take_out != nullptr) *take_out = take;
 }
 
@@ -68,7 +79,7 @@ inline void pool_forward_part(void* context, int thread, int threads) {
   split_range(g.batch * g.out_height, threads, thread, &begin, &end);
   double sums[kChannelBlock];
   long offsets[kTiledTapsMax];
-  const bool vector_max = job.max && g.filter_height * g.filter_width <= kTiledTapsMax && channels >= 16;
+  const bool vector_max = job.max && g.filter_height * g.filter_width <= kTiledTapsMax && channels >= kLanes;
   for (long row = begin; row < end; row++) {
     const long b = row / g.out_height;
     const long oy = row - b * g.out_height;
@@ -76,15 +87,15 @@ inline void pool_forward_part(void* context, int thread, int threads) {
       float* out = job.out + (row * g.out_width + ox) * channels;
       long c_start = 0;
       if (vector_max) {
-        // Max pooling, 16 channels at a time in vector registers.
+        // Max pooling, kLanes channels at a time in vector registers.
         const long count = window_offsets(g, oy, ox, offsets);
         const float* x_image = job.x + b * g.in_height * g.in_width * channels;
-        for (; count > 0 && c_start + 16 <= channels; c_start += 16) {
-          Floats16 best, v;
-          load16(best, x_image + offsets[0] + c_start);
+        for (; count > 0 && c_start + kLanes <= channels; c_start += kLanes) {
+          FloatLanes best, v;
+          load_lanes(best, x_image + offsets[0] + c_start);
           for (long t = 1; t < count; t++) {
-            load16(v, x_image + offsets[t] + c_start);
-            max_step16(best, v);
+            load_lanes(v, x_image + offsets[t] + c_start);
+            max_step_lanes(best, v);
           }
           std::memcpy(out + c_start, &best, sizeof best);
         }
@@ -147,22 +158,22 @@ inline void max_window_gradient(const float* x_image, const long* offsets, long 
   }
 }
 
-// max_window_gradient for 16 channels in vector types (see Floats16).
-inline void max_window_gradient16(const float* x_image, const long* offsets, long count, const float* d, float* image,
-                                  long c0) {
-  Floats16 best, v, dy;
-  load16(best, x_image + offsets[0] + c0);
-  Ints16 winner = {};
+// max_window_gradient for kLanes channels in vector types (see FloatLanes).
+inline void max_window_gradient_lanes(const float* x_image, const long* offsets, long count, const float* d,
+                                      float* image, long c0) {
+  FloatLanes best, v, dy;
+  load_lanes(best, x_image + offsets[0] + c0);
+  IntLanes winner = {};
   for (int32_t t = 1; t < count; t++) {
-    load16(v, x_image + offsets[t] + c0);
-    Ints16 take;
-    max_step16(best, v, &take);
+    load_lanes(v, x_image + offsets[t] + c0);
+    IntLanes take;
+    max_step_lanes(best, v, &take);
     winner = (take & t) | (winner & ~take);
   }
-  load16(dy, d + c0);
-  const Ints16 g = (Ints16)(dy + 0.0f);
+  load_lanes(dy, d + c0);
+  const IntLanes g = (IntLanes)(dy + 0.0f);
   for (int32_t t = 0; t < count; t++) {
-    const Floats16 out = (Floats16)(g & (winner == t));
+    const FloatLanes out = (FloatLanes)(g & (winner == t));
     std::memcpy(image + offsets[t] + c0, &out, sizeof out);
   }
 }
@@ -190,7 +201,7 @@ inline void max_pool_backward_tiled(const PoolJob& job, long b) {
       const long count = window_offsets(g, oy, ox, offsets);
       if (count == 0) continue;
       long c0 = 0;
-      for (; c0 + 16 <= channels; c0 += 16) max_window_gradient16(x_image, offsets, count, d, image, c0);
+      for (; c0 + kLanes <= channels; c0 += kLanes) max_window_gradient_lanes(x_image, offsets, count, d, image, c0);
       for (; c0 < channels; c0 += kChannelBlock) {
         max_window_gradient(x_image, offsets, count, d, image, c0, min_long(kChannelBlock, channels - c0));
       }
@@ -309,12 +320,12 @@ enum class NormPass { kMean, kSquares, kOutput, kGradientSums, kGradient };
 constexpr long kNormBlock = 16;
 
 // norm_sums_rows for channels [l0, l0 + kNormBlock * blocks) of channels-last rows [o0, o1), in vector
-// types of one 512-bit register each (see Floats16), so that the sums stay in registers while the rows
+// types of one 512-bit register each (see FloatLanes), so that the sums stay in registers while the rows
 // stream past once.
 using Floats8 = float __attribute__((vector_size(32)));
 using Doubles8 = double __attribute__((vector_size(64)));
 
-// Eight floats widened to float64 (through a reference, as load16).
+// Eight floats widened to float64 (through a reference, as load_lanes).
 inline void load_doubles8(Doubles8& out, const float* p) {
   Floats8 v;
   std::memcpy(&v, p, sizeof v);
