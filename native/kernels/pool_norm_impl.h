@@ -318,6 +318,10 @@ enum class NormPass { kMean, kSquares, kOutput, kGradientSums, kGradient };
 
 // Channels per block of norm_sums_block: two 512-bit vectors of float64 per sum.
 constexpr long kNormBlock = 16;
+// Floats per row chunk (64 KB) where the batch-norm passes take a row's channels in several blocks,
+// and the rows of `length` floats such a chunk holds (at least one).
+constexpr long kNormChunkFloats = 16384;
+inline long norm_chunk_rows(long length) { return length < kNormChunkFloats ? kNormChunkFloats / length : 1; }
 
 // norm_sums_rows for channels [l0, l0 + kNormBlock * blocks) of channels-last rows [o0, o1), in vector
 // types of one 512-bit register each (see FloatLanes), so that the sums stay in registers while the rows
@@ -332,8 +336,10 @@ inline void load_doubles8(Doubles8& out, const float* p) {
   out = __builtin_convertvector(v, Doubles8);
 }
 
+// With `resume`, the sums go on from those in first and second (the rows before o0, summed by an
+// earlier call), else from zero.
 template <NormPass pass, int blocks>
-inline void norm_sums_block(const NormJob& job, long o0, long o1, long l0, double* first, double* second) {
+inline void norm_sums_block(const NormJob& job, long o0, long o1, long l0, double* first, double* second, bool resume) {
   static_assert(kNormBlock == 16, "two vectors of 8 per block");
   constexpr int V = 2 * blocks;
   const long length = job.length;
@@ -341,6 +347,8 @@ inline void norm_sums_block(const NormJob& job, long o0, long o1, long l0, doubl
   for (int v = 0; v < V; v++) {
     f[v] = Doubles8{};
     t[v] = Doubles8{};
+    if (resume) std::memcpy(&f[v], first + 8 * v, sizeof f[v]);
+    if (resume && pass == NormPass::kGradientSums) std::memcpy(&t[v], second + 8 * v, sizeof t[v]);
     center[v] = Doubles8{};
     scale[v] = Doubles8{};
     if (pass != NormPass::kMean) std::memcpy(&center[v], job.center + l0 + 8 * v, sizeof center[v]);
@@ -388,10 +396,17 @@ inline void norm_sums_rows(const NormJob& job, long o0, long o1, double* first, 
     // AVX-512's 32 vector registers (AVX2 and wasm, with fewer and narrower ones, spill some).
     const long span = length % (4 * kNormBlock) == 0 ? 4 * kNormBlock : length % (2 * kNormBlock) == 0 ? 2 * kNormBlock : kNormBlock;
     blocked = length / span * span;
-    for (long l0 = 0; l0 < blocked; l0 += span) {
-      if (span == 4 * kNormBlock) norm_sums_block<pass, 4>(job, o0, o1, l0, first + l0, second + l0);
-      else if (span == 2 * kNormBlock) norm_sums_block<pass, 2>(job, o0, o1, l0, first + l0, second + l0);
-      else norm_sums_block<pass, 1>(job, o0, o1, l0, first + l0, second + l0);
+    // Rows in chunks of about 64 KB, every block of channels over a chunk before the next chunk, so
+    // that rows wider than one block come from memory once rather than once per block (each block's
+    // sums stored after a chunk and taken up again for the next: the same additions in the same order).
+    const long chunk = blocked > span ? norm_chunk_rows(length) : o1 - o0;
+    for (long c0 = o0; c0 < o1; c0 += chunk) {
+      const long c1 = min_long(c0 + chunk, o1);
+      for (long l0 = 0; l0 < blocked; l0 += span) {
+        if (span == 4 * kNormBlock) norm_sums_block<pass, 4>(job, c0, c1, l0, first + l0, second + l0, c0 > o0);
+        else if (span == 2 * kNormBlock) norm_sums_block<pass, 2>(job, c0, c1, l0, first + l0, second + l0, c0 > o0);
+        else norm_sums_block<pass, 1>(job, c0, c1, l0, first + l0, second + l0, c0 > o0);
+      }
     }
     if (blocked == length) return;
   }
@@ -492,13 +507,18 @@ inline void norm_part(void* context, int thread, int threads) {
   if (pass == NormPass::kOutput || pass == NormPass::kGradient) {
     long begin, end;
     split_range(job.outer, threads, thread, &begin, &end);
-    // Rows read once: 64 channels at a time where they divide, else 32.
-    if (inner == 1 && length % 64 == 0) {
-      for (long l0 = 0; l0 < length; l0 += 64) norm_rows_block<pass, 8>(job, begin, end, l0);
-      return;
-    }
+    // Rows read once: 64 channels at a time where they divide, else 32, in row chunks of about 64 KB
+    // when a row takes several blocks (see norm_sums_rows).
     if (inner == 1 && length % 32 == 0) {
-      for (long l0 = 0; l0 < length; l0 += 32) norm_rows_block<pass, 4>(job, begin, end, l0);
+      const long span = length % 64 == 0 ? 64 : 32;
+      const long chunk = length > span ? norm_chunk_rows(length) : end - begin;
+      for (long c0 = begin; c0 < end; c0 += chunk) {
+        const long c1 = min_long(c0 + chunk, end);
+        for (long l0 = 0; l0 < length; l0 += span) {
+          if (span == 64) norm_rows_block<pass, 8>(job, c0, c1, l0);
+          else norm_rows_block<pass, 4>(job, c0, c1, l0);
+        }
+      }
       return;
     }
     for (long o = begin; o < end; o++) {

@@ -32,6 +32,10 @@ const CASES: Case[] = [
     axis: -1,
     offset: 0.5,
   })),
+  // Rows wider than one block, enough of them that each thread (and each group of rows the sums are
+  // split into) takes them in several 64 KB chunks, every block of channels over a chunk in turn.
+  { name: 'channels last, 96 channels in row chunks', shape: [8, 24, 24, 96], axis: -1, offset: 0.5 },
+  { name: 'channels last, 576 channels in row chunks', shape: [4, 12, 12, 576], axis: -1, offset: 0.5 },
 ];
 
 function reference(
