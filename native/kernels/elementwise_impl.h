@@ -22,6 +22,26 @@
 namespace neurona {
 namespace NEURONA_ISA {
 
+// kLanes floats in GCC/Clang vector types of one register of the ISA (16 with AVX-512, 8 with AVX2,
+// 4 with SSE, NEON and WebAssembly's SIMD), for kernels whose plain loops came out scalar or kept
+// their sums in memory (max pooling's test, depthwise convolution). Vectors wider than the ISA's
+// registers are lowered piece by piece: 16-float vectors left AVX2 and SSE's max pooling as slow as
+// the scalar loop (W5's 28x28x16 pooling 7.5x and its gradient 13x AVX-512's time). Arithmetic on
+// them rounds as the same expression on scalars does (a += b * c contracts into one FMA in both).
+#if defined(__AVX512F__)
+constexpr long kLanes = 16;
+#elif defined(__AVX2__)
+constexpr long kLanes = 8;
+#else
+constexpr long kLanes = 4;
+#endif
+using FloatLanes = float __attribute__((vector_size(4 * kLanes)));
+using IntLanes = int32_t __attribute__((vector_size(4 * kLanes)));
+
+// (Loads through a reference: a vector returned by value wider than the ISA's registers warns of an ABI change.)
+inline void load_lanes(FloatLanes& v, const float* p) { std::memcpy(&v, p, sizeof v); }
+inline void store_lanes(float* p, const FloatLanes& v) { std::memcpy(p, &v, sizeof v); }
+
 // The scalar helpers below are meant to be inlined into the loops that call them, where they vectorize;
 // GCC would otherwise call exp_f32 out of line in the unary loops (its heuristics weigh the many call
 // sites), and a loop with a call does not vectorize.

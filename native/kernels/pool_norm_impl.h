@@ -45,25 +45,6 @@ inline long window_offsets(const ConvGeometry& g, long oy, long ox, long* offset
   return count;
 }
 
-// kLanes channels in GCC/Clang vector types of one register of the ISA (16 floats with AVX-512, 8
-// with AVX2, 4 with SSE, NEON and WebAssembly's SIMD): whole vector operations, where plain loops
-// with max_step's test came out scalar. (Vectors wider than the ISA's registers were lowered piece
-// by piece: 16-float vectors left AVX2 and SSE as slow as the scalar loop, W5's 28x28x16 pooling 7.5x
-// and its gradient 13x AVX-512's time.) Maxima and their gradients are exact, so the width does not
-// change a bit.
-#if defined(__AVX512F__)
-constexpr long kLanes = 16;
-#elif defined(__AVX2__)
-constexpr long kLanes = 8;
-#else
-constexpr long kLanes = 4;
-#endif
-using FloatLanes = float __attribute__((vector_size(4 * kLanes)));
-using IntLanes = int32_t __attribute__((vector_size(4 * kLanes)));
-
-// (Loads through a reference: a vector returned by value wider than the ISA's registers warns of an ABI change.)
-inline void load_lanes(FloatLanes& v, const float* p) { std::memcpy(&v, p, sizeof v); }
-
 // max_step on kLanes channels at once (max_takes' test, lane by lane).
 inline void max_step_lanes(FloatLanes& best, const FloatLanes& v, IntLanes* take_out = nullptr) {
   const IntLanes take = (v > best) | ((v != v) & (best == best));
