@@ -241,53 +241,18 @@ conformance(`conv2d and backprops: ${LARGE.name}`, () => run(LARGE, 7300, false)
  * vectors, then a tail by the loops through memory): the forward pass and the input gradient keep
  * each pixel's sums in registers, the input gradient gathered from the output pixels over each input.
  */
-const DEPTHWISE: Case[] = [
-  {
-    name: '100 channels (blocks of 4 and 2 vectors with AVX-512), same 3x3 stride 1',
-    batch: 1,
-    size: [6, 7],
-    inChannels: 100,
-    outChannels: 1,
-    kernel: [3, 3],
-    strides: [1, 1],
-    dilation: [1, 1],
-    padding: 'same',
-  },
-  {
-    name: '70 channels, same 3x3 stride 2',
-    batch: 2,
-    size: [9, 10],
-    inChannels: 70,
-    outChannels: 1,
-    kernel: [3, 3],
-    strides: [2, 2],
-    dilation: [1, 1],
-    padding: 'same',
-  },
-  {
-    name: '40 channels, valid 3x3 dilation 2',
-    batch: 1,
-    size: [11, 9],
-    inChannels: 40,
-    outChannels: 1,
-    kernel: [3, 3],
-    strides: [1, 1],
-    dilation: [2, 2],
-    padding: 'valid',
-  },
-  {
-    name: '20 channels, same 5x5 strides [1, 2]',
-    batch: 2,
-    size: [7, 8],
-    inChannels: 20,
-    outChannels: 1,
-    kernel: [5, 5],
-    strides: [1, 2],
-    dilation: [1, 1],
-    padding: 'same',
-  },
+// [batch, size, channels, kernel, strides, dilation, padding], multiplier 1.
+const DEPTHWISE: [number, [number, number], number, number, [number, number], number, 'same' | 'valid'][] = [
+  [1, [6, 7], 100, 3, [1, 1], 1, 'same'], // blocks of 4 and 2 vectors with AVX-512
+  [2, [9, 10], 70, 3, [2, 2], 1, 'same'],
+  [1, [11, 9], 40, 3, [1, 1], 2, 'valid'],
+  [2, [7, 8], 20, 5, [1, 2], 1, 'same'],
 ];
-DEPTHWISE.forEach((c, i) => conformance(`depthwiseConv2d and its backprops, multiplier 1: ${c.name}`, () => run(c, 7400 + i, true)));
+DEPTHWISE.forEach(([batch, size, channels, k, strides, d, padding], i) => {
+  const name = `${channels} channels, ${padding} ${k}x${k} strides [${strides}] dilation ${d}`;
+  const c: Case = { name, batch, size, inChannels: channels, outChannels: 1, kernel: [k, k], strides, dilation: [d, d], padding };
+  conformance(`depthwiseConv2d and its backprops, multiplier 1: ${name}`, () => run(c, 7400 + i, true));
+});
 
 /*
  * Shapes that cut the pixels into several im2col chunks on native (about 64K floats of the im2col
