@@ -551,6 +551,17 @@ struct Conv {
     return TapRange{ky0 * row_taps, ky1 * row_taps};
   }
 
+  // Sets a ROWS x V tile of accumulators to zero, in registers (the start of every register-tile
+  // kernel below; its pair is store_tile).
+  template <int ROWS, int V, class Vec>
+  __attribute__((always_inline)) static inline void zero_tile(Vec (&acc)[ROWS][V]) {
+#pragma GCC unroll 32
+    for (int r = 0; r < ROWS; r++) {
+#pragma GCC unroll 4
+      for (int v = 0; v < V; v++) acc[r][v] = Micro::zero();
+    }
+  }
+
   // Stores a ROWS x V tile of accumulators at `out` (rows n floats apart), or adds it onto what is there
   // (a later KC slice, a later chunk of a group). Inlined into the register-tile kernels below, so the
   // tile goes from registers straight to its store.
@@ -587,11 +598,7 @@ struct Conv {
     for (long t0 = 0; t0 < taps; t0 += KC) {
       const long t1 = min_long(t0 + KC, taps);
       Vec acc[R][V];
-#pragma GCC unroll 32
-      for (int r = 0; r < R; r++) {
-#pragma GCC unroll 2
-        for (int v = 0; v < V; v++) acc[r][v] = Micro::zero();
-      }
+      zero_tile(acc);
       const long end = min_long(t1, reach.end);
       for (long t = t0 > reach.begin ? t0 : reach.begin; t < end; t++) {
         const long offset = offsets[t];
@@ -1019,11 +1026,7 @@ struct Conv {
   static void winograd_product(const float* v, long c_count, const float* u, long n, float* m) {
     using WVec = typename Micro::Vec;
     WVec acc[R][V_COUNT];
-#pragma GCC unroll 32
-    for (int r = 0; r < R; r++) {
-#pragma GCC unroll 2
-      for (int k = 0; k < V_COUNT; k++) acc[r][k] = Micro::zero();
-    }
+    zero_tile(acc);
     for (long c = 0; c < c_count; c++) {
       WVec f[V_COUNT];
 #pragma GCC unroll 2
@@ -1479,11 +1482,7 @@ struct Conv {
     using Vec = typename Micro::Vec;
     if (CONSECUTIVE) images += offsets[0];
     Vec acc[T][V];
-#pragma GCC unroll 16
-    for (int t = 0; t < T; t++) {
-#pragma GCC unroll 4
-      for (int v = 0; v < V; v++) acc[t][v] = Micro::zero();
-    }
+    zero_tile(acc);
     for (long j = 0; j < count; j++) {
       const long i = LISTED ? pixels[j] : j;
       const float* source = images + bases[i];
