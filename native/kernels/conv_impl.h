@@ -477,8 +477,12 @@ struct Conv {
     for (long b = begin; b < end; b++) pad_image(p.x, *p.g, b, p.padded + b * p.image_floats);
   }
 
-  // Pads the batch into `padded` (padded_batch_floats(g) of room) when the geometry needs it.
-  static Images prepare_images(const float* x, const ConvGeometry& g, float* padded, int threads) {
+  // Pads the batch into `padded` (padded_batch_floats(g) of room) when the geometry needs it; with
+  // `per_image`, pads nothing and gives the layout of one padded image, which each thread fills for the
+  // image it takes.
+  static Images prepare_images(const float* x, const ConvGeometry& g, float* padded, int threads,
+                               bool per_image = false) {
+    if (per_image) return Images{nullptr, padded_image_floats(g), padded_width(g) * g.in_channels};
     if (needs_no_padding(g)) return Images{x, g.in_height * g.in_width * g.in_channels, g.in_width * g.in_channels};
     const long image_floats = padded_image_floats(g);
     PadJob pad{x, &g, padded, image_floats};
@@ -826,8 +830,7 @@ struct Conv {
       DirectJob job;
       job.x = x;
       job.per_image = per_image;
-      job.images = per_image ? Images{nullptr, padded_image_floats(g), padded_width(g) * g.in_channels}
-                             : prepare_images(x, g, padded, threads);
+      job.images = prepare_images(x, g, padded, threads, per_image);
       const std::vector<long> offsets = tap_offsets(g, job.images);
       job.offsets = offsets.data();
       job.filter = filter;
@@ -1148,8 +1151,7 @@ struct Conv {
       WinogradJob job;
       job.x = x;
       job.per_image = per_image;
-      job.images = per_image ? Images{nullptr, padded_image_floats(g), padded_width(g) * g.in_channels}
-                             : prepare_images(x, g, padded, threads);
+      job.images = prepare_images(x, g, padded, threads, per_image);
       job.filter = filter;
       job.out = out;
       job.g = &g;
